@@ -1,0 +1,31 @@
+import { defineEnvironment } from "../lib/index.ts";
+import { shared, thresholds } from "./_defaults.ts";
+
+export default defineEnvironment({
+  ...shared,
+  name: "dev",
+  tier: "development",
+  domain: "dev.webapp.example.com",
+  logLevel: "debug",
+  network: { cidr: "10.0.0.0/16", azCount: 2, natGateways: "single", flowLogRetentionDays: 7 },
+  compute: {
+    kind: "ec2",
+    instanceType: "t3.micro",
+    capacity: { min: 1, desired: 1, max: 2 },
+    autoScaling: { enabled: false },
+  },
+  database: {
+    instanceClass: "db.t3.micro",
+    allocatedStorageGb: 20,
+    backupRetentionDays: 1,
+    multiAz: false,
+    deletionProtection: false,
+  },
+  cache: { nodeType: "cache.t3.micro", replicas: 0, automaticFailover: false },
+  monitoring: { level: "basic", thresholds },
+  release: {
+    canary: [{ percent: 100, bakeSeconds: 60 }],
+    promotesTo: ["staging"],
+    snapshotBeforePromote: false,
+  },
+});

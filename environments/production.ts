@@ -1,0 +1,37 @@
+import { defineEnvironment } from "../lib/index.ts";
+import { shared, thresholds } from "./_defaults.ts";
+
+export default defineEnvironment({
+  ...shared,
+  name: "production",
+  tier: "production",
+  domain: "webapp.example.com",
+  certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-0000production",
+  logLevel: "warn",
+  network: { cidr: "10.2.0.0/16", azCount: 3, natGateways: "per-az", flowLogRetentionDays: 365 },
+  compute: {
+    kind: "ec2",
+    instanceType: "t3.medium",
+    capacity: { min: 2, desired: 3, max: 6 },
+    autoScaling: { enabled: true, targetCpuPercent: 70 },
+  },
+  database: {
+    instanceClass: "db.t3.medium",
+    allocatedStorageGb: 100,
+    backupRetentionDays: 30,
+    multiAz: true,
+    deletionProtection: true,
+  },
+  cache: { nodeType: "cache.r6g.large", replicas: 1, automaticFailover: true },
+  monitoring: { level: "full", alarmEmails: ["oncall@example.com"], thresholds },
+  release: {
+    canary: [
+      { percent: 10, bakeSeconds: 300 },
+      { percent: 50, bakeSeconds: 600 },
+      { percent: 100, bakeSeconds: 600 },
+    ],
+    promotesTo: [],
+    rollbackTo: ["staging"],
+    snapshotBeforePromote: true,
+  },
+});

@@ -1,0 +1,35 @@
+import { defineEnvironment } from "../lib/index.ts";
+import { shared, thresholds } from "./_defaults.ts";
+
+export default defineEnvironment({
+  ...shared,
+  name: "staging",
+  tier: "staging",
+  domain: "staging.webapp.example.com",
+  certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-00000000staging",
+  logLevel: "info",
+  network: { cidr: "10.1.0.0/16", azCount: 2, natGateways: "single", flowLogRetentionDays: 30 },
+  compute: {
+    kind: "ec2",
+    instanceType: "t3.small",
+    capacity: { min: 1, desired: 2, max: 3 },
+    autoScaling: { enabled: true, targetCpuPercent: 70 },
+  },
+  database: {
+    instanceClass: "db.t3.small",
+    allocatedStorageGb: 50,
+    backupRetentionDays: 14,
+    multiAz: false,
+    deletionProtection: true,
+  },
+  cache: { nodeType: "cache.t3.small", replicas: 0, automaticFailover: false },
+  monitoring: { level: "enhanced", alarmEmails: ["oncall-staging@example.com"], thresholds },
+  release: {
+    canary: [
+      { percent: 50, bakeSeconds: 300 },
+      { percent: 100, bakeSeconds: 300 },
+    ],
+    promotesTo: ["production"],
+    snapshotBeforePromote: false,
+  },
+});

@@ -1,0 +1,88 @@
+/** Cross-environment rules, checked once every environment has loaded. Pure functions. */
+import { cidrsOverlap, parseCidr } from "./cidr.ts";
+import type { Problem } from "./errors.ts";
+import type { Environment } from "./schema.ts";
+
+export function checkEnvironments(envs: readonly Environment[]): Problem[] {
+  return [...uniqueNames(envs), ...cidrOverlaps(envs), ...envs.flatMap(tierRules), ...promotionGraph(envs)];
+}
+
+function uniqueNames(envs: readonly Environment[]): Problem[] {
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const e of envs) {
+    if (seen.has(e.name)) problems.push({ subject: e.name, path: "name", message: `is defined more than once` });
+    seen.add(e.name);
+  }
+  return problems;
+}
+
+function cidrOverlaps(envs: readonly Environment[]): Problem[] {
+  const problems: Problem[] = [];
+  envs.forEach((a, i) => {
+    const ca = parseCidr(a.network.cidr);
+    for (const b of envs.slice(0, i)) {
+      const cb = parseCidr(b.network.cidr);
+      if (ca && cb && cidrsOverlap(ca, cb)) {
+        problems.push({ subject: a.name, path: "network.cidr", message: `${a.network.cidr} overlaps ${b.name} (${b.network.cidr})` });
+      }
+    }
+  });
+  return problems;
+}
+
+/** What the production tier may never lack. */
+function tierRules(e: Environment): Problem[] {
+  if (e.tier !== "production") return [];
+  const p = (path: string, message: string): Problem => ({ subject: e.name, path, message });
+  return [
+    ...(e.database.multiAz ? [] : [p("database.multiAz", "must be true in the production tier")]),
+    ...(e.database.deletionProtection ? [] : [p("database.deletionProtection", "must be true in the production tier")]),
+    ...(e.network.natGateways === "per-az" ? [] : [p("network.natGateways", "must be per-az (one NAT per AZ) in the production tier")]),
+    ...(e.certificateArn ? [] : [p("certificateArn", "is required in the production tier (HTTPS only)")]),
+    ...(e.release.snapshotBeforePromote ? [] : [p("release.snapshotBeforePromote", "must be true in the production tier")]),
+  ];
+}
+
+/** Forward promotion edges must name existing environments and form no cycle. */
+function promotionGraph(envs: readonly Environment[]): Problem[] {
+  const names = new Set(envs.map((e) => e.name));
+  const problems: Problem[] = [];
+  for (const e of envs) {
+    for (const [field, targets] of [["promotesTo", e.release.promotesTo], ["rollbackTo", e.release.rollbackTo]] as const) {
+      targets.forEach((t, i) => {
+        if (!names.has(t)) problems.push({ subject: e.name, path: `release.${field}[${i}]`, message: `names unknown environment ${t}` });
+        if (t === e.name) problems.push({ subject: e.name, path: `release.${field}[${i}]`, message: `cannot name the environment itself` });
+      });
+    }
+  }
+  const cycle = findCycle(envs);
+  if (cycle) {
+    problems.push({ subject: cycle[0]!, path: "release.promotesTo", message: `forms a promotion cycle: ${cycle.join(" → ")}` });
+  }
+  return problems;
+}
+
+function findCycle(envs: readonly Environment[]): string[] | undefined {
+  const edges = new Map(envs.map((e) => [e.name, e.release.promotesTo.filter((t) => t !== e.name)]));
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === "done") return undefined;
+    if (state.get(n) === "visiting") return [...stack.slice(stack.indexOf(n)), n];
+    state.set(n, "visiting");
+    stack.push(n);
+    for (const m of edges.get(n) ?? []) {
+      const c = visit(m);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(n, "done");
+    return undefined;
+  };
+  for (const n of edges.keys()) {
+    const c = visit(n);
+    if (c) return c;
+  }
+  return undefined;
+}

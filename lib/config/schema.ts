@@ -1,0 +1,186 @@
+/**
+ * The environment model. These zod schemas are the single source of the types: every
+ * `Environment*` type in the project is inferred from them.
+ */
+import { z } from "zod";
+import { parseCidr } from "./cidr.ts";
+
+export const TIERS = ["development", "staging", "production"] as const;
+export const SLOTS = ["blue", "green"] as const;
+
+export const TierSchema = z.enum(TIERS);
+export const SlotSchema = z.enum(SLOTS);
+export type Tier = z.infer<typeof TierSchema>;
+export type Slot = z.infer<typeof SlotSchema>;
+
+/** Lower-case DNS-label style name: used in resource names, stack names and state keys. */
+export const NameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, "must be 2-32 chars of a-z, 0-9 and '-', starting with a letter");
+
+const CidrSchema = z
+  .string()
+  .refine((v) => parseCidr(v) !== undefined, { message: "is not a valid IPv4 network CIDR (a.b.c.d/n, no host bits)" })
+  .refine((v) => { const c = parseCidr(v); return !c || (c.prefix >= 16 && c.prefix <= 24); }, {
+    message: "must have a prefix between /16 and /24 (AWS VPC limits)",
+  });
+
+const Percent = z.number().min(0).max(100);
+
+export const NetworkSchema = z.strictObject({
+  /** VPC CIDR; must not overlap any other environment. */
+  cidr: CidrSchema,
+  /** Number of availability zones (2-3). */
+  azCount: z.number().int().min(2).max(3),
+  /** `single`: one shared NAT gateway; `per-az`: one per AZ (required in production). */
+  natGateways: z.enum(["single", "per-az"]),
+  /** Retention of the VPC flow logs, in days. */
+  flowLogRetentionDays: z.number().int().positive().default(30),
+});
+
+const CapacitySchema = z
+  .object({ min: z.number().int().min(0), desired: z.number().int().min(0), max: z.number().int().min(1) })
+  .superRefine((c, ctx) => {
+    if (c.min > c.desired) ctx.addIssue({ code: "custom", path: ["min"], message: `must be ≤ desired (${c.min} > ${c.desired})` });
+    if (c.desired > c.max) ctx.addIssue({ code: "custom", path: ["desired"], message: `must be ≤ max (${c.desired} > ${c.max})` });
+  });
+
+export const AutoScalingSchema = z.strictObject({
+  enabled: z.boolean(),
+  /** Target CPU utilisation of the target-tracking policy, percent. */
+  targetCpuPercent: Percent.default(70),
+});
+
+const ImageSchema = z.strictObject({
+  /** Container image repository; a slot runs `<repository>:<version>`. */
+  repository: z.string().min(1),
+});
+
+export const Ec2ComputeSchema = z.strictObject({
+  kind: z.literal("ec2"),
+  instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as t3.micro"),
+  capacity: CapacitySchema,
+  autoScaling: AutoScalingSchema,
+});
+
+export const NodeGroupSchema = z.strictObject({
+  name: NameSchema,
+  instanceTypes: z.array(z.string().min(1)).min(1),
+  capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
+  capacity: CapacitySchema,
+});
+
+export const EksComputeSchema = z.strictObject({
+  kind: z.literal("eks"),
+  /** Kubernetes version of the control plane. */
+  kubernetesVersion: z.string().regex(/^1\.\d+$/).default("1.31"),
+  /** CIDRs allowed to reach the public API endpoint; empty means private endpoint only. */
+  publicAccessCidrs: z.array(CidrSchema.or(z.string().regex(/^\d+\.\d+\.\d+\.\d+\/32$/))).default([]),
+  nodeGroups: z.array(NodeGroupSchema).min(1),
+  /** Pod replicas per slot. */
+  replicas: z.number().int().min(1),
+  autoScaling: AutoScalingSchema.extend({ maxReplicas: z.number().int().min(1).default(10) }),
+  resources: z.strictObject({ cpu: z.string().default("250m"), memory: z.string().default("512Mi") }).default({ cpu: "250m", memory: "512Mi" }),
+});
+
+/** Compute is a discriminated union on `kind`, so new kinds slot in without touching the others. */
+export const ComputeSchema = z.discriminatedUnion("kind", [Ec2ComputeSchema, EksComputeSchema]);
+
+export const DatabaseSchema = z.strictObject({
+  engineVersion: z.string().default("16.4"),
+  instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS class such as db.t3.micro"),
+  allocatedStorageGb: z.number().int().min(20).max(65536),
+  /** Storage autoscaling ceiling; defaults to twice the allocated storage. */
+  maxAllocatedStorageGb: z.number().int().min(20).max(65536).optional(),
+  backupRetentionDays: z.number().int().min(1).max(35),
+  multiAz: z.boolean(),
+  deletionProtection: z.boolean(),
+});
+
+export const CacheSchema = z.strictObject({
+  nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type such as cache.t3.micro"),
+  /** Read replicas in addition to the primary. */
+  replicas: z.number().int().min(0).max(5),
+  automaticFailover: z.boolean(),
+  engineVersion: z.string().default("7.1"),
+}).superRefine((c, ctx) => {
+  if (c.automaticFailover && c.replicas < 1) {
+    ctx.addIssue({ code: "custom", path: ["automaticFailover"], message: "requires at least one replica" });
+  }
+});
+
+export const ThresholdsSchema = z.strictObject({
+  /** 5xx responses as a percentage of requests. */
+  errorRatePercent: Percent,
+  /** p99 target response time, seconds. */
+  latencyP99Seconds: z.number().positive(),
+  cpuPercent: Percent,
+  memoryPercent: Percent,
+  /** Free RDS storage below this many GiB alarms. */
+  freeStorageGb: z.number().positive().default(5),
+  /** Redis evictions per period above this alarm. */
+  cacheEvictions: z.number().int().min(0).default(100),
+});
+
+export const MonitoringSchema = z.strictObject({
+  level: z.enum(["basic", "enhanced", "full"]),
+  alarmEmails: z.array(z.email()).default([]),
+  thresholds: ThresholdsSchema,
+});
+
+export const CanaryStepSchema = z.strictObject({
+  percent: z.number().int().min(1).max(100),
+  /** Bake time after the step before the alarm gate is read, seconds. */
+  bakeSeconds: z.number().int().min(0),
+});
+
+export const ReleasePolicySchema = z.strictObject({
+  /** Progressive canary steps; the last must be 100. */
+  canary: z.array(CanaryStepSchema).min(1).superRefine((steps, ctx) => {
+    steps.forEach((s, i) => {
+      if (i > 0 && s.percent <= steps[i - 1]!.percent) {
+        ctx.addIssue({ code: "custom", path: [i, "percent"], message: "steps must increase strictly" });
+      }
+    });
+    if (steps.at(-1)?.percent !== 100) ctx.addIssue({ code: "custom", path: [steps.length - 1, "percent"], message: "the last step must be 100" });
+  }),
+  /** Environments this one may promote into (forward edges of the promotion graph). */
+  promotesTo: z.array(NameSchema).default([]),
+  /** Environments this one may promote into only as an explicit rollback (`--rollback`). */
+  rollbackTo: z.array(NameSchema).default([]),
+  /** Take an RDS snapshot before every promotion into this environment. */
+  snapshotBeforePromote: z.boolean(),
+});
+
+export const EnvironmentSchema = z.strictObject({
+  name: NameSchema,
+  tier: TierSchema,
+  /** Application/project name; prefixes state keys and resource names. */
+  project: NameSchema,
+  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1"),
+  owner: z.string().min(1),
+  costCenter: z.string().min(1),
+  domain: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS name"),
+  /** ACM certificate for HTTPS on the ALB; without one the ALB serves plain HTTP (development only). */
+  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:/, "must be an ACM certificate ARN").optional(),
+  appPort: z.number().int().min(1024).max(65535),
+  healthCheckPath: z.string().startsWith("/").default("/health"),
+  logLevel: z.enum(["debug", "info", "warn", "error"]),
+  image: ImageSchema,
+  network: NetworkSchema,
+  compute: ComputeSchema,
+  database: DatabaseSchema,
+  cache: CacheSchema,
+  monitoring: MonitoringSchema,
+  release: ReleasePolicySchema,
+  /** Extra tags on every resource, beside the required ones. */
+  tags: z.record(z.string(), z.string()).default({}),
+  /** Preview environments carry an expiry (ISO date-time); none for permanent ones. */
+  expiresAt: z.iso.datetime().optional(),
+});
+
+export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export type ComputeConfig = Environment["compute"];
+export type Ec2Compute = z.infer<typeof Ec2ComputeSchema>;
+export type EksCompute = z.infer<typeof EksComputeSchema>;

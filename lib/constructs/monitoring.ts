@@ -1,0 +1,177 @@
+import { Construct } from "constructs";
+import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SLOTS, type Slot } from "../config/schema.ts";
+
+/**
+ * Names of the alarms that gate a canary of `slot`: the rollout reads exactly these. The
+ * monitoring construct creates them under the same names, so the two cannot drift apart.
+ */
+export function slotAlarmNames(env: string, slot: Slot): string[] {
+  return [`${env}-app-${slot}-5xx-rate`, `${env}-app-${slot}-p99-latency`, `${env}-app-${slot}-unhealthy-hosts`];
+}
+
+export interface MonitoringThresholds {
+  /** 5xx as a percentage of requests. */
+  readonly errorRatePercent: number;
+  /** p99 target response time, seconds. */
+  readonly latencyP99Seconds: number;
+  readonly cpuPercent: number;
+  /** Free RDS storage floor, GiB. */
+  readonly freeStorageGb: number;
+  /** Redis evictions per period. */
+  readonly cacheEvictions: number;
+}
+
+export interface MonitoringProps {
+  /** Environment name: prefixes alarm and dashboard names. */
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly thresholds: MonitoringThresholds;
+  /** E-mail addresses subscribed to the alarm topic. @default none */
+  readonly alarmEmails?: string[];
+  /** `basic`: 5-minute periods; `enhanced`/`full`: 1-minute periods. @default "full" */
+  readonly level?: "basic" | "enhanced" | "full";
+  /** `app/<name>/<id>` of the ALB (its arn_suffix). */
+  readonly loadBalancerArnSuffix: string;
+  /** arn_suffix of each slot's target group. */
+  readonly targetGroupArnSuffixes: Record<Slot, string>;
+  /** Auto Scaling groups whose CPU is watched (EC2 slots or EKS node groups). */
+  readonly autoScalingGroupNames: string[];
+  /** RDS instance identifier. */
+  readonly databaseId: string;
+  /** ElastiCache replication group id. */
+  readonly cacheId: string;
+}
+
+/** Alarm topic, alarms with the tier's thresholds and a dashboard for one environment. */
+export class Monitoring extends Construct {
+  readonly topic: SnsTopic;
+  readonly alarms: CloudwatchMetricAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const p = props.namePrefix;
+    const t = props.thresholds;
+    const period = (props.level ?? "full") === "basic" ? 300 : 60;
+    this.topic = new SnsTopic(this, "alarms", { name: `${p}-alarms`, kmsMasterKeyId: "alias/aws/sns" });
+    (props.alarmEmails ?? []).forEach((email, i) => new SnsTopicSubscription(this, `email-${i}`, {
+      topicArn: this.topic.arn,
+      protocol: "email",
+      endpoint: email,
+    }));
+
+    const alarm = (id: string, config: Omit<CloudwatchMetricAlarmConfig, "alarmActions" | "okActions" | "evaluationPeriods"> & { evaluationPeriods?: number }) => {
+      this.alarms.push(new CloudwatchMetricAlarm(this, id, {
+        evaluationPeriods: 3,
+        treatMissingData: "notBreaching",
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+        ...config,
+      }));
+    };
+    const rate = (name: string, description: string, errors: string, dims: Record<string, string>) => alarm(name, {
+      alarmName: name,
+      alarmDescription: description,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: t.errorRatePercent,
+      metricQuery: [
+        { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: errors, dimensions: dims, period, stat: "Sum" } },
+        { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: dims, period, stat: "Sum" } },
+        { id: "rate", expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "5xx %", returnData: true },
+      ],
+    });
+    const lb = { LoadBalancer: props.loadBalancerArnSuffix };
+
+    rate(`${p}-alb-5xx-rate`, `ALB-generated 5xx above ${t.errorRatePercent} % of requests`, "HTTPCode_ELB_5XX_Count", lb);
+    for (const slot of SLOTS) {
+      const tg = { ...lb, TargetGroup: props.targetGroupArnSuffixes[slot] };
+      const [errorName, latencyName, unhealthyName] = slotAlarmNames(p, slot) as [string, string, string];
+      rate(errorName, `Target 5xx of the ${slot} slot above ${t.errorRatePercent} %`, "HTTPCode_Target_5XX_Count", tg);
+      alarm(latencyName, {
+        alarmName: latencyName,
+        alarmDescription: `p99 response time of the ${slot} slot above ${t.latencyP99Seconds} s`,
+        namespace: "AWS/ApplicationELB",
+        metricName: "TargetResponseTime",
+        dimensions: tg,
+        extendedStatistic: "p99",
+        period,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: t.latencyP99Seconds,
+      });
+      alarm(unhealthyName, {
+        alarmName: unhealthyName,
+        alarmDescription: `Unhealthy targets in the ${slot} slot`,
+        namespace: "AWS/ApplicationELB",
+        metricName: "UnHealthyHostCount",
+        dimensions: tg,
+        statistic: "Maximum",
+        period,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+      });
+    }
+    props.autoScalingGroupNames.forEach((asg, i) => alarm(`asg-cpu-${i}`, {
+      alarmName: `${p}-compute-cpu-${i}`,
+      alarmDescription: `Average CPU of compute group ${i} above ${t.cpuPercent} %`,
+      namespace: "AWS/EC2",
+      metricName: "CPUUtilization",
+      dimensions: { AutoScalingGroupName: asg },
+      statistic: "Average",
+      period,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: t.cpuPercent,
+    }));
+    const db = { DBInstanceIdentifier: props.databaseId };
+    alarm("db-cpu", {
+      alarmName: `${p}-database-cpu`, alarmDescription: `RDS CPU above ${t.cpuPercent} %`,
+      namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: db, statistic: "Average", period,
+      comparisonOperator: "GreaterThanThreshold", threshold: t.cpuPercent,
+    });
+    alarm("db-storage", {
+      alarmName: `${p}-database-free-storage`, alarmDescription: `RDS free storage below ${t.freeStorageGb} GiB`,
+      namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: db, statistic: "Minimum", period,
+      comparisonOperator: "LessThanThreshold", threshold: t.freeStorageGb * 1024 ** 3,
+    });
+    const cache = { ReplicationGroupId: props.cacheId };
+    alarm("cache-cpu", {
+      alarmName: `${p}-cache-cpu`, alarmDescription: `Redis engine CPU above ${t.cpuPercent} %`,
+      namespace: "AWS/ElastiCache", metricName: "EngineCPUUtilization", dimensions: cache, statistic: "Average", period,
+      comparisonOperator: "GreaterThanThreshold", threshold: t.cpuPercent,
+    });
+    alarm("cache-evictions", {
+      alarmName: `${p}-cache-evictions`, alarmDescription: `Redis evictions above ${t.cacheEvictions} per period`,
+      namespace: "AWS/ElastiCache", metricName: "Evictions", dimensions: cache, statistic: "Sum", period,
+      comparisonOperator: "GreaterThanThreshold", threshold: t.cacheEvictions,
+    });
+
+    new CloudwatchDashboard(this, "dashboard", {
+      dashboardName: `${p}-overview`,
+      dashboardBody: JSON.stringify({
+        widgets: [
+          widget(0, "Requests per slot", props.region, SLOTS.map((s) => ["AWS/ApplicationELB", "RequestCount", "LoadBalancer", props.loadBalancerArnSuffix, "TargetGroup", props.targetGroupArnSuffixes[s], { stat: "Sum", label: s }])),
+          widget(1, "Target 5xx per slot", props.region, SLOTS.map((s) => ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", props.loadBalancerArnSuffix, "TargetGroup", props.targetGroupArnSuffixes[s], { stat: "Sum", label: s }])),
+          widget(2, "p99 response time per slot", props.region, SLOTS.map((s) => ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", props.loadBalancerArnSuffix, "TargetGroup", props.targetGroupArnSuffixes[s], { stat: "p99", label: s }])),
+          widget(3, "Database and cache CPU", props.region, [
+            ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", props.databaseId, { label: "rds" }],
+            ["AWS/ElastiCache", "EngineCPUUtilization", "ReplicationGroupId", props.cacheId, { label: "redis" }],
+          ]),
+        ],
+      }),
+    });
+  }
+}
+
+/** One CloudWatch dashboard line-graph widget in a two-column grid. */
+export function widget(index: number, title: string, region: string, metrics: unknown[][], period = 300) {
+  return {
+    type: "metric",
+    x: (index % 2) * 12,
+    y: Math.floor(index / 2) * 6,
+    width: 12,
+    height: 6,
+    properties: { title, region, view: "timeSeries", stacked: false, period, metrics },
+  };
+}

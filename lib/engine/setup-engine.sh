@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# setup-engine.sh: builds and caches the offline Terraform engine:
+#   1. the OpenTofu CLI, built from source (Go tools module lib/engine/go/opentofu)
+#   2. terraform-provider-aws, built from source and put in a filesystem mirror
+#   3. terraform-provider-kubernetes, built from source and put in the same mirror
+#   4. the moto server, in its own virtualenv
+#   5. an offline OpenTofu CLI config (tofurc) and manifest.json
+#
+# Versions come from lib/engine/versions.env. The cache root is
+# ${ENVSTACK_CACHE:-$HOME/.cache/envstack}. Every artefact path includes its
+# version, and anything already present is reused. A second run takes seconds.
+#
+# Needs: go (the version in the go.mod files, or GOTOOLCHAIN=auto so go can
+# fetch it), python3 with venv, and network access to the Go module proxy and
+# PyPI for the first build only.
+set -Eeuo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+T0=$(date +%s)
+
+log()  { printf '[engine] %s (t+%ss)\n' "$*" "$(( $(date +%s) - T0 ))" >&2; }
+die()  { printf '[engine] ERROR: %s\n' "$*" >&2; exit 1; }
+trap 'rc=$?; printf "[engine] ERROR: command failed (exit %s) at line %s: %s\n" "$rc" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+[ -f "$HERE/versions.env" ] || die "missing $HERE/versions.env"
+# shellcheck source=versions.env
+source "$HERE/versions.env"
+for v in OPENTOFU_VERSION OPENTOFU_MODULE AWS_PROVIDER_VERSION AWS_PROVIDER_MODULE AWS_PROVIDER_PSEUDO \
+         AWS_PROVIDER_SOURCE_VERSION K8S_PROVIDER_VERSION K8S_PROVIDER_MODULE K8S_PROVIDER_PSEUDO \
+         K8S_PROVIDER_SOURCE_VERSION MOTO_VERSION; do
+  [ -n "${!v:-}" ] || die "versions.env does not set $v"
+done
+
+ROOT="${ENVSTACK_CACHE:-$HOME/.cache/envstack}"
+ENGINE="$ROOT/engine"
+MIRROR="$ENGINE/mirror"
+STATS="$ENGINE/build-stats"
+LOGS="$ENGINE/logs"
+TOFU_DIR="$ENGINE/opentofu-$OPENTOFU_VERSION"
+TOFU="$TOFU_DIR/tofu"
+CLI_CONFIG="$ENGINE/tofurc"
+MANIFEST="$ENGINE/manifest.json"
+MOTO_VENV="$ROOT/moto-$MOTO_VERSION/venv"
+MOTO_SERVER="$MOTO_VENV/bin/moto_server"
+mkdir -p "$ENGINE" "$MIRROR" "$STATS" "$LOGS"
+
+# Only one setup run at a time per cache root.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$ENGINE/.lock"
+  flock -w 3600 9 || die "another setup-engine.sh run holds $ENGINE/.lock"
+fi
+
+log "cache root: $ROOT"
+
+# ---------------------------------------------------------------- prerequisites
+need_go=0
+[ -x "$TOFU" ] || need_go=1
+command -v python3 >/dev/null 2>&1 || die "python3 not found (needed for manifest.json and moto)"
+
+GOOS_ARCH="$(uname -s | tr '[:upper:]' '[:lower:]')_$(uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')"
+if command -v go >/dev/null 2>&1; then
+  GOOS_ARCH="$(go env GOOS)_$(go env GOARCH)"
+fi
+
+AWS_DIR_TF="$MIRROR/registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION/$GOOS_ARCH"
+AWS_DIR_OT="$MIRROR/registry.opentofu.org/hashicorp/aws/$AWS_PROVIDER_VERSION/$GOOS_ARCH"
+AWS_BIN_NAME="terraform-provider-aws_v${AWS_PROVIDER_VERSION}_x5"
+K8S_DIR_TF="$MIRROR/registry.terraform.io/hashicorp/kubernetes/$K8S_PROVIDER_VERSION/$GOOS_ARCH"
+K8S_DIR_OT="$MIRROR/registry.opentofu.org/hashicorp/kubernetes/$K8S_PROVIDER_VERSION/$GOOS_ARCH"
+K8S_BIN_NAME="terraform-provider-kubernetes_v${K8S_PROVIDER_VERSION}_x5"
+
+# A provider binary is reused only if its .source stamp names the pinned commit.
+provider_current() { # <dir> <bin> <pseudo>
+  [ -x "$1/$2" ] && [ "$(cat "$1/.source" 2>/dev/null || true)" = "$3" ]
+}
+provider_current "$AWS_DIR_TF" "$AWS_BIN_NAME" "$AWS_PROVIDER_PSEUDO" || need_go=1
+provider_current "$K8S_DIR_TF" "$K8S_BIN_NAME" "$K8S_PROVIDER_PSEUDO" || need_go=1
+
+TIME_BIN=""
+if [ "$need_go" = 1 ]; then
+  command -v go >/dev/null 2>&1 || die "go not found on PATH (needed to build missing binaries)"
+  log "using $(go version)"
+  if [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then
+    TIME_BIN=/usr/bin/time
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing GNU time (apt-get install -y time) to measure peak memory"
+    if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; } >"$LOGS/apt-time.log" 2>&1; then
+      TIME_BIN=/usr/bin/time
+    else
+      log "warning: could not install GNU time (see $LOGS/apt-time.log); peak RSS will not be recorded"
+    fi
+  else
+    log "warning: /usr/bin/time not available; peak RSS will not be recorded"
+  fi
+fi
+
+# Check that a tools module's go.mod requires exactly the version in versions.env.
+check_pin() { # <module dir> <module path> <version>
+  local got
+  got="$(cd "$HERE/go/$1" && go list -m -f '{{.Version}}' "$2" 2>/dev/null)" \
+    || die "cannot read the $2 requirement from $HERE/go/$1/go.mod"
+  [ "$got" = "$3" ] || die "$HERE/go/$1/go.mod requires $2 $got, but versions.env pins $3; update the go.mod (go get $2@$3 && go mod tidy)"
+}
+
+# Build one Go binary and record wall time and peak RSS in $STATS/<key>.json.
+go_build() { # <key> <module dir> <package> <output> <ldflags>
+  local key="$1" moddir="$2" pkg="$3" out="$4" ldflags="$5"
+  local tmp="$out.tmp.$$" tfile="$STATS/$key.time" blog="$LOGS/$key.build.log"
+  mkdir -p "$(dirname "$out")"
+  rm -f "$tmp" "$tfile"
+  local s e rc=0
+  s=$(date +%s.%N)
+  if [ -n "$TIME_BIN" ]; then
+    ( cd "$HERE/go/$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
+        "$TIME_BIN" -v -o "$tfile" go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" ) >"$blog" 2>&1 || rc=$?
+  else
+    ( cd "$HERE/go/$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
+        go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" ) >"$blog" 2>&1 || rc=$?
+  fi
+  e=$(date +%s.%N)
+  if [ "$rc" != 0 ] || [ ! -s "$tmp" ]; then
+    rm -f "$tmp"
+    tail -n 40 "$blog" >&2 || true
+    die "go build of $pkg failed (exit $rc); full log: $blog"
+  fi
+  chmod 0755 "$tmp"
+  mv -f "$tmp" "$out"
+  python3 - "$key" "$s" "$e" "$tfile" "$STATS/$key.json" "$(go version | awk '{print $3}')" "$(nproc 2>/dev/null || echo 0)" <<'PY'
+import json, re, sys, datetime
+key, s, e, tfile, out, gover, ncpu = sys.argv[1:]
+rss = None
+try:
+    m = re.search(r"Maximum resident set size \(kbytes\):\s*(\d+)", open(tfile).read())
+    if m:
+        rss = round(int(m.group(1)) / 1024.0, 1)
+except OSError:
+    pass
+json.dump({"seconds": round(float(e) - float(s), 1), "maxRssMb": rss, "go": gover, "cpus": int(ncpu),
+           "builtAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+          open(out, "w"), indent=2)
+PY
+  log "built $out in $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["seconds"], "s, peak RSS", d["maxRssMb"], "MB")' "$STATS/$key.json")"
+}
+
+# Place the binary under registry.opentofu.org too: hard link, or copy if that fails.
+mirror_link() { # <src dir> <dst dir> <bin> <pseudo>
+  mkdir -p "$2"
+  rm -f "$2/$3.tmp"
+  ln -f "$1/$3" "$2/$3.tmp" 2>/dev/null || cp -f "$1/$3" "$2/$3.tmp"
+  mv -f "$2/$3.tmp" "$2/$3"
+  printf '%s\n' "$4" >"$2/.source"
+}
+
+build_provider() { # <step> <name> <label version> <module> <pseudo> <source version> <moddir> <ldflags> <dir tf> <dir ot> <bin>
+  local step="$1" name="$2" ver="$3" mod="$4" pseudo="$5" srcver="$6" moddir="$7" ldflags="$8" dtf="$9" dot="${10}" bin="${11}"
+  if provider_current "$dtf" "$bin" "$pseudo"; then
+    log "step $step/5: terraform-provider-$name $ver already built ($dtf/$bin), skipping"
+  else
+    log "step $step/5: building terraform-provider-$name $ver from $mod@$pseudo (upstream $srcver) ..."
+    check_pin "$moddir" "$mod" "$pseudo"
+    rm -f "$dtf/.source"
+    go_build "$name-$ver" "$moddir" "$mod" "$dtf/$bin" "$ldflags"
+    printf '%s\n' "$pseudo" >"$dtf/.source"
+  fi
+  # The registry.opentofu.org copy must be the same file (hard link) or identical bytes.
+  if provider_current "$dot" "$bin" "$pseudo" && { [ "$dtf/$bin" -ef "$dot/$bin" ] || cmp -s "$dtf/$bin" "$dot/$bin"; }; then
+    :
+  else
+    mirror_link "$dtf" "$dot" "$bin" "$pseudo"
+  fi
+}
+
+# ------------------------------------------------------------------ 1. OpenTofu
+if [ -x "$TOFU" ]; then
+  log "step 1/5: OpenTofu $OPENTOFU_VERSION already built ($TOFU), skipping"
+else
+  log "step 1/5: building OpenTofu $OPENTOFU_VERSION (cmd/tofu) ..."
+  check_pin opentofu "$OPENTOFU_MODULE" "$OPENTOFU_VERSION"
+  go_build "opentofu-$OPENTOFU_VERSION" opentofu "$OPENTOFU_MODULE/cmd/tofu" "$TOFU" \
+    "-s -w -X '$OPENTOFU_MODULE/version.dev=no'"
+fi
+"$TOFU" version >/dev/null 2>&1 || die "$TOFU does not run ('tofu version' failed)"
+
+# ------------------------------------------------------------- 2./3. providers
+build_provider 2 aws "$AWS_PROVIDER_VERSION" "$AWS_PROVIDER_MODULE" "$AWS_PROVIDER_PSEUDO" \
+  "$AWS_PROVIDER_SOURCE_VERSION" provider-aws \
+  "-s -w -X '$AWS_PROVIDER_MODULE/version.ProviderVersion=${AWS_PROVIDER_SOURCE_VERSION}+${AWS_PROVIDER_COMMIT:-unknown}'" \
+  "$AWS_DIR_TF" "$AWS_DIR_OT" "$AWS_BIN_NAME"
+build_provider 3 kubernetes "$K8S_PROVIDER_VERSION" "$K8S_PROVIDER_MODULE" "$K8S_PROVIDER_PSEUDO" \
+  "$K8S_PROVIDER_SOURCE_VERSION" provider-kubernetes \
+  "-s -w -X 'main.Version=${K8S_PROVIDER_SOURCE_VERSION}+${K8S_PROVIDER_COMMIT:-unknown}'" \
+  "$K8S_DIR_TF" "$K8S_DIR_OT" "$K8S_BIN_NAME"
+
+# ---------------------------------------------------------------------- 4. moto
+MOTO_MARK="$MOTO_VENV/.envstack-complete"
+if [ -f "$MOTO_MARK" ] && [ -x "$MOTO_SERVER" ] && [ "$(cat "$MOTO_MARK")" = "moto[server]==$MOTO_VERSION" ]; then
+  log "step 4/5: moto $MOTO_VERSION virtualenv already present ($MOTO_VENV), skipping"
+else
+  log "step 4/5: creating moto $MOTO_VERSION virtualenv at $MOTO_VENV ..."
+  rm -rf "$MOTO_VENV"
+  mkdir -p "$(dirname "$MOTO_VENV")"
+  mlog="$LOGS/moto-$MOTO_VERSION.pip.log"
+  if ! { python3 -m venv "$MOTO_VENV" \
+         && "$MOTO_VENV/bin/python" -m pip install --disable-pip-version-check -q "moto[server]==$MOTO_VERSION"; } >"$mlog" 2>&1; then
+    tail -n 30 "$mlog" >&2 || true
+    rm -rf "$MOTO_VENV"
+    die "moto virtualenv setup failed; full log: $mlog (python3-venv installed? PyPI reachable?)"
+  fi
+  [ -x "$MOTO_SERVER" ] || die "moto installed but $MOTO_SERVER is missing"
+  got="$("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)')"
+  [ "$got" = "$MOTO_VERSION" ] || die "moto version in venv is $got, expected $MOTO_VERSION"
+  printf 'moto[server]==%s' "$MOTO_VERSION" >"$MOTO_MARK"
+  log "moto $MOTO_VERSION installed"
+fi
+
+# ------------------------------------------------------- 5. CLI config + manifest
+log "step 5/5: writing $CLI_CONFIG and $MANIFEST ..."
+tmpcfg="$CLI_CONFIG.tmp.$$"
+cat >"$tmpcfg" <<EOF
+# Generated by lib/engine/setup-engine.sh. Do not edit; re-run the script instead.
+# Offline provider installation: only the local filesystem mirror is used. There
+# is no direct {} block, so OpenTofu never contacts a registry.
+provider_installation {
+  filesystem_mirror {
+    path    = "$MIRROR"
+    include = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]
+  }
+}
+EOF
+mv -f "$tmpcfg" "$CLI_CONFIG"
+
+python3 - "$MANIFEST" "$TOFU" "$CLI_CONFIG" "$MIRROR" "$MOTO_SERVER" "$STATS" "$GOOS_ARCH" <<PY
+import json, os, sys
+manifest, tofu, cfg, mirror, moto, stats, plat = sys.argv[1:]
+def stat(key):
+    p = os.path.join(stats, key + ".json")
+    try:
+        return json.load(open(p))
+    except (OSError, ValueError):
+        return {"seconds": None, "maxRssMb": None, "note": "binary predates build-stats recording"}
+doc = {
+    "tofu": tofu,
+    "cliConfig": cfg,
+    "mirror": mirror,
+    "motoServer": moto,
+    "platform": plat,
+    "providers": {
+        "aws": os.path.join(mirror, "registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION", plat, "terraform-provider-aws_v${AWS_PROVIDER_VERSION}_x5"),
+        "kubernetes": os.path.join(mirror, "registry.terraform.io/hashicorp/kubernetes/$K8S_PROVIDER_VERSION", plat, "terraform-provider-kubernetes_v${K8S_PROVIDER_VERSION}_x5"),
+    },
+    "versions": {
+        "opentofu": "$OPENTOFU_VERSION",
+        "aws": "$AWS_PROVIDER_VERSION",
+        "awsSource": {"module": "$AWS_PROVIDER_MODULE", "pseudoVersion": "$AWS_PROVIDER_PSEUDO",
+                      "commit": "${AWS_PROVIDER_COMMIT:-}", "upstreamVersion": "$AWS_PROVIDER_SOURCE_VERSION"},
+        "kubernetes": "$K8S_PROVIDER_VERSION",
+        "kubernetesSource": {"module": "$K8S_PROVIDER_MODULE", "pseudoVersion": "$K8S_PROVIDER_PSEUDO",
+                             "commit": "${K8S_PROVIDER_COMMIT:-}", "upstreamVersion": "$K8S_PROVIDER_SOURCE_VERSION"},
+        "moto": "$MOTO_VERSION",
+    },
+    "build": {
+        "opentofu": stat("opentofu-$OPENTOFU_VERSION"),
+        "aws": stat("aws-$AWS_PROVIDER_VERSION"),
+        "kubernetes": stat("kubernetes-$K8S_PROVIDER_VERSION"),
+    },
+}
+tmp = manifest + ".tmp"
+with open(tmp, "w") as f:
+    json.dump(doc, f, indent=2)
+    f.write("\n")
+os.replace(tmp, manifest)
+PY
+
+log "done: tofu=$TOFU cliConfig=$CLI_CONFIG manifest=$MANIFEST"

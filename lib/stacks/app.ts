@@ -1,0 +1,31 @@
+import { App } from "cdktf";
+import type { Project } from "../config/load.ts";
+import { BootstrapStack } from "./bootstrap-stack.ts";
+import { EnvironmentStack } from "./environment-stack.ts";
+import { GlobalStack } from "./global-stack.ts";
+import { TrafficStack } from "./traffic-stack.ts";
+import type { Target } from "./target.ts";
+
+export interface BuildOptions {
+  /** Output directory. @default cdktf's (`CDKTF_OUTDIR` or `cdktf.out`) */
+  readonly outdir?: string;
+  /** Only these environments get stacks (the global stack then covers them alone). @default all */
+  readonly only?: readonly string[];
+}
+
+/** Every stack of the project: per environment `<env>` and `<env>-traffic`, plus `bootstrap` and `global`. */
+export function buildApp(project: Project, target: Target, options: BuildOptions = {}): App {
+  const app = new App({ outdir: options.outdir, skipValidation: false });
+  const envs = project.environments.filter((e) => !options.only || options.only.includes(e.config.name));
+  const first = project.environments[0]!.config;
+  const projectTags = { Project: first.project, ManagedBy: "cdktf", Owner: first.owner, CostCenter: first.costCenter, Environment: "shared" };
+
+  new BootstrapStack(app, { project: first.project, region: first.region, target, tags: projectTags });
+  const infra = envs.map(({ config, release }) => {
+    const stack = new EnvironmentStack(app, { env: config, release, target });
+    new TrafficStack(app, { env: config, release, infrastructure: stack, target });
+    return { name: config.name, stack };
+  });
+  new GlobalStack(app, { project: first.project, region: first.region, target, tags: projectTags, environments: infra });
+  return app;
+}

@@ -1,0 +1,76 @@
+import { Construct } from "constructs";
+import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { EMULATED_SERVICES, EMULATOR_CREDENTIALS, STATE_LOCK_TABLE, type Target } from "./target.ts";
+
+export interface BaseStackProps {
+  /** Project name: first part of the state key and of the state bucket name. */
+  readonly project: string;
+  readonly region: string;
+  readonly target: Target;
+  /** Provider default tags: applied to every taggable resource of the stack. */
+  readonly tags: Record<string, string>;
+}
+
+/** Default state bucket of a project. */
+export function stateBucketName(project: string, target: Target): string {
+  return target.stateBucket ?? `${project}-terraform-state`;
+}
+
+/** Key of a stack's state: `<project>/<stack>/terraform.tfstate`. */
+export function stateKey(project: string, stack: string): string {
+  return `${project}/${stack}/terraform.tfstate`;
+}
+
+/**
+ * A stack with its own state (S3 with locking, or a local file), and the AWS provider carrying
+ * the default tags; pointed at the emulator when the target is `local`.
+ */
+export class BaseStack extends TerraformStack {
+  readonly provider: AwsProvider;
+
+  constructor(scope: Construct, id: string, props: BaseStackProps) {
+    super(scope, id);
+    const { target } = props;
+    const local = target.kind === "local" ? target.endpoint! : undefined;
+
+    if (target.backend === "local") {
+      new LocalBackend(this, { path: `${target.stateDir}/${id}.tfstate` });
+    } else {
+      new S3Backend(this, {
+        bucket: stateBucketName(props.project, target),
+        key: stateKey(props.project, id),
+        region: props.region,
+        encrypt: true,
+        dynamodbTable: STATE_LOCK_TABLE,
+        ...(local
+          ? {
+              ...EMULATOR_CREDENTIALS,
+              endpoints: { s3: local, dynamodb: local, sts: local, iam: local },
+              usePathStyle: true,
+              skipCredentialsValidation: true,
+              skipRequestingAccountId: true,
+              skipMetadataApiCheck: true,
+              skipRegionValidation: true,
+            }
+          : {}),
+      });
+    }
+
+    this.provider = new AwsProvider(this, "aws", {
+      region: props.region,
+      defaultTags: [{ tags: props.tags }],
+      ...(local
+        ? {
+            ...EMULATOR_CREDENTIALS,
+            endpoints: [Object.fromEntries(EMULATED_SERVICES.map((s) => [s, local]))],
+            s3UsePathStyle: true,
+            skipCredentialsValidation: true,
+            skipRequestingAccountId: true,
+            skipMetadataApiCheck: "true",
+            skipRegionValidation: true,
+          }
+        : {}),
+    });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Where the stacks deploy, read from the process environment and validated:
+ *
+ * | variable | values | meaning |
+ * |---|---|---|
+ * | `ENVSTACK_TARGET` | `aws` (default), `local` | `local` points the AWS provider and the S3 backend at an emulator |
+ * | `ENVSTACK_AWS_ENDPOINT` | URL | the emulator's endpoint; required with `ENVSTACK_TARGET=local` |
+ * | `ENVSTACK_BACKEND` | `s3` (default), `local` | `local` keeps each stack's state in a file (demo, engines without AWS) |
+ * | `ENVSTACK_STATE_DIR` | path | directory of the local state files (default `<project root>/.state`) |
+ * | `ENVSTACK_STATE_BUCKET` | name | S3 state bucket (default `<project>-terraform-state`) |
+ *
+ * The `local` target never replaces the real-AWS configuration; it is a switch.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+import { ConfigError, zodProblems } from "../config/errors.ts";
+
+export const STATE_LOCK_TABLE = "terraform-state-lock";
+
+const TargetEnvSchema = z
+  .object({
+    ENVSTACK_TARGET: z.enum(["aws", "local"]).default("aws"),
+    ENVSTACK_AWS_ENDPOINT: z.url().optional(),
+    ENVSTACK_BACKEND: z.enum(["s3", "local"]).default("s3"),
+    ENVSTACK_STATE_DIR: z.string().min(1).optional(),
+    ENVSTACK_STATE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name").optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.ENVSTACK_TARGET === "local" && !v.ENVSTACK_AWS_ENDPOINT) {
+      ctx.addIssue({ code: "custom", path: ["ENVSTACK_AWS_ENDPOINT"], message: "is required when ENVSTACK_TARGET=local" });
+    }
+  });
+
+export interface Target {
+  /** `aws`: real AWS with the ambient credentials; `local`: the emulator at `endpoint`. */
+  readonly kind: "aws" | "local";
+  readonly endpoint?: string;
+  readonly backend: "s3" | "local";
+  /** Absolute directory of local state files. */
+  readonly stateDir: string;
+  /** Overrides the state bucket name. */
+  readonly stateBucket?: string;
+}
+
+export function readTarget(env: NodeJS.ProcessEnv, root: string): Target {
+  const parsed = TargetEnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(zodProblems("environment variables", parsed.error));
+  const v = parsed.data;
+  return {
+    kind: v.ENVSTACK_TARGET,
+    endpoint: v.ENVSTACK_AWS_ENDPOINT,
+    backend: v.ENVSTACK_BACKEND,
+    stateDir: resolve(root, v.ENVSTACK_STATE_DIR ?? ".state"),
+    stateBucket: v.ENVSTACK_STATE_BUCKET,
+  };
+}
+
+/** Services the stacks call; all of them are pointed at the emulator in the `local` target. */
+export const EMULATED_SERVICES = [
+  "acm", "autoscaling", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "eks", "elasticache", "elbv2",
+  "iam", "kms", "rds", "s3", "secretsmanager", "sns", "ssm", "sts",
+] as const;
+
+/** Fake credentials of the emulator; never used against AWS. */
+export const EMULATOR_CREDENTIALS = { accessKey: "test", secretKey: "test" } as const;

@@ -1,0 +1,42 @@
+import type { Construct } from "constructs";
+import type { Release } from "../config/release.ts";
+import type { Environment } from "../config/schema.ts";
+import { WeightedRouting } from "../constructs/weighted-routing.ts";
+import { BaseStack } from "./base-stack.ts";
+import type { EnvironmentStack } from "./environment-stack.ts";
+import { environmentTags } from "./tags.ts";
+import type { Target } from "./target.ts";
+
+export interface TrafficStackProps {
+  readonly env: Environment;
+  /** Weights come from here. */
+  readonly release: Release;
+  /** The environment's infrastructure stack: listener and target groups are read through cross-stack references. */
+  readonly infrastructure: EnvironmentStack;
+  readonly target: Target;
+}
+
+/** Name of an environment's traffic stack. */
+export function trafficStackName(env: string): string {
+  return `${env}-traffic`;
+}
+
+/**
+ * `<env>-traffic`: only the weighted listener rule. A traffic shift changes this stack alone,
+ * so it plans exactly one resource and can never touch a database.
+ */
+export class TrafficStack extends BaseStack {
+  readonly routing: WeightedRouting;
+
+  constructor(scope: Construct, props: TrafficStackProps) {
+    const { env, release, infrastructure, target } = props;
+    super(scope, trafficStackName(env.name), { project: env.project, region: env.region, target, tags: environmentTags(env) });
+    const lb = infrastructure.loadBalancer;
+    this.routing = new WeightedRouting(this, "weighted", {
+      namePrefix: env.name,
+      listenerArn: lb.listener.arn,
+      targetGroupArns: { blue: lb.targetGroups.blue.arn, green: lb.targetGroups.green.arn },
+      weights: { blue: release.slots.blue.weight, green: release.slots.green.weight },
+    });
+  }
+}
