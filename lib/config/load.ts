@@ -3,7 +3,7 @@
  * validates each, checks the cross-environment rules and reads each release file. Every problem
  * is collected into ONE {@link ConfigError}.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, zodProblems, type Problem } from "./errors.ts";
@@ -49,7 +49,9 @@ export async function loadProject(root: string): Promise<Project> {
   for (const file of environmentFiles(dir)) {
     const fileName = basename(file, ".ts");
     try {
-      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      // The query makes a long-lived process (tests, envctl) see edits to the file.
+      const { mtimeMs, size } = statSync(file);
+      const mod = (await import(`${pathToFileURL(file).href}?v=${mtimeMs}-${size}`)) as { default?: unknown };
       const parsed = EnvironmentSchema.safeParse(mod.default);
       if (!parsed.success) {
         problems.push(...zodProblems(fileName, parsed.error));

@@ -24,7 +24,9 @@ function cidrOverlaps(envs: readonly Environment[]): Problem[] {
     for (const b of envs.slice(0, i)) {
       const cb = parseCidr(b.network.cidr);
       if (ca && cb && cidrsOverlap(ca, cb)) {
+        // Either side may be the one to change: name the overlap from both.
         problems.push({ subject: a.name, path: "network.cidr", message: `${a.network.cidr} overlaps ${b.name} (${b.network.cidr})` });
+        problems.push({ subject: b.name, path: "network.cidr", message: `${b.network.cidr} overlaps ${a.name} (${a.network.cidr})` });
       }
     }
   });
