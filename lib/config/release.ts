@@ -50,6 +50,8 @@ export const ReleaseSchema = z
     environment: z.string().min(1),
     live: SlotSchema,
     slots: z.strictObject({ blue: SlotStateSchema, green: SlotStateSchema }),
+    /** The slot that was live before `live`, still holding that version: where `rollback` goes. */
+    previousLive: SlotSchema.nullable().default(null),
     /** Versions that have run in this environment, oldest first: what `promote --version` may pick. */
     history: z.array(VersionSchema).default([]),
     rollout: RolloutSchema.nullable().default(null),
@@ -66,6 +68,9 @@ export const ReleaseSchema = z
       if (s.weight > 0 && s.version === null) {
         ctx.addIssue({ code: "custom", path: ["slots", slot, "version"], message: `is required: the slot has weight ${s.weight}` });
       }
+    }
+    if (r.previousLive !== null && (r.previousLive === r.live || r.slots[r.previousLive].version === null)) {
+      ctx.addIssue({ code: "custom", path: ["previousLive"], message: `must name the non-live slot holding a version (or be null)` });
     }
     if (r.slots[r.live].version === null) {
       ctx.addIssue({ code: "custom", path: ["live"], message: `names slot ${r.live}, which has no version` });

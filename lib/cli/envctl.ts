@@ -1,0 +1,235 @@
+/**
+ * envctl: a thin shell over the release operations. Parses and validates arguments (zod),
+ * loads the project, wires the real deploy runner, alarm gate and snapshots (tests inject
+ * their own), and maps outcomes to exit codes.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { Command, CommanderError, Option } from "commander";
+import { z } from "zod";
+import { ConfigError, zodProblems } from "../config/errors.ts";
+import { loadProject, type Project } from "../config/load.ts";
+import { SlotSchema } from "../config/schema.ts";
+import { CdktfDeployer, type Deployer } from "../deploy/runner.ts";
+import { RefusedError } from "../release/core.ts";
+import { cloudWatchAlarms, type AlarmReader } from "../release/gate.ts";
+import * as ops from "../release/operations.ts";
+import { rdsSnapshots, type Snapshotter } from "../release/snapshot.ts";
+import { LockedError, currentActor } from "../release/store.ts";
+import { comparisonMatrix, formatMatrix, formatStatus, statusOf } from "../release/views.ts";
+import { readTarget } from "../stacks/target.ts";
+import type { Environment } from "../config/schema.ts";
+import { defaultProgress, type Progress } from "./progress.ts";
+import { describeError, UserError } from "./report.ts";
+import { registerReviewCommands } from "./review-commands.ts";
+
+/** What tests (and embedders) may replace. */
+export interface Deps {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly deployer?: Deployer;
+  readonly alarms?: (env: Environment) => AlarmReader;
+  readonly snapshots?: (env: Environment) => Snapshotter;
+  readonly progress?: Progress;
+  readonly now?: () => Date;
+  readonly stdout?: (text: string) => void;
+  readonly stderr?: (text: string) => void;
+  /** Answers a yes/no question; default: ask on the terminal. */
+  readonly confirm?: (question: string) => Promise<boolean>;
+}
+
+/** The project root: `$ENVSTACK_ROOT`, else the nearest directory upwards holding cdktf.json. */
+export function findRoot(cwd: string, env: NodeJS.ProcessEnv): string {
+  if (env.ENVSTACK_ROOT) return resolve(env.ENVSTACK_ROOT);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+    if (dirname(dir) === dir) throw new UserError(`no cdktf.json in ${cwd} or above: run envctl inside the project`);
+  }
+}
+
+const Percent = z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0, "must be 0-100").max(100, "must be 0-100");
+const Seconds = z.coerce.number({ error: "must be a number" }).int().min(0, "must be ≥ 0");
+
+/** Validates CLI options (keys are the flag names); every problem at once, each naming its flag. */
+export function parseArgs<T extends z.ZodRawShape>(command: string, shape: T, values: Record<string, unknown>): z.infer<z.ZodObject<T>> {
+  const parsed = z.object(shape).safeParse(values);
+  if (!parsed.success) throw new ConfigError(zodProblems(command, parsed.error).map((p) => ({ ...p, path: `--${p.path}` })), "invalid arguments");
+  return parsed.data;
+}
+
+const Slot = z.enum(SlotSchema.options, { error: "must be blue or green" });
+
+interface Common {
+  json?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  deploy?: boolean;
+  wait?: string;
+}
+
+export async function main(argv: readonly string[], deps: Deps = {}): Promise<number> {
+  const env = deps.env ?? process.env;
+  const out = deps.stdout ?? ((t: string) => process.stdout.write(`${t}\n`));
+  const err = deps.stderr ?? ((t: string) => process.stderr.write(`${t}\n`));
+  let exitCode = 0;
+
+  const root = () => findRoot(deps.cwd ?? process.cwd(), env);
+  const load = async (): Promise<Project> => loadProject(root());
+  const confirm = deps.confirm ?? (async (q: string) => {
+    if (!process.stdin.isTTY) throw new UserError(`${q} — not on a terminal: pass --yes to confirm`);
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^y(es)?$/i.test((await rl.question(`${q} [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  });
+
+  const context = async (o: Common, command: string): Promise<ops.Context> => {
+    const project = await load();
+    const target = readTarget(env, project.root);
+    const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+    return {
+      project,
+      deployer: deps.deployer ?? new CdktfDeployer(project.root, env),
+      alarms: deps.alarms ?? ((e) => cloudWatchAlarms(aws(e))),
+      snapshots: deps.snapshots ?? ((e) => rdsSnapshots(aws(e))),
+      progress: deps.progress ?? defaultProgress(),
+      actor: currentActor(env),
+      now: deps.now ?? (() => new Date()),
+      out,
+      options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: parseArgs(command.split(" ")[0]!, { wait: Seconds }, { wait: o.wait ?? "0" }).wait },
+      command: `envctl ${command}`,
+      // Production-tier deploys need a yes; asked once, after the change was validated.
+      approve: async (e, what) => {
+        if (e.tier !== "production" || o.yes || approved.has(e.name)) return;
+        if (!(await confirm(`${what} in ${e.name} (production)?`))) throw new UserError("cancelled, nothing changed");
+        approved.add(e.name);
+      },
+    };
+  };
+  const approved = new Set<string>();
+
+  const report = (ctx: ops.Context, envName: string, o: Common) => {
+    if (o.dryRun) return;
+    const loaded = ops.environment(ctx, envName);
+    const view = statusOf({ ...loaded, release: ops.currentRelease(ctx, envName) });
+    out(o.json ? JSON.stringify(view, null, 2) : formatStatus([view]));
+  };
+
+  const program = new Command("envctl")
+    .description("Promote, shift, canary and roll back releases of the environments")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
+    .showHelpAfterError(false);
+
+  const common = (cmd: Command, mutating = true) => {
+    cmd.option("--json", "machine-readable output");
+    if (mutating) {
+      cmd.option("--no-deploy", "only edit the release file (GitOps: the pipeline deploys)")
+        .option("--dry-run", "show the release-file diff and the stack that would deploy; change nothing")
+        .option("-y, --yes", "do not prompt (CI)")
+        .option("--wait <seconds>", "wait this long for another envctl holding the environment's lock", "0");
+    }
+    return cmd;
+  };
+
+  common(program.command("status").argument("[env]", "one environment (default: all)").description("live slot, versions, weights, rollout step, last change"), false)
+    .action(async (name: string | undefined, o: Common) => {
+      const project = await load();
+      const envs = name ? project.environments.filter((e) => e.config.name === name) : project.environments;
+      if (name && envs.length === 0) throw new RefusedError(`unknown environment ${name} (known: ${project.environments.map((e) => e.config.name).join(", ")})`);
+      const views = envs.map(statusOf);
+      out(o.json ? JSON.stringify(name ? views[0] : views, null, 2) : formatStatus(views));
+    });
+
+  common(program.command("promote").argument("<from>").argument("<to>").description("put <from>'s live version (or --version) into <to>'s idle slot at weight 0 and deploy it")
+    .option("--version <tag>", "a version <from> has run (default: its live version)")
+    .option("--snapshot", "snapshot the database first (always on where the environment requires it)")
+    .option("--rollback", "allow a rollback-only path (e.g. production → staging)"))
+    .action(async (from: string, to: string, o: Common & { version?: string; snapshot?: boolean; rollback?: boolean }) => {
+      const ctx = await context(o, `promote ${from} ${to}${o.version ? ` --version ${o.version}` : ""}`);
+      await ops.promote(ctx, from, to, { version: o.version, snapshot: o.snapshot, rollback: o.rollback });
+      report(ctx, to, o);
+    });
+
+  common(program.command("shift").argument("<env>").description("set the traffic weights and deploy the traffic stack")
+    .requiredOption("--to <slot>", "slot receiving --percent (blue or green)")
+    .requiredOption("--percent <n>", "its share of the traffic, 0-100"))
+    .action(async (name: string, o: Common & { to: string; percent: string }) => {
+      const args = parseArgs("shift", { to: Slot, percent: Percent }, { to: o.to, percent: o.percent });
+      const ctx = await context(o, `shift ${name} --to ${args.to} --percent ${args.percent}`);
+      await ops.shift(ctx, name, args.to, args.percent);
+      report(ctx, name, o);
+    });
+
+  common(program.command("rollout").argument("<env>").description("progressive canary of the idle slot, alarm-gated; resumes an interrupted one")
+    .option("--bake <seconds>", "override every step's bake time"))
+    .action(async (name: string, o: Common & { bake?: string }) => {
+      const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: Seconds }, { bake: o.bake }).bake;
+      const ctx = await context(o, `rollout ${name}`);
+      await ops.rollout(ctx, name, { bakeSeconds: bake });
+      report(ctx, name, o);
+    });
+
+  common(program.command("rollback").argument("<env>").description("100 % back to the previous live slot, deployed at once"))
+    .action(async (name: string, o: Common) => {
+      const ctx = await context(o, `rollback ${name}`);
+      await ops.rollback(ctx, name);
+      report(ctx, name, o);
+    });
+
+  common(program.command("abort").argument("<env>").description("stop a rollout and restore the weights it started from"))
+    .action(async (name: string, o: Common) => {
+      const ctx = await context(o, `abort ${name}`);
+      await ops.abort(ctx, name);
+      report(ctx, name, o);
+    });
+
+  common(program.command("reconcile").argument("<env>").description("finish a deploy that failed: redeploy the file, or --revert to the state before it")
+    .option("--revert", "restore and deploy the state before the failed change"))
+    .action(async (name: string, o: Common & { revert?: boolean }) => {
+      const ctx = await context(o, `reconcile ${name}${o.revert ? " --revert" : ""}`);
+      await ops.reconcile(ctx, name, o.revert === true);
+      report(ctx, name, o);
+    });
+
+  common(program.command("diff").argument("<envA>").argument("<envB>").description("compare two environments side by side"), false)
+    .action(async (a: string, b: string, o: Common) => {
+      const project = await load();
+      const find = (n: string) => {
+        const e = project.environments.find((x) => x.config.name === n);
+        if (!e) throw new RefusedError(`unknown environment ${n} (known: ${project.environments.map((x) => x.config.name).join(", ")})`);
+        return e;
+      };
+      const [ea, eb] = [find(a), find(b)];
+      const rows = comparisonMatrix(ea, eb, ops.costRows(ea.config, eb.config));
+      out(o.json ? JSON.stringify({ environments: [a, b], rows }, null, 2) : formatMatrix([a, b], rows));
+    });
+
+  registerReviewCommands(program, { load, root, out, err, env, setExit: (c) => { exitCode = c; } });
+
+  try {
+    await program.parseAsync([...argv], { from: "node" });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0) return 0;
+      return ops.EXIT.invalid; // commander already printed its message
+    }
+    const { code, text } = classify(e);
+    err(text);
+    return code;
+  }
+}
+
+function classify(e: unknown): { code: number; text: string } {
+  if (e instanceof RefusedError) return { code: ops.EXIT.invalid, text: `error: ${e.message}` };
+  if (e instanceof LockedError) return { code: ops.EXIT.locked, text: `error: ${e.message}` };
+  if (e instanceof ops.RolledBackError) return { code: ops.EXIT.rolledBack, text: `error: ${e.message}` };
+  if (e instanceof ops.DeployFailedError) return { code: ops.EXIT.deployFailed, text: `error: ${e.message}` };
+  return describeError(e);
+}
+
+export { Option };

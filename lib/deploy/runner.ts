@@ -1,0 +1,48 @@
+/**
+ * The deploy runner: `cdktf deploy <stacks> --auto-approve`, output streamed line by line.
+ * The engine is cdktf's choice: set TERRAFORM_BINARY_NAME=tofu to drive OpenTofu.
+ */
+import { spawn } from "node:child_process";
+import { delimiter, join } from "node:path";
+import { createInterface } from "node:readline";
+
+export interface Deployer {
+  /** Deploys the stacks; rejects with {@link DeployError} when the engine fails. */
+  deploy(stacks: readonly string[], log: (line: string) => void): Promise<void>;
+}
+
+export class DeployError extends Error {
+  constructor(readonly stacks: readonly string[], readonly exitCode: number | null, readonly tail: readonly string[]) {
+    super(`cdktf deploy ${stacks.join(" ")} failed (exit ${exitCode ?? "signal"})${tail.length ? `:\n    ${tail.join("\n    ")}` : ""}`);
+    this.name = "DeployError";
+  }
+}
+
+export class CdktfDeployer implements Deployer {
+  /**
+   * @param root project root (where cdktf.json is)
+   * @param env process environment; `cdktf` is looked up on its PATH, then in node_modules/.bin
+   */
+  constructor(private readonly root: string, private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  deploy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
+    // Stacks this one depends on (e.g. `dev` for `dev-traffic`) are already deployed: do not redeploy them.
+    const args = ["deploy", ...stacks, "--auto-approve", "--ignore-missing-stack-dependencies"];
+    const PATH = [this.env.PATH ?? "", join(this.root, "node_modules", ".bin")].join(delimiter);
+    const child = spawn("cdktf", args, { cwd: this.root, env: { ...this.env, PATH, CI: this.env.CI ?? "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    const tail: string[] = [];
+    const onLine = (line: string) => {
+      const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+      if (clean.trim() === "") return;
+      tail.push(clean);
+      if (tail.length > 15) tail.shift();
+      log(clean);
+    };
+    createInterface({ input: child.stdout }).on("line", onLine);
+    createInterface({ input: child.stderr }).on("line", onLine);
+    return new Promise((resolve, reject) => {
+      child.on("error", (err) => reject(new DeployError(stacks, null, [err.message])));
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new DeployError(stacks, code, tail))));
+    });
+  }
+}

@@ -1,0 +1,98 @@
+/** Read-only views for `envctl status` and `envctl diff`: pure functions of the loaded project. */
+import type { LoadedEnvironment } from "../config/load.ts";
+import type { Environment } from "../config/schema.ts";
+
+export interface StatusView {
+  environment: string;
+  tier: string;
+  live: string;
+  slots: Record<string, { version: string | null; weight: number }>;
+  rollout: { target: string; step: number; steps: number[]; nextPercent: number | null } | null;
+  pending: { stacks: string[]; command: string; since: string } | null;
+  lastChange: { by: string; at: string; command: string } | null;
+}
+
+export function statusOf(e: LoadedEnvironment): StatusView {
+  const r = e.release;
+  return {
+    environment: e.config.name,
+    tier: e.config.tier,
+    live: r.live,
+    slots: { blue: { ...r.slots.blue }, green: { ...r.slots.green } },
+    rollout: r.rollout
+      ? { target: r.rollout.target, step: r.rollout.nextStep, steps: r.rollout.steps.map((s) => s.percent), nextPercent: r.rollout.steps[r.rollout.nextStep]?.percent ?? null }
+      : null,
+    pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
+    lastChange: r.lastChange,
+  };
+}
+
+export function formatStatus(views: StatusView[]): string {
+  const slot = (v: StatusView, s: "blue" | "green") =>
+    `${s}${v.live === s ? "*" : " "} ${(v.slots[s]!.version ?? "-").padEnd(10)} ${String(v.slots[s]!.weight).padStart(3)} %`;
+  return views.map((v) => {
+    const lines = [`${v.environment} (${v.tier})  live: ${v.live}`, `  ${slot(v, "blue")}    ${slot(v, "green")}`];
+    if (v.rollout) lines.push(`  rollout of ${v.rollout.target}: ${v.rollout.step}/${v.rollout.steps.length} steps applied (${v.rollout.steps.join(" → ")} %)${v.rollout.nextPercent !== null ? `, next ${v.rollout.nextPercent} %` : ", awaiting completion"}`);
+    if (v.pending) lines.push(`  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`);
+    lines.push(`  last change: ${v.lastChange ? `${v.lastChange.by} at ${v.lastChange.at}: ${v.lastChange.command}` : "none"}`);
+    return lines.join("\n");
+  }).join("\n\n");
+}
+
+export interface MatrixRow {
+  aspect: string;
+  values: [string, string];
+  differs: boolean;
+}
+
+function compute(e: Environment): Record<string, string> {
+  const c = e.compute;
+  if (c.kind === "ec2") {
+    return {
+      "compute": `ec2 ${c.instanceType}`,
+      "capacity (min/desired/max)": `${c.capacity.min}/${c.capacity.desired}/${c.capacity.max}`,
+      "auto-scaling": c.autoScaling.enabled ? `CPU target ${c.autoScaling.targetCpuPercent} %` : "off",
+    };
+  }
+  return {
+    "compute": `eks ${c.kubernetesVersion}: ${c.nodeGroups.map((g) => `${g.name} ${g.instanceTypes.join("/")}${g.capacityType === "SPOT" ? " spot" : ""}`).join(", ")}`,
+    "capacity (min/desired/max)": c.nodeGroups.map((g) => `${g.capacity.min}/${g.capacity.desired}/${g.capacity.max}`).join(", "),
+    "auto-scaling": c.autoScaling.enabled ? `HPA CPU ${c.autoScaling.targetCpuPercent} %, max ${c.autoScaling.maxReplicas}` : "off",
+  };
+}
+
+function aspects(e: LoadedEnvironment, extra: Record<string, string>): Record<string, string> {
+  const c = e.config;
+  const r = e.release;
+  return {
+    "tier": c.tier,
+    "region": c.region,
+    "network": `${c.network.cidr}, ${c.network.azCount} AZs, NAT ${c.network.natGateways}`,
+    ...compute(c),
+    "live slot": r.live,
+    "versions (blue/green)": `${r.slots.blue.version ?? "-"} / ${r.slots.green.version ?? "-"}`,
+    "weights (blue/green)": `${r.slots.blue.weight} / ${r.slots.green.weight}`,
+    "database": `${c.database.instanceClass}, ${c.database.allocatedStorageGb} GB, ${c.database.multiAz ? "multi-AZ" : "single-AZ"}`,
+    "backups": `${c.database.backupRetentionDays} days${c.database.deletionProtection ? ", deletion protection" : ""}`,
+    "cache": `${c.cache.nodeType} × ${1 + c.cache.replicas}${c.cache.automaticFailover ? ", failover" : ""}`,
+    "monitoring": `${c.monitoring.level}, 5xx > ${c.monitoring.thresholds.errorRatePercent} %, p99 > ${c.monitoring.thresholds.latencyP99Seconds} s`,
+    "TLS": c.certificateArn ? "HTTPS (TLS 1.2+)" : "HTTP only",
+    "log level": c.logLevel,
+    "canary": c.release.canary.map((s) => `${s.percent} %`).join(" → "),
+    ...extra,
+  };
+}
+
+/** Side-by-side comparison of two environments; `extra` adds rows (e.g. cost estimates). */
+export function comparisonMatrix(a: LoadedEnvironment, b: LoadedEnvironment, extra: [Record<string, string>, Record<string, string>] = [{}, {}]): MatrixRow[] {
+  const left = aspects(a, extra[0]);
+  const right = aspects(b, extra[1]);
+  return Object.keys(left).map((k) => ({ aspect: k, values: [left[k]!, right[k] ?? "-"], differs: left[k] !== right[k] }));
+}
+
+export function formatMatrix(names: [string, string], rows: MatrixRow[]): string {
+  const w0 = Math.max(6, ...rows.map((r) => r.aspect.length));
+  const w1 = Math.max(names[0].length, ...rows.map((r) => r.values[0].length));
+  const header = `  ${"".padEnd(w0)}  ${names[0].padEnd(w1)}  ${names[1]}`;
+  return [header, ...rows.map((r) => `${r.differs ? "≠" : " "} ${r.aspect.padEnd(w0)}  ${r.values[0].padEnd(w1)}  ${r.values[1]}`)].join("\n");
+}

@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { sandbox } from "./support/envctl.ts";
+
+/** Adds `qa`, an EC2 environment dev promotes into, beside the shipped (EKS) staging. */
+function withQa(dir: string) {
+  writeFileSync(join(dir, "environments/qa.ts"), `import { defineEnvironment } from "../lib/index.ts";
+import dev from "./dev.ts";
+export default defineEnvironment({ ...dev, name: "qa", domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
+`);
+  writeFileSync(join(dir, "environments/releases/qa.json"), JSON.stringify({ environment: "qa", live: "blue", slots: { blue: { version: "1.4.0", weight: 100 }, green: { version: null, weight: 0 } } }));
+  const devFile = join(dir, "environments/dev.ts");
+  writeFileSync(devFile, readFileSync(devFile, "utf8").replace('promotesTo: ["staging"]', 'promotesTo: ["staging", "qa"]'));
+}
+
+/** Puts dev's 1.5.0 live in staging without deploying, so staging can promote it onwards. */
+function stagingRuns150(s: ReturnType<typeof sandbox>) {
+  expect(s.run(["promote", "dev", "staging", "--no-deploy"]).status).toBe(0);
+  expect(s.run(["shift", "staging", "--to", "green", "--percent", "100", "--no-deploy"]).status).toBe(0);
+}
+
+const DEPLOY_FLAGS = "--auto-approve --ignore-missing-stack-dependencies";
+
+describe("envctl (subprocess, stand-in cdktf)", () => {
+  it("status shows live slot, versions, weights and last change; --json for machines", () => {
+    const s = sandbox();
+    const text = s.run(["status"]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/production \(production\)\s+live: blue/);
+    const json = JSON.parse(s.run(["status", "dev", "--json"]).stdout);
+    expect(json).toMatchObject({ environment: "dev", live: "blue", slots: { blue: { version: "1.5.0", weight: 100 }, green: { version: null, weight: 0 } }, rollout: null });
+  });
+
+  it("promote into an EC2 environment deploys its infrastructure stack (slot versions live there)", () => {
+    const s = sandbox(withQa);
+    const r = s.run(["promote", "dev", "qa"]);
+    expect(r.status).toBe(0);
+    expect(s.calls()).toEqual([`deploy qa ${DEPLOY_FLAGS}`]);
+    expect(s.release("qa").slots.green).toEqual({ version: "1.5.0", weight: 0 });
+  });
+
+  it("promote into an EKS environment puts the version in the idle slot at 0 % and deploys the workloads stack", () => {
+    const s = sandbox();
+    const r = s.run(["promote", "dev", "staging"]);
+    expect(r.stderr).toContain("deploy staging-workloads");
+    expect(r.status).toBe(0);
+    expect(s.release("staging").slots).toEqual({ blue: { version: "1.4.2", weight: 100 }, green: { version: "1.5.0", weight: 0 } });
+    expect(s.release("staging").pending).toBeNull();
+    expect(s.calls()).toEqual([`deploy staging-workloads ${DEPLOY_FLAGS}`]);
+    const [entry] = s.audit("staging");
+    expect(entry).toMatchObject({ environment: "staging", by: "tester", command: "envctl promote dev staging", outcome: "deployed" });
+    expect(entry.from.slots.green.version).toBeNull();
+    expect(entry.to.slots.green.version).toBe("1.5.0");
+  });
+
+  it("shift deploys only the traffic stack; rollback returns to 100 % on the live slot", () => {
+    const s = sandbox();
+    s.run(["promote", "dev", "staging"]);
+    const shifted = s.run(["shift", "staging", "--to", "green", "--percent", "25"]);
+    expect(shifted.status).toBe(0);
+    expect(s.release("staging").slots).toMatchObject({ blue: { weight: 75 }, green: { weight: 25 } });
+    expect(s.calls().at(-1)).toBe(`deploy staging-traffic ${DEPLOY_FLAGS}`);
+    expect(s.run(["rollback", "staging"]).status).toBe(0);
+    expect(s.release("staging")).toMatchObject({ live: "blue", slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } } });
+    expect(s.audit("staging").map((a) => a.outcome)).toEqual(["deployed", "deployed", "rolled-back"]);
+  });
+
+  it("--no-deploy only edits the file; --dry-run shows the diff and changes nothing", () => {
+    const s = sandbox();
+    const before = s.releaseText("dev");
+    const dry = s.run(["shift", "dev", "--to", "blue", "--percent", "100", "--dry-run"]);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain("--- environments/releases/dev.json");
+    expect(dry.stdout).toContain("would deploy: dev-traffic");
+    expect(s.releaseText("dev")).toBe(before);
+    stagingRuns150(s);
+    const edited = s.run(["promote", "staging", "production", "--no-deploy"]);
+    expect(edited.status).toBe(0);
+    expect(edited.stderr).toContain("production takes a database snapshot before promotion; the pipeline deploying this change must take it");
+    expect(s.calls()).toEqual([]);
+    expect(s.release("production").slots.green).toEqual({ version: "1.5.0", weight: 0 });
+    expect(s.audit("production").map((a) => a.outcome)).toEqual(["edited"]);
+  });
+
+  it("refuses bad input with a clear message, exit 1, files untouched and nothing deployed", () => {
+    const s = sandbox();
+    const texts = () => ["dev", "staging", "production"].map((e) => s.releaseText(e));
+    const before = texts();
+    const cases: [string[], RegExp][] = [
+      [["shift", "qa", "--to", "green", "--percent", "10"], /unknown environment qa/],
+      [["shift", "dev", "--to", "purple", "--percent", "10"], /shift: --to must be blue or green/],
+      [["shift", "dev", "--to", "green", "--percent", "101"], /shift: --percent must be 0-100/],
+      [["shift", "dev", "--to", "green", "--percent", "10"], /slot green has no version/],
+      [["promote", "dev", "production"], /dev → production is not on the promotion graph \(dev promotes into staging\)/],
+      [["promote", "production", "staging"], /rollback path only: pass --rollback/],
+      [["promote", "dev", "staging", "--version", "0.0.1"], /dev never ran version 0.0.1/],
+      [["rollback", "dev"], /nothing to roll back to/],
+      [["abort", "dev"], /no rollout in progress/],
+      [["frobnicate"], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const r = s.run(args);
+      expect(r.status, args.join(" ")).toBe(1);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(texts()).toEqual(before);
+    expect(s.calls()).toEqual([]);
+  });
+
+  it("refuses a hand-edited release file naming the file and field", () => {
+    const s = sandbox((d) => {
+      writeFileSync(join(d, "environments/releases/staging.json"), JSON.stringify({ environment: "staging", live: "blue", slots: { blue: { version: "1.0.0", weight: 90 }, green: { version: "1.1.0", weight: 20 } } }));
+    });
+    const r = s.run(["shift", "dev", "--to", "blue", "--percent", "100"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("environments/releases/staging.json: slots weights must sum to 100 (blue 90 + green 20 = 110)");
+    const broken = sandbox((d) => writeFileSync(join(d, "environments/releases/dev.json"), "{ oops"));
+    const b = broken.run(["status"]);
+    expect(b.status).toBe(1);
+    expect(b.stderr).toMatch(/environments\/releases\/dev.json: is not valid JSON/);
+  });
+
+  it("a failed deploy marks the file pending; later commands refuse until reconcile", () => {
+    const s = sandbox();
+    const failed = s.run(["promote", "dev", "staging"], { CDKTF_STUB_EXIT: "3" });
+    expect(failed.status).toBe(4);
+    expect(failed.stderr).toMatch(/cdktf deploy staging-workloads failed \(exit 3\)/);
+    expect(failed.stderr).toContain("envctl reconcile staging");
+    const pending = s.release("staging").pending;
+    expect(pending).toMatchObject({ stacks: ["staging-workloads"], command: "envctl promote dev staging" });
+    expect(pending.previous.slots.green.version).toBeNull();
+    expect(s.audit("staging").map((a) => a.outcome)).toEqual(["deploy-failed"]);
+    expect(s.run(["status", "staging"]).stdout).toContain("PENDING");
+
+    const refused = s.run(["shift", "staging", "--to", "green", "--percent", "10"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("did not finish; run 'envctl reconcile staging' first");
+
+    const reverted = s.run(["reconcile", "staging", "--revert"]);
+    expect(reverted.status).toBe(0);
+    expect(s.release("staging")).toMatchObject({ pending: null, slots: { green: { version: null } } });
+    expect(s.calls().at(-1)).toBe(`deploy staging-workloads ${DEPLOY_FLAGS}`);
+  });
+
+  it("production changes need --yes off a terminal", () => {
+    const s = sandbox();
+    stagingRuns150(s);
+    s.run(["promote", "staging", "production", "--no-deploy"]);
+    const r = s.run(["shift", "production", "--to", "green", "--percent", "10"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("pass --yes to confirm");
+    expect(s.release("production").slots.green.weight).toBe(0);
+    expect(s.run(["shift", "production", "--to", "green", "--percent", "10", "--yes"]).status).toBe(0);
+    expect(s.release("production").slots.green.weight).toBe(10);
+  });
+
+  it("diff shows a side-by-side matrix with differences marked", () => {
+    const s = sandbox();
+    const r = s.run(["diff", "staging", "production"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/≠ tier\s+staging\s+production/);
+    expect(r.stdout).toMatch(/≠ database\s+db\.t3\.small, 50 GB, single-AZ\s+db\.t3\.medium, 100 GB, multi-AZ/);
+    expect(r.stdout).toMatch(/  region\s+eu-west-1\s+eu-west-1/);
+    const json = JSON.parse(s.run(["diff", "dev", "staging", "--json"]).stdout);
+    expect(json.rows.find((x: any) => x.aspect === "TLS")).toEqual({ aspect: "TLS", values: ["HTTP only", "HTTPS (TLS 1.2+)"], differs: true });
+  });
+});
+
+describe("envctl parallel writers", () => {
+  it("never loses an update: the second waits for the lock (--wait)", async () => {
+    const s = sandbox();
+    s.run(["promote", "dev", "staging"]);
+    const [a, b] = await Promise.all([
+      s.spawn(["shift", "staging", "--to", "green", "--percent", "10", "--wait", "30"], { CDKTF_STUB_SLEEP: "1" }),
+      s.spawn(["shift", "staging", "--to", "green", "--percent", "20", "--wait", "30"], { CDKTF_STUB_SLEEP: "1" }),
+    ]);
+    expect([a.status, b.status]).toEqual([0, 0]);
+    const audit = s.audit("staging").slice(1);
+    expect(audit).toHaveLength(2);
+    // Each change starts from the state the other one left: no lost update.
+    expect(audit[1].from.slots.green.weight).toBe(audit[0].to.slots.green.weight);
+    expect(s.release("staging").slots.green.weight).toBe(audit[1].to.slots.green.weight);
+  });
+
+  it("fails the second writer with a clear message when it may not wait", async () => {
+    const s = sandbox();
+    s.run(["promote", "dev", "staging"]);
+    const slow = s.spawn(["shift", "staging", "--to", "green", "--percent", "10"], { CDKTF_STUB_SLEEP: "3" });
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = s.run(["shift", "staging", "--to", "green", "--percent", "20"]);
+    expect(second.status).toBe(5);
+    expect(second.stderr).toContain("staging is locked by another envctl");
+    expect((await slow).status).toBe(0);
+    expect(s.release("staging").slots.green.weight).toBe(10);
+  });
+});
