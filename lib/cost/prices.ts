@@ -1,0 +1,79 @@
+/**
+ * A small, dated price table for `envctl cost`: the AWS resources the stacks create, priced in
+ * USD at public on-demand list prices of eu-west-1 (Ireland), Linux / PostgreSQL / Redis OSS,
+ * no reserved instances, savings plans or free tier.
+ *
+ * Source: the public AWS pricing pages (EC2 On-Demand, RDS for PostgreSQL, ElastiCache, VPC NAT
+ * gateway, Elastic Load Balancing, Amazon EKS, EBS), read on {@link PRICES_AS_OF} and rounded.
+ * The figures are APPROXIMATE: good for comparing environments and spotting an expensive
+ * change, not for budgeting. Update the date with the figures.
+ *
+ * Every environment of the project runs in eu-west-1; an estimate for another region still
+ * uses these prices.
+ */
+
+/** Date the prices were read (ISO). */
+export const PRICES_AS_OF = "2026-11-01";
+/** Region the prices are for. */
+export const PRICE_REGION = "eu-west-1";
+export const CURRENCY = "USD";
+/** Hours in the billing month used by every estimate (AWS's own convention: 365 × 24 / 12). */
+export const HOURS_PER_MONTH = 730;
+
+/** EC2 On-Demand, Linux, USD per instance-hour (app instances and EKS nodes). */
+export const EC2_HOURLY: Readonly<Record<string, number>> = {
+  "t3.micro": 0.0114,
+  "t3.small": 0.0228,
+  "t3.medium": 0.0456,
+  "t3.large": 0.0912,
+  "m5.large": 0.107,
+  "m5a.large": 0.096,
+  "m4.large": 0.111,
+  "m5.xlarge": 0.214,
+};
+
+/**
+ * RDS for PostgreSQL On-Demand, USD per instance-hour. Multi-AZ (one standby) is billed as two
+ * instances: `multiAz` is exactly twice `singleAz`.
+ */
+export const RDS_HOURLY: Readonly<Record<string, { readonly singleAz: number; readonly multiAz: number }>> = {
+  "db.t3.micro": { singleAz: 0.018, multiAz: 0.036 },
+  "db.t3.small": { singleAz: 0.036, multiAz: 0.072 },
+  "db.t3.medium": { singleAz: 0.072, multiAz: 0.144 },
+  "db.r5.xlarge": { singleAz: 0.56, multiAz: 1.12 },
+};
+
+/** RDS gp3 storage, USD per GB-month (per copy: multi-AZ stores it twice). */
+export const RDS_GP3_PER_GB_MONTH = 0.127;
+
+/** EBS gp3 volumes (root volumes of app instances and nodes), USD per GB-month. */
+export const EBS_GP3_PER_GB_MONTH = 0.088;
+
+/** Root volume of an app instance or EKS node, GiB (the launch template's default). */
+export const ROOT_VOLUME_GB = 20;
+
+/** ElastiCache for Redis OSS On-Demand, USD per node-hour. */
+export const CACHE_HOURLY: Readonly<Record<string, number>> = {
+  "cache.t3.micro": 0.018,
+  "cache.t3.small": 0.036,
+  "cache.r6g.large": 0.228,
+};
+
+/** NAT gateway, USD per gateway-hour (data processing, $0.048/GB, is not estimated). */
+export const NAT_GATEWAY_HOURLY = 0.048;
+
+/** Application Load Balancer, USD per ALB-hour. */
+export const ALB_HOURLY = 0.0252;
+/** ALB capacity units, USD per LCU-hour. */
+export const ALB_LCU_HOURLY = 0.008;
+/** Fixed estimate of the average LCUs an environment's ALB consumes (light traffic). */
+export const ALB_ESTIMATED_LCU = 1;
+
+/** EKS control plane (standard support), USD per cluster-hour. */
+export const EKS_CONTROL_PLANE_HOURLY = 0.1;
+
+/**
+ * Spot price as a fraction of the On-Demand price (a typical ~65 % discount for the m5/m4
+ * family in eu-west-1; spot prices move, this is an average).
+ */
+export const SPOT_PRICE_FACTOR = 0.35;

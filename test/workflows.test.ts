@@ -1,0 +1,749 @@
+/**
+ * The GitHub Actions workflows of .github/workflows, linted and unit-tested as YAML (they are
+ * never run here). Shell steps that carry logic (stack lists, slugs, exit codes, the drift
+ * issue) are run with bash against fake `npx`, `tofu` and `gh` commands.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { PreviewSchema } from "../lib/config/previews.ts";
+import { REPO } from "./support/project.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string; "working-directory"?: string };
+type Concurrency = string | { group: string; "cancel-in-progress"?: boolean | string };
+type Permissions = string | Record<string, string>;
+interface Job {
+  name?: string;
+  needs?: string | string[];
+  if?: string;
+  "runs-on"?: string;
+  "timeout-minutes"?: number;
+  environment?: string | { name: string; url?: string };
+  concurrency?: Concurrency;
+  permissions?: Permissions;
+  outputs?: Record<string, string>;
+  strategy?: { "fail-fast"?: boolean; matrix?: Record<string, unknown> };
+  env?: Record<string, string>;
+  steps?: Step[];
+}
+interface Workflow {
+  name?: string;
+  on: Record<string, any>;
+  permissions?: Permissions;
+  concurrency?: Concurrency;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const DIR = join(REPO, ".github", "workflows");
+const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const TEXT: Record<string, string> = Object.fromEntries(FILES.map((f) => [f, readFileSync(join(DIR, f), "utf8")]));
+const WORKFLOWS: Record<string, Workflow> = Object.fromEntries(FILES.map((f) => [f, parse(TEXT[f]!) as Workflow]));
+
+function wf(file: string): Workflow {
+  const w = WORKFLOWS[file];
+  if (!w) throw new Error(`no workflow ${file}`);
+  return w;
+}
+function job(file: string, id: string): Job {
+  const j = wf(file).jobs[id];
+  if (!j) throw new Error(`${file}: no job ${id}`);
+  return j;
+}
+function allJobs(): { file: string; id: string; job: Job }[] {
+  return FILES.flatMap((file) => Object.entries(wf(file).jobs).map(([id, j]) => ({ file, id, job: j })));
+}
+const needsOf = (j: Job): string[] => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
+const stepsOf = (j: Job): Step[] => j.steps ?? [];
+const runText = (j: Job): string => stepsOf(j).map((s) => s.run ?? "").join("\n");
+const usesOf = (j: Job): string[] => stepsOf(j).flatMap((s) => (s.uses ? [s.uses] : []));
+const usesAction = (j: Job, action: string): boolean => usesOf(j).some((u) => u.split("@")[0] === action);
+function stepUsing(j: Job, action: string): Step {
+  const s = stepsOf(j).find((x) => x.uses?.split("@")[0] === action);
+  if (!s) throw new Error(`no step uses ${action}`);
+  return s;
+}
+function stepRunning(j: Job, fragment: string): Step {
+  const s = stepsOf(j).find((x) => x.run?.includes(fragment));
+  if (!s) throw new Error(`no step runs ${JSON.stringify(fragment)}`);
+  return s;
+}
+const indexOfRun = (j: Job, fragment: string): number => stepsOf(j).findIndex((s) => s.run?.includes(fragment));
+/** Permissions a job ends up with: its own block, else the workflow's. */
+function effectivePermissions(file: string, j: Job): Record<string, string> {
+  const p = j.permissions ?? wf(file).permissions;
+  if (typeof p !== "object" || p === null) throw new Error(`${file}: permissions must be a map, got ${JSON.stringify(p)}`);
+  return p;
+}
+const writes = (p: Record<string, string>): string[] => Object.entries(p).filter(([, v]) => v === "write").map(([k]) => k).sort();
+/** The concurrency group a job runs in: its own, else the workflow's. */
+function concurrencyOf(file: string, j: Job): { group: string; cancel: unknown } | undefined {
+  const c = j.concurrency ?? wf(file).concurrency;
+  if (c === undefined) return undefined;
+  return typeof c === "string" ? { group: c, cancel: false } : { group: c.group, cancel: c["cancel-in-progress"] ?? false };
+}
+const environmentName = (j: Job): string | undefined => (typeof j.environment === "object" ? j.environment.name : j.environment);
+
+// ---------------------------------------------------------------------------------------------
+// Running shell steps
+
+interface ScriptResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** One line per fake command call: `<command> <args...>`. */
+  calls: string[];
+  dir: string;
+}
+
+/**
+ * Runs a `run:` script like GitHub does (`bash --noprofile --norc -eo pipefail`), in a temporary
+ * directory, with `${{ … }}` expressions replaced from `expressions` and the given fake commands
+ * first on the PATH. Every fake logs its call.
+ */
+const TEMP_DIRS: string[] = [];
+afterAll(() => TEMP_DIRS.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function runStep(script: string, opts: { expressions?: Record<string, string>; env?: Record<string, string>; fakes?: Record<string, string>; files?: Record<string, string> } = {}): ScriptResult {
+  const dir = mkdtempSync(join(tmpdir(), "workflow-step-"));
+  TEMP_DIRS.push(dir);
+  const bin = join(dir, ".fakebin");
+  mkdirSync(bin);
+  const log = join(dir, ".calls");
+  writeFileSync(log, "");
+  for (const [name, body] of Object.entries(opts.fakes ?? {})) {
+    const file = join(bin, name);
+    writeFileSync(file, `#!/usr/bin/env bash\necho "${name} $*" >> "$FAKE_LOG"\n${body}\n`);
+    chmodSync(file, 0o755);
+  }
+  for (const [path, content] of Object.entries(opts.files ?? {})) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  const expanded = script.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_m, expr: string) => {
+    const value = opts.expressions?.[expr];
+    if (value === undefined) throw new Error(`test gives no value for the expression \${{ ${expr} }}`);
+    return value;
+  });
+  const outputFile = join(dir, ".github_output");
+  const summaryFile = join(dir, ".github_step_summary");
+  writeFileSync(outputFile, "");
+  writeFileSync(summaryFile, "");
+  const res = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", expanded], {
+    cwd: dir,
+    encoding: "utf8",
+    env: {
+      PATH: `${bin}:${process.env.PATH}`,
+      HOME: dir,
+      FAKE_LOG: log,
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
+      ...opts.env,
+    },
+  });
+  const outputs = Object.fromEntries(readFileSync(outputFile, "utf8").split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  return {
+    status: res.status,
+    stdout: res.stdout,
+    stderr: res.stderr,
+    outputs,
+    summary: readFileSync(summaryFile, "utf8"),
+    calls: readFileSync(log, "utf8").split("\n").filter((l) => l !== ""),
+    dir,
+  };
+}
+
+const manifest = (...stacks: string[]) => JSON.stringify({ stacks: Object.fromEntries(stacks.map((s) => [s, { name: s, workingDirectory: `stacks/${s}` }])) });
+
+// ---------------------------------------------------------------------------------------------
+
+const EXPECTED = ["deploy.yml", "drift.yml", "pr.yml", "preview-gc.yml", "preview.yml", "release.yml"];
+const TOFU_VERSION = /^OPENTOFU_VERSION=v?(\S+)$/m.exec(readFileSync(join(REPO, "lib/engine/versions.env"), "utf8"))?.[1];
+
+describe("workflow lint", () => {
+  it("has the expected workflow files, all parseable", () => {
+    expect(FILES).toEqual(EXPECTED);
+    for (const f of FILES) {
+      expect(wf(f).name, f).toEqual(expect.any(String));
+      expect(Object.keys(wf(f).on).length, f).toBeGreaterThan(0);
+      expect(Object.keys(wf(f).jobs).length, f).toBeGreaterThan(0);
+    }
+  });
+
+  it("pins every action to a version tag or a commit SHA", () => {
+    for (const { file, id, job: j } of allJobs()) {
+      for (const u of usesOf(j)) {
+        expect(u, `${file} ${id}`).toMatch(/^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
+      }
+    }
+  });
+
+  it("gives every job runs-on and a timeout", () => {
+    for (const { file, id, job: j } of allJobs()) {
+      expect(j["runs-on"], `${file} ${id}: runs-on`).toEqual(expect.any(String));
+      expect(j["timeout-minutes"], `${file} ${id}: timeout-minutes`).toEqual(expect.any(Number));
+      expect(j["timeout-minutes"]!, `${file} ${id}`).toBeGreaterThan(0);
+      expect(j["timeout-minutes"]!, `${file} ${id}`).toBeLessThanOrEqual(180);
+    }
+  });
+
+  it("sets minimal top-level permissions: read at most, never write-all", () => {
+    for (const f of FILES) {
+      const p = wf(f).permissions;
+      expect(typeof p, `${f}: top-level permissions must be a map`).toBe("object");
+      for (const [scope, level] of Object.entries(p as Record<string, string>)) expect(["read", "none"], `${f}: ${scope}: ${level}`).toContain(level);
+      expect(TEXT[f], f).not.toMatch(/write-all|read-all/);
+    }
+    for (const { file, id, job: j } of allJobs()) {
+      if (j.permissions !== undefined) expect(typeof j.permissions, `${file} ${id}`).toBe("object");
+    }
+  });
+
+  it("grants write scopes only where needed: id-token for AWS, pull-requests for the comment, issues for drift, contents for release records", () => {
+    const allowed: Record<string, string[]> = {
+      "pr.yml#summary": ["pull-requests"],
+      "drift.yml#report": ["issues"],
+      "release.yml#release": ["contents"],
+    };
+    for (const { file, id, job: j } of allJobs()) {
+      const granted = writes(effectivePermissions(file, j));
+      const aws = usesAction(j, "aws-actions/configure-aws-credentials");
+      const expected = [...(allowed[`${file}#${id}`] ?? []), ...(aws ? ["id-token"] : [])].sort();
+      expect(granted, `${file} ${id}`).toEqual(expected);
+    }
+  });
+
+  it("assumes AWS roles through OIDC only: role-to-assume from a variable or secret, no access keys", () => {
+    let assumed = 0;
+    for (const { file, id, job: j } of allJobs()) {
+      for (const s of stepsOf(j).filter((x) => x.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
+        assumed++;
+        expect(s.uses, `${file} ${id}`).toBe("aws-actions/configure-aws-credentials@v4");
+        expect(s.with?.["role-to-assume"], `${file} ${id}`).toMatch(/^\$\{\{ (vars|secrets)\.AWS_[A-Z_]+_ROLE_ARN \}\}$/);
+        expect(s.with?.["aws-region"], `${file} ${id}`).toBeDefined();
+        expect(Object.keys(s.with ?? {}).filter((k) => /key|token/i.test(k)), `${file} ${id}`).toEqual([]);
+      }
+    }
+    expect(assumed).toBeGreaterThan(5);
+    for (const f of FILES) {
+      expect(TEXT[f], f).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|aws-access-key-id|aws-secret-access-key|AKIA[0-9A-Z]{16}/);
+    }
+  });
+
+  it("never expands untrusted input straight into a shell script", () => {
+    const untrusted = /\$\{\{\s*(inputs\.|github\.head_ref|github\.event\.(pull_request|issue|comment|review|head_commit|commits)\b)/;
+    for (const { file, id, job: j } of allJobs()) {
+      for (const s of stepsOf(j)) if (s.run) expect(s.run, `${file} ${id} ${s.name ?? ""}`).not.toMatch(untrusted);
+    }
+  });
+
+  it("refers only to jobs that exist, without cycles", () => {
+    for (const f of FILES) {
+      const jobs = wf(f).jobs;
+      const visiting = new Set<string>();
+      const done = new Set<string>();
+      const visit = (id: string) => {
+        if (done.has(id)) return;
+        expect(visiting.has(id), `${f}: cycle through ${id}`).toBe(false);
+        visiting.add(id);
+        for (const n of needsOf(jobs[id]!)) {
+          expect(Object.keys(jobs), `${f}: ${id} needs ${n}`).toContain(n);
+          visit(n);
+        }
+        visiting.delete(id);
+        done.add(id);
+      };
+      Object.keys(jobs).forEach(visit);
+    }
+  });
+
+  it("runs OpenTofu (the pinned engine version, no wrapper) wherever tofu or cdktf deploys run", () => {
+    expect(TOFU_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const { file, id, job: j } of allJobs()) {
+      const needsEngine = /\btofu\b|cdktf deploy|npx envctl (preview|drift|promote|rollout|rollback)|npx envctl "\$\{args/.test(runText(j));
+      if (!needsEngine) continue;
+      const setup = stepUsing(j, "opentofu/setup-opentofu");
+      expect(setup.uses, `${file} ${id}`).toBe("opentofu/setup-opentofu@v1");
+      expect(setup.with?.tofu_wrapper, `${file} ${id}`).toBe(false);
+      expect(setup.with?.tofu_version, `${file} ${id}`).toBe("${{ env.TOFU_VERSION }}");
+      expect(wf(file).env?.TOFU_VERSION, file).toBe(TOFU_VERSION);
+      expect(wf(file).env?.TERRAFORM_BINARY_NAME, file).toBe("tofu");
+    }
+  });
+
+  it("installs with npm ci, never npm install", () => {
+    for (const { file, id, job: j } of allJobs()) {
+      expect(runText(j), `${file} ${id}`).not.toMatch(/npm install|npm i\b/);
+      if (/npx /.test(runText(j)) && usesAction(j, "actions/checkout")) expect(runText(j), `${file} ${id}`).toMatch(/^npm ci$/m);
+    }
+  });
+
+  it("serialises every change to an environment in a deploy-<env> group, never cancelled", () => {
+    const mutating = /cdktf deploy|tofu apply|npx envctl preview (create|destroy)|npx envctl "\$\{args/;
+    const mutators = allJobs().filter(({ job: j }) => mutating.test(runText(j)));
+    expect(mutators.map(({ file, id }) => `${file}#${id}`).sort()).toEqual([
+      "deploy.yml#apply-production", "deploy.yml#deploy-dev", "deploy.yml#deploy-staging",
+      "preview.yml#deploy", "preview.yml#destroy", "release.yml#release",
+    ]);
+    for (const { file, id, job: j } of mutators) {
+      const c = concurrencyOf(file, j);
+      expect(c?.group, `${file} ${id}`).toMatch(/^deploy-/);
+      expect(c?.cancel, `${file} ${id}`).toBe(false);
+    }
+    // The same names across workflows, so a release and a deploy of one environment queue.
+    expect(concurrencyOf("deploy.yml", job("deploy.yml", "deploy-dev"))?.group).toBe("deploy-dev");
+    expect(concurrencyOf("deploy.yml", job("deploy.yml", "deploy-staging"))?.group).toBe("deploy-staging");
+    expect(concurrencyOf("deploy.yml", job("deploy.yml", "plan-production"))?.group).toBe("deploy-production");
+    expect(concurrencyOf("deploy.yml", job("deploy.yml", "apply-production"))?.group).toBe("deploy-production");
+    expect(concurrencyOf("release.yml", job("release.yml", "release"))?.group).toBe("deploy-${{ inputs.environment }}");
+    expect(concurrencyOf("preview.yml", job("preview.yml", "deploy"))?.group).toBe("deploy-${{ needs.name.outputs.name }}");
+    expect(concurrencyOf("preview.yml", job("preview.yml", "destroy"))?.group).toBe("deploy-${{ needs.name.outputs.name }}");
+  });
+});
+
+describe("pr.yml", () => {
+  const F = "pr.yml";
+
+  it("runs on pull requests, and never applies anything", () => {
+    expect(Object.keys(wf(F).on)).toEqual(["pull_request"]);
+    expect(TEXT[F]).not.toMatch(/tofu apply|cdktf deploy|--auto-approve/);
+  });
+
+  it("has the job graph test + changed-stacks → plan (matrix) → summary", () => {
+    expect(Object.keys(wf(F).jobs).sort()).toEqual(["changed-stacks", "plan", "summary", "test"]);
+    expect(needsOf(job(F, "test"))).toEqual([]);
+    expect(needsOf(job(F, "changed-stacks"))).toEqual([]);
+    expect(needsOf(job(F, "plan")).sort()).toEqual(["changed-stacks", "test"]);
+    expect(needsOf(job(F, "summary")).sort()).toEqual(["changed-stacks", "plan"]);
+    expect(job(F, "summary").if).toMatch(/^always\(\) && needs\.changed-stacks\.result == 'success'/);
+  });
+
+  it("tests, synthesizes and uploads cdktf.out", () => {
+    const j = job(F, "test");
+    const order = ["npm ci", "npm test", "npx cdktf synth"].map((c) => indexOfRun(j, c));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const upload = stepUsing(j, "actions/upload-artifact");
+    expect(upload.with).toMatchObject({ name: "cdktf-out", path: "cdktf.out/" });
+  });
+
+  it("computes the changed stacks with envctl, exactly so", () => {
+    const j = job(F, "changed-stacks");
+    expect(runText(j)).toContain("npx envctl changed-stacks --base origin/${{ github.base_ref }} --json");
+    expect(stepUsing(j, "actions/checkout").with?.["fetch-depth"]).toBe(0);
+    expect(j.outputs?.stacks).toBe("${{ steps.changed.outputs.stacks }}");
+  });
+
+  it.each([
+    ['["dev","dev-traffic"]', '["dev","dev-traffic"]', "true"],
+    ['{"stacks":["production"]}', '["production"]', "true"],
+    ['[{"name":"staging","reason":"environments/staging.ts"}]', '["staging"]', "true"],
+    ["[]", "[]", "false"],
+  ])("turns envctl output %s into the matrix %s", (printed, matrix, any) => {
+    const step = stepRunning(job(F, "changed-stacks"), "envctl changed-stacks");
+    const r = runStep(step.run!, { expressions: { "github.base_ref": "main" }, fakes: { npx: `echo '${printed}'` } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual(["npx envctl changed-stacks --base origin/main --json"]);
+    expect(r.outputs).toEqual({ stacks: matrix, any });
+  });
+
+  it("fails the job when envctl changed-stacks fails", () => {
+    const step = stepRunning(job(F, "changed-stacks"), "envctl changed-stacks");
+    const r = runStep(step.run!, { expressions: { "github.base_ref": "main" }, fakes: { npx: "echo 'boom' >&2; exit 1" } });
+    expect(r.status).not.toBe(0);
+    expect(r.outputs.stacks).toBeUndefined();
+  });
+
+  it("plans one job per changed stack, fail-fast off, only when there are changes", () => {
+    const j = job(F, "plan");
+    expect(j.strategy?.["fail-fast"]).toBe(false);
+    expect(j.strategy?.matrix).toEqual({ stack: "${{ fromJSON(needs.changed-stacks.outputs.stacks) }}" });
+    expect(j.if).toContain("needs.changed-stacks.outputs.any == 'true'");
+    expect(stepUsing(j, "actions/download-artifact").with).toMatchObject({ name: "cdktf-out", path: "cdktf.out" });
+    const plan = stepRunning(j, "tofu plan");
+    expect(plan["working-directory"]).toBe("cdktf.out/stacks/${{ matrix.stack }}");
+    const lines = plan.run!.trim().split("\n").map((l) => l.trim());
+    expect(lines[0]).toMatch(/^tofu init\b/);
+    expect(lines[1]).toMatch(/^tofu plan\b.*-out=plan\.bin/);
+    expect(lines[2]).toBe("tofu show -json plan.bin > plan.json");
+    const upload = stepUsing(j, "actions/upload-artifact");
+    expect(upload.with).toMatchObject({ name: "plan-${{ matrix.stack }}", path: "plans/${{ matrix.stack }}.json" });
+    // Read-only role: PR plans never take the state lock.
+    expect(plan.run).toContain("-lock=false");
+    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+  });
+
+  it("names each plan after its stack so the summary can download them all into one folder", () => {
+    const step = stepRunning(job(F, "plan"), "plans/$STACK.json");
+    const r = runStep(step.run!, { env: { STACK: "dev-traffic" }, files: { "cdktf.out/stacks/dev-traffic/plan.json": '{"format_version":"1.2"}' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(r.dir, "plans/dev-traffic.json"), "utf8")).toBe('{"format_version":"1.2"}');
+  });
+
+  it("summarises all plans into ONE sticky comment, then guards production's stateful resources", () => {
+    const j = job(F, "summary");
+    const download = stepUsing(j, "actions/download-artifact");
+    expect(download.with).toMatchObject({ pattern: "plan-*", path: "plans", "merge-multiple": true });
+    expect(runText(j)).toContain("npx envctl plan-summary plans/*.json > summary.md");
+    expect(runText(j)).toContain("npx envctl plan-summary plans/*.json --fail-on stateful --only production");
+    const comment = stepUsing(j, "marocchino/sticky-pull-request-comment");
+    expect(comment.uses).toBe("marocchino/sticky-pull-request-comment@v2");
+    expect(comment.with).toEqual({ header: "envctl-plan-summary", path: "summary.md" });
+    // The comment is posted before the guard can fail the job.
+    const steps = stepsOf(j);
+    expect(steps.indexOf(comment)).toBeLessThan(indexOfRun(j, "--fail-on stateful"));
+    expect(indexOfRun(j, "> summary.md")).toBeLessThan(steps.indexOf(comment));
+    expect(effectivePermissions(F, j)).toEqual({ contents: "read", "pull-requests": "write" });
+  });
+
+  it("writes the summary with the hidden marker, and a placeholder when nothing changed", () => {
+    const step = stepRunning(job(F, "summary"), "> summary.md");
+    const withPlans = runStep(step.run!, {
+      env: { PLAN_RESULT: "success" },
+      fakes: { npx: 'echo "| stack | add | change | destroy |"' },
+      files: { "plans/dev.json": "{}", "plans/dev-traffic.json": "{}" },
+    });
+    expect(withPlans.status, withPlans.stderr).toBe(0);
+    expect(withPlans.calls).toEqual(["npx envctl plan-summary plans/dev-traffic.json plans/dev.json"]);
+    const md = readFileSync(join(withPlans.dir, "summary.md"), "utf8");
+    expect(md).toContain("| stack | add | change | destroy |");
+    expect(md).toContain("<!-- envctl-plan-summary -->");
+    expect(withPlans.summary).toBe(md);
+
+    const none = runStep(step.run!, { env: { PLAN_RESULT: "skipped" }, fakes: { npx: "exit 9" } });
+    expect(none.status, none.stderr).toBe(0);
+    expect(none.calls).toEqual([]);
+    expect(readFileSync(join(none.dir, "summary.md"), "utf8")).toMatch(/^No stack changes/);
+
+    const failed = runStep(step.run!, { env: { PLAN_RESULT: "failure" }, fakes: { npx: "echo summary" }, files: { "plans/dev.json": "{}" } });
+    expect(readFileSync(join(failed.dir, "summary.md"), "utf8")).toContain("Some stacks failed to plan");
+  });
+
+  it("fails the stateful guard when envctl does, and skips it without plans", () => {
+    const step = stepRunning(job(F, "summary"), "--fail-on stateful");
+    const blocked = runStep(step.run!, { fakes: { npx: "exit 1" }, files: { "plans/production.json": "{}" } });
+    expect(blocked.status).not.toBe(0);
+    expect(blocked.calls).toEqual(["npx envctl plan-summary plans/production.json --fail-on stateful --only production"]);
+    const none = runStep(step.run!, { fakes: { npx: "exit 1" } });
+    expect(none.status).toBe(0);
+  });
+});
+
+describe("deploy.yml", () => {
+  const F = "deploy.yml";
+
+  it("runs on pushes to main only", () => {
+    expect(wf(F).on).toEqual({ push: { branches: ["main"] } });
+  });
+
+  it("chains dev → staging → plan production → apply production", () => {
+    expect(Object.keys(wf(F).jobs)).toEqual(["deploy-dev", "deploy-staging", "plan-production", "apply-production"]);
+    expect(needsOf(job(F, "deploy-dev"))).toEqual([]);
+    expect(needsOf(job(F, "deploy-staging"))).toEqual(["deploy-dev"]);
+    expect(needsOf(job(F, "plan-production"))).toEqual(["deploy-staging"]);
+    expect(needsOf(job(F, "apply-production"))).toEqual(["plan-production"]);
+  });
+
+  it.each(["dev", "staging"])("deploys %s automatically: infrastructure, then traffic (and workloads where present)", (env) => {
+    const j = job(F, `deploy-${env}`);
+    expect(environmentName(j)).toBe(env);
+    expect(runText(j)).toContain(`npx cdktf deploy ${env} ${env}-traffic --auto-approve`);
+    expect(indexOfRun(j, "npx cdktf synth")).toBeLessThan(indexOfRun(j, "cdktf deploy"));
+    const step = stepRunning(j, "cdktf deploy");
+    const ec2 = runStep(step.run!, { fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`, "global") } });
+    expect(ec2.status, ec2.stderr).toBe(0);
+    expect(ec2.calls).toEqual([`npx cdktf deploy ${env} ${env}-traffic --auto-approve --skip-synth`]);
+    const eks = runStep(step.run!, { fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`, `${env}-workloads`) } });
+    expect(eks.calls).toEqual([`npx cdktf deploy ${env} ${env}-traffic ${env}-workloads --auto-approve --skip-synth`]);
+    const failing = runStep(step.run!, { fakes: { npx: "exit 1" }, files: { "cdktf.out/manifest.json": manifest(env) } });
+    expect(failing.status).not.toBe(0);
+  });
+
+  it("plans production without approval and saves the plan with the commit SHA in the artifact name", () => {
+    const j = job(F, "plan-production");
+    expect(j.environment).toBeUndefined();
+    expect(runText(j)).toMatch(/tofu plan .*-out=plan\.bin/);
+    const upload = stepUsing(j, "actions/upload-artifact");
+    expect(upload.with?.name).toBe("production-plan-${{ github.sha }}");
+    const paths = String(upload.with?.path).trim().split("\n");
+    expect(paths).toEqual(expect.arrayContaining(["cdktf.out/stacks/production*/plan.bin", "cdktf.out/stacks/production*/.terraform.lock.hcl", "cdktf.out/production-stacks.txt"]));
+    expect(upload.with?.["include-hidden-files"]).toBe(true);
+    expect(upload.with?.["if-no-files-found"]).toBe("error");
+    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+  });
+
+  it("plans the production stacks in apply order: infrastructure, traffic, workloads", () => {
+    const step = stepRunning(job(F, "plan-production"), "production-stacks.txt");
+    const ec2 = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("production", "production-traffic", "staging") } });
+    expect(ec2.status, ec2.stderr).toBe(0);
+    expect(ec2.outputs).toEqual({ list: "production production-traffic" });
+    const eks = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("production-workloads", "production", "production-traffic") } });
+    expect(eks.outputs).toEqual({ list: "production production-traffic production-workloads" });
+    expect(readFileSync(join(eks.dir, "cdktf.out/production-stacks.txt"), "utf8").trim()).toBe("production production-traffic production-workloads");
+  });
+
+  it("saves a binary plan and its JSON per production stack", () => {
+    const step = stepRunning(job(F, "plan-production"), "tofu plan");
+    const stacks = ["production", "production-traffic"];
+    const r = runStep(step.run!, {
+      env: { STACKS: stacks.join(" ") },
+      fakes: { tofu: 'if [ "$1" = show ]; then echo "{\\"stack\\": \\"$(basename "$PWD")\\"}"; fi; if [ "$1" = plan ]; then touch plan.bin; fi' },
+      files: Object.fromEntries(stacks.map((s) => [`cdktf.out/stacks/${s}/cdk.tf.json`, "{}"])),
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls.map((c) => c.split(" ").slice(0, 2).join(" "))).toEqual(["tofu init", "tofu plan", "tofu show", "tofu init", "tofu plan", "tofu show"]);
+    for (const s of stacks) {
+      expect(existsSync(join(r.dir, `cdktf.out/stacks/${s}/plan.bin`))).toBe(true);
+      expect(JSON.parse(readFileSync(join(r.dir, `plans/${s}.json`), "utf8"))).toEqual({ stack: s });
+    }
+  });
+
+  it("applies production in the production environment from the reviewed plan artifact only", () => {
+    const j = job(F, "apply-production");
+    expect(environmentName(j)).toBe("production");
+    const download = stepUsing(j, "actions/download-artifact");
+    expect(download.with?.name).toBe(stepUsing(job(F, "plan-production"), "actions/upload-artifact").with?.name);
+    expect(download.with?.name).toBe("production-plan-${{ github.sha }}");
+    // Nothing is synthesized or planned again before the apply.
+    expect(usesAction(j, "actions/checkout")).toBe(false);
+    expect(runText(j)).not.toMatch(/cdktf (synth|deploy)|npm ci/);
+    const apply = indexOfRun(j, "tofu apply");
+    expect(stepsOf(j).slice(0, apply).some((s) => /tofu plan/.test(s.run ?? ""))).toBe(false);
+    expect(stepsOf(j)[apply]!.run).toMatch(/tofu apply .*plan\.bin$/m);
+    expect(TEXT[F]).toMatch(/required reviewers/i);
+  });
+
+  it("applies each saved plan.bin in its stack directory, in the recorded order", () => {
+    const step = stepRunning(job(F, "apply-production"), "tofu apply");
+    const stacks = ["production", "production-traffic", "production-workloads"];
+    const r = runStep(step.run!, {
+      fakes: { tofu: 'echo "in $(basename "$PWD")" >> "$FAKE_LOG"' },
+      files: { "cdktf.out/production-stacks.txt": `${stacks.join(" ")}\n`, ...Object.fromEntries(stacks.map((s) => [`cdktf.out/stacks/${s}/plan.bin`, "x"])) },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const applied = r.calls.filter((_, i, all) => i > 0 && all[i - 1]!.startsWith("tofu apply")).map((l) => l.replace("in ", ""));
+    expect(applied).toEqual(stacks);
+    for (const c of r.calls.filter((l) => l.startsWith("tofu apply"))) expect(c).toMatch(/ plan\.bin$/);
+    const failing = runStep(step.run!, {
+      fakes: { tofu: '[ "$1" != apply ]' },
+      files: { "cdktf.out/production-stacks.txt": "production production-traffic\n", "cdktf.out/stacks/production/plan.bin": "x", "cdktf.out/stacks/production-traffic/plan.bin": "x" },
+    });
+    expect(failing.status).not.toBe(0);
+    expect(failing.calls.filter((l) => l.startsWith("tofu apply"))).toHaveLength(1); // stops at the first failure
+  });
+});
+
+describe("drift.yml", () => {
+  const F = "drift.yml";
+
+  it("runs every 6 hours and on demand", () => {
+    expect(wf(F).on.schedule).toEqual([{ cron: "0 */6 * * *" }]);
+    expect(Object.keys(wf(F).on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+  });
+
+  it("detects with envctl under the read-only role, and reports with issues: write only", () => {
+    const detect = job(F, "detect");
+    expect(runText(detect)).toContain("npx envctl drift --json > drift.json");
+    expect(stepUsing(detect, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+    const report = job(F, "report");
+    expect(needsOf(report)).toEqual(["detect"]);
+    expect(report.if).toBe("needs.detect.outputs.drift == 'true'");
+    expect(report.permissions).toEqual({ issues: "write" });
+    expect(detect.outputs?.drift).toBe("${{ steps.drift.outputs.drift }}");
+  });
+
+  it.each([
+    [0, 0, "false"],
+    [2, 0, "true"],
+  ])("envctl drift exit %i → job status %i, drift=%s", (exit, status, drift) => {
+    const r = runStep(stepRunning(job(F, "detect"), "envctl drift").run!, { fakes: { npx: `echo '{"stacks":[]}'; exit ${exit}` } });
+    expect(r.status, r.stderr).toBe(status);
+    expect(r.outputs).toEqual({ drift });
+    expect(readFileSync(join(r.dir, "drift.json"), "utf8")).toBe('{"stacks":[]}\n');
+  });
+
+  it("fails (and opens no issue) when envctl drift itself fails", () => {
+    const r = runStep(stepRunning(job(F, "detect"), "envctl drift").run!, { fakes: { npx: "exit 1" } });
+    expect(r.status).toBe(1);
+    expect(r.outputs.drift).toBeUndefined();
+  });
+
+  /** Fake gh: `issue list` prints $ISSUES filtered by the real jq through --jq, like gh does. */
+  const fakeGh = `
+if [ "$1 $2" = "issue list" ]; then
+  while [ $# -gt 0 ]; do if [ "$1" = --jq ]; then filter="$2"; fi; shift; done
+  printf '%s' "$ISSUES" | jq -r "$filter"
+fi`;
+  const report = () => stepRunning(job(F, "report"), "gh issue").run!;
+  const env = { GH_TOKEN: "t", GH_REPO: "o/r", RUN_URL: "https://github.com/o/r/actions/runs/1" };
+
+  it("updates the one open drift issue when there is one", () => {
+    const r = runStep(report(), {
+      env: { ...env, ISSUES: JSON.stringify([{ number: 3, title: "Something else" }, { number: 7, title: "Infrastructure drift detected" }]) },
+      fakes: { gh: fakeGh },
+      files: { "drift.json": '{"drifted":["dev"]}' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls.filter((c) => !c.startsWith("gh label"))).toEqual([
+      "gh issue list --label drift --state open --limit 100 --json number,title --jq map(select(.title == \"Infrastructure drift detected\")) | sort_by(.number) | .[0].number // empty",
+      "gh issue edit 7 --body-file body.md",
+    ]);
+    const body = readFileSync(join(r.dir, "body.md"), "utf8");
+    expect(body).toContain('{"drifted":["dev"]}');
+    expect(body).toContain(env.RUN_URL);
+  });
+
+  it.each([
+    ["no open drift issue", []],
+    ["only other drift-labelled issues", [{ number: 3, title: "Drift in the dashboard" }]],
+  ])("opens the issue when there is %s", (_case, issues) => {
+    const r = runStep(report(), { env: { ...env, ISSUES: JSON.stringify(issues) }, fakes: { gh: fakeGh }, files: { "drift.json": "{}" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toContain("gh label create drift --color D93F0B --description Infrastructure differs from the stacks --force");
+    expect(r.calls.at(-1)).toBe("gh issue create --title Infrastructure drift detected --label drift --body-file body.md");
+    expect(r.calls.some((c) => c.startsWith("gh issue edit"))).toBe(false);
+  });
+});
+
+describe("preview.yml and preview-gc.yml", () => {
+  const F = "preview.yml";
+
+  it("runs on pull request open, reopen, push and close", () => {
+    expect(wf(F).on).toEqual({ pull_request: { types: ["opened", "reopened", "synchronize", "closed"] } });
+  });
+
+  it("derives the name from the PR number and head branch, passed through the environment", () => {
+    const step = stepRunning(job(F, "name"), "GITHUB_OUTPUT");
+    expect(step.env).toEqual({ PR_NUMBER: "${{ github.event.number }}", HEAD_REF: "${{ github.head_ref }}" });
+    expect(job(F, "name").outputs?.name).toBe("${{ steps.name.outputs.name }}");
+  });
+
+  it.each([
+    ["Feature/Login_Page", "pr-42-feature-login-page"],
+    ["fix-bug", "pr-42-fix-bug"],
+    ["dependabot/npm_and_yarn/some-very-long-package-1.2.3", "pr-42-dependabot-npm-and-y"],
+    ["--Weird__Branch--", "pr-42-weird-branch"],
+    ["release/2026.11-hotfix", "pr-42-release-2026-11-hotf"],
+    ["abcdefghijklmnopqrs-tuvw", "pr-42-abcdefghijklmnopqrs"],
+    ["Ünïcödé-brånch", "pr-42-n-c-d-br-nch"],
+    ["___", "pr-42"],
+    ["$(touch pwned)`id`", "pr-42-touch-pwned-id"],
+  ])("slugs %j into %s", (ref, name) => {
+    const r = runStep(stepRunning(job(F, "name"), "GITHUB_OUTPUT").run!, { env: { PR_NUMBER: "42", HEAD_REF: ref } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.outputs).toEqual({ name });
+    expect(existsSync(join(r.dir, "pwned"))).toBe(false);
+    expect(name.replace(/^pr-42-?/, "").length).toBeLessThanOrEqual(20);
+    expect(PreviewSchema.shape.name.safeParse(name).success, name).toBe(true);
+  });
+
+  it("creates then deploys the preview on open/reopen/push", () => {
+    const j = job(F, "deploy");
+    expect(needsOf(j)).toEqual(["name"]);
+    expect(j.if).toBe("github.event.action != 'closed'");
+    expect(j.env?.PREVIEW).toBe("${{ needs.name.outputs.name }}");
+    expect(environmentName(j)).toBe("preview");
+    const create = indexOfRun(j, 'npx envctl preview create "$PREVIEW" --yes');
+    expect(create).toBeGreaterThanOrEqual(0);
+    expect(create).toBeLessThan(indexOfRun(j, "npx cdktf synth"));
+    expect(indexOfRun(j, "npx cdktf synth")).toBeLessThan(indexOfRun(j, "cdktf deploy"));
+    expect(runText(j)).not.toMatch(/preview destroy/);
+    const r = runStep(stepRunning(j, "cdktf deploy").run!, { env: { PREVIEW: "pr-42-fix-bug" }, fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest("dev", "pr-42-fix-bug", "pr-42-fix-bug-traffic") } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual(["npx cdktf deploy pr-42-fix-bug pr-42-fix-bug-traffic --auto-approve --skip-synth"]);
+  });
+
+  it("destroys the preview when the pull request closes", () => {
+    const j = job(F, "destroy");
+    expect(needsOf(j)).toEqual(["name"]);
+    expect(j.if).toBe("github.event.action == 'closed'");
+    expect(runText(j)).toContain('npx envctl preview destroy "$PREVIEW" --yes');
+    expect(runText(j)).not.toMatch(/preview create|cdktf deploy/);
+  });
+
+  it("skips pull requests from forks (no OIDC token there)", () => {
+    expect(job(F, "name").if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+  });
+
+  it("garbage-collects expired previews daily", () => {
+    const gc = wf("preview-gc.yml");
+    expect(Object.keys(gc.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect(gc.on.schedule).toHaveLength(1);
+    expect(gc.on.schedule[0].cron).toMatch(/^\d{1,2} \d{1,2} \* \* \*$/);
+    expect(runText(job("preview-gc.yml", "gc"))).toContain("npx envctl preview gc --yes");
+  });
+});
+
+describe("release.yml", () => {
+  const F = "release.yml";
+
+  it("is dispatched by hand with command, environment, from and version", () => {
+    expect(Object.keys(wf(F).on)).toEqual(["workflow_dispatch"]);
+    const inputs = wf(F).on.workflow_dispatch.inputs;
+    expect(inputs.command).toMatchObject({ type: "choice", options: ["promote", "rollout", "rollback"], required: true });
+    expect(inputs.environment).toMatchObject({ type: "choice", options: ["staging", "production"], required: true });
+    expect(inputs.from).toMatchObject({ type: "string", required: false });
+    expect(inputs.version).toMatchObject({ type: "string", required: false });
+  });
+
+  it("runs in the chosen GitHub environment (production needs approval) and its deploy group", () => {
+    const j = job(F, "release");
+    expect(j.environment).toBe("${{ inputs.environment }}");
+    expect(wf(F).concurrency).toEqual({ group: "deploy-${{ inputs.environment }}", "cancel-in-progress": false });
+    expect(j.if).toBe("github.ref == 'refs/heads/main'");
+    expect(j.env).toMatchObject({ COMMAND: "${{ inputs.command }}", TARGET: "${{ inputs.environment }}", FROM: "${{ inputs.from }}", VERSION: "${{ inputs.version }}" });
+  });
+
+  const envctl = () => stepRunning(job(F, "release"), "npx envctl").run!;
+  it.each([
+    [{ COMMAND: "promote", TARGET: "staging", FROM: "dev", VERSION: "" }, "npx envctl promote dev staging --yes"],
+    [{ COMMAND: "promote", TARGET: "production", FROM: "staging", VERSION: "1.6.0" }, "npx envctl promote staging production --version 1.6.0 --yes"],
+    [{ COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "" }, "npx envctl rollout production --yes"],
+    [{ COMMAND: "rollback", TARGET: "staging", FROM: "", VERSION: "" }, "npx envctl rollback staging --yes"],
+  ])("runs envctl for %j", (inputs, call) => {
+    const r = runStep(envctl(), { env: inputs, fakes: { npx: "" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual([call]);
+  });
+
+  it.each([
+    [{ COMMAND: "promote", TARGET: "staging", FROM: "", VERSION: "" }, /promote needs 'from'/],
+    [{ COMMAND: "promote", TARGET: "staging", FROM: "dev; rm -rf /", VERSION: "" }, /promote needs 'from'/],
+    [{ COMMAND: "promote", TARGET: "staging", FROM: "dev", VERSION: "1.0 --rollback" }, /must be an image tag/],
+    [{ COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "1.6.0" }, /apply to promote only/],
+    [{ COMMAND: "rollback", TARGET: "production", FROM: "staging", VERSION: "" }, /apply to promote only/],
+  ])("refuses %j before calling envctl", (inputs, message) => {
+    const r = runStep(envctl(), { env: inputs, fakes: { npx: "" } });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(message);
+    expect(r.calls).toEqual([]);
+  });
+
+  it("passes envctl's exit code on (e.g. 3: rolled back)", () => {
+    const r = runStep(envctl(), { env: { COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "" }, fakes: { npx: "exit 3" } });
+    expect(r.status).toBe(3);
+  });
+
+  it("records the release files in main afterwards, even when the release failed", () => {
+    const j = job(F, "release");
+    const record = stepRunning(j, "git push");
+    expect(record.if).toBe("always() && steps.envctl.outcome != 'skipped'");
+    expect(record.run).toContain("git add -- environments/releases");
+    expect(record.run).not.toMatch(/git add (-A|\.|--all)/);
+    expect(stepUsing(j, "actions/checkout").with?.["persist-credentials"]).toBe(false);
+    expect(stepsOf(j).indexOf(record)).toBe(stepsOf(j).length - 1);
+    // Nothing to record: no commit, no push.
+    const r = runStep(record.run!, { fakes: { git: "" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual(["git status --porcelain -- environments/releases"]);
+  });
+});
