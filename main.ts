@@ -1,19 +1,11 @@
 /**
- * cdktf entry point: load and validate every environment, build the stacks, run the policy
- * rules, and only then synthesize. Any problem is reported at once, nothing is written, exit 1.
+ * cdktf entry point: load and validate every environment (environments/*.ts and their release
+ * files), build the stacks (lib/stacks), run the policy rules (lib/policy), and only then
+ * synthesize. Any problem is reported at once, nothing is written, exit 1.
  */
-import { loadProject } from "./lib/config/load.ts";
-import { buildApp } from "./lib/stacks/app.ts";
-import { readTarget } from "./lib/stacks/target.ts";
-import { checkApp } from "./lib/policy/check.ts";
 import { runOrReport } from "./lib/cli/report.ts";
-import { PolicyError } from "./lib/policy/errors.ts";
+import { synthesizeProject } from "./lib/stacks/synth.ts";
 
 await runOrReport(async () => {
-  const root = process.cwd();
-  const project = await loadProject(root);
-  const app = buildApp(project, readTarget(process.env, root));
-  const findings = checkApp(app);
-  if (findings.length > 0) throw new PolicyError(findings);
-  app.synth();
+  await synthesizeProject(process.cwd(), process.env);
 });

@@ -12,14 +12,18 @@ beforeAll(async () => {
 });
 
 const tiers = {
-  dev: { cidr: "10.0.0.0/16", azs: 2, nats: 1, instance: "t3.micro", asg: [1, 1, 2], db: "db.t3.micro", storage: 20, backups: 1, multiAz: false, redis: "cache.t3.micro", nodes: 1, failover: false, scaling: false },
-  staging: { cidr: "10.1.0.0/16", azs: 2, nats: 1, instance: "t3.small", asg: [1, 2, 3], db: "db.t3.small", storage: 50, backups: 14, multiAz: false, redis: "cache.t3.small", nodes: 1, failover: false, scaling: true },
-  production: { cidr: "10.2.0.0/16", azs: 3, nats: 3, instance: "t3.medium", asg: [2, 3, 6], db: "db.t3.medium", storage: 100, backups: 30, multiAz: true, redis: "cache.r6g.large", nodes: 2, failover: true, scaling: true },
+  dev: { cidr: "10.0.0.0/16", azs: 2, nats: 1, compute: { kind: "ec2", instance: "t3.micro", asg: [1, 1, 2], scaling: false }, db: "db.t3.micro", storage: 20, backups: 1, multiAz: false, redis: "cache.t3.micro", nodes: 1, failover: false },
+  staging: { cidr: "10.1.0.0/16", azs: 2, nats: 1, compute: { kind: "eks", nodeGroups: { "staging-general": [1, 2, 5] } }, db: "db.t3.small", storage: 50, backups: 14, multiAz: false, redis: "cache.t3.small", nodes: 1, failover: false },
+  production: { cidr: "10.2.0.0/16", azs: 3, nats: 3, compute: { kind: "eks", nodeGroups: { "production-general": [3, 3, 10], "production-spot": [0, 2, 5] } }, db: "db.t3.medium", storage: 100, backups: 30, multiAz: true, redis: "cache.r6g.large", nodes: 2, failover: true },
 } as const;
 
 describe("stacks", () => {
-  it("synthesizes bootstrap, global and two stacks per environment", () => {
-    expect(Object.keys(s.text).sort()).toEqual(["bootstrap", "dev", "dev-traffic", "global", "production", "production-traffic", "staging", "staging-traffic"]);
+  it("synthesizes bootstrap, global, two stacks per environment and a workloads stack per EKS environment", () => {
+    expect(Object.keys(s.text).sort()).toEqual([
+      "bootstrap", "dev", "dev-traffic", "global",
+      "production", "production-traffic", "production-workloads",
+      "staging", "staging-traffic", "staging-workloads",
+    ]);
   });
 
   it("gives every stack its own S3 state key with encryption and locking", () => {
@@ -67,19 +71,31 @@ describe.each(Object.entries(tiers))("%s sizing", (env, t) => {
     expect(sg.egress).toEqual([]);
   });
 
-  it("compute: a launch template and ASG per slot, IMDSv2, encrypted EBS", () => {
-    const lts = resources(stack(), "aws_launch_template");
-    expect(lts.map((l) => l.name).sort()).toEqual([`${env}-app-blue`, `${env}-app-green`]);
-    for (const lt of lts) {
-      expect(lt.instance_type).toBe(t.instance);
+  it(`compute (${t.compute.kind}): EC2 — a launch template and ASG per slot, IMDSv2, encrypted EBS; EKS — node groups, no per-slot ASG`, () => {
+    const c = t.compute;
+    if (c.kind === "ec2") {
+      const lts = resources(stack(), "aws_launch_template");
+      expect(lts.map((l) => l.name).sort()).toEqual([`${env}-app-blue`, `${env}-app-green`]);
+      for (const lt of lts) {
+        expect(lt.instance_type).toBe(c.instance);
+        expect(lt.metadata_options.http_tokens).toBe("required");
+        expect(lt.block_device_mappings[0].ebs.encrypted).toBe("true");
+      }
+      const asgs = Object.fromEntries(resources(stack(), "aws_autoscaling_group").map((a) => [a.name, a]));
+      // blue runs the live version; green is empty and scaled to 0.
+      expect([asgs[`${env}-app-blue`].min_size, asgs[`${env}-app-blue`].desired_capacity, asgs[`${env}-app-blue`].max_size]).toEqual(c.asg);
+      expect([asgs[`${env}-app-green`].min_size, asgs[`${env}-app-green`].max_size]).toEqual([0, 0]);
+      expect(resources(stack(), "aws_autoscaling_policy").length).toBe(c.scaling ? 1 : 0);
+      expect(resources(stack(), "aws_eks_cluster")).toEqual([]);
+    } else {
+      const groups: Record<string, any> = Object.fromEntries(resources(stack(), "aws_eks_node_group").map((g) => [g.node_group_name, g.scaling_config]));
+      expect(Object.fromEntries(Object.entries(groups).map(([n, sc]) => [n, [sc.min_size, sc.desired_size, sc.max_size]]))).toEqual(c.nodeGroups);
+      // The slots are Deployments in the workloads stack, not Auto Scaling groups of their own.
+      expect(resources(stack(), "aws_autoscaling_group")).toEqual([]);
+      const lt = onlyResource(stack(), "aws_launch_template");
       expect(lt.metadata_options.http_tokens).toBe("required");
       expect(lt.block_device_mappings[0].ebs.encrypted).toBe("true");
     }
-    const asgs = Object.fromEntries(resources(stack(), "aws_autoscaling_group").map((a) => [a.name, a]));
-    // blue runs the live version; green is empty and scaled to 0.
-    expect([asgs[`${env}-app-blue`].min_size, asgs[`${env}-app-blue`].desired_capacity, asgs[`${env}-app-blue`].max_size]).toEqual(t.asg);
-    expect([asgs[`${env}-app-green`].min_size, asgs[`${env}-app-green`].max_size]).toEqual([0, 0]);
-    expect(resources(stack(), "aws_autoscaling_policy").length).toBe(t.scaling ? 1 : 0);
   });
 
   it("database: class, storage, backups, multi-AZ, encryption, managed password", () => {

@@ -208,7 +208,13 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       out(o.json ? JSON.stringify({ environments: [a, b], rows }, null, 2) : formatMatrix([a, b], rows));
     });
 
-  registerReviewCommands(program, { load, root, out, err, env, setExit: (c) => { exitCode = c; } });
+  registerReviewCommands(program, {
+    load, root, out, err, env,
+    setExit: (c) => { exitCode = c; },
+    deployer: (r) => deps.deployer ?? new CdktfDeployer(r, env),
+    progress: () => deps.progress ?? defaultProgress(),
+    now: deps.now ?? (() => new Date()),
+  });
 
   try {
     await program.parseAsync([...argv], { from: "node" });

@@ -43,7 +43,16 @@ function tierRules(e: Environment): Problem[] {
     ...(e.network.natGateways === "per-az" ? [] : [p("network.natGateways", "must be per-az (one NAT per AZ) in the production tier")]),
     ...(e.certificateArn ? [] : [p("certificateArn", "is required in the production tier (HTTPS only)")]),
     ...(e.release.snapshotBeforePromote ? [] : [p("release.snapshotBeforePromote", "must be true in the production tier")]),
+    ...(e.compute.kind === "eks" ? eksProductionRules(e.compute, p) : []),
   ];
+}
+
+/** Production EKS: the API endpoint is never open to the whole internet. */
+function eksProductionRules(c: Extract<Environment["compute"], { kind: "eks" }>, p: (path: string, message: string) => Problem): Problem[] {
+  return c.publicAccessCidrs.flatMap((cidr, i) =>
+    parseCidr(cidr)?.prefix === 0
+      ? [p(`compute.publicAccessCidrs[${i}]`, `must not be ${cidr} in the production tier: keep the API endpoint private ([]) or list the admin networks`)]
+      : []);
 }
 
 /** Forward promotion edges must name existing environments and form no cycle. */

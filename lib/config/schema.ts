@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { parseCidr } from "./cidr.ts";
+import { CPU_QUANTITY, MEMORY_QUANTITY, cpuMillis, memoryMi } from "./quantity.ts";
 
 export const TIERS = ["development", "staging", "production"] as const;
 export const SLOTS = ["blue", "green"] as const;
@@ -70,17 +71,63 @@ export const NodeGroupSchema = z.strictObject({
   capacity: CapacitySchema,
 });
 
+const CpuQuantitySchema = z.string().regex(CPU_QUANTITY, "must be a CPU quantity such as 250m or 1");
+const MemoryQuantitySchema = z.string().regex(MEMORY_QUANTITY, "must be a memory quantity such as 512Mi or 1Gi");
+const ResourceListSchema = z.strictObject({ cpu: CpuQuantitySchema, memory: MemoryQuantitySchema });
+
+/** Requests and limits of one application container (one pod). Requests may not exceed limits. */
+export const PodResourcesSchema = z
+  .strictObject({ requests: ResourceListSchema, limits: ResourceListSchema })
+  .superRefine((r, ctx) => {
+    // Compared only once both sides are well-formed (their own issues are reported anyway).
+    const valid = [r.requests.cpu, r.limits.cpu].every((q) => CPU_QUANTITY.test(q)) && [r.requests.memory, r.limits.memory].every((q) => MEMORY_QUANTITY.test(q));
+    if (!valid) return;
+    if (cpuMillis(r.requests.cpu) > cpuMillis(r.limits.cpu)) {
+      ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `must be ≤ limits.cpu (${r.requests.cpu} > ${r.limits.cpu})` });
+    }
+    if (memoryMi(r.requests.memory) > memoryMi(r.limits.memory)) {
+      ctx.addIssue({ code: "custom", path: ["requests", "memory"], message: `must be ≤ limits.memory (${r.requests.memory} > ${r.limits.memory})` });
+    }
+  });
+
+/** Namespace ResourceQuota: totals over every pod of the environment's namespace. */
+export const QuotaSchema = z.strictObject({
+  pods: z.number().int().min(1),
+  requests: ResourceListSchema,
+  limits: ResourceListSchema,
+});
+
+/** Any IPv4 network (an admin office may be a /28): unlike VPC CIDRs, no /16-/24 limit. */
+const PublicCidrSchema = z.string().refine((v) => parseCidr(v) !== undefined, { message: "is not a valid IPv4 network CIDR (a.b.c.d/n, no host bits)" });
+
 export const EksComputeSchema = z.strictObject({
   kind: z.literal("eks"),
   /** Kubernetes version of the control plane. */
   kubernetesVersion: z.string().regex(/^1\.\d+$/).default("1.31"),
   /** CIDRs allowed to reach the public API endpoint; empty means private endpoint only. */
-  publicAccessCidrs: z.array(CidrSchema.or(z.string().regex(/^\d+\.\d+\.\d+\.\d+\/32$/))).default([]),
+  publicAccessCidrs: z.array(PublicCidrSchema).default([]),
   nodeGroups: z.array(NodeGroupSchema).min(1),
-  /** Pod replicas per slot. */
+  /** Pod replicas per slot (the HPA minimum when auto-scaling is on). */
   replicas: z.number().int().min(1),
+  /** Pod auto-scaling per slot (HorizontalPodAutoscaler on CPU). */
   autoScaling: AutoScalingSchema.extend({ maxReplicas: z.number().int().min(1).default(10) }),
-  resources: z.strictObject({ cpu: z.string().default("250m"), memory: z.string().default("512Mi") }).default({ cpu: "250m", memory: "512Mi" }),
+  /** Requests and limits of each application pod. */
+  resources: PodResourcesSchema.default({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } }),
+  /**
+   * Namespace quota. Default: room for both slots at their peak size (maxReplicas with
+   * auto-scaling, else replicas) plus one rolling-update surge pod each.
+   */
+  quota: QuotaSchema.optional(),
+  /** PodDisruptionBudget per slot; none when absent. */
+  podDisruptionBudget: z.strictObject({ maxUnavailable: z.number().int().min(1) }).optional(),
+}).superRefine((c, ctx) => {
+  if (c.autoScaling.enabled && c.autoScaling.maxReplicas < c.replicas) {
+    ctx.addIssue({ code: "custom", path: ["autoScaling", "maxReplicas"], message: `must be ≥ replicas (${c.autoScaling.maxReplicas} < ${c.replicas})` });
+  }
+  const names = c.nodeGroups.map((g) => g.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["nodeGroups", i, "name"], message: `${n} is used by more than one node group` });
+  });
 });
 
 /** Compute is a discriminated union on `kind`, so new kinds slot in without touching the others. */

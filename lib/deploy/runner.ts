@@ -9,11 +9,13 @@ import { createInterface } from "node:readline";
 export interface Deployer {
   /** Deploys the stacks; rejects with {@link DeployError} when the engine fails. */
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<void>;
+  /** Destroys the stacks (previews); rejects with {@link DeployError} on failure. */
+  destroy?(stacks: readonly string[], log: (line: string) => void): Promise<void>;
 }
 
 export class DeployError extends Error {
-  constructor(readonly stacks: readonly string[], readonly exitCode: number | null, readonly tail: readonly string[]) {
-    super(`cdktf deploy ${stacks.join(" ")} failed (exit ${exitCode ?? "signal"})${tail.length ? `:\n    ${tail.join("\n    ")}` : ""}`);
+  constructor(readonly stacks: readonly string[], readonly exitCode: number | null, readonly tail: readonly string[], verb = "deploy") {
+    super(`cdktf ${verb} ${stacks.join(" ")} failed (exit ${exitCode ?? "signal"})${tail.length ? `:\n    ${tail.join("\n    ")}` : ""}`);
     this.name = "DeployError";
   }
 }
@@ -27,7 +29,14 @@ export class CdktfDeployer implements Deployer {
 
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
     // Stacks this one depends on (e.g. `dev` for `dev-traffic`) are already deployed: do not redeploy them.
-    const args = ["deploy", ...stacks, "--auto-approve", "--ignore-missing-stack-dependencies"];
+    return this.run(["deploy", ...stacks, "--auto-approve", "--ignore-missing-stack-dependencies"], stacks, log);
+  }
+
+  destroy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
+    return this.run(["destroy", ...stacks, "--auto-approve", "--ignore-missing-stack-dependencies"], stacks, log);
+  }
+
+  private run(args: string[], stacks: readonly string[], log: (line: string) => void): Promise<void> {
     const PATH = [this.env.PATH ?? "", join(this.root, "node_modules", ".bin")].join(delimiter);
     const child = spawn("cdktf", args, { cwd: this.root, env: { ...this.env, PATH, CI: this.env.CI ?? "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
     const tail: string[] = [];
@@ -42,7 +51,7 @@ export class CdktfDeployer implements Deployer {
     createInterface({ input: child.stderr }).on("line", onLine);
     return new Promise((resolve, reject) => {
       child.on("error", (err) => reject(new DeployError(stacks, null, [err.message])));
-      child.on("close", (code) => (code === 0 ? resolve() : reject(new DeployError(stacks, code, tail))));
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new DeployError(stacks, code, tail, args[0]))));
     });
   }
 }

@@ -8,6 +8,8 @@
  * `envctl reconcile` re-deploys the file (or `--revert` restores and deploys the previous state).
  */
 import { createTwoFilesPatch } from "diff";
+import { estimateMonthlyCost } from "../cost/estimate.ts";
+import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { LoadedEnvironment, Project } from "../config/load.ts";
 import type { Release } from "../config/release.ts";
 import type { Environment } from "../config/schema.ts";
@@ -251,7 +253,8 @@ export function currentRelease(ctx: Context, env: string): Release {
   return loadRelease(ctx.project.root, env);
 }
 
-/** Extra rows of `envctl diff`: monthly cost estimates (none until the price table is wired). */
-export function costRows(_a: Environment, _b: Environment): [Record<string, string>, Record<string, string>] {
-  return [{}, {}];
+/** Extra rows of `envctl diff`: the monthly cost estimates. */
+export function costRows(a: Environment, b: Environment): [Record<string, string>, Record<string, string>] {
+  const row = (e: Environment) => ({ [`est. monthly cost (${PRICES_AS_OF})`]: `$${estimateMonthlyCost(e).total.toFixed(2)}` });
+  return [row(a), row(b)];
 }

@@ -37,8 +37,11 @@ export function releaseText(r: Release): string {
 
 /** Writes the release atomically: readers see the old file or the new one, never a torn one. */
 export function writeRelease(root: string, r: Release): void {
-  const file = releaseFileOf(root, r.environment);
-  const text = releaseText(r);
+  writeFileAtomic(releaseFileOf(root, r.environment), releaseText(r));
+}
+
+/** Temporary file + fsync + rename in the same directory. */
+export function writeFileAtomic(file: string, text: string): void {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   const fd = openSync(tmp, "w", 0o644);
   try {
@@ -92,7 +95,12 @@ export function currentActor(env: NodeJS.ProcessEnv = process.env): string {
  * then fails with {@link LockedError}. The lock is refreshed while held and released after.
  */
 export async function withLock<T>(root: string, env: string, waitSeconds: number, fn: () => Promise<T>): Promise<T> {
-  const file = releaseFileOf(root, env);
+  return withFileLock(releaseFileOf(root, env), env, waitSeconds, fn);
+}
+
+/** {@link withLock} for any existing file; `label` names it in the error. */
+export async function withFileLock<T>(file: string, label: string, waitSeconds: number, fn: () => Promise<T>): Promise<T> {
+  const env = label;
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(file, {

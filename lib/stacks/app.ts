@@ -4,6 +4,7 @@ import { BootstrapStack } from "./bootstrap-stack.ts";
 import { EnvironmentStack } from "./environment-stack.ts";
 import { GlobalStack } from "./global-stack.ts";
 import { TrafficStack } from "./traffic-stack.ts";
+import { WorkloadsStack } from "./workloads-stack.ts";
 import type { Target } from "./target.ts";
 
 export interface BuildOptions {
@@ -13,7 +14,10 @@ export interface BuildOptions {
   readonly only?: readonly string[];
 }
 
-/** Every stack of the project: per environment `<env>` and `<env>-traffic`, plus `bootstrap` and `global`. */
+/**
+ * Every stack of the project: per environment `<env>` and `<env>-traffic` (and `<env>-workloads`
+ * for EKS environments), plus `bootstrap` and `global`.
+ */
 export function buildApp(project: Project, target: Target, options: BuildOptions = {}): App {
   const app = new App({ outdir: options.outdir, skipValidation: false });
   const envs = project.environments.filter((e) => !options.only || options.only.includes(e.config.name));
@@ -24,6 +28,7 @@ export function buildApp(project: Project, target: Target, options: BuildOptions
   const infra = envs.map(({ config, release }) => {
     const stack = new EnvironmentStack(app, { env: config, release, target });
     new TrafficStack(app, { env: config, release, infrastructure: stack, target });
+    if (config.compute.kind === "eks") new WorkloadsStack(app, { env: config, release, infrastructure: stack, target });
     return { name: config.name, stack };
   });
   new GlobalStack(app, { project: first.project, region: first.region, target, tags: projectTags, environments: infra });

@@ -1,24 +1,31 @@
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { Release } from "../config/release.ts";
-import { SLOTS, type Environment } from "../config/schema.ts";
+import { SLOTS, type Ec2Compute as Ec2ComputeConfig, type EksCompute as EksComputeConfig, type Environment } from "../config/schema.ts";
 import { Cache, REDIS_PORT } from "../constructs/cache.ts";
 import { Ec2Compute } from "../constructs/compute-ec2.ts";
+import { EksCompute, NODE_PORTS } from "../constructs/compute-eks.ts";
 import { Database, POSTGRES_PORT } from "../constructs/database.ts";
+import { EksAlarms } from "../constructs/eks-alarms.ts";
 import { LoadBalancer } from "../constructs/load-balancer.ts";
 import { Monitoring } from "../constructs/monitoring.ts";
 import { Network } from "../constructs/network.ts";
+import { APP_SERVICE_ACCOUNT, namespaceOf } from "../constructs/workloads/names.ts";
 import { BaseStack } from "./base-stack.ts";
 import { environmentTags } from "./tags.ts";
 import type { Target } from "./target.ts";
 
 export interface EnvironmentStackProps {
   readonly env: Environment;
-  /** Slot versions come from here; weights do NOT (they belong to the traffic stack). */
+  /**
+   * EC2: slot versions come from here; weights do NOT (they belong to the traffic stack).
+   * EKS: not read at all (versions belong to the workloads stack).
+   */
   readonly release: Release;
   readonly target: Target;
 }
@@ -30,13 +37,20 @@ export function availabilityZones(region: string, count: number): string[] {
 
 /**
  * `<env>`: all of one environment's infrastructure — network, load balancer and target groups,
- * compute per slot, database, cache and monitoring. Traffic weights are not part of it.
+ * compute (EC2: per slot; EKS: the cluster and its node groups), database, cache and monitoring.
+ * Traffic weights are not part of it; on EKS, slot versions are not either (workloads stack).
  */
 export class EnvironmentStack extends BaseStack {
   readonly network: Network;
   readonly loadBalancer: LoadBalancer;
-  readonly appSecurityGroup: SecurityGroup;
+  /** Security group of the compute (EC2 instances; EKS nodes and pods): the only client of the database and cache. */
+  readonly computeSecurityGroupId: string;
+  /** Security group of the EC2 application instances (EC2 only). */
+  readonly appSecurityGroup?: SecurityGroup;
+  /** Auto Scaling groups of the compute: per slot on EC2, per node group on EKS. */
   readonly autoScalingGroupNames: string[];
+  /** The cluster and its node groups (EKS only). */
+  readonly eks?: EksCompute;
   readonly database: Database;
   readonly cache: Cache;
   readonly monitoring: Monitoring;
@@ -64,63 +78,40 @@ export class EnvironmentStack extends BaseStack {
       appPort: env.appPort,
       healthCheckPath: env.healthCheckPath,
       certificateArn: env.certificateArn,
+      ...(env.compute.kind === "eks" ? { targetPorts: { ...NODE_PORTS } } : {}),
       deletionProtection: production,
       forceDestroyLogs: !production,
     });
 
-    this.appSecurityGroup = new SecurityGroup(this, "app-sg", {
-      name: `${p}-app`,
-      description: `Application instances of ${p}`,
-      vpcId,
-      tags: { Name: `${p}-app` },
-    });
-    new VpcSecurityGroupIngressRule(this, "app-from-alb", {
-      securityGroupId: this.appSecurityGroup.id,
-      description: "Application port from the ALB",
-      referencedSecurityGroupId: this.loadBalancer.securityGroup.id,
-      ipProtocol: "tcp",
-      fromPort: env.appPort,
-      toPort: env.appPort,
-    });
-    const egress = [
-      { id: "https", cidr: "0.0.0.0/0", port: 443, description: "HTTPS: image registry and AWS APIs" },
-      { id: "postgres", cidr: env.network.cidr, port: POSTGRES_PORT, description: "PostgreSQL in the VPC" },
-      { id: "redis", cidr: env.network.cidr, port: REDIS_PORT, description: "Redis in the VPC" },
-    ];
-    for (const e of egress) {
-      new VpcSecurityGroupEgressRule(this, `app-to-${e.id}`, {
-        securityGroupId: this.appSecurityGroup.id,
-        description: e.description,
-        cidrIpv4: e.cidr,
-        ipProtocol: "tcp",
-        fromPort: e.port,
-        toPort: e.port,
-      });
+    let appRole: IamRole;
+    const compute = env.compute;
+    switch (compute.kind) {
+      case "ec2": {
+        const ec2 = this.ec2Compute(env, compute, release);
+        this.appSecurityGroup = ec2.securityGroup;
+        this.computeSecurityGroupId = ec2.securityGroup.id;
+        this.autoScalingGroupNames = SLOTS.map((s) => ec2.compute.autoScalingGroups[s].name);
+        appRole = ec2.compute.role;
+        break;
+      }
+      case "eks": {
+        this.eks = this.eksCompute(env, compute);
+        this.computeSecurityGroupId = this.eks.clusterSecurityGroupId;
+        this.autoScalingGroupNames = this.eks.autoScalingGroupNames;
+        appRole = this.eks.appRole!;
+        break;
+      }
+      default: {
+        const unknown: never = compute;
+        throw new Error(`compute kind ${(unknown as { kind: string }).kind} is not supported`);
+      }
     }
-
-    if (env.compute.kind !== "ec2") throw new Error(`compute kind ${env.compute.kind} is not supported yet`);
-    const compute = new Ec2Compute(this, "compute", {
-      namePrefix: p,
-      subnetIds: this.network.privateSubnetIds,
-      securityGroupId: this.appSecurityGroup.id,
-      instanceType: env.compute.instanceType,
-      capacity: env.compute.capacity,
-      autoScaling: env.compute.autoScaling,
-      imageRepository: env.image.repository,
-      appPort: env.appPort,
-      containerEnvironment: { LOG_LEVEL: env.logLevel, PORT: String(env.appPort), ENVIRONMENT: env.name },
-      slots: Object.fromEntries(SLOTS.map((s) => [s, {
-        version: release.slots[s].version,
-        targetGroupArn: this.loadBalancer.targetGroups[s].arn,
-      }])) as Record<"blue" | "green", { version: string | null; targetGroupArn: string }>,
-    });
-    this.autoScalingGroupNames = SLOTS.map((s) => compute.autoScalingGroups[s].name);
 
     this.database = new Database(this, "database", {
       namePrefix: p,
       vpcId,
       subnetIds: this.network.databaseSubnetIds,
-      clientSecurityGroupId: this.appSecurityGroup.id,
+      clientSecurityGroupId: this.computeSecurityGroupId,
       instanceClass: env.database.instanceClass,
       engineVersion: env.database.engineVersion,
       allocatedStorageGb: env.database.allocatedStorageGb,
@@ -135,21 +126,27 @@ export class EnvironmentStack extends BaseStack {
       namePrefix: p,
       vpcId,
       subnetIds: this.network.databaseSubnetIds,
-      clientSecurityGroupId: this.appSecurityGroup.id,
+      clientSecurityGroupId: this.computeSecurityGroupId,
       nodeType: env.cache.nodeType,
       replicas: env.cache.replicas,
       automaticFailover: env.cache.automaticFailover,
       engineVersion: env.cache.engineVersion,
     });
-    new IamRolePolicy(this, "app-cache-connect", {
-      role: compute.role.id,
+    const cacheConnect = {
+      Effect: "Allow",
+      Action: ["elasticache:Connect"],
+      Resource: [this.cache.replicationGroup.arn, this.cache.appUser.arn],
+    };
+    // On EKS the pods also read the AWS-managed database secret themselves (Pod Identity).
+    const readDatabaseSecret = [
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: this.database.instance.masterUserSecret.get(0).secretArn },
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: this.database.key.key.arn },
+    ];
+    new IamRolePolicy(this, compute.kind === "eks" ? "app-access" : "app-cache-connect", {
+      role: appRole.id,
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{
-          Effect: "Allow",
-          Action: ["elasticache:Connect"],
-          Resource: [this.cache.replicationGroup.arn, this.cache.appUser.arn],
-        }],
+        Statement: compute.kind === "eks" ? [cacheConnect, ...readDatabaseSecret] : [cacheConnect],
       }),
     });
 
@@ -171,5 +168,86 @@ export class EnvironmentStack extends BaseStack {
     new TerraformOutput(this, "database_secret_arn", { value: this.database.instance.masterUserSecret.get(0).secretArn, description: "AWS-managed master password secret" });
     new TerraformOutput(this, "cache_endpoint", { value: this.cache.replicationGroup.primaryEndpointAddress });
     new TerraformOutput(this, "alarm_topic_arn", { value: this.monitoring.topic.arn });
+
+    if (this.eks) {
+      new EksAlarms(this, "eks-alarms", {
+        namePrefix: p,
+        clusterName: this.eks.cluster.name,
+        topicArn: this.monitoring.topic.arn,
+        memoryPercent: env.monitoring.thresholds.memoryPercent,
+        cpuPercent: env.monitoring.thresholds.cpuPercent,
+        level: env.monitoring.level,
+      });
+      new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
+      new TerraformOutput(this, "cluster_endpoint", { value: this.eks.cluster.endpoint, description: "Kubernetes API endpoint" });
+      new TerraformOutput(this, "cluster_certificate_authority_data", { value: this.eks.cluster.certificateAuthority.get(0).data, description: "Base64 CA bundle of the API endpoint" });
+    }
+  }
+
+  /** EC2: the application security group and an Auto Scaling group per slot running its version. */
+  private ec2Compute(env: Environment, config: Ec2ComputeConfig, release: Release): { securityGroup: SecurityGroup; compute: Ec2Compute } {
+    const p = env.name;
+    const vpcId = this.network.vpc.id;
+    const securityGroup = new SecurityGroup(this, "app-sg", {
+      name: `${p}-app`,
+      description: `Application instances of ${p}`,
+      vpcId,
+      tags: { Name: `${p}-app` },
+    });
+    new VpcSecurityGroupIngressRule(this, "app-from-alb", {
+      securityGroupId: securityGroup.id,
+      description: "Application port from the ALB",
+      referencedSecurityGroupId: this.loadBalancer.securityGroup.id,
+      ipProtocol: "tcp",
+      fromPort: env.appPort,
+      toPort: env.appPort,
+    });
+    const egress = [
+      { id: "https", cidr: "0.0.0.0/0", port: 443, description: "HTTPS: image registry and AWS APIs" },
+      { id: "postgres", cidr: env.network.cidr, port: POSTGRES_PORT, description: "PostgreSQL in the VPC" },
+      { id: "redis", cidr: env.network.cidr, port: REDIS_PORT, description: "Redis in the VPC" },
+    ];
+    for (const e of egress) {
+      new VpcSecurityGroupEgressRule(this, `app-to-${e.id}`, {
+        securityGroupId: securityGroup.id,
+        description: e.description,
+        cidrIpv4: e.cidr,
+        ipProtocol: "tcp",
+        fromPort: e.port,
+        toPort: e.port,
+      });
+    }
+    const compute = new Ec2Compute(this, "compute", {
+      namePrefix: p,
+      subnetIds: this.network.privateSubnetIds,
+      securityGroupId: securityGroup.id,
+      instanceType: config.instanceType,
+      capacity: config.capacity,
+      autoScaling: config.autoScaling,
+      imageRepository: env.image.repository,
+      appPort: env.appPort,
+      containerEnvironment: { LOG_LEVEL: env.logLevel, PORT: String(env.appPort), ENVIRONMENT: env.name },
+      slots: Object.fromEntries(SLOTS.map((s) => [s, {
+        version: release.slots[s].version,
+        targetGroupArn: this.loadBalancer.targetGroups[s].arn,
+      }])) as Record<"blue" | "green", { version: string | null; targetGroupArn: string }>,
+    });
+    return { securityGroup, compute };
+  }
+
+  /** EKS: the cluster, node groups attached to both slots' target groups, the app's Pod Identity role. */
+  private eksCompute(env: Environment, config: EksComputeConfig): EksCompute {
+    return new EksCompute(this, "compute", {
+      namePrefix: env.name,
+      subnetIds: this.network.privateSubnetIds,
+      kubernetesVersion: config.kubernetesVersion,
+      publicAccessCidrs: config.publicAccessCidrs,
+      nodeGroups: config.nodeGroups,
+      targetGroupArns: { blue: this.loadBalancer.targetGroups.blue.arn, green: this.loadBalancer.targetGroups.green.arn },
+      loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
+      nodePorts: { ...NODE_PORTS },
+      logRetentionDays: env.network.flowLogRetentionDays,
+      appServiceAccount: { namespace: namespaceOf(env.name), name: APP_SERVICE_ACCOUNT },
+    });
   }
 }

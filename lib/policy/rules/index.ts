@@ -1,6 +1,11 @@
 import type { PolicyRule } from "../types.ts";
 import { ebsEncrypted } from "./ebs-encrypted.ts";
+import { eksPrivateEndpointProduction } from "./eks-private-endpoint-production.ts";
+import { eksSecretsEncryption } from "./eks-secrets-encryption.ts";
 import { elasticacheEncrypted } from "./elasticache-encrypted.ts";
+import { k8sNoPrivileged } from "./k8s-no-privileged.ts";
+import { k8sPodSecurity } from "./k8s-pod-security.ts";
+import { k8sResourceLimits } from "./k8s-resource-limits.ts";
 import { noPublicIngress } from "./no-public-ingress.ts";
 import { productionDeletionProtection } from "./production-deletion-protection.ts";
 import { rdsStorageEncrypted } from "./rds-storage-encrypted.ts";
@@ -16,4 +21,9 @@ export const RULES: readonly PolicyRule[] = [
   noPublicIngress,
   productionDeletionProtection,
   requiredTags,
+  eksSecretsEncryption,
+  eksPrivateEndpointProduction,
+  k8sPodSecurity,
+  k8sNoPrivileged,
+  k8sResourceLimits,
 ];

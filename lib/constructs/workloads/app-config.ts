@@ -1,0 +1,28 @@
+import { Construct } from "constructs";
+import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
+
+export interface AppConfigProps {
+  readonly namespace: string;
+  /** ConfigMap name. */
+  readonly name: string;
+  /**
+   * Settings of the environment (LOG_LEVEL, endpoints, ...). Never secrets: credentials are
+   * referenced by ARN and fetched at run time.
+   */
+  readonly data: Record<string, string>;
+  /** Labels of every object of the environment. @default none */
+  readonly labels?: Record<string, string>;
+}
+
+/** The environment's application settings, loaded by every slot as environment variables. */
+export class AppConfig extends Construct {
+  readonly configMap: ConfigMapV1;
+
+  constructor(scope: Construct, id: string, props: AppConfigProps) {
+    super(scope, id);
+    this.configMap = new ConfigMapV1(this, "config", {
+      metadata: { name: props.name, namespace: props.namespace, labels: { ...props.labels } },
+      data: props.data,
+    });
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Names shared by the `<env>` stack (EKS Pod Identity of the app's service account) and the
+ * `<env>-workloads` stack (the Kubernetes objects). Plain values: importing this file loads no
+ * provider binding.
+ */
+import type { Slot } from "../../config/schema.ts";
+
+/** Name of the application: Deployments, Services and labels derive from it. */
+export const APP_NAME = "app";
+/** Service account the application pods run as (bound to the AWS app role through Pod Identity). */
+export const APP_SERVICE_ACCOUNT = "app";
+/** ConfigMap holding the environment's application settings. */
+export const APP_CONFIG_MAP = "app-config";
+/** Kubernetes group the CI deployer's IAM principal is mapped to (EKS access entry). */
+export function deployerGroup(namespace: string): string {
+  return `${namespace}:deployers`;
+}
+
+/** One namespace per environment, named after it. */
+export function namespaceOf(env: string): string {
+  return env;
+}
+
+/** Name of a slot's Deployment, Service, HPA and PDB. */
+export function slotWorkloadName(slot: Slot): string {
+  return `${APP_NAME}-${slot}`;
+}
+
+/** Labels selecting the pods of one slot. */
+export function slotSelector(slot: Slot): Record<string, string> {
+  return { "app.kubernetes.io/name": APP_NAME, "envstack.io/slot": slot };
+}

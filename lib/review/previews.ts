@@ -1,0 +1,104 @@
+/**
+ * Preview environments as data: entries of `environments/previews.json` plus a release file
+ * each, edited under a lock and written atomically. Synthesis picks them up like any other
+ * environment (lib/config/previews.ts).
+ */
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { loadProject } from "../config/load.ts";
+import { allocatePreviewCidr, previewsFileOf, PreviewSchema, readPreviews, type Preview } from "../config/previews.ts";
+import { ConfigError, zodProblems } from "../config/errors.ts";
+import { ReleaseSchema } from "../config/release.ts";
+import { RefusedError } from "../release/core.ts";
+import { auditFileOf, loadRelease, releaseText, withFileLock, writeFileAtomic } from "../release/store.ts";
+import { releaseFileOf } from "../config/load.ts";
+
+export const DEFAULT_TTL_DAYS = 7;
+
+function readOrFail(root: string): Preview[] {
+  const r = readPreviews(root);
+  if ("problems" in r) throw new ConfigError(r.problems, "invalid previews file");
+  return r.previews;
+}
+
+function writePreviews(root: string, previews: Preview[]): void {
+  const sorted = [...previews].sort((a, b) => a.name.localeCompare(b.name));
+  writeFileAtomic(previewsFileOf(root), `${JSON.stringify({ previews: sorted }, null, 2)}\n`);
+}
+
+async function withPreviewsLock<T>(root: string, wait: number, fn: () => Promise<T>): Promise<T> {
+  const file = previewsFileOf(root);
+  if (!existsSync(file)) writePreviews(root, []);
+  return withFileLock(file, "previews.json", wait, fn);
+}
+
+export interface CreateResult {
+  preview: Preview;
+  created: boolean;
+}
+
+/**
+ * Adds a preview derived from `base` (its live version, a free CIDR of the pool, an expiry),
+ * or, when it exists, extends its expiry: safe to repeat on every push.
+ */
+export async function createPreview(root: string, name: string, opts: { base?: string; ttlDays?: number; now: Date; wait?: number }): Promise<CreateResult> {
+  return withPreviewsLock(root, opts.wait ?? 30, async () => {
+    const project = await loadProject(root);
+    const previews = readOrFail(root);
+    const expiresAt = new Date(opts.now.getTime() + (opts.ttlDays ?? DEFAULT_TTL_DAYS) * 86_400_000).toISOString();
+    const existing = previews.find((p) => p.name === name);
+    if (existing) {
+      const updated = { ...existing, expiresAt };
+      writePreviews(root, previews.map((p) => (p.name === name ? updated : p)));
+      return { preview: updated, created: false };
+    }
+    const baseName = opts.base ?? "dev";
+    const base = project.environments.find((e) => e.config.name === baseName && !e.config.expiresAt);
+    if (!base) throw new RefusedError(`unknown base environment ${baseName}`);
+    if (project.environments.some((e) => e.config.name === name)) throw new RefusedError(`${name} is already an environment`);
+    const cidr = allocatePreviewCidr(project.environments.map((e) => e.config.network.cidr));
+    if (!cidr) throw new RefusedError("the preview CIDR pool is full: destroy old previews (envctl preview gc)");
+    const parsed = PreviewSchema.safeParse({ name, base: baseName, cidr, createdAt: opts.now.toISOString(), expiresAt });
+    if (!parsed.success) throw new ConfigError(zodProblems(name, parsed.error), "invalid preview");
+    const version = base.release.slots[base.release.live].version!;
+    const release = ReleaseSchema.parse({ environment: name, live: "blue", slots: { blue: { version, weight: 100 }, green: { version: null, weight: 0 } }, history: [version] });
+    writeFileSync(releaseFileOf(root, name), releaseText(release));
+    writePreviews(root, [...previews, parsed.data]);
+    // Validate the whole project with the preview in: on any problem, take it out again.
+    try {
+      await loadProject(root);
+    } catch (err) {
+      writePreviews(root, previews);
+      rmSync(releaseFileOf(root, name), { force: true });
+      throw err;
+    }
+    return { preview: parsed.data, created: true };
+  });
+}
+
+/** Removes a preview's entry, release file and audit history (after its stacks are destroyed). */
+export async function forgetPreview(root: string, name: string, wait = 30): Promise<void> {
+  await withPreviewsLock(root, wait, async () => {
+    const previews = readOrFail(root);
+    if (!previews.some((p) => p.name === name)) throw new RefusedError(`no preview named ${name}`);
+    writePreviews(root, previews.filter((p) => p.name !== name));
+    rmSync(releaseFileOf(root, name), { force: true });
+    rmSync(auditFileOf(root, name), { force: true });
+  });
+}
+
+export function listPreviews(root: string, now: Date): (Preview & { expired: boolean; version: string | null })[] {
+  return readOrFail(root).map((p) => {
+    let version: string | null = null;
+    try {
+      const r = loadRelease(root, p.name);
+      version = r.slots[r.live].version;
+    } catch {
+      // listed even when its release file is missing
+    }
+    return { ...p, expired: new Date(p.expiresAt) <= now, version };
+  });
+}
+
+export function previewStacks(name: string): string[] {
+  return [name, `${name}-traffic`];
+}

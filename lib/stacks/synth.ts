@@ -1,0 +1,31 @@
+/**
+ * Synthesis as main.ts runs it: load, build, check policies, and only then write. The app is
+ * synthesized into a staging directory that replaces the output directory only on success, so
+ * a failure leaves `cdktf.out/` exactly as it was.
+ */
+import { existsSync, renameSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { loadProject, type Project } from "../config/load.ts";
+import { checkApp } from "../policy/check.ts";
+import { PolicyError } from "../policy/errors.ts";
+import { buildApp } from "./app.ts";
+import { readTarget } from "./target.ts";
+
+export async function synthesizeProject(root: string, env: NodeJS.ProcessEnv, outdir?: string): Promise<Project> {
+  const project = await loadProject(root);
+  const target = readTarget(env, root);
+  const finalDir = resolve(root, outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out");
+  const staging = `${finalDir}.staging-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    const app = buildApp(project, target, { outdir: staging });
+    const findings = checkApp(app);
+    if (findings.length > 0) throw new PolicyError(findings);
+    app.synth();
+    if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true });
+    renameSync(staging, finalDir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return project;
+}

@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main, type Deps } from "../lib/cli/envctl.ts";
+import { PlainProgress } from "../lib/cli/progress.ts";
+import { cidrsOverlap, parseCidr } from "../lib/config/cidr.ts";
+import { loadProject } from "../lib/config/load.ts";
+import { allocatePreviewCidr, PREVIEW_POOL } from "../lib/config/previews.ts";
+import { changedAttributes, driftFromPlan } from "../lib/review/drift.ts";
+import { summarize, toMarkdown } from "../lib/review/plan-summary.ts";
+import { tempProject } from "./support/project.ts";
+
+const tg = (slot: string, weight: number) => ({ arn: `arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/production-app-${slot}/abc`, weight });
+const rule = (blue: number, green: number) => ({ action: [{ forward: [{ target_group: [tg("blue", blue), tg("green", green)] }] }] });
+
+function cli(dir: string) {
+  const lines: string[] = [];
+  const deployed: string[] = [];
+  const deps: Deps = {
+    cwd: dir,
+    env: { ...process.env, CI: "1" },
+    deployer: { deploy: async (s) => { deployed.push(`deploy ${s.join(" ")}`); }, destroy: async (s) => { deployed.push(`destroy ${s.join(" ")}`); } },
+    progress: new PlainProgress(() => undefined),
+    stdout: (t) => lines.push(t),
+    stderr: (t) => lines.push(t),
+    now: () => new Date("2026-11-22T10:00:00Z"),
+  };
+  return { lines, deployed, run: (...args: string[]) => main(["node", "envctl", ...args], { ...deps }), at: (iso: string) => main.bind(null) && ((...args: string[]) => main(["node", "envctl", ...args], { ...deps, now: () => new Date(iso) })) };
+}
+
+describe("plan-summary", () => {
+  const plans = [
+    { stack: "production-traffic", plan: { resource_changes: [{ address: "aws_lb_listener_rule.weighted_rule", type: "aws_lb_listener_rule", change: { actions: ["update"], before: rule(90, 10), after: rule(50, 50) } }] } },
+    { stack: "production", plan: { resource_changes: [
+      { address: "aws_db_instance.database_postgres", type: "aws_db_instance", change: { actions: ["delete", "create"], before: {}, after: {} } },
+      { address: "aws_autoscaling_group.compute_asg-green", type: "aws_autoscaling_group", change: { actions: ["update"], before: { tag: [{ key: "Slot", value: "green" }, { key: "Version", value: "none" }] }, after: { tag: [{ key: "Slot", value: "green" }, { key: "Version", value: "1.5.0" }] } } },
+      { address: "aws_sns_topic.monitoring_alarms", type: "aws_sns_topic", change: { actions: ["no-op"] } },
+      { address: "aws_security_group.app-sg", type: "aws_security_group", change: { actions: ["create", "delete"] } },
+    ] } },
+    { stack: "dev", plan: { resource_changes: [{ address: "aws_vpc.network_vpc", type: "aws_vpc", change: { actions: ["create"], after: {} } }] } },
+  ];
+
+  it("renders counts, traffic in words, versions and a risk section, deterministically", () => {
+    const md = toMarkdown(summarize(plans));
+    expect(md).toBe(`## Plan summary
+
+| environment | stack | create | update | replace | delete |
+|---|---|---:|---:|---:|---:|
+| dev | dev | 1 | 0 | 0 | 0 |
+| production | production | 0 | 1 | 2 | 0 |
+| production | production-traffic | 0 | 1 | 0 | 0 |
+
+### dev
+
+#### dev: 1 change
+
+- create: \`aws_vpc.network_vpc\`
+
+### production
+
+#### production: 3 changes
+
+- **version** green: (empty) → 1.5.0
+- update: \`aws_autoscaling_group.compute_asg-green\`
+- replace: \`aws_db_instance.database_postgres\`
+- replace: \`aws_security_group.app-sg\`
+
+#### production-traffic: 1 change
+
+- **traffic**: production: blue 90 → 50, green 10 → 50
+- update: \`aws_lb_listener_rule.weighted_rule\`
+
+### Risk
+
+**BLOCKING**: stateful resources would be replaced or deleted:
+
+- production / production: replace \`aws_db_instance.database_postgres\` (aws_db_instance)
+
+Other replacements and deletions:
+
+- production: replace \`aws_security_group.app-sg\`
+`);
+    expect(toMarkdown(summarize([...plans].reverse()))).toBe(md);
+  });
+
+  it("--fail-on stateful exits 6 listing the offending resources; 0 without them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "plans-"));
+    for (const p of plans) writeFileSync(join(dir, `${p.stack}.json`), JSON.stringify(p.plan));
+    const c = cli(tempProject());
+    expect(await c.run("plan-summary", ...plans.map((p) => join(dir, `${p.stack}.json`)), "--fail-on", "stateful")).toBe(6);
+    expect(c.lines.join("\n")).toContain("blocked: stateful resources would be replaced or deleted:\n  - production: replace aws_db_instance.database_postgres");
+    expect(await c.run("plan-summary", join(dir, "production-traffic.json"), join(dir, "dev.json"), "--fail-on", "stateful")).toBe(0);
+    expect(await c.run("plan-summary", join(dir, "production.json"), "--fail-on", "stateful", "--only", "dev")).toBe(0);
+    expect(await c.run("plan-summary", join(dir, "missing.json"))).toBe(1);
+  });
+});
+
+describe("drift", () => {
+  it("names drifted resources and attributes from a refresh-only plan", () => {
+    const d = driftFromPlan("dev", { resource_drift: [
+      { address: "aws_lb_target_group.tg-blue", mode: "managed", change: { actions: ["update"], before: { health_check: [{ path: "/health" }], name: "dev-app-blue", tags_all: { a: "1" } }, after: { health_check: [{ path: "/changed" }], name: "dev-app-blue", tags_all: { a: "2" } } } },
+    ] });
+    expect(d).toEqual({ stack: "dev", status: "drifted", resources: [{ address: "aws_lb_target_group.tg-blue", attributes: ["health_check"] }] });
+    expect(driftFromPlan("dev", {}).status).toBe("in sync");
+    expect(changedAttributes({ a: 1, b: 2 }, { a: 1, c: 3 })).toEqual(["b", "c"]);
+  });
+});
+
+describe("preview environments", () => {
+  it("create → list → synth → destroy, as data files", async () => {
+    const dir = tempProject();
+    const c = cli(dir);
+    expect(await c.run("preview", "create", "pr-123-add-login")).toBe(0);
+    expect(c.deployed).toEqual(["deploy pr-123-add-login pr-123-add-login-traffic"]);
+    const file = JSON.parse(readFileSync(join(dir, "environments/previews.json"), "utf8"));
+    expect(file.previews[0]).toMatchObject({ name: "pr-123-add-login", base: "dev", cidr: "10.64.0.0/20", expiresAt: "2026-11-29T10:00:00.000Z" });
+    const project = await loadProject(dir);
+    const preview = project.environments.find((e) => e.config.name === "pr-123-add-login")!;
+    expect(preview.config).toMatchObject({ tier: "development", network: { cidr: "10.64.0.0/20" }, tags: { Preview: "true" } });
+    expect(preview.release.slots.blue.version).toBe("1.5.0");
+    // repeat on every push: kept, expiry extended
+    expect(await c.at("2026-11-23T10:00:00Z")("preview", "create", "pr-123-add-login", "--no-deploy")).toBe(0);
+    expect(c.lines.at(-1)).toContain("kept preview pr-123-add-login");
+    expect(await c.run("preview", "create", "pr-124-other", "--no-deploy")).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "environments/previews.json"), "utf8")).previews.map((p: any) => p.cidr)).toEqual(["10.64.0.0/20", "10.64.16.0/20"]);
+    expect(await c.run("preview", "create", "Bad_Name", "--no-deploy")).toBe(1);
+    // gc destroys only what expired
+    expect(await c.at("2026-11-30T00:00:00Z")("preview", "gc")).toBe(0);
+    expect(c.deployed.at(-1)).toBe("destroy pr-124-other-traffic pr-124-other");
+    expect(JSON.parse(readFileSync(join(dir, "environments/previews.json"), "utf8")).previews.map((p: any) => p.name)).toEqual(["pr-123-add-login"]);
+    expect(await c.run("preview", "destroy", "pr-123-add-login")).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "environments/previews.json"), "utf8")).previews).toEqual([]);
+    expect(await c.run("preview", "destroy", "pr-123-add-login")).toBe(1);
+  });
+
+  it("allocates CIDRs inside the pool that never overlap anything taken (property)", () => {
+    const pool = parseCidr(PREVIEW_POOL)!;
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }), (seeds) => {
+      const taken = ["10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16"];
+      for (const s of seeds) {
+        const next = allocatePreviewCidr(taken);
+        if (!next) break;
+        const c = parseCidr(next)!;
+        expect(c.base >= pool.base && c.base < pool.base + 2 ** 20).toBe(true);
+        for (const t of taken) expect(cidrsOverlap(c, parseCidr(t)!)).toBe(false);
+        taken.push(next);
+        if (s % 3 === 0 && taken.length > 4) taken.splice(3 + (s % (taken.length - 3)), 1); // some previews get destroyed
+      }
+    }), { numRuns: 200 });
+  });
+});
+
+describe("cost and changed stacks", () => {
+  it("envctl cost prints a dated estimate; diff shows it beside the matrix", async () => {
+    const c = cli(tempProject());
+    expect(await c.run("cost", "dev")).toBe(0);
+    expect(c.lines.at(-1)).toMatch(/^dev: \$\d+\.\d\d \/ month/);
+    expect(await c.run("diff", "dev", "production")).toBe(0);
+    expect(c.lines.at(-1)).toMatch(/≠ est\. monthly cost \(2026-11-01\)\s+\$\d+\.\d\d\s+\$\d+\.\d\d/);
+  });
+
+  it("lists only the stacks whose Terraform changes against a base revision", async () => {
+    const dir = tempProject();
+    const git = (...a: string[]) => execFileSync("git", a, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git("commit", "-qm", "base");
+    const rel = join(dir, "environments/releases/dev.json");
+    const r = JSON.parse(readFileSync(rel, "utf8"));
+    r.slots = { blue: { version: "1.5.0", weight: 90 }, green: { version: "1.6.0", weight: 10 } };
+    writeFileSync(rel, JSON.stringify(r));
+    const c = cli(dir);
+    expect(await c.run("changed-stacks", "--base", "main", "--json")).toBe(0);
+    expect(JSON.parse(c.lines.at(-1)!)).toEqual(["dev", "dev-traffic"]);
+  });
+});
