@@ -11,6 +11,7 @@ import { z } from "zod";
 import { ConfigError, zodProblems } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/load.ts";
 import { SlotSchema } from "../config/schema.ts";
+import { VersionSchema } from "../config/release.ts";
 import { CdktfDeployer, type Deployer } from "../deploy/runner.ts";
 import { RefusedError } from "../release/core.ts";
 import { cloudWatchAlarms, type AlarmReader } from "../release/gate.ts";
@@ -152,6 +153,15 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       const ctx = await context(o, `promote ${from} ${to}${o.version ? ` --version ${o.version}` : ""}`);
       await ops.promote(ctx, from, to, { version: o.version, snapshot: o.snapshot, rollback: o.rollback });
       report(ctx, to, o);
+    });
+
+  common(program.command("stage").argument("<env>").description("put a newly built version into the idle slot of a graph root (e.g. dev) at weight 0 and deploy it")
+    .requiredOption("--version <tag>", "image tag of the build"))
+    .action(async (name: string, o: Common & { version: string }) => {
+      const { version } = parseArgs("stage", { version: VersionSchema }, { version: o.version });
+      const ctx = await context(o, `stage ${name} --version ${version}`);
+      await ops.stage(ctx, name, version);
+      report(ctx, name, o);
     });
 
   common(program.command("shift").argument("<env>").description("set the traffic weights and deploy the traffic stack")

@@ -153,6 +153,18 @@ export async function promote(ctx: Context, from: string, to: string, opts: { ve
   });
 }
 
+/**
+ * A freshly built version enters the promotion graph at a root (an environment nothing promotes
+ * into, e.g. dev): it goes into the idle slot at weight 0, like a promotion.
+ */
+export async function stage(ctx: Context, env: string, version: string): Promise<Release> {
+  const target = environment(ctx, env);
+  const feeders = ctx.project.environments.filter((e) => e.config.release.promotesTo.includes(env)).map((e) => e.config.name);
+  if (feeders.length > 0) throw new core.RefusedError(`${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}'`);
+  return withLock(ctx.project.root, env, ctx.options.waitSeconds, () =>
+    applyTransition(ctx, env, stacksForPromotion(target.config), (r) => core.promote(r, version, change(ctx))));
+}
+
 export async function shift(ctx: Context, env: string, slot: "blue" | "green", percent: number): Promise<Release> {
   const e = environment(ctx, env);
   return withLock(ctx.project.root, env, ctx.options.waitSeconds, () =>
