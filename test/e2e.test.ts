@@ -1,0 +1,153 @@
+/**
+ * End to end with the real engine (OpenTofu built from its Go module, the real AWS and
+ * Kubernetes providers from the local mirror) against the moto emulator. Needs
+ * `npm run setup:engine` (CI runs it); never skipped.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, ModifyTargetGroupCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { readWeights, playground } from "../lib/engine/demo.ts";
+import { Engine, stackDir } from "../lib/engine/engine.ts";
+import { engineEnv, localTargetEnv, readManifest, startEmulator, type Emulator } from "../lib/engine/local.ts";
+import { awsClientConfig } from "../lib/release/gate.ts";
+import { REPO } from "./support/project.ts";
+
+const CDKTF = join(REPO, "node_modules/.bin/cdktf");
+const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
+const ENVCTL = join(REPO, "lib/cli/envctl.js");
+
+let emulator: Emulator;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let engine: Engine;
+
+function sh(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(cmd, args, { cwd: dir, env: { ...env, ...extra }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+function must(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
+  const r = sh(cmd, args, extra);
+  if (r.status !== 0) throw new Error(`${[cmd, ...args].join(" ")} exited ${r.status}:\n${r.out.slice(-6000)}`);
+  return r.out;
+}
+const synth = (extra: NodeJS.ProcessEnv = {}) => must(process.execPath, [TSX, "main.ts"], extra);
+const envctl = (...args: string[]) => sh(process.execPath, [ENVCTL, ...args]);
+
+beforeAll(async () => {
+  const manifest = readManifest();
+  emulator = await startEmulator(manifest);
+  dir = playground();
+  env = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1", USER: "e2e" }));
+  engine = new Engine("tofu", env);
+}, 120_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describe.sequential("real engine against the emulator", () => {
+  it("1. tofu init && tofu validate pass for every synthesized stack", async () => {
+    synth({ ENVSTACK_BACKEND: "local" });
+    const stacks = readdirSync(join(dir, "cdktf.out/stacks")).sort();
+    expect(stacks).toEqual(expect.arrayContaining(["bootstrap", "dev", "dev-traffic", "global", "production", "production-traffic", "production-workloads", "staging", "staging-traffic", "staging-workloads"]));
+    for (const stack of stacks) {
+      const d = stackDir(dir, stack);
+      await engine.ok(d, ["init", "-input=false", "-no-color", "-backend=false"]);
+      const v = await engine.run(d, ["validate", "-no-color", "-json"]);
+      const result = JSON.parse(v.stdout);
+      expect({ stack, valid: result.valid, errors: result.diagnostics?.filter((x: any) => x.severity === "error").map((x: any) => x.summary) }).toEqual({ stack, valid: true, errors: [] });
+    }
+  }, 900_000);
+
+  it("2. deploys dev through cdktf deploy with OpenTofu; the rule reads back blue 100 / green 0", async () => {
+    must(CDKTF, ["deploy", "bootstrap", "--auto-approve"], { ENVSTACK_BACKEND: "local" });
+    must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--ignore-missing-stack-dependencies"]);
+    expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
+    const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
+    const tgs = await elb.send(new DescribeTargetGroupsCommand({ Names: ["dev-app-blue", "dev-app-green"] }));
+    expect(tgs.TargetGroups?.map((t) => t.HealthCheckPath)).toEqual(["/health", "/health"]);
+  }, 1_800_000);
+
+  it("3. a shift plans exactly one in-place update of the listener rule and reads back 75 / 25", async () => {
+    expect(envctl("stage", "dev", "--version", "1.6.0").status).toBe(0);
+    expect(envctl("shift", "dev", "--to", "green", "--percent", "25", "--no-deploy").status).toBe(0);
+    synth();
+    const d = stackDir(dir, "dev-traffic");
+    await engine.init(d);
+    const { json } = await engine.planJson(d, "shift.tfplan");
+    const changes = json.resource_changes.filter((c: any) => !c.change.actions.includes("no-op") && c.mode !== "data");
+    expect(changes.map((c: any) => [c.type, c.change.actions])).toEqual([["aws_lb_listener_rule", ["update"]]]);
+    // the reviewer's view of that real plan
+    writeFileSync(join(dir, "dev-traffic.json"), JSON.stringify(json));
+    const summary = envctl("plan-summary", join(dir, "dev-traffic.json"));
+    expect(summary.status).toBe(0);
+    expect(summary.out).toContain(`| dev | dev-traffic | 0 | 1 | 0 | 0 |`);
+    expect(summary.out).toContain(`- **traffic**: dev: blue 100 → 75, green 0 → 25\n- update: \`${changes[0].address}\``);
+    expect(summary.out).toContain("No stateful resource is replaced or deleted.");
+    // and the same shift through envctl's own deploy
+    expect(envctl("shift", "dev", "--to", "green", "--percent", "25").status).toBe(0);
+    expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 75, green: 25 });
+  }, 900_000);
+
+  it("4. a rollout whose gate sees the green alarm in ALARM rolls back by itself", async () => {
+    expect(envctl("rollback", "dev").status).toBe(0);
+    const cw = new CloudWatchClient(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
+    await cw.send(new SetAlarmStateCommand({ AlarmName: "dev-app-green-5xx-rate", StateValue: "ALARM", StateReason: "e2e: canary errors" }));
+    const r = envctl("rollout", "dev", "--bake", "1");
+    expect(r.out).toContain("rollout rolled back: dev-app-green-5xx-rate in ALARM");
+    expect(r.status).toBe(3);
+    expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
+  }, 900_000);
+
+  it("5. a second plan right after apply is empty for every deployed stack", async () => {
+    synth();
+    for (const stack of ["dev", "dev-traffic"]) {
+      const d = stackDir(dir, stack);
+      await engine.init(d);
+      const { changed, json } = await engine.planJson(d, "again.tfplan");
+      const changes = (json.resource_changes ?? []).filter((c: any) => !c.change.actions.includes("no-op") && !c.change.actions.includes("read"));
+      expect({ stack, changes: changes.map((c: any) => `${c.address} ${c.change.actions}`) }).toEqual({ stack, changes: [] });
+      expect(changed).toBe(false);
+    }
+  }, 900_000);
+
+  it("plan-summary blocks a real plan that replaces the database (immutable attribute changed)", async () => {
+    const d = stackDir(dir, "dev");
+    const file = join(d, "cdk.tf.json");
+    const tf = JSON.parse(readFileSync(file, "utf8"));
+    const [dbName] = Object.keys(tf.resource.aws_db_instance);
+    tf.resource.aws_db_instance[dbName!].db_name = "app_renamed"; // forces a new database
+    writeFileSync(file, JSON.stringify(tf));
+    const { json } = await engine.planJson(d, "replace.tfplan", ["-lock=false"]);
+    writeFileSync(join(dir, "dev.json"), JSON.stringify(json));
+    const guard = envctl("plan-summary", join(dir, "dev.json"), "--fail-on", "stateful");
+    expect(guard.status).toBe(6);
+    expect(guard.out).toContain(`- dev / dev: replace \`aws_db_instance.${dbName}\` (aws_db_instance)`);
+    expect(guard.out).toContain(`blocked: stateful resources would be replaced or deleted:\n  - dev: replace aws_db_instance.${dbName}`);
+    synth(); // restore the real configuration
+  }, 900_000);
+
+  it("drift: a target group changed behind the engine's back is reported, exit 2", async () => {
+    const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
+    const tgs = await elb.send(new DescribeTargetGroupsCommand({ Names: ["dev-app-green"] }));
+    await elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tgs.TargetGroups![0]!.TargetGroupArn, HealthCheckPath: "/changed-by-hand" }));
+    const r = envctl("drift", "dev");
+    expect(r.status).toBe(2);
+    expect(r.out).toMatch(/dev: drifted\n\s+~ aws_lb_target_group\.load-balancer_tg-green_[0-9A-F]+: health_check/);
+    expect(r.out).toContain("dev-traffic: in sync");
+  }, 900_000);
+
+  it("6. destroy leaves the emulator without the environment's resources", async () => {
+    must(CDKTF, ["destroy", "dev-traffic", "dev", "--auto-approve", "--ignore-missing-stack-dependencies"]);
+    const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
+    const lbs = await elb.send(new DescribeLoadBalancersCommand({}));
+    expect(lbs.LoadBalancers?.filter((l) => l.LoadBalancerName?.startsWith("dev-")) ?? []).toEqual([]);
+    const ec2 = new EC2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
+    const vpcs = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "tag:Environment", Values: ["dev"] }] }));
+    expect(vpcs.Vpcs ?? []).toEqual([]);
+  }, 900_000);
+});
