@@ -10,10 +10,17 @@ export default defineEnvironment({
   logLevel: "warn",
   network: { cidr: "10.2.0.0/16", azCount: 3, natGateways: "per-az", flowLogRetentionDays: 365 },
   compute: {
-    kind: "ec2",
-    instanceType: "t3.medium",
-    capacity: { min: 2, desired: 3, max: 6 },
-    autoScaling: { enabled: true, targetCpuPercent: 70 },
+    kind: "eks",
+    // Private API endpoint only.
+    publicAccessCidrs: [],
+    nodeGroups: [
+      { name: "general", instanceTypes: ["m5.large"], capacity: { min: 3, desired: 3, max: 10 } },
+      { name: "spot", instanceTypes: ["m5.large", "m5a.large", "m4.large"], capacityType: "SPOT", capacity: { min: 0, desired: 2, max: 5 } },
+    ],
+    replicas: 3,
+    autoScaling: { enabled: true, targetCpuPercent: 70, maxReplicas: 10 },
+    resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+    podDisruptionBudget: { maxUnavailable: 1 },
   },
   database: {
     instanceClass: "db.t3.medium",

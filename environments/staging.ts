@@ -10,10 +10,13 @@ export default defineEnvironment({
   logLevel: "info",
   network: { cidr: "10.1.0.0/16", azCount: 2, natGateways: "single", flowLogRetentionDays: 30 },
   compute: {
-    kind: "ec2",
-    instanceType: "t3.small",
-    capacity: { min: 1, desired: 2, max: 3 },
-    autoScaling: { enabled: true, targetCpuPercent: 70 },
+    kind: "eks",
+    // Public API endpoint for the office network only; the private endpoint is always on.
+    publicAccessCidrs: ["203.0.113.0/24"],
+    nodeGroups: [{ name: "general", instanceTypes: ["t3.medium"], capacity: { min: 1, desired: 2, max: 5 } }],
+    replicas: 2,
+    autoScaling: { enabled: false },
+    resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   },
   database: {
     instanceClass: "db.t3.small",

@@ -101,6 +101,12 @@ describe.each(Object.entries(tiers))("%s on EKS: the infrastructure stack", (env
     }
   });
 
+  it("enforces NetworkPolicies: the VPC CNI add-on with network policy on, installed before the nodes", () => {
+    const [cni, id] = Object.entries(stack().resource.aws_eks_addon as Record<string, any>).map(([k, a]) => [a, k]).find(([a]) => a.addon_name === "vpc-cni")!;
+    expect(JSON.parse(cni.configuration_values)).toEqual({ enableNetworkPolicy: "true" });
+    for (const g of resources(stack(), "aws_eks_node_group")) expect(g.depends_on).toContain(`aws_eks_addon.${id}`);
+  });
+
   it("routes each slot to its NodePort: instance target groups, every node group attached to both, the ALB allowed in", () => {
     const tgs = Object.fromEntries(Object.entries(stack().resource.aws_lb_target_group as Record<string, any>).map(([id, tg]) => [tg.name, { id, ...tg }]));
     expect(tgs[`${env}-app-blue`]).toMatchObject({ port: NODE_PORTS.blue, target_type: "instance", protocol: "HTTP" });
@@ -144,7 +150,7 @@ describe.each(Object.entries(tiers))("%s on EKS: the infrastructure stack", (env
     expect(memory).toMatchObject({ namespace: "ContainerInsights", alarm_name: `${env}-compute-memory`, threshold: 85 });
     expect(memory.dimensions.ClusterName).toMatch(ref("aws_eks_cluster"));
     expect(alarms.map((a) => a.alarm_name)).toEqual(expect.arrayContaining([`${env}-app-blue-5xx-rate`, `${env}-app-green-unhealthy-hosts`, `${env}-app-green-p99-latency`]));
-    expect(resources(stack(), "aws_eks_addon").map((a) => a.addon_name).sort()).toEqual(["amazon-cloudwatch-observability", "eks-pod-identity-agent", "metrics-server"]);
+    expect(resources(stack(), "aws_eks_addon").map((a) => a.addon_name).sort()).toEqual(["amazon-cloudwatch-observability", "eks-pod-identity-agent", "metrics-server", "vpc-cni"]);
 
     const out = stack().output;
     expect(out.cluster_name.value).toMatch(/aws_eks_cluster\.[^.]+\.name\}$/);

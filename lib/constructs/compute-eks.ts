@@ -89,6 +89,11 @@ export interface EksComputeProps {
    * with its own Pod Identity role rather than extra rights on the node role. @default true
    */
   readonly containerInsights?: boolean;
+  /**
+   * Manage the VPC CNI as an add-on with network policy enforcement switched on (without it the
+   * NetworkPolicies of the workloads stack are accepted but not enforced). @default true
+   */
+  readonly networkPolicy?: boolean;
   /** Install the metrics-server community add-on (resource metrics for HorizontalPodAutoscalers). @default true */
   readonly metricsServer?: boolean;
   /**
@@ -109,6 +114,8 @@ export interface EksComputeProps {
  * - IAM, least privilege: the cluster role has AmazonEKSClusterPolicy (+ use of the secrets key
  *   only); the node role has AmazonEKSWorkerNodePolicy, AmazonEC2ContainerRegistryReadOnly and
  *   AmazonEKS_CNI_Policy and nothing else. Pods get AWS rights through Pod Identity roles.
+ * - Add-ons: VPC CNI with NetworkPolicy enforcement (before the nodes), Pod Identity agent,
+ *   metrics-server (for HPAs), CloudWatch observability (Container Insights).
  * - Nodes: one launch template (IMDSv2 only, encrypted gp3 root volume, no SSH), no custom
  *   security group, so nodes and pods use the cluster security group: {@link clusterSecurityGroupId}
  *   is the compute security group the database and cache trust.
@@ -201,6 +208,18 @@ export class EksCompute extends Construct {
       tagSpecifications: [{ resourceType: "instance", tags: { Name: `${clusterName}-node` } }],
     });
 
+    // The VPC CNI before any node, so every node starts enforcing NetworkPolicies. It replaces the
+    // self-managed copy EKS bootstraps (OVERWRITE); a DaemonSet needs no node to become active.
+    const vpcCni = (props.networkPolicy ?? true)
+      ? [new EksAddon(this, "vpc-cni", {
+          clusterName: this.cluster.name,
+          addonName: "vpc-cni",
+          configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "OVERWRITE",
+        })]
+      : [];
+
     this.nodeGroups = props.nodeGroups.map((g) => new EksNodeGroup(this, `node-group-${g.name}`, {
       clusterName: this.cluster.name,
       nodeGroupName: `${p}-${g.name}`,
@@ -214,7 +233,7 @@ export class EksCompute extends Construct {
       launchTemplate: { id: template.id, version: template.latestVersion.toString() },
       labels: { "envstack.io/node-group": g.name, "envstack.io/capacity-type": (g.capacityType ?? "ON_DEMAND").toLowerCase() },
       tags: { Name: `${p}-${g.name}` },
-      dependsOn: nodePolicies,
+      dependsOn: [...nodePolicies, ...vpcCni],
     }));
     this.autoScalingGroupNames = this.nodeGroups.map((ng) => ng.resources.get(0).autoscalingGroups.get(0).name);
 
