@@ -78,7 +78,7 @@ function slotVersion(type: string, v: unknown): { slot: string; version: string 
   if (type.startsWith("kubernetes_deployment")) {
     const labels = (o.metadata?.[0]?.labels ?? {}) as Obj;
     const image = String(o.spec?.[0]?.template?.[0]?.spec?.[0]?.container?.[0]?.image ?? "");
-    const slot = labels.slot ?? labels["release-slot"];
+    const slot = labels["envstack.io/slot"] ?? labels.slot;
     const replicas = Number(o.spec?.[0]?.replicas ?? 1);
     return slot ? { slot, version: replicas === 0 ? null : (image.split(":").at(-1) ?? null) } : undefined;
   }
