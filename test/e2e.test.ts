@@ -12,7 +12,7 @@ import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadB
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { readWeights, playground } from "../lib/engine/demo.ts";
 import { Engine, stackDir } from "../lib/engine/engine.ts";
-import { engineEnv, localTargetEnv, readManifest, startEmulator, type Emulator } from "../lib/engine/local.ts";
+import { engineEnv, localTargetEnv, readManifest, registerGateAlarms, startEmulator, type Emulator } from "../lib/engine/local.ts";
 import { awsClientConfig } from "../lib/release/gate.ts";
 import { REPO } from "./support/project.ts";
 
@@ -64,9 +64,10 @@ describe.sequential("real engine against the emulator", () => {
   }, 900_000);
 
   it("2. deploys dev through cdktf deploy with OpenTofu; the rule reads back blue 100 / green 0", async () => {
-    must(CDKTF, ["deploy", "bootstrap", "--auto-approve"], { ENVSTACK_BACKEND: "local" });
-    must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--ignore-missing-stack-dependencies"]);
+    must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
+    must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
+    await registerGateAlarms(emulator.endpoint, "dev");
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
     const tgs = await elb.send(new DescribeTargetGroupsCommand({ Names: ["dev-app-blue", "dev-app-green"] }));
     expect(tgs.TargetGroups?.map((t) => t.HealthCheckPath)).toEqual(["/health", "/health"]);
@@ -142,7 +143,7 @@ describe.sequential("real engine against the emulator", () => {
   }, 900_000);
 
   it("6. destroy leaves the emulator without the environment's resources", async () => {
-    must(CDKTF, ["destroy", "dev-traffic", "dev", "--auto-approve", "--ignore-missing-stack-dependencies"]);
+    must(CDKTF, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
     const lbs = await elb.send(new DescribeLoadBalancersCommand({}));
     expect(lbs.LoadBalancers?.filter((l) => l.LoadBalancerName?.startsWith("dev-")) ?? []).toEqual([]);

@@ -4,6 +4,7 @@ import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { SLOTS, type Slot } from "../config/schema.ts";
+import { emulatorLacks } from "../stacks/local-gaps.ts";
 
 /**
  * Names of the alarms that gate a canary of `slot`: the rollout reads exactly these. The
@@ -62,6 +63,8 @@ export class Monitoring extends Construct {
       protocol: "email",
       endpoint: email,
     }));
+    // No CloudWatch through the provider on the emulator (lib/stacks/local-gaps.ts).
+    if (emulatorLacks(this, "cloudwatchCbor")) return;
 
     const alarm = (id: string, config: Omit<CloudwatchMetricAlarmConfig, "alarmActions" | "okActions" | "evaluationPeriods"> & { evaluationPeriods?: number }) => {
       this.alarms.push(new CloudwatchMetricAlarm(this, id, {

@@ -29,11 +29,16 @@ export class CdktfDeployer implements Deployer {
 
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
     // Stacks this one depends on (e.g. `dev` for `dev-traffic`) are already deployed: do not redeploy them.
-    return this.run(["deploy", ...stacks, "--auto-approve", "--ignore-missing-stack-dependencies"], stacks, log);
+    return this.run(["deploy", ...stacks, ...this.flags()], stacks, log);
   }
 
   destroy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
-    return this.run(["destroy", ...stacks, "--auto-approve", "--ignore-missing-stack-dependencies"], stacks, log);
+    return this.run(["destroy", ...stacks, ...this.flags()], stacks, log);
+  }
+
+  /** With providers from a local mirror (ENVSTACK_SKIP_PROVIDER_LOCK=1) there is no registry to lock against. */
+  private flags(): string[] {
+    return ["--auto-approve", "--ignore-missing-stack-dependencies", ...(this.env.ENVSTACK_SKIP_PROVIDER_LOCK === "1" ? ["--skip-provider-lock"] : [])];
   }
 
   private run(args: string[], stacks: readonly string[], log: (line: string) => void): Promise<void> {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsClientConfig } from "../release/gate.ts";
-import { engineEnv, localTargetEnv, readManifest, startEmulator } from "./local.ts";
+import { engineEnv, localTargetEnv, readManifest, registerGateAlarms, startEmulator } from "./local.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const say = (s: string) => process.stdout.write(`\n=== ${s}\n`);
@@ -58,10 +58,11 @@ async function main(): Promise<number> {
   const envctl = [join(REPO, "lib/cli/envctl.js")];
   try {
     say(`moto on ${emulator.endpoint}; deploying the state bucket and lock table (bootstrap, local state)`);
-    if (await run(cdktf, ["deploy", "bootstrap", "--auto-approve"], dir, { ...base, ENVSTACK_BACKEND: "local" })) throw new Error("bootstrap deploy failed");
+    if (await run(cdktf, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" })) throw new Error("bootstrap deploy failed");
     say("deploying dev and dev-traffic (state in the emulator's S3, locked in its DynamoDB)");
-    if (await run(cdktf, ["deploy", "dev", "dev-traffic", "--auto-approve", "--ignore-missing-stack-dependencies"], dir, base)) throw new Error("dev deploy failed");
+    if (await run(cdktf, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base)) throw new Error("dev deploy failed");
     console.log("weights after deploy:", await readWeights(emulator.endpoint, "dev"));
+    console.log("gate alarms registered (the provider cannot create them on moto):", (await registerGateAlarms(emulator.endpoint, "dev")).join(", "));
     say("staging version 1.6.0 into dev's idle slot");
     if (await run(process.execPath, [...envctl, "stage", "dev", "--version", "1.6.0"], dir, base)) throw new Error("stage failed");
     say("rolling out (bake 5 s per step)");
@@ -72,8 +73,8 @@ async function main(): Promise<number> {
     return code;
   } finally {
     say("destroying dev-traffic, dev and bootstrap");
-    await run(cdktf, ["destroy", "dev-traffic", "dev", "--auto-approve", "--ignore-missing-stack-dependencies"], dir, base);
-    await run(cdktf, ["destroy", "bootstrap", "--auto-approve"], dir, { ...base, ENVSTACK_BACKEND: "local" });
+    await run(cdktf, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base);
+    await run(cdktf, ["destroy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" });
     await emulator.stop();
     say("emulator stopped");
   }

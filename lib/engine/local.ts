@@ -8,6 +8,10 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { SLOTS } from "../config/schema.ts";
+import { slotAlarmNames } from "../constructs/monitoring.ts";
+import { awsClientConfig } from "../release/gate.ts";
 
 export interface EngineManifest {
   tofu: string;
@@ -39,6 +43,8 @@ export function engineEnv(m: EngineManifest, base: NodeJS.ProcessEnv = process.e
     TERRAFORM_BINARY_NAME: "tofu",
     TF_CLI_CONFIG_FILE: m.cliConfig,
     CHECKPOINT_DISABLE: "1",
+    // Providers come from the filesystem mirror: cdktf must not run `providers lock` against a registry.
+    ENVSTACK_SKIP_PROVIDER_LOCK: "1",
     CDKTF_DISABLE_TELEMETRY: "true",
     DISABLE_VERSION_CHECK: "true",
   };
@@ -69,7 +75,8 @@ export async function startEmulator(m: EngineManifest, logFile?: string): Promis
   if (logFile) mkdirSync(dirname(logFile), { recursive: true });
   const child: ChildProcess = spawn(m.motoServer, ["-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "false" },
+    // AWS-managed IAM policies (e.g. AmazonSSMManagedInstanceCore) exist on AWS; moto loads them on request.
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "false", MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
   });
   let stderr = "";
   child.stderr?.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
@@ -111,4 +118,31 @@ export function localTargetEnv(endpoint: string, base: NodeJS.ProcessEnv): NodeJ
     AWS_REGION: "eu-west-1",
     AWS_DEFAULT_REGION: "eu-west-1",
   };
+}
+
+/**
+ * The provider cannot create CloudWatch alarms on moto (RPCv2-CBOR, see lib/stacks/local-gaps.ts),
+ * so the local loop registers the canary gate's alarms through the SDK's JSON protocol, under
+ * the names the monitoring construct gives them. They start OK, as a healthy slot's would.
+ */
+export async function registerGateAlarms(endpoint: string, env: string, region = "eu-west-1"): Promise<string[]> {
+  const cw = new CloudWatchClient(awsClientConfig({ region, endpoint }));
+  const names: string[] = [];
+  for (const slot of SLOTS) {
+    for (const name of slotAlarmNames(env, slot)) {
+      await cw.send(new PutMetricAlarmCommand({
+        AlarmName: name,
+        Namespace: "AWS/ApplicationELB",
+        MetricName: "HTTPCode_Target_5XX_Count",
+        Statistic: "Sum",
+        Period: 60,
+        EvaluationPeriods: 3,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanThreshold",
+      }));
+      await cw.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: "OK", StateReason: "registered by the local loop" }));
+      names.push(name);
+    }
+  }
+  return names;
 }

@@ -135,7 +135,7 @@ export class EnvironmentStack extends BaseStack {
     const cacheConnect = {
       Effect: "Allow",
       Action: ["elasticache:Connect"],
-      Resource: [this.cache.replicationGroup.arn, this.cache.appUser.arn],
+      Resource: [this.cache.arn, ...(this.cache.appUser ? [this.cache.appUser.arn] : [])],
     };
     // On EKS the pods also read the AWS-managed database secret themselves (Pod Identity).
     const readDatabaseSecret = [
@@ -160,13 +160,13 @@ export class EnvironmentStack extends BaseStack {
       targetGroupArnSuffixes: { blue: this.loadBalancer.targetGroups.blue.arnSuffix, green: this.loadBalancer.targetGroups.green.arnSuffix },
       autoScalingGroupNames: this.autoScalingGroupNames,
       databaseId: this.database.instance.identifier,
-      cacheId: this.cache.replicationGroup.replicationGroupId,
+      cacheId: this.cache.replicationGroupId,
     });
 
     new TerraformOutput(this, "alb_dns_name", { value: this.loadBalancer.alb.dnsName, description: "Public DNS name of the ALB" });
     new TerraformOutput(this, "database_endpoint", { value: this.database.instance.endpoint });
     new TerraformOutput(this, "database_secret_arn", { value: this.database.instance.masterUserSecret.get(0).secretArn, description: "AWS-managed master password secret" });
-    new TerraformOutput(this, "cache_endpoint", { value: this.cache.replicationGroup.primaryEndpointAddress });
+    new TerraformOutput(this, "cache_endpoint", { value: this.cache.endpointAddress });
     new TerraformOutput(this, "alarm_topic_arn", { value: this.monitoring.topic.arn });
 
     if (this.eks) {

@@ -119,10 +119,10 @@ export class WorkloadsStack extends BaseStack {
         DATABASE_NAME: db.dbName,
         // The password never enters this stack: the pods read it from Secrets Manager (Pod Identity).
         DATABASE_SECRET_ARN: databaseSecretArn,
-        REDIS_HOST: infrastructure.cache.replicationGroup.primaryEndpointAddress,
+        REDIS_HOST: infrastructure.cache.endpointAddress,
         REDIS_PORT: String(REDIS_PORT),
         REDIS_TLS: "true",
-        REDIS_USER: infrastructure.cache.appUser.userName,
+        ...(infrastructure.cache.appUser ? { REDIS_USER: infrastructure.cache.appUser.userName } : {}),
       },
     });
 
