@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, ModifyTargetGroupCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -19,15 +19,24 @@ import { REPO } from "./support/project.ts";
 const CDKTF = join(REPO, "node_modules/.bin/cdktf");
 const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
 const ENVCTL = join(REPO, "lib/cli/envctl.js");
+const LOG = process.env.ENVSTACK_E2E_LOG ?? "/tmp/envstack-e2e.log";
 
 let emulator: Emulator;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let engine: Engine;
 
+/** Runs a command in the playground; its output is also appended to $ENVSTACK_E2E_LOG (default /tmp/envstack-e2e.log). */
 function sh(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(cmd, args, { cwd: dir, env: { ...env, ...extra }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
+  appendFileSync(LOG, `\n$ ${[cmd, ...args].join(" ")}\n`);
+  const start = statSync(LOG).size;
+  const fd = openSync(LOG, "a");
+  try {
+    const r = spawnSync(cmd, args, { cwd: dir, env: { ...env, ...extra }, stdio: ["ignore", fd, fd] });
+    return { status: r.status, out: readFileSync(LOG).subarray(start).toString("utf8") };
+  } finally {
+    closeSync(fd);
+  }
 }
 function must(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
   const r = sh(cmd, args, extra);
@@ -65,7 +74,7 @@ describe.sequential("real engine against the emulator", () => {
 
   it("2. deploys dev through cdktf deploy with OpenTofu; the rule reads back blue 100 / green 0", async () => {
     must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
-    must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
+    must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
     await registerGateAlarms(emulator.endpoint, "dev");
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
@@ -111,7 +120,9 @@ describe.sequential("real engine against the emulator", () => {
       await engine.init(d);
       const { changed, json } = await engine.planJson(d, "again.tfplan");
       const changes = (json.resource_changes ?? []).filter((c: any) => !c.change.actions.includes("no-op") && !c.change.actions.includes("read"));
-      expect({ stack, changes: changes.map((c: any) => `${c.address} ${c.change.actions}`) }).toEqual({ stack, changes: [] });
+      const describe = (c: any) => `${c.address} ${c.change.actions}: ${JSON.stringify(Object.fromEntries(Object.keys(c.change.after ?? {}).filter((k) => JSON.stringify(c.change.before?.[k]) !== JSON.stringify(c.change.after?.[k])).map((k) => [k, [c.change.before?.[k], c.change.after?.[k]]])))}`;
+      appendFileSync(LOG, `\nsecond plan of ${stack}:\n${changes.map(describe).join("\n")}\n`);
+      expect({ stack, changes: changes.map(describe) }).toEqual({ stack, changes: [] });
       expect(changed).toBe(false);
     }
   }, 900_000);
@@ -143,7 +154,7 @@ describe.sequential("real engine against the emulator", () => {
   }, 900_000);
 
   it("6. destroy leaves the emulator without the environment's resources", async () => {
-    must(CDKTF, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
+    must(CDKTF, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
     const lbs = await elb.send(new DescribeLoadBalancersCommand({}));
     expect(lbs.LoadBalancers?.filter((l) => l.LoadBalancerName?.startsWith("dev-")) ?? []).toEqual([]);

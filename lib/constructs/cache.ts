@@ -68,7 +68,6 @@ export class Cache extends Construct {
       fromPort: REDIS_PORT,
       toPort: REDIS_PORT,
     });
-    const subnets = new ElasticacheSubnetGroup(this, "subnets", { name: `${p}-cache`, subnetIds: props.subnetIds });
 
     // RBAC: a group needs a user named "default"; ours can do nothing.
     this.replicationGroupId = `${p}-redis`;
@@ -77,6 +76,7 @@ export class Cache extends Construct {
       this.arn = `arn:aws:elasticache:*:*:replicationgroup:${this.replicationGroupId}`;
       return;
     }
+    const subnets = new ElasticacheSubnetGroup(this, "subnets", { name: `${p}-cache`, subnetIds: props.subnetIds });
     const rbac = !emulatorLacks(this, "elasticacheRbac");
     const group = rbac ? this.rbacGroup(p) : undefined;
 

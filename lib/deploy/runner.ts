@@ -36,9 +36,13 @@ export class CdktfDeployer implements Deployer {
     return this.run(["destroy", ...stacks, ...this.flags()], stacks, log);
   }
 
-  /** With providers from a local mirror (ENVSTACK_SKIP_PROVIDER_LOCK=1) there is no registry to lock against. */
+  /**
+   * Stacks run strictly in the given order (cdktf ignores dependency order once missing
+   * dependencies are allowed, so parallelism 1 keeps `dev` before `dev-traffic`). With providers
+   * from a local mirror (ENVSTACK_SKIP_PROVIDER_LOCK=1) there is no registry to lock against.
+   */
   private flags(): string[] {
-    return ["--auto-approve", "--ignore-missing-stack-dependencies", ...(this.env.ENVSTACK_SKIP_PROVIDER_LOCK === "1" ? ["--skip-provider-lock"] : [])];
+    return ["--auto-approve", "--ignore-missing-stack-dependencies", "--parallelism", "1", ...(this.env.ENVSTACK_SKIP_PROVIDER_LOCK === "1" ? ["--skip-provider-lock"] : [])];
   }
 
   private run(args: string[], stacks: readonly string[], log: (line: string) => void): Promise<void> {

@@ -4,9 +4,9 @@
  * loopback port and stopped after. Used by `npm run demo` and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { SLOTS } from "../config/schema.ts";
@@ -68,21 +68,26 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts moto on 127.0.0.1 on a free port and waits until it answers. */
-export async function startEmulator(m: EngineManifest, logFile?: string): Promise<Emulator> {
+/**
+ * Starts moto on 127.0.0.1 on a free port and waits until it answers. Its log goes to a file,
+ * never a pipe: a caller blocked in spawnSync would stop draining a pipe, and moto would hang
+ * writing to it.
+ */
+export async function startEmulator(m: EngineManifest, logFile = join(mkdtempSync(join(tmpdir(), "envstack-moto-")), "moto.log")): Promise<Emulator> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  if (logFile) mkdirSync(dirname(logFile), { recursive: true });
+  mkdirSync(dirname(logFile), { recursive: true });
+  const log = openSync(logFile, "a");
   const child: ChildProcess = spawn(m.motoServer, ["-H", "127.0.0.1", "-p", String(port)], {
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", log, log],
     // AWS-managed IAM policies (e.g. AmazonSSMManagedInstanceCore) exist on AWS; moto loads them on request.
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "false", MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
   });
-  let stderr = "";
-  child.stderr?.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
+  closeSync(log);
+  const tail = () => readFileSync(logFile, "utf8").slice(-4000);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto exited (${child.exitCode}): ${stderr}`);
+    if (child.exitCode !== null) throw new Error(`moto exited (${child.exitCode}): ${tail()}`);
     try {
       const r = await fetch(`${endpoint}/moto-api/`);
       if (r.ok || r.status < 500) break;
@@ -91,7 +96,7 @@ export async function startEmulator(m: EngineManifest, logFile?: string): Promis
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`moto did not answer on ${endpoint} within 60 s: ${stderr}`);
+      throw new Error(`moto did not answer on ${endpoint} within 60 s: ${tail()}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
