@@ -147,10 +147,13 @@ describe.sequential("real engine against the emulator", () => {
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
     const tgs = await elb.send(new DescribeTargetGroupsCommand({ Names: ["dev-app-green"] }));
     await elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tgs.TargetGroups![0]!.TargetGroupArn, HealthCheckPath: "/changed-by-hand" }));
-    const r = envctl("drift", "dev");
+    const r = envctl("drift", "dev", "--json");
     expect(r.status).toBe(2);
-    expect(r.out).toMatch(/dev: drifted\n\s+~ aws_lb_target_group\.load-balancer_tg-green_[0-9A-F]+: health_check/);
-    expect(r.out).toContain("dev-traffic: in sync");
+    const report = JSON.parse(r.out.slice(r.out.indexOf("[")));
+    expect(report).toEqual([
+      { stack: "dev", status: "drifted", resources: [{ address: expect.stringMatching(/^aws_lb_target_group\.load-balancer_tg-green_[0-9A-F]+$/), attributes: ["health_check"] }] },
+      { stack: "dev-traffic", status: "in sync", resources: [] },
+    ]);
   }, 900_000);
 
   it("6. destroy leaves the emulator without the environment's resources", async () => {

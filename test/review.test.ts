@@ -106,6 +106,10 @@ describe("drift", () => {
     expect(d).toEqual({ stack: "dev", status: "drifted", resources: [{ address: "aws_lb_target_group.tg-blue", attributes: ["health_check"] }] });
     expect(driftFromPlan("dev", {}).status).toBe("in sync");
     expect(changedAttributes({ a: 1, b: 2 }, { a: 1, c: 3 })).toEqual(["b", "c"]);
+    // what changes by itself, or what the configuration ignores, is not drift
+    const volatile = { address: "aws_db_instance.db", mode: "managed", change: { actions: ["update"], before: { latest_restorable_time: "t1", sg: "a" }, after: { latest_restorable_time: "t2", sg: "b" } } };
+    expect(driftFromPlan("dev", { resource_drift: [volatile] }, { "aws_db_instance.db": ["sg"] }).status).toBe("in sync");
+    expect(driftFromPlan("dev", { resource_drift: [volatile] }).resources).toEqual([{ address: "aws_db_instance.db", attributes: ["sg"] }]);
   });
 });
 

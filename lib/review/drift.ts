@@ -1,4 +1,6 @@
 /** Drift: what changed behind the engine's back, from a refresh-only plan of each stack. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Engine, stackDir } from "../engine/engine.ts";
 
 export interface DriftedResource {
@@ -13,19 +15,36 @@ export interface StackDrift {
   resources: DriftedResource[];
 }
 
-/** Attribute names whose values differ between two resource objects (sorted). */
-export function changedAttributes(before: unknown, after: unknown): string[] {
+/** Attributes that change by themselves (time, derived tags): never drift. */
+export const VOLATILE_ATTRIBUTES = ["latest_restorable_time", "tags_all"] as const;
+
+/** Attribute names whose values differ between two resource objects (sorted), minus `ignored`. */
+export function changedAttributes(before: unknown, after: unknown, ignored: readonly string[] = []): string[] {
   const b = (before ?? {}) as Record<string, unknown>;
   const a = (after ?? {}) as Record<string, unknown>;
+  const skip = new Set<string>([...VOLATILE_ATTRIBUTES, ...ignored]);
   return [...new Set([...Object.keys(b), ...Object.keys(a)])]
-    .filter((k) => !["tags_all"].includes(k) && JSON.stringify(b[k]) !== JSON.stringify(a[k]))
+    .filter((k) => !skip.has(k) && JSON.stringify(b[k]) !== JSON.stringify(a[k]))
     .sort();
 }
 
-export function driftFromPlan(stack: string, plan: any): StackDrift {
+/** `lifecycle.ignore_changes` of every resource of a synthesized stack, by address. */
+export function ignoredByConfig(stackJson: any): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [type, byName] of Object.entries((stackJson?.resource ?? {}) as Record<string, Record<string, any>>)) {
+    for (const [name, config] of Object.entries(byName)) {
+      const ignored = config?.lifecycle?.ignore_changes;
+      if (Array.isArray(ignored)) out[`${type}.${name}`] = ignored;
+    }
+  }
+  return out;
+}
+
+/** Drift of one stack from its refresh-only plan; attributes the configuration ignores are not drift. */
+export function driftFromPlan(stack: string, plan: any, ignored: Record<string, string[]> = {}): StackDrift {
   const resources = ((plan.resource_drift ?? []) as any[])
     .filter((d) => d.mode !== "data")
-    .map((d) => ({ address: d.address as string, attributes: d.change.actions.includes("delete") ? ["(deleted)"] : changedAttributes(d.change.before, d.change.after) }))
+    .map((d) => ({ address: d.address as string, attributes: d.change.actions.includes("delete") ? ["(deleted)"] : changedAttributes(d.change.before, d.change.after, ignored[d.address] ?? []) }))
     .filter((d) => d.attributes.length > 0)
     .sort((x, y) => x.address.localeCompare(y.address));
   return { stack, status: resources.length ? "drifted" : "in sync", resources };
@@ -38,7 +57,7 @@ export async function detectDrift(root: string, stacks: readonly string[], engin
     const dir = stackDir(root, stack);
     await engine.init(dir);
     const { json } = await engine.planJson(dir, "drift.tfplan", ["-refresh-only", "-lock=false"]);
-    out.push(driftFromPlan(stack, json));
+    out.push(driftFromPlan(stack, json, ignoredByConfig(JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")))));
   }
   return out;
 }
