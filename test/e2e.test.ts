@@ -4,7 +4,7 @@
  * `npm run setup:engine` (CI runs it); never skipped.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
@@ -27,19 +27,24 @@ let env: NodeJS.ProcessEnv;
 let engine: Engine;
 
 /** Runs a command in the playground; its output is also appended to $ENVSTACK_E2E_LOG (default /tmp/envstack-e2e.log). */
-function sh(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
+/** Asynchronous on purpose: a worker blocked for minutes in spawnSync misses vitest's heartbeats. */
+async function sh(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; out: string }> {
   appendFileSync(LOG, `\n$ ${[cmd, ...args].join(" ")}\n`);
   const start = statSync(LOG).size;
   const fd = openSync(LOG, "a");
   try {
-    const r = spawnSync(cmd, args, { cwd: dir, env: { ...env, ...extra }, stdio: ["ignore", fd, fd] });
-    return { status: r.status, out: readFileSync(LOG).subarray(start).toString("utf8") };
+    const status = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(cmd, args, { cwd: dir, env: { ...env, ...extra }, stdio: ["ignore", fd, fd] });
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    return { status, out: readFileSync(LOG).subarray(start).toString("utf8") };
   } finally {
     closeSync(fd);
   }
 }
-function must(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
-  const r = sh(cmd, args, extra);
+async function must(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
+  const r = await sh(cmd, args, extra);
   if (r.status !== 0) throw new Error(`${[cmd, ...args].join(" ")} exited ${r.status}:\n${r.out.slice(-6000)}`);
   return r.out;
 }
@@ -60,7 +65,7 @@ afterAll(async () => {
 
 describe.sequential("real engine against the emulator", () => {
   it("1. tofu init && tofu validate pass for every synthesized stack", async () => {
-    synth({ ENVSTACK_BACKEND: "local" });
+    await synth({ ENVSTACK_BACKEND: "local" });
     const stacks = readdirSync(join(dir, "cdktf.out/stacks")).sort();
     expect(stacks).toEqual(expect.arrayContaining(["bootstrap", "dev", "dev-traffic", "global", "production", "production-traffic", "production-workloads", "staging", "staging-traffic", "staging-workloads"]));
     for (const stack of stacks) {
@@ -73,8 +78,8 @@ describe.sequential("real engine against the emulator", () => {
   }, 900_000);
 
   it("2. deploys dev through cdktf deploy with OpenTofu; the rule reads back blue 100 / green 0", async () => {
-    must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
-    must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
+    await must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
+    await must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
     await registerGateAlarms(emulator.endpoint, "dev");
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
@@ -83,9 +88,9 @@ describe.sequential("real engine against the emulator", () => {
   }, 1_800_000);
 
   it("3. a shift plans exactly one in-place update of the listener rule and reads back 75 / 25", async () => {
-    expect(envctl("stage", "dev", "--version", "1.6.0").status).toBe(0);
-    expect(envctl("shift", "dev", "--to", "green", "--percent", "25", "--no-deploy").status).toBe(0);
-    synth();
+    expect((await envctl("stage", "dev", "--version", "1.6.0")).status).toBe(0);
+    expect((await envctl("shift", "dev", "--to", "green", "--percent", "25", "--no-deploy")).status).toBe(0);
+    await synth();
     const d = stackDir(dir, "dev-traffic");
     await engine.init(d);
     const { json } = await engine.planJson(d, "shift.tfplan");
@@ -93,28 +98,28 @@ describe.sequential("real engine against the emulator", () => {
     expect(changes.map((c: any) => [c.type, c.change.actions])).toEqual([["aws_lb_listener_rule", ["update"]]]);
     // the reviewer's view of that real plan
     writeFileSync(join(dir, "dev-traffic.json"), JSON.stringify(json));
-    const summary = envctl("plan-summary", join(dir, "dev-traffic.json"));
+    const summary = await envctl("plan-summary", join(dir, "dev-traffic.json"));
     expect(summary.status).toBe(0);
     expect(summary.out).toContain(`| dev | dev-traffic | 0 | 1 | 0 | 0 |`);
     expect(summary.out).toContain(`- **traffic**: dev: blue 100 → 75, green 0 → 25\n- update: \`${changes[0].address}\``);
     expect(summary.out).toContain("No stateful resource is replaced or deleted.");
     // and the same shift through envctl's own deploy
-    expect(envctl("shift", "dev", "--to", "green", "--percent", "25").status).toBe(0);
+    expect((await envctl("shift", "dev", "--to", "green", "--percent", "25")).status).toBe(0);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 75, green: 25 });
   }, 900_000);
 
   it("4. a rollout whose gate sees the green alarm in ALARM rolls back by itself", async () => {
-    expect(envctl("rollback", "dev").status).toBe(0);
+    expect((await envctl("rollback", "dev")).status).toBe(0);
     const cw = new CloudWatchClient(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
     await cw.send(new SetAlarmStateCommand({ AlarmName: "dev-app-green-5xx-rate", StateValue: "ALARM", StateReason: "e2e: canary errors" }));
-    const r = envctl("rollout", "dev", "--bake", "1");
+    const r = await envctl("rollout", "dev", "--bake", "1");
     expect(r.out).toContain("rollout rolled back: dev-app-green-5xx-rate in ALARM");
     expect(r.status).toBe(3);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
   }, 900_000);
 
   it("5. a second plan right after apply is empty for every deployed stack", async () => {
-    synth();
+    await synth();
     for (const stack of ["dev", "dev-traffic"]) {
       const d = stackDir(dir, stack);
       await engine.init(d);
@@ -136,18 +141,18 @@ describe.sequential("real engine against the emulator", () => {
     writeFileSync(file, JSON.stringify(tf));
     const { json } = await engine.planJson(d, "replace.tfplan", ["-lock=false"]);
     writeFileSync(join(dir, "dev.json"), JSON.stringify(json));
-    const guard = envctl("plan-summary", join(dir, "dev.json"), "--fail-on", "stateful");
+    const guard = await envctl("plan-summary", join(dir, "dev.json"), "--fail-on", "stateful");
     expect(guard.status).toBe(6);
     expect(guard.out).toContain(`- dev / dev: replace \`aws_db_instance.${dbName}\` (aws_db_instance)`);
     expect(guard.out).toContain(`blocked: stateful resources would be replaced or deleted:\n  - dev: replace aws_db_instance.${dbName}`);
-    synth(); // restore the real configuration
+    await synth(); // restore the real configuration
   }, 900_000);
 
   it("drift: a target group changed behind the engine's back is reported, exit 2", async () => {
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
     const tgs = await elb.send(new DescribeTargetGroupsCommand({ Names: ["dev-app-green"] }));
     await elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tgs.TargetGroups![0]!.TargetGroupArn, HealthCheckPath: "/changed-by-hand" }));
-    const r = envctl("drift", "dev", "--json");
+    const r = await envctl("drift", "dev", "--json");
     expect(r.status).toBe(2);
     const report = JSON.parse(r.out.slice(r.out.indexOf("[")));
     expect(report).toEqual([
@@ -157,7 +162,7 @@ describe.sequential("real engine against the emulator", () => {
   }, 900_000);
 
   it("6. destroy leaves the emulator without the environment's resources", async () => {
-    must(CDKTF, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
+    await must(CDKTF, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
     const lbs = await elb.send(new DescribeLoadBalancersCommand({}));
     expect(lbs.LoadBalancers?.filter((l) => l.LoadBalancerName?.startsWith("dev-")) ?? []).toEqual([]);
