@@ -79,7 +79,7 @@ describe.sequential("real engine against the emulator", () => {
 
   it("2. deploys dev through cdktf deploy with OpenTofu; the rule reads back blue 100 / green 0", async () => {
     await must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
-    await must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
+    await must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock"]);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
     await registerGateAlarms(emulator.endpoint, "dev");
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
@@ -162,7 +162,7 @@ describe.sequential("real engine against the emulator", () => {
   }, 900_000);
 
   it("6. destroy leaves the emulator without the environment's resources", async () => {
-    await must(CDKTF, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
+    for (const stack of ["dev-traffic", "dev"]) await must(CDKTF, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
     const lbs = await elb.send(new DescribeLoadBalancersCommand({}));
     expect(lbs.LoadBalancers?.filter((l) => l.LoadBalancerName?.startsWith("dev-")) ?? []).toEqual([]);

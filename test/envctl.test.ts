@@ -21,7 +21,7 @@ function stagingRuns150(s: ReturnType<typeof sandbox>) {
   expect(s.run(["shift", "staging", "--to", "green", "--percent", "100", "--no-deploy"]).status).toBe(0);
 }
 
-const DEPLOY_FLAGS = "--auto-approve --ignore-missing-stack-dependencies --parallelism 1";
+const DEPLOY_FLAGS = "--auto-approve --ignore-missing-stack-dependencies";
 
 describe("envctl (subprocess, stand-in cdktf)", () => {
   it("status shows live slot, versions, weights and last change; --json for machines", () => {

@@ -28,21 +28,26 @@ export class CdktfDeployer implements Deployer {
   constructor(private readonly root: string, private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
-    // Stacks this one depends on (e.g. `dev` for `dev-traffic`) are already deployed: do not redeploy them.
-    return this.run(["deploy", ...stacks, ...this.flags()], stacks, log);
+    return this.each("deploy", stacks, log);
   }
 
   destroy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
-    return this.run(["destroy", ...stacks, ...this.flags()], stacks, log);
+    return this.each("destroy", stacks, log);
   }
 
   /**
-   * Stacks run strictly in the given order (cdktf ignores dependency order once missing
-   * dependencies are allowed, so parallelism 1 keeps `dev` before `dev-traffic`). With providers
-   * from a local mirror (ENVSTACK_SKIP_PROVIDER_LOCK=1) there is no registry to lock against.
+   * One cdktf invocation per stack, in the given order. Stacks a stack depends on (`dev` for
+   * `dev-traffic`) are already deployed, so missing dependencies are allowed; but then cdktf no
+   * longer orders several stacks, and may even start one twice (its scheduler picks a pending
+   * stack before the first start marks it running), so never more than one per call.
    */
+  private async each(verb: "deploy" | "destroy", stacks: readonly string[], log: (line: string) => void): Promise<void> {
+    for (const stack of stacks) await this.run([verb, stack, ...this.flags()], [stack], log);
+  }
+
+  /** With providers from a local mirror (ENVSTACK_SKIP_PROVIDER_LOCK=1) there is no registry to lock against. */
   private flags(): string[] {
-    return ["--auto-approve", "--ignore-missing-stack-dependencies", "--parallelism", "1", ...(this.env.ENVSTACK_SKIP_PROVIDER_LOCK === "1" ? ["--skip-provider-lock"] : [])];
+    return ["--auto-approve", "--ignore-missing-stack-dependencies", ...(this.env.ENVSTACK_SKIP_PROVIDER_LOCK === "1" ? ["--skip-provider-lock"] : [])];
   }
 
   private run(args: string[], stacks: readonly string[], log: (line: string) => void): Promise<void> {

@@ -60,7 +60,7 @@ async function main(): Promise<number> {
     say(`moto on ${emulator.endpoint}; deploying the state bucket and lock table (bootstrap, local state)`);
     if (await run(cdktf, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" })) throw new Error("bootstrap deploy failed");
     say("deploying dev and dev-traffic (state in the emulator's S3, locked in its DynamoDB)");
-    if (await run(cdktf, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"], dir, base)) throw new Error("dev deploy failed");
+    if (await run(cdktf, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock"], dir, base)) throw new Error("dev deploy failed");
     console.log("weights after deploy:", await readWeights(emulator.endpoint, "dev"));
     console.log("gate alarms registered (the provider cannot create them on moto):", (await registerGateAlarms(emulator.endpoint, "dev")).join(", "));
     say("staging version 1.6.0 into dev's idle slot");
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
     return code;
   } finally {
     say("destroying dev-traffic, dev and bootstrap");
-    await run(cdktf, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"], dir, base);
+    for (const stack of ["dev-traffic", "dev"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base);
     await run(cdktf, ["destroy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" });
     await emulator.stop();
     say("emulator stopped");

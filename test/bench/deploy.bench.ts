@@ -27,14 +27,14 @@ const timed = async (label: string, cmd: string, args: string[], extra: NodeJS.P
 };
 try {
   await timed("bootstrap", cdktf, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
-  await timed("first deploy", cdktf, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
+  await timed("first deploy", cdktf, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock"]);
   await timed("stage", process.execPath, [envctl, "stage", "dev", "--version", "1.6.0"]);
-  const full = await timed("cdktf deploy dev", cdktf, ["deploy", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"]);
+  const full = await timed("cdktf deploy dev", cdktf, ["deploy", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
   const shift = await timed("envctl shift", process.execPath, [envctl, "shift", "dev", "--to", "green", "--percent", "25"]);
   console.log(`\nfull 'cdktf deploy dev' (no changes, ${"≈"}100 resources refreshed): ${full.toFixed(1)} s`);
   console.log(`'envctl shift dev --to green --percent 25' (dev-traffic, 1 resource): ${shift.toFixed(1)} s`);
   console.log(`ratio: ${(full / shift).toFixed(1)}× (target ≥ 5×)`);
 } finally {
-  await run(cdktf, ["destroy", "dev-traffic", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies", "--parallelism", "1"], dir, env);
+  for (const stack of ["dev-traffic", "dev"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, env);
   await emulator.stop();
 }
