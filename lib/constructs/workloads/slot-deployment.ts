@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { DataResource } from "cdktf";
+import { ReplaceTrigger } from "../replace-trigger.ts";
 import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import type { Slot } from "../../config/schema.ts";
@@ -74,9 +74,9 @@ export class SlotDeployment extends Construct {
 
     let lifecycle: DeploymentV1["lifecycle"];
     if (props.replicasManagedByAutoscaler) {
-      const state = new DataResource(this, "replicas-owner", { triggersReplace: { populated } });
+      const state = new ReplaceTrigger(this, "replicas-owner", { triggers: { populated } });
       // A plain address: in JSON configuration the engine parses these strings as bare references.
-      lifecycle = { ignoreChanges: ["spec[0].replicas"], replaceTriggeredBy: [`${DataResource.tfResourceType}.${state.friendlyUniqueId}`] };
+      lifecycle = { ignoreChanges: ["spec[0].replicas"], replaceTriggeredBy: [state.address] };
     }
 
     this.deployment = new DeploymentV1(this, "deployment", {
