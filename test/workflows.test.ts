@@ -208,11 +208,14 @@ describe("workflow lint", () => {
     }
   });
 
-  it("grants write scopes only where needed: id-token for AWS, pull-requests for the comment, issues for drift, contents for release records", () => {
+  it("grants write scopes only where needed: id-token for AWS, pull-requests for the comment, issues for drift, contents for release and preview records", () => {
     const allowed: Record<string, string[]> = {
       "pr.yml#summary": ["pull-requests"],
       "drift.yml#report": ["issues"],
       "release.yml#release": ["contents"],
+      "preview.yml#deploy": ["contents"],
+      "preview.yml#destroy": ["contents"],
+      "preview-gc.yml#destroy": ["contents"],
     };
     for (const { file, id, job: j } of allJobs()) {
       const granted = writes(effectivePermissions(file, j));
@@ -269,7 +272,7 @@ describe("workflow lint", () => {
   it("runs OpenTofu (the pinned engine version, no wrapper) wherever tofu or cdktf deploys run", () => {
     expect(TOFU_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
     for (const { file, id, job: j } of allJobs()) {
-      const needsEngine = /\btofu\b|cdktf deploy|npx envctl (preview|drift|promote|rollout|rollback)|npx envctl "\$\{args/.test(runText(j));
+      const needsEngine = /\btofu\b|cdktf deploy|npx envctl (preview (create|destroy|gc)|drift|promote|rollout|rollback)|npx envctl "\$\{args/.test(runText(j));
       if (!needsEngine) continue;
       const setup = stepUsing(j, "opentofu/setup-opentofu");
       expect(setup.uses, `${file} ${id}`).toBe("opentofu/setup-opentofu@v1");
@@ -292,7 +295,7 @@ describe("workflow lint", () => {
     const mutators = allJobs().filter(({ job: j }) => mutating.test(runText(j)));
     expect(mutators.map(({ file, id }) => `${file}#${id}`).sort()).toEqual([
       "deploy.yml#apply-production", "deploy.yml#deploy-dev", "deploy.yml#deploy-staging",
-      "preview.yml#deploy", "preview.yml#destroy", "release.yml#release",
+      "preview-gc.yml#destroy", "preview.yml#deploy", "preview.yml#destroy", "release.yml#release",
     ]);
     for (const { file, id, job: j } of mutators) {
       const c = concurrencyOf(file, j);
@@ -307,6 +310,7 @@ describe("workflow lint", () => {
     expect(concurrencyOf("release.yml", job("release.yml", "release"))?.group).toBe("deploy-${{ inputs.environment }}");
     expect(concurrencyOf("preview.yml", job("preview.yml", "deploy"))?.group).toBe("deploy-${{ needs.name.outputs.name }}");
     expect(concurrencyOf("preview.yml", job("preview.yml", "destroy"))?.group).toBe("deploy-${{ needs.name.outputs.name }}");
+    expect(concurrencyOf("preview-gc.yml", job("preview-gc.yml", "destroy"))?.group).toBe("deploy-${{ matrix.name }}");
   });
 });
 
@@ -646,15 +650,20 @@ describe("preview.yml and preview-gc.yml", () => {
     expect(PreviewSchema.shape.name.safeParse(name).success, name).toBe(true);
   });
 
-  it("creates then deploys the preview on open/reopen/push", () => {
+  const REGISTRY = "bash .github/scripts/preview-registry.sh";
+  const listing = (...previews: { name: string; expired: boolean }[]) => `echo '${JSON.stringify(previews)}'`;
+  /** The registry script as a stub that logs its call like the fakes do. */
+  const registryStub = { ".github/scripts/preview-registry.sh": 'echo "bash .github/scripts/preview-registry.sh $*" >> "$FAKE_LOG"\n' };
+
+  it("registers (or extends) the preview on main, then synthesizes and deploys it, on open/reopen/push", () => {
     const j = job(F, "deploy");
     expect(needsOf(j)).toEqual(["name"]);
     expect(j.if).toBe("github.event.action != 'closed'");
     expect(j.env?.PREVIEW).toBe("${{ needs.name.outputs.name }}");
     expect(environmentName(j)).toBe("preview");
-    const create = indexOfRun(j, 'npx envctl preview create "$PREVIEW" --yes');
-    expect(create).toBeGreaterThanOrEqual(0);
-    expect(create).toBeLessThan(indexOfRun(j, "npx cdktf synth"));
+    const register = indexOfRun(j, `${REGISTRY} "preview($PREVIEW): create or extend" create "$PREVIEW"`);
+    expect(register).toBeGreaterThan(indexOfRun(j, "npm ci"));
+    expect(register).toBeLessThan(indexOfRun(j, "npx cdktf synth"));
     expect(indexOfRun(j, "npx cdktf synth")).toBeLessThan(indexOfRun(j, "cdktf deploy"));
     expect(runText(j)).not.toMatch(/preview destroy/);
     const r = runStep(stepRunning(j, "cdktf deploy").run!, { env: { PREVIEW: "pr-42-fix-bug" }, fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest("dev", "pr-42-fix-bug", "pr-42-fix-bug-traffic") } });
@@ -662,24 +671,164 @@ describe("preview.yml and preview-gc.yml", () => {
     expect(r.calls).toEqual(["npx cdktf deploy pr-42-fix-bug pr-42-fix-bug-traffic --auto-approve --skip-synth"]);
   });
 
-  it("destroys the preview when the pull request closes", () => {
+  it("destroys the preview registered on main when the pull request closes, then unregisters it", () => {
     const j = job(F, "destroy");
     expect(needsOf(j)).toEqual(["name"]);
     expect(j.if).toBe("github.event.action == 'closed'");
-    expect(runText(j)).toContain('npx envctl preview destroy "$PREVIEW" --yes');
+    expect(stepUsing(j, "actions/checkout").with?.ref).toBe("${{ github.event.repository.default_branch }}");
     expect(runText(j)).not.toMatch(/preview create|cdktf deploy/);
+    const script = stepRunning(j, "preview destroy").run!;
+    const registered = runStep(script, { env: { PREVIEW: "pr-42-fix-bug" }, fakes: { npx: listing({ name: "pr-42-fix-bug", expired: false }) }, files: registryStub });
+    expect(registered.status, registered.stderr).toBe(0);
+    expect(registered.calls).toEqual([
+      "npx envctl preview list --json",
+      "npx envctl preview destroy pr-42-fix-bug --yes",
+      "bash .github/scripts/preview-registry.sh preview(pr-42-fix-bug): destroyed destroy pr-42-fix-bug",
+    ]);
+    const unknown = runStep(script, { env: { PREVIEW: "pr-43-other" }, fakes: { npx: listing({ name: "pr-42-fix-bug", expired: false }) }, files: registryStub });
+    expect(unknown.status, unknown.stderr).toBe(0);
+    expect(unknown.calls).toEqual(["npx envctl preview list --json"]);
+    expect(unknown.stdout).toContain("No preview pr-43-other in the registry on main");
   });
 
   it("skips pull requests from forks (no OIDC token there)", () => {
     expect(job(F, "name").if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
   });
 
-  it("garbage-collects expired previews daily", () => {
-    const gc = wf("preview-gc.yml");
+  it("garbage-collects expired previews daily, one job per preview in its deploy group", () => {
+    const G = "preview-gc.yml";
+    const gc = wf(G);
     expect(Object.keys(gc.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
     expect(gc.on.schedule).toHaveLength(1);
     expect(gc.on.schedule[0].cron).toMatch(/^\d{1,2} \d{1,2} \* \* \*$/);
-    expect(runText(job("preview-gc.yml", "gc"))).toContain("npx envctl preview gc --yes");
+
+    const list = runStep(stepRunning(job(G, "expired"), "preview list").run!, { fakes: { npx: listing({ name: "pr-1-a", expired: true }, { name: "pr-2-b", expired: false }, { name: "pr-3-c", expired: true }) } });
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.outputs).toEqual({ names: '["pr-1-a","pr-3-c"]' });
+    expect(job(G, "expired").outputs?.names).toBe("${{ steps.list.outputs.names }}");
+
+    const d = job(G, "destroy");
+    expect(needsOf(d)).toEqual(["expired"]);
+    expect(d.if).toBe("needs.expired.outputs.names != '[]'");
+    expect(d.strategy?.matrix).toEqual({ name: "${{ fromJSON(needs.expired.outputs.names) }}" });
+    expect(d.strategy?.["fail-fast"]).toBe(false);
+    expect(environmentName(d)).toBe("preview");
+    const script = stepRunning(d, "preview destroy").run!;
+    const expired = runStep(script, { env: { PREVIEW: "pr-1-a" }, fakes: { npx: listing({ name: "pr-1-a", expired: true }) }, files: registryStub });
+    expect(expired.status, expired.stderr).toBe(0);
+    expect(expired.calls.slice(1)).toEqual(["npx envctl preview destroy pr-1-a --yes", "bash .github/scripts/preview-registry.sh preview(pr-1-a): expired, destroyed destroy pr-1-a"]);
+    // extended by a push since the listing: kept
+    const extended = runStep(script, { env: { PREVIEW: "pr-1-a" }, fakes: { npx: listing({ name: "pr-1-a", expired: false }) }, files: registryStub });
+    expect(extended.status, extended.stderr).toBe(0);
+    expect(extended.calls).toEqual(["npx envctl preview list --json"]);
+  });
+});
+
+describe(".github/scripts/preview-registry.sh", () => {
+  const SCRIPT = join(REPO, ".github/scripts/preview-registry.sh");
+  const git = (cwd: string, ...args: string[]) => {
+    const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const registryAt = (cwd: string, ref = "HEAD") => JSON.parse(git(cwd, "show", `${ref}:environments/previews.json`)).previews.map((p: { name: string }) => p.name);
+
+  /**
+   * An origin with main holding a registry of `pr-1-a`, a workspace checked out from it (as the
+   * job's checkout), and a fake `npx` standing in for `envctl preview <create|destroy> <name>`:
+   * it edits the registry in its working directory. With RACE set, its first call also lands a
+   * competing registration on main first, as another pull request's job would.
+   */
+  function setup() {
+    const root = mkdtempSync(join(tmpdir(), "preview-registry-"));
+    TEMP_DIRS.push(root);
+    const origin = join(root, "origin.git");
+    git(root, "init", "-q", "--bare", origin);
+    const seed = join(root, "seed");
+    git(root, "clone", "-q", origin, seed);
+    mkdirSync(join(seed, "environments/releases"), { recursive: true });
+    writeFileSync(join(seed, "environments/previews.json"), JSON.stringify({ previews: [{ name: "pr-1-a" }] }));
+    writeFileSync(join(seed, "environments/releases/pr-1-a.json"), "{}\n");
+    git(seed, "add", "-A");
+    git(seed, "commit", "-qm", "seed");
+    git(seed, "push", "-q", "origin", "HEAD:main");
+    const workspace = join(root, "workspace");
+    git(root, "clone", "-q", "--depth=1", `file://${origin}`, workspace);
+    mkdirSync(join(workspace, "node_modules"));
+    const bin = join(root, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "npx"), `#!/usr/bin/env bash
+set -e
+echo "npx $* in $(basename "$(dirname "$PWD")")" >> "${join(root, "calls")}"
+[ "$1 $2" = "envctl preview" ] || exit 9
+[ -d node_modules ] || exit 8
+if [ -n "$RACE" ] && [ ! -e "${join(root, "raced")}" ]; then
+  touch "${join(root, "raced")}"
+  git -C "${seed}" pull -q origin main
+  jq '.previews += [{"name":"pr-7-rival"}]' "${seed}/environments/previews.json" > /tmp/$$ && mv /tmp/$$ "${seed}/environments/previews.json"
+  echo '{}' > "${seed}/environments/releases/pr-7-rival.json"
+  git -C "${seed}" add -A && git -C "${seed}" -c user.name=r -c user.email=r@example.com commit -qm rival && git -C "${seed}" push -q origin HEAD:main
+fi
+case "$3" in
+  create) jq --arg n "$4" '.previews += [{"name":$n}]' environments/previews.json > /tmp/$$ && mv /tmp/$$ environments/previews.json; echo '{}' > "environments/releases/$4.json" ;;
+  destroy) jq --arg n "$4" '.previews |= map(select(.name != $n))' environments/previews.json > /tmp/$$ && mv /tmp/$$ environments/previews.json; rm -f "environments/releases/$4.json" ;;
+  *) echo "envctl: no preview named $4" >&2; exit 1 ;;
+esac
+`);
+    chmodSync(join(bin, "npx"), 0o755);
+    const run = (env: Record<string, string>, ...args: string[]) => spawnSync("bash", [SCRIPT, ...args], {
+      cwd: workspace, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: root, GITHUB_RUN_ID: "99", ...env },
+    });
+    const calls = () => readFileSync(join(root, "calls"), "utf8").split("\n").filter(Boolean);
+    return { origin, workspace, run, calls };
+  }
+
+  it("records a create on main and gives the workspace main's registry", () => {
+    const t = setup();
+    const r = t.run({}, "preview(pr-42-x): create or extend", "create", "pr-42-x");
+    expect(r.status, r.stderr).toBe(0);
+    expect(t.calls()).toEqual([expect.stringMatching(/^npx envctl preview create pr-42-x --no-deploy --yes in /)]);
+    expect(registryAt(t.origin, "main")).toEqual(["pr-1-a", "pr-42-x"]);
+    expect(git(t.origin, "log", "-1", "--format=%s", "main")).toBe("preview(pr-42-x): create or extend");
+    expect(JSON.parse(readFileSync(join(t.workspace, "environments/previews.json"), "utf8")).previews.map((p: { name: string }) => p.name)).toEqual(["pr-1-a", "pr-42-x"]);
+    expect(existsSync(join(t.workspace, "environments/releases/pr-42-x.json"))).toBe(true);
+    expect(git(t.workspace, "worktree", "list").split("\n")).toHaveLength(1); // cleaned up
+    // repeating it changes nothing on main
+    const again = t.run({}, "preview(pr-42-x): create or extend", "destroy", "pr-99-none");
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain("already up to date");
+    expect(git(t.origin, "rev-list", "--count", "main")).toBe("2");
+  });
+
+  it("starts again from the new main when another job registered first, keeping both", () => {
+    const t = setup();
+    const r = t.run({ RACE: "1" }, "preview(pr-42-x): create or extend", "create", "pr-42-x");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("main moved while recording 'preview(pr-42-x): create or extend'; starting again from the new main (1/5)");
+    expect(t.calls()).toHaveLength(2);
+    expect(registryAt(t.origin, "main")).toEqual(["pr-1-a", "pr-7-rival", "pr-42-x"]);
+    expect(existsSync(join(t.workspace, "environments/releases/pr-7-rival.json"))).toBe(true);
+  });
+
+  it("records a destroy, removing the preview's files from the workspace too", () => {
+    const t = setup();
+    const r = t.run({}, "preview(pr-1-a): destroyed", "destroy", "pr-1-a");
+    expect(r.status, r.stderr).toBe(0);
+    expect(registryAt(t.origin, "main")).toEqual([]);
+    expect(git(t.origin, "ls-tree", "--name-only", "main", "environments/releases/")).toBe("");
+    expect(existsSync(join(t.workspace, "environments/releases/pr-1-a.json"))).toBe(false);
+  });
+
+  it("fails, pushing nothing, when envctl refuses or no arguments are given", () => {
+    const t = setup();
+    const refused = t.run({}, "preview(pr-5-x): destroyed", "forget", "pr-5-x");
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain("envctl: no preview named pr-5-x");
+    const bad = t.run({}, "only a message");
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("no envctl preview arguments");
+    expect(git(t.origin, "rev-list", "--count", "main")).toBe("1");
+    expect(git(t.workspace, "worktree", "list").split("\n")).toHaveLength(1);
   });
 });
 
