@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, ModifyTargetGroupCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -50,6 +50,34 @@ async function must(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) 
 }
 const synth = (extra: NodeJS.ProcessEnv = {}) => must(process.execPath, [TSX, "main.ts"], extra);
 const envctl = (...args: string[]) => sh(process.execPath, [ENVCTL, ...args]);
+const DEPLOY_FLAGS = ["--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"];
+
+/** The address of the one weighted listener rule, from the synthesized dev-traffic stack. */
+function ruleAddress(): string {
+  const tf = JSON.parse(readFileSync(join(stackDir(dir, "dev-traffic"), "cdk.tf.json"), "utf8"));
+  const names = Object.keys(tf.resource.aws_lb_listener_rule);
+  expect(names).toHaveLength(1);
+  return `aws_lb_listener_rule.${names[0]}`;
+}
+/** `envctl plan-summary` of a real plan of the synthesized stack, saved as <label>/<stack>.json. */
+async function planSummaryOf(stack: string, label: string, ...extra: string[]) {
+  const d = stackDir(dir, stack);
+  await engine.init(d);
+  const { json } = await engine.planJson(d, `${label}.tfplan`, extra);
+  mkdirSync(join(dir, label), { recursive: true });
+  writeFileSync(join(dir, label, `${stack}.json`), JSON.stringify(json));
+  return envctl("plan-summary", join(dir, label, `${stack}.json`), "--fail-on", "stateful");
+}
+/** The whole of envctl plan-summary's Markdown, given the lines after the table header. */
+const markdown = (lines: string[]) => [
+  "## Plan summary",
+  "",
+  "| environment | stack | create | update | replace | delete |",
+  "|---|---|---:|---:|---:|---:|",
+  ...lines,
+  "",
+  "",
+].join("\n");
 
 beforeAll(async () => {
   const manifest = readManifest();
@@ -79,7 +107,26 @@ describe.sequential("real engine against the emulator", () => {
 
   it("2. deploys dev through cdktf deploy with OpenTofu; the rule reads back blue 100 / green 0", async () => {
     await must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
-    await must(CDKTF, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock"]);
+    await must(CDKTF, ["deploy", "dev", ...DEPLOY_FLAGS]);
+    // the reviewer's view of a real plan that adds the traffic stack
+    const rule = ruleAddress();
+    const added = await planSummaryOf("dev-traffic", "add");
+    expect(added.status).toBe(0);
+    expect(added.out).toBe(markdown([
+      "| dev | dev-traffic | 1 | 0 | 0 | 0 |",
+      "",
+      "### dev",
+      "",
+      "#### dev-traffic: 1 change",
+      "",
+      "- **traffic**: dev: blue – → 100, green – → 0",
+      `- create: \`${rule}\``,
+      "",
+      "### Risk",
+      "",
+      "No stateful resource is replaced or deleted.",
+    ]));
+    await must(CDKTF, ["deploy", "dev-traffic", ...DEPLOY_FLAGS]);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
     await registerGateAlarms(emulator.endpoint, "dev");
     const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: emulator.endpoint }));
@@ -100,9 +147,20 @@ describe.sequential("real engine against the emulator", () => {
     writeFileSync(join(dir, "dev-traffic.json"), JSON.stringify(json));
     const summary = await envctl("plan-summary", join(dir, "dev-traffic.json"));
     expect(summary.status).toBe(0);
-    expect(summary.out).toContain(`| dev | dev-traffic | 0 | 1 | 0 | 0 |`);
-    expect(summary.out).toContain(`- **traffic**: dev: blue 100 → 75, green 0 → 25\n- update: \`${changes[0].address}\``);
-    expect(summary.out).toContain("No stateful resource is replaced or deleted.");
+    expect(summary.out).toBe(markdown([
+      "| dev | dev-traffic | 0 | 1 | 0 | 0 |",
+      "",
+      "### dev",
+      "",
+      "#### dev-traffic: 1 change",
+      "",
+      "- **traffic**: dev: blue 100 → 75, green 0 → 25",
+      `- update: \`${ruleAddress()}\``,
+      "",
+      "### Risk",
+      "",
+      "No stateful resource is replaced or deleted.",
+    ]));
     // and the same shift through envctl's own deploy
     expect((await envctl("shift", "dev", "--to", "green", "--percent", "25")).status).toBe(0);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 75, green: 25 });
@@ -133,18 +191,29 @@ describe.sequential("real engine against the emulator", () => {
   }, 900_000);
 
   it("plan-summary blocks a real plan that replaces the database (immutable attribute changed)", async () => {
-    const d = stackDir(dir, "dev");
-    const file = join(d, "cdk.tf.json");
+    const file = join(stackDir(dir, "dev"), "cdk.tf.json");
     const tf = JSON.parse(readFileSync(file, "utf8"));
     const [dbName] = Object.keys(tf.resource.aws_db_instance);
     tf.resource.aws_db_instance[dbName!].db_name = "app_renamed"; // forces a new database
     writeFileSync(file, JSON.stringify(tf));
-    const { json } = await engine.planJson(d, "replace.tfplan", ["-lock=false"]);
-    writeFileSync(join(dir, "dev.json"), JSON.stringify(json));
-    const guard = await envctl("plan-summary", join(dir, "dev.json"), "--fail-on", "stateful");
+    const guard = await planSummaryOf("dev", "replace", "-lock=false");
     expect(guard.status).toBe(6);
-    expect(guard.out).toContain(`- dev / dev: replace \`aws_db_instance.${dbName}\` (aws_db_instance)`);
-    expect(guard.out).toContain(`blocked: stateful resources would be replaced or deleted:\n  - dev: replace aws_db_instance.${dbName}`);
+    const db = `aws_db_instance.${dbName}`;
+    expect(guard.out).toBe(markdown([
+      "| dev | dev | 0 | 0 | 1 | 0 |",
+      "",
+      "### dev",
+      "",
+      "#### dev: 1 change",
+      "",
+      `- replace: \`${db}\``,
+      "",
+      "### Risk",
+      "",
+      "**BLOCKING**: stateful resources would be replaced or deleted:",
+      "",
+      `- dev / dev: replace \`${db}\` (aws_db_instance)`,
+    ]) + `blocked: stateful resources would be replaced or deleted:\n  - dev: replace ${db}\n`);
     await synth(); // restore the real configuration
   }, 900_000);
 

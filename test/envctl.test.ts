@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { sandbox } from "./support/envctl.ts";
+import { CdktfDeployer } from "../lib/deploy/runner.ts";
 
 /** Adds `qa`, an EC2 environment dev promotes into, beside the shipped (EKS) staging. */
 function withQa(dir: string) {
@@ -21,7 +22,7 @@ function stagingRuns150(s: ReturnType<typeof sandbox>) {
   expect(s.run(["shift", "staging", "--to", "green", "--percent", "100", "--no-deploy"]).status).toBe(0);
 }
 
-const DEPLOY_FLAGS = "--auto-approve --ignore-missing-stack-dependencies";
+const DEPLOY_FLAGS = "--auto-approve --ignore-missing-stack-dependencies --skip-synth";
 
 describe("envctl (subprocess, stand-in cdktf)", () => {
   it("status shows live slot, versions, weights and last change; --json for machines", () => {
@@ -55,6 +56,21 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(entry.to.slots.green.version).toBe("1.5.0");
   });
 
+  it("the deploy runner synthesizes first and calls cdktf only when synthesis succeeded", async () => {
+    const s = sandbox();
+    const env = { ...process.env, PATH: `${join(s.dir, ".stub")}:${process.env.PATH}` };
+    const lines: string[] = [];
+    const failing = new CdktfDeployer(s.dir, env, () => Promise.reject(new Error("qa: network.cidr overlaps staging")));
+    await expect(failing.deploy(["dev", "dev-traffic"], (l) => lines.push(l))).rejects.toThrow("synthesis before 'deploy dev dev-traffic' failed, nothing was deployed:\nqa: network.cidr overlaps staging");
+    expect(s.calls()).toEqual([]);
+    let synthesized = 0;
+    const ok = new CdktfDeployer(s.dir, env, async () => { synthesized++; });
+    await ok.deploy(["dev", "dev-traffic"], (l) => lines.push(l));
+    expect(synthesized).toBe(1);
+    expect(s.calls()).toEqual([`deploy dev ${DEPLOY_FLAGS}`, `deploy dev-traffic ${DEPLOY_FLAGS}`]);
+    expect(lines).toContain("stand-in cdktf: deploy dev-traffic --auto-approve --ignore-missing-stack-dependencies --skip-synth");
+  });
+
   it("shift deploys only the traffic stack; rollback returns to 100 % on the live slot", () => {
     const s = sandbox();
     s.run(["promote", "dev", "staging"]);
@@ -62,6 +78,10 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(shifted.status).toBe(0);
     expect(s.release("staging").slots).toMatchObject({ blue: { weight: 75 }, green: { weight: 25 } });
     expect(s.calls().at(-1)).toBe(`deploy staging-traffic ${DEPLOY_FLAGS}`);
+    // cdktf deploys with --skip-synth what envctl synthesized just before: the new weights
+    const traffic = JSON.parse(readFileSync(join(s.dir, "cdktf.out/stacks/staging-traffic/cdk.tf.json"), "utf8"));
+    const [rule] = Object.values(traffic.resource.aws_lb_listener_rule) as any[];
+    expect(rule.action[0].forward.target_group.map((g: { weight: number }) => g.weight)).toEqual([75, 25]);
     expect(s.run(["rollback", "staging"]).status).toBe(0);
     expect(s.release("staging")).toMatchObject({ live: "blue", slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } } });
     expect(s.audit("staging").map((a) => a.outcome)).toEqual(["deployed", "deployed", "rolled-back"]);
