@@ -237,6 +237,21 @@ describe.each(Object.entries(tiers))("%s on EKS: the workloads stack", (env, t) 
     expect(onlyResource(stack(), "kubernetes_service_account_v1").metadata.name).toBe("app");
   });
 
+  it("maps the listed deployer IAM roles into that group through EKS access entries, with no access policy", async () => {
+    expect(resources(s.stack(env), "aws_eks_access_entry")).toEqual([]); // none listed in the shipped tiers
+    const x = await synthRepo({ configs: { [env]: (c) => ({ ...c, compute: { ...c.compute, deployerRoles: ["webapp-ci-deploy", "release-bot"] } as typeof c.compute }) } });
+    const infra = x.stack(env);
+    const arn = (role: string) => new RegExp(`^arn:\\$\\{data\\.aws_partition\\.[\\w-]+\\.partition\\}:iam::\\$\\{data\\.aws_caller_identity\\.[\\w-]+\\.account_id\\}:role/${role}$`);
+    expect(resources(infra, "aws_eks_access_entry")).toEqual([
+      expect.objectContaining({ cluster_name: expect.stringMatching(ref("aws_eks_cluster")), principal_arn: expect.stringMatching(arn("webapp-ci-deploy")), type: "STANDARD", kubernetes_groups: [`${env}:deployers`] }),
+      expect.objectContaining({ principal_arn: expect.stringMatching(arn("release-bot")), kubernetes_groups: [`${env}:deployers`] }),
+    ]);
+    expect(resources(infra, "aws_eks_access_policy_association")).toEqual([]);
+    // the group the workloads stack binds to the ci-deployer Role
+    const binding = resources(x.stack(`${env}-workloads`), "kubernetes_role_binding_v1").find((b) => b.metadata.name === "ci-deployer");
+    expect(binding.subject[0].name).toBe(`${env}:deployers`);
+  });
+
   it("caps the namespace with a ResourceQuota and a LimitRange of the tier", () => {
     const config = s.project.environments.find((e) => e.config.name === env)!.config;
     if (config.compute.kind !== "eks") throw new Error("expected EKS");
@@ -383,6 +398,14 @@ describe("EKS configuration", () => {
     expect(checkEnvironments([production, staging, dev])).toEqual([]);
     // Outside production it is a choice, not a rule (the schema accepts any valid CIDR, e.g. an office /28).
     expect(checkEnvironments([production, { ...staging, compute: { ...staging.compute, publicAccessCidrs: ["198.51.100.0/28", "0.0.0.0/0"] } }, dev])).toEqual([]);
+  });
+
+  it("accepts deployer roles by name only", () => {
+    const withRoles = (deployerRoles: string[]) => EnvironmentSchema.safeParse({ ...staging, compute: { ...staging.compute, deployerRoles } });
+    expect(withRoles(["webapp-ci-deploy"]).success).toBe(true);
+    const arn = withRoles(["arn:aws:iam::123456789012:role/webapp-ci-deploy"]);
+    expect(arn.success).toBe(false);
+    expect(arn.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["compute.deployerRoles.0", "must be an IAM role name (not an ARN)"]]);
   });
 
   it("validates pod resources, autoscaling bounds and node group names", () => {

@@ -120,6 +120,13 @@ export const EksComputeSchema = z.strictObject({
   quota: QuotaSchema.optional(),
   /** PodDisruptionBudget per slot; none when absent. */
   podDisruptionBudget: z.strictObject({ maxUnavailable: z.number().int().min(1) }).optional(),
+  /**
+   * IAM role names (in the environment's account, e.g. the pipeline's OIDC role) that may change
+   * the application's workloads: each gets an EKS access entry in the namespace's deployer group,
+   * which the workloads stack binds to the CI deployer Role (workload kinds, this namespace
+   * only, nothing cluster-wide). Default: none.
+   */
+  deployerRoles: z.array(z.string().regex(/^[\w+=,.@-]{1,64}$/, "must be an IAM role name (not an ARN)")).default([]),
 }).superRefine((c, ctx) => {
   if (c.autoScaling.enabled && c.autoScaling.maxReplicas < c.replicas) {
     ctx.addIssue({ code: "custom", path: ["autoScaling", "maxReplicas"], message: `must be ≥ replicas (${c.autoScaling.maxReplicas} < ${c.replicas})` });

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { AutoscalingAttachment } from "@cdktf/provider-aws/lib/autoscaling-attachment";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
 import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
 import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
@@ -103,6 +104,12 @@ export interface EksComputeProps {
   readonly appServiceAccount?: { readonly namespace: string; readonly name: string };
   /** Waiting period of the secrets KMS key before deletion, days. @default 30 */
   readonly keyDeletionWindowDays?: number;
+  /**
+   * IAM roles mapped to a Kubernetes group through EKS access entries (type STANDARD, no access
+   * policy association: their only rights are what RBAC binds to the group, e.g. a namespaced
+   * deployer Role). @default none
+   */
+  readonly deployers?: { readonly roleArns: readonly string[]; readonly kubernetesGroup: string };
 }
 
 /**
@@ -133,6 +140,8 @@ export class EksCompute extends Construct {
   readonly nodeGroups: EksNodeGroup[];
   /** Auto Scaling group of each node group, in node group order. */
   readonly autoScalingGroupNames: string[];
+  /** One access entry per deployer role ARN. */
+  readonly deployerAccessEntries: EksAccessEntry[];
   /** KMS key encrypting the Kubernetes secrets. */
   readonly secretsKey: EncryptionKey;
   /** Role of the application pods (Pod Identity); only with `appServiceAccount`. */
@@ -236,6 +245,15 @@ export class EksCompute extends Construct {
       dependsOn: [...nodePolicies, ...vpcCni],
     }));
     this.autoScalingGroupNames = this.nodeGroups.map((ng) => ng.resources.get(0).autoscalingGroups.get(0).name);
+
+    // Deployers: authenticated into the deployer group only; RBAC in the workloads stack decides
+    // what that group may do (no access policy association, so nothing cluster-wide).
+    this.deployerAccessEntries = (props.deployers?.roleArns ?? []).map((principalArn, i) => new EksAccessEntry(this, `deployer-${i}`, {
+      clusterName: this.cluster.name,
+      principalArn,
+      type: "STANDARD",
+      kubernetesGroups: [props.deployers!.kubernetesGroup],
+    }));
 
     // Blue/green: each slot's target group receives every node, on the slot's NodePort.
     for (const slot of SLOTS) {

@@ -1,5 +1,7 @@
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -15,7 +17,7 @@ import { EksAlarms } from "../constructs/eks-alarms.ts";
 import { LoadBalancer } from "../constructs/load-balancer.ts";
 import { Monitoring } from "../constructs/monitoring.ts";
 import { Network } from "../constructs/network.ts";
-import { APP_SERVICE_ACCOUNT, namespaceOf } from "../constructs/workloads/names.ts";
+import { APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf } from "../constructs/workloads/names.ts";
 import { BaseStack } from "./base-stack.ts";
 import { environmentTags } from "./tags.ts";
 import type { Target } from "./target.ts";
@@ -248,6 +250,15 @@ export class EnvironmentStack extends BaseStack {
       nodePorts: { ...NODE_PORTS },
       logRetentionDays: env.network.flowLogRetentionDays,
       appServiceAccount: { namespace: namespaceOf(env.name), name: APP_SERVICE_ACCOUNT },
+      deployers: { roleArns: this.roleArns(config.deployerRoles), kubernetesGroup: deployerGroup(namespaceOf(env.name)) },
     });
+  }
+
+  /** ARNs of IAM roles of this account, by name; no data sources when there are none. */
+  private roleArns(names: readonly string[]): string[] {
+    if (names.length === 0) return [];
+    const partition = new DataAwsPartition(this, "partition");
+    const account = new DataAwsCallerIdentity(this, "account");
+    return names.map((n) => `arn:${partition.partition}:iam::${account.accountId}:role/${n}`);
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadProject, type Project } from "../../lib/config/load.ts";
 import type { Release } from "../../lib/config/release.ts";
+import type { Environment } from "../../lib/config/schema.ts";
 import { buildApp } from "../../lib/stacks/app.ts";
 import { readTarget, type Target } from "../../lib/stacks/target.ts";
 
@@ -47,11 +48,20 @@ export interface Synthesized {
   stack(name: string): any;
 }
 
-export async function synthRepo(options: { target?: (root: string) => Target; releases?: Record<string, Partial<Release>> } = {}): Promise<Synthesized> {
+export async function synthRepo(options: {
+  target?: (root: string) => Target;
+  releases?: Record<string, Partial<Release>>;
+  /** Edits of environment definitions (already validated: the edit must keep them valid). */
+  configs?: Record<string, (config: Environment) => Environment>;
+} = {}): Promise<Synthesized> {
   const loaded = await loadProject(REPO);
   const project: Project = {
     ...loaded,
-    environments: loaded.environments.map((e) => ({ ...e, release: { ...e.release, ...(options.releases?.[e.config.name] ?? {}) } })),
+    environments: loaded.environments.map((e) => ({
+      ...e,
+      config: options.configs?.[e.config.name]?.(e.config) ?? e.config,
+      release: { ...e.release, ...(options.releases?.[e.config.name] ?? {}) },
+    })),
   };
   const outdir = mkdtempSync(join(tmpdir(), "envstack-synth-"));
   const text = synthTo(project, (options.target ?? s3Backend)(REPO), outdir);
