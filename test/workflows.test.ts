@@ -480,12 +480,13 @@ describe("deploy.yml", () => {
     expect(upload.with?.name).toBe("production-plan-${{ github.sha }}");
     const paths = String(upload.with?.path).trim().split("\n");
     expect(paths).toEqual(expect.arrayContaining(["cdktf.out/stacks/production*/plan.bin", "cdktf.out/stacks/production*/.terraform.lock.hcl", "cdktf.out/production-stacks.txt"]));
+    expect(paths).toEqual(expect.arrayContaining(["cdktf.out/stacks/global/plan.bin", "cdktf.out/stacks/global/cdk.tf.json", "cdktf.out/stacks/global/.terraform.lock.hcl"]));
     expect(upload.with?.["include-hidden-files"]).toBe(true);
     expect(upload.with?.["if-no-files-found"]).toBe("error");
     expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
   });
 
-  it("plans the production stacks in apply order: infrastructure, traffic, workloads", () => {
+  it("plans the production stacks in apply order: infrastructure, traffic, workloads, then the global dashboard", () => {
     const step = stepRunning(job(F, "plan-production"), "production-stacks.txt");
     const ec2 = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("production", "production-traffic", "staging") } });
     expect(ec2.status, ec2.stderr).toBe(0);
@@ -493,6 +494,8 @@ describe("deploy.yml", () => {
     const eks = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("production-workloads", "production", "production-traffic") } });
     expect(eks.outputs).toEqual({ list: "production production-traffic production-workloads" });
     expect(readFileSync(join(eks.dir, "cdktf.out/production-stacks.txt"), "utf8").trim()).toBe("production production-traffic production-workloads");
+    const withGlobal = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("global", "production-workloads", "production", "production-traffic", "bootstrap") } });
+    expect(withGlobal.outputs).toEqual({ list: "production production-traffic production-workloads global" });
   });
 
   it("saves a binary plan and its JSON per production stack", () => {
