@@ -78,6 +78,21 @@ const markdown = (lines: string[]) => [
   "",
   "",
 ].join("\n");
+/** plan-summary's Markdown of a dev-traffic plan that creates or updates the one rule. */
+const trafficMarkdown = (createUpdate: string, traffic: string, action: "create" | "update") => markdown([
+  `| dev | dev-traffic | ${createUpdate} | 0 | 0 |`,
+  "",
+  "### dev",
+  "",
+  "#### dev-traffic: 1 change",
+  "",
+  `- **traffic**: dev: ${traffic}`,
+  `- ${action}: \`${ruleAddress()}\``,
+  "",
+  "### Risk",
+  "",
+  "No stateful resource is replaced or deleted.",
+]);
 
 beforeAll(async () => {
   const manifest = readManifest();
@@ -109,23 +124,9 @@ describe.sequential("real engine against the emulator", () => {
     await must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
     await must(CDKTF, ["deploy", "dev", ...DEPLOY_FLAGS]);
     // the reviewer's view of a real plan that adds the traffic stack
-    const rule = ruleAddress();
     const added = await planSummaryOf("dev-traffic", "add");
     expect(added.status).toBe(0);
-    expect(added.out).toBe(markdown([
-      "| dev | dev-traffic | 1 | 0 | 0 | 0 |",
-      "",
-      "### dev",
-      "",
-      "#### dev-traffic: 1 change",
-      "",
-      "- **traffic**: dev: blue – → 100, green – → 0",
-      `- create: \`${rule}\``,
-      "",
-      "### Risk",
-      "",
-      "No stateful resource is replaced or deleted.",
-    ]));
+    expect(added.out).toBe(trafficMarkdown("1 | 0", "blue – → 100, green – → 0", "create"));
     await must(CDKTF, ["deploy", "dev-traffic", ...DEPLOY_FLAGS]);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
     await registerGateAlarms(emulator.endpoint, "dev");
@@ -147,20 +148,7 @@ describe.sequential("real engine against the emulator", () => {
     writeFileSync(join(dir, "dev-traffic.json"), JSON.stringify(json));
     const summary = await envctl("plan-summary", join(dir, "dev-traffic.json"));
     expect(summary.status).toBe(0);
-    expect(summary.out).toBe(markdown([
-      "| dev | dev-traffic | 0 | 1 | 0 | 0 |",
-      "",
-      "### dev",
-      "",
-      "#### dev-traffic: 1 change",
-      "",
-      "- **traffic**: dev: blue 100 → 75, green 0 → 25",
-      `- update: \`${ruleAddress()}\``,
-      "",
-      "### Risk",
-      "",
-      "No stateful resource is replaced or deleted.",
-    ]));
+    expect(summary.out).toBe(trafficMarkdown("0 | 1", "blue 100 → 75, green 0 → 25", "update"));
     // and the same shift through envctl's own deploy
     expect((await envctl("shift", "dev", "--to", "green", "--percent", "25")).status).toBe(0);
     expect(await readWeights(emulator.endpoint, "dev")).toEqual({ blue: 75, green: 25 });
