@@ -11,7 +11,7 @@ import { loadProject } from "../lib/config/load.ts";
 import { allocatePreviewCidr, PREVIEW_POOL } from "../lib/config/previews.ts";
 import { changedAttributes, driftFromPlan } from "../lib/review/drift.ts";
 import { summarize, toMarkdown } from "../lib/review/plan-summary.ts";
-import { tempProject } from "./support/project.ts";
+import { localBackend, synthTo, tempProject } from "./support/project.ts";
 
 const tg = (slot: string, weight: number) => ({ arn: `arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/production-app-${slot}/abc`, weight });
 const rule = (blue: number, green: number) => ({ action: [{ forward: [{ target_group: [tg("blue", blue), tg("green", green)] }] }] });
@@ -125,6 +125,12 @@ describe("preview environments", () => {
     const preview = project.environments.find((e) => e.config.name === "pr-123-add-login")!;
     expect(preview.config).toMatchObject({ tier: "development", network: { cidr: "10.64.0.0/20" }, tags: { Preview: "true" } });
     expect(preview.release.slots.blue.version).toBe("1.5.0");
+    // it synthesizes like any environment, but stays off the global dashboard
+    const stacks = synthTo(project, localBackend(dir), mkdtempSync(join(tmpdir(), "preview-synth-")));
+    expect(Object.keys(stacks)).toEqual(expect.arrayContaining(["pr-123-add-login", "pr-123-add-login-traffic"]));
+    expect(Object.values(JSON.parse(stacks["pr-123-add-login"]!).resource.aws_vpc)).toEqual([expect.objectContaining({ cidr_block: "10.64.0.0/20" })]);
+    expect(stacks.global).not.toContain("pr-123-add-login");
+    expect(stacks.global).toContain("production");
     // repeat on every push: kept, expiry extended
     expect(await c.at("2026-11-23T10:00:00Z")("preview", "create", "pr-123-add-login", "--no-deploy")).toBe(0);
     expect(c.lines.at(-1)).toContain("kept preview pr-123-add-login");

@@ -16,7 +16,8 @@ export interface BuildOptions {
 
 /**
  * Every stack of the project: per environment `<env>` and `<env>-traffic` (and `<env>-workloads`
- * for EKS environments), plus `bootstrap` and `global`.
+ * for EKS environments), plus `bootstrap` and `global` (the dashboard of the permanent
+ * environments, previews left out).
  */
 export function buildApp(project: Project, target: Target, options: BuildOptions = {}): App {
   const app = new App({ outdir: options.outdir, skipValidation: false });
@@ -29,8 +30,11 @@ export function buildApp(project: Project, target: Target, options: BuildOptions
     const stack = new EnvironmentStack(app, { env: config, release, target });
     new TrafficStack(app, { env: config, release, infrastructure: stack, target });
     if (config.compute.kind === "eks") new WorkloadsStack(app, { env: config, release, infrastructure: stack, target });
-    return { name: config.name, stack };
+    return { name: config.name, stack, preview: config.expiresAt !== undefined };
   });
-  new GlobalStack(app, { project: first.project, region: first.region, target, tags: projectTags, environments: infra });
+  // Previews stay off the dashboard: they come and go with pull requests, and a preview that is
+  // registered but not deployed yet has no state for the global stack to read.
+  const permanent = infra.filter((e) => !e.preview).map(({ name, stack }) => ({ name, stack }));
+  new GlobalStack(app, { project: first.project, region: first.region, target, tags: projectTags, environments: permanent });
   return app;
 }
