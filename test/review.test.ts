@@ -9,7 +9,7 @@ import { PlainProgress } from "../lib/cli/progress.ts";
 import { cidrsOverlap, parseCidr } from "../lib/config/cidr.ts";
 import { loadProject } from "../lib/config/load.ts";
 import { allocatePreviewCidr, PREVIEW_POOL } from "../lib/config/previews.ts";
-import { changedAttributes, driftFromPlan } from "../lib/review/drift.ts";
+import { changedAttributes, driftFromPlan, driftStacks } from "../lib/review/drift.ts";
 import { summarize, toMarkdown } from "../lib/review/plan-summary.ts";
 import { localBackend, synthTo, tempProject } from "./support/project.ts";
 
@@ -99,6 +99,18 @@ Other replacements and deletions:
 });
 
 describe("drift", () => {
+  it("plans every stack of the permanent environments, a preview only when named", () => {
+    const ec2 = { kind: "ec2" };
+    const envs = [
+      { config: { name: "dev", compute: ec2 } },
+      { config: { name: "staging", compute: { kind: "eks" } } },
+      { config: { name: "pr-7-x", compute: ec2, expiresAt: "2026-11-29T00:00:00Z" } },
+    ];
+    expect(driftStacks(envs)).toEqual(["dev", "dev-traffic", "staging", "staging-traffic", "staging-workloads"]);
+    expect(driftStacks(envs, "pr-7-x")).toEqual(["pr-7-x", "pr-7-x-traffic"]);
+    expect(() => driftStacks(envs, "qa")).toThrow("unknown environment qa");
+  });
+
   it("names drifted resources and attributes from a refresh-only plan", () => {
     const d = driftFromPlan("dev", { resource_drift: [
       { address: "aws_lb_target_group.tg-blue", mode: "managed", change: { actions: ["update"], before: { health_check: [{ path: "/health" }], name: "dev-app-blue", tags_all: { a: "1" } }, after: { health_check: [{ path: "/changed" }], name: "dev-app-blue", tags_all: { a: "2" } } } },

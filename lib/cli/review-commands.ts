@@ -9,7 +9,7 @@ import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import { RefusedError } from "../release/core.ts";
 import { changedStacks } from "../review/changed-stacks.ts";
-import { detectDrift, formatDrift } from "../review/drift.ts";
+import { detectDrift, driftStacks, formatDrift } from "../review/drift.ts";
 import { summarize, toMarkdown, type PlanJson } from "../review/plan-summary.ts";
 import { createPreview, forgetPreview, listPreviews, previewStacks } from "../review/previews.ts";
 import { synthesizeProject } from "../stacks/synth.ts";
@@ -88,15 +88,12 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
 
   program.command("drift")
     .description("plan every stack refresh-only and report drift (exit 2 when anything drifted)")
-    .argument("[env]", "one environment (default: all)")
+    .argument("[env]", "one environment (default: every one but previews)")
     .option("--json", "machine-readable output")
     .action(async (name: string | undefined, o: { json?: boolean }) => {
       const root = d.root();
       const project = await synthesizeProject(root, d.env);
-      const envs = project.environments.filter((e) => !name || e.config.name === name);
-      if (name && envs.length === 0) throw new RefusedError(`unknown environment ${name}`);
-      const stacks = envs.flatMap((e) => [e.config.name, `${e.config.name}-traffic`, ...(e.config.compute.kind === "eks" ? [`${e.config.name}-workloads`] : [])]);
-      const results = await detectDrift(root, stacks);
+      const results = await detectDrift(root, driftStacks(project.environments, name));
       d.out(o.json ? JSON.stringify(results, null, 2) : formatDrift(results));
       if (results.some((r) => r.status === "drifted")) d.setExit(REVIEW_EXIT.drift);
     });

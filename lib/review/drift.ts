@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Engine, stackDir } from "../engine/engine.ts";
+import { RefusedError } from "../release/core.ts";
 
 export interface DriftedResource {
   address: string;
@@ -51,6 +52,16 @@ export function driftFromPlan(stack: string, plan: any, ignored: Record<string, 
 }
 
 /** Runs a refresh-only plan of each synthesized stack (in order) and reports its drift. */
+/**
+ * The stacks `envctl drift [env]` plans: the named environment's, else those of every permanent
+ * environment (previews come and go with their pull requests; name one to check it).
+ */
+export function driftStacks(environments: readonly { config: { name: string; compute: { kind: string }; expiresAt?: string } }[], name?: string): string[] {
+  const envs = environments.filter((e) => (name ? e.config.name === name : e.config.expiresAt === undefined));
+  if (name && envs.length === 0) throw new RefusedError(`unknown environment ${name}`);
+  return envs.flatMap((e) => [e.config.name, `${e.config.name}-traffic`, ...(e.config.compute.kind === "eks" ? [`${e.config.name}-workloads`] : [])]);
+}
+
 export async function detectDrift(root: string, stacks: readonly string[], engine: Engine = Engine.fromEnv()): Promise<StackDrift[]> {
   const out: StackDrift[] = [];
   for (const stack of stacks) {
