@@ -141,7 +141,7 @@ describe.each(Object.entries(tiers))("%s on EKS: the infrastructure stack", (env
     expect(resources(stack(), "aws_security_group").map((g) => g.name)).not.toContain(`${env}-app`);
   });
 
-  it("alarms on node-group CPU and cluster memory, keeps the per-slot ALB alarms, and outputs the cluster", () => {
+  it("alarms on node-group CPU and cluster memory, keeps the per-slot ALB alarms (unhealthy targets while serving), and outputs the cluster", () => {
     const alarms = resources(stack(), "aws_cloudwatch_metric_alarm");
     const cpu = alarms.filter((a) => a.namespace === "AWS/EC2" && a.metric_name === "CPUUtilization");
     expect(cpu.map((a) => a.dimensions.AutoScalingGroupName).sort()).toEqual(
@@ -150,6 +150,16 @@ describe.each(Object.entries(tiers))("%s on EKS: the infrastructure stack", (env
     expect(memory).toMatchObject({ namespace: "ContainerInsights", alarm_name: `${env}-compute-memory`, threshold: 85 });
     expect(memory.dimensions.ClusterName).toMatch(ref("aws_eks_cluster"));
     expect(alarms.map((a) => a.alarm_name)).toEqual(expect.arrayContaining([`${env}-app-blue-5xx-rate`, `${env}-app-green-unhealthy-hosts`, `${env}-app-green-p99-latency`]));
+    // Every node is a target of both slots: the empty slot's NodePort has no pods, so unhealthy
+    // targets count only while the slot serves requests. On EC2 (dev) any unhealthy target does.
+    const unhealthy = alarms.find((a) => a.alarm_name === `${env}-app-green-unhealthy-hosts`);
+    expect(unhealthy.metric_name).toBeUndefined();
+    expect(unhealthy.metric_query.map((q: any) => q.metric?.metric_name ?? q.expression)).toEqual(["UnHealthyHostCount", "RequestCount", "IF(requests > 0, unhealthy, 0)"]);
+    expect(unhealthy.metric_query.filter((q: any) => q.return_data).map((q: any) => q.id)).toEqual(["serving_unhealthy"]);
+    expect(unhealthy.metric_query[1].metric.dimensions).toEqual(unhealthy.metric_query[0].metric.dimensions);
+    expect(unhealthy).toMatchObject({ comparison_operator: "GreaterThanThreshold", threshold: 0 });
+    const ec2 = resources(s.stack("dev"), "aws_cloudwatch_metric_alarm").find((a) => a.alarm_name === "dev-app-green-unhealthy-hosts");
+    expect(ec2).toMatchObject({ metric_name: "UnHealthyHostCount", statistic: "Maximum", threshold: 0 });
     expect(resources(stack(), "aws_eks_addon").map((a) => a.addon_name).sort()).toEqual(["amazon-cloudwatch-observability", "eks-pod-identity-agent", "metrics-server", "vpc-cni"]);
 
     const out = stack().output;

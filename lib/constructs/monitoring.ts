@@ -45,6 +45,13 @@ export interface MonitoringProps {
   readonly databaseId: string;
   /** ElastiCache replication group id. */
   readonly cacheId: string;
+  /**
+   * When a slot's unhealthy targets raise its alarm. `always`: any unhealthy target (EC2: an
+   * empty slot has no instances, so no targets). `serving`: only while the slot receives
+   * requests (EKS: every node is a target of both slots, and an empty slot's NodePort has no
+   * pods behind it, so its targets are unhealthy by design). @default "always"
+   */
+  readonly unhealthyHostsWhen?: "always" | "serving";
 }
 
 /** Alarm topic, alarms with the tier's thresholds and a dashboard for one environment. */
@@ -104,17 +111,31 @@ export class Monitoring extends Construct {
         comparisonOperator: "GreaterThanThreshold",
         threshold: t.latencyP99Seconds,
       });
-      alarm(unhealthyName, {
-        alarmName: unhealthyName,
-        alarmDescription: `Unhealthy targets in the ${slot} slot`,
-        namespace: "AWS/ApplicationELB",
-        metricName: "UnHealthyHostCount",
-        dimensions: tg,
-        statistic: "Maximum",
-        period,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-      });
+      if ((props.unhealthyHostsWhen ?? "always") === "always") {
+        alarm(unhealthyName, {
+          alarmName: unhealthyName,
+          alarmDescription: `Unhealthy targets in the ${slot} slot`,
+          namespace: "AWS/ApplicationELB",
+          metricName: "UnHealthyHostCount",
+          dimensions: tg,
+          statistic: "Maximum",
+          period,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+        });
+      } else {
+        alarm(unhealthyName, {
+          alarmName: unhealthyName,
+          alarmDescription: `Unhealthy targets in the ${slot} slot while it receives requests`,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+          metricQuery: [
+            { id: "unhealthy", metric: { namespace: "AWS/ApplicationELB", metricName: "UnHealthyHostCount", dimensions: tg, period, stat: "Maximum" } },
+            { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: tg, period, stat: "Sum" } },
+            { id: "serving_unhealthy", expression: "IF(requests > 0, unhealthy, 0)", label: "unhealthy targets while serving", returnData: true },
+          ],
+        });
+      }
     }
     props.autoScalingGroupNames.forEach((asg, i) => alarm(`asg-cpu-${i}`, {
       alarmName: `${p}-compute-cpu-${i}`,

@@ -163,6 +163,7 @@ export class EnvironmentStack extends BaseStack {
       autoScalingGroupNames: this.autoScalingGroupNames,
       databaseId: this.database.instance.identifier,
       cacheId: this.cache.replicationGroupId,
+      unhealthyHostsWhen: env.compute.kind === "eks" ? "serving" : "always",
     });
 
     new TerraformOutput(this, "alb_dns_name", { value: this.loadBalancer.alb.dnsName, description: "Public DNS name of the ALB" });
