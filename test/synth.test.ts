@@ -3,7 +3,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadProject } from "../lib/config/load.ts";
+import { TerraformStack, Testing } from "cdktf";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import { ignoreEmulatorReadBacks } from "../lib/stacks/local-gaps.ts";
+import { readTarget } from "../lib/stacks/target.ts";
 import { REPO, onlyResource, resources, s3Backend, synthRepo, synthTo, localBackend, type Synthesized } from "./support/project.ts";
 
 let s: Synthesized;
@@ -204,6 +208,36 @@ describe("monitoring", () => {
     expect(latency.properties.metrics[0][1]).toBe("TargetResponseTime");
     expect(cpu.properties.metrics[0][1]).toBe("CPUUtilization");
     expect(requests.properties.period).toBe(300);
+  });
+});
+
+describe("the local (emulator) target", () => {
+  it("switches off only the listed gaps and ignores moto's read-backs; the real stacks keep everything", async () => {
+    const local = await synthRepo({ target: (root) => readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566" }, root) });
+    const dev = local.stack("dev");
+    expect(resources(dev, "aws_cloudwatch_metric_alarm")).toEqual([]);
+    expect(resources(dev, "aws_elasticache_replication_group")).toEqual([]);
+    expect(resources(dev, "aws_launch_template").map((t) => t.lifecycle.ignore_changes)).toEqual([
+      ["tag_specifications", "security_group_names"], ["tag_specifications", "security_group_names"],
+    ]);
+    const rules = [...resources(dev, "aws_vpc_security_group_ingress_rule"), ...resources(dev, "aws_vpc_security_group_egress_rule")];
+    expect(rules.length).toBeGreaterThan(0);
+    for (const r of rules) expect(r.lifecycle.ignore_changes).toEqual(["referenced_security_group_id"]);
+
+    const real = s.stack("dev");
+    expect(resources(real, "aws_cloudwatch_metric_alarm").length).toBeGreaterThan(0);
+    expect(resources(real, "aws_elasticache_replication_group")).toHaveLength(1);
+    expect(resources(real, "aws_launch_template").every((t) => t.lifecycle === undefined)).toBe(true);
+  });
+
+  it("adds the ignored read-backs to a resource's own ignore_changes instead of replacing them", () => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    new LaunchTemplate(stack, "own", { name: "own", lifecycle: { ignoreChanges: ["description", "tag_specifications"] } });
+    new LaunchTemplate(stack, "all", { name: "all", lifecycle: { ignoreChanges: "all" } });
+    ignoreEmulatorReadBacks(stack);
+    const templates = JSON.parse(Testing.synth(stack)).resource.aws_launch_template;
+    expect(templates.own.lifecycle.ignore_changes).toEqual(["description", "tag_specifications", "security_group_names"]);
+    expect(templates.all.lifecycle.ignore_changes).toBe("all");
   });
 });
 

@@ -65,10 +65,10 @@ export class Ec2Compute extends Construct {
     const profile = new IamInstanceProfile(this, "profile", { name: `${p}-app-instance`, role: this.role.name });
     const ami = new DataAwsSsmParameter(this, "ami", { name: AMI_PARAMETER });
 
+    // On the emulator a new version means a new template (lib/stacks/local-gaps.ts).
+    const perVersion = emulatorLacks(this, "launchTemplateVersions");
     this.autoScalingGroups = Object.fromEntries(SLOTS.map((slot) => {
       const { version, targetGroupArn } = props.slots[slot];
-      // On the emulator a new version means a new template (lib/stacks/local-gaps.ts).
-      const perVersion = emulatorLacks(this, "launchTemplateVersions");
       const template = new LaunchTemplate(this, `lt-${slot}`, {
         name: perVersion ? `${p}-app-${slot}-${(version ?? "none").replace(/[^A-Za-z0-9-]/g, "-")}` : `${p}-app-${slot}`,
         lifecycle: perVersion ? { createBeforeDestroy: true } : undefined,

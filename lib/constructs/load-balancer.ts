@@ -12,6 +12,16 @@ import { SecureBucket } from "./secure-bucket.ts";
 
 /** Header that pins a request to one slot, whatever the weights: `X-Release-Slot: green`. */
 export const SLOT_HEADER = "X-Release-Slot";
+/** Name of a slot's target group: `<env>-app-<slot>`. */
+export function targetGroupName(namePrefix: string, slot: Slot): string {
+  return `${namePrefix}-app-${slot}`;
+}
+
+/** The slot of a target group ARN (`…:targetgroup/<env>-app-<slot>/<id>`), if it is one of ours. */
+export function slotOfTargetGroupArn(arn: string): Slot | undefined {
+  return /-app-(blue|green)\//.exec(arn)?.[1] as Slot | undefined;
+}
+
 /** Modern TLS policy: TLS 1.3 with TLS 1.2 fallback. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
@@ -110,7 +120,7 @@ export class LoadBalancer extends Construct {
     });
 
     this.targetGroups = Object.fromEntries(SLOTS.map((slot) => [slot, new LbTargetGroup(this, `tg-${slot}`, {
-      name: `${p}-app-${slot}`,
+      name: targetGroupName(p, slot),
       port: targetPorts[slot],
       protocol: "HTTP",
       targetType: "instance",

@@ -111,31 +111,22 @@ export class Monitoring extends Construct {
         comparisonOperator: "GreaterThanThreshold",
         threshold: t.latencyP99Seconds,
       });
-      if ((props.unhealthyHostsWhen ?? "always") === "always") {
-        alarm(unhealthyName, {
-          alarmName: unhealthyName,
-          alarmDescription: `Unhealthy targets in the ${slot} slot`,
-          namespace: "AWS/ApplicationELB",
-          metricName: "UnHealthyHostCount",
-          dimensions: tg,
-          statistic: "Maximum",
-          period,
-          comparisonOperator: "GreaterThanThreshold",
-          threshold: 0,
-        });
-      } else {
-        alarm(unhealthyName, {
-          alarmName: unhealthyName,
-          alarmDescription: `Unhealthy targets in the ${slot} slot while it receives requests`,
-          comparisonOperator: "GreaterThanThreshold",
-          threshold: 0,
-          metricQuery: [
-            { id: "unhealthy", metric: { namespace: "AWS/ApplicationELB", metricName: "UnHealthyHostCount", dimensions: tg, period, stat: "Maximum" } },
-            { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: tg, period, stat: "Sum" } },
-            { id: "serving_unhealthy", expression: "IF(requests > 0, unhealthy, 0)", label: "unhealthy targets while serving", returnData: true },
-          ],
-        });
-      }
+      const unhealthy = { namespace: "AWS/ApplicationELB", metricName: "UnHealthyHostCount", dimensions: tg };
+      alarm(unhealthyName, {
+        alarmName: unhealthyName,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        ...((props.unhealthyHostsWhen ?? "always") === "always"
+          ? { alarmDescription: `Unhealthy targets in the ${slot} slot`, ...unhealthy, statistic: "Maximum", period }
+          : {
+              alarmDescription: `Unhealthy targets in the ${slot} slot while it receives requests`,
+              metricQuery: [
+                { id: "unhealthy", metric: { ...unhealthy, period, stat: "Maximum" } },
+                { id: "requests", metric: { ...unhealthy, metricName: "RequestCount", period, stat: "Sum" } },
+                { id: "serving_unhealthy", expression: "IF(requests > 0, unhealthy, 0)", label: "unhealthy targets while serving", returnData: true },
+              ],
+            }),
+      });
     }
     props.autoScalingGroupNames.forEach((asg, i) => alarm(`asg-cpu-${i}`, {
       alarmName: `${p}-compute-cpu-${i}`,

@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { slotOfTargetGroupArn } from "../constructs/load-balancer.ts";
 import { awsClientConfig } from "../release/gate.ts";
 import { engineEnv, localTargetEnv, readManifest, registerGateAlarms, startEmulator } from "./local.ts";
 
@@ -42,7 +43,7 @@ export async function readWeights(endpoint: string, env: string): Promise<Record
     const weighted = rules.Rules?.find((r) => r.Priority === "100");
     const groups = weighted?.Actions?.[0]?.ForwardConfig?.TargetGroups;
     if (groups) {
-      return Object.fromEntries(groups.map((g) => [/-app-(blue|green)\//.exec(g.TargetGroupArn ?? "")?.[1] ?? g.TargetGroupArn!, g.Weight ?? 0]));
+      return Object.fromEntries(groups.map((g) => [slotOfTargetGroupArn(g.TargetGroupArn ?? "") ?? g.TargetGroupArn!, g.Weight ?? 0]));
     }
   }
   throw new Error(`no weighted rule on ${env}-alb`);

@@ -51,7 +51,6 @@ export function driftFromPlan(stack: string, plan: any, ignored: Record<string, 
   return { stack, status: resources.length ? "drifted" : "in sync", resources };
 }
 
-/** Runs a refresh-only plan of each synthesized stack (in order) and reports its drift. */
 /**
  * The stacks `envctl drift [env]` plans: the named environment's, else those of every permanent
  * environment (previews come and go with their pull requests; name one to check it).
@@ -62,6 +61,7 @@ export function driftStacks(environments: readonly { config: { name: string; com
   return envs.flatMap((e) => [e.config.name, `${e.config.name}-traffic`, ...(e.config.compute.kind === "eks" ? [`${e.config.name}-workloads`] : [])]);
 }
 
+/** Runs a refresh-only plan of each synthesized stack (in order) and reports its drift. */
 export async function detectDrift(root: string, stacks: readonly string[], engine: Engine = Engine.fromEnv()): Promise<StackDrift[]> {
   const out: StackDrift[] = [];
   for (const stack of stacks) {

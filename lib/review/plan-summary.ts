@@ -2,6 +2,7 @@
  * Plan summaries for reviewers: the engine's JSON plans (`tofu show -json`) turned into what
  * changes where, in words. Pure and deterministic (everything sorted), so output can be diffed.
  */
+import { slotOfTargetGroupArn } from "../constructs/load-balancer.ts";
 
 /** The parts of `tofu show -json` a summary reads. */
 export interface PlanJson {
@@ -59,7 +60,7 @@ function weightsOf(rule: unknown): Record<string, number> | undefined {
   if (!groups?.length) return undefined;
   const out: Record<string, number> = {};
   for (const g of groups) {
-    const slot = /-app-(blue|green)\b/.exec(String(g.arn ?? ""))?.[1] ?? String(g.arn ?? "?");
+    const slot = slotOfTargetGroupArn(String(g.arn ?? "")) ?? String(g.arn ?? "?");
     out[slot] = Number(g.weight ?? 0);
   }
   return out;

@@ -37,11 +37,14 @@ export const EMULATOR_IGNORED_ATTRIBUTES: Readonly<Record<string, readonly strin
   aws_launch_template: ["tag_specifications", "security_group_names"],
 };
 
+/** Adds the type's ignored attributes to whatever `ignore_changes` the resource already has. */
 class IgnoreEmulatorReadBacks implements IAspect {
   visit(node: IConstruct): void {
     if (!TerraformResource.isTerraformResource(node)) return;
     const attrs = EMULATOR_IGNORED_ATTRIBUTES[node.terraformResourceType];
-    if (attrs) node.addOverride("lifecycle.ignore_changes", [...attrs]);
+    const current = node.lifecycle?.ignoreChanges;
+    if (!attrs || current === "all") return;
+    node.lifecycle = { ...node.lifecycle, ignoreChanges: [...new Set([...(current ?? []), ...attrs])] };
   }
 }
 
