@@ -152,11 +152,19 @@ export async function applyTransition(ctx: Context, env: string, stacks: readonl
   const before = loadRelease(root, env);
   refusePending(before);
   const after = transition(before);
-  if (core.sameState(before, after)) {
-    ctx.progress.info(`${env}: nothing to change`);
-    return before;
-  }
   const deploying = ctx.options.deploy && stacks.length > 0;
+  if (core.sameState(before, after)) {
+    // The file already says so; a traffic change may still be waiting for its deploy (--no-deploy earlier).
+    const e = environment(ctx, env).config;
+    const observed = deploying && !ctx.options.dryRun && stacks.includes(trafficStack(e)) ? await observedWeights(ctx, e) : undefined;
+    if (observed === undefined || core.sameWeights(observed, weightsOf(before))) {
+      ctx.progress.info(`${env}: nothing to change`);
+      return before;
+    }
+    ctx.progress.info(`${env}: the release file already says ${formatWeights(weightsOf(before))}, but the ALB serves ${formatWeights(observed)}: deploying ${stacks.join(" ")}`);
+    await ctx.approve(e, { summary: `${ctx.command}: deploy the release file's ${formatWeights(weightsOf(before))} (the ALB serves ${formatWeights(observed)})`, stacks });
+    return deployCommitted(ctx, env, before, after, stacks, outcome, { note: `the ALB served ${formatWeights(observed)}` });
+  }
   if (ctx.options.dryRun) {
     ctx.out(releaseDiff(env, before, after));
     ctx.out(deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");
