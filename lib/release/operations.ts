@@ -79,29 +79,22 @@ export interface Approval {
 /** Exit codes of envctl (the review commands add 2 and 6). */
 export const EXIT = { ok: 0, invalid: 1, drift: 2, gateStopped: 3, deployFailed: 4, locked: 5, superseded: 7, interrupted: 8 } as const;
 
-/** The gate stopped a rollout (failed or inconclusive analysis, failed smoke checks): traffic is on the stable slot. */
-export class GateStoppedError extends Error {
+/** A rollout ended other than by completing; the subclass says how (and sets the exit code). */
+export class RolloutStopped extends Error {
   constructor(readonly env: string, message: string) {
     super(message);
-    this.name = "GateStoppedError";
+    this.name = new.target.name;
   }
 }
+
+/** The gate stopped a rollout (failed or inconclusive analysis, failed smoke checks): traffic is on the stable slot. */
+export class GateStoppedError extends RolloutStopped {}
 
 /** Another command (here or on another machine) changed the environment during a rollout; this one stopped without touching traffic. */
-export class SupersededError extends Error {
-  constructor(readonly env: string, message: string) {
-    super(message);
-    this.name = "SupersededError";
-  }
-}
+export class SupersededError extends RolloutStopped {}
 
 /** The rollout was interrupted by a signal. */
-export class InterruptedError extends Error {
-  constructor(readonly env: string, message: string) {
-    super(message);
-    this.name = "InterruptedError";
-  }
-}
+export class InterruptedError extends RolloutStopped {}
 
 /** A deploy failed; the release file keeps a pending marker. */
 export class DeployFailedError extends Error {
