@@ -4,13 +4,10 @@
  * their own), and maps outcomes to exit codes.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
-import { z } from "zod";
-import { ConfigError, zodProblems } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/load.ts";
-import { SlotSchema } from "../config/schema.ts";
 import { VersionSchema } from "../config/release.ts";
 import { CdktfDeployer, type Deployer } from "../deploy/runner.ts";
 import { RefusedError } from "../release/core.ts";
@@ -22,6 +19,7 @@ import { comparisonMatrix, formatMatrix, formatStatus, statusOf } from "../relea
 import { readTarget } from "../stacks/target.ts";
 import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
+import { BakeArg, parseArgs, PercentArg, SlotArg, WaitArg } from "./args.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 
@@ -49,17 +47,6 @@ export function findRoot(cwd: string, env: NodeJS.ProcessEnv): string {
   }
 }
 
-const Percent = z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0, "must be 0-100").max(100, "must be 0-100");
-const Seconds = z.coerce.number({ error: "must be a number" }).int().min(0, "must be ≥ 0");
-
-/** Validates CLI options (keys are the flag names); every problem at once, each naming its flag. */
-export function parseArgs<T extends z.ZodRawShape>(command: string, shape: T, values: Record<string, unknown>): z.infer<z.ZodObject<T>> {
-  const parsed = z.object(shape).safeParse(values);
-  if (!parsed.success) throw new ConfigError(zodProblems(command, parsed.error).map((p) => ({ ...p, path: `--${p.path}` })), "invalid arguments");
-  return parsed.data;
-}
-
-const Slot = z.enum(SlotSchema.options, { error: "must be blue or green" });
 
 interface Common {
   json?: boolean;
@@ -88,6 +75,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   });
 
   const context = async (o: Common, command: string): Promise<ops.Context> => {
+    // Arguments before files: a bad flag is reported whatever state the project is in.
+    const { wait } = parseArgs(command.split(" ")[0]!, { wait: WaitArg }, { wait: o.wait ?? "0" });
     const project = await load();
     const target = readTarget(env, project.root);
     const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
@@ -100,7 +89,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       actor: currentActor(env),
       now: deps.now ?? (() => new Date()),
       out,
-      options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: parseArgs(command.split(" ")[0]!, { wait: Seconds }, { wait: o.wait ?? "0" }).wait },
+      options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: wait },
       command: `envctl ${command}`,
       // Production-tier deploys need a yes; asked once, after the change was validated.
       approve: async (e, what) => {
@@ -168,7 +157,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .requiredOption("--to <slot>", "slot receiving --percent (blue or green)")
     .requiredOption("--percent <n>", "its share of the traffic, 0-100"))
     .action(async (name: string, o: Common & { to: string; percent: string }) => {
-      const args = parseArgs("shift", { to: Slot, percent: Percent }, { to: o.to, percent: o.percent });
+      const args = parseArgs("shift", { to: SlotArg, percent: PercentArg }, { to: o.to, percent: o.percent });
       const ctx = await context(o, `shift ${name} --to ${args.to} --percent ${args.percent}`);
       await ops.shift(ctx, name, args.to, args.percent);
       report(ctx, name, o);
@@ -177,7 +166,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   common(program.command("rollout").argument("<env>").description("progressive canary of the idle slot, alarm-gated; resumes an interrupted one")
     .option("--bake <seconds>", "override every step's bake time"))
     .action(async (name: string, o: Common & { bake?: string }) => {
-      const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: Seconds }, { bake: o.bake }).bake;
+      const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: BakeArg }, { bake: o.bake }).bake;
       const ctx = await context(o, `rollout ${name}`);
       await ops.rollout(ctx, name, { bakeSeconds: bake });
       report(ctx, name, o);
@@ -245,7 +234,26 @@ function classify(e: unknown): { code: number; text: string } {
   if (e instanceof LockedError) return { code: ops.EXIT.locked, text: `error: ${e.message}` };
   if (e instanceof ops.RolledBackError) return { code: ops.EXIT.rolledBack, text: `error: ${e.message}` };
   if (e instanceof ops.DeployFailedError) return { code: ops.EXIT.deployFailed, text: `error: ${e.message}` };
+  const fs = fileSystemError(e);
+  if (fs) return { code: ops.EXIT.invalid, text: `error: ${fs}` };
   return describeError(e);
+}
+
+/**
+ * Errors of the machine, not of envctl: a folder that is not writable, a full disk, a missing
+ * file. Reported as a clear error (exit 1), never as an internal error with a stack trace.
+ */
+const FILE_SYSTEM_CODES: Record<string, string> = {
+  EACCES: "permission denied", EPERM: "operation not permitted", EROFS: "read-only file system",
+  ENOSPC: "no space left on the device", EDQUOT: "disk quota exceeded", ENOENT: "no such file or directory",
+  ENOTDIR: "not a directory", EISDIR: "is a directory", EEXIST: "already exists", EMFILE: "too many open files",
+};
+
+export function fileSystemError(e: unknown): string | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (!(e instanceof Error) || typeof err?.code !== "string" || !Object.hasOwn(FILE_SYSTEM_CODES, err.code) || typeof err.syscall !== "string") return undefined;
+  const where = typeof err.path === "string" ? relative(process.cwd(), err.path) || err.path : "a file";
+  return `cannot ${err.syscall} ${where}: ${FILE_SYSTEM_CODES[err.code]} (${err.code})`;
 }
 
 export { Option };

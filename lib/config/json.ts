@@ -1,0 +1,99 @@
+/**
+ * JSON files people edit by hand (release files, previews.json): a syntax error names the line
+ * and column, not V8's character offset (which some of its messages lack altogether).
+ */
+import { readFileSync } from "node:fs";
+
+export type JsonResult = { readonly value: unknown } | { readonly error: string };
+
+/** Parses `text`; on a syntax error, `error` reads e.g. `is not valid JSON: line 3, column 5: Expected ',' or '}' after property value`. */
+export function parseJson(text: string): JsonResult {
+  try {
+    return { value: JSON.parse(text) };
+  } catch (err) {
+    const raw = err instanceof Error ? err.message : String(err);
+    const reported = /at position (\d+)/.exec(raw);
+    const offset = reported ? Number(reported[1]) : syntaxErrorOffset(text);
+    const { line, column } = lineAndColumn(text, offset);
+    // V8's wording without its offset and without its echo of the source.
+    const what = raw.replace(/ in JSON at position \d+.*$/s, "").replace(/, ".*" is not valid JSON$/s, "");
+    return { error: `is not valid JSON: line ${line}, column ${column}: ${what}` };
+  }
+}
+
+/** Reads and parses a file; an unreadable file is an error too (never a crash). */
+export function readJsonFile(file: string): JsonResult {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    return { error: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? ""} ${(err as Error).message}`.replace(/\s+/g, " ") };
+  }
+  return parseJson(text);
+}
+
+/** 1-based line and column of a character offset. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const lines = before.split("\n");
+  return { line: lines.length, column: lines.at(-1)!.length + 1 };
+}
+
+/**
+ * Offset of the first character that cannot continue a JSON text (RFC 8259 grammar); only used
+ * when V8's message has no position. Returns the text's length when the text just ends early.
+ */
+export function syntaxErrorOffset(text: string): number {
+  let i = 0;
+  class Stop extends Error {}
+  const fail = (): never => { throw new Stop(); };
+  const ws = () => { while (i < text.length && " \t\n\r".includes(text[i]!)) i++; };
+  const expect = (s: string) => { if (text.startsWith(s, i)) i += s.length; else fail(); };
+  const string = () => {
+    expect('"');
+    for (;;) {
+      if (i >= text.length) fail();
+      const c = text[i]!;
+      if (c === '"') { i++; return; }
+      if (c < " ") fail();
+      if (c === "\\") {
+        i++;
+        if (text[i] === "u") { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(); i += 5; }
+        else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const number = () => {
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++; ws();
+      if (text[i] === "}") { i++; return; }
+      for (;;) { ws(); string(); ws(); expect(":"); value(); ws(); if (text[i] === ",") { i++; continue; } expect("}"); return; }
+    }
+    if (c === "[") {
+      i++; ws();
+      if (text[i] === "]") { i++; return; }
+      for (;;) { value(); ws(); if (text[i] === ",") { i++; continue; } expect("]"); return; }
+    }
+    if (c === '"') return string();
+    if (c === "t") return expect("true");
+    if (c === "f") return expect("false");
+    if (c === "n") return expect("null");
+    return number();
+  };
+  try {
+    value();
+    ws();
+    return i;
+  } catch (err) {
+    if (err instanceof Stop) return i;
+    throw err;
+  }
+}
