@@ -252,7 +252,8 @@ const FILE_SYSTEM_CODES: Record<string, string> = {
 export function fileSystemError(e: unknown): string | undefined {
   const err = e as NodeJS.ErrnoException | undefined;
   if (!(e instanceof Error) || typeof err?.code !== "string" || !Object.hasOwn(FILE_SYSTEM_CODES, err.code) || typeof err.syscall !== "string") return undefined;
-  const where = typeof err.path === "string" ? relative(process.cwd(), err.path) || err.path : "a file";
+  const inside = typeof err.path === "string" ? relative(process.cwd(), err.path) : "";
+  const where = typeof err.path !== "string" ? "a file" : inside && !inside.startsWith("..") ? inside : err.path;
   return `cannot ${err.syscall} ${where}: ${FILE_SYSTEM_CODES[err.code]} (${err.code})`;
 }
 

@@ -16,7 +16,7 @@ export function parseJson(text: string): JsonResult {
     const offset = reported ? Number(reported[1]) : syntaxErrorOffset(text);
     const { line, column } = lineAndColumn(text, offset);
     // V8's wording without its offset and without its echo of the source.
-    const what = raw.replace(/ in JSON at position \d+.*$/s, "").replace(/, ".*" is not valid JSON$/s, "");
+    const what = raw.replace(/ in JSON at position \d+.*$/s, "").replace(/^(Unexpected token '.+?'), .*is not valid JSON$/s, "$1");
     return { error: `is not valid JSON: line ${line}, column ${column}: ${what}` };
   }
 }
@@ -48,7 +48,7 @@ export function syntaxErrorOffset(text: string): number {
   class Stop extends Error {}
   const fail = (): never => { throw new Stop(); };
   const ws = () => { while (i < text.length && " \t\n\r".includes(text[i]!)) i++; };
-  const expect = (s: string) => { if (text.startsWith(s, i)) i += s.length; else fail(); };
+  const expect = (s: string) => { for (const ch of s) { if (text[i] !== ch) fail(); i++; } };
   const string = () => {
     expect('"');
     for (;;) {
@@ -58,16 +58,20 @@ export function syntaxErrorOffset(text: string): number {
       if (c < " ") fail();
       if (c === "\\") {
         i++;
-        if (text[i] === "u") { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(); i += 5; }
+        if (text[i] === "u") { i++; for (let k = 0; k < 4; k++) { if (!/[0-9a-fA-F]/.test(text[i] ?? "")) fail(); i++; } }
         else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
         else fail();
       } else i++;
     }
   };
+  const isDigit = () => i < text.length && text[i]! >= "0" && text[i]! <= "9";
+  const digits = () => { if (!isDigit()) fail(); while (isDigit()) i++; };
   const number = () => {
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!m) fail();
-    i += m![0].length;
+    if (text[i] === "-") i++;
+    if (text[i] === "0") i++;
+    else digits();
+    if (text[i] === ".") { i++; digits(); }
+    if (text[i] === "e" || text[i] === "E") { i++; if (text[i] === "+" || text[i] === "-") i++; digits(); }
   };
   const value = (): void => {
     ws();
