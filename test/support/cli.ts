@@ -54,7 +54,7 @@ export function inProcessCli(dir: string): InProcessCli {
   };
 }
 
-/** Path → content hash of every file under `dir` (skipping node_modules and other links): what "nothing changed" compares. */
+/** Path → content hash of every file (and each directory) under `dir`, links skipped: what "nothing changed" compares. */
 export function treeDigest(dir: string): Record<string, string> {
   const digest: Record<string, string> = {};
   const walk = (d: string) => {
@@ -62,7 +62,10 @@ export function treeDigest(dir: string): Record<string, string> {
       const p = join(d, name);
       const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st || st.isSymbolicLink()) continue;
-      if (st.isDirectory()) walk(p);
+      if (st.isDirectory()) {
+        digest[`${relative(dir, p)}/`] = "directory"; // a leftover lock directory counts as a change
+        walk(p);
+      }
       else digest[relative(dir, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
     }
   };
