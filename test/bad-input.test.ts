@@ -87,7 +87,7 @@ const envCases: fc.Arbitrary<EnvCase> = fc.oneof(
   tooSmallOrBig(0, 5).map((n) => one(["cache", "replicas"], n, /^Too (small|big)/)),
   fc.integer({ min: 65537, max: 1e9 }).map((n) => one(["database", "allocatedStorageGb"], n, "must be at most 65536 GB")),
   fc.oneof(fc.constant(0), fc.integer({ min: 101, max: 1e6 })).map((n) => one(["monitoring", "thresholds", "cpuPercent"], n, "must be 1-100")),
-  fc.integer({ min: 86_401, max: 1e9 }).map((n) => one(["release", "canary", 0, "bakeSeconds"], n, "must be at most 86400")),
+  fc.integer({ min: 86_401, max: 1e9 }).map((n) => one(["release", "canary", 0, "bakeSeconds"], n, "expected number to be <=86400")),
   fc.integer({ min: 1, max: 4000 }).filter((d) => !(LOG_RETENTION_DAYS as readonly number[]).includes(d)).map((d) => one(["network", "flowLogRetentionDays"], d, "must be a CloudWatch Logs retention period")),
   // Types that do not exist (or are not in the one catalogue).
   fc.stringMatching(/^[a-z][a-z0-9]{1,4}\.[a-z0-9]{2,8}$/).filter(notIn(Object.keys(EC2_HOURLY))).map((t) => one(["compute", "instanceType"], t, "is not a known EC2 instance type")),

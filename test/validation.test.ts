@@ -78,7 +78,7 @@ describe("environment schema: strict, bounded, catalogued", () => {
       "qa: database.backupRetentionDays Too big: expected number to be <=35",
       "qa: cache.replicas Too big: expected number to be <=5",
       expect.stringMatching(/^qa: network.flowLogRetentionDays must be a CloudWatch Logs retention period: 1, 3, 5, 7, 14/),
-      "qa: release.canary[0].bakeSeconds must be at most 86400 (one day)",
+      "qa: release.canary[0].bakeSeconds Too big: expected number to be <=86400",
     ]));
   });
 

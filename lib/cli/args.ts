@@ -6,7 +6,10 @@
  */
 import { z } from "zod";
 import { ConfigError, zodProblems } from "../config/errors.ts";
-import { MAX_BAKE_SECONDS, SlotSchema } from "../config/schema.ts";
+import { SlotSchema } from "../config/schema.ts";
+
+/** The longest bake, seconds: the environment files' own bound (lib/config/release-policy.ts). */
+const MAX_BAKE_SECONDS = 86_400;
 
 /** Decimal digits, no sign, no leading zero, no spaces, no fraction, no exponent, no prefix. */
 const DIGITS = /^(?:0|[1-9][0-9]*)$/;

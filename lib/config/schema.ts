@@ -11,7 +11,9 @@
 import { z } from "zod";
 import { isCanonicalCidr, parseCidr, formatCidr } from "./cidr.ts";
 import { unknownType, unsupportedVersion, type TypeKind } from "./catalogue.ts";
+import { NameSchema } from "./names.ts";
 import { CPU_QUANTITY, MEMORY_QUANTITY, cpuMillis, memoryMi } from "./quantity.ts";
+import { ReleasePolicySchema } from "./release-policy.ts";
 import { findTemplateSequences, TEMPLATE_RULE } from "./template.ts";
 
 export const TIERS = ["development", "staging", "production"] as const;
@@ -22,10 +24,7 @@ export const SlotSchema = z.enum(SLOTS);
 export type Tier = z.infer<typeof TierSchema>;
 export type Slot = z.infer<typeof SlotSchema>;
 
-/** Lower-case DNS-label style name: used in resource names, stack names and state keys. */
-export const NameSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, "must be 2-32 chars of a-z, 0-9 and '-', starting with a letter");
+export { NameSchema } from "./names.ts";
 
 /**
  * Cross-field checks run even when another field of the same object is wrong (zod skips
@@ -289,37 +288,6 @@ export const MonitoringSchema = z.strictObject({
   /** SNS e-mail subscriptions of the alarm topic; at most 20 (project limit). */
   alarmEmails: z.array(z.email().max(254)).max(20, "must list at most 20 addresses (project limit)").default([]),
   thresholds: ThresholdsSchema,
-});
-
-/** The longest bake of a canary step, seconds: one day (project limit; `envctl rollout --bake` too). */
-export const MAX_BAKE_SECONDS = 86_400;
-
-export const CanaryStepSchema = z.strictObject({
-  percent: z.number().int().min(1).max(100),
-  /** Bake time after the step before the alarm gate is read, seconds (0 to one day). */
-  bakeSeconds: z.number().int().min(0).max(MAX_BAKE_SECONDS, `must be at most ${MAX_BAKE_SECONDS} (one day)`),
-});
-
-const uniqueNames = z.array(NameSchema).refine((ns) => new Set(ns).size === ns.length, { message: "must not name an environment twice" });
-
-export const ReleasePolicySchema = z.strictObject({
-  /** Progressive canary steps (at most 10); the last must be 100. */
-  canary: z.array(CanaryStepSchema).min(1).max(10, "must have at most 10 steps (project limit)").superRefine((steps, ctx) => {
-    const pct = steps.map((s) => (s as { percent?: unknown } | undefined)?.percent);
-    pct.forEach((p, i) => {
-      const prev = pct[i - 1];
-      if (i > 0 && isInt(p) && isInt(prev) && p <= prev) {
-        ctx.addIssue({ code: "custom", path: [i, "percent"], message: "steps must increase strictly" });
-      }
-    });
-    if (pct.length > 0 && pct.at(-1) !== 100) ctx.addIssue({ code: "custom", path: [steps.length - 1, "percent"], message: "the last step must be 100" });
-  }, { when: (p) => Array.isArray(p.value) }),
-  /** Environments this one may promote into (forward edges of the promotion graph). */
-  promotesTo: uniqueNames.default([]),
-  /** Environments this one may promote into only as an explicit rollback (`--rollback`). */
-  rollbackTo: uniqueNames.default([]),
-  /** Take an RDS snapshot before every promotion into this environment. */
-  snapshotBeforePromote: z.boolean(),
 });
 
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;

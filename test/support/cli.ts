@@ -21,6 +21,9 @@ export interface InProcessCli {
   readonly deployed: string[][];
 }
 
+/** A stand-in whose every method rejects: what a refused command must never reach. */
+const forbidden = (what: string): any => new Proxy({}, { get: (_t, key) => (key === "then" ? undefined : async () => { throw new Error(`${what} was called (${String(key)})`); }) });
+
 const quiet: Progress = {
   step: (_title, fn) => fn(() => undefined),
   wait: async () => undefined,
@@ -41,8 +44,14 @@ export function inProcessCli(dir: string): InProcessCli {
           deploy: async (stacks) => { deployed.push([...stacks]); },
           destroy: async (stacks) => { deployed.push([...stacks]); },
         },
-        alarms: () => ({ failing: async () => { throw new Error("the alarm gate must not be read by a refused command"); } }),
-        snapshots: () => ({ snapshot: async () => { throw new Error("no snapshot may be taken by a refused command"); } }),
+        // Nothing on AWS: any call of these fails the test loudly.
+        alarms: () => forbidden("the alarm reader"),
+        metrics: () => forbidden("the metrics reader"),
+        traffic: () => forbidden("the ALB"),
+        snapshots: () => forbidden("the snapshotter"),
+        smoke: forbidden("the smoke checker"),
+        settings: () => null,
+        signal: new AbortController().signal,
         progress: quiet,
         now: () => new Date("2026-11-23T12:00:00Z"),
         stdout: (t) => out.push(t),
