@@ -7,7 +7,7 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SLOTS, type Slot } from "../config/schema.ts";
-import { loadBalancerName, targetGroupName } from "../constructs/load-balancer.ts";
+import { loadBalancerName, targetGroupName } from "../constructs/naming.ts";
 import { awsClientConfig } from "../aws/clients.ts";
 import { AlbTraffic, arnSuffix } from "../aws/traffic.ts";
 
@@ -49,7 +49,7 @@ export class SyntheticAlbTraffic {
     const d = await this.dimensions();
     const datum = (name: string, dims: Record<string, string>, value: number | number[], unit: "Count" | "Seconds"): MetricDatum => ({
       MetricName: name,
-      Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })),
+      Dimensions: Object.entries(dims).sort(([a], [b]) => a.localeCompare(b)).map(([Name, Value]) => ({ Name, Value })),
       Timestamp: at,
       Unit: unit,
       ...(Array.isArray(value) ? { Values: value } : { Value: value }),
