@@ -251,6 +251,10 @@ describe("JSON error positions", () => {
     }), { numRuns: 500 });
   });
 
+  it("a text nested deeper than the call stack is still an error, never a crash", () => {
+    expect(parseJson("[".repeat(200_000))).toEqual({ error: "is not valid JSON (nested too deeply to locate the error): Unexpected end of JSON input" });
+  });
+
   it("counts lines and columns from 1", () => {
     expect(lineAndColumn("ab\ncd", 4)).toEqual({ line: 2, column: 2 });
     expect(lineAndColumn("", 0)).toEqual({ line: 1, column: 1 });

@@ -14,9 +14,10 @@ export function parseJson(text: string): JsonResult {
     const raw = err instanceof Error ? err.message : String(err);
     const reported = /at position (\d+)/.exec(raw);
     const offset = reported ? Number(reported[1]) : syntaxErrorOffset(text);
-    const { line, column } = lineAndColumn(text, offset);
     // V8's wording without its offset and without its echo of the source.
     const what = raw.replace(/ in JSON at position \d+.*$/s, "").replace(/^(Unexpected token '.+?'), .*is not valid JSON$/s, "$1");
+    if (offset === undefined) return { error: `is not valid JSON (nested too deeply to locate the error): ${what}` };
+    const { line, column } = lineAndColumn(text, offset);
     return { error: `is not valid JSON: line ${line}, column ${column}: ${what}` };
   }
 }
@@ -41,9 +42,10 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
 
 /**
  * Offset of the first character that cannot continue a JSON text (RFC 8259 grammar); only used
- * when V8's message has no position. Returns the text's length when the text just ends early.
+ * when V8's message has no position. Returns the text's length when the text just ends early,
+ * undefined when the nesting is too deep to follow.
  */
-export function syntaxErrorOffset(text: string): number {
+export function syntaxErrorOffset(text: string): number | undefined {
   let i = 0;
   class Stop extends Error {}
   const fail = (): never => { throw new Stop(); };
@@ -98,6 +100,7 @@ export function syntaxErrorOffset(text: string): number {
     return i;
   } catch (err) {
     if (err instanceof Stop) return i;
+    if (err instanceof RangeError) return undefined; // nesting deeper than the call stack
     throw err;
   }
 }
