@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { existsSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineEnvironment } from "../lib/config/define.ts";
-import { ConfigError } from "../lib/config/errors.ts";
+import { ConfigError, formatWarnings } from "../lib/config/errors.ts";
 import { loadProject } from "../lib/config/load.ts";
 import { lineAndColumn, parseJson, syntaxErrorOffset } from "../lib/config/json.ts";
 import { EKS_VERSIONS } from "../lib/config/catalogue.ts";
@@ -217,6 +217,7 @@ describe("focused loading: a broken file elsewhere is a warning, never a blocker
     const project = await loadProject(dir, { focus: ["production"] });
     expect(project.environments.map((e) => e.config.name)).toEqual(["dev", "production"]);
     expect(project.warnings).toEqual([{ subject: "staging", path: "", message: "cannot be loaded (environments/staging.ts): half-edited" }]);
+    expect(formatWarnings(project.warnings ?? [])).toBe("warning: left out, not needed by this command:\n  - staging: cannot be loaded (environments/staging.ts): half-edited");
     // production's rollbackTo names staging: broken, but not "unknown".
     expect((project.warnings ?? []).some((w) => /unknown environment/.test(w.message))).toBe(false);
   });

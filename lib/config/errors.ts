@@ -48,3 +48,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_key") return issue.issues.map((i) => describeIssue(i as z.core.$ZodIssue)).join("; ");
   return issue.message.replace(/^Invalid input: /, "");
 }
+
+/**
+ * The warnings of a focused load (`Project.warnings`), for stderr: the environments left out and
+ * why, without failing the command that did not need them. Empty when there are none.
+ */
+export function formatWarnings(problems: readonly Problem[]): string {
+  if (problems.length === 0) return "";
+  return `warning: left out, not needed by this command:\n${formatProblems(problems)}`;
+}
