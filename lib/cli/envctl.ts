@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
+import { formatWarnings } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/load.ts";
 import { z } from "zod";
 import { DigestSchema, VersionSchema } from "../config/release.ts";
@@ -92,10 +93,16 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   });
 
   const clock: ops.Clock = deps.clock ?? { now: deps.now ?? (() => new Date()), sleep: realSleep };
-  const context = async (o: Common, command: string, signal?: AbortSignal): Promise<ops.Context> => {
+  /**
+   * `focus`: the environments the command acts on. Only they must load cleanly: a broken file of
+   * another environment is a warning, never a blocker (an emergency rollback of production must not
+   * depend on staging's file). Without it, the whole project must be valid.
+   */
+  const context = async (o: Common, command: string, focus?: readonly string[], signal?: AbortSignal): Promise<ops.Context> => {
     // Arguments before files: a bad flag is reported whatever state the project is in.
     const { wait } = parseArgs(command.split(" ")[0]!, { wait: WaitArg }, { wait: o.wait ?? "0" });
-    const project = await load();
+    const project = await loadProject(root(), focus ? { focus } : {});
+    if (project.warnings?.length) err(formatWarnings(project.warnings));
     const target = readTarget(env, project.root);
     const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
     const traffic = new Map<string, TrafficApi>();
@@ -164,7 +171,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .option("--snapshot", "snapshot the database first (always on where the environment requires it)")
     .option("--rollback", "allow a rollback-only path (e.g. production → staging)"))
     .action(async (from: string, to: string, o: Common & { version?: string; snapshot?: boolean; rollback?: boolean }) => {
-      const ctx = await context(o, `promote ${from} ${to}${o.version ? ` --version ${o.version}` : ""}`);
+      const ctx = await context(o, `promote ${from} ${to}${o.version ? ` --version ${o.version}` : ""}`, [from, to]);
       await ops.promote(ctx, from, to, { version: o.version, snapshot: o.snapshot, rollback: o.rollback });
       report(ctx, to, o);
     });
@@ -184,7 +191,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .requiredOption("--percent <n>", "its share of the traffic, 0-100"))
     .action(async (name: string, o: Common & { to: string; percent: string }) => {
       const args = parseArgs("shift", { to: SlotArg, percent: PercentArg }, { to: o.to, percent: o.percent });
-      const ctx = await context(o, `shift ${name} --to ${args.to} --percent ${args.percent}`);
+      const ctx = await context(o, `shift ${name} --to ${args.to} --percent ${args.percent}`, [name]);
       await ops.shift(ctx, name, args.to, args.percent);
       report(ctx, name, o);
     });
@@ -201,7 +208,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: BakeArg }, { bake: o.bake }).bake;
       const stop = deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], err);
       try {
-        const ctx = await context(o, `rollout ${name}${o.continue ? " --continue" : ""}`, stop?.signal);
+        const ctx = await context(o, `rollout ${name}${o.continue ? " --continue" : ""}`, [name], stop?.signal);
         await rollout(ctx, name, { bakeSeconds: bake, continue: o.continue === true, onInterrupt: o.onInterrupt });
         report(ctx, name, o);
       } finally {
@@ -211,14 +218,14 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
 
   common(program.command("rollback").argument("<env>").description("100 % back to the previous live slot at once: the weights are written to the ALB first, then the file and the traffic stack"))
     .action(async (name: string, o: Common) => {
-      const ctx = await context(o, `rollback ${name}`);
+      const ctx = await context(o, `rollback ${name}`, [name]);
       await ops.rollback(ctx, name);
       report(ctx, name, o);
     });
 
   common(program.command("abort").argument("<env>").description("stop a rollout (here or on another machine) and restore the weights it started from, at once"))
     .action(async (name: string, o: Common) => {
-      const ctx = await context(o, `abort ${name}`);
+      const ctx = await context(o, `abort ${name}`, [name]);
       await ops.abort(ctx, name);
       report(ctx, name, o);
     });
@@ -228,7 +235,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .option("-y, --yes", "do not prompt (CI)")
     .action(async (name: string, o: Common & { reason: string }) => {
       const { reason } = parseArgs("snapshot", { reason: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, "must be a-z, 0-9 and '-', up to 21 chars") }, { reason: o.reason });
-      const ctx = await context(o, `snapshot ${name}`);
+      const ctx = await context(o, `snapshot ${name}`, [name]);
       const e = ops.environment(ctx, name);
       await ctx.approve(e.config, { summary: `snapshot ${name}-postgres`, stacks: [] });
       const id = await ops.takeSnapshot(ctx, e.config, reason);
@@ -238,7 +245,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   common(program.command("reconcile").argument("<env>").description("finish a deploy that failed: redeploy the file, or --revert to the state before it")
     .option("--revert", "restore and deploy the state before the failed change"))
     .action(async (name: string, o: Common & { revert?: boolean }) => {
-      const ctx = await context(o, `reconcile ${name}${o.revert ? " --revert" : ""}`);
+      const ctx = await context(o, `reconcile ${name}${o.revert ? " --revert" : ""}`, [name]);
       await ops.reconcile(ctx, name, o.revert === true);
       report(ctx, name, o);
     });
