@@ -247,32 +247,88 @@ function holderIsDead(h: LockHolder | undefined): boolean {
   }
 }
 
+/** How often a holder refreshes its lock's mtime (proper-lockfile `update`; its minimum). */
+const REFRESH_MS = 1_000;
+/**
+ * A lock without a holder record whose mtime did not change for this long was left by a holder
+ * killed between taking the lock and labelling it, or between unlabelling and releasing it (each a
+ * window of a fraction of a millisecond): a live holder labels within milliseconds and refreshes
+ * every {@link REFRESH_MS}.
+ */
+const UNLABELED_MS = 3_000;
+/** A dead holder's record is read twice this far apart before taking over (see abandoned()). */
+const CONFIRM_MS = 100;
+const POLL_MS = 250;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function lockMtime(file: string): number | undefined {
+  try {
+    return statSync(lockDir(file)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why the lock of `file` is abandoned (its holder died), or undefined when it is held or gone.
+ * `unlabeled` carries what an earlier look saw of a lock without a holder record.
+ */
+async function abandoned(file: string, unlabeled: { mtime: number; since: number } | undefined): Promise<string | undefined> {
+  const holder = readHolder(file);
+  const mtime = lockMtime(file);
+  if (mtime === undefined) return undefined;
+  if (holder) {
+    if (!holderIsDead(holder)) return undefined;
+    // A record left behind by a holder that exited without its finally (the lock removed by
+    // proper-lockfile's exit hook) must not be mistaken for the holder of a lock taken since:
+    // that holder replaces the record within milliseconds, a dead one never does.
+    await sleep(CONFIRM_MS);
+    const again = readHolder(file);
+    if (!again || again.pid !== holder.pid || again.since !== holder.since || lockMtime(file) !== mtime) return undefined;
+    return `the lock was left by ${describeHolder(holder)}, which is no longer running`;
+  }
+  if (unlabeled && unlabeled.mtime === mtime && Date.now() - unlabeled.since >= UNLABELED_MS) {
+    return `the lock carried no holder record and was not refreshed for ${Math.round((Date.now() - unlabeled.since) / 1000)} s (its holder died while taking or releasing it)`;
+  }
+  return undefined;
+}
+
 /** {@link withLock} for any existing file; `label` names it in the error. */
 export async function withFileLock<T>(file: string, label: string, waitSeconds: number, fn: () => Promise<T>, command = "envctl"): Promise<T> {
-  const attempt = () => lockfile.lock(file, {
-    stale: 30_000,
-    update: 5_000,
-    realpath: false,
-    retries: waitSeconds > 0 ? { retries: Math.ceil(waitSeconds * 4), factor: 1, minTimeout: 250, maxTimeout: 250 } : 0,
-  });
+  // One attempt at a time: between attempts a dead holder is looked for, so it is detected at
+  // once even while waiting (proper-lockfile's own retries would only give up after the wait).
+  const attempt = () => lockfile.lock(file, { stale: 30_000, update: REFRESH_MS, realpath: false, retries: 0 });
+  const deadline = Date.now() + waitSeconds * 1000;
+  let unlabeled: { mtime: number; since: number } | undefined;
   let release: () => Promise<void>;
-  try {
-    release = await attempt();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ELOCKED" && holderIsDead(readHolder(file))) {
+  for (;;) {
+    try {
+      release = await attempt();
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") throw new StoreError(`cannot lock ${file}: it does not exist`);
+      if (code !== "ELOCKED") throw new StoreError(`cannot lock ${file}: ${(err as Error).message}`);
+    }
+    const why = await abandoned(file, unlabeled);
+    if (why) {
+      // Stale locks are cleared with a message naming the dead holder (issue 12).
+      process.stderr.write(`${label}: ${why}; taking the lock over\n`);
       rmSync(lockDir(file), { recursive: true, force: true });
       rmSync(ownerFile(file), { force: true });
-      release = await attempt().catch((again) => {
-        throw (again as NodeJS.ErrnoException).code === "ELOCKED" ? new LockedError(label, readHolder(file)) : again;
-      });
-    } else if (code === "ELOCKED") {
-      throw new LockedError(label, readHolder(file));
-    } else if (code === "ENOENT") {
-      throw new StoreError(`cannot lock ${file}: it does not exist`);
-    } else {
-      throw new StoreError(`cannot lock ${file}: ${(err as Error).message}`);
+      unlabeled = undefined;
+      continue;
     }
+    const holder = readHolder(file);
+    const mtime = lockMtime(file);
+    if (mtime === undefined) continue; // released meanwhile
+    if (holder) unlabeled = undefined;
+    else if (unlabeled?.mtime !== mtime) unlabeled = { mtime, since: Date.now() };
+    // An unlabeled lock is watched until it is labelled, refreshed or found abandoned, whatever
+    // the wait: "locked by another envctl" must not be said of a lock nobody holds.
+    const watching = unlabeled !== undefined && Date.now() - unlabeled.since < UNLABELED_MS + POLL_MS;
+    if (Date.now() >= deadline && !watching) throw new LockedError(label, holder);
+    await sleep(POLL_MS);
   }
   try {
     const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command };
