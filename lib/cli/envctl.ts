@@ -3,7 +3,7 @@
  * loads the project, wires the real deploy runner, alarm gate and snapshots (tests inject
  * their own), and maps outcomes to exit codes.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
@@ -24,6 +24,11 @@ import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReviewCommands } from "./review-commands.ts";
+import { examples } from "./help.ts";
+import { unknownEnvironmentMessage } from "../config/names.ts";
+
+/** envctl's version: the package's. */
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** What tests (and embedders) may replace. */
 export interface Deps {
@@ -100,6 +105,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       actor: currentActor(env),
       now: deps.now ?? (() => new Date()),
       out,
+      dryRun: o.json ? (plan) => out(JSON.stringify({ dryRun: true, ...plan }, null, 2)) : undefined,
       options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: parseArgs(command.split(" ")[0]!, { wait: Seconds }, { wait: o.wait ?? "0" }).wait },
       command: `envctl ${command}`,
       // Production-tier deploys need a yes; asked once, after the change was validated.
@@ -121,6 +127,9 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
 
   const program = new Command("envctl")
     .description("Promote, shift, canary and roll back releases of the environments")
+    .version(VERSION, "-V, --version", "print envctl's version")
+    // `envctl --version` is envctl's; `envctl stage dev --version 1.6.0` is stage's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
     .showHelpAfterError(false);
@@ -136,27 +145,39 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     return cmd;
   };
 
-  common(program.command("status").argument("[env]", "one environment (default: all)").description("live slot, versions, weights, rollout step, last change"), false)
+  const known = (project: Project) => project.environments.map((e) => e.config.name);
+
+  examples(common(program.command("status").argument("[env]", "one environment (default: all)").description("live slot, versions, weights, rollout step, last change"), false), [
+    ["envctl status", "every environment, from the release files"],
+    ["envctl status production --json", "one environment, machine-readable"],
+  ])
     .action(async (name: string | undefined, o: Common) => {
       const project = await load();
       const envs = name ? project.environments.filter((e) => e.config.name === name) : project.environments;
-      if (name && envs.length === 0) throw new RefusedError(`unknown environment ${name} (known: ${project.environments.map((e) => e.config.name).join(", ")})`);
+      if (name && envs.length === 0) throw new RefusedError(unknownEnvironmentMessage(name, known(project)));
       const views = envs.map(statusOf);
       out(o.json ? JSON.stringify(name ? views[0] : views, null, 2) : formatStatus(views));
     });
 
-  common(program.command("promote").argument("<from>").argument("<to>").description("put <from>'s live version (or --version) into <to>'s idle slot at weight 0 and deploy it")
+  examples(common(program.command("promote").argument("<from>", "environment the version comes from").argument("<to>", "environment receiving it (along the promotion graph)").description("put <from>'s live version (or --version) into <to>'s idle slot at weight 0 and deploy it")
     .option("--version <tag>", "a version <from> has run (default: its live version)")
     .option("--snapshot", "snapshot the database first (always on where the environment requires it)")
-    .option("--rollback", "allow a rollback-only path (e.g. production → staging)"))
+    .option("--rollback", "allow a rollback-only path (e.g. production → staging)")), [
+    ["envctl promote dev staging", "dev's live version into staging's idle slot, deploy staging's workloads"],
+    ["envctl promote staging production --yes", "production: snapshot the database first, no prompt (CI)"],
+    ["envctl promote staging production --dry-run", "show the release-file diff, change nothing"],
+  ])
     .action(async (from: string, to: string, o: Common & { version?: string; snapshot?: boolean; rollback?: boolean }) => {
       const ctx = await context(o, `promote ${from} ${to}${o.version ? ` --version ${o.version}` : ""}`);
       await ops.promote(ctx, from, to, { version: o.version, snapshot: o.snapshot, rollback: o.rollback });
       report(ctx, to, o);
     });
 
-  common(program.command("stage").argument("<env>").description("put a newly built version into the idle slot of a graph root (e.g. dev) at weight 0 and deploy it")
-    .requiredOption("--version <tag>", "image tag of the build"))
+  examples(common(program.command("stage").argument("<env>", "a graph root (nothing promotes into it), e.g. dev").description("put a newly built version into the idle slot of a graph root (e.g. dev) at weight 0 and deploy it")
+    .requiredOption("--version <tag>", "image tag of the build")), [
+    ["envctl stage dev --version 1.6.0", "the new build into dev's idle slot at 0 %"],
+    ["envctl stage dev --version 1.6.0 --no-deploy", "only edit the release file (the pipeline deploys)"],
+  ])
     .action(async (name: string, o: Common & { version: string }) => {
       const { version } = parseArgs("stage", { version: VersionSchema }, { version: o.version });
       const ctx = await context(o, `stage ${name} --version ${version}`);
@@ -164,9 +185,12 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       report(ctx, name, o);
     });
 
-  common(program.command("shift").argument("<env>").description("set the traffic weights and deploy the traffic stack")
+  examples(common(program.command("shift").argument("<env>", "environment").description("set the traffic weights and deploy the traffic stack")
     .requiredOption("--to <slot>", "slot receiving --percent (blue or green)")
-    .requiredOption("--percent <n>", "its share of the traffic, 0-100"))
+    .requiredOption("--percent <n>", "its share of the traffic, 0-100")), [
+    ["envctl shift staging --to green --percent 25", "green 25 %, blue 75 %; deploys staging-traffic only"],
+    ["envctl shift production --to green --percent 50 --no-deploy", "GitOps: edit the file, open a pull request"],
+  ])
     .action(async (name: string, o: Common & { to: string; percent: string }) => {
       const args = parseArgs("shift", { to: Slot, percent: Percent }, { to: o.to, percent: o.percent });
       const ctx = await context(o, `shift ${name} --to ${args.to} --percent ${args.percent}`);
@@ -174,8 +198,12 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       report(ctx, name, o);
     });
 
-  common(program.command("rollout").argument("<env>").description("progressive canary of the idle slot, alarm-gated; resumes an interrupted one")
-    .option("--bake <seconds>", "override every step's bake time"))
+  examples(common(program.command("rollout").argument("<env>", "environment whose idle slot holds the new version").description("progressive canary of the idle slot, alarm-gated; resumes an interrupted one")
+    .option("--bake <seconds>", "override every step's bake time")), [
+    ["envctl rollout staging", "the tier's canary steps (staging: 50 → 100 %), gated by the new slot's alarms"],
+    ["envctl rollout production --yes", "production: 10 → 50 → 100 %, no prompt (CI)"],
+    ["envctl rollout dev --dry-run --json", "the steps it would take, machine-readable"],
+  ])
     .action(async (name: string, o: Common & { bake?: string }) => {
       const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: Seconds }, { bake: o.bake }).bake;
       const ctx = await context(o, `rollout ${name}`);
@@ -183,34 +211,44 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       report(ctx, name, o);
     });
 
-  common(program.command("rollback").argument("<env>").description("100 % back to the previous live slot, deployed at once"))
+  examples(common(program.command("rollback").argument("<env>", "environment").description("100 % back to the previous live slot, deployed at once")), [
+    ["envctl rollback production --yes", "all traffic back on the slot that was live before"],
+  ])
     .action(async (name: string, o: Common) => {
       const ctx = await context(o, `rollback ${name}`);
       await ops.rollback(ctx, name);
       report(ctx, name, o);
     });
 
-  common(program.command("abort").argument("<env>").description("stop a rollout and restore the weights it started from"))
+  examples(common(program.command("abort").argument("<env>", "environment with a rollout in progress").description("stop a rollout and restore the weights it started from")), [
+    ["envctl abort production --yes", "stop the rollout, weights back to where it started"],
+  ])
     .action(async (name: string, o: Common) => {
       const ctx = await context(o, `abort ${name}`);
       await ops.abort(ctx, name);
       report(ctx, name, o);
     });
 
-  common(program.command("reconcile").argument("<env>").description("finish a deploy that failed: redeploy the file, or --revert to the state before it")
-    .option("--revert", "restore and deploy the state before the failed change"))
+  examples(common(program.command("reconcile").argument("<env>", "environment whose release file is marked pending").description("finish a deploy that failed: redeploy the file, or --revert to the state before it")
+    .option("--revert", "restore and deploy the state before the failed change")), [
+    ["envctl reconcile staging", "deploy what the file says again"],
+    ["envctl reconcile staging --revert", "restore the state before the failed change and deploy it"],
+  ])
     .action(async (name: string, o: Common & { revert?: boolean }) => {
       const ctx = await context(o, `reconcile ${name}${o.revert ? " --revert" : ""}`);
       await ops.reconcile(ctx, name, o.revert === true);
       report(ctx, name, o);
     });
 
-  common(program.command("diff").argument("<envA>").argument("<envB>").description("compare two environments side by side"), false)
+  examples(common(program.command("diff").argument("<envA>", "environment").argument("<envB>", "environment").description("compare two environments side by side, differences marked ≠"), false), [
+    ["envctl diff staging production", "sizing, versions, weights, database, cost ... side by side"],
+    ["envctl diff dev staging --json", "the rows, machine-readable"],
+  ])
     .action(async (a: string, b: string, o: Common) => {
       const project = await load();
       const find = (n: string) => {
         const e = project.environments.find((x) => x.config.name === n);
-        if (!e) throw new RefusedError(`unknown environment ${n} (known: ${project.environments.map((x) => x.config.name).join(", ")})`);
+        if (!e) throw new RefusedError(unknownEnvironmentMessage(n, known(project)));
         return e;
       };
       const [ea, eb] = [find(a), find(b)];
@@ -225,6 +263,14 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     progress: () => deps.progress ?? defaultProgress(),
     now: deps.now ?? (() => new Date()),
   });
+
+  examples(program, [
+    ["envctl status", "what the release files say, per environment"],
+    ["envctl stage dev --version 1.6.0", "a new build into dev's idle slot"],
+    ["envctl rollout dev", "canary it, alarm-gated"],
+    ["envctl promote dev staging", "onwards along the promotion graph"],
+    ["envctl <command> --help", "options and examples of one command"],
+  ]);
 
   try {
     await program.parseAsync([...argv], { from: "node" });

@@ -102,8 +102,12 @@ const PublicCidrSchema = z.string().refine((v) => parseCidr(v) !== undefined, { 
 
 export const EksComputeSchema = z.strictObject({
   kind: z.literal("eks"),
-  /** Kubernetes version of the control plane. */
-  kubernetesVersion: z.string().regex(/^1\.\d+$/).default("1.31"),
+  /**
+   * Kubernetes version of the control plane.
+   * @default "1.35" (in EKS standard support until 2027-03-27; see EKS_SUPPORT_CALENDAR in
+   *   lib/cost/prices.ts: a version in extended support costs 6× per cluster hour)
+   */
+  kubernetesVersion: z.string().regex(/^1\.\d+$/).default("1.35"),
   /** CIDRs allowed to reach the public API endpoint; empty means private endpoint only. */
   publicAccessCidrs: z.array(PublicCidrSchema).default([]),
   nodeGroups: z.array(NodeGroupSchema).min(1),

@@ -69,7 +69,7 @@ export class CdktfDeployer implements Deployer {
 
   private run(args: string[], stacks: readonly string[], log: (line: string) => void): Promise<void> {
     const PATH = [this.env.PATH ?? "", join(this.root, "node_modules", ".bin")].join(delimiter);
-    const child = spawn("cdktf", args, { cwd: this.root, env: { ...this.env, PATH, CI: this.env.CI ?? "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("cdktf", args, { cwd: this.root, env: { ...this.env, PATH, CI: this.env.CI ?? "1", FORCE_COLOR: "0", CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     const tail: string[] = [];
     const onLine = (line: string) => {
       const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");

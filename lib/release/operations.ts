@@ -20,6 +20,7 @@ import * as core from "./core.ts";
 import type { AlarmReader } from "./gate.ts";
 import { snapshotIdFor, type Snapshotter } from "./snapshot.ts";
 import { stacksForPromotion, trafficStack } from "./stacks.ts";
+import { unknownEnvironmentMessage } from "../config/names.ts";
 import { appendAudit, loadRelease, releaseText, withLock, writeRelease } from "./store.ts";
 
 export interface Options {
@@ -41,11 +42,29 @@ export interface Context {
   readonly now: () => Date;
   /** Where human-readable results go (stdout). */
   readonly out: (text: string) => void;
+  /** Receives what a --dry-run would do instead of `out` (the CLI's --json); default: printed to `out`. */
+  readonly dryRun?: (plan: DryRunPlan) => void;
   readonly options: Options;
   /** The command line, for the audit history. */
   readonly command: string;
   /** Asks for approval before a deploy (production); throws to cancel. */
   readonly approve: (env: Environment, what: string) => Promise<void>;
+}
+
+/** What a --dry-run would do: the release-file diff and the stacks it would deploy. */
+export interface DryRunPlan {
+  readonly environment: string;
+  /** Unified diff of the release file (current → proposed). */
+  readonly diff: string;
+  readonly deploy: readonly string[];
+  readonly proposed: Release;
+  /** Rollouts: the steps still to apply. */
+  readonly steps?: readonly { percent: number; bakeSeconds: number }[];
+}
+
+function showDryRun(ctx: Context, plan: DryRunPlan, text: string): void {
+  if (ctx.dryRun) ctx.dryRun(plan);
+  else ctx.out(text);
 }
 
 /** Exit codes of envctl. */
@@ -70,7 +89,7 @@ export class DeployFailedError extends Error {
 export function environment(ctx: Context, name: string): LoadedEnvironment {
   const e = ctx.project.environments.find((x) => x.config.name === name);
   if (!e) {
-    throw new core.RefusedError(`unknown environment ${name} (known: ${ctx.project.environments.map((x) => x.config.name).join(", ")})`);
+    throw new core.RefusedError(unknownEnvironmentMessage(name, ctx.project.environments.map((x) => x.config.name)));
   }
   return e;
 }
@@ -95,8 +114,9 @@ export async function applyTransition(ctx: Context, env: string, stacks: readonl
   const deploying = ctx.options.deploy && stacks.length > 0;
 
   if (ctx.options.dryRun) {
-    ctx.out(createTwoFilesPatch(`environments/releases/${env}.json`, `environments/releases/${env}.json`, releaseText(before), releaseText(after), "current", "proposed"));
-    ctx.out(deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");
+    const diff = createTwoFilesPatch(`environments/releases/${env}.json`, `environments/releases/${env}.json`, releaseText(before), releaseText(after), "current", "proposed");
+    showDryRun(ctx, { environment: env, diff, deploy: deploying ? [...stacks] : [], proposed: after },
+      `${diff}\n${deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)"}`);
     return before;
   }
   const audit = (result: string, to: Release) =>
@@ -194,8 +214,8 @@ export async function reconcile(ctx: Context, env: string, revert: boolean): Pro
     const pending = r.pending;
     const target: Release = revert ? { ...(pending.previous as Release), pending: null } : { ...r, pending: null };
     if (ctx.options.dryRun) {
-      ctx.out(createTwoFilesPatch(`${env}.json`, `${env}.json`, releaseText(r), releaseText(target), "current", "reconciled"));
-      ctx.out(`would deploy: ${pending.stacks.join(" ")}`);
+      const diff = createTwoFilesPatch(`${env}.json`, `${env}.json`, releaseText(r), releaseText(target), "current", "reconciled");
+      showDryRun(ctx, { environment: env, diff, deploy: pending.stacks, proposed: target }, `${diff}\nwould deploy: ${pending.stacks.join(" ")}`);
       return r;
     }
     writeRelease(ctx.project.root, { ...target, pending: { ...pending, since: ctx.now().toISOString() } });
@@ -225,7 +245,8 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     if (ctx.options.dryRun || !ctx.options.deploy) {
       if (!ctx.options.deploy && !ctx.options.dryRun) throw new core.RefusedError("rollout needs to deploy each step and read the alarms: --no-deploy does not apply (use 'shift --no-deploy' for GitOps)");
       const started = r.rollout ? r : core.startRollout(r, e.config.release.canary, change(ctx));
-      ctx.out(`would roll out ${started.rollout!.target} (${started.slots[started.rollout!.target].version}) in ${env}: ${started.rollout!.steps.slice(started.rollout!.nextStep).map((s) => `${s.percent} % (bake ${opts.bakeSeconds ?? s.bakeSeconds} s)`).join(" → ")}, deploying ${stacks.join(" ")} at each step`);
+      const steps = started.rollout!.steps.slice(started.rollout!.nextStep).map((s) => ({ percent: s.percent, bakeSeconds: opts.bakeSeconds ?? s.bakeSeconds }));
+      showDryRun(ctx, { environment: env, diff: createTwoFilesPatch(`environments/releases/${env}.json`, `environments/releases/${env}.json`, releaseText(r), releaseText(started), "current", "proposed"), deploy: stacks, proposed: started, steps }, `would roll out ${started.rollout!.target} (${started.slots[started.rollout!.target].version}) in ${env}: ${started.rollout!.steps.slice(started.rollout!.nextStep).map((s) => `${s.percent} % (bake ${opts.bakeSeconds ?? s.bakeSeconds} s)`).join(" → ")}, deploying ${stacks.join(" ")} at each step`);
       return r;
     }
     if (r.rollout) {

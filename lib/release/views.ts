@@ -2,6 +2,11 @@
 import type { LoadedEnvironment } from "../config/load.ts";
 import type { Environment } from "../config/schema.ts";
 
+/** "1 day", "14 days". */
+export function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
 export interface StatusView {
   environment: string;
   tier: string;
@@ -73,7 +78,7 @@ function aspects(e: LoadedEnvironment, extra: Record<string, string>): Record<st
     "versions (blue/green)": `${r.slots.blue.version ?? "-"} / ${r.slots.green.version ?? "-"}`,
     "weights (blue/green)": `${r.slots.blue.weight} / ${r.slots.green.weight}`,
     "database": `${c.database.instanceClass}, ${c.database.allocatedStorageGb} GB, ${c.database.multiAz ? "multi-AZ" : "single-AZ"}`,
-    "backups": `${c.database.backupRetentionDays} days${c.database.deletionProtection ? ", deletion protection" : ""}`,
+    "backups": `${plural(c.database.backupRetentionDays, "day")}${c.database.deletionProtection ? ", deletion protection" : ""}`,
     "cache": `${c.cache.nodeType} × ${1 + c.cache.replicas}${c.cache.automaticFailover ? ", failover" : ""}`,
     "monitoring": `${c.monitoring.level}, 5xx > ${c.monitoring.thresholds.errorRatePercent} %, p99 > ${c.monitoring.thresholds.latencyP99Seconds} s`,
     "TLS": c.certificateArn ? "HTTPS (TLS 1.2+)" : "HTTP only",
