@@ -137,8 +137,9 @@ Other replacements and deletions:
 
 describe("drift", () => {
   it("without the engine: one clear error before any work, no stack trace", async () => {
-    const c = cli(tempProject());
-    const code = await main(["node", "envctl", "drift", "dev"], { cwd: c.dir, env: { ...process.env, CI: "1", PATH: "/nonexistent", TERRAFORM_BINARY_NAME: "" }, stdout: (t) => c.lines.push(t), stderr: (t) => c.lines.push(t), progress: new PlainProgress((l) => c.lines.push(l)) });
+    const dir = tempProject();
+    const c = cli(dir);
+    const code = await main(["node", "envctl", "drift", "dev"], { cwd: dir, env: { ...process.env, CI: "1", PATH: "/nonexistent", TERRAFORM_BINARY_NAME: "" }, stdout: (t) => c.lines.push(t), stderr: (t) => c.lines.push(t), progress: new PlainProgress((l) => c.lines.push(l)) });
     expect(code).toBe(1);
     const text = c.lines.join("\n");
     expect(text).toContain("error: drift plans every stack with the Terraform engine, and 'terraform' is not on PATH: install Terraform, or use OpenTofu with TERRAFORM_BINARY_NAME=tofu");
