@@ -25,7 +25,7 @@ import { defaultProgress, type Progress } from "./progress.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { examples } from "./help.ts";
-import { unknownEnvironmentMessage } from "../config/names.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
 
 /** envctl's version: the package's. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;

@@ -7,7 +7,7 @@ import { estimateMonthlyCost } from "../cost/estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import { RefusedError } from "../release/core.ts";
-import { didYouMean, unknownEnvironmentMessage } from "../config/names.ts";
+import { didYouMean, unknownEnvironmentMessage } from "../config/suggest.ts";
 import { Engine } from "../engine/engine.ts";
 import { changedStacks, formatChangedStacks } from "../review/changed-stacks.ts";
 import { detectDrift, driftStacks, EngineMissingError, formatDrift } from "../review/drift.ts";

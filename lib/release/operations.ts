@@ -20,7 +20,7 @@ import * as core from "./core.ts";
 import type { AlarmReader } from "./gate.ts";
 import { snapshotIdFor, type Snapshotter } from "./snapshot.ts";
 import { stacksForPromotion, trafficStack } from "./stacks.ts";
-import { unknownEnvironmentMessage } from "../config/names.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { appendAudit, loadRelease, releaseText, withLock, writeRelease } from "./store.ts";
 
 export interface Options {

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Engine, stackDir } from "../engine/engine.ts";
-import { unknownEnvironmentMessage } from "../config/names.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { RefusedError } from "../release/core.ts";
 
 export interface DriftedResource {

@@ -9,7 +9,7 @@ import { allocatePreviewCidr, previewsFileOf, PreviewSchema, readPreviews, type 
 import { ConfigError, zodProblems } from "../config/errors.ts";
 import { ReleaseSchema } from "../config/release.ts";
 import { RefusedError } from "../release/core.ts";
-import { unknownEnvironmentMessage } from "../config/names.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { auditFileOf, loadRelease, releaseText, withFileLock, writeFileAtomic } from "../release/store.ts";
 import { releaseFileOf } from "../config/load.ts";
 
