@@ -24,7 +24,10 @@ export default defineEnvironment({
   cache: { nodeType: "cache.t3.micro", replicas: 0, automaticFailover: false },
   monitoring: { level: "basic", thresholds },
   release: {
-    canary: [{ percent: 100, bakeSeconds: 60 }],
+    // One step, baked long enough for one complete analysis window (60 s period + 120 s delay).
+    canary: [{ percent: 100, bakeSeconds: 180 }],
+    // dev sees little traffic: a step with too few requests bakes again (twice) before it fails.
+    analysis: { minRequests: 20, onInconclusive: "extend", maxExtensions: 2 },
     promotesTo: ["staging"],
     snapshotBeforePromote: false,
   },

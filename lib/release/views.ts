@@ -3,6 +3,9 @@
  * diff`: pure functions of the loaded project and, for `--live`, of a live observation.
  */
 import type { LoadedEnvironment } from "../config/load.ts";
+import { isWeightStep } from "../config/release-policy.ts";
+import type { AnalysisRecord, RolloutStep } from "../config/release.ts";
+import { describeRecord } from "./analysis.ts";
 import type { Environment, Slot } from "../config/schema.ts";
 
 /** "1 day", "14 days". */
@@ -15,12 +18,33 @@ export interface StatusView {
   tier: string;
   live: string;
   slots: Record<string, { version: string | null; weight: number }>;
-  rollout: { target: string; step: number; steps: number[]; nextPercent: number | null } | null;
+  rollout: { target: string; step: number; steps: (number | string)[]; nextPercent: number | null; paused: boolean } | null;
   pending: { stacks: string[]; command: string; since: string } | null;
   lastChange: { by: string; at: string; command: string } | null;
+  /** The newest canary analysis in the history (what the gate measured and decided). */
+  lastAnalysis: (AnalysisRecord & { at: string }) | null;
 }
 
-export function statusOf(e: LoadedEnvironment): StatusView {
+/** A step as status shows it: its percent, or `pause` / `pause 600 s`. */
+function stepLabel(s: RolloutStep): number | string {
+  return "percent" in s ? s.percent : s.pause === "manual" ? "pause" : `pause ${s.pause} s`;
+}
+
+function nextPercent(steps: readonly RolloutStep[]): number | null {
+  for (const s of steps) if ("percent" in s) return s.percent;
+  return null;
+}
+
+/** The newest record of the history that carries an analysis. */
+export function lastAnalysisOf(history: readonly { at: string; analysis?: AnalysisRecord }[]): (AnalysisRecord & { at: string }) | null {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i]!;
+    if (h.analysis) return { ...h.analysis, at: h.at };
+  }
+  return null;
+}
+
+export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & { at: string }) | null = null): StatusView {
   const r = e.release;
   return {
     environment: e.config.name,
@@ -28,11 +52,19 @@ export function statusOf(e: LoadedEnvironment): StatusView {
     live: r.live,
     slots: { blue: { ...r.slots.blue }, green: { ...r.slots.green } },
     rollout: r.rollout
-      ? { target: r.rollout.target, step: r.rollout.nextStep, steps: r.rollout.steps.map((s) => s.percent), nextPercent: r.rollout.steps[r.rollout.nextStep]?.percent ?? null }
+      ? { target: r.rollout.target, step: r.rollout.nextStep, steps: r.rollout.steps.map(stepLabel), nextPercent: nextPercent(r.rollout.steps.slice(r.rollout.nextStep)), paused: r.rollout.paused }
       : null,
     pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
-    lastChange: r.lastChange,
+    lastChange: r.lastChange ? { by: r.lastChange.by, at: r.lastChange.at, command: r.lastChange.command } : null,
+    lastAnalysis,
   };
+}
+
+/** "rollout of green: 1/3 steps applied (10 % → 50 % → 100 %), next 50 %" */
+export function rolloutText(v: StatusView): string {
+  const r = v.rollout;
+  if (!r) return "no rollout";
+  return `rollout of ${r.target}: ${r.step}/${r.steps.length} steps applied (${r.steps.map((s) => (typeof s === "number" ? `${s} %` : s)).join(" → ")})${r.paused ? `, PAUSED: continue with 'envctl rollout ${v.environment} --continue'` : r.nextPercent !== null ? `, next ${r.nextPercent} %` : ", awaiting completion"}`;
 }
 
 export function formatStatus(views: StatusView[]): string {
@@ -40,9 +72,10 @@ export function formatStatus(views: StatusView[]): string {
     `${s}${v.live === s ? "*" : " "} ${(v.slots[s]!.version ?? "-").padEnd(10)} ${String(v.slots[s]!.weight).padStart(3)} %`;
   return views.map((v) => {
     const lines = [`${v.environment} (${v.tier})  live: ${v.live}`, `  ${slot(v, "blue")}    ${slot(v, "green")}`];
-    if (v.rollout) lines.push(`  rollout of ${v.rollout.target}: ${v.rollout.step}/${v.rollout.steps.length} steps applied (${v.rollout.steps.join(" → ")} %)${v.rollout.nextPercent !== null ? `, next ${v.rollout.nextPercent} %` : ", awaiting completion"}`);
+    if (v.rollout) lines.push(`  ${rolloutText(v)}`);
     if (v.pending) lines.push(`  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`);
     lines.push(`  last change: ${v.lastChange ? `${v.lastChange.by} at ${v.lastChange.at}: ${v.lastChange.command}` : "none"}`);
+    if (v.lastAnalysis) lines.push(`  last analysis (${v.lastAnalysis.at}): ${describeRecord(v.lastAnalysis)}`);
     return lines.join("\n");
   }).join("\n\n");
 }
@@ -86,7 +119,7 @@ function aspects(e: LoadedEnvironment, extra: Record<string, string>): Record<st
     "monitoring": `${c.monitoring.level}, 5xx > ${c.monitoring.thresholds.errorRatePercent} %, p99 > ${c.monitoring.thresholds.latencyP99Seconds} s`,
     "TLS": c.certificateArn ? "HTTPS (TLS 1.2+)" : "HTTP only",
     "log level": c.logLevel,
-    "canary": c.release.canary.map((s) => `${s.percent} %`).join(" → "),
+    "canary": c.release.canary.map((s) => (isWeightStep(s) ? `${s.percent} %` : s.pause === "manual" ? "pause" : `pause ${s.pause} s`)).join(" → "),
     ...extra,
   };
 }
@@ -122,15 +155,6 @@ export interface TargetHealth {
   readonly other: number;
 }
 
-/** The last canary analysis (the gate's reading of the alarms), as recorded by the rollout. */
-export interface Analysis {
-  readonly at: string;
-  readonly slot: string;
-  /** e.g. "passed", "failed". */
-  readonly verdict: string;
-  readonly detail?: string;
-}
-
 /** What runs, read from AWS at `observedAt`: the ALB's weights, target health, the gate's alarms. */
 export interface LiveObservation {
   readonly observedAt: string;
@@ -154,7 +178,6 @@ export interface LiveSlotRow {
 export interface LiveStatusView extends StatusView {
   observedAt: string;
   slotsLive: LiveSlotRow[];
-  analysis: Analysis | null;
   /** Sentences: where what runs differs from the file, or could not be read. Empty: in agreement. */
   differences: string[];
   /** Sentences: traffic reaching unhealthy targets or alarming slots. */
@@ -169,7 +192,7 @@ const SLOT_ORDER: readonly Slot[] = ["blue", "green"];
  * target health and the gate's alarm states, with the differences marked. Anything that could
  * not be read is a difference ("unknown"), never a silent agreement.
  */
-export function liveStatusOf(view: StatusView, obs: LiveObservation, analysis: Analysis | null = null): LiveStatusView {
+export function liveStatusOf(view: StatusView, obs: LiveObservation): LiveStatusView {
   const differences: string[] = [];
   const warnings: string[] = [];
   if (isUnreadable(obs.weights)) differences.push(`ALB weights unknown: ${obs.weights.error}`);
@@ -198,7 +221,7 @@ export function liveStatusOf(view: StatusView, obs: LiveObservation, analysis: A
     }
     return { slot, live: view.live === slot, version: file.version, weight: { file: file.weight, alb }, targets, alarms, marks };
   });
-  return { ...view, observedAt: obs.observedAt, slotsLive, analysis, differences, warnings };
+  return { ...view, observedAt: obs.observedAt, slotsLive, differences, warnings };
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);
@@ -219,9 +242,9 @@ export function formatLiveStatus(views: LiveStatusView[]): string {
       }),
     ];
     const lines = [header, ...table];
-    if (v.rollout) lines.push(`  rollout of ${v.rollout.target}: ${v.rollout.step}/${v.rollout.steps.length} steps applied (${v.rollout.steps.join(" → ")} %)${v.rollout.nextPercent !== null ? `, next ${v.rollout.nextPercent} %` : ", awaiting completion"}`);
+    if (v.rollout) lines.push(`  ${rolloutText(v)}`);
     if (v.pending) lines.push(`  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`);
-    lines.push(`  last analysis: ${v.analysis ? `${v.analysis.verdict} for ${v.analysis.slot} at ${v.analysis.at}${v.analysis.detail ? ` (${v.analysis.detail})` : ""}` : "none recorded"}`);
+    lines.push(`  last analysis: ${v.lastAnalysis ? `(${v.lastAnalysis.at}) ${describeRecord(v.lastAnalysis)}` : "none recorded"}`);
     for (const d of v.differences) lines.push(`  ≠ ${d}`);
     for (const w of v.warnings) lines.push(`  ! ${w}`);
     if (v.differences.length === 0 && v.warnings.length === 0) lines.push("  the ALB serves what the release file says");
@@ -240,9 +263,9 @@ export function liveFacts(v: LiveStatusView): Record<string, string> {
     facts[`${k} targets`] = targetsText(r.targets);
     facts[`${k} alarms`] = alarmsText(v.environment, r.slot, r.alarms);
   }
-  facts[`${v.environment} rollout`] = v.rollout ? `${v.rollout.target} ${v.rollout.step}/${v.rollout.steps.length}` : "none";
+  facts[`${v.environment} rollout`] = v.rollout ? `${v.rollout.target} ${v.rollout.step}/${v.rollout.steps.length}${v.rollout.paused ? " (paused)" : ""}` : "none";
   facts[`${v.environment} pending`] = v.pending ? v.pending.stacks.join(", ") : "none";
-  facts[`${v.environment} last analysis`] = v.analysis ? `${v.analysis.verdict} ${v.analysis.slot} ${v.analysis.at}` : "none";
+  facts[`${v.environment} last analysis`] = v.lastAnalysis ? `${v.lastAnalysis.at} ${describeRecord(v.lastAnalysis)}` : "none";
   return facts;
 }
 
