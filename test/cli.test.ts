@@ -92,8 +92,9 @@ describe("envctl's contract", () => {
     expect(JSON.parse(readFileSync(join(c.dir, "environments/releases/dev.json"), "utf8")).slots.green.version).toBeNull();
     // a rollout's dry run: the steps it would take
     expect(await c.run("stage", "dev", "--version", "1.6.0")).toBe(0);
-    const steps = await json("rollout", "dev", "--dry-run", "--bake", "5");
-    expect(steps).toMatchObject({ dryRun: true, environment: "dev", deploy: ["dev-traffic"], steps: [{ percent: 100, bakeSeconds: 5 }] });
+    const steps = await json("rollout", "dev", "--dry-run");
+    expect(steps).toMatchObject({ dryRun: true, environment: "dev", deploy: ["dev-traffic"], proposed: { rollout: { target: "green", nextStep: 0 } } });
+    expect(steps.summary).toMatch(/^would roll out green \(1\.6\.0\) in dev: /);
     expect((await json("shift", "dev", "--to", "green", "--percent", "10", "--no-deploy")).slots).toEqual({ blue: { version: "1.5.0", weight: 90 }, green: { version: "1.6.0", weight: 10 } });
     expect(await json("preview", "list")).toEqual([]);
     expect(await json("preview", "create", "pr-1-x", "--no-deploy")).toMatchObject({ name: "pr-1-x", created: true });

@@ -30,6 +30,8 @@ import { defaultProgress, type Progress } from "./progress.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { examples } from "./help.ts";
+import { statusLive, statusWatch, type LiveDeps } from "./commands/status-live.ts";
+import type { LiveSources } from "../review/live.ts";
 import { unknownEnvironmentMessage } from "../config/suggest.ts";
 
 /** envctl's version: the package's. */
@@ -55,6 +57,10 @@ export interface Deps {
   readonly signal?: AbortSignal;
   readonly stdout?: (text: string) => void;
   readonly stderr?: (text: string) => void;
+  /** Raw stdout (no newline added), for redrawing on a terminal. @default process.stdout */
+  readonly write?: (text: string) => void;
+  /** Whether stdout is a terminal. @default process.stdout.isTTY */
+  readonly tty?: boolean;
   /** Answers a yes/no question; default: ask on the terminal. */
   readonly confirm?: (question: string) => Promise<boolean>;
 }
@@ -169,14 +175,42 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
 
   const known = (project: Project) => project.environments.map((e) => e.config.name);
 
-  examples(common(program.command("status").argument("[env]", "one environment (default: all)").description("live slot, versions, weights, rollout step, last change"), false), [
+  examples(common(program.command("status").argument("[env]", "one environment (default: all)").description("live slot, versions, weights, rollout step, last change and analysis; --live: beside what runs")
+    .option("--live", "also read what runs: the ALB's weights, target health per slot, the gate's alarms; differences marked (exit 2 when what runs differs from the file or cannot be read)")
+    .option("--watch [seconds]", "--live, again every <seconds> (default 5) until Ctrl-C: redrawn on a terminal, only changes otherwise"), false), [
     ["envctl status", "every environment, from the release files"],
     ["envctl status production --json", "one environment, machine-readable"],
+    ["envctl status production --live", "the file beside the ALB, target health and alarms"],
+    ["envctl status staging --watch 10", "follow a rollout (e.g. one CI runs)"],
   ])
-    .action(async (name: string | undefined, o: Common) => {
+    .action(async (name: string | undefined, o: Common & { live?: boolean; watch?: boolean | string }) => {
       const project = await load();
       const envs = name ? project.environments.filter((e) => e.config.name === name) : project.environments;
       if (name && envs.length === 0) throw new RefusedError(unknownEnvironmentMessage(name, known(project)));
+      if (o.live || o.watch !== undefined) {
+        const interval = o.watch === undefined || o.watch === true ? 5 : parseArgs("status", { watch: z.coerce.number({ error: "must be a number" }).int("must be whole seconds").min(1, "must be ≥ 1") }, { watch: o.watch }).watch;
+        const target = readTarget(env, project.root);
+        const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+        const sources = new Map<string, LiveSources>();
+        const live: LiveDeps = {
+          root: project.root,
+          environments: envs,
+          sources: (e) => sources.get(e.name) ?? sources.set(e.name, { traffic: deps.traffic?.(e) ?? albTraffic(e.name, aws(e)), alarms: deps.alarms?.(e) ?? cloudWatchAlarms(aws(e)) }).get(e.name)!,
+          now: clock.now,
+        };
+        const output = { json: o.json === true, out, write: deps.write ?? ((t: string) => process.stdout.write(t)), tty: deps.tty ?? (process.stdout.isTTY === true) };
+        if (o.watch === undefined) {
+          exitCode = await statusLive(live, output, name !== undefined);
+          return;
+        }
+        const stop = deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], () => undefined);
+        try {
+          await statusWatch(live, output, interval, clock.sleep, deps.signal ?? stop?.signal);
+        } finally {
+          stop?.dispose();
+        }
+        return;
+      }
       const views = envs.map((e) => statusOf(e, lastAnalysisOf(readAudit(project.root, e.config.name))));
       out(o.json ? JSON.stringify(name ? views[0] : views, null, 2) : formatStatus(views));
     });

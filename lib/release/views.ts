@@ -234,11 +234,12 @@ const alarmsText = (env: string, slot: Slot, a: LiveSlotRow["alarms"]) =>
 export function formatLiveStatus(views: LiveStatusView[]): string {
   return views.map((v) => {
     const header = `${v.environment} (${v.tier})  live: ${v.live}  observed ${v.observedAt.replace(/\.\d+Z$/, "Z")}`;
+    const tw = Math.max(22, ...v.slotsLive.map((r) => targetsText(r.targets).length + 1));
     const table = [
-      `     ${pad("slot", 7)} ${pad("version", 10)} ${"file".padStart(5)}  ${"ALB".padStart(5)}  ${pad("targets", 22)} alarms`,
+      `     ${pad("slot", 7)} ${pad("version", 10)} ${"file".padStart(5)}  ${"ALB".padStart(5)}  ${pad("targets", tw)} alarms`,
       ...v.slotsLive.map((r) => {
         const mark = r.marks.join("").padEnd(3);
-        return `  ${mark}${pad(`${r.slot}${r.live ? "*" : ""}`, 7)} ${pad(r.version ?? "-", 10)} ${`${r.weight.file} %`.padStart(5)}  ${(r.weight.alb === null ? "?" : `${r.weight.alb} %`).padStart(5)}  ${pad(targetsText(r.targets), 22)} ${alarmsText(v.environment, r.slot, r.alarms)}`;
+        return `  ${mark}${pad(`${r.slot}${r.live ? "*" : ""}`, 7)} ${pad(r.version ?? "-", 10)} ${`${r.weight.file} %`.padStart(5)}  ${(r.weight.alb === null ? "?" : `${r.weight.alb} %`).padStart(5)}  ${pad(targetsText(r.targets), tw)} ${alarmsText(v.environment, r.slot, r.alarms)}`;
       }),
     ];
     const lines = [header, ...table];
@@ -267,9 +268,4 @@ export function liveFacts(v: LiveStatusView): Record<string, string> {
   facts[`${v.environment} pending`] = v.pending ? v.pending.stacks.join(", ") : "none";
   facts[`${v.environment} last analysis`] = v.lastAnalysis ? `${v.lastAnalysis.at} ${describeRecord(v.lastAnalysis)}` : "none";
   return facts;
-}
-
-/** "dev green weight (ALB): 25 % → 50 %" for every fact that differs between two snapshots. */
-export function changedFacts(before: Record<string, string>, after: Record<string, string>): string[] {
-  return Object.keys(after).filter((k) => before[k] !== after[k]).map((k) => `${k}: ${before[k] ?? "-"} → ${after[k]}`);
 }
