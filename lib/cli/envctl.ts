@@ -31,6 +31,7 @@ import { describeError, UserError } from "./report.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { examples } from "./help.ts";
 import { statusLive, statusWatch, type LiveDeps } from "./commands/status-live.ts";
+import { registerReportCommand } from "./commands/report.ts";
 import type { LiveSources } from "../review/live.ts";
 import { unknownEnvironmentMessage } from "../config/suggest.ts";
 
@@ -347,6 +348,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     progress: () => deps.progress ?? defaultProgress(),
     now: clock.now,
   });
+
+  registerReportCommand(program, { load, out, now: clock.now, cwd: () => deps.cwd ?? process.cwd() });
 
   examples(program, [
     ["envctl status", "what the release files say, per environment"],
