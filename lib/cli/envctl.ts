@@ -28,6 +28,7 @@ import { readTarget } from "../stacks/target.ts";
 import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
 import { describeError, UserError } from "./report.ts";
+import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { examples } from "./help.ts";
 import { statusLive, statusWatch, type LiveDeps } from "./commands/status-live.ts";
@@ -340,6 +341,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       const rows = comparisonMatrix(ea, eb, ops.costRows(ea.config, eb.config));
       out(o.json ? JSON.stringify({ environments: [a, b], rows }, null, 2) : formatMatrix([a, b], rows));
     });
+
+  registerReleaseCheck(program, { root, load, out, err, setExit: (c) => { exitCode = c; } });
 
   registerReviewCommands(program, {
     load, root, out, err, env,

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { slotOfTargetGroupArn } from "../constructs/load-balancer.ts";
-import { awsClientConfig } from "../release/gate.ts";
-import { engineEnv, localTargetEnv, readManifest, registerGateAlarms, startEmulator } from "./local.ts";
+import { awsClientConfig } from "../aws/clients.ts";
+import { engineEnv, localTargetEnv, readManifest, startEmulator } from "./local.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const say = (s: string) => process.stdout.write(`\n=== ${s}\n`);
@@ -63,7 +63,6 @@ async function main(): Promise<number> {
     say("deploying dev and dev-traffic (state in the emulator's S3, locked in its DynamoDB)");
     if (await run(cdktf, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock"], dir, base)) throw new Error("dev deploy failed");
     console.log("weights after deploy:", await readWeights(emulator.endpoint, "dev"));
-    console.log("gate alarms registered (the provider cannot create them on moto):", (await registerGateAlarms(emulator.endpoint, "dev")).join(", "));
     say("staging version 1.6.0 into dev's idle slot");
     if (await run(process.execPath, [...envctl, "stage", "dev", "--version", "1.6.0"], dir, base)) throw new Error("stage failed");
     say("rolling out (bake 5 s per step)");
