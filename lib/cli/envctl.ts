@@ -343,6 +343,10 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     });
 
   registerReleaseCheck(program, { root, load, out, err, setExit: (c) => { exitCode = c; } });
+  examples(program.commands.find((c) => c.name() === "release-check")!, [
+    ["envctl release-check --base origin/main", "what the release files of this change do; exit 1 on a mixed change"],
+    ["envctl release-check --base origin/main --only production --json", "one environment, machine-readable"],
+  ]);
 
   registerReviewCommands(program, {
     load, root, out, err, env,
