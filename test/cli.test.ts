@@ -1,5 +1,6 @@
 /** envctl's contract with its users: --version, help with examples everywhere, --json, did-you-mean. */
 import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
@@ -139,5 +140,27 @@ describe("envctl's contract", () => {
       expect(text).toContain(`${e.config.name}: $${sum.toFixed(2)} / month`);
     }
     expect([0.088, 8.322, 27.3385, 73].map(unitMoney)).toEqual(["$0.088", "$8.322", "$27.3385", "$73.00"]);
+  });
+
+  it("npm run synth, piped: no telemetry, no spinner or escape codes, one summary line, an error printed once", () => {
+    const run = (dir: string) => {
+      const r = spawnSync("npm", ["run", "--silent", "synth"], { cwd: dir, encoding: "utf8", env: { ...process.env, ENVSTACK_BACKEND: "local", CHECKPOINT_DISABLE: "" } });
+      // this machine's npm warns about its own configuration: not the project's output
+      const text = `${r.stdout}${r.stderr}`.split("\n").filter((l) => !/^npm warn /.test(l)).join("\n");
+      return { status: r.status, text };
+    };
+    const ok = run(tempProject());
+    expect(ok.status).toBe(0);
+    expect(ok.text).toMatch(/^synthesized 10 stacks into cdktf\.out\/ in \d+\.\d s: bootstrap, dev, dev-traffic, global, production, production-traffic, production-workloads, staging, staging-traffic, staging-workloads\n$/);
+    const bad = run(tempProject((d) => {
+      const f = join(d, "environments/staging.ts");
+      writeFileSync(f, readFileSync(f, "utf8").replace("10.1.0.0/16", "10.0.0.0/16"));
+    }));
+    expect(bad.status).toBe(1);
+    expect(bad.text).toBe("error: invalid configuration:\n  - staging: network.cidr 10.0.0.0/16 overlaps dev (10.0.0.0/16)\n  - dev: network.cidr 10.0.0.0/16 overlaps staging (10.0.0.0/16)\n");
+    for (const t of [ok.text, bad.text]) {
+      expect(t).not.toContain("\x1b[");
+      expect(t).not.toMatch(/checkpoint|telemetry/i);
+    }
   });
 });
