@@ -80,9 +80,8 @@ describe.sequential("rollout controller against the engine and the emulator", ()
   it("the gate's alarms were created by cdktf deploy, with the analysis period", async () => {
     const cw = new CloudWatchClient(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
     const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNames: slotAlarmNames("dev", "green") }));
-    expect(alarms.MetricAlarms?.map((a) => [a.AlarmName, a.Period ?? a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period, a.DatapointsToAlarm])).toEqual(
-      slotAlarmNames("dev", "green").sort().map((n) => [n, 10, 1]),
-    );
+    const seen = (alarms.MetricAlarms ?? []).map((a) => [a.AlarmName, a.Period ?? a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period, a.DatapointsToAlarm]);
+    expect(seen.sort()).toEqual(slotAlarmNames("dev", "green").sort().map((n) => [n, 10, 1]));
   });
 
   it("a failing smoke check refuses the rollout and shows what came back; no traffic moves", async () => {
@@ -135,7 +134,7 @@ describe.sequential("rollout controller against the engine and the emulator", ()
     });
     expect(abort?.status).toBe(0);
     expect(r.status).toBe(7);
-    expect(r.out).toContain("'envctl abort dev' by e2e");
+    expect(r.out).toMatch(/'envctl abort dev' by .+ at \d{4}-/);
     expect(r.out).toContain("this rollout stopped without touching traffic");
     expect(await weights()).toEqual({ blue: 100, green: 0 });
     expect(release()).toMatchObject({ rollout: null, live: "blue" });

@@ -283,6 +283,16 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     expect(h.deployed).toEqual([]);
   });
 
+  it("refuses at load an environment whose step cannot hold one analysis window, naming it and the step", async () => {
+    const h = harness("dev", (dir) => {
+      const f = join(dir, "environments/dev.ts");
+      writeFileSync(f, readFileSync(f, "utf8").replace("bakeSeconds: 180", "bakeSeconds: 60"));
+    });
+    expect(await h.run("status", "dev")).toBe(1);
+    expect(h.text()).toContain("dev: release.canary[0].bakeSeconds 60 s cannot contain one complete analysis window (60 s metric period + 120 s publishing delay = 180 s): the gate would judge no data");
+    expect(h.text()).not.toMatch(/\n\s+at /);
+  });
+
   it("refuses a bake override that cannot hold one analysis window, naming the environment and the step", async () => {
     const h = await stagingWithCandidate();
     expect(await h.run("rollout", "staging", "--bake", "60")).toBe(1);

@@ -49,7 +49,7 @@ export class SyntheticAlbTraffic {
     const d = await this.dimensions();
     const datum = (name: string, dims: Record<string, string>, value: number | number[], unit: "Count" | "Seconds"): MetricDatum => ({
       MetricName: name,
-      Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })),
+      Dimensions: Object.entries(dims).sort(([a], [b]) => a.localeCompare(b)).map(([Name, Value]) => ({ Name, Value })),
       Timestamp: at,
       Unit: unit,
       ...(Array.isArray(value) ? { Values: value } : { Value: value }),

@@ -2,10 +2,11 @@
  * The end-to-end harness: moto (behind the project's proxy) on a free port, a playground copy of the
  * project, the engine built by `npm run setup:engine`, and helpers to run cdktf, tofu and envctl in
  * it. Every command is asynchronous on purpose: a test worker blocked for minutes in spawnSync misses
- * vitest's heartbeats. Output is appended to $ENVSTACK_E2E_LOG (default /tmp/envstack-e2e.log).
+ * vitest's heartbeats. Output is appended to $ENVSTACK_E2E_LOG (default: envstack-e2e-<pid>.log in the temp directory).
  */
 import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { playground } from "../../lib/engine/demo.ts";
 import { Engine } from "../../lib/engine/engine.ts";
@@ -15,7 +16,8 @@ import { REPO } from "./project.ts";
 export const CDKTF = join(REPO, "node_modules/.bin/cdktf");
 export const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
 export const ENVCTL = join(REPO, "lib/cli/envctl.js");
-export const LOG = process.env.ENVSTACK_E2E_LOG ?? "/tmp/envstack-e2e.log";
+/** Per process: parallel test files (and other checkouts) must not read each other's output. */
+export const LOG = process.env.ENVSTACK_E2E_LOG ?? join(tmpdir(), `envstack-e2e-${process.pid}.log`);
 export const DEPLOY_FLAGS = ["--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"];
 
 export interface Run {
