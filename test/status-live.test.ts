@@ -166,4 +166,18 @@ describe("envctl status --live / --watch (fake ALB and alarms)", () => {
     expect(await s.run("status", "prod", "--watch")).toBe(1);
     expect(s.out.at(-1)).toContain("did you mean production?");
   });
+
+  it("--watch --json prints one JSON line per round in which something changed", async () => {
+    const s = setup();
+    let reads = 0;
+    s.alarms.beforeRead = () => {
+      reads++;
+      if (reads === 2) s.alb.weights = { blue: 0, green: 100 };
+      if (reads === 5) s.controller.abort();
+    };
+    expect(await s.run("status", "dev", "--watch", "1", "--json")).toBe(0);
+    const rounds = s.raw.map((l) => JSON.parse(l));
+    expect(rounds.map((views) => views[0].slotsLive.map((r: any) => r.weight.alb))).toEqual([[90, 10], [0, 100]]);
+    expect(s.raw.every((l) => l.endsWith("\n") && !l.slice(0, -1).includes("\n"))).toBe(true);
+  });
 });
