@@ -3,7 +3,8 @@
  * alarms included, created by `cdktf deploy` through the CBOR bridge); synthetic ALB metrics are
  * pushed with PutMetricData on the deployed load balancer's and target groups' dimensions, split by
  * the weights the ALB serves; two local HTTP handlers act as the slots behind the header-routed test
- * route for the smoke checks. The playground's dev uses short windows (10 s periods, polls every 2 s).
+ * route for the smoke checks. The playground's dev uses short windows (useShortWindows: 10 s periods,
+ * polls every 2 s).
  * Never skipped: needs `npm run setup:engine` (CI runs it).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { awsClientConfig } from "../lib/aws/clients.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
-import { readWeights } from "../lib/engine/demo.ts";
+import { readWeights, useShortWindows } from "../lib/engine/demo.ts";
 import { stackDir } from "../lib/engine/engine.ts";
 import { SyntheticAlbTraffic, split, type Traffic } from "../lib/engine/synthetic-traffic.ts";
 import type { Slot } from "../lib/config/schema.ts";
@@ -58,14 +59,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
   loop = await localLoop();
-  loop.edit("dev.ts", (text) => text.replace(/  release: \{[\s\S]*?\n  \},\n/, `  release: {
-    canary: [{ percent: 50, bakeSeconds: 12 }, { percent: 100, bakeSeconds: 10 }],
-    analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, minRequests: 40, readAttempts: 2, onInconclusive: "fail" },
-    smoke: { baseUrl: "http://127.0.0.1:${(smoke.address() as { port: number }).port}" },
-    promotesTo: ["staging"],
-    snapshotBeforePromote: false,
-  },
-`));
+  useShortWindows(loop.dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`);
   await loop.deploy("bootstrap", "dev", "dev-traffic");
   traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "dev");
   expect((await loop.envctl("stage", "dev", "--version", "1.6.0")).status).toBe(0);

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
-import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy, metrics } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
-import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
 import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy } from "./support/fakes.ts";

@@ -332,6 +332,19 @@ describe("release commands around the rollout", () => {
     expect(h.deployed).toEqual([]);
   });
 
+  it("a shift the file already records, but the ALB does not serve (an earlier --no-deploy), deploys the traffic stack", async () => {
+    const h = await stagingWithCandidate();
+    expect(await h.run("shift", "staging", "--to", "green", "--percent", "25", "--no-deploy")).toBe(0);
+    expect(h.deployed).toEqual([]);
+    expect(await h.run("shift", "staging", "--to", "green", "--percent", "25")).toBe(0);
+    expect(h.text()).toContain("staging: the release file already says blue 75 / green 25, but the ALB serves blue 100 / green 0: deploying staging-traffic");
+    expect(h.deployed).toEqual([["staging-traffic"]]);
+    expect(h.alb.weights).toEqual({ blue: 75, green: 25 });
+    expect(await h.run("shift", "staging", "--to", "green", "--percent", "25")).toBe(0);
+    expect(h.text()).toContain("staging: nothing to change");
+    expect(h.deployed).toEqual([["staging-traffic"]]);
+  });
+
   it("the production confirmation shows the release-file diff and the stacks", async () => {
     const h = harness("production");
     const asked: string[] = [];

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { REDRAW, watch } from "../lib/cli/watch.ts";
-import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { formatLiveStatus, liveStatusOf, type LiveObservation, type StatusView } from "../lib/release/views.ts";
 import { FakeAlarms, FakeAlb, FakeClock } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";

@@ -13,7 +13,6 @@ import { changedStacks, formatChangedStacks } from "../review/changed-stacks.ts"
 import { detectDrift, driftStacks, EngineMissingError, formatDrift } from "../review/drift.ts";
 import { planFileStack, summarize, toMarkdown, type PlanJson } from "../review/plan-summary.ts";
 import { createPreview, forgetPreview, listPreviews, previewStacks } from "../review/previews.ts";
-import { synthesizeProject } from "../stacks/synth.ts";
 import { examples } from "./help.ts";
 import type { Progress } from "./progress.ts";
 import { UserError } from "./report.ts";
@@ -121,6 +120,7 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
       const engine = Engine.fromEnv(d.env);
       if (!engine.locate()) throw new EngineMissingError(engine.binary);
       const progress = d.progress();
+      const { synthesizeProject } = await import("../stacks/synth.ts"); // every construct: loaded only here
       const project = await progress.step("synthesize", () => synthesizeProject(root, d.env));
       const results = await detectDrift(root, driftStacks(project.environments, name), engine, (title, fn) => progress.step(title, () => fn()));
       d.out(o.json ? JSON.stringify(results, null, 2) : formatDrift(results));

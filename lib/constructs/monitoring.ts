@@ -4,14 +4,9 @@ import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { SLOTS, type Slot } from "../config/schema.ts";
+import { slotAlarmNames } from "./naming.ts";
 
-/**
- * Names of the alarms that gate a canary of `slot`: the rollout reads exactly these. The
- * monitoring construct creates them under the same names, so the two cannot drift apart.
- */
-export function slotAlarmNames(env: string, slot: Slot): string[] {
-  return [`${env}-app-${slot}-5xx-rate`, `${env}-app-${slot}-p99-latency`, `${env}-app-${slot}-unhealthy-hosts`];
-}
+export { slotAlarmNames };
 
 export interface MonitoringThresholds {
   /** 5xx as a percentage of requests. */

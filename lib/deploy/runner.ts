@@ -6,7 +6,6 @@
 import { spawn } from "node:child_process";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
-import { synthesizeProject } from "../stacks/synth.ts";
 
 /** Where the time of one stack's deploy went, milliseconds. */
 export interface DeployTiming {
@@ -53,7 +52,8 @@ export class CdktfDeployer implements Deployer {
   constructor(
     private readonly root: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
-    private readonly synthesize: () => Promise<unknown> = () => synthesizeProject(root, env),
+    // Loaded on first use: synthesis pulls in every construct and provider class.
+    private readonly synthesize: () => Promise<unknown> = async () => (await import("../stacks/synth.ts")).synthesizeProject(root, env),
   ) {}
 
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {

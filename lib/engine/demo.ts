@@ -15,8 +15,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { loadBalancerName, slotOfTargetGroupArn } from "../constructs/load-balancer.ts";
-import { WEIGHTED_RULE_PRIORITY } from "../constructs/weighted-routing.ts";
+import { WEIGHTED_RULE_PRIORITY, loadBalancerName, slotOfTargetGroupArn } from "../constructs/naming.ts";
 import { awsClientConfig } from "../aws/clients.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator } from "./local.ts";
 import { SyntheticAlbTraffic, split } from "./synthetic-traffic.ts";
@@ -61,16 +60,25 @@ export async function readWeights(endpoint: string, env: string): Promise<Record
   throw new Error(`no weighted rule on ${env}-alb`);
 }
 
-/** The demo's dev: short analysis windows (10 s periods, polls every 2 s) and local smoke endpoints. */
-function demoRelease(smokeUrl: string): string {
-  return `  release: {
+/**
+ * Gives the playground's dev short analysis windows (10 s periods, no publishing delay, polls every
+ * 2 s, 12 s and 10 s bakes, 40 requests for a verdict) and smoke checks against `smokeUrl`: the
+ * emulator publishes metrics at once, so a rollout takes seconds instead of minutes. Used by the
+ * demo, the rollout end-to-end tests and the deploy benchmark.
+ */
+export function useShortWindows(dir: string, smokeUrl: string): void {
+  const file = join(dir, "environments", "dev.ts");
+  const text = readFileSync(file, "utf8");
+  const edited = text.replace(/  release: \{[\s\S]*?\n  \},\n/, `  release: {
     canary: [{ percent: 50, bakeSeconds: 12 }, { percent: 100, bakeSeconds: 10 }],
     analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, minRequests: 40, readAttempts: 2, onInconclusive: "fail" },
     smoke: { baseUrl: "${smokeUrl}" },
     promotesTo: ["staging"],
     snapshotBeforePromote: false,
   },
-`;
+`);
+  if (edited === text) throw new Error(`${file}: no release block to replace`);
+  writeFileSync(file, edited);
 }
 
 async function main(): Promise<number> {
@@ -85,8 +93,7 @@ async function main(): Promise<number> {
   // Both slots answer their health endpoints (the smoke checks go through the header-routed test route).
   const smoke = createServer((_req, res) => res.end("ok"));
   await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
-  const file = join(dir, "environments", "dev.ts");
-  writeFileSync(file, readFileSync(file, "utf8").replace(/  release: \{[\s\S]*?\n  \},\n/, demoRelease(`http://127.0.0.1:${(smoke.address() as { port: number }).port}`)));
+  useShortWindows(dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`);
   const emulator = await startEmulator(manifest, join(dir, "moto.log"));
   const base = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1" }));
   const cdktf = join(REPO, "node_modules/.bin/cdktf");

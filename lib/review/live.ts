@@ -7,7 +7,7 @@
 import { describeAwsError } from "../aws/clients.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import { SLOTS, type Slot } from "../config/schema.ts";
-import { slotAlarmNames } from "../constructs/monitoring.ts";
+import { slotAlarmNames } from "../constructs/naming.ts";
 import type { AlarmReader } from "../release/gate.ts";
 import type { AlarmState, LiveObservation, TargetHealth, Unreadable } from "../release/views.ts";
 

@@ -9,11 +9,10 @@
  * `envctl shift` ≤ 6 s end to end. Prints figures, asserts nothing.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { playground, readWeights, run } from "../../lib/engine/demo.ts";
+import { playground, readWeights, run, useShortWindows } from "../../lib/engine/demo.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../../lib/engine/local.ts";
 import { SyntheticAlbTraffic, split } from "../../lib/engine/synthetic-traffic.ts";
 import { REPO } from "../support/project.ts";
@@ -26,15 +25,7 @@ const smoke = createServer((_req, res) => res.end("ok"));
 await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
 const emulator = await startEmulator(manifest);
 const dir = playground();
-const devFile = join(dir, "environments/dev.ts");
-writeFileSync(devFile, readFileSync(devFile, "utf8").replace(/  release: \{[\s\S]*?\n  \},\n/, `  release: {
-    canary: [{ percent: 50, bakeSeconds: 12 }, { percent: 100, bakeSeconds: 10 }],
-    analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, minRequests: 40, readAttempts: 2, onInconclusive: "fail" },
-    smoke: { baseUrl: "http://127.0.0.1:${(smoke.address() as { port: number }).port}" },
-    promotesTo: ["staging"],
-    snapshotBeforePromote: false,
-  },
-`));
+useShortWindows(dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`);
 const env = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1" }));
 const cdktf = join(REPO, "node_modules/.bin/cdktf");
 const envctl = join(REPO, "lib/cli/envctl.js");
