@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadProject } from "../lib/config/load.ts";
 import { ConfigError } from "../lib/config/errors.ts";
 import { defineEnvironment } from "../lib/config/define.ts";
 import { tempProject, writeEnvFile, REPO } from "./support/project.ts";
+import { runAsync } from "./support/run.ts";
 import dev from "../environments/dev.ts";
 
 /** An environment file deriving from dev with a JSON patch. */
@@ -34,7 +34,7 @@ async function problems(dir: string): Promise<string[]> {
 }
 
 function synth(dir: string) {
-  return spawnSync(process.execPath, [join(REPO, "node_modules/tsx/dist/cli.mjs"), "main.ts"], { cwd: dir, encoding: "utf8", env: { ...process.env, ENVSTACK_BACKEND: "local" } });
+  return runAsync(process.execPath, [join(REPO, "node_modules/tsx/dist/cli.mjs"), "main.ts"], { cwd: dir, env: { ...process.env, ENVSTACK_BACKEND: "local" } });
 }
 
 describe("environment validation", () => {
@@ -110,21 +110,21 @@ describe("environment validation", () => {
     expect(await problems(dir)).toContain("qa: name must match its file name (environments/qa.ts defines qa2)");
   });
 
-  it("synth of a bad project exits 1 with one report, no stack trace and nothing in cdktf.out", () => {
+  it("synth of a bad project exits 1 with one report, no stack trace and nothing in cdktf.out", async () => {
     const dir = tempProject((d) => {
       writeEnvFile(d, "qa", derived("qa", { network: { cidr: "10.1.0.0/16" } }));
       writeFileSync(join(d, "environments/releases/qa.json"), release("qa"));
     });
-    const r = synth(dir);
+    const r = await synth(dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("qa: network.cidr 10.1.0.0/16 overlaps staging");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, "cdktf.out"))).toBe(false);
   });
 
-  it("synth of the shipped project writes every stack", () => {
+  it("synth of the shipped project writes every stack", async () => {
     const dir = tempProject();
-    const r = synth(dir);
+    const r = await synth(dir);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(existsSync(join(dir, "cdktf.out/stacks/production-traffic/cdk.tf.json"))).toBe(true);

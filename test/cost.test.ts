@@ -128,7 +128,7 @@ describe("estimateMonthlyCost", () => {
     const env = derive({ compute: eksCompute });
     const est = estimateMonthlyCost(env);
     expect(est.lines.slice(0, 4)).toEqual([
-      { item: "EKS control plane", quantity: 1, unitMonthly: 73, monthly: 73 },
+      { item: "EKS control plane (Kubernetes 1.35, standard support until 2027-03-27)", quantity: 1, unitMonthly: 73, monthly: 73 },
       { item: "EKS node group base: t3.medium On-Demand", quantity: 1, unitMonthly: 33.288, monthly: 33.29 },
       // 0.107 × 0.35 × 730 = 27.3385
       { item: "EKS node group spot: m5.large Spot (0.35 × On-Demand)", quantity: 2, unitMonthly: 27.3385, monthly: 54.68 },
@@ -143,6 +143,23 @@ describe("estimateMonthlyCost", () => {
   it("types missing from the price table are refused at load already (one catalogue)", () => {
     expect(() => derive({ compute: { ...dev.compute, kind: "ec2", instanceType: "x9.huge" } as EnvironmentInput["compute"] }))
       .toThrow(/costly: compute\.instanceType is not a known EC2 instance type: "x9\.huge"/);
+  });
+
+  it("defaults EKS to a Kubernetes version in standard support on the price table's date; extended support costs 6×", () => {
+    const env = derive({ compute: eksCompute });
+    if (env.compute.kind !== "eks") throw new Error("expected EKS");
+    expect(prices.eksSupportOn(env.compute.kubernetesVersion)).toBe("standard");
+    for (const e of [staging, production]) if (e.compute.kind === "eks") expect(prices.eksSupportOn(e.compute.kubernetesVersion), e.name).toBe("standard");
+    expect(prices.EKS_EXTENDED_SUPPORT_HOURLY).toBeCloseTo(6 * prices.EKS_CONTROL_PLANE_HOURLY, 10);
+    // the calendar: 1.31 left standard support on 2025-11-26; 1.34 is standard until 2026-12-02
+    expect(prices.eksSupportOn("1.31")).toBe("extended");
+    expect(prices.eksSupportOn("1.34")).toBe("standard");
+    expect(prices.eksSupportOn("1.29")).toBeUndefined();
+    expect(prices.eksSupportOn("1.30", "2026-08-01")).toBe("unsupported");
+    const old = derive({ compute: { ...eksCompute, kubernetesVersion: "1.31" } });
+    expect(estimateMonthlyCost(old).lines[0]).toEqual({ item: "EKS control plane (Kubernetes 1.31, EXTENDED support since 2025-11-26: 6× the standard price)", quantity: 1, unitMonthly: 438, monthly: 438 });
+    // a version EKS no longer supports is refused at load already (lib/config/catalogue.ts)
+    expect(() => derive({ compute: { ...eksCompute, kubernetesVersion: "1.19" } })).toThrow(/compute\.kubernetesVersion/);
   });
 
   it("names an unknown EC2 instance type", () => {

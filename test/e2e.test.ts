@@ -14,6 +14,10 @@ import { stackDir, type Engine } from "../lib/engine/engine.ts";
 import { awsClientConfig } from "../lib/aws/clients.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import { CDKTF, LOG, localLoop, type LocalLoop } from "./support/e2e.ts";
+import { albTraffic } from "../lib/aws/traffic.ts";
+
+/** Target health `status --live` reads back from moto for dev's slots (one instance each, registered by the ASGs). */
+const LIVE_TARGETS = [{ healthy: 1, unhealthy: 0, other: 0 }, { healthy: 1, unhealthy: 0, other: 0 }];
 
 let loop: LocalLoop;
 let dir: string;
@@ -124,6 +128,18 @@ describe.sequential("real engine against the emulator", () => {
     // and the same shift through envctl's own deploy
     expect((await envctl("shift", "dev", "--to", "green", "--percent", "25")).status).toBe(0);
     expect(await readWeights(loop.emulator.endpoint, "dev")).toEqual({ blue: 75, green: 25 });
+    // envctl status --live reads what runs back: the rule's weights and each slot's target health
+    const agrees = await envctl("status", "dev", "--live", "--json");
+    expect(agrees.status, agrees.out).toBe(0);
+    const live = JSON.parse(agrees.out.slice(agrees.out.indexOf("{")));
+    expect(live.slotsLive.map((r: any) => [r.slot, r.weight])).toEqual([["blue", { file: 75, alb: 75 }], ["green", { file: 25, alb: 25 }]]);
+    expect(live.slotsLive.map((r: any) => r.targets)).toEqual(LIVE_TARGETS);
+    expect(live.slotsLive.flatMap((r: any) => r.alarms.map((a: any) => a.state))).toEqual(Array(6).fill("OK"));
+    // weights changed behind the file's back are marked, exit 2
+    await albTraffic("dev", { region: "eu-west-1", endpoint: loop.emulator.endpoint }).write({ blue: 50, green: 50 });
+    const differs = await envctl("status", "dev", "--live");
+    expect(differs.status).toBe(2);
+    expect(differs.out).toContain("≠ green: the ALB serves 50 %, the release file says 25 %");
     expect((await envctl("rollback", "dev")).status).toBe(0);
   }, 900_000);
 
@@ -174,7 +190,9 @@ describe.sequential("real engine against the emulator", () => {
     await elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tgs.TargetGroups![0]!.TargetGroupArn, HealthCheckPath: "/changed-by-hand" }));
     const r = await envctl("drift", "dev", "--json");
     expect(r.status).toBe(2);
-    const report = JSON.parse(r.out.slice(r.out.indexOf("[")));
+    // progress per stack on stderr ("[<time>] ▶ drift 1/2: dev ..."), then the JSON on stdout
+    expect(r.out).toMatch(/✔ drift 1\/2: dev \(init, refresh-only plan\) \(\d+\.\d s\)\n.*▶ drift 2\/2: dev-traffic/);
+    const report = JSON.parse(r.out.slice(r.out.indexOf("[\n")));
     expect(report).toEqual([
       { stack: "dev", status: "drifted", resources: [{ address: expect.stringMatching(/^aws_lb_target_group\.load-balancer_tg-green_[0-9A-F]+$/), attributes: ["health_check"] }] },
       { stack: "dev-traffic", status: "in sync", resources: [] },

@@ -50,7 +50,7 @@ describe.each(Object.entries(tiers))("%s on EKS: the infrastructure stack", (env
 
   it("runs a cluster with a private endpoint, public access only for the listed CIDRs, encrypted secrets and control-plane logs", () => {
     const c = cluster();
-    expect(c).toMatchObject({ name: `${env}-eks`, version: "1.31", enabled_cluster_log_types: ["api", "audit", "authenticator"] });
+    expect(c).toMatchObject({ name: `${env}-eks`, version: "1.35", enabled_cluster_log_types: ["api", "audit", "authenticator"] });
     expect(c.access_config).toEqual({ authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: true });
     expect(c.vpc_config.endpoint_private_access).toBe(true);
     expect(c.vpc_config.endpoint_public_access).toBe(t.publicCidrs !== undefined);

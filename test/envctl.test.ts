@@ -17,34 +17,34 @@ export default defineEnvironment({ ...dev, name: "qa", domain: "qa.webapp.exampl
 }
 
 /** Puts dev's 1.5.0 live in staging without deploying, so staging can promote it onwards. */
-function stagingRuns150(s: ReturnType<typeof sandbox>) {
-  expect(s.run(["promote", "dev", "staging", "--no-deploy"]).status).toBe(0);
-  expect(s.run(["shift", "staging", "--to", "green", "--percent", "100", "--no-deploy"]).status).toBe(0);
+async function stagingRuns150(s: ReturnType<typeof sandbox>) {
+  expect((await s.run(["promote", "dev", "staging", "--no-deploy"])).status).toBe(0);
+  expect((await s.run(["shift", "staging", "--to", "green", "--percent", "100", "--no-deploy"])).status).toBe(0);
 }
 
 const DEPLOY_FLAGS = "--auto-approve --ignore-missing-stack-dependencies --skip-synth";
 
 describe("envctl (subprocess, stand-in cdktf)", () => {
-  it("status shows live slot, versions, weights and last change; --json for machines", () => {
+  it("status shows live slot, versions, weights and last change; --json for machines", async () => {
     const s = sandbox();
-    const text = s.run(["status"]);
+    const text = await s.run(["status"]);
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/production \(production\)\s+live: blue/);
-    const json = JSON.parse(s.run(["status", "dev", "--json"]).stdout);
+    const json = JSON.parse((await s.run(["status", "dev", "--json"])).stdout);
     expect(json).toMatchObject({ environment: "dev", live: "blue", slots: { blue: { version: "1.5.0", weight: 100 }, green: { version: null, weight: 0 } }, rollout: null });
   });
 
-  it("promote into an EC2 environment deploys its infrastructure stack (slot versions live there)", () => {
+  it("promote into an EC2 environment deploys its infrastructure stack (slot versions live there)", async () => {
     const s = sandbox(withQa);
-    const r = s.run(["promote", "dev", "qa"]);
+    const r = await s.run(["promote", "dev", "qa"]);
     expect(r.status).toBe(0);
     expect(s.calls()).toEqual([`deploy qa ${DEPLOY_FLAGS}`]);
     expect(s.release("qa").slots.green).toEqual({ version: "1.5.0", weight: 0 });
   });
 
-  it("promote into an EKS environment puts the version in the idle slot at 0 % and deploys the workloads stack", () => {
+  it("promote into an EKS environment puts the version in the idle slot at 0 % and deploys the workloads stack", async () => {
     const s = sandbox();
-    const r = s.run(["promote", "dev", "staging"]);
+    const r = await s.run(["promote", "dev", "staging"]);
     expect(r.stderr).toContain("deploy staging-workloads");
     expect(r.status).toBe(0);
     expect(s.release("staging").slots).toEqual({ blue: { version: "1.4.2", weight: 100 }, green: { version: "1.5.0", weight: 0 } });
@@ -73,10 +73,10 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(lines).toContain("stand-in cdktf: deploy dev-traffic --auto-approve --ignore-missing-stack-dependencies --skip-synth");
   });
 
-  it("shift deploys only the traffic stack; rollback returns to 100 % on the live slot", () => {
+  it("shift deploys only the traffic stack; rollback returns to 100 % on the live slot", async () => {
     const s = sandbox();
-    s.run(["promote", "dev", "staging"]);
-    const shifted = s.run(["shift", "staging", "--to", "green", "--percent", "25"]);
+    await s.run(["promote", "dev", "staging"]);
+    const shifted = await s.run(["shift", "staging", "--to", "green", "--percent", "25"]);
     expect(shifted.status).toBe(0);
     expect(s.release("staging").slots).toMatchObject({ blue: { weight: 75 }, green: { weight: 25 } });
     expect(s.calls().at(-1)).toBe(`deploy staging-traffic ${DEPLOY_FLAGS}`);
@@ -84,26 +84,26 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     const traffic = JSON.parse(readFileSync(join(s.dir, "cdktf.out/stacks/staging-traffic/cdk.tf.json"), "utf8"));
     const [rule] = Object.values(traffic.resource.aws_lb_listener_rule) as any[];
     expect(rule.action[0].forward.target_group.map((g: { weight: number }) => g.weight)).toEqual([75, 25]);
-    expect(s.run(["rollback", "staging"]).status).toBe(0);
+    expect((await s.run(["rollback", "staging"])).status).toBe(0);
     expect(s.release("staging")).toMatchObject({ live: "blue", slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } } });
     expect(s.audit("staging").map((a) => a.outcome).filter((o) => o !== "deploying")).toEqual(["deployed", "deployed", "rolled-back"]);
   });
 
-  it("--no-deploy only edits the file; --dry-run shows the diff and changes nothing", () => {
+  it("--no-deploy only edits the file; --dry-run shows the diff and changes nothing", async () => {
     const s = sandbox();
     const before = s.releaseText("dev");
-    const dry = s.run(["stage", "dev", "--version", "1.6.0", "--dry-run"]);
+    const dry = await s.run(["stage", "dev", "--version", "1.6.0", "--dry-run"]);
     expect(dry.status).toBe(0);
     expect(dry.stdout).toContain("--- environments/releases/dev.json");
     expect(dry.stdout).toContain('+      "version": "1.6.0",');
     expect(dry.stdout).toContain("would deploy: dev");
     expect(s.releaseText("dev")).toBe(before);
-    const noop = s.run(["shift", "dev", "--to", "blue", "--percent", "100"]);
+    const noop = await s.run(["shift", "dev", "--to", "blue", "--percent", "100"]);
     expect(noop.status).toBe(0);
     expect(noop.stderr).toContain("dev: nothing to change");
     expect(s.releaseText("dev")).toBe(before);
-    stagingRuns150(s);
-    const edited = s.run(["promote", "staging", "production", "--no-deploy"]);
+    await stagingRuns150(s);
+    const edited = await s.run(["promote", "staging", "production", "--no-deploy"]);
     expect(edited.status).toBe(0);
     expect(edited.stderr).toContain("production takes a database snapshot before promotion; the pipeline deploying this change takes it ('envctl snapshot production')");
     expect(s.calls()).toEqual([]);
@@ -111,7 +111,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(s.audit("production").map((a) => a.outcome)).toEqual(["edited"]);
   });
 
-  it("refuses bad input with a clear message, exit 1, files untouched and nothing deployed", () => {
+  it("refuses bad input with a clear message, exit 1, files untouched and nothing deployed", async () => {
     const s = sandbox();
     const texts = () => ["dev", "staging", "production"].map((e) => s.releaseText(e));
     const before = texts();
@@ -128,7 +128,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
       [["frobnicate"], /unknown command/],
     ];
     for (const [args, message] of cases) {
-      const r = s.run(args);
+      const r = await s.run(args);
       expect(r.status, args.join(" ")).toBe(1);
       expect(r.stderr, args.join(" ")).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -137,22 +137,26 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(s.calls()).toEqual([]);
   });
 
-  it("refuses a hand-edited release file naming the file and field", () => {
+  it("refuses a hand-edited release file naming the file and field", async () => {
     const s = sandbox((d) => {
       writeFileSync(join(d, "environments/releases/staging.json"), JSON.stringify({ environment: "staging", live: "blue", slots: { blue: { version: "1.0.0", weight: 90 }, green: { version: "1.1.0", weight: 20 } } }));
     });
-    const r = s.run(["shift", "dev", "--to", "blue", "--percent", "100"]);
+    const r = await s.run(["shift", "staging", "--to", "blue", "--percent", "100"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("environments/releases/staging.json: slots weights must sum to 100 (blue 90 + green 20 = 110)");
+    // another environment's command goes through, warning about the broken file
+    const other = await s.run(["shift", "dev", "--to", "blue", "--percent", "100"]);
+    expect(other.status).toBe(0);
+    expect(other.stderr).toContain("environments/releases/staging.json: slots weights must sum to 100 (blue 90 + green 20 = 110)");
     const broken = sandbox((d) => writeFileSync(join(d, "environments/releases/dev.json"), "{ oops"));
-    const b = broken.run(["status"]);
+    const b = await broken.run(["status"]);
     expect(b.status).toBe(1);
     expect(b.stderr).toMatch(/environments\/releases\/dev.json: is not valid JSON/);
   });
 
-  it("a failed deploy marks the file pending; later commands refuse until reconcile", () => {
+  it("a failed deploy marks the file pending; later commands refuse until reconcile", async () => {
     const s = sandbox();
-    const failed = s.run(["promote", "dev", "staging"], { CDKTF_STUB_EXIT: "3" });
+    const failed = await s.run(["promote", "dev", "staging"], { CDKTF_STUB_EXIT: "3" });
     expect(failed.status).toBe(4);
     expect(failed.stderr).toMatch(/cdktf deploy staging-workloads failed \(exit 3\)/);
     expect(failed.stderr).toContain("envctl reconcile staging");
@@ -160,38 +164,38 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(pending).toMatchObject({ stacks: ["staging-workloads"], command: "envctl promote dev staging" });
     expect(pending.previous.slots.green.version).toBeNull();
     expect(s.audit("staging").map((a) => a.outcome)).toEqual(["deploying", "deploy-failed"]);
-    expect(s.run(["status", "staging"]).stdout).toContain("PENDING");
+    expect((await s.run(["status", "staging"])).stdout).toContain("PENDING");
 
-    const refused = s.run(["shift", "staging", "--to", "green", "--percent", "10"]);
+    const refused = await s.run(["shift", "staging", "--to", "green", "--percent", "10"]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain("did not finish; run 'envctl reconcile staging' first");
 
-    const reverted = s.run(["reconcile", "staging", "--revert"]);
+    const reverted = await s.run(["reconcile", "staging", "--revert"]);
     expect(reverted.status).toBe(0);
     expect(s.release("staging")).toMatchObject({ pending: null, slots: { green: { version: null } } });
     expect(s.calls().at(-1)).toBe(`deploy staging-workloads ${DEPLOY_FLAGS}`);
   });
 
-  it("production changes need --yes off a terminal", () => {
+  it("production changes need --yes off a terminal", async () => {
     const s = sandbox();
-    stagingRuns150(s);
-    s.run(["promote", "staging", "production", "--no-deploy"]);
-    const r = s.run(["shift", "production", "--to", "green", "--percent", "10"]);
+    await stagingRuns150(s);
+    await s.run(["promote", "staging", "production", "--no-deploy"]);
+    const r = await s.run(["shift", "production", "--to", "green", "--percent", "10"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("pass --yes to confirm");
     expect(s.release("production").slots.green.weight).toBe(0);
-    expect(s.run(["shift", "production", "--to", "green", "--percent", "10", "--yes"]).status).toBe(0);
+    expect((await s.run(["shift", "production", "--to", "green", "--percent", "10", "--yes"])).status).toBe(0);
     expect(s.release("production").slots.green.weight).toBe(10);
   });
 
-  it("diff shows a side-by-side matrix with differences marked", () => {
+  it("diff shows a side-by-side matrix with differences marked", async () => {
     const s = sandbox();
-    const r = s.run(["diff", "staging", "production"]);
+    const r = await s.run(["diff", "staging", "production"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/≠ tier\s+staging\s+production/);
     expect(r.stdout).toMatch(/≠ database\s+db\.t3\.small, 50 GB, single-AZ\s+db\.t3\.medium, 100 GB, multi-AZ/);
     expect(r.stdout).toMatch(/  region\s+eu-west-1\s+eu-west-1/);
-    const json = JSON.parse(s.run(["diff", "dev", "staging", "--json"]).stdout);
+    const json = JSON.parse((await s.run(["diff", "dev", "staging", "--json"])).stdout);
     expect(json.rows.find((x: any) => x.aspect === "TLS")).toEqual({ aspect: "TLS", values: ["HTTP only", "HTTPS (TLS 1.2+)"], differs: true });
   });
 });
@@ -199,7 +203,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
 describe("envctl parallel writers", () => {
   it("never loses an update: the second waits for the lock (--wait)", async () => {
     const s = sandbox();
-    s.run(["promote", "dev", "staging"]);
+    await s.run(["promote", "dev", "staging"]);
     const [a, b] = await Promise.all([
       s.spawn(["shift", "staging", "--to", "green", "--percent", "10", "--wait", "30"], { CDKTF_STUB_SLEEP: "1" }),
       s.spawn(["shift", "staging", "--to", "green", "--percent", "20", "--wait", "30"], { CDKTF_STUB_SLEEP: "1" }),
@@ -214,10 +218,10 @@ describe("envctl parallel writers", () => {
 
   it("fails the second writer with a clear message when it may not wait", async () => {
     const s = sandbox();
-    s.run(["promote", "dev", "staging"]);
+    await s.run(["promote", "dev", "staging"]);
     const slow = s.spawn(["shift", "staging", "--to", "green", "--percent", "10"], { CDKTF_STUB_SLEEP: "3" });
     await new Promise((r) => setTimeout(r, 1500));
-    const second = s.run(["shift", "staging", "--to", "green", "--percent", "20"]);
+    const second = await s.run(["shift", "staging", "--to", "green", "--percent", "20"]);
     expect(second.status).toBe(5);
     expect(second.stderr).toContain("staging is locked by another envctl");
     expect((await slow).status).toBe(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
@@ -98,7 +98,56 @@ Other replacements and deletions:
   });
 });
 
+describe("plan-summary of a removed stack", () => {
+  it("shows a <stack>.destroy.json plan as the stack's destruction, and the stateful guard sees it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "plans-"));
+    const destroy = { resource_changes: [
+      { address: "aws_db_instance.database_postgres", type: "aws_db_instance", change: { actions: ["delete"], before: {} } },
+      { address: "aws_vpc.network_vpc", type: "aws_vpc", change: { actions: ["delete"], before: {} } },
+    ] };
+    writeFileSync(join(dir, "qa.destroy.json"), JSON.stringify(destroy));
+    const c = cli(tempProject());
+    expect(await c.run("plan-summary", join(dir, "qa.destroy.json"), "--fail-on", "stateful")).toBe(6);
+    expect(c.lines[0]).toBe(`## Plan summary
+
+| environment | stack | create | update | replace | delete |
+|---|---|---:|---:|---:|---:|
+| qa | qa (removed) | 0 | 0 | 0 | 2 |
+
+### qa
+
+#### qa: removed, destroys 2 resources
+
+- **destroy**: the change removes the stack \`qa\`; applying it destroys everything below
+- delete: \`aws_db_instance.database_postgres\`
+- delete: \`aws_vpc.network_vpc\`
+
+### Risk
+
+**BLOCKING**: stateful resources would be replaced or deleted:
+
+- qa / qa: delete \`aws_db_instance.database_postgres\` (aws_db_instance)
+
+Other replacements and deletions:
+
+- qa: delete \`aws_vpc.network_vpc\`
+`);
+  });
+});
+
 describe("drift", () => {
+  it("without the engine: one clear error before any work, no stack trace", async () => {
+    const dir = tempProject();
+    const c = cli(dir);
+    const code = await main(["node", "envctl", "drift", "dev"], { cwd: dir, env: { ...process.env, CI: "1", PATH: "/nonexistent", TERRAFORM_BINARY_NAME: "" }, stdout: (t) => c.lines.push(t), stderr: (t) => c.lines.push(t), progress: new PlainProgress((l) => c.lines.push(l)) });
+    expect(code).toBe(1);
+    const text = c.lines.join("\n");
+    expect(text).toContain("error: drift plans every stack with the Terraform engine, and 'terraform' is not on PATH: install Terraform, or use OpenTofu with TERRAFORM_BINARY_NAME=tofu");
+    expect(text).not.toMatch(/\n\s+at /);
+    expect(text).not.toContain("drift 1/2");
+  });
+
+
   it("plans every stack of the permanent environments, a preview only when named", () => {
     const ec2 = { kind: "ec2" };
     const envs = [
@@ -184,18 +233,48 @@ describe("cost and changed stacks", () => {
     expect(c.lines.at(-1)).toMatch(/≠ est\. monthly cost \(2026-11-01\)\s+\$\d+\.\d\d\s+\$\d+\.\d\d/);
   });
 
-  it("lists only the stacks whose Terraform changes against a base revision", async () => {
-    const dir = tempProject();
-    const git = (...a: string[]) => execFileSync("git", a, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+  it("lists added, changed and removed stacks against a base revision; clear errors on bad revisions; no temp folders left", async () => {
+    const dir = tempProject((d) => {
+      // the base has qa, an EC2 environment dev promotes into
+      writeFileSync(join(d, "environments/qa.ts"), `import { defineEnvironment } from "../lib/index.ts";
+import dev from "./dev.ts";
+export default defineEnvironment({ ...dev, name: "qa", domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
+`);
+      writeFileSync(join(d, "environments/releases/qa.json"), JSON.stringify({ environment: "qa", live: "blue", slots: { blue: { version: "1.4.0", weight: 100 }, green: { version: null, weight: 0 } } }));
+    });
+    const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t", GIT_CONFIG_GLOBAL: "/dev/null" };
+    const git = (...a: string[]) => execFileSync("git", a, { cwd: dir, env: gitEnv });
     git("init", "-q", "-b", "main");
     git("add", "-A");
     git("commit", "-qm", "base");
+    // the change: qa goes away, dev's weights change, a preview comes
+    rmSync(join(dir, "environments/qa.ts"));
+    rmSync(join(dir, "environments/releases/qa.json"));
     const rel = join(dir, "environments/releases/dev.json");
     const r = JSON.parse(readFileSync(rel, "utf8"));
     r.slots = { blue: { version: "1.5.0", weight: 90 }, green: { version: "1.6.0", weight: 10 } };
     writeFileSync(rel, JSON.stringify(r));
     const c = cli(dir);
-    expect(await c.run("changed-stacks", "--base", "main", "--json")).toBe(0);
-    expect(JSON.parse(c.lines.at(-1)!)).toEqual(["dev", "dev-traffic"]);
+    expect(await c.run("preview", "create", "pr-7-x", "--no-deploy")).toBe(0);
+    const tmpBefore = readdirSync(tmpdir()).filter((f) => f.startsWith("envstack-changed-")).sort();
+    const removedOut = mkdtempSync(join(tmpdir(), "removed-"));
+    expect(await c.run("changed-stacks", "--base", "main", "--json", "--removed-out", removedOut)).toBe(0);
+    expect(JSON.parse(c.lines.at(-1)!)).toEqual({
+      stacks: ["dev", "dev-traffic", "global", "pr-7-x", "pr-7-x-traffic"],
+      added: ["pr-7-x", "pr-7-x-traffic"],
+      changed: ["dev", "dev-traffic", "global"],
+      removed: ["qa", "qa-traffic"],
+    });
+    // the base's synthesized removed stacks, for `tofu plan -destroy`
+    expect(readdirSync(removedOut).sort()).toEqual(["qa", "qa-traffic"]);
+    expect(JSON.parse(readFileSync(join(removedOut, "qa", "cdk.tf.json"), "utf8")).resource.aws_vpc).toBeDefined();
+    expect(await c.run("changed-stacks", "--base", "main")).toBe(0);
+    expect(c.lines.at(-1)).toBe(["+ pr-7-x (added)", "+ pr-7-x-traffic (added)", "~ dev (changed)", "~ dev-traffic (changed)", "~ global (changed)", "- qa (removed: destroyed on apply)", "- qa-traffic (removed: destroyed on apply)"].join("\n"));
+    // an unknown revision: one clear line, no stack trace
+    expect(await c.run("changed-stacks", "--base", "origin/nope")).toBe(1);
+    expect(c.lines.at(-1)).toBe("error: unknown git revision 'origin/nope': fetch it first (e.g. 'git fetch origin main'; in GitHub Actions check out with fetch-depth: 0)");
+    // nothing left behind: no temp folders, no registered worktrees
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("envstack-changed-")).sort()).toEqual(tmpBefore);
+    expect(execFileSync("git", ["worktree", "list"], { cwd: dir, encoding: "utf8" }).trim().split("\n")).toHaveLength(1);
   });
 });

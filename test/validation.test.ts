@@ -281,7 +281,7 @@ describe("refused commands write nothing", () => {
     const cli = inProcessCli(dir);
     const before = treeDigest(dir);
     const cases: [string[], RegExp][] = [
-      [["preview", "create", "pr-1-x", "--base", "nowhere", "--no-deploy"], /unknown base environment nowhere/],
+      [["preview", "create", "pr-1-x", "--base", "nowhere", "--no-deploy"], /preview base: unknown environment nowhere \(known: dev, production, staging\)/],
       [["preview", "create", "feature-x", "--no-deploy"], /feature-x: name must look like pr-<number>-<branch-slug>/],
       [["preview", "create", "pr-1-x", "--ttl-days", "1e2", "--no-deploy"], /preview create: --ttl-days must be 1-90 days/],
       [["preview", "create", "pr-1-x", "--base", "production", "--no-deploy"], /pr-1-x: /],

@@ -323,29 +323,65 @@ describe("pr.yml", () => {
     expect(TEXT[F]).not.toMatch(/tofu apply|cdktf deploy|--auto-approve/);
   });
 
-  it("has the job graph test + changed-stacks → plan (matrix) → summary", () => {
-    expect(Object.keys(wf(F).jobs).sort()).toEqual(["changed-stacks", "plan", "summary", "test"]);
+  it("has the job graph test + changed-stacks → plan (matrix), plan-removed (matrix of destroys) → summary", () => {
+    expect(Object.keys(wf(F).jobs).sort()).toEqual(["changed-stacks", "plan", "plan-removed", "summary", "test"]);
     expect(needsOf(job(F, "test"))).toEqual([]);
     expect(needsOf(job(F, "changed-stacks"))).toEqual([]);
     expect(needsOf(job(F, "plan")).sort()).toEqual(["changed-stacks", "test"]);
-    expect(needsOf(job(F, "summary")).sort()).toEqual(["changed-stacks", "plan"]);
+    expect(needsOf(job(F, "plan-removed"))).toEqual(["changed-stacks"]);
+    expect(needsOf(job(F, "summary")).sort()).toEqual(["changed-stacks", "plan", "plan-removed", "test"]);
     expect(job(F, "summary").if).toMatch(/^always\(\) && needs\.changed-stacks\.result == 'success'/);
   });
 
-  it("tests, synthesizes and uploads cdktf.out", () => {
+  it("tests (the engine cached by its pinned versions), synthesizes and uploads cdktf.out and the environments report", () => {
     const j = job(F, "test");
-    const order = ["npm ci", "npm test", "npx cdktf synth"].map((c) => indexOfRun(j, c));
+    const order = ["npm ci", "npm test", "npm run synth", "envctl report --html test-results/environments.html"].map((c) => indexOfRun(j, c));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    const upload = stepUsing(j, "actions/upload-artifact");
-    expect(upload.with).toMatchObject({ name: "cdktf-out", path: "cdktf.out/" });
+    const uploads = stepsOf(j).filter((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    expect(uploads[0]!.with).toMatchObject({ name: "cdktf-out", path: "cdktf.out/" });
+    // the report test's screenshot and page, and this change's report: an artifact the comment links
+    expect(uploads[1]).toMatchObject({ id: "report", if: "always()" });
+    expect(uploads[1]!.with).toMatchObject({ name: "environments-report" });
+    expect(String(uploads[1]!.with?.path).trim().split("\n")).toEqual(["test-results/environments.html", "test-results/report.html", "test-results/report.png"]);
+    expect(j.env?.ENVSTACK_ARTIFACTS).toBe("test-results");
+    expect(j.outputs?.["report-url"]).toBe("${{ steps.report.outputs.artifact-url }}");
+    // npm test builds the engine when missing: Go, and a cache keyed by what decides the build
+    expect(stepUsing(j, "actions/setup-go").with?.["go-version-file"]).toMatch(/^lib\/engine\/go\/.+\/go\.mod$/);
+    const cache = stepUsing(j, "actions/cache");
+    expect(cache.with?.path).toBe("~/.cache/envstack");
+    expect(cache.with?.key).toContain("hashFiles('lib/engine/versions.env', 'lib/engine/setup-engine.sh', 'lib/engine/go/*/go.sum')");
+    expect(j["timeout-minutes"]).toBeGreaterThanOrEqual(60);
   });
 
-  it("computes the changed stacks with envctl, exactly so", () => {
+  it("computes the changed stacks with envctl, exactly so, keeping the removed ones' base synthesis", () => {
     const j = job(F, "changed-stacks");
-    expect(runText(j)).toContain("npx envctl changed-stacks --base origin/${{ github.base_ref }} --json");
+    expect(runText(j)).toContain("npx envctl changed-stacks --base origin/${{ github.base_ref }} --json --removed-out removed-stacks");
     expect(stepUsing(j, "actions/checkout").with?.["fetch-depth"]).toBe(0);
     expect(j.outputs?.stacks).toBe("${{ steps.changed.outputs.stacks }}");
+    expect(j.outputs?.removed).toBe("${{ steps.changed.outputs.removed }}");
+    expect(j.outputs?.["any-removed"]).toBe("${{ steps.changed.outputs.any_removed }}");
+    const upload = stepUsing(j, "actions/upload-artifact");
+    expect(upload.if).toBe("steps.changed.outputs.any_removed == 'true'");
+    expect(upload.with).toMatchObject({ name: "removed-stacks", path: "removed-stacks/" });
+  });
+
+  it("plans the destruction of every removed stack, named <stack>.destroy.json for the summary", () => {
+    const j = job(F, "plan-removed");
+    expect(j.strategy?.["fail-fast"]).toBe(false);
+    expect(j.strategy?.matrix).toEqual({ stack: "${{ fromJSON(needs.changed-stacks.outputs.removed) }}" });
+    expect(j.if).toContain("needs.changed-stacks.outputs.any-removed == 'true'");
+    expect(stepUsing(j, "actions/download-artifact").with).toMatchObject({ name: "removed-stacks", path: "removed-stacks" });
+    const plan = stepRunning(j, "tofu plan");
+    expect(plan["working-directory"]).toBe("removed-stacks/${{ matrix.stack }}");
+    const lines = plan.run!.trim().split("\n").map((l) => l.trim());
+    expect(lines).toEqual(["tofu init -input=false", "tofu plan -destroy -input=false -lock=false -out=plan.bin", "tofu show -json plan.bin > plan.json"]);
+    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+    const name = runStep(stepRunning(j, "plans/$STACK.destroy.json").run!, { env: { STACK: "qa" }, files: { "removed-stacks/qa/plan.json": '{"format_version":"1.2"}' } });
+    expect(name.status, name.stderr).toBe(0);
+    expect(readFileSync(join(name.dir, "plans/qa.destroy.json"), "utf8")).toBe('{"format_version":"1.2"}');
+    // the summary downloads plan-* into one folder: the destroy plans come along
+    expect(stepUsing(j, "actions/upload-artifact").with).toMatchObject({ name: "plan-${{ matrix.stack }}-destroy", path: "plans/${{ matrix.stack }}.destroy.json" });
   });
 
   it("refuses a change that moves traffic onto a slot whose version changes in the same change (envctl release-check)", () => {
@@ -356,16 +392,18 @@ describe("pr.yml", () => {
   });
 
   it.each([
-    ['["dev","dev-traffic"]', '["dev","dev-traffic"]', "true"],
-    ['{"stacks":["production"]}', '["production"]', "true"],
-    ['[{"name":"staging","reason":"environments/staging.ts"}]', '["staging"]', "true"],
-    ["[]", "[]", "false"],
-  ])("turns envctl output %s into the matrix %s", (printed, matrix, any) => {
+    ['["dev","dev-traffic"]', '["dev","dev-traffic"]', "true", "[]"],
+    ['{"stacks":["production"]}', '["production"]', "true", "[]"],
+    ['{"stacks":["dev-traffic","pr-7-x"],"added":["pr-7-x"],"changed":["dev-traffic"],"removed":["qa","qa-traffic"]}', '["dev-traffic","pr-7-x"]', "true", '["qa","qa-traffic"]'],
+    ['{"stacks":[],"added":[],"changed":[],"removed":["qa"]}', "[]", "false", '["qa"]'],
+    ['[{"name":"staging","reason":"environments/staging.ts"}]', '["staging"]', "true", "[]"],
+    ["[]", "[]", "false", "[]"],
+  ])("turns envctl output %s into the matrix %s", (printed, matrix, any, removed) => {
     const step = stepRunning(job(F, "changed-stacks"), "envctl changed-stacks");
     const r = runStep(step.run!, { expressions: { "github.base_ref": "main" }, fakes: { npx: `echo '${printed}'` } });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toEqual(["npx envctl changed-stacks --base origin/main --json"]);
-    expect(r.outputs).toEqual({ stacks: matrix, any });
+    expect(r.calls).toEqual(["npx envctl changed-stacks --base origin/main --json --removed-out removed-stacks"]);
+    expect(r.outputs).toEqual({ stacks: matrix, any, removed, any_removed: removed === "[]" ? "false" : "true" });
   });
 
   it("fails the job when envctl changed-stacks fails", () => {
@@ -438,6 +476,15 @@ describe("pr.yml", () => {
 
     const failed = runStep(step.run!, { env: { PLAN_RESULT: "failure" }, fakes: { npx: "echo summary" }, files: { "plans/dev.json": "{}" } });
     expect(readFileSync(join(failed.dir, "summary.md"), "utf8")).toContain("Some stacks failed to plan");
+    const destroyFailed = runStep(step.run!, { env: { PLAN_RESULT: "success", DESTROY_PLAN_RESULT: "failure" }, fakes: { npx: "echo summary" }, files: { "plans/dev.json": "{}" } });
+    expect(readFileSync(join(destroyFailed.dir, "summary.md"), "utf8")).toContain("Some stacks failed to plan");
+    // the environments report: linked from the comment when the test job uploaded it
+    const linked = runStep(step.run!, { env: { PLAN_RESULT: "success", REPORT_URL: "https://github.com/o/r/actions/runs/1/artifacts/2" }, fakes: { npx: "echo summary" }, files: { "plans/qa.destroy.json": "{}" } });
+    expect(linked.calls).toEqual(["npx envctl plan-summary plans/qa.destroy.json"]);
+    expect(readFileSync(join(linked.dir, "summary.md"), "utf8")).toContain("[Environments report](https://github.com/o/r/actions/runs/1/artifacts/2): the page this change makes (environments.html) and the report test's screenshot (report.png)");
+    expect(readFileSync(join(withPlans.dir, "summary.md"), "utf8")).not.toContain("Environments report");
+    const env = stepsOf(job(F, "summary")).find((x) => x.run?.includes("> summary.md"))!.env;
+    expect(env).toMatchObject({ REPORT_URL: "${{ needs.test.outputs.report-url }}", DESTROY_PLAN_RESULT: "${{ needs.plan-removed.result }}" });
   });
 
   it("fails the stateful guard when envctl does, and skips it without plans", () => {

@@ -3,7 +3,7 @@
  * loads the project, wires the real deploy runner, alarm gate and snapshots (tests inject
  * their own), and maps outcomes to exit codes.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
@@ -31,6 +31,14 @@ import { BakeArg, parseArgs, PercentArg, SlotArg, WaitArg } from "./args.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerReviewCommands } from "./review-commands.ts";
+import { examples } from "./help.ts";
+import { statusLive, statusWatch, type LiveDeps } from "./commands/status-live.ts";
+import { registerReportCommand } from "./commands/report.ts";
+import type { LiveSources } from "../review/live.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
+
+/** envctl's version: the package's. */
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** What tests (and embedders) may replace. */
 export interface Deps {
@@ -52,6 +60,10 @@ export interface Deps {
   readonly signal?: AbortSignal;
   readonly stdout?: (text: string) => void;
   readonly stderr?: (text: string) => void;
+  /** Raw stdout (no newline added), for redrawing on a terminal. @default process.stdout */
+  readonly write?: (text: string) => void;
+  /** Whether stdout is a terminal. @default process.stdout.isTTY */
+  readonly tty?: boolean;
   /** Answers a yes/no question; default: ask on the terminal. */
   readonly confirm?: (question: string) => Promise<boolean>;
 }
@@ -120,6 +132,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       clock,
       signal: signal ?? deps.signal,
       out,
+      dryRun: o.json ? (plan) => out(JSON.stringify({ dryRun: true, ...plan }, null, 2)) : undefined,
       options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: wait },
       command: `envctl ${command}`,
       // Production-tier changes need a yes; asked once, after the change was validated, showing it.
@@ -142,6 +155,9 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
 
   const program = new Command("envctl")
     .description("Promote, shift, canary and roll back releases of the environments")
+    .version(VERSION, "-V, --version", "print envctl's version")
+    // `envctl --version` is envctl's; `envctl stage dev --version 1.6.0` is stage's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
     .showHelpAfterError(false);
@@ -157,28 +173,69 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     return cmd;
   };
 
-  common(program.command("status").argument("[env]", "one environment (default: all)").description("live slot, versions, weights, rollout step, last change"), false)
-    .action(async (name: string | undefined, o: Common) => {
+  const known = (project: Project) => project.environments.map((e) => e.config.name);
+
+  examples(common(program.command("status").argument("[env]", "one environment (default: all)").description("live slot, versions, weights, rollout step, last change and analysis; --live: beside what runs")
+    .option("--live", "also read what runs: the ALB's weights, target health per slot, the gate's alarms; differences marked (exit 2 when what runs differs from the file or cannot be read)")
+    .option("--watch [seconds]", "--live, again every <seconds> (default 5) until Ctrl-C: redrawn on a terminal, only changes otherwise"), false), [
+    ["envctl status", "every environment, from the release files"],
+    ["envctl status production --json", "one environment, machine-readable"],
+    ["envctl status production --live", "the file beside the ALB, target health and alarms"],
+    ["envctl status staging --watch 10", "follow a rollout (e.g. one CI runs)"],
+  ])
+    .action(async (name: string | undefined, o: Common & { live?: boolean; watch?: boolean | string }) => {
       const project = await load();
       const envs = name ? project.environments.filter((e) => e.config.name === name) : project.environments;
-      if (name && envs.length === 0) throw new RefusedError(`unknown environment ${name} (known: ${project.environments.map((e) => e.config.name).join(", ")})`);
+      if (name && envs.length === 0) throw new RefusedError(unknownEnvironmentMessage(name, known(project)));
+      if (o.live || o.watch !== undefined) {
+        const interval = o.watch === undefined || o.watch === true ? 5 : parseArgs("status", { watch: z.coerce.number({ error: "must be a number" }).int("must be whole seconds").min(1, "must be ≥ 1") }, { watch: o.watch }).watch;
+        const target = readTarget(env, project.root);
+        const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+        const sources = new Map<string, LiveSources>();
+        const live: LiveDeps = {
+          root: project.root,
+          environments: envs,
+          sources: (e) => sources.get(e.name) ?? sources.set(e.name, { traffic: deps.traffic?.(e) ?? lazyTraffic(e.name, aws(e)), alarms: deps.alarms?.(e) ?? lazyAlarms(aws(e)) }).get(e.name)!,
+          now: clock.now,
+        };
+        const output = { json: o.json === true, out, write: deps.write ?? ((t: string) => process.stdout.write(t)), tty: deps.tty ?? (process.stdout.isTTY === true) };
+        if (o.watch === undefined) {
+          exitCode = await statusLive(live, output, name !== undefined);
+          return;
+        }
+        const stop = deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], () => undefined);
+        try {
+          await statusWatch(live, output, interval, clock.sleep, deps.signal ?? stop?.signal);
+        } finally {
+          stop?.dispose();
+        }
+        return;
+      }
       const views = envs.map((e) => statusOf(e, lastAnalysisOf(readAudit(project.root, e.config.name))));
       out(o.json ? JSON.stringify(name ? views[0] : views, null, 2) : formatStatus(views));
     });
 
-  common(program.command("promote").argument("<from>").argument("<to>").description("put <from>'s live version (or --version) into <to>'s idle slot at weight 0 and deploy it")
+  examples(common(program.command("promote").argument("<from>", "environment the version comes from").argument("<to>", "environment receiving it (along the promotion graph)").description("put <from>'s live version (or --version) into <to>'s idle slot at weight 0 and deploy it")
     .option("--version <tag>", "a version <from> has run (default: its live version)")
     .option("--snapshot", "snapshot the database first (always on where the environment requires it)")
-    .option("--rollback", "allow a rollback-only path (e.g. production → staging)"))
+    .option("--rollback", "allow a rollback-only path (e.g. production → staging)")), [
+    ["envctl promote dev staging", "dev's live version into staging's idle slot, deploy staging's workloads"],
+    ["envctl promote staging production --yes", "production: snapshot the database first, no prompt (CI)"],
+    ["envctl promote staging production --dry-run", "show the release-file diff, change nothing"],
+  ])
     .action(async (from: string, to: string, o: Common & { version?: string; snapshot?: boolean; rollback?: boolean }) => {
       const ctx = await context(o, `promote ${from} ${to}${o.version ? ` --version ${o.version}` : ""}`, [from, to]);
       await ops.promote(ctx, from, to, { version: o.version, snapshot: o.snapshot, rollback: o.rollback });
       report(ctx, to, o);
     });
 
-  common(program.command("stage").argument("<env>").description("put a newly built version (or, without --version, the live version with the environment's current settings) into the idle slot at weight 0 and deploy it")
+  examples(common(program.command("stage").argument("<env>", "environment (with --version: a graph root, e.g. dev)").description("put a newly built version (or, without --version, the live version with the environment's current settings) into the idle slot at weight 0 and deploy it")
     .option("--version <tag>", "image tag of the build (only on a graph root, e.g. dev)")
-    .option("--digest <sha256>", "the image's digest (sha256:<64 hex>): the slot then runs <repository>@<digest>"))
+    .option("--digest <sha256>", "the image's digest (sha256:<64 hex>): the slot then runs <repository>@<digest>")), [
+    ["envctl stage dev --version 1.6.0", "the new build into dev's idle slot at 0 %"],
+    ["envctl stage dev --version 1.6.0 --no-deploy", "only edit the release file (the pipeline deploys)"],
+    ["envctl stage staging", "staging's live version again, with the environment's current settings"],
+  ])
     .action(async (name: string, o: Common & { version?: string; digest?: string }) => {
       const args = parseArgs("stage", { version: VersionSchema.optional(), digest: DigestSchema.optional() }, { version: o.version, digest: o.digest });
       const ctx = await context(o, `stage ${name}${args.version ? ` --version ${args.version}` : ""}${args.digest ? ` --digest ${args.digest}` : ""}`);
@@ -186,9 +243,12 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       report(ctx, name, o);
     });
 
-  common(program.command("shift").argument("<env>").description("set the traffic weights and deploy the traffic stack")
+  examples(common(program.command("shift").argument("<env>", "environment").description("set the traffic weights and deploy the traffic stack")
     .requiredOption("--to <slot>", "slot receiving --percent (blue or green)")
-    .requiredOption("--percent <n>", "its share of the traffic, 0-100"))
+    .requiredOption("--percent <n>", "its share of the traffic, 0-100")), [
+    ["envctl shift staging --to green --percent 25", "green 25 %, blue 75 %; deploys staging-traffic only"],
+    ["envctl shift production --to green --percent 50 --no-deploy", "GitOps: edit the file, open a pull request"],
+  ])
     .action(async (name: string, o: Common & { to: string; percent: string }) => {
       const args = parseArgs("shift", { to: SlotArg, percent: PercentArg }, { to: o.to, percent: o.percent });
       const ctx = await context(o, `shift ${name} --to ${args.to} --percent ${args.percent}`, [name]);
@@ -196,14 +256,19 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       report(ctx, name, o);
     });
 
-  program.command("rollout").argument("<env>").description("progressive canary of the idle slot: smoke checks, then each step deployed, read back and analysed (alarms and metrics every interval); rolls back on failure; resumes an interrupted one")
+  examples(program.command("rollout").argument("<env>", "environment whose idle slot holds the new version").description("progressive canary of the idle slot: smoke checks, then each step deployed, read back and analysed (alarms and metrics every interval); rolls back on failure; resumes an interrupted one")
     .option("--bake <seconds>", "override every step's bake time (must still hold one analysis window)")
     .option("--continue", "go on from a manual pause step")
     .addOption(new Option("--on-interrupt <what>", "on Ctrl-C/SIGTERM: return traffic to the stable slot, or leave it").choices(["rollback", "leave"]).default("rollback"))
     .option("--dry-run", "show the steps, the analysis and the smoke checks; change nothing")
     .option("-y, --yes", "do not prompt (CI)")
     .option("--wait <seconds>", "wait this long for another envctl holding the environment's lock", "0")
-    .option("--json", "machine-readable output")
+    .option("--json", "machine-readable output"), [
+    ["envctl rollout staging", "the tier's canary steps, each analysed; rolls back on failure"],
+    ["envctl rollout production --yes", "production without a prompt (CI)"],
+    ["envctl rollout production --continue", "go on from a manual pause step"],
+    ["envctl rollout dev --dry-run --json", "the steps it would take, machine-readable"],
+  ])
     .action(async (name: string, o: Common & { bake?: string; continue?: boolean; onInterrupt: "rollback" | "leave" }) => {
       const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: BakeArg }, { bake: o.bake }).bake;
       const stop = deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], err);
@@ -216,23 +281,29 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       }
     });
 
-  common(program.command("rollback").argument("<env>").description("100 % back to the previous live slot at once: the weights are written to the ALB first, then the file and the traffic stack"))
+  examples(common(program.command("rollback").argument("<env>", "environment").description("100 % back to the previous live slot at once: the weights are written to the ALB first, then the file and the traffic stack")), [
+    ["envctl rollback production --yes", "all traffic back on the slot that was live before"],
+  ])
     .action(async (name: string, o: Common) => {
       const ctx = await context(o, `rollback ${name}`, [name]);
       await ops.rollback(ctx, name);
       report(ctx, name, o);
     });
 
-  common(program.command("abort").argument("<env>").description("stop a rollout (here or on another machine) and restore the weights it started from, at once"))
+  examples(common(program.command("abort").argument("<env>", "environment with a rollout in progress").description("stop a rollout (here or on another machine) and restore the weights it started from, at once")), [
+    ["envctl abort production --yes", "stop the rollout, weights back to where it started"],
+  ])
     .action(async (name: string, o: Common) => {
       const ctx = await context(o, `abort ${name}`, [name]);
       await ops.abort(ctx, name);
       report(ctx, name, o);
     });
 
-  common(program.command("snapshot").argument("<env>").description("snapshot the environment's database now and wait until it is available (pipelines call it before applying a promotion)")
+  examples(common(program.command("snapshot").argument("<env>", "environment").description("snapshot the environment's database now and wait until it is available (pipelines call it before applying a promotion)")
     .option("--reason <word>", "part of the snapshot id", "pre-promote"), false)
-    .option("-y, --yes", "do not prompt (CI)")
+    .option("-y, --yes", "do not prompt (CI)"), [
+    ["envctl snapshot production --yes", "snapshot production-postgres now, wait until available"],
+  ])
     .action(async (name: string, o: Common & { reason: string }) => {
       const { reason } = parseArgs("snapshot", { reason: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, "must be a-z, 0-9 and '-', up to 21 chars") }, { reason: o.reason });
       const ctx = await context(o, `snapshot ${name}`, [name]);
@@ -242,20 +313,26 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       out(o.json ? JSON.stringify({ environment: name, snapshot: id }) : `snapshot ${id} of ${name}-postgres is available`);
     });
 
-  common(program.command("reconcile").argument("<env>").description("finish a deploy that failed: redeploy the file, or --revert to the state before it")
-    .option("--revert", "restore and deploy the state before the failed change"))
+  examples(common(program.command("reconcile").argument("<env>", "environment whose release file is marked pending").description("finish a deploy that failed: redeploy the file, or --revert to the state before it")
+    .option("--revert", "restore and deploy the state before the failed change")), [
+    ["envctl reconcile staging", "deploy what the file says again"],
+    ["envctl reconcile staging --revert", "restore the state before the failed change and deploy it"],
+  ])
     .action(async (name: string, o: Common & { revert?: boolean }) => {
       const ctx = await context(o, `reconcile ${name}${o.revert ? " --revert" : ""}`, [name]);
       await ops.reconcile(ctx, name, o.revert === true);
       report(ctx, name, o);
     });
 
-  common(program.command("diff").argument("<envA>").argument("<envB>").description("compare two environments side by side"), false)
+  examples(common(program.command("diff").argument("<envA>", "environment").argument("<envB>", "environment").description("compare two environments side by side, differences marked ≠"), false), [
+    ["envctl diff staging production", "sizing, versions, weights, database, cost ... side by side"],
+    ["envctl diff dev staging --json", "the rows, machine-readable"],
+  ])
     .action(async (a: string, b: string, o: Common) => {
       const project = await load();
       const find = (n: string) => {
         const e = project.environments.find((x) => x.config.name === n);
-        if (!e) throw new RefusedError(`unknown environment ${n} (known: ${project.environments.map((x) => x.config.name).join(", ")})`);
+        if (!e) throw new RefusedError(unknownEnvironmentMessage(n, known(project)));
         return e;
       };
       const [ea, eb] = [find(a), find(b)];
@@ -264,6 +341,10 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     });
 
   registerReleaseCheck(program, { root, load, out, err, setExit: (c) => { exitCode = c; } });
+  examples(program.commands.find((c) => c.name() === "release-check")!, [
+    ["envctl release-check --base origin/main", "what the release files of this change do; exit 1 on a mixed change"],
+    ["envctl release-check --base origin/main --only production --json", "one environment, machine-readable"],
+  ]);
 
   registerReviewCommands(program, {
     load, root, out, err, env,
@@ -272,6 +353,16 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     progress: () => deps.progress ?? defaultProgress(),
     now: clock.now,
   });
+
+  registerReportCommand(program, { load, out, now: clock.now, cwd: () => deps.cwd ?? process.cwd() });
+
+  examples(program, [
+    ["envctl status", "what the release files say, per environment"],
+    ["envctl stage dev --version 1.6.0", "a new build into dev's idle slot"],
+    ["envctl rollout dev", "canary it, alarm-gated"],
+    ["envctl promote dev staging", "onwards along the promotion graph"],
+    ["envctl <command> --help", "options and examples of one command"],
+  ]);
 
   try {
     await program.parseAsync([...argv], { from: "node" });

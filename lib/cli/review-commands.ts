@@ -1,6 +1,5 @@
 /** envctl commands for pipelines and reviewers: plan summaries, drift, previews, cost, changed stacks. */
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import type { Project } from "../config/load.ts";
@@ -8,10 +7,13 @@ import { estimateMonthlyCost } from "../cost/estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import { RefusedError } from "../release/core.ts";
-import { changedStacks } from "../review/changed-stacks.ts";
-import { detectDrift, driftStacks, formatDrift } from "../review/drift.ts";
-import { summarize, toMarkdown, type PlanJson } from "../review/plan-summary.ts";
+import { didYouMean, unknownEnvironmentMessage } from "../config/suggest.ts";
+import { Engine } from "../engine/engine.ts";
+import { changedStacks, formatChangedStacks } from "../review/changed-stacks.ts";
+import { detectDrift, driftStacks, EngineMissingError, formatDrift } from "../review/drift.ts";
+import { planFileStack, summarize, toMarkdown, type PlanJson } from "../review/plan-summary.ts";
 import { createPreview, forgetPreview, listPreviews, previewStacks } from "../review/previews.ts";
+import { examples } from "./help.ts";
 import type { Progress } from "./progress.ts";
 import { NameSchema } from "../config/schema.ts";
 import { parseArgs, TtlDaysArg } from "./args.ts";
@@ -33,17 +35,30 @@ export interface ReviewDeps {
 export const REVIEW_EXIT = { drift: 2, blocked: 6 } as const;
 
 const money = (n: number) => `$${n.toFixed(2)}`;
+/**
+ * A unit price with the precision the estimate computes with (2-4 decimals): 20 × $0.088 =
+ * $1.76, never 20 × $0.09 = $1.76.
+ */
+export const unitMoney = (n: number) => `$${n.toFixed(4).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
 
 export function registerReviewCommands(program: Command, d: ReviewDeps): void {
-  program.command("plan-summary")
+  examples(program.command("plan-summary")
     .description("summarize engine plans (tofu show -json) for reviewers; the file name is the stack")
-    .argument("<plans...>", "plan JSON files, named <stack>.json")
+    .argument("<plans...>", "plan JSON files, named <stack>.json (<stack>.destroy.json: a removed stack's destroy plan)")
     .option("--json", "machine-readable output")
     .option("--fail-on <what>", "exit 6 when a stateful resource would be replaced or deleted ('stateful')")
-    .option("--only <env>", "only this environment's stacks")
-    .action((files: string[], o: { json?: boolean; failOn?: string; only?: string }) => {
+    .option("--only <env>", "only this environment's stacks (must be a known environment)"), [
+    ["envctl plan-summary plans/*.json > summary.md", "the pull request comment (Markdown)"],
+    ["envctl plan-summary plans/*.json --fail-on stateful --only production", "the stateful guard: exit 6 on a production database replacement"],
+  ])
+    .action(async (files: string[], o: { json?: boolean; failOn?: string; only?: string }) => {
       const failOn = z.enum(["stateful"], { error: "must be 'stateful'" }).optional().safeParse(o.failOn);
       if (!failOn.success) throw new UserError(`plan-summary: --fail-on must be 'stateful'`);
+      if (o.only !== undefined) {
+        // A typo must not filter every stack out and so silently switch the guard off.
+        const known = (await d.load()).environments.map((e) => e.config.name);
+        if (!known.includes(o.only)) throw new UserError(`plan-summary: --only: ${unknownEnvironmentMessage(o.only, known)}`);
+      }
       const plans = files.map((f) => {
         let plan: PlanJson;
         try {
@@ -51,7 +66,7 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
         } catch (e) {
           throw new UserError(`${f}: not a readable JSON plan (${(e as Error).message})`);
         }
-        return { stack: basename(f).replace(/\.json$/, "").replace(/\.plan$/, ""), plan };
+        return { ...planFileStack(f), plan };
       });
       const all = summarize(plans);
       const summary = o.only ? { stacks: all.stacks.filter((s) => s.environment === o.only), blocking: all.blocking.filter((b) => b.environment === o.only) } : all;
@@ -62,50 +77,71 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
       }
     });
 
-  program.command("cost")
+  examples(program.command("cost")
     .description(`monthly cost estimate per environment (price table of ${PRICES_AS_OF})`)
     .argument("[env]", "one environment (default: all)")
-    .option("--json", "machine-readable output")
+    .option("--json", "machine-readable output"), [
+    ["envctl cost", "every environment, line by line"],
+    ["envctl cost production --json", "one environment, machine-readable"],
+  ])
     .action(async (name: string | undefined, o: { json?: boolean }) => {
       const project = await d.load();
       const envs = project.environments.filter((e) => !name || e.config.name === name);
-      if (name && envs.length === 0) throw new RefusedError(`unknown environment ${name}`);
+      if (name && envs.length === 0) throw new RefusedError(unknownEnvironmentMessage(name, project.environments.map((e) => e.config.name)));
       const estimates = envs.map((e) => ({ environment: e.config.name, ...estimateMonthlyCost(e.config) }));
       if (o.json) return d.out(JSON.stringify(estimates, null, 2));
       d.out(estimates.map((e) => [
         `${e.environment}: ${money(e.total)} / month`,
-        ...e.lines.map((l) => `  ${l.item.padEnd(58)} ${String(l.quantity).padStart(6)} × ${money(l.unitMonthly).padStart(9)} = ${money(l.monthly).padStart(10)}`),
+        ...e.lines.map((l) => `  ${l.item.padEnd(58)} ${String(l.quantity).padStart(6)} × ${unitMoney(l.unitMonthly).padStart(10)} = ${money(l.monthly).padStart(10)}`),
       ].join("\n")).join("\n\n") + `\n\nprices as of ${PRICES_AS_OF}; estimates exclude data transfer, logs and metrics`);
     });
 
-  program.command("changed-stacks")
-    .description("stacks whose synthesized Terraform differs from a base revision")
+  examples(program.command("changed-stacks")
+    .description("stacks whose synthesized Terraform differs from a base revision: added, changed, removed")
     .requiredOption("--base <rev>", "git revision to compare with")
-    .option("--json", "machine-readable output")
-    .action((o: { base: string; json?: boolean }) => {
-      const stacks = changedStacks(d.root(), o.base, d.env);
-      d.out(o.json ? JSON.stringify(stacks) : stacks.join("\n"));
+    .option("--removed-out <dir>", "copy the base revision's synthesized removed stacks here (to plan their destruction)")
+    .option("--json", "machine-readable output: {stacks, added, changed, removed}; stacks = added + changed"), [
+    ["envctl changed-stacks --base origin/main", "+ added, ~ changed, - removed"],
+    ["envctl changed-stacks --base origin/main --json --removed-out removed-stacks", "what the PR workflow plans"],
+  ])
+    .action(async (o: { base: string; json?: boolean; removedOut?: string }) => {
+      const progress = d.progress();
+      const result = await changedStacks(d.root(), o.base, { env: d.env, removedOut: o.removedOut, log: (l) => progress.info(l) });
+      d.out(o.json ? JSON.stringify(result) : formatChangedStacks(result));
     });
 
-  program.command("drift")
+  examples(program.command("drift")
     .description("plan every stack refresh-only and report drift (exit 2 when anything drifted)")
     .argument("[env]", "one environment (default: every one but previews)")
-    .option("--json", "machine-readable output")
+    .option("--json", "machine-readable output"), [
+    ["envctl drift", "every stack of every permanent environment"],
+    ["TERRAFORM_BINARY_NAME=tofu envctl drift dev --json", "one environment with OpenTofu, machine-readable"],
+  ])
     .action(async (name: string | undefined, o: { json?: boolean }) => {
       const root = d.root();
+      const engine = Engine.fromEnv(d.env);
+      if (!engine.locate()) throw new EngineMissingError(engine.binary);
+      const progress = d.progress();
       const { synthesizeProject } = await import("../stacks/synth.ts"); // every construct: loaded only here
-      const project = await synthesizeProject(root, d.env);
-      const results = await detectDrift(root, driftStacks(project.environments, name));
+      const project = await progress.step("synthesize", () => synthesizeProject(root, d.env));
+      const results = await detectDrift(root, driftStacks(project.environments, name), engine, (title, fn) => progress.step(title, () => fn()));
       d.out(o.json ? JSON.stringify(results, null, 2) : formatDrift(results));
       if (results.some((r) => r.status === "drifted")) d.setExit(REVIEW_EXIT.drift);
     });
 
-  const preview = program.command("preview").description("throw-away environments per pull request");
+  const preview = examples(program.command("preview").description("throw-away environments per pull request (a CIDR from 10.64.0.0/12, a TTL)"), [
+    ["envctl preview create pr-42-login --ttl-days 3", "derive a preview from dev and deploy it"],
+    ["envctl preview list --json", "every preview, machine-readable"],
+    ["envctl preview gc", "destroy the expired ones"],
+  ]);
   const deployFlags = (c: Command) => c.option("--no-deploy", "only edit the files").option("-y, --yes", "do not prompt (CI)").option("--json", "machine-readable output");
 
-  deployFlags(preview.command("create").argument("<name>", "pr-<number>-<branch-slug>")
+  examples(deployFlags(preview.command("create").description("add a preview derived from --base (or extend its expiry) and deploy it").argument("<name>", "pr-<number>-<branch-slug>")
     .option("--base <env>", "environment the preview is derived from", "dev")
-    .option("--ttl-days <n>", "days until `preview gc` destroys it", "7"))
+    .option("--ttl-days <n>", "days until `preview gc` destroys it", "7")), [
+    ["envctl preview create pr-42-login", "from dev, expires in 7 days; safe to repeat on every push"],
+    ["envctl preview create pr-42-login --no-deploy --json", "only write the registry, machine-readable"],
+  ])
     .action(async (name: string, o: { base: string; ttlDays: string; deploy: boolean; json?: boolean }) => {
       const args = parseArgs("preview create", { ttlDays: TtlDaysArg, base: NameSchema }, { ttlDays: o.ttlDays, base: o.base });
       const root = d.root();
@@ -114,30 +150,41 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
       d.out(o.json ? JSON.stringify({ ...p, created }, null, 2) : `${created ? "created" : "kept"} preview ${p.name}: ${p.cidr}, expires ${p.expiresAt}`);
     });
 
-  deployFlags(preview.command("destroy").argument("<name>"))
-    .action(async (name: string, o: { deploy: boolean }) => {
+  examples(deployFlags(preview.command("destroy").description("destroy a preview's stacks and remove it from the registry").argument("<name>", "the preview")), [
+    ["envctl preview destroy pr-42-login --yes", "destroy its stacks, then forget it"],
+  ])
+    .action(async (name: string, o: { deploy: boolean; json?: boolean }) => {
       const root = d.root();
-      if (!listPreviews(root, d.now()).some((p) => p.name === name)) throw new RefusedError(`no preview named ${name}`);
+      const names = listPreviews(root, d.now()).map((p) => p.name);
+      if (!names.includes(name)) {
+        const guess = didYouMean(name, names);
+        throw new RefusedError(`no preview named ${name}${guess ? `: did you mean ${guess}?` : ""}`);
+      }
       if (o.deploy) await destroyStacks(d, root, name);
       await forgetPreview(root, name);
-      d.out(`destroyed preview ${name}`);
+      d.out(o.json ? JSON.stringify({ destroyed: [name], stacksDestroyed: o.deploy }, null, 2) : `destroyed preview ${name}`);
     });
 
-  preview.command("list").option("--json", "machine-readable output").action((o: { json?: boolean }) => {
+  examples(preview.command("list").description("every preview with its CIDR, version and expiry").option("--json", "machine-readable output"), [
+    ["envctl preview list", "one line per preview"],
+  ]).action((o: { json?: boolean }) => {
     const list = listPreviews(d.root(), d.now());
     d.out(o.json ? JSON.stringify(list, null, 2) : list.map((p) => `${p.name.padEnd(32)} ${p.cidr.padEnd(15)} ${(p.version ?? "-").padEnd(10)} expires ${p.expiresAt}${p.expired ? " (expired)" : ""}`).join("\n") || "no previews");
   });
 
-  deployFlags(preview.command("gc").description("destroy previews past their expiry"))
-    .action(async (o: { deploy: boolean }) => {
+  examples(deployFlags(preview.command("gc").description("destroy previews past their expiry")), [
+    ["envctl preview gc --yes", "what preview-gc.yml runs daily"],
+  ])
+    .action(async (o: { deploy: boolean; json?: boolean }) => {
       const root = d.root();
       const expired = listPreviews(root, d.now()).filter((p) => p.expired);
       for (const p of expired) {
         if (o.deploy) await destroyStacks(d, root, p.name);
         await forgetPreview(root, p.name);
-        d.out(`destroyed expired preview ${p.name} (expired ${p.expiresAt})`);
+        if (!o.json) d.out(`destroyed expired preview ${p.name} (expired ${p.expiresAt})`);
       }
-      if (expired.length === 0) d.out("no expired previews");
+      if (o.json) d.out(JSON.stringify({ destroyed: expired.map((p) => p.name), stacksDestroyed: o.deploy }, null, 2));
+      else if (expired.length === 0) d.out("no expired previews");
     });
 }
 

@@ -195,8 +195,12 @@ export const MAX_REPLICAS = 500;
 
 export const EksComputeSchema = z.strictObject({
   kind: z.literal("eks"),
-  /** Kubernetes version of the control plane: one EKS supports (lib/config/catalogue.ts). */
-  kubernetesVersion: engineVersion("eks").default("1.31"),
+  /**
+   * Kubernetes version of the control plane: one EKS supports (lib/config/catalogue.ts).
+   * @default "1.35" (in EKS standard support until 2027-03-27; see EKS_SUPPORT_CALENDAR in
+   *   lib/cost/prices.ts: a version in extended support costs 6× per cluster hour)
+   */
+  kubernetesVersion: engineVersion("eks").default("1.35"),
   /** CIDRs allowed to reach the public API endpoint; empty means private endpoint only. At most 40 (project limit). */
   publicAccessCidrs: z.array(PublicCidrSchema).max(40, "must list at most 40 networks (project limit)").default([]),
   nodeGroups: z.array(NodeGroupSchema).min(1).max(MAX_NODE_GROUPS, `must have at most ${MAX_NODE_GROUPS} node groups (Amazon EKS quota: managed node groups per cluster)`),

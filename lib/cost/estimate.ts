@@ -7,7 +7,8 @@
  * - EC2 compute: `capacity.desired` instances of ONE slot. The idle slot scales to 0 while it
  *   has no version (and between releases), so it is not counted; during a rollout both slots run
  *   and the real bill is higher. With auto-scaling on, the desired capacity is the baseline.
- * - EKS compute: the control plane plus every node group at its desired size; a node group is
+ * - EKS compute: the control plane (standard or extended support of its Kubernetes version on
+ *   {@link PRICES_AS_OF}, from the EKS release calendar in the price table) plus every node group at its desired size; a node group is
  *   priced at its first instance type, Spot groups at {@link SPOT_PRICE_FACTOR} of On-Demand.
  *   Every listed instance type must be in the table (so a table gap is caught early).
  * - Each instance / node has a {@link ROOT_VOLUME_GB} GiB gp3 root volume.
@@ -24,7 +25,7 @@ import { ConfigError, type Problem } from "../config/errors.ts";
 import type { Ec2Compute, EksCompute, Environment } from "../config/schema.ts";
 import {
   ALB_ESTIMATED_LCU, ALB_HOURLY, ALB_LCU_HOURLY, CACHE_HOURLY, EBS_GP3_PER_GB_MONTH, EC2_HOURLY, EKS_CONTROL_PLANE_HOURLY,
-  HOURS_PER_MONTH, NAT_GATEWAY_HOURLY, PRICES_AS_OF, PRICE_REGION, RDS_GP3_PER_GB_MONTH, RDS_HOURLY, ROOT_VOLUME_GB,
+  EKS_EXTENDED_SUPPORT_HOURLY, EKS_SUPPORT_CALENDAR, eksSupportOn, HOURS_PER_MONTH, NAT_GATEWAY_HOURLY, PRICES_AS_OF, PRICE_REGION, RDS_GP3_PER_GB_MONTH, RDS_HOURLY, ROOT_VOLUME_GB,
   SPOT_PRICE_FACTOR,
 } from "./prices.ts";
 
@@ -84,7 +85,10 @@ export function estimateMonthlyCost(env: Environment): CostEstimate {
   if (compute.kind === "ec2") {
     ec2Lines(compute, price, line);
   } else {
-    eksLines(compute, price, line);
+    eksLines(compute, price, line, (message) => {
+      problems.push({ subject: env.name, path: "compute.kubernetesVersion", message });
+      unknown.push(`EKS ${compute.kubernetesVersion}`);
+    });
   }
 
   // Database.
@@ -122,8 +126,19 @@ function ec2Lines(compute: Ec2Compute, price: PriceLookup, line: AddLine): void 
   line(`EBS gp3 root volumes, GB-month (${instances} × ${ROOT_VOLUME_GB} GB)`, instances * ROOT_VOLUME_GB, EBS_GP3_PER_GB_MONTH);
 }
 
-function eksLines(compute: EksCompute, price: PriceLookup, line: AddLine): void {
-  line("EKS control plane", 1, monthlyOfHourly(EKS_CONTROL_PLANE_HOURLY));
+function eksLines(compute: EksCompute, price: PriceLookup, line: AddLine, problem: (message: string) => void): void {
+  const version = compute.kubernetesVersion;
+  const support = eksSupportOn(version);
+  if (support === "standard") {
+    line(`EKS control plane (Kubernetes ${version}, standard support until ${EKS_SUPPORT_CALENDAR[version]!.standardUntil})`, 1, monthlyOfHourly(EKS_CONTROL_PLANE_HOURLY));
+  } else if (support === "extended") {
+    line(`EKS control plane (Kubernetes ${version}, EXTENDED support since ${EKS_SUPPORT_CALENDAR[version]!.standardUntil}: 6× the standard price)`, 1, monthlyOfHourly(EKS_EXTENDED_SUPPORT_HOURLY));
+  } else {
+    const known = Object.keys(EKS_SUPPORT_CALENDAR).filter((v) => eksSupportOn(v) === "standard").join(", ");
+    problem(support === "unsupported"
+      ? `Kubernetes ${version} is past the end of EKS extended support on ${PRICES_AS_OF}: choose a version in standard support (${known})`
+      : `Kubernetes ${version} is not in the EKS release calendar of lib/cost/prices.ts (as of ${PRICES_AS_OF}; in standard support: ${known})`);
+  }
   let nodes = 0;
   compute.nodeGroups.forEach((group, g) => {
     const hourly = group.instanceTypes.map((type, i) => price(EC2_HOURLY, type, `compute.nodeGroups[${g}].instanceTypes[${i}]`, "EC2 instance type"))[0];

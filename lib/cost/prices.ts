@@ -94,8 +94,33 @@ export const ALB_LCU_HOURLY = 0.008;
 /** Fixed estimate of the average LCUs an environment's ALB consumes (light traffic). */
 export const ALB_ESTIMATED_LCU = 1;
 
-/** EKS control plane (standard support), USD per cluster-hour. */
+/** EKS control plane in standard support, USD per cluster-hour. */
 export const EKS_CONTROL_PLANE_HOURLY = 0.1;
+/** EKS control plane in extended support (a version past its standard support), USD per cluster-hour: 6×. */
+export const EKS_EXTENDED_SUPPORT_HOURLY = 0.6;
+
+/**
+ * Amazon EKS Kubernetes release calendar (AWS EKS user guide, "Understand the Kubernetes version
+ * lifecycle on EKS", for 1.30-1.34; endoflife.date/amazon-eks for 1.35): a minor version has 14 months of standard support, then 12 months of extended support
+ * at {@link EKS_EXTENDED_SUPPORT_HOURLY}. Dates are the ends (exclusive) of each period.
+ */
+export const EKS_SUPPORT_CALENDAR: Readonly<Record<string, { readonly released: string; readonly standardUntil: string; readonly extendedUntil: string }>> = {
+  "1.30": { released: "2024-05-23", standardUntil: "2025-07-23", extendedUntil: "2026-07-23" },
+  "1.31": { released: "2024-09-26", standardUntil: "2025-11-26", extendedUntil: "2026-11-26" },
+  "1.32": { released: "2025-01-23", standardUntil: "2026-03-23", extendedUntil: "2027-03-23" },
+  "1.33": { released: "2025-05-29", standardUntil: "2026-07-29", extendedUntil: "2027-07-29" },
+  "1.34": { released: "2025-10-02", standardUntil: "2026-12-02", extendedUntil: "2027-12-02" },
+  "1.35": { released: "2026-01-27", standardUntil: "2027-03-27", extendedUntil: "2028-03-27" },
+};
+
+export type EksSupport = "standard" | "extended" | "unsupported";
+
+/** Which support a Kubernetes minor version is in on `date` (ISO day); undefined when the calendar does not know it. */
+export function eksSupportOn(version: string, date: string = PRICES_AS_OF): EksSupport | undefined {
+  const c = EKS_SUPPORT_CALENDAR[version];
+  if (!c || date < c.released) return undefined;
+  return date < c.standardUntil ? "standard" : date < c.extendedUntil ? "extended" : "unsupported";
+}
 
 /**
  * Spot price as a fraction of the On-Demand price (a typical ~65 % discount for the m5/m4

@@ -4,7 +4,8 @@
  * stack's directory.
  */
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { accessSync, constants } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
 
 export interface EngineResult {
   code: number | null;
@@ -26,10 +27,25 @@ export class Engine {
     return new Engine(env.TERRAFORM_BINARY_NAME || "terraform", env);
   }
 
+  /** Full path of the binary (absolute, or found on the environment's PATH); undefined when missing. */
+  locate(): string | undefined {
+    const candidates = isAbsolute(this.binary) || this.binary.includes("/")
+      ? [this.binary]
+      : (this.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, this.binary));
+    return candidates.find((p) => {
+      try {
+        accessSync(p, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** Runs the engine; resolves whatever the exit code (callers decide what it means). */
   run(cwd: string, args: readonly string[]): Promise<EngineResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, [...args], { cwd, env: { ...this.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(this.binary, [...args], { cwd, env: { ...this.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => { stdout += d; });

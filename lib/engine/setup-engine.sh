@@ -76,6 +76,17 @@ provider_current() { # <dir> <bin> <pseudo>
 provider_current "$AWS_DIR_TF" "$AWS_BIN_NAME" "$AWS_PROVIDER_PSEUDO" || need_go=1
 provider_current "$K8S_DIR_TF" "$K8S_BIN_NAME" "$K8S_PROVIDER_PSEUDO" || need_go=1
 
+# What a first build costs, measured on 2 cores (README "The real engine"): said up front, and
+# repeated while a build runs, so nobody takes the silence for a hang.
+expected_minutes() { # <key prefix>
+  case "$1" in
+    opentofu*) echo 4-6 ;; aws*) echo 30-40 ;; kubernetes*) echo 2-4 ;; *) echo "?" ;;
+  esac
+}
+if [ "$need_go" = 1 ]; then
+  log "first build of the engine: about 35-50 min on 2 cores (OpenTofu 4-6 min, AWS provider 30-40 min at up to 9 GB, Kubernetes provider 2-4 min, moto 1 min); cached under $ROOT, later runs take seconds"
+fi
+
 TIME_BIN=""
 if [ "$need_go" = 1 ]; then
   command -v go >/dev/null 2>&1 || die "go not found on PATH (needed to build missing binaries)"
@@ -108,8 +119,11 @@ go_build() { # <key> <module dir> <package> <output> <ldflags>
   local tmp="$out.tmp.$$" tfile="$STATS/$key.time" blog="$LOGS/$key.build.log"
   mkdir -p "$(dirname "$out")"
   rm -f "$tmp" "$tfile"
-  local s e rc=0
+  local s e rc=0 ticker
   s=$(date +%s.%N)
+  # a line a minute while the build runs (expected time, elapsed, the log to follow)
+  ( n=0; while sleep 60; do n=$((n + 1)); log "  still building $key: $n min (expected $(expected_minutes "$key") min; log: $blog)"; done ) &
+  ticker=$!
   if [ -n "$TIME_BIN" ]; then
     ( cd "$HERE/go/$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
         "$TIME_BIN" -v -o "$tfile" go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" ) >"$blog" 2>&1 || rc=$?
@@ -117,6 +131,8 @@ go_build() { # <key> <module dir> <package> <output> <ldflags>
     ( cd "$HERE/go/$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
         go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" ) >"$blog" 2>&1 || rc=$?
   fi
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
   e=$(date +%s.%N)
   if [ "$rc" != 0 ] || [ ! -s "$tmp" ]; then
     rm -f "$tmp"
@@ -156,7 +172,7 @@ build_provider() { # <step> <name> <label version> <module> <pseudo> <source ver
   if provider_current "$dtf" "$bin" "$pseudo"; then
     log "step $step/5: terraform-provider-$name $ver already built ($dtf/$bin), skipping"
   else
-    log "step $step/5: building terraform-provider-$name $ver from $mod@$pseudo (upstream $srcver) ..."
+    log "step $step/5: building terraform-provider-$name $ver from $mod@$pseudo (upstream $srcver), expected $(expected_minutes "$name") min ..."
     check_pin "$moddir" "$mod" "$pseudo"
     rm -f "$dtf/.source"
     go_build "$name-$ver" "$moddir" "$mod" "$dtf/$bin" "$ldflags"
@@ -174,7 +190,7 @@ build_provider() { # <step> <name> <label version> <module> <pseudo> <source ver
 if [ -x "$TOFU" ]; then
   log "step 1/5: OpenTofu $OPENTOFU_VERSION already built ($TOFU), skipping"
 else
-  log "step 1/5: building OpenTofu $OPENTOFU_VERSION (cmd/tofu) ..."
+  log "step 1/5: building OpenTofu $OPENTOFU_VERSION (cmd/tofu), expected $(expected_minutes opentofu) min ..."
   check_pin opentofu "$OPENTOFU_MODULE" "$OPENTOFU_VERSION"
   go_build "opentofu-$OPENTOFU_VERSION" opentofu "$OPENTOFU_MODULE/cmd/tofu" "$TOFU" \
     "-s -w -X '$OPENTOFU_MODULE/version.dev=no'"

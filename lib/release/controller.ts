@@ -24,7 +24,7 @@ import { arnSuffix } from "../aws/traffic.ts";
 import { alignDown, analysisRecord, describeRecord, hasCompletePeriod, judge, type Limits, type Observation } from "./analysis.ts";
 import * as core from "./core.ts";
 import {
-  DeployFailedError, GateStoppedError, InterruptedError, SupersededError, applyTransition, change, environment, formatWeights, locked, mitigate,
+  DeployFailedError, GateStoppedError, InterruptedError, SupersededError, applyTransition, change, environment, formatWeights, locked, mitigate, releaseDiff, showDryRun,
   withRetries, type Context,
 } from "./operations.ts";
 import { describeSmoke, runSmokeChecks, smokeBaseUrl } from "./smoke.ts";
@@ -59,7 +59,7 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
   if (ctx.options.dryRun) {
     const started = r.rollout ? r : core.startRollout(r, policy.canary, change(ctx));
     const ro = started.rollout!;
-    ctx.out(`would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s`);
+    showDryRun(ctx, { environment: env, diff: releaseDiff(env, r, started), deploy: [trafficStack(e)], proposed: started, summary: `would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s` });
     return r;
   }
 

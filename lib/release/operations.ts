@@ -28,6 +28,7 @@ import type { AlarmReader } from "./gate.ts";
 import { snapshotIdFor, type Snapshotter } from "./snapshot.ts";
 import type { SmokeDeps } from "./smoke.ts";
 import { stacksForPromotion, trafficStack } from "./stacks.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { commit, loadRelease, releaseText, withLock, type RecordInput } from "./store.ts";
 
 export interface Options {
@@ -60,6 +61,8 @@ export interface Context {
   readonly clock: Clock;
   /** Where human-readable results go (stdout). */
   readonly out: (text: string) => void;
+  /** Receives what a --dry-run would do instead of `out` (the CLI's --json); default: printed to `out`. */
+  readonly dryRun?: (plan: DryRunPlan) => void;
   readonly options: Options;
   /** The command line, for the audit history. */
   readonly command: string;
@@ -107,7 +110,7 @@ export class DeployFailedError extends Error {
 export function environment(ctx: Context, name: string): LoadedEnvironment {
   const e = ctx.project.environments.find((x) => x.config.name === name);
   if (!e) {
-    throw new core.RefusedError(`unknown environment ${name} (known: ${ctx.project.environments.map((x) => x.config.name).join(", ")})`);
+    throw new core.RefusedError(unknownEnvironmentMessage(name, ctx.project.environments.map((x) => x.config.name)));
   }
   return e;
 }
@@ -117,6 +120,27 @@ export const change = (ctx: Context): core.Change => ({ by: ctx.actor, at: ctx.c
 function refusePending(r: Release): void {
   if (r.pending) {
     throw new core.RefusedError(`${r.environment}: the deploy of ${r.pending.stacks.join(", ")} by '${r.pending.command}' (since ${r.pending.since}) did not finish; run 'envctl reconcile ${r.environment}' first`);
+  }
+}
+
+/** What a --dry-run would do: the release-file diff and what it would deploy or write. */
+export interface DryRunPlan {
+  readonly environment: string;
+  /** Unified diff of the release file (current → proposed). */
+  readonly diff: string;
+  /** Stacks it would deploy. */
+  readonly deploy: readonly string[];
+  readonly proposed: Release;
+  /** In words: what it would do (the text a dry run prints after the diff). */
+  readonly summary: string;
+}
+
+/** A dry run's result: to the `dryRun` receiver when there is one (--json), else printed. */
+export function showDryRun(ctx: Context, plan: DryRunPlan): void {
+  if (ctx.dryRun) ctx.dryRun(plan);
+  else {
+    if (plan.diff) ctx.out(plan.diff);
+    ctx.out(plan.summary);
   }
 }
 
@@ -159,8 +183,7 @@ export async function applyTransition(ctx: Context, env: string, stacks: readonl
     return deployCommitted(ctx, env, before, after, stacks, outcome, { note: `the ALB served ${formatWeights(observed)}` });
   }
   if (ctx.options.dryRun) {
-    ctx.out(releaseDiff(env, before, after));
-    ctx.out(deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");
+    showDryRun(ctx, { environment: env, diff: releaseDiff(env, before, after), deploy: deploying ? [...stacks] : [], proposed: after, summary: deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
     return before;
   }
   if (deploying) await ctx.approve(environment(ctx, env).config, { summary: ctx.command, diff: releaseDiff(env, before, after), stacks });
@@ -257,8 +280,7 @@ export async function reconcile(ctx: Context, env: string, revert: boolean): Pro
     const pending = r.pending;
     const target: Release = revert ? { ...pending.previous, pending: null, lastChange: r.lastChange } : { ...r, pending: null };
     if (ctx.options.dryRun) {
-      ctx.out(releaseDiff(env, r, target, ["current", "reconciled"]));
-      ctx.out(ctx.options.deploy ? `would deploy: ${pending.stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");
+      showDryRun(ctx, { environment: env, diff: releaseDiff(env, r, target, ["current", "reconciled"]), deploy: ctx.options.deploy ? pending.stacks : [], proposed: target, summary: ctx.options.deploy ? `would deploy: ${pending.stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
       return r;
     }
     if (!ctx.options.deploy) {
@@ -331,8 +353,7 @@ export async function mitigate(ctx: Context, env: string, weights: Weights, why:
     const next = transition(current);
     const stacks = [trafficStack(e.config)];
     if (ctx.options.dryRun) {
-      ctx.out(releaseDiff(env, current, next));
-      ctx.out(ctx.options.deploy ? `would write ${formatWeights(weights)} to the ALB, then deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");
+      showDryRun(ctx, { environment: env, diff: releaseDiff(env, current, next), deploy: ctx.options.deploy ? stacks : [], proposed: next, summary: ctx.options.deploy ? `would write ${formatWeights(weights)} to the ALB, then deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
       return current;
     }
     if (!ctx.options.deploy) return commit(ctx.project.root, current, next, { change: change(ctx), outcome: "edited", ...record });

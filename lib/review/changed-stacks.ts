@@ -1,36 +1,114 @@
 /**
- * Which stacks a change touches: synthesize the base revision (a git worktree) and the working
- * tree, and compare each stack's Terraform JSON. New stacks count as changed.
+ * Which stacks a change touches: synthesize the base revision (a temporary git worktree) and
+ * the working tree, and compare each stack's Terraform JSON. Stacks only the working tree has
+ * are added, stacks only the base has are removed (the pipeline plans their destruction).
+ * Every temporary folder is removed again, also on failure.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-function synth(dir: string, tsx: string, env: NodeJS.ProcessEnv): string {
-  const outdir = mkdtempSync(join(tmpdir(), "envstack-changed-"));
-  const r = spawnSync(process.execPath, [tsx, "main.ts"], { cwd: dir, env: { ...env, CDKTF_OUTDIR: outdir }, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`synth of ${dir} failed:\n${r.stderr}`);
-  return outdir;
+export interface ChangedStacks {
+  /** Stacks to plan: added and changed, sorted. */
+  stacks: string[];
+  added: string[];
+  changed: string[];
+  /** Stacks the base revision has and the working tree no longer synthesizes: destroyed on apply. */
+  removed: string[];
+}
+
+/** A problem the user can fix (bad revision, no git, a revision that does not synthesize). */
+export class ChangedStacksError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ChangedStacksError";
+  }
+}
+
+/** Pure: the comparison of two synthesized outputs (stack name → Terraform JSON text). */
+export function compareStacks(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): ChangedStacks {
+  const added = [...after.keys()].filter((s) => !before.has(s)).sort();
+  const changed = [...after.keys()].filter((s) => before.has(s) && before.get(s) !== after.get(s)).sort();
+  const removed = [...before.keys()].filter((s) => !after.has(s)).sort();
+  return { stacks: [...added, ...changed].sort(), added, changed, removed };
+}
+
+function git(root: string, args: string[]): { ok: boolean; out: string; err: string } {
+  const r = spawnSync("git", args, { cwd: root, encoding: "utf8" });
+  if (r.error) throw new ChangedStacksError(`changed-stacks needs git: ${r.error.message}`);
+  return { ok: r.status === 0, out: r.stdout.trim(), err: r.stderr.trim() };
+}
+
+/** Resolves `base` to a commit, or explains what to do. */
+export function resolveRevision(root: string, base: string): string {
+  if (!git(root, ["rev-parse", "--is-inside-work-tree"]).ok) throw new ChangedStacksError(`${root} is not a git working tree: changed-stacks compares against a git revision`);
+  const r = git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${base}^{commit}`]);
+  if (!r.ok || r.out === "") {
+    throw new ChangedStacksError(`unknown git revision '${base}': fetch it first (e.g. 'git fetch origin main'; in GitHub Actions check out with fetch-depth: 0)`);
+  }
+  return r.out;
+}
+
+/** Synthesizes `dir` into `outdir` with the project's own entry point (asynchronously: keeps the caller's progress alive). */
+function synth(dir: string, tsx: string, outdir: string, env: NodeJS.ProcessEnv, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsx, "main.ts"], { cwd: dir, env: { ...env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => { stderr += d; });
+    child.on("error", (e) => reject(new ChangedStacksError(`synthesis of ${what} could not start: ${e.message}`)));
+    child.on("close", (code) => {
+      if (code === 0) return resolve();
+      const text = stderr.split("\n").filter((l) => l.trim() !== "" && !/^npm warn/i.test(l)).join("\n    ");
+      reject(new ChangedStacksError(`synthesis of ${what} failed:\n    ${text || `exit ${code}`}`));
+    });
+  });
 }
 
 function stackTexts(outdir: string): Map<string, string> {
   const dir = join(outdir, "stacks");
   if (!existsSync(dir)) return new Map();
-  return new Map(readdirSync(dir).map((s) => [s, readFileSync(join(dir, s, "cdk.tf.json"), "utf8")]));
+  return new Map(readdirSync(dir).filter((s) => existsSync(join(dir, s, "cdk.tf.json"))).map((s) => [s, readFileSync(join(dir, s, "cdk.tf.json"), "utf8")]));
 }
 
-export function changedStacks(root: string, base: string, env: NodeJS.ProcessEnv = process.env): string[] {
+export interface ChangedStacksOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Copies the base revision's synthesized directories of removed stacks here (for `tofu plan -destroy`). */
+  readonly removedOut?: string;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+export async function changedStacks(root: string, base: string, opts: ChangedStacksOptions = {}): Promise<ChangedStacks> {
+  const env = opts.env ?? process.env;
+  const commit = resolveRevision(root, base);
   const tsx = join(root, "node_modules/tsx/dist/cli.mjs");
-  const worktree = mkdtempSync(join(tmpdir(), "envstack-base-"));
-  execFileSync("git", ["worktree", "add", "--detach", worktree, base], { cwd: root, stdio: "ignore" });
+  const scratch = mkdtempSync(join(tmpdir(), "envstack-changed-"));
+  const worktree = join(scratch, "base");
+  let added = false;
   try {
+    const w = git(root, ["worktree", "add", "--detach", "--quiet", worktree, commit]);
+    if (!w.ok) throw new ChangedStacksError(`could not check out ${base} (${commit.slice(0, 12)}): ${w.err}`);
+    added = true;
     if (!existsSync(join(worktree, "node_modules"))) symlinkSync(join(root, "node_modules"), join(worktree, "node_modules"));
-    const before = stackTexts(synth(worktree, tsx, env));
-    const after = stackTexts(synth(root, tsx, env));
-    return [...after.keys()].filter((s) => before.get(s) !== after.get(s)).sort();
+    opts.log?.(`synthesizing ${base} (${commit.slice(0, 12)})`);
+    await synth(worktree, tsx, join(scratch, "before"), env, `the base revision ${base}`);
+    opts.log?.("synthesizing the working tree");
+    await synth(root, tsx, join(scratch, "after"), env, "the working tree");
+    const result = compareStacks(stackTexts(join(scratch, "before")), stackTexts(join(scratch, "after")));
+    if (opts.removedOut) {
+      mkdirSync(opts.removedOut, { recursive: true });
+      for (const s of result.removed) cpSync(join(scratch, "before", "stacks", s), join(opts.removedOut, s), { recursive: true });
+    }
+    return result;
   } finally {
-    execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: root, stdio: "ignore" });
-    rmSync(worktree, { recursive: true, force: true });
+    if (added) git(root, ["worktree", "remove", "--force", worktree]);
+    rmSync(scratch, { recursive: true, force: true });
+    git(root, ["worktree", "prune"]);
   }
+}
+
+export function formatChangedStacks(c: ChangedStacks): string {
+  const rows = [...c.added.map((s) => `+ ${s} (added)`), ...c.changed.map((s) => `~ ${s} (changed)`), ...c.removed.map((s) => `- ${s} (removed: destroyed on apply)`)];
+  return rows.length ? rows.join("\n") : "no stack changes";
 }

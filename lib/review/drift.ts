@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Engine, stackDir } from "../engine/engine.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { RefusedError } from "../release/core.ts";
 
 export interface DriftedResource {
@@ -57,18 +58,36 @@ export function driftFromPlan(stack: string, plan: any, ignored: Record<string, 
  */
 export function driftStacks(environments: readonly { config: { name: string; compute: { kind: string }; expiresAt?: string } }[], name?: string): string[] {
   const envs = environments.filter((e) => (name ? e.config.name === name : e.config.expiresAt === undefined));
-  if (name && envs.length === 0) throw new RefusedError(`unknown environment ${name}`);
+  if (name && envs.length === 0) throw new RefusedError(unknownEnvironmentMessage(name, environments.map((e) => e.config.name)));
   return envs.flatMap((e) => [e.config.name, `${e.config.name}-traffic`, ...(e.config.compute.kind === "eks" ? [`${e.config.name}-workloads`] : [])]);
 }
 
-/** Runs a refresh-only plan of each synthesized stack (in order) and reports its drift. */
-export async function detectDrift(root: string, stacks: readonly string[], engine: Engine = Engine.fromEnv()): Promise<StackDrift[]> {
+/** The engine is not installed where drift looks for it. */
+export class EngineMissingError extends Error {
+  constructor(binary: string) {
+    super(`drift plans every stack with the Terraform engine, and '${binary}' is not on PATH: install Terraform, or use OpenTofu with TERRAFORM_BINARY_NAME=tofu (the engine this project builds: 'npm run setup:engine', then put the 'tofu' of ~/.cache/envstack/engine/manifest.json on PATH)`);
+    this.name = "EngineMissingError";
+  }
+}
+
+/** Runs one step of the work, showing it (envctl's Progress.step has this shape). */
+export type StepRunner = <T>(title: string, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * Runs a refresh-only plan of each synthesized stack (in order) and reports its drift, one
+ * progress step per stack. Fails before the first stack when the engine is missing.
+ */
+export async function detectDrift(root: string, stacks: readonly string[], engine: Engine = Engine.fromEnv(), step: StepRunner = (_t, fn) => fn()): Promise<StackDrift[]> {
+  if (!engine.locate()) throw new EngineMissingError(engine.binary);
   const out: StackDrift[] = [];
-  for (const stack of stacks) {
+  for (const [i, stack] of stacks.entries()) {
     const dir = stackDir(root, stack);
-    await engine.init(dir);
-    const { json } = await engine.planJson(dir, "drift.tfplan", ["-refresh-only", "-lock=false"]);
-    out.push(driftFromPlan(stack, json, ignoredByConfig(JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")))));
+    const drift = await step(`drift ${i + 1}/${stacks.length}: ${stack} (init, refresh-only plan)`, async () => {
+      await engine.init(dir);
+      const { json } = await engine.planJson(dir, "drift.tfplan", ["-refresh-only", "-lock=false"]);
+      return driftFromPlan(stack, json, ignoredByConfig(JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"))));
+    });
+    out.push(drift);
   }
   return out;
 }

@@ -25,6 +25,8 @@ export const STATEFUL_TYPES = [
 export interface StackSummary {
   stack: string;
   environment: string;
+  /** The change removes the stack: its plan is a destroy plan (`<stack>.destroy.json`). */
+  removed: boolean;
   counts: Record<Action, number>;
   resources: { address: string; action: Action }[];
   traffic: { address: string; from: Record<string, number>; to: Record<string, number> }[];
@@ -86,10 +88,20 @@ function slotVersion(type: string, v: unknown): { slot: string; version: string 
   return undefined;
 }
 
-export function summarize(plans: { stack: string; plan: PlanJson }[]): Summary {
-  const stacks = plans.map(({ stack, plan }): StackSummary => {
+/**
+ * The stack a plan file is for: `<stack>.json` (or `<stack>.plan.json`); `<stack>.destroy.json`
+ * is the destroy plan of a stack the change removes.
+ */
+export function planFileStack(fileName: string): { stack: string; removed: boolean } {
+  const base = fileName.replace(/^.*\//, "");
+  if (/\.destroy\.json$/.test(base)) return { stack: base.replace(/\.destroy\.json$/, ""), removed: true };
+  return { stack: base.replace(/\.json$/, "").replace(/\.plan$/, ""), removed: false };
+}
+
+export function summarize(plans: { stack: string; plan: PlanJson; removed?: boolean }[]): Summary {
+  const stacks = plans.map(({ stack, plan, removed }): StackSummary => {
     const counts: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0 };
-    const s: StackSummary = { stack, environment: environmentOfStack(stack), counts, resources: [], traffic: [], versions: [], blocking: [] };
+    const s: StackSummary = { stack, environment: environmentOfStack(stack), removed: removed === true, counts, resources: [], traffic: [], versions: [], blocking: [] };
     for (const rc of plan.resource_changes ?? []) {
       if (rc.mode === "data") continue;
       const action = actionOf(rc.change.actions);
@@ -132,14 +144,19 @@ export function toMarkdown(summary: Summary): string {
   lines.push("| environment | stack | create | update | replace | delete |", "|---|---|---:|---:|---:|---:|");
   for (const s of summary.stacks) {
     const c = s.counts;
-    lines.push(`| ${s.environment} | ${s.stack} | ${c.create} | ${c.update} | ${c.replace} | ${c.delete} |`);
+    lines.push(`| ${s.environment} | ${s.stack}${s.removed ? " (removed)" : ""} | ${c.create} | ${c.update} | ${c.replace} | ${c.delete} |`);
   }
   lines.push("");
   for (const env of [...new Set(summary.stacks.map((s) => s.environment))]) {
     lines.push(`### ${env}`, "");
     for (const s of summary.stacks.filter((x) => x.environment === env)) {
       const total = s.resources.length;
-      lines.push(`#### ${s.stack}: ${total === 0 ? "no changes" : `${total} change${total === 1 ? "" : "s"}`}`, "");
+      if (s.removed) {
+        lines.push(`#### ${s.stack}: removed, destroys ${s.counts.delete} resource${s.counts.delete === 1 ? "" : "s"}`, "");
+        lines.push(`- **destroy**: the change removes the stack \`${s.stack}\`; applying it destroys everything below`);
+      } else {
+        lines.push(`#### ${s.stack}: ${total === 0 ? "no changes" : `${total} change${total === 1 ? "" : "s"}`}`, "");
+      }
       for (const t of s.traffic) lines.push(`- **traffic**: ${env}: ${describeTraffic(t)}`);
       for (const v of s.versions) lines.push(`- **version** ${v.slot}: ${v.from ?? "(empty)"} → ${v.to ?? "(empty)"}`);
       for (const r of s.resources) lines.push(`- ${r.action}: \`${r.address}\``);

@@ -10,6 +10,7 @@ import { ConfigError, zodProblems } from "../config/errors.ts";
 import { checkEnvironments } from "../config/rules.ts";
 import { ReleaseSchema } from "../config/release.ts";
 import { RefusedError } from "../release/core.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { auditFileOf, loadRelease, releaseText, withFileLock, writeFileAtomic } from "../release/store.ts";
 import { releaseFileOf } from "../config/load.ts";
 
@@ -57,7 +58,7 @@ export async function createPreview(root: string, name: string, opts: { base?: s
     }
     const baseName = opts.base ?? "dev";
     const base = project.environments.find((e) => e.config.name === baseName && !e.config.expiresAt);
-    if (!base) throw new RefusedError(`unknown base environment ${baseName}`);
+    if (!base) throw new RefusedError(`preview base: ${unknownEnvironmentMessage(baseName, project.environments.filter((e) => !e.config.expiresAt).map((e) => e.config.name))}`);
     if (project.environments.some((e) => e.config.name === name)) throw new RefusedError(`${name} is already an environment`);
     const cidr = allocatePreviewCidr(project.environments.map((e) => e.config.network.cidr));
     if (!cidr) throw new RefusedError("the preview CIDR pool is full: destroy old previews (envctl preview gc)");

@@ -1,5 +1,5 @@
 /** Runs envctl as a real subprocess against a temporary project with a stand-in cdktf on PATH. */
-import { spawn, spawnSync } from "node:child_process";
+import { runAsync } from "./run.ts";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, tempProject } from "./project.ts";
@@ -11,7 +11,8 @@ export interface Sandbox {
   release(env: string): any;
   releaseText(env: string): string;
   audit(env: string): any[];
-  run(args: string[], env?: Record<string, string>): { status: number | null; stdout: string; stderr: string };
+  /** Runs envctl to completion; asynchronous, so the test worker keeps answering vitest meanwhile. */
+  run(args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }>;
   spawn(args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }>;
 }
 
@@ -37,6 +38,7 @@ export function sandbox(edit?: (dir: string) => void): Sandbox {
   const envOf = (extra: Record<string, string> = {}) => ({ ...process.env, ...aws, PATH: `${bin}:${process.env.PATH}`, CI: "1", GITHUB_ACTOR: "", USER: "tester", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", ...extra });
   const argv = (args: string[]) => [join(REPO, "lib/cli/envctl.js"), ...args];
   const rel = (env: string) => join(dir, "environments/releases", `${env}.json`);
+  const run = (args: string[], env?: Record<string, string>) => runAsync(process.execPath, argv(args), { cwd: dir, env: envOf(env) });
   return {
     dir,
     calls: () => (existsSync(join(bin, "calls.log")) ? readFileSync(join(bin, "calls.log"), "utf8").trim().split("\n") : []),
@@ -46,17 +48,7 @@ export function sandbox(edit?: (dir: string) => void): Sandbox {
       const f = join(dir, "environments/releases", `${env}.audit.jsonl`);
       return existsSync(f) ? readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l)) : [];
     },
-    run: (args, env) => {
-      const r = spawnSync(process.execPath, argv(args), { cwd: dir, env: envOf(env), encoding: "utf8" });
-      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-    },
-    spawn: (args, env) => new Promise((resolve) => {
-      const child = spawn(process.execPath, argv(args), { cwd: dir, env: envOf(env) });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => { stdout += d; });
-      child.stderr.on("data", (d) => { stderr += d; });
-      child.on("close", (status) => resolve({ status, stdout, stderr }));
-    }),
+    run: (args, env) => run(args, env),
+    spawn: (args, env) => run(args, env),
   };
 }

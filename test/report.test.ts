@@ -1,0 +1,159 @@
+/**
+ * `envctl report --html`: the data (pure), and the page in real headless Chromium (playwright-core
+ * driving the system's chromium): every environment, a rollout in progress with its steps and
+ * last analysis, the history, drift and cost; no network request; a screenshot for people.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+import { main, type Deps } from "../lib/cli/envctl.ts";
+import { PlainProgress } from "../lib/cli/progress.ts";
+import { slotAlarmNames } from "../lib/constructs/naming.ts";
+import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
+import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy } from "./support/fakes.ts";
+import { REPO, tempProject } from "./support/project.ts";
+
+/** Where the screenshot and the page go (CI uploads them). */
+const ARTIFACTS = process.env.ENVSTACK_ARTIFACTS ?? join(REPO, "test-results");
+
+/**
+ * A project with history: dev and staging rolled out (analysis passed), production promoted and
+ * its rollout interrupted during the 50 % step, after the 10 % step passed its analysis (left in
+ * progress at blue 50 / green 50).
+ */
+async function projectWithRolloutInProgress() {
+  const dir = tempProject();
+  const albs = new Map<string, FakeAlb>();
+  const alb = (env: string) => albs.get(env) ?? albs.set(env, new FakeAlb()).get(env)!;
+  const metrics = new FakeMetrics();
+  const alarms = new FakeAlarms(Object.fromEntries(["dev", "staging", "production"].flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue"))).map((n) => [n, "OK"])));
+  const clock = new FakeClock(Date.parse("2026-11-20T09:00:00.000Z"));
+  const controller = new AbortController();
+  const out: string[] = [];
+  const deps: Deps = {
+    cwd: dir,
+    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1" },
+    deployer: { deploy: async (stacks) => { for (const s of stacks) if (s.endsWith("-traffic")) alb(s.replace(/-traffic$/, "")).deployFrom(dir, s.replace(/-traffic$/, "")); } },
+    traffic: (e) => alb(e.name),
+    metrics: () => metrics,
+    alarms: () => alarms,
+    snapshots: () => ({ snapshot: async (_db, id) => id }),
+    smoke: { fetch: async () => ({ status: 200, text: async () => "ok" }), sleep: async () => undefined },
+    progress: new PlainProgress(() => undefined, clock.now),
+    stdout: (t) => out.push(t),
+    stderr: (t) => out.push(t),
+    clock,
+    signal: controller.signal,
+  };
+  const run = (...args: string[]) => main(["node", "envctl", ...args], deps);
+  expect(await run("stage", "dev", "--version", "1.6.0")).toBe(0);
+  expect(await run("rollout", "dev")).toBe(0);
+  expect(await run("promote", "dev", "staging")).toBe(0);
+  expect(await run("rollout", "staging")).toBe(0);
+  expect(await run("promote", "staging", "production", "--yes")).toBe(0);
+  // production's rollout: interrupted during the 50 % step's bake, traffic left at 50 / 50
+  let polls = 0;
+  metrics.traffic = () => {
+    if (++polls === 12) controller.abort(new Error("SIGTERM"));
+    return healthy(5000, 600);
+  };
+  expect(await run("rollout", "production", "--yes", "--on-interrupt", "leave")).toBe(8);
+  const drift = join(dir, "drift.json");
+  writeFileSync(drift, JSON.stringify([
+    { stack: "dev", status: "in sync", resources: [] },
+    { stack: "dev-traffic", status: "in sync", resources: [] },
+    { stack: "staging", status: "drifted", resources: [{ address: "aws_lb_target_group.load-balancer_tg-green_1", attributes: ["health_check"] }] },
+  ]));
+  return { dir, run, out, drift };
+}
+
+describe("the report's page (pure)", () => {
+  it("lays the promotion graph out left to right and escapes every text", () => {
+    expect(Object.fromEntries(graphLevels(["production", "dev", "staging", "pr-1-x"], [
+      { from: "dev", to: "staging", kind: "promotes" }, { from: "staging", to: "production", kind: "promotes" }, { from: "production", to: "staging", kind: "rollback" },
+    ]))).toEqual({ dev: 0, staging: 1, production: 2, "pr-1-x": 0 });
+    expect(esc(`<script>alert("x")</script> & 'y'`)).toBe("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;");
+    const html = renderReport({ project: "p", generatedAt: "2026-11-22T10:00:00.000Z", pricesAsOf: "2026-11-01", edges: [], history: [], driftChecked: false, environments: [{
+      name: "qa", tier: "development", region: "eu-west-1", compute: "ec2 t3.micro × 1", preview: false, rollout: null, lastAnalysis: null, pending: null, drift: null,
+      slots: [{ slot: "blue", version: "<b>1.0</b>", weight: 100, live: true }, { slot: "green", version: null, weight: 0, live: false }], cost: { total: 1, lines: [] },
+    }] });
+    expect(html).toContain("<code>&lt;b&gt;1.0&lt;/b&gt;</code>");
+    expect(html).not.toContain("<b>1.0</b>");
+    // self-contained: no script, no external reference, a policy that forbids any
+    expect(html).not.toMatch(/<script|<link|@import|url\(|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
+  });
+});
+
+describe("envctl report --html in headless Chromium", () => {
+  let browser: BrowserContext;
+  beforeAll(async () => {
+    // a new, empty profile every run
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "envstack-chromium-")), {
+      executablePath: findChromium(), headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1400, height: 900 }, timeout: 60_000,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("renders every environment, the promotion graph, the rollout in progress with its steps and last analysis, history, drift and cost; fetches nothing", async () => {
+    const p = await projectWithRolloutInProgress();
+    const file = join(p.dir, "report.html");
+    expect(await p.run("report", "--html", "report.html", "--drift", "drift.json")).toBe(0);
+    expect(p.out.at(-1)).toBe("wrote report.html: 3 environments, rollout in progress in production, 20 recent changes, drift included");
+
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    const problems: string[] = [];
+    page.on("request", (r) => requests.push(r.url()));
+    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(m.text()); });
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(`file://${file}`, { waitUntil: "load" });
+
+    // every environment: a card and a node of the graph
+    expect(await page.locator("article.card").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-environment")))).toEqual(["dev", "staging", "production"]);
+    expect(await page.locator("svg g.node").evaluateAll((n) => n.map((x) => x.getAttribute("data-environment")).sort())).toEqual(["dev", "production", "staging"]);
+    expect(await page.locator("svg path.edge").count()).toBe(3); // dev → staging → production, production ⇢ staging
+    for (const name of ["dev", "staging", "production"]) await expect(page.locator(`article[data-environment="${name}"]`).isVisible()).resolves.toBe(true);
+
+    // the rollout in progress: production, green at 50 %, 2 of 3 steps applied
+    const prod = page.locator('article[data-environment="production"]');
+    await expect(prod.locator(".rollout").innerText()).resolves.toMatch(/green 1\.6\.0: 2 of 3 steps applied/);
+    expect(await prod.locator("ol.steps li").evaluateAll((li) => li.map((l) => `${l.className}:${l.textContent}`))).toEqual(["done:10 %", "done:50 %", "current:100 %"]);
+    expect(await prod.locator(".slot").evaluateAll((s) => s.map((x) => x.textContent!.replace(/\s+/g, " ").trim()))).toEqual(["blue ★ 1.4.2 50 %", "green 1.6.0 50 %"]);
+    const bar = await prod.locator('.slot[data-slot="green"] .bar > span').boundingBox();
+    const track = await prod.locator('.slot[data-slot="green"] .bar').boundingBox();
+    expect(bar!.width / track!.width).toBeCloseTo(0.5, 1);
+    // the last analysis of each: staging and dev passed; production's is its 10 % step's
+    await expect(page.locator('article[data-environment="staging"] .analysis .badge').innerText()).resolves.toBe("pass");
+    await expect(prod.locator(".analysis").innerText()).resolves.toMatch(/pass\s+step 1 at 10 %/);
+    // drift: given for dev and staging, not for production; cost everywhere
+    await expect(page.locator('article[data-environment="dev"]').innerText()).resolves.toContain("in sync (2 stacks)");
+    await expect(page.locator('article[data-environment="staging"]').innerText()).resolves.toContain("drifted: staging");
+    await expect(prod.innerText()).resolves.toContain("drift not checked");
+    await expect(prod.innerText()).resolves.toMatch(/\$[\d,]+\.\d\d \/ month/);
+    // recent history, newest first
+    const rows = await page.locator("table.history tr").evaluateAll((r) => r.slice(1).map((x) => x.children[1]!.textContent));
+    expect(rows.length).toBe(20);
+    expect(rows[0]).toBe("production");
+
+    // self-contained: the page itself is the only request
+    expect(requests).toEqual([`file://${file}`]);
+    expect(problems).toEqual([]);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const shot = join(ARTIFACTS, "report.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    writeFileSync(join(ARTIFACTS, "report.html"), readFileSync(file));
+    const png = readFileSync(shot);
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect(png.readUInt32BE(16)).toBe(1400); // width
+    expect(png.readUInt32BE(20)).toBeGreaterThan(900); // the full page
+    expect(statSync(shot).size).toBeGreaterThan(50_000);
+    await page.close();
+  }, 180_000);
+});
