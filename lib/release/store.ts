@@ -9,7 +9,8 @@
  * of the history sees the log plus the file's own record, so it never sees a state without its record.
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import * as fs from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
@@ -251,13 +252,12 @@ function holderIsDead(h: LockHolder | undefined): boolean {
 const REFRESH_MS = 1_000;
 /**
  * A lock without a holder record whose mtime did not change for this long was left by a holder
- * killed between taking the lock and labelling it, or between unlabelling and releasing it (each a
- * window of a fraction of a millisecond): a live holder labels within milliseconds and refreshes
- * every {@link REFRESH_MS}.
+ * killed between the two system calls that take it and label it (or unlabel and remove it, see
+ * labellingFs): a live holder labels its lock at once and refreshes it every {@link REFRESH_MS}.
  */
 const UNLABELED_MS = 3_000;
-/** A dead holder's record is read twice this far apart before taking over (see abandoned()). */
-const CONFIRM_MS = 100;
+/** A dead holder's record is read again this much later before its lock is taken over (see abandoned()). */
+const CONFIRM_MS = 20;
 const POLL_MS = 250;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -279,9 +279,8 @@ async function abandoned(file: string, unlabeled: { mtime: number; since: number
   if (mtime === undefined) return undefined;
   if (holder) {
     if (!holderIsDead(holder)) return undefined;
-    // A record left behind by a holder that exited without its finally (the lock removed by
-    // proper-lockfile's exit hook) must not be mistaken for the holder of a lock taken since:
-    // that holder replaces the record within milliseconds, a dead one never does.
+    // The holder read may have released its lock and exited since, and another taken the lock:
+    // the record and the lock's mtime must be unchanged a moment later.
     await sleep(CONFIRM_MS);
     const again = readHolder(file);
     if (!again || again.pid !== holder.pid || again.since !== holder.since || lockMtime(file) !== mtime) return undefined;
@@ -293,11 +292,51 @@ async function abandoned(file: string, unlabeled: { mtime: number; since: number
   return undefined;
 }
 
+/**
+ * The file system proper-lockfile works through: the holder record is written in the same
+ * synchronous step as the lock directory, and removed in the step that removes it (also by
+ * proper-lockfile's exit hook). Written after the lock resolved, as before, a kill in between (the
+ * mtime probe that follows the mkdir: milliseconds) left a lock naming nobody, which blocked every
+ * envctl for 30 s with "locked by another envctl" (found by test/store-kill.test.ts).
+ */
+function labellingFs(file: string, holder: () => LockHolder): typeof fs {
+  const own = (path: unknown) => path === lockDir(file);
+  const done = (cb: (err: NodeJS.ErrnoException | null) => void, work: () => void) => {
+    let error: NodeJS.ErrnoException | null = null;
+    try {
+      work();
+    } catch (err) {
+      error = err as NodeJS.ErrnoException;
+    }
+    process.nextTick(cb, error);
+  };
+  const unlabel = (path: string) => {
+    if (own(path)) rmSync(ownerFile(file), { force: true });
+    rmdirSync(path);
+  };
+  return {
+    ...fs,
+    mkdir: ((path: string, cb: (err: NodeJS.ErrnoException | null) => void) => done(cb, () => {
+      const label = JSON.stringify(holder());
+      mkdirSync(path);
+      if (!own(path)) return;
+      try {
+        writeFileSync(ownerFile(file), label);
+      } catch {
+        // the lock holds without its label
+      }
+    })) as typeof fs.mkdir,
+    rmdir: ((path: string, cb: (err: NodeJS.ErrnoException | null) => void) => done(cb, () => unlabel(path))) as typeof fs.rmdir,
+    rmdirSync: ((path: string) => unlabel(path)) as typeof fs.rmdirSync,
+  };
+}
+
 /** {@link withLock} for any existing file; `label` names it in the error. */
 export async function withFileLock<T>(file: string, label: string, waitSeconds: number, fn: () => Promise<T>, command = "envctl"): Promise<T> {
   // One attempt at a time: between attempts a dead holder is looked for, so it is detected at
   // once even while waiting (proper-lockfile's own retries would only give up after the wait).
-  const attempt = () => lockfile.lock(file, { stale: 30_000, update: REFRESH_MS, realpath: false, retries: 0 });
+  const holder = (): LockHolder => ({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command });
+  const attempt = () => lockfile.lock(file, { stale: 30_000, update: REFRESH_MS, realpath: false, retries: 0, fs: labellingFs(file, holder) });
   const deadline = Date.now() + waitSeconds * 1000;
   let unlabeled: { mtime: number; since: number } | undefined;
   let release: () => Promise<void>;
@@ -313,33 +352,27 @@ export async function withFileLock<T>(file: string, label: string, waitSeconds: 
     const why = await abandoned(file, unlabeled);
     if (why) {
       // Stale locks are cleared with a message naming the dead holder (issue 12).
-      process.stderr.write(`${label}: ${why}; taking the lock over\n`);
-      rmSync(lockDir(file), { recursive: true, force: true });
       rmSync(ownerFile(file), { force: true });
+      rmSync(lockDir(file), { recursive: true, force: true });
+      process.stderr.write(`${label}: ${why}; taking the lock over\n`);
       unlabeled = undefined;
       continue;
     }
-    const holder = readHolder(file);
+    const current = readHolder(file);
     const mtime = lockMtime(file);
     if (mtime === undefined) continue; // released meanwhile
-    if (holder) unlabeled = undefined;
+    if (current) unlabeled = undefined;
     else if (unlabeled?.mtime !== mtime) unlabeled = { mtime, since: Date.now() };
     // An unlabeled lock is watched until it is labelled, refreshed or found abandoned, whatever
     // the wait: "locked by another envctl" must not be said of a lock nobody holds.
     const watching = unlabeled !== undefined && Date.now() - unlabeled.since < UNLABELED_MS + POLL_MS;
-    if (Date.now() >= deadline && !watching) throw new LockedError(label, holder);
+    if (Date.now() >= deadline && !watching) throw new LockedError(label, current);
     await sleep(POLL_MS);
   }
   try {
-    const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command };
-    try {
-      writeFileSync(ownerFile(file), JSON.stringify(holder));
-    } catch {
-      // the lock holds without its label
-    }
     return await fn();
   } finally {
-    rmSync(ownerFile(file), { force: true });
+    // removes the holder record, then the lock (labellingFs)
     await release().catch(() => undefined);
   }
 }
