@@ -14,7 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -298,12 +298,26 @@ describe("release store under kill -9 at random moments", () => {
     expect(existsSync(lockDir(s.dir)) || existsSync(ownerFile(s.dir))).toBe(false);
   });
 
-  it("a lock left without its holder record (killed while taking it) is taken over once it goes unrefreshed", async () => {
-    const root = project();
-    mkdirSync(lockDir(root)); // what a kill between proper-lockfile's mkdir and the holder record leaves
-    const w = startWriter(root, 1, 0);
-    expect(await w.exited).toEqual({ code: 0, signal: null });
-    expect(w.stderr()).toMatch(/^dev: the lock carried no holder record and was not refreshed for 3 s \(its holder died while taking or releasing it\); taking the lock over$/m);
-    expect(checkStore(root, new Map(w.acks().map((a) => [a.seq, a.weight]))).seq).toBe(1);
+  it("a lock without its holder record is taken over once it goes unrefreshed, never while it is refreshed", async () => {
+    // What a kill between taking the lock and writing its record leaves: taken over after 3 s.
+    const left = project();
+    mkdirSync(lockDir(left));
+    // A live holder whose record could not be written keeps refreshing its lock: never taken over.
+    const live = project();
+    mkdirSync(lockDir(live));
+    const refresh = setInterval(() => utimesSync(lockDir(live), new Date(), new Date()), 300);
+    try {
+      const [a, b] = [startWriter(left, 1, 0), startWriter(live, 1, 0)];
+      const [endA, endB] = await Promise.all([a.exited, b.exited]);
+      expect(endA).toEqual({ code: 0, signal: null });
+      expect(a.stderr()).toMatch(/^dev: the lock carried no holder record and was not refreshed for 3 s \(its holder died while taking or releasing it\); taking the lock over$/m);
+      expect(checkStore(left, new Map(a.acks().map((x) => [x.seq, x.weight]))).seq).toBe(1);
+      expect(endB).toEqual({ code: 1, signal: null });
+      expect(b.stderr()).toBe("LockedError: dev is locked by another envctl; wait for it to finish, or pass --wait <seconds>\n");
+      expect(checkStore(live, new Map()).seq).toBe(0);
+      expect(existsSync(lockDir(live))).toBe(true);
+    } finally {
+      clearInterval(refresh);
+    }
   });
 });

@@ -339,6 +339,7 @@ export async function withFileLock<T>(file: string, label: string, waitSeconds: 
   const attempt = () => lockfile.lock(file, { stale: 30_000, update: REFRESH_MS, realpath: false, retries: 0, fs: labellingFs(file, holder) });
   const deadline = Date.now() + waitSeconds * 1000;
   let unlabeled: { mtime: number; since: number } | undefined;
+  let watchUntil: number | undefined;
   let release: () => Promise<void>;
   for (;;) {
     try {
@@ -363,10 +364,11 @@ export async function withFileLock<T>(file: string, label: string, waitSeconds: 
     if (mtime === undefined) continue; // released meanwhile
     if (current) unlabeled = undefined;
     else if (unlabeled?.mtime !== mtime) unlabeled = { mtime, since: Date.now() };
-    // An unlabeled lock is watched until it is labelled, refreshed or found abandoned, whatever
-    // the wait: "locked by another envctl" must not be said of a lock nobody holds.
-    const watching = unlabeled !== undefined && Date.now() - unlabeled.since < UNLABELED_MS + POLL_MS;
-    if (Date.now() >= deadline && !watching) throw new LockedError(label, current);
+    // An unlabeled lock is watched long enough to tell an abandoned one, whatever the wait:
+    // "locked by another envctl" must not be said of a lock nobody holds. One that keeps being
+    // refreshed has a live holder (its record could not be written): the wait applies.
+    if (!current) watchUntil ??= Date.now() + UNLABELED_MS + POLL_MS;
+    if (Date.now() >= Math.max(deadline, watchUntil ?? 0)) throw new LockedError(label, current);
     await sleep(POLL_MS);
   }
   try {
