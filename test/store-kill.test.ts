@@ -26,7 +26,10 @@ import { sandbox } from "./support/envctl.ts";
 
 const KILLS = 100;
 const RACES = 8;
-/** Kill delays are drawn from [0, WINDOW_MS) after the writer is ready: a few to a dozen commits. */
+/**
+ * Kill delays are drawn from [0, WINDOW_MS) from the writer's start (or from its takeover of the lock
+ * a kill left): taking the lock, then commits of a few milliseconds each, releasing it in between.
+ */
 const WINDOW_MS = 60;
 const ENV = "dev";
 
@@ -183,7 +186,8 @@ describe("release store under kill -9 at random moments", () => {
     /** Writers killed since the last one that committed: only their temporary files may remain. */
     let uncleaned: number[] = [];
 
-    let lockInfo = "";
+    /** What the last kill left of the lock, for the failure messages. */
+    let lockInfo = "none";
     // The next writer loads while the current one runs, and starts when told.
     let next = startWriter(root, 1_000_000, 30, true);
     for (let k = 0; k < KILLS; k++) {
@@ -213,6 +217,7 @@ describe("release store under kill -9 at random moments", () => {
       if (w.stderr().includes("taking the lock over")) stats.takeovers++;
       const previous = stale;
       stale = undefined;
+      lockInfo = "none";
       if (existsSync(lockDir(root))) {
         const owner = holderOf(root);
         // The lock a kill leaves is the killed writer's, or still the one before's (unlabelled:
