@@ -8,7 +8,6 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SLOTS, type Slot } from "../config/schema.ts";
-import { emulatorLacks } from "../stacks/local-gaps.ts";
 import { assumeRolePolicy } from "./iam.ts";
 
 /** Amazon Linux 2023 AMI, resolved through the public SSM parameter at plan time. */
@@ -65,13 +64,10 @@ export class Ec2Compute extends Construct {
     const profile = new IamInstanceProfile(this, "profile", { name: `${p}-app-instance`, role: this.role.name });
     const ami = new DataAwsSsmParameter(this, "ami", { name: AMI_PARAMETER });
 
-    // On the emulator a new version means a new template (lib/stacks/local-gaps.ts).
-    const perVersion = emulatorLacks(this, "launchTemplateVersions");
     this.autoScalingGroups = Object.fromEntries(SLOTS.map((slot) => {
       const { version, targetGroupArn } = props.slots[slot];
       const template = new LaunchTemplate(this, `lt-${slot}`, {
-        name: perVersion ? `${p}-app-${slot}-${(version ?? "none").replace(/[^A-Za-z0-9-]/g, "-")}` : `${p}-app-${slot}`,
-        lifecycle: perVersion ? { createBeforeDestroy: true } : undefined,
+        name: `${p}-app-${slot}`,
         imageId: ami.value,
         instanceType: props.instanceType,
         updateDefaultVersion: true,
@@ -98,10 +94,7 @@ export class Ec2Compute extends Construct {
         healthCheckType: "ELB",
         healthCheckGracePeriod: 60,
         launchTemplate: { id: template.id, version: template.latestVersion.toString() },
-        // Not on the emulator (lib/stacks/local-gaps.ts).
-        ...(emulatorLacks(this, "autoscalingRefresh")
-          ? { waitForCapacityTimeout: "0" }
-          : { instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } } }),
+        instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } },
         tag: [
           { key: "Slot", value: slot, propagateAtLaunch: true },
           { key: "Version", value: version ?? "none", propagateAtLaunch: true },

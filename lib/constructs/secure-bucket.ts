@@ -7,7 +7,6 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { emulatorLacks } from "../stacks/local-gaps.ts";
 
 export interface SecureBucketProps {
   /** Globally unique bucket name. */
@@ -66,17 +65,15 @@ export class SecureBucket extends Construct {
       });
     }
 
-    // The emulator speaks plain HTTP only (see lib/stacks/local-gaps.ts).
-    const tlsOnly = !emulatorLacks(this, "tlsOnlyBucketPolicy");
     const statements = [
-      ...(tlsOnly ? [{
+      {
         sid: "DenyInsecureTransport",
         effect: "Deny",
         actions: ["s3:*"],
         principals: [{ type: "*", identifiers: ["*"] }],
         resources: [this.bucket.arn, `${this.bucket.arn}/*`],
         condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-      }] : []),
+      },
       ...(props.extraStatements ?? []).map((s) => ({
         sid: s.sid,
         effect: "Allow",
@@ -85,7 +82,6 @@ export class SecureBucket extends Construct {
         resources: s.resourcePaths.map((p) => `${this.bucket.arn}${p}`),
       })),
     ];
-    if (statements.length === 0) return;
     const policy = new DataAwsIamPolicyDocument(this, "policy-doc", { statement: statements });
     new S3BucketPolicy(this, "policy", { ...bucketRef, policy: policy.json, dependsOn: [publicAccess] });
   }

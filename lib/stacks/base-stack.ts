@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { ignoreEmulatorReadBacks, markEmulated } from "./local-gaps.ts";
+import { applyEmulatorProfile } from "./local-gaps.ts";
 import { EMULATED_SERVICES, EMULATOR_CREDENTIALS, STATE_LOCK_TABLE, type Target } from "./target.ts";
 
 export interface BaseStackProps {
@@ -33,10 +33,8 @@ export class BaseStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: BaseStackProps) {
     super(scope, id);
     const { target } = props;
-    if (target.kind === "local") {
-      markEmulated(this);
-      ignoreEmulatorReadBacks(this);
-    }
+    // The emulator's gaps, as Aspects over the whole stack (lib/stacks/local-gaps.ts).
+    if (target.kind === "local") applyEmulatorProfile(this);
     const local = target.kind === "local" ? target.endpoint! : undefined;
 
     if (target.backend === "local") {

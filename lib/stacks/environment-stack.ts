@@ -137,7 +137,7 @@ export class EnvironmentStack extends BaseStack {
     const cacheConnect = {
       Effect: "Allow",
       Action: ["elasticache:Connect"],
-      Resource: [this.cache.arn, ...(this.cache.appUser ? [this.cache.appUser.arn] : [])],
+      Resource: [this.cache.arn, this.cache.appUser.arn],
     };
     // On EKS the pods also read the AWS-managed database secret themselves (Pod Identity).
     const readDatabaseSecret = [
