@@ -23,6 +23,7 @@ export default defineEnvironment({
   },
   cache: { nodeType: "cache.t3.micro", replicas: 0, automaticFailover: false },
   monitoring: { level: "basic", thresholds },
+  backup: { rules: [{ name: "daily", schedule: "cron(0 3 * * ? *)", retainDays: 7 }] },
   release: {
     canary: [{ percent: 100, bakeSeconds: 60 }],
     promotesTo: ["staging"],

@@ -42,6 +42,11 @@ export interface Ec2ComputeProps {
   readonly rootVolumeGb?: number;
   /** Managed policies attached to the instance role besides SSM core. @default none */
   readonly extraPolicyArns?: string[];
+  /**
+   * Tags of the Auto Scaling groups, propagated to their instances: provider default tags do not
+   * reach Auto Scaling groups (they carry `tag` blocks), so pass them here. @default none
+   */
+  readonly tags?: Record<string, string>;
 }
 
 /**
@@ -95,10 +100,7 @@ export class Ec2Compute extends Construct {
         healthCheckGracePeriod: 60,
         launchTemplate: { id: template.id, version: template.latestVersion.toString() },
         instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } },
-        tag: [
-          { key: "Slot", value: slot, propagateAtLaunch: true },
-          { key: "Version", value: version ?? "none", propagateAtLaunch: true },
-        ],
+        tag: Object.entries({ ...props.tags, Slot: slot, Version: version ?? "none" }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
         // With auto-scaling on, the policy owns the desired capacity.
         lifecycle: props.autoScaling?.enabled ? { ignoreChanges: ["desired_capacity"] } : undefined,
       });
