@@ -25,7 +25,10 @@ export default defineEnvironment({
   monitoring: { level: "basic", thresholds },
   backup: { rules: [{ name: "daily", schedule: "cron(0 3 * * ? *)", retainDays: 7 }] },
   release: {
-    canary: [{ percent: 100, bakeSeconds: 60 }],
+    // One step, baked long enough for one complete analysis window (60 s period + 120 s delay).
+    canary: [{ percent: 100, bakeSeconds: 180 }],
+    // dev sees little traffic: a step with too few requests bakes again (twice) before it fails.
+    analysis: { minRequests: 20, onInconclusive: "extend", maxExtensions: 2 },
     promotesTo: ["staging"],
     snapshotBeforePromote: false,
   },

@@ -50,7 +50,9 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(s.release("staging").slots).toEqual({ blue: { version: "1.4.2", weight: 100 }, green: { version: "1.5.0", weight: 0 } });
     expect(s.release("staging").pending).toBeNull();
     expect(s.calls()).toEqual([`deploy staging-workloads ${DEPLOY_FLAGS}`]);
-    const [entry] = s.audit("staging");
+    // the deploy is recorded when it starts and when it succeeded, each record naming the whole change
+    expect(s.audit("staging").map((a) => [a.seq, a.outcome])).toEqual([[1, "deploying"], [2, "deployed"]]);
+    const entry = s.audit("staging")[1];
     expect(entry).toMatchObject({ environment: "staging", by: "tester", command: "envctl promote dev staging", outcome: "deployed" });
     expect(entry.from.slots.green.version).toBeNull();
     expect(entry.to.slots.green.version).toBe("1.5.0");
@@ -84,21 +86,26 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(rule.action[0].forward.target_group.map((g: { weight: number }) => g.weight)).toEqual([75, 25]);
     expect(s.run(["rollback", "staging"]).status).toBe(0);
     expect(s.release("staging")).toMatchObject({ live: "blue", slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } } });
-    expect(s.audit("staging").map((a) => a.outcome)).toEqual(["deployed", "deployed", "rolled-back"]);
+    expect(s.audit("staging").map((a) => a.outcome).filter((o) => o !== "deploying")).toEqual(["deployed", "deployed", "rolled-back"]);
   });
 
   it("--no-deploy only edits the file; --dry-run shows the diff and changes nothing", () => {
     const s = sandbox();
     const before = s.releaseText("dev");
-    const dry = s.run(["shift", "dev", "--to", "blue", "--percent", "100", "--dry-run"]);
+    const dry = s.run(["stage", "dev", "--version", "1.6.0", "--dry-run"]);
     expect(dry.status).toBe(0);
     expect(dry.stdout).toContain("--- environments/releases/dev.json");
-    expect(dry.stdout).toContain("would deploy: dev-traffic");
+    expect(dry.stdout).toContain('+      "version": "1.6.0",');
+    expect(dry.stdout).toContain("would deploy: dev");
+    expect(s.releaseText("dev")).toBe(before);
+    const noop = s.run(["shift", "dev", "--to", "blue", "--percent", "100"]);
+    expect(noop.status).toBe(0);
+    expect(noop.stderr).toContain("dev: nothing to change");
     expect(s.releaseText("dev")).toBe(before);
     stagingRuns150(s);
     const edited = s.run(["promote", "staging", "production", "--no-deploy"]);
     expect(edited.status).toBe(0);
-    expect(edited.stderr).toContain("production takes a database snapshot before promotion; the pipeline deploying this change must take it");
+    expect(edited.stderr).toContain("production takes a database snapshot before promotion; the pipeline deploying this change takes it ('envctl snapshot production')");
     expect(s.calls()).toEqual([]);
     expect(s.release("production").slots.green).toEqual({ version: "1.5.0", weight: 0 });
     expect(s.audit("production").map((a) => a.outcome)).toEqual(["edited"]);
@@ -152,7 +159,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     const pending = s.release("staging").pending;
     expect(pending).toMatchObject({ stacks: ["staging-workloads"], command: "envctl promote dev staging" });
     expect(pending.previous.slots.green.version).toBeNull();
-    expect(s.audit("staging").map((a) => a.outcome)).toEqual(["deploy-failed"]);
+    expect(s.audit("staging").map((a) => a.outcome)).toEqual(["deploying", "deploy-failed"]);
     expect(s.run(["status", "staging"]).stdout).toContain("PENDING");
 
     const refused = s.run(["shift", "staging", "--to", "green", "--percent", "10"]);
@@ -198,7 +205,7 @@ describe("envctl parallel writers", () => {
       s.spawn(["shift", "staging", "--to", "green", "--percent", "20", "--wait", "30"], { CDKTF_STUB_SLEEP: "1" }),
     ]);
     expect([a.status, b.status]).toEqual([0, 0]);
-    const audit = s.audit("staging").slice(1);
+    const audit = s.audit("staging").filter((a) => a.outcome === "deployed").slice(1);
     expect(audit).toHaveLength(2);
     // Each change starts from the state the other one left: no lost update.
     expect(audit[1].from.slots.green.weight).toBe(audit[0].to.slots.green.weight);

@@ -1,134 +1,341 @@
+/**
+ * The rollout controller in process, against fakes of the ALB, CloudWatch (metrics and alarms)
+ * and the clock: every decision it takes on what it reads. The same paths run against the real
+ * engine and moto in test/e2e-rollout.test.ts.
+ */
 import { describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
-import { CloudWatchAlarms } from "../lib/release/gate.ts";
+import type { Fetch } from "../lib/release/smoke.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy, metrics } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
-/** A CloudWatch client stand-in: answers DescribeAlarms from a mutable state map. */
-class FakeCloudWatch {
-  readonly requests: string[][] = [];
-  constructor(public states: Record<string, string>) {}
-  async send(command: DescribeAlarmsCommand) {
-    const names = command.input.AlarmNames ?? [];
-    this.requests.push(names);
-    return { MetricAlarms: names.filter((n) => n in this.states).map((n) => ({ AlarmName: n, StateValue: this.states[n] })) };
-  }
-}
+const okFetch: Fetch = async () => ({ status: 200, text: async () => "ok" });
 
 function harness(env: string, edit?: (dir: string) => void) {
   const dir = tempProject(edit);
   const deployed: string[][] = [];
   const lines: string[] = [];
-  const cw = new FakeCloudWatch(Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames(env, s as "blue")).map((n) => [n, "OK"])));
+  const alb = new FakeAlb();
+  const cw = new FakeMetrics();
+  const alarms = new FakeAlarms(Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames(env, s as "blue")).map((n) => [n, "OK"])));
+  const clock = new FakeClock();
   const snapshots: string[] = [];
+  const fetched: string[] = [];
+  let fetchImpl: Fetch = okFetch;
   let deployHook: (stacks: readonly string[]) => void = () => undefined;
+  const controller = new AbortController();
   const deps: Deps = {
     cwd: dir,
     env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1" },
-    deployer: { deploy: async (stacks) => { deployed.push([...stacks]); deployHook(stacks); } },
-    alarms: () => new CloudWatchAlarms(cw),
+    deployer: {
+      deploy: async (stacks) => {
+        deployed.push([...stacks]);
+        deployHook(stacks);
+        for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, ""));
+      },
+    },
+    traffic: () => alb,
+    metrics: () => cw,
+    alarms: () => alarms,
     snapshots: () => ({ snapshot: async (db, id) => { snapshots.push(`${db}:${id}`); return id; } }),
-    progress: new PlainProgress((l) => lines.push(l)),
+    smoke: { fetch: async (url, init) => { fetched.push(`${url} ${JSON.stringify(init.headers)}`); return fetchImpl(url, init); }, sleep: async () => undefined },
+    progress: new PlainProgress((l) => lines.push(l), clock.now),
     stdout: (t) => lines.push(t),
     stderr: (t) => lines.push(t),
-    now: () => new Date("2026-11-22T10:00:00Z"),
+    clock,
+    signal: controller.signal,
   };
   const file = join(dir, "environments/releases", `${env}.json`);
   return {
-    dir, deployed, lines, cw, snapshots, deps,
+    dir, deployed, lines, alb, cw, alarms, clock, snapshots, fetched, deps, controller,
     onDeploy: (f: typeof deployHook) => { deployHook = f; },
+    setFetch: (f: Fetch) => { fetchImpl = f; },
     run: (...args: string[]) => main(["node", "envctl", ...args], deps),
     release: () => JSON.parse(readFileSync(file, "utf8")),
+    text: () => lines.join("\n"),
     audit: () => readFileSync(join(dir, "environments/releases", `${env}.audit.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l)),
   };
 }
 
-describe("envctl rollout (alarm-gated canary)", () => {
-  it("walks the tier's steps, deploying only the traffic stack, then makes the new slot live", async () => {
-    const h = harness("staging");
-    expect(await h.run("promote", "dev", "staging")).toBe(0);
-    expect(await h.run("rollout", "staging", "--bake", "0")).toBe(0);
-    expect(h.deployed).toEqual([["staging-workloads"], ["staging-traffic"], ["staging-traffic"]]);
+/** staging with green promoted from dev (1.5.0) into the idle slot. */
+async function stagingWithCandidate() {
+  const h = harness("staging");
+  expect(await h.run("promote", "dev", "staging", "--version", "1.5.0")).toBe(0);
+  h.deployed.length = 0;
+  return h;
+}
+
+describe("envctl rollout: continuous analysis", () => {
+  it("a healthy canary walks 50 → 100 %, is watched after the switch, and becomes live; only the traffic stack deploys", async () => {
+    const h = await stagingWithCandidate();
+    expect(await h.run("rollout", "staging")).toBe(0);
+    expect(h.deployed).toEqual([["staging-traffic"], ["staging-traffic"]]);
     expect(h.release()).toMatchObject({ live: "green", previousLive: "blue", rollout: null, slots: { blue: { version: "1.4.2", weight: 0 }, green: { version: "1.5.0", weight: 100 } } });
-    expect(h.cw.requests).toEqual([slotAlarmNames("staging", "green"), slotAlarmNames("staging", "green")]);
-    expect(h.audit().map((a) => a.outcome)).toEqual(["deployed", "rollout-started", "rollout-50", "rollout-100", "rollout-complete"]);
-    expect(h.audit()[0].by).toBe("ci-bot (ci)");
-    // instant rollback afterwards: the old slot kept its version
+    expect(h.alb.weights).toEqual({ blue: 0, green: 100 });
+    // smoke checks first, through the test route of the idle slot
+    expect(h.fetched).toEqual(["/health", "/health/database", "/health/redis"].map((p) => `https://staging.webapp.example.com${p} {"X-Release-Slot":"green"}`));
+    // 300 s bakes polled every 30 s: 10 polls per step, the watch (300 s) too
+    const analyses = h.audit().filter((a) => a.outcome === "analysis").map((a) => [a.analysis.step, a.analysis.percent, a.analysis.verdict, a.analysis.polls]);
+    expect(analyses).toEqual([[0, 50, "pass", 10], [1, 100, "pass", 10], ["watch", 100, "pass", 10]]);
+    expect(h.audit().map((a) => a.outcome)).toEqual(["deploying", "deployed", "rollout-started", "deploying", "rollout-step", "analysis", "deploying", "rollout-step", "analysis", "analysis", "rollout-complete"]);
+    expect(h.audit().map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    // status shows the last analysis
+    expect(await h.run("status", "staging")).toBe(0);
+    expect(h.text()).toMatch(/last analysis \(2026-11-22T10:\d\d:\d\d.\d+Z\): post-switch watch: PASS \| canary green: 500 requests, 0 5xx/);
+  });
+
+  it("a canary whose 5xx rate breaks the threshold rolls back at its first poll: weights first, then the file and the deploy", async () => {
+    const h = await stagingWithCandidate();
+    h.cw.traffic = () => metrics({ requests: 500 }, { requests: 500, target5xx: 40 });
+    const t0 = h.clock.t;
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("rollout of green (1.5.0) rolled back: success rate 92 % < 95 % (40 5xx in 500 requests of green); error rate 8 % is 8 points above the stable slot's 0 % (limit 1); all traffic is back on blue (1.4.2)");
+    expect(h.clock.t - t0).toBe(30_000); // one poll interval into the first step
+    expect(h.alb.writes).toEqual([{ by: "deploy", weights: { blue: 50, green: 50 } }, { by: "direct", weights: { blue: 100, green: 0 } }, { by: "deploy", weights: { blue: 100, green: 0 } }]);
+    expect(h.release()).toMatchObject({ live: "blue", rollout: null, pending: null, slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } } });
+    const last = h.audit().at(-1);
+    expect(last).toMatchObject({ outcome: "rolled-back", analysis: { verdict: "fail", step: 0, percent: 50, canary: { slot: "green", requests: 500, errors: 40, errorRatePercent: 8 }, stable: { slot: "blue", requests: 500, errors: 0 } } });
+  });
+
+  it("charges the load balancer's own 5xx to the canary, and compares with the stable slot", async () => {
+    const h = await stagingWithCandidate();
+    // 2 % target errors on green vs 0.2 % on blue: above the 1-point margin though within the 95 % floor
+    h.cw.traffic = () => metrics({ requests: 1000, target5xx: 2 }, { requests: 1000, target5xx: 20 }, 0);
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("error rate 2 % is 1.8 points above the stable slot's 0.2 % (limit 1)");
+    const h2 = await stagingWithCandidate();
+    h2.cw.traffic = () => metrics({ requests: 1000 }, { requests: 1000 }, 60);
+    expect(await h2.run("rollout", "staging")).toBe(3);
+    expect(h2.text()).toContain("success rate 94 % < 95 % (60 5xx in 1000 requests of green)");
+  });
+
+  it("a canary nobody reached is inconclusive and never promoted: staging fails it", async () => {
+    const h = await stagingWithCandidate();
+    h.cw.traffic = () => metrics({ requests: 900 }, { requests: 0, p99: null });
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("green served 0 requests, fewer than the 50 required for a verdict");
+    expect(h.release()).toMatchObject({ live: "blue", rollout: null, slots: { blue: { weight: 100 } } });
+    expect(h.audit().at(-1).analysis.verdict).toBe("inconclusive");
+  });
+
+  it("dev extends an inconclusive bake twice, then rolls back", async () => {
+    const h = harness("dev");
+    expect(await h.run("stage", "dev", "--version", "1.6.0")).toBe(0);
+    h.cw.traffic = () => metrics({ requests: 0 }, { requests: 5 });
+    expect(await h.run("rollout", "dev")).toBe(3);
+    expect(h.text()).toContain("inconclusive: baking step 1 again (1/2)");
+    expect(h.text()).toContain("inconclusive: baking step 1 again (2/2)");
+    expect(h.text()).toContain("green served 5 requests, fewer than the 20 required");
+    expect(h.audit().filter((a) => a.analysis).map((a) => a.analysis.verdict)).toEqual(["inconclusive", "inconclusive", "inconclusive"]);
+  });
+
+  it("an alarm that fires mid-bake fails the step at that poll, not at the end", async () => {
+    const h = await stagingWithCandidate();
+    h.alarms.beforeRead = (n) => {
+      if (n === 4) h.alarms.states["staging-app-green-p99-latency"] = "ALARM";
+      if (n === 5) h.alarms.states["staging-app-green-p99-latency"] = "OK"; // it would clear again at the next poll
+    };
+    const t0 = h.clock.t;
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("rolled back: alarm staging-app-green-p99-latency is in ALARM");
+    expect(h.clock.t - t0).toBe(4 * 30_000);
+  });
+
+  it("fails closed when a gate alarm does not exist", async () => {
+    const h = await stagingWithCandidate();
+    delete h.alarms.states["staging-app-green-unhealthy-hosts"];
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("alarm staging-app-green-unhealthy-hosts does not exist (the gate fails closed)");
+  });
+
+  it("CloudWatch unreachable: bounded retries, then traffic back on the stable slot with the cause named", async () => {
+    const h = await stagingWithCandidate();
+    h.cw.failNext = -1;
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("rolled back: could not read the CloudWatch metrics after 4 attempts: connect ECONNREFUSED 127.0.0.1:4566");
+    expect(h.text()).not.toMatch(/internal error|at .*\.ts:\d+/);
+    expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
+    // a transient failure within the retries is not a failure
+    const h2 = await stagingWithCandidate();
+    h2.cw.failNext = 3;
+    expect(await h2.run("rollout", "staging")).toBe(0);
+  });
+
+  it("the ALB not serving the weights just deployed fails the step", async () => {
+    const h = await stagingWithCandidate();
+    h.alb.deployOverride = { blue: 100, green: 0 };
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("the ALB serves blue 100 / green 0 after the deploy, not the blue 50 / green 50 applied");
+  });
+});
+
+describe("envctl rollout: control from outside, interruption, pauses", () => {
+  it("abort from another terminal mid-bake takes effect within one poll interval; the rollout stops without touching traffic", async () => {
+    const h = await stagingWithCandidate();
+    let abortedAt = 0;
+    let abortCode: number | undefined;
+    h.cw.traffic = async (_q, n) => {
+      if (n === 3) {
+        // another envctl (same checkout) runs while this poll reads: the rollout holds no lock during the bake
+        abortCode = await main(["node", "envctl", "abort", "staging"], { ...h.deps, signal: undefined });
+        abortedAt = h.clock.t;
+      }
+      return healthy(500, 500);
+    };
+    expect(await h.run("rollout", "staging")).toBe(7);
+    expect(abortCode).toBe(0);
+    expect(h.clock.t - abortedAt).toBeLessThanOrEqual(30_000);
+    expect(h.text()).toContain("'envctl abort staging' by ci-bot (ci)");
+    expect(h.text()).toContain("this rollout stopped without touching traffic");
+    expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
+    expect(h.release()).toMatchObject({ rollout: null, live: "blue" });
+  });
+
+  it("traffic moved off the canary from another machine (the ALB changed, this file did not): the rollout stops, exit 7", async () => {
+    const h = await stagingWithCandidate();
+    h.cw.traffic = (_q, n) => {
+      if (n === 2) h.alb.weights = { blue: 100, green: 0 }; // envctl abort in another CI job
+      return healthy(500, 500);
+    };
+    expect(await h.run("rollout", "staging")).toBe(7);
+    expect(h.text()).toContain("the ALB now serves blue 100 / green 0, not the blue 50 / green 50 this rollout set");
+    expect(h.alb.writes.filter((w) => w.by === "direct")).toEqual([]);
+  });
+
+  it("abort on a machine whose file shows no rollout restores the file's weights when the ALB serves a split", async () => {
+    const h = await stagingWithCandidate();
+    h.alb.weights = { blue: 50, green: 50 }; // a rollout running on another machine
+    expect(await h.run("abort", "staging")).toBe(0);
+    expect(h.alb.writes[0]).toEqual({ by: "direct", weights: { blue: 100, green: 0 } });
+    expect(h.text()).toContain("abort: the ALB served blue 50 / green 50; restoring the release file's blue 100 / green 0");
+    // and rollback there does the same, never jumping to an older release
+    h.alb.weights = { blue: 50, green: 50 };
     expect(await h.run("rollback", "staging")).toBe(0);
-    expect(h.release()).toMatchObject({ live: "blue", slots: { blue: { weight: 100 }, green: { weight: 0 } } });
+    expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
+    expect(h.release()).toMatchObject({ live: "blue", slots: { blue: { version: "1.4.2", weight: 100 } } });
   });
 
-  it("rolls back by itself when the new slot's alarm fires, with a distinct exit code", async () => {
-    const h = harness("staging");
-    await h.run("promote", "dev", "staging");
-    h.onDeploy(() => {
-      // the canary's errors trip the alarm once traffic reaches green
-      if (h.release().slots.green.weight > 0) h.cw.states["staging-app-green-5xx-rate"] = "ALARM";
-    });
-    expect(await h.run("rollout", "staging", "--bake", "0")).toBe(3);
-    expect(h.release()).toMatchObject({ live: "blue", rollout: null, slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } } });
-    expect(h.deployed.at(-1)).toEqual(["staging-traffic"]);
-    expect(h.lines.join("\n")).toContain("rollout rolled back: staging-app-green-5xx-rate in ALARM");
-    expect(h.audit().at(-1).outcome).toBe("rolled-back");
+  it("SIGINT mid-bake returns traffic to the stable slot and exits 8 with the commands to go on", async () => {
+    const h = await stagingWithCandidate();
+    h.cw.traffic = (_q, n) => {
+      if (n === 2) h.controller.abort(new Error("SIGINT"));
+      return healthy(500, 500);
+    };
+    expect(await h.run("rollout", "staging")).toBe(8);
+    expect(h.text()).toContain("rollout interrupted by SIGINT; traffic returned to blue: blue 100 / green 0. Start again with 'envctl rollout staging'");
+    expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
+    expect(h.release()).toMatchObject({ rollout: null, pending: null });
   });
 
-  it("fails closed when the gate's alarms do not exist", async () => {
-    const h = harness("staging");
-    await h.run("promote", "dev", "staging");
-    delete h.cw.states["staging-app-green-p99-latency"];
-    expect(await h.run("rollout", "staging", "--bake", "0")).toBe(3);
-    expect(h.lines.join("\n")).toContain("staging-app-green-p99-latency missing");
-    expect(h.release().slots.blue.weight).toBe(100);
+  it("--on-interrupt leave keeps the split and says how to resume or abort", async () => {
+    const h = await stagingWithCandidate();
+    h.cw.traffic = (_q, n) => {
+      if (n === 2) h.controller.abort(new Error("SIGTERM"));
+      return healthy(500, 500);
+    };
+    expect(await h.run("rollout", "staging", "--on-interrupt", "leave")).toBe(8);
+    expect(h.text()).toContain("rollout interrupted by SIGTERM; traffic left as it is (blue 50 / green 50). Resume: 'envctl rollout staging'");
+    expect(h.alb.weights).toEqual({ blue: 50, green: 50 });
+    expect(h.release().rollout.nextStep).toBe(1);
   });
 
-  it("resumes an interrupted rollout from the step in the file, re-checking the applied step first", async () => {
-    const h = harness("staging");
-    await h.run("promote", "dev", "staging");
-    // interrupted after the first step was deployed (the file records nextStep 1 at 50 %)
-    h.onDeploy((stacks) => { if (stacks[0] === "staging-traffic") throw new Error("interrupted"); });
-    expect(await h.run("rollout", "staging", "--bake", "0")).toBe(4);
-    const interrupted = h.release();
-    expect(interrupted.rollout.nextStep).toBe(1);
-    expect(interrupted.pending.stacks).toEqual(["staging-traffic"]);
-    h.onDeploy(() => undefined);
-    expect(await h.run("reconcile", "staging")).toBe(0);
-    expect(await h.run("rollout", "staging", "--bake", "0")).toBe(0);
-    expect(h.lines.join("\n")).toContain("resuming the rollout of green at step 1/2");
+  it("an interrupted rollout resumes by judging the applied step again", async () => {
+    const h = await stagingWithCandidate();
+    h.cw.traffic = (_q, n) => {
+      if (n === 2) h.controller.abort(new Error("SIGTERM"));
+      return healthy(500, 500);
+    };
+    expect(await h.run("rollout", "staging", "--on-interrupt", "leave")).toBe(8);
+    const resumed = harnessLike(h);
+    expect(await resumed.run("rollout", "staging")).toBe(0);
+    expect(h.text()).toContain("resuming the rollout of green at step 1/2");
     expect(h.release()).toMatchObject({ live: "green", rollout: null });
   });
 
-  it("abort restores the weights the rollout started from", async () => {
-    const h = harness("staging");
-    await h.run("promote", "dev", "staging");
-    const release = h.release();
-    release.rollout = { target: "green", nextStep: 1, steps: [{ percent: 50, bakeSeconds: 300 }, { percent: 100, bakeSeconds: 300 }], before: { blue: 100, green: 0 }, startedAt: "2026-11-22T09:00:00.000Z" };
-    release.slots.blue.weight = 50;
-    release.slots.green.weight = 50;
-    writeFileSync(join(h.dir, "environments/releases/staging.json"), JSON.stringify(release));
-    expect(await h.run("status", "staging")).toBe(0);
-    expect(h.lines.join("\n")).toContain("rollout of green: 1/2 steps applied (50 → 100 %), next 100 %");
-    expect(await h.run("abort", "staging")).toBe(0);
-    expect(h.release()).toMatchObject({ rollout: null, live: "blue", slots: { blue: { weight: 100 }, green: { weight: 0 } } });
+  it("a manual pause stops the rollout until --continue; both from the release file", async () => {
+    const h = harness("staging", (dir) => {
+      const f = join(dir, "environments/staging.ts");
+      writeFileSync(f, readFileSync(f, "utf8").replace('{ percent: 50, bakeSeconds: 300 },', '{ percent: 50, bakeSeconds: 300 },\n      { pause: "manual" },'));
+    });
+    expect(await h.run("promote", "dev", "staging", "--version", "1.5.0")).toBe(0);
+    expect(await h.run("rollout", "staging")).toBe(0);
+    expect(h.release().rollout).toMatchObject({ paused: true, nextStep: 2 });
+    expect(h.alb.weights).toEqual({ blue: 50, green: 50 });
+    expect(h.text()).toContain("waits at a manual pause after step 1/3; the ALB serves blue 50 / green 50. Continue: 'envctl rollout staging --continue'");
+    expect(await h.run("rollout", "staging")).toBe(0); // without --continue: says so, changes nothing
+    expect(h.release().rollout.paused).toBe(true);
+    expect(await h.run("rollout", "staging", "--continue")).toBe(0);
+    expect(h.release()).toMatchObject({ live: "green", rollout: null });
+  });
+
+  it("a failing smoke check refuses the rollout and shows what came back; nothing moves", async () => {
+    const h = await stagingWithCandidate();
+    const before = readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8");
+    h.setFetch(async (url) => (url.endsWith("/health/redis") ? { status: 503, text: async () => '{"redis":"connection refused"}' } : { status: 200, text: async () => "ok" }));
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("rollout refused: 1 of 3 smoke checks of green (1.5.0) failed; no traffic was moved");
+    expect(h.text()).toContain('✖ https://staging.webapp.example.com/health/redis → status 503, expected 200 — body: "{\\"redis\\":\\"connection refused\\"}" (3 attempts');
+    expect(readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8")).toBe(before);
+    expect(h.deployed).toEqual([]);
+  });
+
+  it("refuses a bake override that cannot hold one analysis window, naming the environment and the step", async () => {
+    const h = await stagingWithCandidate();
+    expect(await h.run("rollout", "staging", "--bake", "60")).toBe(1);
+    expect(h.text()).toContain("staging: --bake 60: 60 s cannot contain one complete analysis window (60 s metric period + 120 s publishing delay = 180 s)");
+  });
+});
+
+describe("release commands around the rollout", () => {
+  it("rollback after a completed rollout: the ALB first (one call), then the file and the traffic stack", async () => {
+    const h = await stagingWithCandidate();
+    expect(await h.run("rollout", "staging")).toBe(0);
+    h.alb.writes.length = 0;
+    expect(await h.run("rollback", "staging")).toBe(0);
+    expect(h.alb.writes).toEqual([{ by: "direct", weights: { blue: 100, green: 0 } }, { by: "deploy", weights: { blue: 100, green: 0 } }]);
+    expect(h.text()).toMatch(/staging: ALB now serves blue 100 \/ green 0 \(rollback to blue; written and read back in \d+ ms\)/);
+    expect(h.release()).toMatchObject({ live: "blue", previousLive: "green" });
   });
 
   it("snapshots the production database before promoting into it", async () => {
     const h = harness("production");
-    await h.run("promote", "dev", "staging", "--no-deploy");
+    await h.run("promote", "dev", "staging", "--version", "1.5.0", "--no-deploy");
     await h.run("shift", "staging", "--to", "green", "--percent", "100", "--no-deploy");
     expect(await h.run("promote", "staging", "production", "--yes")).toBe(0);
     expect(h.snapshots).toEqual(["production-postgres:production-pre-promote-20261122100000"]);
     expect(h.deployed).toEqual([["production-workloads"]]);
   });
 
-  it("refuses rollout --no-deploy: each step must deploy and be gated", async () => {
+  it("promote --version takes only versions the source served; commands that change nothing write nothing", async () => {
     const h = harness("staging");
-    await h.run("promote", "dev", "staging", "--no-deploy");
-    expect(await h.run("rollout", "staging", "--no-deploy")).toBe(1);
-    expect(h.lines.join("\n")).toContain("--no-deploy does not apply");
-    expect(h.release().rollout).toBeNull();
+    expect(await h.run("stage", "dev", "--version", "1.6.0", "--no-deploy")).toBe(0);
+    expect(await h.run("promote", "dev", "staging", "--version", "1.6.0")).toBe(1);
+    expect(h.text()).toContain("dev only staged version 1.6.0, it never served traffic there");
+    const before = readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8");
+    expect(await h.run("shift", "staging", "--to", "blue", "--percent", "100")).toBe(0);
+    expect(h.text()).toContain("staging: nothing to change");
+    expect(readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8")).toBe(before);
+    expect(h.deployed).toEqual([]);
+  });
+
+  it("the production confirmation shows the release-file diff and the stacks", async () => {
+    const h = harness("production");
+    const asked: string[] = [];
+    await h.run("promote", "dev", "staging", "--version", "1.5.0", "--no-deploy");
+    await h.run("shift", "staging", "--to", "green", "--percent", "100", "--no-deploy");
+    expect(await main(["node", "envctl", "promote", "staging", "production"], { ...h.deps, confirm: async (q) => { asked.push(q); return false; } })).toBe(1);
+    expect(asked).toEqual(["Apply this to production (production)?"]);
+    expect(h.text()).toContain('-      "version": null,\n+      "version": "1.5.0",');
+    expect(h.text()).toContain("stacks to deploy: production-workloads");
+    expect(h.text()).toContain("cancelled, nothing changed");
   });
 });
+
+/** The same project and fakes, a fresh signal (a new envctl process). */
+function harnessLike(h: ReturnType<typeof harness>) {
+  return { run: (...args: string[]) => main(["node", "envctl", ...args], { ...h.deps, signal: new AbortController().signal }) };
+}

@@ -11,14 +11,19 @@ import { z } from "zod";
 import { ConfigError, zodProblems } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/load.ts";
 import { SlotSchema } from "../config/schema.ts";
-import { VersionSchema } from "../config/release.ts";
+import { DigestSchema, VersionSchema } from "../config/release.ts";
 import { CdktfDeployer, type Deployer } from "../deploy/runner.ts";
+import { cloudWatchMetrics, type MetricsReader } from "../aws/metrics.ts";
+import { albTraffic, type TrafficApi } from "../aws/traffic.ts";
+import type { SlotSettings } from "../config/release.ts";
+import { rollout } from "../release/controller.ts";
 import { RefusedError } from "../release/core.ts";
 import { cloudWatchAlarms, type AlarmReader } from "../release/gate.ts";
 import * as ops from "../release/operations.ts";
+import { defaultSmokeDeps, type SmokeDeps } from "../release/smoke.ts";
 import { rdsSnapshots, type Snapshotter } from "../release/snapshot.ts";
-import { LockedError, currentActor } from "../release/store.ts";
-import { comparisonMatrix, formatMatrix, formatStatus, statusOf } from "../release/views.ts";
+import { LockedError, StoreError, currentActor, readAudit } from "../release/store.ts";
+import { comparisonMatrix, formatMatrix, formatStatus, lastAnalysisOf, statusOf } from "../release/views.ts";
 import { readTarget } from "../stacks/target.ts";
 import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
@@ -31,9 +36,18 @@ export interface Deps {
   readonly env?: NodeJS.ProcessEnv;
   readonly deployer?: Deployer;
   readonly alarms?: (env: Environment) => AlarmReader;
+  readonly metrics?: (env: Environment) => MetricsReader;
+  readonly traffic?: (env: Environment) => TrafficApi;
   readonly snapshots?: (env: Environment) => Snapshotter;
+  readonly smoke?: SmokeDeps;
+  /** The application settings a slot staged into an environment carries. @default none */
+  readonly settings?: (env: Environment) => SlotSettings | null;
   readonly progress?: Progress;
   readonly now?: () => Date;
+  /** The clock (and sleep) of rollouts. @default the real one (with `now`) */
+  readonly clock?: ops.Clock;
+  /** Aborts a rollout as SIGINT/SIGTERM would. @default the process's signals */
+  readonly signal?: AbortSignal;
   readonly stdout?: (text: string) => void;
   readonly stderr?: (text: string) => void;
   /** Answers a yes/no question; default: ask on the terminal. */
@@ -87,25 +101,33 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     }
   });
 
-  const context = async (o: Common, command: string): Promise<ops.Context> => {
+  const clock: ops.Clock = deps.clock ?? { now: deps.now ?? (() => new Date()), sleep: realSleep };
+  const context = async (o: Common, command: string, signal?: AbortSignal): Promise<ops.Context> => {
     const project = await load();
     const target = readTarget(env, project.root);
     const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+    const traffic = new Map<string, TrafficApi>();
     return {
       project,
       deployer: deps.deployer ?? new CdktfDeployer(project.root, env),
+      traffic: deps.traffic ?? ((e) => traffic.get(e.name) ?? traffic.set(e.name, albTraffic(e.name, aws(e))).get(e.name)!),
+      metrics: deps.metrics ?? ((e) => cloudWatchMetrics(aws(e))),
       alarms: deps.alarms ?? ((e) => cloudWatchAlarms(aws(e))),
       snapshots: deps.snapshots ?? ((e) => rdsSnapshots(aws(e))),
+      smoke: deps.smoke ?? defaultSmokeDeps,
+      settings: deps.settings ?? (() => null),
       progress: deps.progress ?? defaultProgress(),
       actor: currentActor(env),
-      now: deps.now ?? (() => new Date()),
+      clock,
+      signal: signal ?? deps.signal,
       out,
       options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: parseArgs(command.split(" ")[0]!, { wait: Seconds }, { wait: o.wait ?? "0" }).wait },
       command: `envctl ${command}`,
-      // Production-tier deploys need a yes; asked once, after the change was validated.
+      // Production-tier changes need a yes; asked once, after the change was validated, showing it.
       approve: async (e, what) => {
         if (e.tier !== "production" || o.yes || approved.has(e.name)) return;
-        if (!(await confirm(`${what} in ${e.name} (production)?`))) throw new UserError("cancelled, nothing changed");
+        err([`${e.name} (production): ${what.summary}`, ...(what.diff ? [what.diff.trimEnd()] : []), `stacks to deploy: ${what.stacks.join(" ") || "none"}`].join("\n"));
+        if (!(await confirm(`Apply this to ${e.name} (production)?`))) throw new UserError("cancelled, nothing changed");
         approved.add(e.name);
       },
     };
@@ -115,7 +137,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   const report = (ctx: ops.Context, envName: string, o: Common) => {
     if (o.dryRun) return;
     const loaded = ops.environment(ctx, envName);
-    const view = statusOf({ ...loaded, release: ops.currentRelease(ctx, envName) });
+    const view = statusOf({ ...loaded, release: ops.currentRelease(ctx, envName) }, lastAnalysisOf(readAudit(ctx.project.root, envName)));
     out(o.json ? JSON.stringify(view, null, 2) : formatStatus([view]));
   };
 
@@ -141,7 +163,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       const project = await load();
       const envs = name ? project.environments.filter((e) => e.config.name === name) : project.environments;
       if (name && envs.length === 0) throw new RefusedError(`unknown environment ${name} (known: ${project.environments.map((e) => e.config.name).join(", ")})`);
-      const views = envs.map(statusOf);
+      const views = envs.map((e) => statusOf(e, lastAnalysisOf(readAudit(project.root, e.config.name))));
       out(o.json ? JSON.stringify(name ? views[0] : views, null, 2) : formatStatus(views));
     });
 
@@ -155,12 +177,13 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       report(ctx, to, o);
     });
 
-  common(program.command("stage").argument("<env>").description("put a newly built version into the idle slot of a graph root (e.g. dev) at weight 0 and deploy it")
-    .requiredOption("--version <tag>", "image tag of the build"))
-    .action(async (name: string, o: Common & { version: string }) => {
-      const { version } = parseArgs("stage", { version: VersionSchema }, { version: o.version });
-      const ctx = await context(o, `stage ${name} --version ${version}`);
-      await ops.stage(ctx, name, version);
+  common(program.command("stage").argument("<env>").description("put a newly built version (or, without --version, the live version with the environment's current settings) into the idle slot at weight 0 and deploy it")
+    .option("--version <tag>", "image tag of the build (only on a graph root, e.g. dev)")
+    .option("--digest <sha256>", "the image's digest (sha256:<64 hex>): the slot then runs <repository>@<digest>"))
+    .action(async (name: string, o: Common & { version?: string; digest?: string }) => {
+      const args = parseArgs("stage", { version: VersionSchema.optional(), digest: DigestSchema.optional() }, { version: o.version, digest: o.digest });
+      const ctx = await context(o, `stage ${name}${args.version ? ` --version ${args.version}` : ""}${args.digest ? ` --digest ${args.digest}` : ""}`);
+      await ops.stage(ctx, name, args);
       report(ctx, name, o);
     });
 
@@ -174,27 +197,50 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       report(ctx, name, o);
     });
 
-  common(program.command("rollout").argument("<env>").description("progressive canary of the idle slot, alarm-gated; resumes an interrupted one")
-    .option("--bake <seconds>", "override every step's bake time"))
-    .action(async (name: string, o: Common & { bake?: string }) => {
+  program.command("rollout").argument("<env>").description("progressive canary of the idle slot: smoke checks, then each step deployed, read back and analysed (alarms and metrics every interval); rolls back on failure; resumes an interrupted one")
+    .option("--bake <seconds>", "override every step's bake time (must still hold one analysis window)")
+    .option("--continue", "go on from a manual pause step")
+    .addOption(new Option("--on-interrupt <what>", "on Ctrl-C/SIGTERM: return traffic to the stable slot, or leave it").choices(["rollback", "leave"]).default("rollback"))
+    .option("--dry-run", "show the steps, the analysis and the smoke checks; change nothing")
+    .option("-y, --yes", "do not prompt (CI)")
+    .option("--wait <seconds>", "wait this long for another envctl holding the environment's lock", "0")
+    .option("--json", "machine-readable output")
+    .action(async (name: string, o: Common & { bake?: string; continue?: boolean; onInterrupt: "rollback" | "leave" }) => {
       const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: Seconds }, { bake: o.bake }).bake;
-      const ctx = await context(o, `rollout ${name}`);
-      await ops.rollout(ctx, name, { bakeSeconds: bake });
-      report(ctx, name, o);
+      const stop = deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], err);
+      try {
+        const ctx = await context(o, `rollout ${name}${o.continue ? " --continue" : ""}`, stop?.signal);
+        await rollout(ctx, name, { bakeSeconds: bake, continue: o.continue === true, onInterrupt: o.onInterrupt });
+        report(ctx, name, o);
+      } finally {
+        stop?.dispose();
+      }
     });
 
-  common(program.command("rollback").argument("<env>").description("100 % back to the previous live slot, deployed at once"))
+  common(program.command("rollback").argument("<env>").description("100 % back to the previous live slot at once: the weights are written to the ALB first, then the file and the traffic stack"))
     .action(async (name: string, o: Common) => {
       const ctx = await context(o, `rollback ${name}`);
       await ops.rollback(ctx, name);
       report(ctx, name, o);
     });
 
-  common(program.command("abort").argument("<env>").description("stop a rollout and restore the weights it started from"))
+  common(program.command("abort").argument("<env>").description("stop a rollout (here or on another machine) and restore the weights it started from, at once"))
     .action(async (name: string, o: Common) => {
       const ctx = await context(o, `abort ${name}`);
       await ops.abort(ctx, name);
       report(ctx, name, o);
+    });
+
+  common(program.command("snapshot").argument("<env>").description("snapshot the environment's database now and wait until it is available (pipelines call it before applying a promotion)")
+    .option("--reason <word>", "part of the snapshot id", "pre-promote"), false)
+    .option("-y, --yes", "do not prompt (CI)")
+    .action(async (name: string, o: Common & { reason: string }) => {
+      const { reason } = parseArgs("snapshot", { reason: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, "must be a-z, 0-9 and '-', up to 21 chars") }, { reason: o.reason });
+      const ctx = await context(o, `snapshot ${name}`);
+      const e = ops.environment(ctx, name);
+      await ctx.approve(e.config, { summary: `snapshot ${name}-postgres`, stacks: [] });
+      const id = await ops.takeSnapshot(ctx, e.config, reason);
+      out(o.json ? JSON.stringify({ environment: name, snapshot: id }) : `snapshot ${id} of ${name}-postgres is available`);
     });
 
   common(program.command("reconcile").argument("<env>").description("finish a deploy that failed: redeploy the file, or --revert to the state before it")
@@ -223,7 +269,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     setExit: (c) => { exitCode = c; },
     deployer: (r) => deps.deployer ?? new CdktfDeployer(r, env),
     progress: () => deps.progress ?? defaultProgress(),
-    now: deps.now ?? (() => new Date()),
+    now: clock.now,
   });
 
   try {
@@ -241,11 +287,38 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
 }
 
 function classify(e: unknown): { code: number; text: string } {
-  if (e instanceof RefusedError) return { code: ops.EXIT.invalid, text: `error: ${e.message}` };
+  if (e instanceof RefusedError || e instanceof StoreError) return { code: ops.EXIT.invalid, text: `error: ${e.message}` };
   if (e instanceof LockedError) return { code: ops.EXIT.locked, text: `error: ${e.message}` };
-  if (e instanceof ops.RolledBackError) return { code: ops.EXIT.rolledBack, text: `error: ${e.message}` };
+  if (e instanceof ops.GateStoppedError) return { code: ops.EXIT.gateStopped, text: `error: ${e.message}` };
   if (e instanceof ops.DeployFailedError) return { code: ops.EXIT.deployFailed, text: `error: ${e.message}` };
+  if (e instanceof ops.SupersededError) return { code: ops.EXIT.superseded, text: `stopped: ${e.message}` };
+  if (e instanceof ops.InterruptedError) return { code: ops.EXIT.interrupted, text: `interrupted: ${e.message}` };
   return describeError(e);
+}
+
+const realSleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  if (signal?.aborted) return reject(signal.reason);
+  const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
+  const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
+  signal?.addEventListener("abort", onAbort, { once: true });
+});
+
+/**
+ * The first SIGINT/SIGTERM aborts the returned signal (the rollout returns traffic, or leaves it,
+ * and exits 8); a second one exits at once.
+ */
+function interruptOn(signals: NodeJS.Signals[], say: (t: string) => void): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const handler = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      say(`${sig} again: exiting now`);
+      process.exit(ops.EXIT.interrupted);
+    }
+    say(`${sig}: stopping the rollout (press Ctrl-C again to exit at once)`);
+    controller.abort(new Error(sig));
+  };
+  for (const s of signals) process.on(s, handler);
+  return { signal: controller.signal, dispose: () => { for (const s of signals) process.off(s, handler); } };
 }
 
 export { Option };

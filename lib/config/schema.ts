@@ -4,7 +4,9 @@
  */
 import { z } from "zod";
 import { parseCidr } from "./cidr.ts";
+import { NameSchema } from "./names.ts";
 import { CPU_QUANTITY, MEMORY_QUANTITY, cpuMillis, memoryMi } from "./quantity.ts";
+import { ReleasePolicySchema } from "./release-policy.ts";
 
 export const TIERS = ["development", "staging", "production"] as const;
 export const SLOTS = ["blue", "green"] as const;
@@ -14,10 +16,7 @@ export const SlotSchema = z.enum(SLOTS);
 export type Tier = z.infer<typeof TierSchema>;
 export type Slot = z.infer<typeof SlotSchema>;
 
-/** Lower-case DNS-label style name: used in resource names, stack names and state keys. */
-export const NameSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, "must be 2-32 chars of a-z, 0-9 and '-', starting with a letter");
+export { NameSchema } from "./names.ts";
 
 const CidrSchema = z
   .string()
@@ -180,30 +179,6 @@ export const MonitoringSchema = z.strictObject({
   level: z.enum(["basic", "enhanced", "full"]),
   alarmEmails: z.array(z.email()).default([]),
   thresholds: ThresholdsSchema,
-});
-
-export const CanaryStepSchema = z.strictObject({
-  percent: z.number().int().min(1).max(100),
-  /** Bake time after the step before the alarm gate is read, seconds. */
-  bakeSeconds: z.number().int().min(0),
-});
-
-export const ReleasePolicySchema = z.strictObject({
-  /** Progressive canary steps; the last must be 100. */
-  canary: z.array(CanaryStepSchema).min(1).superRefine((steps, ctx) => {
-    steps.forEach((s, i) => {
-      if (i > 0 && s.percent <= steps[i - 1]!.percent) {
-        ctx.addIssue({ code: "custom", path: [i, "percent"], message: "steps must increase strictly" });
-      }
-    });
-    if (steps.at(-1)?.percent !== 100) ctx.addIssue({ code: "custom", path: [steps.length - 1, "percent"], message: "the last step must be 100" });
-  }),
-  /** Environments this one may promote into (forward edges of the promotion graph). */
-  promotesTo: z.array(NameSchema).default([]),
-  /** Environments this one may promote into only as an explicit rollback (`--rollback`). */
-  rollbackTo: z.array(NameSchema).default([]),
-  /** Take an RDS snapshot before every promotion into this environment. */
-  snapshotBeforePromote: z.boolean(),
 });
 
 /** Retention periods CloudWatch Logs accepts, days. */

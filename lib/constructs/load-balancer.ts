@@ -13,6 +13,11 @@ import { SecureBucket } from "./secure-bucket.ts";
 
 /** Header that pins a request to one slot, whatever the weights: `X-Release-Slot: green`. */
 export const SLOT_HEADER = "X-Release-Slot";
+/** Name of an environment's load balancer: `<env>-alb`. */
+export function loadBalancerName(namePrefix: string): string {
+  return `${namePrefix}-alb`;
+}
+
 /** Name of a slot's target group: `<env>-app-<slot>`. */
 export function targetGroupName(namePrefix: string, slot: Slot): string {
   return `${namePrefix}-app-${slot}`;
@@ -115,7 +120,7 @@ export class LoadBalancer extends Construct {
     skipCheck(logs.bucket, "CKV_AWS_144", "ALB access logs are operational records of this region; they are not part of the recovery plan");
 
     this.alb = new Lb(this, "alb", {
-      name: `${p}-alb`,
+      name: loadBalancerName(p),
       loadBalancerType: "application",
       internal: false,
       securityGroups: [this.securityGroup.id],

@@ -1,13 +1,16 @@
 /**
- * The release core: pure state transitions from (release, command) to the next release.
- * No I/O, no clock (the caller passes `change`), every result validated by the release schema.
- * Invariants (property-tested): weights sum to 100; a slot with traffic has a version;
- * rollback restores the previous live slot; abort restores the pre-rollout weights.
+ * The release core: pure state transitions from (release, command) to the next release. No I/O,
+ * no clock; every result is validated by the release schema. The history record of a change is
+ * the store's job (lib/release/store.ts), so a transition only returns the new state.
+ *
+ * Invariants (property-tested): weights sum to 100; a slot with traffic has a version; rollback
+ * restores the previous live slot; abort restores the pre-rollout weights; a slot's version and
+ * settings never change while it serves traffic; a version is marked served once it had traffic.
  */
-import { ReleaseSchema, otherSlot, weightsOf, type Release, type Weights } from "../config/release.ts";
+import { ReleaseSchema, otherSlot, weightsOf, type HistoryEntry, type Release, type RolloutStep, type SlotSettings, type Weights } from "../config/release.ts";
 import type { Slot } from "../config/schema.ts";
 
-/** Who did what, when: stamped on every new state. */
+/** Who did what, when: passed by the caller, recorded by the store. */
 export interface Change {
   readonly by: string;
   readonly at: string;
@@ -22,9 +25,13 @@ export class RefusedError extends Error {
   }
 }
 
-export interface CanaryStep {
-  readonly percent: number;
-  readonly bakeSeconds: number;
+/** What a promotion or a stage puts into the idle slot. */
+export interface Candidate {
+  readonly version: string;
+  /** Image digest, when known. */
+  readonly digest?: string;
+  /** The target environment's application settings for this slot; null when it has none. */
+  readonly settings: SlotSettings | null;
 }
 
 /** The slot not currently live: where promotions land. */
@@ -32,58 +39,68 @@ export function idleSlot(r: Release): Slot {
   return otherSlot(r.live);
 }
 
-function weights(slot: Slot, percent: number): Weights {
+export function weightsFor(slot: Slot, percent: number): Weights {
   return slot === "blue" ? { blue: percent, green: 100 - percent } : { blue: 100 - percent, green: percent };
 }
 
-function withWeights(r: Release, w: Weights): Release["slots"] {
-  return { blue: { ...r.slots.blue, weight: w.blue }, green: { ...r.slots.green, weight: w.green } };
+export function sameWeights(a: Weights, b: Weights): boolean {
+  return a.blue === b.blue && a.green === b.green;
 }
 
-function finish(next: Release, change: Change): Release {
-  return ReleaseSchema.parse({ ...next, lastChange: change });
+/** New weights; every version that now has traffic is marked served in the history. */
+function withWeights(r: Release, w: Weights): Pick<Release, "slots" | "history"> {
+  const slots = { blue: { ...r.slots.blue, weight: w.blue }, green: { ...r.slots.green, weight: w.green } };
+  const serving = new Set([slots.blue, slots.green].filter((s) => s.weight > 0).map((s) => s.version));
+  return { slots, history: r.history.map((h) => (serving.has(h.version) && !h.served ? { ...h, served: true } : h)) };
+}
+
+function finish(next: Release): Release {
+  return ReleaseSchema.parse(next);
 }
 
 function refuseWhileRollout(r: Release, what: string): void {
   if (r.rollout) {
-    throw new RefusedError(`${r.environment} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): ${what} refused; resume it with 'envctl rollout ${r.environment}' or stop it with 'envctl abort ${r.environment}'`);
+    throw new RefusedError(`${r.environment} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): ${what} refused; continue it with 'envctl rollout ${r.environment}' or stop it with 'envctl abort ${r.environment}'`);
   }
 }
 
-/** Puts `version` into the idle slot at weight 0; live traffic is untouched. */
-export function promote(r: Release, version: string, change: Change): Release {
+/** Puts the candidate into the idle slot at weight 0; live traffic is untouched. */
+export function promote(r: Release, c: Candidate, _change: Change): Release {
   refuseWhileRollout(r, "promote");
   const idle = idleSlot(r);
-  if (r.slots[r.live].version === version) {
-    throw new RefusedError(`${r.environment} already runs ${version} in its live slot ${r.live}`);
+  const live = r.slots[r.live];
+  if (live.version === c.version && (live.settings?.checksum ?? null) === (c.settings?.checksum ?? null)) {
+    throw new RefusedError(`${r.environment} already runs ${c.version}${c.settings ? ` with settings ${c.settings.checksum}` : ""} in its live slot ${r.live}`);
   }
   if (r.slots[idle].weight > 0) {
     throw new RefusedError(`${r.environment}: the idle slot ${idle} still carries ${r.slots[idle].weight} % of the traffic; shift it to 0 or roll back first`);
   }
+  const entry: HistoryEntry = { version: c.version, ...(c.digest ? { digest: c.digest } : {}), served: false };
+  const known = r.history.find((h) => h.version === c.version);
   return finish({
     ...r,
-    slots: { ...r.slots, [idle]: { version, weight: 0 } },
+    slots: { ...r.slots, [idle]: { version: c.version, ...(c.digest ? { digest: c.digest } : {}), ...(c.settings ? { settings: c.settings } : {}), weight: 0 } },
     // The idle slot held the previous live version: it is overwritten, so there is no way back to it.
     previousLive: null,
-    history: r.history.includes(version) ? r.history : [...r.history, version],
-  }, change);
+    history: known ? r.history.map((h) => (h === known && c.digest && !h.digest ? { ...h, digest: c.digest } : h)) : [...r.history, entry],
+  });
 }
 
 /** Sets `to` to `percent` and the other slot to the rest. 100 % makes `to` live. */
-export function shift(r: Release, to: Slot, percent: number, change: Change): Release {
+export function shift(r: Release, to: Slot, percent: number, _change: Change): Release {
   refuseWhileRollout(r, "shift");
-  const w = weights(to, percent);
+  const w = weightsFor(to, percent);
   for (const slot of [to, otherSlot(to)]) {
     if (w[slot] > 0 && r.slots[slot].version === null) {
       throw new RefusedError(`${r.environment}: slot ${slot} has no version, it cannot take ${w[slot]} % of the traffic; promote a version into it first`);
     }
   }
   const live = w[to] === 100 ? to : w[otherSlot(to)] === 100 ? otherSlot(to) : r.live;
-  return finish({ ...r, slots: withWeights(r, w), ...switchLive(r, live) }, change);
+  return finish({ ...r, ...withWeights(r, w), ...switchLive(r, live) });
 }
 
-/** Starts the tier's progressive canary of the idle slot (nothing shifts yet). */
-export function startRollout(r: Release, steps: readonly CanaryStep[], change: Change): Release {
+/** Starts the canary of the idle slot with the given steps (nothing shifts yet). */
+export function startRollout(r: Release, steps: readonly RolloutStep[], change: Change): Release {
   refuseWhileRollout(r, "a new rollout");
   const target = idleSlot(r);
   if (r.slots[target].version === null) {
@@ -91,24 +108,41 @@ export function startRollout(r: Release, steps: readonly CanaryStep[], change: C
   }
   return finish({
     ...r,
-    rollout: { target, nextStep: 0, steps: steps.map((s) => ({ ...s })), before: weightsOf(r), startedAt: change.at },
-  }, change);
+    rollout: { target, nextStep: 0, steps: steps.map((s) => ({ ...s })), before: weightsOf(r), startedAt: change.at, paused: false, extensions: 0 },
+  });
 }
 
-/** Applies the next canary step's weights. The rollout stays open until its last step passed the gate. */
-export function advanceRollout(r: Release, change: Change): Release {
+/** The step the rollout applies next, if any. */
+export function nextStep(r: Release): RolloutStep | undefined {
+  return r.rollout ? r.rollout.steps[r.rollout.nextStep] : undefined;
+}
+
+/**
+ * Applies the next step: a weight step sets the target's weight; a manual pause stops the rollout
+ * until {@link continueRollout}; a timed pause changes nothing (the controller waits).
+ */
+export function advanceRollout(r: Release, _change: Change): Release {
   const ro = r.rollout;
   if (!ro) throw new RefusedError(`${r.environment} has no rollout in progress`);
+  if (ro.paused) throw new RefusedError(`${r.environment}: the rollout waits at a manual pause; continue it with 'envctl rollout ${r.environment} --continue'`);
   const step = ro.steps[ro.nextStep];
   if (!step) throw new RefusedError(`${r.environment}: the rollout has no step left`);
-  return finish({ ...r, slots: withWeights(r, weights(ro.target, step.percent)), rollout: { ...ro, nextStep: ro.nextStep + 1 } }, change);
+  const rollout = { ...ro, nextStep: ro.nextStep + 1, extensions: 0, paused: "pause" in step && step.pause === "manual" };
+  if ("pause" in step) return finish({ ...r, rollout });
+  return finish({ ...r, ...withWeights(r, weightsFor(ro.target, step.percent)), rollout });
 }
 
-/** After the last step passed its gate: the target becomes live; the old slot keeps its version for rollback. */
-export function completeRollout(r: Release, change: Change): Release {
+/** A person lets a rollout paused at a manual pause go on. */
+export function continueRollout(r: Release, _change: Change): Release {
+  if (!r.rollout?.paused) throw new RefusedError(`${r.environment} has no rollout waiting at a pause`);
+  return finish({ ...r, rollout: { ...r.rollout, paused: false } });
+}
+
+/** After the last step (and the post-switch watch) passed: the target becomes live; the old slot keeps its version for rollback. */
+export function completeRollout(r: Release, _change: Change): Release {
   const ro = r.rollout;
-  if (!ro || ro.nextStep < ro.steps.length) throw new RefusedError(`${r.environment}: the rollout has steps left`);
-  return finish({ ...r, ...switchLive(r, ro.target), rollout: null }, change);
+  if (!ro || ro.nextStep < ro.steps.length || ro.paused) throw new RefusedError(`${r.environment}: the rollout has steps left`);
+  return finish({ ...r, ...switchLive(r, ro.target), rollout: null });
 }
 
 /** Makes `live` the live slot, remembering the one it replaces for rollback. */
@@ -117,9 +151,14 @@ function switchLive(r: Release, live: Slot): Pick<Release, "live" | "previousLiv
 }
 
 /** Stops a rollout, restoring the weights it started from. */
-export function abortRollout(r: Release, change: Change): Release {
+export function abortRollout(r: Release, _change: Change): Release {
   if (!r.rollout) throw new RefusedError(`${r.environment} has no rollout in progress to abort`);
-  return finish({ ...r, slots: withWeights(r, r.rollout.before), rollout: null }, change);
+  return finish({ ...r, ...withWeights(r, r.rollout.before), rollout: null });
+}
+
+/** True while the live slot does not serve everything: a rollout, or a manual split. */
+export function inCanary(r: Release): boolean {
+  return r.rollout !== null || r.slots[r.live].weight < 100;
 }
 
 /**
@@ -127,25 +166,71 @@ export function abortRollout(r: Release, change: Change): Release {
  * that is the live slot itself; after a completed switch it is `previousLive`, which kept its
  * version.
  */
-export function rollback(r: Release, change: Change): Release {
-  const canary = r.rollout !== null || r.slots[r.live].weight < 100;
-  if (canary) return finish({ ...r, slots: withWeights(r, weights(r.live, 100)), rollout: null }, change);
+export function rollback(r: Release, _change: Change): Release {
+  if (inCanary(r)) return finish({ ...r, ...withWeights(r, weightsFor(r.live, 100)), rollout: null });
   if (r.previousLive === null) {
     throw new RefusedError(`${r.environment}: nothing to roll back to: no earlier live version is kept (the idle slot was promoted over, or the environment never switched)`);
   }
-  return finish({ ...r, slots: withWeights(r, weights(r.previousLive, 100)), ...switchLive(r, r.previousLive), rollout: null }, change);
+  return finish({ ...r, ...withWeights(r, weightsFor(r.previousLive, 100)), ...switchLive(r, r.previousLive), rollout: null });
 }
 
-/** The version a promotion from `source` carries: the given one (which the source must have run) or its live one. */
-export function versionToPromote(source: Release, requested?: string): string {
+/** A canary analysis verdict, as data. */
+export interface Verdict {
+  readonly status: "pass" | "fail" | "inconclusive";
+  readonly reasons: readonly string[];
+}
+
+export interface InconclusivePolicy {
+  readonly onInconclusive: "fail" | "extend";
+  readonly maxExtensions: number;
+}
+
+/** What the controller does after a step's verdict. */
+export type StepAction = "advance" | "extend" | "rollback";
+
+/**
+ * Transition on the verdict of the step just baked: a pass lets the rollout advance; a failure
+ * rolls back; an inconclusive step bakes again while the policy allows, then rolls back.
+ */
+export function onVerdict(r: Release, verdict: Verdict, policy: InconclusivePolicy, change: Change): { release: Release; action: StepAction } {
+  const ro = r.rollout;
+  if (!ro) throw new RefusedError(`${r.environment} has no rollout in progress`);
+  if (verdict.status === "pass") return { release: ro.extensions === 0 ? r : finish({ ...r, rollout: { ...ro, extensions: 0 } }), action: "advance" };
+  if (verdict.status === "inconclusive" && policy.onInconclusive === "extend" && ro.extensions < policy.maxExtensions) {
+    return { release: finish({ ...r, rollout: { ...ro, extensions: ro.extensions + 1 } }), action: "extend" };
+  }
+  return { release: rollback(r, change), action: "rollback" };
+}
+
+/** The state without its change bookkeeping, for "did anything change" comparisons. */
+export function stateOf(r: Release): Omit<Release, "lastChange" | "pending"> {
+  const { lastChange: _l, pending: _p, ...state } = r;
+  return state;
+}
+
+/** True when two releases describe the same state (the record of the last change aside). */
+export function sameState(a: Release, b: Release): boolean {
+  return JSON.stringify(stateOf(a)) === JSON.stringify(stateOf(b));
+}
+
+/**
+ * What a promotion from `source` carries: the given version (which the source must have served)
+ * or its live one, with its digest.
+ */
+export function versionToPromote(source: Release, requested?: string): { version: string; digest?: string } {
+  const withDigest = (version: string, digest?: string) => ({ version, ...(digest ? { digest } : {}) });
   if (requested === undefined) {
-    const live = source.slots[source.live].version;
-    if (live === null) throw new RefusedError(`${source.environment} has no live version to promote`);
-    return live;
+    const live = source.slots[source.live];
+    if (live.version === null) throw new RefusedError(`${source.environment} has no live version to promote`);
+    return withDigest(live.version, live.digest ?? source.history.find((h) => h.version === live.version)?.digest);
   }
-  const ran = new Set([...source.history, source.slots.blue.version, source.slots.green.version]);
-  if (!ran.has(requested)) {
-    throw new RefusedError(`${source.environment} never ran version ${requested} (known: ${source.history.join(", ") || "none"})`);
+  const entry = source.history.find((h) => h.version === requested);
+  if (!entry) {
+    const served = source.history.filter((h) => h.served).map((h) => h.version);
+    throw new RefusedError(`${source.environment} never ran version ${requested} (served there: ${served.join(", ") || "none"})`);
   }
-  return requested;
+  if (!entry.served) {
+    throw new RefusedError(`${source.environment} only staged version ${requested}, it never served traffic there: promote a version ${source.environment} has served, or roll ${requested} out in ${source.environment} first`);
+  }
+  return withDigest(entry.version, entry.digest);
 }

@@ -1,40 +1,44 @@
-/** The canary gate: the CloudWatch alarms of the slot being rolled out. */
+/** The alarms of the slot being rolled out, as the canary gate reads them. */
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { awsClientConfig, type AwsClientOptions } from "../aws/clients.ts";
+
+export { awsClientConfig, type AwsClientOptions } from "../aws/clients.ts";
+
+export interface AlarmStates {
+  /** State of each alarm found (`OK`, `ALARM`, `INSUFFICIENT_DATA`). */
+  readonly states: { name: string; state: string }[];
+  /** Names that are in ALARM. */
+  readonly alarming: string[];
+  /** Names that do not exist: the gate fails closed on them. */
+  readonly missing: string[];
+}
 
 export interface AlarmReader {
-  /** Names of the given alarms that are in ALARM, or missing (the gate fails closed). */
-  failing(names: readonly string[]): Promise<{ alarming: string[]; missing: string[] }>;
+  read(names: readonly string[]): Promise<AlarmStates>;
 }
 
 /** Minimal surface of the SDK client, so tests can inject one. */
 export interface CloudWatchLike {
-  send(command: DescribeAlarmsCommand): Promise<{ MetricAlarms?: { AlarmName?: string; StateValue?: string }[] }>;
+  send(command: DescribeAlarmsCommand): Promise<{ MetricAlarms?: { AlarmName?: string; StateValue?: string }[]; NextToken?: string }>;
 }
 
 export class CloudWatchAlarms implements AlarmReader {
   constructor(private readonly client: CloudWatchLike) {}
 
-  async failing(names: readonly string[]) {
-    const out = await this.client.send(new DescribeAlarmsCommand({ AlarmNames: [...names], MaxRecords: 100 }));
-    const found = new Map((out.MetricAlarms ?? []).map((a) => [a.AlarmName ?? "", a.StateValue ?? "INSUFFICIENT_DATA"]));
+  async read(names: readonly string[]): Promise<AlarmStates> {
+    const found = new Map<string, string>();
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(new DescribeAlarmsCommand({ AlarmNames: [...names], MaxRecords: 100, NextToken: token }));
+      for (const a of out.MetricAlarms ?? []) found.set(a.AlarmName ?? "", a.StateValue ?? "INSUFFICIENT_DATA");
+      token = out.NextToken;
+    } while (token);
     return {
+      states: names.filter((n) => found.has(n)).map((name) => ({ name, state: found.get(name)! })),
       alarming: names.filter((n) => found.get(n) === "ALARM"),
       missing: names.filter((n) => !found.has(n)),
     };
   }
-}
-
-export interface AwsClientOptions {
-  readonly region: string;
-  /** Emulator endpoint (the `local` target); real AWS otherwise. */
-  readonly endpoint?: string;
-}
-
-/** SDK client config: the ambient credentials on AWS, fake ones on the emulator. */
-export function awsClientConfig(o: AwsClientOptions) {
-  return o.endpoint
-    ? { region: o.region, endpoint: o.endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } }
-    : { region: o.region };
 }
 
 export function cloudWatchAlarms(o: AwsClientOptions): AlarmReader {

@@ -1,26 +1,34 @@
 /**
- * Release operations: the pure core wired to files, locks, the deploy runner, the alarm gate
- * and snapshots. The CLI is a thin shell over these.
+ * Release operations: the pure core wired to files, locks, the deploy runner, the ALB and snapshots.
+ * The CLI is a thin shell over these; the canary itself is lib/release/controller.ts.
  *
  * Deploy protocol (no drift between file and cloud): the new state is written with a `pending`
  * marker naming the stacks being deployed; only after the deploy succeeds is the marker cleared.
- * A failed or interrupted deploy leaves the marker; every later command refuses until
- * `envctl reconcile` re-deploys the file (or `--revert` restores and deploys the previous state).
+ * A failed or interrupted deploy leaves the marker; later commands refuse until `envctl reconcile`
+ * re-deploys the file (or `--revert` restores and deploys the previous state). Every write carries
+ * its history record (lib/release/store.ts).
+ *
+ * Fast mitigation (rollback, abort, a failed gate, an interrupted rollout): the weights are first
+ * written to the listener rule directly (one API call: traffic moves within a second or two), then
+ * the release file is changed and the traffic stack deployed, whose plan then finds nothing to change.
  */
 import { createTwoFilesPatch } from "diff";
 import { estimateMonthlyCost } from "../cost/estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { LoadedEnvironment, Project } from "../config/load.ts";
-import type { Release } from "../config/release.ts";
+import { weightsOf, type Release, type SlotSettings, type Weights } from "../config/release.ts";
 import type { Environment } from "../config/schema.ts";
-import { slotAlarmNames } from "../constructs/monitoring.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import type { Progress } from "../cli/progress.ts";
+import { describeAwsError } from "../aws/clients.ts";
+import type { MetricsReader } from "../aws/metrics.ts";
+import type { TrafficApi } from "../aws/traffic.ts";
 import * as core from "./core.ts";
 import type { AlarmReader } from "./gate.ts";
 import { snapshotIdFor, type Snapshotter } from "./snapshot.ts";
+import type { SmokeDeps } from "./smoke.ts";
 import { stacksForPromotion, trafficStack } from "./stacks.ts";
-import { appendAudit, loadRelease, releaseText, withLock, writeRelease } from "./store.ts";
+import { commit, loadRelease, releaseText, withLock, type RecordInput } from "./store.ts";
 
 export interface Options {
   /** Deploy after editing (false: only edit the file, the pipeline deploys). */
@@ -31,31 +39,67 @@ export interface Options {
   readonly waitSeconds: number;
 }
 
+export interface Clock {
+  now(): Date;
+  /** Waits `ms`; rejects with the signal's reason when it aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
 export interface Context {
   readonly project: Project;
   readonly deployer: Deployer;
+  readonly traffic: (env: Environment) => TrafficApi;
+  readonly metrics: (env: Environment) => MetricsReader;
   readonly alarms: (env: Environment) => AlarmReader;
   readonly snapshots: (env: Environment) => Snapshotter;
+  readonly smoke: SmokeDeps;
+  /** The application settings a slot staged into `env` now would carry. */
+  readonly settings: (env: Environment) => SlotSettings | null;
   readonly progress: Progress;
   readonly actor: string;
-  readonly now: () => Date;
+  readonly clock: Clock;
   /** Where human-readable results go (stdout). */
   readonly out: (text: string) => void;
   readonly options: Options;
   /** The command line, for the audit history. */
   readonly command: string;
-  /** Asks for approval before a deploy (production); throws to cancel. */
-  readonly approve: (env: Environment, what: string) => Promise<void>;
+  /** Asks for approval before a production change (shows what changes); throws to cancel. */
+  readonly approve: (env: Environment, what: Approval) => Promise<void>;
+  /** Aborts when the process is asked to stop (SIGINT/SIGTERM). */
+  readonly signal?: AbortSignal;
 }
 
-/** Exit codes of envctl. */
-export const EXIT = { ok: 0, invalid: 1, drift: 2, rolledBack: 3, deployFailed: 4, locked: 5 } as const;
+/** What a person approves: a summary, the release-file diff and the stacks that will deploy. */
+export interface Approval {
+  readonly summary: string;
+  readonly diff?: string;
+  readonly stacks: readonly string[];
+}
 
-/** A rollout the gate stopped: traffic is back on the previous live slot. */
-export class RolledBackError extends Error {
-  constructor(readonly env: string, readonly alarms: readonly string[]) {
-    super(`${env}: rollout rolled back: ${alarms.join(", ")}; all traffic is back on the previous live slot`);
-    this.name = "RolledBackError";
+/** Exit codes of envctl (the review commands add 2 and 6). */
+export const EXIT = { ok: 0, invalid: 1, drift: 2, gateStopped: 3, deployFailed: 4, locked: 5, superseded: 7, interrupted: 8 } as const;
+
+/** The gate stopped a rollout (failed or inconclusive analysis, failed smoke checks): traffic is on the stable slot. */
+export class GateStoppedError extends Error {
+  constructor(readonly env: string, message: string) {
+    super(message);
+    this.name = "GateStoppedError";
+  }
+}
+
+/** Another command (here or on another machine) changed the environment during a rollout; this one stopped without touching traffic. */
+export class SupersededError extends Error {
+  constructor(readonly env: string, message: string) {
+    super(message);
+    this.name = "SupersededError";
+  }
+}
+
+/** The rollout was interrupted by a signal. */
+export class InterruptedError extends Error {
+  constructor(readonly env: string, message: string) {
+    super(message);
+    this.name = "InterruptedError";
   }
 }
 
@@ -75,7 +119,7 @@ export function environment(ctx: Context, name: string): LoadedEnvironment {
   return e;
 }
 
-const change = (ctx: Context): core.Change => ({ by: ctx.actor, at: ctx.now().toISOString(), command: ctx.command });
+export const change = (ctx: Context): core.Change => ({ by: ctx.actor, at: ctx.clock.now().toISOString(), command: ctx.command });
 
 function refusePending(r: Release): void {
   if (r.pending) {
@@ -83,48 +127,66 @@ function refusePending(r: Release): void {
   }
 }
 
+export function releaseDiff(env: string, before: Release, after: Release, labels: [string, string] = ["current", "proposed"]): string {
+  const file = `environments/releases/${env}.json`;
+  return createTwoFilesPatch(file, file, releaseText(before), releaseText(after), labels[0], labels[1]);
+}
+
+/** Weights as the messages show them: `blue 90 / green 10`. */
+export function formatWeights(w: Weights): string {
+  return `blue ${w.blue} / green ${w.green}`;
+}
+
+/** Runs `fn` under the environment's lock, named after the command for whoever waits on it. */
+export function locked<T>(ctx: Context, env: string, fn: () => Promise<T>, waitSeconds = ctx.options.waitSeconds): Promise<T> {
+  return withLock(ctx.project.root, env, waitSeconds, fn, ctx.command);
+}
+
 /**
- * Applies one transition to an environment's release file and deploys `stacks`. Must run
- * under the environment's lock. Returns the new state (the old one on --dry-run).
+ * Applies one transition to an environment's release file and deploys `stacks`. Must run under the
+ * environment's lock. A transition that changes nothing writes nothing and deploys nothing.
+ * Returns the new state (the old one on --dry-run or no change).
  */
-export async function applyTransition(ctx: Context, env: string, stacks: readonly string[], transition: (r: Release) => Release, outcome = "deployed"): Promise<Release> {
+export async function applyTransition(ctx: Context, env: string, stacks: readonly string[], transition: (r: Release) => Release, outcome = "deployed", record: Omit<RecordInput, "change" | "outcome"> = {}): Promise<Release> {
   const root = ctx.project.root;
   const before = loadRelease(root, env);
   refusePending(before);
   const after = transition(before);
+  if (core.sameState(before, after)) {
+    ctx.progress.info(`${env}: nothing to change`);
+    return before;
+  }
   const deploying = ctx.options.deploy && stacks.length > 0;
-
   if (ctx.options.dryRun) {
-    ctx.out(createTwoFilesPatch(`environments/releases/${env}.json`, `environments/releases/${env}.json`, releaseText(before), releaseText(after), "current", "proposed"));
+    ctx.out(releaseDiff(env, before, after));
     ctx.out(deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");
     return before;
   }
-  const audit = (result: string, to: Release) =>
-    appendAudit(root, { environment: env, ...change(ctx), from: { live: before.live, slots: before.slots }, to: { live: to.live, slots: to.slots }, outcome: result });
-
-  if (deploying) await ctx.approve(environment(ctx, env).config, `Deploy ${stacks.join(" ")} for '${ctx.command}'`);
-  if (!deploying) {
-    writeRelease(root, after);
-    audit(stacks.length === 0 ? outcome : "edited", after);
-    return after;
-  }
-  writeRelease(root, { ...after, pending: { stacks: [...stacks], command: ctx.command, since: ctx.now().toISOString(), previous: before } });
-  await deployStacks(ctx, env, stacks, () => audit("deploy-failed", after));
-  writeRelease(root, after);
-  audit(outcome, after);
-  return after;
+  if (deploying) await ctx.approve(environment(ctx, env).config, { summary: ctx.command, diff: releaseDiff(env, before, after), stacks });
+  if (!deploying) return commit(root, before, after, { change: change(ctx), outcome: stacks.length === 0 ? outcome : "edited", ...record });
+  return deployCommitted(ctx, env, before, after, stacks, outcome, record);
 }
 
-async function deployStacks(ctx: Context, env: string, stacks: readonly string[], onFailure: () => void): Promise<void> {
+/** Writes `after` with a pending marker, deploys, then clears the marker; each write recorded. */
+async function deployCommitted(ctx: Context, env: string, before: Release, after: Release, stacks: readonly string[], outcome: string, record: Omit<RecordInput, "change" | "outcome"> = {}): Promise<Release> {
+  const root = ctx.project.root;
+  const pending = commit(root, before, { ...after, pending: { stacks: [...stacks], command: ctx.command, since: ctx.clock.now().toISOString(), previous: { ...before, pending: null } } }, { change: change(ctx), outcome: "deploying", ...(record.note ? { note: record.note } : {}) });
   try {
     await ctx.progress.step(`deploy ${stacks.join(" ")}`, (log) => ctx.deployer.deploy(stacks, log));
   } catch (err) {
-    onFailure();
+    // The evidence of the decision stays in the history even when its deploy fails.
+    commit(root, pending, pending, { change: change(ctx), outcome: "deploy-failed", from: before, ...(record.analysis ? { analysis: record.analysis } : {}), note: (err as Error).message });
     throw new DeployFailedError(env, err as Error);
   }
+  return commit(root, pending, { ...after, pending: null }, { change: change(ctx), outcome, from: before, ...record });
 }
 
 // ---------------------------------------------------------------- commands
+
+/** The candidate a promotion or a stage puts into `target`'s idle slot. */
+function candidate(ctx: Context, target: LoadedEnvironment, v: { version: string; digest?: string }): core.Candidate {
+  return { ...v, settings: ctx.settings(target.config) };
+}
 
 export async function promote(ctx: Context, from: string, to: string, opts: { version?: string; snapshot?: boolean; rollback?: boolean }): Promise<Release> {
   const source = environment(ctx, from);
@@ -136,128 +198,203 @@ export async function promote(ctx: Context, from: string, to: string, opts: { ve
     const allowed = graph.promotesTo.length ? graph.promotesTo.join(", ") : "nothing";
     throw new core.RefusedError(`${from} → ${to} is not on the promotion graph (${from} promotes into ${allowed})`);
   }
-  const version = core.versionToPromote(loadRelease(ctx.project.root, from), opts.version);
-  return withLock(ctx.project.root, to, ctx.options.waitSeconds, async () => {
+  const c = candidate(ctx, target, core.versionToPromote(loadRelease(ctx.project.root, from), opts.version));
+  return locked(ctx, to, async () => {
     const current = loadRelease(ctx.project.root, to);
     refusePending(current);
-    core.promote(current, version, change(ctx)); // refuse early, before any snapshot
+    const next = core.promote(current, c, change(ctx)); // refuse early, before any snapshot
+    if (core.sameState(current, next)) {
+      ctx.progress.info(`${to}: nothing to change (the idle slot already holds ${c.version})`);
+      return current;
+    }
     const wantsSnapshot = opts.snapshot ?? target.config.release.snapshotBeforePromote;
     if (wantsSnapshot && ctx.options.deploy && !ctx.options.dryRun) {
-      await ctx.approve(target.config, `Snapshot the database and promote ${version}`);
-      const id = snapshotIdFor(to, ctx.now());
-      await ctx.progress.step(`snapshot ${to}-postgres as ${id}`, () => ctx.snapshots(target.config).snapshot(`${to}-postgres`, id));
+      await ctx.approve(target.config, { summary: `${ctx.command}: snapshot the database, then deploy ${c.version} into the idle slot`, diff: releaseDiff(to, current, next), stacks: stacksForPromotion(target.config) });
+      await takeSnapshot(ctx, target.config, "pre-promote");
     } else if (wantsSnapshot) {
-      ctx.progress.info(`note: ${to} takes a database snapshot before promotion; the pipeline deploying this change must take it`);
+      ctx.progress.info(`note: ${to} takes a database snapshot before promotion; the pipeline deploying this change takes it ('envctl snapshot ${to}')`);
     }
-    return applyTransition(ctx, to, stacksForPromotion(target.config), (r) => core.promote(r, version, change(ctx)));
+    return applyTransition(ctx, to, stacksForPromotion(target.config), (r) => core.promote(r, c, change(ctx)));
   });
 }
 
+/** Snapshots the environment's database and waits until it is available. */
+export async function takeSnapshot(ctx: Context, env: Environment, reason = "pre-promote"): Promise<string> {
+  const id = snapshotIdFor(env.name, ctx.clock.now(), reason);
+  return ctx.progress.step(`snapshot ${env.name}-postgres as ${id}`, () => ctx.snapshots(env).snapshot(`${env.name}-postgres`, id));
+}
+
 /**
- * A freshly built version enters the promotion graph at a root (an environment nothing promotes
- * into, e.g. dev): it goes into the idle slot at weight 0, like a promotion.
+ * A freshly built version (or a settings change) enters the promotion graph at a root (an
+ * environment nothing promotes into, e.g. dev): it goes into the idle slot at weight 0.
+ * `settingsOnly` stages the live version again with the environment's current settings.
  */
-export async function stage(ctx: Context, env: string, version: string): Promise<Release> {
+export async function stage(ctx: Context, env: string, opts: { version?: string; digest?: string }): Promise<Release> {
   const target = environment(ctx, env);
   const feeders = ctx.project.environments.filter((e) => e.config.release.promotesTo.includes(env)).map((e) => e.config.name);
-  if (feeders.length > 0) throw new core.RefusedError(`${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}'`);
-  return withLock(ctx.project.root, env, ctx.options.waitSeconds, () =>
-    applyTransition(ctx, env, stacksForPromotion(target.config), (r) => core.promote(r, version, change(ctx))));
+  const current = loadRelease(ctx.project.root, env);
+  const version = opts.version ?? current.slots[current.live].version!;
+  if (opts.version !== undefined && feeders.length > 0) throw new core.RefusedError(`${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}' (a settings change alone may be staged with 'envctl stage ${env}')`);
+  const digest = opts.digest ?? (opts.version === undefined ? current.slots[current.live].digest : undefined);
+  const c = candidate(ctx, target, { version, ...(digest ? { digest } : {}) });
+  return locked(ctx, env, () => applyTransition(ctx, env, stacksForPromotion(target.config), (r) => core.promote(r, c, change(ctx))));
 }
 
 export async function shift(ctx: Context, env: string, slot: "blue" | "green", percent: number): Promise<Release> {
   const e = environment(ctx, env);
-  return withLock(ctx.project.root, env, ctx.options.waitSeconds, () =>
-    applyTransition(ctx, env, [trafficStack(e.config)], (r) => core.shift(r, slot, percent, change(ctx))));
-}
-
-export async function rollback(ctx: Context, env: string): Promise<Release> {
-  const e = environment(ctx, env);
-  return withLock(ctx.project.root, env, ctx.options.waitSeconds, () =>
-    applyTransition(ctx, env, [trafficStack(e.config)], (r) => core.rollback(r, change(ctx)), "rolled-back"));
-}
-
-export async function abort(ctx: Context, env: string): Promise<Release> {
-  const e = environment(ctx, env);
-  return withLock(ctx.project.root, env, ctx.options.waitSeconds, () =>
-    applyTransition(ctx, env, [trafficStack(e.config)], (r) => core.abortRollout(r, change(ctx)), "aborted"));
+  return locked(ctx, env, () => applyTransition(ctx, env, [trafficStack(e.config)], (r) => core.shift(r, slot, percent, change(ctx))));
 }
 
 /** Re-deploys what the file says (or, with `revert`, the state before the failed change). */
 export async function reconcile(ctx: Context, env: string, revert: boolean): Promise<Release> {
-  return withLock(ctx.project.root, env, ctx.options.waitSeconds, async () => {
+  return locked(ctx, env, async () => {
     const r = loadRelease(ctx.project.root, env);
     if (!r.pending) {
       ctx.progress.info(`${env}: nothing pending, the file and the cloud agree`);
       return r;
     }
     const pending = r.pending;
-    const target: Release = revert ? { ...(pending.previous as Release), pending: null } : { ...r, pending: null };
+    const target: Release = revert ? { ...pending.previous, pending: null, lastChange: r.lastChange } : { ...r, pending: null };
     if (ctx.options.dryRun) {
-      ctx.out(createTwoFilesPatch(`${env}.json`, `${env}.json`, releaseText(r), releaseText(target), "current", "reconciled"));
-      ctx.out(`would deploy: ${pending.stacks.join(" ")}`);
+      ctx.out(releaseDiff(env, r, target, ["current", "reconciled"]));
+      ctx.out(ctx.options.deploy ? `would deploy: ${pending.stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");
       return r;
     }
-    writeRelease(ctx.project.root, { ...target, pending: { ...pending, since: ctx.now().toISOString() } });
-    await deployStacks(ctx, env, pending.stacks, () => undefined);
-    writeRelease(ctx.project.root, target);
-    appendAudit(ctx.project.root, { environment: env, ...change(ctx), from: { live: r.live, slots: r.slots }, to: { live: target.live, slots: target.slots }, outcome: revert ? "reverted" : "reconciled" });
-    return target;
+    if (!ctx.options.deploy) {
+      // GitOps: the pipeline deploys the file as it is; only a revert changes it.
+      if (!revert) throw new core.RefusedError(`${env}: reconcile --no-deploy changes nothing: the pending deploy of ${pending.stacks.join(", ")} must run; let the pipeline deploy, or pass --revert --no-deploy to restore the previous state`);
+      return commit(ctx.project.root, r, target, { change: change(ctx), outcome: "reverted", note: "edited only (--no-deploy): the pipeline deploys it" });
+    }
+    await ctx.approve(environment(ctx, env).config, { summary: ctx.command, diff: releaseDiff(env, r, target, ["current", "reconciled"]), stacks: pending.stacks });
+    const restarted = commit(ctx.project.root, r, { ...target, pending: { ...pending, since: ctx.clock.now().toISOString() } }, { change: change(ctx), outcome: "deploying" });
+    try {
+      await ctx.progress.step(`deploy ${pending.stacks.join(" ")}`, (log) => ctx.deployer.deploy(pending.stacks, log));
+    } catch (err) {
+      commit(ctx.project.root, restarted, restarted, { change: change(ctx), outcome: "deploy-failed", note: (err as Error).message });
+      throw new DeployFailedError(env, err as Error);
+    }
+    return commit(ctx.project.root, restarted, target, { change: change(ctx), outcome: revert ? "reverted" : "reconciled" });
   });
 }
 
-export interface RolloutOptions {
-  /** Overrides every step's bake time, seconds (demos and tests). */
-  readonly bakeSeconds?: number;
+// ------------------------------------------------------- fast mitigation
+
+/** Bounded retries with exponential backoff (0.5 s, 1 s, 2 s, ...); the last error is rethrown. */
+export async function withRetries<T>(attempts: number, fn: () => Promise<T>, clock: Clock, signal?: AbortSignal): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    if (i > 0) await clock.sleep(500 * 2 ** (i - 1), signal);
+    try {
+      return await fn();
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
 }
 
 /**
- * The tier's progressive canary of the idle slot: each step writes the file, deploys the
- * traffic stack, bakes, then reads the target slot's alarms. An alarm (or a missing alarm)
- * rolls back to 100 % on the previous live slot at once. Resumable: the step is in the file.
+ * Writes `weights` to the ALB at once (best effort, a few quick attempts) and reports how long
+ * until they read back. Returns false when the ALB could not be written: the deploy that follows
+ * moves the traffic then.
  */
-export async function rollout(ctx: Context, env: string, opts: RolloutOptions = {}): Promise<Release> {
+export async function writeWeightsNow(ctx: Context, e: Environment, weights: Weights, why: string): Promise<boolean> {
+  const t0 = performance.now();
+  const traffic = ctx.traffic(e);
+  try {
+    await withRetries(3, () => traffic.write(weights), ctx.clock);
+    const back = (await withRetries(3, () => traffic.read(), ctx.clock)).weights;
+    const ms = Math.round(performance.now() - t0);
+    if (!core.sameWeights(back, weights)) {
+      ctx.progress.info(`${e.name}: wrote ${formatWeights(weights)} to the ALB (${why}) but it reads back ${formatWeights(back)}; the deploy follows`);
+      return false;
+    }
+    ctx.progress.info(`${e.name}: ALB now serves ${formatWeights(weights)} (${why}; written and read back in ${ms} ms)`);
+    return true;
+  } catch (err) {
+    ctx.progress.info(`${e.name}: could not write the weights to the ALB directly (${describeAwsError(err)}); deploying the traffic stack instead`);
+    return false;
+  }
+}
+
+/**
+ * Mitigation as one operation: traffic first (direct write), then the file (with its record) and the
+ * traffic stack's deploy. `transition` recomputes the new state from the file as it is under the lock.
+ */
+export async function mitigate(ctx: Context, env: string, weights: Weights, why: string, transition: (r: Release) => Release, outcome: string, record: Omit<RecordInput, "change" | "outcome"> = {}): Promise<Release> {
   const e = environment(ctx, env);
-  const stacks = [trafficStack(e.config)];
-  return withLock(ctx.project.root, env, ctx.options.waitSeconds, async () => {
-    let r = loadRelease(ctx.project.root, env);
-    refusePending(r);
-    if (ctx.options.dryRun || !ctx.options.deploy) {
-      if (!ctx.options.deploy && !ctx.options.dryRun) throw new core.RefusedError("rollout needs to deploy each step and read the alarms: --no-deploy does not apply (use 'shift --no-deploy' for GitOps)");
-      const started = r.rollout ? r : core.startRollout(r, e.config.release.canary, change(ctx));
-      ctx.out(`would roll out ${started.rollout!.target} (${started.slots[started.rollout!.target].version}) in ${env}: ${started.rollout!.steps.slice(started.rollout!.nextStep).map((s) => `${s.percent} % (bake ${opts.bakeSeconds ?? s.bakeSeconds} s)`).join(" → ")}, deploying ${stacks.join(" ")} at each step`);
-      return r;
+  if (ctx.options.deploy && !ctx.options.dryRun) await writeWeightsNow(ctx, e.config, weights, why);
+  // The lock may be held by a deploy in flight (a rollout step): wait for it.
+  return locked(ctx, env, async () => {
+    const current = loadRelease(ctx.project.root, env);
+    const next = transition(current);
+    const stacks = [trafficStack(e.config)];
+    if (ctx.options.dryRun) {
+      ctx.out(releaseDiff(env, current, next));
+      ctx.out(ctx.options.deploy ? `would write ${formatWeights(weights)} to the ALB, then deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");
+      return current;
     }
-    if (r.rollout) {
-      ctx.progress.info(`${env}: resuming the rollout of ${r.rollout.target} at step ${r.rollout.nextStep}/${r.rollout.steps.length}`);
-    } else {
-      r = await applyTransition(ctx, env, [], (x) => core.startRollout(x, e.config.release.canary, change(ctx)), "rollout-started");
+    if (!ctx.options.deploy) return commit(ctx.project.root, current, next, { change: change(ctx), outcome: "edited", ...record });
+    const done = await deployCommitted(ctx, env, current, next, stacks, outcome, record);
+    // A deploy left pending by an earlier command stays pending for its other stacks.
+    const rest = current.pending?.stacks.filter((s) => !stacks.includes(s)) ?? [];
+    if (current.pending && rest.length > 0) {
+      ctx.progress.info(`${env}: the earlier deploy of ${rest.join(", ")} is still pending: run 'envctl reconcile ${env}' when the incident is over`);
+      return commit(ctx.project.root, done, { ...done, pending: { ...current.pending, stacks: rest } }, { change: change(ctx), outcome: "still-pending" });
     }
-    const target = r.rollout!.target;
-    const gate = async (percent: number, bake: number) => {
-      if (bake > 0) await ctx.progress.wait(`bake ${target} at ${percent} %`, bake);
-      const names = slotAlarmNames(env, target);
-      const verdict = await ctx.progress.step(`gate: ${names.length} alarms of ${target}`, () => ctx.alarms(e.config).failing(names));
-      const failing = [...verdict.alarming.map((a) => `${a} in ALARM`), ...verdict.missing.map((a) => `${a} missing`)];
-      if (failing.length > 0) {
-        ctx.progress.info(`${env}: gate failed (${failing.join(", ")}); rolling back`);
-        await applyTransition(ctx, env, stacks, (x) => core.rollback(x, change(ctx)), "rolled-back");
-        throw new RolledBackError(env, failing);
-      }
-    };
-    // An interrupted rollout resumes by re-checking the step it had applied.
-    if (r.rollout!.nextStep > 0) {
-      const last = r.rollout!.steps[r.rollout!.nextStep - 1]!;
-      await gate(last.percent, opts.bakeSeconds ?? last.bakeSeconds);
-    }
-    while (r.rollout && r.rollout.nextStep < r.rollout.steps.length) {
-      const step = r.rollout.steps[r.rollout.nextStep]!;
-      ctx.progress.info(`${env}: step ${r.rollout.nextStep + 1}/${r.rollout.steps.length}: ${target} → ${step.percent} %`);
-      r = await applyTransition(ctx, env, stacks, (x) => core.advanceRollout(x, change(ctx)), `rollout-${step.percent}`);
-      await gate(step.percent, opts.bakeSeconds ?? step.bakeSeconds);
-    }
-    return applyTransition(ctx, env, [], (x) => core.completeRollout(x, change(ctx)), "rollout-complete");
-  });
+    return done;
+  }, Math.max(ctx.options.waitSeconds, 300));
+}
+
+/** What the ALB serves now, or undefined (with a note) when it cannot be read. */
+async function observedWeights(ctx: Context, e: Environment): Promise<Weights | undefined> {
+  if (!ctx.options.deploy || ctx.options.dryRun) return undefined;
+  try {
+    return (await withRetries(2, () => ctx.traffic(e).read(), ctx.clock)).weights;
+  } catch (err) {
+    ctx.progress.info(`${e.name}: could not read the ALB's weights (${describeAwsError(err)}); going by the release file`);
+    return undefined;
+  }
+}
+
+/**
+ * 100 % back to the previous live slot. When the ALB serves a split the file does not know (a
+ * rollout running on another machine), the file's live slot is restored. Takes effect at once:
+ * weights first, then the file and the traffic stack.
+ */
+export async function rollback(ctx: Context, env: string): Promise<Release> {
+  const e = environment(ctx, env);
+  const r = loadRelease(ctx.project.root, env);
+  const observed = await observedWeights(ctx, e.config);
+  const unknownSplit = observed !== undefined && !core.sameWeights(observed, weightsOf(r)) && !core.inCanary(r);
+  const transition = (x: Release) => (unknownSplit && !core.inCanary(x) ? x : core.rollback(x, change(ctx)));
+  const target = transition(r);
+  if (!unknownSplit && core.sameState(r, target)) {
+    ctx.progress.info(`${env}: nothing to change`);
+    return r;
+  }
+  const weights = weightsOf(target);
+  const why = unknownSplit ? `the ALB served ${formatWeights(observed!)}, which the release file does not know; restoring its live slot ${r.live}` : `rollback to ${target.live}`;
+  await ctx.approve(e.config, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, target), stacks: [trafficStack(e.config)] });
+  return mitigate(ctx, env, weights, why, transition, "rolled-back", { note: why });
+}
+
+/**
+ * Stops a rollout, restoring the weights it started from. When the file shows no rollout but the
+ * ALB serves a split (a rollout running on another machine), the file's weights are restored.
+ */
+export async function abort(ctx: Context, env: string): Promise<Release> {
+  const e = environment(ctx, env);
+  const r = loadRelease(ctx.project.root, env);
+  const observed = r.rollout ? undefined : await observedWeights(ctx, e.config);
+  if (!r.rollout && (observed === undefined || core.sameWeights(observed, weightsOf(r)))) {
+    throw new core.RefusedError(`${env} has no rollout in progress to abort${observed ? ` (the ALB serves ${formatWeights(observed)}, as the release file says)` : ""}`);
+  }
+  const transition = (x: Release) => (x.rollout ? core.abortRollout(x, change(ctx)) : x);
+  const weights = r.rollout ? r.rollout.before : weightsOf(r);
+  const why = r.rollout ? `abort: back to ${formatWeights(weights)}, the weights before the rollout` : `abort: the ALB served ${formatWeights(observed!)}; restoring the release file's ${formatWeights(weights)}`;
+  await ctx.approve(e.config, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, transition(r)), stacks: [trafficStack(e.config)] });
+  return mitigate(ctx, env, weights, why, transition, "aborted", { note: why });
 }
 
 /** The release file as it is now (after a command ran). */

@@ -1,6 +1,6 @@
 /** Database snapshot taken before a promotion into an environment that asks for one. */
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from "@aws-sdk/client-rds";
-import { awsClientConfig, type AwsClientOptions } from "./gate.ts";
+import { awsClientConfig, type AwsClientOptions } from "../aws/clients.ts";
 
 export interface Snapshotter {
   /** Snapshots the environment's database; resolves with the snapshot id once it is available. */
@@ -28,10 +28,10 @@ export class RdsSnapshots implements Snapshotter {
 }
 
 export function rdsSnapshots(o: AwsClientOptions): Snapshotter {
-  return new RdsSnapshots(new RDSClient(awsClientConfig(o)));
+  return new RdsSnapshots(new RDSClient(awsClientConfig(o, 3)));
 }
 
-/** `<env>-pre-promote-<yyyymmddhhmmss>`: sortable and valid as an RDS identifier. */
-export function snapshotIdFor(env: string, at: Date): string {
-  return `${env}-pre-promote-${at.toISOString().replace(/[-:TZ.]/g, "").slice(0, 14)}`;
+/** `<env>-<reason>-<yyyymmddhhmmss>`: sortable and valid as an RDS identifier. */
+export function snapshotIdFor(env: string, at: Date, reason = "pre-promote"): string {
+  return `${env}-${reason}-${at.toISOString().replace(/[-:TZ.]/g, "").slice(0, 14)}`;
 }

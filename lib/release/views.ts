@@ -1,5 +1,8 @@
 /** Read-only views for `envctl status` and `envctl diff`: pure functions of the loaded project. */
 import type { LoadedEnvironment } from "../config/load.ts";
+import { isWeightStep } from "../config/release-policy.ts";
+import type { AnalysisRecord, RolloutStep } from "../config/release.ts";
+import { describeRecord } from "./analysis.ts";
 import type { Environment } from "../config/schema.ts";
 
 export interface StatusView {
@@ -7,12 +10,33 @@ export interface StatusView {
   tier: string;
   live: string;
   slots: Record<string, { version: string | null; weight: number }>;
-  rollout: { target: string; step: number; steps: number[]; nextPercent: number | null } | null;
+  rollout: { target: string; step: number; steps: (number | string)[]; nextPercent: number | null; paused: boolean } | null;
   pending: { stacks: string[]; command: string; since: string } | null;
   lastChange: { by: string; at: string; command: string } | null;
+  /** The newest canary analysis in the history (what the gate measured and decided). */
+  lastAnalysis: (AnalysisRecord & { at: string }) | null;
 }
 
-export function statusOf(e: LoadedEnvironment): StatusView {
+/** A step as status shows it: its percent, or `pause` / `pause 600 s`. */
+function stepLabel(s: RolloutStep): number | string {
+  return "percent" in s ? s.percent : s.pause === "manual" ? "pause" : `pause ${s.pause} s`;
+}
+
+function nextPercent(steps: readonly RolloutStep[]): number | null {
+  for (const s of steps) if ("percent" in s) return s.percent;
+  return null;
+}
+
+/** The newest record of the history that carries an analysis. */
+export function lastAnalysisOf(history: readonly { at: string; analysis?: AnalysisRecord }[]): (AnalysisRecord & { at: string }) | null {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i]!;
+    if (h.analysis) return { ...h.analysis, at: h.at };
+  }
+  return null;
+}
+
+export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & { at: string }) | null = null): StatusView {
   const r = e.release;
   return {
     environment: e.config.name,
@@ -20,10 +44,11 @@ export function statusOf(e: LoadedEnvironment): StatusView {
     live: r.live,
     slots: { blue: { ...r.slots.blue }, green: { ...r.slots.green } },
     rollout: r.rollout
-      ? { target: r.rollout.target, step: r.rollout.nextStep, steps: r.rollout.steps.map((s) => s.percent), nextPercent: r.rollout.steps[r.rollout.nextStep]?.percent ?? null }
+      ? { target: r.rollout.target, step: r.rollout.nextStep, steps: r.rollout.steps.map(stepLabel), nextPercent: nextPercent(r.rollout.steps.slice(r.rollout.nextStep)), paused: r.rollout.paused }
       : null,
     pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
-    lastChange: r.lastChange,
+    lastChange: r.lastChange ? { by: r.lastChange.by, at: r.lastChange.at, command: r.lastChange.command } : null,
+    lastAnalysis,
   };
 }
 
@@ -32,9 +57,10 @@ export function formatStatus(views: StatusView[]): string {
     `${s}${v.live === s ? "*" : " "} ${(v.slots[s]!.version ?? "-").padEnd(10)} ${String(v.slots[s]!.weight).padStart(3)} %`;
   return views.map((v) => {
     const lines = [`${v.environment} (${v.tier})  live: ${v.live}`, `  ${slot(v, "blue")}    ${slot(v, "green")}`];
-    if (v.rollout) lines.push(`  rollout of ${v.rollout.target}: ${v.rollout.step}/${v.rollout.steps.length} steps applied (${v.rollout.steps.join(" → ")} %)${v.rollout.nextPercent !== null ? `, next ${v.rollout.nextPercent} %` : ", awaiting completion"}`);
+    if (v.rollout) lines.push(`  rollout of ${v.rollout.target}: ${v.rollout.step}/${v.rollout.steps.length} steps applied (${v.rollout.steps.map((s) => (typeof s === "number" ? `${s} %` : s)).join(" → ")})${v.rollout.paused ? `, PAUSED: continue with 'envctl rollout ${v.environment} --continue'` : v.rollout.nextPercent !== null ? `, next ${v.rollout.nextPercent} %` : ", awaiting completion"}`);
     if (v.pending) lines.push(`  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`);
     lines.push(`  last change: ${v.lastChange ? `${v.lastChange.by} at ${v.lastChange.at}: ${v.lastChange.command}` : "none"}`);
+    if (v.lastAnalysis) lines.push(`  last analysis (${v.lastAnalysis.at}): ${describeRecord(v.lastAnalysis)}`);
     return lines.join("\n");
   }).join("\n\n");
 }
@@ -78,7 +104,7 @@ function aspects(e: LoadedEnvironment, extra: Record<string, string>): Record<st
     "monitoring": `${c.monitoring.level}, 5xx > ${c.monitoring.thresholds.errorRatePercent} %, p99 > ${c.monitoring.thresholds.latencyP99Seconds} s`,
     "TLS": c.certificateArn ? "HTTPS (TLS 1.2+)" : "HTTP only",
     "log level": c.logLevel,
-    "canary": c.release.canary.map((s) => `${s.percent} %`).join(" → "),
+    "canary": c.release.canary.map((s) => (isWeightStep(s) ? `${s.percent} %` : s.pause === "manual" ? "pause" : `pause ${s.pause} s`)).join(" → "),
     ...extra,
   };
 }

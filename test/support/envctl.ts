@@ -32,7 +32,9 @@ export function sandbox(edit?: (dir: string) => void): Sandbox {
   mkdirSync(bin);
   writeFileSync(join(bin, "cdktf"), STUB);
   chmodSync(join(bin, "cdktf"), 0o755);
-  const envOf = (extra: Record<string, string> = {}) => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, CI: "1", GITHUB_ACTOR: "", USER: "tester", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", ...extra });
+  // No AWS here: SDK calls (the direct weight write of a rollback) go to a closed port and fail at once.
+  const aws = { AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" };
+  const envOf = (extra: Record<string, string> = {}) => ({ ...process.env, ...aws, PATH: `${bin}:${process.env.PATH}`, CI: "1", GITHUB_ACTOR: "", USER: "tester", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", ...extra });
   const argv = (args: string[]) => [join(REPO, "lib/cli/envctl.js"), ...args];
   const rel = (env: string) => join(dir, "environments/releases", `${env}.json`);
   return {

@@ -1,0 +1,39 @@
+/**
+ * AWS SDK v3 client configuration shared by envctl's readers and writers: the ambient credentials
+ * on AWS, fake ones on the emulator, and timeouts on every request so that an unreachable service
+ * fails within seconds (the rollout gate fails closed on it) instead of hanging.
+ */
+
+export interface AwsClientOptions {
+  readonly region: string;
+  /** Emulator endpoint (the `local` target); real AWS otherwise. */
+  readonly endpoint?: string;
+}
+
+/** Milliseconds to connect, and to wait for a response, per request. */
+export const CONNECT_TIMEOUT_MS = 3_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+// The SDK prints a seven-line notice on every run under Node 20 (its versions published after
+// January 2027 require Node 22). The pinned versions support Node 20; README says to prefer 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+/** SDK client config: one attempt per call (callers retry with their own backoff and messages). */
+export function awsClientConfig(o: AwsClientOptions, attempts = 1) {
+  return {
+    region: o.region,
+    maxAttempts: attempts,
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    ...(o.endpoint ? { endpoint: o.endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } } : {}),
+  };
+}
+
+/** A short description of an SDK or network error for messages (no stack). */
+export function describeAwsError(err: unknown): string {
+  const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : "";
+  const message = e.message ?? String(err);
+  const label = e.name && e.name !== "Error" ? e.name : e.code;
+  const name = label && !message.includes(label) ? `${label}: ` : "";
+  return `${name}${message}${status}`.replace(/\s+/g, " ").trim();
+}

@@ -1,0 +1,161 @@
+/**
+ * The release policy of an environment (`release` in its file): the canary steps, how each step is
+ * analysed, the smoke checks before any traffic moves, and the promotion graph. Plain data,
+ * validated here; the rollout controller (lib/release/controller.ts) is its only reader.
+ */
+import { z } from "zod";
+import { NameSchema } from "./names.ts";
+
+/** CloudWatch periods: 10 or 30 s (high-resolution metrics) or a multiple of 60 s. ALB metrics are per 60 s. */
+const MetricPeriod = z.number().int().refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0 && p <= 3600), {
+  message: "must be 10, 30 or a multiple of 60 up to 3600 (CloudWatch periods)",
+});
+
+/**
+ * How a canary is judged while it bakes. Every `intervalSeconds` the controller reads the target
+ * slot's alarms and its ALB metrics (GetMetricData on the target-group dimensions) over the complete
+ * metric periods since the step started, and compares them with these limits and with the stable slot.
+ */
+export const AnalysisSchema = z.strictObject({
+  /** Seconds between two reads of the metrics and alarms. @default 30 */
+  intervalSeconds: z.number().int().min(1).max(300).default(30),
+  /** Period of the metrics read, seconds (the ALB publishes 60-second data points). @default 60 */
+  metricPeriodSeconds: MetricPeriod.default(60),
+  /**
+   * How long after a period ends CloudWatch has published its data, seconds: a period is judged only
+   * once it is this old. ALB metrics usually arrive within one to a few minutes. @default 120
+   */
+  publishDelaySeconds: z.number().int().min(0).max(900).default(120),
+  /** The canary's success rate (requests without a target or load-balancer 5xx) must stay at or above this, percent. @default 95 */
+  minSuccessRatePercent: z.number().min(50).max(100).default(95),
+  /** The canary's p99 target response time must stay at or below this, seconds. @default 1 */
+  maxLatencyP99Seconds: z.number().positive().max(60).default(1),
+  /**
+   * The canary's error rate may exceed the stable slot's by at most this many percentage points
+   * (compared only while both slots serve at least `minRequests`). @default 1
+   */
+  maxErrorRateIncreasePoints: z.number().min(0).max(50).default(1),
+  /** Requests the canary must serve during a step for a verdict; fewer is inconclusive, never a pass. @default 100 */
+  minRequests: z.number().int().min(1).max(1_000_000).default(100),
+  /**
+   * What an inconclusive step does: `fail` rolls back; `extend` bakes the step again, at most
+   * `maxExtensions` times, then rolls back. @default "fail"
+   */
+  onInconclusive: z.enum(["fail", "extend"]).default("fail"),
+  /** Extra bakes an inconclusive step may get with `onInconclusive: "extend"`. @default 2 */
+  maxExtensions: z.number().int().min(1).max(10).default(2),
+  /** Attempts to read metrics, alarms or the ALB before a step fails closed (exponential backoff). @default 4 */
+  readAttempts: z.number().int().min(1).max(10).default(4),
+  /**
+   * After the last step, the new slot at 100 % keeps being analysed this long (CodeDeploy's wait before
+   * the old version ends); a failure rolls back to the old slot, which kept its version. 0 = none. @default 0
+   */
+  postSwitchWatchSeconds: z.number().int().min(0).max(86_400).default(0),
+});
+export type Analysis = z.infer<typeof AnalysisSchema>;
+
+/** One HTTP check of the idle slot through its header-routed test rule, before any traffic moves. */
+export const SmokeCheckSchema = z.strictObject({
+  /** Path requested, e.g. `/health/database`. */
+  path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, "must be a URL path starting with /"),
+  /** Status code that passes. @default 200 */
+  expectStatus: z.number().int().min(100).max(599).default(200),
+  /** A regular expression the response body must match. @default none */
+  bodyMatch: z.string().min(1).max(200).refine((s) => { try { new RegExp(s); return true; } catch { return false; } }, { message: "must be a valid regular expression" }).optional(),
+  /** Seconds before one attempt gives up. @default 5 */
+  timeoutSeconds: z.number().int().min(1).max(60).default(5),
+  /** Further attempts after a failed one (2 s apart). @default 2 */
+  retries: z.number().int().min(0).max(10).default(2),
+});
+export type SmokeCheck = z.infer<typeof SmokeCheckSchema>;
+
+/** The seeds' health endpoints. */
+export const DEFAULT_SMOKE_CHECKS = ["/health", "/health/database", "/health/redis"].map((path) => SmokeCheckSchema.parse({ path }));
+
+export const SmokeSchema = z.strictObject({
+  /**
+   * Where the checks are sent; the `X-Release-Slot: <slot>` header selects the idle slot's test route.
+   * @default `https://<domain>` (`http://` without a certificate)
+   */
+  baseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  /** @default `/health`, `/health/database`, `/health/redis`, each expecting 200 */
+  checks: z.array(SmokeCheckSchema).max(20).default(DEFAULT_SMOKE_CHECKS),
+});
+export type Smoke = z.infer<typeof SmokeSchema>;
+
+/**
+ * A canary step, one of:
+ * - `{ percent, bakeSeconds }`: give the new slot `percent` % of the traffic and analyse it for `bakeSeconds`;
+ * - `{ pause: "manual" }`: stop and wait for a person (`envctl rollout <env> --continue`);
+ * - `{ pause: <seconds> }`: keep the current weights this long, still analysing.
+ */
+export const CanaryStepSchema = z
+  .strictObject({
+    percent: z.number().int().min(1).max(100).optional(),
+    bakeSeconds: z.number().int().min(0).max(86_400).optional(),
+    pause: z.union([z.literal("manual"), z.number().int().min(1).max(86_400)], { error: "must be \"manual\" or a number of seconds (1-86400)" }).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const weight = s.percent !== undefined || s.bakeSeconds !== undefined;
+    if (weight && s.pause !== undefined) ctx.addIssue({ code: "custom", path: ["pause"], message: "cannot be combined with percent/bakeSeconds: a step either sets a weight or pauses" });
+    else if (!weight && s.pause === undefined) ctx.addIssue({ code: "custom", path: [], message: "must set percent and bakeSeconds, or pause" });
+    else if (weight && s.percent === undefined) ctx.addIssue({ code: "custom", path: ["percent"], message: "is required with bakeSeconds" });
+    else if (weight && s.bakeSeconds === undefined) ctx.addIssue({ code: "custom", path: ["bakeSeconds"], message: "is required with percent" });
+  })
+  .transform((s): CanaryStep => (s.pause !== undefined ? { pause: s.pause } : { percent: s.percent!, bakeSeconds: s.bakeSeconds! }));
+
+export type WeightStep = { readonly percent: number; readonly bakeSeconds: number };
+export type PauseStep = { readonly pause: "manual" | number };
+export type CanaryStep = WeightStep | PauseStep;
+
+export function isWeightStep(s: CanaryStep): s is WeightStep {
+  return "percent" in s;
+}
+
+/** Seconds a bake needs to contain one complete analysis window: one metric period, then the publishing delay. */
+export function analysisWindowSeconds(a: Pick<Analysis, "metricPeriodSeconds" | "publishDelaySeconds">): number {
+  return a.metricPeriodSeconds + a.publishDelaySeconds;
+}
+
+/** Steps (by index) whose bake cannot contain one complete analysis window; `bakeOverride` replaces every bake. */
+export function bakeProblems(steps: readonly CanaryStep[], analysis: Analysis, bakeOverride?: number): { step: number; message: string }[] {
+  const window = analysisWindowSeconds(analysis);
+  return steps.flatMap((s, i) => {
+    if (!isWeightStep(s)) return [];
+    const bake = bakeOverride ?? s.bakeSeconds;
+    return bake >= window ? [] : [{
+      step: i,
+      message: `${bake} s cannot contain one complete analysis window (${analysis.metricPeriodSeconds} s metric period + ${analysis.publishDelaySeconds} s publishing delay = ${window} s): the gate would judge no data`,
+    }];
+  });
+}
+
+export const ReleasePolicySchema = z
+  .strictObject({
+    /** Progressive canary steps; weights increase strictly and the last weight step is 100. */
+    canary: z.array(CanaryStepSchema).min(1).max(20),
+    /** How each step is judged. @default every AnalysisSchema default */
+    analysis: AnalysisSchema.default(AnalysisSchema.parse({})),
+    /** HTTP checks of the idle slot before the first step. @default the seeds' health endpoints */
+    smoke: SmokeSchema.default(SmokeSchema.parse({})),
+    /** Environments this one may promote into (forward edges of the promotion graph). */
+    promotesTo: z.array(NameSchema).default([]),
+    /** Environments this one may promote into only as an explicit rollback (`--rollback`). */
+    rollbackTo: z.array(NameSchema).default([]),
+    /** Take an RDS snapshot before every promotion into this environment. */
+    snapshotBeforePromote: z.boolean(),
+  })
+  .superRefine((p, ctx) => {
+    const weights = p.canary.map((s, i) => ({ s, i })).filter((x): x is { s: WeightStep; i: number } => isWeightStep(x.s));
+    weights.forEach(({ s, i }, k) => {
+      if (k > 0 && s.percent <= weights[k - 1]!.s.percent) ctx.addIssue({ code: "custom", path: ["canary", i, "percent"], message: "steps must increase strictly" });
+    });
+    const last = weights.at(-1);
+    if (!last) ctx.addIssue({ code: "custom", path: ["canary"], message: "needs at least one weight step" });
+    else if (last.s.percent !== 100) ctx.addIssue({ code: "custom", path: ["canary", last.i, "percent"], message: "the last weight step must be 100" });
+    if (p.canary.length > 0 && !isWeightStep(p.canary[0]!)) ctx.addIssue({ code: "custom", path: ["canary", 0], message: "the first step must set a weight (a pause before any traffic moves waits for nothing)" });
+    for (const problem of bakeProblems(p.canary, p.analysis)) {
+      ctx.addIssue({ code: "custom", path: ["canary", problem.step, "bakeSeconds"], message: problem.message });
+    }
+  });
+export type ReleasePolicy = z.infer<typeof ReleasePolicySchema>;

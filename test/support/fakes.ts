@@ -1,0 +1,109 @@
+/**
+ * In-memory stand-ins for what envctl reads and writes on AWS (the ALB's weighted rule, CloudWatch
+ * metrics and alarms, RDS snapshots), a deployer that "applies" the traffic stack by copying the
+ * release file's weights to the fake ALB, and a virtual clock. Used by the in-process CLI tests.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Weights } from "../../lib/config/release.ts";
+import type { Slot } from "../../lib/config/schema.ts";
+import type { WindowMetrics, MetricsQuery, MetricsReader } from "../../lib/aws/metrics.ts";
+import type { SlotHealth, TrafficApi, WeightedRule } from "../../lib/aws/traffic.ts";
+import type { AlarmReader, AlarmStates } from "../../lib/release/gate.ts";
+import type { Clock } from "../../lib/release/operations.ts";
+
+/** Virtual time: `sleep` advances it at once (and lets other tasks run). */
+export class FakeClock implements Clock {
+  constructor(public t = Date.parse("2026-11-22T10:00:00.000Z")) {}
+  now = () => new Date(this.t);
+  sleep = async (ms: number, signal?: AbortSignal) => {
+    if (signal?.aborted) throw signal.reason;
+    this.t += ms;
+    await new Promise((r) => setImmediate(r));
+    if (signal?.aborted) throw signal.reason;
+  };
+}
+
+export class FakeAlb implements TrafficApi {
+  weights: Weights = { blue: 100, green: 0 };
+  /** Every write, in order ("direct" for ModifyRule, "deploy" for the traffic stack). */
+  readonly writes: { by: "direct" | "deploy"; weights: Weights }[] = [];
+  /** Make reads or writes fail (CloudWatch-unreachable style tests use the metrics fake instead). */
+  failReads = false;
+  /** When set, a deploy applies these weights instead of the file's (an ALB that did not apply). */
+  deployOverride?: Weights;
+  readonly health_: Record<Slot, SlotHealth> = { blue: { healthy: 2, unhealthy: 0, states: { healthy: 2 } }, green: { healthy: 2, unhealthy: 0, states: { healthy: 2 } } };
+
+  async read(): Promise<WeightedRule> {
+    if (this.failReads) throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { name: "Error", code: "ECONNREFUSED" });
+    return {
+      ruleArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/x-alb/1/2/3",
+      loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/x-alb/50dc6c495c0c9188",
+      targetGroupArns: { blue: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x-app-blue/aaa", green: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x-app-green/bbb" },
+      weights: { ...this.weights },
+    };
+  }
+
+  /** Called after every direct write. */
+  onWrite: (w: Weights) => void = () => undefined;
+
+  async write(w: Weights): Promise<void> {
+    this.weights = { ...w };
+    this.writes.push({ by: "direct", weights: { ...w } });
+    this.onWrite(w);
+  }
+
+  async health() {
+    return this.health_;
+  }
+
+  /** What `cdktf deploy <env>-traffic` does: the ALB takes the release file's weights. */
+  deployFrom(dir: string, env: string): void {
+    const r = JSON.parse(readFileSync(join(dir, "environments/releases", `${env}.json`), "utf8"));
+    this.weights = this.deployOverride ?? { blue: r.slots.blue.weight, green: r.slots.green.weight };
+    this.writes.push({ by: "deploy", weights: { ...this.weights } });
+  }
+}
+
+/** Per slot per poll: requests, target 5xx, p99. `traffic` decides what each read returns. */
+export class FakeMetrics implements MetricsReader {
+  readonly queries: MetricsQuery[] = [];
+  /** Reads to fail before succeeding again (-1: every read fails). */
+  failNext = 0;
+  traffic: (q: MetricsQuery, n: number) => WindowMetrics | Promise<WindowMetrics> = () => healthy(500, 500);
+
+  async read(q: MetricsQuery): Promise<WindowMetrics> {
+    this.queries.push(q);
+    if (this.failNext !== 0) {
+      if (this.failNext > 0) this.failNext--;
+      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED" });
+    }
+    return await this.traffic(q, this.queries.length);
+  }
+}
+
+export function metrics(blue: { requests: number; target5xx?: number; p99?: number | null }, green: { requests: number; target5xx?: number; p99?: number | null }, elb5xx = 0): WindowMetrics {
+  const slot = (m: typeof blue) => ({ requests: m.requests, target5xx: m.target5xx ?? 0, p99Seconds: m.p99 === undefined ? 0.2 : m.p99 });
+  return { elb5xx, slots: { blue: slot(blue), green: slot(green) } };
+}
+
+export function healthy(blue: number, green: number): WindowMetrics {
+  return metrics({ requests: blue }, { requests: green });
+}
+
+export class FakeAlarms implements AlarmReader {
+  readonly reads: string[][] = [];
+  /** Called before each read with its number (1-based): change `states` to script alarms. */
+  beforeRead: (n: number) => void = () => undefined;
+  constructor(public states: Record<string, string> = {}) {}
+
+  async read(names: readonly string[]): Promise<AlarmStates> {
+    this.reads.push([...names]);
+    this.beforeRead(this.reads.length);
+    return {
+      states: names.filter((n) => n in this.states).map((name) => ({ name, state: this.states[name]! })),
+      alarming: names.filter((n) => this.states[n] === "ALARM"),
+      missing: names.filter((n) => !(n in this.states)),
+    };
+  }
+}
