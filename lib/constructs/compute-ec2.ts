@@ -9,6 +9,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SLOTS, type Slot } from "../config/schema.ts";
 import { assumeRolePolicy } from "./iam.ts";
+import { imageReference } from "./image.ts";
 
 /** Amazon Linux 2023 AMI, resolved through the public SSM parameter at plan time. */
 export const AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
@@ -16,6 +17,8 @@ export const AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-ke
 export interface Ec2SlotProps {
   /** Image tag the slot runs; `null` leaves the slot empty (scaled to 0). */
   readonly version: string | null;
+  /** Image digest of that version: the slot runs `<repository>@<digest>`. @default none (`<repository>:<version>`) */
+  readonly digest?: string;
   /** Target group the slot's instances register with. */
   readonly targetGroupArn: string;
 }
@@ -70,7 +73,7 @@ export class Ec2Compute extends Construct {
     const ami = new DataAwsSsmParameter(this, "ami", { name: AMI_PARAMETER });
 
     this.autoScalingGroups = Object.fromEntries(SLOTS.map((slot) => {
-      const { version, targetGroupArn } = props.slots[slot];
+      const { version, digest, targetGroupArn } = props.slots[slot];
       const template = new LaunchTemplate(this, `lt-${slot}`, {
         name: `${p}-app-${slot}`,
         imageId: ami.value,
@@ -84,7 +87,7 @@ export class Ec2Compute extends Construct {
           deviceName: "/dev/xvda",
           ebs: { volumeSize: props.rootVolumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
         }],
-        userData: Fn.base64encode(userData(props.imageRepository, version, props.appPort, props.containerEnvironment ?? {})),
+        userData: Fn.base64encode(userData(props.imageRepository, version, props.appPort, props.containerEnvironment ?? {}, digest)),
         tagSpecifications: [{ resourceType: "instance", tags: { Name: `${p}-app-${slot}`, Slot: slot, Version: version ?? "none" } }],
         tags: { Slot: slot },
       });
@@ -120,8 +123,8 @@ export class Ec2Compute extends Construct {
   }
 }
 
-/** Cloud-init script: install Docker and run the slot's image, restarting on failure. */
-export function userData(repository: string, version: string | null, port: number, env: Record<string, string>): string {
+/** Cloud-init script: install Docker and run the slot's image (by digest when known), restarting on failure. */
+export function userData(repository: string, version: string | null, port: number, env: Record<string, string>, digest?: string): string {
   if (version === null) return "#!/bin/bash\n# empty slot: no version deployed\n";
   const envFlags = Object.entries(env).sort().map(([k, v]) => `-e ${k}=${shellQuote(v)}`).join(" ");
   return [
@@ -129,7 +132,7 @@ export function userData(repository: string, version: string | null, port: numbe
     "set -euo pipefail",
     "dnf install -y docker",
     "systemctl enable --now docker",
-    `docker run -d --restart=always --name app -p ${port}:${port} ${envFlags} ${shellQuote(`${repository}:${version}`)}`,
+    `docker run -d --restart=always --name app -p ${port}:${port} ${envFlags} ${shellQuote(imageReference(repository, version, digest))}`,
     "",
   ].join("\n");
 }

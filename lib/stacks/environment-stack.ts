@@ -273,8 +273,9 @@ export class EnvironmentStack extends BaseStack {
       tags: environmentTags(env),
       slots: Object.fromEntries(SLOTS.map((s) => [s, {
         version: release.slots[s].version,
+        digest: release.slots[s].digest,
         targetGroupArn: this.loadBalancer.targetGroups[s].arn,
-      }])) as Record<"blue" | "green", { version: string | null; targetGroupArn: string }>,
+      }])) as Record<"blue" | "green", { version: string | null; digest?: string; targetGroupArn: string }>,
     });
     return { securityGroup, compute };
   }

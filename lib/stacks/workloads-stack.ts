@@ -132,6 +132,7 @@ export class WorkloadsStack extends BaseStack {
         slot,
         imageRepository: env.image.repository,
         version: release.slots[slot].version,
+        digest: release.slots[slot].digest,
         replicas: compute.replicas,
         appPort: env.appPort,
         healthCheckPath: env.healthCheckPath,
