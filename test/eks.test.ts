@@ -503,7 +503,7 @@ describe("EKS policy rules", () => {
     // AWS defaults: public endpoint on, open to 0.0.0.0/0.
     const { endpoint_public_access: _p, ...defaults } = base.vpc_config;
     expect(fired(stack("aws_eks_cluster", { ...base, vpc_config: defaults }))).toContain("eks-private-endpoint-production");
-    expect(fired(stack("aws_eks_cluster", withVpc({ endpoint_public_access: true, public_access_cidrs: ["203.0.113.0/24"] })))).toEqual([]);
+    expect(fired(stack("aws_eks_cluster", withVpc({ endpoint_public_access: true, public_access_cidrs: ["81.2.69.0/28"] })))).toEqual([]);
     expect(fired(stack("aws_eks_cluster", withVpc({ endpoint_public_access: true, public_access_cidrs: ["0.0.0.0/0"] }), { ...TAGS, Tier: "staging" }))).toEqual([]);
   });
 

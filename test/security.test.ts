@@ -118,7 +118,7 @@ describe("backups", () => {
     expect(dr.default_tags).toEqual(stack.provider.aws.find((p: any) => p.alias === undefined).default_tags);
     expect(vaults["production-backup-dr"].provider).toBe("aws.dr");
     expect(target(stack, vaults["production-backup-dr"].kms_key_arn).provider).toBe("aws.dr");
-    for (const v of Object.values(vaults)) expect(v.force_destroy).toBe(false);
+    for (const v of Object.values(vaults) as any[]) expect(v.force_destroy).toBe(false);
     expect(resources(stack, "aws_backup_vault_lock_configuration").map((l) => [l.min_retention_days, l.max_retention_days, l.changeable_for_days])).toEqual([[7, 730, 3], [7, 730, 3]]);
     const selection = onlyResource(stack, "aws_backup_selection");
     expect(selection.resources).toEqual([expect.stringMatching(/^\$\{aws_db_instance\..*\.arn\}$/)]);

@@ -13,7 +13,6 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 
 export const EMULATOR_GAPS = {
   tlsOnlyBucketPolicy: "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
-  cloudwatchCbor: "the AWS provider calls CloudWatch over the Smithy RPCv2-CBOR protocol, which moto does not serve (404 on /service/GraniteServiceVersion20100801/operation/*): no alarms or dashboards through the provider; the local loop registers the canary gate's alarms through the SDK's JSON protocol (lib/engine/local.ts)",
   elasticacheReplicationGroup: "moto's CreateReplicationGroup creates no member cache clusters, so the provider's read (DescribeCacheClusters dev-redis-001) fails with CacheClusterNotFound; and DeleteCacheSubnetGroup is not implemented, so the subnet group goes too: references to them read stand-ins (endpoint \"\", a wildcard-account ARN)",
   autoscalingRefresh: "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
   launchTemplateVersions: "moto's UpdateAutoScalingGroup fails (AssertionError in launch_templates.user_data, HTTP 500, retried forever) when it scales from a launch-template version made by CreateLaunchTemplateVersion: the local profile gives each slot version its own launch template (create before destroy) instead of a new version",
@@ -23,16 +22,6 @@ export const EMULATOR_GAPS = {
 } as const;
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;
-
-const CONTEXT_KEY = "envstack:emulated";
-
-/**
- * True on the emulator. Only for `cloudwatchCbor`, which the CloudWatch CBOR bridge of the local
- * loop is about to make unnecessary; every other gap is an Aspect below.
- */
-export function emulatorLacks(scope: IConstruct, _gap: "cloudwatchCbor"): boolean {
-  return scope.node.tryGetContext(CONTEXT_KEY) === true;
-}
 
 /** Attributes moto reads back differently, per resource type (gap `perpetualDiffs`). */
 export const EMULATOR_IGNORED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
@@ -186,7 +175,6 @@ class WithoutUnsupportedResources implements IAspect {
 
 /** Applied by BaseStack to stacks of the `local` target only: every gap above, as Aspects. */
 export function applyEmulatorProfile(stack: TerraformStack): void {
-  stack.node.setContext(CONTEXT_KEY, true);
   const aspects = Aspects.of(stack);
   aspects.add(new WithoutUnsupportedResources());
   aspects.add(new WithoutTlsOnlyStatements());
