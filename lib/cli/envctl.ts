@@ -30,6 +30,7 @@ import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
+import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 
 /** What tests (and embedders) may replace. */
@@ -267,6 +268,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     });
 
   registerReleaseCheck(program, { root, load, out, err, setExit: (c) => { exitCode = c; } });
+  registerRestoreCommand(program, { load, env, out, err, now: clock.now, actor: currentActor(env) });
 
   registerReviewCommands(program, {
     load, root, out, err, env,

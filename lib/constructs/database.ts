@@ -8,13 +8,11 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { EncryptionKey } from "./encryption-key.ts";
 import { assumeRolePolicy } from "./iam.ts";
+import { databaseIdentifier } from "./naming.ts";
 
 export const POSTGRES_PORT = 5432;
 
-/** Identifier of an environment's database instance (what `envctl restore` restores beside). */
-export function databaseIdentifier(namePrefix: string): string {
-  return `${namePrefix}-postgres`;
-}
+export { databaseIdentifier };
 
 /** Intervals RDS enhanced monitoring accepts, seconds (0 = off). */
 export const ENHANCED_MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
