@@ -24,8 +24,11 @@ export interface SecureBucketProps {
   readonly noncurrentVersionExpireAfterDays?: number;
   /** Abort incomplete multipart uploads after this many days. @default 7 */
   readonly abortIncompleteUploadsAfterDays?: number;
-  /** Server access logs of this bucket go to that bucket, under that prefix. @default none */
-  readonly accessLogs?: { readonly bucket: string; readonly prefix: string };
+  /**
+   * Server access logs of this bucket go to that bucket (one with `receivesAccessLogs`), under
+   * that prefix; set up after the target's policy lets the logging service write. @default none
+   */
+  readonly accessLogs?: { readonly bucket: SecureBucket; readonly prefix: string };
   /** This bucket receives S3 server access logs from buckets of the same account. @default false */
   readonly receivesAccessLogs?: boolean;
   /** Let `destroy` delete a non-empty bucket. @default false */
@@ -41,6 +44,7 @@ export interface SecureBucketProps {
  */
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
+  readonly policy: S3BucketPolicy;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -89,7 +93,8 @@ export class SecureBucket extends Construct {
       ],
     });
     if (props.accessLogs) {
-      new S3BucketLoggingA(this, "logging", { ...bucketRef, targetBucket: props.accessLogs.bucket, targetPrefix: props.accessLogs.prefix });
+      const target = props.accessLogs.bucket;
+      new S3BucketLoggingA(this, "logging", { ...bucketRef, targetBucket: target.bucket.id, targetPrefix: props.accessLogs.prefix, dependsOn: [target.policy] });
     }
 
     const statements = [
@@ -119,6 +124,6 @@ export class SecureBucket extends Construct {
       })),
     ];
     const policy = new DataAwsIamPolicyDocument(this, "policy-doc", { statement: statements });
-    new S3BucketPolicy(this, "policy", { ...bucketRef, policy: policy.json, dependsOn: [publicAccess] });
+    this.policy = new S3BucketPolicy(this, "policy", { ...bucketRef, policy: policy.json, dependsOn: [publicAccess] });
   }
 }

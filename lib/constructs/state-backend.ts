@@ -44,7 +44,7 @@ export class StateBackend extends Construct {
       kmsKeyArn: key.key.arn,
       versioned: true,
       noncurrentVersionExpireAfterDays: props.stateHistoryDays ?? 365,
-      accessLogs: { bucket: logs.bucket.id, prefix: "state-bucket/" },
+      accessLogs: { bucket: logs, prefix: "state-bucket/" },
       forceDestroy,
     });
     skipCheck(bucket.bucket, "CKV_AWS_144", "state is versioned (a year of history) and rebuilt from code and import if the region is lost; no second-region replica (README: recovery runbook)");

@@ -16,7 +16,7 @@ export const EMULATOR_GAPS = {
   elasticacheReplicationGroup: "moto's CreateReplicationGroup creates no member cache clusters, so the provider's read (DescribeCacheClusters dev-redis-001) fails with CacheClusterNotFound; and DeleteCacheSubnetGroup is not implemented, so the subnet group goes too: references to them read stand-ins (endpoint \"\", a wildcard-account ARN)",
   autoscalingRefresh: "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
   launchTemplateVersions: "moto's UpdateAutoScalingGroup fails (AssertionError in launch_templates.user_data, HTTP 500, retried forever) when it scales from a launch-template version made by CreateLaunchTemplateVersion: the local profile gives each slot version its own launch template (create before destroy) instead of a new version",
-  perpetualDiffs: "moto reads back some attributes differently from what it was given (referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra 'launch-template' tag specification), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
+  perpetualDiffs: "moto reads back some attributes differently from what it was given (referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra 'launch-template' tag specification; DB parameter groups come back without their user parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
   elasticacheRbac: "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits forever; the local profile runs Redis without the IAM-auth user group and its users",
   backupSelection: "moto 5.2.5 implements AWS Backup vaults and plans but not CreateBackupSelection (501): the local profile keeps the vault and the plan and leaves out the selection of the database",
 } as const;
@@ -28,6 +28,11 @@ export const EMULATOR_IGNORED_ATTRIBUTES: Readonly<Record<string, readonly strin
   aws_vpc_security_group_ingress_rule: ["referenced_security_group_id"],
   aws_vpc_security_group_egress_rule: ["referenced_security_group_id"],
   aws_launch_template: ["tag_specifications", "security_group_names"],
+  // moto's DescribeDBParameters does not return the parameters a group's user set.
+  aws_db_parameter_group: ["parameter"],
+  // moto's AWS Backup ListTags returns no tags for vaults and plans.
+  aws_backup_vault: ["tags", "tags_all"],
+  aws_backup_plan: ["tags", "tags_all"],
 };
 
 /** Adds the type's ignored attributes to whatever `ignore_changes` the resource already has. */
