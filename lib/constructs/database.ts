@@ -26,7 +26,7 @@ export interface DatabaseProps {
   /** The only security group allowed to connect. */
   readonly clientSecurityGroupId: string;
   readonly instanceClass: string;
-  /** PostgreSQL version. @default "16.4" */
+  /** PostgreSQL version: a major (RDS picks the minor; no drift with automatic minor upgrades) or major.minor. @default "16" */
   readonly engineVersion?: string;
   readonly allocatedStorageGb: number;
   /** Storage autoscaling ceiling. @default 2 × allocatedStorageGb */
@@ -87,7 +87,7 @@ export class Database extends Construct {
       toPort: POSTGRES_PORT,
     });
     const subnets = new DbSubnetGroup(this, "subnets", { name: `${p}-database`, subnetIds: props.subnetIds });
-    const engineVersion = props.engineVersion ?? "16.4";
+    const engineVersion = props.engineVersion ?? "16";
     const logging = props.queryLogging ?? { slowQueryMs: 1000, statements: "ddl" };
     this.parameterGroup = new DbParameterGroup(this, "parameters", {
       name: `${p}-postgres${engineVersion.split(".")[0]}`,
