@@ -23,6 +23,7 @@ export default defineEnvironment({
   },
   cache: { nodeType: "cache.t3.micro", replicas: 0, automaticFailover: false },
   monitoring: { level: "basic", thresholds },
+  backup: { rules: [{ name: "daily", schedule: "cron(0 3 * * ? *)", retainDays: 7 }] },
   release: {
     // One step, baked long enough for one complete analysis window (60 s period + 120 s delay).
     canary: [{ percent: 100, bakeSeconds: 180 }],

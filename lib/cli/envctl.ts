@@ -30,6 +30,7 @@ import { defaultProgress, type Progress } from "./progress.ts";
 import { BakeArg, parseArgs, PercentArg, SlotArg, WaitArg } from "./args.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
+import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { examples } from "./help.ts";
 import { statusLive, statusWatch, type LiveDeps } from "./commands/status-live.ts";
@@ -345,6 +346,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     ["envctl release-check --base origin/main", "what the release files of this change do; exit 1 on a mixed change"],
     ["envctl release-check --base origin/main --only production --json", "one environment, machine-readable"],
   ]);
+  registerRestoreCommand(program, { load, env, out, err, now: clock.now, actor: currentActor(env) });
 
   registerReviewCommands(program, {
     load, root, out, err, env,

@@ -8,8 +8,8 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SLOTS, type Slot } from "../config/schema.ts";
-import { emulatorLacks } from "../stacks/local-gaps.ts";
 import { assumeRolePolicy } from "./iam.ts";
+import { imageReference } from "./image.ts";
 
 /** Amazon Linux 2023 AMI, resolved through the public SSM parameter at plan time. */
 export const AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
@@ -17,6 +17,8 @@ export const AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-ke
 export interface Ec2SlotProps {
   /** Image tag the slot runs; `null` leaves the slot empty (scaled to 0). */
   readonly version: string | null;
+  /** Image digest of that version: the slot runs `<repository>@<digest>`. @default none (`<repository>:<version>`) */
+  readonly digest?: string;
   /** Target group the slot's instances register with. */
   readonly targetGroupArn: string;
 }
@@ -43,6 +45,11 @@ export interface Ec2ComputeProps {
   readonly rootVolumeGb?: number;
   /** Managed policies attached to the instance role besides SSM core. @default none */
   readonly extraPolicyArns?: string[];
+  /**
+   * Tags of the Auto Scaling groups, propagated to their instances: provider default tags do not
+   * reach Auto Scaling groups (they carry `tag` blocks), so pass them here. @default none
+   */
+  readonly tags?: Record<string, string>;
 }
 
 /**
@@ -65,13 +72,10 @@ export class Ec2Compute extends Construct {
     const profile = new IamInstanceProfile(this, "profile", { name: `${p}-app-instance`, role: this.role.name });
     const ami = new DataAwsSsmParameter(this, "ami", { name: AMI_PARAMETER });
 
-    // On the emulator a new version means a new template (lib/stacks/local-gaps.ts).
-    const perVersion = emulatorLacks(this, "launchTemplateVersions");
     this.autoScalingGroups = Object.fromEntries(SLOTS.map((slot) => {
-      const { version, targetGroupArn } = props.slots[slot];
+      const { version, digest, targetGroupArn } = props.slots[slot];
       const template = new LaunchTemplate(this, `lt-${slot}`, {
-        name: perVersion ? `${p}-app-${slot}-${(version ?? "none").replace(/[^A-Za-z0-9-]/g, "-")}` : `${p}-app-${slot}`,
-        lifecycle: perVersion ? { createBeforeDestroy: true } : undefined,
+        name: `${p}-app-${slot}`,
         imageId: ami.value,
         instanceType: props.instanceType,
         updateDefaultVersion: true,
@@ -83,7 +87,7 @@ export class Ec2Compute extends Construct {
           deviceName: "/dev/xvda",
           ebs: { volumeSize: props.rootVolumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
         }],
-        userData: Fn.base64encode(userData(props.imageRepository, version, props.appPort, props.containerEnvironment ?? {})),
+        userData: Fn.base64encode(userData(props.imageRepository, version, props.appPort, props.containerEnvironment ?? {}, digest)),
         tagSpecifications: [{ resourceType: "instance", tags: { Name: `${p}-app-${slot}`, Slot: slot, Version: version ?? "none" } }],
         tags: { Slot: slot },
       });
@@ -98,14 +102,8 @@ export class Ec2Compute extends Construct {
         healthCheckType: "ELB",
         healthCheckGracePeriod: 60,
         launchTemplate: { id: template.id, version: template.latestVersion.toString() },
-        // Not on the emulator (lib/stacks/local-gaps.ts).
-        ...(emulatorLacks(this, "autoscalingRefresh")
-          ? { waitForCapacityTimeout: "0" }
-          : { instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } } }),
-        tag: [
-          { key: "Slot", value: slot, propagateAtLaunch: true },
-          { key: "Version", value: version ?? "none", propagateAtLaunch: true },
-        ],
+        instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } },
+        tag: Object.entries({ ...props.tags, Slot: slot, Version: version ?? "none" }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
         // With auto-scaling on, the policy owns the desired capacity.
         lifecycle: props.autoScaling?.enabled ? { ignoreChanges: ["desired_capacity"] } : undefined,
       });
@@ -125,8 +123,8 @@ export class Ec2Compute extends Construct {
   }
 }
 
-/** Cloud-init script: install Docker and run the slot's image, restarting on failure. */
-export function userData(repository: string, version: string | null, port: number, env: Record<string, string>): string {
+/** Cloud-init script: install Docker and run the slot's image (by digest when known), restarting on failure. */
+export function userData(repository: string, version: string | null, port: number, env: Record<string, string>, digest?: string): string {
   if (version === null) return "#!/bin/bash\n# empty slot: no version deployed\n";
   const envFlags = Object.entries(env).sort().map(([k, v]) => `-e ${k}=${shellQuote(v)}`).join(" ");
   return [
@@ -134,7 +132,7 @@ export function userData(repository: string, version: string | null, port: numbe
     "set -euo pipefail",
     "dnf install -y docker",
     "systemctl enable --now docker",
-    `docker run -d --restart=always --name app -p ${port}:${port} ${envFlags} ${shellQuote(`${repository}:${version}`)}`,
+    `docker run -d --restart=always --name app -p ${port}:${port} ${envFlags} ${shellQuote(imageReference(repository, version, digest))}`,
     "",
   ].join("\n");
 }

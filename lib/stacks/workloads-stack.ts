@@ -122,7 +122,7 @@ export class WorkloadsStack extends BaseStack {
         REDIS_HOST: infrastructure.cache.endpointAddress,
         REDIS_PORT: String(REDIS_PORT),
         REDIS_TLS: "true",
-        ...(infrastructure.cache.appUser ? { REDIS_USER: infrastructure.cache.appUser.userName } : {}),
+        REDIS_USER: infrastructure.cache.appUser.userName,
       },
     });
 
@@ -132,6 +132,7 @@ export class WorkloadsStack extends BaseStack {
         slot,
         imageRepository: env.image.repository,
         version: release.slots[slot].version,
+        digest: release.slots[slot].digest,
         replicas: compute.replicas,
         appPort: env.appPort,
         healthCheckPath: env.healthCheckPath,

@@ -3,6 +3,8 @@ import { ReplaceTrigger } from "../replace-trigger.ts";
 import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import type { Slot } from "../../config/schema.ts";
+import { skipCheck } from "../../policy/checkov-skip.ts";
+import { imageReference } from "../image.ts";
 import { slotSelector, slotWorkloadName } from "./names.ts";
 import type { ResourceList } from "./quota.ts";
 
@@ -18,6 +20,12 @@ export interface SlotDeploymentProps {
   readonly imageRepository: string;
   /** Image tag of the slot; `null` leaves the slot empty (0 replicas). */
   readonly version: string | null;
+  /**
+   * Image digest of that version (`sha256:…`): the pods run `<repository>@<digest>` and pull it
+   * only when the node lacks it; without, they run `<repository>:<version>` and pull it on every
+   * start (a tag may move). @default none
+   */
+  readonly digest?: string;
   /** Replicas of a populated slot (with an autoscaler: its initial count and minimum). */
   readonly replicas: number;
   readonly appPort: number;
@@ -107,8 +115,8 @@ export class SlotDeployment extends Construct {
             }],
             container: [{
               name: "app",
-              image: `${props.imageRepository}:${tag}`,
-              imagePullPolicy: "IfNotPresent",
+              image: imageReference(props.imageRepository, tag, props.digest),
+              imagePullPolicy: props.digest ? "IfNotPresent" : "Always",
               port: [{ name: "http", containerPort: props.appPort, protocol: "TCP" }],
               envFrom: [{ configMapRef: { name: props.configMapName } }],
               env: [{ name: "APP_SLOT", value: props.slot }, { name: "APP_VERSION", value: tag }],
@@ -135,6 +143,13 @@ export class SlotDeployment extends Construct {
       },
       lifecycle,
     });
+    if (props.digest) {
+      skipCheck(this.deployment, "CKV_K8S_15", "pinned by digest: an image already on the node is the same image, so it is pulled only when missing");
+    } else {
+      skipCheck(this.deployment, "CKV_K8S_43", populated
+        ? "the release file has no digest for this version: pinned by tag and pulled on every pod start (imagePullPolicy Always)"
+        : "empty slot: 0 replicas, no image ever runs");
+    }
 
     this.service = new ServiceV1(this, "service", {
       metadata: { name, namespace: props.namespace, labels: { ...props.labels, ...selector } },
