@@ -17,6 +17,7 @@ import { cloudWatchMetrics, type MetricsReader } from "../aws/metrics.ts";
 import { albTraffic, type TrafficApi } from "../aws/traffic.ts";
 import type { SlotSettings } from "../config/release.ts";
 import { rollout } from "../release/controller.ts";
+import { slotSettingsFor } from "../settings/release.ts";
 import { RefusedError } from "../release/core.ts";
 import { cloudWatchAlarms, type AlarmReader } from "../release/gate.ts";
 import * as ops from "../release/operations.ts";
@@ -40,7 +41,7 @@ export interface Deps {
   readonly traffic?: (env: Environment) => TrafficApi;
   readonly snapshots?: (env: Environment) => Snapshotter;
   readonly smoke?: SmokeDeps;
-  /** The application settings a slot staged into an environment carries. @default none */
+  /** The application settings a slot staged into an environment carries. @default the environment file's `app.settings` (lib/settings/release.ts) */
   readonly settings?: (env: Environment) => SlotSettings | null;
   readonly progress?: Progress;
   readonly now?: () => Date;
@@ -115,7 +116,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       alarms: deps.alarms ?? ((e) => cloudWatchAlarms(aws(e))),
       snapshots: deps.snapshots ?? ((e) => rdsSnapshots(aws(e))),
       smoke: deps.smoke ?? defaultSmokeDeps,
-      settings: deps.settings ?? (() => null),
+      settings: deps.settings ?? slotSettingsFor,
       progress: deps.progress ?? defaultProgress(),
       actor: currentActor(env),
       clock,

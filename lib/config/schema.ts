@@ -7,6 +7,8 @@ import { parseCidr } from "./cidr.ts";
 import { NameSchema } from "./names.ts";
 import { CPU_QUANTITY, MEMORY_QUANTITY, cpuMillis, memoryMi } from "./quantity.ts";
 import { ReleasePolicySchema } from "./release-policy.ts";
+import type { SettingValue } from "./release.ts";
+import { SecretEntrySchema, SettingsInputSchema, appProblems } from "./settings.ts";
 
 export const TIERS = ["development", "staging", "production"] as const;
 export const SLOTS = ["blue", "green"] as const;
@@ -181,6 +183,23 @@ export const MonitoringSchema = z.strictObject({
   thresholds: ThresholdsSchema,
 });
 
+/**
+ * The application's own configuration, checked against the catalogue in lib/config/settings.ts:
+ * `settings` are plain values (they travel with each slot, see the release file), `secrets` are
+ * names only (values in Secrets Manager, set with `envctl secret set`).
+ */
+export const AppSchema = z
+  .strictObject({
+    /** Plain settings by name (UPPER_SNAKE_CASE, typed by the catalogue). @default {} */
+    settings: SettingsInputSchema.default({}),
+    /** Secret names (or `{ name, rotation }`); never values. @default [] */
+    secrets: z.array(SecretEntrySchema).default([]),
+  })
+  .superRefine((app, ctx) => {
+    for (const p of appProblems(app.settings, app.secrets)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+  })
+  .transform((app) => ({ ...app, settings: app.settings as Record<string, SettingValue> }));
+
 export const EnvironmentSchema = z.strictObject({
   name: NameSchema,
   tier: TierSchema,
@@ -202,6 +221,8 @@ export const EnvironmentSchema = z.strictObject({
   cache: CacheSchema,
   monitoring: MonitoringSchema,
   release: ReleasePolicySchema,
+  /** Application settings and secret names. @default none */
+  app: AppSchema.default({ settings: {}, secrets: [] }),
   /** Extra tags on every resource, beside the required ones. */
   tags: z.record(z.string(), z.string()).default({}),
   /** Preview environments carry an expiry (ISO date-time); none for permanent ones. */
@@ -213,3 +234,4 @@ export type Environment = z.infer<typeof EnvironmentSchema>;
 export type ComputeConfig = Environment["compute"];
 export type Ec2Compute = z.infer<typeof Ec2ComputeSchema>;
 export type EksCompute = z.infer<typeof EksComputeSchema>;
+export type AppConfig = Environment["app"];
