@@ -165,6 +165,7 @@ export function valueProblems(spec: SettingSpec, value: unknown): string[] {
     }
     default: {
       if (typeof value !== "string") return [`must be ${article(spec.type)} ${spec.type} (a string), not ${describeType(value)}`];
+      if (value === "") return ["must not be empty (leave the key out instead)"];
       const plain = plainTextProblems(value);
       if (plain.length > 0) return plain;
       return stringRuleProblems(spec, value);
@@ -302,4 +303,9 @@ export function missingRequired(env: AppKeys): { settings: string[]; secrets: st
 /** A setting's value as the application sees it (an environment variable). */
 export function settingText(v: SettingValue): string {
   return typeof v === "string" ? v : String(v);
+}
+
+/** Every value as text, keys sorted. */
+export function settingsText(values: Readonly<Record<string, SettingValue>>): Record<string, string> {
+  return Object.fromEntries(Object.keys(values).sort().map((k) => [k, settingText(values[k]!)]));
 }

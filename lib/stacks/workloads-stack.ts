@@ -5,12 +5,13 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { formatCpu, formatMemory, cpuMillis, memoryMi } from "../config/quantity.ts";
 import type { Release } from "../config/release.ts";
 import { SLOTS, type EksCompute as EksComputeConfig, type Environment } from "../config/schema.ts";
+import { secretArnVariable, settingsText } from "../config/settings.ts";
 import { REDIS_PORT } from "../constructs/cache.ts";
 import { NODE_PORTS } from "../constructs/compute-eks.ts";
 import { POSTGRES_PORT } from "../constructs/database.ts";
 import { AppConfig } from "../constructs/workloads/app-config.ts";
 import { SlotAutoscaling } from "../constructs/workloads/autoscaling.ts";
-import { APP_CONFIG_MAP, APP_NAME, APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf } from "../constructs/workloads/names.ts";
+import { APP_CONFIG_MAP, APP_NAME, APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf, slotSelector, slotSettingsConfigMap } from "../constructs/workloads/names.ts";
 import { AppNamespace } from "../constructs/workloads/namespace.ts";
 import { NetworkPolicies, databaseSubnetCidrs } from "../constructs/workloads/network-policies.ts";
 import { Quota } from "../constructs/workloads/quota.ts";
@@ -123,10 +124,21 @@ export class WorkloadsStack extends BaseStack {
         REDIS_PORT: String(REDIS_PORT),
         REDIS_TLS: "true",
         ...(infrastructure.cache.appUser ? { REDIS_USER: infrastructure.cache.appUser.userName } : {}),
+        // Secrets by ARN only: the pods read the values themselves (Pod Identity), never through Kubernetes.
+        ...Object.fromEntries(Object.entries(infrastructure.appSecrets?.arns ?? {}).map(([name, arn]) => [secretArnVariable(name), arn])),
       },
     });
 
     this.slots = Object.fromEntries(SLOTS.map((slot) => {
+      // The settings the slot was promoted with (release file), in a map named by their checksum.
+      const settings = release.slots[slot].version === null ? undefined : release.slots[slot].settings;
+      const settingsMap = settings && new AppConfig(this, `settings-${slot}`, {
+        namespace,
+        name: slotSettingsConfigMap(slot, settings.checksum),
+        labels: { ...labels, ...slotSelector(slot), "envstack.io/settings-checksum": settings.checksum },
+        data: settingsText(settings.values),
+        contentAddressed: true,
+      });
       const deployment = new SlotDeployment(this, `slot-${slot}`, {
         namespace,
         slot,
@@ -139,6 +151,7 @@ export class WorkloadsStack extends BaseStack {
         resources: compute.resources,
         serviceAccountName: rbac.serviceAccount.metadata.name,
         configMapName: config.configMap.metadata.name,
+        ...(settingsMap ? { settings: { configMapName: settingsMap.configMap.metadata.name, checksum: settings!.checksum } } : {}),
         replicasManagedByAutoscaler: compute.autoScaling.enabled,
         podAnnotations: { [DATABASE_SECRET_ANNOTATION]: databaseSecretArn },
         labels,

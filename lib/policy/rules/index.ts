@@ -7,10 +7,12 @@ import { k8sNoPrivileged } from "./k8s-no-privileged.ts";
 import { k8sPodSecurity } from "./k8s-pod-security.ts";
 import { k8sResourceLimits } from "./k8s-resource-limits.ts";
 import { noPublicIngress } from "./no-public-ingress.ts";
+import { noSecretValues } from "./no-secret-values.ts";
 import { productionDeletionProtection } from "./production-deletion-protection.ts";
 import { rdsStorageEncrypted } from "./rds-storage-encrypted.ts";
 import { requiredTags } from "./required-tags.ts";
 import { s3Encrypted } from "./s3-encrypted.ts";
+import { secretsProtected } from "./secrets-protected.ts";
 
 /** Every rule run at synth. */
 export const RULES: readonly PolicyRule[] = [
@@ -26,4 +28,6 @@ export const RULES: readonly PolicyRule[] = [
   k8sPodSecurity,
   k8sNoPrivileged,
   k8sResourceLimits,
+  noSecretValues,
+  secretsProtected,
 ];
