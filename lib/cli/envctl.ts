@@ -30,6 +30,10 @@ import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReviewCommands } from "./review-commands.ts";
+import { registerConfigCommands } from "./commands/config.ts";
+import { registerSecretCommands } from "./commands/secret.ts";
+import { readSecretInput } from "./secret-input.ts";
+import { secretsManagerStore, type SecretStore } from "../settings/secrets-store.ts";
 
 /** What tests (and embedders) may replace. */
 export interface Deps {
@@ -41,6 +45,12 @@ export interface Deps {
   readonly traffic?: (env: Environment) => TrafficApi;
   readonly snapshots?: (env: Environment) => Snapshotter;
   readonly smoke?: SmokeDeps;
+  /** Secrets Manager of an environment (`secret`, `config`). @default the real one (emulator endpoint on the local target) */
+  readonly secrets?: (env: Environment) => SecretStore;
+  /** Reads a secret value. @default stdin when piped, else a hidden prompt */
+  readonly readSecret?: (prompt: string) => Promise<string>;
+  /** Whether a person is at the terminal (a secret's value is typed, confirmations can be asked). @default stdin is a TTY */
+  readonly interactive?: () => boolean;
   /** The application settings a slot staged into an environment carries. @default the environment file's `app.settings` (lib/settings/release.ts) */
   readonly settings?: (env: Environment) => SlotSettings | null;
   readonly progress?: Progress;
@@ -272,6 +282,13 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     progress: () => deps.progress ?? defaultProgress(),
     now: clock.now,
   });
+
+  const secrets = deps.secrets ?? ((e: Environment) => {
+    const target = readTarget(env, root());
+    return secretsManagerStore({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+  });
+  registerSecretCommands(program, { load, out, err, secrets, confirm, readSecret: deps.readSecret ?? ((p) => readSecretInput(p)), interactive: deps.interactive ?? (() => process.stdin.isTTY === true) });
+  registerConfigCommands(program, { load, out, secrets, setExit: (c) => { exitCode = c; } });
 
   try {
     await program.parseAsync([...argv], { from: "node" });
