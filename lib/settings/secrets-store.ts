@@ -38,8 +38,8 @@ export class SecretStoreError extends Error {
 
 const notFound = (err: unknown) => (err as { name?: string }).name === "ResourceNotFoundException";
 
-export function secretsManagerStore(o: AwsClientOptions): SecretStore {
-  const client = new SecretsManagerClient(awsClientConfig(o, 3));
+/** The store on Secrets Manager; `client` replaces the SDK client (tests). */
+export function secretsManagerStore(o: AwsClientOptions, client: Pick<SecretsManagerClient, "send"> = new SecretsManagerClient(awsClientConfig(o, 3))): SecretStore {
   return {
     async put(id, value) {
       try {
