@@ -283,6 +283,16 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     expect(h.deployed).toEqual([]);
   });
 
+  it("refuses at load an environment whose step cannot hold one analysis window, naming it and the step", async () => {
+    const h = harness("dev", (dir) => {
+      const f = join(dir, "environments/dev.ts");
+      writeFileSync(f, readFileSync(f, "utf8").replace("bakeSeconds: 180", "bakeSeconds: 60"));
+    });
+    expect(await h.run("status", "dev")).toBe(1);
+    expect(h.text()).toContain("dev: release.canary[0].bakeSeconds 60 s cannot contain one complete analysis window (60 s metric period + 120 s publishing delay = 180 s): the gate would judge no data");
+    expect(h.text()).not.toMatch(/\n\s+at /);
+  });
+
   it("refuses a bake override that cannot hold one analysis window, naming the environment and the step", async () => {
     const h = await stagingWithCandidate();
     expect(await h.run("rollout", "staging", "--bake", "60")).toBe(1);
@@ -320,6 +330,19 @@ describe("release commands around the rollout", () => {
     expect(h.text()).toContain("staging: nothing to change");
     expect(readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8")).toBe(before);
     expect(h.deployed).toEqual([]);
+  });
+
+  it("a shift the file already records, but the ALB does not serve (an earlier --no-deploy), deploys the traffic stack", async () => {
+    const h = await stagingWithCandidate();
+    expect(await h.run("shift", "staging", "--to", "green", "--percent", "25", "--no-deploy")).toBe(0);
+    expect(h.deployed).toEqual([]);
+    expect(await h.run("shift", "staging", "--to", "green", "--percent", "25")).toBe(0);
+    expect(h.text()).toContain("staging: the release file already says blue 75 / green 25, but the ALB serves blue 100 / green 0: deploying staging-traffic");
+    expect(h.deployed).toEqual([["staging-traffic"]]);
+    expect(h.alb.weights).toEqual({ blue: 75, green: 25 });
+    expect(await h.run("shift", "staging", "--to", "green", "--percent", "25")).toBe(0);
+    expect(h.text()).toContain("staging: nothing to change");
+    expect(h.deployed).toEqual([["staging-traffic"]]);
   });
 
   it("the production confirmation shows the release-file diff and the stacks", async () => {

@@ -300,7 +300,7 @@ describe("workflow lint", () => {
     ]);
     for (const { file, id, job: j } of mutators) {
       const c = concurrencyOf(file, j);
-      expect(c?.group, `${file} ${id}`).toMatch(/^deploy-/);
+      expect(c?.group, `${file} ${id}`).toMatch(/^deploy-|format\('deploy-\{0\}'/);
       expect(c?.cancel, `${file} ${id}`).toBe(false);
     }
     // The same names across workflows, so a release and a deploy of one environment queue.
@@ -308,7 +308,8 @@ describe("workflow lint", () => {
     expect(concurrencyOf("deploy.yml", job("deploy.yml", "deploy-staging"))?.group).toBe("deploy-staging");
     expect(concurrencyOf("deploy.yml", job("deploy.yml", "plan-production"))?.group).toBe("deploy-production");
     expect(concurrencyOf("deploy.yml", job("deploy.yml", "apply-production"))?.group).toBe("deploy-production");
-    expect(concurrencyOf("release.yml", job("release.yml", "release"))?.group).toBe("deploy-${{ inputs.environment }}");
+    // Releases queue with deploys; abort and rollback do not queue behind the rollout they stop.
+    expect(concurrencyOf("release.yml", job("release.yml", "release"))?.group).toBe("${{ contains(fromJSON('[\"abort\", \"rollback\"]'), inputs.command) && format('mitigate-{0}', inputs.environment) || format('deploy-{0}', inputs.environment) }}");
     expect(concurrencyOf("preview.yml", job("preview.yml", "deploy"))?.group).toBe("deploy-${{ needs.name.outputs.name }}");
     expect(concurrencyOf("preview.yml", job("preview.yml", "destroy"))?.group).toBe("deploy-${{ needs.name.outputs.name }}");
     expect(concurrencyOf("preview-gc.yml", job("preview-gc.yml", "destroy"))?.group).toBe("deploy-${{ matrix.name }}");
@@ -347,6 +348,13 @@ describe("pr.yml", () => {
     expect(runText(j)).toContain("npx envctl changed-stacks --base origin/${{ github.base_ref }} --json");
     expect(stepUsing(j, "actions/checkout").with?.["fetch-depth"]).toBe(0);
     expect(j.outputs?.stacks).toBe("${{ steps.changed.outputs.stacks }}");
+  });
+
+  it("refuses a change that moves traffic onto a slot whose version changes in the same change (envctl release-check)", () => {
+    const step = stepRunning(job(F, "changed-stacks"), "envctl release-check");
+    const r = runStep(step.run!, { expressions: { "github.base_ref": "main" }, fakes: { npx: "exit 1" } });
+    expect(r.calls).toEqual(["npx envctl release-check --base origin/main"]);
+    expect(r.status).toBe(1);
   });
 
   it.each([
@@ -511,19 +519,20 @@ describe("deploy.yml", () => {
     expect(needsOf(job(F, "apply-production"))).toEqual(["plan-production"]);
   });
 
-  it.each(["dev", "staging"])("deploys %s automatically: infrastructure, then traffic (and workloads where present)", (env) => {
+  it.each(["dev", "staging"])("deploys %s automatically: infrastructure, workloads where present, traffic last", (env) => {
     const j = job(F, `deploy-${env}`);
     expect(environmentName(j)).toBe(env);
-    expect(runText(j)).toContain(`npx cdktf deploy ${env} ${env}-traffic --auto-approve`);
     expect(indexOfRun(j, "npx cdktf synth")).toBeLessThan(indexOfRun(j, "cdktf deploy"));
     const step = stepRunning(j, "cdktf deploy");
     const ec2 = runStep(step.run!, { fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`, "global") } });
     expect(ec2.status, ec2.stderr).toBe(0);
-    expect(ec2.calls).toEqual([`npx cdktf deploy ${env} ${env}-traffic --auto-approve --skip-synth`]);
+    expect(ec2.calls).toEqual([env, `${env}-traffic`].map((s) => `npx cdktf deploy ${s} --auto-approve --skip-synth`));
+    // traffic never reaches a slot whose pods do not exist yet
     const eks = runStep(step.run!, { fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`, `${env}-workloads`) } });
-    expect(eks.calls).toEqual([`npx cdktf deploy ${env} ${env}-traffic ${env}-workloads --auto-approve --skip-synth`]);
-    const failing = runStep(step.run!, { fakes: { npx: "exit 1" }, files: { "cdktf.out/manifest.json": manifest(env) } });
+    expect(eks.calls).toEqual([env, `${env}-workloads`, `${env}-traffic`].map((s) => `npx cdktf deploy ${s} --auto-approve --skip-synth`));
+    const failing = runStep(step.run!, { fakes: { npx: "exit 1" }, files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`) } });
     expect(failing.status).not.toBe(0);
+    expect(failing.calls).toHaveLength(1); // stops at the first failure: no traffic after a failed infrastructure deploy
   });
 
   it("plans production without approval and saves the plan with the commit SHA in the artifact name", () => {
@@ -540,16 +549,45 @@ describe("deploy.yml", () => {
     expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
   });
 
-  it("plans the production stacks in apply order: infrastructure, traffic, workloads, then the global dashboard", () => {
+  it("plans the production stacks in apply order: infrastructure, workloads, traffic, then the global dashboard", () => {
     const step = stepRunning(job(F, "plan-production"), "production-stacks.txt");
     const ec2 = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("production", "production-traffic", "staging") } });
     expect(ec2.status, ec2.stderr).toBe(0);
     expect(ec2.outputs).toEqual({ list: "production production-traffic" });
     const eks = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("production-workloads", "production", "production-traffic") } });
-    expect(eks.outputs).toEqual({ list: "production production-traffic production-workloads" });
-    expect(readFileSync(join(eks.dir, "cdktf.out/production-stacks.txt"), "utf8").trim()).toBe("production production-traffic production-workloads");
+    expect(eks.outputs).toEqual({ list: "production production-workloads production-traffic" });
+    expect(readFileSync(join(eks.dir, "cdktf.out/production-stacks.txt"), "utf8").trim()).toBe("production production-workloads production-traffic");
     const withGlobal = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("global", "production-workloads", "production", "production-traffic", "bootstrap") } });
-    expect(withGlobal.outputs).toEqual({ list: "production production-traffic production-workloads global" });
+    expect(withGlobal.outputs).toEqual({ list: "production production-workloads production-traffic global" });
+  });
+
+  it("tells apply-production whether the change promotes into production (envctl release-check against the previous main)", () => {
+    const j = job(F, "plan-production");
+    expect(j.outputs).toEqual({ promotion: "${{ steps.promotion.outputs.promotion }}" });
+    const step = stepRunning(j, "envctl release-check");
+    expect(step.id).toBe("promotion");
+    expect(step.env).toEqual({ BEFORE: "${{ github.event.before }}" });
+    const changes = (slots: unknown[]) => `echo '${JSON.stringify([{ environment: "production", added: false, slots, weights: null, problems: [] }])}'`;
+    const promotion = runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: changes([{ slot: "green", from: null, to: "1.6.0", what: ["version"] }]) } });
+    expect(promotion.status, promotion.stderr).toBe(0);
+    expect(promotion.calls).toEqual(["npx envctl release-check --base abc123 --only production --json"]);
+    expect(promotion.outputs).toEqual({ promotion: "true" });
+    expect(runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: changes([]) } }).outputs).toEqual({ promotion: "false" });
+    expect(runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: "echo '[]'" } }).outputs).toEqual({ promotion: "false" });
+    expect(runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: "exit 1" } }).status).not.toBe(0);
+  });
+
+  it("takes the pre-promotion snapshot with envctl, after approval and before any apply, only for a promotion", () => {
+    const j = job(F, "apply-production");
+    const snapshot = stepRunning(j, "envctl snapshot production");
+    expect(snapshot.if).toBe("needs.plan-production.outputs.promotion == 'true'");
+    expect(stepsOf(j).indexOf(snapshot)).toBeLessThan(indexOfRun(j, "tofu apply"));
+    expect(stepsOf(j).indexOf(stepUsing(j, "aws-actions/configure-aws-credentials"))).toBeLessThan(stepsOf(j).indexOf(snapshot));
+    expect(stepUsing(j, "actions/checkout").if).toBe(snapshot.if);
+    const r = runStep(snapshot.run!, { fakes: { npm: "", npx: "" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual(["npm ci", "npx envctl snapshot production --reason pre-promote --yes"]);
+    expect(runStep(snapshot.run!, { fakes: { npm: "", npx: "exit 1" } }).status).not.toBe(0); // no snapshot, no apply
   });
 
   it("saves a binary plan and its JSON per production stack", () => {
@@ -574,9 +612,10 @@ describe("deploy.yml", () => {
     const download = stepUsing(j, "actions/download-artifact");
     expect(download.with?.name).toBe(stepUsing(job(F, "plan-production"), "actions/upload-artifact").with?.name);
     expect(download.with?.name).toBe("production-plan-${{ github.sha }}");
-    // Nothing is synthesized or planned again before the apply.
-    expect(usesAction(j, "actions/checkout")).toBe(false);
-    expect(runText(j)).not.toMatch(/cdktf (synth|deploy)|npm ci/);
+    // Nothing is synthesized or planned again before the apply (the source is checked out only for the snapshot).
+    expect(stepsOf(j).filter((x) => x.uses?.startsWith("actions/checkout")).map((x) => x.if)).toEqual(["needs.plan-production.outputs.promotion == 'true'"]);
+    expect(runText(j)).not.toMatch(/cdktf (synth|deploy)/);
+    expect(stepsOf(j).filter((x) => /npm ci/.test(x.run ?? "")).map((x) => x.name)).toEqual(["Snapshot the production database before the promotion"]);
     const apply = indexOfRun(j, "tofu apply");
     expect(stepsOf(j).slice(0, apply).some((s) => /tofu plan/.test(s.run ?? ""))).toBe(false);
     expect(stepsOf(j)[apply]!.run).toMatch(/tofu apply .*plan\.bin$/m);
@@ -895,7 +934,7 @@ describe("release.yml", () => {
   it("is dispatched by hand with command, environment, from and version", () => {
     expect(Object.keys(wf(F).on)).toEqual(["workflow_dispatch"]);
     const inputs = wf(F).on.workflow_dispatch.inputs;
-    expect(inputs.command).toMatchObject({ type: "choice", options: ["promote", "rollout", "rollback"], required: true });
+    expect(inputs.command).toMatchObject({ type: "choice", options: ["promote", "rollout", "continue", "abort", "rollback"], required: true });
     expect(inputs.environment).toMatchObject({ type: "choice", options: ["staging", "production"], required: true });
     expect(inputs.from).toMatchObject({ type: "string", required: false });
     expect(inputs.version).toMatchObject({ type: "string", required: false });
@@ -904,7 +943,7 @@ describe("release.yml", () => {
   it("runs in the chosen GitHub environment (production needs approval) and its deploy group", () => {
     const j = job(F, "release");
     expect(j.environment).toBe("${{ inputs.environment }}");
-    expect(wf(F).concurrency).toEqual({ group: "deploy-${{ inputs.environment }}", "cancel-in-progress": false });
+    expect(wf(F).concurrency).toEqual({ group: "${{ contains(fromJSON('[\"abort\", \"rollback\"]'), inputs.command) && format('mitigate-{0}', inputs.environment) || format('deploy-{0}', inputs.environment) }}", "cancel-in-progress": false });
     expect(j.if).toBe("github.ref == 'refs/heads/main'");
     expect(j.env).toMatchObject({ COMMAND: "${{ inputs.command }}", TARGET: "${{ inputs.environment }}", FROM: "${{ inputs.from }}", VERSION: "${{ inputs.version }}" });
   });
@@ -915,10 +954,13 @@ describe("release.yml", () => {
     [{ COMMAND: "promote", TARGET: "production", FROM: "staging", VERSION: "1.6.0" }, "npx envctl promote staging production --version 1.6.0 --yes"],
     [{ COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "" }, "npx envctl rollout production --yes"],
     [{ COMMAND: "rollback", TARGET: "staging", FROM: "", VERSION: "" }, "npx envctl rollback staging --yes"],
+    [{ COMMAND: "abort", TARGET: "production", FROM: "", VERSION: "" }, "npx envctl abort production --yes"],
+    [{ COMMAND: "continue", TARGET: "production", FROM: "", VERSION: "" }, "npx envctl rollout production --continue --yes"],
   ])("runs envctl for %j", (inputs, call) => {
     const r = runStep(envctl(), { env: inputs, fakes: { npx: "" } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls).toEqual([call]);
+    expect(r.outputs).toEqual({ code: "0" });
   });
 
   it.each([
@@ -934,15 +976,19 @@ describe("release.yml", () => {
     expect(r.calls).toEqual([]);
   });
 
-  it("passes envctl's exit code on (e.g. 3: rolled back)", () => {
-    const r = runStep(envctl(), { env: { COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "" }, fakes: { npx: "exit 3" } });
-    expect(r.status).toBe(3);
+  it("passes envctl's exit code on (e.g. 3: rolled back; 7: superseded by an abort)", () => {
+    for (const code of [3, 7]) {
+      const r = runStep(envctl(), { env: { COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "" }, fakes: { npx: `exit ${code}` } });
+      expect(r.status).toBe(code);
+      expect(r.outputs).toEqual({ code: String(code) });
+    }
   });
 
   it("records the release files in main afterwards, even when the release failed", () => {
     const j = job(F, "release");
     const record = stepRunning(j, "git push");
-    expect(record.if).toBe("always() && steps.envctl.outcome != 'skipped'");
+    // a rollout superseded by an abort in another job (exit 7) records nothing: that job records its change
+    expect(record.if).toBe("always() && steps.envctl.outcome != 'skipped' && steps.envctl.outputs.code != '7'");
     expect(record.run).toContain("git add -- environments/releases");
     expect(record.run).not.toMatch(/git add (-A|\.|--all)/);
     expect(stepUsing(j, "actions/checkout").with?.["persist-credentials"]).toBe(false);

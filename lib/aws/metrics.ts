@@ -52,7 +52,8 @@ export class CloudWatchMetrics implements MetricsReader {
     const metric = (id: string, name: string, stat: string, dims: Record<string, string>): MetricDataQuery => ({
       Id: id,
       MetricStat: {
-        Metric: { Namespace: NS, MetricName: name, Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })) },
+        // Sorted by name: CloudWatch ignores the order, moto does not (see README, emulator gaps).
+        Metric: { Namespace: NS, MetricName: name, Dimensions: Object.entries(dims).sort(([a], [b]) => a.localeCompare(b)).map(([Name, Value]) => ({ Name, Value })) },
         Period: q.periodSeconds,
         Stat: stat,
       },

@@ -9,8 +9,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Weights } from "../config/release.ts";
 import { SLOTS, type Slot } from "../config/schema.ts";
-import { loadBalancerName, slotOfTargetGroupArn } from "../constructs/load-balancer.ts";
-import { WEIGHTED_RULE_PRIORITY } from "../constructs/weighted-routing.ts";
+import { WEIGHTED_RULE_PRIORITY, loadBalancerName, slotOfTargetGroupArn } from "../constructs/naming.ts";
 import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
 
 /** Minimal surface of the SDK client, so tests can inject one. */

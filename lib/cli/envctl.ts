@@ -13,22 +13,24 @@ import { loadProject, type Project } from "../config/load.ts";
 import { SlotSchema } from "../config/schema.ts";
 import { DigestSchema, VersionSchema } from "../config/release.ts";
 import { CdktfDeployer, type Deployer } from "../deploy/runner.ts";
-import { cloudWatchMetrics, type MetricsReader } from "../aws/metrics.ts";
-import { albTraffic, type TrafficApi } from "../aws/traffic.ts";
+import { lazyAlarms, lazyMetrics, lazySnapshots, lazyTraffic } from "../aws/lazy.ts";
+import type { MetricsReader } from "../aws/metrics.ts";
+import type { TrafficApi } from "../aws/traffic.ts";
 import type { SlotSettings } from "../config/release.ts";
 import { rollout } from "../release/controller.ts";
 import { slotSettingsFor } from "../settings/release.ts";
 import { RefusedError } from "../release/core.ts";
-import { cloudWatchAlarms, type AlarmReader } from "../release/gate.ts";
+import type { AlarmReader } from "../release/gate.ts";
 import * as ops from "../release/operations.ts";
 import { defaultSmokeDeps, type SmokeDeps } from "../release/smoke.ts";
-import { rdsSnapshots, type Snapshotter } from "../release/snapshot.ts";
+import type { Snapshotter } from "../release/snapshot.ts";
 import { LockedError, StoreError, currentActor, readAudit } from "../release/store.ts";
 import { comparisonMatrix, formatMatrix, formatStatus, lastAnalysisOf, statusOf } from "../release/views.ts";
 import { readTarget } from "../stacks/target.ts";
 import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
 import { describeError, UserError } from "./report.ts";
+import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerSecretCommands } from "./commands/secret.ts";
@@ -121,10 +123,10 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     return {
       project,
       deployer: deps.deployer ?? new CdktfDeployer(project.root, env),
-      traffic: deps.traffic ?? ((e) => traffic.get(e.name) ?? traffic.set(e.name, albTraffic(e.name, aws(e))).get(e.name)!),
-      metrics: deps.metrics ?? ((e) => cloudWatchMetrics(aws(e))),
-      alarms: deps.alarms ?? ((e) => cloudWatchAlarms(aws(e))),
-      snapshots: deps.snapshots ?? ((e) => rdsSnapshots(aws(e))),
+      traffic: deps.traffic ?? ((e) => traffic.get(e.name) ?? traffic.set(e.name, lazyTraffic(e.name, aws(e))).get(e.name)!),
+      metrics: deps.metrics ?? ((e) => lazyMetrics(aws(e))),
+      alarms: deps.alarms ?? ((e) => lazyAlarms(aws(e))),
+      snapshots: deps.snapshots ?? ((e) => lazySnapshots(aws(e))),
       smoke: deps.smoke ?? defaultSmokeDeps,
       settings: deps.settings ?? slotSettingsFor,
       progress: deps.progress ?? defaultProgress(),
@@ -274,6 +276,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       const rows = comparisonMatrix(ea, eb, ops.costRows(ea.config, eb.config));
       out(o.json ? JSON.stringify({ environments: [a, b], rows }, null, 2) : formatMatrix([a, b], rows));
     });
+
+  registerReleaseCheck(program, { root, load, out, err, setExit: (c) => { exitCode = c; } });
 
   registerReviewCommands(program, {
     load, root, out, err, env,

@@ -2,7 +2,8 @@
  * Progress of envctl's steps: a live display on a terminal (listr2, with the bake timer), plain
  * timestamped lines in CI or when output is piped.
  */
-import { Listr } from "listr2";
+/** listr2 is loaded only for the live display on a terminal. */
+const listr = async () => (await import("listr2")).Listr;
 
 export interface Progress {
   /** Runs one named step; `log` receives the step's output lines (e.g. the engine's). */
@@ -52,6 +53,7 @@ export class PlainProgress implements Progress {
 export class TerminalProgress implements Progress {
   async step<T>(title: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T> {
     let result: T | undefined;
+    const Listr = await listr();
     await new Listr([{ title, task: async (_ctx, task) => { result = await fn((l) => { task.output = l; }); } }], {
       rendererOptions: { collapseErrors: false },
       exitOnError: true,
@@ -60,6 +62,7 @@ export class TerminalProgress implements Progress {
   }
 
   async wait(title: string, seconds: number): Promise<void> {
+    const Listr = await listr();
     await new Listr([{
       title,
       task: async (_ctx, task) => {

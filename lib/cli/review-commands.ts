@@ -12,7 +12,6 @@ import { changedStacks } from "../review/changed-stacks.ts";
 import { detectDrift, driftStacks, formatDrift } from "../review/drift.ts";
 import { summarize, toMarkdown, type PlanJson } from "../review/plan-summary.ts";
 import { createPreview, forgetPreview, listPreviews, previewStacks } from "../review/previews.ts";
-import { synthesizeProject } from "../stacks/synth.ts";
 import type { Progress } from "./progress.ts";
 import { UserError } from "./report.ts";
 
@@ -92,6 +91,7 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
     .option("--json", "machine-readable output")
     .action(async (name: string | undefined, o: { json?: boolean }) => {
       const root = d.root();
+      const { synthesizeProject } = await import("../stacks/synth.ts"); // every construct: loaded only here
       const project = await synthesizeProject(root, d.env);
       const results = await detectDrift(root, driftStacks(project.environments, name));
       d.out(o.json ? JSON.stringify(results, null, 2) : formatDrift(results));

@@ -8,24 +8,10 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { SLOTS, type Slot } from "../config/schema.ts";
+import { SLOT_HEADER, loadBalancerName, targetGroupName } from "./naming.ts";
 import { SecureBucket } from "./secure-bucket.ts";
 
-/** Header that pins a request to one slot, whatever the weights: `X-Release-Slot: green`. */
-export const SLOT_HEADER = "X-Release-Slot";
-/** Name of an environment's load balancer: `<env>-alb`. */
-export function loadBalancerName(namePrefix: string): string {
-  return `${namePrefix}-alb`;
-}
-
-/** Name of a slot's target group: `<env>-app-<slot>`. */
-export function targetGroupName(namePrefix: string, slot: Slot): string {
-  return `${namePrefix}-app-${slot}`;
-}
-
-/** The slot of a target group ARN (`…:targetgroup/<env>-app-<slot>/<id>`), if it is one of ours. */
-export function slotOfTargetGroupArn(arn: string): Slot | undefined {
-  return /-app-(blue|green)\//.exec(arn)?.[1] as Slot | undefined;
-}
+export { SLOT_HEADER, loadBalancerName, slotOfTargetGroupArn, targetGroupName } from "./naming.ts";
 
 /** Modern TLS policy: TLS 1.3 with TLS 1.2 fallback. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";

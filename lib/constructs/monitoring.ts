@@ -4,15 +4,9 @@ import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { SLOTS, type Slot } from "../config/schema.ts";
-import { emulatorLacks } from "../stacks/local-gaps.ts";
+import { slotAlarmNames } from "./naming.ts";
 
-/**
- * Names of the alarms that gate a canary of `slot`: the rollout reads exactly these. The
- * monitoring construct creates them under the same names, so the two cannot drift apart.
- */
-export function slotAlarmNames(env: string, slot: Slot): string[] {
-  return [`${env}-app-${slot}-5xx-rate`, `${env}-app-${slot}-p99-latency`, `${env}-app-${slot}-unhealthy-hosts`];
-}
+export { slotAlarmNames };
 
 export interface MonitoringThresholds {
   /** 5xx as a percentage of requests. */
@@ -35,6 +29,12 @@ export interface MonitoringProps {
   readonly alarmEmails?: string[];
   /** `basic`: 5-minute periods; `enhanced`/`full`: 1-minute periods. @default "full" */
   readonly level?: "basic" | "enhanced" | "full";
+  /**
+   * Period of the per-slot alarms the rollout gate reads (5xx rate, p99, unhealthy targets), seconds:
+   * the environment's analysis period, so one breaching period puts them in ALARM within a bake.
+   * @default the level's period
+   */
+  readonly slotAlarmPeriodSeconds?: number;
   /** `app/<name>/<id>` of the ALB (its arn_suffix). */
   readonly loadBalancerArnSuffix: string;
   /** arn_suffix of each slot's target group. */
@@ -70,9 +70,6 @@ export class Monitoring extends Construct {
       protocol: "email",
       endpoint: email,
     }));
-    // No CloudWatch through the provider on the emulator (lib/stacks/local-gaps.ts).
-    if (emulatorLacks(this, "cloudwatchCbor")) return;
-
     const alarm = (id: string, config: Omit<CloudwatchMetricAlarmConfig, "alarmActions" | "okActions" | "evaluationPeriods"> & { evaluationPeriods?: number }) => {
       this.alarms.push(new CloudwatchMetricAlarm(this, id, {
         evaluationPeriods: 3,
@@ -82,14 +79,18 @@ export class Monitoring extends Construct {
         ...config,
       }));
     };
-    const rate = (name: string, description: string, errors: string, dims: Record<string, string>) => alarm(name, {
+    // Gate alarms: one breaching period of three raises them (a bake holds one analysis window).
+    const slotPeriod = props.slotAlarmPeriodSeconds ?? period;
+    const gate = { evaluationPeriods: 3, datapointsToAlarm: 1 };
+    const rate = (name: string, description: string, errors: string, dims: Record<string, string>, p = period, extra: object = {}) => alarm(name, {
+      ...extra,
       alarmName: name,
       alarmDescription: description,
       comparisonOperator: "GreaterThanThreshold",
       threshold: t.errorRatePercent,
       metricQuery: [
-        { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: errors, dimensions: dims, period, stat: "Sum" } },
-        { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: dims, period, stat: "Sum" } },
+        { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: errors, dimensions: dims, period: p, stat: "Sum" } },
+        { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: dims, period: p, stat: "Sum" } },
         { id: "rate", expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "5xx %", returnData: true },
       ],
     });
@@ -99,30 +100,32 @@ export class Monitoring extends Construct {
     for (const slot of SLOTS) {
       const tg = { ...lb, TargetGroup: props.targetGroupArnSuffixes[slot] };
       const [errorName, latencyName, unhealthyName] = slotAlarmNames(p, slot) as [string, string, string];
-      rate(errorName, `Target 5xx of the ${slot} slot above ${t.errorRatePercent} %`, "HTTPCode_Target_5XX_Count", tg);
+      rate(errorName, `Target 5xx of the ${slot} slot above ${t.errorRatePercent} %`, "HTTPCode_Target_5XX_Count", tg, slotPeriod, gate);
       alarm(latencyName, {
+        ...gate,
         alarmName: latencyName,
         alarmDescription: `p99 response time of the ${slot} slot above ${t.latencyP99Seconds} s`,
         namespace: "AWS/ApplicationELB",
         metricName: "TargetResponseTime",
         dimensions: tg,
         extendedStatistic: "p99",
-        period,
+        period: slotPeriod,
         comparisonOperator: "GreaterThanThreshold",
         threshold: t.latencyP99Seconds,
       });
       const unhealthy = { namespace: "AWS/ApplicationELB", metricName: "UnHealthyHostCount", dimensions: tg };
       alarm(unhealthyName, {
+        ...gate,
         alarmName: unhealthyName,
         comparisonOperator: "GreaterThanThreshold",
         threshold: 0,
         ...((props.unhealthyHostsWhen ?? "always") === "always"
-          ? { alarmDescription: `Unhealthy targets in the ${slot} slot`, ...unhealthy, statistic: "Maximum", period }
+          ? { alarmDescription: `Unhealthy targets in the ${slot} slot`, ...unhealthy, statistic: "Maximum", period: slotPeriod }
           : {
               alarmDescription: `Unhealthy targets in the ${slot} slot while it receives requests`,
               metricQuery: [
-                { id: "unhealthy", metric: { ...unhealthy, period, stat: "Maximum" } },
-                { id: "requests", metric: { ...unhealthy, metricName: "RequestCount", period, stat: "Sum" } },
+                { id: "unhealthy", metric: { ...unhealthy, period: slotPeriod, stat: "Maximum" } },
+                { id: "requests", metric: { ...unhealthy, metricName: "RequestCount", period: slotPeriod, stat: "Sum" } },
                 { id: "serving_unhealthy", expression: "IF(requests > 0, unhealthy, 0)", label: "unhealthy targets while serving", returnData: true },
               ],
             }),

@@ -2,8 +2,9 @@ import { Construct } from "constructs";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { SLOTS, type Slot } from "../config/schema.ts";
 
-/** Priority of the weighted rule: after the per-slot test routes (10, 11). */
-export const WEIGHTED_RULE_PRIORITY = 100;
+import { WEIGHTED_RULE_PRIORITY } from "./naming.ts";
+
+export { WEIGHTED_RULE_PRIORITY };
 
 export interface WeightedRoutingProps {
   /** Prefix of the rule's name tag, e.g. `dev`. */

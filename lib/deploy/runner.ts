@@ -6,11 +6,31 @@
 import { spawn } from "node:child_process";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
-import { synthesizeProject } from "../stacks/synth.ts";
+
+/** Where the time of one stack's deploy went, milliseconds. */
+export interface DeployTiming {
+  readonly stack: string;
+  /** The in-process synthesis before the first stack (0 for the others). */
+  readonly synth: number;
+  /** From starting cdktf to its first line about the stack. */
+  readonly cdktfStart: number;
+  /** `init` of the stack's working directory. */
+  readonly init: number;
+  /** Refresh and plan, until the plan is shown. */
+  readonly plan: number;
+  /** Applying the plan, until the engine is done. */
+  readonly apply: number;
+  readonly total: number;
+}
+
+export function formatTiming(t: DeployTiming): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return `${t.stack}: ${t.synth ? `synth ${s(t.synth)}, ` : ""}cdktf start ${s(t.cdktfStart)}, init ${s(t.init)}, plan ${s(t.plan)}, apply ${s(t.apply)} (${s(t.total)})`;
+}
 
 export interface Deployer {
-  /** Deploys the stacks; rejects with {@link DeployError} when the engine fails. */
-  deploy(stacks: readonly string[], log: (line: string) => void): Promise<void>;
+  /** Deploys the stacks; rejects with {@link DeployError} when the engine fails. Resolves with each stack's timing where known. */
+  deploy(stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[] | void>;
   /** Destroys the stacks (previews); rejects with {@link DeployError} on failure. */
   destroy?(stacks: readonly string[], log: (line: string) => void): Promise<void>;
 }
@@ -32,15 +52,16 @@ export class CdktfDeployer implements Deployer {
   constructor(
     private readonly root: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
-    private readonly synthesize: () => Promise<unknown> = () => synthesizeProject(root, env),
+    // Loaded on first use: synthesis pulls in every construct and provider class.
+    private readonly synthesize: () => Promise<unknown> = async () => (await import("../stacks/synth.ts")).synthesizeProject(root, env),
   ) {}
 
-  deploy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
+  deploy(stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {
     return this.each("deploy", stacks, log);
   }
 
-  destroy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
-    return this.each("destroy", stacks, log);
+  async destroy(stacks: readonly string[], log: (line: string) => void): Promise<void> {
+    await this.each("destroy", stacks, log);
   }
 
   /**
@@ -51,15 +72,22 @@ export class CdktfDeployer implements Deployer {
    * several stacks, and may even start one twice (its scheduler picks a pending stack before the
    * first start marks it running), so never more than one per call.
    */
-  private async each(verb: "deploy" | "destroy", stacks: readonly string[], log: (line: string) => void): Promise<void> {
+  private async each(verb: "deploy" | "destroy", stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {
     const t0 = performance.now();
     try {
       await this.synthesize();
     } catch (err) {
       throw new Error(`synthesis before '${verb} ${stacks.join(" ")}' failed, nothing was ${verb}ed:\n${(err as Error).message}`);
     }
-    log(`synthesized cdktf.out (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    for (const stack of stacks) await this.run([verb, stack, ...this.flags()], [stack], log);
+    const synth = performance.now() - t0;
+    log(`synthesized cdktf.out (${(synth / 1000).toFixed(1)} s)`);
+    const timings: DeployTiming[] = [];
+    for (const [i, stack] of stacks.entries()) {
+      const t = await this.run([verb, stack, ...this.flags()], [stack], log, i === 0 ? synth : 0);
+      timings.push(t);
+      log(formatTiming(t));
+    }
+    return timings;
   }
 
   /** With providers from a local mirror (ENVSTACK_SKIP_PROVIDER_LOCK=1) there is no registry to lock against. */
@@ -67,13 +95,19 @@ export class CdktfDeployer implements Deployer {
     return ["--auto-approve", "--ignore-missing-stack-dependencies", "--skip-synth", ...(this.env.ENVSTACK_SKIP_PROVIDER_LOCK === "1" ? ["--skip-provider-lock"] : [])];
   }
 
-  private run(args: string[], stacks: readonly string[], log: (line: string) => void): Promise<void> {
+  private run(args: string[], stacks: readonly string[], log: (line: string) => void, synth: number): Promise<DeployTiming> {
     const PATH = [this.env.PATH ?? "", join(this.root, "node_modules", ".bin")].join(delimiter);
-    const child = spawn("cdktf", args, { cwd: this.root, env: { ...this.env, PATH, CI: this.env.CI ?? "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    const started = performance.now();
+    const marks: { first?: number; initialized?: number; planned?: number } = {};
+    const child = spawn("cdktf", args, { cwd: this.root, env: { ...this.env, PATH, CI: this.env.CI ?? "1", FORCE_COLOR: "0", CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     const tail: string[] = [];
     const onLine = (line: string) => {
       const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
       if (clean.trim() === "") return;
+      const now = performance.now();
+      marks.first ??= now;
+      if (/has been successfully initialized/.test(clean)) marks.initialized ??= now;
+      if (/\bPlan: \d+ to add|No changes\.|Objects have changed outside/.test(clean)) marks.planned ??= now;
       tail.push(clean);
       if (tail.length > 15) tail.shift();
       log(clean);
@@ -82,7 +116,14 @@ export class CdktfDeployer implements Deployer {
     createInterface({ input: child.stderr }).on("line", onLine);
     return new Promise((resolve, reject) => {
       child.on("error", (err) => reject(new DeployError(stacks, null, [err.message])));
-      child.on("close", (code) => (code === 0 ? resolve() : reject(new DeployError(stacks, code, tail, args[0]))));
+      child.on("close", (code) => {
+        if (code !== 0) return reject(new DeployError(stacks, code, tail, args[0]));
+        const end = performance.now();
+        const first = marks.first ?? end;
+        const initialized = marks.initialized ?? first;
+        const planned = marks.planned ?? initialized;
+        resolve({ stack: stacks[0]!, synth, cdktfStart: first - started, init: initialized - first, plan: planned - initialized, apply: end - planned, total: end - started + synth });
+      });
     });
   }
 }

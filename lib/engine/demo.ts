@@ -1,21 +1,26 @@
 /**
- * `npm run demo`: the whole loop against the emulator, no AWS account needed. On a throw-away
- * copy of the project (your release files stay untouched): start moto → deploy the state
- * backend (bootstrap) → deploy dev and dev-traffic through `cdktf deploy` with OpenTofu →
- * stage a new version into the idle slot → `envctl rollout dev` with a short bake → read the
- * ALB rule's weights back with the AWS SDK → destroy → stop moto.
+ * `npm run demo`: the whole loop against the emulator, no AWS account needed, told as a story.
+ * On a throw-away copy of the project (your release files stay untouched): start moto → deploy the
+ * state backend, dev and dev-traffic through `cdktf deploy` with OpenTofu (the CloudWatch alarms the
+ * gate reads included) → stage 1.6.0 and roll it out while synthetic users hit the ALB: a healthy
+ * canary goes 50 % → 100 % → stage 1.7.0, whose canary returns 5xx: the analysis rolls it back at
+ * its first step → read the weights back at every turn → destroy → stop moto.
+ *
+ * The engine's output goes to a log file the demo names; the terminal shows envctl's own story
+ * (each step, every analysis poll, the verdicts) and the times.
  */
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, symlinkSync } from "node:fs";
+import { cpSync, createWriteStream, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { slotOfTargetGroupArn } from "../constructs/load-balancer.ts";
-import { awsClientConfig } from "../release/gate.ts";
-import { engineEnv, localTargetEnv, readManifest, registerGateAlarms, startEmulator } from "./local.ts";
+import { WEIGHTED_RULE_PRIORITY, loadBalancerName, slotOfTargetGroupArn } from "../constructs/naming.ts";
+import { awsClientConfig } from "../aws/clients.ts";
+import { engineEnv, localTargetEnv, readManifest, startEmulator } from "./local.ts";
+import { SyntheticAlbTraffic, split } from "./synthetic-traffic.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
-const say = (s: string) => process.stdout.write(`\n=== ${s}\n`);
 
 /** A copy of the project to play in: environments copied, code linked. */
 export function playground(): string {
@@ -25,22 +30,28 @@ export function playground(): string {
   return dir;
 }
 
-export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+/** Runs a command; its output goes to `log` (a file stream) or, without one, to the terminal. */
+export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, log?: NodeJS.WritableStream): Promise<number> {
   return new Promise((res, rej) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: "inherit" });
+    const child = spawn(cmd, args, { cwd, env, stdio: log ? ["ignore", "pipe", "pipe"] : "inherit" });
+    if (log) {
+      log.write(`\n$ ${[cmd, ...args].join(" ")}\n`);
+      child.stdout!.pipe(log, { end: false });
+      child.stderr!.pipe(log, { end: false });
+    }
     child.on("error", rej);
     child.on("close", (code) => res(code ?? 1));
   });
 }
 
-/** Weights of the weighted (priority 100) rule of `<env>-alb`, read from the emulator. */
+/** Weights of the weighted rule of `<env>-alb`, read from the emulator. */
 export async function readWeights(endpoint: string, env: string): Promise<Record<string, number>> {
-  const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint }));
-  const lbs = await elb.send(new DescribeLoadBalancersCommand({ Names: [`${env}-alb`] }));
+  const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint }, 3));
+  const lbs = await elb.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(env)] }));
   const listeners = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lbs.LoadBalancers![0]!.LoadBalancerArn }));
   for (const l of listeners.Listeners ?? []) {
     const rules = await elb.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }));
-    const weighted = rules.Rules?.find((r) => r.Priority === "100");
+    const weighted = rules.Rules?.find((r) => r.Priority === String(WEIGHTED_RULE_PRIORITY));
     const groups = weighted?.Actions?.[0]?.ForwardConfig?.TargetGroups;
     if (groups) {
       return Object.fromEntries(groups.map((g) => [slotOfTargetGroupArn(g.TargetGroupArn ?? "") ?? g.TargetGroupArn!, g.Weight ?? 0]));
@@ -49,36 +60,85 @@ export async function readWeights(endpoint: string, env: string): Promise<Record
   throw new Error(`no weighted rule on ${env}-alb`);
 }
 
+/**
+ * Gives the playground's dev short analysis windows (10 s periods, no publishing delay, polls every
+ * 2 s, 12 s and 10 s bakes, 40 requests for a verdict) and smoke checks against `smokeUrl`: the
+ * emulator publishes metrics at once, so a rollout takes seconds instead of minutes. Used by the
+ * demo, the rollout end-to-end tests and the deploy benchmark.
+ */
+export function useShortWindows(dir: string, smokeUrl: string): void {
+  const file = join(dir, "environments", "dev.ts");
+  const text = readFileSync(file, "utf8");
+  const edited = text.replace(/  release: \{[\s\S]*?\n  \},\n/, `  release: {
+    canary: [{ percent: 50, bakeSeconds: 12 }, { percent: 100, bakeSeconds: 10 }],
+    analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, minRequests: 40, readAttempts: 2, onInconclusive: "fail" },
+    smoke: { baseUrl: "${smokeUrl}" },
+    promotesTo: ["staging"],
+    snapshotBeforePromote: false,
+  },
+`);
+  if (edited === text) throw new Error(`${file}: no release block to replace`);
+  writeFileSync(file, edited);
+}
+
 async function main(): Promise<number> {
+  const t0 = performance.now();
+  const since = () => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
+  const say = (s: string) => process.stdout.write(`\n[${since()}] ${s}\n`);
   const manifest = readManifest();
   const dir = playground();
-  say(`playground ${dir}; starting the emulator`);
-  const emulator = await startEmulator(manifest);
+  const logFile = join(dir, "demo-engine.log");
+  const log = createWriteStream(logFile);
+  say(`playground ${dir}; the engine's full output goes to ${logFile}`);
+  // Both slots answer their health endpoints (the smoke checks go through the header-routed test route).
+  const smoke = createServer((_req, res) => res.end("ok"));
+  await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
+  useShortWindows(dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`);
+  const emulator = await startEmulator(manifest, join(dir, "moto.log"));
   const base = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1" }));
   const cdktf = join(REPO, "node_modules/.bin/cdktf");
-  const envctl = [join(REPO, "lib/cli/envctl.js")];
+  const envctl = (...args: string[]) => run(process.execPath, [join(REPO, "lib/cli/envctl.js"), ...args], dir, base);
+  const weights = async () => JSON.stringify(await readWeights(emulator.endpoint, "dev")).replace(/"/g, "");
+  const deploy = async (stack: string, env = base) => {
+    const s = performance.now();
+    if (await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, env, log)) throw new Error(`cdktf deploy ${stack} failed: see ${logFile}`);
+    say(`cdktf deploy ${stack}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
+  };
+  const traffic = new SyntheticAlbTraffic(emulator.endpoint, "dev");
+  let code = 0;
   try {
-    say(`moto on ${emulator.endpoint}; deploying the state bucket and lock table (bootstrap, local state)`);
-    if (await run(cdktf, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" })) throw new Error("bootstrap deploy failed");
-    say("deploying dev and dev-traffic (state in the emulator's S3, locked in its DynamoDB)");
-    if (await run(cdktf, ["deploy", "dev", "dev-traffic", "--auto-approve", "--skip-provider-lock"], dir, base)) throw new Error("dev deploy failed");
-    console.log("weights after deploy:", await readWeights(emulator.endpoint, "dev"));
-    console.log("gate alarms registered (the provider cannot create them on moto):", (await registerGateAlarms(emulator.endpoint, "dev")).join(", "));
-    say("staging version 1.6.0 into dev's idle slot");
-    if (await run(process.execPath, [...envctl, "stage", "dev", "--version", "1.6.0"], dir, base)) throw new Error("stage failed");
-    say("rolling out (bake 5 s per step)");
-    const code = await run(process.execPath, [...envctl, "rollout", "dev", "--bake", "5"], dir, base);
-    console.log(`envctl rollout exit code: ${code}`);
-    console.log("weights read back from the emulator:", await readWeights(emulator.endpoint, "dev"));
-    await run(process.execPath, [...envctl, "status", "dev"], dir, base);
-    return code;
+    say(`moto on ${emulator.endpoint} (behind the project's proxy: CloudWatch over CBOR works); deploying bootstrap (local state), dev, dev-traffic`);
+    await deploy("bootstrap", { ...base, ENVSTACK_BACKEND: "local" });
+    await deploy("dev");
+    await deploy("dev-traffic");
+    say(`the ALB serves ${await weights()}; CloudWatch operations the provider made through the proxy: ${JSON.stringify(await emulator.translated())}`);
+
+    say("envctl stage dev --version 1.6.0 (into the idle slot, green, at 0 %)");
+    if (await envctl("stage", "dev", "--version", "1.6.0")) throw new Error("stage failed");
+    say("envctl rollout dev — synthetic users send 40 requests a second, split by the ALB's weights; all healthy");
+    const healthy = traffic.run((w) => split(40, w, { blue: { latencySeconds: 0.08 }, green: { latencySeconds: 0.09 } }));
+    const first = await envctl("rollout", "dev");
+    await healthy.stop();
+    say(`rollout exit code ${first} (0: complete); the ALB serves ${await weights()}`);
+
+    say("envctl stage dev --version 1.7.0 (into the idle slot, now blue) — this build answers 10 % of its requests with 5xx");
+    if (await envctl("stage", "dev", "--version", "1.7.0")) throw new Error("stage failed");
+    const bad = traffic.run((w) => split(40, w, { blue: { errors: Math.round((40 * w.blue) / 1000), latencySeconds: 0.4 } }));
+    const second = await envctl("rollout", "dev");
+    await bad.stop();
+    say(`rollout exit code ${second} (3: the gate rolled it back); the ALB serves ${await weights()}`);
+    await envctl("status", "dev");
+    code = first === 0 && second === 3 ? 0 : 1;
   } finally {
     say("destroying dev-traffic, dev and bootstrap");
-    for (const stack of ["dev-traffic", "dev"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base);
-    await run(cdktf, ["destroy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" });
+    for (const stack of ["dev-traffic", "dev"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base, log);
+    await run(cdktf, ["destroy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" }, log);
     await emulator.stop();
-    say("emulator stopped");
+    smoke.close();
+    log.end();
+    say(`done in ${since().trim()}; engine log: ${logFile}`);
   }
+  return code;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -4,14 +4,11 @@
  * loopback port and stopped after. Used by `npm run demo` and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
-import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
-import { SLOTS } from "../config/schema.ts";
-import { slotAlarmNames } from "../constructs/monitoring.ts";
-import { awsClientConfig } from "../release/gate.ts";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 
 export interface EngineManifest {
   tofu: string;
@@ -51,8 +48,15 @@ export function engineEnv(m: EngineManifest, base: NodeJS.ProcessEnv = process.e
 }
 
 export interface Emulator {
+  /** The endpoint every client uses: the proxy in front of moto (lib/engine/emulator-proxy.ts). */
   readonly endpoint: string;
   readonly port: number;
+  /** moto itself, behind the proxy. */
+  readonly motoEndpoint: string;
+  /** Makes the proxy reset the connections of these AWS signing names (`monitoring`, ...): "service unreachable". */
+  unreachable(services: readonly string[]): Promise<void>;
+  /** CloudWatch operations the proxy translated from CBOR, by name. */
+  translated(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -69,16 +73,18 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Starts moto on 127.0.0.1 on a free port and waits until it answers. Its log goes to a file,
- * never a pipe: a caller blocked in spawnSync would stop draining a pipe, and moto would hang
- * writing to it.
+ * Starts moto on 127.0.0.1 on a free port (through lib/engine/moto/envstack_moto.py, which adds the
+ * percentile statistics moto lacks), waits until it answers, and puts the CBOR-translating proxy in
+ * front of it. Its log goes to a file, never a pipe: a caller blocked in spawnSync would stop
+ * draining a pipe, and moto would hang writing to it.
  */
 export async function startEmulator(m: EngineManifest, logFile = join(mkdtempSync(join(tmpdir(), "envstack-moto-")), "moto.log")): Promise<Emulator> {
   const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const motoEndpoint = `http://127.0.0.1:${port}`;
   mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, "a");
-  const child: ChildProcess = spawn(m.motoServer, ["-H", "127.0.0.1", "-p", String(port)], {
+  const python = join(dirname(m.motoServer), "python");
+  const child: ChildProcess = spawn(python, [MOTO_WRAPPER, "-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", log, log],
     // AWS-managed IAM policies (e.g. AmazonSSMManagedInstanceCore) exist on AWS; moto loads them on request.
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "false", MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
@@ -89,28 +95,64 @@ export async function startEmulator(m: EngineManifest, logFile = join(mkdtempSyn
   for (;;) {
     if (child.exitCode !== null) throw new Error(`moto exited (${child.exitCode}): ${tail()}`);
     try {
-      const r = await fetch(`${endpoint}/moto-api/`);
+      const r = await fetch(`${motoEndpoint}/moto-api/`);
       if (r.ok || r.status < 500) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`moto did not answer on ${endpoint} within 60 s: ${tail()}`);
+      throw new Error(`moto did not answer on ${motoEndpoint} within 60 s: ${tail()}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  const proxy = await startProxyProcess(motoEndpoint, m.motoServer, logFile);
+  const stopChild = (c: ChildProcess) => new Promise<void>((resolve) => {
+    if (c.exitCode !== null) return resolve();
+    c.once("exit", () => resolve());
+    c.kill("SIGTERM");
+    setTimeout(() => c.kill("SIGKILL"), 5000).unref();
+  });
+  const controlUrl = (path: string) => `${proxy.endpoint}/__envstack/${path}`;
   return {
-    endpoint,
-    port,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-    }),
+    endpoint: proxy.endpoint,
+    port: Number(new URL(proxy.endpoint).port),
+    motoEndpoint,
+    unreachable: async (services) => {
+      const r = await fetch(controlUrl("faults"), { method: "POST", body: JSON.stringify({ unreachable: services }) });
+      if (!r.ok) throw new Error(`emulator proxy refused the faults: ${await r.text()}`);
+    },
+    translated: async () => ((await (await fetch(controlUrl("stats"))).json()) as { translated: Record<string, number> }).translated,
+    stop: async () => {
+      await stopChild(proxy.child);
+      await stopChild(child);
+    },
   };
 }
+
+/** Starts lib/engine/emulator-proxy.ts in its own process and waits for its endpoint. */
+async function startProxyProcess(target: string, motoServer: string, logFile: string): Promise<{ endpoint: string; child: ChildProcess }> {
+  const tsx = join(REPO, "node_modules", "tsx", "dist", "cli.mjs");
+  const child = spawn(process.execPath, [tsx, join(import.meta.dirname, "emulator-proxy.ts"), "--target", target, "--model", motoServer], { stdio: ["ignore", "pipe", "pipe"] });
+  let errors = "";
+  child.stderr!.on("data", (d) => { errors += d; appendFileSync(logFile, d); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`the emulator proxy did not start within 30 s: ${errors}`)); }, 30_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const m = /^listening (\S+)$/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ endpoint: m[1]!, child });
+      }
+    });
+    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`the emulator proxy exited (${code}): ${errors}`)); });
+  });
+}
+
+const REPO = resolve(import.meta.dirname, "../..");
+
+/** moto's server with the project's additions (percentile statistics). */
+export const MOTO_WRAPPER = join(import.meta.dirname, "moto", "envstack_moto.py");
 
 /** The `local` target: stacks, SDK clients and the S3 backend all on the emulator. */
 export function localTargetEnv(endpoint: string, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -123,31 +165,4 @@ export function localTargetEnv(endpoint: string, base: NodeJS.ProcessEnv): NodeJ
     AWS_REGION: "eu-west-1",
     AWS_DEFAULT_REGION: "eu-west-1",
   };
-}
-
-/**
- * The provider cannot create CloudWatch alarms on moto (RPCv2-CBOR, see lib/stacks/local-gaps.ts),
- * so the local loop registers the canary gate's alarms through the SDK's JSON protocol, under
- * the names the monitoring construct gives them. They start OK, as a healthy slot's would.
- */
-export async function registerGateAlarms(endpoint: string, env: string, region = "eu-west-1"): Promise<string[]> {
-  const cw = new CloudWatchClient(awsClientConfig({ region, endpoint }));
-  const names: string[] = [];
-  for (const slot of SLOTS) {
-    for (const name of slotAlarmNames(env, slot)) {
-      await cw.send(new PutMetricAlarmCommand({
-        AlarmName: name,
-        Namespace: "AWS/ApplicationELB",
-        MetricName: "HTTPCode_Target_5XX_Count",
-        Statistic: "Sum",
-        Period: 60,
-        EvaluationPeriods: 3,
-        Threshold: 1,
-        ComparisonOperator: "GreaterThanThreshold",
-      }));
-      await cw.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: "OK", StateReason: "registered by the local loop" }));
-      names.push(name);
-    }
-  }
-  return names;
 }

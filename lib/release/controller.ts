@@ -18,7 +18,7 @@
 import { bakeProblems, isWeightStep, type Analysis } from "../config/release-policy.ts";
 import { weightsOf, type AnalysisRecord, type Release, type RolloutStep, type Weights } from "../config/release.ts";
 import type { Environment, Slot } from "../config/schema.ts";
-import { slotAlarmNames } from "../constructs/monitoring.ts";
+import { slotAlarmNames } from "../constructs/naming.ts";
 import { describeAwsError } from "../aws/clients.ts";
 import { arnSuffix } from "../aws/traffic.ts";
 import { alignDown, analysisRecord, describeRecord, hasCompletePeriod, judge, type Limits, type Observation } from "./analysis.ts";

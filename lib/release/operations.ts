@@ -80,29 +80,22 @@ export interface Approval {
 /** Exit codes of envctl (the review commands add 2 and 6). */
 export const EXIT = { ok: 0, invalid: 1, drift: 2, gateStopped: 3, deployFailed: 4, locked: 5, superseded: 7, interrupted: 8 } as const;
 
-/** The gate stopped a rollout (failed or inconclusive analysis, failed smoke checks): traffic is on the stable slot. */
-export class GateStoppedError extends Error {
+/** A rollout ended other than by completing; the subclass says how (and sets the exit code). */
+export class RolloutStopped extends Error {
   constructor(readonly env: string, message: string) {
     super(message);
-    this.name = "GateStoppedError";
+    this.name = new.target.name;
   }
 }
+
+/** The gate stopped a rollout (failed or inconclusive analysis, failed smoke checks): traffic is on the stable slot. */
+export class GateStoppedError extends RolloutStopped {}
 
 /** Another command (here or on another machine) changed the environment during a rollout; this one stopped without touching traffic. */
-export class SupersededError extends Error {
-  constructor(readonly env: string, message: string) {
-    super(message);
-    this.name = "SupersededError";
-  }
-}
+export class SupersededError extends RolloutStopped {}
 
 /** The rollout was interrupted by a signal. */
-export class InterruptedError extends Error {
-  constructor(readonly env: string, message: string) {
-    super(message);
-    this.name = "InterruptedError";
-  }
-}
+export class InterruptedError extends RolloutStopped {}
 
 /** A deploy failed; the release file keeps a pending marker. */
 export class DeployFailedError extends Error {
@@ -153,11 +146,19 @@ export async function applyTransition(ctx: Context, env: string, stacks: readonl
   const before = loadRelease(root, env);
   refusePending(before);
   const after = transition(before);
-  if (core.sameState(before, after)) {
-    ctx.progress.info(`${env}: nothing to change`);
-    return before;
-  }
   const deploying = ctx.options.deploy && stacks.length > 0;
+  if (core.sameState(before, after)) {
+    // The file already says so; a traffic change may still be waiting for its deploy (--no-deploy earlier).
+    const e = environment(ctx, env).config;
+    const observed = deploying && !ctx.options.dryRun && stacks.includes(trafficStack(e)) ? await observedWeights(ctx, e) : undefined;
+    if (observed === undefined || core.sameWeights(observed, weightsOf(before))) {
+      ctx.progress.info(`${env}: nothing to change`);
+      return before;
+    }
+    ctx.progress.info(`${env}: the release file already says ${formatWeights(weightsOf(before))}, but the ALB serves ${formatWeights(observed)}: deploying ${stacks.join(" ")}`);
+    await ctx.approve(e, { summary: `${ctx.command}: deploy the release file's ${formatWeights(weightsOf(before))} (the ALB serves ${formatWeights(observed)})`, stacks });
+    return deployCommitted(ctx, env, before, after, stacks, outcome, { note: `the ALB served ${formatWeights(observed)}` });
+  }
   if (ctx.options.dryRun) {
     ctx.out(releaseDiff(env, before, after));
     ctx.out(deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)");

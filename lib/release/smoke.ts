@@ -5,7 +5,7 @@
  */
 import type { Smoke, SmokeCheck } from "../config/release-policy.ts";
 import type { Environment, Slot } from "../config/schema.ts";
-import { SLOT_HEADER } from "../constructs/load-balancer.ts";
+import { SLOT_HEADER } from "../constructs/naming.ts";
 
 export interface SmokeResult {
   readonly url: string;

@@ -2,7 +2,7 @@
  * Plan summaries for reviewers: the engine's JSON plans (`tofu show -json`) turned into what
  * changes where, in words. Pure and deterministic (everything sorted), so output can be diffed.
  */
-import { slotOfTargetGroupArn } from "../constructs/load-balancer.ts";
+import { slotOfTargetGroupArn } from "../constructs/naming.ts";
 
 /** The parts of `tofu show -json` a summary reads. */
 export interface PlanJson {

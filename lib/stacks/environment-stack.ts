@@ -176,6 +176,7 @@ export class EnvironmentStack extends BaseStack {
       namePrefix: p,
       region: env.region,
       level: env.monitoring.level,
+      slotAlarmPeriodSeconds: env.release.analysis.metricPeriodSeconds,
       alarmEmails: env.monitoring.alarmEmails,
       thresholds: env.monitoring.thresholds,
       loadBalancerArnSuffix: this.loadBalancer.alb.arnSuffix,

@@ -1,0 +1,31 @@
+/**
+ * The AWS readers and writers envctl wires in, loaded on first use: the SDK clients are large, and
+ * most commands (status, diff, a refused shift) never call AWS. Rollbacks move traffic sooner too.
+ */
+import type { AwsClientOptions } from "./clients.ts";
+import type { MetricsReader } from "./metrics.ts";
+import type { TrafficApi } from "./traffic.ts";
+import type { AlarmReader } from "../release/gate.ts";
+import type { Snapshotter } from "../release/snapshot.ts";
+
+/** One instance of `T`, created by `load` on the first call of any method. */
+function lazy<T extends object>(load: () => Promise<T>, methods: readonly (keyof T)[]): T {
+  let instance: Promise<T> | undefined;
+  const get = () => (instance ??= load());
+  return Object.fromEntries(methods.map((m) => [m, async (...args: unknown[]) => {
+    const target = await get();
+    return (target[m] as (...a: unknown[]) => unknown).apply(target, args);
+  }])) as T;
+}
+
+export const lazyTraffic = (env: string, o: AwsClientOptions): TrafficApi =>
+  lazy(async () => (await import("./traffic.ts")).albTraffic(env, o), ["read", "write", "health"]);
+
+export const lazyMetrics = (o: AwsClientOptions): MetricsReader =>
+  lazy(async () => (await import("./metrics.ts")).cloudWatchMetrics(o), ["read"]);
+
+export const lazyAlarms = (o: AwsClientOptions): AlarmReader =>
+  lazy(async () => (await import("../release/gate.ts")).cloudWatchAlarms(o), ["read"]);
+
+export const lazySnapshots = (o: AwsClientOptions): Snapshotter =>
+  lazy(async () => (await import("../release/snapshot.ts")).rdsSnapshots(o), ["snapshot"]);

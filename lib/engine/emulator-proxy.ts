@@ -1,0 +1,228 @@
+/**
+ * The emulator's front door: one HTTP endpoint in front of moto that passes every request through,
+ * except CloudWatch calls made over the Smithy RPCv2-CBOR protocol, which it translates to the AWS
+ * JSON 1.0 protocol moto serves (and the answers back). The AWS provider (Go SDK v2) speaks only
+ * CBOR to CloudWatch; without this, no alarm or dashboard could be created through Terraform on the
+ * emulator. Timestamps and blobs are converted as the service model (botocore's, shipped with moto)
+ * types them.
+ *
+ * It also injects faults for tests: a service marked unreachable gets its connections reset
+ * (`POST /__envstack/faults {"unreachable": ["monitoring"]}`), so "CloudWatch down during a
+ * rollout" runs for real. `GET /__envstack/stats` counts the translated operations.
+ *
+ * It runs as its own process (`tsx lib/engine/emulator-proxy.ts --target <moto> --model <file>`,
+ * started by lib/engine/local.ts): in the caller's process, any spawnSync would stop it serving.
+ */
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { Decoder, Encoder } from "cbor-x";
+
+const CBOR_PATH = /^\/service\/(GraniteServiceVersion20100801)\/operation\/([A-Za-z]+)$/;
+
+interface Shape {
+  type: string;
+  members?: Record<string, { shape: string }>;
+  member?: { shape: string };
+  key?: { shape: string };
+  value?: { shape: string };
+}
+
+/** The parts of a botocore service model the translation needs. */
+export interface ServiceModel {
+  readonly operations: Record<string, { output?: { shape: string } }>;
+  readonly shapes: Record<string, Shape>;
+}
+
+/** botocore's CloudWatch model from moto's virtualenv (`<venv>/bin/moto_server` → site-packages). */
+export function cloudWatchModel(motoServer: string): ServiceModel {
+  const lib = join(dirname(dirname(motoServer)), "lib");
+  for (const py of existsSync(lib) ? readdirSync(lib) : []) {
+    const dir = join(lib, py, "site-packages/botocore/data/cloudwatch");
+    if (!existsSync(dir)) continue;
+    const version = readdirSync(dir).sort().at(-1)!;
+    const gz = join(dir, version, "service-2.json.gz");
+    const text = existsSync(gz) ? gunzipSync(readFileSync(gz)).toString("utf8") : readFileSync(join(dir, version, "service-2.json"), "utf8");
+    return JSON.parse(text) as ServiceModel;
+  }
+  throw new Error(`no botocore CloudWatch model under ${lib}: is moto installed there? (npm run setup:engine)`);
+}
+
+const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true } as ConstructorParameters<typeof Encoder>[0]);
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true } as ConstructorParameters<typeof Decoder>[0]);
+
+/** CBOR-decoded input → JSON protocol input: dates as epoch seconds, bytes as base64. */
+export function toJsonValue(v: unknown): unknown {
+  if (v instanceof Date) return v.getTime() / 1000;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
+  if (Array.isArray(v)) return v.map(toJsonValue);
+  if (v instanceof Map) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(k), toJsonValue(x)]));
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonValue(x)]));
+  return v;
+}
+
+/** JSON protocol output → CBOR output, typed by the model: timestamps become tag-1 dates, blobs bytes. */
+export function fromJsonValue(v: unknown, shapeName: string | undefined, model: ServiceModel): unknown {
+  const shape = shapeName ? model.shapes[shapeName] : undefined;
+  if (v === null || v === undefined || !shape) return v;
+  switch (shape.type) {
+    case "timestamp":
+      return typeof v === "number" ? new Date(v * 1000) : typeof v === "string" ? new Date(/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : v) : v;
+    case "blob":
+      return typeof v === "string" ? Buffer.from(v, "base64") : v;
+    case "list":
+      return Array.isArray(v) ? v.map((x) => fromJsonValue(x, shape.member?.shape, model)) : v;
+    case "map":
+      return typeof v === "object" ? Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, fromJsonValue(x, shape.value?.shape, model)])) : v;
+    case "structure":
+      return typeof v === "object" ? Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, fromJsonValue(x, shape.members?.[k]?.shape, model)])) : v;
+    default:
+      return v;
+  }
+}
+
+export interface EmulatorProxy {
+  /** The endpoint every client uses (`http://127.0.0.1:<port>`). */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Signing names (`monitoring`, `elasticloadbalancing`, ...) whose connections are reset. */
+  readonly faults: Set<string>;
+  /** CloudWatch CBOR operations translated so far, by name (for tests and the demo). */
+  readonly translated: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+/** The AWS signing name of a request (from its SigV4 credential scope), or its CBOR service. */
+function serviceOf(req: IncomingMessage): string | undefined {
+  const scope = /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? "");
+  if (scope) return scope[1];
+  if (CBOR_PATH.test(req.url ?? "")) return "monitoring";
+  return undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function forward(target: URL, method: string, path: string, headers: IncomingMessage["headers"], body: Buffer): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const out = request({ host: target.hostname, port: target.port, method, path, headers: { ...headers, host: target.host, "content-length": String(body.length) } }, (res) => {
+      readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
+    });
+    out.on("error", reject);
+    out.end(body);
+  });
+}
+
+async function translateCbor(target: URL, op: string, service: string, req: IncomingMessage, res: ServerResponse, model: ServiceModel): Promise<void> {
+  const raw = await readBody(req);
+  const input = raw.length > 0 ? toJsonValue(decoder.decode(raw)) : {};
+  const headers = { ...req.headers };
+  for (const h of ["content-type", "content-length", "smithy-protocol", "accept", "transfer-encoding"]) delete headers[h];
+  const answer = await forward(target, "POST", "/", { ...headers, "content-type": "application/x-amz-json-1.0", "x-amz-target": `${service}.${op}` }, Buffer.from(JSON.stringify(input)));
+  let json: unknown = {};
+  try {
+    json = answer.body.length > 0 ? JSON.parse(answer.body.toString("utf8")) : {};
+  } catch {
+    json = { __type: "InternalFailure", message: answer.body.toString("utf8").slice(0, 500) };
+  }
+  const ok = answer.status < 300;
+  const body = ok ? fromJsonValue(json, model.operations[op]?.output?.shape, model) : json;
+  const encoded = encoder.encode(body ?? {});
+  const queryError = answer.headers["x-amzn-query-error"];
+  res.writeHead(answer.status, {
+    "content-type": "application/cbor",
+    "smithy-protocol": "rpc-v2-cbor",
+    "content-length": String(encoded.length),
+    ...(queryError ? { "x-amzn-query-error": queryError } : {}),
+    ...(answer.headers["x-amzn-requestid"] ? { "x-amzn-requestid": answer.headers["x-amzn-requestid"] } : {}),
+  });
+  res.end(encoded);
+}
+
+/** The control API: faults to inject, and what was translated. */
+function control(req: IncomingMessage, res: ServerResponse, faults: Set<string>, translated: Map<string, number>): void {
+  const reply = (status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  if (req.url === "/__envstack/stats" && req.method === "GET") return reply(200, { translated: Object.fromEntries(translated), unreachable: [...faults] });
+  if (req.url === "/__envstack/faults" && req.method === "POST") {
+    void readBody(req).then((b) => {
+      const body = JSON.parse(b.toString("utf8") || "{}") as { unreachable?: unknown };
+      if (!Array.isArray(body.unreachable) || !body.unreachable.every((x) => typeof x === "string")) return reply(400, { error: "expected {\"unreachable\": [<signing name>...]}" });
+      faults.clear();
+      for (const s of body.unreachable as string[]) faults.add(s);
+      reply(200, { unreachable: [...faults] });
+    }).catch((err: Error) => reply(400, { error: err.message }));
+    return;
+  }
+  reply(404, { error: `unknown control path ${req.url}` });
+}
+
+/** Starts the proxy on 127.0.0.1 (port 0: any free port) in front of `targetEndpoint` (moto). */
+export function startProxy(targetEndpoint: string, model: ServiceModel, port = 0): Promise<EmulatorProxy> {
+  const target = new URL(targetEndpoint);
+  const faults = new Set<string>();
+  const translated = new Map<string, number>();
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith("/__envstack/")) return control(req, res, faults, translated);
+    const service = serviceOf(req);
+    if (service && faults.has(service)) {
+      req.socket.destroy(); // connection reset: what an unreachable endpoint looks like to a client
+      return;
+    }
+    const cbor = CBOR_PATH.exec(req.url ?? "");
+    const handle = cbor
+      ? (translated.set(cbor[2]!, (translated.get(cbor[2]!) ?? 0) + 1), translateCbor(target, cbor[2]!, cbor[1]!, req, res, model))
+      : readBody(req).then((body) => forward(target, req.method ?? "GET", req.url ?? "/", req.headers, body)).then((a) => {
+        res.writeHead(a.status, a.headers);
+        res.end(a.body);
+      });
+    handle.catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+      res.end(`emulator proxy: ${err.message}`);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.on("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const p = (server.address() as { port: number }).port;
+      resolve({
+        endpoint: `http://127.0.0.1:${p}`,
+        port: p,
+        faults,
+        translated,
+        stop: () => new Promise((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+      });
+    });
+  });
+}
+
+/** `tsx lib/engine/emulator-proxy.ts --target <url> --model <moto_server path> [--port N]`: prints `listening <endpoint>`. */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const target = arg("target");
+  const motoServer = arg("model");
+  if (!target || !motoServer) {
+    process.stderr.write("usage: emulator-proxy.ts --target <moto endpoint> --model <path of moto_server> [--port <n>]\n");
+    process.exit(2);
+  }
+  const proxy = await startProxy(target, cloudWatchModel(motoServer), Number(arg("port") ?? 0));
+  process.stdout.write(`listening ${proxy.endpoint}\n`);
+  const stop = () => void proxy.stop().then(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

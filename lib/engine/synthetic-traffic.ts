@@ -1,0 +1,102 @@
+/**
+ * Synthetic ALB metrics for the emulator: what CloudWatch would receive from the load balancer while
+ * users hit the two slots. The demo and the end-to-end tests push them with PutMetricData on the real
+ * dimensions of the deployed environment (its load balancer and target groups), so the rollout gate
+ * reads them exactly as it reads AWS's.
+ */
+import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { SLOTS, type Slot } from "../config/schema.ts";
+import { loadBalancerName, targetGroupName } from "../constructs/naming.ts";
+import { awsClientConfig } from "../aws/clients.ts";
+import { AlbTraffic, arnSuffix } from "../aws/traffic.ts";
+
+/** One slot's traffic in one tick. */
+export interface SlotTraffic {
+  readonly requests: number;
+  /** Target 5xx among them. @default 0 */
+  readonly errors?: number;
+  /** Response time of every request, seconds. @default 0.05 */
+  readonly latencySeconds?: number;
+}
+
+export type Traffic = Record<Slot, SlotTraffic> & { /** The load balancer's own 5xx. @default 0 */ readonly elb5xx?: number };
+
+export class SyntheticAlbTraffic {
+  private readonly cw: CloudWatchClient;
+  private readonly elb: ElasticLoadBalancingV2Client;
+  private dims?: { loadBalancer: string; targetGroups: Record<Slot, string> };
+
+  private readonly alb: AlbTraffic;
+
+  constructor(endpoint: string, private readonly env: string, region = "eu-west-1") {
+    this.cw = new CloudWatchClient(awsClientConfig({ region, endpoint }, 3));
+    this.elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region, endpoint }, 3));
+    this.alb = new AlbTraffic(this.elb, env);
+  }
+
+  private async dimensions() {
+    if (this.dims) return this.dims;
+    const lb = await this.elb.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(this.env)] }));
+    const tgs = await this.elb.send(new DescribeTargetGroupsCommand({ Names: SLOTS.map((s) => targetGroupName(this.env, s)) }));
+    const arn = (slot: Slot) => tgs.TargetGroups!.find((t) => t.TargetGroupName === targetGroupName(this.env, slot))!.TargetGroupArn!;
+    this.dims = { loadBalancer: arnSuffix(lb.LoadBalancers![0]!.LoadBalancerArn!), targetGroups: { blue: arnSuffix(arn("blue")), green: arnSuffix(arn("green")) } };
+    return this.dims;
+  }
+
+  /** Pushes one tick of traffic, time-stamped `at`. A slot without requests publishes nothing (as the ALB). */
+  async push(t: Traffic, at = new Date()): Promise<void> {
+    const d = await this.dimensions();
+    const datum = (name: string, dims: Record<string, string>, value: number | number[], unit: "Count" | "Seconds"): MetricDatum => ({
+      MetricName: name,
+      Dimensions: Object.entries(dims).sort(([a], [b]) => a.localeCompare(b)).map(([Name, Value]) => ({ Name, Value })),
+      Timestamp: at,
+      Unit: unit,
+      ...(Array.isArray(value) ? { Values: value } : { Value: value }),
+    });
+    const data: MetricDatum[] = [];
+    for (const slot of SLOTS) {
+      const s = t[slot];
+      if (s.requests <= 0) continue;
+      const tg = { LoadBalancer: d.loadBalancer, TargetGroup: d.targetGroups[slot] };
+      data.push(datum("RequestCount", tg, s.requests, "Count"));
+      if (s.errors) data.push(datum("HTTPCode_Target_5XX_Count", tg, s.errors, "Count"));
+      data.push(datum("TargetResponseTime", tg, Array.from({ length: Math.min(s.requests, 100) }, () => s.latencySeconds ?? 0.05), "Seconds"));
+    }
+    if (t.elb5xx) data.push(datum("HTTPCode_ELB_5XX_Count", { LoadBalancer: d.loadBalancer }, t.elb5xx, "Count"));
+    if (data.length > 0) await this.cw.send(new PutMetricDataCommand({ Namespace: "AWS/ApplicationELB", MetricData: data }));
+  }
+
+  /**
+   * Every `intervalMs` until stopped: reads the weights the ALB serves and pushes `traffic(weights)`,
+   * as users would reach the slots. `stop()` resolves with the ticks that could not be pushed (an
+   * unreachable CloudWatch) or read.
+   */
+  run(traffic: (weights: Record<Slot, number>) => Traffic, intervalMs = 1000): { stop(): Promise<number> } {
+    let stopped = false;
+    let failures = 0;
+    const loop = (async () => {
+      while (!stopped) {
+        try {
+          await this.push(traffic((await this.alb.read()).weights));
+        } catch {
+          failures++;
+        }
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        await loop;
+        return failures;
+      },
+    };
+  }
+}
+
+/** A slot's share of `total` requests per tick under the given weights. */
+export function split(total: number, weights: Record<Slot, number>, per: Partial<Record<Slot, Omit<SlotTraffic, "requests">>> = {}): Traffic {
+  const slot = (s: Slot): SlotTraffic => ({ requests: Math.round((total * weights[s]) / 100), ...per[s] });
+  return { blue: slot("blue"), green: slot("green") };
+}

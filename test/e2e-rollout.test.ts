@@ -1,0 +1,167 @@
+/**
+ * The rollout controller end to end: OpenTofu + the real AWS provider deploy dev to moto (its gate
+ * alarms included, created by `cdktf deploy` through the CBOR bridge); synthetic ALB metrics are
+ * pushed with PutMetricData on the deployed load balancer's and target groups' dimensions, split by
+ * the weights the ALB serves; two local HTTP handlers act as the slots behind the header-routed test
+ * route for the smoke checks. The playground's dev uses short windows (useShortWindows: 10 s periods,
+ * polls every 2 s).
+ * Never skipped: needs `npm run setup:engine` (CI runs it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { awsClientConfig } from "../lib/aws/clients.ts";
+import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import { readWeights, useShortWindows } from "../lib/engine/demo.ts";
+import { stackDir } from "../lib/engine/engine.ts";
+import { SyntheticAlbTraffic, split, type Traffic } from "../lib/engine/synthetic-traffic.ts";
+import type { Slot } from "../lib/config/schema.ts";
+import { localLoop, type LocalLoop } from "./support/e2e.ts";
+
+let loop: LocalLoop;
+let smoke: Server;
+/** What each slot's health endpoints answer (path → status). */
+const health: Record<Slot, Record<string, number>> = { blue: {}, green: {} };
+let traffic: SyntheticAlbTraffic;
+
+const release = () => JSON.parse(readFileSync(join(loop.dir, "environments/releases/dev.json"), "utf8"));
+const audit = () => readFileSync(join(loop.dir, "environments/releases/dev.audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const weights = () => readWeights(loop.emulator.endpoint, "dev");
+
+/** Runs `envctl rollout dev` with `users` hitting the slots as the ALB splits them. */
+async function rolloutWith(users: (w: Record<Slot, number>) => Traffic, during?: () => Promise<void>) {
+  const generator = traffic.run(users, 1000);
+  const run = loop.envctl("rollout", "dev");
+  if (during) await during();
+  const result = await run;
+  await generator.stop();
+  return result;
+}
+
+/** Resolves once the release file shows the rollout's first step applied. */
+async function firstStepApplied(): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const r = release();
+    if (r.rollout?.nextStep >= 1 && r.pending === null) return;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error("the rollout never applied its first step");
+}
+
+beforeAll(async () => {
+  smoke = createServer((req, res) => {
+    const slot = req.headers["x-release-slot"] as Slot | undefined;
+    const status = slot ? health[slot]?.[req.url ?? ""] ?? 200 : 404;
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify({ slot, path: req.url, ok: status === 200 }));
+  });
+  await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
+  loop = await localLoop();
+  useShortWindows(loop.dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`);
+  await loop.deploy("bootstrap", "dev", "dev-traffic");
+  traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "dev");
+  expect((await loop.envctl("stage", "dev", "--version", "1.6.0")).status).toBe(0);
+}, 1_200_000);
+
+afterAll(async () => {
+  await loop?.stop();
+  smoke?.close();
+});
+
+describe.sequential("rollout controller against the engine and the emulator", () => {
+  it("the gate's alarms were created by cdktf deploy, with the analysis period", async () => {
+    const cw = new CloudWatchClient(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
+    const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNames: slotAlarmNames("dev", "green") }));
+    const seen = (alarms.MetricAlarms ?? []).map((a) => [a.AlarmName, a.Period ?? a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period, a.DatapointsToAlarm]);
+    expect(seen.sort()).toEqual(slotAlarmNames("dev", "green").sort().map((n) => [n, 10, 1]));
+  });
+
+  it("a failing smoke check refuses the rollout and shows what came back; no traffic moves", async () => {
+    health.green["/health/redis"] = 503;
+    const r = await rolloutWith((w) => split(40, w));
+    delete health.green["/health/redis"];
+    expect(r.status).toBe(3);
+    expect(r.out).toContain("rollout refused: 1 of 3 smoke checks of green (1.6.0) failed; no traffic was moved");
+    expect(r.out).toMatch(/✖ http:\/\/127\.0\.0\.1:\d+\/health\/redis → status 503, expected 200 — body: "\{\\"slot\\":\\"green\\",\\"path\\":\\"\/health\/redis\\",\\"ok\\":false\}"/);
+    expect(release().rollout).toBeNull();
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+  }, 300_000);
+
+  it("a canary nobody reaches is inconclusive and never gets to 100 %", async () => {
+    const r = await rolloutWith(() => ({ blue: { requests: 40 }, green: { requests: 0 } }));
+    expect(r.status).toBe(3);
+    expect(r.out).toContain("rolled back: green served 0 requests, fewer than the 40 required for a verdict");
+    expect(audit().at(-1)).toMatchObject({ outcome: "rolled-back", analysis: { verdict: "inconclusive", step: 0, percent: 50 } });
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+  }, 300_000);
+
+  it("a canary whose 5xx rate breaks the threshold rolls back at its first step within two polls", async () => {
+    const r = await rolloutWith((w) => split(40, w, { green: { errors: 4 } }));
+    expect(r.status).toBe(3);
+    expect(r.out).toMatch(/rolled back: success rate \d+(\.\d+)? % < 95 % \(\d+ 5xx in \d+ requests of green\)/);
+    const rolledBack = audit().at(-1);
+    expect(rolledBack.analysis).toMatchObject({ verdict: "fail", step: 0, percent: 50, canary: { slot: "green" }, stable: { slot: "blue" } });
+    expect(rolledBack.analysis.polls).toBeLessThanOrEqual(2);
+    expect(rolledBack.analysis.canary.requests).toBeGreaterThanOrEqual(40);
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+  }, 300_000);
+
+  it("CloudWatch unreachable mid-rollout: bounded retries, then the traffic goes back to the stable slot with the cause named", async () => {
+    const r = await rolloutWith((w) => split(40, w), async () => {
+      await firstStepApplied();
+      await loop.emulator.unreachable(["monitoring"]);
+    });
+    await loop.emulator.unreachable([]);
+    expect(r.status).toBe(3);
+    expect(r.out).toMatch(/rolled back: could not read the CloudWatch (alarms|metrics) after 2 attempts: /);
+    expect(r.out).not.toMatch(/internal error|\n\s+at /);
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+  }, 300_000);
+
+  it("an abort from a second process mid-bake stops the rollout within one poll interval", async () => {
+    let abort: { status: number | null; out: string } | undefined;
+    const r = await rolloutWith((w) => split(40, w), async () => {
+      await firstStepApplied();
+      abort = await loop.envctl("abort", "dev");
+    });
+    expect(abort?.status).toBe(0);
+    expect(r.status).toBe(7);
+    expect(r.out).toMatch(/'envctl abort dev' by .+ at \d{4}-/);
+    expect(r.out).toContain("this rollout stopped without touching traffic");
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+    expect(release()).toMatchObject({ rollout: null, live: "blue" });
+  }, 300_000);
+
+  it("a healthy canary completes on the metrics it reads; a rollback is immediate and leaves nothing to plan", async () => {
+    const r = await rolloutWith((w) => split(40, w));
+    expect(r.status).toBe(0);
+    expect(release()).toMatchObject({ live: "green", rollout: null, slots: { green: { version: "1.6.0", weight: 100 } } });
+    expect(await weights()).toEqual({ blue: 0, green: 100 });
+    const passes = audit().filter((a) => a.outcome === "analysis").slice(-2).map((a) => a.analysis);
+    expect(passes.map((a) => [a.step, a.percent, a.verdict])).toEqual([[0, 50, "pass"], [1, 100, "pass"]]);
+    for (const a of passes) expect(a.canary.requests).toBeGreaterThanOrEqual(40);
+
+    const back = await loop.envctl("rollback", "dev");
+    expect(back.status).toBe(0);
+    expect(back.out).toMatch(/dev: ALB now serves blue 100 \/ green 0 \(rollback to blue; written and read back in \d+ ms\)/);
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+    // the traffic stack converged: its plan finds nothing to change
+    await loop.synth();
+    const d = stackDir(loop.dir, "dev-traffic");
+    await loop.engine.init(d);
+    const { changed } = await loop.engine.planJson(d, "after-rollback.tfplan");
+    expect(changed).toBe(false);
+  }, 600_000);
+
+  it("a gate alarm in ALARM (the one the stack created) rolls the canary back, naming it", async () => {
+    const cw = new CloudWatchClient(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
+    await cw.send(new SetAlarmStateCommand({ AlarmName: "dev-app-green-p99-latency", StateValue: "ALARM", StateReason: "e2e: slow canary" }));
+    const r = await rolloutWith((w) => split(40, w));
+    await cw.send(new SetAlarmStateCommand({ AlarmName: "dev-app-green-p99-latency", StateValue: "OK", StateReason: "e2e" }));
+    expect(r.status).toBe(3);
+    expect(r.out).toContain("rolled back: alarm dev-app-green-p99-latency is in ALARM");
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+  }, 300_000);
+});

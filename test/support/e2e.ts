@@ -1,0 +1,95 @@
+/**
+ * The end-to-end harness: moto (behind the project's proxy) on a free port, a playground copy of the
+ * project, the engine built by `npm run setup:engine`, and helpers to run cdktf, tofu and envctl in
+ * it. Every command is asynchronous on purpose: a test worker blocked for minutes in spawnSync misses
+ * vitest's heartbeats. Output is appended to $ENVSTACK_E2E_LOG (default: envstack-e2e-<pid>.log in the temp directory).
+ */
+import { spawn } from "node:child_process";
+import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { playground } from "../../lib/engine/demo.ts";
+import { Engine } from "../../lib/engine/engine.ts";
+import { engineEnv, localTargetEnv, readManifest, startEmulator, type Emulator } from "../../lib/engine/local.ts";
+import { REPO } from "./project.ts";
+
+export const CDKTF = join(REPO, "node_modules/.bin/cdktf");
+export const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
+export const ENVCTL = join(REPO, "lib/cli/envctl.js");
+/** Per process: parallel test files (and other checkouts) must not read each other's output. */
+export const LOG = process.env.ENVSTACK_E2E_LOG ?? join(tmpdir(), `envstack-e2e-${process.pid}.log`);
+export const DEPLOY_FLAGS = ["--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"];
+
+export interface Run {
+  status: number | null;
+  /** stdout and stderr, interleaved as written. */
+  out: string;
+}
+
+export interface LocalLoop {
+  readonly emulator: Emulator;
+  /** The playground: a copy of environments/, code linked. */
+  readonly dir: string;
+  /** The local target + engine environment every command runs with. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly engine: Engine;
+  sh(cmd: string, args: string[], extra?: NodeJS.ProcessEnv): Promise<Run>;
+  /** Like sh, but throws with the output's tail when the command fails. */
+  must(cmd: string, args: string[], extra?: NodeJS.ProcessEnv): Promise<string>;
+  envctl(...args: string[]): Promise<Run>;
+  synth(extra?: NodeJS.ProcessEnv): Promise<string>;
+  /** `cdktf deploy` of each stack, in order (bootstrap first, with local state). */
+  deploy(...stacks: string[]): Promise<void>;
+  /** Edits a file of the playground's environments/ (path relative to it). */
+  edit(file: string, change: (text: string) => string): void;
+  stop(): Promise<void>;
+}
+
+export async function localLoop(): Promise<LocalLoop> {
+  const manifest = readManifest();
+  const emulator = await startEmulator(manifest);
+  const dir = playground();
+  const env = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1", USER: "e2e" }));
+  const sh = async (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> => {
+    appendFileSync(LOG, `\n$ ${[cmd, ...args].join(" ")}\n`);
+    const start = statSync(LOG).size;
+    const fd = openSync(LOG, "a");
+    try {
+      const status = await new Promise<number | null>((resolve, reject) => {
+        const child = spawn(cmd, args, { cwd: dir, env: { ...env, ...extra }, stdio: ["ignore", fd, fd] });
+        child.on("error", reject);
+        child.on("close", resolve);
+      });
+      return { status, out: readFileSync(LOG).subarray(start).toString("utf8") };
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const must = async (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => {
+    const r = await sh(cmd, args, extra);
+    if (r.status !== 0) throw new Error(`${[cmd, ...args].join(" ")} exited ${r.status}:\n${r.out.slice(-6000)}`);
+    return r.out;
+  };
+  return {
+    emulator, dir, env,
+    engine: new Engine("tofu", env),
+    sh,
+    must,
+    envctl: (...args) => sh(process.execPath, [ENVCTL, ...args]),
+    synth: (extra = {}) => must(process.execPath, [TSX, "main.ts"], extra),
+    deploy: async (...stacks) => {
+      for (const stack of stacks) {
+        if (stack === "bootstrap") await must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
+        else await must(CDKTF, ["deploy", stack, ...DEPLOY_FLAGS]);
+      }
+    },
+    edit: (file, change) => {
+      const f = join(dir, "environments", file);
+      const before = readFileSync(f, "utf8");
+      const after = change(before);
+      if (after === before) throw new Error(`the edit of ${file} changed nothing`);
+      writeFileSync(f, after);
+    },
+    stop: () => emulator.stop(),
+  };
+}
