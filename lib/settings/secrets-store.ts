@@ -1,9 +1,10 @@
 /**
  * envctl's view of Secrets Manager: write a value, describe a secret (versions, last change,
- * rotation). Never reads a value: there is no GetSecretValue here.
+ * rotation). Never reads a value: there is no GetSecretValue here. The SDK is loaded on first use
+ * (most envctl commands never call Secrets Manager).
  */
 import { randomUUID } from "node:crypto";
-import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { awsClientConfig, describeAwsError, type AwsClientOptions } from "../aws/clients.ts";
 
 /** What envctl knows of one secret, never its value. */
@@ -38,10 +39,17 @@ export class SecretStoreError extends Error {
 
 const notFound = (err: unknown) => (err as { name?: string }).name === "ResourceNotFoundException";
 
-/** The store on Secrets Manager; `client` replaces the SDK client (tests). */
-export function secretsManagerStore(o: AwsClientOptions, client: Pick<SecretsManagerClient, "send"> = new SecretsManagerClient(awsClientConfig(o, 3))): SecretStore {
+let sdk: Promise<typeof import("@aws-sdk/client-secrets-manager")> | undefined;
+const loadSdk = () => (sdk ??= import("@aws-sdk/client-secrets-manager"));
+
+/** The store on Secrets Manager; `fake` replaces the SDK client (tests). */
+export function secretsManagerStore(o: AwsClientOptions, fake?: Pick<SecretsManagerClient, "send">): SecretStore {
+  let real: Promise<Pick<SecretsManagerClient, "send">> | undefined;
+  const clientOf = () => (fake ? Promise.resolve(fake) : (real ??= loadSdk().then((m) => new m.SecretsManagerClient(awsClientConfig(o, 3)))));
   return {
     async put(id, value) {
+      const { PutSecretValueCommand } = await loadSdk();
+      const client = await clientOf();
       try {
         const r = await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value, ClientRequestToken: randomUUID() }));
         return { versionId: r.VersionId ?? "" };
@@ -51,6 +59,8 @@ export function secretsManagerStore(o: AwsClientOptions, client: Pick<SecretsMan
       }
     },
     async describe(id) {
+      const { DescribeSecretCommand, ListSecretVersionIdsCommand } = await loadSdk();
+      const client = await clientOf();
       try {
         const d = await client.send(new DescribeSecretCommand({ SecretId: id }));
         const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: id }));
