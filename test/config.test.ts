@@ -62,7 +62,7 @@ describe("environment validation", () => {
     const dir = tempProject((d) => {
       writeEnvFile(d, "qa", derived("qa", { network: { cidr: "10.1.0.0/16" }, compute: { capacity: { min: 3, desired: 2, max: 1 } }, typo: 1 }));
       writeFileSync(join(d, "environments/releases/qa.json"), release("qa"));
-      writeEnvFile(d, "prod2", derived("prod2", { tier: "production", network: { cidr: "10.9.0.0/16" }, database: { multiAz: false, deletionProtection: false }, release: { promotesTo: [], snapshotBeforePromote: true }, certificateArn: "arn:aws:acm:eu-west-1:1:certificate/x" }));
+      writeEnvFile(d, "prod2", derived("prod2", { tier: "production", network: { cidr: "10.9.0.0/16" }, database: { multiAz: false, deletionProtection: false }, release: { promotesTo: [], snapshotBeforePromote: true }, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/x" }));
       writeFileSync(join(d, "environments/releases/prod2.json"), release("prod2"));
     });
     const found = await problems(dir);

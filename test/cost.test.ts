@@ -13,6 +13,14 @@ function derive(patch: Partial<EnvironmentInput>): Environment {
   return defineEnvironment({ ...(dev as EnvironmentInput), name: "costly", ...patch });
 }
 
+/**
+ * The same without validation: the catalogue (lib/config/catalogue.ts) refuses types the price
+ * table lacks at load, so only data that skipped the schema can reach the estimate's own check.
+ */
+function unchecked(patch: Partial<EnvironmentInput>): Environment {
+  return { ...dev, name: "costly", ...patch } as Environment;
+}
+
 type EksInput = Extract<NonNullable<EnvironmentInput["compute"]>, { kind: "eks" }>;
 
 const eksCompute: EksInput = {
@@ -132,8 +140,13 @@ describe("estimateMonthlyCost", () => {
     expect(est.lines.slice(4)).toEqual(devRest);
   });
 
+  it("types missing from the price table are refused at load already (one catalogue)", () => {
+    expect(() => derive({ compute: { ...dev.compute, kind: "ec2", instanceType: "x9.huge" } as EnvironmentInput["compute"] }))
+      .toThrow(/costly: compute\.instanceType is not a known EC2 instance type: "x9\.huge"/);
+  });
+
   it("names an unknown EC2 instance type", () => {
-    const env = derive({ compute: { ...dev.compute, kind: "ec2", instanceType: "x9.huge" } as EnvironmentInput["compute"] });
+    const env = unchecked({ compute: { ...dev.compute, kind: "ec2", instanceType: "x9.huge" } as EnvironmentInput["compute"] });
     expect(() => estimateMonthlyCost(env)).toThrow(UnknownPriceError);
     expect(() => estimateMonthlyCost(env)).toThrow(/"x9\.huge"/);
     try {
@@ -147,7 +160,7 @@ describe("estimateMonthlyCost", () => {
   });
 
   it("names an unknown node group type, even when it is not the first of the group", () => {
-    const env = derive({
+    const env = unchecked({
       compute: { ...eksCompute, nodeGroups: [{ name: "spot", instanceTypes: ["m5.large", "m7z.large"], capacityType: "SPOT", capacity: { min: 0, desired: 1, max: 2 } }] },
     });
     expect(() => estimateMonthlyCost(env)).toThrow(/m7z\.large/);
@@ -155,8 +168,8 @@ describe("estimateMonthlyCost", () => {
   });
 
   it("reports every unknown type at once (database class and cache node type too)", () => {
-    const env = derive({
-      compute: { ...dev.compute, kind: "ec2", instanceType: "t3.nano" } as EnvironmentInput["compute"],
+    const env = unchecked({
+      compute: { ...dev.compute, kind: "ec2", instanceType: "t2.nano" } as EnvironmentInput["compute"],
       database: { ...dev.database, instanceClass: "db.x2g.large" },
       cache: { nodeType: "cache.m7g.large", replicas: 0, automaticFailover: false },
     });
@@ -167,8 +180,8 @@ describe("estimateMonthlyCost", () => {
       error = err;
     }
     expect(error).toBeInstanceOf(UnknownPriceError);
-    expect((error as UnknownPriceError).types).toEqual(["t3.nano", "db.x2g.large", "cache.m7g.large"]);
-    expect((error as Error).message).toMatch(/compute\.instanceType.*t3\.nano/);
+    expect((error as UnknownPriceError).types).toEqual(["t2.nano", "db.x2g.large", "cache.m7g.large"]);
+    expect((error as Error).message).toMatch(/compute\.instanceType.*t2\.nano/);
     expect((error as Error).message).toMatch(/database\.instanceClass.*db\.x2g\.large/);
     expect((error as Error).message).toMatch(/cache\.nodeType.*cache\.m7g\.large/);
   });

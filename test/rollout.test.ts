@@ -345,6 +345,18 @@ describe("release commands around the rollout", () => {
     expect(h.deployed).toEqual([["staging-traffic"]]);
   });
 
+  it("a broken file of another environment warns but never blocks a rollback", async () => {
+    const h = await stagingWithCandidate();
+    expect(await h.run("rollout", "staging")).toBe(0);
+    writeFileSync(join(h.dir, "environments/releases/dev.json"), "{ oops");
+    writeFileSync(join(h.dir, "environments/production.ts"), "throw new Error('half-edited');\n");
+    expect(await h.run("rollback", "staging")).toBe(0);
+    expect(h.release()).toMatchObject({ live: "blue", slots: { blue: { weight: 100 } } });
+    expect(h.text()).toMatch(/warning/i);
+    expect(h.text()).toContain("environments/releases/dev.json");
+    expect(h.text()).toContain("production");
+  });
+
   it("the production confirmation shows the release-file diff and the stacks", async () => {
     const h = harness("production");
     const asked: string[] = [];

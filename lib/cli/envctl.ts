@@ -4,13 +4,12 @@
  * their own), and maps outcomes to exit codes.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
-import { z } from "zod";
-import { ConfigError, zodProblems } from "../config/errors.ts";
+import { formatWarnings } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/load.ts";
-import { SlotSchema } from "../config/schema.ts";
+import { z } from "zod";
 import { DigestSchema, VersionSchema } from "../config/release.ts";
 import { CdktfDeployer, type Deployer } from "../deploy/runner.ts";
 import { lazyAlarms, lazyMetrics, lazySnapshots, lazyTraffic } from "../aws/lazy.ts";
@@ -29,6 +28,7 @@ import { comparisonMatrix, formatMatrix, formatStatus, lastAnalysisOf, statusOf 
 import { readTarget } from "../stacks/target.ts";
 import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
+import { BakeArg, parseArgs, PercentArg, SlotArg, WaitArg } from "./args.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerReviewCommands } from "./review-commands.ts";
@@ -76,17 +76,6 @@ export function findRoot(cwd: string, env: NodeJS.ProcessEnv): string {
   }
 }
 
-const Percent = z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0, "must be 0-100").max(100, "must be 0-100");
-const Seconds = z.coerce.number({ error: "must be a number" }).int().min(0, "must be ≥ 0");
-
-/** Validates CLI options (keys are the flag names); every problem at once, each naming its flag. */
-export function parseArgs<T extends z.ZodRawShape>(command: string, shape: T, values: Record<string, unknown>): z.infer<z.ZodObject<T>> {
-  const parsed = z.object(shape).safeParse(values);
-  if (!parsed.success) throw new ConfigError(zodProblems(command, parsed.error).map((p) => ({ ...p, path: `--${p.path}` })), "invalid arguments");
-  return parsed.data;
-}
-
-const Slot = z.enum(SlotSchema.options, { error: "must be blue or green" });
 
 interface Common {
   json?: boolean;
@@ -115,8 +104,16 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   });
 
   const clock: ops.Clock = deps.clock ?? { now: deps.now ?? (() => new Date()), sleep: realSleep };
-  const context = async (o: Common, command: string, signal?: AbortSignal): Promise<ops.Context> => {
-    const project = await load();
+  /**
+   * `focus`: the environments the command acts on. Only they must load cleanly: a broken file of
+   * another environment is a warning, never a blocker (an emergency rollback of production must not
+   * depend on staging's file). Without it, the whole project must be valid.
+   */
+  const context = async (o: Common, command: string, focus?: readonly string[], signal?: AbortSignal): Promise<ops.Context> => {
+    // Arguments before files: a bad flag is reported whatever state the project is in.
+    const { wait } = parseArgs(command.split(" ")[0]!, { wait: WaitArg }, { wait: o.wait ?? "0" });
+    const project = await loadProject(root(), focus ? { focus } : {});
+    if (project.warnings?.length) err(formatWarnings(project.warnings));
     const target = readTarget(env, project.root);
     const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
     const traffic = new Map<string, TrafficApi>();
@@ -134,7 +131,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       clock,
       signal: signal ?? deps.signal,
       out,
-      options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: parseArgs(command.split(" ")[0]!, { wait: Seconds }, { wait: o.wait ?? "0" }).wait },
+      options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: wait },
       command: `envctl ${command}`,
       // Production-tier changes need a yes; asked once, after the change was validated, showing it.
       approve: async (e, what) => {
@@ -185,7 +182,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .option("--snapshot", "snapshot the database first (always on where the environment requires it)")
     .option("--rollback", "allow a rollback-only path (e.g. production → staging)"))
     .action(async (from: string, to: string, o: Common & { version?: string; snapshot?: boolean; rollback?: boolean }) => {
-      const ctx = await context(o, `promote ${from} ${to}${o.version ? ` --version ${o.version}` : ""}`);
+      const ctx = await context(o, `promote ${from} ${to}${o.version ? ` --version ${o.version}` : ""}`, [from, to]);
       await ops.promote(ctx, from, to, { version: o.version, snapshot: o.snapshot, rollback: o.rollback });
       report(ctx, to, o);
     });
@@ -204,8 +201,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .requiredOption("--to <slot>", "slot receiving --percent (blue or green)")
     .requiredOption("--percent <n>", "its share of the traffic, 0-100"))
     .action(async (name: string, o: Common & { to: string; percent: string }) => {
-      const args = parseArgs("shift", { to: Slot, percent: Percent }, { to: o.to, percent: o.percent });
-      const ctx = await context(o, `shift ${name} --to ${args.to} --percent ${args.percent}`);
+      const args = parseArgs("shift", { to: SlotArg, percent: PercentArg }, { to: o.to, percent: o.percent });
+      const ctx = await context(o, `shift ${name} --to ${args.to} --percent ${args.percent}`, [name]);
       await ops.shift(ctx, name, args.to, args.percent);
       report(ctx, name, o);
     });
@@ -219,10 +216,10 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .option("--wait <seconds>", "wait this long for another envctl holding the environment's lock", "0")
     .option("--json", "machine-readable output")
     .action(async (name: string, o: Common & { bake?: string; continue?: boolean; onInterrupt: "rollback" | "leave" }) => {
-      const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: Seconds }, { bake: o.bake }).bake;
+      const bake = o.bake === undefined ? undefined : parseArgs("rollout", { bake: BakeArg }, { bake: o.bake }).bake;
       const stop = deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], err);
       try {
-        const ctx = await context(o, `rollout ${name}${o.continue ? " --continue" : ""}`, stop?.signal);
+        const ctx = await context(o, `rollout ${name}${o.continue ? " --continue" : ""}`, [name], stop?.signal);
         await rollout(ctx, name, { bakeSeconds: bake, continue: o.continue === true, onInterrupt: o.onInterrupt });
         report(ctx, name, o);
       } finally {
@@ -232,14 +229,14 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
 
   common(program.command("rollback").argument("<env>").description("100 % back to the previous live slot at once: the weights are written to the ALB first, then the file and the traffic stack"))
     .action(async (name: string, o: Common) => {
-      const ctx = await context(o, `rollback ${name}`);
+      const ctx = await context(o, `rollback ${name}`, [name]);
       await ops.rollback(ctx, name);
       report(ctx, name, o);
     });
 
   common(program.command("abort").argument("<env>").description("stop a rollout (here or on another machine) and restore the weights it started from, at once"))
     .action(async (name: string, o: Common) => {
-      const ctx = await context(o, `abort ${name}`);
+      const ctx = await context(o, `abort ${name}`, [name]);
       await ops.abort(ctx, name);
       report(ctx, name, o);
     });
@@ -249,7 +246,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .option("-y, --yes", "do not prompt (CI)")
     .action(async (name: string, o: Common & { reason: string }) => {
       const { reason } = parseArgs("snapshot", { reason: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, "must be a-z, 0-9 and '-', up to 21 chars") }, { reason: o.reason });
-      const ctx = await context(o, `snapshot ${name}`);
+      const ctx = await context(o, `snapshot ${name}`, [name]);
       const e = ops.environment(ctx, name);
       await ctx.approve(e.config, { summary: `snapshot ${name}-postgres`, stacks: [] });
       const id = await ops.takeSnapshot(ctx, e.config, reason);
@@ -259,7 +256,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   common(program.command("reconcile").argument("<env>").description("finish a deploy that failed: redeploy the file, or --revert to the state before it")
     .option("--revert", "restore and deploy the state before the failed change"))
     .action(async (name: string, o: Common & { revert?: boolean }) => {
-      const ctx = await context(o, `reconcile ${name}${o.revert ? " --revert" : ""}`);
+      const ctx = await context(o, `reconcile ${name}${o.revert ? " --revert" : ""}`, [name]);
       await ops.reconcile(ctx, name, o.revert === true);
       report(ctx, name, o);
     });
@@ -315,7 +312,27 @@ function classify(e: unknown): { code: number; text: string } {
   if (e instanceof ops.DeployFailedError) return { code: ops.EXIT.deployFailed, text: `error: ${e.message}` };
   if (e instanceof ops.SupersededError) return { code: ops.EXIT.superseded, text: `stopped: ${e.message}` };
   if (e instanceof ops.InterruptedError) return { code: ops.EXIT.interrupted, text: `interrupted: ${e.message}` };
+  const fs = fileSystemError(e);
+  if (fs) return { code: ops.EXIT.invalid, text: `error: ${fs}` };
   return describeError(e);
+}
+
+/**
+ * Errors of the machine, not of envctl: a folder that is not writable, a full disk, a missing
+ * file. Reported as a clear error (exit 1), never as an internal error with a stack trace.
+ */
+const FILE_SYSTEM_CODES: Record<string, string> = {
+  EACCES: "permission denied", EPERM: "operation not permitted", EROFS: "read-only file system",
+  ENOSPC: "no space left on the device", EDQUOT: "disk quota exceeded", ENOENT: "no such file or directory",
+  ENOTDIR: "not a directory", EISDIR: "is a directory", EEXIST: "already exists", EMFILE: "too many open files",
+};
+
+export function fileSystemError(e: unknown): string | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (!(e instanceof Error) || typeof err?.code !== "string" || !Object.hasOwn(FILE_SYSTEM_CODES, err.code) || typeof err.syscall !== "string") return undefined;
+  const inside = typeof err.path === "string" ? relative(process.cwd(), err.path) : "";
+  const where = typeof err.path !== "string" ? "a file" : inside && !inside.startsWith("..") ? inside : err.path;
+  return `cannot ${err.syscall} ${where}: ${FILE_SYSTEM_CODES[err.code]} (${err.code})`;
 }
 
 const realSleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {

@@ -13,6 +13,8 @@ import { detectDrift, driftStacks, formatDrift } from "../review/drift.ts";
 import { summarize, toMarkdown, type PlanJson } from "../review/plan-summary.ts";
 import { createPreview, forgetPreview, listPreviews, previewStacks } from "../review/previews.ts";
 import type { Progress } from "./progress.ts";
+import { NameSchema } from "../config/schema.ts";
+import { parseArgs, TtlDaysArg } from "./args.ts";
 import { UserError } from "./report.ts";
 
 export interface ReviewDeps {
@@ -105,10 +107,9 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
     .option("--base <env>", "environment the preview is derived from", "dev")
     .option("--ttl-days <n>", "days until `preview gc` destroys it", "7"))
     .action(async (name: string, o: { base: string; ttlDays: string; deploy: boolean; json?: boolean }) => {
-      const ttl = z.coerce.number().int().min(1).max(90).safeParse(o.ttlDays);
-      if (!ttl.success) throw new UserError("preview create: --ttl-days must be a whole number of days, 1-90");
+      const args = parseArgs("preview create", { ttlDays: TtlDaysArg, base: NameSchema }, { ttlDays: o.ttlDays, base: o.base });
       const root = d.root();
-      const { preview: p, created } = await createPreview(root, name, { base: o.base, ttlDays: ttl.data, now: d.now() });
+      const { preview: p, created } = await createPreview(root, name, { base: args.base, ttlDays: args.ttlDays, now: d.now() });
       if (o.deploy) await d.progress().step(`deploy ${previewStacks(name).join(" ")}`, (log) => d.deployer(root).deploy(previewStacks(name), log));
       d.out(o.json ? JSON.stringify({ ...p, created }, null, 2) : `${created ? "created" : "kept"} preview ${p.name}: ${p.cidr}, expires ${p.expiresAt}`);
     });

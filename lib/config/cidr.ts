@@ -20,6 +20,15 @@ export function parseCidr(text: string): Cidr | undefined {
   return { base, prefix };
 }
 
+/**
+ * The one way of writing a network: `parseCidr` accepts `010.0.0.0/16` or `10.0.0.0/016`, which
+ * would be copied into the Terraform JSON verbatim; the schemas accept only `formatCidr`'s form.
+ */
+export function isCanonicalCidr(text: string): boolean {
+  const c = parseCidr(text);
+  return c !== undefined && formatCidr(c) === text;
+}
+
 function blockSize(prefix: number): number {
   return 2 ** (32 - prefix);
 }

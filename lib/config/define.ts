@@ -1,5 +1,8 @@
-import { EnvironmentSchema, type Environment, type EnvironmentInput } from "./schema.ts";
+import { EnvironmentSchema, NameSchema, type Environment, type EnvironmentInput } from "./schema.ts";
 import { ConfigError, zodProblems } from "./errors.ts";
+
+/** Subject of the problems of a definition without a valid name (the loader names its file instead). */
+export const UNNAMED = "(unnamed environment)";
 
 /**
  * Validates one environment definition and returns it typed, with defaults applied.
@@ -8,7 +11,8 @@ import { ConfigError, zodProblems } from "./errors.ts";
 export function defineEnvironment(input: EnvironmentInput): Environment {
   const parsed = EnvironmentSchema.safeParse(input);
   if (!parsed.success) {
-    const subject = typeof input?.name === "string" && input.name !== "" ? input.name : "(unnamed environment)";
+    const named = NameSchema.safeParse((input as { name?: unknown } | undefined)?.name);
+    const subject = named.success ? named.data : UNNAMED;
     throw new ConfigError(zodProblems(subject, parsed.error));
   }
   return parsed.data;

@@ -44,5 +44,16 @@ export function zodProblems(subject: string, error: z.ZodError, prefix: readonly
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) return "is required";
   if (issue.code === "unrecognized_keys") return `has unknown field(s) ${issue.keys.join(", ")}`;
+  // A record key that breaks its own rules: say which rules, not "Invalid key in record".
+  if (issue.code === "invalid_key") return issue.issues.map((i) => describeIssue(i as z.core.$ZodIssue)).join("; ");
   return issue.message.replace(/^Invalid input: /, "");
+}
+
+/**
+ * The warnings of a focused load (`Project.warnings`), for stderr: the environments left out and
+ * why, without failing the command that did not need them. Empty when there are none.
+ */
+export function formatWarnings(problems: readonly Problem[]): string {
+  if (problems.length === 0) return "";
+  return `warning: left out, not needed by this command:\n${formatProblems(problems)}`;
 }

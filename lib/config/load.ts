@@ -2,15 +2,23 @@
  * Discovers `environments/*.ts` (files starting with `_` are shared defaults, not environments),
  * validates each, checks the cross-environment rules and reads each release file. Every problem
  * is collected into ONE {@link ConfigError}.
+ *
+ * Focused loading (`{ focus: ["production"] }`): a command acting on some environments must not
+ * depend on the others' files (an emergency rollback of production must work while staging's
+ * file is broken). Problems of the environments outside the focus become warnings, and those
+ * environments are left out of the project; problems of the focus still fail the load.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { inspect } from "node:util";
 import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
+import { UNNAMED } from "./define.ts";
 import { ConfigError, zodProblems, type Problem } from "./errors.ts";
+import { readJsonFile } from "./json.ts";
 import { ReleaseSchema, type Release } from "./release.ts";
 import { checkEnvironments } from "./rules.ts";
 import { EnvironmentSchema, type Environment } from "./schema.ts";
-import { loadPreviews } from "./previews.ts";
+import { loadPreviews, PREVIEWS_SUBJECT } from "./previews.ts";
 
 export interface LoadedEnvironment {
   readonly config: Environment;
@@ -23,6 +31,20 @@ export interface Project {
   readonly root: string;
   readonly environmentsDir: string;
   readonly environments: readonly LoadedEnvironment[];
+  /**
+   * Problems of environments outside the focus of a focused load (those environments are left
+   * out of `environments`); always empty for a full load, where every problem is an error.
+   */
+  readonly warnings?: readonly Problem[];
+}
+
+export interface LoadOptions {
+  /**
+   * Environments the caller acts on. Problems of other environments (their files, their release
+   * files, previews.json when no preview is in focus) become {@link Project.warnings}.
+   * @default every environment: any problem fails the load
+   */
+  readonly focus?: readonly string[];
 }
 
 export function environmentsDirOf(root: string): string {
@@ -41,62 +63,105 @@ export function environmentFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-export async function loadProject(root: string): Promise<Project> {
-  const dir = environmentsDirOf(root);
-  const problems: Problem[] = [];
-  const configs: Environment[] = [];
+/** A problem and the environment it belongs to (`undefined`: the previews file as a whole). */
+interface Owned {
+  readonly owner: string | undefined;
+  readonly problem: Problem;
+}
 
-  for (const file of environmentFiles(dir)) {
+/** Text of anything a module may throw: an Error's message, a string, else an inspection (never "undefined"). */
+export function describeThrown(err: unknown): string {
+  if (err instanceof Error) return err.message.trim() || err.name;
+  if (typeof err === "string") return err.trim() || "(an empty string was thrown)";
+  return `${inspect(err, { depth: 2, breakLength: Infinity })} was thrown`;
+}
+
+export async function loadProject(root: string, options: LoadOptions = {}): Promise<Project> {
+  const dir = environmentsDirOf(root);
+  const owned: Owned[] = [];
+  const add = (owner: string | undefined, ...problems: Problem[]) => owned.push(...problems.map((problem) => ({ owner, problem })));
+  const configs: Environment[] = [];
+  const files = environmentFiles(dir);
+
+  for (const file of files) {
     const fileName = basename(file, ".ts");
+    const shown = `environments/${fileName}.ts`;
+    let exported: unknown;
     try {
       // The query makes a long-lived process (tests, envctl) see edits to the file.
       const { mtimeMs, size } = statSync(file);
-      const mod = (await import(`${pathToFileURL(file).href}?v=${mtimeMs}-${size}`)) as { default?: unknown };
-      const parsed = EnvironmentSchema.safeParse(mod.default);
-      if (!parsed.success) {
-        problems.push(...zodProblems(fileName, parsed.error));
+      const mod = (await import(`${pathToFileURL(file).href}?v=${mtimeMs}-${size}`)) as Record<string, unknown>;
+      if (!("default" in mod) || mod.default === undefined) {
+        add(fileName, { subject: fileName, path: "", message: `has no default export: ${shown} must end with export default defineEnvironment({ ... })` });
         continue;
       }
-      if (parsed.data.name !== fileName) {
-        problems.push({ subject: fileName, path: "name", message: `must match its file name (environments/${fileName}.ts defines ${parsed.data.name})` });
-        continue;
-      }
-      configs.push(parsed.data);
+      exported = mod.default;
     } catch (err) {
-      if (err instanceof ConfigError) problems.push(...err.problems);
-      else problems.push({ subject: fileName, path: "", message: `cannot be loaded: ${(err as Error).message}` });
+      if (err instanceof ConfigError) {
+        // defineEnvironment names problems after the environment; without a valid name, after the file.
+        add(fileName, ...err.problems.map((p) => (p.subject === UNNAMED ? { ...p, subject: `${fileName} (${shown})` } : p)));
+      } else {
+        add(fileName, { subject: fileName, path: "", message: `cannot be loaded (${shown}): ${describeThrown(err)}` });
+      }
+      continue;
     }
+    const parsed = EnvironmentSchema.safeParse(exported);
+    if (!parsed.success) {
+      add(fileName, ...zodProblems(fileName, parsed.error));
+      continue;
+    }
+    if (parsed.data.name !== fileName) {
+      add(fileName, { subject: fileName, path: "name", message: `must match its file name (${shown} defines ${parsed.data.name})` });
+      continue;
+    }
+    if (parsed.data.expiresAt !== undefined) {
+      add(fileName, { subject: fileName, path: "expiresAt", message: "is only for preview environments (environments/previews.json): a permanent environment never expires" });
+      continue;
+    }
+    configs.push(parsed.data);
   }
 
   const previews = loadPreviews(root, configs);
-  problems.push(...previews.problems);
+  for (const p of previews.problems) add(p.subject === PREVIEWS_SUBJECT ? undefined : p.subject, p);
   configs.push(...previews.environments);
 
-  problems.push(...checkEnvironments(configs));
+  // Names that exist even when their file is broken: a reference to them is not "unknown".
+  const known = [...files.map((f) => basename(f, ".ts")), ...previews.names];
+  for (const p of checkEnvironments(configs, known)) add(p.subject, p);
 
   const environments: LoadedEnvironment[] = [];
   for (const config of configs) {
     const releaseFile = releaseFileOf(root, config.name);
     const result = readRelease(releaseFile, config.name, root);
-    if ("problems" in result) problems.push(...result.problems);
+    if ("problems" in result) add(config.name, ...result.problems);
     else environments.push({ config, release: result.release, releaseFile });
   }
 
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { root, environmentsDir: dir, environments };
+  if (options.focus === undefined) {
+    if (owned.length > 0) throw new ConfigError(owned.map((o) => o.problem));
+    return { root, environmentsDir: dir, environments, warnings: [] };
+  }
+  const focus = new Set(options.focus);
+  const previewInFocus = previews.names.some((n) => focus.has(n)) || [...focus].some((n) => !files.some((f) => basename(f, ".ts") === n));
+  const inFocus = (o: Owned) => (o.owner === undefined ? previewInFocus : focus.has(o.owner));
+  const errors = owned.filter(inFocus);
+  if (errors.length > 0) throw new ConfigError(errors.map((o) => o.problem));
+  const broken = new Set(owned.map((o) => o.owner));
+  return {
+    root,
+    environmentsDir: dir,
+    environments: environments.filter((e) => !broken.has(e.config.name)),
+    warnings: owned.map((o) => o.problem),
+  };
 }
 
 /** Reads and validates one release file; problems name the file and the field. */
 export function readRelease(file: string, env: string, root: string): { release: Release } | { problems: Problem[] } {
   const subject = relative(root, file) || file;
   if (!existsSync(file)) return { problems: [{ subject, path: "", message: `is missing: every environment needs a release file (environment ${env})` }] };
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    return { problems: [{ subject, path: "", message: `is not valid JSON: ${(err as Error).message}` }] };
-  }
-  const parsed = ReleaseSchema.safeParse(json);
+  const json = readJsonFile(file);
+  if ("error" in json) return { problems: [{ subject, path: "", message: json.error }] };
+  const parsed = ReleaseSchema.safeParse(json.value);
   if (!parsed.success) return { problems: zodProblems(subject, parsed.error) };
   if (parsed.data.environment !== env) {
     return { problems: [{ subject, path: "environment", message: `must be ${env} (found ${parsed.data.environment})` }] };

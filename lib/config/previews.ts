@@ -2,11 +2,12 @@
  * Preview environments: data in `environments/previews.json` (never code edits), each derived
  * from a base environment (dev) with its own CIDR from a reserved pool, name and expiry.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { cidrContains, cidrsOverlap, formatCidr, parseCidr } from "./cidr.ts";
+import { cidrContains, cidrsOverlap, formatCidr, isCanonicalCidr, parseCidr } from "./cidr.ts";
 import { zodProblems, type Problem } from "./errors.ts";
+import { readJsonFile } from "./json.ts";
 import { EnvironmentSchema, NameSchema, type Environment } from "./schema.ts";
 
 /** CIDR pool reserved for previews; permanent environments must stay outside it. */
@@ -24,6 +25,9 @@ export const PreviewSchema = z.strictObject({
 export const PreviewsFileSchema = z.strictObject({ previews: z.array(PreviewSchema) });
 export type Preview = z.infer<typeof PreviewSchema>;
 
+/** Subject of the problems of the previews file as a whole. */
+export const PREVIEWS_SUBJECT = "environments/previews.json";
+
 export function previewsFileOf(root: string): string {
   return join(root, "environments", "previews.json");
 }
@@ -31,20 +35,25 @@ export function previewsFileOf(root: string): string {
 export function readPreviews(root: string): { previews: Preview[] } | { problems: Problem[] } {
   const file = previewsFileOf(root);
   if (!existsSync(file)) return { previews: [] };
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    return { problems: [{ subject: "environments/previews.json", path: "", message: `is not valid JSON: ${(err as Error).message}` }] };
-  }
+  const json = readJsonFile(file);
+  if ("error" in json) return { problems: [{ subject: PREVIEWS_SUBJECT, path: "", message: json.error }] };
+  return parsePreviews(json.value);
+}
+
+/** Validates the contents of a previews file (e.g. one about to be written). */
+export function parsePreviews(json: unknown): { previews: Preview[] } | { problems: Problem[] } {
   const parsed = PreviewsFileSchema.safeParse(json);
-  if (!parsed.success) return { problems: zodProblems("environments/previews.json", parsed.error) };
+  if (!parsed.success) return { problems: zodProblems(PREVIEWS_SUBJECT, parsed.error) };
   return { previews: parsed.data.previews };
 }
 
 /** The environment a preview synthesizes as: its base, renamed, re-addressed and labelled. */
 export function previewEnvironment(p: Preview, base: Environment): Environment {
-  return EnvironmentSchema.parse({
+  return EnvironmentSchema.parse(previewInput(p, base));
+}
+
+function previewInput(p: Preview, base: Environment): unknown {
+  return {
     ...base,
     name: p.name,
     domain: `${p.name}.${base.domain}`,
@@ -52,12 +61,16 @@ export function previewEnvironment(p: Preview, base: Environment): Environment {
     release: { ...base.release, promotesTo: [], rollbackTo: [] },
     tags: { ...base.tags, Preview: "true", ExpiresAt: p.expiresAt },
     expiresAt: p.expiresAt,
-  });
+  };
 }
 
-export function loadPreviews(root: string, permanent: readonly Environment[]): { environments: Environment[]; problems: Problem[] } {
-  const read = readPreviews(root);
-  if ("problems" in read) return { environments: [], problems: read.problems };
+/**
+ * The previews as environments. `names` lists every preview the file names (also those with
+ * problems); `override` replaces the file's contents (validating a change before writing it).
+ */
+export function loadPreviews(root: string, permanent: readonly Environment[], override?: readonly Preview[]): { environments: Environment[]; problems: Problem[]; names: string[] } {
+  const read = override ? { previews: [...override] } : readPreviews(root);
+  if ("problems" in read) return { environments: [], problems: read.problems, names: [] };
   const problems: Problem[] = [];
   const environments: Environment[] = [];
   const pool = parseCidr(PREVIEW_POOL)!;
@@ -65,10 +78,14 @@ export function loadPreviews(root: string, permanent: readonly Environment[]): {
     const base = permanent.find((e) => e.name === p.base);
     const c = parseCidr(p.cidr);
     if (!base) problems.push({ subject: p.name, path: "base", message: `names unknown environment ${p.base}` });
-    if (!c || c.prefix !== PREVIEW_PREFIX || !cidrContains(pool, c)) {
-      problems.push({ subject: p.name, path: "cidr", message: `${p.cidr} must be a /${PREVIEW_PREFIX} inside the preview pool ${PREVIEW_POOL}` });
+    if (!c || !isCanonicalCidr(p.cidr) || c.prefix !== PREVIEW_PREFIX || !cidrContains(pool, c)) {
+      problems.push({ subject: p.name, path: "cidr", message: `${p.cidr} must be a canonical /${PREVIEW_PREFIX} inside the preview pool ${PREVIEW_POOL}` });
     }
-    if (base && c) environments.push(previewEnvironment(p, base));
+    if (!base || problems.some((x) => x.subject === p.name)) continue;
+    // Validated like any environment (a derived name or domain may break a rule): a problem, never a throw.
+    const env = EnvironmentSchema.safeParse(previewInput(p, base));
+    if (env.success) environments.push(env.data);
+    else problems.push(...zodProblems(p.name, env.error));
   }
   for (const e of permanent) {
     const c = parseCidr(e.network.cidr);
@@ -76,7 +93,7 @@ export function loadPreviews(root: string, permanent: readonly Environment[]): {
       problems.push({ subject: e.name, path: "network.cidr", message: `${e.network.cidr} overlaps the preview pool ${PREVIEW_POOL}` });
     }
   }
-  return { environments, problems };
+  return { environments, problems, names: read.previews.map((p) => p.name) };
 }
 
 /** The lowest free /20 of the pool that overlaps none of `taken`; undefined when the pool is full. */

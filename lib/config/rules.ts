@@ -3,8 +3,12 @@ import { cidrsOverlap, parseCidr } from "./cidr.ts";
 import type { Problem } from "./errors.ts";
 import type { Environment } from "./schema.ts";
 
-export function checkEnvironments(envs: readonly Environment[]): Problem[] {
-  return [...uniqueNames(envs), ...cidrOverlaps(envs), ...envs.flatMap(tierRules), ...promotionGraph(envs)];
+/**
+ * `known`: names of every environment that exists, also those whose file did not load (a
+ * reference to a broken environment is reported by its own problems, not as "unknown").
+ */
+export function checkEnvironments(envs: readonly Environment[], known: readonly string[] = []): Problem[] {
+  return [...uniqueNames(envs), ...cidrOverlaps(envs), ...envs.flatMap(tierRules), ...promotionGraph(envs, known)];
 }
 
 function uniqueNames(envs: readonly Environment[]): Problem[] {
@@ -56,8 +60,8 @@ function eksProductionRules(c: Extract<Environment["compute"], { kind: "eks" }>,
 }
 
 /** Forward promotion edges must name existing environments and form no cycle. */
-function promotionGraph(envs: readonly Environment[]): Problem[] {
-  const names = new Set(envs.map((e) => e.name));
+function promotionGraph(envs: readonly Environment[], known: readonly string[]): Problem[] {
+  const names = new Set([...envs.map((e) => e.name), ...known]);
   const problems: Problem[] = [];
   for (const e of envs) {
     for (const [field, targets] of [["promotesTo", e.release.promotesTo], ["rollbackTo", e.release.rollbackTo]] as const) {

@@ -16,7 +16,7 @@ export interface DatabaseProps {
   /** The only security group allowed to connect. */
   readonly clientSecurityGroupId: string;
   readonly instanceClass: string;
-  /** PostgreSQL version. @default "16.4" */
+  /** PostgreSQL version: a major (RDS picks the minor; no drift with automatic minor upgrades) or major.minor. @default "16" */
   readonly engineVersion?: string;
   readonly allocatedStorageGb: number;
   /** Storage autoscaling ceiling. @default 2 × allocatedStorageGb */
@@ -66,7 +66,7 @@ export class Database extends Construct {
     this.instance = new DbInstance(this, "postgres", {
       identifier: `${p}-postgres`,
       engine: "postgres",
-      engineVersion: props.engineVersion ?? "16.4",
+      engineVersion: props.engineVersion ?? "16",
       instanceClass: props.instanceClass,
       allocatedStorage: props.allocatedStorageGb,
       maxAllocatedStorage: props.maxAllocatedStorageGb ?? props.allocatedStorageGb * 2,

@@ -10,6 +10,13 @@
  *
  * Every environment of the project runs in eu-west-1; an estimate for another region still
  * uses these prices.
+ *
+ * The tables are also THE catalogue of types an environment may use: `lib/config/catalogue.ts`
+ * refuses an instance type, node-group type, database class or cache node type that is not a
+ * key here (with the nearest known names), so every accepted environment can be priced. To
+ * allow a new type, add it with its price read from the pricing page, and keep the date.
+ * Sizes marked "family scaling" were added from the family's listed size: within an instance
+ * family, AWS prices each size linearly (twice the size, twice the price).
  */
 
 /** Date the prices were read (ISO). */
@@ -20,16 +27,27 @@ export const CURRENCY = "USD";
 /** Hours in the billing month used by every estimate (AWS's own convention: 365 × 24 / 12). */
 export const HOURS_PER_MONTH = 730;
 
-/** EC2 On-Demand, Linux, USD per instance-hour (app instances and EKS nodes). */
+/**
+ * EC2 On-Demand, Linux, USD per instance-hour (app instances and EKS nodes). x86_64 types only:
+ * the app instances boot the Amazon Linux 2023 x86_64 AMI and the node groups use
+ * `AL2023_x86_64_STANDARD`, so a Graviton (arm64) type would not start them.
+ */
 export const EC2_HOURLY: Readonly<Record<string, number>> = {
+  "t3.nano": 0.0057, // family scaling
   "t3.micro": 0.0114,
   "t3.small": 0.0228,
   "t3.medium": 0.0456,
   "t3.large": 0.0912,
+  "t3.xlarge": 0.1824, // family scaling
+  "t3.2xlarge": 0.3648, // family scaling
   "m5.large": 0.107,
-  "m5a.large": 0.096,
-  "m4.large": 0.111,
   "m5.xlarge": 0.214,
+  "m5.2xlarge": 0.428, // family scaling
+  "m5.4xlarge": 0.856, // family scaling
+  "m5a.large": 0.096,
+  "m5a.xlarge": 0.192, // family scaling
+  "m4.large": 0.111,
+  "m4.xlarge": 0.222, // family scaling
 };
 
 /**
@@ -40,7 +58,11 @@ export const RDS_HOURLY: Readonly<Record<string, { readonly singleAz: number; re
   "db.t3.micro": { singleAz: 0.018, multiAz: 0.036 },
   "db.t3.small": { singleAz: 0.036, multiAz: 0.072 },
   "db.t3.medium": { singleAz: 0.072, multiAz: 0.144 },
+  "db.t3.large": { singleAz: 0.144, multiAz: 0.288 }, // family scaling
+  "db.t3.xlarge": { singleAz: 0.288, multiAz: 0.576 }, // family scaling
+  "db.r5.large": { singleAz: 0.28, multiAz: 0.56 }, // family scaling
   "db.r5.xlarge": { singleAz: 0.56, multiAz: 1.12 },
+  "db.r5.2xlarge": { singleAz: 1.12, multiAz: 2.24 }, // family scaling
 };
 
 /** RDS gp3 storage, USD per GB-month (per copy: multi-AZ stores it twice). */
@@ -56,7 +78,10 @@ export const ROOT_VOLUME_GB = 20;
 export const CACHE_HOURLY: Readonly<Record<string, number>> = {
   "cache.t3.micro": 0.018,
   "cache.t3.small": 0.036,
+  "cache.t3.medium": 0.072, // family scaling
   "cache.r6g.large": 0.228,
+  "cache.r6g.xlarge": 0.456, // family scaling
+  "cache.r6g.2xlarge": 0.912, // family scaling
 };
 
 /** NAT gateway, USD per gateway-hour (data processing, $0.048/GB, is not estimated). */

@@ -17,7 +17,7 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { Decoder, Encoder } from "cbor-x";
+import { Token, Type, decode, encode } from "cborg";
 
 const CBOR_PATH = /^\/service\/(GraniteServiceVersion20100801)\/operation\/([A-Za-z]+)$/;
 
@@ -49,8 +49,11 @@ export function cloudWatchModel(motoServer: string): ServiceModel {
   throw new Error(`no botocore CloudWatch model under ${lib}: is moto installed there? (npm run setup:engine)`);
 }
 
-const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true } as ConstructorParameters<typeof Encoder>[0]);
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true } as ConstructorParameters<typeof Decoder>[0]);
+/** CBOR as Smithy RPCv2 uses it: maps as objects, timestamps as tag 1 (epoch seconds), blobs as byte strings. */
+const cborDecode = (bytes: Uint8Array): unknown => decode(bytes, { tags: { 1: (content: () => number) => new Date(content() * 1000) } as never });
+const cborEncode = (value: unknown): Uint8Array => encode(value, {
+  typeEncoders: { Date: (d: Date) => [new Token(Type.tag, 1), new Token(Type.float, d.getTime() / 1000)] },
+});
 
 /** CBOR-decoded input → JSON protocol input: dates as epoch seconds, bytes as base64. */
 export function toJsonValue(v: unknown): unknown {
@@ -70,7 +73,7 @@ export function fromJsonValue(v: unknown, shapeName: string | undefined, model: 
     case "timestamp":
       return typeof v === "number" ? new Date(v * 1000) : typeof v === "string" ? new Date(/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : v) : v;
     case "blob":
-      return typeof v === "string" ? Buffer.from(v, "base64") : v;
+      return typeof v === "string" ? new Uint8Array(Buffer.from(v, "base64")) : v;
     case "list":
       return Array.isArray(v) ? v.map((x) => fromJsonValue(x, shape.member?.shape, model)) : v;
     case "map":
@@ -122,7 +125,7 @@ function forward(target: URL, method: string, path: string, headers: IncomingMes
 
 async function translateCbor(target: URL, op: string, service: string, req: IncomingMessage, res: ServerResponse, model: ServiceModel): Promise<void> {
   const raw = await readBody(req);
-  const input = raw.length > 0 ? toJsonValue(decoder.decode(raw)) : {};
+  const input = raw.length > 0 ? toJsonValue(cborDecode(raw)) : {};
   const headers = { ...req.headers };
   for (const h of ["content-type", "content-length", "smithy-protocol", "accept", "transfer-encoding"]) delete headers[h];
   const answer = await forward(target, "POST", "/", { ...headers, "content-type": "application/x-amz-json-1.0", "x-amz-target": `${service}.${op}` }, Buffer.from(JSON.stringify(input)));
@@ -134,7 +137,7 @@ async function translateCbor(target: URL, op: string, service: string, req: Inco
   }
   const ok = answer.status < 300;
   const body = ok ? fromJsonValue(json, model.operations[op]?.output?.shape, model) : json;
-  const encoded = encoder.encode(body ?? {});
+  const encoded = cborEncode(body ?? {});
   const queryError = answer.headers["x-amzn-query-error"];
   res.writeHead(answer.status, {
     "content-type": "application/cbor",

@@ -3,10 +3,11 @@
  * each, edited under a lock and written atomically. Synthesis picks them up like any other
  * environment (lib/config/previews.ts).
  */
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { loadProject } from "../config/load.ts";
-import { allocatePreviewCidr, previewsFileOf, PreviewSchema, readPreviews, type Preview } from "../config/previews.ts";
+import { allocatePreviewCidr, loadPreviews, previewsFileOf, PreviewSchema, readPreviews, type Preview } from "../config/previews.ts";
 import { ConfigError, zodProblems } from "../config/errors.ts";
+import { checkEnvironments } from "../config/rules.ts";
 import { ReleaseSchema } from "../config/release.ts";
 import { RefusedError } from "../release/core.ts";
 import { auditFileOf, loadRelease, releaseText, withFileLock, writeFileAtomic } from "../release/store.ts";
@@ -25,10 +26,9 @@ function writePreviews(root: string, previews: Preview[]): void {
   writeFileAtomic(previewsFileOf(root), `${JSON.stringify({ previews: sorted }, null, 2)}\n`);
 }
 
+/** The lock needs no file: a refused command must not leave an empty previews.json behind. */
 async function withPreviewsLock<T>(root: string, wait: number, fn: () => Promise<T>): Promise<T> {
-  const file = previewsFileOf(root);
-  if (!existsSync(file)) writePreviews(root, []);
-  return withFileLock(file, "previews.json", wait, fn);
+  return withFileLock(previewsFileOf(root), "previews.json", wait, fn);
 }
 
 export interface CreateResult {
@@ -38,9 +38,13 @@ export interface CreateResult {
 
 /**
  * Adds a preview derived from `base` (its live version, a free CIDR of the pool, an expiry),
- * or, when it exists, extends its expiry: safe to repeat on every push.
+ * or, when it exists, extends its expiry: safe to repeat on every push. Everything is validated
+ * in memory first (the name, the project, the new previews list and release file): a refused
+ * creation writes nothing.
  */
 export async function createPreview(root: string, name: string, opts: { base?: string; ttlDays?: number; now: Date; wait?: number }): Promise<CreateResult> {
+  const named = PreviewSchema.shape.name.safeParse(name);
+  if (!named.success) throw new ConfigError(zodProblems(name, named.error, ["name"]), "invalid preview");
   return withPreviewsLock(root, opts.wait ?? 30, async () => {
     const project = await loadProject(root);
     const previews = readOrFail(root);
@@ -60,14 +64,19 @@ export async function createPreview(root: string, name: string, opts: { base?: s
     const parsed = PreviewSchema.safeParse({ name, base: baseName, cidr, createdAt: opts.now.toISOString(), expiresAt });
     if (!parsed.success) throw new ConfigError(zodProblems(name, parsed.error), "invalid preview");
     const version = base.release.slots[base.release.live].version!;
-    const release = ReleaseSchema.parse({ environment: name, live: "blue", slots: { blue: { version, weight: 100 }, green: { version: null, weight: 0 } }, history: [version] });
-    writeFileSync(releaseFileOf(root, name), releaseText(release));
-    writePreviews(root, [...previews, parsed.data]);
-    // Validate the whole project with the preview in: on any problem, take it out again.
+    const release = ReleaseSchema.safeParse({ environment: name, live: "blue", slots: { blue: { version, weight: 100 }, green: { version: null, weight: 0 } }, history: [version] });
+    if (!release.success) throw new ConfigError(zodProblems(`environments/releases/${name}.json`, release.error), "invalid preview");
+    // The whole project with the preview in, validated before anything is written.
+    const next = [...previews, parsed.data];
+    const permanent = project.environments.map((e) => e.config).filter((c) => c.expiresAt === undefined);
+    const withPreview = loadPreviews(root, permanent, next);
+    const problems = [...withPreview.problems, ...checkEnvironments([...permanent, ...withPreview.environments])];
+    if (problems.length > 0) throw new ConfigError(problems, "invalid preview");
+    // Release file first: a previews.json entry without its release file would break every load.
+    writeFileAtomic(releaseFileOf(root, name), releaseText(release.data));
     try {
-      await loadProject(root);
+      writePreviews(root, next);
     } catch (err) {
-      writePreviews(root, previews);
       rmSync(releaseFileOf(root, name), { force: true });
       throw err;
     }
