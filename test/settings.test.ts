@@ -56,7 +56,6 @@ describe("the settings catalogue", () => {
         PAYMENT_PROVIDER: "paypal",
         PUBLIC_BASE_URL: "https://admin:pw@example.com",
         MAIL_FROM: awsSecret,
-        SMTP_HOST: "${file(\"/etc/passwd\")}",
         SMTP_PASSWORD: "hunter2",
         SESSION_TTL_MINUTES: 30.5,
         lower_case: "x",
@@ -75,7 +74,6 @@ describe("the settings catalogue", () => {
       "settings.PUBLIC_BASE_URL: looks like a secret (a URL with a password): declare it in app.secrets and set its value with 'envctl secret set'",
       "settings.REQUEST_TIMEOUT_MS: must be 100-60000 (got 5)",
       "settings.SESSION_TTL_MINUTES: must be an integer 5-1440, not a fractional number",
-      "settings.SMTP_HOST: must not contain the template sequences ${ or %{ (Terraform would evaluate them)",
       "settings.SMTP_HSOT: is not in the settings catalogue (lib/config/settings.ts); did you mean SMTP_HOST?",
       "settings.SMTP_PASSWORD: is listed in app.secrets too: a name is either a plain setting or a secret, never both",
       "settings.SMTP_PORT: is listed in app.secrets too: a name is either a plain setting or a secret, never both",
@@ -122,15 +120,17 @@ describe("the settings catalogue", () => {
   it("reports app problems with the other problems of the environment file, naming the environment", async () => {
     const dir = tempProject((d) => {
       const f = join(d, "environments/dev.ts");
-      writeFileSync(f, readFileSync(f, "utf8").replace("SMTP_PORT: 1025,", 'SMTP_PORT: "1025", SMTP_HSOT: "x",').replace('instanceType: "t3.micro"', 'instanceType: "t3.micro", bogus: 1'));
+      writeFileSync(f, readFileSync(f, "utf8").replace("SMTP_PORT: 1025,", 'SMTP_PORT: "1025", SMTP_HSOT: "x",').replace('"mailpit.dev.webapp.example.com"', '"${file(\\"/etc/passwd\\")}"').replace('instanceType: "t3.micro"', 'instanceType: "t3.micro", bogus: 1'));
     });
     const err = await loadProject(dir).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message.split("\n").slice(1).sort()).toEqual([
       "  - dev: app.settings.SMTP_HSOT is not in the settings catalogue (lib/config/settings.ts); did you mean SMTP_HOST?",
+      "  - dev: app.settings.SMTP_HOST must be a host name (lower-case labels separated by dots, no scheme or port)",
+      "  - dev: app.settings.SMTP_HOST must not contain a Terraform template sequence (\"${\" or \"%{\"): the engine would evaluate it",
       "  - dev: app.settings.SMTP_PORT must be an integer 1-65535, not a string",
       "  - dev: compute has unknown field(s) bogus",
-    ]);
+    ].sort());
   });
 
   it("keeps the app block through a preview's re-validation, and secrets as names (with optional rotation)", () => {

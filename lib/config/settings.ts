@@ -224,12 +224,12 @@ function stringRuleProblems(spec: Extract<SettingSpec, { type: "string" | "url" 
 }
 
 /**
- * Rules of every plain string: one line, no Terraform template sequences, nothing that looks like
- * a secret. Messages never repeat the value.
+ * Rules of every plain string: one line, nothing that looks like a secret. Messages never repeat
+ * the value. (Terraform template sequences are refused for the whole environment file by the one
+ * generic check of lib/config/template.ts.)
  */
 export function plainTextProblems(value: string): string[] {
   if (/[\u0000-\u001f\u007f]/.test(value)) return ["must be one line without control characters (it becomes an environment variable)"];
-  if (/[$%]\{/.test(value)) return ["must not contain the template sequences ${ or %{ (Terraform would evaluate them)"];
   const secret = secretLikeness(value);
   return secret ? [`looks like a secret (${secret}): declare it in app.secrets and set its value with 'envctl secret set'`] : [];
 }
