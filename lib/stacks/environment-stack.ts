@@ -28,7 +28,7 @@ import type { Target } from "./target.ts";
 export interface EnvironmentStackProps {
   readonly env: Environment;
   /**
-   * EC2: slot versions come from here; weights do NOT (they belong to the traffic stack).
+   * EC2: slot versions and settings come from here; weights do NOT (they belong to the traffic stack).
    * EKS: not read at all (versions belong to the workloads stack).
    */
   readonly release: Release;

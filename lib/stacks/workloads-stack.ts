@@ -25,7 +25,7 @@ import type { Target } from "./target.ts";
 export interface WorkloadsStackProps {
   /** An environment with `compute.kind: "eks"`. */
   readonly env: Environment;
-  /** Slot versions come from here; weights do NOT (they belong to the traffic stack). */
+  /** Slot versions and settings come from here; weights do NOT (they belong to the traffic stack). */
   readonly release: Release;
   /** The environment's infrastructure stack: cluster, database and cache are read through cross-stack references. */
   readonly infrastructure: EnvironmentStack;
@@ -57,7 +57,7 @@ export function defaultQuota(c: EksComputeConfig): NonNullable<EksComputeConfig[
  * come through cross-stack references, the token from `aws_eks_cluster_auth`: the provider is
  * never configured in the stack creating the cluster.
  *
- * Slot versions live here (not in `<env>`): a promotion deploys this stack alone, a traffic
+ * Slot versions and settings live here (not in `<env>`): a promotion deploys this stack alone, a traffic
  * shift the traffic stack alone.
  */
 export class WorkloadsStack extends BaseStack {
