@@ -44,6 +44,18 @@ export default defineEnvironment({
     copyToRegion: "eu-central-1",
     vaultLock: { minRetentionDays: 7, maxRetentionDays: 730, changeableForDays: 3 },
   },
+  app: {
+    settings: {
+      PUBLIC_BASE_URL: "https://webapp.example.com",
+      SMTP_HOST: "email-smtp.eu-west-1.amazonaws.com",
+      SMTP_PORT: 587,
+      MAIL_FROM: "noreply@webapp.example.com",
+      FEATURE_NEW_CHECKOUT: false,
+      REQUEST_TIMEOUT_MS: 5000,
+      PAYMENT_PROVIDER: "stripe",
+    },
+    secrets: ["SMTP_PASSWORD", "PAYMENT_API_KEY"],
+  },
   release: {
     canary: [
       { percent: 10, bakeSeconds: 300 },

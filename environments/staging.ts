@@ -35,6 +35,18 @@ export default defineEnvironment({
       { name: "weekly", schedule: "cron(0 4 ? * SUN *)", retainDays: 28 },
     ],
   },
+  app: {
+    settings: {
+      PUBLIC_BASE_URL: "https://staging.webapp.example.com",
+      SMTP_HOST: "email-smtp.eu-west-1.amazonaws.com",
+      SMTP_PORT: 587,
+      MAIL_FROM: "noreply@staging.webapp.example.com",
+      FEATURE_NEW_CHECKOUT: true,
+      REQUEST_TIMEOUT_MS: 5000,
+      PAYMENT_PROVIDER: "sandbox",
+    },
+    secrets: ["SMTP_PASSWORD", "PAYMENT_API_KEY"],
+  },
   release: {
     canary: [
       { percent: 50, bakeSeconds: 300 },

@@ -14,6 +14,8 @@ import { unknownType, unsupportedVersion, type TypeKind } from "./catalogue.ts";
 import { NameSchema } from "./names.ts";
 import { CPU_QUANTITY, MEMORY_QUANTITY, cpuMillis, memoryMi } from "./quantity.ts";
 import { ReleasePolicySchema } from "./release-policy.ts";
+import type { SettingValue } from "./release.ts";
+import { SecretEntrySchema, SettingsInputSchema, appProblems } from "./settings.ts";
 import { findTemplateSequences, TEMPLATE_RULE } from "./template.ts";
 
 export const TIERS = ["development", "staging", "production"] as const;
@@ -364,6 +366,23 @@ const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
  */
 const HEALTH_CHECK_PATH = /^\/[A-Za-z0-9_\-.\/~@:+&?=%]{0,1023}$/;
 
+/**
+ * The application's own configuration, checked against the catalogue in lib/config/settings.ts:
+ * `settings` are plain values (they travel with each slot, see the release file), `secrets` are
+ * names only (values in Secrets Manager, set with `envctl secret set`).
+ */
+export const AppSchema = z
+  .strictObject({
+    /** Plain settings by name (UPPER_SNAKE_CASE, typed by the catalogue). @default {} */
+    settings: SettingsInputSchema.default({}),
+    /** Secret names (or `{ name, rotation }`); never values. @default [] */
+    secrets: z.array(SecretEntrySchema).default([]),
+  })
+  .superRefine((app, ctx) => {
+    for (const p of appProblems(app.settings, app.secrets)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+  })
+  .transform((app) => ({ ...app, settings: app.settings as Record<string, SettingValue> }));
+
 export const EnvironmentSchema = z.strictObject({
   name: NameSchema,
   tier: TierSchema,
@@ -394,6 +413,8 @@ export const EnvironmentSchema = z.strictObject({
   waf: WafSchema.optional(),
   /** AWS Backup of the database; only the RDS automated backups when absent. */
   backup: BackupSchema.optional(),
+  /** Application settings and secret names. @default none */
+  app: AppSchema.default({ settings: {}, secrets: [] }),
   /** Extra tags on every resource, beside the required ones (AWS tag rules; no `aws:` keys). */
   tags: TagsSchema.default({}),
   /**
@@ -424,3 +445,4 @@ export type Ec2Compute = z.infer<typeof Ec2ComputeSchema>;
 export type EksCompute = z.infer<typeof EksComputeSchema>;
 export type WafConfig = z.infer<typeof WafSchema>;
 export type BackupConfig = z.infer<typeof BackupSchema>;
+export type AppConfig = Environment["app"];

@@ -6,10 +6,13 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { Release } from "../config/release.ts";
-import { SLOTS, type Ec2Compute as Ec2ComputeConfig, type EksCompute as EksComputeConfig, type Environment } from "../config/schema.ts";
+import { SLOTS, type Ec2Compute as Ec2ComputeConfig, type EksCompute as EksComputeConfig, type Environment, type Slot } from "../config/schema.ts";
+import { settingsText } from "../config/settings.ts";
+import { secretArnsPath, secretPrefix, slotSettingsPath } from "../settings/names.ts";
 import { accountOf } from "../constructs/account.ts";
 import { Cache, REDIS_PORT } from "../constructs/cache.ts";
-import { Ec2Compute } from "../constructs/compute-ec2.ts";
+import { AppSecrets } from "../constructs/app-secrets.ts";
+import { Ec2Compute, type Ec2SlotProps } from "../constructs/compute-ec2.ts";
 import { EksCompute, NODE_PORTS } from "../constructs/compute-eks.ts";
 import { Database, POSTGRES_PORT } from "../constructs/database.ts";
 import { DatabaseBackup } from "../constructs/database-backup.ts";
@@ -27,7 +30,7 @@ import type { Target } from "./target.ts";
 export interface EnvironmentStackProps {
   readonly env: Environment;
   /**
-   * EC2: slot versions come from here; weights do NOT (they belong to the traffic stack).
+   * EC2: slot versions and settings come from here; weights do NOT (they belong to the traffic stack).
    * EKS: not read at all (versions belong to the workloads stack).
    */
   readonly release: Release;
@@ -62,6 +65,8 @@ export class EnvironmentStack extends BaseStack {
   readonly webAcl?: WebAcl;
   /** AWS Backup of the database (when the environment file asks for it). */
   readonly backup?: DatabaseBackup;
+  /** The application's secrets (no values), when the environment declares any. */
+  readonly appSecrets?: AppSecrets;
 
   constructor(scope: Construct, props: EnvironmentStackProps) {
     const { env, release, target } = props;
@@ -95,6 +100,18 @@ export class EnvironmentStack extends BaseStack {
       skipCheck(this.loadBalancer.alb, "CKV2_AWS_76", "the web ACL runs AWSManagedRulesKnownBadInputsRuleSet (the Log4j rules); checkov also wants AWSManagedRulesAnonymousIpList, which would block VPN, proxy and cloud-hosted clients: left out by design");
     } else {
       skipCheck(this.loadBalancer.alb, "CKV2_AWS_28", `no WAF in ${p} (the environment file has no waf block): the AWS WAF's fixed and per-request cost is kept for environments with real users`);
+    }
+
+    // Application secrets: created without values (envctl sets them), before the compute that reads their ARNs.
+    if (env.app.secrets.length > 0) {
+      this.appSecrets = new AppSecrets(this, "app-secrets", {
+        namePrefix: secretPrefix(env.project, p),
+        keyAlias: `${p}-app-secrets`,
+        owner: p,
+        secrets: env.app.secrets,
+        // Development environments (and their previews) come and go: a name must be reusable at once.
+        recoveryWindowDays: env.tier === "development" ? 0 : 30,
+      });
     }
 
     let appRole: IamRole;
@@ -175,6 +192,9 @@ export class EnvironmentStack extends BaseStack {
         Statement: compute.kind === "eks" ? [cacheConnect, ...readDatabaseSecret] : [cacheConnect],
       }),
     });
+
+    // The application role is the only reader of the secrets' values.
+    this.appSecrets?.grantRead(appRole);
 
     this.monitoring = new Monitoring(this, "monitoring", {
       namePrefix: p,
@@ -272,11 +292,19 @@ export class EnvironmentStack extends BaseStack {
       appPort: env.appPort,
       containerEnvironment: { LOG_LEVEL: env.logLevel, PORT: String(env.appPort), ENVIRONMENT: env.name },
       tags: environmentTags(env),
-      slots: Object.fromEntries(SLOTS.map((s) => [s, {
-        version: release.slots[s].version,
-        digest: release.slots[s].digest,
-        targetGroupArn: this.loadBalancer.targetGroups[s].arn,
-      }])) as Record<"blue" | "green", { version: string | null; digest?: string; targetGroupArn: string }>,
+      region: env.region,
+      parametersPrefix: `/${env.project}/${p}/`,
+      ...(this.appSecrets ? { secrets: { path: secretArnsPath(env.project, p), arns: this.appSecrets.arns } } : {}),
+      // A slot runs the settings it was promoted with (the release file), not the environment file's.
+      slots: Object.fromEntries(SLOTS.map((s): [Slot, Ec2SlotProps] => {
+        const settings = release.slots[s].settings;
+        return [s, {
+          version: release.slots[s].version,
+          digest: release.slots[s].digest,
+          targetGroupArn: this.loadBalancer.targetGroups[s].arn,
+          ...(settings ? { settings: { path: slotSettingsPath(env.project, p, s), checksum: settings.checksum, values: settingsText(settings.values) } } : {}),
+        }];
+      })) as Record<Slot, Ec2SlotProps>,
     });
     return { securityGroup, compute };
   }

@@ -60,14 +60,15 @@ class NoInstanceRefresh implements IAspect {
   }
 }
 
-/** Gap `launchTemplateVersions`: a template named after the slot's version (its `Version` instance tag), replaced create-before-destroy. */
+/** Gap `launchTemplateVersions`: a template named after the slot's version and settings (its `Version` and `Settings` instance tags), replaced create-before-destroy. */
 class LaunchTemplatePerVersion implements IAspect {
   visit(node: IConstruct): void {
     if (!(node instanceof LaunchTemplate)) return;
     const specs = node.tagSpecificationsInput;
-    const version = Array.isArray(specs) ? specs.find((s) => s.resourceType === "instance")?.tags?.Version : undefined;
-    if (version === undefined || node.nameInput === undefined) return;
-    node.name = `${node.nameInput}-${version.replace(/[^A-Za-z0-9-]/g, "-")}`;
+    const tags = Array.isArray(specs) ? specs.find((s) => s.resourceType === "instance")?.tags : undefined;
+    if (tags?.Version === undefined || node.nameInput === undefined) return;
+    const settings = tags.Settings === undefined ? "" : `-${tags.Settings}`;
+    node.name = `${node.nameInput}-${tags.Version.replace(/[^A-Za-z0-9-]/g, "-")}${settings}`;
     node.lifecycle = { ...node.lifecycle, createBeforeDestroy: true };
   }
 }

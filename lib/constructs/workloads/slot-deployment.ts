@@ -40,6 +40,12 @@ export interface SlotDeploymentProps {
   /** ConfigMap loaded as environment variables. */
   readonly configMapName: string;
   /**
+   * The slot's own application settings: a ConfigMap named by their checksum, loaded after
+   * `configMapName`; the checksum is in the pod template, so a change rolls the slot's pods.
+   * @default none
+   */
+  readonly settings?: { readonly configMapName: string; readonly checksum: string };
+  /**
    * A HorizontalPodAutoscaler owns the replica count of the populated slot: Terraform ignores
    * it, and replaces the Deployment when the slot is emptied or filled (the only moments it
    * must set the count; the slot carries no traffic then). @default false
@@ -118,8 +124,12 @@ export class SlotDeployment extends Construct {
               image: imageReference(props.imageRepository, tag, props.digest),
               imagePullPolicy: props.digest ? "IfNotPresent" : "Always",
               port: [{ name: "http", containerPort: props.appPort, protocol: "TCP" }],
-              envFrom: [{ configMapRef: { name: props.configMapName } }],
-              env: [{ name: "APP_SLOT", value: props.slot }, { name: "APP_VERSION", value: tag }],
+              envFrom: [{ configMapRef: { name: props.configMapName } }, ...(props.settings ? [{ configMapRef: { name: props.settings.configMapName } }] : [])],
+              env: [
+                { name: "APP_SLOT", value: props.slot },
+                { name: "APP_VERSION", value: tag },
+                ...(props.settings ? [{ name: "APP_SETTINGS_CHECKSUM", value: props.settings.checksum }] : []),
+              ],
               resources: {
                 requests: { cpu: props.resources.requests.cpu, memory: props.resources.requests.memory },
                 limits: { cpu: props.resources.limits.cpu, memory: props.resources.limits.memory },

@@ -10,10 +10,12 @@ import { k8sResourceLimits } from "./k8s-resource-limits.ts";
 import { noPlaceholderCidrs } from "./no-placeholder-cidrs.ts";
 import { noPublicIngress } from "./no-public-ingress.ts";
 import { productionAlbWaf } from "./production-alb-waf.ts";
+import { noSecretValues } from "./no-secret-values.ts";
 import { productionDeletionProtection } from "./production-deletion-protection.ts";
 import { rdsStorageEncrypted } from "./rds-storage-encrypted.ts";
 import { requiredTags } from "./required-tags.ts";
 import { s3Encrypted } from "./s3-encrypted.ts";
+import { secretsProtected } from "./secrets-protected.ts";
 
 /** Every rule run at synth. */
 export const RULES: readonly PolicyRule[] = [
@@ -32,4 +34,6 @@ export const RULES: readonly PolicyRule[] = [
   noPlaceholderCidrs,
   productionAlbWaf,
   asgRequiredTags,
+  noSecretValues,
+  secretsProtected,
 ];
