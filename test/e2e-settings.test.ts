@@ -18,13 +18,15 @@ import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { awsClientConfig } from "../lib/aws/clients.ts";
 import { slotSettings, type SlotSettings } from "../lib/config/release.ts";
 import { settingsText } from "../lib/config/settings.ts";
-import { readWeights } from "../lib/engine/demo.ts";
+import { readWeights, useShortWindows } from "../lib/engine/demo.ts";
+import { SyntheticAlbTraffic, split } from "../lib/engine/synthetic-traffic.ts";
 import { stackDir } from "../lib/engine/engine.ts";
 import { slotSettingsPath } from "../lib/settings/names.ts";
 import dev from "../environments/dev.ts";
-import { ENVCTL, LOG, localLoop, type LocalLoop } from "./support/e2e.ts";
+import { ENVCTL, healthStandIn, LOG, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
 
 let loop: LocalLoop;
+let smoke: HealthStandIn;
 const started = Date.now();
 /** A value no file, plan or state may ever contain. */
 const SECRET = `e2e-${randomBytes(18).toString("base64url")}`;
@@ -51,7 +53,9 @@ function files(dir: string): string[] {
 }
 
 beforeAll(async () => {
+  smoke = await healthStandIn();
   loop = await localLoop();
+  useShortWindows(loop.dir, smoke.url);
   // Precondition: blue runs 1.5.0 with dev's settings (S1), as after an earlier 'envctl stage dev'.
   const r = release();
   writeFileSync(join(loop.dir, "environments/releases/dev.json"), JSON.stringify({ ...r, slots: { ...r.slots, blue: { ...r.slots.blue, settings: S1 } } }, null, 2));
@@ -60,6 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await loop?.stop();
+  smoke?.close();
   process.stdout.write(`e2e-settings: ${Math.round((Date.now() - started) / 1000)} s\n`);
 });
 
@@ -105,7 +110,7 @@ describe.sequential("settings and secrets against the engine and the emulator", 
     expect(list.out + set.out).not.toContain(SECRET);
   }, 900_000);
 
-  it("a settings change is staged into the idle slot, takes the traffic, and is rolled back; SSM shows what each slot holds", async () => {
+  it("a settings change is staged into the idle slot, canaried by the rollout's analysis to 100 %, and rolled back; SSM shows what each slot holds", async () => {
     expect(await slotParameters("blue")).toEqual(settingsText(S1.values));
     expect(await slotParameters("green")).toEqual({});
 
@@ -117,10 +122,15 @@ describe.sequential("settings and secrets against the engine and the emulator", 
     expect(await slotParameters("green")).toEqual(settingsText(S2.values));
     expect(await slotParameters("blue")).toEqual(settingsText(S1.values)); // the live slot untouched
 
-    const shifted = await loop.envctl("shift", "dev", "--to", "green", "--percent", "100");
-    expect(shifted.status, shifted.out.slice(-3000)).toBe(0);
+    // The same version with other settings is a canary like any other: judged on its metrics step by step.
+    const rolled = await rolloutUnderTraffic(loop, new SyntheticAlbTraffic(loop.emulator.endpoint, "dev"), (w) => split(40, w));
+    expect(rolled.status, rolled.out.slice(-3000)).toBe(0);
+    expect(rolled.out).toContain(`dev: rollout complete: green (1.5.0, settings ${S2.checksum}) is live; 'envctl rollback dev' returns to blue (1.5.0, settings ${S1.checksum})`);
     expect(await readWeights(loop.emulator.endpoint, "dev")).toEqual({ blue: 0, green: 100 });
-    expect(release().live).toBe("green");
+    expect(release()).toMatchObject({ live: "green", rollout: null });
+    const verdicts = readFileSync(join(loop.dir, "environments/releases/dev.audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+      .filter((a) => a.outcome === "analysis").map((a) => [a.analysis.percent, a.analysis.verdict]);
+    expect(verdicts).toEqual([[50, "pass"], [100, "pass"]]);
 
     const back = await loop.envctl("rollback", "dev");
     expect(back.status, back.out.slice(-3000)).toBe(0);
