@@ -23,6 +23,19 @@ export default defineEnvironment({
   },
   cache: { nodeType: "cache.t3.micro", replicas: 0, automaticFailover: false },
   monitoring: { level: "basic", thresholds },
+  backup: { rules: [{ name: "daily", schedule: "cron(0 3 * * ? *)", retainDays: 7 }] },
+  app: {
+    settings: {
+      PUBLIC_BASE_URL: "http://dev.webapp.example.com",
+      SMTP_HOST: "mailpit.dev.webapp.example.com",
+      SMTP_PORT: 1025,
+      MAIL_FROM: "noreply@dev.webapp.example.com",
+      FEATURE_NEW_CHECKOUT: true,
+      REQUEST_TIMEOUT_MS: 10000,
+      PAYMENT_PROVIDER: "sandbox",
+    },
+    secrets: ["SMTP_PASSWORD"],
+  },
   release: {
     // One step, baked long enough for one complete analysis window (60 s period + 120 s delay).
     canary: [{ percent: 100, bakeSeconds: 180 }],

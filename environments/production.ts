@@ -31,6 +31,31 @@ export default defineEnvironment({
   },
   cache: { nodeType: "cache.r6g.large", replicas: 1, automaticFailover: true },
   monitoring: { level: "full", alarmEmails: ["oncall@example.com"], thresholds },
+  waf: { rateLimitPerIp: 2000, logRetentionDays: 365 },
+  // Every 6 hours; each point kept 7 days (daily 7), weekly 4, monthly 6, yearly 2; every
+  // recovery point copied to Frankfurt; the vault lock turns immutable 3 days after it is set.
+  backup: {
+    rules: [
+      { name: "every-6h", schedule: "cron(0 0/6 * * ? *)", retainDays: 7 },
+      { name: "weekly", schedule: "cron(0 3 ? * SUN *)", retainDays: 28 },
+      { name: "monthly", schedule: "cron(0 4 1 * ? *)", retainDays: 183 },
+      { name: "yearly", schedule: "cron(0 5 1 1 ? *)", retainDays: 730 },
+    ],
+    copyToRegion: "eu-central-1",
+    vaultLock: { minRetentionDays: 7, maxRetentionDays: 730, changeableForDays: 3 },
+  },
+  app: {
+    settings: {
+      PUBLIC_BASE_URL: "https://webapp.example.com",
+      SMTP_HOST: "email-smtp.eu-west-1.amazonaws.com",
+      SMTP_PORT: 587,
+      MAIL_FROM: "noreply@webapp.example.com",
+      FEATURE_NEW_CHECKOUT: false,
+      REQUEST_TIMEOUT_MS: 5000,
+      PAYMENT_PROVIDER: "stripe",
+    },
+    secrets: ["SMTP_PASSWORD", "PAYMENT_API_KEY"],
+  },
   release: {
     canary: [
       { percent: 10, bakeSeconds: 300 },

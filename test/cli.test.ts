@@ -96,7 +96,7 @@ describe("envctl's contract", () => {
     const steps = await json("rollout", "dev", "--dry-run");
     expect(steps).toMatchObject({ dryRun: true, environment: "dev", deploy: ["dev-traffic"], proposed: { rollout: { target: "green", nextStep: 0 } } });
     expect(steps.summary).toMatch(/^would roll out green \(1\.6\.0\) in dev: /);
-    expect((await json("shift", "dev", "--to", "green", "--percent", "10", "--no-deploy")).slots).toEqual({ blue: { version: "1.5.0", weight: 90 }, green: { version: "1.6.0", weight: 10 } });
+    expect((await json("shift", "dev", "--to", "green", "--percent", "10", "--no-deploy")).slots).toMatchObject({ blue: { version: "1.5.0", weight: 90 }, green: { version: "1.6.0", weight: 10, settings: { values: { SMTP_PORT: 1025 } } } });
     expect(await json("preview", "list")).toEqual([]);
     expect(await json("preview", "create", "pr-1-x", "--no-deploy")).toMatchObject({ name: "pr-1-x", created: true });
     expect(await json("preview", "gc", "--no-deploy")).toEqual({ destroyed: [], stacksDestroyed: false });

@@ -8,7 +8,6 @@
  * Never skipped: needs `npm run setup:engine` (CI runs it).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
@@ -18,12 +17,10 @@ import { readWeights, useShortWindows } from "../lib/engine/demo.ts";
 import { stackDir } from "../lib/engine/engine.ts";
 import { SyntheticAlbTraffic, split, type Traffic } from "../lib/engine/synthetic-traffic.ts";
 import type { Slot } from "../lib/config/schema.ts";
-import { localLoop, type LocalLoop } from "./support/e2e.ts";
+import { healthStandIn, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
 
 let loop: LocalLoop;
-let smoke: Server;
-/** What each slot's health endpoints answer (path → status). */
-const health: Record<Slot, Record<string, number>> = { blue: {}, green: {} };
+let smoke: HealthStandIn;
 let traffic: SyntheticAlbTraffic;
 
 const release = () => JSON.parse(readFileSync(join(loop.dir, "environments/releases/dev.json"), "utf8"));
@@ -31,14 +28,7 @@ const audit = () => readFileSync(join(loop.dir, "environments/releases/dev.audit
 const weights = () => readWeights(loop.emulator.endpoint, "dev");
 
 /** Runs `envctl rollout dev` with `users` hitting the slots as the ALB splits them. */
-async function rolloutWith(users: (w: Record<Slot, number>) => Traffic, during?: () => Promise<void>) {
-  const generator = traffic.run(users, 1000);
-  const run = loop.envctl("rollout", "dev");
-  if (during) await during();
-  const result = await run;
-  await generator.stop();
-  return result;
-}
+const rolloutWith = (users: (w: Record<Slot, number>) => Traffic, during?: () => Promise<void>) => rolloutUnderTraffic(loop, traffic, users, "dev", during);
 
 /** Resolves once the release file shows the rollout's first step applied. */
 async function firstStepApplied(): Promise<void> {
@@ -51,15 +41,9 @@ async function firstStepApplied(): Promise<void> {
 }
 
 beforeAll(async () => {
-  smoke = createServer((req, res) => {
-    const slot = req.headers["x-release-slot"] as Slot | undefined;
-    const status = slot ? health[slot]?.[req.url ?? ""] ?? 200 : 404;
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify({ slot, path: req.url, ok: status === 200 }));
-  });
-  await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
+  smoke = await healthStandIn();
   loop = await localLoop();
-  useShortWindows(loop.dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`);
+  useShortWindows(loop.dir, smoke.url);
   await loop.deploy("bootstrap", "dev", "dev-traffic");
   traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "dev");
   expect((await loop.envctl("stage", "dev", "--version", "1.6.0")).status).toBe(0);
@@ -79,9 +63,9 @@ describe.sequential("rollout controller against the engine and the emulator", ()
   });
 
   it("a failing smoke check refuses the rollout and shows what came back; no traffic moves", async () => {
-    health.green["/health/redis"] = 503;
+    smoke.health.green["/health/redis"] = 503;
     const r = await rolloutWith((w) => split(40, w));
-    delete health.green["/health/redis"];
+    delete smoke.health.green["/health/redis"];
     expect(r.status).toBe(3);
     expect(r.out).toContain("rollout refused: 1 of 3 smoke checks of green (1.6.0) failed; no traffic was moved");
     expect(r.out).toMatch(/✖ http:\/\/127\.0\.0\.1:\d+\/health\/redis → status 503, expected 200 — body: "\{\\"slot\\":\\"green\\",\\"path\\":\\"\/health\/redis\\",\\"ok\\":false\}"/);

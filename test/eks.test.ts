@@ -21,7 +21,7 @@ beforeAll(async () => {
 const tiers = {
   staging: {
     azs: 2,
-    publicCidrs: ["203.0.113.0/24"] as string[] | undefined,
+    publicCidrs: undefined as string[] | undefined,
     nodeGroups: { "staging-general": { types: ["t3.medium"], capacity: "ON_DEMAND", size: [1, 2, 5] } },
     replicas: 2,
     resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
@@ -63,6 +63,7 @@ describe.each(Object.entries(tiers))("%s on EKS: the infrastructure stack", (env
     expect(key.enable_key_rotation).toBe(true);
     const logs = resources(stack(), "aws_cloudwatch_log_group").find((g) => g.name === `/aws/eks/${env}-eks/cluster`);
     expect(logs.retention_in_days).toBeGreaterThan(0);
+    expect(logs.kms_key_id).toMatch(ref("aws_kms_key"));
   });
 
   it("gives the cluster and node roles exactly the EKS managed policies", () => {
@@ -329,7 +330,9 @@ describe.each(Object.entries(tiers))("%s on EKS: the workloads stack", (env, t) 
       expect(d.spec.template.metadata.annotations["envstack.io/database-secret-arn"]).toBe(cm.DATABASE_SECRET_ARN);
     }
     expect(resources(stack(), "kubernetes_secret_v1")).toEqual([]);
-    expect(text(name)).not.toMatch(/password/i);
+    // Application secrets appear by name and ARN only (SMTP_PASSWORD_SECRET_ARN, a cross-stack reference to the secret).
+    expect(cm.SMTP_PASSWORD_SECRET_ARN).toMatch(/secret-SMTP_PASSWORD_[0-9A-F]+arn\}$/);
+    expect(text(name).replace(/\bSMTP_PASSWORD_SECRET_ARN\b|secret-SMTP_PASSWORD_[0-9A-F]+arn/g, "")).not.toMatch(/password/i);
     expect(text(env)).not.toMatch(/"password"/);
   });
 
@@ -502,7 +505,7 @@ describe("EKS policy rules", () => {
     // AWS defaults: public endpoint on, open to 0.0.0.0/0.
     const { endpoint_public_access: _p, ...defaults } = base.vpc_config;
     expect(fired(stack("aws_eks_cluster", { ...base, vpc_config: defaults }))).toContain("eks-private-endpoint-production");
-    expect(fired(stack("aws_eks_cluster", withVpc({ endpoint_public_access: true, public_access_cidrs: ["203.0.113.0/24"] })))).toEqual([]);
+    expect(fired(stack("aws_eks_cluster", withVpc({ endpoint_public_access: true, public_access_cidrs: ["81.2.69.0/28"] })))).toEqual([]);
     expect(fired(stack("aws_eks_cluster", withVpc({ endpoint_public_access: true, public_access_cidrs: ["0.0.0.0/0"] }), { ...TAGS, Tier: "staging" }))).toEqual([]);
   });
 

@@ -39,7 +39,8 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     const r = await s.run(["promote", "dev", "qa"]);
     expect(r.status).toBe(0);
     expect(s.calls()).toEqual([`deploy qa ${DEPLOY_FLAGS}`]);
-    expect(s.release("qa").slots.green).toEqual({ version: "1.5.0", weight: 0 });
+    // the slot carries qa's own settings (the target's values), with their checksum
+    expect(s.release("qa").slots.green).toEqual({ version: "1.5.0", weight: 0, settings: { checksum: expect.stringMatching(/^[0-9a-f]{16}$/), values: expect.objectContaining({ PUBLIC_BASE_URL: "http://dev.webapp.example.com", SMTP_PORT: 1025 }) } });
   });
 
   it("promote into an EKS environment puts the version in the idle slot at 0 % and deploys the workloads stack", async () => {
@@ -47,7 +48,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     const r = await s.run(["promote", "dev", "staging"]);
     expect(r.stderr).toContain("deploy staging-workloads");
     expect(r.status).toBe(0);
-    expect(s.release("staging").slots).toEqual({ blue: { version: "1.4.2", weight: 100 }, green: { version: "1.5.0", weight: 0 } });
+    expect(s.release("staging").slots).toEqual({ blue: { version: "1.4.2", weight: 100 }, green: { version: "1.5.0", weight: 0, settings: expect.objectContaining({ values: expect.objectContaining({ PUBLIC_BASE_URL: "https://staging.webapp.example.com" }) }) } });
     expect(s.release("staging").pending).toBeNull();
     expect(s.calls()).toEqual([`deploy staging-workloads ${DEPLOY_FLAGS}`]);
     // the deploy is recorded when it starts and when it succeeded, each record naming the whole change
@@ -107,7 +108,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(edited.status).toBe(0);
     expect(edited.stderr).toContain("production takes a database snapshot before promotion; the pipeline deploying this change takes it ('envctl snapshot production')");
     expect(s.calls()).toEqual([]);
-    expect(s.release("production").slots.green).toEqual({ version: "1.5.0", weight: 0 });
+    expect(s.release("production").slots.green).toEqual({ version: "1.5.0", weight: 0, settings: expect.objectContaining({ values: expect.objectContaining({ PUBLIC_BASE_URL: "https://webapp.example.com", FEATURE_NEW_CHECKOUT: false }) }) });
     expect(s.audit("production").map((a) => a.outcome)).toEqual(["edited"]);
   });
 

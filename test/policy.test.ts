@@ -67,4 +67,33 @@ describe("policy rules", () => {
     expect(f).toEqual([expect.objectContaining({ rule: "required-tags", address: "provider.aws[0]", message: "missing tag(s) Owner" })]);
     expect(rulesFired(stack("aws_sns_topic", { name: "t", tags: { Owner: "" } }))).toContain("required-tags");
   });
+  it("no-placeholder-cidrs fires on documentation ranges in allowlists, and only there", () => {
+    const eks = (cidrs: string[]) => stack("aws_eks_cluster", { vpc_config: { endpoint_public_access: true, public_access_cidrs: cidrs } });
+    const f = checkStack("s", eks(["203.0.113.0/24"])).filter((x) => x.rule === "no-placeholder-cidrs");
+    expect(f.map((x) => x.message)).toEqual(["203.0.113.0/24 is a documentation range, not a real network: list the real CIDRs or none"]);
+    expect(rulesFired(eks(["198.51.100.16/28"]))).toContain("no-placeholder-cidrs");
+    expect(rulesFired(eks(["192.0.0.0/8"]))).not.toContain("no-placeholder-cidrs"); // wider than a documentation range
+    expect(rulesFired(eks(["81.2.69.0/28"]))).not.toContain("no-placeholder-cidrs");
+    expect(rulesFired(stack("aws_vpc_security_group_ingress_rule", { cidr_ipv4: "192.0.2.0/24", from_port: 443, to_port: 443 }))).toContain("no-placeholder-cidrs");
+    expect(rulesFired(stack("aws_vpc_security_group_ingress_rule", { cidr_ipv6: "2001:db8::/32", from_port: 443, to_port: 443 }))).toContain("no-placeholder-cidrs");
+    expect(rulesFired(stack("aws_security_group", { ingress: [{ cidr_blocks: ["10.0.0.0/16", "203.0.113.7/32"], from_port: 22, to_port: 22 }] }))).toContain("no-placeholder-cidrs");
+    expect(rulesFired(stack("aws_wafv2_ip_set", { addresses: ["198.51.100.0/24"] }))).toContain("no-placeholder-cidrs");
+  });
+
+  it("production-alb-waf fires on a public production ALB without a web ACL association", () => {
+    const prod = { ...TAGS, Tier: "production" };
+    expect(rulesFired(stack("aws_lb", { load_balancer_type: "application", internal: false }, {}, prod))).toContain("production-alb-waf");
+    const guarded = stack("aws_lb", { load_balancer_type: "application", internal: false }, { aws_wafv2_web_acl_association: { resource_arn: "${aws_lb.subject.arn}", web_acl_arn: "x" } }, prod);
+    expect(rulesFired(guarded)).not.toContain("production-alb-waf");
+    expect(rulesFired(stack("aws_lb", { internal: true }, {}, prod))).not.toContain("production-alb-waf");
+    expect(rulesFired(stack("aws_lb", { internal: false }))).not.toContain("production-alb-waf");
+  });
+
+  it("asg-required-tags fires when an Auto Scaling group lacks a required tag block or does not propagate it", () => {
+    const tag = (key: string, propagate = true) => ({ key, value: "x", propagate_at_launch: propagate });
+    const all = ["Environment", "Project", "ManagedBy", "Owner", "CostCenter"].map((k) => tag(k));
+    expect(rulesFired(stack("aws_autoscaling_group", { tag: all }))).not.toContain("asg-required-tags");
+    const f = checkStack("s", stack("aws_autoscaling_group", { tag: [...all.slice(1, 4), tag("CostCenter", false)] })).filter((x) => x.rule === "asg-required-tags");
+    expect(f.map((x) => x.message)).toEqual(["missing tag block(s) Environment; CostCenter not propagated at launch"]);
+  });
 });

@@ -30,10 +30,11 @@ describe("stacks", () => {
     ]);
   });
 
-  it("gives every stack its own S3 state key with encryption and locking", () => {
+  it("gives every stack its own S3 state key with encryption and S3-native locking (no DynamoDB table)", () => {
     const keys = Object.entries(s.text).map(([name]) => {
       const backend = s.stack(name).terraform.backend.s3;
-      expect(backend).toMatchObject({ bucket: "webapp-terraform-state", encrypt: true, dynamodb_table: "terraform-state-lock" });
+      expect(backend).toMatchObject({ bucket: "webapp-terraform-state", encrypt: true, use_lockfile: true });
+      expect(backend.dynamodb_table).toBeUndefined();
       expect(backend.key).toBe(`webapp/${name}/terraform.tfstate`);
       return backend.key;
     });
@@ -243,15 +244,31 @@ describe("the local (emulator) target", () => {
 });
 
 describe("bootstrap", () => {
-  it("creates a versioned, encrypted, private, TLS-only state bucket and the lock table", () => {
+  it("creates a versioned, encrypted, private, TLS-only state bucket whose access is logged, and no lock table", () => {
     const b = s.stack("bootstrap");
-    expect(onlyResource(b, "aws_s3_bucket").bucket).toBe("webapp-terraform-state");
-    expect(onlyResource(b, "aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
-    expect(onlyResource(b, "aws_s3_bucket_server_side_encryption_configuration").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
-    expect(onlyResource(b, "aws_s3_bucket_public_access_block")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
-    const policy = Object.values(b.data.aws_iam_policy_document as Record<string, any>)[0].statement[0];
-    expect(policy).toMatchObject({ effect: "Deny", condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }] });
-    expect(onlyResource(b, "aws_dynamodb_table")).toMatchObject({ name: "terraform-state-lock", hash_key: "LockID" });
+    const buckets = Object.fromEntries(Object.entries(b.resource.aws_s3_bucket as Record<string, any>).map(([id, x]) => [x.bucket, id]));
+    expect(Object.keys(buckets).sort()).toEqual(["webapp-terraform-state", "webapp-terraform-state-access-logs"]);
+    const of = (type: string, bucket: string) => resources(b, type).find((r) => r.bucket.includes(`.${buckets[bucket]}.`));
+    expect(of("aws_s3_bucket_versioning", "webapp-terraform-state").versioning_configuration.status).toBe("Enabled");
+    expect(of("aws_s3_bucket_server_side_encryption_configuration", "webapp-terraform-state").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
+    // S3 server access logs are delivered only to SSE-S3 buckets.
+    expect(of("aws_s3_bucket_server_side_encryption_configuration", "webapp-terraform-state-access-logs").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
+    for (const block of resources(b, "aws_s3_bucket_public_access_block")) {
+      expect(block).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    }
+    const logging = onlyResource(b, "aws_s3_bucket_logging");
+    expect(logging.bucket).toContain(buckets["webapp-terraform-state"]);
+    expect(logging.target_bucket).toContain(buckets["webapp-terraform-state-access-logs"]);
+    for (const doc of Object.values(b.data.aws_iam_policy_document as Record<string, any>)) {
+      expect(doc.statement[0]).toMatchObject({ effect: "Deny", condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }] });
+    }
+    for (const lifecycle of resources(b, "aws_s3_bucket_lifecycle_configuration")) {
+      expect(lifecycle.rule[0]).toMatchObject({ id: "abort-incomplete-uploads", abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] });
+    }
+    expect(of("aws_s3_bucket_lifecycle_configuration", "webapp-terraform-state").rule[1].noncurrent_version_expiration).toEqual([{ noncurrent_days: 365 }]);
+    expect(resources(b, "aws_dynamodb_table")).toEqual([]);
+    const key = JSON.parse(onlyResource(b, "aws_kms_key").policy);
+    expect(key.Statement.map((x: any) => x.Sid)).toEqual(["AccountAdministersAndUsesThroughIam"]);
   });
 });
 

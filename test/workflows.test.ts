@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { PreviewSchema } from "../lib/config/previews.ts";
-import { REPO } from "./support/project.ts";
+import { REPO, tempProject } from "./support/project.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -211,6 +211,7 @@ describe("workflow lint", () => {
   it("grants write scopes only where needed: id-token for AWS, pull-requests for the comment, issues for drift, contents for release and preview records", () => {
     const allowed: Record<string, string[]> = {
       "pr.yml#summary": ["pull-requests"],
+      "pr.yml#config": ["pull-requests"],
       "drift.yml#report": ["issues"],
       "release.yml#release": ["contents"],
       "preview.yml#deploy": ["contents"],
@@ -323,8 +324,9 @@ describe("pr.yml", () => {
     expect(TEXT[F]).not.toMatch(/tofu apply|cdktf deploy|--auto-approve/);
   });
 
-  it("has the job graph test + changed-stacks → plan (matrix), plan-removed (matrix of destroys) → summary", () => {
-    expect(Object.keys(wf(F).jobs).sort()).toEqual(["changed-stacks", "plan", "plan-removed", "summary", "test"]);
+  it("has the job graph test + changed-stacks → plan (matrix), plan-removed (matrix of destroys) → summary, and the configuration check", () => {
+    expect(Object.keys(wf(F).jobs).sort()).toEqual(["changed-stacks", "config", "plan", "plan-removed", "summary", "test"]);
+    expect(needsOf(job(F, "config"))).toEqual([]);
     expect(needsOf(job(F, "test"))).toEqual([]);
     expect(needsOf(job(F, "changed-stacks"))).toEqual([]);
     expect(needsOf(job(F, "plan")).sort()).toEqual(["changed-stacks", "test"]);
@@ -494,6 +496,58 @@ describe("pr.yml", () => {
     expect(blocked.calls).toEqual(["npx envctl plan-summary plans/production.json --fail-on stateful --only production"]);
     const none = runStep(step.run!, { fakes: { npx: "exit 1" } });
     expect(none.status).toBe(0);
+  });
+});
+
+describe("pr.yml: the configuration check (envctl config diff)", () => {
+  const F = "pr.yml";
+  const j = () => job(F, "config");
+  /** A fake npx running the real envctl in `root`. */
+  const realEnvctl = `shift; exec node ${JSON.stringify(join(REPO, "lib/cli/envctl.js"))} "$@"`;
+
+  it("diffs every promotion edge with --fail-on missing, comments only on environment changes, then fails on a missing key", () => {
+    const steps = stepsOf(j());
+    const diff = stepRunning(j(), "npx envctl config diff");
+    expect(diff.run).toContain("npx envctl config diff --markdown --fail-on missing $offline > config.md || status=$?");
+    const comment = stepUsing(j(), "marocchino/sticky-pull-request-comment");
+    expect(comment.with).toEqual({ header: "envctl-config-diff", path: "config.md" });
+    expect(comment.if).toBe("steps.changed.outputs.any == 'true' && github.event.pull_request.head.repo.full_name == github.repository");
+    const fail = stepRunning(j(), "exit 1");
+    expect(fail.if).toBe("steps.diff.outputs.status != '0'");
+    expect([steps.indexOf(diff), steps.indexOf(comment), steps.indexOf(fail)]).toEqual([...[steps.indexOf(diff), steps.indexOf(comment), steps.indexOf(fail)]].sort((a, b) => a - b));
+    expect(stepUsing(j(), "aws-actions/configure-aws-credentials").if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(stepUsing(j(), "actions/checkout").with?.["fetch-depth"]).toBe(0);
+  });
+
+  it("sees environment and catalogue changes against the base branch", () => {
+    const step = stepRunning(j(), "git diff --quiet");
+    const changed = runStep(step.run!, { env: { BASE_REF: "main" }, fakes: { git: "exit 1" } });
+    expect(changed.status, changed.stderr).toBe(0);
+    expect(changed.calls).toEqual(["git diff --quiet origin/main -- environments/ lib/config/settings.ts"]);
+    expect(changed.outputs).toEqual({ any: "true" });
+    expect(runStep(step.run!, { env: { BASE_REF: "main" }, fakes: { git: "exit 0" } }).outputs).toEqual({ any: "false" });
+  });
+
+  it("the seeds' scenario: production lacking SMTP_HOST (which staging has) fails the check, naming it, with the real envctl", () => {
+    const root = tempProject((d) => {
+      const f = join(d, "environments/production.ts");
+      writeFileSync(f, readFileSync(f, "utf8").replace('      SMTP_HOST: "email-smtp.eu-west-1.amazonaws.com",\n', ""));
+    });
+    const diff = runStep(stepRunning(j(), "npx envctl config diff").run!, { env: { FORK: "true", ENVSTACK_ROOT: root }, fakes: { npx: realEnvctl } });
+    expect(diff.status, diff.stderr).toBe(0); // the step records the status; the last step fails the job
+    expect(diff.calls).toEqual(["npx envctl config diff --markdown --fail-on missing --offline"]);
+    expect(diff.outputs).toEqual({ status: "1" });
+    const md = readFileSync(join(diff.dir, "config.md"), "utf8");
+    expect(md).toContain("| `SMTP_HOST` | email-smtp.eu-west-1.amazonaws.com | – | missing in production (required in production) |");
+    expect(md).toContain("- production: app.settings.SMTP_HOST is missing: required in the production tier");
+    expect(md.trimEnd().endsWith("<!-- envctl-config-diff -->")).toBe(true);
+    expect(diff.summary).toBe(md);
+    const fail = runStep(stepRunning(j(), "exit 1").run!, { env: { STATUS: "1" } });
+    expect(fail.status).toBe(1);
+    expect(fail.stdout).toContain("::error::envctl config diff exited 1");
+
+    const shipped = runStep(stepRunning(j(), "npx envctl config diff").run!, { env: { FORK: "true", ENVSTACK_ROOT: tempProject() }, fakes: { npx: realEnvctl } });
+    expect(shipped.outputs).toEqual({ status: "0" });
   });
 });
 

@@ -17,6 +17,7 @@ import type { MetricsReader } from "../aws/metrics.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import type { SlotSettings } from "../config/release.ts";
 import { rollout } from "../release/controller.ts";
+import { slotSettingsFor } from "../settings/release.ts";
 import { RefusedError } from "../release/core.ts";
 import type { AlarmReader } from "../release/gate.ts";
 import * as ops from "../release/operations.ts";
@@ -30,6 +31,7 @@ import { defaultProgress, type Progress } from "./progress.ts";
 import { BakeArg, parseArgs, PercentArg, SlotArg, WaitArg } from "./args.ts";
 import { describeError, UserError } from "./report.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
+import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { examples } from "./help.ts";
 import { statusLive, statusWatch, type LiveDeps } from "./commands/status-live.ts";
@@ -39,6 +41,10 @@ import { unknownEnvironmentMessage } from "../config/suggest.ts";
 
 /** envctl's version: the package's. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+import { registerConfigCommands } from "./commands/config.ts";
+import { registerSecretCommands } from "./commands/secret.ts";
+import { readSecretInput } from "./secret-input.ts";
+import { secretsManagerStore, type SecretStore } from "../settings/secrets-store.ts";
 
 /** What tests (and embedders) may replace. */
 export interface Deps {
@@ -50,7 +56,13 @@ export interface Deps {
   readonly traffic?: (env: Environment) => TrafficApi;
   readonly snapshots?: (env: Environment) => Snapshotter;
   readonly smoke?: SmokeDeps;
-  /** The application settings a slot staged into an environment carries. @default none */
+  /** Secrets Manager of an environment (`secret`, `config`). @default the real one (emulator endpoint on the local target) */
+  readonly secrets?: (env: Environment) => SecretStore;
+  /** Reads a secret value. @default stdin when piped, else a hidden prompt */
+  readonly readSecret?: (prompt: string) => Promise<string>;
+  /** Whether a person is at the terminal (a secret's value is typed, confirmations can be asked). @default stdin is a TTY */
+  readonly interactive?: () => boolean;
+  /** The application settings a slot staged into an environment carries. @default the environment file's `app.settings` (lib/settings/release.ts) */
   readonly settings?: (env: Environment) => SlotSettings | null;
   readonly progress?: Progress;
   readonly now?: () => Date;
@@ -126,7 +138,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       alarms: deps.alarms ?? ((e) => lazyAlarms(aws(e))),
       snapshots: deps.snapshots ?? ((e) => lazySnapshots(aws(e))),
       smoke: deps.smoke ?? defaultSmokeDeps,
-      settings: deps.settings ?? (() => null),
+      settings: deps.settings ?? slotSettingsFor,
       progress: deps.progress ?? defaultProgress(),
       actor: currentActor(env),
       clock,
@@ -345,6 +357,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     ["envctl release-check --base origin/main", "what the release files of this change do; exit 1 on a mixed change"],
     ["envctl release-check --base origin/main --only production --json", "one environment, machine-readable"],
   ]);
+  registerRestoreCommand(program, { load, env, out, err, now: clock.now, actor: currentActor(env) });
 
   registerReviewCommands(program, {
     load, root, out, err, env,
@@ -363,6 +376,12 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     ["envctl promote dev staging", "onwards along the promotion graph"],
     ["envctl <command> --help", "options and examples of one command"],
   ]);
+  const secrets = deps.secrets ?? ((e: Environment) => {
+    const target = readTarget(env, root());
+    return secretsManagerStore({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+  });
+  registerSecretCommands(program, { load, out, err, secrets, confirm, readSecret: deps.readSecret ?? ((p) => readSecretInput(p)), interactive: deps.interactive ?? (() => process.stdin.isTTY === true) });
+  registerConfigCommands(program, { load, out, secrets, setExit: (c) => { exitCode = c; } });
 
   try {
     await program.parseAsync([...argv], { from: "node" });

@@ -8,7 +8,7 @@ import type { Environment } from "./schema.ts";
  * reference to a broken environment is reported by its own problems, not as "unknown").
  */
 export function checkEnvironments(envs: readonly Environment[], known: readonly string[] = []): Problem[] {
-  return [...uniqueNames(envs), ...cidrOverlaps(envs), ...envs.flatMap(tierRules), ...promotionGraph(envs, known)];
+  return [...uniqueNames(envs), ...cidrOverlaps(envs), ...envs.flatMap(tierRules), ...envs.flatMap(recoveryRules), ...promotionGraph(envs, known)];
 }
 
 function uniqueNames(envs: readonly Environment[]): Problem[] {
@@ -57,6 +57,20 @@ function eksProductionRules(c: Extract<Environment["compute"], { kind: "eks" }>,
     parseCidr(cidr)?.prefix === 0
       ? [p(`compute.publicAccessCidrs[${i}]`, `must not be ${cidr} in the production tier: keep the API endpoint private ([]) or list the admin networks`)]
       : []);
+}
+
+/** Backups: a copy goes to another region; production keeps one there, behind a vault lock. */
+function recoveryRules(e: Environment): Problem[] {
+  const p = (path: string, message: string): Problem => ({ subject: e.name, path, message });
+  const b = e.backup;
+  const problems = b?.copyToRegion === e.region ? [p("backup.copyToRegion", `must be another region than the environment's own (${e.region})`)] : [];
+  if (e.tier !== "production") return problems;
+  if (!b) return [p("backup", "is required in the production tier (AWS Backup plan with a copy to a second region and a vault lock)")];
+  return [
+    ...problems,
+    ...(b.copyToRegion ? [] : [p("backup.copyToRegion", "is required in the production tier (disaster-recovery copy in a second region)")]),
+    ...(b.vaultLock ? [] : [p("backup.vaultLock", "is required in the production tier")]),
+  ];
 }
 
 /** Forward promotion edges must name existing environments and form no cycle. */

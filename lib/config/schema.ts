@@ -14,6 +14,8 @@ import { unknownType, unsupportedVersion, type TypeKind } from "./catalogue.ts";
 import { NameSchema } from "./names.ts";
 import { CPU_QUANTITY, MEMORY_QUANTITY, cpuMillis, memoryMi } from "./quantity.ts";
 import { ReleasePolicySchema } from "./release-policy.ts";
+import type { SettingValue } from "./release.ts";
+import { SecretEntrySchema, SettingsInputSchema, appProblems } from "./settings.ts";
 import { findTemplateSequences, TEMPLATE_RULE } from "./template.ts";
 
 export const TIERS = ["development", "staging", "production"] as const;
@@ -294,6 +296,65 @@ export const MonitoringSchema = z.strictObject({
   thresholds: ThresholdsSchema,
 });
 
+/** AWS region name. */
+const RegionSchema = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1");
+
+/**
+ * AWS WAF (v2, regional) in front of the ALB: AWS managed rule groups (common rule set, known
+ * bad inputs, IP reputation), a per-IP rate limit, and its own log group. Absent: no WAF.
+ */
+export const WafSchema = z.strictObject({
+  /** Requests one IP may send in 5 minutes before it is blocked. */
+  rateLimitPerIp: z.number().int().min(10).max(2_000_000_000).default(2000),
+  /** Days the WAF logs (log group `aws-waf-logs-<env>`) are kept. */
+  logRetentionDays: LogRetentionSchema.default(365),
+});
+
+export const BackupRuleSchema = z.strictObject({
+  /** Rule name, unique in the plan. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,50}$/, "must be 1-50 chars of letters, digits, '_', '.' and '-'"),
+  /** When it runs: an AWS Backup cron expression in UTC, e.g. cron(0 0/6 * * ? *) for every 6 hours. */
+  schedule: z.string().regex(/^cron\(\S+( \S+){5}\)$/, "must be an AWS cron expression with 6 fields, e.g. cron(0 0/6 * * ? *)"),
+  /** Days each recovery point (and its copy) is kept. */
+  retainDays: z.number().int().min(1).max(36500),
+});
+
+/**
+ * AWS Backup of the environment's database: a vault encrypted with its own KMS key, a plan of
+ * `rules`, optionally a copy of every recovery point to a vault in `copyToRegion` (disaster
+ * recovery) and a vault lock. Absent: only the RDS automated backups.
+ */
+export const BackupSchema = z.strictObject({
+  rules: z.array(BackupRuleSchema).min(1),
+  /** Region of the disaster-recovery vault every recovery point is copied to. @default none */
+  copyToRegion: RegionSchema.optional(),
+  /**
+   * Vault lock: recovery points can be deleted neither before `minRetentionDays` nor kept past
+   * `maxRetentionDays`. With `changeableForDays` (≥ 3) the lock becomes immutable (compliance
+   * mode) that many days after it is set; without, it stays removable (governance mode).
+   */
+  vaultLock: z.strictObject({
+    minRetentionDays: z.number().int().min(1).max(36500),
+    maxRetentionDays: z.number().int().min(1).max(36500),
+    changeableForDays: z.number().int().min(3).optional(),
+  }).optional(),
+}).superRefine((b, ctx) => {
+  const names = b.rules.map((r) => r.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["rules", i, "name"], message: `${n} is used by more than one rule` });
+  });
+  const lock = b.vaultLock;
+  if (!lock) return;
+  if (lock.minRetentionDays > lock.maxRetentionDays) {
+    ctx.addIssue({ code: "custom", path: ["vaultLock", "minRetentionDays"], message: `must be ≤ maxRetentionDays (${lock.minRetentionDays} > ${lock.maxRetentionDays})` });
+  }
+  b.rules.forEach((r, i) => {
+    if (r.retainDays < lock.minRetentionDays || r.retainDays > lock.maxRetentionDays) {
+      ctx.addIssue({ code: "custom", path: ["rules", i, "retainDays"], message: `${r.retainDays} is outside the vault lock's ${lock.minRetentionDays}-${lock.maxRetentionDays} days` });
+    }
+  });
+});
+
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 /** `arn:<partition>:acm:<region>:<12-digit account>:certificate/<id>` (ACM ARN format). */
 const CERTIFICATE_ARN = /^arn:aws(?:-[a-z]+)*:acm:([a-z]{2}(?:-gov)?-[a-z]+-\d):\d{12}:certificate\/[A-Za-z0-9-]{1,128}$/;
@@ -304,6 +365,23 @@ const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
  * accepts (Elastic Load Balancing API Reference, `HealthCheckPath`), without `$`.
  */
 const HEALTH_CHECK_PATH = /^\/[A-Za-z0-9_\-.\/~@:+&?=%]{0,1023}$/;
+
+/**
+ * The application's own configuration, checked against the catalogue in lib/config/settings.ts:
+ * `settings` are plain values (they travel with each slot, see the release file), `secrets` are
+ * names only (values in Secrets Manager, set with `envctl secret set`).
+ */
+export const AppSchema = z
+  .strictObject({
+    /** Plain settings by name (UPPER_SNAKE_CASE, typed by the catalogue). @default {} */
+    settings: SettingsInputSchema.default({}),
+    /** Secret names (or `{ name, rotation }`); never values. @default [] */
+    secrets: z.array(SecretEntrySchema).default([]),
+  })
+  .superRefine((app, ctx) => {
+    for (const p of appProblems(app.settings, app.secrets)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+  })
+  .transform((app) => ({ ...app, settings: app.settings as Record<string, SettingValue> }));
 
 export const EnvironmentSchema = z.strictObject({
   name: NameSchema,
@@ -331,6 +409,12 @@ export const EnvironmentSchema = z.strictObject({
   cache: CacheSchema,
   monitoring: MonitoringSchema,
   release: ReleasePolicySchema,
+  /** WAF in front of the ALB; none when absent (production must have one: policy rule production-alb-waf). */
+  waf: WafSchema.optional(),
+  /** AWS Backup of the database; only the RDS automated backups when absent. */
+  backup: BackupSchema.optional(),
+  /** Application settings and secret names. @default none */
+  app: AppSchema.default({ settings: {}, secrets: [] }),
   /** Extra tags on every resource, beside the required ones (AWS tag rules; no `aws:` keys). */
   tags: TagsSchema.default({}),
   /**
@@ -359,3 +443,6 @@ export type Environment = z.infer<typeof EnvironmentSchema>;
 export type ComputeConfig = Environment["compute"];
 export type Ec2Compute = z.infer<typeof Ec2ComputeSchema>;
 export type EksCompute = z.infer<typeof EksComputeSchema>;
+export type WafConfig = z.infer<typeof WafSchema>;
+export type BackupConfig = z.infer<typeof BackupSchema>;
+export type AppConfig = Environment["app"];

@@ -5,7 +5,6 @@ import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
 import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { emulatorLacks } from "../stacks/local-gaps.ts";
 import { EncryptionKey } from "./encryption-key.ts";
 
 export const REDIS_PORT = 6379;
@@ -35,17 +34,16 @@ export interface CacheProps {
  * default user switched off, reachable only from the application's security group.
  */
 export class Cache extends Construct {
-  /** Absent on the emulator (lib/stacks/local-gaps.ts); use the fields below. */
-  readonly replicationGroup?: ElasticacheReplicationGroup;
-  /** Primary endpoint address ("" on the emulator). */
+  readonly replicationGroup: ElasticacheReplicationGroup;
+  /** Primary endpoint address. */
   readonly endpointAddress: string;
-  /** ARN of the replication group (a placeholder on the emulator). */
+  /** ARN of the replication group. */
   readonly arn: string;
   /** Replication group id. */
   readonly replicationGroupId: string;
   readonly securityGroup: SecurityGroup;
-  /** User the application connects as (IAM auth); absent on the emulator (lib/stacks/local-gaps.ts). */
-  appUser?: ElasticacheUser;
+  /** User the application connects as (IAM auth). */
+  readonly appUser: ElasticacheUser;
 
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
@@ -71,14 +69,26 @@ export class Cache extends Construct {
 
     // RBAC: a group needs a user named "default"; ours can do nothing.
     this.replicationGroupId = `${p}-redis`;
-    if (emulatorLacks(this, "elasticacheReplicationGroup")) {
-      this.endpointAddress = "";
-      this.arn = `arn:aws:elasticache:*:*:replicationgroup:${this.replicationGroupId}`;
-      return;
-    }
     const subnets = new ElasticacheSubnetGroup(this, "subnets", { name: `${p}-cache`, subnetIds: props.subnetIds });
-    const rbac = !emulatorLacks(this, "elasticacheRbac");
-    const group = rbac ? this.rbacGroup(p) : undefined;
+    const defaultUser = new ElasticacheUser(this, "default-user", {
+      userId: `${p}-default-off`,
+      userName: "default",
+      engine: "redis",
+      accessString: "off -@all",
+      authenticationMode: { type: "no-password-required" },
+    });
+    this.appUser = new ElasticacheUser(this, "app-user", {
+      userId: `${p}-app`,
+      userName: `${p}-app`,
+      engine: "redis",
+      accessString: "on ~* +@all -@dangerous",
+      authenticationMode: { type: "iam" },
+    });
+    const group = new ElasticacheUserGroup(this, "users", {
+      userGroupId: `${p}-app-users`,
+      engine: "redis",
+      userIds: [defaultUser.userId, this.appUser.userId],
+    });
 
     this.replicationGroup = new ElasticacheReplicationGroup(this, "redis", {
       replicationGroupId: `${p}-redis`,
@@ -95,34 +105,12 @@ export class Cache extends Construct {
       atRestEncryptionEnabled: "true",
       kmsKeyId: key.key.arn,
       transitEncryptionEnabled: true,
-      userGroupIds: group ? [group.userGroupId] : undefined,
+      userGroupIds: [group.userGroupId],
       snapshotRetentionLimit: props.snapshotRetentionDays ?? 7,
       autoMinorVersionUpgrade: "true",
       applyImmediately: false,
     });
     this.endpointAddress = this.replicationGroup.primaryEndpointAddress;
     this.arn = this.replicationGroup.arn;
-  }
-
-  private rbacGroup(p: string): ElasticacheUserGroup {
-    const defaultUser = new ElasticacheUser(this, "default-user", {
-      userId: `${p}-default-off`,
-      userName: "default",
-      engine: "redis",
-      accessString: "off -@all",
-      authenticationMode: { type: "no-password-required" },
-    });
-    this.appUser = new ElasticacheUser(this, "app-user", {
-      userId: `${p}-app`,
-      userName: `${p}-app`,
-      engine: "redis",
-      accessString: "on ~* +@all -@dangerous",
-      authenticationMode: { type: "iam" },
-    });
-    return new ElasticacheUserGroup(this, "users", {
-      userGroupId: `${p}-app-users`,
-      engine: "redis",
-      userIds: [defaultUser.userId, this.appUser.userId],
-    });
   }
 }

@@ -5,11 +5,17 @@ import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { SLOTS, type Slot } from "../config/schema.ts";
-import { emulatorLacks } from "../stacks/local-gaps.ts";
 import { assumeRolePolicy } from "./iam.ts";
+import { imageReference } from "./image.ts";
+import { skipCheck } from "../policy/checkov-skip.ts";
+import { SlotParameters } from "./slot-parameters.ts";
 
 /** Amazon Linux 2023 AMI, resolved through the public SSM parameter at plan time. */
 export const AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
@@ -17,8 +23,16 @@ export const AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-ke
 export interface Ec2SlotProps {
   /** Image tag the slot runs; `null` leaves the slot empty (scaled to 0). */
   readonly version: string | null;
+  /** Image digest of that version: the slot runs `<repository>@<digest>`. @default none (`<repository>:<version>`) */
+  readonly digest?: string;
   /** Target group the slot's instances register with. */
   readonly targetGroupArn: string;
+  /**
+   * The application settings the slot was promoted with: published as SSM parameters under
+   * `path` and read by the instances at boot. The checksum is part of the launch template, so a
+   * settings change replaces the slot's instances like a new version. @default none
+   */
+  readonly settings?: { readonly path: string; readonly checksum: string; readonly values: Readonly<Record<string, string>> };
 }
 
 export interface Ec2ComputeProps {
@@ -43,6 +57,25 @@ export interface Ec2ComputeProps {
   readonly rootVolumeGb?: number;
   /** Managed policies attached to the instance role besides SSM core. @default none */
   readonly extraPolicyArns?: string[];
+  /**
+   * Tags of the Auto Scaling groups, propagated to their instances: provider default tags do not
+   * reach Auto Scaling groups (they carry `tag` blocks), so pass them here. @default none
+   */
+  readonly tags?: Record<string, string>;
+  /** Region of the SSM parameters the instances read at boot (settings, secret ARNs). */
+  readonly region: string;
+  /**
+   * SSM path prefix (ending in `/`) the instances may read: every slot's settings path and the
+   * secret ARNs path must be below it. Stable whatever the slots hold, so an instance never boots
+   * before its role may read its settings. @default none (no settings, no secret ARNs)
+   */
+  readonly parametersPrefix?: string;
+  /**
+   * The environment's secrets, by name: their ARNs (never values) are published under `path`, one
+   * String parameter per secret, and each becomes `<NAME>_SECRET_ARN` in the container, resolved
+   * by the application with the instance role. @default none
+   */
+  readonly secrets?: { readonly path: string; readonly arns: Readonly<Record<string, string>> };
 }
 
 /**
@@ -63,15 +96,28 @@ export class Ec2Compute extends Construct {
       new IamRolePolicyAttachment(this, `policy-${i}`, { role: this.role.name, policyArn: arn });
     }
     const profile = new IamInstanceProfile(this, "profile", { name: `${p}-app-instance`, role: this.role.name });
+    // Before any instance boots: they read their settings and the secret ARNs with it.
+    const readParameters = this.grantParameterReads(props);
+    const secretArns = Object.entries(props.secrets?.arns ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, arn]) => new SsmParameter(this, `secret-arn-${name}`, {
+      name: `${props.secrets!.path}${name}`,
+      description: `ARN of the secret ${name} (not its value)`,
+      type: "String",
+      value: arn,
+    }));
+    for (const parameter of secretArns) skipCheck(parameter, "CKV2_AWS_34", "holds a secret's ARN, not its value; a SecureString would put a secret value in Terraform (no-secret-values)");
     const ami = new DataAwsSsmParameter(this, "ami", { name: AMI_PARAMETER });
 
-    // On the emulator a new version means a new template (lib/stacks/local-gaps.ts).
-    const perVersion = emulatorLacks(this, "launchTemplateVersions");
     this.autoScalingGroups = Object.fromEntries(SLOTS.map((slot) => {
-      const { version, targetGroupArn } = props.slots[slot];
+      const { version, digest, targetGroupArn, settings } = props.slots[slot];
+      const slotSettings = version !== null && settings ? settings : undefined;
+      const parameters = slotSettings ? Object.values(new SlotParameters(this, `settings-${slot}`, { path: slotSettings.path, values: slotSettings.values, checksum: slotSettings.checksum, slot }).parameters) : [];
+      const boot: BootSettings = {
+        region: props.region,
+        ...(slotSettings ? { settings: { path: slotSettings.path, checksum: slotSettings.checksum, count: Object.keys(slotSettings.values).length } } : {}),
+        ...(props.secrets ? { secretArnsPath: props.secrets.path } : {}),
+      };
       const template = new LaunchTemplate(this, `lt-${slot}`, {
-        name: perVersion ? `${p}-app-${slot}-${(version ?? "none").replace(/[^A-Za-z0-9-]/g, "-")}` : `${p}-app-${slot}`,
-        lifecycle: perVersion ? { createBeforeDestroy: true } : undefined,
+        name: `${p}-app-${slot}`,
         imageId: ami.value,
         instanceType: props.instanceType,
         updateDefaultVersion: true,
@@ -83,8 +129,8 @@ export class Ec2Compute extends Construct {
           deviceName: "/dev/xvda",
           ebs: { volumeSize: props.rootVolumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
         }],
-        userData: Fn.base64encode(userData(props.imageRepository, version, props.appPort, props.containerEnvironment ?? {})),
-        tagSpecifications: [{ resourceType: "instance", tags: { Name: `${p}-app-${slot}`, Slot: slot, Version: version ?? "none" } }],
+        userData: Fn.base64encode(userData(props.imageRepository, version, props.appPort, props.containerEnvironment ?? {}, boot, digest)),
+        tagSpecifications: [{ resourceType: "instance", tags: { Name: `${p}-app-${slot}`, Slot: slot, Version: version ?? "none", ...(slotSettings ? { Settings: slotSettings.checksum } : {}) } }],
         tags: { Slot: slot },
       });
       const capacity = version === null ? { min: 0, desired: 0, max: 0 } : props.capacity;
@@ -98,16 +144,12 @@ export class Ec2Compute extends Construct {
         healthCheckType: "ELB",
         healthCheckGracePeriod: 60,
         launchTemplate: { id: template.id, version: template.latestVersion.toString() },
-        // Not on the emulator (lib/stacks/local-gaps.ts).
-        ...(emulatorLacks(this, "autoscalingRefresh")
-          ? { waitForCapacityTimeout: "0" }
-          : { instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } } }),
-        tag: [
-          { key: "Slot", value: slot, propagateAtLaunch: true },
-          { key: "Version", value: version ?? "none", propagateAtLaunch: true },
-        ],
+        instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } },
+        tag: Object.entries({ ...props.tags, Slot: slot, Version: version ?? "none" }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
         // With auto-scaling on, the policy owns the desired capacity.
         lifecycle: props.autoScaling?.enabled ? { ignoreChanges: ["desired_capacity"] } : undefined,
+        // Instances read their settings at boot: the parameters and the right to read them come first.
+        dependsOn: readParameters ? [readParameters, ...parameters, ...secretArns] : undefined,
       });
       if (props.autoScaling?.enabled && version !== null) {
         new AutoscalingPolicy(this, `cpu-target-${slot}`, {
@@ -123,21 +165,66 @@ export class Ec2Compute extends Construct {
       return [slot, asg];
     })) as Record<Slot, AutoscalingGroup>;
   }
+
+  /** The instance role may read the parameters under the prefix (nothing else in Parameter Store). */
+  private grantParameterReads(props: Ec2ComputeProps): IamRolePolicy | undefined {
+    const prefix = props.parametersPrefix;
+    if (!prefix) return undefined;
+    const partition = new DataAwsPartition(this, "partition");
+    const account = new DataAwsCallerIdentity(this, "account");
+    const arn = (path: string) => `arn:${partition.partition}:ssm:${props.region}:${account.accountId}:parameter${path}`;
+    return new IamRolePolicy(this, "read-parameters", {
+      role: this.role.id,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"], Resource: [arn(prefix.replace(/\/$/, "")), arn(`${prefix}*`)] }],
+      }),
+    });
+  }
 }
 
-/** Cloud-init script: install Docker and run the slot's image, restarting on failure. */
-export function userData(repository: string, version: string | null, port: number, env: Record<string, string>): string {
+/** What an instance reads from Parameter Store at boot. */
+export interface BootSettings {
+  readonly region: string;
+  /** The slot's settings: `count` parameters under `path`; the checksum names them. */
+  readonly settings?: { readonly path: string; readonly checksum: string; readonly count: number };
+  /** The secret ARNs: each parameter `<NAME>` becomes `<NAME>_SECRET_ARN`. */
+  readonly secretArnsPath?: string;
+}
+
+/**
+ * Cloud-init script: install Docker, write the slot's settings and the secret ARNs from Parameter
+ * Store into an env file (mode 600), and run the slot's image (by digest when known) with it, restarting on failure. An
+ * instance that cannot read every setting stops before starting the application (fail closed: it
+ * never becomes healthy). No `${` in the script: Terraform would read it as interpolation.
+ */
+export function userData(repository: string, version: string | null, port: number, env: Record<string, string>, boot?: BootSettings, digest?: string): string {
   if (version === null) return "#!/bin/bash\n# empty slot: no version deployed\n";
-  const envFlags = Object.entries(env).sort().map(([k, v]) => `-e ${k}=${shellQuote(v)}`).join(" ");
+  const envFlags = Object.entries({ ...env, ...(boot?.settings ? { APP_SETTINGS_CHECKSUM: boot.settings.checksum } : {}) })
+    .sort().map(([k, v]) => `-e ${k}=${shellQuote(v)}`).join(" ");
+  // `<path><NAME><TAB><value>` lines become `<NAME><suffix>=<value>`. A literal tab and no backslash or
+  // double quote: the script is a string inside a Terraform expression, where those are escapes.
+  const read = (path: string, suffix: string) =>
+    `aws ssm get-parameters-by-path --region ${shellQuote(boot!.region)} --path ${shellQuote(path)} --query 'Parameters[].[Name,Value]' --output text | sed 's|^[^${TAB}]*/||; s|${TAB}|${suffix}=|' >> /etc/app.env`;
+  const settings = boot?.settings;
   return [
     "#!/bin/bash",
     "set -euo pipefail",
     "dnf install -y docker",
     "systemctl enable --now docker",
-    `docker run -d --restart=always --name app -p ${port}:${port} ${envFlags} ${shellQuote(`${repository}:${version}`)}`,
+    "install -m 600 /dev/null /etc/app.env",
+    ...(settings ? [
+      `# settings ${settings.checksum}: ${settings.count} parameters under ${settings.path}`,
+      read(settings.path, ""),
+      `test $(grep -c . /etc/app.env) -eq ${settings.count}`,
+    ] : []),
+    ...(boot?.secretArnsPath ? [read(boot.secretArnsPath, "_SECRET_ARN")] : []),
+    `docker run -d --restart=always --name app -p ${port}:${port} --env-file /etc/app.env ${envFlags} ${shellQuote(imageReference(repository, version, digest))}`,
     "",
   ].join("\n");
 }
+
+const TAB = "\t";
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, "'\\''")}'`;

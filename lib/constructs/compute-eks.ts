@@ -12,8 +12,10 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { SLOTS, type Slot } from "../config/schema.ts";
+import { skipCheck } from "../policy/checkov-skip.ts";
 import { EncryptionKey } from "./encryption-key.ts";
 import { assumeRolePolicy } from "./iam.ts";
+import { ONE_YEAR_DAYS } from "./network.ts";
 
 /**
  * NodePort of each slot's Service: the ALB target group of the slot forwards to this port on
@@ -102,6 +104,11 @@ export interface EksComputeProps {
    * Permissions are added to the role by the caller. @default none (no app role)
    */
   readonly appServiceAccount?: { readonly namespace: string; readonly name: string };
+  /**
+   * Tags of the nodes and their volumes (launch template tag specifications): provider default
+   * tags reach neither the EKS-made Auto Scaling groups nor their instances. @default none
+   */
+  readonly nodeTags?: Record<string, string>;
   /** Waiting period of the secrets KMS key before deletion, days. @default 30 */
   readonly keyDeletionWindowDays?: number;
   /**
@@ -172,11 +179,18 @@ export class EksCompute extends Construct {
       }),
     });
 
-    // The log group exists before the cluster, so its retention applies from the first line.
-    const logGroup = new CloudwatchLogGroup(this, "control-plane-logs", {
-      name: `/aws/eks/${clusterName}/cluster`,
-      retentionInDays: props.logRetentionDays ?? 90,
+    // The log group exists before the cluster, so its retention and key apply from the first line.
+    const logGroupName = `/aws/eks/${clusterName}/cluster`;
+    const logKey = new EncryptionKey(this, "logs-key", {
+      alias: `${p}-eks-logs`,
+      description: `Control-plane logs of ${clusterName}`,
+      deletionWindowDays: props.keyDeletionWindowDays,
+      logGroupNames: [logGroupName],
     });
+    const retention = props.logRetentionDays ?? 90;
+    const logGroup = new CloudwatchLogGroup(this, "control-plane-logs", { name: logGroupName, retentionInDays: retention, kmsKeyId: logKey.key.arn });
+    if (retention < ONE_YEAR_DAYS) skipCheck(logGroup, "CKV_AWS_338", `control-plane logs are kept ${retention} days (the environment's log retention); production keeps a year`);
+    const logTypes = [...(props.logTypes ?? CONTROL_PLANE_LOG_TYPES)];
 
     this.cluster = new EksCluster(this, "cluster", {
       name: clusterName,
@@ -190,10 +204,13 @@ export class EksCompute extends Construct {
         ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
       },
       encryptionConfig: { resources: ["secrets"], provider: { keyArn: this.secretsKey.key.arn } },
-      enabledClusterLogTypes: [...(props.logTypes ?? CONTROL_PLANE_LOG_TYPES)],
+      enabledClusterLogTypes: logTypes,
       accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
       dependsOn: [...clusterPolicies, clusterKeyPolicy, logGroup],
     });
+    if (!["controllerManager", "scheduler"].every((t) => logTypes.includes(t))) {
+      skipCheck(this.cluster, "CKV_AWS_37", "api, audit and authenticator logs are shipped; controllerManager and scheduler logs are high-volume operational detail with no access record, left out for cost");
+    }
     this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
 
     // Node role: exactly the three worker policies.
@@ -214,8 +231,12 @@ export class EksCompute extends Construct {
         deviceName: "/dev/xvda",
         ebs: { volumeSize: props.nodeVolumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
       }],
-      tagSpecifications: [{ resourceType: "instance", tags: { Name: `${clusterName}-node` } }],
+      tagSpecifications: [
+        { resourceType: "instance", tags: { ...props.nodeTags, Name: `${clusterName}-node` } },
+        { resourceType: "volume", tags: { ...props.nodeTags, Name: `${clusterName}-node` } },
+      ],
     });
+    skipCheck(template, "CKV_AWS_341", "hop limit 2: the Container Insights agent, a pod off the host network, reads the instance metadata; application pods are kept from it by their NetworkPolicy");
 
     // The VPC CNI before any node, so every node starts enforcing NetworkPolicies. It replaces the
     // self-managed copy EKS bootstraps (OVERWRITE); a DaemonSet needs no node to become active.
@@ -257,10 +278,10 @@ export class EksCompute extends Construct {
 
     // Blue/green: each slot's target group receives every node, on the slot's NodePort.
     for (const slot of SLOTS) {
-      this.nodeGroups.forEach((ng, i) => new AutoscalingAttachment(this, `tg-${slot}-${props.nodeGroups[i]!.name}`, {
+      this.nodeGroups.forEach((ng, i) => skipCheck(new AutoscalingAttachment(this, `tg-${slot}-${props.nodeGroups[i]!.name}`, {
         autoscalingGroupName: this.autoScalingGroupNames[i]!,
         lbTargetGroupArn: props.targetGroupArns[slot],
-      }));
+      }), "CKV2_AWS_15", "the Auto Scaling group belongs to the EKS managed node group: EKS replaces unhealthy nodes, the target group's health check judges the pods behind each NodePort"));
       new VpcSecurityGroupIngressRule(this, `nodeport-${slot}`, {
         securityGroupId: this.clusterSecurityGroupId,
         description: `NodePort of the ${slot} slot from the ALB`,

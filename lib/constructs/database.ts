@@ -1,11 +1,21 @@
 import { Construct } from "constructs";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
+import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { EncryptionKey } from "./encryption-key.ts";
+import { assumeRolePolicy } from "./iam.ts";
+import { databaseIdentifier } from "./naming.ts";
 
 export const POSTGRES_PORT = 5432;
+
+export { databaseIdentifier };
+
+/** Intervals RDS enhanced monitoring accepts, seconds (0 = off). */
+export const ENHANCED_MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
 
 export interface DatabaseProps {
   /** Prefix of every resource name, e.g. `dev`. */
@@ -29,17 +39,32 @@ export interface DatabaseProps {
   readonly deletionProtection?: boolean;
   /** Performance Insights (enhanced and full monitoring). @default false */
   readonly performanceInsights?: boolean;
+  /**
+   * RDS enhanced monitoring (OS metrics) every this many seconds, with its own IAM role; 0 is off.
+   * @default 0
+   */
+  readonly enhancedMonitoringInterval?: (typeof ENHANCED_MONITORING_INTERVALS)[number];
+  /**
+   * Query logging through the instance's parameter group: statements slower than
+   * `slowQueryMs` and the statement classes in `statements` go to the postgresql log (exported to
+   * CloudWatch Logs). @default { slowQueryMs: 1000, statements: "ddl" }
+   */
+  readonly queryLogging?: { readonly slowQueryMs: number; readonly statements: "none" | "ddl" | "mod" | "all" };
 }
 
 /**
  * RDS PostgreSQL in isolated subnets, storage encrypted with its own KMS key, master password
  * generated and rotated by AWS in Secrets Manager (never in code or state), reachable only from
- * the application's security group.
+ * the application's security group, TLS only; slow queries and schema changes logged (both
+ * through its own parameter group); optional enhanced monitoring.
  */
 export class Database extends Construct {
   readonly instance: DbInstance;
   readonly securityGroup: SecurityGroup;
   readonly key: EncryptionKey;
+  readonly parameterGroup: DbParameterGroup;
+  /** Role RDS publishes enhanced monitoring with (only when it is on). */
+  readonly monitoringRole?: IamRole;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -62,11 +87,30 @@ export class Database extends Construct {
       toPort: POSTGRES_PORT,
     });
     const subnets = new DbSubnetGroup(this, "subnets", { name: `${p}-database`, subnetIds: props.subnetIds });
+    const engineVersion = props.engineVersion ?? "16";
+    const logging = props.queryLogging ?? { slowQueryMs: 1000, statements: "ddl" };
+    this.parameterGroup = new DbParameterGroup(this, "parameters", {
+      name: `${p}-postgres${engineVersion.split(".")[0]}`,
+      family: `postgres${engineVersion.split(".")[0]}`,
+      description: `PostgreSQL ${engineVersion.split(".")[0]} of ${p}: query logging`,
+      parameter: [
+        { name: "log_min_duration_statement", value: String(logging.slowQueryMs) },
+        { name: "log_statement", value: logging.statements },
+        // TLS only, whatever the engine version's default.
+        { name: "rds.force_ssl", value: "1" },
+      ],
+    });
+    const interval = props.enhancedMonitoringInterval ?? 0;
+    if (interval > 0) {
+      this.monitoringRole = new IamRole(this, "monitoring-role", { name: `${p}-rds-monitoring`, assumeRolePolicy: assumeRolePolicy("monitoring.rds.amazonaws.com") });
+      new IamRolePolicyAttachment(this, "monitoring-policy", { role: this.monitoringRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" });
+    }
 
     this.instance = new DbInstance(this, "postgres", {
-      identifier: `${p}-postgres`,
+      identifier: databaseIdentifier(p),
       engine: "postgres",
-      engineVersion: props.engineVersion ?? "16",
+      engineVersion,
+      parameterGroupName: this.parameterGroup.name,
       instanceClass: props.instanceClass,
       allocatedStorage: props.allocatedStorageGb,
       maxAllocatedStorage: props.maxAllocatedStorageGb ?? props.allocatedStorageGb * 2,
@@ -92,6 +136,8 @@ export class Database extends Construct {
       enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
       performanceInsightsEnabled: props.performanceInsights ?? false,
       performanceInsightsKmsKeyId: props.performanceInsights ? this.key.key.arn : undefined,
+      monitoringInterval: interval,
+      monitoringRoleArn: this.monitoringRole?.arn,
       applyImmediately: false,
     });
   }

@@ -8,6 +8,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { SLOTS, type Slot } from "../config/schema.ts";
+import { skipCheck } from "../policy/checkov-skip.ts";
 import { SLOT_HEADER, loadBalancerName, targetGroupName } from "./naming.ts";
 import { SecureBucket } from "./secure-bucket.ts";
 
@@ -65,8 +66,9 @@ export class LoadBalancer extends Construct {
       vpcId: props.vpcId,
       tags: { Name: `${p}-alb` },
     });
+    const plainHttp = "no certificate in the environment file (certificateArn): this development ALB serves plain HTTP";
     for (const port of https ? [80, 443] : [80]) {
-      new VpcSecurityGroupIngressRule(this, `in-${port}`, {
+      const ingress = new VpcSecurityGroupIngressRule(this, `in-${port}`, {
         securityGroupId: this.securityGroup.id,
         description: `HTTP${port === 443 ? "S" : ""} from the internet`,
         cidrIpv4: "0.0.0.0/0",
@@ -74,6 +76,7 @@ export class LoadBalancer extends Construct {
         fromPort: port,
         toPort: port,
       });
+      if (port === 80) skipCheck(ingress, "CKV_AWS_260", https ? "port 80 is open to the internet only to answer with a redirect to HTTPS" : plainHttp);
     }
     new VpcSecurityGroupEgressRule(this, "out-app", {
       securityGroupId: this.securityGroup.id,
@@ -97,6 +100,10 @@ export class LoadBalancer extends Construct {
         resourcePaths: ["/alb/AWSLogs/*"],
       }],
     });
+    skipCheck(logs.bucket, "CKV_AWS_145", "ALB access logs are delivered only to SSE-S3 (AES256) buckets, not SSE-KMS");
+    skipCheck(logs.bucket, "CKV_AWS_18", "this bucket is the ALB's access-log target; logging it would need another bucket for its own logs");
+    skipCheck(logs.bucket, "CKV_AWS_21", "access logs are written once and expire after their retention; versions would keep deleted logs past it");
+    skipCheck(logs.bucket, "CKV_AWS_144", "ALB access logs are operational records of this region; they are not part of the recovery plan");
 
     this.alb = new Lb(this, "alb", {
       name: loadBalancerName(p),
@@ -109,6 +116,8 @@ export class LoadBalancer extends Construct {
       enableDeletionProtection: props.deletionProtection ?? true,
       accessLogs: { bucket: logs.bucket.id, prefix: "alb", enabled: true },
     });
+    if (!(props.deletionProtection ?? true)) skipCheck(this.alb, "CKV_AWS_150", "deletion protection is for production's ALB (set per tier by the environment stack); lower tiers are rebuilt from code");
+    if (!https) skipCheck(this.alb, "CKV2_AWS_20", plainHttp);
 
     this.targetGroups = Object.fromEntries(SLOTS.map((slot) => [slot, new LbTargetGroup(this, `tg-${slot}`, {
       name: targetGroupName(p, slot),
@@ -128,6 +137,7 @@ export class LoadBalancer extends Construct {
       },
       tags: { Slot: slot },
     })])) as Record<Slot, LbTargetGroup>;
+    for (const slot of SLOTS) skipCheck(this.targetGroups[slot], "CKV_AWS_378", "TLS ends at the ALB; targets sit in private subnets and accept traffic only from the ALB's security group");
 
     const notFound = { type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "no route" } };
     this.listener = new LbListener(this, https ? "https" : "http", {
@@ -137,6 +147,10 @@ export class LoadBalancer extends Construct {
       ...(https ? { sslPolicy: TLS_POLICY, certificateArn: props.certificateArn } : {}),
       defaultAction: [notFound],
     });
+    if (!https) {
+      skipCheck(this.listener, "CKV_AWS_2", plainHttp);
+      skipCheck(this.listener, "CKV_AWS_103", plainHttp);
+    }
     if (https) {
       new LbListener(this, "http-redirect", {
         loadBalancerArn: this.alb.arn,

@@ -32,3 +32,8 @@ export function slotOfTargetGroupArn(arn: string): Slot | undefined {
 export function slotAlarmNames(env: string, slot: Slot): string[] {
   return [`${env}-app-${slot}-5xx-rate`, `${env}-app-${slot}-p99-latency`, `${env}-app-${slot}-unhealthy-hosts`];
 }
+
+/** Identifier of an environment's database instance: `<env>-postgres` (what `envctl restore` restores beside). */
+export function databaseIdentifier(namePrefix: string): string {
+  return `${namePrefix}-postgres`;
+}

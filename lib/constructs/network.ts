@@ -13,6 +13,8 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { subnetCidr } from "../config/cidr.ts";
+import { skipCheck } from "../policy/checkov-skip.ts";
+import { EncryptionKey } from "./encryption-key.ts";
 import { assumeRolePolicy } from "./iam.ts";
 
 export interface NetworkProps {
@@ -28,10 +30,13 @@ export interface NetworkProps {
   readonly flowLogRetentionDays?: number;
 }
 
+/** A year: what checkov (CKV_AWS_338) asks of a log group's retention. */
+export const ONE_YEAR_DAYS = 365;
+
 /**
  * VPC with public, private (application) and database subnets per AZ, an internet gateway,
- * NAT per the tier, route tables, flow logs of all traffic, and a default security group
- * stripped of every rule.
+ * NAT per the tier, route tables, flow logs of all traffic (encrypted with their own KMS key),
+ * and a default security group stripped of every rule.
  */
 export class Network extends Construct {
   readonly vpc: Vpc;
@@ -82,10 +87,11 @@ export class Network extends Construct {
     const dbRt = new RouteTable(this, "database-rt", { vpcId: this.vpc.id, tags: name("database") });
     databaseSubnets.forEach((s, i) => new RouteTableAssociation(this, `database-assoc-${i}`, { subnetId: s.id, routeTableId: dbRt.id }));
 
-    const logGroup = new CloudwatchLogGroup(this, "flow-logs", {
-      name: `/vpc/${props.namePrefix}/flow-logs`,
-      retentionInDays: props.flowLogRetentionDays ?? 365,
-    });
+    const logGroupName = `/vpc/${props.namePrefix}/flow-logs`;
+    const logKey = new EncryptionKey(this, "flow-logs-key", { alias: `${props.namePrefix}-flow-logs`, description: `VPC flow logs of ${props.namePrefix}`, logGroupNames: [logGroupName] });
+    const retention = props.flowLogRetentionDays ?? ONE_YEAR_DAYS;
+    const logGroup = new CloudwatchLogGroup(this, "flow-logs", { name: logGroupName, retentionInDays: retention, kmsKeyId: logKey.key.arn });
+    if (retention < ONE_YEAR_DAYS) skipCheck(logGroup, "CKV_AWS_338", `flow logs are kept ${retention} days, as the environment file sets (network.flowLogRetentionDays); production keeps a year`);
     const role = new IamRole(this, "flow-logs-role", {
       name: `${props.namePrefix}-vpc-flow-logs`,
       assumeRolePolicy: assumeRolePolicy("vpc-flow-logs.amazonaws.com"),

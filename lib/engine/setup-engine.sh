@@ -4,7 +4,8 @@
 #   2. terraform-provider-aws, built from source and put in a filesystem mirror
 #   3. terraform-provider-kubernetes, built from source and put in the same mirror
 #   4. the moto server, in its own virtualenv
-#   5. an offline OpenTofu CLI config (tofurc) and manifest.json
+#   5. checkov (the IaC scanner npm test runs over the synthesized stacks), in its own virtualenv
+#   6. an offline OpenTofu CLI config (tofurc) and manifest.json
 #
 # Versions come from lib/engine/versions.env. The cache root is
 # ${ENVSTACK_CACHE:-$HOME/.cache/envstack}. Every artefact path includes its
@@ -27,7 +28,7 @@ trap 'rc=$?; printf "[engine] ERROR: command failed (exit %s) at line %s: %s\n" 
 source "$HERE/versions.env"
 for v in OPENTOFU_VERSION OPENTOFU_MODULE AWS_PROVIDER_VERSION AWS_PROVIDER_MODULE AWS_PROVIDER_PSEUDO \
          AWS_PROVIDER_SOURCE_VERSION K8S_PROVIDER_VERSION K8S_PROVIDER_MODULE K8S_PROVIDER_PSEUDO \
-         K8S_PROVIDER_SOURCE_VERSION MOTO_VERSION; do
+         K8S_PROVIDER_SOURCE_VERSION MOTO_VERSION CHECKOV_VERSION; do
   [ -n "${!v:-}" ] || die "versions.env does not set $v"
 done
 
@@ -42,6 +43,8 @@ CLI_CONFIG="$ENGINE/tofurc"
 MANIFEST="$ENGINE/manifest.json"
 MOTO_VENV="$ROOT/moto-$MOTO_VERSION/venv"
 MOTO_SERVER="$MOTO_VENV/bin/moto_server"
+CHECKOV_VENV="$ROOT/checkov-$CHECKOV_VERSION/venv"
+CHECKOV_BIN="$CHECKOV_VENV/bin/checkov"
 mkdir -p "$ENGINE" "$MIRROR" "$STATS" "$LOGS"
 
 # Only one setup run at a time per cache root.
@@ -170,9 +173,9 @@ mirror_link() { # <src dir> <dst dir> <bin> <pseudo>
 build_provider() { # <step> <name> <label version> <module> <pseudo> <source version> <moddir> <ldflags> <dir tf> <dir ot> <bin>
   local step="$1" name="$2" ver="$3" mod="$4" pseudo="$5" srcver="$6" moddir="$7" ldflags="$8" dtf="$9" dot="${10}" bin="${11}"
   if provider_current "$dtf" "$bin" "$pseudo"; then
-    log "step $step/5: terraform-provider-$name $ver already built ($dtf/$bin), skipping"
+    log "step $step/6: terraform-provider-$name $ver already built ($dtf/$bin), skipping"
   else
-    log "step $step/5: building terraform-provider-$name $ver from $mod@$pseudo (upstream $srcver), expected $(expected_minutes "$name") min ..."
+    log "step $step/6: building terraform-provider-$name $ver from $mod@$pseudo (upstream $srcver), expected $(expected_minutes "$name") min ..."
     check_pin "$moddir" "$mod" "$pseudo"
     rm -f "$dtf/.source"
     go_build "$name-$ver" "$moddir" "$mod" "$dtf/$bin" "$ldflags"
@@ -188,9 +191,9 @@ build_provider() { # <step> <name> <label version> <module> <pseudo> <source ver
 
 # ------------------------------------------------------------------ 1. OpenTofu
 if [ -x "$TOFU" ]; then
-  log "step 1/5: OpenTofu $OPENTOFU_VERSION already built ($TOFU), skipping"
+  log "step 1/6: OpenTofu $OPENTOFU_VERSION already built ($TOFU), skipping"
 else
-  log "step 1/5: building OpenTofu $OPENTOFU_VERSION (cmd/tofu), expected $(expected_minutes opentofu) min ..."
+  log "step 1/6: building OpenTofu $OPENTOFU_VERSION (cmd/tofu), expected $(expected_minutes opentofu) min ..."
   check_pin opentofu "$OPENTOFU_MODULE" "$OPENTOFU_VERSION"
   go_build "opentofu-$OPENTOFU_VERSION" opentofu "$OPENTOFU_MODULE/cmd/tofu" "$TOFU" \
     "-s -w -X '$OPENTOFU_MODULE/version.dev=no'"
@@ -210,9 +213,9 @@ build_provider 3 kubernetes "$K8S_PROVIDER_VERSION" "$K8S_PROVIDER_MODULE" "$K8S
 # ---------------------------------------------------------------------- 4. moto
 MOTO_MARK="$MOTO_VENV/.envstack-complete"
 if [ -f "$MOTO_MARK" ] && [ -x "$MOTO_SERVER" ] && [ "$(cat "$MOTO_MARK")" = "moto[server]==$MOTO_VERSION" ]; then
-  log "step 4/5: moto $MOTO_VERSION virtualenv already present ($MOTO_VENV), skipping"
+  log "step 4/6: moto $MOTO_VERSION virtualenv already present ($MOTO_VENV), skipping"
 else
-  log "step 4/5: creating moto $MOTO_VERSION virtualenv at $MOTO_VENV ..."
+  log "step 4/6: creating moto $MOTO_VERSION virtualenv at $MOTO_VENV ..."
   rm -rf "$MOTO_VENV"
   mkdir -p "$(dirname "$MOTO_VENV")"
   mlog="$LOGS/moto-$MOTO_VERSION.pip.log"
@@ -229,8 +232,32 @@ else
   log "moto $MOTO_VERSION installed"
 fi
 
-# ------------------------------------------------------- 5. CLI config + manifest
-log "step 5/5: writing $CLI_CONFIG and $MANIFEST ..."
+# ------------------------------------------------------------------- 5. checkov
+# Same pattern as moto: a virtualenv per pinned version, marked complete only after the
+# installed version was checked, so an interrupted install is redone.
+CHECKOV_MARK="$CHECKOV_VENV/.envstack-complete"
+if [ -f "$CHECKOV_MARK" ] && [ -x "$CHECKOV_BIN" ] && [ "$(cat "$CHECKOV_MARK")" = "checkov==$CHECKOV_VERSION" ]; then
+  log "step 5/6: checkov $CHECKOV_VERSION virtualenv already present ($CHECKOV_VENV), skipping"
+else
+  log "step 5/6: creating checkov $CHECKOV_VERSION virtualenv at $CHECKOV_VENV ..."
+  rm -rf "$CHECKOV_VENV"
+  mkdir -p "$(dirname "$CHECKOV_VENV")"
+  clog="$LOGS/checkov-$CHECKOV_VERSION.pip.log"
+  if ! { python3 -m venv "$CHECKOV_VENV" \
+         && "$CHECKOV_VENV/bin/python" -m pip install --disable-pip-version-check -q "checkov==$CHECKOV_VERSION"; } >"$clog" 2>&1; then
+    tail -n 30 "$clog" >&2 || true
+    rm -rf "$CHECKOV_VENV"
+    die "checkov virtualenv setup failed; full log: $clog (python3-venv installed? PyPI reachable?)"
+  fi
+  [ -x "$CHECKOV_BIN" ] || die "checkov installed but $CHECKOV_BIN is missing"
+  got="$("$CHECKOV_BIN" --version 2>/dev/null | tail -n 1)"
+  [ "$got" = "$CHECKOV_VERSION" ] || die "checkov version in venv is $got, expected $CHECKOV_VERSION"
+  printf 'checkov==%s' "$CHECKOV_VERSION" >"$CHECKOV_MARK"
+  log "checkov $CHECKOV_VERSION installed"
+fi
+
+# ------------------------------------------------------- 6. CLI config + manifest
+log "step 6/6: writing $CLI_CONFIG and $MANIFEST ..."
 tmpcfg="$CLI_CONFIG.tmp.$$"
 cat >"$tmpcfg" <<EOF
 # Generated by lib/engine/setup-engine.sh. Do not edit; re-run the script instead.
@@ -245,9 +272,9 @@ provider_installation {
 EOF
 mv -f "$tmpcfg" "$CLI_CONFIG"
 
-python3 - "$MANIFEST" "$TOFU" "$CLI_CONFIG" "$MIRROR" "$MOTO_SERVER" "$STATS" "$GOOS_ARCH" <<PY
+python3 - "$MANIFEST" "$TOFU" "$CLI_CONFIG" "$MIRROR" "$MOTO_SERVER" "$STATS" "$GOOS_ARCH" "$CHECKOV_BIN" <<PY
 import json, os, sys
-manifest, tofu, cfg, mirror, moto, stats, plat = sys.argv[1:]
+manifest, tofu, cfg, mirror, moto, stats, plat, checkov = sys.argv[1:]
 def stat(key):
     p = os.path.join(stats, key + ".json")
     try:
@@ -259,6 +286,7 @@ doc = {
     "cliConfig": cfg,
     "mirror": mirror,
     "motoServer": moto,
+    "checkov": checkov,
     "platform": plat,
     "providers": {
         "aws": os.path.join(mirror, "registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION", plat, "terraform-provider-aws_v${AWS_PROVIDER_VERSION}_x5"),
@@ -273,6 +301,7 @@ doc = {
         "kubernetesSource": {"module": "$K8S_PROVIDER_MODULE", "pseudoVersion": "$K8S_PROVIDER_PSEUDO",
                              "commit": "${K8S_PROVIDER_COMMIT:-}", "upstreamVersion": "$K8S_PROVIDER_SOURCE_VERSION"},
         "moto": "$MOTO_VERSION",
+        "checkov": "$CHECKOV_VERSION",
     },
     "build": {
         "opentofu": stat("opentofu-$OPENTOFU_VERSION"),

@@ -163,7 +163,7 @@ class Run {
         await this.judgeStep("watch", { percent: 100, bakeSeconds: this.a.postSwitchWatchSeconds });
       }
       this.r = await this.commitOnly((x) => core.completeRollout(x, change(this.ctx)), "rollout-complete");
-      this.ctx.progress.info(`${this.env}: rollout complete: ${this.target} (${this.r.slots[this.target].version}) is live; 'envctl rollback ${this.env}' returns to ${this.stable} (${this.r.slots[this.stable].version})`);
+      this.ctx.progress.info(`${this.env}: rollout complete: ${this.target} (${slotLabel(this.r.slots[this.target])}) is live; 'envctl rollback ${this.env}' returns to ${this.stable} (${slotLabel(this.r.slots[this.stable])})`);
       return this.r;
     } catch (err) {
       if (this.ctx.signal?.aborted && !(err instanceof GateStoppedError) && !(err instanceof SupersededError)) return this.interrupted();
@@ -332,4 +332,9 @@ function pollLine(r: AnalysisRecord): string {
   const m = (x: AnalysisRecord["canary"]) => (x ? `${x.slot} ${x.requests} req, ${x.errors} 5xx${x.p99Seconds === null ? "" : `, p99 ${Number(x.p99Seconds.toFixed(3))} s`}` : "no data");
   const alarms = r.alarms.length === 0 ? "no alarms" : r.alarms.every((a) => a.state !== "ALARM") ? `${r.alarms.length} alarms OK` : r.alarms.filter((a) => a.state === "ALARM").map((a) => `${a.name} ALARM`).join(", ");
   return `${m(r.canary)} | ${m(r.stable)} | ${alarms}${r.verdict === "fail" ? ` | FAIL: ${r.reasons.join("; ")}` : ""}`;
+}
+
+/** A slot as a person reads it: its version, and the settings it runs when it carries any. */
+function slotLabel(s: { readonly version: string | null; readonly settings?: { readonly checksum: string } }): string {
+  return `${s.version ?? "empty"}${s.settings ? `, settings ${s.settings.checksum}` : ""}`;
 }

@@ -25,6 +25,7 @@ import type { MetricsReader } from "../aws/metrics.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import * as core from "./core.ts";
 import type { AlarmReader } from "./gate.ts";
+import { refuseMissingSettings } from "../settings/release.ts";
 import { snapshotIdFor, type Snapshotter } from "./snapshot.ts";
 import type { SmokeDeps } from "./smoke.ts";
 import { stacksForPromotion, trafficStack } from "./stacks.ts";
@@ -222,7 +223,11 @@ export async function promote(ctx: Context, from: string, to: string, opts: { ve
     const allowed = graph.promotesTo.length ? graph.promotesTo.join(", ") : "nothing";
     throw new core.RefusedError(`${from} → ${to} is not on the promotion graph (${from} promotes into ${allowed})`);
   }
-  const c = candidate(ctx, target, core.versionToPromote(loadRelease(ctx.project.root, from), opts.version));
+  const sourceRelease = loadRelease(ctx.project.root, from);
+  const promoted = core.versionToPromote(sourceRelease, opts.version);
+  // The target must define every key the source runs the version with, and every key its tier requires.
+  refuseMissingSettings(source.config, sourceRelease, target.config, promoted.version);
+  const c = candidate(ctx, target, promoted);
   return locked(ctx, to, async () => {
     const current = loadRelease(ctx.project.root, to);
     refusePending(current);

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { ignoreEmulatorReadBacks, markEmulated } from "./local-gaps.ts";
-import { EMULATED_SERVICES, EMULATOR_CREDENTIALS, STATE_LOCK_TABLE, type Target } from "./target.ts";
+import { applyEmulatorProfile } from "./local-gaps.ts";
+import { EMULATED_SERVICES, EMULATOR_CREDENTIALS, type Target } from "./target.ts";
 
 export interface BaseStackProps {
   /** Project name: first part of the state key and of the state bucket name. */
@@ -26,32 +26,34 @@ export function stateKey(project: string, stack: string): string {
 /**
  * A stack with its own state (S3 with locking, or a local file), and the AWS provider carrying
  * the default tags; pointed at the emulator when the target is `local`.
+ *
+ * S3 state is locked by a lock file next to it (`<key>.tflock`, `use_lockfile`, S3 conditional
+ * writes; OpenTofu ≥ 1.10 / Terraform ≥ 1.10): no DynamoDB table.
  */
 export class BaseStack extends TerraformStack {
   readonly provider: AwsProvider;
+  private readonly props: BaseStackProps;
 
   constructor(scope: Construct, id: string, props: BaseStackProps) {
     super(scope, id);
+    this.props = props;
     const { target } = props;
-    if (target.kind === "local") {
-      markEmulated(this);
-      ignoreEmulatorReadBacks(this);
-    }
+    // The emulator's gaps, as Aspects over the whole stack (lib/stacks/local-gaps.ts).
+    if (target.kind === "local") applyEmulatorProfile(this);
     const local = target.kind === "local" ? target.endpoint! : undefined;
 
     if (target.backend === "local") {
       new LocalBackend(this, { path: `${target.stateDir}/${id}.tfstate` });
     } else {
-      new S3Backend(this, {
+      const backend = new S3Backend(this, {
         bucket: stateBucketName(props.project, target),
         key: stateKey(props.project, id),
         region: props.region,
         encrypt: true,
-        dynamodbTable: STATE_LOCK_TABLE,
         ...(local
           ? {
               ...EMULATOR_CREDENTIALS,
-              endpoints: { s3: local, dynamodb: local, sts: local, iam: local },
+              endpoints: { s3: local, sts: local, iam: local },
               usePathStyle: true,
               skipCredentialsValidation: true,
               skipRequestingAccountId: true,
@@ -60,11 +62,28 @@ export class BaseStack extends TerraformStack {
             }
           : {}),
       });
+      // cdktf 0.21's S3Backend has no field for it yet.
+      backend.addOverride("use_lockfile", true);
     }
 
-    this.provider = new AwsProvider(this, "aws", {
-      region: props.region,
-      defaultTags: [{ tags: props.tags }],
+    this.provider = this.awsProvider("aws", props.region);
+  }
+
+  /**
+   * A second AWS provider for another region (e.g. disaster recovery), alias `id`, with the
+   * stack's default tags and target; resources pass it as their `provider`.
+   */
+  regionProvider(id: string, region: string): AwsProvider {
+    return this.awsProvider(id, region, id);
+  }
+
+  private awsProvider(id: string, region: string, alias?: string): AwsProvider {
+    const { target, tags } = this.props;
+    const local = target.kind === "local" ? target.endpoint! : undefined;
+    return new AwsProvider(this, id, {
+      region,
+      alias,
+      defaultTags: [{ tags }],
       ...(local
         ? {
             ...EMULATOR_CREDENTIALS,

@@ -2,7 +2,7 @@ import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { StateBackend } from "../constructs/state-backend.ts";
 import { BaseStack, stateBucketName } from "./base-stack.ts";
-import { STATE_LOCK_TABLE, type Target } from "./target.ts";
+import type { Target } from "./target.ts";
 
 export interface BootstrapStackProps {
   readonly project: string;
@@ -12,18 +12,18 @@ export interface BootstrapStackProps {
 }
 
 /**
- * `bootstrap`: the state bucket and lock table every other stack keeps its state in. Apply it
- * first with `ENVSTACK_BACKEND=local`, then migrate its own state into the bucket (README).
+ * `bootstrap`: the state bucket every other stack keeps its state (and its lock file) in, and
+ * the bucket of its access logs. Apply it first with `ENVSTACK_BACKEND=local`, then migrate its
+ * own state into the bucket (README).
  */
 export class BootstrapStack extends BaseStack {
   constructor(scope: Construct, props: BootstrapStackProps) {
     super(scope, "bootstrap", props);
     const backend = new StateBackend(this, "state", {
       bucketName: stateBucketName(props.project, props.target),
-      lockTableName: STATE_LOCK_TABLE,
       forceDestroy: props.target.kind === "local",
     });
     new TerraformOutput(this, "state_bucket", { value: backend.bucketName });
-    new TerraformOutput(this, "lock_table", { value: backend.lockTable.name });
+    new TerraformOutput(this, "state_access_logs_bucket", { value: backend.accessLogsBucketName });
   }
 }

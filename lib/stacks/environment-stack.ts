@@ -1,22 +1,27 @@
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { Release } from "../config/release.ts";
-import { SLOTS, type Ec2Compute as Ec2ComputeConfig, type EksCompute as EksComputeConfig, type Environment } from "../config/schema.ts";
+import { SLOTS, type Ec2Compute as Ec2ComputeConfig, type EksCompute as EksComputeConfig, type Environment, type Slot } from "../config/schema.ts";
+import { settingsText } from "../config/settings.ts";
+import { secretArnsPath, secretPrefix, slotSettingsPath } from "../settings/names.ts";
+import { accountOf } from "../constructs/account.ts";
 import { Cache, REDIS_PORT } from "../constructs/cache.ts";
-import { Ec2Compute } from "../constructs/compute-ec2.ts";
+import { AppSecrets } from "../constructs/app-secrets.ts";
+import { Ec2Compute, type Ec2SlotProps } from "../constructs/compute-ec2.ts";
 import { EksCompute, NODE_PORTS } from "../constructs/compute-eks.ts";
 import { Database, POSTGRES_PORT } from "../constructs/database.ts";
+import { DatabaseBackup } from "../constructs/database-backup.ts";
 import { EksAlarms } from "../constructs/eks-alarms.ts";
 import { LoadBalancer } from "../constructs/load-balancer.ts";
 import { Monitoring } from "../constructs/monitoring.ts";
 import { Network } from "../constructs/network.ts";
+import { WebAcl } from "../constructs/web-acl.ts";
+import { skipCheck } from "../policy/checkov-skip.ts";
 import { APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf } from "../constructs/workloads/names.ts";
 import { BaseStack } from "./base-stack.ts";
 import { environmentTags } from "./tags.ts";
@@ -25,7 +30,7 @@ import type { Target } from "./target.ts";
 export interface EnvironmentStackProps {
   readonly env: Environment;
   /**
-   * EC2: slot versions come from here; weights do NOT (they belong to the traffic stack).
+   * EC2: slot versions and settings come from here; weights do NOT (they belong to the traffic stack).
    * EKS: not read at all (versions belong to the workloads stack).
    */
   readonly release: Release;
@@ -56,6 +61,12 @@ export class EnvironmentStack extends BaseStack {
   readonly database: Database;
   readonly cache: Cache;
   readonly monitoring: Monitoring;
+  /** WAF of the ALB (when the environment file asks for one). */
+  readonly webAcl?: WebAcl;
+  /** AWS Backup of the database (when the environment file asks for it). */
+  readonly backup?: DatabaseBackup;
+  /** The application's secrets (no values), when the environment declares any. */
+  readonly appSecrets?: AppSecrets;
 
   constructor(scope: Construct, props: EnvironmentStackProps) {
     const { env, release, target } = props;
@@ -84,6 +95,24 @@ export class EnvironmentStack extends BaseStack {
       deletionProtection: production,
       forceDestroyLogs: !production,
     });
+    if (env.waf) {
+      this.webAcl = new WebAcl(this, "waf", { namePrefix: p, resourceArn: this.loadBalancer.alb.arn, rateLimitPerIp: env.waf.rateLimitPerIp, logRetentionDays: env.waf.logRetentionDays });
+      skipCheck(this.loadBalancer.alb, "CKV2_AWS_76", "the web ACL runs AWSManagedRulesKnownBadInputsRuleSet (the Log4j rules); checkov also wants AWSManagedRulesAnonymousIpList, which would block VPN, proxy and cloud-hosted clients: left out by design");
+    } else {
+      skipCheck(this.loadBalancer.alb, "CKV2_AWS_28", `no WAF in ${p} (the environment file has no waf block): the AWS WAF's fixed and per-request cost is kept for environments with real users`);
+    }
+
+    // Application secrets: created without values (envctl sets them), before the compute that reads their ARNs.
+    if (env.app.secrets.length > 0) {
+      this.appSecrets = new AppSecrets(this, "app-secrets", {
+        namePrefix: secretPrefix(env.project, p),
+        keyAlias: `${p}-app-secrets`,
+        owner: p,
+        secrets: env.app.secrets,
+        // Development environments (and their previews) come and go: a name must be reusable at once.
+        recoveryWindowDays: env.tier === "development" ? 0 : 30,
+      });
+    }
 
     let appRole: IamRole;
     const compute = env.compute;
@@ -122,7 +151,18 @@ export class EnvironmentStack extends BaseStack {
       multiAz: env.database.multiAz,
       deletionProtection: env.database.deletionProtection,
       performanceInsights: env.monitoring.level !== "basic",
+      enhancedMonitoringInterval: ({ basic: 0, enhanced: 60, full: 15 } as const)[env.monitoring.level],
     });
+    if (env.backup) {
+      this.backup = new DatabaseBackup(this, "backup", {
+        namePrefix: p,
+        resourceArns: [this.database.instance.arn],
+        rules: env.backup.rules,
+        copyTo: env.backup.copyToRegion ? this.regionProvider("dr", env.backup.copyToRegion) : undefined,
+        vaultLock: env.backup.vaultLock,
+        forceDestroy: !production,
+      });
+    }
 
     this.cache = new Cache(this, "cache", {
       namePrefix: p,
@@ -134,10 +174,11 @@ export class EnvironmentStack extends BaseStack {
       automaticFailover: env.cache.automaticFailover,
       engineVersion: env.cache.engineVersion,
     });
+    this.tierExceptions(env);
     const cacheConnect = {
       Effect: "Allow",
       Action: ["elasticache:Connect"],
-      Resource: [this.cache.arn, ...(this.cache.appUser ? [this.cache.appUser.arn] : [])],
+      Resource: [this.cache.arn, this.cache.appUser.arn],
     };
     // On EKS the pods also read the AWS-managed database secret themselves (Pod Identity).
     const readDatabaseSecret = [
@@ -151,6 +192,9 @@ export class EnvironmentStack extends BaseStack {
         Statement: compute.kind === "eks" ? [cacheConnect, ...readDatabaseSecret] : [cacheConnect],
       }),
     });
+
+    // The application role is the only reader of the secrets' values.
+    this.appSecrets?.grantRead(appRole);
 
     this.monitoring = new Monitoring(this, "monitoring", {
       namePrefix: p,
@@ -186,6 +230,22 @@ export class EnvironmentStack extends BaseStack {
       new TerraformOutput(this, "cluster_endpoint", { value: this.eks.cluster.endpoint, description: "Kubernetes API endpoint" });
       new TerraformOutput(this, "cluster_certificate_authority_data", { value: this.eks.cluster.certificateAuthority.get(0).data, description: "Base64 CA bundle of the API endpoint" });
     }
+  }
+
+  /**
+   * What the environment file chose against checkov's defaults, said at the resources it
+   * concerns (dev's and staging's cost-driven sizing; production sets every one of these).
+   */
+  private tierExceptions(env: Environment): void {
+    const db = this.database.instance;
+    const file = `as ${env.name}'s environment file sets`;
+    if (env.monitoring.level === "basic") {
+      skipCheck(db, "CKV_AWS_118", `basic monitoring ${file} (monitoring.level): enhanced monitoring comes with the enhanced and full levels`);
+      skipCheck(db, "CKV_AWS_353", `basic monitoring ${file} (monitoring.level): Performance Insights comes with the enhanced and full levels`);
+    }
+    if (!env.database.multiAz) skipCheck(db, "CKV_AWS_157", `single-AZ ${file} (database.multiAz); the production tier requires multi-AZ`);
+    if (!env.database.deletionProtection) skipCheck(db, "CKV_AWS_293", `no deletion protection ${file} (database.deletionProtection): it is torn down and rebuilt freely; the production tier requires it`);
+    if (!env.cache.automaticFailover) skipCheck(this.cache.replicationGroup, "CKV2_AWS_50", `one Redis node without failover ${file} (cache.replicas, cache.automaticFailover); production runs a replica with failover`);
   }
 
   /** EC2: the application security group and an Auto Scaling group per slot running its version. */
@@ -231,10 +291,20 @@ export class EnvironmentStack extends BaseStack {
       imageRepository: env.image.repository,
       appPort: env.appPort,
       containerEnvironment: { LOG_LEVEL: env.logLevel, PORT: String(env.appPort), ENVIRONMENT: env.name },
-      slots: Object.fromEntries(SLOTS.map((s) => [s, {
-        version: release.slots[s].version,
-        targetGroupArn: this.loadBalancer.targetGroups[s].arn,
-      }])) as Record<"blue" | "green", { version: string | null; targetGroupArn: string }>,
+      tags: environmentTags(env),
+      region: env.region,
+      parametersPrefix: `/${env.project}/${p}/`,
+      ...(this.appSecrets ? { secrets: { path: secretArnsPath(env.project, p), arns: this.appSecrets.arns } } : {}),
+      // A slot runs the settings it was promoted with (the release file), not the environment file's.
+      slots: Object.fromEntries(SLOTS.map((s): [Slot, Ec2SlotProps] => {
+        const settings = release.slots[s].settings;
+        return [s, {
+          version: release.slots[s].version,
+          digest: release.slots[s].digest,
+          targetGroupArn: this.loadBalancer.targetGroups[s].arn,
+          ...(settings ? { settings: { path: slotSettingsPath(env.project, p, s), checksum: settings.checksum, values: settingsText(settings.values) } } : {}),
+        }];
+      })) as Record<Slot, Ec2SlotProps>,
     });
     return { securityGroup, compute };
   }
@@ -253,14 +323,14 @@ export class EnvironmentStack extends BaseStack {
       logRetentionDays: env.network.flowLogRetentionDays,
       appServiceAccount: { namespace: namespaceOf(env.name), name: APP_SERVICE_ACCOUNT },
       deployers: { roleArns: this.roleArns(config.deployerRoles), kubernetesGroup: deployerGroup(namespaceOf(env.name)) },
+      nodeTags: environmentTags(env),
     });
   }
 
   /** ARNs of IAM roles of this account, by name; no data sources when there are none. */
   private roleArns(names: readonly string[]): string[] {
     if (names.length === 0) return [];
-    const partition = new DataAwsPartition(this, "partition");
-    const account = new DataAwsCallerIdentity(this, "account");
-    return names.map((n) => `arn:${partition.partition}:iam::${account.accountId}:role/${n}`);
+    const { partition, accountId } = accountOf(this);
+    return names.map((n) => `arn:${partition}:iam::${accountId}:role/${n}`);
   }
 }

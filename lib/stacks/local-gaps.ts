@@ -1,39 +1,38 @@
 /**
- * What the emulator (moto) cannot do, and what the `local` target therefore switches off. The
- * real stacks keep every one of these; only ENVSTACK_TARGET=local leaves them out. The README
- * lists this table.
+ * What the emulator (moto) cannot do, and how the `local` target reshapes the stacks for it.
+ * The real stacks keep every one of these; BaseStack applies {@link applyEmulatorProfile} to
+ * the stacks of ENVSTACK_TARGET=local only, as cdktf Aspects run at synthesis, so no construct
+ * ever asks whether it deploys to the emulator. The README lists this table.
  */
 import type { IConstruct } from "constructs";
-import { Aspects, TerraformResource, type IAspect } from "cdktf";
+import { Aspects, DefaultTokenResolver, StringConcat, TerraformElement, TerraformResource, TerraformStack, Tokenization, type IAspect } from "cdktf";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 
 export const EMULATOR_GAPS = {
-  tlsOnlyBucketPolicy: "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the engine out of the state bucket",
-  elasticacheReplicationGroup: "moto's CreateReplicationGroup creates no member cache clusters, so the provider's read (DescribeCacheClusters dev-redis-001) fails with CacheClusterNotFound; and DeleteCacheSubnetGroup is not implemented, so the subnet group goes too",
+  tlsOnlyBucketPolicy: "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
+  elasticacheReplicationGroup: "moto's CreateReplicationGroup creates no member cache clusters, so the provider's read (DescribeCacheClusters dev-redis-001) fails with CacheClusterNotFound; and DeleteCacheSubnetGroup is not implemented, so the subnet group goes too: references to them read stand-ins (endpoint \"\", a wildcard-account ARN)",
   autoscalingRefresh: "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
   launchTemplateVersions: "moto's UpdateAutoScalingGroup fails (AssertionError in launch_templates.user_data, HTTP 500, retried forever) when it scales from a launch-template version made by CreateLaunchTemplateVersion: the local profile gives each slot version its own launch template (create before destroy) instead of a new version",
-  perpetualDiffs: "moto reads back some attributes differently from what it was given (referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra 'launch-template' tag specification), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
-  elasticacheRbac: "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits forever; the local profile runs Redis without the IAM-auth user group",
+  perpetualDiffs: "moto reads back some attributes differently from what it was given (referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra 'launch-template' tag specification; DB parameter groups come back without their user parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
+  elasticacheRbac: "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits forever; the local profile runs Redis without the IAM-auth user group and its users",
+  backupSelection: "moto 5.2.5 implements AWS Backup vaults and plans but not CreateBackupSelection (501): the local profile keeps the vault and the plan and leaves out the selection of the database",
 } as const;
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;
-
-const CONTEXT_KEY = "envstack:emulated";
-
-/** Marks a stack as deployed to the emulator (set by BaseStack for the `local` target). */
-export function markEmulated(scope: IConstruct): void {
-  scope.node.setContext(CONTEXT_KEY, true);
-}
-
-/** True when `gap` must be switched off because the scope deploys to the emulator. */
-export function emulatorLacks(scope: IConstruct, _gap: EmulatorGap): boolean {
-  return scope.node.tryGetContext(CONTEXT_KEY) === true;
-}
 
 /** Attributes moto reads back differently, per resource type (gap `perpetualDiffs`). */
 export const EMULATOR_IGNORED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
   aws_vpc_security_group_ingress_rule: ["referenced_security_group_id"],
   aws_vpc_security_group_egress_rule: ["referenced_security_group_id"],
   aws_launch_template: ["tag_specifications", "security_group_names"],
+  // moto's DescribeDBParameters does not return the parameters a group's user set.
+  aws_db_parameter_group: ["parameter"],
+  // moto's AWS Backup ListTags returns no tags for vaults and plans.
+  aws_backup_vault: ["tags", "tags_all"],
+  aws_backup_plan: ["tags", "tags_all"],
 };
 
 /** Adds the type's ignored attributes to whatever `ignore_changes` the resource already has. */
@@ -47,7 +46,145 @@ class IgnoreEmulatorReadBacks implements IAspect {
   }
 }
 
-/** Applied by BaseStack to stacks of the `local` target only. */
+/** Gap `perpetualDiffs` on its own (also part of {@link applyEmulatorProfile}). */
 export function ignoreEmulatorReadBacks(scope: IConstruct): void {
   Aspects.of(scope).add(new IgnoreEmulatorReadBacks());
+}
+
+/** Gap `autoscalingRefresh`: no instance refresh, no capacity wait. */
+class NoInstanceRefresh implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof AutoscalingGroup)) return;
+    node.resetInstanceRefresh();
+    node.waitForCapacityTimeout = "0";
+  }
+}
+
+/** Gap `launchTemplateVersions`: a template named after the slot's version and settings (its `Version` and `Settings` instance tags), replaced create-before-destroy. */
+class LaunchTemplatePerVersion implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof LaunchTemplate)) return;
+    const specs = node.tagSpecificationsInput;
+    const tags = Array.isArray(specs) ? specs.find((s) => s.resourceType === "instance")?.tags : undefined;
+    if (tags?.Version === undefined || node.nameInput === undefined) return;
+    const settings = tags.Settings === undefined ? "" : `-${tags.Settings}`;
+    node.name = `${node.nameInput}-${tags.Version.replace(/[^A-Za-z0-9-]/g, "-")}${settings}`;
+    node.lifecycle = { ...node.lifecycle, createBeforeDestroy: true };
+  }
+}
+
+/** Gap `tlsOnlyBucketPolicy`: the aws:SecureTransport deny leaves every policy document; a bucket policy left empty goes. */
+class WithoutTlsOnlyStatements implements IAspect {
+  private readonly emptied = new Set<string>();
+
+  visit(node: IConstruct): void {
+    if (node instanceof DataAwsIamPolicyDocument) {
+      const statements = node.statementInput;
+      if (!Array.isArray(statements)) return;
+      const kept = statements.filter((s) => !(s.effect === "Deny" && Array.isArray(s.condition) && s.condition.some((c) => c.variable === "aws:SecureTransport")));
+      if (kept.length === statements.length) return;
+      if (kept.length > 0) return node.putStatement(kept);
+      this.emptied.add(`data.${node.terraformResourceType}.${node.friendlyUniqueId}.`);
+      remove(node);
+    } else if (node instanceof S3BucketPolicy) {
+      const policy = resolveIn(node, node.policyInput);
+      if (typeof policy === "string" && [...this.emptied].some((a) => policy.includes(`\${${a}`))) remove(node);
+    }
+  }
+}
+
+/** Resolves tokens the way cdktf does when it writes the JSON (references become `${type.name.attr}`). */
+function resolveIn(scope: IConstruct, value: unknown): any {
+  return Tokenization.resolve(value, { scope, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
+}
+
+function remove(node: IConstruct): void {
+  node.node.scope?.node.tryRemoveChild(node.node.id);
+}
+
+/** Values references to a removed resource read instead, per type and attribute. */
+type StandIns = (config: Record<string, unknown>) => Record<string, string>;
+
+const ANY_ACCOUNT = "arn:aws:elasticache:*:*";
+const REMOVED: Record<string, { gap: EmulatorGap; standIns: StandIns }> = {
+  aws_elasticache_replication_group: {
+    gap: "elasticacheReplicationGroup",
+    standIns: (c) => ({ id: String(c.replication_group_id), replication_group_id: String(c.replication_group_id), primary_endpoint_address: "", arn: `${ANY_ACCOUNT}:replicationgroup:${c.replication_group_id}` }),
+  },
+  aws_elasticache_subnet_group: { gap: "elasticacheReplicationGroup", standIns: (c) => ({ id: String(c.name), name: String(c.name) }) },
+  aws_elasticache_user_group: { gap: "elasticacheRbac", standIns: (c) => ({ id: String(c.user_group_id), user_group_id: String(c.user_group_id), arn: `${ANY_ACCOUNT}:usergroup:${c.user_group_id}` }) },
+  aws_elasticache_user: { gap: "elasticacheRbac", standIns: (c) => ({ id: String(c.user_id), user_id: String(c.user_id), user_name: String(c.user_name), arn: `${ANY_ACCOUNT}:user:${c.user_id}` }) },
+  aws_backup_selection: { gap: "backupSelection", standIns: () => ({}) },
+};
+
+/** The configuration of one element inside its own `toTerraform()` JSON (resource, data source or output). */
+function ownConfig(json: Record<string, any>): Record<string, unknown> | undefined {
+  for (const kind of ["resource", "data"]) {
+    const byType = json[kind] as Record<string, Record<string, Record<string, unknown>>> | undefined;
+    if (byType) return Object.values(Object.values(byType)[0] ?? {})[0];
+  }
+  if (json.output) return Object.values(json.output as Record<string, Record<string, unknown>>)[0];
+  return undefined;
+}
+
+function rewriteStrings(value: unknown, f: (s: string) => string): unknown {
+  if (typeof value === "string") return f(value);
+  if (Array.isArray(value)) return value.map((v) => rewriteStrings(v, f));
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewriteStrings(v, f)]));
+  return value;
+}
+
+/**
+ * Gaps `elasticacheReplicationGroup`, `elasticacheRbac` and `backupSelection`: the resources
+ * leave the stack, and every reference to them elsewhere in it (arguments, outputs, including
+ * cross-stack outputs) reads its stand-in value; `depends_on` entries naming them go.
+ */
+class WithoutUnsupportedResources implements IAspect {
+  visit(node: IConstruct): void {
+    if (!TerraformStack.isStack(node)) return;
+    const stack = node;
+    const victims = stack.node.findAll().filter((n): n is TerraformResource => TerraformResource.isTerraformResource(n) && REMOVED[n.terraformResourceType] !== undefined);
+    if (victims.length === 0) return;
+    const standIns = new Map<string, Record<string, string>>();
+    for (const v of victims) {
+      const config = ownConfig(resolveIn(stack, v.toTerraform())) ?? {};
+      standIns.set(`${v.terraformResourceType}.${v.friendlyUniqueId}`, REMOVED[v.terraformResourceType]!.standIns(config));
+      remove(v);
+    }
+    const reference = /\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)\.([a-z0-9_]+)\}/g;
+    const substitute = (s: string) => s.replace(reference, (whole, address: string, attr: string) => {
+      const values = standIns.get(address);
+      if (!values) return whole;
+      if (values[attr] === undefined) throw new Error(`emulator profile: no stand-in for ${address}.${attr} (lib/stacks/local-gaps.ts)`);
+      return values[attr]!;
+    });
+    const mentions = (text: string) => [...standIns.keys()].some((a) => text.includes(`${a}.`) || text.includes(`"${a}"`));
+
+    for (const el of stack.node.findAll().filter(TerraformElement.isTerraformElement)) {
+      const json = resolveIn(stack, el.toTerraform()) as Record<string, any>;
+      if (!mentions(JSON.stringify(json))) continue;
+      const config = ownConfig(json);
+      if (!config) throw new Error(`emulator profile: ${el.node.path} refers to a resource the emulator lacks and cannot be rewritten`);
+      for (const [key, value] of Object.entries(config)) {
+        if (key === "//" || !mentions(JSON.stringify(value))) continue;
+        if (key === "depends_on" && Array.isArray(value)) {
+          el.addOverride(key, value.filter((d) => !standIns.has(String(d))));
+          continue;
+        }
+        const rewritten = rewriteStrings(value, substitute);
+        if (mentions(JSON.stringify(rewritten))) throw new Error(`emulator profile: ${el.node.path}.${key} keeps a reference the emulator cannot serve`);
+        el.addOverride(key, rewritten);
+      }
+    }
+  }
+}
+
+/** Applied by BaseStack to stacks of the `local` target only: every gap above, as Aspects. */
+export function applyEmulatorProfile(stack: TerraformStack): void {
+  const aspects = Aspects.of(stack);
+  aspects.add(new WithoutUnsupportedResources());
+  aspects.add(new WithoutTlsOnlyStatements());
+  aspects.add(new NoInstanceRefresh());
+  aspects.add(new LaunchTemplatePerVersion());
+  aspects.add(new IgnoreEmulatorReadBacks());
 }

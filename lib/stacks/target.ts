@@ -15,8 +15,6 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError, zodProblems } from "../config/errors.ts";
 
-export const STATE_LOCK_TABLE = "terraform-state-lock";
-
 const TargetEnvSchema = z
   .object({
     ENVSTACK_TARGET: z.enum(["aws", "local"]).default("aws"),
@@ -57,8 +55,8 @@ export function readTarget(env: NodeJS.ProcessEnv, root: string): Target {
 
 /** Services the stacks call; all of them are pointed at the emulator in the `local` target. */
 export const EMULATED_SERVICES = [
-  "acm", "autoscaling", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "eks", "elasticache", "elbv2",
-  "iam", "kms", "rds", "s3", "secretsmanager", "sns", "ssm", "sts",
+  "acm", "autoscaling", "backup", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "eks", "elasticache", "elbv2",
+  "iam", "kms", "rds", "s3", "secretsmanager", "sns", "ssm", "sts", "wafv2",
 ] as const;
 
 /** Fake credentials of the emulator; never used against AWS. */

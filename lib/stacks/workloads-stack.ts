@@ -5,12 +5,13 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { formatCpu, formatMemory, cpuMillis, memoryMi } from "../config/quantity.ts";
 import type { Release } from "../config/release.ts";
 import { SLOTS, type EksCompute as EksComputeConfig, type Environment } from "../config/schema.ts";
+import { secretArnVariable, settingsText } from "../config/settings.ts";
 import { REDIS_PORT } from "../constructs/cache.ts";
 import { NODE_PORTS } from "../constructs/compute-eks.ts";
 import { POSTGRES_PORT } from "../constructs/database.ts";
 import { AppConfig } from "../constructs/workloads/app-config.ts";
 import { SlotAutoscaling } from "../constructs/workloads/autoscaling.ts";
-import { APP_CONFIG_MAP, APP_NAME, APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf } from "../constructs/workloads/names.ts";
+import { APP_CONFIG_MAP, APP_NAME, APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf, slotSelector, slotSettingsConfigMap } from "../constructs/workloads/names.ts";
 import { AppNamespace } from "../constructs/workloads/namespace.ts";
 import { NetworkPolicies, databaseSubnetCidrs } from "../constructs/workloads/network-policies.ts";
 import { Quota } from "../constructs/workloads/quota.ts";
@@ -24,7 +25,7 @@ import type { Target } from "./target.ts";
 export interface WorkloadsStackProps {
   /** An environment with `compute.kind: "eks"`. */
   readonly env: Environment;
-  /** Slot versions come from here; weights do NOT (they belong to the traffic stack). */
+  /** Slot versions and settings come from here; weights do NOT (they belong to the traffic stack). */
   readonly release: Release;
   /** The environment's infrastructure stack: cluster, database and cache are read through cross-stack references. */
   readonly infrastructure: EnvironmentStack;
@@ -56,7 +57,7 @@ export function defaultQuota(c: EksComputeConfig): NonNullable<EksComputeConfig[
  * come through cross-stack references, the token from `aws_eks_cluster_auth`: the provider is
  * never configured in the stack creating the cluster.
  *
- * Slot versions live here (not in `<env>`): a promotion deploys this stack alone, a traffic
+ * Slot versions and settings live here (not in `<env>`): a promotion deploys this stack alone, a traffic
  * shift the traffic stack alone.
  */
 export class WorkloadsStack extends BaseStack {
@@ -122,16 +123,28 @@ export class WorkloadsStack extends BaseStack {
         REDIS_HOST: infrastructure.cache.endpointAddress,
         REDIS_PORT: String(REDIS_PORT),
         REDIS_TLS: "true",
-        ...(infrastructure.cache.appUser ? { REDIS_USER: infrastructure.cache.appUser.userName } : {}),
+        REDIS_USER: infrastructure.cache.appUser.userName,
+        // Secrets by ARN only: the pods read the values themselves (Pod Identity), never through Kubernetes.
+        ...Object.fromEntries(Object.entries(infrastructure.appSecrets?.arns ?? {}).map(([name, arn]) => [secretArnVariable(name), arn])),
       },
     });
 
     this.slots = Object.fromEntries(SLOTS.map((slot) => {
+      // The settings the slot was promoted with (release file), in a map named by their checksum.
+      const settings = release.slots[slot].version === null ? undefined : release.slots[slot].settings;
+      const settingsMap = settings && new AppConfig(this, `settings-${slot}`, {
+        namespace,
+        name: slotSettingsConfigMap(slot, settings.checksum),
+        labels: { ...labels, ...slotSelector(slot), "envstack.io/settings-checksum": settings.checksum },
+        data: settingsText(settings.values),
+        contentAddressed: true,
+      });
       const deployment = new SlotDeployment(this, `slot-${slot}`, {
         namespace,
         slot,
         imageRepository: env.image.repository,
         version: release.slots[slot].version,
+        digest: release.slots[slot].digest,
         replicas: compute.replicas,
         appPort: env.appPort,
         healthCheckPath: env.healthCheckPath,
@@ -139,6 +152,7 @@ export class WorkloadsStack extends BaseStack {
         resources: compute.resources,
         serviceAccountName: rbac.serviceAccount.metadata.name,
         configMapName: config.configMap.metadata.name,
+        ...(settingsMap ? { settings: { configMapName: settingsMap.configMap.metadata.name, checksum: settings!.checksum } } : {}),
         replicasManagedByAutoscaler: compute.autoScaling.enabled,
         podAnnotations: { [DATABASE_SECRET_ANNOTATION]: databaseSecretArn },
         labels,

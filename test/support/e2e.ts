@@ -5,12 +5,16 @@
  * vitest's heartbeats. Output is appended to $ENVSTACK_E2E_LOG (default: envstack-e2e-<pid>.log in the temp directory).
  */
 import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { playground } from "../../lib/engine/demo.ts";
 import { Engine } from "../../lib/engine/engine.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator, type Emulator } from "../../lib/engine/local.ts";
+import type { SyntheticAlbTraffic, Traffic } from "../../lib/engine/synthetic-traffic.ts";
+import type { Slot } from "../../lib/config/schema.ts";
 import { REPO } from "./project.ts";
 
 export const CDKTF = join(REPO, "node_modules/.bin/cdktf");
@@ -92,4 +96,36 @@ export async function localLoop(): Promise<LocalLoop> {
     },
     stop: () => emulator.stop(),
   };
+}
+
+/**
+ * The slots' health endpoints as the smoke checks reach them through the test route: answers by
+ * the `x-release-slot` header what `health[slot][path]` says (200 when unset), 404 without it.
+ */
+export interface HealthStandIn {
+  readonly url: string;
+  readonly health: Record<Slot, Record<string, number>>;
+  close(): void;
+}
+
+export async function healthStandIn(): Promise<HealthStandIn> {
+  const health: Record<Slot, Record<string, number>> = { blue: {}, green: {} };
+  const server: Server = createServer((req, res) => {
+    const slot = req.headers["x-release-slot"] as Slot | undefined;
+    const status = slot ? health[slot]?.[req.url ?? ""] ?? 200 : 404;
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify({ slot, path: req.url, ok: status === 200 }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, health, close: () => server.close() };
+}
+
+/** Runs `envctl rollout <env>` while synthetic users reach the slots as the ALB splits them. */
+export async function rolloutUnderTraffic(loop: LocalLoop, traffic: SyntheticAlbTraffic, users: (w: Record<Slot, number>) => Traffic, env = "dev", during?: () => Promise<void>): Promise<Run> {
+  const generator = traffic.run(users, 1000);
+  const run = loop.envctl("rollout", env);
+  if (during) await during();
+  const result = await run;
+  await generator.stop();
+  return result;
 }

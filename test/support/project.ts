@@ -44,6 +44,8 @@ export function synthTo(project: Project, target: Target, outdir: string): Recor
 
 export interface Synthesized {
   project: Project;
+  /** cdktf output directory (stacks/<name>/cdk.tf.json). */
+  outdir: string;
   text: Record<string, string>;
   stack(name: string): any;
 }
@@ -65,7 +67,7 @@ export async function synthRepo(options: {
   };
   const outdir = mkdtempSync(join(tmpdir(), "envstack-synth-"));
   const text = synthTo(project, (options.target ?? s3Backend)(REPO), outdir);
-  return { project, text, stack: (name) => JSON.parse(text[name] ?? "null") };
+  return { project, outdir, text, stack: (name) => JSON.parse(text[name] ?? "null") };
 }
 
 /** Resources of one type in a synthesized stack, as a list of configs. */

@@ -12,9 +12,15 @@ export interface AppConfigProps {
   readonly data: Record<string, string>;
   /** Labels of every object of the environment. @default none */
   readonly labels?: Record<string, string>;
+  /**
+   * Content-addressed: the name changes with the data (e.g. carries its checksum), the data never
+   * changes in place (`immutable`), and a new map exists before the old one goes, so pods
+   * referencing either always find theirs. @default false
+   */
+  readonly contentAddressed?: boolean;
 }
 
-/** The environment's application settings, loaded by every slot as environment variables. */
+/** Settings loaded by pods as environment variables: the environment's (every slot), or one slot's own. */
 export class AppConfig extends Construct {
   readonly configMap: ConfigMapV1;
 
@@ -23,6 +29,7 @@ export class AppConfig extends Construct {
     this.configMap = new ConfigMapV1(this, "config", {
       metadata: { name: props.name, namespace: props.namespace, labels: { ...props.labels } },
       data: props.data,
+      ...(props.contentAddressed ? { immutable: true, lifecycle: { createBeforeDestroy: true } } : {}),
     });
   }
 }

@@ -11,6 +11,10 @@ export const APP_NAME = "app";
 export const APP_SERVICE_ACCOUNT = "app";
 /** ConfigMap holding the environment's application settings. */
 export const APP_CONFIG_MAP = "app-config";
+/** ConfigMap holding one slot's application settings, named by their checksum (a change rolls the slot's pods). */
+export function slotSettingsConfigMap(slot: Slot, checksum: string): string {
+  return `${APP_CONFIG_MAP}-${slot}-${checksum}`;
+}
 /** Kubernetes group the CI deployer's IAM principal is mapped to (EKS access entry). */
 export function deployerGroup(namespace: string): string {
   return `${namespace}:deployers`;

@@ -3,6 +3,8 @@ import { ReplaceTrigger } from "../replace-trigger.ts";
 import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import type { Slot } from "../../config/schema.ts";
+import { skipCheck } from "../../policy/checkov-skip.ts";
+import { imageReference } from "../image.ts";
 import { slotSelector, slotWorkloadName } from "./names.ts";
 import type { ResourceList } from "./quota.ts";
 
@@ -18,6 +20,12 @@ export interface SlotDeploymentProps {
   readonly imageRepository: string;
   /** Image tag of the slot; `null` leaves the slot empty (0 replicas). */
   readonly version: string | null;
+  /**
+   * Image digest of that version (`sha256:…`): the pods run `<repository>@<digest>` and pull it
+   * only when the node lacks it; without, they run `<repository>:<version>` and pull it on every
+   * start (a tag may move). @default none
+   */
+  readonly digest?: string;
   /** Replicas of a populated slot (with an autoscaler: its initial count and minimum). */
   readonly replicas: number;
   readonly appPort: number;
@@ -31,6 +39,12 @@ export interface SlotDeploymentProps {
   readonly serviceAccountName: string;
   /** ConfigMap loaded as environment variables. */
   readonly configMapName: string;
+  /**
+   * The slot's own application settings: a ConfigMap named by their checksum, loaded after
+   * `configMapName`; the checksum is in the pod template, so a change rolls the slot's pods.
+   * @default none
+   */
+  readonly settings?: { readonly configMapName: string; readonly checksum: string };
   /**
    * A HorizontalPodAutoscaler owns the replica count of the populated slot: Terraform ignores
    * it, and replaces the Deployment when the slot is emptied or filled (the only moments it
@@ -107,11 +121,15 @@ export class SlotDeployment extends Construct {
             }],
             container: [{
               name: "app",
-              image: `${props.imageRepository}:${tag}`,
-              imagePullPolicy: "IfNotPresent",
+              image: imageReference(props.imageRepository, tag, props.digest),
+              imagePullPolicy: props.digest ? "IfNotPresent" : "Always",
               port: [{ name: "http", containerPort: props.appPort, protocol: "TCP" }],
-              envFrom: [{ configMapRef: { name: props.configMapName } }],
-              env: [{ name: "APP_SLOT", value: props.slot }, { name: "APP_VERSION", value: tag }],
+              envFrom: [{ configMapRef: { name: props.configMapName } }, ...(props.settings ? [{ configMapRef: { name: props.settings.configMapName } }] : [])],
+              env: [
+                { name: "APP_SLOT", value: props.slot },
+                { name: "APP_VERSION", value: tag },
+                ...(props.settings ? [{ name: "APP_SETTINGS_CHECKSUM", value: props.settings.checksum }] : []),
+              ],
               resources: {
                 requests: { cpu: props.resources.requests.cpu, memory: props.resources.requests.memory },
                 limits: { cpu: props.resources.limits.cpu, memory: props.resources.limits.memory },
@@ -135,6 +153,13 @@ export class SlotDeployment extends Construct {
       },
       lifecycle,
     });
+    if (props.digest) {
+      skipCheck(this.deployment, "CKV_K8S_15", "pinned by digest: an image already on the node is the same image, so it is pulled only when missing");
+    } else {
+      skipCheck(this.deployment, "CKV_K8S_43", populated
+        ? "the release file has no digest for this version: pinned by tag and pulled on every pod start (imagePullPolicy Always)"
+        : "empty slot: 0 replicas, no image ever runs");
+    }
 
     this.service = new ServiceV1(this, "service", {
       metadata: { name, namespace: props.namespace, labels: { ...props.labels, ...selector } },

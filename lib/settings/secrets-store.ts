@@ -1,0 +1,88 @@
+/**
+ * envctl's view of Secrets Manager: write a value, describe a secret (versions, last change,
+ * rotation). Never reads a value: there is no GetSecretValue here. The SDK is loaded on first use
+ * (most envctl commands never call Secrets Manager).
+ */
+import { randomUUID } from "node:crypto";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { awsClientConfig, describeAwsError, type AwsClientOptions } from "../aws/clients.ts";
+
+/** What envctl knows of one secret, never its value. */
+export interface SecretStatus {
+  /** Secrets Manager name, e.g. `webapp/dev/SMTP_PASSWORD`. */
+  readonly id: string;
+  /** `set`: has a current value; `empty`: created by Terraform, no value yet; `missing`: not created (environment not deployed). */
+  readonly state: "set" | "empty" | "missing";
+  readonly arn?: string;
+  /** Version id of the current value. */
+  readonly currentVersion?: string;
+  /** Versions kept (current, previous, pending). */
+  readonly versions: number;
+  /** When the current value was written (ISO). */
+  readonly lastChanged?: string;
+  readonly rotation: { readonly enabled: boolean; readonly everyDays?: number; readonly next?: string };
+}
+
+export interface SecretStore {
+  /** Writes a new current value; returns its version id. */
+  put(id: string, value: string): Promise<{ versionId: string }>;
+  describe(id: string): Promise<SecretStatus>;
+}
+
+/** Thrown when Secrets Manager could not be reached or refused: the message names the secret and the cause. */
+export class SecretStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SecretStoreError";
+  }
+}
+
+const notFound = (err: unknown) => (err as { name?: string }).name === "ResourceNotFoundException";
+
+let sdk: Promise<typeof import("@aws-sdk/client-secrets-manager")> | undefined;
+const loadSdk = () => (sdk ??= import("@aws-sdk/client-secrets-manager"));
+
+/** The store on Secrets Manager; `fake` replaces the SDK client (tests). */
+export function secretsManagerStore(o: AwsClientOptions, fake?: Pick<SecretsManagerClient, "send">): SecretStore {
+  let real: Promise<Pick<SecretsManagerClient, "send">> | undefined;
+  const clientOf = () => (fake ? Promise.resolve(fake) : (real ??= loadSdk().then((m) => new m.SecretsManagerClient(awsClientConfig(o, 3)))));
+  return {
+    async put(id, value) {
+      const { PutSecretValueCommand } = await loadSdk();
+      const client = await clientOf();
+      try {
+        const r = await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value, ClientRequestToken: randomUUID() }));
+        return { versionId: r.VersionId ?? "" };
+      } catch (err) {
+        if (notFound(err)) throw new SecretStoreError(`secret ${id} does not exist: deploy the environment first (Terraform creates the secret, envctl sets its value)`);
+        throw new SecretStoreError(`could not write ${id}: ${describeAwsError(err)}`);
+      }
+    },
+    async describe(id) {
+      const { DescribeSecretCommand, ListSecretVersionIdsCommand } = await loadSdk();
+      const client = await clientOf();
+      try {
+        const d = await client.send(new DescribeSecretCommand({ SecretId: id }));
+        const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: id }));
+        const list = versions.Versions ?? [];
+        const current = list.find((v) => v.VersionStages?.includes("AWSCURRENT"));
+        return {
+          id,
+          state: current ? "set" : "empty",
+          ...(d.ARN ? { arn: d.ARN } : {}),
+          ...(current?.VersionId ? { currentVersion: current.VersionId } : {}),
+          versions: list.length,
+          ...(current?.CreatedDate ? { lastChanged: current.CreatedDate.toISOString() } : {}),
+          rotation: {
+            enabled: d.RotationEnabled === true,
+            ...(d.RotationRules?.AutomaticallyAfterDays ? { everyDays: d.RotationRules.AutomaticallyAfterDays } : {}),
+            ...(d.NextRotationDate ? { next: d.NextRotationDate.toISOString() } : {}),
+          },
+        };
+      } catch (err) {
+        if (notFound(err)) return { id, state: "missing", versions: 0, rotation: { enabled: false } };
+        throw new SecretStoreError(`could not describe ${id}: ${describeAwsError(err)}`);
+      }
+    },
+  };
+}

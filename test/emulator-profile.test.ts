@@ -1,0 +1,90 @@
+/**
+ * The emulator profile: Aspects BaseStack adds for ENVSTACK_TARGET=local (lib/stacks/local-gaps.ts).
+ * Each gap is asserted on the local synthesis against the real one; constructs never ask.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { readTarget } from "../lib/stacks/target.ts";
+import { EMULATOR_GAPS } from "../lib/stacks/local-gaps.ts";
+import { REPO, onlyResource, resources, synthRepo, type Synthesized } from "./support/project.ts";
+
+let real: Synthesized;
+let local: Synthesized;
+beforeAll(async () => {
+  real = await synthRepo();
+  local = await synthRepo({ target: (root) => readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566" }, root) });
+});
+
+const statements = (stack: any) => Object.values((stack.data?.aws_iam_policy_document ?? {}) as Record<string, any>).flatMap((d) => d.statement);
+
+describe("emulator profile (Aspects)", () => {
+  it("no construct imports the emulator profile: only BaseStack applies it", () => {
+    const importers = (dir: string): string[] => readdirSync(join(REPO, dir), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts") && readFileSync(join(REPO, dir, f), "utf8").includes("local-gaps"))
+      .map((f) => `${dir}/${f}`);
+    expect([...importers("lib/constructs"), ...importers("lib/stacks").filter((f) => !f.endsWith("local-gaps.ts"))]).toEqual(["lib/stacks/base-stack.ts"]);
+  });
+
+  it("tlsOnlyBucketPolicy: the SecureTransport deny goes, other statements and their policies stay", () => {
+    const isTls = (s: any) => s.condition?.some((c: any) => c.variable === "aws:SecureTransport");
+    expect(statements(real.stack("bootstrap")).filter(isTls)).toHaveLength(2);
+    const boot = local.stack("bootstrap");
+    expect(statements(boot).filter(isTls)).toEqual([]);
+    // The state bucket's policy held only the TLS deny: gone. The log bucket's lets S3 write its access logs: kept.
+    expect(resources(boot, "aws_s3_bucket_policy")).toHaveLength(1);
+    expect(statements(boot).map((s) => s.sid)).toEqual(["AllowS3ServerAccessLogs"]);
+    expect(onlyResource(boot, "aws_s3_bucket_logging").depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_policy\./)]);
+  });
+
+  it("elasticacheReplicationGroup / elasticacheRbac: removed, references read stand-ins", () => {
+    const dev = local.stack("dev");
+    for (const type of ["aws_elasticache_replication_group", "aws_elasticache_subnet_group", "aws_elasticache_user_group", "aws_elasticache_user"]) {
+      expect(resources(dev, type)).toEqual([]);
+      expect(resources(real.stack("dev"), type).length).toBeGreaterThan(0);
+    }
+    expect(JSON.stringify(dev)).not.toMatch(/aws_elasticache_(replication_group|subnet_group|user_group|user)\./);
+    const policy = JSON.parse(resources(dev, "aws_iam_role_policy").find((p) => p.policy.includes("elasticache:Connect")).policy);
+    expect(policy.Statement[0].Resource).toEqual(["arn:aws:elasticache:*:*:replicationgroup:dev-redis", "arn:aws:elasticache:*:*:user:dev-app"]);
+    expect(dev.output.cache_endpoint.value).toBe("");
+    // EKS environments: the workloads stack reads the stand-ins through the cross-stack outputs.
+    const staging = local.stack("staging");
+    const cross = Object.entries(staging.output as Record<string, any>).filter(([k]) => k.includes("elasticache"));
+    expect(Object.fromEntries(cross.map(([k, v]) => [k.replace(/_[0-9A-F]{8}/, ""), v.value]))).toEqual({
+      "cross-stack-output-aws_elasticache_replication_groupcache_redisprimary_endpoint_address": "",
+      "cross-stack-output-aws_elasticache_usercache_app-useruser_name": "staging-app",
+    });
+  });
+
+  it("autoscalingRefresh / launchTemplateVersions: no refresh or capacity wait; a template per version, create before destroy", () => {
+    const dev = local.stack("dev");
+    for (const asg of resources(dev, "aws_autoscaling_group")) {
+      expect(asg.instance_refresh).toBeUndefined();
+      expect(asg.wait_for_capacity_timeout).toBe("0");
+    }
+    expect(resources(real.stack("dev"), "aws_autoscaling_group").every((a) => a.instance_refresh.strategy === "Rolling")).toBe(true);
+    const templates = resources(dev, "aws_launch_template").map((t) => [t.name, t.lifecycle.create_before_destroy]);
+    expect(templates).toEqual([[expect.stringMatching(/^dev-app-blue-\d+-\d+-\d+/), true], ["dev-app-green-none", true]]);
+    // EKS node templates carry no Version tag: untouched.
+    expect(onlyResource(local.stack("production"), "aws_launch_template").name).toBe("production-eks-node");
+  });
+
+  it("perpetualDiffs: moto's read-backs are ignored on exactly the listed types", () => {
+    const dev = local.stack("dev");
+    expect(onlyResource(dev, "aws_db_parameter_group").lifecycle.ignore_changes).toEqual(["parameter"]);
+    expect(onlyResource(dev, "aws_backup_vault").lifecycle.ignore_changes).toEqual(["tags", "tags_all"]);
+    expect(onlyResource(real.stack("dev"), "aws_db_parameter_group").lifecycle).toBeUndefined();
+  });
+
+  it("backupSelection: the selection goes, the vault and the plan stay", () => {
+    const dev = local.stack("dev");
+    expect(resources(dev, "aws_backup_selection")).toEqual([]);
+    expect(resources(real.stack("dev"), "aws_backup_selection")).toHaveLength(1);
+    expect(resources(dev, "aws_backup_plan")).toHaveLength(1);
+    expect(resources(dev, "aws_backup_vault")).toHaveLength(1);
+  });
+
+  it("every gap has its reason", () => {
+    for (const [gap, why] of Object.entries(EMULATOR_GAPS)) expect(why.length, gap).toBeGreaterThan(40);
+  });
+});
