@@ -210,51 +210,35 @@ build_provider 3 kubernetes "$K8S_PROVIDER_VERSION" "$K8S_PROVIDER_MODULE" "$K8S
   "-s -w -X 'main.Version=${K8S_PROVIDER_SOURCE_VERSION}+${K8S_PROVIDER_COMMIT:-unknown}'" \
   "$K8S_DIR_TF" "$K8S_DIR_OT" "$K8S_BIN_NAME"
 
-# ---------------------------------------------------------------------- 4. moto
-MOTO_MARK="$MOTO_VENV/.envstack-complete"
-if [ -f "$MOTO_MARK" ] && [ -x "$MOTO_SERVER" ] && [ "$(cat "$MOTO_MARK")" = "moto[server]==$MOTO_VERSION" ]; then
-  log "step 4/6: moto $MOTO_VERSION virtualenv already present ($MOTO_VENV), skipping"
-else
-  log "step 4/6: creating moto $MOTO_VERSION virtualenv at $MOTO_VENV ..."
-  rm -rf "$MOTO_VENV"
-  mkdir -p "$(dirname "$MOTO_VENV")"
-  mlog="$LOGS/moto-$MOTO_VERSION.pip.log"
-  if ! { python3 -m venv "$MOTO_VENV" \
-         && "$MOTO_VENV/bin/python" -m pip install --disable-pip-version-check -q "moto[server]==$MOTO_VERSION"; } >"$mlog" 2>&1; then
-    tail -n 30 "$mlog" >&2 || true
-    rm -rf "$MOTO_VENV"
-    die "moto virtualenv setup failed; full log: $mlog (python3-venv installed? PyPI reachable?)"
+# ------------------------------------------------------------- 4. moto, 5. checkov
+# A virtualenv per pinned version, marked complete only after the installed version was checked,
+# so an interrupted install is redone.
+python_tool() { # <step> <pip package> <version> <venv> <binary> <command printing the installed version>
+  local step="$1" pkg="$2" ver="$3" venv="$4" bin="$5" version_cmd="$6"
+  local name="${pkg%%[*}" mark="$4/.envstack-complete"
+  if [ -f "$mark" ] && [ -x "$bin" ] && [ "$(cat "$mark")" = "$pkg==$ver" ]; then
+    log "step $step/6: $name $ver virtualenv already present ($venv), skipping"
+    return
   fi
-  [ -x "$MOTO_SERVER" ] || die "moto installed but $MOTO_SERVER is missing"
-  got="$("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)')"
-  [ "$got" = "$MOTO_VERSION" ] || die "moto version in venv is $got, expected $MOTO_VERSION"
-  printf 'moto[server]==%s' "$MOTO_VERSION" >"$MOTO_MARK"
-  log "moto $MOTO_VERSION installed"
-fi
-
-# ------------------------------------------------------------------- 5. checkov
-# Same pattern as moto: a virtualenv per pinned version, marked complete only after the
-# installed version was checked, so an interrupted install is redone.
-CHECKOV_MARK="$CHECKOV_VENV/.envstack-complete"
-if [ -f "$CHECKOV_MARK" ] && [ -x "$CHECKOV_BIN" ] && [ "$(cat "$CHECKOV_MARK")" = "checkov==$CHECKOV_VERSION" ]; then
-  log "step 5/6: checkov $CHECKOV_VERSION virtualenv already present ($CHECKOV_VENV), skipping"
-else
-  log "step 5/6: creating checkov $CHECKOV_VERSION virtualenv at $CHECKOV_VENV ..."
-  rm -rf "$CHECKOV_VENV"
-  mkdir -p "$(dirname "$CHECKOV_VENV")"
-  clog="$LOGS/checkov-$CHECKOV_VERSION.pip.log"
-  if ! { python3 -m venv "$CHECKOV_VENV" \
-         && "$CHECKOV_VENV/bin/python" -m pip install --disable-pip-version-check -q "checkov==$CHECKOV_VERSION"; } >"$clog" 2>&1; then
-    tail -n 30 "$clog" >&2 || true
-    rm -rf "$CHECKOV_VENV"
-    die "checkov virtualenv setup failed; full log: $clog (python3-venv installed? PyPI reachable?)"
+  log "step $step/6: creating $name $ver virtualenv at $venv ..."
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  local plog="$LOGS/$name-$ver.pip.log"
+  if ! { python3 -m venv "$venv" \
+         && "$venv/bin/python" -m pip install --disable-pip-version-check -q "$pkg==$ver"; } >"$plog" 2>&1; then
+    tail -n 30 "$plog" >&2 || true
+    rm -rf "$venv"
+    die "$name virtualenv setup failed; full log: $plog (python3-venv installed? PyPI reachable?)"
   fi
-  [ -x "$CHECKOV_BIN" ] || die "checkov installed but $CHECKOV_BIN is missing"
-  got="$("$CHECKOV_BIN" --version 2>/dev/null | tail -n 1)"
-  [ "$got" = "$CHECKOV_VERSION" ] || die "checkov version in venv is $got, expected $CHECKOV_VERSION"
-  printf 'checkov==%s' "$CHECKOV_VERSION" >"$CHECKOV_MARK"
-  log "checkov $CHECKOV_VERSION installed"
-fi
+  [ -x "$bin" ] || die "$name installed but $bin is missing"
+  local got
+  got="$(bash -c "$version_cmd")"
+  [ "$got" = "$ver" ] || die "$name version in venv is $got, expected $ver"
+  printf '%s==%s' "$pkg" "$ver" >"$mark"
+  log "$name $ver installed"
+}
+python_tool 4 "moto[server]" "$MOTO_VERSION" "$MOTO_VENV" "$MOTO_SERVER" "'$MOTO_VENV/bin/python' -c 'import moto; print(moto.__version__)'"
+python_tool 5 checkov "$CHECKOV_VERSION" "$CHECKOV_VENV" "$CHECKOV_BIN" "'$CHECKOV_BIN' --version 2>/dev/null | tail -n 1"
 
 # ------------------------------------------------------- 6. CLI config + manifest
 log "step 6/6: writing $CLI_CONFIG and $MANIFEST ..."
