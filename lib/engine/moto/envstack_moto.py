@@ -1,16 +1,23 @@
 """moto's server, with what the project's emulator loop needs and moto 5.2.5 lacks.
 
-Started by lib/engine/local.ts instead of `moto_server` (same arguments). The one addition:
+Started by lib/engine/local.ts instead of `moto_server` (same arguments). The additions:
 
 - Percentile statistics (`p99`, `p95.5`, ...) in GetMetricData / GetMetricStatistics, computed with
   the nearest-rank method over the raw values of each period. moto computes only Sum, Average,
   Minimum, Maximum and SampleCount, so the rollout gate's p99 latency check would read no data.
   (README: emulator gaps, `percentileStatistics`.)
+- ListRecoveryPointsByBackupVault (an existing vault has none: moto runs no backup jobs). The AWS
+  provider lists a vault's recovery points before it deletes a `force_destroy` vault (dev's), and
+  moto answers that route with an HTML 404, so `cdktf destroy dev` failed.
 """
+import json
 import math
 import re
 import sys
+from urllib.parse import unquote
 
+from moto.backup import responses as backup_responses
+from moto.backup import urls as backup_urls
 from moto.cloudwatch import models
 
 _PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d+)?)")
@@ -29,6 +36,16 @@ def _get_statistics_for_type(self, stat):
 
 
 models.Statistics.get_statistics_for_type = _get_statistics_for_type
+
+
+def _list_recovery_points_by_backup_vault(self):
+    name = unquote(self.path.split("/backup-vaults/", 1)[1].split("/", 1)[0])
+    self.backup_backend.describe_backup_vault(name)  # ResourceNotFoundException for an unknown vault
+    return json.dumps({"RecoveryPoints": []})
+
+
+backup_responses.BackupResponse.list_recovery_points_by_backup_vault = _list_recovery_points_by_backup_vault
+backup_urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = backup_urls.response.dispatch
 
 if __name__ == "__main__":
     from moto.server import main
