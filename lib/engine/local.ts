@@ -42,6 +42,10 @@ export function engineEnv(m: EngineManifest, base: NodeJS.ProcessEnv = process.e
     CHECKPOINT_DISABLE: "1",
     // Providers come from the filesystem mirror: cdktf must not run `providers lock` against a registry.
     ENVSTACK_SKIP_PROVIDER_LOCK: "1",
+    // No shared plugin cache (cdktf sets TF_PLUGIN_CACHE_DIR=~/.terraform.d/plugin-cache otherwise):
+    // the mirror is local already, and concurrent inits re-installing into one cache entry made a
+    // parallel run's provider vanish under it ("fork/exec ... no such file or directory").
+    CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1",
     CDKTF_DISABLE_TELEMETRY: "true",
     DISABLE_VERSION_CHECK: "true",
   };
