@@ -9,6 +9,11 @@ Started by lib/engine/local.ts instead of `moto_server` (same arguments). The ad
 - ListRecoveryPointsByBackupVault (an existing vault has none: moto runs no backup jobs). The AWS
   provider lists a vault's recovery points before it deletes a `force_destroy` vault (dev's), and
   moto answers that route with an HTML 404, so `cdktf destroy dev` failed.
+- A delete marker that can be disposed of. In a bucket whose versioning was suspended (the engine
+  removes aws_s3_bucket_versioning before the bucket), DeleteObjects of a key whose history holds a
+  delete marker (every `.tflock` of the S3-native state lock leaves one) fails in moto with
+  AttributeError (HTTP 500, retried for minutes), so destroying bootstrap (the force_destroy state
+  bucket on the emulator) hung.
 """
 import json
 import math
@@ -19,6 +24,7 @@ from urllib.parse import unquote
 from moto.backup import responses as backup_responses
 from moto.backup import urls as backup_urls
 from moto.cloudwatch import models
+from moto.s3 import models as s3_models
 
 _PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d+)?)")
 _original = models.Statistics.get_statistics_for_type
@@ -43,6 +49,9 @@ def _list_recovery_points_by_backup_vault(self):
     self.backup_backend.describe_backup_vault(name)  # ResourceNotFoundException for an unknown vault
     return json.dumps({"RecoveryPoints": []})
 
+
+if not hasattr(s3_models.FakeDeleteMarker, "dispose"):
+    s3_models.FakeDeleteMarker.dispose = lambda self, garbage=False: None  # holds no data to free
 
 backup_responses.BackupResponse.list_recovery_points_by_backup_vault = _list_recovery_points_by_backup_vault
 backup_urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = backup_urls.response.dispatch
