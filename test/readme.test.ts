@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy, metrics } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, healthy, metrics, passingSmoke, trafficDeployer } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 const README = readFileSync(join(REPO, "README.md"), "utf8");
@@ -45,8 +45,7 @@ describe("README: the newcomer's two commands", () => {
 /** Everything envctl talks to, faked; `failCanary` makes the canary of `env` fail its analysis. */
 function session() {
   const dir = tempProject();
-  const albs = new Map<string, FakeAlb>();
-  const alb = (env: string) => albs.get(env) ?? albs.set(env, new FakeAlb()).get(env)!;
+  const alb = albPerEnvironment();
   const cw = new FakeMetrics();
   const alarms = new FakeAlarms(Object.fromEntries(["dev", "staging", "production"].flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue"))).map((n) => [n, "OK"])));
   const clock = new FakeClock();
@@ -54,12 +53,12 @@ function session() {
   const deps: Deps = {
     cwd: dir,
     env: { ...process.env, GITHUB_ACTOR: "", USER: "you", CI: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
-    deployer: { deploy: async (stacks) => { for (const s of stacks) if (s.endsWith("-traffic")) alb(s.replace(/-traffic$/, "")).deployFrom(dir, s.replace(/-traffic$/, "")); } },
+    deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),
     metrics: () => cw,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (_db, id) => id }),
-    smoke: { fetch: async () => ({ status: 200, text: async () => "ok" }), sleep: async () => undefined },
+    smoke: passingSmoke,
     progress: new PlainProgress((l) => out.push(l), clock.now),
     stdout: (t) => out.push(t),
     stderr: (t) => out.push(t),

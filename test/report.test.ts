@@ -13,7 +13,7 @@ import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, healthy, passingSmoke, trafficDeployer } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 /** Where the screenshot and the page go (CI uploads them). */
@@ -26,8 +26,7 @@ const ARTIFACTS = process.env.ENVSTACK_ARTIFACTS ?? join(REPO, "test-results");
  */
 async function projectWithRolloutInProgress() {
   const dir = tempProject();
-  const albs = new Map<string, FakeAlb>();
-  const alb = (env: string) => albs.get(env) ?? albs.set(env, new FakeAlb()).get(env)!;
+  const alb = albPerEnvironment();
   const metrics = new FakeMetrics();
   const alarms = new FakeAlarms(Object.fromEntries(["dev", "staging", "production"].flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue"))).map((n) => [n, "OK"])));
   const clock = new FakeClock(Date.parse("2026-11-20T09:00:00.000Z"));
@@ -36,12 +35,12 @@ async function projectWithRolloutInProgress() {
   const deps: Deps = {
     cwd: dir,
     env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1" },
-    deployer: { deploy: async (stacks) => { for (const s of stacks) if (s.endsWith("-traffic")) alb(s.replace(/-traffic$/, "")).deployFrom(dir, s.replace(/-traffic$/, "")); } },
+    deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),
     metrics: () => metrics,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (_db, id) => id }),
-    smoke: { fetch: async () => ({ status: 200, text: async () => "ok" }), sleep: async () => undefined },
+    smoke: passingSmoke,
     progress: new PlainProgress(() => undefined, clock.now),
     stdout: (t) => out.push(t),
     stderr: (t) => out.push(t),

@@ -11,6 +11,8 @@ import type { WindowMetrics, MetricsQuery, MetricsReader } from "../../lib/aws/m
 import type { SlotHealth, TrafficApi, WeightedRule } from "../../lib/aws/traffic.ts";
 import type { AlarmReader, AlarmStates } from "../../lib/release/gate.ts";
 import type { Clock } from "../../lib/release/operations.ts";
+import type { SmokeDeps } from "../../lib/release/smoke.ts";
+import type { Deployer } from "../../lib/deploy/runner.ts";
 
 /** Virtual time: `sleep` advances it at once (and lets other tasks run). */
 export class FakeClock implements Clock {
@@ -106,4 +108,22 @@ export class FakeAlarms implements AlarmReader {
       missing: names.filter((n) => !(n in this.states)),
     };
   }
+}
+
+/** A deployer whose `<env>-traffic` deploys copy the release file's weights to that environment's fake ALB. */
+export function trafficDeployer(dir: string, albOf: (env: string) => FakeAlb): Deployer {
+  return {
+    deploy: async (stacks) => {
+      for (const s of stacks) if (s.endsWith("-traffic")) albOf(s.replace(/-traffic$/, "")).deployFrom(dir, s.replace(/-traffic$/, ""));
+    },
+  };
+}
+
+/** Smoke checks that every endpoint passes, at once. */
+export const passingSmoke: SmokeDeps = { fetch: async () => ({ status: 200, text: async () => "ok" }), sleep: async () => undefined };
+
+/** One fake ALB per environment, made on first use. */
+export function albPerEnvironment(): (env: string) => FakeAlb {
+  const albs = new Map<string, FakeAlb>();
+  return (env) => albs.get(env) ?? albs.set(env, new FakeAlb()).get(env)!;
 }
