@@ -1,0 +1,105 @@
+/**
+ * The traffic plan of a rollout, as a pure function: from the load balancer's request rate and the
+ * stable error rate, what each canary step will see and whether it can reach a verdict.
+ *
+ * Per weight step: the canary requests expected in the data the step judges (its bake less the
+ * metrics' publishing delay), the requests a pass needs (the judge's evidence requirement,
+ * lib/release/sequential.ts), the smallest regression the step detects with the configured power,
+ * the expected time to fail a `detect` regression, and for a step that cannot reach a verdict, the
+ * longer bake or larger percent that would.
+ */
+import { testsFor, type JudgeSettings, type Tests } from "./sequential.ts";
+import { detectableRatio, requiredCanaryRequests, requiredLimitRequests } from "./statistics.ts";
+
+export interface PlanInput {
+  /** Requests per second the load balancer serves (both slots), e.g. the quietest hour's. */
+  readonly rps: number;
+  /** The stable slot's error rate, percent (the floor when unknown or lower). */
+  readonly baseErrorRatePercent: number;
+  readonly steps: readonly { readonly percent: number; readonly bakeSeconds: number }[];
+  readonly settings: JudgeSettings;
+  /** Seconds after a period before its metrics are read (data of a bake's last seconds is not judged). */
+  readonly publishDelaySeconds: number;
+  /** Seconds between two polls: a longer bake is proposed in whole polls. */
+  readonly intervalSeconds: number;
+}
+
+export interface StepPlan {
+  /** Index among the weight steps given. */
+  readonly step: number;
+  readonly percent: number;
+  readonly bakeSeconds: number;
+  readonly expectedCanaryRequests: number;
+  /** Canary requests a pass needs (Infinity when no traffic can give the evidence). */
+  readonly requiredRequests: number;
+  /** What the requirement is for, in words. */
+  readonly basis: string;
+  /** The smallest regression (× the stable rate) detected with the configured power; null: none. */
+  readonly detectableRatio: number | null;
+  /** Seconds from the step's start to a pass (its bake), or to the failure of a `detect` regression. */
+  readonly passAfterSeconds: number;
+  readonly failAfterSeconds: number | null;
+  /** True when the expected traffic gives the evidence a pass needs. */
+  readonly reachable: boolean;
+  /** What would make an unreachable step reach a verdict. */
+  readonly fix: string | null;
+}
+
+const expected = (i: PlanInput, percent: number, bake: number) => (i.rps * percent * Math.max(0, bake - i.publishDelaySeconds)) / 100;
+
+function requirement(i: PlanInput, tests: Tests, percent: number): { requests: number; basis: string } {
+  const s = i.settings;
+  const power = s.powerPercent / 100;
+  if (percent >= 100) {
+    const rate = Math.min(0.95, tests.errorLimit * s.detect);
+    return { requests: requiredLimitRequests(tests.errorLimit, rate, tests.limitAlpha, power, tests.errorsLimit), basis: `to detect a ${round(100 * rate)} % error rate against the ${round(100 * tests.errorLimit)} % limit with ${s.powerPercent} % power` };
+  }
+  const base = baseRate(i);
+  return {
+    requests: requiredCanaryRequests({ baseRate: base, ratio: s.detect, share: percent / 100, alpha: tests.alpha, power }, tests.ratio),
+    basis: `to detect ${s.detect}× a ${round(100 * base)} % error rate with ${s.powerPercent} % power`,
+  };
+}
+
+const baseRate = (i: PlanInput) => Math.max(i.settings.errorRateFloorPercent, i.baseErrorRatePercent) / 100;
+const round = (x: number) => Number(x.toPrecision(3));
+
+export function planSteps(i: PlanInput): StepPlan[] {
+  const tests = testsFor(i.settings);
+  return i.steps.map((step, index) => {
+    const req = requirement(i, tests, step.percent);
+    const exp = expected(i, step.percent, step.bakeSeconds);
+    const detectable = step.percent >= 100 ? null : detectableRatio(exp, { baseRate: baseRate(i), share: step.percent / 100, alpha: tests.alpha, power: i.settings.powerPercent / 100 }, tests.ratio);
+    const reachable = exp >= req.requests;
+    return {
+      step: index, percent: step.percent, bakeSeconds: step.bakeSeconds, expectedCanaryRequests: Math.floor(exp), requiredRequests: req.requests, basis: req.basis,
+      detectableRatio: detectable, passAfterSeconds: step.bakeSeconds, failAfterSeconds: failAfter(i, tests, step.percent), reachable,
+      fix: reachable ? null : fixFor(i, tests, step, req.requests),
+    };
+  });
+}
+
+/** Expected seconds until a `detect` regression's evidence reaches the bound (its mean path, 50 % power), publishing delay included. */
+function failAfter(i: PlanInput, tests: Tests, percent: number): number | null {
+  const share = percent / 100;
+  if (share >= 1 || i.rps <= 0) return null;
+  const requests = requiredCanaryRequests({ baseRate: baseRate(i), ratio: i.settings.detect, share, alpha: tests.alpha, power: 0.5 }, tests.ratio);
+  return Math.ceil(i.publishDelaySeconds + requests / (i.rps * share));
+}
+
+function fixFor(i: PlanInput, tests: Tests, step: { percent: number; bakeSeconds: number }, required: number): string {
+  const perSecond = (i.rps * step.percent) / 100;
+  const fixes: string[] = [];
+  if (perSecond > 0 && Number.isFinite(required)) {
+    const bake = Math.ceil((i.publishDelaySeconds + required / perSecond) / i.intervalSeconds) * i.intervalSeconds;
+    if (bake <= 86_400) fixes.push(`a bake of ${bake} s`);
+  }
+  for (let p = step.percent + 1; p < 100; p++) {
+    if (expected(i, p, step.bakeSeconds) >= requirement(i, tests, p).requests) {
+      fixes.push(`${p} % of the traffic`);
+      break;
+    }
+  }
+  if (fixes.length === 0) return `no bake up to a day or larger share reaches a verdict at ${round(i.rps)} requests/s: raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge this step observe-only`;
+  return `needs ${fixes.join(" or ")} (or a larger detect than ${i.settings.detect}×)`;
+}
