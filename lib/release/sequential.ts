@@ -89,8 +89,8 @@ export interface Tests {
   /** False-alarm rate of each ratio test (0.4 α) and each limit test (0.1 α): together α. */
   readonly alpha: number;
   readonly limitAlpha: number;
-  /** Errors the ratio test needs per step weight (percent), computed once. */
-  readonly requiredErrors: Map<number, number>;
+  /** Errors the ratio test needs per step weight and looks (`percent/looks`), computed once. */
+  readonly requiredErrors: Map<string, number>;
 }
 
 /** Shares of the step's false-rollback rate α: each ratio test 40 %, each limit test 10 % (Bonferroni). */
@@ -170,27 +170,35 @@ export interface StepContext {
   readonly percent: number;
   /** Canary requests the rollout's traffic plan required for the step (0: no plan). */
   readonly plannedRequests: number;
+  /** Polls of the step that bring data (its power is computed for this many looks). */
+  readonly looks: number;
 }
 
 /**
- * Canary requests a pass needs: to detect `detect` × the stable slot's observed error rate (no lower
- * than the floor) with the configured power at the step's weight, and no fewer than the plan's
- * figure. Without stable traffic in the step (100 %, the post-switch watch), to detect `detect` ×
- * the error limit.
+ * Canary requests a pass needs at a step's weight: to detect `detect` × the base error rate (no
+ * lower than the floor) with the configured power over the step's looks. At 100 % (no stable
+ * traffic to compare with, also the post-switch watch): to detect `detect` × the error limit.
  */
-export function evidenceRequirement(s: StepState, tests: Tests, settings: JudgeSettings, step: StepContext): { requests: number; basis: string } {
+export function passRequirement(tests: Tests, settings: JudgeSettings, step: { percent: number; looks: number; baseRate: number }): { requests: number; basis: string } {
   const power = settings.powerPercent / 100;
-  if (step.percent >= 100 || s.stable.requests === 0) {
+  if (step.percent >= 100) {
     const rate = Math.min(0.95, tests.errorLimit * settings.detect);
-    const requests = requiredLimitRequests(tests.errorLimit, rate, tests.limitAlpha, power, tests.errorsLimit);
-    return { requests: Math.max(requests, step.plannedRequests), basis: `to detect an error rate of ${round(100 * rate)} % against the ${round(100 * tests.errorLimit)} % limit with ${settings.powerPercent} % power` };
+    const requests = requiredLimitRequests(tests.errorLimit, rate, tests.limitAlpha, power, tests.errorsLimit, step.looks);
+    return { requests, basis: `to detect a ${round(100 * rate)} % error rate against the ${round(100 * tests.errorLimit)} % limit with ${settings.powerPercent} % power` };
   }
-  const base = Math.max(settings.errorRateFloorPercent / 100, s.stable.errors / s.stable.requests);
+  const base = Math.max(settings.errorRateFloorPercent / 100, step.baseRate);
   const share = step.percent / 100;
-  let errors = tests.requiredErrors.get(step.percent);
-  if (errors === undefined) tests.requiredErrors.set(step.percent, (errors = requiredRatioErrors({ ratio: settings.detect, share, alpha: tests.alpha, power }, tests.ratio)));
-  const requests = canaryRequestsFor(errors, { baseRate: base, ratio: settings.detect, share });
-  return { requests: Math.max(requests, step.plannedRequests), basis: `to detect ${settings.detect}× a ${round(100 * base)} % error rate with ${settings.powerPercent} % power` };
+  const key = `${step.percent}/${step.looks}`;
+  let errors = tests.requiredErrors.get(key);
+  if (errors === undefined) tests.requiredErrors.set(key, (errors = requiredRatioErrors({ ratio: settings.detect, share, alpha: tests.alpha, power, looks: step.looks }, tests.ratio)));
+  return { requests: canaryRequestsFor(errors, { baseRate: base, ratio: settings.detect, share }), basis: `to detect ${settings.detect}× a ${round(100 * base)} % error rate with ${settings.powerPercent} % power` };
+}
+
+/** The pass requirement of a running step: from the stable slot's observed error rate, and never below the plan's. */
+export function evidenceRequirement(s: StepState, tests: Tests, settings: JudgeSettings, step: StepContext): { requests: number; basis: string } {
+  const noStable = step.percent >= 100 || s.stable.requests === 0;
+  const r = passRequirement(tests, settings, { percent: noStable ? 100 : step.percent, looks: step.looks, baseRate: noStable ? 0 : s.stable.errors / s.stable.requests });
+  return { requests: Math.max(r.requests, step.plannedRequests), basis: r.basis };
 }
 
 export type Status = "pass" | "fail" | "inconclusive" | "pending";

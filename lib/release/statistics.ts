@@ -109,43 +109,52 @@ export function logMixtureRatio(e: Evidence, m: Mixture): number {
 export const logBound = (alpha: number): number => Math.log(1 / alpha);
 
 /**
+ * Siegmund's constant: a walk looked at every Δ trials crosses a bound b about as often as a
+ * continuous path crosses b + ρ·σ·√Δ, with ρ = −ζ(1/2)/√(2π) ≈ 0.5826 (Siegmund 1979, "Corrected
+ * diffusion approximations in certain random walk problems").
+ */
+export const SIEGMUND_RHO = 0.5826;
+
+/**
  * Probability that a random walk with drift `mean` and variance `variance` per trial reaches `b`
- * within `trials` trials, in the Brownian-motion approximation (the first-passage law of a drifted
- * Brownian motion, Siegmund 1985 §3):
+ * within `trials` trials, looked at `looks` times evenly, in the Brownian-motion approximation (the
+ * first-passage law of a drifted Brownian motion, with Siegmund's correction for discrete looks):
  *
- *     P(max_{t≤T} S_t ≥ b) = Φ((μT − b)/(σ√T)) + exp(2μb/σ²)·Φ((−b − μT)/(σ√T)).
+ *     P(max_{t≤T} S_t ≥ b) = Φ((μT − b')/(σ√T)) + exp(2μb'/σ²)·Φ((−b' − μT)/(σ√T)),  b' = b + ρσ√(T/looks).
  *
  * A sequential test stops at the first crossing, so its power is this, not the chance of being above
  * the bound at the end.
  */
-export function crossingProbability(mean: number, variance: number, b: number, trials: number): number {
+export function crossingProbability(mean: number, variance: number, b: number, trials: number, looks = Infinity): number {
   if (trials <= 0) return 0;
+  const bound = b + SIEGMUND_RHO * Math.sqrt((variance * trials) / looks);
   const sd = Math.sqrt(variance * trials);
   const drift = mean * trials;
-  const exponent = (2 * mean * b) / variance;
-  const second = normalCdf((-b - drift) / sd, 0, 1);
-  // exp(exponent)·Φ(…) without overflow: both are taken in logarithms when the product is small.
+  const exponent = (2 * mean * bound) / variance;
+  const second = normalCdf((-bound - drift) / sd, 0, 1);
+  // exp(exponent)·Φ(…) without overflow: the product is taken in logarithms.
   const tail = second === 0 ? 0 : Math.exp(Math.min(700, exponent + Math.log(second)));
-  return Math.min(1, normalCdf((drift - b) / sd, 0, 1) + tail);
+  return Math.min(1, normalCdf((drift - bound) / sd, 0, 1) + tail);
 }
 
 /**
  * Trials a sequential test needs so that one alternative's log-likelihood ratio (drift `mean`,
- * variance `variance` per trial) reaches the bound `b` with probability `power`: the smallest T
- * (to 0.5 %) with crossingProbability(T) ≥ power. Conservative for the mixture, which is at least
- * w·LR of that alternative (the weight is in `b`).
+ * variance `variance` per trial) reaches the bound `b` with probability `power` over `looks` evenly
+ * spaced looks: the smallest T (to 0.5 %) with crossingProbability(T) ≥ power. Conservative for the
+ * mixture, which is at least w·LR of that alternative (the weight is in `b`).
  */
-export function requiredTrials(mean: number, variance: number, b: number, power: number): number {
+export function requiredTrials(mean: number, variance: number, b: number, power: number, looks = Infinity): number {
   if (mean <= 0) return Infinity;
+  const reaches = (t: number) => crossingProbability(mean, variance, b, t, looks) >= power;
   let hi = Math.max(1, b / mean);
-  while (crossingProbability(mean, variance, b, hi) < power) {
+  while (!reaches(hi)) {
     hi *= 2;
     if (hi > 1e12) return Infinity;
   }
   let lo = 0;
   while (hi - lo > Math.max(0.5, hi * 0.005)) {
     const mid = (lo + hi) / 2;
-    if (crossingProbability(mean, variance, b, mid) >= power) hi = mid;
+    if (reaches(mid)) hi = mid;
     else lo = mid;
   }
   return hi;
@@ -162,6 +171,8 @@ export interface RatioPowerInput {
   readonly alpha: number;
   /** Probability of detecting the regression by the end of the step. */
   readonly power: number;
+  /** Looks at the evidence during the step (polls with new data). @default Infinity (continuous) */
+  readonly looks?: number;
 }
 
 /**
@@ -181,7 +192,7 @@ export function requiredRatioErrors(i: Omit<RatioPowerInput, "baseRate">, m: Mix
     const mean = q * yes + (1 - q) * no;
     if (mean <= 0) return;
     const secondMoment = q * yes * yes + (1 - q) * no * no;
-    best = Math.min(best, requiredTrials(mean, secondMoment, logBound(i.alpha) - m.logWeights[k]!, i.power));
+    best = Math.min(best, requiredTrials(mean, secondMoment, logBound(i.alpha) - m.logWeights[k]!, i.power, i.looks));
   });
   return best;
 }
@@ -201,7 +212,7 @@ export function requiredCanaryRequests(i: RatioPowerInput, m: Mixture): number {
  * `power`, through the best single alternative of the mixture (fixed number of trials: the
  * variance is that of one Bernoulli trial's log-likelihood ratio).
  */
-export function requiredLimitRequests(limit: number, rate: number, alpha: number, power: number, m: Mixture): number {
+export function requiredLimitRequests(limit: number, rate: number, alpha: number, power: number, m: Mixture, looks = Infinity): number {
   let best = Infinity;
   m.alternatives.forEach((a, k) => {
     const yes = Math.log(a / limit);
@@ -209,7 +220,7 @@ export function requiredLimitRequests(limit: number, rate: number, alpha: number
     const mean = rate * yes + (1 - rate) * no;
     if (mean <= 0) return;
     const variance = rate * (1 - rate) * (yes - no) ** 2;
-    best = Math.min(best, requiredTrials(mean, variance, logBound(alpha) - m.logWeights[k]!, power));
+    best = Math.min(best, requiredTrials(mean, variance, logBound(alpha) - m.logWeights[k]!, power, looks));
   });
   return Math.ceil(best);
 }

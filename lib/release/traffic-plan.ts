@@ -8,8 +8,8 @@
  * the expected time to fail a `detect` regression, and for a step that cannot reach a verdict, the
  * longer bake or larger percent that would.
  */
-import { testsFor, type JudgeSettings, type Tests } from "./sequential.ts";
-import { detectableRatio, requiredCanaryRequests, requiredLimitRequests } from "./statistics.ts";
+import { passRequirement, testsFor, type JudgeSettings, type Tests } from "./sequential.ts";
+import { detectableRatio, requiredCanaryRequests } from "./statistics.ts";
 
 export interface PlanInput {
   /** Requests per second the load balancer serves (both slots), e.g. the quietest hour's. */
@@ -47,18 +47,11 @@ export interface StepPlan {
 
 const expected = (i: PlanInput, percent: number, bake: number) => (i.rps * percent * Math.max(0, bake - i.publishDelaySeconds)) / 100;
 
-function requirement(i: PlanInput, tests: Tests, percent: number): { requests: number; basis: string } {
-  const s = i.settings;
-  const power = s.powerPercent / 100;
-  if (percent >= 100) {
-    const rate = Math.min(0.95, tests.errorLimit * s.detect);
-    return { requests: requiredLimitRequests(tests.errorLimit, rate, tests.limitAlpha, power, tests.errorsLimit), basis: `to detect a ${round(100 * rate)} % error rate against the ${round(100 * tests.errorLimit)} % limit with ${s.powerPercent} % power` };
-  }
-  const base = baseRate(i);
-  return {
-    requests: requiredCanaryRequests({ baseRate: base, ratio: s.detect, share: percent / 100, alpha: tests.alpha, power }, tests.ratio),
-    basis: `to detect ${s.detect}× a ${round(100 * base)} % error rate with ${s.powerPercent} % power`,
-  };
+/** Polls of a step that bring data: those after the first publishing delay. */
+const looksOf = (i: PlanInput, bake: number) => Math.max(1, Math.floor((bake - i.publishDelaySeconds) / i.intervalSeconds));
+
+function requirement(i: PlanInput, tests: Tests, percent: number, bake: number): { requests: number; basis: string } {
+  return passRequirement(tests, i.settings, { percent, looks: looksOf(i, bake), baseRate: i.baseErrorRatePercent / 100 });
 }
 
 const baseRate = (i: PlanInput) => Math.max(i.settings.errorRateFloorPercent, i.baseErrorRatePercent) / 100;
@@ -67,9 +60,9 @@ const round = (x: number) => Number(x.toPrecision(3));
 export function planSteps(i: PlanInput): StepPlan[] {
   const tests = testsFor(i.settings);
   return i.steps.map((step, index) => {
-    const req = requirement(i, tests, step.percent);
+    const req = requirement(i, tests, step.percent, step.bakeSeconds);
     const exp = expected(i, step.percent, step.bakeSeconds);
-    const detectable = step.percent >= 100 ? null : detectableRatio(exp, { baseRate: baseRate(i), share: step.percent / 100, alpha: tests.alpha, power: i.settings.powerPercent / 100 }, tests.ratio);
+    const detectable = step.percent >= 100 ? null : detectableRatio(exp, { baseRate: baseRate(i), share: step.percent / 100, alpha: tests.alpha, power: i.settings.powerPercent / 100, looks: looksOf(i, step.bakeSeconds) }, tests.ratio);
     const reachable = exp >= req.requests;
     return {
       step: index, percent: step.percent, bakeSeconds: step.bakeSeconds, expectedCanaryRequests: Math.floor(exp), requiredRequests: req.requests, basis: req.basis,
@@ -89,13 +82,25 @@ function failAfter(i: PlanInput, tests: Tests, percent: number): number | null {
 
 function fixFor(i: PlanInput, tests: Tests, step: { percent: number; bakeSeconds: number }, required: number): string {
   const perSecond = (i.rps * step.percent) / 100;
+  const reaches = (percent: number, bake: number) => expected(i, percent, bake) >= requirement(i, tests, percent, bake).requests;
   const fixes: string[] = [];
   if (perSecond > 0 && Number.isFinite(required)) {
-    const bake = Math.ceil((i.publishDelaySeconds + required / perSecond) / i.intervalSeconds) * i.intervalSeconds;
-    if (bake <= 86_400) fixes.push(`a bake of ${bake} s`);
+    // The smallest bake (in whole polls) that reaches it: from the rate alone, then searched, since
+    // the requirement itself falls a little with the looks a longer bake brings.
+    let hi = Math.ceil((i.publishDelaySeconds + required / perSecond) / i.intervalSeconds);
+    while (hi * i.intervalSeconds <= 86_400 && !reaches(step.percent, hi * i.intervalSeconds)) hi *= 2;
+    if (hi * i.intervalSeconds <= 86_400) {
+      let lo = Math.ceil(step.bakeSeconds / i.intervalSeconds);
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (reaches(step.percent, mid * i.intervalSeconds)) hi = mid;
+        else lo = mid + 1;
+      }
+      fixes.push(`a bake of ${hi * i.intervalSeconds} s`);
+    }
   }
   for (let p = step.percent + 1; p < 100; p++) {
-    if (expected(i, p, step.bakeSeconds) >= requirement(i, tests, p).requests) {
+    if (reaches(p, step.bakeSeconds)) {
       fixes.push(`${p} % of the traffic`);
       break;
     }
