@@ -18,6 +18,7 @@
 import binomialBase from "@stdlib/random-base-binomial";
 import mt19937 from "@stdlib/random-base-mt19937";
 import { judge, type Observation } from "../../lib/release/analysis.ts";
+import { parseSeries, replaySeries } from "../../lib/release/replay.ts";
 import { addInterval, startStep, testsFor, verdict, type JudgeSettings } from "../../lib/release/sequential.ts";
 import { planSteps } from "../../lib/release/traffic-plan.ts";
 
@@ -94,7 +95,7 @@ function simulate(rps: number, share: number, base: number, regression: Regressi
     const final = t + INTERVAL > bake;
     if (!seq) {
       state = addInterval(state, tests, { t, canary, stable });
-      const v = verdict(state, tests, settings, { percent: share, plannedRequests }, final);
+      const v = verdict(state, tests, settings, { percent: share, plannedRequests, looks: bake / INTERVAL }, final);
       if (v.status !== "pending") seq = { status: v.status, t, requests: state.canary.requests };
     }
     if (!old) {
@@ -171,3 +172,19 @@ check(failRate(wFalse.seq) <= 0.01, `false rollbacks ≤ 1 % in every cell witho
 check(wDetect !== null && failRate(wDetect.seq) >= 0.95, `≥ 95 % of ×3 regressions detected where the plan says ×3 is detectable: ${detectable3.length} cells, worst ${wDetect ? `${pct(failRate(wDetect.seq) * RUNS, RUNS).trim()} (${wDetect.cell})` : "none"}`);
 check(lateX10.length === 0, `×10 regressions failed within the first half of the bake (median) in every cell where the plan detects them: ${x10.length - lateX10.length}/${x10.length} cells${lateX10.length ? `; late: ${lateX10.slice(0, 3).map((r) => r.cell).join("; ")}` : ""}`);
 check(underEvidence.length === 0, `never a pass with fewer canary requests than the plan requires: ${underEvidence.length} such passes`);
+
+// ------------------------------------------------------------------ replay speed
+{
+  const lines: string[] = [];
+  for (let run = 0; run < 2500; run++) {
+    for (let k = 1; k <= 10; k++) {
+      const nc = draw(600, 0.1);
+      lines.push(JSON.stringify({ run: `r${run}`, step: 0, t: 30 * k, canary: { requests: nc, errors: draw(nc, 0.01), slow: draw(nc, SLOW_BASE) }, stable: { requests: 600 - nc, errors: draw(600 - nc, 0.01), slow: draw(600 - nc, SLOW_BASE) } }));
+    }
+  }
+  const r0 = performance.now();
+  const { lines: parsed, problems } = parseSeries(lines.join("\n"), "bench.jsonl", () => ({ percent: 10, bakeSeconds: 300 }));
+  const results = replaySeries(parsed, () => ({ percent: 10, bakeSeconds: 300, intervalSeconds: INTERVAL, publishDelaySeconds: 0 }), settings);
+  const ms = performance.now() - r0;
+  console.log(`replay: ${parsed.length.toLocaleString("en")} polls in ${results.length} runs parsed and judged in ${(ms / 1000).toFixed(2)} s (${problems.length} problems)`);
+}
