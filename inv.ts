@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { playground, run } from "./lib/engine/demo.ts";
+import { playground, run } from "./lib/demo/demo.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator } from "./lib/engine/local.ts";
 const m = readManifest();
 const em = await startEmulator(m, "/tmp/inv-moto.log");

@@ -24,7 +24,7 @@ import { WebAcl } from "../constructs/web-acl.ts";
 import { skipCheck } from "../policy/checkov-skip.ts";
 import { APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf } from "../constructs/workloads/names.ts";
 import { BaseStack } from "./base-stack.ts";
-import { environmentTags } from "./tags.ts";
+import { environmentTags } from "../config/tags.ts";
 import type { Target } from "./target.ts";
 
 export interface EnvironmentStackProps {

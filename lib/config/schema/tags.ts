@@ -8,7 +8,7 @@ import { z } from "zod";
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const TAG_CHARS_RULE = "may contain only letters, digits, spaces and _ . : / = + - @ (AWS tag rules)";
 export const TagValueSchema = z.string().max(256, "must be at most 256 characters (AWS tag value limit)").regex(TAG_CHARS, TAG_CHARS_RULE);
-/** Tag keys the stacks set themselves (lib/stacks/tags.ts, previews, per-resource Name/Slot/Version). */
+/** Tag keys the stacks set themselves (lib/config/tags.ts, previews, per-resource Name/Slot/Version). */
 export const PROJECT_TAG_KEYS = ["Environment", "Project", "ManagedBy", "Owner", "CostCenter", "Tier", "Name", "Slot", "Version"] as const;
 /** 50 tags per resource (AWS) minus the ones the project sets (beside previews' Preview and ExpiresAt). */
 export const MAX_USER_TAGS = 50 - PROJECT_TAG_KEYS.length - 2;
