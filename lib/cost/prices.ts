@@ -17,6 +17,9 @@
  * allow a new type, add it with its price read from the pricing page, and keep the date.
  * Sizes marked "family scaling" were added from the family's listed size: within an instance
  * family, AWS prices each size linearly (twice the size, twice the price).
+ *
+ * Plain data, importing nothing: lib/config (the catalogue, the cost estimate in
+ * lib/config/cost-estimate.ts) builds on it, never the reverse.
  */
 
 /** Date the prices were read (ISO). */
