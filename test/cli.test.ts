@@ -7,7 +7,7 @@ import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { unitMoney } from "../lib/cli/review-commands.ts";
 import { didYouMean } from "../lib/config/suggest.ts";
-import { estimateMonthlyCost } from "../lib/cost/estimate.ts";
+import { estimateMonthlyCost } from "../lib/config/cost-estimate.ts";
 import { loadProject } from "../lib/config/load.ts";
 import { REPO, tempProject } from "./support/project.ts";
 

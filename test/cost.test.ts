@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defineEnvironment } from "../lib/config/define.ts";
 import { ConfigError } from "../lib/config/errors.ts";
 import type { Environment, EnvironmentInput } from "../lib/config/schema.ts";
-import { estimateMonthlyCost, UnknownPriceError } from "../lib/cost/estimate.ts";
+import { estimateMonthlyCost, UnknownPriceError } from "../lib/config/cost-estimate.ts";
 import * as prices from "../lib/cost/prices.ts";
 import dev from "../environments/dev.ts";
 import staging from "../environments/staging.ts";

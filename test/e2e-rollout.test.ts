@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { awsClientConfig } from "../lib/aws/clients.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
-import { readWeights, useShortWindows } from "../lib/engine/demo.ts";
+import { readWeights, useShortWindows } from "../lib/demo/demo.ts";
 import { stackDir } from "../lib/engine/engine.ts";
-import { SyntheticAlbTraffic, split, type Traffic } from "../lib/engine/synthetic-traffic.ts";
+import { SyntheticAlbTraffic, split, type Traffic } from "../lib/demo/synthetic-traffic.ts";
 import type { Slot } from "../lib/config/schema.ts";
 import { healthStandIn, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DescribeAlarmsCommand, CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, ModifyTargetGroupCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { readWeights } from "../lib/engine/demo.ts";
+import { readWeights } from "../lib/demo/demo.ts";
 import { stackDir, type Engine } from "../lib/engine/engine.ts";
 import { awsClientConfig } from "../lib/aws/clients.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";

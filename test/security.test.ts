@@ -9,7 +9,7 @@ import { ConfigError } from "../lib/config/errors.ts";
 import { defineEnvironment } from "../lib/config/define.ts";
 import { checkEnvironments } from "../lib/config/rules.ts";
 import { REDACTED_HEADERS, MANAGED_RULE_GROUPS } from "../lib/constructs/web-acl.ts";
-import { REQUIRED_TAGS } from "../lib/stacks/tags.ts";
+import { REQUIRED_TAGS } from "../lib/config/tags.ts";
 import dev from "../environments/dev.ts";
 import production from "../environments/production.ts";
 import { onlyResource, resources, synthRepo, type Synthesized } from "./support/project.ts";

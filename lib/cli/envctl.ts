@@ -25,7 +25,7 @@ import { defaultSmokeDeps, type SmokeDeps } from "../release/smoke.ts";
 import type { Snapshotter } from "../release/snapshot.ts";
 import { LockedError, StoreError, currentActor, readAudit } from "../release/store.ts";
 import { comparisonMatrix, formatMatrix, formatStatus, lastAnalysisOf, statusOf } from "../release/views.ts";
-import { readTarget } from "../stacks/target.ts";
+import { awsClientTarget, readTarget } from "../stacks/target.ts";
 import type { Environment } from "../config/schema.ts";
 import { defaultProgress, type Progress } from "./progress.ts";
 import { BakeArg, parseArgs, PercentArg, SlotArg, WaitArg } from "./args.ts";
@@ -128,7 +128,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     const project = await loadProject(root(), focus ? { focus } : {});
     if (project.warnings?.length) err(formatWarnings(project.warnings));
     const target = readTarget(env, project.root);
-    const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+    const aws = (e: Environment) => awsClientTarget(target, e.region);
     const traffic = new Map<string, TrafficApi>();
     return {
       project,
@@ -202,7 +202,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       if (o.live || o.watch !== undefined) {
         const interval = o.watch === undefined || o.watch === true ? 5 : parseArgs("status", { watch: z.coerce.number({ error: "must be a number" }).int("must be whole seconds").min(1, "must be ≥ 1") }, { watch: o.watch }).watch;
         const target = readTarget(env, project.root);
-        const aws = (e: Environment) => ({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+        const aws = (e: Environment) => awsClientTarget(target, e.region);
         const sources = new Map<string, LiveSources>();
         const live: LiveDeps = {
           root: project.root,
@@ -378,7 +378,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   ]);
   const secrets = deps.secrets ?? ((e: Environment) => {
     const target = readTarget(env, root());
-    return secretsManagerStore({ region: e.region, endpoint: target.kind === "local" ? target.endpoint : undefined });
+    return secretsManagerStore(awsClientTarget(target, e.region));
   });
   registerSecretCommands(program, { load, out, err, secrets, confirm, readSecret: deps.readSecret ?? ((p) => readSecretInput(p)), interactive: deps.interactive ?? (() => process.stdin.isTTY === true) });
   registerConfigCommands(program, { load, out, secrets, setExit: (c) => { exitCode = c; } });

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import type { Project } from "../config/load.ts";
-import { estimateMonthlyCost } from "../cost/estimate.ts";
+import { estimateMonthlyCost } from "../config/cost-estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import { RefusedError } from "../release/core.ts";

@@ -2,29 +2,29 @@
  * What AWS offers, as far as the environments are concerned: the instance, node-group,
  * database-class and cache-node types (the dated price table `lib/cost/prices.ts` is the one
  * catalogue of types: a type it cannot price is refused) and the engine versions AWS supports
- * (dated lists below). Each check returns the rule a value breaks, with the nearest known names,
+ * (dated lists below; EKS from the release calendar of the price table). Each check returns the
+ * rule a value breaks, with the nearest known names (lib/config/suggest.ts),
  * or undefined when the value is in the catalogue. Pure functions.
  */
-import { distance } from "fastest-levenshtein";
-import { CACHE_HOURLY, EC2_HOURLY, PRICE_REGION, PRICES_AS_OF, RDS_HOURLY } from "../cost/prices.ts";
+import { CACHE_HOURLY, EC2_HOURLY, EKS_SUPPORT_CALENDAR, eksSupportOn, PRICE_REGION, PRICES_AS_OF, RDS_HOURLY, type EksVersionDates } from "../cost/prices.ts";
+import { nearest } from "./suggest.ts";
 
 /** Date the engine-version lists below were checked against AWS's documentation (ISO). */
 export const VERSIONS_AS_OF = "2026-11-01";
 
 /**
- * Amazon EKS Kubernetes versions supported on {@link VERSIONS_AS_OF}, with their end of standard
- * support (14 months after the EKS release) and end of extended support (12 more months, billed
- * at the extended-support cluster-hour price). Source: Amazon EKS User Guide, "Understand the
- * Kubernetes version lifecycle on EKS" (release calendar). A version past its extended support
- * is auto-upgraded by EKS and cannot be created: it is not listed.
+ * Amazon EKS Kubernetes versions a cluster can run on {@link VERSIONS_AS_OF}: those of the EKS
+ * release calendar (`EKS_SUPPORT_CALENDAR` in lib/cost/prices.ts, with its source) in standard
+ * support (14 months after the EKS release) or extended support (12 more months, billed at the
+ * extended-support cluster-hour price). A version past its extended support is auto-upgraded by
+ * EKS and cannot be created: it is not listed.
  */
-export const EKS_VERSIONS: Readonly<Record<string, { readonly standardUntil: string; readonly extendedUntil: string }>> = {
-  "1.31": { standardUntil: "2025-11-26", extendedUntil: "2026-11-26" },
-  "1.32": { standardUntil: "2026-03-23", extendedUntil: "2027-03-23" },
-  "1.33": { standardUntil: "2026-07-29", extendedUntil: "2027-07-29" },
-  "1.34": { standardUntil: "2026-12-02", extendedUntil: "2027-12-02" },
-  "1.35": { standardUntil: "2027-03-27", extendedUntil: "2028-03-27" },
-};
+export const EKS_VERSIONS: Readonly<Record<string, EksVersionDates>> = Object.fromEntries(
+  Object.entries(EKS_SUPPORT_CALENDAR).filter(([v]) => {
+    const support = eksSupportOn(v, VERSIONS_AS_OF);
+    return support === "standard" || support === "extended";
+  }),
+);
 
 /**
  * RDS for PostgreSQL engine versions a new instance can be created with on
@@ -60,20 +60,11 @@ const TYPES = {
 
 export type TypeKind = keyof typeof TYPES;
 
-/** The names in `known` closest to `value` (edit distance), best first. */
-export function nearMatches(value: string, known: readonly string[], count = 3): string[] {
-  return [...known]
-    .map((k) => ({ k, d: distance(value.toLowerCase(), k.toLowerCase()) }))
-    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
-    .slice(0, count)
-    .map((x) => x.k);
-}
-
 /** Why `value` is not an allowed type of `kind`; undefined when it is in the catalogue. */
 export function unknownType(kind: TypeKind, value: string): string | undefined {
   const { what, table, note } = TYPES[kind];
   if (Object.hasOwn(table, value)) return undefined;
-  return `is not a known ${what}: "${value}" (nearest: ${nearMatches(value, Object.keys(table)).join(", ")}; the catalogue is lib/cost/prices.ts, ${note} priced for ${PRICE_REGION} as of ${PRICES_AS_OF}: add the type there with its price)`;
+  return `is not a known ${what}: "${value}" (nearest: ${nearest(value, Object.keys(table), 3).join(", ")}; the catalogue is lib/cost/prices.ts, ${note} priced for ${PRICE_REGION} as of ${PRICES_AS_OF}: add the type there with its price)`;
 }
 
 /** Why `value` is not a supported engine version; undefined when it is. */

@@ -12,33 +12,19 @@
  * Whether an environment has every key its tier requires is checked where settings are released
  * (stage, promote: lib/settings/release.ts) and compared (`envctl config diff`), not at load: the
  * slots keep running what they were promoted with, whatever the file says today.
+ *
+ * The rules of one value are in lib/config/setting-values.ts, the "looks like a secret" check in
+ * lib/config/secret-likeness.ts (both re-exported here).
  */
-import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
-import type { SettingValue } from "./release.ts";
-import type { Tier } from "./schema.ts";
+import { REGION_PATTERN, TIERS, type SettingValue, type Tier } from "./primitives.ts";
+import { valueProblems, type SecretSpec, type SettingSpec, type SpecCommon } from "./setting-values.ts";
+import { didYouMean } from "./suggest.ts";
 
-const ALL_TIERS: readonly Tier[] = ["development", "staging", "production"];
+export { plainTextProblems, secretLikeness, shannonEntropy } from "./secret-likeness.ts";
+export { valueProblems, type SecretSpec, type SettingSpec } from "./setting-values.ts";
 
-interface SpecCommon {
-  /** What the application does with it (shown by `envctl config show`). */
-  readonly description: string;
-  /** Tiers whose environments must define it before a slot can be staged or promoted. @default none */
-  readonly requiredIn?: readonly Tier[];
-}
-
-/** The type and rules of one setting. */
-export type SettingSpec = SpecCommon & (
-  | { readonly type: "string"; readonly maxLength?: number; readonly pattern?: RegExp; readonly patternRule?: string }
-  | { readonly type: "integer" | "number"; readonly min?: number; readonly max?: number }
-  | { readonly type: "boolean" }
-  | { readonly type: "url"; readonly protocols?: readonly ("http" | "https")[] }
-  | { readonly type: "email" }
-  | { readonly type: "hostname" }
-  | { readonly type: "enum"; readonly values: readonly string[] }
-);
-
-export type SecretSpec = SpecCommon;
+const ALL_TIERS: readonly Tier[] = TIERS;
 
 // ------------------------------------------------------------------------ the catalogue
 
@@ -84,7 +70,7 @@ const KeySchema = z.string().regex(KEY_PATTERN, "must be an UPPER_SNAKE_CASE nam
 /** Rotation of a secret by a Lambda function (AWS rotates only through one for application secrets). */
 export const RotationSchema = z.strictObject({
   /** The rotation function. */
-  lambdaArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}$/, "must be a Lambda function ARN"),
+  lambdaArn: z.string().regex(new RegExp(`^arn:aws[a-z-]*:lambda:${REGION_PATTERN.source}:\\d{12}:function:[A-Za-z0-9_-]{1,64}$`), "must be a Lambda function ARN"),
   /** Execution role of that function: besides the application, the only principal allowed to read the value. */
   lambdaRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN"),
   /** Rotate every this many days (Secrets Manager allows 1-1000). */
@@ -129,7 +115,7 @@ export function appProblems(settings: Readonly<Record<string, unknown>>, secrets
     }
     const spec = SETTINGS[key];
     if (!spec) {
-      at(`is not in the settings catalogue (lib/config/settings.ts)${didYouMean(key, Object.keys(SETTINGS))}`);
+      at(`is not in the settings catalogue (lib/config/settings.ts)${suggestion(key, Object.keys(SETTINGS))}`);
       continue;
     }
     for (const m of valueProblems(spec, value)) at(m);
@@ -139,144 +125,16 @@ export function appProblems(settings: Readonly<Record<string, unknown>>, secrets
     const at = (message: string) => problems.push({ path: ["secrets", i, "name"], message });
     if (secrets.findIndex((x) => x.name === s.name) !== i) at(`${s.name} is listed more than once`);
     else if (SETTINGS[s.name]) at(`${s.name} is a plain setting in the catalogue (lib/config/settings.ts): give its value in app.settings`);
-    else if (!SECRETS[s.name]) at(`${s.name} is not a secret in the catalogue (lib/config/settings.ts)${didYouMean(s.name, Object.keys(SECRETS))}`);
+    else if (!SECRETS[s.name]) at(`${s.name} is not a secret in the catalogue (lib/config/settings.ts)${suggestion(s.name, Object.keys(SECRETS))}`);
   });
   return problems;
 }
 
-function didYouMean(key: string, known: readonly string[]): string {
+/** "; did you mean SMTP_HOST?" (lib/config/suggest.ts), else "; known: <every name>". */
+function suggestion(key: string, known: readonly string[]): string {
   if (known.length === 0) return "";
-  const best = closest(key, known);
-  return distance(key, best) <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean ${best}?` : `; known: ${known.join(", ")}`;
-}
-
-/** What is wrong with one value of a catalogued setting (empty when nothing). */
-export function valueProblems(spec: SettingSpec, value: unknown): string[] {
-  switch (spec.type) {
-    case "boolean":
-      return typeof value === "boolean" ? [] : [`must be a boolean (true or false), not ${describeType(value)}`];
-    case "integer":
-    case "number": {
-      if (typeof value !== "number" || !Number.isFinite(value) || (spec.type === "integer" && !Number.isInteger(value))) {
-        return [`must be ${spec.type === "integer" ? "an integer" : "a number"}${range(spec)}, not ${describeType(value)}`];
-      }
-      if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) return [`must be${range(spec)} (got ${value})`];
-      return [];
-    }
-    default: {
-      if (typeof value !== "string") return [`must be ${article(spec.type)} ${spec.type} (a string), not ${describeType(value)}`];
-      if (value === "") return ["must not be empty (leave the key out instead)"];
-      const plain = plainTextProblems(value);
-      if (plain.length > 0) return plain;
-      return stringRuleProblems(spec, value);
-    }
-  }
-}
-
-function range(spec: { min?: number; max?: number }): string {
-  if (spec.min !== undefined && spec.max !== undefined) return ` ${spec.min}-${spec.max}`;
-  if (spec.min !== undefined) return ` ≥ ${spec.min}`;
-  if (spec.max !== undefined) return ` ≤ ${spec.max}`;
-  return "";
-}
-
-const article = (word: string) => (/^[aeiou]/.test(word) ? "an" : "a");
-
-function describeType(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  if (typeof v === "string") return "a string";
-  if (typeof v === "number") return Number.isFinite(v) ? (Number.isInteger(v) ? "an integer" : "a fractional number") : String(v);
-  return typeof v === "object" ? "an object" : `a ${typeof v}`;
-}
-
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-// One dot-atom local part, a host name domain: what mail relays accept without quoting.
-const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/;
-
-function stringRuleProblems(spec: Extract<SettingSpec, { type: "string" | "url" | "email" | "hostname" | "enum" }>, value: string): string[] {
-  switch (spec.type) {
-    case "string": {
-      const max = spec.maxLength ?? 1024;
-      if (value.length > max) return [`must be at most ${max} characters (got ${value.length})`];
-      if (spec.pattern && !spec.pattern.test(value)) return [`must match ${spec.patternRule ?? String(spec.pattern)}`];
-      return [];
-    }
-    case "enum":
-      return spec.values.includes(value) ? [] : [`must be one of ${spec.values.join(", ")}`];
-    case "hostname":
-      return HOSTNAME.test(value) ? [] : ["must be a host name (lower-case labels separated by dots, no scheme or port)"];
-    case "email":
-      return EMAIL.test(value) ? [] : ["must be an e-mail address such as noreply@example.com"];
-    case "url": {
-      let url: URL;
-      try {
-        url = new URL(value);
-      } catch {
-        return ["must be an absolute URL such as https://example.com"];
-      }
-      const protocols = spec.protocols ?? ["http", "https"];
-      if (!protocols.includes(url.protocol.replace(/:$/, "") as "http" | "https")) return [`must use ${protocols.join(" or ")}`];
-      if (url.username || url.password) return ["must not carry credentials (user:password@): put the password in app.secrets"];
-      return [];
-    }
-  }
-}
-
-/**
- * Rules of every plain string: one line, nothing that looks like a secret. Messages never repeat
- * the value. (Terraform template sequences are refused for the whole environment file by the one
- * generic check of lib/config/template.ts.)
- */
-export function plainTextProblems(value: string): string[] {
-  if (/[\u0000-\u001f\u007f]/.test(value)) return ["must be one line without control characters (it becomes an environment variable)"];
-  const secret = secretLikeness(value);
-  return secret ? [`looks like a secret (${secret}): declare it in app.secrets and set its value with 'envctl secret set'`] : [];
-}
-
-/** Known credential formats; matched anywhere in the value. */
-const CREDENTIAL_PATTERNS: readonly [RegExp, string][] = [
-  [/-----BEGIN[A-Z ]*-----/, "a PEM block"],
-  [/\b(AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b/, "an AWS access key id"],
-  [/\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{30,}/, "a GitHub token"],
-  [/\bxox[abposr]-[A-Za-z0-9-]{10,}/, "a Slack token"],
-  [/\b(sk|rk)_(live|test)_[A-Za-z0-9]{16,}/, "a Stripe key"],
-  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, "a JSON Web Token"],
-  [/:\/\/[^/\s:@]+:[^/\s@]+@/, "a URL with a password"],
-];
-
-/** Why a value looks like a secret, or undefined. */
-export function secretLikeness(value: string): string | undefined {
-  for (const [pattern, what] of CREDENTIAL_PATTERNS) if (pattern.test(value)) return what;
-  // Tokens of base64/base64url/hex characters; separators of host names, paths and sentences split them.
-  for (const token of value.split(/[^A-Za-z0-9+/=_-]+/).flatMap((t) => t.split(/(?<=[a-z])\/(?=[a-z])/))) {
-    if (/^[0-9a-fA-F]{32,}$/.test(token)) return `a ${token.length}-character hex string`;
-    if (token.length >= 20 && randomLooking(token) && shannonEntropy(token) >= 4) return `a ${token.length}-character high-entropy string`;
-  }
-  return undefined;
-}
-
-/**
- * Lower case, upper case and digits all present; or two of them, the rarer making up at least a
- * quarter (random tokens mix evenly; `checkout-v2-enabled` or `ConfigurationLoader` do not).
- */
-function randomLooking(s: string): boolean {
-  const counts = [/[a-z]/g, /[A-Z]/g, /[0-9]/g].map((r) => s.match(r)?.length ?? 0).filter((n) => n > 0);
-  if (counts.length === 3) return true;
-  if (counts.length < 2) return false;
-  return Math.min(...counts) / (counts[0]! + counts[1]!) >= 0.25;
-}
-
-/** Bits per character. */
-export function shannonEntropy(s: string): number {
-  const counts = new Map<string, number>();
-  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
-  let h = 0;
-  for (const n of counts.values()) {
-    const p = n / s.length;
-    h -= p * Math.log2(p);
-  }
-  return h;
+  const guess = didYouMean(key, known);
+  return guess ? `; did you mean ${guess}?` : `; known: ${known.join(", ")}`;
 }
 
 // ------------------------------------------------------------------------ tiers

@@ -17,6 +17,9 @@
  * allow a new type, add it with its price read from the pricing page, and keep the date.
  * Sizes marked "family scaling" were added from the family's listed size: within an instance
  * family, AWS prices each size linearly (twice the size, twice the price).
+ *
+ * Plain data, importing nothing: lib/config (the catalogue, the cost estimate in
+ * lib/config/cost-estimate.ts) builds on it, never the reverse.
  */
 
 /** Date the prices were read (ISO). */
@@ -99,12 +102,21 @@ export const EKS_CONTROL_PLANE_HOURLY = 0.1;
 /** EKS control plane in extended support (a version past its standard support), USD per cluster-hour: 6×. */
 export const EKS_EXTENDED_SUPPORT_HOURLY = 0.6;
 
+/** Release date and ends (exclusive) of standard and extended support of one EKS Kubernetes version (ISO days). */
+export interface EksVersionDates {
+  readonly released: string;
+  readonly standardUntil: string;
+  readonly extendedUntil: string;
+}
+
 /**
  * Amazon EKS Kubernetes release calendar (AWS EKS user guide, "Understand the Kubernetes version
  * lifecycle on EKS", for 1.30-1.34; endoflife.date/amazon-eks for 1.35): a minor version has 14 months of standard support, then 12 months of extended support
- * at {@link EKS_EXTENDED_SUPPORT_HOURLY}. Dates are the ends (exclusive) of each period.
+ * at {@link EKS_EXTENDED_SUPPORT_HOURLY}. Dates are the ends (exclusive) of each period. The one
+ * calendar of the project: the versions lib/config/catalogue.ts accepts are those it lists as in
+ * standard or extended support on the catalogue's date.
  */
-export const EKS_SUPPORT_CALENDAR: Readonly<Record<string, { readonly released: string; readonly standardUntil: string; readonly extendedUntil: string }>> = {
+export const EKS_SUPPORT_CALENDAR: Readonly<Record<string, EksVersionDates>> = {
   "1.30": { released: "2024-05-23", standardUntil: "2025-07-23", extendedUntil: "2026-07-23" },
   "1.31": { released: "2024-09-26", standardUntil: "2025-11-26", extendedUntil: "2026-11-26" },
   "1.32": { released: "2025-01-23", standardUntil: "2026-03-23", extendedUntil: "2027-03-23" },

@@ -13,7 +13,7 @@
  * the release file is changed and the traffic stack deployed, whose plan then finds nothing to change.
  */
 import { createTwoFilesPatch } from "diff";
-import { estimateMonthlyCost } from "../cost/estimate.ts";
+import { estimateMonthlyCost } from "../config/cost-estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { LoadedEnvironment, Project } from "../config/load.ts";
 import { weightsOf, type Release, type SlotSettings, type Weights } from "../config/release.ts";

@@ -6,7 +6,7 @@
 import type { LoadedEnvironment, Project } from "../config/load.ts";
 import { isWeightStep } from "../config/release-policy.ts";
 import type { AnalysisRecord, Release } from "../config/release.ts";
-import { estimateMonthlyCost, type CostLine } from "../cost/estimate.ts";
+import { estimateMonthlyCost, type CostLine } from "../config/cost-estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
 import { readAudit, type AuditEntry } from "../release/store.ts";
 import type { StackDrift } from "../review/drift.ts";

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { applyEmulatorProfile } from "./local-gaps.ts";
-import { EMULATED_SERVICES, EMULATOR_CREDENTIALS, type Target } from "./target.ts";
+import { EMULATED_SERVICES, EMULATOR_CREDENTIALS, emulatorEndpoint, type Target } from "./target.ts";
 
 export interface BaseStackProps {
   /** Project name: first part of the state key and of the state bucket name. */
@@ -40,7 +40,7 @@ export class BaseStack extends TerraformStack {
     const { target } = props;
     // The emulator's gaps, as Aspects over the whole stack (lib/stacks/local-gaps.ts).
     if (target.kind === "local") applyEmulatorProfile(this);
-    const local = target.kind === "local" ? target.endpoint! : undefined;
+    const local = emulatorEndpoint(target);
 
     if (target.backend === "local") {
       new LocalBackend(this, { path: `${target.stateDir}/${id}.tfstate` });
@@ -79,7 +79,7 @@ export class BaseStack extends TerraformStack {
 
   private awsProvider(id: string, region: string, alias?: string): AwsProvider {
     const { target, tags } = this.props;
-    const local = target.kind === "local" ? target.endpoint! : undefined;
+    const local = emulatorEndpoint(target);
     return new AwsProvider(this, id, {
       region,
       alias,

@@ -2,19 +2,16 @@ import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Release } from "../config/release.ts";
-import { SLOTS, type Ec2Compute as Ec2ComputeConfig, type EksCompute as EksComputeConfig, type Environment, type Slot } from "../config/schema.ts";
-import { settingsText } from "../config/settings.ts";
-import { secretArnsPath, secretPrefix, slotSettingsPath } from "../settings/names.ts";
-import { accountOf } from "../constructs/account.ts";
-import { Cache, REDIS_PORT } from "../constructs/cache.ts";
+import { SLOTS } from "../config/primitives.ts";
+import type { Environment } from "../config/schema.ts";
+import { environmentTags } from "../config/tags.ts";
+import { secretPrefix } from "../settings/names.ts";
 import { AppSecrets } from "../constructs/app-secrets.ts";
-import { Ec2Compute, type Ec2SlotProps } from "../constructs/compute-ec2.ts";
-import { EksCompute, NODE_PORTS } from "../constructs/compute-eks.ts";
-import { Database, POSTGRES_PORT } from "../constructs/database.ts";
+import { Cache } from "../constructs/cache.ts";
+import { NODE_PORTS, type EksCompute } from "../constructs/compute-eks.ts";
+import { Database } from "../constructs/database.ts";
 import { DatabaseBackup } from "../constructs/database-backup.ts";
 import { EksAlarms } from "../constructs/eks-alarms.ts";
 import { LoadBalancer } from "../constructs/load-balancer.ts";
@@ -22,9 +19,8 @@ import { Monitoring } from "../constructs/monitoring.ts";
 import { Network } from "../constructs/network.ts";
 import { WebAcl } from "../constructs/web-acl.ts";
 import { skipCheck } from "../policy/checkov-skip.ts";
-import { APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf } from "../constructs/workloads/names.ts";
 import { BaseStack } from "./base-stack.ts";
-import { environmentTags } from "./tags.ts";
+import { ec2Compute, eksCompute } from "./environment-compute.ts";
 import type { Target } from "./target.ts";
 
 export interface EnvironmentStackProps {
@@ -46,6 +42,7 @@ export function availabilityZones(region: string, count: number): string[] {
  * `<env>`: all of one environment's infrastructure — network, load balancer and target groups,
  * compute (EC2: per slot; EKS: the cluster and its node groups), database, cache and monitoring.
  * Traffic weights are not part of it; on EKS, slot versions are not either (workloads stack).
+ * The compute itself is built by lib/stacks/environment-compute.ts, in this stack's scope.
  */
 export class EnvironmentStack extends BaseStack {
   readonly network: Network;
@@ -116,9 +113,10 @@ export class EnvironmentStack extends BaseStack {
 
     let appRole: IamRole;
     const compute = env.compute;
+    const parts = { network: this.network, loadBalancer: this.loadBalancer, appSecrets: this.appSecrets };
     switch (compute.kind) {
       case "ec2": {
-        const ec2 = this.ec2Compute(env, compute, release);
+        const ec2 = ec2Compute(this, parts, env, compute, release);
         this.appSecurityGroup = ec2.securityGroup;
         this.computeSecurityGroupId = ec2.securityGroup.id;
         this.autoScalingGroupNames = SLOTS.map((s) => ec2.compute.autoScalingGroups[s].name);
@@ -126,7 +124,7 @@ export class EnvironmentStack extends BaseStack {
         break;
       }
       case "eks": {
-        this.eks = this.eksCompute(env, compute);
+        this.eks = eksCompute(this, parts, env, compute);
         this.computeSecurityGroupId = this.eks.clusterSecurityGroupId;
         this.autoScalingGroupNames = this.eks.autoScalingGroupNames;
         appRole = this.eks.appRole!;
@@ -246,91 +244,5 @@ export class EnvironmentStack extends BaseStack {
     if (!env.database.multiAz) skipCheck(db, "CKV_AWS_157", `single-AZ ${file} (database.multiAz); the production tier requires multi-AZ`);
     if (!env.database.deletionProtection) skipCheck(db, "CKV_AWS_293", `no deletion protection ${file} (database.deletionProtection): it is torn down and rebuilt freely; the production tier requires it`);
     if (!env.cache.automaticFailover) skipCheck(this.cache.replicationGroup, "CKV2_AWS_50", `one Redis node without failover ${file} (cache.replicas, cache.automaticFailover); production runs a replica with failover`);
-  }
-
-  /** EC2: the application security group and an Auto Scaling group per slot running its version. */
-  private ec2Compute(env: Environment, config: Ec2ComputeConfig, release: Release): { securityGroup: SecurityGroup; compute: Ec2Compute } {
-    const p = env.name;
-    const vpcId = this.network.vpc.id;
-    const securityGroup = new SecurityGroup(this, "app-sg", {
-      name: `${p}-app`,
-      description: `Application instances of ${p}`,
-      vpcId,
-      tags: { Name: `${p}-app` },
-    });
-    new VpcSecurityGroupIngressRule(this, "app-from-alb", {
-      securityGroupId: securityGroup.id,
-      description: "Application port from the ALB",
-      referencedSecurityGroupId: this.loadBalancer.securityGroup.id,
-      ipProtocol: "tcp",
-      fromPort: env.appPort,
-      toPort: env.appPort,
-    });
-    const egress = [
-      { id: "https", cidr: "0.0.0.0/0", port: 443, description: "HTTPS: image registry and AWS APIs" },
-      { id: "postgres", cidr: env.network.cidr, port: POSTGRES_PORT, description: "PostgreSQL in the VPC" },
-      { id: "redis", cidr: env.network.cidr, port: REDIS_PORT, description: "Redis in the VPC" },
-    ];
-    for (const e of egress) {
-      new VpcSecurityGroupEgressRule(this, `app-to-${e.id}`, {
-        securityGroupId: securityGroup.id,
-        description: e.description,
-        cidrIpv4: e.cidr,
-        ipProtocol: "tcp",
-        fromPort: e.port,
-        toPort: e.port,
-      });
-    }
-    const compute = new Ec2Compute(this, "compute", {
-      namePrefix: p,
-      subnetIds: this.network.privateSubnetIds,
-      securityGroupId: securityGroup.id,
-      instanceType: config.instanceType,
-      capacity: config.capacity,
-      autoScaling: config.autoScaling,
-      imageRepository: env.image.repository,
-      appPort: env.appPort,
-      containerEnvironment: { LOG_LEVEL: env.logLevel, PORT: String(env.appPort), ENVIRONMENT: env.name },
-      tags: environmentTags(env),
-      region: env.region,
-      parametersPrefix: `/${env.project}/${p}/`,
-      ...(this.appSecrets ? { secrets: { path: secretArnsPath(env.project, p), arns: this.appSecrets.arns } } : {}),
-      // A slot runs the settings it was promoted with (the release file), not the environment file's.
-      slots: Object.fromEntries(SLOTS.map((s): [Slot, Ec2SlotProps] => {
-        const settings = release.slots[s].settings;
-        return [s, {
-          version: release.slots[s].version,
-          digest: release.slots[s].digest,
-          targetGroupArn: this.loadBalancer.targetGroups[s].arn,
-          ...(settings ? { settings: { path: slotSettingsPath(env.project, p, s), checksum: settings.checksum, values: settingsText(settings.values) } } : {}),
-        }];
-      })) as Record<Slot, Ec2SlotProps>,
-    });
-    return { securityGroup, compute };
-  }
-
-  /** EKS: the cluster, node groups attached to both slots' target groups, the app's Pod Identity role. */
-  private eksCompute(env: Environment, config: EksComputeConfig): EksCompute {
-    return new EksCompute(this, "compute", {
-      namePrefix: env.name,
-      subnetIds: this.network.privateSubnetIds,
-      kubernetesVersion: config.kubernetesVersion,
-      publicAccessCidrs: config.publicAccessCidrs,
-      nodeGroups: config.nodeGroups,
-      targetGroupArns: { blue: this.loadBalancer.targetGroups.blue.arn, green: this.loadBalancer.targetGroups.green.arn },
-      loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
-      nodePorts: { ...NODE_PORTS },
-      logRetentionDays: env.network.flowLogRetentionDays,
-      appServiceAccount: { namespace: namespaceOf(env.name), name: APP_SERVICE_ACCOUNT },
-      deployers: { roleArns: this.roleArns(config.deployerRoles), kubernetesGroup: deployerGroup(namespaceOf(env.name)) },
-      nodeTags: environmentTags(env),
-    });
-  }
-
-  /** ARNs of IAM roles of this account, by name; no data sources when there are none. */
-  private roleArns(names: readonly string[]): string[] {
-    if (names.length === 0) return [];
-    const { partition, accountId } = accountOf(this);
-    return names.map((n) => `arn:${partition}:iam::${accountId}:role/${n}`);
   }
 }

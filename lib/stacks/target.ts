@@ -53,6 +53,16 @@ export function readTarget(env: NodeJS.ProcessEnv, root: string): Target {
   };
 }
 
+/** The emulator's endpoint in the `local` target; undefined on AWS (the providers and SDK clients then use AWS's own). */
+export function emulatorEndpoint(target: Pick<Target, "endpoint"> & { readonly kind: string }): string | undefined {
+  return target.kind === "local" ? target.endpoint : undefined;
+}
+
+/** Where an SDK client for `region` connects in `target` (the options of lib/aws/clients.ts's awsClientConfig). */
+export function awsClientTarget(target: Pick<Target, "endpoint"> & { readonly kind: string }, region: string): { region: string; endpoint: string | undefined } {
+  return { region, endpoint: emulatorEndpoint(target) };
+}
+
 /** Services the stacks call; all of them are pointed at the emulator in the `local` target. */
 export const EMULATED_SERVICES = [
   "acm", "autoscaling", "backup", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "eks", "elasticache", "elbv2",

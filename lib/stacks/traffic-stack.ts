@@ -4,7 +4,7 @@ import type { Environment } from "../config/schema.ts";
 import { WeightedRouting } from "../constructs/weighted-routing.ts";
 import { BaseStack } from "./base-stack.ts";
 import type { EnvironmentStack } from "./environment-stack.ts";
-import { environmentTags } from "./tags.ts";
+import { environmentTags } from "../config/tags.ts";
 import type { Target } from "./target.ts";
 
 export interface TrafficStackProps {

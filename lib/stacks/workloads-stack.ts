@@ -19,7 +19,7 @@ import { Rbac } from "../constructs/workloads/rbac.ts";
 import { SlotDeployment } from "../constructs/workloads/slot-deployment.ts";
 import { BaseStack } from "./base-stack.ts";
 import type { EnvironmentStack } from "./environment-stack.ts";
-import { environmentTags } from "./tags.ts";
+import { environmentTags } from "../config/tags.ts";
 import type { Target } from "./target.ts";
 
 export interface WorkloadsStackProps {

@@ -12,9 +12,9 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { playground, readWeights, run, useShortWindows } from "../../lib/engine/demo.ts";
+import { playground, readWeights, run, useShortWindows } from "../../lib/demo/demo.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../../lib/engine/local.ts";
-import { SyntheticAlbTraffic, split } from "../../lib/engine/synthetic-traffic.ts";
+import { SyntheticAlbTraffic, split } from "../../lib/demo/synthetic-traffic.ts";
 import { REPO } from "../support/project.ts";
 
 const manifest = readManifest();

@@ -10,10 +10,10 @@ import type { AddressInfo } from "node:net";
 import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { playground } from "../../lib/engine/demo.ts";
+import { playground } from "../../lib/demo/demo.ts";
 import { Engine } from "../../lib/engine/engine.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator, type Emulator } from "../../lib/engine/local.ts";
-import type { SyntheticAlbTraffic, Traffic } from "../../lib/engine/synthetic-traffic.ts";
+import type { SyntheticAlbTraffic, Traffic } from "../../lib/demo/synthetic-traffic.ts";
 import type { Slot } from "../../lib/config/schema.ts";
 import { REPO } from "./project.ts";
 

@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { Project } from "../../config/load.ts";
 import { databaseIdentifier } from "../../constructs/naming.ts";
 import type { RdsLike, RestoreOptions } from "../../recovery/restore.ts";
-import { readTarget } from "../../stacks/target.ts";
+import { awsClientTarget, readTarget } from "../../stacks/target.ts";
 import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
 
@@ -87,5 +87,5 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
 
 async function sdkClient(region: string, target: { kind: string; endpoint?: string }): Promise<RdsLike> {
   const [{ RDSClient }, { awsClientConfig }] = await Promise.all([import("@aws-sdk/client-rds"), import("../../aws/clients.ts")]);
-  return new RDSClient(awsClientConfig({ region, endpoint: target.kind === "local" ? target.endpoint : undefined }, 3));
+  return new RDSClient(awsClientConfig(awsClientTarget(target, region), 3));
 }

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { examples } from "../help.ts";
-import { closest, distance } from "fastest-levenshtein";
+import { didYouMean } from "../../config/suggest.ts";
 import type { Project } from "../../config/load.ts";
 import type { Environment } from "../../config/schema.ts";
 import { RefusedError } from "../../release/core.ts";
@@ -97,8 +97,8 @@ async function declared(d: SecretCommandDeps, envName: string, name: string): Pr
   const e = await environment(d, envName);
   const names = e.app.secrets.map((s) => s.name);
   if (!names.includes(name)) {
-    const near = names.length > 0 ? closest(name, names) : undefined;
-    const hint = near && distance(name, near) <= 3 ? `did you mean ${near}?` : `it declares ${names.length ? names.join(", ") : "none"}`;
+    const near = didYouMean(name, names);
+    const hint = near ? `did you mean ${near}?` : `it declares ${names.length ? names.join(", ") : "none"}`;
     throw new RefusedError(`${e.name} declares no secret ${name} in app.secrets (${hint}); a new secret is listed in environments/${e.name}.ts and deployed before its value is set`);
   }
   return e;

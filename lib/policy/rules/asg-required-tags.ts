@@ -1,4 +1,4 @@
-import { REQUIRED_TAGS } from "../../stacks/tags.ts";
+import { REQUIRED_TAGS } from "../../config/tags.ts";
 import { blocks } from "../k8s.ts";
 import { isTrue, type PolicyRule } from "../types.ts";
 

@@ -1,4 +1,4 @@
-import { REQUIRED_TAGS } from "../../stacks/tags.ts";
+import { REQUIRED_TAGS } from "../../config/tags.ts";
 import type { PolicyRule } from "../types.ts";
 
 /**

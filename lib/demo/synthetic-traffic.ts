@@ -6,7 +6,7 @@
  */
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { SLOTS, type Slot } from "../config/schema.ts";
+import { SLOTS, type Slot } from "../config/primitives.ts";
 import { loadBalancerName, targetGroupName } from "../constructs/naming.ts";
 import { awsClientConfig } from "../aws/clients.ts";
 import { AlbTraffic, arnSuffix } from "../aws/traffic.ts";

@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { WEIGHTED_RULE_PRIORITY, loadBalancerName, slotOfTargetGroupArn } from "../constructs/naming.ts";
 import { awsClientConfig } from "../aws/clients.ts";
-import { engineEnv, localTargetEnv, readManifest, startEmulator } from "./local.ts";
+import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
 import { SyntheticAlbTraffic, split } from "./synthetic-traffic.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");

@@ -1,6 +1,6 @@
 /**
  * Monthly cost estimate of one environment from its configuration alone (pure: no AWS calls),
- * priced with the dated table in `prices.ts`. Approximate by design — see the assumptions.
+ * priced with the dated table in `lib/cost/prices.ts`. Approximate by design — see the assumptions.
  *
  * Assumptions:
  * - 730 hours a month; everything runs all month; On-Demand list prices of eu-west-1.
@@ -21,13 +21,13 @@
  * - Not estimated: data transfer, CloudWatch (logs, metrics, alarms, dashboards), VPC flow
  *   logs, KMS keys, Secrets Manager, S3 (ALB logs, state), snapshots beyond the free allowance.
  */
-import { ConfigError, type Problem } from "../config/errors.ts";
-import type { Ec2Compute, EksCompute, Environment } from "../config/schema.ts";
+import { ConfigError, type Problem } from "./errors.ts";
+import type { Ec2Compute, EksCompute, Environment } from "./schema.ts";
 import {
   ALB_ESTIMATED_LCU, ALB_HOURLY, ALB_LCU_HOURLY, CACHE_HOURLY, EBS_GP3_PER_GB_MONTH, EC2_HOURLY, EKS_CONTROL_PLANE_HOURLY,
   EKS_EXTENDED_SUPPORT_HOURLY, EKS_SUPPORT_CALENDAR, eksSupportOn, HOURS_PER_MONTH, NAT_GATEWAY_HOURLY, PRICES_AS_OF, PRICE_REGION, RDS_GP3_PER_GB_MONTH, RDS_HOURLY, ROOT_VOLUME_GB,
   SPOT_PRICE_FACTOR,
-} from "./prices.ts";
+} from "../cost/prices.ts";
 
 export interface CostLine {
   /** What is billed, e.g. `EC2 t3.micro (app instances, one live slot)`. */

@@ -1,4 +1,4 @@
-import type { Environment } from "../config/schema.ts";
+import type { Environment } from "./schema.ts";
 
 /** Tags every resource must carry (checked by the `required-tags` policy rule). */
 export const REQUIRED_TAGS = ["Environment", "Project", "ManagedBy", "Owner", "CostCenter"] as const;
