@@ -6,6 +6,10 @@
  * emulator. Timestamps and blobs are converted as the service model (botocore's, shipped with moto)
  * types them.
  *
+ * It answers the range statistics moto lacks (`TC(lo:hi)`, `PR(lo:hi)` with absolute bounds) from
+ * the values pushed through it (lib/engine/metric-distributions.ts): the canary judge counts slow
+ * requests with them.
+ *
  * It also injects faults for tests: a service marked unreachable gets its connections reset
  * (`POST /__envstack/faults {"unreachable": ["monitoring"]}`), so "CloudWatch down during a
  * rollout" runs for real. `GET /__envstack/stats` counts the translated operations.
@@ -18,6 +22,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { Token, Type, decode, encode } from "cborg";
+import { isRangeStat, MetricDistributions } from "./metric-distributions.ts";
 
 const CBOR_PATH = /^\/service\/(GraniteServiceVersion20100801)\/operation\/([A-Za-z]+)$/;
 
@@ -123,12 +128,27 @@ function forward(target: URL, method: string, path: string, headers: IncomingMes
   });
 }
 
-async function translateCbor(target: URL, op: string, service: string, req: IncomingMessage, res: ServerResponse, model: ServiceModel): Promise<void> {
+type MetricQuery = Parameters<MetricDistributions["answer"]>[0];
+type GetMetricDataInput = { MetricDataQueries?: MetricQuery[]; StartTime?: number; EndTime?: number };
+
+async function translateCbor(target: URL, op: string, service: string, req: IncomingMessage, res: ServerResponse, model: ServiceModel, distributions: MetricDistributions): Promise<void> {
   const raw = await readBody(req);
-  const input = raw.length > 0 ? toJsonValue(cborDecode(raw)) : {};
+  const input = (raw.length > 0 ? toJsonValue(cborDecode(raw)) : {}) as Record<string, unknown>;
+  if (op === "PutMetricData") distributions.record(input);
+  // GetMetricData: the range statistics moto lacks (TC, PR) are answered here, the rest by moto.
+  const local: ReturnType<MetricDistributions["answer"]>[] = [];
+  if (op === "GetMetricData") {
+    const q = input as GetMetricDataInput;
+    const mine = (x: MetricQuery) => x.MetricStat !== undefined && isRangeStat(x.MetricStat.Stat);
+    for (const x of (q.MetricDataQueries ?? []).filter(mine)) local.push(distributions.answer(x, q.StartTime ?? 0, q.EndTime ?? Date.now() / 1000));
+    q.MetricDataQueries = (q.MetricDataQueries ?? []).filter((x) => !mine(x));
+  }
   const headers = { ...req.headers };
   for (const h of ["content-type", "content-length", "smithy-protocol", "accept", "transfer-encoding"]) delete headers[h];
-  const answer = await forward(target, "POST", "/", { ...headers, "content-type": "application/x-amz-json-1.0", "x-amz-target": `${service}.${op}` }, Buffer.from(JSON.stringify(input)));
+  const skip = op === "GetMetricData" && (input as GetMetricDataInput).MetricDataQueries!.length === 0;
+  const answer = skip
+    ? { status: 200, headers: {} as IncomingMessage["headers"], body: Buffer.from(JSON.stringify({ MetricDataResults: [], Messages: [] })) }
+    : await forward(target, "POST", "/", { ...headers, "content-type": "application/x-amz-json-1.0", "x-amz-target": `${service}.${op}` }, Buffer.from(JSON.stringify(input)));
   let json: unknown = {};
   try {
     json = answer.body.length > 0 ? JSON.parse(answer.body.toString("utf8")) : {};
@@ -136,6 +156,10 @@ async function translateCbor(target: URL, op: string, service: string, req: Inco
     json = { __type: "InternalFailure", message: answer.body.toString("utf8").slice(0, 500) };
   }
   const ok = answer.status < 300;
+  if (ok && local.length > 0) {
+    const out = json as { MetricDataResults?: unknown[] };
+    out.MetricDataResults = [...(out.MetricDataResults ?? []), ...local.filter((x) => x !== null)];
+  }
   const body = ok ? fromJsonValue(json, model.operations[op]?.output?.shape, model) : json;
   const encoded = cborEncode(body ?? {});
   const queryError = answer.headers["x-amzn-query-error"];
@@ -174,6 +198,7 @@ export function startProxy(targetEndpoint: string, model: ServiceModel, port = 0
   const target = new URL(targetEndpoint);
   const faults = new Set<string>();
   const translated = new Map<string, number>();
+  const distributions = new MetricDistributions();
   const server = createServer((req, res) => {
     if (req.url?.startsWith("/__envstack/")) return control(req, res, faults, translated);
     const service = serviceOf(req);
@@ -183,7 +208,7 @@ export function startProxy(targetEndpoint: string, model: ServiceModel, port = 0
     }
     const cbor = CBOR_PATH.exec(req.url ?? "");
     const handle = cbor
-      ? (translated.set(cbor[2]!, (translated.get(cbor[2]!) ?? 0) + 1), translateCbor(target, cbor[2]!, cbor[1]!, req, res, model))
+      ? (translated.set(cbor[2]!, (translated.get(cbor[2]!) ?? 0) + 1), translateCbor(target, cbor[2]!, cbor[1]!, req, res, model, distributions))
       : readBody(req).then((body) => forward(target, req.method ?? "GET", req.url ?? "/", req.headers, body)).then((a) => {
         res.writeHead(a.status, a.headers);
         res.end(a.body);

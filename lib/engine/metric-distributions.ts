@@ -1,0 +1,84 @@
+/**
+ * The distribution statistics moto lacks, computed by the emulator proxy from the values pushed to
+ * it: CloudWatch's trimmed count `TC(lo:hi)` and percentile rank `PR(lo:hi)` with absolute bounds
+ * (the lower bound exclusive, the upper inclusive, either may be left out), over each period of a
+ * GetMetricData query. moto answers every other statistic; these two it returns no value for, so
+ * the canary judge's slow-request counts (`TC(<latency limit>:)` of `TargetResponseTime`) would
+ * read as missing on the emulator. Percentage bounds (`TC(10%:90%)`) are not computed (no value).
+ */
+
+/** One PutMetricData datum as the JSON protocol carries it. */
+interface Datum {
+  MetricName?: string;
+  Dimensions?: { Name?: string; Value?: string }[];
+  Timestamp?: number;
+  Value?: number;
+  Values?: number[];
+  Counts?: number[];
+}
+
+interface Stored {
+  readonly key: string;
+  readonly at: number;
+  readonly values: readonly number[];
+  readonly counts: readonly number[];
+}
+
+const RANGE_STAT = /^(TC|PR)\(\s*([0-9.eE+-]*)\s*:\s*([0-9.eE+-]*)\s*\)$/i;
+
+const keyOf = (namespace: string, name: string, dims: readonly { Name?: string; Value?: string }[]) =>
+  JSON.stringify([namespace, name, [...dims].map((d) => [d.Name ?? "", d.Value ?? ""]).sort()]);
+
+/** True for a statistic this store answers (absolute-bound TC or PR). */
+export function isRangeStat(stat: string): boolean {
+  return RANGE_STAT.test(stat);
+}
+
+export class MetricDistributions {
+  private readonly data: Stored[] = [];
+
+  /** Keeps the values of a PutMetricData input (JSON form). */
+  record(input: { Namespace?: string; MetricData?: Datum[] }, now = Date.now() / 1000): void {
+    for (const d of input.MetricData ?? []) {
+      const values = d.Values ?? (d.Value !== undefined ? [d.Value] : []);
+      if (values.length === 0) continue;
+      const counts = d.Counts && d.Counts.length === values.length ? d.Counts : values.map(() => 1);
+      this.data.push({ key: keyOf(input.Namespace ?? "", d.MetricName ?? "", d.Dimensions ?? []), at: d.Timestamp ?? now, values, counts });
+    }
+  }
+
+  /**
+   * One GetMetricData MetricStat query (JSON form) over [start, end): a result per period that has
+   * values, periods aligned on `start` as moto aligns them; null when the statistic is not a range
+   * statistic this store computes.
+   */
+  answer(q: { Id: string; Label?: string; MetricStat: { Metric: { Namespace?: string; MetricName?: string; Dimensions?: { Name?: string; Value?: string }[] }; Period: number; Stat: string } }, start: number, end: number): { Id: string; Label: string; Timestamps: number[]; Values: number[]; StatusCode: "Complete" } | null {
+    const m = RANGE_STAT.exec(q.MetricStat.Stat);
+    if (!m) return null;
+    const lo = m[2] === "" ? -Infinity : Number(m[2]);
+    const hi = m[3] === "" ? Infinity : Number(m[3]);
+    const key = keyOf(q.MetricStat.Metric.Namespace ?? "", q.MetricStat.Metric.MetricName ?? "", q.MetricStat.Metric.Dimensions ?? []);
+    const period = q.MetricStat.Period;
+    const buckets = new Map<number, { inRange: number; total: number }>();
+    for (const s of this.data) {
+      if (s.key !== key || s.at < start || s.at >= end) continue;
+      const bucket = start + Math.floor((s.at - start) / period) * period;
+      const b = buckets.get(bucket) ?? { inRange: 0, total: 0 };
+      s.values.forEach((v, i) => {
+        const c = s.counts[i]!;
+        b.total += c;
+        if (v > lo && v <= hi) b.inRange += c;
+      });
+      buckets.set(bucket, b);
+    }
+    const times = [...buckets.keys()].sort((a, b) => a - b);
+    const pr = m[1]!.toUpperCase() === "PR";
+    return {
+      Id: q.Id,
+      Label: q.Label ?? q.MetricStat.Metric.MetricName ?? q.Id,
+      Timestamps: times,
+      Values: times.map((t) => (pr ? (100 * buckets.get(t)!.inRange) / buckets.get(t)!.total : buckets.get(t)!.inRange)),
+      StatusCode: "Complete",
+    };
+  }
+}
