@@ -16,8 +16,12 @@ export interface SlotTraffic {
   readonly requests: number;
   /** Target 5xx among them. @default 0 */
   readonly errors?: number;
-  /** Response time of every request, seconds. @default 0.05 */
+  /** Response time of every request that is not slow, seconds. @default 0.05 */
   readonly latencySeconds?: number;
+  /** Requests among them answered slowly (in `slowSeconds`). @default 0 */
+  readonly slow?: number;
+  /** Response time of the slow requests, seconds. @default 2 */
+  readonly slowSeconds?: number;
 }
 
 export type Traffic = Record<Slot, SlotTraffic> & { /** The load balancer's own 5xx. @default 0 */ readonly elb5xx?: number };
@@ -47,12 +51,12 @@ export class SyntheticAlbTraffic {
   /** Pushes one tick of traffic, time-stamped `at`. A slot without requests publishes nothing (as the ALB). */
   async push(t: Traffic, at = new Date()): Promise<void> {
     const d = await this.dimensions();
-    const datum = (name: string, dims: Record<string, string>, value: number | number[], unit: "Count" | "Seconds"): MetricDatum => ({
+    const datum = (name: string, dims: Record<string, string>, value: number | { values: number[]; counts: number[] }, unit: "Count" | "Seconds"): MetricDatum => ({
       MetricName: name,
       Dimensions: Object.entries(dims).sort(([a], [b]) => a.localeCompare(b)).map(([Name, Value]) => ({ Name, Value })),
       Timestamp: at,
       Unit: unit,
-      ...(Array.isArray(value) ? { Values: value } : { Value: value }),
+      ...(typeof value === "number" ? { Value: value } : { Values: value.values, Counts: value.counts }),
     });
     const data: MetricDatum[] = [];
     for (const slot of SLOTS) {
@@ -61,7 +65,10 @@ export class SyntheticAlbTraffic {
       const tg = { LoadBalancer: d.loadBalancer, TargetGroup: d.targetGroups[slot] };
       data.push(datum("RequestCount", tg, s.requests, "Count"));
       if (s.errors) data.push(datum("HTTPCode_Target_5XX_Count", tg, s.errors, "Count"));
-      data.push(datum("TargetResponseTime", tg, Array.from({ length: Math.min(s.requests, 100) }, () => s.latencySeconds ?? 0.05), "Seconds"));
+      // One response time per request, as the ALB publishes them: a value-count pair per speed.
+      const slow = Math.min(s.slow ?? 0, s.requests);
+      const latency = slow > 0 ? { values: [s.latencySeconds ?? 0.05, s.slowSeconds ?? 2], counts: [s.requests - slow, slow] } : { values: [s.latencySeconds ?? 0.05], counts: [s.requests] };
+      data.push(datum("TargetResponseTime", tg, latency, "Seconds"));
     }
     if (t.elb5xx) data.push(datum("HTTPCode_ELB_5XX_Count", { LoadBalancer: d.loadBalancer }, t.elb5xx, "Count"));
     if (data.length > 0) await this.cw.send(new PutMetricDataCommand({ Namespace: "AWS/ApplicationELB", MetricData: data }));
