@@ -13,8 +13,8 @@ import { isCanonicalCidr, parseCidr, formatCidr } from "./cidr.ts";
 import { unknownType, unsupportedVersion, type TypeKind } from "./catalogue.ts";
 import { NameSchema } from "./names.ts";
 import { CPU_QUANTITY, MEMORY_QUANTITY, cpuMillis, memoryMi } from "./quantity.ts";
-import { ReleasePolicySchema } from "./release-policy.ts";
-import type { SettingValue } from "./release.ts";
+import { ReleasePolicySchema } from "../release/policy.ts";
+import type { SettingValue } from "./primitives.ts";
 import { SecretEntrySchema, SettingsInputSchema, appProblems } from "./settings.ts";
 import { findTemplateSequences, TEMPLATE_RULE } from "./template.ts";
 

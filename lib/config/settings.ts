@@ -15,7 +15,7 @@
  */
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
-import type { SettingValue } from "./release.ts";
+import type { SettingValue } from "./primitives.ts";
 import type { Tier } from "./schema.ts";
 
 const ALL_TIERS: readonly Tier[] = ["development", "staging", "production"];

@@ -5,7 +5,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import type { Release } from "../config/release.ts";
+import type { Release } from "../release/model.ts";
 import { SLOTS, type Ec2Compute as Ec2ComputeConfig, type EksCompute as EksComputeConfig, type Environment, type Slot } from "../config/schema.ts";
 import { settingsText } from "../config/settings.ts";
 import { secretArnsPath, secretPrefix, slotSettingsPath } from "../settings/names.ts";
