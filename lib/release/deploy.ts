@@ -17,7 +17,6 @@ import type { RecordDetails, ReleaseEnvironment } from "./ports.ts";
 import { withRetries } from "./retry.ts";
 import { trafficStack } from "./stacks.ts";
 
-
 /** Refuses to change an environment whose last deploy did not finish. */
 export function refusePending(r: Release): void {
   if (r.pending) {

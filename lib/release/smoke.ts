@@ -2,6 +2,7 @@
  * Pre-traffic smoke checks (CodeDeploy's test listener, Flagger's pre-rollout webhooks): HTTP
  * requests to the idle slot through its header-routed test rule (`X-Release-Slot: <slot>`, see
  * lib/constructs/load-balancer.ts) before the first canary step. A failure refuses the rollout.
+ * HTTP and the header's name come through the SmokeClient port (lib/release/ports.ts).
  */
 import type { Slot } from "../config/primitives.ts";
 import type { Smoke, SmokeCheck } from "./policy.ts";

@@ -14,7 +14,6 @@ import { EXIT } from "../exit-codes.ts";
 import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
 
-
 export interface RestoreDeps {
   readonly load: () => Promise<Project>;
   readonly env: NodeJS.ProcessEnv;

@@ -15,7 +15,6 @@ import { withRetries } from "../retry.ts";
 import { trafficStack } from "../stacks.ts";
 import { adopt, ensureMine, rollBack, type RolloutContext } from "./context.ts";
 
-
 /** A read of CloudWatch or the ALB failed after its retries. */
 export class ReadFailure extends Error {}
 
