@@ -16,7 +16,7 @@ import { DescribeLaunchTemplateVersionsCommand, EC2Client } from "@aws-sdk/clien
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { awsClientConfig } from "../lib/aws/clients.ts";
-import { slotSettings, type SlotSettings } from "../lib/config/release.ts";
+import { slotSettings, type SlotSettings } from "../lib/release/model.ts";
 import { settingsText } from "../lib/config/settings.ts";
 import { readWeights, useShortWindows } from "../lib/demo/demo.ts";
 import { SyntheticAlbTraffic, split } from "../lib/demo/synthetic-traffic.ts";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseRelease, slotSettings } from "../lib/config/release.ts";
+import { parseRelease, slotSettings } from "../lib/release/model.ts";
 import { compareReleases } from "../lib/release/changes.ts";
 import { main } from "../lib/cli/envctl.ts";
 import { tempProject } from "./support/project.ts";

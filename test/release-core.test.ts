@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ReleaseSchema, otherSlot, parseRelease, slotSettings, weightsOf, type Release, type RolloutStep } from "../lib/config/release.ts";
+import { ReleaseSchema, otherSlot, parseRelease, slotSettings, weightsOf, type Release, type RolloutStep } from "../lib/release/model.ts";
 import * as core from "../lib/release/core.ts";
 
 const change: core.Change = { by: "tester", at: "2026-11-22T10:00:00.000Z", command: "test" };
@@ -40,15 +40,15 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
 
 function apply(r: Release, c: Cmd): Release {
   switch (c.kind) {
-    case "promote": return core.promote(r, { version: c.version, settings: SETTINGS[c.settings] ?? null }, change);
-    case "shift": return core.shift(r, c.to, c.percent, change);
+    case "promote": return core.promote(r, { version: c.version, settings: SETTINGS[c.settings] ?? null });
+    case "shift": return core.shift(r, c.to, c.percent);
     case "start": return core.startRollout(r, STEPS, change);
-    case "advance": return core.advanceRollout(r, change);
-    case "continue": return core.continueRollout(r, change);
-    case "verdict": return core.onVerdict(r, { status: c.status, reasons: [] }, EXTEND, change).release;
-    case "complete": return core.completeRollout(r, change);
-    case "abort": return core.abortRollout(r, change);
-    case "rollback": return core.rollback(r, change);
+    case "advance": return core.advanceRollout(r);
+    case "continue": return core.continueRollout(r);
+    case "verdict": return core.onVerdict(r, { status: c.status, reasons: [] }, EXTEND).release;
+    case "complete": return core.completeRollout(r);
+    case "abort": return core.abortRollout(r);
+    case "rollback": return core.rollback(r);
   }
 }
 
@@ -155,59 +155,59 @@ describe("release core properties", () => {
   });
 
   it("refused commands leave the state unchanged (they throw before anything is built)", () => {
-    const inRollout = core.startRollout(core.promote(initial, { version: "1.1.0", settings: null }, change), STEPS, change);
-    expect(() => core.promote(inRollout, { version: "2.0.0", settings: null }, change)).toThrow(/rollout of green in progress/);
-    expect(() => core.shift(inRollout, "green", 50, change)).toThrow(core.RefusedError);
-    expect(() => core.shift(initial, "green", 10, change)).toThrow(/slot green has no version/);
-    expect(() => core.rollback(initial, change)).toThrow(/nothing to roll back to/);
-    expect(() => core.abortRollout(initial, change)).toThrow(/no rollout in progress/);
-    expect(() => core.promote(initial, { version: "1.0.0", settings: null }, change)).toThrow(/already runs 1.0.0/);
-    expect(() => core.continueRollout(inRollout, change)).toThrow(/no rollout waiting at a pause/);
+    const inRollout = core.startRollout(core.promote(initial, { version: "1.1.0", settings: null }), STEPS, change);
+    expect(() => core.promote(inRollout, { version: "2.0.0", settings: null })).toThrow(/rollout of green in progress/);
+    expect(() => core.shift(inRollout, "green", 50)).toThrow(core.RefusedError);
+    expect(() => core.shift(initial, "green", 10)).toThrow(/slot green has no version/);
+    expect(() => core.rollback(initial)).toThrow(/nothing to roll back to/);
+    expect(() => core.abortRollout(initial)).toThrow(/no rollout in progress/);
+    expect(() => core.promote(initial, { version: "1.0.0", settings: null })).toThrow(/already runs 1.0.0/);
+    expect(() => core.continueRollout(inRollout)).toThrow(/no rollout waiting at a pause/);
   });
 });
 
 describe("release core examples", () => {
   it("a full canary with pauses: 10 → pause → 50 → timed pause → 100, complete, then rollback to the old version", () => {
-    let r = core.promote(initial, { version: "1.1.0", settings: null }, change);
+    let r = core.promote(initial, { version: "1.1.0", settings: null });
     r = core.startRollout(r, STEPS, change);
     const seen: string[] = [];
     while (r.rollout!.nextStep < STEPS.length) {
       if (r.rollout!.paused) {
-        expect(() => core.advanceRollout(r, change)).toThrow(/waits at a manual pause/);
-        r = core.continueRollout(r, change);
+        expect(() => core.advanceRollout(r)).toThrow(/waits at a manual pause/);
+        r = core.continueRollout(r);
       }
-      r = core.advanceRollout(r, change);
+      r = core.advanceRollout(r);
       seen.push(`${r.slots.green.weight}${r.rollout!.paused ? " paused" : ""}`);
     }
     expect(seen).toEqual(["10", "10 paused", "50", "50", "100"]);
-    r = core.completeRollout(r, change);
+    r = core.completeRollout(r);
     expect(r).toMatchObject({ live: "green", previousLive: "blue", rollout: null });
     expect(r.slots.blue).toEqual({ version: "1.0.0", weight: 0 });
     expect(r.history).toEqual([{ version: "1.0.0", served: true }, { version: "1.1.0", served: true }]);
-    r = core.rollback(r, change);
+    r = core.rollback(r);
     expect(r).toMatchObject({ live: "blue", previousLive: "green", slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.1.0" } } });
   });
 
   it("a settings change of the same version is a new slot, canaried like a version", () => {
     const a = slotSettings({ SMTP_HOST: "smtp.old" });
     const b = slotSettings({ SMTP_HOST: "smtp.new" });
-    let r = core.promote(initial, { version: "1.1.0", settings: a }, change);
-    r = core.completeRollout(core.advanceRollout(core.startRollout(r, [{ percent: 100, bakeSeconds: 0 }], change), change), change);
-    r = core.promote(r, { version: "1.1.0", settings: b }, change);
+    let r = core.promote(initial, { version: "1.1.0", settings: a });
+    r = core.completeRollout(core.advanceRollout(core.startRollout(r, [{ percent: 100, bakeSeconds: 0 }], change)));
+    r = core.promote(r, { version: "1.1.0", settings: b });
     expect(r.slots.blue).toEqual({ version: "1.1.0", settings: b, weight: 0 });
     expect(r.slots.green).toEqual({ version: "1.1.0", settings: a, weight: 100 });
-    expect(() => core.promote(r, { version: "1.1.0", settings: a }, change)).toThrow(/already runs 1.1.0 with settings/);
+    expect(() => core.promote(r, { version: "1.1.0", settings: a })).toThrow(/already runs 1.1.0 with settings/);
     // rollback after the switch restores the previous settings with the previous slot
-    r = core.completeRollout(core.advanceRollout(core.startRollout(r, [{ percent: 100, bakeSeconds: 0 }], change), change), change);
-    expect(core.rollback(r, change).slots.green).toEqual({ version: "1.1.0", settings: a, weight: 100 });
+    r = core.completeRollout(core.advanceRollout(core.startRollout(r, [{ percent: 100, bakeSeconds: 0 }], change)));
+    expect(core.rollback(r).slots.green).toEqual({ version: "1.1.0", settings: a, weight: 100 });
   });
 
   it("versionToPromote takes the live version, or one the source served — never one it only staged", () => {
-    const source = core.promote(initial, { version: "1.1.0", settings: null, digest: `sha256:${"a".repeat(64)}` }, change);
+    const source = core.promote(initial, { version: "1.1.0", settings: null, digest: `sha256:${"a".repeat(64)}` });
     expect(core.versionToPromote(source)).toEqual({ version: "1.0.0" });
     expect(() => core.versionToPromote(source, "1.1.0")).toThrow(/only staged version 1.1.0, it never served traffic/);
     expect(() => core.versionToPromote(source, "9.9.9")).toThrow(/never ran version 9.9.9 \(served there: 1.0.0\)/);
-    const served = core.shift(source, "green", 10, change);
+    const served = core.shift(source, "green", 10);
     expect(core.versionToPromote(served, "1.1.0")).toEqual({ version: "1.1.0", digest: `sha256:${"a".repeat(64)}` });
   });
 

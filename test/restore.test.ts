@@ -191,9 +191,9 @@ describe("envctl restore", () => {
     expect(r.calls.some((c) => c.name === "RestoreDBInstanceFromDBSnapshotCommand")).toBe(false);
   });
 
-  it("exits 4 when the restore does not finish", async () => {
+  it("exits 9 when the restore does not finish", async () => {
     const r = await run(["dev", "--latest", "--as", "dev-postgres-drill"], ["creating", "failed"]);
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(9);
     expect(r.err).toMatch(/dev-postgres-drill ended failed; the live database dev-postgres was not touched/);
   });
 });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
-import type { Fetch } from "../lib/release/smoke.ts";
+import type { Fetch } from "../lib/release/ports.ts";
 import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy, metrics } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 

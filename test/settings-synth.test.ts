@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { slotSettings, type SlotSettings } from "../lib/config/release.ts";
+import { slotSettings, type SlotSettings } from "../lib/release/model.ts";
 import { userData } from "../lib/constructs/compute-ec2.ts";
 import { checkStack } from "../lib/policy/check.ts";
 import { readTarget } from "../lib/stacks/target.ts";

@@ -11,12 +11,13 @@ import { main, type Deps } from "../lib/cli/envctl.ts";
 import { ConfigError } from "../lib/config/errors.ts";
 import { loadProject } from "../lib/config/load.ts";
 import { previewEnvironment } from "../lib/config/previews.ts";
-import { parseRelease, slotSettings, type Release } from "../lib/config/release.ts";
+import { parseRelease, slotSettings, type Release } from "../lib/release/model.ts";
 import { AppSchema, EnvironmentSchema, type Environment } from "../lib/config/schema.ts";
 import { KEY_PATTERN, PLATFORM_VARIABLES, SECRETS, SETTINGS, missingRequired, requiredKeys, secretArnVariable, secretLikeness } from "../lib/config/settings.ts";
 import { configDiff, formatDiffMarkdown, type ConfigSide } from "../lib/settings/compare.ts";
 import { promotionMissing, slotSettingsFor } from "../lib/settings/release.ts";
-import { secretsManagerStore, type SecretStatus } from "../lib/settings/secrets-store.ts";
+import { secretsManagerStore } from "../lib/aws/secrets-manager.ts";
+import type { SecretStatus } from "../lib/settings/secret-store.ts";
 import dev from "../environments/dev.ts";
 import production from "../environments/production.ts";
 import staging from "../environments/staging.ts";
@@ -232,7 +233,7 @@ describe("config diff (pure)", () => {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Secrets Manager's API in memory, behind the real store (lib/settings/secrets-store.ts): values
+ * Secrets Manager's API in memory, behind the real store (lib/aws/secrets-manager.ts): values
  * are kept to check what was written; DescribeSecret and ListSecretVersionIds never return them.
  */
 class FakeSecretsManager {

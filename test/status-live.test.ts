@@ -6,7 +6,9 @@ import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { REDRAW, watch } from "../lib/cli/watch.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
-import { formatLiveStatus, liveStatusOf, type LiveObservation, type StatusView } from "../lib/release/views.ts";
+import { formatLiveStatus, liveStatusOf } from "../lib/cli/views/live-status.ts";
+import type { StatusView } from "../lib/cli/views/status.ts";
+import type { LiveObservation } from "../lib/review/live.ts";
 import { FakeAlarms, FakeAlb, FakeClock } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 

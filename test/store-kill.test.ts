@@ -19,8 +19,8 @@ import { createRequire } from "node:module";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ReleaseSchema } from "../lib/config/release.ts";
-import { loadRelease, readAudit, releaseText } from "../lib/release/store.ts";
+import { ReleaseSchema } from "../lib/release/model.ts";
+import { loadRelease, readAudit, releaseText } from "../lib/release/store/index.ts";
 import { REPO, tempProject } from "./support/project.ts";
 import { sandbox } from "./support/envctl.ts";
 

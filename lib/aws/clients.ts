@@ -28,12 +28,5 @@ export function awsClientConfig(o: AwsClientOptions, attempts = 1) {
   };
 }
 
-/** A short description of an SDK or network error for messages (no stack). */
-export function describeAwsError(err: unknown): string {
-  const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : "";
-  const message = e.message ?? String(err);
-  const label = e.name && e.name !== "Error" ? e.name : e.code;
-  const name = label && !message.includes(label) ? `${label}: ` : "";
-  return `${name}${message}${status}`.replace(/\s+/g, " ").trim();
-}
+/** A short description of an SDK or network error for messages (no stack): the release's own (lib/release/errors.ts). */
+export { describeCause as describeAwsError } from "../release/errors.ts";

@@ -2,11 +2,10 @@
  * The AWS readers and writers envctl wires in, loaded on first use: the SDK clients are large, and
  * most commands (status, diff, a refused shift) never call AWS. Rollbacks move traffic sooner too.
  */
+import type { MetricsReader, Snapshotter } from "../release/ports.ts";
+import type { AlarmReader } from "./alarms.ts";
 import type { AwsClientOptions } from "./clients.ts";
-import type { MetricsReader } from "./metrics.ts";
 import type { TrafficApi } from "./traffic.ts";
-import type { AlarmReader } from "../release/gate.ts";
-import type { Snapshotter } from "../release/snapshot.ts";
 
 /** One instance of `T`, created by `load` on the first call of any method. */
 function lazy<T extends object>(load: () => Promise<T>, methods: readonly (keyof T)[]): T {
@@ -25,7 +24,7 @@ export const lazyMetrics = (o: AwsClientOptions): MetricsReader =>
   lazy(async () => (await import("./metrics.ts")).cloudWatchMetrics(o), ["read"]);
 
 export const lazyAlarms = (o: AwsClientOptions): AlarmReader =>
-  lazy(async () => (await import("../release/gate.ts")).cloudWatchAlarms(o), ["read"]);
+  lazy(async () => (await import("./alarms.ts")).cloudWatchAlarms(o), ["read"]);
 
 export const lazySnapshots = (o: AwsClientOptions): Snapshotter =>
-  lazy(async () => (await import("../release/snapshot.ts")).rdsSnapshots(o), ["snapshot"]);
+  lazy(async () => (await import("./snapshots.ts")).rdsSnapshots(o), ["snapshot"]);

@@ -2,41 +2,12 @@
  * The ALB metrics of both slots over a window, read with one GetMetricData call on the target-group
  * dimensions: request count, target 5xx and p99 target response time per slot, and the load
  * balancer's own 5xx (CloudWatch publishes those per load balancer only). Raw sums, no metric math,
- * so it works in every region and on the emulator.
+ * so it works in every region and on the emulator. The release's MetricsReader port.
  */
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { SLOTS, type Slot } from "../config/schema.ts";
+import { SLOTS, type Slot } from "../config/primitives.ts";
+import type { MetricsQuery, MetricsReader, SlotMetrics, WindowMetrics } from "../release/ports.ts";
 import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
-
-export interface SlotMetrics {
-  /** Sum of RequestCount over the window. */
-  readonly requests: number;
-  /** Sum of HTTPCode_Target_5XX_Count. */
-  readonly target5xx: number;
-  /** The worst p99 of TargetResponseTime among the window's periods, seconds; null without data. */
-  readonly p99Seconds: number | null;
-}
-
-export interface WindowMetrics {
-  readonly slots: Record<Slot, SlotMetrics>;
-  /** Sum of HTTPCode_ELB_5XX_Count of the whole load balancer. */
-  readonly elb5xx: number;
-}
-
-export interface MetricsQuery {
-  /** `app/<name>/<id>`. */
-  readonly loadBalancer: string;
-  /** `targetgroup/<name>/<id>` per slot. */
-  readonly targetGroups: Record<Slot, string>;
-  readonly start: Date;
-  readonly end: Date;
-  /** Period of the data points, seconds. */
-  readonly periodSeconds: number;
-}
-
-export interface MetricsReader {
-  read(q: MetricsQuery): Promise<WindowMetrics>;
-}
 
 /** Minimal surface of the SDK client, so tests can inject one. */
 export interface CloudWatchMetricsLike {

@@ -7,21 +7,15 @@ import {
   DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client, ModifyRuleCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import type { Weights } from "../config/release.ts";
-import { SLOTS, type Slot } from "../config/schema.ts";
+import { SLOTS, type Slot } from "../config/primitives.ts";
+import type { Weights } from "../release/model.ts";
+import type { Traffic, WeightedRule } from "../release/ports.ts";
 import { WEIGHTED_RULE_PRIORITY, loadBalancerName, slotOfTargetGroupArn } from "../constructs/naming.ts";
 import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
 
 /** Minimal surface of the SDK client, so tests can inject one. */
 export interface ElbLike {
   send(command: DescribeLoadBalancersCommand | DescribeListenersCommand | DescribeRulesCommand | ModifyRuleCommand | DescribeTargetHealthCommand): Promise<any>;
-}
-
-export interface WeightedRule {
-  readonly ruleArn: string;
-  readonly loadBalancerArn: string;
-  readonly targetGroupArns: Record<Slot, string>;
-  readonly weights: Weights;
 }
 
 export interface SlotHealth {
@@ -31,21 +25,13 @@ export interface SlotHealth {
   readonly states: Record<string, number>;
 }
 
-/** What the rollout controller, mitigation and `status --live` need from the ALB. */
-export interface TrafficApi {
-  /** The weighted rule and the weights it serves now. */
-  read(): Promise<WeightedRule>;
-  /** Writes the weights to the rule (one ModifyRule call). */
-  write(weights: Weights): Promise<void>;
+/** What the rollout controller and mitigation need from the ALB (the release's Traffic port), and `status --live` (target health). */
+export interface TrafficApi extends Traffic {
   health(): Promise<Record<Slot, SlotHealth>>;
 }
 
-/** `app/<name>/<id>` of a load balancer ARN, `targetgroup/<name>/<id>` of a target group ARN: the CloudWatch dimensions. */
-export function arnSuffix(arn: string): string {
-  const m = /:(?:loadbalancer\/)?((?:app|net|targetgroup)\/[^:]+)$/.exec(arn);
-  if (!m) throw new Error(`not a load balancer or target group ARN: ${arn}`);
-  return m[1]!;
-}
+/** The CloudWatch dimension of an ARN: the release's own (its metrics queries name them). */
+export { arnSuffix } from "../release/ports.ts";
 
 export class AlbTraffic implements TrafficApi {
   private rule?: Omit<WeightedRule, "weights">;

@@ -6,9 +6,9 @@
  */
 import { z } from "zod";
 import { ConfigError, zodProblems } from "../config/errors.ts";
-import { SlotSchema } from "../config/schema.ts";
+import { SlotSchema } from "../config/primitives.ts";
 
-/** The longest bake, seconds: the environment files' own bound (lib/config/release-policy.ts). */
+/** The longest bake, seconds: the environment files' own bound (lib/release/policy.ts). */
 const MAX_BAKE_SECONDS = 86_400;
 
 /** Decimal digits, no sign, no leading zero, no spaces, no fraction, no exponent, no prefix. */

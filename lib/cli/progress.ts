@@ -2,16 +2,13 @@
  * Progress of envctl's steps: a live display on a terminal (listr2, with the bake timer), plain
  * timestamped lines in CI or when output is piped.
  */
+import type { Progress } from "../release/ports.ts";
+
 /** listr2 is loaded only for the live display on a terminal. */
 const listr = async () => (await import("listr2")).Listr;
 
-export interface Progress {
-  /** Runs one named step; `log` receives the step's output lines (e.g. the engine's). */
-  step<T>(title: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T>;
-  /** Waits `seconds`, showing the time left. */
-  wait(title: string, seconds: number): Promise<void>;
-  info(line: string): void;
-}
+/** The release's Progress port: implemented here for the terminal and for CI. */
+export type { Progress } from "../release/ports.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mmss = (s: number) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;

@@ -6,13 +6,14 @@ import type { Project } from "../config/load.ts";
 import { estimateMonthlyCost } from "../config/cost-estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { Deployer } from "../deploy/runner.ts";
-import { RefusedError } from "../release/core.ts";
+import { RefusedError } from "../release/errors.ts";
 import { didYouMean, unknownEnvironmentMessage } from "../config/suggest.ts";
 import { Engine } from "../engine/engine.ts";
 import { changedStacks, formatChangedStacks } from "../review/changed-stacks.ts";
 import { detectDrift, driftStacks, EngineMissingError, formatDrift } from "../review/drift.ts";
 import { planFileStack, summarize, toMarkdown, type PlanJson } from "../review/plan-summary.ts";
 import { createPreview, forgetPreview, listPreviews, previewStacks } from "../review/previews.ts";
+import { EXIT } from "./exit-codes.ts";
 import { examples } from "./help.ts";
 import type { Progress } from "./progress.ts";
 import { NameSchema } from "../config/schema.ts";
@@ -32,7 +33,6 @@ export interface ReviewDeps {
 }
 
 /** Exit codes of these commands (beside envctl's 0/1/4/5). */
-export const REVIEW_EXIT = { drift: 2, blocked: 6 } as const;
 
 const money = (n: number) => `$${n.toFixed(2)}`;
 /**
@@ -73,7 +73,7 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
       d.out(o.json ? JSON.stringify(summary, null, 2) : toMarkdown(summary));
       if (failOn.data === "stateful" && summary.blocking.length > 0) {
         d.err(`blocked: stateful resources would be replaced or deleted:\n${summary.blocking.map((b) => `  - ${b.stack}: ${b.action} ${b.address}`).join("\n")}`);
-        d.setExit(REVIEW_EXIT.blocked);
+        d.setExit(EXIT.blocked);
       }
     });
 
@@ -126,7 +126,7 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
       const project = await progress.step("synthesize", () => synthesizeProject(root, d.env));
       const results = await detectDrift(root, driftStacks(project.environments, name), engine, (title, fn) => progress.step(title, () => fn()));
       d.out(o.json ? JSON.stringify(results, null, 2) : formatDrift(results));
-      if (results.some((r) => r.status === "drifted")) d.setExit(REVIEW_EXIT.drift);
+      if (results.some((r) => r.status === "drifted")) d.setExit(EXIT.drift);
     });
 
   const preview = examples(program.command("preview").description("throw-away environments per pull request (a CIDR from 10.64.0.0/12, a TTL)"), [

@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { UNNAMED } from "./define.ts";
 import { ConfigError, zodProblems, type Problem } from "./errors.ts";
 import { readJsonFile } from "./json.ts";
-import { ReleaseSchema, type Release } from "./release.ts";
+import { ReleaseSchema, type Release } from "../release/model.ts";
 import { checkEnvironments } from "./rules.ts";
 import { EnvironmentSchema, type Environment } from "./schema.ts";
 import { loadPreviews, PREVIEWS_SUBJECT } from "./previews.ts";

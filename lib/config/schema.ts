@@ -16,7 +16,7 @@
 import { z } from "zod";
 import { NameSchema } from "./names.ts";
 import { REGION_PATTERN, RegionSchema, TierSchema } from "./primitives.ts";
-import { ReleasePolicySchema } from "./release-policy.ts";
+import { ReleasePolicySchema } from "../release/policy.ts";
 import { AppSchema } from "./schema/app.ts";
 import { BackupSchema } from "./schema/backup.ts";
 import { isInt, WHEN_OBJECT } from "./schema/common.ts";

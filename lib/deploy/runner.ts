@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
+import type { Deployer as ReleaseDeployer } from "../release/ports.ts";
 
 /** Where the time of one stack's deploy went, milliseconds. */
 export interface DeployTiming {
@@ -28,7 +29,8 @@ export function formatTiming(t: DeployTiming): string {
   return `${t.stack}: ${t.synth ? `synth ${s(t.synth)}, ` : ""}cdktf start ${s(t.cdktfStart)}, init ${s(t.init)}, plan ${s(t.plan)}, apply ${s(t.apply)} (${s(t.total)})`;
 }
 
-export interface Deployer {
+/** The release's Deployer port, and the destroy the preview commands need. */
+export interface Deployer extends ReleaseDeployer {
   /** Deploys the stacks; rejects with {@link DeployError} when the engine fails. Resolves with each stack's timing where known. */
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[] | void>;
   /** Destroys the stacks (previews); rejects with {@link DeployError} on failure. */

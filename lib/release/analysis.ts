@@ -13,11 +13,10 @@
  * The load balancer's own 5xx cannot be attributed to a target group (CloudWatch publishes them per
  * load balancer only): they are charged to the canary, the fail-safe side.
  */
-import type { Analysis } from "../config/release-policy.ts";
-import type { AnalysisRecord } from "../config/release.ts";
-import type { Slot } from "../config/schema.ts";
-import type { WindowMetrics } from "../aws/metrics.ts";
-import type { AlarmStates } from "./gate.ts";
+import type { Slot } from "../config/primitives.ts";
+import type { AnalysisRecord } from "./model.ts";
+import type { Analysis } from "./policy.ts";
+import type { AlarmStates, WindowMetrics } from "./ports.ts";
 
 export type Limits = Pick<Analysis, "minSuccessRatePercent" | "maxLatencyP99Seconds" | "maxErrorRateIncreasePoints" | "minRequests">;
 

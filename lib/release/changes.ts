@@ -4,8 +4,8 @@
  * move traffic onto a slot whose version changes in the same change (the version would go live
  * without its canary, and on EKS the traffic stack could reach pods that do not exist yet).
  */
-import { weightsOf, type Release, type Weights } from "../config/release.ts";
-import { SLOTS, type Slot } from "../config/schema.ts";
+import { SLOTS, type Slot } from "../config/primitives.ts";
+import { weightsOf, type Release, type Weights } from "./model.ts";
 
 export interface SlotChange {
   readonly slot: Slot;

@@ -1,28 +1,24 @@
 /**
  * The release core: pure state transitions from (release, command) to the next release. No I/O,
  * no clock; every result is validated by the release schema. The history record of a change is
- * the store's job (lib/release/store.ts), so a transition only returns the new state.
+ * the store's job (lib/release/store), so a transition only returns the new state.
  *
  * Invariants (property-tested): weights sum to 100; a slot with traffic has a version; rollback
  * restores the previous live slot; abort restores the pre-rollout weights; a slot's version and
  * settings never change while it serves traffic; a version is marked served once it had traffic.
  */
-import { ReleaseSchema, otherSlot, weightsOf, type HistoryEntry, type Release, type RolloutStep, type SlotSettings, type Weights } from "../config/release.ts";
-import type { Slot } from "../config/schema.ts";
+import type { Slot } from "../config/primitives.ts";
+import { RefusedError } from "./errors.ts";
+import { ReleaseSchema, otherSlot, weightsOf, type HistoryEntry, type Release, type RolloutStep, type SlotSettings, type Weights } from "./model.ts";
 
-/** Who did what, when: passed by the caller, recorded by the store. */
+/** The core's refusal (lib/release/errors.ts). */
+export { RefusedError };
+
+/** Who did what, when: recorded by the store with every change (a rollout's start time comes from it). */
 export interface Change {
   readonly by: string;
   readonly at: string;
   readonly command: string;
-}
-
-/** A transition the core refuses; the message says why and what to do instead. */
-export class RefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RefusedError";
-  }
 }
 
 /** What a promotion or a stage puts into the idle slot. */
@@ -65,7 +61,7 @@ function refuseWhileRollout(r: Release, what: string): void {
 }
 
 /** Puts the candidate into the idle slot at weight 0; live traffic is untouched. */
-export function promote(r: Release, c: Candidate, _change: Change): Release {
+export function promote(r: Release, c: Candidate): Release {
   refuseWhileRollout(r, "promote");
   const idle = idleSlot(r);
   const live = r.slots[r.live];
@@ -87,7 +83,7 @@ export function promote(r: Release, c: Candidate, _change: Change): Release {
 }
 
 /** Sets `to` to `percent` and the other slot to the rest. 100 % makes `to` live. */
-export function shift(r: Release, to: Slot, percent: number, _change: Change): Release {
+export function shift(r: Release, to: Slot, percent: number): Release {
   refuseWhileRollout(r, "shift");
   const w = weightsFor(to, percent);
   for (const slot of [to, otherSlot(to)]) {
@@ -121,7 +117,7 @@ export function nextStep(r: Release): RolloutStep | undefined {
  * Applies the next step: a weight step sets the target's weight; a manual pause stops the rollout
  * until {@link continueRollout}; a timed pause changes nothing (the controller waits).
  */
-export function advanceRollout(r: Release, _change: Change): Release {
+export function advanceRollout(r: Release): Release {
   const ro = r.rollout;
   if (!ro) throw new RefusedError(`${r.environment} has no rollout in progress`);
   if (ro.paused) throw new RefusedError(`${r.environment}: the rollout waits at a manual pause; continue it with 'envctl rollout ${r.environment} --continue'`);
@@ -133,13 +129,13 @@ export function advanceRollout(r: Release, _change: Change): Release {
 }
 
 /** A person lets a rollout paused at a manual pause go on. */
-export function continueRollout(r: Release, _change: Change): Release {
+export function continueRollout(r: Release): Release {
   if (!r.rollout?.paused) throw new RefusedError(`${r.environment} has no rollout waiting at a pause`);
   return finish({ ...r, rollout: { ...r.rollout, paused: false } });
 }
 
 /** After the last step (and the post-switch watch) passed: the target becomes live; the old slot keeps its version for rollback. */
-export function completeRollout(r: Release, _change: Change): Release {
+export function completeRollout(r: Release): Release {
   const ro = r.rollout;
   if (!ro || ro.nextStep < ro.steps.length || ro.paused) throw new RefusedError(`${r.environment}: the rollout has steps left`);
   return finish({ ...r, ...switchLive(r, ro.target), rollout: null });
@@ -151,7 +147,7 @@ function switchLive(r: Release, live: Slot): Pick<Release, "live" | "previousLiv
 }
 
 /** Stops a rollout, restoring the weights it started from. */
-export function abortRollout(r: Release, _change: Change): Release {
+export function abortRollout(r: Release): Release {
   if (!r.rollout) throw new RefusedError(`${r.environment} has no rollout in progress to abort`);
   return finish({ ...r, ...withWeights(r, r.rollout.before), rollout: null });
 }
@@ -166,7 +162,7 @@ export function inCanary(r: Release): boolean {
  * that is the live slot itself; after a completed switch it is `previousLive`, which kept its
  * version.
  */
-export function rollback(r: Release, _change: Change): Release {
+export function rollback(r: Release): Release {
   if (inCanary(r)) return finish({ ...r, ...withWeights(r, weightsFor(r.live, 100)), rollout: null });
   if (r.previousLive === null) {
     throw new RefusedError(`${r.environment}: nothing to roll back to: no earlier live version is kept (the idle slot was promoted over, or the environment never switched)`);
@@ -192,14 +188,14 @@ export type StepAction = "advance" | "extend" | "rollback";
  * Transition on the verdict of the step just baked: a pass lets the rollout advance; a failure
  * rolls back; an inconclusive step bakes again while the policy allows, then rolls back.
  */
-export function onVerdict(r: Release, verdict: Verdict, policy: InconclusivePolicy, change: Change): { release: Release; action: StepAction } {
+export function onVerdict(r: Release, verdict: Verdict, policy: InconclusivePolicy): { release: Release; action: StepAction } {
   const ro = r.rollout;
   if (!ro) throw new RefusedError(`${r.environment} has no rollout in progress`);
   if (verdict.status === "pass") return { release: ro.extensions === 0 ? r : finish({ ...r, rollout: { ...ro, extensions: 0 } }), action: "advance" };
   if (verdict.status === "inconclusive" && policy.onInconclusive === "extend" && ro.extensions < policy.maxExtensions) {
     return { release: finish({ ...r, rollout: { ...ro, extensions: ro.extensions + 1 } }), action: "extend" };
   }
-  return { release: rollback(r, change), action: "rollback" };
+  return { release: rollback(r), action: "rollback" };
 }
 
 /** The state without its change bookkeeping, for "did anything change" comparisons. */

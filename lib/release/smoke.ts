@@ -2,10 +2,11 @@
  * Pre-traffic smoke checks (CodeDeploy's test listener, Flagger's pre-rollout webhooks): HTTP
  * requests to the idle slot through its header-routed test rule (`X-Release-Slot: <slot>`, see
  * lib/constructs/load-balancer.ts) before the first canary step. A failure refuses the rollout.
+ * HTTP and the header's name come through the SmokeClient port (lib/release/ports.ts).
  */
-import type { Smoke, SmokeCheck } from "../config/release-policy.ts";
-import type { Environment, Slot } from "../config/schema.ts";
-import { SLOT_HEADER } from "../constructs/naming.ts";
+import type { Slot } from "../config/primitives.ts";
+import type { Smoke, SmokeCheck } from "./policy.ts";
+import type { ReleaseEnvironment, SmokeClient } from "./ports.ts";
 
 export interface SmokeResult {
   readonly url: string;
@@ -20,19 +21,12 @@ export interface SmokeResult {
   readonly ms: number;
 }
 
-export type Fetch = (url: string, init: { headers: Record<string, string>; signal: AbortSignal; redirect: "manual" }) => Promise<{ status: number; text(): Promise<string> }>;
-
-export interface SmokeDeps {
-  readonly fetch: Fetch;
-  readonly sleep: (ms: number) => Promise<void>;
-}
-
 /** `https://<domain>` (`http://` without a certificate), unless the environment names a base URL. */
-export function smokeBaseUrl(env: Pick<Environment, "domain" | "certificateArn"> & { release: { smoke: Pick<Smoke, "baseUrl"> } }): string {
+export function smokeBaseUrl(env: Pick<ReleaseEnvironment, "domain" | "certificateArn"> & { release: { smoke: Pick<Smoke, "baseUrl"> } }): string {
   return (env.release.smoke.baseUrl ?? `${env.certificateArn ? "https" : "http"}://${env.domain}`).replace(/\/+$/, "");
 }
 
-async function check(base: string, slot: Slot, c: SmokeCheck, d: SmokeDeps): Promise<SmokeResult> {
+async function check(base: string, slot: Slot, c: SmokeCheck, d: SmokeClient): Promise<SmokeResult> {
   const url = `${base}${c.path}`;
   const started = Date.now();
   let last: Omit<SmokeResult, "attempts" | "ms"> = { url, ok: false, problem: "not attempted" };
@@ -41,7 +35,7 @@ async function check(base: string, slot: Slot, c: SmokeCheck, d: SmokeDeps): Pro
     if (i > 0) await d.sleep(2000);
     attempts++;
     try {
-      const res = await d.fetch(url, { headers: { [SLOT_HEADER]: slot }, signal: AbortSignal.timeout(c.timeoutSeconds * 1000), redirect: "manual" });
+      const res = await d.fetch(url, { headers: { [d.slotHeader]: slot }, signal: AbortSignal.timeout(c.timeoutSeconds * 1000), redirect: "manual" });
       const body = await res.text();
       const snippet = body.slice(0, 200);
       if (res.status !== c.expectStatus) last = { url, ok: false, status: res.status, body: snippet, problem: `status ${res.status}, expected ${c.expectStatus}` };
@@ -56,7 +50,7 @@ async function check(base: string, slot: Slot, c: SmokeCheck, d: SmokeDeps): Pro
 }
 
 /** Runs every check against `slot` (sequentially: they are few, and a broken slot should not be hammered). */
-export async function runSmokeChecks(base: string, slot: Slot, checks: readonly SmokeCheck[], d: SmokeDeps): Promise<SmokeResult[]> {
+export async function runSmokeChecks(base: string, slot: Slot, checks: readonly SmokeCheck[], d: SmokeClient): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   for (const c of checks) results.push(await check(base, slot, c, d));
   return results;
@@ -65,8 +59,3 @@ export async function runSmokeChecks(base: string, slot: Slot, checks: readonly 
 export function describeSmoke(r: SmokeResult): string {
   return `${r.ok ? "✔" : "✖"} ${r.url} → ${r.ok ? `${r.status}` : r.problem}${!r.ok && r.body ? ` — body: ${JSON.stringify(r.body)}` : ""} (${r.attempts} attempt${r.attempts === 1 ? "" : "s"}, ${r.ms} ms)`;
 }
-
-export const defaultSmokeDeps: SmokeDeps = {
-  fetch: (url, init) => fetch(url, init),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-};

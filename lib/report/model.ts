@@ -4,11 +4,11 @@
  * `collectReport`, rendered by the pure `renderReport` (./html.ts).
  */
 import type { LoadedEnvironment, Project } from "../config/load.ts";
-import { isWeightStep } from "../config/release-policy.ts";
-import type { AnalysisRecord, Release } from "../config/release.ts";
+import type { AnalysisRecord, Release } from "../release/model.ts";
+import { isWeightStep } from "../release/policy.ts";
 import { estimateMonthlyCost, type CostLine } from "../config/cost-estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
-import { readAudit, type AuditEntry } from "../release/store.ts";
+import { readAudit, type AuditEntry } from "../release/store/index.ts";
 import type { StackDrift } from "../review/drift.ts";
 
 export interface ReportSlot {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Engine, stackDir } from "../engine/engine.ts";
 import { unknownEnvironmentMessage } from "../config/suggest.ts";
-import { RefusedError } from "../release/core.ts";
+import { RefusedError } from "../release/errors.ts";
 
 export interface DriftedResource {
   address: string;

@@ -1,26 +1,53 @@
 /**
  * What runs, for `envctl status --live`: the weights the ALB's weighted rule serves and the target
- * health per slot (lib/aws/traffic.ts), and the canary gate's alarms of both slots. Each part is
+ * health per slot, and the canary gate's alarms of both slots. Each part is
  * read on its own; a part that cannot be read is reported as unreadable (shown as unknown),
  * never guessed.
  */
-import { describeAwsError } from "../aws/clients.ts";
-import type { TrafficApi } from "../aws/traffic.ts";
-import { SLOTS, type Slot } from "../config/schema.ts";
+import { SLOTS, type Slot } from "../config/primitives.ts";
 import { slotAlarmNames } from "../constructs/naming.ts";
-import type { AlarmReader } from "../release/gate.ts";
-import type { AlarmState, LiveObservation, TargetHealth, Unreadable } from "../release/views.ts";
+import { describeCause } from "../release/errors.ts";
+import type { AlarmStates, Traffic } from "../release/ports.ts";
 
+/** What is read (lib/aws/traffic.ts and lib/aws/alarms.ts, wired by lib/cli). */
 export interface LiveSources {
-  readonly traffic: TrafficApi;
-  readonly alarms: AlarmReader;
+  readonly traffic: Pick<Traffic, "read"> & {
+    health(): Promise<Record<Slot, { readonly healthy: number; readonly unhealthy: number; readonly states: Record<string, number> }>>;
+  };
+  readonly alarms: { read(names: readonly string[]): Promise<AlarmStates> };
 }
+
+/** A part of the live observation that could not be read: shown as unknown, never as fine. */
+export interface Unreadable {
+  readonly error: string;
+}
+
+export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA" | "missing";
+
+/** Registered targets of a slot's target group by health. */
+export interface TargetHealth {
+  readonly healthy: number;
+  readonly unhealthy: number;
+  /** initial, draining, unused, unavailable. */
+  readonly other: number;
+}
+
+/** What runs, read from AWS at `observedAt`: the ALB's weights, target health, the gate's alarms. */
+export interface LiveObservation {
+  readonly observedAt: string;
+  readonly weights: Record<Slot, number> | Unreadable;
+  readonly health: Record<Slot, TargetHealth> | Unreadable;
+  /** The gate's alarms of both slots (slotAlarmNames), in that order. */
+  readonly alarms: readonly { name: string; slot: Slot; state: AlarmState }[] | Unreadable;
+}
+
+export const isUnreadable = (x: unknown): x is Unreadable => typeof x === "object" && x !== null && "error" in x;
 
 async function part<T>(fn: () => Promise<T>): Promise<T | Unreadable> {
   try {
     return await fn();
   } catch (err) {
-    return { error: describeAwsError(err) };
+    return { error: describeCause(err) };
   }
 }
 

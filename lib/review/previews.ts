@@ -8,11 +8,12 @@ import { loadProject } from "../config/load.ts";
 import { allocatePreviewCidr, loadPreviews, previewsFileOf, PreviewSchema, readPreviews, type Preview } from "../config/previews.ts";
 import { ConfigError, zodProblems } from "../config/errors.ts";
 import { checkEnvironments } from "../config/rules.ts";
-import { ReleaseSchema } from "../config/release.ts";
-import { RefusedError } from "../release/core.ts";
+import { ReleaseSchema } from "../release/model.ts";
+import { RefusedError } from "../release/errors.ts";
 import { unknownEnvironmentMessage } from "../config/suggest.ts";
-import { auditFileOf, loadRelease, releaseText, withFileLock, writeFileAtomic } from "../release/store.ts";
-import { releaseFileOf } from "../config/load.ts";
+import { writeFileAtomic } from "../fsutil/atomic-write.ts";
+import { withFileLock } from "../fsutil/file-lock.ts";
+import { auditFileOf, loadRelease, releaseFileOf, releaseText } from "../release/store/index.ts";
 
 export const DEFAULT_TTL_DAYS = 7;
 

@@ -4,10 +4,10 @@
  * what blocks: a key the target's tier requires, missing or (for a secret) without a value; with
  * `failOnMissing`, any key of the source the target lacks (a promotion would be refused).
  */
-import type { SettingValue } from "../config/release.ts";
+import type { SettingValue } from "../config/primitives.ts";
 import type { Environment, Tier } from "../config/schema.ts";
 import { SECRETS, SETTINGS, requiredKeys, settingText } from "../config/settings.ts";
-import type { SecretStatus } from "./secrets-store.ts";
+import type { SecretStatus } from "./secret-store.ts";
 
 /** A secret's value state as read from Secrets Manager, or why it could not be read. */
 export type SecretReading = SecretStatus | { readonly state: "unknown"; readonly reason: string };

@@ -3,10 +3,10 @@
  * environment's own values, with their checksum), and the checks that refuse a slot lacking a
  * key — one its tier requires, or one the source ran the promoted version with.
  */
-import { slotSettings, type Release, type SlotSettings } from "../config/release.ts";
+import { slotSettings, type Release, type SlotSettings } from "../release/model.ts";
 import type { Environment } from "../config/schema.ts";
 import { missingRequired } from "../config/settings.ts";
-import { RefusedError } from "../release/core.ts";
+import { RefusedError } from "../release/errors.ts";
 
 /** Setting and secret names. */
 export interface Keys {

@@ -6,7 +6,7 @@ import type { Construct } from "constructs";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import type { Release } from "../config/release.ts";
+import type { Release } from "../release/model.ts";
 import { SLOTS, type Slot } from "../config/primitives.ts";
 import type { Ec2Compute as Ec2ComputeConfig, EksCompute as EksComputeConfig, Environment } from "../config/schema.ts";
 import { settingsText } from "../config/settings.ts";

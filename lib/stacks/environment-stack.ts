@@ -3,7 +3,7 @@ import { TerraformOutput } from "cdktf";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import type { Release } from "../config/release.ts";
+import type { Release } from "../release/model.ts";
 import { SLOTS } from "../config/primitives.ts";
 import type { Environment } from "../config/schema.ts";
 import { environmentTags } from "../config/tags.ts";

@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import type { Release } from "../config/release.ts";
+import type { Release } from "../release/model.ts";
 import type { Environment } from "../config/schema.ts";
 import { WeightedRouting } from "../constructs/weighted-routing.ts";
 import { BaseStack } from "./base-stack.ts";

@@ -3,7 +3,7 @@ import { Fn } from "cdktf";
 import { DataAwsEksClusterAuth } from "@cdktf/provider-aws/lib/data-aws-eks-cluster-auth";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { formatCpu, formatMemory, cpuMillis, memoryMi } from "../config/quantity.ts";
-import type { Release } from "../config/release.ts";
+import type { Release } from "../release/model.ts";
 import { SLOTS, type EksCompute as EksComputeConfig, type Environment } from "../config/schema.ts";
 import { secretArnVariable, settingsText } from "../config/settings.ts";
 import { REDIS_PORT } from "../constructs/cache.ts";

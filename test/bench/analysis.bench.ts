@@ -41,7 +41,7 @@ const grid = {
 };
 type Regression = (typeof grid.regression)[number];
 
-/** The shipped defaults of both judges (lib/config/release-policy.ts). */
+/** The shipped defaults of both judges (lib/release/policy.ts). */
 const oldLimits = { minSuccessRatePercent: 95, maxLatencyP99Seconds: 1, maxErrorRateIncreasePoints: 1, minRequests: 100 };
 const settings: JudgeSettings = {
   falseRollbackPercent: 1, detect: 2, powerPercent: 95, minSuccessRatePercent: 95, errorRateFloorPercent: 0.1,

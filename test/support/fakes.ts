@@ -5,13 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Weights } from "../../lib/config/release.ts";
+import type { Weights } from "../../lib/release/model.ts";
 import type { Slot } from "../../lib/config/schema.ts";
-import type { WindowMetrics, MetricsQuery, MetricsReader } from "../../lib/aws/metrics.ts";
-import type { SlotHealth, TrafficApi, WeightedRule } from "../../lib/aws/traffic.ts";
-import type { AlarmReader, AlarmStates } from "../../lib/release/gate.ts";
-import type { Clock } from "../../lib/release/operations.ts";
-import type { SmokeDeps } from "../../lib/release/smoke.ts";
+import type { AlarmStates, Clock, MetricsQuery, MetricsReader, SmokeDeps, WeightedRule, WindowMetrics } from "../../lib/release/ports.ts";
+import type { SlotHealth, TrafficApi } from "../../lib/aws/traffic.ts";
+import type { AlarmReader } from "../../lib/aws/alarms.ts";
 import type { Deployer } from "../../lib/deploy/runner.ts";
 
 /** Virtual time: `sleep` advances it at once (and lets other tasks run). */

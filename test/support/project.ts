@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadProject, type Project } from "../../lib/config/load.ts";
-import type { Release } from "../../lib/config/release.ts";
+import type { Release } from "../../lib/release/model.ts";
 import type { Environment } from "../../lib/config/schema.ts";
 import { buildApp } from "../../lib/stacks/app.ts";
 import { readTarget, type Target } from "../../lib/stacks/target.ts";

@@ -2,7 +2,7 @@
  * A release-store writer for test/store-kill.test.ts, meant to be killed: it makes `count`
  * sequential changes to `<root>/environments/releases/<env>.json` through the code path of
  * `envctl shift <env> --no-deploy` (withLock → loadRelease → core.shift → commit, as
- * lib/release/operations.ts shift/applyTransition do), without loading the whole project so that a
+ * lib/release/commands.ts shift and lib/release/deploy.ts applyTransition do), without loading the whole project so that a
  * hundred of them start quickly.
  *
  * Each change moves blue's weight to the next value of 1..99 (computed under the lock from the state
@@ -19,7 +19,7 @@
  */
 import { writeSync } from "node:fs";
 import * as core from "../../lib/release/core.ts";
-import { commit, loadRelease, withLock } from "../../lib/release/store.ts";
+import { commit, loadRelease, withLock } from "../../lib/release/store/index.ts";
 
 const say = (line: string) => writeSync(1, `${line}\n`);
 
@@ -36,7 +36,7 @@ async function main(root: string, env: string, count: string, wait: number): Pro
     const written = await withLock(root, env, wait, async () => {
       const before = loadRelease(root, env);
       const change: core.Change = { by: "store-writer", at: new Date().toISOString(), command };
-      const after = core.shift(before, "blue", (before.slots.blue.weight % 99) + 1, change);
+      const after = core.shift(before, "blue", (before.slots.blue.weight % 99) + 1);
       return commit(root, before, after, { change, outcome: "edited" });
     }, command);
     say(`committed ${written.lastChange!.seq} ${written.slots.blue.weight}`);

@@ -9,12 +9,13 @@ import { z } from "zod";
 import type { LoadedEnvironment, Project } from "../../config/load.ts";
 import { SlotSchema, type Environment } from "../../config/schema.ts";
 import { settingText } from "../../config/settings.ts";
-import { slotSettings } from "../../config/release.ts";
+import { slotSettings } from "../../release/model.ts";
 import { describeAwsError } from "../../aws/clients.ts";
-import { RefusedError } from "../../release/core.ts";
+import { RefusedError } from "../../release/errors.ts";
 import { configDiff, describeKey, formatDiffMarkdown, formatDiffText, type ConfigDiff, type ConfigSide, type SecretReading } from "../../settings/compare.ts";
 import { secretName } from "../../settings/names.ts";
-import type { SecretStore } from "../../settings/secrets-store.ts";
+import type { SecretStore } from "../../settings/secret-store.ts";
+import { EXIT } from "../exit-codes.ts";
 import { ConfigError, zodProblems } from "../../config/errors.ts";
 
 export interface ConfigCommandDeps {
@@ -24,9 +25,6 @@ export interface ConfigCommandDeps {
   /** Secrets Manager of an environment. */
   readonly secrets: (env: Environment) => SecretStore;
 }
-
-/** Exit code of `config diff` when something blocks (a required key missing, or, with --fail-on missing, any key of <a>). */
-export const CONFIG_BLOCKED_EXIT = 1;
 
 export function registerConfigCommands(program: Command, d: ConfigCommandDeps): void {
   const config = examples(program.command("config").description("application settings and secrets across environments and slots"), [
@@ -54,7 +52,7 @@ export function registerConfigCommands(program: Command, d: ConfigCommandDeps): 
       if (o.json) d.out(JSON.stringify(a !== undefined ? diffs[0] : diffs, null, 2));
       else if (o.markdown) d.out(["## Configuration", "", ...(diffs.length ? diffs.map(formatDiffMarkdown) : ["No promotion edges."])].join("\n"));
       else d.out(diffs.map(formatDiffText).join("\n\n") || "no promotion edges");
-      if (diffs.some((x) => x.blocking.length > 0)) d.setExit(CONFIG_BLOCKED_EXIT);
+      if (diffs.some((x) => x.blocking.length > 0)) d.setExit(EXIT.invalid) /* something blocks: a required key missing, or, with --fail-on missing, any key of <a> */;
     });
 
   examples(config.command("show").argument("<env>")

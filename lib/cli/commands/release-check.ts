@@ -7,8 +7,9 @@
 import { execFileSync } from "node:child_process";
 import type { Command } from "commander";
 import { z } from "zod";
-import { parseRelease, type Release } from "../../config/release.ts";
+import { parseRelease, type Release } from "../../release/model.ts";
 import { compareReleases, type ReleaseChange } from "../../release/changes.ts";
+import { EXIT } from "../exit-codes.ts";
 import { UserError } from "../report.ts";
 
 export interface ReleaseCheckDeps {
@@ -65,7 +66,7 @@ export function registerReleaseCheck(program: Command, d: ReleaseCheckDeps): voi
       const problems = changes.flatMap((c) => c.problems);
       if (problems.length > 0) {
         d.err(`refused: ${problems.length === 1 ? "a release change mixes" : "release changes mix"} a new version with traffic:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-        d.setExit(1);
+        d.setExit(EXIT.invalid);
       }
     });
 }

@@ -2,7 +2,7 @@
  * `envctl restore <env> --snapshot <id>|--latest [--as <name>]`: the environment's database from
  * a snapshot or AWS Backup recovery point, into a new instance beside the live one (never over
  * it); waits for it and prints what to switch and the time it took. Exit 0 restored, 1 refused
- * (nothing changed), 4 the restore did not finish (the new instance is left for inspection).
+ * (nothing changed), 9 the restore did not finish (the new instance is left for inspection).
  */
 import type { Command } from "commander";
 import { z } from "zod";
@@ -10,11 +10,9 @@ import type { Project } from "../../config/load.ts";
 import { databaseIdentifier } from "../../constructs/naming.ts";
 import type { RdsLike, RestoreOptions } from "../../recovery/restore.ts";
 import { awsClientTarget, readTarget } from "../../stacks/target.ts";
+import { EXIT } from "../exit-codes.ts";
 import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
-
-/** Exit code of a restore that started but did not finish. */
-export const RESTORE_FAILED_EXIT = 4;
 
 export interface RestoreDeps {
   readonly load: () => Promise<Project>;
@@ -78,9 +76,9 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
           : r.switchInstructions(result));
       } catch (err) {
         if (err instanceof r.RestoreRefused) throw new UserError(`restore ${env.name}: ${err.message}`);
-        if (err instanceof r.RestoreFailed) throw new UserError(`restore ${env.name}: ${err.message}`, RESTORE_FAILED_EXIT);
+        if (err instanceof r.RestoreFailed) throw new UserError(`restore ${env.name}: ${err.message}`, EXIT.restoreFailed);
         const { describeAwsError } = await import("../../aws/clients.ts");
-        throw new UserError(`restore ${env.name}: ${describeAwsError(err)}; the live database was not touched`, RESTORE_FAILED_EXIT);
+        throw new UserError(`restore ${env.name}: ${describeAwsError(err)}; the live database was not touched`, EXIT.restoreFailed);
       }
     });
 }

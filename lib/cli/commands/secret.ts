@@ -8,9 +8,9 @@ import { examples } from "../help.ts";
 import { didYouMean } from "../../config/suggest.ts";
 import type { Project } from "../../config/load.ts";
 import type { Environment } from "../../config/schema.ts";
-import { RefusedError } from "../../release/core.ts";
+import { RefusedError } from "../../release/errors.ts";
 import { secretName } from "../../settings/names.ts";
-import { SecretStoreError, type SecretStatus, type SecretStore } from "../../settings/secrets-store.ts";
+import { SecretStoreError, type SecretStatus, type SecretStore } from "../../settings/secret-store.ts";
 import { UserError } from "../report.ts";
 
 export interface SecretCommandDeps {

@@ -1,18 +1,17 @@
 /**
  * `envctl status [env] --live` and `--watch`: the release file beside what runs (the ALB's
  * weights, target health per slot, the gate's alarms, the last analysis), differences marked.
- * The view is the pure `liveStatusOf` (lib/release/views.ts); the reading is `observe`
+ * The view is the pure `liveStatusOf` (lib/cli/views/live-status.ts); the reading is `observe`
  * (lib/review/live.ts); this file only wires them to the command line.
  */
 import type { LoadedEnvironment } from "../../config/load.ts";
 import type { Environment } from "../../config/schema.ts";
-import { loadRelease, readAudit } from "../../release/store.ts";
-import { formatLiveStatus, lastAnalysisOf, liveFacts, liveStatusOf, statusOf, type LiveStatusView } from "../../release/views.ts";
+import { loadRelease, readAudit } from "../../release/store/index.ts";
 import { observe, type LiveSources } from "../../review/live.ts";
+import { EXIT } from "../exit-codes.ts";
+import { formatLiveStatus, liveFacts, liveStatusOf, type LiveStatusView } from "../views/live-status.ts";
+import { lastAnalysisOf, statusOf } from "../views/status.ts";
 import { stamp, watch } from "../watch.ts";
-
-/** Exit code of `status --live` when what runs differs from the file, or could not be read. */
-export const LIVE_DIFFERS_EXIT = 2;
 
 export interface LiveDeps {
   readonly root: string;
@@ -43,7 +42,7 @@ export interface LiveOutput {
 export async function statusLive(d: LiveDeps, o: LiveOutput, single: boolean): Promise<number> {
   const views = await readLive(d);
   o.out(o.json ? JSON.stringify(single ? views[0] : views, null, 2) : formatLiveStatus(views));
-  return views.some((v) => v.differences.length > 0) ? LIVE_DIFFERS_EXIT : 0;
+  return views.some((v) => v.differences.length > 0) ? EXIT.drift : EXIT.ok;
 }
 
 /** Facts of all views, flat: what `--watch` compares off a terminal. */

@@ -1,10 +1,10 @@
 /**
  * The release policy of an environment (`release` in its file): the canary steps, how each step is
  * analysed, the smoke checks before any traffic moves, and the promotion graph. Plain data,
- * validated here; the rollout controller (lib/release/controller.ts) is its only reader.
+ * validated here (the environment schema embeds it); the rollout controller (lib/release/controller.ts) is its reader.
  */
 import { z } from "zod";
-import { NameSchema } from "./names.ts";
+import { NameSchema } from "../config/primitives.ts";
 
 /** CloudWatch periods: 10 or 30 s (high-resolution metrics) or a multiple of 60 s. ALB metrics are per 60 s. */
 const MetricPeriod = z.number().int().refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0 && p <= 3600), {

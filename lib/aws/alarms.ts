@@ -1,17 +1,10 @@
-/** The alarms of the slot being rolled out, as the canary gate reads them. */
+/**
+ * CloudWatch alarms by name, as the canary gate (lib/release/ports.ts SlotAlarms, bound to the
+ * names of lib/constructs/naming.ts by lib/cli/context.ts) and `status --live` read them.
+ */
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import { awsClientConfig, type AwsClientOptions } from "../aws/clients.ts";
-
-export { awsClientConfig, type AwsClientOptions } from "../aws/clients.ts";
-
-export interface AlarmStates {
-  /** State of each alarm found (`OK`, `ALARM`, `INSUFFICIENT_DATA`). */
-  readonly states: { name: string; state: string }[];
-  /** Names that are in ALARM. */
-  readonly alarming: string[];
-  /** Names that do not exist: the gate fails closed on them. */
-  readonly missing: string[];
-}
+import type { AlarmStates } from "../release/ports.ts";
+import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
 
 export interface AlarmReader {
   read(names: readonly string[]): Promise<AlarmStates>;

@@ -9,17 +9,13 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { SlotSchema, type Slot } from "./schema.ts";
+import { SettingValueSchema, SlotSchema, type SettingValue, type Slot } from "../config/primitives.ts";
 
 /** Image tag: what a slot runs. */
 export const VersionSchema = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a valid image tag");
 
 /** Content digest of an image: the slot runs `<repository>@<digest>` when it is known. */
 export const DigestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be an image digest sha256:<64 lower-case hex digits>");
-
-/** A plain application setting value (secrets never appear here). */
-export const SettingValueSchema = z.union([z.string().max(4096), z.number().finite(), z.boolean()]);
-export type SettingValue = z.infer<typeof SettingValueSchema>;
 
 /** The application settings a slot was promoted with, and their checksum (see {@link settingsChecksum}). */
 export const SlotSettingsSchema = z
@@ -63,7 +59,7 @@ export const WeightsSchema = z.strictObject({ blue: Weight, green: Weight }).sup
 });
 export type Weights = z.infer<typeof WeightsSchema>;
 
-/** A canary step as copied into a running rollout (see lib/config/release-policy.ts). */
+/** A canary step as copied into a running rollout (see lib/release/policy.ts). */
 export const RolloutStepSchema = z.union([
   z.strictObject({ percent: z.number().int().min(1).max(100), bakeSeconds: z.number().int().min(0) }),
   z.strictObject({ pause: z.union([z.literal("manual"), z.number().int().min(1)]) }),
@@ -132,7 +128,7 @@ export type AnalysisRecord = z.infer<typeof AnalysisRecordSchema>;
 
 /**
  * Who did what, when, and what it changed: the newest entry of the environment's history. `seq`
- * numbers the environment's changes; `releases/<env>.audit.jsonl` holds every record (lib/release/store.ts).
+ * numbers the environment's changes; `releases/<env>.audit.jsonl` holds every record (lib/release/store/audit-log.ts).
  */
 export const ChangeRecordSchema = z.strictObject({
   seq: z.number().int().min(0),

@@ -1,11 +1,7 @@
-/** Database snapshot taken before a promotion into an environment that asks for one. */
+/** Database snapshot taken before a promotion into an environment that asks for one (the release's Snapshotter port). */
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from "@aws-sdk/client-rds";
-import { awsClientConfig, type AwsClientOptions } from "../aws/clients.ts";
-
-export interface Snapshotter {
-  /** Snapshots the environment's database; resolves with the snapshot id once it is available. */
-  snapshot(dbInstanceId: string, snapshotId: string): Promise<string>;
-}
+import type { Snapshotter } from "../release/ports.ts";
+import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
 
 export interface RdsLike {
   send(command: CreateDBSnapshotCommand | DescribeDBSnapshotsCommand): Promise<{ DBSnapshots?: { Status?: string }[] }>;
@@ -29,9 +25,4 @@ export class RdsSnapshots implements Snapshotter {
 
 export function rdsSnapshots(o: AwsClientOptions): Snapshotter {
   return new RdsSnapshots(new RDSClient(awsClientConfig(o, 3)));
-}
-
-/** `<env>-<reason>-<yyyymmddhhmmss>`: sortable and valid as an RDS identifier. */
-export function snapshotIdFor(env: string, at: Date, reason = "pre-promote"): string {
-  return `${env}-${reason}-${at.toISOString().replace(/[-:TZ.]/g, "").slice(0, 14)}`;
 }

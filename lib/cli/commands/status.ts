@@ -1,0 +1,58 @@
+/** `envctl status [env]`: the release files (lib/cli/views/status.ts); `--live` and `--watch`: beside what runs (./status-live.ts). */
+import type { Command } from "commander";
+import { z } from "zod";
+import { lazyAlarms, lazyTraffic } from "../../aws/lazy.ts";
+import type { Environment } from "../../config/schema.ts";
+import { unknownEnvironmentMessage } from "../../config/suggest.ts";
+import { RefusedError } from "../../release/errors.ts";
+import { readAudit } from "../../release/store/index.ts";
+import type { LiveSources } from "../../review/live.ts";
+import { parseArgs } from "../args.ts";
+import type { Common, Shell } from "../context.ts";
+import { examples } from "../help.ts";
+import { interruptOn } from "../signals.ts";
+import { formatStatus, lastAnalysisOf, statusOf } from "../views/status.ts";
+import { common } from "./options.ts";
+import { statusLive, statusWatch, type LiveDeps } from "./status-live.ts";
+
+export function registerStatusCommand(program: Command, shell: Shell): void {
+  const { deps, out, clock } = shell;
+  examples(common(program.command("status").argument("[env]", "one environment (default: all)").description("live slot, versions, weights, rollout step, last change and analysis; --live: beside what runs")
+    .option("--live", "also read what runs: the ALB's weights, target health per slot, the gate's alarms; differences marked (exit 2 when what runs differs from the file or cannot be read)")
+    .option("--watch [seconds]", "--live, again every <seconds> (default 5) until Ctrl-C: redrawn on a terminal, only changes otherwise"), false), [
+    ["envctl status", "every environment, from the release files"],
+    ["envctl status production --json", "one environment, machine-readable"],
+    ["envctl status production --live", "the file beside the ALB, target health and alarms"],
+    ["envctl status staging --watch 10", "follow a rollout (e.g. one CI runs)"],
+  ])
+    .action(async (name: string | undefined, o: Common & { live?: boolean; watch?: boolean | string }) => {
+      const project = await shell.load();
+      const envs = name ? project.environments.filter((e) => e.config.name === name) : project.environments;
+      if (name && envs.length === 0) throw new RefusedError(unknownEnvironmentMessage(name, project.environments.map((e) => e.config.name)));
+      if (o.live || o.watch !== undefined) {
+        const interval = o.watch === undefined || o.watch === true ? 5 : parseArgs("status", { watch: z.coerce.number({ error: "must be a number" }).int("must be whole seconds").min(1, "must be ≥ 1") }, { watch: o.watch }).watch;
+        const aws = shell.awsOptions(project.root);
+        const sources = new Map<string, LiveSources>();
+        const live: LiveDeps = {
+          root: project.root,
+          environments: envs,
+          sources: (e: Environment) => sources.get(e.name) ?? sources.set(e.name, { traffic: deps.traffic?.(e) ?? lazyTraffic(e.name, aws(e)), alarms: deps.alarms?.(e) ?? lazyAlarms(aws(e)) }).get(e.name)!,
+          now: clock.now,
+        };
+        const output = { json: o.json === true, out, write: deps.write ?? ((t: string) => process.stdout.write(t)), tty: deps.tty ?? (process.stdout.isTTY === true) };
+        if (o.watch === undefined) {
+          shell.setExit(await statusLive(live, output, name !== undefined));
+          return;
+        }
+        const stop = deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], () => undefined);
+        try {
+          await statusWatch(live, output, interval, clock.sleep, deps.signal ?? stop?.signal);
+        } finally {
+          stop?.dispose();
+        }
+        return;
+      }
+      const views = envs.map((e) => statusOf(e, lastAnalysisOf(readAudit(project.root, e.config.name))));
+      out(o.json ? JSON.stringify(name ? views[0] : views, null, 2) : formatStatus(views));
+    });
+}

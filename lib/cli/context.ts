@@ -1,0 +1,179 @@
+/**
+ * The composition root of envctl: one {@link Shell} per invocation (the terminal, the project, the
+ * exit code) and, per release command, the release's {@link Context} with the adapters wired into
+ * its ports (lib/release/ports.ts): the release files (lib/release/store), the cdktf deploy runner
+ * (lib/deploy), the ALB, CloudWatch and RDS (lib/aws, loaded on first use), the settings
+ * (lib/settings), the alarm names and the slot header of the constructs (lib/constructs/naming.ts).
+ * Tests replace any of them through {@link Deps}.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { lazyAlarms, lazyMetrics, lazySnapshots, lazyTraffic } from "../aws/lazy.ts";
+import type { AwsClientOptions } from "../aws/clients.ts";
+import type { TrafficApi } from "../aws/traffic.ts";
+import { formatWarnings } from "../config/errors.ts";
+import { loadProject, type Project } from "../config/load.ts";
+import type { Environment } from "../config/schema.ts";
+import { unknownEnvironmentMessage } from "../config/suggest.ts";
+import { SLOT_HEADER, slotAlarmNames } from "../constructs/naming.ts";
+import { CdktfDeployer } from "../deploy/runner.ts";
+import type { Context } from "../release/context.ts";
+import { RefusedError } from "../release/errors.ts";
+import type { Clock, ReleaseEnvironment, SmokeDeps } from "../release/ports.ts";
+import { fileStore, readAudit } from "../release/store/index.ts";
+import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
+import { awsClientTarget, readTarget } from "../stacks/target.ts";
+import { currentActor } from "./actor.ts";
+import { parseArgs, WaitArg } from "./args.ts";
+import type { Deps } from "./deps.ts";
+import { defaultProgress } from "./progress.ts";
+import { UserError } from "./report.ts";
+import { realSleep } from "./signals.ts";
+import { formatStatus, lastAnalysisOf, statusOf } from "./views/status.ts";
+
+/** The options every release command shares. */
+export interface Common {
+  json?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  deploy?: boolean;
+  wait?: string;
+}
+
+/** The release's context, and the project it was built from (for the CLI's own views). */
+export interface CliContext extends Context {
+  readonly project: Project;
+}
+
+/** One invocation of envctl. */
+export interface Shell {
+  readonly deps: Deps;
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly clock: Clock;
+  readonly confirm: (question: string) => Promise<boolean>;
+  root(): string;
+  load(): Promise<Project>;
+  setExit(code: number): void;
+  exitCode(): number;
+  /** Where the AWS adapters of an environment of the project at `root` connect (the emulator on the local target). */
+  awsOptions(root: string): (e: Environment) => AwsClientOptions;
+  /**
+   * The context of a release command. `focus`: the environments the command acts on. Only they
+   * must load cleanly: a broken file of another environment is a warning, never a blocker (an
+   * emergency rollback of production must not depend on staging's file). Without it, the whole
+   * project must be valid.
+   */
+  context(o: Common, command: string, focus?: readonly string[], signal?: AbortSignal): Promise<CliContext>;
+  /** Prints the environment's status after a command (not after a --dry-run). */
+  report(ctx: CliContext, env: string, o: Common): void;
+}
+
+/** The project root: `$ENVSTACK_ROOT`, else the nearest directory upwards holding cdktf.json. */
+export function findRoot(cwd: string, env: NodeJS.ProcessEnv): string {
+  if (env.ENVSTACK_ROOT) return resolve(env.ENVSTACK_ROOT);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+    if (dirname(dir) === dir) throw new UserError(`no cdktf.json in ${cwd} or above: run envctl inside the project`);
+  }
+}
+
+export const defaultSmokeDeps: SmokeDeps = {
+  fetch: (url, init) => fetch(url, init),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+export function createShell(deps: Deps): Shell {
+  const env = deps.env ?? process.env;
+  const out = deps.stdout ?? ((t: string) => process.stdout.write(`${t}\n`));
+  const err = deps.stderr ?? ((t: string) => process.stderr.write(`${t}\n`));
+  let exitCode = 0;
+  const root = () => findRoot(deps.cwd ?? process.cwd(), env);
+  const confirm = deps.confirm ?? (async (q: string) => {
+    if (!process.stdin.isTTY) throw new UserError(`${q} — not on a terminal: pass --yes to confirm`);
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^y(es)?$/i.test((await rl.question(`${q} [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  });
+  const clock: Clock = deps.clock ?? { now: deps.now ?? (() => new Date()), sleep: realSleep };
+  const approved = new Set<string>();
+  const awsOptions = (projectRoot: string) => {
+    const target = readTarget(env, projectRoot);
+    return (e: Environment): AwsClientOptions => awsClientTarget(target, e.region);
+  };
+
+  const context = async (o: Common, command: string, focus?: readonly string[], signal?: AbortSignal): Promise<CliContext> => {
+    // Arguments before files: a bad flag is reported whatever state the project is in.
+    const { wait } = parseArgs(command.split(" ")[0]!, { wait: WaitArg }, { wait: o.wait ?? "0" });
+    const project = await loadProject(root(), focus ? { focus } : {});
+    if (project.warnings?.length) err(formatWarnings(project.warnings));
+    const aws = awsOptions(project.root);
+    const configs = project.environments.map((e) => e.config);
+    const get = (name: string): Environment => {
+      const e = configs.find((x) => x.name === name);
+      if (!e) throw new RefusedError(unknownEnvironmentMessage(name, configs.map((x) => x.name)));
+      return e;
+    };
+    // The release hands back the environments it was given: the configuration's own objects.
+    const configOf = (e: ReleaseEnvironment): Environment => get(e.name);
+    const traffic = new Map<string, TrafficApi>();
+    const settings = deps.settings ?? slotSettingsFor;
+    return {
+      project,
+      environments: { all: () => configs, get },
+      store: fileStore(project.root),
+      deployer: deps.deployer ?? new CdktfDeployer(project.root, env),
+      traffic: (e) => deps.traffic?.(configOf(e)) ?? traffic.get(e.name) ?? traffic.set(e.name, lazyTraffic(e.name, aws(configOf(e)))).get(e.name)!,
+      metrics: (e) => deps.metrics?.(configOf(e)) ?? lazyMetrics(aws(configOf(e))),
+      alarms: (e) => {
+        const reader = deps.alarms?.(configOf(e)) ?? lazyAlarms(aws(configOf(e)));
+        // The gate reads the alarms the monitoring construct creates for the slot, by their names.
+        return { read: (slot) => reader.read(slotAlarmNames(e.name, slot)) };
+      },
+      snapshots: (e) => deps.snapshots?.(configOf(e)) ?? lazySnapshots(aws(configOf(e))),
+      smoke: { ...(deps.smoke ?? defaultSmokeDeps), slotHeader: SLOT_HEADER },
+      settings: {
+        forSlot: (e) => settings(configOf(e)),
+        refuseMissing: (source, sourceRelease, target, version) => refuseMissingSettings(configOf(source), sourceRelease, configOf(target), version),
+      },
+      progress: deps.progress ?? defaultProgress(),
+      actor: currentActor(env),
+      clock,
+      signal: signal ?? deps.signal,
+      out,
+      dryRun: o.json ? (plan) => out(JSON.stringify({ dryRun: true, ...plan }, null, 2)) : undefined,
+      options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: wait },
+      command: `envctl ${command}`,
+      // Production-tier changes need a yes; asked once, after the change was validated, showing it.
+      approve: async (e, what) => {
+        if (e.tier !== "production" || o.yes || approved.has(e.name)) return;
+        err([`${e.name} (production): ${what.summary}`, ...(what.diff ? [what.diff.trimEnd()] : []), `stacks to deploy: ${what.stacks.join(" ") || "none"}`].join("\n"));
+        if (!(await confirm(`Apply this to ${e.name} (production)?`))) throw new UserError("cancelled, nothing changed");
+        approved.add(e.name);
+      },
+    };
+  };
+
+  const report = (ctx: CliContext, name: string, o: Common) => {
+    if (o.dryRun) return;
+    const config = ctx.environments.get(name);
+    const loaded = ctx.project.environments.find((x) => x.config.name === config.name)!;
+    const view = statusOf({ ...loaded, release: ctx.store.load(name) }, lastAnalysisOf(readAudit(ctx.project.root, name)));
+    out(o.json ? JSON.stringify(view, null, 2) : formatStatus([view]));
+  };
+
+  return {
+    deps, env, out, err, clock, confirm, root,
+    load: async () => loadProject(root()),
+    setExit: (code) => { exitCode = code; },
+    exitCode: () => exitCode,
+    awsOptions,
+    context,
+    report,
+  };
+}

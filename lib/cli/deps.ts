@@ -1,0 +1,41 @@
+/** What tests (and embedders) may replace in envctl: the adapters, the terminal, the clock. */
+import type { Environment } from "../config/schema.ts";
+import type { AlarmReader } from "../aws/alarms.ts";
+import type { TrafficApi } from "../aws/traffic.ts";
+import type { Deployer } from "../deploy/runner.ts";
+import type { SlotSettings } from "../release/model.ts";
+import type { Clock, MetricsReader, Progress, SmokeDeps, Snapshotter } from "../release/ports.ts";
+import type { SecretStore } from "../settings/secret-store.ts";
+
+export interface Deps {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly deployer?: Deployer;
+  readonly alarms?: (env: Environment) => AlarmReader;
+  readonly metrics?: (env: Environment) => MetricsReader;
+  readonly traffic?: (env: Environment) => TrafficApi;
+  readonly snapshots?: (env: Environment) => Snapshotter;
+  readonly smoke?: SmokeDeps;
+  /** Secrets Manager of an environment (`secret`, `config`). @default the real one (emulator endpoint on the local target) */
+  readonly secrets?: (env: Environment) => SecretStore;
+  /** Reads a secret value. @default stdin when piped, else a hidden prompt */
+  readonly readSecret?: (prompt: string) => Promise<string>;
+  /** Whether a person is at the terminal (a secret's value is typed, confirmations can be asked). @default stdin is a TTY */
+  readonly interactive?: () => boolean;
+  /** The application settings a slot staged into an environment carries. @default the environment file's `app.settings` (lib/settings/release.ts) */
+  readonly settings?: (env: Environment) => SlotSettings | null;
+  readonly progress?: Progress;
+  readonly now?: () => Date;
+  /** The clock (and sleep) of rollouts. @default the real one (with `now`) */
+  readonly clock?: Clock;
+  /** Aborts a rollout as SIGINT/SIGTERM would. @default the process's signals */
+  readonly signal?: AbortSignal;
+  readonly stdout?: (text: string) => void;
+  readonly stderr?: (text: string) => void;
+  /** Raw stdout (no newline added), for redrawing on a terminal. @default process.stdout */
+  readonly write?: (text: string) => void;
+  /** Whether stdout is a terminal. @default process.stdout.isTTY */
+  readonly tty?: boolean;
+  /** Answers a yes/no question; default: ask on the terminal. */
+  readonly confirm?: (question: string) => Promise<boolean>;
+}

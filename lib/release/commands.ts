@@ -1,0 +1,106 @@
+/**
+ * The release commands (promote, stage, shift, reconcile, snapshot): the pure core's transitions
+ * (lib/release/core.ts) applied under the environment's lock and deployed by the deploy protocol
+ * (lib/release/deploy.ts). Rollback and abort are mitigation (lib/release/mitigation.ts); the canary
+ * is the controller (lib/release/controller.ts). The CLI is a thin shell over these.
+ */
+import { change, environment, locked, type Context } from "./context.ts";
+import * as core from "./core.ts";
+import { releaseDiff, showDryRun } from "./dry-run.ts";
+import { applyTransition, deployWithMarker, refusePending } from "./deploy.ts";
+import { RefusedError } from "./errors.ts";
+import type { Release } from "./model.ts";
+import type { ReleaseEnvironment } from "./ports.ts";
+import { snapshotIdFor } from "./snapshot-id.ts";
+import { stacksForPromotion, trafficStack } from "./stacks.ts";
+
+/** The candidate a promotion or a stage puts into `target`'s idle slot. */
+function candidate(ctx: Context, target: ReleaseEnvironment, v: { version: string; digest?: string }): core.Candidate {
+  return { ...v, settings: ctx.settings.forSlot(target) };
+}
+
+export async function promote(ctx: Context, from: string, to: string, opts: { version?: string; snapshot?: boolean; rollback?: boolean }): Promise<Release> {
+  const source = environment(ctx, from);
+  const target = environment(ctx, to);
+  const graph = source.release;
+  if (graph.rollbackTo.includes(to)) {
+    if (!opts.rollback) throw new RefusedError(`${from} → ${to} is a rollback path only: pass --rollback to promote ${from}'s version back into ${to}`);
+  } else if (!graph.promotesTo.includes(to)) {
+    const allowed = graph.promotesTo.length ? graph.promotesTo.join(", ") : "nothing";
+    throw new RefusedError(`${from} → ${to} is not on the promotion graph (${from} promotes into ${allowed})`);
+  }
+  const sourceRelease = ctx.store.load(from);
+  const promoted = core.versionToPromote(sourceRelease, opts.version);
+  // The target must define every key the source runs the version with, and every key its tier requires.
+  ctx.settings.refuseMissing(source, sourceRelease, target, promoted.version);
+  const c = candidate(ctx, target, promoted);
+  return locked(ctx, to, async () => {
+    const current = ctx.store.load(to);
+    refusePending(current);
+    const next = core.promote(current, c); // refuse early, before any snapshot
+    if (core.sameState(current, next)) {
+      ctx.progress.info(`${to}: nothing to change (the idle slot already holds ${c.version})`);
+      return current;
+    }
+    const wantsSnapshot = opts.snapshot ?? target.release.snapshotBeforePromote;
+    if (wantsSnapshot && ctx.options.deploy && !ctx.options.dryRun) {
+      await ctx.approve(target, { summary: `${ctx.command}: snapshot the database, then deploy ${c.version} into the idle slot`, diff: releaseDiff(to, current, next), stacks: stacksForPromotion(target) });
+      await takeSnapshot(ctx, target, "pre-promote");
+    } else if (wantsSnapshot) {
+      ctx.progress.info(`note: ${to} takes a database snapshot before promotion; the pipeline deploying this change takes it ('envctl snapshot ${to}')`);
+    }
+    return applyTransition(ctx, to, stacksForPromotion(target), (r) => core.promote(r, c));
+  });
+}
+
+/** Snapshots the environment's database and waits until it is available. */
+export async function takeSnapshot(ctx: Context, env: ReleaseEnvironment, reason = "pre-promote"): Promise<string> {
+  const id = snapshotIdFor(env.name, ctx.clock.now(), reason);
+  return ctx.progress.step(`snapshot ${env.name}-postgres as ${id}`, () => ctx.snapshots(env).snapshot(`${env.name}-postgres`, id));
+}
+
+/**
+ * A freshly built version (or a settings change) enters the promotion graph at a root (an
+ * environment nothing promotes into, e.g. dev): it goes into the idle slot at weight 0.
+ * `settingsOnly` stages the live version again with the environment's current settings.
+ */
+export async function stage(ctx: Context, env: string, opts: { version?: string; digest?: string }): Promise<Release> {
+  const target = environment(ctx, env);
+  const feeders = ctx.environments.all().filter((e) => e.release.promotesTo.includes(env)).map((e) => e.name);
+  const current = ctx.store.load(env);
+  const version = opts.version ?? current.slots[current.live].version!;
+  if (opts.version !== undefined && feeders.length > 0) throw new RefusedError(`${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}' (a settings change alone may be staged with 'envctl stage ${env}')`);
+  const digest = opts.digest ?? (opts.version === undefined ? current.slots[current.live].digest : undefined);
+  const c = candidate(ctx, target, { version, ...(digest ? { digest } : {}) });
+  return locked(ctx, env, () => applyTransition(ctx, env, stacksForPromotion(target), (r) => core.promote(r, c)));
+}
+
+export async function shift(ctx: Context, env: string, slot: "blue" | "green", percent: number): Promise<Release> {
+  const e = environment(ctx, env);
+  return locked(ctx, env, () => applyTransition(ctx, env, [trafficStack(e)], (r) => core.shift(r, slot, percent)));
+}
+
+/** Re-deploys what the file says (or, with `revert`, the state before the failed change). */
+export async function reconcile(ctx: Context, env: string, revert: boolean): Promise<Release> {
+  return locked(ctx, env, async () => {
+    const r = ctx.store.load(env);
+    if (!r.pending) {
+      ctx.progress.info(`${env}: nothing pending, the file and the cloud agree`);
+      return r;
+    }
+    const pending = r.pending;
+    const target: Release = revert ? { ...pending.previous, pending: null, lastChange: r.lastChange } : { ...r, pending: null };
+    if (ctx.options.dryRun) {
+      showDryRun(ctx, { environment: env, diff: releaseDiff(env, r, target, ["current", "reconciled"]), deploy: ctx.options.deploy ? pending.stacks : [], proposed: target, summary: ctx.options.deploy ? `would deploy: ${pending.stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
+      return r;
+    }
+    if (!ctx.options.deploy) {
+      // GitOps: the pipeline deploys the file as it is; only a revert changes it.
+      if (!revert) throw new RefusedError(`${env}: reconcile --no-deploy changes nothing: the pending deploy of ${pending.stacks.join(", ")} must run; let the pipeline deploy, or pass --revert --no-deploy to restore the previous state`);
+      return ctx.store.commit(r, target, { change: change(ctx), outcome: "reverted", note: "edited only (--no-deploy): the pipeline deploys it" });
+    }
+    await ctx.approve(environment(ctx, env), { summary: ctx.command, diff: releaseDiff(env, r, target, ["current", "reconciled"]), stacks: pending.stacks });
+    // The same marker again (its stacks, its command, its previous state), restarted now.
+    return deployWithMarker(ctx, env, { current: r, next: target, pending: { ...pending, since: ctx.clock.now().toISOString() }, outcome: revert ? "reverted" : "reconciled" });
+  });
+}

@@ -1,0 +1,36 @@
+/** What a --dry-run shows: the release-file diff and what the command would deploy or write. */
+import { createTwoFilesPatch } from "diff";
+import type { Context } from "./context.ts";
+import type { Release, Weights } from "./model.ts";
+import { releaseText } from "./store/release-file.ts";
+
+/** What a --dry-run would do: the release-file diff and what it would deploy or write. */
+export interface DryRunPlan {
+  readonly environment: string;
+  /** Unified diff of the release file (current → proposed). */
+  readonly diff: string;
+  /** Stacks it would deploy. */
+  readonly deploy: readonly string[];
+  readonly proposed: Release;
+  /** In words: what it would do (the text a dry run prints after the diff). */
+  readonly summary: string;
+}
+
+/** A dry run's result: to the `dryRun` receiver when there is one (--json), else printed. */
+export function showDryRun(ctx: Context, plan: DryRunPlan): void {
+  if (ctx.dryRun) ctx.dryRun(plan);
+  else {
+    if (plan.diff) ctx.out(plan.diff);
+    ctx.out(plan.summary);
+  }
+}
+
+export function releaseDiff(env: string, before: Release, after: Release, labels: [string, string] = ["current", "proposed"]): string {
+  const file = `environments/releases/${env}.json`;
+  return createTwoFilesPatch(file, file, releaseText(before), releaseText(after), labels[0], labels[1]);
+}
+
+/** Weights as the messages show them: `blue 90 / green 10`. */
+export function formatWeights(w: Weights): string {
+  return `blue ${w.blue} / green ${w.green}`;
+}

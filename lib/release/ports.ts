@@ -1,0 +1,204 @@
+/**
+ * The ports: everything the release needs from outside, in one place. The release package talks
+ * to the world only through these interfaces; lib/cli (the composition root, lib/cli/context.ts)
+ * wires in the adapters — the release files on disk (lib/release/store), the cdktf deploy runner
+ * (lib/deploy), the ALB, CloudWatch and RDS (lib/aws), the terminal (lib/cli/progress.ts) — and
+ * tests wire in fakes (test/support/fakes.ts).
+ *
+ * Types only, plus {@link arnSuffix}: how a metrics query names the load balancer and target groups.
+ */
+import type { Slot, Tier } from "../config/primitives.ts";
+import type { Change } from "./core.ts";
+import type { AnalysisRecord, Release, SlotSettings, Weights } from "./model.ts";
+import type { ReleasePolicy } from "./policy.ts";
+
+// ------------------------------------------------------------ environments
+
+/** What the release needs of an environment's configuration (lib/config's `Environment` is one). */
+export interface ReleaseEnvironment {
+  readonly name: string;
+  readonly tier: Tier;
+  /** Where the smoke checks go by default: `https://<domain>` (`http://` without a certificate). */
+  readonly domain: string;
+  readonly certificateArn?: string;
+  /** EC2 slots live in the environment's stack, EKS slots in its workloads stack. */
+  readonly compute: { readonly kind: "ec2" | "eks" };
+  /** The release policy: canary steps, analysis, smoke checks, promotion graph. */
+  readonly release: ReleasePolicy;
+}
+
+/** The project's environments. */
+export interface Environments {
+  /** Every environment of the project. */
+  all(): readonly ReleaseEnvironment[];
+  /** One environment; throws a RefusedError naming the near misses when there is none. */
+  get(name: string): ReleaseEnvironment;
+}
+
+// ------------------------------------------------------------------ store
+
+/** What a change is recorded as. */
+export interface RecordInput {
+  readonly change: Change;
+  /** `deploying`, `deployed`, `edited`, `rolled-back`, ... */
+  readonly outcome: string;
+  readonly analysis?: AnalysisRecord;
+  readonly note?: string;
+  /**
+   * The state the change started from, when it is not the file's current one: a deploy's final
+   * record describes the whole change (before the pending marker), not the marker's removal.
+   */
+  readonly from?: Release;
+}
+
+/** A record's details beyond who, when and the outcome. */
+export type RecordDetails = Omit<RecordInput, "change" | "outcome">;
+
+/** The release files and their history (lib/release/store: files on disk, one lock per environment). */
+export interface ReleaseStore {
+  /** The environment's release file, validated. */
+  load(env: string): Release;
+  /** Writes `next` with the record of the change from `current` (read under the lock); returns what was written. */
+  commit(current: Release, next: Release, record: RecordInput): Release;
+  /** Runs `fn` holding the environment's lock, waiting up to `waitSeconds` for another holder (`command` names this one). */
+  lock<T>(env: string, waitSeconds: number, fn: () => Promise<T>, command: string): Promise<T>;
+}
+
+// ----------------------------------------------------------------- deploys
+
+/** Deploys stacks (lib/deploy/runner.ts: cdktf); rejects when the engine fails. */
+export interface Deployer {
+  deploy(stacks: readonly string[], log: (line: string) => void): Promise<unknown>;
+}
+
+// ------------------------------------------------------------------ the ALB
+
+/** The environment's weighted listener rule as the ALB serves it. */
+export interface WeightedRule {
+  readonly ruleArn: string;
+  readonly loadBalancerArn: string;
+  readonly targetGroupArns: Record<Slot, string>;
+  readonly weights: Weights;
+}
+
+/** What the controller and mitigation need of the ALB (lib/aws/traffic.ts). */
+export interface Traffic {
+  /** The weighted rule and the weights it serves now. */
+  read(): Promise<WeightedRule>;
+  /** Writes the weights to the rule directly (one API call). */
+  write(weights: Weights): Promise<void>;
+}
+
+// -------------------------------------------------------------- CloudWatch
+
+export interface SlotMetrics {
+  /** Sum of RequestCount over the window. */
+  readonly requests: number;
+  /** Sum of HTTPCode_Target_5XX_Count. */
+  readonly target5xx: number;
+  /** The worst p99 of TargetResponseTime among the window's periods, seconds; null without data. */
+  readonly p99Seconds: number | null;
+}
+
+export interface WindowMetrics {
+  readonly slots: Record<Slot, SlotMetrics>;
+  /** Sum of HTTPCode_ELB_5XX_Count of the whole load balancer. */
+  readonly elb5xx: number;
+}
+
+export interface MetricsQuery {
+  /** `app/<name>/<id>`. */
+  readonly loadBalancer: string;
+  /** `targetgroup/<name>/<id>` per slot. */
+  readonly targetGroups: Record<Slot, string>;
+  readonly start: Date;
+  readonly end: Date;
+  /** Period of the data points, seconds. */
+  readonly periodSeconds: number;
+}
+
+/** The ALB metrics of both slots over a window (lib/aws/metrics.ts). */
+export interface MetricsReader {
+  read(q: MetricsQuery): Promise<WindowMetrics>;
+}
+
+/** `app/<name>/<id>` of a load balancer ARN, `targetgroup/<name>/<id>` of a target group ARN: the CloudWatch dimensions. */
+export function arnSuffix(arn: string): string {
+  const m = /:(?:loadbalancer\/)?((?:app|net|targetgroup)\/[^:]+)$/.exec(arn);
+  if (!m) throw new Error(`not a load balancer or target group ARN: ${arn}`);
+  return m[1]!;
+}
+
+export interface AlarmStates {
+  /** State of each alarm found (`OK`, `ALARM`, `INSUFFICIENT_DATA`). */
+  readonly states: { name: string; state: string }[];
+  /** Names that are in ALARM. */
+  readonly alarming: string[];
+  /** Names that do not exist: the gate fails closed on them. */
+  readonly missing: string[];
+}
+
+/** The alarms that gate a canary of a slot (lib/aws/alarms.ts, under the names the monitoring construct gives them). */
+export interface SlotAlarms {
+  read(slot: Slot): Promise<AlarmStates>;
+}
+
+// --------------------------------------------------------------------- RDS
+
+/** Database snapshots before a promotion (lib/aws/snapshots.ts). */
+export interface Snapshotter {
+  /** Snapshots the environment's database; resolves with the snapshot id once it is available. */
+  snapshot(dbInstanceId: string, snapshotId: string): Promise<string>;
+}
+
+// ----------------------------------------------------------- smoke checks
+
+export type Fetch = (url: string, init: { headers: Record<string, string>; signal: AbortSignal; redirect: "manual" }) => Promise<{ status: number; text(): Promise<string> }>;
+
+/** HTTP for the smoke checks (lib/release/smoke.ts). */
+export interface SmokeDeps {
+  readonly fetch: Fetch;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** {@link SmokeDeps} and the header that pins a request to one slot (`X-Release-Slot`, set by the load balancer construct). */
+export interface SmokeClient extends SmokeDeps {
+  readonly slotHeader: string;
+}
+
+// --------------------------------------------------------------- settings
+
+/** The application settings a slot carries (lib/settings/release.ts). */
+export interface SlotSettingsSource {
+  /** The settings a slot staged into `env` now would carry; refuses when the tier requires a key the environment lacks. */
+  forSlot(env: ReleaseEnvironment): SlotSettings | null;
+  /** Refuses a promotion of `version` from `source` into `target` when the target lacks a key. */
+  refuseMissing(source: ReleaseEnvironment, sourceRelease: Release, target: ReleaseEnvironment, version: string): void;
+}
+
+// ------------------------------------------------------ time, terminal, people
+
+export interface Clock {
+  now(): Date;
+  /** Waits `ms`; rejects with the signal's reason when it aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Progress of the steps (lib/cli/progress.ts: a live display on a terminal, timestamped lines in CI). */
+export interface Progress {
+  /** Runs one named step; `log` receives the step's output lines (e.g. the engine's). */
+  step<T>(title: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T>;
+  /** Waits `seconds`, showing the time left. */
+  wait(title: string, seconds: number): Promise<void>;
+  info(line: string): void;
+}
+
+/** What a person approves: a summary, the release-file diff and the stacks that will deploy. */
+export interface Approval {
+  readonly summary: string;
+  readonly diff?: string;
+  readonly stacks: readonly string[];
+}
+
+/** Asks for approval before a production change (shows what changes); throws to cancel. */
+export type Approve = (env: ReleaseEnvironment, what: Approval) => Promise<void>;
