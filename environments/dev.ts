@@ -40,7 +40,7 @@ export default defineEnvironment({
     // One step, baked long enough for one complete analysis window (60 s period + 120 s delay).
     canary: [{ percent: 100, bakeSeconds: 180 }],
     // dev sees little traffic: a step with too few requests bakes again (twice) before it fails.
-    analysis: { minRequests: 20, onInconclusive: "extend", maxExtensions: 2 },
+    analysis: { onInconclusive: "extend", maxExtensions: 2 },
     promotesTo: ["staging"],
     snapshotBeforePromote: false,
   },

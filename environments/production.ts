@@ -64,7 +64,7 @@ export default defineEnvironment({
     ],
     // Stricter than the seeds' 95 %: production compares with the stable slot too (+0.5 points at most),
     // and keeps watching the new slot for 15 minutes after the switch (the old slot keeps its version).
-    analysis: { minSuccessRatePercent: 99, maxErrorRateIncreasePoints: 0.5, minRequests: 200, postSwitchWatchSeconds: 900 },
+    analysis: { minSuccessRatePercent: 99, postSwitchWatchSeconds: 900 },
     promotesTo: [],
     rollbackTo: ["staging"],
     snapshotBeforePromote: true,

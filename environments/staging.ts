@@ -52,7 +52,7 @@ export default defineEnvironment({
       { percent: 50, bakeSeconds: 300 },
       { percent: 100, bakeSeconds: 300 },
     ],
-    analysis: { minSuccessRatePercent: 95, minRequests: 50, postSwitchWatchSeconds: 300 },
+    analysis: { minSuccessRatePercent: 95, postSwitchWatchSeconds: 300 },
     promotesTo: ["production"],
     snapshotBeforePromote: false,
   },

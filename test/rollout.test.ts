@@ -10,7 +10,7 @@ import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import type { Fetch } from "../lib/release/ports.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy, metrics } from "./support/fakes.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy, metrics, steady } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
 const okFetch: Fetch = async () => ({ status: 200, text: async () => "ok" });
@@ -85,7 +85,7 @@ describe("envctl rollout: continuous analysis", () => {
     expect(h.audit().map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     // status shows the last analysis
     expect(await h.run("status", "staging")).toBe(0);
-    expect(h.text()).toMatch(/last analysis \(2026-11-22T10:\d\d:\d\d.\d+Z\): post-switch watch: PASS \| canary green: 500 requests, 0 5xx/);
+    expect(h.text()).toMatch(/last analysis \(2026-11-22T10:\d\d:\d\d.\d+Z\): post-switch watch: PASS \| canary green: 15000 requests, 150 5xx/);
   });
 
   it("a canary whose 5xx rate breaks the threshold rolls back at its first poll: weights first, then the file and the deploy", async () => {
@@ -93,7 +93,7 @@ describe("envctl rollout: continuous analysis", () => {
     h.cw.traffic = () => metrics({ requests: 500 }, { requests: 500, target5xx: 40 });
     const t0 = h.clock.t;
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("rollout of green (1.5.0) rolled back: success rate 92 % < 95 % (40 5xx in 500 requests of green); error rate 8 % is 8 points above the stable slot's 0 % (limit 1); all traffic is back on blue (1.4.2)");
+    expect(h.text()).toMatch(/rollout of green \(1\.5\.0\) rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 40\/500 5xx, stable 0\/500\)(; errors vs limit: evidence \S+ ≥ bound 1000 \(canary 40\/500 5xx, stable 0\/500\))?; all traffic is back on blue \(1\.4\.2\)/);
     expect(h.clock.t - t0).toBe(30_000); // one poll interval into the first step
     expect(h.alb.writes).toEqual([{ by: "deploy", weights: { blue: 50, green: 50 } }, { by: "direct", weights: { blue: 100, green: 0 } }, { by: "deploy", weights: { blue: 100, green: 0 } }]);
     expect(h.release()).toMatchObject({ live: "blue", rollout: null, pending: null, slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } } });
@@ -103,21 +103,22 @@ describe("envctl rollout: continuous analysis", () => {
 
   it("charges the load balancer's own 5xx to the canary, and compares with the stable slot", async () => {
     const h = await stagingWithCandidate();
-    // 2 % target errors on green vs 0.2 % on blue: above the 1-point margin though within the 95 % floor
+    // 2 % target errors on green vs 0.2 % on blue: 10× the stable slot, though within the 95 % floor
     h.cw.traffic = () => metrics({ requests: 1000, target5xx: 2 }, { requests: 1000, target5xx: 20 }, 0);
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("error rate 2 % is 1.8 points above the stable slot's 0.2 % (limit 1)");
+    expect(h.text()).toMatch(/rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 20\/1000 5xx, stable 2\/1000\)/);
+    // no target errors at all, but the load balancer's 60 5xx: charged to the canary
     const h2 = await stagingWithCandidate();
     h2.cw.traffic = () => metrics({ requests: 1000 }, { requests: 1000 }, 60);
     expect(await h2.run("rollout", "staging")).toBe(3);
-    expect(h2.text()).toContain("success rate 94 % < 95 % (60 5xx in 1000 requests of green)");
+    expect(h2.text()).toMatch(/rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 60\/1000 5xx, stable 0\/1000\)/);
   });
 
   it("a canary nobody reached is inconclusive and never promoted: staging fails it", async () => {
     const h = await stagingWithCandidate();
     h.cw.traffic = () => metrics({ requests: 900 }, { requests: 0, p99: null });
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("green served 0 requests, fewer than the 50 required for a verdict");
+    expect(h.text()).toContain("rolled back: the canary served no requests in the metrics read (no data is never a pass)");
     expect(h.release()).toMatchObject({ live: "blue", rollout: null, slots: { blue: { weight: 100 } } });
     expect(h.audit().at(-1).analysis.verdict).toBe("inconclusive");
   });
@@ -127,9 +128,9 @@ describe("envctl rollout: continuous analysis", () => {
     expect(await h.run("stage", "dev", "--version", "1.6.0")).toBe(0);
     h.cw.traffic = () => metrics({ requests: 0 }, { requests: 5 });
     expect(await h.run("rollout", "dev")).toBe(3);
-    expect(h.text()).toContain("inconclusive: baking step 1 again (1/2)");
-    expect(h.text()).toContain("inconclusive: baking step 1 again (2/2)");
-    expect(h.text()).toContain("green served 5 requests, fewer than the 20 required");
+    expect(h.text()).toContain("inconclusive: baking step 1 again (1/2); the evidence so far carries over");
+    expect(h.text()).toContain("inconclusive: baking step 1 again (2/2); the evidence so far carries over");
+    expect(h.text()).toContain("rolled back: the canary served 5 requests; 1010 are needed to detect a 10 % error rate against the 5 % limit with 95 % power");
     expect(h.audit().filter((a) => a.analysis).map((a) => a.analysis.verdict)).toEqual(["inconclusive", "inconclusive", "inconclusive"]);
   });
 
@@ -184,7 +185,7 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
         abortCode = await main(["node", "envctl", "abort", "staging"], { ...h.deps, signal: undefined });
         abortedAt = h.clock.t;
       }
-      return healthy(500, 500);
+      return steady()(_q);
     };
     expect(await h.run("rollout", "staging")).toBe(7);
     expect(abortCode).toBe(0);
@@ -199,7 +200,7 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     const h = await stagingWithCandidate();
     h.cw.traffic = (_q, n) => {
       if (n === 2) h.alb.weights = { blue: 100, green: 0 }; // envctl abort in another CI job
-      return healthy(500, 500);
+      return steady()(_q);
     };
     expect(await h.run("rollout", "staging")).toBe(7);
     expect(h.text()).toContain("the ALB now serves blue 100 / green 0, not the blue 50 / green 50 this rollout set");
@@ -223,7 +224,7 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     const h = await stagingWithCandidate();
     h.cw.traffic = (_q, n) => {
       if (n === 2) h.controller.abort(new Error("SIGINT"));
-      return healthy(500, 500);
+      return steady()(_q);
     };
     expect(await h.run("rollout", "staging")).toBe(8);
     expect(h.text()).toContain("rollout interrupted by SIGINT; traffic returned to blue: blue 100 / green 0. Start again with 'envctl rollout staging'");
@@ -235,7 +236,7 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     const h = await stagingWithCandidate();
     h.cw.traffic = (_q, n) => {
       if (n === 2) h.controller.abort(new Error("SIGTERM"));
-      return healthy(500, 500);
+      return steady()(_q);
     };
     expect(await h.run("rollout", "staging", "--on-interrupt", "leave")).toBe(8);
     expect(h.text()).toContain("rollout interrupted by SIGTERM; traffic left as it is (blue 50 / green 50). Resume: 'envctl rollout staging'");
@@ -247,7 +248,7 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     const h = await stagingWithCandidate();
     h.cw.traffic = (_q, n) => {
       if (n === 2) h.controller.abort(new Error("SIGTERM"));
-      return healthy(500, 500);
+      return steady()(_q);
     };
     expect(await h.run("rollout", "staging", "--on-interrupt", "leave")).toBe(8);
     const resumed = harnessLike(h);

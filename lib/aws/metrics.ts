@@ -1,17 +1,18 @@
 /**
  * The ALB metrics of both slots over a window, read with one GetMetricData call on the target-group
- * dimensions: request count, target 5xx and p99 target response time per slot, and the load
- * balancer's own 5xx (CloudWatch publishes those per load balancer only). Raw sums, no metric math,
- * so it works in every region and on the emulator. The release's MetricsReader port.
+ * dimensions, per metric period: request count, target 5xx, requests slower than the latency limit
+ * (the trimmed count `TC(<limit>:)` of TargetResponseTime: values above the limit) and p99 response
+ * time per slot, and the load balancer's own 5xx (CloudWatch publishes those per load balancer only).
+ * Raw statistics, no metric math. The release's MetricsReader port.
  */
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { SLOTS, type Slot } from "../config/primitives.ts";
-import type { MetricsQuery, MetricsReader, SlotMetrics, WindowMetrics } from "../release/ports.ts";
+import type { MetricsQuery, MetricsReader, PeriodMetrics, SlotMetrics, WindowMetrics } from "../release/ports.ts";
 import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
 
 /** Minimal surface of the SDK client, so tests can inject one. */
 export interface CloudWatchMetricsLike {
-  send(command: GetMetricDataCommand): Promise<{ MetricDataResults?: { Id?: string; Values?: number[] }[]; NextToken?: string }>;
+  send(command: GetMetricDataCommand): Promise<{ MetricDataResults?: { Id?: string; Timestamps?: Date[]; Values?: number[] }[]; NextToken?: string }>;
 }
 
 const NS = "AWS/ApplicationELB";
@@ -35,23 +36,50 @@ export class CloudWatchMetrics implements MetricsReader {
       metric("elb5xx", "HTTPCode_ELB_5XX_Count", "Sum", lb),
       ...SLOTS.flatMap((s) => {
         const tg = { TargetGroup: q.targetGroups[s], LoadBalancer: q.loadBalancer };
-        return [metric(`requests_${s}`, "RequestCount", "Sum", tg), metric(`target5xx_${s}`, "HTTPCode_Target_5XX_Count", "Sum", tg), metric(`p99_${s}`, "TargetResponseTime", "p99", tg)];
+        return [
+          metric(`requests_${s}`, "RequestCount", "Sum", tg),
+          metric(`target5xx_${s}`, "HTTPCode_Target_5XX_Count", "Sum", tg),
+          metric(`slow_${s}`, "TargetResponseTime", `TC(${q.slowSeconds}:)`, tg),
+          metric(`p99_${s}`, "TargetResponseTime", "p99", tg),
+        ];
       }),
     ];
-    const values = new Map<string, number[]>();
+    // id → period start (ms) → value
+    const series = new Map<string, Map<number, number>>();
     let token: string | undefined;
     do {
       const out = await this.client.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: q.start, EndTime: q.end, NextToken: token, ScanBy: "TimestampAscending" }));
-      for (const r of out.MetricDataResults ?? []) values.set(r.Id ?? "", [...(values.get(r.Id ?? "") ?? []), ...(r.Values ?? []).filter((v) => Number.isFinite(v))]);
+      for (const r of out.MetricDataResults ?? []) {
+        const m = series.get(r.Id ?? "") ?? new Map<number, number>();
+        (r.Values ?? []).forEach((v, i) => {
+          const at = r.Timestamps?.[i];
+          if (Number.isFinite(v) && at) m.set(new Date(at).getTime(), v);
+        });
+        series.set(r.Id ?? "", m);
+      }
       token = out.NextToken;
     } while (token);
-    const sum = (id: string) => (values.get(id) ?? []).reduce((a, b) => a + b, 0);
-    const max = (id: string) => ((values.get(id) ?? []).length ? Math.max(...values.get(id)!) : null);
-    return {
-      elb5xx: sum("elb5xx"),
-      slots: Object.fromEntries(SLOTS.map((s) => [s, { requests: sum(`requests_${s}`), target5xx: sum(`target5xx_${s}`), p99Seconds: max(`p99_${s}`) }])) as Record<Slot, SlotMetrics>,
+    const at = (id: string, t: number) => series.get(id)?.get(t);
+    const starts = [...new Set([...series.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+    const slotAt = (s: Slot, t: number): SlotMetrics => {
+      const requests = at(`requests_${s}`, t) ?? 0;
+      const slow = at(`slow_${s}`, t);
+      return { requests, target5xx: at(`target5xx_${s}`, t) ?? 0, slow: slow ?? (requests > 0 ? null : 0), p99Seconds: at(`p99_${s}`, t) ?? null };
     };
+    const periods: PeriodMetrics[] = starts.map((t) => ({ start: new Date(t), elb5xx: at("elb5xx", t) ?? 0, slots: Object.fromEntries(SLOTS.map((s) => [s, slotAt(s, t)])) as Record<Slot, SlotMetrics> }));
+    return { periods, elb5xx: periods.reduce((a, p) => a + p.elb5xx, 0), slots: Object.fromEntries(SLOTS.map((s) => [s, sumSlot(periods.map((p) => p.slots[s]))])) as Record<Slot, SlotMetrics> };
   }
+}
+
+/** A slot's counts summed over periods; slow is null when any period lacked it, p99 the worst. */
+export function sumSlot(ms: readonly SlotMetrics[]): SlotMetrics {
+  const p99s = ms.map((m) => m.p99Seconds).filter((x): x is number => x !== null);
+  return {
+    requests: ms.reduce((a, m) => a + m.requests, 0),
+    target5xx: ms.reduce((a, m) => a + m.target5xx, 0),
+    slow: ms.some((m) => m.slow === null) ? null : ms.reduce((a, m) => a + (m.slow ?? 0), 0),
+    p99Seconds: p99s.length ? Math.max(...p99s) : null,
+  };
 }
 
 export function cloudWatchMetrics(o: AwsClientOptions): MetricsReader {

@@ -1,24 +1,20 @@
 /**
- * Canary analysis as pure functions: what one poll observed (alarms, metrics of both slots) and the
- * environment's limits in, a verdict and its evidence out. The rollout controller feeds it; the
- * release core transitions on its verdicts.
+ * Canary analysis of one step, as pure functions over what the controller reads at each poll (the
+ * canary's alarms, both slots' ALB metrics per period): the new counts since the last poll go to the
+ * sequential judge (./sequential.ts), which says pass, fail, inconclusive or pending, with evidence.
  *
- * Rules, in order (any failure is final at once; a pass needs the whole bake):
- * 1. an alarm of the canary in ALARM, or missing, fails;
- * 2. with at least `minRequests` canary requests: a success rate below the minimum, a p99 above the
- *    maximum, or (when the stable slot also served `minRequests`) an error rate more than the
- *    margin above the stable slot's, fails;
- * 3. at the end of the bake: fewer than `minRequests` requests, or no complete metric period, is
- *    inconclusive — never a pass.
- * The load balancer's own 5xx cannot be attributed to a target group (CloudWatch publishes them per
- * load balancer only): they are charged to the canary, the fail-safe side.
+ * - CloudWatch fills periods in late, so each poll takes, per period, only what grew since the last
+ *   read: every request enters the tests once.
+ * - The load balancer's own 5xx cannot be attributed to a target group (CloudWatch publishes them per
+ *   load balancer only): they are charged to the canary, the fail-safe side.
+ * - An alarm of the canary in ALARM, or missing, fails the step at once (unless alarms are observe-only).
  */
 import type { Slot } from "../config/primitives.ts";
 import type { AnalysisRecord } from "./model.ts";
-import type { Analysis } from "./policy.ts";
-import type { AlarmStates, WindowMetrics } from "./ports.ts";
-
-export type Limits = Pick<Analysis, "minSuccessRatePercent" | "maxLatencyP99Seconds" | "maxErrorRateIncreasePoints" | "minRequests">;
+import type { AlarmStates, PeriodMetrics, WindowMetrics } from "./ports.ts";
+import {
+  addInterval, formatEvidence, startStep, testsFor, verdict, type Counts, type Interval, type JudgeSettings, type StepContext, type StepState, type StepVerdict, type Tests,
+} from "./sequential.ts";
 
 export interface Observation {
   readonly canary: Slot;
@@ -27,91 +23,142 @@ export interface Observation {
   readonly windowStart: Date;
   /** End of the window read (now). */
   readonly windowEnd: Date;
-  /** True when at least one metric period of the window is complete (ended, then published). */
-  readonly completePeriod: boolean;
   readonly metrics: WindowMetrics;
   readonly alarms: AlarmStates;
 }
 
-/** `pending`: no failure so far, the bake goes on. */
-export type PollVerdict = { status: "pass" | "fail" | "inconclusive" | "pending"; reasons: string[] };
+/** Per period start (ms): the counts of each slot already taken into the step's evidence. */
+type Seen = ReadonlyMap<number, { readonly canary: Counts; readonly stable: Counts }>;
 
-const pct = (n: number) => `${Number(n.toFixed(2))} %`;
-
-/** Error rate in percent, null without requests. */
-export function errorRate(errors: number, requests: number): number | null {
-  return requests > 0 ? (100 * errors) / requests : null;
+/** A step being analysed: the judge's state and what it was fed. */
+export interface StepAnalysis {
+  readonly settings: JudgeSettings;
+  readonly tests: Tests;
+  readonly step: StepContext;
+  /** Whether an alarm fails the step (false: observe-only). */
+  readonly enforceAlarms: boolean;
+  readonly state: StepState;
+  readonly seen: Seen;
+  /** Every poll's new counts, for the history and replay. */
+  readonly intervals: readonly Interval[];
 }
 
-/** Judges one poll; `final` is true at the end of the bake. */
-export function judge(o: Observation, limits: Limits, final: boolean): PollVerdict {
-  const failures: string[] = [
-    ...o.alarms.alarming.map((a) => `alarm ${a} is in ALARM`),
-    ...o.alarms.missing.map((a) => `alarm ${a} does not exist (the gate fails closed)`),
-  ];
-  const c = o.metrics.slots[o.canary];
-  const s = o.metrics.slots[o.stable];
-  const canaryErrors = c.target5xx + o.metrics.elb5xx;
-  const canaryRate = errorRate(canaryErrors, c.requests);
-  const enough = c.requests >= limits.minRequests;
-  if (enough && canaryRate !== null) {
-    const success = 100 - canaryRate;
-    if (success < limits.minSuccessRatePercent) {
-      failures.push(`success rate ${pct(success)} < ${pct(limits.minSuccessRatePercent)} (${canaryErrors} 5xx in ${c.requests} requests of ${o.canary})`);
-    }
-    if (c.p99Seconds !== null && c.p99Seconds > limits.maxLatencyP99Seconds) {
-      failures.push(`p99 latency ${Number(c.p99Seconds.toFixed(3))} s > ${limits.maxLatencyP99Seconds} s (${o.canary})`);
-    }
-    const stableRate = errorRate(s.target5xx + o.metrics.elb5xx, s.requests);
-    if (s.requests >= limits.minRequests && stableRate !== null && canaryRate - stableRate > limits.maxErrorRateIncreasePoints) {
-      failures.push(`error rate ${pct(canaryRate)} is ${Number((canaryRate - stableRate).toFixed(2))} points above the stable slot's ${pct(stableRate)} (limit ${limits.maxErrorRateIncreasePoints})`);
-    }
+export function startAnalysis(settings: JudgeSettings, step: StepContext, enforceAlarms: boolean): StepAnalysis {
+  const tests = testsFor(settings);
+  return { settings, tests, step, enforceAlarms, state: startStep(tests), seen: new Map(), intervals: [] };
+}
+
+const counts = (p: PeriodMetrics, slot: Slot, withElb: boolean): Counts => ({
+  requests: p.slots[slot].requests,
+  errors: p.slots[slot].target5xx + (withElb ? p.elb5xx : 0),
+  slow: p.slots[slot].slow,
+});
+const growth = (now: Counts, before: Counts | undefined): Counts => ({
+  requests: Math.max(0, now.requests - (before?.requests ?? 0)),
+  errors: Math.max(0, now.errors - (before?.errors ?? 0)),
+  slow: now.slow === null ? null : Math.max(0, now.slow - (before?.slow ?? 0)),
+});
+const max = (a: Counts, b: Counts | undefined): Counts => (b ? { requests: Math.max(a.requests, b.requests), errors: Math.max(a.errors, b.errors), slow: a.slow === null || b.slow === null ? (a.slow ?? b.slow) : Math.max(a.slow, b.slow) } : a);
+const add = (a: Counts, b: Counts): Counts => ({ requests: a.requests + b.requests, errors: a.errors + b.errors, slow: a.slow === null || b.slow === null ? null : a.slow + b.slow });
+const ZERO: Counts = { requests: 0, errors: 0, slow: 0 };
+
+/** What grew in every period since the last poll, summed: the interval the judge adds. */
+export function newCounts(seen: Seen, metrics: WindowMetrics, canary: Slot, stable: Slot): { seen: Seen; canary: Counts; stable: Counts } {
+  const next = new Map(seen);
+  let c = ZERO;
+  let s = ZERO;
+  for (const p of metrics.periods) {
+    const key = p.start.getTime();
+    const before = seen.get(key);
+    const now = { canary: counts(p, canary, true), stable: counts(p, stable, false) };
+    const dc = growth(now.canary, before?.canary);
+    const ds = growth(now.stable, before?.stable);
+    // A period whose slow count is missing now but was read before adds nothing unknown.
+    c = add(c, dc.slow === null && dc.requests === 0 ? { ...dc, slow: 0 } : dc);
+    s = add(s, ds.slow === null && ds.requests === 0 ? { ...ds, slow: 0 } : ds);
+    next.set(key, { canary: max(now.canary, before?.canary), stable: max(now.stable, before?.stable) });
   }
-  if (failures.length > 0) return { status: "fail", reasons: failures };
-  if (!final) return { status: "pending", reasons: [] };
-  if (!o.completePeriod) return { status: "inconclusive", reasons: ["no complete metric period was published during the bake"] };
-  if (!enough) return { status: "inconclusive", reasons: [`${o.canary} served ${c.requests} requests, fewer than the ${limits.minRequests} required for a verdict`] };
-  return { status: "pass", reasons: [] };
+  return { seen: next, canary: c, stable: s };
+}
+
+/** The verdict of one poll: the judge's, with the alarms. */
+export interface PollVerdict extends StepVerdict {
+  readonly alarmFailures: readonly string[];
+}
+
+/** Adds one poll (`t` seconds into the step) and judges it; `final` at the end of the bake. */
+export function analysePoll(a: StepAnalysis, o: Observation, t: number, final: boolean): { analysis: StepAnalysis; verdict: PollVerdict } {
+  const { seen, canary, stable } = newCounts(a.seen, o.metrics, o.canary, o.stable);
+  const interval: Interval = { t, canary, stable };
+  const state = addInterval(a.state, a.tests, interval);
+  const next: StepAnalysis = { ...a, state, seen, intervals: [...a.intervals, interval] };
+  const alarmFailures = [
+    ...o.alarms.alarming.map((x) => `alarm ${x} is in ALARM`),
+    ...o.alarms.missing.map((x) => `alarm ${x} does not exist (the gate fails closed)`),
+  ];
+  const v = verdict(state, a.tests, a.settings, a.step, final);
+  if (alarmFailures.length > 0 && a.enforceAlarms) return { analysis: next, verdict: { ...v, status: "fail", reasons: [...alarmFailures, ...v.reasons], alarmFailures } };
+  const observed = a.enforceAlarms ? v.observed : [...alarmFailures, ...v.observed];
+  return { analysis: next, verdict: { ...v, observed, alarmFailures } };
 }
 
 /** The evidence of a verdict, as the history keeps it. */
-export function analysisRecord(o: Observation | null, verdict: { status: "pass" | "fail" | "inconclusive"; reasons: readonly string[] }, limits: Limits, step: number | "watch", percent: number, polls: number): AnalysisRecord {
-  const measure = (slot: Slot, withElb: boolean) => {
-    const m = o!.metrics.slots[slot];
-    const errors = m.target5xx + (withElb ? o!.metrics.elb5xx : 0);
-    const rate = errorRate(errors, m.requests);
-    return { slot, requests: m.requests, errors, errorRatePercent: rate === null ? null : Number(rate.toFixed(3)), p99Seconds: m.p99Seconds };
-  };
+export function analysisRecord(a: StepAnalysis, o: Observation | null, v: { status: "pass" | "fail" | "inconclusive"; reasons: readonly string[]; observed?: readonly string[]; readings?: StepVerdict["readings"]; required?: StepVerdict["required"] }, limits: AnalysisRecord["limits"], step: number | "watch", percent: number): AnalysisRecord {
+  const measure = (slot: Slot, c: Counts, p99: number | null) => ({
+    slot, requests: c.requests, errors: c.errors, slow: c.slow,
+    errorRatePercent: c.requests > 0 ? Number(((100 * c.errors) / c.requests).toFixed(3)) : null,
+    p99Seconds: p99,
+  });
   return {
     step,
     percent,
-    verdict: verdict.status,
-    reasons: [...verdict.reasons],
+    verdict: v.status,
+    reasons: [...v.reasons],
+    observed: [...(v.observed ?? [])],
     window: o ? { start: o.windowStart.toISOString(), end: o.windowEnd.toISOString() } : null,
-    canary: o ? measure(o.canary, true) : null,
-    stable: o ? measure(o.stable, false) : null,
-    alarms: o ? o.alarms.states.map((a) => ({ ...a })) : [],
+    canary: o ? measure(o.canary, a.state.canary, o.metrics.slots[o.canary].p99Seconds) : null,
+    stable: o ? measure(o.stable, a.state.stable, o.metrics.slots[o.stable].p99Seconds) : null,
+    alarms: o ? o.alarms.states.map((x) => ({ ...x })) : [],
     limits: { ...limits },
-    polls,
+    evidence: (v.readings ?? []).map((r) => ({ test: r.name, logEvidence: round(r.logEvidence), logBound: round(r.logBound) })),
+    required: v.required ? { requests: Number.isFinite(v.required.requests) ? v.required.requests : null, basis: v.required.basis } : null,
+    plannedRequests: a.step.plannedRequests,
+    intervals: a.intervals.map((i) => ({ t: i.t, canary: { ...i.canary }, stable: { ...i.stable } })),
+    polls: a.intervals.length,
   };
 }
+
+const round = (x: number) => Number(x.toFixed(4));
+
+/** The evidence of a record in words: each test's likelihood ratio against its bound. */
+export function describeEvidence(r: AnalysisRecord): string {
+  return (r.evidence ?? []).map((e) => `${e.test} ${formatEvidence(e.logEvidence)}/${formatEvidence(e.logBound)}`).join(", ");
+}
+
+const pct = (n: number) => `${Number(n.toFixed(2))} %`;
 
 /** One line per measurement, for the terminal and the rollback message. */
 export function describeRecord(r: AnalysisRecord): string {
   const slot = (m: AnalysisRecord["canary"]) => m
-    ? `${m.slot}: ${m.requests} requests, ${m.errors} 5xx (${m.errorRatePercent === null ? "–" : pct(m.errorRatePercent)}), p99 ${m.p99Seconds === null ? "–" : `${Number(m.p99Seconds.toFixed(3))} s`}`
+    ? `${m.slot}: ${m.requests} requests, ${m.errors} 5xx (${m.errorRatePercent === null ? "–" : pct(m.errorRatePercent)})${m.slow === undefined || m.slow === null ? "" : `, ${m.slow} slow`}, p99 ${m.p99Seconds === null ? "–" : `${Number(m.p99Seconds.toFixed(3))} s`}`
     : "no data";
   const where = r.step === "watch" ? "post-switch watch" : `step ${r.step + 1} (${r.percent} %)`;
-  return `${where}: ${r.verdict.toUpperCase()}${r.reasons.length ? ` — ${r.reasons.join("; ")}` : ""} | canary ${slot(r.canary)} | stable ${slot(r.stable)} | limits: success ≥ ${r.limits.minSuccessRatePercent} %, p99 ≤ ${r.limits.maxLatencyP99Seconds} s, +${r.limits.maxErrorRateIncreasePoints} points vs stable, ≥ ${r.limits.minRequests} requests | ${r.polls} poll${r.polls === 1 ? "" : "s"}`;
+  const evidence = r.evidence?.length ? ` | evidence ${describeEvidence(r)}` : "";
+  const required = r.required ? ` | a pass needs ${r.required.requests ?? "more than any bake gives:"} canary requests ${r.required.basis}` : "";
+  const observed = r.observed?.length ? ` | observe-only: ${r.observed.join("; ")}` : "";
+  return `${where}: ${r.verdict.toUpperCase()}${r.reasons.length ? ` — ${r.reasons.join("; ")}` : ""} | canary ${slot(r.canary)} | stable ${slot(r.stable)}${evidence}${required}${observed} | ${r.polls} poll${r.polls === 1 ? "" : "s"}`;
+}
+
+/** A poll as the terminal shows it: both slots' new counts, the evidence against its bound, the alarms. */
+export function pollLine(i: Interval, canary: Slot, stable: Slot, v: PollVerdict, alarms: AlarmStates): string {
+  const m = (slot: Slot, c: Counts) => `${slot} +${c.requests} req, +${c.errors} 5xx${c.slow === null ? "" : `, +${c.slow} slow`}`;
+  const evidence = v.readings.map((r) => `${r.name} ${formatEvidence(r.logEvidence)}/${formatEvidence(r.logBound)}`).join(", ");
+  const alarmText = alarms.states.length === 0 ? "no alarms" : v.alarmFailures.length === 0 ? `${alarms.states.length} alarms OK` : v.alarmFailures.join(", ");
+  return `t+${i.t} s: ${m(canary, i.canary)} | ${m(stable, i.stable)} | ${evidence} | ${alarmText}${v.status === "fail" ? ` | FAIL: ${v.reasons.join("; ")}` : ""}${v.observed.length ? ` | observe-only: ${v.observed.join("; ")}` : ""}`;
 }
 
 /** Aligns a time down to the metric period (CloudWatch's data points start on period boundaries). */
 export function alignDown(t: Date, periodSeconds: number): Date {
   const ms = periodSeconds * 1000;
   return new Date(Math.floor(t.getTime() / ms) * ms);
-}
-
-/** True when a period starting at or after `windowStart` has ended and been published by `now`. */
-export function hasCompletePeriod(windowStart: Date, now: Date, a: Pick<Analysis, "metricPeriodSeconds" | "publishDelaySeconds">): boolean {
-  return windowStart.getTime() + (a.metricPeriodSeconds + a.publishDelaySeconds) * 1000 <= now.getTime();
 }

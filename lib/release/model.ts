@@ -98,9 +98,14 @@ const SlotMeasurementSchema = z.strictObject({
   errors: z.number().min(0),
   /** errors / requests, percent; null without requests. */
   errorRatePercent: z.number().nullable(),
+  /** Requests slower than the latency limit; null where none were read (absent in records before issue 19). */
+  slow: z.number().min(0).nullable().optional(),
   /** Worst p99 target response time of the window's periods, seconds; null without data. */
   p99Seconds: z.number().nullable(),
 });
+
+/** One slot's counts in one poll interval (only what was new at that poll). */
+const IntervalCountsSchema = z.strictObject({ requests: z.number().min(0), errors: z.number().min(0), slow: z.number().min(0).nullable() });
 
 /** The evidence of one analysis: what was measured, against which limits, and the verdict. */
 export const AnalysisRecordSchema = z.strictObject({
@@ -116,12 +121,18 @@ export const AnalysisRecordSchema = z.strictObject({
   canary: SlotMeasurementSchema.nullable(),
   stable: SlotMeasurementSchema.nullable(),
   alarms: z.array(z.strictObject({ name: z.string(), state: z.string() })),
-  limits: z.strictObject({
-    minSuccessRatePercent: z.number(),
-    maxLatencyP99Seconds: z.number(),
-    maxErrorRateIncreasePoints: z.number(),
-    minRequests: z.number(),
-  }),
+  /** The settings judged by (the analysis policy's numbers; records before issue 19 hold the threshold judge's). */
+  limits: z.record(z.string(), z.number()),
+  /** Failures of observe-only checks: computed and recorded, not acted on. */
+  observed: z.array(z.string()).optional(),
+  /** Each sequential test's evidence (log of its mixture likelihood ratio) against its bound (log 1/α). */
+  evidence: z.array(z.strictObject({ test: z.string(), logEvidence: z.number(), logBound: z.number() })).optional(),
+  /** The canary requests a pass needed, and what for; null before the end of the bake (or without a verdict). */
+  required: z.strictObject({ requests: z.number().nullable(), basis: z.string() }).nullable().optional(),
+  /** The canary requests the rollout's traffic plan required for this step (0: no plan). */
+  plannedRequests: z.number().min(0).optional(),
+  /** Every poll's new counts per slot (`t`: seconds into the step): what `envctl analysis replay` re-judges. */
+  intervals: z.array(z.strictObject({ t: z.number().min(0), canary: IntervalCountsSchema, stable: IntervalCountsSchema })).optional(),
   polls: z.number().int().min(0),
 });
 export type AnalysisRecord = z.infer<typeof AnalysisRecordSchema>;

@@ -5,16 +5,32 @@
  */
 import { z } from "zod";
 import { NameSchema } from "../config/primitives.ts";
+import type { JudgeSettings } from "./sequential.ts";
 
 /** CloudWatch periods: 10 or 30 s (high-resolution metrics) or a multiple of 60 s. ALB metrics are per 60 s. */
 const MetricPeriod = z.number().int().refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0 && p <= 3600), {
   message: "must be 10, 30 or a multiple of 60 up to 3600 (CloudWatch periods)",
 });
 
+/** The checks that can be made observe-only (`enforce`). */
+export const ANALYSIS_CHECKS = ["errors", "latency", "alarms", "evidence"] as const;
+export type AnalysisCheck = (typeof ANALYSIS_CHECKS)[number];
+
 /**
- * How a canary is judged while it bakes. Every `intervalSeconds` the controller reads the target
- * slot's alarms and its ALB metrics (GetMetricData on the target-group dimensions) over the complete
- * metric periods since the step started, and compares them with these limits and with the stable slot.
+ * `true`: every check acts; `false`: observe-only (Argo Rollouts' dryRun): verdicts are computed,
+ * printed and recorded, never acted on; or per check (`{ latency: false }`: the others act).
+ */
+const EnforceSchema = z
+  .union([z.boolean(), z.strictObject(Object.fromEntries(ANALYSIS_CHECKS.map((c) => [c, z.boolean().optional()])) as Record<AnalysisCheck, z.ZodOptional<z.ZodBoolean>>)], {
+    error: `must be true, false, or an object of booleans for ${ANALYSIS_CHECKS.join(", ")}`,
+  })
+  .transform((e): Record<AnalysisCheck, boolean> => Object.fromEntries(ANALYSIS_CHECKS.map((c) => [c, typeof e === "boolean" ? e : (e[c] ?? true)])) as Record<AnalysisCheck, boolean>);
+
+/**
+ * How a canary is judged while it bakes (lib/release/sequential.ts). Every `intervalSeconds` the
+ * controller reads the target slot's alarms and both slots' ALB metrics per metric period since the
+ * step started (requests, 5xx, requests slower than the latency limit), adds what is new to four
+ * anytime-valid sequential tests, and fails the step at the poll where the evidence crosses its bound.
  */
 export const AnalysisSchema = z.strictObject({
   /** Seconds between two reads of the metrics and alarms. @default 30 */
@@ -22,24 +38,37 @@ export const AnalysisSchema = z.strictObject({
   /** Period of the metrics read, seconds (the ALB publishes 60-second data points). @default 60 */
   metricPeriodSeconds: MetricPeriod.default(60),
   /**
-   * How long after a period ends CloudWatch has published its data, seconds: a period is judged only
-   * once it is this old. ALB metrics usually arrive within one to a few minutes. @default 120
+   * How long after a period ends CloudWatch has published its data, seconds: the traffic plan counts a
+   * step's traffic only from this long before its end. ALB metrics usually arrive within one to a few
+   * minutes. @default 120
    */
   publishDelaySeconds: z.number().int().min(0).max(900).default(120),
-  /** The canary's success rate (requests without a target or load-balancer 5xx) must stay at or above this, percent. @default 95 */
-  minSuccessRatePercent: z.number().min(50).max(100).default(95),
-  /** The canary's p99 target response time must stay at or below this, seconds. @default 1 */
+  /** The canary's success rate (requests without a target or load-balancer 5xx) must not be below this, percent. @default 95 */
+  minSuccessRatePercent: z.number().min(50).max(99.99).default(95),
+  /**
+   * The canary's p99 target response time must not be above this, seconds: requests slower than it
+   * are counted (CloudWatch `TC(limit:)`), and at most 1 % may be. @default 1
+   */
   maxLatencyP99Seconds: z.number().positive().max(60).default(1),
   /**
-   * The canary's error rate may exceed the stable slot's by at most this many percentage points
-   * (compared only while both slots serve at least `minRequests`). @default 1
+   * Probability of rolling back a canary no worse than the stable slot (and within the limits), per
+   * step, however many polls, percent. @default 1
    */
-  maxErrorRateIncreasePoints: z.number().min(0).max(50).default(1),
-  /** Requests the canary must serve during a step for a verdict; fewer is inconclusive, never a pass. @default 100 */
-  minRequests: z.number().int().min(1).max(1_000_000).default(100),
+  falseRollbackPercent: z.number().min(0.01).max(10).default(1),
+  /** The regression a passing step must have been able to detect: the canary's error rate as a multiple of the stable slot's. @default 2 */
+  detect: z.number().min(1.1).max(100).default(2),
+  /** Probability of detecting a `detect` regression within a step that passes, percent. @default 95 */
+  powerPercent: z.number().min(50).max(99.9).default(95),
+  /**
+   * Stable error rates below this are taken as this when sizing the evidence a pass needs: a doubling
+   * of a lower rate is not worth the traffic it would take to see. @default 0.1
+   */
+  errorRateFloorPercent: z.number().min(0.001).max(10).default(0.1),
+  /** Which checks act (`true`), or observe-only (`false`), per environment or per check. @default true */
+  enforce: EnforceSchema.prefault(true),
   /**
    * What an inconclusive step does: `fail` rolls back; `extend` bakes the step again, at most
-   * `maxExtensions` times, then rolls back. @default "fail"
+   * `maxExtensions` times (the evidence carries over), then rolls back. @default "fail"
    */
   onInconclusive: z.enum(["fail", "extend"]).default("fail"),
   /** Extra bakes an inconclusive step may get with `onInconclusive: "extend"`. @default 2 */
@@ -53,6 +82,18 @@ export const AnalysisSchema = z.strictObject({
   postSwitchWatchSeconds: z.number().int().min(0).max(86_400).default(0),
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
+
+/** The judge's settings of an environment's analysis policy (lib/release/sequential.ts). */
+export function judgeSettings(a: Analysis): JudgeSettings {
+  return {
+    falseRollbackPercent: a.falseRollbackPercent,
+    detect: a.detect,
+    powerPercent: a.powerPercent,
+    minSuccessRatePercent: a.minSuccessRatePercent,
+    errorRateFloorPercent: a.errorRateFloorPercent,
+    enforce: { errors: a.enforce.errors, latency: a.enforce.latency, evidence: a.enforce.evidence },
+  };
+}
 
 /** One HTTP check of the idle slot through its header-routed test rule, before any traffic moves. */
 export const SmokeCheckSchema = z.strictObject({

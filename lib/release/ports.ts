@@ -91,19 +91,34 @@ export interface Traffic {
 
 // -------------------------------------------------------------- CloudWatch
 
+/** One slot's counts in one metric period, or summed over a window. */
 export interface SlotMetrics {
-  /** Sum of RequestCount over the window. */
+  /** RequestCount (Sum). */
   readonly requests: number;
-  /** Sum of HTTPCode_Target_5XX_Count. */
+  /** HTTPCode_Target_5XX_Count (Sum). */
   readonly target5xx: number;
-  /** The worst p99 of TargetResponseTime among the window's periods, seconds; null without data. */
+  /** Requests slower than the query's `slowSeconds` (TargetResponseTime `TC(slowSeconds:)`); null where requests came without one. */
+  readonly slow: number | null;
+  /** The worst p99 of TargetResponseTime, seconds, for information; null without data. */
   readonly p99Seconds: number | null;
 }
 
+/** What one metric period held. */
+export interface PeriodMetrics {
+  /** Start of the period. */
+  readonly start: Date;
+  readonly slots: Record<Slot, SlotMetrics>;
+  /** HTTPCode_ELB_5XX_Count of the whole load balancer (published per load balancer only). */
+  readonly elb5xx: number;
+}
+
 export interface WindowMetrics {
+  /** Sums over the window. */
   readonly slots: Record<Slot, SlotMetrics>;
   /** Sum of HTTPCode_ELB_5XX_Count of the whole load balancer. */
   readonly elb5xx: number;
+  /** The periods that had data, oldest first: the judge takes what is new in each (CloudWatch fills periods in late). */
+  readonly periods: readonly PeriodMetrics[];
 }
 
 export interface MetricsQuery {
@@ -115,6 +130,8 @@ export interface MetricsQuery {
   readonly end: Date;
   /** Period of the data points, seconds. */
   readonly periodSeconds: number;
+  /** A request slower than this is counted as slow, seconds. */
+  readonly slowSeconds: number;
 }
 
 /** The ALB metrics of both slots over a window (lib/aws/metrics.ts). */

@@ -1,6 +1,6 @@
 /**
  * npm run bench:analysis — a seeded simulation of canary steps, poll by poll, judged by today's
- * threshold judge (lib/release/analysis.ts `judge`) and the sequential judge
+ * threshold judge (./threshold-judge.ts, the judge shipped before) and the sequential judge
  * (lib/release/sequential.ts) side by side, on the same simulated traffic.
  *
  * Per poll interval (30 s) the load balancer serves rps·30 requests; each goes to the canary with
@@ -17,7 +17,7 @@
  */
 import binomialBase from "@stdlib/random-base-binomial";
 import mt19937 from "@stdlib/random-base-mt19937";
-import { judge, type Observation } from "../../lib/release/analysis.ts";
+import { judge, type Observation } from "./threshold-judge.ts";
 import { parseSeries, replaySeries } from "../../lib/release/replay.ts";
 import { addInterval, startStep, testsFor, verdict, type JudgeSettings } from "../../lib/release/sequential.ts";
 import { planSteps } from "../../lib/release/traffic-plan.ts";
@@ -109,7 +109,7 @@ function simulate(rps: number, share: number, base: number, regression: Regressi
       const o: Observation = {
         canary: "green", stable: "blue", windowStart: new Date(0), windowEnd: new Date(t * 1000), completePeriod: t >= 180 || final,
         metrics: { elb5xx: 0, slots: { green: { requests: cum.c.n, target5xx: cum.c.e, p99Seconds: worstP99 || null }, blue: { requests: cum.s.n, target5xx: cum.s.e, p99Seconds: 0.5 } } },
-        alarms: { states: [], alarming: [], missing: [] },
+        alarms: { alarming: [], missing: [] },
       };
       const v = judge(o, oldLimits, final);
       if (v.status !== "pending") old = { status: v.status, t, requests: cum.c.n };

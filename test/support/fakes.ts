@@ -70,7 +70,7 @@ export class FakeMetrics implements MetricsReader {
   readonly queries: MetricsQuery[] = [];
   /** Reads to fail before succeeding again (-1: every read fails). */
   failNext = 0;
-  traffic: (q: MetricsQuery, n: number) => WindowMetrics | Promise<WindowMetrics> = () => healthy(500, 500);
+  traffic: (q: MetricsQuery, n: number) => WindowMetrics | Promise<WindowMetrics> = steady();
 
   async read(q: MetricsQuery): Promise<WindowMetrics> {
     this.queries.push(q);
@@ -78,13 +78,33 @@ export class FakeMetrics implements MetricsReader {
       if (this.failNext > 0) this.failNext--;
       throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED" });
     }
-    return await this.traffic(q, this.queries.length);
+    const w = await this.traffic(q, this.queries.length);
+    // The window's one period starts where the query's window does: each step has its own.
+    return { ...w, periods: w.periods.map((p) => ({ ...p, start: q.start })) };
   }
 }
 
-export function metrics(blue: { requests: number; target5xx?: number; p99?: number | null }, green: { requests: number; target5xx?: number; p99?: number | null }, elb5xx = 0): WindowMetrics {
-  const slot = (m: typeof blue) => ({ requests: m.requests, target5xx: m.target5xx ?? 0, p99Seconds: m.p99 === undefined ? 0.2 : m.p99 });
-  return { elb5xx, slots: { blue: slot(blue), green: slot(green) } };
+/**
+ * What CloudWatch holds for the step so far, as one metric period (the controller takes only what
+ * grew since its last read: a constant window adds its counts once).
+ */
+export function metrics(blue: { requests: number; target5xx?: number; slow?: number | null; p99?: number | null }, green: { requests: number; target5xx?: number; slow?: number | null; p99?: number | null }, elb5xx = 0): WindowMetrics {
+  const slot = (m: typeof blue) => ({ requests: m.requests, target5xx: m.target5xx ?? 0, slow: m.slow === undefined ? 0 : m.slow, p99Seconds: m.p99 === undefined ? 0.2 : m.p99 });
+  const slots = { blue: slot(blue), green: slot(green) };
+  return { elb5xx, slots, periods: [{ start: new Date(0), slots, elb5xx }] };
+}
+
+/**
+ * Healthy traffic that grows with the step: `rps` requests per second on each slot since the
+ * window's start, 1 % of them 5xx on both (enough evidence for the judge to pass a 300 s step).
+ */
+export function steady(rps = 50, errorRate = 0.01): (q: MetricsQuery) => WindowMetrics {
+  return (q) => {
+    const seconds = Math.max(0, (q.end.getTime() - q.start.getTime()) / 1000);
+    const requests = Math.round(rps * seconds);
+    const slot = { requests, target5xx: Math.round(requests * errorRate) };
+    return metrics(slot, slot);
+  };
 }
 
 export function healthy(blue: number, green: number): WindowMetrics {

@@ -1,45 +1,58 @@
 /**
- * Baking a step: every `interval` the ALB is checked (./observe.ts), the canary observed and judged
- * by the pure judge (lib/release/analysis.ts); a failure rolls back at once; the end of the bake
- * gives a pass, or an inconclusive verdict the core (lib/release/core.ts onVerdict) turns into an
- * extension or a rollback.
+ * Baking a step: every `interval` the ALB is checked (./observe.ts), the canary observed, and what
+ * is new fed to the sequential judge (lib/release/analysis.ts); a failure rolls back at the poll where
+ * the evidence crosses its bound; the end of the bake gives a pass, or an inconclusive verdict the
+ * core (lib/release/core.ts onVerdict) turns into an extension (the evidence carries over) or a
+ * rollback.
  */
-import { alignDown, analysisRecord, describeRecord, judge, type Observation } from "../analysis.ts";
+import { alignDown, analysePoll, analysisRecord, describeRecord, pollLine, startAnalysis, type Observation, type StepAnalysis } from "../analysis.ts";
 import * as core from "../core.ts";
 import type { AnalysisRecord } from "../model.ts";
 import { commitOnly, rollBack, type RolloutContext } from "./context.ts";
 import { ReadFailure, checkOwnership, observe } from "./observe.ts";
 
+/** A step's analysis: the judge's state, from the step's start (kept across extensions). */
+export function stepAnalysis(rc: RolloutContext, step: number | "watch", percent: number, bakeSeconds: number): StepAnalysis {
+  const a = rc.analysis;
+  const looks = Math.max(1, Math.floor((bakeSeconds - a.publishDelaySeconds) / a.intervalSeconds));
+  const plannedRequests = step === "watch" ? 0 : (rc.options.plannedRequests?.[step] ?? 0);
+  return startAnalysis(rc.judge, { percent, plannedRequests, looks }, a.enforce.alarms);
+}
+
 /**
- * Analyses the current weights for `seconds`. Returns the final verdict (pass or inconclusive), or,
- * with `verdict` false (a timed pause), nothing; a failure rolls back at once (never returns).
+ * Analyses the current weights for `seconds` more. Returns the final verdict (pass or inconclusive)
+ * and the analysis so far, or, with `verdict` false (a timed pause), whatever it is at the end; a
+ * failure rolls back at once (never returns).
  */
-export async function bake(rc: RolloutContext, seconds: number, step: number | "watch", percent: number, verdict: boolean): Promise<{ status: "pass" | "inconclusive"; record: AnalysisRecord }> {
-  const { ctx, analysis: a, limits } = rc;
+export async function bake(rc: RolloutContext, seconds: number, step: number | "watch", percent: number, verdict: boolean, from?: { analysis: StepAnalysis; started: Date }): Promise<{ status: "pass" | "inconclusive"; record: AnalysisRecord; analysis: StepAnalysis; started: Date }> {
+  const { ctx, analysis: a } = rc;
   const clock = ctx.clock;
-  const started = clock.now();
+  const started = from?.started ?? clock.now();
   const windowStart = alignDown(started, a.metricPeriodSeconds);
-  const deadline = started.getTime() + seconds * 1000;
-  let polls = 0;
+  const deadline = clock.now().getTime() + seconds * 1000;
+  let analysis = from?.analysis ?? stepAnalysis(rc, step, percent, seconds);
+  let last: Observation | null = null;
   for (;;) {
     const wait = Math.min(a.intervalSeconds * 1000, deadline - clock.now().getTime());
     if (wait > 0) await clock.sleep(wait, ctx.signal);
-    polls++;
     await checkOwnership(rc);
     const final = clock.now().getTime() >= deadline;
-    let obs: Observation;
     try {
-      obs = await observe(rc, windowStart);
+      last = await observe(rc, windowStart);
     } catch (err) {
       if (!(err instanceof ReadFailure)) throw err;
-      const record = analysisRecord(null, { status: "fail", reasons: [err.message] }, limits, step, percent, polls);
-      return rollBack(rc, err.message, record);
+      return rollBack(rc, err.message, analysisRecord(analysis, last, { status: "fail", reasons: [err.message] }, rc.limits, step, percent));
     }
-    const v = judge(obs, limits, final && verdict);
-    const record = analysisRecord(obs, v.status === "pending" ? { status: "pass", reasons: [] } : v as { status: "pass" | "fail" | "inconclusive"; reasons: string[] }, limits, step, percent, polls);
-    ctx.progress.info(`  poll ${polls}: ${pollLine(record)}`);
-    if (v.status === "fail") return rollBack(rc, v.reasons.join("; "), { ...record, verdict: "fail" });
-    if (final) return { status: v.status === "inconclusive" ? "inconclusive" : "pass", record };
+    const t = Math.round((clock.now().getTime() - started.getTime()) / 1000);
+    const polled = analysePoll(analysis, last, t, final && verdict);
+    analysis = polled.analysis;
+    const v = polled.verdict;
+    ctx.progress.info(`  poll ${analysis.intervals.length}: ${pollLine(analysis.intervals.at(-1)!, rc.canary, rc.stable, v, last.alarms)}`);
+    if (v.status === "fail") return rollBack(rc, v.reasons.join("; "), analysisRecord(analysis, last, { ...v, status: "fail" }, rc.limits, step, percent));
+    if (final) {
+      const status = v.status === "inconclusive" ? "inconclusive" : "pass";
+      return { status, record: analysisRecord(analysis, last, { ...v, status }, rc.limits, step, percent), analysis, started };
+    }
   }
 }
 
@@ -47,19 +60,15 @@ export async function bake(rc: RolloutContext, seconds: number, step: number | "
 export async function judgeStep(rc: RolloutContext, i: number | "watch", step: { percent: number; bakeSeconds: number }): Promise<void> {
   const { ctx, env, analysis: a } = rc;
   const seconds = i === "watch" ? step.bakeSeconds : (rc.options.bakeSeconds ?? step.bakeSeconds);
+  let carried: { analysis: StepAnalysis; started: Date } | undefined;
   for (;;) {
-    const { status, record } = await bake(rc, seconds, i, step.percent, true);
+    const { status, record, analysis, started } = await bake(rc, seconds, i, step.percent, true, carried);
     const { release, action } = core.onVerdict(rc.state.release, { status, reasons: record.reasons }, a);
     if (action === "rollback") return rollBack(rc, record.reasons.join("; "), record);
     await commitOnly(rc, () => release, "analysis", { analysis: record });
     ctx.progress.info(`${env}: ${describeRecord(record)}`);
     if (action === "advance") return;
-    ctx.progress.info(`${env}: inconclusive: baking ${i === "watch" ? "the watch" : `step ${i + 1}`} again (${release.rollout!.extensions}/${a.maxExtensions})`);
+    ctx.progress.info(`${env}: inconclusive: baking ${i === "watch" ? "the watch" : `step ${i + 1}`} again (${release.rollout!.extensions}/${a.maxExtensions}); the evidence so far carries over`);
+    carried = { analysis, started };
   }
-}
-
-function pollLine(r: AnalysisRecord): string {
-  const m = (x: AnalysisRecord["canary"]) => (x ? `${x.slot} ${x.requests} req, ${x.errors} 5xx${x.p99Seconds === null ? "" : `, p99 ${Number(x.p99Seconds.toFixed(3))} s`}` : "no data");
-  const alarms = r.alarms.length === 0 ? "no alarms" : r.alarms.every((a) => a.state !== "ALARM") ? `${r.alarms.length} alarms OK` : r.alarms.filter((a) => a.state === "ALARM").map((a) => `${a.name} ALARM`).join(", ");
-  return `${m(r.canary)} | ${m(r.stable)} | ${alarms}${r.verdict === "fail" ? ` | FAIL: ${r.reasons.join("; ")}` : ""}`;
 }

@@ -6,7 +6,6 @@
  * step shares, and the two ways a run stops early (the gate's rollback, an interruption).
  */
 import type { Slot } from "../../config/primitives.ts";
-import type { Limits } from "../analysis.ts";
 import { describeRecord } from "../analysis.ts";
 import { change, locked, type Context } from "../context.ts";
 import * as core from "../core.ts";
@@ -14,7 +13,8 @@ import { formatWeights } from "../dry-run.ts";
 import { GateStoppedError, InterruptedError, SupersededError } from "../errors.ts";
 import { mitigate } from "../mitigation.ts";
 import { weightsOf, type AnalysisRecord, type Release, type Weights } from "../model.ts";
-import { isWeightStep, type Analysis } from "../policy.ts";
+import { isWeightStep, judgeSettings, type Analysis } from "../policy.ts";
+import type { JudgeSettings } from "../sequential.ts";
 import type { ReleaseEnvironment } from "../ports.ts";
 
 export interface RolloutOptions {
@@ -24,6 +24,11 @@ export interface RolloutOptions {
   readonly continue?: boolean;
   /** On SIGINT/SIGTERM: return the traffic to the stable slot (default) or leave it where it is. */
   readonly onInterrupt?: "rollback" | "leave";
+  /**
+   * Canary requests the traffic plan requires per canary step (by index; lib/release/traffic-plan.ts):
+   * a step never passes with fewer. @default none (the judge's own requirement only)
+   */
+  readonly plannedRequests?: readonly number[];
 }
 
 /** What this run last wrote and expects. */
@@ -48,7 +53,10 @@ export interface RolloutContext {
   /** The live slot, which keeps serving the rest. */
   readonly stable: Slot;
   readonly analysis: Analysis;
-  readonly limits: Limits;
+  /** The sequential judge's settings, from the analysis policy. */
+  readonly judge: JudgeSettings;
+  /** The policy's numbers, as each analysis record keeps them. */
+  readonly limits: Record<string, number>;
   readonly options: RolloutOptions;
   /** The last applied step is a weight step without its verdict (the run was interrupted while it baked). */
   readonly resumed: boolean;
@@ -65,7 +73,11 @@ export function rolloutContext(ctx: Context, environment: ReleaseEnvironment, re
     canary: ro.target,
     stable: release.live,
     analysis: a,
-    limits: { minSuccessRatePercent: a.minSuccessRatePercent, maxLatencyP99Seconds: a.maxLatencyP99Seconds, maxErrorRateIncreasePoints: a.maxErrorRateIncreasePoints, minRequests: a.minRequests },
+    judge: judgeSettings(a),
+    limits: {
+      falseRollbackPercent: a.falseRollbackPercent, detect: a.detect, powerPercent: a.powerPercent, minSuccessRatePercent: a.minSuccessRatePercent,
+      maxLatencyP99Seconds: a.maxLatencyP99Seconds, errorRateFloorPercent: a.errorRateFloorPercent, intervalSeconds: a.intervalSeconds, publishDelaySeconds: a.publishDelaySeconds,
+    },
     options,
     resumed: ro.nextStep > 0 && isWeightStep(ro.steps[ro.nextStep - 1]!),
     state: { release, seq: release.lastChange?.seq ?? 0, expected: weightsOf(release) },

@@ -3,7 +3,7 @@
  * the ALB every poll (did anyone else move the traffic?), and one observation of the canary's
  * alarms and both slots' metrics. Reads are retried; what cannot be read fails closed.
  */
-import { hasCompletePeriod, type Observation } from "../analysis.ts";
+import type { Observation } from "../analysis.ts";
 import { locked } from "../context.ts";
 import * as core from "../core.ts";
 import { applyTransition } from "../deploy.ts";
@@ -76,7 +76,7 @@ export async function observe(rc: RolloutContext, windowStart: Date): Promise<Ob
   });
   const [alarms, metrics] = await Promise.all([
     read("the CloudWatch alarms", () => ctx.alarms(rc.environment).read(rc.canary)),
-    read("the CloudWatch metrics", () => ctx.metrics(rc.environment).read({ ...rc.state.dimensions!, start: windowStart, end, periodSeconds: a.metricPeriodSeconds })),
+    read("the CloudWatch metrics", () => ctx.metrics(rc.environment).read({ ...rc.state.dimensions!, start: windowStart, end, periodSeconds: a.metricPeriodSeconds, slowSeconds: a.maxLatencyP99Seconds })),
   ]);
-  return { canary: rc.canary, stable: rc.stable, windowStart, windowEnd: end, completePeriod: hasCompletePeriod(windowStart, now, a), metrics, alarms };
+  return { canary: rc.canary, stable: rc.stable, windowStart, windowEnd: end, metrics, alarms };
 }
