@@ -102,8 +102,17 @@ export class SyntheticAlbTraffic {
   }
 }
 
-/** A slot's share of `total` requests per tick under the given weights. */
-export function split(total: number, weights: Record<Slot, number>, per: Partial<Record<Slot, Omit<SlotTraffic, "requests">>> = {}): Traffic {
-  const slot = (s: Slot): SlotTraffic => ({ requests: Math.round((total * weights[s]) / 100), ...per[s] });
+/** A slot's share of `total` requests per tick under the given weights; `errorRate`/`slowRate` make that share of them 5xx/slow. */
+export function split(total: number, weights: Record<Slot, number>, per: Partial<Record<Slot, Omit<SlotTraffic, "requests"> & { errorRate?: number; slowRate?: number }>> = {}): Traffic {
+  const slot = (s: Slot): SlotTraffic => {
+    const requests = Math.round((total * weights[s]) / 100);
+    const { errorRate, slowRate, ...rest } = per[s] ?? {};
+    return {
+      requests,
+      ...(errorRate === undefined ? {} : { errors: Math.round(requests * errorRate) }),
+      ...(slowRate === undefined ? {} : { slow: Math.round(requests * slowRate) }),
+      ...rest,
+    };
+  };
   return { blue: slot("blue"), green: slot("green") };
 }
