@@ -9,6 +9,7 @@ import { unitMoney } from "../lib/cli/review-commands.ts";
 import { didYouMean } from "../lib/config/suggest.ts";
 import { estimateMonthlyCost } from "../lib/config/cost-estimate.ts";
 import { loadProject } from "../lib/config/load.ts";
+import { FakeAlb, FakeTrafficHistory } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 function cli(dir = tempProject()) {
@@ -19,6 +20,9 @@ function cli(dir = tempProject()) {
     cwd: dir,
     env: { ...process.env, CI: "1", USER: "tester", GITHUB_ACTOR: "" },
     deployer: { deploy: async (s) => { deployed.push(s.join(" ")); } },
+    // the traffic plan of a rollout's dry run reads the ALB and CloudWatch's history: fakes, never AWS
+    traffic: () => new FakeAlb(),
+    trafficHistory: () => new FakeTrafficHistory(),
     progress: new PlainProgress(() => undefined),
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),

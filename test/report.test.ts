@@ -13,7 +13,7 @@ import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, healthy, passingSmoke, trafficDeployer } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, healthy, passingSmoke, trafficDeployer } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 /** Where the screenshot and the page go (CI uploads them). */
@@ -40,6 +40,7 @@ async function projectWithRolloutInProgress() {
     metrics: () => metrics,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (_db, id) => id }),
+    trafficHistory: () => new FakeTrafficHistory(),
     smoke: passingSmoke,
     progress: new PlainProgress(() => undefined, clock.now),
     stdout: (t) => out.push(t),
