@@ -125,13 +125,13 @@ const ROLLOUT_ENDS = new Set(["rollout-complete", "rolled-back", "aborted"]);
 /**
  * The analyses with recorded polls; with `change`, those of the rollout that change belongs to
  * (from its `rollout-started` record to the record that ended it), or the change's own analysis
- * when it is no part of a rollout. A string says why there is nothing to replay.
+ * when it is no part of a rollout. A string says why there is nothing to replay (to follow the environment's name).
  */
-export function recordedRuns(env: string, history: readonly ChangeRecord[], change?: number): RecordedRun[] | string {
+export function recordedRuns(history: readonly ChangeRecord[], change?: number): RecordedRun[] | string {
   let span: readonly ChangeRecord[] = history;
   if (change !== undefined) {
     const at = history.findIndex((h) => h.seq === change);
-    if (at < 0) return history.length === 0 ? `${env} has no recorded changes` : `no change ${change} in ${env}'s history (changes ${history[0]!.seq}–${history.at(-1)!.seq})`;
+    if (at < 0) return history.length === 0 ? "no change is recorded" : `no change ${change} in the history (changes ${history[0]!.seq}–${history.at(-1)!.seq})`;
     let start = at;
     while (start >= 0 && history[start]!.outcome !== "rollout-started") start--;
     let end = Math.max(start, 0);
@@ -143,7 +143,7 @@ export function recordedRuns(env: string, history: readonly ChangeRecord[], chan
     return { id: `change ${h.seq} ${a.step === "watch" ? "watch" : `step ${a.step}`}`, seq: h.seq, step: a.step, record: a, intervals: a.intervals! };
   });
   if (runs.length > 0) return runs;
-  const where = change === undefined ? `${env}'s history` : span.length > 1 ? `the rollout of change ${change} (changes ${span[0]!.seq}–${span.at(-1)!.seq})` : `change ${change} (${span[0]!.outcome}), which is no part of a rollout`;
+  const where = change === undefined ? "the history" : span.length > 1 ? `the rollout of change ${change} (changes ${span[0]!.seq}–${span.at(-1)!.seq})` : `change ${change} (${span[0]!.outcome}), which is no part of a rollout`;
   return `no analysis with recorded polls in ${where}: nothing to replay`;
 }
 

@@ -71,7 +71,7 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
         const stepDef = (k: number) => ({ ...(lookup(k) as { percent: number; bakeSeconds: number }), intervalSeconds: a.intervalSeconds, publishDelaySeconds: a.publishDelaySeconds });
         results = replaySeries(problemsOf.lines, stepDef, settings).map((r) => ({ ...r, percent: stepDef(r.step as number).percent }));
       } else {
-        const runs = recordedRuns(name, readAudit(ctx.project.root, name), args.change);
+        const runs = recordedRuns(readAudit(ctx.project.root, name), args.change);
         if (typeof runs === "string") throw new RefusedError(`${name}: ${runs}`);
         results = runs.map((run) => {
           const def = recordedStep(run, e.release.canary, a, overrides);
