@@ -166,6 +166,9 @@ describe("envctl rollout and its traffic plan", () => {
     const analyses = h.audit().filter((a) => a.analysis).map((a) => [a.analysis.step, a.analysis.plannedRequests]);
     expect(analyses).toEqual([[0, plan[0]!.requiredRequests], [1, plan[1]!.requiredRequests], ["watch", 0]]);
     expect(h.audit().find((a) => a.outcome === "rollout-started").note).toBeUndefined();
+    // status: the last analysis with its evidence, the requirement and the plan's
+    expect(await h.run("status", "staging")).toBe(0);
+    expect(h.out.join("\n")).toMatch(/last analysis \(.*\): post-switch watch: PASS \| canary green: 15000 requests, 150 5xx \(1 %\), 0 slow, p99 0\.2 s \| stable blue: .* \| evidence\/bound errors vs stable \S+\/250, errors vs limit \S+\/1000, slow vs stable \S+\/250, slow vs limit \S+\/1000 \| a pass needs 934 canary requests to detect a 10 % error rate against the 5 % limit with 95 % power \| 10 polls/);
   });
 
   it("refuses to start when a step cannot reach a verdict, naming the environment, the step and the fix; nothing written", async () => {
@@ -198,6 +201,7 @@ describe("envctl rollout and its traffic plan", () => {
     const started = h.audit().find((a) => a.outcome === "rollout-started");
     expect(started).toMatchObject({ command: "envctl rollout staging --ignore-plan", note: "started against the traffic plan: step 1 (50 %) cannot reach a verdict at 10 requests/s (--ignore-plan)" });
     expect(h.release()).toMatchObject({ live: "green", rollout: null });
+    expect(h.text()).toMatch(/staging: step 1 \(50 %\): PASS \| .* \| a pass needs 8941 canary requests to detect 2× a 1 % error rate with 95 % power \| the traffic plan required 8941 \| 10 polls/);
   });
 
   it("goes on with a note when the environment's evidence is observe-only", async () => {
