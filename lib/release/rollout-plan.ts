@@ -13,6 +13,7 @@ import type { Context } from "./context.ts";
 import { RefusedError, describeCause } from "./errors.ts";
 import { judgeSettings } from "./policy.ts";
 import { arnSuffix, type HourlyTraffic, type ReleaseEnvironment } from "./ports.ts";
+import { withRetries } from "./retry.ts";
 import { historyErrorRatePercent, planSteps, quietestHour, rolloutSeconds, windowHours, windowLabel, type StepPlan } from "./traffic-plan.ts";
 
 /** Days of history the plan reads. */
@@ -60,11 +61,13 @@ type PlanPorts = Pick<Context, "traffic" | "trafficHistory" | "clock">;
 const round = (x: number) => Number(x.toPrecision(3));
 const pct = (x: number) => `${round(x)} %`;
 
-/** The load balancer's last {@link HISTORY_DAYS} days per hour; throws with the cause. */
+/** The load balancer's last {@link HISTORY_DAYS} days per hour (reads retried as the rollout's are); throws with the cause. */
 async function readHistory(ctx: PlanPorts, e: ReleaseEnvironment): Promise<readonly HourlyTraffic[]> {
-  const rule = await ctx.traffic(e).read();
+  const attempts = e.release.analysis.readAttempts;
+  const rule = await withRetries(attempts, () => ctx.traffic(e).read(), ctx.clock);
   const end = ctx.clock.now();
-  return ctx.trafficHistory(e).read({ loadBalancer: arnSuffix(rule.loadBalancerArn), start: new Date(end.getTime() - HISTORY_DAYS * 86_400_000), end });
+  const q = { loadBalancer: arnSuffix(rule.loadBalancerArn), start: new Date(end.getTime() - HISTORY_DAYS * 86_400_000), end };
+  return withRetries(attempts, () => ctx.trafficHistory(e).read(q), ctx.clock);
 }
 
 /** The traffic cannot be known: the plan fails closed, asking for `--rps`. */
