@@ -51,6 +51,9 @@ describe("envctl analysis plan", () => {
   it("the window wraps at midnight and is every hour from 24 h on; hours without a data point had no requests", () => {
     expect(windowHours(new Date("2026-11-22T23:50:00Z"), 900)).toEqual([23, 0]);
     expect(windowHours(new Date("2026-11-22T10:00:00Z"), 86_400)).toHaveLength(24);
+    expect(windowHours(new Date("2026-11-22T10:00:00Z"), 3600)).toEqual([10]);
+    expect(windowHours(new Date("2026-11-22T10:30:00Z"), 3600)).toEqual([10, 11]);
+    expect(windowHours(new Date("2026-11-22T22:00:00Z"), 23 * 3600)).toEqual([22, 23, ...Array.from({ length: 21 }, (_, h) => h)]);
     const hour = (iso: string, requests: number) => ({ start: new Date(iso), requests, errors: 0 });
     const history = [hour("2026-11-20T22:00:00Z", 7200), hour("2026-11-20T23:00:00Z", 3600), hour("2026-11-21T01:00:00Z", 10)];
     // 00:00 of the 21st has no data point: no requests then, the quietest of [23, 0]

@@ -129,7 +129,8 @@ export function rolloutSeconds(steps: readonly ({ readonly percent: number; read
 export function windowHours(from: Date, seconds: number): number[] {
   if (seconds >= 86_400) return Array.from({ length: 24 }, (_, h) => h);
   const first = from.getUTCHours();
-  const last = Math.floor((from.getTime() + seconds * 1000) / HOUR) - Math.floor(from.getTime() / HOUR);
+  // The hour the rollout ends in counts only when it runs into it (one ending at 11:00 sharp runs in 10:00's).
+  const last = Math.floor((from.getTime() + Math.max(0, seconds * 1000 - 1)) / HOUR) - Math.floor(from.getTime() / HOUR);
   return Array.from({ length: last + 1 }, (_, k) => (first + k) % 24);
 }
 

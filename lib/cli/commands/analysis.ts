@@ -19,7 +19,7 @@ import type { Shell } from "../context.ts";
 import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export function registerAnalysisCommands(program: Command, shell: Shell): void {
   const { out } = shell;
@@ -47,16 +47,16 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
   examples(analysis.command("replay").argument("<env>", "environment whose settings judge").description("judge again, poll by poll, the analyses recorded in the environment's history (or one rollout's: --change), or a JSON Lines series (--series), with the environment's analysis settings changed by --set; prints each run's verdict and when it would have come")
     .option("--change <n>", "only the rollout change <n> belongs to (from its rollout-started record to the record that ended it; a change outside a rollout: its own analysis)")
     .option("--series <file>", "a JSON Lines series instead of the history: {run, step, t, canary: {requests, errors, slow}, stable: {...}} per line; step is the index in release.canary (0 = the first)")
-    .option("--set <key=value>", `a setting for the judge, repeatable: ${REPLAY_KEYS.join(", ")}`, collect, [] as string[])
+    .option("--set <key=value>", `a setting for the judge, repeatable: ${REPLAY_KEYS.join(", ")}`, collect)
     .option("--json", "one JSON object per line and run: {run, step, verdict, decidedAt, reasons}"), [
     ["envctl analysis replay staging", "every recorded analysis, judged again as it is set now"],
     ["envctl analysis replay production --change 42 --set detect=3", "one rollout, with another regression to detect"],
     ["envctl analysis replay staging --series polls.jsonl --set enforce.latency=false --json", "a series file, latency observe-only"],
   ])
-    .action(async (name: string, o: { change?: string; series?: string; set: string[]; json?: boolean }) => {
+    .action(async (name: string, o: { change?: string; series?: string; set?: string[]; json?: boolean }) => {
       const args = parseArgs("analysis replay", { change: intArg(0, 1_000_000_000).optional(), series: z.string().min(1, "must name a file").optional() }, { change: o.change, series: o.series });
       if (args.change !== undefined && args.series !== undefined) throw new UserError("analysis replay: --change and --series exclude each other: replay the history (or one rollout of it) or a series file");
-      const { overrides, problems } = parseOverrides(o.set);
+      const { overrides, problems } = parseOverrides(o.set ?? []);
       if (problems.length > 0) throw new ConfigError(problems.map((p) => ({ subject: "analysis replay", path: `--set ${p.key}`, message: p.message })), "invalid arguments");
       const ctx = await shell.context({ json: o.json }, `analysis replay ${name}`, [name]);
       const e = ctx.environments.get(name);

@@ -14,7 +14,7 @@ export function registerRolloutCommand(program: Command, shell: Shell): void {
     .option("--error-rate <percent>", "plan with this stable error rate (default: the last 7 days'; never below errorRateFloorPercent)")
     .option("--ignore-plan", "start even when the traffic plan says a step cannot reach a verdict (recorded in the history)")
     .addOption(new Option("--on-interrupt <what>", "on Ctrl-C/SIGTERM: return traffic to the stable slot, or leave it").choices(["rollback", "leave"]).default("rollback"))
-    .option("--dry-run", "show the steps, the analysis and the smoke checks; change nothing")
+    .option("--dry-run", "show the traffic plan, the steps, the analysis and the smoke checks; change nothing")
     .option("-y, --yes", "do not prompt (CI)")
     .option("--wait <seconds>", "wait this long for another envctl holding the environment's lock", "0")
     .option("--json", "machine-readable output"), [
