@@ -9,6 +9,7 @@ import { unitMoney } from "../lib/cli/review-commands.ts";
 import { didYouMean } from "../lib/config/suggest.ts";
 import { estimateMonthlyCost } from "../lib/config/cost-estimate.ts";
 import { loadProject } from "../lib/config/load.ts";
+import { FakeAlb, FakeTrafficHistory } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 function cli(dir = tempProject()) {
@@ -19,6 +20,9 @@ function cli(dir = tempProject()) {
     cwd: dir,
     env: { ...process.env, CI: "1", USER: "tester", GITHUB_ACTOR: "" },
     deployer: { deploy: async (s) => { deployed.push(s.join(" ")); } },
+    // the traffic plan of a rollout's dry run reads the ALB and CloudWatch's history: fakes, never AWS
+    traffic: () => new FakeAlb(),
+    trafficHistory: () => new FakeTrafficHistory(),
     progress: new PlainProgress(() => undefined),
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
@@ -53,7 +57,7 @@ describe("envctl's contract", () => {
     const root = c.out.join("\n");
     expect(root).toContain("Examples:\n  $ envctl status");
     const top = commandsIn(root);
-    expect(top).toEqual(expect.arrayContaining(["status", "promote", "stage", "shift", "rollout", "rollback", "abort", "reconcile", "diff", "plan-summary", "cost", "changed-stacks", "drift", "preview", "report"]));
+    expect(top).toEqual(expect.arrayContaining(["status", "promote", "stage", "shift", "rollout", "analysis", "rollback", "abort", "reconcile", "diff", "plan-summary", "cost", "changed-stacks", "drift", "preview", "report"]));
     const pages: string[][] = [];
     for (const name of top) {
       expect(await c.run(name, "--help"), name).toBe(0);
@@ -61,7 +65,7 @@ describe("envctl's contract", () => {
       pages.push([name]);
       for (const sub of commandsIn(help)) pages.push([name, sub]);
     }
-    expect(pages).toEqual(expect.arrayContaining([["preview", "create"], ["preview", "destroy"], ["preview", "list"], ["preview", "gc"]]));
+    expect(pages).toEqual(expect.arrayContaining([["preview", "create"], ["preview", "destroy"], ["preview", "list"], ["preview", "gc"], ["analysis", "plan"], ["analysis", "replay"]]));
     for (const page of pages) {
       expect(await c.run(...page, "--help"), page.join(" ")).toBe(0);
       const help = c.out.join("\n");
@@ -96,6 +100,8 @@ describe("envctl's contract", () => {
     const steps = await json("rollout", "dev", "--dry-run");
     expect(steps).toMatchObject({ dryRun: true, environment: "dev", deploy: ["dev-traffic"], proposed: { rollout: { target: "green", nextStep: 0 } } });
     expect(steps.summary).toMatch(/^would roll out green \(1\.6\.0\) in dev: /);
+    expect(steps.trafficPlan).toMatchObject({ environment: "dev", steps: [{ canaryStep: 0, percent: 100, reachable: true }] });
+    expect((await json("analysis", "plan", "dev", "--rps", "20", "--error-rate", "1")).steps).toHaveLength(1);
     expect((await json("shift", "dev", "--to", "green", "--percent", "10", "--no-deploy")).slots).toMatchObject({ blue: { version: "1.5.0", weight: 90 }, green: { version: "1.6.0", weight: 10, settings: { values: { SMTP_PORT: 1025 } } } });
     expect(await json("preview", "list")).toEqual([]);
     expect(await json("preview", "create", "pr-1-x", "--no-deploy")).toMatchObject({ name: "pr-1-x", created: true });

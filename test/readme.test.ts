@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, healthy, metrics, passingSmoke, trafficDeployer } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, healthy, metrics, passingSmoke, trafficDeployer } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 const README = readFileSync(join(REPO, "README.md"), "utf8");
@@ -58,6 +58,7 @@ function session() {
     metrics: () => cw,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (_db, id) => id }),
+    trafficHistory: () => new FakeTrafficHistory(),
     smoke: passingSmoke,
     progress: new PlainProgress((l) => out.push(l), clock.now),
     stdout: (t) => out.push(t),

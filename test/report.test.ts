@@ -13,7 +13,7 @@ import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, healthy, passingSmoke, trafficDeployer } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, healthy, passingSmoke, trafficDeployer } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 /** Where the screenshot and the page go (CI uploads them). */
@@ -40,6 +40,7 @@ async function projectWithRolloutInProgress() {
     metrics: () => metrics,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (_db, id) => id }),
+    trafficHistory: () => new FakeTrafficHistory(),
     smoke: passingSmoke,
     progress: new PlainProgress(() => undefined, clock.now),
     stdout: (t) => out.push(t),
@@ -84,6 +85,31 @@ describe("the report's page (pure)", () => {
     // self-contained: no script, no external reference, a policy that forbids any
     expect(html).not.toMatch(/<script|<link|@import|url\(|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
+  });
+
+  it("shows the last analysis: both slots' counts, each test's evidence against its bound, the requirement, the plan's requests and observe-only notes", () => {
+    const lastAnalysis = {
+      at: "2026-11-22T10:05:00.000Z", step: 0, percent: 10, verdict: "fail" as const, reasons: ["errors vs stable: evidence 312 ≥ bound 250 (canary 40/600 5xx, stable 2/5000)"],
+      window: { start: "2026-11-22T10:00:00.000Z", end: "2026-11-22T10:05:00.000Z" }, alarms: [], limits: { detect: 2 }, polls: 4,
+      canary: { slot: "green" as const, requests: 600, errors: 40, slow: 3, errorRatePercent: 6.667, p99Seconds: 0.31 },
+      stable: { slot: "blue" as const, requests: 5000, errors: 2, slow: null, errorRatePercent: 0.04, p99Seconds: 0.2 },
+      evidence: [{ test: "errors vs stable", logEvidence: Math.log(312), logBound: Math.log(250) }, { test: "slow vs limit", logEvidence: Math.log(0.5), logBound: Math.log(1000) }],
+      required: { requests: 4823, basis: "to detect 2× a 1 % error rate with 95 % power" }, plannedRequests: 5100,
+      observed: ["slow vs stable: evidence 300 ≥ bound 250 (latency observe-only)"],
+    };
+    const html = renderReport({ project: "p", generatedAt: "2026-11-22T10:00:00.000Z", pricesAsOf: "2026-11-01", edges: [], history: [], driftChecked: false, environments: [{
+      name: "qa", tier: "development", region: "eu-west-1", compute: "ec2 t3.micro × 1", preview: false, rollout: null, lastAnalysis, pending: null, drift: null,
+      slots: [{ slot: "blue", version: "1.0", weight: 90, live: true }, { slot: "green", version: "1.1", weight: 10, live: false }], cost: { total: 1, lines: [] },
+    }] });
+    const cells = (row: string) => [...row.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
+    const rows = [...html.matchAll(/<tr>(<td>(?:canary|stable)[\s\S]*?)<\/tr>/g)].map((m) => cells(m[1]!));
+    expect(rows).toEqual([["canary (green)", "600", "40", "3", "6.67 %", "0.31 s"], ["stable (blue)", "5000", "2", "—", "0.04 %", "0.2 s"]]);
+    expect(html).toContain('<th class="num">requests</th><th class="num">5xx</th><th class="num">slow</th>');
+    expect(html).toContain('<tr data-test="errors vs stable"><td>errors vs stable</td><td class="num">312</td><td class="num">250</td><td class="crossed">crossed: fails the step</td></tr>');
+    expect(html).toContain('<tr data-test="slow vs limit"><td>slow vs limit</td><td class="num">0.5</td><td class="num">1000</td><td class="below">below</td></tr>');
+    expect(html).toContain("a pass needs 4823 canary requests to detect 2× a 1 % error rate with 95 % power; the traffic plan required 5100 canary requests");
+    expect(html).toContain("Observe-only (not acted on)</div><ul class=\"reasons\"><li>slow vs stable: evidence 300 ≥ bound 250 (latency observe-only)</li></ul>");
+    expect(html).toContain("<li>errors vs stable: evidence 312 ≥ bound 250 (canary 40/600 5xx, stable 2/5000)</li>");
   });
 });
 

@@ -10,7 +10,7 @@ import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import type { Fetch } from "../lib/release/ports.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, healthy, metrics, steady } from "./support/fakes.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, healthy, metrics, steady } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
 const okFetch: Fetch = async () => ({ status: 200, text: async () => "ok" });
@@ -23,6 +23,7 @@ function harness(env: string, edit?: (dir: string) => void) {
   const cw = new FakeMetrics();
   const alarms = new FakeAlarms(Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames(env, s as "blue")).map((n) => [n, "OK"])));
   const clock = new FakeClock();
+  const history = new FakeTrafficHistory();
   const snapshots: string[] = [];
   const fetched: string[] = [];
   let fetchImpl: Fetch = okFetch;
@@ -42,6 +43,7 @@ function harness(env: string, edit?: (dir: string) => void) {
     metrics: () => cw,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (db, id) => { snapshots.push(`${db}:${id}`); return id; } }),
+    trafficHistory: () => history,
     smoke: { fetch: async (url, init) => { fetched.push(`${url} ${JSON.stringify(init.headers)}`); return fetchImpl(url, init); }, sleep: async () => undefined },
     progress: new PlainProgress((l) => lines.push(l), clock.now),
     stdout: (t) => lines.push(t),
@@ -51,7 +53,7 @@ function harness(env: string, edit?: (dir: string) => void) {
   };
   const file = join(dir, "environments/releases", `${env}.json`);
   return {
-    dir, deployed, lines, alb, cw, alarms, clock, snapshots, fetched, deps, controller,
+    dir, deployed, lines, alb, cw, alarms, clock, history, snapshots, fetched, deps, controller,
     onDeploy: (f: typeof deployHook) => { deployHook = f; },
     setFetch: (f: Fetch) => { fetchImpl = f; },
     run: (...args: string[]) => main(["node", "envctl", ...args], deps),

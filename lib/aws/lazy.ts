@@ -2,7 +2,7 @@
  * The AWS readers and writers envctl wires in, loaded on first use: the SDK clients are large, and
  * most commands (status, diff, a refused shift) never call AWS. Rollbacks move traffic sooner too.
  */
-import type { MetricsReader, Snapshotter } from "../release/ports.ts";
+import type { MetricsReader, Snapshotter, TrafficHistory } from "../release/ports.ts";
 import type { AlarmReader } from "./alarms.ts";
 import type { AwsClientOptions } from "./clients.ts";
 import type { TrafficApi } from "./traffic.ts";
@@ -28,3 +28,6 @@ export const lazyAlarms = (o: AwsClientOptions): AlarmReader =>
 
 export const lazySnapshots = (o: AwsClientOptions): Snapshotter =>
   lazy(async () => (await import("./snapshots.ts")).rdsSnapshots(o), ["snapshot"]);
+
+export const lazyTrafficHistory = (o: AwsClientOptions): TrafficHistory =>
+  lazy(async () => (await import("./traffic-history.ts")).cloudWatchTrafficHistory(o), ["read"]);

@@ -53,3 +53,21 @@ export function parseArgs<T extends z.ZodRawShape>(command: string, shape: T, va
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Decimal digits with an optional fraction: no sign, no exponent, no prefix, no spaces. */
+const DECIMAL = /^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
+
+/** A decimal number `min`-`max` given as text. */
+export function decimalArg(min: number, max: number, unit = "") {
+  const rule = `must be ${min}-${max}${unit} (a decimal number, e.g. 12.5)`;
+  return z
+    .string({ error: rule })
+    .regex(DECIMAL, rule)
+    .transform(Number)
+    .pipe(z.number().min(min, rule).max(max, rule));
+}
+
+/** `--rps <n>`: requests per second the load balancer serves (traffic plan). */
+export const RpsArg = decimalArg(0.001, 1_000_000, " requests per second");
+/** `--error-rate <percent>`: the stable slot's error rate (traffic plan). */
+export const ErrorRateArg = decimalArg(0, 100, " %");

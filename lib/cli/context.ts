@@ -2,14 +2,14 @@
  * The composition root of envctl: one {@link Shell} per invocation (the terminal, the project, the
  * exit code) and, per release command, the release's {@link Context} with the adapters wired into
  * its ports (lib/release/ports.ts): the release files (lib/release/store), the cdktf deploy runner
- * (lib/deploy), the ALB, CloudWatch and RDS (lib/aws, loaded on first use), the settings
+ * (lib/deploy), the ALB, CloudWatch (metrics, alarms, traffic history) and RDS (lib/aws, loaded on first use), the settings
  * (lib/settings), the alarm names and the slot header of the constructs (lib/constructs/naming.ts).
  * Tests replace any of them through {@link Deps}.
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { lazyAlarms, lazyMetrics, lazySnapshots, lazyTraffic } from "../aws/lazy.ts";
+import { lazyAlarms, lazyMetrics, lazySnapshots, lazyTraffic, lazyTrafficHistory } from "../aws/lazy.ts";
 import type { AwsClientOptions } from "../aws/clients.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import { formatWarnings } from "../config/errors.ts";
@@ -136,6 +136,7 @@ export function createShell(deps: Deps): Shell {
         return { read: (slot) => reader.read(slotAlarmNames(e.name, slot)) };
       },
       snapshots: (e) => deps.snapshots?.(configOf(e)) ?? lazySnapshots(aws(configOf(e))),
+      trafficHistory: (e) => deps.trafficHistory?.(configOf(e)) ?? lazyTrafficHistory(aws(configOf(e))),
       smoke: { ...(deps.smoke ?? defaultSmokeDeps), slotHeader: SLOT_HEADER },
       settings: {
         forSlot: (e) => settings(configOf(e)),

@@ -4,7 +4,7 @@ import type { AlarmReader } from "../aws/alarms.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import type { SlotSettings } from "../release/model.ts";
-import type { Clock, MetricsReader, Progress, SmokeDeps, Snapshotter } from "../release/ports.ts";
+import type { Clock, MetricsReader, Progress, SmokeDeps, Snapshotter, TrafficHistory } from "../release/ports.ts";
 import type { SecretStore } from "../settings/secret-store.ts";
 
 export interface Deps {
@@ -15,6 +15,8 @@ export interface Deps {
   readonly metrics?: (env: Environment) => MetricsReader;
   readonly traffic?: (env: Environment) => TrafficApi;
   readonly snapshots?: (env: Environment) => Snapshotter;
+  /** The load balancer's past traffic per hour, for the traffic plan (`analysis plan`, `rollout`). @default CloudWatch */
+  readonly trafficHistory?: (env: Environment) => TrafficHistory;
   readonly smoke?: SmokeDeps;
   /** Secrets Manager of an environment (`secret`, `config`). @default the real one (emulator endpoint on the local target) */
   readonly secrets?: (env: Environment) => SecretStore;

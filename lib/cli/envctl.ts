@@ -11,6 +11,7 @@ import type { Environment } from "../config/schema.ts";
 import { CdktfDeployer } from "../deploy/runner.ts";
 import { awsClientTarget, readTarget } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
+import { registerAnalysisCommands } from "./commands/analysis.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
@@ -52,6 +53,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerStatusCommand(program, shell);
   registerPromotionCommands(program, shell);
   registerRolloutCommand(program, shell);
+  registerAnalysisCommands(program, shell);
   registerRecoveryCommands(program, shell);
   registerDiffCommand(program, shell);
 

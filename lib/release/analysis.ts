@@ -143,10 +143,11 @@ export function describeRecord(r: AnalysisRecord): string {
     ? `${m.slot}: ${m.requests} requests, ${m.errors} 5xx (${m.errorRatePercent === null ? "–" : pct(m.errorRatePercent)})${m.slow === undefined || m.slow === null ? "" : `, ${m.slow} slow`}, p99 ${m.p99Seconds === null ? "–" : `${Number(m.p99Seconds.toFixed(3))} s`}`
     : "no data";
   const where = r.step === "watch" ? "post-switch watch" : `step ${r.step + 1} (${r.percent} %)`;
-  const evidence = r.evidence?.length ? ` | evidence ${describeEvidence(r)}` : "";
-  const required = r.required ? ` | a pass needs ${r.required.requests ?? "more than any bake gives:"} canary requests ${r.required.basis}` : "";
+  const evidence = r.evidence?.length ? ` | evidence/bound ${describeEvidence(r)}` : "";
+  const required = r.required ? ` | a pass needs ${r.required.requests === null ? "more canary requests than any bake gives" : `${r.required.requests} canary requests`} ${r.required.basis}` : "";
+  const planned = r.plannedRequests ? ` | the traffic plan required ${r.plannedRequests}` : "";
   const observed = r.observed?.length ? ` | observe-only: ${r.observed.join("; ")}` : "";
-  return `${where}: ${r.verdict.toUpperCase()}${r.reasons.length ? ` — ${r.reasons.join("; ")}` : ""} | canary ${slot(r.canary)} | stable ${slot(r.stable)}${evidence}${required}${observed} | ${r.polls} poll${r.polls === 1 ? "" : "s"}`;
+  return `${where}: ${r.verdict.toUpperCase()}${r.reasons.length ? ` — ${r.reasons.join("; ")}` : ""} | canary ${slot(r.canary)} | stable ${slot(r.stable)}${evidence}${required}${planned}${observed} | ${r.polls} poll${r.polls === 1 ? "" : "s"}`;
 }
 
 /** A poll as the terminal shows it: both slots' new counts, the evidence against its bound, the alarms. */

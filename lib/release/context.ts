@@ -8,7 +8,7 @@ import type { Change } from "./core.ts";
 import type { DryRunPlan } from "./dry-run.ts";
 import type {
   Approve, Clock, Deployer, Environments, MetricsReader, Progress, ReleaseEnvironment, ReleaseStore, SlotAlarms, SlotSettingsSource,
-  SmokeClient, Snapshotter, Traffic,
+  SmokeClient, Snapshotter, Traffic, TrafficHistory,
 } from "./ports.ts";
 
 export interface Options {
@@ -29,6 +29,8 @@ export interface Context {
   readonly metrics: (env: ReleaseEnvironment) => MetricsReader;
   readonly alarms: (env: ReleaseEnvironment) => SlotAlarms;
   readonly snapshots: (env: ReleaseEnvironment) => Snapshotter;
+  /** The load balancer's past traffic, for the traffic plan (lib/release/rollout-plan.ts). */
+  readonly trafficHistory: (env: ReleaseEnvironment) => TrafficHistory;
   readonly smoke: SmokeClient;
   readonly settings: SlotSettingsSource;
   readonly progress: Progress;

@@ -26,6 +26,7 @@ import { GateStoppedError, RefusedError } from "./errors.ts";
 import type { Release, RolloutStep } from "./model.ts";
 import { bakeProblems } from "./policy.ts";
 import type { ReleaseEnvironment } from "./ports.ts";
+import { dryRunPlan, formatPlan, resumePlan, startGate, type StartPlan } from "./rollout-plan.ts";
 import { rolloutContext, type RolloutOptions } from "./rollout/context.ts";
 import { printPaused, reconcile } from "./rollout/steps.ts";
 import { describeSmoke, runSmokeChecks, smokeBaseUrl } from "./smoke.ts";
@@ -46,10 +47,13 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
   let r = ctx.store.load(env);
   if (r.pending) throw new RefusedError(`${env}: the deploy of ${r.pending.stacks.join(", ")} by '${r.pending.command}' did not finish; run 'envctl reconcile ${env}' first`);
 
+  let plannedRequests = opts.plannedRequests;
   if (ctx.options.dryRun) {
     const started = r.rollout ? r : core.startRollout(r, policy.canary, change(ctx));
     const ro = started.rollout!;
-    showDryRun(ctx, { environment: env, diff: releaseDiff(env, r, started), deploy: [trafficStack(e)], proposed: started, summary: `would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s` });
+    const plan = opts.plan ? await dryRunPlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, ro.steps) : undefined;
+    if (plan && !ctx.dryRun) ctx.out("error" in plan ? plan.error : formatPlan(plan).join("\n"));
+    showDryRun(ctx, { ...(plan ? { trafficPlan: plan } : {}), environment: env, diff: releaseDiff(env, r, started), deploy: [trafficStack(e)], proposed: started, summary: `would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s` });
     return r;
   }
 
@@ -57,22 +61,26 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     if (opts.continue) throw new RefusedError(`${env} has no rollout waiting at a pause`);
     const planned = core.startRollout(r, policy.canary, change(ctx)); // refuses early (no version, rollout running)
     const target = planned.rollout!.target;
+    const gate: StartPlan = opts.plan ? await startGate(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }) : {};
+    plannedRequests ??= gate.plannedRequests;
     await ctx.approve(e, { summary: `roll out ${target} (${r.slots[target].version}) in ${env}: ${describeSteps(planned.rollout!.steps, opts.bakeSeconds)}, each step analysed`, stacks: [trafficStack(e)] });
     await smokeGate(ctx, e, target, r.slots[target].version!);
-    r = await locked(ctx, env, () => applyTransition(ctx, env, [], (x) => core.startRollout(x, policy.canary, change(ctx)), "rollout-started"));
+    r = await locked(ctx, env, () => applyTransition(ctx, env, [], (x) => core.startRollout(x, policy.canary, change(ctx)), "rollout-started", gate.note ? { note: gate.note } : {}));
   } else if (r.rollout.paused) {
     if (!opts.continue) {
       printPaused(ctx.progress, r);
       return r;
     }
+    if (opts.plan) plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
     await ctx.approve(e, { summary: `continue the rollout of ${r.rollout.target} in ${env}: ${describeSteps(r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds)}`, stacks: [trafficStack(e)] });
     r = await locked(ctx, env, () => applyTransition(ctx, env, [], (x) => core.continueRollout(x), "continued"));
   } else {
     if (opts.continue) throw new RefusedError(`${env}: the rollout of ${r.rollout.target} is not paused (step ${r.rollout.nextStep}/${r.rollout.steps.length})`);
+    if (opts.plan) plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
     await ctx.approve(e, { summary: `resume the rollout of ${r.rollout.target} in ${env} at step ${r.rollout.nextStep}/${r.rollout.steps.length}`, stacks: [trafficStack(e)] });
     ctx.progress.info(`${env}: resuming the rollout of ${r.rollout.target} at step ${r.rollout.nextStep}/${r.rollout.steps.length}`);
   }
-  return reconcile(rolloutContext(ctx, e, r, opts));
+  return reconcile(rolloutContext(ctx, e, r, { ...opts, ...(plannedRequests ? { plannedRequests } : {}) }));
 }
 
 /** Smoke checks of the idle slot; a failure refuses the rollout (nothing has moved). */

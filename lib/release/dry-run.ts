@@ -2,6 +2,7 @@
 import { createTwoFilesPatch } from "diff";
 import type { Context } from "./context.ts";
 import type { Release, Weights } from "./model.ts";
+import type { TrafficPlan } from "./rollout-plan.ts";
 import { releaseText } from "./store/release-file.ts";
 
 /** What a --dry-run would do: the release-file diff and what it would deploy or write. */
@@ -14,6 +15,8 @@ export interface DryRunPlan {
   readonly proposed: Release;
   /** In words: what it would do (the text a dry run prints after the diff). */
   readonly summary: string;
+  /** A rollout's traffic plan (lib/release/rollout-plan.ts), or why there is none. */
+  readonly trafficPlan?: TrafficPlan | { readonly error: string };
 }
 
 /** A dry run's result: to the `dryRun` receiver when there is one (--json), else printed. */

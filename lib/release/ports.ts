@@ -146,6 +146,28 @@ export function arnSuffix(arn: string): string {
   return m[1]!;
 }
 
+/** One hour of the load balancer's traffic (both slots). */
+export interface HourlyTraffic {
+  /** Start of the hour. */
+  readonly start: Date;
+  /** RequestCount (Sum) of the load balancer. */
+  readonly requests: number;
+  /** HTTPCode_Target_5XX_Count (Sum) of the load balancer. */
+  readonly errors: number;
+}
+
+export interface TrafficHistoryQuery {
+  /** `app/<name>/<id>`. */
+  readonly loadBalancer: string;
+  readonly start: Date;
+  readonly end: Date;
+}
+
+/** The load balancer's past traffic per hour, for the traffic plan (lib/aws/traffic-history.ts); hours without requests may be absent. */
+export interface TrafficHistory {
+  read(q: TrafficHistoryQuery): Promise<readonly HourlyTraffic[]>;
+}
+
 export interface AlarmStates {
   /** State of each alarm found (`OK`, `ALARM`, `INSUFFICIENT_DATA`). */
   readonly states: { name: string; state: string }[];

@@ -70,7 +70,8 @@ export function parseSeries(text: string, file: string, steps: StepLookup): { li
 
 export interface ReplayResult {
   readonly run: string;
-  readonly step: number;
+  /** The canary step index, or `watch` (a recorded post-switch watch). */
+  readonly step: number | "watch";
   readonly verdict: "pass" | "fail" | "inconclusive" | "pending";
   /** `t` of the deciding poll, or null while pending. */
   readonly decidedAt: number | null;
@@ -81,7 +82,7 @@ export interface ReplayResult {
 }
 
 /** The polls of one run of one step, judged in order until a decision. */
-export function judgeRun(run: string, step: number, intervals: readonly Interval[], def: { percent: number; bakeSeconds: number; intervalSeconds: number; publishDelaySeconds: number; plannedRequests?: number }, settings: JudgeSettings): ReplayResult {
+export function judgeRun(run: string, step: number | "watch", intervals: readonly Interval[], def: { percent: number; bakeSeconds: number; intervalSeconds: number; publishDelaySeconds: number; plannedRequests?: number }, settings: JudgeSettings): ReplayResult {
   const tests = testsFor(settings);
   const ctx: StepContext = { percent: def.percent, plannedRequests: def.plannedRequests ?? 0, looks: Math.max(1, Math.floor((def.bakeSeconds - def.publishDelaySeconds) / def.intervalSeconds)) };
   let state = startStep(tests);

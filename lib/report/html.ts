@@ -3,6 +3,7 @@
  * external resource (a Content-Security-Policy forbids any), so it opens from a CI artifact or an
  * e-mail attachment exactly as generated. Pure: the same data gives the same bytes.
  */
+import { formatEvidence } from "../release/sequential.ts";
 import { graphLevels, type ReportData, type ReportEnvironment, type ReportHistoryEntry } from "./model.ts";
 
 export { graphLevels };
@@ -49,6 +50,8 @@ th { color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pending { margin-top: 8px; padding: 6px 8px; border-radius: 6px; background: #fee2e2; color: #7f1d1d; font-size: 12px; }
 ul.reasons { margin: 4px 0; padding-left: 18px; font-size: 12px; }
+table.evidence { margin-top: 6px; } td.crossed { color: var(--bad); font-weight: 600; } td.below { color: var(--muted); }
+.requirement { margin: 6px 0 0; } .observed { margin-top: 6px; color: var(--warn); }
 details summary { cursor: pointer; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
@@ -128,23 +131,44 @@ function rolloutHtml(e: ReportEnvironment): string {
 </div>`;
 }
 
-function measurement(m: { requests: number; errorRatePercent: number | null; p99Seconds: number | null } | null): string[] {
-  if (!m) return ["—", "—", "—"];
-  return [String(m.requests), m.errorRatePercent === null ? "—" : `${Number(m.errorRatePercent.toFixed(2))} %`, m.p99Seconds === null ? "—" : `${Number(m.p99Seconds.toFixed(3))} s`];
+function measurement(m: { requests: number; errors: number; slow?: number | null; errorRatePercent: number | null; p99Seconds: number | null } | null): string[] {
+  if (!m) return ["—", "—", "—", "—", "—"];
+  return [
+    String(m.requests), String(m.errors), m.slow === undefined || m.slow === null ? "—" : String(m.slow),
+    m.errorRatePercent === null ? "—" : `${Number(m.errorRatePercent.toFixed(2))} %`, m.p99Seconds === null ? "—" : `${Number(m.p99Seconds.toFixed(3))} s`,
+  ];
+}
+
+/** Each sequential test's evidence (likelihood ratio) against the bound that fails the step. */
+function evidenceHtml(a: NonNullable<ReportEnvironment["lastAnalysis"]>): string {
+  if (!a.evidence?.length) return "";
+  const rows = a.evidence.map((e) => {
+    const crossed = e.logEvidence >= e.logBound;
+    return `<tr data-test="${esc(e.test)}"><td>${esc(e.test)}</td><td class="num">${esc(formatEvidence(e.logEvidence))}</td><td class="num">${esc(formatEvidence(e.logBound))}</td><td class="${crossed ? "crossed" : "below"}">${crossed ? "crossed: fails the step" : "below"}</td></tr>`;
+  });
+  return `<table class="evidence"><tr><th>test</th><th class="num">evidence</th><th class="num">bound</th><th></th></tr>
+  ${rows.join("\n  ")}</table>`;
 }
 
 function analysisHtml(e: ReportEnvironment): string {
   const a = e.lastAnalysis;
   if (!a) return `<div class="block analysis"><div class="label">Last analysis</div><div class="meta">none recorded</div></div>`;
-  const [cr, ce, cp] = measurement(a.canary);
-  const [sr, se, sp] = measurement(a.stable);
+  const row = (name: string, m: typeof a.canary) => `<tr><td>${name}${m ? ` (${esc(m.slot)})` : ""}</td>${measurement(m).map((v) => `<td class="num">${v}</td>`).join("")}</tr>`;
+  const required = a.required
+    ? `a pass needs ${a.required.requests === null ? "more canary requests than any bake gives" : `${a.required.requests} canary requests`} ${esc(a.required.basis)}`
+    : "";
+  const planned = a.plannedRequests ? `the traffic plan required ${a.plannedRequests} canary requests` : "";
+  const requirement = [required, planned].filter(Boolean).join("; ");
   return `<div class="block analysis">
   <div class="label">Last analysis</div>
   <div><span class="badge ${esc(a.verdict)}">${esc(a.verdict)}</span> step ${esc(a.step === "watch" ? "watch" : a.step + 1)} at ${a.percent} %, ${esc(time(a.at))} (${a.polls} polls)</div>
   ${a.reasons.length ? `<ul class="reasons">${a.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>` : ""}
-  <table><tr><th></th><th class="num">requests</th><th class="num">errors</th><th class="num">p99</th></tr>
-  <tr><td>canary${a.canary ? ` (${esc(a.canary.slot)})` : ""}</td><td class="num">${cr}</td><td class="num">${ce}</td><td class="num">${cp}</td></tr>
-  <tr><td>stable${a.stable ? ` (${esc(a.stable.slot)})` : ""}</td><td class="num">${sr}</td><td class="num">${se}</td><td class="num">${sp}</td></tr></table>
+  <table class="counts"><tr><th></th><th class="num">requests</th><th class="num">5xx</th><th class="num">slow</th><th class="num">error rate</th><th class="num">p99</th></tr>
+  ${row("canary", a.canary)}
+  ${row("stable", a.stable)}</table>
+  ${evidenceHtml(a)}
+  ${requirement ? `<div class="meta requirement">${requirement}</div>` : ""}
+  ${a.observed?.length ? `<div class="observed"><div class="label">Observe-only (not acted on)</div><ul class="reasons">${a.observed.map((r) => `<li>${esc(r)}</li>`).join("")}</ul></div>` : ""}
 </div>`;
 }
 

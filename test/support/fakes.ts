@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Weights } from "../../lib/release/model.ts";
 import type { Slot } from "../../lib/config/schema.ts";
-import type { AlarmStates, Clock, MetricsQuery, MetricsReader, SmokeDeps, WeightedRule, WindowMetrics } from "../../lib/release/ports.ts";
+import type { AlarmStates, Clock, HourlyTraffic, MetricsQuery, MetricsReader, SmokeDeps, TrafficHistory, TrafficHistoryQuery, WeightedRule, WindowMetrics } from "../../lib/release/ports.ts";
 import type { SlotHealth, TrafficApi } from "../../lib/aws/traffic.ts";
 import type { AlarmReader } from "../../lib/aws/alarms.ts";
 import type { Deployer } from "../../lib/deploy/runner.ts";
@@ -144,4 +144,28 @@ export const passingSmoke: SmokeDeps = { fetch: async () => ({ status: 200, text
 export function albPerEnvironment(): (env: string) => FakeAlb {
   const albs = new Map<string, FakeAlb>();
   return (env) => albs.get(env) ?? albs.set(env, new FakeAlb()).get(env)!;
+}
+
+/**
+ * CloudWatch's hourly history of a load balancer: `perHour(start)` gives each whole hour's requests
+ * and 5xx (null: no data point). Default: healthy and plenty, 1000 requests a second, 1 % 5xx (the
+ * error rate of {@link steady}), every hour: every step of the seeds' environments reaches a verdict.
+ */
+export class FakeTrafficHistory implements TrafficHistory {
+  readonly queries: TrafficHistoryQuery[] = [];
+  /** Make reads fail, as an unreachable CloudWatch would. */
+  fail = false;
+  constructor(public perHour: (start: Date) => { requests: number; errors: number } | null = () => ({ requests: 1000 * 3600, errors: 1000 * 36 })) {}
+
+  async read(q: TrafficHistoryQuery): Promise<readonly HourlyTraffic[]> {
+    this.queries.push(q);
+    if (this.fail) throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED" });
+    const hour = 3_600_000;
+    const out: HourlyTraffic[] = [];
+    for (let t = Math.ceil(q.start.getTime() / hour) * hour; t < q.end.getTime(); t += hour) {
+      const h = this.perHour(new Date(t));
+      if (h) out.push({ start: new Date(t), ...h });
+    }
+    return out;
+  }
 }

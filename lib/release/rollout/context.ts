@@ -16,6 +16,7 @@ import { weightsOf, type AnalysisRecord, type Release, type Weights } from "../m
 import { isWeightStep, judgeSettings, type Analysis } from "../policy.ts";
 import type { JudgeSettings } from "../sequential.ts";
 import type { ReleaseEnvironment } from "../ports.ts";
+import type { PlanOptions } from "../rollout-plan.ts";
 
 export interface RolloutOptions {
   /** Overrides every step's bake, seconds (checked against the analysis window). */
@@ -29,6 +30,13 @@ export interface RolloutOptions {
    * a step never passes with fewer. @default none (the judge's own requirement only)
    */
   readonly plannedRequests?: readonly number[];
+  /**
+   * The traffic plan's inputs (lib/release/rollout-plan.ts): with them the controller prints the plan
+   * first, refuses a start whose step cannot reach a verdict (unless the evidence is observe-only or
+   * `ignorePlan`, then the `rollout-started` record notes it), and takes `plannedRequests` from it.
+   * @default no plan
+   */
+  readonly plan?: PlanOptions;
 }
 
 /** What this run last wrote and expects. */
