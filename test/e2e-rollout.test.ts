@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { awsClientConfig } from "../lib/aws/clients.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
-import { readWeights, useShortWindows } from "../lib/demo/demo.ts";
+import { readWeights, useShortWindows, users, USERS_RPS } from "../lib/demo/demo.ts";
 import { stackDir } from "../lib/engine/engine.ts";
-import { SyntheticAlbTraffic, split, type Traffic } from "../lib/demo/synthetic-traffic.ts";
+import { SyntheticAlbTraffic, type Traffic } from "../lib/demo/synthetic-traffic.ts";
 import type { Slot } from "../lib/config/schema.ts";
 import { healthStandIn, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
 
@@ -28,7 +28,9 @@ const audit = () => readFileSync(join(loop.dir, "environments/releases/dev.audit
 const weights = () => readWeights(loop.emulator.endpoint, "dev");
 
 /** Runs `envctl rollout dev` with `users` hitting the slots as the ALB splits them. */
-const rolloutWith = (users: (w: Record<Slot, number>) => Traffic, during?: () => Promise<void>) => rolloutUnderTraffic(loop, traffic, users, "dev", during);
+const rolloutWith = (who: (w: Record<Slot, number>) => Traffic, during?: () => Promise<void>, args?: readonly string[]) => rolloutUnderTraffic(loop, traffic, who, "dev", during, args);
+/** Healthy users: 0.5 % 5xx on both slots (see lib/demo/demo.ts users). */
+const healthy = (w: Record<Slot, number>) => users(w);
 
 /** Resolves once the release file shows the rollout's first step applied. */
 async function firstStepApplied(): Promise<void> {
@@ -64,7 +66,7 @@ describe.sequential("rollout controller against the engine and the emulator", ()
 
   it("a failing smoke check refuses the rollout and shows what came back; no traffic moves", async () => {
     smoke.health.green["/health/redis"] = 503;
-    const r = await rolloutWith((w) => split(40, w));
+    const r = await rolloutWith(healthy);
     delete smoke.health.green["/health/redis"];
     expect(r.status).toBe(3);
     expect(r.out).toContain("rollout refused: 1 of 3 smoke checks of green (1.6.0) failed; no traffic was moved");
@@ -74,26 +76,42 @@ describe.sequential("rollout controller against the engine and the emulator", ()
   }, 300_000);
 
   it("a canary nobody reaches is inconclusive and never gets to 100 %", async () => {
-    const r = await rolloutWith(() => ({ blue: { requests: 40 }, green: { requests: 0 } }));
+    const r = await rolloutWith(() => ({ blue: { requests: USERS_RPS }, green: { requests: 0 } }));
     expect(r.status).toBe(3);
-    expect(r.out).toContain("rolled back: green served 0 requests, fewer than the 40 required for a verdict");
+    expect(r.out).toContain("rolled back: the canary served no requests in the metrics read (no data is never a pass)");
     expect(audit().at(-1)).toMatchObject({ outcome: "rolled-back", analysis: { verdict: "inconclusive", step: 0, percent: 50 } });
     expect(await weights()).toEqual({ blue: 100, green: 0 });
   }, 300_000);
 
-  it("a canary whose 5xx rate breaks the threshold rolls back at its first step within two polls", async () => {
-    const r = await rolloutWith((w) => split(40, w, { green: { errors: 4 } }));
+  it("a canary with 5× the stable slot's 5xx rate fails within its first polls, on the evidence", async () => {
+    const r = await rolloutWith((w) => users(w, { canary: "green", canaryErrorRate: 0.025 }));
     expect(r.status).toBe(3);
-    expect(r.out).toMatch(/rolled back: success rate \d+(\.\d+)? % < 95 % \(\d+ 5xx in \d+ requests of green\)/);
+    expect(r.out).toMatch(/rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary \d+\/\d+ 5xx, stable \d+\/\d+\)/);
     const rolledBack = audit().at(-1);
     expect(rolledBack.analysis).toMatchObject({ verdict: "fail", step: 0, percent: 50, canary: { slot: "green" }, stable: { slot: "blue" } });
-    expect(rolledBack.analysis.polls).toBeLessThanOrEqual(2);
-    expect(rolledBack.analysis.canary.requests).toBeGreaterThanOrEqual(40);
+    expect(rolledBack.analysis.polls).toBeLessThanOrEqual(3);
+    expect(rolledBack.analysis.evidence.find((e: { test: string }) => e.test === "errors vs stable").logEvidence).toBeGreaterThanOrEqual(Math.log(250));
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+  }, 300_000);
+
+  it("a quiet service: the plan refuses the rollout naming the step and the fix; forced, the step is inconclusive with the plan's figure", async () => {
+    const quiet = (w: Record<Slot, number>) => users(w, { rps: 20 });
+    const refused = await rolloutWith(quiet, undefined, ["--rps", "20", "--error-rate", "0.5"]);
+    expect(refused.status).toBe(1);
+    expect(refused.out).toMatch(/dev: rollout refused by its traffic plan: step 1 \(50 %\) cannot reach a verdict at 20 requests\/s \(--rps 20\); nothing was changed/);
+    expect(refused.out).toMatch(/fix: needs a bake of \d+ s/);
+    expect(release().rollout).toBeNull();
+    const forced = await rolloutWith(quiet, undefined, ["--rps", "20", "--error-rate", "0.5", "--ignore-plan"]);
+    expect(forced.status).toBe(3);
+    expect(forced.out).toMatch(/rolled back: the canary served \d+ requests; \d+ are needed to detect 2× a 0\.\d+ % error rate with 95 % power/);
+    const started = audit().filter((a) => a.outcome === "rollout-started").at(-1);
+    expect(started.note).toMatch(/--ignore-plan/);
+    expect(audit().at(-1)).toMatchObject({ outcome: "rolled-back", analysis: { verdict: "inconclusive", step: 0 } });
     expect(await weights()).toEqual({ blue: 100, green: 0 });
   }, 300_000);
 
   it("CloudWatch unreachable mid-rollout: bounded retries, then the traffic goes back to the stable slot with the cause named", async () => {
-    const r = await rolloutWith((w) => split(40, w), async () => {
+    const r = await rolloutWith(healthy, async () => {
       await firstStepApplied();
       await loop.emulator.unreachable(["monitoring"]);
     });
@@ -106,7 +124,7 @@ describe.sequential("rollout controller against the engine and the emulator", ()
 
   it("an abort from a second process mid-bake stops the rollout within one poll interval", async () => {
     let abort: { status: number | null; out: string } | undefined;
-    const r = await rolloutWith((w) => split(40, w), async () => {
+    const r = await rolloutWith(healthy, async () => {
       await firstStepApplied();
       abort = await loop.envctl("abort", "dev");
     });
@@ -119,13 +137,19 @@ describe.sequential("rollout controller against the engine and the emulator", ()
   }, 300_000);
 
   it("a healthy canary completes on the metrics it reads; a rollback is immediate and leaves nothing to plan", async () => {
-    const r = await rolloutWith((w) => split(40, w));
+    const r = await rolloutWith(healthy);
     expect(r.status).toBe(0);
     expect(release()).toMatchObject({ live: "green", rollout: null, slots: { green: { version: "1.6.0", weight: 100 } } });
     expect(await weights()).toEqual({ blue: 0, green: 100 });
     const passes = audit().filter((a) => a.outcome === "analysis").slice(-2).map((a) => a.analysis);
     expect(passes.map((a) => [a.step, a.percent, a.verdict])).toEqual([[0, 50, "pass"], [1, 100, "pass"]]);
-    for (const a of passes) expect(a.canary.requests).toBeGreaterThanOrEqual(40);
+    for (const a of passes) expect(a.canary.requests).toBeGreaterThanOrEqual(a.required.requests);
+    // the rollout's recorded polls replay to the same verdicts
+    const complete = audit().filter((a) => a.outcome === "rollout-complete").at(-1);
+    const replay = await loop.envctl("analysis", "replay", "dev", "--change", String(complete.seq), "--json");
+    expect(replay.status).toBe(0);
+    const replayed = replay.out.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    expect(replayed.map((x) => [x.step, x.verdict])).toEqual([[0, "pass"], [1, "pass"]]);
 
     const back = await loop.envctl("rollback", "dev");
     expect(back.status).toBe(0);
@@ -142,7 +166,7 @@ describe.sequential("rollout controller against the engine and the emulator", ()
   it("a gate alarm in ALARM (the one the stack created) rolls the canary back, naming it", async () => {
     const cw = new CloudWatchClient(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
     await cw.send(new SetAlarmStateCommand({ AlarmName: "dev-app-green-p99-latency", StateValue: "ALARM", StateReason: "e2e: slow canary" }));
-    const r = await rolloutWith((w) => split(40, w));
+    const r = await rolloutWith(healthy);
     await cw.send(new SetAlarmStateCommand({ AlarmName: "dev-app-green-p99-latency", StateValue: "OK", StateReason: "e2e" }));
     expect(r.status).toBe(3);
     expect(r.out).toContain("rolled back: alarm dev-app-green-p99-latency is in ALARM");

@@ -18,8 +18,8 @@ import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { awsClientConfig } from "../lib/aws/clients.ts";
 import { slotSettings, type SlotSettings } from "../lib/release/model.ts";
 import { settingsText } from "../lib/config/settings.ts";
-import { readWeights, useShortWindows } from "../lib/demo/demo.ts";
-import { SyntheticAlbTraffic, split } from "../lib/demo/synthetic-traffic.ts";
+import { readWeights, useShortWindows, users } from "../lib/demo/demo.ts";
+import { SyntheticAlbTraffic } from "../lib/demo/synthetic-traffic.ts";
 import { stackDir } from "../lib/engine/engine.ts";
 import { slotSettingsPath } from "../lib/settings/names.ts";
 import dev from "../environments/dev.ts";
@@ -123,7 +123,7 @@ describe.sequential("settings and secrets against the engine and the emulator", 
     expect(await slotParameters("blue")).toEqual(settingsText(S1.values)); // the live slot untouched
 
     // The same version with other settings is a canary like any other: judged on its metrics step by step.
-    const rolled = await rolloutUnderTraffic(loop, new SyntheticAlbTraffic(loop.emulator.endpoint, "dev"), (w) => split(40, w));
+    const rolled = await rolloutUnderTraffic(loop, new SyntheticAlbTraffic(loop.emulator.endpoint, "dev"), (w) => users(w));
     expect(rolled.status, rolled.out.slice(-3000)).toBe(0);
     expect(rolled.out).toContain(`dev: rollout complete: green (1.5.0, settings ${S2.checksum}) is live; 'envctl rollback dev' returns to blue (1.5.0, settings ${S1.checksum})`);
     expect(await readWeights(loop.emulator.endpoint, "dev")).toEqual({ blue: 0, green: 100 });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, healthy, metrics, passingSmoke, trafficDeployer } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, metrics, passingSmoke, steady, trafficDeployer } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 const README = readFileSync(join(REPO, "README.md"), "utf8");
@@ -76,7 +76,12 @@ describe("README: the example session runs as written", () => {
     const s = session();
     // healthy canaries, but production's (green) answers 10 % of its requests with a 5xx: what the session shows
     let currentEnv = "";
-    s.cw.traffic = () => (currentEnv === "production" ? metrics({ requests: 5000 }, { requests: 600, target5xx: 60 }) : healthy(5000, 600));
+    s.cw.traffic = (q) => {
+      if (currentEnv !== "production") return steady()(q);
+      // production's canary (green, 10 %) answers 10 % of its requests with a 5xx; blue 0.1 %
+      const seconds = (q.end.getTime() - q.start.getTime()) / 1000;
+      return metrics({ requests: 180 * seconds, target5xx: Math.round(0.18 * seconds) }, { requests: 20 * seconds, target5xx: 2 * seconds });
+    };
     let last = 0;
     let ran = 0;
     for (let i = 0; i < lines.length; i++) {

@@ -18,7 +18,8 @@ import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCo
 import { WEIGHTED_RULE_PRIORITY, loadBalancerName, slotOfTargetGroupArn } from "../constructs/naming.ts";
 import { awsClientConfig } from "../aws/clients.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
-import { SyntheticAlbTraffic, split } from "./synthetic-traffic.ts";
+import type { Slot } from "../config/primitives.ts";
+import { SyntheticAlbTraffic, split, type Traffic } from "./synthetic-traffic.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 
@@ -62,16 +63,31 @@ export async function readWeights(endpoint: string, env: string): Promise<Record
 
 /**
  * Gives the playground's dev short analysis windows (10 s periods, no publishing delay, polls every
- * 2 s, 12 s and 10 s bakes, 40 requests for a verdict) and smoke checks against `smokeUrl`: the
- * emulator publishes metrics at once, so a rollout takes seconds instead of minutes. Used by the
- * demo, the rollout end-to-end tests and the deploy benchmark.
+ * 2 s, 12 s and 10 s bakes) and smoke checks against `smokeUrl`: the emulator publishes metrics at
+ * once, so a rollout takes seconds instead of minutes. Used by the demo, the rollout end-to-end tests
+ * and the deploy benchmark; their synthetic users ({@link users}) bring the evidence a pass needs.
  */
+/**
+ * The synthetic users of the short windows: `USERS_RPS` requests a second split by the ALB's
+ * weights, 0.5 % of them 5xx on both slots (a healthy service has a few), `canaryErrorRate` on the
+ * canary slot when given. At that rate a 12 s step at 50 % has the evidence a pass needs (2× of
+ * 0.5 % with 95 % power: about 18,000 canary requests).
+ */
+export const USERS_RPS = 5000;
+export function users(w: Record<Slot, number>, o: { canary?: Slot; canaryErrorRate?: number; rps?: number; latency?: Partial<Record<Slot, number>> } = {}): Traffic {
+  const rate = (s: Slot) => (s === o.canary && o.canaryErrorRate !== undefined ? o.canaryErrorRate : 0.005);
+  return split(o.rps ?? USERS_RPS, w, {
+    blue: { errorRate: rate("blue"), latencySeconds: o.latency?.blue ?? 0.05 },
+    green: { errorRate: rate("green"), latencySeconds: o.latency?.green ?? 0.05 },
+  });
+}
+
 export function useShortWindows(dir: string, smokeUrl: string): void {
   const file = join(dir, "environments", "dev.ts");
   const text = readFileSync(file, "utf8");
   const edited = text.replace(/  release: \{[\s\S]*?\n  \},\n/, `  release: {
     canary: [{ percent: 50, bakeSeconds: 12 }, { percent: 100, bakeSeconds: 10 }],
-    analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, minRequests: 40, readAttempts: 2, onInconclusive: "fail" },
+    analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, readAttempts: 2, onInconclusive: "fail" },
     smoke: { baseUrl: "${smokeUrl}" },
     promotesTo: ["staging"],
     snapshotBeforePromote: false,
@@ -115,18 +131,17 @@ async function main(): Promise<number> {
 
     say("envctl stage dev --version 1.6.0 (into the idle slot, green, at 0 %)");
     if (await envctl("stage", "dev", "--version", "1.6.0")) throw new Error("stage failed");
-    say("envctl rollout dev — synthetic users send 40 requests a second, split by the ALB's weights; all healthy");
-    const healthy = traffic.run((w) => split(40, w, { blue: { latencySeconds: 0.08 }, green: { latencySeconds: 0.09 } }));
-    // The plan at the users' 40 requests a second (the emulator keeps no hourly history); the short
-    // windows cannot reach a verdict at that rate, so the plan's gate is overridden (noted in the history).
-    const first = await envctl("rollout", "dev", "--rps", "40", "--ignore-plan");
+    say(`envctl rollout dev — synthetic users send ${USERS_RPS} requests a second, split by the ALB's weights, 0.5 % 5xx on both slots; healthy`);
+    const healthy = traffic.run((w) => users(w, { latency: { blue: 0.08, green: 0.09 } }));
+    // The plan at the users' rate (the emulator keeps no hourly history to read it from).
+    const first = await envctl("rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5");
     await healthy.stop();
     say(`rollout exit code ${first} (0: complete); the ALB serves ${await weights()}`);
 
-    say("envctl stage dev --version 1.7.0 (into the idle slot, now blue) — this build answers 10 % of its requests with 5xx");
+    say("envctl stage dev --version 1.7.0 (into the idle slot, now blue) — this build answers 2.5 % of its requests with 5xx (5× the stable slot)");
     if (await envctl("stage", "dev", "--version", "1.7.0")) throw new Error("stage failed");
-    const bad = traffic.run((w) => split(40, w, { blue: { errors: Math.round((40 * w.blue) / 1000), latencySeconds: 0.4 } }));
-    const second = await envctl("rollout", "dev", "--rps", "40", "--ignore-plan");
+    const bad = traffic.run((w) => users(w, { canary: "blue", canaryErrorRate: 0.025, latency: { blue: 0.4, green: 0.09 } }));
+    const second = await envctl("rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5");
     await bad.stop();
     say(`rollout exit code ${second} (3: the gate rolled it back); the ALB serves ${await weights()}`);
     await envctl("status", "dev");

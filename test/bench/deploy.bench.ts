@@ -12,9 +12,9 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { playground, readWeights, run, useShortWindows } from "../../lib/demo/demo.ts";
+import { playground, readWeights, run, useShortWindows, users, USERS_RPS } from "../../lib/demo/demo.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../../lib/engine/local.ts";
-import { SyntheticAlbTraffic, split } from "../../lib/demo/synthetic-traffic.ts";
+import { SyntheticAlbTraffic } from "../../lib/demo/synthetic-traffic.ts";
 import { REPO } from "../support/project.ts";
 
 const manifest = readManifest();
@@ -81,16 +81,16 @@ try {
 
   // a canary returning 5xx: from the gate's verdict to the ALB serving 100/0
   const traffic = new SyntheticAlbTraffic(emulator.endpoint, "dev");
-  const users = traffic.run((w) => split(40, w, { green: { errors: Math.round((40 * w.green) / 500) } }));
+  const bad = traffic.run((w) => users(w, { canary: "green", canaryErrorRate: 0.05 }));
   let gateFailedAt = 0;
   let mitigated: Promise<number> | undefined;
-  const gate = await envctlStreaming(["rollout", "dev"], (line, at) => {
+  const gate = await envctlStreaming(["rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5"], (line, at) => {
     if (!gateFailedAt && /gate failed/.test(line)) {
       gateFailedAt = at;
       mitigated = until({ blue: 100, green: 0 }, at);
     }
   });
-  await users.stop();
+  await bad.stop();
   const toMitigate = mitigated ? await mitigated : NaN;
 
   const row = (label: string, value: string) => `${label.padEnd(66)} ${value}`;

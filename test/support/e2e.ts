@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { playground } from "../../lib/demo/demo.ts";
+import { playground, USERS_RPS } from "../../lib/demo/demo.ts";
 import { Engine } from "../../lib/engine/engine.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator, type Emulator } from "../../lib/engine/local.ts";
 import type { SyntheticAlbTraffic, Traffic } from "../../lib/demo/synthetic-traffic.ts";
@@ -120,12 +120,13 @@ export async function healthStandIn(): Promise<HealthStandIn> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, health, close: () => server.close() };
 }
 
-/** Runs `envctl rollout <env>` while synthetic users reach the slots as the ALB splits them. */
-export async function rolloutUnderTraffic(loop: LocalLoop, traffic: SyntheticAlbTraffic, users: (w: Record<Slot, number>) => Traffic, env = "dev", during?: () => Promise<void>): Promise<Run> {
+/**
+ * Runs `envctl rollout <env> <args>` while synthetic users reach the slots as the ALB splits them.
+ * By default the traffic plan is given the users' rate (the emulator keeps no hourly history).
+ */
+export async function rolloutUnderTraffic(loop: LocalLoop, traffic: SyntheticAlbTraffic, users: (w: Record<Slot, number>) => Traffic, env = "dev", during?: () => Promise<void>, args: readonly string[] = ["--rps", String(USERS_RPS), "--error-rate", "0.5"]): Promise<Run> {
   const generator = traffic.run(users, 1000);
-  // The synthetic users send 40 requests a second: the plan at that rate (no hourly history on the
-  // emulator); the short windows cannot reach a verdict at it, so the gate is overridden (noted).
-  const run = loop.envctl("rollout", env, "--rps", "40", "--ignore-plan");
+  const run = loop.envctl("rollout", env, ...args);
   if (during) await during();
   const result = await run;
   await generator.stop();
