@@ -13,7 +13,7 @@ import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, healthy, passingSmoke, trafficDeployer } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, passingSmoke, steady, trafficDeployer } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 /** Where the screenshot and the page go (CI uploads them). */
@@ -56,9 +56,9 @@ async function projectWithRolloutInProgress() {
   expect(await run("promote", "staging", "production", "--yes")).toBe(0);
   // production's rollout: interrupted during the 50 % step's bake, traffic left at 50 / 50
   let polls = 0;
-  metrics.traffic = () => {
+  metrics.traffic = (q) => {
     if (++polls === 12) controller.abort(new Error("SIGTERM"));
-    return healthy(5000, 600);
+    return steady()(q);
   };
   expect(await run("rollout", "production", "--yes", "--on-interrupt", "leave")).toBe(8);
   const drift = join(dir, "drift.json");

@@ -107,10 +107,6 @@ export function steady(rps = 50, errorRate = 0.01): (q: MetricsQuery) => WindowM
   };
 }
 
-export function healthy(blue: number, green: number): WindowMetrics {
-  return metrics({ requests: blue }, { requests: green });
-}
-
 export class FakeAlarms implements AlarmReader {
   readonly reads: string[][] = [];
   /** Called before each read with its number (1-based): change `states` to script alarms. */
