@@ -10,7 +10,7 @@ import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import type { Fetch } from "../lib/release/ports.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, healthy, metrics, steady } from "./support/fakes.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, metrics, steady } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
 const okFetch: Fetch = async () => ({ status: 200, text: async () => "ok" });
