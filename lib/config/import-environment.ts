@@ -92,23 +92,38 @@ async function importHere(req: ImportRequest): Promise<Imported> {
 
 const CHECK = `
 import { pathToFileURL } from "node:url";
-await import(pathToFileURL(process.argv[1]).href);
+const [file, warm] = process.argv.slice(1);
+if (warm) await import(pathToFileURL(warm).href);
+process.stdout.write("ready\\n");
+await import(pathToFileURL(file).href);
 process.exit(0);
 `;
 
+/** How long the child may take to start (Node, tsx and the project's lib/ imported) before the file's clock starts. */
+const CHILD_START_SECONDS = 120;
+
 /**
  * Imports the file in a child process (the same Node, TypeScript through tsx) and waits at most
- * the limit. Returns why it never finished, or undefined when it finished (or threw: the
- * in-process import then reports what it throws).
+ * the limit. The clock starts once the child is up and has imported the project's own lib/ (so a
+ * loaded machine's slow start is not the file's time). Returns why it never finished, or
+ * undefined when it finished (or threw: the in-process import then reports what it throws).
  */
 async function importInChild(req: ImportRequest): Promise<string | undefined> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const warm = join(req.root, "lib", "index.ts");
+  const args = ["--import", tsx, "--input-type=module", "--eval", CHECK, req.file, ...(existsSync(warm) ? [warm] : [])];
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", tsx, "--input-type=module", "--eval", CHECK, req.file], { cwd: req.root, stdio: "ignore" });
-    const timer = setTimeout(() => {
+    const child = spawn(process.execPath, args, { cwd: req.root, stdio: ["ignore", "pipe", "ignore"] });
+    const stuck = () => {
       child.kill("SIGKILL");
       done(stuckMessage(req.shown, req.timeoutSeconds));
-    }, req.timeoutSeconds * 1000);
+    };
+    let timer = setTimeout(stuck, CHILD_START_SECONDS * 1000);
+    child.stdout.once("data", () => {
+      clearTimeout(timer);
+      timer = setTimeout(stuck, req.timeoutSeconds * 1000);
+    });
+    child.stdout.resume();
     child.on("error", () => { clearTimeout(timer); done(undefined); });
     child.on("exit", (code) => {
       clearTimeout(timer);
