@@ -79,7 +79,8 @@ export function refuseBlankArguments(cmd: Command): void {
   cmd.registeredArguments.forEach((arg, i) => {
     const values: unknown[] = arg.variadic ? ((cmd.processedArgs[i] as unknown[] | undefined) ?? []) : [cmd.processedArgs[i]];
     if (!values.some(blank)) return;
-    const rule = !ENVIRONMENT_ARGUMENTS.has(arg.name()) ? "" : arg.required ? ": name an environment" : ": name an environment, or leave it out for every environment";
+    const byDefault = /\((default: [^)]*)\)/.exec(arg.description)?.[1];
+    const rule = !ENVIRONMENT_ARGUMENTS.has(arg.name()) ? "" : arg.required ? ": name an environment" : `: name an environment, or leave it out${byDefault ? ` (${byDefault})` : ""}`;
     problems.push({ subject, path: `<${arg.name()}>`, message: `must not be empty or blank${rule}` });
   });
   for (const option of cmd.options) {
