@@ -4,8 +4,9 @@
  * may reach a command (`--percent ""` once moved all traffic), and an unbounded `--wait` once
  * asked the lock library for a billion retries.
  */
+import type { Command } from "commander";
 import { z } from "zod";
-import { ConfigError, zodProblems } from "../config/errors.ts";
+import { ConfigError, zodProblems, type Problem } from "../config/errors.ts";
 import { SlotSchema } from "../config/primitives.ts";
 
 /** The longest bake, seconds: the environment files' own bound (lib/release/policy.ts). */
@@ -71,3 +72,38 @@ export function decimalArg(min: number, max: number, unit = "") {
 export const RpsArg = decimalArg(0.001, 1_000_000, " requests per second");
 /** `--error-rate <percent>`: the stable slot's error rate (traffic plan). */
 export const ErrorRateArg = decimalArg(0, 100, " %");
+
+/** Arguments (by name) and option placeholders that take an environment's name. */
+const ENVIRONMENT_ARGUMENTS = new Set(["env", "from", "to", "envA", "envB", "a", "b"]);
+
+/** A command's path below envctl: `status`, `config show`, `preview create`. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+const blank = (v: unknown) => typeof v === "string" && v.trim() === "";
+
+/**
+ * No positional argument of any command may be empty or blank (`envctl status ""` once read as
+ * "every environment"), nor an option taking an environment (`--only ""`): one check for every
+ * command, run by commander before its action (a preAction hook on the program). Every problem
+ * at once, each naming its command and argument: `status: <env> must not be empty or blank: …`.
+ */
+export function refuseBlankArguments(cmd: Command): void {
+  const subject = commandPath(cmd);
+  const problems: Problem[] = [];
+  cmd.registeredArguments.forEach((arg, i) => {
+    const values: unknown[] = arg.variadic ? ((cmd.processedArgs[i] as unknown[] | undefined) ?? []) : [cmd.processedArgs[i]];
+    if (!values.some(blank)) return;
+    const byDefault = /\((default: [^)]*)\)/.exec(arg.description)?.[1];
+    const rule = !ENVIRONMENT_ARGUMENTS.has(arg.name()) ? "" : arg.required ? ": name an environment" : `: name an environment, or leave it out${byDefault ? ` (${byDefault})` : ""}`;
+    problems.push({ subject, path: `<${arg.name()}>`, message: `must not be empty or blank${rule}` });
+  });
+  for (const option of cmd.options) {
+    if (!/<env>/.test(option.flags) || !blank(cmd.getOptionValue(option.attributeName()))) continue;
+    problems.push({ subject, path: option.long ?? option.flags, message: "must not be empty or blank: name an environment" });
+  }
+  if (problems.length > 0) throw new ConfigError(problems, "invalid arguments");
+}

@@ -23,6 +23,7 @@ import { registerSecretCommands } from "./commands/secret.ts";
 import { registerStatusCommand } from "./commands/status.ts";
 import { createShell } from "./context.ts";
 import type { Deps } from "./deps.ts";
+import { refuseBlankArguments } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
 import { examples } from "./help.ts";
 import { defaultProgress } from "./progress.ts";
@@ -48,7 +49,9 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    // An empty or blank argument (`envctl status ""`) is refused for every command, before its action.
+    .hook("preAction", (_program, action) => refuseBlankArguments(action));
 
   registerStatusCommand(program, shell);
   registerPromotionCommands(program, shell);

@@ -14,6 +14,7 @@ import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UNNAMED } from "./define.ts";
 import { ConfigError, zodProblems, type Problem } from "./errors.ts";
+import { importEnvironment, loadTimeoutSeconds } from "./import-environment.ts";
 import { readJsonFile } from "./json.ts";
 import { ReleaseSchema, type Release } from "../release/model.ts";
 import { checkEnvironments } from "./rules.ts";
@@ -45,6 +46,11 @@ export interface LoadOptions {
    * @default every environment: any problem fails the load
    */
   readonly focus?: readonly string[];
+  /**
+   * Seconds each environment file may take to load (lib/config/import-environment.ts).
+   * @default `ENVSTACK_LOAD_TIMEOUT_SECONDS`, else 30
+   */
+  readonly timeoutSeconds?: number;
 }
 
 export function environmentsDirOf(root: string): string {
@@ -82,6 +88,8 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   const add = (owner: string | undefined, ...problems: Problem[]) => owned.push(...problems.map((problem) => ({ owner, problem })));
   const configs: Environment[] = [];
   const files = environmentFiles(dir);
+  const timeoutSeconds = options.timeoutSeconds ?? loadTimeoutSeconds();
+  if (typeof timeoutSeconds !== "number") throw new ConfigError([timeoutSeconds]);
 
   for (const file of files) {
     const fileName = basename(file, ".ts");
@@ -90,7 +98,14 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     try {
       // The query makes a long-lived process (tests, envctl) see edits to the file.
       const { mtimeMs, size } = statSync(file);
-      const mod = (await import(`${pathToFileURL(file).href}?v=${mtimeMs}-${size}`)) as Record<string, unknown>;
+      const url = `${pathToFileURL(file).href}?v=${mtimeMs}-${size}`;
+      const imported = await importEnvironment({ root, file, url, subject: fileName, shown, timeoutSeconds });
+      if ("stuck" in imported) {
+        add(fileName, { subject: fileName, path: "", message: imported.stuck });
+        continue;
+      }
+      if ("thrown" in imported) throw imported.thrown;
+      const mod = imported.module;
       if (!("default" in mod) || mod.default === undefined) {
         add(fileName, { subject: fileName, path: "", message: `has no default export: ${shown} must end with export default defineEnvironment({ ... })` });
         continue;

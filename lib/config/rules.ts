@@ -73,23 +73,56 @@ function recoveryRules(e: Environment): Problem[] {
   ];
 }
 
-/** Forward promotion edges must name existing environments and form no cycle. */
+/**
+ * Promotion edges must name existing environments, each once, and form no cycle; an environment is
+ * either a forward target (`promotesTo`) or a rollback target (`rollbackTo`), never both; and a
+ * rollback edge points backwards: to an environment that (directly or through others) promotes
+ * into this one.
+ */
 function promotionGraph(envs: readonly Environment[], known: readonly string[]): Problem[] {
   const names = new Set([...envs.map((e) => e.name), ...known]);
   const problems: Problem[] = [];
   for (const e of envs) {
     for (const [field, targets] of [["promotesTo", e.release.promotesTo], ["rollbackTo", e.release.rollbackTo]] as const) {
       targets.forEach((t, i) => {
-        if (!names.has(t)) problems.push({ subject: e.name, path: `release.${field}[${i}]`, message: `names unknown environment ${t}` });
-        if (t === e.name) problems.push({ subject: e.name, path: `release.${field}[${i}]`, message: `cannot name the environment itself` });
+        const p = (message: string) => problems.push({ subject: e.name, path: `release.${field}[${i}]`, message });
+        if (!names.has(t)) p(`names unknown environment ${t}`);
+        if (t === e.name) p(`cannot name the environment itself`);
+        const first = targets.indexOf(t);
+        if (first !== i) p(`names ${t} again (already release.${field}[${first}]): each edge once`);
       });
     }
+    e.release.rollbackTo.forEach((t, i) => {
+      const p = (message: string) => problems.push({ subject: e.name, path: `release.rollbackTo[${i}]`, message });
+      if (e.release.rollbackTo.indexOf(t) !== i || t === e.name || !envs.some((x) => x.name === t)) return;
+      const forward = e.release.promotesTo.indexOf(t);
+      if (forward >= 0) p(`names ${t}, which release.promotesTo[${forward}] also names: an edge is a promotion or a rollback path, not both`);
+      else if (!promotesInto(envs, t, e.name)) {
+        const ahead = promotesInto(envs, e.name, t) ? ` (${e.name} promotes into ${t}: that is a forward edge)` : "";
+        p(`must point backwards along the promotion graph: ${t} does not promote into ${e.name}, directly or through other environments${ahead}`);
+      }
+    });
   }
   const cycle = findCycle(envs);
   if (cycle) {
     problems.push({ subject: cycle[0]!, path: "release.promotesTo", message: `forms a promotion cycle: ${cycle.join(" → ")}` });
   }
   return problems;
+}
+
+/** True when `from` reaches `to` along promotesTo edges (one or more). */
+function promotesInto(envs: readonly Environment[], from: string, to: string): boolean {
+  const edges = new Map(envs.map((e) => [e.name, e.release.promotesTo]));
+  const seen = new Set<string>();
+  const queue = [...(edges.get(from) ?? [])];
+  while (queue.length > 0) {
+    const n = queue.shift()!;
+    if (n === to) return true;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    queue.push(...(edges.get(n) ?? []));
+  }
+  return false;
 }
 
 function findCycle(envs: readonly Environment[]): string[] | undefined {

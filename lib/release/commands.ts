@@ -37,6 +37,7 @@ export async function promote(ctx: Context, from: string, to: string, opts: { ve
   return locked(ctx, to, async () => {
     const current = ctx.store.load(to);
     refusePending(current);
+    if (unchanged(ctx, current, c)) return current;
     const next = core.promote(current, c); // refuse early, before any snapshot
     if (core.sameState(current, next)) {
       ctx.progress.info(`${to}: nothing to change (the idle slot already holds ${c.version})`);
@@ -60,19 +61,41 @@ export async function takeSnapshot(ctx: Context, env: ReleaseEnvironment, reason
 }
 
 /**
+ * A promotion or stage that would change nothing says why and writes nothing (exit 0); a
+ * settings-only change says what differs and goes on. Call under the lock, on the current state.
+ */
+function unchanged(ctx: Context, current: Release, c: core.Candidate): boolean {
+  const noop = core.promotionNoop(current, c);
+  if (noop !== undefined) {
+    ctx.progress.info(`${current.environment}: nothing to change: ${noop}`);
+    return true;
+  }
+  const settingsOnly = core.settingsOnlyChange(current, c);
+  if (settingsOnly !== undefined) ctx.progress.info(`${current.environment}: settings-only change: ${settingsOnly}`);
+  return false;
+}
+
+/**
  * A freshly built version (or a settings change) enters the promotion graph at a root (an
  * environment nothing promotes into, e.g. dev): it goes into the idle slot at weight 0.
- * `settingsOnly` stages the live version again with the environment's current settings.
+ * Without a version, the live version is staged again with the environment's current settings:
+ * a settings-only change, or nothing to change when the live slot already runs those settings.
  */
 export async function stage(ctx: Context, env: string, opts: { version?: string; digest?: string }): Promise<Release> {
   const target = environment(ctx, env);
   const feeders = ctx.environments.all().filter((e) => e.release.promotesTo.includes(env)).map((e) => e.name);
-  const current = ctx.store.load(env);
-  const version = opts.version ?? current.slots[current.live].version!;
   if (opts.version !== undefined && feeders.length > 0) throw new RefusedError(`${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}' (a settings change alone may be staged with 'envctl stage ${env}')`);
-  const digest = opts.digest ?? (opts.version === undefined ? current.slots[current.live].digest : undefined);
-  const c = candidate(ctx, target, { version, ...(digest ? { digest } : {}) });
-  return locked(ctx, env, () => applyTransition(ctx, env, stacksForPromotion(target), (r) => core.promote(r, c)));
+  const settings = ctx.settings.forSlot(target);
+  return locked(ctx, env, async () => {
+    const current = ctx.store.load(env);
+    refusePending(current);
+    const live = current.slots[current.live];
+    const version = opts.version ?? live.version!;
+    const digest = opts.digest ?? (opts.version === undefined ? live.digest : undefined);
+    const c: core.Candidate = { version, ...(digest ? { digest } : {}), settings };
+    if (unchanged(ctx, current, c)) return current;
+    return applyTransition(ctx, env, stacksForPromotion(target), (r) => core.promote(r, c));
+  });
 }
 
 export async function shift(ctx: Context, env: string, slot: "blue" | "green", percent: number): Promise<Release> {

@@ -60,17 +60,67 @@ function refuseWhileRollout(r: Release, what: string): void {
   }
 }
 
-/** Puts the candidate into the idle slot at weight 0; live traffic is untouched. */
+/** A slot's settings as a promotion compares them: their checksum, or "none". */
+const settingsLabel = (s: SlotSettings | null | undefined) => (s ? `settings ${s.checksum}` : "no settings");
+const sameSettings = (a: SlotSettings | null | undefined, b: SlotSettings | null | undefined) => (a?.checksum ?? null) === (b?.checksum ?? null);
+
+/** The live slot runs the candidate's version with the candidate's settings (the digest, where both know one, agreeing). */
+function liveRuns(r: Release, c: Candidate): boolean {
+  const live = r.slots[r.live];
+  return live.version === c.version && sameSettings(live.settings, c.settings) && !(live.digest && c.digest && live.digest !== c.digest);
+}
+
+/** The idle slot, at weight 0, holds exactly the candidate: version, digest and settings. */
+function idleHolds(r: Release, c: Candidate): boolean {
+  const idle = r.slots[idleSlot(r)];
+  return idle.weight === 0 && idle.version === c.version && (idle.digest ?? null) === (c.digest ?? null) && sameSettings(idle.settings, c.settings);
+}
+
+/**
+ * Why putting `c` into `r`'s idle slot would change nothing, or undefined when it is a change.
+ * "Already runs" means the live slot: staging its version and settings again would only put a
+ * copy of what serves into the idle slot (and overwrite what the idle slot keeps for rollback).
+ * The idle slot holding exactly the candidate is a no-op too: it is staged already. A rollout in
+ * progress is not a no-op but a refusal ({@link promote}).
+ */
+export function promotionNoop(r: Release, c: Candidate): string | undefined {
+  if (r.rollout) return undefined;
+  if (liveRuns(r, c)) {
+    return `${r.environment} already runs ${c.version} with ${settingsLabel(c.settings)} in its live slot ${r.live}, the same version with the environment's current settings: staging it again would change nothing`;
+  }
+  if (idleHolds(r, c)) {
+    return `the idle slot ${idleSlot(r)} of ${r.environment} already holds ${c.version} with ${settingsLabel(c.settings)}: it is staged; 'envctl rollout ${r.environment}' canaries it`;
+  }
+  return undefined;
+}
+
+/**
+ * When the candidate is the live version with other settings (a settings-only change, canaried
+ * like a new version): what differs, for the command to say; undefined otherwise.
+ */
+export function settingsOnlyChange(r: Release, c: Candidate): string | undefined {
+  const live = r.slots[r.live];
+  if (live.version !== c.version || sameSettings(live.settings, c.settings)) return undefined;
+  return `${r.environment} runs ${c.version} in its live slot ${r.live} with ${settingsLabel(live.settings)}; the environment's settings are now ${settingsLabel(c.settings)}: staging ${c.version} with them into the idle slot ${idleSlot(r)}, a settings-only change that the rollout canaries like a new version`;
+}
+
+/**
+ * Puts the candidate into the idle slot at weight 0; live traffic is untouched. Refuses what the
+ * live slot already runs (commands check {@link promotionNoop} first and change nothing); the
+ * idle slot already holding the candidate is returned unchanged (it keeps its rollback role).
+ */
 export function promote(r: Release, c: Candidate): Release {
   refuseWhileRollout(r, "promote");
   const idle = idleSlot(r);
   const live = r.slots[r.live];
-  if (live.version === c.version && (live.settings?.checksum ?? null) === (c.settings?.checksum ?? null)) {
-    throw new RefusedError(`${r.environment} already runs ${c.version}${c.settings ? ` with settings ${c.settings.checksum}` : ""} in its live slot ${r.live}`);
+  if (live.version === c.version && sameSettings(live.settings, c.settings)) {
+    const digests = live.digest && c.digest && live.digest !== c.digest ? ` as image ${live.digest}, not ${c.digest}: one tag names one image, tag the new build` : "";
+    throw new RefusedError(`${r.environment} already runs ${c.version}${c.settings ? ` with settings ${c.settings.checksum}` : ""} in its live slot ${r.live}${digests}`);
   }
   if (r.slots[idle].weight > 0) {
     throw new RefusedError(`${r.environment}: the idle slot ${idle} still carries ${r.slots[idle].weight} % of the traffic; shift it to 0 or roll back first`);
   }
+  if (idleHolds(r, c)) return r;
   const entry: HistoryEntry = { version: c.version, ...(c.digest ? { digest: c.digest } : {}), served: false };
   const known = r.history.find((h) => h.version === c.version);
   return finish({

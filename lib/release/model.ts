@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { SettingValueSchema, SlotSchema, type SettingValue, type Slot } from "../config/primitives.ts";
+import { CanaryStepSchema, CanaryStepsSchema } from "./policy.ts";
 
 /** Image tag: what a slot runs. */
 export const VersionSchema = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a valid image tag");
@@ -59,19 +60,16 @@ export const WeightsSchema = z.strictObject({ blue: Weight, green: Weight }).sup
 });
 export type Weights = z.infer<typeof WeightsSchema>;
 
-/** A canary step as copied into a running rollout (see lib/release/policy.ts). */
-export const RolloutStepSchema = z.union([
-  z.strictObject({ percent: z.number().int().min(1).max(100), bakeSeconds: z.number().int().min(0) }),
-  z.strictObject({ pause: z.union([z.literal("manual"), z.number().int().min(1)]) }),
-], { error: "must be { percent, bakeSeconds } or { pause }" });
+/** A canary step as copied into a running rollout: the policy's own step (lib/release/policy.ts). */
+export const RolloutStepSchema = CanaryStepSchema;
 
 export const RolloutSchema = z.strictObject({
   /** Slot receiving traffic. */
   target: SlotSchema,
   /** Index of the next step to apply (0-based); equals `steps.length` when all are applied. */
   nextStep: z.number().int().min(0),
-  /** The steps, copied from the environment's policy at start. */
-  steps: z.array(RolloutStepSchema).min(1),
+  /** The steps, copied from the environment's policy at start: held to the policy's rules. */
+  steps: CanaryStepsSchema,
   /** Weights before the rollout started: what `abort` restores. */
   before: WeightsSchema,
   startedAt: z.iso.datetime(),

@@ -153,6 +153,22 @@ export function isWeightStep(s: CanaryStep): s is WeightStep {
   return "percent" in s;
 }
 
+/**
+ * A sequence of canary steps, wherever one is written: an environment's `release.canary` and a
+ * release file's `rollout.steps` (copied from it at start). The first step sets a weight, weights
+ * increase strictly, and the last weight step is 100.
+ */
+export const CanaryStepsSchema = z.array(CanaryStepSchema).min(1).max(20).superRefine((steps, ctx) => {
+  const weights = steps.map((s, i) => ({ s, i })).filter((x): x is { s: WeightStep; i: number } => isWeightStep(x.s));
+  weights.forEach(({ s, i }, k) => {
+    if (k > 0 && s.percent <= weights[k - 1]!.s.percent) ctx.addIssue({ code: "custom", path: [i, "percent"], message: "steps must increase strictly" });
+  });
+  const last = weights.at(-1);
+  if (!last) ctx.addIssue({ code: "custom", path: [], message: "needs at least one weight step" });
+  else if (last.s.percent !== 100) ctx.addIssue({ code: "custom", path: [last.i, "percent"], message: "the last weight step must be 100" });
+  if (steps.length > 0 && !isWeightStep(steps[0]!)) ctx.addIssue({ code: "custom", path: [0], message: "the first step must set a weight (a pause before any traffic moves waits for nothing)" });
+});
+
 /** Seconds a bake needs to contain one complete analysis window: one metric period, then the publishing delay. */
 export function analysisWindowSeconds(a: Pick<Analysis, "metricPeriodSeconds" | "publishDelaySeconds">): number {
   return a.metricPeriodSeconds + a.publishDelaySeconds;
@@ -174,7 +190,7 @@ export function bakeProblems(steps: readonly CanaryStep[], analysis: Analysis, b
 export const ReleasePolicySchema = z
   .strictObject({
     /** Progressive canary steps; weights increase strictly and the last weight step is 100. */
-    canary: z.array(CanaryStepSchema).min(1).max(20),
+    canary: CanaryStepsSchema,
     /** How each step is judged. @default every AnalysisSchema default */
     analysis: AnalysisSchema.default(AnalysisSchema.parse({})),
     /** HTTP checks of the idle slot before the first step. @default the seeds' health endpoints */
@@ -187,14 +203,6 @@ export const ReleasePolicySchema = z
     snapshotBeforePromote: z.boolean(),
   })
   .superRefine((p, ctx) => {
-    const weights = p.canary.map((s, i) => ({ s, i })).filter((x): x is { s: WeightStep; i: number } => isWeightStep(x.s));
-    weights.forEach(({ s, i }, k) => {
-      if (k > 0 && s.percent <= weights[k - 1]!.s.percent) ctx.addIssue({ code: "custom", path: ["canary", i, "percent"], message: "steps must increase strictly" });
-    });
-    const last = weights.at(-1);
-    if (!last) ctx.addIssue({ code: "custom", path: ["canary"], message: "needs at least one weight step" });
-    else if (last.s.percent !== 100) ctx.addIssue({ code: "custom", path: ["canary", last.i, "percent"], message: "the last weight step must be 100" });
-    if (p.canary.length > 0 && !isWeightStep(p.canary[0]!)) ctx.addIssue({ code: "custom", path: ["canary", 0], message: "the first step must set a weight (a pause before any traffic moves waits for nothing)" });
     for (const problem of bakeProblems(p.canary, p.analysis)) {
       ctx.addIssue({ code: "custom", path: ["canary", problem.step, "bakeSeconds"], message: problem.message });
     }

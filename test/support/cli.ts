@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { main } from "../../lib/cli/envctl.ts";
+import { main, type Deps } from "../../lib/cli/envctl.ts";
 import type { Progress } from "../../lib/cli/progress.ts";
 
 export interface InProcessRun {
@@ -24,13 +24,19 @@ export interface InProcessCli {
 /** A stand-in whose every method rejects: what a refused command must never reach. */
 const forbidden = (what: string): any => new Proxy({}, { get: (_t, key) => (key === "then" ? undefined : async () => { throw new Error(`${what} was called (${String(key)})`); }) });
 
-const quiet: Progress = {
+/** No progress display; the notes (`info`: "nothing to change", ...) go to stderr, as on a terminal. */
+const quiet = (err: string[]): Progress => ({
   step: (_title, fn) => fn(() => undefined),
   wait: async () => undefined,
-  info: () => undefined,
-};
+  info: (text) => { err.push(text); },
+});
 
-export function inProcessCli(dir: string): InProcessCli {
+export interface InProcessOptions {
+  /** The settings a slot staged into an environment carries (default: none). */
+  readonly settings?: Deps["settings"];
+}
+
+export function inProcessCli(dir: string, options: InProcessOptions = {}): InProcessCli {
   const deployed: string[][] = [];
   return {
     deployed,
@@ -50,9 +56,9 @@ export function inProcessCli(dir: string): InProcessCli {
         traffic: () => forbidden("the ALB"),
         snapshots: () => forbidden("the snapshotter"),
         smoke: forbidden("the smoke checker"),
-        settings: () => null,
+        settings: options.settings ?? (() => null),
         signal: new AbortController().signal,
-        progress: quiet,
+        progress: quiet(err),
         now: () => new Date("2026-11-23T12:00:00Z"),
         stdout: (t) => out.push(t),
         stderr: (t) => err.push(t),

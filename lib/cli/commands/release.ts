@@ -31,12 +31,12 @@ export function registerPromotionCommands(program: Command, shell: Shell): void 
       shell.report(ctx, to, o);
     });
 
-  examples(common(program.command("stage").argument("<env>", "environment (with --version: a graph root, e.g. dev)").description("put a newly built version (or, without --version, the live version with the environment's current settings) into the idle slot at weight 0 and deploy it")
+  examples(common(program.command("stage").argument("<env>", "environment (with --version: a graph root, e.g. dev)").description("put a newly built version into the idle slot at weight 0 and deploy it; without --version, the live version again with the environment's current settings (a settings-only change; when the live slot already runs those settings, nothing changes: it says so and exits 0)")
     .option("--version <tag>", "image tag of the build (only on a graph root, e.g. dev)")
     .option("--digest <sha256>", "the image's digest (sha256:<64 hex>): the slot then runs <repository>@<digest>")), [
     ["envctl stage dev --version 1.6.0", "the new build into dev's idle slot at 0 %"],
     ["envctl stage dev --version 1.6.0 --no-deploy", "only edit the release file (the pipeline deploys)"],
-    ["envctl stage staging", "staging's live version again, with the environment's current settings"],
+    ["envctl stage staging", "staging's live version again with the environment's current settings (nothing to change, exit 0, when the live slot runs them)"],
   ])
     .action(async (name: string, o: Common & { version?: string; digest?: string }) => {
       const args = parseArgs("stage", { version: VersionSchema.optional(), digest: DigestSchema.optional() }, { version: o.version, digest: o.digest });
