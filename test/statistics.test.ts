@@ -9,18 +9,7 @@ import {
   addLimitInterval, addRatioInterval, binomialLogLR, crossingProbability, detectableRatio, errorShare, geometricGrid, limitMixture, logBound, logMixtureRatio,
   logSumExp, noEvidence, ratioMixture, requiredCanaryRequests, requiredRatioErrors, requiredTrials, type Mixture,
 } from "../lib/release/statistics.ts";
-
-/** A small seeded generator (mulberry32), for the Monte Carlo checks only. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as rng } from "./support/seeded.ts";
 
 describe("likelihood ratios", () => {
   it("binomialLogLR equals the log of the product of the Bernoulli likelihoods", () => {

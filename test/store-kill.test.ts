@@ -23,6 +23,7 @@ import { ReleaseSchema } from "../lib/release/model.ts";
 import { loadRelease, readAudit, releaseText } from "../lib/release/store/index.ts";
 import { REPO, tempProject } from "./support/project.ts";
 import { sandbox } from "./support/envctl.ts";
+import { seeded } from "./support/seeded.ts";
 
 const KILLS = 100;
 const RACES = 8;
@@ -35,18 +36,6 @@ const ENV = "dev";
 
 const SEED = process.env.STORE_KILL_SEED ? Number(process.env.STORE_KILL_SEED) : randomInt(2 ** 31);
 console.log(`store-kill: seed ${SEED} (replay with STORE_KILL_SEED=${SEED})`);
-
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
