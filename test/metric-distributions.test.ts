@@ -1,6 +1,6 @@
 /** The emulator proxy's range statistics (TC, PR) that moto lacks, as CloudWatch defines them. */
 import { describe, expect, it } from "vitest";
-import { isRangeStat, MetricDistributions } from "../lib/engine/metric-distributions.ts";
+import { isRangeStat, MetricDistributions, summarised } from "../lib/engine/metric-distributions.ts";
 
 const dims = [{ Name: "TargetGroup", Value: "targetgroup/dev-app-green/1" }, { Name: "LoadBalancer", Value: "app/dev/1" }];
 const query = (Stat: string, Dimensions = dims) => ({ Id: "q", MetricStat: { Metric: { Namespace: "AWS/ApplicationELB", MetricName: "TargetResponseTime", Dimensions }, Period: 60, Stat } });
@@ -27,5 +27,14 @@ describe("MetricDistributions", () => {
     expect(isRangeStat("TC(10%:90%)")).toBe(false);
     expect(store.answer(query("Sum"), 0, 60)).toBeNull();
     expect(store.answer(query("TC(1:)", [dims[0]!]), 0, 180)!.Values).toEqual([]);
+  });
+});
+
+describe("summarised", () => {
+  it("gives moto a value list's summary statistics instead of one value per count", () => {
+    const [d] = summarised([{ MetricName: "TargetResponseTime", Values: [0.05, 2], Counts: [98, 2], Unit: "Seconds" }])!;
+    expect(d).toEqual({ MetricName: "TargetResponseTime", Unit: "Seconds", StatisticValues: { SampleCount: 100, Sum: 98 * 0.05 + 4, Minimum: 0.05, Maximum: 2 } });
+    const plain = { MetricName: "RequestCount", Value: 7 };
+    expect(summarised([plain])![0]).toBe(plain);
   });
 });

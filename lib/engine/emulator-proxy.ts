@@ -7,8 +7,9 @@
  * types them.
  *
  * It answers the range statistics moto lacks (`TC(lo:hi)`, `PR(lo:hi)` with absolute bounds) from
- * the values pushed through it (lib/engine/metric-distributions.ts): the canary judge counts slow
- * requests with them.
+ * the values pushed through it (lib/engine/metric-distributions.ts), in the CBOR and the JSON 1.0
+ * protocol (the AWS SDK for JavaScript's): the canary judge counts slow requests with them. moto gets
+ * pushed value lists as summary statistics (it would store every value once per count).
  *
  * It also injects faults for tests: a service marked unreachable gets its connections reset
  * (`POST /__envstack/faults {"unreachable": ["monitoring"]}`), so "CloudWatch down during a
@@ -22,7 +23,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { Token, Type, decode, encode } from "cborg";
-import { isRangeStat, MetricDistributions } from "./metric-distributions.ts";
+import { isRangeStat, MetricDistributions, summarised, type Datum } from "./metric-distributions.ts";
 
 const CBOR_PATH = /^\/service\/(GraniteServiceVersion20100801)\/operation\/([A-Za-z]+)$/;
 
@@ -131,11 +132,18 @@ function forward(target: URL, method: string, path: string, headers: IncomingMes
 type MetricQuery = Parameters<MetricDistributions["answer"]>[0];
 type GetMetricDataInput = { MetricDataQueries?: MetricQuery[]; StartTime?: number; EndTime?: number };
 
-async function translateCbor(target: URL, op: string, service: string, req: IncomingMessage, res: ServerResponse, model: ServiceModel, distributions: MetricDistributions): Promise<void> {
-  const raw = await readBody(req);
-  const input = (raw.length > 0 ? toJsonValue(cborDecode(raw)) : {}) as Record<string, unknown>;
-  if (op === "PutMetricData") distributions.record(input);
-  // GetMetricData: the range statistics moto lacks (TC, PR) are answered here, the rest by moto.
+/**
+ * A CloudWatch call in the JSON 1.0 protocol's form, as moto serves it: PutMetricData's values are
+ * kept for the range statistics (and given to moto summarised), GetMetricData's range statistics are
+ * answered here and the other queries by moto, their results merged.
+ */
+async function cloudWatchCall(target: URL, service: string, op: string, input: Record<string, unknown>, headers: IncomingMessage["headers"], distributions: MetricDistributions): Promise<{ status: number; headers: IncomingMessage["headers"]; json: unknown }> {
+  if (op === "PutMetricData") {
+    distributions.record(input);
+    // moto stores a datum's Values × Counts one value at a time (a second of synthetic traffic:
+    // thousands), then scans them all on every read; it gets their summary statistics instead.
+    input.MetricData = summarised(input.MetricData as Datum[] | undefined);
+  }
   const local: ReturnType<MetricDistributions["answer"]>[] = [];
   if (op === "GetMetricData") {
     const q = input as GetMetricDataInput;
@@ -143,24 +151,30 @@ async function translateCbor(target: URL, op: string, service: string, req: Inco
     for (const x of (q.MetricDataQueries ?? []).filter(mine)) local.push(distributions.answer(x, q.StartTime ?? 0, q.EndTime ?? Date.now() / 1000));
     q.MetricDataQueries = (q.MetricDataQueries ?? []).filter((x) => !mine(x));
   }
-  const headers = { ...req.headers };
-  for (const h of ["content-type", "content-length", "smithy-protocol", "accept", "transfer-encoding"]) delete headers[h];
+  const forwarded = { ...headers };
+  for (const h of ["content-type", "content-length", "smithy-protocol", "accept", "transfer-encoding"]) delete forwarded[h];
   const skip = op === "GetMetricData" && (input as GetMetricDataInput).MetricDataQueries!.length === 0;
   const answer = skip
     ? { status: 200, headers: {} as IncomingMessage["headers"], body: Buffer.from(JSON.stringify({ MetricDataResults: [], Messages: [] })) }
-    : await forward(target, "POST", "/", { ...headers, "content-type": "application/x-amz-json-1.0", "x-amz-target": `${service}.${op}` }, Buffer.from(JSON.stringify(input)));
+    : await forward(target, "POST", "/", { ...forwarded, "content-type": "application/x-amz-json-1.0", "x-amz-target": `${service}.${op}` }, Buffer.from(JSON.stringify(input)));
   let json: unknown = {};
   try {
     json = answer.body.length > 0 ? JSON.parse(answer.body.toString("utf8")) : {};
   } catch {
     json = { __type: "InternalFailure", message: answer.body.toString("utf8").slice(0, 500) };
   }
-  const ok = answer.status < 300;
-  if (ok && local.length > 0) {
+  if (answer.status < 300 && local.length > 0) {
     const out = json as { MetricDataResults?: unknown[] };
     out.MetricDataResults = [...(out.MetricDataResults ?? []), ...local.filter((x) => x !== null)];
   }
-  const body = ok ? fromJsonValue(json, model.operations[op]?.output?.shape, model) : json;
+  return { status: answer.status, headers: answer.headers, json };
+}
+
+async function translateCbor(target: URL, op: string, service: string, req: IncomingMessage, res: ServerResponse, model: ServiceModel, distributions: MetricDistributions): Promise<void> {
+  const raw = await readBody(req);
+  const input = (raw.length > 0 ? toJsonValue(cborDecode(raw)) : {}) as Record<string, unknown>;
+  const answer = await cloudWatchCall(target, service, op, input, req.headers, distributions);
+  const body = answer.status < 300 ? fromJsonValue(answer.json, model.operations[op]?.output?.shape, model) : answer.json;
   const encoded = cborEncode(body ?? {});
   const queryError = answer.headers["x-amzn-query-error"];
   res.writeHead(answer.status, {
@@ -171,6 +185,22 @@ async function translateCbor(target: URL, op: string, service: string, req: Inco
     ...(answer.headers["x-amzn-requestid"] ? { "x-amzn-requestid": answer.headers["x-amzn-requestid"] } : {}),
   });
   res.end(encoded);
+}
+
+/** CloudWatch metric calls in the JSON 1.0 protocol (the AWS SDK for JavaScript's): the same handling as their CBOR form. */
+const JSON_METRIC_CALL = /^(GraniteServiceVersion20100801)\.(PutMetricData|GetMetricData)$/;
+
+async function handleJsonMetricCall(target: URL, service: string, op: string, req: IncomingMessage, res: ServerResponse, distributions: MetricDistributions): Promise<void> {
+  const raw = await readBody(req);
+  const input = (raw.length > 0 ? JSON.parse(raw.toString("utf8")) : {}) as Record<string, unknown>;
+  const answer = await cloudWatchCall(target, service, op, input, req.headers, distributions);
+  const body = Buffer.from(JSON.stringify(answer.json ?? {}));
+  res.writeHead(answer.status, {
+    "content-type": "application/x-amz-json-1.0",
+    "content-length": String(body.length),
+    ...(answer.headers["x-amzn-requestid"] ? { "x-amzn-requestid": answer.headers["x-amzn-requestid"] } : {}),
+  });
+  res.end(body);
 }
 
 /** The control API: faults to inject, and what was translated. */
@@ -207,8 +237,11 @@ export function startProxy(targetEndpoint: string, model: ServiceModel, port = 0
       return;
     }
     const cbor = CBOR_PATH.exec(req.url ?? "");
+    const json = JSON_METRIC_CALL.exec(String(req.headers["x-amz-target"] ?? ""));
     const handle = cbor
       ? (translated.set(cbor[2]!, (translated.get(cbor[2]!) ?? 0) + 1), translateCbor(target, cbor[2]!, cbor[1]!, req, res, model, distributions))
+      : json
+      ? handleJsonMetricCall(target, json[1]!, json[2]!, req, res, distributions)
       : readBody(req).then((body) => forward(target, req.method ?? "GET", req.url ?? "/", req.headers, body)).then((a) => {
         res.writeHead(a.status, a.headers);
         res.end(a.body);

@@ -7,8 +7,8 @@
  * read as missing on the emulator. Percentage bounds (`TC(10%:90%)`) are not computed (no value).
  */
 
-/** One PutMetricData datum as the JSON protocol carries it. */
-interface Datum {
+/** One PutMetricData datum as the JSON protocol carries it (what the store reads of it). */
+interface PushedDatum {
   MetricName?: string;
   Dimensions?: { Name?: string; Value?: string }[];
   Timestamp?: number;
@@ -38,7 +38,7 @@ export class MetricDistributions {
   private readonly data: Stored[] = [];
 
   /** Keeps the values of a PutMetricData input (JSON form). */
-  record(input: { Namespace?: string; MetricData?: Datum[] }, now = Date.now() / 1000): void {
+  record(input: { Namespace?: string; MetricData?: PushedDatum[] }, now = Date.now() / 1000): void {
     for (const d of input.MetricData ?? []) {
       const values = d.Values ?? (d.Value !== undefined ? [d.Value] : []);
       if (values.length === 0) continue;
@@ -81,4 +81,24 @@ export class MetricDistributions {
       StatusCode: "Complete",
     };
   }
+}
+
+export type Datum = { Values?: number[]; Counts?: number[]; StatisticValues?: unknown } & Record<string, unknown>;
+
+/** Datums with a list of values, as StatisticValues (SampleCount, Sum, Minimum, Maximum): what CloudWatch keeps of them besides percentiles. */
+export function summarised(data: Datum[] | undefined): Datum[] | undefined {
+  return data?.map((d) => {
+    if (!d.Values?.length) return d;
+    const { Values: values, Counts: counts, ...rest } = d;
+    const c = (i: number) => counts?.[i] ?? 1;
+    return {
+      ...rest,
+      StatisticValues: {
+        SampleCount: values.reduce((a, _v, i) => a + c(i), 0),
+        Sum: values.reduce((a, v, i) => a + v * c(i), 0),
+        Minimum: Math.min(...values),
+        Maximum: Math.max(...values),
+      },
+    };
+  });
 }
