@@ -21,9 +21,16 @@ describe("MetricDistributions", () => {
     expect(store.answer(query("PR(0.5:1.5)"), 0, 60)!.Values).toEqual([10]);
   });
 
-  it("answers only absolute-bound range statistics; other metrics have no data", () => {
+  it("the nearest-rank percentile of the pushed values (moto fails on percentiles with HTTP 500)", () => {
+    expect(store.answer(query("p90"), 0, 60)!.Values).toEqual([0.05]);
+    expect(store.answer(query("p95"), 0, 60)!.Values).toEqual([1]);
+    expect(store.answer(query("p99"), 0, 60)!.Values).toEqual([1.5]);
+  });
+
+  it("answers only absolute-bound range statistics and percentiles; other metrics have no data", () => {
     expect(isRangeStat("TC(1:)")).toBe(true);
-    expect(isRangeStat("p99")).toBe(false);
+    expect(isRangeStat("p99")).toBe(true);
+    expect(isRangeStat("Sum")).toBe(false);
     expect(isRangeStat("TC(10%:90%)")).toBe(false);
     expect(store.answer(query("Sum"), 0, 60)).toBeNull();
     expect(store.answer(query("TC(1:)", [dims[0]!]), 0, 180)!.Values).toEqual([]);

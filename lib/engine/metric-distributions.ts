@@ -25,13 +25,14 @@ interface Stored {
 }
 
 const RANGE_STAT = /^(TC|PR)\(\s*([0-9.eE+-]*)\s*:\s*([0-9.eE+-]*)\s*\)$/i;
+const PERCENTILE = /^p(\d{1,2}(?:\.\d+)?)$/;
 
 const keyOf = (namespace: string, name: string, dims: readonly { Name?: string; Value?: string }[]) =>
   JSON.stringify([namespace, name, [...dims].map((d) => [d.Name ?? "", d.Value ?? ""]).sort()]);
 
-/** True for a statistic this store answers (absolute-bound TC or PR). */
+/** True for a statistic this store answers (absolute-bound TC or PR, or a percentile pNN, which moto fails on with HTTP 500). */
 export function isRangeStat(stat: string): boolean {
-  return RANGE_STAT.test(stat);
+  return RANGE_STAT.test(stat) || PERCENTILE.test(stat);
 }
 
 export class MetricDistributions {
@@ -54,33 +55,49 @@ export class MetricDistributions {
    */
   answer(q: { Id: string; Label?: string; MetricStat: { Metric: { Namespace?: string; MetricName?: string; Dimensions?: { Name?: string; Value?: string }[] }; Period: number; Stat: string } }, start: number, end: number): { Id: string; Label: string; Timestamps: number[]; Values: number[]; StatusCode: "Complete" } | null {
     const m = RANGE_STAT.exec(q.MetricStat.Stat);
-    if (!m) return null;
-    const lo = m[2] === "" ? -Infinity : Number(m[2]);
-    const hi = m[3] === "" ? Infinity : Number(m[3]);
+    const pct = PERCENTILE.exec(q.MetricStat.Stat);
+    if (!m && !pct) return null;
+    const lo = !m || m[2] === "" ? -Infinity : Number(m[2]);
+    const hi = !m || m[3] === "" ? Infinity : Number(m[3]);
     const key = keyOf(q.MetricStat.Metric.Namespace ?? "", q.MetricStat.Metric.MetricName ?? "", q.MetricStat.Metric.Dimensions ?? []);
     const period = q.MetricStat.Period;
-    const buckets = new Map<number, { inRange: number; total: number }>();
+    const buckets = new Map<number, { inRange: number; total: number; values: [number, number][] }>();
     for (const s of this.data) {
       if (s.key !== key || s.at < start || s.at >= end) continue;
       const bucket = start + Math.floor((s.at - start) / period) * period;
-      const b = buckets.get(bucket) ?? { inRange: 0, total: 0 };
+      const b = buckets.get(bucket) ?? { inRange: 0, total: 0, values: [] };
       s.values.forEach((v, i) => {
         const c = s.counts[i]!;
         b.total += c;
+        b.values.push([v, c]);
         if (v > lo && v <= hi) b.inRange += c;
       });
       buckets.set(bucket, b);
     }
     const times = [...buckets.keys()].sort((a, b) => a - b);
-    const pr = m[1]!.toUpperCase() === "PR";
+    const value = (b: { inRange: number; total: number; values: [number, number][] }) => {
+      if (pct) return percentile(b.values, Number(pct[1]), b.total);
+      return m![1]!.toUpperCase() === "PR" ? (100 * b.inRange) / b.total : b.inRange;
+    };
     return {
       Id: q.Id,
       Label: q.Label ?? q.MetricStat.Metric.MetricName ?? q.Id,
       Timestamps: times,
-      Values: times.map((t) => (pr ? (100 * buckets.get(t)!.inRange) / buckets.get(t)!.total : buckets.get(t)!.inRange)),
+      Values: times.map((t) => value(buckets.get(t)!)),
       StatusCode: "Complete",
     };
   }
+}
+
+/** The value at rank ⌈q % of the count⌉ of value-count pairs (the nearest-rank percentile). */
+function percentile(pairs: [number, number][], q: number, total: number): number {
+  const rank = Math.max(1, Math.ceil((q / 100) * total));
+  let seen = 0;
+  for (const [v, c] of [...pairs].sort((a, b) => a[0] - b[0])) {
+    seen += c;
+    if (seen >= rank) return v;
+  }
+  return pairs.length ? Math.max(...pairs.map((p) => p[0])) : NaN;
 }
 
 export type Datum = { Values?: number[]; Counts?: number[]; StatisticValues?: unknown } & Record<string, unknown>;
