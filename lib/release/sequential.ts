@@ -37,9 +37,8 @@ export interface Interval {
   readonly stable: Counts;
 }
 
-/** The checks that can be made observe-only. */
-export const CHECKS = ["errors", "latency", "evidence"] as const;
-export type Check = (typeof CHECKS)[number];
+/** The judge's checks that can be made observe-only (alarms are the controller's). */
+export type Check = "errors" | "latency" | "evidence";
 
 /** How a step is judged; plain numbers, from the environment's analysis policy. */
 export interface JudgeSettings {
