@@ -21,7 +21,7 @@ describe("MetricDistributions", () => {
     expect(store.answer(query("PR(0.5:1.5)"), 0, 60)!.Values).toEqual([10]);
   });
 
-  it("the nearest-rank percentile of the pushed values (moto fails on percentiles with HTTP 500)", () => {
+  it("the nearest-rank percentile of the pushed values (moto keeps only their summary)", () => {
     expect(store.answer(query("p90"), 0, 60)!.Values).toEqual([0.05]);
     expect(store.answer(query("p95"), 0, 60)!.Values).toEqual([1]);
     expect(store.answer(query("p99"), 0, 60)!.Values).toEqual([1.5]);

@@ -77,8 +77,8 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Starts moto on 127.0.0.1 on a free port (through lib/engine/moto/envstack_moto.py, which adds the
- * percentile statistics moto lacks), waits until it answers, and puts the CBOR-translating proxy in
+ * Starts moto on 127.0.0.1 on a free port (through lib/engine/moto/envstack_moto.py, which adds
+ * what moto 5.2.5 lacks for the engine's destroys), waits until it answers, and puts the CBOR-translating proxy in
  * front of it. Its log goes to a file, never a pipe: a caller blocked in spawnSync would stop
  * draining a pipe, and moto would hang writing to it.
  */

@@ -1,11 +1,9 @@
 """moto's server, with what the project's emulator loop needs and moto 5.2.5 lacks.
 
-Started by lib/engine/local.ts instead of `moto_server` (same arguments). The additions:
+Started by lib/engine/local.ts instead of `moto_server` (same arguments). Distribution statistics
+(percentiles, trimmed counts, percentile ranks) are not here: the emulator proxy answers them from
+the values pushed through it (lib/engine/metric-distributions.ts). The additions:
 
-- Percentile statistics (`p99`, `p95.5`, ...) in GetMetricData / GetMetricStatistics, computed with
-  the nearest-rank method over the raw values of each period. moto computes only Sum, Average,
-  Minimum, Maximum and SampleCount, so the rollout gate's p99 latency check would read no data.
-  (README: emulator gaps, `percentileStatistics`.)
 - ListRecoveryPointsByBackupVault (an existing vault has none: moto runs no backup jobs). The AWS
   provider lists a vault's recovery points before it deletes a `force_destroy` vault (dev's), and
   moto answers that route with an HTML 404, so `cdktf destroy dev` failed.
@@ -16,32 +14,12 @@ Started by lib/engine/local.ts instead of `moto_server` (same arguments). The ad
   bucket on the emulator) hung.
 """
 import json
-import math
-import re
 import sys
 from urllib.parse import unquote
 
 from moto.backup import responses as backup_responses
 from moto.backup import urls as backup_urls
-from moto.cloudwatch import models
 from moto.s3 import models as s3_models
-
-_PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d+)?)")
-_original = models.Statistics.get_statistics_for_type
-
-
-def _get_statistics_for_type(self, stat):
-    match = _PERCENTILE.fullmatch(stat)
-    if match is None:
-        return _original(self, stat)
-    values = sorted(self.metric_single_values_list)
-    if not values:
-        return None
-    rank = math.ceil(float(match.group(1)) / 100.0 * len(values))
-    return values[min(len(values), max(rank, 1)) - 1]
-
-
-models.Statistics.get_statistics_for_type = _get_statistics_for_type
 
 
 def _list_recovery_points_by_backup_vault(self):
