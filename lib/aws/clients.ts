@@ -14,10 +14,6 @@ export interface AwsClientOptions {
 export const CONNECT_TIMEOUT_MS = 3_000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 
-// The SDK prints a seven-line notice on every run under Node 20 (its versions published after
-// January 2027 require Node 22). The pinned versions support Node 20; README says to prefer 22.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 /** SDK client config: one attempt per call (callers retry with their own backoff and messages). */
 export function awsClientConfig(o: AwsClientOptions, attempts = 1) {
   return {

@@ -17,16 +17,22 @@ export interface EngineManifest {
   motoServer: string;
   versions: Record<string, string>;
   build?: Record<string, { seconds?: number; maxRssMb?: number }>;
+  /** Which AWS provider build the mirror holds: `trimmed` serves only `servedTypes` (lib/engine/provider-types.ts). */
+  awsProvider?: { build: "trimmed" | "full"; key: string; servicePackages: string[] | null; servedTypes: string[] | null };
 }
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.ENVSTACK_CACHE ?? join(homedir(), ".cache", "envstack");
 }
 
+export function manifestPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), "engine", "manifest.json");
+}
+
 /** The engine's manifest, or an error telling how to build it. */
 export function readManifest(env: NodeJS.ProcessEnv = process.env): EngineManifest {
-  const file = join(cacheRoot(env), "engine", "manifest.json");
-  if (!existsSync(file)) throw new Error(`no engine at ${file}: run 'npm run setup:engine' first (builds OpenTofu, the providers and moto; ~25 min the first time)`);
+  const file = manifestPath(env);
+  if (!existsSync(file)) throw new Error(`no engine at ${file}: run 'npm run setup:engine' first (builds OpenTofu, the providers and moto; 15-20 min the first time)`);
   const m = JSON.parse(readFileSync(file, "utf8")) as EngineManifest;
   for (const p of [m.tofu, m.cliConfig, m.motoServer]) if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);
   return m;
@@ -39,6 +45,8 @@ export function engineEnv(m: EngineManifest, base: NodeJS.ProcessEnv = process.e
     PATH: [dirname(m.tofu), base.PATH ?? ""].join(delimiter),
     TERRAFORM_BINARY_NAME: "tofu",
     TF_CLI_CONFIG_FILE: m.cliConfig,
+    // envctl's deployer reads which AWS types the engine's provider serves from it (lib/engine/provider-types.ts).
+    ENVSTACK_ENGINE_MANIFEST: manifestPath(base),
     CHECKPOINT_DISABLE: "1",
     // Providers come from the filesystem mirror: cdktf must not run `providers lock` against a registry.
     ENVSTACK_SKIP_PROVIDER_LOCK: "1",

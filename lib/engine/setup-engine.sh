@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # setup-engine.sh: builds and caches the offline Terraform engine:
 #   1. the OpenTofu CLI, built from source (Go tools module lib/engine/go/opentofu)
-#   2. terraform-provider-aws, built from source and put in a filesystem mirror
+#   2. terraform-provider-aws, built from source and put in a filesystem mirror: by default only the
+#      service packages the project's stacks use (lib/engine/aws-provider-types.txt, trimmed by
+#      lib/engine/go/aws-trim), ENVSTACK_AWS_PROVIDER=full for the whole provider
 #   3. terraform-provider-kubernetes, built from source and put in the same mirror
 #   4. the moto server, in its own virtualenv
 #   5. checkov (the IaC scanner npm test runs over the synthesized stacks), in its own virtualenv
@@ -65,8 +67,23 @@ if command -v go >/dev/null 2>&1; then
   GOOS_ARCH="$(go env GOOS)_$(go env GOARCH)"
 fi
 
-AWS_DIR_TF="$MIRROR/registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION/$GOOS_ARCH"
-AWS_DIR_OT="$MIRROR/registry.opentofu.org/hashicorp/aws/$AWS_PROVIDER_VERSION/$GOOS_ARCH"
+# The AWS provider: "trimmed" (default) compiles only the service packages serving the types listed
+# in aws-provider-types.txt; "full" compiles all of them. Each has its own mirror, keyed by what
+# decides its bytes (for the trimmed one, the type list and the trimming generator), so both can
+# be cached side by side and switching is a re-run of this script.
+AWS_FLAVOUR="${ENVSTACK_AWS_PROVIDER:-trimmed}"
+AWS_TYPES="$HERE/aws-provider-types.txt"
+case "$AWS_FLAVOUR" in
+  full) AWS_KEY=full ;;
+  trimmed)
+    [ -f "$AWS_TYPES" ] || die "missing $AWS_TYPES (the resource and data source types the trimmed AWS provider serves)"
+    AWS_KEY="trimmed-$(cat "$AWS_TYPES" "$HERE/go/aws-trim/main.go" | sha256sum | cut -c1-12)" ;;
+  *) die "ENVSTACK_AWS_PROVIDER must be 'trimmed' (default) or 'full', not '$AWS_FLAVOUR'" ;;
+esac
+AWS_MIRROR="$ENGINE/mirror-aws-$AWS_KEY"
+AWS_DIR_TF="$AWS_MIRROR/registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION/$GOOS_ARCH"
+AWS_DIR_OT="$AWS_MIRROR/registry.opentofu.org/hashicorp/aws/$AWS_PROVIDER_VERSION/$GOOS_ARCH"
+AWS_SERVED="$AWS_MIRROR/served-types.json"
 AWS_BIN_NAME="terraform-provider-aws_v${AWS_PROVIDER_VERSION}_x5"
 K8S_DIR_TF="$MIRROR/registry.terraform.io/hashicorp/kubernetes/$K8S_PROVIDER_VERSION/$GOOS_ARCH"
 K8S_DIR_OT="$MIRROR/registry.opentofu.org/hashicorp/kubernetes/$K8S_PROVIDER_VERSION/$GOOS_ARCH"
@@ -83,11 +100,15 @@ provider_current "$K8S_DIR_TF" "$K8S_BIN_NAME" "$K8S_PROVIDER_PSEUDO" || need_go
 # repeated while a build runs, so nobody takes the silence for a hang.
 expected_minutes() { # <key prefix>
   case "$1" in
-    opentofu*) echo 4-6 ;; aws*) echo 30-40 ;; kubernetes*) echo 2-4 ;; *) echo "?" ;;
+    opentofu*) echo 4-6 ;; aws-*-full) echo 30-40 ;; aws*) echo 5-8 ;; kubernetes*) echo 2-4 ;; *) echo "?" ;;
   esac
 }
 if [ "$need_go" = 1 ]; then
-  log "first build of the engine: about 35-50 min on 2 cores (OpenTofu 4-6 min, AWS provider 30-40 min at up to 9 GB, Kubernetes provider 2-4 min, moto 1 min); cached under $ROOT, later runs take seconds"
+  if [ "$AWS_FLAVOUR" = full ]; then
+    log "first build of the engine: about 40-55 min on 2 cores (OpenTofu 4-6 min, the full AWS provider 30-40 min at up to 9 GB, Kubernetes provider 2-4 min, moto 1 min); cached under $ROOT, later runs take seconds"
+  else
+    log "first build of the engine: about 15-20 min on 2 cores (OpenTofu 4-6 min, the trimmed AWS provider 5-8 min at up to 4 GB, Kubernetes provider 2-4 min, moto 1 min); cached under $ROOT, later runs take seconds"
+  fi
 fi
 
 TIME_BIN=""
@@ -117,8 +138,9 @@ check_pin() { # <module dir> <module path> <version>
 }
 
 # Build one Go binary and record wall time and peak RSS in $STATS/<key>.json.
-go_build() { # <key> <module dir> <package> <output> <ldflags>
+go_build() { # <key> <module dir (absolute, or under lib/engine/go)> <package> <output> <ldflags>
   local key="$1" moddir="$2" pkg="$3" out="$4" ldflags="$5"
+  case "$moddir" in /*) ;; *) moddir="$HERE/go/$moddir" ;; esac
   local tmp="$out.tmp.$$" tfile="$STATS/$key.time" blog="$LOGS/$key.build.log"
   mkdir -p "$(dirname "$out")"
   rm -f "$tmp" "$tfile"
@@ -128,10 +150,10 @@ go_build() { # <key> <module dir> <package> <output> <ldflags>
   ( n=0; while sleep 60; do n=$((n + 1)); log "  still building $key: $n min (expected $(expected_minutes "$key") min; log: $blog)"; done ) &
   ticker=$!
   if [ -n "$TIME_BIN" ]; then
-    ( cd "$HERE/go/$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
+    ( cd "$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
         "$TIME_BIN" -v -o "$tfile" go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" ) >"$blog" 2>&1 || rc=$?
   else
-    ( cd "$HERE/go/$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
+    ( cd "$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
         go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" ) >"$blog" 2>&1 || rc=$?
   fi
   kill "$ticker" 2>/dev/null || true
@@ -201,10 +223,41 @@ fi
 "$TOFU" version >/dev/null 2>&1 || die "$TOFU does not run ('tofu version' failed)"
 
 # ------------------------------------------------------------- 2./3. providers
-build_provider 2 aws "$AWS_PROVIDER_VERSION" "$AWS_PROVIDER_MODULE" "$AWS_PROVIDER_PSEUDO" \
-  "$AWS_PROVIDER_SOURCE_VERSION" provider-aws \
-  "-s -w -X '$AWS_PROVIDER_MODULE/version.ProviderVersion=${AWS_PROVIDER_SOURCE_VERSION}+${AWS_PROVIDER_COMMIT:-unknown}'" \
-  "$AWS_DIR_TF" "$AWS_DIR_OT" "$AWS_BIN_NAME"
+# The trimmed AWS provider: a writable copy of the pinned module's source, rewritten by aws-trim to
+# register only the service packages serving aws-provider-types.txt (and those their code asks
+# clients of), built as its own main module (upstream's go.mod and go.sum, so the same dependency
+# versions as the full build). aws-trim's report, the types the build serves, goes beside the
+# binary: envctl and the tests refuse a stack with a type outside it before the engine starts.
+build_aws_trimmed() {
+  local src="$ROOT/src/terraform-provider-aws-$AWS_KEY" upstream
+  upstream="$(cd "$HERE/go/provider-aws" && go mod download -json "$AWS_PROVIDER_MODULE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  [ -d "$upstream" ] || die "go mod download of $AWS_PROVIDER_MODULE gave no source directory"
+  rm -rf "$src" && mkdir -p "$(dirname "$src")"
+  cp -R "$upstream" "$src" && chmod -R u+w "$src"
+  ( cd "$HERE/go/aws-trim" && CGO_ENABLED=0 go run . -src "$src" -types "$AWS_TYPES" -report "$src/served-types.json" ) >"$LOGS/aws-trim.log" 2>&1 \
+    || { tail -n 20 "$LOGS/aws-trim.log" >&2; die "trimming the AWS provider failed; full log: $LOGS/aws-trim.log"; }
+  log "  $(tail -n 1 "$LOGS/aws-trim.log")"
+  go_build "aws-$AWS_PROVIDER_VERSION-$AWS_KEY" "$src" . "$AWS_DIR_TF/$AWS_BIN_NAME" "$AWS_LDFLAGS"
+  cp "$src/served-types.json" "$AWS_SERVED.tmp" && mv -f "$AWS_SERVED.tmp" "$AWS_SERVED"
+  rm -rf "$src" # the Go build cache keeps what a rebuild needs
+}
+AWS_LDFLAGS="-s -w -X '$AWS_PROVIDER_MODULE/version.ProviderVersion=${AWS_PROVIDER_SOURCE_VERSION}+${AWS_PROVIDER_COMMIT:-unknown}'"
+if provider_current "$AWS_DIR_TF" "$AWS_BIN_NAME" "$AWS_PROVIDER_PSEUDO" && { [ "$AWS_FLAVOUR" = full ] || [ -s "$AWS_SERVED" ]; }; then
+  log "step 2/6: terraform-provider-aws $AWS_PROVIDER_VERSION ($AWS_FLAVOUR) already built ($AWS_DIR_TF/$AWS_BIN_NAME), skipping"
+else
+  log "step 2/6: building terraform-provider-aws $AWS_PROVIDER_VERSION ($AWS_FLAVOUR) from $AWS_PROVIDER_MODULE@$AWS_PROVIDER_PSEUDO (upstream $AWS_PROVIDER_SOURCE_VERSION), expected $(expected_minutes "aws-$AWS_KEY") min ..."
+  check_pin provider-aws "$AWS_PROVIDER_MODULE" "$AWS_PROVIDER_PSEUDO"
+  rm -f "$AWS_DIR_TF/.source" "$AWS_SERVED"
+  if [ "$AWS_FLAVOUR" = full ]; then
+    go_build "aws-$AWS_PROVIDER_VERSION-full" provider-aws "$AWS_PROVIDER_MODULE" "$AWS_DIR_TF/$AWS_BIN_NAME" "$AWS_LDFLAGS"
+  else
+    build_aws_trimmed
+  fi
+  printf '%s\n' "$AWS_PROVIDER_PSEUDO" >"$AWS_DIR_TF/.source"
+fi
+if ! { provider_current "$AWS_DIR_OT" "$AWS_BIN_NAME" "$AWS_PROVIDER_PSEUDO" && { [ "$AWS_DIR_TF/$AWS_BIN_NAME" -ef "$AWS_DIR_OT/$AWS_BIN_NAME" ] || cmp -s "$AWS_DIR_TF/$AWS_BIN_NAME" "$AWS_DIR_OT/$AWS_BIN_NAME"; }; }; then
+  mirror_link "$AWS_DIR_TF" "$AWS_DIR_OT" "$AWS_BIN_NAME" "$AWS_PROVIDER_PSEUDO"
+fi
 build_provider 3 kubernetes "$K8S_PROVIDER_VERSION" "$K8S_PROVIDER_MODULE" "$K8S_PROVIDER_PSEUDO" \
   "$K8S_PROVIDER_SOURCE_VERSION" provider-kubernetes \
   "-s -w -X 'main.Version=${K8S_PROVIDER_SOURCE_VERSION}+${K8S_PROVIDER_COMMIT:-unknown}'" \
@@ -247,18 +300,25 @@ cat >"$tmpcfg" <<EOF
 # Generated by lib/engine/setup-engine.sh. Do not edit; re-run the script instead.
 # Offline provider installation: only the local filesystem mirror is used. There
 # is no direct {} block, so OpenTofu never contacts a registry.
+# The AWS provider comes from its flavour's mirror ($AWS_FLAVOUR), every other one from the shared mirror.
 provider_installation {
+  filesystem_mirror {
+    path    = "$AWS_MIRROR"
+    include = ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws"]
+  }
   filesystem_mirror {
     path    = "$MIRROR"
     include = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]
+    exclude = ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws"]
   }
 }
 EOF
 mv -f "$tmpcfg" "$CLI_CONFIG"
 
-python3 - "$MANIFEST" "$TOFU" "$CLI_CONFIG" "$MIRROR" "$MOTO_SERVER" "$STATS" "$GOOS_ARCH" "$CHECKOV_BIN" <<PY
+python3 - "$MANIFEST" "$TOFU" "$CLI_CONFIG" "$MIRROR" "$MOTO_SERVER" "$STATS" "$GOOS_ARCH" "$CHECKOV_BIN" "$AWS_MIRROR" "$AWS_SERVED" <<PY
 import json, os, sys
-manifest, tofu, cfg, mirror, moto, stats, plat, checkov = sys.argv[1:]
+manifest, tofu, cfg, mirror, moto, stats, plat, checkov, aws_mirror, aws_served = sys.argv[1:]
+served = json.load(open(aws_served)) if "$AWS_FLAVOUR" == "trimmed" else None
 def stat(key):
     p = os.path.join(stats, key + ".json")
     try:
@@ -273,9 +333,13 @@ doc = {
     "checkov": checkov,
     "platform": plat,
     "providers": {
-        "aws": os.path.join(mirror, "registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION", plat, "terraform-provider-aws_v${AWS_PROVIDER_VERSION}_x5"),
+        "aws": os.path.join(aws_mirror, "registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION", plat, "terraform-provider-aws_v${AWS_PROVIDER_VERSION}_x5"),
         "kubernetes": os.path.join(mirror, "registry.terraform.io/hashicorp/kubernetes/$K8S_PROVIDER_VERSION", plat, "terraform-provider-kubernetes_v${K8S_PROVIDER_VERSION}_x5"),
     },
+    # "full": every service package; "trimmed": only those listed (servedTypes is what the build serves).
+    "awsProvider": {"build": "$AWS_FLAVOUR", "key": "$AWS_KEY",
+                    "servicePackages": served["packages"] if served else None,
+                    "servedTypes": served["types"] if served else None},
     "versions": {
         "opentofu": "$OPENTOFU_VERSION",
         "aws": "$AWS_PROVIDER_VERSION",
@@ -289,7 +353,7 @@ doc = {
     },
     "build": {
         "opentofu": stat("opentofu-$OPENTOFU_VERSION"),
-        "aws": stat("aws-$AWS_PROVIDER_VERSION"),
+        "aws": stat("aws-$AWS_PROVIDER_VERSION-$AWS_KEY"),
         "kubernetes": stat("kubernetes-$K8S_PROVIDER_VERSION"),
     },
 }
