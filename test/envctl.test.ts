@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
 import { sandbox } from "./support/envctl.ts";
-import { CdktfDeployer } from "../lib/deploy/runner.ts";
+import { EngineDeployer } from "../lib/deploy/runner.ts";
 
 /** Adds `qa`, an EC2 environment dev promotes into, beside the shipped (EKS) staging. */
 function withQa(dir: string) {
@@ -22,9 +21,8 @@ async function stagingRuns150(s: ReturnType<typeof sandbox>) {
   expect((await s.run(["shift", "staging", "--to", "green", "--percent", "100", "--no-deploy"])).status).toBe(0);
 }
 
-const DEPLOY_FLAGS = "--auto-approve --ignore-missing-stack-dependencies --skip-synth";
 
-describe("envctl (subprocess, stand-in cdktf)", () => {
+describe("envctl (subprocess, stand-in engine)", () => {
   it("status shows live slot, versions, weights and last change; --json for machines", async () => {
     const s = sandbox();
     const text = await s.run(["status"]);
@@ -38,7 +36,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     const s = sandbox(withQa);
     const r = await s.run(["promote", "dev", "qa"]);
     expect(r.status).toBe(0);
-    expect(s.calls()).toEqual([`deploy qa ${DEPLOY_FLAGS}`]);
+    expect(s.calls()).toEqual([`deploy qa`]);
     // the slot carries qa's own settings (the target's values), with their checksum
     expect(s.release("qa").slots.green).toEqual({ version: "1.5.0", weight: 0, settings: { checksum: expect.stringMatching(/^[0-9a-f]{16}$/), values: expect.objectContaining({ PUBLIC_BASE_URL: "http://dev.webapp.example.com", SMTP_PORT: 1025 }) } });
   });
@@ -50,7 +48,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(r.status).toBe(0);
     expect(s.release("staging").slots).toEqual({ blue: { version: "1.4.2", weight: 100 }, green: { version: "1.5.0", weight: 0, settings: expect.objectContaining({ values: expect.objectContaining({ PUBLIC_BASE_URL: "https://staging.webapp.example.com" }) }) } });
     expect(s.release("staging").pending).toBeNull();
-    expect(s.calls()).toEqual([`deploy staging-workloads ${DEPLOY_FLAGS}`]);
+    expect(s.calls()).toEqual([`deploy staging-workloads`]);
     // the deploy is recorded when it starts and when it succeeded, each record naming the whole change
     expect(s.audit("staging").map((a) => [a.seq, a.outcome])).toEqual([[1, "deploying"], [2, "deployed"]]);
     const entry = s.audit("staging")[1];
@@ -59,19 +57,28 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     expect(entry.to.slots.green.version).toBe("1.5.0");
   });
 
-  it("the deploy runner synthesizes first and calls cdktf only when synthesis succeeded", async () => {
+  it("the deploy runner synthesizes first and runs the engine only when synthesis succeeded", async () => {
     const s = sandbox();
     const env = { ...process.env, PATH: `${join(s.dir, ".stub")}:${process.env.PATH}` };
     const lines: string[] = [];
-    const failing = new CdktfDeployer(s.dir, env, () => Promise.reject(new Error("qa: network.cidr overlaps staging")));
+    const failing = new EngineDeployer(s.dir, env, () => Promise.reject(new Error("qa: network.cidr overlaps staging")));
     await expect(failing.deploy(["dev", "dev-traffic"], (l) => lines.push(l))).rejects.toThrow("synthesis before 'deploy dev dev-traffic' failed, nothing was deployed:\nqa: network.cidr overlaps staging");
     expect(s.calls()).toEqual([]);
     let synthesized = 0;
-    const ok = new CdktfDeployer(s.dir, env, async () => { synthesized++; });
+    const ok = new EngineDeployer(s.dir, { ...env, TERRAFORM_BINARY_NAME: "stub-engine" }, async () => {
+      synthesized++;
+      for (const stack of ["dev", "dev-traffic"]) {
+        mkdirSync(join(s.dir, "cdktf.out/stacks", stack), { recursive: true });
+        writeFileSync(join(s.dir, "cdktf.out/stacks", stack, "cdk.tf.json"), "{}");
+      }
+    });
     await ok.deploy(["dev", "dev-traffic"], (l) => lines.push(l));
     expect(synthesized).toBe(1);
-    expect(s.calls()).toEqual([`deploy dev ${DEPLOY_FLAGS}`, `deploy dev-traffic ${DEPLOY_FLAGS}`]);
-    expect(lines).toContain("stand-in cdktf: deploy dev-traffic --auto-approve --ignore-missing-stack-dependencies --skip-synth");
+    expect(s.calls()).toEqual([`deploy dev`, `deploy dev-traffic`]);
+    // the story only: the plan's summary and the timing; the engine's own lines go to the stack's log
+    expect(lines).toContain("dev-traffic: Plan: 0 to add, 1 to change, 0 to destroy.");
+    expect(lines.some((l) => /stand-in engine/.test(l))).toBe(false);
+    expect(readFileSync(join(s.dir, ".envstack/logs/dev-traffic.log"), "utf8")).toMatch(/\$ stub-engine apply -auto-approve -input=false -no-color\nstand-in engine: apply -auto-approve/);
   });
 
   it("shift deploys only the traffic stack; rollback returns to 100 % on the live slot", async () => {
@@ -80,7 +87,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     const shifted = await s.run(["shift", "staging", "--to", "green", "--percent", "25"]);
     expect(shifted.status).toBe(0);
     expect(s.release("staging").slots).toMatchObject({ blue: { weight: 75 }, green: { weight: 25 } });
-    expect(s.calls().at(-1)).toBe(`deploy staging-traffic ${DEPLOY_FLAGS}`);
+    expect(s.calls().at(-1)).toBe(`deploy staging-traffic`);
     // cdktf deploys with --skip-synth what envctl synthesized just before: the new weights
     const traffic = JSON.parse(readFileSync(join(s.dir, "cdktf.out/stacks/staging-traffic/cdk.tf.json"), "utf8"));
     const [rule] = Object.values(traffic.resource.aws_lb_listener_rule) as any[];
@@ -157,9 +164,12 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
 
   it("a failed deploy marks the file pending; later commands refuse until reconcile", async () => {
     const s = sandbox();
-    const failed = await s.run(["promote", "dev", "staging"], { CDKTF_STUB_EXIT: "3" });
+    const failed = await s.run(["promote", "dev", "staging"], { ENGINE_STUB_EXIT: "3" });
     expect(failed.status).toBe(4);
-    expect(failed.stderr).toMatch(/cdktf deploy staging-workloads failed \(exit 3\)/);
+    expect(failed.stderr).toMatch(/deploy of staging-workloads failed \(exit 3\)/);
+    // the engine's error, and where its whole output is
+    expect(failed.stderr).toContain("Error: stand-in failure");
+    expect(failed.stderr).toMatch(/full output: .*\.envstack\/logs\/staging-workloads\.log/);
     expect(failed.stderr).toContain("envctl reconcile staging");
     const pending = s.release("staging").pending;
     expect(pending).toMatchObject({ stacks: ["staging-workloads"], command: "envctl promote dev staging" });
@@ -174,7 +184,7 @@ describe("envctl (subprocess, stand-in cdktf)", () => {
     const reverted = await s.run(["reconcile", "staging", "--revert"]);
     expect(reverted.status).toBe(0);
     expect(s.release("staging")).toMatchObject({ pending: null, slots: { green: { version: null } } });
-    expect(s.calls().at(-1)).toBe(`deploy staging-workloads ${DEPLOY_FLAGS}`);
+    expect(s.calls().at(-1)).toBe(`deploy staging-workloads`);
   });
 
   it("production changes need --yes off a terminal", async () => {
@@ -206,8 +216,8 @@ describe("envctl parallel writers", () => {
     const s = sandbox();
     await s.run(["promote", "dev", "staging"]);
     const [a, b] = await Promise.all([
-      s.spawn(["shift", "staging", "--to", "green", "--percent", "10", "--wait", "30"], { CDKTF_STUB_SLEEP: "1" }),
-      s.spawn(["shift", "staging", "--to", "green", "--percent", "20", "--wait", "30"], { CDKTF_STUB_SLEEP: "1" }),
+      s.spawn(["shift", "staging", "--to", "green", "--percent", "10", "--wait", "30"], { ENGINE_STUB_SLEEP: "1" }),
+      s.spawn(["shift", "staging", "--to", "green", "--percent", "20", "--wait", "30"], { ENGINE_STUB_SLEEP: "1" }),
     ]);
     expect([a.status, b.status]).toEqual([0, 0]);
     const audit = s.audit("staging").filter((a) => a.outcome === "deployed").slice(1);
@@ -220,7 +230,7 @@ describe("envctl parallel writers", () => {
   it("fails the second writer with a clear message when it may not wait", async () => {
     const s = sandbox();
     await s.run(["promote", "dev", "staging"]);
-    const slow = s.spawn(["shift", "staging", "--to", "green", "--percent", "10"], { CDKTF_STUB_SLEEP: "3" });
+    const slow = s.spawn(["shift", "staging", "--to", "green", "--percent", "10"], { ENGINE_STUB_SLEEP: "3" });
     await new Promise((r) => setTimeout(r, 1500));
     const second = await s.run(["shift", "staging", "--to", "green", "--percent", "20"]);
     expect(second.status).toBe(5);

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { readManifest } from "../lib/engine/local.ts";
-import { projectAwsTypes, readTypesFile, typesOfStack, unservedMessage, unservedTypes } from "../lib/engine/provider-types.ts";
+import { readTypesFile, typesOfStack, unservedMessage, unservedTypes } from "../lib/engine/provider-types.ts";
+import { projectAwsTypes } from "../lib/stacks/engine-types.ts";
 import { REPO } from "./support/project.ts";
 
 describe("the trimmed AWS provider's type list", () => {

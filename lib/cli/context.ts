@@ -1,7 +1,7 @@
 /**
  * The composition root of envctl: one {@link Shell} per invocation (the terminal, the project, the
  * exit code) and, per release command, the release's {@link Context} with the adapters wired into
- * its ports (lib/release/ports.ts): the release files (lib/release/store), the cdktf deploy runner
+ * its ports (lib/release/ports.ts): the release files (lib/release/store), the deploy runner (the engine on the synthesized stacks)
  * (lib/deploy), the ALB, CloudWatch (metrics, alarms, traffic history) and RDS (lib/aws, loaded on first use), the settings
  * (lib/settings), the alarm names and the slot header of the constructs (lib/constructs/naming.ts).
  * Tests replace any of them through {@link Deps}.
@@ -17,7 +17,7 @@ import { loadProject, type Project } from "../config/load.ts";
 import type { Environment } from "../config/schema.ts";
 import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { SLOT_HEADER, slotAlarmNames } from "../constructs/naming.ts";
-import { CdktfDeployer } from "../deploy/runner.ts";
+import { EngineDeployer } from "../deploy/runner.ts";
 import type { Context } from "../release/context.ts";
 import { RefusedError } from "../release/errors.ts";
 import type { Clock, ReleaseEnvironment, SmokeDeps } from "../release/ports.ts";
@@ -127,7 +127,7 @@ export function createShell(deps: Deps): Shell {
       project,
       environments: { all: () => configs, get },
       store: fileStore(project.root),
-      deployer: deps.deployer ?? new CdktfDeployer(project.root, env),
+      deployer: deps.deployer ?? new EngineDeployer(project.root, env),
       traffic: (e) => deps.traffic?.(configOf(e)) ?? traffic.get(e.name) ?? traffic.set(e.name, lazyTraffic(e.name, aws(configOf(e)))).get(e.name)!,
       metrics: (e) => deps.metrics?.(configOf(e)) ?? lazyMetrics(aws(configOf(e))),
       alarms: (e) => {

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { secretsManagerStore } from "../aws/secrets-manager.ts";
 import type { Environment } from "../config/schema.ts";
-import { CdktfDeployer } from "../deploy/runner.ts";
+import { EngineDeployer } from "../deploy/runner.ts";
 import { awsClientTarget, readTarget } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { registerAnalysisCommands } from "./commands/analysis.ts";
@@ -69,7 +69,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
 
   registerReviewCommands(program, {
     load, root, out, err, env, setExit,
-    deployer: (r) => deps.deployer ?? new CdktfDeployer(r, env),
+    deployer: (r) => deps.deployer ?? new EngineDeployer(r, env),
     progress: () => deps.progress ?? defaultProgress(),
     now: clock.now,
   });

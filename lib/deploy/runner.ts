@@ -1,11 +1,22 @@
 /**
- * The deploy runner: synthesize once, then `cdktf deploy <stack> --auto-approve --skip-synth`
- * per stack, output streamed line by line. The engine is cdktf's choice: set
- * TERRAFORM_BINARY_NAME=tofu to drive OpenTofu.
+ * The deploy runner: what `cdktf deploy <stack> --auto-approve` does, without the cdktf CLI in
+ * between. It synthesizes once, in this process, then runs the Terraform engine in each stack's
+ * synthesized directory: `init`, then `apply -auto-approve` (or `destroy -auto-approve`). The
+ * engine is the one cdktf would use: `TERRAFORM_BINARY_NAME` (default `terraform`; `tofu` for
+ * OpenTofu). Starting the cdktf CLI only to have it run those two commands cost ~2 s of Node start
+ * per stack, a third of a traffic shift.
+ *
+ * Output: the engine's full output goes to a log file per stack (`.envstack/logs/<stack>.log`
+ * under the project, appended, one header per run; `ENVSTACK_LOG_DIR` moves it); the caller's `log`
+ * receives the story only: what the plan changes, what was applied, the timing, and on failure the
+ * engine's errors and the log's path.
  */
 import { spawn } from "node:child_process";
-import { delimiter, join } from "node:path";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { stackDir } from "../engine/engine.ts";
+import { unservedMessage, unservedTypes, type ServedTypes } from "../engine/provider-types.ts";
 import type { Deployer as ReleaseDeployer } from "../release/ports.ts";
 
 /** Where the time of one stack's deploy went, milliseconds. */
@@ -13,8 +24,6 @@ export interface DeployTiming {
   readonly stack: string;
   /** The in-process synthesis before the first stack (0 for the others). */
   readonly synth: number;
-  /** From starting cdktf to its first line about the stack. */
-  readonly cdktfStart: number;
   /** `init` of the stack's working directory. */
   readonly init: number;
   /** Refresh and plan, until the plan is shown. */
@@ -26,7 +35,7 @@ export interface DeployTiming {
 
 export function formatTiming(t: DeployTiming): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  return `${t.stack}: ${t.synth ? `synth ${s(t.synth)}, ` : ""}cdktf start ${s(t.cdktfStart)}, init ${s(t.init)}, plan ${s(t.plan)}, apply ${s(t.apply)} (${s(t.total)})`;
+  return `${t.stack}: ${t.synth ? `synth ${s(t.synth)}, ` : ""}init ${s(t.init)}, plan ${s(t.plan)}, apply ${s(t.apply)} (${s(t.total)})`;
 }
 
 /** The release's Deployer port, and the destroy the preview commands need. */
@@ -39,15 +48,23 @@ export interface Deployer extends ReleaseDeployer {
 
 export class DeployError extends Error {
   constructor(readonly stacks: readonly string[], readonly exitCode: number | null, readonly tail: readonly string[], verb = "deploy") {
-    super(`cdktf ${verb} ${stacks.join(" ")} failed (exit ${exitCode ?? "signal"})${tail.length ? `:\n    ${tail.join("\n    ")}` : ""}`);
+    super(`${verb} of ${stacks.join(" ")} failed (exit ${exitCode ?? "signal"})${tail.length ? `:\n    ${tail.join("\n    ")}` : ""}`);
     this.name = "DeployError";
   }
 }
 
-export class CdktfDeployer implements Deployer {
+type Verb = "deploy" | "destroy";
+
+/** Lines of the engine's output that tell the story (the rest goes to the log file only). */
+const STORY = /^(Plan: \d+ to add|No changes\.|Apply complete!|Destroy complete!|Changes to Outputs)/;
+
+export class EngineDeployer implements Deployer {
+  private readonly engine: string;
+  private readonly logDir: string;
+
   /**
    * @param root project root (where cdktf.json is)
-   * @param env process environment; `cdktf` is looked up on its PATH, then in node_modules/.bin
+   * @param env process environment; the engine (`TERRAFORM_BINARY_NAME`) is looked up on its PATH
    * @param synthesize writes `cdktf.out/` for exactly the files on disk now
    *   @default the project's own synthesis (lib/stacks/synth.ts), policy checks included
    */
@@ -56,7 +73,10 @@ export class CdktfDeployer implements Deployer {
     private readonly env: NodeJS.ProcessEnv = process.env,
     // Loaded on first use: synthesis pulls in every construct and provider class.
     private readonly synthesize: () => Promise<unknown> = async () => (await import("../stacks/synth.ts")).synthesizeProject(root, env),
-  ) {}
+  ) {
+    this.engine = env.TERRAFORM_BINARY_NAME || "terraform";
+    this.logDir = resolve(root, env.ENVSTACK_LOG_DIR ?? join(".envstack", "logs"));
+  }
 
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {
     return this.each("deploy", stacks, log);
@@ -66,15 +86,8 @@ export class CdktfDeployer implements Deployer {
     await this.each("destroy", stacks, log);
   }
 
-  /**
-   * Synthesizes once, in this process, then one cdktf invocation per stack, in the given order,
-   * with `--skip-synth`: cdktf would otherwise start the app again for every stack (≈3 s each,
-   * a third of a traffic shift). Stacks a stack depends on (`dev` for `dev-traffic`) are
-   * already deployed, so missing dependencies are allowed; but then cdktf no longer orders
-   * several stacks, and may even start one twice (its scheduler picks a pending stack before the
-   * first start marks it running), so never more than one per call.
-   */
-  private async each(verb: "deploy" | "destroy", stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {
+  /** Synthesizes once, then the stacks one after the other, in the given order. */
+  private async each(verb: Verb, stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {
     const t0 = performance.now();
     try {
       await this.synthesize();
@@ -82,50 +95,68 @@ export class CdktfDeployer implements Deployer {
       throw new Error(`synthesis before '${verb} ${stacks.join(" ")}' failed, nothing was ${verb}ed:\n${(err as Error).message}`);
     }
     const synth = performance.now() - t0;
-    log(`synthesized cdktf.out (${(synth / 1000).toFixed(1)} s)`);
     const timings: DeployTiming[] = [];
     for (const [i, stack] of stacks.entries()) {
-      const t = await this.run([verb, stack, ...this.flags()], [stack], log, i === 0 ? synth : 0);
+      const t = await this.stack(verb, stack, log, i === 0 ? synth : 0);
       timings.push(t);
       log(formatTiming(t));
     }
     return timings;
   }
 
-  /** With providers from a local mirror (ENVSTACK_SKIP_PROVIDER_LOCK=1) there is no registry to lock against. */
-  private flags(): string[] {
-    return ["--auto-approve", "--ignore-missing-stack-dependencies", "--skip-synth", ...(this.env.ENVSTACK_SKIP_PROVIDER_LOCK === "1" ? ["--skip-provider-lock"] : [])];
+  private async stack(verb: Verb, stack: string, log: (line: string) => void, synth: number): Promise<DeployTiming> {
+    const dir = stackDir(this.root, stack, this.env.CDKTF_OUTDIR ?? "cdktf.out");
+    const file = join(dir, "cdk.tf.json");
+    if (!existsSync(file)) throw new DeployError([stack], null, [`no synthesized stack '${stack}' (${file})`], verb);
+    const unserved = unservedTypes(JSON.parse(readFileSync(file, "utf8")), this.servedTypes());
+    if (unserved.length > 0) throw new DeployError([stack], null, [unservedMessage(stack, unserved)], verb);
+
+    mkdirSync(this.logDir, { recursive: true });
+    const logFile = join(this.logDir, `${stack}.log`);
+    appendFileSync(logFile, `\n=== ${new Date().toISOString()} ${verb} ${stack} (${this.engine}, in ${dir})\n`);
+    const started = performance.now();
+    await this.run(verb, stack, dir, ["init", "-input=false", "-no-color"], logFile, () => undefined);
+    const initialized = performance.now();
+    let planned: number | undefined;
+    const action = verb === "deploy" ? "apply" : "destroy";
+    await this.run(verb, stack, dir, [action, "-auto-approve", "-input=false", "-no-color"], logFile, (line) => {
+      if (/^(Plan: \d+ to add|No changes\.)/.test(line)) planned ??= performance.now();
+      if (STORY.test(line)) log(`${stack}: ${line}`);
+    });
+    const end = performance.now();
+    const plan = (planned ?? end) - initialized;
+    return { stack, synth, init: initialized - started, plan, apply: end - initialized - plan, total: end - started + synth };
   }
 
-  private run(args: string[], stacks: readonly string[], log: (line: string) => void, synth: number): Promise<DeployTiming> {
-    const PATH = [this.env.PATH ?? "", join(this.root, "node_modules", ".bin")].join(delimiter);
-    const started = performance.now();
-    const marks: { first?: number; initialized?: number; planned?: number } = {};
-    const child = spawn("cdktf", args, { cwd: this.root, env: { ...this.env, PATH, CI: this.env.CI ?? "1", FORCE_COLOR: "0", CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    const tail: string[] = [];
-    const onLine = (line: string) => {
-      const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
-      if (clean.trim() === "") return;
-      const now = performance.now();
-      marks.first ??= now;
-      if (/has been successfully initialized/.test(clean)) marks.initialized ??= now;
-      if (/\bPlan: \d+ to add|No changes\.|Objects have changed outside/.test(clean)) marks.planned ??= now;
-      tail.push(clean);
-      if (tail.length > 15) tail.shift();
-      log(clean);
+  /** Runs the engine in `dir`, every line to the log file; rejects with the errors and the log's path. */
+  private run(verb: Verb, stack: string, dir: string, args: string[], logFile: string, onLine: (line: string) => void): Promise<void> {
+    appendFileSync(logFile, `$ ${this.engine} ${args.join(" ")}\n`);
+    const child = spawn(this.engine, args, { cwd: dir, env: { ...this.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const errors: string[] = [];
+    let inError = false;
+    const line = (raw: string) => {
+      appendFileSync(logFile, `${raw}\n`);
+      const clean = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/^[│╷╵]\s?/, "").trimEnd();
+      if (/^Error: /.test(clean)) inError = true;
+      if (inError && clean.trim() !== "" && errors.length < 12) errors.push(clean);
+      if (clean === "") inError = false;
+      onLine(clean);
     };
-    createInterface({ input: child.stdout }).on("line", onLine);
-    createInterface({ input: child.stderr }).on("line", onLine);
+    createInterface({ input: child.stdout }).on("line", line);
+    createInterface({ input: child.stderr }).on("line", line);
     return new Promise((resolve, reject) => {
-      child.on("error", (err) => reject(new DeployError(stacks, null, [err.message])));
+      child.on("error", (err) => reject(new DeployError([stack], null, [`cannot run '${this.engine}': ${err.message} (set TERRAFORM_BINARY_NAME, or put the engine on PATH)`], verb)));
       child.on("close", (code) => {
-        if (code !== 0) return reject(new DeployError(stacks, code, tail, args[0]));
-        const end = performance.now();
-        const first = marks.first ?? end;
-        const initialized = marks.initialized ?? first;
-        const planned = marks.planned ?? initialized;
-        resolve({ stack: stacks[0]!, synth, cdktfStart: first - started, init: initialized - first, plan: planned - initialized, apply: end - planned, total: end - started + synth });
+        if (code === 0) return resolve();
+        reject(new DeployError([stack], code, [`${this.engine} ${args[0]} failed`, ...errors, `full output: ${logFile}`], verb));
       });
     });
+  }
+
+  /** What the local engine's AWS provider serves (the manifest setup-engine.sh writes), when known. */
+  private servedTypes(): ServedTypes | undefined {
+    const manifest = this.env.ENVSTACK_ENGINE_MANIFEST;
+    if (!manifest || !existsSync(manifest)) return undefined;
+    return (JSON.parse(readFileSync(manifest, "utf8")) as { awsProvider?: ServedTypes }).awsProvider;
   }
 }

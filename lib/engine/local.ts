@@ -172,6 +172,8 @@ export function localTargetEnv(endpoint: string, base: NodeJS.ProcessEnv): NodeJ
     ...base,
     ENVSTACK_TARGET: "local",
     ENVSTACK_AWS_ENDPOINT: endpoint,
+    // The AWS provider of the local target's stacks reaches the emulator through this (lib/stacks/base-stack.ts).
+    AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
     AWS_REGION: "eu-west-1",

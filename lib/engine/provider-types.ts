@@ -3,16 +3,14 @@
  *
  * The local loop builds terraform-provider-aws with only the service packages the stacks use
  * (lib/engine/setup-engine.sh, lib/engine/go/aws-trim). Its input is `aws-provider-types.txt`,
- * generated here from the synthesized Terraform JSON of every environment for both targets
- * (`npm run engine:types`); test/provider-types.test.ts fails when the file is stale. The trimmed
+ * generated from the synthesized Terraform JSON of every environment for both targets
+ * (`npm run engine:types`: lib/stacks/engine-types.ts); test/provider-types.test.ts fails when the
+ * file is stale. The trimmed
  * build records the types it serves in the engine manifest, and {@link unservedTypes} lets a deploy
  * refuse a stack that uses one it lacks, before the engine starts, naming the types and the fix.
- *
- *     npm run engine:types          rewrites lib/engine/aws-provider-types.txt
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 
 export const TYPES_FILE = join(import.meta.dirname, "aws-provider-types.txt");
 
@@ -55,23 +53,6 @@ export function unservedMessage(stack: string, types: readonly string[]): string
     `run 'npm run engine:types' and 'npm run setup:engine' to build one that does, or 'ENVSTACK_AWS_PROVIDER=full npm run setup:engine' for the whole provider`;
 }
 
-/** Synthesizes every environment for the `aws` and `local` targets and lists their AWS types. */
-export async function projectAwsTypes(root: string): Promise<string[]> {
-  const { synthesizeProject } = await import("../stacks/synth.ts");
-  const types = new Set<string>();
-  const targets: NodeJS.ProcessEnv[] = [{}, { ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:1", ENVSTACK_BACKEND: "local" }];
-  for (const target of targets) {
-    const out = mkdtempSync(join(tmpdir(), "envstack-types-"));
-    try {
-      await synthesizeProject(root, target, out);
-      for (const t of awsTypesOfOutput(out)) types.add(t);
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  }
-  return [...types].sort();
-}
-
 export function typesFileText(types: readonly string[]): string {
   return [
     "# The AWS resource and data source types the local engine's trimmed provider must serve.",
@@ -81,10 +62,4 @@ export function typesFileText(types: readonly string[]): string {
     ...types,
     "",
   ].join("\n");
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  const types = await projectAwsTypes(resolve(import.meta.dirname, "../.."));
-  writeFileSync(TYPES_FILE, typesFileText(types));
-  console.log(`wrote ${types.length} types to ${TYPES_FILE}`);
 }

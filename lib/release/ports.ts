@@ -1,7 +1,7 @@
 /**
  * The ports: everything the release needs from outside, in one place. The release package talks
  * to the world only through these interfaces; lib/cli (the composition root, lib/cli/context.ts)
- * wires in the adapters — the release files on disk (lib/release/store), the cdktf deploy runner
+ * wires in the adapters — the release files on disk (lib/release/store), the deploy runner (the engine on the synthesized stacks)
  * (lib/deploy), the ALB, CloudWatch and RDS (lib/aws), the terminal (lib/cli/progress.ts) — and
  * tests wire in fakes (test/support/fakes.ts).
  *
@@ -66,7 +66,7 @@ export interface ReleaseStore {
 
 // ----------------------------------------------------------------- deploys
 
-/** Deploys stacks (lib/deploy/runner.ts: cdktf); rejects when the engine fails. */
+/** Deploys stacks (lib/deploy/runner.ts: the Terraform engine on the synthesized stacks); rejects when the engine fails. */
 export interface Deployer {
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<unknown>;
 }

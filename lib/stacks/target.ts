@@ -63,11 +63,5 @@ export function awsClientTarget(target: Pick<Target, "endpoint"> & { readonly ki
   return { region, endpoint: emulatorEndpoint(target) };
 }
 
-/** Services the stacks call; all of them are pointed at the emulator in the `local` target. */
-export const EMULATED_SERVICES = [
-  "acm", "autoscaling", "backup", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2", "eks", "elasticache", "elbv2",
-  "iam", "kms", "rds", "s3", "secretsmanager", "sns", "ssm", "sts", "wafv2",
-] as const;
-
 /** Fake credentials of the emulator; never used against AWS. */
 export const EMULATOR_CREDENTIALS = { accessKey: "test", secretKey: "test" } as const;

@@ -4,16 +4,21 @@
 //	aws-trim -src <writable copy of the provider module> -types <file> -report <json>
 //
 // -types lists the resource and data source types to serve, one per line ('#' starts a comment).
-// The kept set is a closure: the packages serving those types, then every package whose AWS API
-// client the compiled code can ask for (conns.AWSClient's XClient methods resolve the client through
-// the registered service package at run time, so a client without its package would fail there),
-// until nothing is added. Two generated files change, nothing else:
+// The kept packages are a closure: the packages serving those types, then every package whose AWS
+// API client the compiled code can ask for (conns.AWSClient's XClient methods resolve the client
+// through the registered service package at run time, so a client without its package would fail
+// there), until nothing is added. Only generated registration files change, nothing else:
 //
 //   - internal/provider/sdkv2/service_packages_gen.go: only the kept packages are registered;
-//   - internal/conns/awsclient_gen.go: only the kept packages' client accessors (and their SDK imports).
+//   - internal/conns/awsclient_gen.go: only the kept packages' client accessors (and their SDK imports);
+//   - internal/service/<kept>/service_package_gen.go: only the listed types are registered (a type
+//     name may be a resource and a data source: both are kept). The provider's schema, which the
+//     engine asks for at every provider start, then holds what the stacks use and no more; the
+//     linker drops the other types' code.
 //
-// The report lists the kept packages and every type the build serves, so a deploy can refuse a stack
-// that uses a type the build lacks before the engine starts.
+// The code of a registered type is untouched, so what it plans and applies is what the full
+// provider's does. The report lists the kept packages and the types the build serves, so a deploy
+// can refuse a stack that uses a type the build lacks before the engine starts.
 package main
 
 import (
@@ -97,10 +102,19 @@ func main() {
 	}
 	check(writeAccessors(*src, kept, accessors))
 
+	want := map[string]bool{}
+	for _, t := range wanted {
+		want[t] = true
+	}
 	r := report{}
 	for pkg := range kept {
 		r.Packages = append(r.Packages, pkg)
-		r.Types = append(r.Types, pkgTypes[pkg]...)
+		check(writeRegistrations(*src, pkg, want))
+		for _, t := range pkgTypes[pkg] {
+			if want[t] {
+				r.Types = append(r.Types, t)
+			}
+		}
 	}
 	sort.Strings(r.Packages)
 	sort.Strings(r.Types)
@@ -285,6 +299,73 @@ func writeAccessors(src string, kept map[string]bool, accessors map[string]strin
 		decls = append(decls, d)
 	}
 	file.Decls = decls
+	dropUnusedImports(file, func(p string) bool { return strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/service/") })
+	file.Comments = nil // the accessors' comments would be left dangling
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, file); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// writeRegistrations keeps, in a package's service_package_gen.go, only the registrations (composite
+// literals with a TypeName) of wanted types, then drops the imports nothing uses any more.
+func writeRegistrations(src, pkg string, want map[string]bool) error {
+	path := filepath.Join(src, "internal", "service", pkg, "service_package_gen.go")
+	file, fset, err := parseFile(path)
+	if err != nil {
+		return err
+	}
+	ast.Inspect(file, func(n ast.Node) bool {
+		list, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		var kept []ast.Expr
+		for _, e := range list.Elts {
+			if name, ok := typeNameOf(e); ok && !want[name] {
+				continue
+			}
+			kept = append(kept, e)
+		}
+		list.Elts = kept
+		return true
+	})
+	dropUnusedImports(file, func(string) bool { return true })
+	file.Comments = nil
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, file); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// typeNameOf reads the TypeName of a registration literal ({Factory: ..., TypeName: "aws_x", ...}).
+func typeNameOf(e ast.Expr) (string, bool) {
+	if u, ok := e.(*ast.UnaryExpr); ok {
+		e = u.X
+	}
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return "", false
+	}
+	for _, el := range lit.Elts {
+		kv, ok := el.(*ast.KeyValueExpr)
+		if !ok {
+			continue
+		}
+		if key, ok := kv.Key.(*ast.Ident); ok && key.Name == "TypeName" {
+			if v, ok := kv.Value.(*ast.BasicLit); ok && v.Kind == token.STRING {
+				name, err := strconv.Unquote(v.Value)
+				return name, err == nil
+			}
+		}
+	}
+	return "", false
+}
+
+// dropUnusedImports removes the imports (those `droppable` says may go) that no selector uses.
+func dropUnusedImports(file *ast.File, droppable func(path string) bool) {
 	used := map[string]bool{}
 	ast.Inspect(file, func(n ast.Node) bool {
 		if sel, ok := n.(*ast.SelectorExpr); ok {
@@ -307,19 +388,13 @@ func writeAccessors(src string, kept map[string]bool, accessors map[string]strin
 			if spec.Name != nil {
 				name = spec.Name.Name
 			}
-			if strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/service/") && !used[name] {
+			if name != "_" && name != "." && droppable(p) && !used[name] {
 				continue
 			}
 			specs = append(specs, spec)
 		}
 		gen.Specs = specs
 	}
-	file.Comments = nil // the accessors' comments would be left dangling
-	var buf bytes.Buffer
-	if err := format.Node(&buf, fset, file); err != nil {
-		return err
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 func parseFile(path string) (*ast.File, *token.FileSet, error) {
