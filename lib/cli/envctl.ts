@@ -91,7 +91,12 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerConfigCommands(program, { load, out, secrets, setExit });
 
   try {
-    await program.parseAsync([...argv], { from: "node" });
+    try {
+      await program.parseAsync([...argv], { from: "node" });
+    } finally {
+      // Notifications run in the background: wait for them, bounded, before the process ends.
+      await shell.settleNotifications();
+    }
     return shell.exitCode();
   } catch (e) {
     if (e instanceof CommanderError) {
