@@ -14,6 +14,7 @@ import { currentActor } from "./actor.ts";
 import { registerAnalysisCommands } from "./commands/analysis.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
+import { registerMaintenanceCommand } from "./commands/maintenance.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerPromotionCommands, registerRecoveryCommands } from "./commands/release.ts";
 import { registerReportCommand } from "./commands/report.ts";
@@ -58,6 +59,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerRolloutCommand(program, shell);
   registerAnalysisCommands(program, shell);
   registerRecoveryCommands(program, shell);
+  registerMaintenanceCommand(program, shell);
   registerDiffCommand(program, shell);
 
   registerReleaseCheck(program, { root, load, out, err, setExit });

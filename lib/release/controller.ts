@@ -26,6 +26,7 @@ import { GateStoppedError, RefusedError } from "./errors.ts";
 import type { Release, RolloutStep } from "./model.ts";
 import { bakeProblems } from "./policy.ts";
 import type { ReleaseEnvironment } from "./ports.ts";
+import { emit } from "./emit.ts";
 import { dryRunPlan, formatPlan, resumePlan, startGate, type StartPlan } from "./rollout-plan.ts";
 import { rolloutContext, type RolloutOptions } from "./rollout/context.ts";
 import { printPaused, reconcile } from "./rollout/steps.ts";
@@ -66,6 +67,7 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     await ctx.approve(e, { summary: `roll out ${target} (${r.slots[target].version}) in ${env}: ${describeSteps(planned.rollout!.steps, opts.bakeSeconds)}, each step analysed`, stacks: [trafficStack(e)] });
     await smokeGate(ctx, e, target, r.slots[target].version!);
     r = await locked(ctx, env, () => applyTransition(ctx, env, [], (x) => core.startRollout(x, policy.canary, change(ctx)), "rollout-started", gate.note ? { note: gate.note } : {}));
+    emit(ctx, env, "rollout-started", { reason: `rollout of ${target} (${r.slots[target].version}) started: ${describeSteps(r.rollout!.steps, opts.bakeSeconds)}`, release: r, evidence: gate.note ?? null });
   } else if (r.rollout.paused) {
     if (!opts.continue) {
       printPaused(ctx.progress, r);

@@ -191,6 +191,7 @@ function cardHtml(e: ReportEnvironment): string {
   <div class="meta">${esc(e.region)} · ${esc(e.compute)}</div>
   ${slotsHtml(e)}
   ${rolloutHtml(e)}
+  ${e.maintenance ? `<div class="pending">MAINTENANCE since ${esc(time(e.maintenance.since))} by ${esc(e.maintenance.by)}: users get the 503 page${e.maintenance.allowCidrs.length ? `; bypass CIDRs ${esc(e.maintenance.allowCidrs.join(", "))}` : ""}${e.maintenance.allowHeader ? `; bypass header ${esc(e.maintenance.allowHeader)}` : ""}. End it: <code>envctl maintenance ${esc(e.name)} off</code></div>` : ""}
   ${e.pending ? `<div class="pending">PENDING: the deploy of ${esc(e.pending.stacks.join(", "))} by <code>${esc(e.pending.command)}</code> since ${esc(time(e.pending.since))} did not finish: run <code>envctl reconcile ${esc(e.name)}</code></div>` : ""}
   ${analysisHtml(e)}
   <div class="block"><div class="label">Drift</div>${driftHtml(e)}</div>
