@@ -74,6 +74,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     deployer: (r) => deps.deployer ?? new CdktfDeployer(r, env),
     progress: () => deps.progress ?? defaultProgress(),
     now: clock.now,
+    notify: { notifier: shell.notifier, project: shell.notifyProject, actor: currentActor(env), link: shell.runLink() },
+    confirm,
   });
 
   registerReportCommand(program, { load, out, now: clock.now, cwd: () => deps.cwd ?? process.cwd() });

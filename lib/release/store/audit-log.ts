@@ -74,7 +74,7 @@ export interface HistoryNote {
   readonly [field: string]: unknown;
 }
 
-export function appendNote(root: string, env: string, note: { readonly kind: string; readonly at: string }): void {
+export function appendNote<T extends { readonly kind: string; readonly at: string }>(root: string, env: string, note: T): void {
   const file = auditFileOf(root, env);
   try {
     const fd = openSync(file, "a", 0o644);
