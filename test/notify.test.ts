@@ -316,4 +316,16 @@ describe("envctl: notifications of release events", () => {
     expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
     expect(h.notes().map((n) => [n.event, n.outcome])).toEqual([["promotion", "failed"], ["rollback", "failed"]]);
   });
+
+  it("envctl notify sends a pipeline's migration event and prints each delivery; a bad event is refused naming the rule", async () => {
+    const rx = await receiver();
+    const h = harness(rx.url, ["migration"]);
+    expect(await h.run("notify", "staging", "migration", "--reason", "schema 42 applied", "--evidence", "flyway V42__orders_index")).toBe(0);
+    expect(h.lines.at(-1)).toBe("pager: delivered");
+    expect(JSON.parse(rx.got[0]!.body)).toMatchObject({ event: "migration", severity: "info", reason: "schema 42 applied", evidence: "flyway V42__orders_index", versions: { live: "blue" } });
+    expect(validSignature(rx.got[0]!, KEY)).toBe(true);
+    h.lines.length = 0;
+    expect(await h.run("notify", "staging", "migrated", "--reason", "x")).toBe(1);
+    expect(h.lines.join("\n")).toMatch(/notify: --event must be one of promotion, rollout-started/);
+  });
 });

@@ -15,6 +15,7 @@ import { registerAnalysisCommands } from "./commands/analysis.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
 import { registerMaintenanceCommand } from "./commands/maintenance.ts";
+import { registerNotifyCommand } from "./commands/notify.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerPromotionCommands, registerRecoveryCommands } from "./commands/release.ts";
 import { registerReportCommand } from "./commands/report.ts";
@@ -26,6 +27,7 @@ import { createShell } from "./context.ts";
 import type { Deps } from "./deps.ts";
 import { refuseBlankArguments } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
+import { eventPayload } from "../release/events.ts";
 import { examples } from "./help.ts";
 import { defaultProgress } from "./progress.ts";
 import { classify } from "./report.ts";
@@ -60,6 +62,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerAnalysisCommands(program, shell);
   registerRecoveryCommands(program, shell);
   registerMaintenanceCommand(program, shell);
+  registerNotifyCommand(program, shell);
   registerDiffCommand(program, shell);
 
   registerReleaseCheck(program, { root, load, out, err, setExit });
@@ -67,7 +70,13 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     ["envctl release-check --base origin/main", "what the release files of this change do; exit 1 on a mixed change"],
     ["envctl release-check --base origin/main --only production --json", "one environment, machine-readable"],
   ]);
-  registerRestoreCommand(program, { load, env, out, err, now: clock.now, actor: currentActor(env) });
+  registerRestoreCommand(program, {
+    load, env, out, err, now: clock.now, actor: currentActor(env),
+    notify: (project, name, reason, evidence, severity) => {
+      shell.notifyProject(project);
+      shell.notifier.send(eventPayload({ event: "restore", environment: name, at: clock.now().toISOString(), by: currentActor(env), command: `envctl restore ${name}`, reason, evidence, link: shell.runLink() ?? null, ...(severity ? { severity } : {}) }));
+    },
+  });
 
   registerReviewCommands(program, {
     load, root, out, err, env, setExit,
