@@ -37,6 +37,7 @@ describe("drift classes", () => {
     ["aws_eks_node_group", "scaling_config", "high"],
     ["aws_elasticache_replication_group", "node_type", "high"],
     ["aws_db_instance", "multi_az", "high"],
+    ["aws_lb_target_group", "health_check", "high"],
     // medium: monitoring
     ["aws_cloudwatch_metric_alarm", "threshold", "medium"],
     ["aws_cloudwatch_log_group", "retention_in_days", "medium"],

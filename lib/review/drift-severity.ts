@@ -85,6 +85,7 @@ export const BUILTIN_DRIFT_CLASSES: readonly DriftClassRule[] = [
   { match: "*.num_cache_clusters", severity: "high" },
   { match: "*.replicas*", severity: "high" },
   { match: "*.capacity*", severity: "high" },
+  { match: "*.health_check", severity: "high" },
   // low: descriptions
   { match: "*.description", severity: "low" },
 ];
