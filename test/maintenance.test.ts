@@ -6,7 +6,7 @@
  * refused while it is on.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateRuleCommand, DeleteRuleCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { main, type Deps } from "../lib/cli/envctl.ts";
@@ -212,6 +212,24 @@ describe("envctl maintenance", () => {
     h.lines.length = 0;
     expect(await h.run("maintenance", "dev", "off")).toBe(0);
     expect(h.text()).toContain("nothing to change: not in maintenance");
+  });
+
+  it("a rollout paused at a manual pause may be put in maintenance, but does not continue until it is off", async () => {
+    const h = harness();
+    const f = join(h.dir, "environments/dev.ts");
+    writeFileSync(f, readFileSync(f, "utf8").replace(/canary: \[[^\]]*\]/, 'canary: [{ percent: 10, bakeSeconds: 300 }, { pause: "manual" }, { percent: 100, bakeSeconds: 300 }]'));
+    expect(await h.run("stage", "dev", "--version", "1.6.0"), h.text()).toBe(0);
+    // the canary at 10 % waiting at the pause, as a rollout leaves it
+    const r = JSON.parse(readFileSync(join(h.dir, "environments/releases/dev.json"), "utf8"));
+    r.slots.green.weight = 10; r.slots.blue.weight = 90; r.history.find((x: { version: string }) => x.version === "1.6.0").served = true;
+    r.rollout = { target: "green", nextStep: 2, steps: [{ percent: 10, bakeSeconds: 300 }, { pause: "manual" }, { percent: 100, bakeSeconds: 300 }], before: { blue: 100, green: 0 }, startedAt: "2026-11-22T10:00:00.000Z", paused: true, extensions: 0 };
+    writeFileSync(join(h.dir, "environments/releases/dev.json"), `${JSON.stringify(r, null, 2)}\n`);
+    expect(await h.run("maintenance", "dev", "on"), h.text()).toBe(0);
+    h.lines.length = 0;
+    expect(await h.run("rollout", "dev", "--continue")).toBe(1);
+    expect(h.text()).toContain("dev is in maintenance");
+    expect(h.text()).toContain("the rollout of green waits (step 2/3)");
+    expect(JSON.parse(readFileSync(join(h.dir, "environments/releases/dev.json"), "utf8")).rollout.paused).toBe(true);
   });
 
   it("still switches through the deploy when the listener cannot be written directly (and says so)", async () => {

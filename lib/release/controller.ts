@@ -47,6 +47,9 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
   }
   let r = ctx.store.load(env);
   if (r.pending) throw new RefusedError(`${env}: the deploy of ${r.pending.stacks.join(", ")} by '${r.pending.command}' did not finish; run 'envctl reconcile ${env}' first`);
+  if (r.maintenance && r.rollout && !ctx.options.dryRun) {
+    throw new RefusedError(`${env} is in maintenance (since ${r.maintenance.since}, by ${r.maintenance.by}): the rollout of ${r.rollout.target} waits (step ${r.rollout.nextStep}/${r.rollout.steps.length}); its analysis cannot judge a canary users do not reach. End maintenance first with 'envctl maintenance ${env} off'`);
+  }
 
   let plannedRequests = opts.plannedRequests;
   if (ctx.options.dryRun) {
