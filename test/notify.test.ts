@@ -195,6 +195,16 @@ describe("deliveries", () => {
     ].sort());
   });
 
+  it("refuses a plain-HTTP webhook URL other than localhost, without showing it", async () => {
+    const calls: string[] = [];
+    const { n, records } = notifierWith([{ kind: "slack", name: "chat", url: { env: "HOOK_URL" } }], { fetch: async (u) => { calls.push(u); return { status: 200 }; }, resolve: async () => "http://hooks.example/T0/secret-path" });
+    n.send(payload());
+    await n.settle(5000);
+    expect(calls).toEqual([]);
+    expect(records[0]).toMatchObject({ outcome: "failed", error: "the URL of chat must be https:// (http:// only to localhost)" });
+    expect(JSON.stringify(records)).not.toContain("secret-path");
+  });
+
   it("records a missing secret as a failed delivery naming the variable, never throwing to the caller", async () => {
     const { n, records } = notifierWith([{ kind: "slack", name: "chat", url: { env: "HOOK_URL" } }]);
     expect(() => n.send(payload())).not.toThrow();

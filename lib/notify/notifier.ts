@@ -60,6 +60,19 @@ export function wants(target: NotifyTarget, p: ReleaseEventPayload): boolean {
   return target.events.includes(p.event) && severityAtLeast(p.severity, target.minSeverity);
 }
 
+/** A webhook URL must be HTTPS (plain HTTP only to this machine: a local relay, the tests' receivers); the error never shows it. */
+export function checkUrl(url: string, target: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`the URL of ${target} is not a valid URL`);
+  }
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) throw new Error(`the URL of ${target} must be https:// (http:// only to localhost)`);
+  return url;
+}
+
 export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
   const running = new Map<Promise<void>, () => void>();
 
@@ -68,9 +81,10 @@ export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
     const http = { fetch: deps.fetch, sleep: deps.sleep };
     switch (target.kind) {
       case "slack":
-        return postWithRetries(await deps.resolve(target.url, env), slackBody(p), { "content-type": "application/json" }, policy, http);
+        return postWithRetries(checkUrl(await deps.resolve(target.url, env), target.name), slackBody(p), { "content-type": "application/json" }, policy, http);
       case "webhook": {
-        const [url, key] = await Promise.all([deps.resolve(target.url, env), deps.resolve(target.signingKey, env)]);
+        const [raw, key] = await Promise.all([deps.resolve(target.url, env), deps.resolve(target.signingKey, env)]);
+        const url = checkUrl(raw, target.name);
         const body = webhookBody(p);
         const timestamp = String(Math.floor(deps.now().getTime() / 1000));
         return postWithRetries(url, body, {
