@@ -219,7 +219,7 @@ describe("deliveries", () => {
     expect(await n.settle(50)).toBe(1);
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(records[0]).toMatchObject({ outcome: "abandoned" });
-    expect(settleBound([NotifySchema.parse({ targets: [{ kind: "sns", name: "a", topicArn: "arn:aws:sns:eu-west-1:123456789012:t" }], timeoutMs: 1000, attempts: 3, backoffMs: 100 })])).toBe(3000 + 300);
+    expect(settleBound([NotifySchema.parse({ targets: [{ kind: "sns", name: "a", topicArn: "arn:aws:sns:eu-west-1:123456789012:t" }], timeoutMs: 1000, attempts: 3, backoffMs: 100 })])).toBe(3000 + 300 + 500);
     expect(settleBound([NotifySchema.parse({})])).toBe(0);
   });
 });

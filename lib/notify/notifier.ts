@@ -152,9 +152,15 @@ export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
   return { send, settle };
 }
 
-/** The longest a CLI waits for its deliveries before it exits: every attempt's timeout and backoff of the slowest setting, at most 30 s. */
+/** Slack for a delivery's own work beside its attempts and backoff (resolving a secret, recording). */
+export const SETTLE_MARGIN_MS = 500;
+
+/**
+ * The longest a CLI waits for its deliveries before it exits: every attempt's timeout and backoff of
+ * the slowest setting, and a margin, at most 30 s (0 without targets).
+ */
 export function settleBound(configs: readonly NotifyConfig[]): number {
-  const worst = configs.filter((c) => c.targets.length > 0).map((c) => c.timeoutMs * c.attempts + c.backoffMs * (2 ** Math.max(0, c.attempts - 1) - 1));
+  const worst = configs.filter((c) => c.targets.length > 0).map((c) => c.timeoutMs * c.attempts + c.backoffMs * (2 ** Math.max(0, c.attempts - 1) - 1) + SETTLE_MARGIN_MS);
   return Math.min(30_000, Math.max(0, ...worst));
 }
 
