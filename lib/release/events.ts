@@ -1,12 +1,11 @@
 /**
  * The release events that reach people (Slack, webhooks, SNS: lib/notify), as data. The release
- * emits them through the {@link Notifier} port after the change they describe (a rollback's after
+ * emits them through the Notifier port (./ports.ts, ./emit.ts) after the change they describe (a rollback's after
  * the ALB is written); delivery never blocks or fails the release. Pure: the payload is a function
  * of the event and the release file.
  */
 import { z } from "zod";
-import { weightsOf, type AnalysisRecord, type Release, type Weights } from "./model.ts";
-import type { Notifier } from "./ports.ts";
+import { weightsOf, type Release, type Weights } from "./model.ts";
 
 /** Every event a notification target can subscribe to. */
 export const NOTIFY_EVENTS = [
@@ -73,10 +72,3 @@ export function eventPayload(e: {
   };
 }
 
-/** One line of evidence from an analysis record (what the gate measured). */
-export function evidenceOf(a: AnalysisRecord | undefined, describe: (a: AnalysisRecord) => string): string | null {
-  return a ? describe(a) : null;
-}
-
-/** A notifier that drops everything (tests, and environments without targets). */
-export const silentNotifier: Notifier = { send: () => undefined };

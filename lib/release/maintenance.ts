@@ -113,11 +113,3 @@ async function converge(ctx: Context, e: ReleaseEnvironment, request: Maintenanc
     ctx.progress.info(`${e.name}: could not read the maintenance rules back after the deploy (${describeCause(err)}): check 'envctl status ${e.name} --live'`);
   }
 }
-
-/** The record a history line of `maintenance` makes (for views): who switched it on, when. */
-export function maintenanceLine(r: Pick<Release, "maintenance">): string | null {
-  const m = r.maintenance;
-  if (!m) return null;
-  return `MAINTENANCE since ${m.since} by ${m.by}${m.allowCidrs.length ? `; bypass CIDRs ${m.allowCidrs.join(", ")}` : ""}${m.allowHeader ? `; bypass header ${m.allowHeader.name}` : ""}`;
-}
-
