@@ -10,9 +10,10 @@ import type { Project } from "../../config/load.ts";
 import { DriftSeveritySchema } from "../../config/schema/drift.ts";
 import type { Deployer } from "../../deploy/runner.ts";
 import { Engine } from "../../engine/engine.ts";
+import { LockedError } from "../../fsutil/file-lock.ts";
 import { eventPayload, type NotifySeverity } from "../../release/events.ts";
 import type { Notifier } from "../../release/ports.ts";
-import { appendNote, readNotes } from "../../release/store/index.ts";
+import { appendNote, loadRelease, readNotes, withLock } from "../../release/store/index.ts";
 import { detectDrift, driftStacks, EngineMissingError } from "../../review/drift.ts";
 import { classifyDrift, formatClassifiedDrift, healPlan, worst, type ClassifiedStackDrift, type DriftSeverity } from "../../review/drift-severity.ts";
 import { parseArgs } from "../args.ts";
@@ -103,12 +104,16 @@ export function registerDriftCommand(program: Command, d: DriftDeps): void {
           const healed = results.filter((r) => plan.heal.includes(r.stack));
           let outcome: "healed" | "still drifted" | "failed" = "healed";
           let error: string | undefined;
+          // A heal deploys what the release file says: never beside another envctl's deploy, never over a deploy that did not finish.
+          const pending = loadRelease(project.root, name!).pending;
+          if (pending) throw new UserError(`drift: ${name}: the deploy of ${pending.stacks.join(", ")} by '${pending.command}' did not finish; run 'envctl reconcile ${name}' first (it deploys the file, which heals its stacks too)`);
           try {
-            await progress.step(`heal ${plan.heal.join(" ")}`, (log) => d.deployer(root).deploy(plan.heal, log));
+            await withLock(project.root, name!, 0, () => progress.step(`heal ${plan.heal.join(" ")}`, (log) => d.deployer(root).deploy(plan.heal, log)), command);
             const after = await detect(plan.heal);
             remaining = results.map((r) => after.find((a) => a.stack === r.stack) ?? r);
             if (after.some((a) => a.status === "drifted")) outcome = "still drifted";
           } catch (err) {
+            if (err instanceof LockedError) throw err; // another envctl holds the environment: nothing was healed (exit 5)
             outcome = "failed";
             error = (err as Error).message.slice(0, 500);
           }
