@@ -137,7 +137,8 @@ export function createShell(deps: Deps): Shell {
     },
     fetch: deps.notifyFetch ?? nodeFetch,
     sns: (region) => deps.sns?.(region) ?? snsPublisher(awsClientTarget(readTarget(env, notifyRoot ?? root()), region)),
-    sleep: (ms) => clock.sleep(ms),
+    // Real time between attempts, never the release's clock: a delivery's backoff must not move a rollout's (virtual) time.
+    sleep: deps.notifySleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms).unref?.())),
     now: clock.now,
     record: (name, r) => appendNote(notifyRoot ?? root(), name, r),
   });

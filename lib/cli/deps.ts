@@ -26,6 +26,8 @@ export interface Deps {
   readonly notifyFetch?: NotifyFetch;
   /** SNS of the notifications, per region. @default the SDK's (lib/aws/sns.ts) */
   readonly sns?: (region: string) => SnsPublisher;
+  /** Waits between a notification's attempts. @default real time (never the rollout's clock) */
+  readonly notifySleep?: (ms: number) => Promise<void>;
   /** Reads a Secrets Manager secret named by a notification target. @default Secrets Manager of the environment's region */
   readonly notifySecret?: (id: string) => Promise<string>;
   /** Secrets Manager of an environment (`secret`, `config`). @default the real one (emulator endpoint on the local target) */
