@@ -177,7 +177,10 @@ function driftHtml(e: ReportEnvironment): string {
   const drifted = e.drift.filter((d) => d.status === "drifted");
   if (e.drift.length === 0) return `<span class="badge">drift not checked</span>`;
   if (drifted.length === 0) return `<span class="badge pass">in sync (${e.drift.length} stacks)</span>`;
-  return `<details><summary><span class="badge fail">drifted: ${drifted.map((d) => esc(d.stack)).join(", ")}</span></summary><ul class="reasons">${drifted.flatMap((d) => d.resources.map((r) => `<li><code>${esc(d.stack)}: ${esc(r.address)}</code>: ${esc(r.attributes.join(", "))}</li>`)).join("")}</ul></details>`;
+  // `envctl drift --json` classes each attribute (lib/review/drift-severity.ts); older results carry none.
+  const label = (d: (typeof drifted)[number]) => `${esc(d.stack)}${d.severity ? ` (${esc(d.severity)})` : ""}`;
+  const attrs = (r: (typeof drifted)[number]["resources"][number]) => (r.classes ? r.classes.map((c) => `${c.attribute} (${c.severity})`) : r.attributes);
+  return `<details><summary><span class="badge fail">drifted: ${drifted.map(label).join(", ")}</span></summary><ul class="reasons">${drifted.flatMap((d) => d.resources.map((r) => `<li><code>${esc(d.stack)}: ${esc(r.address)}</code>: ${esc(attrs(r).join(", "))}</li>`)).join("")}</ul></details>`;
 }
 
 function costHtml(e: ReportEnvironment): string {

@@ -5,7 +5,7 @@
  * `--heal <max>` re-applies only the stacks whose drift is all at or below `max`.
  */
 import { DRIFT_SEVERITIES, type DriftConfig, type DriftSeverity } from "../config/schema/drift.ts";
-import type { StackDrift } from "./drift.ts";
+import type { DriftedResource, StackDrift } from "./drift.ts";
 
 export { DRIFT_SEVERITIES, type DriftSeverity };
 
@@ -127,9 +127,9 @@ export function classifyAttribute(type: string, attribute: string, overrides: Dr
 }
 
 /** A stack's drift with a class per attribute and the stack's worst. */
-export interface ClassifiedStackDrift extends StackDrift {
+export interface ClassifiedStackDrift extends Omit<StackDrift, "resources" | "severity"> {
   readonly severity: DriftSeverity | null;
-  readonly resources: (StackDrift["resources"][number] & { readonly classes: readonly ClassifiedAttribute[] })[];
+  readonly resources: (Omit<DriftedResource, "classes"> & { readonly classes: readonly ClassifiedAttribute[] })[];
 }
 
 export function classifyDrift(d: StackDrift, overrides: DriftConfig["classes"] = []): ClassifiedStackDrift {
