@@ -159,6 +159,13 @@ describe("architecture: what may import what (ARCHITECTURE.md)", () => {
     expect(edges.filter((e) => e.to.startsWith("lib/aws/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
   });
 
+  it("lib/notify (the notifications' adapter) imports only the release's ports and events and its own config section; only lib/cli wires it (lib/aws may name its SNS interface)", () => {
+    const allowed = (to: string) => to.startsWith("lib/notify/") || to === "lib/release/ports.ts" || to === "lib/release/events.ts" || to === "lib/config/schema/notify.ts";
+    expect(edges.filter((e) => e.from.startsWith("lib/notify/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    const wires = (from: string) => from.startsWith("lib/cli/") || from.startsWith("lib/notify/") || from.startsWith("lib/aws/");
+    expect(edges.filter((e) => e.to.startsWith("lib/notify/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+  });
+
   it("nothing below lib/cli imports lib/cli", () => {
     expect(edges.filter((e) => e.to.startsWith("lib/cli/") && !e.from.startsWith("lib/cli/")).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
   });

@@ -59,7 +59,9 @@ const notIn = (known: readonly string[]) => (s: string) => !known.includes(s);
 
 /** Objects of the environment model and their keys: an extra key anywhere must be refused. */
 const OBJECTS: [string[], string[]][] = [
-  [[], Object.keys(dev).concat(["certificateArn", "expiresAt"])],
+  [[], Object.keys(dev).concat(["certificateArn", "expiresAt", "notify", "drift"])],
+  [["notify"], ["targets", "timeoutMs", "attempts", "backoffMs"]],
+  [["drift"], ["classes"]],
   [["network"], Object.keys(dev.network)],
   [["compute"], ["kind", "instanceType", "capacity", "autoScaling"]],
   [["compute", "capacity"], ["min", "desired", "max"]],
@@ -143,7 +145,34 @@ const envCases: fc.Arbitrary<EnvCase> = fc.oneof(
   fc.constantFrom("20", true, null).map((v) => one(["database", "allocatedStorageGb"], v, "expected number")),
   // The promotion graph: an edge named twice, an environment both forward and rollback target, a rollback edge that is not backwards.
   ...graphCases(),
+  // Notifications (issue 23): a webhook URL or key written into the file, a bad topic, events, bounds; drift classes.
+  ...notifyCases(),
 );
+
+function notifyCases(): fc.Arbitrary<EnvCase>[] {
+  const target = (t: Record<string, unknown>) => [[["notify"], { targets: [t] }]] as Patch;
+  return [
+    fc.tuple(fc.constantFrom("slack", "webhook"), fc.webUrl()).map(([kind, url]): EnvCase => ({
+      patch: target({ kind, name: "oncall", url, ...(kind === "webhook" ? { signingKey: { env: "KEY" } } : {}) }), path: "notify.targets[0].url",
+      rule: "webhook URLs and signing keys come from the environment or Secrets Manager, never from a committed file",
+    })),
+    fc.stringMatching(/^[A-Za-z0-9]{8,32}$/).map((key): EnvCase => ({
+      patch: target({ kind: "webhook", name: "oncall", url: { env: "URL" }, signingKey: key }), path: "notify.targets[0].signingKey", rule: "never from a committed file",
+    })),
+    fc.stringMatching(/^arn:aws:(s3|sqs|sns):[a-z0-9:-]{0,20}$/).filter((a) => !/^arn:aws:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:/.test(a)).map((arn): EnvCase => ({
+      patch: target({ kind: "sns", name: "mail", topicArn: arn }), path: "notify.targets[0].topicArn", rule: "must be an SNS topic ARN",
+    })),
+    fc.stringMatching(/^[a-z-]{1,12}$/).filter((e) => !["promotion", "rollout-started", "step-passed", "gate-failed", "rollback", "abort", "paused", "migration", "restore", "drift-found", "drift-cleared", "maintenance-on", "maintenance-off"].includes(e)).map((ev): EnvCase => ({
+      patch: target({ kind: "sns", name: "mail", topicArn: "arn:aws:sns:eu-west-1:123456789012:oncall", events: [ev] }), path: "notify.targets[0].events[0]", rule: "must be one of promotion, rollout-started",
+    })),
+    fc.constantFrom("warn", "error", "fatal").map((sev): EnvCase => ({
+      patch: target({ kind: "sns", name: "mail", topicArn: "arn:aws:sns:eu-west-1:123456789012:oncall", minSeverity: sev }), path: "notify.targets[0].minSeverity", rule: "must be one of info, warning, critical",
+    })),
+    fc.oneof(fc.integer({ min: 30_001, max: 1e9 }), fc.integer({ min: -1e6, max: 99 })).map((ms) => one(["notify", "timeoutMs"], ms, /^Too (small|big)/)),
+    fc.stringMatching(/^[a-z_]{1,20}$/).map((m) => one(["drift", "classes"], [{ match: m, severity: "low" }], "must be <resource type>.<attribute> with * as a wildcard")).map((c) => ({ ...c, path: "drift.classes[0].match" })),
+    fc.constantFrom("minor", "severe", "info").map((sev) => ({ ...one(["drift", "classes"], [{ match: "*.tags", severity: sev }], "must be one of critical, high, medium, low"), path: "drift.classes[0].severity" })),
+  ];
+}
 
 function patched(name: string, patch: Patch): Record<string, unknown> {
   const data: any = structuredClone({ ...dev, name, network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
@@ -227,7 +256,7 @@ const releaseCases: fc.Arbitrary<ReleaseCase> = fc.oneof(
   fc.oneof(templated, fc.stringMatching(/^[a-z0-9]{0,4}[ /:@"'][a-z0-9]{0,4}$/), fc.constant("")).map((v) => ({
     edit: withRelease((r) => { r.slots.blue.version = v; }), path: "slots.blue.version", rule: "must be a valid image tag",
   })),
-  fc.tuple(fc.constantFrom<string[]>([], ["slots"], ["slots", "blue"]), word).filter(([p, k]) => !["environment", "live", "slots", "previousLive", "history", "rollout", "pending", "lastChange", "blue", "green", "version", "weight"].includes(k)).map(([path, k]) => ({
+  fc.tuple(fc.constantFrom<string[]>([], ["slots"], ["slots", "blue"]), word).filter(([p, k]) => !["environment", "live", "slots", "previousLive", "history", "rollout", "pending", "lastChange", "maintenance", "blue", "green", "version", "weight"].includes(k)).map(([path, k]) => ({
     edit: withRelease((r) => { let at = r; for (const p of path) at = at[p]; at[k] = true; }), path: path.join("."), rule: `has unknown field(s) ${k}`,
   })),
   fc.string({ maxLength: 6 }).filter((s) => s !== "blue" && s !== "green").map((s) => ({
@@ -238,6 +267,16 @@ const releaseCases: fc.Arbitrary<ReleaseCase> = fc.oneof(
   })),
   // A rollout's steps hold the canary rules of the policy (lib/release/policy.ts).
   ...rolloutStepCases(),
+  // Maintenance mode (issue 23): the ALB's limits, CIDRs, templates.
+  fc.integer({ min: 1025, max: 5000 }).map((n) => ({
+    edit: withRelease((r) => { r.maintenance = { message: "x".repeat(n), since: "2026-11-23T11:00:00.000Z", by: "alice" }; }), path: "maintenance.message", rule: "must be at most 1024 characters",
+  })),
+  fc.tuple(fc.integer({ min: 256, max: 999 }), fc.integer({ min: 0, max: 32 })).map(([o, b]) => ({
+    edit: withRelease((r) => { r.maintenance = { message: "down", allowCidrs: [`10.${o}.0.0/${b}`], since: "2026-11-23T11:00:00.000Z", by: "alice" }; }), path: "maintenance.allowCidrs[0]", rule: "must be a CIDR block",
+  })),
+  templated.filter((t) => /[$%]\{/.test(t)).map((t) => ({
+    edit: withRelease((r) => { r.maintenance = { message: `down ${t}`, since: "2026-11-23T11:00:00.000Z", by: "alice" }; }), path: "maintenance.message", rule: "must not contain a Terraform template sequence",
+  })),
   // Syntax errors: the file cut short, or a character replaced; named by line and column.
   fc.tuple(fc.nat(), fc.constantFrom("", "}", ",", ":", "x", "'", "\u0001")).map(([at, insert]) => ({
     edit: (_r: any, text: string) => {
@@ -292,6 +331,8 @@ const BLANK_ARGUMENTS: [(b: string) => string[], string, string, string][] = [
   [(b) => ["abort", b], "abort", "<env>", NAME_ONE],
   [(b) => ["snapshot", b, "--yes"], "snapshot", "<env>", NAME_ONE],
   [(b) => ["reconcile", b], "reconcile", "<env>", NAME_ONE],
+  [(b) => ["maintenance", b, "on"], "maintenance", "<env>", NAME_ONE],
+  [(b) => ["notify", b, "migration", "--reason", "x"], "notify", "<env>", NAME_ONE],
   [(b) => ["diff", b, "dev"], "diff", "<envA>", NAME_ONE],
   [(b) => ["diff", "dev", b], "diff", "<envB>", NAME_ONE],
   [(b) => ["config", "show", b], "config show", "<env>", NAME_ONE],
@@ -315,6 +356,10 @@ const argCases: fc.Arbitrary<ArgCase> = fc.oneof(
   badNumber(1, 90).map((v) => ({ argv: ["preview", "create", "pr-7-feature", `--ttl-days=${v}`, "--no-deploy"], subject: "preview create", path: "--ttl-days", rule: "must be 1-90 days" })),
   fc.string({ maxLength: 8 }).filter((s) => s !== "blue" && s !== "green").map((v) => ({ argv: ["shift", "dev", `--to=${v}`, "--percent", "10"], subject: "shift", path: "--to", rule: "must be blue or green" })),
   fc.oneof(templated, fc.stringMatching(/^[a-z0-9]{0,3}[ /:@"'$][a-z0-9]{0,3}$/)).map((v) => ({ argv: ["stage", "dev", `--version=${v}`], subject: "stage", path: "--version", rule: "must be a valid image tag" })),
+  // Maintenance and drift (issue 23).
+  fc.string({ maxLength: 6 }).filter((s) => s !== "on" && s !== "off" && s.trim() !== "").map((v) => ({ argv: ["maintenance", "dev", v], subject: "maintenance", path: "--state", rule: "must be on or off" })),
+  fc.tuple(fc.integer({ min: 256, max: 999 }), fc.integer({ min: 0, max: 99 })).map(([o, b]) => ({ argv: ["maintenance", "dev", "on", `--allow-cidr=10.${o}.0.0/${b}`], subject: "maintenance", path: "--allow-cidr[0]", rule: "must be a CIDR block" })),
+  fc.constantFrom("none", "severe", "LOW", "").map((v) => ({ argv: ["drift", "dev", `--heal=${v}`], subject: "drift", path: "--heal", rule: "must be one of critical, high, medium, low" })),
   // An empty or blank argument, wherever a command takes one (`status ""` once listed every environment).
   fc.tuple(fc.constantFrom(...BLANK_ARGUMENTS), fc.constantFrom("", " ", "   ", "\t", " \n ")).map(([[argv, subject, path, rule], b]) => ({ argv: argv(b), subject, path, rule })),
 );

@@ -194,8 +194,11 @@ describe.sequential("real engine against the emulator", () => {
     expect(r.out).toMatch(/✔ drift 1\/2: dev \(init, refresh-only plan\) \(\d+\.\d s\)\n.*▶ drift 2\/2: dev-traffic/);
     const report = JSON.parse(r.out.slice(r.out.indexOf("[\n")));
     expect(report).toEqual([
-      { stack: "dev", status: "drifted", resources: [{ address: expect.stringMatching(/^aws_lb_target_group\.load-balancer_tg-green_[0-9A-F]+$/), attributes: ["health_check"] }] },
-      { stack: "dev-traffic", status: "in sync", resources: [] },
+      {
+        stack: "dev", status: "drifted", severity: "high",
+        resources: [{ address: expect.stringMatching(/^aws_lb_target_group\.load-balancer_tg-green_[0-9A-F]+$/), attributes: ["health_check"], classes: [{ attribute: "health_check", severity: "high", rule: "*.health_check" }] }],
+      },
+      { stack: "dev-traffic", status: "in sync", severity: null, resources: [] },
     ]);
   }, 900_000);
 

@@ -87,6 +87,22 @@ describe("the report's page (pure)", () => {
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
   });
 
+  it("shows maintenance mode, and each drifted attribute's class when the drift result carries them", () => {
+    const html = renderReport({ project: "p", generatedAt: "2026-11-22T10:00:00.000Z", pricesAsOf: "2026-11-01", edges: [], history: [], driftChecked: true, environments: [{
+      name: "qa", tier: "development", region: "eu-west-1", compute: "ec2 t3.micro × 1", preview: false, rollout: null, lastAnalysis: null, pending: null,
+      maintenance: { since: "2026-11-22T09:00:00.000Z", by: "alice", allowCidrs: ["203.0.113.0/24"], allowHeader: "X-Maintenance-Bypass" },
+      drift: [
+        { stack: "qa", status: "drifted", severity: "critical", resources: [{ address: "aws_security_group.sg", attributes: ["ingress", "tags"], classes: [{ attribute: "ingress", severity: "critical", rule: "aws_security_group*.*" }, { attribute: "tags", severity: "low", rule: "*.tags" }] }] },
+        { stack: "qa-traffic", status: "in sync", severity: null, resources: [] },
+      ],
+      slots: [{ slot: "blue", version: "1.0", weight: 100, live: true }, { slot: "green", version: null, weight: 0, live: false }], cost: { total: 1, lines: [] },
+    }] });
+    expect(html).toContain("MAINTENANCE since");
+    expect(html).toContain("by alice: users get the 503 page; bypass CIDRs 203.0.113.0/24; bypass header X-Maintenance-Bypass. End it: <code>envctl maintenance qa off</code>");
+    expect(html).toContain("drifted: qa (critical)");
+    expect(html).toContain("<code>qa: aws_security_group.sg</code>: ingress (critical), tags (low)");
+  });
+
   it("shows the last analysis: both slots' counts, each test's evidence against its bound, the requirement, the plan's requests and observe-only notes", () => {
     const lastAnalysis = {
       at: "2026-11-22T10:05:00.000Z", step: 0, percent: 10, verdict: "fail" as const, reasons: ["errors vs stable: evidence 312 ≥ bound 250 (canary 40/600 5xx, stable 2/5000)"],

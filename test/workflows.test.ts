@@ -740,9 +740,9 @@ fi`;
       files: { "drift.json": '{"drifted":["dev"]}' },
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls.filter((c) => !c.startsWith("gh label"))).toEqual([
+    expect(r.calls.filter((c) => !c.startsWith("gh label") && !c.includes("--remove-label"))).toEqual([
       "gh issue list --label drift --state open --limit 100 --json number,title --jq map(select(.title == \"Infrastructure drift detected\")) | sort_by(.number) | .[0].number // empty",
-      "gh issue edit 7 --body-file body.md",
+      "gh issue edit 7 --body-file body.md --add-label drift:unknown",
     ]);
     const body = readFileSync(join(r.dir, "body.md"), "utf8");
     expect(body).toContain('{"drifted":["dev"]}');
@@ -756,8 +756,36 @@ fi`;
     const r = runStep(report(), { env: { ...env, ISSUES: JSON.stringify(issues) }, fakes: { gh: fakeGh }, files: { "drift.json": "{}" } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls).toContain("gh label create drift --color D93F0B --description Infrastructure differs from the stacks --force");
-    expect(r.calls.at(-1)).toBe("gh issue create --title Infrastructure drift detected --label drift --body-file body.md");
+    expect(r.calls.at(-1)).toBe("gh issue create --title Infrastructure drift detected --label drift --label drift:unknown --body-file body.md");
     expect(r.calls.some((c) => c.startsWith("gh issue edit"))).toBe(false);
+  });
+
+  /** What `envctl drift --json` prints: stacks with their worst class, each attribute classed. */
+  const classified = (severities: string[][]) => JSON.stringify(severities.map((list, i) => ({
+    stack: `s${i}`, status: list.length ? "drifted" : "in sync", severity: list[0] ?? null,
+    resources: list.map((severity, j) => ({ address: `aws_x.r${j}`, attributes: [`a${j}`], classes: [{ attribute: `a${j}`, severity, rule: "*" }] })),
+  })));
+
+  it.each([
+    [[["low"], ["critical", "low"]], "critical"],
+    [[["high"], ["medium"]], "high"],
+    [[["medium", "low"]], "medium"],
+    [[["low"], []], "low"],
+  ])("labels the issue with the worst class: %j → drift:%s, and lists each attribute with its class", (severities, worst) => {
+    const r = runStep(report(), { env: { ...env, ISSUES: "[]" }, fakes: { gh: fakeGh }, files: { "drift.json": classified(severities) } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toContain(`gh label create drift:${worst} --color B60205 --description The worst drift class found --force`);
+    expect(r.calls.at(-1)).toBe(`gh issue create --title Infrastructure drift detected --label drift --label drift:${worst} --body-file body.md`);
+    const body = readFileSync(join(r.dir, "body.md"), "utf8");
+    expect(body).toContain(`**Worst class: ${worst}**`);
+    expect(body).toContain(`- s0: aws_x.r0.a0: **${severities[0]![0]}**`);
+  });
+
+  it("moves the open issue to the new worst class: adds its label, removes the others", () => {
+    const r = runStep(report(), { env: { ...env, ISSUES: JSON.stringify([{ number: 7, title: "Infrastructure drift detected" }]) }, fakes: { gh: fakeGh }, files: { "drift.json": classified([["high"]]) } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toContain("gh issue edit 7 --body-file body.md --add-label drift:high");
+    expect(r.calls.filter((c) => c.includes("--remove-label")).sort()).toEqual(["critical", "low", "medium", "unknown"].map((s) => `gh issue edit 7 --remove-label drift:${s}`));
   });
 });
 

@@ -2,7 +2,7 @@
  * The AWS readers and writers envctl wires in, loaded on first use: the SDK clients are large, and
  * most commands (status, diff, a refused shift) never call AWS. Rollbacks move traffic sooner too.
  */
-import type { MetricsReader, Snapshotter, TrafficHistory } from "../release/ports.ts";
+import type { MaintenanceSwitch, MetricsReader, Snapshotter, TrafficHistory } from "../release/ports.ts";
 import type { AlarmReader } from "./alarms.ts";
 import type { AwsClientOptions } from "./clients.ts";
 import type { TrafficApi } from "./traffic.ts";
@@ -31,3 +31,6 @@ export const lazySnapshots = (o: AwsClientOptions): Snapshotter =>
 
 export const lazyTrafficHistory = (o: AwsClientOptions): TrafficHistory =>
   lazy(async () => (await import("./traffic-history.ts")).cloudWatchTrafficHistory(o), ["read"]);
+
+export const lazyMaintenance = (env: string, o: AwsClientOptions): MaintenanceSwitch =>
+  lazy(async () => (await import("./maintenance.ts")).albMaintenance(env, o), ["read", "on", "remove"]);

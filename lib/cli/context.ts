@@ -9,7 +9,11 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { lazyAlarms, lazyMetrics, lazySnapshots, lazyTraffic, lazyTrafficHistory } from "../aws/lazy.ts";
+import { lazyAlarms, lazyMaintenance, lazyMetrics, lazySnapshots, lazyTraffic, lazyTrafficHistory } from "../aws/lazy.ts";
+import { notifySecretReader } from "../aws/notify-secrets.ts";
+import { snsPublisher } from "../aws/sns.ts";
+import { createNotifier, nodeFetch, settleBound, type BackgroundNotifier } from "../notify/notifier.ts";
+import type { NotifyConfig } from "../config/schema/notify.ts";
 import type { AwsClientOptions } from "../aws/clients.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import { formatWarnings } from "../config/errors.ts";
@@ -21,7 +25,7 @@ import { EngineDeployer } from "../deploy/runner.ts";
 import type { Context } from "../release/context.ts";
 import { RefusedError } from "../release/errors.ts";
 import type { Clock, ReleaseEnvironment, SmokeDeps } from "../release/ports.ts";
-import { fileStore, readAudit } from "../release/store/index.ts";
+import { appendNote, fileStore, readAudit } from "../release/store/index.ts";
 import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
 import { awsClientTarget, readTarget } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
@@ -69,6 +73,14 @@ export interface Shell {
   context(o: Common, command: string, focus?: readonly string[], signal?: AbortSignal): Promise<CliContext>;
   /** Prints the environment's status after a command (not after a --dry-run). */
   report(ctx: CliContext, env: string, o: Common): void;
+  /** Notifications of release events (lib/notify), for the environments of the projects loaded so far. */
+  readonly notifier: BackgroundNotifier;
+  /** Makes the project's environments' notification targets known to {@link notifier}. */
+  notifyProject(project: Project): void;
+  /** The run the notifications link to: `$ENVSTACK_RUN_URL`, else the GitHub Actions run. */
+  runLink(): string | undefined;
+  /** Waits for the deliveries still running, bounded by the slowest target's timeouts and backoff (at most 30 s). */
+  settleNotifications(): Promise<void>;
 }
 
 /** The project root: `$ENVSTACK_ROOT`, else the nearest directory upwards holding cdktf.json. */
@@ -107,10 +119,44 @@ export function createShell(deps: Deps): Shell {
     return (e: Environment): AwsClientOptions => awsClientTarget(target, e.region);
   };
 
+  // Notifications: targets become known as projects load; URLs and keys are resolved at delivery.
+  const notifyConfigs = new Map<string, { notify: NotifyConfig; region: string }>();
+  let notifyRoot: string | undefined;
+  const secretReaders = new Map<string, (id: string) => Promise<string>>();
+  const notifier: BackgroundNotifier = createNotifier({
+    configOf: (name) => notifyConfigs.get(name),
+    resolve: async (ref, name) => {
+      if ("env" in ref) {
+        const v = env[ref.env];
+        if (!v) throw new Error(`environment variable ${ref.env} is not set`);
+        return v;
+      }
+      const region = notifyConfigs.get(name)?.region ?? "us-east-1";
+      const read = deps.notifySecret ?? secretReaders.get(region) ?? secretReaders.set(region, notifySecretReader(awsClientTarget(readTarget(env, notifyRoot ?? root()), region))).get(region)!;
+      return read(ref.secret);
+    },
+    fetch: deps.notifyFetch ?? nodeFetch,
+    sns: (region) => deps.sns?.(region) ?? snsPublisher(awsClientTarget(readTarget(env, notifyRoot ?? root()), region)),
+    // Real time between attempts, never the release's clock: a delivery's backoff must not move a rollout's (virtual) time.
+    sleep: deps.notifySleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms).unref?.())),
+    now: clock.now,
+    record: (name, r) => appendNote(notifyRoot ?? root(), name, r),
+  });
+  const notifyProject = (project: Project) => {
+    notifyRoot = project.root;
+    for (const e of project.environments) notifyConfigs.set(e.config.name, { notify: e.config.notify, region: e.config.region });
+  };
+  const runLink = () => env.ENVSTACK_RUN_URL || (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined);
+  const settleNotifications = async () => {
+    const left = await notifier.settle(settleBound([...notifyConfigs.values()].map((c) => c.notify)));
+    if (left > 0) err(`note: ${left} notification(s) still undelivered when envctl stopped waiting; recorded in the history as abandoned`);
+  };
+
   const context = async (o: Common, command: string, focus?: readonly string[], signal?: AbortSignal): Promise<CliContext> => {
     // Arguments before files: a bad flag is reported whatever state the project is in.
     const { wait } = parseArgs(command.split(" ")[0]!, { wait: WaitArg }, { wait: o.wait ?? "0" });
     const project = await loadProject(root(), focus ? { focus } : {});
+    notifyProject(project);
     if (project.warnings?.length) err(formatWarnings(project.warnings));
     const aws = awsOptions(project.root);
     const configs = project.environments.map((e) => e.config);
@@ -138,6 +184,9 @@ export function createShell(deps: Deps): Shell {
       snapshots: (e) => deps.snapshots?.(configOf(e)) ?? lazySnapshots(aws(configOf(e))),
       trafficHistory: (e) => deps.trafficHistory?.(configOf(e)) ?? lazyTrafficHistory(aws(configOf(e))),
       smoke: { ...(deps.smoke ?? defaultSmokeDeps), slotHeader: SLOT_HEADER },
+      maintenance: (e) => deps.maintenance?.(configOf(e)) ?? lazyMaintenance(e.name, aws(configOf(e))),
+      notifier,
+      link: runLink(),
       settings: {
         forSlot: (e) => settings(configOf(e)),
         refuseMissing: (source, sourceRelease, target, version) => refuseMissingSettings(configOf(source), sourceRelease, configOf(target), version),
@@ -176,5 +225,9 @@ export function createShell(deps: Deps): Shell {
     awsOptions,
     context,
     report,
+    notifier,
+    notifyProject,
+    runLink,
+    settleNotifications,
   };
 }

@@ -4,7 +4,9 @@ import type { AlarmReader } from "../aws/alarms.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import type { SlotSettings } from "../release/model.ts";
-import type { Clock, MetricsReader, Progress, SmokeDeps, Snapshotter, TrafficHistory } from "../release/ports.ts";
+import type { Clock, MaintenanceSwitch, MetricsReader, Progress, SmokeDeps, Snapshotter, TrafficHistory } from "../release/ports.ts";
+import type { NotifyFetch } from "../notify/deliver.ts";
+import type { SnsPublisher } from "../notify/notifier.ts";
 import type { SecretStore } from "../settings/secret-store.ts";
 
 export interface Deps {
@@ -18,6 +20,16 @@ export interface Deps {
   /** The load balancer's past traffic per hour, for the traffic plan (`analysis plan`, `rollout`). @default CloudWatch */
   readonly trafficHistory?: (env: Environment) => TrafficHistory;
   readonly smoke?: SmokeDeps;
+  /** Maintenance mode written to the listener directly. @default the ALB (lib/aws/maintenance.ts) */
+  readonly maintenance?: (env: Environment) => MaintenanceSwitch;
+  /** HTTP of the Slack and webhook notifications. @default node's fetch */
+  readonly notifyFetch?: NotifyFetch;
+  /** SNS of the notifications, per region. @default the SDK's (lib/aws/sns.ts) */
+  readonly sns?: (region: string) => SnsPublisher;
+  /** Waits between a notification's attempts. @default real time (never the rollout's clock) */
+  readonly notifySleep?: (ms: number) => Promise<void>;
+  /** Reads a Secrets Manager secret named by a notification target. @default Secrets Manager of the environment's region */
+  readonly notifySecret?: (id: string) => Promise<string>;
   /** Secrets Manager of an environment (`secret`, `config`). @default the real one (emulator endpoint on the local target) */
   readonly secrets?: (env: Environment) => SecretStore;
   /** Reads a secret value. @default stdin when piped, else a hidden prompt */

@@ -14,6 +14,8 @@ import { currentActor } from "./actor.ts";
 import { registerAnalysisCommands } from "./commands/analysis.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
+import { registerMaintenanceCommand } from "./commands/maintenance.ts";
+import { registerNotifyCommand } from "./commands/notify.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerPromotionCommands, registerRecoveryCommands } from "./commands/release.ts";
 import { registerReportCommand } from "./commands/report.ts";
@@ -25,6 +27,7 @@ import { createShell } from "./context.ts";
 import type { Deps } from "./deps.ts";
 import { refuseBlankArguments } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
+import { eventPayload } from "../release/events.ts";
 import { examples } from "./help.ts";
 import { defaultProgress } from "./progress.ts";
 import { classify } from "./report.ts";
@@ -58,6 +61,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerRolloutCommand(program, shell);
   registerAnalysisCommands(program, shell);
   registerRecoveryCommands(program, shell);
+  registerMaintenanceCommand(program, shell);
+  registerNotifyCommand(program, shell);
   registerDiffCommand(program, shell);
 
   registerReleaseCheck(program, { root, load, out, err, setExit });
@@ -65,13 +70,21 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     ["envctl release-check --base origin/main", "what the release files of this change do; exit 1 on a mixed change"],
     ["envctl release-check --base origin/main --only production --json", "one environment, machine-readable"],
   ]);
-  registerRestoreCommand(program, { load, env, out, err, now: clock.now, actor: currentActor(env) });
+  registerRestoreCommand(program, {
+    load, env, out, err, now: clock.now, actor: currentActor(env),
+    notify: (project, name, reason, evidence, severity) => {
+      shell.notifyProject(project);
+      shell.notifier.send(eventPayload({ event: "restore", environment: name, at: clock.now().toISOString(), by: currentActor(env), command: `envctl restore ${name}`, reason, evidence, link: shell.runLink() ?? null, ...(severity ? { severity } : {}) }));
+    },
+  });
 
   registerReviewCommands(program, {
     load, root, out, err, env, setExit,
     deployer: (r) => deps.deployer ?? new EngineDeployer(r, env),
     progress: () => deps.progress ?? defaultProgress(),
     now: clock.now,
+    notify: { notifier: shell.notifier, project: shell.notifyProject, actor: currentActor(env), link: shell.runLink() },
+    confirm,
   });
 
   registerReportCommand(program, { load, out, now: clock.now, cwd: () => deps.cwd ?? process.cwd() });
@@ -91,7 +104,12 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerConfigCommands(program, { load, out, secrets, setExit });
 
   try {
-    await program.parseAsync([...argv], { from: "node" });
+    try {
+      await program.parseAsync([...argv], { from: "node" });
+    } finally {
+      // Notifications run in the background: wait for them, bounded, before the process ends.
+      await shell.settleNotifications();
+    }
     return shell.exitCode();
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -8,9 +8,8 @@ import { PRICES_AS_OF } from "../cost/prices.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import { RefusedError } from "../release/errors.ts";
 import { didYouMean, unknownEnvironmentMessage } from "../config/suggest.ts";
-import { Engine } from "../engine/engine.ts";
 import { changedStacks, formatChangedStacks } from "../review/changed-stacks.ts";
-import { detectDrift, driftStacks, EngineMissingError, formatDrift } from "../review/drift.ts";
+import { registerDriftCommand, type DriftDeps } from "./commands/drift.ts";
 import { planFileStack, summarize, toMarkdown, type PlanJson } from "../review/plan-summary.ts";
 import { createPreview, forgetPreview, listPreviews, previewStacks } from "../review/previews.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -30,6 +29,9 @@ export interface ReviewDeps {
   readonly deployer: (root: string) => Deployer;
   readonly progress: () => Progress;
   readonly now: () => Date;
+  /** Notifications and the production prompt of `drift --heal`. */
+  readonly notify?: DriftDeps["notify"];
+  readonly confirm?: DriftDeps["confirm"];
 }
 
 /** Exit codes of these commands (beside envctl's 0/1/4/5). */
@@ -110,24 +112,7 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
       d.out(o.json ? JSON.stringify(result) : formatChangedStacks(result));
     });
 
-  examples(program.command("drift")
-    .description("plan every stack refresh-only and report drift (exit 2 when anything drifted)")
-    .argument("[env]", "one environment (default: every one but previews)")
-    .option("--json", "machine-readable output"), [
-    ["envctl drift", "every stack of every permanent environment"],
-    ["TERRAFORM_BINARY_NAME=tofu envctl drift dev --json", "one environment with OpenTofu, machine-readable"],
-  ])
-    .action(async (name: string | undefined, o: { json?: boolean }) => {
-      const root = d.root();
-      const engine = Engine.fromEnv(d.env);
-      if (!engine.locate()) throw new EngineMissingError(engine.binary);
-      const progress = d.progress();
-      const { synthesizeProject } = await import("../stacks/synth.ts"); // every construct: loaded only here
-      const project = await progress.step("synthesize", () => synthesizeProject(root, d.env));
-      const results = await detectDrift(root, driftStacks(project.environments, name), engine, (title, fn) => progress.step(title, () => fn()));
-      d.out(o.json ? JSON.stringify(results, null, 2) : formatDrift(results));
-      if (results.some((r) => r.status === "drifted")) d.setExit(EXIT.drift);
-    });
+  registerDriftCommand(program, d);
 
   const preview = examples(program.command("preview").description("throw-away environments per pull request (a CIDR from 10.64.0.0/12, a TTL)"), [
     ["envctl preview create pr-42-login --ttl-days 3", "derive a preview from dev and deploy it"],

@@ -26,6 +26,8 @@ import { MonitoringSchema } from "./schema/monitoring.ts";
 import { NetworkSchema } from "./schema/network.ts";
 import { TagsSchema, TagValueSchema } from "./schema/tags.ts";
 import { WafSchema } from "./schema/waf.ts";
+import { NotifySchema } from "./schema/notify.ts";
+import { DriftSchema } from "./schema/drift.ts";
 import { findTemplateSequences, TEMPLATE_RULE } from "./template.ts";
 
 export { TIERS, SLOTS, TierSchema, SlotSchema, type Tier, type Slot } from "./primitives.ts";
@@ -42,6 +44,8 @@ export { MonitoringSchema, ThresholdsSchema } from "./schema/monitoring.ts";
 export { WafSchema } from "./schema/waf.ts";
 export { BackupRuleSchema, BackupSchema } from "./schema/backup.ts";
 export { AppSchema } from "./schema/app.ts";
+export { NotifySchema, NotifyTargetSchema, SecretRefSchema, type NotifyTarget, type SecretRef } from "./schema/notify.ts";
+export { DRIFT_SEVERITIES, DriftSchema, type DriftSeverity } from "./schema/drift.ts";
 
 /**
  * OCI distribution reference without tag or digest: an optional registry host (with port), then
@@ -96,6 +100,10 @@ export const EnvironmentSchema = z.strictObject({
   backup: BackupSchema.optional(),
   /** Application settings and secret names. @default none */
   app: AppSchema.default({ settings: {}, secrets: [] }),
+  /** Notifications of release events: Slack, webhooks, SNS. @default none */
+  notify: NotifySchema.prefault({}),
+  /** How drift is classified (critical, high, medium, low). @default the built-in table */
+  drift: DriftSchema.prefault({}),
   /** Extra tags on every resource, beside the required ones (AWS tag rules; no `aws:` keys). */
   tags: TagsSchema.default({}),
   /**

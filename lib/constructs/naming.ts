@@ -10,6 +10,27 @@ export const SLOT_HEADER = "X-Release-Slot";
 /** Priority of the weighted rule: after the per-slot test routes (10, 11). */
 export const WEIGHTED_RULE_PRIORITY = 100;
 
+/**
+ * Priorities of the maintenance rules, ahead of the weighted rule: the traffic stack's (`stack`)
+ * and the direct write's (`fast`, what `envctl maintenance` puts on the listener at once, removed
+ * once the deploy has converged). In each band the bypasses (testers' CIDRs, their header) come
+ * before the page. The slots' test routes (10, 11) stay ahead of both.
+ */
+export const MAINTENANCE_PRIORITIES = {
+  fast: { cidr: 40, header: 41, page: 42 },
+  stack: { cidr: 50, header: 51, page: 52 },
+} as const;
+
+/** Every maintenance priority of a band (or both). */
+export function maintenancePriorities(band?: "fast" | "stack"): number[] {
+  const bands = band ? [MAINTENANCE_PRIORITIES[band]] : [MAINTENANCE_PRIORITIES.fast, MAINTENANCE_PRIORITIES.stack];
+  return bands.flatMap((b) => [b.cidr, b.header, b.page]);
+}
+
+/** The maintenance page's status code and content type (a fixed response of the ALB). */
+export const MAINTENANCE_STATUS_CODE = "503";
+export const MAINTENANCE_CONTENT_TYPE = "text/html";
+
 /** Name of an environment's load balancer: `<env>-alb`. */
 export function loadBalancerName(namePrefix: string): string {
   return `${namePrefix}-alb`;

@@ -9,6 +9,7 @@ import * as core from "./core.ts";
 import { releaseDiff, showDryRun } from "./dry-run.ts";
 import { applyTransition, deployWithMarker, refusePending } from "./deploy.ts";
 import { RefusedError } from "./errors.ts";
+import { emit } from "./emit.ts";
 import type { Release } from "./model.ts";
 import type { ReleaseEnvironment } from "./ports.ts";
 import { snapshotIdFor } from "./snapshot-id.ts";
@@ -50,7 +51,9 @@ export async function promote(ctx: Context, from: string, to: string, opts: { ve
     } else if (wantsSnapshot) {
       ctx.progress.info(`note: ${to} takes a database snapshot before promotion; the pipeline deploying this change takes it ('envctl snapshot ${to}')`);
     }
-    return applyTransition(ctx, to, stacksForPromotion(target), (r) => core.promote(r, c));
+    const done = await applyTransition(ctx, to, stacksForPromotion(target), (r) => core.promote(r, c));
+    if (!ctx.options.dryRun && !core.sameState(current, done)) emit(ctx, to, "promotion", { reason: `${c.version} promoted from ${from} into the idle slot ${core.idleSlot(current)} of ${to}${ctx.options.deploy ? "" : " (file only: the pipeline deploys it)"}`, release: done });
+    return done;
   });
 }
 

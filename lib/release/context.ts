@@ -7,7 +7,7 @@
 import type { Change } from "./core.ts";
 import type { DryRunPlan } from "./dry-run.ts";
 import type {
-  Approve, Clock, Deployer, Environments, MetricsReader, Progress, ReleaseEnvironment, ReleaseStore, SlotAlarms, SlotSettingsSource,
+  Approve, Clock, Deployer, Environments, MaintenanceSwitch, MetricsReader, Notifier, Progress, ReleaseEnvironment, ReleaseStore, SlotAlarms, SlotSettingsSource,
   SmokeClient, Snapshotter, Traffic, TrafficHistory,
 } from "./ports.ts";
 
@@ -32,6 +32,12 @@ export interface Context {
   /** The load balancer's past traffic, for the traffic plan (lib/release/rollout-plan.ts). */
   readonly trafficHistory: (env: ReleaseEnvironment) => TrafficHistory;
   readonly smoke: SmokeClient;
+  /** Maintenance mode written to the listener directly (the fast switch before the deploy converges). */
+  readonly maintenance: (env: ReleaseEnvironment) => MaintenanceSwitch;
+  /** Notifications of release events (never blocks, never throws). */
+  readonly notifier: Notifier;
+  /** The run or report the notifications link to (a CI run's URL), if known. */
+  readonly link?: string;
   readonly settings: SlotSettingsSource;
   readonly progress: Progress;
   readonly clock: Clock;

@@ -26,6 +26,7 @@ import { GateStoppedError, RefusedError } from "./errors.ts";
 import type { Release, RolloutStep } from "./model.ts";
 import { bakeProblems } from "./policy.ts";
 import type { ReleaseEnvironment } from "./ports.ts";
+import { emit } from "./emit.ts";
 import { dryRunPlan, formatPlan, resumePlan, startGate, type StartPlan } from "./rollout-plan.ts";
 import { rolloutContext, type RolloutOptions } from "./rollout/context.ts";
 import { printPaused, reconcile } from "./rollout/steps.ts";
@@ -46,6 +47,9 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
   }
   let r = ctx.store.load(env);
   if (r.pending) throw new RefusedError(`${env}: the deploy of ${r.pending.stacks.join(", ")} by '${r.pending.command}' did not finish; run 'envctl reconcile ${env}' first`);
+  if (r.maintenance && r.rollout && !ctx.options.dryRun) {
+    throw new RefusedError(`${env} is in maintenance (since ${r.maintenance.since}, by ${r.maintenance.by}): the rollout of ${r.rollout.target} waits (step ${r.rollout.nextStep}/${r.rollout.steps.length}); its analysis cannot judge a canary users do not reach. End maintenance first with 'envctl maintenance ${env} off'`);
+  }
 
   let plannedRequests = opts.plannedRequests;
   if (ctx.options.dryRun) {
@@ -66,6 +70,7 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     await ctx.approve(e, { summary: `roll out ${target} (${r.slots[target].version}) in ${env}: ${describeSteps(planned.rollout!.steps, opts.bakeSeconds)}, each step analysed`, stacks: [trafficStack(e)] });
     await smokeGate(ctx, e, target, r.slots[target].version!);
     r = await locked(ctx, env, () => applyTransition(ctx, env, [], (x) => core.startRollout(x, policy.canary, change(ctx)), "rollout-started", gate.note ? { note: gate.note } : {}));
+    emit(ctx, env, "rollout-started", { reason: `rollout of ${target} (${r.slots[target].version}) started: ${describeSteps(r.rollout!.steps, opts.bakeSeconds)}`, release: r, evidence: gate.note ?? null });
   } else if (r.rollout.paused) {
     if (!opts.continue) {
       printPaused(ctx.progress, r);

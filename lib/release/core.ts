@@ -9,7 +9,7 @@
  */
 import type { Slot } from "../config/primitives.ts";
 import { RefusedError } from "./errors.ts";
-import { ReleaseSchema, otherSlot, weightsOf, type HistoryEntry, type Release, type RolloutStep, type SlotSettings, type Weights } from "./model.ts";
+import { ReleaseSchema, otherSlot, weightsOf, type HistoryEntry, type Maintenance, type Release, type RolloutStep, type SlotSettings, type Weights } from "./model.ts";
 
 /** The core's refusal (lib/release/errors.ts). */
 export { RefusedError };
@@ -148,6 +148,9 @@ export function shift(r: Release, to: Slot, percent: number): Release {
 /** Starts the canary of the idle slot with the given steps (nothing shifts yet). */
 export function startRollout(r: Release, steps: readonly RolloutStep[], change: Change): Release {
   refuseWhileRollout(r, "a new rollout");
+  if (r.maintenance) {
+    throw new RefusedError(`${r.environment} is in maintenance (since ${r.maintenance.since}, by ${r.maintenance.by}): a rollout cannot be judged while users get the maintenance page; end it first with 'envctl maintenance ${r.environment} off'`);
+  }
   const target = idleSlot(r);
   if (r.slots[target].version === null) {
     throw new RefusedError(`${r.environment}: the idle slot ${target} has no version; promote one first`);
@@ -218,6 +221,21 @@ export function rollback(r: Release): Release {
     throw new RefusedError(`${r.environment}: nothing to roll back to: no earlier live version is kept (the idle slot was promoted over, or the environment never switched)`);
   }
   return finish({ ...r, ...withWeights(r, weightsFor(r.previousLive, 100)), ...switchLive(r, r.previousLive), rollout: null });
+}
+
+/**
+ * Maintenance on: the traffic stack serves the page ahead of the weighted rule. Weights, slots and
+ * a rollout are untouched (a paused rollout stays paused; a running one is refused by the command).
+ * Switching it on again replaces the page and the bypasses.
+ */
+export function maintenanceOn(r: Release, m: Maintenance): Release {
+  return finish({ ...r, maintenance: { ...m } });
+}
+
+/** Maintenance off: the weighted rule serves again. */
+export function maintenanceOff(r: Release): Release {
+  const { maintenance: _m, ...rest } = r;
+  return finish(rest as Release);
 }
 
 /** A canary analysis verdict, as data. */

@@ -7,6 +7,8 @@
 import { change, environment, locked, type Context } from "./context.ts";
 import * as core from "./core.ts";
 import { deployChange, observedWeights } from "./deploy.ts";
+import { emit } from "./emit.ts";
+import type { NotifyEvent } from "./events.ts";
 import { formatWeights, releaseDiff, showDryRun } from "./dry-run.ts";
 import { RefusedError, describeCause } from "./errors.ts";
 import { weightsOf, type Release, type Weights } from "./model.ts";
@@ -38,13 +40,30 @@ export async function writeWeightsNow(ctx: Context, e: ReleaseEnvironment, weigh
   }
 }
 
+/** What a mitigation announces (after the ALB is written): its event and the evidence behind it. */
+export interface MitigationNotice {
+  readonly event: NotifyEvent;
+  readonly evidence?: string | null;
+}
+
 /**
- * Mitigation as one operation: traffic first (direct write), then the file (with its record) and the
- * traffic stack's deploy. `transition` recomputes the new state from the file as it is under the lock.
+ * Mitigation as one operation: traffic first (direct write), then the notification (queued, never
+ * awaited), then the file (with its record) and the traffic stack's deploy. `transition` recomputes
+ * the new state from the file as it is under the lock.
  */
-export async function mitigate(ctx: Context, env: string, weights: Weights, why: string, transition: (r: Release) => Release, outcome: string, record: RecordDetails = {}): Promise<Release> {
+export async function mitigate(ctx: Context, env: string, weights: Weights, why: string, transition: (r: Release) => Release, outcome: string, record: RecordDetails = {}, notice?: MitigationNotice): Promise<Release> {
   const e = environment(ctx, env);
   if (ctx.options.deploy && !ctx.options.dryRun) await writeWeightsNow(ctx, e, weights, why);
+  if (!ctx.options.dryRun) {
+    const event = notice?.event ?? (outcome === "aborted" ? "abort" : "rollback");
+    let after: Release | null = null;
+    try {
+      after = transition(ctx.store.load(env));
+    } catch {
+      // the file is read again under the lock below, which reports any problem
+    }
+    emit(ctx, env, event, { reason: why, release: after, weights, evidence: notice?.evidence ?? null });
+  }
   // The lock may be held by a deploy in flight (a rollout step): wait for it.
   return locked(ctx, env, async () => {
     const current = ctx.store.load(env);

@@ -11,6 +11,8 @@ import type { Slot, Tier } from "../config/primitives.ts";
 import type { Change } from "./core.ts";
 import type { AnalysisRecord, Release, SlotSettings, Weights } from "./model.ts";
 import type { ReleasePolicy } from "./policy.ts";
+import type { ReleaseEventPayload } from "./events.ts";
+import type { Maintenance } from "./model.ts";
 
 // ------------------------------------------------------------ environments
 
@@ -241,3 +243,37 @@ export interface Approval {
 
 /** Asks for approval before a production change (shows what changes); throws to cancel. */
 export type Approve = (env: ReleaseEnvironment, what: Approval) => Promise<void>;
+
+// ----------------------------------------------------------- notifications
+
+/**
+ * Notifications of release events (lib/notify: Slack, webhooks, SNS). `send` queues the event for
+ * the environment's targets and returns at once: it never throws and never waits for a receiver
+ * (delivery retries with backoff and a timeout in the background; every delivery is recorded in
+ * the environment's history). The CLI waits for queued deliveries, bounded, before it exits.
+ */
+export interface Notifier {
+  send(event: ReleaseEventPayload): void;
+}
+
+// ------------------------------------------------------------ maintenance
+
+/** The maintenance rules as the ALB serves them. */
+export interface MaintenanceRules {
+  /** Priorities of the rules found (the page and its bypasses), lowest first. */
+  readonly priorities: readonly number[];
+  /** The page's rule: its body and status code, as the ALB returns them. */
+  readonly page: { readonly statusCode: string; readonly body: string; readonly priority: number } | null;
+  /** Priority of the weighted rule: the page must be ahead of it (lower). */
+  readonly weightedPriority: number;
+}
+
+/** The direct write of maintenance mode to the listener (lib/aws/maintenance.ts), for a fast switch before the deploy converges. */
+export interface MaintenanceSwitch {
+  /** What the listener serves now: every maintenance rule, the direct ones and the traffic stack's. */
+  read(): Promise<MaintenanceRules>;
+  /** Puts the page (and its bypasses) ahead of the weighted rule at once, as rules of the fast band. */
+  on(m: Maintenance): Promise<void>;
+  /** Removes the fast band's rules (`all`: the traffic stack's too, for a fast off). */
+  remove(which: "fast" | "all"): Promise<void>;
+}

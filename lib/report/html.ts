@@ -177,7 +177,10 @@ function driftHtml(e: ReportEnvironment): string {
   const drifted = e.drift.filter((d) => d.status === "drifted");
   if (e.drift.length === 0) return `<span class="badge">drift not checked</span>`;
   if (drifted.length === 0) return `<span class="badge pass">in sync (${e.drift.length} stacks)</span>`;
-  return `<details><summary><span class="badge fail">drifted: ${drifted.map((d) => esc(d.stack)).join(", ")}</span></summary><ul class="reasons">${drifted.flatMap((d) => d.resources.map((r) => `<li><code>${esc(d.stack)}: ${esc(r.address)}</code>: ${esc(r.attributes.join(", "))}</li>`)).join("")}</ul></details>`;
+  // `envctl drift --json` classes each attribute (lib/review/drift-severity.ts); older results carry none.
+  const label = (d: (typeof drifted)[number]) => `${esc(d.stack)}${d.severity ? ` (${esc(d.severity)})` : ""}`;
+  const attrs = (r: (typeof drifted)[number]["resources"][number]) => (r.classes ? r.classes.map((c) => `${c.attribute} (${c.severity})`) : r.attributes);
+  return `<details><summary><span class="badge fail">drifted: ${drifted.map(label).join(", ")}</span></summary><ul class="reasons">${drifted.flatMap((d) => d.resources.map((r) => `<li><code>${esc(d.stack)}: ${esc(r.address)}</code>: ${esc(attrs(r).join(", "))}</li>`)).join("")}</ul></details>`;
 }
 
 function costHtml(e: ReportEnvironment): string {
@@ -191,6 +194,7 @@ function cardHtml(e: ReportEnvironment): string {
   <div class="meta">${esc(e.region)} · ${esc(e.compute)}</div>
   ${slotsHtml(e)}
   ${rolloutHtml(e)}
+  ${e.maintenance ? `<div class="pending">MAINTENANCE since ${esc(time(e.maintenance.since))} by ${esc(e.maintenance.by)}: users get the 503 page${e.maintenance.allowCidrs.length ? `; bypass CIDRs ${esc(e.maintenance.allowCidrs.join(", "))}` : ""}${e.maintenance.allowHeader ? `; bypass header ${esc(e.maintenance.allowHeader)}` : ""}. End it: <code>envctl maintenance ${esc(e.name)} off</code></div>` : ""}
   ${e.pending ? `<div class="pending">PENDING: the deploy of ${esc(e.pending.stacks.join(", "))} by <code>${esc(e.pending.command)}</code> since ${esc(time(e.pending.since))} did not finish: run <code>envctl reconcile ${esc(e.name)}</code></div>` : ""}
   ${analysisHtml(e)}
   <div class="block"><div class="label">Drift</div>${driftHtml(e)}</div>

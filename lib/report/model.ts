@@ -55,6 +55,8 @@ export interface ReportEnvironment {
   readonly rollout: ReportRollout | null;
   readonly lastAnalysis: (AnalysisRecord & { at: string }) | null;
   readonly pending: { stacks: string[]; command: string; since: string } | null;
+  /** Maintenance mode: who switched it on, when, the bypasses; null when off. */
+  readonly maintenance?: { since: string; by: string; allowCidrs: string[]; allowHeader: string | null } | null;
   /** Stacks of the environment in the drift result; null when drift was not checked. */
   readonly drift: readonly StackDrift[] | null;
   readonly cost: { total: number; lines: readonly CostLine[] } | { error: string };
@@ -148,6 +150,7 @@ export function collectReport(project: Project, o: CollectOptions): ReportData {
       rollout: rolloutOf(r),
       lastAnalysis: lastAnalysis(readAudit(project.root, name)),
       pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
+      maintenance: r.maintenance ? { since: r.maintenance.since, by: r.maintenance.by, allowCidrs: [...r.maintenance.allowCidrs], allowHeader: r.maintenance.allowHeader?.name ?? null } : null,
       drift: o.drift ? o.drift.filter((d) => own(d.stack)) : null,
       cost,
     };

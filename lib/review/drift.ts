@@ -9,12 +9,16 @@ export interface DriftedResource {
   address: string;
   /** Top-level attributes whose recorded and real values differ. */
   attributes: string[];
+  /** Each attribute's class, once classified (./drift-severity.ts). */
+  classes?: readonly { readonly attribute: string; readonly severity: string; readonly rule: string }[];
 }
 
 export interface StackDrift {
   stack: string;
   status: "in sync" | "drifted";
   resources: DriftedResource[];
+  /** The worst class of the stack's drift, once classified; null when in sync. */
+  severity?: string | null;
 }
 
 /** Attributes that change by themselves (time, derived tags): never drift. */

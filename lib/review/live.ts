@@ -7,7 +7,7 @@
 import { SLOTS, type Slot } from "../config/primitives.ts";
 import { slotAlarmNames } from "../constructs/naming.ts";
 import { describeCause } from "../release/errors.ts";
-import type { AlarmStates, Traffic } from "../release/ports.ts";
+import type { AlarmStates, MaintenanceRules, Traffic } from "../release/ports.ts";
 
 /** What is read (lib/aws/traffic.ts and lib/aws/alarms.ts, wired by lib/cli). */
 export interface LiveSources {
@@ -15,6 +15,8 @@ export interface LiveSources {
     health(): Promise<Record<Slot, { readonly healthy: number; readonly unhealthy: number; readonly states: Record<string, number> }>>;
   };
   readonly alarms: { read(names: readonly string[]): Promise<AlarmStates> };
+  /** The maintenance rules of the listener (lib/aws/maintenance.ts); not read when absent. */
+  readonly maintenance?: { read(): Promise<MaintenanceRules> };
 }
 
 /** A part of the live observation that could not be read: shown as unknown, never as fine. */
@@ -39,6 +41,8 @@ export interface LiveObservation {
   readonly health: Record<Slot, TargetHealth> | Unreadable;
   /** The gate's alarms of both slots (slotAlarmNames), in that order. */
   readonly alarms: readonly { name: string; slot: Slot; state: AlarmState }[] | Unreadable;
+  /** The listener's maintenance rules; undefined when not read. */
+  readonly maintenance?: MaintenanceRules | Unreadable;
 }
 
 export const isUnreadable = (x: unknown): x is Unreadable => typeof x === "object" && x !== null && "error" in x;
@@ -73,5 +77,6 @@ export async function observe(env: string, sources: LiveSources, now: Date): Pro
       return { name, slot, state: (s === undefined ? "missing" : ALARM_STATES.has(s) ? s : "INSUFFICIENT_DATA") as AlarmState };
     });
   });
-  return { observedAt: now.toISOString(), weights: await weights, health: await health, alarms: await alarms };
+  const maintenance = sources.maintenance ? await part(() => sources.maintenance!.read()) : undefined;
+  return { observedAt: now.toISOString(), weights: await weights, health: await health, alarms: await alarms, ...(maintenance ? { maintenance } : {}) };
 }

@@ -2,6 +2,7 @@ import type { Construct } from "constructs";
 import type { Release } from "../release/model.ts";
 import type { Environment } from "../config/schema.ts";
 import { WeightedRouting } from "../constructs/weighted-routing.ts";
+import { MaintenanceRouting } from "../constructs/maintenance-routing.ts";
 import { BaseStack } from "./base-stack.ts";
 import type { EnvironmentStack } from "./environment-stack.ts";
 import { environmentTags } from "../config/tags.ts";
@@ -22,11 +23,13 @@ export function trafficStackName(env: string): string {
 }
 
 /**
- * `<env>-traffic`: only the weighted listener rule. A traffic shift changes this stack alone,
- * so it plans exactly one resource and can never touch a database.
+ * `<env>-traffic`: the weighted listener rule, and in maintenance mode (the release file's
+ * `maintenance`) the 503 page ahead of it with the testers' bypasses. A traffic shift changes this
+ * stack alone, so it plans only listener rules and can never touch a database.
  */
 export class TrafficStack extends BaseStack {
   readonly routing: WeightedRouting;
+  readonly maintenance?: MaintenanceRouting;
 
   constructor(scope: Construct, props: TrafficStackProps) {
     const { env, release, infrastructure, target } = props;
@@ -38,5 +41,17 @@ export class TrafficStack extends BaseStack {
       targetGroupArns: { blue: lb.targetGroups.blue.arn, green: lb.targetGroups.green.arn },
       weights: { blue: release.slots.blue.weight, green: release.slots.green.weight },
     });
+    const m = release.maintenance;
+    if (m) {
+      this.maintenance = new MaintenanceRouting(this, "maintenance", {
+        namePrefix: env.name,
+        listenerArn: lb.listener.arn,
+        message: m.message,
+        targetGroupArns: { blue: lb.targetGroups.blue.arn, green: lb.targetGroups.green.arn },
+        weights: { blue: release.slots.blue.weight, green: release.slots.green.weight },
+        allowCidrs: m.allowCidrs,
+        allowHeader: m.allowHeader,
+      });
+    }
   }
 }

@@ -25,6 +25,8 @@ export interface RestoreDeps {
   readonly rds?: (region: string) => RdsLike | Promise<RdsLike>;
   /** Wait options. @default 15 s polls, 2 h timeout */
   readonly wait?: RestoreOptions;
+  /** Announces the restore (the `restore` event) once its project is loaded. @default none */
+  readonly notify?: (project: Project, env: string, reason: string, evidence: string | null, severity?: "info" | "warning" | "critical") => void;
 }
 
 const Options = z.object({
@@ -70,7 +72,16 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
           actor: d.actor,
         });
         const say = o.json ? undefined : (line: string) => d.err(line);
-        const result = await r.executeRestore(rds, plan, { ...d.wait, timeoutMs: (parsed.data.timeout ?? 120) * 60_000, say });
+        d.notify?.(project, env.name, `restore of ${live} from ${plan.snapshot.id} into ${plan.target} started (the live database is untouched)`, null, "warning");
+        const result = await (async () => {
+          try {
+            return await r.executeRestore(rds, plan, { ...d.wait, timeoutMs: (parsed.data.timeout ?? 120) * 60_000, say });
+          } catch (err) {
+            d.notify?.(project, env.name, `restore of ${live} into ${plan.target} did not finish: ${(err as Error).message.slice(0, 300)}`, null, "critical");
+            throw err;
+          }
+        })();
+        d.notify?.(project, env.name, `restore of ${live} finished: ${plan.target} is available (${result.seconds} s); switch the application to it to use it`, `${plan.snapshot.id} → ${result.endpoint}:${result.port}`, "warning");
         d.out(o.json
           ? JSON.stringify({ environment: env.name, live, restored: plan.target, snapshot: plan.snapshot.id, endpoint: result.endpoint, port: result.port, secretArn: result.secretArn, seconds: result.seconds }, null, 2)
           : r.switchInstructions(result));

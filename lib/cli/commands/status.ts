@@ -1,7 +1,7 @@
 /** `envctl status [env]`: the release files (lib/cli/views/status.ts); `--live` and `--watch`: beside what runs (./status-live.ts). */
 import type { Command } from "commander";
 import { z } from "zod";
-import { lazyAlarms, lazyTraffic } from "../../aws/lazy.ts";
+import { lazyAlarms, lazyMaintenance, lazyTraffic } from "../../aws/lazy.ts";
 import type { Environment } from "../../config/schema.ts";
 import { unknownEnvironmentMessage } from "../../config/suggest.ts";
 import { RefusedError } from "../../release/errors.ts";
@@ -36,7 +36,12 @@ export function registerStatusCommand(program: Command, shell: Shell): void {
         const live: LiveDeps = {
           root: project.root,
           environments: envs,
-          sources: (e: Environment) => sources.get(e.name) ?? sources.set(e.name, { traffic: deps.traffic?.(e) ?? lazyTraffic(e.name, aws(e)), alarms: deps.alarms?.(e) ?? lazyAlarms(aws(e)) }).get(e.name)!,
+          sources: (e: Environment) => sources.get(e.name) ?? sources.set(e.name, {
+            traffic: deps.traffic?.(e) ?? lazyTraffic(e.name, aws(e)),
+            alarms: deps.alarms?.(e) ?? lazyAlarms(aws(e)),
+            // The listener's maintenance rules: the injected reader, else the ALB's (not when a test injected only a fake ALB).
+            ...(deps.maintenance ? { maintenance: deps.maintenance(e) } : deps.traffic ? {} : { maintenance: lazyMaintenance(e.name, aws(e)) }),
+          }).get(e.name)!,
           now: clock.now,
         };
         const output = { json: o.json === true, out, write: deps.write ?? ((t: string) => process.stdout.write(t)), tty: deps.tty ?? (process.stdout.isTTY === true) };

@@ -6,7 +6,7 @@ import type { Slot } from "../../config/primitives.ts";
 import { describeRecord } from "../../release/analysis.ts";
 import type { AlarmState, LiveObservation, TargetHealth } from "../../review/live.ts";
 import { isUnreadable } from "../../review/live.ts";
-import { rolloutText, type StatusView } from "./status.ts";
+import { maintenanceText, rolloutText, type StatusView } from "./status.ts";
 
 export interface LiveSlotRow {
   slot: Slot;
@@ -41,6 +41,12 @@ export function liveStatusOf(view: StatusView, obs: LiveObservation): LiveStatus
   if (isUnreadable(obs.weights)) differences.push(`ALB weights unknown: ${obs.weights.error}`);
   if (isUnreadable(obs.health)) differences.push(`target health unknown: ${obs.health.error}`);
   if (isUnreadable(obs.alarms)) differences.push(`alarm states unknown: ${obs.alarms.error}`);
+  const m = obs.maintenance;
+  if (m !== undefined) {
+    if (isUnreadable(m)) differences.push(`maintenance rules unknown: ${m.error}`);
+    else if (view.maintenance && !(m.page && m.page.statusCode === "503" && m.page.priority < m.weightedPriority)) differences.push("the release file says maintenance is on, but the listener serves no maintenance page ahead of the weighted rule");
+    else if (!view.maintenance && m.priorities.length > 0) differences.push(`the release file says maintenance is off, but the listener has maintenance rules at priorities ${m.priorities.join(", ")}`);
+  }
   const slotsLive = SLOT_ORDER.map((slot): LiveSlotRow => {
     const file = view.slots[slot]!;
     const alb = isUnreadable(obs.weights) ? null : (obs.weights[slot] ?? 0);
@@ -86,6 +92,8 @@ export function formatLiveStatus(views: LiveStatusView[]): string {
       }),
     ];
     const lines = [header, ...table];
+    const mt = maintenanceText(v);
+    if (mt) lines.push(`  ${mt}`);
     if (v.rollout) lines.push(`  ${rolloutText(v)}`);
     if (v.pending) lines.push(`  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`);
     lines.push(`  last analysis: ${v.lastAnalysis ? `(${v.lastAnalysis.at}) ${describeRecord(v.lastAnalysis)}` : "none recorded"}`);

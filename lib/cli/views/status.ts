@@ -16,6 +16,8 @@ export interface StatusView {
   lastChange: { by: string; at: string; command: string } | null;
   /** The newest canary analysis in the history (what the gate measured and decided). */
   lastAnalysis: (AnalysisRecord & { at: string }) | null;
+  /** Maintenance mode (the 503 page ahead of the weighted rule); absent when off. */
+  maintenance?: { since: string; by: string; message: string; allowCidrs: string[]; allowHeader: string | null };
 }
 
 /** A step as status shows it: its percent, or `pause` / `pause 600 s`. */
@@ -50,7 +52,16 @@ export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & {
     pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
     lastChange: r.lastChange ? { by: r.lastChange.by, at: r.lastChange.at, command: r.lastChange.command } : null,
     lastAnalysis,
+    ...(r.maintenance ? { maintenance: { since: r.maintenance.since, by: r.maintenance.by, message: r.maintenance.message, allowCidrs: [...r.maintenance.allowCidrs], allowHeader: r.maintenance.allowHeader?.name ?? null } } : {}),
   };
+}
+
+/** "MAINTENANCE since … by …; bypass …": what status prints while the page is up. */
+export function maintenanceText(v: StatusView): string | null {
+  const m = v.maintenance;
+  if (!m) return null;
+  const bypass = [...(m.allowCidrs.length ? [`CIDRs ${m.allowCidrs.join(", ")}`] : []), ...(m.allowHeader ? [`header ${m.allowHeader}`] : [])];
+  return `MAINTENANCE since ${m.since} by ${m.by}: users get the 503 page${bypass.length ? `; bypass: ${bypass.join("; ")}` : "; no bypass"} — end it with 'envctl maintenance ${v.environment} off'`;
 }
 
 /** "rollout of green: 1/3 steps applied (10 % → 50 % → 100 %), next 50 %" */
@@ -65,6 +76,8 @@ export function formatStatus(views: StatusView[]): string {
     `${s}${v.live === s ? "*" : " "} ${(v.slots[s]!.version ?? "-").padEnd(10)} ${String(v.slots[s]!.weight).padStart(3)} %`;
   return views.map((v) => {
     const lines = [`${v.environment} (${v.tier})  live: ${v.live}`, `  ${slot(v, "blue")}    ${slot(v, "green")}`];
+    const m = maintenanceText(v);
+    if (m) lines.push(`  ${m}`);
     if (v.rollout) lines.push(`  ${rolloutText(v)}`);
     if (v.pending) lines.push(`  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`);
     lines.push(`  last change: ${v.lastChange ? `${v.lastChange.by} at ${v.lastChange.at}: ${v.lastChange.command}` : "none"}`);

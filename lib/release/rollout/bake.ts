@@ -9,6 +9,7 @@ import { alignDown, analysePoll, analysisRecord, describeRecord, pollLine, start
 import * as core from "../core.ts";
 import type { AnalysisRecord } from "../model.ts";
 import { commitOnly, rollBack, type RolloutContext } from "./context.ts";
+import { emit } from "../emit.ts";
 import { ReadFailure, checkOwnership, observe } from "./observe.ts";
 
 /** A step's analysis: the judge's state, from the step's start (kept across extensions). */
@@ -65,9 +66,12 @@ export async function judgeStep(rc: RolloutContext, i: number | "watch", step: {
     const { status, record, analysis, started } = await bake(rc, seconds, i, step.percent, true, carried);
     const { release, action } = core.onVerdict(rc.state.release, { status, reasons: record.reasons }, a);
     if (action === "rollback") return rollBack(rc, record.reasons.join("; "), record);
-    await commitOnly(rc, () => release, "analysis", { analysis: record });
+    const committed = await commitOnly(rc, () => release, "analysis", { analysis: record });
     ctx.progress.info(`${env}: ${describeRecord(record)}`);
-    if (action === "advance") return;
+    if (action === "advance") {
+      emit(ctx, env, "step-passed", { reason: `${i === "watch" ? "post-switch watch" : `step ${i + 1}`} at ${step.percent} % passed`, release: committed, evidence: describeRecord(record) });
+      return;
+    }
     ctx.progress.info(`${env}: inconclusive: baking ${i === "watch" ? "the watch" : `step ${i + 1}`} again (${release.rollout!.extensions}/${a.maxExtensions}); the evidence so far carries over`);
     carried = { analysis, started };
   }

@@ -126,7 +126,7 @@ export async function rollBack(rc: RolloutContext, reason: string, record?: Anal
   const { ctx, env } = rc;
   const weights = core.weightsFor(rc.stable, 100);
   ctx.progress.info(`${env}: gate failed: ${reason}; returning all traffic to ${rc.stable}`);
-  await mitigate({ ...ctx, signal: undefined }, env, weights, `gate: ${reason}`, (x) => (x.rollout ? core.rollback(x) : x), "rolled-back", { ...(record ? { analysis: record } : {}), note: reason });
+  await mitigate({ ...ctx, signal: undefined }, env, weights, `gate: ${reason}`, (x) => (x.rollout ? core.rollback(x) : x), "rolled-back", { ...(record ? { analysis: record } : {}), note: reason }, { event: "gate-failed", evidence: record ? describeRecord(record) : null });
   const r = rc.state.release;
   throw new GateStoppedError(env, [
     `${env}: rollout of ${rc.canary} (${r.slots[rc.canary].version}) rolled back: ${reason}; all traffic is back on ${rc.stable} (${r.slots[rc.stable].version})`,

@@ -12,6 +12,7 @@ import * as core from "../core.ts";
 import { GateStoppedError, SupersededError } from "../errors.ts";
 import { weightsOf, type Release } from "../model.ts";
 import { bake, judgeStep } from "./bake.ts";
+import { emit } from "../emit.ts";
 import { commitOnly, interrupted, type RolloutContext } from "./context.ts";
 import { applyWeightStep, verifyApplied } from "./observe.ts";
 
@@ -54,7 +55,8 @@ const canarySteps: ReconcileStep = {
         await applyWeightStep(rc);
         await judgeStep(rc, i, step);
       } else {
-        await commitOnly(rc, (x) => core.advanceRollout(x), step.pause === "manual" ? "paused" : "rollout-pause");
+        const paused = await commitOnly(rc, (x) => core.advanceRollout(x), step.pause === "manual" ? "paused" : "rollout-pause");
+        if (step.pause === "manual") emit(ctx, env, "paused", { reason: `the rollout of ${rc.canary} waits at a manual pause after step ${i}/${ro.steps.length}: continue with 'envctl rollout ${env} --continue'`, release: paused });
         if (typeof step.pause === "number") {
           ctx.progress.info(`${env}: step ${i + 1}/${ro.steps.length}: pause ${step.pause} s at ${formatWeights(rc.state.expected)}, still analysing`);
           await bake(rc, step.pause, i, rc.state.expected[rc.canary], false);
@@ -80,6 +82,7 @@ const complete: ReconcileStep = {
   name: "complete",
   async run(rc) {
     const r = await commitOnly(rc, (x) => core.completeRollout(x), "rollout-complete");
+    emit(rc.ctx, rc.env, "promotion", { reason: `rollout complete: ${rc.canary} (${slotLabel(r.slots[rc.canary])}) is live`, release: r });
     rc.ctx.progress.info(`${rc.env}: rollout complete: ${rc.canary} (${slotLabel(r.slots[rc.canary])}) is live; 'envctl rollback ${rc.env}' returns to ${rc.stable} (${slotLabel(r.slots[rc.stable])})`);
     return "next";
   },

@@ -65,6 +65,47 @@ function lastLoggedSeq(file: string): number {
 }
 
 /**
+ * A history line that is no release-file change (a notification's delivery, a drift heal): kept in
+ * the same log, marked by its `kind`, without a `seq` (it changes no state). One write of one line.
+ */
+export interface HistoryNote {
+  readonly kind: string;
+  readonly at: string;
+  readonly [field: string]: unknown;
+}
+
+export function appendNote<T extends { readonly kind: string; readonly at: string }>(root: string, env: string, note: T): void {
+  const file = auditFileOf(root, env);
+  try {
+    const fd = openSync(file, "a", 0o644);
+    try {
+      writeSync(fd, `${JSON.stringify({ environment: env, ...note })}\n`);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    process.emitWarning(`could not append to ${file} (${(err as Error).message})`);
+  }
+}
+
+/** The notes of the environment's history (of one kind, or all), oldest first. */
+export function readNotes(root: string, env: string, kind?: string): (HistoryNote & { environment: string })[] {
+  const file = auditFileOf(root, env);
+  if (!existsSync(file)) return [];
+  const out: (HistoryNote & { environment: string })[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line) continue;
+    try {
+      const x = JSON.parse(line) as HistoryNote & { environment: string };
+      if (typeof x.kind === "string" && (kind === undefined || x.kind === kind)) out.push(x);
+    } catch {
+      // torn line
+    }
+  }
+  return out;
+}
+
+/**
  * The environment's history, oldest first: the log, plus the release file's own record when a
  * crash kept it out of the log. Version 1 lines (without `seq`) are kept as they are.
  */
@@ -75,7 +116,8 @@ export function readAudit(root: string, env: string): AuditEntry[] {
     for (const line of readFileSync(file, "utf8").split("\n")) {
       if (!line) continue;
       try {
-        entries.push(JSON.parse(line) as AuditEntry);
+        const entry = JSON.parse(line) as AuditEntry & { kind?: unknown };
+        if (typeof entry.kind !== "string") entries.push(entry); // notes (deliveries, heals) are no changes
       } catch {
         // a torn last line: its record is in the release file
       }

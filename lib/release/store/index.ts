@@ -13,7 +13,7 @@ import type { RecordInput, ReleaseStore } from "../ports.ts";
 import { appendRecord, syncAudit } from "./audit-log.ts";
 import { loadRelease, releaseFileOf, removeOrphans, writeRelease } from "./release-file.ts";
 
-export { auditFileOf, readAudit, type AuditEntry } from "./audit-log.ts";
+export { appendNote, auditFileOf, readAudit, readNotes, type AuditEntry, type HistoryNote } from "./audit-log.ts";
 export { loadRelease, releaseFileOf, releaseText } from "./release-file.ts";
 
 /**

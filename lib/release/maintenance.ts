@@ -1,0 +1,115 @@
+/**
+ * Maintenance mode (`envctl maintenance <env> on|off`): a 503 page ahead of the weighted rule, in
+ * the traffic stack, switched like a rollback: written to the listener directly first (the fast
+ * band's rules, one API call each), read back, announced, then the release file changed and the
+ * traffic stack deployed by the deploy protocol; once the deploy has put the stack's own rules in
+ * place, the fast ones are removed, and the engine's next plan finds nothing to change. The
+ * environment stack is never touched.
+ */
+import { environment, locked, type Context } from "./context.ts";
+import * as core from "./core.ts";
+import { applyTransition, refusePending } from "./deploy.ts";
+import { releaseDiff, showDryRun } from "./dry-run.ts";
+import { emit } from "./emit.ts";
+import { describeCause, RefusedError } from "./errors.ts";
+import type { Maintenance, Release } from "./model.ts";
+import type { MaintenanceRules, ReleaseEnvironment } from "./ports.ts";
+import { withRetries } from "./retry.ts";
+import { trafficStack } from "./stacks.ts";
+
+/** What `maintenance on` asks for (who and when come from the command). */
+export interface MaintenanceRequest {
+  readonly message: string;
+  readonly allowCidrs: readonly string[];
+  readonly allowHeader: { readonly name: string; readonly values: readonly string[] } | null;
+}
+
+/** The page people get unless `--message` says otherwise. */
+export const DEFAULT_MAINTENANCE_MESSAGE = "<html><body><h1>Down for maintenance</h1><p>We will be back shortly.</p></body></html>";
+
+const sameRequest = (m: Maintenance | undefined, q: MaintenanceRequest) =>
+  m !== undefined && m.message === q.message && JSON.stringify(m.allowCidrs) === JSON.stringify(q.allowCidrs) && JSON.stringify(m.allowHeader) === JSON.stringify(q.allowHeader);
+
+/** True when the listener serves the page (a 503) ahead of the weighted rule. */
+export function servesPage(rules: MaintenanceRules, message?: string): boolean {
+  return rules.page !== null && rules.page.statusCode === "503" && rules.page.priority < rules.weightedPriority && (message === undefined || rules.page.body === message);
+}
+
+/** Switches maintenance on (`request`) or off (null). */
+export async function maintenance(ctx: Context, env: string, request: MaintenanceRequest | null): Promise<Release> {
+  const e = environment(ctx, env);
+  const r = ctx.store.load(env);
+  refusePending(r);
+  const on = request !== null;
+  if (on && sameRequest(r.maintenance, request)) {
+    ctx.progress.info(`${env}: nothing to change: in maintenance since ${r.maintenance!.since} with this page and these bypasses`);
+    return r;
+  }
+  if (!on && !r.maintenance) {
+    ctx.progress.info(`${env}: nothing to change: not in maintenance`);
+    return r;
+  }
+  if (on && r.rollout && !r.rollout.paused) {
+    throw new RefusedError(`${env} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): its analysis would judge the maintenance page; stop it first ('envctl abort ${env}'), then switch maintenance on`);
+  }
+  const transition = (x: Release) => (on ? core.maintenanceOn(x, { ...request, allowCidrs: [...request.allowCidrs], allowHeader: request.allowHeader ? { name: request.allowHeader.name, values: [...request.allowHeader.values] } : null, since: ctx.clock.now().toISOString(), by: ctx.actor }) : core.maintenanceOff(x));
+  const stacks = [trafficStack(e)];
+  const why = on ? `maintenance on: a 503 page ahead of the weighted rule${describeBypass(request)}` : "maintenance off: the weighted rule serves again";
+  if (ctx.options.dryRun) {
+    const next = transition(r);
+    showDryRun(ctx, { environment: env, diff: releaseDiff(env, r, next), deploy: ctx.options.deploy ? stacks : [], proposed: next, summary: ctx.options.deploy ? `would write the ${on ? "page" : "removal"} to the listener directly, then deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
+    return r;
+  }
+  await ctx.approve(e, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, transition(r)), stacks });
+  const direct = ctx.options.deploy ? await writeNow(ctx, e, request) : false;
+  emit(ctx, env, on ? "maintenance-on" : "maintenance-off", { reason: `${why}${direct ? "" : " (applied by the deploy)"}`, release: r });
+  const done = await locked(ctx, env, () => applyTransition(ctx, env, stacks, transition, on ? "maintenance-on" : "maintenance-off", { note: why }));
+  if (ctx.options.deploy) await converge(ctx, e, request);
+  return done;
+}
+
+function describeBypass(q: MaintenanceRequest): string {
+  const parts = [...(q.allowCidrs.length ? [`CIDRs ${q.allowCidrs.join(", ")}`] : []), ...(q.allowHeader ? [`header ${q.allowHeader.name}`] : [])];
+  return parts.length ? ` (bypass: ${parts.join("; ")})` : "";
+}
+
+/** The direct write and its read-back; false (with a note) when the deploy must do it alone. */
+async function writeNow(ctx: Context, e: ReleaseEnvironment, request: MaintenanceRequest | null): Promise<boolean> {
+  const t0 = performance.now();
+  const sw = ctx.maintenance(e);
+  try {
+    if (request) {
+      const m: Maintenance = { ...request, allowCidrs: [...request.allowCidrs], allowHeader: request.allowHeader ? { ...request.allowHeader, values: [...request.allowHeader.values] } : null, since: ctx.clock.now().toISOString(), by: ctx.actor };
+      await withRetries(3, () => sw.on(m), ctx.clock);
+    } else {
+      await withRetries(3, () => sw.remove("all"), ctx.clock);
+    }
+    const back = await withRetries(3, () => sw.read(), ctx.clock);
+    const ms = Math.round(performance.now() - t0);
+    const ok = request ? servesPage(back, request.message) : back.page === null;
+    if (!ok) {
+      ctx.progress.info(`${e.name}: wrote maintenance ${request ? "on" : "off"} to the listener, but it reads back ${back.page ? `a page at priority ${back.page.priority}` : "no page"}; the deploy follows`);
+      return false;
+    }
+    ctx.progress.info(`${e.name}: the listener ${request ? `serves the maintenance page (503, priority ${back.page!.priority}, ahead of the weighted rule at ${back.weightedPriority})` : "serves the weighted rule again (no maintenance rule)"}; written and read back in ${ms} ms`);
+    return true;
+  } catch (err) {
+    ctx.progress.info(`${e.name}: could not write maintenance ${request ? "on" : "off"} to the listener directly (${describeCause(err)}); deploying the traffic stack instead`);
+    return false;
+  }
+}
+
+/** After the deploy: the fast rules go (the stack's serve the page now), and the result is read back. */
+async function converge(ctx: Context, e: ReleaseEnvironment, request: MaintenanceRequest | null): Promise<void> {
+  const sw = ctx.maintenance(e);
+  try {
+    if (request) await withRetries(3, () => sw.remove("fast"), ctx.clock);
+    const back = await withRetries(3, () => sw.read(), ctx.clock);
+    const ok = request ? servesPage(back, request.message) : back.page === null && back.priorities.length === 0;
+    ctx.progress.info(ok
+      ? `${e.name}: converged: ${request ? `the traffic stack's page serves at priority ${back.page!.priority}` : "no maintenance rule is left"}`
+      : `${e.name}: after the deploy the listener reads back ${back.page ? `a page at priority ${back.page.priority}` : "no page"} and maintenance rules at ${back.priorities.join(", ") || "none"}: check 'envctl status ${e.name} --live'`);
+  } catch (err) {
+    ctx.progress.info(`${e.name}: could not read the maintenance rules back after the deploy (${describeCause(err)}): check 'envctl status ${e.name} --live'`);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * `npm run bench:provider-identity`: shows that the trimmed AWS provider of the local engine plans
+ * and applies exactly what the full one does. Needs both builds in the cache:
+ * `npm run setup:engine` (trimmed, the default) and `ENVSTACK_AWS_PROVIDER=full npm run setup:engine`
+ * (then `npm run setup:engine` again to make the trimmed one current).
+ *
+ * For every stack of the emulator target, in dependency order, against one moto:
+ *  1. `plan` with each provider from the same state; the two plans' JSON (`tofu show -json`) must
+ *     be equal once the engine's own timestamp is set aside;
+ *  2. `apply` with the trimmed provider (where moto can apply the stack);
+ *  3. `plan -detailed-exitcode` with the full provider against the state the trimmed one wrote:
+ *     no changes, i.e. the full provider reads that state as its own.
+ * Prints one line per stack and a verdict; exits non-zero when anything differs.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { playground } from "../../lib/demo/demo.ts";
+import { Engine } from "../../lib/engine/engine.ts";
+import { cacheRoot, engineEnv, localTargetEnv, readManifest, startEmulator } from "../../lib/engine/local.ts";
+import { synthesizeProject } from "../../lib/stacks/synth.ts";
+
+const manifest = readManifest();
+if (manifest.awsProvider?.build !== "trimmed") throw new Error("the current engine is not the trimmed build: run 'npm run setup:engine'");
+const fullMirror = join(cacheRoot(), "engine", "mirror-aws-full");
+if (!existsSync(join(fullMirror, "registry.terraform.io/hashicorp/aws"))) throw new Error(`no full AWS provider build at ${fullMirror}: run 'ENVSTACK_AWS_PROVIDER=full npm run setup:engine', then 'npm run setup:engine'`);
+const trimmedMirror = readFileSync(manifest.cliConfig, "utf8").match(/path\s*=\s*"([^"]*mirror-aws-[^"]*)"/)![1]!;
+const fullConfig = join(cacheRoot(), "engine", "tofurc-full-aws");
+writeFileSync(fullConfig, readFileSync(manifest.cliConfig, "utf8").replace(trimmedMirror, fullMirror));
+
+const emulator = await startEmulator(manifest);
+const dir = playground();
+const stateDir = join(dir, ".state");
+const env = { ...localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1" })), ENVSTACK_BACKEND: "local", ENVSTACK_STATE_DIR: stateDir };
+const trimmed = new Engine(manifest.tofu, env);
+const full = new Engine(manifest.tofu, { ...env, TF_CLI_CONFIG_FILE: fullConfig });
+
+/** The plan as JSON minus what differs by run, not by provider. */
+const comparable = (plan: any) => {
+  const { timestamp: _t, ...rest } = plan;
+  return rest;
+};
+
+let failures = 0;
+try {
+  await synthesizeProject(dir, env);
+  const order = ["bootstrap", "global", "dev", "dev-traffic", "staging", "staging-workloads", "staging-traffic", "production", "production-workloads", "production-traffic"];
+  console.log(`trimmed: ${trimmedMirror}\nfull:    ${fullMirror}\n`);
+  for (const stack of order) {
+    const src = join(dir, "cdktf.out", "stacks", stack);
+    if (!existsSync(src)) continue;
+    const a = join(dir, "identity", stack, "trimmed");
+    const b = join(dir, "identity", stack, "full");
+    for (const d of [a, b]) {
+      mkdirSync(d, { recursive: true });
+      cpSync(join(src, "cdk.tf.json"), join(d, "cdk.tf.json"));
+    }
+    try {
+      await trimmed.init(a);
+      await full.init(b);
+      const pa = await trimmed.planJson(a, "plan.bin", ["-lock=false"]);
+      const pb = await full.planJson(b, "plan.bin", ["-lock=false"]);
+      const samePlan = isDeepStrictEqual(comparable(pa.json), comparable(pb.json));
+      const changes = (pa.json.resource_changes ?? []).length;
+      let applied = "not applied";
+      if (samePlan) {
+        const r = await trimmed.run(a, ["apply", "-auto-approve", "-input=false", "-no-color", "plan.bin"]);
+        if (r.code === 0) {
+          const after = await full.run(b, ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock=false"]);
+          applied = after.code === 0 ? "applied by trimmed; full plans no changes on its state" : `applied by trimmed; FULL PLANS CHANGES (exit ${after.code})`;
+          if (after.code !== 0) failures++;
+        } else {
+          applied = `moto cannot apply it (${r.stderr.split("\n").find((l) => /Error:/.test(l))?.trim() ?? `exit ${r.code}`})`;
+        }
+      } else {
+        failures++;
+        writeFileSync(join(a, "plan.json"), JSON.stringify(pa.json, null, 1));
+        writeFileSync(join(b, "plan.json"), JSON.stringify(pb.json, null, 1));
+      }
+      console.log(`${stack.padEnd(22)} plan of ${String(changes).padStart(3)} resources: ${samePlan ? "identical" : `DIFFERENT (see ${a}/plan.json, ${b}/plan.json)`}; ${applied}`);
+    } catch (err) {
+      console.log(`${stack.padEnd(22)} not compared: ${(err as Error).message.split("\n").slice(0, 2).join(" ")}`);
+    }
+  }
+} finally {
+  await emulator.stop();
+}
+console.log(failures === 0 ? "\nverdict: the trimmed provider plans and applies what the full one does, for every stack compared" : `\nverdict: ${failures} difference(s)`);
+process.exit(failures === 0 ? 0 : 1);
