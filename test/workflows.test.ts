@@ -352,8 +352,11 @@ describe("pr.yml", () => {
     expect(stepUsing(j, "actions/setup-go").with?.["go-version-file"]).toMatch(/^lib\/engine\/go\/.+\/go\.mod$/);
     const cache = stepUsing(j, "actions/cache");
     expect(cache.with?.path).toBe("~/.cache/envstack");
-    expect(cache.with?.key).toContain("hashFiles('lib/engine/versions.env', 'lib/engine/setup-engine.sh', 'lib/engine/go/*/go.sum')");
+    expect(cache.with?.key).toContain("hashFiles('lib/engine/versions.env', 'lib/engine/setup-engine.sh', 'lib/engine/go/*/go.sum', 'lib/engine/go/aws-trim/main.go', 'lib/engine/aws-provider-types.txt')");
     expect(j["timeout-minutes"]).toBeGreaterThanOrEqual(60);
+    // tested on Node 24 (what the workflows deploy with) and 22
+    expect(j.strategy?.matrix?.node).toEqual(["24", "22"]);
+    expect(stepUsing(j, "actions/setup-node").with?.["node-version"]).toBe("${{ matrix.node }}");
   });
 
   it("computes the changed stacks with envctl, exactly so, keeping the removed ones' base synthesis", () => {
@@ -1072,5 +1075,16 @@ describe("release.yml", () => {
     const r = runStep(record.run!, { fakes: { git: "" } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls).toEqual(["git status --porcelain -- environments/releases"]);
+  });
+});
+
+describe("runtimes", () => {
+  it("every workflow runs Node 24 (active LTS); the package supports 22 and later; CI installs 24 when the machine's is older", () => {
+    for (const f of FILES) {
+      const w = WORKFLOWS[f] as { env?: Record<string, string> };
+      if (/setup-node/.test(TEXT[f]!)) expect(w.env?.NODE_VERSION ?? "24", f).toBe("24");
+    }
+    expect(JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).engines.node).toBe(">=22");
+    expect(readFileSync(join(REPO, ".ci/node.sh"), "utf8")).toMatch(/NODE_WANT=24\.\d+\.\d+[\s\S]*npm install .*"node@\$NODE_WANT"/);
   });
 });

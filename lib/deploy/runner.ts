@@ -6,13 +6,19 @@
  * OpenTofu). Starting the cdktf CLI only to have it run those two commands cost ~2 s of Node start
  * per stack, a third of a traffic shift.
  *
+ * `init` runs only when needed: each stack keeps its engine data directory (`TF_DATA_DIR`) and
+ * dependency lock file under `.envstack/tf/<stack>/`, outside `cdktf.out` (which every synthesis
+ * replaces), with the key of what init depends on (backend, required providers, engine, CLI
+ * config, the local engine's manifest). Same key: the lock file is put back and init is skipped.
+ *
  * Output: the engine's full output goes to a log file per stack (`.envstack/logs/<stack>.log`
  * under the project, appended, one header per run; `ENVSTACK_LOG_DIR` moves it); the caller's `log`
  * receives the story only: what the plan changes, what was applied, the timing, and on failure the
  * engine's errors and the log's path.
  */
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { stackDir } from "../engine/engine.ts";
@@ -55,12 +61,15 @@ export class DeployError extends Error {
 
 type Verb = "deploy" | "destroy";
 
+const LOCK_FILE = ".terraform.lock.hcl";
+
 /** Lines of the engine's output that tell the story (the rest goes to the log file only). */
 const STORY = /^(Plan: \d+ to add|No changes\.|Apply complete!|Destroy complete!|Changes to Outputs)/;
 
 export class EngineDeployer implements Deployer {
   private readonly engine: string;
   private readonly logDir: string;
+  private readonly stateDir: string;
 
   /**
    * @param root project root (where cdktf.json is)
@@ -76,6 +85,7 @@ export class EngineDeployer implements Deployer {
   ) {
     this.engine = env.TERRAFORM_BINARY_NAME || "terraform";
     this.logDir = resolve(root, env.ENVSTACK_LOG_DIR ?? join(".envstack", "logs"));
+    this.stateDir = resolve(root, ".envstack", "tf");
   }
 
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {
@@ -108,30 +118,48 @@ export class EngineDeployer implements Deployer {
     const dir = stackDir(this.root, stack, this.env.CDKTF_OUTDIR ?? "cdktf.out");
     const file = join(dir, "cdk.tf.json");
     if (!existsSync(file)) throw new DeployError([stack], null, [`no synthesized stack '${stack}' (${file})`], verb);
-    const unserved = unservedTypes(JSON.parse(readFileSync(file, "utf8")), this.servedTypes());
+    const json = JSON.parse(readFileSync(file, "utf8"));
+    const unserved = unservedTypes(json, this.servedTypes());
     if (unserved.length > 0) throw new DeployError([stack], null, [unservedMessage(stack, unserved)], verb);
 
     mkdirSync(this.logDir, { recursive: true });
     const logFile = join(this.logDir, `${stack}.log`);
     appendFileSync(logFile, `\n=== ${new Date().toISOString()} ${verb} ${stack} (${this.engine}, in ${dir})\n`);
     const started = performance.now();
-    await this.run(verb, stack, dir, ["init", "-input=false", "-no-color"], logFile, () => undefined);
+    const data = join(this.stateDir, stack);
+    const key = this.initKey(json);
+    const keyFile = join(data, "init-key");
+    const lockCopy = join(data, LOCK_FILE);
+    if (existsSync(keyFile) && readFileSync(keyFile, "utf8") === key && existsSync(lockCopy)) {
+      copyFileSync(lockCopy, join(dir, LOCK_FILE));
+      appendFileSync(logFile, `(init skipped: ${data} is initialized for this backend, these providers and this engine)\n`);
+    } else {
+      // Anything else: a fresh data directory (it holds no state: only the backend's settings and
+      // the providers), so a changed backend is initialized, never migrated.
+      rmSync(data, { recursive: true, force: true });
+      mkdirSync(data, { recursive: true });
+      await this.run(verb, stack, dir, ["init", "-input=false", "-no-color"], logFile, () => undefined, data);
+      if (existsSync(join(dir, LOCK_FILE))) {
+        copyFileSync(join(dir, LOCK_FILE), lockCopy);
+        writeFileSync(keyFile, key);
+      }
+    }
     const initialized = performance.now();
     let planned: number | undefined;
     const action = verb === "deploy" ? "apply" : "destroy";
     await this.run(verb, stack, dir, [action, "-auto-approve", "-input=false", "-no-color"], logFile, (line) => {
       if (/^(Plan: \d+ to add|No changes\.)/.test(line)) planned ??= performance.now();
       if (STORY.test(line)) log(`${stack}: ${line}`);
-    });
+    }, data);
     const end = performance.now();
     const plan = (planned ?? end) - initialized;
     return { stack, synth, init: initialized - started, plan, apply: end - initialized - plan, total: end - started + synth };
   }
 
   /** Runs the engine in `dir`, every line to the log file; rejects with the errors and the log's path. */
-  private run(verb: Verb, stack: string, dir: string, args: string[], logFile: string, onLine: (line: string) => void): Promise<void> {
+  private run(verb: Verb, stack: string, dir: string, args: string[], logFile: string, onLine: (line: string) => void, dataDir: string): Promise<void> {
     appendFileSync(logFile, `$ ${this.engine} ${args.join(" ")}\n`);
-    const child = spawn(this.engine, args, { cwd: dir, env: { ...this.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(this.engine, args, { cwd: dir, env: { ...this.env, TF_DATA_DIR: dataDir, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     const errors: string[] = [];
     let inError = false;
     const line = (raw: string) => {
@@ -151,6 +179,18 @@ export class EngineDeployer implements Deployer {
         reject(new DeployError([stack], code, [`${this.engine} ${args[0]} failed`, ...errors, `full output: ${logFile}`], verb));
       });
     });
+  }
+
+  /** What `init` depends on: when it is unchanged, the stack's data directory is still initialized. */
+  private initKey(json: { terraform?: { backend?: unknown; required_providers?: unknown } }): string {
+    const manifest = this.env.ENVSTACK_ENGINE_MANIFEST;
+    return createHash("sha256").update(JSON.stringify({
+      backend: json.terraform?.backend ?? null,
+      providers: json.terraform?.required_providers ?? null,
+      engine: this.engine,
+      cliConfig: this.env.TF_CLI_CONFIG_FILE ?? null,
+      manifest: manifest && existsSync(manifest) ? readFileSync(manifest, "utf8") : null,
+    })).digest("hex");
   }
 
   /** What the local engine's AWS provider serves (the manifest setup-engine.sh writes), when known. */
