@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox } from "./support/envctl.ts";
 import { EngineDeployer } from "../lib/deploy/runner.ts";
@@ -79,6 +79,37 @@ describe("envctl (subprocess, stand-in engine)", () => {
     expect(lines).toContain("dev-traffic: Plan: 0 to add, 1 to change, 0 to destroy.");
     expect(lines.some((l) => /stand-in engine/.test(l))).toBe(false);
     expect(readFileSync(join(s.dir, ".envstack/logs/dev-traffic.log"), "utf8")).toMatch(/\$ stub-engine apply -auto-approve -input=false -no-color\nstand-in engine: apply -auto-approve/);
+  });
+
+  it("the deploy runner runs init only when what init depends on changed, and refuses a type the engine's provider lacks", async () => {
+    const s = sandbox();
+    // a stand-in engine that writes a lock file on init and records which commands ran where
+    const engine = join(s.dir, ".stub", "lock-engine");
+    writeFileSync(engine, `#!/bin/sh\necho "$1 $(basename "$PWD") $TF_DATA_DIR" >> "${join(s.dir, "engine.log")}"\n[ "$1" = init ] && echo 'provider "x" {}' > .terraform.lock.hcl\nexit 0\n`);
+    chmodSync(engine, 0o755);
+    const stack = (backend: object, extra: object = {}) => async () => {
+      mkdirSync(join(s.dir, "cdktf.out/stacks/dev-traffic"), { recursive: true });
+      writeFileSync(join(s.dir, "cdktf.out/stacks/dev-traffic/cdk.tf.json"), JSON.stringify({ terraform: { backend }, ...extra }));
+    };
+    const env = { ...process.env, TERRAFORM_BINARY_NAME: engine, ENVSTACK_ENGINE_MANIFEST: "" };
+    const ran = () => readFileSync(join(s.dir, "engine.log"), "utf8").trim().split("\n").map((l) => l.split(" ").slice(0, 2).join(" "));
+    const s3 = { s3: { bucket: "b", key: "dev-traffic" } };
+    await new EngineDeployer(s.dir, env, stack(s3)).deploy(["dev-traffic"], () => undefined);
+    await new EngineDeployer(s.dir, env, stack(s3)).deploy(["dev-traffic"], () => undefined);
+    expect(ran()).toEqual(["init dev-traffic", "apply dev-traffic", "apply dev-traffic"]);
+    // the lock file is put back beside the freshly synthesized stack; the data directory is outside cdktf.out
+    expect(readFileSync(join(s.dir, "cdktf.out/stacks/dev-traffic/.terraform.lock.hcl"), "utf8")).toContain('provider "x"');
+    expect(readFileSync(join(s.dir, "engine.log"), "utf8")).toContain(join(s.dir, ".envstack/tf/dev-traffic"));
+    // another backend: init again, in a fresh data directory
+    await new EngineDeployer(s.dir, env, stack({ s3: { bucket: "other", key: "dev-traffic" } })).deploy(["dev-traffic"], () => undefined);
+    expect(ran().slice(3)).toEqual(["init dev-traffic", "apply dev-traffic"]);
+
+    // a trimmed engine that does not serve a type of the stack: refused before the engine runs
+    const manifest = join(s.dir, "manifest.json");
+    writeFileSync(manifest, JSON.stringify({ awsProvider: { build: "trimmed", servedTypes: ["aws_lb_listener_rule"] } }));
+    const refused = new EngineDeployer(s.dir, { ...env, ENVSTACK_ENGINE_MANIFEST: manifest }, stack(s3, { resource: { aws_lb_listener_rule: {}, aws_sagemaker_domain: {} } }));
+    await expect(refused.deploy(["dev-traffic"], () => undefined)).rejects.toThrow(/stack dev-traffic uses aws_sagemaker_domain, which the local engine's trimmed AWS provider does not serve/);
+    expect(ran()).toHaveLength(5);
   });
 
   it("shift deploys only the traffic stack; rollback returns to 100 % on the live slot", async () => {
