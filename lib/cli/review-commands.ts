@@ -19,19 +19,9 @@ import { NameSchema } from "../config/schema.ts";
 import { parseArgs, TtlDaysArg } from "./args.ts";
 import { UserError } from "./report.ts";
 
-export interface ReviewDeps {
+/** What drift needs (notifications and the production prompt of `drift --heal` included), and the project. */
+export interface ReviewDeps extends DriftDeps {
   readonly load: () => Promise<Project>;
-  readonly root: () => string;
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-  readonly setExit: (code: number) => void;
-  readonly deployer: (root: string) => Deployer;
-  readonly progress: () => Progress;
-  readonly now: () => Date;
-  /** Notifications and the production prompt of `drift --heal`. */
-  readonly notify?: DriftDeps["notify"];
-  readonly confirm?: DriftDeps["confirm"];
 }
 
 /** Exit codes of these commands (beside envctl's 0/1/4/5). */
