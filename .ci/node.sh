@@ -10,5 +10,10 @@ if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -l
     echo "::endgroup::"
   fi
   export PATH="$NODE_DIR/node_modules/.bin:$PATH"
+  # Native addons compile against this Node's own headers (the package ships them): cdktf-cli's
+  # node-pty has no Node 24 prebuild, and node-gyp would otherwise take the system's Node 20
+  # headers (or download them) and build a module Node 24 refuses to load.
+  export npm_config_nodedir="$NODE_DIR/node_modules/node/node_modules/node-$(node -p 'process.platform + "-" + process.arch')"
+  [ -f "$npm_config_nodedir/include/node/node_version.h" ] || { echo "no Node headers at $npm_config_nodedir" >&2; exit 1; }
 fi
 echo "node $(node --version), npm $(npm --version)"
