@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { AddTagsCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTagsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsClientConfig } from "../lib/aws/clients.ts";
+import { DELIVERY_HEADER } from "../lib/notify/deliver.ts";
 import { MAINTENANCE_PRIORITIES, WEIGHTED_RULE_PRIORITY } from "../lib/constructs/naming.ts";
 import { readWeights, useShortWindows, users } from "../lib/demo/demo.ts";
 import { SyntheticAlbTraffic } from "../lib/demo/synthetic-traffic.ts";
@@ -222,7 +223,12 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
     const gate = history().filter((h) => h.kind === "notification" && h.event === "gate-failed");
     expect(gate.filter((d) => d.target === "slow").map((d) => [d.outcome, d.error])).toEqual([["failed", "environment variable SLOW_WEBHOOK_URL is not set"], ["failed", "timed out"]]);
     expect(gate.filter((d) => d.target === "oncall").map((d) => d.outcome)).toEqual(["delivered", "delivered"]);
-    const sent = receiver.got.filter((r) => JSON.parse(r.body).event === "gate-failed");
+    // Delivery is at least once: a retry after a slow answer repeats the delivery id, and a
+    // receiver deduplicates by it. Two gate failures, two deliveries.
+    const received = receiver.got.filter((r) => JSON.parse(r.body).event === "gate-failed");
+    const delivery = (r: { headers: IncomingMessage["headers"] }) => r.headers[DELIVERY_HEADER.toLowerCase()];
+    const sent = [...new Map(received.map((r) => [String(delivery(r)), r])).values()];
+    expect(received.every((r) => typeof delivery(r) === "string")).toBe(true);
     expect(sent).toHaveLength(2);
     for (const r of sent) expect(signedWith(r, KEY)).toBe(true);
     expect(JSON.parse(sent[1]!.body)).toMatchObject({ severity: "critical", weights: { blue: 100, green: 0 }, evidence: expect.stringMatching(/errors vs stable/) });

@@ -34,6 +34,8 @@ export interface Attempted {
 export const SIGNATURE_HEADER = "X-Envstack-Signature";
 export const TIMESTAMP_HEADER = "X-Envstack-Timestamp";
 export const EVENT_HEADER = "X-Envstack-Event";
+/** One id per delivery, the same on its retries: a receiver deduplicates by it (delivery is at least once). */
+export const DELIVERY_HEADER = "X-Envstack-Delivery";
 
 /**
  * `sha256=<hex>`: HMAC-SHA256 with the signing key over `<timestamp>.<body>` (the timestamp is the

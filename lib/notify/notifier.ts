@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { NotifyConfig, NotifyTarget, SecretRef } from "../config/schema/notify.ts";
 import { severityAtLeast, type ReleaseEventPayload } from "../release/events.ts";
 import type { Notifier } from "../release/ports.ts";
-import { callWithRetries, EVENT_HEADER, postWithRetries, signature, SIGNATURE_HEADER, TIMESTAMP_HEADER, type Attempted, type NotifyFetch } from "./deliver.ts";
+import { callWithRetries, DELIVERY_HEADER, EVENT_HEADER, postWithRetries, signature, SIGNATURE_HEADER, TIMESTAMP_HEADER, type Attempted, type NotifyFetch } from "./deliver.ts";
 import { slackBody, snsMessage, webhookBody } from "./format.ts";
 
 /** Publishes to an SNS topic (lib/aws/sns.ts; a fake in tests). */
@@ -88,7 +88,7 @@ export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
         const body = webhookBody(p);
         const timestamp = String(Math.floor(deps.now().getTime() / 1000));
         return postWithRetries(url, body, {
-          "content-type": "application/json", [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signature(key, timestamp, body), [EVENT_HEADER]: p.event, "X-Envstack-Delivery": id,
+          "content-type": "application/json", [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signature(key, timestamp, body), [EVENT_HEADER]: p.event, [DELIVERY_HEADER]: id,
         }, policy, http);
       }
       case "sns": {
