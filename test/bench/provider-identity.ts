@@ -90,7 +90,7 @@ try {
         } else {
           applied = `moto cannot apply it (${r.stderr.split("\n").find((l) => /Error:/.test(l))?.trim() ?? `exit ${r.code}`})`;
         }
-      } else {
+      } else if (!samePlan) {
         failures++;
         writeFileSync(join(a, "plan.json"), JSON.stringify(pa.json, null, 1));
         writeFileSync(join(b, "plan.json"), JSON.stringify(pb.json, null, 1));
