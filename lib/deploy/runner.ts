@@ -69,7 +69,7 @@ const STORY = /^(Plan: \d+ to add|No changes\.|Apply complete!|Destroy complete!
 export class EngineDeployer implements Deployer {
   private readonly engine: string;
   private readonly logDir: string;
-  private readonly stateDir: string;
+  private readonly dataRoot: string;
 
   /**
    * @param root project root (where cdktf.json is)
@@ -85,7 +85,7 @@ export class EngineDeployer implements Deployer {
   ) {
     this.engine = env.TERRAFORM_BINARY_NAME || "terraform";
     this.logDir = resolve(root, env.ENVSTACK_LOG_DIR ?? join(".envstack", "logs"));
-    this.stateDir = resolve(root, ".envstack", "tf");
+    this.dataRoot = resolve(root, ".envstack", "tf");
   }
 
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {
@@ -126,7 +126,7 @@ export class EngineDeployer implements Deployer {
     const logFile = join(this.logDir, `${stack}.log`);
     appendFileSync(logFile, `\n=== ${new Date().toISOString()} ${verb} ${stack} (${this.engine}, in ${dir})\n`);
     const started = performance.now();
-    const data = join(this.stateDir, stack);
+    const data = join(this.dataRoot, stack);
     const key = this.initKey(json);
     const keyFile = join(data, "init-key");
     const lockCopy = join(data, LOCK_FILE);
