@@ -70,6 +70,7 @@ export class EngineDeployer implements Deployer {
   private readonly engine: string;
   private readonly logDir: string;
   private readonly dataRoot: string;
+  private manifestRead: { text: string; awsProvider?: ServedTypes } | null | undefined;
 
   /**
    * @param root project root (where cdktf.json is)
@@ -183,20 +184,27 @@ export class EngineDeployer implements Deployer {
 
   /** What `init` depends on: when it is unchanged, the stack's data directory is still initialized. */
   private initKey(json: { terraform?: { backend?: unknown; required_providers?: unknown } }): string {
-    const manifest = this.env.ENVSTACK_ENGINE_MANIFEST;
     return createHash("sha256").update(JSON.stringify({
       backend: json.terraform?.backend ?? null,
       providers: json.terraform?.required_providers ?? null,
       engine: this.engine,
       cliConfig: this.env.TF_CLI_CONFIG_FILE ?? null,
-      manifest: manifest && existsSync(manifest) ? readFileSync(manifest, "utf8") : null,
+      manifest: this.manifest()?.text ?? null,
     })).digest("hex");
   }
 
   /** What the local engine's AWS provider serves (the manifest setup-engine.sh writes), when known. */
   private servedTypes(): ServedTypes | undefined {
-    const manifest = this.env.ENVSTACK_ENGINE_MANIFEST;
-    if (!manifest || !existsSync(manifest)) return undefined;
-    return (JSON.parse(readFileSync(manifest, "utf8")) as { awsProvider?: ServedTypes }).awsProvider;
+    return this.manifest()?.awsProvider;
+  }
+
+  /** The local engine's manifest (`ENVSTACK_ENGINE_MANIFEST`), read once per deployer; undefined on other engines. */
+  private manifest(): { text: string; awsProvider?: ServedTypes } | undefined {
+    if (this.manifestRead === undefined) {
+      const file = this.env.ENVSTACK_ENGINE_MANIFEST;
+      const text = file && existsSync(file) ? readFileSync(file, "utf8") : undefined;
+      this.manifestRead = text ? { text, awsProvider: (JSON.parse(text) as { awsProvider?: ServedTypes }).awsProvider } : null;
+    }
+    return this.manifestRead ?? undefined;
   }
 }
