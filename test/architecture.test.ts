@@ -166,6 +166,12 @@ describe("architecture: what may import what (ARCHITECTURE.md)", () => {
     expect(edges.filter((e) => e.to.startsWith("lib/notify/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
   });
 
+  it("lib/kube (the Kubernetes API adapter) imports only the release's ports, the primitives and the workload names; only lib/cli wires it", () => {
+    const allowed = (to: string) => to.startsWith("lib/kube/") || to === "lib/release/ports.ts" || to === "lib/config/primitives.ts" || to === "lib/constructs/workloads/names.ts";
+    expect(edges.filter((e) => e.from.startsWith("lib/kube/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    expect(edges.filter((e) => e.to.startsWith("lib/kube/") && !e.from.startsWith("lib/cli/") && !e.from.startsWith("lib/kube/")).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+  });
+
   it("nothing below lib/cli imports lib/cli", () => {
     expect(edges.filter((e) => e.to.startsWith("lib/cli/") && !e.from.startsWith("lib/cli/")).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
   });

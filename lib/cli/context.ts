@@ -7,7 +7,8 @@
  * Tests replace any of them through {@link Deps}.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { homedir } from "node:os";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { lazyAlarms, lazyMaintenance, lazyMetrics, lazySnapshots, lazyTraffic, lazyTrafficHistory } from "../aws/lazy.ts";
 import { notifySecretReader } from "../aws/notify-secrets.ts";
@@ -24,7 +25,8 @@ import { SLOT_HEADER, slotAlarmNames } from "../constructs/naming.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
 import type { Context } from "../release/context.ts";
 import { RefusedError } from "../release/errors.ts";
-import type { Clock, ReleaseEnvironment, SmokeDeps } from "../release/ports.ts";
+import type { Clock, ReleaseEnvironment, SmokeDeps, Workloads } from "../release/ports.ts";
+import { lazyKubeWorkloads, type KubeTarget } from "../kube/workloads.ts";
 import { appendNote, fileStore, readAudit } from "../release/store/index.ts";
 import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
 import { awsClientTarget, readTarget } from "../stacks/target.ts";
@@ -64,6 +66,8 @@ export interface Shell {
   exitCode(): number;
   /** Where the AWS adapters of an environment of the project at `root` connect (the emulator on the local target). */
   awsOptions(root: string): (e: Environment) => AwsClientOptions;
+  /** Which kubeconfig and context reach an EKS environment's cluster (lib/kube/workloads.ts). */
+  kubeTargets(root: string): (e: Environment) => KubeTarget;
   /**
    * The context of a release command. `focus`: the environments the command acts on. Only they
    * must load cleanly: a broken file of another environment is a warning, never a blocker (an
@@ -118,6 +122,14 @@ export function createShell(deps: Deps): Shell {
     const target = readTarget(env, projectRoot);
     return (e: Environment): AwsClientOptions => awsClientTarget(target, e.region);
   };
+  // An EKS environment's cluster: the local control plane's kubeconfig on the local target, else
+  // the context named after the environment (lib/kube/workloads.ts).
+  const kubeTargets = (projectRoot: string) => {
+    const target = readTarget(env, projectRoot);
+    return (e: Environment): KubeTarget => target.kind === "local"
+      ? { kubeconfig: target.kubeconfig }
+      : { kubeconfig: env.ENVSTACK_KUBECONFIG ?? env.KUBECONFIG?.split(delimiter)[0] ?? join(homedir(), ".kube", "config"), context: e.name };
+  };
 
   // Notifications: targets become known as projects load; URLs and keys are resolved at delivery.
   const notifyConfigs = new Map<string, { notify: NotifyConfig; region: string }>();
@@ -159,6 +171,7 @@ export function createShell(deps: Deps): Shell {
     notifyProject(project);
     if (project.warnings?.length) err(formatWarnings(project.warnings));
     const aws = awsOptions(project.root);
+    const kube = kubeTargets(project.root);
     const configs = project.environments.map((e) => e.config);
     const get = (name: string): Environment => {
       const e = configs.find((x) => x.name === name);
@@ -168,6 +181,7 @@ export function createShell(deps: Deps): Shell {
     // The release hands back the environments it was given: the configuration's own objects.
     const configOf = (e: ReleaseEnvironment): Environment => get(e.name);
     const traffic = new Map<string, TrafficApi>();
+    const workloads = new Map<string, Workloads>();
     const settings = deps.settings ?? slotSettingsFor;
     return {
       project,
@@ -182,6 +196,11 @@ export function createShell(deps: Deps): Shell {
         return { read: (slot) => reader.read(slotAlarmNames(e.name, slot)) };
       },
       snapshots: (e) => deps.snapshots?.(configOf(e)) ?? lazySnapshots(aws(configOf(e))),
+      workloads: (e) => {
+        const c = configOf(e);
+        if (c.compute.kind !== "eks") return undefined;
+        return deps.workloads?.(c) ?? workloads.get(c.name) ?? workloads.set(c.name, lazyKubeWorkloads(c.name, kube(c))).get(c.name)!;
+      },
       trafficHistory: (e) => deps.trafficHistory?.(configOf(e)) ?? lazyTrafficHistory(aws(configOf(e))),
       smoke: { ...(deps.smoke ?? defaultSmokeDeps), slotHeader: SLOT_HEADER },
       maintenance: (e) => deps.maintenance?.(configOf(e)) ?? lazyMaintenance(e.name, aws(configOf(e))),
@@ -223,6 +242,7 @@ export function createShell(deps: Deps): Shell {
     setExit: (code) => { exitCode = code; },
     exitCode: () => exitCode,
     awsOptions,
+    kubeTargets,
     context,
     report,
     notifier,

@@ -62,7 +62,7 @@ export async function readWeights(endpoint: string, env: string): Promise<Record
 }
 
 /**
- * Gives the playground's dev short analysis windows (10 s periods, no publishing delay, polls every
+ * Gives the playground's `env` (dev by default) short analysis windows (10 s periods, no publishing delay, polls every
  * 2 s, 12 s and 10 s bakes) and smoke checks against `smokeUrl`: the emulator publishes metrics at
  * once, so a rollout takes seconds instead of minutes. Used by the demo, the rollout end-to-end tests
  * and the deploy benchmark; their synthetic users ({@link users}) bring the evidence a pass needs.
@@ -82,14 +82,14 @@ export function users(w: Record<Slot, number>, o: { canary?: Slot; canaryErrorRa
   });
 }
 
-export function useShortWindows(dir: string, smokeUrl: string): void {
-  const file = join(dir, "environments", "dev.ts");
+export function useShortWindows(dir: string, smokeUrl: string, env = "dev", promotesTo: readonly string[] = ["staging"]): void {
+  const file = join(dir, "environments", `${env}.ts`);
   const text = readFileSync(file, "utf8");
   const edited = text.replace(/  release: \{[\s\S]*?\n  \},\n/, `  release: {
     canary: [{ percent: 50, bakeSeconds: 12 }, { percent: 100, bakeSeconds: 10 }],
     analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, readAttempts: 2, onInconclusive: "fail" },
     smoke: { baseUrl: "${smokeUrl}" },
-    promotesTo: ["staging"],
+    promotesTo: ${JSON.stringify(promotesTo)},
     snapshotBeforePromote: false,
   },
 `);

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import type { ControlPlaneBinaries } from "./control-plane.ts";
 
 export interface EngineManifest {
   tofu: string;
@@ -19,6 +20,8 @@ export interface EngineManifest {
   build?: Record<string, { seconds?: number; maxRssMb?: number }>;
   /** Which AWS provider build the mirror holds: `trimmed` serves only `servedTypes` (lib/engine/provider-types.ts). */
   awsProvider?: { build: "trimmed" | "full"; key: string; servicePackages: string[] | null; servedTypes: string[] | null };
+  /** The local Kubernetes control plane (lib/engine/control-plane.ts); absent from engines built before it. */
+  controlPlane?: ControlPlaneBinaries;
 }
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -36,6 +39,14 @@ export function readManifest(env: NodeJS.ProcessEnv = process.env): EngineManife
   const m = JSON.parse(readFileSync(file, "utf8")) as EngineManifest;
   for (const p of [m.tofu, m.cliConfig, m.motoServer]) if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);
   return m;
+}
+
+/** The control plane's binaries from the manifest, or an error telling how to build them. */
+export function controlPlaneBinaries(m: EngineManifest): ControlPlaneBinaries {
+  const cp = m.controlPlane;
+  if (!cp) throw new Error("the engine predates the local Kubernetes control plane: run 'npm run setup:engine' (builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok; 9-12 min)");
+  for (const p of [cp.etcd, cp.kubeApiserver, cp.kubeControllerManager, cp.kubeScheduler, cp.kwok]) if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);
+  return cp;
 }
 
 /** Environment variables that make cdktf (and envctl) drive the cached OpenTofu offline. */
@@ -72,7 +83,8 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A free loopback TCP port (the kernel picks it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

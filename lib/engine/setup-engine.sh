@@ -5,9 +5,12 @@
 #      service packages the project's stacks use (lib/engine/aws-provider-types.txt, trimmed by
 #      lib/engine/go/aws-trim), ENVSTACK_AWS_PROVIDER=full for the whole provider
 #   3. terraform-provider-kubernetes, built from source and put in the same mirror
-#   4. the moto server, in its own virtualenv
-#   5. checkov (the IaC scanner npm test runs over the synthesized stacks), in its own virtualenv
-#   6. an offline OpenTofu CLI config (tofurc) and manifest.json
+#   4. the local Kubernetes control plane the EKS workloads stacks are applied to: etcd,
+#      kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes built as a library,
+#      lib/engine/go/kubernetes) and kwok (simulated nodes; lib/engine/control-plane.ts runs them)
+#   5. the moto server, in its own virtualenv
+#   6. checkov (the IaC scanner npm test runs over the synthesized stacks), in its own virtualenv
+#   7. an offline OpenTofu CLI config (tofurc) and manifest.json
 #
 # Versions come from lib/engine/versions.env. The cache root is
 # ${ENVSTACK_CACHE:-$HOME/.cache/envstack}. Every artefact path includes its
@@ -30,7 +33,7 @@ trap 'rc=$?; printf "[engine] ERROR: command failed (exit %s) at line %s: %s\n" 
 source "$HERE/versions.env"
 for v in OPENTOFU_VERSION OPENTOFU_MODULE AWS_PROVIDER_VERSION AWS_PROVIDER_MODULE AWS_PROVIDER_PSEUDO \
          AWS_PROVIDER_SOURCE_VERSION K8S_PROVIDER_VERSION K8S_PROVIDER_MODULE K8S_PROVIDER_PSEUDO \
-         K8S_PROVIDER_SOURCE_VERSION MOTO_VERSION CHECKOV_VERSION; do
+         K8S_PROVIDER_SOURCE_VERSION KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION MOTO_VERSION CHECKOV_VERSION; do
   [ -n "${!v:-}" ] || die "versions.env does not set $v"
 done
 
@@ -47,6 +50,10 @@ MOTO_VENV="$ROOT/moto-$MOTO_VERSION/venv"
 MOTO_SERVER="$MOTO_VENV/bin/moto_server"
 CHECKOV_VENV="$ROOT/checkov-$CHECKOV_VERSION/venv"
 CHECKOV_BIN="$CHECKOV_VENV/bin/checkov"
+KUBE_DIR="$ENGINE/kubernetes-$KUBERNETES_VERSION"
+ETCD_BIN="$ENGINE/etcd-$ETCD_VERSION/etcd"
+KWOK_BIN="$ENGINE/kwok-$KWOK_VERSION/kwok"
+KUBE_COMPONENTS="kube-apiserver kube-controller-manager kube-scheduler"
 mkdir -p "$ENGINE" "$MIRROR" "$STATS" "$LOGS"
 
 # Only one setup run at a time per cache root.
@@ -95,19 +102,22 @@ provider_current() { # <dir> <bin> <pseudo>
 }
 provider_current "$AWS_DIR_TF" "$AWS_BIN_NAME" "$AWS_PROVIDER_PSEUDO" || need_go=1
 provider_current "$K8S_DIR_TF" "$K8S_BIN_NAME" "$K8S_PROVIDER_PSEUDO" || need_go=1
+for c in $KUBE_COMPONENTS; do [ -x "$KUBE_DIR/$c" ] || need_go=1; done
+[ -x "$ETCD_BIN" ] && [ -x "$KWOK_BIN" ] || need_go=1
 
 # What a first build costs, measured on 2 cores (README "The real engine"): said up front, and
 # repeated while a build runs, so nobody takes the silence for a hang.
 expected_minutes() { # <key prefix>
   case "$1" in
-    opentofu*) echo 4-6 ;; aws-*-full) echo 30-40 ;; aws*) echo 5-8 ;; kubernetes*) echo 2-4 ;; *) echo "?" ;;
+    opentofu*) echo 4-6 ;; aws-*-full) echo 30-40 ;; aws*) echo 5-8 ;; kubernetes-v*) echo 2-4 ;; control-plane*) echo 6-9 ;;
+    etcd*) echo 1 ;; kwok*) echo 2 ;; *) echo "?" ;;
   esac
 }
 if [ "$need_go" = 1 ]; then
   if [ "$AWS_FLAVOUR" = full ]; then
-    log "first build of the engine: about 40-55 min on 2 cores (OpenTofu 4-6 min, the full AWS provider 30-40 min at up to 9 GB, Kubernetes provider 2-4 min, moto 1 min); cached under $ROOT, later runs take seconds"
+    log "first build of the engine: about 40-55 min on 2 cores (OpenTofu 4-6 min, the full AWS provider 30-40 min at up to 9 GB, Kubernetes provider 2-4 min, the Kubernetes control plane 9-12 min, moto 1 min); cached under $ROOT, later runs take seconds"
   else
-    log "first build of the engine: about 15-20 min on 2 cores (OpenTofu 4-6 min, the trimmed AWS provider 5-8 min at up to 4 GB, Kubernetes provider 2-4 min, moto 1 min); cached under $ROOT, later runs take seconds"
+    log "first build of the engine: about 15-20 min on 2 cores (OpenTofu 4-6 min, the trimmed AWS provider 5-8 min at up to 4 GB, Kubernetes provider 2-4 min, the Kubernetes control plane 9-12 min, moto 1 min); cached under $ROOT, later runs take seconds"
   fi
 fi
 
@@ -138,12 +148,14 @@ check_pin() { # <module dir> <module path> <version>
 }
 
 # Build one Go binary and record wall time and peak RSS in $STATS/<key>.json.
-go_build() { # <key> <module dir (absolute, or under lib/engine/go)> <package> <output> <ldflags>
+# Several packages (space-separated) build into <output>, a directory named with a trailing slash.
+go_build() { # <key> <module dir (absolute, or under lib/engine/go)> <package(s)> <output> <ldflags>
   local key="$1" moddir="$2" pkg="$3" out="$4" ldflags="$5"
   case "$moddir" in /*) ;; *) moddir="$HERE/go/$moddir" ;; esac
-  local tmp="$out.tmp.$$" tfile="$STATS/$key.time" blog="$LOGS/$key.build.log"
-  mkdir -p "$(dirname "$out")"
-  rm -f "$tmp" "$tfile"
+  local tmp="${out%/}.tmp.$$" tfile="$STATS/$key.time" blog="$LOGS/$key.build.log"
+  case "$out" in */) tmp="$tmp/" ;; esac
+  mkdir -p "$(dirname "${out%/}")"
+  rm -rf "$tmp" "$tfile"
   local s e rc=0 ticker
   s=$(date +%s.%N)
   # a line a minute while the build runs (expected time, elapsed, the log to follow)
@@ -151,21 +163,27 @@ go_build() { # <key> <module dir (absolute, or under lib/engine/go)> <package> <
   ticker=$!
   if [ -n "$TIME_BIN" ]; then
     ( cd "$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
-        "$TIME_BIN" -v -o "$tfile" go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" ) >"$blog" 2>&1 || rc=$?
+        "$TIME_BIN" -v -o "$tfile" go build -trimpath -ldflags "$ldflags" -o "$tmp" $pkg ) >"$blog" 2>&1 || rc=$?
   else
     ( cd "$moddir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
-        go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg" ) >"$blog" 2>&1 || rc=$?
+        go build -trimpath -ldflags "$ldflags" -o "$tmp" $pkg ) >"$blog" 2>&1 || rc=$?
   fi
   kill "$ticker" 2>/dev/null || true
   wait "$ticker" 2>/dev/null || true
   e=$(date +%s.%N)
-  if [ "$rc" != 0 ] || [ ! -s "$tmp" ]; then
-    rm -f "$tmp"
+  if [ "$rc" != 0 ] || { [ ! -s "$tmp" ] && [ -z "$(ls -A "$tmp" 2>/dev/null)" ]; }; then
+    rm -rf "$tmp"
     tail -n 40 "$blog" >&2 || true
     die "go build of $pkg failed (exit $rc); full log: $blog"
   fi
-  chmod 0755 "$tmp"
-  mv -f "$tmp" "$out"
+  if [ -d "$tmp" ]; then
+    chmod 0755 "$tmp"/*
+    rm -rf "${out%/}"
+    mv -f "${tmp%/}" "${out%/}"
+  else
+    chmod 0755 "$tmp"
+    mv -f "$tmp" "$out"
+  fi
   python3 - "$key" "$s" "$e" "$tfile" "$STATS/$key.json" "$(go version | awk '{print $3}')" "$(nproc 2>/dev/null || echo 0)" <<'PY'
 import json, re, sys, datetime
 key, s, e, tfile, out, gover, ncpu = sys.argv[1:]
@@ -195,9 +213,9 @@ mirror_link() { # <src dir> <dst dir> <bin> <pseudo>
 build_provider() { # <step> <name> <label version> <module> <pseudo> <source version> <moddir> <ldflags> <dir tf> <dir ot> <bin>
   local step="$1" name="$2" ver="$3" mod="$4" pseudo="$5" srcver="$6" moddir="$7" ldflags="$8" dtf="$9" dot="${10}" bin="${11}"
   if provider_current "$dtf" "$bin" "$pseudo"; then
-    log "step $step/6: terraform-provider-$name $ver already built ($dtf/$bin), skipping"
+    log "step $step/7: terraform-provider-$name $ver already built ($dtf/$bin), skipping"
   else
-    log "step $step/6: building terraform-provider-$name $ver from $mod@$pseudo (upstream $srcver), expected $(expected_minutes "$name") min ..."
+    log "step $step/7: building terraform-provider-$name $ver from $mod@$pseudo (upstream $srcver), expected $(expected_minutes "$name") min ..."
     check_pin "$moddir" "$mod" "$pseudo"
     rm -f "$dtf/.source"
     go_build "$name-$ver" "$moddir" "$mod" "$dtf/$bin" "$ldflags"
@@ -213,9 +231,9 @@ build_provider() { # <step> <name> <label version> <module> <pseudo> <source ver
 
 # ------------------------------------------------------------------ 1. OpenTofu
 if [ -x "$TOFU" ]; then
-  log "step 1/6: OpenTofu $OPENTOFU_VERSION already built ($TOFU), skipping"
+  log "step 1/7: OpenTofu $OPENTOFU_VERSION already built ($TOFU), skipping"
 else
-  log "step 1/6: building OpenTofu $OPENTOFU_VERSION (cmd/tofu), expected $(expected_minutes opentofu) min ..."
+  log "step 1/7: building OpenTofu $OPENTOFU_VERSION (cmd/tofu), expected $(expected_minutes opentofu) min ..."
   check_pin opentofu "$OPENTOFU_MODULE" "$OPENTOFU_VERSION"
   go_build "opentofu-$OPENTOFU_VERSION" opentofu "$OPENTOFU_MODULE/cmd/tofu" "$TOFU" \
     "-s -w -X '$OPENTOFU_MODULE/version.dev=no'"
@@ -243,9 +261,9 @@ build_aws_trimmed() {
 }
 AWS_LDFLAGS="-s -w -X '$AWS_PROVIDER_MODULE/version.ProviderVersion=${AWS_PROVIDER_SOURCE_VERSION}+${AWS_PROVIDER_COMMIT:-unknown}'"
 if provider_current "$AWS_DIR_TF" "$AWS_BIN_NAME" "$AWS_PROVIDER_PSEUDO" && { [ "$AWS_FLAVOUR" = full ] || [ -s "$AWS_SERVED" ]; }; then
-  log "step 2/6: terraform-provider-aws $AWS_PROVIDER_VERSION ($AWS_FLAVOUR) already built ($AWS_DIR_TF/$AWS_BIN_NAME), skipping"
+  log "step 2/7: terraform-provider-aws $AWS_PROVIDER_VERSION ($AWS_FLAVOUR) already built ($AWS_DIR_TF/$AWS_BIN_NAME), skipping"
 else
-  log "step 2/6: building terraform-provider-aws $AWS_PROVIDER_VERSION ($AWS_FLAVOUR) from $AWS_PROVIDER_MODULE@$AWS_PROVIDER_PSEUDO (upstream $AWS_PROVIDER_SOURCE_VERSION), expected $(expected_minutes "aws-$AWS_KEY") min ..."
+  log "step 2/7: building terraform-provider-aws $AWS_PROVIDER_VERSION ($AWS_FLAVOUR) from $AWS_PROVIDER_MODULE@$AWS_PROVIDER_PSEUDO (upstream $AWS_PROVIDER_SOURCE_VERSION), expected $(expected_minutes "aws-$AWS_KEY") min ..."
   check_pin provider-aws "$AWS_PROVIDER_MODULE" "$AWS_PROVIDER_PSEUDO"
   rm -f "$AWS_DIR_TF/.source" "$AWS_SERVED"
   if [ "$AWS_FLAVOUR" = full ]; then
@@ -263,17 +281,50 @@ build_provider 3 kubernetes "$K8S_PROVIDER_VERSION" "$K8S_PROVIDER_MODULE" "$K8S
   "-s -w -X 'main.Version=${K8S_PROVIDER_SOURCE_VERSION}+${K8S_PROVIDER_COMMIT:-unknown}'" \
   "$K8S_DIR_TF" "$K8S_DIR_OT" "$K8S_BIN_NAME"
 
-# ------------------------------------------------------------- 4. moto, 5. checkov
+# ------------------------------------------------------- 4. Kubernetes control plane
+# etcd, kwok and the three control-plane components, each from its own tools module (go.mod pins the
+# version in versions.env; k8s.io/kubernetes's staging modules are replaced by their releases).
+# The three Kubernetes components share one `go build` (one compile of the packages they share).
+if [ -x "$ETCD_BIN" ]; then
+  log "step 4/7: etcd $ETCD_VERSION already built ($ETCD_BIN), skipping"
+else
+  log "step 4/7: building etcd $ETCD_VERSION, expected $(expected_minutes etcd) min ..."
+  check_pin etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
+  go_build "etcd-$ETCD_VERSION" etcd go.etcd.io/etcd/server/v3 "$ETCD_BIN" "-s -w"
+fi
+if [ -x "$KWOK_BIN" ]; then
+  log "step 4/7: kwok $KWOK_VERSION already built ($KWOK_BIN), skipping"
+else
+  log "step 4/7: building kwok $KWOK_VERSION, expected $(expected_minutes kwok) min ..."
+  check_pin kwok sigs.k8s.io/kwok "$KWOK_VERSION"
+  go_build "kwok-$KWOK_VERSION" kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_BIN" "-s -w"
+fi
+kube_current=1
+for c in $KUBE_COMPONENTS; do [ -x "$KUBE_DIR/$c" ] || kube_current=0; done
+if [ "$kube_current" = 1 ]; then
+  log "step 4/7: Kubernetes $KUBERNETES_VERSION control plane already built ($KUBE_DIR), skipping"
+else
+  log "step 4/7: building the Kubernetes $KUBERNETES_VERSION control plane ($KUBE_COMPONENTS), expected $(expected_minutes control-plane) min ..."
+  check_pin kubernetes k8s.io/kubernetes "$KUBERNETES_VERSION"
+  kminor="${KUBERNETES_VERSION#v1.}"; kminor="${kminor%%.*}"
+  KUBE_LDFLAGS="-s -w -X 'k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION' -X 'k8s.io/component-base/version.gitMajor=1' -X 'k8s.io/component-base/version.gitMinor=$kminor' -X 'k8s.io/component-base/version.gitTreeState=clean'"
+  KUBE_PKGS=""
+  for c in $KUBE_COMPONENTS; do KUBE_PKGS="$KUBE_PKGS k8s.io/kubernetes/cmd/$c"; done
+  # go_build takes one output path: a directory (trailing slash) holds one binary per package.
+  go_build "control-plane-$KUBERNETES_VERSION" kubernetes "$KUBE_PKGS" "$KUBE_DIR/" "$KUBE_LDFLAGS"
+fi
+
+# ------------------------------------------------------------- 5. moto, 6. checkov
 # A virtualenv per pinned version, marked complete only after the installed version was checked,
 # so an interrupted install is redone.
 python_tool() { # <step> <pip package> <version> <venv> <binary> <command printing the installed version>
   local step="$1" pkg="$2" ver="$3" venv="$4" bin="$5" version_cmd="$6"
   local name="${pkg%%[*}" mark="$4/.envstack-complete"
   if [ -f "$mark" ] && [ -x "$bin" ] && [ "$(cat "$mark")" = "$pkg==$ver" ]; then
-    log "step $step/6: $name $ver virtualenv already present ($venv), skipping"
+    log "step $step/7: $name $ver virtualenv already present ($venv), skipping"
     return
   fi
-  log "step $step/6: creating $name $ver virtualenv at $venv ..."
+  log "step $step/7: creating $name $ver virtualenv at $venv ..."
   rm -rf "$venv"
   mkdir -p "$(dirname "$venv")"
   local plog="$LOGS/$name-$ver.pip.log"
@@ -290,11 +341,11 @@ python_tool() { # <step> <pip package> <version> <venv> <binary> <command printi
   printf '%s==%s' "$pkg" "$ver" >"$mark"
   log "$name $ver installed"
 }
-python_tool 4 "moto[server]" "$MOTO_VERSION" "$MOTO_VENV" "$MOTO_SERVER" "'$MOTO_VENV/bin/python' -c 'import moto; print(moto.__version__)'"
-python_tool 5 checkov "$CHECKOV_VERSION" "$CHECKOV_VENV" "$CHECKOV_BIN" "'$CHECKOV_BIN' --version 2>/dev/null | tail -n 1"
+python_tool 5 "moto[server]" "$MOTO_VERSION" "$MOTO_VENV" "$MOTO_SERVER" "'$MOTO_VENV/bin/python' -c 'import moto; print(moto.__version__)'"
+python_tool 6 checkov "$CHECKOV_VERSION" "$CHECKOV_VENV" "$CHECKOV_BIN" "'$CHECKOV_BIN' --version 2>/dev/null | tail -n 1"
 
-# ------------------------------------------------------- 6. CLI config + manifest
-log "step 6/6: writing $CLI_CONFIG and $MANIFEST ..."
+# ------------------------------------------------------- 7. CLI config + manifest
+log "step 7/7: writing $CLI_CONFIG and $MANIFEST ..."
 tmpcfg="$CLI_CONFIG.tmp.$$"
 cat >"$tmpcfg" <<EOF
 # Generated by lib/engine/setup-engine.sh. Do not edit; re-run the script instead.
@@ -315,9 +366,9 @@ provider_installation {
 EOF
 mv -f "$tmpcfg" "$CLI_CONFIG"
 
-python3 - "$MANIFEST" "$TOFU" "$CLI_CONFIG" "$MIRROR" "$MOTO_SERVER" "$STATS" "$GOOS_ARCH" "$CHECKOV_BIN" "$AWS_MIRROR" "$AWS_SERVED" <<PY
+python3 - "$MANIFEST" "$TOFU" "$CLI_CONFIG" "$MIRROR" "$MOTO_SERVER" "$STATS" "$GOOS_ARCH" "$CHECKOV_BIN" "$AWS_MIRROR" "$AWS_SERVED" "$KUBE_DIR" "$ETCD_BIN" "$KWOK_BIN" <<PY
 import json, os, sys
-manifest, tofu, cfg, mirror, moto, stats, plat, checkov, aws_mirror, aws_served = sys.argv[1:]
+manifest, tofu, cfg, mirror, moto, stats, plat, checkov, aws_mirror, aws_served, kube_dir, etcd, kwok = sys.argv[1:]
 served = json.load(open(aws_served)) if "$AWS_FLAVOUR" == "trimmed" else None
 def stat(key):
     p = os.path.join(stats, key + ".json")
@@ -337,6 +388,14 @@ doc = {
         "kubernetes": os.path.join(mirror, "registry.terraform.io/hashicorp/kubernetes/$K8S_PROVIDER_VERSION", plat, "terraform-provider-kubernetes_v${K8S_PROVIDER_VERSION}_x5"),
     },
     # "full": every service package; "trimmed": only those listed (servedTypes is what the build serves).
+    # The local Kubernetes control plane (lib/engine/control-plane.ts starts it).
+    "controlPlane": {
+        "etcd": etcd, "kwok": kwok,
+        "kubeApiserver": os.path.join(kube_dir, "kube-apiserver"),
+        "kubeControllerManager": os.path.join(kube_dir, "kube-controller-manager"),
+        "kubeScheduler": os.path.join(kube_dir, "kube-scheduler"),
+        "versions": {"kubernetes": "$KUBERNETES_VERSION", "etcd": "$ETCD_VERSION", "kwok": "$KWOK_VERSION"},
+    },
     "awsProvider": {"build": "$AWS_FLAVOUR", "key": "$AWS_KEY",
                     "servicePackages": served["packages"] if served else None,
                     "servedTypes": served["types"] if served else None},
@@ -355,6 +414,9 @@ doc = {
         "opentofu": stat("opentofu-$OPENTOFU_VERSION"),
         "aws": stat("aws-$AWS_PROVIDER_VERSION-$AWS_KEY"),
         "kubernetes": stat("kubernetes-$K8S_PROVIDER_VERSION"),
+        "controlPlane": stat("control-plane-$KUBERNETES_VERSION"),
+        "etcd": stat("etcd-$ETCD_VERSION"),
+        "kwok": stat("kwok-$KWOK_VERSION"),
     },
 }
 tmp = manifest + ".tmp"

@@ -8,7 +8,7 @@ import type { Change } from "./core.ts";
 import type { DryRunPlan } from "./dry-run.ts";
 import type {
   Approve, Clock, Deployer, Environments, MaintenanceSwitch, MetricsReader, Notifier, Progress, ReleaseEnvironment, ReleaseStore, SlotAlarms, SlotSettingsSource,
-  SmokeClient, Snapshotter, Traffic, TrafficHistory,
+  SmokeClient, Snapshotter, Traffic, TrafficHistory, Workloads,
 } from "./ports.ts";
 
 export interface Options {
@@ -29,6 +29,8 @@ export interface Context {
   readonly metrics: (env: ReleaseEnvironment) => MetricsReader;
   readonly alarms: (env: ReleaseEnvironment) => SlotAlarms;
   readonly snapshots: (env: ReleaseEnvironment) => Snapshotter;
+  /** The slots' Deployments of an EKS environment (undefined for EC2: its slots are Auto Scaling groups). */
+  readonly workloads: (env: ReleaseEnvironment) => Workloads | undefined;
   /** The load balancer's past traffic, for the traffic plan (lib/release/rollout-plan.ts). */
   readonly trafficHistory: (env: ReleaseEnvironment) => TrafficHistory;
   readonly smoke: SmokeClient;

@@ -30,6 +30,7 @@ import { emit } from "./emit.ts";
 import { dryRunPlan, formatPlan, resumePlan, startGate, type StartPlan } from "./rollout-plan.ts";
 import { rolloutContext, type RolloutOptions } from "./rollout/context.ts";
 import { printPaused, reconcile } from "./rollout/steps.ts";
+import { slotReadiness } from "./readiness.ts";
 import { describeSmoke, runSmokeChecks, smokeBaseUrl } from "./smoke.ts";
 import { trafficStack } from "./stacks.ts";
 
@@ -68,6 +69,7 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     const gate: StartPlan = opts.plan ? await startGate(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }) : {};
     plannedRequests ??= gate.plannedRequests;
     await ctx.approve(e, { summary: `roll out ${target} (${r.slots[target].version}) in ${env}: ${describeSteps(planned.rollout!.steps, opts.bakeSeconds)}, each step analysed`, stacks: [trafficStack(e)] });
+    await readinessGate(ctx, e, target, r.slots[target].version!);
     await smokeGate(ctx, e, target, r.slots[target].version!);
     r = await locked(ctx, env, () => applyTransition(ctx, env, [], (x) => core.startRollout(x, policy.canary, change(ctx)), "rollout-started", gate.note ? { note: gate.note } : {}));
     emit(ctx, env, "rollout-started", { reason: `rollout of ${target} (${r.slots[target].version}) started: ${describeSteps(r.rollout!.steps, opts.bakeSeconds)}`, release: r, evidence: gate.note ?? null });
@@ -86,6 +88,15 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     ctx.progress.info(`${env}: resuming the rollout of ${r.rollout.target} at step ${r.rollout.nextStep}/${r.rollout.steps.length}`);
   }
   return reconcile(rolloutContext(ctx, e, r, { ...opts, ...(plannedRequests ? { plannedRequests } : {}) }));
+}
+
+/** EKS: the idle slot's Deployment must be Ready with its version before anything moves (lib/release/readiness.ts). */
+async function readinessGate(ctx: Context, e: ReleaseEnvironment, slot: Slot, version: string): Promise<void> {
+  const workloads = ctx.workloads(e);
+  if (!workloads) return;
+  const reason = await ctx.progress.step(`readiness of ${slot} (${version}): its Deployment in the cluster`, () => slotReadiness(workloads, slot, version));
+  if (reason) throw new GateStoppedError(e.name, `${e.name}: rollout refused: ${reason}; no traffic was moved. See 'envctl status ${e.name} --live'; stage the version again ('envctl stage ${e.name} --version ${version}') once the cluster can run it`);
+  ctx.progress.info(`  ✔ ${slot}: its Deployment runs ${version}, every pod Ready`);
 }
 
 /** Smoke checks of the idle slot; a failure refuses the rollout (nothing has moved). */

@@ -73,6 +73,27 @@ export interface Deployer {
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<unknown>;
 }
 
+// ------------------------------------------------------------ Kubernetes (EKS)
+
+/** A slot's Deployment as the API server reports it (lib/kube/workloads.ts). */
+export interface SlotWorkload {
+  /** Replicas the Deployment asks for (`spec.replicas`). */
+  readonly desired: number;
+  /** Pods Ready (`status.readyReplicas`). */
+  readonly ready: number;
+  /** Pods of the current template (`status.updatedReplicas`). */
+  readonly updated: number;
+  /** The version its pod template runs (the `app.kubernetes.io/version` label). */
+  readonly version: string | null;
+  /** The controller has seen the latest spec (`status.observedGeneration >= metadata.generation`). */
+  readonly observed: boolean;
+}
+
+/** The slots' Deployments of an EKS environment; `null` for a slot whose Deployment does not exist. */
+export interface Workloads {
+  read(): Promise<Record<Slot, SlotWorkload | null>>;
+}
+
 // ------------------------------------------------------------------ the ALB
 
 /** The environment's weighted listener rule as the ALB serves it. */

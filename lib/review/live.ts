@@ -7,7 +7,7 @@
 import { SLOTS, type Slot } from "../config/primitives.ts";
 import { slotAlarmNames } from "../constructs/naming.ts";
 import { describeCause } from "../release/errors.ts";
-import type { AlarmStates, MaintenanceRules, Traffic } from "../release/ports.ts";
+import type { AlarmStates, MaintenanceRules, SlotWorkload, Traffic, Workloads } from "../release/ports.ts";
 
 /** What is read (lib/aws/traffic.ts and lib/aws/alarms.ts, wired by lib/cli). */
 export interface LiveSources {
@@ -17,6 +17,8 @@ export interface LiveSources {
   readonly alarms: { read(names: readonly string[]): Promise<AlarmStates> };
   /** The maintenance rules of the listener (lib/aws/maintenance.ts); not read when absent. */
   readonly maintenance?: { read(): Promise<MaintenanceRules> };
+  /** EKS: the slots' Deployments (lib/kube/workloads.ts); absent for EC2 environments. */
+  readonly workloads?: Workloads;
 }
 
 /** A part of the live observation that could not be read: shown as unknown, never as fine. */
@@ -43,6 +45,8 @@ export interface LiveObservation {
   readonly alarms: readonly { name: string; slot: Slot; state: AlarmState }[] | Unreadable;
   /** The listener's maintenance rules; undefined when not read. */
   readonly maintenance?: MaintenanceRules | Unreadable;
+  /** EKS: each slot's Deployment (null: none); undefined for EC2 environments. */
+  readonly workloads?: Record<Slot, SlotWorkload | null> | Unreadable;
 }
 
 export const isUnreadable = (x: unknown): x is Unreadable => typeof x === "object" && x !== null && "error" in x;
@@ -77,6 +81,11 @@ export async function observe(env: string, sources: LiveSources, now: Date): Pro
       return { name, slot, state: (s === undefined ? "missing" : ALARM_STATES.has(s) ? s : "INSUFFICIENT_DATA") as AlarmState };
     });
   });
+  const workloads = sources.workloads ? part(() => sources.workloads!.read()) : undefined;
   const maintenance = sources.maintenance ? await part(() => sources.maintenance!.read()) : undefined;
-  return { observedAt: now.toISOString(), weights: await weights, health: await health, alarms: await alarms, ...(maintenance ? { maintenance } : {}) };
+  return {
+    observedAt: now.toISOString(), weights: await weights, health: await health, alarms: await alarms,
+    ...(maintenance ? { maintenance } : {}),
+    ...(workloads ? { workloads: await workloads } : {}),
+  };
 }

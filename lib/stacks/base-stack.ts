@@ -39,7 +39,7 @@ export class BaseStack extends TerraformStack {
     this.props = props;
     const { target } = props;
     // The emulator's gaps, as Aspects over the whole stack (lib/stacks/local-gaps.ts).
-    if (target.kind === "local") applyEmulatorProfile(this);
+    if (target.kind === "local") applyEmulatorProfile(this, target);
     const local = emulatorEndpoint(target);
 
     if (target.backend === "local") {

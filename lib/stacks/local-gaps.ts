@@ -10,6 +10,9 @@ import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { DataAwsEksClusterAuth } from "@cdktf/provider-aws/lib/data-aws-eks-cluster-auth";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import type { Target } from "./target.ts";
 
 export const EMULATOR_GAPS = {
   tlsOnlyBucketPolicy: "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
@@ -19,6 +22,8 @@ export const EMULATOR_GAPS = {
   perpetualDiffs: "moto reads back some attributes differently from what it was given (referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra 'launch-template' tag specification; DB parameter groups come back without their user parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
   elasticacheRbac: "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits forever; the local profile runs Redis without the IAM-auth user group and its users",
   backupSelection: "moto 5.2.5 implements AWS Backup vaults and plans but not CreateBackupSelection (501): the local profile keeps the vault and the plan and leaves out the selection of the database",
+  eksAddons: "moto 5.2.5's EKS serves clusters, node groups and Fargate profiles, not add-ons (CreateAddon), Pod Identity associations or access entries: the local profile leaves those out (the local control plane has no CNI, CoreDNS or node agents to install: pods are simulated, and no pod calls AWS)",
+  eksControlPlane: "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the Kubernetes provider of `<env>-workloads` at the local control plane (lib/engine/control-plane.ts: etcd, kube-apiserver with EKS's admission plugins, controller manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token",
 } as const;
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;
@@ -115,6 +120,9 @@ const REMOVED: Record<string, { gap: EmulatorGap; standIns: StandIns }> = {
   aws_elasticache_user_group: { gap: "elasticacheRbac", standIns: (c) => ({ id: String(c.user_group_id), user_group_id: String(c.user_group_id), arn: `${ANY_ACCOUNT}:usergroup:${c.user_group_id}` }) },
   aws_elasticache_user: { gap: "elasticacheRbac", standIns: (c) => ({ id: String(c.user_id), user_id: String(c.user_id), user_name: String(c.user_name), arn: `${ANY_ACCOUNT}:user:${c.user_id}` }) },
   aws_backup_selection: { gap: "backupSelection", standIns: () => ({}) },
+  aws_eks_addon: { gap: "eksAddons", standIns: (c) => ({ id: `${c.cluster_name}:${c.addon_name}`, addon_name: String(c.addon_name), addon_version: "" }) },
+  aws_eks_pod_identity_association: { gap: "eksAddons", standIns: (c) => ({ id: "", association_id: "", association_arn: "", role_arn: String(c.role_arn) }) },
+  aws_eks_access_entry: { gap: "eksAddons", standIns: (c) => ({ id: "", principal_arn: String(c.principal_arn), access_entry_arn: "" }) },
 };
 
 /** The configuration of one element inside its own `toTerraform()` JSON (resource, data source or output). */
@@ -179,9 +187,30 @@ class WithoutUnsupportedResources implements IAspect {
   }
 }
 
+/**
+ * Gap `eksControlPlane`: every Kubernetes provider of the stack reads the local control plane's
+ * kubeconfig instead of the EKS cluster's endpoint, CA and token; the token's data source goes.
+ */
+class LocalKubernetesApi implements IAspect {
+  constructor(private readonly kubeconfig: string) {}
+
+  visit(node: IConstruct): void {
+    if (node instanceof KubernetesProvider) {
+      node.resetHost();
+      node.resetClusterCaCertificate();
+      node.resetToken();
+      node.configPath = this.kubeconfig;
+      node.configContext = "envstack-local";
+    } else if (node instanceof DataAwsEksClusterAuth) {
+      remove(node);
+    }
+  }
+}
+
 /** Applied by BaseStack to stacks of the `local` target only: every gap above, as Aspects. */
-export function applyEmulatorProfile(stack: TerraformStack): void {
+export function applyEmulatorProfile(stack: TerraformStack, target: Pick<Target, "kubeconfig">): void {
   const aspects = Aspects.of(stack);
+  aspects.add(new LocalKubernetesApi(target.kubeconfig));
   aspects.add(new WithoutUnsupportedResources());
   aspects.add(new WithoutTlsOnlyStatements());
   aspects.add(new NoInstanceRefresh());

@@ -8,12 +8,14 @@
  * | `ENVSTACK_BACKEND` | `s3` (default), `local` | `local` keeps each stack's state in a file (demo, engines without AWS) |
  * | `ENVSTACK_STATE_DIR` | path | directory of the local state files (default `<project root>/.state`) |
  * | `ENVSTACK_STATE_BUCKET` | name | S3 state bucket (default `<project>-terraform-state`) |
+ * | `ENVSTACK_KUBECONFIG` | path | `local` only: the local Kubernetes control plane's kubeconfig, for the EKS workloads stacks (default `<project root>/.envstack/kube/admin.kubeconfig`, where `npm run kube` writes it) |
  *
  * The `local` target never replaces the real-AWS configuration; it is a switch.
  */
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError, zodProblems } from "../config/errors.ts";
+import { LOCAL_KUBE_DIR } from "../engine/control-plane.ts";
 
 const TargetEnvSchema = z
   .object({
@@ -22,6 +24,7 @@ const TargetEnvSchema = z
     ENVSTACK_BACKEND: z.enum(["s3", "local"]).default("s3"),
     ENVSTACK_STATE_DIR: z.string().min(1).optional(),
     ENVSTACK_STATE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name").optional(),
+    ENVSTACK_KUBECONFIG: z.string().min(1).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.ENVSTACK_TARGET === "local" && !v.ENVSTACK_AWS_ENDPOINT) {
@@ -38,7 +41,10 @@ export interface Target {
   readonly stateDir: string;
   /** Overrides the state bucket name. */
   readonly stateBucket?: string;
+  /** Absolute path of the local control plane's kubeconfig (read by the `local` target's workloads stacks only). */
+  readonly kubeconfig: string;
 }
+
 
 export function readTarget(env: NodeJS.ProcessEnv, root: string): Target {
   const parsed = TargetEnvSchema.safeParse(env);
@@ -50,6 +56,7 @@ export function readTarget(env: NodeJS.ProcessEnv, root: string): Target {
     backend: v.ENVSTACK_BACKEND,
     stateDir: resolve(root, v.ENVSTACK_STATE_DIR ?? ".state"),
     stateBucket: v.ENVSTACK_STATE_BUCKET,
+    kubeconfig: resolve(root, v.ENVSTACK_KUBECONFIG ?? `${LOCAL_KUBE_DIR}/admin.kubeconfig`),
   };
 }
 

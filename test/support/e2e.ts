@@ -49,11 +49,12 @@ export interface LocalLoop {
   stop(): Promise<void>;
 }
 
-export async function localLoop(): Promise<LocalLoop> {
+/** `extra`: more environment for every command (e.g. the local control plane's ENVSTACK_KUBECONFIG). */
+export async function localLoop(extra: NodeJS.ProcessEnv = {}): Promise<LocalLoop> {
   const manifest = readManifest();
   const emulator = await startEmulator(manifest);
   const dir = playground();
-  const env = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1", USER: "e2e" }));
+  const env = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1", USER: "e2e", ...extra }));
   const sh = async (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> => {
     appendFileSync(LOG, `\n$ ${[cmd, ...args].join(" ")}\n`);
     const start = statSync(LOG).size;

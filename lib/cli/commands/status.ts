@@ -1,6 +1,7 @@
 /** `envctl status [env]`: the release files (lib/cli/views/status.ts); `--live` and `--watch`: beside what runs (./status-live.ts). */
 import type { Command } from "commander";
 import { z } from "zod";
+import { lazyKubeWorkloads } from "../../kube/workloads.ts";
 import { lazyAlarms, lazyMaintenance, lazyTraffic } from "../../aws/lazy.ts";
 import type { Environment } from "../../config/schema.ts";
 import { unknownEnvironmentMessage } from "../../config/suggest.ts";
@@ -32,6 +33,7 @@ export function registerStatusCommand(program: Command, shell: Shell): void {
       if (o.live || o.watch !== undefined) {
         const interval = o.watch === undefined || o.watch === true ? 5 : parseArgs("status", { watch: z.coerce.number({ error: "must be a number" }).int("must be whole seconds").min(1, "must be ≥ 1") }, { watch: o.watch }).watch;
         const aws = shell.awsOptions(project.root);
+        const kube = shell.kubeTargets(project.root);
         const sources = new Map<string, LiveSources>();
         const live: LiveDeps = {
           root: project.root,
@@ -41,6 +43,8 @@ export function registerStatusCommand(program: Command, shell: Shell): void {
             alarms: deps.alarms?.(e) ?? lazyAlarms(aws(e)),
             // The listener's maintenance rules: the injected reader, else the ALB's (not when a test injected only a fake ALB).
             ...(deps.maintenance ? { maintenance: deps.maintenance(e) } : deps.traffic ? {} : { maintenance: lazyMaintenance(e.name, aws(e)) }),
+            // EKS: each slot's Deployment from the cluster (the injected reader, else the API server's).
+            ...(e.compute.kind === "eks" ? { workloads: deps.workloads?.(e) ?? lazyKubeWorkloads(e.name, kube(e)) } : {}),
           }).get(e.name)!,
           now: clock.now,
         };

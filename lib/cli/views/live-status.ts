@@ -4,6 +4,7 @@
  */
 import type { Slot } from "../../config/primitives.ts";
 import { describeRecord } from "../../release/analysis.ts";
+import type { SlotWorkload } from "../../release/ports.ts";
 import type { AlarmState, LiveObservation, TargetHealth } from "../../review/live.ts";
 import { isUnreadable } from "../../review/live.ts";
 import { maintenanceText, rolloutText, type StatusView } from "./status.ts";
@@ -15,6 +16,8 @@ export interface LiveSlotRow {
   weight: { file: number; alb: number | null };
   targets: TargetHealth | null;
   alarms: { name: string; state: AlarmState }[] | null;
+  /** EKS: the slot's Deployment (null: none; "unknown": unreadable); absent for EC2. */
+  deployment?: SlotWorkload | null | "unknown";
   /** `≠` the ALB serves another weight than the file says; `!` traffic on an unhealthy or alarming slot; `?` unknown. */
   marks: ("≠" | "!" | "?")[];
 }
@@ -47,6 +50,7 @@ export function liveStatusOf(view: StatusView, obs: LiveObservation): LiveStatus
     else if (view.maintenance && !(m.page && m.page.statusCode === "503" && m.page.priority < m.weightedPriority)) differences.push("the release file says maintenance is on, but the listener serves no maintenance page ahead of the weighted rule");
     else if (!view.maintenance && m.priorities.length > 0) differences.push(`the release file says maintenance is off, but the listener has maintenance rules at priorities ${m.priorities.join(", ")}`);
   }
+  if (obs.workloads !== undefined && isUnreadable(obs.workloads)) differences.push(`Deployments unknown: ${obs.workloads.error}`);
   const slotsLive = SLOT_ORDER.map((slot): LiveSlotRow => {
     const file = view.slots[slot]!;
     const alb = isUnreadable(obs.weights) ? null : (obs.weights[slot] ?? 0);
@@ -68,7 +72,19 @@ export function liveStatusOf(view: StatusView, obs: LiveObservation): LiveStatus
       if (!marks.includes("!")) marks.push("!");
       warnings.push(`${slot} receives traffic with ${bad.map((a) => `${a.name} ${a.state === "missing" ? "missing" : "in ALARM"}`).join(", ")}`);
     }
-    return { slot, live: view.live === slot, version: file.version, weight: { file: file.weight, alb }, targets, alarms, marks };
+    const deployment = obs.workloads === undefined ? undefined : isUnreadable(obs.workloads) ? "unknown" as const : obs.workloads[slot];
+    if (deployment === "unknown") {
+      if (!marks.includes("?")) marks.push("?");
+    } else if (deployment !== undefined && file.version !== null) {
+      if (deployment === null || deployment.version !== file.version) {
+        if (!marks.includes("≠")) marks.push("≠");
+        differences.push(`${slot}: the cluster runs ${deployment === null ? "no Deployment" : deployment.version ?? "no version"}, the release file says ${file.version}`);
+      } else if (serving && deployment.ready < deployment.desired) {
+        if (!marks.includes("!")) marks.push("!");
+        warnings.push(`${slot} receives traffic with ${deployment.ready}/${deployment.desired} pods Ready`);
+      }
+    }
+    return { slot, live: view.live === slot, version: file.version, weight: { file: file.weight, alb }, targets, alarms, ...(deployment !== undefined ? { deployment } : {}), marks };
   });
   return { ...view, observedAt: obs.observedAt, slotsLive, differences, warnings };
 }
@@ -76,6 +92,8 @@ export function liveStatusOf(view: StatusView, obs: LiveObservation): LiveStatus
 const pad = (s: string, n: number) => s.padEnd(n);
 const targetsText = (t: TargetHealth | null) => (t === null ? "unknown" : `${t.healthy} healthy${t.unhealthy ? `, ${t.unhealthy} unhealthy` : ""}${t.other ? `, ${t.other} other` : ""}`);
 const ALARM_SHORT: Record<AlarmState, string> = { OK: "OK", ALARM: "ALARM", INSUFFICIENT_DATA: "no data", missing: "MISSING" };
+const deploymentText = (d: LiveSlotRow["deployment"]) =>
+  d === undefined ? "" : d === "unknown" ? "unknown" : d === null ? "none" : `${d.ready}/${d.desired} Ready ${d.version ?? "-"}`;
 const alarmsText = (env: string, slot: Slot, a: LiveSlotRow["alarms"]) =>
   a === null ? "unknown" : a.length === 0 ? "none" : a.map((x) => `${x.name.replace(`${env}-app-${slot}-`, "")} ${ALARM_SHORT[x.state]}`).join(", ");
 
@@ -84,11 +102,15 @@ export function formatLiveStatus(views: LiveStatusView[]): string {
   return views.map((v) => {
     const header = `${v.environment} (${v.tier})  live: ${v.live}  observed ${v.observedAt.replace(/\.\d+Z$/, "Z")}`;
     const tw = Math.max(22, ...v.slotsLive.map((r) => targetsText(r.targets).length + 1));
+    // EKS: the Deployment column (pods Ready of desired, the version its template runs).
+    const eks = v.slotsLive.some((r) => r.deployment !== undefined);
+    const dw = Math.max(16, ...v.slotsLive.map((r) => deploymentText(r.deployment).length + 1));
+    const deploymentCell = (r: LiveSlotRow) => (eks ? `${pad(deploymentText(r.deployment), dw)} ` : "");
     const table = [
-      `     ${pad("slot", 7)} ${pad("version", 10)} ${"file".padStart(5)}  ${"ALB".padStart(5)}  ${pad("targets", tw)} alarms`,
+      `     ${pad("slot", 7)} ${pad("version", 10)} ${"file".padStart(5)}  ${"ALB".padStart(5)}  ${pad("targets", tw)} ${eks ? `${pad("deployment", dw)} ` : ""}alarms`,
       ...v.slotsLive.map((r) => {
         const mark = r.marks.join("").padEnd(3);
-        return `  ${mark}${pad(`${r.slot}${r.live ? "*" : ""}`, 7)} ${pad(r.version ?? "-", 10)} ${`${r.weight.file} %`.padStart(5)}  ${(r.weight.alb === null ? "?" : `${r.weight.alb} %`).padStart(5)}  ${pad(targetsText(r.targets), tw)} ${alarmsText(v.environment, r.slot, r.alarms)}`;
+        return `  ${mark}${pad(`${r.slot}${r.live ? "*" : ""}`, 7)} ${pad(r.version ?? "-", 10)} ${`${r.weight.file} %`.padStart(5)}  ${(r.weight.alb === null ? "?" : `${r.weight.alb} %`).padStart(5)}  ${pad(targetsText(r.targets), tw)} ${deploymentCell(r)}${alarmsText(v.environment, r.slot, r.alarms)}`;
       }),
     ];
     const lines = [header, ...table];
@@ -114,6 +136,7 @@ export function liveFacts(v: LiveStatusView): Record<string, string> {
     facts[`${k} weight (ALB)`] = r.weight.alb === null ? "unknown" : `${r.weight.alb} %`;
     facts[`${k} targets`] = targetsText(r.targets);
     facts[`${k} alarms`] = alarmsText(v.environment, r.slot, r.alarms);
+    if (r.deployment !== undefined) facts[`${k} deployment`] = deploymentText(r.deployment);
   }
   facts[`${v.environment} rollout`] = v.rollout ? `${v.rollout.target} ${v.rollout.step}/${v.rollout.steps.length}${v.rollout.paused ? " (paused)" : ""}` : "none";
   facts[`${v.environment} pending`] = v.pending ? v.pending.stacks.join(", ") : "none";

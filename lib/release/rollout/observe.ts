@@ -11,6 +11,7 @@ import { formatWeights } from "../dry-run.ts";
 import { DeployFailedError, SupersededError, describeCause } from "../errors.ts";
 import type { Weights } from "../model.ts";
 import { arnSuffix } from "../ports.ts";
+import { slotReadiness } from "../readiness.ts";
 import { withRetries } from "../retry.ts";
 import { trafficStack } from "../stacks.ts";
 import { adopt, ensureMine, rollBack, type RolloutContext } from "./context.ts";
@@ -21,6 +22,13 @@ export class ReadFailure extends Error {}
 /** Writes the next weight step and deploys the traffic stack; a failed deploy rolls back. */
 export async function applyWeightStep(rc: RolloutContext): Promise<void> {
   const { ctx, env } = rc;
+  // EKS: no step moves traffic to a slot whose Deployment is not Ready (fail closed: unreadable is not Ready).
+  const workloads = ctx.workloads(rc.environment);
+  const version = rc.state.release.slots[rc.canary].version;
+  if (workloads && version !== null) {
+    const reason = await slotReadiness(workloads, rc.canary, version);
+    if (reason) await rollBack(rc, `${reason}: the step does not move traffic to a slot that is not Ready`);
+  }
   try {
     await locked(ctx, env, async () => {
       ensureMine(rc, ctx.store.load(env));

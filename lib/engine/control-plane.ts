@@ -1,0 +1,335 @@
+/**
+ * The local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager and
+ * kube-scheduler built from their Go modules by `npm run setup:engine`, plus kwok, which simulates
+ * the nodes and makes their pods Ready (no kubelet and no container runtime run here: pods are
+ * simulated, their containers never start). Used where the `<env>-workloads` stacks of EKS
+ * environments are applied in the local loop: the end-to-end tests and `npm run demo`.
+ *
+ * It starts every process on free loopback ports, with a PKI of its own (a CA, the API server's
+ * serving certificate, one client certificate per component, the service-account signing key, made
+ * with openssl) and writes an admin kubeconfig. Admission runs as on EKS (the plugin list below,
+ * Pod Security admission included: enforced per namespace by its labels), authorization is
+ * Node,RBAC, anonymous requests are refused.
+ *
+ * Every process logs to a file in the control plane's directory, never to a pipe: a caller blocked
+ * in spawnSync would stop draining a pipe, and the process would hang writing to it.
+ */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./local.ts";
+
+/** The control plane's binaries, as recorded in the engine manifest (lib/engine/setup-engine.sh). */
+export interface ControlPlaneBinaries {
+  readonly etcd: string;
+  readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
+  readonly kwok: string;
+  readonly versions: { readonly kubernetes: string; readonly etcd: string; readonly kwok: string };
+}
+
+/** A simulated node: what kwok keeps Ready, and what the scheduler places pods on. */
+export interface SimulatedNode {
+  readonly name: string;
+  /** @default {} (kubernetes.io/os=linux and the kwok marker are always added) */
+  readonly labels?: Record<string, string>;
+  /** Allocatable CPU, e.g. "2". @default "2" (a t3.medium) */
+  readonly cpu?: string;
+  /** Allocatable memory, e.g. "3500Mi". @default "3500Mi" */
+  readonly memory?: string;
+  /** Allocatable pods. @default 17 (a t3.medium's ENI limit) */
+  readonly pods?: number;
+}
+
+export interface ControlPlaneOptions {
+  /** Where the PKI, kubeconfigs, etcd data and logs go. @default a new temporary directory */
+  readonly dir?: string;
+  /** Simulated nodes created once the API server is ready. @default three t3.medium-sized nodes */
+  readonly nodes?: readonly SimulatedNode[];
+  /** Where start-up progress goes (one line per component). @default nowhere */
+  readonly say?: (line: string) => void;
+}
+
+export interface ControlPlane {
+  /** The API server's URL, https://127.0.0.1:<port>. */
+  readonly server: string;
+  /** An admin (system:masters) kubeconfig for the server: what the workloads stacks and envctl use locally. */
+  readonly kubeconfig: string;
+  readonly dir: string;
+  readonly nodes: readonly string[];
+  /** A request to the API server as the admin: `{status, body}` (body parsed when JSON). */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+/** The admission plugins EKS enables (docs.aws.amazon.com/eks, "Platform versions"), Pod Security among them. */
+export const EKS_ADMISSION_PLUGINS = [
+  "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "DefaultStorageClass", "ResourceQuota",
+  "DefaultTolerationSeconds", "NodeRestriction", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook",
+  "PodSecurity", "TaintNodesByCondition", "Priority", "StorageObjectInUseProtection",
+  "PersistentVolumeClaimResize", "ExtendedResourceToleration", "CertificateApproval", "CertificateSigning",
+  "CertificateSubjectRestriction", "DefaultIngressClass", "RuntimeClass", "ValidatingAdmissionPolicy",
+] as const;
+
+/** The service CIDR EKS picks for a VPC in 10.0.0.0/8 (172.20.0.0/16 there); the API server's ClusterIP is its first address. */
+export const SERVICE_CIDR = "172.20.0.0/16";
+const KUBERNETES_SERVICE_IP = "172.20.0.1";
+
+/** Where `npm run kube` keeps the control plane, relative to the project root (its kubeconfig: `admin.kubeconfig` in it). */
+export const LOCAL_KUBE_DIR = ".envstack/kube";
+
+/** The annotation kwok manages nodes by (the control plane passes it as kwok's selector). */
+export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
+
+export const DEFAULT_NODES: readonly SimulatedNode[] = [0, 1, 2].map((i) => ({ name: `simulated-node-${i}` }));
+
+// ------------------------------------------------------------------------------------------- PKI
+
+interface Pki {
+  readonly ca: string;
+  readonly caKey: string;
+  readonly serviceAccountKey: string;
+  readonly serviceAccountPub: string;
+  /** Server certificate of the API server. */
+  readonly apiserver: { cert: string; key: string };
+  /** Client certificates by component name. */
+  readonly clients: Record<ClientName, { cert: string; key: string }>;
+}
+
+type ClientName = "admin" | "controller-manager" | "scheduler" | "kwok";
+
+/** Each component's identity: the user (CN) and groups (O) RBAC sees. */
+const CLIENT_SUBJECTS: Record<ClientName, string> = {
+  admin: "/O=system:masters/CN=envstack-admin",
+  "controller-manager": "/CN=system:kube-controller-manager",
+  scheduler: "/CN=system:kube-scheduler",
+  // kwok plays every node's kubelet (status, leases) and evicts nothing: as on kwokctl's clusters, an admin.
+  kwok: "/O=system:masters/CN=kwok",
+};
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/** ECDSA P-256 keys throughout (fast to make; every component and the service-account signer accept them). */
+function makePki(dir: string): Pki {
+  mkdirSync(dir, { recursive: true });
+  const key = (name: string) => {
+    openssl(dir, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`]);
+    return join(dir, `${name}.key`);
+  };
+  const caKey = key("ca");
+  openssl(dir, ["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=envstack-local-kubernetes-ca", "-days", "30", "-out", "ca.crt"]);
+  const sign = (name: string, subject: string, ext: string) => {
+    key(name);
+    openssl(dir, ["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`]);
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-extfile", `${name}.ext`, "-out", `${name}.crt`]);
+    return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  };
+  const apiserver = sign("apiserver", "/CN=kube-apiserver",
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:${KUBERNETES_SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n`);
+  const clients = Object.fromEntries(Object.entries(CLIENT_SUBJECTS).map(([name, subject]) =>
+    [name, sign(name, subject, "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n")])) as Pki["clients"];
+  const serviceAccountKey = key("service-account");
+  openssl(dir, ["ec", "-in", "service-account.key", "-pubout", "-out", "service-account.pub"]);
+  return { ca: join(dir, "ca.crt"), caKey, serviceAccountKey, serviceAccountPub: join(dir, "service-account.pub"), apiserver, clients };
+}
+
+/** A kubeconfig (JSON is YAML) with the CA and the client's certificate embedded, so it can be copied alone. */
+function writeKubeconfig(file: string, server: string, ca: string, client: { cert: string; key: string }, user: string): string {
+  const b64 = (f: string) => readFileSync(f).toString("base64");
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "envstack-local", cluster: { server, "certificate-authority-data": b64(ca) } }],
+    users: [{ name: user, user: { "client-certificate-data": b64(client.cert), "client-key-data": b64(client.key) } }],
+    contexts: [{ name: "envstack-local", context: { cluster: "envstack-local", user } }],
+    "current-context": "envstack-local",
+  };
+  writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+  return file;
+}
+
+// ------------------------------------------------------------------------------------- processes
+
+interface Started {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly log: string;
+}
+
+function startProcess(dir: string, name: string, bin: string, args: string[]): Started {
+  const log = join(dir, "logs", `${name}.log`);
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  const fd = openSync(log, "a");
+  const child = spawn(bin, args, { stdio: ["ignore", fd, fd], cwd: dir });
+  closeSync(fd);
+  return { name, child, log };
+}
+
+const tail = (p: Started) => {
+  try {
+    return readFileSync(p.log, "utf8").slice(-3000);
+  } catch {
+    return "";
+  }
+};
+
+async function until(p: Started, what: string, seconds: number, ready: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}) before ${what}: ${tail(p)}`);
+    if (await ready().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${p.name}: no ${what} within ${seconds} s: ${tail(p)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function stopProcess(p: Started): Promise<void> {
+  return new Promise((resolve) => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+    p.child.once("exit", () => resolve());
+    p.child.kill("SIGTERM");
+    setTimeout(() => p.child.kill("SIGKILL"), 5000).unref();
+  });
+}
+
+/** One HTTPS request to the API server with a client certificate. */
+function apiRequest(server: string, pki: Pki, client: ClientName, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const url = new URL(path, server);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method,
+      ca: readFileSync(pki.ca),
+      cert: readFileSync(pki.clients[client].cert),
+      key: readFileSync(pki.clients[client].key),
+      headers: { accept: "application/json", ...(payload ? { "content-type": "application/json" } : {}) },
+      timeout: 10_000,
+    }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (text += d));
+      res.on("end", () => {
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // plain text (healthz)
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed });
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${path}: timed out`)));
+    req.on("error", reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+function nodeObject(n: SimulatedNode): unknown {
+  const allocatable = { cpu: n.cpu ?? "2", memory: n.memory ?? "3500Mi", pods: String(n.pods ?? 17) };
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name: n.name,
+      annotations: { [KWOK_NODE_ANNOTATION]: "fake", "node.alpha.kubernetes.io/ttl": "0" },
+      labels: { "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": n.name, type: "kwok", ...n.labels },
+    },
+    status: { allocatable, capacity: allocatable, nodeInfo: { kubeletVersion: "fake", kubeProxyVersion: "fake", operatingSystem: "linux", architecture: "amd64" } },
+  };
+}
+
+/**
+ * Starts etcd, the API server, the controller manager, the scheduler and kwok, in that order, each
+ * waited for; creates the simulated nodes and waits until kwok reports them Ready. On any failure
+ * everything started so far is stopped and the error names the component and its log's tail.
+ */
+export async function startControlPlane(bin: ControlPlaneBinaries, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "envstack-kube-"));
+  const say = options.say ?? (() => {});
+  const pki = makePki(join(dir, "pki"));
+  const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
+  const server = `https://127.0.0.1:${securePort}`;
+  const started: Started[] = [];
+  const stop = async () => {
+    for (const p of [...started].reverse()) await stopProcess(p);
+  };
+  const api = (method: string, path: string, body?: unknown) => apiRequest(server, pki, "admin", method, path, body);
+  try {
+    const etcd = startProcess(dir, "etcd", bin.etcd, [
+      "--name=local", `--data-dir=${join(dir, "etcd")}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=local=http://127.0.0.1:${etcdPeer}`, "--listen-metrics-urls=", "--log-level=warn",
+      // A throwaway store: no fsync (the data directory is deleted with the control plane).
+      "--unsafe-no-fsync",
+    ]);
+    started.push(etcd);
+    await until(etcd, "health", 30, async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`)).ok);
+    say(`etcd ${bin.versions.etcd} on 127.0.0.1:${etcdClient}`);
+
+    const apiserver = startProcess(dir, "kube-apiserver", bin.kubeApiserver, [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${securePort}`,
+      `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`,
+      `--client-ca-file=${pki.ca}`,
+      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+      `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      "--authorization-mode=Node,RBAC", "--anonymous-auth=false", "--allow-privileged=true",
+      `--enable-admission-plugins=${EKS_ADMISSION_PLUGINS.join(",")}`,
+      "--profiling=false", "--v=1",
+    ]);
+    started.push(apiserver);
+    await until(apiserver, "readiness (/readyz)", 90, async () => (await api("GET", "/readyz")).status === 200);
+    say(`kube-apiserver ${bin.versions.kubernetes} on ${server} (admission as on EKS, Pod Security included; RBAC)`);
+
+    const kubeconfig = writeKubeconfig(join(dir, "admin.kubeconfig"), server, pki.ca, pki.clients.admin, "envstack-admin");
+    const cfg = (name: ClientName, user: string) => writeKubeconfig(join(dir, `${name}.kubeconfig`), server, pki.ca, pki.clients[name], user);
+
+    started.push(startProcess(dir, "kube-controller-manager", bin.kubeControllerManager, [
+      `--kubeconfig=${cfg("controller-manager", "system:kube-controller-manager")}`,
+      `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.ca}`,
+      `--cluster-signing-cert-file=${pki.ca}`, `--cluster-signing-key-file=${pki.caKey}`,
+      "--use-service-account-credentials=true", "--leader-elect=false", "--secure-port=0",
+      // No cloud: node IPAM and the cloud controllers stay off (kwok gives pods their IPs).
+      "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service,-route",
+      "--v=1",
+    ]));
+    started.push(startProcess(dir, "kube-scheduler", bin.kubeScheduler, [
+      `--kubeconfig=${cfg("scheduler", "system:kube-scheduler")}`, "--leader-elect=false", "--secure-port=0", "--v=1",
+    ]));
+    const kwokConfig = join(dir, "kwok.yaml");
+    writeFileSync(kwokConfig, "");
+    const kwok = startProcess(dir, "kwok", bin.kwok, [
+      `--kubeconfig=${cfg("kwok", "kwok")}`, `--config=${kwokConfig}`,
+      `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
+      "--cidr=10.244.0.1/16", "--node-ip=127.0.0.1",
+    ]);
+    started.push(kwok);
+
+    const nodes = options.nodes ?? DEFAULT_NODES;
+    for (const n of nodes) {
+      const r = await api("POST", "/api/v1/nodes", nodeObject(n));
+      if (r.status !== 201 && r.status !== 409) throw new Error(`creating simulated node ${n.name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+    }
+    await until(kwok, `Ready nodes (${nodes.map((n) => n.name).join(", ")})`, 60, async () => {
+      const r = await api("GET", "/api/v1/nodes");
+      const ready = (r.body.items ?? []).filter((n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+      return ready.length >= nodes.length;
+    });
+    // The controller manager and the scheduler have no serving port: running is what can be checked.
+    for (const p of started) if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}): ${tail(p)}`);
+    say(`kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes (no kubelet: pods are simulated); kubeconfig ${kubeconfig}`);
+    return { server, kubeconfig, dir, nodes: nodes.map((n) => n.name), api, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
