@@ -84,6 +84,31 @@ describe("emulator profile (Aspects)", () => {
     expect(resources(dev, "aws_backup_vault")).toHaveLength(1);
   });
 
+  it("eksAddons: add-ons, Pod Identity associations and access entries leave the EKS stacks; the cluster and node groups stay", () => {
+    for (const env of ["staging", "production"]) {
+      const [l, r] = [local.stack(env), real.stack(env)];
+      expect(resources(r, "aws_eks_addon").length, env).toBeGreaterThan(0);
+      expect(resources(r, "aws_eks_pod_identity_association").length, env).toBeGreaterThan(0);
+      for (const type of ["aws_eks_addon", "aws_eks_pod_identity_association", "aws_eks_access_entry"]) expect(resources(l, type), `${env} ${type}`).toEqual([]);
+      expect(JSON.stringify(l)).not.toMatch(/\$\{aws_eks_(addon|pod_identity_association|access_entry)\./);
+      expect(resources(l, "aws_eks_cluster")).toHaveLength(1);
+      expect(resources(l, "aws_eks_node_group").length).toBe(resources(r, "aws_eks_node_group").length);
+    }
+  });
+
+  it("eksControlPlane: the workloads stack's Kubernetes provider reads the local control plane's kubeconfig, no EKS token", () => {
+    for (const env of ["staging", "production"]) {
+      const [l, r] = [local.stack(`${env}-workloads`), real.stack(`${env}-workloads`)];
+      expect(r.provider.kubernetes[0]).toMatchObject({ host: expect.stringContaining("endpoint"), token: expect.stringContaining("aws_eks_cluster_auth") });
+      expect(l.provider.kubernetes).toEqual([{ config_path: join(REPO, ".envstack/kube/admin.kubeconfig"), config_context: "envstack-local" }]);
+      expect(l.data?.aws_eks_cluster_auth).toBeUndefined();
+      // the same Kubernetes objects either way
+      expect(Object.keys(l.resource).sort()).toEqual(Object.keys(r.resource).sort());
+    }
+    const chosen = readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566", ENVSTACK_KUBECONFIG: "/tmp/k/admin.kubeconfig" }, REPO);
+    expect(chosen.kubeconfig).toBe("/tmp/k/admin.kubeconfig");
+  });
+
   it("every gap has its reason", () => {
     for (const [gap, why] of Object.entries(EMULATOR_GAPS)) expect(why.length, gap).toBeGreaterThan(40);
   });

@@ -60,7 +60,7 @@ export interface ControlPlane {
   readonly kubeconfig: string;
   readonly dir: string;
   readonly nodes: readonly string[];
-  /** A request to the API server as the admin: `{status, body}` (body parsed when JSON). */
+  /** A request to the API server as the admin: `{status, body}` (body parsed when JSON); a PATCH body is a strategic merge patch. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
@@ -168,6 +168,10 @@ function startProcess(dir: string, name: string, bin: string, args: string[]): S
   const fd = openSync(log, "a");
   const child = spawn(bin, args, { stdio: ["ignore", fd, fd], cwd: dir });
   closeSync(fd);
+  // A caller that exits without stop() (a failed test run) leaves no control plane behind.
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  child.once("exit", () => process.removeListener("exit", reap));
   return { name, child, log };
 }
 
@@ -208,7 +212,7 @@ function apiRequest(server: string, pki: Pki, client: ClientName, method: string
       ca: readFileSync(pki.ca),
       cert: readFileSync(pki.clients[client].cert),
       key: readFileSync(pki.clients[client].key),
-      headers: { accept: "application/json", ...(payload ? { "content-type": "application/json" } : {}) },
+      headers: { accept: "application/json", ...(payload ? { "content-type": method === "PATCH" ? "application/strategic-merge-patch+json" : "application/json" } : {}) },
       timeout: 10_000,
     }, (res) => {
       let text = "";

@@ -95,7 +95,7 @@ async function readinessGate(ctx: Context, e: ReleaseEnvironment, slot: Slot, ve
   const workloads = ctx.workloads(e);
   if (!workloads) return;
   const reason = await ctx.progress.step(`readiness of ${slot} (${version}): its Deployment in the cluster`, () => slotReadiness(workloads, slot, version));
-  if (reason) throw new GateStoppedError(e.name, `${e.name}: rollout refused: ${reason}; no traffic was moved. See 'envctl status ${e.name} --live'; stage the version again ('envctl stage ${e.name} --version ${version}') once the cluster can run it`);
+  if (reason) throw new GateStoppedError(e.name, `${e.name}: rollout refused: ${reason}; no traffic was moved. See 'envctl status ${e.name} --live' and 'kubectl -n ${e.name} describe deployment app-${slot}'; 'cdktf deploy ${e.name}-workloads' re-applies the slot as the release file says`);
   ctx.progress.info(`  ✔ ${slot}: its Deployment runs ${version}, every pod Ready`);
 }
 
