@@ -10,7 +10,7 @@ import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import type { Fetch } from "../lib/release/ports.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, metrics, steady } from "./support/fakes.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, FakeWorkloads, metrics, steady } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
 const okFetch: Fetch = async () => ({ status: 200, text: async () => "ok" });
@@ -24,6 +24,7 @@ function harness(env: string, edit?: (dir: string) => void) {
   const alarms = new FakeAlarms(Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames(env, s as "blue")).map((n) => [n, "OK"])));
   const clock = new FakeClock();
   const history = new FakeTrafficHistory();
+  const workloads = new FakeWorkloads(dir, env);
   const snapshots: string[] = [];
   const fetched: string[] = [];
   let fetchImpl: Fetch = okFetch;
@@ -40,6 +41,7 @@ function harness(env: string, edit?: (dir: string) => void) {
       },
     },
     traffic: () => alb,
+    workloads: () => workloads,
     metrics: () => cw,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (db, id) => { snapshots.push(`${db}:${id}`); return id; } }),
@@ -53,7 +55,7 @@ function harness(env: string, edit?: (dir: string) => void) {
   };
   const file = join(dir, "environments/releases", `${env}.json`);
   return {
-    dir, deployed, lines, alb, cw, alarms, clock, history, snapshots, fetched, deps, controller,
+    dir, deployed, lines, alb, cw, alarms, clock, history, snapshots, fetched, deps, controller, workloads,
     onDeploy: (f: typeof deployHook) => { deployHook = f; },
     setFetch: (f: Fetch) => { fetchImpl = f; },
     run: (...args: string[]) => main(["node", "envctl", ...args], deps),
@@ -284,6 +286,35 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     expect(h.text()).toContain('✖ https://staging.webapp.example.com/health/redis → status 503, expected 200 — body: "{\\"redis\\":\\"connection refused\\"}" (3 attempts');
     expect(readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8")).toBe(before);
     expect(h.deployed).toEqual([]);
+  });
+
+  it("EKS: a rollout refuses a slot whose Deployment is not Ready, before the smoke checks; nothing moves", async () => {
+    const h = await stagingWithCandidate();
+    const before = readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8");
+    h.workloads.override.green = { desired: 2, ready: 1, updated: 2, version: "1.5.0", observed: true };
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("staging: rollout refused: the Deployment of green has 1/2 pods Ready (2 of the current template); no traffic was moved");
+    expect(h.fetched).toEqual([]);
+    expect(readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8")).toBe(before);
+    expect(h.deployed).toEqual([]);
+    // an unreachable API server is not Ready either (fail closed)
+    delete h.workloads.override.green;
+    h.workloads.failReads = true;
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("rollout refused: could not read the Deployment of green from the Kubernetes API: connect ECONNREFUSED 127.0.0.1:6443");
+  });
+
+  it("EKS: a slot that stops being Ready mid-rollout is rolled back before the next step moves traffic", async () => {
+    const h = await stagingWithCandidate();
+    let steps = 0;
+    h.onDeploy((stacks) => {
+      // once the first step deployed, green's Deployment goes away
+      if (stacks.includes("staging-traffic") && ++steps === 1) h.workloads.override.green = null;
+    });
+    expect(await h.run("rollout", "staging")).toBe(3);
+    expect(h.text()).toContain("the Deployment of green does not exist: the step does not move traffic to a slot that is not Ready");
+    expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
+    expect(h.release()).toMatchObject({ live: "blue", rollout: null });
   });
 
   it("refuses at load an environment whose step cannot hold one analysis window, naming it and the step", async () => {

@@ -4,15 +4,13 @@
  * (lib/release/deploy.ts). Rollback and abort are mitigation (lib/release/mitigation.ts); the canary
  * is the controller (lib/release/controller.ts). The CLI is a thin shell over these.
  */
-import { SLOTS } from "../config/primitives.ts";
 import { change, environment, locked, type Context } from "./context.ts";
 import * as core from "./core.ts";
 import { releaseDiff, showDryRun } from "./dry-run.ts";
 import { applyTransition, deployWithMarker, refusePending } from "./deploy.ts";
 import { RefusedError } from "./errors.ts";
 import { emit } from "./emit.ts";
-import { otherSlot, weightsOf, type Release, type Weights } from "./model.ts";
-import { slotReadiness } from "./readiness.ts";
+import type { Release } from "./model.ts";
 import type { ReleaseEnvironment } from "./ports.ts";
 import { snapshotIdFor } from "./snapshot-id.ts";
 import { stacksForPromotion, trafficStack } from "./stacks.ts";
@@ -105,20 +103,7 @@ export async function stage(ctx: Context, env: string, opts: { version?: string;
 
 export async function shift(ctx: Context, env: string, slot: "blue" | "green", percent: number): Promise<Release> {
   const e = environment(ctx, env);
-  const workloads = ctx.workloads(e);
-  return locked(ctx, env, async () => {
-    // EKS: no slot gains traffic while its Deployment is not Ready (lib/release/readiness.ts).
-    const r = ctx.store.load(env);
-    const current = weightsOf(r);
-    const next = { [slot]: percent, [otherSlot(slot)]: 100 - percent } as Weights;
-    for (const s of SLOTS) {
-      const version = r.slots[s].version;
-      if (!workloads || ctx.options.dryRun || version === null || next[s] <= current[s]) continue;
-      const reason = await slotReadiness(workloads, s, version);
-      if (reason) throw new RefusedError(`${env}: shift refused: ${reason}; no traffic was moved. See 'envctl status ${env} --live'`);
-    }
-    return applyTransition(ctx, env, [trafficStack(e)], (x) => core.shift(x, slot, percent));
-  });
+  return locked(ctx, env, () => applyTransition(ctx, env, [trafficStack(e)], (r) => core.shift(r, slot, percent)));
 }
 
 /** Re-deploys what the file says (or, with `revert`, the state before the failed change). */

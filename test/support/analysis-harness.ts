@@ -9,7 +9,7 @@ import { main, type Deps } from "../../lib/cli/envctl.ts";
 import { PlainProgress } from "../../lib/cli/progress.ts";
 import { slotAlarmNames } from "../../lib/constructs/naming.ts";
 import { AnalysisSchema } from "../../lib/release/policy.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory } from "./fakes.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, FakeWorkloads } from "./fakes.ts";
 import { tempProject } from "./project.ts";
 
 export function harness(edit?: (dir: string) => void) {
@@ -29,6 +29,7 @@ export function harness(edit?: (dir: string) => void) {
     env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1" },
     deployer: { deploy: async (stacks) => { deployed.push([...stacks]); for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, "")); } },
     traffic: () => alb,
+    workloads: (e) => new FakeWorkloads(dir, e.name),
     metrics: () => cw,
     alarms: () => alarms,
     trafficHistory: () => history,

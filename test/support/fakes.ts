@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Weights } from "../../lib/release/model.ts";
 import type { Slot } from "../../lib/config/schema.ts";
-import type { AlarmStates, Clock, HourlyTraffic, MetricsQuery, MetricsReader, SmokeDeps, TrafficHistory, TrafficHistoryQuery, WeightedRule, WindowMetrics } from "../../lib/release/ports.ts";
+import type { AlarmStates, Clock, HourlyTraffic, MetricsQuery, MetricsReader, SlotWorkload, SmokeDeps, TrafficHistory, TrafficHistoryQuery, WeightedRule, WindowMetrics, Workloads } from "../../lib/release/ports.ts";
 import type { SlotHealth, TrafficApi } from "../../lib/aws/traffic.ts";
 import type { AlarmReader } from "../../lib/aws/alarms.ts";
 import type { Deployer } from "../../lib/deploy/runner.ts";
@@ -22,6 +22,24 @@ export class FakeClock implements Clock {
     await new Promise((r) => setImmediate(r));
     if (signal?.aborted) throw signal.reason;
   };
+}
+
+/**
+ * The slots' Deployments of an EKS environment as a cluster would show them after its workloads
+ * stack deployed: each slot runs the release file's version, 2 of 2 pods Ready. `override` sets a
+ * slot's state (a stalled rollout, no Deployment); `failReads` makes the API unreachable.
+ */
+export class FakeWorkloads implements Workloads {
+  readonly override: Partial<Record<Slot, SlotWorkload | null>> = {};
+  failReads = false;
+  constructor(private readonly dir: string, private readonly env: string) {}
+
+  async read(): Promise<Record<Slot, SlotWorkload | null>> {
+    if (this.failReads) throw new Error("connect ECONNREFUSED 127.0.0.1:6443");
+    const r = JSON.parse(readFileSync(join(this.dir, "environments/releases", `${this.env}.json`), "utf8"));
+    const of = (slot: Slot): SlotWorkload | null => slot in this.override ? this.override[slot]! : { desired: 2, ready: 2, updated: 2, version: r.slots[slot].version, observed: true };
+    return { blue: of("blue"), green: of("green") };
+  }
 }
 
 export class FakeAlb implements TrafficApi {

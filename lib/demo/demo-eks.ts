@@ -1,0 +1,78 @@
+/**
+ * `npm run demo:eks`: the EKS path, told as a story, on a throw-away copy of the project. Start moto
+ * and the local Kubernetes control plane (lib/engine/control-plane.ts: a real API server, simulated
+ * nodes) → deploy staging (its cluster as moto serves it), staging-workloads (onto the API server)
+ * and staging-traffic → promote dev's 1.5.0 into staging's idle slot: its Deployment becomes Ready →
+ * `envctl status staging --live` shows the Deployments beside the ALB → roll it out under healthy
+ * synthetic users → destroy → stop both.
+ */
+import { createWriteStream } from "node:fs";
+import { createServer } from "node:http";
+import { join, resolve } from "node:path";
+import { startControlPlane } from "../engine/control-plane.ts";
+import { controlPlaneBinaries, engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
+import { playground, readWeights, run, useShortWindows, users, USERS_RPS } from "./demo.ts";
+import { SyntheticAlbTraffic } from "./synthetic-traffic.ts";
+
+const REPO = resolve(import.meta.dirname, "../..");
+
+async function main(): Promise<number> {
+  const t0 = performance.now();
+  const since = () => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
+  const say = (s: string) => process.stdout.write(`\n[${since()}] ${s}\n`);
+  const manifest = readManifest();
+  const dir = playground();
+  const logFile = join(dir, "demo-engine.log");
+  const log = createWriteStream(logFile);
+  say(`playground ${dir}; the engine's full output goes to ${logFile}`);
+  const smoke = createServer((_req, res) => res.end("ok"));
+  await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
+  useShortWindows(dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`, "staging", ["production"]);
+  const plane = await startControlPlane(controlPlaneBinaries(manifest), { dir: join(dir, "kube"), say: (line) => say(`control plane: ${line}`) });
+  const emulator = await startEmulator(manifest, join(dir, "moto.log"));
+  const base = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1", ENVSTACK_KUBECONFIG: plane.kubeconfig }));
+  const cdktf = join(REPO, "node_modules/.bin/cdktf");
+  const envctl = (...args: string[]) => run(process.execPath, [join(REPO, "lib/cli/envctl.js"), ...args], dir, base);
+  const weights = async () => JSON.stringify(await readWeights(emulator.endpoint, "staging")).replace(/"/g, "");
+  const deploy = async (stack: string, env = base) => {
+    const s = performance.now();
+    if (await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, env, log)) throw new Error(`cdktf deploy ${stack} failed: see ${logFile}`);
+    say(`cdktf deploy ${stack}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
+  };
+  let code = 0;
+  try {
+    say(`moto on ${emulator.endpoint}; the workloads stack's Kubernetes provider reads ${plane.kubeconfig}`);
+    await deploy("bootstrap", { ...base, ENVSTACK_BACKEND: "local" });
+    for (const stack of ["staging", "staging-workloads", "staging-traffic"]) await deploy(stack);
+    const nodes = (await plane.api("GET", "/api/v1/nodes")).body.items.length;
+    const pods = (await plane.api("GET", "/api/v1/namespaces/staging/pods")).body.items.map((p: any) => `${p.metadata.name} (${p.status.phase} on ${p.spec.nodeName})`);
+    say(`the API server runs ${pods.length} pods on ${nodes} simulated nodes: ${pods.join(", ")}`);
+
+    say("envctl promote dev staging (dev's live 1.5.0 into staging's idle slot, green; the workloads stack waits for its Deployment)");
+    if (await envctl("promote", "dev", "staging")) throw new Error("promote failed");
+    await envctl("status", "staging", "--live");
+    say(`envctl rollout staging — its Deployment must be Ready before smoke checks and traffic; synthetic users at ${USERS_RPS} requests a second`);
+    const traffic = new SyntheticAlbTraffic(emulator.endpoint, "staging");
+    const healthy = traffic.run((w) => users(w));
+    const rolled = await envctl("rollout", "staging", "--rps", String(USERS_RPS), "--error-rate", "0.5");
+    await healthy.stop();
+    say(`rollout exit code ${rolled} (0: complete); the ALB serves ${await weights()}`);
+    await envctl("status", "staging", "--live");
+    code = rolled === 0 ? 0 : 1;
+  } finally {
+    say("destroying staging-traffic, staging-workloads, staging and bootstrap");
+    for (const stack of ["staging-traffic", "staging-workloads", "staging"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base, log);
+    await run(cdktf, ["destroy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" }, log);
+    await emulator.stop();
+    await plane.stop();
+    smoke.close();
+    log.end();
+    say(`done in ${since().trim()}; engine log: ${logFile}`);
+  }
+  return code;
+}
+
+process.exitCode = await main().catch((err: Error) => {
+  process.stderr.write(`demo failed: ${err.message}\n`);
+  return 1;
+});
