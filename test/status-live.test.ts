@@ -47,6 +47,26 @@ describe("the live view (pure)", () => {
     ].join("\n"));
   });
 
+  it("EKS: shows each slot's Deployment; marks one running another version, traffic on pods not Ready, and an unreadable cluster", () => {
+    const ready = (version: string) => ({ desired: 2, ready: 2, updated: 2, version, observed: true });
+    const agrees = liveStatusOf(view, obs({ workloads: { blue: ready("1.5.0"), green: ready("1.6.0") } }));
+    expect(agrees.differences).toEqual([]);
+    expect(formatLiveStatus([agrees]).split("\n").slice(1, 4)).toEqual([
+      "     slot    version     file    ALB  targets                deployment       alarms",
+      "     blue*   1.5.0       90 %   90 %  2 healthy              2/2 Ready 1.5.0  5xx-rate OK, p99-latency OK, unhealthy-hosts OK",
+      "     green   1.6.0       10 %   10 %  1 healthy              2/2 Ready 1.6.0  5xx-rate OK, p99-latency OK, unhealthy-hosts OK",
+    ]);
+    const off = liveStatusOf(view, obs({ workloads: { blue: ready("1.4.0"), green: { ...ready("1.6.0"), ready: 1 } } }));
+    expect(off.slotsLive.map((r) => r.marks)).toEqual([["≠"], ["!"]]);
+    expect(off.differences).toEqual(["blue: the cluster runs 1.4.0, the release file says 1.5.0"]);
+    expect(off.warnings).toEqual(["green receives traffic with 1/2 pods Ready"]);
+    const none = liveStatusOf(view, obs({ workloads: { blue: ready("1.5.0"), green: null } }));
+    expect(none.differences).toEqual(["green: the cluster runs no Deployment, the release file says 1.6.0"]);
+    const unknown = liveStatusOf(view, obs({ workloads: { error: "no kubeconfig at /nowhere" } }));
+    expect(unknown.differences).toEqual(["Deployments unknown: no kubeconfig at /nowhere"]);
+    expect(unknown.slotsLive.map((r) => [r.marks, r.deployment])).toEqual([[["?"], "unknown"], [["?"], "unknown"]]);
+  });
+
   it("marks weights the ALB serves differently, traffic on unhealthy or alarming slots, and unreadable parts", () => {
     const differs = liveStatusOf(view, obs({
       weights: { blue: 50, green: 50 },
