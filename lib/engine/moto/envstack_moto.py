@@ -12,6 +12,10 @@ the values pushed through it (lib/engine/metric-distributions.ts). The additions
   delete marker (every `.tflock` of the S3-native state lock leaves one) fails in moto with
   AttributeError (HTTP 500, retried for minutes), so destroying bootstrap (the force_destroy state
   bucket on the emulator) hung.
+- An EKS cluster as EKS makes it: its cluster security group (EKS creates one in the cluster's VPC
+  and reports it as resourcesVpcConfig.clusterSecurityGroupId; the stacks attach the slots' node
+  ports to it, and moto reported none) deleted with the cluster, and the access configuration it was
+  created with (moto dropped it, so every plan would change it).
 """
 import json
 import sys
@@ -19,6 +23,9 @@ from urllib.parse import unquote
 
 from moto.backup import responses as backup_responses
 from moto.backup import urls as backup_urls
+from moto.ec2.models import ec2_backends
+from moto.eks import models as eks_models
+from moto.eks import responses as eks_responses
 from moto.s3 import models as s3_models
 
 
@@ -33,6 +40,47 @@ if not hasattr(s3_models.FakeDeleteMarker, "dispose"):
 
 backup_responses.BackupResponse.list_recovery_points_by_backup_vault = _list_recovery_points_by_backup_vault
 backup_urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = backup_urls.response.dispatch
+
+_create_cluster = eks_responses.EKSResponse.create_cluster
+_delete_cluster = eks_models.EKSBackend.delete_cluster
+
+
+def _create_cluster_as_eks(self):
+    result = _create_cluster(self)
+    cluster = self.eks_backend.clusters[self._get_param("name")]
+    access = self._get_param("accessConfig") or {}
+    cluster.access_config = {
+        "authenticationMode": access.get("authenticationMode", "CONFIG_MAP"),
+        "bootstrapClusterCreatorAdminPermissions": access.get("bootstrapClusterCreatorAdminPermissions", True),
+    }
+    subnets = cluster.resources_vpc_config.get("subnetIds") or []
+    if subnets:
+        ec2 = ec2_backends[self.current_account][self.region]
+        vpc_id = ec2.get_subnet(subnets[0]).vpc_id
+        group = ec2.create_security_group(
+            name=f"eks-cluster-sg-{cluster.name}",
+            description="EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.",
+            vpc_id=vpc_id,
+            tags={"aws:eks:cluster-name": cluster.name, f"kubernetes.io/cluster/{cluster.name}": "owned"},
+        )
+        cluster.resources_vpc_config = {**cluster.resources_vpc_config, "clusterSecurityGroupId": group.id, "vpcId": vpc_id}
+    return result
+
+
+def _delete_cluster_as_eks(self, name):
+    cluster = self.clusters.get(name)
+    group = (cluster.resources_vpc_config or {}).get("clusterSecurityGroupId") if cluster else None
+    deleted = _delete_cluster(self, name)
+    if group:
+        try:
+            ec2_backends[self.account_id][self.region_name].delete_security_group(group_id=group)
+        except Exception:  # already gone, or still referenced: EKS leaves it then too
+            pass
+    return deleted
+
+
+eks_responses.EKSResponse.create_cluster = _create_cluster_as_eks
+eks_models.EKSBackend.delete_cluster = _delete_cluster_as_eks
 
 if __name__ == "__main__":
     from moto.server import main
