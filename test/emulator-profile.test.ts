@@ -92,8 +92,21 @@ describe("emulator profile (Aspects)", () => {
       for (const type of ["aws_eks_addon", "aws_eks_pod_identity_association", "aws_eks_access_entry"]) expect(resources(l, type), `${env} ${type}`).toEqual([]);
       expect(JSON.stringify(l)).not.toMatch(/\$\{aws_eks_(addon|pod_identity_association|access_entry)\./);
       expect(resources(l, "aws_eks_cluster")).toHaveLength(1);
+      // depends_on loses the removed add-on and keeps the rest, each once
+      for (const group of resources(l, "aws_eks_node_group")) {
+        expect(group.depends_on.some((d: string) => d.startsWith("aws_eks_addon."))).toBe(false);
+        expect(new Set(group.depends_on).size).toBe(group.depends_on.length);
+        expect(group.depends_on.length).toBeGreaterThan(0);
+      }
       expect(resources(l, "aws_eks_node_group").length).toBe(resources(r, "aws_eks_node_group").length);
     }
+  });
+
+  it("eksNodeGroupAsg: the node groups' target-group attachments go; EC2 slots keep theirs", () => {
+    const staging = local.stack("staging");
+    expect(resources(real.stack("staging"), "aws_autoscaling_attachment").length).toBeGreaterThan(0);
+    expect(resources(staging, "aws_autoscaling_attachment")).toEqual([]);
+    expect(resources(local.stack("dev"), "aws_autoscaling_attachment").length).toBe(resources(real.stack("dev"), "aws_autoscaling_attachment").length);
   });
 
   it("eksControlPlane: the workloads stack's Kubernetes provider reads the local control plane's kubeconfig, no EKS token", () => {

@@ -23,6 +23,7 @@ export const EMULATOR_GAPS = {
   elasticacheRbac: "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits forever; the local profile runs Redis without the IAM-auth user group and its users",
   backupSelection: "moto 5.2.5 implements AWS Backup vaults and plans but not CreateBackupSelection (501): the local profile keeps the vault and the plan and leaves out the selection of the database",
   eksAddons: "moto 5.2.5's EKS serves clusters, node groups and Fargate profiles, not add-ons (CreateAddon), Pod Identity associations or access entries: the local profile leaves those out (the local control plane has no CNI, CoreDNS or node agents to install: pods are simulated, and no pod calls AWS)",
+  eksNodeGroupAsg: "moto's EKS node groups name an Auto Scaling group that does not exist (EKS creates one per node group), so attaching it to the slots' target groups waits until the provider times out: the local profile leaves those attachments out (the local loop's traffic to the slots is synthetic)",
   eksControlPlane: "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the Kubernetes provider of `<env>-workloads` at the local control plane (lib/engine/control-plane.ts: etcd, kube-apiserver with EKS's admission plugins, controller manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token",
 } as const;
 
@@ -110,8 +111,15 @@ function remove(node: IConstruct): void {
 /** Values references to a removed resource read instead, per type and attribute. */
 type StandIns = (config: Record<string, unknown>) => Record<string, string>;
 
+/** A removed type: the gap, the stand-in values, and (when only some go) which resources of the type. */
+interface Removal {
+  readonly gap: EmulatorGap;
+  readonly standIns: StandIns;
+  readonly only?: (config: Record<string, unknown>) => boolean;
+}
+
 const ANY_ACCOUNT = "arn:aws:elasticache:*:*";
-const REMOVED: Record<string, { gap: EmulatorGap; standIns: StandIns }> = {
+const REMOVED: Record<string, Removal> = {
   aws_elasticache_replication_group: {
     gap: "elasticacheReplicationGroup",
     standIns: (c) => ({ id: String(c.replication_group_id), replication_group_id: String(c.replication_group_id), primary_endpoint_address: "", arn: `${ANY_ACCOUNT}:replicationgroup:${c.replication_group_id}` }),
@@ -123,6 +131,7 @@ const REMOVED: Record<string, { gap: EmulatorGap; standIns: StandIns }> = {
   aws_eks_addon: { gap: "eksAddons", standIns: (c) => ({ id: `${c.cluster_name}:${c.addon_name}`, addon_name: String(c.addon_name), addon_version: "" }) },
   aws_eks_pod_identity_association: { gap: "eksAddons", standIns: (c) => ({ id: "", association_id: "", association_arn: "", role_arn: String(c.role_arn) }) },
   aws_eks_access_entry: { gap: "eksAddons", standIns: (c) => ({ id: "", principal_arn: String(c.principal_arn), access_entry_arn: "" }) },
+  aws_autoscaling_attachment: { gap: "eksNodeGroupAsg", standIns: () => ({}), only: (c) => String(c.autoscaling_group_name).includes("aws_eks_node_group.") },
 };
 
 /** The configuration of one element inside its own `toTerraform()` JSON (resource, data source or output). */
@@ -151,14 +160,16 @@ class WithoutUnsupportedResources implements IAspect {
   visit(node: IConstruct): void {
     if (!TerraformStack.isStack(node)) return;
     const stack = node;
-    const victims = stack.node.findAll().filter((n): n is TerraformResource => TerraformResource.isTerraformResource(n) && REMOVED[n.terraformResourceType] !== undefined);
-    if (victims.length === 0) return;
+    const candidates = stack.node.findAll().filter((n): n is TerraformResource => TerraformResource.isTerraformResource(n) && REMOVED[n.terraformResourceType] !== undefined);
     const standIns = new Map<string, Record<string, string>>();
-    for (const v of victims) {
+    for (const v of candidates) {
+      const removal = REMOVED[v.terraformResourceType]!;
       const config = ownConfig(resolveIn(stack, v.toTerraform())) ?? {};
-      standIns.set(`${v.terraformResourceType}.${v.friendlyUniqueId}`, REMOVED[v.terraformResourceType]!.standIns(config));
+      if (removal.only && !removal.only(config)) continue;
+      standIns.set(`${v.terraformResourceType}.${v.friendlyUniqueId}`, removal.standIns(config));
       remove(v);
     }
+    if (standIns.size === 0) return;
     const reference = /\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)\.([a-z0-9_]+)\}/g;
     const substitute = (s: string) => s.replace(reference, (whole, address: string, attr: string) => {
       const values = standIns.get(address);
@@ -176,7 +187,10 @@ class WithoutUnsupportedResources implements IAspect {
       for (const [key, value] of Object.entries(config)) {
         if (key === "//" || !mentions(JSON.stringify(value))) continue;
         if (key === "depends_on" && Array.isArray(value)) {
-          el.addOverride(key, value.filter((d) => !standIns.has(String(d))));
+          // Replaced, not overridden: an override of a list is appended to the list it overrides.
+          const kept = value.filter((d) => !standIns.has(String(d))).map(String);
+          if (TerraformResource.isTerraformResource(el)) el.dependsOn = kept;
+          else el.addOverride(key, kept);
           continue;
         }
         const rewritten = rewriteStrings(value, substitute);

@@ -16,6 +16,10 @@ the values pushed through it (lib/engine/metric-distributions.ts). The additions
   and reports it as resourcesVpcConfig.clusterSecurityGroupId; the stacks attach the slots' node
   ports to it, and moto reported none) deleted with the cluster, and the access configuration it was
   created with (moto dropped it, so every plan would change it).
+- The ACM certificate an environment names (`certificateArn`: issued and DNS-validated in the real
+  account, out of band). moto holds none, and creating an HTTPS listener with it failed with
+  CertificateNotFound, which the provider retries for minutes: the first listener that uses an ARN
+  gets a self-signed stand-in certificate under exactly that ARN.
 """
 import json
 import sys
@@ -23,6 +27,7 @@ from urllib.parse import unquote
 
 from moto.backup import responses as backup_responses
 from moto.backup import urls as backup_urls
+from moto.acm import models as acm_models
 from moto.ec2.models import ec2_backends
 from moto.eks import models as eks_models
 from moto.eks import responses as eks_responses
@@ -79,6 +84,18 @@ def _delete_cluster_as_eks(self, name):
     return deleted
 
 
+_set_certificate_in_use_by = acm_models.AWSCertificateManagerBackend.set_certificate_in_use_by
+
+
+def _certificate_in_use_by(self, arn, load_balancer_name):
+    if arn not in self._certificates:
+        bundle = acm_models.CertBundle.generate_cert("envstack.local", self.account_id, self.region_name)
+        bundle.arn = arn
+        self._certificates[arn] = bundle
+    return _set_certificate_in_use_by(self, arn, load_balancer_name)
+
+
+acm_models.AWSCertificateManagerBackend.set_certificate_in_use_by = _certificate_in_use_by
 eks_responses.EKSResponse.create_cluster = _create_cluster_as_eks
 eks_models.EKSBackend.delete_cluster = _delete_cluster_as_eks
 
