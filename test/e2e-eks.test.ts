@@ -61,7 +61,11 @@ function synthesizedObjects(): [string, string, string][] {
   const tf = JSON.parse(readFileSync(join(stackDir(loop.dir, "staging-workloads"), "cdk.tf.json"), "utf8"));
   return Object.entries(tf.resource as Record<string, Record<string, any>>)
     .filter(([type]) => type.startsWith("kubernetes_"))
-    .flatMap(([type, byId]) => Object.values(byId).map((r): [string, string, string] => [type, r.metadata[0]?.name ?? r.metadata.name, r.metadata[0]?.namespace ?? r.metadata.namespace ?? ""]));
+    .flatMap(([type, byId]) => Object.values(byId).map((r): [string, string, string] => {
+      const m = r.metadata[0] ?? r.metadata;
+      // the namespace is a reference to the namespace resource: it resolves to the environment's
+      return [type, m.name, m.namespace === undefined ? "" : String(m.namespace).replace(/^\$\{kubernetes_namespace_v1\.[^}]+\}$/, NS)];
+    }));
 }
 
 /** Whether `user` (a service account) may `verb` `resource` in the namespace, answered by the API server's authorizer. */
@@ -90,6 +94,8 @@ beforeAll(async () => {
   plane = await startControlPlane(controlPlaneBinaries(readManifest()));
   loop = await localLoop({ ENVSTACK_KUBECONFIG: plane.kubeconfig });
   useShortWindows(loop.dir, smoke.url, "staging", ["production"]);
+  // The test destroys staging at its end: its database's deletion protection off from the start.
+  loop.edit("staging.ts", (t) => t.replace("deletionProtection: true", "deletionProtection: false"));
   await loop.deploy("bootstrap", "staging", "staging-workloads", "staging-traffic");
   traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "staging");
 }, 1_800_000);

@@ -315,6 +315,10 @@ export async function startControlPlane(bin: ControlPlaneBinaries, options: Cont
       `--kubeconfig=${cfg("kwok", "kwok")}`, `--config=${kwokConfig}`,
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
       "--cidr=10.244.0.1/16", "--node-ip=127.0.0.1",
+      // Heartbeats through node leases, renewed every 10 s (as kwokctl's clusters do). Without them
+      // kwok refreshes node status only about once a minute, past the controller manager's 50 s
+      // grace period: every node turned NotReady for a moment and its pods with it.
+      "--node-lease-duration-seconds=40",
     ]);
     started.push(kwok);
 
