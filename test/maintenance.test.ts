@@ -15,7 +15,7 @@ import { MAINTENANCE_PRIORITIES, WEIGHTED_RULE_PRIORITY } from "../lib/construct
 import { AlbMaintenance } from "../lib/aws/maintenance.ts";
 import type { Maintenance } from "../lib/release/model.ts";
 import type { MaintenanceRules, MaintenanceSwitch } from "../lib/release/ports.ts";
-import { FakeAlb, FakeClock } from "./support/fakes.ts";
+import { FakeAlb, FakeClock, FakeWorkloads } from "./support/fakes.ts";
 import { resources, synthRepo, tempProject, type Synthesized } from "./support/project.ts";
 
 const PAGE = "<h1>Back at 14:00 UTC</h1>";
@@ -166,6 +166,7 @@ function harness() {
     env: { ...process.env, GITHUB_ACTOR: "alice", CI: "1" },
     deployer: { deploy: async (stacks) => { log.push(`deploy ${stacks.join(" ")}`); for (const s of stacks) if (s === "dev-traffic") { alb.deployFrom(dir, "dev"); sw.deployFrom(dir, "dev"); } } },
     traffic: () => alb,
+    workloads: (e) => new FakeWorkloads(dir, e.name),
     maintenance: () => sw,
     progress: new PlainProgress((l) => lines.push(l), clock.now),
     stdout: (t) => lines.push(t),

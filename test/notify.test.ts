@@ -17,7 +17,7 @@ import { NotifySchema } from "../lib/config/schema/notify.ts";
 import { eventPayload, NOTIFY_EVENTS, type ReleaseEventPayload } from "../lib/release/events.ts";
 import { postWithRetries, SIGNATURE_HEADER, TIMESTAMP_HEADER, type NotifyFetch } from "../lib/notify/deliver.ts";
 import { createNotifier, nodeFetch, settleBound, type DeliveryRecord, type NotifierDeps } from "../lib/notify/notifier.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, metrics } from "./support/fakes.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, metrics, FakeWorkloads } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
 const KEY = "s3cr3t-signing-key";
@@ -261,7 +261,7 @@ function harness(url: string, events: string[] = [], extra = "") {
     cwd: dir,
     env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1", ONCALL_WEBHOOK_URL: url, ONCALL_WEBHOOK_KEY: KEY, ENVSTACK_RUN_URL: "https://ci.example/run/42" },
     deployer: { deploy: async (stacks) => { for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, "")); } },
-    traffic: () => alb, metrics: () => cw, alarms: () => alarms,
+    traffic: () => alb, metrics: () => cw, alarms: () => alarms, workloads: (e) => new FakeWorkloads(dir, e.name),
     snapshots: () => ({ snapshot: async (_db, id) => id }),
     trafficHistory: () => new FakeTrafficHistory(),
     smoke: { fetch: async () => ({ status: 200, text: async () => "ok" }), sleep: async () => undefined },

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, metrics, passingSmoke, steady, trafficDeployer } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, metrics, passingSmoke, steady, trafficDeployer, FakeWorkloads } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 const README = readFileSync(join(REPO, "README.md"), "utf8");
@@ -56,6 +56,7 @@ function session() {
     env: { ...process.env, GITHUB_ACTOR: "", USER: "you", CI: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
     deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),
+    workloads: (e) => new FakeWorkloads(dir, e.name),
     metrics: () => cw,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (_db, id) => id }),

@@ -13,7 +13,7 @@ import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, passingSmoke, steady, trafficDeployer } from "./support/fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, passingSmoke, steady, trafficDeployer, FakeWorkloads } from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 /** Where the screenshot and the page go (CI uploads them). */
@@ -37,6 +37,7 @@ async function projectWithRolloutInProgress() {
     env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1" },
     deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),
+    workloads: (e) => new FakeWorkloads(dir, e.name),
     metrics: () => metrics,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (_db, id) => id }),
