@@ -4,7 +4,7 @@ import type { AlarmReader } from "../aws/alarms.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import type { SlotSettings } from "../release/model.ts";
-import type { Clock, MaintenanceSwitch, MetricsReader, Progress, SmokeDeps, Snapshotter, TrafficHistory } from "../release/ports.ts";
+import type { Clock, Database, MaintenanceSwitch, MetricsReader, Progress, SmokeDeps, Snapshotter, TrafficHistory } from "../release/ports.ts";
 import type { NotifyFetch } from "../notify/deliver.ts";
 import type { SnsPublisher } from "../notify/notifier.ts";
 import type { SecretStore } from "../settings/secret-store.ts";
@@ -17,6 +17,8 @@ export interface Deps {
   readonly metrics?: (env: Environment) => MetricsReader;
   readonly traffic?: (env: Environment) => TrafficApi;
   readonly snapshots?: (env: Environment) => Snapshotter;
+  /** The environment's database (`instance`: the release file's, default `<env>-postgres`). @default the local PostgreSQL on the local target (ENVSTACK_LOCAL_POSTGRES), none on AWS */
+  readonly database?: (env: Environment, instance?: string) => Database;
   /** The load balancer's past traffic per hour, for the traffic plan (`analysis plan`, `rollout`). @default CloudWatch */
   readonly trafficHistory?: (env: Environment) => TrafficHistory;
   readonly smoke?: SmokeDeps;

@@ -14,7 +14,7 @@ import { refusePending } from "./deploy.ts";
 import { describeCause, MigrationFailedError, RefusedError } from "./errors.ts";
 import { otherSlot, parseRelease, type Release } from "./model.ts";
 import type { Database, ReleaseEnvironment, SchemaState } from "./ports.ts";
-import { migrationGate, recordedSchema, rollbackGate, rolloutGate, schemaTracked, stoppedServingAt, type SchemaReading } from "./schema-gates.ts";
+import { migrationGate, migrationKind, recordedSchema, rollbackGate, rolloutGate, schemaTracked, stoppedServingAt, type SchemaReading } from "./schema-gates.ts";
 
 export interface MigrateOptions {
   /** The schema version to migrate to. */
@@ -39,7 +39,6 @@ export async function readBack(ctx: Context, e: ReleaseEnvironment, r: Release):
   }
 }
 
-const kindOf = (from: number | null, to: number) => ((from ?? 0) < to ? "expand" : "contract");
 const schemaText = (v: number | null | undefined) => (v === null || v === undefined ? "none" : String(v));
 
 /**
@@ -56,7 +55,7 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
   if (ctx.options.dryRun) {
     const now = await db.readSchema();
     const gate = migrationGate(first, gateInput(ctx, e, first, now, opts.to));
-    ctx.out(gate.ok ? `would migrate ${env} from schema ${schemaText(now.schema)} to ${opts.to} (${kindOf(now.schema, opts.to)}) with ${gate.image}'s image ${first.slots[gate.image!].version}${e.tier === "production" ? ", after a snapshot" : ""}` : `would refuse: ${gate.reason}`);
+    ctx.out(gate.ok ? `would migrate ${env} from schema ${schemaText(now.schema)} to ${opts.to} (${migrationKind(first, now.schema, opts.to)}) with ${gate.image}'s image ${first.slots[gate.image!].version}${e.tier === "production" ? ", after a snapshot" : ""}` : `would refuse: ${gate.reason}`);
     return first;
   }
   await ctx.approve(e, { summary: `${ctx.command}: migrate the database of ${env} to schema ${opts.to}${e.tier === "production" ? " (snapshot first)" : ""}`, stacks: [] });
@@ -73,7 +72,7 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
     if (!gate.ok) throw new RefusedError(gate.reason);
     const slot = gate.image!;
     const s = current.slots[slot];
-    const kind = kindOf(before.schema, opts.to);
+    const kind = migrationKind(current, before.schema, opts.to);
     if (e.tier === "production") await takeSnapshot(ctx, e, "pre-migrate");
     ctx.progress.info(`${env}: migrating the database from schema ${schemaText(before.schema)} to ${opts.to} (${kind}) with ${slot}'s image ${s.version} (timeout ${timeoutSeconds} s)`);
     const t0 = performance.now();

@@ -99,6 +99,17 @@ export function rolloutGate(r: Release, target: Slot, db: SchemaReading | undefi
   return OK;
 }
 
+/**
+ * What a migration from `from` to `to` is to the slots: a `contract` leaves a slot's version that
+ * ran on `from` outside its range (the old version's schema goes), an `expand` moves up within
+ * every version's range, `down` goes back.
+ */
+export function migrationKind(r: Pick<Release, "slots">, from: number | null, to: number): "expand" | "contract" | "down" {
+  const leaves = (["blue", "green"] as const).some((s) => r.slots[s].version !== null && runsOn(r.slots[s], from) && !runsOn(r.slots[s], to));
+  if ((from ?? 0) < to) return leaves ? "contract" : "expand";
+  return "down";
+}
+
 /** When `slot` last stopped serving (its weight went from above 0 to 0), from the history; null when not found. */
 export function stoppedServingAt(history: readonly Pick<ChangeRecord, "at" | "from" | "to">[], slot: Slot): Date | null {
   for (let i = history.length - 1; i >= 0; i--) {
@@ -130,7 +141,7 @@ export function migrationGate(r: Release, g: MigrationGateInput): GateResult & {
   const from = g.db.schema;
   if (g.db.dirty) return refuse(`${env}: the database is dirty at schema ${schemaText(from)}: a migration stopped midway; inspect it and fix it with the migration tool (e.g. 'migrate force ${from ?? 0}') before migrating again`);
   if (from === g.to) return refuse(`${env}: the database is already at schema ${g.to}: nothing to migrate`);
-  const kind = (from ?? 0) < g.to ? "expand" : "contract";
+  const kind = migrationKind(r, from, g.to);
   for (const s of servingSlots(r)) {
     const slot = r.slots[s];
     if (!slot.schema) return refuse(`${env}: ${label(r, s)} serves ${slot.weight} % and declares no schema range: stage its range before migrating the database it uses`);

@@ -1,0 +1,191 @@
+/**
+ * Database changes released with the code (issue 22), end to end against a real PostgreSQL
+ * (Debian's, started by test/support/postgres.ts) and real golang-migrate (built by
+ * lib/engine/setup-migrate.sh), driven through envctl on the local target: the environment's
+ * database `staging-postgres` is a database on the local server, the app images are the stand-ins
+ * of test/fixtures/db-app/images (labels + migrations), and the migration command runs as a local
+ * process. Two stand-in apps (test/support/db-app.ts), one per slot, read and write the columns
+ * their version needs: the smoke checks and the canary's metrics come from them, so a schema that
+ * does not suit a slot fails its checks for real. The ALB, CloudWatch's clock and the deploys are
+ * the in-process fakes of test/rollout.test.ts.
+ *
+ * The story: staging runs 1.4.2 (schema 1..2) on schema 1; 1.5.0 (schema 2..3) renames
+ * users.email to users.contact_email by expand (2) and contract (3).
+ */
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main, type Deps } from "../lib/cli/envctl.ts";
+import { PlainProgress } from "../lib/cli/progress.ts";
+import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import type { Slot } from "../lib/config/primitives.ts";
+import { appStandIn, type AppStandIn } from "./support/db-app.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, metrics } from "./support/fakes.ts";
+import { startPostgres, type Postgres } from "./support/postgres.ts";
+import { REPO, tempProject } from "./support/project.ts";
+
+const ENV = "staging";
+const DB = "staging-postgres";
+
+let pg: Postgres;
+let app: AppStandIn;
+let dir: string;
+const lines: string[] = [];
+const alb = new FakeAlb();
+const clock = new FakeClock();
+const cw = new FakeMetrics();
+const deployed: string[][] = [];
+let deps: Deps;
+let onDeploy: () => Promise<void> = async () => undefined;
+
+const run = (...args: string[]) => {
+  lines.length = 0;
+  return main(["node", "envctl", ...args], deps);
+};
+const text = () => lines.join("\n");
+const release = () => JSON.parse(readFileSync(join(dir, "environments/releases", `${ENV}.json`), "utf8"));
+const audit = () => readFileSync(join(dir, "environments/releases", `${ENV}.audit.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((a) => !a.kind);
+const columns = () => pg.sql(DB, "select string_agg(column_name, ',' order by column_name) from information_schema.columns where table_name = 'users'");
+
+/** Each metrics read probes both slots' apps: a slot whose queries fail shows every request as a 5xx. */
+async function probedMetrics(q: { start: Date; end: Date }) {
+  const seconds = Math.max(0, (q.end.getTime() - q.start.getTime()) / 1000);
+  const requests = Math.round(50 * seconds);
+  const slot = async (s: Slot) => {
+    const r = release();
+    if (r.slots[s].version === null) return { requests: 0 };
+    const ok = (await app.probe(s)).status === 200;
+    return { requests, target5xx: ok ? Math.round(requests * 0.01) : requests };
+  };
+  return metrics(await slot("blue"), await slot("green"));
+}
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  dir = tempProject((d) => {
+    cpSync(join(REPO, "test/fixtures/db-app/images"), join(d, "images"), { recursive: true });
+    // The slots as the apps declare them (the images' labels): staging's 1.4.2, dev's 1.5.0.
+    const edit = (env: string, f: (r: any) => void) => {
+      const file = join(d, "environments/releases", `${env}.json`);
+      const r = JSON.parse(readFileSync(file, "utf8"));
+      f(r);
+      writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+    };
+    edit("staging", (r) => { r.slots.blue.schema = { requires: 1, supportsUpTo: 2 }; });
+    edit("dev", (r) => { r.slots.blue.schema = { requires: 2, supportsUpTo: 3 }; });
+  });
+  app = await appStandIn(dir, ENV, `${pg.url}/${DB}?sslmode=disable`, pg.tools.psql);
+  cw.traffic = probedMetrics;
+  const alarms = new FakeAlarms(Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames(ENV, s as Slot)).map((n) => [n, "OK"])));
+  deps = {
+    cwd: dir,
+    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1", ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:9", ENVSTACK_LOCAL_POSTGRES: pg.url, ENVSTACK_LOCAL_IMAGES: join(dir, "images") },
+    deployer: {
+      deploy: async (stacks) => {
+        deployed.push([...stacks]);
+        for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, ""));
+        await onDeploy();
+      },
+    },
+    traffic: () => alb,
+    metrics: () => cw,
+    alarms: () => alarms,
+    snapshots: () => ({ snapshot: async (_db, id) => id }),
+    trafficHistory: () => new FakeTrafficHistory(),
+    // The smoke checks reach the idle slot's stand-in app through its test route.
+    smoke: { fetch: async (url, init) => fetch(url.replace(/^https?:\/\/[^/]+/, app.url), init), sleep: async () => undefined },
+    progress: new PlainProgress((l) => lines.push(l), clock.now),
+    stdout: (t) => lines.push(t),
+    stderr: (t) => lines.push(t),
+    clock,
+  };
+}, 120_000);
+
+afterAll(() => {
+  app?.close();
+  pg?.stop();
+});
+
+describe("e2e: a schema change released with the code (real PostgreSQL, real golang-migrate)", () => {
+  it("staging's database starts at schema 1 by envctl migrate with the live slot's image; status reads it back", async () => {
+    expect(await run("migrate", ENV, "--to", "1")).toBe(0);
+    expect(text()).toMatch(/migrating the database from schema none to 1 \(expand\) with blue's image 1\.4\.2/);
+    expect(text()).toMatch(/blue\| .*1\/u create_users/); // golang-migrate's own output, streamed
+    expect(pg.sql(DB, "select version || ':' || dirty from schema_migrations")).toBe("1:false");
+    expect(columns()).toBe("email,id,name");
+    pg.sql(DB, "insert into users(name, email) values ('Ada Lovelace', 'ada@example.com'), ('Alan Turing', 'alan@example.com')");
+    expect((await app.probe("blue")).status).toBe(200);
+    expect(release().database).toMatchObject({ schema: 1, dirty: false });
+    expect(await run("status", ENV)).toBe(0);
+    expect(text()).toMatch(/database staging-postgres: schema 1 \(read back at .*\); blue \(1\.4\.2\) runs on 1\.\.2/);
+  });
+
+  it("1.5.0 promoted from dev carries its schema range; a rollout that needs its unapplied expand is refused, naming the versions and the way forward", async () => {
+    expect(await run("promote", "dev", ENV, "--version", "1.5.0")).toBe(0);
+    expect(release().slots.green).toMatchObject({ version: "1.5.0", weight: 0, schema: { requires: 2, supportsUpTo: 3 } });
+    // Without the expand, the new app cannot run: its own queries fail against schema 1.
+    expect((await app.probe("green")).status).toBe(500);
+    const writes = alb.writes.length;
+    expect(await run("rollout", ENV)).toBe(1);
+    expect(text()).toContain("staging: green (1.5.0, schema 2..3) needs schema 2, the database is at 1: the expand has not run. Run it before traffic moves: 'envctl migrate staging --to 2' (blue (1.4.2, schema 1..2) runs on it too), or 'envctl rollout staging --migrate'");
+    expect(text()).toContain("no traffic was moved");
+    expect(release().rollout).toBeNull();
+    expect(alb.writes.length).toBe(writes);
+    expect(pg.sql(DB, "select version from schema_migrations")).toBe("1");
+  });
+
+  it("rollout --migrate runs the expand before the canary; during the canary both slots' apps work against the expanded schema; 1.5.0 becomes live", async () => {
+    const during: { weights: string; blue: number; green: number }[] = [];
+    onDeploy = async () => {
+      if (alb.weights.green > 0 && alb.weights.blue > 0) during.push({ weights: `${alb.weights.blue}/${alb.weights.green}`, blue: (await app.probe("blue")).status, green: (await app.probe("green")).status });
+    };
+    expect(await run("rollout", ENV, "--migrate")).toBe(0);
+    onDeploy = async () => undefined;
+    const outcomes = audit().map((a) => a.outcome);
+    // The expand is recorded before the rollout starts: no traffic moved on schema 1.
+    expect(outcomes.indexOf("migrated", 1)).toBeGreaterThan(-1);
+    expect(outcomes.lastIndexOf("migrated")).toBeLessThan(outcomes.indexOf("rollout-started"));
+    const expand = audit().filter((a: any) => a.outcome === "migrated").at(-1);
+    expect(expand.note).toMatch(/^schema 1 → 2 \(expand\) by green's image 1\.5\.0 \(local process in .*\): exit 0/);
+    expect(expand.from.schema).toBe(1);
+    expect(expand.to.schema).toBe(2);
+    expect(columns()).toBe("contact_email,email,id,name");
+    expect(during).toEqual([{ weights: "50/50", blue: 200, green: 200 }]);
+    expect(app.served.filter((s) => s.status !== 200 && s.version === "1.4.2")).toEqual([]);
+    expect(release()).toMatchObject({ live: "green", previousLive: "blue", rollout: null, database: { schema: 2 }, slots: { green: { weight: 100 }, blue: { weight: 0 } } });
+  });
+
+  it("the contract waits for the old slot's rollback window; after it, it runs with the new slot's image and the old app no longer works", async () => {
+    expect(await run("migrate", ENV, "--to", "3")).toBe(1);
+    expect(text()).toMatch(/staging: contract to schema 3 is beyond what blue \(1\.4\.2, schema 1\.\.2\) runs on, and blue is the rollback target until (\S+) \(rollback window 3600 s since it stopped serving at \S+\): refused; migrate after \1/);
+    expect(pg.sql(DB, "select version from schema_migrations")).toBe("2");
+    // A rollback inside the window is still possible: the schema (2) suits 1.4.2.
+    clock.t += 3600_000;
+    expect(await run("migrate", ENV, "--to", "3")).toBe(0);
+    expect(text()).toMatch(/migrating the database from schema 2 to 3 \(contract\) with green's image 1\.5\.0/);
+    expect(columns()).toBe("contact_email,id,name");
+    expect((await app.probe("green")).status).toBe(200);
+    const old = await app.probe("blue");
+    expect(old.status).toBe(500);
+    expect(old.body).toContain('column \\"email\\" of relation \\"users\\" does not exist');
+    expect(release().database).toMatchObject({ schema: 3, dirty: false });
+  });
+
+  it("a rollback after the contract is refused with the way out; traffic stays on the new slot", async () => {
+    const writes = alb.writes.length;
+    expect(await run("rollback", ENV)).toBe(1);
+    expect(text()).toContain("staging: rollback to blue (1.4.2, schema 1..2) refused: the database is at schema 3, beyond what 1.4.2 runs on, and moving traffic there would break it. Ways out: roll forward");
+    expect(text()).toContain("'envctl migrate staging --to 2' first, then 'envctl rollback staging'");
+    expect(alb.writes.length).toBe(writes);
+    expect(alb.weights).toEqual({ blue: 0, green: 100 });
+    expect(release()).toMatchObject({ live: "green", slots: { green: { weight: 100 } } });
+  });
+
+  it("the history and status show the schema: every migration with its versions, and the schema each slot needs", async () => {
+    const migrations = audit().filter((a) => a.outcome === "migrated").map((a) => `${a.from.schema ?? "none"}→${a.to.schema}`);
+    expect(migrations).toEqual(["none→1", "1→2", "2→3"]);
+    expect(audit().at(-1)).toMatchObject({ outcome: "migrated", command: "envctl migrate staging --to 3", to: { schema: 3, slots: { blue: { schema: "1..2" }, green: { schema: "2..3" } } } });
+    expect(await run("status", ENV, "--json")).toBe(0);
+    expect(JSON.parse(text())).toMatchObject({ database: { schema: 3, dirty: false, source: "database", instance: DB }, slots: { green: { version: "1.5.0", schema: { requires: 2, supportsUpTo: 3 } } } });
+  });
+});
