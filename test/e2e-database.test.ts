@@ -12,6 +12,7 @@
  * The story: staging runs 1.4.2 (schema 1..2) on schema 1; 1.5.0 (schema 2..3) renames
  * users.email to users.contact_email by expand (2) and contract (3).
  */
+import { execFileSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -189,3 +190,73 @@ describe("e2e: a schema change released with the code (real PostgreSQL, real gol
     expect(JSON.parse(text())).toMatchObject({ database: { schema: 3, dirty: false, source: "database", instance: DB }, slots: { green: { version: "1.5.0", schema: { requires: 2, supportsUpTo: 3 } } } });
   });
 });
+
+describe("e2e: production-like data in staging: a masked copy, verified by query", () => {
+  const SOURCE = "production-postgres";
+  const spec = (d: string, tables: object) => {
+    const f = join(d, `mask-${Object.keys(tables).length}-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(f, JSON.stringify({ tables }));
+    return f;
+  };
+  const full = { users: { id: "keep", name: "hash", contact_email: "fake-email" }, orders: { id: "keep", user_id: "keep", note: "null", amount: "keep" } };
+
+  beforeAll(() => {
+    // production's database at schema 3 (1.5.0's migrations, by golang-migrate itself), with people in it.
+    pg.sql("postgres", `create database "${SOURCE}"`);
+    execFileSync(pg.tools.migrate, ["-path", join(dir, "images/1.5.0/migrations"), "-database", `${pg.url}/${SOURCE}?sslmode=disable`, "goto", "3"], { stdio: "pipe" });
+    pg.sql(SOURCE, "insert into users(name, contact_email) select 'Person ' || i, 'person' || i || '@corp.example.com' from generate_series(1, 200) i");
+    pg.sql(SOURCE, "create table orders (id bigserial primary key, user_id bigint not null references users(id), note text, amount integer not null)");
+    pg.sql(SOURCE, "insert into orders(user_id, note, amount) select 1 + (i % 200), 'deliver to Person ' || (1 + i % 200), i * 7 from generate_series(1, 500) i");
+  });
+
+  it("without a masking spec, production data never reaches staging: refused, nothing switched", async () => {
+    const before = release().database;
+    expect(await run("data", "copy", "production", ENV, "--yes")).toBe(1);
+    expect(text()).toContain("production (production) data never reaches staging (staging) unmasked: refused");
+    expect(release().database).toEqual(before);
+  });
+
+  it("a spec that leaves a column unlisted is refused, all problems at once; the copy is dropped", async () => {
+    expect(await run("data", "copy", "production", ENV, "--mask", spec(dir, { users: { id: "keep", contact_email: "fake-email" }, orders: { id: "keep", note: "hash" } }), "--yes")).toBe(1);
+    expect(text()).toContain("tables.users: name not listed: a copy into a lower tier lists every column (a rule, or keep)");
+    expect(text()).toContain("tables.orders: amount, user_id not listed");
+    expect(text()).toMatch(/the copy staging-postgres-copy-\d{12} was dropped, staging still uses staging-postgres/);
+    expect(pg.sql("postgres", "select count(*) from pg_database where datname like 'staging-postgres-copy-%'")).toBe("0");
+  });
+
+  it("a complete spec: the copy is masked, no masked column holds an original value (checked by query against the source), staging switches with the old database kept", async () => {
+    expect(await run("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes", "--json")).toBe(0);
+    const out = JSON.parse(text().slice(text().indexOf("{")));
+    expect(out).toMatchObject({ environment: ENV, from: "production", previous: DB, schema: 3, verified: { "users.name": 0, "users.contact_email": 0, "orders.note": 0 } });
+    const copy: string = out.copy;
+    expect(release().database).toMatchObject({ instance: copy, previousInstance: DB, schema: 3 });
+    // By query, independently of envctl's own check: every masked value against every source value.
+    const values = (db: string, table: string, column: string) => new Set(pg.sql(db, `select ${column} from ${table} where ${column} is not null`).split("\n").filter(Boolean));
+    for (const [table, column] of [["users", "name"], ["users", "contact_email"]] as const) {
+      const source = values(SOURCE, table, column);
+      const masked = values(copy, table, column);
+      expect(source.size).toBe(200);
+      expect(masked.size).toBe(200); // distinct values stay distinct (unique keys keep working)
+      expect([...masked].filter((v) => source.has(v))).toEqual([]);
+    }
+    expect(pg.sql(copy, "select count(*) from users where contact_email !~ '^user-[0-9a-f]{12}@example\\.invalid$'")).toBe("0");
+    expect(pg.sql(copy, "select count(note) from orders")).toBe("0");
+    // Kept columns are the source's, so the data keeps its shape.
+    expect(pg.sql(copy, "select sum(amount) || ':' || count(distinct user_id) from orders")).toBe(pg.sql(SOURCE, "select sum(amount) || ':' || count(distinct user_id) from orders"));
+    expect(pg.sql(copy, "select version from schema_migrations")).toBe("3");
+    expect(pg.sql(copy, "select count(*) from pg_tables where tablename = '_envstack_mask_check'")).toBe("0");
+    expect(audit().at(-1)).toMatchObject({ outcome: "data-copied", command: expect.stringContaining("envctl data copy production staging --mask"), note: expect.stringContaining("verified by query: 0 source values left in 3 masked column(s)") });
+    expect(pg.sql("postgres", `select count(*) from pg_database where datname = '${DB}'`)).toBe("1");
+  });
+
+  it("a second copy waits for the first to be confirmed; confirm drops the old database", async () => {
+    expect(await run("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes")).toBe(1);
+    expect(text()).toContain("staging: the previous data copy is not confirmed yet (staging-postgres is kept): 'envctl data confirm staging' first");
+    expect(await run("data", "confirm", ENV, "--yes")).toBe(0);
+    expect(pg.sql("postgres", `select count(*) from pg_database where datname = '${DB}'`)).toBe("0");
+    expect(release().database.previousInstance).toBeUndefined();
+    expect(await run("status", ENV)).toBe(0);
+    expect(text()).toMatch(/database staging-postgres-copy-\d{12}: schema 3 \(read back at/);
+  });
+});
+

@@ -1,5 +1,6 @@
 /** What tests (and embedders) may replace in envctl: the adapters, the terminal, the clock. */
 import type { Environment } from "../config/schema.ts";
+import type { DataPlane } from "../database/copy.ts";
 import type { AlarmReader } from "../aws/alarms.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import type { Deployer } from "../deploy/runner.ts";
@@ -19,6 +20,8 @@ export interface Deps {
   readonly snapshots?: (env: Environment) => Snapshotter;
   /** The environment's database (`instance`: the release file's, default `<env>-postgres`). @default the local PostgreSQL on the local target (ENVSTACK_LOCAL_POSTGRES), none on AWS */
   readonly database?: (env: Environment, instance?: string) => Database;
+  /** The databases data copies reach. @default the local PostgreSQL on the local target, none on AWS */
+  readonly dataPlane?: () => DataPlane;
   /** The load balancer's past traffic per hour, for the traffic plan (`analysis plan`, `rollout`). @default CloudWatch */
   readonly trafficHistory?: (env: Environment) => TrafficHistory;
   readonly smoke?: SmokeDeps;

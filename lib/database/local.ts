@@ -11,7 +11,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Database, MigrationRequest, MigrationResult, ReleaseEnvironment, SchemaState } from "../release/ports.ts";
+import type { DataPlane } from "./copy.ts";
 import { imageContract, type ImageContract } from "./image.ts";
+import type { ColumnInfo } from "./masking.ts";
 import { ident, literal, queryJson, redact, runSql, type SqlTarget } from "./psql.ts";
 
 export interface LocalDatabaseOptions {
@@ -53,6 +55,41 @@ export function localImage(images: string, version: string): { dir: string; cont
   if (!existsSync(file)) throw new Error(`no image ${version}: ${file} is missing (the local loop's image stand-in: image.json with the image's labels)`);
   const labels = (JSON.parse(readFileSync(file, "utf8")) as { labels?: Record<string, string> }).labels ?? {};
   return { dir, contract: imageContract(labels, `image ${version}`) };
+}
+
+/** The local target's databases for data copies: the local server, `pg_dump` standing in for RDS's latest snapshot. */
+export function localDataPlane(o: Pick<LocalDatabaseOptions, "server" | "psql"> & { readonly pgDump: string }): DataPlane {
+  const t = (name: string) => localTarget(o, name);
+  return {
+    async restoreLatest(source, as, log) {
+      const admin = localTarget(o, "postgres");
+      await runSql(admin, `create database ${ident(as)}`);
+      log(`pg_dump ${source} | psql ${as} (the local stand-in of restoring ${source}'s latest snapshot)`);
+      await new Promise<void>((resolve, reject) => {
+        const dump = spawn(o.pgDump, ["--no-owner", "--no-privileges", "-d", t(source).url], { stdio: ["ignore", "pipe", "pipe"] });
+        const load = spawn(o.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", t(as).url], { stdio: ["pipe", "ignore", "pipe"] });
+        let err = "";
+        dump.stderr.on("data", (d) => (err += d));
+        load.stderr.on("data", (d) => (err += d));
+        dump.stdout.pipe(load.stdin);
+        let codes = 0;
+        const done = () => {
+          if (++codes < 2) return;
+          if (dump.exitCode === 0 && load.exitCode === 0) resolve();
+          else reject(new Error(`restore of ${source} into ${as} failed (pg_dump exit ${dump.exitCode}, psql exit ${load.exitCode}): ${err.trim().split("\n").slice(0, 4).join(" ")}`));
+        };
+        dump.on("close", done);
+        load.on("close", done);
+      });
+    },
+    exists: async (name) => (await queryJson<boolean>(localTarget(o, "postgres"), `select to_json(exists(select 1 from pg_database where datname = ${literal(name)}))`)) === true,
+    columns: async (name) => (await queryJson<ColumnInfo[] | null>(t(name), "select json_agg(json_build_object('table', table_name, 'column', column_name, 'type', data_type, 'nullable', is_nullable = 'YES') order by table_name, ordinal_position) from information_schema.columns where table_schema = 'public'")) ?? [],
+    run: (name, sql) => runSql(t(name), sql, 30 * 60_000),
+    readSchema: (name) => readSchemaOf(t(name)),
+    drop: async (name) => {
+      await runSql(localTarget(o, "postgres"), `drop database if exists ${ident(name)} with (force)`);
+    },
+  };
 }
 
 export function localDatabase(o: LocalDatabaseOptions, env: ReleaseEnvironment, instance = `${env.name}-postgres`): Database {
