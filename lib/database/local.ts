@@ -112,14 +112,23 @@ export function localDatabase(o: LocalDatabaseOptions, env: ReleaseEnvironment, 
           cwd: dir,
           env: { ...process.env, ...settings, ...vars, PATH: `${dirname(o.migrate)}${delimiter}${process.env.PATH ?? ""}` },
           stdio: ["ignore", "pipe", "pipe"],
+          // Its own process group: a stop ends the whole command (a shell and what it started), not just its first process.
+          detached: true,
         });
+        const kill = (sig: NodeJS.Signals) => {
+          try {
+            process.kill(-child.pid!, sig);
+          } catch {
+            child.kill(sig);
+          }
+        };
         let stopped = false;
         let timedOut = false;
         const stop = () => {
           if (stopped) return;
           stopped = true;
-          child.kill("SIGTERM");
-          setTimeout(() => child.kill("SIGKILL"), (o.killGraceSeconds ?? 5) * 1000).unref();
+          kill("SIGTERM");
+          setTimeout(() => kill("SIGKILL"), (o.killGraceSeconds ?? 5) * 1000).unref();
         };
         const timer = setTimeout(() => {
           timedOut = true;

@@ -19,11 +19,16 @@ import { ident, literal } from "./psql.ts";
 export const MASK_RULES = ["hash", "fake-email", "null", "keep"] as const;
 export type MaskRule = (typeof MASK_RULES)[number];
 
-const Identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier (a-z, 0-9, _)");
+const Identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/);
+
+/** A record whose keys must be lower-case SQL identifiers (each bad key reported at its own path, with every other problem). */
+function identifierRecord<T extends z.ZodType>(value: T) {
+  return z.record(Identifier, value, { error: (iss) => (iss.code === "invalid_key" ? "must be a lower-case SQL identifier (a-z, 0-9, _; the name as PostgreSQL stores it)" : undefined) });
+}
 
 export const MaskSpecSchema = z.strictObject({
   /** Table → column → rule. Tables of the `public` schema. */
-  tables: z.record(Identifier, z.record(Identifier, z.enum(MASK_RULES, { error: `must be one of ${MASK_RULES.join(", ")}` })).refine((c) => Object.keys(c).length > 0, "must list at least one column")),
+  tables: identifierRecord(identifierRecord(z.enum(MASK_RULES, { error: `must be one of ${MASK_RULES.join(", ")}` })).refine((c) => Object.keys(c).length > 0, "must list at least one column")),
 });
 export type MaskSpec = z.infer<typeof MaskSpecSchema>;
 

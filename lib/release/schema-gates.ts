@@ -186,3 +186,31 @@ export function rollbackGate(r: Release, to: Slot, db: SchemaReading | undefined
   const down = v > s.schema.supportsUpTo ? s.schema.supportsUpTo : s.schema.requires;
   return refuse(`${env}: rollback to ${label(r, to)} refused: the database is at schema ${v}, ${v > s.schema.supportsUpTo ? "beyond" : "below"} what ${r.slots[to].version} runs on, and moving traffic there would break it. Ways out: roll forward (fix the live version, 'envctl stage'/'envctl promote' it into the idle slot and 'envctl rollout ${env}'), or, when the ${v > s.schema.supportsUpTo ? "contract's down migration" : "expand"} is safe, 'envctl migrate ${env} --to ${down}' first, then 'envctl rollback ${env}'`);
 }
+
+/**
+ * What `envctl release-check` refuses in a pull request's release file (`base` → `head`) under the
+ * expand/contract rules: traffic on a slot whose range excludes the database's recorded schema; a
+ * schema range edited in place while its slot serves (declared by the image, like its settings);
+ * the recorded schema moved by hand beyond what a slot keeping traffic runs on.
+ */
+export function schemaChangeProblems(base: Release | null, head: Release): string[] {
+  const env = head.environment;
+  const problems: string[] = [];
+  const db = recordedSchema(head);
+  for (const slot of ["blue", "green"] as const) {
+    const b = head.slots[slot];
+    const a = base?.slots[slot];
+    if (a && a.version === b.version && b.version !== null && (a.weight > 0 || b.weight > 0) && JSON.stringify(a.schema ?? null) !== JSON.stringify(b.schema ?? null)) {
+      problems.push(`${env}: slot ${slot} (${b.version}) changes its schema range (${a.schema ? rangeText(a.schema) : "none"} → ${b.schema ? rangeText(b.schema) : "none"}) while it serves: the range is the image's (its envstack.schema.* labels); stage a new build instead`);
+    }
+    if (db === undefined || b.version === null || b.weight === 0) continue;
+    if (!b.schema) {
+      problems.push(`${env}: slot ${slot} (${b.version}) gets ${b.weight} % of the traffic but declares no schema range, while ${env}'s database is at schema ${schemaText(db.schema)}: stage it with its range`);
+    } else if (!runsOn(b, db.schema)) {
+      const moved = base?.database && base.database.schema !== db.schema ? ` (this change moves the recorded schema ${schemaText(base.database.schema)} → ${schemaText(db.schema)}: only 'envctl migrate' changes it)` : "";
+      problems.push(`${env}: slot ${slot} (${b.version}, schema ${rangeText(b.schema)}) gets ${b.weight} % of the traffic but ${env}'s database is at schema ${schemaText(db.schema)}${moved}: ${(db.schema ?? 0) < b.schema.requires ? `run the expand first ('envctl migrate ${env} --to ${b.schema.requires}')` : `the schema was contracted beyond it; roll forward instead`}`);
+    }
+  }
+  return problems;
+}
+
