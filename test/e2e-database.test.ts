@@ -188,6 +188,14 @@ describe("e2e: a schema change released with the code (real PostgreSQL, real gol
     expect(audit().at(-1)).toMatchObject({ outcome: "migrated", command: "envctl migrate staging --to 3", to: { schema: 3, slots: { blue: { schema: "1..2" }, green: { schema: "2..3" } } } });
     expect(await run("status", ENV, "--json")).toBe(0);
     expect(JSON.parse(text())).toMatchObject({ database: { schema: 3, dirty: false, source: "database", instance: DB }, slots: { green: { version: "1.5.0", schema: { requires: 2, supportsUpTo: 3 } } } });
+    // The report: each slot's range, the database's schema, and each change's schema before → after.
+    expect(await run("report", "--json")).toBe(0);
+    const report = JSON.parse(text());
+    expect(report.environments.find((e: any) => e.name === ENV)).toMatchObject({ database: { schema: 3, instance: DB }, slots: [{ slot: "blue", schema: "1..2" }, { slot: "green", schema: "2..3" }] });
+    expect(report.history.find((h: any) => h.environment === ENV && h.outcome === "migrated")).toMatchObject({ schema: "2 → 3", command: "envctl migrate staging --to 3" });
+    const page = join(dir, "report.html");
+    expect(await run("report", "--html", page)).toBe(0);
+    expect(readFileSync(page, "utf8")).toContain("database staging-postgres: schema 3");
   });
 });
 
