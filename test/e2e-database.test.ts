@@ -179,7 +179,15 @@ describe("e2e: a schema change released with the code (real PostgreSQL, real gol
     expect(text()).toContain("'envctl migrate staging --to 2' first, then 'envctl rollback staging'");
     expect(alb.writes.length).toBe(writes);
     expect(alb.weights).toEqual({ blue: 0, green: 100 });
+    // Nor can a manual shift put the old version back on the contracted schema.
+    expect(await run("shift", ENV, "--to", "blue", "--percent", "10")).toBe(1);
+    expect(text()).toContain("staging: rollback to blue (1.4.2, schema 1..2) refused: the database is at schema 3");
+    expect(alb.writes.length).toBe(writes);
     expect(release()).toMatchObject({ live: "green", slots: { green: { weight: 100 } } });
+    // A dry run of the down migration says which image would run it, and changes nothing.
+    expect(await run("migrate", ENV, "--to", "2", "--dry-run")).toBe(0);
+    expect(text()).toContain("would migrate staging from schema 3 to 2 (down) with green's image 1.5.0");
+    expect(pg.sql(DB, "select version from schema_migrations")).toBe("3");
   });
 
   it("the history and status show the schema: every migration with its versions, and the schema each slot needs", async () => {

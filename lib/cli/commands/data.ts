@@ -39,7 +39,11 @@ function dataPlane(shell: Shell, root: string): DataPlane {
 }
 
 export function registerDataCommands(program: Command, shell: Shell): void {
-  const data = program.command("data").description("production-like data in lower environments: masked copies, seed scripts");
+  const data = examples(program.command("data").description("production-like data in lower environments: masked copies, seed scripts"), [
+    ["envctl data copy production staging --mask db/mask.json --yes", "production's data into a new database for staging, masked, verified, switched to"],
+    ["envctl data confirm staging", "drop the database staging used before the copy"],
+    ["envctl data seed preview-42 --script db/seed.sql", "seed data into a preview"],
+  ]);
 
   examples(data.command("copy").argument("<from>", "environment whose database is copied").argument("<to>", "environment switched to the copy")
     .description("restore <from>'s latest snapshot into a new database in <to>'s network, mask it (--mask), verify by query that no masked column holds a source value, then switch <to> to it (the old database is kept until 'data confirm'); from a higher tier, refused without a complete masking spec")
