@@ -285,4 +285,18 @@ describe("envctl migrate's failure paths (real PostgreSQL, real golang-migrate)"
     expect(code).toBe(5);
     expect(pg.sql("production-postgres", "select version from schema_migrations")).toBe("1");
   });
+
+  it("data seed: a seed script into a test environment's database, recorded; refused for production; a bad masking spec names every problem", async () => {
+    const p = project("dev", { version: "1.4.2", schema: { requires: 1, supportsUpTo: 2 } });
+    expect(await p.run("migrate", "dev", "--to", "1")).toBe(0);
+    writeFileSync(join(p.dir, "seed.sql"), "insert into users(name, email) values ('Test User', 'test@example.invalid');");
+    expect(await p.run("data", "seed", "dev", "--script", "seed.sql")).toBe(0);
+    expect(pg.sql("dev-postgres", "select name from users where email = 'test@example.invalid'")).toBe("Test User");
+    expect(p.audit().at(-1)).toMatchObject({ outcome: "data-seeded", note: "dev-postgres seeded with seed.sql" });
+    expect(await p.run("data", "seed", "production", "--script", "seed.sql")).toBe(1);
+    expect(p.text()).toContain("production is a production environment: seed scripts are for test environments and previews");
+    writeFileSync(join(p.dir, "mask.json"), JSON.stringify({ tables: { users: { email: "scramble", Name: "keep" } } }));
+    expect(await p.run("data", "copy", "production", "staging", "--mask", "mask.json")).toBe(1);
+    expect(p.text()).toBe("error: data copy: --mask mask.json is not a valid masking spec:\n  - tables.users.email: must be one of hash, fake-email, null, keep\n  - tables.users.Name: must be a lower-case SQL identifier (a-z, 0-9, _; the name as PostgreSQL stores it)");
+  });
 });

@@ -20,7 +20,10 @@ import { main, type Deps } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import type { Slot } from "../lib/config/primitives.ts";
-import { appStandIn, type AppStandIn } from "./support/db-app.ts";
+import { APP_QUERIES, appStandIn, type AppStandIn } from "./support/db-app.ts";
+import { localLoop, rolloutUnderTraffic, type LocalLoop } from "./support/e2e.ts";
+import { readWeights, users, useShortWindows } from "../lib/demo/demo.ts";
+import { SyntheticAlbTraffic } from "../lib/demo/synthetic-traffic.ts";
 import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, metrics } from "./support/fakes.ts";
 import { startPostgres, type Postgres } from "./support/postgres.ts";
 import { REPO, tempProject } from "./support/project.ts";
@@ -133,6 +136,9 @@ describe("e2e: a schema change released with the code (real PostgreSQL, real gol
     expect(release().rollout).toBeNull();
     expect(alb.writes.length).toBe(writes);
     expect(pg.sql(DB, "select version from schema_migrations")).toBe("1");
+    // The plan says which schema each slot needs and what the gate will do.
+    expect(await run("rollout", ENV, "--dry-run")).toBe(0);
+    expect(text()).toMatch(/; database: schema 1 \(as recorded at \S+; read back before any traffic moves\); blue \(1\.4\.2, schema 1\.\.2\), green \(1\.5\.0, schema 2\.\.3\); refused unless the expand to 2 has run \(--migrate runs it first\)/);
   });
 
   it("rollout --migrate runs the expand before the canary; during the canary both slots' apps work against the expanded schema; 1.5.0 becomes live", async () => {
@@ -274,5 +280,97 @@ describe("e2e: production-like data in staging: a masked copy, verified by query
     expect(await run("status", ENV)).toBe(0);
     expect(text()).toMatch(/database staging-postgres-copy-\d{12}: schema 3 \(read back at/);
   });
+});
+
+/**
+ * The same story against the engine: OpenTofu and the AWS provider deploy dev (its ALB, listener
+ * rule and alarms) to moto; envctl runs as its own process on the local target (the `rdsSql` gap:
+ * dev-postgres is a database on the local PostgreSQL, the images are the project's images/ stand-ins);
+ * each rollout step deploys dev-traffic with the engine and the ALB's weights are read back from
+ * moto; synthetic traffic feeds CloudWatch. dev runs 1.5.0 (schema 1..2, reads users.email), the
+ * new build 1.6.0 (schema 2..3) reads users.contact_email. Short windows (lib/demo/demo.ts) and a
+ * rollback window of 30 s.
+ */
+describe.sequential("e2e against the engine: the expand before the canary, the contract after the rollback window", () => {
+  let loop: LocalLoop;
+  let devApp: AppStandIn;
+  let traffic: SyntheticAlbTraffic;
+  const DEV_DB = "dev-postgres";
+  const devRelease = () => JSON.parse(readFileSync(join(loop.dir, "environments/releases/dev.json"), "utf8"));
+  const devAudit = () => readFileSync(join(loop.dir, "environments/releases/dev.audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((a) => !a.kind);
+  const weights = () => readWeights(loop.emulator.endpoint, "dev");
+
+  beforeAll(async () => {
+    process.env.ENVSTACK_LOCAL_POSTGRES = pg.url; // the loop's processes inherit it: the local target's database server
+    loop = await localLoop();
+    devApp = await appStandIn(loop.dir, "dev", `${pg.url}/${DEV_DB}?sslmode=disable`, pg.tools.psql, { "1.5.0": APP_QUERIES["1.4.2"]!, "1.6.0": APP_QUERIES["1.5.0"]! });
+    useShortWindows(loop.dir, devApp.url);
+    loop.edit("dev.ts", (t) => t.replace("    snapshotBeforePromote: false,\n  },", "    snapshotBeforePromote: false,\n    rollbackWindowSeconds: 30,\n  },"));
+    // The images: dev's live 1.5.0 is the old app (the fixture 1.4.2), the new build 1.6.0 the new one (the fixture 1.5.0).
+    cpSync(join(REPO, "test/fixtures/db-app/images/1.4.2"), join(loop.dir, "images/1.5.0"), { recursive: true });
+    cpSync(join(REPO, "test/fixtures/db-app/images/1.5.0"), join(loop.dir, "images/1.6.0"), { recursive: true });
+    loop.edit("releases/dev.json", (t) => { const r = JSON.parse(t); r.slots.blue.schema = { requires: 1, supportsUpTo: 2 }; return `${JSON.stringify(r, null, 2)}\n`; });
+    await loop.deploy("bootstrap", "dev", "dev-traffic");
+    traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "dev");
+  }, 1_200_000);
+
+  afterAll(async () => {
+    delete process.env.ENVSTACK_LOCAL_POSTGRES;
+    await loop?.stop();
+    devApp?.close();
+  });
+
+  it("migrate dev --to 1; stage 1.6.0 takes its schema range from the image's labels; the rollout without the expand is refused, the ALB untouched", async () => {
+    const m = await loop.envctl("migrate", "dev", "--to", "1");
+    expect(m.status, m.out).toBe(0);
+    pg.sql(DEV_DB, "insert into users(name, email) values ('Grace Hopper', 'grace@example.com')");
+    const s = await loop.envctl("stage", "dev", "--version", "1.6.0");
+    expect(s.status, s.out).toBe(0);
+    expect(devRelease().slots.green).toMatchObject({ version: "1.6.0", weight: 0, schema: { requires: 2, supportsUpTo: 3 } });
+    const r = await rolloutUnderTraffic(loop, traffic, (w) => users(w), "dev");
+    expect(r.status, r.out).toBe(1);
+    expect(r.out).toContain("dev: green (1.6.0, schema 2..3) needs schema 2, the database is at 1: the expand has not run");
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+  }, 600_000);
+
+  it("rollout --migrate: the expand runs before the first step; at 50 % both slots' apps work; 1.6.0 becomes live through the engine", async () => {
+    const seen: { blue: number; green: number; weights: Record<string, number> }[] = [];
+    const during = async () => {
+      for (let i = 0; i < 1200; i++) {
+        const r = devRelease();
+        if (r.rollout?.nextStep === 1 && r.pending === null && r.slots.green.weight === 50) {
+          seen.push({ blue: (await devApp.probe("blue")).status, green: (await devApp.probe("green")).status, weights: await weights() });
+          return;
+        }
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    };
+    const r = await rolloutUnderTraffic(loop, traffic, (w) => users(w), "dev", during, ["--migrate", "--rps", "5000", "--error-rate", "0.5"]);
+    expect(r.status, r.out).toBe(0);
+    expect(seen).toEqual([{ blue: 200, green: 200, weights: { blue: 50, green: 50 } }]);
+    const outcomes = devAudit().map((a) => a.outcome);
+    expect(outcomes.lastIndexOf("migrated")).toBeLessThan(outcomes.lastIndexOf("rollout-started"));
+    expect(devAudit().filter((a) => a.outcome === "migrated").map((a) => a.to.schema)).toEqual([1, 2]);
+    expect(await weights()).toEqual({ blue: 0, green: 100 });
+    expect(devRelease()).toMatchObject({ live: "green", previousLive: "blue", database: { schema: 2 } });
+  }, 600_000);
+
+  it("the contract waits out the rollback window, then runs; a rollback after it is refused and the ALB keeps serving 1.6.0", async () => {
+    const early = await loop.envctl("migrate", "dev", "--to", "3");
+    expect(early.status, early.out).toBe(1);
+    expect(early.out).toMatch(/dev: contract to schema 3 is beyond what blue \(1\.5\.0, schema 1\.\.2\) runs on, and blue is the rollback target until/);
+    // When blue stopped serving (the 100 % step's record), plus the window.
+    const idle = new Date(devAudit().filter((a) => a.from.slots.blue.weight > 0 && a.to.slots.blue.weight === 0).at(-1)!.at).getTime();
+    expect(early.out).toContain(`(rollback window 30 s since it stopped serving at ${new Date(idle).toISOString()})`);
+    await new Promise((res) => setTimeout(res, Math.max(0, idle + 30_500 - Date.now())));
+    const contract = await loop.envctl("migrate", "dev", "--to", "3");
+    expect(contract.status, contract.out).toBe(0);
+    expect(pg.sql(DEV_DB, "select string_agg(column_name, ',' order by column_name) from information_schema.columns where table_name = 'users'")).toBe("contact_email,id,name");
+    expect((await devApp.probe("green")).status).toBe(200);
+    const back = await loop.envctl("rollback", "dev", "--yes");
+    expect(back.status, back.out).toBe(1);
+    expect(back.out).toContain("dev: rollback to blue (1.5.0, schema 1..2) refused: the database is at schema 3");
+    expect(await weights()).toEqual({ blue: 0, green: 100 });
+  }, 600_000);
 });
 

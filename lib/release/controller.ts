@@ -28,6 +28,7 @@ import { bakeProblems } from "./policy.ts";
 import type { ReleaseEnvironment } from "./ports.ts";
 import { emit } from "./emit.ts";
 import { schemaGateForTraffic } from "./migrate.ts";
+import { schemaPlan } from "./schema-gates.ts";
 import { dryRunPlan, formatPlan, resumePlan, startGate, type StartPlan } from "./rollout-plan.ts";
 import { rolloutContext, type RolloutOptions } from "./rollout/context.ts";
 import { printPaused, reconcile } from "./rollout/steps.ts";
@@ -58,7 +59,7 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     const ro = started.rollout!;
     const plan = opts.plan ? await dryRunPlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, ro.steps) : undefined;
     if (plan && !ctx.dryRun) ctx.out("error" in plan ? plan.error : formatPlan(plan).join("\n"));
-    showDryRun(ctx, { ...(plan ? { trafficPlan: plan } : {}), environment: env, diff: releaseDiff(env, r, started), deploy: [trafficStack(e)], proposed: started, summary: `would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s` });
+    showDryRun(ctx, { ...(plan ? { trafficPlan: plan } : {}), environment: env, diff: releaseDiff(env, r, started), deploy: [trafficStack(e)], proposed: started, summary: `would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s${schemaPlan(r, ro.target, opts.migrate === true)}` });
     return r;
   }
 

@@ -110,6 +110,20 @@ export function migrationKind(r: Pick<Release, "slots">, from: number | null, to
   return "down";
 }
 
+/**
+ * What a rollout plan (`rollout --dry-run`) says about the schema: each slot's range and the
+ * database's recorded schema, and what the gate will do. Empty when the schema is not tracked.
+ */
+export function schemaPlan(r: Release, target: Slot, migrateFirst: boolean): string {
+  if (!schemaTracked(r)) return "";
+  const db = recordedSchema(r);
+  const ranges = (["blue", "green"] as const).filter((s) => r.slots[s].version !== null).map((s) => label(r, s)).join(", ");
+  const need = r.slots[target].schema?.requires;
+  const at = db ? `schema ${schemaText(db.schema)} (as recorded at ${r.database!.readAt}; read back before any traffic moves)` : "a schema envctl has not read yet";
+  const then = db && need !== undefined && (db.schema ?? 0) < need ? (migrateFirst ? `; the expand to ${need} runs first` : `; refused unless the expand to ${need} has run (--migrate runs it first)`) : "";
+  return `; database: ${at}; ${ranges}${then}`;
+}
+
 /** When `slot` last stopped serving (its weight went from above 0 to 0), from the history; null when not found. */
 export function stoppedServingAt(history: readonly Pick<ChangeRecord, "at" | "from" | "to">[], slot: Slot): Date | null {
   for (let i = history.length - 1; i >= 0; i--) {

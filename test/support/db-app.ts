@@ -31,13 +31,13 @@ export interface AppStandIn {
 }
 
 /** Apps of the environment `env` of the project at `dir` against `databaseUrl` (the slot's version is read from the release file per request). */
-export async function appStandIn(dir: string, env: string, databaseUrl: string, psql: string): Promise<AppStandIn> {
+export async function appStandIn(dir: string, env: string, databaseUrl: string, psql: string, queries: Record<string, string> = APP_QUERIES): Promise<AppStandIn> {
   const served: AppStandIn["served"] = [];
   const server: Server = createServer((req, res) => {
     const slot = req.headers["x-release-slot"] as Slot | undefined;
     const release = JSON.parse(readFileSync(join(dir, "environments/releases", `${env}.json`), "utf8"));
     const version: string | null = slot ? release.slots[slot]?.version ?? null : null;
-    const sql = version ? APP_QUERIES[version] : undefined;
+    const sql = version ? queries[version] : undefined;
     if (!slot || !sql) {
       res.writeHead(404).end(JSON.stringify({ slot, version }));
       return;

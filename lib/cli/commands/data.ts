@@ -17,15 +17,15 @@ import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
 
 /** The masking spec of `--mask`, validated: every problem at once, each with its field and rule. */
-export function readMaskSpec(file: string): MaskSpec {
+export function readMaskSpec(file: string, shown = file): MaskSpec {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new UserError(`data copy: --mask ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON (${(err as Error).message})`}`);
+    throw new UserError(`data copy: --mask ${shown}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON (${(err as Error).message})`}`);
   }
   const parsed = MaskSpecSchema.safeParse(data);
-  if (!parsed.success) throw new UserError(`data copy: --mask ${file} is not a valid masking spec:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message.replace(/^Invalid input: /, "")}`).join("\n")}`);
+  if (!parsed.success) throw new UserError(`data copy: --mask ${shown} is not a valid masking spec:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message.replace(/^Invalid input: /, "")}`).join("\n")}`);
   return parsed.data;
 }
 
@@ -55,7 +55,7 @@ export function registerDataCommands(program: Command, shell: Shell): void {
       ["envctl data confirm staging", "drop the database staging used before the copy"],
     ])
     .action(async (from: string, to: string, o: Common & { mask?: string }) => {
-      const spec = o.mask ? readMaskSpec(resolve(shell.deps.cwd ?? process.cwd(), o.mask)) : undefined;
+      const spec = o.mask ? readMaskSpec(resolve(shell.deps.cwd ?? process.cwd(), o.mask), o.mask) : undefined;
       const ctx = await shell.context(o, `data copy ${from} ${to}${o.mask ? ` --mask ${o.mask}` : ""}`, [from, to]);
       const r = await copyData(ctx, dataPlane(shell, ctx.project.root), from, to, spec, randomBytes(16).toString("hex"));
       shell.out(o.json ? JSON.stringify({ environment: to, from, copy: r.copy, previous: r.previous, verified: r.verified, schema: r.release.database?.schema ?? null }, null, 2)
