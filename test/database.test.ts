@@ -287,6 +287,7 @@ describe("envctl migrate's failure paths (real PostgreSQL, real golang-migrate)"
   });
 
   it("data seed: a seed script into a test environment's database, recorded; refused for production; a bad masking spec names every problem", async () => {
+    pg.sql("postgres", 'drop database if exists "dev-postgres" with (force)'); // the first test left it dirty
     const p = project("dev", { version: "1.4.2", schema: { requires: 1, supportsUpTo: 2 } });
     expect(await p.run("migrate", "dev", "--to", "1")).toBe(0);
     writeFileSync(join(p.dir, "seed.sql"), "insert into users(name, email) values ('Test User', 'test@example.invalid');");
