@@ -280,6 +280,18 @@ describe("e2e: production-like data in staging: a masked copy, verified by query
     expect(await run("status", ENV)).toBe(0);
     expect(text()).toMatch(/database staging-postgres-copy-\d{12}: schema 3 \(read back at/);
   });
+
+  it("staging's masked copy is the named masked snapshot a lower environment starts from: no second spec, still no original value", async () => {
+    expect(release().database.maskedFrom).toBe("production");
+    const maskedSource: string = release().database.instance;
+    clock.t += 60_000; // a new copy name (one per minute)
+    expect(await run("data", "copy", ENV, "dev", "--yes", "--json")).toBe(0);
+    const out = JSON.parse(text().slice(text().indexOf("{")));
+    const dev = JSON.parse(readFileSync(join(dir, "environments/releases/dev.json"), "utf8"));
+    expect(dev.database).toMatchObject({ instance: out.copy, maskedFrom: "production", schema: 3 });
+    expect(pg.sql(out.copy, "select count(*) from users where contact_email like '%@corp.example.com' or name like 'Person %'")).toBe("0");
+    expect(pg.sql(out.copy, "select string_agg(contact_email, ',' order by id) from users")).toBe(pg.sql(maskedSource, "select string_agg(contact_email, ',' order by id) from users"));
+  });
 });
 
 /**

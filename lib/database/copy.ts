@@ -55,8 +55,10 @@ export async function copyData(ctx: Context, plane: DataPlane, from: string, to:
   const target = environment(ctx, to);
   if (from === to) throw new RefusedError(`data copy: ${from} → ${to}: source and target are the same environment`);
   const lower = rank(source.tier) > rank(target.tier);
-  if (lower && !spec) throw new RefusedError(`data copy ${from} → ${to}: ${from} (${source.tier}) data never reaches ${to} (${target.tier}) unmasked: refused. Give a masking spec listing every column ('--mask <spec.json>', README "Database changes")`);
   const sourceRelease = ctx.store.load(from);
+  // A source that holds masked data already (a masked copy: the named masked snapshot previews start from) needs no spec again.
+  const maskedFrom = sourceRelease.database?.maskedFrom;
+  if (lower && !spec && !maskedFrom) throw new RefusedError(`data copy ${from} → ${to}: ${from} (${source.tier}) data never reaches ${to} (${target.tier}) unmasked: refused. Give a masking spec listing every column ('--mask <spec.json>', README "Database changes")`);
   await ctx.approve(target, { summary: `${ctx.command}: restore ${from}'s database into a new database for ${to}${spec ? ", mask it" : ""}, then switch ${to} to it`, stacks: [] });
   return locked(ctx, to, async () => {
     const current = ctx.store.load(to);
@@ -72,7 +74,7 @@ export async function copyData(ctx: Context, plane: DataPlane, from: string, to:
       throw failed ? new MigrationFailedError(to, message) : new RefusedError(message);
     };
     let verified: Record<string, number> = {};
-    let maskedNote = "unmasked (same or higher tier)";
+    let maskedNote = maskedFrom ? `already masked (${from} holds ${maskedFrom}'s data masked)` : "unmasked (same or higher tier)";
     if (spec) {
       const planned = planMasking(spec, await plane.columns(copy), lower);
       if (!planned.plan) return discard(`the masking spec does not fit the data:\n${planned.problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -95,7 +97,8 @@ export async function copyData(ctx: Context, plane: DataPlane, from: string, to:
         return discard(`the copy is at schema ${schema.schema ?? "none"}, outside what ${s} (${slot.version}, schema ${slot.schema.requires}..${slot.schema.supportsUpTo}) runs on: migrate ${from} or ${to} so they agree first`);
       }
     }
-    const next = parseRelease({ ...current, database: { schema: schema.schema, dirty: schema.dirty, readAt: ctx.clock.now().toISOString(), instance: copy, previousInstance: previous } });
+    const masked = spec && lower ? from : maskedFrom;
+    const next = parseRelease({ ...current, database: { schema: schema.schema, dirty: schema.dirty, readAt: ctx.clock.now().toISOString(), instance: copy, previousInstance: previous, ...(masked ? { maskedFrom: masked } : {}) } });
     const release = ctx.store.commit(current, next, { change: change(ctx), outcome: "data-copied", note: `${to} switched from ${previous} to ${copy}, a copy of ${from}'s ${instanceOf(sourceRelease)}: ${maskedNote}; ${previous} is kept until 'envctl data confirm ${to}'` });
     return { release, copy, previous, verified };
   });

@@ -70,6 +70,11 @@ export const DatabaseStateSchema = z.strictObject({
   readAt: z.iso.datetime(),
   /** The database the slots use: the RDS identifier (locally, a database of that name); absent: `<env>-postgres`. */
   instance: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case database identifier").optional(),
+  /**
+   * The environment whose data this database holds masked (`data copy --mask` from a higher tier, or a
+   * copy of such a database): a copy of it into a lower tier needs no spec of its own.
+   */
+  maskedFrom: z.string().min(1).optional(),
   /** The database `data copy` switched away from, kept until `envctl data confirm`. */
   previousInstance: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case database identifier").optional(),
 });
