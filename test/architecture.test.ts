@@ -172,6 +172,13 @@ describe("architecture: what may import what (ARCHITECTURE.md)", () => {
     expect(edges.filter((e) => e.to.startsWith("lib/kube/") && !e.from.startsWith("lib/cli/") && !e.from.startsWith("lib/kube/")).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
   });
 
+  it("lib/database (the database's adapter) imports only lib/release and the primitives; only lib/cli wires it", () => {
+    const allowed = (to: string) => to.startsWith("lib/database/") || to.startsWith("lib/release/") || to === "lib/config/primitives.ts";
+    expect(edges.filter((e) => e.from.startsWith("lib/database/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    const wires = (from: string) => from.startsWith("lib/cli/") || from.startsWith("lib/database/");
+    expect(edges.filter((e) => e.to.startsWith("lib/database/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+  });
+
   it("nothing below lib/cli imports lib/cli", () => {
     expect(edges.filter((e) => e.to.startsWith("lib/cli/") && !e.from.startsWith("lib/cli/")).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
   });

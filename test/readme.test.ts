@@ -38,7 +38,7 @@ describe("README: the newcomer's two commands", () => {
     expect(ci).toEqual(["source .ci/node.sh", ...commands]);
     const scripts = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts;
     expect(scripts.pretest).toBe("npm run --silent setup");
-    expect(scripts.setup).toBe("bash lib/engine/setup-engine.sh && bash lib/report/setup-chromium.sh");
+    expect(scripts.setup).toBe("bash lib/engine/setup-engine.sh && bash lib/engine/setup-migrate.sh && bash lib/report/setup-chromium.sh");
     expect(scripts.synth).toBe("tsx main.ts");
   });
 });

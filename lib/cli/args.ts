@@ -30,6 +30,18 @@ export const MAX_WAIT_SECONDS = 3600;
 /** The longest preview lifetime, days. */
 export const MAX_TTL_DAYS = 90;
 
+/** `--schema <requires>..<supportsUpTo>`: the database schema versions a version runs on. */
+export const SchemaRangeArg = z
+  .string()
+  .regex(/^(?:0|[1-9][0-9]{0,14})\.\.(?:0|[1-9][0-9]{0,14})$/, "must be <requires>..<supportsUpTo>, two whole schema versions such as 2..3")
+  .transform((s) => {
+    const [requires, supportsUpTo] = s.split("..").map(Number) as [number, number];
+    return { requires, supportsUpTo };
+  })
+  .refine((r) => r.supportsUpTo >= r.requires, "must not end below its start (<requires>..<supportsUpTo>, supportsUpTo ≥ requires)");
+/** `--to <N>` of `envctl migrate`: a schema version. */
+export const SchemaVersionArg = intArg(0, Number.MAX_SAFE_INTEGER);
+
 /** `--percent`: a slot's share of the traffic. */
 export const PercentArg = intArg(0, 100);
 /** `--wait <seconds>`: how long to wait for the environment's lock. */

@@ -23,6 +23,8 @@ import type { Environment } from "../config/schema.ts";
 import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { SLOT_HEADER, slotAlarmNames } from "../constructs/naming.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
+import { localDatabase } from "../database/local.ts";
+import { dbTools } from "../engine/db-tools.ts";
 import type { Context } from "../release/context.ts";
 import { RefusedError } from "../release/errors.ts";
 import type { Clock, ReleaseEnvironment, SmokeDeps, Workloads } from "../release/ports.ts";
@@ -85,6 +87,25 @@ export interface Shell {
   runLink(): string | undefined;
   /** Waits for the deliveries still running, bounded by the slowest target's timeouts and backoff (at most 30 s). */
   settleNotifications(): Promise<void>;
+}
+
+/**
+ * The environment's database (issue 22): the test's, else on the local target with
+ * `ENVSTACK_LOCAL_POSTGRES` set, a database on that local PostgreSQL with the image stand-ins of
+ * `ENVSTACK_LOCAL_IMAGES` (lib/database/local.ts). On AWS none yet: the schema gates fail closed
+ * (README "Database changes").
+ */
+export function databasePort(deps: Deps, env: NodeJS.ProcessEnv, projectRoot: string, configOf: (e: ReleaseEnvironment) => Environment): Pick<Context, "database"> {
+  if (deps.database) return { database: (e, instance) => deps.database!(configOf(e), instance) };
+  if (!env.ENVSTACK_LOCAL_POSTGRES || readTarget(env, projectRoot).kind !== "local") return {};
+  const server = env.ENVSTACK_LOCAL_POSTGRES;
+  const images = env.ENVSTACK_LOCAL_IMAGES ?? join(projectRoot, "images");
+  return {
+    database: (e, instance) => {
+      const tools = dbTools(env);
+      return localDatabase({ server, images, psql: tools.psql, migrate: tools.migrate }, e, instance);
+    },
+  };
 }
 
 /** The project root: `$ENVSTACK_ROOT`, else the nearest directory upwards holding cdktf.json. */
@@ -201,6 +222,7 @@ export function createShell(deps: Deps): Shell {
         if (c.compute.kind !== "eks") return undefined;
         return deps.workloads?.(c) ?? workloads.get(c.name) ?? workloads.set(c.name, lazyKubeWorkloads(c.name, kube(c))).get(c.name)!;
       },
+      ...databasePort(deps, env, project.root, configOf),
       trafficHistory: (e) => deps.trafficHistory?.(configOf(e)) ?? lazyTrafficHistory(aws(configOf(e))),
       smoke: { ...(deps.smoke ?? defaultSmokeDeps), slotHeader: SLOT_HEADER },
       maintenance: (e) => deps.maintenance?.(configOf(e)) ?? lazyMaintenance(e.name, aws(configOf(e))),

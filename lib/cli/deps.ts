@@ -1,10 +1,11 @@
 /** What tests (and embedders) may replace in envctl: the adapters, the terminal, the clock. */
 import type { Environment } from "../config/schema.ts";
+import type { DataPlane } from "../database/copy.ts";
 import type { AlarmReader } from "../aws/alarms.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import type { SlotSettings } from "../release/model.ts";
-import type { Clock, MaintenanceSwitch, MetricsReader, Progress, SmokeDeps, Snapshotter, TrafficHistory, Workloads } from "../release/ports.ts";
+import type { Clock, Database, MaintenanceSwitch, MetricsReader, Progress, SmokeDeps, Snapshotter, TrafficHistory, Workloads } from "../release/ports.ts";
 import type { NotifyFetch } from "../notify/deliver.ts";
 import type { SnsPublisher } from "../notify/notifier.ts";
 import type { SecretStore } from "../settings/secret-store.ts";
@@ -19,6 +20,10 @@ export interface Deps {
   readonly snapshots?: (env: Environment) => Snapshotter;
   /** The slots' Deployments of an EKS environment. @default its cluster's API server (lib/kube/workloads.ts) */
   readonly workloads?: (env: Environment) => Workloads;
+  /** The environment's database (`instance`: the release file's, default `<env>-postgres`). @default the local PostgreSQL on the local target (ENVSTACK_LOCAL_POSTGRES), none on AWS */
+  readonly database?: (env: Environment, instance?: string) => Database;
+  /** The databases data copies reach. @default the local PostgreSQL on the local target, none on AWS */
+  readonly dataPlane?: () => DataPlane;
   /** The load balancer's past traffic per hour, for the traffic plan (`analysis plan`, `rollout`). @default CloudWatch */
   readonly trafficHistory?: (env: Environment) => TrafficHistory;
   readonly smoke?: SmokeDeps;

@@ -15,6 +15,8 @@ import { registerAnalysisCommands } from "./commands/analysis.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
 import { registerMaintenanceCommand } from "./commands/maintenance.ts";
+import { registerMigrateCommand } from "./commands/migrate.ts";
+import { registerDataCommands } from "./commands/data.ts";
 import { registerNotifyCommand } from "./commands/notify.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerPromotionCommands, registerRecoveryCommands } from "./commands/release.ts";
@@ -61,6 +63,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerRolloutCommand(program, shell);
   registerAnalysisCommands(program, shell);
   registerRecoveryCommands(program, shell);
+  registerMigrateCommand(program, shell);
+  registerDataCommands(program, shell);
   registerMaintenanceCommand(program, shell);
   registerNotifyCommand(program, shell);
   registerDiffCommand(program, shell);

@@ -23,6 +23,8 @@ export const EXIT = {
   interrupted: 8,
   /** `restore` started but did not finish (the new instance is left, the live one untouched). */
   restoreFailed: 9,
+  /** A migration (`migrate`, `rollout --migrate`) or a data copy ran and failed or timed out; the database's state is recorded. */
+  migrationFailed: 10,
   /** An internal error: a bug in envctl. */
   internal: 70,
 } as const;

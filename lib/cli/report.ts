@@ -6,7 +6,7 @@ import { EngineError } from "../engine/engine.ts";
 import { LockedError } from "../fsutil/file-lock.ts";
 import { StoreError } from "../fsutil/errors.ts";
 import { PolicyError } from "../policy/errors.ts";
-import { DeployFailedError, GateStoppedError, InterruptedError, InvalidReleaseFile, RefusedError, SupersededError } from "../release/errors.ts";
+import { DeployFailedError, GateStoppedError, InterruptedError, InvalidReleaseFile, MigrationFailedError, RefusedError, SupersededError } from "../release/errors.ts";
 import { ChangedStacksError } from "../review/changed-stacks.ts";
 import { EngineMissingError } from "../review/drift.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -36,6 +36,7 @@ export function classify(e: unknown): { code: number; text: string } {
   if (e instanceof LockedError) return { code: EXIT.locked, text: `error: ${e.message}` };
   if (e instanceof GateStoppedError) return { code: EXIT.gateStopped, text: `error: ${e.message}` };
   if (e instanceof DeployFailedError) return { code: EXIT.deployFailed, text: `error: ${e.message}` };
+  if (e instanceof MigrationFailedError) return { code: EXIT.migrationFailed, text: `error: ${e.message}` };
   if (e instanceof SupersededError) return { code: EXIT.superseded, text: `stopped: ${e.message}` };
   if (e instanceof InterruptedError) return { code: EXIT.interrupted, text: `interrupted: ${e.message}` };
   const fs = fileSystemError(e);

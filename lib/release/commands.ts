@@ -10,8 +10,9 @@ import { releaseDiff, showDryRun } from "./dry-run.ts";
 import { applyTransition, deployWithMarker, refusePending } from "./deploy.ts";
 import { RefusedError } from "./errors.ts";
 import { emit } from "./emit.ts";
-import type { Release } from "./model.ts";
+import { otherSlot, type Release, type SchemaRange } from "./model.ts";
 import type { ReleaseEnvironment } from "./ports.ts";
+import { schemaGateForRollback, schemaGateForTraffic } from "./migrate.ts";
 import { snapshotIdFor } from "./snapshot-id.ts";
 import { stacksForPromotion, trafficStack } from "./stacks.ts";
 
@@ -34,7 +35,9 @@ export async function promote(ctx: Context, from: string, to: string, opts: { ve
   const promoted = core.versionToPromote(sourceRelease, opts.version);
   // The target must define every key the source runs the version with, and every key its tier requires.
   ctx.settings.refuseMissing(source, sourceRelease, target, promoted.version);
-  const c = candidate(ctx, target, promoted);
+  const sourceSlot = (["blue", "green"] as const).find((s) => sourceRelease.slots[s].version === promoted.version);
+  const schema = sourceSlot ? sourceRelease.slots[sourceSlot].schema : undefined;
+  const c = { ...candidate(ctx, target, promoted), ...(schema ? { schema } : {}) };
   return locked(ctx, to, async () => {
     const current = ctx.store.load(to);
     refusePending(current);
@@ -84,7 +87,7 @@ function unchanged(ctx: Context, current: Release, c: core.Candidate): boolean {
  * Without a version, the live version is staged again with the environment's current settings:
  * a settings-only change, or nothing to change when the live slot already runs those settings.
  */
-export async function stage(ctx: Context, env: string, opts: { version?: string; digest?: string }): Promise<Release> {
+export async function stage(ctx: Context, env: string, opts: { version?: string; digest?: string; schema?: SchemaRange }): Promise<Release> {
   const target = environment(ctx, env);
   const feeders = ctx.environments.all().filter((e) => e.release.promotesTo.includes(env)).map((e) => e.name);
   if (opts.version !== undefined && feeders.length > 0) throw new RefusedError(`${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}' (a settings change alone may be staged with 'envctl stage ${env}')`);
@@ -95,7 +98,8 @@ export async function stage(ctx: Context, env: string, opts: { version?: string;
     const live = current.slots[current.live];
     const version = opts.version ?? live.version!;
     const digest = opts.digest ?? (opts.version === undefined ? live.digest : undefined);
-    const c: core.Candidate = { version, ...(digest ? { digest } : {}), settings };
+    const schema = opts.schema ?? (opts.version === undefined ? live.schema : undefined);
+    const c: core.Candidate = { version, ...(digest ? { digest } : {}), settings, ...(schema ? { schema } : {}) };
     if (unchanged(ctx, current, c)) return current;
     return applyTransition(ctx, env, stacksForPromotion(target), (r) => core.promote(r, c));
   });
@@ -103,6 +107,13 @@ export async function stage(ctx: Context, env: string, opts: { version?: string;
 
 export async function shift(ctx: Context, env: string, slot: "blue" | "green", percent: number): Promise<Release> {
   const e = environment(ctx, env);
+  const r = ctx.store.load(env);
+  const receiving = percent > 0 ? slot : otherSlot(slot);
+  if (!ctx.options.dryRun && r.slots[receiving].weight < (percent > 0 ? percent : 100)) {
+    const back = receiving === r.previousLive || (receiving === r.live && core.inCanary(r));
+    if (back) await schemaGateForRollback(ctx, e, r, receiving);
+    else await schemaGateForTraffic(ctx, e, r, receiving);
+  }
   return locked(ctx, env, () => applyTransition(ctx, env, [trafficStack(e)], (r) => core.shift(r, slot, percent)));
 }
 

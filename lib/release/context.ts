@@ -7,7 +7,7 @@
 import type { Change } from "./core.ts";
 import type { DryRunPlan } from "./dry-run.ts";
 import type {
-  Approve, Clock, Deployer, Environments, MaintenanceSwitch, MetricsReader, Notifier, Progress, ReleaseEnvironment, ReleaseStore, SlotAlarms, SlotSettingsSource,
+  Approve, Clock, Database, Deployer, Environments, MaintenanceSwitch, MetricsReader, Notifier, Progress, ReleaseEnvironment, ReleaseStore, SlotAlarms, SlotSettingsSource,
   SmokeClient, Snapshotter, Traffic, TrafficHistory, Workloads,
 } from "./ports.ts";
 
@@ -31,6 +31,11 @@ export interface Context {
   readonly snapshots: (env: ReleaseEnvironment) => Snapshotter;
   /** The slots' Deployments of an EKS environment (undefined for EC2: its slots are Auto Scaling groups). */
   readonly workloads: (env: ReleaseEnvironment) => Workloads | undefined;
+  /**
+   * The environment's database (`instance`: the release file's `database.instance`, default
+   * `<env>-postgres`); absent where envctl cannot reach one (the schema gates then fail closed).
+   */
+  readonly database?: (env: ReleaseEnvironment, instance?: string) => Database;
   /** The load balancer's past traffic, for the traffic plan (lib/release/rollout-plan.ts). */
   readonly trafficHistory: (env: ReleaseEnvironment) => TrafficHistory;
   readonly smoke: SmokeClient;

@@ -27,6 +27,8 @@ import type { Release, RolloutStep } from "./model.ts";
 import { bakeProblems } from "./policy.ts";
 import type { ReleaseEnvironment } from "./ports.ts";
 import { emit } from "./emit.ts";
+import { schemaGateForTraffic } from "./migrate.ts";
+import { schemaPlan } from "./schema-gates.ts";
 import { dryRunPlan, formatPlan, resumePlan, startGate, type StartPlan } from "./rollout-plan.ts";
 import { rolloutContext, type RolloutOptions } from "./rollout/context.ts";
 import { printPaused, reconcile } from "./rollout/steps.ts";
@@ -58,7 +60,7 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     const ro = started.rollout!;
     const plan = opts.plan ? await dryRunPlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, ro.steps) : undefined;
     if (plan && !ctx.dryRun) ctx.out("error" in plan ? plan.error : formatPlan(plan).join("\n"));
-    showDryRun(ctx, { ...(plan ? { trafficPlan: plan } : {}), environment: env, diff: releaseDiff(env, r, started), deploy: [trafficStack(e)], proposed: started, summary: `would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s` });
+    showDryRun(ctx, { ...(plan ? { trafficPlan: plan } : {}), environment: env, diff: releaseDiff(env, r, started), deploy: [trafficStack(e)], proposed: started, summary: `would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s${schemaPlan(r, ro.target, opts.migrate === true)}` });
     return r;
   }
 
@@ -70,6 +72,8 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     plannedRequests ??= gate.plannedRequests;
     await ctx.approve(e, { summary: `roll out ${target} (${r.slots[target].version}) in ${env}: ${describeSteps(planned.rollout!.steps, opts.bakeSeconds)}, each step analysed`, stacks: [trafficStack(e)] });
     await readinessGate(ctx, e, target, r.slots[target].version!);
+    // The database's schema must suit both slots before traffic moves (an expand runs first with --migrate).
+    r = await schemaGateForTraffic(ctx, e, r, target, opts.migrate === true);
     await smokeGate(ctx, e, target, r.slots[target].version!);
     r = await locked(ctx, env, () => applyTransition(ctx, env, [], (x) => core.startRollout(x, policy.canary, change(ctx)), "rollout-started", gate.note ? { note: gate.note } : {}));
     emit(ctx, env, "rollout-started", { reason: `rollout of ${target} (${r.slots[target].version}) started: ${describeSteps(r.rollout!.steps, opts.bakeSeconds)}`, release: r, evidence: gate.note ?? null });
@@ -78,11 +82,13 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
       printPaused(ctx.progress, r);
       return r;
     }
+    await schemaGateForTraffic(ctx, e, r, r.rollout.target);
     if (opts.plan) plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
     await ctx.approve(e, { summary: `continue the rollout of ${r.rollout.target} in ${env}: ${describeSteps(r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds)}`, stacks: [trafficStack(e)] });
     r = await locked(ctx, env, () => applyTransition(ctx, env, [], (x) => core.continueRollout(x), "continued"));
   } else {
     if (opts.continue) throw new RefusedError(`${env}: the rollout of ${r.rollout.target} is not paused (step ${r.rollout.nextStep}/${r.rollout.steps.length})`);
+    await schemaGateForTraffic(ctx, e, r, r.rollout.target);
     if (opts.plan) plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
     await ctx.approve(e, { summary: `resume the rollout of ${r.rollout.target} in ${env} at step ${r.rollout.nextStep}/${r.rollout.steps.length}`, stacks: [trafficStack(e)] });
     ctx.progress.info(`${env}: resuming the rollout of ${r.rollout.target} at step ${r.rollout.nextStep}/${r.rollout.steps.length}`);

@@ -9,7 +9,7 @@
  */
 import type { Slot } from "../config/primitives.ts";
 import { RefusedError } from "./errors.ts";
-import { ReleaseSchema, otherSlot, weightsOf, type HistoryEntry, type Maintenance, type Release, type RolloutStep, type SlotSettings, type Weights } from "./model.ts";
+import { ReleaseSchema, otherSlot, weightsOf, type HistoryEntry, type Maintenance, type Release, type RolloutStep, type SchemaRange, type SlotSettings, type Weights } from "./model.ts";
 
 /** The core's refusal (lib/release/errors.ts). */
 export { RefusedError };
@@ -28,6 +28,8 @@ export interface Candidate {
   readonly digest?: string;
   /** The target environment's application settings for this slot; null when it has none. */
   readonly settings: SlotSettings | null;
+  /** The database schema versions the version works with, when the app declares them. */
+  readonly schema?: SchemaRange;
 }
 
 /** The slot not currently live: where promotions land. */
@@ -125,7 +127,7 @@ export function promote(r: Release, c: Candidate): Release {
   const known = r.history.find((h) => h.version === c.version);
   return finish({
     ...r,
-    slots: { ...r.slots, [idle]: { version: c.version, ...(c.digest ? { digest: c.digest } : {}), ...(c.settings ? { settings: c.settings } : {}), weight: 0 } },
+    slots: { ...r.slots, [idle]: { version: c.version, ...(c.digest ? { digest: c.digest } : {}), ...(c.settings ? { settings: c.settings } : {}), weight: 0, ...(c.schema ? { schema: { ...c.schema } } : {}) } },
     // The idle slot held the previous live version: it is overwritten, so there is no way back to it.
     previousLive: null,
     history: known ? r.history.map((h) => (h === known && c.digest && !h.digest ? { ...h, digest: c.digest } : h)) : [...r.history, entry],

@@ -36,6 +36,14 @@ export class DeployFailedError extends Error {
   }
 }
 
+/** A migration ran and failed, timed out or was stopped; the database's state after it is recorded in the history. */
+export class MigrationFailedError extends Error {
+  constructor(readonly env: string, message: string) {
+    super(message);
+    this.name = "MigrationFailedError";
+  }
+}
+
 /**
  * A release file that is missing, unreadable or invalid. The file is named; lib/cli describes its
  * problems field by field (with the configuration's reader, lib/config/load.ts).

@@ -13,6 +13,7 @@ import { formatWeights, releaseDiff, showDryRun } from "./dry-run.ts";
 import { RefusedError, describeCause } from "./errors.ts";
 import { weightsOf, type Release, type Weights } from "./model.ts";
 import type { RecordDetails, ReleaseEnvironment } from "./ports.ts";
+import { schemaGateForRollback } from "./migrate.ts";
 import { withRetries } from "./retry.ts";
 import { trafficStack } from "./stacks.ts";
 
@@ -101,6 +102,8 @@ export async function rollback(ctx: Context, env: string): Promise<Release> {
     ctx.progress.info(`${env}: nothing to change`);
     return r;
   }
+  // A rollback never puts traffic on a version the database's schema no longer supports (a contract ran).
+  if (!unknownSplit) await schemaGateForRollback(ctx, e, r, target.live);
   const weights = weightsOf(target);
   const why = unknownSplit ? `the ALB served ${formatWeights(observed!)}, which the release file does not know; restoring its live slot ${r.live}` : `rollback to ${target.live}`;
   await ctx.approve(e, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, target), stacks: [trafficStack(e)] });

@@ -44,6 +44,42 @@ export function slotSettings(values: Readonly<Record<string, SettingValue>>): Sl
 
 const Weight = z.number().int("must be an integer").min(0, "must be 0-100").max(100, "must be 0-100");
 
+/** A database schema version: golang-migrate's integer version (the `schema_migrations` table). */
+export const SchemaVersionSchema = z.number().int("must be an integer schema version").min(0, "must be 0 or more").max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The schema versions a slot's version works with (issue 22): the version it needs (`requires`,
+ * its expand has run) and the highest it still runs on (`supportsUpTo`, the contract it survives).
+ * Declared by the app next to its image (OCI labels `envstack.schema.requires` and
+ * `envstack.schema.supports-up-to`, README "Database changes"); staged with the version.
+ */
+export const SchemaRangeSchema = z
+  .strictObject({ requires: SchemaVersionSchema, supportsUpTo: SchemaVersionSchema })
+  .refine((r) => r.supportsUpTo >= r.requires, { message: "supportsUpTo must be at least requires", path: ["supportsUpTo"] });
+export type SchemaRange = z.infer<typeof SchemaRangeSchema>;
+
+/**
+ * The environment's database as envctl last read it back (after `envctl migrate`, `envctl data copy`):
+ * the schema version (null: no migration ever ran) and whether a migration stopped midway (dirty).
+ * Both slots of an environment share it. The gates of rollout, rollback and release-check judge it.
+ */
+export const DatabaseStateSchema = z.strictObject({
+  schema: SchemaVersionSchema.nullable(),
+  dirty: z.boolean().default(false),
+  /** When it was read back from the database. */
+  readAt: z.iso.datetime(),
+  /** The database the slots use: the RDS identifier (locally, a database of that name); absent: `<env>-postgres`. */
+  instance: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case database identifier").optional(),
+  /**
+   * The environment whose data this database holds masked (`data copy --mask` from a higher tier, or a
+   * copy of such a database): a copy of it into a lower tier needs no spec of its own.
+   */
+  maskedFrom: z.string().min(1).optional(),
+  /** The database `data copy` switched away from, kept until `envctl data confirm`. */
+  previousInstance: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case database identifier").optional(),
+});
+export type DatabaseState = z.infer<typeof DatabaseStateSchema>;
+
 export const SlotStateSchema = z.strictObject({
   /** Image tag the slot runs; null when the slot is empty. */
   version: VersionSchema.nullable(),
@@ -53,6 +89,8 @@ export const SlotStateSchema = z.strictObject({
   settings: SlotSettingsSchema.optional(),
   /** Integer share of the traffic, 0-100. */
   weight: Weight,
+  /** The database schema versions the version works with; absent when the app declares none. */
+  schema: SchemaRangeSchema.optional(),
 });
 
 export const WeightsSchema = z.strictObject({ blue: Weight, green: Weight }).superRefine((w, ctx) => {
@@ -118,9 +156,16 @@ const SlotSummarySchema = z.strictObject({
   weight: Weight,
   /** Settings checksum, when the slot has settings. */
   settings: z.string().optional(),
+  /** The schema range the version works with, `requires..supportsUpTo`, when declared. */
+  schema: z.string().optional(),
 });
 /** The traffic-relevant state before and after a change, as the audit history shows it. */
-export const StateSummarySchema = z.strictObject({ live: SlotSchema, slots: z.strictObject({ blue: SlotSummarySchema, green: SlotSummarySchema }) });
+export const StateSummarySchema = z.strictObject({
+  live: SlotSchema,
+  slots: z.strictObject({ blue: SlotSummarySchema, green: SlotSummarySchema }),
+  /** The database's schema version as last read back (null: no migration ran); absent when not tracked. */
+  schema: SchemaVersionSchema.nullable().optional(),
+});
 export type StateSummary = z.infer<typeof StateSummarySchema>;
 
 const SlotMeasurementSchema = z.strictObject({
@@ -218,6 +263,8 @@ const ReleaseCoreSchema = z.strictObject({
   lastChange: z.union([ChangeRecordSchema, LegacyChangeSchema]).nullable().default(null),
   /** Maintenance mode (a 503 page ahead of the weighted rule); absent when off. */
   maintenance: MaintenanceSchema.optional(),
+  /** The shared database's schema version as envctl last read it back; absent until envctl first migrates or reads it. */
+  database: DatabaseStateSchema.optional(),
 });
 
 /** Cross-checks of one release's fields; `inPending` is true for `pending.previous`. */
@@ -230,6 +277,7 @@ function checkRelease(r: z.infer<typeof ReleaseCoreSchema>, ctx: z.RefinementCtx
     if (s.weight > 0 && s.version === null) issue(["slots", slot, "version"], `is required: the slot has weight ${s.weight}`);
     if (s.version === null && s.digest !== undefined) issue(["slots", slot, "digest"], "needs a version: an empty slot has no image");
     if (s.version === null && s.settings !== undefined) issue(["slots", slot, "settings"], "must be absent for an empty slot");
+    if (s.version === null && s.schema !== undefined) issue(["slots", slot, "schema"], "must be absent for an empty slot");
   }
   if (r.previousLive !== null && (r.previousLive === r.live || r.slots[r.previousLive].version === null)) {
     issue(["previousLive"], "must name the non-live slot holding a version (or be null)");
@@ -336,9 +384,9 @@ export function weightsOf(r: Pick<Release, "slots">): Weights {
 }
 
 /** The traffic-relevant state of a release, as the history records it. */
-export function summarize(r: Pick<Release, "live" | "slots">): StateSummary {
-  const slot = (s: SlotState) => ({ version: s.version, weight: s.weight, ...(s.settings ? { settings: s.settings.checksum } : {}) });
-  return { live: r.live, slots: { blue: slot(r.slots.blue), green: slot(r.slots.green) } };
+export function summarize(r: Pick<Release, "live" | "slots"> & { readonly database?: DatabaseState }): StateSummary {
+  const slot = (s: SlotState) => ({ version: s.version, weight: s.weight, ...(s.settings ? { settings: s.settings.checksum } : {}), ...(s.schema ? { schema: `${s.schema.requires}..${s.schema.supportsUpTo}` } : {}) });
+  return { live: r.live, slots: { blue: slot(r.slots.blue), green: slot(r.slots.green) }, ...(r.database ? { schema: r.database.schema } : {}) };
 }
 
 /** Parses a release (throws zod's error); for callers that hold already-validated data. */

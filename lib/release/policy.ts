@@ -201,6 +201,12 @@ export const ReleasePolicySchema = z
     rollbackTo: z.array(NameSchema).default([]),
     /** Take an RDS snapshot before every promotion into this environment. */
     snapshotBeforePromote: z.boolean(),
+    /**
+     * How long the old slot stays a rollback target after it stops serving, seconds: a contract
+     * migration (a schema the old slot does not run on) waits for it (lib/release/schema-gates.ts).
+     * @default 3600
+     */
+    rollbackWindowSeconds: z.number().int("must be a whole number of seconds").min(0, "must be 0 or more").max(30 * 86400, "must be at most 30 days (2592000 s)").default(3600),
   })
   .superRefine((p, ctx) => {
     for (const problem of bakeProblems(p.canary, p.analysis)) {

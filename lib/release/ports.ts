@@ -9,7 +9,7 @@
  */
 import type { Slot, Tier } from "../config/primitives.ts";
 import type { Change } from "./core.ts";
-import type { AnalysisRecord, Release, SlotSettings, Weights } from "./model.ts";
+import type { AnalysisRecord, ChangeRecord, Release, SlotSettings, Weights } from "./model.ts";
 import type { ReleasePolicy } from "./policy.ts";
 import type { ReleaseEventPayload } from "./events.ts";
 import type { Maintenance } from "./model.ts";
@@ -64,6 +64,8 @@ export interface ReleaseStore {
   commit(current: Release, next: Release, record: RecordInput): Release;
   /** Runs `fn` holding the environment's lock, waiting up to `waitSeconds` for another holder (`command` names this one). */
   lock<T>(env: string, waitSeconds: number, fn: () => Promise<T>, command: string): Promise<T>;
+  /** The environment's change records, oldest first (the schema gates read when the old slot stopped serving). */
+  history?(env: string): readonly ChangeRecord[];
 }
 
 // ----------------------------------------------------------------- deploys
@@ -211,6 +213,51 @@ export interface SlotAlarms {
 export interface Snapshotter {
   /** Snapshots the environment's database; resolves with the snapshot id once it is available. */
   snapshot(dbInstanceId: string, snapshotId: string): Promise<string>;
+}
+
+// ----------------------------------------------------------------- database
+
+/** The schema version a database holds (golang-migrate's `schema_migrations`): null when no migration ran. */
+export interface SchemaState {
+  readonly schema: number | null;
+  /** A migration stopped midway (golang-migrate's `dirty` flag). */
+  readonly dirty: boolean;
+}
+
+/** What runs one migration: the image of a slot (its version, digest and settings) against the environment's database. */
+export interface MigrationRequest {
+  readonly slot: Slot;
+  readonly version: string;
+  readonly digest?: string;
+  /** The settings the slot runs with (the migration command gets them as the app does). */
+  readonly settings?: SlotSettings;
+  /** The schema version to migrate to (the command's `${ENVSTACK_SCHEMA_TO}`). */
+  readonly to: number;
+  /** Stop the command after this long (the result says `timedOut`). */
+  readonly timeoutSeconds: number;
+  /** Receives the command's output, line by line, as it runs. */
+  readonly log: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface MigrationResult {
+  /** The command's exit code; null when it was stopped (timeout, signal) or never started. */
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** Where it ran: `local process`, `kubernetes job <name>`, `ssm command <id> on <instance>`. */
+  readonly where: string;
+}
+
+/**
+ * The environment's database (issue 22): its schema version read back, migrations run by the app
+ * image's migration command from inside the network (lib/database/local.ts: a local process against
+ * the local PostgreSQL; on AWS a Kubernetes Job or an SSM command, README "Database changes").
+ */
+export interface Database {
+  /** The schema version the database holds now; rejects when it cannot be reached. */
+  readSchema(): Promise<SchemaState>;
+  /** Runs the image's migration command to `req.to`, streaming its output; resolves with its exit code. */
+  migrate(req: MigrationRequest): Promise<MigrationResult>;
 }
 
 // ----------------------------------------------------------- smoke checks

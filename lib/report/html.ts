@@ -114,10 +114,16 @@ ${nodes.join("\n")}
 function slotsHtml(e: ReportEnvironment): string {
   return e.slots.map((s) => `<div class="slot" data-slot="${s.slot}">
   <span class="name">${s.slot}${s.live ? " ★" : ""}</span>
-  <span><code>${esc(s.version ?? "—")}</code></span>
+  <span><code>${esc(s.version ?? "—")}</code>${s.schema ? ` <span class="meta" title="database schema versions this version runs on">schema ${esc(s.schema)}</span>` : ""}</span>
   <div class="bar" title="${s.slot}: ${s.weight} % of the traffic"><span class="${s.slot}" style="width:${s.weight}%"></span></div>
   <span class="pct">${s.weight} %</span>
 </div>`).join("\n");
+}
+
+function databaseHtml(e: ReportEnvironment): string {
+  const d = e.database;
+  if (!d) return "";
+  return `<div class="meta database">database ${esc(d.instance)}: schema ${d.schema ?? "none"}${d.dirty ? " <strong>DIRTY</strong> (a migration stopped midway)" : ""} (recorded ${esc(time(d.readAt))})</div>`;
 }
 
 function rolloutHtml(e: ReportEnvironment): string {
@@ -193,6 +199,7 @@ function cardHtml(e: ReportEnvironment): string {
   <h3>${esc(e.name)} <span class="badge tier-${esc(e.tier)}">${esc(e.tier)}</span>${e.preview ? ' <span class="badge">preview</span>' : ""}</h3>
   <div class="meta">${esc(e.region)} · ${esc(e.compute)}</div>
   ${slotsHtml(e)}
+  ${databaseHtml(e)}
   ${rolloutHtml(e)}
   ${e.maintenance ? `<div class="pending">MAINTENANCE since ${esc(time(e.maintenance.since))} by ${esc(e.maintenance.by)}: users get the 503 page${e.maintenance.allowCidrs.length ? `; bypass CIDRs ${esc(e.maintenance.allowCidrs.join(", "))}` : ""}${e.maintenance.allowHeader ? `; bypass header ${esc(e.maintenance.allowHeader)}` : ""}. End it: <code>envctl maintenance ${esc(e.name)} off</code></div>` : ""}
   ${e.pending ? `<div class="pending">PENDING: the deploy of ${esc(e.pending.stacks.join(", "))} by <code>${esc(e.pending.command)}</code> since ${esc(time(e.pending.since))} did not finish: run <code>envctl reconcile ${esc(e.name)}</code></div>` : ""}
@@ -205,7 +212,7 @@ function cardHtml(e: ReportEnvironment): string {
 function historyHtml(h: readonly ReportHistoryEntry[]): string {
   if (h.length === 0) return `<p class="meta">No changes recorded yet (the audit records in environments/releases/*.audit.jsonl are empty).</p>`;
   return `<table class="history"><tr><th>when</th><th>environment</th><th class="num">#</th><th>outcome</th><th>command</th><th>weights</th><th>by</th></tr>
-${h.map((x) => `<tr><td>${esc(time(x.at))}</td><td>${esc(x.environment)}</td><td class="num">${x.seq}</td><td>${esc(x.outcome)}</td><td><code>${esc(x.command)}</code>${x.note ? `<div class="meta">${esc(x.note)}</div>` : ""}</td><td>${esc(x.weights)}</td><td>${esc(x.by)}</td></tr>`).join("\n")}
+${h.map((x) => `<tr><td>${esc(time(x.at))}</td><td>${esc(x.environment)}</td><td class="num">${x.seq}</td><td>${esc(x.outcome)}</td><td><code>${esc(x.command)}</code>${x.note ? `<div class="meta">${esc(x.note)}</div>` : ""}</td><td>${esc(x.weights)}${x.schema ? `<div class="meta">schema ${esc(x.schema)}</div>` : ""}</td><td>${esc(x.by)}</td></tr>`).join("\n")}
 </table>`;
 }
 

@@ -16,6 +16,8 @@ export interface ReportSlot {
   readonly version: string | null;
   readonly weight: number;
   readonly live: boolean;
+  /** The database schema versions the slot's version runs on (`1..2`), when declared. */
+  readonly schema?: string;
 }
 
 export interface ReportStep {
@@ -41,6 +43,8 @@ export interface ReportHistoryEntry {
   readonly outcome: string;
   /** "blue 100 / green 0 → blue 90 / green 10" */
   readonly weights: string;
+  /** The database's schema version before → after the change ("2 → 3"), when the history records it. */
+  readonly schema?: string;
   readonly note?: string;
 }
 
@@ -57,6 +61,8 @@ export interface ReportEnvironment {
   readonly pending: { stacks: string[]; command: string; since: string } | null;
   /** Maintenance mode: who switched it on, when, the bypasses; null when off. */
   readonly maintenance?: { since: string; by: string; allowCidrs: string[]; allowHeader: string | null } | null;
+  /** The shared database's schema version as envctl last recorded it (`envctl migrate`, `data copy`); absent when not tracked. */
+  readonly database?: { schema: number | null; dirty: boolean; readAt: string; instance: string };
   /** Stacks of the environment in the drift result; null when drift was not checked. */
   readonly drift: readonly StackDrift[] | null;
   readonly cost: { total: number; lines: readonly CostLine[] } | { error: string };
@@ -146,7 +152,11 @@ export function collectReport(project: Project, o: CollectOptions): ReportData {
       region: e.config.region,
       compute: computeOf(e.config),
       preview: e.config.expiresAt !== undefined,
-      slots: (["blue", "green"] as const).map((slot) => ({ slot, version: r.slots[slot].version, weight: r.slots[slot].weight, live: r.live === slot })),
+      slots: (["blue", "green"] as const).map((slot) => {
+        const sc = r.slots[slot].schema;
+        return { slot, version: r.slots[slot].version, weight: r.slots[slot].weight, live: r.live === slot, ...(sc ? { schema: `${sc.requires}..${sc.supportsUpTo}` } : {}) };
+      }),
+      ...(r.database ? { database: { schema: r.database.schema, dirty: r.database.dirty, readAt: r.database.readAt, instance: r.database.instance ?? `${name}-postgres` } } : {}),
       rollout: rolloutOf(r),
       lastAnalysis: lastAnalysis(readAudit(project.root, name)),
       pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
@@ -165,7 +175,9 @@ export function collectReport(project: Project, o: CollectOptions): ReportData {
   const history = project.environments
     .flatMap((e) => readAudit(project.root, e.config.name).map((a): ReportHistoryEntry => ({
       environment: e.config.name, seq: a.seq, at: a.at, by: a.by, command: a.command, outcome: a.outcome,
-      weights: `${weights(a.from)} → ${weights(a.to)}`, ...(a.note ? { note: a.note } : {}),
+      weights: `${weights(a.from)} → ${weights(a.to)}`,
+      ...(a.from.schema !== undefined || a.to.schema !== undefined ? { schema: `${a.from.schema ?? "none"} → ${a.to.schema ?? "none"}` } : {}),
+      ...(a.note ? { note: a.note } : {}),
     })))
     .sort((a, b) => b.at.localeCompare(a.at) || a.environment.localeCompare(b.environment) || b.seq - a.seq)
     .slice(0, o.historyLimit ?? 20);

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { parseRelease, type Release } from "../../release/model.ts";
 import { compareReleases, type ReleaseChange } from "../../release/changes.ts";
+import { schemaChangeProblems } from "../../release/schema-gates.ts";
 import { EXIT } from "../exit-codes.ts";
 import { UserError } from "../report.ts";
 
@@ -39,7 +40,7 @@ function releaseAt(root: string, rev: string, env: string): Release | null {
 
 export function registerReleaseCheck(program: Command, d: ReleaseCheckDeps): void {
   program.command("release-check")
-    .description("what this change does to the release files against a base revision; fails when traffic moves onto a slot whose version changes in the same change")
+    .description("what this change does to the release files against a base revision; fails when traffic moves onto a slot whose version changes in the same change, or onto a slot whose schema range excludes the database's schema")
     .requiredOption("--base <rev>", "git revision to compare with (e.g. origin/main)")
     .option("--only <env>", "only this environment")
     .option("--json", "machine-readable output")
@@ -55,7 +56,9 @@ export function registerReleaseCheck(program: Command, d: ReleaseCheckDeps): voi
       const project = await d.load();
       const envs = project.environments.filter((e) => !o.only || e.config.name === o.only);
       if (o.only && envs.length === 0) throw new UserError(`release-check: unknown environment ${o.only}`);
-      const changes: ReleaseChange[] = envs.map((e) => compareReleases(releaseAt(root, base.data, e.config.name), e.release));
+      const bases = new Map(envs.map((e) => [e.config.name, releaseAt(root, base.data, e.config.name)]));
+      const changes: ReleaseChange[] = envs.map((e) => compareReleases(bases.get(e.config.name)!, e.release));
+      const schemaProblems = envs.flatMap((e) => schemaChangeProblems(bases.get(e.config.name)!, e.release));
       const changed = changes.filter((c) => c.added || c.slots.length > 0 || c.weights);
       if (o.json) d.out(JSON.stringify(changed, null, 2));
       else d.out(changed.length === 0 ? "no release changes" : changed.map((c) => [
@@ -66,6 +69,10 @@ export function registerReleaseCheck(program: Command, d: ReleaseCheckDeps): voi
       const problems = changes.flatMap((c) => c.problems);
       if (problems.length > 0) {
         d.err(`refused: ${problems.length === 1 ? "a release change mixes" : "release changes mix"} a new version with traffic:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        d.setExit(EXIT.invalid);
+      }
+      if (schemaProblems.length > 0) {
+        d.err(`refused: ${schemaProblems.length === 1 ? "a release change breaks" : "release changes break"} the database's expand/contract rules (README "Database changes"):\n${schemaProblems.map((p) => `  - ${p}`).join("\n")}`);
         d.setExit(EXIT.invalid);
       }
     });

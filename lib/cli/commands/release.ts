@@ -9,7 +9,8 @@ import { z } from "zod";
 import { DigestSchema, VersionSchema } from "../../release/model.ts";
 import { promote, reconcile, shift, stage, takeSnapshot } from "../../release/commands.ts";
 import { abort, rollback } from "../../release/mitigation.ts";
-import { parseArgs, PercentArg, SlotArg } from "../args.ts";
+import { parseArgs, PercentArg, SchemaRangeArg, SlotArg } from "../args.ts";
+import { schemaFromLocalImage } from "./migrate.ts";
 import type { Common, Shell } from "../context.ts";
 import { examples } from "../help.ts";
 import { common } from "./options.ts";
@@ -33,15 +34,18 @@ export function registerPromotionCommands(program: Command, shell: Shell): void 
 
   examples(common(program.command("stage").argument("<env>", "environment (with --version: a graph root, e.g. dev)").description("put a newly built version into the idle slot at weight 0 and deploy it; without --version, the live version again with the environment's current settings (a settings-only change; when the live slot already runs those settings, nothing changes: it says so and exits 0)")
     .option("--version <tag>", "image tag of the build (only on a graph root, e.g. dev)")
-    .option("--digest <sha256>", "the image's digest (sha256:<64 hex>): the slot then runs <repository>@<digest>")), [
+    .option("--digest <sha256>", "the image's digest (sha256:<64 hex>): the slot then runs <repository>@<digest>")
+    .option("--schema <range>", "the database schema versions the version runs on, <requires>..<supportsUpTo> (the image's envstack.schema.* labels; default: read from the local image stand-in when there is one)")), [
     ["envctl stage dev --version 1.6.0", "the new build into dev's idle slot at 0 %"],
     ["envctl stage dev --version 1.6.0 --no-deploy", "only edit the release file (the pipeline deploys)"],
+    ["envctl stage dev --version 1.6.0 --schema 2..3", "it needs schema 2 (its expand) and still runs on 3 (the contract)"],
     ["envctl stage staging", "staging's live version again with the environment's current settings (nothing to change, exit 0, when the live slot runs them)"],
   ])
-    .action(async (name: string, o: Common & { version?: string; digest?: string }) => {
-      const args = parseArgs("stage", { version: VersionSchema.optional(), digest: DigestSchema.optional() }, { version: o.version, digest: o.digest });
-      const ctx = await shell.context(o, `stage ${name}${args.version ? ` --version ${args.version}` : ""}${args.digest ? ` --digest ${args.digest}` : ""}`);
-      await stage(ctx, name, args);
+    .action(async (name: string, o: Common & { version?: string; digest?: string; schema?: string }) => {
+      const args = parseArgs("stage", { version: VersionSchema.optional(), digest: DigestSchema.optional(), schema: SchemaRangeArg.optional() }, { version: o.version, digest: o.digest, schema: o.schema });
+      const ctx = await shell.context(o, `stage ${name}${args.version ? ` --version ${args.version}` : ""}${args.digest ? ` --digest ${args.digest}` : ""}${args.schema ? ` --schema ${args.schema.requires}..${args.schema.supportsUpTo}` : ""}`);
+      const schema = args.schema ?? (args.version ? schemaFromLocalImage(shell.env, ctx.project.root, args.version) : undefined);
+      await stage(ctx, name, { ...args, ...(schema ? { schema } : {}) });
       shell.report(ctx, name, o);
     });
 

@@ -12,9 +12,26 @@ import { parseArgs } from "../args.ts";
 import type { Common, Shell } from "../context.ts";
 import { examples } from "../help.ts";
 import { interruptOn } from "../signals.ts";
-import { formatStatus, lastAnalysisOf, statusOf } from "../views/status.ts";
+import { formatStatus, lastAnalysisOf, statusOf, type SchemaReadBack } from "../views/status.ts";
+import type { LoadedEnvironment } from "../../config/load.ts";
+import { describeCause } from "../../release/errors.ts";
+import { databasePort } from "../context.ts";
 import { common } from "./options.ts";
 import { statusLive, statusWatch, type LiveDeps } from "./status-live.ts";
+
+/** The database's schema read back now, where envctl reaches the database and the environment tracks a schema. */
+async function schemaReadBack(shell: Shell, root: string, e: LoadedEnvironment): Promise<SchemaReadBack | undefined> {
+  const r = e.release;
+  if (r.database === undefined && r.slots.blue.schema === undefined && r.slots.green.schema === undefined) return undefined;
+  const port = databasePort(shell.deps, shell.env, root, () => e.config).database;
+  if (!port) return undefined;
+  try {
+    const s = await port(e.config, r.database?.instance).readSchema();
+    return { ...s, at: shell.clock.now().toISOString() };
+  } catch (err) {
+    return { error: describeCause(err) };
+  }
+}
 
 export function registerStatusCommand(program: Command, shell: Shell): void {
   const { deps, out, clock } = shell;
@@ -61,7 +78,7 @@ export function registerStatusCommand(program: Command, shell: Shell): void {
         }
         return;
       }
-      const views = envs.map((e) => statusOf(e, lastAnalysisOf(readAudit(project.root, e.config.name))));
+      const views = await Promise.all(envs.map(async (e) => statusOf(e, lastAnalysisOf(readAudit(project.root, e.config.name)), await schemaReadBack(shell, project.root, e))));
       out(o.json ? JSON.stringify(name ? views[0] : views, null, 2) : formatStatus(views));
     });
 }

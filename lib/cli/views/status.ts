@@ -16,6 +16,12 @@ export interface StatusView {
   lastChange: { by: string; at: string; command: string } | null;
   /** The newest canary analysis in the history (what the gate measured and decided). */
   lastAnalysis: (AnalysisRecord & { at: string }) | null;
+  /**
+   * The shared database's schema version (issue 22): read back now when envctl can reach the
+   * database (`source: "database"`), else as the last migration recorded it (`source: "recorded"`);
+   * absent when the environment tracks no schema.
+   */
+  database?: { schema: number | null; dirty: boolean; source: "database" | "recorded"; readAt: string | null; instance: string; error?: string };
   /** Maintenance mode (the 503 page ahead of the weighted rule); absent when off. */
   maintenance?: { since: string; by: string; message: string; allowCidrs: string[]; allowHeader: string | null };
 }
@@ -39,8 +45,21 @@ export function lastAnalysisOf(history: readonly { at: string; analysis?: Analys
   return null;
 }
 
-export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & { at: string }) | null = null): StatusView {
+/** The database's schema read back now, or why it could not be. */
+export type SchemaReadBack = { schema: number | null; dirty: boolean; at: string } | { error: string };
+
+function databaseView(e: LoadedEnvironment, read?: SchemaReadBack): StatusView["database"] {
   const r = e.release;
+  const tracked = r.database !== undefined || r.slots.blue.schema !== undefined || r.slots.green.schema !== undefined;
+  if (!tracked && (read === undefined || "error" in read)) return undefined;
+  const instance = r.database?.instance ?? `${e.config.name}-postgres`;
+  if (read && !("error" in read)) return { schema: read.schema, dirty: read.dirty, source: "database", readAt: read.at, instance };
+  return { schema: r.database?.schema ?? null, dirty: r.database?.dirty ?? false, source: "recorded", readAt: r.database?.readAt ?? null, instance, ...(read && "error" in read ? { error: read.error } : {}) };
+}
+
+export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & { at: string }) | null = null, schema?: SchemaReadBack): StatusView {
+  const r = e.release;
+  const database = databaseView(e, schema);
   return {
     environment: e.config.name,
     tier: e.config.tier,
@@ -52,6 +71,7 @@ export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & {
     pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
     lastChange: r.lastChange ? { by: r.lastChange.by, at: r.lastChange.at, command: r.lastChange.command } : null,
     lastAnalysis,
+    ...(database ? { database } : {}),
     ...(r.maintenance ? { maintenance: { since: r.maintenance.since, by: r.maintenance.by, message: r.maintenance.message, allowCidrs: [...r.maintenance.allowCidrs], allowHeader: r.maintenance.allowHeader?.name ?? null } } : {}),
   };
 }
@@ -62,6 +82,19 @@ export function maintenanceText(v: StatusView): string | null {
   if (!m) return null;
   const bypass = [...(m.allowCidrs.length ? [`CIDRs ${m.allowCidrs.join(", ")}`] : []), ...(m.allowHeader ? [`header ${m.allowHeader}`] : [])];
   return `MAINTENANCE since ${m.since} by ${m.by}: users get the 503 page${bypass.length ? `; bypass: ${bypass.join("; ")}` : "; no bypass"} — end it with 'envctl maintenance ${v.environment} off'`;
+}
+
+/** "database dev-postgres: schema 2 (read back at …); blue runs on 1..2, green on 2..3" */
+export function databaseText(v: StatusView): string | null {
+  const d = v.database;
+  if (!d) return null;
+  const range = (s: "blue" | "green") => {
+    const slot = v.slots[s] as { version: string | null; schema?: { requires: number; supportsUpTo: number } };
+    return slot.version === null ? null : `${s} (${slot.version}) runs on ${slot.schema ? `${slot.schema.requires}..${slot.schema.supportsUpTo}` : "an undeclared schema range"}`;
+  };
+  const ranges = (["blue", "green"] as const).map(range).filter((x) => x !== null);
+  const where = d.source === "database" ? `read back at ${d.readAt}` : `as recorded${d.readAt ? ` at ${d.readAt}` : ""}${d.error ? `; could not read the database: ${d.error}` : ""}`;
+  return `database ${d.instance}: schema ${d.schema ?? "none (no migration ran)"}${d.dirty ? " DIRTY (a migration stopped midway)" : ""} (${where}); ${ranges.join(", ")}`;
 }
 
 /** "rollout of green: 1/3 steps applied (10 % → 50 % → 100 %), next 50 %" */
@@ -78,6 +111,8 @@ export function formatStatus(views: StatusView[]): string {
     const lines = [`${v.environment} (${v.tier})  live: ${v.live}`, `  ${slot(v, "blue")}    ${slot(v, "green")}`];
     const m = maintenanceText(v);
     if (m) lines.push(`  ${m}`);
+    const d = databaseText(v);
+    if (d) lines.push(`  ${d}`);
     if (v.rollout) lines.push(`  ${rolloutText(v)}`);
     if (v.pending) lines.push(`  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`);
     lines.push(`  last change: ${v.lastChange ? `${v.lastChange.by} at ${v.lastChange.at}: ${v.lastChange.command}` : "none"}`);

@@ -37,6 +37,11 @@ export interface RolloutOptions {
    * @default no plan
    */
   readonly plan?: PlanOptions;
+  /**
+   * Run a missing expand migration (the canary's `schema.requires`, when the stable slot runs on it
+   * too) before any traffic moves (lib/release/migrate.ts). @default false: refused instead
+   */
+  readonly migrate?: boolean;
 }
 
 /** What this run last wrote and expects. */

@@ -10,7 +10,7 @@
 import { withFileLock } from "../../fsutil/file-lock.ts";
 import { summarize, type ChangeRecord, type Release } from "../model.ts";
 import type { RecordInput, ReleaseStore } from "../ports.ts";
-import { appendRecord, syncAudit } from "./audit-log.ts";
+import { appendRecord, readAudit, syncAudit } from "./audit-log.ts";
 import { loadRelease, releaseFileOf, removeOrphans, writeRelease } from "./release-file.ts";
 
 export { appendNote, auditFileOf, readAudit, readNotes, type AuditEntry, type HistoryNote } from "./audit-log.ts";
@@ -53,5 +53,6 @@ export function fileStore(root: string): ReleaseStore {
     load: (env) => loadRelease(root, env),
     commit: (current, next, record) => commit(root, current, next, record),
     lock: (env, waitSeconds, fn, command) => withLock(root, env, waitSeconds, fn, command),
+    history: (env) => readAudit(root, env),
   };
 }
