@@ -6,7 +6,7 @@
  * `envctl status staging --live` shows the Deployments beside the ALB → roll it out under healthy
  * synthetic users → destroy → stop both.
  */
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { startControlPlane } from "../engine/control-plane.ts";
@@ -28,6 +28,9 @@ async function main(): Promise<number> {
   const smoke = createServer((_req, res) => res.end("ok"));
   await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
   useShortWindows(dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`, "staging", ["production"]);
+  // The demo destroys staging at its end: the playground's database without deletion protection.
+  const stagingFile = join(dir, "environments", "staging.ts");
+  writeFileSync(stagingFile, readFileSync(stagingFile, "utf8").replace("deletionProtection: true", "deletionProtection: false"));
   const plane = await startControlPlane(controlPlaneBinaries(manifest), { dir: join(dir, "kube"), say: (line) => say(`control plane: ${line}`) });
   const emulator = await startEmulator(manifest, join(dir, "moto.log"));
   const base = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1", ENVSTACK_KUBECONFIG: plane.kubeconfig }));
