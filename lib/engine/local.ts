@@ -35,7 +35,7 @@ export function manifestPath(env: NodeJS.ProcessEnv = process.env): string {
 /** The engine's manifest, or an error telling how to build it. */
 export function readManifest(env: NodeJS.ProcessEnv = process.env): EngineManifest {
   const file = manifestPath(env);
-  if (!existsSync(file)) throw new Error(`no engine at ${file}: run 'npm run setup:engine' first (builds OpenTofu, the providers and moto; 15-20 min the first time)`);
+  if (!existsSync(file)) throw new Error(`no engine at ${file}: run 'npm run setup:engine' first (builds OpenTofu, the providers, the local Kubernetes control plane and moto; 25-30 min the first time)`);
   const m = JSON.parse(readFileSync(file, "utf8")) as EngineManifest;
   for (const p of [m.tofu, m.cliConfig, m.motoServer]) if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);
   return m;

@@ -109,15 +109,15 @@ for c in $KUBE_COMPONENTS; do [ -x "$KUBE_DIR/$c" ] || need_go=1; done
 # repeated while a build runs, so nobody takes the silence for a hang.
 expected_minutes() { # <key prefix>
   case "$1" in
-    opentofu*) echo 4-6 ;; aws-*-full) echo 30-40 ;; aws*) echo 5-8 ;; kubernetes-v*) echo 2-4 ;; control-plane*) echo 6-9 ;;
-    etcd*) echo 1 ;; kwok*) echo 2 ;; *) echo "?" ;;
+    opentofu*) echo 4-6 ;; aws-*-full) echo 30-40 ;; aws*) echo 5-8 ;; kubernetes-v*) echo 2-4 ;; control-plane*) echo 5-8 ;;
+    etcd*) echo 1-2 ;; kwok*) echo 2-3 ;; *) echo "?" ;;
   esac
 }
 if [ "$need_go" = 1 ]; then
   if [ "$AWS_FLAVOUR" = full ]; then
-    log "first build of the engine: about 40-55 min on 2 cores (OpenTofu 4-6 min, the full AWS provider 30-40 min at up to 9 GB, Kubernetes provider 2-4 min, the Kubernetes control plane 9-12 min, moto 1 min); cached under $ROOT, later runs take seconds"
+    log "first build of the engine: about 40-55 min on 2 cores (OpenTofu 4-6 min, the full AWS provider 30-40 min at up to 9 GB, Kubernetes provider 2-4 min, the Kubernetes control plane 9-11 min, moto 1 min); cached under $ROOT, later runs take seconds"
   else
-    log "first build of the engine: about 15-20 min on 2 cores (OpenTofu 4-6 min, the trimmed AWS provider 5-8 min at up to 4 GB, Kubernetes provider 2-4 min, the Kubernetes control plane 9-12 min, moto 1 min); cached under $ROOT, later runs take seconds"
+    log "first build of the engine: about 25-30 min on 2 cores (OpenTofu 4-6 min, the trimmed AWS provider 5-8 min at up to 4 GB, Kubernetes provider 2-4 min, the Kubernetes control plane 9-11 min at up to 2 GB, moto 1 min); cached under $ROOT, later runs take seconds"
   fi
 fi
 
