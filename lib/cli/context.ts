@@ -27,8 +27,9 @@ import { RefusedError } from "../release/errors.ts";
 import type { Clock, ReleaseEnvironment, SmokeDeps } from "../release/ports.ts";
 import { appendNote, fileStore, readAudit } from "../release/store/index.ts";
 import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
-import { awsClientTarget, readTarget } from "../stacks/target.ts";
+import { awsClientTarget, readTarget, type Target } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
+import { accountCheckedDeployer, checkAccount, enforceApprovals, personOf } from "./approvals.ts";
 import { parseArgs, WaitArg } from "./args.ts";
 import type { Deps } from "./deps.ts";
 import { defaultProgress } from "./progress.ts";
@@ -83,6 +84,14 @@ export interface Shell {
   settleNotifications(): Promise<void>;
 }
 
+/**
+ * Where and as whom envctl's AWS adapters act for an environment: its region (the emulator on the
+ * local target), its account (the deploy role assumed, the caller's account checked before writes).
+ */
+export function environmentAws(target: Target, e: Environment): AwsClientOptions {
+  return { ...awsClientTarget(target, e.region), account: e.account, environment: e.name, emulatorAccount: target.emulatorAccount };
+}
+
 /** The project root: `$ENVSTACK_ROOT`, else the nearest directory upwards holding cdktf.json. */
 export function findRoot(cwd: string, env: NodeJS.ProcessEnv): string {
   if (env.ENVSTACK_ROOT) return resolve(env.ENVSTACK_ROOT);
@@ -116,7 +125,7 @@ export function createShell(deps: Deps): Shell {
   const approved = new Set<string>();
   const awsOptions = (projectRoot: string) => {
     const target = readTarget(env, projectRoot);
-    return (e: Environment): AwsClientOptions => awsClientTarget(target, e.region);
+    return (e: Environment): AwsClientOptions => environmentAws(target, e);
   };
 
   // Notifications: targets become known as projects load; URLs and keys are resolved at delivery.
@@ -173,7 +182,8 @@ export function createShell(deps: Deps): Shell {
       project,
       environments: { all: () => configs, get },
       store: fileStore(project.root),
-      deployer: deps.deployer ?? new EngineDeployer(project.root, env),
+      // The engine's providers refuse another account (allowed_account_ids); envctl refuses first, before synthesis.
+      deployer: deps.deployer ?? accountCheckedDeployer(new EngineDeployer(project.root, env), configs, (e) => aws(e), deps.identity),
       traffic: (e) => deps.traffic?.(configOf(e)) ?? traffic.get(e.name) ?? traffic.set(e.name, lazyTraffic(e.name, aws(configOf(e)))).get(e.name)!,
       metrics: (e) => deps.metrics?.(configOf(e)) ?? lazyMetrics(aws(configOf(e))),
       alarms: (e) => {
@@ -199,8 +209,13 @@ export function createShell(deps: Deps): Shell {
       dryRun: o.json ? (plan) => out(JSON.stringify({ dryRun: true, ...plan }, null, 2)) : undefined,
       options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: wait },
       command: `envctl ${command}`,
-      // Production-tier changes need a yes; asked once, after the change was validated, showing it.
+      // Recorded approvals first (approvals.required > 0: production by default); then production
+      // changes need a yes, asked once, after the change was validated, showing it. --yes only
+      // answers the question: it never counts as an approval.
       approve: async (e, what) => {
+        // Before anything is written: the credentials must be of the environment's account (real adapters, or tests' identity).
+        if (!deps.deployer || deps.identity) await checkAccount(configOf(e), aws(configOf(e)), deps.identity);
+        await enforceApprovals({ root: project.root, env, config: configOf(e), what, now: clock.now(), identity: () => (deps.identity ?? personOf)(aws(configOf(e))) });
         if (e.tier !== "production" || o.yes || approved.has(e.name)) return;
         err([`${e.name} (production): ${what.summary}`, ...(what.diff ? [what.diff.trimEnd()] : []), `stacks to deploy: ${what.stacks.join(" ") || "none"}`].join("\n"));
         if (!(await confirm(`Apply this to ${e.name} (production)?`))) throw new UserError("cancelled, nothing changed");

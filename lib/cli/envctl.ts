@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from "commander";
 import { secretsManagerStore } from "../aws/secrets-manager.ts";
 import type { Environment } from "../config/schema.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
-import { awsClientTarget, readTarget } from "../stacks/target.ts";
+import { readTarget } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { registerAnalysisCommands } from "./commands/analysis.ts";
 import { registerConfigCommands } from "./commands/config.ts";
@@ -23,7 +23,7 @@ import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerRolloutCommand } from "./commands/rollout.ts";
 import { registerSecretCommands } from "./commands/secret.ts";
 import { registerStatusCommand } from "./commands/status.ts";
-import { createShell } from "./context.ts";
+import { createShell, environmentAws } from "./context.ts";
 import type { Deps } from "./deps.ts";
 import { refuseBlankArguments } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -98,7 +98,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   ]);
   const secrets = deps.secrets ?? ((e: Environment) => {
     const target = readTarget(env, root());
-    return secretsManagerStore(awsClientTarget(target, e.region));
+    return secretsManagerStore(environmentAws(target, e));
   });
   registerSecretCommands(program, { load, out, err, secrets, confirm, readSecret: deps.readSecret ?? ((p) => readSecretInput(p)), interactive: deps.interactive ?? (() => process.stdin.isTTY === true) });
   registerConfigCommands(program, { load, out, secrets, setExit });
