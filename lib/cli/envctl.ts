@@ -14,6 +14,8 @@ import { currentActor } from "./actor.ts";
 import { registerAnalysisCommands } from "./commands/analysis.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
+import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerMaintenanceCommand } from "./commands/maintenance.ts";
 import { registerNotifyCommand } from "./commands/notify.ts";
 import { registerReleaseCheck } from "./commands/release-check.ts";
@@ -64,6 +66,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerMaintenanceCommand(program, shell);
   registerNotifyCommand(program, shell);
   registerDiffCommand(program, shell);
+  registerDoctorCommand(program, shell);
+  registerApprovalCommands(program, shell);
 
   registerReleaseCheck(program, { root, load, out, err, setExit });
   examples(program.commands.find((c) => c.name() === "release-check")!, [

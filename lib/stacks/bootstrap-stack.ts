@@ -1,6 +1,7 @@
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import type { AccountConfig } from "../config/schema/account.ts";
+import { bootstrapStackName } from "../constructs/naming.ts";
 import { StateBackend } from "../constructs/state-backend.ts";
 import { BaseStack, stateBucketName } from "./base-stack.ts";
 import type { Target } from "./target.ts";
@@ -14,10 +15,7 @@ export interface BootstrapStackProps {
   readonly tags: Record<string, string>;
 }
 
-/** The bootstrap stack of an account: `bootstrap-<account id>`. */
-export function bootstrapStackName(accountId: string): string {
-  return `bootstrap-${accountId}`;
-}
+export { bootstrapStackName };
 
 /**
  * `bootstrap-<account id>`, one per account: the state bucket every stack of the account's
