@@ -40,13 +40,14 @@ function cidrOverlaps(envs: readonly Environment[]): Problem[] {
 /**
  * One account per environment: two environments may share an account only when each names the
  * other in `account.sharedWith` (production's configuration applied in dev's account, or the
- * reverse, is the accident this prevents).
+ * reverse, is the accident this prevents). A preview (`expiresAt`) is a copy of its base
+ * environment and lives in the base's account: previews are left out.
  */
 function sharedAccounts(envs: readonly Environment[]): Problem[] {
   const problems: Problem[] = [];
   envs.forEach((a, i) => {
     for (const b of envs.slice(0, i)) {
-      if (a.account.id !== b.account.id || a.name === b.name) continue;
+      if (a.account.id !== b.account.id || a.name === b.name || a.expiresAt !== undefined || b.expiresAt !== undefined) continue;
       for (const [x, y] of [[a, b], [b, a]] as const) {
         if (!x.account.sharedWith.includes(y.name)) {
           problems.push({ subject: x.name, path: "account.id", message: `${x.account.id} is also ${y.name}'s account: each environment has its own account, or both name each other in account.sharedWith (${x.name} does not name ${y.name})` });

@@ -58,8 +58,11 @@ export function registerApprovalCommands(program: Command, shell: Shell, github:
           `approved as ${me}: ${verdict.ok ? `${verdict.message}; the author can now run the command again` : verdict.message}`].join("\n"));
     });
 
-  const approvals = program.command("approvals").description("changes waiting for approval, and CI's check of the platform's approvals");
-  examples(approvals.command("list", { isDefault: true }).argument("<env>", "environment").description("the changes of <env> waiting for approval, and who approved them").option("--json", "machine-readable output"), [
+  const approvals = examples(program.command("approvals").description("changes waiting for approval, and CI's check of the platform's approvals"), [
+    ["envctl approvals list production", "the changes waiting, who approved them"],
+    ["envctl approvals verify production --github", "CI: the run's reviewers, judged by production's approvals"],
+  ]);
+  examples(approvals.command("list").argument("<env>", "environment").description("the changes of <env> waiting for approval, and who approved them").option("--json", "machine-readable output"), [
     ["envctl approvals list production", "what waits, and who approved"],
   ])
     .action(async (name: string, o: { json?: boolean }) => {
