@@ -37,6 +37,9 @@ import { UserError } from "./report.ts";
 import { realSleep } from "./signals.ts";
 import { formatStatus, lastAnalysisOf, statusOf } from "./views/status.ts";
 
+/** Commands that take traffic back to safety: never held up by approvals. */
+const MITIGATION = /^(rollback|abort)\b/;
+
 /** The options every release command shares. */
 export interface Common {
   json?: boolean;
@@ -123,6 +126,7 @@ export function createShell(deps: Deps): Shell {
   });
   const clock: Clock = deps.clock ?? { now: deps.now ?? (() => new Date()), sleep: realSleep };
   const approved = new Set<string>();
+  const approvalsMet = new Set<string>();
   const awsOptions = (projectRoot: string) => {
     const target = readTarget(env, projectRoot);
     return (e: Environment): AwsClientOptions => environmentAws(target, e);
@@ -215,7 +219,12 @@ export function createShell(deps: Deps): Shell {
       approve: async (e, what) => {
         // Before anything is written: the credentials must be of the environment's account (real adapters, or tests' identity).
         if (!deps.deployer || deps.identity) await checkAccount(configOf(e), aws(configOf(e)), deps.identity);
-        await enforceApprovals({ root: project.root, env, config: configOf(e), what, now: clock.now(), identity: () => (deps.identity ?? personOf)(aws(configOf(e))) });
+        // Once per command and environment (a rollout's later steps, its automatic rollback);
+        // mitigations (rollback, abort) never wait for approvals: they are recorded with their author.
+        if (!approvalsMet.has(e.name) && !MITIGATION.test(command)) {
+          await enforceApprovals({ root: project.root, env, config: configOf(e), what, now: clock.now(), identity: () => (deps.identity ?? personOf)(aws(configOf(e))) });
+        }
+        approvalsMet.add(e.name);
         if (e.tier !== "production" || o.yes || approved.has(e.name)) return;
         err([`${e.name} (production): ${what.summary}`, ...(what.diff ? [what.diff.trimEnd()] : []), `stacks to deploy: ${what.stacks.join(" ") || "none"}`].join("\n"));
         if (!(await confirm(`Apply this to ${e.name} (production)?`))) throw new UserError("cancelled, nothing changed");
