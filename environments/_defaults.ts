@@ -19,3 +19,14 @@ export const thresholds = {
   cpuPercent: 80,
   memoryPercent: 85,
 } as const;
+
+/**
+ * One AWS account per environment (example ids: replace them with yours; dev's is the AWS
+ * documentation's example id, also the emulator's default account). envctl and every provider
+ * assume `deployRoleArn` in the account and refuse credentials of any other account.
+ */
+export const accounts = {
+  dev: { id: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/envstack-deploy" },
+  staging: { id: "222222222222", deployRoleArn: "arn:aws:iam::222222222222:role/envstack-deploy" },
+  production: { id: "333333333333", deployRoleArn: "arn:aws:iam::333333333333:role/envstack-deploy", externalId: "envstack-production" },
+} as const;

@@ -1,9 +1,10 @@
 import { defineEnvironment } from "../lib/index.ts";
-import { shared, thresholds } from "./_defaults.ts";
+import { accounts, shared, thresholds } from "./_defaults.ts";
 
 export default defineEnvironment({
   ...shared,
   name: "dev",
+  account: accounts.dev,
   tier: "development",
   domain: "dev.webapp.example.com",
   logLevel: "debug",

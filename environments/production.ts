@@ -1,12 +1,15 @@
 import { defineEnvironment } from "../lib/index.ts";
-import { shared, thresholds } from "./_defaults.ts";
+import { accounts, shared, thresholds } from "./_defaults.ts";
 
 export default defineEnvironment({
   ...shared,
   name: "production",
+  account: accounts.production,
+  // Two people other than the author approve each change (the production default, stated).
+  approvals: { required: 2, from: [] },
   tier: "production",
   domain: "webapp.example.com",
-  certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-0000production",
+  certificateArn: "arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-0000production",
   logLevel: "warn",
   network: { cidr: "10.2.0.0/16", azCount: 3, natGateways: "per-az", flowLogRetentionDays: 365 },
   compute: {

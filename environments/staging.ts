@@ -1,12 +1,13 @@
 import { defineEnvironment } from "../lib/index.ts";
-import { shared, thresholds } from "./_defaults.ts";
+import { accounts, shared, thresholds } from "./_defaults.ts";
 
 export default defineEnvironment({
   ...shared,
   name: "staging",
+  account: accounts.staging,
   tier: "staging",
   domain: "staging.webapp.example.com",
-  certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-00000000staging",
+  certificateArn: "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-4000-8000-00000000staging",
   logLevel: "info",
   network: { cidr: "10.1.0.0/16", azCount: 2, natGateways: "single", flowLogRetentionDays: 30 },
   compute: {

@@ -16,7 +16,7 @@ import { formatScan, scanStacks, type StackScan } from "../lib/policy/checkov.ts
 import { localBackend, synthRepo } from "./support/project.ts";
 
 /** Stacks that must be clean: no failed check, every exception justified at its resource. */
-const STRICT = ["bootstrap", "staging", "staging-traffic", "staging-workloads", "production", "production-traffic", "production-workloads"];
+const STRICT = ["bootstrap-123456789012", "bootstrap-222222222222", "bootstrap-333333333333", "staging", "staging-traffic", "staging-workloads", "production", "production-traffic", "production-workloads"];
 
 describe("checkov over every synthesized stack", () => {
   let scans: StackScan[];

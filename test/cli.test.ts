@@ -157,7 +157,7 @@ describe("envctl's contract", () => {
     };
     const ok = await run(tempProject());
     expect(ok.status).toBe(0);
-    expect(ok.text).toMatch(/^synthesized 10 stacks into cdktf\.out\/ in \d+\.\d s: bootstrap, dev, dev-traffic, global, production, production-traffic, production-workloads, staging, staging-traffic, staging-workloads\n$/);
+    expect(ok.text).toMatch(/^synthesized 12 stacks into cdktf\.out\/ in \d+\.\d s: bootstrap-123456789012, bootstrap-222222222222, bootstrap-333333333333, dev, dev-traffic, global, production, production-traffic, production-workloads, staging, staging-traffic, staging-workloads\n$/);
     const bad = await run(tempProject((d) => {
       const f = join(d, "environments/staging.ts");
       writeFileSync(f, readFileSync(f, "utf8").replace("10.1.0.0/16", "10.0.0.0/16"));

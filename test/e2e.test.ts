@@ -82,7 +82,7 @@ describe.sequential("real engine against the emulator", () => {
   it("1. tofu init && tofu validate pass for every synthesized stack", async () => {
     await synth({ ENVSTACK_BACKEND: "local" });
     const stacks = readdirSync(join(dir, "cdktf.out/stacks")).sort();
-    expect(stacks).toEqual(expect.arrayContaining(["bootstrap", "dev", "dev-traffic", "global", "production", "production-traffic", "production-workloads", "staging", "staging-traffic", "staging-workloads"]));
+    expect(stacks).toEqual(expect.arrayContaining(["bootstrap-123456789012", "bootstrap-222222222222", "bootstrap-333333333333", "dev", "dev-traffic", "global", "production", "production-traffic", "production-workloads", "staging", "staging-traffic", "staging-workloads"]));
     for (const stack of stacks) {
       const d = stackDir(dir, stack);
       await engine.ok(d, ["init", "-input=false", "-no-color", "-backend=false"]);

@@ -28,8 +28,8 @@ describe("emulator profile (Aspects)", () => {
 
   it("tlsOnlyBucketPolicy: the SecureTransport deny goes, other statements and their policies stay", () => {
     const isTls = (s: any) => s.condition?.some((c: any) => c.variable === "aws:SecureTransport");
-    expect(statements(real.stack("bootstrap")).filter(isTls)).toHaveLength(2);
-    const boot = local.stack("bootstrap");
+    expect(statements(real.stack("bootstrap-123456789012")).filter(isTls)).toHaveLength(2);
+    const boot = local.stack("bootstrap-123456789012");
     expect(statements(boot).filter(isTls)).toEqual([]);
     // The state bucket's policy held only the TLS deny: gone. The log bucket's lets S3 write its access logs: kept.
     expect(resources(boot, "aws_s3_bucket_policy")).toHaveLength(1);

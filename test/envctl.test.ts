@@ -8,7 +8,7 @@ import { EngineDeployer } from "../lib/deploy/runner.ts";
 function withQa(dir: string) {
   writeFileSync(join(dir, "environments/qa.ts"), `import { defineEnvironment } from "../lib/index.ts";
 import dev from "./dev.ts";
-export default defineEnvironment({ ...dev, name: "qa", domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
+export default defineEnvironment({ ...dev, name: "qa", account: { id: "444444444444", deployRoleArn: "arn:aws:iam::444444444444:role/envstack-deploy" }, domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
 `);
   writeFileSync(join(dir, "environments/releases/qa.json"), JSON.stringify({ environment: "qa", live: "blue", slots: { blue: { version: "1.4.0", weight: 100 }, green: { version: null, weight: 0 } } }));
   const devFile = join(dir, "environments/dev.ts");
@@ -218,16 +218,67 @@ describe("envctl (subprocess, stand-in engine)", () => {
     expect(s.calls().at(-1)).toBe(`deploy staging-workloads`);
   });
 
-  it("production changes need --yes off a terminal", async () => {
+  it("production changes need two recorded approvals by others than the author (--yes is none), then --yes off a terminal", async () => {
     const s = sandbox();
     await stagingRuns150(s);
     await s.run(["promote", "staging", "production", "--no-deploy"]);
-    const r = await s.run(["shift", "production", "--to", "green", "--percent", "10"]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain("pass --yes to confirm");
+    const shift = ["shift", "production", "--to", "green", "--percent", "10"];
+    // --yes answers the prompt; it never counts as an approval. The refusal names the change's id.
+    const refused = await s.run([...shift, "--yes"], { AWS_ACCESS_KEY_ID: "carol" });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("needs 2 approval(s) from someone other than the author arn:aws:iam::999999999999:user/carol; has 0");
+    const id = /change ([0-9a-f]{16}) needs/.exec(refused.stderr)![1]!;
+    expect(refused.stderr).toContain(`envctl approve production ${id}`);
+    expect(s.calls()).toEqual([]);
     expect(s.release("production").slots.green.weight).toBe(0);
-    expect((await s.run(["shift", "production", "--to", "green", "--percent", "10", "--yes"])).status).toBe(0);
+    // The author cannot approve their own change; an unknown change cannot be approved.
+    const own = await s.run(["approve", "production", id], { AWS_ACCESS_KEY_ID: "carol" });
+    expect(own.status).toBe(1);
+    expect(own.stderr).toContain("arn:aws:iam::999999999999:user/carol is the change's author: this approval would not count; nothing was recorded");
+    expect((await s.run(["approve", "production", "0123456789abcdef"], { AWS_ACCESS_KEY_ID: "alice" })).stderr).toContain("no change 0123456789abcdef waits for approval in production");
+    // One approver is too few.
+    const alice = await s.run(["approve", "production", id], { AWS_ACCESS_KEY_ID: "alice" });
+    expect(alice.status).toBe(0);
+    expect(alice.stdout).toContain("approved as arn:aws:iam::999999999999:user/alice: needs 2 approval(s)");
+    expect(alice.stdout).toContain("has 1 (arn:aws:iam::999999999999:user/alice)");
+    const again = await s.run([...shift, "--yes"], { AWS_ACCESS_KEY_ID: "carol" });
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain(`change ${id} needs 2 approval(s)`);
+    // Approving twice counts once.
+    await s.run(["approve", "production", id], { AWS_ACCESS_KEY_ID: "alice" });
+    expect((await s.run([...shift, "--yes"], { AWS_ACCESS_KEY_ID: "carol" })).status).toBe(1);
+    expect((await s.run(["approve", "production", id], { AWS_ACCESS_KEY_ID: "bob" })).stdout).toContain("approved by arn:aws:iam::999999999999:user/alice, arn:aws:iam::999999999999:user/bob; the author can now run the command again");
+    // Approved: off a terminal it still needs --yes (the prompt), then it goes through.
+    const prompt = await s.run(shift, { AWS_ACCESS_KEY_ID: "carol" });
+    expect(prompt.status).toBe(1);
+    expect(prompt.stderr).toContain("pass --yes to confirm");
+    expect(s.release("production").slots.green.weight).toBe(0);
+    expect((await s.run([...shift, "--yes"], { AWS_ACCESS_KEY_ID: "carol" })).status).toBe(0);
     expect(s.release("production").slots.green.weight).toBe(10);
+    expect(s.calls()).toEqual(["deploy production-traffic"]);
+    // The history says who approved the change.
+    const notes = s.audit("production").filter((x) => x.kind === "approval");
+    expect(notes.at(-1)).toMatchObject({ changeId: id, author: "arn:aws:iam::999999999999:user/carol", approvers: ["arn:aws:iam::999999999999:user/alice", "arn:aws:iam::999999999999:user/bob"], source: "envctl approve" });
+    // The approvals were for that change: the next one (the file moved on) needs its own.
+    const next = await s.run(["shift", "production", "--to", "green", "--percent", "20", "--yes"], { AWS_ACCESS_KEY_ID: "carol" });
+    expect(next.status).toBe(1);
+    expect(next.stderr).toContain("has 0");
+  });
+
+  it("refuses a change with another account's credentials, naming both accounts, before anything is written", async () => {
+    // dev has no deploy role here: the credentials are used as they are, and they are production's.
+    const s = sandbox((d) => {
+      const f = join(d, "environments/dev.ts");
+      writeFileSync(f, readFileSync(f, "utf8").replace("account: accounts.dev,", 'account: { id: "123456789012" },'));
+    });
+    const before = s.releaseText("dev");
+    const r = await s.run(["stage", "dev", "--version", "1.6.0"], { AWS_ACCESS_KEY_ID: "333333333333" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("refusing to change dev: it deploys into account 123456789012, but the credentials are of account 333333333333 (arn:aws:iam::333333333333:user/333333333333). Nothing was changed.");
+    expect(s.calls()).toEqual([]);
+    expect(s.releaseText("dev")).toBe(before);
+    expect((await s.run(["stage", "dev", "--version", "1.6.0"], { AWS_ACCESS_KEY_ID: "123456789012" })).status).toBe(0);
+    expect(s.calls()).toEqual(["deploy dev"]);
   });
 
   it("diff shows a side-by-side matrix with differences marked", async () => {

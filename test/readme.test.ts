@@ -53,7 +53,8 @@ function session() {
   const out: string[] = [];
   const deps: Deps = {
     cwd: dir,
-    env: { ...process.env, GITHUB_ACTOR: "", USER: "you", CI: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
+    // As the release workflow runs it: production's two approvals come from the platform (README: Accounts and approvals).
+    env: { ...process.env, GITHUB_ACTOR: "", USER: "you", CI: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "you", ENVSTACK_APPROVED_BY: "alice,bob" },
     deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),
     workloads: (e) => new FakeWorkloads(dir, e.name),

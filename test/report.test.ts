@@ -34,7 +34,8 @@ async function projectWithRolloutInProgress() {
   const out: string[] = [];
   const deps: Deps = {
     cwd: dir,
-    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1" },
+    // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
+    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "alice,bob" },
     deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),
     workloads: (e) => new FakeWorkloads(dir, e.name),

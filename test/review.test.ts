@@ -238,7 +238,7 @@ describe("cost and changed stacks", () => {
       // the base has qa, an EC2 environment dev promotes into
       writeFileSync(join(d, "environments/qa.ts"), `import { defineEnvironment } from "../lib/index.ts";
 import dev from "./dev.ts";
-export default defineEnvironment({ ...dev, name: "qa", domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
+export default defineEnvironment({ ...dev, name: "qa", account: { id: "444444444444", deployRoleArn: "arn:aws:iam::444444444444:role/envstack-deploy" }, domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
 `);
       writeFileSync(join(d, "environments/releases/qa.json"), JSON.stringify({ environment: "qa", live: "blue", slots: { blue: { version: "1.4.0", weight: 100 }, green: { version: null, weight: 0 } } }));
     });

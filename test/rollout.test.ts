@@ -32,7 +32,8 @@ function harness(env: string, edit?: (dir: string) => void) {
   const controller = new AbortController();
   const deps: Deps = {
     cwd: dir,
-    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1" },
+    // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
+    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "alice,bob" },
     deployer: {
       deploy: async (stacks) => {
         deployed.push([...stacks]);
@@ -401,6 +402,29 @@ describe("release commands around the rollout", () => {
     expect(h.text()).toContain('-      "version": null,\n+      "version": "1.5.0",');
     expect(h.text()).toContain("stacks to deploy: production-workloads");
     expect(h.text()).toContain("cancelled, nothing changed");
+  });
+});
+
+describe("approvals as CI hands them to envctl", () => {
+  it("come from the platform or nothing goes; the author's own does not count; the approvers are recorded; a rollback waits for none", async () => {
+    const h = harness("production");
+    await h.run("promote", "dev", "staging", "--version", "1.5.0", "--no-deploy");
+    await h.run("shift", "staging", "--to", "green", "--percent", "100", "--no-deploy");
+    const promote = (env: Record<string, string>) => main(["node", "envctl", "promote", "staging", "production", "--yes"], { ...h.deps, env: { ...h.deps.env, ...env } });
+    expect(await promote({ ENVSTACK_CHANGE_AUTHOR: "" })).toBe(1);
+    expect(h.text()).toContain("in CI, approvals come from the platform: run 'envctl approvals verify <env> --github' in the job first");
+    expect(await promote({ ENVSTACK_APPROVED_BY: "dana,alice" })).toBe(1);
+    expect(h.text()).toMatch(/production: change [0-9a-f]{16} needs 2 approval\(s\) from someone other than the author dana; has 1 \(alice\) \(not counted: dana is the change's author\); nothing was changed/);
+    expect(h.deployed).toEqual([]);
+    expect(h.snapshots).toEqual([]);
+    expect(await promote({})).toBe(0);
+    expect(h.deployed).toEqual([["production-workloads"]]);
+    expect(h.audit().filter((x) => x.kind === "approval")).toEqual([expect.objectContaining({ author: "dana", approvers: ["alice", "bob"], source: "github", summary: expect.stringContaining("envctl promote staging production") })]);
+    // A mitigation never waits for approvals, here on a workstation with none recorded.
+    expect(await h.run("shift", "production", "--to", "green", "--percent", "10", "--yes")).toBe(0);
+    const workstation = { ...h.deps, env: { ...h.deps.env, GITHUB_ACTIONS: "", ENVSTACK_CHANGE_AUTHOR: "", ENVSTACK_APPROVED_BY: "" } };
+    expect(await main(["node", "envctl", "rollback", "production", "--yes"], workstation)).toBe(0);
+    expect(h.release().slots.green.weight).toBe(0);
   });
 });
 

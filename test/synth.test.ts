@@ -22,18 +22,20 @@ const tiers = {
 } as const;
 
 describe("stacks", () => {
-  it("synthesizes bootstrap, global, two stacks per environment and a workloads stack per EKS environment", () => {
+  it("synthesizes a bootstrap per account, global, two stacks per environment and a workloads stack per EKS environment", () => {
     expect(Object.keys(s.text).sort()).toEqual([
-      "bootstrap", "dev", "dev-traffic", "global",
+      "bootstrap-123456789012", "bootstrap-222222222222", "bootstrap-333333333333", "dev", "dev-traffic", "global",
       "production", "production-traffic", "production-workloads",
       "staging", "staging-traffic", "staging-workloads",
     ]);
   });
 
   it("gives every stack its own S3 state key with encryption and S3-native locking (no DynamoDB table)", () => {
+    const accountOf = (name: string) => ({ dev: "123456789012", staging: "222222222222", production: "333333333333" })[name.replace(/-(traffic|workloads)$/, "")] ?? (name.startsWith("bootstrap-") ? name.slice(10) : "123456789012");
     const keys = Object.entries(s.text).map(([name]) => {
       const backend = s.stack(name).terraform.backend.s3;
-      expect(backend).toMatchObject({ bucket: "webapp-terraform-state", encrypt: true, use_lockfile: true });
+      // Each stack's state is in its own account's bucket, reached through that account's deploy role.
+      expect(backend).toMatchObject({ bucket: `webapp-tfstate-${accountOf(name)}`, encrypt: true, use_lockfile: true, assume_role: { role_arn: `arn:aws:iam::${accountOf(name)}:role/envstack-deploy`, session_name: `envstack-${name}` } });
       expect(backend.dynamodb_table).toBeUndefined();
       expect(backend.key).toBe(`webapp/${name}/terraform.tfstate`);
       return backend.key;
@@ -245,8 +247,8 @@ describe("the local (emulator) target", () => {
 
 describe("bootstrap", () => {
   it("creates a versioned, encrypted, private, TLS-only state bucket whose access is logged, and no lock table", () => {
-    const b = s.stack("bootstrap");
-    const buckets = Object.fromEntries(Object.entries(b.resource.aws_s3_bucket as Record<string, any>).map(([id, x]) => [x.bucket, id]));
+    const b = s.stack("bootstrap-123456789012");
+    const buckets = Object.fromEntries(Object.entries(b.resource.aws_s3_bucket as Record<string, any>).map(([id, x]) => [x.bucket.replace("-tfstate-123456789012", "-terraform-state"), id]));
     expect(Object.keys(buckets).sort()).toEqual(["webapp-terraform-state", "webapp-terraform-state-access-logs"]);
     const of = (type: string, bucket: string) => resources(b, type).find((r) => r.bucket.includes(`.${buckets[bucket]}.`));
     expect(of("aws_s3_bucket_versioning", "webapp-terraform-state").versioning_configuration.status).toBe("Enabled");

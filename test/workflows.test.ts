@@ -633,10 +633,10 @@ describe("deploy.yml", () => {
     expect(snapshot.if).toBe("needs.plan-production.outputs.promotion == 'true'");
     expect(stepsOf(j).indexOf(snapshot)).toBeLessThan(indexOfRun(j, "tofu apply"));
     expect(stepsOf(j).indexOf(stepUsing(j, "aws-actions/configure-aws-credentials"))).toBeLessThan(stepsOf(j).indexOf(snapshot));
-    expect(stepUsing(j, "actions/checkout").if).toBe(snapshot.if);
+    expect(stepUsing(j, "actions/checkout").if).toBeUndefined(); // always: envctl also checks the approvals
     const r = runStep(snapshot.run!, { fakes: { npm: "", npx: "" } });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toEqual(["npm ci", "npx envctl snapshot production --reason pre-promote --yes"]);
+    expect(r.calls).toEqual(["npx envctl snapshot production --reason pre-promote --yes"]);
     expect(runStep(snapshot.run!, { fakes: { npm: "", npx: "exit 1" } }).status).not.toBe(0); // no snapshot, no apply
   });
 
@@ -662,14 +662,31 @@ describe("deploy.yml", () => {
     const download = stepUsing(j, "actions/download-artifact");
     expect(download.with?.name).toBe(stepUsing(job(F, "plan-production"), "actions/upload-artifact").with?.name);
     expect(download.with?.name).toBe("production-plan-${{ github.sha }}");
-    // Nothing is synthesized or planned again before the apply (the source is checked out only for the snapshot).
-    expect(stepsOf(j).filter((x) => x.uses?.startsWith("actions/checkout")).map((x) => x.if)).toEqual(["needs.plan-production.outputs.promotion == 'true'"]);
+    // Nothing is synthesized or planned again before the apply (the source is checked out for envctl: approvals, snapshot).
+    expect(stepsOf(j).filter((x) => x.uses?.startsWith("actions/checkout")).map((x) => x.with?.path)).toEqual(["source"]);
     expect(runText(j)).not.toMatch(/cdktf (synth|deploy)/);
-    expect(stepsOf(j).filter((x) => /npm ci/.test(x.run ?? "")).map((x) => x.name)).toEqual(["Snapshot the production database before the promotion"]);
+    expect(stepsOf(j).filter((x) => /npm ci/.test(x.run ?? "")).map((x) => x.name)).toEqual(["Approvals (the deployment's reviewers and the pull request's, never its author)"]);
     const apply = indexOfRun(j, "tofu apply");
     expect(stepsOf(j).slice(0, apply).some((s) => /tofu plan/.test(s.run ?? ""))).toBe(false);
     expect(stepsOf(j)[apply]!.run).toMatch(/tofu apply .*plan\.bin$/m);
     expect(TEXT[F]).toMatch(/required reviewers/i);
+  });
+
+  it("verifies production's approvals (envctl approvals verify) before the snapshot and every apply; a refusal stops the job", () => {
+    const j = job(F, "apply-production");
+    const verify = stepRunning(j, "envctl approvals verify production --github");
+    expect(verify.if).toBeUndefined();
+    expect(verify.env?.GH_TOKEN).toBe("${{ github.token }}");
+    expect(stepsOf(j).indexOf(verify)).toBeLessThan(stepsOf(j).indexOf(stepRunning(j, "envctl snapshot production")));
+    expect(stepsOf(j).indexOf(verify)).toBeLessThan(indexOfRun(j, "tofu apply"));
+    expect(effectivePermissions(F, j)).toMatchObject({ actions: "read", "pull-requests": "read" });
+    expect(runStep(verify.run!, { fakes: { npm: "", npx: "" } }).calls).toEqual(["npm ci", "npx envctl approvals verify production --github"]);
+    expect(runStep(verify.run!, { fakes: { npm: "", npx: "exit 1" } }).status).not.toBe(0);
+    const release = job("release.yml", "release");
+    const check = stepRunning(release, "envctl approvals verify");
+    expect(check.if).toBe("inputs.command != 'abort' && inputs.command != 'rollback'");
+    expect(stepsOf(release).indexOf(check)).toBeLessThan(stepsOf(release).indexOf(stepRunning(release, 'npx envctl "${args[@]}" --yes')));
+    expect(effectivePermissions("release.yml", release)).toMatchObject({ actions: "read", "pull-requests": "read" });
   });
 
   it("applies each saved plan.bin in its stack directory, in the recorded order", () => {
@@ -1026,7 +1043,7 @@ describe("release.yml", () => {
     expect(j.env).toMatchObject({ COMMAND: "${{ inputs.command }}", TARGET: "${{ inputs.environment }}", FROM: "${{ inputs.from }}", VERSION: "${{ inputs.version }}" });
   });
 
-  const envctl = () => stepRunning(job(F, "release"), "npx envctl").run!;
+  const envctl = () => stepRunning(job(F, "release"), "npx envctl \"${args[@]}\"").run!;
   it.each([
     [{ COMMAND: "promote", TARGET: "staging", FROM: "dev", VERSION: "" }, "npx envctl promote dev staging --yes"],
     [{ COMMAND: "promote", TARGET: "production", FROM: "staging", VERSION: "1.6.0" }, "npx envctl promote staging production --version 1.6.0 --yes"],

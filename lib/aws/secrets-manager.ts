@@ -19,6 +19,8 @@ export function secretsManagerStore(o: AwsClientOptions, fake?: Pick<SecretsMana
   const clientOf = () => (fake ? Promise.resolve(fake) : (real ??= loadSdk().then((m) => new m.SecretsManagerClient(awsClientConfig(o, 3)))));
   return {
     async put(id, value) {
+      // A write: the credentials must be of the environment's account (./identity.ts).
+      if (!fake) await (await import("./identity.ts")).assertAccount(o);
       const { PutSecretValueCommand } = await loadSdk();
       const client = await clientOf();
       try {

@@ -31,14 +31,18 @@ import type { Clock, ReleaseEnvironment, SmokeDeps, Workloads } from "../release
 import { lazyKubeWorkloads, type KubeTarget } from "../kube/workloads.ts";
 import { appendNote, fileStore, readAudit } from "../release/store/index.ts";
 import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
-import { awsClientTarget, readTarget } from "../stacks/target.ts";
+import { awsClientTarget, readTarget, type Target } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
+import { accountCheckedDeployer, checkAccount, enforceApprovals, personOf } from "./approvals.ts";
 import { parseArgs, WaitArg } from "./args.ts";
 import type { Deps } from "./deps.ts";
 import { defaultProgress } from "./progress.ts";
 import { UserError } from "./report.ts";
 import { realSleep } from "./signals.ts";
 import { formatStatus, lastAnalysisOf, statusOf } from "./views/status.ts";
+
+/** Commands that take traffic back to safety: never held up by approvals. */
+const MITIGATION = /^(rollback|abort)\b/;
 
 /** The options every release command shares. */
 export interface Common {
@@ -108,6 +112,14 @@ export function databasePort(deps: Deps, env: NodeJS.ProcessEnv, projectRoot: st
   };
 }
 
+/**
+ * Where and as whom envctl's AWS adapters act for an environment: its region (the emulator on the
+ * local target), its account (the deploy role assumed, the caller's account checked before writes).
+ */
+export function environmentAws(target: Target, e: Environment): AwsClientOptions {
+  return { ...awsClientTarget(target, e.region), account: e.account, environment: e.name, emulatorAccount: target.emulatorAccount };
+}
+
 /** The project root: `$ENVSTACK_ROOT`, else the nearest directory upwards holding cdktf.json. */
 export function findRoot(cwd: string, env: NodeJS.ProcessEnv): string {
   if (env.ENVSTACK_ROOT) return resolve(env.ENVSTACK_ROOT);
@@ -139,9 +151,10 @@ export function createShell(deps: Deps): Shell {
   });
   const clock: Clock = deps.clock ?? { now: deps.now ?? (() => new Date()), sleep: realSleep };
   const approved = new Set<string>();
+  const approvalsMet = new Set<string>();
   const awsOptions = (projectRoot: string) => {
     const target = readTarget(env, projectRoot);
-    return (e: Environment): AwsClientOptions => awsClientTarget(target, e.region);
+    return (e: Environment): AwsClientOptions => environmentAws(target, e);
   };
   // An EKS environment's cluster: the local control plane's kubeconfig on the local target, else
   // the context named after the environment (lib/kube/workloads.ts).
@@ -208,7 +221,8 @@ export function createShell(deps: Deps): Shell {
       project,
       environments: { all: () => configs, get },
       store: fileStore(project.root),
-      deployer: deps.deployer ?? new EngineDeployer(project.root, env),
+      // The engine's providers refuse another account (allowed_account_ids); envctl refuses first, before synthesis.
+      deployer: deps.deployer ?? accountCheckedDeployer(new EngineDeployer(project.root, env), configs, (e) => aws(e), deps.identity),
       traffic: (e) => deps.traffic?.(configOf(e)) ?? traffic.get(e.name) ?? traffic.set(e.name, lazyTraffic(e.name, aws(configOf(e)))).get(e.name)!,
       metrics: (e) => deps.metrics?.(configOf(e)) ?? lazyMetrics(aws(configOf(e))),
       alarms: (e) => {
@@ -240,8 +254,18 @@ export function createShell(deps: Deps): Shell {
       dryRun: o.json ? (plan) => out(JSON.stringify({ dryRun: true, ...plan }, null, 2)) : undefined,
       options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: wait },
       command: `envctl ${command}`,
-      // Production-tier changes need a yes; asked once, after the change was validated, showing it.
+      // Recorded approvals first (approvals.required > 0: production by default); then production
+      // changes need a yes, asked once, after the change was validated, showing it. --yes only
+      // answers the question: it never counts as an approval.
       approve: async (e, what) => {
+        // Before anything is written: the credentials must be of the environment's account (real adapters, or tests' identity).
+        if (!deps.deployer || deps.identity) await checkAccount(configOf(e), aws(configOf(e)), deps.identity);
+        // Once per command and environment (a rollout's later steps, its automatic rollback);
+        // mitigations (rollback, abort) never wait for approvals: they are recorded with their author.
+        if (!approvalsMet.has(e.name) && !MITIGATION.test(command)) {
+          await enforceApprovals({ root: project.root, env, config: configOf(e), what, now: clock.now(), identity: () => (deps.identity ?? personOf)(aws(configOf(e))) });
+        }
+        approvalsMet.add(e.name);
         if (e.tier !== "production" || o.yes || approved.has(e.name)) return;
         err([`${e.name} (production): ${what.summary}`, ...(what.diff ? [what.diff.trimEnd()] : []), `stacks to deploy: ${what.stacks.join(" ") || "none"}`].join("\n"));
         if (!(await confirm(`Apply this to ${e.name} (production)?`))) throw new UserError("cancelled, nothing changed");

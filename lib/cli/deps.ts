@@ -2,6 +2,8 @@
 import type { Environment } from "../config/schema.ts";
 import type { DataPlane } from "../database/copy.ts";
 import type { AlarmReader } from "../aws/alarms.ts";
+import type { AwsClientOptions } from "../aws/clients.ts";
+import type { CallerIdentity } from "../aws/identity.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
 import type { Deployer } from "../deploy/runner.ts";
 import type { SlotSettings } from "../release/model.ts";
@@ -57,6 +59,11 @@ export interface Deps {
   readonly write?: (text: string) => void;
   /** Whether stdout is a terminal. @default process.stdout.isTTY */
   readonly tty?: boolean;
+  /**
+   * Who holds the credentials of an environment (STS GetCallerIdentity): the author of a change and
+   * the approver of `envctl approve`, and the account a deploy is checked against. @default STS
+   */
+  readonly identity?: (o: AwsClientOptions) => Promise<CallerIdentity>;
   /** Answers a yes/no question; default: ask on the terminal. */
   readonly confirm?: (question: string) => Promise<boolean>;
 }

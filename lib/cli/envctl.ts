@@ -9,11 +9,13 @@ import { Command, CommanderError, Option } from "commander";
 import { secretsManagerStore } from "../aws/secrets-manager.ts";
 import type { Environment } from "../config/schema.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
-import { awsClientTarget, readTarget } from "../stacks/target.ts";
+import { readTarget } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { registerAnalysisCommands } from "./commands/analysis.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
+import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerMaintenanceCommand } from "./commands/maintenance.ts";
 import { registerMigrateCommand } from "./commands/migrate.ts";
 import { registerDataCommands } from "./commands/data.ts";
@@ -25,7 +27,7 @@ import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerRolloutCommand } from "./commands/rollout.ts";
 import { registerSecretCommands } from "./commands/secret.ts";
 import { registerStatusCommand } from "./commands/status.ts";
-import { createShell } from "./context.ts";
+import { createShell, environmentAws } from "./context.ts";
 import type { Deps } from "./deps.ts";
 import { refuseBlankArguments } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -68,6 +70,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerMaintenanceCommand(program, shell);
   registerNotifyCommand(program, shell);
   registerDiffCommand(program, shell);
+  registerDoctorCommand(program, shell);
+  registerApprovalCommands(program, shell);
 
   registerReleaseCheck(program, { root, load, out, err, setExit });
   examples(program.commands.find((c) => c.name() === "release-check")!, [
@@ -102,7 +106,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   ]);
   const secrets = deps.secrets ?? ((e: Environment) => {
     const target = readTarget(env, root());
-    return secretsManagerStore(awsClientTarget(target, e.region));
+    return secretsManagerStore(environmentAws(target, e));
   });
   registerSecretCommands(program, { load, out, err, secrets, confirm, readSecret: deps.readSecret ?? ((p) => readSecretInput(p)), interactive: deps.interactive ?? (() => process.stdin.isTTY === true) });
   registerConfigCommands(program, { load, out, secrets, setExit });

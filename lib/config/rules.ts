@@ -8,7 +8,7 @@ import type { Environment } from "./schema.ts";
  * reference to a broken environment is reported by its own problems, not as "unknown").
  */
 export function checkEnvironments(envs: readonly Environment[], known: readonly string[] = []): Problem[] {
-  return [...uniqueNames(envs), ...cidrOverlaps(envs), ...envs.flatMap(tierRules), ...envs.flatMap(recoveryRules), ...promotionGraph(envs, known)];
+  return [...uniqueNames(envs), ...cidrOverlaps(envs), ...sharedAccounts(envs), ...envs.flatMap(tierRules), ...envs.flatMap(recoveryRules), ...promotionGraph(envs, known)];
 }
 
 function uniqueNames(envs: readonly Environment[]): Problem[] {
@@ -37,6 +37,27 @@ function cidrOverlaps(envs: readonly Environment[]): Problem[] {
   return problems;
 }
 
+/**
+ * One account per environment: two environments may share an account only when each names the
+ * other in `account.sharedWith` (production's configuration applied in dev's account, or the
+ * reverse, is the accident this prevents). A preview (`expiresAt`) is a copy of its base
+ * environment and lives in the base's account: previews are left out.
+ */
+function sharedAccounts(envs: readonly Environment[]): Problem[] {
+  const problems: Problem[] = [];
+  envs.forEach((a, i) => {
+    for (const b of envs.slice(0, i)) {
+      if (a.account.id !== b.account.id || a.name === b.name || a.expiresAt !== undefined || b.expiresAt !== undefined) continue;
+      for (const [x, y] of [[a, b], [b, a]] as const) {
+        if (!x.account.sharedWith.includes(y.name)) {
+          problems.push({ subject: x.name, path: "account.id", message: `${x.account.id} is also ${y.name}'s account: each environment has its own account, or both name each other in account.sharedWith (${x.name} does not name ${y.name})` });
+        }
+      }
+    }
+  });
+  return problems;
+}
+
 /** What the production tier may never lack. */
 function tierRules(e: Environment): Problem[] {
   if (e.tier !== "production") return [];
@@ -47,6 +68,7 @@ function tierRules(e: Environment): Problem[] {
     ...(e.network.natGateways === "per-az" ? [] : [p("network.natGateways", "must be per-az (one NAT per AZ) in the production tier")]),
     ...(e.certificateArn ? [] : [p("certificateArn", "is required in the production tier (HTTPS only)")]),
     ...(e.release.snapshotBeforePromote ? [] : [p("release.snapshotBeforePromote", "must be true in the production tier")]),
+    ...(e.approvals && e.approvals.required < 1 ? [p("approvals.required", "must be at least 1 in the production tier (someone other than the author approves each change; default 2)")] : []),
     ...(e.compute.kind === "eks" ? eksProductionRules(e.compute, p) : []),
   ];
 }

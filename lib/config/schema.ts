@@ -28,6 +28,8 @@ import { TagsSchema, TagValueSchema } from "./schema/tags.ts";
 import { WafSchema } from "./schema/waf.ts";
 import { NotifySchema } from "./schema/notify.ts";
 import { DriftSchema } from "./schema/drift.ts";
+import { AccountSchema } from "./schema/account.ts";
+import { ApprovalsSchema } from "./schema/approvals.ts";
 import { findTemplateSequences, TEMPLATE_RULE } from "./template.ts";
 
 export { TIERS, SLOTS, TierSchema, SlotSchema, type Tier, type Slot } from "./primitives.ts";
@@ -45,6 +47,8 @@ export { WafSchema } from "./schema/waf.ts";
 export { BackupRuleSchema, BackupSchema } from "./schema/backup.ts";
 export { AppSchema } from "./schema/app.ts";
 export { NotifySchema, NotifyTargetSchema, SecretRefSchema, type NotifyTarget, type SecretRef } from "./schema/notify.ts";
+export { ACCOUNT_ID, AccountSchema, ROLE_ARN, accountStateBucket, type AccountConfig } from "./schema/account.ts";
+export { ApprovalsSchema } from "./schema/approvals.ts";
 export { DRIFT_SEVERITIES, DriftSchema, type DriftSeverity } from "./schema/drift.ts";
 
 /**
@@ -74,6 +78,13 @@ export const EnvironmentSchema = z.strictObject({
   /** Application/project name; prefixes state keys and resource names. */
   project: NameSchema,
   region: RegionSchema,
+  /** The AWS account the environment deploys into (lib/config/schema/account.ts): required, every provider is pinned to it. */
+  account: AccountSchema,
+  /**
+   * Who must approve a change before envctl applies it (lib/config/schema/approvals.ts).
+   * @default 2 approvers in the production tier, none in the others (lib/release/approvals.ts)
+   */
+  approvals: ApprovalsSchema.optional(),
   /** Tagged as `Owner` on every resource: an AWS tag value, not empty. */
   owner: TagValueSchema.min(1, "must not be empty"),
   /** Tagged as `CostCenter` on every resource: an AWS tag value, not empty. */

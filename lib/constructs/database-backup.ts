@@ -37,6 +37,11 @@ export interface DatabaseBackupProps {
   readonly rules: readonly BackupRule[];
   /** Copy every recovery point to a vault made with this provider (another region). @default no copy */
   readonly copyTo?: TerraformProvider;
+  /**
+   * Copy every recovery point to this existing vault (e.g. in another account) instead of one
+   * made with `copyTo`; `copyTo` is then not used. @default none
+   */
+  readonly copyToVaultArn?: string;
   /** Lock on the vault (and on the copy vault). @default none */
   readonly vaultLock?: VaultLock;
   /** A job that has not started within this many minutes is cancelled. @default 60 */
@@ -76,8 +81,9 @@ export class DatabaseBackup extends Construct {
       return v;
     };
     this.vault = vault("vault", `${p}-backup`);
-    if (props.copyTo) this.copyVault = vault("copy-vault", `${p}-backup-dr`, props.copyTo);
+    if (props.copyTo && !props.copyToVaultArn) this.copyVault = vault("copy-vault", `${p}-backup-dr`, props.copyTo);
 
+    const copyDestination = props.copyToVaultArn ?? this.copyVault?.arn;
     this.plan = new BackupPlan(this, "plan", {
       name: `${p}-database`,
       rule: props.rules.map((r) => ({
@@ -89,7 +95,7 @@ export class DatabaseBackup extends Construct {
         completionWindow: props.completionWindowMinutes ?? 300,
         lifecycle: { deleteAfter: r.retainDays },
         recoveryPointTags: { BackupRule: r.name },
-        ...(this.copyVault ? { copyAction: [{ destinationVaultArn: this.copyVault.arn, lifecycle: { deleteAfter: r.retainDays } }] } : {}),
+        ...(copyDestination ? { copyAction: [{ destinationVaultArn: copyDestination, lifecycle: { deleteAfter: r.retainDays } }] } : {}),
       })),
     });
 

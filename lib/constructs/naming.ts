@@ -58,3 +58,8 @@ export function slotAlarmNames(env: string, slot: Slot): string[] {
 export function databaseIdentifier(namePrefix: string): string {
   return `${namePrefix}-postgres`;
 }
+
+/** The bootstrap stack of an account (its state bucket): `bootstrap-<account id>`. */
+export function bootstrapStackName(accountId: string): string {
+  return `bootstrap-${accountId}`;
+}

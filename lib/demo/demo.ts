@@ -20,6 +20,8 @@ import { awsClientConfig } from "../aws/clients.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
 import type { Slot } from "../config/primitives.ts";
 import { SyntheticAlbTraffic, split, type Traffic } from "./synthetic-traffic.ts";
+import { loadProject } from "../config/load.ts";
+import { bootstrapStackName } from "../stacks/bootstrap-stack.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 
@@ -121,10 +123,12 @@ async function main(): Promise<number> {
     say(`cdktf deploy ${stack}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
   };
   const traffic = new SyntheticAlbTraffic(emulator.endpoint, "dev");
+  // The state bucket of dev's account (one bootstrap stack per account).
+  const bootstrap = bootstrapStackName((await loadProject(dir, { focus: ["dev"] })).environments.find((e) => e.config.name === "dev")!.config.account.id);
   let code = 0;
   try {
     say(`moto on ${emulator.endpoint} (behind the project's proxy: CloudWatch over CBOR works); deploying bootstrap (local state), dev, dev-traffic`);
-    await deploy("bootstrap", { ...base, ENVSTACK_BACKEND: "local" });
+    await deploy(bootstrap, { ...base, ENVSTACK_BACKEND: "local" });
     await deploy("dev");
     await deploy("dev-traffic");
     say(`the ALB serves ${await weights()}; CloudWatch operations the provider made through the proxy: ${JSON.stringify(await emulator.translated())}`);
@@ -149,7 +153,7 @@ async function main(): Promise<number> {
   } finally {
     say("destroying dev-traffic, dev and bootstrap");
     for (const stack of ["dev-traffic", "dev"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base, log);
-    await run(cdktf, ["destroy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" }, log);
+    await run(cdktf, ["destroy", bootstrap, "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" }, log);
     await emulator.stop();
     smoke.close();
     log.end();

@@ -15,6 +15,11 @@
  * (`POST /__envstack/faults {"unreachable": ["monitoring"]}`), so "CloudWatch down during a
  * rollout" runs for real. `GET /__envstack/stats` counts the translated operations.
  *
+ * It is also the engine's HTTP proxy (`HTTP_PROXY`, lib/engine/local.ts localTargetEnv) for one
+ * kind of request: S3 Control calls carry the account in the host name (`<account>.127.0.0.1:<port>`,
+ * the AWS provider's bucket tags once it knows its account), a name nothing resolves. Go sends those
+ * to the proxy in absolute form (loopback addresses it never proxies); they are served as any other.
+ *
  * It runs as its own process (`tsx lib/engine/emulator-proxy.ts --target <moto> --model <file>`,
  * started by lib/engine/local.ts): in the caller's process, any spawnSync would stop it serving.
  */
@@ -230,6 +235,9 @@ export function startProxy(targetEndpoint: string, model: ServiceModel, port = 0
   const translated = new Map<string, number>();
   const distributions = new MetricDistributions();
   const server = createServer((req, res) => {
+    // A proxied request (absolute form, `http://<account>.127.0.0.1:<port>/v20180820/...`): its path is what moto serves.
+    // (Not `new URL`: a host ending in an IPv4 address is no valid URL host to it.)
+    if (req.url && /^https?:\/\//.test(req.url)) req.url = req.url.replace(/^https?:\/\/[^/]*/, "") || "/";
     if (req.url?.startsWith("/__envstack/")) return control(req, res, faults, translated);
     const service = serviceOf(req);
     if (service && faults.has(service)) {

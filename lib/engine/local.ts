@@ -186,6 +186,10 @@ export function localTargetEnv(endpoint: string, base: NodeJS.ProcessEnv): NodeJ
     ENVSTACK_AWS_ENDPOINT: endpoint,
     // The AWS provider of the local target's stacks reaches the emulator through this (lib/stacks/base-stack.ts).
     AWS_ENDPOINT_URL: endpoint,
+    // S3 Control's host carries the account (`<account>.127.0.0.1`): Go reaches it through the
+    // emulator proxy as an HTTP proxy (it never proxies loopback addresses: nothing else goes there).
+    HTTP_PROXY: endpoint,
+    http_proxy: endpoint,
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
     AWS_REGION: "eu-west-1",

@@ -26,11 +26,15 @@ export class ChangedStacksError extends Error {
   }
 }
 
-/** Pure: the comparison of two synthesized outputs (stack name → Terraform JSON text). */
+/**
+ * Pure: the comparison of two synthesized outputs (stack name → Terraform JSON text). An account's
+ * bootstrap stack (its state bucket, applied by hand) is never listed as removed: the pipeline
+ * does not destroy a state bucket when the last environment leaves its account.
+ */
 export function compareStacks(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): ChangedStacks {
   const added = [...after.keys()].filter((s) => !before.has(s)).sort();
   const changed = [...after.keys()].filter((s) => before.has(s) && before.get(s) !== after.get(s)).sort();
-  const removed = [...before.keys()].filter((s) => !after.has(s)).sort();
+  const removed = [...before.keys()].filter((s) => !after.has(s) && !s.startsWith("bootstrap-")).sort();
   return { stacks: [...added, ...changed].sort(), added, changed, removed };
 }
 

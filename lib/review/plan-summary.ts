@@ -39,9 +39,9 @@ export interface Summary {
   blocking: (StackSummary["blocking"][number] & { stack: string; environment: string })[];
 }
 
-/** `dev-traffic` → `dev`; `bootstrap` and `global` are shared. */
+/** `dev-traffic` → `dev`; `bootstrap-<account>` and `global` are shared. */
 export function environmentOfStack(stack: string): string {
-  if (stack === "bootstrap" || stack === "global") return "(shared)";
+  if (stack.startsWith("bootstrap-") || stack === "global") return "(shared)";
   return stack.replace(/-(traffic|workloads)$/, "");
 }
 

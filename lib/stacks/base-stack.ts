@@ -1,21 +1,27 @@
 import { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { accountStateBucket, type AccountConfig } from "../config/schema/account.ts";
 import { applyEmulatorProfile } from "./local-gaps.ts";
-import { EMULATOR_CREDENTIALS, emulatorEndpoint, type Target } from "./target.ts";
+import { emulatorCredentials, emulatorEndpoint, type Target } from "./target.ts";
 
 export interface BaseStackProps {
   /** Project name: first part of the state key and of the state bucket name. */
   readonly project: string;
   readonly region: string;
   readonly target: Target;
+  /**
+   * The AWS account the stack deploys into: every AWS provider of the stack is pinned to it
+   * (`allowed_account_ids`) and assumes its `deployRoleArn`; the stack's state is in its bucket.
+   */
+  readonly account: AccountConfig;
   /** Provider default tags: applied to every taggable resource of the stack. */
   readonly tags: Record<string, string>;
 }
 
-/** Default state bucket of a project. */
-export function stateBucketName(project: string, target: Target): string {
-  return target.stateBucket ?? `${project}-terraform-state`;
+/** The state bucket of an account: `ENVSTACK_STATE_BUCKET`, else the account's (`account.stateBucket`, else `<project>-tfstate-<id>`). */
+export function stateBucketName(project: string, target: Target, account: Pick<AccountConfig, "id" | "stateBucket">): string {
+  return target.stateBucket ?? accountStateBucket(project, account);
 }
 
 /** Key of a stack's state: `<project>/<stack>/terraform.tfstate`. */
@@ -23,9 +29,21 @@ export function stateKey(project: string, stack: string): string {
   return `${project}/${stack}/terraform.tfstate`;
 }
 
+/** The `assume_role` of a stack's providers and backend: the account's deploy role, when it has one. */
+function assumeRoleOf(account: AccountConfig, stack: string) {
+  if (!account.deployRoleArn) return undefined;
+  return {
+    roleArn: account.deployRoleArn,
+    sessionName: `envstack-${stack}`.slice(0, 64),
+    ...(account.externalId ? { externalId: account.externalId } : {}),
+    ...(account.sessionTags ? { tags: account.sessionTags } : {}),
+  };
+}
+
 /**
  * A stack with its own state (S3 with locking, or a local file), and the AWS provider carrying
- * the default tags; pointed at the emulator when the target is `local`.
+ * the default tags, pinned to the stack's account and assuming its deploy role; pointed at the
+ * emulator when the target is `local`.
  *
  * S3 state is locked by a lock file next to it (`<key>.tflock`, `use_lockfile`, S3 conditional
  * writes; OpenTofu ≥ 1.10 / Terraform ≥ 1.10): no DynamoDB table.
@@ -37,22 +55,24 @@ export class BaseStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: BaseStackProps) {
     super(scope, id);
     this.props = props;
-    const { target } = props;
+    const { target, account } = props;
     // The emulator's gaps, as Aspects over the whole stack (lib/stacks/local-gaps.ts).
     if (target.kind === "local") applyEmulatorProfile(this, target);
     const local = emulatorEndpoint(target);
+    const assumeRole = assumeRoleOf(account, id);
 
     if (target.backend === "local") {
       new LocalBackend(this, { path: `${target.stateDir}/${id}.tfstate` });
     } else {
       const backend = new S3Backend(this, {
-        bucket: stateBucketName(props.project, target),
+        bucket: stateBucketName(props.project, target, account),
         key: stateKey(props.project, id),
         region: props.region,
         encrypt: true,
+        ...(assumeRole ? { assumeRole } : {}),
         ...(local
           ? {
-              ...EMULATOR_CREDENTIALS,
+              ...emulatorCredentials(target, account.id),
               endpoints: { s3: local, sts: local, iam: local },
               usePathStyle: true,
               skipCredentialsValidation: true,
@@ -71,19 +91,23 @@ export class BaseStack extends TerraformStack {
 
   /**
    * A second AWS provider for another region (e.g. disaster recovery), alias `id`, with the
-   * stack's default tags and target; resources pass it as their `provider`.
+   * stack's default tags, account and target; resources pass it as their `provider`.
    */
   regionProvider(id: string, region: string): AwsProvider {
     return this.awsProvider(id, region, id);
   }
 
   private awsProvider(id: string, region: string, alias?: string): AwsProvider {
-    const { target, tags } = this.props;
+    const { target, tags, account } = this.props;
     const local = emulatorEndpoint(target);
+    const assumeRole = assumeRoleOf(account, this.node.id);
     return new AwsProvider(this, id, {
       region,
       alias,
       defaultTags: [{ tags }],
+      // The provider refuses credentials of any other account before it reads or changes anything.
+      allowedAccountIds: [account.id],
+      ...(assumeRole ? { assumeRole: [assumeRole] } : {}),
       ...(local
         ? {
             // No `endpoints` block: the emulator's address comes from AWS_ENDPOINT_URL in the
@@ -91,10 +115,10 @@ export class BaseStack extends TerraformStack {
             // endpoints set quadratically in its ~300 attributes, about 2 s of CPU at each of a
             // plan's provider starts, which is most of a traffic shift's plan. Without the variable,
             // the fake credentials fail against AWS: nothing is touched.
-            ...EMULATOR_CREDENTIALS,
+            // The account is requested (STS GetCallerIdentity), as on AWS: allowed_account_ids needs it.
+            ...emulatorCredentials(target, account.id),
             s3UsePathStyle: true,
             skipCredentialsValidation: true,
-            skipRequestingAccountId: true,
             skipMetadataApiCheck: "true",
             skipRegionValidation: true,
           }

@@ -1,5 +1,7 @@
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
+import type { AccountConfig } from "../config/schema/account.ts";
+import { bootstrapStackName } from "../constructs/naming.ts";
 import { StateBackend } from "../constructs/state-backend.ts";
 import { BaseStack, stateBucketName } from "./base-stack.ts";
 import type { Target } from "./target.ts";
@@ -8,19 +10,23 @@ export interface BootstrapStackProps {
   readonly project: string;
   readonly region: string;
   readonly target: Target;
+  /** The account whose state bucket this is (its deploy role is assumed, its id pinned). */
+  readonly account: AccountConfig;
   readonly tags: Record<string, string>;
 }
 
+export { bootstrapStackName };
+
 /**
- * `bootstrap`: the state bucket every other stack keeps its state (and its lock file) in, and
- * the bucket of its access logs. Apply it first with `ENVSTACK_BACKEND=local`, then migrate its
- * own state into the bucket (README).
+ * `bootstrap-<account id>`, one per account: the state bucket every stack of the account's
+ * environments keeps its state (and its lock file) in, and the bucket of its access logs. Apply
+ * it first with `ENVSTACK_BACKEND=local`, then migrate its own state into the bucket (README).
  */
 export class BootstrapStack extends BaseStack {
   constructor(scope: Construct, props: BootstrapStackProps) {
-    super(scope, "bootstrap", props);
+    super(scope, bootstrapStackName(props.account.id), props);
     const backend = new StateBackend(this, "state", {
-      bucketName: stateBucketName(props.project, props.target),
+      bucketName: stateBucketName(props.project, props.target, props.account),
       forceDestroy: props.target.kind === "local",
     });
     new TerraformOutput(this, "state_bucket", { value: backend.bucketName });

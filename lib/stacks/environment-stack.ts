@@ -67,7 +67,7 @@ export class EnvironmentStack extends BaseStack {
 
   constructor(scope: Construct, props: EnvironmentStackProps) {
     const { env, release, target } = props;
-    super(scope, env.name, { project: env.project, region: env.region, target, tags: environmentTags(env) });
+    super(scope, env.name, { project: env.project, region: env.region, target, account: env.account, tags: environmentTags(env) });
     const p = env.name;
     const production = env.tier === "production";
 
@@ -156,7 +156,8 @@ export class EnvironmentStack extends BaseStack {
         namePrefix: p,
         resourceArns: [this.database.instance.arn],
         rules: env.backup.rules,
-        copyTo: env.backup.copyToRegion ? this.regionProvider("dr", env.backup.copyToRegion) : undefined,
+        copyTo: env.backup.copyToRegion && !env.backup.copyToVaultArn ? this.regionProvider("dr", env.backup.copyToRegion) : undefined,
+        copyToVaultArn: env.backup.copyToVaultArn,
         vaultLock: env.backup.vaultLock,
         forceDestroy: !production,
       });

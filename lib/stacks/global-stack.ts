@@ -3,11 +3,14 @@ import { EnvironmentsDashboard } from "../constructs/environments-dashboard.ts";
 import { BaseStack } from "./base-stack.ts";
 import type { EnvironmentStack } from "./environment-stack.ts";
 import type { Target } from "./target.ts";
+import type { AccountConfig } from "../config/schema/account.ts";
 
 export interface GlobalStackProps {
   readonly project: string;
   readonly region: string;
   readonly target: Target;
+  /** The account of the dashboard: the first environment's (lib/stacks/app.ts). */
+  readonly account: AccountConfig;
   readonly tags: Record<string, string>;
   /** Every environment's infrastructure stack, by name order. */
   readonly environments: { name: string; stack: EnvironmentStack }[];

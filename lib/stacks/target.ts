@@ -9,6 +9,8 @@
  * | `ENVSTACK_STATE_DIR` | path | directory of the local state files (default `<project root>/.state`) |
  * | `ENVSTACK_STATE_BUCKET` | name | S3 state bucket (default `<project>-terraform-state`) |
  * | `ENVSTACK_KUBECONFIG` | path | `local` only: the local Kubernetes control plane's kubeconfig, for the EKS workloads stacks (default `<project root>/.envstack/kube/admin.kubeconfig`, where `npm run kube` writes it) |
+ * | `ENVSTACK_STATE_BUCKET` | name | S3 state bucket of every account (default per account: `account.stateBucket`, else `<project>-tfstate-<account id>`) |
+ * | `ENVSTACK_EMULATOR_ACCOUNT` | 12 digits | `local` only: the emulator's credentials act as this account for every environment (default: each environment's own account) |
  *
  * The `local` target never replaces the real-AWS configuration; it is a switch.
  */
@@ -25,8 +27,12 @@ const TargetEnvSchema = z
     ENVSTACK_STATE_DIR: z.string().min(1).optional(),
     ENVSTACK_STATE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name").optional(),
     ENVSTACK_KUBECONFIG: z.string().min(1).optional(),
+    ENVSTACK_EMULATOR_ACCOUNT: z.string().regex(/^\d{12}$/, "must be a 12-digit account id").optional(),
   })
   .superRefine((v, ctx) => {
+    if (v.ENVSTACK_TARGET !== "local" && v.ENVSTACK_EMULATOR_ACCOUNT) {
+      ctx.addIssue({ code: "custom", path: ["ENVSTACK_EMULATOR_ACCOUNT"], message: "is only for ENVSTACK_TARGET=local (on AWS the credentials are your own)" });
+    }
     if (v.ENVSTACK_TARGET === "local" && !v.ENVSTACK_AWS_ENDPOINT) {
       ctx.addIssue({ code: "custom", path: ["ENVSTACK_AWS_ENDPOINT"], message: "is required when ENVSTACK_TARGET=local" });
     }
@@ -43,6 +49,8 @@ export interface Target {
   readonly stateBucket?: string;
   /** Absolute path of the local control plane's kubeconfig (read by the `local` target's workloads stacks only). */
   readonly kubeconfig: string;
+  /** `local`: the account the emulator's credentials act as for every environment (default: each environment's own). */
+  readonly emulatorAccount?: string;
 }
 
 
@@ -57,6 +65,7 @@ export function readTarget(env: NodeJS.ProcessEnv, root: string): Target {
     stateDir: resolve(root, v.ENVSTACK_STATE_DIR ?? ".state"),
     stateBucket: v.ENVSTACK_STATE_BUCKET,
     kubeconfig: resolve(root, v.ENVSTACK_KUBECONFIG ?? `${LOCAL_KUBE_DIR}/admin.kubeconfig`),
+    emulatorAccount: v.ENVSTACK_EMULATOR_ACCOUNT,
   };
 }
 
@@ -70,5 +79,12 @@ export function awsClientTarget(target: Pick<Target, "endpoint"> & { readonly ki
   return { region, endpoint: emulatorEndpoint(target) };
 }
 
-/** Fake credentials of the emulator; never used against AWS. */
-export const EMULATOR_CREDENTIALS = { accessKey: "test", secretKey: "test" } as const;
+/**
+ * Fake credentials of the emulator for an environment of `account`; never used against AWS. moto
+ * keeps resources per account: an access key id of 12 digits acts as that account. Each
+ * environment gets its own account's, unless `ENVSTACK_EMULATOR_ACCOUNT` says whose credentials
+ * to act with (e.g. dev's, to see production refuse them).
+ */
+export function emulatorCredentials(target: Pick<Target, "emulatorAccount">, account: string): { accessKey: string; secretKey: string } {
+  return { accessKey: target.emulatorAccount ?? account, secretKey: "test" };
+}

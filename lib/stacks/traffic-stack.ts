@@ -33,7 +33,7 @@ export class TrafficStack extends BaseStack {
 
   constructor(scope: Construct, props: TrafficStackProps) {
     const { env, release, infrastructure, target } = props;
-    super(scope, trafficStackName(env.name), { project: env.project, region: env.region, target, tags: environmentTags(env) });
+    super(scope, trafficStackName(env.name), { project: env.project, region: env.region, target, account: env.account, tags: environmentTags(env) });
     const lb = infrastructure.loadBalancer;
     this.routing = new WeightedRouting(this, "weighted", {
       namePrefix: env.name,

@@ -70,7 +70,7 @@ export class WorkloadsStack extends BaseStack {
     const compute = env.compute;
     const eks = infrastructure.eks;
     if (compute.kind !== "eks" || !eks) throw new Error(`${env.name}: the workloads stack needs EKS compute (found ${compute.kind})`);
-    super(scope, workloadsStackName(env.name), { project: env.project, region: env.region, target, tags: environmentTags(env) });
+    super(scope, workloadsStackName(env.name), { project: env.project, region: env.region, target, account: env.account, tags: environmentTags(env) });
 
     const cluster = eks.cluster;
     const auth = new DataAwsEksClusterAuth(this, "cluster-auth", { name: cluster.name });

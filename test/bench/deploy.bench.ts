@@ -60,7 +60,7 @@ const until = async (want: Record<string, number>, from: number) => {
 };
 const s1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 try {
-  await timed("bootstrap", cdktf, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
+  await timed("bootstrap", cdktf, ["deploy", "bootstrap-123456789012", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
   const deployDev = ["deploy", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"];
   const create = await timed("cdktf deploy dev (create)", cdktf, deployDev);
   await timed("cdktf deploy dev-traffic", cdktf, ["deploy", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);

@@ -39,7 +39,7 @@ const trimmed = new Engine(manifest.tofu, env);
 const full = new Engine(manifest.tofu, { ...env, TF_CLI_CONFIG_FILE: fullConfig });
 
 /** The stacks the emulator applies (the end-to-end tests' EC2 path); the others are compared by plan. */
-const APPLIED = ["bootstrap", "dev", "dev-traffic"];
+const APPLIED = ["bootstrap-123456789012", "dev", "dev-traffic"];
 
 /**
  * The plan as JSON minus what differs by run, not by provider: the engine's timestamp, the order
@@ -57,7 +57,7 @@ const CLOCK_VALUES = ["latest_restorable_time"];
 let failures = 0;
 try {
   await synthesizeProject(dir, env);
-  const order = ["bootstrap", "dev", "dev-traffic", "staging", "staging-workloads", "staging-traffic", "production", "production-workloads", "production-traffic", "global"];
+  const order = ["bootstrap-123456789012", "bootstrap-222222222222", "bootstrap-333333333333", "dev", "dev-traffic", "staging", "staging-workloads", "staging-traffic", "production", "production-workloads", "production-traffic", "global"];
   console.log(`trimmed: ${trimmedMirror}\nfull:    ${fullMirror}\n`);
   for (const stack of order) {
     const src = join(dir, "cdktf.out", "stacks", stack);

@@ -26,7 +26,8 @@ export function harness(edit?: (dir: string) => void) {
   let controller = new AbortController();
   const deps = (): Deps => ({
     cwd: dir,
-    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1" },
+    // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
+    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "alice,bob" },
     deployer: { deploy: async (stacks) => { deployed.push([...stacks]); for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, "")); } },
     traffic: () => alb,
     workloads: (e) => new FakeWorkloads(dir, e.name),

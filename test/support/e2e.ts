@@ -22,6 +22,8 @@ export const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
 export const ENVCTL = join(REPO, "lib/cli/envctl.js");
 /** Per process: parallel test files (and other checkouts) must not read each other's output. */
 export const LOG = process.env.ENVSTACK_E2E_LOG ?? join(tmpdir(), `envstack-e2e-${process.pid}.log`);
+/** The bootstrap stack of the shipped dev environment's account (the emulator's default account). */
+export const DEV_BOOTSTRAP = "bootstrap-123456789012";
 export const DEPLOY_FLAGS = ["--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"];
 
 export interface Run {
@@ -42,7 +44,7 @@ export interface LocalLoop {
   must(cmd: string, args: string[], extra?: NodeJS.ProcessEnv): Promise<string>;
   envctl(...args: string[]): Promise<Run>;
   synth(extra?: NodeJS.ProcessEnv): Promise<string>;
-  /** `cdktf deploy` of each stack, in order (bootstrap first, with local state). */
+  /** `cdktf deploy` of each stack, in order (bootstrap first, with local state; `bootstrap` is dev's account's, {@link DEV_BOOTSTRAP}). */
   deploy(...stacks: string[]): Promise<void>;
   /** Edits a file of the playground's environments/ (path relative to it). */
   edit(file: string, change: (text: string) => string): void;
@@ -84,7 +86,7 @@ export async function localLoop(extra: NodeJS.ProcessEnv = {}): Promise<LocalLoo
     synth: (extra = {}) => must(process.execPath, [TSX, "main.ts"], extra),
     deploy: async (...stacks) => {
       for (const stack of stacks) {
-        if (stack === "bootstrap") await must(CDKTF, ["deploy", "bootstrap", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
+        if (stack === "bootstrap" || stack.startsWith("bootstrap-")) await must(CDKTF, ["deploy", stack === "bootstrap" ? DEV_BOOTSTRAP : stack, "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
         else await must(CDKTF, ["deploy", stack, ...DEPLOY_FLAGS]);
       }
     },

@@ -3,6 +3,7 @@ import { runAsync } from "./run.ts";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, tempProject } from "./project.ts";
+import { stsStandIn } from "./sts-stand-in.ts";
 
 export interface Sandbox {
   dir: string;
@@ -38,8 +39,9 @@ export function sandbox(edit?: (dir: string) => void): Sandbox {
   mkdirSync(bin);
   writeFileSync(join(bin, "stub-engine"), STUB);
   chmodSync(join(bin, "stub-engine"), 0o755);
-  // No AWS here: SDK calls (the direct weight write of a rollback) go to a closed port and fail at once.
-  const aws = { AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" };
+  // No AWS here: SDK calls (the direct weight write of a rollback) go to a closed port and fail at
+  // once; STS (the account check and who is acting) is a stand-in that acts as moto does.
+  const aws = { AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_ENDPOINT_URL_STS: stsStandIn(), AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" };
   const envOf = (extra: Record<string, string> = {}) => ({ ...process.env, ...aws, PATH: `${bin}:${process.env.PATH}`, TERRAFORM_BINARY_NAME: "stub-engine", ENVSTACK_ENGINE_MANIFEST: "", CI: "1", GITHUB_ACTOR: "", USER: "tester", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", ...extra });
   const argv = (args: string[]) => [join(REPO, "lib/cli/envctl.js"), ...args];
   const rel = (env: string) => join(dir, "environments/releases", `${env}.json`);

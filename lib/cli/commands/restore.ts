@@ -9,7 +9,9 @@ import { z } from "zod";
 import type { Project } from "../../config/load.ts";
 import { databaseIdentifier } from "../../constructs/naming.ts";
 import type { RdsLike, RestoreOptions } from "../../recovery/restore.ts";
-import { awsClientTarget, readTarget } from "../../stacks/target.ts";
+import type { Environment } from "../../config/schema.ts";
+import { readTarget, type Target } from "../../stacks/target.ts";
+import { environmentAws } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
 import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
@@ -55,7 +57,7 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
       const env = project.environments.find((e) => e.config.name === name)?.config;
       if (!env) throw new UserError(`restore: unknown environment ${name} (known: ${project.environments.map((e) => e.config.name).join(", ")})`);
       const r = await import("../../recovery/restore.ts");
-      const rds = d.rds ? await d.rds(env.region) : await sdkClient(env.region, readTarget(d.env, project.root));
+      const rds = d.rds ? await d.rds(env.region) : await sdkClient(env, readTarget(d.env, project.root));
       const live = databaseIdentifier(env.name);
       const source = parsed.data.snapshot ? { snapshot: parsed.data.snapshot } : { latest: true as const };
       try {
@@ -94,7 +96,10 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
     });
 }
 
-async function sdkClient(region: string, target: { kind: string; endpoint?: string }): Promise<RdsLike> {
-  const [{ RDSClient }, { awsClientConfig }] = await Promise.all([import("@aws-sdk/client-rds"), import("../../aws/clients.ts")]);
-  return new RDSClient(awsClientConfig(awsClientTarget(target, region), 3));
+/** RDS of the environment's account; the restore creates an instance: the caller's account is checked first. */
+async function sdkClient(env: Environment, target: Target): Promise<RdsLike> {
+  const [{ RDSClient }, { awsClientConfig }, { assertAccount }] = await Promise.all([import("@aws-sdk/client-rds"), import("../../aws/clients.ts"), import("../../aws/identity.ts")]);
+  const o = environmentAws(target, env);
+  await assertAccount(o);
+  return new RDSClient(awsClientConfig(o, 3));
 }

@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { RegionSchema } from "../primitives.ts";
+import { REGION_PATTERN, RegionSchema } from "../primitives.ts";
+
+/** `arn:<partition>:backup:<region>:<account>:backup-vault:<name>` (AWS Backup vault ARN); group 1 is the region, 2 the account. */
+export const BACKUP_VAULT_ARN = new RegExp(`^arn:aws(?:-[a-z]+)*:backup:(${REGION_PATTERN.source}):(\\d{12}):backup-vault:[A-Za-z0-9_.-]{2,50}$`);
 
 export const BackupRuleSchema = z.strictObject({
   /** Rule name, unique in the plan. */
@@ -20,6 +23,12 @@ export const BackupSchema = z.strictObject({
   /** Region of the disaster-recovery vault every recovery point is copied to. @default none */
   copyToRegion: RegionSchema.optional(),
   /**
+   * The disaster-recovery copy goes to this existing vault instead, e.g. in a separate recovery
+   * account (its vault access policy must let this account copy into it); its region is
+   * `copyToRegion`. @default a vault created in `copyToRegion`, in the environment's account
+   */
+  copyToVaultArn: z.string().regex(BACKUP_VAULT_ARN, "must be an AWS Backup vault ARN: arn:aws:backup:<region>:<account>:backup-vault:<name>").optional(),
+  /**
    * Vault lock: recovery points can be deleted neither before `minRetentionDays` nor kept past
    * `maxRetentionDays`. With `changeableForDays` (≥ 3) the lock becomes immutable (compliance
    * mode) that many days after it is set; without, it stays removable (governance mode).
@@ -34,6 +43,10 @@ export const BackupSchema = z.strictObject({
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["rules", i, "name"], message: `${n} is used by more than one rule` });
   });
+  const arn = typeof b.copyToVaultArn === "string" ? BACKUP_VAULT_ARN.exec(b.copyToVaultArn) : null;
+  if (arn && b.copyToRegion !== arn[1]) {
+    ctx.addIssue({ code: "custom", path: ["copyToRegion"], message: `must be ${arn[1]}, the region of copyToVaultArn (found ${b.copyToRegion ?? "none"})` });
+  }
   const lock = b.vaultLock;
   if (!lock) return;
   if (lock.minRetentionDays > lock.maxRetentionDays) {

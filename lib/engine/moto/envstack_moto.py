@@ -20,17 +20,25 @@ the values pushed through it (lib/engine/metric-distributions.ts). The additions
   account, out of band). moto holds none, and creating an HTTPS listener with it failed with
   CertificateNotFound, which the provider retries for minutes: the first listener that uses an ARN
   gets a self-signed stand-in certificate under exactly that ARN.
+- Accounts by access key id: an access key id of 12 digits acts as that account (moto 5.2.5 maps
+  only the keys it issued: IAM users' and AssumeRole's, the latter in the role's account; any other
+  key is the default account 123456789012). The local target gives each environment credentials of
+  its own account this way (lib/stacks/target.ts emulatorCredentials), and a test can act with
+  another environment's (ENVSTACK_EMULATOR_ACCOUNT).
 """
 import json
+import re
 import sys
 from urllib.parse import unquote
 
 from moto.backup import responses as backup_responses
+from moto.iam import models as iam_models
 from moto.backup import urls as backup_urls
 from moto.acm import models as acm_models
 from moto.ec2.models import ec2_backends
 from moto.eks import models as eks_models
 from moto.eks import responses as eks_responses
+from moto.core import responses as core_responses
 from moto.s3 import models as s3_models
 
 
@@ -42,6 +50,23 @@ def _list_recovery_points_by_backup_vault(self):
 
 if not hasattr(s3_models.FakeDeleteMarker, "dispose"):
     s3_models.FakeDeleteMarker.dispose = lambda self, garbage=False: None  # holds no data to free
+
+_ACCOUNT_KEY = re.compile(r"^\d{12}$")
+_issued_key_account = iam_models.get_account_id_from
+
+
+def _account_id_from(access_key: str) -> str:
+    if access_key and _ACCOUNT_KEY.match(access_key):
+        return access_key
+    return _issued_key_account(access_key)
+
+
+# moto.core.responses imports it from moto.iam.models at each request: replacing it there is enough.
+iam_models.get_account_id_from = _account_id_from
+# moto reads an access key id from the Authorization header only when it has 20 characters.
+core_responses.BaseResponse.access_key_regex = re.compile(
+    r"AWS.*(?P<access_key>(?<![A-Z0-9])(?:[A-Z0-9]{20}|\d{12})(?![A-Z0-9]))[:/]"
+)
 
 backup_responses.BackupResponse.list_recovery_points_by_backup_vault = _list_recovery_points_by_backup_vault
 backup_urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = backup_urls.response.dispatch
