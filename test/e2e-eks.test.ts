@@ -19,6 +19,7 @@ import { startControlPlane, type ControlPlane } from "../lib/engine/control-plan
 import { stackDir } from "../lib/engine/engine.ts";
 import { controlPlaneBinaries, readManifest } from "../lib/engine/local.ts";
 import type { Slot } from "../lib/config/schema.ts";
+import { accounts } from "../environments/_defaults.ts";
 import { CDKTF, healthStandIn, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
 
 let plane: ControlPlane;
@@ -28,7 +29,9 @@ let traffic: SyntheticAlbTraffic;
 
 const NS = "staging";
 const release = () => JSON.parse(readFileSync(join(loop.dir, "environments/releases/staging.json"), "utf8"));
-const weights = () => readWeights(loop.emulator.endpoint, "staging");
+/** staging's own account: the emulator keeps its resources there (moto's accounts by access key). */
+const ACCOUNT = accounts.staging.id;
+const weights = () => readWeights(loop.emulator.endpoint, "staging", ACCOUNT);
 /** dev's release file as if dev had released `version` (staging receives versions by promotion from dev). */
 function devServed(version: string): void {
   const file = join(loop.dir, "environments/releases/dev.json");
@@ -97,7 +100,7 @@ beforeAll(async () => {
   // The test destroys staging at its end: its database's deletion protection off from the start.
   loop.edit("staging.ts", (t) => t.replace("deletionProtection: true", "deletionProtection: false"));
   await loop.deploy("bootstrap", "staging", "staging-workloads", "staging-traffic");
-  traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "staging");
+  traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "staging", "eu-west-1", ACCOUNT);
 }, 1_800_000);
 
 afterAll(async () => {
@@ -226,7 +229,7 @@ describe.sequential("an EKS environment on a real Kubernetes API server", () => 
     }
     for (const stack of ["staging-traffic", "staging-workloads", "staging"]) await loop.must(CDKTF, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
     await eventually("the namespace is gone", async () => (await api("GET", `/api/v1/namespaces/${NS}`)).status === 404, 120);
-    const ec2 = new EC2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
+    const ec2 = new EC2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint, emulatorAccount: ACCOUNT }));
     expect((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "tag:Environment", Values: ["staging"] }] }))).Vpcs ?? []).toEqual([]);
   }, 1_200_000);
 });

@@ -13,6 +13,7 @@ import { startControlPlane } from "../engine/control-plane.ts";
 import { controlPlaneBinaries, engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
 import { playground, readWeights, run, useShortWindows, users, USERS_RPS } from "./demo.ts";
 import { SyntheticAlbTraffic } from "./synthetic-traffic.ts";
+import { accounts } from "../../environments/_defaults.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 
@@ -36,7 +37,9 @@ async function main(): Promise<number> {
   const base = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1", ENVSTACK_KUBECONFIG: plane.kubeconfig }));
   const cdktf = join(REPO, "node_modules/.bin/cdktf");
   const envctl = (...args: string[]) => run(process.execPath, [join(REPO, "lib/cli/envctl.js"), ...args], dir, base);
-  const weights = async () => JSON.stringify(await readWeights(emulator.endpoint, "staging")).replace(/"/g, "");
+  // staging's resources live in staging's account on the emulator too (moto's accounts by access key).
+  const account = accounts.staging.id;
+  const weights = async () => JSON.stringify(await readWeights(emulator.endpoint, "staging", account)).replace(/"/g, "");
   const deploy = async (stack: string, env = base) => {
     const s = performance.now();
     if (await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, env, log)) throw new Error(`cdktf deploy ${stack} failed: see ${logFile}`);
@@ -55,7 +58,7 @@ async function main(): Promise<number> {
     if (await envctl("promote", "dev", "staging")) throw new Error("promote failed");
     await envctl("status", "staging", "--live");
     say(`envctl rollout staging — its Deployment must be Ready before smoke checks and traffic; synthetic users at ${USERS_RPS} requests a second`);
-    const traffic = new SyntheticAlbTraffic(emulator.endpoint, "staging");
+    const traffic = new SyntheticAlbTraffic(emulator.endpoint, "staging", "eu-west-1", account);
     const healthy = traffic.run((w) => users(w));
     const rolled = await envctl("rollout", "staging", "--rps", String(USERS_RPS), "--error-rate", "0.5");
     await healthy.stop();

@@ -47,9 +47,9 @@ export function run(cmd: string, args: string[], cwd: string, env: NodeJS.Proces
   });
 }
 
-/** Weights of the weighted rule of `<env>-alb`, read from the emulator. */
-export async function readWeights(endpoint: string, env: string): Promise<Record<string, number>> {
-  const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint }, 3));
+/** Weights of the weighted rule of `<env>-alb`, read from the emulator (in `account`, default the emulator's default account). */
+export async function readWeights(endpoint: string, env: string, account?: string): Promise<Record<string, number>> {
+  const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint, ...(account ? { emulatorAccount: account } : {}) }, 3));
   const lbs = await elb.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(env)] }));
   const listeners = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lbs.LoadBalancers![0]!.LoadBalancerArn }));
   for (const l of listeners.Listeners ?? []) {

@@ -33,9 +33,11 @@ export class SyntheticAlbTraffic {
 
   private readonly alb: AlbTraffic;
 
-  constructor(endpoint: string, private readonly env: string, region = "eu-west-1") {
-    this.cw = new CloudWatchClient(awsClientConfig({ region, endpoint }, 3));
-    this.elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region, endpoint }, 3));
+  /** `account`: the environment's account on the emulator (default: the emulator's default account). */
+  constructor(endpoint: string, private readonly env: string, region = "eu-west-1", account?: string) {
+    const where = { region, endpoint, ...(account ? { emulatorAccount: account } : {}) };
+    this.cw = new CloudWatchClient(awsClientConfig(where, 3));
+    this.elb = new ElasticLoadBalancingV2Client(awsClientConfig(where, 3));
     this.alb = new AlbTraffic(this.elb, env);
   }
 
