@@ -357,7 +357,8 @@ const argCases: fc.Arbitrary<ArgCase> = fc.oneof(
   fc.string({ maxLength: 8 }).filter((s) => s !== "blue" && s !== "green").map((v) => ({ argv: ["shift", "dev", `--to=${v}`, "--percent", "10"], subject: "shift", path: "--to", rule: "must be blue or green" })),
   fc.oneof(templated, fc.stringMatching(/^[a-z0-9]{0,3}[ /:@"'$][a-z0-9]{0,3}$/)).map((v) => ({ argv: ["stage", "dev", `--version=${v}`], subject: "stage", path: "--version", rule: "must be a valid image tag" })),
   // Maintenance and drift (issue 23).
-  fc.string({ maxLength: 6 }).filter((s) => s !== "on" && s !== "off" && s.trim() !== "").map((v) => ({ argv: ["maintenance", "dev", v], subject: "maintenance", path: "--state", rule: "must be on or off" })),
+  // A leading dash makes any argument an option (commander answers "unknown option '-x'"), not a state.
+  fc.string({ maxLength: 6 }).filter((s) => s !== "on" && s !== "off" && s.trim() !== "" && !s.startsWith("-")).map((v) => ({ argv: ["maintenance", "dev", v], subject: "maintenance", path: "--state", rule: "must be on or off" })),
   fc.tuple(fc.integer({ min: 256, max: 999 }), fc.integer({ min: 0, max: 99 })).map(([o, b]) => ({ argv: ["maintenance", "dev", "on", `--allow-cidr=10.${o}.0.0/${b}`], subject: "maintenance", path: "--allow-cidr[0]", rule: "must be a CIDR block" })),
   fc.constantFrom("none", "severe", "LOW", "").map((v) => ({ argv: ["drift", "dev", `--heal=${v}`], subject: "drift", path: "--heal", rule: "must be one of critical, high, medium, low" })),
   // An empty or blank argument, wherever a command takes one (`status ""` once listed every environment).

@@ -221,7 +221,9 @@ describe("envctl migrate's failure paths (real PostgreSQL, real golang-migrate)"
     const snapshots: string[] = [];
     const deps: Deps = {
       cwd: dir,
-      env: { ...process.env, CI: "1", GITHUB_ACTOR: "ci-bot", ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:9", ENVSTACK_LOCAL_POSTGRES: pg.url, ENVSTACK_LOCAL_IMAGES: join(dir, "images") },
+      // As CI runs it after two approvals (issue 24), with credentials of each environment's own account.
+      env: { ...process.env, CI: "1", GITHUB_ACTOR: "ci-bot", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "alice,bob", ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:9", ENVSTACK_LOCAL_POSTGRES: pg.url, ENVSTACK_LOCAL_IMAGES: join(dir, "images") },
+      identity: async (o) => ({ account: o.account!.id, arn: `arn:aws:sts::${o.account!.id}:assumed-role/envstack-deploy/ci` }),
       snapshots: () => ({ snapshot: async (db, id) => { snapshots.push(`${db}:${id}`); return id; } }),
       progress: new PlainProgress((l) => lines.push(l), clock.now),
       stdout: (t) => lines.push(t),
