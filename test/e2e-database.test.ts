@@ -24,7 +24,7 @@ import { APP_QUERIES, appStandIn, type AppStandIn } from "./support/db-app.ts";
 import { localLoop, rolloutUnderTraffic, type LocalLoop } from "./support/e2e.ts";
 import { readWeights, users, useShortWindows } from "../lib/demo/demo.ts";
 import { SyntheticAlbTraffic } from "../lib/demo/synthetic-traffic.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, metrics } from "./support/fakes.ts";
+import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, metrics, FakeWorkloads } from "./support/fakes.ts";
 import { startPostgres, type Postgres } from "./support/postgres.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
@@ -92,6 +92,8 @@ beforeAll(async () => {
       },
     },
     traffic: () => alb,
+    // staging runs on EKS: its Deployments follow the release file (a cluster where the workloads stack applied)
+    workloads: (e) => new FakeWorkloads(dir, e.name),
     metrics: () => cw,
     alarms: () => alarms,
     snapshots: () => ({ snapshot: async (_db, id) => id }),
