@@ -20,6 +20,7 @@ import { stackDir } from "../lib/engine/engine.ts";
 import { controlPlaneBinaries, readManifest } from "../lib/engine/local.ts";
 import type { Slot } from "../lib/config/schema.ts";
 import { accounts } from "../environments/_defaults.ts";
+import { bootstrapStackName } from "../lib/constructs/naming.ts";
 import { CDKTF, healthStandIn, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
 
 let plane: ControlPlane;
@@ -99,7 +100,8 @@ beforeAll(async () => {
   useShortWindows(loop.dir, smoke.url, "staging", ["production"]);
   // The test destroys staging at its end: its database's deletion protection off from the start.
   loop.edit("staging.ts", (t) => t.replace("deletionProtection: true", "deletionProtection: false"));
-  await loop.deploy("bootstrap", "staging", "staging-workloads", "staging-traffic");
+  // staging's state lives in its own account's bucket: that account's bootstrap first
+  await loop.deploy(bootstrapStackName(ACCOUNT), "staging", "staging-workloads", "staging-traffic");
   traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "staging", "eu-west-1", ACCOUNT);
 }, 1_800_000);
 

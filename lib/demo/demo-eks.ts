@@ -6,29 +6,20 @@
  * `envctl status staging --live` shows the Deployments beside the ALB → roll it out under healthy
  * synthetic users → destroy → stop both.
  */
-import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startControlPlane } from "../engine/control-plane.ts";
-import { controlPlaneBinaries, engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
-import { playground, readWeights, run, useShortWindows, users, USERS_RPS } from "./demo.ts";
+import { controlPlaneBinaries, engineEnv, localTargetEnv, startEmulator } from "../engine/local.ts";
+import { bootstrapStackName } from "../constructs/naming.ts";
+import { demoDeploy, demoStage, readWeights, run, users, USERS_RPS } from "./demo.ts";
 import { SyntheticAlbTraffic } from "./synthetic-traffic.ts";
 import { accounts } from "../../environments/_defaults.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 
 async function main(): Promise<number> {
-  const t0 = performance.now();
-  const since = () => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
-  const say = (s: string) => process.stdout.write(`\n[${since()}] ${s}\n`);
-  const manifest = readManifest();
-  const dir = playground();
-  const logFile = join(dir, "demo-engine.log");
-  const log = createWriteStream(logFile);
-  say(`playground ${dir}; the engine's full output goes to ${logFile}`);
-  const smoke = createServer((_req, res) => res.end("ok"));
-  await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
-  useShortWindows(dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`, "staging", ["production"]);
+  const stage = await demoStage("staging", ["production"]);
+  const { since, say, manifest, dir, logFile, log, smoke } = stage;
   // The demo destroys staging at its end: the playground's database without deletion protection.
   const stagingFile = join(dir, "environments", "staging.ts");
   writeFileSync(stagingFile, readFileSync(stagingFile, "utf8").replace("deletionProtection: true", "deletionProtection: false"));
@@ -40,15 +31,13 @@ async function main(): Promise<number> {
   // staging's resources live in staging's account on the emulator too (moto's accounts by access key).
   const account = accounts.staging.id;
   const weights = async () => JSON.stringify(await readWeights(emulator.endpoint, "staging", account)).replace(/"/g, "");
-  const deploy = async (stack: string, env = base) => {
-    const s = performance.now();
-    if (await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, env, log)) throw new Error(`cdktf deploy ${stack} failed: see ${logFile}`);
-    say(`cdktf deploy ${stack}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
-  };
+  const deploy = demoDeploy(stage, base);
+  // staging's state bucket is its own account's: that account's bootstrap stack (local state)
+  const bootstrap = bootstrapStackName(account);
   let code = 0;
   try {
     say(`moto on ${emulator.endpoint}; the workloads stack's Kubernetes provider reads ${plane.kubeconfig}`);
-    await deploy("bootstrap", { ...base, ENVSTACK_BACKEND: "local" });
+    await deploy(bootstrap, { ...base, ENVSTACK_BACKEND: "local" });
     for (const stack of ["staging", "staging-workloads", "staging-traffic"]) await deploy(stack);
     const nodes = (await plane.api("GET", "/api/v1/nodes")).body.items.length;
     const pods = (await plane.api("GET", "/api/v1/namespaces/staging/pods")).body.items.map((p: any) => `${p.metadata.name} (${p.status.phase} on ${p.spec.nodeName})`);
@@ -66,9 +55,9 @@ async function main(): Promise<number> {
     await envctl("status", "staging", "--live");
     code = rolled === 0 ? 0 : 1;
   } finally {
-    say("destroying staging-traffic, staging-workloads, staging and bootstrap");
+    say(`destroying staging-traffic, staging-workloads, staging and ${bootstrap}`);
     for (const stack of ["staging-traffic", "staging-workloads", "staging"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base, log);
-    await run(cdktf, ["destroy", "bootstrap", "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" }, log);
+    await run(cdktf, ["destroy", bootstrap, "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" }, log);
     await emulator.stop();
     await plane.stop();
     smoke.close();

@@ -99,7 +99,22 @@ export function useShortWindows(dir: string, smokeUrl: string, env = "dev", prom
   writeFileSync(file, edited);
 }
 
-async function main(): Promise<number> {
+/** What every demo starts with: the clock and its story lines, the engine, a playground, its log, and a smoke target. */
+export interface DemoStage {
+  readonly since: () => string;
+  readonly say: (s: string) => void;
+  readonly manifest: ReturnType<typeof readManifest>;
+  readonly dir: string;
+  readonly logFile: string;
+  readonly log: NodeJS.WritableStream & { end(): void };
+  readonly smoke: ReturnType<typeof createServer>;
+}
+
+/**
+ * Sets a demo's stage: a playground whose `env` has short windows, with smoke checks answered by a
+ * local server (both slots answer their health endpoints through the header-routed test route).
+ */
+export async function demoStage(env = "dev", promotesTo: readonly string[] = ["staging"]): Promise<DemoStage> {
   const t0 = performance.now();
   const since = () => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
   const say = (s: string) => process.stdout.write(`\n[${since()}] ${s}\n`);
@@ -108,20 +123,31 @@ async function main(): Promise<number> {
   const logFile = join(dir, "demo-engine.log");
   const log = createWriteStream(logFile);
   say(`playground ${dir}; the engine's full output goes to ${logFile}`);
-  // Both slots answer their health endpoints (the smoke checks go through the header-routed test route).
   const smoke = createServer((_req, res) => res.end("ok"));
   await new Promise<void>((r) => smoke.listen(0, "127.0.0.1", r));
-  useShortWindows(dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`);
+  useShortWindows(dir, `http://127.0.0.1:${(smoke.address() as { port: number }).port}`, env, promotesTo);
+  return { since, say, manifest, dir, logFile, log, smoke };
+}
+
+/** `cdktf deploy <stack>` of a demo, its output to the demo's log, its time said. */
+export function demoDeploy(stage: DemoStage, base: NodeJS.ProcessEnv): (stack: string, env?: NodeJS.ProcessEnv) => Promise<void> {
+  const cdktf = join(REPO, "node_modules/.bin/cdktf");
+  return async (stack, env = base) => {
+    const s = performance.now();
+    if (await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], stage.dir, env, stage.log)) throw new Error(`cdktf deploy ${stack} failed: see ${stage.logFile}`);
+    stage.say(`cdktf deploy ${stack}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
+  };
+}
+
+async function main(): Promise<number> {
+  const stage = await demoStage();
+  const { since, say, manifest, dir, logFile, log, smoke } = stage;
   const emulator = await startEmulator(manifest, join(dir, "moto.log"));
   const base = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1" }));
   const cdktf = join(REPO, "node_modules/.bin/cdktf");
   const envctl = (...args: string[]) => run(process.execPath, [join(REPO, "lib/cli/envctl.js"), ...args], dir, base);
   const weights = async () => JSON.stringify(await readWeights(emulator.endpoint, "dev")).replace(/"/g, "");
-  const deploy = async (stack: string, env = base) => {
-    const s = performance.now();
-    if (await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, env, log)) throw new Error(`cdktf deploy ${stack} failed: see ${logFile}`);
-    say(`cdktf deploy ${stack}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
-  };
+  const deploy = demoDeploy(stage, base);
   const traffic = new SyntheticAlbTraffic(emulator.endpoint, "dev");
   // The state bucket of dev's account (one bootstrap stack per account).
   const bootstrap = bootstrapStackName((await loadProject(dir, { focus: ["dev"] })).environments.find((e) => e.config.name === "dev")!.config.account.id);
