@@ -6,10 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { defineEnvironment } from "../lib/config/define.ts";
-import { ConfigError } from "../lib/config/errors.ts";
 import { loadProject } from "../lib/config/load.ts";
-import type { EnvironmentInput } from "../lib/config/schema.ts";
 import { approvalPolicyOf, changeIdOf, judgeApprovals } from "../lib/release/approvals.ts";
 import { findRequest, readApprovals, recordApproval, requestApproval, approvalsFileOf } from "../lib/release/store/approvals.ts";
 import { readGithubApprovals, type GithubFetch } from "../lib/review/github-approvals.ts";
@@ -17,30 +14,10 @@ import { runDoctor, formatChecks, type DoctorDeps } from "../lib/cli/commands/do
 import { readTarget } from "../lib/stacks/target.ts";
 import dev from "../environments/dev.ts";
 import production from "../environments/production.ts";
-import { synthRepo, resources, tempProject, writeEnvFile } from "./support/project.ts";
+import { loadProblems, problemsOf, synthRepo, resources, tempProject, writeEnvFile } from "./support/project.ts";
 
 const ACCOUNTS: Record<string, string> = { dev: "123456789012", staging: "222222222222", production: "333333333333" };
 const accountOfStack = (name: string) => name.startsWith("bootstrap-") ? name.slice("bootstrap-".length) : name === "global" ? ACCOUNTS.dev! : ACCOUNTS[name.replace(/-(traffic|workloads)$/, "")]!;
-
-function problemsOf(input: unknown): string[] {
-  try {
-    defineEnvironment(input as EnvironmentInput);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
-    throw err;
-  }
-  return [];
-}
-
-async function loadProblems(dir: string): Promise<string[]> {
-  try {
-    await loadProject(dir);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
-    throw err;
-  }
-  return [];
-}
 
 describe("every provider pins its environment's account", async () => {
   const s = await synthRepo();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { loadProject } from "../lib/config/load.ts";
 import { ConfigError } from "../lib/config/errors.ts";
 import { defineEnvironment } from "../lib/config/define.ts";
-import { tempProject, writeEnvFile, REPO } from "./support/project.ts";
+import { loadProblems, tempProject, writeEnvFile, REPO } from "./support/project.ts";
 import { runAsync } from "./support/run.ts";
 import dev from "../environments/dev.ts";
 
@@ -21,16 +21,6 @@ export default defineEnvironment({ ...base, ...patch, name: ${JSON.stringify(nam
 
 function release(env: string, extra = {}) {
   return JSON.stringify({ environment: env, live: "blue", slots: { blue: { version: "1.0.0", weight: 100 }, green: { version: null, weight: 0 } }, ...extra });
-}
-
-async function problems(dir: string): Promise<string[]> {
-  try {
-    await loadProject(dir);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
-    throw err;
-  }
-  return [];
 }
 
 function synth(dir: string) {
@@ -65,7 +55,7 @@ describe("environment validation", () => {
       writeEnvFile(d, "prod2", derived("prod2", { tier: "production", network: { cidr: "10.9.0.0/16" }, database: { multiAz: false, deletionProtection: false }, release: { promotesTo: [], snapshotBeforePromote: true }, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/x" }));
       writeFileSync(join(d, "environments/releases/prod2.json"), release("prod2"));
     });
-    const found = await problems(dir);
+    const found = await loadProblems(dir);
     expect(found).toEqual(expect.arrayContaining([
       "qa: has unknown field(s) typo",
       "qa: compute.capacity.min must be ≤ desired (3 > 2)",
@@ -73,7 +63,7 @@ describe("environment validation", () => {
     ]));
     // qa failed its own schema, so it is not part of the cross checks; fix it and the overlap shows.
     writeEnvFile(dir, "qa", derived("qa", { network: { cidr: "10.1.0.0/16" } }));
-    const again = await problems(dir);
+    const again = await loadProblems(dir);
     expect(again).toEqual(expect.arrayContaining([
       "qa: network.cidr 10.1.0.0/16 overlaps staging (10.1.0.0/16)",
       "prod2: database.multiAz must be true in the production tier",
@@ -87,7 +77,7 @@ describe("environment validation", () => {
       const prod = readFileSync(join(d, "environments/production.ts"), "utf8").replace("promotesTo: []", 'promotesTo: ["dev", "nowhere"]');
       writeFileSync(join(d, "environments/production.ts"), prod);
     });
-    const found = await problems(dir);
+    const found = await loadProblems(dir);
     expect(found).toContain("production: release.promotesTo[1] names unknown environment nowhere");
     expect(found.some((p) => /promotion cycle: (dev|staging|production) → .* → .*/.test(p))).toBe(true);
   });
@@ -98,7 +88,7 @@ describe("environment validation", () => {
       writeFileSync(join(d, "environments/releases/staging.json"), release("staging", { slots: { blue: { version: "1.0.0", weight: 60 }, green: { version: null, weight: 30 } } }));
       writeFileSync(join(d, "environments/releases/production.json"), release("staging"));
     });
-    const found = await problems(dir);
+    const found = await loadProblems(dir);
     expect(found.find((p) => p.startsWith("environments/releases/dev.json: is not valid JSON"))).toBeDefined();
     expect(found).toContain("environments/releases/staging.json: slots weights must sum to 100 (blue 60 + green 30 = 90)");
     expect(found).toContain("environments/releases/staging.json: slots.green.version is required: the slot has weight 30");
@@ -107,7 +97,7 @@ describe("environment validation", () => {
 
   it("requires each file's environment name to match the file name", async () => {
     const dir = tempProject((d) => writeEnvFile(d, "qa", derived("qa2", { network: { cidr: "10.5.0.0/16" } })));
-    expect(await problems(dir)).toContain("qa: name must match its file name (environments/qa.ts defines qa2)");
+    expect(await loadProblems(dir)).toContain("qa: name must match its file name (environments/qa.ts defines qa2)");
   });
 
   it("synth of a bad project exits 1 with one report, no stack trace and nothing in cdktf.out", async () => {

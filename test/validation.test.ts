@@ -14,7 +14,7 @@ import { fileSystemError } from "../lib/cli/envctl.ts";
 import type { EnvironmentInput } from "../lib/config/schema.ts";
 import dev from "../environments/dev.ts";
 import staging from "../environments/staging.ts";
-import { tempProject, writeEnvFile } from "./support/project.ts";
+import { problemsOf, tempProject, writeEnvFile } from "./support/project.ts";
 import { inProcessCli, STACK_TRACE, treeDigest } from "./support/cli.ts";
 
 /** dev's data with a deep patch applied (objects merged, anything else replaced). */
@@ -26,17 +26,6 @@ function variant(patch: Record<string, unknown>, from: object = dev): Environmen
     return out;
   };
   return merge(structuredClone({ ...from, name: "qa" }), patch);
-}
-
-/** The problems defineEnvironment reports, one line each ("qa: path rule"). */
-function problemsOf(input: unknown): string[] {
-  try {
-    defineEnvironment(input as EnvironmentInput);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
-    throw err;
-  }
-  return [];
 }
 
 async function loadProblems(dir: string, focus?: string[]): Promise<string[]> {

@@ -3,6 +3,9 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadProject, type Project } from "../../lib/config/load.ts";
+import { defineEnvironment } from "../../lib/config/define.ts";
+import type { EnvironmentInput } from "../../lib/config/schema.ts";
+import { ConfigError } from "../../lib/config/errors.ts";
 import type { Release } from "../../lib/release/model.ts";
 import type { Environment } from "../../lib/config/schema.ts";
 import { buildApp } from "../../lib/stacks/app.ts";
@@ -82,3 +85,29 @@ export function onlyResource(stack: any, type: string): any {
 }
 
 export { existsSync };
+
+/** The problems a ConfigError lists, one line each ("qa: path rule"); anything else is rethrown. */
+function problemLines(err: unknown): string[] {
+  if (err instanceof ConfigError) return err.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
+  throw err;
+}
+
+/** The problems defineEnvironment reports for `input` (none: it is valid). */
+export function problemsOf(input: unknown): string[] {
+  try {
+    defineEnvironment(input as EnvironmentInput);
+    return [];
+  } catch (err) {
+    return problemLines(err);
+  }
+}
+
+/** The problems loading the project at `dir` reports (none: it loads). */
+export async function loadProblems(dir: string): Promise<string[]> {
+  try {
+    await loadProject(dir);
+    return [];
+  } catch (err) {
+    return problemLines(err);
+  }
+}
