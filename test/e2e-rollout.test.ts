@@ -96,6 +96,9 @@ describe.sequential("rollout controller against the engine and the emulator", ()
 
   it("a quiet service: the plan refuses the rollout naming the step and the fix; forced, the step is inconclusive with the plan's figure", async () => {
     const quiet = (w: Record<Slot, number>) => users(w, { rps: 20 });
+    // The previous test's 5000 requests/s (2.5 % 5xx on green) must leave the analysis window first: a
+    // step reads from the start of its 10 s metric period, so one period and a margin after they stopped.
+    await new Promise((r) => setTimeout(r, 11_000));
     const refused = await rolloutWith(quiet, undefined, ["--rps", "20", "--error-rate", "0.5"]);
     expect(refused.status).toBe(1);
     expect(refused.out).toMatch(/dev: rollout refused by its traffic plan: step 1 \(50 %\)(, step 2 \(100 %\))? cannot reach a verdict at 20 requests\/s \(--rps 20\); nothing was changed/);
