@@ -15,5 +15,7 @@ await runOrReport(async () => {
   await synthesizeProject(root, process.env);
   const outdir = resolve(root, process.env.CDKTF_OUTDIR ?? "cdktf.out");
   const stacks = readdirSync(join(outdir, "stacks")).sort();
-  process.stdout.write(`synthesized ${stacks.length} stacks into ${relative(root, outdir) || "."}/ in ${((performance.now() - started) / 1000).toFixed(1)} s: ${stacks.join(", ")}\n`);
+  process.stdout.write(
+    `synthesized ${stacks.length} stacks into ${relative(root, outdir) || "."}/ in ${((performance.now() - started) / 1000).toFixed(1)} s: ${stacks.join(", ")}\n`,
+  );
 });

@@ -28,5 +28,9 @@ export const thresholds = {
 export const accounts = {
   dev: { id: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/envstack-deploy" },
   staging: { id: "222222222222", deployRoleArn: "arn:aws:iam::222222222222:role/envstack-deploy" },
-  production: { id: "333333333333", deployRoleArn: "arn:aws:iam::333333333333:role/envstack-deploy", externalId: "envstack-production" },
+  production: {
+    id: "333333333333",
+    deployRoleArn: "arn:aws:iam::333333333333:role/envstack-deploy",
+    externalId: "envstack-production",
+  },
 } as const;

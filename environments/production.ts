@@ -18,7 +18,12 @@ export default defineEnvironment({
     publicAccessCidrs: [],
     nodeGroups: [
       { name: "general", instanceTypes: ["m5.large"], capacity: { min: 3, desired: 3, max: 10 } },
-      { name: "spot", instanceTypes: ["m5.large", "m5a.large", "m4.large"], capacityType: "SPOT", capacity: { min: 0, desired: 2, max: 5 } },
+      {
+        name: "spot",
+        instanceTypes: ["m5.large", "m5a.large", "m4.large"],
+        capacityType: "SPOT",
+        capacity: { min: 0, desired: 2, max: 5 },
+      },
     ],
     replicas: 3,
     autoScaling: { enabled: true, targetCpuPercent: 70, maxReplicas: 10 },

@@ -3,28 +3,44 @@
  * providers and backends, the account schema and the cross-environment rule, the approvals judge,
  * the approvals file, CI's reading of GitHub's approvals, and `envctl doctor`'s checks.
  */
-import { describe, expect, it } from "vitest";
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadProject } from "../lib/config/load.ts";
-import { approvalPolicyOf, changeIdOf, judgeApprovals } from "../lib/release/approvals.ts";
-import { findRequest, readApprovals, recordApproval, requestApproval, approvalsFileOf } from "../lib/release/store/approvals.ts";
-import { readGithubApprovals, type GithubFetch } from "../lib/review/github-approvals.ts";
-import { runDoctor, formatChecks, type DoctorDeps } from "../lib/cli/commands/doctor.ts";
-import { readTarget } from "../lib/stacks/target.ts";
+import { describe, expect, it } from "vitest";
 import dev from "../environments/dev.ts";
 import production from "../environments/production.ts";
-import { loadProblems, problemsOf, synthRepo, resources, tempProject, writeEnvFile } from "./support/project.ts";
+import { type DoctorDeps, formatChecks, runDoctor } from "../lib/cli/commands/doctor.ts";
+import { approvalPolicyOf, changeIdOf, judgeApprovals } from "../lib/release/gates/approvals.ts";
+import {
+  approvalsFileOf,
+  findRequest,
+  readApprovals,
+  recordApproval,
+  requestApproval,
+} from "../lib/release/store/approvals.ts";
+import { type GithubFetch, readGithubApprovals } from "../lib/review/github-approvals.ts";
+import { readTarget } from "../lib/stacks/target.ts";
+import { loadProblems, problemsOf, resources, synthRepo, tempProject, writeEnvFile } from "./support/project.ts";
 
 const ACCOUNTS: Record<string, string> = { dev: "123456789012", staging: "222222222222", production: "333333333333" };
-const accountOfStack = (name: string) => name.startsWith("bootstrap-") ? name.slice("bootstrap-".length) : name === "global" ? ACCOUNTS.dev! : ACCOUNTS[name.replace(/-(traffic|workloads)$/, "")]!;
+const accountOfStack = (name: string) =>
+  name.startsWith("bootstrap-")
+    ? name.slice("bootstrap-".length)
+    : name === "global"
+      ? ACCOUNTS.dev!
+      : ACCOUNTS[name.replace(/-(traffic|workloads)$/, "")]!;
 
 describe("every provider pins its environment's account", async () => {
   const s = await synthRepo();
 
   it("the shipped environments declare example accounts, one each, production's approvals stated", () => {
-    expect(Object.fromEntries(s.project.environments.map((e) => [e.config.name, e.config.account.id]))).toEqual(ACCOUNTS);
-    expect(s.project.environments.find((e) => e.config.name === "production")!.config.approvals).toEqual({ required: 2, from: [] });
+    expect(Object.fromEntries(s.project.environments.map((e) => [e.config.name, e.config.account.id]))).toEqual(
+      ACCOUNTS,
+    );
+    expect(s.project.environments.find((e) => e.config.name === "production")!.config.approvals).toEqual({
+      required: 2,
+      from: [],
+    });
   });
 
   it("every AWS provider of every stack (the DR region's too) allows only its account and assumes its deploy role", () => {
@@ -34,11 +50,20 @@ describe("every provider pins its environment's account", async () => {
       for (const p of s.stack(name).provider.aws as any[]) {
         providers++;
         expect(p.allowed_account_ids, `${name} ${p.alias ?? "default"}`).toEqual([account]);
-        expect(p.assume_role, name).toEqual([expect.objectContaining({ role_arn: `arn:aws:iam::${account}:role/envstack-deploy`, session_name: `envstack-${name}` })]);
+        expect(p.assume_role, name).toEqual([
+          expect.objectContaining({
+            role_arn: `arn:aws:iam::${account}:role/envstack-deploy`,
+            session_name: `envstack-${name}`,
+          }),
+        ]);
       }
     }
     expect(providers).toBeGreaterThanOrEqual(13); // 12 stacks, production's DR region provider
-    expect(s.stack("production").provider.aws.find((p: any) => p.alias === "dr")).toMatchObject({ region: "eu-central-1", allowed_account_ids: [ACCOUNTS.production], assume_role: [{ external_id: "envstack-production" }] });
+    expect(s.stack("production").provider.aws.find((p: any) => p.alias === "dr")).toMatchObject({
+      region: "eu-central-1",
+      allowed_account_ids: [ACCOUNTS.production],
+      assume_role: [{ external_id: "envstack-production" }],
+    });
   });
 
   it("each stack keeps its state in its account's bucket, through its role; one bootstrap per account", () => {
@@ -48,15 +73,29 @@ describe("every provider pins its environment's account", async () => {
       expect(b.assume_role.role_arn, name).toBe(`arn:aws:iam::${accountOfStack(name)}:role/envstack-deploy`);
     }
     for (const id of Object.values(ACCOUNTS)) {
-      const buckets = resources(s.stack(`bootstrap-${id}`), "aws_s3_bucket").map((x) => x.bucket).sort();
+      const buckets = resources(s.stack(`bootstrap-${id}`), "aws_s3_bucket")
+        .map((x) => x.bucket)
+        .sort();
       expect(buckets).toEqual([`webapp-tfstate-${id}`, `webapp-tfstate-${id}-access-logs`]);
     }
   });
 
   it("on the emulator each environment gets its own account's credentials, or those ENVSTACK_EMULATOR_ACCOUNT names; the account is requested", async () => {
-    const target = (account?: string) => (root: string) => readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566", ...(account ? { ENVSTACK_EMULATOR_ACCOUNT: account } : {}) }, root);
+    const target = (account?: string) => (root: string) =>
+      readTarget(
+        {
+          ENVSTACK_TARGET: "local",
+          ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566",
+          ...(account ? { ENVSTACK_EMULATOR_ACCOUNT: account } : {}),
+        },
+        root,
+      );
     const own = await synthRepo({ target: target() });
-    for (const [stack, account] of [["dev", ACCOUNTS.dev], ["production", ACCOUNTS.production], ["staging-traffic", ACCOUNTS.staging]] as const) {
+    for (const [stack, account] of [
+      ["dev", ACCOUNTS.dev],
+      ["production", ACCOUNTS.production],
+      ["staging-traffic", ACCOUNTS.staging],
+    ] as const) {
       for (const p of own.stack(stack).provider.aws) {
         expect(p).toMatchObject({ access_key: account, allowed_account_ids: [account] });
         expect(p.skip_requesting_account_id).toBeUndefined(); // allowed_account_ids needs the account
@@ -64,13 +103,20 @@ describe("every provider pins its environment's account", async () => {
       expect(own.stack(stack).terraform.backend.s3.access_key).toBe(account);
     }
     const asDev = await synthRepo({ target: target(ACCOUNTS.dev) });
-    expect(asDev.stack("production").provider.aws[0]).toMatchObject({ access_key: ACCOUNTS.dev, allowed_account_ids: [ACCOUNTS.production] });
-    expect(() => readTarget({ ENVSTACK_EMULATOR_ACCOUNT: ACCOUNTS.dev }, "/tmp")).toThrow(/ENVSTACK_EMULATOR_ACCOUNT is only for ENVSTACK_TARGET=local/);
+    expect(asDev.stack("production").provider.aws[0]).toMatchObject({
+      access_key: ACCOUNTS.dev,
+      allowed_account_ids: [ACCOUNTS.production],
+    });
+    expect(() => readTarget({ ENVSTACK_EMULATOR_ACCOUNT: ACCOUNTS.dev }, "/tmp")).toThrow(
+      /ENVSTACK_EMULATOR_ACCOUNT is only for ENVSTACK_TARGET=local/,
+    );
   });
 
   it("the DR copy can go to a vault in another account (no vault made in the DR region then)", async () => {
     const arn = "arn:aws:backup:eu-central-1:444444444444:backup-vault:webapp-dr";
-    const other = await synthRepo({ configs: { production: (c) => ({ ...c, backup: { ...c.backup!, copyToVaultArn: arn } }) } });
+    const other = await synthRepo({
+      configs: { production: (c) => ({ ...c, backup: { ...c.backup!, copyToVaultArn: arn } }) },
+    });
     const plan = resources(other.stack("production"), "aws_backup_plan")[0];
     expect(plan.rule.every((r: any) => r.copy_action[0].destination_vault_arn === arn)).toBe(true);
     expect(resources(other.stack("production"), "aws_backup_vault")).toHaveLength(1);
@@ -83,17 +129,29 @@ describe("the account in the environment file", () => {
   it("a missing or malformed account is a clear error naming the environment, the field and the rule", () => {
     const { account: _, ...without } = base;
     expect(problemsOf(without)).toEqual(["qa: account is required"]);
-    expect(problemsOf({ ...base, account: { id: 123456789012 } })).toEqual(['qa: account.id must be a 12-digit AWS account id in quotes, e.g. "111111111111"']);
-    expect(problemsOf({ ...base, account: { id: "12345" } })).toEqual(['qa: account.id must be a 12-digit AWS account id, e.g. "111111111111"']);
-    expect(problemsOf({ ...base, account: { id: "123456789012", deployRoleArn: "arn:aws:iam::222222222222:role/deploy" } })).toEqual([
+    expect(problemsOf({ ...base, account: { id: 123456789012 } })).toEqual([
+      'qa: account.id must be a 12-digit AWS account id in quotes, e.g. "111111111111"',
+    ]);
+    expect(problemsOf({ ...base, account: { id: "12345" } })).toEqual([
+      'qa: account.id must be a 12-digit AWS account id, e.g. "111111111111"',
+    ]);
+    expect(
+      problemsOf({ ...base, account: { id: "123456789012", deployRoleArn: "arn:aws:iam::222222222222:role/deploy" } }),
+    ).toEqual([
       "qa: account.deployRoleArn must be a role of the environment's account 123456789012 (found 222222222222): the providers only accept 123456789012",
     ]);
-    expect(problemsOf({ ...base, account: { id: "123456789012", deployRoleArn: "deploy" } })).toEqual(["qa: account.deployRoleArn must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>"]);
-    expect(problemsOf({ ...base, account: { id: "123456789012", externalId: "x1", sessionTags: { Team: "platform" } } })).toEqual([
+    expect(problemsOf({ ...base, account: { id: "123456789012", deployRoleArn: "deploy" } })).toEqual([
+      "qa: account.deployRoleArn must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>",
+    ]);
+    expect(
+      problemsOf({ ...base, account: { id: "123456789012", externalId: "x1", sessionTags: { Team: "platform" } } }),
+    ).toEqual([
       "qa: account.externalId needs deployRoleArn (it is passed when assuming that role)",
       "qa: account.sessionTags needs deployRoleArn (they are passed when assuming that role)",
     ]);
-    expect(problemsOf({ ...base, account: { id: "123456789012", region: "eu-west-1" } })).toEqual(["qa: account has unknown field(s) region"]);
+    expect(problemsOf({ ...base, account: { id: "123456789012", region: "eu-west-1" } })).toEqual([
+      "qa: account has unknown field(s) region",
+    ]);
   });
 
   it("two environments share an account only when both say so", async () => {
@@ -102,18 +160,31 @@ import dev from "./dev.ts";
 export default defineEnvironment({ ...dev, name: "qa", account: { ...dev.account, sharedWith: ${sharedWith} }, domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
 `;
     const dir = tempProject((d) => writeEnvFile(d, "qa", qa(`["dev"]`)));
-    writeFileSync(join(dir, "environments/releases/qa.json"), JSON.stringify({ environment: "qa", live: "blue", slots: { blue: { version: "1.4.0", weight: 100 }, green: { version: null, weight: 0 } } }));
+    writeFileSync(
+      join(dir, "environments/releases/qa.json"),
+      JSON.stringify({
+        environment: "qa",
+        live: "blue",
+        slots: { blue: { version: "1.4.0", weight: 100 }, green: { version: null, weight: 0 } },
+      }),
+    );
     // qa says so, dev does not.
     expect(await loadProblems(dir)).toEqual([
       "dev: account.id 123456789012 is also qa's account: each environment has its own account, or both name each other in account.sharedWith (dev does not name qa)",
     ]);
     // both say so.
     const devFile = join(dir, "environments/dev.ts");
-    writeFileSync(devFile, readFileSync(devFile, "utf8").replace("account: accounts.dev,", "account: { ...accounts.dev, sharedWith: [\"qa\"] },"));
+    writeFileSync(
+      devFile,
+      readFileSync(devFile, "utf8").replace(
+        "account: accounts.dev,",
+        'account: { ...accounts.dev, sharedWith: ["qa"] },',
+      ),
+    );
     expect(await loadProblems(dir)).toEqual([]);
     // neither: both are named.
     writeEnvFile(dir, "qa", qa("[]"));
-    writeFileSync(devFile, readFileSync(devFile, "utf8").replace("sharedWith: [\"qa\"]", "sharedWith: []"));
+    writeFileSync(devFile, readFileSync(devFile, "utf8").replace('sharedWith: ["qa"]', "sharedWith: []"));
     expect((await loadProblems(dir)).map((p) => p.split(":")[0])).toEqual(["qa", "dev"]);
   });
 
@@ -121,9 +192,15 @@ export default defineEnvironment({ ...dev, name: "qa", account: { ...dev.account
     expect(approvalPolicyOf({ tier: "production" })).toEqual({ required: 2, from: [] });
     expect(approvalPolicyOf({ tier: "staging" })).toEqual({ required: 0, from: [] });
     expect(approvalPolicyOf({ tier: "development" })).toEqual({ required: 0, from: [] });
-    expect(problemsOf({ ...base, approvals: { required: 3, from: ["alice", "bob"] } })).toEqual(["qa: approvals.from names 2 approver(s), fewer than required (3): no change could ever be approved"]);
-    expect(problemsOf({ ...base, approvals: { required: 11 } })).toEqual(["qa: approvals.required must be at most 10 (project limit)"]);
-    expect(problemsOf({ ...base, approvals: { required: 1, from: ["arn:aws:sts::333333333333:assumed-role/Approver/*"] } })).toEqual([]);
+    expect(problemsOf({ ...base, approvals: { required: 3, from: ["alice", "bob"] } })).toEqual([
+      "qa: approvals.from names 2 approver(s), fewer than required (3): no change could ever be approved",
+    ]);
+    expect(problemsOf({ ...base, approvals: { required: 11 } })).toEqual([
+      "qa: approvals.required must be at most 10 (project limit)",
+    ]);
+    expect(
+      problemsOf({ ...base, approvals: { required: 1, from: ["arn:aws:sts::333333333333:assumed-role/Approver/*"] } }),
+    ).toEqual([]);
   });
 });
 
@@ -137,20 +214,46 @@ describe("approvals: the judge", () => {
   });
 
   it("the author approving their own change does not count; nor twice the same person; nor someone outside `from`", () => {
-    expect(judgeApprovals(policy, "carol", ["Carol", "alice"])).toMatchObject({ ok: false, counted: ["alice"], ignored: [{ by: "Carol", why: "is the change's author" }] });
-    expect(judgeApprovals(policy, "carol", ["alice", "ALICE"])).toMatchObject({ ok: false, counted: ["alice"], ignored: [{ by: "ALICE", why: "approved already" }] });
+    expect(judgeApprovals(policy, "carol", ["Carol", "alice"])).toMatchObject({
+      ok: false,
+      counted: ["alice"],
+      ignored: [{ by: "Carol", why: "is the change's author" }],
+    });
+    expect(judgeApprovals(policy, "carol", ["alice", "ALICE"])).toMatchObject({
+      ok: false,
+      counted: ["alice"],
+      ignored: [{ by: "ALICE", why: "approved already" }],
+    });
     const from = { required: 1, from: ["arn:aws:sts::333333333333:assumed-role/Approver/*"] };
-    expect(judgeApprovals(from, "carol", ["arn:aws:iam::333333333333:user/mallory"])).toMatchObject({ ok: false, ignored: [{ why: "is not in approvals.from" }] });
-    expect(judgeApprovals(from, "carol", ["arn:aws:sts::333333333333:assumed-role/Approver/alice"])).toMatchObject({ ok: true, counted: ["arn:aws:sts::333333333333:assumed-role/Approver/alice"] });
+    expect(judgeApprovals(from, "carol", ["arn:aws:iam::333333333333:user/mallory"])).toMatchObject({
+      ok: false,
+      ignored: [{ why: "is not in approvals.from" }],
+    });
+    expect(judgeApprovals(from, "carol", ["arn:aws:sts::333333333333:assumed-role/Approver/alice"])).toMatchObject({
+      ok: true,
+      counted: ["arn:aws:sts::333333333333:assumed-role/Approver/alice"],
+    });
   });
 
   it("enough distinct others approve: the change goes through", () => {
-    expect(judgeApprovals(policy, "carol", ["alice", "bob"])).toEqual({ ok: true, counted: ["alice", "bob"], ignored: [], message: "approved by alice, bob" });
-    expect(judgeApprovals({ required: 0, from: [] }, "carol", [])).toMatchObject({ ok: true, message: "no approval required" });
+    expect(judgeApprovals(policy, "carol", ["alice", "bob"])).toEqual({
+      ok: true,
+      counted: ["alice", "bob"],
+      ignored: [],
+      message: "approved by alice, bob",
+    });
+    expect(judgeApprovals({ required: 0, from: [] }, "carol", [])).toMatchObject({
+      ok: true,
+      message: "no approval required",
+    });
   });
 
   it("a change's id depends on the environment, the state it starts from and what it does", () => {
-    const what = { summary: "envctl shift production --to green --percent 10", diff: "- weight 0\n+ weight 10", stacks: ["production-traffic"] };
+    const what = {
+      summary: "envctl shift production --to green --percent 10",
+      diff: "- weight 0\n+ weight 10",
+      stacks: ["production-traffic"],
+    };
     const id = changeIdOf("production", 7, what);
     expect(id).toMatch(/^[0-9a-f]{16}$/);
     expect(changeIdOf("production", 7, { ...what })).toBe(id);
@@ -163,61 +266,102 @@ describe("approvals: the judge", () => {
 describe("approvals: the file the release store owns", () => {
   it("records a waiting change once, approvals once per person, refuses unknown changes, and fails closed on a broken file", async () => {
     const dir = tempProject();
-    const req = { changeId: "0123456789abcdef", summary: "s", stacks: ["production-traffic"], author: "carol", at: "2026-01-01T00:00:00.000Z" };
+    const req = {
+      changeId: "0123456789abcdef",
+      summary: "s",
+      stacks: ["production-traffic"],
+      author: "carol",
+      at: "2026-01-01T00:00:00.000Z",
+    };
     await requestApproval(dir, "production", req);
     await requestApproval(dir, "production", { ...req, at: "later" });
     await recordApproval(dir, "production", req.changeId, "alice", "t1");
     await recordApproval(dir, "production", req.changeId, "alice", "t2");
     expect(readApprovals(dir, "production")).toEqual([{ ...req, approvals: [{ by: "alice", at: "t1" }] }]);
     expect(findRequest(dir, "production", "ffffffffffffffff")).toBeUndefined();
-    await expect(recordApproval(dir, "production", "ffffffffffffffff", "bob", "t")).rejects.toThrow("no change ffffffffffffffff waits for approval in production");
+    await expect(recordApproval(dir, "production", "ffffffffffffffff", "bob", "t")).rejects.toThrow(
+      "no change ffffffffffffffff waits for approval in production",
+    );
     writeFileSync(approvalsFileOf(dir, "production"), "{ torn");
     expect(() => readApprovals(dir, "production")).toThrow(/is not valid JSON .*no approval can be read from it/);
   });
 });
 
 describe("approvals in CI: read from GitHub", () => {
-  const env = { GITHUB_REPOSITORY: "acme/webapp", GITHUB_RUN_ID: "42", GITHUB_SHA: "abc", GITHUB_ACTOR: "carol", GH_TOKEN: "t", GITHUB_EVENT_NAME: "push" };
-  const github = (routes: Record<string, unknown>): GithubFetch => async (url) => {
-    const path = url.replace("https://api.github.com/repos/acme/webapp/", "");
-    return path in routes ? { ok: true, status: 200, json: async () => routes[path] } : { ok: false, status: 404, json: async () => ({}) };
+  const env = {
+    GITHUB_REPOSITORY: "acme/webapp",
+    GITHUB_RUN_ID: "42",
+    GITHUB_SHA: "abc",
+    GITHUB_ACTOR: "carol",
+    GH_TOKEN: "t",
+    GITHUB_EVENT_NAME: "push",
   };
+  const github =
+    (routes: Record<string, unknown>): GithubFetch =>
+    async (url) => {
+      const path = url.replace("https://api.github.com/repos/acme/webapp/", "");
+      return path in routes
+        ? { ok: true, status: 200, json: async () => routes[path] }
+        : { ok: false, status: 404, json: async () => ({}) };
+    };
 
   it("environment reviewers of the run and the PR's latest approving reviews; the PR's author is the author", async () => {
-    const found = await readGithubApprovals("production", env, github({
-      "actions/runs/42/approvals": [
-        { state: "approved", user: { login: "alice" }, environments: [{ name: "production" }] },
-        { state: "approved", user: { login: "zed" }, environments: [{ name: "staging" }] },
-        { state: "rejected", user: { login: "yan" }, environments: [{ name: "production" }] },
-      ],
-      "commits/abc/pulls": [{ number: 7, user: { login: "dave" }, merged_at: "2026-01-01T00:00:00Z" }],
-      "pulls/7/reviews?per_page=100": [
-        { state: "APPROVED", user: { login: "bob" } },
-        { state: "APPROVED", user: { login: "erin" } },
-        { state: "CHANGES_REQUESTED", user: { login: "erin" } },
-        { state: "COMMENTED", user: { login: "bob" } },
-        { state: "APPROVED", user: { login: "dave" } },
-      ],
-    }));
+    const found = await readGithubApprovals(
+      "production",
+      env,
+      github({
+        "actions/runs/42/approvals": [
+          { state: "approved", user: { login: "alice" }, environments: [{ name: "production" }] },
+          { state: "approved", user: { login: "zed" }, environments: [{ name: "staging" }] },
+          { state: "rejected", user: { login: "yan" }, environments: [{ name: "production" }] },
+        ],
+        "commits/abc/pulls": [{ number: 7, user: { login: "dave" }, merged_at: "2026-01-01T00:00:00Z" }],
+        "pulls/7/reviews?per_page=100": [
+          { state: "APPROVED", user: { login: "bob" } },
+          { state: "APPROVED", user: { login: "erin" } },
+          { state: "CHANGES_REQUESTED", user: { login: "erin" } },
+          { state: "COMMENTED", user: { login: "bob" } },
+          { state: "APPROVED", user: { login: "dave" } },
+        ],
+      }),
+    );
     expect(found).toMatchObject({ author: "dave", actor: "carol", approvers: ["alice", "bob", "dave"] });
     // The author's own approving review never counts: two others are needed.
-    expect(judgeApprovals({ required: 2, from: [] }, found.author, found.approvers)).toMatchObject({ ok: true, counted: ["alice", "bob"] });
+    expect(judgeApprovals({ required: 2, from: [] }, found.author, found.approvers)).toMatchObject({
+      ok: true,
+      counted: ["alice", "bob"],
+    });
     expect(judgeApprovals({ required: 3, from: [] }, found.author, found.approvers).ok).toBe(false);
   });
 
   it("a release started by hand: the actor is the author; GitHub unreadable fails closed", async () => {
-    const found = await readGithubApprovals("production", { ...env, GITHUB_EVENT_NAME: "workflow_dispatch" }, github({ "actions/runs/42/approvals": [{ state: "approved", user: { login: "carol" }, environments: [{ name: "production" }] }] }));
+    const found = await readGithubApprovals(
+      "production",
+      { ...env, GITHUB_EVENT_NAME: "workflow_dispatch" },
+      github({
+        "actions/runs/42/approvals": [
+          { state: "approved", user: { login: "carol" }, environments: [{ name: "production" }] },
+        ],
+      }),
+    );
     expect(found).toMatchObject({ author: "carol", approvers: ["carol"] });
     expect(judgeApprovals({ required: 1, from: [] }, found.author, found.approvers).ok).toBe(false);
-    await expect(readGithubApprovals("production", env, github({}))).rejects.toThrow("GitHub answered 404 to GET /repos/acme/webapp/actions/runs/42/approvals");
-    await expect(readGithubApprovals("production", { GITHUB_REPOSITORY: "acme/webapp" }, github({}))).rejects.toThrow(/needs GITHUB_REPOSITORY, GITHUB_RUN_ID/);
+    await expect(readGithubApprovals("production", env, github({}))).rejects.toThrow(
+      "GitHub answered 404 to GET /repos/acme/webapp/actions/runs/42/approvals",
+    );
+    await expect(readGithubApprovals("production", { GITHUB_REPOSITORY: "acme/webapp" }, github({}))).rejects.toThrow(
+      /needs GITHUB_REPOSITORY, GITHUB_RUN_ID/,
+    );
   });
 });
 
 describe("envctl doctor's checks", () => {
   const o = { region: "eu-west-1", account: production.account, environment: "production" };
   const deps = (over: Partial<DoctorDeps> = {}): DoctorDeps => ({
-    identity: async (_o, base) => base ? { account: "999999999999", arn: "arn:aws:sts::999999999999:assumed-role/Admin/carol" } : { account: "333333333333", arn: "arn:aws:sts::333333333333:assumed-role/envstack-deploy/envctl-carol" },
+    identity: async (_o, base) =>
+      base
+        ? { account: "999999999999", arn: "arn:aws:sts::999999999999:assumed-role/Admin/carol" }
+        : { account: "333333333333", arn: "arn:aws:sts::333333333333:assumed-role/envstack-deploy/envctl-carol" },
     bucket: async () => ({ ok: true }),
     engine: async () => "OpenTofu v1.12.6",
     ...over,
@@ -225,21 +369,96 @@ describe("envctl doctor's checks", () => {
 
   it("all as expected: every check ok", async () => {
     const checks = await runDoctor(production, o, { AWS_REGION: "us-east-1" }, "webapp-tfstate-333333333333", deps());
-    expect(checks.map((c) => [c.name, c.ok])).toEqual([["credentials", true], ["role", true], ["account", true], ["region", true], ["state bucket", true], ["engine", true]]);
-    expect(checks.find((c) => c.name === "region")!.detail).toBe("eu-west-1 answers (AWS_REGION is us-east-1: envctl and the providers use eu-west-1, the environment's)");
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([
+      ["credentials", true],
+      ["role", true],
+      ["account", true],
+      ["region", true],
+      ["state bucket", true],
+      ["engine", true],
+    ]);
+    expect(checks.find((c) => c.name === "region")!.detail).toBe(
+      "eu-west-1 answers (AWS_REGION is us-east-1: envctl and the providers use eu-west-1, the environment's)",
+    );
   });
 
   it("a wrong account, a role that cannot be assumed, no bucket, no engine: each says what is wrong and how to fix it", async () => {
-    const wrong = await runDoctor(production, o, {}, "webapp-tfstate-333333333333", deps({ identity: async () => ({ account: "123456789012", arn: "arn:aws:sts::123456789012:assumed-role/envstack-deploy/x" }) }));
-    expect(wrong.find((c) => c.name === "account")).toEqual({ name: "account", ok: false, detail: "production deploys into account 333333333333, but the credentials are of account 123456789012 (arn:aws:sts::123456789012:assumed-role/envstack-deploy/x)", fix: expect.stringContaining("use credentials of 333333333333") });
+    const wrong = await runDoctor(
+      production,
+      o,
+      {},
+      "webapp-tfstate-333333333333",
+      deps({
+        identity: async () => ({
+          account: "123456789012",
+          arn: "arn:aws:sts::123456789012:assumed-role/envstack-deploy/x",
+        }),
+      }),
+    );
+    expect(wrong.find((c) => c.name === "account")).toEqual({
+      name: "account",
+      ok: false,
+      detail:
+        "production deploys into account 333333333333, but the credentials are of account 123456789012 (arn:aws:sts::123456789012:assumed-role/envstack-deploy/x)",
+      fix: expect.stringContaining("use credentials of 333333333333"),
+    });
     expect(wrong.find((c) => c.name === "state bucket")!.ok).toBe(false);
-    const noRole = await runDoctor(production, o, {}, "b", deps({ identity: async (_o, base) => { if (base) return { account: "999999999999", arn: "arn:aws:iam::999999999999:user/carol" }; throw new Error("AccessDenied"); } }));
-    expect(noRole.find((c) => c.name === "role")).toMatchObject({ ok: false, fix: expect.stringContaining("trust policy must allow arn:aws:iam::999999999999:user/carol with the external id") });
-    const rest = await runDoctor(production, o, {}, "webapp-tfstate-333333333333", deps({ bucket: async () => ({ ok: false, status: 404, error: "does not exist" }), engine: async () => { throw new Error("spawn terraform ENOENT"); } }));
-    expect(rest.find((c) => c.name === "state bucket")).toMatchObject({ ok: false, fix: expect.stringContaining("cdktf deploy bootstrap-333333333333") });
-    expect(rest.find((c) => c.name === "engine")).toMatchObject({ ok: false, detail: "terraform: spawn terraform ENOENT" });
-    const none = await runDoctor(production, o, {}, "b", deps({ identity: async () => { throw new Error("Could not load credentials from any providers"); } }));
-    expect(none.filter((c) => !c.ok).map((c) => c.name)).toEqual(["credentials", "role", "account", "region", "state bucket"]);
-    expect(formatChecks("production", none)).toMatch(/^envctl doctor production\nFAIL  credentials +STS GetCallerIdentity failed: Could not load credentials from any providers\n +fix: sign in: aws sso login/);
+    const noRole = await runDoctor(
+      production,
+      o,
+      {},
+      "b",
+      deps({
+        identity: async (_o, base) => {
+          if (base) return { account: "999999999999", arn: "arn:aws:iam::999999999999:user/carol" };
+          throw new Error("AccessDenied");
+        },
+      }),
+    );
+    expect(noRole.find((c) => c.name === "role")).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining("trust policy must allow arn:aws:iam::999999999999:user/carol with the external id"),
+    });
+    const rest = await runDoctor(
+      production,
+      o,
+      {},
+      "webapp-tfstate-333333333333",
+      deps({
+        bucket: async () => ({ ok: false, status: 404, error: "does not exist" }),
+        engine: async () => {
+          throw new Error("spawn terraform ENOENT");
+        },
+      }),
+    );
+    expect(rest.find((c) => c.name === "state bucket")).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining("cdktf deploy bootstrap-333333333333"),
+    });
+    expect(rest.find((c) => c.name === "engine")).toMatchObject({
+      ok: false,
+      detail: "terraform: spawn terraform ENOENT",
+    });
+    const none = await runDoctor(
+      production,
+      o,
+      {},
+      "b",
+      deps({
+        identity: async () => {
+          throw new Error("Could not load credentials from any providers");
+        },
+      }),
+    );
+    expect(none.filter((c) => !c.ok).map((c) => c.name)).toEqual([
+      "credentials",
+      "role",
+      "account",
+      "region",
+      "state bucket",
+    ]);
+    expect(formatChecks("production", none)).toMatch(
+      /^envctl doctor production\nFAIL {2}credentials +STS GetCallerIdentity failed: Could not load credentials from any providers\n +fix: sign in: aws sso login/,
+    );
   });
 });

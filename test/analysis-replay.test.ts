@@ -4,11 +4,23 @@
  */
 import { describe, expect, it } from "vitest";
 import { harness, stagingWithCandidate } from "./support/analysis-harness.ts";
-import { steady } from "./support/fakes.ts";
 import { STACK_TRACE } from "./support/cli.ts";
+import { steady } from "./support/fakes.ts";
 
-const line = (run: string, step: number, t: number, canary: [number, number, number?], stable: [number, number, number?]) =>
-  JSON.stringify({ run, step, t, canary: { requests: canary[0], errors: canary[1], slow: canary[2] ?? 0 }, stable: { requests: stable[0], errors: stable[1], slow: stable[2] ?? 0 } });
+const line = (
+  run: string,
+  step: number,
+  t: number,
+  canary: [number, number, number?],
+  stable: [number, number, number?],
+) =>
+  JSON.stringify({
+    run,
+    step,
+    t,
+    canary: { requests: canary[0], errors: canary[1], slow: canary[2] ?? 0 },
+    stable: { requests: stable[0], errors: stable[1], slow: stable[2] ?? 0 },
+  });
 
 describe("envctl analysis replay", () => {
   it("re-judges a recorded rollout: the same verdicts as recorded; --set detect=10 changes the requirement", async () => {
@@ -27,67 +39,121 @@ describe("envctl analysis replay", () => {
     expect(await h.run("analysis", "replay", "staging", "--json")).toBe(0);
     const lines = h.out.map((l) => JSON.parse(l));
     expect(lines.map((l) => Object.keys(l))).toEqual(all.map(() => ["run", "step", "verdict", "decidedAt", "reasons"]));
-    expect(lines.map((l) => [l.run, l.step, l.verdict, l.decidedAt])).toEqual(all.map((a) => [
-      `change ${a.seq} ${a.analysis.step === "watch" ? "watch" : `step ${a.analysis.step}`}`, a.analysis.step, a.analysis.verdict, 300,
-    ]));
+    expect(lines.map((l) => [l.run, l.step, l.verdict, l.decidedAt])).toEqual(
+      all.map((a) => [
+        `change ${a.seq} ${a.analysis.step === "watch" ? "watch" : `step ${a.analysis.step}`}`,
+        a.analysis.step,
+        a.analysis.verdict,
+        300,
+      ]),
+    );
     expect(lines[0].reasons).toEqual(all[0].analysis.reasons);
 
     expect(await h.run("analysis", "replay", "staging", "--set", "detect=10")).toBe(0);
     const text = h.out.join("\n");
-    expect(text).toContain("staging: 4 runs judged again with the environment's analysis settings (falseRollbackPercent 1, detect 2, powerPercent 95, minSuccessRatePercent 95, errorRateFloorPercent 0.1) and --set detect=10");
-    expect(text).toContain(`  change ${all[0].seq} step 0 (50 %): PASS at t = 300 s; recorded then: INCONCLUSIVE (${all[0].analysis.reasons[0]}) — differs`);
+    expect(text).toContain(
+      "staging: 4 runs judged again with the environment's analysis settings (falseRollbackPercent 1, detect 2, powerPercent 95, minSuccessRatePercent 95, errorRateFloorPercent 0.1) and --set detect=10",
+    );
+    expect(text).toContain(
+      `  change ${all[0].seq} step 0 (50 %): PASS at t = 300 s; recorded then: INCONCLUSIVE (${all[0].analysis.reasons[0]}) — differs`,
+    );
     expect(text).toContain(`  change ${all[1].seq} step 0 (50 %): PASS at t = 300 s; recorded then: PASS`);
 
     // --change: the rollout that change belongs to
-    const started = h.audit().filter((a) => a.outcome === "rollout-started").map((a) => a.seq);
+    const started = h
+      .audit()
+      .filter((a) => a.outcome === "rollout-started")
+      .map((a) => a.seq);
     expect(await h.run("analysis", "replay", "staging", "--change", String(started[0]), "--json")).toBe(0);
     expect(h.out.map((l) => JSON.parse(l).run)).toEqual([`change ${all[0].seq} step 0`]);
     expect(await h.run("analysis", "replay", "staging", "--change", String(all[2].seq), "--json")).toBe(0);
-    expect(h.out.map((l) => JSON.parse(l).run)).toEqual(all.slice(1).map((a) => `change ${a.seq} ${a.analysis.step === "watch" ? "watch" : `step ${a.analysis.step}`}`));
+    expect(h.out.map((l) => JSON.parse(l).run)).toEqual(
+      all.slice(1).map((a) => `change ${a.seq} ${a.analysis.step === "watch" ? "watch" : `step ${a.analysis.step}`}`),
+    );
     expect(await h.run("analysis", "replay", "staging", "--change", "999")).toBe(1);
     expect(h.err.join("\n")).toMatch(/^error: staging: no change 999 in the history \(changes 1–\d+\)$/);
     expect(await h.run("analysis", "replay", "staging", "--change", "1")).toBe(1);
-    expect(h.err.join("\n")).toContain("staging: no analysis with recorded polls in change 1 (deploying), which is no part of a rollout: nothing to replay");
+    expect(h.err.join("\n")).toContain(
+      "staging: no analysis with recorded polls in change 1 (deploying), which is no part of a rollout: nothing to replay",
+    );
   });
 
   it("--series: each run judged with the step's settings, exactly one JSON line per run", async () => {
     const h = harness();
     const healthy = Array.from({ length: 10 }, (_, i) => line("healthy", 0, 30 * (i + 1), [1500, 15], [1500, 15]));
-    const failing = [line("bad", 0, 30, [500, 0], [500, 0]), line("bad", 0, 60, [500, 40], [500, 0]), line("bad", 0, 90, [500, 40], [500, 0])];
+    const failing = [
+      line("bad", 0, 30, [500, 0], [500, 0]),
+      line("bad", 0, 60, [500, 40], [500, 0]),
+      line("bad", 0, 90, [500, 40], [500, 0]),
+    ];
     const short = [line("short", 1, 30, [100, 0], [0, 0])];
-    h.write("polls.jsonl", [...healthy, ...failing, ...short].join("\n") + "\n");
+    h.write("polls.jsonl", `${[...healthy, ...failing, ...short].join("\n")}\n`);
     expect(await h.run("analysis", "replay", "staging", "--series", "polls.jsonl", "--json")).toBe(0);
     const lines = h.out.map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toEqual({ run: "healthy", step: 0, verdict: "pass", decidedAt: 300, reasons: [] });
     expect(lines[1]).toMatchObject({ run: "bad", step: 0, verdict: "fail", decidedAt: 60 });
-    expect(lines[1].reasons[0]).toMatch(/^errors vs stable: evidence \S+ ≥ bound 250 \(canary 40\/1000 5xx, stable 0\/1000\)/);
-    expect(lines[2]).toEqual({ run: "short", step: 1, verdict: "pending", decidedAt: null, reasons: ["the series ends at t = 30 s, before the 300 s bake, without a decision"] });
+    expect(lines[1].reasons[0]).toMatch(
+      /^errors vs stable: evidence \S+ ≥ bound 250 \(canary 40\/1000 5xx, stable 0\/1000\)/,
+    );
+    expect(lines[2]).toEqual({
+      run: "short",
+      step: 1,
+      verdict: "pending",
+      decidedAt: null,
+      reasons: ["the series ends at t = 30 s, before the 300 s bake, without a decision"],
+    });
     expect(await h.run("analysis", "replay", "staging", "--series", "polls.jsonl", "--set", "bakeSeconds=30")).toBe(0);
-    expect(h.out.join("\n")).toMatch(/  run "short" step 1 \(100 %\): INCONCLUSIVE at t = 30 s: the canary served 100 requests; \d+ are needed/);
+    expect(h.out.join("\n")).toMatch(
+      / {2}run "short" step 1 \(100 %\): INCONCLUSIVE at t = 30 s: the canary served 100 requests; \d+ are needed/,
+    );
   });
 
   it("bad series input: every problem named by file and line, nothing judged, exit 1", async () => {
     const h = harness();
     const cases: [string, string[], RegExp][] = [
-      ["unknown step", [line("r", 5, 30, [10, 0], [10, 0])], /^  bad\.jsonl:1: step: no canary step 5: staging has 2 \(release\.canary\[0\]–\[1\]\)$/m],
-      ["negative counts", [line("r", 0, 30, [-1, 0], [10, 0])], /^  bad\.jsonl:1: canary\.requests: must not be negative$/m],
-      ["errors over requests", [line("r", 0, 30, [10, 0], [10, 0]), line("r", 0, 60, [10, 11], [10, 0])], /^  bad\.jsonl:2: canary\.errors: must not exceed requests \(10\)$/m],
-      ["t out of order", [line("r", 0, 60, [10, 0], [10, 0]), line("r", 0, 30, [10, 0], [10, 0])], /^  bad\.jsonl:2: t: 30 is not after 60 \(line 1\): a run's lines must come in time order$/m],
-      ["not JSON", ["{oops"], /^  bad\.jsonl:1: not JSON \(/m],
+      [
+        "unknown step",
+        [line("r", 5, 30, [10, 0], [10, 0])],
+        /^ {2}bad\.jsonl:1: step: no canary step 5: staging has 2 \(release\.canary\[0\]–\[1\]\)$/m,
+      ],
+      [
+        "negative counts",
+        [line("r", 0, 30, [-1, 0], [10, 0])],
+        /^ {2}bad\.jsonl:1: canary\.requests: must not be negative$/m,
+      ],
+      [
+        "errors over requests",
+        [line("r", 0, 30, [10, 0], [10, 0]), line("r", 0, 60, [10, 11], [10, 0])],
+        /^ {2}bad\.jsonl:2: canary\.errors: must not exceed requests \(10\)$/m,
+      ],
+      [
+        "t out of order",
+        [line("r", 0, 60, [10, 0], [10, 0]), line("r", 0, 30, [10, 0], [10, 0])],
+        /^ {2}bad\.jsonl:2: t: 30 is not after 60 \(line 1\): a run's lines must come in time order$/m,
+      ],
+      ["not JSON", ["{oops"], /^ {2}bad\.jsonl:1: not JSON \(/m],
     ];
     for (const [what, lines, problem] of cases) {
       h.write("bad.jsonl", lines.join("\n"));
       expect(await h.run("analysis", "replay", "staging", "--series", "bad.jsonl", "--json"), what).toBe(1);
       expect(h.out, what).toEqual([]);
-      expect(h.err.join("\n"), what).toMatch(/^error: analysis replay staging: bad\.jsonl is not a valid series \(1 problem\), nothing was judged:\n/);
+      expect(h.err.join("\n"), what).toMatch(
+        /^error: analysis replay staging: bad\.jsonl is not a valid series \(1 problem\), nothing was judged:\n/,
+      );
       expect(h.err.join("\n"), what).toMatch(problem);
     }
     // all at once (one run per case)
     h.write("bad.jsonl", cases.flatMap(([, l], k) => l.map((x) => x.replace('"run":"r"', `"run":"r${k}"`))).join("\n"));
     expect(await h.run("analysis", "replay", "staging", "--series", "bad.jsonl")).toBe(1);
     expect(h.err.join("\n")).toContain("is not a valid series (5 problems)");
-    expect(h.err.join("\n").split("\n").slice(1).map((l) => /^  bad\.jsonl:(\d+): /.exec(l)?.[1])).toEqual(["1", "2", "4", "6", "7"]);
+    expect(
+      h.err
+        .join("\n")
+        .split("\n")
+        .slice(1)
+        .map((l) => /^ {2}bad\.jsonl:(\d+): /.exec(l)?.[1]),
+    ).toEqual(["1", "2", "4", "6", "7"]);
     expect(await h.run("analysis", "replay", "staging", "--series", "missing.jsonl")).toBe(1);
     expect(h.err.join("\n")).toBe("error: analysis replay: --series missing.jsonl: no such file");
     expect(h.text()).not.toMatch(STACK_TRACE);
@@ -95,11 +161,31 @@ describe("envctl analysis replay", () => {
 
   it("--set: keys and values checked against the analysis policy's rules, all at once; nothing judged", async () => {
     const h = harness();
-    expect(await h.run("analysis", "replay", "staging", "--set", "detect=1", "--set", "minRequests=20", "--set", "enforce.errors=maybe", "--set", "bakeSeconds=1.5", "--set", "powerPercent", "--set", "detect=3")).toBe(1);
+    expect(
+      await h.run(
+        "analysis",
+        "replay",
+        "staging",
+        "--set",
+        "detect=1",
+        "--set",
+        "minRequests=20",
+        "--set",
+        "enforce.errors=maybe",
+        "--set",
+        "bakeSeconds=1.5",
+        "--set",
+        "powerPercent",
+        "--set",
+        "detect=3",
+      ),
+    ).toBe(1);
     const text = h.err.join("\n");
     expect(text).toContain("error: invalid arguments:");
     expect(text).toContain("analysis replay: --set detect must be ≥ 1.1");
-    expect(text).toContain("analysis replay: --set minRequests is not a setting the judge replays with (keys: falseRollbackPercent, detect, powerPercent, minSuccessRatePercent, errorRateFloorPercent, enforce.errors, enforce.latency, enforce.evidence, bakeSeconds)");
+    expect(text).toContain(
+      "analysis replay: --set minRequests is not a setting the judge replays with (keys: falseRollbackPercent, detect, powerPercent, minSuccessRatePercent, errorRateFloorPercent, enforce.errors, enforce.latency, enforce.evidence, bakeSeconds)",
+    );
     expect(text).toContain("analysis replay: --set enforce.errors must be true or false");
     expect(text).toContain("analysis replay: --set bakeSeconds must be a whole number");
     expect(text).toContain("analysis replay: --set powerPercent must be key=value");

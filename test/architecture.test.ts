@@ -2,15 +2,13 @@
  * The layering of lib/ (ARCHITECTURE.md), checked on the import statements of every lib/**\/*.ts:
  * static imports and re-exports (type-only ones count), side-effect imports and dynamic imports.
  *
- * - lib/release imports only lib/config/primitives.ts, its own files and lib/fsutil (plus npm
- *   packages and node: builtins): the release knows the outside world only through its ports.
- * - lib/config/primitives.ts and lib/fsutil import nothing of lib/ but themselves.
+ * - lib/release imports only lib/core, its own files and lib/fsutil (plus npm packages and node:
+ *   builtins): the release knows the outside world only through its ports (lib/release/ports/).
+ * - lib/core and lib/fsutil import nothing of lib/ but themselves.
  * - Only lib/cli wires in the adapters of lib/aws; the other entry points allowed to are the
  *   script shells of lib/engine (`npm run demo` and the end-to-end tests' synthetic traffic), which
  *   drive a local emulator and are no part of envctl.
- * - There is no import cycle between the folders of lib/ (lib/config/primitives.ts counts as a
- *   node of its own: it is the leaf every layer shares, below lib/release, while lib/config's
- *   environment schema embeds the release policy from above it).
+ * - There is no import cycle between the folders of lib/ (each folder directly under lib/ is one node).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -50,15 +48,16 @@ interface Edge {
 
 /** Every import of lib/ that resolves to a file of lib/ (repository-relative paths). */
 function libImports(): Edge[] {
-  return tsFiles(LIB).flatMap((file) => importsOf(readFileSync(file, "utf8"))
-    .filter((s) => s.startsWith("."))
-    .map((s) => ({ from: relative(REPO, file), to: relative(REPO, resolve(dirname(file), s)) }))
-    .filter((e) => e.to.startsWith("lib/")));
+  return tsFiles(LIB).flatMap((file) =>
+    importsOf(readFileSync(file, "utf8"))
+      .filter((s) => s.startsWith("."))
+      .map((s) => ({ from: relative(REPO, file), to: relative(REPO, resolve(dirname(file), s)) }))
+      .filter((e) => e.to.startsWith("lib/")),
+  );
 }
 
-/** The node of a file in the folder graph: its folder under lib/ (lib/config/primitives.ts: its own). */
+/** The node of a file in the folder graph: its folder directly under lib/. */
 function folderOf(path: string): string {
-  if (path === "lib/config/primitives.ts") return "config/primitives";
   const parts = path.split("/");
   return parts.length > 2 ? parts[1]! : parts[1]!.replace(/\.ts$/, "");
 }
@@ -105,12 +104,19 @@ function folderCycles(edges: readonly Edge[]): string[] {
   return components.flatMap((c) => {
     const inside = new Set(c);
     // Every folder pair of the component that imports each other both ways, then, if none, one longer cycle.
-    const pairs = c.flatMap((a) => c.filter((b) => a < b && graph.get(a)?.has(b) && graph.get(b)?.has(a)).map((b) => [a, b, a]));
+    const pairs = c.flatMap((a) =>
+      c.filter((b) => a < b && graph.get(a)?.has(b) && graph.get(b)?.has(a)).map((b) => [a, b, a]),
+    );
     const paths = pairs.length > 0 ? pairs : [shortestCycle(graph, c[0]!, inside)];
-    return paths.map((p) => p.slice(1).map((to, i) => {
-      const e = graph.get(p[i]!)!.get(to)!;
-      return `${p[i]} → ${to} (${e.from} imports ${e.to})`;
-    }).join(", "));
+    return paths.map((p) =>
+      p
+        .slice(1)
+        .map((to, i) => {
+          const e = graph.get(p[i]!)!.get(to)!;
+          return `${p[i]} → ${to} (${e.from} imports ${e.to})`;
+        })
+        .join(", "),
+    );
   });
 }
 
@@ -139,48 +145,95 @@ describe("architecture: what may import what (ARCHITECTURE.md)", () => {
   const edges = libImports();
 
   it("reads the imports of every form", () => {
-    expect(importsOf(`import a from "./a.ts";\nimport type { B } from "./b.ts";\nimport {\n  c,\n  type D,\n} from "./c.ts";\nexport { e } from "./e.ts";\nexport * from "./f.ts";\nimport "./g.ts";\nconst h = await import("./h.ts");\n// import x from "./comment.ts";\n/** import y from "./doc.ts" */`))
-      .toEqual(["./a.ts", "./b.ts", "./c.ts", "./e.ts", "./f.ts", "./g.ts", "./h.ts"]);
+    expect(
+      importsOf(
+        `import a from "./a.ts";\nimport type { B } from "./b.ts";\nimport {\n  c,\n  type D,\n} from "./c.ts";\nexport { e } from "./e.ts";\nexport * from "./f.ts";\nimport "./g.ts";\nconst h = await import("./h.ts");\n// import x from "./comment.ts";\n/** import y from "./doc.ts" */`,
+      ),
+    ).toEqual(["./a.ts", "./b.ts", "./c.ts", "./e.ts", "./f.ts", "./g.ts", "./h.ts"]);
     expect(edges.length).toBeGreaterThan(200);
   });
 
-  it("lib/release imports only lib/config/primitives.ts, its own files and lib/fsutil", () => {
-    const allowed = (to: string) => to.startsWith("lib/release/") || to === "lib/config/primitives.ts" || to.startsWith("lib/fsutil/");
-    expect(edges.filter((e) => e.from.startsWith("lib/release/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+  it("lib/release imports only lib/core, its own files and lib/fsutil", () => {
+    const allowed = (to: string) =>
+      to.startsWith("lib/release/") || to.startsWith("lib/core/") || to.startsWith("lib/fsutil/");
+    expect(
+      edges.filter((e) => e.from.startsWith("lib/release/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
   });
 
-  it("lib/config/primitives.ts and lib/fsutil import nothing else of lib/", () => {
-    expect(edges.filter((e) => e.from === "lib/config/primitives.ts").map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
-    expect(edges.filter((e) => e.from.startsWith("lib/fsutil/") && !e.to.startsWith("lib/fsutil/")).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+  it("lib/core and lib/fsutil import nothing else of lib/", () => {
+    expect(
+      edges
+        .filter((e) => e.from.startsWith("lib/core/") && !e.to.startsWith("lib/core/"))
+        .map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
+    expect(
+      edges
+        .filter((e) => e.from.startsWith("lib/fsutil/") && !e.to.startsWith("lib/fsutil/"))
+        .map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
   });
 
   it(`only lib/cli wires in the adapters of lib/aws (and the script shells ${AWS_WIRING_SHELLS.join(", ")})`, () => {
-    const wires = (from: string) => from.startsWith("lib/cli/") || from.startsWith("lib/aws/") || AWS_WIRING_SHELLS.includes(from);
-    expect(edges.filter((e) => e.to.startsWith("lib/aws/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    const wires = (from: string) =>
+      from.startsWith("lib/cli/") || from.startsWith("lib/aws/") || AWS_WIRING_SHELLS.includes(from);
+    expect(
+      edges.filter((e) => e.to.startsWith("lib/aws/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
   });
 
   it("lib/notify (the notifications' adapter) imports only the release's ports and events and its own config section; only lib/cli wires it (lib/aws may name its SNS interface)", () => {
-    const allowed = (to: string) => to.startsWith("lib/notify/") || to === "lib/release/ports.ts" || to === "lib/release/events.ts" || to === "lib/config/schema/notify.ts";
-    expect(edges.filter((e) => e.from.startsWith("lib/notify/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
-    const wires = (from: string) => from.startsWith("lib/cli/") || from.startsWith("lib/notify/") || from.startsWith("lib/aws/");
-    expect(edges.filter((e) => e.to.startsWith("lib/notify/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    const allowed = (to: string) =>
+      to.startsWith("lib/notify/") ||
+      to.startsWith("lib/release/ports/") ||
+      to === "lib/release/model/events.ts" ||
+      to === "lib/config/schema/notify.ts";
+    expect(
+      edges.filter((e) => e.from.startsWith("lib/notify/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
+    const wires = (from: string) =>
+      from.startsWith("lib/cli/") || from.startsWith("lib/notify/") || from.startsWith("lib/aws/");
+    expect(
+      edges.filter((e) => e.to.startsWith("lib/notify/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
   });
 
   it("lib/kube (the Kubernetes API adapter) imports only the release's ports, the primitives and the workload names; only lib/cli wires it", () => {
-    const allowed = (to: string) => to.startsWith("lib/kube/") || to === "lib/release/ports.ts" || to === "lib/config/primitives.ts" || to === "lib/constructs/workloads/names.ts";
-    expect(edges.filter((e) => e.from.startsWith("lib/kube/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
-    expect(edges.filter((e) => e.to.startsWith("lib/kube/") && !e.from.startsWith("lib/cli/") && !e.from.startsWith("lib/kube/")).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    const allowed = (to: string) =>
+      to.startsWith("lib/kube/") ||
+      to.startsWith("lib/release/ports/") ||
+      to.startsWith("lib/core/") ||
+      to === "lib/constructs/workloads/names.ts";
+    expect(
+      edges.filter((e) => e.from.startsWith("lib/kube/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
+    expect(
+      edges
+        .filter(
+          (e) => e.to.startsWith("lib/kube/") && !e.from.startsWith("lib/cli/") && !e.from.startsWith("lib/kube/"),
+        )
+        .map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
   });
 
   it("lib/database (the database's adapter) imports only lib/release and the primitives; only lib/cli wires it", () => {
-    const allowed = (to: string) => to.startsWith("lib/database/") || to.startsWith("lib/release/") || to === "lib/config/primitives.ts";
-    expect(edges.filter((e) => e.from.startsWith("lib/database/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    const allowed = (to: string) =>
+      to.startsWith("lib/database/") || to.startsWith("lib/release/") || to.startsWith("lib/core/");
+    expect(
+      edges.filter((e) => e.from.startsWith("lib/database/") && !allowed(e.to)).map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
     const wires = (from: string) => from.startsWith("lib/cli/") || from.startsWith("lib/database/");
-    expect(edges.filter((e) => e.to.startsWith("lib/database/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    expect(
+      edges.filter((e) => e.to.startsWith("lib/database/") && !wires(e.from)).map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
   });
 
   it("nothing below lib/cli imports lib/cli", () => {
-    expect(edges.filter((e) => e.to.startsWith("lib/cli/") && !e.from.startsWith("lib/cli/")).map((e) => `${e.from} imports ${e.to}`)).toEqual([]);
+    expect(
+      edges
+        .filter((e) => e.to.startsWith("lib/cli/") && !e.from.startsWith("lib/cli/"))
+        .map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
   });
 
   it("there is no import cycle between the folders of lib/", () => {

@@ -1,17 +1,37 @@
 /** The sequential canary judge, the traffic plan and replay: behaviour on constructed traffic. */
 import { describe, expect, it } from "vitest";
-import { parseSeries, replaySeries, type SeriesLine } from "../lib/release/replay.ts";
-import { addInterval, startStep, testsFor, verdict, type Interval, type JudgeSettings, type StepContext } from "../lib/release/sequential.ts";
-import { planSteps } from "../lib/release/traffic-plan.ts";
+import { parseSeries, replaySeries, type SeriesLine } from "../lib/release/judge/replay.ts";
+import {
+  addInterval,
+  type Interval,
+  type JudgeSettings,
+  type StepContext,
+  startStep,
+  testsFor,
+  verdict,
+} from "../lib/release/judge/sequential.ts";
+import { planSteps } from "../lib/release/judge/traffic-plan.ts";
 
 const settings: JudgeSettings = {
-  falseRollbackPercent: 1, detect: 2, powerPercent: 95, minSuccessRatePercent: 95, errorRateFloorPercent: 0.1,
+  falseRollbackPercent: 1,
+  detect: 2,
+  powerPercent: 95,
+  minSuccessRatePercent: 95,
+  errorRateFloorPercent: 0.1,
   enforce: { errors: true, latency: true, evidence: true },
 };
 const step: StepContext = { percent: 10, plannedRequests: 0, looks: 10 };
 
 /** Deterministic traffic: every interval exactly the expected counts (rounded). */
-function traffic(o: { polls: number; rps: number; percent: number; base: number; canaryRate: number; slow?: number; canarySlow?: number | null }): Interval[] {
+function traffic(o: {
+  polls: number;
+  rps: number;
+  percent: number;
+  base: number;
+  canaryRate: number;
+  slow?: number;
+  canarySlow?: number | null;
+}): Interval[] {
   const out: Interval[] = [];
   const perPoll = o.rps * 30;
   for (let k = 1; k <= o.polls; k++) {
@@ -19,7 +39,11 @@ function traffic(o: { polls: number; rps: number; percent: number; base: number;
     const s = perPoll - c;
     out.push({
       t: 30 * k,
-      canary: { requests: c, errors: Math.round(c * o.canaryRate), slow: o.canarySlow === null ? null : Math.round(c * (o.canarySlow ?? o.slow ?? 0.002)) },
+      canary: {
+        requests: c,
+        errors: Math.round(c * o.canaryRate),
+        slow: o.canarySlow === null ? null : Math.round(c * (o.canarySlow ?? o.slow ?? 0.002)),
+      },
       stable: { requests: s, errors: Math.round(s * o.base), slow: Math.round(s * (o.slow ?? 0.002)) },
     });
   }
@@ -49,7 +73,9 @@ describe("sequential judge", () => {
     const v = run(traffic({ polls: 20, rps: 50, percent: 10, base: 0.01, canaryRate: 0.05 }));
     expect(v.status).toBe("fail");
     expect(v.t).toBeLessThanOrEqual(90);
-    expect(v.reasons[0]).toMatch(/^errors vs stable: evidence \d+ ≥ bound 250 \(canary \d+\/\d+ 5xx, stable \d+\/\d+\)$/);
+    expect(v.reasons[0]).toMatch(
+      /^errors vs stable: evidence \d+ ≥ bound 250 \(canary \d+\/\d+ 5xx, stable \d+\/\d+\)$/,
+    );
   });
 
   it("fails a canary that answers half its requests with 5xx on a quiet service (1 request/s) instead of calling it inconclusive", () => {
@@ -63,11 +89,15 @@ describe("sequential judge", () => {
     const v = run(traffic({ polls: 10, rps: 2, percent: 10, base: 0.005, canaryRate: 0.005 }));
     expect(v.status).toBe("inconclusive");
     // The stable slot's 540 requests showed no error: the requirement is for the 0.1 % floor.
-    expect(v.reasons[0]).toMatch(/^the canary served 60 requests; \d+ are needed to detect 2× a 0.1 % error rate with 95 % power$/);
+    expect(v.reasons[0]).toMatch(
+      /^the canary served 60 requests; \d+ are needed to detect 2× a 0.1 % error rate with 95 % power$/,
+    );
   });
 
   it("never passes without data", () => {
-    const v = run([{ t: 300, canary: { requests: 0, errors: 0, slow: 0 }, stable: { requests: 0, errors: 0, slow: 0 } }]);
+    const v = run([
+      { t: 300, canary: { requests: 0, errors: 0, slow: 0 }, stable: { requests: 0, errors: 0, slow: 0 } },
+    ]);
     expect(v.status).toBe("inconclusive");
     expect(v.reasons[0]).toContain("no requests");
   });
@@ -95,10 +125,18 @@ describe("sequential judge", () => {
 
   it("holds an interval in which one slot served nothing until both have, so no error escapes the comparison", () => {
     const tests = testsFor(settings);
-    const a = addInterval(startStep(tests), tests, { t: 30, canary: { requests: 100, errors: 10, slow: 0 }, stable: { requests: 0, errors: 0, slow: 0 } });
+    const a = addInterval(startStep(tests), tests, {
+      t: 30,
+      canary: { requests: 100, errors: 10, slow: 0 },
+      stable: { requests: 0, errors: 0, slow: 0 },
+    });
     expect(a.held.canary.errors).toBe(10);
     expect(a.errorsRatio.every((x) => x === 0)).toBe(true);
-    const b = addInterval(a, tests, { t: 60, canary: { requests: 100, errors: 0, slow: 0 }, stable: { requests: 900, errors: 2, slow: 0 } });
+    const b = addInterval(a, tests, {
+      t: 60,
+      canary: { requests: 100, errors: 0, slow: 0 },
+      stable: { requests: 900, errors: 2, slow: 0 },
+    });
     expect(b.held.canary.requests).toBe(0);
     expect(b.errorsRatio.every((x) => x > 0)).toBe(true);
   });
@@ -112,14 +150,27 @@ describe("sequential judge", () => {
 });
 
 describe("traffic plan", () => {
-  const input = { rps: 20, baseErrorRatePercent: 0.5, settings, publishDelaySeconds: 120, intervalSeconds: 30, steps: [{ percent: 10, bakeSeconds: 300 }, { percent: 50, bakeSeconds: 600 }, { percent: 100, bakeSeconds: 300 }] };
+  const input = {
+    rps: 20,
+    baseErrorRatePercent: 0.5,
+    settings,
+    publishDelaySeconds: 120,
+    intervalSeconds: 30,
+    steps: [
+      { percent: 10, bakeSeconds: 300 },
+      { percent: 50, bakeSeconds: 600 },
+      { percent: 100, bakeSeconds: 300 },
+    ],
+  };
 
   it("says which steps cannot reach a verdict and what would fix them", () => {
     const [first, , last] = planSteps(input);
     expect(first!.expectedCanaryRequests).toBe(360);
     expect(first!.reachable).toBe(false);
     expect(first!.fix).toMatch(/^needs a bake of \d+ s \(or a larger detect than 2×\)$/);
-    expect(planSteps({ ...input, rps: 200 })[0]!.fix).toMatch(/^needs a bake of \d+ s or \d+ % of the traffic \(or a larger detect than 2×\)$/);
+    expect(planSteps({ ...input, rps: 200 })[0]!.fix).toMatch(
+      /^needs a bake of \d+ s or \d+ % of the traffic \(or a larger detect than 2×\)$/,
+    );
     expect(last!.reachable).toBe(true);
     expect(last!.basis).toBe("to detect a 10 % error rate against the 5 % limit with 95 % power");
   });
@@ -141,9 +192,24 @@ describe("traffic plan", () => {
 });
 
 describe("replay", () => {
-  const steps = (i: number) => (i === 0 ? { percent: 10, bakeSeconds: 300 } : i === 1 ? { percent: 50, bakeSeconds: 300 } : `no canary step ${i}: the environment's weight steps are 0..1`);
-  const def = (i: number) => ({ ...(steps(i) as { percent: number; bakeSeconds: number }), intervalSeconds: 30, publishDelaySeconds: 0 });
-  const line = (run: string, t: number, c: [number, number], s: [number, number], stepIndex = 0): SeriesLine => ({ run, step: stepIndex, t, canary: { requests: c[0], errors: c[1], slow: 0 }, stable: { requests: s[0], errors: s[1], slow: 0 } });
+  const steps = (i: number) =>
+    i === 0
+      ? { percent: 10, bakeSeconds: 300 }
+      : i === 1
+        ? { percent: 50, bakeSeconds: 300 }
+        : `no canary step ${i}: the environment's weight steps are 0..1`;
+  const def = (i: number) => ({
+    ...(steps(i) as { percent: number; bakeSeconds: number }),
+    intervalSeconds: 30,
+    publishDelaySeconds: 0,
+  });
+  const line = (run: string, t: number, c: [number, number], s: [number, number], stepIndex = 0): SeriesLine => ({
+    run,
+    step: stepIndex,
+    t,
+    canary: { requests: c[0], errors: c[1], slow: 0 },
+    stable: { requests: s[0], errors: s[1], slow: 0 },
+  });
 
   it("reports every bad line at once, naming the file and line, and judges nothing", () => {
     const text = [
@@ -168,7 +234,10 @@ describe("replay", () => {
     const bad = Array.from({ length: 10 }, (_, k) => line("bad", 30 * (k + 1), [600, 30], [5400, 27]));
     const short = Array.from({ length: 3 }, (_, k) => line("short", 30 * (k + 1), [600, 3], [5400, 27]));
     const results = replaySeries([...bad, ...short], def, settings);
-    expect(results.map((r) => [r.run, r.verdict])).toEqual([["bad", "fail"], ["short", "pending"]]);
+    expect(results.map((r) => [r.run, r.verdict])).toEqual([
+      ["bad", "fail"],
+      ["short", "pending"],
+    ]);
     expect(results[0]!.decidedAt).toBe(30);
     expect(results[1]!.decidedAt).toBeNull();
   });

@@ -3,20 +3,31 @@
  * synthesized stack. Exceptions live at the resource (lib/policy/checkov-skip.ts), each with a
  * reason; a global skip list is never passed. Needs the setup; never skipped.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { App, TerraformStack } from "cdktf";
+import { beforeAll, describe, expect, it } from "vitest";
+import { formatScan, type StackScan, scanStacks } from "../lib/policy/checkov.ts";
 import { checkSkips, skipCheck } from "../lib/policy/checkov-skip.ts";
-import { formatScan, scanStacks, type StackScan } from "../lib/policy/checkov.ts";
 import { localBackend, synthRepo } from "./support/project.ts";
 
 /** Stacks that must be clean: no failed check, every exception justified at its resource. */
-const STRICT = ["bootstrap-123456789012", "bootstrap-222222222222", "bootstrap-333333333333", "staging", "staging-traffic", "staging-workloads", "production", "production-traffic", "production-workloads"];
+const STRICT = [
+  "bootstrap-123456789012",
+  "bootstrap-222222222222",
+  "bootstrap-333333333333",
+  "staging",
+  "staging-traffic",
+  "staging-workloads",
+  "production",
+  "production-traffic",
+  "production-workloads",
+];
 
 describe("checkov over every synthesized stack", () => {
   let scans: StackScan[];
@@ -26,7 +37,9 @@ describe("checkov over every synthesized stack", () => {
     outdir = s.outdir;
     const started = Date.now();
     scans = await scanStacks(outdir);
-    console.log(`checkov ${((Date.now() - started) / 1000).toFixed(1)} s over ${scans.length} stacks\n${formatScan(scans)}`);
+    console.log(
+      `checkov ${((Date.now() - started) / 1000).toFixed(1)} s over ${scans.length} stacks\n${formatScan(scans)}`,
+    );
     for (const s of scans) {
       for (const f of s.failed) console.log(`FAILED ${s.stack}: ${f.check} ${f.path} (${f.name})`);
       for (const x of s.stale) console.log(`STALE ${s.stack}: ${x.check} at ${x.path} (${x.why})`);
@@ -69,16 +82,31 @@ describe("resource-level exceptions", () => {
     skipCheck(logged, "CKV_AWS_18", "fixture: access logging is not the point here");
     // Versioned: CKV_AWS_21 passes, so an exception for it is stale.
     const versioned = new S3Bucket(stack, "versioned", { bucket: "fixture-versioned" });
-    new S3BucketVersioningA(stack, "versioning", { bucket: versioned.id, versioningConfiguration: { status: "Enabled" } });
+    new S3BucketVersioningA(stack, "versioning", {
+      bucket: versioned.id,
+      versioningConfiguration: { status: "Enabled" },
+    });
     skipCheck(versioned, "CKV_AWS_21", "fixture: stale exception");
     app.synth();
 
-    expect(checkSkips(logged)).toEqual([{ id: "CKV_AWS_18", comment: "fixture: access logging is not the point here" }]);
+    expect(checkSkips(logged)).toEqual([
+      { id: "CKV_AWS_18", comment: "fixture: access logging is not the point here" },
+    ]);
     const [scan] = await scanStacks(outdir);
     expect(scan!.stack).toBe("fixture");
-    expect(scan!.skipped.map((s) => [s.check, s.path, s.reason])).toEqual([["CKV_AWS_18", "fixture/plain", "fixture: access logging is not the point here"]]);
+    expect(scan!.skipped.map((s) => [s.check, s.path, s.reason])).toEqual([
+      ["CKV_AWS_18", "fixture/plain", "fixture: access logging is not the point here"],
+    ]);
     expect(scan!.failed.map((f) => `${f.check} ${f.path}`)).toContain("CKV_AWS_18 fixture/versioned");
-    expect(scan!.stale).toEqual([{ stack: "fixture", address: expect.stringMatching(/^aws_s3_bucket\.versioned/), path: "fixture/versioned", check: "CKV_AWS_21", why: "passes" }]);
+    expect(scan!.stale).toEqual([
+      {
+        stack: "fixture",
+        address: expect.stringMatching(/^aws_s3_bucket\.versioned/),
+        path: "fixture/versioned",
+        check: "CKV_AWS_21",
+        why: "passes",
+      },
+    ]);
   }, 120_000);
 
   it("refuse an id that is not a checkov check, an empty or multi-line reason, and a duplicate", () => {

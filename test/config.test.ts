@@ -1,12 +1,11 @@
-import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadProject } from "../lib/config/load.ts";
-import { ConfigError } from "../lib/config/errors.ts";
-import { defineEnvironment } from "../lib/config/define.ts";
-import { loadProblems, tempProject, writeEnvFile, REPO } from "./support/project.ts";
-import { runAsync } from "./support/run.ts";
+import { describe, expect, it } from "vitest";
 import dev from "../environments/dev.ts";
+import { defineEnvironment } from "../lib/config/define.ts";
+import { ConfigError } from "../lib/config/errors.ts";
+import { loadProblems, REPO, tempProject, writeEnvFile } from "./support/project.ts";
+import { runAsync } from "./support/run.ts";
 
 /** An environment file deriving from dev with a JSON patch. */
 function derived(name: string, patch: Record<string, unknown>, from = "dev"): string {
@@ -20,11 +19,19 @@ export default defineEnvironment({ ...base, ...patch, name: ${JSON.stringify(nam
 }
 
 function release(env: string, extra = {}) {
-  return JSON.stringify({ environment: env, live: "blue", slots: { blue: { version: "1.0.0", weight: 100 }, green: { version: null, weight: 0 } }, ...extra });
+  return JSON.stringify({
+    environment: env,
+    live: "blue",
+    slots: { blue: { version: "1.0.0", weight: 100 }, green: { version: null, weight: 0 } },
+    ...extra,
+  });
 }
 
 function synth(dir: string) {
-  return runAsync(process.execPath, [join(REPO, "node_modules/tsx/dist/cli.mjs"), "main.ts"], { cwd: dir, env: { ...process.env, ENVSTACK_BACKEND: "local" } });
+  return runAsync(process.execPath, [join(REPO, "node_modules/tsx/dist/cli.mjs"), "main.ts"], {
+    cwd: dir,
+    env: { ...process.env, ENVSTACK_BACKEND: "local" },
+  });
 }
 
 describe("environment validation", () => {
@@ -50,31 +57,56 @@ describe("environment validation", () => {
 
   it("reports overlapping CIDRs, capacity order, production rules and unknown fields in one report", async () => {
     const dir = tempProject((d) => {
-      writeEnvFile(d, "qa", derived("qa", { network: { cidr: "10.1.0.0/16" }, compute: { capacity: { min: 3, desired: 2, max: 1 } }, typo: 1 }));
+      writeEnvFile(
+        d,
+        "qa",
+        derived("qa", {
+          network: { cidr: "10.1.0.0/16" },
+          compute: { capacity: { min: 3, desired: 2, max: 1 } },
+          typo: 1,
+        }),
+      );
       writeFileSync(join(d, "environments/releases/qa.json"), release("qa"));
-      writeEnvFile(d, "prod2", derived("prod2", { tier: "production", network: { cidr: "10.9.0.0/16" }, database: { multiAz: false, deletionProtection: false }, release: { promotesTo: [], snapshotBeforePromote: true }, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/x" }));
+      writeEnvFile(
+        d,
+        "prod2",
+        derived("prod2", {
+          tier: "production",
+          network: { cidr: "10.9.0.0/16" },
+          database: { multiAz: false, deletionProtection: false },
+          release: { promotesTo: [], snapshotBeforePromote: true },
+          certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/x",
+        }),
+      );
       writeFileSync(join(d, "environments/releases/prod2.json"), release("prod2"));
     });
     const found = await loadProblems(dir);
-    expect(found).toEqual(expect.arrayContaining([
-      "qa: has unknown field(s) typo",
-      "qa: compute.capacity.min must be ≤ desired (3 > 2)",
-      "qa: compute.capacity.desired must be ≤ max (2 > 1)",
-    ]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "qa: has unknown field(s) typo",
+        "qa: compute.capacity.min must be ≤ desired (3 > 2)",
+        "qa: compute.capacity.desired must be ≤ max (2 > 1)",
+      ]),
+    );
     // qa failed its own schema, so it is not part of the cross checks; fix it and the overlap shows.
     writeEnvFile(dir, "qa", derived("qa", { network: { cidr: "10.1.0.0/16" } }));
     const again = await loadProblems(dir);
-    expect(again).toEqual(expect.arrayContaining([
-      "qa: network.cidr 10.1.0.0/16 overlaps staging (10.1.0.0/16)",
-      "prod2: database.multiAz must be true in the production tier",
-      "prod2: database.deletionProtection must be true in the production tier",
-      "prod2: network.natGateways must be per-az (one NAT per AZ) in the production tier",
-    ]));
+    expect(again).toEqual(
+      expect.arrayContaining([
+        "qa: network.cidr 10.1.0.0/16 overlaps staging (10.1.0.0/16)",
+        "prod2: database.multiAz must be true in the production tier",
+        "prod2: database.deletionProtection must be true in the production tier",
+        "prod2: network.natGateways must be per-az (one NAT per AZ) in the production tier",
+      ]),
+    );
   });
 
   it("rejects promotion cycles and unknown promotion targets", async () => {
     const dir = tempProject((d) => {
-      const prod = readFileSync(join(d, "environments/production.ts"), "utf8").replace("promotesTo: []", 'promotesTo: ["dev", "nowhere"]');
+      const prod = readFileSync(join(d, "environments/production.ts"), "utf8").replace(
+        "promotesTo: []",
+        'promotesTo: ["dev", "nowhere"]',
+      );
       writeFileSync(join(d, "environments/production.ts"), prod);
     });
     const found = await loadProblems(dir);
@@ -85,13 +117,20 @@ describe("environment validation", () => {
   it("validates release files: JSON, weights, versions, environment", async () => {
     const dir = tempProject((d) => {
       writeFileSync(join(d, "environments/releases/dev.json"), "{ not json");
-      writeFileSync(join(d, "environments/releases/staging.json"), release("staging", { slots: { blue: { version: "1.0.0", weight: 60 }, green: { version: null, weight: 30 } } }));
+      writeFileSync(
+        join(d, "environments/releases/staging.json"),
+        release("staging", { slots: { blue: { version: "1.0.0", weight: 60 }, green: { version: null, weight: 30 } } }),
+      );
       writeFileSync(join(d, "environments/releases/production.json"), release("staging"));
     });
     const found = await loadProblems(dir);
     expect(found.find((p) => p.startsWith("environments/releases/dev.json: is not valid JSON"))).toBeDefined();
-    expect(found).toContain("environments/releases/staging.json: slots weights must sum to 100 (blue 60 + green 30 = 90)");
-    expect(found).toContain("environments/releases/staging.json: slots.green.version is required: the slot has weight 30");
+    expect(found).toContain(
+      "environments/releases/staging.json: slots weights must sum to 100 (blue 60 + green 30 = 90)",
+    );
+    expect(found).toContain(
+      "environments/releases/staging.json: slots.green.version is required: the slot has weight 30",
+    );
     expect(found).toContain("environments/releases/production.json: environment must be production (found staging)");
   });
 

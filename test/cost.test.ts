@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
+import dev from "../environments/dev.ts";
+import production from "../environments/production.ts";
+import staging from "../environments/staging.ts";
+import { estimateMonthlyCost, UnknownPriceError } from "../lib/config/cost-estimate.ts";
 import { defineEnvironment } from "../lib/config/define.ts";
 import { ConfigError } from "../lib/config/errors.ts";
 import type { Environment, EnvironmentInput } from "../lib/config/schema.ts";
-import { estimateMonthlyCost, UnknownPriceError } from "../lib/config/cost-estimate.ts";
 import * as prices from "../lib/cost/prices.ts";
-import dev from "../environments/dev.ts";
-import staging from "../environments/staging.ts";
-import production from "../environments/production.ts";
 
 /** An environment derived from dev with some sections replaced (validated like a real one). */
 function derive(patch: Partial<EnvironmentInput>): Environment {
@@ -27,7 +27,12 @@ const eksCompute: EksInput = {
   kind: "eks",
   nodeGroups: [
     { name: "base", instanceTypes: ["t3.medium"], capacity: { min: 1, desired: 1, max: 3 } },
-    { name: "spot", instanceTypes: ["m5.large", "m5a.large", "m4.large"], capacityType: "SPOT", capacity: { min: 0, desired: 2, max: 5 } },
+    {
+      name: "spot",
+      instanceTypes: ["m5.large", "m5a.large", "m4.large"],
+      capacityType: "SPOT",
+      capacity: { min: 0, desired: 2, max: 5 },
+    },
   ],
   replicas: 2,
   autoScaling: { enabled: true },
@@ -41,9 +46,12 @@ describe("price table", () => {
   });
 
   it("prices every type the environments and the reference sizing use", () => {
-    for (const t of ["t3.micro", "t3.small", "t3.medium", "m5.large", "m5a.large", "m4.large"]) expect(prices.EC2_HOURLY[t], t).toBeGreaterThan(0);
-    for (const c of ["db.t3.micro", "db.t3.small", "db.t3.medium", "db.r5.xlarge"]) expect(prices.RDS_HOURLY[c], c).toBeDefined();
-    for (const n of ["cache.t3.micro", "cache.t3.small", "cache.r6g.large"]) expect(prices.CACHE_HOURLY[n], n).toBeGreaterThan(0);
+    for (const t of ["t3.micro", "t3.small", "t3.medium", "m5.large", "m5a.large", "m4.large"])
+      expect(prices.EC2_HOURLY[t], t).toBeGreaterThan(0);
+    for (const c of ["db.t3.micro", "db.t3.small", "db.t3.medium", "db.r5.xlarge"])
+      expect(prices.RDS_HOURLY[c], c).toBeDefined();
+    for (const n of ["cache.t3.micro", "cache.t3.small", "cache.r6g.large"])
+      expect(prices.CACHE_HOURLY[n], n).toBeGreaterThan(0);
   });
 
   it("bills multi-AZ RDS as exactly two instances", () => {
@@ -111,16 +119,37 @@ describe("estimateMonthlyCost", () => {
       cache: { nodeType: "cache.r6g.large", replicas: 2, automaticFailover: true },
     });
     const lines = Object.fromEntries(estimateMonthlyCost(env).lines.map((l) => [l.item, l]));
-    expect(lines["RDS db.r5.xlarge (multi-AZ: primary + standby)"]).toEqual({ item: "RDS db.r5.xlarge (multi-AZ: primary + standby)", quantity: 2, unitMonthly: 408.8, monthly: 817.6 });
+    expect(lines["RDS db.r5.xlarge (multi-AZ: primary + standby)"]).toEqual({
+      item: "RDS db.r5.xlarge (multi-AZ: primary + standby)",
+      quantity: 2,
+      unitMonthly: 408.8,
+      monthly: 817.6,
+    });
     expect(lines["RDS gp3 storage, GB-month (100 GB × 2 copies)"]).toMatchObject({ quantity: 200, monthly: 25.4 });
-    expect(lines["ElastiCache cache.r6g.large (1 primary + 2 replicas)"]).toMatchObject({ quantity: 3, unitMonthly: 166.44, monthly: 499.32 });
+    expect(lines["ElastiCache cache.r6g.large (1 primary + 2 replicas)"]).toMatchObject({
+      quantity: 3,
+      unitMonthly: 166.44,
+      monthly: 499.32,
+    });
     expect(lines["NAT gateway (one per AZ)"]).toMatchObject({ quantity: 3, monthly: 105.12 });
   });
 
   it("prices EC2 compute at the desired capacity of one slot", () => {
-    const env = derive({ compute: { ...dev.compute, kind: "ec2", instanceType: "m5.large", capacity: { min: 2, desired: 4, max: 8 } } as EnvironmentInput["compute"] });
+    const env = derive({
+      compute: {
+        ...dev.compute,
+        kind: "ec2",
+        instanceType: "m5.large",
+        capacity: { min: 2, desired: 4, max: 8 },
+      } as EnvironmentInput["compute"],
+    });
     const est = estimateMonthlyCost(env);
-    expect(est.lines[0]).toEqual({ item: "EC2 m5.large (app instances, one live slot)", quantity: 4, unitMonthly: 78.11, monthly: 312.44 });
+    expect(est.lines[0]).toEqual({
+      item: "EC2 m5.large (app instances, one live slot)",
+      quantity: 4,
+      unitMonthly: 78.11,
+      monthly: 312.44,
+    });
     expect(est.lines[1]).toMatchObject({ quantity: 80, monthly: 7.04 });
   });
 
@@ -128,10 +157,20 @@ describe("estimateMonthlyCost", () => {
     const env = derive({ compute: eksCompute });
     const est = estimateMonthlyCost(env);
     expect(est.lines.slice(0, 4)).toEqual([
-      { item: "EKS control plane (Kubernetes 1.35, standard support until 2027-03-27)", quantity: 1, unitMonthly: 73, monthly: 73 },
+      {
+        item: "EKS control plane (Kubernetes 1.35, standard support until 2027-03-27)",
+        quantity: 1,
+        unitMonthly: 73,
+        monthly: 73,
+      },
       { item: "EKS node group base: t3.medium On-Demand", quantity: 1, unitMonthly: 33.288, monthly: 33.29 },
       // 0.107 × 0.35 × 730 = 27.3385
-      { item: "EKS node group spot: m5.large Spot (0.35 × On-Demand)", quantity: 2, unitMonthly: 27.3385, monthly: 54.68 },
+      {
+        item: "EKS node group spot: m5.large Spot (0.35 × On-Demand)",
+        quantity: 2,
+        unitMonthly: 27.3385,
+        monthly: 54.68,
+      },
       { item: "EBS gp3 node root volumes, GB-month (3 × 20 GB)", quantity: 60, unitMonthly: 0.088, monthly: 5.28 },
     ]);
     expect(est.lines.some((l) => l.item.startsWith("EC2 "))).toBe(false);
@@ -141,15 +180,17 @@ describe("estimateMonthlyCost", () => {
   });
 
   it("types missing from the price table are refused at load already (one catalogue)", () => {
-    expect(() => derive({ compute: { ...dev.compute, kind: "ec2", instanceType: "x9.huge" } as EnvironmentInput["compute"] }))
-      .toThrow(/costly: compute\.instanceType is not a known EC2 instance type: "x9\.huge"/);
+    expect(() =>
+      derive({ compute: { ...dev.compute, kind: "ec2", instanceType: "x9.huge" } as EnvironmentInput["compute"] }),
+    ).toThrow(/costly: compute\.instanceType is not a known EC2 instance type: "x9\.huge"/);
   });
 
   it("defaults EKS to a Kubernetes version in standard support on the price table's date; extended support costs 6×", () => {
     const env = derive({ compute: eksCompute });
     if (env.compute.kind !== "eks") throw new Error("expected EKS");
     expect(prices.eksSupportOn(env.compute.kubernetesVersion)).toBe("standard");
-    for (const e of [staging, production]) if (e.compute.kind === "eks") expect(prices.eksSupportOn(e.compute.kubernetesVersion), e.name).toBe("standard");
+    for (const e of [staging, production])
+      if (e.compute.kind === "eks") expect(prices.eksSupportOn(e.compute.kubernetesVersion), e.name).toBe("standard");
     expect(prices.EKS_EXTENDED_SUPPORT_HOURLY).toBeCloseTo(6 * prices.EKS_CONTROL_PLANE_HOURLY, 10);
     // the calendar: 1.31 left standard support on 2025-11-26; 1.34 is standard until 2026-12-02
     expect(prices.eksSupportOn("1.31")).toBe("extended");
@@ -157,13 +198,22 @@ describe("estimateMonthlyCost", () => {
     expect(prices.eksSupportOn("1.29")).toBeUndefined();
     expect(prices.eksSupportOn("1.30", "2026-08-01")).toBe("unsupported");
     const old = derive({ compute: { ...eksCompute, kubernetesVersion: "1.31" } });
-    expect(estimateMonthlyCost(old).lines[0]).toEqual({ item: "EKS control plane (Kubernetes 1.31, EXTENDED support since 2025-11-26: 6× the standard price)", quantity: 1, unitMonthly: 438, monthly: 438 });
+    expect(estimateMonthlyCost(old).lines[0]).toEqual({
+      item: "EKS control plane (Kubernetes 1.31, EXTENDED support since 2025-11-26: 6× the standard price)",
+      quantity: 1,
+      unitMonthly: 438,
+      monthly: 438,
+    });
     // a version EKS no longer supports is refused at load already (lib/config/catalogue.ts)
-    expect(() => derive({ compute: { ...eksCompute, kubernetesVersion: "1.19" } })).toThrow(/compute\.kubernetesVersion/);
+    expect(() => derive({ compute: { ...eksCompute, kubernetesVersion: "1.19" } })).toThrow(
+      /compute\.kubernetesVersion/,
+    );
   });
 
   it("names an unknown EC2 instance type", () => {
-    const env = unchecked({ compute: { ...dev.compute, kind: "ec2", instanceType: "x9.huge" } as EnvironmentInput["compute"] });
+    const env = unchecked({
+      compute: { ...dev.compute, kind: "ec2", instanceType: "x9.huge" } as EnvironmentInput["compute"],
+    });
     expect(() => estimateMonthlyCost(env)).toThrow(UnknownPriceError);
     expect(() => estimateMonthlyCost(env)).toThrow(/"x9\.huge"/);
     try {
@@ -172,13 +222,29 @@ describe("estimateMonthlyCost", () => {
       expect(err).toBeInstanceOf(ConfigError); // reported by the CLI like any configuration problem
       const e = err as UnknownPriceError;
       expect(e.types).toEqual(["x9.huge"]);
-      expect(e.problems).toEqual([expect.objectContaining({ subject: "costly", path: "compute.instanceType", message: expect.stringContaining('unknown EC2 instance type "x9.huge"') })]);
+      expect(e.problems).toEqual([
+        expect.objectContaining({
+          subject: "costly",
+          path: "compute.instanceType",
+          message: expect.stringContaining('unknown EC2 instance type "x9.huge"'),
+        }),
+      ]);
     }
   });
 
   it("names an unknown node group type, even when it is not the first of the group", () => {
     const env = unchecked({
-      compute: { ...eksCompute, nodeGroups: [{ name: "spot", instanceTypes: ["m5.large", "m7z.large"], capacityType: "SPOT", capacity: { min: 0, desired: 1, max: 2 } }] },
+      compute: {
+        ...eksCompute,
+        nodeGroups: [
+          {
+            name: "spot",
+            instanceTypes: ["m5.large", "m7z.large"],
+            capacityType: "SPOT",
+            capacity: { min: 0, desired: 1, max: 2 },
+          },
+        ],
+      },
     });
     expect(() => estimateMonthlyCost(env)).toThrow(/m7z\.large/);
     expect(() => estimateMonthlyCost(env)).toThrow(/compute\.nodeGroups\[0\]\.instanceTypes\[1\]/);

@@ -5,7 +5,15 @@
 import { describe, expect, it } from "vitest";
 import { DriftSchema } from "../lib/config/schema/drift.ts";
 import { driftFromPlan } from "../lib/review/drift.ts";
-import { classifyAttribute, classifyDrift, formatClassifiedDrift, healPlan, resourceTypeOf, worst, type ClassifiedStackDrift } from "../lib/review/drift-severity.ts";
+import {
+  type ClassifiedStackDrift,
+  classifyAttribute,
+  classifyDrift,
+  formatClassifiedDrift,
+  healPlan,
+  resourceTypeOf,
+  worst,
+} from "../lib/review/drift-severity.ts";
 
 describe("drift classes", () => {
   it.each([
@@ -57,15 +65,34 @@ describe("drift classes", () => {
   });
 
   it("an environment's classes come first, in order, with * as a wildcard", () => {
-    const classes = DriftSchema.parse({ classes: [{ match: "aws_db_instance.backup_window", severity: "low" }, { match: "aws_cloudwatch_*.*", severity: "high" }, { match: "*.tags", severity: "medium" }] }).classes;
-    expect(classifyAttribute("aws_db_instance", "backup_window", classes)).toEqual({ attribute: "backup_window", severity: "low", rule: "environment: aws_db_instance.backup_window" });
+    const classes = DriftSchema.parse({
+      classes: [
+        { match: "aws_db_instance.backup_window", severity: "low" },
+        { match: "aws_cloudwatch_*.*", severity: "high" },
+        { match: "*.tags", severity: "medium" },
+      ],
+    }).classes;
+    expect(classifyAttribute("aws_db_instance", "backup_window", classes)).toEqual({
+      attribute: "backup_window",
+      severity: "low",
+      rule: "environment: aws_db_instance.backup_window",
+    });
     expect(classifyAttribute("aws_cloudwatch_metric_alarm", "threshold", classes).severity).toBe("high");
     expect(classifyAttribute("aws_security_group", "tags", classes).severity).toBe("medium");
-    expect(classifyAttribute("aws_security_group", "ingress", classes)).toEqual({ attribute: "ingress", severity: "critical", rule: "aws_security_group*.*" });
+    expect(classifyAttribute("aws_security_group", "ingress", classes)).toEqual({
+      attribute: "ingress",
+      severity: "critical",
+      rule: "aws_security_group*.*",
+    });
   });
 
   it("refuses a class that is not <type>.<attribute> or an unknown severity", () => {
-    const r = DriftSchema.safeParse({ classes: [{ match: "aws_db_instance", severity: "low" }, { match: "*.tags", severity: "minor" }] });
+    const r = DriftSchema.safeParse({
+      classes: [
+        { match: "aws_db_instance", severity: "low" },
+        { match: "*.tags", severity: "minor" },
+      ],
+    });
     expect(r.success).toBe(false);
     expect(r.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([
       "classes.0.match: must be <resource type>.<attribute> with * as a wildcard, e.g. aws_db_instance.backup_window or *.tags",
@@ -81,25 +108,55 @@ describe("drift classes", () => {
 });
 
 const plan = (changes: [address: string, before: object, after: object][]) => ({
-  resource_drift: changes.map(([address, before, after]) => ({ address, mode: "managed", change: { actions: ["update"], before, after } })),
+  resource_drift: changes.map(([address, before, after]) => ({
+    address,
+    mode: "managed",
+    change: { actions: ["update"], before, after },
+  })),
 });
 
 describe("heal selection", () => {
   const results: ClassifiedStackDrift[] = [
-    classifyDrift(driftFromPlan("dev", plan([
-      ["aws_security_group.database_sg", { ingress: [{ from_port: 5432 }], tags: { a: "1" } }, { ingress: [{ from_port: 5432 }, { from_port: 22 }], tags: { a: "2" } }],
-    ]))),
-    classifyDrift(driftFromPlan("dev-traffic", plan([
-      ["aws_lb_listener_rule.weighted_rule", { tags: { Name: "dev-weighted" } }, { tags: { Name: "dev-weighted", Owner: "someone" } }],
-    ]))),
-    classifyDrift(driftFromPlan("staging", plan([
-      ["aws_cloudwatch_metric_alarm.cpu", { threshold: 80, tags: {} }, { threshold: 95, tags: { x: "y" } }],
-    ]))),
+    classifyDrift(
+      driftFromPlan(
+        "dev",
+        plan([
+          [
+            "aws_security_group.database_sg",
+            { ingress: [{ from_port: 5432 }], tags: { a: "1" } },
+            { ingress: [{ from_port: 5432 }, { from_port: 22 }], tags: { a: "2" } },
+          ],
+        ]),
+      ),
+    ),
+    classifyDrift(
+      driftFromPlan(
+        "dev-traffic",
+        plan([
+          [
+            "aws_lb_listener_rule.weighted_rule",
+            { tags: { Name: "dev-weighted" } },
+            { tags: { Name: "dev-weighted", Owner: "someone" } },
+          ],
+        ]),
+      ),
+    ),
+    classifyDrift(
+      driftFromPlan(
+        "staging",
+        plan([["aws_cloudwatch_metric_alarm.cpu", { threshold: 80, tags: {} }, { threshold: 95, tags: { x: "y" } }]]),
+      ),
+    ),
     classifyDrift(driftFromPlan("staging-traffic", {})),
   ];
 
   it("classes every attribute and gives each stack its worst", () => {
-    expect(results.map((r) => [r.stack, r.status, r.severity])).toEqual([["dev", "drifted", "critical"], ["dev-traffic", "drifted", "low"], ["staging", "drifted", "medium"], ["staging-traffic", "in sync", null]]);
+    expect(results.map((r) => [r.stack, r.status, r.severity])).toEqual([
+      ["dev", "drifted", "critical"],
+      ["dev-traffic", "drifted", "low"],
+      ["staging", "drifted", "medium"],
+      ["staging-traffic", "in sync", null],
+    ]);
     expect(results[0]!.resources[0]!.classes).toEqual([
       { attribute: "ingress", severity: "critical", rule: "aws_security_group*.*" },
       { attribute: "tags", severity: "low", rule: "*.tags" },
@@ -124,12 +181,14 @@ describe("heal selection", () => {
   });
 
   it("prints each drifted attribute with its class", () => {
-    expect(formatClassifiedDrift(results.slice(0, 2))).toBe([
-      "dev: drifted (worst: critical)",
-      "  ~ aws_security_group.database_sg.ingress: critical",
-      "  ~ aws_security_group.database_sg.tags: low",
-      "dev-traffic: drifted (worst: low)",
-      "  ~ aws_lb_listener_rule.weighted_rule.tags: low",
-    ].join("\n"));
+    expect(formatClassifiedDrift(results.slice(0, 2))).toBe(
+      [
+        "dev: drifted (worst: critical)",
+        "  ~ aws_security_group.database_sg.ingress: critical",
+        "  ~ aws_security_group.database_sg.tags: low",
+        "dev-traffic: drifted (worst: low)",
+        "  ~ aws_lb_listener_rule.weighted_rule.tags: low",
+      ].join("\n"),
+    );
   });
 });

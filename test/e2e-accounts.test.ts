@@ -12,13 +12,14 @@
  * only (its EKS stack is beyond the emulator), which is what proves the refusal.
  * Needs `npm run setup:engine`; never skipped.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../lib/aws/clients.ts";
-import { localLoop, CDKTF, type LocalLoop } from "./support/e2e.ts";
+import { CDKTF, type LocalLoop, localLoop } from "./support/e2e.ts";
 
 const DEV = "123456789012";
 const PROD = "333333333333";
@@ -36,9 +37,16 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** A client of `account` on the emulator (its access key id is the account). */
-const as = (account: string) => awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint, emulatorAccount: account }, 3);
-const bucketsOf = async (account: string) => ((await new S3Client({ ...as(account), forcePathStyle: true }).send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name).sort();
-const vpcsOf = async (account: string) => ((await new EC2Client(as(account)).send(new DescribeVpcsCommand({}))).Vpcs ?? []).filter((v) => !v.IsDefault).map((v) => v.Tags?.find((t) => t.Key === "Environment")?.Value);
+const as = (account: string) =>
+  awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint, emulatorAccount: account }, 3);
+const bucketsOf = async (account: string) =>
+  ((await new S3Client({ ...as(account), forcePathStyle: true }).send(new ListBucketsCommand({}))).Buckets ?? [])
+    .map((b) => b.Name)
+    .sort();
+const vpcsOf = async (account: string) =>
+  ((await new EC2Client(as(account)).send(new DescribeVpcsCommand({}))).Vpcs ?? [])
+    .filter((v) => !v.IsDefault)
+    .map((v) => v.Tags?.find((t) => t.Key === "Environment")?.Value);
 
 beforeAll(async () => {
   loop = await localLoop();
@@ -54,7 +62,21 @@ afterAll(async () => {
 describe("one account per environment, on the engine", () => {
   it("bootstraps each account's state bucket in that account", async () => {
     // One cdktf deploy, both stacks at once: each waits about a minute for moto's lifecycle rules to read back steadily.
-    await timed("bootstrap both accounts (in parallel)", () => loop.must(CDKTF, ["deploy", `bootstrap-${DEV}`, `bootstrap-${PROD}`, "--auto-approve", "--skip-provider-lock", "--parallelism", "2"], { ENVSTACK_BACKEND: "local" }));
+    await timed("bootstrap both accounts (in parallel)", () =>
+      loop.must(
+        CDKTF,
+        [
+          "deploy",
+          `bootstrap-${DEV}`,
+          `bootstrap-${PROD}`,
+          "--auto-approve",
+          "--skip-provider-lock",
+          "--parallelism",
+          "2",
+        ],
+        { ENVSTACK_BACKEND: "local" },
+      ),
+    );
     expect(await bucketsOf(DEV)).toEqual([`webapp-tfstate-${DEV}`, `webapp-tfstate-${DEV}-access-logs`]);
     expect(await bucketsOf(PROD)).toEqual([`webapp-tfstate-${PROD}`, `webapp-tfstate-${PROD}-access-logs`]);
   }, 300_000);
@@ -65,7 +87,10 @@ describe("one account per environment, on the engine", () => {
     expect(await vpcsOf(PROD)).toEqual([]);
     const tf = JSON.parse(readFileSync(join(loop.dir, "cdktf.out/stacks/dev/cdk.tf.json"), "utf8"));
     expect(tf.terraform.backend.s3.bucket).toBe(`webapp-tfstate-${DEV}`);
-    expect(tf.provider.aws[0]).toMatchObject({ allowed_account_ids: [DEV], assume_role: [{ role_arn: `arn:aws:iam::${DEV}:role/envstack-deploy` }] });
+    expect(tf.provider.aws[0]).toMatchObject({
+      allowed_account_ids: [DEV],
+      assume_role: [{ role_arn: `arn:aws:iam::${DEV}:role/envstack-deploy` }],
+    });
   }, 300_000);
 
   it("the provider refuses to plan production with dev's credentials, before reading or changing anything; with production's it plans", async () => {
@@ -77,7 +102,9 @@ describe("one account per environment, on the engine", () => {
     const tfWrong = JSON.parse(readFileSync(join(loop.dir, stack, "cdk.tf.json"), "utf8"));
     expect(tfWrong.provider.aws.map((p: any) => p.allowed_account_ids)).toEqual(tfWrong.provider.aws.map(() => [PROD]));
     await loop.must("tofu", [`-chdir=${stack}`, "init", "-input=false", "-no-color"]);
-    const refused = await timed("plan production, dev's credentials (refused)", () => loop.sh("tofu", [`-chdir=${stack}`, "plan", "-input=false", "-no-color", "-lock=false"]));
+    const refused = await timed("plan production, dev's credentials (refused)", () =>
+      loop.sh("tofu", [`-chdir=${stack}`, "plan", "-input=false", "-no-color", "-lock=false"]),
+    );
     expect(refused.status).toBe(1);
     expect(refused.out).toContain(`AWS account ID not allowed: ${DEV}`);
     expect(refused.out).not.toMatch(/Refreshing state|Reading\.\.\./);
@@ -86,7 +113,9 @@ describe("one account per environment, on the engine", () => {
     // The same stack with production's own credentials: the provider accepts the account and plans.
     await loop.synth({ ENVSTACK_BACKEND: "local", CDKTF_OUTDIR: out });
     await loop.must("tofu", [`-chdir=${stack}`, "init", "-input=false", "-no-color"]);
-    const planned = await timed("plan production, production's credentials", () => loop.sh("tofu", [`-chdir=${stack}`, "plan", "-input=false", "-no-color", "-lock=false", "-refresh=false"]));
+    const planned = await timed("plan production, production's credentials", () =>
+      loop.sh("tofu", [`-chdir=${stack}`, "plan", "-input=false", "-no-color", "-lock=false", "-refresh=false"]),
+    );
     expect(planned.out).not.toContain("AWS account ID not allowed");
     expect(planned.out).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy/);
     expect(planned.status).toBe(0);
@@ -96,19 +125,34 @@ describe("one account per environment, on the engine", () => {
     const file = join(loop.dir, "environments/releases/production.json");
     const before = readFileSync(file, "utf8");
     const r = await timed("envctl promote staging production, dev's credentials (refused)", () =>
-      loop.sh(process.execPath, [join(loop.dir, "lib/cli/envctl.js"), "promote", "staging", "production", "--yes"], { ENVSTACK_EMULATOR_ACCOUNT: DEV }));
+      loop.sh(process.execPath, [join(loop.dir, "lib/cli/envctl.js"), "promote", "staging", "production", "--yes"], {
+        ENVSTACK_EMULATOR_ACCOUNT: DEV,
+      }),
+    );
     expect(r.status).toBe(1);
-    expect(r.out).toContain(`refusing to change production: it deploys into account ${PROD}, but the credentials are of account ${DEV}`);
+    expect(r.out).toContain(
+      `refusing to change production: it deploys into account ${PROD}, but the credentials are of account ${DEV}`,
+    );
     expect(r.out).toContain("Nothing was changed.");
     expect(readFileSync(file, "utf8")).toBe(before);
   });
 
   it("envctl doctor reports the wrong account in seconds, and passes with the right credentials", async () => {
-    const wrong = await timed("doctor production, dev's credentials", () => loop.sh(process.execPath, [join(loop.dir, "lib/cli/envctl.js"), "doctor", "production", "--json"], { ENVSTACK_EMULATOR_ACCOUNT: DEV }));
+    const wrong = await timed("doctor production, dev's credentials", () =>
+      loop.sh(process.execPath, [join(loop.dir, "lib/cli/envctl.js"), "doctor", "production", "--json"], {
+        ENVSTACK_EMULATOR_ACCOUNT: DEV,
+      }),
+    );
     expect(wrong.status).toBe(1);
     const report = JSON.parse(wrong.out.slice(wrong.out.indexOf("{")));
     expect(report.ok).toBe(false);
-    expect(report.checks.find((c: any) => c.name === "account")).toMatchObject({ ok: false, detail: expect.stringContaining(`production deploys into account ${PROD}, but the credentials are of account ${DEV}`), fix: expect.stringContaining(`use credentials of ${PROD}`) });
+    expect(report.checks.find((c: any) => c.name === "account")).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(
+        `production deploys into account ${PROD}, but the credentials are of account ${DEV}`,
+      ),
+      fix: expect.stringContaining(`use credentials of ${PROD}`),
+    });
     expect(report.seconds).toBeLessThan(10);
 
     const right = await timed("doctor production", () => loop.envctl("doctor", "production"));
@@ -117,7 +161,9 @@ describe("one account per environment, on the engine", () => {
     expect(right.out).toMatch(/ok\s+engine\s+OpenTofu v1\.12/);
     expect(right.status).toBe(0);
     const dev = await timed("doctor dev", () => loop.envctl("doctor", "dev"));
-    expect(dev.out).toMatch(/ok\s+role\s+assumed arn:aws:iam::123456789012:role\/envstack-deploy: arn:aws:sts::123456789012:assumed-role\/envstack-deploy\//);
+    expect(dev.out).toMatch(
+      /ok\s+role\s+assumed arn:aws:iam::123456789012:role\/envstack-deploy: arn:aws:sts::123456789012:assumed-role\/envstack-deploy\//,
+    );
     expect(dev.status).toBe(0);
   });
 });

@@ -8,20 +8,28 @@
  * short windows (useShortWindows) and the synthetic ALB metrics of the other rollout tests.
  * Never skipped: needs `npm run setup:engine` (CI runs it).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accounts } from "../environments/_defaults.ts";
 import { awsClientConfig } from "../lib/aws/clients.ts";
-import { readWeights, useShortWindows, users } from "../lib/demo/demo.ts";
+import type { Slot } from "../lib/config/schema.ts";
+import { bootstrapStackName } from "../lib/constructs/naming.ts";
+import { readWeights, users, useShortWindows } from "../lib/demo/demo.ts";
 import { SyntheticAlbTraffic } from "../lib/demo/synthetic-traffic.ts";
-import { startControlPlane, type ControlPlane } from "../lib/engine/control-plane.ts";
+import { type ControlPlane, startControlPlane } from "../lib/engine/control-plane.ts";
 import { stackDir } from "../lib/engine/engine.ts";
 import { controlPlaneBinaries, readManifest } from "../lib/engine/local.ts";
-import type { Slot } from "../lib/config/schema.ts";
-import { accounts } from "../environments/_defaults.ts";
-import { bootstrapStackName } from "../lib/constructs/naming.ts";
-import { CDKTF, healthStandIn, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
+import {
+  CDKTF,
+  type HealthStandIn,
+  healthStandIn,
+  type LocalLoop,
+  localLoop,
+  rolloutUnderTraffic,
+} from "./support/e2e.ts";
 
 let plane: ControlPlane;
 let loop: LocalLoop;
@@ -39,10 +47,11 @@ function devServed(version: string): void {
   const dev = JSON.parse(readFileSync(file, "utf8"));
   dev.slots[dev.live].version = version;
   dev.history.push({ version, served: true });
-  writeFileSync(file, JSON.stringify(dev, null, 2) + "\n");
+  writeFileSync(file, `${JSON.stringify(dev, null, 2)}\n`);
 }
 const api = (method: string, path: string, body?: unknown) => plane.api(method, path, body);
-const deployment = async (slot: Slot) => (await api("GET", `/apis/apps/v1/namespaces/${NS}/deployments/app-${slot}`)).body;
+const deployment = async (slot: Slot) =>
+  (await api("GET", `/apis/apps/v1/namespaces/${NS}/deployments/app-${slot}`)).body;
 
 /** The API path of a synthesized kubernetes_* resource, from its type and metadata. */
 const API_PATHS: Record<string, (name: string, ns: string) => string> = {
@@ -56,7 +65,8 @@ const API_PATHS: Record<string, (name: string, ns: string) => string> = {
   kubernetes_network_policy_v1: (n, ns) => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/${n}`,
   kubernetes_role_v1: (n, ns) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/${n}`,
   kubernetes_role_binding_v1: (n, ns) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/${n}`,
-  kubernetes_horizontal_pod_autoscaler_v2: (n, ns) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/${n}`,
+  kubernetes_horizontal_pod_autoscaler_v2: (n, ns) =>
+    `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/${n}`,
   kubernetes_pod_disruption_budget_v1: (n, ns) => `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/${n}`,
 };
 
@@ -65,11 +75,17 @@ function synthesizedObjects(): [string, string, string][] {
   const tf = JSON.parse(readFileSync(join(stackDir(loop.dir, "staging-workloads"), "cdk.tf.json"), "utf8"));
   return Object.entries(tf.resource as Record<string, Record<string, any>>)
     .filter(([type]) => type.startsWith("kubernetes_"))
-    .flatMap(([type, byId]) => Object.values(byId).map((r): [string, string, string] => {
-      const m = r.metadata[0] ?? r.metadata;
-      // the namespace is a reference to the namespace resource: it resolves to the environment's
-      return [type, m.name, m.namespace === undefined ? "" : String(m.namespace).replace(/^\$\{kubernetes_namespace_v1\.[^}]+\}$/, NS)];
-    }));
+    .flatMap(([type, byId]) =>
+      Object.values(byId).map((r): [string, string, string] => {
+        const m = r.metadata[0] ?? r.metadata;
+        // the namespace is a reference to the namespace resource: it resolves to the environment's
+        return [
+          type,
+          m.name,
+          m.namespace === undefined ? "" : String(m.namespace).replace(/^\$\{kubernetes_namespace_v1\.[^}]+\}$/, NS),
+        ];
+      }),
+    );
 }
 
 /** Whether `user` (a service account) may `verb` `resource` in the namespace, answered by the API server's authorizer. */
@@ -82,7 +98,10 @@ async function may(user: string, groups: string[], verb: string, resource: strin
   expect(r.status).toBe(201);
   return r.body.status.allowed === true;
 }
-const APP = ["system:serviceaccount:staging:app", ["system:serviceaccounts", "system:serviceaccounts:staging", "system:authenticated"]] as const;
+const APP = [
+  "system:serviceaccount:staging:app",
+  ["system:serviceaccounts", "system:serviceaccounts:staging", "system:authenticated"],
+] as const;
 
 /** Polls until `check` holds (the controllers and kwok work asynchronously). */
 async function eventually(what: string, check: () => Promise<boolean>, seconds = 60): Promise<void> {
@@ -114,7 +133,15 @@ afterAll(async () => {
 describe.sequential("an EKS environment on a real Kubernetes API server", () => {
   it("cdktf deploy applied every object of the workloads stack: the API server holds each one", async () => {
     const objects = synthesizedObjects();
-    expect(objects.map(([t]) => t)).toEqual(expect.arrayContaining(["kubernetes_namespace_v1", "kubernetes_deployment_v1", "kubernetes_network_policy_v1", "kubernetes_role_v1", "kubernetes_resource_quota_v1"]));
+    expect(objects.map(([t]) => t)).toEqual(
+      expect.arrayContaining([
+        "kubernetes_namespace_v1",
+        "kubernetes_deployment_v1",
+        "kubernetes_network_policy_v1",
+        "kubernetes_role_v1",
+        "kubernetes_resource_quota_v1",
+      ]),
+    );
     const missing: string[] = [];
     for (const [type, name, ns] of objects) {
       const path = API_PATHS[type];
@@ -149,18 +176,39 @@ describe.sequential("an EKS environment on a real Kubernetes API server", () => 
 
   it("the NetworkPolicies deny by default; RBAC lets the app read and never write (SubjectAccessReview)", async () => {
     const policies = (await api("GET", `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies`)).body.items;
-    const deny = policies.find((p: any) => Object.keys(p.spec.podSelector ?? {}).length === 0 && !p.spec.ingress && !p.spec.egress);
+    const deny = policies.find(
+      (p: any) => Object.keys(p.spec.podSelector ?? {}).length === 0 && !p.spec.ingress && !p.spec.egress,
+    );
     expect(deny?.spec.policyTypes.sort()).toEqual(["Egress", "Ingress"]);
     expect(policies.length).toBeGreaterThanOrEqual(3);
     const [user, groups] = APP;
-    for (const [verb, resource, group] of [["get", "configmaps", ""], ["list", "pods", ""], ["watch", "services", ""], ["get", "deployments", "apps"]] as const) {
+    for (const [verb, resource, group] of [
+      ["get", "configmaps", ""],
+      ["list", "pods", ""],
+      ["watch", "services", ""],
+      ["get", "deployments", "apps"],
+    ] as const) {
       expect(await may(user, [...groups], verb, resource, group), `app may ${verb} ${resource}`).toBe(true);
     }
-    for (const [verb, resource, group] of [["create", "pods", ""], ["update", "configmaps", ""], ["delete", "deployments", "apps"], ["patch", "deployments", "apps"], ["create", "rolebindings", "rbac.authorization.k8s.io"]] as const) {
+    for (const [verb, resource, group] of [
+      ["create", "pods", ""],
+      ["update", "configmaps", ""],
+      ["delete", "deployments", "apps"],
+      ["patch", "deployments", "apps"],
+      ["create", "rolebindings", "rbac.authorization.k8s.io"],
+    ] as const) {
       expect(await may(user, [...groups], verb, resource, group), `app may not ${verb} ${resource}`).toBe(false);
     }
     // nor anywhere else
-    const other = await api("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user, groups: [...groups], resourceAttributes: { namespace: "kube-system", verb: "get", resource: "configmaps" } } });
+    const other = await api("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SubjectAccessReview",
+      spec: {
+        user,
+        groups: [...groups],
+        resourceAttributes: { namespace: "kube-system", verb: "get", resource: "configmaps" },
+      },
+    });
     expect(other.body.status.allowed).toBe(false);
   });
 
@@ -184,11 +232,15 @@ describe.sequential("an EKS environment on a real Kubernetes API server", () => 
 
   it("a rollout refuses a slot that is not Ready, naming why, and moves no traffic", async () => {
     // green's new pods can land on no node: its rollout stalls, the old pods keep running
-    const stalled = await api("PATCH", `/apis/apps/v1/namespaces/${NS}/deployments/app-green`, { spec: { template: { spec: { nodeSelector: { "envstack.io/no-such-node": "x" } } } } });
+    const stalled = await api("PATCH", `/apis/apps/v1/namespaces/${NS}/deployments/app-green`, {
+      spec: { template: { spec: { nodeSelector: { "envstack.io/no-such-node": "x" } } } },
+    });
     expect(stalled.status).toBe(200);
     const r = await rolloutUnderTraffic(loop, traffic, (w) => users(w), "staging");
     expect(r.status).toBe(3);
-    expect(r.out).toMatch(/staging: rollout refused: the Deployment of green has \d\/2 pods Ready \(\d of the current template\); no traffic was moved/);
+    expect(r.out).toMatch(
+      /staging: rollout refused: the Deployment of green has \d\/2 pods Ready \(\d of the current template\); no traffic was moved/,
+    );
     expect(await weights()).toEqual({ blue: 100, green: 0 });
     // the workloads stack puts the spec back (what the release file says), and green is Ready again
     await loop.deploy("staging-workloads");
@@ -202,7 +254,11 @@ describe.sequential("an EKS environment on a real Kubernetes API server", () => 
     const ok = await rolloutUnderTraffic(loop, traffic, (w) => users(w), "staging");
     expect(ok.status, ok.out.slice(-3000)).toBe(0);
     expect(ok.out).toContain("✔ green: its Deployment runs 1.5.0, every pod Ready");
-    expect(release()).toMatchObject({ live: "green", rollout: null, slots: { green: { version: "1.5.0", weight: 100 } } });
+    expect(release()).toMatchObject({
+      live: "green",
+      rollout: null,
+      slots: { green: { version: "1.5.0", weight: 100 } },
+    });
     expect(await weights()).toEqual({ blue: 0, green: 100 });
 
     devServed("1.6.0");
@@ -210,9 +266,18 @@ describe.sequential("an EKS environment on a real Kubernetes API server", () => 
     expect(promoted.status, promoted.out).toBe(0);
     await eventually("blue runs 1.6.0, Ready", async () => {
       const d = await deployment("blue");
-      return d.spec.template.metadata.labels["app.kubernetes.io/version"] === "1.6.0" && d.status?.readyReplicas === 2 && d.status?.updatedReplicas === 2;
+      return (
+        d.spec.template.metadata.labels["app.kubernetes.io/version"] === "1.6.0" &&
+        d.status?.readyReplicas === 2 &&
+        d.status?.updatedReplicas === 2
+      );
     });
-    const bad = await rolloutUnderTraffic(loop, traffic, (w) => users(w, { canary: "blue", canaryErrorRate: 0.08 }), "staging");
+    const bad = await rolloutUnderTraffic(
+      loop,
+      traffic,
+      (w) => users(w, { canary: "blue", canaryErrorRate: 0.08 }),
+      "staging",
+    );
     expect(bad.status).toBe(3);
     expect(bad.out).toContain("rolled back");
     expect(await weights()).toEqual({ blue: 0, green: 100 });
@@ -225,13 +290,34 @@ describe.sequential("an EKS environment on a real Kubernetes API server", () => 
       const d = stackDir(loop.dir, stack);
       await loop.engine.init(d);
       const { changed, json } = await loop.engine.planJson(d, "again.tfplan");
-      const changes = (json.resource_changes ?? []).filter((c: any) => !c.change.actions.includes("no-op") && !c.change.actions.includes("read"));
-      expect(changes.map((c: any) => `${c.address}: ${c.change.actions.join("/")}`), stack).toEqual([]);
+      const changes = (json.resource_changes ?? []).filter(
+        (c: any) => !c.change.actions.includes("no-op") && !c.change.actions.includes("read"),
+      );
+      expect(
+        changes.map((c: any) => `${c.address}: ${c.change.actions.join("/")}`),
+        stack,
+      ).toEqual([]);
       expect(changed, stack).toBe(false);
     }
-    for (const stack of ["staging-traffic", "staging-workloads", "staging"]) await loop.must(CDKTF, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
-    await eventually("the namespace is gone", async () => (await api("GET", `/api/v1/namespaces/${NS}`)).status === 404, 120);
-    const ec2 = new EC2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint, emulatorAccount: ACCOUNT }));
-    expect((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "tag:Environment", Values: ["staging"] }] }))).Vpcs ?? []).toEqual([]);
+    for (const stack of ["staging-traffic", "staging-workloads", "staging"])
+      await loop.must(CDKTF, [
+        "destroy",
+        stack,
+        "--auto-approve",
+        "--skip-provider-lock",
+        "--ignore-missing-stack-dependencies",
+      ]);
+    await eventually(
+      "the namespace is gone",
+      async () => (await api("GET", `/api/v1/namespaces/${NS}`)).status === 404,
+      120,
+    );
+    const ec2 = new EC2Client(
+      awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint, emulatorAccount: ACCOUNT }),
+    );
+    expect(
+      (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "tag:Environment", Values: ["staging"] }] }))).Vpcs ??
+        [],
+    ).toEqual([]);
   }, 1_200_000);
 });

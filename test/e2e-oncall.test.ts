@@ -12,22 +12,35 @@
  *   mitigate (the ALB's write and read-back, which envctl prints).
  * The playground's dev uses short windows (useShortWindows). Never skipped: needs `npm run setup:engine`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
-import { AddTagsCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTagsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+} from "@aws-sdk/client-ec2";
+import {
+  AddTagsCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../lib/aws/clients.ts";
-import { DELIVERY_HEADER } from "../lib/notify/deliver.ts";
+import type { Slot } from "../lib/config/schema.ts";
 import { MAINTENANCE_PRIORITIES, WEIGHTED_RULE_PRIORITY } from "../lib/constructs/naming.ts";
-import { readWeights, useShortWindows, users } from "../lib/demo/demo.ts";
+import { readWeights, users, useShortWindows } from "../lib/demo/demo.ts";
 import { SyntheticAlbTraffic } from "../lib/demo/synthetic-traffic.ts";
 import { stackDir } from "../lib/engine/engine.ts";
-import type { Slot } from "../lib/config/schema.ts";
-import { healthStandIn, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
+import { DELIVERY_HEADER } from "../lib/notify/deliver.ts";
+import { type HealthStandIn, healthStandIn, type LocalLoop, localLoop, rolloutUnderTraffic } from "./support/e2e.ts";
 
 const KEY = "e2e-signing-key";
 const PAGE = "<h1>dev is down for maintenance</h1>";
@@ -38,14 +51,26 @@ let traffic: SyntheticAlbTraffic;
 let receiver: { url: string; got: { headers: IncomingMessage["headers"]; body: string; at: number }[]; server: Server };
 let hanging: { url: string; got: number; server: Server };
 
-const history = () => readFileSync(join(loop.dir, "environments/releases/dev.audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const history = () =>
+  readFileSync(join(loop.dir, "environments/releases/dev.audit.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 const release = () => JSON.parse(readFileSync(join(loop.dir, "environments/releases/dev.json"), "utf8"));
-const elb = () => new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }, 3));
-const events = () => receiver.got.map((r) => JSON.parse(r.body) as { event: string; severity: string; reason: string; evidence: string | null });
+const elb = () =>
+  new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }, 3));
+const events = () =>
+  receiver.got.map(
+    (r) => JSON.parse(r.body) as { event: string; severity: string; reason: string; evidence: string | null },
+  );
 
 /** The HMAC a receiver computes over `<timestamp>.<raw body>` with the shared key. */
 function signedWith(r: { headers: IncomingMessage["headers"]; body: string }, key: string): boolean {
-  const expected = Buffer.from(`sha256=${createHmac("sha256", key).update(`${String(r.headers["x-envstack-timestamp"])}.${r.body}`).digest("hex")}`);
+  const expected = Buffer.from(
+    `sha256=${createHmac("sha256", key)
+      .update(`${String(r.headers["x-envstack-timestamp"])}.${r.body}`)
+      .digest("hex")}`,
+  );
   const given = Buffer.from(String(r.headers["x-envstack-signature"]));
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
@@ -54,11 +79,17 @@ function signedWith(r: { headers: IncomingMessage["headers"]; body: string }, ke
 async function listenerRules(): Promise<{ priority: string; type: string; rule: any }[]> {
   const c = elb();
   const lbs = await c.send(new DescribeLoadBalancersCommand({ Names: ["dev-alb"] }));
-  const listeners = await c.send(new DescribeListenersCommand({ LoadBalancerArn: lbs.LoadBalancers![0]!.LoadBalancerArn }));
+  const listeners = await c.send(
+    new DescribeListenersCommand({ LoadBalancerArn: lbs.LoadBalancers![0]!.LoadBalancerArn }),
+  );
   const all = [];
   for (const l of listeners.Listeners ?? []) {
     const rules = await c.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }));
-    all.push(...(rules.Rules ?? []).filter((r) => r.Priority !== "default").map((r) => ({ priority: r.Priority!, type: r.Actions?.[0]?.Type ?? "", rule: r })));
+    all.push(
+      ...(rules.Rules ?? [])
+        .filter((r) => r.Priority !== "default")
+        .map((r) => ({ priority: r.Priority!, type: r.Actions?.[0]?.Type ?? "", rule: r })),
+    );
   }
   return all.sort((a, b) => Number(a.priority) - Number(b.priority));
 }
@@ -76,28 +107,44 @@ beforeAll(async () => {
   const got: { headers: IncomingMessage["headers"]; body: string; at: number }[] = [];
   const server = createServer((req, res) => {
     let body = "";
-    req.on("data", (c) => { body += c; });
-    req.on("end", () => { got.push({ headers: req.headers, body, at: Date.now() }); res.writeHead(200).end("ok"); });
+    req.on("data", (c) => {
+      body += c;
+    });
+    req.on("end", () => {
+      got.push({ headers: req.headers, body, at: Date.now() });
+      res.writeHead(200).end("ok");
+    });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   receiver = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, server };
-  const hang = createServer(() => { hanging.got++; /* never answers */ });
+  const hang = createServer(() => {
+    hanging.got++; /* never answers */
+  });
   await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
   hanging = { url: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/hook`, got: 0, server: hang };
 
   loop = await localLoop();
   useShortWindows(loop.dir, smoke.url);
   // Two signed webhooks, URLs and key from the environment: one for everything, one (`slow`) for gate failures only.
-  loop.edit("dev.ts", (t) => t.replace('name: "dev",', `name: "dev",
+  loop.edit("dev.ts", (t) =>
+    t.replace(
+      'name: "dev",',
+      `name: "dev",
   notify: {
     targets: [
       { kind: "webhook", name: "oncall", url: { env: "ONCALL_WEBHOOK_URL" }, signingKey: { env: "ONCALL_WEBHOOK_KEY" } },
       { kind: "webhook", name: "slow", url: { env: "SLOW_WEBHOOK_URL" }, signingKey: { env: "ONCALL_WEBHOOK_KEY" }, events: ["gate-failed"] },
     ],
     timeoutMs: 1000, attempts: 2, backoffMs: 100,
-  },`));
+  },`,
+    ),
+  );
   // envctl reads them from its environment (loop.env is what every command runs with).
-  Object.assign(loop.env, { ONCALL_WEBHOOK_URL: receiver.url, ONCALL_WEBHOOK_KEY: KEY, ENVSTACK_RUN_URL: "https://ci.example/runs/e2e" });
+  Object.assign(loop.env, {
+    ONCALL_WEBHOOK_URL: receiver.url,
+    ONCALL_WEBHOOK_KEY: KEY,
+    ENVSTACK_RUN_URL: "https://ci.example/runs/e2e",
+  });
   await loop.deploy("bootstrap", "dev", "dev-traffic");
   traffic = new SyntheticAlbTraffic(loop.emulator.endpoint, "dev");
   expect((await loop.envctl("stage", "dev", "--version", "1.6.0")).status).toBe(0);
@@ -114,23 +161,51 @@ afterAll(async () => {
 
 describe.sequential("the on-call loop against the engine and the emulator", () => {
   it("maintenance on: the page is written and read back ahead of the weighted rule, then converges into the traffic stack with an empty plan; a rollout refuses to start", async () => {
-    const r = await loop.envctl("maintenance", "dev", "on", "--message", PAGE, "--allow-cidr", "203.0.113.0/24", "--allow-header", "X-Maintenance-Bypass=e2e-token");
+    const r = await loop.envctl(
+      "maintenance",
+      "dev",
+      "on",
+      "--message",
+      PAGE,
+      "--allow-cidr",
+      "203.0.113.0/24",
+      "--allow-header",
+      "X-Maintenance-Bypass=e2e-token",
+    );
     expect(r.status, r.out).toBe(0);
-    expect(r.out).toMatch(/dev: the listener serves the maintenance page \(503, priority 42, ahead of the weighted rule at 100\); written and read back in \d+ ms/);
+    expect(r.out).toMatch(
+      /dev: the listener serves the maintenance page \(503, priority 42, ahead of the weighted rule at 100\); written and read back in \d+ ms/,
+    );
     expect(r.out).toContain("dev: converged: the traffic stack's page serves at priority 52");
     const rules = await listenerRules();
     const p = MAINTENANCE_PRIORITIES.stack;
-    expect(rules.filter((x) => Number(x.priority) >= 40).map((x) => [Number(x.priority), x.type])).toEqual([[p.cidr, "forward"], [p.header, "forward"], [p.page, "fixed-response"], [WEIGHTED_RULE_PRIORITY, "forward"]]);
+    expect(rules.filter((x) => Number(x.priority) >= 40).map((x) => [Number(x.priority), x.type])).toEqual([
+      [p.cidr, "forward"],
+      [p.header, "forward"],
+      [p.page, "fixed-response"],
+      [WEIGHTED_RULE_PRIORITY, "forward"],
+    ]);
     const page = rules.find((x) => Number(x.priority) === p.page)!.rule;
     expect(page.Actions[0].FixedResponseConfig).toMatchObject({ StatusCode: "503", MessageBody: PAGE });
-    expect(rules.find((x) => Number(x.priority) === p.cidr)!.rule.Conditions[0].SourceIpConfig.Values).toEqual(["203.0.113.0/24"]);
-    expect(rules.find((x) => Number(x.priority) === p.header)!.rule.Conditions[0].HttpHeaderConfig).toMatchObject({ HttpHeaderName: "X-Maintenance-Bypass", Values: ["e2e-token"] });
+    expect(rules.find((x) => Number(x.priority) === p.cidr)!.rule.Conditions[0].SourceIpConfig.Values).toEqual([
+      "203.0.113.0/24",
+    ]);
+    expect(rules.find((x) => Number(x.priority) === p.header)!.rule.Conditions[0].HttpHeaderConfig).toMatchObject({
+      HttpHeaderName: "X-Maintenance-Bypass",
+      Values: ["e2e-token"],
+    });
     expect(await planChanges("dev-traffic")).toBe(false);
     expect(release().maintenance).toMatchObject({ message: PAGE, allowCidrs: ["203.0.113.0/24"] });
-    expect(history().filter((h) => !h.kind).at(-1)).toMatchObject({ outcome: "maintenance-on" });
+    expect(
+      history()
+        .filter((h) => !h.kind)
+        .at(-1),
+    ).toMatchObject({ outcome: "maintenance-on" });
 
     const live = await loop.envctl("status", "dev", "--live");
-    expect(live.out).toMatch(/MAINTENANCE since .* users get the 503 page; bypass: CIDRs 203\.0\.113\.0\/24; header X-Maintenance-Bypass/);
+    expect(live.out).toMatch(
+      /MAINTENANCE since .* users get the 503 page; bypass: CIDRs 203\.0\.113\.0\/24; header X-Maintenance-Bypass/,
+    );
     expect(live.out).not.toContain("maintenance rules unknown");
     expect(live.out).not.toContain("serves no maintenance page");
     const refused = await loop.envctl("rollout", "dev", "--rps", "5000", "--error-rate", "0.5");
@@ -141,11 +216,19 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
   it("maintenance off: every maintenance rule goes at once, the deploy follows, and the plan is empty again", async () => {
     const r = await loop.envctl("maintenance", "dev", "off");
     expect(r.status, r.out).toBe(0);
-    expect(r.out).toMatch(/dev: the listener serves the weighted rule again \(no maintenance rule\); written and read back in \d+ ms/);
-    expect((await listenerRules()).filter((x) => Number(x.priority) >= 40).map((x) => Number(x.priority))).toEqual([WEIGHTED_RULE_PRIORITY]);
+    expect(r.out).toMatch(
+      /dev: the listener serves the weighted rule again \(no maintenance rule\); written and read back in \d+ ms/,
+    );
+    expect((await listenerRules()).filter((x) => Number(x.priority) >= 40).map((x) => Number(x.priority))).toEqual([
+      WEIGHTED_RULE_PRIORITY,
+    ]);
     expect(await planChanges("dev-traffic")).toBe(false);
     expect(release().maintenance).toBeUndefined();
-    expect(history().filter((h) => !h.kind).at(-1)).toMatchObject({ outcome: "maintenance-off" });
+    expect(
+      history()
+        .filter((h) => !h.kind)
+        .at(-1),
+    ).toMatchObject({ outcome: "maintenance-off" });
   }, 600_000);
 
   it("notifications of maintenance reached the local receiver, signed, and are in the history", () => {
@@ -154,18 +237,33 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
     expect(receiver.got.length).toBeGreaterThan(0);
     for (const r of receiver.got) expect(signedWith(r, KEY)).toBe(true);
     for (const r of receiver.got) expect(signedWith(r, "not the key")).toBe(false);
-    expect(JSON.parse(receiver.got.find((r) => JSON.parse(r.body).event === "maintenance-on")!.body)).toMatchObject({ environment: "dev", severity: "warning", link: "https://ci.example/runs/e2e", versions: { live: "blue" } });
+    expect(JSON.parse(receiver.got.find((r) => JSON.parse(r.body).event === "maintenance-on")!.body)).toMatchObject({
+      environment: "dev",
+      severity: "warning",
+      link: "https://ci.example/runs/e2e",
+      versions: { live: "blue" },
+    });
     const deliveries = history().filter((h) => h.kind === "notification" && h.target === "oncall");
-    expect(deliveries.filter((d) => d.event.startsWith("maintenance")).map((d) => [d.event, d.outcome])).toEqual([["maintenance-on", "delivered"], ["maintenance-off", "delivered"]]);
+    expect(deliveries.filter((d) => d.event.startsWith("maintenance")).map((d) => [d.event, d.outcome])).toEqual([
+      ["maintenance-on", "delivered"],
+      ["maintenance-off", "delivered"],
+    ]);
   });
 
   it("drift made behind the engine's back is classed: a security-group rule critical, a tag low; --heal low repairs only the tag's stack", async () => {
     const ec2 = new EC2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }, 3));
-    const sg = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: ["dev-database"] }] }))).SecurityGroups![0]!;
-    const ssh = { GroupId: sg.GroupId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "10.9.9.0/24" }] }] };
+    const sg = (
+      await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: ["dev-database"] }] }))
+    ).SecurityGroups![0]!;
+    const ssh = {
+      GroupId: sg.GroupId,
+      IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "10.9.9.0/24" }] }],
+    };
     await ec2.send(new AuthorizeSecurityGroupIngressCommand(ssh));
     const weighted = (await listenerRules()).find((x) => Number(x.priority) === WEIGHTED_RULE_PRIORITY)!.rule;
-    await elb().send(new AddTagsCommand({ ResourceArns: [weighted.RuleArn], Tags: [{ Key: "ChangedBy", Value: "someone-by-hand" }] }));
+    await elb().send(
+      new AddTagsCommand({ ResourceArns: [weighted.RuleArn], Tags: [{ Key: "ChangedBy", Value: "someone-by-hand" }] }),
+    );
     try {
       const found = await loop.envctl("drift", "dev", "--json");
       expect(found.status, found.out).toBe(2);
@@ -173,9 +271,13 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
       const json = JSON.parse(found.out.slice(found.out.indexOf("[\n"), found.out.lastIndexOf("\n]") + 2));
       const byStack = Object.fromEntries(json.map((s: any) => [s.stack, s]));
       expect(byStack.dev.severity).toBe("critical");
-      expect(byStack.dev.resources.flatMap((r: any) => r.classes)).toEqual(expect.arrayContaining([expect.objectContaining({ attribute: "ingress", severity: "critical" })]));
+      expect(byStack.dev.resources.flatMap((r: any) => r.classes)).toEqual(
+        expect.arrayContaining([expect.objectContaining({ attribute: "ingress", severity: "critical" })]),
+      );
       expect(byStack["dev-traffic"].severity).toBe("low");
-      expect(byStack["dev-traffic"].resources.flatMap((r: any) => r.classes.map((c: any) => [c.attribute, c.severity]))).toEqual([["tags", "low"]]);
+      expect(
+        byStack["dev-traffic"].resources.flatMap((r: any) => r.classes.map((c: any) => [c.attribute, c.severity])),
+      ).toEqual([["tags", "low"]]);
       const text = await loop.envctl("drift", "dev");
       expect(text.out).toMatch(/~ aws_security_group\.\S+\.ingress: critical/);
       expect(text.out).toMatch(/~ aws_lb_listener_rule\.\S+\.tags: low/);
@@ -188,11 +290,21 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
       expect(healed.out).toMatch(/dev: drifted \(worst: critical\)/);
       const tags = await elb().send(new DescribeTagsCommand({ ResourceArns: [weighted.RuleArn] }));
       expect(tags.TagDescriptions![0]!.Tags!.map((t) => t.Key)).not.toContain("ChangedBy");
-      const after = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sg.GroupId!] }))).SecurityGroups![0]!;
+      const after = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sg.GroupId!] })))
+        .SecurityGroups![0]!;
       expect(after.IpPermissions!.some((p) => p.FromPort === 22)).toBe(true);
-      expect(history().filter((h) => h.kind === "heal").at(-1)).toMatchObject({ stacks: ["dev-traffic"], maxSeverity: "low", outcome: "healed" });
+      expect(
+        history()
+          .filter((h) => h.kind === "heal")
+          .at(-1),
+      ).toMatchObject({ stacks: ["dev-traffic"], maxSeverity: "low", outcome: "healed" });
       const drift = events().filter((e) => e.event.startsWith("drift"));
-      expect(drift.map((e) => [e.event, e.severity])).toEqual(expect.arrayContaining([["drift-found", "critical"], ["drift-cleared", "info"]]));
+      expect(drift.map((e) => [e.event, e.severity])).toEqual(
+        expect.arrayContaining([
+          ["drift-found", "critical"],
+          ["drift-cleared", "info"],
+        ]),
+      );
     } finally {
       await ec2.send(new RevokeSecurityGroupIngressCommand(ssh));
     }
@@ -221,7 +333,10 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
     expect(hanging.got).toBeGreaterThanOrEqual(1);
     expect(await readWeights(loop.emulator.endpoint, "dev")).toEqual({ blue: 100, green: 0 });
     const gate = history().filter((h) => h.kind === "notification" && h.event === "gate-failed");
-    expect(gate.filter((d) => d.target === "slow").map((d) => [d.outcome, d.error])).toEqual([["failed", "environment variable SLOW_WEBHOOK_URL is not set"], ["failed", "timed out"]]);
+    expect(gate.filter((d) => d.target === "slow").map((d) => [d.outcome, d.error])).toEqual([
+      ["failed", "environment variable SLOW_WEBHOOK_URL is not set"],
+      ["failed", "timed out"],
+    ]);
     expect(gate.filter((d) => d.target === "oncall").map((d) => d.outcome)).toEqual(["delivered", "delivered"]);
     // Delivery is at least once: a retry after a slow answer repeats the delivery id, and a
     // receiver deduplicates by it. Two gate failures, two deliveries.
@@ -231,6 +346,10 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
     expect(received.every((r) => typeof delivery(r) === "string")).toBe(true);
     expect(sent).toHaveLength(2);
     for (const r of sent) expect(signedWith(r, KEY)).toBe(true);
-    expect(JSON.parse(sent[1]!.body)).toMatchObject({ severity: "critical", weights: { blue: 100, green: 0 }, evidence: expect.stringMatching(/errors vs stable/) });
+    expect(JSON.parse(sent[1]!.body)).toMatchObject({
+      severity: "critical",
+      weights: { blue: 100, green: 0 },
+      evidence: expect.stringMatching(/errors vs stable/),
+    });
   }, 900_000);
 });

@@ -7,28 +7,37 @@
  * polls every 2 s).
  * Never skipped: needs `npm run setup:engine` (CI runs it).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../lib/aws/clients.ts";
-import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
-import { readWeights, useShortWindows, users, USERS_RPS } from "../lib/demo/demo.ts";
-import { stackDir } from "../lib/engine/engine.ts";
-import { SyntheticAlbTraffic, type Traffic } from "../lib/demo/synthetic-traffic.ts";
 import type { Slot } from "../lib/config/schema.ts";
-import { healthStandIn, localLoop, rolloutUnderTraffic, type HealthStandIn, type LocalLoop } from "./support/e2e.ts";
+import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import { readWeights, USERS_RPS, users, useShortWindows } from "../lib/demo/demo.ts";
+import { SyntheticAlbTraffic, type Traffic } from "../lib/demo/synthetic-traffic.ts";
+import { stackDir } from "../lib/engine/engine.ts";
+import { type HealthStandIn, healthStandIn, type LocalLoop, localLoop, rolloutUnderTraffic } from "./support/e2e.ts";
 
 let loop: LocalLoop;
 let smoke: HealthStandIn;
 let traffic: SyntheticAlbTraffic;
 
 const release = () => JSON.parse(readFileSync(join(loop.dir, "environments/releases/dev.json"), "utf8"));
-const audit = () => readFileSync(join(loop.dir, "environments/releases/dev.audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const audit = () =>
+  readFileSync(join(loop.dir, "environments/releases/dev.audit.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
 const weights = () => readWeights(loop.emulator.endpoint, "dev");
 
 /** Runs `envctl rollout dev` with `users` hitting the slots as the ALB splits them. */
-const rolloutWith = (who: (w: Record<Slot, number>) => Traffic, during?: () => Promise<void>, args?: readonly string[]) => rolloutUnderTraffic(loop, traffic, who, "dev", during, args);
+const rolloutWith = (
+  who: (w: Record<Slot, number>) => Traffic,
+  during?: () => Promise<void>,
+  args?: readonly string[],
+) => rolloutUnderTraffic(loop, traffic, who, "dev", during, args);
 /** Healthy users: 0.5 % 5xx on both slots (see lib/demo/demo.ts users). */
 const healthy = (w: Record<Slot, number>) => users(w);
 
@@ -60,8 +69,16 @@ describe.sequential("rollout controller against the engine and the emulator", ()
   it("the gate's alarms were created by cdktf deploy, with the analysis period", async () => {
     const cw = new CloudWatchClient(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
     const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNames: slotAlarmNames("dev", "green") }));
-    const seen = (alarms.MetricAlarms ?? []).map((a) => [a.AlarmName, a.Period ?? a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period, a.DatapointsToAlarm]);
-    expect(seen.sort()).toEqual(slotAlarmNames("dev", "green").sort().map((n) => [n, 10, 1]));
+    const seen = (alarms.MetricAlarms ?? []).map((a) => [
+      a.AlarmName,
+      a.Period ?? a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period,
+      a.DatapointsToAlarm,
+    ]);
+    expect(seen.sort()).toEqual(
+      slotAlarmNames("dev", "green")
+        .sort()
+        .map((n) => [n, 10, 1]),
+    );
   });
 
   it("a failing smoke check refuses the rollout and shows what came back; no traffic moves", async () => {
@@ -70,7 +87,9 @@ describe.sequential("rollout controller against the engine and the emulator", ()
     delete smoke.health.green["/health/redis"];
     expect(r.status).toBe(3);
     expect(r.out).toContain("rollout refused: 1 of 3 smoke checks of green (1.6.0) failed; no traffic was moved");
-    expect(r.out).toMatch(/✖ http:\/\/127\.0\.0\.1:\d+\/health\/redis → status 503, expected 200 — body: "\{\\"slot\\":\\"green\\",\\"path\\":\\"\/health\/redis\\",\\"ok\\":false\}"/);
+    expect(r.out).toMatch(
+      /✖ http:\/\/127\.0\.0\.1:\d+\/health\/redis → status 503, expected 200 — body: "\{\\"slot\\":\\"green\\",\\"path\\":\\"\/health\/redis\\",\\"ok\\":false\}"/,
+    );
     expect(release().rollout).toBeNull();
     expect(await weights()).toEqual({ blue: 100, green: 0 });
   }, 300_000);
@@ -79,18 +98,31 @@ describe.sequential("rollout controller against the engine and the emulator", ()
     const r = await rolloutWith(() => ({ blue: { requests: USERS_RPS }, green: { requests: 0 } }));
     expect(r.status).toBe(3);
     expect(r.out).toContain("rolled back: the canary served no requests in the metrics read (no data is never a pass)");
-    expect(audit().at(-1)).toMatchObject({ outcome: "rolled-back", analysis: { verdict: "inconclusive", step: 0, percent: 50 } });
+    expect(audit().at(-1)).toMatchObject({
+      outcome: "rolled-back",
+      analysis: { verdict: "inconclusive", step: 0, percent: 50 },
+    });
     expect(await weights()).toEqual({ blue: 100, green: 0 });
   }, 300_000);
 
   it("a canary with 5× the stable slot's 5xx rate fails within its first polls, on the evidence", async () => {
     const r = await rolloutWith((w) => users(w, { canary: "green", canaryErrorRate: 0.025 }));
     expect(r.status).toBe(3);
-    expect(r.out).toMatch(/rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary \d+\/\d+ 5xx, stable \d+\/\d+\)/);
+    expect(r.out).toMatch(
+      /rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary \d+\/\d+ 5xx, stable \d+\/\d+\)/,
+    );
     const rolledBack = audit().at(-1);
-    expect(rolledBack.analysis).toMatchObject({ verdict: "fail", step: 0, percent: 50, canary: { slot: "green" }, stable: { slot: "blue" } });
+    expect(rolledBack.analysis).toMatchObject({
+      verdict: "fail",
+      step: 0,
+      percent: 50,
+      canary: { slot: "green" },
+      stable: { slot: "blue" },
+    });
     expect(rolledBack.analysis.polls).toBeLessThanOrEqual(3);
-    expect(rolledBack.analysis.evidence.find((e: { test: string }) => e.test === "errors vs stable").logEvidence).toBeGreaterThanOrEqual(Math.log(250));
+    expect(
+      rolledBack.analysis.evidence.find((e: { test: string }) => e.test === "errors vs stable").logEvidence,
+    ).toBeGreaterThanOrEqual(Math.log(250));
     expect(await weights()).toEqual({ blue: 100, green: 0 });
   }, 300_000);
 
@@ -101,13 +133,19 @@ describe.sequential("rollout controller against the engine and the emulator", ()
     await new Promise((r) => setTimeout(r, 11_000));
     const refused = await rolloutWith(quiet, undefined, ["--rps", "20", "--error-rate", "0.5"]);
     expect(refused.status).toBe(1);
-    expect(refused.out).toMatch(/dev: rollout refused by its traffic plan: step 1 \(50 %\)(, step 2 \(100 %\))? cannot reach a verdict at 20 requests\/s \(--rps 20\); nothing was changed/);
+    expect(refused.out).toMatch(
+      /dev: rollout refused by its traffic plan: step 1 \(50 %\)(, step 2 \(100 %\))? cannot reach a verdict at 20 requests\/s \(--rps 20\); nothing was changed/,
+    );
     expect(refused.out).toMatch(/fix: needs a bake of \d+ s/);
     expect(release().rollout).toBeNull();
     const forced = await rolloutWith(quiet, undefined, ["--rps", "20", "--error-rate", "0.5", "--ignore-plan"]);
     expect(forced.status).toBe(3);
-    expect(forced.out).toMatch(/rolled back: the canary served \d+ requests; \d+ are needed to detect 2× a 0\.\d+ % error rate with 95 % power/);
-    const started = audit().filter((a) => a.outcome === "rollout-started").at(-1);
+    expect(forced.out).toMatch(
+      /rolled back: the canary served \d+ requests; \d+ are needed to detect 2× a 0\.\d+ % error rate with 95 % power/,
+    );
+    const started = audit()
+      .filter((a) => a.outcome === "rollout-started")
+      .at(-1);
     expect(started.note).toMatch(/--ignore-plan/);
     expect(audit().at(-1)).toMatchObject({ outcome: "rolled-back", analysis: { verdict: "inconclusive", step: 0 } });
     expect(await weights()).toEqual({ blue: 100, green: 0 });
@@ -142,21 +180,42 @@ describe.sequential("rollout controller against the engine and the emulator", ()
   it("a healthy canary completes on the metrics it reads; a rollback is immediate and leaves nothing to plan", async () => {
     const r = await rolloutWith(healthy);
     expect(r.status).toBe(0);
-    expect(release()).toMatchObject({ live: "green", rollout: null, slots: { green: { version: "1.6.0", weight: 100 } } });
+    expect(release()).toMatchObject({
+      live: "green",
+      rollout: null,
+      slots: { green: { version: "1.6.0", weight: 100 } },
+    });
     expect(await weights()).toEqual({ blue: 0, green: 100 });
-    const passes = audit().filter((a) => a.outcome === "analysis").slice(-2).map((a) => a.analysis);
-    expect(passes.map((a) => [a.step, a.percent, a.verdict])).toEqual([[0, 50, "pass"], [1, 100, "pass"]]);
+    const passes = audit()
+      .filter((a) => a.outcome === "analysis")
+      .slice(-2)
+      .map((a) => a.analysis);
+    expect(passes.map((a) => [a.step, a.percent, a.verdict])).toEqual([
+      [0, 50, "pass"],
+      [1, 100, "pass"],
+    ]);
     for (const a of passes) expect(a.canary.requests).toBeGreaterThanOrEqual(a.required.requests);
     // the rollout's recorded polls replay to the same verdicts
-    const complete = audit().filter((a) => a.outcome === "rollout-complete").at(-1);
+    const complete = audit()
+      .filter((a) => a.outcome === "rollout-complete")
+      .at(-1);
     const replay = await loop.envctl("analysis", "replay", "dev", "--change", String(complete.seq), "--json");
     expect(replay.status).toBe(0);
-    const replayed = replay.out.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-    expect(replayed.map((x) => [x.step, x.verdict])).toEqual([[0, "pass"], [1, "pass"]]);
+    const replayed = replay.out
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
+    expect(replayed.map((x) => [x.step, x.verdict])).toEqual([
+      [0, "pass"],
+      [1, "pass"],
+    ]);
 
     const back = await loop.envctl("rollback", "dev");
     expect(back.status).toBe(0);
-    expect(back.out).toMatch(/dev: ALB now serves blue 100 \/ green 0 \(rollback to blue; written and read back in \d+ ms\)/);
+    expect(back.out).toMatch(
+      /dev: ALB now serves blue 100 \/ green 0 \(rollback to blue; written and read back in \d+ ms\)/,
+    );
     expect(await weights()).toEqual({ blue: 100, green: 0 });
     // the traffic stack converged: its plan finds nothing to change
     await loop.synth();
@@ -168,9 +227,17 @@ describe.sequential("rollout controller against the engine and the emulator", ()
 
   it("a gate alarm in ALARM (the one the stack created) rolls the canary back, naming it", async () => {
     const cw = new CloudWatchClient(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
-    await cw.send(new SetAlarmStateCommand({ AlarmName: "dev-app-green-p99-latency", StateValue: "ALARM", StateReason: "e2e: slow canary" }));
+    await cw.send(
+      new SetAlarmStateCommand({
+        AlarmName: "dev-app-green-p99-latency",
+        StateValue: "ALARM",
+        StateReason: "e2e: slow canary",
+      }),
+    );
     const r = await rolloutWith(healthy);
-    await cw.send(new SetAlarmStateCommand({ AlarmName: "dev-app-green-p99-latency", StateValue: "OK", StateReason: "e2e" }));
+    await cw.send(
+      new SetAlarmStateCommand({ AlarmName: "dev-app-green-p99-latency", StateValue: "OK", StateReason: "e2e" }),
+    );
     expect(r.status).toBe(3);
     expect(r.out).toContain("rolled back: alarm dev-app-green-p99-latency is in ALARM");
     expect(await weights()).toEqual({ blue: 100, green: 0 });

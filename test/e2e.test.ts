@@ -3,21 +3,30 @@
  * Kubernetes providers from the local mirror) against the moto emulator. Needs
  * `npm run setup:engine` (CI runs it); never skipped.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DescribeAlarmsCommand, CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, ModifyTargetGroupCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { readWeights } from "../lib/demo/demo.ts";
-import { stackDir, type Engine } from "../lib/engine/engine.ts";
+import {
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../lib/aws/clients.ts";
-import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
-import { CDKTF, LOG, localLoop, type LocalLoop } from "./support/e2e.ts";
 import { albTraffic } from "../lib/aws/traffic.ts";
+import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import { readWeights } from "../lib/demo/demo.ts";
+import { type Engine, stackDir } from "../lib/engine/engine.ts";
+import { CDKTF, LOG, type LocalLoop, localLoop } from "./support/e2e.ts";
 
 /** Target health `status --live` reads back from moto for dev's slots (one instance each, registered by the ASGs). */
-const LIVE_TARGETS = [{ healthy: 1, unhealthy: 0, other: 0 }, { healthy: 1, unhealthy: 0, other: 0 }];
+const LIVE_TARGETS = [
+  { healthy: 1, unhealthy: 0, other: 0 },
+  { healthy: 1, unhealthy: 0, other: 0 },
+];
 
 let loop: LocalLoop;
 let dir: string;
@@ -43,30 +52,32 @@ async function planSummaryOf(stack: string, label: string, ...extra: string[]) {
   return envctl("plan-summary", join(dir, label, `${stack}.json`), "--fail-on", "stateful");
 }
 /** The whole of envctl plan-summary's Markdown, given the lines after the table header. */
-const markdown = (lines: string[]) => [
-  "## Plan summary",
-  "",
-  "| environment | stack | create | update | replace | delete |",
-  "|---|---|---:|---:|---:|---:|",
-  ...lines,
-  "",
-  "",
-].join("\n");
+const markdown = (lines: string[]) =>
+  [
+    "## Plan summary",
+    "",
+    "| environment | stack | create | update | replace | delete |",
+    "|---|---|---:|---:|---:|---:|",
+    ...lines,
+    "",
+    "",
+  ].join("\n");
 /** plan-summary's Markdown of a dev-traffic plan that creates or updates the one rule. */
-const trafficMarkdown = (createUpdate: string, traffic: string, action: "create" | "update") => markdown([
-  `| dev | dev-traffic | ${createUpdate} | 0 | 0 |`,
-  "",
-  "### dev",
-  "",
-  "#### dev-traffic: 1 change",
-  "",
-  `- **traffic**: dev: ${traffic}`,
-  `- ${action}: \`${ruleAddress()}\``,
-  "",
-  "### Risk",
-  "",
-  "No stateful resource is replaced or deleted.",
-]);
+const trafficMarkdown = (createUpdate: string, traffic: string, action: "create" | "update") =>
+  markdown([
+    `| dev | dev-traffic | ${createUpdate} | 0 | 0 |`,
+    "",
+    "### dev",
+    "",
+    "#### dev-traffic: 1 change",
+    "",
+    `- **traffic**: dev: ${traffic}`,
+    `- ${action}: \`${ruleAddress()}\``,
+    "",
+    "### Risk",
+    "",
+    "No stateful resource is replaced or deleted.",
+  ]);
 
 beforeAll(async () => {
   loop = await localLoop();
@@ -82,13 +93,32 @@ describe.sequential("real engine against the emulator", () => {
   it("1. tofu init && tofu validate pass for every synthesized stack", async () => {
     await synth({ ENVSTACK_BACKEND: "local" });
     const stacks = readdirSync(join(dir, "cdktf.out/stacks")).sort();
-    expect(stacks).toEqual(expect.arrayContaining(["bootstrap-123456789012", "bootstrap-222222222222", "bootstrap-333333333333", "dev", "dev-traffic", "global", "production", "production-traffic", "production-workloads", "staging", "staging-traffic", "staging-workloads"]));
+    expect(stacks).toEqual(
+      expect.arrayContaining([
+        "bootstrap-123456789012",
+        "bootstrap-222222222222",
+        "bootstrap-333333333333",
+        "dev",
+        "dev-traffic",
+        "global",
+        "production",
+        "production-traffic",
+        "production-workloads",
+        "staging",
+        "staging-traffic",
+        "staging-workloads",
+      ]),
+    );
     for (const stack of stacks) {
       const d = stackDir(dir, stack);
       await engine.ok(d, ["init", "-input=false", "-no-color", "-backend=false"]);
       const v = await engine.run(d, ["validate", "-no-color", "-json"]);
       const result = JSON.parse(v.stdout);
-      expect({ stack, valid: result.valid, errors: result.diagnostics?.filter((x: any) => x.severity === "error").map((x: any) => x.summary) }).toEqual({ stack, valid: true, errors: [] });
+      expect({
+        stack,
+        valid: result.valid,
+        errors: result.diagnostics?.filter((x: any) => x.severity === "error").map((x: any) => x.summary),
+      }).toEqual({ stack, valid: true, errors: [] });
     }
   }, 900_000);
 
@@ -106,7 +136,9 @@ describe.sequential("real engine against the emulator", () => {
     const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNames: names }));
     expect(alarms.MetricAlarms?.map((a) => a.AlarmName).sort()).toEqual([...names].sort());
     expect((await loop.emulator.translated()).PutMetricAlarm).toBeGreaterThanOrEqual(names.length);
-    const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
+    const elb = new ElasticLoadBalancingV2Client(
+      awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }),
+    );
     const tgs = await elb.send(new DescribeTargetGroupsCommand({ Names: ["dev-app-blue", "dev-app-green"] }));
     expect(tgs.TargetGroups?.map((t) => t.HealthCheckPath)).toEqual(["/health", "/health"]);
   }, 1_800_000);
@@ -132,7 +164,10 @@ describe.sequential("real engine against the emulator", () => {
     const agrees = await envctl("status", "dev", "--live", "--json");
     expect(agrees.status, agrees.out).toBe(0);
     const live = JSON.parse(agrees.out.slice(agrees.out.indexOf("{")));
-    expect(live.slotsLive.map((r: any) => [r.slot, r.weight])).toEqual([["blue", { file: 75, alb: 75 }], ["green", { file: 25, alb: 25 }]]);
+    expect(live.slotsLive.map((r: any) => [r.slot, r.weight])).toEqual([
+      ["blue", { file: 75, alb: 75 }],
+      ["green", { file: 25, alb: 25 }],
+    ]);
     expect(live.slotsLive.map((r: any) => r.targets)).toEqual(LIVE_TARGETS);
     expect(live.slotsLive.flatMap((r: any) => r.alarms.map((a: any) => a.state))).toEqual(Array(6).fill("OK"));
     // weights changed behind the file's back are marked, exit 2
@@ -149,8 +184,17 @@ describe.sequential("real engine against the emulator", () => {
       const d = stackDir(dir, stack);
       await engine.init(d);
       const { changed, json } = await engine.planJson(d, "again.tfplan");
-      const changes = (json.resource_changes ?? []).filter((c: any) => !c.change.actions.includes("no-op") && !c.change.actions.includes("read"));
-      const describe = (c: any) => `${c.address} ${c.change.actions}: ${JSON.stringify(Object.fromEntries(Object.keys(c.change.after ?? {}).filter((k) => JSON.stringify(c.change.before?.[k]) !== JSON.stringify(c.change.after?.[k])).map((k) => [k, [c.change.before?.[k], c.change.after?.[k]]])))}`;
+      const changes = (json.resource_changes ?? []).filter(
+        (c: any) => !c.change.actions.includes("no-op") && !c.change.actions.includes("read"),
+      );
+      const describe = (c: any) =>
+        `${c.address} ${c.change.actions}: ${JSON.stringify(
+          Object.fromEntries(
+            Object.keys(c.change.after ?? {})
+              .filter((k) => JSON.stringify(c.change.before?.[k]) !== JSON.stringify(c.change.after?.[k]))
+              .map((k) => [k, [c.change.before?.[k], c.change.after?.[k]]]),
+          ),
+        )}`;
       appendFileSync(LOG, `\nsecond plan of ${stack}:\n${changes.map(describe).join("\n")}\n`);
       expect({ stack, changes: changes.map(describe) }).toEqual({ stack, changes: [] });
       expect(changed).toBe(false);
@@ -166,28 +210,37 @@ describe.sequential("real engine against the emulator", () => {
     const guard = await planSummaryOf("dev", "replace", "-lock=false");
     expect(guard.status).toBe(6);
     const db = `aws_db_instance.${dbName}`;
-    expect(guard.out).toBe(markdown([
-      "| dev | dev | 0 | 0 | 1 | 0 |",
-      "",
-      "### dev",
-      "",
-      "#### dev: 1 change",
-      "",
-      `- replace: \`${db}\``,
-      "",
-      "### Risk",
-      "",
-      "**BLOCKING**: stateful resources would be replaced or deleted:",
-      "",
-      `- dev / dev: replace \`${db}\` (aws_db_instance)`,
-    ]) + `blocked: stateful resources would be replaced or deleted:\n  - dev: replace ${db}\n`);
+    expect(guard.out).toBe(
+      `${markdown([
+        "| dev | dev | 0 | 0 | 1 | 0 |",
+        "",
+        "### dev",
+        "",
+        "#### dev: 1 change",
+        "",
+        `- replace: \`${db}\``,
+        "",
+        "### Risk",
+        "",
+        "**BLOCKING**: stateful resources would be replaced or deleted:",
+        "",
+        `- dev / dev: replace \`${db}\` (aws_db_instance)`,
+      ])}blocked: stateful resources would be replaced or deleted:\n  - dev: replace ${db}\n`,
+    );
     await synth(); // restore the real configuration
   }, 900_000);
 
   it("drift: a target group changed behind the engine's back is reported, exit 2", async () => {
-    const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
+    const elb = new ElasticLoadBalancingV2Client(
+      awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }),
+    );
     const tgs = await elb.send(new DescribeTargetGroupsCommand({ Names: ["dev-app-green"] }));
-    await elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tgs.TargetGroups![0]!.TargetGroupArn, HealthCheckPath: "/changed-by-hand" }));
+    await elb.send(
+      new ModifyTargetGroupCommand({
+        TargetGroupArn: tgs.TargetGroups![0]!.TargetGroupArn,
+        HealthCheckPath: "/changed-by-hand",
+      }),
+    );
     const r = await envctl("drift", "dev", "--json");
     expect(r.status).toBe(2);
     // progress per stack on stderr ("[<time>] ▶ drift 1/2: dev ..."), then the JSON on stdout
@@ -195,16 +248,33 @@ describe.sequential("real engine against the emulator", () => {
     const report = JSON.parse(r.out.slice(r.out.indexOf("[\n")));
     expect(report).toEqual([
       {
-        stack: "dev", status: "drifted", severity: "high",
-        resources: [{ address: expect.stringMatching(/^aws_lb_target_group\.load-balancer_tg-green_[0-9A-F]+$/), attributes: ["health_check"], classes: [{ attribute: "health_check", severity: "high", rule: "*.health_check" }] }],
+        stack: "dev",
+        status: "drifted",
+        severity: "high",
+        resources: [
+          {
+            address: expect.stringMatching(/^aws_lb_target_group\.load-balancer_tg-green_[0-9A-F]+$/),
+            attributes: ["health_check"],
+            classes: [{ attribute: "health_check", severity: "high", rule: "*.health_check" }],
+          },
+        ],
       },
       { stack: "dev-traffic", status: "in sync", severity: null, resources: [] },
     ]);
   }, 900_000);
 
   it("6. destroy leaves the emulator without the environment's resources", async () => {
-    for (const stack of ["dev-traffic", "dev"]) await must(CDKTF, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
-    const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));
+    for (const stack of ["dev-traffic", "dev"])
+      await must(CDKTF, [
+        "destroy",
+        stack,
+        "--auto-approve",
+        "--skip-provider-lock",
+        "--ignore-missing-stack-dependencies",
+      ]);
+    const elb = new ElasticLoadBalancingV2Client(
+      awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }),
+    );
     const lbs = await elb.send(new DescribeLoadBalancersCommand({}));
     expect(lbs.LoadBalancers?.filter((l) => l.LoadBalancerName?.startsWith("dev-")) ?? []).toEqual([]);
     const ec2 = new EC2Client(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }));

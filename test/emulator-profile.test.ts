@@ -2,28 +2,36 @@
  * The emulator profile: Aspects BaseStack adds for ENVSTACK_TARGET=local (lib/stacks/local-gaps.ts).
  * Each gap is asserted on the local synthesis against the real one; constructs never ask.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readTarget } from "../lib/stacks/target.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_GAPS } from "../lib/stacks/local-gaps.ts";
-import { REPO, onlyResource, resources, synthRepo, type Synthesized } from "./support/project.ts";
+import { readTarget } from "../lib/stacks/target.ts";
+import { onlyResource, REPO, resources, type Synthesized, synthRepo } from "./support/project.ts";
 
 let real: Synthesized;
 let local: Synthesized;
 beforeAll(async () => {
   real = await synthRepo();
-  local = await synthRepo({ target: (root) => readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566" }, root) });
+  local = await synthRepo({
+    target: (root) => readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566" }, root),
+  });
 });
 
-const statements = (stack: any) => Object.values((stack.data?.aws_iam_policy_document ?? {}) as Record<string, any>).flatMap((d) => d.statement);
+const statements = (stack: any) =>
+  Object.values((stack.data?.aws_iam_policy_document ?? {}) as Record<string, any>).flatMap((d) => d.statement);
 
 describe("emulator profile (Aspects)", () => {
   it("no construct imports the emulator profile: only BaseStack applies it", () => {
-    const importers = (dir: string): string[] => readdirSync(join(REPO, dir), { recursive: true, encoding: "utf8" })
-      .filter((f) => f.endsWith(".ts") && readFileSync(join(REPO, dir, f), "utf8").includes("local-gaps"))
-      .map((f) => `${dir}/${f}`);
-    expect([...importers("lib/constructs"), ...importers("lib/stacks").filter((f) => !f.endsWith("local-gaps.ts"))]).toEqual(["lib/stacks/base-stack.ts"]);
+    const importers = (dir: string): string[] =>
+      readdirSync(join(REPO, dir), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts") && readFileSync(join(REPO, dir, f), "utf8").includes("local-gaps"))
+        .map((f) => `${dir}/${f}`);
+    expect([
+      ...importers("lib/constructs"),
+      ...importers("lib/stacks").filter((f) => !f.endsWith("local-gaps.ts")),
+    ]).toEqual(["lib/stacks/base-stack.ts"]);
   });
 
   it("tlsOnlyBucketPolicy: the SecureTransport deny goes, other statements and their policies stay", () => {
@@ -34,18 +42,30 @@ describe("emulator profile (Aspects)", () => {
     // The state bucket's policy held only the TLS deny: gone. The log bucket's lets S3 write its access logs: kept.
     expect(resources(boot, "aws_s3_bucket_policy")).toHaveLength(1);
     expect(statements(boot).map((s) => s.sid)).toEqual(["AllowS3ServerAccessLogs"]);
-    expect(onlyResource(boot, "aws_s3_bucket_logging").depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_policy\./)]);
+    expect(onlyResource(boot, "aws_s3_bucket_logging").depends_on).toEqual([
+      expect.stringMatching(/^aws_s3_bucket_policy\./),
+    ]);
   });
 
   it("elasticacheReplicationGroup / elasticacheRbac: removed, references read stand-ins", () => {
     const dev = local.stack("dev");
-    for (const type of ["aws_elasticache_replication_group", "aws_elasticache_subnet_group", "aws_elasticache_user_group", "aws_elasticache_user"]) {
+    for (const type of [
+      "aws_elasticache_replication_group",
+      "aws_elasticache_subnet_group",
+      "aws_elasticache_user_group",
+      "aws_elasticache_user",
+    ]) {
       expect(resources(dev, type)).toEqual([]);
       expect(resources(real.stack("dev"), type).length).toBeGreaterThan(0);
     }
     expect(JSON.stringify(dev)).not.toMatch(/aws_elasticache_(replication_group|subnet_group|user_group|user)\./);
-    const policy = JSON.parse(resources(dev, "aws_iam_role_policy").find((p) => p.policy.includes("elasticache:Connect")).policy);
-    expect(policy.Statement[0].Resource).toEqual(["arn:aws:elasticache:*:*:replicationgroup:dev-redis", "arn:aws:elasticache:*:*:user:dev-app"]);
+    const policy = JSON.parse(
+      resources(dev, "aws_iam_role_policy").find((p) => p.policy.includes("elasticache:Connect")).policy,
+    );
+    expect(policy.Statement[0].Resource).toEqual([
+      "arn:aws:elasticache:*:*:replicationgroup:dev-redis",
+      "arn:aws:elasticache:*:*:user:dev-app",
+    ]);
     expect(dev.output.cache_endpoint.value).toBe("");
     // EKS environments: the workloads stack reads the stand-ins through the cross-stack outputs.
     const staging = local.stack("staging");
@@ -62,9 +82,14 @@ describe("emulator profile (Aspects)", () => {
       expect(asg.instance_refresh).toBeUndefined();
       expect(asg.wait_for_capacity_timeout).toBe("0");
     }
-    expect(resources(real.stack("dev"), "aws_autoscaling_group").every((a) => a.instance_refresh.strategy === "Rolling")).toBe(true);
+    expect(
+      resources(real.stack("dev"), "aws_autoscaling_group").every((a) => a.instance_refresh.strategy === "Rolling"),
+    ).toBe(true);
     const templates = resources(dev, "aws_launch_template").map((t) => [t.name, t.lifecycle.create_before_destroy]);
-    expect(templates).toEqual([[expect.stringMatching(/^dev-app-blue-\d+-\d+-\d+/), true], ["dev-app-green-none", true]]);
+    expect(templates).toEqual([
+      [expect.stringMatching(/^dev-app-blue-\d+-\d+-\d+/), true],
+      ["dev-app-green-none", true],
+    ]);
     // EKS node templates carry no Version tag: untouched.
     expect(onlyResource(local.stack("production"), "aws_launch_template").name).toBe("production-eks-node");
   });
@@ -89,7 +114,8 @@ describe("emulator profile (Aspects)", () => {
       const [l, r] = [local.stack(env), real.stack(env)];
       expect(resources(r, "aws_eks_addon").length, env).toBeGreaterThan(0);
       expect(resources(r, "aws_eks_pod_identity_association").length, env).toBeGreaterThan(0);
-      for (const type of ["aws_eks_addon", "aws_eks_pod_identity_association", "aws_eks_access_entry"]) expect(resources(l, type), `${env} ${type}`).toEqual([]);
+      for (const type of ["aws_eks_addon", "aws_eks_pod_identity_association", "aws_eks_access_entry"])
+        expect(resources(l, type), `${env} ${type}`).toEqual([]);
       expect(JSON.stringify(l)).not.toMatch(/\$\{aws_eks_(addon|pod_identity_association|access_entry)\./);
       expect(resources(l, "aws_eks_cluster")).toHaveLength(1);
       // depends_on loses the removed add-on and keeps the rest, each once
@@ -106,19 +132,33 @@ describe("emulator profile (Aspects)", () => {
     const staging = local.stack("staging");
     expect(resources(real.stack("staging"), "aws_autoscaling_attachment").length).toBeGreaterThan(0);
     expect(resources(staging, "aws_autoscaling_attachment")).toEqual([]);
-    expect(resources(local.stack("dev"), "aws_autoscaling_attachment").length).toBe(resources(real.stack("dev"), "aws_autoscaling_attachment").length);
+    expect(resources(local.stack("dev"), "aws_autoscaling_attachment").length).toBe(
+      resources(real.stack("dev"), "aws_autoscaling_attachment").length,
+    );
   });
 
   it("eksControlPlane: the workloads stack's Kubernetes provider reads the local control plane's kubeconfig, no EKS token", () => {
     for (const env of ["staging", "production"]) {
       const [l, r] = [local.stack(`${env}-workloads`), real.stack(`${env}-workloads`)];
-      expect(r.provider.kubernetes[0]).toMatchObject({ host: expect.stringContaining("endpoint"), token: expect.stringContaining("aws_eks_cluster_auth") });
-      expect(l.provider.kubernetes).toEqual([{ config_path: join(REPO, ".envstack/kube/admin.kubeconfig"), config_context: "envstack-local" }]);
+      expect(r.provider.kubernetes[0]).toMatchObject({
+        host: expect.stringContaining("endpoint"),
+        token: expect.stringContaining("aws_eks_cluster_auth"),
+      });
+      expect(l.provider.kubernetes).toEqual([
+        { config_path: join(REPO, ".envstack/kube/admin.kubeconfig"), config_context: "envstack-local" },
+      ]);
       expect(l.data?.aws_eks_cluster_auth).toBeUndefined();
       // the same Kubernetes objects either way
       expect(Object.keys(l.resource).sort()).toEqual(Object.keys(r.resource).sort());
     }
-    const chosen = readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566", ENVSTACK_KUBECONFIG: "/tmp/k/admin.kubeconfig" }, REPO);
+    const chosen = readTarget(
+      {
+        ENVSTACK_TARGET: "local",
+        ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566",
+        ENVSTACK_KUBECONFIG: "/tmp/k/admin.kubeconfig",
+      },
+      REPO,
+    );
     expect(chosen.kubeconfig).toBe("/tmp/k/admin.kubeconfig");
   });
 

@@ -22,7 +22,9 @@ describe("the trimmed AWS provider's type list", () => {
     if (m.awsProvider!.build === "full") return; // every type of the provider
     const served = new Set(m.awsProvider!.servedTypes);
     expect(readTypesFile().filter((t) => !served.has(t))).toEqual([]);
-    expect(m.awsProvider!.servicePackages).toEqual(expect.arrayContaining(["ec2", "elbv2", "rds", "elasticache", "eks", "iam", "s3"]));
+    expect(m.awsProvider!.servicePackages).toEqual(
+      expect.arrayContaining(["ec2", "elbv2", "rds", "elasticache", "eks", "iam", "s3"]),
+    );
     // trimmed means trimmed: none of the ~250 other service packages
     expect(m.awsProvider!.servicePackages!.length).toBeLessThan(40);
     expect(served.has("aws_sagemaker_domain")).toBe(false);
@@ -31,22 +33,37 @@ describe("the trimmed AWS provider's type list", () => {
 
 describe("a stack using a type the trimmed build lacks", () => {
   const stack = {
-    resource: { aws_vpc: { v: {} }, aws_sagemaker_domain: { d: {} }, terraform_data: { t: {} }, kubernetes_namespace_v1: { n: {} } },
+    resource: {
+      aws_vpc: { v: {} },
+      aws_sagemaker_domain: { d: {} },
+      terraform_data: { t: {} },
+      kubernetes_namespace_v1: { n: {} },
+    },
     data: { aws_region: { r: {} } },
   };
   const trimmed = { build: "trimmed" as const, servedTypes: ["aws_vpc", "aws_region"] };
 
   it("lists its resource and data types", () => {
-    expect(typesOfStack(stack)).toEqual(["aws_region", "aws_sagemaker_domain", "aws_vpc", "kubernetes_namespace_v1", "terraform_data"]);
+    expect(typesOfStack(stack)).toEqual([
+      "aws_region",
+      "aws_sagemaker_domain",
+      "aws_vpc",
+      "kubernetes_namespace_v1",
+      "terraform_data",
+    ]);
   });
 
   it("is refused naming the missing AWS types only (other providers' types are not the AWS build's concern)", () => {
     expect(unservedTypes(stack, trimmed)).toEqual(["aws_sagemaker_domain"]);
-    expect(unservedMessage("qa", ["aws_sagemaker_domain"])).toMatch(/stack qa uses aws_sagemaker_domain.*npm run engine:types.*ENVSTACK_AWS_PROVIDER=full/);
+    expect(unservedMessage("qa", ["aws_sagemaker_domain"])).toMatch(
+      /stack qa uses aws_sagemaker_domain.*npm run engine:types.*ENVSTACK_AWS_PROVIDER=full/,
+    );
   });
 
   it("passes with the full build, or when every type is served", () => {
     expect(unservedTypes(stack, { build: "full" })).toEqual([]);
-    expect(unservedTypes(stack, { ...trimmed, servedTypes: ["aws_vpc", "aws_region", "aws_sagemaker_domain"] })).toEqual([]);
+    expect(
+      unservedTypes(stack, { ...trimmed, servedTypes: ["aws_vpc", "aws_region", "aws_sagemaker_domain"] }),
+    ).toEqual([]);
   });
 });

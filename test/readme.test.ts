@@ -3,13 +3,25 @@
  * its engine up by itself, and the example session runs as written (each `$ npx envctl` line, in
  * process, against fakes of the ALB, CloudWatch and the clock; the output lines it shows appear).
  */
-import { describe, expect, it } from "vitest";
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { main, type Deps } from "../lib/cli/envctl.ts";
+import { describe, expect, it } from "vitest";
+import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, metrics, passingSmoke, steady, trafficDeployer, FakeWorkloads } from "./support/fakes.ts";
+import {
+  albPerEnvironment,
+  FakeAlarms,
+  FakeClock,
+  FakeMetrics,
+  FakeTrafficHistory,
+  FakeWorkloads,
+  metrics,
+  passingSmoke,
+  steady,
+  trafficDeployer,
+} from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 const README = readFileSync(join(REPO, "README.md"), "utf8");
@@ -33,12 +45,19 @@ describe("README: the newcomer's two commands", () => {
   it("are exactly what CI (.ci/run) runs, in order; npm test sets up the engine and Chromium first", () => {
     const commands = shBlock("## Newcomer: two commands").map(withoutComment);
     expect(commands).toEqual(["npm ci && npm run synth", "npm test"]);
-    const ci = readFileSync(join(REPO, ".ci/run"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#") && !l.startsWith("echo ") && !l.startsWith("set ") && !l.startsWith("cd "));
+    const ci = readFileSync(join(REPO, ".ci/run"), "utf8")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(
+        (l) => l && !l.startsWith("#") && !l.startsWith("echo ") && !l.startsWith("set ") && !l.startsWith("cd "),
+      );
     // first Node 24 (installed from the npm registry when the machine's is older), then the two commands
     expect(ci).toEqual(["source .ci/node.sh", ...commands]);
     const scripts = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts;
     expect(scripts.pretest).toBe("npm run --silent setup");
-    expect(scripts.setup).toBe("bash lib/engine/setup-engine.sh && bash lib/engine/setup-migrate.sh && bash lib/report/setup-chromium.sh");
+    expect(scripts.setup).toBe(
+      "bash lib/engine/setup-engine.sh && bash lib/engine/setup-migrate.sh && bash lib/report/setup-chromium.sh",
+    );
     expect(scripts.synth).toBe("tsx main.ts");
   });
 });
@@ -48,13 +67,29 @@ function session() {
   const dir = tempProject();
   const alb = albPerEnvironment();
   const cw = new FakeMetrics();
-  const alarms = new FakeAlarms(Object.fromEntries(["dev", "staging", "production"].flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue"))).map((n) => [n, "OK"])));
+  const alarms = new FakeAlarms(
+    Object.fromEntries(
+      ["dev", "staging", "production"]
+        .flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue")))
+        .map((n) => [n, "OK"]),
+    ),
+  );
   const clock = new FakeClock();
   const out: string[] = [];
   const deps: Deps = {
     cwd: dir,
     // As the release workflow runs it: production's two approvals come from the platform (README: Accounts and approvals).
-    env: { ...process.env, GITHUB_ACTOR: "", USER: "you", CI: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "you", ENVSTACK_APPROVED_BY: "alice,bob" },
+    env: {
+      ...process.env,
+      GITHUB_ACTOR: "",
+      USER: "you",
+      CI: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_CONFIG_NOSYSTEM: "1",
+      GITHUB_ACTIONS: "true",
+      ENVSTACK_CHANGE_AUTHOR: "you",
+      ENVSTACK_APPROVED_BY: "alice,bob",
+    },
     deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),
     workloads: (e) => new FakeWorkloads(dir, e.name),
@@ -83,7 +118,10 @@ describe("README: the example session runs as written", () => {
       if (currentEnv !== "production") return steady()(q);
       // production's canary (green, 10 %) answers 10 % of its requests with a 5xx; blue 0.1 %
       const seconds = (q.end.getTime() - q.start.getTime()) / 1000;
-      return metrics({ requests: 180 * seconds, target5xx: Math.round(0.18 * seconds) }, { requests: 20 * seconds, target5xx: 2 * seconds });
+      return metrics(
+        { requests: 180 * seconds, target5xx: Math.round(0.18 * seconds) },
+        { requests: 20 * seconds, target5xx: 2 * seconds },
+      );
     };
     let last = 0;
     let ran = 0;

@@ -3,17 +3,28 @@
  * driving the system's chromium): every environment, a rollout in progress with its steps and
  * last analysis, the history, drift and cost; no network request; a screenshot for people.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
-import { main, type Deps } from "../lib/cli/envctl.ts";
+import { type BrowserContext, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, passingSmoke, steady, trafficDeployer, FakeWorkloads } from "./support/fakes.ts";
+import {
+  albPerEnvironment,
+  FakeAlarms,
+  FakeClock,
+  FakeMetrics,
+  FakeTrafficHistory,
+  FakeWorkloads,
+  passingSmoke,
+  steady,
+  trafficDeployer,
+} from "./support/fakes.ts";
 import { REPO, tempProject } from "./support/project.ts";
 
 /** Where the screenshot and the page go (CI uploads them). */
@@ -28,14 +39,27 @@ async function projectWithRolloutInProgress() {
   const dir = tempProject();
   const alb = albPerEnvironment();
   const metrics = new FakeMetrics();
-  const alarms = new FakeAlarms(Object.fromEntries(["dev", "staging", "production"].flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue"))).map((n) => [n, "OK"])));
+  const alarms = new FakeAlarms(
+    Object.fromEntries(
+      ["dev", "staging", "production"]
+        .flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue")))
+        .map((n) => [n, "OK"]),
+    ),
+  );
   const clock = new FakeClock(Date.parse("2026-11-20T09:00:00.000Z"));
   const controller = new AbortController();
   const out: string[] = [];
   const deps: Deps = {
     cwd: dir,
     // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
-    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "alice,bob" },
+    env: {
+      ...process.env,
+      GITHUB_ACTOR: "ci-bot",
+      CI: "1",
+      GITHUB_ACTIONS: "true",
+      ENVSTACK_CHANGE_AUTHOR: "dana",
+      ENVSTACK_APPROVED_BY: "alice,bob",
+    },
     deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),
     workloads: (e) => new FakeWorkloads(dir, e.name),
@@ -64,24 +88,64 @@ async function projectWithRolloutInProgress() {
   };
   expect(await run("rollout", "production", "--yes", "--on-interrupt", "leave")).toBe(8);
   const drift = join(dir, "drift.json");
-  writeFileSync(drift, JSON.stringify([
-    { stack: "dev", status: "in sync", resources: [] },
-    { stack: "dev-traffic", status: "in sync", resources: [] },
-    { stack: "staging", status: "drifted", resources: [{ address: "aws_lb_target_group.load-balancer_tg-green_1", attributes: ["health_check"] }] },
-  ]));
+  writeFileSync(
+    drift,
+    JSON.stringify([
+      { stack: "dev", status: "in sync", resources: [] },
+      { stack: "dev-traffic", status: "in sync", resources: [] },
+      {
+        stack: "staging",
+        status: "drifted",
+        resources: [{ address: "aws_lb_target_group.load-balancer_tg-green_1", attributes: ["health_check"] }],
+      },
+    ]),
+  );
   return { dir, run, out, drift };
 }
 
 describe("the report's page (pure)", () => {
   it("lays the promotion graph out left to right and escapes every text", () => {
-    expect(Object.fromEntries(graphLevels(["production", "dev", "staging", "pr-1-x"], [
-      { from: "dev", to: "staging", kind: "promotes" }, { from: "staging", to: "production", kind: "promotes" }, { from: "production", to: "staging", kind: "rollback" },
-    ]))).toEqual({ dev: 0, staging: 1, production: 2, "pr-1-x": 0 });
-    expect(esc(`<script>alert("x")</script> & 'y'`)).toBe("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;");
-    const html = renderReport({ project: "p", generatedAt: "2026-11-22T10:00:00.000Z", pricesAsOf: "2026-11-01", edges: [], history: [], driftChecked: false, environments: [{
-      name: "qa", tier: "development", region: "eu-west-1", compute: "ec2 t3.micro × 1", preview: false, rollout: null, lastAnalysis: null, pending: null, drift: null,
-      slots: [{ slot: "blue", version: "<b>1.0</b>", weight: 100, live: true }, { slot: "green", version: null, weight: 0, live: false }], cost: { total: 1, lines: [] },
-    }] });
+    expect(
+      Object.fromEntries(
+        graphLevels(
+          ["production", "dev", "staging", "pr-1-x"],
+          [
+            { from: "dev", to: "staging", kind: "promotes" },
+            { from: "staging", to: "production", kind: "promotes" },
+            { from: "production", to: "staging", kind: "rollback" },
+          ],
+        ),
+      ),
+    ).toEqual({ dev: 0, staging: 1, production: 2, "pr-1-x": 0 });
+    expect(esc(`<script>alert("x")</script> & 'y'`)).toBe(
+      "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;",
+    );
+    const html = renderReport({
+      project: "p",
+      generatedAt: "2026-11-22T10:00:00.000Z",
+      pricesAsOf: "2026-11-01",
+      edges: [],
+      history: [],
+      driftChecked: false,
+      environments: [
+        {
+          name: "qa",
+          tier: "development",
+          region: "eu-west-1",
+          compute: "ec2 t3.micro × 1",
+          preview: false,
+          rollout: null,
+          lastAnalysis: null,
+          pending: null,
+          drift: null,
+          slots: [
+            { slot: "blue", version: "<b>1.0</b>", weight: 100, live: true },
+            { slot: "green", version: null, weight: 0, live: false },
+          ],
+          cost: { total: 1, lines: [] },
+        },
+      ],
+    });
     expect(html).toContain("<code>&lt;b&gt;1.0&lt;/b&gt;</code>");
     expect(html).not.toContain("<b>1.0</b>");
     // self-contained: no script, no external reference, a policy that forbids any
@@ -90,43 +154,129 @@ describe("the report's page (pure)", () => {
   });
 
   it("shows maintenance mode, and each drifted attribute's class when the drift result carries them", () => {
-    const html = renderReport({ project: "p", generatedAt: "2026-11-22T10:00:00.000Z", pricesAsOf: "2026-11-01", edges: [], history: [], driftChecked: true, environments: [{
-      name: "qa", tier: "development", region: "eu-west-1", compute: "ec2 t3.micro × 1", preview: false, rollout: null, lastAnalysis: null, pending: null,
-      maintenance: { since: "2026-11-22T09:00:00.000Z", by: "alice", allowCidrs: ["203.0.113.0/24"], allowHeader: "X-Maintenance-Bypass" },
-      drift: [
-        { stack: "qa", status: "drifted", severity: "critical", resources: [{ address: "aws_security_group.sg", attributes: ["ingress", "tags"], classes: [{ attribute: "ingress", severity: "critical", rule: "aws_security_group*.*" }, { attribute: "tags", severity: "low", rule: "*.tags" }] }] },
-        { stack: "qa-traffic", status: "in sync", severity: null, resources: [] },
+    const html = renderReport({
+      project: "p",
+      generatedAt: "2026-11-22T10:00:00.000Z",
+      pricesAsOf: "2026-11-01",
+      edges: [],
+      history: [],
+      driftChecked: true,
+      environments: [
+        {
+          name: "qa",
+          tier: "development",
+          region: "eu-west-1",
+          compute: "ec2 t3.micro × 1",
+          preview: false,
+          rollout: null,
+          lastAnalysis: null,
+          pending: null,
+          maintenance: {
+            since: "2026-11-22T09:00:00.000Z",
+            by: "alice",
+            allowCidrs: ["203.0.113.0/24"],
+            allowHeader: "X-Maintenance-Bypass",
+          },
+          drift: [
+            {
+              stack: "qa",
+              status: "drifted",
+              severity: "critical",
+              resources: [
+                {
+                  address: "aws_security_group.sg",
+                  attributes: ["ingress", "tags"],
+                  classes: [
+                    { attribute: "ingress", severity: "critical", rule: "aws_security_group*.*" },
+                    { attribute: "tags", severity: "low", rule: "*.tags" },
+                  ],
+                },
+              ],
+            },
+            { stack: "qa-traffic", status: "in sync", severity: null, resources: [] },
+          ],
+          slots: [
+            { slot: "blue", version: "1.0", weight: 100, live: true },
+            { slot: "green", version: null, weight: 0, live: false },
+          ],
+          cost: { total: 1, lines: [] },
+        },
       ],
-      slots: [{ slot: "blue", version: "1.0", weight: 100, live: true }, { slot: "green", version: null, weight: 0, live: false }], cost: { total: 1, lines: [] },
-    }] });
+    });
     expect(html).toContain("MAINTENANCE since");
-    expect(html).toContain("by alice: users get the 503 page; bypass CIDRs 203.0.113.0/24; bypass header X-Maintenance-Bypass. End it: <code>envctl maintenance qa off</code>");
+    expect(html).toContain(
+      "by alice: users get the 503 page; bypass CIDRs 203.0.113.0/24; bypass header X-Maintenance-Bypass. End it: <code>envctl maintenance qa off</code>",
+    );
     expect(html).toContain("drifted: qa (critical)");
     expect(html).toContain("<code>qa: aws_security_group.sg</code>: ingress (critical), tags (low)");
   });
 
   it("shows the last analysis: both slots' counts, each test's evidence against its bound, the requirement, the plan's requests and observe-only notes", () => {
     const lastAnalysis = {
-      at: "2026-11-22T10:05:00.000Z", step: 0, percent: 10, verdict: "fail" as const, reasons: ["errors vs stable: evidence 312 ≥ bound 250 (canary 40/600 5xx, stable 2/5000)"],
-      window: { start: "2026-11-22T10:00:00.000Z", end: "2026-11-22T10:05:00.000Z" }, alarms: [], limits: { detect: 2 }, polls: 4,
+      at: "2026-11-22T10:05:00.000Z",
+      step: 0,
+      percent: 10,
+      verdict: "fail" as const,
+      reasons: ["errors vs stable: evidence 312 ≥ bound 250 (canary 40/600 5xx, stable 2/5000)"],
+      window: { start: "2026-11-22T10:00:00.000Z", end: "2026-11-22T10:05:00.000Z" },
+      alarms: [],
+      limits: { detect: 2 },
+      polls: 4,
       canary: { slot: "green" as const, requests: 600, errors: 40, slow: 3, errorRatePercent: 6.667, p99Seconds: 0.31 },
       stable: { slot: "blue" as const, requests: 5000, errors: 2, slow: null, errorRatePercent: 0.04, p99Seconds: 0.2 },
-      evidence: [{ test: "errors vs stable", logEvidence: Math.log(312), logBound: Math.log(250) }, { test: "slow vs limit", logEvidence: Math.log(0.5), logBound: Math.log(1000) }],
-      required: { requests: 4823, basis: "to detect 2× a 1 % error rate with 95 % power" }, plannedRequests: 5100,
+      evidence: [
+        { test: "errors vs stable", logEvidence: Math.log(312), logBound: Math.log(250) },
+        { test: "slow vs limit", logEvidence: Math.log(0.5), logBound: Math.log(1000) },
+      ],
+      required: { requests: 4823, basis: "to detect 2× a 1 % error rate with 95 % power" },
+      plannedRequests: 5100,
       observed: ["slow vs stable: evidence 300 ≥ bound 250 (latency observe-only)"],
     };
-    const html = renderReport({ project: "p", generatedAt: "2026-11-22T10:00:00.000Z", pricesAsOf: "2026-11-01", edges: [], history: [], driftChecked: false, environments: [{
-      name: "qa", tier: "development", region: "eu-west-1", compute: "ec2 t3.micro × 1", preview: false, rollout: null, lastAnalysis, pending: null, drift: null,
-      slots: [{ slot: "blue", version: "1.0", weight: 90, live: true }, { slot: "green", version: "1.1", weight: 10, live: false }], cost: { total: 1, lines: [] },
-    }] });
+    const html = renderReport({
+      project: "p",
+      generatedAt: "2026-11-22T10:00:00.000Z",
+      pricesAsOf: "2026-11-01",
+      edges: [],
+      history: [],
+      driftChecked: false,
+      environments: [
+        {
+          name: "qa",
+          tier: "development",
+          region: "eu-west-1",
+          compute: "ec2 t3.micro × 1",
+          preview: false,
+          rollout: null,
+          lastAnalysis,
+          pending: null,
+          drift: null,
+          slots: [
+            { slot: "blue", version: "1.0", weight: 90, live: true },
+            { slot: "green", version: "1.1", weight: 10, live: false },
+          ],
+          cost: { total: 1, lines: [] },
+        },
+      ],
+    });
     const cells = (row: string) => [...row.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
     const rows = [...html.matchAll(/<tr>(<td>(?:canary|stable)[\s\S]*?)<\/tr>/g)].map((m) => cells(m[1]!));
-    expect(rows).toEqual([["canary (green)", "600", "40", "3", "6.67 %", "0.31 s"], ["stable (blue)", "5000", "2", "—", "0.04 %", "0.2 s"]]);
+    expect(rows).toEqual([
+      ["canary (green)", "600", "40", "3", "6.67 %", "0.31 s"],
+      ["stable (blue)", "5000", "2", "—", "0.04 %", "0.2 s"],
+    ]);
     expect(html).toContain('<th class="num">requests</th><th class="num">5xx</th><th class="num">slow</th>');
-    expect(html).toContain('<tr data-test="errors vs stable"><td>errors vs stable</td><td class="num">312</td><td class="num">250</td><td class="crossed">crossed: fails the step</td></tr>');
-    expect(html).toContain('<tr data-test="slow vs limit"><td>slow vs limit</td><td class="num">0.5</td><td class="num">1000</td><td class="below">below</td></tr>');
-    expect(html).toContain("a pass needs 4823 canary requests to detect 2× a 1 % error rate with 95 % power; the traffic plan required 5100 canary requests");
-    expect(html).toContain("Observe-only (not acted on)</div><ul class=\"reasons\"><li>slow vs stable: evidence 300 ≥ bound 250 (latency observe-only)</li></ul>");
+    expect(html).toContain(
+      '<tr data-test="errors vs stable"><td>errors vs stable</td><td class="num">312</td><td class="num">250</td><td class="crossed">crossed: fails the step</td></tr>',
+    );
+    expect(html).toContain(
+      '<tr data-test="slow vs limit"><td>slow vs limit</td><td class="num">0.5</td><td class="num">1000</td><td class="below">below</td></tr>',
+    );
+    expect(html).toContain(
+      "a pass needs 4823 canary requests to detect 2× a 1 % error rate with 95 % power; the traffic plan required 5100 canary requests",
+    );
+    expect(html).toContain(
+      'Observe-only (not acted on)</div><ul class="reasons"><li>slow vs stable: evidence 300 ≥ bound 250 (latency observe-only)</li></ul>',
+    );
     expect(html).toContain("<li>errors vs stable: evidence 312 ≥ bound 250 (canary 40/600 5xx, stable 2/5000)</li>");
   });
 });
@@ -136,7 +286,11 @@ describe("envctl report --html in headless Chromium", () => {
   beforeAll(async () => {
     // a new, empty profile every run
     browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "envstack-chromium-")), {
-      executablePath: findChromium(), headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1400, height: 900 }, timeout: 60_000,
+      executablePath: findChromium(),
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1400, height: 900 },
+      timeout: 60_000,
     });
   }, 120_000);
   afterAll(async () => {
@@ -147,40 +301,59 @@ describe("envctl report --html in headless Chromium", () => {
     const p = await projectWithRolloutInProgress();
     const file = join(p.dir, "report.html");
     expect(await p.run("report", "--html", "report.html", "--drift", "drift.json")).toBe(0);
-    expect(p.out.at(-1)).toBe("wrote report.html: 3 environments, rollout in progress in production, 20 recent changes, drift included");
+    expect(p.out.at(-1)).toBe(
+      "wrote report.html: 3 environments, rollout in progress in production, 20 recent changes, drift included",
+    );
 
     const page = await browser.newPage();
     const requests: string[] = [];
     const problems: string[] = [];
     page.on("request", (r) => requests.push(r.url()));
-    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(m.text()); });
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") problems.push(m.text());
+    });
     page.on("pageerror", (e) => problems.push(e.message));
     await page.goto(`file://${file}`, { waitUntil: "load" });
 
     // every environment: a card and a node of the graph
-    expect(await page.locator("article.card").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-environment")))).toEqual(["dev", "staging", "production"]);
-    expect(await page.locator("svg g.node").evaluateAll((n) => n.map((x) => x.getAttribute("data-environment")).sort())).toEqual(["dev", "production", "staging"]);
+    expect(
+      await page.locator("article.card").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-environment"))),
+    ).toEqual(["dev", "staging", "production"]);
+    expect(
+      await page.locator("svg g.node").evaluateAll((n) => n.map((x) => x.getAttribute("data-environment")).sort()),
+    ).toEqual(["dev", "production", "staging"]);
     expect(await page.locator("svg path.edge").count()).toBe(3); // dev → staging → production, production ⇢ staging
-    for (const name of ["dev", "staging", "production"]) await expect(page.locator(`article[data-environment="${name}"]`).isVisible()).resolves.toBe(true);
+    for (const name of ["dev", "staging", "production"])
+      await expect(page.locator(`article[data-environment="${name}"]`).isVisible()).resolves.toBe(true);
 
     // the rollout in progress: production, green at 50 %, 2 of 3 steps applied
     const prod = page.locator('article[data-environment="production"]');
     await expect(prod.locator(".rollout").innerText()).resolves.toMatch(/green 1\.6\.0: 2 of 3 steps applied/);
-    expect(await prod.locator("ol.steps li").evaluateAll((li) => li.map((l) => `${l.className}:${l.textContent}`))).toEqual(["done:10 %", "done:50 %", "current:100 %"]);
-    expect(await prod.locator(".slot").evaluateAll((s) => s.map((x) => x.textContent!.replace(/\s+/g, " ").trim()))).toEqual(["blue ★ 1.4.2 50 %", "green 1.6.0 50 %"]);
+    expect(
+      await prod.locator("ol.steps li").evaluateAll((li) => li.map((l) => `${l.className}:${l.textContent}`)),
+    ).toEqual(["done:10 %", "done:50 %", "current:100 %"]);
+    expect(
+      await prod.locator(".slot").evaluateAll((s) => s.map((x) => x.textContent!.replace(/\s+/g, " ").trim())),
+    ).toEqual(["blue ★ 1.4.2 50 %", "green 1.6.0 50 %"]);
     const bar = await prod.locator('.slot[data-slot="green"] .bar > span').boundingBox();
     const track = await prod.locator('.slot[data-slot="green"] .bar').boundingBox();
     expect(bar!.width / track!.width).toBeCloseTo(0.5, 1);
     // the last analysis of each: staging and dev passed; production's is its 10 % step's
-    await expect(page.locator('article[data-environment="staging"] .analysis .badge').innerText()).resolves.toBe("pass");
+    await expect(page.locator('article[data-environment="staging"] .analysis .badge').innerText()).resolves.toBe(
+      "pass",
+    );
     await expect(prod.locator(".analysis").innerText()).resolves.toMatch(/pass\s+step 1 at 10 %/);
     // drift: given for dev and staging, not for production; cost everywhere
     await expect(page.locator('article[data-environment="dev"]').innerText()).resolves.toContain("in sync (2 stacks)");
-    await expect(page.locator('article[data-environment="staging"]').innerText()).resolves.toContain("drifted: staging");
+    await expect(page.locator('article[data-environment="staging"]').innerText()).resolves.toContain(
+      "drifted: staging",
+    );
     await expect(prod.innerText()).resolves.toContain("drift not checked");
     await expect(prod.innerText()).resolves.toMatch(/\$[\d,]+\.\d\d \/ month/);
     // recent history, newest first
-    const rows = await page.locator("table.history tr").evaluateAll((r) => r.slice(1).map((x) => x.children[1]!.textContent));
+    const rows = await page
+      .locator("table.history tr")
+      .evaluateAll((r) => r.slice(1).map((x) => x.children[1]!.textContent));
     expect(rows.length).toBe(20);
     expect(rows[0]).toBe("production");
 

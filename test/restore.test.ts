@@ -2,13 +2,28 @@
  * envctl restore: pure planning, the wait, and the command, against a fake RDS that records
  * every call (the drill against moto is in test/e2e-recovery.test.ts).
  */
-import { describe, expect, it } from "vitest";
+
+import {
+  type DBInstance,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+} from "@aws-sdk/client-rds";
 import { Command } from "commander";
-import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RestoreDBInstanceFromDBSnapshotCommand, type DBInstance } from "@aws-sdk/client-rds";
-import { loadProject } from "../lib/config/load.ts";
+import { describe, expect, it } from "vitest";
 import { registerRestoreCommand } from "../lib/cli/commands/restore.ts";
 import { describeError } from "../lib/cli/report.ts";
-import { defaultTargetName, executeRestore, planRestore, RestoreFailed, RestoreRefused, snapshotIdOf, type RdsLike, type SnapshotInfo } from "../lib/recovery/restore.ts";
+import { loadProject } from "../lib/config/load.ts";
+import {
+  defaultTargetName,
+  executeRestore,
+  planRestore,
+  type RdsLike,
+  RestoreFailed,
+  RestoreRefused,
+  type SnapshotInfo,
+  snapshotIdOf,
+} from "../lib/recovery/restore.ts";
 import { REPO } from "./support/project.ts";
 
 const NOW = new Date("2026-11-23T15:04:05Z");
@@ -25,14 +40,41 @@ const LIVE: DBInstance = {
   IAMDatabaseAuthenticationEnabled: true,
   EnabledCloudwatchLogsExports: ["postgresql", "upgrade"],
   DeletionProtection: false,
-  MasterUserSecret: { SecretArn: "arn:aws:secretsmanager:eu-west-1:1:secret:live", KmsKeyId: "arn:aws:kms:eu-west-1:1:key/db" },
-  TagList: [{ Key: "Environment", Value: "dev" }, { Key: "Project", Value: "webapp" }, { Key: "aws:cloudformation:x", Value: "y" }],
+  MasterUserSecret: {
+    SecretArn: "arn:aws:secretsmanager:eu-west-1:1:secret:live",
+    KmsKeyId: "arn:aws:kms:eu-west-1:1:key/db",
+  },
+  TagList: [
+    { Key: "Environment", Value: "dev" },
+    { Key: "Project", Value: "webapp" },
+    { Key: "aws:cloudformation:x", Value: "y" },
+  ],
 };
-const snap = (id: string, minutesAgo: number, extra: Partial<SnapshotInfo> = {}): SnapshotInfo =>
-  ({ id, instance: "dev-postgres", createdAt: new Date(NOW.getTime() - minutesAgo * 60_000), type: "automated", status: "available", ...extra });
-const SNAPSHOTS = [snap("rds:dev-postgres-2026-11-22", 24 * 60), snap("awsbackup:job-1", 30, { type: "awsbackup" }), snap("in-progress", 5, { status: "creating" }), snap("other", 1, { instance: "staging-postgres" })];
+const snap = (id: string, minutesAgo: number, extra: Partial<SnapshotInfo> = {}): SnapshotInfo => ({
+  id,
+  instance: "dev-postgres",
+  createdAt: new Date(NOW.getTime() - minutesAgo * 60_000),
+  type: "automated",
+  status: "available",
+  ...extra,
+});
+const SNAPSHOTS = [
+  snap("rds:dev-postgres-2026-11-22", 24 * 60),
+  snap("awsbackup:job-1", 30, { type: "awsbackup" }),
+  snap("in-progress", 5, { status: "creating" }),
+  snap("other", 1, { instance: "staging-postgres" }),
+];
 const plan = (over: Partial<Parameters<typeof planRestore>[0]> = {}) =>
-  planRestore({ environment: "dev", live: LIVE, snapshots: SNAPSHOTS, source: { latest: true }, existing: new Set(), now: NOW, actor: "ops", ...over });
+  planRestore({
+    environment: "dev",
+    live: LIVE,
+    snapshots: SNAPSHOTS,
+    source: { latest: true },
+    existing: new Set(),
+    now: NOW,
+    actor: "ops",
+    ...over,
+  });
 
 describe("planning a restore (pure)", () => {
   it("--latest takes the newest available snapshot or recovery point of the live database, into a new name", () => {
@@ -62,16 +104,23 @@ describe("planning a restore (pure)", () => {
       ManageMasterUserPassword: true,
       MasterUserSecretKmsKeyId: "arn:aws:kms:eu-west-1:1:key/db",
       Tags: [
-        { Key: "Environment", Value: "dev" }, { Key: "Project", Value: "webapp" },
-        { Key: "RestoredFrom", Value: "awsbackup:job-1" }, { Key: "RestoredAt", Value: NOW.toISOString() }, { Key: "RestoredBy", Value: "ops" },
+        { Key: "Environment", Value: "dev" },
+        { Key: "Project", Value: "webapp" },
+        { Key: "RestoredFrom", Value: "awsbackup:job-1" },
+        { Key: "RestoredAt", Value: NOW.toISOString() },
+        { Key: "RestoredBy", Value: "ops" },
       ],
     });
   });
 
   it("--snapshot takes an id or an AWS Backup recovery point ARN", () => {
     expect(snapshotIdOf("arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1")).toBe("awsbackup:job-1");
-    expect(plan({ source: { snapshot: "arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1" } }).snapshot.id).toBe("awsbackup:job-1");
-    expect(plan({ source: { snapshot: "rds:dev-postgres-2026-11-22" } }).request.DBSnapshotIdentifier).toBe("rds:dev-postgres-2026-11-22");
+    expect(
+      plan({ source: { snapshot: "arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1" } }).snapshot.id,
+    ).toBe("awsbackup:job-1");
+    expect(plan({ source: { snapshot: "rds:dev-postgres-2026-11-22" } }).request.DBSnapshotIdentifier).toBe(
+      "rds:dev-postgres-2026-11-22",
+    );
   });
 
   it.each([
@@ -103,14 +152,35 @@ function fakeRds(statuses: string[], options: { snapshots?: string[] } = {}) {
         if (!db) throw Object.assign(new Error(`DBInstance ${id} not found`), { name: "DBInstanceNotFoundFault" });
         if (id === "dev-postgres") return { DBInstances: [db] };
         const status = statuses[Math.min(polls++, statuses.length - 1)]!;
-        return { DBInstances: [{ ...db, DBInstanceStatus: status, ...(status === "available" ? { Endpoint: { Address: `${id}.x.eu-west-1.rds.amazonaws.com`, Port: 5432 } } : {}) }] };
+        return {
+          DBInstances: [
+            {
+              ...db,
+              DBInstanceStatus: status,
+              ...(status === "available"
+                ? { Endpoint: { Address: `${id}.x.eu-west-1.rds.amazonaws.com`, Port: 5432 } }
+                : {}),
+            },
+          ],
+        };
       }
       if (command instanceof DescribeDBSnapshotsCommand) {
         if (command.input.SnapshotType === "awsbackup") return { DBSnapshots: [] };
-        return { DBSnapshots: (options.snapshots ?? ["rds:dev-postgres-2026-11-22"]).map((id, i) => ({ DBSnapshotIdentifier: id, DBInstanceIdentifier: "dev-postgres", SnapshotCreateTime: new Date(NOW.getTime() - (i + 1) * 3_600_000), SnapshotType: "automated", Status: "available" })) };
+        return {
+          DBSnapshots: (options.snapshots ?? ["rds:dev-postgres-2026-11-22"]).map((id, i) => ({
+            DBSnapshotIdentifier: id,
+            DBInstanceIdentifier: "dev-postgres",
+            SnapshotCreateTime: new Date(NOW.getTime() - (i + 1) * 3_600_000),
+            SnapshotType: "automated",
+            Status: "available",
+          })),
+        };
       }
       if (command instanceof RestoreDBInstanceFromDBSnapshotCommand) {
-        instances.set(command.input.DBInstanceIdentifier!, { DBInstanceIdentifier: command.input.DBInstanceIdentifier, MasterUserSecret: { SecretArn: "arn:aws:secretsmanager:eu-west-1:1:secret:restored" } });
+        instances.set(command.input.DBInstanceIdentifier!, {
+          DBInstanceIdentifier: command.input.DBInstanceIdentifier,
+          MasterUserSecret: { SecretArn: "arn:aws:secretsmanager:eu-west-1:1:secret:restored" },
+        });
         return { DBInstance: {} };
       }
       throw new Error(`unexpected ${command.constructor.name}`);
@@ -124,18 +194,49 @@ describe("running a restore", () => {
     const { rds, calls } = fakeRds(["creating", "backing-up", "available"]);
     let t = 0;
     const lines: string[] = [];
-    const r = await executeRestore(rds, plan({ snapshots: [snap("s1", 10)], as: "dev-drill" }), { pollMs: 1000, now: () => t, sleep: async (ms) => { t += ms; }, say: (l) => lines.push(l) });
-    expect(r).toMatchObject({ endpoint: "dev-drill.x.eu-west-1.rds.amazonaws.com", port: 5432, secretArn: "arn:aws:secretsmanager:eu-west-1:1:secret:restored", seconds: 2 });
-    expect(lines).toEqual(["restoring s1 into dev-drill", "dev-drill: creating (0 s)", "dev-drill: backing-up (1 s)", "dev-drill: available (2 s)"]);
-    expect(calls.map((c) => c.name)).toEqual(["RestoreDBInstanceFromDBSnapshotCommand", "DescribeDBInstancesCommand", "DescribeDBInstancesCommand", "DescribeDBInstancesCommand"]);
+    const r = await executeRestore(rds, plan({ snapshots: [snap("s1", 10)], as: "dev-drill" }), {
+      pollMs: 1000,
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+      },
+      say: (l) => lines.push(l),
+    });
+    expect(r).toMatchObject({
+      endpoint: "dev-drill.x.eu-west-1.rds.amazonaws.com",
+      port: 5432,
+      secretArn: "arn:aws:secretsmanager:eu-west-1:1:secret:restored",
+      seconds: 2,
+    });
+    expect(lines).toEqual([
+      "restoring s1 into dev-drill",
+      "dev-drill: creating (0 s)",
+      "dev-drill: backing-up (1 s)",
+      "dev-drill: available (2 s)",
+    ]);
+    expect(calls.map((c) => c.name)).toEqual([
+      "RestoreDBInstanceFromDBSnapshotCommand",
+      "DescribeDBInstancesCommand",
+      "DescribeDBInstancesCommand",
+      "DescribeDBInstancesCommand",
+    ]);
   });
 
   it("fails closed on a dead end and on the timeout, naming the instance it leaves and the untouched live one", async () => {
     const dead = fakeRds(["creating", "incompatible-restore"]);
-    await expect(executeRestore(dead.rds, plan({ as: "dev-drill" }), { pollMs: 1, sleep: async () => {} })).rejects.toThrow(/dev-drill ended incompatible-restore; the live database dev-postgres was not touched/);
+    await expect(
+      executeRestore(dead.rds, plan({ as: "dev-drill" }), { pollMs: 1, sleep: async () => {} }),
+    ).rejects.toThrow(/dev-drill ended incompatible-restore; the live database dev-postgres was not touched/);
     const slow = fakeRds(["creating"]);
     let t = 0;
-    const p = executeRestore(slow.rds, plan({ as: "dev-drill" }), { pollMs: 60_000, timeoutMs: 5 * 60_000, now: () => t, sleep: async (ms) => { t += ms; } });
+    const p = executeRestore(slow.rds, plan({ as: "dev-drill" }), {
+      pollMs: 60_000,
+      timeoutMs: 5 * 60_000,
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+      },
+    });
     await expect(p).rejects.toThrow(RestoreFailed);
     await expect(p).rejects.toThrow(/still creating after 6 min/);
   });
@@ -146,7 +247,9 @@ describe("envctl restore", () => {
     const fake = fakeRds(statuses);
     const out: string[] = [];
     const err: string[] = [];
-    const program = new Command().exitOverride().configureOutput({ writeErr: (t) => err.push(t), writeOut: (t) => out.push(t) });
+    const program = new Command()
+      .exitOverride()
+      .configureOutput({ writeErr: (t) => err.push(t), writeOut: (t) => out.push(t) });
     registerRestoreCommand(program, {
       load: () => loadProject(REPO),
       env: {},
@@ -169,12 +272,18 @@ describe("envctl restore", () => {
   it("restores the latest snapshot beside the live database and prints what to switch", async () => {
     const r = await run(["dev", "--latest", "--as", "dev-postgres-drill"]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain("dev: restored rds:dev-postgres-2026-11-22 (automated, 2026-11-23T14:04:05.000Z) into dev-postgres-drill in ");
+    expect(r.out).toContain(
+      "dev: restored rds:dev-postgres-2026-11-22 (automated, 2026-11-23T14:04:05.000Z) into dev-postgres-drill in ",
+    );
     expect(r.out).toContain("endpoint: dev-postgres-drill.x.eu-west-1.rds.amazonaws.com:5432");
     expect(r.out).toContain("secret:   arn:aws:secretsmanager:eu-west-1:1:secret:restored");
     expect(r.out).toContain("live:     dev-postgres (untouched)");
     // Nothing but reads ever names the live instance.
-    expect(r.calls.filter((c) => c.name !== "DescribeDBInstancesCommand" && c.name !== "DescribeDBSnapshotsCommand").map((c) => c.input.DBInstanceIdentifier)).toEqual(["dev-postgres-drill"]);
+    expect(
+      r.calls
+        .filter((c) => c.name !== "DescribeDBInstancesCommand" && c.name !== "DescribeDBSnapshotsCommand")
+        .map((c) => c.input.DBInstanceIdentifier),
+    ).toEqual(["dev-postgres-drill"]);
   });
 
   it.each([

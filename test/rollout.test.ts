@@ -3,14 +3,24 @@
  * and the clock: every decision it takes on what it reads. The same paths run against the real
  * engine and moto in test/e2e-rollout.test.ts.
  */
-import { describe, expect, it } from "vitest";
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { main, type Deps } from "../lib/cli/envctl.ts";
+import { describe, expect, it } from "vitest";
+import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
-import type { Fetch } from "../lib/release/ports.ts";
-import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, FakeWorkloads, metrics, steady } from "./support/fakes.ts";
+import type { Fetch } from "../lib/release/ports/index.ts";
+import {
+  FakeAlarms,
+  FakeAlb,
+  FakeClock,
+  FakeMetrics,
+  FakeTrafficHistory,
+  FakeWorkloads,
+  metrics,
+  steady,
+} from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
 const okFetch: Fetch = async () => ({ status: 200, text: async () => "ok" });
@@ -21,7 +31,9 @@ function harness(env: string, edit?: (dir: string) => void) {
   const lines: string[] = [];
   const alb = new FakeAlb();
   const cw = new FakeMetrics();
-  const alarms = new FakeAlarms(Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames(env, s as "blue")).map((n) => [n, "OK"])));
+  const alarms = new FakeAlarms(
+    Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames(env, s as "blue")).map((n) => [n, "OK"])),
+  );
   const clock = new FakeClock();
   const history = new FakeTrafficHistory();
   const workloads = new FakeWorkloads(dir, env);
@@ -33,7 +45,14 @@ function harness(env: string, edit?: (dir: string) => void) {
   const deps: Deps = {
     cwd: dir,
     // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
-    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "alice,bob" },
+    env: {
+      ...process.env,
+      GITHUB_ACTOR: "ci-bot",
+      CI: "1",
+      GITHUB_ACTIONS: "true",
+      ENVSTACK_CHANGE_AUTHOR: "dana",
+      ENVSTACK_APPROVED_BY: "alice,bob",
+    },
     deployer: {
       deploy: async (stacks) => {
         deployed.push([...stacks]);
@@ -45,9 +64,20 @@ function harness(env: string, edit?: (dir: string) => void) {
     workloads: () => workloads,
     metrics: () => cw,
     alarms: () => alarms,
-    snapshots: () => ({ snapshot: async (db, id) => { snapshots.push(`${db}:${id}`); return id; } }),
+    snapshots: () => ({
+      snapshot: async (db, id) => {
+        snapshots.push(`${db}:${id}`);
+        return id;
+      },
+    }),
     trafficHistory: () => history,
-    smoke: { fetch: async (url, init) => { fetched.push(`${url} ${JSON.stringify(init.headers)}`); return fetchImpl(url, init); }, sleep: async () => undefined },
+    smoke: {
+      fetch: async (url, init) => {
+        fetched.push(`${url} ${JSON.stringify(init.headers)}`);
+        return fetchImpl(url, init);
+      },
+      sleep: async () => undefined,
+    },
     progress: new PlainProgress((l) => lines.push(l), clock.now),
     stdout: (t) => lines.push(t),
     stderr: (t) => lines.push(t),
@@ -56,13 +86,33 @@ function harness(env: string, edit?: (dir: string) => void) {
   };
   const file = join(dir, "environments/releases", `${env}.json`);
   return {
-    dir, deployed, lines, alb, cw, alarms, clock, history, snapshots, fetched, deps, controller, workloads,
-    onDeploy: (f: typeof deployHook) => { deployHook = f; },
-    setFetch: (f: Fetch) => { fetchImpl = f; },
+    dir,
+    deployed,
+    lines,
+    alb,
+    cw,
+    alarms,
+    clock,
+    history,
+    snapshots,
+    fetched,
+    deps,
+    controller,
+    workloads,
+    onDeploy: (f: typeof deployHook) => {
+      deployHook = f;
+    },
+    setFetch: (f: Fetch) => {
+      fetchImpl = f;
+    },
     run: (...args: string[]) => main(["node", "envctl", ...args], deps),
     release: () => JSON.parse(readFileSync(file, "utf8")),
     text: () => lines.join("\n"),
-    audit: () => readFileSync(join(dir, "environments/releases", `${env}.audit.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l)),
+    audit: () =>
+      readFileSync(join(dir, "environments/releases", `${env}.audit.jsonl`), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
   };
 }
 
@@ -79,18 +129,48 @@ describe("envctl rollout: continuous analysis", () => {
     const h = await stagingWithCandidate();
     expect(await h.run("rollout", "staging")).toBe(0);
     expect(h.deployed).toEqual([["staging-traffic"], ["staging-traffic"]]);
-    expect(h.release()).toMatchObject({ live: "green", previousLive: "blue", rollout: null, slots: { blue: { version: "1.4.2", weight: 0 }, green: { version: "1.5.0", weight: 100 } } });
+    expect(h.release()).toMatchObject({
+      live: "green",
+      previousLive: "blue",
+      rollout: null,
+      slots: { blue: { version: "1.4.2", weight: 0 }, green: { version: "1.5.0", weight: 100 } },
+    });
     expect(h.alb.weights).toEqual({ blue: 0, green: 100 });
     // smoke checks first, through the test route of the idle slot
-    expect(h.fetched).toEqual(["/health", "/health/database", "/health/redis"].map((p) => `https://staging.webapp.example.com${p} {"X-Release-Slot":"green"}`));
+    expect(h.fetched).toEqual(
+      ["/health", "/health/database", "/health/redis"].map(
+        (p) => `https://staging.webapp.example.com${p} {"X-Release-Slot":"green"}`,
+      ),
+    );
     // 300 s bakes polled every 30 s: 10 polls per step, the watch (300 s) too
-    const analyses = h.audit().filter((a) => a.outcome === "analysis").map((a) => [a.analysis.step, a.analysis.percent, a.analysis.verdict, a.analysis.polls]);
-    expect(analyses).toEqual([[0, 50, "pass", 10], [1, 100, "pass", 10], ["watch", 100, "pass", 10]]);
-    expect(h.audit().map((a) => a.outcome)).toEqual(["deploying", "deployed", "rollout-started", "deploying", "rollout-step", "analysis", "deploying", "rollout-step", "analysis", "analysis", "rollout-complete"]);
+    const analyses = h
+      .audit()
+      .filter((a) => a.outcome === "analysis")
+      .map((a) => [a.analysis.step, a.analysis.percent, a.analysis.verdict, a.analysis.polls]);
+    expect(analyses).toEqual([
+      [0, 50, "pass", 10],
+      [1, 100, "pass", 10],
+      ["watch", 100, "pass", 10],
+    ]);
+    expect(h.audit().map((a) => a.outcome)).toEqual([
+      "deploying",
+      "deployed",
+      "rollout-started",
+      "deploying",
+      "rollout-step",
+      "analysis",
+      "deploying",
+      "rollout-step",
+      "analysis",
+      "analysis",
+      "rollout-complete",
+    ]);
     expect(h.audit().map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     // status shows the last analysis
     expect(await h.run("status", "staging")).toBe(0);
-    expect(h.text()).toMatch(/last analysis \(2026-11-22T10:\d\d:\d\d.\d+Z\): post-switch watch: PASS \| canary green: 15000 requests, 150 5xx/);
+    expect(h.text()).toMatch(
+      /last analysis \(2026-11-22T10:\d\d:\d\d.\d+Z\): post-switch watch: PASS \| canary green: 15000 requests, 150 5xx/,
+    );
   });
 
   it("a canary whose 5xx rate breaks the threshold rolls back at its first poll: weights first, then the file and the deploy", async () => {
@@ -98,12 +178,32 @@ describe("envctl rollout: continuous analysis", () => {
     h.cw.traffic = () => metrics({ requests: 500 }, { requests: 500, target5xx: 40 });
     const t0 = h.clock.t;
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toMatch(/rollout of green \(1\.5\.0\) rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 40\/500 5xx, stable 0\/500\)(; errors vs limit: evidence \S+ ≥ bound 1000 \(canary 40\/500 5xx, stable 0\/500\))?; all traffic is back on blue \(1\.4\.2\)/);
+    expect(h.text()).toMatch(
+      /rollout of green \(1\.5\.0\) rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 40\/500 5xx, stable 0\/500\)(; errors vs limit: evidence \S+ ≥ bound 1000 \(canary 40\/500 5xx, stable 0\/500\))?; all traffic is back on blue \(1\.4\.2\)/,
+    );
     expect(h.clock.t - t0).toBe(30_000); // one poll interval into the first step
-    expect(h.alb.writes).toEqual([{ by: "deploy", weights: { blue: 50, green: 50 } }, { by: "direct", weights: { blue: 100, green: 0 } }, { by: "deploy", weights: { blue: 100, green: 0 } }]);
-    expect(h.release()).toMatchObject({ live: "blue", rollout: null, pending: null, slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } } });
+    expect(h.alb.writes).toEqual([
+      { by: "deploy", weights: { blue: 50, green: 50 } },
+      { by: "direct", weights: { blue: 100, green: 0 } },
+      { by: "deploy", weights: { blue: 100, green: 0 } },
+    ]);
+    expect(h.release()).toMatchObject({
+      live: "blue",
+      rollout: null,
+      pending: null,
+      slots: { blue: { weight: 100 }, green: { weight: 0, version: "1.5.0" } },
+    });
     const last = h.audit().at(-1);
-    expect(last).toMatchObject({ outcome: "rolled-back", analysis: { verdict: "fail", step: 0, percent: 50, canary: { slot: "green", requests: 500, errors: 40, errorRatePercent: 8 }, stable: { slot: "blue", requests: 500, errors: 0 } } });
+    expect(last).toMatchObject({
+      outcome: "rolled-back",
+      analysis: {
+        verdict: "fail",
+        step: 0,
+        percent: 50,
+        canary: { slot: "green", requests: 500, errors: 40, errorRatePercent: 8 },
+        stable: { slot: "blue", requests: 500, errors: 0 },
+      },
+    });
   });
 
   it("charges the load balancer's own 5xx to the canary, and compares with the stable slot", async () => {
@@ -111,19 +211,25 @@ describe("envctl rollout: continuous analysis", () => {
     // 2 % target errors on green vs 0.2 % on blue: 10× the stable slot, though within the 95 % floor
     h.cw.traffic = () => metrics({ requests: 1000, target5xx: 2 }, { requests: 1000, target5xx: 20 }, 0);
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toMatch(/rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 20\/1000 5xx, stable 2\/1000\)/);
+    expect(h.text()).toMatch(
+      /rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 20\/1000 5xx, stable 2\/1000\)/,
+    );
     // no target errors at all, but the load balancer's 60 5xx: charged to the canary
     const h2 = await stagingWithCandidate();
     h2.cw.traffic = () => metrics({ requests: 1000 }, { requests: 1000 }, 60);
     expect(await h2.run("rollout", "staging")).toBe(3);
-    expect(h2.text()).toMatch(/rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 60\/1000 5xx, stable 0\/1000\)/);
+    expect(h2.text()).toMatch(
+      /rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 60\/1000 5xx, stable 0\/1000\)/,
+    );
   });
 
   it("a canary nobody reached is inconclusive and never promoted: staging fails it", async () => {
     const h = await stagingWithCandidate();
     h.cw.traffic = () => metrics({ requests: 900 }, { requests: 0, p99: null });
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("rolled back: the canary served no requests in the metrics read (no data is never a pass)");
+    expect(h.text()).toContain(
+      "rolled back: the canary served no requests in the metrics read (no data is never a pass)",
+    );
     expect(h.release()).toMatchObject({ live: "blue", rollout: null, slots: { blue: { weight: 100 } } });
     expect(h.audit().at(-1).analysis.verdict).toBe("inconclusive");
   });
@@ -135,8 +241,15 @@ describe("envctl rollout: continuous analysis", () => {
     expect(await h.run("rollout", "dev")).toBe(3);
     expect(h.text()).toContain("inconclusive: baking step 1 again (1/2); the evidence so far carries over");
     expect(h.text()).toContain("inconclusive: baking step 1 again (2/2); the evidence so far carries over");
-    expect(h.text()).toContain("rolled back: the canary served 5 requests; 1010 are needed to detect a 10 % error rate against the 5 % limit with 95 % power");
-    expect(h.audit().filter((a) => a.analysis).map((a) => a.analysis.verdict)).toEqual(["inconclusive", "inconclusive", "inconclusive"]);
+    expect(h.text()).toContain(
+      "rolled back: the canary served 5 requests; 1010 are needed to detect a 10 % error rate against the 5 % limit with 95 % power",
+    );
+    expect(
+      h
+        .audit()
+        .filter((a) => a.analysis)
+        .map((a) => a.analysis.verdict),
+    ).toEqual(["inconclusive", "inconclusive", "inconclusive"]);
   });
 
   it("an alarm that fires mid-bake fails the step at that poll, not at the end", async () => {
@@ -162,7 +275,9 @@ describe("envctl rollout: continuous analysis", () => {
     const h = await stagingWithCandidate();
     h.cw.failNext = -1;
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("rolled back: could not read the CloudWatch metrics after 4 attempts: connect ECONNREFUSED 127.0.0.1:4566");
+    expect(h.text()).toContain(
+      "rolled back: could not read the CloudWatch metrics after 4 attempts: connect ECONNREFUSED 127.0.0.1:4566",
+    );
     expect(h.text()).not.toMatch(/internal error|at .*\.ts:\d+/);
     expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
     // a transient failure within the retries is not a failure
@@ -175,7 +290,9 @@ describe("envctl rollout: continuous analysis", () => {
     const h = await stagingWithCandidate();
     h.alb.deployOverride = { blue: 100, green: 0 };
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("the ALB serves blue 100 / green 0 after the deploy, not the blue 50 / green 50 applied");
+    expect(h.text()).toContain(
+      "the ALB serves blue 100 / green 0 after the deploy, not the blue 50 / green 50 applied",
+    );
   });
 });
 
@@ -217,7 +334,9 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     h.alb.weights = { blue: 50, green: 50 }; // a rollout running on another machine
     expect(await h.run("abort", "staging")).toBe(0);
     expect(h.alb.writes[0]).toEqual({ by: "direct", weights: { blue: 100, green: 0 } });
-    expect(h.text()).toContain("abort: the ALB served blue 50 / green 50; restoring the release file's blue 100 / green 0");
+    expect(h.text()).toContain(
+      "abort: the ALB served blue 50 / green 50; restoring the release file's blue 100 / green 0",
+    );
     // and rollback there does the same, never jumping to an older release
     h.alb.weights = { blue: 50, green: 50 };
     expect(await h.run("rollback", "staging")).toBe(0);
@@ -232,7 +351,9 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
       return steady()(_q);
     };
     expect(await h.run("rollout", "staging")).toBe(8);
-    expect(h.text()).toContain("rollout interrupted by SIGINT; traffic returned to blue: blue 100 / green 0. Start again with 'envctl rollout staging'");
+    expect(h.text()).toContain(
+      "rollout interrupted by SIGINT; traffic returned to blue: blue 100 / green 0. Start again with 'envctl rollout staging'",
+    );
     expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
     expect(h.release()).toMatchObject({ rollout: null, pending: null });
   });
@@ -244,7 +365,9 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
       return steady()(_q);
     };
     expect(await h.run("rollout", "staging", "--on-interrupt", "leave")).toBe(8);
-    expect(h.text()).toContain("rollout interrupted by SIGTERM; traffic left as it is (blue 50 / green 50). Resume: 'envctl rollout staging'");
+    expect(h.text()).toContain(
+      "rollout interrupted by SIGTERM; traffic left as it is (blue 50 / green 50). Resume: 'envctl rollout staging'",
+    );
     expect(h.alb.weights).toEqual({ blue: 50, green: 50 });
     expect(h.release().rollout.nextStep).toBe(1);
   });
@@ -265,13 +388,21 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
   it("a manual pause stops the rollout until --continue; both from the release file", async () => {
     const h = harness("staging", (dir) => {
       const f = join(dir, "environments/staging.ts");
-      writeFileSync(f, readFileSync(f, "utf8").replace('{ percent: 50, bakeSeconds: 300 },', '{ percent: 50, bakeSeconds: 300 },\n      { pause: "manual" },'));
+      writeFileSync(
+        f,
+        readFileSync(f, "utf8").replace(
+          "{ percent: 50, bakeSeconds: 300 },",
+          '{ percent: 50, bakeSeconds: 300 },\n      { pause: "manual" },',
+        ),
+      );
     });
     expect(await h.run("promote", "dev", "staging", "--version", "1.5.0")).toBe(0);
     expect(await h.run("rollout", "staging")).toBe(0);
     expect(h.release().rollout).toMatchObject({ paused: true, nextStep: 2 });
     expect(h.alb.weights).toEqual({ blue: 50, green: 50 });
-    expect(h.text()).toContain("waits at a manual pause after step 1/3; the ALB serves blue 50 / green 50. Continue: 'envctl rollout staging --continue'");
+    expect(h.text()).toContain(
+      "waits at a manual pause after step 1/3; the ALB serves blue 50 / green 50. Continue: 'envctl rollout staging --continue'",
+    );
     expect(await h.run("rollout", "staging")).toBe(0); // without --continue: says so, changes nothing
     expect(h.release().rollout.paused).toBe(true);
     expect(await h.run("rollout", "staging", "--continue")).toBe(0);
@@ -281,10 +412,16 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
   it("a failing smoke check refuses the rollout and shows what came back; nothing moves", async () => {
     const h = await stagingWithCandidate();
     const before = readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8");
-    h.setFetch(async (url) => (url.endsWith("/health/redis") ? { status: 503, text: async () => '{"redis":"connection refused"}' } : { status: 200, text: async () => "ok" }));
+    h.setFetch(async (url) =>
+      url.endsWith("/health/redis")
+        ? { status: 503, text: async () => '{"redis":"connection refused"}' }
+        : { status: 200, text: async () => "ok" },
+    );
     expect(await h.run("rollout", "staging")).toBe(3);
     expect(h.text()).toContain("rollout refused: 1 of 3 smoke checks of green (1.5.0) failed; no traffic was moved");
-    expect(h.text()).toContain('✖ https://staging.webapp.example.com/health/redis → status 503, expected 200 — body: "{\\"redis\\":\\"connection refused\\"}" (3 attempts');
+    expect(h.text()).toContain(
+      '✖ https://staging.webapp.example.com/health/redis → status 503, expected 200 — body: "{\\"redis\\":\\"connection refused\\"}" (3 attempts',
+    );
     expect(readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8")).toBe(before);
     expect(h.deployed).toEqual([]);
   });
@@ -294,7 +431,9 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     const before = readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8");
     h.workloads.override.green = { desired: 2, ready: 1, updated: 2, version: "1.5.0", observed: true };
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("staging: rollout refused: the Deployment of green has 1/2 pods Ready (2 of the current template); no traffic was moved");
+    expect(h.text()).toContain(
+      "staging: rollout refused: the Deployment of green has 1/2 pods Ready (2 of the current template); no traffic was moved",
+    );
     expect(h.fetched).toEqual([]);
     expect(readFileSync(join(h.dir, "environments/releases/staging.json"), "utf8")).toBe(before);
     expect(h.deployed).toEqual([]);
@@ -302,7 +441,9 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     delete h.workloads.override.green;
     h.workloads.failReads = true;
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("rollout refused: could not read the Deployment of green from the Kubernetes API: connect ECONNREFUSED 127.0.0.1:6443");
+    expect(h.text()).toContain(
+      "rollout refused: could not read the Deployment of green from the Kubernetes API: connect ECONNREFUSED 127.0.0.1:6443",
+    );
   });
 
   it("EKS: a slot that stops being Ready mid-rollout is rolled back before the next step moves traffic", async () => {
@@ -313,7 +454,9 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
       if (stacks.includes("staging-traffic") && ++steps === 1) h.workloads.override.green = null;
     });
     expect(await h.run("rollout", "staging")).toBe(3);
-    expect(h.text()).toContain("the Deployment of green does not exist: the step does not move traffic to a slot that is not Ready");
+    expect(h.text()).toContain(
+      "the Deployment of green does not exist: the step does not move traffic to a slot that is not Ready",
+    );
     expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
     expect(h.release()).toMatchObject({ live: "blue", rollout: null });
   });
@@ -324,14 +467,18 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
       writeFileSync(f, readFileSync(f, "utf8").replace("bakeSeconds: 180", "bakeSeconds: 60"));
     });
     expect(await h.run("status", "dev")).toBe(1);
-    expect(h.text()).toContain("dev: release.canary[0].bakeSeconds 60 s cannot contain one complete analysis window (60 s metric period + 120 s publishing delay = 180 s): the gate would judge no data");
+    expect(h.text()).toContain(
+      "dev: release.canary[0].bakeSeconds 60 s cannot contain one complete analysis window (60 s metric period + 120 s publishing delay = 180 s): the gate would judge no data",
+    );
     expect(h.text()).not.toMatch(/\n\s+at /);
   });
 
   it("refuses a bake override that cannot hold one analysis window, naming the environment and the step", async () => {
     const h = await stagingWithCandidate();
     expect(await h.run("rollout", "staging", "--bake", "60")).toBe(1);
-    expect(h.text()).toContain("staging: --bake 60: 60 s cannot contain one complete analysis window (60 s metric period + 120 s publishing delay = 180 s)");
+    expect(h.text()).toContain(
+      "staging: --bake 60: 60 s cannot contain one complete analysis window (60 s metric period + 120 s publishing delay = 180 s)",
+    );
   });
 });
 
@@ -341,8 +488,13 @@ describe("release commands around the rollout", () => {
     expect(await h.run("rollout", "staging")).toBe(0);
     h.alb.writes.length = 0;
     expect(await h.run("rollback", "staging")).toBe(0);
-    expect(h.alb.writes).toEqual([{ by: "direct", weights: { blue: 100, green: 0 } }, { by: "deploy", weights: { blue: 100, green: 0 } }]);
-    expect(h.text()).toMatch(/staging: ALB now serves blue 100 \/ green 0 \(rollback to blue; written and read back in \d+ ms\)/);
+    expect(h.alb.writes).toEqual([
+      { by: "direct", weights: { blue: 100, green: 0 } },
+      { by: "deploy", weights: { blue: 100, green: 0 } },
+    ]);
+    expect(h.text()).toMatch(
+      /staging: ALB now serves blue 100 \/ green 0 \(rollback to blue; written and read back in \d+ ms\)/,
+    );
     expect(h.release()).toMatchObject({ live: "blue", previousLive: "green" });
   });
 
@@ -372,7 +524,9 @@ describe("release commands around the rollout", () => {
     expect(await h.run("shift", "staging", "--to", "green", "--percent", "25", "--no-deploy")).toBe(0);
     expect(h.deployed).toEqual([]);
     expect(await h.run("shift", "staging", "--to", "green", "--percent", "25")).toBe(0);
-    expect(h.text()).toContain("staging: the release file already says blue 75 / green 25, but the ALB serves blue 100 / green 0: deploying staging-traffic");
+    expect(h.text()).toContain(
+      "staging: the release file already says blue 75 / green 25, but the ALB serves blue 100 / green 0: deploying staging-traffic",
+    );
     expect(h.deployed).toEqual([["staging-traffic"]]);
     expect(h.alb.weights).toEqual({ blue: 75, green: 25 });
     expect(await h.run("shift", "staging", "--to", "green", "--percent", "25")).toBe(0);
@@ -397,7 +551,15 @@ describe("release commands around the rollout", () => {
     const asked: string[] = [];
     await h.run("promote", "dev", "staging", "--version", "1.5.0", "--no-deploy");
     await h.run("shift", "staging", "--to", "green", "--percent", "100", "--no-deploy");
-    expect(await main(["node", "envctl", "promote", "staging", "production"], { ...h.deps, confirm: async (q) => { asked.push(q); return false; } })).toBe(1);
+    expect(
+      await main(["node", "envctl", "promote", "staging", "production"], {
+        ...h.deps,
+        confirm: async (q) => {
+          asked.push(q);
+          return false;
+        },
+      }),
+    ).toBe(1);
     expect(asked).toEqual(["Apply this to production (production)?"]);
     expect(h.text()).toContain('-      "version": null,\n+      "version": "1.5.0",');
     expect(h.text()).toContain("stacks to deploy: production-workloads");
@@ -410,19 +572,37 @@ describe("approvals as CI hands them to envctl", () => {
     const h = harness("production");
     await h.run("promote", "dev", "staging", "--version", "1.5.0", "--no-deploy");
     await h.run("shift", "staging", "--to", "green", "--percent", "100", "--no-deploy");
-    const promote = (env: Record<string, string>) => main(["node", "envctl", "promote", "staging", "production", "--yes"], { ...h.deps, env: { ...h.deps.env, ...env } });
+    const promote = (env: Record<string, string>) =>
+      main(["node", "envctl", "promote", "staging", "production", "--yes"], {
+        ...h.deps,
+        env: { ...h.deps.env, ...env },
+      });
     expect(await promote({ ENVSTACK_CHANGE_AUTHOR: "" })).toBe(1);
-    expect(h.text()).toContain("in CI, approvals come from the platform: run 'envctl approvals verify <env> --github' in the job first");
+    expect(h.text()).toContain(
+      "in CI, approvals come from the platform: run 'envctl approvals verify <env> --github' in the job first",
+    );
     expect(await promote({ ENVSTACK_APPROVED_BY: "dana,alice" })).toBe(1);
-    expect(h.text()).toMatch(/production: change [0-9a-f]{16} needs 2 approval\(s\) from someone other than the author dana; has 1 \(alice\) \(not counted: dana is the change's author\); nothing was changed/);
+    expect(h.text()).toMatch(
+      /production: change [0-9a-f]{16} needs 2 approval\(s\) from someone other than the author dana; has 1 \(alice\) \(not counted: dana is the change's author\); nothing was changed/,
+    );
     expect(h.deployed).toEqual([]);
     expect(h.snapshots).toEqual([]);
     expect(await promote({})).toBe(0);
     expect(h.deployed).toEqual([["production-workloads"]]);
-    expect(h.audit().filter((x) => x.kind === "approval")).toEqual([expect.objectContaining({ author: "dana", approvers: ["alice", "bob"], source: "github", summary: expect.stringContaining("envctl promote staging production") })]);
+    expect(h.audit().filter((x) => x.kind === "approval")).toEqual([
+      expect.objectContaining({
+        author: "dana",
+        approvers: ["alice", "bob"],
+        source: "github",
+        summary: expect.stringContaining("envctl promote staging production"),
+      }),
+    ]);
     // A mitigation never waits for approvals, here on a workstation with none recorded.
     expect(await h.run("shift", "production", "--to", "green", "--percent", "10", "--yes")).toBe(0);
-    const workstation = { ...h.deps, env: { ...h.deps.env, GITHUB_ACTIONS: "", ENVSTACK_CHANGE_AUTHOR: "", ENVSTACK_APPROVED_BY: "" } };
+    const workstation = {
+      ...h.deps,
+      env: { ...h.deps.env, GITHUB_ACTIONS: "", ENVSTACK_CHANGE_AUTHOR: "", ENVSTACK_APPROVED_BY: "" },
+    };
     expect(await main(["node", "envctl", "rollback", "production", "--yes"], workstation)).toBe(0);
     expect(h.release().slots.green.weight).toBe(0);
   });
@@ -430,5 +610,7 @@ describe("approvals as CI hands them to envctl", () => {
 
 /** The same project and fakes, a fresh signal (a new envctl process). */
 function harnessLike(h: ReturnType<typeof harness>) {
-  return { run: (...args: string[]) => main(["node", "envctl", ...args], { ...h.deps, signal: new AbortController().signal }) };
+  return {
+    run: (...args: string[]) => main(["node", "envctl", ...args], { ...h.deps, signal: new AbortController().signal }),
+  };
 }

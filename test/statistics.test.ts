@@ -3,12 +3,28 @@
  * test's false-alarm probability, Bernoulli products, the reflection principle, a seeded Monte Carlo
  * of the first-passage formula, and hand-derived constants.
  */
-import { describe, expect, it } from "vitest";
+
 import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
+import { describe, expect, it } from "vitest";
 import {
-  addLimitInterval, addRatioInterval, binomialLogLR, crossingProbability, detectableRatio, errorShare, geometricGrid, limitMixture, logBound, logMixtureRatio,
-  logSumExp, noEvidence, ratioMixture, requiredCanaryRequests, requiredRatioErrors, requiredTrials, type Mixture,
-} from "../lib/release/statistics.ts";
+  addLimitInterval,
+  addRatioInterval,
+  binomialLogLR,
+  crossingProbability,
+  detectableRatio,
+  errorShare,
+  geometricGrid,
+  limitMixture,
+  logBound,
+  logMixtureRatio,
+  logSumExp,
+  type Mixture,
+  noEvidence,
+  ratioMixture,
+  requiredCanaryRequests,
+  requiredRatioErrors,
+  requiredTrials,
+} from "../lib/release/judge/statistics.ts";
 import { seeded as rng } from "./support/seeded.ts";
 
 describe("likelihood ratios", () => {
@@ -61,7 +77,10 @@ describe("anytime validity (Ville's inequality), by exact enumeration", () => {
         const next = new Map<number, number>();
         let stopped = 0;
         for (const [k, pr] of m0) {
-          for (const [x, px] of [[1, p0], [0, 1 - p0]] as const) {
+          for (const [x, px] of [
+            [1, p0],
+            [0, 1 - p0],
+          ] as const) {
             const k2 = k + x;
             if (stops(k2)) stopped += pr * px;
             else next.set(k2, (next.get(k2) ?? 0) + pr * px);
@@ -69,7 +88,14 @@ describe("anytime validity (Ville's inequality), by exact enumeration", () => {
         }
         return { next, stopped };
       };
-      const a = step(alive, (k) => logMixtureRatio(m.alternatives.map((p1) => binomialLogLR(k, t, p1, p0)), m) >= bound);
+      const a = step(
+        alive,
+        (k) =>
+          logMixtureRatio(
+            m.alternatives.map((p1) => binomialLogLR(k, t, p1, p0)),
+            m,
+          ) >= bound,
+      );
       alive = a.next;
       mixture += a.stopped;
       const b = step(naiveAlive, (k) => (k - t * p0) / Math.sqrt(t * p0 * (1 - p0)) >= z);
@@ -100,7 +126,12 @@ describe("anytime validity (Ville's inequality), by exact enumeration", () => {
         const errors = Math.floor(r() * 12);
         let canary = 0;
         for (let k = 0; k < errors; k++) if (r() < share) canary++;
-        e = addRatioInterval(e, m, { requests: 1000 * share, errors: canary }, { requests: 1000 * (1 - share), errors: errors - canary });
+        e = addRatioInterval(
+          e,
+          m,
+          { requests: 1000 * share, errors: canary },
+          { requests: 1000 * (1 - share), errors: errors - canary },
+        );
         if (logMixtureRatio(e, m) >= logBound(alpha)) {
           alarms++;
           break;
@@ -173,7 +204,9 @@ describe("power", () => {
     const errors = requiredRatioErrors({ ratio: 2, share: 0.5, alpha: 0.01, power: 0.9 }, m);
     expect(errors).toBeCloseTo(requiredTrials(mean, second, Math.log(100), 0.9), 6);
     // Canary requests: 2/3 of the errors come from the canary at 2p: n_c = E / (p·(2 + 1)).
-    expect(requiredCanaryRequests({ baseRate: 0.01, ratio: 2, share: 0.5, alpha: 0.01, power: 0.9 }, m)).toBe(Math.ceil(errors / (0.01 * 3)));
+    expect(requiredCanaryRequests({ baseRate: 0.01, ratio: 2, share: 0.5, alpha: 0.01, power: 0.9 }, m)).toBe(
+      Math.ceil(errors / (0.01 * 3)),
+    );
   });
 
   it("a seeded simulation detects a 2× regression at least as often as the requirement promises", () => {
@@ -200,7 +233,12 @@ describe("power", () => {
     for (let i = 0; i < steps; i++) {
       let e = noEvidence(m);
       for (let poll = 0; poll < polls; poll++) {
-        e = addRatioInterval(e, m, { requests: perPoll, errors: poisson(perPoll * 0.04) }, { requests: perPoll, errors: poisson(perPoll * 0.02) });
+        e = addRatioInterval(
+          e,
+          m,
+          { requests: perPoll, errors: poisson(perPoll * 0.04) },
+          { requests: perPoll, errors: poisson(perPoll * 0.02) },
+        );
         if (logMixtureRatio(e, m) >= logBound(alpha)) {
           detected++;
           break;

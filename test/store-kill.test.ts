@@ -14,15 +14,24 @@
  */
 import { spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ReleaseSchema } from "../lib/release/model.ts";
+import { ReleaseSchema } from "../lib/release/model/release.ts";
 import { loadRelease, readAudit, releaseText } from "../lib/release/store/index.ts";
-import { REPO, tempProject } from "./support/project.ts";
 import { sandbox } from "./support/envctl.ts";
+import { REPO, tempProject } from "./support/project.ts";
 import { seeded } from "./support/seeded.ts";
 
 const KILLS = 100;
@@ -45,9 +54,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 let bundle = "";
 function bundleWriter(): string {
-  const esbuild = createRequire(createRequire(join(REPO, "package.json")).resolve("tsx/package.json"))("esbuild") as typeof import("esbuild");
+  const esbuild = createRequire(createRequire(join(REPO, "package.json")).resolve("tsx/package.json"))(
+    "esbuild",
+  ) as typeof import("esbuild");
   const out = join(mkdtempSync(join(tmpdir(), "envstack-store-writer-")), "store-writer.cjs");
-  esbuild.buildSync({ entryPoints: [join(REPO, "test/support/store-writer.ts")], bundle: true, platform: "node", format: "cjs", target: "node20", outfile: out, logLevel: "error" });
+  esbuild.buildSync({
+    entryPoints: [join(REPO, "test/support/store-writer.ts")],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    outfile: out,
+    logLevel: "error",
+  });
   return out;
 }
 
@@ -67,28 +86,43 @@ interface Writer {
 
 /** Starts a writer; `gated`, it loads and then waits for {@link Writer.go}. */
 function startWriter(root: string, count: number | "hold", waitSeconds = 30, gated = false): Writer {
-  const child = spawn(process.execPath, [bundle, root, ENV, String(count), String(waitSeconds), ...(gated ? ["gated"] : [])], { cwd: root, stdio: [gated ? "pipe" : "ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [bundle, root, ENV, String(count), String(waitSeconds), ...(gated ? ["gated"] : [])],
+    { cwd: root, stdio: [gated ? "pipe" : "ignore", "pipe", "pipe"] },
+  );
   let out = "";
   let err = "";
   let onReady: () => void;
-  const ready = new Promise<void>((r) => { onReady = r; });
+  const ready = new Promise<void>((r) => {
+    onReady = r;
+  });
   child.stdout!.on("data", (d) => {
     out += d;
     if (out.includes(count === "hold" ? "holding\n" : "ready\n")) onReady();
   });
   let onTakeover: () => void;
-  const takingOver = new Promise<void>((r) => { onTakeover = r; });
+  const takingOver = new Promise<void>((r) => {
+    onTakeover = r;
+  });
   child.stderr!.on("data", (d) => {
     err += d;
     if (err.includes("taking the lock over")) onTakeover();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => { onReady(); onTakeover(); resolve({ code, signal }); }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => {
+      onReady();
+      onTakeover();
+      resolve({ code, signal });
+    }),
+  );
   return {
     pid: child.pid!,
     ready,
     takingOver,
     exited,
-    acks: () => [...out.matchAll(/^committed (\d+) (\d+)$/gm)].map((m) => ({ seq: Number(m[1]), weight: Number(m[2]) })),
+    acks: () =>
+      [...out.matchAll(/^committed (\d+) (\d+)$/gm)].map((m) => ({ seq: Number(m[1]), weight: Number(m[2]) })),
     stdout: () => out,
     stderr: () => err,
     kill: () => child.kill("SIGKILL"),
@@ -109,7 +143,8 @@ function project(): string {
 const releasesDir = (root: string) => join(root, "environments/releases");
 const lockDir = (root: string) => join(releasesDir(root), `${ENV}.json.lock`);
 const ownerFile = (root: string) => join(releasesDir(root), `${ENV}.json.lock-owner.json`);
-const tempFiles = (root: string) => readdirSync(releasesDir(root)).filter((f) => f.startsWith(`.${ENV}.json.`) && f.endsWith(".tmp"));
+const tempFiles = (root: string) =>
+  readdirSync(releasesDir(root)).filter((f) => f.startsWith(`.${ENV}.json.`) && f.endsWith(".tmp"));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 /** The log's lines as written (a line cut short by a kill, without its newline, is reported apart). */
@@ -125,7 +160,10 @@ function rawLog(root: string): { seqs: number[]; tornTail: boolean } {
  * The invariants that hold after any kill. `weights`: the acknowledged weight of each seq.
  * Returns the seq on disk and whether its record is still missing from the log.
  */
-function checkStore(root: string, weights: ReadonlyMap<number, number>): { seq: number; unlogged: boolean; tornTail: boolean } {
+function checkStore(
+  root: string,
+  weights: ReadonlyMap<number, number>,
+): { seq: number; unlogged: boolean; tornTail: boolean } {
   const text = readFileSync(join(releasesDir(root), `${ENV}.json`), "utf8");
   const release = loadRelease(root, ENV); // throws on a torn or invalid file
   expect(releaseText(release)).toBe(text);
@@ -195,14 +233,20 @@ describe("release store under kill -9 at random moments", () => {
       // No lost update: the acknowledged changes follow on from the seq before, the one on disk
       // is at most one past them (the change in flight when the kill came).
       const acks = w.acks();
-      expect(acks.map((a) => a.seq), context).toEqual(acks.map((_, i) => seq + 1 + i));
+      expect(
+        acks.map((a) => a.seq),
+        context,
+      ).toEqual(acks.map((_, i) => seq + 1 + i));
       for (const a of acks) weights.set(a.seq, a.weight);
       const after = checkStore(root, weights);
       expect(after.seq - seq - acks.length, context).toBeGreaterThanOrEqual(0);
       expect(after.seq - seq - acks.length, context).toBeLessThanOrEqual(1);
 
       // A lock the previous kill left is taken over by this writer, naming the dead holder.
-      if (stale) expect(w.stderr(), context).toContain(stale.labelled ? takeoverOf(stale.pid) : `${ENV}: the lock carried no holder record`);
+      if (stale)
+        expect(w.stderr(), context).toContain(
+          stale.labelled ? takeoverOf(stale.pid) : `${ENV}: the lock carried no holder record`,
+        );
       if (w.stderr().includes("taking the lock over")) stats.takeovers++;
       const previous = stale;
       stale = undefined;
@@ -222,7 +266,11 @@ describe("release store under kill -9 at random moments", () => {
       uncleaned.push(w.pid);
       const temps = tempFiles(root);
       stats.tempFiles += temps.length;
-      for (const t of temps) expect(uncleaned.map((pid) => `.${ENV}.json.${pid}.tmp`), context).toContain(t);
+      for (const t of temps)
+        expect(
+          uncleaned.map((pid) => `.${ENV}.json.${pid}.tmp`),
+          context,
+        ).toContain(t);
 
       stats.acked += acks.length;
       if (after.unlogged) stats.unlogged++;
@@ -242,7 +290,9 @@ describe("release store under kill -9 at random moments", () => {
     expect(rawLog(root)).toEqual({ seqs: range(final.seq), tornTail: false });
     expect(tempFiles(root)).toEqual([]);
     expect(existsSync(lockDir(root)) || existsSync(ownerFile(root))).toBe(false);
-    console.log(`store-kill: ${KILLS} kills, ${stats.acked} acknowledged changes, ${final.seq} on disk; kills between rename and append ${stats.unlogged}, torn log tails ${stats.tornTails}, temporary files left ${stats.tempFiles}, locks left ${stats.locksLeft} (unlabelled ${stats.unlabelledLocks}), takeovers ${stats.takeovers}`);
+    console.log(
+      `store-kill: ${KILLS} kills, ${stats.acked} acknowledged changes, ${final.seq} on disk; kills between rename and append ${stats.unlogged}, torn log tails ${stats.tornTails}, temporary files left ${stats.tempFiles}, locks left ${stats.locksLeft} (unlabelled ${stats.unlabelledLocks}), takeovers ${stats.takeovers}`,
+    );
     // The kills must have hit the interesting moments, or the test proves little.
     expect(stats.locksLeft).toBeGreaterThan(0);
     expect(stats.takeovers).toBeGreaterThan(0);
@@ -273,6 +323,7 @@ describe("release store under kill -9 at random moments", () => {
       expect(after.seq - before - acks.length, context).toBeLessThanOrEqual(1);
       if (survivor.stderr().includes(takeoverOf(victim.pid))) takeovers++;
     }
+    console.log(`store-kill: ${RACES} races, the survivor took the killed writer's lock over in ${takeovers}`);
   });
 
   it("envctl itself takes over the lock of a killed holder, naming it, and commits with its record", async () => {
@@ -284,7 +335,9 @@ describe("release store under kill -9 at random moments", () => {
     const owner = JSON.parse(readFileSync(ownerFile(s.dir), "utf8"));
     expect(owner).toMatchObject({ pid: holder.pid, host: hostname() });
     const r = await s.run(["stage", ENV, "--version", "1.6.0", "--no-deploy"]);
-    expect(r.stderr).toContain(`${takeoverOf(holder.pid)}, 'envctl shift ${ENV} (store-writer ${holder.pid}, holding)', held for`);
+    expect(r.stderr).toContain(
+      `${takeoverOf(holder.pid)}, 'envctl shift ${ENV} (store-writer ${holder.pid}, holding)', held for`,
+    );
     expect(r.stderr).toContain("which is no longer running; taking the lock over");
     expect(r.status).toBe(0);
     expect(s.release(ENV).slots.green.version).toBe("1.6.0");
@@ -304,10 +357,14 @@ describe("release store under kill -9 at random moments", () => {
       const [a, b] = [startWriter(left, 1, 0), startWriter(live, 1, 0)];
       const [endA, endB] = await Promise.all([a.exited, b.exited]);
       expect(endA).toEqual({ code: 0, signal: null });
-      expect(a.stderr()).toMatch(/^dev: the lock carried no holder record and was not refreshed for 3 s \(its holder died while taking or releasing it\); taking the lock over$/m);
+      expect(a.stderr()).toMatch(
+        /^dev: the lock carried no holder record and was not refreshed for 3 s \(its holder died while taking or releasing it\); taking the lock over$/m,
+      );
       expect(checkStore(left, new Map(a.acks().map((x) => [x.seq, x.weight]))).seq).toBe(1);
       expect(endB).toEqual({ code: 1, signal: null });
-      expect(b.stderr()).toBe("LockedError: dev is locked by another envctl; wait for it to finish, or pass --wait <seconds>\n");
+      expect(b.stderr()).toBe(
+        "LockedError: dev is locked by another envctl; wait for it to finish, or pass --wait <seconds>\n",
+      );
       expect(checkStore(live, new Map()).seq).toBe(0);
       expect(existsSync(lockDir(live))).toBe(true);
     } finally {

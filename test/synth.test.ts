@@ -1,14 +1,23 @@
-import { describe, expect, it, beforeAll } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadProject } from "../lib/config/load.ts";
-import { TerraformStack, Testing } from "cdktf";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { TerraformStack, Testing } from "cdktf";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadProject } from "../lib/config/load.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import { ignoreEmulatorReadBacks } from "../lib/stacks/local-gaps.ts";
 import { readTarget } from "../lib/stacks/target.ts";
-import { REPO, onlyResource, resources, s3Backend, synthRepo, synthTo, localBackend, type Synthesized } from "./support/project.ts";
+import {
+  localBackend,
+  onlyResource,
+  REPO,
+  resources,
+  type Synthesized,
+  s3Backend,
+  synthRepo,
+  synthTo,
+} from "./support/project.ts";
 
 let s: Synthesized;
 beforeAll(async () => {
@@ -16,26 +25,82 @@ beforeAll(async () => {
 });
 
 const tiers = {
-  dev: { cidr: "10.0.0.0/16", azs: 2, nats: 1, compute: { kind: "ec2", instance: "t3.micro", asg: [1, 1, 2], scaling: false }, db: "db.t3.micro", storage: 20, backups: 1, multiAz: false, redis: "cache.t3.micro", nodes: 1, failover: false },
-  staging: { cidr: "10.1.0.0/16", azs: 2, nats: 1, compute: { kind: "eks", nodeGroups: { "staging-general": [1, 2, 5] } }, db: "db.t3.small", storage: 50, backups: 14, multiAz: false, redis: "cache.t3.small", nodes: 1, failover: false },
-  production: { cidr: "10.2.0.0/16", azs: 3, nats: 3, compute: { kind: "eks", nodeGroups: { "production-general": [3, 3, 10], "production-spot": [0, 2, 5] } }, db: "db.t3.medium", storage: 100, backups: 30, multiAz: true, redis: "cache.r6g.large", nodes: 2, failover: true },
+  dev: {
+    cidr: "10.0.0.0/16",
+    azs: 2,
+    nats: 1,
+    compute: { kind: "ec2", instance: "t3.micro", asg: [1, 1, 2], scaling: false },
+    db: "db.t3.micro",
+    storage: 20,
+    backups: 1,
+    multiAz: false,
+    redis: "cache.t3.micro",
+    nodes: 1,
+    failover: false,
+  },
+  staging: {
+    cidr: "10.1.0.0/16",
+    azs: 2,
+    nats: 1,
+    compute: { kind: "eks", nodeGroups: { "staging-general": [1, 2, 5] } },
+    db: "db.t3.small",
+    storage: 50,
+    backups: 14,
+    multiAz: false,
+    redis: "cache.t3.small",
+    nodes: 1,
+    failover: false,
+  },
+  production: {
+    cidr: "10.2.0.0/16",
+    azs: 3,
+    nats: 3,
+    compute: { kind: "eks", nodeGroups: { "production-general": [3, 3, 10], "production-spot": [0, 2, 5] } },
+    db: "db.t3.medium",
+    storage: 100,
+    backups: 30,
+    multiAz: true,
+    redis: "cache.r6g.large",
+    nodes: 2,
+    failover: true,
+  },
 } as const;
 
 describe("stacks", () => {
   it("synthesizes a bootstrap per account, global, two stacks per environment and a workloads stack per EKS environment", () => {
     expect(Object.keys(s.text).sort()).toEqual([
-      "bootstrap-123456789012", "bootstrap-222222222222", "bootstrap-333333333333", "dev", "dev-traffic", "global",
-      "production", "production-traffic", "production-workloads",
-      "staging", "staging-traffic", "staging-workloads",
+      "bootstrap-123456789012",
+      "bootstrap-222222222222",
+      "bootstrap-333333333333",
+      "dev",
+      "dev-traffic",
+      "global",
+      "production",
+      "production-traffic",
+      "production-workloads",
+      "staging",
+      "staging-traffic",
+      "staging-workloads",
     ]);
   });
 
   it("gives every stack its own S3 state key with encryption and S3-native locking (no DynamoDB table)", () => {
-    const accountOf = (name: string) => ({ dev: "123456789012", staging: "222222222222", production: "333333333333" })[name.replace(/-(traffic|workloads)$/, "")] ?? (name.startsWith("bootstrap-") ? name.slice(10) : "123456789012");
+    const accountOf = (name: string) =>
+      ({ dev: "123456789012", staging: "222222222222", production: "333333333333" })[
+        name.replace(/-(traffic|workloads)$/, "")
+      ] ?? (name.startsWith("bootstrap-") ? name.slice(10) : "123456789012");
     const keys = Object.entries(s.text).map(([name]) => {
       const backend = s.stack(name).terraform.backend.s3;
       // Each stack's state is in its own account's bucket, reached through that account's deploy role.
-      expect(backend).toMatchObject({ bucket: `webapp-tfstate-${accountOf(name)}`, encrypt: true, use_lockfile: true, assume_role: { role_arn: `arn:aws:iam::${accountOf(name)}:role/envstack-deploy`, session_name: `envstack-${name}` } });
+      expect(backend).toMatchObject({
+        bucket: `webapp-tfstate-${accountOf(name)}`,
+        encrypt: true,
+        use_lockfile: true,
+        assume_role: {
+          role_arn: `arn:aws:iam::${accountOf(name)}:role/envstack-deploy`,
+          session_name: `envstack-${name}`,
+        },
+      });
       expect(backend.dynamodb_table).toBeUndefined();
       expect(backend.key).toBe(`webapp/${name}/terraform.tfstate`);
       return backend.key;
@@ -56,9 +121,15 @@ describe("stacks", () => {
   it("tags every resource through the provider's default tags", () => {
     for (const name of Object.keys(s.text)) {
       const tags = s.stack(name).provider.aws[0].default_tags[0].tags;
-      expect(Object.keys(tags)).toEqual(expect.arrayContaining(["Environment", "Project", "ManagedBy", "Owner", "CostCenter"]));
+      expect(Object.keys(tags)).toEqual(
+        expect.arrayContaining(["Environment", "Project", "ManagedBy", "Owner", "CostCenter"]),
+      );
     }
-    expect(s.stack("production").provider.aws[0].default_tags[0].tags).toMatchObject({ Environment: "production", Tier: "production", Project: "webapp" });
+    expect(s.stack("production").provider.aws[0].default_tags[0].tags).toMatchObject({
+      Environment: "production",
+      Tier: "production",
+      Project: "webapp",
+    });
   });
 });
 
@@ -90,13 +161,21 @@ describe.each(Object.entries(tiers))("%s sizing", (env, t) => {
       }
       const asgs = Object.fromEntries(resources(stack(), "aws_autoscaling_group").map((a) => [a.name, a]));
       // blue runs the live version; green is empty and scaled to 0.
-      expect([asgs[`${env}-app-blue`].min_size, asgs[`${env}-app-blue`].desired_capacity, asgs[`${env}-app-blue`].max_size]).toEqual(c.asg);
+      expect([
+        asgs[`${env}-app-blue`].min_size,
+        asgs[`${env}-app-blue`].desired_capacity,
+        asgs[`${env}-app-blue`].max_size,
+      ]).toEqual(c.asg);
       expect([asgs[`${env}-app-green`].min_size, asgs[`${env}-app-green`].max_size]).toEqual([0, 0]);
       expect(resources(stack(), "aws_autoscaling_policy").length).toBe(c.scaling ? 1 : 0);
       expect(resources(stack(), "aws_eks_cluster")).toEqual([]);
     } else {
-      const groups: Record<string, any> = Object.fromEntries(resources(stack(), "aws_eks_node_group").map((g) => [g.node_group_name, g.scaling_config]));
-      expect(Object.fromEntries(Object.entries(groups).map(([n, sc]) => [n, [sc.min_size, sc.desired_size, sc.max_size]]))).toEqual(c.nodeGroups);
+      const groups: Record<string, any> = Object.fromEntries(
+        resources(stack(), "aws_eks_node_group").map((g) => [g.node_group_name, g.scaling_config]),
+      );
+      expect(
+        Object.fromEntries(Object.entries(groups).map(([n, sc]) => [n, [sc.min_size, sc.desired_size, sc.max_size]])),
+      ).toEqual(c.nodeGroups);
       // The slots are Deployments in the workloads stack, not Auto Scaling groups of their own.
       expect(resources(stack(), "aws_autoscaling_group")).toEqual([]);
       const lt = onlyResource(stack(), "aws_launch_template");
@@ -124,9 +203,19 @@ describe.each(Object.entries(tiers))("%s sizing", (env, t) => {
 
   it("cache: node type, replicas, failover, encryption and IAM auth", () => {
     const rg = onlyResource(stack(), "aws_elasticache_replication_group");
-    expect(rg).toMatchObject({ node_type: t.redis, num_cache_clusters: t.nodes, automatic_failover_enabled: t.failover, at_rest_encryption_enabled: "true", transit_encryption_enabled: true });
+    expect(rg).toMatchObject({
+      node_type: t.redis,
+      num_cache_clusters: t.nodes,
+      automatic_failover_enabled: t.failover,
+      at_rest_encryption_enabled: "true",
+      transit_encryption_enabled: true,
+    });
     expect(rg.auth_token).toBeUndefined();
-    expect(resources(stack(), "aws_elasticache_user").map((u) => u.authentication_mode.type).sort()).toEqual(["iam", "no-password-required"]);
+    expect(
+      resources(stack(), "aws_elasticache_user")
+        .map((u) => u.authentication_mode.type)
+        .sort(),
+    ).toEqual(["iam", "no-password-required"]);
   });
 });
 
@@ -136,7 +225,14 @@ describe("load balancer and traffic", () => {
     expect(tgs.map((t) => t.name).sort()).toEqual(["dev-app-blue", "dev-app-green"]);
     for (const tg of tgs) {
       expect(tg).toMatchObject({ port: 3000, protocol: "HTTP" });
-      expect(tg.health_check).toMatchObject({ path: "/health", matcher: "200", interval: 30, timeout: 5, healthy_threshold: 2, unhealthy_threshold: 2 });
+      expect(tg.health_check).toMatchObject({
+        path: "/health",
+        matcher: "200",
+        interval: 30,
+        timeout: 5,
+        healthy_threshold: 2,
+        unhealthy_threshold: 2,
+      });
     }
   });
 
@@ -144,7 +240,10 @@ describe("load balancer and traffic", () => {
     const prod = resources(s.stack("production"), "aws_lb_listener");
     expect(prod.map((l) => l.protocol).sort()).toEqual(["HTTP", "HTTPS"]);
     expect(prod.find((l) => l.protocol === "HTTPS").ssl_policy).toMatch(/TLS13-1-2/);
-    expect(prod.find((l) => l.protocol === "HTTP").default_action[0].redirect).toMatchObject({ protocol: "HTTPS", status_code: "HTTP_301" });
+    expect(prod.find((l) => l.protocol === "HTTP").default_action[0].redirect).toMatchObject({
+      protocol: "HTTPS",
+      status_code: "HTTP_301",
+    });
     expect(resources(s.stack("dev"), "aws_lb_listener").map((l) => l.protocol)).toEqual(["HTTP"]);
   });
 
@@ -169,7 +268,9 @@ describe("load balancer and traffic", () => {
     expect(rule.condition[0].path_pattern.values).toEqual(["/*"]);
     expect(rule.action[0].forward.target_group.map((g: any) => g.weight)).toEqual([100, 0]);
     expect(rule.listener_arn).toMatch(/terraform_remote_state\.cross-stack-reference-input-production/);
-    expect(traffic.data.terraform_remote_state["cross-stack-reference-input-production"].config.key).toBe("webapp/production/terraform.tfstate");
+    expect(traffic.data.terraform_remote_state["cross-stack-reference-input-production"].config.key).toBe(
+      "webapp/production/terraform.tfstate",
+    );
   });
 
   it("changes only the traffic stack, byte for byte, when weights change", async () => {
@@ -181,8 +282,12 @@ describe("load balancer and traffic", () => {
     });
     expect(shifted.text.dev).toBe(green.text.dev);
     expect(shifted.text["dev-traffic"]).not.toBe(green.text["dev-traffic"]);
-    for (const name of Object.keys(s.text).filter((n) => !n.startsWith("dev"))) expect(shifted.text[name]).toBe(s.text[name]);
-    const weights = onlyResource(JSON.parse(shifted.text["dev-traffic"]!), "aws_lb_listener_rule").action[0].forward.target_group.map((g: any) => g.weight);
+    for (const name of Object.keys(s.text).filter((n) => !n.startsWith("dev")))
+      expect(shifted.text[name]).toBe(s.text[name]);
+    const weights = onlyResource(
+      JSON.parse(shifted.text["dev-traffic"]!),
+      "aws_lb_listener_rule",
+    ).action[0].forward.target_group.map((g: any) => g.weight);
     expect(weights).toEqual([75, 25]);
   });
 });
@@ -190,8 +295,17 @@ describe("load balancer and traffic", () => {
 describe("monitoring", () => {
   it("creates the per-slot gate alarms under the names the canary reads", () => {
     const names = resources(s.stack("production"), "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
-    for (const slot of ["blue", "green"] as const) expect(names).toEqual(expect.arrayContaining(slotAlarmNames("production", slot)));
-    expect(names).toEqual(expect.arrayContaining(["production-alb-5xx-rate", "production-database-cpu", "production-database-free-storage", "production-cache-cpu", "production-cache-evictions"]));
+    for (const slot of ["blue", "green"] as const)
+      expect(names).toEqual(expect.arrayContaining(slotAlarmNames("production", slot)));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "production-alb-5xx-rate",
+        "production-database-cpu",
+        "production-database-free-storage",
+        "production-cache-cpu",
+        "production-cache-evictions",
+      ]),
+    );
   });
 
   it("uses the tier thresholds and notifies the SNS topic", () => {
@@ -216,15 +330,23 @@ describe("monitoring", () => {
 
 describe("the local (emulator) target", () => {
   it("switches off only the listed gaps and ignores moto's read-backs; the real stacks keep everything", async () => {
-    const local = await synthRepo({ target: (root) => readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566" }, root) });
+    const local = await synthRepo({
+      target: (root) => readTarget({ ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:4566" }, root),
+    });
     const dev = local.stack("dev");
     // CloudWatch is no gap: the emulator's proxy speaks the provider's CBOR protocol
-    expect(resources(dev, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name)).toEqual(resources(s.stack("dev"), "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name));
+    expect(resources(dev, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name)).toEqual(
+      resources(s.stack("dev"), "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name),
+    );
     expect(resources(dev, "aws_elasticache_replication_group")).toEqual([]);
     expect(resources(dev, "aws_launch_template").map((t) => t.lifecycle.ignore_changes)).toEqual([
-      ["tag_specifications", "security_group_names"], ["tag_specifications", "security_group_names"],
+      ["tag_specifications", "security_group_names"],
+      ["tag_specifications", "security_group_names"],
     ]);
-    const rules = [...resources(dev, "aws_vpc_security_group_ingress_rule"), ...resources(dev, "aws_vpc_security_group_egress_rule")];
+    const rules = [
+      ...resources(dev, "aws_vpc_security_group_ingress_rule"),
+      ...resources(dev, "aws_vpc_security_group_egress_rule"),
+    ];
     expect(rules.length).toBeGreaterThan(0);
     for (const r of rules) expect(r.lifecycle.ignore_changes).toEqual(["referenced_security_group_id"]);
 
@@ -236,11 +358,18 @@ describe("the local (emulator) target", () => {
 
   it("adds the ignored read-backs to a resource's own ignore_changes instead of replacing them", () => {
     const stack = new TerraformStack(Testing.app(), "s");
-    new LaunchTemplate(stack, "own", { name: "own", lifecycle: { ignoreChanges: ["description", "tag_specifications"] } });
+    new LaunchTemplate(stack, "own", {
+      name: "own",
+      lifecycle: { ignoreChanges: ["description", "tag_specifications"] },
+    });
     new LaunchTemplate(stack, "all", { name: "all", lifecycle: { ignoreChanges: "all" } });
     ignoreEmulatorReadBacks(stack);
     const templates = JSON.parse(Testing.synth(stack)).resource.aws_launch_template;
-    expect(templates.own.lifecycle.ignore_changes).toEqual(["description", "tag_specifications", "security_group_names"]);
+    expect(templates.own.lifecycle.ignore_changes).toEqual([
+      "description",
+      "tag_specifications",
+      "security_group_names",
+    ]);
     expect(templates.all.lifecycle.ignore_changes).toBe("all");
   });
 });
@@ -248,26 +377,51 @@ describe("the local (emulator) target", () => {
 describe("bootstrap", () => {
   it("creates a versioned, encrypted, private, TLS-only state bucket whose access is logged, and no lock table", () => {
     const b = s.stack("bootstrap-123456789012");
-    const buckets = Object.fromEntries(Object.entries(b.resource.aws_s3_bucket as Record<string, any>).map(([id, x]) => [x.bucket.replace("-tfstate-123456789012", "-terraform-state"), id]));
+    const buckets = Object.fromEntries(
+      Object.entries(b.resource.aws_s3_bucket as Record<string, any>).map(([id, x]) => [
+        x.bucket.replace("-tfstate-123456789012", "-terraform-state"),
+        id,
+      ]),
+    );
     expect(Object.keys(buckets).sort()).toEqual(["webapp-terraform-state", "webapp-terraform-state-access-logs"]);
-    const of = (type: string, bucket: string) => resources(b, type).find((r) => r.bucket.includes(`.${buckets[bucket]}.`));
+    const of = (type: string, bucket: string) =>
+      resources(b, type).find((r) => r.bucket.includes(`.${buckets[bucket]}.`));
     expect(of("aws_s3_bucket_versioning", "webapp-terraform-state").versioning_configuration.status).toBe("Enabled");
-    expect(of("aws_s3_bucket_server_side_encryption_configuration", "webapp-terraform-state").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
+    expect(
+      of("aws_s3_bucket_server_side_encryption_configuration", "webapp-terraform-state").rule[0]
+        .apply_server_side_encryption_by_default.sse_algorithm,
+    ).toBe("aws:kms");
     // S3 server access logs are delivered only to SSE-S3 buckets.
-    expect(of("aws_s3_bucket_server_side_encryption_configuration", "webapp-terraform-state-access-logs").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
+    expect(
+      of("aws_s3_bucket_server_side_encryption_configuration", "webapp-terraform-state-access-logs").rule[0]
+        .apply_server_side_encryption_by_default.sse_algorithm,
+    ).toBe("AES256");
     for (const block of resources(b, "aws_s3_bucket_public_access_block")) {
-      expect(block).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+      expect(block).toMatchObject({
+        block_public_acls: true,
+        block_public_policy: true,
+        ignore_public_acls: true,
+        restrict_public_buckets: true,
+      });
     }
     const logging = onlyResource(b, "aws_s3_bucket_logging");
     expect(logging.bucket).toContain(buckets["webapp-terraform-state"]);
     expect(logging.target_bucket).toContain(buckets["webapp-terraform-state-access-logs"]);
     for (const doc of Object.values(b.data.aws_iam_policy_document as Record<string, any>)) {
-      expect(doc.statement[0]).toMatchObject({ effect: "Deny", condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }] });
+      expect(doc.statement[0]).toMatchObject({
+        effect: "Deny",
+        condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+      });
     }
     for (const lifecycle of resources(b, "aws_s3_bucket_lifecycle_configuration")) {
-      expect(lifecycle.rule[0]).toMatchObject({ id: "abort-incomplete-uploads", abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] });
+      expect(lifecycle.rule[0]).toMatchObject({
+        id: "abort-incomplete-uploads",
+        abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+      });
     }
-    expect(of("aws_s3_bucket_lifecycle_configuration", "webapp-terraform-state").rule[1].noncurrent_version_expiration).toEqual([{ noncurrent_days: 365 }]);
+    expect(
+      of("aws_s3_bucket_lifecycle_configuration", "webapp-terraform-state").rule[1].noncurrent_version_expiration,
+    ).toEqual([{ noncurrent_days: 365 }]);
     expect(resources(b, "aws_dynamodb_table")).toEqual([]);
     const key = JSON.parse(onlyResource(b, "aws_kms_key").policy);
     expect(key.Statement.map((x: any) => x.Sid)).toEqual(["AccountAdministersAndUsesThroughIam"]);

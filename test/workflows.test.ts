@@ -3,11 +3,21 @@
  * never run here). Shell steps that carry logic (stack lists, slugs, exit codes, the drift
  * issue) are run with bash against fake `npx`, `tofu` and `gh` commands.
  */
-import { afterAll, describe, expect, it } from "vitest";
+
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PreviewSchema } from "../lib/config/previews.ts";
 import { REPO, tempProject } from "./support/project.ts";
@@ -15,7 +25,16 @@ import { REPO, tempProject } from "./support/project.ts";
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string; "working-directory"?: string };
+type Step = {
+  name?: string;
+  id?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+  "working-directory"?: string;
+};
 type Concurrency = string | { group: string; "cancel-in-progress"?: boolean | string };
 type Permissions = string | Record<string, string>;
 interface Job {
@@ -42,7 +61,9 @@ interface Workflow {
 }
 
 const DIR = join(REPO, ".github", "workflows");
-const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const TEXT: Record<string, string> = Object.fromEntries(FILES.map((f) => [f, readFileSync(join(DIR, f), "utf8")]));
 const WORKFLOWS: Record<string, Workflow> = Object.fromEntries(FILES.map((f) => [f, parse(TEXT[f]!) as Workflow]));
 
@@ -61,7 +82,10 @@ function allJobs(): { file: string; id: string; job: Job }[] {
 }
 const needsOf = (j: Job): string[] => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
 const stepsOf = (j: Job): Step[] => j.steps ?? [];
-const runText = (j: Job): string => stepsOf(j).map((s) => s.run ?? "").join("\n");
+const runText = (j: Job): string =>
+  stepsOf(j)
+    .map((s) => s.run ?? "")
+    .join("\n");
 const usesOf = (j: Job): string[] => stepsOf(j).flatMap((s) => (s.uses ? [s.uses] : []));
 const usesAction = (j: Job, action: string): boolean => usesOf(j).some((u) => u.split("@")[0] === action);
 function stepUsing(j: Job, action: string): Step {
@@ -78,17 +102,25 @@ const indexOfRun = (j: Job, fragment: string): number => stepsOf(j).findIndex((s
 /** Permissions a job ends up with: its own block, else the workflow's. */
 function effectivePermissions(file: string, j: Job): Record<string, string> {
   const p = j.permissions ?? wf(file).permissions;
-  if (typeof p !== "object" || p === null) throw new Error(`${file}: permissions must be a map, got ${JSON.stringify(p)}`);
+  if (typeof p !== "object" || p === null)
+    throw new Error(`${file}: permissions must be a map, got ${JSON.stringify(p)}`);
   return p;
 }
-const writes = (p: Record<string, string>): string[] => Object.entries(p).filter(([, v]) => v === "write").map(([k]) => k).sort();
+const writes = (p: Record<string, string>): string[] =>
+  Object.entries(p)
+    .filter(([, v]) => v === "write")
+    .map(([k]) => k)
+    .sort();
 /** The concurrency group a job runs in: its own, else the workflow's. */
 function concurrencyOf(file: string, j: Job): { group: string; cancel: unknown } | undefined {
   const c = j.concurrency ?? wf(file).concurrency;
   if (c === undefined) return undefined;
-  return typeof c === "string" ? { group: c, cancel: false } : { group: c.group, cancel: c["cancel-in-progress"] ?? false };
+  return typeof c === "string"
+    ? { group: c, cancel: false }
+    : { group: c.group, cancel: c["cancel-in-progress"] ?? false };
 }
-const environmentName = (j: Job): string | undefined => (typeof j.environment === "object" ? j.environment.name : j.environment);
+const environmentName = (j: Job): string | undefined =>
+  typeof j.environment === "object" ? j.environment.name : j.environment;
 
 // ---------------------------------------------------------------------------------------------
 // Running shell steps
@@ -110,9 +142,21 @@ interface ScriptResult {
  * first on the PATH. Every fake logs its call.
  */
 const TEMP_DIRS: string[] = [];
-afterAll(() => TEMP_DIRS.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() =>
+  TEMP_DIRS.forEach((d) => {
+    rmSync(d, { recursive: true, force: true });
+  }),
+);
 
-function runStep(script: string, opts: { expressions?: Record<string, string>; env?: Record<string, string>; fakes?: Record<string, string>; files?: Record<string, string> } = {}): ScriptResult {
+function runStep(
+  script: string,
+  opts: {
+    expressions?: Record<string, string>;
+    env?: Record<string, string>;
+    fakes?: Record<string, string>;
+    files?: Record<string, string>;
+  } = {},
+): ScriptResult {
   const dir = mkdtempSync(join(tmpdir(), "workflow-step-"));
   TEMP_DIRS.push(dir);
   const bin = join(dir, ".fakebin");
@@ -150,24 +194,34 @@ function runStep(script: string, opts: { expressions?: Record<string, string>; e
       ...opts.env,
     },
   });
-  const outputs = Object.fromEntries(readFileSync(outputFile, "utf8").split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  const outputs = Object.fromEntries(
+    readFileSync(outputFile, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
   return {
     status: res.status,
     stdout: res.stdout,
     stderr: res.stderr,
     outputs,
     summary: readFileSync(summaryFile, "utf8"),
-    calls: readFileSync(log, "utf8").split("\n").filter((l) => l !== ""),
+    calls: readFileSync(log, "utf8")
+      .split("\n")
+      .filter((l) => l !== ""),
     dir,
   };
 }
 
-const manifest = (...stacks: string[]) => JSON.stringify({ stacks: Object.fromEntries(stacks.map((s) => [s, { name: s, workingDirectory: `stacks/${s}` }])) });
+const manifest = (...stacks: string[]) =>
+  JSON.stringify({ stacks: Object.fromEntries(stacks.map((s) => [s, { name: s, workingDirectory: `stacks/${s}` }])) });
 
 // ---------------------------------------------------------------------------------------------
 
 const EXPECTED = ["deploy.yml", "drift.yml", "pr.yml", "preview-gc.yml", "preview.yml", "release.yml"];
-const TOFU_VERSION = /^OPENTOFU_VERSION=v?(\S+)$/m.exec(readFileSync(join(REPO, "lib/engine/versions.env"), "utf8"))?.[1];
+const TOFU_VERSION = /^OPENTOFU_VERSION=v?(\S+)$/m.exec(
+  readFileSync(join(REPO, "lib/engine/versions.env"), "utf8"),
+)?.[1];
 
 describe("workflow lint", () => {
   it("has the expected workflow files, all parseable", () => {
@@ -200,7 +254,8 @@ describe("workflow lint", () => {
     for (const f of FILES) {
       const p = wf(f).permissions;
       expect(typeof p, `${f}: top-level permissions must be a map`).toBe("object");
-      for (const [scope, level] of Object.entries(p as Record<string, string>)) expect(["read", "none"], `${f}: ${scope}: ${level}`).toContain(level);
+      for (const [scope, level] of Object.entries(p as Record<string, string>))
+        expect(["read", "none"], `${f}: ${scope}: ${level}`).toContain(level);
       expect(TEXT[f], f).not.toMatch(/write-all|read-all/);
     }
     for (const { file, id, job: j } of allJobs()) {
@@ -232,19 +287,27 @@ describe("workflow lint", () => {
       for (const s of stepsOf(j).filter((x) => x.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
         assumed++;
         expect(s.uses, `${file} ${id}`).toBe("aws-actions/configure-aws-credentials@v4");
-        expect(s.with?.["role-to-assume"], `${file} ${id}`).toMatch(/^\$\{\{ (vars|secrets)\.AWS_[A-Z_]+_ROLE_ARN \}\}$/);
+        expect(s.with?.["role-to-assume"], `${file} ${id}`).toMatch(
+          /^\$\{\{ (vars|secrets)\.AWS_[A-Z_]+_ROLE_ARN \}\}$/,
+        );
         expect(s.with?.["aws-region"], `${file} ${id}`).toBeDefined();
-        expect(Object.keys(s.with ?? {}).filter((k) => /key|token/i.test(k)), `${file} ${id}`).toEqual([]);
+        expect(
+          Object.keys(s.with ?? {}).filter((k) => /key|token/i.test(k)),
+          `${file} ${id}`,
+        ).toEqual([]);
       }
     }
     expect(assumed).toBeGreaterThan(5);
     for (const f of FILES) {
-      expect(TEXT[f], f).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|aws-access-key-id|aws-secret-access-key|AKIA[0-9A-Z]{16}/);
+      expect(TEXT[f], f).not.toMatch(
+        /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|aws-access-key-id|aws-secret-access-key|AKIA[0-9A-Z]{16}/,
+      );
     }
   });
 
   it("never expands untrusted input straight into a shell script", () => {
-    const untrusted = /\$\{\{\s*(inputs\.|github\.head_ref|github\.event\.(pull_request|issue|comment|review|head_commit|commits)\b)/;
+    const untrusted =
+      /\$\{\{\s*(inputs\.|github\.head_ref|github\.event\.(pull_request|issue|comment|review|head_commit|commits)\b)/;
     for (const { file, id, job: j } of allJobs()) {
       for (const s of stepsOf(j)) if (s.run) expect(s.run, `${file} ${id} ${s.name ?? ""}`).not.toMatch(untrusted);
     }
@@ -273,7 +336,10 @@ describe("workflow lint", () => {
   it("runs OpenTofu (the pinned engine version, no wrapper) wherever tofu or cdktf deploys run", () => {
     expect(TOFU_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
     for (const { file, id, job: j } of allJobs()) {
-      const needsEngine = /\btofu\b|cdktf deploy|npx envctl (preview (create|destroy|gc)|drift|promote|rollout|rollback)|npx envctl "\$\{args/.test(runText(j));
+      const needsEngine =
+        /\btofu\b|cdktf deploy|npx envctl (preview (create|destroy|gc)|drift|promote|rollout|rollback)|npx envctl "\$\{args/.test(
+          runText(j),
+        );
       if (!needsEngine) continue;
       const setup = stepUsing(j, "opentofu/setup-opentofu");
       expect(setup.uses, `${file} ${id}`).toBe("opentofu/setup-opentofu@v1");
@@ -287,7 +353,8 @@ describe("workflow lint", () => {
   it("installs with npm ci, never npm install", () => {
     for (const { file, id, job: j } of allJobs()) {
       expect(runText(j), `${file} ${id}`).not.toMatch(/npm install|npm i\b/);
-      if (/npx /.test(runText(j)) && usesAction(j, "actions/checkout")) expect(runText(j), `${file} ${id}`).toMatch(/^npm ci$/m);
+      if (/npx /.test(runText(j)) && usesAction(j, "actions/checkout"))
+        expect(runText(j), `${file} ${id}`).toMatch(/^npm ci$/m);
     }
   });
 
@@ -295,8 +362,13 @@ describe("workflow lint", () => {
     const mutating = /cdktf deploy|tofu apply|npx envctl preview (create|destroy)|npx envctl "\$\{args/;
     const mutators = allJobs().filter(({ job: j }) => mutating.test(runText(j)));
     expect(mutators.map(({ file, id }) => `${file}#${id}`).sort()).toEqual([
-      "deploy.yml#apply-production", "deploy.yml#deploy-dev", "deploy.yml#deploy-staging",
-      "preview-gc.yml#destroy", "preview.yml#deploy", "preview.yml#destroy", "release.yml#release",
+      "deploy.yml#apply-production",
+      "deploy.yml#deploy-dev",
+      "deploy.yml#deploy-staging",
+      "preview-gc.yml#destroy",
+      "preview.yml#deploy",
+      "preview.yml#destroy",
+      "release.yml#release",
     ]);
     for (const { file, id, job: j } of mutators) {
       const c = concurrencyOf(file, j);
@@ -309,9 +381,15 @@ describe("workflow lint", () => {
     expect(concurrencyOf("deploy.yml", job("deploy.yml", "plan-production"))?.group).toBe("deploy-production");
     expect(concurrencyOf("deploy.yml", job("deploy.yml", "apply-production"))?.group).toBe("deploy-production");
     // Releases queue with deploys; abort and rollback do not queue behind the rollout they stop.
-    expect(concurrencyOf("release.yml", job("release.yml", "release"))?.group).toBe("${{ contains(fromJSON('[\"abort\", \"rollback\"]'), inputs.command) && format('mitigate-{0}', inputs.environment) || format('deploy-{0}', inputs.environment) }}");
-    expect(concurrencyOf("preview.yml", job("preview.yml", "deploy"))?.group).toBe("deploy-${{ needs.name.outputs.name }}");
-    expect(concurrencyOf("preview.yml", job("preview.yml", "destroy"))?.group).toBe("deploy-${{ needs.name.outputs.name }}");
+    expect(concurrencyOf("release.yml", job("release.yml", "release"))?.group).toBe(
+      "${{ contains(fromJSON('[\"abort\", \"rollback\"]'), inputs.command) && format('mitigate-{0}', inputs.environment) || format('deploy-{0}', inputs.environment) }}",
+    );
+    expect(concurrencyOf("preview.yml", job("preview.yml", "deploy"))?.group).toBe(
+      "deploy-${{ needs.name.outputs.name }}",
+    );
+    expect(concurrencyOf("preview.yml", job("preview.yml", "destroy"))?.group).toBe(
+      "deploy-${{ needs.name.outputs.name }}",
+    );
     expect(concurrencyOf("preview-gc.yml", job("preview-gc.yml", "destroy"))?.group).toBe("deploy-${{ matrix.name }}");
   });
 });
@@ -325,7 +403,14 @@ describe("pr.yml", () => {
   });
 
   it("has the job graph test + changed-stacks → plan (matrix), plan-removed (matrix of destroys) → summary, and the configuration check", () => {
-    expect(Object.keys(wf(F).jobs).sort()).toEqual(["changed-stacks", "config", "plan", "plan-removed", "summary", "test"]);
+    expect(Object.keys(wf(F).jobs).sort()).toEqual([
+      "changed-stacks",
+      "config",
+      "plan",
+      "plan-removed",
+      "summary",
+      "test",
+    ]);
     expect(needsOf(job(F, "config"))).toEqual([]);
     expect(needsOf(job(F, "test"))).toEqual([]);
     expect(needsOf(job(F, "changed-stacks"))).toEqual([]);
@@ -337,7 +422,9 @@ describe("pr.yml", () => {
 
   it("tests (the engine cached by its pinned versions), synthesizes and uploads cdktf.out and the environments report", () => {
     const j = job(F, "test");
-    const order = ["npm ci", "npm test", "npm run synth", "envctl report --html test-results/environments.html"].map((c) => indexOfRun(j, c));
+    const order = ["npm ci", "npm test", "npm run synth", "envctl report --html test-results/environments.html"].map(
+      (c) => indexOfRun(j, c),
+    );
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const uploads = stepsOf(j).filter((s) => s.uses?.startsWith("actions/upload-artifact@"));
@@ -345,14 +432,20 @@ describe("pr.yml", () => {
     // the report test's screenshot and page, and this change's report: an artifact the comment links
     expect(uploads[1]).toMatchObject({ id: "report", if: "always()" });
     expect(uploads[1]!.with).toMatchObject({ name: "environments-report" });
-    expect(String(uploads[1]!.with?.path).trim().split("\n")).toEqual(["test-results/environments.html", "test-results/report.html", "test-results/report.png"]);
+    expect(String(uploads[1]!.with?.path).trim().split("\n")).toEqual([
+      "test-results/environments.html",
+      "test-results/report.html",
+      "test-results/report.png",
+    ]);
     expect(j.env?.ENVSTACK_ARTIFACTS).toBe("test-results");
     expect(j.outputs?.["report-url"]).toBe("${{ steps.report.outputs.artifact-url }}");
     // npm test builds the engine when missing: Go, and a cache keyed by what decides the build
     expect(stepUsing(j, "actions/setup-go").with?.["go-version-file"]).toMatch(/^lib\/engine\/go\/.+\/go\.mod$/);
     const cache = stepUsing(j, "actions/cache");
     expect(cache.with?.path).toBe("~/.cache/envstack");
-    expect(cache.with?.key).toContain("hashFiles('lib/engine/versions.env', 'lib/engine/setup-engine.sh', 'lib/engine/go/*/go.sum', 'lib/engine/go/aws-trim/main.go', 'lib/engine/aws-provider-types.txt')");
+    expect(cache.with?.key).toContain(
+      "hashFiles('lib/engine/versions.env', 'lib/engine/setup-engine.sh', 'lib/engine/go/*/go.sum', 'lib/engine/go/aws-trim/main.go', 'lib/engine/aws-provider-types.txt')",
+    );
     expect(j["timeout-minutes"]).toBeGreaterThanOrEqual(60);
     // tested on Node 24 (what the workflows deploy with) and 22
     expect(j.strategy?.matrix?.node).toEqual(["24", "22"]);
@@ -361,7 +454,9 @@ describe("pr.yml", () => {
 
   it("computes the changed stacks with envctl, exactly so, keeping the removed ones' base synthesis", () => {
     const j = job(F, "changed-stacks");
-    expect(runText(j)).toContain("npx envctl changed-stacks --base origin/${{ github.base_ref }} --json --removed-out removed-stacks");
+    expect(runText(j)).toContain(
+      "npx envctl changed-stacks --base origin/${{ github.base_ref }} --json --removed-out removed-stacks",
+    );
     expect(stepUsing(j, "actions/checkout").with?.["fetch-depth"]).toBe(0);
     expect(j.outputs?.stacks).toBe("${{ steps.changed.outputs.stacks }}");
     expect(j.outputs?.removed).toBe("${{ steps.changed.outputs.removed }}");
@@ -376,17 +471,35 @@ describe("pr.yml", () => {
     expect(j.strategy?.["fail-fast"]).toBe(false);
     expect(j.strategy?.matrix).toEqual({ stack: "${{ fromJSON(needs.changed-stacks.outputs.removed) }}" });
     expect(j.if).toContain("needs.changed-stacks.outputs.any-removed == 'true'");
-    expect(stepUsing(j, "actions/download-artifact").with).toMatchObject({ name: "removed-stacks", path: "removed-stacks" });
+    expect(stepUsing(j, "actions/download-artifact").with).toMatchObject({
+      name: "removed-stacks",
+      path: "removed-stacks",
+    });
     const plan = stepRunning(j, "tofu plan");
     expect(plan["working-directory"]).toBe("removed-stacks/${{ matrix.stack }}");
-    const lines = plan.run!.trim().split("\n").map((l) => l.trim());
-    expect(lines).toEqual(["tofu init -input=false", "tofu plan -destroy -input=false -lock=false -out=plan.bin", "tofu show -json plan.bin > plan.json"]);
-    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
-    const name = runStep(stepRunning(j, "plans/$STACK.destroy.json").run!, { env: { STACK: "qa" }, files: { "removed-stacks/qa/plan.json": '{"format_version":"1.2"}' } });
+    const lines = plan
+      .run!.trim()
+      .split("\n")
+      .map((l) => l.trim());
+    expect(lines).toEqual([
+      "tofu init -input=false",
+      "tofu plan -destroy -input=false -lock=false -out=plan.bin",
+      "tofu show -json plan.bin > plan.json",
+    ]);
+    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe(
+      "${{ vars.AWS_PLAN_ROLE_ARN }}",
+    );
+    const name = runStep(stepRunning(j, "plans/$STACK.destroy.json").run!, {
+      env: { STACK: "qa" },
+      files: { "removed-stacks/qa/plan.json": '{"format_version":"1.2"}' },
+    });
     expect(name.status, name.stderr).toBe(0);
     expect(readFileSync(join(name.dir, "plans/qa.destroy.json"), "utf8")).toBe('{"format_version":"1.2"}');
     // the summary downloads plan-* into one folder: the destroy plans come along
-    expect(stepUsing(j, "actions/upload-artifact").with).toMatchObject({ name: "plan-${{ matrix.stack }}-destroy", path: "plans/${{ matrix.stack }}.destroy.json" });
+    expect(stepUsing(j, "actions/upload-artifact").with).toMatchObject({
+      name: "plan-${{ matrix.stack }}-destroy",
+      path: "plans/${{ matrix.stack }}.destroy.json",
+    });
   });
 
   it("refuses a change that moves traffic onto a slot whose version changes in the same change (envctl release-check)", () => {
@@ -399,7 +512,12 @@ describe("pr.yml", () => {
   it.each([
     ['["dev","dev-traffic"]', '["dev","dev-traffic"]', "true", "[]"],
     ['{"stacks":["production"]}', '["production"]', "true", "[]"],
-    ['{"stacks":["dev-traffic","pr-7-x"],"added":["pr-7-x"],"changed":["dev-traffic"],"removed":["qa","qa-traffic"]}', '["dev-traffic","pr-7-x"]', "true", '["qa","qa-traffic"]'],
+    [
+      '{"stacks":["dev-traffic","pr-7-x"],"added":["pr-7-x"],"changed":["dev-traffic"],"removed":["qa","qa-traffic"]}',
+      '["dev-traffic","pr-7-x"]',
+      "true",
+      '["qa","qa-traffic"]',
+    ],
     ['{"stacks":[],"added":[],"changed":[],"removed":["qa"]}', "[]", "false", '["qa"]'],
     ['[{"name":"staging","reason":"environments/staging.ts"}]', '["staging"]', "true", "[]"],
     ["[]", "[]", "false", "[]"],
@@ -413,7 +531,10 @@ describe("pr.yml", () => {
 
   it("fails the job when envctl changed-stacks fails", () => {
     const step = stepRunning(job(F, "changed-stacks"), "envctl changed-stacks");
-    const r = runStep(step.run!, { expressions: { "github.base_ref": "main" }, fakes: { npx: "echo 'boom' >&2; exit 1" } });
+    const r = runStep(step.run!, {
+      expressions: { "github.base_ref": "main" },
+      fakes: { npx: "echo 'boom' >&2; exit 1" },
+    });
     expect(r.status).not.toBe(0);
     expect(r.outputs.stacks).toBeUndefined();
   });
@@ -426,7 +547,10 @@ describe("pr.yml", () => {
     expect(stepUsing(j, "actions/download-artifact").with).toMatchObject({ name: "cdktf-out", path: "cdktf.out" });
     const plan = stepRunning(j, "tofu plan");
     expect(plan["working-directory"]).toBe("cdktf.out/stacks/${{ matrix.stack }}");
-    const lines = plan.run!.trim().split("\n").map((l) => l.trim());
+    const lines = plan
+      .run!.trim()
+      .split("\n")
+      .map((l) => l.trim());
     expect(lines[0]).toMatch(/^tofu init\b/);
     expect(lines[1]).toMatch(/^tofu plan\b.*-out=plan\.bin/);
     expect(lines[2]).toBe("tofu show -json plan.bin > plan.json");
@@ -434,12 +558,17 @@ describe("pr.yml", () => {
     expect(upload.with).toMatchObject({ name: "plan-${{ matrix.stack }}", path: "plans/${{ matrix.stack }}.json" });
     // Read-only role: PR plans never take the state lock.
     expect(plan.run).toContain("-lock=false");
-    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe(
+      "${{ vars.AWS_PLAN_ROLE_ARN }}",
+    );
   });
 
   it("names each plan after its stack so the summary can download them all into one folder", () => {
     const step = stepRunning(job(F, "plan"), "plans/$STACK.json");
-    const r = runStep(step.run!, { env: { STACK: "dev-traffic" }, files: { "cdktf.out/stacks/dev-traffic/plan.json": '{"format_version":"1.2"}' } });
+    const r = runStep(step.run!, {
+      env: { STACK: "dev-traffic" },
+      files: { "cdktf.out/stacks/dev-traffic/plan.json": '{"format_version":"1.2"}' },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(r.dir, "plans/dev-traffic.json"), "utf8")).toBe('{"format_version":"1.2"}');
   });
@@ -479,24 +608,43 @@ describe("pr.yml", () => {
     expect(none.calls).toEqual([]);
     expect(readFileSync(join(none.dir, "summary.md"), "utf8")).toMatch(/^No stack changes/);
 
-    const failed = runStep(step.run!, { env: { PLAN_RESULT: "failure" }, fakes: { npx: "echo summary" }, files: { "plans/dev.json": "{}" } });
+    const failed = runStep(step.run!, {
+      env: { PLAN_RESULT: "failure" },
+      fakes: { npx: "echo summary" },
+      files: { "plans/dev.json": "{}" },
+    });
     expect(readFileSync(join(failed.dir, "summary.md"), "utf8")).toContain("Some stacks failed to plan");
-    const destroyFailed = runStep(step.run!, { env: { PLAN_RESULT: "success", DESTROY_PLAN_RESULT: "failure" }, fakes: { npx: "echo summary" }, files: { "plans/dev.json": "{}" } });
+    const destroyFailed = runStep(step.run!, {
+      env: { PLAN_RESULT: "success", DESTROY_PLAN_RESULT: "failure" },
+      fakes: { npx: "echo summary" },
+      files: { "plans/dev.json": "{}" },
+    });
     expect(readFileSync(join(destroyFailed.dir, "summary.md"), "utf8")).toContain("Some stacks failed to plan");
     // the environments report: linked from the comment when the test job uploaded it
-    const linked = runStep(step.run!, { env: { PLAN_RESULT: "success", REPORT_URL: "https://github.com/o/r/actions/runs/1/artifacts/2" }, fakes: { npx: "echo summary" }, files: { "plans/qa.destroy.json": "{}" } });
+    const linked = runStep(step.run!, {
+      env: { PLAN_RESULT: "success", REPORT_URL: "https://github.com/o/r/actions/runs/1/artifacts/2" },
+      fakes: { npx: "echo summary" },
+      files: { "plans/qa.destroy.json": "{}" },
+    });
     expect(linked.calls).toEqual(["npx envctl plan-summary plans/qa.destroy.json"]);
-    expect(readFileSync(join(linked.dir, "summary.md"), "utf8")).toContain("[Environments report](https://github.com/o/r/actions/runs/1/artifacts/2): the page this change makes (environments.html) and the report test's screenshot (report.png)");
+    expect(readFileSync(join(linked.dir, "summary.md"), "utf8")).toContain(
+      "[Environments report](https://github.com/o/r/actions/runs/1/artifacts/2): the page this change makes (environments.html) and the report test's screenshot (report.png)",
+    );
     expect(readFileSync(join(withPlans.dir, "summary.md"), "utf8")).not.toContain("Environments report");
     const env = stepsOf(job(F, "summary")).find((x) => x.run?.includes("> summary.md"))!.env;
-    expect(env).toMatchObject({ REPORT_URL: "${{ needs.test.outputs.report-url }}", DESTROY_PLAN_RESULT: "${{ needs.plan-removed.result }}" });
+    expect(env).toMatchObject({
+      REPORT_URL: "${{ needs.test.outputs.report-url }}",
+      DESTROY_PLAN_RESULT: "${{ needs.plan-removed.result }}",
+    });
   });
 
   it("fails the stateful guard when envctl does, and skips it without plans", () => {
     const step = stepRunning(job(F, "summary"), "--fail-on stateful");
     const blocked = runStep(step.run!, { fakes: { npx: "exit 1" }, files: { "plans/production.json": "{}" } });
     expect(blocked.status).not.toBe(0);
-    expect(blocked.calls).toEqual(["npx envctl plan-summary plans/production.json --fail-on stateful --only production"]);
+    expect(blocked.calls).toEqual([
+      "npx envctl plan-summary plans/production.json --fail-on stateful --only production",
+    ]);
     const none = runStep(step.run!, { fakes: { npx: "exit 1" } });
     expect(none.status).toBe(0);
   });
@@ -514,11 +662,17 @@ describe("pr.yml: the configuration check (envctl config diff)", () => {
     expect(diff.run).toContain("npx envctl config diff --markdown --fail-on missing $offline > config.md || status=$?");
     const comment = stepUsing(j(), "marocchino/sticky-pull-request-comment");
     expect(comment.with).toEqual({ header: "envctl-config-diff", path: "config.md" });
-    expect(comment.if).toBe("steps.changed.outputs.any == 'true' && github.event.pull_request.head.repo.full_name == github.repository");
+    expect(comment.if).toBe(
+      "steps.changed.outputs.any == 'true' && github.event.pull_request.head.repo.full_name == github.repository",
+    );
     const fail = stepRunning(j(), "exit 1");
     expect(fail.if).toBe("steps.diff.outputs.status != '0'");
-    expect([steps.indexOf(diff), steps.indexOf(comment), steps.indexOf(fail)]).toEqual([...[steps.indexOf(diff), steps.indexOf(comment), steps.indexOf(fail)]].sort((a, b) => a - b));
-    expect(stepUsing(j(), "aws-actions/configure-aws-credentials").if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    expect([steps.indexOf(diff), steps.indexOf(comment), steps.indexOf(fail)]).toEqual(
+      [...[steps.indexOf(diff), steps.indexOf(comment), steps.indexOf(fail)]].sort((a, b) => a - b),
+    );
+    expect(stepUsing(j(), "aws-actions/configure-aws-credentials").if).toBe(
+      "github.event.pull_request.head.repo.full_name == github.repository",
+    );
     expect(stepUsing(j(), "actions/checkout").with?.["fetch-depth"]).toBe(0);
   });
 
@@ -528,7 +682,9 @@ describe("pr.yml: the configuration check (envctl config diff)", () => {
     expect(changed.status, changed.stderr).toBe(0);
     expect(changed.calls).toEqual(["git diff --quiet origin/main -- environments/ lib/config/settings.ts"]);
     expect(changed.outputs).toEqual({ any: "true" });
-    expect(runStep(step.run!, { env: { BASE_REF: "main" }, fakes: { git: "exit 0" } }).outputs).toEqual({ any: "false" });
+    expect(runStep(step.run!, { env: { BASE_REF: "main" }, fakes: { git: "exit 0" } }).outputs).toEqual({
+      any: "false",
+    });
   });
 
   it("the seeds' scenario: production lacking SMTP_HOST (which staging has) fails the check, naming it, with the real envctl", () => {
@@ -536,12 +692,17 @@ describe("pr.yml: the configuration check (envctl config diff)", () => {
       const f = join(d, "environments/production.ts");
       writeFileSync(f, readFileSync(f, "utf8").replace('      SMTP_HOST: "email-smtp.eu-west-1.amazonaws.com",\n', ""));
     });
-    const diff = runStep(stepRunning(j(), "npx envctl config diff").run!, { env: { FORK: "true", ENVSTACK_ROOT: root }, fakes: { npx: realEnvctl } });
+    const diff = runStep(stepRunning(j(), "npx envctl config diff").run!, {
+      env: { FORK: "true", ENVSTACK_ROOT: root },
+      fakes: { npx: realEnvctl },
+    });
     expect(diff.status, diff.stderr).toBe(0); // the step records the status; the last step fails the job
     expect(diff.calls).toEqual(["npx envctl config diff --markdown --fail-on missing --offline"]);
     expect(diff.outputs).toEqual({ status: "1" });
     const md = readFileSync(join(diff.dir, "config.md"), "utf8");
-    expect(md).toContain("| `SMTP_HOST` | email-smtp.eu-west-1.amazonaws.com | – | missing in production (required in production) |");
+    expect(md).toContain(
+      "| `SMTP_HOST` | email-smtp.eu-west-1.amazonaws.com | – | missing in production (required in production) |",
+    );
     expect(md).toContain("- production: app.settings.SMTP_HOST is missing: required in the production tier");
     expect(md.trimEnd().endsWith("<!-- envctl-config-diff -->")).toBe(true);
     expect(diff.summary).toBe(md);
@@ -549,7 +710,10 @@ describe("pr.yml: the configuration check (envctl config diff)", () => {
     expect(fail.status).toBe(1);
     expect(fail.stdout).toContain("::error::envctl config diff exited 1");
 
-    const shipped = runStep(stepRunning(j(), "npx envctl config diff").run!, { env: { FORK: "true", ENVSTACK_ROOT: tempProject() }, fakes: { npx: realEnvctl } });
+    const shipped = runStep(stepRunning(j(), "npx envctl config diff").run!, {
+      env: { FORK: "true", ENVSTACK_ROOT: tempProject() },
+      fakes: { npx: realEnvctl },
+    });
     expect(shipped.outputs).toEqual({ status: "0" });
   });
 });
@@ -569,21 +733,37 @@ describe("deploy.yml", () => {
     expect(needsOf(job(F, "apply-production"))).toEqual(["plan-production"]);
   });
 
-  it.each(["dev", "staging"])("deploys %s automatically: infrastructure, workloads where present, traffic last", (env) => {
-    const j = job(F, `deploy-${env}`);
-    expect(environmentName(j)).toBe(env);
-    expect(indexOfRun(j, "npx cdktf synth")).toBeLessThan(indexOfRun(j, "cdktf deploy"));
-    const step = stepRunning(j, "cdktf deploy");
-    const ec2 = runStep(step.run!, { fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`, "global") } });
-    expect(ec2.status, ec2.stderr).toBe(0);
-    expect(ec2.calls).toEqual([env, `${env}-traffic`].map((s) => `npx cdktf deploy ${s} --auto-approve --skip-synth`));
-    // traffic never reaches a slot whose pods do not exist yet
-    const eks = runStep(step.run!, { fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`, `${env}-workloads`) } });
-    expect(eks.calls).toEqual([env, `${env}-workloads`, `${env}-traffic`].map((s) => `npx cdktf deploy ${s} --auto-approve --skip-synth`));
-    const failing = runStep(step.run!, { fakes: { npx: "exit 1" }, files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`) } });
-    expect(failing.status).not.toBe(0);
-    expect(failing.calls).toHaveLength(1); // stops at the first failure: no traffic after a failed infrastructure deploy
-  });
+  it.each(["dev", "staging"])(
+    "deploys %s automatically: infrastructure, workloads where present, traffic last",
+    (env) => {
+      const j = job(F, `deploy-${env}`);
+      expect(environmentName(j)).toBe(env);
+      expect(indexOfRun(j, "npx cdktf synth")).toBeLessThan(indexOfRun(j, "cdktf deploy"));
+      const step = stepRunning(j, "cdktf deploy");
+      const ec2 = runStep(step.run!, {
+        fakes: { npx: "" },
+        files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`, "global") },
+      });
+      expect(ec2.status, ec2.stderr).toBe(0);
+      expect(ec2.calls).toEqual(
+        [env, `${env}-traffic`].map((s) => `npx cdktf deploy ${s} --auto-approve --skip-synth`),
+      );
+      // traffic never reaches a slot whose pods do not exist yet
+      const eks = runStep(step.run!, {
+        fakes: { npx: "" },
+        files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`, `${env}-workloads`) },
+      });
+      expect(eks.calls).toEqual(
+        [env, `${env}-workloads`, `${env}-traffic`].map((s) => `npx cdktf deploy ${s} --auto-approve --skip-synth`),
+      );
+      const failing = runStep(step.run!, {
+        fakes: { npx: "exit 1" },
+        files: { "cdktf.out/manifest.json": manifest(env, `${env}-traffic`) },
+      });
+      expect(failing.status).not.toBe(0);
+      expect(failing.calls).toHaveLength(1); // stops at the first failure: no traffic after a failed infrastructure deploy
+    },
+  );
 
   it("plans production without approval and saves the plan with the commit SHA in the artifact name", () => {
     const j = job(F, "plan-production");
@@ -592,22 +772,52 @@ describe("deploy.yml", () => {
     const upload = stepUsing(j, "actions/upload-artifact");
     expect(upload.with?.name).toBe("production-plan-${{ github.sha }}");
     const paths = String(upload.with?.path).trim().split("\n");
-    expect(paths).toEqual(expect.arrayContaining(["cdktf.out/stacks/production*/plan.bin", "cdktf.out/stacks/production*/.terraform.lock.hcl", "cdktf.out/production-stacks.txt"]));
-    expect(paths).toEqual(expect.arrayContaining(["cdktf.out/stacks/global/plan.bin", "cdktf.out/stacks/global/cdk.tf.json", "cdktf.out/stacks/global/.terraform.lock.hcl"]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "cdktf.out/stacks/production*/plan.bin",
+        "cdktf.out/stacks/production*/.terraform.lock.hcl",
+        "cdktf.out/production-stacks.txt",
+      ]),
+    );
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "cdktf.out/stacks/global/plan.bin",
+        "cdktf.out/stacks/global/cdk.tf.json",
+        "cdktf.out/stacks/global/.terraform.lock.hcl",
+      ]),
+    );
     expect(upload.with?.["include-hidden-files"]).toBe(true);
     expect(upload.with?.["if-no-files-found"]).toBe("error");
-    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe(
+      "${{ vars.AWS_PLAN_ROLE_ARN }}",
+    );
   });
 
   it("plans the production stacks in apply order: infrastructure, workloads, traffic, then the global dashboard", () => {
     const step = stepRunning(job(F, "plan-production"), "production-stacks.txt");
-    const ec2 = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("production", "production-traffic", "staging") } });
+    const ec2 = runStep(step.run!, {
+      files: { "cdktf.out/manifest.json": manifest("production", "production-traffic", "staging") },
+    });
     expect(ec2.status, ec2.stderr).toBe(0);
     expect(ec2.outputs).toEqual({ list: "production production-traffic" });
-    const eks = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("production-workloads", "production", "production-traffic") } });
+    const eks = runStep(step.run!, {
+      files: { "cdktf.out/manifest.json": manifest("production-workloads", "production", "production-traffic") },
+    });
     expect(eks.outputs).toEqual({ list: "production production-workloads production-traffic" });
-    expect(readFileSync(join(eks.dir, "cdktf.out/production-stacks.txt"), "utf8").trim()).toBe("production production-workloads production-traffic");
-    const withGlobal = runStep(step.run!, { files: { "cdktf.out/manifest.json": manifest("global", "production-workloads", "production", "production-traffic", "bootstrap") } });
+    expect(readFileSync(join(eks.dir, "cdktf.out/production-stacks.txt"), "utf8").trim()).toBe(
+      "production production-workloads production-traffic",
+    );
+    const withGlobal = runStep(step.run!, {
+      files: {
+        "cdktf.out/manifest.json": manifest(
+          "global",
+          "production-workloads",
+          "production",
+          "production-traffic",
+          "bootstrap",
+        ),
+      },
+    });
     expect(withGlobal.outputs).toEqual({ list: "production production-workloads production-traffic global" });
   });
 
@@ -617,13 +827,21 @@ describe("deploy.yml", () => {
     const step = stepRunning(j, "envctl release-check");
     expect(step.id).toBe("promotion");
     expect(step.env).toEqual({ BEFORE: "${{ github.event.before }}" });
-    const changes = (slots: unknown[]) => `echo '${JSON.stringify([{ environment: "production", added: false, slots, weights: null, problems: [] }])}'`;
-    const promotion = runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: changes([{ slot: "green", from: null, to: "1.6.0", what: ["version"] }]) } });
+    const changes = (slots: unknown[]) =>
+      `echo '${JSON.stringify([{ environment: "production", added: false, slots, weights: null, problems: [] }])}'`;
+    const promotion = runStep(step.run!, {
+      env: { BEFORE: "abc123" },
+      fakes: { npx: changes([{ slot: "green", from: null, to: "1.6.0", what: ["version"] }]) },
+    });
     expect(promotion.status, promotion.stderr).toBe(0);
     expect(promotion.calls).toEqual(["npx envctl release-check --base abc123 --only production --json"]);
     expect(promotion.outputs).toEqual({ promotion: "true" });
-    expect(runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: changes([]) } }).outputs).toEqual({ promotion: "false" });
-    expect(runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: "echo '[]'" } }).outputs).toEqual({ promotion: "false" });
+    expect(runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: changes([]) } }).outputs).toEqual({
+      promotion: "false",
+    });
+    expect(runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: "echo '[]'" } }).outputs).toEqual({
+      promotion: "false",
+    });
     expect(runStep(step.run!, { env: { BEFORE: "abc123" }, fakes: { npx: "exit 1" } }).status).not.toBe(0);
   });
 
@@ -632,7 +850,9 @@ describe("deploy.yml", () => {
     const snapshot = stepRunning(j, "envctl snapshot production");
     expect(snapshot.if).toBe("needs.plan-production.outputs.promotion == 'true'");
     expect(stepsOf(j).indexOf(snapshot)).toBeLessThan(indexOfRun(j, "tofu apply"));
-    expect(stepsOf(j).indexOf(stepUsing(j, "aws-actions/configure-aws-credentials"))).toBeLessThan(stepsOf(j).indexOf(snapshot));
+    expect(stepsOf(j).indexOf(stepUsing(j, "aws-actions/configure-aws-credentials"))).toBeLessThan(
+      stepsOf(j).indexOf(snapshot),
+    );
     expect(stepUsing(j, "actions/checkout").if).toBeUndefined(); // always: envctl also checks the approvals
     const r = runStep(snapshot.run!, { fakes: { npm: "", npx: "" } });
     expect(r.status, r.stderr).toBe(0);
@@ -645,11 +865,20 @@ describe("deploy.yml", () => {
     const stacks = ["production", "production-traffic"];
     const r = runStep(step.run!, {
       env: { STACKS: stacks.join(" ") },
-      fakes: { tofu: 'if [ "$1" = show ]; then echo "{\\"stack\\": \\"$(basename "$PWD")\\"}"; fi; if [ "$1" = plan ]; then touch plan.bin; fi' },
+      fakes: {
+        tofu: 'if [ "$1" = show ]; then echo "{\\"stack\\": \\"$(basename "$PWD")\\"}"; fi; if [ "$1" = plan ]; then touch plan.bin; fi',
+      },
       files: Object.fromEntries(stacks.map((s) => [`cdktf.out/stacks/${s}/cdk.tf.json`, "{}"])),
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls.map((c) => c.split(" ").slice(0, 2).join(" "))).toEqual(["tofu init", "tofu plan", "tofu show", "tofu init", "tofu plan", "tofu show"]);
+    expect(r.calls.map((c) => c.split(" ").slice(0, 2).join(" "))).toEqual([
+      "tofu init",
+      "tofu plan",
+      "tofu show",
+      "tofu init",
+      "tofu plan",
+      "tofu show",
+    ]);
     for (const s of stacks) {
       expect(existsSync(join(r.dir, `cdktf.out/stacks/${s}/plan.bin`))).toBe(true);
       expect(JSON.parse(readFileSync(join(r.dir, `plans/${s}.json`), "utf8"))).toEqual({ stack: s });
@@ -663,11 +892,23 @@ describe("deploy.yml", () => {
     expect(download.with?.name).toBe(stepUsing(job(F, "plan-production"), "actions/upload-artifact").with?.name);
     expect(download.with?.name).toBe("production-plan-${{ github.sha }}");
     // Nothing is synthesized or planned again before the apply (the source is checked out for envctl: approvals, snapshot).
-    expect(stepsOf(j).filter((x) => x.uses?.startsWith("actions/checkout")).map((x) => x.with?.path)).toEqual(["source"]);
+    expect(
+      stepsOf(j)
+        .filter((x) => x.uses?.startsWith("actions/checkout"))
+        .map((x) => x.with?.path),
+    ).toEqual(["source"]);
     expect(runText(j)).not.toMatch(/cdktf (synth|deploy)/);
-    expect(stepsOf(j).filter((x) => /npm ci/.test(x.run ?? "")).map((x) => x.name)).toEqual(["Approvals (the deployment's reviewers and the pull request's, never its author)"]);
+    expect(
+      stepsOf(j)
+        .filter((x) => /npm ci/.test(x.run ?? ""))
+        .map((x) => x.name),
+    ).toEqual(["Approvals (the deployment's reviewers and the pull request's, never its author)"]);
     const apply = indexOfRun(j, "tofu apply");
-    expect(stepsOf(j).slice(0, apply).some((s) => /tofu plan/.test(s.run ?? ""))).toBe(false);
+    expect(
+      stepsOf(j)
+        .slice(0, apply)
+        .some((s) => /tofu plan/.test(s.run ?? "")),
+    ).toBe(false);
     expect(stepsOf(j)[apply]!.run).toMatch(/tofu apply .*plan\.bin$/m);
     expect(TEXT[F]).toMatch(/required reviewers/i);
   });
@@ -680,12 +921,17 @@ describe("deploy.yml", () => {
     expect(stepsOf(j).indexOf(verify)).toBeLessThan(stepsOf(j).indexOf(stepRunning(j, "envctl snapshot production")));
     expect(stepsOf(j).indexOf(verify)).toBeLessThan(indexOfRun(j, "tofu apply"));
     expect(effectivePermissions(F, j)).toMatchObject({ actions: "read", "pull-requests": "read" });
-    expect(runStep(verify.run!, { fakes: { npm: "", npx: "" } }).calls).toEqual(["npm ci", "npx envctl approvals verify production --github"]);
+    expect(runStep(verify.run!, { fakes: { npm: "", npx: "" } }).calls).toEqual([
+      "npm ci",
+      "npx envctl approvals verify production --github",
+    ]);
     expect(runStep(verify.run!, { fakes: { npm: "", npx: "exit 1" } }).status).not.toBe(0);
     const release = job("release.yml", "release");
     const check = stepRunning(release, "envctl approvals verify");
     expect(check.if).toBe("inputs.command != 'abort' && inputs.command != 'rollback'");
-    expect(stepsOf(release).indexOf(check)).toBeLessThan(stepsOf(release).indexOf(stepRunning(release, 'npx envctl "${args[@]}" --yes')));
+    expect(stepsOf(release).indexOf(check)).toBeLessThan(
+      stepsOf(release).indexOf(stepRunning(release, 'npx envctl "${args[@]}" --yes')),
+    );
     expect(effectivePermissions("release.yml", release)).toMatchObject({ actions: "read", "pull-requests": "read" });
   });
 
@@ -694,15 +940,24 @@ describe("deploy.yml", () => {
     const stacks = ["production", "production-traffic", "production-workloads"];
     const r = runStep(step.run!, {
       fakes: { tofu: 'echo "in $(basename "$PWD")" >> "$FAKE_LOG"' },
-      files: { "cdktf.out/production-stacks.txt": `${stacks.join(" ")}\n`, ...Object.fromEntries(stacks.map((s) => [`cdktf.out/stacks/${s}/plan.bin`, "x"])) },
+      files: {
+        "cdktf.out/production-stacks.txt": `${stacks.join(" ")}\n`,
+        ...Object.fromEntries(stacks.map((s) => [`cdktf.out/stacks/${s}/plan.bin`, "x"])),
+      },
     });
     expect(r.status, r.stderr).toBe(0);
-    const applied = r.calls.filter((_, i, all) => i > 0 && all[i - 1]!.startsWith("tofu apply")).map((l) => l.replace("in ", ""));
+    const applied = r.calls
+      .filter((_, i, all) => i > 0 && all[i - 1]!.startsWith("tofu apply"))
+      .map((l) => l.replace("in ", ""));
     expect(applied).toEqual(stacks);
     for (const c of r.calls.filter((l) => l.startsWith("tofu apply"))) expect(c).toMatch(/ plan\.bin$/);
     const failing = runStep(step.run!, {
       fakes: { tofu: '[ "$1" != apply ]' },
-      files: { "cdktf.out/production-stacks.txt": "production production-traffic\n", "cdktf.out/stacks/production/plan.bin": "x", "cdktf.out/stacks/production-traffic/plan.bin": "x" },
+      files: {
+        "cdktf.out/production-stacks.txt": "production production-traffic\n",
+        "cdktf.out/stacks/production/plan.bin": "x",
+        "cdktf.out/stacks/production-traffic/plan.bin": "x",
+      },
     });
     expect(failing.status).not.toBe(0);
     expect(failing.calls.filter((l) => l.startsWith("tofu apply"))).toHaveLength(1); // stops at the first failure
@@ -720,7 +975,9 @@ describe("drift.yml", () => {
   it("detects with envctl under the read-only role, and reports with issues: write only", () => {
     const detect = job(F, "detect");
     expect(runText(detect)).toContain("npx envctl drift --json > drift.json");
-    expect(stepUsing(detect, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+    expect(stepUsing(detect, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe(
+      "${{ vars.AWS_PLAN_ROLE_ARN }}",
+    );
     const report = job(F, "report");
     expect(needsOf(report)).toEqual(["detect"]);
     expect(report.if).toBe("needs.detect.outputs.drift == 'true'");
@@ -732,7 +989,9 @@ describe("drift.yml", () => {
     [0, 0, "false"],
     [2, 0, "true"],
   ])("envctl drift exit %i → job status %i, drift=%s", (exit, status, drift) => {
-    const r = runStep(stepRunning(job(F, "detect"), "envctl drift").run!, { fakes: { npx: `echo '{"stacks":[]}'; exit ${exit}` } });
+    const r = runStep(stepRunning(job(F, "detect"), "envctl drift").run!, {
+      fakes: { npx: `echo '{"stacks":[]}'; exit ${exit}` },
+    });
     expect(r.status, r.stderr).toBe(status);
     expect(r.outputs).toEqual({ drift });
     expect(readFileSync(join(r.dir, "drift.json"), "utf8")).toBe('{"stacks":[]}\n');
@@ -755,13 +1014,19 @@ fi`;
 
   it("updates the one open drift issue when there is one", () => {
     const r = runStep(report(), {
-      env: { ...env, ISSUES: JSON.stringify([{ number: 3, title: "Something else" }, { number: 7, title: "Infrastructure drift detected" }]) },
+      env: {
+        ...env,
+        ISSUES: JSON.stringify([
+          { number: 3, title: "Something else" },
+          { number: 7, title: "Infrastructure drift detected" },
+        ]),
+      },
       fakes: { gh: fakeGh },
       files: { "drift.json": '{"drifted":["dev"]}' },
     });
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls.filter((c) => !c.startsWith("gh label") && !c.includes("--remove-label"))).toEqual([
-      "gh issue list --label drift --state open --limit 100 --json number,title --jq map(select(.title == \"Infrastructure drift detected\")) | sort_by(.number) | .[0].number // empty",
+      'gh issue list --label drift --state open --limit 100 --json number,title --jq map(select(.title == "Infrastructure drift detected")) | sort_by(.number) | .[0].number // empty',
       "gh issue edit 7 --body-file body.md --add-label drift:unknown",
     ]);
     const body = readFileSync(join(r.dir, "body.md"), "utf8");
@@ -773,39 +1038,73 @@ fi`;
     ["no open drift issue", []],
     ["only other drift-labelled issues", [{ number: 3, title: "Drift in the dashboard" }]],
   ])("opens the issue when there is %s", (_case, issues) => {
-    const r = runStep(report(), { env: { ...env, ISSUES: JSON.stringify(issues) }, fakes: { gh: fakeGh }, files: { "drift.json": "{}" } });
+    const r = runStep(report(), {
+      env: { ...env, ISSUES: JSON.stringify(issues) },
+      fakes: { gh: fakeGh },
+      files: { "drift.json": "{}" },
+    });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toContain("gh label create drift --color D93F0B --description Infrastructure differs from the stacks --force");
-    expect(r.calls.at(-1)).toBe("gh issue create --title Infrastructure drift detected --label drift --label drift:unknown --body-file body.md");
+    expect(r.calls).toContain(
+      "gh label create drift --color D93F0B --description Infrastructure differs from the stacks --force",
+    );
+    expect(r.calls.at(-1)).toBe(
+      "gh issue create --title Infrastructure drift detected --label drift --label drift:unknown --body-file body.md",
+    );
     expect(r.calls.some((c) => c.startsWith("gh issue edit"))).toBe(false);
   });
 
   /** What `envctl drift --json` prints: stacks with their worst class, each attribute classed. */
-  const classified = (severities: string[][]) => JSON.stringify(severities.map((list, i) => ({
-    stack: `s${i}`, status: list.length ? "drifted" : "in sync", severity: list[0] ?? null,
-    resources: list.map((severity, j) => ({ address: `aws_x.r${j}`, attributes: [`a${j}`], classes: [{ attribute: `a${j}`, severity, rule: "*" }] })),
-  })));
+  const classified = (severities: string[][]) =>
+    JSON.stringify(
+      severities.map((list, i) => ({
+        stack: `s${i}`,
+        status: list.length ? "drifted" : "in sync",
+        severity: list[0] ?? null,
+        resources: list.map((severity, j) => ({
+          address: `aws_x.r${j}`,
+          attributes: [`a${j}`],
+          classes: [{ attribute: `a${j}`, severity, rule: "*" }],
+        })),
+      })),
+    );
 
   it.each([
     [[["low"], ["critical", "low"]], "critical"],
     [[["high"], ["medium"]], "high"],
     [[["medium", "low"]], "medium"],
     [[["low"], []], "low"],
-  ])("labels the issue with the worst class: %j → drift:%s, and lists each attribute with its class", (severities, worst) => {
-    const r = runStep(report(), { env: { ...env, ISSUES: "[]" }, fakes: { gh: fakeGh }, files: { "drift.json": classified(severities) } });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toContain(`gh label create drift:${worst} --color B60205 --description The worst drift class found --force`);
-    expect(r.calls.at(-1)).toBe(`gh issue create --title Infrastructure drift detected --label drift --label drift:${worst} --body-file body.md`);
-    const body = readFileSync(join(r.dir, "body.md"), "utf8");
-    expect(body).toContain(`**Worst class: ${worst}**`);
-    expect(body).toContain(`- s0: aws_x.r0.a0: **${severities[0]![0]}**`);
-  });
+  ])(
+    "labels the issue with the worst class: %j → drift:%s, and lists each attribute with its class",
+    (severities, worst) => {
+      const r = runStep(report(), {
+        env: { ...env, ISSUES: "[]" },
+        fakes: { gh: fakeGh },
+        files: { "drift.json": classified(severities) },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.calls).toContain(
+        `gh label create drift:${worst} --color B60205 --description The worst drift class found --force`,
+      );
+      expect(r.calls.at(-1)).toBe(
+        `gh issue create --title Infrastructure drift detected --label drift --label drift:${worst} --body-file body.md`,
+      );
+      const body = readFileSync(join(r.dir, "body.md"), "utf8");
+      expect(body).toContain(`**Worst class: ${worst}**`);
+      expect(body).toContain(`- s0: aws_x.r0.a0: **${severities[0]![0]}**`);
+    },
+  );
 
   it("moves the open issue to the new worst class: adds its label, removes the others", () => {
-    const r = runStep(report(), { env: { ...env, ISSUES: JSON.stringify([{ number: 7, title: "Infrastructure drift detected" }]) }, fakes: { gh: fakeGh }, files: { "drift.json": classified([["high"]]) } });
+    const r = runStep(report(), {
+      env: { ...env, ISSUES: JSON.stringify([{ number: 7, title: "Infrastructure drift detected" }]) },
+      fakes: { gh: fakeGh },
+      files: { "drift.json": classified([["high"]]) },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls).toContain("gh issue edit 7 --body-file body.md --add-label drift:high");
-    expect(r.calls.filter((c) => c.includes("--remove-label")).sort()).toEqual(["critical", "low", "medium", "unknown"].map((s) => `gh issue edit 7 --remove-label drift:${s}`));
+    expect(r.calls.filter((c) => c.includes("--remove-label")).sort()).toEqual(
+      ["critical", "low", "medium", "unknown"].map((s) => `gh issue edit 7 --remove-label drift:${s}`),
+    );
   });
 });
 
@@ -844,7 +1143,9 @@ describe("preview.yml and preview-gc.yml", () => {
   const REGISTRY = "bash .github/scripts/preview-registry.sh";
   const listing = (...previews: { name: string; expired: boolean }[]) => `echo '${JSON.stringify(previews)}'`;
   /** The registry script as a stub that logs its call like the fakes do. */
-  const registryStub = { ".github/scripts/preview-registry.sh": 'echo "bash .github/scripts/preview-registry.sh $*" >> "$FAKE_LOG"\n' };
+  const registryStub = {
+    ".github/scripts/preview-registry.sh": 'echo "bash .github/scripts/preview-registry.sh $*" >> "$FAKE_LOG"\n',
+  };
 
   it("registers (or extends) the preview on main, then synthesizes and deploys it, on open/reopen/push", () => {
     const j = job(F, "deploy");
@@ -857,7 +1158,11 @@ describe("preview.yml and preview-gc.yml", () => {
     expect(register).toBeLessThan(indexOfRun(j, "npx cdktf synth"));
     expect(indexOfRun(j, "npx cdktf synth")).toBeLessThan(indexOfRun(j, "cdktf deploy"));
     expect(runText(j)).not.toMatch(/preview destroy/);
-    const r = runStep(stepRunning(j, "cdktf deploy").run!, { env: { PREVIEW: "pr-42-fix-bug" }, fakes: { npx: "" }, files: { "cdktf.out/manifest.json": manifest("dev", "pr-42-fix-bug", "pr-42-fix-bug-traffic") } });
+    const r = runStep(stepRunning(j, "cdktf deploy").run!, {
+      env: { PREVIEW: "pr-42-fix-bug" },
+      fakes: { npx: "" },
+      files: { "cdktf.out/manifest.json": manifest("dev", "pr-42-fix-bug", "pr-42-fix-bug-traffic") },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls).toEqual(["npx cdktf deploy pr-42-fix-bug pr-42-fix-bug-traffic --auto-approve --skip-synth"]);
   });
@@ -869,14 +1174,22 @@ describe("preview.yml and preview-gc.yml", () => {
     expect(stepUsing(j, "actions/checkout").with?.ref).toBe("${{ github.event.repository.default_branch }}");
     expect(runText(j)).not.toMatch(/preview create|cdktf deploy/);
     const script = stepRunning(j, "preview destroy").run!;
-    const registered = runStep(script, { env: { PREVIEW: "pr-42-fix-bug" }, fakes: { npx: listing({ name: "pr-42-fix-bug", expired: false }) }, files: registryStub });
+    const registered = runStep(script, {
+      env: { PREVIEW: "pr-42-fix-bug" },
+      fakes: { npx: listing({ name: "pr-42-fix-bug", expired: false }) },
+      files: registryStub,
+    });
     expect(registered.status, registered.stderr).toBe(0);
     expect(registered.calls).toEqual([
       "npx envctl preview list --json",
       "npx envctl preview destroy pr-42-fix-bug --yes",
       "bash .github/scripts/preview-registry.sh preview(pr-42-fix-bug): destroyed destroy pr-42-fix-bug",
     ]);
-    const unknown = runStep(script, { env: { PREVIEW: "pr-43-other" }, fakes: { npx: listing({ name: "pr-42-fix-bug", expired: false }) }, files: registryStub });
+    const unknown = runStep(script, {
+      env: { PREVIEW: "pr-43-other" },
+      fakes: { npx: listing({ name: "pr-42-fix-bug", expired: false }) },
+      files: registryStub,
+    });
     expect(unknown.status, unknown.stderr).toBe(0);
     expect(unknown.calls).toEqual(["npx envctl preview list --json"]);
     expect(unknown.stdout).toContain("No preview pr-43-other in the registry on main");
@@ -893,7 +1206,15 @@ describe("preview.yml and preview-gc.yml", () => {
     expect(gc.on.schedule).toHaveLength(1);
     expect(gc.on.schedule[0].cron).toMatch(/^\d{1,2} \d{1,2} \* \* \*$/);
 
-    const list = runStep(stepRunning(job(G, "expired"), "preview list").run!, { fakes: { npx: listing({ name: "pr-1-a", expired: true }, { name: "pr-2-b", expired: false }, { name: "pr-3-c", expired: true }) } });
+    const list = runStep(stepRunning(job(G, "expired"), "preview list").run!, {
+      fakes: {
+        npx: listing(
+          { name: "pr-1-a", expired: true },
+          { name: "pr-2-b", expired: false },
+          { name: "pr-3-c", expired: true },
+        ),
+      },
+    });
     expect(list.status, list.stderr).toBe(0);
     expect(list.outputs).toEqual({ names: '["pr-1-a","pr-3-c"]' });
     expect(job(G, "expired").outputs?.names).toBe("${{ steps.list.outputs.names }}");
@@ -905,11 +1226,22 @@ describe("preview.yml and preview-gc.yml", () => {
     expect(d.strategy?.["fail-fast"]).toBe(false);
     expect(environmentName(d)).toBe("preview");
     const script = stepRunning(d, "preview destroy").run!;
-    const expired = runStep(script, { env: { PREVIEW: "pr-1-a" }, fakes: { npx: listing({ name: "pr-1-a", expired: true }) }, files: registryStub });
+    const expired = runStep(script, {
+      env: { PREVIEW: "pr-1-a" },
+      fakes: { npx: listing({ name: "pr-1-a", expired: true }) },
+      files: registryStub,
+    });
     expect(expired.status, expired.stderr).toBe(0);
-    expect(expired.calls.slice(1)).toEqual(["npx envctl preview destroy pr-1-a --yes", "bash .github/scripts/preview-registry.sh preview(pr-1-a): expired, destroyed destroy pr-1-a"]);
+    expect(expired.calls.slice(1)).toEqual([
+      "npx envctl preview destroy pr-1-a --yes",
+      "bash .github/scripts/preview-registry.sh preview(pr-1-a): expired, destroyed destroy pr-1-a",
+    ]);
     // extended by a push since the listing: kept
-    const extended = runStep(script, { env: { PREVIEW: "pr-1-a" }, fakes: { npx: listing({ name: "pr-1-a", expired: false }) }, files: registryStub });
+    const extended = runStep(script, {
+      env: { PREVIEW: "pr-1-a" },
+      fakes: { npx: listing({ name: "pr-1-a", expired: false }) },
+      files: registryStub,
+    });
     expect(extended.status, extended.stderr).toBe(0);
     expect(extended.calls).toEqual(["npx envctl preview list --json"]);
   });
@@ -918,11 +1250,16 @@ describe("preview.yml and preview-gc.yml", () => {
 describe(".github/scripts/preview-registry.sh", () => {
   const SCRIPT = join(REPO, ".github/scripts/preview-registry.sh");
   const git = (cwd: string, ...args: string[]) => {
-    const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8" });
+    const r = spawnSync(
+      "git",
+      ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main", ...args],
+      { cwd, encoding: "utf8" },
+    );
     if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
     return r.stdout.trim();
   };
-  const registryAt = (cwd: string, ref = "HEAD") => JSON.parse(git(cwd, "show", `${ref}:environments/previews.json`)).previews.map((p: { name: string }) => p.name);
+  const registryAt = (cwd: string, ref = "HEAD") =>
+    JSON.parse(git(cwd, "show", `${ref}:environments/previews.json`)).previews.map((p: { name: string }) => p.name);
 
   /**
    * An origin with main holding a registry of `pr-1-a`, a workspace checked out from it (as the
@@ -948,7 +1285,9 @@ describe(".github/scripts/preview-registry.sh", () => {
     mkdirSync(join(workspace, "node_modules"));
     const bin = join(root, "bin");
     mkdirSync(bin);
-    writeFileSync(join(bin, "npx"), `#!/usr/bin/env bash
+    writeFileSync(
+      join(bin, "npx"),
+      `#!/usr/bin/env bash
 set -e
 echo "npx $* in $(basename "$(dirname "$PWD")")" >> "${join(root, "calls")}"
 [ "$1 $2" = "envctl preview" ] || exit 9
@@ -965,11 +1304,15 @@ case "$3" in
   destroy) jq --arg n "$4" '.previews |= map(select(.name != $n))' environments/previews.json > /tmp/$$ && mv /tmp/$$ environments/previews.json; rm -f "environments/releases/$4.json" ;;
   *) echo "envctl: no preview named $4" >&2; exit 1 ;;
 esac
-`);
+`,
+    );
     chmodSync(join(bin, "npx"), 0o755);
-    const run = (env: Record<string, string>, ...args: string[]) => spawnSync("bash", [SCRIPT, ...args], {
-      cwd: workspace, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: root, GITHUB_RUN_ID: "99", ...env },
-    });
+    const run = (env: Record<string, string>, ...args: string[]) =>
+      spawnSync("bash", [SCRIPT, ...args], {
+        cwd: workspace,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: root, GITHUB_RUN_ID: "99", ...env },
+      });
     const calls = () => readFileSync(join(root, "calls"), "utf8").split("\n").filter(Boolean);
     return { origin, workspace, run, calls };
   }
@@ -981,7 +1324,11 @@ esac
     expect(t.calls()).toEqual([expect.stringMatching(/^npx envctl preview create pr-42-x --no-deploy --yes in /)]);
     expect(registryAt(t.origin, "main")).toEqual(["pr-1-a", "pr-42-x"]);
     expect(git(t.origin, "log", "-1", "--format=%s", "main")).toBe("preview(pr-42-x): create or extend");
-    expect(JSON.parse(readFileSync(join(t.workspace, "environments/previews.json"), "utf8")).previews.map((p: { name: string }) => p.name)).toEqual(["pr-1-a", "pr-42-x"]);
+    expect(
+      JSON.parse(readFileSync(join(t.workspace, "environments/previews.json"), "utf8")).previews.map(
+        (p: { name: string }) => p.name,
+      ),
+    ).toEqual(["pr-1-a", "pr-42-x"]);
     expect(existsSync(join(t.workspace, "environments/releases/pr-42-x.json"))).toBe(true);
     expect(git(t.workspace, "worktree", "list").split("\n")).toHaveLength(1); // cleaned up
     // repeating it changes nothing on main
@@ -995,7 +1342,9 @@ esac
     const t = setup();
     const r = t.run({ RACE: "1" }, "preview(pr-42-x): create or extend", "create", "pr-42-x");
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain("main moved while recording 'preview(pr-42-x): create or extend'; starting again from the new main (1/5)");
+    expect(r.stderr).toContain(
+      "main moved while recording 'preview(pr-42-x): create or extend'; starting again from the new main (1/5)",
+    );
     expect(t.calls()).toHaveLength(2);
     expect(registryAt(t.origin, "main")).toEqual(["pr-1-a", "pr-7-rival", "pr-42-x"]);
     expect(existsSync(join(t.workspace, "environments/releases/pr-7-rival.json"))).toBe(true);
@@ -1029,7 +1378,11 @@ describe("release.yml", () => {
   it("is dispatched by hand with command, environment, from and version", () => {
     expect(Object.keys(wf(F).on)).toEqual(["workflow_dispatch"]);
     const inputs = wf(F).on.workflow_dispatch.inputs;
-    expect(inputs.command).toMatchObject({ type: "choice", options: ["promote", "rollout", "continue", "abort", "rollback"], required: true });
+    expect(inputs.command).toMatchObject({
+      type: "choice",
+      options: ["promote", "rollout", "continue", "abort", "rollback"],
+      required: true,
+    });
     expect(inputs.environment).toMatchObject({ type: "choice", options: ["staging", "production"], required: true });
     expect(inputs.from).toMatchObject({ type: "string", required: false });
     expect(inputs.version).toMatchObject({ type: "string", required: false });
@@ -1038,19 +1391,34 @@ describe("release.yml", () => {
   it("runs in the chosen GitHub environment (production needs approval) and its deploy group", () => {
     const j = job(F, "release");
     expect(j.environment).toBe("${{ inputs.environment }}");
-    expect(wf(F).concurrency).toEqual({ group: "${{ contains(fromJSON('[\"abort\", \"rollback\"]'), inputs.command) && format('mitigate-{0}', inputs.environment) || format('deploy-{0}', inputs.environment) }}", "cancel-in-progress": false });
+    expect(wf(F).concurrency).toEqual({
+      group:
+        "${{ contains(fromJSON('[\"abort\", \"rollback\"]'), inputs.command) && format('mitigate-{0}', inputs.environment) || format('deploy-{0}', inputs.environment) }}",
+      "cancel-in-progress": false,
+    });
     expect(j.if).toBe("github.ref == 'refs/heads/main'");
-    expect(j.env).toMatchObject({ COMMAND: "${{ inputs.command }}", TARGET: "${{ inputs.environment }}", FROM: "${{ inputs.from }}", VERSION: "${{ inputs.version }}" });
+    expect(j.env).toMatchObject({
+      COMMAND: "${{ inputs.command }}",
+      TARGET: "${{ inputs.environment }}",
+      FROM: "${{ inputs.from }}",
+      VERSION: "${{ inputs.version }}",
+    });
   });
 
-  const envctl = () => stepRunning(job(F, "release"), "npx envctl \"${args[@]}\"").run!;
+  const envctl = () => stepRunning(job(F, "release"), 'npx envctl "${args[@]}"').run!;
   it.each([
     [{ COMMAND: "promote", TARGET: "staging", FROM: "dev", VERSION: "" }, "npx envctl promote dev staging --yes"],
-    [{ COMMAND: "promote", TARGET: "production", FROM: "staging", VERSION: "1.6.0" }, "npx envctl promote staging production --version 1.6.0 --yes"],
+    [
+      { COMMAND: "promote", TARGET: "production", FROM: "staging", VERSION: "1.6.0" },
+      "npx envctl promote staging production --version 1.6.0 --yes",
+    ],
     [{ COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "" }, "npx envctl rollout production --yes"],
     [{ COMMAND: "rollback", TARGET: "staging", FROM: "", VERSION: "" }, "npx envctl rollback staging --yes"],
     [{ COMMAND: "abort", TARGET: "production", FROM: "", VERSION: "" }, "npx envctl abort production --yes"],
-    [{ COMMAND: "continue", TARGET: "production", FROM: "", VERSION: "" }, "npx envctl rollout production --continue --yes"],
+    [
+      { COMMAND: "continue", TARGET: "production", FROM: "", VERSION: "" },
+      "npx envctl rollout production --continue --yes",
+    ],
   ])("runs envctl for %j", (inputs, call) => {
     const r = runStep(envctl(), { env: inputs, fakes: { npx: "" } });
     expect(r.status, r.stderr).toBe(0);
@@ -1073,7 +1441,10 @@ describe("release.yml", () => {
 
   it("passes envctl's exit code on (e.g. 3: rolled back; 7: superseded by an abort)", () => {
     for (const code of [3, 7]) {
-      const r = runStep(envctl(), { env: { COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "" }, fakes: { npx: `exit ${code}` } });
+      const r = runStep(envctl(), {
+        env: { COMMAND: "rollout", TARGET: "production", FROM: "", VERSION: "" },
+        fakes: { npx: `exit ${code}` },
+      });
       expect(r.status).toBe(code);
       expect(r.outputs).toEqual({ code: String(code) });
     }
@@ -1102,6 +1473,8 @@ describe("runtimes", () => {
       if (/setup-node/.test(TEXT[f]!)) expect(w.env?.NODE_VERSION ?? "24", f).toBe("24");
     }
     expect(JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).engines.node).toBe(">=22");
-    expect(readFileSync(join(REPO, ".ci/node.sh"), "utf8")).toMatch(/NODE_WANT=24\.\d+\.\d+[\s\S]*npm install .*"node@\$NODE_WANT"/);
+    expect(readFileSync(join(REPO, ".ci/node.sh"), "utf8")).toMatch(
+      /NODE_WANT=24\.\d+\.\d+[\s\S]*npm install .*"node@\$NODE_WANT"/,
+    );
   });
 });

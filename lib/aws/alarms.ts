@@ -1,10 +1,10 @@
 /**
- * CloudWatch alarms by name, as the canary gate (lib/release/ports.ts SlotAlarms, bound to the
- * names of lib/constructs/naming.ts by lib/cli/context.ts) and `status --live` read them.
+ * CloudWatch alarms by name, as the canary gate (lib/release/ports/index.ts SlotAlarms, bound to the
+ * names of lib/constructs/naming.ts by lib/cli/compose.ts) and `status --live` read them.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import type { AlarmStates } from "../release/ports.ts";
-import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
+import type { AlarmStates } from "../release/ports/index.ts";
+import { type AwsClientOptions, awsClientConfig } from "./clients.ts";
 
 export interface AlarmReader {
   read(names: readonly string[]): Promise<AlarmStates>;
@@ -12,7 +12,9 @@ export interface AlarmReader {
 
 /** Minimal surface of the SDK client, so tests can inject one. */
 export interface CloudWatchLike {
-  send(command: DescribeAlarmsCommand): Promise<{ MetricAlarms?: { AlarmName?: string; StateValue?: string }[]; NextToken?: string }>;
+  send(
+    command: DescribeAlarmsCommand,
+  ): Promise<{ MetricAlarms?: { AlarmName?: string; StateValue?: string }[]; NextToken?: string }>;
 }
 
 export class CloudWatchAlarms implements AlarmReader {
@@ -22,7 +24,9 @@ export class CloudWatchAlarms implements AlarmReader {
     const found = new Map<string, string>();
     let token: string | undefined;
     do {
-      const out = await this.client.send(new DescribeAlarmsCommand({ AlarmNames: [...names], MaxRecords: 100, NextToken: token }));
+      const out = await this.client.send(
+        new DescribeAlarmsCommand({ AlarmNames: [...names], MaxRecords: 100, NextToken: token }),
+      );
       for (const a of out.MetricAlarms ?? []) found.set(a.AlarmName ?? "", a.StateValue ?? "INSUFFICIENT_DATA");
       token = out.NextToken;
     } while (token);

@@ -71,18 +71,27 @@ export function deployRoleCredentials(o: AwsClientOptions): CredentialsProvider 
     const base = baseCredentials(o);
     const sts = new STSClient({ ...stsConfig(o), ...(base ? { credentials: base } : {}) });
     try {
-      const r = await sts.send(new AssumeRoleCommand({
-        RoleArn: a.deployRoleArn,
-        RoleSessionName: sessionName(),
-        ...(a.externalId ? { ExternalId: a.externalId } : {}),
-        ...(a.sessionTags ? { Tags: Object.entries(a.sessionTags).map(([Key, Value]) => ({ Key, Value })) } : {}),
-      }));
+      const r = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: a.deployRoleArn,
+          RoleSessionName: sessionName(),
+          ...(a.externalId ? { ExternalId: a.externalId } : {}),
+          ...(a.sessionTags ? { Tags: Object.entries(a.sessionTags).map(([Key, Value]) => ({ Key, Value })) } : {}),
+        }),
+      );
       const c = r.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("STS returned no credentials");
-      cached = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+      cached = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+      };
       return cached;
     } catch (err) {
-      throw new Error(`cannot assume ${a.deployRoleArn}${o.environment ? ` (${o.environment}'s deploy role)` : ""}: ${(err as Error).message}`);
+      throw new Error(
+        `cannot assume ${a.deployRoleArn}${o.environment ? ` (${o.environment}'s deploy role)` : ""}: ${(err as Error).message}`,
+      );
     } finally {
       sts.destroy();
     }
@@ -119,5 +128,5 @@ export function awsClientConfig(o: AwsClientOptions, attempts = 1) {
   };
 }
 
-/** A short description of an SDK or network error for messages (no stack): the release's own (lib/release/errors.ts). */
-export { describeCause as describeAwsError } from "../release/errors.ts";
+/** A short description of an SDK or network error for messages (no stack): the release's own (lib/release/model/errors.ts). */
+export { describeCause as describeAwsError } from "../release/model/errors.ts";

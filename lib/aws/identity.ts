@@ -4,8 +4,8 @@
  * of envctl's AWS adapters makes first. A mismatch is refused, naming both accounts.
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { RefusedError } from "../release/errors.ts";
-import { baseCredentials, credentialsOf, stsConfig, type AwsClientOptions } from "./clients.ts";
+import { RefusedError } from "../release/model/errors.ts";
+import { type AwsClientOptions, baseCredentials, credentialsOf, stsConfig } from "./clients.ts";
 
 export interface CallerIdentity {
   readonly account: string;
@@ -28,15 +28,28 @@ export async function callerIdentity(o: AwsClientOptions, base = false): Promise
 
 /** A write refused before it was made: the credentials are of another account than the environment's. */
 export class AccountMismatchError extends RefusedError {
-  constructor(readonly environment: string, readonly expected: string, readonly actual: string, readonly arn: string) {
-    super(`refusing to change ${environment}: it deploys into account ${expected}, but the credentials are of account ${actual} (${arn}). Nothing was changed. Use credentials of ${expected} (or its deploy role); 'envctl doctor ${environment}' checks them`);
+  constructor(
+    readonly environment: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly arn: string,
+  ) {
+    super(
+      `refusing to change ${environment}: it deploys into account ${expected}, but the credentials are of account ${actual} (${arn}). Nothing was changed. Use credentials of ${expected} (or its deploy role); 'envctl doctor ${environment}' checks them`,
+    );
     this.name = "AccountMismatchError";
   }
 }
 
 /** The refusal, when the caller's account is not the environment's; nothing otherwise. */
-export function accountMismatch(environment: string, expected: string, caller: CallerIdentity): AccountMismatchError | undefined {
-  return caller.account === expected ? undefined : new AccountMismatchError(environment, expected, caller.account, caller.arn);
+export function accountMismatch(
+  environment: string,
+  expected: string,
+  caller: CallerIdentity,
+): AccountMismatchError | undefined {
+  return caller.account === expected
+    ? undefined
+    : new AccountMismatchError(environment, expected, caller.account, caller.arn);
 }
 
 const checked = new Map<string, Promise<void>>();
@@ -57,7 +70,9 @@ export function assertAccount(o: AwsClientOptions): Promise<void> {
       try {
         caller = await callerIdentity(o);
       } catch (err) {
-        throw new RefusedError(`refusing to change ${o.environment ?? "the environment"}: cannot tell which account the credentials are of (${(err as Error).message}); nothing was changed`);
+        throw new RefusedError(
+          `refusing to change ${o.environment ?? "the environment"}: cannot tell which account the credentials are of (${(err as Error).message}); nothing was changed`,
+        );
       }
       const refused = accountMismatch(o.environment ?? "the environment", a.id, caller);
       if (refused) throw refused;

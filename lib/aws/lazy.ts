@@ -3,20 +3,30 @@
  * most commands (status, diff, a refused shift) never call AWS. Rollbacks move traffic sooner too.
  * Every write first checks that the credentials are of the environment's account (./identity.ts).
  */
-import type { MaintenanceSwitch, MetricsReader, Snapshotter, TrafficHistory } from "../release/ports.ts";
+import type { MaintenanceSwitch, MetricsReader, Snapshotter, TrafficHistory } from "../release/ports/index.ts";
 import type { AlarmReader } from "./alarms.ts";
 import type { AwsClientOptions } from "./clients.ts";
 import type { TrafficApi } from "./traffic.ts";
 
 /** One instance of `T`, created by `load` on the first call of any method; `writes` check the account first. */
-function lazy<T extends object>(load: () => Promise<T>, methods: readonly (keyof T)[], o?: AwsClientOptions, writes: readonly (keyof T)[] = []): T {
+function lazy<T extends object>(
+  load: () => Promise<T>,
+  methods: readonly (keyof T)[],
+  o?: AwsClientOptions,
+  writes: readonly (keyof T)[] = [],
+): T {
   let instance: Promise<T> | undefined;
   const get = () => (instance ??= load());
-  return Object.fromEntries(methods.map((m) => [m, async (...args: unknown[]) => {
-    if (o && writes.includes(m)) await (await import("./identity.ts")).assertAccount(o);
-    const target = await get();
-    return (target[m] as (...a: unknown[]) => unknown).apply(target, args);
-  }])) as T;
+  return Object.fromEntries(
+    methods.map((m) => [
+      m,
+      async (...args: unknown[]) => {
+        if (o && writes.includes(m)) await (await import("./identity.ts")).assertAccount(o);
+        const target = await get();
+        return (target[m] as (...a: unknown[]) => unknown).apply(target, args);
+      },
+    ]),
+  ) as T;
 }
 
 export const lazyTraffic = (env: string, o: AwsClientOptions): TrafficApi =>
@@ -35,4 +45,7 @@ export const lazyTrafficHistory = (o: AwsClientOptions): TrafficHistory =>
   lazy(async () => (await import("./traffic-history.ts")).cloudWatchTrafficHistory(o), ["read"]);
 
 export const lazyMaintenance = (env: string, o: AwsClientOptions): MaintenanceSwitch =>
-  lazy(async () => (await import("./maintenance.ts")).albMaintenance(env, o), ["read", "on", "remove"], o, ["on", "remove"]);
+  lazy(async () => (await import("./maintenance.ts")).albMaintenance(env, o), ["read", "on", "remove"], o, [
+    "on",
+    "remove",
+  ]);

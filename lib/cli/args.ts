@@ -6,10 +6,10 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { ConfigError, zodProblems, type Problem } from "../config/errors.ts";
-import { SlotSchema } from "../config/primitives.ts";
+import { ConfigError, type Problem, zodProblems } from "../config/errors.ts";
+import { SlotSchema } from "../core/primitives.ts";
 
-/** The longest bake, seconds: the environment files' own bound (lib/release/policy.ts). */
+/** The longest bake, seconds: the environment files' own bound (lib/release/model/policy.ts). */
 const MAX_BAKE_SECONDS = 86_400;
 
 /** Decimal digits, no sign, no leading zero, no spaces, no fraction, no exponent, no prefix. */
@@ -33,12 +33,18 @@ export const MAX_TTL_DAYS = 90;
 /** `--schema <requires>..<supportsUpTo>`: the database schema versions a version runs on. */
 export const SchemaRangeArg = z
   .string()
-  .regex(/^(?:0|[1-9][0-9]{0,14})\.\.(?:0|[1-9][0-9]{0,14})$/, "must be <requires>..<supportsUpTo>, two whole schema versions such as 2..3")
+  .regex(
+    /^(?:0|[1-9][0-9]{0,14})\.\.(?:0|[1-9][0-9]{0,14})$/,
+    "must be <requires>..<supportsUpTo>, two whole schema versions such as 2..3",
+  )
   .transform((s) => {
     const [requires, supportsUpTo] = s.split("..").map(Number) as [number, number];
     return { requires, supportsUpTo };
   })
-  .refine((r) => r.supportsUpTo >= r.requires, "must not end below its start (<requires>..<supportsUpTo>, supportsUpTo ≥ requires)");
+  .refine(
+    (r) => r.supportsUpTo >= r.requires,
+    "must not end below its start (<requires>..<supportsUpTo>, supportsUpTo ≥ requires)",
+  );
 /** `--to <N>` of `envctl migrate`: a schema version. */
 export const SchemaVersionArg = intArg(0, Number.MAX_SAFE_INTEGER);
 
@@ -57,10 +63,17 @@ export const SlotArg = z.enum(SlotSchema.options, { error: "must be blue or gree
  * Validates CLI options (keys are the flag names, camel-cased as commander gives them); every
  * problem at once, each naming its command and flag: `shift: --percent must be 0-100 (...)`.
  */
-export function parseArgs<T extends z.ZodRawShape>(command: string, shape: T, values: Record<string, unknown>): z.infer<z.ZodObject<T>> {
+export function parseArgs<T extends z.ZodRawShape>(
+  command: string,
+  shape: T,
+  values: Record<string, unknown>,
+): z.infer<z.ZodObject<T>> {
   const parsed = z.strictObject(shape).safeParse(values);
   if (!parsed.success) {
-    throw new ConfigError(zodProblems(command, parsed.error).map((p) => ({ ...p, path: `--${kebab(p.path)}` })), "invalid arguments");
+    throw new ConfigError(
+      zodProblems(command, parsed.error).map((p) => ({ ...p, path: `--${kebab(p.path)}` })),
+      "invalid arguments",
+    );
   }
   return parsed.data as z.infer<z.ZodObject<T>>;
 }
@@ -107,15 +120,25 @@ export function refuseBlankArguments(cmd: Command): void {
   const subject = commandPath(cmd);
   const problems: Problem[] = [];
   cmd.registeredArguments.forEach((arg, i) => {
-    const values: unknown[] = arg.variadic ? ((cmd.processedArgs[i] as unknown[] | undefined) ?? []) : [cmd.processedArgs[i]];
+    const values: unknown[] = arg.variadic
+      ? ((cmd.processedArgs[i] as unknown[] | undefined) ?? [])
+      : [cmd.processedArgs[i]];
     if (!values.some(blank)) return;
     const byDefault = /\((default: [^)]*)\)/.exec(arg.description)?.[1];
-    const rule = !ENVIRONMENT_ARGUMENTS.has(arg.name()) ? "" : arg.required ? ": name an environment" : `: name an environment, or leave it out${byDefault ? ` (${byDefault})` : ""}`;
+    const rule = !ENVIRONMENT_ARGUMENTS.has(arg.name())
+      ? ""
+      : arg.required
+        ? ": name an environment"
+        : `: name an environment, or leave it out${byDefault ? ` (${byDefault})` : ""}`;
     problems.push({ subject, path: `<${arg.name()}>`, message: `must not be empty or blank${rule}` });
   });
   for (const option of cmd.options) {
     if (!/<env>/.test(option.flags) || !blank(cmd.getOptionValue(option.attributeName()))) continue;
-    problems.push({ subject, path: option.long ?? option.flags, message: "must not be empty or blank: name an environment" });
+    problems.push({
+      subject,
+      path: option.long ?? option.flags,
+      message: "must not be empty or blank: name an environment",
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems, "invalid arguments");
 }

@@ -1,15 +1,26 @@
 /** What tests (and embedders) may replace in envctl: the adapters, the terminal, the clock. */
-import type { Environment } from "../config/schema.ts";
-import type { DataPlane } from "../database/copy.ts";
+
 import type { AlarmReader } from "../aws/alarms.ts";
 import type { AwsClientOptions } from "../aws/clients.ts";
 import type { CallerIdentity } from "../aws/identity.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
+import type { Environment } from "../config/schema.ts";
+import type { DataPlane } from "../database/copy.ts";
 import type { Deployer } from "../deploy/runner.ts";
-import type { SlotSettings } from "../release/model.ts";
-import type { Clock, Database, MaintenanceSwitch, MetricsReader, Progress, SmokeDeps, Snapshotter, TrafficHistory, Workloads } from "../release/ports.ts";
 import type { NotifyFetch } from "../notify/deliver.ts";
 import type { SnsPublisher } from "../notify/notifier.ts";
+import type { SlotSettings } from "../release/model/slots.ts";
+import type {
+  Clock,
+  Database,
+  MaintenanceSwitch,
+  MetricsReader,
+  Progress,
+  SmokeDeps,
+  Snapshotter,
+  TrafficHistory,
+  Workloads,
+} from "../release/ports/index.ts";
 import type { SecretStore } from "../settings/secret-store.ts";
 
 export interface Deps {

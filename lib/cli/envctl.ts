@@ -1,6 +1,6 @@
 /**
  * envctl: a thin shell over the release (lib/release) and the review tools. The commands live in
- * lib/cli/commands/*; lib/cli/context.ts wires the real adapters into the release's ports (tests
+ * lib/cli/commands/*; lib/cli/compose.ts wires the real adapters into the release's ports (tests
  * inject their own through {@link Deps}); lib/cli/report.ts maps outcomes to the exit codes of
  * lib/cli/exit-codes.ts.
  */
@@ -9,41 +9,44 @@ import { Command, CommanderError, Option } from "commander";
 import { secretsManagerStore } from "../aws/secrets-manager.ts";
 import type { Environment } from "../config/schema.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
+import { eventPayload } from "../release/model/events.ts";
 import { readTarget } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
+import { refuseBlankArguments } from "./args.ts";
 import { registerAnalysisCommands } from "./commands/analysis.ts";
+import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerConfigCommands } from "./commands/config.ts";
+import { registerDataCommands } from "./commands/data.ts";
 import { registerDiffCommand } from "./commands/diff.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
-import { registerApprovalCommands } from "./commands/approvals.ts";
 import { registerMaintenanceCommand } from "./commands/maintenance.ts";
 import { registerMigrateCommand } from "./commands/migrate.ts";
-import { registerDataCommands } from "./commands/data.ts";
 import { registerNotifyCommand } from "./commands/notify.ts";
-import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerPromotionCommands, registerRecoveryCommands } from "./commands/release.ts";
+import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerReportCommand } from "./commands/report.ts";
 import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerRolloutCommand } from "./commands/rollout.ts";
 import { registerSecretCommands } from "./commands/secret.ts";
 import { registerStatusCommand } from "./commands/status.ts";
-import { createShell, environmentAws } from "./context.ts";
+import { environmentAws } from "./compose.ts";
 import type { Deps } from "./deps.ts";
-import { refuseBlankArguments } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
-import { eventPayload } from "../release/events.ts";
 import { examples } from "./help.ts";
 import { defaultProgress } from "./progress.ts";
 import { classify } from "./report.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { readSecretInput } from "./secret-input.ts";
+import { createShell } from "./shell.ts";
 
 export type { Deps } from "./deps.ts";
-export { findRoot } from "./context.ts";
 export { fileSystemError } from "./report.ts";
+export { findRoot } from "./shell.ts";
 
 /** envctl's version: the package's. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 export async function main(argv: readonly string[], deps: Deps = {}): Promise<number> {
   const shell = createShell(deps);
@@ -79,15 +82,37 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     ["envctl release-check --base origin/main --only production --json", "one environment, machine-readable"],
   ]);
   registerRestoreCommand(program, {
-    load, env, out, err, now: clock.now, actor: currentActor(env),
+    load,
+    env,
+    out,
+    err,
+    now: clock.now,
+    actor: currentActor(env),
     notify: (project, name, reason, evidence, severity) => {
       shell.notifyProject(project);
-      shell.notifier.send(eventPayload({ event: "restore", environment: name, at: clock.now().toISOString(), by: currentActor(env), command: `envctl restore ${name}`, reason, evidence, link: shell.runLink() ?? null, ...(severity ? { severity } : {}) }));
+      shell.notifier.send(
+        eventPayload({
+          event: "restore",
+          environment: name,
+          at: clock.now().toISOString(),
+          by: currentActor(env),
+          command: `envctl restore ${name}`,
+          reason,
+          evidence,
+          link: shell.runLink() ?? null,
+          ...(severity ? { severity } : {}),
+        }),
+      );
     },
   });
 
   registerReviewCommands(program, {
-    load, root, out, err, env, setExit,
+    load,
+    root,
+    out,
+    err,
+    env,
+    setExit,
     deployer: (r) => deps.deployer ?? new EngineDeployer(r, env),
     progress: () => deps.progress ?? defaultProgress(),
     now: clock.now,
@@ -104,11 +129,21 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     ["envctl promote dev staging", "onwards along the promotion graph"],
     ["envctl <command> --help", "options and examples of one command"],
   ]);
-  const secrets = deps.secrets ?? ((e: Environment) => {
-    const target = readTarget(env, root());
-    return secretsManagerStore(environmentAws(target, e));
+  const secrets =
+    deps.secrets ??
+    ((e: Environment) => {
+      const target = readTarget(env, root());
+      return secretsManagerStore(environmentAws(target, e));
+    });
+  registerSecretCommands(program, {
+    load,
+    out,
+    err,
+    secrets,
+    confirm,
+    readSecret: deps.readSecret ?? ((p) => readSecretInput(p)),
+    interactive: deps.interactive ?? (() => process.stdin.isTTY === true),
   });
-  registerSecretCommands(program, { load, out, err, secrets, confirm, readSecret: deps.readSecret ?? ((p) => readSecretInput(p)), interactive: deps.interactive ?? (() => process.stdin.isTTY === true) });
   registerConfigCommands(program, { load, out, secrets, setExit });
 
   try {

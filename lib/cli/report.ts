@@ -3,17 +3,28 @@ import { relative } from "node:path";
 import { ConfigError } from "../config/errors.ts";
 import { readRelease } from "../config/load.ts";
 import { EngineError } from "../engine/engine.ts";
-import { LockedError } from "../fsutil/file-lock.ts";
 import { StoreError } from "../fsutil/errors.ts";
+import { LockedError } from "../fsutil/file-lock.ts";
 import { PolicyError } from "../policy/errors.ts";
-import { DeployFailedError, GateStoppedError, InterruptedError, InvalidReleaseFile, MigrationFailedError, RefusedError, SupersededError } from "../release/errors.ts";
+import {
+  DeployFailedError,
+  GateStoppedError,
+  InterruptedError,
+  InvalidReleaseFile,
+  MigrationFailedError,
+  RefusedError,
+  SupersededError,
+} from "../release/model/errors.ts";
 import { ChangedStacksError } from "../review/changed-stacks.ts";
 import { EngineMissingError } from "../review/drift.ts";
 import { EXIT } from "./exit-codes.ts";
 
 /** Errors the user caused and can fix: reported as text, never with a stack trace. */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.invalid) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.invalid,
+  ) {
     super(message);
     this.name = "UserError";
   }
@@ -21,12 +32,17 @@ export class UserError extends Error {
 
 /** Exit code and message for an error; stack traces only for genuine bugs. */
 export function describeError(err: unknown): { code: number; text: string } {
-  if (err instanceof ConfigError || err instanceof PolicyError) return { code: EXIT.invalid, text: `error: ${err.message}` };
+  if (err instanceof ConfigError || err instanceof PolicyError)
+    return { code: EXIT.invalid, text: `error: ${err.message}` };
   if (err instanceof UserError) return { code: err.exitCode, text: `error: ${err.message}` };
-  if (err instanceof ChangedStacksError || err instanceof EngineMissingError) return { code: EXIT.invalid, text: `error: ${err.message}` };
+  if (err instanceof ChangedStacksError || err instanceof EngineMissingError)
+    return { code: EXIT.invalid, text: `error: ${err.message}` };
   // The engine ran and failed (credentials, state, provider): its own words, no stack trace of ours.
   if (err instanceof EngineError) return { code: EXIT.invalid, text: `error: ${err.message}` };
-  return { code: EXIT.internal, text: `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` };
+  return {
+    code: EXIT.internal,
+    text: `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+  };
 }
 
 /** Exit code and message of any error of an envctl command: the release's and the file system's, then {@link describeError}. */
@@ -47,7 +63,10 @@ export function classify(e: unknown): { code: number; text: string } {
 /** The problems of an invalid release file, field by field, as the configuration's reader names them. */
 function releaseFileProblems(e: InvalidReleaseFile): ConfigError {
   const read = readRelease(e.file, e.env, e.root);
-  const problems = "problems" in read ? read.problems : [{ subject: relative(e.root, e.file) || e.file, path: "", message: e.message }];
+  const problems =
+    "problems" in read
+      ? read.problems
+      : [{ subject: relative(e.root, e.file) || e.file, path: "", message: e.message }];
   return new ConfigError(problems, `invalid release file of ${e.env}`);
 }
 
@@ -56,14 +75,27 @@ function releaseFileProblems(e: InvalidReleaseFile): ConfigError {
  * file. Reported as a clear error (exit 1), never as an internal error with a stack trace.
  */
 const FILE_SYSTEM_CODES: Record<string, string> = {
-  EACCES: "permission denied", EPERM: "operation not permitted", EROFS: "read-only file system",
-  ENOSPC: "no space left on the device", EDQUOT: "disk quota exceeded", ENOENT: "no such file or directory",
-  ENOTDIR: "not a directory", EISDIR: "is a directory", EEXIST: "already exists", EMFILE: "too many open files",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  ENOENT: "no such file or directory",
+  ENOTDIR: "not a directory",
+  EISDIR: "is a directory",
+  EEXIST: "already exists",
+  EMFILE: "too many open files",
 };
 
 export function fileSystemError(e: unknown): string | undefined {
   const err = e as NodeJS.ErrnoException | undefined;
-  if (!(e instanceof Error) || typeof err?.code !== "string" || !Object.hasOwn(FILE_SYSTEM_CODES, err.code) || typeof err.syscall !== "string") return undefined;
+  if (
+    !(e instanceof Error) ||
+    typeof err?.code !== "string" ||
+    !Object.hasOwn(FILE_SYSTEM_CODES, err.code) ||
+    typeof err.syscall !== "string"
+  )
+    return undefined;
   const inside = typeof err.path === "string" ? relative(process.cwd(), err.path) : "";
   const where = typeof err.path !== "string" ? "a file" : inside && !inside.startsWith("..") ? inside : err.path;
   return `cannot ${err.syscall} ${where}: ${FILE_SYSTEM_CODES[err.code]} (${err.code})`;

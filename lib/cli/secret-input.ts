@@ -2,11 +2,17 @@
 import { UserError } from "./report.ts";
 
 /** All of stdin when it is piped (one trailing newline dropped); else a hidden prompt, asked twice. */
-export async function readSecretInput(prompt: string, stdin: NodeJS.ReadStream = process.stdin, echo: NodeJS.WritableStream = process.stderr): Promise<string> {
+export async function readSecretInput(
+  prompt: string,
+  stdin: NodeJS.ReadStream = process.stdin,
+  echo: NodeJS.WritableStream = process.stderr,
+): Promise<string> {
   if (!stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-    return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+    return Buffer.concat(chunks)
+      .toString("utf8")
+      .replace(/\r?\n$/, "");
   }
   const first = await hidden(prompt, stdin, echo);
   const again = await hidden("again, to confirm: ", stdin, echo);

@@ -6,7 +6,16 @@
  * rule a value breaks, with the nearest known names (lib/config/suggest.ts),
  * or undefined when the value is in the catalogue. Pure functions.
  */
-import { CACHE_HOURLY, EC2_HOURLY, EKS_SUPPORT_CALENDAR, eksSupportOn, PRICE_REGION, PRICES_AS_OF, RDS_HOURLY, type EksVersionDates } from "../cost/prices.ts";
+import {
+  CACHE_HOURLY,
+  EC2_HOURLY,
+  EKS_SUPPORT_CALENDAR,
+  type EksVersionDates,
+  eksSupportOn,
+  PRICE_REGION,
+  PRICES_AS_OF,
+  RDS_HOURLY,
+} from "../cost/prices.ts";
 import { nearest } from "./suggest.ts";
 
 /** Date the engine-version lists below were checked against AWS's documentation (ISO). */
@@ -37,11 +46,24 @@ export const EKS_VERSIONS: Readonly<Record<string, EksVersionDates>> = Object.fr
  * lists them.
  */
 export const POSTGRES_VERSIONS: readonly string[] = [
-  "14", "14.18", "14.19", "14.20",
-  "15", "15.13", "15.14", "15.15",
-  "16", "16.9", "16.10", "16.11",
-  "17", "17.5", "17.6", "17.7",
-  "18", "18.1",
+  "14",
+  "14.18",
+  "14.19",
+  "14.20",
+  "15",
+  "15.13",
+  "15.14",
+  "15.15",
+  "16",
+  "16.9",
+  "16.10",
+  "16.11",
+  "17",
+  "17.5",
+  "17.6",
+  "17.7",
+  "18",
+  "18.1",
 ];
 
 /**
@@ -69,9 +91,12 @@ export function unknownType(kind: TypeKind, value: string): string | undefined {
 
 /** Why `value` is not a supported engine version; undefined when it is. */
 export function unsupportedVersion(engine: "eks" | "postgres" | "redis", value: string): string | undefined {
-  const [what, list] = engine === "eks" ? ["an EKS Kubernetes version", Object.keys(EKS_VERSIONS)] as const
-    : engine === "postgres" ? ["an RDS for PostgreSQL version", POSTGRES_VERSIONS] as const
-    : ["an ElastiCache Redis OSS version", REDIS_VERSIONS] as const;
+  const [what, list] =
+    engine === "eks"
+      ? (["an EKS Kubernetes version", Object.keys(EKS_VERSIONS)] as const)
+      : engine === "postgres"
+        ? (["an RDS for PostgreSQL version", POSTGRES_VERSIONS] as const)
+        : (["an ElastiCache Redis OSS version", REDIS_VERSIONS] as const);
   if (list.includes(value)) return undefined;
   return `is not ${what} AWS supports: "${value}" (supported as of ${VERSIONS_AS_OF}: ${list.join(", ")}; lib/config/catalogue.ts)`;
 }

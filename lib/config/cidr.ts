@@ -57,5 +57,9 @@ export function subnetCidr(parent: string, newPrefix: number, index: number): st
 
 /** True when `inner` lies entirely inside `outer`. */
 export function cidrContains(outer: Cidr, inner: Cidr): boolean {
-  return inner.prefix >= outer.prefix && inner.base >= outer.base && inner.base + blockSize(inner.prefix) <= outer.base + blockSize(outer.prefix);
+  return (
+    inner.prefix >= outer.prefix &&
+    inner.base >= outer.base &&
+    inner.base + blockSize(inner.prefix) <= outer.base + blockSize(outer.prefix)
+  );
 }

@@ -1,5 +1,5 @@
-import { EnvironmentSchema, NameSchema, type Environment, type EnvironmentInput } from "./schema.ts";
 import { ConfigError, zodProblems } from "./errors.ts";
+import { type Environment, type EnvironmentInput, EnvironmentSchema, NameSchema } from "./schema.ts";
 
 /** Subject of the problems of a definition without a valid name (the loader names its file instead). */
 export const UNNAMED = "(unnamed environment)";

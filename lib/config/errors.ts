@@ -14,7 +14,10 @@ export interface Problem {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly Problem[], readonly title = "invalid configuration") {
+  constructor(
+    readonly problems: readonly Problem[],
+    readonly title = "invalid configuration",
+  ) {
     super(`${title}:\n${formatProblems(problems)}`);
     this.name = "ConfigError";
   }
@@ -29,7 +32,10 @@ export function formatProblems(problems: readonly Problem[]): string {
 }
 
 export function pathToString(path: readonly PropertyKey[]): string {
-  return path.map((k) => (typeof k === "number" ? `[${k}]` : String(k))).join(".").replace(/\.\[/g, "[");
+  return path
+    .map((k) => (typeof k === "number" ? `[${k}]` : String(k)))
+    .join(".")
+    .replace(/\.\[/g, "[");
 }
 
 /** Converts zod issues into problems of one subject. */

@@ -30,11 +30,18 @@ export function loadTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): number
   if (text === undefined || text === "") return DEFAULT_LOAD_TIMEOUT_SECONDS;
   const n = /^[1-9][0-9]{0,2}$/.test(text) ? Number(text) : NaN;
   if (n >= 1 && n <= 600) return n;
-  return { subject: LOAD_TIMEOUT_VARIABLE, path: "", message: `must be 1-600 seconds (a whole number in decimal digits), not ${JSON.stringify(text)}` };
+  return {
+    subject: LOAD_TIMEOUT_VARIABLE,
+    path: "",
+    message: `must be 1-600 seconds (a whole number in decimal digits), not ${JSON.stringify(text)}`,
+  };
 }
 
 /** What importing a file gave: its module, what it threw, or why it never finished (a sentence). */
-export type Imported = { readonly module: Record<string, unknown> } | { readonly thrown: unknown } | { readonly stuck: string };
+export type Imported =
+  | { readonly module: Record<string, unknown> }
+  | { readonly thrown: unknown }
+  | { readonly stuck: string };
 
 export interface ImportRequest {
   /** The project root (lib/ and node_modules/ under it are the project's own code, not screened). */
@@ -69,7 +76,10 @@ async function importHere(req: ImportRequest): Promise<Imported> {
   // The process ends while the import is in flight: its event loop ran dry with the file's top-level
   // await unsettled (Node would exit 13, or 0 when something set process.exitCode before).
   const guard = () => {
-    writeSync(2, `error: invalid configuration:\n${formatProblems([{ subject: req.subject, path: "", message: unsettledMessage(req.shown) }])}\n`);
+    writeSync(
+      2,
+      `error: invalid configuration:\n${formatProblems([{ subject: req.subject, path: "", message: unsettledMessage(req.shown) }])}\n`,
+    );
     process.exitCode = 1;
   };
   let timer: NodeJS.Timeout | undefined;
@@ -81,7 +91,10 @@ async function importHere(req: ImportRequest): Promise<Imported> {
   process.on("exit", guard);
   try {
     return await Promise.race([
-      import(req.url).then((module: Record<string, unknown>): Imported => ({ module }), (thrown: unknown): Imported => ({ thrown })),
+      import(req.url).then(
+        (module: Record<string, unknown>): Imported => ({ module }),
+        (thrown: unknown): Imported => ({ thrown }),
+      ),
       limit,
     ]);
   } finally {
@@ -124,7 +137,10 @@ async function importInChild(req: ImportRequest): Promise<string | undefined> {
       timer = setTimeout(stuck, req.timeoutSeconds * 1000);
     });
     child.stdout.resume();
-    child.on("error", () => { clearTimeout(timer); done(undefined); });
+    child.on("error", () => {
+      clearTimeout(timer);
+      done(undefined);
+    });
     child.on("exit", (code) => {
       clearTimeout(timer);
       done(code === UNSETTLED_TOP_LEVEL_AWAIT ? unsettledMessage(req.shown) : undefined);
@@ -166,7 +182,8 @@ const inside = (dir: string, path: string) => {
   return r !== "" && !r.startsWith("..") && !isAbsolute(r);
 };
 
-const CODE = /\b(?:while|for|do|await|async|function|class|new|yield|eval|Function|Atomics|require)\b|\bimport\s*\(|=>|\)\s*\{/;
+const CODE =
+  /\b(?:while|for|do|await|async|function|class|new|yield|eval|Function|Atomics|require)\b|\bimport\s*\(|=>|\)\s*\{/;
 
 /** The source without comments and string literals; undefined when it holds a `/` or a template with `${`. */
 function codeOf(source: string): string | undefined {

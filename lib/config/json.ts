@@ -15,7 +15,9 @@ export function parseJson(text: string): JsonResult {
     const reported = /at position (\d+)/.exec(raw);
     const offset = reported ? Number(reported[1]) : syntaxErrorOffset(text);
     // V8's wording without its offset and without its echo of the source.
-    const what = raw.replace(/ in JSON at position \d+.*$/s, "").replace(/^(Unexpected token '.+?'), .*is not valid JSON$/s, "$1");
+    const what = raw
+      .replace(/ in JSON at position \d+.*$/s, "")
+      .replace(/^(Unexpected token '.+?'), .*is not valid JSON$/s, "$1");
     if (offset === undefined) return { error: `is not valid JSON (nested too deeply to locate the error): ${what}` };
     const { line, column } = lineAndColumn(text, offset);
     return { error: `is not valid JSON: line ${line}, column ${column}: ${what}` };
@@ -28,7 +30,12 @@ export function readJsonFile(file: string): JsonResult {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    return { error: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? ""} ${(err as Error).message}`.replace(/\s+/g, " ") };
+    return {
+      error: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? ""} ${(err as Error).message}`.replace(
+        /\s+/g,
+        " ",
+      ),
+    };
   }
   return parseJson(text);
 }
@@ -48,51 +55,120 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
 export function syntaxErrorOffset(text: string): number | undefined {
   let i = 0;
   class Stop extends Error {}
-  const fail = (): never => { throw new Stop(); };
-  const ws = () => { while (i < text.length && " \t\n\r".includes(text[i]!)) i++; };
-  const expect = (s: string) => { for (const ch of s) { if (text[i] !== ch) fail(); i++; } };
+  const fail = (): never => {
+    throw new Stop();
+  };
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const expect = (s: string) => {
+    for (const ch of s) {
+      if (text[i] !== ch) fail();
+      i++;
+    }
+  };
   const string = () => {
     expect('"');
     for (;;) {
       if (i >= text.length) fail();
       const c = text[i]!;
-      if (c === '"') { i++; return; }
+      if (c === '"') {
+        i++;
+        return;
+      }
       if (c < " ") fail();
       if (c === "\\") {
         i++;
-        if (text[i] === "u") { i++; for (let k = 0; k < 4; k++) { if (!/[0-9a-fA-F]/.test(text[i] ?? "")) fail(); i++; } }
-        else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
+        if (text[i] === "u") {
+          i++;
+          for (let k = 0; k < 4; k++) {
+            if (!/[0-9a-fA-F]/.test(text[i] ?? "")) fail();
+            i++;
+          }
+        } else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
         else fail();
       } else i++;
     }
   };
   const isDigit = () => i < text.length && text[i]! >= "0" && text[i]! <= "9";
-  const digits = () => { if (!isDigit()) fail(); while (isDigit()) i++; };
+  const digits = () => {
+    if (!isDigit()) fail();
+    while (isDigit()) i++;
+  };
   const number = () => {
     if (text[i] === "-") i++;
     if (text[i] === "0") i++;
     else digits();
-    if (text[i] === ".") { i++; digits(); }
-    if (text[i] === "e" || text[i] === "E") { i++; if (text[i] === "+" || text[i] === "-") i++; digits(); }
+    if (text[i] === ".") {
+      i++;
+      digits();
+    }
+    if (text[i] === "e" || text[i] === "E") {
+      i++;
+      if (text[i] === "+" || text[i] === "-") i++;
+      digits();
+    }
   };
   const value = (): void => {
     ws();
     const c = text[i];
     if (c === "{") {
-      i++; ws();
-      if (text[i] === "}") { i++; return; }
-      for (;;) { ws(); string(); ws(); expect(":"); value(); ws(); if (text[i] === ",") { i++; continue; } expect("}"); return; }
+      i++;
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        string();
+        ws();
+        expect(":");
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        expect("}");
+        return;
+      }
     }
     if (c === "[") {
-      i++; ws();
-      if (text[i] === "]") { i++; return; }
-      for (;;) { value(); ws(); if (text[i] === ",") { i++; continue; } expect("]"); return; }
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        expect("]");
+        return;
+      }
     }
-    if (c === '"') return string();
-    if (c === "t") return expect("true");
-    if (c === "f") return expect("false");
-    if (c === "n") return expect("null");
-    return number();
+    if (c === '"') {
+      string();
+      return;
+    }
+    if (c === "t") {
+      expect("true");
+      return;
+    }
+    if (c === "f") {
+      expect("false");
+      return;
+    }
+    if (c === "n") {
+      expect("null");
+      return;
+    }
+    number();
   };
   try {
     value();

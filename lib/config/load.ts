@@ -9,17 +9,17 @@
  * environments are left out of the project; problems of the focus still fail the load.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { inspect } from "node:util";
 import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
+import { inspect } from "node:util";
+import { type Release, ReleaseSchema } from "../release/model/release.ts";
 import { UNNAMED } from "./define.ts";
-import { ConfigError, zodProblems, type Problem } from "./errors.ts";
+import { ConfigError, type Problem, zodProblems } from "./errors.ts";
 import { importEnvironment, loadTimeoutSeconds } from "./import-environment.ts";
 import { readJsonFile } from "./json.ts";
-import { ReleaseSchema, type Release } from "../release/model.ts";
-import { checkEnvironments } from "./rules.ts";
-import { EnvironmentSchema, type Environment } from "./schema.ts";
 import { loadPreviews, PREVIEWS_SUBJECT } from "./previews.ts";
+import { checkEnvironments } from "./rules.ts";
+import { type Environment, EnvironmentSchema } from "./schema.ts";
 
 export interface LoadedEnvironment {
   readonly config: Environment;
@@ -85,7 +85,8 @@ export function describeThrown(err: unknown): string {
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<Project> {
   const dir = environmentsDirOf(root);
   const owned: Owned[] = [];
-  const add = (owner: string | undefined, ...problems: Problem[]) => owned.push(...problems.map((problem) => ({ owner, problem })));
+  const add = (owner: string | undefined, ...problems: Problem[]) =>
+    owned.push(...problems.map((problem) => ({ owner, problem })));
   const configs: Environment[] = [];
   const files = environmentFiles(dir);
   const timeoutSeconds = options.timeoutSeconds ?? loadTimeoutSeconds();
@@ -107,14 +108,21 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       if ("thrown" in imported) throw imported.thrown;
       const mod = imported.module;
       if (!("default" in mod) || mod.default === undefined) {
-        add(fileName, { subject: fileName, path: "", message: `has no default export: ${shown} must end with export default defineEnvironment({ ... })` });
+        add(fileName, {
+          subject: fileName,
+          path: "",
+          message: `has no default export: ${shown} must end with export default defineEnvironment({ ... })`,
+        });
         continue;
       }
       exported = mod.default;
     } catch (err) {
       if (err instanceof ConfigError) {
         // defineEnvironment names problems after the environment; without a valid name, after the file.
-        add(fileName, ...err.problems.map((p) => (p.subject === UNNAMED ? { ...p, subject: `${fileName} (${shown})` } : p)));
+        add(
+          fileName,
+          ...err.problems.map((p) => (p.subject === UNNAMED ? { ...p, subject: `${fileName} (${shown})` } : p)),
+        );
       } else {
         add(fileName, { subject: fileName, path: "", message: `cannot be loaded (${shown}): ${describeThrown(err)}` });
       }
@@ -126,11 +134,19 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       continue;
     }
     if (parsed.data.name !== fileName) {
-      add(fileName, { subject: fileName, path: "name", message: `must match its file name (${shown} defines ${parsed.data.name})` });
+      add(fileName, {
+        subject: fileName,
+        path: "name",
+        message: `must match its file name (${shown} defines ${parsed.data.name})`,
+      });
       continue;
     }
     if (parsed.data.expiresAt !== undefined) {
-      add(fileName, { subject: fileName, path: "expiresAt", message: "is only for preview environments (environments/previews.json): a permanent environment never expires" });
+      add(fileName, {
+        subject: fileName,
+        path: "expiresAt",
+        message: "is only for preview environments (environments/previews.json): a permanent environment never expires",
+      });
       continue;
     }
     configs.push(parsed.data);
@@ -157,7 +173,8 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     return { root, environmentsDir: dir, environments, warnings: [] };
   }
   const focus = new Set(options.focus);
-  const previewInFocus = previews.names.some((n) => focus.has(n)) || [...focus].some((n) => !files.some((f) => basename(f, ".ts") === n));
+  const previewInFocus =
+    previews.names.some((n) => focus.has(n)) || [...focus].some((n) => !files.some((f) => basename(f, ".ts") === n));
   const inFocus = (o: Owned) => (o.owner === undefined ? previewInFocus : focus.has(o.owner));
   const errors = owned.filter(inFocus);
   if (errors.length > 0) throw new ConfigError(errors.map((o) => o.problem));
@@ -173,13 +190,20 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
 /** Reads and validates one release file; problems name the file and the field. */
 export function readRelease(file: string, env: string, root: string): { release: Release } | { problems: Problem[] } {
   const subject = relative(root, file) || file;
-  if (!existsSync(file)) return { problems: [{ subject, path: "", message: `is missing: every environment needs a release file (environment ${env})` }] };
+  if (!existsSync(file))
+    return {
+      problems: [
+        { subject, path: "", message: `is missing: every environment needs a release file (environment ${env})` },
+      ],
+    };
   const json = readJsonFile(file);
   if ("error" in json) return { problems: [{ subject, path: "", message: json.error }] };
   const parsed = ReleaseSchema.safeParse(json.value);
   if (!parsed.success) return { problems: zodProblems(subject, parsed.error) };
   if (parsed.data.environment !== env) {
-    return { problems: [{ subject, path: "environment", message: `must be ${env} (found ${parsed.data.environment})` }] };
+    return {
+      problems: [{ subject, path: "environment", message: `must be ${env} (found ${parsed.data.environment})` }],
+    };
   }
   return { release: parsed.data };
 }

@@ -6,9 +6,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { cidrContains, cidrsOverlap, formatCidr, isCanonicalCidr, parseCidr } from "./cidr.ts";
-import { zodProblems, type Problem } from "./errors.ts";
+import { type Problem, zodProblems } from "./errors.ts";
 import { readJsonFile } from "./json.ts";
-import { EnvironmentSchema, NameSchema, type Environment } from "./schema.ts";
+import { type Environment, EnvironmentSchema, NameSchema } from "./schema.ts";
 
 /** CIDR pool reserved for previews; permanent environments must stay outside it. */
 export const PREVIEW_POOL = "10.64.0.0/12";
@@ -68,7 +68,11 @@ function previewInput(p: Preview, base: Environment): unknown {
  * The previews as environments. `names` lists every preview the file names (also those with
  * problems); `override` replaces the file's contents (validating a change before writing it).
  */
-export function loadPreviews(root: string, permanent: readonly Environment[], override?: readonly Preview[]): { environments: Environment[]; problems: Problem[]; names: string[] } {
+export function loadPreviews(
+  root: string,
+  permanent: readonly Environment[],
+  override?: readonly Preview[],
+): { environments: Environment[]; problems: Problem[]; names: string[] } {
   const read = override ? { previews: [...override] } : readPreviews(root);
   if ("problems" in read) return { environments: [], problems: read.problems, names: [] };
   const problems: Problem[] = [];
@@ -79,7 +83,11 @@ export function loadPreviews(root: string, permanent: readonly Environment[], ov
     const c = parseCidr(p.cidr);
     if (!base) problems.push({ subject: p.name, path: "base", message: `names unknown environment ${p.base}` });
     if (!c || !isCanonicalCidr(p.cidr) || c.prefix !== PREVIEW_PREFIX || !cidrContains(pool, c)) {
-      problems.push({ subject: p.name, path: "cidr", message: `${p.cidr} must be a canonical /${PREVIEW_PREFIX} inside the preview pool ${PREVIEW_POOL}` });
+      problems.push({
+        subject: p.name,
+        path: "cidr",
+        message: `${p.cidr} must be a canonical /${PREVIEW_PREFIX} inside the preview pool ${PREVIEW_POOL}`,
+      });
     }
     if (!base || problems.some((x) => x.subject === p.name)) continue;
     // Validated like any environment (a derived name or domain may break a rule): a problem, never a throw.
@@ -90,7 +98,11 @@ export function loadPreviews(root: string, permanent: readonly Environment[], ov
   for (const e of permanent) {
     const c = parseCidr(e.network.cidr);
     if (c && cidrsOverlap(c, pool)) {
-      problems.push({ subject: e.name, path: "network.cidr", message: `${e.network.cidr} overlaps the preview pool ${PREVIEW_POOL}` });
+      problems.push({
+        subject: e.name,
+        path: "network.cidr",
+        message: `${e.network.cidr} overlaps the preview pool ${PREVIEW_POOL}`,
+      });
     }
   }
   return { environments, problems, names: read.previews.map((p) => p.name) };

@@ -8,7 +8,14 @@ import type { Environment } from "./schema.ts";
  * reference to a broken environment is reported by its own problems, not as "unknown").
  */
 export function checkEnvironments(envs: readonly Environment[], known: readonly string[] = []): Problem[] {
-  return [...uniqueNames(envs), ...cidrOverlaps(envs), ...sharedAccounts(envs), ...envs.flatMap(tierRules), ...envs.flatMap(recoveryRules), ...promotionGraph(envs, known)];
+  return [
+    ...uniqueNames(envs),
+    ...cidrOverlaps(envs),
+    ...sharedAccounts(envs),
+    ...envs.flatMap(tierRules),
+    ...envs.flatMap(recoveryRules),
+    ...promotionGraph(envs, known),
+  ];
 }
 
 function uniqueNames(envs: readonly Environment[]): Problem[] {
@@ -29,8 +36,16 @@ function cidrOverlaps(envs: readonly Environment[]): Problem[] {
       const cb = parseCidr(b.network.cidr);
       if (ca && cb && cidrsOverlap(ca, cb)) {
         // Either side may be the one to change: name the overlap from both.
-        problems.push({ subject: a.name, path: "network.cidr", message: `${a.network.cidr} overlaps ${b.name} (${b.network.cidr})` });
-        problems.push({ subject: b.name, path: "network.cidr", message: `${b.network.cidr} overlaps ${a.name} (${a.network.cidr})` });
+        problems.push({
+          subject: a.name,
+          path: "network.cidr",
+          message: `${a.network.cidr} overlaps ${b.name} (${b.network.cidr})`,
+        });
+        problems.push({
+          subject: b.name,
+          path: "network.cidr",
+          message: `${b.network.cidr} overlaps ${a.name} (${a.network.cidr})`,
+        });
       }
     }
   });
@@ -47,10 +62,18 @@ function sharedAccounts(envs: readonly Environment[]): Problem[] {
   const problems: Problem[] = [];
   envs.forEach((a, i) => {
     for (const b of envs.slice(0, i)) {
-      if (a.account.id !== b.account.id || a.name === b.name || a.expiresAt !== undefined || b.expiresAt !== undefined) continue;
-      for (const [x, y] of [[a, b], [b, a]] as const) {
+      if (a.account.id !== b.account.id || a.name === b.name || a.expiresAt !== undefined || b.expiresAt !== undefined)
+        continue;
+      for (const [x, y] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         if (!x.account.sharedWith.includes(y.name)) {
-          problems.push({ subject: x.name, path: "account.id", message: `${x.account.id} is also ${y.name}'s account: each environment has its own account, or both name each other in account.sharedWith (${x.name} does not name ${y.name})` });
+          problems.push({
+            subject: x.name,
+            path: "account.id",
+            message: `${x.account.id} is also ${y.name}'s account: each environment has its own account, or both name each other in account.sharedWith (${x.name} does not name ${y.name})`,
+          });
         }
       }
     }
@@ -65,32 +88,63 @@ function tierRules(e: Environment): Problem[] {
   return [
     ...(e.database.multiAz ? [] : [p("database.multiAz", "must be true in the production tier")]),
     ...(e.database.deletionProtection ? [] : [p("database.deletionProtection", "must be true in the production tier")]),
-    ...(e.network.natGateways === "per-az" ? [] : [p("network.natGateways", "must be per-az (one NAT per AZ) in the production tier")]),
+    ...(e.network.natGateways === "per-az"
+      ? []
+      : [p("network.natGateways", "must be per-az (one NAT per AZ) in the production tier")]),
     ...(e.certificateArn ? [] : [p("certificateArn", "is required in the production tier (HTTPS only)")]),
-    ...(e.release.snapshotBeforePromote ? [] : [p("release.snapshotBeforePromote", "must be true in the production tier")]),
-    ...(e.approvals && e.approvals.required < 1 ? [p("approvals.required", "must be at least 1 in the production tier (someone other than the author approves each change; default 2)")] : []),
+    ...(e.release.snapshotBeforePromote
+      ? []
+      : [p("release.snapshotBeforePromote", "must be true in the production tier")]),
+    ...(e.approvals && e.approvals.required < 1
+      ? [
+          p(
+            "approvals.required",
+            "must be at least 1 in the production tier (someone other than the author approves each change; default 2)",
+          ),
+        ]
+      : []),
     ...(e.compute.kind === "eks" ? eksProductionRules(e.compute, p) : []),
   ];
 }
 
 /** Production EKS: the API endpoint is never open to the whole internet. */
-function eksProductionRules(c: Extract<Environment["compute"], { kind: "eks" }>, p: (path: string, message: string) => Problem): Problem[] {
+function eksProductionRules(
+  c: Extract<Environment["compute"], { kind: "eks" }>,
+  p: (path: string, message: string) => Problem,
+): Problem[] {
   return c.publicAccessCidrs.flatMap((cidr, i) =>
     parseCidr(cidr)?.prefix === 0
-      ? [p(`compute.publicAccessCidrs[${i}]`, `must not be ${cidr} in the production tier: keep the API endpoint private ([]) or list the admin networks`)]
-      : []);
+      ? [
+          p(
+            `compute.publicAccessCidrs[${i}]`,
+            `must not be ${cidr} in the production tier: keep the API endpoint private ([]) or list the admin networks`,
+          ),
+        ]
+      : [],
+  );
 }
 
 /** Backups: a copy goes to another region; production keeps one there, behind a vault lock. */
 function recoveryRules(e: Environment): Problem[] {
   const p = (path: string, message: string): Problem => ({ subject: e.name, path, message });
   const b = e.backup;
-  const problems = b?.copyToRegion === e.region ? [p("backup.copyToRegion", `must be another region than the environment's own (${e.region})`)] : [];
+  const problems =
+    b?.copyToRegion === e.region
+      ? [p("backup.copyToRegion", `must be another region than the environment's own (${e.region})`)]
+      : [];
   if (e.tier !== "production") return problems;
-  if (!b) return [p("backup", "is required in the production tier (AWS Backup plan with a copy to a second region and a vault lock)")];
+  if (!b)
+    return [
+      p(
+        "backup",
+        "is required in the production tier (AWS Backup plan with a copy to a second region and a vault lock)",
+      ),
+    ];
   return [
     ...problems,
-    ...(b.copyToRegion ? [] : [p("backup.copyToRegion", "is required in the production tier (disaster-recovery copy in a second region)")]),
+    ...(b.copyToRegion
+      ? []
+      : [p("backup.copyToRegion", "is required in the production tier (disaster-recovery copy in a second region)")]),
     ...(b.vaultLock ? [] : [p("backup.vaultLock", "is required in the production tier")]),
   ];
 }
@@ -105,7 +159,10 @@ function promotionGraph(envs: readonly Environment[], known: readonly string[]):
   const names = new Set([...envs.map((e) => e.name), ...known]);
   const problems: Problem[] = [];
   for (const e of envs) {
-    for (const [field, targets] of [["promotesTo", e.release.promotesTo], ["rollbackTo", e.release.rollbackTo]] as const) {
+    for (const [field, targets] of [
+      ["promotesTo", e.release.promotesTo],
+      ["rollbackTo", e.release.rollbackTo],
+    ] as const) {
       targets.forEach((t, i) => {
         const p = (message: string) => problems.push({ subject: e.name, path: `release.${field}[${i}]`, message });
         if (!names.has(t)) p(`names unknown environment ${t}`);
@@ -118,16 +175,25 @@ function promotionGraph(envs: readonly Environment[], known: readonly string[]):
       const p = (message: string) => problems.push({ subject: e.name, path: `release.rollbackTo[${i}]`, message });
       if (e.release.rollbackTo.indexOf(t) !== i || t === e.name || !envs.some((x) => x.name === t)) return;
       const forward = e.release.promotesTo.indexOf(t);
-      if (forward >= 0) p(`names ${t}, which release.promotesTo[${forward}] also names: an edge is a promotion or a rollback path, not both`);
+      if (forward >= 0)
+        p(
+          `names ${t}, which release.promotesTo[${forward}] also names: an edge is a promotion or a rollback path, not both`,
+        );
       else if (!promotesInto(envs, t, e.name)) {
         const ahead = promotesInto(envs, e.name, t) ? ` (${e.name} promotes into ${t}: that is a forward edge)` : "";
-        p(`must point backwards along the promotion graph: ${t} does not promote into ${e.name}, directly or through other environments${ahead}`);
+        p(
+          `must point backwards along the promotion graph: ${t} does not promote into ${e.name}, directly or through other environments${ahead}`,
+        );
       }
     });
   }
   const cycle = findCycle(envs);
   if (cycle) {
-    problems.push({ subject: cycle[0]!, path: "release.promotesTo", message: `forms a promotion cycle: ${cycle.join(" → ")}` });
+    problems.push({
+      subject: cycle[0]!,
+      path: "release.promotesTo",
+      message: `forms a promotion cycle: ${cycle.join(" → ")}`,
+    });
   }
   return problems;
 }

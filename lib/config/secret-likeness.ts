@@ -6,9 +6,13 @@
  * generic check of lib/config/template.ts.)
  */
 export function plainTextProblems(value: string): string[] {
-  if (/[\u0000-\u001f\u007f]/.test(value)) return ["must be one line without control characters (it becomes an environment variable)"];
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    return ["must be one line without control characters (it becomes an environment variable)"];
   const secret = secretLikeness(value);
-  return secret ? [`looks like a secret (${secret}): declare it in app.secrets and set its value with 'envctl secret set'`] : [];
+  return secret
+    ? [`looks like a secret (${secret}): declare it in app.secrets and set its value with 'envctl secret set'`]
+    : [];
 }
 
 /** Known credential formats; matched anywhere in the value. */
@@ -28,7 +32,8 @@ export function secretLikeness(value: string): string | undefined {
   // Tokens of base64/base64url/hex characters; separators of host names, paths and sentences split them.
   for (const token of value.split(/[^A-Za-z0-9+/=_-]+/).flatMap((t) => t.split(/(?<=[a-z])\/(?=[a-z])/))) {
     if (/^[0-9a-fA-F]{32,}$/.test(token)) return `a ${token.length}-character hex string`;
-    if (token.length >= 20 && randomLooking(token) && shannonEntropy(token) >= 4) return `a ${token.length}-character high-entropy string`;
+    if (token.length >= 20 && randomLooking(token) && shannonEntropy(token) >= 4)
+      return `a ${token.length}-character high-entropy string`;
   }
   return undefined;
 }

@@ -17,12 +17,12 @@
  * lib/config/secret-likeness.ts (both re-exported here).
  */
 import { z } from "zod";
-import { REGION_PATTERN, TIERS, type SettingValue, type Tier } from "./primitives.ts";
-import { valueProblems, type SecretSpec, type SettingSpec, type SpecCommon } from "./setting-values.ts";
+import { REGION_PATTERN, type SettingValue, TIERS, type Tier } from "../core/primitives.ts";
+import { type SecretSpec, type SettingSpec, type SpecCommon, valueProblems } from "./setting-values.ts";
 import { didYouMean } from "./suggest.ts";
 
 export { plainTextProblems, secretLikeness, shannonEntropy } from "./secret-likeness.ts";
-export { valueProblems, type SecretSpec, type SettingSpec } from "./setting-values.ts";
+export { type SecretSpec, type SettingSpec, valueProblems } from "./setting-values.ts";
 
 const ALL_TIERS: readonly Tier[] = TIERS;
 
@@ -30,13 +30,41 @@ const ALL_TIERS: readonly Tier[] = TIERS;
 
 /** Every plain setting the application reads. A key not listed here is refused. */
 export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
-  PUBLIC_BASE_URL: { type: "url", description: "Address users reach the application at (links in e-mails)", requiredIn: ALL_TIERS },
-  SMTP_HOST: { type: "hostname", description: "Mail relay for notification e-mails", requiredIn: ["staging", "production"] },
-  SMTP_PORT: { type: "integer", min: 1, max: 65535, description: "Port of the mail relay", requiredIn: ["staging", "production"] },
-  MAIL_FROM: { type: "email", description: "Sender address of notification e-mails", requiredIn: ["staging", "production"] },
+  PUBLIC_BASE_URL: {
+    type: "url",
+    description: "Address users reach the application at (links in e-mails)",
+    requiredIn: ALL_TIERS,
+  },
+  SMTP_HOST: {
+    type: "hostname",
+    description: "Mail relay for notification e-mails",
+    requiredIn: ["staging", "production"],
+  },
+  SMTP_PORT: {
+    type: "integer",
+    min: 1,
+    max: 65535,
+    description: "Port of the mail relay",
+    requiredIn: ["staging", "production"],
+  },
+  MAIL_FROM: {
+    type: "email",
+    description: "Sender address of notification e-mails",
+    requiredIn: ["staging", "production"],
+  },
   FEATURE_NEW_CHECKOUT: { type: "boolean", description: "Serve the new checkout flow" },
-  REQUEST_TIMEOUT_MS: { type: "integer", min: 100, max: 60_000, description: "Timeout of calls to other services, milliseconds" },
-  SESSION_TTL_MINUTES: { type: "integer", min: 5, max: 1440, description: "Idle time before a session expires, minutes" },
+  REQUEST_TIMEOUT_MS: {
+    type: "integer",
+    min: 100,
+    max: 60_000,
+    description: "Timeout of calls to other services, milliseconds",
+  },
+  SESSION_TTL_MINUTES: {
+    type: "integer",
+    min: 5,
+    max: 1440,
+    description: "Idle time before a session expires, minutes",
+  },
   PAYMENT_PROVIDER: { type: "enum", values: ["stripe", "sandbox"], description: "Payment backend" },
 };
 
@@ -52,8 +80,21 @@ export const SECRETS: Readonly<Record<string, SecretSpec>> = {
  * nor may a secret's `<NAME>_SECRET_ARN` variable.
  */
 export const PLATFORM_VARIABLES: readonly string[] = [
-  "ENVIRONMENT", "LOG_LEVEL", "PORT", "AWS_REGION", "APP_SLOT", "APP_VERSION", "APP_SETTINGS_CHECKSUM",
-  "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SECRET_ARN", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS", "REDIS_USER",
+  "ENVIRONMENT",
+  "LOG_LEVEL",
+  "PORT",
+  "AWS_REGION",
+  "APP_SLOT",
+  "APP_VERSION",
+  "APP_SETTINGS_CHECKSUM",
+  "DATABASE_HOST",
+  "DATABASE_PORT",
+  "DATABASE_NAME",
+  "DATABASE_SECRET_ARN",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_TLS",
+  "REDIS_USER",
 ];
 
 /** Environment variable carrying a secret's ARN (the application resolves it with its own role). */
@@ -70,7 +111,12 @@ const KeySchema = z.string().regex(KEY_PATTERN, "must be an UPPER_SNAKE_CASE nam
 /** Rotation of a secret by a Lambda function (AWS rotates only through one for application secrets). */
 export const RotationSchema = z.strictObject({
   /** The rotation function. */
-  lambdaArn: z.string().regex(new RegExp(`^arn:aws[a-z-]*:lambda:${REGION_PATTERN.source}:\\d{12}:function:[A-Za-z0-9_-]{1,64}$`), "must be a Lambda function ARN"),
+  lambdaArn: z
+    .string()
+    .regex(
+      new RegExp(`^arn:aws[a-z-]*:lambda:${REGION_PATTERN.source}:\\d{12}:function:[A-Za-z0-9_-]{1,64}$`),
+      "must be a Lambda function ARN",
+    ),
   /** Execution role of that function: besides the application, the only principal allowed to read the value. */
   lambdaRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN"),
   /** Rotate every this many days (Secrets Manager allows 1-1000). */
@@ -96,7 +142,10 @@ export interface KeyProblem {
 }
 
 /** Every problem of an `app` block: catalogue, types, rules, secret-looking values, both lists. */
-export function appProblems(settings: Readonly<Record<string, unknown>>, secrets: readonly { name: string }[]): KeyProblem[] {
+export function appProblems(
+  settings: Readonly<Record<string, unknown>>,
+  secrets: readonly { name: string }[],
+): KeyProblem[] {
   const problems: KeyProblem[] = [];
   const secretNames = new Set(secrets.map((s) => s.name));
   for (const [key, value] of Object.entries(settings)) {
@@ -110,7 +159,9 @@ export function appProblems(settings: Readonly<Record<string, unknown>>, secrets
       continue;
     }
     if (SECRETS[key]) {
-      at(`is a secret in the catalogue (lib/config/settings.ts): list it in app.secrets and set its value with 'envctl secret set <env> ${key}', never in a file`);
+      at(
+        `is a secret in the catalogue (lib/config/settings.ts): list it in app.secrets and set its value with 'envctl secret set <env> ${key}', never in a file`,
+      );
       continue;
     }
     const spec = SETTINGS[key];
@@ -124,8 +175,12 @@ export function appProblems(settings: Readonly<Record<string, unknown>>, secrets
     if (!KEY_PATTERN.test(s.name)) return; // the schema reports it
     const at = (message: string) => problems.push({ path: ["secrets", i, "name"], message });
     if (secrets.findIndex((x) => x.name === s.name) !== i) at(`${s.name} is listed more than once`);
-    else if (SETTINGS[s.name]) at(`${s.name} is a plain setting in the catalogue (lib/config/settings.ts): give its value in app.settings`);
-    else if (!SECRETS[s.name]) at(`${s.name} is not a secret in the catalogue (lib/config/settings.ts)${suggestion(s.name, Object.keys(SECRETS))}`);
+    else if (SETTINGS[s.name])
+      at(`${s.name} is a plain setting in the catalogue (lib/config/settings.ts): give its value in app.settings`);
+    else if (!SECRETS[s.name])
+      at(
+        `${s.name} is not a secret in the catalogue (lib/config/settings.ts)${suggestion(s.name, Object.keys(SECRETS))}`,
+      );
   });
   return problems;
 }
@@ -141,21 +196,30 @@ function suggestion(key: string, known: readonly string[]): string {
 
 /** Keys an environment of `tier` must define. */
 export function requiredKeys(tier: Tier): { settings: string[]; secrets: string[] } {
-  const req = (c: Readonly<Record<string, SpecCommon>>) => Object.keys(c).filter((k) => c[k]!.requiredIn?.includes(tier)).sort();
+  const req = (c: Readonly<Record<string, SpecCommon>>) =>
+    Object.keys(c)
+      .filter((k) => c[k]!.requiredIn?.includes(tier))
+      .sort();
   return { settings: req(SETTINGS), secrets: req(SECRETS) };
 }
 
 /** What a minimal `app` block looks like to the functions below. */
 export interface AppKeys {
   readonly tier: Tier;
-  readonly app: { readonly settings: Readonly<Record<string, SettingValue>>; readonly secrets: readonly { readonly name: string }[] };
+  readonly app: {
+    readonly settings: Readonly<Record<string, SettingValue>>;
+    readonly secrets: readonly { readonly name: string }[];
+  };
 }
 
 /** Keys the environment's tier requires that it does not define. */
 export function missingRequired(env: AppKeys): { settings: string[]; secrets: string[] } {
   const req = requiredKeys(env.tier);
   const secrets = new Set(env.app.secrets.map((s) => s.name));
-  return { settings: req.settings.filter((k) => !(k in env.app.settings)), secrets: req.secrets.filter((k) => !secrets.has(k)) };
+  return {
+    settings: req.settings.filter((k) => !(k in env.app.settings)),
+    secrets: req.secrets.filter((k) => !secrets.has(k)),
+  };
 }
 
 /** A setting's value as the application sees it (an environment variable). */
@@ -165,5 +229,9 @@ export function settingText(v: SettingValue): string {
 
 /** Every value as text, keys sorted. */
 export function settingsText(values: Readonly<Record<string, SettingValue>>): Record<string, string> {
-  return Object.fromEntries(Object.keys(values).sort().map((k) => [k, settingText(values[k]!)]));
+  return Object.fromEntries(
+    Object.keys(values)
+      .sort()
+      .map((k) => [k, settingText(values[k]!)]),
+  );
 }

@@ -8,7 +8,8 @@
 /** The start of a Terraform template sequence. `$${` / `%%{` (escapes) contain it too: refused as well. */
 export const TEMPLATE_SEQUENCE = /[$%]\{/;
 
-export const TEMPLATE_RULE = 'must not contain a Terraform template sequence ("${" or "%{"): the engine would evaluate it';
+export const TEMPLATE_RULE =
+  'must not contain a Terraform template sequence ("${" or "%{"): the engine would evaluate it';
 
 export interface TemplateFinding {
   /** Path to the string (for a key: to the object holding it, then the key). */
@@ -29,7 +30,9 @@ export function findTemplateSequences(value: unknown): TemplateFinding[] {
     if (typeof v !== "object" || v === null || seen.has(v)) return;
     seen.add(v);
     if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, [...path, i]));
+      v.forEach((item, i) => {
+        walk(item, [...path, i]);
+      });
       return;
     }
     for (const [k, item] of Object.entries(v)) {

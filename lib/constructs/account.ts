@@ -1,8 +1,8 @@
-import type { IConstruct } from "constructs";
-import { TerraformStack, type TerraformProvider } from "cdktf";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { type TerraformProvider, TerraformStack } from "cdktf";
+import type { IConstruct } from "constructs";
 
 /** Account, partition and region a stack deploys to, as references resolved at plan time. */
 export interface AccountContext {

@@ -1,10 +1,10 @@
-import { Construct } from "constructs";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretPolicy } from "@cdktf/provider-aws/lib/secretsmanager-secret-policy";
-import { skipCheck } from "../policy/checkov-skip.ts";
 import { SecretsmanagerSecretRotation } from "@cdktf/provider-aws/lib/secretsmanager-secret-rotation";
+import { Construct } from "constructs";
+import { skipCheck } from "../policy/checkov-skip.ts";
 import { EncryptionKey } from "./encryption-key.ts";
 
 export interface AppSecretProps {
@@ -50,25 +50,34 @@ export class AppSecrets extends Construct {
   constructor(scope: Construct, id: string, props: AppSecretsProps) {
     super(scope, id);
     this.specs = props.secrets;
-    this.key = new EncryptionKey(this, "key", { alias: props.keyAlias, description: `Application secrets of ${props.owner}` });
-    this.secrets = Object.fromEntries(props.secrets.map((s) => {
-      const secret = new SecretsmanagerSecret(this, `secret-${s.name}`, {
-        name: `${props.namePrefix}${s.name}`,
-        description: `${s.name} of ${props.owner} (value set with 'envctl secret set', never by Terraform)`,
-        kmsKeyId: this.key.key.arn,
-        recoveryWindowInDays: props.recoveryWindowDays ?? 30,
-      });
-      if (!s.rotation) {
-        skipCheck(secret, "CKV2_AWS_57", "no rotation Lambda declared for this secret (app.secrets[].rotation); its value is set with 'envctl secret set'");
-      } else {
-        new SecretsmanagerSecretRotation(this, `rotation-${s.name}`, {
-          secretId: secret.id,
-          rotationLambdaArn: s.rotation.lambdaArn,
-          rotationRules: { automaticallyAfterDays: s.rotation.everyDays },
+    this.key = new EncryptionKey(this, "key", {
+      alias: props.keyAlias,
+      description: `Application secrets of ${props.owner}`,
+    });
+    this.secrets = Object.fromEntries(
+      props.secrets.map((s) => {
+        const secret = new SecretsmanagerSecret(this, `secret-${s.name}`, {
+          name: `${props.namePrefix}${s.name}`,
+          description: `${s.name} of ${props.owner} (value set with 'envctl secret set', never by Terraform)`,
+          kmsKeyId: this.key.key.arn,
+          recoveryWindowInDays: props.recoveryWindowDays ?? 30,
         });
-      }
-      return [s.name, secret];
-    }));
+        if (!s.rotation) {
+          skipCheck(
+            secret,
+            "CKV2_AWS_57",
+            "no rotation Lambda declared for this secret (app.secrets[].rotation); its value is set with 'envctl secret set'",
+          );
+        } else {
+          new SecretsmanagerSecretRotation(this, `rotation-${s.name}`, {
+            secretId: secret.id,
+            rotationLambdaArn: s.rotation.lambdaArn,
+            rotationRules: { automaticallyAfterDays: s.rotation.everyDays },
+          });
+        }
+        return [s.name, secret];
+      }),
+    );
   }
 
   /** ARN of each secret, by name. */
@@ -81,7 +90,8 @@ export class AppSecrets extends Construct {
    * policy denying GetSecretValue to anyone else (a rotation function's role excepted). Once.
    */
   grantRead(role: IamRole): void {
-    if (this.reader) throw new Error(`${this.node.path}: the secrets already have their reader (${this.reader.node.path})`);
+    if (this.reader)
+      throw new Error(`${this.node.path}: the secrets already have their reader (${this.reader.node.path})`);
     this.reader = role;
     for (const s of this.specs) {
       const readers = [role.arn, ...(s.rotation ? [s.rotation.lambdaRoleArn] : [])];
@@ -91,8 +101,21 @@ export class AppSecrets extends Construct {
         policy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            { Sid: "ApplicationReads", Effect: "Allow", Principal: { AWS: role.arn }, Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: "*" },
-            { Sid: "NobodyElseReadsTheValue", Effect: "Deny", Principal: "*", Action: "secretsmanager:GetSecretValue", Resource: "*", Condition: { StringNotEquals: { "aws:PrincipalArn": readers } } },
+            {
+              Sid: "ApplicationReads",
+              Effect: "Allow",
+              Principal: { AWS: role.arn },
+              Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+              Resource: "*",
+            },
+            {
+              Sid: "NobodyElseReadsTheValue",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "secretsmanager:GetSecretValue",
+              Resource: "*",
+              Condition: { StringNotEquals: { "aws:PrincipalArn": readers } },
+            },
           ],
         }),
       });
@@ -102,8 +125,17 @@ export class AppSecrets extends Construct {
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          { Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: Object.values(this.arns) },
-          { Effect: "Allow", Action: ["kms:Decrypt"], Resource: this.key.key.arn, Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } } },
+          {
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            Resource: Object.values(this.arns),
+          },
+          {
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: this.key.key.arn,
+            Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+          },
         ],
       }),
     });

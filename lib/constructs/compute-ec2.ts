@@ -1,20 +1,20 @@
-import { Construct } from "constructs";
-import { Fn } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
 import { SLOTS, type Slot } from "../config/schema.ts";
+import { skipCheck } from "../policy/checkov-skip.ts";
 import { assumeRolePolicy } from "./iam.ts";
 import { imageReference } from "./image.ts";
-import { skipCheck } from "../policy/checkov-skip.ts";
 import { SlotParameters } from "./slot-parameters.ts";
 
 /** Amazon Linux 2023 AMI, resolved through the public SSM parameter at plan time. */
@@ -32,7 +32,11 @@ export interface Ec2SlotProps {
    * `path` and read by the instances at boot. The checksum is part of the launch template, so a
    * settings change replaces the slot's instances like a new version. @default none
    */
-  readonly settings?: { readonly path: string; readonly checksum: string; readonly values: Readonly<Record<string, string>> };
+  readonly settings?: {
+    readonly path: string;
+    readonly checksum: string;
+    readonly values: Readonly<Record<string, string>>;
+  };
 }
 
 export interface Ec2ComputeProps {
@@ -91,79 +95,142 @@ export class Ec2Compute extends Construct {
     super(scope, id);
     const p = props.namePrefix;
 
-    this.role = new IamRole(this, "role", { name: `${p}-app-instance`, assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com") });
-    for (const [i, arn] of ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", ...(props.extraPolicyArns ?? [])].entries()) {
+    this.role = new IamRole(this, "role", {
+      name: `${p}-app-instance`,
+      assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"),
+    });
+    for (const [i, arn] of [
+      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+      ...(props.extraPolicyArns ?? []),
+    ].entries()) {
       new IamRolePolicyAttachment(this, `policy-${i}`, { role: this.role.name, policyArn: arn });
     }
     const profile = new IamInstanceProfile(this, "profile", { name: `${p}-app-instance`, role: this.role.name });
     // Before any instance boots: they read their settings and the secret ARNs with it.
     const readParameters = this.grantParameterReads(props);
-    const secretArns = Object.entries(props.secrets?.arns ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, arn]) => new SsmParameter(this, `secret-arn-${name}`, {
-      name: `${props.secrets!.path}${name}`,
-      description: `ARN of the secret ${name} (not its value)`,
-      type: "String",
-      value: arn,
-    }));
-    for (const parameter of secretArns) skipCheck(parameter, "CKV2_AWS_34", "holds a secret's ARN, not its value; a SecureString would put a secret value in Terraform (no-secret-values)");
+    const secretArns = Object.entries(props.secrets?.arns ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([name, arn]) =>
+          new SsmParameter(this, `secret-arn-${name}`, {
+            name: `${props.secrets!.path}${name}`,
+            description: `ARN of the secret ${name} (not its value)`,
+            type: "String",
+            value: arn,
+          }),
+      );
+    for (const parameter of secretArns)
+      skipCheck(
+        parameter,
+        "CKV2_AWS_34",
+        "holds a secret's ARN, not its value; a SecureString would put a secret value in Terraform (no-secret-values)",
+      );
     const ami = new DataAwsSsmParameter(this, "ami", { name: AMI_PARAMETER });
 
-    this.autoScalingGroups = Object.fromEntries(SLOTS.map((slot) => {
-      const { version, digest, targetGroupArn, settings } = props.slots[slot];
-      const slotSettings = version !== null && settings ? settings : undefined;
-      const parameters = slotSettings ? Object.values(new SlotParameters(this, `settings-${slot}`, { path: slotSettings.path, values: slotSettings.values, checksum: slotSettings.checksum, slot }).parameters) : [];
-      const boot: BootSettings = {
-        region: props.region,
-        ...(slotSettings ? { settings: { path: slotSettings.path, checksum: slotSettings.checksum, count: Object.keys(slotSettings.values).length } } : {}),
-        ...(props.secrets ? { secretArnsPath: props.secrets.path } : {}),
-      };
-      const template = new LaunchTemplate(this, `lt-${slot}`, {
-        name: `${p}-app-${slot}`,
-        imageId: ami.value,
-        instanceType: props.instanceType,
-        updateDefaultVersion: true,
-        vpcSecurityGroupIds: [props.securityGroupId],
-        iamInstanceProfile: { arn: profile.arn },
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" },
-        monitoring: { enabled: true },
-        blockDeviceMappings: [{
-          deviceName: "/dev/xvda",
-          ebs: { volumeSize: props.rootVolumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-        }],
-        userData: Fn.base64encode(userData(props.imageRepository, version, props.appPort, props.containerEnvironment ?? {}, boot, digest)),
-        tagSpecifications: [{ resourceType: "instance", tags: { Name: `${p}-app-${slot}`, Slot: slot, Version: version ?? "none", ...(slotSettings ? { Settings: slotSettings.checksum } : {}) } }],
-        tags: { Slot: slot },
-      });
-      const capacity = version === null ? { min: 0, desired: 0, max: 0 } : props.capacity;
-      const asg = new AutoscalingGroup(this, `asg-${slot}`, {
-        name: `${p}-app-${slot}`,
-        vpcZoneIdentifier: props.subnetIds,
-        minSize: capacity.min,
-        maxSize: capacity.max,
-        desiredCapacity: capacity.desired,
-        targetGroupArns: [targetGroupArn],
-        healthCheckType: "ELB",
-        healthCheckGracePeriod: 60,
-        launchTemplate: { id: template.id, version: template.latestVersion.toString() },
-        instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } },
-        tag: Object.entries({ ...props.tags, Slot: slot, Version: version ?? "none" }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        // With auto-scaling on, the policy owns the desired capacity.
-        lifecycle: props.autoScaling?.enabled ? { ignoreChanges: ["desired_capacity"] } : undefined,
-        // Instances read their settings at boot: the parameters and the right to read them come first.
-        dependsOn: readParameters ? [readParameters, ...parameters, ...secretArns] : undefined,
-      });
-      if (props.autoScaling?.enabled && version !== null) {
-        new AutoscalingPolicy(this, `cpu-target-${slot}`, {
-          name: `${p}-app-${slot}-cpu-target`,
-          autoscalingGroupName: asg.name,
-          policyType: "TargetTrackingScaling",
-          targetTrackingConfiguration: {
-            predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
-            targetValue: props.autoScaling.targetCpuPercent,
+    this.autoScalingGroups = Object.fromEntries(
+      SLOTS.map((slot) => {
+        const { version, digest, targetGroupArn, settings } = props.slots[slot];
+        const slotSettings = version !== null && settings ? settings : undefined;
+        const parameters = slotSettings
+          ? Object.values(
+              new SlotParameters(this, `settings-${slot}`, {
+                path: slotSettings.path,
+                values: slotSettings.values,
+                checksum: slotSettings.checksum,
+                slot,
+              }).parameters,
+            )
+          : [];
+        const boot: BootSettings = {
+          region: props.region,
+          ...(slotSettings
+            ? {
+                settings: {
+                  path: slotSettings.path,
+                  checksum: slotSettings.checksum,
+                  count: Object.keys(slotSettings.values).length,
+                },
+              }
+            : {}),
+          ...(props.secrets ? { secretArnsPath: props.secrets.path } : {}),
+        };
+        const template = new LaunchTemplate(this, `lt-${slot}`, {
+          name: `${p}-app-${slot}`,
+          imageId: ami.value,
+          instanceType: props.instanceType,
+          updateDefaultVersion: true,
+          vpcSecurityGroupIds: [props.securityGroupId],
+          iamInstanceProfile: { arn: profile.arn },
+          metadataOptions: {
+            httpEndpoint: "enabled",
+            httpTokens: "required",
+            httpPutResponseHopLimit: 1,
+            instanceMetadataTags: "enabled",
           },
+          monitoring: { enabled: true },
+          blockDeviceMappings: [
+            {
+              deviceName: "/dev/xvda",
+              ebs: {
+                volumeSize: props.rootVolumeGb ?? 20,
+                volumeType: "gp3",
+                encrypted: "true",
+                deleteOnTermination: "true",
+              },
+            },
+          ],
+          userData: Fn.base64encode(
+            userData(props.imageRepository, version, props.appPort, props.containerEnvironment ?? {}, boot, digest),
+          ),
+          tagSpecifications: [
+            {
+              resourceType: "instance",
+              tags: {
+                Name: `${p}-app-${slot}`,
+                Slot: slot,
+                Version: version ?? "none",
+                ...(slotSettings ? { Settings: slotSettings.checksum } : {}),
+              },
+            },
+          ],
+          tags: { Slot: slot },
         });
-      }
-      return [slot, asg];
-    })) as Record<Slot, AutoscalingGroup>;
+        const capacity = version === null ? { min: 0, desired: 0, max: 0 } : props.capacity;
+        const asg = new AutoscalingGroup(this, `asg-${slot}`, {
+          name: `${p}-app-${slot}`,
+          vpcZoneIdentifier: props.subnetIds,
+          minSize: capacity.min,
+          maxSize: capacity.max,
+          desiredCapacity: capacity.desired,
+          targetGroupArns: [targetGroupArn],
+          healthCheckType: "ELB",
+          healthCheckGracePeriod: 60,
+          launchTemplate: { id: template.id, version: template.latestVersion.toString() },
+          instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } },
+          tag: Object.entries({ ...props.tags, Slot: slot, Version: version ?? "none" }).map(([key, value]) => ({
+            key,
+            value,
+            propagateAtLaunch: true,
+          })),
+          // With auto-scaling on, the policy owns the desired capacity.
+          lifecycle: props.autoScaling?.enabled ? { ignoreChanges: ["desired_capacity"] } : undefined,
+          // Instances read their settings at boot: the parameters and the right to read them come first.
+          dependsOn: readParameters ? [readParameters, ...parameters, ...secretArns] : undefined,
+        });
+        if (props.autoScaling?.enabled && version !== null) {
+          new AutoscalingPolicy(this, `cpu-target-${slot}`, {
+            name: `${p}-app-${slot}-cpu-target`,
+            autoscalingGroupName: asg.name,
+            policyType: "TargetTrackingScaling",
+            targetTrackingConfiguration: {
+              predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+              targetValue: props.autoScaling.targetCpuPercent,
+            },
+          });
+        }
+        return [slot, asg];
+      }),
+    ) as Record<Slot, AutoscalingGroup>;
   }
 
   /** The instance role may read the parameters under the prefix (nothing else in Parameter Store). */
@@ -172,12 +239,19 @@ export class Ec2Compute extends Construct {
     if (!prefix) return undefined;
     const partition = new DataAwsPartition(this, "partition");
     const account = new DataAwsCallerIdentity(this, "account");
-    const arn = (path: string) => `arn:${partition.partition}:ssm:${props.region}:${account.accountId}:parameter${path}`;
+    const arn = (path: string) =>
+      `arn:${partition.partition}:ssm:${props.region}:${account.accountId}:parameter${path}`;
     return new IamRolePolicy(this, "read-parameters", {
       role: this.role.id,
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"], Resource: [arn(prefix.replace(/\/$/, "")), arn(`${prefix}*`)] }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"],
+            Resource: [arn(prefix.replace(/\/$/, "")), arn(`${prefix}*`)],
+          },
+        ],
       }),
     });
   }
@@ -198,10 +272,22 @@ export interface BootSettings {
  * instance that cannot read every setting stops before starting the application (fail closed: it
  * never becomes healthy). No `${` in the script: Terraform would read it as interpolation.
  */
-export function userData(repository: string, version: string | null, port: number, env: Record<string, string>, boot?: BootSettings, digest?: string): string {
+export function userData(
+  repository: string,
+  version: string | null,
+  port: number,
+  env: Record<string, string>,
+  boot?: BootSettings,
+  digest?: string,
+): string {
   if (version === null) return "#!/bin/bash\n# empty slot: no version deployed\n";
-  const envFlags = Object.entries({ ...env, ...(boot?.settings ? { APP_SETTINGS_CHECKSUM: boot.settings.checksum } : {}) })
-    .sort().map(([k, v]) => `-e ${k}=${shellQuote(v)}`).join(" ");
+  const envFlags = Object.entries({
+    ...env,
+    ...(boot?.settings ? { APP_SETTINGS_CHECKSUM: boot.settings.checksum } : {}),
+  })
+    .sort()
+    .map(([k, v]) => `-e ${k}=${shellQuote(v)}`)
+    .join(" ");
   // `<path><NAME><TAB><value>` lines become `<NAME><suffix>=<value>`. A literal tab and no backslash or
   // double quote: the script is a string inside a Terraform expression, where those are escapes.
   const read = (path: string, suffix: string) =>
@@ -213,11 +299,13 @@ export function userData(repository: string, version: string | null, port: numbe
     "dnf install -y docker",
     "systemctl enable --now docker",
     "install -m 600 /dev/null /etc/app.env",
-    ...(settings ? [
-      `# settings ${settings.checksum}: ${settings.count} parameters under ${settings.path}`,
-      read(settings.path, ""),
-      `test $(grep -c . /etc/app.env) -eq ${settings.count}`,
-    ] : []),
+    ...(settings
+      ? [
+          `# settings ${settings.checksum}: ${settings.count} parameters under ${settings.path}`,
+          read(settings.path, ""),
+          `test $(grep -c . /etc/app.env) -eq ${settings.count}`,
+        ]
+      : []),
     ...(boot?.secretArnsPath ? [read(boot.secretArnsPath, "_SECRET_ARN")] : []),
     `docker run -d --restart=always --name app -p ${port}:${port} --env-file /etc/app.env ${envFlags} ${shellQuote(imageReference(repository, version, digest))}`,
     "",

@@ -1,16 +1,16 @@
-import { Construct } from "constructs";
 import type { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
 import type { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import type { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import type { Slot } from "../config/primitives.ts";
-import type { EncryptionKey } from "./encryption-key.ts";
+import { Construct } from "constructs";
+import type { Slot } from "../core/primitives.ts";
 import { EksAppPodIdentity, EksDeployerAccess, EksPrivateApiAccess } from "./eks/access.ts";
 import { EksNodeAddons, EksVpcCniAddon } from "./eks/addons.ts";
 import { EksControlPlane } from "./eks/cluster.ts";
 import { EksNodeRole } from "./eks/iam.ts";
-import { EksManagedNodeGroup, EksNodeLaunchTemplate, type EksNodeGroupProps } from "./eks/node-group.ts";
+import { EksManagedNodeGroup, type EksNodeGroupProps, EksNodeLaunchTemplate } from "./eks/node-group.ts";
 import { EksSlotRouting } from "./eks/slot-routing.ts";
+import type { EncryptionKey } from "./encryption-key.ts";
 
 export { CONTROL_PLANE_LOG_TYPES } from "./eks/cluster.ts";
 export { CLUSTER_ROLE_POLICIES, NODE_ROLE_POLICIES } from "./eks/iam.ts";
@@ -142,38 +142,66 @@ export class EksCompute extends Construct {
 
     const nodeRole = new EksNodeRole(this, { namePrefix: p });
     this.nodeRole = nodeRole.role;
-    const template = new EksNodeLaunchTemplate(this, { namePrefix: p, clusterName: controlPlane.clusterName, volumeGb: props.nodeVolumeGb, tags: props.nodeTags });
+    const template = new EksNodeLaunchTemplate(this, {
+      namePrefix: p,
+      clusterName: controlPlane.clusterName,
+      volumeGb: props.nodeVolumeGb,
+      tags: props.nodeTags,
+    });
     const vpcCni = (props.networkPolicy ?? true) ? [new EksVpcCniAddon(this, { clusterName }).addon] : [];
 
-    const groups = props.nodeGroups.map((group) => new EksManagedNodeGroup(this, {
-      group,
-      namePrefix: p,
-      clusterName,
-      nodeRoleArn: this.nodeRole.arn,
-      subnetIds: props.subnetIds,
-      launchTemplate: template.template,
-      dependsOn: [...nodeRole.policyAttachments, ...vpcCni],
-    }));
+    const groups = props.nodeGroups.map(
+      (group) =>
+        new EksManagedNodeGroup(this, {
+          group,
+          namePrefix: p,
+          clusterName,
+          nodeRoleArn: this.nodeRole.arn,
+          subnetIds: props.subnetIds,
+          launchTemplate: template.template,
+          dependsOn: [...nodeRole.policyAttachments, ...vpcCni],
+        }),
+    );
     this.nodeGroups = groups.map((g) => g.nodeGroup);
     this.autoScalingGroupNames = groups.map((g) => g.autoScalingGroupName);
 
     this.deployerAccessEntries = props.deployers
-      ? new EksDeployerAccess(this, { clusterName, roleArns: props.deployers.roleArns, kubernetesGroup: props.deployers.kubernetesGroup }).entries
+      ? new EksDeployerAccess(this, {
+          clusterName,
+          roleArns: props.deployers.roleArns,
+          kubernetesGroup: props.deployers.kubernetesGroup,
+        }).entries
       : [];
 
     new EksSlotRouting(this, {
-      nodeGroups: props.nodeGroups.map((g, i) => ({ name: g.name, autoScalingGroupName: this.autoScalingGroupNames[i]! })),
+      nodeGroups: props.nodeGroups.map((g, i) => ({
+        name: g.name,
+        autoScalingGroupName: this.autoScalingGroupNames[i]!,
+      })),
       targetGroupArns: props.targetGroupArns,
       clusterSecurityGroupId: this.clusterSecurityGroupId,
       loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
       nodePorts: props.nodePorts,
     });
-    new EksPrivateApiAccess(this, { clusterSecurityGroupId: this.clusterSecurityGroupId, cidrs: props.privateAccessCidrs });
+    new EksPrivateApiAccess(this, {
+      clusterSecurityGroupId: this.clusterSecurityGroupId,
+      cidrs: props.privateAccessCidrs,
+    });
 
-    new EksNodeAddons(this, { clusterName, namePrefix: p, nodeGroups: this.nodeGroups, metricsServer: props.metricsServer, containerInsights: props.containerInsights });
+    new EksNodeAddons(this, {
+      clusterName,
+      namePrefix: p,
+      nodeGroups: this.nodeGroups,
+      metricsServer: props.metricsServer,
+      containerInsights: props.containerInsights,
+    });
 
     if (props.appServiceAccount) {
-      this.appRole = new EksAppPodIdentity(this, { clusterName, namePrefix: p, serviceAccount: props.appServiceAccount }).role;
+      this.appRole = new EksAppPodIdentity(this, {
+        clusterName,
+        namePrefix: p,
+        serviceAccount: props.appServiceAccount,
+      }).role;
     }
   }
 }

@@ -1,17 +1,20 @@
-import { Construct } from "constructs";
-import type { TerraformProvider } from "cdktf";
 import { BackupPlan } from "@cdktf/provider-aws/lib/backup-plan";
 import { BackupSelection } from "@cdktf/provider-aws/lib/backup-selection";
 import { BackupVault } from "@cdktf/provider-aws/lib/backup-vault";
 import { BackupVaultLockConfiguration } from "@cdktf/provider-aws/lib/backup-vault-lock-configuration";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import type { TerraformProvider } from "cdktf";
+import { Construct } from "constructs";
 import { EncryptionKey } from "./encryption-key.ts";
 import { assumeRolePolicy } from "./iam.ts";
 
 const SERVICE_ROLE = "arn:aws:iam::aws:policy/service-role";
 /** The only managed policies of the backup role: take backups and restore them. */
-export const BACKUP_ROLE_POLICIES = [`${SERVICE_ROLE}/AWSBackupServiceRolePolicyForBackup`, `${SERVICE_ROLE}/AWSBackupServiceRolePolicyForRestores`] as const;
+export const BACKUP_ROLE_POLICIES = [
+  `${SERVICE_ROLE}/AWSBackupServiceRolePolicyForBackup`,
+  `${SERVICE_ROLE}/AWSBackupServiceRolePolicyForRestores`,
+] as const;
 
 export interface BackupRule {
   /** Unique in the plan. */
@@ -67,8 +70,17 @@ export class DatabaseBackup extends Construct {
     super(scope, id);
     const p = props.namePrefix;
     const vault = (vid: string, name: string, provider?: TerraformProvider) => {
-      const key = new EncryptionKey(this, `${vid}-key`, { alias: `${name}-vault`, description: `AWS Backup vault ${name}`, provider });
-      const v = new BackupVault(this, vid, { name, kmsKeyArn: key.key.arn, forceDestroy: props.forceDestroy ?? false, provider });
+      const key = new EncryptionKey(this, `${vid}-key`, {
+        alias: `${name}-vault`,
+        description: `AWS Backup vault ${name}`,
+        provider,
+      });
+      const v = new BackupVault(this, vid, {
+        name,
+        kmsKeyArn: key.key.arn,
+        forceDestroy: props.forceDestroy ?? false,
+        provider,
+      });
       if (props.vaultLock) {
         new BackupVaultLockConfiguration(this, `${vid}-lock`, {
           backupVaultName: v.name,
@@ -95,12 +107,19 @@ export class DatabaseBackup extends Construct {
         completionWindow: props.completionWindowMinutes ?? 300,
         lifecycle: { deleteAfter: r.retainDays },
         recoveryPointTags: { BackupRule: r.name },
-        ...(copyDestination ? { copyAction: [{ destinationVaultArn: copyDestination, lifecycle: { deleteAfter: r.retainDays } }] } : {}),
+        ...(copyDestination
+          ? { copyAction: [{ destinationVaultArn: copyDestination, lifecycle: { deleteAfter: r.retainDays } }] }
+          : {}),
       })),
     });
 
-    const role = new IamRole(this, "role", { name: `${p}-backup`, assumeRolePolicy: assumeRolePolicy("backup.amazonaws.com") });
-    const policies = BACKUP_ROLE_POLICIES.map((arn, i) => new IamRolePolicyAttachment(this, `role-policy-${i}`, { role: role.name, policyArn: arn }));
+    const role = new IamRole(this, "role", {
+      name: `${p}-backup`,
+      assumeRolePolicy: assumeRolePolicy("backup.amazonaws.com"),
+    });
+    const policies = BACKUP_ROLE_POLICIES.map(
+      (arn, i) => new IamRolePolicyAttachment(this, `role-policy-${i}`, { role: role.name, policyArn: arn }),
+    );
     new BackupSelection(this, "selection", {
       name: `${p}-database`,
       planId: this.plan.id,

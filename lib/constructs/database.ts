@@ -1,4 +1,3 @@
-import { Construct } from "constructs";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
@@ -6,6 +5,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Construct } from "constructs";
 import { EncryptionKey } from "./encryption-key.ts";
 import { assumeRolePolicy } from "./iam.ts";
 import { databaseIdentifier } from "./naming.ts";
@@ -70,7 +70,10 @@ export class Database extends Construct {
     super(scope, id);
     const p = props.namePrefix;
     const protect = props.deletionProtection ?? true;
-    this.key = new EncryptionKey(this, "key", { alias: `${p}-database`, description: `RDS storage and secret of ${p}` });
+    this.key = new EncryptionKey(this, "key", {
+      alias: `${p}-database`,
+      description: `RDS storage and secret of ${p}`,
+    });
 
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: `${p}-database`,
@@ -102,8 +105,14 @@ export class Database extends Construct {
     });
     const interval = props.enhancedMonitoringInterval ?? 0;
     if (interval > 0) {
-      this.monitoringRole = new IamRole(this, "monitoring-role", { name: `${p}-rds-monitoring`, assumeRolePolicy: assumeRolePolicy("monitoring.rds.amazonaws.com") });
-      new IamRolePolicyAttachment(this, "monitoring-policy", { role: this.monitoringRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" });
+      this.monitoringRole = new IamRole(this, "monitoring-role", {
+        name: `${p}-rds-monitoring`,
+        assumeRolePolicy: assumeRolePolicy("monitoring.rds.amazonaws.com"),
+      });
+      new IamRolePolicyAttachment(this, "monitoring-policy", {
+        role: this.monitoringRole.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+      });
     }
 
     this.instance = new DbInstance(this, "postgres", {

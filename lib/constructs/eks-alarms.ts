@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { Construct } from "constructs";
 
 export interface EksAlarmsProps {
   /** Environment name: prefixes the alarm names. */

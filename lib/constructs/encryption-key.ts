@@ -1,7 +1,7 @@
-import { Construct } from "constructs";
-import type { TerraformProvider } from "cdktf";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { TerraformProvider } from "cdktf";
+import { Construct } from "constructs";
 import { accountOf } from "./account.ts";
 
 export interface EncryptionKeyProps {
@@ -33,13 +33,15 @@ export class EncryptionKey extends Construct {
     super(scope, id);
     const { accountId, partition, region } = accountOf(this, props.provider);
     const logGroups = props.logGroupNames ?? [];
-    const statements: unknown[] = [{
-      Sid: "AccountAdministersAndUsesThroughIam",
-      Effect: "Allow",
-      Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-      Action: "kms:*",
-      Resource: "*",
-    }];
+    const statements: unknown[] = [
+      {
+        Sid: "AccountAdministersAndUsesThroughIam",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+    ];
     if (logGroups.length > 0) {
       statements.push({
         Sid: "CloudWatchLogsForTheseLogGroups",
@@ -47,7 +49,13 @@ export class EncryptionKey extends Construct {
         Principal: { Service: `logs.${region}.amazonaws.com` },
         Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
         Resource: "*",
-        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": logGroups.map((n) => `arn:${partition}:logs:${region}:${accountId}:log-group:${n}`) } },
+        Condition: {
+          ArnEquals: {
+            "kms:EncryptionContext:aws:logs:arn": logGroups.map(
+              (n) => `arn:${partition}:logs:${region}:${accountId}:log-group:${n}`,
+            ),
+          },
+        },
       });
     }
     this.key = new KmsKey(this, "key", {
@@ -57,6 +65,10 @@ export class EncryptionKey extends Construct {
       policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
       provider: props.provider,
     });
-    new KmsAlias(this, "alias", { name: `alias/${props.alias}`, targetKeyId: this.key.keyId, provider: props.provider });
+    new KmsAlias(this, "alias", {
+      name: `alias/${props.alias}`,
+      targetKeyId: this.key.keyId,
+      provider: props.provider,
+    });
   }
 }

@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { Construct } from "constructs";
 import { widget } from "./monitoring.ts";
 
 export interface DashboardEnvironment {
@@ -26,10 +26,23 @@ export class EnvironmentsDashboard extends Construct {
   constructor(scope: Construct, id: string, props: EnvironmentsDashboardProps) {
     super(scope, id);
     const period = props.period ?? 300;
-    const lb = (metric: string, stat: string) => props.environments.map((e) =>
-      ["AWS/ApplicationELB", metric, "LoadBalancer", e.loadBalancerArnSuffix, { stat, label: e.name }]);
-    const cpu = props.environments.flatMap((e) => e.autoScalingGroupNames.map((asg, i) =>
-      ["AWS/EC2", "CPUUtilization", "AutoScalingGroupName", asg, { stat: "Average", label: i === 0 ? e.name : `${e.name} (${i + 1})` }]));
+    const lb = (metric: string, stat: string) =>
+      props.environments.map((e) => [
+        "AWS/ApplicationELB",
+        metric,
+        "LoadBalancer",
+        e.loadBalancerArnSuffix,
+        { stat, label: e.name },
+      ]);
+    const cpu = props.environments.flatMap((e) =>
+      e.autoScalingGroupNames.map((asg, i) => [
+        "AWS/EC2",
+        "CPUUtilization",
+        "AutoScalingGroupName",
+        asg,
+        { stat: "Average", label: i === 0 ? e.name : `${e.name} (${i + 1})` },
+      ]),
+    );
     this.dashboard = new CloudwatchDashboard(this, "dashboard", {
       dashboardName: props.name,
       dashboardBody: JSON.stringify({

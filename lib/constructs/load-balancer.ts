@@ -1,4 +1,3 @@
-import { Construct } from "constructs";
 import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
@@ -7,12 +6,13 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Construct } from "constructs";
 import { SLOTS, type Slot } from "../config/schema.ts";
 import { skipCheck } from "../policy/checkov-skip.ts";
-import { SLOT_HEADER, loadBalancerName, targetGroupName } from "./naming.ts";
+import { loadBalancerName, SLOT_HEADER, targetGroupName } from "./naming.ts";
 import { SecureBucket } from "./secure-bucket.ts";
 
-export { SLOT_HEADER, loadBalancerName, slotOfTargetGroupArn, targetGroupName } from "./naming.ts";
+export { loadBalancerName, SLOT_HEADER, slotOfTargetGroupArn, targetGroupName } from "./naming.ts";
 
 /** Modern TLS policy: TLS 1.3 with TLS 1.2 fallback. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -76,7 +76,12 @@ export class LoadBalancer extends Construct {
         fromPort: port,
         toPort: port,
       });
-      if (port === 80) skipCheck(ingress, "CKV_AWS_260", https ? "port 80 is open to the internet only to answer with a redirect to HTTPS" : plainHttp);
+      if (port === 80)
+        skipCheck(
+          ingress,
+          "CKV_AWS_260",
+          https ? "port 80 is open to the internet only to answer with a redirect to HTTPS" : plainHttp,
+        );
     }
     new VpcSecurityGroupEgressRule(this, "out-app", {
       securityGroupId: this.securityGroup.id,
@@ -93,17 +98,31 @@ export class LoadBalancer extends Construct {
       versioned: false,
       expireAfterDays: props.accessLogRetentionDays ?? 90,
       forceDestroy: props.forceDestroyLogs ?? false,
-      extraStatements: [{
-        sid: "AllowAlbLogDelivery",
-        actions: ["s3:PutObject"],
-        principals: [{ type: "AWS", identifiers: [elbAccount.arn] }],
-        resourcePaths: ["/alb/AWSLogs/*"],
-      }],
+      extraStatements: [
+        {
+          sid: "AllowAlbLogDelivery",
+          actions: ["s3:PutObject"],
+          principals: [{ type: "AWS", identifiers: [elbAccount.arn] }],
+          resourcePaths: ["/alb/AWSLogs/*"],
+        },
+      ],
     });
     skipCheck(logs.bucket, "CKV_AWS_145", "ALB access logs are delivered only to SSE-S3 (AES256) buckets, not SSE-KMS");
-    skipCheck(logs.bucket, "CKV_AWS_18", "this bucket is the ALB's access-log target; logging it would need another bucket for its own logs");
-    skipCheck(logs.bucket, "CKV_AWS_21", "access logs are written once and expire after their retention; versions would keep deleted logs past it");
-    skipCheck(logs.bucket, "CKV_AWS_144", "ALB access logs are operational records of this region; they are not part of the recovery plan");
+    skipCheck(
+      logs.bucket,
+      "CKV_AWS_18",
+      "this bucket is the ALB's access-log target; logging it would need another bucket for its own logs",
+    );
+    skipCheck(
+      logs.bucket,
+      "CKV_AWS_21",
+      "access logs are written once and expire after their retention; versions would keep deleted logs past it",
+    );
+    skipCheck(
+      logs.bucket,
+      "CKV_AWS_144",
+      "ALB access logs are operational records of this region; they are not part of the recovery plan",
+    );
 
     this.alb = new Lb(this, "alb", {
       name: loadBalancerName(p),
@@ -116,30 +135,48 @@ export class LoadBalancer extends Construct {
       enableDeletionProtection: props.deletionProtection ?? true,
       accessLogs: { bucket: logs.bucket.id, prefix: "alb", enabled: true },
     });
-    if (!(props.deletionProtection ?? true)) skipCheck(this.alb, "CKV_AWS_150", "deletion protection is for production's ALB (set per tier by the environment stack); lower tiers are rebuilt from code");
+    if (!(props.deletionProtection ?? true))
+      skipCheck(
+        this.alb,
+        "CKV_AWS_150",
+        "deletion protection is for production's ALB (set per tier by the environment stack); lower tiers are rebuilt from code",
+      );
     if (!https) skipCheck(this.alb, "CKV2_AWS_20", plainHttp);
 
-    this.targetGroups = Object.fromEntries(SLOTS.map((slot) => [slot, new LbTargetGroup(this, `tg-${slot}`, {
-      name: targetGroupName(p, slot),
-      port: targetPorts[slot],
-      protocol: "HTTP",
-      targetType: "instance",
-      vpcId: props.vpcId,
-      deregistrationDelay: "30",
-      healthCheck: {
-        enabled: true,
-        path: props.healthCheckPath ?? "/health",
-        matcher: "200",
-        interval: 30,
-        timeout: 5,
-        healthyThreshold: 2,
-        unhealthyThreshold: 2,
-      },
-      tags: { Slot: slot },
-    })])) as Record<Slot, LbTargetGroup>;
-    for (const slot of SLOTS) skipCheck(this.targetGroups[slot], "CKV_AWS_378", "TLS ends at the ALB; targets sit in private subnets and accept traffic only from the ALB's security group");
+    this.targetGroups = Object.fromEntries(
+      SLOTS.map((slot) => [
+        slot,
+        new LbTargetGroup(this, `tg-${slot}`, {
+          name: targetGroupName(p, slot),
+          port: targetPorts[slot],
+          protocol: "HTTP",
+          targetType: "instance",
+          vpcId: props.vpcId,
+          deregistrationDelay: "30",
+          healthCheck: {
+            enabled: true,
+            path: props.healthCheckPath ?? "/health",
+            matcher: "200",
+            interval: 30,
+            timeout: 5,
+            healthyThreshold: 2,
+            unhealthyThreshold: 2,
+          },
+          tags: { Slot: slot },
+        }),
+      ]),
+    ) as Record<Slot, LbTargetGroup>;
+    for (const slot of SLOTS)
+      skipCheck(
+        this.targetGroups[slot],
+        "CKV_AWS_378",
+        "TLS ends at the ALB; targets sit in private subnets and accept traffic only from the ALB's security group",
+      );
 
-    const notFound = { type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "no route" } };
+    const notFound = {
+      type: "fixed-response",
+      fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "no route" },
+    };
     this.listener = new LbListener(this, https ? "https" : "http", {
       loadBalancerArn: this.alb.arn,
       port: https ? 443 : 80,
@@ -161,12 +198,14 @@ export class LoadBalancer extends Construct {
     }
 
     // Test routes: reach a slot before (or without) it getting any weighted traffic.
-    SLOTS.forEach((slot, i) => new LbListenerRule(this, `test-route-${slot}`, {
-      listenerArn: this.listener.arn,
-      priority: 10 + i,
-      condition: [{ httpHeader: { httpHeaderName: SLOT_HEADER, values: [slot] } }],
-      action: [{ type: "forward", targetGroupArn: this.targetGroups[slot].arn }],
-      tags: { Name: `${p}-test-route-${slot}`, Slot: slot },
-    }));
+    SLOTS.forEach((slot, i) => {
+      new LbListenerRule(this, `test-route-${slot}`, {
+        listenerArn: this.listener.arn,
+        priority: 10 + i,
+        condition: [{ httpHeader: { httpHeaderName: SLOT_HEADER, values: [slot] } }],
+        action: [{ type: "forward", targetGroupArn: this.targetGroups[slot].arn }],
+        tags: { Name: `${p}-test-route-${slot}`, Slot: slot },
+      });
+    });
   }
 }

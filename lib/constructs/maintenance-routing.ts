@@ -1,7 +1,12 @@
-import { Construct } from "constructs";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { Construct } from "constructs";
 import { SLOTS, type Slot } from "../config/schema.ts";
-import { MAINTENANCE_CONTENT_TYPE, MAINTENANCE_PRIORITIES, MAINTENANCE_STATUS_CODE, WEIGHTED_RULE_PRIORITY } from "./naming.ts";
+import {
+  MAINTENANCE_CONTENT_TYPE,
+  MAINTENANCE_PRIORITIES,
+  MAINTENANCE_STATUS_CODE,
+  WEIGHTED_RULE_PRIORITY,
+} from "./naming.ts";
 
 export interface MaintenanceRoutingProps {
   /** Prefix of the rules' name tags, e.g. `dev`. */
@@ -38,16 +43,21 @@ export class MaintenanceRouting extends Construct {
     super(scope, id);
     const p = props.priorities ?? MAINTENANCE_PRIORITIES.stack;
     if (!(p.cidr < p.page && p.header < p.page && p.page < WEIGHTED_RULE_PRIORITY)) {
-      throw new Error(`maintenance priorities must put the bypasses before the page and the page before the weighted rule (${WEIGHTED_RULE_PRIORITY})`);
+      throw new Error(
+        `maintenance priorities must put the bypasses before the page and the page before the weighted rule (${WEIGHTED_RULE_PRIORITY})`,
+      );
     }
-    if (props.message.length === 0 || props.message.length > 1024) throw new Error("the maintenance page must be 1-1024 characters (the ALB's limit for a fixed response)");
-    const forward = [{
-      type: "forward",
-      forward: {
-        targetGroup: SLOTS.map((slot) => ({ arn: props.targetGroupArns[slot], weight: props.weights[slot] })),
-        stickiness: { enabled: false, duration: 1 },
+    if (props.message.length === 0 || props.message.length > 1024)
+      throw new Error("the maintenance page must be 1-1024 characters (the ALB's limit for a fixed response)");
+    const forward = [
+      {
+        type: "forward",
+        forward: {
+          targetGroup: SLOTS.map((slot) => ({ arn: props.targetGroupArns[slot], weight: props.weights[slot] })),
+          stickiness: { enabled: false, duration: 1 },
+        },
       },
-    }];
+    ];
     const cidrs = props.allowCidrs ?? [];
     if (cidrs.length > 0) {
       this.bypassCidr = new LbListenerRule(this, "bypass-cidr", {
@@ -71,7 +81,16 @@ export class MaintenanceRouting extends Construct {
       listenerArn: props.listenerArn,
       priority: p.page,
       condition: [{ pathPattern: { values: props.pathPatterns ?? ["/*"] } }],
-      action: [{ type: "fixed-response", fixedResponse: { statusCode: MAINTENANCE_STATUS_CODE, contentType: MAINTENANCE_CONTENT_TYPE, messageBody: props.message } }],
+      action: [
+        {
+          type: "fixed-response",
+          fixedResponse: {
+            statusCode: MAINTENANCE_STATUS_CODE,
+            contentType: MAINTENANCE_CONTENT_TYPE,
+            messageBody: props.message,
+          },
+        },
+      ],
       tags: { Name: `${props.namePrefix}-maintenance-page` },
     });
   }

@@ -1,8 +1,11 @@
-import { Construct } from "constructs";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
-import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import {
+  CloudwatchMetricAlarm,
+  type CloudwatchMetricAlarmConfig,
+} from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { Construct } from "constructs";
 import { SLOTS, type Slot } from "../config/schema.ts";
 import { slotAlarmNames } from "./naming.ts";
 
@@ -65,42 +68,83 @@ export class Monitoring extends Construct {
     const t = props.thresholds;
     const period = (props.level ?? "full") === "basic" ? 300 : 60;
     this.topic = new SnsTopic(this, "alarms", { name: `${p}-alarms`, kmsMasterKeyId: "alias/aws/sns" });
-    (props.alarmEmails ?? []).forEach((email, i) => new SnsTopicSubscription(this, `email-${i}`, {
-      topicArn: this.topic.arn,
-      protocol: "email",
-      endpoint: email,
-    }));
-    const alarm = (id: string, config: Omit<CloudwatchMetricAlarmConfig, "alarmActions" | "okActions" | "evaluationPeriods"> & { evaluationPeriods?: number }) => {
-      this.alarms.push(new CloudwatchMetricAlarm(this, id, {
-        evaluationPeriods: 3,
-        treatMissingData: "notBreaching",
-        alarmActions: [this.topic.arn],
-        okActions: [this.topic.arn],
-        ...config,
-      }));
+    (props.alarmEmails ?? []).forEach((email, i) => {
+      new SnsTopicSubscription(this, `email-${i}`, {
+        topicArn: this.topic.arn,
+        protocol: "email",
+        endpoint: email,
+      });
+    });
+    const alarm = (
+      id: string,
+      config: Omit<CloudwatchMetricAlarmConfig, "alarmActions" | "okActions" | "evaluationPeriods"> & {
+        evaluationPeriods?: number;
+      },
+    ) => {
+      this.alarms.push(
+        new CloudwatchMetricAlarm(this, id, {
+          evaluationPeriods: 3,
+          treatMissingData: "notBreaching",
+          alarmActions: [this.topic.arn],
+          okActions: [this.topic.arn],
+          ...config,
+        }),
+      );
     };
     // Gate alarms: one breaching period of three raises them (a bake holds one analysis window).
     const slotPeriod = props.slotAlarmPeriodSeconds ?? period;
     const gate = { evaluationPeriods: 3, datapointsToAlarm: 1 };
-    const rate = (name: string, description: string, errors: string, dims: Record<string, string>, p = period, extra: object = {}) => alarm(name, {
-      ...extra,
-      alarmName: name,
-      alarmDescription: description,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: t.errorRatePercent,
-      metricQuery: [
-        { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: errors, dimensions: dims, period: p, stat: "Sum" } },
-        { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: dims, period: p, stat: "Sum" } },
-        { id: "rate", expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "5xx %", returnData: true },
-      ],
-    });
+    const rate = (
+      name: string,
+      description: string,
+      errors: string,
+      dims: Record<string, string>,
+      p = period,
+      extra: object = {},
+    ) =>
+      alarm(name, {
+        ...extra,
+        alarmName: name,
+        alarmDescription: description,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: t.errorRatePercent,
+        metricQuery: [
+          {
+            id: "errors",
+            metric: { namespace: "AWS/ApplicationELB", metricName: errors, dimensions: dims, period: p, stat: "Sum" },
+          },
+          {
+            id: "requests",
+            metric: {
+              namespace: "AWS/ApplicationELB",
+              metricName: "RequestCount",
+              dimensions: dims,
+              period: p,
+              stat: "Sum",
+            },
+          },
+          { id: "rate", expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "5xx %", returnData: true },
+        ],
+      });
     const lb = { LoadBalancer: props.loadBalancerArnSuffix };
 
-    rate(`${p}-alb-5xx-rate`, `ALB-generated 5xx above ${t.errorRatePercent} % of requests`, "HTTPCode_ELB_5XX_Count", lb);
+    rate(
+      `${p}-alb-5xx-rate`,
+      `ALB-generated 5xx above ${t.errorRatePercent} % of requests`,
+      "HTTPCode_ELB_5XX_Count",
+      lb,
+    );
     for (const slot of SLOTS) {
       const tg = { ...lb, TargetGroup: props.targetGroupArnSuffixes[slot] };
       const [errorName, latencyName, unhealthyName] = slotAlarmNames(p, slot) as [string, string, string];
-      rate(errorName, `Target 5xx of the ${slot} slot above ${t.errorRatePercent} %`, "HTTPCode_Target_5XX_Count", tg, slotPeriod, gate);
+      rate(
+        errorName,
+        `Target 5xx of the ${slot} slot above ${t.errorRatePercent} %`,
+        "HTTPCode_Target_5XX_Count",
+        tg,
+        slotPeriod,
+        gate,
+      );
       alarm(latencyName, {
         ...gate,
         alarmName: latencyName,
@@ -120,58 +164,136 @@ export class Monitoring extends Construct {
         comparisonOperator: "GreaterThanThreshold",
         threshold: 0,
         ...((props.unhealthyHostsWhen ?? "always") === "always"
-          ? { alarmDescription: `Unhealthy targets in the ${slot} slot`, ...unhealthy, statistic: "Maximum", period: slotPeriod }
+          ? {
+              alarmDescription: `Unhealthy targets in the ${slot} slot`,
+              ...unhealthy,
+              statistic: "Maximum",
+              period: slotPeriod,
+            }
           : {
               alarmDescription: `Unhealthy targets in the ${slot} slot while it receives requests`,
               metricQuery: [
                 { id: "unhealthy", metric: { ...unhealthy, period: slotPeriod, stat: "Maximum" } },
-                { id: "requests", metric: { ...unhealthy, metricName: "RequestCount", period: slotPeriod, stat: "Sum" } },
-                { id: "serving_unhealthy", expression: "IF(requests > 0, unhealthy, 0)", label: "unhealthy targets while serving", returnData: true },
+                {
+                  id: "requests",
+                  metric: { ...unhealthy, metricName: "RequestCount", period: slotPeriod, stat: "Sum" },
+                },
+                {
+                  id: "serving_unhealthy",
+                  expression: "IF(requests > 0, unhealthy, 0)",
+                  label: "unhealthy targets while serving",
+                  returnData: true,
+                },
               ],
             }),
       });
     }
-    props.autoScalingGroupNames.forEach((asg, i) => alarm(`asg-cpu-${i}`, {
-      alarmName: `${p}-compute-cpu-${i}`,
-      alarmDescription: `Average CPU of compute group ${i} above ${t.cpuPercent} %`,
-      namespace: "AWS/EC2",
+    props.autoScalingGroupNames.forEach((asg, i) => {
+      alarm(`asg-cpu-${i}`, {
+        alarmName: `${p}-compute-cpu-${i}`,
+        alarmDescription: `Average CPU of compute group ${i} above ${t.cpuPercent} %`,
+        namespace: "AWS/EC2",
+        metricName: "CPUUtilization",
+        dimensions: { AutoScalingGroupName: asg },
+        statistic: "Average",
+        period,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: t.cpuPercent,
+      });
+    });
+    const db = { DBInstanceIdentifier: props.databaseId };
+    alarm("db-cpu", {
+      alarmName: `${p}-database-cpu`,
+      alarmDescription: `RDS CPU above ${t.cpuPercent} %`,
+      namespace: "AWS/RDS",
       metricName: "CPUUtilization",
-      dimensions: { AutoScalingGroupName: asg },
+      dimensions: db,
       statistic: "Average",
       period,
       comparisonOperator: "GreaterThanThreshold",
       threshold: t.cpuPercent,
-    }));
-    const db = { DBInstanceIdentifier: props.databaseId };
-    alarm("db-cpu", {
-      alarmName: `${p}-database-cpu`, alarmDescription: `RDS CPU above ${t.cpuPercent} %`,
-      namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: db, statistic: "Average", period,
-      comparisonOperator: "GreaterThanThreshold", threshold: t.cpuPercent,
     });
     alarm("db-storage", {
-      alarmName: `${p}-database-free-storage`, alarmDescription: `RDS free storage below ${t.freeStorageGb} GiB`,
-      namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: db, statistic: "Minimum", period,
-      comparisonOperator: "LessThanThreshold", threshold: t.freeStorageGb * 1024 ** 3,
+      alarmName: `${p}-database-free-storage`,
+      alarmDescription: `RDS free storage below ${t.freeStorageGb} GiB`,
+      namespace: "AWS/RDS",
+      metricName: "FreeStorageSpace",
+      dimensions: db,
+      statistic: "Minimum",
+      period,
+      comparisonOperator: "LessThanThreshold",
+      threshold: t.freeStorageGb * 1024 ** 3,
     });
     const cache = { ReplicationGroupId: props.cacheId };
     alarm("cache-cpu", {
-      alarmName: `${p}-cache-cpu`, alarmDescription: `Redis engine CPU above ${t.cpuPercent} %`,
-      namespace: "AWS/ElastiCache", metricName: "EngineCPUUtilization", dimensions: cache, statistic: "Average", period,
-      comparisonOperator: "GreaterThanThreshold", threshold: t.cpuPercent,
+      alarmName: `${p}-cache-cpu`,
+      alarmDescription: `Redis engine CPU above ${t.cpuPercent} %`,
+      namespace: "AWS/ElastiCache",
+      metricName: "EngineCPUUtilization",
+      dimensions: cache,
+      statistic: "Average",
+      period,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: t.cpuPercent,
     });
     alarm("cache-evictions", {
-      alarmName: `${p}-cache-evictions`, alarmDescription: `Redis evictions above ${t.cacheEvictions} per period`,
-      namespace: "AWS/ElastiCache", metricName: "Evictions", dimensions: cache, statistic: "Sum", period,
-      comparisonOperator: "GreaterThanThreshold", threshold: t.cacheEvictions,
+      alarmName: `${p}-cache-evictions`,
+      alarmDescription: `Redis evictions above ${t.cacheEvictions} per period`,
+      namespace: "AWS/ElastiCache",
+      metricName: "Evictions",
+      dimensions: cache,
+      statistic: "Sum",
+      period,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: t.cacheEvictions,
     });
 
     new CloudwatchDashboard(this, "dashboard", {
       dashboardName: `${p}-overview`,
       dashboardBody: JSON.stringify({
         widgets: [
-          widget(0, "Requests per slot", props.region, SLOTS.map((s) => ["AWS/ApplicationELB", "RequestCount", "LoadBalancer", props.loadBalancerArnSuffix, "TargetGroup", props.targetGroupArnSuffixes[s], { stat: "Sum", label: s }])),
-          widget(1, "Target 5xx per slot", props.region, SLOTS.map((s) => ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", props.loadBalancerArnSuffix, "TargetGroup", props.targetGroupArnSuffixes[s], { stat: "Sum", label: s }])),
-          widget(2, "p99 response time per slot", props.region, SLOTS.map((s) => ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", props.loadBalancerArnSuffix, "TargetGroup", props.targetGroupArnSuffixes[s], { stat: "p99", label: s }])),
+          widget(
+            0,
+            "Requests per slot",
+            props.region,
+            SLOTS.map((s) => [
+              "AWS/ApplicationELB",
+              "RequestCount",
+              "LoadBalancer",
+              props.loadBalancerArnSuffix,
+              "TargetGroup",
+              props.targetGroupArnSuffixes[s],
+              { stat: "Sum", label: s },
+            ]),
+          ),
+          widget(
+            1,
+            "Target 5xx per slot",
+            props.region,
+            SLOTS.map((s) => [
+              "AWS/ApplicationELB",
+              "HTTPCode_Target_5XX_Count",
+              "LoadBalancer",
+              props.loadBalancerArnSuffix,
+              "TargetGroup",
+              props.targetGroupArnSuffixes[s],
+              { stat: "Sum", label: s },
+            ]),
+          ),
+          widget(
+            2,
+            "p99 response time per slot",
+            props.region,
+            SLOTS.map((s) => [
+              "AWS/ApplicationELB",
+              "TargetResponseTime",
+              "LoadBalancer",
+              props.loadBalancerArnSuffix,
+              "TargetGroup",
+              props.targetGroupArnSuffixes[s],
+              { stat: "p99", label: s },
+            ]),
+          ),
           widget(3, "Database and cache CPU", props.region, [
             ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", props.databaseId, { label: "rds" }],
             ["AWS/ElastiCache", "EngineCPUUtilization", "ReplicationGroupId", props.cacheId, { label: "redis" }],

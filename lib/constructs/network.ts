@@ -1,4 +1,3 @@
-import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -12,6 +11,7 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { Construct } from "constructs";
 import { subnetCidr } from "../config/cidr.ts";
 import { skipCheck } from "../policy/checkov-skip.ts";
 import { EncryptionKey } from "./encryption-key.ts";
@@ -50,17 +50,34 @@ export class Network extends Construct {
     const prefix = Number(props.cidr.split("/")[1]) + 4;
     const azs = props.availabilityZones;
 
-    this.vpc = new Vpc(this, "vpc", { cidrBlock: props.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: name("vpc") });
-    new DefaultSecurityGroup(this, "default-sg", { vpcId: this.vpc.id, ingress: [], egress: [], tags: name("default-deny") });
+    this.vpc = new Vpc(this, "vpc", {
+      cidrBlock: props.cidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: name("vpc"),
+    });
+    new DefaultSecurityGroup(this, "default-sg", {
+      vpcId: this.vpc.id,
+      ingress: [],
+      egress: [],
+      tags: name("default-deny"),
+    });
 
     const subnets = (tier: string, offset: number, isPublic: boolean) =>
-      azs.map((az, i) => new Subnet(this, `${tier}-${az}`, {
-        vpcId: this.vpc.id,
-        availabilityZone: az,
-        cidrBlock: subnetCidr(props.cidr, prefix, offset + i),
-        mapPublicIpOnLaunch: false,
-        tags: { ...name(`${tier}-${az}`), Tier: tier, ...(isPublic ? { "kubernetes.io/role/elb": "1" } : { "kubernetes.io/role/internal-elb": "1" }) },
-      }));
+      azs.map(
+        (az, i) =>
+          new Subnet(this, `${tier}-${az}`, {
+            vpcId: this.vpc.id,
+            availabilityZone: az,
+            cidrBlock: subnetCidr(props.cidr, prefix, offset + i),
+            mapPublicIpOnLaunch: false,
+            tags: {
+              ...name(`${tier}-${az}`),
+              Tier: tier,
+              ...(isPublic ? { "kubernetes.io/role/elb": "1" } : { "kubernetes.io/role/internal-elb": "1" }),
+            },
+          }),
+      );
     const publicSubnets = subnets("public", 0, true);
     const privateSubnets = subnets("private", 4, false);
     const databaseSubnets = subnets("database", 8, false);
@@ -70,28 +87,57 @@ export class Network extends Construct {
 
     const igw = new InternetGateway(this, "igw", { vpcId: this.vpc.id, tags: name("igw") });
     const publicRt = new RouteTable(this, "public-rt", { vpcId: this.vpc.id, tags: name("public") });
-    new Route(this, "public-default", { routeTableId: publicRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
-    publicSubnets.forEach((s, i) => new RouteTableAssociation(this, `public-assoc-${i}`, { subnetId: s.id, routeTableId: publicRt.id }));
+    new Route(this, "public-default", {
+      routeTableId: publicRt.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: igw.id,
+    });
+    publicSubnets.forEach((s, i) => {
+      new RouteTableAssociation(this, `public-assoc-${i}`, { subnetId: s.id, routeTableId: publicRt.id });
+    });
 
     const natCount = (props.natGateways ?? "per-az") === "per-az" ? azs.length : 1;
     const nats = Array.from({ length: natCount }, (_, i) => {
       const eip = new Eip(this, `nat-eip-${i}`, { domain: "vpc", tags: name(`nat-${i}`), dependsOn: [igw] });
-      return new NatGateway(this, `nat-${i}`, { allocationId: eip.id, subnetId: publicSubnets[i]!.id, tags: name(`nat-${i}`) });
+      return new NatGateway(this, `nat-${i}`, {
+        allocationId: eip.id,
+        subnetId: publicSubnets[i]!.id,
+        tags: name(`nat-${i}`),
+      });
     });
     privateSubnets.forEach((s, i) => {
       const rt = new RouteTable(this, `private-rt-${i}`, { vpcId: this.vpc.id, tags: name(`private-${azs[i]}`) });
-      new Route(this, `private-default-${i}`, { routeTableId: rt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nats[i % natCount]!.id });
+      new Route(this, `private-default-${i}`, {
+        routeTableId: rt.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: nats[i % natCount]!.id,
+      });
       new RouteTableAssociation(this, `private-assoc-${i}`, { subnetId: s.id, routeTableId: rt.id });
     });
     // Database subnets get a route table without any default route: no way out of the VPC.
     const dbRt = new RouteTable(this, "database-rt", { vpcId: this.vpc.id, tags: name("database") });
-    databaseSubnets.forEach((s, i) => new RouteTableAssociation(this, `database-assoc-${i}`, { subnetId: s.id, routeTableId: dbRt.id }));
+    databaseSubnets.forEach((s, i) => {
+      new RouteTableAssociation(this, `database-assoc-${i}`, { subnetId: s.id, routeTableId: dbRt.id });
+    });
 
     const logGroupName = `/vpc/${props.namePrefix}/flow-logs`;
-    const logKey = new EncryptionKey(this, "flow-logs-key", { alias: `${props.namePrefix}-flow-logs`, description: `VPC flow logs of ${props.namePrefix}`, logGroupNames: [logGroupName] });
+    const logKey = new EncryptionKey(this, "flow-logs-key", {
+      alias: `${props.namePrefix}-flow-logs`,
+      description: `VPC flow logs of ${props.namePrefix}`,
+      logGroupNames: [logGroupName],
+    });
     const retention = props.flowLogRetentionDays ?? ONE_YEAR_DAYS;
-    const logGroup = new CloudwatchLogGroup(this, "flow-logs", { name: logGroupName, retentionInDays: retention, kmsKeyId: logKey.key.arn });
-    if (retention < ONE_YEAR_DAYS) skipCheck(logGroup, "CKV_AWS_338", `flow logs are kept ${retention} days, as the environment file sets (network.flowLogRetentionDays); production keeps a year`);
+    const logGroup = new CloudwatchLogGroup(this, "flow-logs", {
+      name: logGroupName,
+      retentionInDays: retention,
+      kmsKeyId: logKey.key.arn,
+    });
+    if (retention < ONE_YEAR_DAYS)
+      skipCheck(
+        logGroup,
+        "CKV_AWS_338",
+        `flow logs are kept ${retention} days, as the environment file sets (network.flowLogRetentionDays); production keeps a year`,
+      );
     const role = new IamRole(this, "flow-logs-role", {
       name: `${props.namePrefix}-vpc-flow-logs`,
       assumeRolePolicy: assumeRolePolicy("vpc-flow-logs.amazonaws.com"),
@@ -100,11 +146,13 @@ export class Network extends Construct {
       role: role.id,
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{
-          Effect: "Allow",
-          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-          Resource: `${logGroup.arn}:*`,
-        }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            Resource: `${logGroup.arn}:*`,
+          },
+        ],
       }),
     });
     new FlowLog(this, "flow-log", {

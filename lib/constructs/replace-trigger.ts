@@ -1,5 +1,5 @@
-import type { Construct } from "constructs";
 import { TerraformResource } from "cdktf";
+import type { Construct } from "constructs";
 
 export interface ReplaceTriggerProps {
   /** Values whose change replaces this resource (and whatever names it in `replace_triggered_by`). */
@@ -14,7 +14,11 @@ export interface ReplaceTriggerProps {
 export class ReplaceTrigger extends TerraformResource {
   static readonly tfResourceType = "terraform_data";
 
-  constructor(scope: Construct, id: string, private readonly props: ReplaceTriggerProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ReplaceTriggerProps,
+  ) {
     super(scope, id, { terraformResourceType: ReplaceTrigger.tfResourceType });
   }
 

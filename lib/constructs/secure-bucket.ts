@@ -1,4 +1,3 @@
-import { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
@@ -8,6 +7,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Construct } from "constructs";
 import { skipCheck } from "../policy/checkov-skip.ts";
 import { accountOf } from "./account.ts";
 
@@ -34,7 +34,13 @@ export interface SecureBucketProps {
   /** Let `destroy` delete a non-empty bucket. @default false */
   readonly forceDestroy?: boolean;
   /** Extra bucket-policy statements (the TLS-only deny is always present). @default none */
-  readonly extraStatements?: { sid: string; actions: string[]; principals: { type: string; identifiers: string[] }[]; resourcePaths: string[]; condition?: { test: string; variable: string; values: string[] }[] }[];
+  readonly extraStatements?: {
+    sid: string;
+    actions: string[];
+    principals: { type: string; identifiers: string[] }[];
+    resourcePaths: string[];
+    condition?: { test: string; variable: string; values: string[] }[];
+  }[];
 }
 
 /**
@@ -54,12 +60,14 @@ export class SecureBucket extends Construct {
 
     new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
       ...bucketRef,
-      rule: [{
-        applyServerSideEncryptionByDefault: props.kmsKeyArn
-          ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: props.kmsKeyArn }
-          : { sseAlgorithm: "AES256" },
-        bucketKeyEnabled: props.kmsKeyArn !== undefined,
-      }],
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: props.kmsKeyArn
+            ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: props.kmsKeyArn }
+            : { sseAlgorithm: "AES256" },
+          bucketKeyEnabled: props.kmsKeyArn !== undefined,
+        },
+      ],
     });
     const publicAccess = new S3BucketPublicAccessBlock(this, "public-access", {
       ...bucketRef,
@@ -68,7 +76,10 @@ export class SecureBucket extends Construct {
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    new S3BucketOwnershipControls(this, "ownership", { ...bucketRef, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    new S3BucketOwnershipControls(this, "ownership", {
+      ...bucketRef,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
     const versioned = props.versioned ?? true;
     if (versioned) {
       new S3BucketVersioningA(this, "versioning", { ...bucketRef, versioningConfiguration: { status: "Enabled" } });
@@ -83,18 +94,27 @@ export class SecureBucket extends Construct {
           filter: [{ prefix: "" }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: props.abortIncompleteUploadsAfterDays ?? 7 }],
         },
-        ...(props.expireAfterDays !== undefined || (versioned && noncurrentDays !== undefined) ? [{
-          id: "expire",
-          status: "Enabled",
-          filter: [{ prefix: "" }],
-          ...(props.expireAfterDays !== undefined ? { expiration: [{ days: props.expireAfterDays }] } : {}),
-          ...(noncurrentDays !== undefined ? { noncurrentVersionExpiration: [{ noncurrentDays }] } : {}),
-        }] : []),
+        ...(props.expireAfterDays !== undefined || (versioned && noncurrentDays !== undefined)
+          ? [
+              {
+                id: "expire",
+                status: "Enabled",
+                filter: [{ prefix: "" }],
+                ...(props.expireAfterDays !== undefined ? { expiration: [{ days: props.expireAfterDays }] } : {}),
+                ...(noncurrentDays !== undefined ? { noncurrentVersionExpiration: [{ noncurrentDays }] } : {}),
+              },
+            ]
+          : []),
       ],
     });
     if (props.accessLogs) {
       const target = props.accessLogs.bucket;
-      new S3BucketLoggingA(this, "logging", { ...bucketRef, targetBucket: target.bucket.id, targetPrefix: props.accessLogs.prefix, dependsOn: [target.policy] });
+      new S3BucketLoggingA(this, "logging", {
+        ...bucketRef,
+        targetBucket: target.bucket.id,
+        targetPrefix: props.accessLogs.prefix,
+        dependsOn: [target.policy],
+      });
     }
 
     const statements = [
@@ -106,14 +126,18 @@ export class SecureBucket extends Construct {
         resources: [this.bucket.arn, `${this.bucket.arn}/*`],
         condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
       },
-      ...(props.receivesAccessLogs ? [{
-        sid: "AllowS3ServerAccessLogs",
-        effect: "Allow",
-        actions: ["s3:PutObject"],
-        principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }],
-        resources: [`${this.bucket.arn}/*`],
-        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountOf(this).accountId] }],
-      }] : []),
+      ...(props.receivesAccessLogs
+        ? [
+            {
+              sid: "AllowS3ServerAccessLogs",
+              effect: "Allow",
+              actions: ["s3:PutObject"],
+              principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }],
+              resources: [`${this.bucket.arn}/*`],
+              condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountOf(this).accountId] }],
+            },
+          ]
+        : []),
       ...(props.extraStatements ?? []).map((s) => ({
         sid: s.sid,
         effect: "Allow",

@@ -1,6 +1,6 @@
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Construct } from "constructs";
 import { skipCheck } from "../policy/checkov-skip.ts";
-import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 
 export interface SlotParametersProps {
   /** SSM path ending in `/`: one parameter per key below it, e.g. `/webapp/dev/slots/blue/SMTP_HOST`. */
@@ -23,16 +23,27 @@ export class SlotParameters extends Construct {
 
   constructor(scope: Construct, id: string, props: SlotParametersProps) {
     super(scope, id);
-    this.parameters = Object.fromEntries(Object.keys(props.values).sort().map((key) => [key, new SsmParameter(this, key, {
-      name: `${props.path}${key}`,
-      description: `${key} of the ${props.slot} slot (settings ${props.checksum})`,
-      type: "String",
-      tier: "Standard",
-      value: props.values[key]!,
-      tags: { Slot: props.slot, SettingsChecksum: props.checksum },
-    })]));
+    this.parameters = Object.fromEntries(
+      Object.keys(props.values)
+        .sort()
+        .map((key) => [
+          key,
+          new SsmParameter(this, key, {
+            name: `${props.path}${key}`,
+            description: `${key} of the ${props.slot} slot (settings ${props.checksum})`,
+            type: "String",
+            tier: "Standard",
+            value: props.values[key]!,
+            tags: { Slot: props.slot, SettingsChecksum: props.checksum },
+          }),
+        ]),
+    );
     for (const parameter of Object.values(this.parameters)) {
-      skipCheck(parameter, "CKV2_AWS_34", "a non-secret setting (the catalogue refuses secret-looking values); secrets live in Secrets Manager, and a SecureString would put a secret value in Terraform (no-secret-values)");
+      skipCheck(
+        parameter,
+        "CKV2_AWS_34",
+        "a non-secret setting (the catalogue refuses secret-looking values); secrets live in Secrets Manager, and a SecureString would put a secret value in Terraform (no-secret-values)",
+      );
     }
   }
 }

@@ -35,9 +35,21 @@ export class StateBackend extends Construct {
       receivesAccessLogs: true,
       forceDestroy,
     });
-    skipCheck(logs.bucket, "CKV_AWS_21", "access logs are written once and expire after their retention; versions would keep deleted logs past it");
-    skipCheck(logs.bucket, "CKV_AWS_145", "S3 server access logging delivers only to SSE-S3 (AES256) target buckets, not SSE-KMS");
-    skipCheck(logs.bucket, "CKV_AWS_144", "access logs are audit records of this region's state bucket; they are not part of the recovery plan (README: recovery runbook)");
+    skipCheck(
+      logs.bucket,
+      "CKV_AWS_21",
+      "access logs are written once and expire after their retention; versions would keep deleted logs past it",
+    );
+    skipCheck(
+      logs.bucket,
+      "CKV_AWS_145",
+      "S3 server access logging delivers only to SSE-S3 (AES256) target buckets, not SSE-KMS",
+    );
+    skipCheck(
+      logs.bucket,
+      "CKV_AWS_144",
+      "access logs are audit records of this region's state bucket; they are not part of the recovery plan (README: recovery runbook)",
+    );
 
     const bucket = new SecureBucket(this, "bucket", {
       bucketName: props.bucketName,
@@ -47,7 +59,11 @@ export class StateBackend extends Construct {
       accessLogs: { bucket: logs, prefix: "state-bucket/" },
       forceDestroy,
     });
-    skipCheck(bucket.bucket, "CKV_AWS_144", "state is versioned (a year of history) and rebuilt from code and import if the region is lost; no second-region replica (README: recovery runbook)");
+    skipCheck(
+      bucket.bucket,
+      "CKV_AWS_144",
+      "state is versioned (a year of history) and rebuilt from code and import if the region is lost; no second-region replica (README: recovery runbook)",
+    );
     this.bucketName = bucket.bucket.bucket;
     this.accessLogsBucketName = logs.bucket.bucket;
   }

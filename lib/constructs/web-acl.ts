@@ -1,8 +1,8 @@
-import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
+import { Construct } from "constructs";
 import { skipCheck } from "../policy/checkov-skip.ts";
 import { EncryptionKey } from "./encryption-key.ts";
 import { ONE_YEAR_DAYS } from "./network.ts";
@@ -41,7 +41,11 @@ export class WebAcl extends Construct {
   constructor(scope: Construct, id: string, props: WebAclProps) {
     super(scope, id);
     const p = props.namePrefix;
-    const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
+    const visibility = (metricName: string) => ({
+      cloudwatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: true,
+    });
 
     this.webAcl = new Wafv2WebAcl(this, "acl", {
       name: `${p}-alb`,
@@ -55,7 +59,13 @@ export class WebAcl extends Construct {
           priority: 0,
           action: { block: {} },
           // `statement` is free-form in the bindings: Terraform's own (snake_case) shape.
-          statement: { rate_based_statement: { limit: props.rateLimitPerIp ?? 2000, aggregate_key_type: "IP", evaluation_window_sec: 300 } },
+          statement: {
+            rate_based_statement: {
+              limit: props.rateLimitPerIp ?? 2000,
+              aggregate_key_type: "IP",
+              evaluation_window_sec: 300,
+            },
+          },
           visibilityConfig: visibility(`${p}-rate-limit-per-ip`),
         },
         ...MANAGED_RULE_GROUPS.map((name, i) => ({
@@ -69,10 +79,23 @@ export class WebAcl extends Construct {
     });
 
     const logGroupName = `aws-waf-logs-${p}`; // WAF logs only to log groups named aws-waf-logs-*
-    const key = new EncryptionKey(this, "logs-key", { alias: `${p}-waf-logs`, description: `WAF logs of ${p}`, logGroupNames: [logGroupName] });
+    const key = new EncryptionKey(this, "logs-key", {
+      alias: `${p}-waf-logs`,
+      description: `WAF logs of ${p}`,
+      logGroupNames: [logGroupName],
+    });
     const retention = props.logRetentionDays ?? ONE_YEAR_DAYS;
-    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: logGroupName, retentionInDays: retention, kmsKeyId: key.key.arn });
-    if (retention < ONE_YEAR_DAYS) skipCheck(this.logGroup, "CKV_AWS_338", `WAF logs are kept ${retention} days, as the environment file sets (waf.logRetentionDays); production keeps a year`);
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: logGroupName,
+      retentionInDays: retention,
+      kmsKeyId: key.key.arn,
+    });
+    if (retention < ONE_YEAR_DAYS)
+      skipCheck(
+        this.logGroup,
+        "CKV_AWS_338",
+        `WAF logs are kept ${retention} days, as the environment file sets (waf.logRetentionDays); production keeps a year`,
+      );
     new Wafv2WebAclLoggingConfiguration(this, "logging", {
       resourceArn: this.webAcl.arn,
       logDestinationConfigs: [this.logGroup.arn],

@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { Construct } from "constructs";
 import { SLOTS, type Slot } from "../config/schema.ts";
 
 import { WEIGHTED_RULE_PRIORITY } from "./naming.ts";
@@ -32,13 +32,15 @@ export class WeightedRouting extends Construct {
       listenerArn: props.listenerArn,
       priority: WEIGHTED_RULE_PRIORITY,
       condition: [{ pathPattern: { values: props.pathPatterns ?? ["/*"] } }],
-      action: [{
-        type: "forward",
-        forward: {
-          targetGroup: SLOTS.map((slot) => ({ arn: props.targetGroupArns[slot], weight: props.weights[slot] })),
-          stickiness: { enabled: false, duration: 1 },
+      action: [
+        {
+          type: "forward",
+          forward: {
+            targetGroup: SLOTS.map((slot) => ({ arn: props.targetGroupArns[slot], weight: props.weights[slot] })),
+            stickiness: { enabled: false, duration: 1 },
+          },
         },
-      }],
+      ],
       tags: { Name: `${props.namePrefix}-weighted` },
     });
   }

@@ -8,19 +8,19 @@
  *   2. the masking spec (./masking.ts) is checked against the copy's columns, run in one
  *      transaction inside the copy, and verified there: no masked column may still hold a value the
  *      source held (counted by query against a digest of every original value);
- *   3. the copy's schema version must suit the target's serving slots (lib/release/schema-gates.ts);
+ *   3. the copy's schema version must suit the target's serving slots (lib/release/gates/schema.ts);
  *   4. the target's release file switches `database.instance` to the copy and keeps the old one as
  *      `previousInstance` until `envctl data confirm <to>` drops it.
  *
  * From a higher tier into a lower one, a copy without a complete masking spec is refused, never warned.
  */
-import { TIERS } from "../config/primitives.ts";
-import { change, environment, locked, type Context } from "../release/context.ts";
-import { MigrationFailedError, RefusedError, describeCause } from "../release/errors.ts";
-import { parseRelease, type Release } from "../release/model.ts";
-import type { SchemaState } from "../release/ports.ts";
-import { runsOn } from "../release/schema-gates.ts";
-import { maskingSql, planMasking, type ColumnInfo, type MaskSpec } from "./masking.ts";
+import { TIERS } from "../core/primitives.ts";
+import { type Context, change, environment, locked } from "../release/command-context.ts";
+import { runsOn } from "../release/gates/schema.ts";
+import { describeCause, MigrationFailedError, RefusedError } from "../release/model/errors.ts";
+import { parseRelease, type Release } from "../release/model/release.ts";
+import type { SchemaState } from "../release/ports/index.ts";
+import { type ColumnInfo, type MaskSpec, maskingSql, planMasking } from "./masking.ts";
 
 /** The databases of a project's environments, as data copies reach them. */
 export interface DataPlane {
@@ -50,7 +50,14 @@ export interface CopyResult {
   readonly verified: Record<string, number>;
 }
 
-export async function copyData(ctx: Context, plane: DataPlane, from: string, to: string, spec: MaskSpec | undefined, salt: string): Promise<CopyResult> {
+export async function copyData(
+  ctx: Context,
+  plane: DataPlane,
+  from: string,
+  to: string,
+  spec: MaskSpec | undefined,
+  salt: string,
+): Promise<CopyResult> {
   const source = environment(ctx, from);
   const target = environment(ctx, to);
   if (from === to) throw new RefusedError(`data copy: ${from} → ${to}: source and target are the same environment`);
@@ -58,15 +65,27 @@ export async function copyData(ctx: Context, plane: DataPlane, from: string, to:
   const sourceRelease = ctx.store.load(from);
   // A source that holds masked data already (a masked copy: the named masked snapshot previews start from) needs no spec again.
   const maskedFrom = sourceRelease.database?.maskedFrom;
-  if (lower && !spec && !maskedFrom) throw new RefusedError(`data copy ${from} → ${to}: ${from} (${source.tier}) data never reaches ${to} (${target.tier}) unmasked: refused. Give a masking spec listing every column ('--mask <spec.json>', README "Database changes")`);
-  await ctx.approve(target, { summary: `${ctx.command}: restore ${from}'s database into a new database for ${to}${spec ? ", mask it" : ""}, then switch ${to} to it`, stacks: [] });
+  if (lower && !spec && !maskedFrom)
+    throw new RefusedError(
+      `data copy ${from} → ${to}: ${from} (${source.tier}) data never reaches ${to} (${target.tier}) unmasked: refused. Give a masking spec listing every column ('--mask <spec.json>', README "Database changes")`,
+    );
+  await ctx.approve(target, {
+    summary: `${ctx.command}: restore ${from}'s database into a new database for ${to}${spec ? ", mask it" : ""}, then switch ${to} to it`,
+    stacks: [],
+  });
   return locked(ctx, to, async () => {
     const current = ctx.store.load(to);
-    if (current.database?.previousInstance) throw new RefusedError(`${to}: the previous data copy is not confirmed yet (${current.database.previousInstance} is kept): 'envctl data confirm ${to}' first`);
+    if (current.database?.previousInstance)
+      throw new RefusedError(
+        `${to}: the previous data copy is not confirmed yet (${current.database.previousInstance} is kept): 'envctl data confirm ${to}' first`,
+      );
     const previous = instanceOf(current);
     const copy = `${to}-postgres-copy-${stamp(ctx.clock.now())}`;
-    if (await plane.exists(copy)) throw new RefusedError(`${to}: a database ${copy} exists already: try again in a minute, or drop it`);
-    await ctx.progress.step(`restore ${from}'s latest snapshot (${instanceOf(sourceRelease)}) into ${copy}`, (log) => plane.restoreLatest(instanceOf(sourceRelease), copy, log));
+    if (await plane.exists(copy))
+      throw new RefusedError(`${to}: a database ${copy} exists already: try again in a minute, or drop it`);
+    await ctx.progress.step(`restore ${from}'s latest snapshot (${instanceOf(sourceRelease)}) into ${copy}`, (log) =>
+      plane.restoreLatest(instanceOf(sourceRelease), copy, log),
+    );
     /** Drops the copy and stops: refused (the input does not fit) or failed (exit 10: the masking ran and did not hold). */
     const discard = async (why: string, failed = false): Promise<never> => {
       await plane.drop(copy).catch(() => undefined);
@@ -74,32 +93,59 @@ export async function copyData(ctx: Context, plane: DataPlane, from: string, to:
       throw failed ? new MigrationFailedError(to, message) : new RefusedError(message);
     };
     let verified: Record<string, number> = {};
-    let maskedNote = maskedFrom ? `already masked (${from} holds ${maskedFrom}'s data masked)` : "unmasked (same or higher tier)";
+    let maskedNote = maskedFrom
+      ? `already masked (${from} holds ${maskedFrom}'s data masked)`
+      : "unmasked (same or higher tier)";
     if (spec) {
       const planned = planMasking(spec, await plane.columns(copy), lower);
-      if (!planned.plan) return discard(`the masking spec does not fit the data:\n${planned.problems.map((p) => `  - ${p}`).join("\n")}`);
+      if (!planned.plan)
+        return discard(
+          `the masking spec does not fit the data:\n${planned.problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
       const plan = planned.plan;
       let out: string;
       try {
-        out = await ctx.progress.step(`mask ${plan.masked.length} column(s) of ${copy} and verify`, () => plane.run(copy, maskingSql(plan, salt)));
+        out = await ctx.progress.step(`mask ${plan.masked.length} column(s) of ${copy} and verify`, () =>
+          plane.run(copy, maskingSql(plan, salt)),
+        );
       } catch (err) {
         return discard(`masking failed: ${describeCause(err)}`, true);
       }
       verified = JSON.parse(out || "{}") as Record<string, number>;
       const left = Object.entries(verified).filter(([, n]) => n > 0);
-      if (left.length > 0) return discard(`verification failed: masked columns still hold source values (${left.map(([c, n]) => `${c}: ${n}`).join(", ")})`, true);
+      if (left.length > 0)
+        return discard(
+          `verification failed: masked columns still hold source values (${left.map(([c, n]) => `${c}: ${n}`).join(", ")})`,
+          true,
+        );
       maskedNote = `masked ${plan.masked.map((m) => `${m.table}.${m.column} (${m.rule})`).join(", ") || "nothing"}; kept ${plan.kept.map((k) => `${k.table}.${k.column}`).join(", ") || "nothing"}; verified by query: 0 source values left in ${plan.masked.length} masked column(s)`;
     }
     const schema = await plane.readSchema(copy);
     for (const s of ["blue", "green"] as const) {
       const slot = current.slots[s];
       if (slot.version !== null && slot.weight > 0 && slot.schema && !runsOn(slot, schema.schema)) {
-        return discard(`the copy is at schema ${schema.schema ?? "none"}, outside what ${s} (${slot.version}, schema ${slot.schema.requires}..${slot.schema.supportsUpTo}) runs on: migrate ${from} or ${to} so they agree first`);
+        return discard(
+          `the copy is at schema ${schema.schema ?? "none"}, outside what ${s} (${slot.version}, schema ${slot.schema.requires}..${slot.schema.supportsUpTo}) runs on: migrate ${from} or ${to} so they agree first`,
+        );
       }
     }
     const masked = spec && lower ? from : maskedFrom;
-    const next = parseRelease({ ...current, database: { schema: schema.schema, dirty: schema.dirty, readAt: ctx.clock.now().toISOString(), instance: copy, previousInstance: previous, ...(masked ? { maskedFrom: masked } : {}) } });
-    const release = ctx.store.commit(current, next, { change: change(ctx), outcome: "data-copied", note: `${to} switched from ${previous} to ${copy}, a copy of ${from}'s ${instanceOf(sourceRelease)}: ${maskedNote}; ${previous} is kept until 'envctl data confirm ${to}'` });
+    const next = parseRelease({
+      ...current,
+      database: {
+        schema: schema.schema,
+        dirty: schema.dirty,
+        readAt: ctx.clock.now().toISOString(),
+        instance: copy,
+        previousInstance: previous,
+        ...(masked ? { maskedFrom: masked } : {}),
+      },
+    });
+    const release = ctx.store.commit(current, next, {
+      change: change(ctx),
+      outcome: "data-copied",
+      note: `${to} switched from ${previous} to ${copy}, a copy of ${from}'s ${instanceOf(sourceRelease)}: ${maskedNote}; ${previous} is kept until 'envctl data confirm ${to}'`,
+    });
     return { release, copy, previous, verified };
   });
 }
@@ -111,23 +157,49 @@ export async function confirmCopy(ctx: Context, plane: DataPlane, env: string): 
     const current = ctx.store.load(env);
     const prev = current.database?.previousInstance;
     if (!prev) throw new RefusedError(`${env}: no data copy awaits confirmation`);
-    await ctx.approve(e, { summary: `${ctx.command}: drop ${prev}, the database ${env} used before its data copy`, stacks: [] });
+    await ctx.approve(e, {
+      summary: `${ctx.command}: drop ${prev}, the database ${env} used before its data copy`,
+      stacks: [],
+    });
     await plane.drop(prev);
     const { previousInstance: _p, ...database } = current.database!;
-    return ctx.store.commit(current, parseRelease({ ...current, database }), { change: change(ctx), outcome: "data-confirmed", note: `${prev} dropped; ${env} keeps ${database.instance}` });
+    return ctx.store.commit(current, parseRelease({ ...current, database }), {
+      change: change(ctx),
+      outcome: "data-confirmed",
+      note: `${prev} dropped; ${env} keeps ${database.instance}`,
+    });
   });
 }
 
 /** Runs a seed script in the environment's database (never production): test data for previews and test environments. */
-export async function seedData(ctx: Context, plane: DataPlane, env: string, script: string, name: string): Promise<Release> {
+export async function seedData(
+  ctx: Context,
+  plane: DataPlane,
+  env: string,
+  script: string,
+  name: string,
+): Promise<Release> {
   const e = environment(ctx, env);
-  if (e.tier === "production") throw new RefusedError(`${env} is a production environment: seed scripts are for test environments and previews`);
+  if (e.tier === "production")
+    throw new RefusedError(`${env} is a production environment: seed scripts are for test environments and previews`);
   return locked(ctx, env, async () => {
     const current = ctx.store.load(env);
     const instance = instanceOf(current);
     await ctx.progress.step(`seed ${instance} with ${name}`, () => plane.run(instance, script));
     const schema = await plane.readSchema(instance);
-    const next = parseRelease({ ...current, database: { ...(current.database ?? {}), schema: schema.schema, dirty: schema.dirty, readAt: ctx.clock.now().toISOString() } });
-    return ctx.store.commit(current, next, { change: change(ctx), outcome: "data-seeded", note: `${instance} seeded with ${name}` });
+    const next = parseRelease({
+      ...current,
+      database: {
+        ...(current.database ?? {}),
+        schema: schema.schema,
+        dirty: schema.dirty,
+        readAt: ctx.clock.now().toISOString(),
+      },
+    });
+    return ctx.store.commit(current, next, {
+      change: change(ctx),
+      outcome: "data-seeded",
+      note: `${instance} seeded with ${name}`,
+    });
   });
 }

@@ -13,7 +13,15 @@
  */
 import { z } from "zod";
 
-export const DEFAULT_MIGRATE_COMMAND = ["migrate", "-path", "migrations", "-database", "${DATABASE_URL}", "goto", "${ENVSTACK_SCHEMA_TO}"] as const;
+export const DEFAULT_MIGRATE_COMMAND = [
+  "migrate",
+  "-path",
+  "migrations",
+  "-database",
+  "${DATABASE_URL}",
+  "goto",
+  "${ENVSTACK_SCHEMA_TO}",
+] as const;
 
 export const LABELS = {
   requires: "envstack.schema.requires",
@@ -21,7 +29,10 @@ export const LABELS = {
   command: "envstack.migrate.command",
 } as const;
 
-const IntLabel = z.string().regex(/^\d{1,15}$/, "must be a whole number (a schema version)").transform(Number);
+const IntLabel = z
+  .string()
+  .regex(/^\d{1,15}$/, "must be a whole number (a schema version)")
+  .transform(Number);
 
 const LabelsSchema = z.object({
   [LABELS.requires]: IntLabel.optional(),
@@ -38,23 +49,34 @@ export interface ImageContract {
 /** The contract of an image from its labels; throws naming the image, the label and the rule. */
 export function imageContract(labels: Record<string, string>, what: string): ImageContract {
   const parsed = LabelsSchema.safeParse(labels);
-  if (!parsed.success) throw new Error(`${what}: ${parsed.error.issues.map((i) => `label ${String(i.path[0])} ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(`${what}: ${parsed.error.issues.map((i) => `label ${String(i.path[0])} ${i.message}`).join("; ")}`);
   const l = parsed.data;
   const r = l[LABELS.requires];
   const u = l[LABELS.supportsUpTo];
-  if ((r === undefined) !== (u === undefined)) throw new Error(`${what}: labels ${LABELS.requires} and ${LABELS.supportsUpTo} go together (one is missing)`);
-  if (r !== undefined && u !== undefined && u < r) throw new Error(`${what}: label ${LABELS.supportsUpTo} (${u}) must be at least ${LABELS.requires} (${r})`);
+  if ((r === undefined) !== (u === undefined))
+    throw new Error(`${what}: labels ${LABELS.requires} and ${LABELS.supportsUpTo} go together (one is missing)`);
+  if (r !== undefined && u !== undefined && u < r)
+    throw new Error(`${what}: label ${LABELS.supportsUpTo} (${u}) must be at least ${LABELS.requires} (${r})`);
   let migrate: readonly string[] = DEFAULT_MIGRATE_COMMAND;
   const cmd = l[LABELS.command];
   if (cmd !== undefined) {
-    const argv = z.array(z.string().min(1)).min(1).safeParse((() => {
-      try {
-        return JSON.parse(cmd);
-      } catch {
-        return undefined;
-      }
-    })());
-    if (!argv.success) throw new Error(`${what}: label ${LABELS.command} must be a JSON array of arguments, e.g. ${JSON.stringify(DEFAULT_MIGRATE_COMMAND)}`);
+    const argv = z
+      .array(z.string().min(1))
+      .min(1)
+      .safeParse(
+        (() => {
+          try {
+            return JSON.parse(cmd);
+          } catch {
+            return undefined;
+          }
+        })(),
+      );
+    if (!argv.success)
+      throw new Error(
+        `${what}: label ${LABELS.command} must be a JSON array of arguments, e.g. ${JSON.stringify(DEFAULT_MIGRATE_COMMAND)}`,
+      );
     migrate = argv.data;
   }
   return { ...(r !== undefined && u !== undefined ? { schema: { requires: r, supportsUpTo: u } } : {}), migrate };

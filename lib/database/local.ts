@@ -10,9 +10,15 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import type { Database, MigrationRequest, MigrationResult, ReleaseEnvironment, SchemaState } from "../release/ports.ts";
+import type {
+  Database,
+  MigrationRequest,
+  MigrationResult,
+  ReleaseEnvironment,
+  SchemaState,
+} from "../release/ports/index.ts";
 import type { DataPlane } from "./copy.ts";
-import { imageContract, type ImageContract } from "./image.ts";
+import { type ImageContract, imageContract } from "./image.ts";
 import type { ColumnInfo } from "./masking.ts";
 import { ident, literal, queryJson, redact, runSql, type SqlTarget } from "./psql.ts";
 
@@ -34,9 +40,15 @@ export function localTarget(o: Pick<LocalDatabaseOptions, "server" | "psql">, na
 }
 
 /** Creates the database on the local server when it does not exist (the local stand-in of the deployed RDS instance). */
-export async function ensureLocalDatabase(o: Pick<LocalDatabaseOptions, "server" | "psql">, name: string): Promise<void> {
+export async function ensureLocalDatabase(
+  o: Pick<LocalDatabaseOptions, "server" | "psql">,
+  name: string,
+): Promise<void> {
   const admin = localTarget(o, "postgres");
-  const exists = await queryJson<boolean>(admin, `select to_json(exists(select 1 from pg_database where datname = ${literal(name)}))`);
+  const exists = await queryJson<boolean>(
+    admin,
+    `select to_json(exists(select 1 from pg_database where datname = ${literal(name)}))`,
+  );
   if (!exists) await runSql(admin, `create database ${ident(name)}`);
 }
 
@@ -44,7 +56,10 @@ export async function ensureLocalDatabase(o: Pick<LocalDatabaseOptions, "server"
 export async function readSchemaOf(t: SqlTarget): Promise<SchemaState> {
   const table = await queryJson<string | null>(t, "select to_json(to_regclass('public.schema_migrations')::text)");
   if (table === null) return { schema: null, dirty: false };
-  const row = await queryJson<{ version: number; dirty: boolean } | null>(t, "select row_to_json(m) from (select version, dirty from public.schema_migrations limit 1) m");
+  const row = await queryJson<{ version: number; dirty: boolean } | null>(
+    t,
+    "select row_to_json(m) from (select version, dirty from public.schema_migrations limit 1) m",
+  );
   return row === null ? { schema: null, dirty: false } : { schema: Number(row.version), dirty: row.dirty };
 }
 
@@ -52,13 +67,18 @@ export async function readSchemaOf(t: SqlTarget): Promise<SchemaState> {
 export function localImage(images: string, version: string): { dir: string; contract: ImageContract } {
   const dir = join(images, version);
   const file = join(dir, "image.json");
-  if (!existsSync(file)) throw new Error(`no image ${version}: ${file} is missing (the local loop's image stand-in: image.json with the image's labels)`);
+  if (!existsSync(file))
+    throw new Error(
+      `no image ${version}: ${file} is missing (the local loop's image stand-in: image.json with the image's labels)`,
+    );
   const labels = (JSON.parse(readFileSync(file, "utf8")) as { labels?: Record<string, string> }).labels ?? {};
   return { dir, contract: imageContract(labels, `image ${version}`) };
 }
 
 /** The local target's databases for data copies: the local server, `pg_dump` standing in for RDS's latest snapshot. */
-export function localDataPlane(o: Pick<LocalDatabaseOptions, "server" | "psql"> & { readonly pgDump: string }): DataPlane {
+export function localDataPlane(
+  o: Pick<LocalDatabaseOptions, "server" | "psql"> & { readonly pgDump: string },
+): DataPlane {
   const t = (name: string) => localTarget(o, name);
   return {
     async restoreLatest(source, as, log) {
@@ -66,8 +86,12 @@ export function localDataPlane(o: Pick<LocalDatabaseOptions, "server" | "psql"> 
       await runSql(admin, `create database ${ident(as)}`);
       log(`pg_dump ${source} | psql ${as} (the local stand-in of restoring ${source}'s latest snapshot)`);
       await new Promise<void>((resolve, reject) => {
-        const dump = spawn(o.pgDump, ["--no-owner", "--no-privileges", "-d", t(source).url], { stdio: ["ignore", "pipe", "pipe"] });
-        const load = spawn(o.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", t(as).url], { stdio: ["pipe", "ignore", "pipe"] });
+        const dump = spawn(o.pgDump, ["--no-owner", "--no-privileges", "-d", t(source).url], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        const load = spawn(o.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", t(as).url], {
+          stdio: ["pipe", "ignore", "pipe"],
+        });
         let err = "";
         dump.stderr.on("data", (d) => (err += d));
         load.stderr.on("data", (d) => (err += d));
@@ -76,14 +100,27 @@ export function localDataPlane(o: Pick<LocalDatabaseOptions, "server" | "psql"> 
         const done = () => {
           if (++codes < 2) return;
           if (dump.exitCode === 0 && load.exitCode === 0) resolve();
-          else reject(new Error(`restore of ${source} into ${as} failed (pg_dump exit ${dump.exitCode}, psql exit ${load.exitCode}): ${err.trim().split("\n").slice(0, 4).join(" ")}`));
+          else
+            reject(
+              new Error(
+                `restore of ${source} into ${as} failed (pg_dump exit ${dump.exitCode}, psql exit ${load.exitCode}): ${err.trim().split("\n").slice(0, 4).join(" ")}`,
+              ),
+            );
         };
         dump.on("close", done);
         load.on("close", done);
       });
     },
-    exists: async (name) => (await queryJson<boolean>(localTarget(o, "postgres"), `select to_json(exists(select 1 from pg_database where datname = ${literal(name)}))`)) === true,
-    columns: async (name) => (await queryJson<ColumnInfo[] | null>(t(name), "select json_agg(json_build_object('table', table_name, 'column', column_name, 'type', data_type, 'nullable', is_nullable = 'YES') order by table_name, ordinal_position) from information_schema.columns where table_schema = 'public'")) ?? [],
+    exists: async (name) =>
+      (await queryJson<boolean>(
+        localTarget(o, "postgres"),
+        `select to_json(exists(select 1 from pg_database where datname = ${literal(name)}))`,
+      )) === true,
+    columns: async (name) =>
+      (await queryJson<ColumnInfo[] | null>(
+        t(name),
+        "select json_agg(json_build_object('table', table_name, 'column', column_name, 'type', data_type, 'nullable', is_nullable = 'YES') order by table_name, ordinal_position) from information_schema.columns where table_schema = 'public'",
+      )) ?? [],
     run: (name, sql) => runSql(t(name), sql, 30 * 60_000),
     readSchema: (name) => readSchemaOf(t(name)),
     drop: async (name) => {
@@ -92,7 +129,11 @@ export function localDataPlane(o: Pick<LocalDatabaseOptions, "server" | "psql"> 
   };
 }
 
-export function localDatabase(o: LocalDatabaseOptions, env: ReleaseEnvironment, instance = `${env.name}-postgres`): Database {
+export function localDatabase(
+  o: LocalDatabaseOptions,
+  env: ReleaseEnvironment,
+  instance = `${env.name}-postgres`,
+): Database {
   const target = localTarget(o, instance);
   return {
     async readSchema() {
@@ -103,14 +144,21 @@ export function localDatabase(o: LocalDatabaseOptions, env: ReleaseEnvironment, 
       await ensureLocalDatabase(o, instance);
       const { dir, contract } = localImage(o.images, req.version);
       const vars: Record<string, string> = { DATABASE_URL: target.url, ENVSTACK_SCHEMA_TO: String(req.to) };
-      const argv = contract.migrate.map((a) => a.replace(/\$\{(DATABASE_URL|ENVSTACK_SCHEMA_TO)\}/g, (_, k: string) => vars[k]!));
+      const argv = contract.migrate.map((a) =>
+        a.replace(/\$\{(DATABASE_URL|ENVSTACK_SCHEMA_TO)\}/g, (_, k: string) => vars[k]!),
+      );
       const settings = Object.fromEntries(Object.entries(req.settings?.values ?? {}).map(([k, v]) => [k, String(v)]));
       const where = `local process in ${dir}`;
       req.log(`$ ${argv.map((a) => redact(a)).join(" ")}`);
       return new Promise((resolve) => {
         const child = spawn(argv[0]!, argv.slice(1), {
           cwd: dir,
-          env: { ...process.env, ...settings, ...vars, PATH: `${dirname(o.migrate)}${delimiter}${process.env.PATH ?? ""}` },
+          env: {
+            ...process.env,
+            ...settings,
+            ...vars,
+            PATH: `${dirname(o.migrate)}${delimiter}${process.env.PATH ?? ""}`,
+          },
           stdio: ["ignore", "pipe", "pipe"],
           // Its own process group: a stop ends the whole command (a shell and what it started), not just its first process.
           detached: true,
@@ -140,7 +188,8 @@ export function localDatabase(o: LocalDatabaseOptions, env: ReleaseEnvironment, 
           stop();
         };
         req.signal?.addEventListener("abort", onAbort, { once: true });
-        for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on("line", (l) => req.log(redact(l)));
+        for (const stream of [child.stdout, child.stderr])
+          createInterface({ input: stream }).on("line", (l) => req.log(redact(l)));
         const done = (exitCode: number | null, error?: string) => {
           clearTimeout(timer);
           req.signal?.removeEventListener("abort", onAbort);

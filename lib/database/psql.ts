@@ -6,7 +6,10 @@
 import { execFile } from "node:child_process";
 
 export class SqlError extends Error {
-  constructor(readonly database: string, message: string) {
+  constructor(
+    readonly database: string,
+    message: string,
+  ) {
     super(message);
     this.name = "SqlError";
   }
@@ -28,10 +31,25 @@ export function redact(url: string): string {
 /** Runs SQL (one or more statements) and returns psql's unaligned, tuples-only output, trimmed. */
 export function runSql(t: SqlTarget, sql: string, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(t.psql, ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", t.url, "-c", sql], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PGCONNECT_TIMEOUT: "5" } }, (err, stdout, stderr) => {
-      if (err) reject(new SqlError(redact(t.url), `${redact(t.url)}: ${String(stderr || err.message).trim().split("\n").slice(0, 4).join(" ")}`));
-      else resolve(stdout.trim());
-    });
+    execFile(
+      t.psql,
+      ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", t.url, "-c", sql],
+      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PGCONNECT_TIMEOUT: "5" } },
+      (err, stdout, stderr) => {
+        if (err)
+          reject(
+            new SqlError(
+              redact(t.url),
+              `${redact(t.url)}: ${String(stderr || err.message)
+                .trim()
+                .split("\n")
+                .slice(0, 4)
+                .join(" ")}`,
+            ),
+          );
+        else resolve(stdout.trim());
+      },
+    );
   });
 }
 

@@ -8,12 +8,12 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { accounts } from "../../environments/_defaults.ts";
+import { bootstrapStackName } from "../constructs/naming.ts";
 import { startControlPlane } from "../engine/control-plane.ts";
 import { controlPlaneBinaries, engineEnv, localTargetEnv, startEmulator } from "../engine/local.ts";
-import { bootstrapStackName } from "../constructs/naming.ts";
-import { demoDeploy, demoStage, readWeights, run, users, USERS_RPS } from "./demo.ts";
+import { demoDeploy, demoStage, readWeights, run, USERS_RPS, users } from "./demo.ts";
 import { SyntheticAlbTraffic } from "./synthetic-traffic.ts";
-import { accounts } from "../../environments/_defaults.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 
@@ -22,15 +22,25 @@ async function main(): Promise<number> {
   const { since, say, manifest, dir, logFile, log, smoke } = stage;
   // The demo destroys staging at its end: the playground's database without deletion protection.
   const stagingFile = join(dir, "environments", "staging.ts");
-  writeFileSync(stagingFile, readFileSync(stagingFile, "utf8").replace("deletionProtection: true", "deletionProtection: false"));
-  const plane = await startControlPlane(controlPlaneBinaries(manifest), { dir: join(dir, "kube"), say: (line) => say(`control plane: ${line}`) });
+  writeFileSync(
+    stagingFile,
+    readFileSync(stagingFile, "utf8").replace("deletionProtection: true", "deletionProtection: false"),
+  );
+  const plane = await startControlPlane(controlPlaneBinaries(manifest), {
+    dir: join(dir, "kube"),
+    say: (line) => say(`control plane: ${line}`),
+  });
   const emulator = await startEmulator(manifest, join(dir, "moto.log"));
-  const base = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1", ENVSTACK_KUBECONFIG: plane.kubeconfig }));
+  const base = localTargetEnv(
+    emulator.endpoint,
+    engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1", ENVSTACK_KUBECONFIG: plane.kubeconfig }),
+  );
   const cdktf = join(REPO, "node_modules/.bin/cdktf");
   const envctl = (...args: string[]) => run(process.execPath, [join(REPO, "lib/cli/envctl.js"), ...args], dir, base);
   // staging's resources live in staging's account on the emulator too (moto's accounts by access key).
   const account = accounts.staging.id;
-  const weights = async () => JSON.stringify(await readWeights(emulator.endpoint, "staging", account)).replace(/"/g, "");
+  const weights = async () =>
+    JSON.stringify(await readWeights(emulator.endpoint, "staging", account)).replace(/"/g, "");
   const deploy = demoDeploy(stage, base);
   // staging's state bucket is its own account's: that account's bootstrap stack (local state)
   const bootstrap = bootstrapStackName(account);
@@ -40,13 +50,20 @@ async function main(): Promise<number> {
     await deploy(bootstrap, { ...base, ENVSTACK_BACKEND: "local" });
     for (const stack of ["staging", "staging-workloads", "staging-traffic"]) await deploy(stack);
     const nodes = (await plane.api("GET", "/api/v1/nodes")).body.items.length;
-    const pods = (await plane.api("GET", "/api/v1/namespaces/staging/pods")).body.items.map((p: any) => `${p.metadata.name} (${p.status.phase} on ${p.spec.nodeName})`);
+    const pods = (await plane.api("GET", "/api/v1/namespaces/staging/pods")).body.items.map(
+      // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, read for display only
+      (p: any) => `${p.metadata.name} (${p.status.phase} on ${p.spec.nodeName})`,
+    );
     say(`the API server runs ${pods.length} pods on ${nodes} simulated nodes: ${pods.join(", ")}`);
 
-    say("envctl promote dev staging (dev's live 1.5.0 into staging's idle slot, green; the workloads stack waits for its Deployment)");
+    say(
+      "envctl promote dev staging (dev's live 1.5.0 into staging's idle slot, green; the workloads stack waits for its Deployment)",
+    );
     if (await envctl("promote", "dev", "staging")) throw new Error("promote failed");
     await envctl("status", "staging", "--live");
-    say(`envctl rollout staging — its Deployment must be Ready before smoke checks and traffic; synthetic users at ${USERS_RPS} requests a second`);
+    say(
+      `envctl rollout staging — its Deployment must be Ready before smoke checks and traffic; synthetic users at ${USERS_RPS} requests a second`,
+    );
     const traffic = new SyntheticAlbTraffic(emulator.endpoint, "staging", "eu-west-1", account);
     const healthy = traffic.run((w) => users(w));
     const rolled = await envctl("rollout", "staging", "--rps", String(USERS_RPS), "--error-rate", "0.5");
@@ -56,8 +73,21 @@ async function main(): Promise<number> {
     code = rolled === 0 ? 0 : 1;
   } finally {
     say(`destroying staging-traffic, staging-workloads, staging and ${bootstrap}`);
-    for (const stack of ["staging-traffic", "staging-workloads", "staging"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base, log);
-    await run(cdktf, ["destroy", bootstrap, "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" }, log);
+    for (const stack of ["staging-traffic", "staging-workloads", "staging"])
+      await run(
+        cdktf,
+        ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"],
+        dir,
+        base,
+        log,
+      );
+    await run(
+      cdktf,
+      ["destroy", bootstrap, "--auto-approve", "--skip-provider-lock"],
+      dir,
+      { ...base, ENVSTACK_BACKEND: "local" },
+      log,
+    );
     await emulator.stop();
     await plane.stop();
     smoke.close();

@@ -14,14 +14,19 @@ import { cpSync, createWriteStream, mkdtempSync, readFileSync, symlinkSync, writ
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { WEIGHTED_RULE_PRIORITY, loadBalancerName, slotOfTargetGroupArn } from "../constructs/naming.ts";
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsClientConfig } from "../aws/clients.ts";
-import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
-import type { Slot } from "../config/primitives.ts";
-import { SyntheticAlbTraffic, split, type Traffic } from "./synthetic-traffic.ts";
 import { loadProject } from "../config/load.ts";
+import { loadBalancerName, slotOfTargetGroupArn, WEIGHTED_RULE_PRIORITY } from "../constructs/naming.ts";
+import type { Slot } from "../core/primitives.ts";
+import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
 import { bootstrapStackName } from "../stacks/bootstrap-stack.ts";
+import { SyntheticAlbTraffic, split, type Traffic } from "./synthetic-traffic.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
 
@@ -29,12 +34,19 @@ const REPO = resolve(import.meta.dirname, "../..");
 export function playground(): string {
   const dir = mkdtempSync(join(tmpdir(), "envstack-demo-"));
   cpSync(join(REPO, "environments"), join(dir, "environments"), { recursive: true });
-  for (const f of ["lib", "node_modules", "main.ts", "cdktf.json", "package.json", "tsconfig.json"]) symlinkSync(join(REPO, f), join(dir, f));
+  for (const f of ["lib", "node_modules", "main.ts", "cdktf.json", "package.json", "tsconfig.json"])
+    symlinkSync(join(REPO, f), join(dir, f));
   return dir;
 }
 
 /** Runs a command; its output goes to `log` (a file stream) or, without one, to the terminal. */
-export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, log?: NodeJS.WritableStream): Promise<number> {
+export function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  log?: NodeJS.WritableStream,
+): Promise<number> {
   return new Promise((res, rej) => {
     const child = spawn(cmd, args, { cwd, env, stdio: log ? ["ignore", "pipe", "pipe"] : "inherit" });
     if (log) {
@@ -49,15 +61,21 @@ export function run(cmd: string, args: string[], cwd: string, env: NodeJS.Proces
 
 /** Weights of the weighted rule of `<env>-alb`, read from the emulator (in `account`, default the emulator's default account). */
 export async function readWeights(endpoint: string, env: string, account?: string): Promise<Record<string, number>> {
-  const elb = new ElasticLoadBalancingV2Client(awsClientConfig({ region: "eu-west-1", endpoint, ...(account ? { emulatorAccount: account } : {}) }, 3));
+  const elb = new ElasticLoadBalancingV2Client(
+    awsClientConfig({ region: "eu-west-1", endpoint, ...(account ? { emulatorAccount: account } : {}) }, 3),
+  );
   const lbs = await elb.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(env)] }));
-  const listeners = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lbs.LoadBalancers![0]!.LoadBalancerArn }));
+  const listeners = await elb.send(
+    new DescribeListenersCommand({ LoadBalancerArn: lbs.LoadBalancers![0]!.LoadBalancerArn }),
+  );
   for (const l of listeners.Listeners ?? []) {
     const rules = await elb.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }));
     const weighted = rules.Rules?.find((r) => r.Priority === String(WEIGHTED_RULE_PRIORITY));
     const groups = weighted?.Actions?.[0]?.ForwardConfig?.TargetGroups;
     if (groups) {
-      return Object.fromEntries(groups.map((g) => [slotOfTargetGroupArn(g.TargetGroupArn ?? "") ?? g.TargetGroupArn!, g.Weight ?? 0]));
+      return Object.fromEntries(
+        groups.map((g) => [slotOfTargetGroupArn(g.TargetGroupArn ?? "") ?? g.TargetGroupArn!, g.Weight ?? 0]),
+      );
     }
   }
   throw new Error(`no weighted rule on ${env}-alb`);
@@ -76,7 +94,10 @@ export async function readWeights(endpoint: string, env: string, account?: strin
  * 0.5 % with 95 % power: about 18,000 canary requests).
  */
 export const USERS_RPS = 5000;
-export function users(w: Record<Slot, number>, o: { canary?: Slot; canaryErrorRate?: number; rps?: number; latency?: Partial<Record<Slot, number>> } = {}): Traffic {
+export function users(
+  w: Record<Slot, number>,
+  o: { canary?: Slot; canaryErrorRate?: number; rps?: number; latency?: Partial<Record<Slot, number>> } = {},
+): Traffic {
   const rate = (s: Slot) => (s === o.canary && o.canaryErrorRate !== undefined ? o.canaryErrorRate : 0.005);
   return split(o.rps ?? USERS_RPS, w, {
     blue: { errorRate: rate("blue"), latencySeconds: o.latency?.blue ?? 0.05 },
@@ -84,17 +105,25 @@ export function users(w: Record<Slot, number>, o: { canary?: Slot; canaryErrorRa
   });
 }
 
-export function useShortWindows(dir: string, smokeUrl: string, env = "dev", promotesTo: readonly string[] = ["staging"]): void {
+export function useShortWindows(
+  dir: string,
+  smokeUrl: string,
+  env = "dev",
+  promotesTo: readonly string[] = ["staging"],
+): void {
   const file = join(dir, "environments", `${env}.ts`);
   const text = readFileSync(file, "utf8");
-  const edited = text.replace(/  release: \{[\s\S]*?\n  \},\n/, `  release: {
+  const edited = text.replace(
+    / {2}release: \{[\s\S]*?\n {2}\},\n/,
+    `  release: {
     canary: [{ percent: 50, bakeSeconds: 12 }, { percent: 100, bakeSeconds: 10 }],
     analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, readAttempts: 2, onInconclusive: "fail" },
     smoke: { baseUrl: "${smokeUrl}" },
     promotesTo: ${JSON.stringify(promotesTo)},
     snapshotBeforePromote: false,
   },
-`);
+`,
+  );
   if (edited === text) throw new Error(`${file}: no release block to replace`);
   writeFileSync(file, edited);
 }
@@ -130,11 +159,23 @@ export async function demoStage(env = "dev", promotesTo: readonly string[] = ["s
 }
 
 /** `cdktf deploy <stack>` of a demo, its output to the demo's log, its time said. */
-export function demoDeploy(stage: DemoStage, base: NodeJS.ProcessEnv): (stack: string, env?: NodeJS.ProcessEnv) => Promise<void> {
+export function demoDeploy(
+  stage: DemoStage,
+  base: NodeJS.ProcessEnv,
+): (stack: string, env?: NodeJS.ProcessEnv) => Promise<void> {
   const cdktf = join(REPO, "node_modules/.bin/cdktf");
   return async (stack, env = base) => {
     const s = performance.now();
-    if (await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], stage.dir, env, stage.log)) throw new Error(`cdktf deploy ${stack} failed: see ${stage.logFile}`);
+    if (
+      await run(
+        cdktf,
+        ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"],
+        stage.dir,
+        env,
+        stage.log,
+      )
+    )
+      throw new Error(`cdktf deploy ${stack} failed: see ${stage.logFile}`);
     stage.say(`cdktf deploy ${stack}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
   };
 }
@@ -150,27 +191,39 @@ async function main(): Promise<number> {
   const deploy = demoDeploy(stage, base);
   const traffic = new SyntheticAlbTraffic(emulator.endpoint, "dev");
   // The state bucket of dev's account (one bootstrap stack per account).
-  const bootstrap = bootstrapStackName((await loadProject(dir, { focus: ["dev"] })).environments.find((e) => e.config.name === "dev")!.config.account.id);
+  const bootstrap = bootstrapStackName(
+    (await loadProject(dir, { focus: ["dev"] })).environments.find((e) => e.config.name === "dev")!.config.account.id,
+  );
   let code = 0;
   try {
-    say(`moto on ${emulator.endpoint} (behind the project's proxy: CloudWatch over CBOR works); deploying bootstrap (local state), dev, dev-traffic`);
+    say(
+      `moto on ${emulator.endpoint} (behind the project's proxy: CloudWatch over CBOR works); deploying bootstrap (local state), dev, dev-traffic`,
+    );
     await deploy(bootstrap, { ...base, ENVSTACK_BACKEND: "local" });
     await deploy("dev");
     await deploy("dev-traffic");
-    say(`the ALB serves ${await weights()}; CloudWatch operations the provider made through the proxy: ${JSON.stringify(await emulator.translated())}`);
+    say(
+      `the ALB serves ${await weights()}; CloudWatch operations the provider made through the proxy: ${JSON.stringify(await emulator.translated())}`,
+    );
 
     say("envctl stage dev --version 1.6.0 (into the idle slot, green, at 0 %)");
     if (await envctl("stage", "dev", "--version", "1.6.0")) throw new Error("stage failed");
-    say(`envctl rollout dev — synthetic users send ${USERS_RPS} requests a second, split by the ALB's weights, 0.5 % 5xx on both slots; healthy`);
+    say(
+      `envctl rollout dev — synthetic users send ${USERS_RPS} requests a second, split by the ALB's weights, 0.5 % 5xx on both slots; healthy`,
+    );
     const healthy = traffic.run((w) => users(w, { latency: { blue: 0.08, green: 0.09 } }));
     // The plan at the users' rate (the emulator keeps no hourly history to read it from).
     const first = await envctl("rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5");
     await healthy.stop();
     say(`rollout exit code ${first} (0: complete); the ALB serves ${await weights()}`);
 
-    say("envctl stage dev --version 1.7.0 (into the idle slot, now blue) — this build answers 2.5 % of its requests with 5xx (5× the stable slot)");
+    say(
+      "envctl stage dev --version 1.7.0 (into the idle slot, now blue) — this build answers 2.5 % of its requests with 5xx (5× the stable slot)",
+    );
     if (await envctl("stage", "dev", "--version", "1.7.0")) throw new Error("stage failed");
-    const bad = traffic.run((w) => users(w, { canary: "blue", canaryErrorRate: 0.025, latency: { blue: 0.4, green: 0.09 } }));
+    const bad = traffic.run((w) =>
+      users(w, { canary: "blue", canaryErrorRate: 0.025, latency: { blue: 0.4, green: 0.09 } }),
+    );
     const second = await envctl("rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5");
     await bad.stop();
     say(`rollout exit code ${second} (3: the gate rolled it back); the ALB serves ${await weights()}`);
@@ -178,8 +231,21 @@ async function main(): Promise<number> {
     code = first === 0 && second === 3 ? 0 : 1;
   } finally {
     say("destroying dev-traffic, dev and bootstrap");
-    for (const stack of ["dev-traffic", "dev"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, base, log);
-    await run(cdktf, ["destroy", bootstrap, "--auto-approve", "--skip-provider-lock"], dir, { ...base, ENVSTACK_BACKEND: "local" }, log);
+    for (const stack of ["dev-traffic", "dev"])
+      await run(
+        cdktf,
+        ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"],
+        dir,
+        base,
+        log,
+      );
+    await run(
+      cdktf,
+      ["destroy", bootstrap, "--auto-approve", "--skip-provider-lock"],
+      dir,
+      { ...base, ENVSTACK_BACKEND: "local" },
+      log,
+    );
     await emulator.stop();
     smoke.close();
     log.end();

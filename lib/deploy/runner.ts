@@ -22,8 +22,8 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSy
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { stackDir } from "../engine/engine.ts";
-import { unservedMessage, unservedTypes, type ServedTypes } from "../engine/provider-types.ts";
-import type { Deployer as ReleaseDeployer } from "../release/ports.ts";
+import { type ServedTypes, unservedMessage, unservedTypes } from "../engine/provider-types.ts";
+import type { Deployer as ReleaseDeployer } from "../release/ports/index.ts";
 
 /** Where the time of one stack's deploy went, milliseconds. */
 export interface DeployTiming {
@@ -47,14 +47,22 @@ export function formatTiming(t: DeployTiming): string {
 /** The release's Deployer port, and the destroy the preview commands need. */
 export interface Deployer extends ReleaseDeployer {
   /** Deploys the stacks; rejects with {@link DeployError} when the engine fails. Resolves with each stack's timing where known. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a deployer that times nothing (tests' fakes) returns nothing
   deploy(stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[] | void>;
   /** Destroys the stacks (previews); rejects with {@link DeployError} on failure. */
   destroy?(stacks: readonly string[], log: (line: string) => void): Promise<void>;
 }
 
 export class DeployError extends Error {
-  constructor(readonly stacks: readonly string[], readonly exitCode: number | null, readonly tail: readonly string[], verb = "deploy") {
-    super(`${verb} of ${stacks.join(" ")} failed (exit ${exitCode ?? "signal"})${tail.length ? `:\n    ${tail.join("\n    ")}` : ""}`);
+  constructor(
+    readonly stacks: readonly string[],
+    readonly exitCode: number | null,
+    readonly tail: readonly string[],
+    verb = "deploy",
+  ) {
+    super(
+      `${verb} of ${stacks.join(" ")} failed (exit ${exitCode ?? "signal"})${tail.length ? `:\n    ${tail.join("\n    ")}` : ""}`,
+    );
     this.name = "DeployError";
   }
 }
@@ -82,7 +90,8 @@ export class EngineDeployer implements Deployer {
     private readonly root: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
     // Loaded on first use: synthesis pulls in every construct and provider class.
-    private readonly synthesize: () => Promise<unknown> = async () => (await import("../stacks/synth.ts")).synthesizeProject(root, env),
+    private readonly synthesize: () => Promise<unknown> = async () =>
+      (await import("../stacks/synth.ts")).synthesizeProject(root, env),
   ) {
     this.engine = env.TERRAFORM_BINARY_NAME || "terraform";
     this.logDir = resolve(root, env.ENVSTACK_LOG_DIR ?? join(".envstack", "logs"));
@@ -103,7 +112,9 @@ export class EngineDeployer implements Deployer {
     try {
       await this.synthesize();
     } catch (err) {
-      throw new Error(`synthesis before '${verb} ${stacks.join(" ")}' failed, nothing was ${verb}ed:\n${(err as Error).message}`);
+      throw new Error(
+        `synthesis before '${verb} ${stacks.join(" ")}' failed, nothing was ${verb}ed:\n${(err as Error).message}`,
+      );
     }
     const synth = performance.now() - t0;
     const timings: DeployTiming[] = [];
@@ -133,7 +144,10 @@ export class EngineDeployer implements Deployer {
     const lockCopy = join(data, LOCK_FILE);
     if (existsSync(keyFile) && readFileSync(keyFile, "utf8") === key && existsSync(lockCopy)) {
       copyFileSync(lockCopy, join(dir, LOCK_FILE));
-      appendFileSync(logFile, `(init skipped: ${data} is initialized for this backend, these providers and this engine)\n`);
+      appendFileSync(
+        logFile,
+        `(init skipped: ${data} is initialized for this backend, these providers and this engine)\n`,
+      );
     } else {
       // Anything else: a fresh data directory (it holds no state: only the backend's settings and
       // the providers), so a changed backend is initialized, never migrated.
@@ -148,24 +162,55 @@ export class EngineDeployer implements Deployer {
     const initialized = performance.now();
     let planned: number | undefined;
     const action = verb === "deploy" ? "apply" : "destroy";
-    await this.run(verb, stack, dir, [action, "-auto-approve", "-input=false", "-no-color"], logFile, (line) => {
-      if (/^(Plan: \d+ to add|No changes\.)/.test(line)) planned ??= performance.now();
-      if (STORY.test(line)) log(`${stack}: ${line}`);
-    }, data);
+    await this.run(
+      verb,
+      stack,
+      dir,
+      [action, "-auto-approve", "-input=false", "-no-color"],
+      logFile,
+      (line) => {
+        if (/^(Plan: \d+ to add|No changes\.)/.test(line)) planned ??= performance.now();
+        if (STORY.test(line)) log(`${stack}: ${line}`);
+      },
+      data,
+    );
     const end = performance.now();
     const plan = (planned ?? end) - initialized;
-    return { stack, synth, init: initialized - started, plan, apply: end - initialized - plan, total: end - started + synth };
+    return {
+      stack,
+      synth,
+      init: initialized - started,
+      plan,
+      apply: end - initialized - plan,
+      total: end - started + synth,
+    };
   }
 
   /** Runs the engine in `dir`, every line to the log file; rejects with the errors and the log's path. */
-  private run(verb: Verb, stack: string, dir: string, args: string[], logFile: string, onLine: (line: string) => void, dataDir: string): Promise<void> {
+  private run(
+    verb: Verb,
+    stack: string,
+    dir: string,
+    args: string[],
+    logFile: string,
+    onLine: (line: string) => void,
+    dataDir: string,
+  ): Promise<void> {
     appendFileSync(logFile, `$ ${this.engine} ${args.join(" ")}\n`);
-    const child = spawn(this.engine, args, { cwd: dir, env: { ...this.env, TF_DATA_DIR: dataDir, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(this.engine, args, {
+      cwd: dir,
+      env: { ...this.env, TF_DATA_DIR: dataDir, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const errors: string[] = [];
     let inError = false;
     const line = (raw: string) => {
       appendFileSync(logFile, `${raw}\n`);
-      const clean = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/^[│╷╵]\s?/, "").trimEnd();
+      const clean = raw
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: removes terminal escape sequences
+        .replace(/\x1b\[[0-9;]*[A-Za-z]/g, "")
+        .replace(/^[│╷╵]\s?/, "")
+        .trimEnd();
       if (/^Error: /.test(clean)) inError = true;
       if (inError && clean.trim() !== "" && errors.length < 12) errors.push(clean);
       if (clean === "") inError = false;
@@ -174,23 +219,43 @@ export class EngineDeployer implements Deployer {
     createInterface({ input: child.stdout }).on("line", line);
     createInterface({ input: child.stderr }).on("line", line);
     return new Promise((resolve, reject) => {
-      child.on("error", (err) => reject(new DeployError([stack], null, [`cannot run '${this.engine}': ${err.message} (set TERRAFORM_BINARY_NAME, or put the engine on PATH)`], verb)));
+      child.on("error", (err) =>
+        reject(
+          new DeployError(
+            [stack],
+            null,
+            [`cannot run '${this.engine}': ${err.message} (set TERRAFORM_BINARY_NAME, or put the engine on PATH)`],
+            verb,
+          ),
+        ),
+      );
       child.on("close", (code) => {
         if (code === 0) return resolve();
-        reject(new DeployError([stack], code, [`${this.engine} ${args[0]} failed`, ...errors, `full output: ${logFile}`], verb));
+        reject(
+          new DeployError(
+            [stack],
+            code,
+            [`${this.engine} ${args[0]} failed`, ...errors, `full output: ${logFile}`],
+            verb,
+          ),
+        );
       });
     });
   }
 
   /** What `init` depends on: when it is unchanged, the stack's data directory is still initialized. */
   private initKey(json: { terraform?: { backend?: unknown; required_providers?: unknown } }): string {
-    return createHash("sha256").update(JSON.stringify({
-      backend: json.terraform?.backend ?? null,
-      providers: json.terraform?.required_providers ?? null,
-      engine: this.engine,
-      cliConfig: this.env.TF_CLI_CONFIG_FILE ?? null,
-      manifest: this.manifest()?.text ?? null,
-    })).digest("hex");
+    return createHash("sha256")
+      .update(
+        JSON.stringify({
+          backend: json.terraform?.backend ?? null,
+          providers: json.terraform?.required_providers ?? null,
+          engine: this.engine,
+          cliConfig: this.env.TF_CLI_CONFIG_FILE ?? null,
+          manifest: this.manifest()?.text ?? null,
+        }),
+      )
+      .digest("hex");
   }
 
   /** What the local engine's AWS provider serves (the manifest setup-engine.sh writes), when known. */
@@ -203,7 +268,9 @@ export class EngineDeployer implements Deployer {
     if (this.manifestRead === undefined) {
       const file = this.env.ENVSTACK_ENGINE_MANIFEST;
       const text = file && existsSync(file) ? readFileSync(file, "utf8") : undefined;
-      this.manifestRead = text ? { text, awsProvider: (JSON.parse(text) as { awsProvider?: ServedTypes }).awsProvider } : null;
+      this.manifestRead = text
+        ? { text, awsProvider: (JSON.parse(text) as { awsProvider?: ServedTypes }).awsProvider }
+        : null;
     }
     return this.manifestRead ?? undefined;
   }

@@ -14,7 +14,7 @@
  * Every process logs to a file in the control plane's directory, never to a pipe: a caller blocked
  * in spawnSync would stop draining a pipe, and the process would hang writing to it.
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
@@ -61,17 +61,34 @@ export interface ControlPlane {
   readonly dir: string;
   readonly nodes: readonly string[];
   /** A request to the API server as the admin: `{status, body}` (body parsed when JSON); a PATCH body is a strategic merge patch. */
+  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
 /** The admission plugins EKS enables (docs.aws.amazon.com/eks, "Platform versions"), Pod Security among them. */
 export const EKS_ADMISSION_PLUGINS = [
-  "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "DefaultStorageClass", "ResourceQuota",
-  "DefaultTolerationSeconds", "NodeRestriction", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook",
-  "PodSecurity", "TaintNodesByCondition", "Priority", "StorageObjectInUseProtection",
-  "PersistentVolumeClaimResize", "ExtendedResourceToleration", "CertificateApproval", "CertificateSigning",
-  "CertificateSubjectRestriction", "DefaultIngressClass", "RuntimeClass", "ValidatingAdmissionPolicy",
+  "NamespaceLifecycle",
+  "LimitRanger",
+  "ServiceAccount",
+  "DefaultStorageClass",
+  "ResourceQuota",
+  "DefaultTolerationSeconds",
+  "NodeRestriction",
+  "MutatingAdmissionWebhook",
+  "ValidatingAdmissionWebhook",
+  "PodSecurity",
+  "TaintNodesByCondition",
+  "Priority",
+  "StorageObjectInUseProtection",
+  "PersistentVolumeClaimResize",
+  "ExtendedResourceToleration",
+  "CertificateApproval",
+  "CertificateSigning",
+  "CertificateSubjectRestriction",
+  "DefaultIngressClass",
+  "RuntimeClass",
+  "ValidatingAdmissionPolicy",
 ] as const;
 
 /** The service CIDR EKS picks for a VPC in 10.0.0.0/8 (172.20.0.0/16 there); the API server's ClusterIP is its first address. */
@@ -122,25 +139,77 @@ function makePki(dir: string): Pki {
     return join(dir, `${name}.key`);
   };
   const caKey = key("ca");
-  openssl(dir, ["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=envstack-local-kubernetes-ca", "-days", "30", "-out", "ca.crt"]);
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    "ca.key",
+    "-subj",
+    "/CN=envstack-local-kubernetes-ca",
+    "-days",
+    "30",
+    "-out",
+    "ca.crt",
+  ]);
   const sign = (name: string, subject: string, ext: string) => {
     key(name);
     openssl(dir, ["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`]);
     writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-extfile", `${name}.ext`, "-out", `${name}.crt`]);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "30",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.crt`,
+    ]);
     return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
   };
-  const apiserver = sign("apiserver", "/CN=kube-apiserver",
-    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:${KUBERNETES_SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n`);
-  const clients = Object.fromEntries(Object.entries(CLIENT_SUBJECTS).map(([name, subject]) =>
-    [name, sign(name, subject, "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n")])) as Pki["clients"];
+  const apiserver = sign(
+    "apiserver",
+    "/CN=kube-apiserver",
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:${KUBERNETES_SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n`,
+  );
+  const clients = Object.fromEntries(
+    Object.entries(CLIENT_SUBJECTS).map(([name, subject]) => [
+      name,
+      sign(
+        name,
+        subject,
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+      ),
+    ]),
+  ) as Pki["clients"];
   const serviceAccountKey = key("service-account");
   openssl(dir, ["ec", "-in", "service-account.key", "-pubout", "-out", "service-account.pub"]);
-  return { ca: join(dir, "ca.crt"), caKey, serviceAccountKey, serviceAccountPub: join(dir, "service-account.pub"), apiserver, clients };
+  return {
+    ca: join(dir, "ca.crt"),
+    caKey,
+    serviceAccountKey,
+    serviceAccountPub: join(dir, "service-account.pub"),
+    apiserver,
+    clients,
+  };
 }
 
 /** A kubeconfig (JSON is YAML) with the CA and the client's certificate embedded, so it can be copied alone. */
-function writeKubeconfig(file: string, server: string, ca: string, client: { cert: string; key: string }, user: string): string {
+function writeKubeconfig(
+  file: string,
+  server: string,
+  ca: string,
+  client: { cert: string; key: string },
+  user: string,
+): string {
   const b64 = (f: string) => readFileSync(f).toString("base64");
   const config = {
     apiVersion: "v1",
@@ -150,7 +219,7 @@ function writeKubeconfig(file: string, server: string, ca: string, client: { cer
     contexts: [{ name: "envstack-local", context: { cluster: "envstack-local", user } }],
     "current-context": "envstack-local",
   };
-  writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return file;
 }
 
@@ -203,31 +272,48 @@ function stopProcess(p: Started): Promise<void> {
 }
 
 /** One HTTPS request to the API server with a client certificate. */
-function apiRequest(server: string, pki: Pki, client: ClientName, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+function apiRequest(
+  server: string,
+  pki: Pki,
+  client: ClientName,
+  method: string,
+  path: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
+): Promise<{ status: number; body: any }> {
   const url = new URL(path, server);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method,
-      ca: readFileSync(pki.ca),
-      cert: readFileSync(pki.clients[client].cert),
-      key: readFileSync(pki.clients[client].key),
-      headers: { accept: "application/json", ...(payload ? { "content-type": method === "PATCH" ? "application/strategic-merge-patch+json" : "application/json" } : {}) },
-      timeout: 10_000,
-    }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => {
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // plain text (healthz)
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
+    const req = request(
+      url,
+      {
+        method,
+        ca: readFileSync(pki.ca),
+        cert: readFileSync(pki.clients[client].cert),
+        key: readFileSync(pki.clients[client].key),
+        headers: {
+          accept: "application/json",
+          ...(payload
+            ? { "content-type": method === "PATCH" ? "application/strategic-merge-patch+json" : "application/json" }
+            : {}),
+        },
+        timeout: 10_000,
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (text += d));
+        res.on("end", () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // plain text (healthz)
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`${method} ${path}: timed out`)));
     req.on("error", reject);
     if (payload) req.write(payload);
@@ -243,9 +329,19 @@ function nodeObject(n: SimulatedNode): unknown {
     metadata: {
       name: n.name,
       annotations: { [KWOK_NODE_ANNOTATION]: "fake", "node.alpha.kubernetes.io/ttl": "0" },
-      labels: { "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": n.name, type: "kwok", ...n.labels },
+      labels: {
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "kubernetes.io/hostname": n.name,
+        type: "kwok",
+        ...n.labels,
+      },
     },
-    status: { allocatable, capacity: allocatable, nodeInfo: { kubeletVersion: "fake", kubeProxyVersion: "fake", operatingSystem: "linux", architecture: "amd64" } },
+    status: {
+      allocatable,
+      capacity: allocatable,
+      nodeInfo: { kubeletVersion: "fake", kubeProxyVersion: "fake", operatingSystem: "linux", architecture: "amd64" },
+    },
   };
 }
 
@@ -254,7 +350,10 @@ function nodeObject(n: SimulatedNode): unknown {
  * waited for; creates the simulated nodes and waits until kwok reports them Ready. On any failure
  * everything started so far is stopped and the error names the component and its log's tail.
  */
-export async function startControlPlane(bin: ControlPlaneBinaries, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+export async function startControlPlane(
+  bin: ControlPlaneBinaries,
+  options: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "envstack-kube-"));
   const say = options.say ?? (() => {});
   const pki = makePki(join(dir, "pki"));
@@ -267,10 +366,15 @@ export async function startControlPlane(bin: ControlPlaneBinaries, options: Cont
   const api = (method: string, path: string, body?: unknown) => apiRequest(server, pki, "admin", method, path, body);
   try {
     const etcd = startProcess(dir, "etcd", bin.etcd, [
-      "--name=local", `--data-dir=${join(dir, "etcd")}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=local=http://127.0.0.1:${etcdPeer}`, "--listen-metrics-urls=", "--log-level=warn",
+      "--name=local",
+      `--data-dir=${join(dir, "etcd")}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=local=http://127.0.0.1:${etcdPeer}`,
+      "--listen-metrics-urls=",
+      "--log-level=warn",
       // A throwaway store: no fsync (the data directory is deleted with the control plane).
       "--unsafe-no-fsync",
     ]);
@@ -280,41 +384,68 @@ export async function startControlPlane(bin: ControlPlaneBinaries, options: Cont
 
     const apiserver = startProcess(dir, "kube-apiserver", bin.kubeApiserver, [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${securePort}`,
-      `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`,
+      "--bind-address=127.0.0.1",
+      "--advertise-address=127.0.0.1",
+      `--secure-port=${securePort}`,
+      `--tls-cert-file=${pki.apiserver.cert}`,
+      `--tls-private-key-file=${pki.apiserver.key}`,
       `--client-ca-file=${pki.ca}`,
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-      `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      "--authorization-mode=Node,RBAC", "--anonymous-auth=false", "--allow-privileged=true",
+      "--authorization-mode=Node,RBAC",
+      "--anonymous-auth=false",
+      "--allow-privileged=true",
       `--enable-admission-plugins=${EKS_ADMISSION_PLUGINS.join(",")}`,
-      "--profiling=false", "--v=1",
+      "--profiling=false",
+      "--v=1",
     ]);
     started.push(apiserver);
     await until(apiserver, "readiness (/readyz)", 90, async () => (await api("GET", "/readyz")).status === 200);
     say(`kube-apiserver ${bin.versions.kubernetes} on ${server} (admission as on EKS, Pod Security included; RBAC)`);
 
-    const kubeconfig = writeKubeconfig(join(dir, "admin.kubeconfig"), server, pki.ca, pki.clients.admin, "envstack-admin");
-    const cfg = (name: ClientName, user: string) => writeKubeconfig(join(dir, `${name}.kubeconfig`), server, pki.ca, pki.clients[name], user);
+    const kubeconfig = writeKubeconfig(
+      join(dir, "admin.kubeconfig"),
+      server,
+      pki.ca,
+      pki.clients.admin,
+      "envstack-admin",
+    );
+    const cfg = (name: ClientName, user: string) =>
+      writeKubeconfig(join(dir, `${name}.kubeconfig`), server, pki.ca, pki.clients[name], user);
 
-    started.push(startProcess(dir, "kube-controller-manager", bin.kubeControllerManager, [
-      `--kubeconfig=${cfg("controller-manager", "system:kube-controller-manager")}`,
-      `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.ca}`,
-      `--cluster-signing-cert-file=${pki.ca}`, `--cluster-signing-key-file=${pki.caKey}`,
-      "--use-service-account-credentials=true", "--leader-elect=false", "--secure-port=0",
-      // No cloud: node IPAM and the cloud controllers stay off (kwok gives pods their IPs).
-      "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service,-route",
-      "--v=1",
-    ]));
-    started.push(startProcess(dir, "kube-scheduler", bin.kubeScheduler, [
-      `--kubeconfig=${cfg("scheduler", "system:kube-scheduler")}`, "--leader-elect=false", "--secure-port=0", "--v=1",
-    ]));
+    started.push(
+      startProcess(dir, "kube-controller-manager", bin.kubeControllerManager, [
+        `--kubeconfig=${cfg("controller-manager", "system:kube-controller-manager")}`,
+        `--service-account-private-key-file=${pki.serviceAccountKey}`,
+        `--root-ca-file=${pki.ca}`,
+        `--cluster-signing-cert-file=${pki.ca}`,
+        `--cluster-signing-key-file=${pki.caKey}`,
+        "--use-service-account-credentials=true",
+        "--leader-elect=false",
+        "--secure-port=0",
+        // No cloud: node IPAM and the cloud controllers stay off (kwok gives pods their IPs).
+        "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service,-route",
+        "--v=1",
+      ]),
+    );
+    started.push(
+      startProcess(dir, "kube-scheduler", bin.kubeScheduler, [
+        `--kubeconfig=${cfg("scheduler", "system:kube-scheduler")}`,
+        "--leader-elect=false",
+        "--secure-port=0",
+        "--v=1",
+      ]),
+    );
     const kwokConfig = join(dir, "kwok.yaml");
     writeFileSync(kwokConfig, "");
     const kwok = startProcess(dir, "kwok", bin.kwok, [
-      `--kubeconfig=${cfg("kwok", "kwok")}`, `--config=${kwokConfig}`,
+      `--kubeconfig=${cfg("kwok", "kwok")}`,
+      `--config=${kwokConfig}`,
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
-      "--cidr=10.244.0.1/16", "--node-ip=127.0.0.1",
+      "--cidr=10.244.0.1/16",
+      "--node-ip=127.0.0.1",
       // Heartbeats through node leases, renewed every 10 s (as kwokctl's clusters do). Without them
       // kwok refreshes node status only about once a minute, past the controller manager's 50 s
       // grace period: every node turned NotReady for a moment and its pods with it.
@@ -325,16 +456,24 @@ export async function startControlPlane(bin: ControlPlaneBinaries, options: Cont
     const nodes = options.nodes ?? DEFAULT_NODES;
     for (const n of nodes) {
       const r = await api("POST", "/api/v1/nodes", nodeObject(n));
-      if (r.status !== 201 && r.status !== 409) throw new Error(`creating simulated node ${n.name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+      if (r.status !== 201 && r.status !== 409)
+        throw new Error(`creating simulated node ${n.name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
     }
     await until(kwok, `Ready nodes (${nodes.map((n) => n.name).join(", ")})`, 60, async () => {
       const r = await api("GET", "/api/v1/nodes");
-      const ready = (r.body.items ?? []).filter((n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+      // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
+      const ready = (r.body.items ?? []).filter((n: any) =>
+        // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
+        n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+      );
       return ready.length >= nodes.length;
     });
     // The controller manager and the scheduler have no serving port: running is what can be checked.
-    for (const p of started) if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}): ${tail(p)}`);
-    say(`kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes (no kubelet: pods are simulated); kubeconfig ${kubeconfig}`);
+    for (const p of started)
+      if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}): ${tail(p)}`);
+    say(
+      `kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes (no kubelet: pods are simulated); kubeconfig ${kubeconfig}`,
+    );
     return { server, kubeconfig, dir, nodes: nodes.map((n) => n.name), api, stop };
   } catch (e) {
     await stop();

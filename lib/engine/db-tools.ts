@@ -28,7 +28,9 @@ export function migrateVersion(): string {
 
 export class DbToolsMissing extends Error {
   constructor(manifest: string) {
-    super(`the database tools are not set up (${manifest} is missing): run 'npm run setup' (lib/engine/setup-migrate.sh builds golang-migrate and finds or installs PostgreSQL)`);
+    super(
+      `the database tools are not set up (${manifest} is missing): run 'npm run setup' (lib/engine/setup-migrate.sh builds golang-migrate and finds or installs PostgreSQL)`,
+    );
     this.name = "DbToolsMissing";
   }
 }
@@ -36,8 +38,22 @@ export class DbToolsMissing extends Error {
 /** The tools, or a DbToolsMissing error naming the setup step. */
 export function dbTools(env: NodeJS.ProcessEnv = process.env): DbTools {
   const version = migrateVersion();
-  const manifest = join(env.ENVSTACK_CACHE ?? join(homedir(), ".cache", "envstack"), `migrate-${version}`, "manifest.json");
+  const manifest = join(
+    env.ENVSTACK_CACHE ?? join(homedir(), ".cache", "envstack"),
+    `migrate-${version}`,
+    "manifest.json",
+  );
   if (!existsSync(manifest)) throw new DbToolsMissing(manifest);
-  const m = JSON.parse(readFileSync(manifest, "utf8")) as { migrate: { path: string; version: string }; postgres: { bin: string; psql: string; pgDump: string; version: string } };
-  return { migrate: m.migrate.path, migrateVersion: m.migrate.version, pgBin: m.postgres.bin, psql: m.postgres.psql, pgDump: m.postgres.pgDump, postgresVersion: m.postgres.version };
+  const m = JSON.parse(readFileSync(manifest, "utf8")) as {
+    migrate: { path: string; version: string };
+    postgres: { bin: string; psql: string; pgDump: string; version: string };
+  };
+  return {
+    migrate: m.migrate.path,
+    migrateVersion: m.migrate.version,
+    pgBin: m.postgres.bin,
+    psql: m.postgres.psql,
+    pgDump: m.postgres.pgDump,
+    postgresVersion: m.postgres.version,
+  };
 }

@@ -23,12 +23,13 @@
  * It runs as its own process (`tsx lib/engine/emulator-proxy.ts --target <moto> --model <file>`,
  * started by lib/engine/local.ts): in the caller's process, any spawnSync would stop it serving.
  */
-import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { Token, Type, decode, encode } from "cborg";
-import { isRangeStat, MetricDistributions, summarised, type Datum } from "./metric-distributions.ts";
+import { decode, encode, Token, Type } from "cborg";
+import { type Datum, isRangeStat, MetricDistributions, summarised } from "./metric-distributions.ts";
 
 const CBOR_PATH = /^\/service\/(GraniteServiceVersion20100801)\/operation\/([A-Za-z]+)$/;
 
@@ -54,17 +55,21 @@ export function cloudWatchModel(motoServer: string): ServiceModel {
     if (!existsSync(dir)) continue;
     const version = readdirSync(dir).sort().at(-1)!;
     const gz = join(dir, version, "service-2.json.gz");
-    const text = existsSync(gz) ? gunzipSync(readFileSync(gz)).toString("utf8") : readFileSync(join(dir, version, "service-2.json"), "utf8");
+    const text = existsSync(gz)
+      ? gunzipSync(readFileSync(gz)).toString("utf8")
+      : readFileSync(join(dir, version, "service-2.json"), "utf8");
     return JSON.parse(text) as ServiceModel;
   }
   throw new Error(`no botocore CloudWatch model under ${lib}: is moto installed there? (npm run setup:engine)`);
 }
 
 /** CBOR as Smithy RPCv2 uses it: maps as objects, timestamps as tag 1 (epoch seconds), blobs as byte strings. */
-const cborDecode = (bytes: Uint8Array): unknown => decode(bytes, { tags: { 1: (content: () => number) => new Date(content() * 1000) } as never });
-const cborEncode = (value: unknown): Uint8Array => encode(value, {
-  typeEncoders: { Date: (d: Date) => [new Token(Type.tag, 1), new Token(Type.float, d.getTime() / 1000)] },
-});
+const cborDecode = (bytes: Uint8Array): unknown =>
+  decode(bytes, { tags: { 1: (content: () => number) => new Date(content() * 1000) } as never });
+const cborEncode = (value: unknown): Uint8Array =>
+  encode(value, {
+    typeEncoders: { Date: (d: Date) => [new Token(Type.tag, 1), new Token(Type.float, d.getTime() / 1000)] },
+  });
 
 /** CBOR-decoded input → JSON protocol input: dates as epoch seconds, bytes as base64. */
 export function toJsonValue(v: unknown): unknown {
@@ -72,7 +77,8 @@ export function toJsonValue(v: unknown): unknown {
   if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
   if (Array.isArray(v)) return v.map(toJsonValue);
   if (v instanceof Map) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(k), toJsonValue(x)]));
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonValue(x)]));
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonValue(x)]));
   return v;
 }
 
@@ -82,15 +88,27 @@ export function fromJsonValue(v: unknown, shapeName: string | undefined, model: 
   if (v === null || v === undefined || !shape) return v;
   switch (shape.type) {
     case "timestamp":
-      return typeof v === "number" ? new Date(v * 1000) : typeof v === "string" ? new Date(/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : v) : v;
+      return typeof v === "number"
+        ? new Date(v * 1000)
+        : typeof v === "string"
+          ? new Date(/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : v)
+          : v;
     case "blob":
       return typeof v === "string" ? new Uint8Array(Buffer.from(v, "base64")) : v;
     case "list":
       return Array.isArray(v) ? v.map((x) => fromJsonValue(x, shape.member?.shape, model)) : v;
     case "map":
-      return typeof v === "object" ? Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, fromJsonValue(x, shape.value?.shape, model)])) : v;
+      return typeof v === "object"
+        ? Object.fromEntries(
+            Object.entries(v as object).map(([k, x]) => [k, fromJsonValue(x, shape.value?.shape, model)]),
+          )
+        : v;
     case "structure":
-      return typeof v === "object" ? Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, fromJsonValue(x, shape.members?.[k]?.shape, model)])) : v;
+      return typeof v === "object"
+        ? Object.fromEntries(
+            Object.entries(v as object).map(([k, x]) => [k, fromJsonValue(x, shape.members?.[k]?.shape, model)]),
+          )
+        : v;
     default:
       return v;
   }
@@ -124,11 +142,26 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function forward(target: URL, method: string, path: string, headers: IncomingMessage["headers"], body: Buffer): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
+function forward(
+  target: URL,
+  method: string,
+  path: string,
+  headers: IncomingMessage["headers"],
+  body: Buffer,
+): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const out = request({ host: target.hostname, port: target.port, method, path, headers: { ...headers, host: target.host, "content-length": String(body.length) } }, (res) => {
-      readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
-    });
+    const out = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method,
+        path,
+        headers: { ...headers, host: target.host, "content-length": String(body.length) },
+      },
+      (res) => {
+        readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
+      },
+    );
     out.on("error", reject);
     out.end(body);
   });
@@ -142,7 +175,14 @@ type GetMetricDataInput = { MetricDataQueries?: MetricQuery[]; StartTime?: numbe
  * kept for the range statistics (and given to moto summarised), GetMetricData's range statistics are
  * answered here and the other queries by moto, their results merged.
  */
-async function cloudWatchCall(target: URL, service: string, op: string, input: Record<string, unknown>, headers: IncomingMessage["headers"], distributions: MetricDistributions): Promise<{ status: number; headers: IncomingMessage["headers"]; json: unknown }> {
+async function cloudWatchCall(
+  target: URL,
+  service: string,
+  op: string,
+  input: Record<string, unknown>,
+  headers: IncomingMessage["headers"],
+  distributions: MetricDistributions,
+): Promise<{ status: number; headers: IncomingMessage["headers"]; json: unknown }> {
   if (op === "PutMetricData") {
     distributions.record(input);
     // moto stores a datum's Values × Counts one value at a time (a second of synthetic traffic:
@@ -153,15 +193,27 @@ async function cloudWatchCall(target: URL, service: string, op: string, input: R
   if (op === "GetMetricData") {
     const q = input as GetMetricDataInput;
     const mine = (x: MetricQuery) => x.MetricStat !== undefined && isRangeStat(x.MetricStat.Stat);
-    for (const x of (q.MetricDataQueries ?? []).filter(mine)) local.push(distributions.answer(x, q.StartTime ?? 0, q.EndTime ?? Date.now() / 1000));
+    for (const x of (q.MetricDataQueries ?? []).filter(mine))
+      local.push(distributions.answer(x, q.StartTime ?? 0, q.EndTime ?? Date.now() / 1000));
     q.MetricDataQueries = (q.MetricDataQueries ?? []).filter((x) => !mine(x));
   }
   const forwarded = { ...headers };
-  for (const h of ["content-type", "content-length", "smithy-protocol", "accept", "transfer-encoding"]) delete forwarded[h];
+  for (const h of ["content-type", "content-length", "smithy-protocol", "accept", "transfer-encoding"])
+    delete forwarded[h];
   const skip = op === "GetMetricData" && (input as GetMetricDataInput).MetricDataQueries!.length === 0;
   const answer = skip
-    ? { status: 200, headers: {} as IncomingMessage["headers"], body: Buffer.from(JSON.stringify({ MetricDataResults: [], Messages: [] })) }
-    : await forward(target, "POST", "/", { ...forwarded, "content-type": "application/x-amz-json-1.0", "x-amz-target": `${service}.${op}` }, Buffer.from(JSON.stringify(input)));
+    ? {
+        status: 200,
+        headers: {} as IncomingMessage["headers"],
+        body: Buffer.from(JSON.stringify({ MetricDataResults: [], Messages: [] })),
+      }
+    : await forward(
+        target,
+        "POST",
+        "/",
+        { ...forwarded, "content-type": "application/x-amz-json-1.0", "x-amz-target": `${service}.${op}` },
+        Buffer.from(JSON.stringify(input)),
+      );
   let json: unknown = {};
   try {
     json = answer.body.length > 0 ? JSON.parse(answer.body.toString("utf8")) : {};
@@ -175,11 +227,20 @@ async function cloudWatchCall(target: URL, service: string, op: string, input: R
   return { status: answer.status, headers: answer.headers, json };
 }
 
-async function translateCbor(target: URL, op: string, service: string, req: IncomingMessage, res: ServerResponse, model: ServiceModel, distributions: MetricDistributions): Promise<void> {
+async function translateCbor(
+  target: URL,
+  op: string,
+  service: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  model: ServiceModel,
+  distributions: MetricDistributions,
+): Promise<void> {
   const raw = await readBody(req);
   const input = (raw.length > 0 ? toJsonValue(cborDecode(raw)) : {}) as Record<string, unknown>;
   const answer = await cloudWatchCall(target, service, op, input, req.headers, distributions);
-  const body = answer.status < 300 ? fromJsonValue(answer.json, model.operations[op]?.output?.shape, model) : answer.json;
+  const body =
+    answer.status < 300 ? fromJsonValue(answer.json, model.operations[op]?.output?.shape, model) : answer.json;
   const encoded = cborEncode(body ?? {});
   const queryError = answer.headers["x-amzn-query-error"];
   res.writeHead(answer.status, {
@@ -195,7 +256,14 @@ async function translateCbor(target: URL, op: string, service: string, req: Inco
 /** CloudWatch metric calls in the JSON 1.0 protocol (the AWS SDK for JavaScript's): the same handling as their CBOR form. */
 const JSON_METRIC_CALL = /^(GraniteServiceVersion20100801)\.(PutMetricData|GetMetricData)$/;
 
-async function handleJsonMetricCall(target: URL, service: string, op: string, req: IncomingMessage, res: ServerResponse, distributions: MetricDistributions): Promise<void> {
+async function handleJsonMetricCall(
+  target: URL,
+  service: string,
+  op: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  distributions: MetricDistributions,
+): Promise<void> {
   const raw = await readBody(req);
   const input = (raw.length > 0 ? JSON.parse(raw.toString("utf8")) : {}) as Record<string, unknown>;
   const answer = await cloudWatchCall(target, service, op, input, req.headers, distributions);
@@ -209,20 +277,31 @@ async function handleJsonMetricCall(target: URL, service: string, op: string, re
 }
 
 /** The control API: faults to inject, and what was translated. */
-function control(req: IncomingMessage, res: ServerResponse, faults: Set<string>, translated: Map<string, number>): void {
+function control(
+  req: IncomingMessage,
+  res: ServerResponse,
+  faults: Set<string>,
+  translated: Map<string, number>,
+): void {
   const reply = (status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
   };
-  if (req.url === "/__envstack/stats" && req.method === "GET") return reply(200, { translated: Object.fromEntries(translated), unreachable: [...faults] });
+  if (req.url === "/__envstack/stats" && req.method === "GET") {
+    reply(200, { translated: Object.fromEntries(translated), unreachable: [...faults] });
+    return;
+  }
   if (req.url === "/__envstack/faults" && req.method === "POST") {
-    void readBody(req).then((b) => {
-      const body = JSON.parse(b.toString("utf8") || "{}") as { unreachable?: unknown };
-      if (!Array.isArray(body.unreachable) || !body.unreachable.every((x) => typeof x === "string")) return reply(400, { error: "expected {\"unreachable\": [<signing name>...]}" });
-      faults.clear();
-      for (const s of body.unreachable as string[]) faults.add(s);
-      reply(200, { unreachable: [...faults] });
-    }).catch((err: Error) => reply(400, { error: err.message }));
+    void readBody(req)
+      .then((b) => {
+        const body = JSON.parse(b.toString("utf8") || "{}") as { unreachable?: unknown };
+        if (!Array.isArray(body.unreachable) || !body.unreachable.every((x) => typeof x === "string"))
+          return reply(400, { error: 'expected {"unreachable": [<signing name>...]}' });
+        faults.clear();
+        for (const s of body.unreachable as string[]) faults.add(s);
+        reply(200, { unreachable: [...faults] });
+      })
+      .catch((err: Error) => reply(400, { error: err.message }));
     return;
   }
   reply(404, { error: `unknown control path ${req.url}` });
@@ -246,14 +325,17 @@ export function startProxy(targetEndpoint: string, model: ServiceModel, port = 0
     }
     const cbor = CBOR_PATH.exec(req.url ?? "");
     const json = JSON_METRIC_CALL.exec(String(req.headers["x-amz-target"] ?? ""));
+    if (cbor) translated.set(cbor[2]!, (translated.get(cbor[2]!) ?? 0) + 1);
     const handle = cbor
-      ? (translated.set(cbor[2]!, (translated.get(cbor[2]!) ?? 0) + 1), translateCbor(target, cbor[2]!, cbor[1]!, req, res, model, distributions))
+      ? translateCbor(target, cbor[2]!, cbor[1]!, req, res, model, distributions)
       : json
-      ? handleJsonMetricCall(target, json[1]!, json[2]!, req, res, distributions)
-      : readBody(req).then((body) => forward(target, req.method ?? "GET", req.url ?? "/", req.headers, body)).then((a) => {
-        res.writeHead(a.status, a.headers);
-        res.end(a.body);
-      });
+        ? handleJsonMetricCall(target, json[1]!, json[2]!, req, res, distributions)
+        : readBody(req)
+            .then((body) => forward(target, req.method ?? "GET", req.url ?? "/", req.headers, body))
+            .then((a) => {
+              res.writeHead(a.status, a.headers);
+              res.end(a.body);
+            });
     handle.catch((err: Error) => {
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
       res.end(`emulator proxy: ${err.message}`);
@@ -268,10 +350,11 @@ export function startProxy(targetEndpoint: string, model: ServiceModel, port = 0
         port: p,
         faults,
         translated,
-        stop: () => new Promise((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
+        stop: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
       });
     });
   });
@@ -286,7 +369,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const target = arg("target");
   const motoServer = arg("model");
   if (!target || !motoServer) {
-    process.stderr.write("usage: emulator-proxy.ts --target <moto endpoint> --model <path of moto_server> [--port <n>]\n");
+    process.stderr.write(
+      "usage: emulator-proxy.ts --target <moto endpoint> --model <path of moto_server> [--port <n>]\n",
+    );
     process.exit(2);
   }
   const proxy = await startProxy(target, cloudWatchModel(motoServer), Number(arg("port") ?? 0));

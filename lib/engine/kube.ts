@@ -12,7 +12,10 @@ import { controlPlaneBinaries, readManifest } from "./local.ts";
 const dir = resolve(import.meta.dirname, "../..", LOCAL_KUBE_DIR);
 // A fresh cluster each time: its PKI, etcd and kubeconfig belong to one run.
 rmSync(dir, { recursive: true, force: true });
-const plane = await startControlPlane(controlPlaneBinaries(readManifest()), { dir, say: (line) => console.log(`[kube] ${line}`) });
+const plane = await startControlPlane(controlPlaneBinaries(readManifest()), {
+  dir,
+  say: (line) => console.log(`[kube] ${line}`),
+});
 console.log(`[kube] ready: export KUBECONFIG=${plane.kubeconfig}   (logs in ${plane.dir}/logs; Ctrl-C stops it)`);
 const stop = async () => {
   await plane.stop();

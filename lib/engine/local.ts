@@ -3,7 +3,7 @@
  * filesystem mirror, cached under ~/.cache/envstack) and the moto emulator, started on a free
  * loopback port and stopped after. Used by `npm run demo` and the end-to-end tests.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
@@ -19,7 +19,12 @@ export interface EngineManifest {
   versions: Record<string, string>;
   build?: Record<string, { seconds?: number; maxRssMb?: number }>;
   /** Which AWS provider build the mirror holds: `trimmed` serves only `servedTypes` (lib/engine/provider-types.ts). */
-  awsProvider?: { build: "trimmed" | "full"; key: string; servicePackages: string[] | null; servedTypes: string[] | null };
+  awsProvider?: {
+    build: "trimmed" | "full";
+    key: string;
+    servicePackages: string[] | null;
+    servedTypes: string[] | null;
+  };
   /** The local Kubernetes control plane (lib/engine/control-plane.ts); absent from engines built before it. */
   controlPlane?: ControlPlaneBinaries;
 }
@@ -35,17 +40,25 @@ export function manifestPath(env: NodeJS.ProcessEnv = process.env): string {
 /** The engine's manifest, or an error telling how to build it. */
 export function readManifest(env: NodeJS.ProcessEnv = process.env): EngineManifest {
   const file = manifestPath(env);
-  if (!existsSync(file)) throw new Error(`no engine at ${file}: run 'npm run setup:engine' first (builds OpenTofu, the providers, the local Kubernetes control plane and moto; 25-30 min the first time)`);
+  if (!existsSync(file))
+    throw new Error(
+      `no engine at ${file}: run 'npm run setup:engine' first (builds OpenTofu, the providers, the local Kubernetes control plane and moto; 25-30 min the first time)`,
+    );
   const m = JSON.parse(readFileSync(file, "utf8")) as EngineManifest;
-  for (const p of [m.tofu, m.cliConfig, m.motoServer]) if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);
+  for (const p of [m.tofu, m.cliConfig, m.motoServer])
+    if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);
   return m;
 }
 
 /** The control plane's binaries from the manifest, or an error telling how to build them. */
 export function controlPlaneBinaries(m: EngineManifest): ControlPlaneBinaries {
   const cp = m.controlPlane;
-  if (!cp) throw new Error("the engine predates the local Kubernetes control plane: run 'npm run setup:engine' (builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok; 9-12 min)");
-  for (const p of [cp.etcd, cp.kubeApiserver, cp.kubeControllerManager, cp.kubeScheduler, cp.kwok]) if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);
+  if (!cp)
+    throw new Error(
+      "the engine predates the local Kubernetes control plane: run 'npm run setup:engine' (builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok; 9-12 min)",
+    );
+  for (const p of [cp.etcd, cp.kubeApiserver, cp.kubeControllerManager, cp.kubeScheduler, cp.kwok])
+    if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);
   return cp;
 }
 
@@ -102,7 +115,10 @@ export function freePort(): Promise<number> {
  * front of it. Its log goes to a file, never a pipe: a caller blocked in spawnSync would stop
  * draining a pipe, and moto would hang writing to it.
  */
-export async function startEmulator(m: EngineManifest, logFile = join(mkdtempSync(join(tmpdir(), "envstack-moto-")), "moto.log")): Promise<Emulator> {
+export async function startEmulator(
+  m: EngineManifest,
+  logFile = join(mkdtempSync(join(tmpdir(), "envstack-moto-")), "moto.log"),
+): Promise<Emulator> {
   const port = await freePort();
   const motoEndpoint = `http://127.0.0.1:${port}`;
   mkdirSync(dirname(logFile), { recursive: true });
@@ -131,12 +147,13 @@ export async function startEmulator(m: EngineManifest, logFile = join(mkdtempSyn
     await new Promise((r) => setTimeout(r, 250));
   }
   const proxy = await startProxyProcess(motoEndpoint, m.motoServer, logFile);
-  const stopChild = (c: ChildProcess) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null) return resolve();
-    c.once("exit", () => resolve());
-    c.kill("SIGTERM");
-    setTimeout(() => c.kill("SIGKILL"), 5000).unref();
-  });
+  const stopChild = (c: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (c.exitCode !== null) return resolve();
+      c.once("exit", () => resolve());
+      c.kill("SIGTERM");
+      setTimeout(() => c.kill("SIGKILL"), 5000).unref();
+    });
   const controlUrl = (path: string) => `${proxy.endpoint}/__envstack/${path}`;
   return {
     endpoint: proxy.endpoint,
@@ -146,7 +163,8 @@ export async function startEmulator(m: EngineManifest, logFile = join(mkdtempSyn
       const r = await fetch(controlUrl("faults"), { method: "POST", body: JSON.stringify({ unreachable: services }) });
       if (!r.ok) throw new Error(`emulator proxy refused the faults: ${await r.text()}`);
     },
-    translated: async () => ((await (await fetch(controlUrl("stats"))).json()) as { translated: Record<string, number> }).translated,
+    translated: async () =>
+      ((await (await fetch(controlUrl("stats"))).json()) as { translated: Record<string, number> }).translated,
     stop: async () => {
       await stopChild(proxy.child);
       await stopChild(child);
@@ -155,13 +173,27 @@ export async function startEmulator(m: EngineManifest, logFile = join(mkdtempSyn
 }
 
 /** Starts lib/engine/emulator-proxy.ts in its own process and waits for its endpoint. */
-async function startProxyProcess(target: string, motoServer: string, logFile: string): Promise<{ endpoint: string; child: ChildProcess }> {
+async function startProxyProcess(
+  target: string,
+  motoServer: string,
+  logFile: string,
+): Promise<{ endpoint: string; child: ChildProcess }> {
   const tsx = join(REPO, "node_modules", "tsx", "dist", "cli.mjs");
-  const child = spawn(process.execPath, [tsx, join(import.meta.dirname, "emulator-proxy.ts"), "--target", target, "--model", motoServer], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [tsx, join(import.meta.dirname, "emulator-proxy.ts"), "--target", target, "--model", motoServer],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let errors = "";
-  child.stderr!.on("data", (d) => { errors += d; appendFileSync(logFile, d); });
+  child.stderr!.on("data", (d) => {
+    errors += d;
+    appendFileSync(logFile, d);
+  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`the emulator proxy did not start within 30 s: ${errors}`)); }, 30_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the emulator proxy did not start within 30 s: ${errors}`));
+    }, 30_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const m = /^listening (\S+)$/.exec(line);
       if (m) {
@@ -169,7 +201,10 @@ async function startProxyProcess(target: string, motoServer: string, logFile: st
         resolve({ endpoint: m[1]!, child });
       }
     });
-    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`the emulator proxy exited (${code}): ${errors}`)); });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the emulator proxy exited (${code}): ${errors}`));
+    });
   });
 }
 

@@ -44,7 +44,12 @@ export class MetricDistributions {
       const values = d.Values ?? (d.Value !== undefined ? [d.Value] : []);
       if (values.length === 0) continue;
       const counts = d.Counts && d.Counts.length === values.length ? d.Counts : values.map(() => 1);
-      this.data.push({ key: keyOf(input.Namespace ?? "", d.MetricName ?? "", d.Dimensions ?? []), at: d.Timestamp ?? now, values, counts });
+      this.data.push({
+        key: keyOf(input.Namespace ?? "", d.MetricName ?? "", d.Dimensions ?? []),
+        at: d.Timestamp ?? now,
+        values,
+        counts,
+      });
     }
   }
 
@@ -53,13 +58,29 @@ export class MetricDistributions {
    * values, periods aligned on `start` as moto aligns them; null when the statistic is not a range
    * statistic this store computes.
    */
-  answer(q: { Id: string; Label?: string; MetricStat: { Metric: { Namespace?: string; MetricName?: string; Dimensions?: { Name?: string; Value?: string }[] }; Period: number; Stat: string } }, start: number, end: number): { Id: string; Label: string; Timestamps: number[]; Values: number[]; StatusCode: "Complete" } | null {
+  answer(
+    q: {
+      Id: string;
+      Label?: string;
+      MetricStat: {
+        Metric: { Namespace?: string; MetricName?: string; Dimensions?: { Name?: string; Value?: string }[] };
+        Period: number;
+        Stat: string;
+      };
+    },
+    start: number,
+    end: number,
+  ): { Id: string; Label: string; Timestamps: number[]; Values: number[]; StatusCode: "Complete" } | null {
     const m = RANGE_STAT.exec(q.MetricStat.Stat);
     const pct = PERCENTILE.exec(q.MetricStat.Stat);
     if (!m && !pct) return null;
     const lo = !m || m[2] === "" ? -Infinity : Number(m[2]);
     const hi = !m || m[3] === "" ? Infinity : Number(m[3]);
-    const key = keyOf(q.MetricStat.Metric.Namespace ?? "", q.MetricStat.Metric.MetricName ?? "", q.MetricStat.Metric.Dimensions ?? []);
+    const key = keyOf(
+      q.MetricStat.Metric.Namespace ?? "",
+      q.MetricStat.Metric.MetricName ?? "",
+      q.MetricStat.Metric.Dimensions ?? [],
+    );
     const period = q.MetricStat.Period;
     const buckets = new Map<number, { inRange: number; total: number; values: [number, number][] }>();
     for (const s of this.data) {

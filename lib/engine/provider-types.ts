@@ -9,7 +9,7 @@
  * build records the types it serves in the engine manifest, and {@link unservedTypes} lets a deploy
  * refuse a stack that uses one it lacks, before the engine starts, naming the types and the fix.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const TYPES_FILE = join(import.meta.dirname, "aws-provider-types.txt");
@@ -31,7 +31,10 @@ export function awsTypesOfOutput(outdir: string): string[] {
 
 /** The list as committed (comments and blank lines skipped). */
 export function readTypesFile(file = TYPES_FILE): string[] {
-  return readFileSync(file, "utf8").split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((l) => l.replace(/#.*/, "").trim())
+    .filter(Boolean);
 }
 
 export interface ServedTypes {
@@ -42,15 +45,17 @@ export interface ServedTypes {
 
 /** The stack's AWS types this build does not serve (none for the full build). */
 export function unservedTypes(json: Parameters<typeof typesOfStack>[0], provider: ServedTypes | undefined): string[] {
-  if (!provider || provider.build !== "trimmed") return [];
+  if (provider?.build !== "trimmed") return [];
   const served = new Set(provider.servedTypes ?? []);
   return typesOfStack(json).filter((t) => t.startsWith("aws_") && !served.has(t));
 }
 
 /** The refusal's text: which stack, which types, and the two ways out. */
 export function unservedMessage(stack: string, types: readonly string[]): string {
-  return `stack ${stack} uses ${types.join(", ")}, which the local engine's trimmed AWS provider does not serve: ` +
-    `run 'npm run engine:types' and 'npm run setup:engine' to build one that does, or 'ENVSTACK_AWS_PROVIDER=full npm run setup:engine' for the whole provider`;
+  return (
+    `stack ${stack} uses ${types.join(", ")}, which the local engine's trimmed AWS provider does not serve: ` +
+    `run 'npm run engine:types' and 'npm run setup:engine' to build one that does, or 'ENVSTACK_AWS_PROVIDER=full npm run setup:engine' for the whole provider`
+  );
 }
 
 export function typesFileText(types: readonly string[]): string {

@@ -12,8 +12,13 @@ import { StoreError } from "./errors.ts";
 
 /** Another envctl holds the lock (of an environment, or of previews.json). */
 export class LockedError extends Error {
-  constructor(readonly env: string, readonly holder: LockHolder | undefined) {
-    super(`${env} is locked by another envctl${holder ? ` (${describeHolder(holder)})` : ""}; wait for it to finish, or pass --wait <seconds>`);
+  constructor(
+    readonly env: string,
+    readonly holder: LockHolder | undefined,
+  ) {
+    super(
+      `${env} is locked by another envctl${holder ? ` (${describeHolder(holder)})` : ""}; wait for it to finish, or pass --wait <seconds>`,
+    );
     this.name = "LockedError";
   }
 }
@@ -78,7 +83,10 @@ function lockMtime(file: string): number | undefined {
  * Why the lock of `file` is abandoned (its holder died), or undefined when it is held or gone.
  * `unlabeled` carries what an earlier look saw of a lock without a holder record.
  */
-async function abandoned(file: string, unlabeled: { mtime: number; since: number } | undefined): Promise<string | undefined> {
+async function abandoned(
+  file: string,
+  unlabeled: { mtime: number; since: number } | undefined,
+): Promise<string | undefined> {
   const holder = readHolder(file);
   const mtime = lockMtime(file);
   if (mtime === undefined) return undefined;
@@ -88,7 +96,8 @@ async function abandoned(file: string, unlabeled: { mtime: number; since: number
     // the record and the lock's mtime must be unchanged a moment later.
     await sleep(CONFIRM_MS);
     const again = readHolder(file);
-    if (!again || again.pid !== holder.pid || again.since !== holder.since || lockMtime(file) !== mtime) return undefined;
+    if (!again || again.pid !== holder.pid || again.since !== holder.since || lockMtime(file) !== mtime)
+      return undefined;
     return `the lock was left by ${describeHolder(holder)}, which is no longer running`;
   }
   if (unlabeled && unlabeled.mtime === mtime && Date.now() - unlabeled.since >= UNLABELED_MS) {
@@ -121,17 +130,19 @@ function labellingFs(file: string, holder: () => LockHolder): typeof fs {
   };
   return {
     ...fs,
-    mkdir: ((path: string, cb: (err: NodeJS.ErrnoException | null) => void) => done(cb, () => {
-      const label = JSON.stringify(holder());
-      mkdirSync(path);
-      if (!own(path)) return;
-      try {
-        writeFileSync(ownerFile(file), label);
-      } catch {
-        // the lock holds without its label
-      }
-    })) as typeof fs.mkdir,
-    rmdir: ((path: string, cb: (err: NodeJS.ErrnoException | null) => void) => done(cb, () => unlabel(path))) as typeof fs.rmdir,
+    mkdir: ((path: string, cb: (err: NodeJS.ErrnoException | null) => void) =>
+      done(cb, () => {
+        const label = JSON.stringify(holder());
+        mkdirSync(path);
+        if (!own(path)) return;
+        try {
+          writeFileSync(ownerFile(file), label);
+        } catch {
+          // the lock holds without its label
+        }
+      })) as typeof fs.mkdir,
+    rmdir: ((path: string, cb: (err: NodeJS.ErrnoException | null) => void) =>
+      done(cb, () => unlabel(path))) as typeof fs.rmdir,
     rmdirSync: ((path: string) => unlabel(path)) as typeof fs.rmdirSync,
   };
 }
@@ -142,11 +153,24 @@ function labellingFs(file: string, holder: () => LockHolder): typeof fs {
  * holder that died on this host is detected at once; one on another host once its lock goes stale
  * (30 s without the holder refreshing it).
  */
-export async function withFileLock<T>(file: string, label: string, waitSeconds: number, fn: () => Promise<T>, command = "envctl"): Promise<T> {
+export async function withFileLock<T>(
+  file: string,
+  label: string,
+  waitSeconds: number,
+  fn: () => Promise<T>,
+  command = "envctl",
+): Promise<T> {
   // One attempt at a time: between attempts a dead holder is looked for, so it is detected at
   // once even while waiting (proper-lockfile's own retries would only give up after the wait).
   const holder = (): LockHolder => ({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command });
-  const attempt = () => lockfile.lock(file, { stale: 30_000, update: REFRESH_MS, realpath: false, retries: 0, fs: labellingFs(file, holder) });
+  const attempt = () =>
+    lockfile.lock(file, {
+      stale: 30_000,
+      update: REFRESH_MS,
+      realpath: false,
+      retries: 0,
+      fs: labellingFs(file, holder),
+    });
   const deadline = Date.now() + waitSeconds * 1000;
   let unlabeled: { mtime: number; since: number } | undefined;
   let watchUntil: number | undefined;

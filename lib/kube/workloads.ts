@@ -1,17 +1,19 @@
 /**
  * The slots' Deployments of an EKS environment, read from its cluster's API server with the
  * official client (@kubernetes/client-node): what `status --live` shows and what the readiness gate
- * judges (lib/release/readiness.ts). Read-only: the workloads stack owns the objects.
+ * judges (lib/release/gates/readiness.ts). Read-only: the workloads stack owns the objects.
  *
  * Which cluster: a kubeconfig context. On AWS it is the context named after the environment
  * (`aws eks update-kubeconfig --name <cluster> --alias <env>`), from ENVSTACK_KUBECONFIG, else
  * KUBECONFIG, else ~/.kube/config; a missing context is an error, never another cluster. On the
  * local target it is the local control plane's kubeconfig (lib/stacks/target.ts) and its context.
  */
+
 import { existsSync } from "node:fs";
-import { SLOTS, type Slot } from "../config/primitives.ts";
 import { namespaceOf, slotWorkloadName } from "../constructs/workloads/names.ts";
-import type { SlotWorkload, Workloads } from "../release/ports.ts";
+import { once } from "../core/once.ts";
+import { SLOTS, type Slot } from "../core/primitives.ts";
+import type { SlotWorkload, Workloads } from "../release/ports/index.ts";
 
 /** Which kubeconfig file and context reach an environment's cluster. */
 export interface KubeTarget {
@@ -40,8 +42,8 @@ export function slotWorkloadOf(d: {
 
 /** Loaded on first use: the client takes about 0.5 s to import, and most commands never read a cluster. */
 export function lazyKubeWorkloads(env: string, target: KubeTarget): Workloads {
-  let loaded: Promise<Workloads> | undefined;
-  return { read: async () => (await (loaded ??= kubeWorkloads(env, target))).read() };
+  const loaded = once(() => kubeWorkloads(env, target));
+  return { read: async () => (await loaded()).read() };
 }
 
 /** The slots' Deployments in the environment's namespace; 404 is "no Deployment", anything else throws. */
@@ -52,7 +54,9 @@ export async function kubeWorkloads(env: string, target: KubeTarget): Promise<Wo
   config.loadFromFile(target.kubeconfig);
   if (target.context !== undefined) {
     if (!config.getContextObject(target.context)) {
-      throw new Error(`${target.kubeconfig} has no context '${target.context}': run 'aws eks update-kubeconfig --name <cluster> --alias ${target.context}'`);
+      throw new Error(
+        `${target.kubeconfig} has no context '${target.context}': run 'aws eks update-kubeconfig --name <cluster> --alias ${target.context}'`,
+      );
     }
     config.setCurrentContext(target.context);
   }

@@ -6,7 +6,10 @@
 import { createHmac } from "node:crypto";
 
 /** The HTTP client of the notifications (node's fetch by default). */
-export type NotifyFetch = (url: string, init: { method: "POST"; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ status: number }>;
+export type NotifyFetch = (
+  url: string,
+  init: { method: "POST"; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<{ status: number }>;
 
 export interface RetryPolicy {
   /** Milliseconds one attempt may take. */
@@ -49,10 +52,14 @@ const retryable = (status: number) => status === 429 || status >= 500;
 
 /** Describes a failure without the URL: the error's code or class, and its cause's. */
 function describe(err: unknown): string {
-  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
+  const e = err as
+    | { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } }
+    | undefined;
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return "timed out";
   const code = e?.cause?.code ?? e?.code;
-  return code ? `${e?.name ?? "Error"} ${code}` : `${e?.name ?? "Error"}: ${(e?.cause?.message ?? e?.message ?? String(err)).replace(/https?:\/\/\S+/g, "<url>").slice(0, 200)}`;
+  return code
+    ? `${e?.name ?? "Error"} ${code}`
+    : `${e?.name ?? "Error"}: ${(e?.cause?.message ?? e?.message ?? String(err)).replace(/https?:\/\/\S+/g, "<url>").slice(0, 200)}`;
 }
 
 /** Runs `fn(signal)` with a timeout that aborts it; rejects with a TimeoutError when it does not settle in time. */
@@ -71,12 +78,20 @@ export function withTimeout<T>(timeoutMs: number, fn: (signal: AbortSignal) => P
 }
 
 /** POSTs `body` with retries; never throws. */
-export async function postWithRetries(url: string, body: string, headers: Record<string, string>, policy: RetryPolicy, deps: DeliveryDeps): Promise<Attempted> {
+export async function postWithRetries(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  policy: RetryPolicy,
+  deps: DeliveryDeps,
+): Promise<Attempted> {
   let last: Attempted = { ok: false, attempts: 0, error: "not attempted" };
   for (let i = 0; i < policy.attempts; i++) {
     if (i > 0) await deps.sleep(policy.backoffMs * 2 ** (i - 1));
     try {
-      const res = await withTimeout(policy.timeoutMs, (signal) => deps.fetch(url, { method: "POST", headers, body, signal }));
+      const res = await withTimeout(policy.timeoutMs, (signal) =>
+        deps.fetch(url, { method: "POST", headers, body, signal }),
+      );
       if (res.status >= 200 && res.status < 300) return { ok: true, attempts: i + 1, status: res.status };
       last = { ok: false, attempts: i + 1, status: res.status, error: `HTTP ${res.status}` };
       if (!retryable(res.status)) return last;
@@ -88,7 +103,11 @@ export async function postWithRetries(url: string, body: string, headers: Record
 }
 
 /** Runs a delivery that is not HTTP (SNS) with the same timeout and retries; never throws. */
-export async function callWithRetries(fn: (signal: AbortSignal) => Promise<void>, policy: RetryPolicy, deps: Pick<DeliveryDeps, "sleep">): Promise<Attempted> {
+export async function callWithRetries(
+  fn: (signal: AbortSignal) => Promise<void>,
+  policy: RetryPolicy,
+  deps: Pick<DeliveryDeps, "sleep">,
+): Promise<Attempted> {
   let last: Attempted = { ok: false, attempts: 0, error: "not attempted" };
   for (let i = 0; i < policy.attempts; i++) {
     if (i > 0) await deps.sleep(policy.backoffMs * 2 ** (i - 1));

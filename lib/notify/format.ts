@@ -1,8 +1,12 @@
 /** What each kind of target receives: the webhook's JSON, Slack's message, SNS's subject and text. */
-import type { ReleaseEventPayload } from "../release/events.ts";
+import type { ReleaseEventPayload } from "../release/model/events.ts";
 
-const weightsText = (p: ReleaseEventPayload) => (p.weights ? `blue ${p.weights.blue} % / green ${p.weights.green} %` : "weights unknown");
-const versionsText = (p: ReleaseEventPayload) => (p.versions ? `blue ${p.versions.blue ?? "empty"}, green ${p.versions.green ?? "empty"} (live: ${p.versions.live})` : "versions unknown");
+const weightsText = (p: ReleaseEventPayload) =>
+  p.weights ? `blue ${p.weights.blue} % / green ${p.weights.green} %` : "weights unknown";
+const versionsText = (p: ReleaseEventPayload) =>
+  p.versions
+    ? `blue ${p.versions.blue ?? "empty"}, green ${p.versions.green ?? "empty"} (live: ${p.versions.live})`
+    : "versions unknown";
 
 /** One-line title: `[critical] staging: rollback`. */
 export function title(p: ReleaseEventPayload): string {
@@ -22,7 +26,11 @@ export function text(p: ReleaseEventPayload): string {
   ].join("\n");
 }
 
-const ICON: Record<ReleaseEventPayload["severity"], string> = { info: ":information_source:", warning: ":warning:", critical: ":rotating_light:" };
+const ICON: Record<ReleaseEventPayload["severity"], string> = {
+  info: ":information_source:",
+  warning: ":warning:",
+  critical: ":rotating_light:",
+};
 
 /** A Slack incoming webhook's body: `text` (mrkdwn) carries everything. */
 export function slackBody(p: ReleaseEventPayload): string {

@@ -8,9 +8,19 @@
  */
 import { randomUUID } from "node:crypto";
 import type { NotifyConfig, NotifyTarget, SecretRef } from "../config/schema/notify.ts";
-import { severityAtLeast, type ReleaseEventPayload } from "../release/events.ts";
-import type { Notifier } from "../release/ports.ts";
-import { callWithRetries, DELIVERY_HEADER, EVENT_HEADER, postWithRetries, signature, SIGNATURE_HEADER, TIMESTAMP_HEADER, type Attempted, type NotifyFetch } from "./deliver.ts";
+import { type ReleaseEventPayload, severityAtLeast } from "../release/model/events.ts";
+import type { Notifier } from "../release/ports/index.ts";
+import {
+  type Attempted,
+  callWithRetries,
+  DELIVERY_HEADER,
+  EVENT_HEADER,
+  type NotifyFetch,
+  postWithRetries,
+  SIGNATURE_HEADER,
+  signature,
+  TIMESTAMP_HEADER,
+} from "./deliver.ts";
 import { slackBody, snsMessage, webhookBody } from "./format.ts";
 
 /** Publishes to an SNS topic (lib/aws/sns.ts; a fake in tests). */
@@ -69,27 +79,51 @@ export function checkUrl(url: string, target: string): string {
     throw new Error(`the URL of ${target} is not a valid URL`);
   }
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
-  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) throw new Error(`the URL of ${target} must be https:// (http:// only to localhost)`);
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback))
+    throw new Error(`the URL of ${target} must be https:// (http:// only to localhost)`);
   return url;
 }
 
 export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
   const running = new Map<Promise<void>, () => void>();
 
-  const deliver = async (env: string, target: NotifyTarget, notify: NotifyConfig, region: string, p: ReleaseEventPayload, id: string): Promise<Attempted> => {
+  const deliver = async (
+    env: string,
+    target: NotifyTarget,
+    notify: NotifyConfig,
+    region: string,
+    p: ReleaseEventPayload,
+    id: string,
+  ): Promise<Attempted> => {
     const policy = { timeoutMs: notify.timeoutMs, attempts: notify.attempts, backoffMs: notify.backoffMs };
     const http = { fetch: deps.fetch, sleep: deps.sleep };
     switch (target.kind) {
       case "slack":
-        return postWithRetries(checkUrl(await deps.resolve(target.url, env), target.name), slackBody(p), { "content-type": "application/json" }, policy, http);
+        return postWithRetries(
+          checkUrl(await deps.resolve(target.url, env), target.name),
+          slackBody(p),
+          { "content-type": "application/json" },
+          policy,
+          http,
+        );
       case "webhook": {
         const [raw, key] = await Promise.all([deps.resolve(target.url, env), deps.resolve(target.signingKey, env)]);
         const url = checkUrl(raw, target.name);
         const body = webhookBody(p);
         const timestamp = String(Math.floor(deps.now().getTime() / 1000));
-        return postWithRetries(url, body, {
-          "content-type": "application/json", [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signature(key, timestamp, body), [EVENT_HEADER]: p.event, [DELIVERY_HEADER]: id,
-        }, policy, http);
+        return postWithRetries(
+          url,
+          body,
+          {
+            "content-type": "application/json",
+            [TIMESTAMP_HEADER]: timestamp,
+            [SIGNATURE_HEADER]: signature(key, timestamp, body),
+            [EVENT_HEADER]: p.event,
+            [DELIVERY_HEADER]: id,
+          },
+          policy,
+          http,
+        );
       }
       case "sns": {
         const { subject, message } = snsMessage(p);
@@ -111,7 +145,14 @@ export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
       const t0 = Date.now();
       const id = randomUUID();
       let done = false;
-      const base = { kind: "notification" as const, event: p.event, severity: p.severity, target: target.name, targetKind: target.kind, id };
+      const base = {
+        kind: "notification" as const,
+        event: p.event,
+        severity: p.severity,
+        target: target.name,
+        targetKind: target.kind,
+        id,
+      };
       const write = (r: Omit<DeliveryRecord, keyof typeof base | "at" | "ms">) => {
         if (done) return;
         done = true;
@@ -124,13 +165,19 @@ export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
       const task = (async () => {
         try {
           const a = await deliver(p.environment, target, config.notify, config.region, p, id);
-          write({ outcome: a.ok ? "delivered" : "failed", attempts: a.attempts, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.error ? { error: a.error } : {}) });
+          write({
+            outcome: a.ok ? "delivered" : "failed",
+            attempts: a.attempts,
+            ...(a.status !== undefined ? { status: a.status } : {}),
+            ...(a.error ? { error: a.error } : {}),
+          });
         } catch (err) {
           // A secret that could not be resolved: named, never its value.
           write({ outcome: "failed", attempts: 0, error: (err as Error).message.slice(0, 300) });
         }
       })();
-      const abandon = () => write({ outcome: "abandoned", attempts: 0, error: "envctl stopped waiting for this delivery" });
+      const abandon = () =>
+        write({ outcome: "abandoned", attempts: 0, error: "envctl stopped waiting for this delivery" });
       running.set(task, abandon);
       void task.finally(() => running.delete(task));
     }
@@ -141,7 +188,9 @@ export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...running.keys()]),
-      new Promise<void>((r) => { timer = setTimeout(r, boundMs); }),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, boundMs);
+      }),
     ]);
     clearTimeout(timer);
     const left = [...running.values()];
@@ -160,7 +209,9 @@ export const SETTLE_MARGIN_MS = 500;
  * the slowest setting, and a margin, at most 30 s (0 without targets).
  */
 export function settleBound(configs: readonly NotifyConfig[]): number {
-  const worst = configs.filter((c) => c.targets.length > 0).map((c) => c.timeoutMs * c.attempts + c.backoffMs * (2 ** Math.max(0, c.attempts - 1) - 1) + SETTLE_MARGIN_MS);
+  const worst = configs
+    .filter((c) => c.targets.length > 0)
+    .map((c) => c.timeoutMs * c.attempts + c.backoffMs * (2 ** Math.max(0, c.attempts - 1) - 1) + SETTLE_MARGIN_MS);
   return Math.min(30_000, Math.max(0, ...worst));
 }
 

@@ -35,12 +35,16 @@ const skipsOf = new WeakMap<TerraformResource, CheckovSkip[]>();
 export function skipCheck(resource: TerraformResource, id: string, reason: string): void {
   if (!CHECK_ID.test(id)) throw new Error(`skipCheck: ${id} is not a checkov check id (CKV_AWS_18, CKV2_AWS_62, ...)`);
   const comment = reason.trim();
-  if (comment === "" || /[\r\n]/.test(comment)) throw new Error(`skipCheck ${id}: the reason must be one non-empty line`);
+  if (comment === "" || /[\r\n]/.test(comment))
+    throw new Error(`skipCheck ${id}: the reason must be one non-empty line`);
   const list = skipsOf.get(resource) ?? [];
   if (list.some((s) => s.id === id)) throw new Error(`skipCheck: ${id} is already skipped at ${resource.node.path}`);
   list.push({ id, comment });
   skipsOf.set(resource, list);
-  resource.addOverride("//.checkov.skip", list.map((s) => ({ ...s })));
+  resource.addOverride(
+    "//.checkov.skip",
+    list.map((s) => ({ ...s })),
+  );
 }
 
 /** The exceptions recorded at a resource (for tests and reports). */
@@ -53,5 +57,8 @@ export function skipsInConfig(config: Readonly<Record<string, unknown>>): Checko
   const comment = config["//"] as { checkov?: { skip?: unknown } } | undefined;
   const skip = comment?.checkov?.skip;
   if (!Array.isArray(skip)) return [];
-  return skip.filter((s): s is CheckovSkip => typeof s === "object" && s !== null && typeof s.id === "string" && typeof s.comment === "string");
+  return skip.filter(
+    (s): s is CheckovSkip =>
+      typeof s === "object" && s !== null && typeof s.id === "string" && typeof s.comment === "string",
+  );
 }

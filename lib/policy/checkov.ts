@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { cacheRoot } from "../engine/local.ts";
-import { skipsInConfig, type CheckovSkip } from "./checkov-skip.ts";
+import { type CheckovSkip, skipsInConfig } from "./checkov-skip.ts";
 
 const VERSIONS_ENV = resolve(import.meta.dirname, "../engine/versions.env");
 
@@ -24,7 +24,10 @@ export function checkovVersion(file = VERSIONS_ENV): string {
 /** Path of the cached checkov, or an error telling how to install it. */
 export function checkovBinary(env: NodeJS.ProcessEnv = process.env): string {
   const bin = join(cacheRoot(env), `checkov-${checkovVersion()}`, "venv", "bin", "checkov");
-  if (!existsSync(bin)) throw new Error(`checkov ${checkovVersion()} is not installed at ${bin}: run 'npm run setup:engine' (installs it from PyPI into a cached virtualenv)`);
+  if (!existsSync(bin))
+    throw new Error(
+      `checkov ${checkovVersion()} is not installed at ${bin}: run 'npm run setup:engine' (installs it from PyPI into a cached virtualenv)`,
+    );
   return bin;
 }
 
@@ -72,7 +75,10 @@ export interface StackScan {
   readonly stale: StaleSkip[];
 }
 
-type StackJson = { resource?: Record<string, Record<string, Record<string, unknown>>>; data?: Record<string, Record<string, Record<string, unknown>>> };
+type StackJson = {
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+};
 
 interface ResourceEntry {
   address: string;
@@ -83,10 +89,14 @@ interface ResourceEntry {
 /** Resources (and data sources) of a stack by logical name: checkov names them `<type>.<name>` or `resource.<name>`. */
 function resourcesByName(json: StackJson): Map<string, ResourceEntry> {
   const map = new Map<string, ResourceEntry>();
-  for (const [kind, blocks] of [["", json.resource], ["data.", json.data]] as const) {
+  for (const [kind, blocks] of [
+    ["", json.resource],
+    ["data.", json.data],
+  ] as const) {
     for (const [type, byName] of Object.entries(blocks ?? {})) {
       for (const [name, config] of Object.entries(byName)) {
-        const path = (config["//"] as { metadata?: { path?: string } } | undefined)?.metadata?.path ?? `${kind}${type}.${name}`;
+        const path =
+          (config["//"] as { metadata?: { path?: string } } | undefined)?.metadata?.path ?? `${kind}${type}.${name}`;
         if (!map.has(name)) map.set(name, { address: `${kind}${type}.${name}`, path, skips: skipsInConfig(config) });
       }
     }
@@ -98,9 +108,19 @@ function resourcesByName(json: StackJson): Map<string, ResourceEntry> {
  * Applies resource-level exceptions to checkov's results, per stack. `stacks` maps each stack
  * name to its synthesized JSON; every stack gets a line, also those without any check.
  */
-export function applyResourceSkips(reports: readonly CheckovReport[], stacks: Readonly<Record<string, StackJson>>): StackScan[] {
+export function applyResourceSkips(
+  reports: readonly CheckovReport[],
+  stacks: Readonly<Record<string, StackJson>>,
+): StackScan[] {
   const resources = Object.fromEntries(Object.entries(stacks).map(([s, json]) => [s, resourcesByName(json)]));
-  const scans = new Map(Object.keys(stacks).sort().map((s) => [s, { stack: s, passed: 0, failed: [] as CheckResult[], skipped: [] as CheckResult[], stale: [] as StaleSkip[] }]));
+  const scans = new Map(
+    Object.keys(stacks)
+      .sort()
+      .map((s) => [
+        s,
+        { stack: s, passed: 0, failed: [] as CheckResult[], skipped: [] as CheckResult[], stale: [] as StaleSkip[] },
+      ]),
+  );
   const used = new Set<string>();
   const passedAt = new Set<string>();
 
@@ -146,7 +166,14 @@ export function applyResourceSkips(reports: readonly CheckovReport[], stacks: Re
     for (const entry of byName.values()) {
       for (const s of entry.skips) {
         const key = `${stack} ${entry.address} ${s.id}`;
-        if (!used.has(key)) scans.get(stack)!.stale.push({ stack, address: entry.address, path: entry.path, check: s.id, why: passedAt.has(key) ? "passes" : "not evaluated" });
+        if (!used.has(key))
+          scans.get(stack)!.stale.push({
+            stack,
+            address: entry.address,
+            path: entry.path,
+            check: s.id,
+            why: passedAt.has(key) ? "passes" : "not evaluated",
+          });
       }
     }
   }
@@ -161,18 +188,21 @@ const run = promisify(execFile);
  */
 export async function scanStacks(outdir: string, env: NodeJS.ProcessEnv = process.env): Promise<StackScan[]> {
   const stacksDir = join(outdir, "stacks");
-  const stacks = Object.fromEntries(readdirSync(stacksDir).map((s) => [s, JSON.parse(readFileSync(join(stacksDir, s, "cdk.tf.json"), "utf8")) as StackJson]));
-  const { stdout } = await run(checkovBinary(env), [
-    "--directory", stacksDir,
-    "--framework", "terraform_json",
-    "--skip-download",
-    "--output", "json",
-    "--compact",
-  ], {
-    maxBuffer: 512 * 1024 * 1024,
-    // Offline and quiet: no update check, no platform, no telemetry.
-    env: { ...process.env, ...env, LOG_LEVEL: "ERROR", CHECKOV_NO_OUTPUT_UPDATE: "1", BC_SKIP_MAPPING: "TRUE" },
-  }).catch((e: { code?: number; stdout?: string; stderr?: string; message: string }) => {
+  const stacks = Object.fromEntries(
+    readdirSync(stacksDir).map((s) => [
+      s,
+      JSON.parse(readFileSync(join(stacksDir, s, "cdk.tf.json"), "utf8")) as StackJson,
+    ]),
+  );
+  const { stdout } = await run(
+    checkovBinary(env),
+    ["--directory", stacksDir, "--framework", "terraform_json", "--skip-download", "--output", "json", "--compact"],
+    {
+      maxBuffer: 512 * 1024 * 1024,
+      // Offline and quiet: no update check, no platform, no telemetry.
+      env: { ...process.env, ...env, LOG_LEVEL: "ERROR", CHECKOV_NO_OUTPUT_UPDATE: "1", BC_SKIP_MAPPING: "TRUE" },
+    },
+  ).catch((e: { code?: number; stdout?: string; stderr?: string; message: string }) => {
     // checkov exits 1 when a check fails: its report is still on stdout.
     if (e.code === 1 && e.stdout) return { stdout: e.stdout };
     throw new Error(`checkov failed (${e.code ?? "?"}): ${e.stderr?.slice(-2000) ?? e.message}`);
@@ -185,7 +215,8 @@ export async function scanStacks(outdir: string, env: NodeJS.ProcessEnv = proces
 /** A fixed-width table of the figures, one line per stack. */
 export function formatScan(scans: readonly StackScan[]): string {
   const width = Math.max(5, ...scans.map((s) => s.stack.length));
-  const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(width)}  ${b.padStart(6)}  ${c.padStart(6)}  ${d.padStart(7)}`;
+  const line = (a: string, b: string, c: string, d: string) =>
+    `${a.padEnd(width)}  ${b.padStart(6)}  ${c.padStart(6)}  ${d.padStart(7)}`;
   return [
     line("stack", "passed", "failed", "skipped"),
     ...scans.map((s) => line(s.stack, String(s.passed), String(s.failed.length), String(s.skipped.length))),

@@ -24,14 +24,25 @@ export function isFalse(value: unknown): boolean {
 
 /** Resource types carrying a pod template at `spec.template.spec`. */
 export const WORKLOAD_TYPES = [
-  "kubernetes_deployment", "kubernetes_deployment_v1",
-  "kubernetes_stateful_set", "kubernetes_stateful_set_v1",
-  "kubernetes_daemonset", "kubernetes_daemon_set_v1",
-  "kubernetes_job", "kubernetes_job_v1",
-  "kubernetes_replication_controller", "kubernetes_replication_controller_v1",
+  "kubernetes_deployment",
+  "kubernetes_deployment_v1",
+  "kubernetes_stateful_set",
+  "kubernetes_stateful_set_v1",
+  "kubernetes_daemonset",
+  "kubernetes_daemon_set_v1",
+  "kubernetes_job",
+  "kubernetes_job_v1",
+  "kubernetes_replication_controller",
+  "kubernetes_replication_controller_v1",
 ] as const;
 /** Every resource type with a pod spec the `k8s-*` rules inspect. */
-export const POD_TYPES = [...WORKLOAD_TYPES, "kubernetes_pod", "kubernetes_pod_v1", "kubernetes_cron_job", "kubernetes_cron_job_v1"] as const;
+export const POD_TYPES = [
+  ...WORKLOAD_TYPES,
+  "kubernetes_pod",
+  "kubernetes_pod_v1",
+  "kubernetes_cron_job",
+  "kubernetes_cron_job_v1",
+] as const;
 
 /** The pod spec of a pod, workload or cron job resource. */
 export function podSpec(type: string, config: Json): Json | undefined {

@@ -8,11 +8,11 @@
  * injectable RDS client ({@link RdsLike}), so tests drive it with a fake and the drill with moto.
  */
 import {
+  type DBInstance,
+  type DBSnapshot,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
-  type DBInstance,
-  type DBSnapshot,
   type RestoreDBInstanceFromDBSnapshotCommandInput,
 } from "@aws-sdk/client-rds";
 import { z } from "zod";
@@ -20,7 +20,10 @@ import { z } from "zod";
 /** The RDS calls a restore makes (the SDK's RDSClient, or a fake). */
 export interface RdsLike {
   // Responses as the SDK gives them (DescribeDBInstances, DescribeDBSnapshots, RestoreDBInstanceFromDBSnapshot).
-  send(command: DescribeDBInstancesCommand | DescribeDBSnapshotsCommand | RestoreDBInstanceFromDBSnapshotCommand): Promise<any>;
+  send(
+    command: DescribeDBInstancesCommand | DescribeDBSnapshotsCommand | RestoreDBInstanceFromDBSnapshotCommand,
+    // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily; the answer is checked field by field
+  ): Promise<any>;
 }
 
 /** A refusal: bad input or a state that makes the restore unsafe. Nothing was changed. */
@@ -40,7 +43,8 @@ export class RestoreFailed extends Error {
 }
 
 /** RDS instance identifiers: 1-63 letters, digits and hyphens, a letter first, no `--`, no trailing `-`. */
-export const DbIdentifierSchema = z.string()
+export const DbIdentifierSchema = z
+  .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, "must be 1-63 lower-case letters, digits and hyphens, starting with a letter")
   .refine((s) => !s.includes("--") && !s.endsWith("-"), "must not contain '--' or end with '-'");
 
@@ -74,7 +78,10 @@ export function snapshotIdOf(reference: string): string {
 
 /** `<live>-restore-<yyyymmddhhmm>`: beside the live one, sortable, valid. */
 export function defaultTargetName(live: string, at: Date): string {
-  return `${live}-restore-${at.toISOString().replace(/[-:TZ.]/g, "").slice(0, 12)}`;
+  return `${live}-restore-${at
+    .toISOString()
+    .replace(/[-:TZ.]/g, "")
+    .slice(0, 12)}`;
 }
 
 export function snapshotInfo(s: DBSnapshot): SnapshotInfo {
@@ -109,23 +116,34 @@ export function planRestore(i: PlanInput): RestorePlan {
   const target = i.as ?? defaultTargetName(live, i.now);
   const name = DbIdentifierSchema.safeParse(target);
   if (!name.success) throw new RestoreRefused(`--as ${target} ${name.error.issues[0]!.message}`);
-  if (target === live) throw new RestoreRefused(`--as ${target} is the live database: a restore never overwrites it; choose a new name`);
-  if (i.existing.has(target)) throw new RestoreRefused(`an instance named ${target} exists already: choose another --as (nothing was changed)`);
+  if (target === live)
+    throw new RestoreRefused(`--as ${target} is the live database: a restore never overwrites it; choose a new name`);
+  if (i.existing.has(target))
+    throw new RestoreRefused(`an instance named ${target} exists already: choose another --as (nothing was changed)`);
 
   let snapshot: SnapshotInfo | undefined;
   if ("snapshot" in i.source) {
     const id = snapshotIdOf(i.source.snapshot);
     snapshot = i.snapshots.find((s) => s.id === id);
-    if (!snapshot) throw new RestoreRefused(`no snapshot or recovery point ${i.source.snapshot} in ${i.environment}'s region`);
-    if (snapshot.instance !== live) throw new RestoreRefused(`${snapshot.id} is a snapshot of ${snapshot.instance}, not of ${i.environment}'s database ${live}`);
-    if (snapshot.status !== "available") throw new RestoreRefused(`${snapshot.id} is ${snapshot.status}, not available`);
+    if (!snapshot)
+      throw new RestoreRefused(`no snapshot or recovery point ${i.source.snapshot} in ${i.environment}'s region`);
+    if (snapshot.instance !== live)
+      throw new RestoreRefused(
+        `${snapshot.id} is a snapshot of ${snapshot.instance}, not of ${i.environment}'s database ${live}`,
+      );
+    if (snapshot.status !== "available")
+      throw new RestoreRefused(`${snapshot.id} is ${snapshot.status}, not available`);
   } else {
-    snapshot = [...i.snapshots].filter((s) => s.instance === live && s.status === "available").sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+    snapshot = [...i.snapshots]
+      .filter((s) => s.instance === live && s.status === "available")
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
     if (!snapshot) throw new RestoreRefused(`${live} has no available snapshot or recovery point to restore`);
   }
 
   const l = i.live;
-  const liveTags = (l.TagList ?? []).filter((t) => t.Key && !t.Key.startsWith("aws:") && !["RestoredFrom", "RestoredAt", "RestoredBy"].includes(t.Key));
+  const liveTags = (l.TagList ?? []).filter(
+    (t) => t.Key && !t.Key.startsWith("aws:") && !["RestoredFrom", "RestoredAt", "RestoredBy"].includes(t.Key),
+  );
   return {
     environment: i.environment,
     live,
@@ -183,7 +201,12 @@ export interface RestoreOptions {
 
 function isNotFound(err: unknown): boolean {
   const name = (err as { name?: string }).name ?? "";
-  return name === "DBInstanceNotFoundFault" || name === "DBInstanceNotFound" || name === "DBSnapshotNotFoundFault" || name === "DBSnapshotNotFound";
+  return (
+    name === "DBInstanceNotFoundFault" ||
+    name === "DBInstanceNotFound" ||
+    name === "DBSnapshotNotFoundFault" ||
+    name === "DBSnapshotNotFound"
+  );
 }
 
 /** The live instance, or a refusal naming it. */
@@ -195,7 +218,9 @@ export async function readLive(rds: RdsLike, identifier: string, environment: st
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  throw new RestoreRefused(`${environment}'s database ${identifier} was not found: deploy ${environment} first (a restore puts a copy beside the live database)`);
+  throw new RestoreRefused(
+    `${environment}'s database ${identifier} was not found: deploy ${environment} first (a restore puts a copy beside the live database)`,
+  );
 }
 
 /** Whether an instance of that name exists. */
@@ -213,7 +238,9 @@ export async function instanceExists(rds: RdsLike, identifier: string): Promise<
 export async function readSnapshots(rds: RdsLike, source: RestoreSource, instance: string): Promise<SnapshotInfo[]> {
   if ("snapshot" in source) {
     try {
-      const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotIdOf(source.snapshot) }));
+      const out = await rds.send(
+        new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotIdOf(source.snapshot) }),
+      );
       return (out.DBSnapshots ?? []).map(snapshotInfo);
     } catch (err) {
       if (isNotFound(err)) return [];
@@ -224,7 +251,9 @@ export async function readSnapshots(rds: RdsLike, source: RestoreSource, instanc
   for (const type of [undefined, "awsbackup"] as const) {
     let marker: string | undefined;
     do {
-      const out = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: instance, SnapshotType: type, Marker: marker })) as { DBSnapshots?: DBSnapshot[]; Marker?: string };
+      const out = (await rds.send(
+        new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: instance, SnapshotType: type, Marker: marker }),
+      )) as { DBSnapshots?: DBSnapshot[]; Marker?: string };
       all.push(...(out.DBSnapshots ?? []).map(snapshotInfo));
       marker = out.Marker;
     } while (marker);
@@ -233,7 +262,15 @@ export async function readSnapshots(rds: RdsLike, source: RestoreSource, instanc
 }
 
 /** Statuses from which an instance never becomes available by itself. */
-const DEAD_ENDS = new Set(["failed", "incompatible-restore", "incompatible-parameters", "incompatible-network", "inaccessible-encryption-credentials", "restore-error", "deleting"]);
+const DEAD_ENDS = new Set([
+  "failed",
+  "incompatible-restore",
+  "incompatible-parameters",
+  "incompatible-network",
+  "inaccessible-encryption-credentials",
+  "restore-error",
+  "deleting",
+]);
 
 /** Starts the restore and waits until the new instance is available. */
 export async function executeRestore(rds: RdsLike, plan: RestorePlan, o: RestoreOptions = {}): Promise<RestoreResult> {
@@ -244,7 +281,10 @@ export async function executeRestore(rds: RdsLike, plan: RestorePlan, o: Restore
   try {
     await rds.send(new RestoreDBInstanceFromDBSnapshotCommand(plan.request));
   } catch (err) {
-    if ((err as { name?: string }).name === "DBInstanceAlreadyExistsFault") throw new RestoreRefused(`an instance named ${plan.target} exists already: choose another --as (nothing was changed)`);
+    if ((err as { name?: string }).name === "DBInstanceAlreadyExistsFault")
+      throw new RestoreRefused(
+        `an instance named ${plan.target} exists already: choose another --as (nothing was changed)`,
+      );
     throw err;
   }
   o.say?.(`restoring ${plan.snapshot.id} into ${plan.target}`);
@@ -268,8 +308,14 @@ export async function executeRestore(rds: RdsLike, plan: RestorePlan, o: Restore
         seconds: (now() - started) / 1000,
       };
     }
-    if (DEAD_ENDS.has(status)) throw new RestoreFailed(`${plan.target} ended ${status}; the live database ${plan.live} was not touched. Inspect it, then delete it: aws rds delete-db-instance --db-instance-identifier ${plan.target} --skip-final-snapshot`);
-    if (now() > deadline) throw new RestoreFailed(`${plan.target} is still ${status} after ${Math.round((now() - started) / 60_000)} min; the live database ${plan.live} was not touched. Watch it with: aws rds describe-db-instances --db-instance-identifier ${plan.target}`);
+    if (DEAD_ENDS.has(status))
+      throw new RestoreFailed(
+        `${plan.target} ended ${status}; the live database ${plan.live} was not touched. Inspect it, then delete it: aws rds delete-db-instance --db-instance-identifier ${plan.target} --skip-final-snapshot`,
+      );
+    if (now() > deadline)
+      throw new RestoreFailed(
+        `${plan.target} is still ${status} after ${Math.round((now() - started) / 60_000)} min; the live database ${plan.live} was not touched. Watch it with: aws rds describe-db-instances --db-instance-identifier ${plan.target}`,
+      );
     await sleep(o.pollMs ?? 15_000);
   }
 }

@@ -4,8 +4,9 @@
  * move traffic onto a slot whose version changes in the same change (the version would go live
  * without its canary, and on EKS the traffic stack could reach pods that do not exist yet).
  */
-import { SLOTS, type Slot } from "../config/primitives.ts";
-import { weightsOf, type Release, type Weights } from "./model.ts";
+import { SLOTS, type Slot } from "../core/primitives.ts";
+import type { Release } from "./model/release.ts";
+import { type Weights, weightsOf } from "./model/slots.ts";
 
 export interface SlotChange {
   readonly slot: Slot;
@@ -26,7 +27,8 @@ export interface ReleaseChange {
   readonly problems: string[];
 }
 
-const label = (s: Release["slots"][Slot]) => (s.version === null ? "empty" : `${s.version}${s.settings ? ` (settings ${s.settings.checksum})` : ""}`);
+const label = (s: Release["slots"][Slot]) =>
+  s.version === null ? "empty" : `${s.version}${s.settings ? ` (settings ${s.settings.checksum})` : ""}`;
 
 export function compareReleases(base: Release | null, head: Release): ReleaseChange {
   const env = head.environment;
@@ -43,7 +45,9 @@ export function compareReleases(base: Release | null, head: Release): ReleaseCha
     if (what.length === 0) continue;
     slots.push({ slot, from: a.version, to: b.version, what });
     if (a.weight > 0 || b.weight > 0) {
-      problems.push(`${env}: slot ${slot} changes ${what.join(" and ")} (${label(a)} → ${label(b)}) while it ${b.weight > 0 ? `gets ${b.weight} % of the traffic` : `still serves ${a.weight} %`} in the same change: stage it at 0 % in one change (envctl promote/stage --no-deploy), move traffic in the next`);
+      problems.push(
+        `${env}: slot ${slot} changes ${what.join(" and ")} (${label(a)} → ${label(b)}) while it ${b.weight > 0 ? `gets ${b.weight} % of the traffic` : `still serves ${a.weight} %`} in the same change: stage it at 0 % in one change (envctl promote/stage --no-deploy), move traffic in the next`,
+      );
     }
   }
   const from = weightsOf(base);

@@ -1,32 +1,41 @@
 /**
  * The release commands (promote, stage, shift, reconcile, snapshot): the pure core's transitions
  * (lib/release/core.ts) applied under the environment's lock and deployed by the deploy protocol
- * (lib/release/deploy.ts). Rollback and abort are mitigation (lib/release/mitigation.ts); the canary
- * is the controller (lib/release/controller.ts). The CLI is a thin shell over these.
+ * (lib/release/deploy-protocol.ts). Rollback and abort are mitigation (lib/release/mitigation.ts); the canary
+ * is the controller (lib/release/rollout/controller.ts). The CLI is a thin shell over these.
  */
-import { change, environment, locked, type Context } from "./context.ts";
+import { type Context, change, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
+import { applyTransition, deployWithMarker, refusePending } from "./deploy-protocol.ts";
 import { releaseDiff, showDryRun } from "./dry-run.ts";
-import { applyTransition, deployWithMarker, refusePending } from "./deploy.ts";
-import { RefusedError } from "./errors.ts";
 import { emit } from "./emit.ts";
-import { otherSlot, type Release, type SchemaRange } from "./model.ts";
-import type { ReleaseEnvironment } from "./ports.ts";
 import { schemaGateForRollback, schemaGateForTraffic } from "./migrate.ts";
-import { snapshotIdFor } from "./snapshot-id.ts";
-import { stacksForPromotion, trafficStack } from "./stacks.ts";
+import { RefusedError } from "./model/errors.ts";
+import type { Release } from "./model/release.ts";
+import { otherSlot, type SchemaRange } from "./model/slots.ts";
+import { snapshotIdFor } from "./model/snapshot-id.ts";
+import type { ReleaseEnvironment } from "./ports/index.ts";
+import { stacksForPromotion, trafficStack } from "./release-stacks.ts";
 
 /** The candidate a promotion or a stage puts into `target`'s idle slot. */
 function candidate(ctx: Context, target: ReleaseEnvironment, v: { version: string; digest?: string }): core.Candidate {
   return { ...v, settings: ctx.settings.forSlot(target) };
 }
 
-export async function promote(ctx: Context, from: string, to: string, opts: { version?: string; snapshot?: boolean; rollback?: boolean }): Promise<Release> {
+export async function promote(
+  ctx: Context,
+  from: string,
+  to: string,
+  opts: { version?: string; snapshot?: boolean; rollback?: boolean },
+): Promise<Release> {
   const source = environment(ctx, from);
   const target = environment(ctx, to);
   const graph = source.release;
   if (graph.rollbackTo.includes(to)) {
-    if (!opts.rollback) throw new RefusedError(`${from} → ${to} is a rollback path only: pass --rollback to promote ${from}'s version back into ${to}`);
+    if (!opts.rollback)
+      throw new RefusedError(
+        `${from} → ${to} is a rollback path only: pass --rollback to promote ${from}'s version back into ${to}`,
+      );
   } else if (!graph.promotesTo.includes(to)) {
     const allowed = graph.promotesTo.length ? graph.promotesTo.join(", ") : "nothing";
     throw new RefusedError(`${from} → ${to} is not on the promotion graph (${from} promotes into ${allowed})`);
@@ -49,13 +58,23 @@ export async function promote(ctx: Context, from: string, to: string, opts: { ve
     }
     const wantsSnapshot = opts.snapshot ?? target.release.snapshotBeforePromote;
     if (wantsSnapshot && ctx.options.deploy && !ctx.options.dryRun) {
-      await ctx.approve(target, { summary: `${ctx.command}: snapshot the database, then deploy ${c.version} into the idle slot`, diff: releaseDiff(to, current, next), stacks: stacksForPromotion(target) });
+      await ctx.approve(target, {
+        summary: `${ctx.command}: snapshot the database, then deploy ${c.version} into the idle slot`,
+        diff: releaseDiff(to, current, next),
+        stacks: stacksForPromotion(target),
+      });
       await takeSnapshot(ctx, target, "pre-promote");
     } else if (wantsSnapshot) {
-      ctx.progress.info(`note: ${to} takes a database snapshot before promotion; the pipeline deploying this change takes it ('envctl snapshot ${to}')`);
+      ctx.progress.info(
+        `note: ${to} takes a database snapshot before promotion; the pipeline deploying this change takes it ('envctl snapshot ${to}')`,
+      );
     }
     const done = await applyTransition(ctx, to, stacksForPromotion(target), (r) => core.promote(r, c));
-    if (!ctx.options.dryRun && !core.sameState(current, done)) emit(ctx, to, "promotion", { reason: `${c.version} promoted from ${from} into the idle slot ${core.idleSlot(current)} of ${to}${ctx.options.deploy ? "" : " (file only: the pipeline deploys it)"}`, release: done });
+    if (!ctx.options.dryRun && !core.sameState(current, done))
+      emit(ctx, to, "promotion", {
+        reason: `${c.version} promoted from ${from} into the idle slot ${core.idleSlot(current)} of ${to}${ctx.options.deploy ? "" : " (file only: the pipeline deploys it)"}`,
+        release: done,
+      });
     return done;
   });
 }
@@ -63,7 +82,9 @@ export async function promote(ctx: Context, from: string, to: string, opts: { ve
 /** Snapshots the environment's database and waits until it is available. */
 export async function takeSnapshot(ctx: Context, env: ReleaseEnvironment, reason = "pre-promote"): Promise<string> {
   const id = snapshotIdFor(env.name, ctx.clock.now(), reason);
-  return ctx.progress.step(`snapshot ${env.name}-postgres as ${id}`, () => ctx.snapshots(env).snapshot(`${env.name}-postgres`, id));
+  return ctx.progress.step(`snapshot ${env.name}-postgres as ${id}`, () =>
+    ctx.snapshots(env).snapshot(`${env.name}-postgres`, id),
+  );
 }
 
 /**
@@ -87,10 +108,20 @@ function unchanged(ctx: Context, current: Release, c: core.Candidate): boolean {
  * Without a version, the live version is staged again with the environment's current settings:
  * a settings-only change, or nothing to change when the live slot already runs those settings.
  */
-export async function stage(ctx: Context, env: string, opts: { version?: string; digest?: string; schema?: SchemaRange }): Promise<Release> {
+export async function stage(
+  ctx: Context,
+  env: string,
+  opts: { version?: string; digest?: string; schema?: SchemaRange },
+): Promise<Release> {
   const target = environment(ctx, env);
-  const feeders = ctx.environments.all().filter((e) => e.release.promotesTo.includes(env)).map((e) => e.name);
-  if (opts.version !== undefined && feeders.length > 0) throw new RefusedError(`${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}' (a settings change alone may be staged with 'envctl stage ${env}')`);
+  const feeders = ctx.environments
+    .all()
+    .filter((e) => e.release.promotesTo.includes(env))
+    .map((e) => e.name);
+  if (opts.version !== undefined && feeders.length > 0)
+    throw new RefusedError(
+      `${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}' (a settings change alone may be staged with 'envctl stage ${env}')`,
+    );
   const settings = ctx.settings.forSlot(target);
   return locked(ctx, env, async () => {
     const current = ctx.store.load(env);
@@ -126,18 +157,44 @@ export async function reconcile(ctx: Context, env: string, revert: boolean): Pro
       return r;
     }
     const pending = r.pending;
-    const target: Release = revert ? { ...pending.previous, pending: null, lastChange: r.lastChange } : { ...r, pending: null };
+    const target: Release = revert
+      ? { ...pending.previous, pending: null, lastChange: r.lastChange }
+      : { ...r, pending: null };
     if (ctx.options.dryRun) {
-      showDryRun(ctx, { environment: env, diff: releaseDiff(env, r, target, ["current", "reconciled"]), deploy: ctx.options.deploy ? pending.stacks : [], proposed: target, summary: ctx.options.deploy ? `would deploy: ${pending.stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
+      showDryRun(ctx, {
+        environment: env,
+        diff: releaseDiff(env, r, target, ["current", "reconciled"]),
+        deploy: ctx.options.deploy ? pending.stacks : [],
+        proposed: target,
+        summary: ctx.options.deploy
+          ? `would deploy: ${pending.stacks.join(" ")}`
+          : "would deploy: nothing (--no-deploy)",
+      });
       return r;
     }
     if (!ctx.options.deploy) {
       // GitOps: the pipeline deploys the file as it is; only a revert changes it.
-      if (!revert) throw new RefusedError(`${env}: reconcile --no-deploy changes nothing: the pending deploy of ${pending.stacks.join(", ")} must run; let the pipeline deploy, or pass --revert --no-deploy to restore the previous state`);
-      return ctx.store.commit(r, target, { change: change(ctx), outcome: "reverted", note: "edited only (--no-deploy): the pipeline deploys it" });
+      if (!revert)
+        throw new RefusedError(
+          `${env}: reconcile --no-deploy changes nothing: the pending deploy of ${pending.stacks.join(", ")} must run; let the pipeline deploy, or pass --revert --no-deploy to restore the previous state`,
+        );
+      return ctx.store.commit(r, target, {
+        change: change(ctx),
+        outcome: "reverted",
+        note: "edited only (--no-deploy): the pipeline deploys it",
+      });
     }
-    await ctx.approve(environment(ctx, env), { summary: ctx.command, diff: releaseDiff(env, r, target, ["current", "reconciled"]), stacks: pending.stacks });
+    await ctx.approve(environment(ctx, env), {
+      summary: ctx.command,
+      diff: releaseDiff(env, r, target, ["current", "reconciled"]),
+      stacks: pending.stacks,
+    });
     // The same marker again (its stacks, its command, its previous state), restarted now.
-    return deployWithMarker(ctx, env, { current: r, next: target, pending: { ...pending, since: ctx.clock.now().toISOString() }, outcome: revert ? "reverted" : "reconciled" });
+    return deployWithMarker(ctx, env, {
+      current: r,
+      next: target,
+      pending: { ...pending, since: ctx.clock.now().toISOString() },
+      outcome: revert ? "reverted" : "reconciled",
+    });
   });
 }

@@ -7,11 +7,13 @@
  * restores the previous live slot; abort restores the pre-rollout weights; a slot's version and
  * settings never change while it serves traffic; a version is marked served once it had traffic.
  */
-import type { Slot } from "../config/primitives.ts";
-import { RefusedError } from "./errors.ts";
-import { ReleaseSchema, otherSlot, weightsOf, type HistoryEntry, type Maintenance, type Release, type RolloutStep, type SchemaRange, type SlotSettings, type Weights } from "./model.ts";
+import type { Slot } from "../core/primitives.ts";
+import { RefusedError } from "./model/errors.ts";
+import type { Maintenance } from "./model/maintenance.ts";
+import { type HistoryEntry, type Release, ReleaseSchema, type RolloutStep } from "./model/release.ts";
+import { otherSlot, type SchemaRange, type SlotSettings, type Weights, weightsOf } from "./model/slots.ts";
 
-/** The core's refusal (lib/release/errors.ts). */
+/** The core's refusal (lib/release/model/errors.ts). */
 export { RefusedError };
 
 /** Who did what, when: recorded by the store with every change (a rollout's start time comes from it). */
@@ -58,24 +60,36 @@ function finish(next: Release): Release {
 
 function refuseWhileRollout(r: Release, what: string): void {
   if (r.rollout) {
-    throw new RefusedError(`${r.environment} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): ${what} refused; continue it with 'envctl rollout ${r.environment}' or stop it with 'envctl abort ${r.environment}'`);
+    throw new RefusedError(
+      `${r.environment} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): ${what} refused; continue it with 'envctl rollout ${r.environment}' or stop it with 'envctl abort ${r.environment}'`,
+    );
   }
 }
 
 /** A slot's settings as a promotion compares them: their checksum, or "none". */
 const settingsLabel = (s: SlotSettings | null | undefined) => (s ? `settings ${s.checksum}` : "no settings");
-const sameSettings = (a: SlotSettings | null | undefined, b: SlotSettings | null | undefined) => (a?.checksum ?? null) === (b?.checksum ?? null);
+const sameSettings = (a: SlotSettings | null | undefined, b: SlotSettings | null | undefined) =>
+  (a?.checksum ?? null) === (b?.checksum ?? null);
 
 /** The live slot runs the candidate's version with the candidate's settings (the digest, where both know one, agreeing). */
 function liveRuns(r: Release, c: Candidate): boolean {
   const live = r.slots[r.live];
-  return live.version === c.version && sameSettings(live.settings, c.settings) && !(live.digest && c.digest && live.digest !== c.digest);
+  return (
+    live.version === c.version &&
+    sameSettings(live.settings, c.settings) &&
+    !(live.digest && c.digest && live.digest !== c.digest)
+  );
 }
 
 /** The idle slot, at weight 0, holds exactly the candidate: version, digest and settings. */
 function idleHolds(r: Release, c: Candidate): boolean {
   const idle = r.slots[idleSlot(r)];
-  return idle.weight === 0 && idle.version === c.version && (idle.digest ?? null) === (c.digest ?? null) && sameSettings(idle.settings, c.settings);
+  return (
+    idle.weight === 0 &&
+    idle.version === c.version &&
+    (idle.digest ?? null) === (c.digest ?? null) &&
+    sameSettings(idle.settings, c.settings)
+  );
 }
 
 /**
@@ -116,21 +130,39 @@ export function promote(r: Release, c: Candidate): Release {
   const idle = idleSlot(r);
   const live = r.slots[r.live];
   if (live.version === c.version && sameSettings(live.settings, c.settings)) {
-    const digests = live.digest && c.digest && live.digest !== c.digest ? ` as image ${live.digest}, not ${c.digest}: one tag names one image, tag the new build` : "";
-    throw new RefusedError(`${r.environment} already runs ${c.version}${c.settings ? ` with settings ${c.settings.checksum}` : ""} in its live slot ${r.live}${digests}`);
+    const digests =
+      live.digest && c.digest && live.digest !== c.digest
+        ? ` as image ${live.digest}, not ${c.digest}: one tag names one image, tag the new build`
+        : "";
+    throw new RefusedError(
+      `${r.environment} already runs ${c.version}${c.settings ? ` with settings ${c.settings.checksum}` : ""} in its live slot ${r.live}${digests}`,
+    );
   }
   if (r.slots[idle].weight > 0) {
-    throw new RefusedError(`${r.environment}: the idle slot ${idle} still carries ${r.slots[idle].weight} % of the traffic; shift it to 0 or roll back first`);
+    throw new RefusedError(
+      `${r.environment}: the idle slot ${idle} still carries ${r.slots[idle].weight} % of the traffic; shift it to 0 or roll back first`,
+    );
   }
   if (idleHolds(r, c)) return r;
   const entry: HistoryEntry = { version: c.version, ...(c.digest ? { digest: c.digest } : {}), served: false };
   const known = r.history.find((h) => h.version === c.version);
   return finish({
     ...r,
-    slots: { ...r.slots, [idle]: { version: c.version, ...(c.digest ? { digest: c.digest } : {}), ...(c.settings ? { settings: c.settings } : {}), weight: 0, ...(c.schema ? { schema: { ...c.schema } } : {}) } },
+    slots: {
+      ...r.slots,
+      [idle]: {
+        version: c.version,
+        ...(c.digest ? { digest: c.digest } : {}),
+        ...(c.settings ? { settings: c.settings } : {}),
+        weight: 0,
+        ...(c.schema ? { schema: { ...c.schema } } : {}),
+      },
+    },
     // The idle slot held the previous live version: it is overwritten, so there is no way back to it.
     previousLive: null,
-    history: known ? r.history.map((h) => (h === known && c.digest && !h.digest ? { ...h, digest: c.digest } : h)) : [...r.history, entry],
+    history: known
+      ? r.history.map((h) => (h === known && c.digest && !h.digest ? { ...h, digest: c.digest } : h))
+      : [...r.history, entry],
   });
 }
 
@@ -140,7 +172,9 @@ export function shift(r: Release, to: Slot, percent: number): Release {
   const w = weightsFor(to, percent);
   for (const slot of [to, otherSlot(to)]) {
     if (w[slot] > 0 && r.slots[slot].version === null) {
-      throw new RefusedError(`${r.environment}: slot ${slot} has no version, it cannot take ${w[slot]} % of the traffic; promote a version into it first`);
+      throw new RefusedError(
+        `${r.environment}: slot ${slot} has no version, it cannot take ${w[slot]} % of the traffic; promote a version into it first`,
+      );
     }
   }
   const live = w[to] === 100 ? to : w[otherSlot(to)] === 100 ? otherSlot(to) : r.live;
@@ -151,7 +185,9 @@ export function shift(r: Release, to: Slot, percent: number): Release {
 export function startRollout(r: Release, steps: readonly RolloutStep[], change: Change): Release {
   refuseWhileRollout(r, "a new rollout");
   if (r.maintenance) {
-    throw new RefusedError(`${r.environment} is in maintenance (since ${r.maintenance.since}, by ${r.maintenance.by}): a rollout cannot be judged while users get the maintenance page; end it first with 'envctl maintenance ${r.environment} off'`);
+    throw new RefusedError(
+      `${r.environment} is in maintenance (since ${r.maintenance.since}, by ${r.maintenance.by}): a rollout cannot be judged while users get the maintenance page; end it first with 'envctl maintenance ${r.environment} off'`,
+    );
   }
   const target = idleSlot(r);
   if (r.slots[target].version === null) {
@@ -159,7 +195,15 @@ export function startRollout(r: Release, steps: readonly RolloutStep[], change: 
   }
   return finish({
     ...r,
-    rollout: { target, nextStep: 0, steps: steps.map((s) => ({ ...s })), before: weightsOf(r), startedAt: change.at, paused: false, extensions: 0 },
+    rollout: {
+      target,
+      nextStep: 0,
+      steps: steps.map((s) => ({ ...s })),
+      before: weightsOf(r),
+      startedAt: change.at,
+      paused: false,
+      extensions: 0,
+    },
   });
 }
 
@@ -175,10 +219,18 @@ export function nextStep(r: Release): RolloutStep | undefined {
 export function advanceRollout(r: Release): Release {
   const ro = r.rollout;
   if (!ro) throw new RefusedError(`${r.environment} has no rollout in progress`);
-  if (ro.paused) throw new RefusedError(`${r.environment}: the rollout waits at a manual pause; continue it with 'envctl rollout ${r.environment} --continue'`);
+  if (ro.paused)
+    throw new RefusedError(
+      `${r.environment}: the rollout waits at a manual pause; continue it with 'envctl rollout ${r.environment} --continue'`,
+    );
   const step = ro.steps[ro.nextStep];
   if (!step) throw new RefusedError(`${r.environment}: the rollout has no step left`);
-  const rollout = { ...ro, nextStep: ro.nextStep + 1, extensions: 0, paused: "pause" in step && step.pause === "manual" };
+  const rollout = {
+    ...ro,
+    nextStep: ro.nextStep + 1,
+    extensions: 0,
+    paused: "pause" in step && step.pause === "manual",
+  };
   if ("pause" in step) return finish({ ...r, rollout });
   return finish({ ...r, ...withWeights(r, weightsFor(ro.target, step.percent)), rollout });
 }
@@ -192,7 +244,8 @@ export function continueRollout(r: Release): Release {
 /** After the last step (and the post-switch watch) passed: the target becomes live; the old slot keeps its version for rollback. */
 export function completeRollout(r: Release): Release {
   const ro = r.rollout;
-  if (!ro || ro.nextStep < ro.steps.length || ro.paused) throw new RefusedError(`${r.environment}: the rollout has steps left`);
+  if (!ro || ro.nextStep < ro.steps.length || ro.paused)
+    throw new RefusedError(`${r.environment}: the rollout has steps left`);
   return finish({ ...r, ...switchLive(r, ro.target), rollout: null });
 }
 
@@ -220,9 +273,16 @@ export function inCanary(r: Release): boolean {
 export function rollback(r: Release): Release {
   if (inCanary(r)) return finish({ ...r, ...withWeights(r, weightsFor(r.live, 100)), rollout: null });
   if (r.previousLive === null) {
-    throw new RefusedError(`${r.environment}: nothing to roll back to: no earlier live version is kept (the idle slot was promoted over, or the environment never switched)`);
+    throw new RefusedError(
+      `${r.environment}: nothing to roll back to: no earlier live version is kept (the idle slot was promoted over, or the environment never switched)`,
+    );
   }
-  return finish({ ...r, ...withWeights(r, weightsFor(r.previousLive, 100)), ...switchLive(r, r.previousLive), rollout: null });
+  return finish({
+    ...r,
+    ...withWeights(r, weightsFor(r.previousLive, 100)),
+    ...switchLive(r, r.previousLive),
+    rollout: null,
+  });
 }
 
 /**
@@ -258,10 +318,18 @@ export type StepAction = "advance" | "extend" | "rollback";
  * Transition on the verdict of the step just baked: a pass lets the rollout advance; a failure
  * rolls back; an inconclusive step bakes again while the policy allows, then rolls back.
  */
-export function onVerdict(r: Release, verdict: Verdict, policy: InconclusivePolicy): { release: Release; action: StepAction } {
+export function onVerdict(
+  r: Release,
+  verdict: Verdict,
+  policy: InconclusivePolicy,
+): { release: Release; action: StepAction } {
   const ro = r.rollout;
   if (!ro) throw new RefusedError(`${r.environment} has no rollout in progress`);
-  if (verdict.status === "pass") return { release: ro.extensions === 0 ? r : finish({ ...r, rollout: { ...ro, extensions: 0 } }), action: "advance" };
+  if (verdict.status === "pass")
+    return {
+      release: ro.extensions === 0 ? r : finish({ ...r, rollout: { ...ro, extensions: 0 } }),
+      action: "advance",
+    };
   if (verdict.status === "inconclusive" && policy.onInconclusive === "extend" && ro.extensions < policy.maxExtensions) {
     return { release: finish({ ...r, rollout: { ...ro, extensions: ro.extensions + 1 } }), action: "extend" };
   }
@@ -293,10 +361,14 @@ export function versionToPromote(source: Release, requested?: string): { version
   const entry = source.history.find((h) => h.version === requested);
   if (!entry) {
     const served = source.history.filter((h) => h.served).map((h) => h.version);
-    throw new RefusedError(`${source.environment} never ran version ${requested} (served there: ${served.join(", ") || "none"})`);
+    throw new RefusedError(
+      `${source.environment} never ran version ${requested} (served there: ${served.join(", ") || "none"})`,
+    );
   }
   if (!entry.served) {
-    throw new RefusedError(`${source.environment} only staged version ${requested}, it never served traffic there: promote a version ${source.environment} has served, or roll ${requested} out in ${source.environment} first`);
+    throw new RefusedError(
+      `${source.environment} only staged version ${requested}, it never served traffic there: promote a version ${source.environment} has served, or roll ${requested} out in ${source.environment} first`,
+    );
   }
   return withDigest(entry.version, entry.digest);
 }

@@ -1,8 +1,9 @@
 /** What a --dry-run shows: the release-file diff and what the command would deploy or write. */
 import { createTwoFilesPatch } from "diff";
-import type { Context } from "./context.ts";
-import type { Release, Weights } from "./model.ts";
-import type { TrafficPlan } from "./rollout-plan.ts";
+import type { Context } from "./command-context.ts";
+import type { Release } from "./model/release.ts";
+import type { Weights } from "./model/slots.ts";
+import type { TrafficPlan } from "./rollout/plan.ts";
 import { releaseText } from "./store/release-file.ts";
 
 /** What a --dry-run would do: the release-file diff and what it would deploy or write. */
@@ -15,7 +16,7 @@ export interface DryRunPlan {
   readonly proposed: Release;
   /** In words: what it would do (the text a dry run prints after the diff). */
   readonly summary: string;
-  /** A rollout's traffic plan (lib/release/rollout-plan.ts), or why there is none. */
+  /** A rollout's traffic plan (lib/release/rollout/plan.ts), or why there is none. */
   readonly trafficPlan?: TrafficPlan | { readonly error: string };
 }
 
@@ -28,7 +29,12 @@ export function showDryRun(ctx: Context, plan: DryRunPlan): void {
   }
 }
 
-export function releaseDiff(env: string, before: Release, after: Release, labels: [string, string] = ["current", "proposed"]): string {
+export function releaseDiff(
+  env: string,
+  before: Release,
+  after: Release,
+  labels: [string, string] = ["current", "proposed"],
+): string {
   const file = `environments/releases/${env}.json`;
   return createTwoFilesPatch(file, file, releaseText(before), releaseText(after), labels[0], labels[1]);
 }

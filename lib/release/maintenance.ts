@@ -6,16 +6,17 @@
  * place, the fast ones are removed, and the engine's next plan finds nothing to change. The
  * environment stack is never touched.
  */
-import { environment, locked, type Context } from "./context.ts";
+import { type Context, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
-import { applyTransition, refusePending } from "./deploy.ts";
+import { applyTransition, refusePending } from "./deploy-protocol.ts";
 import { releaseDiff, showDryRun } from "./dry-run.ts";
 import { emit } from "./emit.ts";
-import { describeCause, RefusedError } from "./errors.ts";
-import type { Maintenance, Release } from "./model.ts";
-import type { MaintenanceRules, ReleaseEnvironment } from "./ports.ts";
+import { describeCause, RefusedError } from "./model/errors.ts";
+import type { Maintenance } from "./model/maintenance.ts";
+import type { Release } from "./model/release.ts";
+import type { MaintenanceRules, ReleaseEnvironment } from "./ports/index.ts";
+import { trafficStack } from "./release-stacks.ts";
 import { withRetries } from "./retry.ts";
-import { trafficStack } from "./stacks.ts";
 
 /** What `maintenance on` asks for (who and when come from the command). */
 export interface MaintenanceRequest {
@@ -25,14 +26,23 @@ export interface MaintenanceRequest {
 }
 
 /** The page people get unless `--message` says otherwise. */
-export const DEFAULT_MAINTENANCE_MESSAGE = "<html><body><h1>Down for maintenance</h1><p>We will be back shortly.</p></body></html>";
+export const DEFAULT_MAINTENANCE_MESSAGE =
+  "<html><body><h1>Down for maintenance</h1><p>We will be back shortly.</p></body></html>";
 
 const sameRequest = (m: Maintenance | undefined, q: MaintenanceRequest) =>
-  m !== undefined && m.message === q.message && JSON.stringify(m.allowCidrs) === JSON.stringify(q.allowCidrs) && JSON.stringify(m.allowHeader) === JSON.stringify(q.allowHeader);
+  m !== undefined &&
+  m.message === q.message &&
+  JSON.stringify(m.allowCidrs) === JSON.stringify(q.allowCidrs) &&
+  JSON.stringify(m.allowHeader) === JSON.stringify(q.allowHeader);
 
 /** True when the listener serves the page (a 503) ahead of the weighted rule. */
 export function servesPage(rules: MaintenanceRules, message?: string): boolean {
-  return rules.page !== null && rules.page.statusCode === "503" && rules.page.priority < rules.weightedPriority && (message === undefined || rules.page.body === message);
+  return (
+    rules.page !== null &&
+    rules.page.statusCode === "503" &&
+    rules.page.priority < rules.weightedPriority &&
+    (message === undefined || rules.page.body === message)
+  );
 }
 
 /** Switches maintenance on (`request`) or off (null). */
@@ -42,7 +52,9 @@ export async function maintenance(ctx: Context, env: string, request: Maintenanc
   refusePending(r);
   const on = request !== null;
   if (on && sameRequest(r.maintenance, request)) {
-    ctx.progress.info(`${env}: nothing to change: in maintenance since ${r.maintenance!.since} with this page and these bypasses`);
+    ctx.progress.info(
+      `${env}: nothing to change: in maintenance since ${r.maintenance!.since} with this page and these bypasses`,
+    );
     return r;
   }
   if (!on && !r.maintenance) {
@@ -50,26 +62,57 @@ export async function maintenance(ctx: Context, env: string, request: Maintenanc
     return r;
   }
   if (on && r.rollout && !r.rollout.paused) {
-    throw new RefusedError(`${env} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): its analysis would judge the maintenance page; stop it first ('envctl abort ${env}'), then switch maintenance on`);
+    throw new RefusedError(
+      `${env} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): its analysis would judge the maintenance page; stop it first ('envctl abort ${env}'), then switch maintenance on`,
+    );
   }
-  const transition = (x: Release) => (on ? core.maintenanceOn(x, { ...request, allowCidrs: [...request.allowCidrs], allowHeader: request.allowHeader ? { name: request.allowHeader.name, values: [...request.allowHeader.values] } : null, since: ctx.clock.now().toISOString(), by: ctx.actor }) : core.maintenanceOff(x));
+  const transition = (x: Release) =>
+    on
+      ? core.maintenanceOn(x, {
+          ...request,
+          allowCidrs: [...request.allowCidrs],
+          allowHeader: request.allowHeader
+            ? { name: request.allowHeader.name, values: [...request.allowHeader.values] }
+            : null,
+          since: ctx.clock.now().toISOString(),
+          by: ctx.actor,
+        })
+      : core.maintenanceOff(x);
   const stacks = [trafficStack(e)];
-  const why = on ? `maintenance on: a 503 page ahead of the weighted rule${describeBypass(request)}` : "maintenance off: the weighted rule serves again";
+  const why = on
+    ? `maintenance on: a 503 page ahead of the weighted rule${describeBypass(request)}`
+    : "maintenance off: the weighted rule serves again";
   if (ctx.options.dryRun) {
     const next = transition(r);
-    showDryRun(ctx, { environment: env, diff: releaseDiff(env, r, next), deploy: ctx.options.deploy ? stacks : [], proposed: next, summary: ctx.options.deploy ? `would write the ${on ? "page" : "removal"} to the listener directly, then deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
+    showDryRun(ctx, {
+      environment: env,
+      diff: releaseDiff(env, r, next),
+      deploy: ctx.options.deploy ? stacks : [],
+      proposed: next,
+      summary: ctx.options.deploy
+        ? `would write the ${on ? "page" : "removal"} to the listener directly, then deploy: ${stacks.join(" ")}`
+        : "would deploy: nothing (--no-deploy)",
+    });
     return r;
   }
   await ctx.approve(e, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, transition(r)), stacks });
   const direct = ctx.options.deploy ? await writeNow(ctx, e, request) : false;
-  emit(ctx, env, on ? "maintenance-on" : "maintenance-off", { reason: `${why}${direct ? "" : " (applied by the deploy)"}`, release: r });
-  const done = await locked(ctx, env, () => applyTransition(ctx, env, stacks, transition, on ? "maintenance-on" : "maintenance-off", { note: why }));
+  emit(ctx, env, on ? "maintenance-on" : "maintenance-off", {
+    reason: `${why}${direct ? "" : " (applied by the deploy)"}`,
+    release: r,
+  });
+  const done = await locked(ctx, env, () =>
+    applyTransition(ctx, env, stacks, transition, on ? "maintenance-on" : "maintenance-off", { note: why }),
+  );
   if (ctx.options.deploy) await converge(ctx, e, request);
   return done;
 }
 
 function describeBypass(q: MaintenanceRequest): string {
-  const parts = [...(q.allowCidrs.length ? [`CIDRs ${q.allowCidrs.join(", ")}`] : []), ...(q.allowHeader ? [`header ${q.allowHeader.name}`] : [])];
+  const parts = [
+    ...(q.allowCidrs.length ? [`CIDRs ${q.allowCidrs.join(", ")}`] : []),
+    ...(q.allowHeader ? [`header ${q.allowHeader.name}`] : []),
+  ];
   return parts.length ? ` (bypass: ${parts.join("; ")})` : "";
 }
 
@@ -79,7 +122,13 @@ async function writeNow(ctx: Context, e: ReleaseEnvironment, request: Maintenanc
   const sw = ctx.maintenance(e);
   try {
     if (request) {
-      const m: Maintenance = { ...request, allowCidrs: [...request.allowCidrs], allowHeader: request.allowHeader ? { ...request.allowHeader, values: [...request.allowHeader.values] } : null, since: ctx.clock.now().toISOString(), by: ctx.actor };
+      const m: Maintenance = {
+        ...request,
+        allowCidrs: [...request.allowCidrs],
+        allowHeader: request.allowHeader ? { ...request.allowHeader, values: [...request.allowHeader.values] } : null,
+        since: ctx.clock.now().toISOString(),
+        by: ctx.actor,
+      };
       await withRetries(3, () => sw.on(m), ctx.clock);
     } else {
       await withRetries(3, () => sw.remove("all"), ctx.clock);
@@ -88,13 +137,19 @@ async function writeNow(ctx: Context, e: ReleaseEnvironment, request: Maintenanc
     const ms = Math.round(performance.now() - t0);
     const ok = request ? servesPage(back, request.message) : back.page === null;
     if (!ok) {
-      ctx.progress.info(`${e.name}: wrote maintenance ${request ? "on" : "off"} to the listener, but it reads back ${back.page ? `a page at priority ${back.page.priority}` : "no page"}; the deploy follows`);
+      ctx.progress.info(
+        `${e.name}: wrote maintenance ${request ? "on" : "off"} to the listener, but it reads back ${back.page ? `a page at priority ${back.page.priority}` : "no page"}; the deploy follows`,
+      );
       return false;
     }
-    ctx.progress.info(`${e.name}: the listener ${request ? `serves the maintenance page (503, priority ${back.page!.priority}, ahead of the weighted rule at ${back.weightedPriority})` : "serves the weighted rule again (no maintenance rule)"}; written and read back in ${ms} ms`);
+    ctx.progress.info(
+      `${e.name}: the listener ${request ? `serves the maintenance page (503, priority ${back.page!.priority}, ahead of the weighted rule at ${back.weightedPriority})` : "serves the weighted rule again (no maintenance rule)"}; written and read back in ${ms} ms`,
+    );
     return true;
   } catch (err) {
-    ctx.progress.info(`${e.name}: could not write maintenance ${request ? "on" : "off"} to the listener directly (${describeCause(err)}); deploying the traffic stack instead`);
+    ctx.progress.info(
+      `${e.name}: could not write maintenance ${request ? "on" : "off"} to the listener directly (${describeCause(err)}); deploying the traffic stack instead`,
+    );
     return false;
   }
 }
@@ -106,10 +161,14 @@ async function converge(ctx: Context, e: ReleaseEnvironment, request: Maintenanc
     if (request) await withRetries(3, () => sw.remove("fast"), ctx.clock);
     const back = await withRetries(3, () => sw.read(), ctx.clock);
     const ok = request ? servesPage(back, request.message) : back.page === null && back.priorities.length === 0;
-    ctx.progress.info(ok
-      ? `${e.name}: converged: ${request ? `the traffic stack's page serves at priority ${back.page!.priority}` : "no maintenance rule is left"}`
-      : `${e.name}: after the deploy the listener reads back ${back.page ? `a page at priority ${back.page.priority}` : "no page"} and maintenance rules at ${back.priorities.join(", ") || "none"}: check 'envctl status ${e.name} --live'`);
+    ctx.progress.info(
+      ok
+        ? `${e.name}: converged: ${request ? `the traffic stack's page serves at priority ${back.page!.priority}` : "no maintenance rule is left"}`
+        : `${e.name}: after the deploy the listener reads back ${back.page ? `a page at priority ${back.page.priority}` : "no page"} and maintenance rules at ${back.priorities.join(", ") || "none"}: check 'envctl status ${e.name} --live'`,
+    );
   } catch (err) {
-    ctx.progress.info(`${e.name}: could not read the maintenance rules back after the deploy (${describeCause(err)}): check 'envctl status ${e.name} --live'`);
+    ctx.progress.info(
+      `${e.name}: could not read the maintenance rules back after the deploy (${describeCause(err)}): check 'envctl status ${e.name} --live'`,
+    );
   }
 }

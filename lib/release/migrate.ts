@@ -1,20 +1,30 @@
 /**
  * Database changes released with the code (issue 22): `envctl migrate <env> --to N` and the schema
- * gates of rollout, shift and rollback, through the {@link Database} port (lib/release/ports.ts).
+ * gates of rollout, shift and rollback, through the {@link Database} port (lib/release/ports/index.ts).
  *
  * A migration holds the environment's lock for its whole run, snapshots production first, streams
  * the command's output, honours its exit code, ends at its timeout, reads the schema back and
  * records the change (outcome `migrated`, `migration-failed` or `migration-timed-out`, the schema
  * before and after) in the history. The gates themselves are pure (./schema-gates.ts).
  */
-import type { Slot } from "../config/primitives.ts";
+import type { Slot } from "../core/primitives.ts";
+import { type Context, change, environment, locked } from "./command-context.ts";
 import { takeSnapshot } from "./commands.ts";
-import { change, environment, locked, type Context } from "./context.ts";
-import { refusePending } from "./deploy.ts";
-import { describeCause, MigrationFailedError, RefusedError } from "./errors.ts";
-import { otherSlot, parseRelease, type Release } from "./model.ts";
-import type { Database, ReleaseEnvironment, SchemaState } from "./ports.ts";
-import { migrationGate, migrationKind, recordedSchema, rollbackGate, rolloutGate, schemaTracked, stoppedServingAt, type SchemaReading } from "./schema-gates.ts";
+import { refusePending } from "./deploy-protocol.ts";
+import {
+  migrationGate,
+  migrationKind,
+  recordedSchema,
+  rollbackGate,
+  rolloutGate,
+  type SchemaReading,
+  schemaTracked,
+  stoppedServingAt,
+} from "./gates/schema.ts";
+import { describeCause, MigrationFailedError, RefusedError } from "./model/errors.ts";
+import { parseRelease, type Release } from "./model/release.ts";
+import { otherSlot } from "./model/slots.ts";
+import type { Database, ReleaseEnvironment, SchemaState } from "./ports/index.ts";
 
 export interface MigrateOptions {
   /** The schema version to migrate to. */
@@ -25,12 +35,19 @@ export interface MigrateOptions {
 
 /** The environment's database (the instance its release file names), or a refusal when envctl has none. */
 export function databaseOf(ctx: Context, e: ReleaseEnvironment, r: Release): Database {
-  if (!ctx.database) throw new RefusedError(`${e.name}: envctl has no database adapter for this target: migrations and the schema gates need one (README "Database changes")`);
+  if (!ctx.database)
+    throw new RefusedError(
+      `${e.name}: envctl has no database adapter for this target: migrations and the schema gates need one (README "Database changes")`,
+    );
   return ctx.database(e, r.database?.instance);
 }
 
 /** The schema read back from the database; undefined when it cannot be read (the caller says so and fails closed). */
-export async function readBack(ctx: Context, e: ReleaseEnvironment, r: Release): Promise<{ reading?: SchemaState; error?: string }> {
+export async function readBack(
+  ctx: Context,
+  e: ReleaseEnvironment,
+  r: Release,
+): Promise<{ reading?: SchemaState; error?: string }> {
   if (!ctx.database) return { error: "no database adapter for this target" };
   try {
     return { reading: await ctx.database(e, r.database?.instance).readSchema() };
@@ -55,10 +72,17 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
   if (ctx.options.dryRun) {
     const now = await db.readSchema();
     const gate = migrationGate(first, gateInput(ctx, e, first, now, opts.to));
-    ctx.out(gate.ok ? `would migrate ${env} from schema ${schemaText(now.schema)} to ${opts.to} (${migrationKind(first, now.schema, opts.to)}) with ${gate.image}'s image ${first.slots[gate.image!].version}${e.tier === "production" ? ", after a snapshot" : ""}` : `would refuse: ${gate.reason}`);
+    ctx.out(
+      gate.ok
+        ? `would migrate ${env} from schema ${schemaText(now.schema)} to ${opts.to} (${migrationKind(first, now.schema, opts.to)}) with ${gate.image}'s image ${first.slots[gate.image!].version}${e.tier === "production" ? ", after a snapshot" : ""}`
+        : `would refuse: ${gate.reason}`,
+    );
     return first;
   }
-  await ctx.approve(e, { summary: `${ctx.command}: migrate the database of ${env} to schema ${opts.to}${e.tier === "production" ? " (snapshot first)" : ""}`, stacks: [] });
+  await ctx.approve(e, {
+    summary: `${ctx.command}: migrate the database of ${env} to schema ${opts.to}${e.tier === "production" ? " (snapshot first)" : ""}`,
+    stacks: [],
+  });
   return locked(ctx, env, async () => {
     const current = ctx.store.load(env);
     refusePending(current);
@@ -66,7 +90,9 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
     try {
       before = await db.readSchema();
     } catch (err) {
-      throw new RefusedError(`${env}: cannot read the database's schema version (${describeCause(err)}): nothing was migrated`);
+      throw new RefusedError(
+        `${env}: cannot read the database's schema version (${describeCause(err)}): nothing was migrated`,
+      );
     }
     const gate = migrationGate(current, gateInput(ctx, e, current, before, opts.to));
     if (!gate.ok) throw new RefusedError(gate.reason);
@@ -74,11 +100,22 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
     const s = current.slots[slot];
     const kind = migrationKind(current, before.schema, opts.to);
     if (e.tier === "production") await takeSnapshot(ctx, e, "pre-migrate");
-    ctx.progress.info(`${env}: migrating the database from schema ${schemaText(before.schema)} to ${opts.to} (${kind}) with ${slot}'s image ${s.version} (timeout ${timeoutSeconds} s)`);
+    ctx.progress.info(
+      `${env}: migrating the database from schema ${schemaText(before.schema)} to ${opts.to} (${kind}) with ${slot}'s image ${s.version} (timeout ${timeoutSeconds} s)`,
+    );
     const t0 = performance.now();
     let result: { exitCode: number | null; timedOut: boolean; where: string };
     try {
-      result = await db.migrate({ slot, version: s.version!, ...(s.digest ? { digest: s.digest } : {}), ...(s.settings ? { settings: s.settings } : {}), to: opts.to, timeoutSeconds, log: (line) => ctx.progress.info(`  ${slot}| ${line}`), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      result = await db.migrate({
+        slot,
+        version: s.version!,
+        ...(s.digest ? { digest: s.digest } : {}),
+        ...(s.settings ? { settings: s.settings } : {}),
+        to: opts.to,
+        timeoutSeconds,
+        log: (line) => ctx.progress.info(`  ${slot}| ${line}`),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
     } catch (err) {
       result = { exitCode: null, timedOut: false, where: `not started: ${describeCause(err)}` };
     }
@@ -90,19 +127,31 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
       after = undefined;
     }
     const ok = result.exitCode === 0 && after !== undefined && after.schema === opts.to && !after.dirty;
-    const state = after ? `the database reads back schema ${schemaText(after.schema)}${after.dirty ? " (dirty: the migration stopped midway)" : ""}` : "the database could not be read back (recorded as dirty)";
-    const how = result.timedOut ? `timed out after ${timeoutSeconds} s and was stopped` : result.exitCode === null ? "was stopped before it finished" : `exit ${result.exitCode}`;
+    const state = after
+      ? `the database reads back schema ${schemaText(after.schema)}${after.dirty ? " (dirty: the migration stopped midway)" : ""}`
+      : "the database could not be read back (recorded as dirty)";
+    const how = result.timedOut
+      ? `timed out after ${timeoutSeconds} s and was stopped`
+      : result.exitCode === null
+        ? "was stopped before it finished"
+        : `exit ${result.exitCode}`;
     const note = `schema ${schemaText(before.schema)} → ${opts.to} (${kind}) by ${slot}'s image ${s.version} (${result.where}): ${how}${seconds > 0 ? `, ${seconds} s` : ""}; ${state}`;
     const next = parseRelease({
       ...current,
-      database: { ...(current.database ?? {}), schema: after ? after.schema : before.schema, dirty: after ? after.dirty : true, readAt: ctx.clock.now().toISOString() },
+      database: {
+        ...(current.database ?? {}),
+        schema: after ? after.schema : before.schema,
+        dirty: after ? after.dirty : true,
+        readAt: ctx.clock.now().toISOString(),
+      },
     });
     const outcome = ok ? "migrated" : result.timedOut ? "migration-timed-out" : "migration-failed";
     const written = ctx.store.commit(current, next, { change: change(ctx), outcome, note });
     if (!ok) {
-      const fix = after?.dirty || !after
-        ? `inspect the database, repair it with the migration tool (e.g. 'migrate force ${after?.schema ?? before.schema ?? 0}' once the partial change is undone), then run 'envctl migrate ${env} --to ${opts.to}' again; rollouts are refused while it is dirty`
-        : `fix the migration and run 'envctl migrate ${env} --to ${opts.to}' again`;
+      const fix =
+        after?.dirty || !after
+          ? `inspect the database, repair it with the migration tool (e.g. 'migrate force ${after?.schema ?? before.schema ?? 0}' once the partial change is undone), then run 'envctl migrate ${env} --to ${opts.to}' again; rollouts are refused while it is dirty`
+          : `fix the migration and run 'envctl migrate ${env} --to ${opts.to}' again`;
       throw new MigrationFailedError(env, `${env}: migration ${note}; ${fix}`);
     }
     ctx.progress.info(`${env}: database at schema ${opts.to} (${kind} done, ${note.split(": ").slice(1).join(": ")})`);
@@ -127,16 +176,30 @@ function gateInput(ctx: Context, e: ReleaseEnvironment, r: Release, db: SchemaSt
  * --migrate`), a missing expand that the stable slot also runs on is run first, as the rollout's
  * step before traffic moves. Not gated when the schema is not tracked.
  */
-export async function schemaGateForTraffic(ctx: Context, e: ReleaseEnvironment, r: Release, target: Slot, migrateFirst = false): Promise<Release> {
+export async function schemaGateForTraffic(
+  ctx: Context,
+  e: ReleaseEnvironment,
+  r: Release,
+  target: Slot,
+  migrateFirst = false,
+): Promise<Release> {
   if (!schemaTracked(r)) return r;
   const read = await readBack(ctx, e, r);
   let gate = rolloutGate(r, target, read.reading);
   if (gate.ok) return r;
   const need = r.slots[target].schema?.requires;
   const stable = r.slots[otherSlot(target)];
-  const expandable = read.reading !== undefined && !read.reading.dirty && need !== undefined && (read.reading.schema ?? 0) < need && (stable.version === null || (stable.schema !== undefined && need <= stable.schema.supportsUpTo && need >= stable.schema.requires));
+  const expandable =
+    read.reading !== undefined &&
+    !read.reading.dirty &&
+    need !== undefined &&
+    (read.reading.schema ?? 0) < need &&
+    (stable.version === null ||
+      (stable.schema !== undefined && need <= stable.schema.supportsUpTo && need >= stable.schema.requires));
   if (migrateFirst && expandable) {
-    ctx.progress.info(`${e.name}: ${target} (${r.slots[target].version}) needs schema ${need}; the database is at ${schemaText(read.reading!.schema)}: running the expand before any traffic moves`);
+    ctx.progress.info(
+      `${e.name}: ${target} (${r.slots[target].version}) needs schema ${need}; the database is at ${schemaText(read.reading!.schema)}: running the expand before any traffic moves`,
+    );
     const migrated = await migrate(ctx, e.name, { to: need });
     const again = await readBack(ctx, e, migrated);
     gate = rolloutGate(migrated, target, again.reading);

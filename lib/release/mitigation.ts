@@ -2,27 +2,33 @@
  * Fast mitigation (rollback, abort, a failed gate, an interrupted rollout): the weights are first
  * written to the listener rule directly (one API call: traffic moves within a second or two), then
  * the release file is changed and the traffic stack deployed by the deploy protocol
- * (lib/release/deploy.ts), whose plan then finds nothing to change.
+ * (lib/release/deploy-protocol.ts), whose plan then finds nothing to change.
  */
-import { change, environment, locked, type Context } from "./context.ts";
+import { type Context, change, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
-import { deployChange, observedWeights } from "./deploy.ts";
-import { emit } from "./emit.ts";
-import type { NotifyEvent } from "./events.ts";
+import { deployChange, observedWeights } from "./deploy-protocol.ts";
 import { formatWeights, releaseDiff, showDryRun } from "./dry-run.ts";
-import { RefusedError, describeCause } from "./errors.ts";
-import { weightsOf, type Release, type Weights } from "./model.ts";
-import type { RecordDetails, ReleaseEnvironment } from "./ports.ts";
+import { emit } from "./emit.ts";
 import { schemaGateForRollback } from "./migrate.ts";
+import { describeCause, RefusedError } from "./model/errors.ts";
+import type { NotifyEvent } from "./model/events.ts";
+import type { Release } from "./model/release.ts";
+import { type Weights, weightsOf } from "./model/slots.ts";
+import type { RecordDetails, ReleaseEnvironment } from "./ports/index.ts";
+import { trafficStack } from "./release-stacks.ts";
 import { withRetries } from "./retry.ts";
-import { trafficStack } from "./stacks.ts";
 
 /**
  * Writes `weights` to the ALB at once (best effort, a few quick attempts) and reports how long
  * until they read back. Returns false when the ALB could not be written: the deploy that follows
  * moves the traffic then.
  */
-export async function writeWeightsNow(ctx: Context, e: ReleaseEnvironment, weights: Weights, why: string): Promise<boolean> {
+export async function writeWeightsNow(
+  ctx: Context,
+  e: ReleaseEnvironment,
+  weights: Weights,
+  why: string,
+): Promise<boolean> {
   const t0 = performance.now();
   const traffic = ctx.traffic(e);
   try {
@@ -30,13 +36,19 @@ export async function writeWeightsNow(ctx: Context, e: ReleaseEnvironment, weigh
     const back = (await withRetries(3, () => traffic.read(), ctx.clock)).weights;
     const ms = Math.round(performance.now() - t0);
     if (!core.sameWeights(back, weights)) {
-      ctx.progress.info(`${e.name}: wrote ${formatWeights(weights)} to the ALB (${why}) but it reads back ${formatWeights(back)}; the deploy follows`);
+      ctx.progress.info(
+        `${e.name}: wrote ${formatWeights(weights)} to the ALB (${why}) but it reads back ${formatWeights(back)}; the deploy follows`,
+      );
       return false;
     }
-    ctx.progress.info(`${e.name}: ALB now serves ${formatWeights(weights)} (${why}; written and read back in ${ms} ms)`);
+    ctx.progress.info(
+      `${e.name}: ALB now serves ${formatWeights(weights)} (${why}; written and read back in ${ms} ms)`,
+    );
     return true;
   } catch (err) {
-    ctx.progress.info(`${e.name}: could not write the weights to the ALB directly (${describeCause(err)}); deploying the traffic stack instead`);
+    ctx.progress.info(
+      `${e.name}: could not write the weights to the ALB directly (${describeCause(err)}); deploying the traffic stack instead`,
+    );
     return false;
   }
 }
@@ -52,7 +64,16 @@ export interface MitigationNotice {
  * awaited), then the file (with its record) and the traffic stack's deploy. `transition` recomputes
  * the new state from the file as it is under the lock.
  */
-export async function mitigate(ctx: Context, env: string, weights: Weights, why: string, transition: (r: Release) => Release, outcome: string, record: RecordDetails = {}, notice?: MitigationNotice): Promise<Release> {
+export async function mitigate(
+  ctx: Context,
+  env: string,
+  weights: Weights,
+  why: string,
+  transition: (r: Release) => Release,
+  outcome: string,
+  record: RecordDetails = {},
+  notice?: MitigationNotice,
+): Promise<Release> {
   const e = environment(ctx, env);
   if (ctx.options.deploy && !ctx.options.dryRun) await writeWeightsNow(ctx, e, weights, why);
   if (!ctx.options.dryRun) {
@@ -66,24 +87,44 @@ export async function mitigate(ctx: Context, env: string, weights: Weights, why:
     emit(ctx, env, event, { reason: why, release: after, weights, evidence: notice?.evidence ?? null });
   }
   // The lock may be held by a deploy in flight (a rollout step): wait for it.
-  return locked(ctx, env, async () => {
-    const current = ctx.store.load(env);
-    const next = transition(current);
-    const stacks = [trafficStack(e)];
-    if (ctx.options.dryRun) {
-      showDryRun(ctx, { environment: env, diff: releaseDiff(env, current, next), deploy: ctx.options.deploy ? stacks : [], proposed: next, summary: ctx.options.deploy ? `would write ${formatWeights(weights)} to the ALB, then deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
-      return current;
-    }
-    if (!ctx.options.deploy) return ctx.store.commit(current, next, { change: change(ctx), outcome: "edited", ...record });
-    const done = await deployChange(ctx, env, current, next, stacks, outcome, record);
-    // A deploy left pending by an earlier command stays pending for its other stacks.
-    const rest = current.pending?.stacks.filter((s) => !stacks.includes(s)) ?? [];
-    if (current.pending && rest.length > 0) {
-      ctx.progress.info(`${env}: the earlier deploy of ${rest.join(", ")} is still pending: run 'envctl reconcile ${env}' when the incident is over`);
-      return ctx.store.commit(done, { ...done, pending: { ...current.pending, stacks: rest } }, { change: change(ctx), outcome: "still-pending" });
-    }
-    return done;
-  }, Math.max(ctx.options.waitSeconds, 300));
+  return locked(
+    ctx,
+    env,
+    async () => {
+      const current = ctx.store.load(env);
+      const next = transition(current);
+      const stacks = [trafficStack(e)];
+      if (ctx.options.dryRun) {
+        showDryRun(ctx, {
+          environment: env,
+          diff: releaseDiff(env, current, next),
+          deploy: ctx.options.deploy ? stacks : [],
+          proposed: next,
+          summary: ctx.options.deploy
+            ? `would write ${formatWeights(weights)} to the ALB, then deploy: ${stacks.join(" ")}`
+            : "would deploy: nothing (--no-deploy)",
+        });
+        return current;
+      }
+      if (!ctx.options.deploy)
+        return ctx.store.commit(current, next, { change: change(ctx), outcome: "edited", ...record });
+      const done = await deployChange(ctx, env, current, next, stacks, outcome, record);
+      // A deploy left pending by an earlier command stays pending for its other stacks.
+      const rest = current.pending?.stacks.filter((s) => !stacks.includes(s)) ?? [];
+      if (current.pending && rest.length > 0) {
+        ctx.progress.info(
+          `${env}: the earlier deploy of ${rest.join(", ")} is still pending: run 'envctl reconcile ${env}' when the incident is over`,
+        );
+        return ctx.store.commit(
+          done,
+          { ...done, pending: { ...current.pending, stacks: rest } },
+          { change: change(ctx), outcome: "still-pending" },
+        );
+      }
+      return done;
+    },
+    Math.max(ctx.options.waitSeconds, 300),
+  );
 }
 
 /**
@@ -105,8 +146,14 @@ export async function rollback(ctx: Context, env: string): Promise<Release> {
   // A rollback never puts traffic on a version the database's schema no longer supports (a contract ran).
   if (!unknownSplit) await schemaGateForRollback(ctx, e, r, target.live);
   const weights = weightsOf(target);
-  const why = unknownSplit ? `the ALB served ${formatWeights(observed!)}, which the release file does not know; restoring its live slot ${r.live}` : `rollback to ${target.live}`;
-  await ctx.approve(e, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, target), stacks: [trafficStack(e)] });
+  const why = unknownSplit
+    ? `the ALB served ${formatWeights(observed!)}, which the release file does not know; restoring its live slot ${r.live}`
+    : `rollback to ${target.live}`;
+  await ctx.approve(e, {
+    summary: `${ctx.command}: ${why}`,
+    diff: releaseDiff(env, r, target),
+    stacks: [trafficStack(e)],
+  });
   return mitigate(ctx, env, weights, why, transition, "rolled-back", { note: why });
 }
 
@@ -119,11 +166,19 @@ export async function abort(ctx: Context, env: string): Promise<Release> {
   const r = ctx.store.load(env);
   const observed = r.rollout ? undefined : await observedWeights(ctx, e);
   if (!r.rollout && (observed === undefined || core.sameWeights(observed, weightsOf(r)))) {
-    throw new RefusedError(`${env} has no rollout in progress to abort${observed ? ` (the ALB serves ${formatWeights(observed)}, as the release file says)` : ""}`);
+    throw new RefusedError(
+      `${env} has no rollout in progress to abort${observed ? ` (the ALB serves ${formatWeights(observed)}, as the release file says)` : ""}`,
+    );
   }
   const transition = (x: Release) => (x.rollout ? core.abortRollout(x) : x);
   const weights = r.rollout ? r.rollout.before : weightsOf(r);
-  const why = r.rollout ? `abort: back to ${formatWeights(weights)}, the weights before the rollout` : `abort: the ALB served ${formatWeights(observed!)}; restoring the release file's ${formatWeights(weights)}`;
-  await ctx.approve(e, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, transition(r)), stacks: [trafficStack(e)] });
+  const why = r.rollout
+    ? `abort: back to ${formatWeights(weights)}, the weights before the rollout`
+    : `abort: the ALB served ${formatWeights(observed!)}; restoring the release file's ${formatWeights(weights)}`;
+  await ctx.approve(e, {
+    summary: `${ctx.command}: ${why}`,
+    diff: releaseDiff(env, r, transition(r)),
+    stacks: [trafficStack(e)],
+  });
   return mitigate(ctx, env, weights, why, transition, "aborted", { note: why });
 }

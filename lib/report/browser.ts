@@ -5,12 +5,23 @@
 import { accessSync, constants } from "node:fs";
 
 /** Where Chromium is looked for, in order (after $CHROMIUM_PATH). */
-export const CHROMIUM_CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable"];
+export const CHROMIUM_CANDIDATES = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/usr/bin/google-chrome-stable",
+];
 
 /** Flags for a quiet, offline, throw-away headless run (a fresh --user-data-dir is added by the caller). */
 export const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
 ];
 
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
@@ -23,5 +34,7 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
       // next
     }
   }
-  throw new Error(`no Chromium found (looked at ${candidates.join(", ")}): run 'bash lib/report/setup-chromium.sh' (installs Debian's chromium as root), or set CHROMIUM_PATH`);
+  throw new Error(
+    `no Chromium found (looked at ${candidates.join(", ")}): run 'bash lib/report/setup-chromium.sh' (installs Debian's chromium as root), or set CHROMIUM_PATH`,
+  );
 }

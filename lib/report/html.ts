@@ -3,7 +3,7 @@
  * external resource (a Content-Security-Policy forbids any), so it opens from a CI artifact or an
  * e-mail attachment exactly as generated. Pure: the same data gives the same bytes.
  */
-import { formatEvidence } from "../release/sequential.ts";
+import { formatEvidence } from "../release/judge/sequential.ts";
 import { graphLevels, type ReportData, type ReportEnvironment, type ReportHistoryEntry } from "./model.ts";
 
 export { graphLevels };
@@ -66,26 +66,38 @@ const GAP_Y = 22;
 
 function graphSvg(d: ReportData): string {
   const envs = d.environments;
-  const levels = graphLevels(envs.map((e) => e.name), d.edges);
+  const levels = graphLevels(
+    envs.map((e) => e.name),
+    d.edges,
+  );
   const columns: string[][] = [];
-  for (const e of envs) (columns[levels.get(e.name)!] ??= []).push(e.name);
+  for (const e of envs) {
+    const level = levels.get(e.name)!;
+    columns[level] = [...(columns[level] ?? []), e.name];
+  }
   const pos = new Map<string, { x: number; y: number }>();
-  columns.forEach((col, c) => col.forEach((n, r) => pos.set(n, { x: 16 + c * (NODE_W + GAP_X), y: 16 + r * (NODE_H + GAP_Y) })));
+  columns.forEach((col, c) => {
+    col.forEach((n, r) => {
+      pos.set(n, { x: 16 + c * (NODE_W + GAP_X), y: 16 + r * (NODE_H + GAP_Y) });
+    });
+  });
   const width = 32 + columns.length * NODE_W + Math.max(0, columns.length - 1) * GAP_X;
   const height = 32 + Math.max(...columns.map((c) => c.length)) * (NODE_H + GAP_Y) - GAP_Y + 28;
-  const edges = d.edges.filter((e) => pos.has(e.from) && pos.has(e.to)).map((e) => {
-    const a = pos.get(e.from)!;
-    const b = pos.get(e.to)!;
-    if (e.kind === "promotes") {
-      const [x1, y1, x2, y2] = [a.x + NODE_W, a.y + NODE_H / 2, b.x, b.y + NODE_H / 2];
-      const mx = (x1 + x2) / 2;
-      return `<path class="edge" d="M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2 - 2},${y2}" fill="none" stroke="#334155" stroke-width="1.6" marker-end="url(#arrow)"><title>${esc(e.from)} promotes into ${esc(e.to)}</title></path>`;
-    }
-    // rollback-only path: dashed, under the nodes, right to left
-    const [x1, y1, x2, y2] = [a.x + NODE_W / 2, a.y + NODE_H, b.x + NODE_W / 2, b.y + NODE_H];
-    const low = Math.max(y1, y2) + 24;
-    return `<path class="edge rollback" d="M${x1},${y1} C${x1},${low} ${x2},${low} ${x2},${y2 + 2}" fill="none" stroke="#b45309" stroke-width="1.4" stroke-dasharray="5 4" marker-end="url(#arrow-rollback)"><title>${esc(e.from)} may roll back into ${esc(e.to)} (--rollback)</title></path>`;
-  });
+  const edges = d.edges
+    .filter((e) => pos.has(e.from) && pos.has(e.to))
+    .map((e) => {
+      const a = pos.get(e.from)!;
+      const b = pos.get(e.to)!;
+      if (e.kind === "promotes") {
+        const [x1, y1, x2, y2] = [a.x + NODE_W, a.y + NODE_H / 2, b.x, b.y + NODE_H / 2];
+        const mx = (x1 + x2) / 2;
+        return `<path class="edge" d="M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2 - 2},${y2}" fill="none" stroke="#334155" stroke-width="1.6" marker-end="url(#arrow)"><title>${esc(e.from)} promotes into ${esc(e.to)}</title></path>`;
+      }
+      // rollback-only path: dashed, under the nodes, right to left
+      const [x1, y1, x2, y2] = [a.x + NODE_W / 2, a.y + NODE_H, b.x + NODE_W / 2, b.y + NODE_H];
+      const low = Math.max(y1, y2) + 24;
+      return `<path class="edge rollback" d="M${x1},${y1} C${x1},${low} ${x2},${low} ${x2},${y2 + 2}" fill="none" stroke="#b45309" stroke-width="1.4" stroke-dasharray="5 4" marker-end="url(#arrow-rollback)"><title>${esc(e.from)} may roll back into ${esc(e.to)} (--rollback)</title></path>`;
+    });
   const nodes = envs.map((e) => {
     const p = pos.get(e.name)!;
     const live = e.slots.find((s) => s.live)!;
@@ -112,12 +124,16 @@ ${nodes.join("\n")}
 // ------------------------------------------------------------------ environment cards
 
 function slotsHtml(e: ReportEnvironment): string {
-  return e.slots.map((s) => `<div class="slot" data-slot="${s.slot}">
+  return e.slots
+    .map(
+      (s) => `<div class="slot" data-slot="${s.slot}">
   <span class="name">${s.slot}${s.live ? " ★" : ""}</span>
   <span><code>${esc(s.version ?? "—")}</code>${s.schema ? ` <span class="meta" title="database schema versions this version runs on">schema ${esc(s.schema)}</span>` : ""}</span>
   <div class="bar" title="${s.slot}: ${s.weight} % of the traffic"><span class="${s.slot}" style="width:${s.weight}%"></span></div>
   <span class="pct">${s.weight} %</span>
-</div>`).join("\n");
+</div>`,
+    )
+    .join("\n");
 }
 
 function databaseHtml(e: ReportEnvironment): string {
@@ -137,11 +153,22 @@ function rolloutHtml(e: ReportEnvironment): string {
 </div>`;
 }
 
-function measurement(m: { requests: number; errors: number; slow?: number | null; errorRatePercent: number | null; p99Seconds: number | null } | null): string[] {
+function measurement(
+  m: {
+    requests: number;
+    errors: number;
+    slow?: number | null;
+    errorRatePercent: number | null;
+    p99Seconds: number | null;
+  } | null,
+): string[] {
   if (!m) return ["—", "—", "—", "—", "—"];
   return [
-    String(m.requests), String(m.errors), m.slow === undefined || m.slow === null ? "—" : String(m.slow),
-    m.errorRatePercent === null ? "—" : `${Number(m.errorRatePercent.toFixed(2))} %`, m.p99Seconds === null ? "—" : `${Number(m.p99Seconds.toFixed(3))} s`,
+    String(m.requests),
+    String(m.errors),
+    m.slow === undefined || m.slow === null ? "—" : String(m.slow),
+    m.errorRatePercent === null ? "—" : `${Number(m.errorRatePercent.toFixed(2))} %`,
+    m.p99Seconds === null ? "—" : `${Number(m.p99Seconds.toFixed(3))} s`,
   ];
 }
 
@@ -158,8 +185,12 @@ function evidenceHtml(a: NonNullable<ReportEnvironment["lastAnalysis"]>): string
 
 function analysisHtml(e: ReportEnvironment): string {
   const a = e.lastAnalysis;
-  if (!a) return `<div class="block analysis"><div class="label">Last analysis</div><div class="meta">none recorded</div></div>`;
-  const row = (name: string, m: typeof a.canary) => `<tr><td>${name}${m ? ` (${esc(m.slot)})` : ""}</td>${measurement(m).map((v) => `<td class="num">${v}</td>`).join("")}</tr>`;
+  if (!a)
+    return `<div class="block analysis"><div class="label">Last analysis</div><div class="meta">none recorded</div></div>`;
+  const row = (name: string, m: typeof a.canary) =>
+    `<tr><td>${name}${m ? ` (${esc(m.slot)})` : ""}</td>${measurement(m)
+      .map((v) => `<td class="num">${v}</td>`)
+      .join("")}</tr>`;
   const required = a.required
     ? `a pass needs ${a.required.requests === null ? "more canary requests than any bake gives" : `${a.required.requests} canary requests`} ${esc(a.required.basis)}`
     : "";
@@ -185,12 +216,14 @@ function driftHtml(e: ReportEnvironment): string {
   if (drifted.length === 0) return `<span class="badge pass">in sync (${e.drift.length} stacks)</span>`;
   // `envctl drift --json` classes each attribute (lib/review/drift-severity.ts); older results carry none.
   const label = (d: (typeof drifted)[number]) => `${esc(d.stack)}${d.severity ? ` (${esc(d.severity)})` : ""}`;
-  const attrs = (r: (typeof drifted)[number]["resources"][number]) => (r.classes ? r.classes.map((c) => `${c.attribute} (${c.severity})`) : r.attributes);
+  const attrs = (r: (typeof drifted)[number]["resources"][number]) =>
+    r.classes ? r.classes.map((c) => `${c.attribute} (${c.severity})`) : r.attributes;
   return `<details><summary><span class="badge fail">drifted: ${drifted.map(label).join(", ")}</span></summary><ul class="reasons">${drifted.flatMap((d) => d.resources.map((r) => `<li><code>${esc(d.stack)}: ${esc(r.address)}</code>: ${esc(attrs(r).join(", "))}</li>`)).join("")}</ul></details>`;
 }
 
 function costHtml(e: ReportEnvironment): string {
-  if ("error" in e.cost) return `<span class="badge warn">cost unknown</span> <span class="meta">${esc(e.cost.error)}</span>`;
+  if ("error" in e.cost)
+    return `<span class="badge warn">cost unknown</span> <span class="meta">${esc(e.cost.error)}</span>`;
   return `<details><summary><strong>${money(e.cost.total)}</strong> / month (estimate)</summary><table>${e.cost.lines.map((l) => `<tr><td>${esc(l.item)}</td><td class="num">${l.quantity}</td><td class="num">${money(l.monthly)}</td></tr>`).join("")}</table></details>`;
 }
 
@@ -210,7 +243,8 @@ function cardHtml(e: ReportEnvironment): string {
 }
 
 function historyHtml(h: readonly ReportHistoryEntry[]): string {
-  if (h.length === 0) return `<p class="meta">No changes recorded yet (the audit records in environments/releases/*.audit.jsonl are empty).</p>`;
+  if (h.length === 0)
+    return `<p class="meta">No changes recorded yet (the audit records in environments/releases/*.audit.jsonl are empty).</p>`;
   return `<table class="history"><tr><th>when</th><th>environment</th><th class="num">#</th><th>outcome</th><th>command</th><th>weights</th><th>by</th></tr>
 ${h.map((x) => `<tr><td>${esc(time(x.at))}</td><td>${esc(x.environment)}</td><td class="num">${x.seq}</td><td>${esc(x.outcome)}</td><td><code>${esc(x.command)}</code>${x.note ? `<div class="meta">${esc(x.note)}</div>` : ""}</td><td>${esc(x.weights)}${x.schema ? `<div class="meta">schema ${esc(x.schema)}</div>` : ""}</td><td>${esc(x.by)}</td></tr>`).join("\n")}
 </table>`;

@@ -3,12 +3,14 @@
  * files, release files, audit records, the price table, optionally a drift result) by
  * `collectReport`, rendered by the pure `renderReport` (./html.ts).
  */
+
+import { type CostLine, estimateMonthlyCost } from "../config/cost-estimate.ts";
 import type { LoadedEnvironment, Project } from "../config/load.ts";
-import type { AnalysisRecord, Release } from "../release/model.ts";
-import { isWeightStep } from "../release/policy.ts";
-import { estimateMonthlyCost, type CostLine } from "../config/cost-estimate.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
-import { readAudit, type AuditEntry } from "../release/store/index.ts";
+import { isWeightStep } from "../release/model/policy.ts";
+import type { AnalysisRecord } from "../release/model/records.ts";
+import type { Release } from "../release/model/release.ts";
+import { type AuditEntry, readAudit } from "../release/store/index.ts";
 import type { StackDrift } from "../review/drift.ts";
 
 export interface ReportSlot {
@@ -81,7 +83,8 @@ export interface ReportData {
   readonly driftChecked: boolean;
 }
 
-const weights = (s: { slots: { blue: { weight: number }; green: { weight: number } } }) => `blue ${s.slots.blue.weight} / green ${s.slots.green.weight}`;
+const weights = (s: { slots: { blue: { weight: number }; green: { weight: number } } }) =>
+  `blue ${s.slots.blue.weight} / green ${s.slots.green.weight}`;
 
 function computeOf(e: LoadedEnvironment["config"]): string {
   const c = e.compute;
@@ -105,7 +108,8 @@ function rolloutOf(r: Release): ReportRollout | null {
 }
 
 function lastAnalysis(audit: readonly AuditEntry[]): (AnalysisRecord & { at: string }) | null {
-  for (let i = audit.length - 1; i >= 0; i--) if (audit[i]!.analysis) return { ...audit[i]!.analysis!, at: audit[i]!.at };
+  for (let i = audit.length - 1; i >= 0; i--)
+    if (audit[i]!.analysis) return { ...audit[i]!.analysis!, at: audit[i]!.at };
   return null;
 }
 
@@ -154,13 +158,35 @@ export function collectReport(project: Project, o: CollectOptions): ReportData {
       preview: e.config.expiresAt !== undefined,
       slots: (["blue", "green"] as const).map((slot) => {
         const sc = r.slots[slot].schema;
-        return { slot, version: r.slots[slot].version, weight: r.slots[slot].weight, live: r.live === slot, ...(sc ? { schema: `${sc.requires}..${sc.supportsUpTo}` } : {}) };
+        return {
+          slot,
+          version: r.slots[slot].version,
+          weight: r.slots[slot].weight,
+          live: r.live === slot,
+          ...(sc ? { schema: `${sc.requires}..${sc.supportsUpTo}` } : {}),
+        };
       }),
-      ...(r.database ? { database: { schema: r.database.schema, dirty: r.database.dirty, readAt: r.database.readAt, instance: r.database.instance ?? `${name}-postgres` } } : {}),
+      ...(r.database
+        ? {
+            database: {
+              schema: r.database.schema,
+              dirty: r.database.dirty,
+              readAt: r.database.readAt,
+              instance: r.database.instance ?? `${name}-postgres`,
+            },
+          }
+        : {}),
       rollout: rolloutOf(r),
       lastAnalysis: lastAnalysis(readAudit(project.root, name)),
       pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
-      maintenance: r.maintenance ? { since: r.maintenance.since, by: r.maintenance.by, allowCidrs: [...r.maintenance.allowCidrs], allowHeader: r.maintenance.allowHeader?.name ?? null } : null,
+      maintenance: r.maintenance
+        ? {
+            since: r.maintenance.since,
+            by: r.maintenance.by,
+            allowCidrs: [...r.maintenance.allowCidrs],
+            allowHeader: r.maintenance.allowHeader?.name ?? null,
+          }
+        : null,
       drift: o.drift ? o.drift.filter((d) => own(d.stack)) : null,
       cost,
     };
@@ -170,15 +196,32 @@ export function collectReport(project: Project, o: CollectOptions): ReportData {
     ...e.config.release.rollbackTo.map((to) => ({ from: e.config.name, to, kind: "rollback" as const })),
   ]);
   // along the promotion graph: dev, staging, production; previews after their level's permanent ones
-  const level = graphLevels(environments.map((e) => e.name), edges);
-  environments.sort((a, b) => level.get(a.name)! - level.get(b.name)! || Number(a.preview) - Number(b.preview) || a.name.localeCompare(b.name));
+  const level = graphLevels(
+    environments.map((e) => e.name),
+    edges,
+  );
+  environments.sort(
+    (a, b) =>
+      level.get(a.name)! - level.get(b.name)! || Number(a.preview) - Number(b.preview) || a.name.localeCompare(b.name),
+  );
   const history = project.environments
-    .flatMap((e) => readAudit(project.root, e.config.name).map((a): ReportHistoryEntry => ({
-      environment: e.config.name, seq: a.seq, at: a.at, by: a.by, command: a.command, outcome: a.outcome,
-      weights: `${weights(a.from)} → ${weights(a.to)}`,
-      ...(a.from.schema !== undefined || a.to.schema !== undefined ? { schema: `${a.from.schema ?? "none"} → ${a.to.schema ?? "none"}` } : {}),
-      ...(a.note ? { note: a.note } : {}),
-    })))
+    .flatMap((e) =>
+      readAudit(project.root, e.config.name).map(
+        (a): ReportHistoryEntry => ({
+          environment: e.config.name,
+          seq: a.seq,
+          at: a.at,
+          by: a.by,
+          command: a.command,
+          outcome: a.outcome,
+          weights: `${weights(a.from)} → ${weights(a.to)}`,
+          ...(a.from.schema !== undefined || a.to.schema !== undefined
+            ? { schema: `${a.from.schema ?? "none"} → ${a.to.schema ?? "none"}` }
+            : {}),
+          ...(a.note ? { note: a.note } : {}),
+        }),
+      ),
+    )
     .sort((a, b) => b.at.localeCompare(a.at) || a.environment.localeCompare(b.environment) || b.seq - a.seq)
     .slice(0, o.historyLimit ?? 20);
   return {

@@ -5,7 +5,7 @@
  * Every temporary folder is removed again, also on failure.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -46,10 +46,13 @@ function git(root: string, args: string[]): { ok: boolean; out: string; err: str
 
 /** Resolves `base` to a commit, or explains what to do. */
 export function resolveRevision(root: string, base: string): string {
-  if (!git(root, ["rev-parse", "--is-inside-work-tree"]).ok) throw new ChangedStacksError(`${root} is not a git working tree: changed-stacks compares against a git revision`);
+  if (!git(root, ["rev-parse", "--is-inside-work-tree"]).ok)
+    throw new ChangedStacksError(`${root} is not a git working tree: changed-stacks compares against a git revision`);
   const r = git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${base}^{commit}`]);
   if (!r.ok || r.out === "") {
-    throw new ChangedStacksError(`unknown git revision '${base}': fetch it first (e.g. 'git fetch origin main'; in GitHub Actions check out with fetch-depth: 0)`);
+    throw new ChangedStacksError(
+      `unknown git revision '${base}': fetch it first (e.g. 'git fetch origin main'; in GitHub Actions check out with fetch-depth: 0)`,
+    );
   }
   return r.out;
 }
@@ -57,13 +60,22 @@ export function resolveRevision(root: string, base: string): string {
 /** Synthesizes `dir` into `outdir` with the project's own entry point (asynchronously: keeps the caller's progress alive). */
 function synth(dir: string, tsx: string, outdir: string, env: NodeJS.ProcessEnv, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsx, "main.ts"], { cwd: dir, env: { ...env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [tsx, "main.ts"], {
+      cwd: dir,
+      env: { ...env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
     child.on("error", (e) => reject(new ChangedStacksError(`synthesis of ${what} could not start: ${e.message}`)));
     child.on("close", (code) => {
       if (code === 0) return resolve();
-      const text = stderr.split("\n").filter((l) => l.trim() !== "" && !/^npm warn/i.test(l)).join("\n    ");
+      const text = stderr
+        .split("\n")
+        .filter((l) => l.trim() !== "" && !/^npm warn/i.test(l))
+        .join("\n    ");
       reject(new ChangedStacksError(`synthesis of ${what} failed:\n    ${text || `exit ${code}`}`));
     });
   });
@@ -72,7 +84,11 @@ function synth(dir: string, tsx: string, outdir: string, env: NodeJS.ProcessEnv,
 function stackTexts(outdir: string): Map<string, string> {
   const dir = join(outdir, "stacks");
   if (!existsSync(dir)) return new Map();
-  return new Map(readdirSync(dir).filter((s) => existsSync(join(dir, s, "cdk.tf.json"))).map((s) => [s, readFileSync(join(dir, s, "cdk.tf.json"), "utf8")]));
+  return new Map(
+    readdirSync(dir)
+      .filter((s) => existsSync(join(dir, s, "cdk.tf.json")))
+      .map((s) => [s, readFileSync(join(dir, s, "cdk.tf.json"), "utf8")]),
+  );
 }
 
 export interface ChangedStacksOptions {
@@ -83,7 +99,11 @@ export interface ChangedStacksOptions {
   readonly log?: (line: string) => void;
 }
 
-export async function changedStacks(root: string, base: string, opts: ChangedStacksOptions = {}): Promise<ChangedStacks> {
+export async function changedStacks(
+  root: string,
+  base: string,
+  opts: ChangedStacksOptions = {},
+): Promise<ChangedStacks> {
   const env = opts.env ?? process.env;
   const commit = resolveRevision(root, base);
   const tsx = join(root, "node_modules/tsx/dist/cli.mjs");
@@ -94,7 +114,8 @@ export async function changedStacks(root: string, base: string, opts: ChangedSta
     const w = git(root, ["worktree", "add", "--detach", "--quiet", worktree, commit]);
     if (!w.ok) throw new ChangedStacksError(`could not check out ${base} (${commit.slice(0, 12)}): ${w.err}`);
     added = true;
-    if (!existsSync(join(worktree, "node_modules"))) symlinkSync(join(root, "node_modules"), join(worktree, "node_modules"));
+    if (!existsSync(join(worktree, "node_modules")))
+      symlinkSync(join(root, "node_modules"), join(worktree, "node_modules"));
     opts.log?.(`synthesizing ${base} (${commit.slice(0, 12)})`);
     await synth(worktree, tsx, join(scratch, "before"), env, `the base revision ${base}`);
     opts.log?.("synthesizing the working tree");
@@ -102,7 +123,8 @@ export async function changedStacks(root: string, base: string, opts: ChangedSta
     const result = compareStacks(stackTexts(join(scratch, "before")), stackTexts(join(scratch, "after")));
     if (opts.removedOut) {
       mkdirSync(opts.removedOut, { recursive: true });
-      for (const s of result.removed) cpSync(join(scratch, "before", "stacks", s), join(opts.removedOut, s), { recursive: true });
+      for (const s of result.removed)
+        cpSync(join(scratch, "before", "stacks", s), join(opts.removedOut, s), { recursive: true });
     }
     return result;
   } finally {
@@ -113,6 +135,10 @@ export async function changedStacks(root: string, base: string, opts: ChangedSta
 }
 
 export function formatChangedStacks(c: ChangedStacks): string {
-  const rows = [...c.added.map((s) => `+ ${s} (added)`), ...c.changed.map((s) => `~ ${s} (changed)`), ...c.removed.map((s) => `- ${s} (removed: destroyed on apply)`)];
+  const rows = [
+    ...c.added.map((s) => `+ ${s} (added)`),
+    ...c.changed.map((s) => `~ ${s} (changed)`),
+    ...c.removed.map((s) => `- ${s} (removed: destroyed on apply)`),
+  ];
   return rows.length ? rows.join("\n") : "no stack changes";
 }

@@ -99,7 +99,12 @@ const globCache = new Map<string, RegExp>();
 function glob(pattern: string): RegExp {
   let re = globCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
     globCache.set(pattern, re);
   }
   return re;
@@ -107,8 +112,11 @@ function glob(pattern: string): RegExp {
 
 /** The resource type of an address (`module.x.aws_lb.main[0]` → `aws_lb`). */
 export function resourceTypeOf(address: string): string {
-  const parts = address.replace(/\[[^\]]*\]/g, "").split(".").filter((p) => p !== "data");
-  return parts.length >= 2 ? parts[parts.length - 2]! : parts[0] ?? "";
+  const parts = address
+    .replace(/\[[^\]]*\]/g, "")
+    .split(".")
+    .filter((p) => p !== "data");
+  return parts.length >= 2 ? parts[parts.length - 2]! : (parts[0] ?? "");
 }
 
 export interface ClassifiedAttribute {
@@ -119,10 +127,16 @@ export interface ClassifiedAttribute {
 }
 
 /** The class of one drifted attribute of a resource type. */
-export function classifyAttribute(type: string, attribute: string, overrides: DriftConfig["classes"] = []): ClassifiedAttribute {
+export function classifyAttribute(
+  type: string,
+  attribute: string,
+  overrides: DriftConfig["classes"] = [],
+): ClassifiedAttribute {
   const key = `${type}.${attribute}`;
-  for (const o of overrides) if (glob(o.match).test(key)) return { attribute, severity: o.severity, rule: `environment: ${o.match}` };
-  for (const r of BUILTIN_DRIFT_CLASSES) if (glob(r.match).test(key)) return { attribute, severity: r.severity, rule: r.match };
+  for (const o of overrides)
+    if (glob(o.match).test(key)) return { attribute, severity: o.severity, rule: `environment: ${o.match}` };
+  for (const r of BUILTIN_DRIFT_CLASSES)
+    if (glob(r.match).test(key)) return { attribute, severity: r.severity, rule: r.match };
   return { attribute, severity: "critical", rule: "unclassified (fail closed)" };
 }
 
@@ -133,7 +147,10 @@ export interface ClassifiedStackDrift extends Omit<StackDrift, "resources" | "se
 }
 
 export function classifyDrift(d: StackDrift, overrides: DriftConfig["classes"] = []): ClassifiedStackDrift {
-  const resources = d.resources.map((r) => ({ ...r, classes: r.attributes.map((a) => classifyAttribute(resourceTypeOf(r.address), a, overrides)) }));
+  const resources = d.resources.map((r) => ({
+    ...r,
+    classes: r.attributes.map((a) => classifyAttribute(resourceTypeOf(r.address), a, overrides)),
+  }));
   const all = resources.flatMap((r) => r.classes.map((c) => c.severity));
   return { ...d, resources, severity: worst(all) };
 }
@@ -147,7 +164,11 @@ export interface HealPlan {
   /** Drifted stacks whose drift is all at or below the maximum: re-applied. */
   readonly heal: readonly string[];
   /** Drifted stacks with drift above it: left for the usual, approved deploy. */
-  readonly keep: readonly { readonly stack: string; readonly severity: DriftSeverity; readonly above: readonly string[] }[];
+  readonly keep: readonly {
+    readonly stack: string;
+    readonly severity: DriftSeverity;
+    readonly above: readonly string[];
+  }[];
 }
 
 /** Which stacks `--heal <max>` re-applies: those whose every drifted attribute is at or below `max`. */
@@ -156,7 +177,11 @@ export function healPlan(results: readonly ClassifiedStackDrift[], max: DriftSev
   const keep: { stack: string; severity: DriftSeverity; above: string[] }[] = [];
   for (const r of results) {
     if (r.status !== "drifted" || r.severity === null) continue;
-    const above = r.resources.flatMap((x) => x.classes.filter((c) => severityRank(c.severity) > severityRank(max)).map((c) => `${x.address}.${c.attribute} (${c.severity})`));
+    const above = r.resources.flatMap((x) =>
+      x.classes
+        .filter((c) => severityRank(c.severity) > severityRank(max))
+        .map((c) => `${x.address}.${c.attribute} (${c.severity})`),
+    );
     if (above.length === 0) heal.push(r.stack);
     else keep.push({ stack: r.stack, severity: r.severity, above });
   }
@@ -165,8 +190,17 @@ export function healPlan(results: readonly ClassifiedStackDrift[], max: DriftSev
 
 /** `drift` as people read it: each drifted attribute with its class. */
 export function formatClassifiedDrift(results: readonly ClassifiedStackDrift[]): string {
-  return results.map((r) => [
-    `${r.stack}: ${r.status}${r.severity ? ` (worst: ${r.severity})` : ""}`,
-    ...r.resources.flatMap((d) => d.classes.map((c) => `  ~ ${d.address}.${c.attribute}: ${c.severity}${c.rule.startsWith("environment") ? ` (${c.rule})` : ""}`)),
-  ].join("\n")).join("\n");
+  return results
+    .map((r) =>
+      [
+        `${r.stack}: ${r.status}${r.severity ? ` (worst: ${r.severity})` : ""}`,
+        ...r.resources.flatMap((d) =>
+          d.classes.map(
+            (c) =>
+              `  ~ ${d.address}.${c.attribute}: ${c.severity}${c.rule.startsWith("environment") ? ` (${c.rule})` : ""}`,
+          ),
+        ),
+      ].join("\n"),
+    )
+    .join("\n");
 }

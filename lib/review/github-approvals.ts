@@ -7,7 +7,10 @@
  * started the run (a workflow_dispatch release). Read-only.
  */
 
-export type GithubFetch = (url: string, init: { headers: Record<string, string> }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type GithubFetch = (
+  url: string,
+  init: { headers: Record<string, string> },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export interface GithubApprovals {
   /** Who the change is by: never counted as an approver. */
@@ -20,21 +23,45 @@ export interface GithubApprovals {
   readonly sources: readonly string[];
 }
 
-interface RunApproval { state?: string; user?: { login?: string }; environments?: { name?: string }[] }
-interface Pull { number?: number; user?: { login?: string }; merged_at?: string | null }
-interface Review { state?: string; user?: { login?: string }; submitted_at?: string }
+interface RunApproval {
+  state?: string;
+  user?: { login?: string };
+  environments?: { name?: string }[];
+}
+interface Pull {
+  number?: number;
+  user?: { login?: string };
+  merged_at?: string | null;
+}
+interface Review {
+  state?: string;
+  user?: { login?: string };
+  submitted_at?: string;
+}
 
 /** Reads the approvals of the current run (GITHUB_* variables of Actions) for `environment`; throws when GitHub cannot be read (fail closed). */
-export async function readGithubApprovals(environment: string, env: NodeJS.ProcessEnv, fetch: GithubFetch): Promise<GithubApprovals> {
+export async function readGithubApprovals(
+  environment: string,
+  env: NodeJS.ProcessEnv,
+  fetch: GithubFetch,
+): Promise<GithubApprovals> {
   const api = env.GITHUB_API_URL ?? "https://api.github.com";
   const repo = env.GITHUB_REPOSITORY;
   const token = env.GH_TOKEN ?? env.GITHUB_TOKEN;
   const actor = env.GITHUB_ACTOR;
   if (!repo || !env.GITHUB_RUN_ID || !env.GITHUB_SHA || !actor || !token) {
-    throw new Error("needs GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_SHA, GITHUB_ACTOR (set by GitHub Actions) and GH_TOKEN (the job's token, with actions: read and pull-requests: read)");
+    throw new Error(
+      "needs GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_SHA, GITHUB_ACTOR (set by GitHub Actions) and GH_TOKEN (the job's token, with actions: read and pull-requests: read)",
+    );
   }
   const get = async <T>(path: string): Promise<T> => {
-    const r = await fetch(`${api}/repos/${repo}/${path}`, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" } });
+    const r = await fetch(`${api}/repos/${repo}/${path}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+      },
+    });
     if (!r.ok) throw new Error(`GitHub answered ${r.status} to GET /repos/${repo}/${path}`);
     return (await r.json()) as T;
   };
@@ -46,7 +73,8 @@ export async function readGithubApprovals(environment: string, env: NodeJS.Proce
     sources.push(`${login}: ${source}`);
   };
   for (const a of await get<RunApproval[]>(`actions/runs/${env.GITHUB_RUN_ID}/approvals`)) {
-    if (a.state === "approved" && (a.environments ?? []).some((x) => x.name === environment)) add(a.user?.login, `approved the ${environment} deployment of this run`);
+    if (a.state === "approved" && (a.environments ?? []).some((x) => x.name === environment))
+      add(a.user?.login, `approved the ${environment} deployment of this run`);
   }
   let author = actor;
   if (env.GITHUB_EVENT_NAME === "push") {
@@ -59,7 +87,8 @@ export async function readGithubApprovals(environment: string, env: NodeJS.Proce
         const login = r.user?.login;
         if (login && r.state !== "COMMENTED") latest.set(login.toLowerCase(), r);
       }
-      for (const r of latest.values()) if (r.state === "APPROVED") add(r.user?.login, `approved pull request #${pr.number}`);
+      for (const r of latest.values())
+        if (r.state === "APPROVED") add(r.user?.login, `approved pull request #${pr.number}`);
     }
   }
   return { author, actor, approvers, sources };

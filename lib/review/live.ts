@@ -4,15 +4,18 @@
  * read on its own; a part that cannot be read is reported as unreadable (shown as unknown),
  * never guessed.
  */
-import { SLOTS, type Slot } from "../config/primitives.ts";
+
 import { slotAlarmNames } from "../constructs/naming.ts";
-import { describeCause } from "../release/errors.ts";
-import type { AlarmStates, MaintenanceRules, SlotWorkload, Traffic, Workloads } from "../release/ports.ts";
+import { SLOTS, type Slot } from "../core/primitives.ts";
+import { describeCause } from "../release/model/errors.ts";
+import type { AlarmStates, MaintenanceRules, SlotWorkload, Traffic, Workloads } from "../release/ports/index.ts";
 
 /** What is read (lib/aws/traffic.ts and lib/aws/alarms.ts, wired by lib/cli). */
 export interface LiveSources {
   readonly traffic: Pick<Traffic, "read"> & {
-    health(): Promise<Record<Slot, { readonly healthy: number; readonly unhealthy: number; readonly states: Record<string, number> }>>;
+    health(): Promise<
+      Record<Slot, { readonly healthy: number; readonly unhealthy: number; readonly states: Record<string, number> }>
+    >;
   };
   readonly alarms: { read(names: readonly string[]): Promise<AlarmStates> };
   /** The maintenance rules of the listener (lib/aws/maintenance.ts); not read when absent. */
@@ -66,11 +69,15 @@ export async function observe(env: string, sources: LiveSources, now: Date): Pro
   const weights = part(async () => (await sources.traffic.read()).weights);
   const health = part(async () => {
     const h = await sources.traffic.health();
-    return Object.fromEntries(SLOTS.map((s) => {
-      const states = h[s].states;
-      const other = Object.entries(states).filter(([k]) => k !== "healthy" && k !== "unhealthy").reduce((a, [, n]) => a + n, 0);
-      return [s, { healthy: h[s].healthy, unhealthy: h[s].unhealthy, other }];
-    })) as Record<Slot, TargetHealth>;
+    return Object.fromEntries(
+      SLOTS.map((s) => {
+        const states = h[s].states;
+        const other = Object.entries(states)
+          .filter(([k]) => k !== "healthy" && k !== "unhealthy")
+          .reduce((a, [, n]) => a + n, 0);
+        return [s, { healthy: h[s].healthy, unhealthy: h[s].unhealthy, other }];
+      }),
+    ) as Record<Slot, TargetHealth>;
   });
   const alarms = part(async () => {
     const names = SLOTS.flatMap((slot) => slotAlarmNames(env, slot).map((name) => ({ name, slot })));
@@ -78,14 +85,21 @@ export async function observe(env: string, sources: LiveSources, now: Date): Pro
     const state = new Map(read.states.map((s) => [s.name, s.state]));
     return names.map(({ name, slot }) => {
       const s = state.get(name);
-      return { name, slot, state: (s === undefined ? "missing" : ALARM_STATES.has(s) ? s : "INSUFFICIENT_DATA") as AlarmState };
+      return {
+        name,
+        slot,
+        state: (s === undefined ? "missing" : ALARM_STATES.has(s) ? s : "INSUFFICIENT_DATA") as AlarmState,
+      };
     });
   });
   const workloads = sources.workloads ? part(() => sources.workloads!.read()) : undefined;
   const maintenance = sources.maintenance ? await part(() => sources.maintenance!.read()) : undefined;
   return {
-    observedAt: now.toISOString(), weights: await weights, health: await health, alarms: await alarms,
+    observedAt: now.toISOString(),
+    weights: await weights,
+    health: await health,
+    alarms: await alarms,
     ...(maintenance ? { maintenance } : {}),
-    ...(workloads ? { workloads: await workloads } : {}),
+    ...(workloads !== undefined ? { workloads: await workloads } : {}),
   };
 }

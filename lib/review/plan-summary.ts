@@ -18,8 +18,17 @@ export type Action = "create" | "update" | "replace" | "delete";
 
 /** Resources whose replacement or deletion loses data or breaks every other stack. */
 export const STATEFUL_TYPES = [
-  "aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance", "aws_elasticache_replication_group", "aws_elasticache_cluster",
-  "aws_s3_bucket", "aws_kms_key", "aws_eks_cluster", "aws_dynamodb_table", "aws_efs_file_system", "aws_ebs_volume",
+  "aws_db_instance",
+  "aws_rds_cluster",
+  "aws_rds_cluster_instance",
+  "aws_elasticache_replication_group",
+  "aws_elasticache_cluster",
+  "aws_s3_bucket",
+  "aws_kms_key",
+  "aws_eks_cluster",
+  "aws_dynamodb_table",
+  "aws_efs_file_system",
+  "aws_ebs_volume",
 ] as const;
 
 export interface StackSummary {
@@ -54,6 +63,7 @@ function actionOf(actions: string[]): Action | undefined {
   return undefined; // no-op, read
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the engine's plan and the synthesized Terraform JSON, untyped
 type Obj = Record<string, any>;
 
 /** Slot weights of a listener rule's forward action, by slot name found in the target group ARN. */
@@ -99,43 +109,61 @@ export function planFileStack(fileName: string): { stack: string; removed: boole
 }
 
 export function summarize(plans: { stack: string; plan: PlanJson; removed?: boolean }[]): Summary {
-  const stacks = plans.map(({ stack, plan, removed }): StackSummary => {
-    const counts: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0 };
-    const s: StackSummary = { stack, environment: environmentOfStack(stack), removed: removed === true, counts, resources: [], traffic: [], versions: [], blocking: [] };
-    for (const rc of plan.resource_changes ?? []) {
-      if (rc.mode === "data") continue;
-      const action = actionOf(rc.change.actions);
-      if (!action) continue;
-      counts[action]++;
-      s.resources.push({ address: rc.address, action });
-      if ((action === "replace" || action === "delete") && (STATEFUL_TYPES as readonly string[]).includes(rc.type)) {
-        s.blocking.push({ address: rc.address, type: rc.type, action });
+  const stacks = plans
+    .map(({ stack, plan, removed }): StackSummary => {
+      const counts: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0 };
+      const s: StackSummary = {
+        stack,
+        environment: environmentOfStack(stack),
+        removed: removed === true,
+        counts,
+        resources: [],
+        traffic: [],
+        versions: [],
+        blocking: [],
+      };
+      for (const rc of plan.resource_changes ?? []) {
+        if (rc.mode === "data") continue;
+        const action = actionOf(rc.change.actions);
+        if (!action) continue;
+        counts[action]++;
+        s.resources.push({ address: rc.address, action });
+        if ((action === "replace" || action === "delete") && (STATEFUL_TYPES as readonly string[]).includes(rc.type)) {
+          s.blocking.push({ address: rc.address, type: rc.type, action });
+        }
+        if (rc.type === "aws_lb_listener_rule") {
+          const from = weightsOf(rc.change.before);
+          const to = weightsOf(rc.change.after);
+          if (to && JSON.stringify(from) !== JSON.stringify(to))
+            s.traffic.push({ address: rc.address, from: from ?? {}, to });
+        }
+        const before = slotVersion(rc.type, rc.change.before);
+        const after = slotVersion(rc.type, rc.change.after);
+        const slot = after?.slot ?? before?.slot;
+        if (slot && (before?.version ?? null) !== (after?.version ?? null)) {
+          s.versions.push({ slot, from: before?.version ?? null, to: after?.version ?? null });
+        }
       }
-      if (rc.type === "aws_lb_listener_rule") {
-        const from = weightsOf(rc.change.before);
-        const to = weightsOf(rc.change.after);
-        if (to && JSON.stringify(from) !== JSON.stringify(to)) s.traffic.push({ address: rc.address, from: from ?? {}, to });
-      }
-      const before = slotVersion(rc.type, rc.change.before);
-      const after = slotVersion(rc.type, rc.change.after);
-      const slot = after?.slot ?? before?.slot;
-      if (slot && (before?.version ?? null) !== (after?.version ?? null)) {
-        s.versions.push({ slot, from: before?.version ?? null, to: after?.version ?? null });
-      }
-    }
-    s.resources.sort((a, b) => a.address.localeCompare(b.address));
-    s.blocking.sort((a, b) => a.address.localeCompare(b.address));
-    s.versions.sort((a, b) => a.slot.localeCompare(b.slot));
-    return s;
-  }).sort((a, b) => a.environment.localeCompare(b.environment) || a.stack.localeCompare(b.stack));
-  return { stacks, blocking: stacks.flatMap((s) => s.blocking.map((b) => ({ ...b, stack: s.stack, environment: s.environment }))) };
+      s.resources.sort((a, b) => a.address.localeCompare(b.address));
+      s.blocking.sort((a, b) => a.address.localeCompare(b.address));
+      s.versions.sort((a, b) => a.slot.localeCompare(b.slot));
+      return s;
+    })
+    .sort((a, b) => a.environment.localeCompare(b.environment) || a.stack.localeCompare(b.stack));
+  return {
+    stacks,
+    blocking: stacks.flatMap((s) => s.blocking.map((b) => ({ ...b, stack: s.stack, environment: s.environment }))),
+  };
 }
 
 const pct = (w: Record<string, number>, slot: string) => (slot in w ? String(w[slot]) : "–");
 
 /** "blue 90 → 50, green 10 → 50" */
 export function describeTraffic(t: StackSummary["traffic"][number]): string {
-  return [...new Set([...Object.keys(t.from), ...Object.keys(t.to)])].sort().map((slot) => `${slot} ${pct(t.from, slot)} → ${pct(t.to, slot)}`).join(", ");
+  return [...new Set([...Object.keys(t.from), ...Object.keys(t.to)])]
+    .sort()
+    .map((slot) => `${slot} ${pct(t.from, slot)} → ${pct(t.to, slot)}`)
+    .join(", ");
 }
 
 export function toMarkdown(summary: Summary): string {
@@ -144,7 +172,9 @@ export function toMarkdown(summary: Summary): string {
   lines.push("| environment | stack | create | update | replace | delete |", "|---|---|---:|---:|---:|---:|");
   for (const s of summary.stacks) {
     const c = s.counts;
-    lines.push(`| ${s.environment} | ${s.stack}${s.removed ? " (removed)" : ""} | ${c.create} | ${c.update} | ${c.replace} | ${c.delete} |`);
+    lines.push(
+      `| ${s.environment} | ${s.stack}${s.removed ? " (removed)" : ""} | ${c.create} | ${c.update} | ${c.replace} | ${c.delete} |`,
+    );
   }
   lines.push("");
   for (const env of [...new Set(summary.stacks.map((s) => s.environment))]) {
@@ -152,7 +182,10 @@ export function toMarkdown(summary: Summary): string {
     for (const s of summary.stacks.filter((x) => x.environment === env)) {
       const total = s.resources.length;
       if (s.removed) {
-        lines.push(`#### ${s.stack}: removed, destroys ${s.counts.delete} resource${s.counts.delete === 1 ? "" : "s"}`, "");
+        lines.push(
+          `#### ${s.stack}: removed, destroys ${s.counts.delete} resource${s.counts.delete === 1 ? "" : "s"}`,
+          "",
+        );
         lines.push(`- **destroy**: the change removes the stack \`${s.stack}\`; applying it destroys everything below`);
       } else {
         lines.push(`#### ${s.stack}: ${total === 0 ? "no changes" : `${total} change${total === 1 ? "" : "s"}`}`, "");
@@ -168,9 +201,16 @@ export function toMarkdown(summary: Summary): string {
     lines.push("No stateful resource is replaced or deleted.");
   } else {
     lines.push("**BLOCKING**: stateful resources would be replaced or deleted:", "");
-    for (const b of summary.blocking) lines.push(`- ${b.environment} / ${b.stack}: ${b.action} \`${b.address}\` (${b.type})`);
+    for (const b of summary.blocking)
+      lines.push(`- ${b.environment} / ${b.stack}: ${b.action} \`${b.address}\` (${b.type})`);
   }
-  const other = summary.stacks.flatMap((s) => s.resources.filter((r) => (r.action === "replace" || r.action === "delete") && !s.blocking.some((b) => b.address === r.address)).map((r) => `${s.stack}: ${r.action} \`${r.address}\``));
+  const other = summary.stacks.flatMap((s) =>
+    s.resources
+      .filter(
+        (r) => (r.action === "replace" || r.action === "delete") && !s.blocking.some((b) => b.address === r.address),
+      )
+      .map((r) => `${s.stack}: ${r.action} \`${r.address}\``),
+  );
   if (other.length) lines.push("", "Other replacements and deletions:", "", ...other.map((o) => `- ${o}`));
   lines.push("");
   return lines.join("\n");

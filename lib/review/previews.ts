@@ -4,15 +4,22 @@
  * environment (lib/config/previews.ts).
  */
 import { rmSync } from "node:fs";
-import { loadProject } from "../config/load.ts";
-import { allocatePreviewCidr, loadPreviews, previewsFileOf, PreviewSchema, readPreviews, type Preview } from "../config/previews.ts";
 import { ConfigError, zodProblems } from "../config/errors.ts";
+import { loadProject } from "../config/load.ts";
+import {
+  allocatePreviewCidr,
+  loadPreviews,
+  type Preview,
+  PreviewSchema,
+  previewsFileOf,
+  readPreviews,
+} from "../config/previews.ts";
 import { checkEnvironments } from "../config/rules.ts";
-import { ReleaseSchema } from "../release/model.ts";
-import { RefusedError } from "../release/errors.ts";
 import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { writeFileAtomic } from "../fsutil/atomic-write.ts";
 import { withFileLock } from "../fsutil/file-lock.ts";
+import { RefusedError } from "../release/model/errors.ts";
+import { ReleaseSchema } from "../release/model/release.ts";
 import { auditFileOf, loadRelease, releaseFileOf, releaseText } from "../release/store/index.ts";
 
 export const DEFAULT_TTL_DAYS = 7;
@@ -44,7 +51,11 @@ export interface CreateResult {
  * in memory first (the name, the project, the new previews list and release file): a refused
  * creation writes nothing.
  */
-export async function createPreview(root: string, name: string, opts: { base?: string; ttlDays?: number; now: Date; wait?: number }): Promise<CreateResult> {
+export async function createPreview(
+  root: string,
+  name: string,
+  opts: { base?: string; ttlDays?: number; now: Date; wait?: number },
+): Promise<CreateResult> {
   const named = PreviewSchema.shape.name.safeParse(name);
   if (!named.success) throw new ConfigError(zodProblems(name, named.error, ["name"]), "invalid preview");
   return withPreviewsLock(root, opts.wait ?? 30, async () => {
@@ -54,20 +65,42 @@ export async function createPreview(root: string, name: string, opts: { base?: s
     const existing = previews.find((p) => p.name === name);
     if (existing) {
       const updated = { ...existing, expiresAt };
-      writePreviews(root, previews.map((p) => (p.name === name ? updated : p)));
+      writePreviews(
+        root,
+        previews.map((p) => (p.name === name ? updated : p)),
+      );
       return { preview: updated, created: false };
     }
     const baseName = opts.base ?? "dev";
     const base = project.environments.find((e) => e.config.name === baseName && !e.config.expiresAt);
-    if (!base) throw new RefusedError(`preview base: ${unknownEnvironmentMessage(baseName, project.environments.filter((e) => !e.config.expiresAt).map((e) => e.config.name))}`);
-    if (project.environments.some((e) => e.config.name === name)) throw new RefusedError(`${name} is already an environment`);
+    if (!base)
+      throw new RefusedError(
+        `preview base: ${unknownEnvironmentMessage(
+          baseName,
+          project.environments.filter((e) => !e.config.expiresAt).map((e) => e.config.name),
+        )}`,
+      );
+    if (project.environments.some((e) => e.config.name === name))
+      throw new RefusedError(`${name} is already an environment`);
     const cidr = allocatePreviewCidr(project.environments.map((e) => e.config.network.cidr));
     if (!cidr) throw new RefusedError("the preview CIDR pool is full: destroy old previews (envctl preview gc)");
-    const parsed = PreviewSchema.safeParse({ name, base: baseName, cidr, createdAt: opts.now.toISOString(), expiresAt });
+    const parsed = PreviewSchema.safeParse({
+      name,
+      base: baseName,
+      cidr,
+      createdAt: opts.now.toISOString(),
+      expiresAt,
+    });
     if (!parsed.success) throw new ConfigError(zodProblems(name, parsed.error), "invalid preview");
     const version = base.release.slots[base.release.live].version!;
-    const release = ReleaseSchema.safeParse({ environment: name, live: "blue", slots: { blue: { version, weight: 100 }, green: { version: null, weight: 0 } }, history: [version] });
-    if (!release.success) throw new ConfigError(zodProblems(`environments/releases/${name}.json`, release.error), "invalid preview");
+    const release = ReleaseSchema.safeParse({
+      environment: name,
+      live: "blue",
+      slots: { blue: { version, weight: 100 }, green: { version: null, weight: 0 } },
+      history: [version],
+    });
+    if (!release.success)
+      throw new ConfigError(zodProblems(`environments/releases/${name}.json`, release.error), "invalid preview");
     // The whole project with the preview in, validated before anything is written.
     const next = [...previews, parsed.data];
     const permanent = project.environments.map((e) => e.config).filter((c) => c.expiresAt === undefined);
@@ -91,7 +124,10 @@ export async function forgetPreview(root: string, name: string, wait = 30): Prom
   await withPreviewsLock(root, wait, async () => {
     const previews = readOrFail(root);
     if (!previews.some((p) => p.name === name)) throw new RefusedError(`no preview named ${name}`);
-    writePreviews(root, previews.filter((p) => p.name !== name));
+    writePreviews(
+      root,
+      previews.filter((p) => p.name !== name),
+    );
     rmSync(releaseFileOf(root, name), { force: true });
     rmSync(auditFileOf(root, name), { force: true });
   });

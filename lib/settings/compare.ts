@@ -4,9 +4,10 @@
  * what blocks: a key the target's tier requires, missing or (for a secret) without a value; with
  * `failOnMissing`, any key of the source the target lacks (a promotion would be refused).
  */
-import type { SettingValue } from "../config/primitives.ts";
+
 import type { Environment, Tier } from "../config/schema.ts";
-import { SECRETS, SETTINGS, requiredKeys, settingText } from "../config/settings.ts";
+import { requiredKeys, SECRETS, SETTINGS, settingText } from "../config/settings.ts";
+import type { SettingValue } from "../core/primitives.ts";
 import type { SecretStatus } from "./secret-store.ts";
 
 /** A secret's value state as read from Secrets Manager, or why it could not be read. */
@@ -37,7 +38,15 @@ export interface SecretSide {
   readonly reading?: SecretReading;
 }
 
-export type SecretRowStatus = "present" | "missing" | "extra" | "no value in a" | "no value in b" | "no value" | "unknown" | "declared";
+export type SecretRowStatus =
+  | "present"
+  | "missing"
+  | "extra"
+  | "no value in a"
+  | "no value in b"
+  | "no value"
+  | "unknown"
+  | "declared";
 
 export interface SecretRow {
   readonly name: string;
@@ -75,30 +84,56 @@ export function configDiff(a: ConfigSide, b: ConfigSide, opts: DiffOptions = {})
   const blocking: string[] = [];
   const bName = b.env.name;
 
-  const settings: SettingRow[] = sorted([...Object.keys(a.env.app.settings), ...Object.keys(b.env.app.settings), ...required.settings]).flatMap((key) => {
+  const settings: SettingRow[] = sorted([
+    ...Object.keys(a.env.app.settings),
+    ...Object.keys(b.env.app.settings),
+    ...required.settings,
+  ]).flatMap((key) => {
     const av = a.env.app.settings[key];
     const bv = b.env.app.settings[key];
     if (av === undefined && bv === undefined && !reqSettings.has(key)) return [];
-    const status: SettingStatus = bv === undefined ? "missing" : av === undefined ? "extra" : av === bv ? "same" : "different";
+    const status: SettingStatus =
+      bv === undefined ? "missing" : av === undefined ? "extra" : av === bv ? "same" : "different";
     const requiredInB = reqSettings.has(key);
-    if (status === "missing" && requiredInB) blocking.push(`${bName}: app.settings.${key} is missing: required in the ${b.env.tier} tier`);
-    else if (status === "missing" && opts.failOnMissing && av !== undefined) blocking.push(`${bName}: app.settings.${key} is missing: ${a.env.name} has it, so a promotion ${a.env.name} → ${bName} is refused`);
-    return [{ key, ...(av !== undefined ? { a: av } : {}), ...(bv !== undefined ? { b: bv } : {}), status, requiredInB }];
+    if (status === "missing" && requiredInB)
+      blocking.push(`${bName}: app.settings.${key} is missing: required in the ${b.env.tier} tier`);
+    else if (status === "missing" && opts.failOnMissing && av !== undefined)
+      blocking.push(
+        `${bName}: app.settings.${key} is missing: ${a.env.name} has it, so a promotion ${a.env.name} → ${bName} is refused`,
+      );
+    return [
+      { key, ...(av !== undefined ? { a: av } : {}), ...(bv !== undefined ? { b: bv } : {}), status, requiredInB },
+    ];
   });
 
   const declaredA = new Set(a.env.app.secrets.map((s) => s.name));
   const declaredB = new Set(b.env.app.secrets.map((s) => s.name));
   const online = a.secrets !== undefined && b.secrets !== undefined;
   const secrets: SecretRow[] = sorted([...declaredA, ...declaredB, ...required.secrets]).map((name) => {
-    const sa: SecretSide = { declared: declaredA.has(name), ...(declaredA.has(name) && a.secrets?.[name] ? { reading: a.secrets[name] } : {}) };
-    const sb: SecretSide = { declared: declaredB.has(name), ...(declaredB.has(name) && b.secrets?.[name] ? { reading: b.secrets[name] } : {}) };
+    const sa: SecretSide = {
+      declared: declaredA.has(name),
+      ...(declaredA.has(name) && a.secrets?.[name] ? { reading: a.secrets[name] } : {}),
+    };
+    const sb: SecretSide = {
+      declared: declaredB.has(name),
+      ...(declaredB.has(name) && b.secrets?.[name] ? { reading: b.secrets[name] } : {}),
+    };
     const requiredInB = reqSecrets.has(name);
     const row = secretRow(name, sa, sb, online, requiredInB);
     const rule = `app.secrets ${name}`;
     if (!sb.declared && requiredInB) blocking.push(`${bName}: ${rule} is missing: required in the ${b.env.tier} tier`);
-    else if (!sb.declared && sa.declared && opts.failOnMissing) blocking.push(`${bName}: ${rule} is missing: ${a.env.name} has it, so a promotion ${a.env.name} → ${bName} is refused`);
-    else if (sb.declared && requiredInB && sb.reading?.state === "unknown") blocking.push(`${bName}: ${rule} could not be read (${sb.reading.reason}): required in the ${b.env.tier} tier, so it counts as missing`);
-    else if (sb.declared && requiredInB && sb.reading && sb.reading.state !== "set") blocking.push(`${bName}: ${rule} has no value${sb.reading.state === "missing" ? " (the secret does not exist: deploy first)" : ""}: required in the ${b.env.tier} tier; set it with 'envctl secret set ${bName} ${name}'`);
+    else if (!sb.declared && sa.declared && opts.failOnMissing)
+      blocking.push(
+        `${bName}: ${rule} is missing: ${a.env.name} has it, so a promotion ${a.env.name} → ${bName} is refused`,
+      );
+    else if (sb.declared && requiredInB && sb.reading?.state === "unknown")
+      blocking.push(
+        `${bName}: ${rule} could not be read (${sb.reading.reason}): required in the ${b.env.tier} tier, so it counts as missing`,
+      );
+    else if (sb.declared && requiredInB && sb.reading && sb.reading.state !== "set")
+      blocking.push(
+        `${bName}: ${rule} has no value${sb.reading.state === "missing" ? " (the secret does not exist: deploy first)" : ""}: required in the ${b.env.tier} tier; set it with 'envctl secret set ${bName} ${name}'`,
+      );
     return row;
   });
 
@@ -139,24 +174,36 @@ function secretCell(s: SecretSide): string {
 function settingNote(r: SettingRow, d: ConfigDiff): string {
   const req = r.requiredInB ? ` (required in ${d.tierB})` : "";
   switch (r.status) {
-    case "same": return "";
-    case "different": return "≠";
-    case "missing": return `missing in ${d.b}${req}`;
-    case "extra": return `only in ${d.b}`;
+    case "same":
+      return "";
+    case "different":
+      return "≠";
+    case "missing":
+      return `missing in ${d.b}${req}`;
+    case "extra":
+      return `only in ${d.b}`;
   }
 }
 
 function secretNote(r: SecretRow, d: ConfigDiff): string {
   const req = r.requiredInB ? ` (required in ${d.tierB})` : "";
   switch (r.status) {
-    case "missing": return `missing in ${d.b}${req}`;
-    case "extra": return `only in ${d.b}`;
-    case "no value in b": return `no value in ${d.b}${req}`;
-    case "no value in a": return `no value in ${d.a}`;
-    case "no value": return `no value in either${req}`;
-    case "unknown": return `could not read: ${[r.a.reading, r.b.reading].flatMap((x) => (x?.state === "unknown" ? [x.reason] : [])).join("; ")}`;
-    case "present": return r.newer === "same" || r.newer === undefined ? "" : `changed later in ${r.newer === "a" ? d.a : d.b}`;
-    case "declared": return "";
+    case "missing":
+      return `missing in ${d.b}${req}`;
+    case "extra":
+      return `only in ${d.b}`;
+    case "no value in b":
+      return `no value in ${d.b}${req}`;
+    case "no value in a":
+      return `no value in ${d.a}`;
+    case "no value":
+      return `no value in either${req}`;
+    case "unknown":
+      return `could not read: ${[r.a.reading, r.b.reading].flatMap((x) => (x?.state === "unknown" ? [x.reason] : [])).join("; ")}`;
+    case "present":
+      return r.newer === "same" || r.newer === undefined ? "" : `changed later in ${r.newer === "a" ? d.a : d.b}`;
+    case "declared":
+      return "";
   }
 }
 
@@ -166,12 +213,18 @@ export function formatDiffText(d: ConfigDiff): string {
   const secrets = d.secrets.map((r) => [r.name, secretCell(r.a), secretCell(r.b), secretNote(r, d)]);
   const rows = [["", d.a, d.b, ""], ...settings, ...secrets];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `  ${r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join("  ").trimEnd()}`;
+  const line = (r: string[]) =>
+    `  ${r
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c))
+      .join("  ")
+      .trimEnd()}`;
   return [
     `config diff ${d.a} → ${d.b}`,
     line(["setting", d.a, d.b, ""]),
     ...(settings.length ? settings.map(line) : ["  (no settings on either side)"]),
-    d.online ? line(["secret", "", "", "presence and last change; values are never read"]) : line(["secret", "", "", "declared only (--offline: values' state not read)"]),
+    d.online
+      ? line(["secret", "", "", "presence and last change; values are never read"])
+      : line(["secret", "", "", "declared only (--offline: values' state not read)"]),
     ...(secrets.length ? secrets.map(line) : ["  (no secrets on either side)"]),
     ...d.blocking.map((b) => `blocking: ${b}`),
   ].join("\n");

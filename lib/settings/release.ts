@@ -3,10 +3,12 @@
  * environment's own values, with their checksum), and the checks that refuse a slot lacking a
  * key — one its tier requires, or one the source ran the promoted version with.
  */
-import { slotSettings, type Release, type SlotSettings } from "../release/model.ts";
+
 import type { Environment } from "../config/schema.ts";
 import { missingRequired } from "../config/settings.ts";
-import { RefusedError } from "../release/errors.ts";
+import { RefusedError } from "../release/model/errors.ts";
+import type { Release } from "../release/model/release.ts";
+import { type SlotSettings, slotSettings } from "../release/model/slots.ts";
 
 /** Setting and secret names. */
 export interface Keys {
@@ -29,14 +31,20 @@ export interface MissingKey {
  */
 export function slotSettingsFor(env: Environment): SlotSettings | null {
   const missing = requiredMissing(env);
-  if (missing.length > 0) throw new RefusedError(`${env.name}: a slot cannot be staged without ${describeMissing(missing)}; add ${missing.length === 1 ? "it" : "them"} to environments/${env.name}.ts (app.settings / app.secrets)`);
+  if (missing.length > 0)
+    throw new RefusedError(
+      `${env.name}: a slot cannot be staged without ${describeMissing(missing)}; add ${missing.length === 1 ? "it" : "them"} to environments/${env.name}.ts (app.settings / app.secrets)`,
+    );
   return Object.keys(env.app.settings).length === 0 ? null : slotSettings(env.app.settings);
 }
 
 function requiredMissing(env: Environment): MissingKey[] {
   const m = missingRequired(env);
   const reason = `required in the ${env.tier} tier`;
-  return [...m.settings.map((key) => ({ kind: "setting" as const, key, reasons: [reason] })), ...m.secrets.map((key) => ({ kind: "secret" as const, key, reasons: [reason] }))];
+  return [
+    ...m.settings.map((key) => ({ kind: "setting" as const, key, reasons: [reason] })),
+    ...m.secrets.map((key) => ({ kind: "secret" as const, key, reasons: [reason] })),
+  ];
 }
 
 /**
@@ -44,7 +52,9 @@ function requiredMissing(env: Environment): MissingKey[] {
  * first), else the environment file's; the secrets the source declares.
  */
 export function sourceKeys(source: Environment, release: Release, version: string): Keys & { from: string } {
-  const slots = [release.slots[release.live], ...Object.values(release.slots)].filter((s) => s.version === version && s.settings);
+  const slots = [release.slots[release.live], ...Object.values(release.slots)].filter(
+    (s) => s.version === version && s.settings,
+  );
   const slot = slots[0];
   return {
     settings: Object.keys(slot?.settings?.values ?? source.app.settings).sort(),
@@ -54,7 +64,12 @@ export function sourceKeys(source: Environment, release: Release, version: strin
 }
 
 /** What `target` lacks for a promotion of `version` from `source`: keys of the source, and keys of its tier. */
-export function promotionMissing(source: Environment, sourceRelease: Release, target: Environment, version: string): MissingKey[] {
+export function promotionMissing(
+  source: Environment,
+  sourceRelease: Release,
+  target: Environment,
+  version: string,
+): MissingKey[] {
   const keys = sourceKeys(source, sourceRelease, version);
   const secrets = new Set(target.app.secrets.map((s) => s.name));
   const byKey = new Map<string, MissingKey>();
@@ -63,17 +78,25 @@ export function promotionMissing(source: Environment, sourceRelease: Release, ta
     const prev = byKey.get(id);
     byKey.set(id, prev ? { ...prev, reasons: [...prev.reasons, ...m.reasons] } : m);
   };
-  for (const key of keys.settings) if (!(key in target.app.settings)) add({ kind: "setting", key, reasons: [keys.from] });
+  for (const key of keys.settings)
+    if (!(key in target.app.settings)) add({ kind: "setting", key, reasons: [keys.from] });
   for (const key of keys.secrets) if (!secrets.has(key)) add({ kind: "secret", key, reasons: [keys.from] });
   for (const m of requiredMissing(target)) add(m);
   return [...byKey.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.key.localeCompare(b.key));
 }
 
 /** Refuses a promotion into an environment lacking a key (every missing key named at once). */
-export function refuseMissingSettings(source: Environment, sourceRelease: Release, target: Environment, version: string): void {
+export function refuseMissingSettings(
+  source: Environment,
+  sourceRelease: Release,
+  target: Environment,
+  version: string,
+): void {
   const missing = promotionMissing(source, sourceRelease, target, version);
   if (missing.length === 0) return;
-  throw new RefusedError(`${source.name} → ${target.name} refused: ${target.name} lacks ${describeMissing(missing)}; add ${missing.length === 1 ? "it" : "them"} to environments/${target.name}.ts (app.settings / app.secrets) with ${target.name}'s own values ('envctl config diff ${source.name} ${target.name}' shows every difference)`);
+  throw new RefusedError(
+    `${source.name} → ${target.name} refused: ${target.name} lacks ${describeMissing(missing)}; add ${missing.length === 1 ? "it" : "them"} to environments/${target.name}.ts (app.settings / app.secrets) with ${target.name}'s own values ('envctl config diff ${source.name} ${target.name}' shows every difference)`,
+  );
 }
 
 export function describeMissing(missing: readonly MissingKey[]): string {

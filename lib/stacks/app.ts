@@ -3,9 +3,9 @@ import type { Project } from "../config/load.ts";
 import { BootstrapStack } from "./bootstrap-stack.ts";
 import { EnvironmentStack } from "./environment-stack.ts";
 import { GlobalStack } from "./global-stack.ts";
+import type { Target } from "./target.ts";
 import { TrafficStack } from "./traffic-stack.ts";
 import { WorkloadsStack } from "./workloads-stack.ts";
-import type { Target } from "./target.ts";
 
 export interface BuildOptions {
   /** Output directory. @default cdktf's (`CDKTF_OUTDIR` or `cdktf.out`) */
@@ -23,11 +23,19 @@ export function buildApp(project: Project, target: Target, options: BuildOptions
   const app = new App({ outdir: options.outdir, skipValidation: false });
   const envs = project.environments.filter((e) => !options.only || options.only.includes(e.config.name));
   const first = project.environments[0]!.config;
-  const projectTags = { Project: first.project, ManagedBy: "cdktf", Owner: first.owner, CostCenter: first.costCenter, Environment: "shared" };
+  const projectTags = {
+    Project: first.project,
+    ManagedBy: "cdktf",
+    Owner: first.owner,
+    CostCenter: first.costCenter,
+    Environment: "shared",
+  };
 
   // One state bucket per account: every environment's stacks keep their state in their own account.
   const accounts = new Map(project.environments.map((e) => [e.config.account.id, e.config.account]));
-  for (const account of [...accounts.values()].filter((a) => envs.some((e) => e.config.account.id === a.id) || a.id === first.account.id)) {
+  for (const account of [...accounts.values()].filter(
+    (a) => envs.some((e) => e.config.account.id === a.id) || a.id === first.account.id,
+  )) {
     new BootstrapStack(app, { project: first.project, region: first.region, target, account, tags: projectTags });
   }
   const infra = envs.map(({ config, release }) => {
@@ -39,6 +47,13 @@ export function buildApp(project: Project, target: Target, options: BuildOptions
   // Previews stay off the dashboard: they come and go with pull requests, and a preview that is
   // registered but not deployed yet has no state for the global stack to read.
   const permanent = infra.filter((e) => !e.preview).map(({ name, stack }) => ({ name, stack }));
-  new GlobalStack(app, { project: first.project, region: first.region, target, account: first.account, tags: projectTags, environments: permanent });
+  new GlobalStack(app, {
+    project: first.project,
+    region: first.region,
+    target,
+    account: first.account,
+    tags: projectTags,
+    environments: permanent,
+  });
   return app;
 }

@@ -1,7 +1,7 @@
-import { Construct } from "constructs";
-import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { accountStateBucket, type AccountConfig } from "../config/schema/account.ts";
+import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { type AccountConfig, accountStateBucket } from "../config/schema/account.ts";
 import { applyEmulatorProfile } from "./local-gaps.ts";
 import { emulatorCredentials, emulatorEndpoint, type Target } from "./target.ts";
 
@@ -20,7 +20,11 @@ export interface BaseStackProps {
 }
 
 /** The state bucket of an account: `ENVSTACK_STATE_BUCKET`, else the account's (`account.stateBucket`, else `<project>-tfstate-<id>`). */
-export function stateBucketName(project: string, target: Target, account: Pick<AccountConfig, "id" | "stateBucket">): string {
+export function stateBucketName(
+  project: string,
+  target: Target,
+  account: Pick<AccountConfig, "id" | "stateBucket">,
+): string {
   return target.stateBucket ?? accountStateBucket(project, account);
 }
 

@@ -1,5 +1,5 @@
-import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
 import type { AccountConfig } from "../config/schema/account.ts";
 import { bootstrapStackName } from "../constructs/naming.ts";
 import { StateBackend } from "../constructs/state-backend.ts";

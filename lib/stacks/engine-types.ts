@@ -12,7 +12,10 @@ import { synthesizeProject } from "./synth.ts";
 /** Synthesizes every environment for the `aws` and `local` targets and lists their AWS types. */
 export async function projectAwsTypes(root: string): Promise<string[]> {
   const types = new Set<string>();
-  const targets: NodeJS.ProcessEnv[] = [{}, { ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:1", ENVSTACK_BACKEND: "local" }];
+  const targets: NodeJS.ProcessEnv[] = [
+    {},
+    { ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:1", ENVSTACK_BACKEND: "local" },
+  ];
   for (const target of targets) {
     const out = mkdtempSync(join(tmpdir(), "envstack-types-"));
     try {

@@ -2,16 +2,14 @@
  * The compute of an environment stack, EC2 or EKS, built in the stack's scope (the resource ids
  * are the stack's own, as when this was part of lib/stacks/environment-stack.ts).
  */
-import type { Construct } from "constructs";
+
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import type { Release } from "../release/model.ts";
-import { SLOTS, type Slot } from "../config/primitives.ts";
+import type { Construct } from "constructs";
 import type { Ec2Compute as Ec2ComputeConfig, EksCompute as EksComputeConfig, Environment } from "../config/schema.ts";
 import { settingsText } from "../config/settings.ts";
 import { environmentTags } from "../config/tags.ts";
-import { secretArnsPath, slotSettingsPath } from "../settings/names.ts";
 import { accountOf } from "../constructs/account.ts";
 import type { AppSecrets } from "../constructs/app-secrets.ts";
 import { REDIS_PORT } from "../constructs/cache.ts";
@@ -21,6 +19,9 @@ import { POSTGRES_PORT } from "../constructs/database.ts";
 import type { LoadBalancer } from "../constructs/load-balancer.ts";
 import type { Network } from "../constructs/network.ts";
 import { APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf } from "../constructs/workloads/names.ts";
+import { SLOTS, type Slot } from "../core/primitives.ts";
+import type { Release } from "../release/model/release.ts";
+import { secretArnsPath, slotSettingsPath } from "../settings/names.ts";
 
 /** What the compute is wired to, built before it by the environment stack. */
 export interface ComputeParts {
@@ -31,7 +32,13 @@ export interface ComputeParts {
 }
 
 /** EC2: the application security group and an Auto Scaling group per slot running its version. */
-export function ec2Compute(stack: Construct, parts: ComputeParts, env: Environment, config: Ec2ComputeConfig, release: Release): { securityGroup: SecurityGroup; compute: Ec2Compute } {
+export function ec2Compute(
+  stack: Construct,
+  parts: ComputeParts,
+  env: Environment,
+  config: Ec2ComputeConfig,
+  release: Release,
+): { securityGroup: SecurityGroup; compute: Ec2Compute } {
   const p = env.name;
   const vpcId = parts.network.vpc.id;
   const securityGroup = new SecurityGroup(stack, "app-sg", {
@@ -78,33 +85,57 @@ export function ec2Compute(stack: Construct, parts: ComputeParts, env: Environme
     parametersPrefix: `/${env.project}/${p}/`,
     ...(parts.appSecrets ? { secrets: { path: secretArnsPath(env.project, p), arns: parts.appSecrets.arns } } : {}),
     // A slot runs the settings it was promoted with (the release file), not the environment file's.
-    slots: Object.fromEntries(SLOTS.map((s): [Slot, Ec2SlotProps] => {
-      const settings = release.slots[s].settings;
-      return [s, {
-        version: release.slots[s].version,
-        digest: release.slots[s].digest,
-        targetGroupArn: parts.loadBalancer.targetGroups[s].arn,
-        ...(settings ? { settings: { path: slotSettingsPath(env.project, p, s), checksum: settings.checksum, values: settingsText(settings.values) } } : {}),
-      }];
-    })) as Record<Slot, Ec2SlotProps>,
+    slots: Object.fromEntries(
+      SLOTS.map((s): [Slot, Ec2SlotProps] => {
+        const settings = release.slots[s].settings;
+        return [
+          s,
+          {
+            version: release.slots[s].version,
+            digest: release.slots[s].digest,
+            targetGroupArn: parts.loadBalancer.targetGroups[s].arn,
+            ...(settings
+              ? {
+                  settings: {
+                    path: slotSettingsPath(env.project, p, s),
+                    checksum: settings.checksum,
+                    values: settingsText(settings.values),
+                  },
+                }
+              : {}),
+          },
+        ];
+      }),
+    ) as Record<Slot, Ec2SlotProps>,
   });
   return { securityGroup, compute };
 }
 
 /** EKS: the cluster, node groups attached to both slots' target groups, the app's Pod Identity role. */
-export function eksCompute(stack: Construct, parts: ComputeParts, env: Environment, config: EksComputeConfig): EksCompute {
+export function eksCompute(
+  stack: Construct,
+  parts: ComputeParts,
+  env: Environment,
+  config: EksComputeConfig,
+): EksCompute {
   return new EksCompute(stack, "compute", {
     namePrefix: env.name,
     subnetIds: parts.network.privateSubnetIds,
     kubernetesVersion: config.kubernetesVersion,
     publicAccessCidrs: config.publicAccessCidrs,
     nodeGroups: config.nodeGroups,
-    targetGroupArns: { blue: parts.loadBalancer.targetGroups.blue.arn, green: parts.loadBalancer.targetGroups.green.arn },
+    targetGroupArns: {
+      blue: parts.loadBalancer.targetGroups.blue.arn,
+      green: parts.loadBalancer.targetGroups.green.arn,
+    },
     loadBalancerSecurityGroupId: parts.loadBalancer.securityGroup.id,
     nodePorts: { ...NODE_PORTS },
     logRetentionDays: env.network.flowLogRetentionDays,
     appServiceAccount: { namespace: namespaceOf(env.name), name: APP_SERVICE_ACCOUNT },
-    deployers: { roleArns: roleArns(stack, config.deployerRoles), kubernetesGroup: deployerGroup(namespaceOf(env.name)) },
+    deployers: {
+      roleArns: roleArns(stack, config.deployerRoles),
+      kubernetesGroup: deployerGroup(namespaceOf(env.name)),
+    },
     nodeTags: environmentTags(env),
   });
 }

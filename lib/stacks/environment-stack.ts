@@ -1,16 +1,13 @@
-import type { Construct } from "constructs";
-import { TerraformOutput } from "cdktf";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import type { Release } from "../release/model.ts";
-import { SLOTS } from "../config/primitives.ts";
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
 import type { Environment } from "../config/schema.ts";
 import { environmentTags } from "../config/tags.ts";
-import { secretPrefix } from "../settings/names.ts";
 import { AppSecrets } from "../constructs/app-secrets.ts";
 import { Cache } from "../constructs/cache.ts";
-import { NODE_PORTS, type EksCompute } from "../constructs/compute-eks.ts";
+import { type EksCompute, NODE_PORTS } from "../constructs/compute-eks.ts";
 import { Database } from "../constructs/database.ts";
 import { DatabaseBackup } from "../constructs/database-backup.ts";
 import { EksAlarms } from "../constructs/eks-alarms.ts";
@@ -18,7 +15,10 @@ import { LoadBalancer } from "../constructs/load-balancer.ts";
 import { Monitoring } from "../constructs/monitoring.ts";
 import { Network } from "../constructs/network.ts";
 import { WebAcl } from "../constructs/web-acl.ts";
+import { SLOTS } from "../core/primitives.ts";
 import { skipCheck } from "../policy/checkov-skip.ts";
+import type { Release } from "../release/model/release.ts";
+import { secretPrefix } from "../settings/names.ts";
 import { BaseStack } from "./base-stack.ts";
 import { ec2Compute, eksCompute } from "./environment-compute.ts";
 import type { Target } from "./target.ts";
@@ -67,7 +67,13 @@ export class EnvironmentStack extends BaseStack {
 
   constructor(scope: Construct, props: EnvironmentStackProps) {
     const { env, release, target } = props;
-    super(scope, env.name, { project: env.project, region: env.region, target, account: env.account, tags: environmentTags(env) });
+    super(scope, env.name, {
+      project: env.project,
+      region: env.region,
+      target,
+      account: env.account,
+      tags: environmentTags(env),
+    });
     const p = env.name;
     const production = env.tier === "production";
 
@@ -93,10 +99,23 @@ export class EnvironmentStack extends BaseStack {
       forceDestroyLogs: !production,
     });
     if (env.waf) {
-      this.webAcl = new WebAcl(this, "waf", { namePrefix: p, resourceArn: this.loadBalancer.alb.arn, rateLimitPerIp: env.waf.rateLimitPerIp, logRetentionDays: env.waf.logRetentionDays });
-      skipCheck(this.loadBalancer.alb, "CKV2_AWS_76", "the web ACL runs AWSManagedRulesKnownBadInputsRuleSet (the Log4j rules); checkov also wants AWSManagedRulesAnonymousIpList, which would block VPN, proxy and cloud-hosted clients: left out by design");
+      this.webAcl = new WebAcl(this, "waf", {
+        namePrefix: p,
+        resourceArn: this.loadBalancer.alb.arn,
+        rateLimitPerIp: env.waf.rateLimitPerIp,
+        logRetentionDays: env.waf.logRetentionDays,
+      });
+      skipCheck(
+        this.loadBalancer.alb,
+        "CKV2_AWS_76",
+        "the web ACL runs AWSManagedRulesKnownBadInputsRuleSet (the Log4j rules); checkov also wants AWSManagedRulesAnonymousIpList, which would block VPN, proxy and cloud-hosted clients: left out by design",
+      );
     } else {
-      skipCheck(this.loadBalancer.alb, "CKV2_AWS_28", `no WAF in ${p} (the environment file has no waf block): the AWS WAF's fixed and per-request cost is kept for environments with real users`);
+      skipCheck(
+        this.loadBalancer.alb,
+        "CKV2_AWS_28",
+        `no WAF in ${p} (the environment file has no waf block): the AWS WAF's fixed and per-request cost is kept for environments with real users`,
+      );
     }
 
     // Application secrets: created without values (envctl sets them), before the compute that reads their ARNs.
@@ -156,7 +175,10 @@ export class EnvironmentStack extends BaseStack {
         namePrefix: p,
         resourceArns: [this.database.instance.arn],
         rules: env.backup.rules,
-        copyTo: env.backup.copyToRegion && !env.backup.copyToVaultArn ? this.regionProvider("dr", env.backup.copyToRegion) : undefined,
+        copyTo:
+          env.backup.copyToRegion && !env.backup.copyToVaultArn
+            ? this.regionProvider("dr", env.backup.copyToRegion)
+            : undefined,
         copyToVaultArn: env.backup.copyToVaultArn,
         vaultLock: env.backup.vaultLock,
         forceDestroy: !production,
@@ -181,7 +203,11 @@ export class EnvironmentStack extends BaseStack {
     };
     // On EKS the pods also read the AWS-managed database secret themselves (Pod Identity).
     const readDatabaseSecret = [
-      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: this.database.instance.masterUserSecret.get(0).secretArn },
+      {
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        Resource: this.database.instance.masterUserSecret.get(0).secretArn,
+      },
       { Effect: "Allow", Action: ["kms:Decrypt"], Resource: this.database.key.key.arn },
     ];
     new IamRolePolicy(this, compute.kind === "eks" ? "app-access" : "app-cache-connect", {
@@ -203,16 +229,25 @@ export class EnvironmentStack extends BaseStack {
       alarmEmails: env.monitoring.alarmEmails,
       thresholds: env.monitoring.thresholds,
       loadBalancerArnSuffix: this.loadBalancer.alb.arnSuffix,
-      targetGroupArnSuffixes: { blue: this.loadBalancer.targetGroups.blue.arnSuffix, green: this.loadBalancer.targetGroups.green.arnSuffix },
+      targetGroupArnSuffixes: {
+        blue: this.loadBalancer.targetGroups.blue.arnSuffix,
+        green: this.loadBalancer.targetGroups.green.arnSuffix,
+      },
       autoScalingGroupNames: this.autoScalingGroupNames,
       databaseId: this.database.instance.identifier,
       cacheId: this.cache.replicationGroupId,
       unhealthyHostsWhen: env.compute.kind === "eks" ? "serving" : "always",
     });
 
-    new TerraformOutput(this, "alb_dns_name", { value: this.loadBalancer.alb.dnsName, description: "Public DNS name of the ALB" });
+    new TerraformOutput(this, "alb_dns_name", {
+      value: this.loadBalancer.alb.dnsName,
+      description: "Public DNS name of the ALB",
+    });
     new TerraformOutput(this, "database_endpoint", { value: this.database.instance.endpoint });
-    new TerraformOutput(this, "database_secret_arn", { value: this.database.instance.masterUserSecret.get(0).secretArn, description: "AWS-managed master password secret" });
+    new TerraformOutput(this, "database_secret_arn", {
+      value: this.database.instance.masterUserSecret.get(0).secretArn,
+      description: "AWS-managed master password secret",
+    });
     new TerraformOutput(this, "cache_endpoint", { value: this.cache.endpointAddress });
     new TerraformOutput(this, "alarm_topic_arn", { value: this.monitoring.topic.arn });
 
@@ -226,8 +261,14 @@ export class EnvironmentStack extends BaseStack {
         level: env.monitoring.level,
       });
       new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
-      new TerraformOutput(this, "cluster_endpoint", { value: this.eks.cluster.endpoint, description: "Kubernetes API endpoint" });
-      new TerraformOutput(this, "cluster_certificate_authority_data", { value: this.eks.cluster.certificateAuthority.get(0).data, description: "Base64 CA bundle of the API endpoint" });
+      new TerraformOutput(this, "cluster_endpoint", {
+        value: this.eks.cluster.endpoint,
+        description: "Kubernetes API endpoint",
+      });
+      new TerraformOutput(this, "cluster_certificate_authority_data", {
+        value: this.eks.cluster.certificateAuthority.get(0).data,
+        description: "Base64 CA bundle of the API endpoint",
+      });
     }
   }
 
@@ -239,11 +280,30 @@ export class EnvironmentStack extends BaseStack {
     const db = this.database.instance;
     const file = `as ${env.name}'s environment file sets`;
     if (env.monitoring.level === "basic") {
-      skipCheck(db, "CKV_AWS_118", `basic monitoring ${file} (monitoring.level): enhanced monitoring comes with the enhanced and full levels`);
-      skipCheck(db, "CKV_AWS_353", `basic monitoring ${file} (monitoring.level): Performance Insights comes with the enhanced and full levels`);
+      skipCheck(
+        db,
+        "CKV_AWS_118",
+        `basic monitoring ${file} (monitoring.level): enhanced monitoring comes with the enhanced and full levels`,
+      );
+      skipCheck(
+        db,
+        "CKV_AWS_353",
+        `basic monitoring ${file} (monitoring.level): Performance Insights comes with the enhanced and full levels`,
+      );
     }
-    if (!env.database.multiAz) skipCheck(db, "CKV_AWS_157", `single-AZ ${file} (database.multiAz); the production tier requires multi-AZ`);
-    if (!env.database.deletionProtection) skipCheck(db, "CKV_AWS_293", `no deletion protection ${file} (database.deletionProtection): it is torn down and rebuilt freely; the production tier requires it`);
-    if (!env.cache.automaticFailover) skipCheck(this.cache.replicationGroup, "CKV2_AWS_50", `one Redis node without failover ${file} (cache.replicas, cache.automaticFailover); production runs a replica with failover`);
+    if (!env.database.multiAz)
+      skipCheck(db, "CKV_AWS_157", `single-AZ ${file} (database.multiAz); the production tier requires multi-AZ`);
+    if (!env.database.deletionProtection)
+      skipCheck(
+        db,
+        "CKV_AWS_293",
+        `no deletion protection ${file} (database.deletionProtection): it is torn down and rebuilt freely; the production tier requires it`,
+      );
+    if (!env.cache.automaticFailover)
+      skipCheck(
+        this.cache.replicationGroup,
+        "CKV2_AWS_50",
+        `one Redis node without failover ${file} (cache.replicas, cache.automaticFailover); production runs a replica with failover`,
+      );
   }
 }

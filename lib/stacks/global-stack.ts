@@ -1,9 +1,9 @@
 import type { Construct } from "constructs";
+import type { AccountConfig } from "../config/schema/account.ts";
 import { EnvironmentsDashboard } from "../constructs/environments-dashboard.ts";
 import { BaseStack } from "./base-stack.ts";
 import type { EnvironmentStack } from "./environment-stack.ts";
 import type { Target } from "./target.ts";
-import type { AccountConfig } from "../config/schema/account.ts";
 
 export interface GlobalStackProps {
   readonly project: string;

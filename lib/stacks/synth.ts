@@ -5,7 +5,7 @@
  */
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { loadProject, type LoadOptions, type Project } from "../config/load.ts";
+import { type LoadOptions, loadProject, type Project } from "../config/load.ts";
 import { checkApp } from "../policy/check.ts";
 import { PolicyError } from "../policy/errors.ts";
 import { buildApp } from "./app.ts";
@@ -15,7 +15,12 @@ import { readTarget } from "./target.ts";
  * `load.focus`: synthesize for a command acting on those environments only: the others' problems
  * become `project.warnings` and their stacks are left out (lib/config/load.ts).
  */
-export async function synthesizeProject(root: string, env: NodeJS.ProcessEnv, outdir?: string, load: LoadOptions = {}): Promise<Project> {
+export async function synthesizeProject(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  outdir?: string,
+  load: LoadOptions = {},
+): Promise<Project> {
   const project = await loadProject(root, load);
   const target = readTarget(env, root);
   const finalDir = resolve(root, outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out");

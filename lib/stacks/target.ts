@@ -25,16 +25,30 @@ const TargetEnvSchema = z
     ENVSTACK_AWS_ENDPOINT: z.url().optional(),
     ENVSTACK_BACKEND: z.enum(["s3", "local"]).default("s3"),
     ENVSTACK_STATE_DIR: z.string().min(1).optional(),
-    ENVSTACK_STATE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name").optional(),
+    ENVSTACK_STATE_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
+      .optional(),
     ENVSTACK_KUBECONFIG: z.string().min(1).optional(),
-    ENVSTACK_EMULATOR_ACCOUNT: z.string().regex(/^\d{12}$/, "must be a 12-digit account id").optional(),
+    ENVSTACK_EMULATOR_ACCOUNT: z
+      .string()
+      .regex(/^\d{12}$/, "must be a 12-digit account id")
+      .optional(),
   })
   .superRefine((v, ctx) => {
     if (v.ENVSTACK_TARGET !== "local" && v.ENVSTACK_EMULATOR_ACCOUNT) {
-      ctx.addIssue({ code: "custom", path: ["ENVSTACK_EMULATOR_ACCOUNT"], message: "is only for ENVSTACK_TARGET=local (on AWS the credentials are your own)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["ENVSTACK_EMULATOR_ACCOUNT"],
+        message: "is only for ENVSTACK_TARGET=local (on AWS the credentials are your own)",
+      });
     }
     if (v.ENVSTACK_TARGET === "local" && !v.ENVSTACK_AWS_ENDPOINT) {
-      ctx.addIssue({ code: "custom", path: ["ENVSTACK_AWS_ENDPOINT"], message: "is required when ENVSTACK_TARGET=local" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["ENVSTACK_AWS_ENDPOINT"],
+        message: "is required when ENVSTACK_TARGET=local",
+      });
     }
   });
 
@@ -52,7 +66,6 @@ export interface Target {
   /** `local`: the account the emulator's credentials act as for every environment (default: each environment's own). */
   readonly emulatorAccount?: string;
 }
-
 
 export function readTarget(env: NodeJS.ProcessEnv, root: string): Target {
   const parsed = TargetEnvSchema.safeParse(env);
@@ -75,7 +88,10 @@ export function emulatorEndpoint(target: Pick<Target, "endpoint"> & { readonly k
 }
 
 /** Where an SDK client for `region` connects in `target` (the options of lib/aws/clients.ts's awsClientConfig). */
-export function awsClientTarget(target: Pick<Target, "endpoint"> & { readonly kind: string }, region: string): { region: string; endpoint: string | undefined } {
+export function awsClientTarget(
+  target: Pick<Target, "endpoint"> & { readonly kind: string },
+  region: string,
+): { region: string; endpoint: string | undefined } {
   return { region, endpoint: emulatorEndpoint(target) };
 }
 
@@ -85,6 +101,9 @@ export function awsClientTarget(target: Pick<Target, "endpoint"> & { readonly ki
  * environment gets its own account's, unless `ENVSTACK_EMULATOR_ACCOUNT` says whose credentials
  * to act with (e.g. dev's, to see production refuse them).
  */
-export function emulatorCredentials(target: Pick<Target, "emulatorAccount">, account: string): { accessKey: string; secretKey: string } {
+export function emulatorCredentials(
+  target: Pick<Target, "emulatorAccount">,
+  account: string,
+): { accessKey: string; secretKey: string } {
   return { accessKey: target.emulatorAccount ?? account, secretKey: "test" };
 }

@@ -1,11 +1,11 @@
 import type { Construct } from "constructs";
-import type { Release } from "../release/model.ts";
 import type { Environment } from "../config/schema.ts";
-import { WeightedRouting } from "../constructs/weighted-routing.ts";
+import { environmentTags } from "../config/tags.ts";
 import { MaintenanceRouting } from "../constructs/maintenance-routing.ts";
+import { WeightedRouting } from "../constructs/weighted-routing.ts";
+import type { Release } from "../release/model/release.ts";
 import { BaseStack } from "./base-stack.ts";
 import type { EnvironmentStack } from "./environment-stack.ts";
-import { environmentTags } from "../config/tags.ts";
 import type { Target } from "./target.ts";
 
 export interface TrafficStackProps {
@@ -33,7 +33,13 @@ export class TrafficStack extends BaseStack {
 
   constructor(scope: Construct, props: TrafficStackProps) {
     const { env, release, infrastructure, target } = props;
-    super(scope, trafficStackName(env.name), { project: env.project, region: env.region, target, account: env.account, tags: environmentTags(env) });
+    super(scope, trafficStackName(env.name), {
+      project: env.project,
+      region: env.region,
+      target,
+      account: env.account,
+      tags: environmentTags(env),
+    });
     const lb = infrastructure.loadBalancer;
     this.routing = new WeightedRouting(this, "weighted", {
       namePrefix: env.name,

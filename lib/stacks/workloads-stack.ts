@@ -1,25 +1,33 @@
-import type { Construct } from "constructs";
-import { Fn } from "cdktf";
 import { DataAwsEksClusterAuth } from "@cdktf/provider-aws/lib/data-aws-eks-cluster-auth";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { formatCpu, formatMemory, cpuMillis, memoryMi } from "../config/quantity.ts";
-import type { Release } from "../release/model.ts";
-import { SLOTS, type EksCompute as EksComputeConfig, type Environment } from "../config/schema.ts";
+import { Fn } from "cdktf";
+import type { Construct } from "constructs";
+import { cpuMillis, formatCpu, formatMemory, memoryMi } from "../config/quantity.ts";
+import { type EksCompute as EksComputeConfig, type Environment, SLOTS } from "../config/schema.ts";
 import { secretArnVariable, settingsText } from "../config/settings.ts";
+import { environmentTags } from "../config/tags.ts";
 import { REDIS_PORT } from "../constructs/cache.ts";
 import { NODE_PORTS } from "../constructs/compute-eks.ts";
 import { POSTGRES_PORT } from "../constructs/database.ts";
 import { AppConfig } from "../constructs/workloads/app-config.ts";
 import { SlotAutoscaling } from "../constructs/workloads/autoscaling.ts";
-import { APP_CONFIG_MAP, APP_NAME, APP_SERVICE_ACCOUNT, deployerGroup, namespaceOf, slotSelector, slotSettingsConfigMap } from "../constructs/workloads/names.ts";
+import {
+  APP_CONFIG_MAP,
+  APP_NAME,
+  APP_SERVICE_ACCOUNT,
+  deployerGroup,
+  namespaceOf,
+  slotSelector,
+  slotSettingsConfigMap,
+} from "../constructs/workloads/names.ts";
 import { AppNamespace } from "../constructs/workloads/namespace.ts";
-import { NetworkPolicies, databaseSubnetCidrs } from "../constructs/workloads/network-policies.ts";
+import { databaseSubnetCidrs, NetworkPolicies } from "../constructs/workloads/network-policies.ts";
 import { Quota } from "../constructs/workloads/quota.ts";
 import { Rbac } from "../constructs/workloads/rbac.ts";
 import { SlotDeployment } from "../constructs/workloads/slot-deployment.ts";
+import type { Release } from "../release/model/release.ts";
 import { BaseStack } from "./base-stack.ts";
 import type { EnvironmentStack } from "./environment-stack.ts";
-import { environmentTags } from "../config/tags.ts";
 import type { Target } from "./target.ts";
 
 export interface WorkloadsStackProps {
@@ -47,7 +55,10 @@ export const DATABASE_SECRET_ANNOTATION = "envstack.io/database-secret-arn";
 export function defaultQuota(c: EksComputeConfig): NonNullable<EksComputeConfig["quota"]> {
   const peak = c.autoScaling.enabled ? Math.max(c.autoScaling.maxReplicas, c.replicas) : c.replicas;
   const pods = SLOTS.length * (peak + 1);
-  const times = (r: { cpu: string; memory: string }) => ({ cpu: formatCpu(pods * cpuMillis(r.cpu)), memory: formatMemory(pods * memoryMi(r.memory)) });
+  const times = (r: { cpu: string; memory: string }) => ({
+    cpu: formatCpu(pods * cpuMillis(r.cpu)),
+    memory: formatMemory(pods * memoryMi(r.memory)),
+  });
   return { pods, requests: times(c.resources.requests), limits: times(c.resources.limits) };
 }
 
@@ -69,8 +80,15 @@ export class WorkloadsStack extends BaseStack {
     const { env, release, infrastructure, target } = props;
     const compute = env.compute;
     const eks = infrastructure.eks;
-    if (compute.kind !== "eks" || !eks) throw new Error(`${env.name}: the workloads stack needs EKS compute (found ${compute.kind})`);
-    super(scope, workloadsStackName(env.name), { project: env.project, region: env.region, target, account: env.account, tags: environmentTags(env) });
+    if (compute.kind !== "eks" || !eks)
+      throw new Error(`${env.name}: the workloads stack needs EKS compute (found ${compute.kind})`);
+    super(scope, workloadsStackName(env.name), {
+      project: env.project,
+      region: env.region,
+      target,
+      account: env.account,
+      tags: environmentTags(env),
+    });
 
     const cluster = eks.cluster;
     const auth = new DataAwsEksClusterAuth(this, "cluster-auth", { name: cluster.name });
@@ -87,7 +105,11 @@ export class WorkloadsStack extends BaseStack {
       "envstack.io/environment": env.name,
       "envstack.io/tier": env.tier,
     };
-    this.namespace = new AppNamespace(this, "namespace", { name: namespaceOf(env.name), environment: env.name, labels });
+    this.namespace = new AppNamespace(this, "namespace", {
+      name: namespaceOf(env.name),
+      environment: env.name,
+      labels,
+    });
     const namespace = this.namespace.name;
 
     new NetworkPolicies(this, "network-policies", {
@@ -102,9 +124,20 @@ export class WorkloadsStack extends BaseStack {
 
     const db = infrastructure.database.instance;
     const databaseSecretArn = db.masterUserSecret.get(0).secretArn;
-    const rbac = new Rbac(this, "rbac", { namespace, serviceAccountName: APP_SERVICE_ACCOUNT, deployerGroup: deployerGroup(namespaceOf(env.name)), labels });
+    const rbac = new Rbac(this, "rbac", {
+      namespace,
+      serviceAccountName: APP_SERVICE_ACCOUNT,
+      deployerGroup: deployerGroup(namespaceOf(env.name)),
+      labels,
+    });
 
-    new Quota(this, "quota", { namespace, quota: compute.quota ?? defaultQuota(compute), container: compute.resources, nodePorts: SLOTS.length, labels });
+    new Quota(this, "quota", {
+      namespace,
+      quota: compute.quota ?? defaultQuota(compute),
+      container: compute.resources,
+      nodePorts: SLOTS.length,
+      labels,
+    });
 
     const config = new AppConfig(this, "config", {
       namespace,
@@ -125,48 +158,60 @@ export class WorkloadsStack extends BaseStack {
         REDIS_TLS: "true",
         REDIS_USER: infrastructure.cache.appUser.userName,
         // Secrets by ARN only: the pods read the values themselves (Pod Identity), never through Kubernetes.
-        ...Object.fromEntries(Object.entries(infrastructure.appSecrets?.arns ?? {}).map(([name, arn]) => [secretArnVariable(name), arn])),
+        ...Object.fromEntries(
+          Object.entries(infrastructure.appSecrets?.arns ?? {}).map(([name, arn]) => [secretArnVariable(name), arn]),
+        ),
       },
     });
 
-    this.slots = Object.fromEntries(SLOTS.map((slot) => {
-      // The settings the slot was promoted with (release file), in a map named by their checksum.
-      const settings = release.slots[slot].version === null ? undefined : release.slots[slot].settings;
-      const settingsMap = settings && new AppConfig(this, `settings-${slot}`, {
-        namespace,
-        name: slotSettingsConfigMap(slot, settings.checksum),
-        labels: { ...labels, ...slotSelector(slot), "envstack.io/settings-checksum": settings.checksum },
-        data: settingsText(settings.values),
-        contentAddressed: true,
-      });
-      const deployment = new SlotDeployment(this, `slot-${slot}`, {
-        namespace,
-        slot,
-        imageRepository: env.image.repository,
-        version: release.slots[slot].version,
-        digest: release.slots[slot].digest,
-        replicas: compute.replicas,
-        appPort: env.appPort,
-        healthCheckPath: env.healthCheckPath,
-        nodePort: NODE_PORTS[slot],
-        resources: compute.resources,
-        serviceAccountName: rbac.serviceAccount.metadata.name,
-        configMapName: config.configMap.metadata.name,
-        ...(settingsMap ? { settings: { configMapName: settingsMap.configMap.metadata.name, checksum: settings!.checksum } } : {}),
-        replicasManagedByAutoscaler: compute.autoScaling.enabled,
-        podAnnotations: { [DATABASE_SECRET_ANNOTATION]: databaseSecretArn },
-        labels,
-      });
-      new SlotAutoscaling(this, `autoscaling-${slot}`, {
-        namespace,
-        slot,
-        autoScaling: compute.autoScaling.enabled
-          ? { minReplicas: compute.replicas, maxReplicas: compute.autoScaling.maxReplicas, targetCpuPercent: compute.autoScaling.targetCpuPercent }
-          : undefined,
-        maxUnavailable: compute.podDisruptionBudget?.maxUnavailable,
-        labels,
-      });
-      return [slot, deployment];
-    })) as WorkloadsStack["slots"];
+    this.slots = Object.fromEntries(
+      SLOTS.map((slot) => {
+        // The settings the slot was promoted with (release file), in a map named by their checksum.
+        const settings = release.slots[slot].version === null ? undefined : release.slots[slot].settings;
+        const settingsMap =
+          settings &&
+          new AppConfig(this, `settings-${slot}`, {
+            namespace,
+            name: slotSettingsConfigMap(slot, settings.checksum),
+            labels: { ...labels, ...slotSelector(slot), "envstack.io/settings-checksum": settings.checksum },
+            data: settingsText(settings.values),
+            contentAddressed: true,
+          });
+        const deployment = new SlotDeployment(this, `slot-${slot}`, {
+          namespace,
+          slot,
+          imageRepository: env.image.repository,
+          version: release.slots[slot].version,
+          digest: release.slots[slot].digest,
+          replicas: compute.replicas,
+          appPort: env.appPort,
+          healthCheckPath: env.healthCheckPath,
+          nodePort: NODE_PORTS[slot],
+          resources: compute.resources,
+          serviceAccountName: rbac.serviceAccount.metadata.name,
+          configMapName: config.configMap.metadata.name,
+          ...(settingsMap
+            ? { settings: { configMapName: settingsMap.configMap.metadata.name, checksum: settings!.checksum } }
+            : {}),
+          replicasManagedByAutoscaler: compute.autoScaling.enabled,
+          podAnnotations: { [DATABASE_SECRET_ANNOTATION]: databaseSecretArn },
+          labels,
+        });
+        new SlotAutoscaling(this, `autoscaling-${slot}`, {
+          namespace,
+          slot,
+          autoScaling: compute.autoScaling.enabled
+            ? {
+                minReplicas: compute.replicas,
+                maxReplicas: compute.autoScaling.maxReplicas,
+                targetCpuPercent: compute.autoScaling.targetCpuPercent,
+              }
+            : undefined,
+          maxUnavailable: compute.podDisruptionBudget?.maxUnavailable,
+          labels,
+        });
+        return [slot, deployment];
+      }),
+    ) as WorkloadsStack["slots"];
   }
 }

@@ -13,9 +13,9 @@ import { createWriteStream } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { playground, readWeights, run, useShortWindows, users, USERS_RPS } from "../../lib/demo/demo.ts";
-import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../../lib/engine/local.ts";
+import { playground, readWeights, run, USERS_RPS, users, useShortWindows } from "../../lib/demo/demo.ts";
 import { SyntheticAlbTraffic } from "../../lib/demo/synthetic-traffic.ts";
+import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../../lib/engine/local.ts";
 import { REPO } from "../support/project.ts";
 
 const manifest = readManifest();
@@ -41,14 +41,19 @@ const timed = async (label: string, cmd: string, args: string[], extra: NodeJS.P
   return s;
 };
 /** Runs envctl, streaming its lines to `onLine` (with the time each arrived); resolves with the exit code and the lines. */
-const envctlStreaming = (args: string[], onLine: (line: string, at: number) => void = () => undefined) => new Promise<{ code: number; lines: string[]; ms: number }>((resolve, reject) => {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [envctl, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  for (const s of [child.stdout, child.stderr]) createInterface({ input: s }).on("line", (l) => { lines.push(l); onLine(l, performance.now()); });
-  child.on("error", reject);
-  child.on("close", (code) => resolve({ code: code ?? 1, lines, ms: performance.now() - t0 }));
-});
+const envctlStreaming = (args: string[], onLine: (line: string, at: number) => void = () => undefined) =>
+  new Promise<{ code: number; lines: string[]; ms: number }>((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [envctl, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const lines: string[] = [];
+    for (const s of [child.stdout, child.stderr])
+      createInterface({ input: s }).on("line", (l) => {
+        lines.push(l);
+        onLine(l, performance.now());
+      });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, lines, ms: performance.now() - t0 }));
+  });
 /** Polls the ALB until it serves `want`; resolves with the time it first did. */
 const until = async (want: Record<string, number>, from: number) => {
   for (;;) {
@@ -60,10 +65,18 @@ const until = async (want: Record<string, number>, from: number) => {
 };
 const s1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 try {
-  await timed("bootstrap", cdktf, ["deploy", "bootstrap-123456789012", "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
+  await timed("bootstrap", cdktf, ["deploy", "bootstrap-123456789012", "--auto-approve", "--skip-provider-lock"], {
+    ENVSTACK_BACKEND: "local",
+  });
   const deployDev = ["deploy", "dev", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"];
   const create = await timed("cdktf deploy dev (create)", cdktf, deployDev);
-  await timed("cdktf deploy dev-traffic", cdktf, ["deploy", "dev-traffic", "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"]);
+  await timed("cdktf deploy dev-traffic", cdktf, [
+    "deploy",
+    "dev-traffic",
+    "--auto-approve",
+    "--skip-provider-lock",
+    "--ignore-missing-stack-dependencies",
+  ]);
   await timed("stage", process.execPath, [envctl, "stage", "dev", "--version", "1.6.0"]);
   const update = await timed("cdktf deploy dev (new green version)", cdktf, deployDev);
   const noop = await timed("cdktf deploy dev (no changes)", cdktf, deployDev);
@@ -73,7 +86,10 @@ try {
   for (const percent of [25, 50, 0]) {
     const r = await envctlStreaming(["shift", "dev", "--to", "green", "--percent", String(percent)]);
     if (r.code !== 0) throw new Error(`shift failed:\n${r.lines.join("\n")}`);
-    shifts.push({ ms: r.ms, phases: r.lines.find((l) => /dev-traffic: synth/.test(l))?.replace(/^.*│ /, "") ?? "(no timing line)" });
+    shifts.push({
+      ms: r.ms,
+      phases: r.lines.find((l) => /dev-traffic: synth/.test(l))?.replace(/^.*│ /, "") ?? "(no timing line)",
+    });
   }
 
   // manual rollback: from the command's start to the ALB serving 100/0
@@ -88,14 +104,17 @@ try {
   const bad = traffic.run((w) => users(w, { canary: "green", canaryErrorRate: 0.05 }));
   let gateFailedAt = 0;
   let mitigated: Promise<number> | undefined;
-  const gate = await envctlStreaming(["rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5"], (line, at) => {
-    if (!gateFailedAt && /gate failed/.test(line)) {
-      gateFailedAt = at;
-      mitigated = until({ blue: 100, green: 0 }, at);
-    }
-  });
+  const gate = await envctlStreaming(
+    ["rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5"],
+    (line, at) => {
+      if (!gateFailedAt && /gate failed/.test(line)) {
+        gateFailedAt = at;
+        mitigated = until({ blue: 100, green: 0 }, at);
+      }
+    },
+  );
   await bad.stop();
-  const toMitigate = mitigated ? await mitigated : NaN;
+  const toMitigate = mitigated !== undefined ? await mitigated : NaN;
 
   const row = (label: string, value: string) => `${label.padEnd(66)} ${value}`;
   console.log("\nagainst the emulator (moto), OpenTofu + the real AWS provider:");
@@ -105,14 +124,35 @@ try {
   for (const [i, s] of shifts.entries()) {
     // what the runner did not time: node and tsx start, the CLI, the release file, its lock and records
     const runner = Number(/\(([\d.]+) s\)$/.exec(s.phases)?.[1] ?? NaN) * 1000;
-    console.log(row(`envctl shift dev (run ${i + 1}), end to end`, `${s1(s.ms)}   envctl ${s1(s.ms - runner)}, ${s.phases}`));
+    console.log(
+      row(`envctl shift dev (run ${i + 1}), end to end`, `${s1(s.ms)}   envctl ${s1(s.ms - runner)}, ${s.phases}`),
+    );
   }
   const best = Math.min(...shifts.map((s) => s.ms));
-  console.log(row("envctl rollback dev: command start → ALB serves 100/0", `${s1(rollbackWeights)} (command done in ${s1(rolledBack.ms)}, exit ${rolledBack.code})`));
-  console.log(row("gate fails (5xx canary) → ALB serves 100/0", `${Number.isNaN(toMitigate) ? "gate never failed" : `${(toMitigate / 1000).toFixed(2)} s`} (rollout exit ${gate.code})`));
-  console.log(`\ntargets: weights back ≤ 2 s after the gate fails: ${toMitigate <= 2000 ? "met" : "NOT met"}; envctl shift ≤ 6 s end to end: ${best <= 6000 ? "met" : "NOT met"} (best ${s1(best)}); shift ${(create * 1000 / best).toFixed(1)}× faster than a full first deploy`);
+  console.log(
+    row(
+      "envctl rollback dev: command start → ALB serves 100/0",
+      `${s1(rollbackWeights)} (command done in ${s1(rolledBack.ms)}, exit ${rolledBack.code})`,
+    ),
+  );
+  console.log(
+    row(
+      "gate fails (5xx canary) → ALB serves 100/0",
+      `${Number.isNaN(toMitigate) ? "gate never failed" : `${(toMitigate / 1000).toFixed(2)} s`} (rollout exit ${gate.code})`,
+    ),
+  );
+  console.log(
+    `\ntargets: weights back ≤ 2 s after the gate fails: ${toMitigate <= 2000 ? "met" : "NOT met"}; envctl shift ≤ 6 s end to end: ${best <= 6000 ? "met" : "NOT met"} (best ${s1(best)}); shift ${((create * 1000) / best).toFixed(1)}× faster than a full first deploy`,
+  );
 } finally {
-  for (const stack of ["dev-traffic", "dev"]) await run(cdktf, ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"], dir, env, log);
+  for (const stack of ["dev-traffic", "dev"])
+    await run(
+      cdktf,
+      ["destroy", stack, "--auto-approve", "--skip-provider-lock", "--ignore-missing-stack-dependencies"],
+      dir,
+      env,
+      log,
+    );
   log.end();
   await emulator.stop();
   smoke.close();

@@ -24,9 +24,13 @@ import { cacheRoot, engineEnv, localTargetEnv, readManifest, startEmulator } fro
 import { synthesizeProject } from "../../lib/stacks/synth.ts";
 
 const manifest = readManifest();
-if (manifest.awsProvider?.build !== "trimmed") throw new Error("the current engine is not the trimmed build: run 'npm run setup:engine'");
+if (manifest.awsProvider?.build !== "trimmed")
+  throw new Error("the current engine is not the trimmed build: run 'npm run setup:engine'");
 const fullMirror = join(cacheRoot(), "engine", "mirror-aws-full");
-if (!existsSync(join(fullMirror, "registry.terraform.io/hashicorp/aws"))) throw new Error(`no full AWS provider build at ${fullMirror}: run 'ENVSTACK_AWS_PROVIDER=full npm run setup:engine', then 'npm run setup:engine'`);
+if (!existsSync(join(fullMirror, "registry.terraform.io/hashicorp/aws")))
+  throw new Error(
+    `no full AWS provider build at ${fullMirror}: run 'ENVSTACK_AWS_PROVIDER=full npm run setup:engine', then 'npm run setup:engine'`,
+  );
 const trimmedMirror = readFileSync(manifest.cliConfig, "utf8").match(/path\s*=\s*"([^"]*mirror-aws-[^"]*)"/)![1]!;
 const fullConfig = join(cacheRoot(), "engine", "tofurc-full-aws");
 writeFileSync(fullConfig, readFileSync(manifest.cliConfig, "utf8").replace(trimmedMirror, fullMirror));
@@ -34,7 +38,11 @@ writeFileSync(fullConfig, readFileSync(manifest.cliConfig, "utf8").replace(trimm
 const emulator = await startEmulator(manifest);
 const dir = playground();
 const stateDir = join(dir, ".state");
-const env = { ...localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1" })), ENVSTACK_BACKEND: "local", ENVSTACK_STATE_DIR: stateDir };
+const env = {
+  ...localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1" })),
+  ENVSTACK_BACKEND: "local",
+  ENVSTACK_STATE_DIR: stateDir,
+};
 const trimmed = new Engine(manifest.tofu, env);
 const full = new Engine(manifest.tofu, { ...env, TF_CLI_CONFIG_FILE: fullConfig });
 
@@ -48,7 +56,10 @@ const APPLIED = ["bootstrap-123456789012", "dev", "dev-traffic"];
  */
 const comparable = (plan: any) => {
   const { timestamp: _t, relevant_attributes: relevant, ...rest } = plan;
-  return { ...JSON.parse(JSON.stringify(rest), (k, v) => (CLOCK_VALUES.includes(k) ? "(read at refresh)" : v)), relevant_attributes: (relevant ?? []).map((r: unknown) => JSON.stringify(r)).sort() };
+  return {
+    ...JSON.parse(JSON.stringify(rest), (k, v) => (CLOCK_VALUES.includes(k) ? "(read at refresh)" : v)),
+    relevant_attributes: (relevant ?? []).map((r: unknown) => JSON.stringify(r)).sort(),
+  };
 };
 
 /** Attributes the cloud reports from its clock at each read (RDS: "now"), so two refreshes seconds apart differ. */
@@ -57,7 +68,20 @@ const CLOCK_VALUES = ["latest_restorable_time"];
 let failures = 0;
 try {
   await synthesizeProject(dir, env);
-  const order = ["bootstrap-123456789012", "bootstrap-222222222222", "bootstrap-333333333333", "dev", "dev-traffic", "staging", "staging-workloads", "staging-traffic", "production", "production-workloads", "production-traffic", "global"];
+  const order = [
+    "bootstrap-123456789012",
+    "bootstrap-222222222222",
+    "bootstrap-333333333333",
+    "dev",
+    "dev-traffic",
+    "staging",
+    "staging-workloads",
+    "staging-traffic",
+    "production",
+    "production-workloads",
+    "production-traffic",
+    "global",
+  ];
   console.log(`trimmed: ${trimmedMirror}\nfull:    ${fullMirror}\n`);
   for (const stack of order) {
     const src = join(dir, "cdktf.out", "stacks", stack);
@@ -84,18 +108,27 @@ try {
           const again = await trimmed.planJson(a, "again.bin", ["-lock=false"]);
           const fullAgain = await full.planJson(b, "again.bin", ["-lock=false"]);
           const same = isDeepStrictEqual(comparable(again.json), comparable(fullAgain.json));
-          const changed = (fullAgain.json.resource_changes ?? []).filter((c: any) => !c.change.actions.every((x: string) => x === "no-op" || x === "read")).map((c: any) => c.address);
+          const changed = (fullAgain.json.resource_changes ?? [])
+            .filter((c: any) => !c.change.actions.every((x: string) => x === "no-op" || x === "read"))
+            .map((c: any) => c.address);
           applied = `applied by trimmed; on its state the full provider plans ${changed.length === 0 ? "no changes" : `${changed.length} change(s) (${changed.join(", ")})`}, ${same ? "the same plan as the trimmed one" : "A DIFFERENT PLAN FROM THE TRIMMED ONE"}`;
           if (!same) failures++;
         } else {
-          applied = `moto cannot apply it (${r.stderr.split("\n").find((l) => /Error:/.test(l))?.trim() ?? `exit ${r.code}`})`;
+          applied = `moto cannot apply it (${
+            r.stderr
+              .split("\n")
+              .find((l) => /Error:/.test(l))
+              ?.trim() ?? `exit ${r.code}`
+          })`;
         }
       } else if (!samePlan) {
         failures++;
         writeFileSync(join(a, "plan.json"), JSON.stringify(pa.json, null, 1));
         writeFileSync(join(b, "plan.json"), JSON.stringify(pb.json, null, 1));
       }
-      console.log(`${stack.padEnd(22)} plan of ${String(changes).padStart(3)} resources: ${samePlan ? "identical" : `DIFFERENT (see ${a}/plan.json, ${b}/plan.json)`}; ${applied}`);
+      console.log(
+        `${stack.padEnd(22)} plan of ${String(changes).padStart(3)} resources: ${samePlan ? "identical" : `DIFFERENT (see ${a}/plan.json, ${b}/plan.json)`}; ${applied}`,
+      );
     } catch (err) {
       console.log(`${stack.padEnd(22)} not compared: ${(err as Error).message.split("\n").slice(0, 2).join(" ")}`);
     }
@@ -103,5 +136,9 @@ try {
 } finally {
   await emulator.stop();
 }
-console.log(failures === 0 ? "\nverdict: the trimmed provider plans and applies what the full one does, for every stack compared" : `\nverdict: ${failures} difference(s)`);
+console.log(
+  failures === 0
+    ? "\nverdict: the trimmed provider plans and applies what the full one does, for every stack compared"
+    : `\nverdict: ${failures} difference(s)`,
+);
 process.exit(failures === 0 ? 0 : 1);

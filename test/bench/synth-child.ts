@@ -15,8 +15,10 @@ const app = buildApp(project, readTarget({}, root), { outdir });
 const findings = checkApp(app);
 if (findings.length) throw new Error(`policy findings: ${findings.length}`);
 app.synth();
-process.stdout.write(JSON.stringify({
-  ms: performance.now() - started,
-  maxRssMb: process.resourceUsage().maxRSS / 1024,
-  stacks: readdirSync(join(outdir, "stacks")).length,
-}));
+process.stdout.write(
+  JSON.stringify({
+    ms: performance.now() - started,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    stacks: readdirSync(join(outdir, "stacks")).length,
+  }),
+);

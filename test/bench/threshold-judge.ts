@@ -9,9 +9,14 @@
  * 2. at the end of the bake: fewer than `minRequests` requests, or no complete metric period, is
  *    inconclusive; otherwise a pass.
  */
-import type { Slot } from "../../lib/config/primitives.ts";
+import type { Slot } from "../../lib/core/primitives.ts";
 
-export interface Limits { minSuccessRatePercent: number; maxLatencyP99Seconds: number; maxErrorRateIncreasePoints: number; minRequests: number }
+export interface Limits {
+  minSuccessRatePercent: number;
+  maxLatencyP99Seconds: number;
+  maxErrorRateIncreasePoints: number;
+  minRequests: number;
+}
 
 export interface Observation {
   readonly canary: Slot;
@@ -22,7 +27,10 @@ export interface Observation {
   readonly windowEnd: Date;
   /** True when at least one metric period of the window is complete (ended, then published). */
   readonly completePeriod: boolean;
-  readonly metrics: { slots: Record<Slot, { requests: number; target5xx: number; p99Seconds: number | null }>; elb5xx: number };
+  readonly metrics: {
+    slots: Record<Slot, { requests: number; target5xx: number; p99Seconds: number | null }>;
+    elb5xx: number;
+  };
   readonly alarms: { alarming: string[]; missing: string[] };
 }
 
@@ -50,20 +58,36 @@ export function judge(o: Observation, limits: Limits, final: boolean): PollVerdi
   if (enough && canaryRate !== null) {
     const success = 100 - canaryRate;
     if (success < limits.minSuccessRatePercent) {
-      failures.push(`success rate ${pct(success)} < ${pct(limits.minSuccessRatePercent)} (${canaryErrors} 5xx in ${c.requests} requests of ${o.canary})`);
+      failures.push(
+        `success rate ${pct(success)} < ${pct(limits.minSuccessRatePercent)} (${canaryErrors} 5xx in ${c.requests} requests of ${o.canary})`,
+      );
     }
     if (c.p99Seconds !== null && c.p99Seconds > limits.maxLatencyP99Seconds) {
-      failures.push(`p99 latency ${Number(c.p99Seconds.toFixed(3))} s > ${limits.maxLatencyP99Seconds} s (${o.canary})`);
+      failures.push(
+        `p99 latency ${Number(c.p99Seconds.toFixed(3))} s > ${limits.maxLatencyP99Seconds} s (${o.canary})`,
+      );
     }
     const stableRate = errorRate(s.target5xx + o.metrics.elb5xx, s.requests);
-    if (s.requests >= limits.minRequests && stableRate !== null && canaryRate - stableRate > limits.maxErrorRateIncreasePoints) {
-      failures.push(`error rate ${pct(canaryRate)} is ${Number((canaryRate - stableRate).toFixed(2))} points above the stable slot's ${pct(stableRate)} (limit ${limits.maxErrorRateIncreasePoints})`);
+    if (
+      s.requests >= limits.minRequests &&
+      stableRate !== null &&
+      canaryRate - stableRate > limits.maxErrorRateIncreasePoints
+    ) {
+      failures.push(
+        `error rate ${pct(canaryRate)} is ${Number((canaryRate - stableRate).toFixed(2))} points above the stable slot's ${pct(stableRate)} (limit ${limits.maxErrorRateIncreasePoints})`,
+      );
     }
   }
   if (failures.length > 0) return { status: "fail", reasons: failures };
   if (!final) return { status: "pending", reasons: [] };
-  if (!o.completePeriod) return { status: "inconclusive", reasons: ["no complete metric period was published during the bake"] };
-  if (!enough) return { status: "inconclusive", reasons: [`${o.canary} served ${c.requests} requests, fewer than the ${limits.minRequests} required for a verdict`] };
+  if (!o.completePeriod)
+    return { status: "inconclusive", reasons: ["no complete metric period was published during the bake"] };
+  if (!enough)
+    return {
+      status: "inconclusive",
+      reasons: [
+        `${o.canary} served ${c.requests} requests, fewer than the ${limits.minRequests} required for a verdict`,
+      ],
+    };
   return { status: "pass", reasons: [] };
 }
-

@@ -2,13 +2,14 @@
  * envctl in process for the traffic plan and replay tests (test/analysis-*.test.ts): a temporary
  * project with fakes of the ALB, CloudWatch (metrics, alarms, hourly history) and the clock.
  */
-import { expect } from "vitest";
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { main, type Deps } from "../../lib/cli/envctl.ts";
+import { expect } from "vitest";
+import { type Deps, main } from "../../lib/cli/envctl.ts";
 import { PlainProgress } from "../../lib/cli/progress.ts";
 import { slotAlarmNames } from "../../lib/constructs/naming.ts";
-import { AnalysisSchema } from "../../lib/release/policy.ts";
+import { AnalysisSchema } from "../../lib/release/model/policy.ts";
 import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, FakeWorkloads } from "./fakes.ts";
 import { tempProject } from "./project.ts";
 
@@ -18,7 +19,13 @@ export function harness(edit?: (dir: string) => void) {
   const err: string[] = [];
   const alb = new FakeAlb();
   const cw = new FakeMetrics();
-  const alarms = new FakeAlarms(Object.fromEntries(["dev", "staging", "production"].flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue"))).map((n) => [n, "OK"])));
+  const alarms = new FakeAlarms(
+    Object.fromEntries(
+      ["dev", "staging", "production"]
+        .flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue")))
+        .map((n) => [n, "OK"]),
+    ),
+  );
   const clock = new FakeClock();
   const history = new FakeTrafficHistory();
   const fetched: string[] = [];
@@ -27,15 +34,33 @@ export function harness(edit?: (dir: string) => void) {
   const deps = (): Deps => ({
     cwd: dir,
     // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
-    env: { ...process.env, GITHUB_ACTOR: "ci-bot", CI: "1", GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "alice,bob" },
-    deployer: { deploy: async (stacks) => { deployed.push([...stacks]); for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, "")); } },
+    env: {
+      ...process.env,
+      GITHUB_ACTOR: "ci-bot",
+      CI: "1",
+      GITHUB_ACTIONS: "true",
+      ENVSTACK_CHANGE_AUTHOR: "dana",
+      ENVSTACK_APPROVED_BY: "alice,bob",
+    },
+    deployer: {
+      deploy: async (stacks) => {
+        deployed.push([...stacks]);
+        for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, ""));
+      },
+    },
     traffic: () => alb,
     workloads: (e) => new FakeWorkloads(dir, e.name),
     metrics: () => cw,
     alarms: () => alarms,
     trafficHistory: () => history,
     snapshots: () => ({ snapshot: async (_db, id) => id }),
-    smoke: { fetch: async (url) => { fetched.push(url); return { status: 200, text: async () => "ok" }; }, sleep: async () => undefined },
+    smoke: {
+      fetch: async (url) => {
+        fetched.push(url);
+        return { status: 200, text: async () => "ok" };
+      },
+      sleep: async () => undefined,
+    },
     progress: new PlainProgress((l) => err.push(l), clock.now),
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
@@ -44,9 +69,19 @@ export function harness(edit?: (dir: string) => void) {
   });
   const releases = join(dir, "environments/releases");
   return {
-    dir, out, err, alb, cw, clock, history, fetched, deployed,
+    dir,
+    out,
+    err,
+    alb,
+    cw,
+    clock,
+    history,
+    fetched,
+    deployed,
     abort: (why: string) => controller.abort(new Error(why)),
-    newProcess: () => { controller = new AbortController(); },
+    newProcess: () => {
+      controller = new AbortController();
+    },
     run: async (...args: string[]) => {
       out.length = 0;
       err.length = 0;
@@ -54,7 +89,11 @@ export function harness(edit?: (dir: string) => void) {
     },
     text: () => [...out, ...err].join("\n"),
     release: (env = "staging") => JSON.parse(readFileSync(join(releases, `${env}.json`), "utf8")),
-    audit: (env = "staging") => readFileSync(join(releases, `${env}.audit.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l)),
+    audit: (env = "staging") =>
+      readFileSync(join(releases, `${env}.audit.jsonl`), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
     write: (name: string, text: string) => writeFileSync(join(dir, name), text),
   };
 }
@@ -76,4 +115,7 @@ export const editStaging = (from: string, to: string) => (dir: string) => {
 
 /** staging's analysis policy and steps, as environments/staging.ts sets them. */
 export const staging = AnalysisSchema.parse({ minSuccessRatePercent: 95, postSwitchWatchSeconds: 300 });
-export const stagingSteps = [{ percent: 50, bakeSeconds: 300 }, { percent: 100, bakeSeconds: 300 }];
+export const stagingSteps = [
+  { percent: 50, bakeSeconds: 300 },
+  { percent: 100, bakeSeconds: 300 },
+];

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { main, type Deps } from "../../lib/cli/envctl.ts";
+import { type Deps, main } from "../../lib/cli/envctl.ts";
 import type { Progress } from "../../lib/cli/progress.ts";
 
 export interface InProcessRun {
@@ -22,13 +22,26 @@ export interface InProcessCli {
 }
 
 /** A stand-in whose every method rejects: what a refused command must never reach. */
-const forbidden = (what: string): any => new Proxy({}, { get: (_t, key) => (key === "then" ? undefined : async () => { throw new Error(`${what} was called (${String(key)})`); }) });
+const forbidden = (what: string): any =>
+  new Proxy(
+    {},
+    {
+      get: (_t, key) =>
+        key === "then"
+          ? undefined
+          : async () => {
+              throw new Error(`${what} was called (${String(key)})`);
+            },
+    },
+  );
 
 /** No progress display; the notes (`info`: "nothing to change", ...) go to stderr, as on a terminal. */
 const quiet = (err: string[]): Progress => ({
   step: (_title, fn) => fn(() => undefined),
   wait: async () => undefined,
-  info: (text) => { err.push(text); },
+  info: (text) => {
+    err.push(text);
+  },
 });
 
 export interface InProcessOptions {
@@ -47,8 +60,12 @@ export function inProcessCli(dir: string, options: InProcessOptions = {}): InPro
         cwd: dir,
         env: { ENVSTACK_ROOT: dir, USER: "tester", PATH: process.env.PATH },
         deployer: {
-          deploy: async (stacks) => { deployed.push([...stacks]); },
-          destroy: async (stacks) => { deployed.push([...stacks]); },
+          deploy: async (stacks) => {
+            deployed.push([...stacks]);
+          },
+          destroy: async (stacks) => {
+            deployed.push([...stacks]);
+          },
         },
         // Nothing on AWS: any call of these fails the test loudly.
         alarms: () => forbidden("the alarm reader"),
@@ -80,8 +97,7 @@ export function treeDigest(dir: string): Record<string, string> {
       if (st.isDirectory()) {
         digest[`${relative(dir, p)}/`] = "directory"; // a leftover lock directory counts as a change
         walk(p);
-      }
-      else digest[relative(dir, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
+      } else digest[relative(dir, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
     }
   };
   if (existsSync(dir)) walk(dir);

@@ -13,12 +13,14 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { Slot } from "../../lib/config/primitives.ts";
+import type { Slot } from "../../lib/core/primitives.ts";
 
 /** The SQL each app version runs per request (a write, then a read of what it needs). */
 export const APP_QUERIES: Record<string, string> = {
-  "1.4.2": "insert into users(name, email) values ('probe-1.4.2', 'probe-142@example.com'); select count(email) from users",
-  "1.5.0": "insert into users(name, contact_email) values ('probe-1.5.0', 'probe-150@example.com'); select count(contact_email) from users",
+  "1.4.2":
+    "insert into users(name, email) values ('probe-1.4.2', 'probe-142@example.com'); select count(email) from users",
+  "1.5.0":
+    "insert into users(name, contact_email) values ('probe-1.5.0', 'probe-150@example.com'); select count(contact_email) from users",
 };
 
 export interface AppStandIn {
@@ -31,23 +33,34 @@ export interface AppStandIn {
 }
 
 /** Apps of the environment `env` of the project at `dir` against `databaseUrl` (the slot's version is read from the release file per request). */
-export async function appStandIn(dir: string, env: string, databaseUrl: string, psql: string, queries: Record<string, string> = APP_QUERIES): Promise<AppStandIn> {
+export async function appStandIn(
+  dir: string,
+  env: string,
+  databaseUrl: string,
+  psql: string,
+  queries: Record<string, string> = APP_QUERIES,
+): Promise<AppStandIn> {
   const served: AppStandIn["served"] = [];
   const server: Server = createServer((req, res) => {
     const slot = req.headers["x-release-slot"] as Slot | undefined;
     const release = JSON.parse(readFileSync(join(dir, "environments/releases", `${env}.json`), "utf8"));
-    const version: string | null = slot ? release.slots[slot]?.version ?? null : null;
+    const version: string | null = slot ? (release.slots[slot]?.version ?? null) : null;
     const sql = version ? queries[version] : undefined;
     if (!slot || !sql) {
       res.writeHead(404).end(JSON.stringify({ slot, version }));
       return;
     }
-    execFile(psql, ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", databaseUrl, "-c", sql], { timeout: 10_000 }, (err, _stdout, stderr) => {
-      const status = err ? 500 : 200;
-      served.push({ slot, version: version!, status, ...(err ? { error: stderr.trim() } : {}) });
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify({ slot, version, ok: !err, ...(err ? { error: stderr.trim() } : {}) }));
-    });
+    execFile(
+      psql,
+      ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", databaseUrl, "-c", sql],
+      { timeout: 10_000 },
+      (err, _stdout, stderr) => {
+        const status = err ? 500 : 200;
+        served.push({ slot, version: version!, status, ...(err ? { error: stderr.trim() } : {}) });
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify({ slot, version, ok: !err, ...(err ? { error: stderr.trim() } : {}) }));
+      },
+    );
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

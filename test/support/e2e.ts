@@ -5,16 +5,16 @@
  * vitest's heartbeats. Output is appended to $ENVSTACK_E2E_LOG (default: envstack-e2e-<pid>.log in the temp directory).
  */
 import { spawn } from "node:child_process";
+import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { playground, USERS_RPS } from "../../lib/demo/demo.ts";
-import { Engine } from "../../lib/engine/engine.ts";
-import { engineEnv, localTargetEnv, readManifest, startEmulator, type Emulator } from "../../lib/engine/local.ts";
-import type { SyntheticAlbTraffic, Traffic } from "../../lib/demo/synthetic-traffic.ts";
 import type { Slot } from "../../lib/config/schema.ts";
+import { playground, USERS_RPS } from "../../lib/demo/demo.ts";
+import type { SyntheticAlbTraffic, Traffic } from "../../lib/demo/synthetic-traffic.ts";
+import { Engine } from "../../lib/engine/engine.ts";
+import { type Emulator, engineEnv, localTargetEnv, readManifest, startEmulator } from "../../lib/engine/local.ts";
 import { REPO } from "./project.ts";
 
 export const CDKTF = join(REPO, "node_modules/.bin/cdktf");
@@ -56,7 +56,10 @@ export async function localLoop(extra: NodeJS.ProcessEnv = {}): Promise<LocalLoo
   const manifest = readManifest();
   const emulator = await startEmulator(manifest);
   const dir = playground();
-  const env = localTargetEnv(emulator.endpoint, engineEnv(manifest, { ...process.env, CI: "1", USER: "e2e", ...extra }));
+  const env = localTargetEnv(
+    emulator.endpoint,
+    engineEnv(manifest, { ...process.env, CI: "1", USER: "e2e", ...extra }),
+  );
   const sh = async (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> => {
     appendFileSync(LOG, `\n$ ${[cmd, ...args].join(" ")}\n`);
     const start = statSync(LOG).size;
@@ -78,7 +81,9 @@ export async function localLoop(extra: NodeJS.ProcessEnv = {}): Promise<LocalLoo
     return r.out;
   };
   return {
-    emulator, dir, env,
+    emulator,
+    dir,
+    env,
     engine: new Engine("tofu", env),
     sh,
     must,
@@ -86,7 +91,12 @@ export async function localLoop(extra: NodeJS.ProcessEnv = {}): Promise<LocalLoo
     synth: (extra = {}) => must(process.execPath, [TSX, "main.ts"], extra),
     deploy: async (...stacks) => {
       for (const stack of stacks) {
-        if (stack === "bootstrap" || stack.startsWith("bootstrap-")) await must(CDKTF, ["deploy", stack === "bootstrap" ? DEV_BOOTSTRAP : stack, "--auto-approve", "--skip-provider-lock"], { ENVSTACK_BACKEND: "local" });
+        if (stack === "bootstrap" || stack.startsWith("bootstrap-"))
+          await must(
+            CDKTF,
+            ["deploy", stack === "bootstrap" ? DEV_BOOTSTRAP : stack, "--auto-approve", "--skip-provider-lock"],
+            { ENVSTACK_BACKEND: "local" },
+          );
         else await must(CDKTF, ["deploy", stack, ...DEPLOY_FLAGS]);
       }
     },
@@ -115,7 +125,7 @@ export async function healthStandIn(): Promise<HealthStandIn> {
   const health: Record<Slot, Record<string, number>> = { blue: {}, green: {} };
   const server: Server = createServer((req, res) => {
     const slot = req.headers["x-release-slot"] as Slot | undefined;
-    const status = slot ? health[slot]?.[req.url ?? ""] ?? 200 : 404;
+    const status = slot ? (health[slot]?.[req.url ?? ""] ?? 200) : 404;
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify({ slot, path: req.url, ok: status === 200 }));
   });
@@ -127,7 +137,14 @@ export async function healthStandIn(): Promise<HealthStandIn> {
  * Runs `envctl rollout <env> <args>` while synthetic users reach the slots as the ALB splits them.
  * By default the traffic plan is given the users' rate (the emulator keeps no hourly history).
  */
-export async function rolloutUnderTraffic(loop: LocalLoop, traffic: SyntheticAlbTraffic, users: (w: Record<Slot, number>) => Traffic, env = "dev", during?: () => Promise<void>, args: readonly string[] = ["--rps", String(USERS_RPS), "--error-rate", "0.5"]): Promise<Run> {
+export async function rolloutUnderTraffic(
+  loop: LocalLoop,
+  traffic: SyntheticAlbTraffic,
+  users: (w: Record<Slot, number>) => Traffic,
+  env = "dev",
+  during?: () => Promise<void>,
+  args: readonly string[] = ["--rps", String(USERS_RPS), "--error-rate", "0.5"],
+): Promise<Run> {
   const generator = traffic.run(users, 1000);
   const run = loop.envctl("rollout", env, ...args);
   if (during) await during();

@@ -5,12 +5,25 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Weights } from "../../lib/release/model.ts";
-import type { Slot } from "../../lib/config/schema.ts";
-import type { AlarmStates, Clock, HourlyTraffic, MetricsQuery, MetricsReader, SlotWorkload, SmokeDeps, TrafficHistory, TrafficHistoryQuery, WeightedRule, WindowMetrics, Workloads } from "../../lib/release/ports.ts";
-import type { SlotHealth, TrafficApi } from "../../lib/aws/traffic.ts";
 import type { AlarmReader } from "../../lib/aws/alarms.ts";
+import type { SlotHealth, TrafficApi } from "../../lib/aws/traffic.ts";
+import type { Slot } from "../../lib/config/schema.ts";
 import type { Deployer } from "../../lib/deploy/runner.ts";
+import type { Weights } from "../../lib/release/model/slots.ts";
+import type {
+  AlarmStates,
+  Clock,
+  HourlyTraffic,
+  MetricsQuery,
+  MetricsReader,
+  SlotWorkload,
+  SmokeDeps,
+  TrafficHistory,
+  TrafficHistoryQuery,
+  WeightedRule,
+  WindowMetrics,
+  Workloads,
+} from "../../lib/release/ports/index.ts";
 
 /** Virtual time: `sleep` advances it at once (and lets other tasks run). */
 export class FakeClock implements Clock {
@@ -32,12 +45,18 @@ export class FakeClock implements Clock {
 export class FakeWorkloads implements Workloads {
   readonly override: Partial<Record<Slot, SlotWorkload | null>> = {};
   failReads = false;
-  constructor(private readonly dir: string, private readonly env: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly env: string,
+  ) {}
 
   async read(): Promise<Record<Slot, SlotWorkload | null>> {
     if (this.failReads) throw new Error("connect ECONNREFUSED 127.0.0.1:6443");
     const r = JSON.parse(readFileSync(join(this.dir, "environments/releases", `${this.env}.json`), "utf8"));
-    const of = (slot: Slot): SlotWorkload | null => slot in this.override ? this.override[slot]! : { desired: 2, ready: 2, updated: 2, version: r.slots[slot].version, observed: true };
+    const of = (slot: Slot): SlotWorkload | null =>
+      slot in this.override
+        ? this.override[slot]!
+        : { desired: 2, ready: 2, updated: 2, version: r.slots[slot].version, observed: true };
     return { blue: of("blue"), green: of("green") };
   }
 }
@@ -50,14 +69,21 @@ export class FakeAlb implements TrafficApi {
   failReads = false;
   /** When set, a deploy applies these weights instead of the file's (an ALB that did not apply). */
   deployOverride?: Weights;
-  readonly health_: Record<Slot, SlotHealth> = { blue: { healthy: 2, unhealthy: 0, states: { healthy: 2 } }, green: { healthy: 2, unhealthy: 0, states: { healthy: 2 } } };
+  readonly health_: Record<Slot, SlotHealth> = {
+    blue: { healthy: 2, unhealthy: 0, states: { healthy: 2 } },
+    green: { healthy: 2, unhealthy: 0, states: { healthy: 2 } },
+  };
 
   async read(): Promise<WeightedRule> {
-    if (this.failReads) throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { name: "Error", code: "ECONNREFUSED" });
+    if (this.failReads)
+      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { name: "Error", code: "ECONNREFUSED" });
     return {
       ruleArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/x-alb/1/2/3",
       loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/x-alb/50dc6c495c0c9188",
-      targetGroupArns: { blue: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x-app-blue/aaa", green: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x-app-green/bbb" },
+      targetGroupArns: {
+        blue: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x-app-blue/aaa",
+        green: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x-app-green/bbb",
+      },
       weights: { ...this.weights },
     };
   }
@@ -106,8 +132,17 @@ export class FakeMetrics implements MetricsReader {
  * What CloudWatch holds for the step so far, as one metric period (the controller takes only what
  * grew since its last read: a constant window adds its counts once).
  */
-export function metrics(blue: { requests: number; target5xx?: number; slow?: number | null; p99?: number | null }, green: { requests: number; target5xx?: number; slow?: number | null; p99?: number | null }, elb5xx = 0): WindowMetrics {
-  const slot = (m: typeof blue) => ({ requests: m.requests, target5xx: m.target5xx ?? 0, slow: m.slow === undefined ? 0 : m.slow, p99Seconds: m.p99 === undefined ? 0.2 : m.p99 });
+export function metrics(
+  blue: { requests: number; target5xx?: number; slow?: number | null; p99?: number | null },
+  green: { requests: number; target5xx?: number; slow?: number | null; p99?: number | null },
+  elb5xx = 0,
+): WindowMetrics {
+  const slot = (m: typeof blue) => ({
+    requests: m.requests,
+    target5xx: m.target5xx ?? 0,
+    slow: m.slow === undefined ? 0 : m.slow,
+    p99Seconds: m.p99 === undefined ? 0.2 : m.p99,
+  });
   const slots = { blue: slot(blue), green: slot(green) };
   return { elb5xx, slots, periods: [{ start: new Date(0), slots, elb5xx }] };
 }
@@ -146,13 +181,17 @@ export class FakeAlarms implements AlarmReader {
 export function trafficDeployer(dir: string, albOf: (env: string) => FakeAlb): Deployer {
   return {
     deploy: async (stacks) => {
-      for (const s of stacks) if (s.endsWith("-traffic")) albOf(s.replace(/-traffic$/, "")).deployFrom(dir, s.replace(/-traffic$/, ""));
+      for (const s of stacks)
+        if (s.endsWith("-traffic")) albOf(s.replace(/-traffic$/, "")).deployFrom(dir, s.replace(/-traffic$/, ""));
     },
   };
 }
 
 /** Smoke checks that every endpoint passes, at once. */
-export const passingSmoke: SmokeDeps = { fetch: async () => ({ status: 200, text: async () => "ok" }), sleep: async () => undefined };
+export const passingSmoke: SmokeDeps = {
+  fetch: async () => ({ status: 200, text: async () => "ok" }),
+  sleep: async () => undefined,
+};
 
 /** One fake ALB per environment, made on first use. */
 export function albPerEnvironment(): (env: string) => FakeAlb {
@@ -169,7 +208,12 @@ export class FakeTrafficHistory implements TrafficHistory {
   readonly queries: TrafficHistoryQuery[] = [];
   /** Make reads fail, as an unreachable CloudWatch would. */
   fail = false;
-  constructor(public perHour: (start: Date) => { requests: number; errors: number } | null = () => ({ requests: 1000 * 3600, errors: 1000 * 36 })) {}
+  constructor(
+    public perHour: (start: Date) => { requests: number; errors: number } | null = () => ({
+      requests: 1000 * 3600,
+      errors: 1000 * 36,
+    }),
+  ) {}
 
   async read(q: TrafficHistoryQuery): Promise<readonly HourlyTraffic[]> {
     this.queries.push(q);

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dbTools, type DbTools } from "../../lib/engine/db-tools.ts";
+import { type DbTools, dbTools } from "../../lib/engine/db-tools.ts";
 
 export interface Postgres {
   /** `postgres://postgres@127.0.0.1:<port>` (no database): the local target's ENVSTACK_LOCAL_POSTGRES. */
@@ -43,20 +43,39 @@ export async function startPostgres(): Promise<Postgres> {
     chownSync(dir, uid, gid);
   }
   const run = (bin: string, args: string[]) => {
-    const cmd = asRoot ? ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", join(tools.pgBin, bin), ...args]] as const : [join(tools.pgBin, bin), args] as const;
+    const cmd = asRoot
+      ? ([
+          "setpriv",
+          ["--reuid=postgres", "--regid=postgres", "--init-groups", join(tools.pgBin, bin), ...args],
+        ] as const)
+      : ([join(tools.pgBin, bin), args] as const);
     const r = spawnSync(cmd[0], cmd[1] as string[], { encoding: "utf8", timeout: 120_000 });
     if (r.status !== 0) throw new Error(`${bin} ${args.join(" ")} failed (exit ${r.status}): ${r.stderr || r.stdout}`);
   };
   const data = join(dir, "data");
   run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
   const port = await freePort();
-  run("pg_ctl", ["-D", data, "-l", join(dir, "server.log"), "-w", "-t", "60", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, "start"]);
+  run("pg_ctl", [
+    "-D",
+    data,
+    "-l",
+    join(dir, "server.log"),
+    "-w",
+    "-t",
+    "60",
+    "-o",
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+    "start",
+  ]);
   const url = `postgres://postgres@127.0.0.1:${port}`;
   return {
     url,
     port,
     tools,
-    sql: (db, sql) => execFileSync(tools.psql, ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", `${url}/${db}`, "-c", sql], { encoding: "utf8" }).trim(),
+    sql: (db, sql) =>
+      execFileSync(tools.psql, ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", `${url}/${db}`, "-c", sql], {
+        encoding: "utf8",
+      }).trim(),
     stop: () => {
       try {
         run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);

@@ -1,13 +1,12 @@
 /** Test helpers: temporary project copies and in-process synthesis. */
-import { cpSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { loadProject, type Project } from "../../lib/config/load.ts";
 import { defineEnvironment } from "../../lib/config/define.ts";
-import type { EnvironmentInput } from "../../lib/config/schema.ts";
 import { ConfigError } from "../../lib/config/errors.ts";
-import type { Release } from "../../lib/release/model.ts";
-import type { Environment } from "../../lib/config/schema.ts";
+import { loadProject, type Project } from "../../lib/config/load.ts";
+import type { Environment, EnvironmentInput } from "../../lib/config/schema.ts";
+import type { Release } from "../../lib/release/model/release.ts";
 import { buildApp } from "../../lib/stacks/app.ts";
 import { readTarget, type Target } from "../../lib/stacks/target.ts";
 
@@ -42,7 +41,9 @@ export const s3Backend = (root: string): Target => readTarget({}, root);
 export function synthTo(project: Project, target: Target, outdir: string): Record<string, string> {
   buildApp(project, target, { outdir }).synth();
   const stacksDir = join(outdir, "stacks");
-  return Object.fromEntries(readdirSync(stacksDir).map((s) => [s, readFileSync(join(stacksDir, s, "cdk.tf.json"), "utf8")]));
+  return Object.fromEntries(
+    readdirSync(stacksDir).map((s) => [s, readFileSync(join(stacksDir, s, "cdk.tf.json"), "utf8")]),
+  );
 }
 
 export interface Synthesized {
@@ -53,12 +54,14 @@ export interface Synthesized {
   stack(name: string): any;
 }
 
-export async function synthRepo(options: {
-  target?: (root: string) => Target;
-  releases?: Record<string, Partial<Release>>;
-  /** Edits of environment definitions (already validated: the edit must keep them valid). */
-  configs?: Record<string, (config: Environment) => Environment>;
-} = {}): Promise<Synthesized> {
+export async function synthRepo(
+  options: {
+    target?: (root: string) => Target;
+    releases?: Record<string, Partial<Release>>;
+    /** Edits of environment definitions (already validated: the edit must keep them valid). */
+    configs?: Record<string, (config: Environment) => Environment>;
+  } = {},
+): Promise<Synthesized> {
   const loaded = await loadProject(REPO);
   const project: Project = {
     ...loaded,
@@ -88,7 +91,11 @@ export { existsSync };
 
 /** The problems a ConfigError lists, one line each ("qa: path rule"); anything else is rethrown. */
 function problemLines(err: unknown): string[] {
-  if (err instanceof ConfigError) return err.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
+  if (err instanceof ConfigError)
+    return err.message
+      .split("\n")
+      .slice(1)
+      .map((l) => l.replace(/^ {2}- /, ""));
   throw err;
 }
 

@@ -2,7 +2,7 @@
  * A release-store writer for test/store-kill.test.ts, meant to be killed: it makes `count`
  * sequential changes to `<root>/environments/releases/<env>.json` through the code path of
  * `envctl shift <env> --no-deploy` (withLock → loadRelease → core.shift → commit, as
- * lib/release/commands.ts shift and lib/release/deploy.ts applyTransition do), without loading the whole project so that a
+ * lib/release/commands.ts shift and lib/release/deploy-protocol.ts applyTransition do), without loading the whole project so that a
  * hundred of them start quickly.
  *
  * Each change moves blue's weight to the next value of 1..99 (computed under the lock from the state
@@ -26,29 +26,43 @@ const say = (line: string) => writeSync(1, `${line}\n`);
 async function main(root: string, env: string, count: string, wait: number): Promise<void> {
   say("ready");
   if (count === "hold") {
-    await withLock(root, env, wait, async () => {
-      say("holding");
-      await new Promise((resolve) => setTimeout(resolve, 3_600_000));
-    }, `envctl shift ${env} (store-writer ${process.pid}, holding)`);
+    await withLock(
+      root,
+      env,
+      wait,
+      async () => {
+        say("holding");
+        await new Promise((resolve) => setTimeout(resolve, 3_600_000));
+      },
+      `envctl shift ${env} (store-writer ${process.pid}, holding)`,
+    );
   }
   for (let i = 0; i < Number(count); i++) {
     const command = `envctl shift ${env} --to blue (store-writer ${process.pid})`;
-    const written = await withLock(root, env, wait, async () => {
-      const before = loadRelease(root, env);
-      const change: core.Change = { by: "store-writer", at: new Date().toISOString(), command };
-      const after = core.shift(before, "blue", (before.slots.blue.weight % 99) + 1);
-      return commit(root, before, after, { change, outcome: "edited" });
-    }, command);
+    const written = await withLock(
+      root,
+      env,
+      wait,
+      async () => {
+        const before = loadRelease(root, env);
+        const change: core.Change = { by: "store-writer", at: new Date().toISOString(), command };
+        const after = core.shift(before, "blue", (before.slots.blue.weight % 99) + 1);
+        return commit(root, before, after, { change, outcome: "edited" });
+      },
+      command,
+    );
     say(`committed ${written.lastChange!.seq} ${written.slots.blue.weight}`);
   }
 }
 
 const [root, env, count, wait, gated] = process.argv.slice(2);
-if (!root || !env || !count || !wait) throw new Error("usage: store-writer.ts <root> <env> <count|hold> <waitSeconds> [gated]");
-const run = () => main(root, env, count, Number(wait)).catch((err: Error) => {
-  process.stderr.write(`${err.name}: ${err.message}\n`);
-  process.exitCode = 1;
-});
+if (!root || !env || !count || !wait)
+  throw new Error("usage: store-writer.ts <root> <env> <count|hold> <waitSeconds> [gated]");
+const run = () =>
+  main(root, env, count, Number(wait)).catch((err: Error) => {
+    process.stderr.write(`${err.name}: ${err.message}\n`);
+    process.exitCode = 1;
+  });
 if (gated === "gated") {
   process.stdin.once("data", () => {
     process.stdin.destroy();

@@ -20,25 +20,46 @@ export function stsStandIn(): string {
   if (url) return url;
   const server = createServer((req, res) => {
     let body = "";
-    req.on("data", (d) => { body += d; });
+    req.on("data", (d) => {
+      body += d;
+    });
     req.on("end", () => {
       const p = new URLSearchParams(body);
       const key = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ""))?.[1] ?? "";
       res.setHeader("content-type", "text/xml");
       if (p.get("Action") === "AssumeRole") {
         const [, account, role] = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(p.get("RoleArn") ?? "") ?? [];
-        if (!account) return res.writeHead(400).end(`<ErrorResponse><Error><Code>ValidationError</Code><Message>bad RoleArn</Message></Error></ErrorResponse>`);
+        if (!account)
+          return res
+            .writeHead(400)
+            .end(
+              `<ErrorResponse><Error><Code>ValidationError</Code><Message>bad RoleArn</Message></Error></ErrorResponse>`,
+            );
         const session = p.get("RoleSessionName") ?? "s";
         const arn = `arn:aws:sts::${account}:assumed-role/${role}/${session}`;
-        return res.end(xml("AssumeRole", `<Credentials><AccessKeyId>role.${account}.${role}.${session}</AccessKeyId><SecretAccessKey>x</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>${arn}</Arn><AssumedRoleId>AROA:${session}</AssumedRoleId></AssumedRoleUser>`));
+        return res.end(
+          xml(
+            "AssumeRole",
+            `<Credentials><AccessKeyId>role.${account}.${role}.${session}</AccessKeyId><SecretAccessKey>x</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>${arn}</Arn><AssumedRoleId>AROA:${session}</AssumedRoleId></AssumedRoleUser>`,
+          ),
+        );
       }
       if (p.get("Action") === "GetCallerIdentity") {
         const assumed = /^role\.(\d{12})\.([^.]+)\.(.+)$/.exec(key);
-        const [account, arn] = assumed ? [assumed[1]!, `arn:aws:sts::${assumed[1]}:assumed-role/${assumed[2]}/${assumed[3]}`]
-          : /^\d{12}$/.test(key) ? [key, `arn:aws:iam::${key}:user/${key}`] : ["999999999999", `arn:aws:iam::999999999999:user/${key}`];
-        return res.end(xml("GetCallerIdentity", `<Arn>${arn}</Arn><UserId>${key}</UserId><Account>${account}</Account>`));
+        const [account, arn] = assumed
+          ? [assumed[1]!, `arn:aws:sts::${assumed[1]}:assumed-role/${assumed[2]}/${assumed[3]}`]
+          : /^\d{12}$/.test(key)
+            ? [key, `arn:aws:iam::${key}:user/${key}`]
+            : ["999999999999", `arn:aws:iam::999999999999:user/${key}`];
+        return res.end(
+          xml("GetCallerIdentity", `<Arn>${arn}</Arn><UserId>${key}</UserId><Account>${account}</Account>`),
+        );
       }
-      res.writeHead(400).end(`<ErrorResponse><Error><Code>InvalidAction</Code><Message>stand-in: ${p.get("Action")}</Message></Error></ErrorResponse>`);
+      res
+        .writeHead(400)
+        .end(
+          `<ErrorResponse><Error><Code>InvalidAction</Code><Message>stand-in: ${p.get("Action")}</Message></Error></ErrorResponse>`,
+        );
     });
   });
   // No host: the bind is synchronous, so the address is known at once (the sandbox is made synchronously).

@@ -5,7 +5,8 @@ import type { Command } from "commander";
 export function common(cmd: Command, mutating = true): Command {
   cmd.option("--json", "machine-readable output");
   if (mutating) {
-    cmd.option("--no-deploy", "only edit the release file (GitOps: the pipeline deploys)")
+    cmd
+      .option("--no-deploy", "only edit the release file (GitOps: the pipeline deploys)")
       .option("--dry-run", "show the release-file diff and the stack that would deploy; change nothing")
       .option("-y, --yes", "do not prompt (CI)")
       .option("--wait <seconds>", "wait this long for another envctl holding the environment's lock", "0");

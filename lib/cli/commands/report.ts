@@ -1,10 +1,10 @@
 /** `envctl report --html <file>`: the environments report, one self-contained page (lib/report). */
-import { readFileSync, writeFileSync, renameSync } from "node:fs";
-import { dirname, basename, join, resolve } from "node:path";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import type { Project } from "../../config/load.ts";
 import { ConfigError, zodProblems } from "../../config/errors.ts";
+import type { Project } from "../../config/load.ts";
 import { renderReport } from "../../report/html.ts";
 import { collectReport } from "../../report/model.ts";
 import type { StackDrift } from "../../review/drift.ts";
@@ -19,11 +19,13 @@ export interface ReportDeps {
 }
 
 /** The shape of `envctl drift --json`. */
-const DriftSchema = z.array(z.strictObject({
-  stack: z.string().min(1),
-  status: z.enum(["in sync", "drifted"]),
-  resources: z.array(z.strictObject({ address: z.string(), attributes: z.array(z.string()) })),
-}));
+const DriftSchema = z.array(
+  z.strictObject({
+    stack: z.string().min(1),
+    status: z.enum(["in sync", "drifted"]),
+    resources: z.array(z.strictObject({ address: z.string(), attributes: z.array(z.string()) })),
+  }),
+);
 
 function readDrift(file: string): StackDrift[] {
   let json: unknown;
@@ -33,34 +35,48 @@ function readDrift(file: string): StackDrift[] {
     throw new UserError(`report: --drift ${file}: not a readable JSON file (${(e as Error).message})`);
   }
   const parsed = DriftSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigError(zodProblems(file, parsed.error), "report: --drift is not the output of 'envctl drift --json'");
+  if (!parsed.success)
+    throw new ConfigError(
+      zodProblems(file, parsed.error),
+      "report: --drift is not the output of 'envctl drift --json'",
+    );
   return parsed.data;
 }
 
 export function registerReportCommand(program: Command, d: ReportDeps): void {
-  examples(program.command("report")
-    .description("the environments report: one self-contained HTML page (promotion graph, versions and weights, rollouts and their last analysis, recent history, drift, cost)")
-    .option("--html <file>", "write the page here")
-    .option("--drift <file>", "a drift result to show (the output of 'envctl drift --json'); default: drift not checked")
-    .option("--json", "print the report's data instead (machine-readable)"), [
-    ["envctl report --html report.html", "open it in a browser; no server, no network"],
-    ["envctl drift --json > drift.json; envctl report --html report.html --drift drift.json", "with drift"],
-    ["envctl report --json", "the same data, machine-readable"],
-  ])
-    .action(async (o: { html?: string; drift?: string; json?: boolean }) => {
-      if (!o.html && !o.json) throw new UserError("report: pass --html <file> (or --json for the data)");
-      const drift = o.drift ? readDrift(resolve(d.cwd(), o.drift)) : undefined;
-      const data = collectReport(await d.load(), { now: d.now(), drift });
-      if (o.html) {
-        const file = resolve(d.cwd(), o.html);
-        const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-        writeFileSync(tmp, renderReport(data));
-        renameSync(tmp, file);
-      }
-      if (o.json) d.out(JSON.stringify(data, null, 2));
-      else {
-        const rollouts = data.environments.filter((e) => e.rollout).map((e) => e.name);
-        d.out(`wrote ${o.html}: ${data.environments.length} environments, ${rollouts.length ? `rollout in progress in ${rollouts.join(", ")}` : "no rollout in progress"}, ${data.history.length} recent changes, drift ${data.driftChecked ? "included" : "not checked"}`);
-      }
-    });
+  examples(
+    program
+      .command("report")
+      .description(
+        "the environments report: one self-contained HTML page (promotion graph, versions and weights, rollouts and their last analysis, recent history, drift, cost)",
+      )
+      .option("--html <file>", "write the page here")
+      .option(
+        "--drift <file>",
+        "a drift result to show (the output of 'envctl drift --json'); default: drift not checked",
+      )
+      .option("--json", "print the report's data instead (machine-readable)"),
+    [
+      ["envctl report --html report.html", "open it in a browser; no server, no network"],
+      ["envctl drift --json > drift.json; envctl report --html report.html --drift drift.json", "with drift"],
+      ["envctl report --json", "the same data, machine-readable"],
+    ],
+  ).action(async (o: { html?: string; drift?: string; json?: boolean }) => {
+    if (!o.html && !o.json) throw new UserError("report: pass --html <file> (or --json for the data)");
+    const drift = o.drift ? readDrift(resolve(d.cwd(), o.drift)) : undefined;
+    const data = collectReport(await d.load(), { now: d.now(), drift });
+    if (o.html) {
+      const file = resolve(d.cwd(), o.html);
+      const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+      writeFileSync(tmp, renderReport(data));
+      renameSync(tmp, file);
+    }
+    if (o.json) d.out(JSON.stringify(data, null, 2));
+    else {
+      const rollouts = data.environments.filter((e) => e.rollout).map((e) => e.name);
+      d.out(
+        `wrote ${o.html}: ${data.environments.length} environments, ${rollouts.length ? `rollout in progress in ${rollouts.join(", ")}` : "no rollout in progress"}, ${data.history.length} recent changes, drift ${data.driftChecked ? "included" : "not checked"}`,
+      );
+    }
+  });
 }

@@ -7,11 +7,11 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import type { Project } from "../../config/load.ts";
+import type { Environment } from "../../config/schema.ts";
 import { databaseIdentifier } from "../../constructs/naming.ts";
 import type { RdsLike, RestoreOptions } from "../../recovery/restore.ts";
-import type { Environment } from "../../config/schema.ts";
 import { readTarget, type Target } from "../../stacks/target.ts";
-import { environmentAws } from "../context.ts";
+import { environmentAws } from "../compose.ts";
 import { EXIT } from "../exit-codes.ts";
 import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
@@ -28,34 +28,70 @@ export interface RestoreDeps {
   /** Wait options. @default 15 s polls, 2 h timeout */
   readonly wait?: RestoreOptions;
   /** Announces the restore (the `restore` event) once its project is loaded. @default none */
-  readonly notify?: (project: Project, env: string, reason: string, evidence: string | null, severity?: "info" | "warning" | "critical") => void;
+  readonly notify?: (
+    project: Project,
+    env: string,
+    reason: string,
+    evidence: string | null,
+    severity?: "info" | "warning" | "critical",
+  ) => void;
 }
 
-const Options = z.object({
-  snapshot: z.string().min(1).max(255).regex(/^[A-Za-z0-9:._-]+$/, "must be a snapshot identifier or ARN").optional(),
-  latest: z.boolean().optional(),
-  as: z.string().optional(),
-  timeout: z.coerce.number({ error: "must be a number of minutes" }).int().min(1).max(24 * 60).optional(),
-}).refine((o) => (o.snapshot !== undefined) !== (o.latest === true), { message: "name exactly one of --snapshot <id> and --latest", path: ["snapshot"] });
+const Options = z
+  .object({
+    snapshot: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[A-Za-z0-9:._-]+$/, "must be a snapshot identifier or ARN")
+      .optional(),
+    latest: z.boolean().optional(),
+    as: z.string().optional(),
+    timeout: z.coerce
+      .number({ error: "must be a number of minutes" })
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .optional(),
+  })
+  .refine((o) => (o.snapshot !== undefined) !== (o.latest === true), {
+    message: "name exactly one of --snapshot <id> and --latest",
+    path: ["snapshot"],
+  });
 
 export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
-  examples(program.command("restore")
-    .argument("<env>")
-    .description("restore the environment's database from a snapshot or recovery point into a NEW instance beside the live one; prints what to switch")
-    .option("--snapshot <id>", "snapshot identifier, or AWS Backup recovery point ARN (arn:aws:rds:…:snapshot:…)")
-    .option("--latest", "the newest available snapshot or recovery point of the live database")
-    .option("--as <name>", "identifier of the new instance (default <live>-restore-<yyyymmddhhmm>)")
-    .option("--timeout <minutes>", "stop waiting after this long (the new instance is left as it is)", "120")
-    .option("--json", "machine-readable result"), [
+  examples(
+    program
+      .command("restore")
+      .argument("<env>")
+      .description(
+        "restore the environment's database from a snapshot or recovery point into a NEW instance beside the live one; prints what to switch",
+      )
+      .option("--snapshot <id>", "snapshot identifier, or AWS Backup recovery point ARN (arn:aws:rds:…:snapshot:…)")
+      .option("--latest", "the newest available snapshot or recovery point of the live database")
+      .option("--as <name>", "identifier of the new instance (default <live>-restore-<yyyymmddhhmm>)")
+      .option("--timeout <minutes>", "stop waiting after this long (the new instance is left as it is)", "120")
+      .option("--json", "machine-readable result"),
+    [
       ["envctl restore production --latest", "the newest recovery point into production-postgres-restore-<time>"],
-      ["envctl restore staging --snapshot rds:staging-postgres-2026-11-20-03-00 --as staging-postgres-drill", "one snapshot, a chosen name"],
-    ])
-    .action(async (name: string, o: { snapshot?: string; latest?: boolean; as?: string; timeout?: string; json?: boolean }) => {
+      [
+        "envctl restore staging --snapshot rds:staging-postgres-2026-11-20-03-00 --as staging-postgres-drill",
+        "one snapshot, a chosen name",
+      ],
+    ],
+  ).action(
+    async (name: string, o: { snapshot?: string; latest?: boolean; as?: string; timeout?: string; json?: boolean }) => {
       const parsed = Options.safeParse(o);
-      if (!parsed.success) throw new UserError(`restore: ${parsed.error.issues.map((i) => `--${String(i.path[0] ?? "snapshot")} ${i.message}`).join("; ")}`);
+      if (!parsed.success)
+        throw new UserError(
+          `restore: ${parsed.error.issues.map((i) => `--${String(i.path[0] ?? "snapshot")} ${i.message}`).join("; ")}`,
+        );
       const project = await d.load();
       const env = project.environments.find((e) => e.config.name === name)?.config;
-      if (!env) throw new UserError(`restore: unknown environment ${name} (known: ${project.environments.map((e) => e.config.name).join(", ")})`);
+      if (!env)
+        throw new UserError(
+          `restore: unknown environment ${name} (known: ${project.environments.map((e) => e.config.name).join(", ")})`,
+        );
       const r = await import("../../recovery/restore.ts");
       const rds = d.rds ? await d.rds(env.region) : await sdkClient(env, readTarget(d.env, project.root));
       const live = databaseIdentifier(env.name);
@@ -74,31 +110,77 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
           actor: d.actor,
         });
         const say = o.json ? undefined : (line: string) => d.err(line);
-        d.notify?.(project, env.name, `restore of ${live} from ${plan.snapshot.id} into ${plan.target} started (the live database is untouched)`, null, "warning");
+        d.notify?.(
+          project,
+          env.name,
+          `restore of ${live} from ${plan.snapshot.id} into ${plan.target} started (the live database is untouched)`,
+          null,
+          "warning",
+        );
         const result = await (async () => {
           try {
-            return await r.executeRestore(rds, plan, { ...d.wait, timeoutMs: (parsed.data.timeout ?? 120) * 60_000, say });
+            return await r.executeRestore(rds, plan, {
+              ...d.wait,
+              timeoutMs: (parsed.data.timeout ?? 120) * 60_000,
+              say,
+            });
           } catch (err) {
-            d.notify?.(project, env.name, `restore of ${live} into ${plan.target} did not finish: ${(err as Error).message.slice(0, 300)}`, null, "critical");
+            d.notify?.(
+              project,
+              env.name,
+              `restore of ${live} into ${plan.target} did not finish: ${(err as Error).message.slice(0, 300)}`,
+              null,
+              "critical",
+            );
             throw err;
           }
         })();
-        d.notify?.(project, env.name, `restore of ${live} finished: ${plan.target} is available (${result.seconds} s); switch the application to it to use it`, `${plan.snapshot.id} → ${result.endpoint}:${result.port}`, "warning");
-        d.out(o.json
-          ? JSON.stringify({ environment: env.name, live, restored: plan.target, snapshot: plan.snapshot.id, endpoint: result.endpoint, port: result.port, secretArn: result.secretArn, seconds: result.seconds }, null, 2)
-          : r.switchInstructions(result));
+        d.notify?.(
+          project,
+          env.name,
+          `restore of ${live} finished: ${plan.target} is available (${result.seconds} s); switch the application to it to use it`,
+          `${plan.snapshot.id} → ${result.endpoint}:${result.port}`,
+          "warning",
+        );
+        d.out(
+          o.json
+            ? JSON.stringify(
+                {
+                  environment: env.name,
+                  live,
+                  restored: plan.target,
+                  snapshot: plan.snapshot.id,
+                  endpoint: result.endpoint,
+                  port: result.port,
+                  secretArn: result.secretArn,
+                  seconds: result.seconds,
+                },
+                null,
+                2,
+              )
+            : r.switchInstructions(result),
+        );
       } catch (err) {
         if (err instanceof r.RestoreRefused) throw new UserError(`restore ${env.name}: ${err.message}`);
-        if (err instanceof r.RestoreFailed) throw new UserError(`restore ${env.name}: ${err.message}`, EXIT.restoreFailed);
+        if (err instanceof r.RestoreFailed)
+          throw new UserError(`restore ${env.name}: ${err.message}`, EXIT.restoreFailed);
         const { describeAwsError } = await import("../../aws/clients.ts");
-        throw new UserError(`restore ${env.name}: ${describeAwsError(err)}; the live database was not touched`, EXIT.restoreFailed);
+        throw new UserError(
+          `restore ${env.name}: ${describeAwsError(err)}; the live database was not touched`,
+          EXIT.restoreFailed,
+        );
       }
-    });
+    },
+  );
 }
 
 /** RDS of the environment's account; the restore creates an instance: the caller's account is checked first. */
 async function sdkClient(env: Environment, target: Target): Promise<RdsLike> {
-  const [{ RDSClient }, { awsClientConfig }, { assertAccount }] = await Promise.all([import("@aws-sdk/client-rds"), import("../../aws/clients.ts"), import("../../aws/identity.ts")]);
+  const [{ RDSClient }, { awsClientConfig }, { assertAccount }] = await Promise.all([
+    import("@aws-sdk/client-rds"),
+    import("../../aws/clients.ts"),
+    import("../../aws/identity.ts"),
+  ]);
   const o = environmentAws(target, env);
   await assertAccount(o);
   return new RDSClient(awsClientConfig(o, 3));

@@ -4,13 +4,13 @@
  * in shell history and process lists); listing shows names, versions and dates, never values.
  */
 import type { Command } from "commander";
-import { examples } from "../help.ts";
-import { didYouMean } from "../../config/suggest.ts";
 import type { Project } from "../../config/load.ts";
 import type { Environment } from "../../config/schema.ts";
-import { RefusedError } from "../../release/errors.ts";
+import { didYouMean } from "../../config/suggest.ts";
+import { RefusedError } from "../../release/model/errors.ts";
 import { secretName } from "../../settings/names.ts";
-import { SecretStoreError, type SecretStatus, type SecretStore } from "../../settings/secret-store.ts";
+import { type SecretStatus, type SecretStore, SecretStoreError } from "../../settings/secret-store.ts";
+import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
 
 export interface SecretCommandDeps {
@@ -30,49 +30,89 @@ export interface SecretCommandDeps {
 export const MAX_SECRET_BYTES = 65_536;
 
 export function registerSecretCommands(program: Command, d: SecretCommandDeps): void {
-  const secret = examples(program.command("secret").description("application secrets in AWS Secrets Manager: values are written, never shown"), [
-    ["envctl secret set production SMTP_PASSWORD", "a hidden prompt, asked twice"],
-    ["envctl secret list production", "state, versions, last change, rotation; never values"],
-  ]);
+  const secret = examples(
+    program
+      .command("secret")
+      .description("application secrets in AWS Secrets Manager: values are written, never shown"),
+    [
+      ["envctl secret set production SMTP_PASSWORD", "a hidden prompt, asked twice"],
+      ["envctl secret list production", "state, versions, last change, rotation; never values"],
+    ],
+  );
 
-  examples(secret.command("set").argument("<env>").argument("<name>", "a secret the environment declares (app.secrets)")
-    .description("write a new value of a secret (from stdin when piped, else a hidden prompt; never an argument)")
-    .option("-y, --yes", "do not ask for confirmation (production; required when the value comes from stdin)")
-    .option("--json", "machine-readable output"), [
-    ["envctl secret set staging PAYMENT_API_KEY", "a hidden prompt"],
-    ["vault read -field=key secret/pay | envctl secret set production PAYMENT_API_KEY --yes", "from stdin, never an argument"],
-  ])
-    .action(async (envName: string, name: string, o: { yes?: boolean; json?: boolean }) => {
-      const e = await declared(d, envName, name);
-      const id = secretName(e.project, e.name, name);
-      const interactive = d.interactive();
-      if (e.tier === "production" && !o.yes && !interactive) throw new UserError(`${e.name} (production): setting ${name} changes what the running application reads; pass --yes to confirm (the value comes from stdin, so there is no prompt)`);
-      const value = await d.readSecret(`value of ${name} for ${e.name} (input hidden): `);
-      if (value.length === 0) throw new UserError(`${e.name}: empty value for ${name}: nothing written`);
-      if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES) throw new UserError(`${e.name}: the value of ${name} is larger than Secrets Manager's ${MAX_SECRET_BYTES} bytes: nothing written`);
-      if (e.tier === "production" && !o.yes && !(await d.confirm(`Set ${name} of ${e.name} (production)? The running application reads the new value when it next fetches it.`))) {
-        throw new UserError("cancelled, nothing written");
-      }
-      const { versionId } = await storeCall(() => d.secrets(e).put(id, value));
-      d.out(o.json
+  examples(
+    secret
+      .command("set")
+      .argument("<env>")
+      .argument("<name>", "a secret the environment declares (app.secrets)")
+      .description("write a new value of a secret (from stdin when piped, else a hidden prompt; never an argument)")
+      .option("-y, --yes", "do not ask for confirmation (production; required when the value comes from stdin)")
+      .option("--json", "machine-readable output"),
+    [
+      ["envctl secret set staging PAYMENT_API_KEY", "a hidden prompt"],
+      [
+        "vault read -field=key secret/pay | envctl secret set production PAYMENT_API_KEY --yes",
+        "from stdin, never an argument",
+      ],
+    ],
+  ).action(async (envName: string, name: string, o: { yes?: boolean; json?: boolean }) => {
+    const e = await declared(d, envName, name);
+    const id = secretName(e.project, e.name, name);
+    const interactive = d.interactive();
+    if (e.tier === "production" && !o.yes && !interactive)
+      throw new UserError(
+        `${e.name} (production): setting ${name} changes what the running application reads; pass --yes to confirm (the value comes from stdin, so there is no prompt)`,
+      );
+    const value = await d.readSecret(`value of ${name} for ${e.name} (input hidden): `);
+    if (value.length === 0) throw new UserError(`${e.name}: empty value for ${name}: nothing written`);
+    if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES)
+      throw new UserError(
+        `${e.name}: the value of ${name} is larger than Secrets Manager's ${MAX_SECRET_BYTES} bytes: nothing written`,
+      );
+    if (
+      e.tier === "production" &&
+      !o.yes &&
+      !(await d.confirm(
+        `Set ${name} of ${e.name} (production)? The running application reads the new value when it next fetches it.`,
+      ))
+    ) {
+      throw new UserError("cancelled, nothing written");
+    }
+    const { versionId } = await storeCall(() => d.secrets(e).put(id, value));
+    d.out(
+      o.json
         ? JSON.stringify({ environment: e.name, name, secret: id, versionId })
-        : `${e.name}: ${name} set (${id}, version ${versionId}); the value is not shown anywhere`);
-    });
+        : `${e.name}: ${name} set (${id}, version ${versionId}); the value is not shown anywhere`,
+    );
+  });
 
-  examples(secret.command("list").argument("<env>")
-    .description("the environment's secrets: state, current version, versions kept, last change, rotation (never values)")
-    .option("--json", "machine-readable output"), [
-    ["envctl secret list production", "one line per declared secret"],
-    ["envctl secret list staging --json", "machine-readable"],
-  ])
-    .action(async (envName: string, o: { json?: boolean }) => {
-      const e = await environment(d, envName);
-      const store = d.secrets(e);
-      const rows = await storeCall(() => Promise.all(e.app.secrets.map(async (s) => ({ name: s.name, ...(await store.describe(secretName(e.project, e.name, s.name))) }))));
-      if (o.json) return d.out(JSON.stringify({ environment: e.name, secrets: rows }, null, 2));
-      if (rows.length === 0) return d.out(`${e.name} declares no secrets (app.secrets)`);
-      d.out(formatSecretList(e.name, rows));
-    });
+  examples(
+    secret
+      .command("list")
+      .argument("<env>")
+      .description(
+        "the environment's secrets: state, current version, versions kept, last change, rotation (never values)",
+      )
+      .option("--json", "machine-readable output"),
+    [
+      ["envctl secret list production", "one line per declared secret"],
+      ["envctl secret list staging --json", "machine-readable"],
+    ],
+  ).action(async (envName: string, o: { json?: boolean }) => {
+    const e = await environment(d, envName);
+    const store = d.secrets(e);
+    const rows = await storeCall(() =>
+      Promise.all(
+        e.app.secrets.map(async (s) => ({
+          name: s.name,
+          ...(await store.describe(secretName(e.project, e.name, s.name))),
+        })),
+      ),
+    );
+    if (o.json) return d.out(JSON.stringify({ environment: e.name, secrets: rows }, null, 2));
+    if (rows.length === 0) return d.out(`${e.name} declares no secrets (app.secrets)`);
+    d.out(formatSecretList(e.name, rows));
+  });
 }
 
 /** The table of `secret list`. */
@@ -80,16 +120,37 @@ export function formatSecretList(env: string, rows: readonly (SecretStatus & { n
   const state = (r: SecretStatus) => (r.state === "set" ? "set" : r.state === "empty" ? "no value" : "not created");
   const table = [
     ["name", "state", "version", "versions", "last changed", "rotation"],
-    ...rows.map((r) => [r.name, state(r), r.currentVersion ? r.currentVersion.slice(0, 8) : "–", String(r.versions), r.lastChanged ?? "–", r.rotation.enabled ? `every ${r.rotation.everyDays ?? "?"} d${r.rotation.next ? `, next ${r.rotation.next}` : ""}` : "off"]),
+    ...rows.map((r) => [
+      r.name,
+      state(r),
+      r.currentVersion ? r.currentVersion.slice(0, 8) : "–",
+      String(r.versions),
+      r.lastChanged ?? "–",
+      r.rotation.enabled
+        ? `every ${r.rotation.everyDays ?? "?"} d${r.rotation.next ? `, next ${r.rotation.next}` : ""}`
+        : "off",
+    ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return [`${env} secrets (values are never shown)`, ...table.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}`)].join("\n");
+  return [
+    `${env} secrets (values are never shown)`,
+    ...table.map(
+      (r) =>
+        `  ${r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd()}`,
+    ),
+  ].join("\n");
 }
 
 async function environment(d: SecretCommandDeps, name: string): Promise<Environment> {
   const project = await d.load();
   const e = project.environments.find((x) => x.config.name === name);
-  if (!e) throw new RefusedError(`unknown environment ${name} (known: ${project.environments.map((x) => x.config.name).join(", ")})`);
+  if (!e)
+    throw new RefusedError(
+      `unknown environment ${name} (known: ${project.environments.map((x) => x.config.name).join(", ")})`,
+    );
   return e.config;
 }
 
@@ -99,7 +160,9 @@ async function declared(d: SecretCommandDeps, envName: string, name: string): Pr
   if (!names.includes(name)) {
     const near = didYouMean(name, names);
     const hint = near ? `did you mean ${near}?` : `it declares ${names.length ? names.join(", ") : "none"}`;
-    throw new RefusedError(`${e.name} declares no secret ${name} in app.secrets (${hint}); a new secret is listed in environments/${e.name}.ts and deployed before its value is set`);
+    throw new RefusedError(
+      `${e.name} declares no secret ${name} in app.secrets (${hint}); a new secret is listed in environments/${e.name}.ts and deployed before its value is set`,
+    );
   }
   return e;
 }

@@ -7,9 +7,9 @@
 import type { LoadedEnvironment } from "../../config/load.ts";
 import type { Environment } from "../../config/schema.ts";
 import { loadRelease, readAudit } from "../../release/store/index.ts";
-import { observe, type LiveSources } from "../../review/live.ts";
+import { type LiveSources, observe } from "../../review/live.ts";
 import { EXIT } from "../exit-codes.ts";
-import { formatLiveStatus, liveFacts, liveStatusOf, type LiveStatusView } from "../views/live-status.ts";
+import { formatLiveStatus, type LiveStatusView, liveFacts, liveStatusOf } from "../views/live-status.ts";
 import { lastAnalysisOf, statusOf } from "../views/status.ts";
 import { stamp, watch } from "../watch.ts";
 
@@ -22,11 +22,13 @@ export interface LiveDeps {
 
 /** One live view per environment; the release file is read again each time (it changes during a rollout). */
 export async function readLive(d: LiveDeps): Promise<LiveStatusView[]> {
-  return Promise.all(d.environments.map(async (e) => {
-    const release = loadRelease(d.root, e.config.name);
-    const view = statusOf({ ...e, release }, lastAnalysisOf(readAudit(d.root, e.config.name)));
-    return liveStatusOf(view, await observe(e.config.name, d.sources(e.config), d.now()));
-  }));
+  return Promise.all(
+    d.environments.map(async (e) => {
+      const release = loadRelease(d.root, e.config.name);
+      const view = statusOf({ ...e, release }, lastAnalysisOf(readAudit(d.root, e.config.name)));
+      return liveStatusOf(view, await observe(e.config.name, d.sources(e.config), d.now()));
+    }),
+  );
 }
 
 export interface LiveOutput {
@@ -54,7 +56,13 @@ function facts(views: readonly LiveStatusView[]): Record<string, string> {
  * `status --watch`: until stopped. Off a terminal: the first view, then a timestamped line per
  * fact that changed; with --json one JSON line per round in which anything but the time changed.
  */
-export async function statusWatch(d: LiveDeps, o: LiveOutput, intervalSeconds: number, sleep: (ms: number, signal?: AbortSignal) => Promise<void>, signal?: AbortSignal): Promise<void> {
+export async function statusWatch(
+  d: LiveDeps,
+  o: LiveOutput,
+  intervalSeconds: number,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
   const withoutTime = (views: readonly LiveStatusView[]) => JSON.stringify(views.map(({ observedAt: _, ...v }) => v));
   await watch<LiveStatusView[]>({
     read: () => readLive(d),
@@ -63,7 +71,9 @@ export async function statusWatch(d: LiveDeps, o: LiveOutput, intervalSeconds: n
       if (o.json) return previous && withoutTime(previous) === withoutTime(current) ? [] : [JSON.stringify(current)];
       if (!previous) return [formatLiveStatus(current)];
       const [before, after] = [facts(previous), facts(current)];
-      return Object.keys(after).filter((k) => before[k] !== after[k]).map((k) => `${stamp(at)} ${k}: ${before[k] ?? "-"} → ${after[k]}`);
+      return Object.keys(after)
+        .filter((k) => before[k] !== after[k])
+        .map((k) => `${stamp(at)} ${k}: ${before[k] ?? "-"} → ${after[k]}`);
     },
     write: o.write,
     tty: o.tty && !o.json,

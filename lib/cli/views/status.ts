@@ -3,15 +3,22 @@
  * loaded environment and its history.
  */
 import type { LoadedEnvironment } from "../../config/load.ts";
-import { describeRecord } from "../../release/analysis.ts";
-import type { AnalysisRecord, RolloutStep } from "../../release/model.ts";
+import { describeRecord } from "../../release/judge/analysis.ts";
+import type { AnalysisRecord } from "../../release/model/records.ts";
+import type { RolloutStep } from "../../release/model/release.ts";
 
 export interface StatusView {
   environment: string;
   tier: string;
   live: string;
   slots: Record<string, { version: string | null; weight: number }>;
-  rollout: { target: string; step: number; steps: (number | string)[]; nextPercent: number | null; paused: boolean } | null;
+  rollout: {
+    target: string;
+    step: number;
+    steps: (number | string)[];
+    nextPercent: number | null;
+    paused: boolean;
+  } | null;
   pending: { stacks: string[]; command: string; since: string } | null;
   lastChange: { by: string; at: string; command: string } | null;
   /** The newest canary analysis in the history (what the gate measured and decided). */
@@ -21,7 +28,14 @@ export interface StatusView {
    * database (`source: "database"`), else as the last migration recorded it (`source: "recorded"`);
    * absent when the environment tracks no schema.
    */
-  database?: { schema: number | null; dirty: boolean; source: "database" | "recorded"; readAt: string | null; instance: string; error?: string };
+  database?: {
+    schema: number | null;
+    dirty: boolean;
+    source: "database" | "recorded";
+    readAt: string | null;
+    instance: string;
+    error?: string;
+  };
   /** Maintenance mode (the 503 page ahead of the weighted rule); absent when off. */
   maintenance?: { since: string; by: string; message: string; allowCidrs: string[]; allowHeader: string | null };
 }
@@ -37,7 +51,9 @@ function nextPercent(steps: readonly RolloutStep[]): number | null {
 }
 
 /** The newest record of the history that carries an analysis. */
-export function lastAnalysisOf(history: readonly { at: string; analysis?: AnalysisRecord }[]): (AnalysisRecord & { at: string }) | null {
+export function lastAnalysisOf(
+  history: readonly { at: string; analysis?: AnalysisRecord }[],
+): (AnalysisRecord & { at: string }) | null {
   for (let i = history.length - 1; i >= 0; i--) {
     const h = history[i]!;
     if (h.analysis) return { ...h.analysis, at: h.at };
@@ -53,11 +69,23 @@ function databaseView(e: LoadedEnvironment, read?: SchemaReadBack): StatusView["
   const tracked = r.database !== undefined || r.slots.blue.schema !== undefined || r.slots.green.schema !== undefined;
   if (!tracked && (read === undefined || "error" in read)) return undefined;
   const instance = r.database?.instance ?? `${e.config.name}-postgres`;
-  if (read && !("error" in read)) return { schema: read.schema, dirty: read.dirty, source: "database", readAt: read.at, instance };
-  return { schema: r.database?.schema ?? null, dirty: r.database?.dirty ?? false, source: "recorded", readAt: r.database?.readAt ?? null, instance, ...(read && "error" in read ? { error: read.error } : {}) };
+  if (read && !("error" in read))
+    return { schema: read.schema, dirty: read.dirty, source: "database", readAt: read.at, instance };
+  return {
+    schema: r.database?.schema ?? null,
+    dirty: r.database?.dirty ?? false,
+    source: "recorded",
+    readAt: r.database?.readAt ?? null,
+    instance,
+    ...(read && "error" in read ? { error: read.error } : {}),
+  };
 }
 
-export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & { at: string }) | null = null, schema?: SchemaReadBack): StatusView {
+export function statusOf(
+  e: LoadedEnvironment,
+  lastAnalysis: (AnalysisRecord & { at: string }) | null = null,
+  schema?: SchemaReadBack,
+): StatusView {
   const r = e.release;
   const database = databaseView(e, schema);
   return {
@@ -66,13 +94,29 @@ export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & {
     live: r.live,
     slots: { blue: { ...r.slots.blue }, green: { ...r.slots.green } },
     rollout: r.rollout
-      ? { target: r.rollout.target, step: r.rollout.nextStep, steps: r.rollout.steps.map(stepLabel), nextPercent: nextPercent(r.rollout.steps.slice(r.rollout.nextStep)), paused: r.rollout.paused }
+      ? {
+          target: r.rollout.target,
+          step: r.rollout.nextStep,
+          steps: r.rollout.steps.map(stepLabel),
+          nextPercent: nextPercent(r.rollout.steps.slice(r.rollout.nextStep)),
+          paused: r.rollout.paused,
+        }
       : null,
     pending: r.pending ? { stacks: r.pending.stacks, command: r.pending.command, since: r.pending.since } : null,
     lastChange: r.lastChange ? { by: r.lastChange.by, at: r.lastChange.at, command: r.lastChange.command } : null,
     lastAnalysis,
     ...(database ? { database } : {}),
-    ...(r.maintenance ? { maintenance: { since: r.maintenance.since, by: r.maintenance.by, message: r.maintenance.message, allowCidrs: [...r.maintenance.allowCidrs], allowHeader: r.maintenance.allowHeader?.name ?? null } } : {}),
+    ...(r.maintenance
+      ? {
+          maintenance: {
+            since: r.maintenance.since,
+            by: r.maintenance.by,
+            message: r.maintenance.message,
+            allowCidrs: [...r.maintenance.allowCidrs],
+            allowHeader: r.maintenance.allowHeader?.name ?? null,
+          },
+        }
+      : {}),
   };
 }
 
@@ -80,7 +124,10 @@ export function statusOf(e: LoadedEnvironment, lastAnalysis: (AnalysisRecord & {
 export function maintenanceText(v: StatusView): string | null {
   const m = v.maintenance;
   if (!m) return null;
-  const bypass = [...(m.allowCidrs.length ? [`CIDRs ${m.allowCidrs.join(", ")}`] : []), ...(m.allowHeader ? [`header ${m.allowHeader}`] : [])];
+  const bypass = [
+    ...(m.allowCidrs.length ? [`CIDRs ${m.allowCidrs.join(", ")}`] : []),
+    ...(m.allowHeader ? [`header ${m.allowHeader}`] : []),
+  ];
   return `MAINTENANCE since ${m.since} by ${m.by}: users get the 503 page${bypass.length ? `; bypass: ${bypass.join("; ")}` : "; no bypass"} — end it with 'envctl maintenance ${v.environment} off'`;
 }
 
@@ -90,10 +137,15 @@ export function databaseText(v: StatusView): string | null {
   if (!d) return null;
   const range = (s: "blue" | "green") => {
     const slot = v.slots[s] as { version: string | null; schema?: { requires: number; supportsUpTo: number } };
-    return slot.version === null ? null : `${s} (${slot.version}) runs on ${slot.schema ? `${slot.schema.requires}..${slot.schema.supportsUpTo}` : "an undeclared schema range"}`;
+    return slot.version === null
+      ? null
+      : `${s} (${slot.version}) runs on ${slot.schema ? `${slot.schema.requires}..${slot.schema.supportsUpTo}` : "an undeclared schema range"}`;
   };
   const ranges = (["blue", "green"] as const).map(range).filter((x) => x !== null);
-  const where = d.source === "database" ? `read back at ${d.readAt}` : `as recorded${d.readAt ? ` at ${d.readAt}` : ""}${d.error ? `; could not read the database: ${d.error}` : ""}`;
+  const where =
+    d.source === "database"
+      ? `read back at ${d.readAt}`
+      : `as recorded${d.readAt ? ` at ${d.readAt}` : ""}${d.error ? `; could not read the database: ${d.error}` : ""}`;
   return `database ${d.instance}: schema ${d.schema ?? "none (no migration ran)"}${d.dirty ? " DIRTY (a migration stopped midway)" : ""} (${where}); ${ranges.join(", ")}`;
 }
 
@@ -107,16 +159,23 @@ export function rolloutText(v: StatusView): string {
 export function formatStatus(views: StatusView[]): string {
   const slot = (v: StatusView, s: "blue" | "green") =>
     `${s}${v.live === s ? "*" : " "} ${(v.slots[s]!.version ?? "-").padEnd(10)} ${String(v.slots[s]!.weight).padStart(3)} %`;
-  return views.map((v) => {
-    const lines = [`${v.environment} (${v.tier})  live: ${v.live}`, `  ${slot(v, "blue")}    ${slot(v, "green")}`];
-    const m = maintenanceText(v);
-    if (m) lines.push(`  ${m}`);
-    const d = databaseText(v);
-    if (d) lines.push(`  ${d}`);
-    if (v.rollout) lines.push(`  ${rolloutText(v)}`);
-    if (v.pending) lines.push(`  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`);
-    lines.push(`  last change: ${v.lastChange ? `${v.lastChange.by} at ${v.lastChange.at}: ${v.lastChange.command}` : "none"}`);
-    if (v.lastAnalysis) lines.push(`  last analysis (${v.lastAnalysis.at}): ${describeRecord(v.lastAnalysis)}`);
-    return lines.join("\n");
-  }).join("\n\n");
+  return views
+    .map((v) => {
+      const lines = [`${v.environment} (${v.tier})  live: ${v.live}`, `  ${slot(v, "blue")}    ${slot(v, "green")}`];
+      const m = maintenanceText(v);
+      if (m) lines.push(`  ${m}`);
+      const d = databaseText(v);
+      if (d) lines.push(`  ${d}`);
+      if (v.rollout) lines.push(`  ${rolloutText(v)}`);
+      if (v.pending)
+        lines.push(
+          `  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`,
+        );
+      lines.push(
+        `  last change: ${v.lastChange ? `${v.lastChange.by} at ${v.lastChange.at}: ${v.lastChange.command}` : "none"}`,
+      );
+      if (v.lastAnalysis) lines.push(`  last analysis (${v.lastAnalysis.at}): ${describeRecord(v.lastAnalysis)}`);
+      return lines.join("\n");
+    })
+    .join("\n\n");
 }

@@ -5,13 +5,14 @@
  * the state backend and envctl's own clients assume that role first.
  */
 import { z } from "zod";
-import { NameSchema } from "../primitives.ts";
+import { NameSchema } from "../../core/primitives.ts";
 import { WHEN_OBJECT } from "./common.ts";
 
 /** An AWS account id: exactly 12 digits (AWS Account Management reference). A string: ids may start with 0. */
 export const ACCOUNT_ID = /^\d{12}$/;
-export const AccountIdSchema = z.string({ error: "must be a 12-digit AWS account id in quotes, e.g. \"111111111111\"" })
-  .regex(ACCOUNT_ID, "must be a 12-digit AWS account id, e.g. \"111111111111\"");
+export const AccountIdSchema = z
+  .string({ error: 'must be a 12-digit AWS account id in quotes, e.g. "111111111111"' })
+  .regex(ACCOUNT_ID, 'must be a 12-digit AWS account id, e.g. "111111111111"');
 
 /**
  * `arn:<partition>:iam::<account>:role/<path/name>`; group 1 is the account (IAM identifiers: role
@@ -21,38 +22,76 @@ export const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role\/(?:[\w+=,.@-]+
 /** An S3 bucket name (S3 naming rules: 3-63 lower-case letters, digits, dots and hyphens). */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export const AccountSchema = z.strictObject({
-  /** The account every AWS provider of the environment is pinned to (`allowed_account_ids`). */
-  id: AccountIdSchema,
-  /**
-   * The role the providers, the state backend and envctl assume in `id` to deploy. Absent: the
-   * ambient credentials must already be of `id`. @default none
-   */
-  deployRoleArn: z.string().regex(ROLE_ARN, "must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>").optional(),
-  /** External id passed when assuming `deployRoleArn` (STS AssumeRole `ExternalId`: 2-1224 characters of `\w+=,.@:/-`). @default none */
-  externalId: z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, "must be 2-1224 characters of letters, digits and _+=,.@:/- (STS ExternalId)").optional(),
-  /** Session tags passed when assuming `deployRoleArn` (STS: at most 50; keys 1-128, values 0-256 characters). @default none */
-  sessionTags: z.record(
-    z.string().regex(/^[\w+=,.@:\/ -]{1,128}$/, "must be a session tag key of 1-128 characters of letters, digits, spaces and _+=,.@:/-"),
-    z.string().regex(/^[\w+=,.@:\/ -]{0,256}$/, "must be a session tag value of at most 256 characters of letters, digits, spaces and _+=,.@:/-"),
-  ).refine((t) => Object.keys(t).length <= 50, "must have at most 50 session tags (STS limit)").optional(),
-  /** The account's state bucket (bootstrap per account). @default `<project>-tfstate-<id>` */
-  stateBucket: z.string().regex(BUCKET, "must be a valid S3 bucket name (3-63 lower-case letters, digits, '.' and '-')").optional(),
-  /**
-   * Environments this one may share its account with. Two environments may use the same account
-   * only when each names the other here. @default none
-   */
-  sharedWith: z.array(NameSchema).max(20, "must list at most 20 environments (project limit)").default([]),
-}).superRefine((a, ctx) => {
-  const role = typeof a.deployRoleArn === "string" ? ROLE_ARN.exec(a.deployRoleArn) : null;
-  if (role && typeof a.id === "string" && ACCOUNT_ID.test(a.id) && role[1] !== a.id) {
-    ctx.addIssue({ code: "custom", path: ["deployRoleArn"], message: `must be a role of the environment's account ${a.id} (found ${role[1]}): the providers only accept ${a.id}` });
-  }
-  if (a.deployRoleArn === undefined) {
-    if (a.externalId !== undefined) ctx.addIssue({ code: "custom", path: ["externalId"], message: "needs deployRoleArn (it is passed when assuming that role)" });
-    if (a.sessionTags !== undefined) ctx.addIssue({ code: "custom", path: ["sessionTags"], message: "needs deployRoleArn (they are passed when assuming that role)" });
-  }
-}, WHEN_OBJECT);
+export const AccountSchema = z
+  .strictObject({
+    /** The account every AWS provider of the environment is pinned to (`allowed_account_ids`). */
+    id: AccountIdSchema,
+    /**
+     * The role the providers, the state backend and envctl assume in `id` to deploy. Absent: the
+     * ambient credentials must already be of `id`. @default none
+     */
+    deployRoleArn: z
+      .string()
+      .regex(ROLE_ARN, "must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>")
+      .optional(),
+    /** External id passed when assuming `deployRoleArn` (STS AssumeRole `ExternalId`: 2-1224 characters of `\w+=,.@:/-`). @default none */
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2-1224 characters of letters, digits and _+=,.@:/- (STS ExternalId)")
+      .optional(),
+    /** Session tags passed when assuming `deployRoleArn` (STS: at most 50; keys 1-128, values 0-256 characters). @default none */
+    sessionTags: z
+      .record(
+        z
+          .string()
+          .regex(
+            /^[\w+=,.@:/ -]{1,128}$/,
+            "must be a session tag key of 1-128 characters of letters, digits, spaces and _+=,.@:/-",
+          ),
+        z
+          .string()
+          .regex(
+            /^[\w+=,.@:/ -]{0,256}$/,
+            "must be a session tag value of at most 256 characters of letters, digits, spaces and _+=,.@:/-",
+          ),
+      )
+      .refine((t) => Object.keys(t).length <= 50, "must have at most 50 session tags (STS limit)")
+      .optional(),
+    /** The account's state bucket (bootstrap per account). @default `<project>-tfstate-<id>` */
+    stateBucket: z
+      .string()
+      .regex(BUCKET, "must be a valid S3 bucket name (3-63 lower-case letters, digits, '.' and '-')")
+      .optional(),
+    /**
+     * Environments this one may share its account with. Two environments may use the same account
+     * only when each names the other here. @default none
+     */
+    sharedWith: z.array(NameSchema).max(20, "must list at most 20 environments (project limit)").default([]),
+  })
+  .superRefine((a, ctx) => {
+    const role = typeof a.deployRoleArn === "string" ? ROLE_ARN.exec(a.deployRoleArn) : null;
+    if (role && typeof a.id === "string" && ACCOUNT_ID.test(a.id) && role[1] !== a.id) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["deployRoleArn"],
+        message: `must be a role of the environment's account ${a.id} (found ${role[1]}): the providers only accept ${a.id}`,
+      });
+    }
+    if (a.deployRoleArn === undefined) {
+      if (a.externalId !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["externalId"],
+          message: "needs deployRoleArn (it is passed when assuming that role)",
+        });
+      if (a.sessionTags !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["sessionTags"],
+          message: "needs deployRoleArn (they are passed when assuming that role)",
+        });
+    }
+  }, WHEN_OBJECT);
 
 export type AccountConfig = z.infer<typeof AccountSchema>;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { SettingValue } from "../primitives.ts";
-import { SecretEntrySchema, SettingsInputSchema, appProblems } from "../settings.ts";
+import type { SettingValue } from "../../core/primitives.ts";
+import { appProblems, SecretEntrySchema, SettingsInputSchema } from "../settings.ts";
 
 /**
  * The application's own configuration, checked against the catalogue in lib/config/settings.ts:
@@ -15,6 +15,7 @@ export const AppSchema = z
     secrets: z.array(SecretEntrySchema).default([]),
   })
   .superRefine((app, ctx) => {
-    for (const p of appProblems(app.settings, app.secrets)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+    for (const p of appProblems(app.settings, app.secrets))
+      ctx.addIssue({ code: "custom", path: p.path, message: p.message });
   })
   .transform((app) => ({ ...app, settings: app.settings as Record<string, SettingValue> }));

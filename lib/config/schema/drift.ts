@@ -14,9 +14,19 @@ export const DRIFT_MATCH = /^[a-z0-9_*]{1,64}\.[a-z0-9_*]{1,64}$/;
  */
 export const DriftSchema = z.strictObject({
   /** Overrides of the built-in classes, first match wins; at most 50. @default [] */
-  classes: z.array(z.strictObject({
-    match: z.string().regex(DRIFT_MATCH, "must be <resource type>.<attribute> with * as a wildcard, e.g. aws_db_instance.backup_window or *.tags"),
-    severity: DriftSeveritySchema,
-  })).max(50, "must list at most 50 classes (project limit)").default([]),
+  classes: z
+    .array(
+      z.strictObject({
+        match: z
+          .string()
+          .regex(
+            DRIFT_MATCH,
+            "must be <resource type>.<attribute> with * as a wildcard, e.g. aws_db_instance.backup_window or *.tags",
+          ),
+        severity: DriftSeveritySchema,
+      }),
+    )
+    .max(50, "must list at most 50 classes (project limit)")
+    .default([]),
 });
 export type DriftConfig = z.infer<typeof DriftSchema>;

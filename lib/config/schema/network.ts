@@ -3,9 +3,16 @@ import { parseCidr } from "../cidr.ts";
 import { LogRetentionSchema, NetworkCidrSchema } from "./common.ts";
 
 /** VPC CIDR: AWS allows /16 to /28 (Amazon VPC User Guide, "VPC CIDR blocks"); the subnet layout needs /24 or larger. */
-const CidrSchema = NetworkCidrSchema.refine((v) => { const c = parseCidr(v); return !c || (c.prefix >= 16 && c.prefix <= 24); }, {
-  message: "must have a prefix between /16 and /24 (AWS allows /16-/28; the subnet layout needs room for 3 AZs × 3 tiers)",
-});
+const CidrSchema = NetworkCidrSchema.refine(
+  (v) => {
+    const c = parseCidr(v);
+    return !c || (c.prefix >= 16 && c.prefix <= 24);
+  },
+  {
+    message:
+      "must have a prefix between /16 and /24 (AWS allows /16-/28; the subnet layout needs room for 3 AZs × 3 tiers)",
+  },
+);
 
 export const NetworkSchema = z.strictObject({
   /** VPC CIDR; must not overlap any other environment. */

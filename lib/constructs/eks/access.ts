@@ -5,11 +5,12 @@
  *
  * Resources are created directly in the given scope (see lib/constructs/eks/iam.ts).
  */
-import type { Construct } from "constructs";
+
 import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
 import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { Construct } from "constructs";
 import { PodIdentityRole } from "./iam.ts";
 
 export interface EksDeployerAccessProps {
@@ -29,12 +30,15 @@ export class EksDeployerAccess {
   readonly entries: EksAccessEntry[];
 
   constructor(scope: Construct, props: EksDeployerAccessProps) {
-    this.entries = (props.roleArns ?? []).map((principalArn, i) => new EksAccessEntry(scope, `deployer-${i}`, {
-      clusterName: props.clusterName,
-      principalArn,
-      type: "STANDARD",
-      kubernetesGroups: [props.kubernetesGroup],
-    }));
+    this.entries = (props.roleArns ?? []).map(
+      (principalArn, i) =>
+        new EksAccessEntry(scope, `deployer-${i}`, {
+          clusterName: props.clusterName,
+          principalArn,
+          type: "STANDARD",
+          kubernetesGroups: [props.kubernetesGroup],
+        }),
+    );
   }
 }
 
@@ -51,14 +55,16 @@ export interface EksPrivateApiAccessProps {
 /** HTTPS to the private API endpoint from the given networks only (ids `api-private-<i>`). */
 export class EksPrivateApiAccess {
   constructor(scope: Construct, props: EksPrivateApiAccessProps) {
-    (props.cidrs ?? []).forEach((cidr, i) => new VpcSecurityGroupIngressRule(scope, `api-private-${i}`, {
-      securityGroupId: props.clusterSecurityGroupId,
-      description: "Kubernetes API (private endpoint)",
-      cidrIpv4: cidr,
-      ipProtocol: "tcp",
-      fromPort: 443,
-      toPort: 443,
-    }));
+    (props.cidrs ?? []).forEach((cidr, i) => {
+      new VpcSecurityGroupIngressRule(scope, `api-private-${i}`, {
+        securityGroupId: props.clusterSecurityGroupId,
+        description: "Kubernetes API (private endpoint)",
+        cidrIpv4: cidr,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+      });
+    });
   }
 }
 

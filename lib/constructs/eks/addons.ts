@@ -6,10 +6,11 @@
  *
  * Resources are created directly in the given scope (see lib/constructs/eks/iam.ts).
  */
-import type { Construct } from "constructs";
+
 import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
 import type { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import type { Construct } from "constructs";
 import { MANAGED, PodIdentityRole } from "./iam.ts";
 
 export interface EksVpcCniAddonProps {
@@ -67,12 +68,22 @@ export class EksNodeAddons {
     });
 
     if (props.metricsServer ?? true) {
-      new EksAddon(scope, "metrics-server", { clusterName: props.clusterName, addonName: "metrics-server", dependsOn: props.nodeGroups });
+      new EksAddon(scope, "metrics-server", {
+        clusterName: props.clusterName,
+        addonName: "metrics-server",
+        dependsOn: props.nodeGroups,
+      });
     }
 
     if (props.containerInsights ?? true) {
-      const agentRole = new PodIdentityRole(scope, { id: "cloudwatch-agent-role", name: `${props.namePrefix}-eks-cloudwatch-agent` }).role;
-      const agentPolicy = new IamRolePolicyAttachment(scope, "cloudwatch-agent-policy", { role: agentRole.name, policyArn: `${MANAGED}/CloudWatchAgentServerPolicy` });
+      const agentRole = new PodIdentityRole(scope, {
+        id: "cloudwatch-agent-role",
+        name: `${props.namePrefix}-eks-cloudwatch-agent`,
+      }).role;
+      const agentPolicy = new IamRolePolicyAttachment(scope, "cloudwatch-agent-policy", {
+        role: agentRole.name,
+        policyArn: `${MANAGED}/CloudWatchAgentServerPolicy`,
+      });
       new EksAddon(scope, "cloudwatch-observability", {
         clusterName: props.clusterName,
         addonName: "amazon-cloudwatch-observability",

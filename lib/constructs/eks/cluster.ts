@@ -6,10 +6,11 @@
  *
  * Resources are created directly in the given scope (see lib/constructs/eks/iam.ts).
  */
-import type { Construct } from "constructs";
+
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { Construct } from "constructs";
 import { skipCheck } from "../../policy/checkov-skip.ts";
 import { EncryptionKey } from "../encryption-key.ts";
 import { ONE_YEAR_DAYS } from "../network.ts";
@@ -46,8 +47,17 @@ export class EksControlPlaneLogs {
       logGroupNames: [logGroupName],
     });
     const retention = props.retentionDays ?? 90;
-    this.logGroup = new CloudwatchLogGroup(scope, "control-plane-logs", { name: logGroupName, retentionInDays: retention, kmsKeyId: this.key.key.arn });
-    if (retention < ONE_YEAR_DAYS) skipCheck(this.logGroup, "CKV_AWS_338", `control-plane logs are kept ${retention} days (the environment's log retention); production keeps a year`);
+    this.logGroup = new CloudwatchLogGroup(scope, "control-plane-logs", {
+      name: logGroupName,
+      retentionInDays: retention,
+      kmsKeyId: this.key.key.arn,
+    });
+    if (retention < ONE_YEAR_DAYS)
+      skipCheck(
+        this.logGroup,
+        "CKV_AWS_338",
+        `control-plane logs are kept ${retention} days (the environment's log retention); production keeps a year`,
+      );
   }
 }
 
@@ -97,7 +107,12 @@ export class EksControlPlane {
     });
     const role = new EksClusterRole(scope, { namePrefix: p, secretsKeyArn: this.secretsKey.key.arn });
     this.clusterRole = role.role;
-    const logs = new EksControlPlaneLogs(scope, { clusterName: this.clusterName, namePrefix: p, retentionDays: props.logRetentionDays, keyDeletionWindowDays: props.keyDeletionWindowDays });
+    const logs = new EksControlPlaneLogs(scope, {
+      clusterName: this.clusterName,
+      namePrefix: p,
+      retentionDays: props.logRetentionDays,
+      keyDeletionWindowDays: props.keyDeletionWindowDays,
+    });
     const logTypes = [...(props.logTypes ?? CONTROL_PLANE_LOG_TYPES)];
 
     this.cluster = new EksCluster(scope, "cluster", {
@@ -117,7 +132,11 @@ export class EksControlPlane {
       dependsOn: [...role.grants, logs.logGroup],
     });
     if (!["controllerManager", "scheduler"].every((t) => logTypes.includes(t))) {
-      skipCheck(this.cluster, "CKV_AWS_37", "api, audit and authenticator logs are shipped; controllerManager and scheduler logs are high-volume operational detail with no access record, left out for cost");
+      skipCheck(
+        this.cluster,
+        "CKV_AWS_37",
+        "api, audit and authenticator logs are shipped; controllerManager and scheduler logs are high-volume operational detail with no access record, left out for cost",
+      );
     }
     this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
   }

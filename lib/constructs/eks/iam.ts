@@ -7,10 +7,11 @@
  * scope, under fixed ids, and add no construct node of their own: the Terraform addresses are the
  * ones of the {@link EksCompute} construct they compose (lib/constructs/compute-eks.ts).
  */
-import type { Construct } from "constructs";
+
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import type { Construct } from "constructs";
 import { assumeRolePolicy } from "../iam.ts";
 
 /** ARN prefix of AWS managed policies. */
@@ -28,7 +29,13 @@ export const NODE_ROLE_POLICIES = [
 export function podIdentityTrustPolicy(): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+      },
+    ],
   });
 }
 
@@ -49,14 +56,24 @@ export class EksClusterRole {
   readonly grants: readonly (IamRolePolicyAttachment | IamRolePolicy)[];
 
   constructor(scope: Construct, props: EksClusterRoleProps) {
-    this.role = new IamRole(scope, "cluster-role", { name: `${props.namePrefix}-eks-cluster`, assumeRolePolicy: assumeRolePolicy("eks.amazonaws.com") });
-    const attachments = CLUSTER_ROLE_POLICIES.map((arn, i) =>
-      new IamRolePolicyAttachment(scope, `cluster-policy-${i}`, { role: this.role.name, policyArn: arn }));
+    this.role = new IamRole(scope, "cluster-role", {
+      name: `${props.namePrefix}-eks-cluster`,
+      assumeRolePolicy: assumeRolePolicy("eks.amazonaws.com"),
+    });
+    const attachments = CLUSTER_ROLE_POLICIES.map(
+      (arn, i) => new IamRolePolicyAttachment(scope, `cluster-policy-${i}`, { role: this.role.name, policyArn: arn }),
+    );
     const keyPolicy = new IamRolePolicy(scope, "cluster-secrets-key", {
       role: this.role.id,
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: props.secretsKeyArn }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+            Resource: props.secretsKeyArn,
+          },
+        ],
       }),
     });
     this.grants = [...attachments, keyPolicy];
@@ -77,9 +94,13 @@ export class EksNodeRole {
   readonly policyAttachments: readonly IamRolePolicyAttachment[];
 
   constructor(scope: Construct, props: EksNodeRoleProps) {
-    this.role = new IamRole(scope, "node-role", { name: `${props.namePrefix}-eks-node`, assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com") });
-    this.policyAttachments = NODE_ROLE_POLICIES.map((arn, i) =>
-      new IamRolePolicyAttachment(scope, `node-policy-${i}`, { role: this.role.name, policyArn: arn }));
+    this.role = new IamRole(scope, "node-role", {
+      name: `${props.namePrefix}-eks-node`,
+      assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"),
+    });
+    this.policyAttachments = NODE_ROLE_POLICIES.map(
+      (arn, i) => new IamRolePolicyAttachment(scope, `node-policy-${i}`, { role: this.role.name, policyArn: arn }),
+    );
   }
 }
 

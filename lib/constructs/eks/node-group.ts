@@ -5,10 +5,11 @@
  *
  * Resources are created directly in the given scope (see lib/constructs/eks/iam.ts).
  */
-import type { ITerraformDependable } from "cdktf";
-import type { Construct } from "constructs";
+
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import type { ITerraformDependable } from "cdktf";
+import type { Construct } from "constructs";
 import { skipCheck } from "../../policy/checkov-skip.ts";
 
 export interface EksNodeGroupProps {
@@ -49,18 +50,29 @@ export class EksNodeLaunchTemplate {
       updateDefaultVersion: true,
       // Hop limit 2: the Container Insights agent (a non-host-network pod) reads the instance
       // metadata; the application pods are kept away from it by their NetworkPolicy.
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2, instanceMetadataTags: "disabled" },
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 2,
+        instanceMetadataTags: "disabled",
+      },
       monitoring: { enabled: true },
-      blockDeviceMappings: [{
-        deviceName: "/dev/xvda",
-        ebs: { volumeSize: props.volumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-      }],
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: { volumeSize: props.volumeGb ?? 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+        },
+      ],
       tagSpecifications: [
         { resourceType: "instance", tags: { ...props.tags, Name: `${props.clusterName}-node` } },
         { resourceType: "volume", tags: { ...props.tags, Name: `${props.clusterName}-node` } },
       ],
     });
-    skipCheck(this.template, "CKV_AWS_341", "hop limit 2: the Container Insights agent, a pod off the host network, reads the instance metadata; application pods are kept from it by their NetworkPolicy");
+    skipCheck(
+      this.template,
+      "CKV_AWS_341",
+      "hop limit 2: the Container Insights agent, a pod off the host network, reads the instance metadata; application pods are kept from it by their NetworkPolicy",
+    );
   }
 }
 
@@ -102,7 +114,10 @@ export class EksManagedNodeGroup {
       scalingConfig: { minSize: g.capacity.min, desiredSize: g.capacity.desired, maxSize: g.capacity.max },
       updateConfig: { maxUnavailable: 1 },
       launchTemplate: { id: props.launchTemplate.id, version: props.launchTemplate.latestVersion.toString() },
-      labels: { "envstack.io/node-group": g.name, "envstack.io/capacity-type": (g.capacityType ?? "ON_DEMAND").toLowerCase() },
+      labels: {
+        "envstack.io/node-group": g.name,
+        "envstack.io/capacity-type": (g.capacityType ?? "ON_DEMAND").toLowerCase(),
+      },
       tags: { Name: `${p}-${g.name}` },
       dependsOn: props.dependsOn,
     });

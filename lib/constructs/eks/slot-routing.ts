@@ -5,10 +5,11 @@
  *
  * Resources are created directly in the given scope (see lib/constructs/eks/iam.ts).
  */
-import type { Construct } from "constructs";
+
 import { AutoscalingAttachment } from "@cdktf/provider-aws/lib/autoscaling-attachment";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { SLOTS, type Slot } from "../../config/primitives.ts";
+import type { Construct } from "constructs";
+import { SLOTS, type Slot } from "../../core/primitives.ts";
 import { skipCheck } from "../../policy/checkov-skip.ts";
 
 /**
@@ -35,10 +36,16 @@ export class EksSlotRouting {
   constructor(scope: Construct, props: EksSlotRoutingProps) {
     const nodePorts = props.nodePorts ?? NODE_PORTS;
     for (const slot of SLOTS) {
-      props.nodeGroups.forEach((g) => skipCheck(new AutoscalingAttachment(scope, `tg-${slot}-${g.name}`, {
-        autoscalingGroupName: g.autoScalingGroupName,
-        lbTargetGroupArn: props.targetGroupArns[slot],
-      }), "CKV2_AWS_15", "the Auto Scaling group belongs to the EKS managed node group: EKS replaces unhealthy nodes, the target group's health check judges the pods behind each NodePort"));
+      props.nodeGroups.forEach((g) => {
+        skipCheck(
+          new AutoscalingAttachment(scope, `tg-${slot}-${g.name}`, {
+            autoscalingGroupName: g.autoScalingGroupName,
+            lbTargetGroupArn: props.targetGroupArns[slot],
+          }),
+          "CKV2_AWS_15",
+          "the Auto Scaling group belongs to the EKS managed node group: EKS replaces unhealthy nodes, the target group's health check judges the pods behind each NodePort",
+        );
+      });
       new VpcSecurityGroupIngressRule(scope, `nodeport-${slot}`, {
         securityGroupId: props.clusterSecurityGroupId,
         description: `NodePort of the ${slot} slot from the ALB`,

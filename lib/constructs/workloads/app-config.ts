@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
 import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
+import { Construct } from "constructs";
 
 export interface AppConfigProps {
   readonly namespace: string;

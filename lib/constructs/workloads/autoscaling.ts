@@ -1,6 +1,6 @@
-import { Construct } from "constructs";
 import { HorizontalPodAutoscalerV2 } from "@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2";
 import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
+import { Construct } from "constructs";
 import type { Slot } from "../../config/schema.ts";
 import { slotSelector, slotWorkloadName } from "./names.ts";
 
@@ -8,7 +8,11 @@ export interface SlotAutoscalingProps {
   readonly namespace: string;
   readonly slot: Slot;
   /** HorizontalPodAutoscaler on average CPU (of the requests). @default none */
-  readonly autoScaling?: { readonly minReplicas: number; readonly maxReplicas: number; readonly targetCpuPercent: number };
+  readonly autoScaling?: {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    readonly targetCpuPercent: number;
+  };
   /** PodDisruptionBudget: pods of the slot a voluntary disruption may take at once. @default none */
   readonly maxUnavailable?: number;
   /** Labels of every object of the environment. @default none */
@@ -34,10 +38,15 @@ export class SlotAutoscaling extends Construct {
           scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
           minReplicas: props.autoScaling.minReplicas,
           maxReplicas: props.autoScaling.maxReplicas,
-          metric: [{
-            type: "Resource",
-            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: props.autoScaling.targetCpuPercent } },
-          }],
+          metric: [
+            {
+              type: "Resource",
+              resource: {
+                name: "cpu",
+                target: { type: "Utilization", averageUtilization: props.autoScaling.targetCpuPercent },
+              },
+            },
+          ],
         },
       });
     }

@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import { Construct } from "constructs";
 
 export interface AppNamespaceProps {
   /** Namespace name (one per environment, see `namespaceOf`). */

@@ -1,5 +1,9 @@
+import {
+  NetworkPolicyV1,
+  type NetworkPolicyV1Spec,
+  type NetworkPolicyV1SpecEgress,
+} from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { Construct } from "constructs";
-import { NetworkPolicyV1, type NetworkPolicyV1Spec, type NetworkPolicyV1SpecEgress } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { subnetCidr } from "../../config/cidr.ts";
 
 /** Instance metadata service: application pods never reach it (they use Pod Identity). */
@@ -63,17 +67,30 @@ export class NetworkPolicies extends Construct {
     add("app-from-vpc", "allow-app-port-from-vpc", {
       podSelector: { matchLabels: { ...props.appSelector } },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [{ ipBlock: { cidr: props.vpcCidr } }], ports: [{ protocol: "TCP", port: String(props.appPort) }] }],
+      ingress: [
+        { from: [{ ipBlock: { cidr: props.vpcCidr } }], ports: [{ protocol: "TCP", port: String(props.appPort) }] },
+      ],
     });
 
     const egress: NetworkPolicyV1SpecEgress[] = [
-      { ports: [{ protocol: "UDP", port: "53" }, { protocol: "TCP", port: "53" }] },
+      {
+        ports: [
+          { protocol: "UDP", port: "53" },
+          { protocol: "TCP", port: "53" },
+        ],
+      },
     ];
     if (props.allowHttpsEgress ?? true) {
-      egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [INSTANCE_METADATA_CIDR] } }], ports: [{ protocol: "TCP", port: "443" }] });
+      egress.push({
+        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [INSTANCE_METADATA_CIDR] } }],
+        ports: [{ protocol: "TCP", port: "443" }],
+      });
     }
     if (props.allowPodIdentity ?? true) {
-      egress.push({ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ protocol: "TCP", port: String(POD_IDENTITY_AGENT.port) }] });
+      egress.push({
+        to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }],
+        ports: [{ protocol: "TCP", port: String(POD_IDENTITY_AGENT.port) }],
+      });
     }
     egress.push({
       to: props.databaseCidrs.map((cidr) => ({ ipBlock: { cidr } })),

@@ -1,6 +1,6 @@
-import { Construct } from "constructs";
 import { LimitRangeV1 } from "@cdktf/provider-kubernetes/lib/limit-range-v1";
 import { ResourceQuotaV1 } from "@cdktf/provider-kubernetes/lib/resource-quota-v1";
+import { Construct } from "constructs";
 
 export interface ResourceList {
   readonly cpu: string;
@@ -50,12 +50,14 @@ export class Quota extends Construct {
     this.limitRange = new LimitRangeV1(this, "limits", {
       metadata: metadata("app-limits"),
       spec: {
-        limit: [{
-          type: "Container",
-          defaultRequest: { cpu: c.requests.cpu, memory: c.requests.memory },
-          default: { cpu: c.limits.cpu, memory: c.limits.memory },
-          max: { cpu: c.limits.cpu, memory: c.limits.memory },
-        }],
+        limit: [
+          {
+            type: "Container",
+            defaultRequest: { cpu: c.requests.cpu, memory: c.requests.memory },
+            default: { cpu: c.limits.cpu, memory: c.limits.memory },
+            max: { cpu: c.limits.cpu, memory: c.limits.memory },
+          },
+        ],
       },
     });
   }

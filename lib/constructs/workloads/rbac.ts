@@ -1,7 +1,7 @@
-import { Construct } from "constructs";
 import { RoleBindingV1 } from "@cdktf/provider-kubernetes/lib/role-binding-v1";
 import { RoleV1, type RoleV1Rule } from "@cdktf/provider-kubernetes/lib/role-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
+import { Construct } from "constructs";
 
 const READ = ["get", "list", "watch"];
 const WRITE = [...READ, "create", "update", "patch", "delete"];
@@ -47,21 +47,31 @@ export class Rbac extends Construct {
 
   constructor(scope: Construct, id: string, props: RbacProps) {
     super(scope, id);
-    const metadata = (name: string, annotations?: Record<string, string>) =>
-      ({ name, namespace: props.namespace, labels: { ...props.labels }, ...(annotations ? { annotations } : {}) });
+    const metadata = (name: string, annotations?: Record<string, string>) => ({
+      name,
+      namespace: props.namespace,
+      labels: { ...props.labels },
+      ...(annotations ? { annotations } : {}),
+    });
 
     this.serviceAccount = new ServiceAccountV1(this, "app-sa", {
       metadata: metadata(props.serviceAccountName, props.serviceAccountAnnotations),
       automountServiceAccountToken: true,
     });
-    this.appRole = new RoleV1(this, "app-role", { metadata: metadata(`${props.serviceAccountName}-read-only`), rule: [...APP_READ_ONLY_RULES] });
+    this.appRole = new RoleV1(this, "app-role", {
+      metadata: metadata(`${props.serviceAccountName}-read-only`),
+      rule: [...APP_READ_ONLY_RULES],
+    });
     new RoleBindingV1(this, "app-binding", {
       metadata: metadata(`${props.serviceAccountName}-read-only`),
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.appRole.metadata.name },
       subject: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: props.namespace }],
     });
 
-    this.deployerRole = new RoleV1(this, "deployer-role", { metadata: metadata("ci-deployer"), rule: [...DEPLOYER_RULES] });
+    this.deployerRole = new RoleV1(this, "deployer-role", {
+      metadata: metadata("ci-deployer"),
+      rule: [...DEPLOYER_RULES],
+    });
     new RoleBindingV1(this, "deployer-binding", {
       metadata: metadata("ci-deployer"),
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.deployerRole.metadata.name },

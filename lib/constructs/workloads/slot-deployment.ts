@@ -1,10 +1,10 @@
-import { Construct } from "constructs";
-import { ReplaceTrigger } from "../replace-trigger.ts";
 import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
+import { Construct } from "constructs";
 import type { Slot } from "../../config/schema.ts";
 import { skipCheck } from "../../policy/checkov-skip.ts";
 import { imageReference } from "../image.ts";
+import { ReplaceTrigger } from "../replace-trigger.ts";
 import { slotSelector, slotWorkloadName } from "./names.ts";
 import type { ResourceList } from "./quota.ts";
 
@@ -113,40 +113,47 @@ export class SlotDeployment extends Construct {
               fsGroup: uid,
               seccompProfile: { type: "RuntimeDefault" },
             },
-            topologySpreadConstraint: [{
-              maxSkew: 1,
-              topologyKey: "topology.kubernetes.io/zone",
-              whenUnsatisfiable: "ScheduleAnyway",
-              labelSelector: [{ matchLabels: selector }],
-            }],
-            container: [{
-              name: "app",
-              image: imageReference(props.imageRepository, tag, props.digest),
-              imagePullPolicy: props.digest ? "IfNotPresent" : "Always",
-              port: [{ name: "http", containerPort: props.appPort, protocol: "TCP" }],
-              envFrom: [{ configMapRef: { name: props.configMapName } }, ...(props.settings ? [{ configMapRef: { name: props.settings.configMapName } }] : [])],
-              env: [
-                { name: "APP_SLOT", value: props.slot },
-                { name: "APP_VERSION", value: tag },
-                ...(props.settings ? [{ name: "APP_SETTINGS_CHECKSUM", value: props.settings.checksum }] : []),
-              ],
-              resources: {
-                requests: { cpu: props.resources.requests.cpu, memory: props.resources.requests.memory },
-                limits: { cpu: props.resources.limits.cpu, memory: props.resources.limits.memory },
+            topologySpreadConstraint: [
+              {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: [{ matchLabels: selector }],
               },
-              readinessProbe: probe(5, 10),
-              livenessProbe: probe(15, 20),
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: uid,
-                allowPrivilegeEscalation: false,
-                privileged: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
-                seccompProfile: { type: "RuntimeDefault" },
+            ],
+            container: [
+              {
+                name: "app",
+                image: imageReference(props.imageRepository, tag, props.digest),
+                imagePullPolicy: props.digest ? "IfNotPresent" : "Always",
+                port: [{ name: "http", containerPort: props.appPort, protocol: "TCP" }],
+                envFrom: [
+                  { configMapRef: { name: props.configMapName } },
+                  ...(props.settings ? [{ configMapRef: { name: props.settings.configMapName } }] : []),
+                ],
+                env: [
+                  { name: "APP_SLOT", value: props.slot },
+                  { name: "APP_VERSION", value: tag },
+                  ...(props.settings ? [{ name: "APP_SETTINGS_CHECKSUM", value: props.settings.checksum }] : []),
+                ],
+                resources: {
+                  requests: { cpu: props.resources.requests.cpu, memory: props.resources.requests.memory },
+                  limits: { cpu: props.resources.limits.cpu, memory: props.resources.limits.memory },
+                },
+                readinessProbe: probe(5, 10),
+                livenessProbe: probe(15, 20),
+                securityContext: {
+                  runAsNonRoot: true,
+                  runAsUser: uid,
+                  allowPrivilegeEscalation: false,
+                  privileged: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ["ALL"] },
+                  seccompProfile: { type: "RuntimeDefault" },
+                },
+                volumeMount: [{ name: "tmp", mountPath: "/tmp" }],
               },
-              volumeMount: [{ name: "tmp", mountPath: "/tmp" }],
-            }],
+            ],
             volume: [{ name: "tmp", emptyDir: { sizeLimit: props.tmpSize ?? "64Mi" } }],
           },
         },
@@ -154,11 +161,19 @@ export class SlotDeployment extends Construct {
       lifecycle,
     });
     if (props.digest) {
-      skipCheck(this.deployment, "CKV_K8S_15", "pinned by digest: an image already on the node is the same image, so it is pulled only when missing");
+      skipCheck(
+        this.deployment,
+        "CKV_K8S_15",
+        "pinned by digest: an image already on the node is the same image, so it is pulled only when missing",
+      );
     } else {
-      skipCheck(this.deployment, "CKV_K8S_43", populated
-        ? "the release file has no digest for this version: pinned by tag and pulled on every pod start (imagePullPolicy Always)"
-        : "empty slot: 0 replicas, no image ever runs");
+      skipCheck(
+        this.deployment,
+        "CKV_K8S_43",
+        populated
+          ? "the release file has no digest for this version: pinned by tag and pulled on every pod start (imagePullPolicy Always)"
+          : "empty slot: 0 replicas, no image ever runs",
+      );
     }
 
     this.service = new ServiceV1(this, "service", {

@@ -18,7 +18,8 @@ export const eksPrivateEndpointProduction: PolicyRule = {
     const publicAccess = vpc.endpoint_public_access === undefined || isTrue(vpc.endpoint_public_access);
     if (!publicAccess) return undefined;
     const cidrs = Array.isArray(vpc.public_access_cidrs) ? (vpc.public_access_cidrs as unknown[]) : [];
-    if (cidrs.length === 0) return "the public endpoint is open to 0.0.0.0/0 (AWS default): set endpoint_public_access = false or restrict public_access_cidrs";
+    if (cidrs.length === 0)
+      return "the public endpoint is open to 0.0.0.0/0 (AWS default): set endpoint_public_access = false or restrict public_access_cidrs";
     const open = cidrs.filter((c) => ANYWHERE.has(String(c)));
     return open.length ? `public_access_cidrs must not contain ${open.join(", ")} in production` : undefined;
   },

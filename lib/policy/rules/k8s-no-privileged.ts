@@ -1,4 +1,4 @@
-import { containers, podSpec, POD_TYPES } from "../k8s.ts";
+import { containers, POD_TYPES, podSpec } from "../k8s.ts";
 import { isTrue, type PolicyRule } from "../types.ts";
 
 export const k8sNoPrivileged: PolicyRule = {
@@ -9,7 +9,9 @@ export const k8sNoPrivileged: PolicyRule = {
     const pod = podSpec(r.type, r.config);
     if (!pod) return undefined;
     const problems = [
-      ...containers(pod).filter((c) => isTrue(c.securityContext?.privileged)).map((c) => `container ${c.name} is privileged`),
+      ...containers(pod)
+        .filter((c) => isTrue(c.securityContext?.privileged))
+        .map((c) => `container ${c.name} is privileged`),
       ...["host_network", "host_pid", "host_ipc"].filter((k) => isTrue(pod[k])).map((k) => `${k} must not be true`),
     ];
     return problems.length ? problems.join("; ") : undefined;

@@ -1,10 +1,11 @@
-import { block, containers, isFalse, podSpec, POD_TYPES } from "../k8s.ts";
+import { block, containers, isFalse, POD_TYPES, podSpec } from "../k8s.ts";
 import { isTrue, type PolicyRule } from "../types.ts";
 
 /** The restricted-profile fields every container must set (run_as_non_root may come from the pod). */
 export const k8sPodSecurity: PolicyRule = {
   id: "k8s-pod-security",
-  description: "Kubernetes containers run as non-root, without privilege escalation, with ALL capabilities dropped and a read-only root filesystem",
+  description:
+    "Kubernetes containers run as non-root, without privilege escalation, with ALL capabilities dropped and a read-only root filesystem",
   appliesTo: POD_TYPES,
   check: (r) => {
     const pod = podSpec(r.type, r.config);

@@ -1,4 +1,4 @@
-import { block, containers, podSpec, POD_TYPES } from "../k8s.ts";
+import { block, containers, POD_TYPES, podSpec } from "../k8s.ts";
 import type { PolicyRule } from "../types.ts";
 
 export const k8sResourceLimits: PolicyRule = {

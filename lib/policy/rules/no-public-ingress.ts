@@ -23,7 +23,11 @@ export const noPublicIngress: PolicyRule = {
     }
     if (r.type === "aws_security_group_rule") {
       if (c.type !== "ingress") return undefined;
-      return openToWorld([...((c.cidr_blocks as string[]) ?? []), ...((c.ipv6_cidr_blocks as string[]) ?? [])], c.from_port, c.to_port);
+      return openToWorld(
+        [...((c.cidr_blocks as string[]) ?? []), ...((c.ipv6_cidr_blocks as string[]) ?? [])],
+        c.from_port,
+        c.to_port,
+      );
     }
     for (const i of (c.ingress ?? []) as Ingress[]) {
       const why = openToWorld([...(i.cidr_blocks ?? []), ...(i.ipv6_cidr_blocks ?? [])], i.from_port, i.to_port);

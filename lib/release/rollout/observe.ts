@@ -3,18 +3,19 @@
  * the ALB every poll (did anyone else move the traffic?), and one observation of the canary's
  * alarms and both slots' metrics. Reads are retried; what cannot be read fails closed.
  */
-import type { Observation } from "../analysis.ts";
-import { locked } from "../context.ts";
+
+import { locked } from "../command-context.ts";
 import * as core from "../core.ts";
-import { applyTransition } from "../deploy.ts";
+import { applyTransition } from "../deploy-protocol.ts";
 import { formatWeights } from "../dry-run.ts";
-import { DeployFailedError, SupersededError, describeCause } from "../errors.ts";
-import type { Weights } from "../model.ts";
-import { arnSuffix } from "../ports.ts";
-import { slotReadiness } from "../readiness.ts";
+import { slotReadiness } from "../gates/readiness.ts";
+import type { Observation } from "../judge/analysis.ts";
+import { DeployFailedError, describeCause, SupersededError } from "../model/errors.ts";
+import type { Weights } from "../model/slots.ts";
+import { arnSuffix } from "../ports/index.ts";
+import { trafficStack } from "../release-stacks.ts";
 import { withRetries } from "../retry.ts";
-import { trafficStack } from "../stacks.ts";
-import { adopt, ensureMine, rollBack, type RolloutContext } from "./context.ts";
+import { adopt, ensureMine, type RolloutContext, rollBack } from "./run-context.ts";
 
 /** A read of CloudWatch or the ALB failed after its retries. */
 export class ReadFailure extends Error {}
@@ -30,10 +31,24 @@ export async function applyWeightStep(rc: RolloutContext): Promise<void> {
     if (reason) await rollBack(rc, `${reason}: the step does not move traffic to a slot that is not Ready`);
   }
   try {
-    await locked(ctx, env, async () => {
-      ensureMine(rc, ctx.store.load(env));
-      adopt(rc, await applyTransition(ctx, env, [trafficStack(rc.environment)], (x) => core.advanceRollout(x), "rollout-step"));
-    }, 300);
+    await locked(
+      ctx,
+      env,
+      async () => {
+        ensureMine(rc, ctx.store.load(env));
+        adopt(
+          rc,
+          await applyTransition(
+            ctx,
+            env,
+            [trafficStack(rc.environment)],
+            (x) => core.advanceRollout(x),
+            "rollout-step",
+          ),
+        );
+      },
+      300,
+    );
   } catch (err) {
     if (!(err instanceof DeployFailedError) || ctx.signal?.aborted) throw err;
     await rollBack(rc, `the deploy of the step failed: ${err.message.split("\n")[0]}`);
@@ -44,7 +59,11 @@ export async function applyWeightStep(rc: RolloutContext): Promise<void> {
 /** The ALB must serve the weights this rollout applied. */
 export async function verifyApplied(rc: RolloutContext): Promise<void> {
   const live = await readAlb(rc);
-  if (!core.sameWeights(live, rc.state.expected)) await rollBack(rc, `the ALB serves ${formatWeights(live)} after the deploy, not the ${formatWeights(rc.state.expected)} applied`);
+  if (!core.sameWeights(live, rc.state.expected))
+    await rollBack(
+      rc,
+      `the ALB serves ${formatWeights(live)} after the deploy, not the ${formatWeights(rc.state.expected)} applied`,
+    );
 }
 
 /** The weights the ALB serves (and, once, the CloudWatch dimensions of its rule). */
@@ -52,11 +71,17 @@ export async function readAlb(rc: RolloutContext): Promise<Weights> {
   const { ctx, analysis: a } = rc;
   try {
     const rule = await withRetries(a.readAttempts, () => ctx.traffic(rc.environment).read(), ctx.clock, ctx.signal);
-    rc.state.dimensions ??= { loadBalancer: arnSuffix(rule.loadBalancerArn), targetGroups: { blue: arnSuffix(rule.targetGroupArns.blue), green: arnSuffix(rule.targetGroupArns.green) } };
+    rc.state.dimensions ??= {
+      loadBalancer: arnSuffix(rule.loadBalancerArn),
+      targetGroups: { blue: arnSuffix(rule.targetGroupArns.blue), green: arnSuffix(rule.targetGroupArns.green) },
+    };
     return rule.weights;
   } catch (err) {
     if (ctx.signal?.aborted) throw err;
-    return rollBack(rc, `could not read the ALB's weighted rule after ${a.readAttempts} attempts: ${describeCause(err)}`);
+    return rollBack(
+      rc,
+      `could not read the ALB's weighted rule after ${a.readAttempts} attempts: ${describeCause(err)}`,
+    );
   }
 }
 
@@ -68,9 +93,15 @@ export async function checkOwnership(rc: RolloutContext): Promise<void> {
   const expected = rc.state.expected;
   if (core.sameWeights(live, expected)) return;
   if (live[canary] < expected[canary]) {
-    throw new SupersededError(env, `${env}: the ALB now serves ${formatWeights(live)}, not the ${formatWeights(expected)} this rollout set: traffic was moved off ${canary} outside this rollout (envctl abort or rollback on another machine?). This rollout stopped without touching traffic; this machine's release file still shows the rollout: update it (git pull) or run 'envctl abort ${env}'`);
+    throw new SupersededError(
+      env,
+      `${env}: the ALB now serves ${formatWeights(live)}, not the ${formatWeights(expected)} this rollout set: traffic was moved off ${canary} outside this rollout (envctl abort or rollback on another machine?). This rollout stopped without touching traffic; this machine's release file still shows the rollout: update it (git pull) or run 'envctl abort ${env}'`,
+    );
   }
-  await rollBack(rc, `the ALB serves ${formatWeights(live)}: more traffic on ${canary} than the ${formatWeights(expected)} this rollout set, changed outside it`);
+  await rollBack(
+    rc,
+    `the ALB serves ${formatWeights(live)}: more traffic on ${canary} than the ${formatWeights(expected)} this rollout set, changed outside it`,
+  );
 }
 
 /** One poll: the canary's alarms and both slots' metrics since `windowStart`. */
@@ -78,13 +109,22 @@ export async function observe(rc: RolloutContext, windowStart: Date): Promise<Ob
   const { ctx, analysis: a } = rc;
   const now = ctx.clock.now();
   const end = new Date(Math.max(now.getTime(), windowStart.getTime() + 1000));
-  const read = <T>(what: string, fn: () => Promise<T>) => withRetries(a.readAttempts, fn, ctx.clock, ctx.signal).catch((err) => {
-    if (ctx.signal?.aborted) throw err;
-    throw new ReadFailure(`could not read ${what} after ${a.readAttempts} attempts: ${describeCause(err)}`);
-  });
+  const read = <T>(what: string, fn: () => Promise<T>) =>
+    withRetries(a.readAttempts, fn, ctx.clock, ctx.signal).catch((err) => {
+      if (ctx.signal?.aborted) throw err;
+      throw new ReadFailure(`could not read ${what} after ${a.readAttempts} attempts: ${describeCause(err)}`);
+    });
   const [alarms, metrics] = await Promise.all([
     read("the CloudWatch alarms", () => ctx.alarms(rc.environment).read(rc.canary)),
-    read("the CloudWatch metrics", () => ctx.metrics(rc.environment).read({ ...rc.state.dimensions!, start: windowStart, end, periodSeconds: a.metricPeriodSeconds, slowSeconds: a.maxLatencyP99Seconds })),
+    read("the CloudWatch metrics", () =>
+      ctx.metrics(rc.environment).read({
+        ...rc.state.dimensions!,
+        start: windowStart,
+        end,
+        periodSeconds: a.metricPeriodSeconds,
+        slowSeconds: a.maxLatencyP99Seconds,
+      }),
+    ),
   ]);
   return { canary: rc.canary, stable: rc.stable, windowStart, windowEnd: end, metrics, alarms };
 }

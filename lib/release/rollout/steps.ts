@@ -7,14 +7,16 @@
  *   3. postSwitchWatch         the new slot at 100 % keeps being analysed
  *   4. complete                the canary becomes the live slot
  */
-import { formatWeights } from "../dry-run.ts";
+
 import * as core from "../core.ts";
-import { GateStoppedError, SupersededError } from "../errors.ts";
-import { weightsOf, type Release } from "../model.ts";
-import { bake, judgeStep } from "./bake.ts";
+import { formatWeights } from "../dry-run.ts";
 import { emit } from "../emit.ts";
-import { commitOnly, interrupted, type RolloutContext } from "./context.ts";
+import { GateStoppedError, SupersededError } from "../model/errors.ts";
+import type { Release } from "../model/release.ts";
+import { weightsOf } from "../model/slots.ts";
+import { bake, judgeStep } from "./bake.ts";
 import { applyWeightStep, verifyApplied } from "./observe.ts";
+import { commitOnly, interrupted, type RolloutContext } from "./run-context.ts";
 
 /** `next`: go on with the following step; `stop`: the run ends here (e.g. at a manual pause). */
 export type StepOutcome = "next" | "stop";
@@ -55,10 +57,20 @@ const canarySteps: ReconcileStep = {
         await applyWeightStep(rc);
         await judgeStep(rc, i, step);
       } else {
-        const paused = await commitOnly(rc, (x) => core.advanceRollout(x), step.pause === "manual" ? "paused" : "rollout-pause");
-        if (step.pause === "manual") emit(ctx, env, "paused", { reason: `the rollout of ${rc.canary} waits at a manual pause after step ${i}/${ro.steps.length}: continue with 'envctl rollout ${env} --continue'`, release: paused });
+        const paused = await commitOnly(
+          rc,
+          (x) => core.advanceRollout(x),
+          step.pause === "manual" ? "paused" : "rollout-pause",
+        );
+        if (step.pause === "manual")
+          emit(ctx, env, "paused", {
+            reason: `the rollout of ${rc.canary} waits at a manual pause after step ${i}/${ro.steps.length}: continue with 'envctl rollout ${env} --continue'`,
+            release: paused,
+          });
         if (typeof step.pause === "number") {
-          ctx.progress.info(`${env}: step ${i + 1}/${ro.steps.length}: pause ${step.pause} s at ${formatWeights(rc.state.expected)}, still analysing`);
+          ctx.progress.info(
+            `${env}: step ${i + 1}/${ro.steps.length}: pause ${step.pause} s at ${formatWeights(rc.state.expected)}, still analysing`,
+          );
           await bake(rc, step.pause, i, rc.state.expected[rc.canary], false);
         }
       }
@@ -71,7 +83,9 @@ const postSwitchWatch: ReconcileStep = {
   async run(rc) {
     const seconds = rc.analysis.postSwitchWatchSeconds;
     if (seconds > 0) {
-      rc.ctx.progress.info(`${rc.env}: ${rc.canary} serves 100 %; post-switch watch for ${seconds} s (the old slot ${rc.stable} keeps its version)`);
+      rc.ctx.progress.info(
+        `${rc.env}: ${rc.canary} serves 100 %; post-switch watch for ${seconds} s (the old slot ${rc.stable} keeps its version)`,
+      );
       await judgeStep(rc, "watch", { percent: 100, bakeSeconds: seconds });
     }
     return "next";
@@ -82,30 +96,46 @@ const complete: ReconcileStep = {
   name: "complete",
   async run(rc) {
     const r = await commitOnly(rc, (x) => core.completeRollout(x), "rollout-complete");
-    emit(rc.ctx, rc.env, "promotion", { reason: `rollout complete: ${rc.canary} (${slotLabel(r.slots[rc.canary])}) is live`, release: r });
-    rc.ctx.progress.info(`${rc.env}: rollout complete: ${rc.canary} (${slotLabel(r.slots[rc.canary])}) is live; 'envctl rollback ${rc.env}' returns to ${rc.stable} (${slotLabel(r.slots[rc.stable])})`);
+    emit(rc.ctx, rc.env, "promotion", {
+      reason: `rollout complete: ${rc.canary} (${slotLabel(r.slots[rc.canary])}) is live`,
+      release: r,
+    });
+    rc.ctx.progress.info(
+      `${rc.env}: rollout complete: ${rc.canary} (${slotLabel(r.slots[rc.canary])}) is live; 'envctl rollback ${rc.env}' returns to ${rc.stable} (${slotLabel(r.slots[rc.stable])})`,
+    );
     return "next";
   },
 };
 
-export const RECONCILE_STEPS: readonly ReconcileStep[] = [rejudgeInterruptedStep, canarySteps, postSwitchWatch, complete];
+export const RECONCILE_STEPS: readonly ReconcileStep[] = [
+  rejudgeInterruptedStep,
+  canarySteps,
+  postSwitchWatch,
+  complete,
+];
 
 /** Runs the steps in order until one stops the run; a signal returns the traffic (or leaves it). */
-export async function reconcile(rc: RolloutContext, steps: readonly ReconcileStep[] = RECONCILE_STEPS): Promise<Release> {
+export async function reconcile(
+  rc: RolloutContext,
+  steps: readonly ReconcileStep[] = RECONCILE_STEPS,
+): Promise<Release> {
   try {
     for (const step of steps) {
       if ((await step.run(rc)) === "stop") break;
     }
     return rc.state.release;
   } catch (err) {
-    if (rc.ctx.signal?.aborted && !(err instanceof GateStoppedError) && !(err instanceof SupersededError)) return interrupted(rc);
+    if (rc.ctx.signal?.aborted && !(err instanceof GateStoppedError) && !(err instanceof SupersededError))
+      return interrupted(rc);
     throw err;
   }
 }
 
 export function printPaused(progress: { info(line: string): void }, r: Release): void {
   const ro = r.rollout!;
-  progress.info(`${r.environment}: the rollout of ${ro.target} waits at a manual pause after step ${ro.nextStep - 1}/${ro.steps.length}; the ALB serves ${formatWeights(weightsOf(r))}. Continue: 'envctl rollout ${r.environment} --continue'; stop: 'envctl abort ${r.environment}'`);
+  progress.info(
+    `${r.environment}: the rollout of ${ro.target} waits at a manual pause after step ${ro.nextStep - 1}/${ro.steps.length}; the ALB serves ${formatWeights(weightsOf(r))}. Continue: 'envctl rollout ${r.environment} --continue'; stop: 'envctl abort ${r.environment}'`,
+  );
 }
 
 /** A slot as a person reads it: its version, and the settings it runs when it carries any. */

@@ -38,10 +38,13 @@ export function readApprovals(root: string, env: string): ApprovalRequest[] {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}): fix or remove it; no approval can be read from it`);
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}): fix or remove it; no approval can be read from it`,
+    );
   }
   const r = FileSchema.safeParse(parsed);
-  if (!r.success || r.data.environment !== env) throw new Error(`${file} is not an approvals file of ${env}: fix or remove it; no approval can be read from it`);
+  if (!r.success || r.data.environment !== env)
+    throw new Error(`${file} is not an approvals file of ${env}: fix or remove it; no approval can be read from it`);
   return r.data.requests;
 }
 
@@ -51,7 +54,11 @@ export function findRequest(root: string, env: string, changeId: string): Approv
 }
 
 /** Records that the change waits for approval (once per id: a repeated request keeps its approvals). */
-export function requestApproval(root: string, env: string, req: Omit<ApprovalRequest, "approvals">): Promise<ApprovalRequest> {
+export function requestApproval(
+  root: string,
+  env: string,
+  req: Omit<ApprovalRequest, "approvals">,
+): Promise<ApprovalRequest> {
   return update(root, env, (requests) => {
     const known = requests.find((r) => r.changeId === req.changeId);
     if (known) return known;
@@ -62,10 +69,19 @@ export function requestApproval(root: string, env: string, req: Omit<ApprovalReq
 }
 
 /** Records `by`'s approval of `changeId`; refuses an unknown change (nothing to show, nothing to approve). */
-export function recordApproval(root: string, env: string, changeId: string, by: string, at: string): Promise<ApprovalRequest> {
+export function recordApproval(
+  root: string,
+  env: string,
+  changeId: string,
+  by: string,
+  at: string,
+): Promise<ApprovalRequest> {
   return update(root, env, (requests) => {
     const req = requests.find((r) => r.changeId === changeId);
-    if (!req) throw new Error(`no change ${changeId} waits for approval in ${env}: the author's refused command prints the id (and records the change)`);
+    if (!req)
+      throw new Error(
+        `no change ${changeId} waits for approval in ${env}: the author's refused command prints the id (and records the change)`,
+      );
     if (!req.approvals.some((a) => a.by === by)) req.approvals.push({ by, at });
     return req;
   });
@@ -79,10 +95,16 @@ async function update<T>(root: string, env: string, fn: (requests: ApprovalReque
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
-  return withFileLock(file, `${env} approvals`, 10, async () => {
-    const requests = readApprovals(root, env);
-    const out = fn(requests);
-    writeFileAtomic(file, `${JSON.stringify({ environment: env, requests: requests.slice(-KEPT) }, null, 2)}\n`);
-    return out;
-  }, "envctl approve");
+  return withFileLock(
+    file,
+    `${env} approvals`,
+    10,
+    async () => {
+      const requests = readApprovals(root, env);
+      const out = fn(requests);
+      writeFileAtomic(file, `${JSON.stringify({ environment: env, requests: requests.slice(-KEPT) }, null, 2)}\n`);
+      return out;
+    },
+    "envctl approve",
+  );
 }

@@ -7,7 +7,8 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { ChangeRecord, Release } from "../model.ts";
+import type { ChangeRecord } from "../model/records.ts";
+import type { Release } from "../model/release.ts";
 import { loadRelease, releaseFileOf } from "./release-file.ts";
 
 /** One line of the audit history. */
@@ -38,7 +39,9 @@ export function appendRecord(root: string, env: string, rec: ChangeRecord): void
     }
   } catch (err) {
     // The release file already carries the record: the next write appends it.
-    process.emitWarning(`could not append to ${file} (${(err as Error).message}); the record is kept in the release file and appended on the next change`);
+    process.emitWarning(
+      `could not append to ${file} (${(err as Error).message}); the record is kept in the release file and appended on the next change`,
+    );
   }
 }
 
@@ -74,7 +77,11 @@ export interface HistoryNote {
   readonly [field: string]: unknown;
 }
 
-export function appendNote<T extends { readonly kind: string; readonly at: string }>(root: string, env: string, note: T): void {
+export function appendNote<T extends { readonly kind: string; readonly at: string }>(
+  root: string,
+  env: string,
+  note: T,
+): void {
   const file = auditFileOf(root, env);
   try {
     const fd = openSync(file, "a", 0o644);

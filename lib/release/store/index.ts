@@ -8,12 +8,13 @@
  * log, and a record a crash kept out of the log is appended before the next write.
  */
 import { withFileLock } from "../../fsutil/file-lock.ts";
-import { summarize, type ChangeRecord, type Release } from "../model.ts";
-import type { RecordInput, ReleaseStore } from "../ports.ts";
+import { type ChangeRecord, summarize } from "../model/records.ts";
+import type { Release } from "../model/release.ts";
+import type { RecordInput, ReleaseStore } from "../ports/index.ts";
 import { appendRecord, readAudit, syncAudit } from "./audit-log.ts";
 import { loadRelease, releaseFileOf, removeOrphans, writeRelease } from "./release-file.ts";
 
-export { appendNote, auditFileOf, readAudit, readNotes, type AuditEntry, type HistoryNote } from "./audit-log.ts";
+export { type AuditEntry, appendNote, auditFileOf, type HistoryNote, readAudit, readNotes } from "./audit-log.ts";
 export { loadRelease, releaseFileOf, releaseText } from "./release-file.ts";
 
 /**
@@ -43,7 +44,13 @@ export function commit(root: string, current: Release, next: Release, rec: Recor
  * Runs `fn` holding the environment's lock (the lock of its release file). Waits up to
  * `waitSeconds` for another holder, then fails with a LockedError naming it.
  */
-export function withLock<T>(root: string, env: string, waitSeconds: number, fn: () => Promise<T>, command = "envctl"): Promise<T> {
+export function withLock<T>(
+  root: string,
+  env: string,
+  waitSeconds: number,
+  fn: () => Promise<T>,
+  command = "envctl",
+): Promise<T> {
   return withFileLock(releaseFileOf(root, env), env, waitSeconds, fn, command);
 }
 

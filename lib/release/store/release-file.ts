@@ -6,8 +6,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../fsutil/atomic-write.ts";
-import { InvalidReleaseFile } from "../errors.ts";
-import { ReleaseSchema, type Release } from "../model.ts";
+import { InvalidReleaseFile } from "../model/errors.ts";
+import { type Release, ReleaseSchema } from "../model/release.ts";
 
 export function releaseFileOf(root: string, env: string): string {
   return join(root, "environments", "releases", `${env}.json`);
@@ -24,7 +24,13 @@ export function loadRelease(root: string, env: string): Release {
   }
   const parsed = ReleaseSchema.safeParse(data);
   if (!parsed.success) throw new InvalidReleaseFile(root, env, file, parsed.error);
-  if (parsed.data.environment !== env) throw new InvalidReleaseFile(root, env, file, new Error(`environment must be ${env} (found ${parsed.data.environment})`));
+  if (parsed.data.environment !== env)
+    throw new InvalidReleaseFile(
+      root,
+      env,
+      file,
+      new Error(`environment must be ${env} (found ${parsed.data.environment})`),
+    );
   return parsed.data;
 }
 

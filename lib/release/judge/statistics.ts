@@ -1,6 +1,6 @@
 /**
  * Anytime-valid sequential tests on counts, as pure functions: the statistics under the canary judge
- * (lib/release/sequential.ts) and the traffic plan (lib/release/traffic-plan.ts).
+ * (lib/release/judge/sequential.ts) and the traffic plan (lib/release/judge/traffic-plan.ts).
  *
  * Two tests, both mixture sequential probability ratio tests (mSPRT; Robbins 1970, Johari et al.
  * "Always valid inference", Lindon et al. KDD 2022 for deployments):
@@ -41,7 +41,10 @@ export function geometricGrid(from: number, to: number, points: number): number[
   return Array.from({ length: points }, (_, i) => from * Math.exp(r * i));
 }
 
-const uniform = (alternatives: number[]): Mixture => ({ alternatives, logWeights: alternatives.map(() => -Math.log(alternatives.length)) });
+const uniform = (alternatives: number[]): Mixture => ({
+  alternatives,
+  logWeights: alternatives.map(() => -Math.log(alternatives.length)),
+});
 
 /**
  * Alternatives of the ratio test: the configured regression `detect` with weight 0.4, and
@@ -87,7 +90,12 @@ export type Evidence = readonly number[];
 export const noEvidence = (m: Mixture): Evidence => m.alternatives.map(() => 0);
 
 /** Adds one interval to the ratio test: requests and errors of the canary and of the stable slot. */
-export function addRatioInterval(e: Evidence, m: Mixture, canary: { requests: number; errors: number }, stable: { requests: number; errors: number }): Evidence {
+export function addRatioInterval(
+  e: Evidence,
+  m: Mixture,
+  canary: { requests: number; errors: number },
+  stable: { requests: number; errors: number },
+): Evidence {
   const errors = canary.errors + stable.errors;
   if (errors === 0 || canary.requests <= 0 || stable.requests <= 0) return e;
   const share = canary.requests / (canary.requests + stable.requests);
@@ -95,7 +103,12 @@ export function addRatioInterval(e: Evidence, m: Mixture, canary: { requests: nu
 }
 
 /** Adds one interval to the limit test: the canary's requests and its failures (errors, or slow requests) against the limit. */
-export function addLimitInterval(e: Evidence, m: Mixture, limit: number, observed: { requests: number; failures: number }): Evidence {
+export function addLimitInterval(
+  e: Evidence,
+  m: Mixture,
+  limit: number,
+  observed: { requests: number; failures: number },
+): Evidence {
   if (observed.requests <= 0) return e;
   return e.map((l, i) => l + binomialLogLR(observed.failures, observed.requests, m.alternatives[i]!, limit));
 }
@@ -125,7 +138,13 @@ export const SIEGMUND_RHO = 0.5826;
  * A sequential test stops at the first crossing, so its power is this, not the chance of being above
  * the bound at the end.
  */
-export function crossingProbability(mean: number, variance: number, b: number, trials: number, looks = Infinity): number {
+export function crossingProbability(
+  mean: number,
+  variance: number,
+  b: number,
+  trials: number,
+  looks = Infinity,
+): number {
   if (trials <= 0) return 0;
   const bound = b + SIEGMUND_RHO * Math.sqrt((variance * trials) / looks);
   const sd = Math.sqrt(variance * trials);
@@ -212,7 +231,14 @@ export function requiredCanaryRequests(i: RatioPowerInput, m: Mixture): number {
  * `power`, through the best single alternative of the mixture (fixed number of trials: the
  * variance is that of one Bernoulli trial's log-likelihood ratio).
  */
-export function requiredLimitRequests(limit: number, rate: number, alpha: number, power: number, m: Mixture, looks = Infinity): number {
+export function requiredLimitRequests(
+  limit: number,
+  rate: number,
+  alpha: number,
+  power: number,
+  m: Mixture,
+  looks = Infinity,
+): number {
   let best = Infinity;
   m.alternatives.forEach((a, k) => {
     const yes = Math.log(a / limit);
@@ -229,7 +255,11 @@ export function requiredLimitRequests(limit: number, rate: number, alpha: number
  * The smallest regression (ratio, to 1 %) the ratio test detects with `power` from `canaryRequests`;
  * null when even 100× is not detectable (too little traffic or too low a base rate).
  */
-export function detectableRatio(canaryRequests: number, base: Omit<RatioPowerInput, "ratio">, m: Mixture): number | null {
+export function detectableRatio(
+  canaryRequests: number,
+  base: Omit<RatioPowerInput, "ratio">,
+  m: Mixture,
+): number | null {
   const needs = (ratio: number) => requiredCanaryRequests({ ...base, ratio }, m);
   let hi = 100;
   if (needs(hi) > canaryRequests) return null;

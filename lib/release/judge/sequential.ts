@@ -2,7 +2,7 @@
  * The canary judge's statistics for one step, as pure state transitions: counts of one interval in,
  * the running evidence out; at any poll a verdict with its reasons.
  *
- * Four anytime-valid tests (lib/release/statistics.ts), the ratio tests at 40 % and the limit tests
+ * Four anytime-valid tests (lib/release/judge/statistics.ts), the ratio tests at 40 % and the limit tests
  * at 10 % of the step's false-rollback rate each (Bonferroni), so a canary no worse than the stable slot and within the limits
  * is rolled back with probability at most `falseRollbackPercent` per step, however many polls:
  * - errors, canary against stable (ratio test);
@@ -19,8 +19,18 @@
  * Each check can be observe-only (`enforce`): its verdict is computed and reported, never acted on.
  */
 import {
-  addLimitInterval, addRatioInterval, limitMixture, logBound, logMixtureRatio, noEvidence, ratioMixture, canaryRequestsFor, requiredLimitRequests, requiredRatioErrors,
-  type Evidence, type Mixture,
+  addLimitInterval,
+  addRatioInterval,
+  canaryRequestsFor,
+  type Evidence,
+  limitMixture,
+  logBound,
+  logMixtureRatio,
+  type Mixture,
+  noEvidence,
+  ratioMixture,
+  requiredLimitRequests,
+  requiredRatioErrors,
 } from "./statistics.ts";
 
 /** One slot's counts in one interval (or summed). `slow` is null where no latency counts were read. */
@@ -77,7 +87,11 @@ export interface StepState {
 }
 
 const ZERO: Counts = { requests: 0, errors: 0, slow: 0 };
-const plus = (a: Counts, b: Counts): Counts => ({ requests: a.requests + b.requests, errors: a.errors + b.errors, slow: a.slow === null || b.slow === null ? null : a.slow + b.slow });
+const plus = (a: Counts, b: Counts): Counts => ({
+  requests: a.requests + b.requests,
+  errors: a.errors + b.errors,
+  slow: a.slow === null || b.slow === null ? null : a.slow + b.slow,
+});
 
 /** The mixtures and bounds of a step's tests. */
 export interface Tests {
@@ -99,16 +113,28 @@ export function testsFor(s: JudgeSettings): Tests {
   const alpha = s.falseRollbackPercent / 100;
   const errorLimit = 1 - s.minSuccessRatePercent / 100;
   return {
-    ratio: ratioMixture(s.detect), errorLimit, errorsLimit: limitMixture(errorLimit), slowLimit: limitMixture(SLOW_LIMIT),
-    alpha: alpha * ALPHA_SHARES.ratio, limitAlpha: alpha * ALPHA_SHARES.limit, requiredErrors: new Map(),
+    ratio: ratioMixture(s.detect),
+    errorLimit,
+    errorsLimit: limitMixture(errorLimit),
+    slowLimit: limitMixture(SLOW_LIMIT),
+    alpha: alpha * ALPHA_SHARES.ratio,
+    limitAlpha: alpha * ALPHA_SHARES.limit,
+    requiredErrors: new Map(),
   };
 }
 
 export function startStep(t: Tests): StepState {
   return {
-    polls: 0, canary: ZERO, stable: ZERO, held: { canary: ZERO, stable: ZERO },
-    errorsRatio: noEvidence(t.ratio), errorsLimit: noEvidence(t.errorsLimit), slowRatio: noEvidence(t.ratio), slowLimit: noEvidence(t.slowLimit),
-    t: 0, slowMissing: false,
+    polls: 0,
+    canary: ZERO,
+    stable: ZERO,
+    held: { canary: ZERO, stable: ZERO },
+    errorsRatio: noEvidence(t.ratio),
+    errorsLimit: noEvidence(t.errorsLimit),
+    slowRatio: noEvidence(t.ratio),
+    slowLimit: noEvidence(t.slowLimit),
+    t: 0,
+    slowMissing: false,
   };
 }
 
@@ -120,7 +146,12 @@ export function addInterval(s: StepState, tests: Tests, i: Interval): StepState 
   if (pending.canary.requests > 0 && pending.stable.requests > 0) {
     errorsRatio = addRatioInterval(errorsRatio, tests.ratio, pending.canary, pending.stable);
     if (pending.canary.slow !== null && pending.stable.slow !== null) {
-      slowRatio = addRatioInterval(slowRatio, tests.ratio, { requests: pending.canary.requests, errors: pending.canary.slow }, { requests: pending.stable.requests, errors: pending.stable.slow });
+      slowRatio = addRatioInterval(
+        slowRatio,
+        tests.ratio,
+        { requests: pending.canary.requests, errors: pending.canary.slow },
+        { requests: pending.stable.requests, errors: pending.stable.slow },
+      );
     }
     held = { canary: ZERO, stable: ZERO };
   } else {
@@ -133,8 +164,17 @@ export function addInterval(s: StepState, tests: Tests, i: Interval): StepState 
     held,
     errorsRatio,
     slowRatio,
-    errorsLimit: addLimitInterval(s.errorsLimit, tests.errorsLimit, tests.errorLimit, { requests: i.canary.requests, failures: i.canary.errors }),
-    slowLimit: i.canary.slow === null ? s.slowLimit : addLimitInterval(s.slowLimit, tests.slowLimit, SLOW_LIMIT, { requests: i.canary.requests, failures: i.canary.slow }),
+    errorsLimit: addLimitInterval(s.errorsLimit, tests.errorsLimit, tests.errorLimit, {
+      requests: i.canary.requests,
+      failures: i.canary.errors,
+    }),
+    slowLimit:
+      i.canary.slow === null
+        ? s.slowLimit
+        : addLimitInterval(s.slowLimit, tests.slowLimit, SLOW_LIMIT, {
+            requests: i.canary.requests,
+            failures: i.canary.slow,
+          }),
     t: Math.max(s.t, i.t),
     slowMissing,
   };
@@ -151,7 +191,13 @@ export interface TestReading {
 }
 
 export function readings(s: StepState, tests: Tests): TestReading[] {
-  const r = (name: TestReading["name"], check: TestReading["check"], e: Evidence, m: Mixture, alpha: number): TestReading => {
+  const r = (
+    name: TestReading["name"],
+    check: TestReading["check"],
+    e: Evidence,
+    m: Mixture,
+    alpha: number,
+  ): TestReading => {
     const logEvidence = logMixtureRatio(e, m);
     return { name, check, logEvidence, logBound: logBound(alpha), crossed: logEvidence >= logBound(alpha) };
   };
@@ -178,25 +224,55 @@ export interface StepContext {
  * lower than the floor) with the configured power over the step's looks. At 100 % (no stable
  * traffic to compare with, also the post-switch watch): to detect `detect` × the error limit.
  */
-export function passRequirement(tests: Tests, settings: JudgeSettings, step: { percent: number; looks: number; baseRate: number }): { requests: number; basis: string } {
+export function passRequirement(
+  tests: Tests,
+  settings: JudgeSettings,
+  step: { percent: number; looks: number; baseRate: number },
+): { requests: number; basis: string } {
   const power = settings.powerPercent / 100;
   if (step.percent >= 100) {
     const rate = Math.min(0.95, tests.errorLimit * settings.detect);
-    const requests = requiredLimitRequests(tests.errorLimit, rate, tests.limitAlpha, power, tests.errorsLimit, step.looks);
-    return { requests, basis: `to detect a ${round(100 * rate)} % error rate against the ${round(100 * tests.errorLimit)} % limit with ${settings.powerPercent} % power` };
+    const requests = requiredLimitRequests(
+      tests.errorLimit,
+      rate,
+      tests.limitAlpha,
+      power,
+      tests.errorsLimit,
+      step.looks,
+    );
+    return {
+      requests,
+      basis: `to detect a ${round(100 * rate)} % error rate against the ${round(100 * tests.errorLimit)} % limit with ${settings.powerPercent} % power`,
+    };
   }
   const base = Math.max(settings.errorRateFloorPercent / 100, step.baseRate);
   const share = step.percent / 100;
   const key = `${step.percent}/${step.looks}`;
   let errors = tests.requiredErrors.get(key);
-  if (errors === undefined) tests.requiredErrors.set(key, (errors = requiredRatioErrors({ ratio: settings.detect, share, alpha: tests.alpha, power, looks: step.looks }, tests.ratio)));
-  return { requests: canaryRequestsFor(errors, { baseRate: base, ratio: settings.detect, share }), basis: `to detect ${settings.detect}× a ${round(100 * base)} % error rate with ${settings.powerPercent} % power` };
+  if (errors === undefined) {
+    const required = { ratio: settings.detect, share, alpha: tests.alpha, power, looks: step.looks };
+    errors = requiredRatioErrors(required, tests.ratio);
+    tests.requiredErrors.set(key, errors);
+  }
+  return {
+    requests: canaryRequestsFor(errors, { baseRate: base, ratio: settings.detect, share }),
+    basis: `to detect ${settings.detect}× a ${round(100 * base)} % error rate with ${settings.powerPercent} % power`,
+  };
 }
 
 /** The pass requirement of a running step: from the stable slot's observed error rate, and never below the plan's. */
-export function evidenceRequirement(s: StepState, tests: Tests, settings: JudgeSettings, step: StepContext): { requests: number; basis: string } {
+export function evidenceRequirement(
+  s: StepState,
+  tests: Tests,
+  settings: JudgeSettings,
+  step: StepContext,
+): { requests: number; basis: string } {
   const noStable = step.percent >= 100 || s.stable.requests === 0;
-  const r = passRequirement(tests, settings, { percent: noStable ? 100 : step.percent, looks: step.looks, baseRate: noStable ? 0 : s.stable.errors / s.stable.requests });
+  const r = passRequirement(tests, settings, {
+    percent: noStable ? 100 : step.percent,
+    looks: step.looks,
+    baseRate: noStable ? 0 : s.stable.errors / s.stable.requests,
+  });
   return { requests: Math.max(r.requests, step.plannedRequests), basis: r.basis };
 }
 
@@ -215,9 +291,10 @@ export interface StepVerdict {
 
 const round = (x: number) => Number(x.toPrecision(3));
 const describe = (r: TestReading, s: StepState) => {
-  const counts = r.check === "errors"
-    ? `canary ${s.canary.errors}/${s.canary.requests} 5xx, stable ${s.stable.errors}/${s.stable.requests}`
-    : `canary ${s.canary.slow}/${s.canary.requests} slow, stable ${s.stable.slow}/${s.stable.requests}`;
+  const counts =
+    r.check === "errors"
+      ? `canary ${s.canary.errors}/${s.canary.requests} 5xx, stable ${s.stable.errors}/${s.stable.requests}`
+      : `canary ${s.canary.slow}/${s.canary.requests} slow, stable ${s.stable.slow}/${s.stable.requests}`;
   return `${r.name}: evidence ${formatEvidence(r.logEvidence)} ≥ bound ${formatEvidence(r.logBound)} (${counts})`;
 };
 
@@ -228,7 +305,13 @@ export function formatEvidence(logValue: number): string {
 }
 
 /** The verdict at a poll; `final` at the end of the bake (a pass or an inconclusive step needs it). */
-export function verdict(s: StepState, tests: Tests, settings: JudgeSettings, step: StepContext, final: boolean): StepVerdict {
+export function verdict(
+  s: StepState,
+  tests: Tests,
+  settings: JudgeSettings,
+  step: StepContext,
+  final: boolean,
+): StepVerdict {
   const rs = readings(s, tests);
   const reasons: string[] = [];
   const observed: string[] = [];
@@ -238,9 +321,20 @@ export function verdict(s: StepState, tests: Tests, settings: JudgeSettings, ste
   const required = evidenceRequirement(s, tests, settings, step);
   const base = { readings: rs, required };
   const short: string[] = [];
-  if (s.canary.requests === 0) short.push("the canary served no requests in the metrics read (no data is never a pass)");
-  else if (s.canary.requests < required.requests) short.push(`the canary served ${s.canary.requests} requests; ${Number.isFinite(required.requests) ? required.requests : "more"} are needed ${required.basis}`);
-  if (s.slowMissing) (settings.enforce.latency ? short : observed).push("no slow-request counts were read for the latency checks");
-  if (short.length > 0 && settings.enforce.evidence) return { status: "inconclusive", reasons: short, observed, ...base };
-  return { status: "pass", reasons: [], observed: [...observed, ...short.map((x) => `inconclusive (observe-only): ${x}`)], ...base };
+  if (s.canary.requests === 0)
+    short.push("the canary served no requests in the metrics read (no data is never a pass)");
+  else if (s.canary.requests < required.requests)
+    short.push(
+      `the canary served ${s.canary.requests} requests; ${Number.isFinite(required.requests) ? required.requests : "more"} are needed ${required.basis}`,
+    );
+  if (s.slowMissing)
+    (settings.enforce.latency ? short : observed).push("no slow-request counts were read for the latency checks");
+  if (short.length > 0 && settings.enforce.evidence)
+    return { status: "inconclusive", reasons: short, observed, ...base };
+  return {
+    status: "pass",
+    reasons: [],
+    observed: [...observed, ...short.map((x) => `inconclusive (observe-only): ${x}`)],
+    ...base,
+  };
 }

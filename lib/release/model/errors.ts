@@ -13,7 +13,10 @@ export class RefusedError extends Error {
 
 /** A rollout ended other than by completing; the subclass says how (and sets the exit code). */
 export class RolloutStopped extends Error {
-  constructor(readonly env: string, message: string) {
+  constructor(
+    readonly env: string,
+    message: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -30,15 +33,23 @@ export class InterruptedError extends RolloutStopped {}
 
 /** A deploy failed; the release file keeps a pending marker. */
 export class DeployFailedError extends Error {
-  constructor(readonly env: string, cause: Error) {
-    super(`${cause.message}\n${env}: the release file is marked pending; run 'envctl reconcile ${env}' to retry, or 'envctl reconcile ${env} --revert' to restore and redeploy the previous state`);
+  constructor(
+    readonly env: string,
+    cause: Error,
+  ) {
+    super(
+      `${cause.message}\n${env}: the release file is marked pending; run 'envctl reconcile ${env}' to retry, or 'envctl reconcile ${env} --revert' to restore and redeploy the previous state`,
+    );
     this.name = "DeployFailedError";
   }
 }
 
 /** A migration ran and failed, timed out or was stopped; the database's state after it is recorded in the history. */
 export class MigrationFailedError extends Error {
-  constructor(readonly env: string, message: string) {
+  constructor(
+    readonly env: string,
+    message: string,
+  ) {
     super(message);
     this.name = "MigrationFailedError";
   }
@@ -49,7 +60,12 @@ export class MigrationFailedError extends Error {
  * problems field by field (with the configuration's reader, lib/config/load.ts).
  */
 export class InvalidReleaseFile extends Error {
-  constructor(readonly root: string, readonly env: string, readonly file: string, override readonly cause: unknown) {
+  constructor(
+    readonly root: string,
+    readonly env: string,
+    readonly file: string,
+    override readonly cause: unknown,
+  ) {
     super(`invalid release file of ${env}: ${file}: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = "InvalidReleaseFile";
   }

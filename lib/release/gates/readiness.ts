@@ -4,9 +4,9 @@
  * is updated and Ready. Could-not-read and no-Deployment are not ready (fail closed). EC2
  * environments have no Workloads port: their slots are judged by the ALB's target health.
  */
-import type { Slot } from "../config/primitives.ts";
-import { describeCause } from "./errors.ts";
-import type { SlotWorkload, Workloads } from "./ports.ts";
+import type { Slot } from "../../core/primitives.ts";
+import { describeCause } from "../model/errors.ts";
+import type { SlotWorkload, Workloads } from "../ports/index.ts";
 
 /** Why `slot` is not ready to take traffic for `version`, or null when it is. Pure. */
 export function notReadyReason(slot: Slot, version: string, w: SlotWorkload | null): string | null {
@@ -14,7 +14,8 @@ export function notReadyReason(slot: Slot, version: string, w: SlotWorkload | nu
   if (w.version !== version) return `the Deployment of ${slot} runs ${w.version ?? "no version"}, not ${version}`;
   if (!w.observed) return `the Deployment of ${slot} has a spec its controller has not seen yet`;
   if (w.desired === 0) return `the Deployment of ${slot} asks for 0 replicas`;
-  if (w.updated < w.desired || w.ready < w.desired) return `the Deployment of ${slot} has ${w.ready}/${w.desired} pods Ready (${w.updated} of the current template)`;
+  if (w.updated < w.desired || w.ready < w.desired)
+    return `the Deployment of ${slot} has ${w.ready}/${w.desired} pods Ready (${w.updated} of the current template)`;
   return null;
 }
 

@@ -1,5 +1,5 @@
 /** Which stacks a release command deploys, per compute kind. */
-import type { ReleaseEnvironment } from "./ports.ts";
+import type { ReleaseEnvironment } from "./ports/index.ts";
 
 /** The stack carrying the weighted rule: shifts, rollouts and rollbacks deploy only this. */
 export function trafficStack(env: Pick<ReleaseEnvironment, "name">): string {

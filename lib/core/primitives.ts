@@ -25,4 +25,6 @@ export const NameSchema = z
 
 /** An AWS region name (`eu-west-1`, `us-gov-west-1`), as a pattern for ARNs and a schema. */
 export const REGION_PATTERN = /[a-z]{2}(-gov)?-[a-z]+-\d/;
-export const RegionSchema = z.string().regex(new RegExp(`^${REGION_PATTERN.source}$`), "must be an AWS region such as eu-west-1");
+export const RegionSchema = z
+  .string()
+  .regex(new RegExp(`^${REGION_PATTERN.source}$`), "must be an AWS region such as eu-west-1");

@@ -9,11 +9,22 @@
  *   load balancer only): they are charged to the canary, the fail-safe side.
  * - An alarm of the canary in ALARM, or missing, fails the step at once (unless alarms are observe-only).
  */
-import type { Slot } from "../config/primitives.ts";
-import type { AnalysisRecord } from "./model.ts";
-import type { AlarmStates, PeriodMetrics, WindowMetrics } from "./ports.ts";
+import type { Slot } from "../../core/primitives.ts";
+import type { AnalysisRecord } from "../model/records.ts";
+import type { AlarmStates, PeriodMetrics, WindowMetrics } from "../ports/index.ts";
 import {
-  addInterval, formatEvidence, startStep, testsFor, verdict, type Counts, type Interval, type JudgeSettings, type StepContext, type StepState, type StepVerdict, type Tests,
+  addInterval,
+  type Counts,
+  formatEvidence,
+  type Interval,
+  type JudgeSettings,
+  type StepContext,
+  type StepState,
+  type StepVerdict,
+  startStep,
+  type Tests,
+  testsFor,
+  verdict,
 } from "./sequential.ts";
 
 export interface Observation {
@@ -58,12 +69,28 @@ const growth = (now: Counts, before: Counts | undefined): Counts => ({
   errors: Math.max(0, now.errors - (before?.errors ?? 0)),
   slow: now.slow === null ? null : Math.max(0, now.slow - (before?.slow ?? 0)),
 });
-const max = (a: Counts, b: Counts | undefined): Counts => (b ? { requests: Math.max(a.requests, b.requests), errors: Math.max(a.errors, b.errors), slow: a.slow === null || b.slow === null ? (a.slow ?? b.slow) : Math.max(a.slow, b.slow) } : a);
-const add = (a: Counts, b: Counts): Counts => ({ requests: a.requests + b.requests, errors: a.errors + b.errors, slow: a.slow === null || b.slow === null ? null : a.slow + b.slow });
+const max = (a: Counts, b: Counts | undefined): Counts =>
+  b
+    ? {
+        requests: Math.max(a.requests, b.requests),
+        errors: Math.max(a.errors, b.errors),
+        slow: a.slow === null || b.slow === null ? (a.slow ?? b.slow) : Math.max(a.slow, b.slow),
+      }
+    : a;
+const add = (a: Counts, b: Counts): Counts => ({
+  requests: a.requests + b.requests,
+  errors: a.errors + b.errors,
+  slow: a.slow === null || b.slow === null ? null : a.slow + b.slow,
+});
 const ZERO: Counts = { requests: 0, errors: 0, slow: 0 };
 
 /** What grew in every period since the last poll, summed: the interval the judge adds. */
-export function newCounts(seen: Seen, metrics: WindowMetrics, canary: Slot, stable: Slot): { seen: Seen; canary: Counts; stable: Counts } {
+export function newCounts(
+  seen: Seen,
+  metrics: WindowMetrics,
+  canary: Slot,
+  stable: Slot,
+): { seen: Seen; canary: Counts; stable: Counts } {
   const next = new Map(seen);
   let c = ZERO;
   let s = ZERO;
@@ -87,7 +114,12 @@ export interface PollVerdict extends StepVerdict {
 }
 
 /** Adds one poll (`t` seconds into the step) and judges it; `final` at the end of the bake. */
-export function analysePoll(a: StepAnalysis, o: Observation, t: number, final: boolean): { analysis: StepAnalysis; verdict: PollVerdict } {
+export function analysePoll(
+  a: StepAnalysis,
+  o: Observation,
+  t: number,
+  final: boolean,
+): { analysis: StepAnalysis; verdict: PollVerdict } {
   const { seen, canary, stable } = newCounts(a.seen, o.metrics, o.canary, o.stable);
   const interval: Interval = { t, canary, stable };
   const state = addInterval(a.state, a.tests, interval);
@@ -97,15 +129,35 @@ export function analysePoll(a: StepAnalysis, o: Observation, t: number, final: b
     ...o.alarms.missing.map((x) => `alarm ${x} does not exist (the gate fails closed)`),
   ];
   const v = verdict(state, a.tests, a.settings, a.step, final);
-  if (alarmFailures.length > 0 && a.enforceAlarms) return { analysis: next, verdict: { ...v, status: "fail", reasons: [...alarmFailures, ...v.reasons], alarmFailures } };
+  if (alarmFailures.length > 0 && a.enforceAlarms)
+    return {
+      analysis: next,
+      verdict: { ...v, status: "fail", reasons: [...alarmFailures, ...v.reasons], alarmFailures },
+    };
   const observed = a.enforceAlarms ? v.observed : [...alarmFailures, ...v.observed];
   return { analysis: next, verdict: { ...v, observed, alarmFailures } };
 }
 
 /** The evidence of a verdict, as the history keeps it. */
-export function analysisRecord(a: StepAnalysis, o: Observation | null, v: { status: "pass" | "fail" | "inconclusive"; reasons: readonly string[]; observed?: readonly string[]; readings?: StepVerdict["readings"]; required?: StepVerdict["required"] }, limits: AnalysisRecord["limits"], step: number | "watch", percent: number): AnalysisRecord {
+export function analysisRecord(
+  a: StepAnalysis,
+  o: Observation | null,
+  v: {
+    status: "pass" | "fail" | "inconclusive";
+    reasons: readonly string[];
+    observed?: readonly string[];
+    readings?: StepVerdict["readings"];
+    required?: StepVerdict["required"];
+  },
+  limits: AnalysisRecord["limits"],
+  step: number | "watch",
+  percent: number,
+): AnalysisRecord {
   const measure = (slot: Slot, c: Counts, p99: number | null) => ({
-    slot, requests: c.requests, errors: c.errors, slow: c.slow,
+    slot,
+    requests: c.requests,
+    errors: c.errors,
+    slow: c.slow,
     errorRatePercent: c.requests > 0 ? Number(((100 * c.errors) / c.requests).toFixed(3)) : null,
     p99Seconds: p99,
   });
@@ -120,8 +172,14 @@ export function analysisRecord(a: StepAnalysis, o: Observation | null, v: { stat
     stable: o ? measure(o.stable, a.state.stable, o.metrics.slots[o.stable].p99Seconds) : null,
     alarms: o ? o.alarms.states.map((x) => ({ ...x })) : [],
     limits: { ...limits },
-    evidence: (v.readings ?? []).map((r) => ({ test: r.name, logEvidence: round(r.logEvidence), logBound: round(r.logBound) })),
-    required: v.required ? { requests: Number.isFinite(v.required.requests) ? v.required.requests : null, basis: v.required.basis } : null,
+    evidence: (v.readings ?? []).map((r) => ({
+      test: r.name,
+      logEvidence: round(r.logEvidence),
+      logBound: round(r.logBound),
+    })),
+    required: v.required
+      ? { requests: Number.isFinite(v.required.requests) ? v.required.requests : null, basis: v.required.basis }
+      : null,
     plannedRequests: a.step.plannedRequests,
     intervals: a.intervals.map((i) => ({ t: i.t, canary: { ...i.canary }, stable: { ...i.stable } })),
     polls: a.intervals.length,
@@ -132,19 +190,24 @@ const round = (x: number) => Number(x.toFixed(4));
 
 /** The evidence of a record in words: each test's likelihood ratio against its bound. */
 export function describeEvidence(r: AnalysisRecord): string {
-  return (r.evidence ?? []).map((e) => `${e.test} ${formatEvidence(e.logEvidence)}/${formatEvidence(e.logBound)}`).join(", ");
+  return (r.evidence ?? [])
+    .map((e) => `${e.test} ${formatEvidence(e.logEvidence)}/${formatEvidence(e.logBound)}`)
+    .join(", ");
 }
 
 const pct = (n: number) => `${Number(n.toFixed(2))} %`;
 
 /** One line per measurement, for the terminal and the rollback message. */
 export function describeRecord(r: AnalysisRecord): string {
-  const slot = (m: AnalysisRecord["canary"]) => m
-    ? `${m.slot}: ${m.requests} requests, ${m.errors} 5xx (${m.errorRatePercent === null ? "–" : pct(m.errorRatePercent)})${m.slow === undefined || m.slow === null ? "" : `, ${m.slow} slow`}, p99 ${m.p99Seconds === null ? "–" : `${Number(m.p99Seconds.toFixed(3))} s`}`
-    : "no data";
+  const slot = (m: AnalysisRecord["canary"]) =>
+    m
+      ? `${m.slot}: ${m.requests} requests, ${m.errors} 5xx (${m.errorRatePercent === null ? "–" : pct(m.errorRatePercent)})${m.slow === undefined || m.slow === null ? "" : `, ${m.slow} slow`}, p99 ${m.p99Seconds === null ? "–" : `${Number(m.p99Seconds.toFixed(3))} s`}`
+      : "no data";
   const where = r.step === "watch" ? "post-switch watch" : `step ${r.step + 1} (${r.percent} %)`;
   const evidence = r.evidence?.length ? ` | evidence/bound ${describeEvidence(r)}` : "";
-  const required = r.required ? ` | a pass needs ${r.required.requests === null ? "more canary requests than any bake gives" : `${r.required.requests} canary requests`} ${r.required.basis}` : "";
+  const required = r.required
+    ? ` | a pass needs ${r.required.requests === null ? "more canary requests than any bake gives" : `${r.required.requests} canary requests`} ${r.required.basis}`
+    : "";
   const planned = r.plannedRequests ? ` | the traffic plan required ${r.plannedRequests}` : "";
   const observed = r.observed?.length ? ` | observe-only: ${r.observed.join("; ")}` : "";
   return `${where}: ${r.verdict.toUpperCase()}${r.reasons.length ? ` — ${r.reasons.join("; ")}` : ""} | canary ${slot(r.canary)} | stable ${slot(r.stable)}${evidence}${required}${planned}${observed} | ${r.polls} poll${r.polls === 1 ? "" : "s"}`;
@@ -152,9 +215,17 @@ export function describeRecord(r: AnalysisRecord): string {
 
 /** A poll as the terminal shows it: both slots' new counts, the evidence against its bound, the alarms. */
 export function pollLine(i: Interval, canary: Slot, stable: Slot, v: PollVerdict, alarms: AlarmStates): string {
-  const m = (slot: Slot, c: Counts) => `${slot} +${c.requests} req, +${c.errors} 5xx${c.slow === null ? "" : `, +${c.slow} slow`}`;
-  const evidence = v.readings.map((r) => `${r.name} ${formatEvidence(r.logEvidence)}/${formatEvidence(r.logBound)}`).join(", ");
-  const alarmText = alarms.states.length === 0 ? "no alarms" : v.alarmFailures.length === 0 ? `${alarms.states.length} alarms OK` : v.alarmFailures.join(", ");
+  const m = (slot: Slot, c: Counts) =>
+    `${slot} +${c.requests} req, +${c.errors} 5xx${c.slow === null ? "" : `, +${c.slow} slow`}`;
+  const evidence = v.readings
+    .map((r) => `${r.name} ${formatEvidence(r.logEvidence)}/${formatEvidence(r.logBound)}`)
+    .join(", ");
+  const alarmText =
+    alarms.states.length === 0
+      ? "no alarms"
+      : v.alarmFailures.length === 0
+        ? `${alarms.states.length} alarms OK`
+        : v.alarmFailures.join(", ");
   return `t+${i.t} s: ${m(canary, i.canary)} | ${m(stable, i.stable)} | ${evidence} | ${alarmText}${v.status === "fail" ? ` | FAIL: ${v.reasons.join("; ")}` : ""}${v.observed.length ? ` | observe-only: ${v.observed.join("; ")}` : ""}`;
 }
 

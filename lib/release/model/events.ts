@@ -5,12 +5,24 @@
  * of the event and the release file.
  */
 import { z } from "zod";
-import { weightsOf, type Release, type Weights } from "./model.ts";
+import type { Release } from "./release.ts";
+import { type Weights, weightsOf } from "./slots.ts";
 
 /** Every event a notification target can subscribe to. */
 export const NOTIFY_EVENTS = [
-  "promotion", "rollout-started", "step-passed", "gate-failed", "rollback", "abort", "paused",
-  "migration", "restore", "drift-found", "drift-cleared", "maintenance-on", "maintenance-off",
+  "promotion",
+  "rollout-started",
+  "step-passed",
+  "gate-failed",
+  "rollback",
+  "abort",
+  "paused",
+  "migration",
+  "restore",
+  "drift-found",
+  "drift-cleared",
+  "maintenance-on",
+  "maintenance-off",
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 export const NotifyEventSchema = z.enum(NOTIFY_EVENTS, { error: `must be one of ${NOTIFY_EVENTS.join(", ")}` });
@@ -18,13 +30,25 @@ export const NotifyEventSchema = z.enum(NOTIFY_EVENTS, { error: `must be one of 
 /** Severities, lowest first: a target's `minSeverity` drops what is below it. */
 export const NOTIFY_SEVERITIES = ["info", "warning", "critical"] as const;
 export type NotifySeverity = (typeof NOTIFY_SEVERITIES)[number];
-export const NotifySeveritySchema = z.enum(NOTIFY_SEVERITIES, { error: `must be one of ${NOTIFY_SEVERITIES.join(", ")}` });
+export const NotifySeveritySchema = z.enum(NOTIFY_SEVERITIES, {
+  error: `must be one of ${NOTIFY_SEVERITIES.join(", ")}`,
+});
 
 /** Each event's severity unless its emitter says otherwise (drift-found: by the drift's class). */
 export const DEFAULT_SEVERITY: Record<NotifyEvent, NotifySeverity> = {
-  "promotion": "info", "rollout-started": "info", "step-passed": "info", "gate-failed": "critical", "rollback": "critical",
-  "abort": "warning", "paused": "info", "migration": "info", "restore": "warning", "drift-found": "warning",
-  "drift-cleared": "info", "maintenance-on": "warning", "maintenance-off": "info",
+  promotion: "info",
+  "rollout-started": "info",
+  "step-passed": "info",
+  "gate-failed": "critical",
+  rollback: "critical",
+  abort: "warning",
+  paused: "info",
+  migration: "info",
+  restore: "warning",
+  "drift-found": "warning",
+  "drift-cleared": "info",
+  "maintenance-on": "warning",
+  "maintenance-off": "info",
 };
 
 export function severityAtLeast(s: NotifySeverity, min: NotifySeverity): boolean {
@@ -53,8 +77,17 @@ export interface ReleaseEventPayload {
 
 /** The payload of an event about `r` (the state after the change). */
 export function eventPayload(e: {
-  event: NotifyEvent; environment: string; at: string; by: string; command: string; reason: string;
-  release?: Pick<Release, "live" | "slots"> | null; weights?: Weights; evidence?: string | null; severity?: NotifySeverity; link?: string | null;
+  event: NotifyEvent;
+  environment: string;
+  at: string;
+  by: string;
+  command: string;
+  reason: string;
+  release?: Pick<Release, "live" | "slots"> | null;
+  weights?: Weights;
+  evidence?: string | null;
+  severity?: NotifySeverity;
+  link?: string | null;
 }): ReleaseEventPayload {
   const r = e.release ?? null;
   return {
@@ -71,4 +104,3 @@ export function eventPayload(e: {
     link: e.link ?? null,
   };
 }
-

@@ -4,11 +4,11 @@
  *
  * Per weight step: the canary requests expected in the data the step judges (its bake less the
  * metrics' publishing delay), the requests a pass needs (the judge's evidence requirement,
- * lib/release/sequential.ts), the smallest regression the step detects with the configured power,
+ * lib/release/judge/sequential.ts), the smallest regression the step detects with the configured power,
  * the expected time to fail a `detect` regression, and for a step that cannot reach a verdict, the
  * longer bake or larger percent that would.
  */
-import { passRequirement, testsFor, type JudgeSettings, type Tests } from "./sequential.ts";
+import { type JudgeSettings, passRequirement, type Tests, testsFor } from "./sequential.ts";
 import { detectableRatio, requiredCanaryRequests } from "./statistics.ts";
 
 export interface PlanInput {
@@ -45,13 +45,19 @@ export interface StepPlan {
   readonly fix: string | null;
 }
 
-const expected = (i: PlanInput, percent: number, bake: number) => (i.rps * percent * Math.max(0, bake - i.publishDelaySeconds)) / 100;
+const expected = (i: PlanInput, percent: number, bake: number) =>
+  (i.rps * percent * Math.max(0, bake - i.publishDelaySeconds)) / 100;
 
 /** Polls of a step that bring data: those after the first publishing delay. */
-const looksOf = (i: PlanInput, bake: number) => Math.max(1, Math.floor((bake - i.publishDelaySeconds) / i.intervalSeconds));
+const looksOf = (i: PlanInput, bake: number) =>
+  Math.max(1, Math.floor((bake - i.publishDelaySeconds) / i.intervalSeconds));
 
 function requirement(i: PlanInput, tests: Tests, percent: number, bake: number): { requests: number; basis: string } {
-  return passRequirement(tests, i.settings, { percent, looks: looksOf(i, bake), baseRate: i.baseErrorRatePercent / 100 });
+  return passRequirement(tests, i.settings, {
+    percent,
+    looks: looksOf(i, bake),
+    baseRate: i.baseErrorRatePercent / 100,
+  });
 }
 
 const baseRate = (i: PlanInput) => Math.max(i.settings.errorRateFloorPercent, i.baseErrorRatePercent) / 100;
@@ -62,11 +68,32 @@ export function planSteps(i: PlanInput): StepPlan[] {
   return i.steps.map((step, index) => {
     const req = requirement(i, tests, step.percent, step.bakeSeconds);
     const exp = expected(i, step.percent, step.bakeSeconds);
-    const detectable = step.percent >= 100 ? null : detectableRatio(exp, { baseRate: baseRate(i), share: step.percent / 100, alpha: tests.alpha, power: i.settings.powerPercent / 100, looks: looksOf(i, step.bakeSeconds) }, tests.ratio);
+    const detectable =
+      step.percent >= 100
+        ? null
+        : detectableRatio(
+            exp,
+            {
+              baseRate: baseRate(i),
+              share: step.percent / 100,
+              alpha: tests.alpha,
+              power: i.settings.powerPercent / 100,
+              looks: looksOf(i, step.bakeSeconds),
+            },
+            tests.ratio,
+          );
     const reachable = exp >= req.requests;
     return {
-      step: index, percent: step.percent, bakeSeconds: step.bakeSeconds, expectedCanaryRequests: Math.floor(exp), requiredRequests: req.requests, basis: req.basis,
-      detectableRatio: detectable, passAfterSeconds: step.bakeSeconds, failAfterSeconds: failAfter(i, tests, step.percent), reachable,
+      step: index,
+      percent: step.percent,
+      bakeSeconds: step.bakeSeconds,
+      expectedCanaryRequests: Math.floor(exp),
+      requiredRequests: req.requests,
+      basis: req.basis,
+      detectableRatio: detectable,
+      passAfterSeconds: step.bakeSeconds,
+      failAfterSeconds: failAfter(i, tests, step.percent),
+      reachable,
       fix: reachable ? null : fixFor(i, tests, step, req.requests),
     };
   });
@@ -76,13 +103,17 @@ export function planSteps(i: PlanInput): StepPlan[] {
 function failAfter(i: PlanInput, tests: Tests, percent: number): number | null {
   const share = percent / 100;
   if (share >= 1 || i.rps <= 0) return null;
-  const requests = requiredCanaryRequests({ baseRate: baseRate(i), ratio: i.settings.detect, share, alpha: tests.alpha, power: 0.5 }, tests.ratio);
+  const requests = requiredCanaryRequests(
+    { baseRate: baseRate(i), ratio: i.settings.detect, share, alpha: tests.alpha, power: 0.5 },
+    tests.ratio,
+  );
   return Math.ceil(i.publishDelaySeconds + requests / (i.rps * share));
 }
 
 function fixFor(i: PlanInput, tests: Tests, step: { percent: number; bakeSeconds: number }, required: number): string {
   const perSecond = (i.rps * step.percent) / 100;
-  const reaches = (percent: number, bake: number) => expected(i, percent, bake) >= requirement(i, tests, percent, bake).requests;
+  const reaches = (percent: number, bake: number) =>
+    expected(i, percent, bake) >= requirement(i, tests, percent, bake).requests;
   const fixes: string[] = [];
   if (perSecond > 0 && Number.isFinite(required)) {
     // The smallest bake (in whole polls) that reaches it: from the rate alone, then searched, since
@@ -105,13 +136,14 @@ function fixFor(i: PlanInput, tests: Tests, step: { percent: number; bakeSeconds
       break;
     }
   }
-  if (fixes.length === 0) return `no bake up to a day or larger share reaches a verdict at ${round(i.rps)} requests/s: raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge this step observe-only`;
+  if (fixes.length === 0)
+    return `no bake up to a day or larger share reaches a verdict at ${round(i.rps)} requests/s: raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge this step observe-only`;
   return `needs ${fixes.join(" or ")} (or a larger detect than ${i.settings.detect}×)`;
 }
 
 // ------------------------------------------------------------ traffic history
 
-/** One hour of the load balancer's traffic (lib/release/ports.ts HourlyTraffic). */
+/** One hour of the load balancer's traffic (lib/release/ports/index.ts HourlyTraffic). */
 export interface HourSample {
   readonly start: Date;
   readonly requests: number;
@@ -121,8 +153,17 @@ export interface HourSample {
 const HOUR = 3_600_000;
 
 /** Seconds a rollout takes: its bakes (`bakeOverride` replaces each) and timed pauses; a manual pause adds none. */
-export function rolloutSeconds(steps: readonly ({ readonly percent: number; readonly bakeSeconds: number } | { readonly pause: "manual" | number })[], bakeOverride?: number): number {
-  return steps.reduce((sum, s) => sum + ("percent" in s ? (bakeOverride ?? s.bakeSeconds) : s.pause === "manual" ? 0 : s.pause), 0);
+export function rolloutSeconds(
+  steps: readonly (
+    | { readonly percent: number; readonly bakeSeconds: number }
+    | { readonly pause: "manual" | number }
+  )[],
+  bakeOverride?: number,
+): number {
+  return steps.reduce(
+    (sum, s) => sum + ("percent" in s ? (bakeOverride ?? s.bakeSeconds) : s.pause === "manual" ? 0 : s.pause),
+    0,
+  );
 }
 
 /** The hours of the day (UTC, 0-23) a rollout from `from` lasting `seconds` runs in, wrapping at midnight; every hour from 24 h on. */
@@ -130,7 +171,8 @@ export function windowHours(from: Date, seconds: number): number[] {
   if (seconds >= 86_400) return Array.from({ length: 24 }, (_, h) => h);
   const first = from.getUTCHours();
   // The hour the rollout ends in counts only when it runs into it (one ending at 11:00 sharp runs in 10:00's).
-  const last = Math.floor((from.getTime() + Math.max(0, seconds * 1000 - 1)) / HOUR) - Math.floor(from.getTime() / HOUR);
+  const last =
+    Math.floor((from.getTime() + Math.max(0, seconds * 1000 - 1)) / HOUR) - Math.floor(from.getTime() / HOUR);
   return Array.from({ length: last + 1 }, (_, k) => (first + k) % 24);
 }
 
@@ -147,10 +189,18 @@ export function windowLabel(from: Date, seconds: number): string {
  * had no requests (the load balancer publishes none then); hours before the first sample are unknown.
  * Null when no sample falls in those hours.
  */
-export function quietestHour(history: readonly HourSample[], hours: readonly number[], end: Date): { start: Date; requests: number; rps: number } | null {
+export function quietestHour(
+  history: readonly HourSample[],
+  hours: readonly number[],
+  end: Date,
+): { start: Date; requests: number; rps: number } | null {
   if (history.length === 0) return null;
   const byStart = new Map<number, number>();
-  for (const h of history) byStart.set(Math.floor(h.start.getTime() / HOUR) * HOUR, (byStart.get(Math.floor(h.start.getTime() / HOUR) * HOUR) ?? 0) + h.requests);
+  for (const h of history)
+    byStart.set(
+      Math.floor(h.start.getTime() / HOUR) * HOUR,
+      (byStart.get(Math.floor(h.start.getTime() / HOUR) * HOUR) ?? 0) + h.requests,
+    );
   const first = Math.min(...byStart.keys());
   const wanted = new Set(hours);
   let best: { start: Date; requests: number; rps: number } | null = null;

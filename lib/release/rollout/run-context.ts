@@ -5,18 +5,20 @@
  * ALB to serve). The reconcile steps (./steps.ts) read and advance it; here are the writes every
  * step shares, and the two ways a run stops early (the gate's rollback, an interruption).
  */
-import type { Slot } from "../../config/primitives.ts";
-import { describeRecord } from "../analysis.ts";
-import { change, locked, type Context } from "../context.ts";
+import type { Slot } from "../../core/primitives.ts";
+import { type Context, change, locked } from "../command-context.ts";
 import * as core from "../core.ts";
 import { formatWeights } from "../dry-run.ts";
-import { GateStoppedError, InterruptedError, SupersededError } from "../errors.ts";
+import { describeRecord } from "../judge/analysis.ts";
+import type { JudgeSettings } from "../judge/sequential.ts";
 import { mitigate } from "../mitigation.ts";
-import { weightsOf, type AnalysisRecord, type Release, type Weights } from "../model.ts";
-import { isWeightStep, judgeSettings, type Analysis } from "../policy.ts";
-import type { JudgeSettings } from "../sequential.ts";
-import type { ReleaseEnvironment } from "../ports.ts";
-import type { PlanOptions } from "../rollout-plan.ts";
+import { GateStoppedError, InterruptedError, SupersededError } from "../model/errors.ts";
+import { type Analysis, isWeightStep, judgeSettings } from "../model/policy.ts";
+import type { AnalysisRecord } from "../model/records.ts";
+import type { Release } from "../model/release.ts";
+import { type Weights, weightsOf } from "../model/slots.ts";
+import type { ReleaseEnvironment } from "../ports/index.ts";
+import type { PlanOptions } from "./plan.ts";
 
 export interface RolloutOptions {
   /** Overrides every step's bake, seconds (checked against the analysis window). */
@@ -26,12 +28,12 @@ export interface RolloutOptions {
   /** On SIGINT/SIGTERM: return the traffic to the stable slot (default) or leave it where it is. */
   readonly onInterrupt?: "rollback" | "leave";
   /**
-   * Canary requests the traffic plan requires per canary step (by index; lib/release/traffic-plan.ts):
+   * Canary requests the traffic plan requires per canary step (by index; lib/release/judge/traffic-plan.ts):
    * a step never passes with fewer. @default none (the judge's own requirement only)
    */
   readonly plannedRequests?: readonly number[];
   /**
-   * The traffic plan's inputs (lib/release/rollout-plan.ts): with them the controller prints the plan
+   * The traffic plan's inputs (lib/release/rollout/plan.ts): with them the controller prints the plan
    * first, refuses a start whose step cannot reach a verdict (unless the evidence is observe-only or
    * `ignorePlan`, then the `rollout-started` record notes it), and takes `plannedRequests` from it.
    * @default no plan
@@ -76,7 +78,12 @@ export interface RolloutContext {
   readonly state: RolloutState;
 }
 
-export function rolloutContext(ctx: Context, environment: ReleaseEnvironment, release: Release, options: RolloutOptions): RolloutContext {
+export function rolloutContext(
+  ctx: Context,
+  environment: ReleaseEnvironment,
+  release: Release,
+  options: RolloutOptions,
+): RolloutContext {
   const ro = release.rollout!;
   const a = environment.release.analysis;
   return {
@@ -88,8 +95,14 @@ export function rolloutContext(ctx: Context, environment: ReleaseEnvironment, re
     analysis: a,
     judge: judgeSettings(a),
     limits: {
-      falseRollbackPercent: a.falseRollbackPercent, detect: a.detect, powerPercent: a.powerPercent, minSuccessRatePercent: a.minSuccessRatePercent,
-      maxLatencyP99Seconds: a.maxLatencyP99Seconds, errorRateFloorPercent: a.errorRateFloorPercent, intervalSeconds: a.intervalSeconds, publishDelaySeconds: a.publishDelaySeconds,
+      falseRollbackPercent: a.falseRollbackPercent,
+      detect: a.detect,
+      powerPercent: a.powerPercent,
+      minSuccessRatePercent: a.minSuccessRatePercent,
+      maxLatencyP99Seconds: a.maxLatencyP99Seconds,
+      errorRateFloorPercent: a.errorRateFloorPercent,
+      intervalSeconds: a.intervalSeconds,
+      publishDelaySeconds: a.publishDelaySeconds,
     },
     options,
     resumed: ro.nextStep > 0 && isWeightStep(ro.steps[ro.nextStep - 1]!),
@@ -103,7 +116,10 @@ export function rolloutContext(ctx: Context, environment: ReleaseEnvironment, re
 export function ensureMine(rc: RolloutContext, current: Release): void {
   if ((current.lastChange?.seq ?? 0) === rc.state.seq) return;
   const c = current.lastChange;
-  throw new SupersededError(rc.env, `${rc.env}: '${c?.command ?? "an edit"}'${c ? ` by ${c.by} at ${c.at}` : ""} changed the release file during the rollout; this rollout stopped without touching traffic (the file now says ${formatWeights(weightsOf(current))}${current.rollout ? `, rollout at step ${current.rollout.nextStep}/${current.rollout.steps.length}` : ", no rollout"})`);
+  throw new SupersededError(
+    rc.env,
+    `${rc.env}: '${c?.command ?? "an edit"}'${c ? ` by ${c.by} at ${c.at}` : ""} changed the release file during the rollout; this rollout stopped without touching traffic (the file now says ${formatWeights(weightsOf(current))}${current.rollout ? `, rollout at step ${current.rollout.nextStep}/${current.rollout.steps.length}` : ", no rollout"})`,
+  );
 }
 
 /** Takes `r` as what this run wrote last. */
@@ -115,13 +131,23 @@ export function adopt(rc: RolloutContext, r: Release): Release {
 }
 
 /** A change of the file alone (no deploy), refused when someone else changed it meanwhile. */
-export function commitOnly(rc: RolloutContext, transition: (r: Release) => Release, outcome: string, record: { analysis?: AnalysisRecord; note?: string } = {}): Promise<Release> {
+export function commitOnly(
+  rc: RolloutContext,
+  transition: (r: Release) => Release,
+  outcome: string,
+  record: { analysis?: AnalysisRecord; note?: string } = {},
+): Promise<Release> {
   const { ctx, env } = rc;
-  return locked(ctx, env, async () => {
-    const current = ctx.store.load(env);
-    ensureMine(rc, current);
-    return adopt(rc, ctx.store.commit(current, transition(current), { change: change(ctx), outcome, ...record }));
-  }, 300);
+  return locked(
+    ctx,
+    env,
+    async () => {
+      const current = ctx.store.load(env);
+      ensureMine(rc, current);
+      return adopt(rc, ctx.store.commit(current, transition(current), { change: change(ctx), outcome, ...record }));
+    },
+    300,
+  );
 }
 
 // -------------------------------------------------------------- stopping
@@ -131,12 +157,24 @@ export async function rollBack(rc: RolloutContext, reason: string, record?: Anal
   const { ctx, env } = rc;
   const weights = core.weightsFor(rc.stable, 100);
   ctx.progress.info(`${env}: gate failed: ${reason}; returning all traffic to ${rc.stable}`);
-  await mitigate({ ...ctx, signal: undefined }, env, weights, `gate: ${reason}`, (x) => (x.rollout ? core.rollback(x) : x), "rolled-back", { ...(record ? { analysis: record } : {}), note: reason }, { event: "gate-failed", evidence: record ? describeRecord(record) : null });
+  await mitigate(
+    { ...ctx, signal: undefined },
+    env,
+    weights,
+    `gate: ${reason}`,
+    (x) => (x.rollout ? core.rollback(x) : x),
+    "rolled-back",
+    { ...(record ? { analysis: record } : {}), note: reason },
+    { event: "gate-failed", evidence: record ? describeRecord(record) : null },
+  );
   const r = rc.state.release;
-  throw new GateStoppedError(env, [
-    `${env}: rollout of ${rc.canary} (${r.slots[rc.canary].version}) rolled back: ${reason}; all traffic is back on ${rc.stable} (${r.slots[rc.stable].version})`,
-    ...(record ? [`  ${describeRecord(record)}`] : []),
-  ].join("\n"));
+  throw new GateStoppedError(
+    env,
+    [
+      `${env}: rollout of ${rc.canary} (${r.slots[rc.canary].version}) rolled back: ${reason}; all traffic is back on ${rc.stable} (${r.slots[rc.stable].version})`,
+      ...(record ? [`  ${describeRecord(record)}`] : []),
+    ].join("\n"),
+  );
 }
 
 /** A signal stopped the run: traffic back to the stable slot, or left with `--on-interrupt leave`; never returns. */
@@ -145,9 +183,23 @@ export async function interrupted(rc: RolloutContext): Promise<never> {
   const signal = String((ctx.signal?.reason as Error | undefined)?.message ?? "a signal");
   if (rc.options.onInterrupt === "leave") {
     const r = ctx.store.load(env);
-    throw new InterruptedError(env, `${env}: rollout interrupted by ${signal}; traffic left as it is (${formatWeights(weightsOf(r))}). Resume: 'envctl rollout ${env}' (re-judges the current step); stop: 'envctl abort ${env}'`);
+    throw new InterruptedError(
+      env,
+      `${env}: rollout interrupted by ${signal}; traffic left as it is (${formatWeights(weightsOf(r))}). Resume: 'envctl rollout ${env}' (re-judges the current step); stop: 'envctl abort ${env}'`,
+    );
   }
   const weights = core.weightsFor(rc.stable, 100);
-  await mitigate({ ...ctx, signal: undefined }, env, weights, `interrupted by ${signal}`, (x) => (x.rollout ? core.rollback(x) : x), "rolled-back", { note: `interrupted by ${signal}` });
-  throw new InterruptedError(env, `${env}: rollout interrupted by ${signal}; traffic returned to ${rc.stable}: ${formatWeights(weights)}. Start again with 'envctl rollout ${env}'`);
+  await mitigate(
+    { ...ctx, signal: undefined },
+    env,
+    weights,
+    `interrupted by ${signal}`,
+    (x) => (x.rollout ? core.rollback(x) : x),
+    "rolled-back",
+    { note: `interrupted by ${signal}` },
+  );
+  throw new InterruptedError(
+    env,
+    `${env}: rollout interrupted by ${signal}; traffic returned to ${rc.stable}: ${formatWeights(weights)}. Start again with 'envctl rollout ${env}'`,
+  );
 }

@@ -10,21 +10,34 @@
  * that ends before its bake without a decision is `pending`.
  */
 import { z } from "zod";
-import { addInterval, startStep, testsFor, verdict, type Interval, type JudgeSettings, type StepContext } from "./sequential.ts";
+import {
+  addInterval,
+  type Interval,
+  type JudgeSettings,
+  type StepContext,
+  startStep,
+  testsFor,
+  verdict,
+} from "./sequential.ts";
 
 const count = z.number("must be a number").int("must be a whole number").min(0, "must not be negative");
 export const SeriesCountsSchema = z
   .strictObject({ requests: count, errors: count, slow: count.nullable().default(null) })
   .superRefine((c, ctx) => {
     if (c.requests < 0) return; // reported by its own rule
-    if (c.errors > c.requests) ctx.addIssue({ code: "custom", path: ["errors"], message: `must not exceed requests (${c.requests})` });
-    if (c.slow !== null && c.slow > c.requests) ctx.addIssue({ code: "custom", path: ["slow"], message: `must not exceed requests (${c.requests})` });
+    if (c.errors > c.requests)
+      ctx.addIssue({ code: "custom", path: ["errors"], message: `must not exceed requests (${c.requests})` });
+    if (c.slow !== null && c.slow > c.requests)
+      ctx.addIssue({ code: "custom", path: ["slow"], message: `must not exceed requests (${c.requests})` });
   });
 
 export const SeriesLineSchema = z.strictObject({
   run: z.string().min(1, "must not be empty").max(200),
   step: z.number().int("must be a whole number").min(0, "must not be negative"),
-  t: z.number().min(0, "must not be negative").max(10 * 86_400),
+  t: z
+    .number()
+    .min(0, "must not be negative")
+    .max(10 * 86_400),
   canary: SeriesCountsSchema,
   stable: SeriesCountsSchema,
 });
@@ -37,7 +50,11 @@ export type StepLookup = (index: number) => { percent: number; bakeSeconds: numb
  * Parses and checks a series; all problems at once, each as `file:line: field: rule`. Nothing is
  * judged when any line is wrong.
  */
-export function parseSeries(text: string, file: string, steps: StepLookup): { lines: SeriesLine[]; problems: string[] } {
+export function parseSeries(
+  text: string,
+  file: string,
+  steps: StepLookup,
+): { lines: SeriesLine[]; problems: string[] } {
   const lines: SeriesLine[] = [];
   const problems: string[] = [];
   const lastT = new Map<string, { t: number; step: number; line: number }>();
@@ -53,15 +70,22 @@ export function parseSeries(text: string, file: string, steps: StepLookup): { li
     }
     const parsed = SeriesLineSchema.safeParse(json);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${at}: ${issue.path.join(".") || "line"}: ${issue.message}`);
+      for (const issue of parsed.error.issues)
+        problems.push(`${at}: ${issue.path.join(".") || "line"}: ${issue.message}`);
       return;
     }
     const l = parsed.data;
     const step = steps(l.step);
     if (typeof step === "string") problems.push(`${at}: step: ${step}`);
     const prev = lastT.get(l.run);
-    if (prev && prev.step !== l.step) problems.push(`${at}: step: ${l.step} differs from step ${prev.step} of run "${l.run}" (line ${prev.line}): a run is one step's polls`);
-    else if (prev && l.t <= prev.t) problems.push(`${at}: t: ${l.t} is not after ${prev.t} (line ${prev.line}): a run's lines must come in time order`);
+    if (prev && prev.step !== l.step)
+      problems.push(
+        `${at}: step: ${l.step} differs from step ${prev.step} of run "${l.run}" (line ${prev.line}): a run is one step's polls`,
+      );
+    else if (prev && l.t <= prev.t)
+      problems.push(
+        `${at}: t: ${l.t} is not after ${prev.t} (line ${prev.line}): a run's lines must come in time order`,
+      );
     lastT.set(l.run, { t: l.t, step: l.step, line: i + 1 });
     lines.push(l);
   });
@@ -82,21 +106,55 @@ export interface ReplayResult {
 }
 
 /** The polls of one run of one step, judged in order until a decision. */
-export function judgeRun(run: string, step: number | "watch", intervals: readonly Interval[], def: { percent: number; bakeSeconds: number; intervalSeconds: number; publishDelaySeconds: number; plannedRequests?: number }, settings: JudgeSettings): ReplayResult {
+export function judgeRun(
+  run: string,
+  step: number | "watch",
+  intervals: readonly Interval[],
+  def: {
+    percent: number;
+    bakeSeconds: number;
+    intervalSeconds: number;
+    publishDelaySeconds: number;
+    plannedRequests?: number;
+  },
+  settings: JudgeSettings,
+): ReplayResult {
   const tests = testsFor(settings);
-  const ctx: StepContext = { percent: def.percent, plannedRequests: def.plannedRequests ?? 0, looks: Math.max(1, Math.floor((def.bakeSeconds - def.publishDelaySeconds) / def.intervalSeconds)) };
+  const ctx: StepContext = {
+    percent: def.percent,
+    plannedRequests: def.plannedRequests ?? 0,
+    looks: Math.max(1, Math.floor((def.bakeSeconds - def.publishDelaySeconds) / def.intervalSeconds)),
+  };
   let state = startStep(tests);
   for (const [k, i] of intervals.entries()) {
     state = addInterval(state, tests, i);
     const v = verdict(state, tests, settings, ctx, i.t >= def.bakeSeconds);
-    if (v.status !== "pending") return { run, step, verdict: v.status, decidedAt: i.t, reasons: v.reasons, observed: v.observed, polls: k + 1 };
+    if (v.status !== "pending")
+      return { run, step, verdict: v.status, decidedAt: i.t, reasons: v.reasons, observed: v.observed, polls: k + 1 };
   }
   const last = verdict(state, tests, settings, ctx, false);
-  return { run, step, verdict: "pending", decidedAt: null, reasons: [`the series ends at t = ${state.t} s, before the ${def.bakeSeconds} s bake, without a decision`], observed: last.observed, polls: intervals.length };
+  return {
+    run,
+    step,
+    verdict: "pending",
+    decidedAt: null,
+    reasons: [`the series ends at t = ${state.t} s, before the ${def.bakeSeconds} s bake, without a decision`],
+    observed: last.observed,
+    polls: intervals.length,
+  };
 }
 
 /** Groups a series by run and step (in order of first appearance) and judges each group. */
-export function replaySeries(lines: readonly SeriesLine[], stepDef: (index: number) => { percent: number; bakeSeconds: number; intervalSeconds: number; publishDelaySeconds: number }, settings: JudgeSettings): ReplayResult[] {
+export function replaySeries(
+  lines: readonly SeriesLine[],
+  stepDef: (index: number) => {
+    percent: number;
+    bakeSeconds: number;
+    intervalSeconds: number;
+    publishDelaySeconds: number;
+  },
+  settings: JudgeSettings,
+): ReplayResult[] {
   const groups = new Map<string, { run: string; step: number; intervals: Interval[] }>();
   for (const l of lines) {
     const key = JSON.stringify([l.run, l.step]);

@@ -2,19 +2,27 @@
  * The traffic plan of an environment's rollout, read through the ports: the request rate (`--rps`,
  * or the quietest hour of the load balancer's last 7 days among the hours of the day the rollout
  * may run in), the stable error rate (`--error-rate`, or the last 7 days'; never below the
- * policy's floor), and per canary weight step what lib/release/traffic-plan.ts says of it.
+ * policy's floor), and per canary weight step what lib/release/judge/traffic-plan.ts says of it.
  *
  * `envctl analysis plan` prints it; `envctl rollout` prints it first and refuses to start when a
  * step cannot reach a verdict ({@link startGate}), unless the evidence is observe-only for the
  * environment or `--ignore-plan` is given (the override is recorded with the `rollout-started`
  * change). Fail closed: without a readable history the plan is an error asking for `--rps`.
  */
-import type { Context } from "./context.ts";
-import { RefusedError, describeCause } from "./errors.ts";
-import { judgeSettings } from "./policy.ts";
-import { arnSuffix, type HourlyTraffic, type ReleaseEnvironment } from "./ports.ts";
-import { withRetries } from "./retry.ts";
-import { historyErrorRatePercent, planSteps, quietestHour, rolloutSeconds, windowHours, windowLabel, type StepPlan } from "./traffic-plan.ts";
+import type { Context } from "../command-context.ts";
+import {
+  historyErrorRatePercent,
+  planSteps,
+  quietestHour,
+  rolloutSeconds,
+  type StepPlan,
+  windowHours,
+  windowLabel,
+} from "../judge/traffic-plan.ts";
+import { describeCause, RefusedError } from "../model/errors.ts";
+import { judgeSettings } from "../model/policy.ts";
+import { arnSuffix, type HourlyTraffic, type ReleaseEnvironment } from "../ports/index.ts";
+import { withRetries } from "../retry.ts";
 
 /** Days of history the plan reads. */
 export const HISTORY_DAYS = 7;
@@ -66,14 +74,23 @@ async function readHistory(ctx: PlanPorts, e: ReleaseEnvironment): Promise<reado
   const attempts = e.release.analysis.readAttempts;
   const rule = await withRetries(attempts, () => ctx.traffic(e).read(), ctx.clock);
   const end = ctx.clock.now();
-  const q = { loadBalancer: arnSuffix(rule.loadBalancerArn), start: new Date(end.getTime() - HISTORY_DAYS * 86_400_000), end };
+  const q = {
+    loadBalancer: arnSuffix(rule.loadBalancerArn),
+    start: new Date(end.getTime() - HISTORY_DAYS * 86_400_000),
+    end,
+  };
   return withRetries(attempts, () => ctx.trafficHistory(e).read(q), ctx.clock);
 }
 
 /** The traffic cannot be known: the plan fails closed, asking for `--rps`. */
 export class NoTrafficPlan extends RefusedError {
-  constructor(readonly env: string, readonly reason: string) {
-    super(`${env}: no traffic plan: ${reason}; pass --rps <requests per second> (and --error-rate <percent>) to plan with a rate you know`);
+  constructor(
+    readonly env: string,
+    readonly reason: string,
+  ) {
+    super(
+      `${env}: no traffic plan: ${reason}; pass --rps <requests per second> (and --error-rate <percent>) to plan with a rate you know`,
+    );
   }
 }
 
@@ -84,7 +101,12 @@ type Step = { readonly percent: number; readonly bakeSeconds: number } | { reado
  * The plan of `e`'s rollout of `steps` (default: the policy's canary) starting now; a
  * {@link NoTrafficPlan} (asking for `--rps`) when the traffic cannot be known.
  */
-export async function trafficPlan(ctx: PlanPorts, e: ReleaseEnvironment, req: PlanRequest, steps: readonly Step[] = e.release.canary): Promise<TrafficPlan> {
+export async function trafficPlan(
+  ctx: PlanPorts,
+  e: ReleaseEnvironment,
+  req: PlanRequest,
+  steps: readonly Step[] = e.release.canary,
+): Promise<TrafficPlan> {
   const a = e.release.analysis;
   let history: readonly HourlyTraffic[] | null = null;
   let unread: string | null = null;
@@ -101,12 +123,19 @@ export async function trafficPlan(ctx: PlanPorts, e: ReleaseEnvironment, req: Pl
     rps = req.rps;
     rpsSource = `--rps ${req.rps}`;
   } else {
-    if (unread !== null) throw new NoTrafficPlan(e.name, `could not read the load balancer's request history from CloudWatch (${unread})`);
+    if (unread !== null)
+      throw new NoTrafficPlan(e.name, `could not read the load balancer's request history from CloudWatch (${unread})`);
     const now = ctx.clock.now();
     const seconds = rolloutSeconds(steps, req.bakeSeconds) + a.postSwitchWatchSeconds;
     const label = windowLabel(now, seconds);
     const quiet = quietestHour(history!, windowHours(now, seconds), now);
-    if (!quiet) throw new NoTrafficPlan(e.name, history!.length === 0 ? `CloudWatch holds no RequestCount of its load balancer in the last ${HISTORY_DAYS} days` : `the last ${HISTORY_DAYS} days hold no whole hour in the ${label} window`);
+    if (!quiet)
+      throw new NoTrafficPlan(
+        e.name,
+        history!.length === 0
+          ? `CloudWatch holds no RequestCount of its load balancer in the last ${HISTORY_DAYS} days`
+          : `the last ${HISTORY_DAYS} days hold no whole hour in the ${label} window`,
+      );
     rps = quiet.rps;
     rpsSource = `quietest hour of the last ${HISTORY_DAYS} days in the ${label} window (${quiet.start.toISOString().slice(0, 13)}:00 UTC): ${round(rps)} requests/s`;
   }
@@ -121,19 +150,38 @@ export async function trafficPlan(ctx: PlanPorts, e: ReleaseEnvironment, req: Pl
     measuredSource = `CloudWatch could not be read (${unread})`;
   } else {
     measured = historyErrorRatePercent(history!);
-    measuredSource = measured === null ? `no requests in the last ${HISTORY_DAYS} days` : `target 5xx of the last ${HISTORY_DAYS} days: ${pct(measured)}`;
+    measuredSource =
+      measured === null
+        ? `no requests in the last ${HISTORY_DAYS} days`
+        : `target 5xx of the last ${HISTORY_DAYS} days: ${pct(measured)}`;
   }
   const base = Math.max(floor, measured ?? 0);
-  const baseErrorRateSource = measured !== null && measured >= floor ? measuredSource : `the floor errorRateFloorPercent ${floor} % (${measuredSource})`;
-  const weightSteps = steps.map((s, i) => ({ s, i })).filter((x) => "percent" in x.s) as { s: { percent: number; bakeSeconds: number }; i: number }[];
+  const baseErrorRateSource =
+    measured !== null && measured >= floor
+      ? measuredSource
+      : `the floor errorRateFloorPercent ${floor} % (${measuredSource})`;
+  const weightSteps = steps.map((s, i) => ({ s, i })).filter((x) => "percent" in x.s) as {
+    s: { percent: number; bakeSeconds: number };
+    i: number;
+  }[];
   const plans = planSteps({
-    rps, baseErrorRatePercent: base, settings: judgeSettings(a), publishDelaySeconds: a.publishDelaySeconds, intervalSeconds: a.intervalSeconds,
+    rps,
+    baseErrorRatePercent: base,
+    settings: judgeSettings(a),
+    publishDelaySeconds: a.publishDelaySeconds,
+    intervalSeconds: a.intervalSeconds,
     steps: weightSteps.map(({ s }) => ({ percent: s.percent, bakeSeconds: req.bakeSeconds ?? s.bakeSeconds })),
   });
   return {
-    environment: e.name, rps, rpsSource, baseErrorRatePercent: base, baseErrorRateSource,
+    environment: e.name,
+    rps,
+    rpsSource,
+    baseErrorRatePercent: base,
+    baseErrorRateSource,
     steps: plans.map((p, k) => ({ ...p, canaryStep: weightSteps[k]!.i })),
-    detect: a.detect, powerPercent: a.powerPercent, evidenceEnforced: a.enforce.evidence,
+    detect: a.detect,
+    powerPercent: a.powerPercent,
+    evidenceEnforced: a.enforce.evidence,
   };
 }
 
@@ -148,11 +196,19 @@ export function formatPlan(p: TrafficPlan): string[] {
     `  stable error rate: ${pct(p.baseErrorRatePercent)} (${p.baseErrorRateSource})`,
   ];
   for (const s of p.steps) {
-    lines.push(`  ${stepName(s)}, bake ${s.bakeSeconds} s: expects ${s.expectedCanaryRequests} canary requests; a pass needs ${requests(s.requiredRequests)} ${s.basis}${s.reachable ? "" : ": CANNOT REACH A VERDICT"}`);
-    const detects = s.percent >= 100
-      ? "detects nothing against the stable slot (no stable traffic at 100 %: judged against the limits)"
-      : s.detectableRatio === null ? "detects nothing" : `detects ${round(s.detectableRatio)}× with ${p.powerPercent} % power`;
-    const fails = s.failAfterSeconds === null ? "" : `; a ${p.detect}× regression fails after ~${s.failAfterSeconds} s${s.failAfterSeconds > s.bakeSeconds ? " (later than the bake ends)" : ""}`;
+    lines.push(
+      `  ${stepName(s)}, bake ${s.bakeSeconds} s: expects ${s.expectedCanaryRequests} canary requests; a pass needs ${requests(s.requiredRequests)} ${s.basis}${s.reachable ? "" : ": CANNOT REACH A VERDICT"}`,
+    );
+    const detects =
+      s.percent >= 100
+        ? "detects nothing against the stable slot (no stable traffic at 100 %: judged against the limits)"
+        : s.detectableRatio === null
+          ? "detects nothing"
+          : `detects ${round(s.detectableRatio)}× with ${p.powerPercent} % power`;
+    const fails =
+      s.failAfterSeconds === null
+        ? ""
+        : `; a ${p.detect}× regression fails after ~${s.failAfterSeconds} s${s.failAfterSeconds > s.bakeSeconds ? " (later than the bake ends)" : ""}`;
     lines.push(`    ${detects}; a pass after ${s.passAfterSeconds} s (the bake)${fails}`);
     if (s.fix) lines.push(`    fix: ${s.fix}`);
   }
@@ -204,32 +260,51 @@ export async function startGate(ctx: Context, e: ReleaseEnvironment, o: PlanOpti
   const plannedRequests = plannedRequestsOf(plan, e.release.canary.length);
   if (unreachableSteps(plan).length === 0) return { plannedRequests };
   if (!o.ignorePlan && !observeOnly) {
-    const detail = unreachableSteps(plan).map((s) => `  ${stepName(s)}: expects ${s.expectedCanaryRequests} canary requests in its ${s.bakeSeconds} s bake, a pass needs ${requests(s.requiredRequests)}; fix: ${s.fix}`);
-    throw new RefusedError([
-      `${e.name}: rollout refused by its traffic plan: ${unreachableText(plan)} (${plan.rpsSource}); nothing was changed`,
-      ...detail,
-      `  start anyway with --ignore-plan (recorded in the history), or make the evidence observe-only for ${e.name} (release.analysis.enforce: { evidence: false })`,
-    ].join("\n"));
+    const detail = unreachableSteps(plan).map(
+      (s) =>
+        `  ${stepName(s)}: expects ${s.expectedCanaryRequests} canary requests in its ${s.bakeSeconds} s bake, a pass needs ${requests(s.requiredRequests)}; fix: ${s.fix}`,
+    );
+    throw new RefusedError(
+      [
+        `${e.name}: rollout refused by its traffic plan: ${unreachableText(plan)} (${plan.rpsSource}); nothing was changed`,
+        ...detail,
+        `  start anyway with --ignore-plan (recorded in the history), or make the evidence observe-only for ${e.name} (release.analysis.enforce: { evidence: false })`,
+      ].join("\n"),
+    );
   }
-  ctx.progress.info(`${e.name}: ${unreachableText(plan)}; starting anyway (${why}${observeOnly ? ": an inconclusive step passes, noted in its analysis" : ": recorded in the history"})`);
+  ctx.progress.info(
+    `${e.name}: ${unreachableText(plan)}; starting anyway (${why}${observeOnly ? ": an inconclusive step passes, noted in its analysis" : ": recorded in the history"})`,
+  );
   return { plannedRequests, note: `started against the traffic plan: ${unreachableText(plan)} (${why})` };
 }
 
 /** Continuing or resuming the rollout of `steps`: the plan's requirements when it can be computed, never a refusal. */
-export async function resumePlan(ctx: Context, e: ReleaseEnvironment, o: PlanOptions, steps: readonly Step[]): Promise<readonly number[] | undefined> {
+export async function resumePlan(
+  ctx: Context,
+  e: ReleaseEnvironment,
+  o: PlanOptions,
+  steps: readonly Step[],
+): Promise<readonly number[] | undefined> {
   try {
     const plan = await trafficPlan(ctx, e, o, steps);
     for (const line of formatPlan(plan)) ctx.progress.info(line);
     return plannedRequestsOf(plan, steps.length);
   } catch (err) {
     if (!(err instanceof NoTrafficPlan)) throw err;
-    ctx.progress.info(`${e.name}: no traffic plan: ${err.reason}; the steps are judged without planned requests (pass --rps to plan)`);
+    ctx.progress.info(
+      `${e.name}: no traffic plan: ${err.reason}; the steps are judged without planned requests (pass --rps to plan)`,
+    );
     return undefined;
   }
 }
 
 /** A dry run's plan, or why there is none. */
-export async function dryRunPlan(ctx: Context, e: ReleaseEnvironment, o: PlanOptions, steps: readonly Step[]): Promise<TrafficPlan | { readonly error: string }> {
+export async function dryRunPlan(
+  ctx: Context,
+  e: ReleaseEnvironment,
+  o: PlanOptions,
+  steps: readonly Step[],
+): Promise<TrafficPlan | { readonly error: string }> {
   try {
     return await trafficPlan(ctx, e, o, steps);
   } catch (err) {

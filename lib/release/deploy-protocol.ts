@@ -8,19 +8,22 @@
  * Used by every command ({@link applyTransition}), by mitigation (lib/release/mitigation.ts), by the
  * rollout's steps and by reconcile (lib/release/commands.ts), all through {@link deployWithMarker}.
  */
-import { change, environment, type Context } from "./context.ts";
+import { type Context, change, environment } from "./command-context.ts";
 import * as core from "./core.ts";
 import { formatWeights, releaseDiff, showDryRun } from "./dry-run.ts";
-import { DeployFailedError, RefusedError, describeCause } from "./errors.ts";
-import { weightsOf, type Pending, type Release, type Weights } from "./model.ts";
-import type { RecordDetails, ReleaseEnvironment } from "./ports.ts";
+import { DeployFailedError, describeCause, RefusedError } from "./model/errors.ts";
+import type { Pending, Release } from "./model/release.ts";
+import { type Weights, weightsOf } from "./model/slots.ts";
+import type { RecordDetails, ReleaseEnvironment } from "./ports/index.ts";
+import { trafficStack } from "./release-stacks.ts";
 import { withRetries } from "./retry.ts";
-import { trafficStack } from "./stacks.ts";
 
 /** Refuses to change an environment whose last deploy did not finish. */
 export function refusePending(r: Release): void {
   if (r.pending) {
-    throw new RefusedError(`${r.environment}: the deploy of ${r.pending.stacks.join(", ")} by '${r.pending.command}' (since ${r.pending.since}) did not finish; run 'envctl reconcile ${r.environment}' first`);
+    throw new RefusedError(
+      `${r.environment}: the deploy of ${r.pending.stacks.join(", ")} by '${r.pending.command}' (since ${r.pending.since}) did not finish; run 'envctl reconcile ${r.environment}' first`,
+    );
   }
 }
 
@@ -44,26 +47,60 @@ export interface MarkedDeploy {
 export async function deployWithMarker(ctx: Context, env: string, d: MarkedDeploy): Promise<Release> {
   const record = d.record ?? {};
   const from = d.from ? { from: d.from } : {};
-  const marked = ctx.store.commit(d.current, { ...d.next, pending: d.pending }, { change: change(ctx), outcome: "deploying", ...(record.note ? { note: record.note } : {}) });
+  const marked = ctx.store.commit(
+    d.current,
+    { ...d.next, pending: d.pending },
+    { change: change(ctx), outcome: "deploying", ...(record.note ? { note: record.note } : {}) },
+  );
   const stacks = d.pending.stacks;
   try {
     await ctx.progress.step(`deploy ${stacks.join(" ")}`, (log) => ctx.deployer.deploy(stacks, log));
   } catch (err) {
     // The evidence of the decision stays in the history even when its deploy fails.
-    ctx.store.commit(marked, marked, { change: change(ctx), outcome: "deploy-failed", ...from, ...(record.analysis ? { analysis: record.analysis } : {}), note: (err as Error).message });
+    ctx.store.commit(marked, marked, {
+      change: change(ctx),
+      outcome: "deploy-failed",
+      ...from,
+      ...(record.analysis ? { analysis: record.analysis } : {}),
+      note: (err as Error).message,
+    });
     throw new DeployFailedError(env, err as Error);
   }
-  return ctx.store.commit(marked, { ...d.next, pending: null }, { change: change(ctx), outcome: d.outcome, ...from, ...record });
+  return ctx.store.commit(
+    marked,
+    { ...d.next, pending: null },
+    { change: change(ctx), outcome: d.outcome, ...from, ...record },
+  );
 }
 
 /** The marker of a change from `before` by this command. */
 export function markerFor(ctx: Context, before: Release, stacks: readonly string[]): Pending {
-  return { stacks: [...stacks], command: ctx.command, since: ctx.clock.now().toISOString(), previous: { ...before, pending: null } };
+  return {
+    stacks: [...stacks],
+    command: ctx.command,
+    since: ctx.clock.now().toISOString(),
+    previous: { ...before, pending: null },
+  };
 }
 
 /** Deploys `after` (a change from `before`) under the protocol. */
-export function deployChange(ctx: Context, env: string, before: Release, after: Release, stacks: readonly string[], outcome: string, record: RecordDetails = {}): Promise<Release> {
-  return deployWithMarker(ctx, env, { current: before, next: after, pending: markerFor(ctx, before, stacks), outcome, from: before, record });
+export function deployChange(
+  ctx: Context,
+  env: string,
+  before: Release,
+  after: Release,
+  stacks: readonly string[],
+  outcome: string,
+  record: RecordDetails = {},
+): Promise<Release> {
+  return deployWithMarker(ctx, env, {
+    current: before,
+    next: after,
+    pending: markerFor(ctx, before, stacks),
+    outcome,
+    from: before,
+    record,
+  });
 }
 
 /**
@@ -71,7 +108,14 @@ export function deployChange(ctx: Context, env: string, before: Release, after: 
  * environment's lock. A transition that changes nothing writes nothing and deploys nothing.
  * Returns the new state (the old one on --dry-run or no change).
  */
-export async function applyTransition(ctx: Context, env: string, stacks: readonly string[], transition: (r: Release) => Release, outcome = "deployed", record: RecordDetails = {}): Promise<Release> {
+export async function applyTransition(
+  ctx: Context,
+  env: string,
+  stacks: readonly string[],
+  transition: (r: Release) => Release,
+  outcome = "deployed",
+  record: RecordDetails = {},
+): Promise<Release> {
   const before = ctx.store.load(env);
   refusePending(before);
   const after = transition(before);
@@ -79,21 +123,41 @@ export async function applyTransition(ctx: Context, env: string, stacks: readonl
   if (core.sameState(before, after)) {
     // The file already says so; a traffic change may still be waiting for its deploy (--no-deploy earlier).
     const e = environment(ctx, env);
-    const observed = deploying && !ctx.options.dryRun && stacks.includes(trafficStack(e)) ? await observedWeights(ctx, e) : undefined;
+    const observed =
+      deploying && !ctx.options.dryRun && stacks.includes(trafficStack(e)) ? await observedWeights(ctx, e) : undefined;
     if (observed === undefined || core.sameWeights(observed, weightsOf(before))) {
       ctx.progress.info(`${env}: nothing to change`);
       return before;
     }
-    ctx.progress.info(`${env}: the release file already says ${formatWeights(weightsOf(before))}, but the ALB serves ${formatWeights(observed)}: deploying ${stacks.join(" ")}`);
-    await ctx.approve(e, { summary: `${ctx.command}: deploy the release file's ${formatWeights(weightsOf(before))} (the ALB serves ${formatWeights(observed)})`, stacks });
-    return deployChange(ctx, env, before, after, stacks, outcome, { note: `the ALB served ${formatWeights(observed)}` });
+    ctx.progress.info(
+      `${env}: the release file already says ${formatWeights(weightsOf(before))}, but the ALB serves ${formatWeights(observed)}: deploying ${stacks.join(" ")}`,
+    );
+    await ctx.approve(e, {
+      summary: `${ctx.command}: deploy the release file's ${formatWeights(weightsOf(before))} (the ALB serves ${formatWeights(observed)})`,
+      stacks,
+    });
+    return deployChange(ctx, env, before, after, stacks, outcome, {
+      note: `the ALB served ${formatWeights(observed)}`,
+    });
   }
   if (ctx.options.dryRun) {
-    showDryRun(ctx, { environment: env, diff: releaseDiff(env, before, after), deploy: deploying ? [...stacks] : [], proposed: after, summary: deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)" });
+    showDryRun(ctx, {
+      environment: env,
+      diff: releaseDiff(env, before, after),
+      deploy: deploying ? [...stacks] : [],
+      proposed: after,
+      summary: deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)",
+    });
     return before;
   }
-  if (deploying) await ctx.approve(environment(ctx, env), { summary: ctx.command, diff: releaseDiff(env, before, after), stacks });
-  if (!deploying) return ctx.store.commit(before, after, { change: change(ctx), outcome: stacks.length === 0 ? outcome : "edited", ...record });
+  if (deploying)
+    await ctx.approve(environment(ctx, env), { summary: ctx.command, diff: releaseDiff(env, before, after), stacks });
+  if (!deploying)
+    return ctx.store.commit(before, after, {
+      change: change(ctx),
+      outcome: stacks.length === 0 ? outcome : "edited",
+      ...record,
+    });
   return deployChange(ctx, env, before, after, stacks, outcome, record);
 }
 

@@ -1,16 +1,19 @@
 /**
  * The release policy of an environment (`release` in its file): the canary steps, how each step is
  * analysed, the smoke checks before any traffic moves, and the promotion graph. Plain data,
- * validated here (the environment schema embeds it); the rollout controller (lib/release/controller.ts) is its reader.
+ * validated here (the environment schema embeds it); the rollout controller (lib/release/rollout/controller.ts) is its reader.
  */
 import { z } from "zod";
-import { NameSchema } from "../config/primitives.ts";
-import type { JudgeSettings } from "./sequential.ts";
+import { NameSchema } from "../../core/primitives.ts";
+import type { JudgeSettings } from "../judge/sequential.ts";
 
 /** CloudWatch periods: 10 or 30 s (high-resolution metrics) or a multiple of 60 s. ALB metrics are per 60 s. */
-const MetricPeriod = z.number().int().refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0 && p <= 3600), {
-  message: "must be 10, 30 or a multiple of 60 up to 3600 (CloudWatch periods)",
-});
+const MetricPeriod = z
+  .number()
+  .int()
+  .refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0 && p <= 3600), {
+    message: "must be 10, 30 or a multiple of 60 up to 3600 (CloudWatch periods)",
+  });
 
 /** The checks that can be made observe-only (`enforce`). */
 export const ANALYSIS_CHECKS = ["errors", "latency", "alarms", "evidence"] as const;
@@ -21,13 +24,30 @@ export type AnalysisCheck = (typeof ANALYSIS_CHECKS)[number];
  * printed and recorded, never acted on; or per check (`{ latency: false }`: the others act).
  */
 const EnforceSchema = z
-  .union([z.boolean(), z.strictObject(Object.fromEntries(ANALYSIS_CHECKS.map((c) => [c, z.boolean().optional()])) as Record<AnalysisCheck, z.ZodOptional<z.ZodBoolean>>)], {
-    error: `must be true, false, or an object of booleans for ${ANALYSIS_CHECKS.join(", ")}`,
-  })
-  .transform((e): Record<AnalysisCheck, boolean> => Object.fromEntries(ANALYSIS_CHECKS.map((c) => [c, typeof e === "boolean" ? e : (e[c] ?? true)])) as Record<AnalysisCheck, boolean>);
+  .union(
+    [
+      z.boolean(),
+      z.strictObject(
+        Object.fromEntries(ANALYSIS_CHECKS.map((c) => [c, z.boolean().optional()])) as Record<
+          AnalysisCheck,
+          z.ZodOptional<z.ZodBoolean>
+        >,
+      ),
+    ],
+    {
+      error: `must be true, false, or an object of booleans for ${ANALYSIS_CHECKS.join(", ")}`,
+    },
+  )
+  .transform(
+    (e): Record<AnalysisCheck, boolean> =>
+      Object.fromEntries(ANALYSIS_CHECKS.map((c) => [c, typeof e === "boolean" ? e : (e[c] ?? true)])) as Record<
+        AnalysisCheck,
+        boolean
+      >,
+  );
 
 /**
- * How a canary is judged while it bakes (lib/release/sequential.ts). Every `intervalSeconds` the
+ * How a canary is judged while it bakes (lib/release/judge/sequential.ts). Every `intervalSeconds` the
  * controller reads the target slot's alarms and both slots' ALB metrics per metric period since the
  * step started (requests, 5xx, requests slower than the latency limit), adds what is new to four
  * anytime-valid sequential tests, and fails the step at the poll where the evidence crosses its bound.
@@ -83,7 +103,7 @@ export const AnalysisSchema = z.strictObject({
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
 
-/** The judge's settings of an environment's analysis policy (lib/release/sequential.ts). */
+/** The judge's settings of an environment's analysis policy (lib/release/judge/sequential.ts). */
 export function judgeSettings(a: Analysis): JudgeSettings {
   return {
     falseRollbackPercent: a.falseRollbackPercent,
@@ -102,7 +122,22 @@ export const SmokeCheckSchema = z.strictObject({
   /** Status code that passes. @default 200 */
   expectStatus: z.number().int().min(100).max(599).default(200),
   /** A regular expression the response body must match. @default none */
-  bodyMatch: z.string().min(1).max(200).refine((s) => { try { new RegExp(s); return true; } catch { return false; } }, { message: "must be a valid regular expression" }).optional(),
+  bodyMatch: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine(
+      (s) => {
+        try {
+          new RegExp(s);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: "must be a valid regular expression" },
+    )
+    .optional(),
   /** Seconds before one attempt gives up. @default 5 */
   timeoutSeconds: z.number().int().min(1).max(60).default(5),
   /** Further attempts after a failed one (2 s apart). @default 2 */
@@ -111,7 +146,9 @@ export const SmokeCheckSchema = z.strictObject({
 export type SmokeCheck = z.infer<typeof SmokeCheckSchema>;
 
 /** The seeds' health endpoints. */
-export const DEFAULT_SMOKE_CHECKS = ["/health", "/health/database", "/health/redis"].map((path) => SmokeCheckSchema.parse({ path }));
+export const DEFAULT_SMOKE_CHECKS = ["/health", "/health/database", "/health/redis"].map((path) =>
+  SmokeCheckSchema.parse({ path }),
+);
 
 export const SmokeSchema = z.strictObject({
   /**
@@ -134,16 +171,31 @@ export const CanaryStepSchema = z
   .strictObject({
     percent: z.number().int().min(1).max(100).optional(),
     bakeSeconds: z.number().int().min(0).max(86_400).optional(),
-    pause: z.union([z.literal("manual"), z.number().int().min(1).max(86_400)], { error: "must be \"manual\" or a number of seconds (1-86400)" }).optional(),
+    pause: z
+      .union([z.literal("manual"), z.number().int().min(1).max(86_400)], {
+        error: 'must be "manual" or a number of seconds (1-86400)',
+      })
+      .optional(),
   })
   .superRefine((s, ctx) => {
     const weight = s.percent !== undefined || s.bakeSeconds !== undefined;
-    if (weight && s.pause !== undefined) ctx.addIssue({ code: "custom", path: ["pause"], message: "cannot be combined with percent/bakeSeconds: a step either sets a weight or pauses" });
-    else if (!weight && s.pause === undefined) ctx.addIssue({ code: "custom", path: [], message: "must set percent and bakeSeconds, or pause" });
-    else if (weight && s.percent === undefined) ctx.addIssue({ code: "custom", path: ["percent"], message: "is required with bakeSeconds" });
-    else if (weight && s.bakeSeconds === undefined) ctx.addIssue({ code: "custom", path: ["bakeSeconds"], message: "is required with percent" });
+    if (weight && s.pause !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["pause"],
+        message: "cannot be combined with percent/bakeSeconds: a step either sets a weight or pauses",
+      });
+    else if (!weight && s.pause === undefined)
+      ctx.addIssue({ code: "custom", path: [], message: "must set percent and bakeSeconds, or pause" });
+    else if (weight && s.percent === undefined)
+      ctx.addIssue({ code: "custom", path: ["percent"], message: "is required with bakeSeconds" });
+    else if (weight && s.bakeSeconds === undefined)
+      ctx.addIssue({ code: "custom", path: ["bakeSeconds"], message: "is required with percent" });
   })
-  .transform((s): CanaryStep => (s.pause !== undefined ? { pause: s.pause } : { percent: s.percent!, bakeSeconds: s.bakeSeconds! }));
+  .transform(
+    (s): CanaryStep =>
+      s.pause !== undefined ? { pause: s.pause } : { percent: s.percent!, bakeSeconds: s.bakeSeconds! },
+  );
 
 export type WeightStep = { readonly percent: number; readonly bakeSeconds: number };
 export type PauseStep = { readonly pause: "manual" | number };
@@ -158,16 +210,27 @@ export function isWeightStep(s: CanaryStep): s is WeightStep {
  * release file's `rollout.steps` (copied from it at start). The first step sets a weight, weights
  * increase strictly, and the last weight step is 100.
  */
-export const CanaryStepsSchema = z.array(CanaryStepSchema).min(1).max(20).superRefine((steps, ctx) => {
-  const weights = steps.map((s, i) => ({ s, i })).filter((x): x is { s: WeightStep; i: number } => isWeightStep(x.s));
-  weights.forEach(({ s, i }, k) => {
-    if (k > 0 && s.percent <= weights[k - 1]!.s.percent) ctx.addIssue({ code: "custom", path: [i, "percent"], message: "steps must increase strictly" });
+export const CanaryStepsSchema = z
+  .array(CanaryStepSchema)
+  .min(1)
+  .max(20)
+  .superRefine((steps, ctx) => {
+    const weights = steps.map((s, i) => ({ s, i })).filter((x): x is { s: WeightStep; i: number } => isWeightStep(x.s));
+    weights.forEach(({ s, i }, k) => {
+      if (k > 0 && s.percent <= weights[k - 1]!.s.percent)
+        ctx.addIssue({ code: "custom", path: [i, "percent"], message: "steps must increase strictly" });
+    });
+    const last = weights.at(-1);
+    if (!last) ctx.addIssue({ code: "custom", path: [], message: "needs at least one weight step" });
+    else if (last.s.percent !== 100)
+      ctx.addIssue({ code: "custom", path: [last.i, "percent"], message: "the last weight step must be 100" });
+    if (steps.length > 0 && !isWeightStep(steps[0]!))
+      ctx.addIssue({
+        code: "custom",
+        path: [0],
+        message: "the first step must set a weight (a pause before any traffic moves waits for nothing)",
+      });
   });
-  const last = weights.at(-1);
-  if (!last) ctx.addIssue({ code: "custom", path: [], message: "needs at least one weight step" });
-  else if (last.s.percent !== 100) ctx.addIssue({ code: "custom", path: [last.i, "percent"], message: "the last weight step must be 100" });
-  if (steps.length > 0 && !isWeightStep(steps[0]!)) ctx.addIssue({ code: "custom", path: [0], message: "the first step must set a weight (a pause before any traffic moves waits for nothing)" });
-});
 
 /** Seconds a bake needs to contain one complete analysis window: one metric period, then the publishing delay. */
 export function analysisWindowSeconds(a: Pick<Analysis, "metricPeriodSeconds" | "publishDelaySeconds">): number {
@@ -175,15 +238,23 @@ export function analysisWindowSeconds(a: Pick<Analysis, "metricPeriodSeconds" | 
 }
 
 /** Steps (by index) whose bake cannot contain one complete analysis window; `bakeOverride` replaces every bake. */
-export function bakeProblems(steps: readonly CanaryStep[], analysis: Analysis, bakeOverride?: number): { step: number; message: string }[] {
+export function bakeProblems(
+  steps: readonly CanaryStep[],
+  analysis: Analysis,
+  bakeOverride?: number,
+): { step: number; message: string }[] {
   const window = analysisWindowSeconds(analysis);
   return steps.flatMap((s, i) => {
     if (!isWeightStep(s)) return [];
     const bake = bakeOverride ?? s.bakeSeconds;
-    return bake >= window ? [] : [{
-      step: i,
-      message: `${bake} s cannot contain one complete analysis window (${analysis.metricPeriodSeconds} s metric period + ${analysis.publishDelaySeconds} s publishing delay = ${window} s): the gate would judge no data`,
-    }];
+    return bake >= window
+      ? []
+      : [
+          {
+            step: i,
+            message: `${bake} s cannot contain one complete analysis window (${analysis.metricPeriodSeconds} s metric period + ${analysis.publishDelaySeconds} s publishing delay = ${window} s): the gate would judge no data`,
+          },
+        ];
   });
 }
 
@@ -203,10 +274,15 @@ export const ReleasePolicySchema = z
     snapshotBeforePromote: z.boolean(),
     /**
      * How long the old slot stays a rollback target after it stops serving, seconds: a contract
-     * migration (a schema the old slot does not run on) waits for it (lib/release/schema-gates.ts).
+     * migration (a schema the old slot does not run on) waits for it (lib/release/gates/schema.ts).
      * @default 3600
      */
-    rollbackWindowSeconds: z.number().int("must be a whole number of seconds").min(0, "must be 0 or more").max(30 * 86400, "must be at most 30 days (2592000 s)").default(3600),
+    rollbackWindowSeconds: z
+      .number()
+      .int("must be a whole number of seconds")
+      .min(0, "must be 0 or more")
+      .max(30 * 86400, "must be at most 30 days (2592000 s)")
+      .default(3600),
   })
   .superRefine((p, ctx) => {
     for (const problem of bakeProblems(p.canary, p.analysis)) {

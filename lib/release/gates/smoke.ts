@@ -2,11 +2,11 @@
  * Pre-traffic smoke checks (CodeDeploy's test listener, Flagger's pre-rollout webhooks): HTTP
  * requests to the idle slot through its header-routed test rule (`X-Release-Slot: <slot>`, see
  * lib/constructs/load-balancer.ts) before the first canary step. A failure refuses the rollout.
- * HTTP and the header's name come through the SmokeClient port (lib/release/ports.ts).
+ * HTTP and the header's name come through the SmokeClient port (lib/release/ports/index.ts).
  */
-import type { Slot } from "../config/primitives.ts";
-import type { Smoke, SmokeCheck } from "./policy.ts";
-import type { ReleaseEnvironment, SmokeClient } from "./ports.ts";
+import type { Slot } from "../../core/primitives.ts";
+import type { Smoke, SmokeCheck } from "../model/policy.ts";
+import type { ReleaseEnvironment, SmokeClient } from "../ports/index.ts";
 
 export interface SmokeResult {
   readonly url: string;
@@ -22,7 +22,9 @@ export interface SmokeResult {
 }
 
 /** `https://<domain>` (`http://` without a certificate), unless the environment names a base URL. */
-export function smokeBaseUrl(env: Pick<ReleaseEnvironment, "domain" | "certificateArn"> & { release: { smoke: Pick<Smoke, "baseUrl"> } }): string {
+export function smokeBaseUrl(
+  env: Pick<ReleaseEnvironment, "domain" | "certificateArn"> & { release: { smoke: Pick<Smoke, "baseUrl"> } },
+): string {
   return (env.release.smoke.baseUrl ?? `${env.certificateArn ? "https" : "http"}://${env.domain}`).replace(/\/+$/, "");
 }
 
@@ -35,22 +37,46 @@ async function check(base: string, slot: Slot, c: SmokeCheck, d: SmokeClient): P
     if (i > 0) await d.sleep(2000);
     attempts++;
     try {
-      const res = await d.fetch(url, { headers: { [d.slotHeader]: slot }, signal: AbortSignal.timeout(c.timeoutSeconds * 1000), redirect: "manual" });
+      const res = await d.fetch(url, {
+        headers: { [d.slotHeader]: slot },
+        signal: AbortSignal.timeout(c.timeoutSeconds * 1000),
+        redirect: "manual",
+      });
       const body = await res.text();
       const snippet = body.slice(0, 200);
-      if (res.status !== c.expectStatus) last = { url, ok: false, status: res.status, body: snippet, problem: `status ${res.status}, expected ${c.expectStatus}` };
-      else if (c.bodyMatch && !new RegExp(c.bodyMatch).test(body)) last = { url, ok: false, status: res.status, body: snippet, problem: `body does not match /${c.bodyMatch}/` };
+      if (res.status !== c.expectStatus)
+        last = {
+          url,
+          ok: false,
+          status: res.status,
+          body: snippet,
+          problem: `status ${res.status}, expected ${c.expectStatus}`,
+        };
+      else if (c.bodyMatch && !new RegExp(c.bodyMatch).test(body))
+        last = { url, ok: false, status: res.status, body: snippet, problem: `body does not match /${c.bodyMatch}/` };
       else return { url, ok: true, status: res.status, attempts, ms: Date.now() - started };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      last = { url, ok: false, problem: e.name === "TimeoutError" ? `no response within ${c.timeoutSeconds} s` : `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}` };
+      last = {
+        url,
+        ok: false,
+        problem:
+          e.name === "TimeoutError"
+            ? `no response within ${c.timeoutSeconds} s`
+            : `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}`,
+      };
     }
   }
   return { ...last, attempts, ms: Date.now() - started };
 }
 
 /** Runs every check against `slot` (sequentially: they are few, and a broken slot should not be hammered). */
-export async function runSmokeChecks(base: string, slot: Slot, checks: readonly SmokeCheck[], d: SmokeClient): Promise<SmokeResult[]> {
+export async function runSmokeChecks(
+  base: string,
+  slot: Slot,
+  checks: readonly SmokeCheck[],
+  d: SmokeClient,
+): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   for (const c of checks) results.push(await check(base, slot, c, d));
   return results;

@@ -5,15 +5,22 @@
  * step index means for a series file. The judging itself is ./replay.ts.
  */
 import { z } from "zod";
-import type { AnalysisRecord, ChangeRecord } from "./model.ts";
-import { AnalysisSchema, isWeightStep, judgeSettings, type Analysis, type CanaryStep } from "./policy.ts";
+import { type Analysis, AnalysisSchema, type CanaryStep, isWeightStep, judgeSettings } from "../model/policy.ts";
+import type { AnalysisRecord, ChangeRecord } from "../model/records.ts";
 import type { StepLookup } from "./replay.ts";
 import type { Interval, JudgeSettings } from "./sequential.ts";
 
 /** The keys `--set` takes: the analysis policy's numbers and checks that matter to the judge, and a bake for every step. */
 export const REPLAY_KEYS = [
-  "falseRollbackPercent", "detect", "powerPercent", "minSuccessRatePercent", "errorRateFloorPercent",
-  "enforce.errors", "enforce.latency", "enforce.evidence", "bakeSeconds",
+  "falseRollbackPercent",
+  "detect",
+  "powerPercent",
+  "minSuccessRatePercent",
+  "errorRateFloorPercent",
+  "enforce.errors",
+  "enforce.latency",
+  "enforce.evidence",
+  "bakeSeconds",
 ] as const;
 export type ReplayKey = (typeof REPLAY_KEYS)[number];
 
@@ -42,7 +49,10 @@ const BAKE = z.number().int().min(0).max(86_400);
  * Parses `key=value` pairs; every problem at once, each `{ key, message }` (`key` is the pair when
  * it has no `=`). Numbers are checked against the analysis policy's own rules.
  */
-export function parseOverrides(pairs: readonly string[]): { overrides: ReplayOverrides; problems: { key: string; message: string }[] } {
+export function parseOverrides(pairs: readonly string[]): {
+  overrides: ReplayOverrides;
+  problems: { key: string; message: string }[];
+} {
   const analysis: Partial<Record<NumberKey, number>> = {};
   const enforce: ReplayOverrides["enforce"] & Record<string, boolean> = {};
   let bakeSeconds: number | undefined;
@@ -84,7 +94,8 @@ export function parseOverrides(pairs: readonly string[]): { overrides: ReplayOve
 }
 
 /** True when an override changes what the judge requires (the plan's requests recorded then no longer apply). */
-export const changesJudge = (o: ReplayOverrides): boolean => Object.keys(o.analysis).length > 0 || Object.keys(o.enforce).length > 0;
+export const changesJudge = (o: ReplayOverrides): boolean =>
+  Object.keys(o.analysis).length > 0 || Object.keys(o.enforce).length > 0;
 
 /** The judge's settings: the environment's analysis policy with the overrides. */
 export function replaySettings(a: Analysis, o: ReplayOverrides): JudgeSettings {
@@ -104,7 +115,8 @@ export interface StepDef {
 export function seriesSteps(env: string, canary: readonly CanaryStep[], o: ReplayOverrides): StepLookup {
   return (k) => {
     const s = canary[k];
-    if (s === undefined) return `no canary step ${k}: ${env} has ${canary.length} (release.canary[0]–[${canary.length - 1}])`;
+    if (s === undefined)
+      return `no canary step ${k}: ${env} has ${canary.length} (release.canary[0]–[${canary.length - 1}])`;
     if (!isWeightStep(s)) return `no canary step ${k}: release.canary[${k}] of ${env} is a pause, not a weight step`;
     return { percent: s.percent, bakeSeconds: o.bakeSeconds ?? s.bakeSeconds };
   };
@@ -131,27 +143,58 @@ export function recordedRuns(history: readonly ChangeRecord[], change?: number):
   let span: readonly ChangeRecord[] = history;
   if (change !== undefined) {
     const at = history.findIndex((h) => h.seq === change);
-    if (at < 0) return history.length === 0 ? "no change is recorded" : `no change ${change} in the history (changes ${history[0]!.seq}–${history.at(-1)!.seq})`;
+    if (at < 0)
+      return history.length === 0
+        ? "no change is recorded"
+        : `no change ${change} in the history (changes ${history[0]!.seq}–${history.at(-1)!.seq})`;
     let start = at;
     while (start >= 0 && history[start]!.outcome !== "rollout-started") start--;
     let end = Math.max(start, 0);
-    while (end + 1 < history.length && history[end + 1]!.outcome !== "rollout-started" && !ROLLOUT_ENDS.has(history[end]!.outcome)) end++;
+    while (
+      end + 1 < history.length &&
+      history[end + 1]!.outcome !== "rollout-started" &&
+      !ROLLOUT_ENDS.has(history[end]!.outcome)
+    )
+      end++;
     span = start >= 0 && at <= end ? history.slice(start, end + 1) : [history[at]!];
   }
-  const runs = span.filter((h) => h.analysis?.intervals?.length).map((h): RecordedRun => {
-    const a = h.analysis!;
-    return { id: `change ${h.seq} ${a.step === "watch" ? "watch" : `step ${a.step}`}`, seq: h.seq, step: a.step, record: a, intervals: a.intervals! };
-  });
+  const runs = span
+    .filter((h) => h.analysis?.intervals?.length)
+    .map((h): RecordedRun => {
+      const a = h.analysis!;
+      return {
+        id: `change ${h.seq} ${a.step === "watch" ? "watch" : `step ${a.step}`}`,
+        seq: h.seq,
+        step: a.step,
+        record: a,
+        intervals: a.intervals!,
+      };
+    });
   if (runs.length > 0) return runs;
-  const where = change === undefined ? "the history" : span.length > 1 ? `the rollout of change ${change} (changes ${span[0]!.seq}–${span.at(-1)!.seq})` : `change ${change} (${span[0]!.outcome}), which is no part of a rollout`;
+  const where =
+    change === undefined
+      ? "the history"
+      : span.length > 1
+        ? `the rollout of change ${change} (changes ${span[0]!.seq}–${span.at(-1)!.seq})`
+        : `change ${change} (${span[0]!.outcome}), which is no part of a rollout`;
   return `no analysis with recorded polls in ${where}: nothing to replay`;
 }
 
 /** How a recorded run's step is judged now: the environment's policy for it (a step the policy no longer has: as recorded). */
-export function recordedStep(run: RecordedRun, canary: readonly CanaryStep[], a: Analysis, o: ReplayOverrides): StepDef {
+export function recordedStep(
+  run: RecordedRun,
+  canary: readonly CanaryStep[],
+  a: Analysis,
+  o: ReplayOverrides,
+): StepDef {
   const lastT = run.intervals.at(-1)?.t ?? 0;
   const s = run.step === "watch" ? undefined : canary[run.step];
-  const policyBake = run.step === "watch" ? (a.postSwitchWatchSeconds || undefined) : s && isWeightStep(s) && s.percent === run.record.percent ? s.bakeSeconds : undefined;
+  const policyBake =
+    run.step === "watch"
+      ? a.postSwitchWatchSeconds || undefined
+      : s && isWeightStep(s) && s.percent === run.record.percent
+        ? s.bakeSeconds
+        : undefined;
   return {
     percent: run.record.percent,
     bakeSeconds: o.bakeSeconds ?? policyBake ?? lastT,

@@ -2,5 +2,8 @@
 
 /** `<env>-<reason>-<yyyymmddhhmmss>`: sortable and valid as an RDS identifier. */
 export function snapshotIdFor(env: string, at: Date, reason = "pre-promote"): string {
-  return `${env}-${reason}-${at.toISOString().replace(/[-:TZ.]/g, "").slice(0, 14)}`;
+  return `${env}-${reason}-${at
+    .toISOString()
+    .replace(/[-:TZ.]/g, "")
+    .slice(0, 14)}`;
 }

@@ -5,7 +5,7 @@
  * from the platform's reviews (`envctl approvals verify`).
  */
 import { createHash } from "node:crypto";
-import type { Tier } from "../config/primitives.ts";
+import type { Tier } from "../../core/primitives.ts";
 
 /** `required` distinct approvers other than the author, among `from` when it is not empty. */
 export interface ApprovalPolicy {
@@ -27,14 +27,23 @@ export function approvalPolicyOf(e: { readonly tier: Tier; readonly approvals?: 
  * author and an approver derive the same id from the same change; once the release file moves on
  * (another seq), an approval of the old change no longer matches anything.
  */
-export function changeIdOf(env: string, baseSeq: number, what: { readonly summary: string; readonly diff?: string; readonly stacks: readonly string[] }): string {
+export function changeIdOf(
+  env: string,
+  baseSeq: number,
+  what: { readonly summary: string; readonly diff?: string; readonly stacks: readonly string[] },
+): string {
   const text = JSON.stringify([env, baseSeq, what.summary, what.diff ?? "", [...what.stacks]]);
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 /** `pattern` with `*` matching any run of characters; exact otherwise. */
 export function identityMatches(identity: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return re.test(identity);
 }
 
@@ -57,14 +66,17 @@ export function judgeApprovals(policy: ApprovalPolicy, author: string, approvers
   const ignored: { by: string; why: string }[] = [];
   for (const by of approvers) {
     if (sameIdentity(by, author)) ignored.push({ by, why: "is the change's author" });
-    else if (policy.from.length > 0 && !policy.from.some((p) => identityMatches(by, p))) ignored.push({ by, why: "is not in approvals.from" });
+    else if (policy.from.length > 0 && !policy.from.some((p) => identityMatches(by, p)))
+      ignored.push({ by, why: "is not in approvals.from" });
     else if (counted.some((c) => sameIdentity(c, by))) ignored.push({ by, why: "approved already" });
     else counted.push(by);
   }
   const ok = counted.length >= policy.required;
   const why = ignored.length ? ` (not counted: ${ignored.map((i) => `${i.by} ${i.why}`).join("; ")})` : "";
   const message = ok
-    ? policy.required === 0 ? "no approval required" : `approved by ${counted.join(", ")}`
+    ? policy.required === 0
+      ? "no approval required"
+      : `approved by ${counted.join(", ")}`
     : `needs ${policy.required} approval(s) from someone other than the author ${author}${policy.from.length ? ` among ${policy.from.join(", ")}` : ""}; has ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${why}`;
   return { ok, counted, ignored, message };
 }

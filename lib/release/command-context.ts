@@ -1,15 +1,31 @@
 /**
- * The context of a release command: the ports (lib/release/ports.ts) with named fields, the
- * command's options and who runs it. lib/cli/context.ts builds it; tests build it through envctl's
+ * The context of a release command: the ports (lib/release/ports/index.ts) with named fields, the
+ * command's options and who runs it. lib/cli/compose.ts builds it; tests build it through envctl's
  * `Deps`. Helpers here are what every command shares: the environment, the record of a change, the
  * lock.
  */
 import type { Change } from "./core.ts";
 import type { DryRunPlan } from "./dry-run.ts";
 import type {
-  Approve, Clock, Database, Deployer, Environments, MaintenanceSwitch, MetricsReader, Notifier, Progress, ReleaseEnvironment, ReleaseStore, SlotAlarms, SlotSettingsSource,
-  SmokeClient, Snapshotter, Traffic, TrafficHistory, Workloads,
-} from "./ports.ts";
+  Approve,
+  Clock,
+  Database,
+  Deployer,
+  Environments,
+  MaintenanceSwitch,
+  MetricsReader,
+  Notifier,
+  Progress,
+  ReleaseEnvironment,
+  ReleaseStore,
+  SlotAlarms,
+  SlotSettingsSource,
+  SmokeClient,
+  Snapshotter,
+  Traffic,
+  TrafficHistory,
+  Workloads,
+} from "./ports/index.ts";
 
 export interface Options {
   /** Deploy after editing (false: only edit the file, the pipeline deploys). */
@@ -36,7 +52,7 @@ export interface Context {
    * `<env>-postgres`); absent where envctl cannot reach one (the schema gates then fail closed).
    */
   readonly database?: (env: ReleaseEnvironment, instance?: string) => Database;
-  /** The load balancer's past traffic, for the traffic plan (lib/release/rollout-plan.ts). */
+  /** The load balancer's past traffic, for the traffic plan (lib/release/rollout/plan.ts). */
   readonly trafficHistory: (env: ReleaseEnvironment) => TrafficHistory;
   readonly smoke: SmokeClient;
   /** Maintenance mode written to the listener directly (the fast switch before the deploy converges). */
@@ -69,9 +85,18 @@ export function environment(ctx: Context, name: string): ReleaseEnvironment {
 }
 
 /** Who does what, now: the record of the change a command makes. */
-export const change = (ctx: Context): Change => ({ by: ctx.actor, at: ctx.clock.now().toISOString(), command: ctx.command });
+export const change = (ctx: Context): Change => ({
+  by: ctx.actor,
+  at: ctx.clock.now().toISOString(),
+  command: ctx.command,
+});
 
 /** Runs `fn` under the environment's lock, named after the command for whoever waits on it. */
-export function locked<T>(ctx: Context, env: string, fn: () => Promise<T>, waitSeconds = ctx.options.waitSeconds): Promise<T> {
+export function locked<T>(
+  ctx: Context,
+  env: string,
+  fn: () => Promise<T>,
+  waitSeconds = ctx.options.waitSeconds,
+): Promise<T> {
   return ctx.store.lock(env, waitSeconds, fn, ctx.command);
 }
