@@ -108,7 +108,8 @@ export class EnvironmentStack extends BaseStack {
       skipCheck(
         this.loadBalancer.alb,
         "CKV2_AWS_76",
-        "the web ACL runs AWSManagedRulesKnownBadInputsRuleSet (the Log4j rules); checkov also wants AWSManagedRulesAnonymousIpList, which would block VPN, proxy and cloud-hosted clients: left out by design",
+        "the web ACL runs AWSManagedRulesKnownBadInputsRuleSet (the Log4j rules); checkov also wants " +
+          "AWSManagedRulesAnonymousIpList, which would block VPN, proxy and cloud-hosted clients: left out by design",
       );
     } else {
       skipCheck(
