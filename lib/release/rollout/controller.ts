@@ -18,6 +18,7 @@
  *   signal return the traffic to the stable slot (a signal may leave it, by `--on-interrupt leave`).
  */
 import type { Slot } from "../../core/primitives.ts";
+import { calendarGate, rolloutDuration } from "../calendar.ts";
 import { type Context, change, environment, locked } from "../command-context.ts";
 import * as core from "../core.ts";
 import { applyTransition } from "../deploy-protocol.ts";
@@ -90,6 +91,10 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     if (opts.continue) throw new RefusedError(`${env} has no rollout waiting at a pause`);
     const planned = core.startRollout(r, policy.canary, change(ctx)); // refuses early (no version, rollout running)
     const target = planned.rollout!.target;
+    await calendarGate(ctx, e, `the rollout of ${target} (${r.slots[target].version})`, {
+      seconds: rolloutDuration(e, planned.rollout!.steps, opts.bakeSeconds),
+      stacks: [trafficStack(e)],
+    });
     const gate: StartPlan = opts.plan ? await startGate(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }) : {};
     plannedRequests ??= gate.plannedRequests;
     await ctx.approve(e, {
@@ -120,6 +125,10 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
       printPaused(ctx.progress, r);
       return r;
     }
+    await calendarGate(ctx, e, `continuing the rollout of ${r.rollout.target}`, {
+      seconds: rolloutDuration(e, r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds),
+      stacks: [trafficStack(e)],
+    });
     await schemaGateForTraffic(ctx, e, r, r.rollout.target);
     if (opts.plan)
       plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
@@ -133,6 +142,10 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
       throw new RefusedError(
         `${env}: the rollout of ${r.rollout.target} is not paused (step ${r.rollout.nextStep}/${r.rollout.steps.length})`,
       );
+    await calendarGate(ctx, e, `resuming the rollout of ${r.rollout.target}`, {
+      seconds: rolloutDuration(e, r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds),
+      stacks: [trafficStack(e)],
+    });
     await schemaGateForTraffic(ctx, e, r, r.rollout.target);
     if (opts.plan)
       plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
