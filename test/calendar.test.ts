@@ -236,8 +236,13 @@ describe("envctl with a fixed clock", () => {
     expect(h.audit().at(-1)).toMatchObject({ outcome: "window-hold" });
     // Outside the window, resuming is refused; in the next one it finishes.
     expect(await h.run(["rollout", "dev"])).toBe(1);
+    h.clock.t = Date.parse("2026-11-24T08:59:00Z");
+    expect(await h.run(["schedule", "run"])).toBe(0);
+    expect(h.release().rollout).toMatchObject({ nextStep: 1 });
+    // The cron job resumes it once the window opens.
     h.clock.t = Date.parse("2026-11-24T09:00:00Z");
-    expect(await h.run(["rollout", "dev"])).toBe(0);
+    expect(await h.run(["schedule", "run"])).toBe(0);
+    expect(h.text()).toContain("dev: held resumed: its window opened");
     expect(h.release()).toMatchObject({ live: "green", rollout: null });
   });
 

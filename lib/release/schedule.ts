@@ -5,7 +5,8 @@
  * then. `envctl schedule run` (a cron job) starts what is due exactly once, even when two runs
  * overlap: the change is claimed under the environment's lock and recorded in the history first.
  * A change whose window passed, whose approvals are missing or whose environment changed since is
- * skipped, recorded and notified, never started late.
+ * skipped, recorded and notified, never started late. A run also resumes the rollouts held at a
+ * window's end once their calendar opens again.
  */
 import { createHash } from "node:crypto";
 import { calendarOf, calendarRefusal, rolloutDuration } from "./calendar.ts";
@@ -112,7 +113,7 @@ export function scheduledChanges(ctx: Context): { env: ReleaseEnvironment; chang
 export interface RunOutcome {
   readonly environment: string;
   readonly id: string;
-  readonly outcome: "started" | "skipped" | "taken";
+  readonly outcome: "started" | "skipped" | "taken" | "resumed";
   readonly reason: string;
   readonly release?: Release;
 }
@@ -124,6 +125,16 @@ export async function runDue(ctx: Context): Promise<RunOutcome[]> {
   for (const { env, change } of scheduledChanges(ctx)) {
     if (change.state !== "scheduled" || Date.parse(change.at) > now.getTime()) continue;
     outcomes.push(await runOne(ctx, env, change));
+  }
+  // Rollouts held at a window's end go on once their calendar opens again.
+  for (const env of ctx.environments.all()) {
+    const r = ctx.store.load(env.name);
+    if (!r.rollout || r.lastChange?.outcome !== "window-hold") continue;
+    const left = rolloutDuration(env, r.rollout.steps.slice(r.rollout.nextStep));
+    if (calendarRefusal(calendarOf(env), now, env.name, left)) continue;
+    ctx.progress.info(`${env.name}: resuming the rollout of ${r.rollout.target} held at the last window's end`);
+    const release = await rollout(ctx, env.name, {});
+    outcomes.push({ environment: env.name, id: "held", outcome: "resumed", reason: "its window opened", release });
   }
   return outcomes;
 }
