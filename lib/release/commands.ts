@@ -8,7 +8,7 @@ import { calendarGate } from "./calendar.ts";
 import { type Context, change, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
 import { applyTransition, deployWithMarker, refusePending } from "./deploy-protocol.ts";
-import { releaseDiff, showDryRun } from "./dry-run.ts";
+import { releaseDiff, showDeployDryRun } from "./dry-run.ts";
 import { emit } from "./emit.ts";
 import { schemaGateForRollback, schemaGateForTraffic } from "./migrate.ts";
 import { RefusedError } from "./model/errors.ts";
@@ -169,14 +169,12 @@ export async function reconcile(ctx: Context, env: string, revert: boolean): Pro
       ? { ...pending.previous, pending: null, lastChange: r.lastChange }
       : { ...r, pending: null };
     if (ctx.options.dryRun) {
-      showDryRun(ctx, {
-        environment: env,
-        diff: releaseDiff(env, r, target, ["current", "reconciled"]),
-        deploy: ctx.options.deploy ? pending.stacks : [],
-        proposed: target,
-        summary: ctx.options.deploy
-          ? `would deploy: ${pending.stacks.join(" ")}`
-          : "would deploy: nothing (--no-deploy)",
+      showDeployDryRun(ctx, {
+        env,
+        before: r,
+        after: target,
+        stacks: pending.stacks,
+        labels: ["current", "reconciled"],
       });
       return r;
     }
