@@ -7,7 +7,7 @@ import { describeRecord } from "../../release/judge/analysis.ts";
 import type { AnalysisRecord } from "../../release/model/records.ts";
 import type { RolloutStep } from "../../release/model/release.ts";
 import type { ScheduledChange } from "../../release/model/schedule.ts";
-import { type CalendarView, calendarText, calendarView } from "./calendar.ts";
+import { type CalendarView, calendarText, calendarView } from "../../report/calendar-view.ts";
 
 export interface StatusView {
   environment: string;

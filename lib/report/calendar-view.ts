@@ -1,7 +1,7 @@
 /** The release calendar as `envctl status` shows it: open or closed now, the next opening, what is scheduled. */
-import type { LoadedEnvironment } from "../../config/load.ts";
-import { calendarAt, hasCalendar, localTime, windowsText } from "../../release/gates/calendar.ts";
-import type { ScheduledChange } from "../../release/model/schedule.ts";
+import type { LoadedEnvironment } from "../config/load.ts";
+import { calendarAt, hasCalendar, localTime, windowsText } from "../release/gates/calendar.ts";
+import type { ScheduledChange } from "../release/model/schedule.ts";
 
 export interface CalendarView {
   /** The windows in words (`mon,tue 09:00-17:00 Europe/Dublin`), or that any time is fine. */
