@@ -301,6 +301,12 @@ describe("scheduled rollouts", () => {
     expect(h.text()).toMatch(
       /scheduled s-[0-9a-f]{8}: 1\.6\.0 at 2026-11-23 11:00 Europe\/Dublin \(11:00 UTC\) \(about 10 min\)/,
     );
+    // The report shows the same calendar view.
+    const page = join(h.dir, "report.html");
+    expect(await h.run(["report", "--html", page])).toBe(0);
+    expect(readFileSync(page, "utf8")).toMatch(
+      /Release calendar<\/div><div class="meta">calendar: open until 2026-11-23 17:00/,
+    );
   });
 
   it("two overlapping runs start a due change exactly once", async () => {
