@@ -1,7 +1,11 @@
 /**
- * Recorded approvals of an environment (`releases/<env>.approvals.json`), owned by the release
- * store: the changes waiting for approval (what they do, who asked) and the approvals given with
- * `envctl approve`. Written under the file's lock, atomically; at most 200 requests are kept.
+ * The changes of an environment waiting for approval (`releases/<env>.approvals.json`), owned by
+ * the release store: which command makes each change (so an approver's envctl can make it again
+ * and show what it does), who asked, and the commit they asked from. The file is a list of
+ * pointers, trusted for nothing: an approval is never read from it (approvals live where the
+ * platform proves who made them: lib/aws/approval-ledger.ts), and what a change does is always
+ * recomputed from the repository, never taken from its `summary`. Written under the file's lock,
+ * atomically; at most 200 requests are kept.
  */
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,7 +21,12 @@ const RequestSchema = z.object({
   stacks: z.array(z.string()),
   author: z.string(),
   at: z.string(),
-  approvals: z.array(z.object({ by: z.string(), at: z.string() })),
+  /** envctl's arguments that make the change (what `envctl approve` runs again to show it). */
+  argv: z.array(z.string()).default([]),
+  /** The commit the author's checkout was at (git HEAD), when it is a git checkout. */
+  commit: z.string().optional(),
+  /** Approvals an earlier envctl kept here: never read (anyone can write this file). */
+  approvals: z.unknown().optional(),
 });
 const FileSchema = z.object({ environment: z.string(), requests: z.array(RequestSchema) });
 
@@ -53,37 +62,18 @@ export function findRequest(root: string, env: string, changeId: string): Approv
   return readApprovals(root, env).find((r) => r.changeId === changeId);
 }
 
-/** Records that the change waits for approval (once per id: a repeated request keeps its approvals). */
+/** Records that the change waits for approval (once per id). */
 export function requestApproval(
   root: string,
   env: string,
-  req: Omit<ApprovalRequest, "approvals">,
+  req: Omit<ApprovalRequest, "approvals" | "argv"> & { readonly argv: readonly string[] },
 ): Promise<ApprovalRequest> {
   return update(root, env, (requests) => {
     const known = requests.find((r) => r.changeId === req.changeId);
     if (known) return known;
-    const added = { ...req, approvals: [] };
+    const added = { ...req, argv: [...req.argv] };
     requests.push(added);
     return added;
-  });
-}
-
-/** Records `by`'s approval of `changeId`; refuses an unknown change (nothing to show, nothing to approve). */
-export function recordApproval(
-  root: string,
-  env: string,
-  changeId: string,
-  by: string,
-  at: string,
-): Promise<ApprovalRequest> {
-  return update(root, env, (requests) => {
-    const req = requests.find((r) => r.changeId === changeId);
-    if (!req)
-      throw new Error(
-        `no change ${changeId} waits for approval in ${env}: the author's refused command prints the id (and records the change)`,
-      );
-    if (!req.approvals.some((a) => a.by === by)) req.approvals.push({ by, at });
-    return req;
   });
 }
 
