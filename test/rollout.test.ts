@@ -11,6 +11,7 @@ import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import type { Fetch } from "../lib/release/ports/index.ts";
+import { githubCi } from "./support/approvals.ts";
 import {
   FakeAlarms,
   FakeAlb,
@@ -42,16 +43,16 @@ function harness(env: string, edit?: (dir: string) => void) {
   let fetchImpl: Fetch = okFetch;
   let deployHook: (stacks: readonly string[]) => void = () => undefined;
   const controller = new AbortController();
+  const ci = githubCi(dir, { author: "dana" });
   const deps: Deps = {
+    github: ci.github,
     cwd: dir,
     // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
     env: {
       ...process.env,
       GITHUB_ACTOR: "ci-bot",
       CI: "1",
-      GITHUB_ACTIONS: "true",
-      ENVSTACK_CHANGE_AUTHOR: "dana",
-      ENVSTACK_APPROVED_BY: "alice,bob",
+      ...ci.env,
     },
     deployer: {
       deploy: async (stacks) => {

@@ -17,6 +17,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { type ChangeRequest, parseRequest } from "../release/store/approvals.ts";
 import { type AwsClientOptions, baseCredentials, CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./clients.ts";
 
 /** Who approved, as the platform proved it, and when. */
@@ -32,8 +33,12 @@ export interface Approver {
   readonly userId?: string;
 }
 
-/** The approvals of the changes of one environment. */
+/** The approvals of the changes of one environment, and the changes waiting for them. */
 export interface ApprovalLedger {
+  /** Records that a change waits for approval (`requests/<env>/<change id>.json`; a pointer, trusted for nothing). */
+  request(req: ChangeRequest): Promise<void>;
+  /** The changes waiting, oldest first; malformed ones are left out. */
+  requests(): Promise<ChangeRequest[]>;
   /** Records `who`'s approval of `changeId`; S3 refuses it unless `who` is the caller. */
   approve(changeId: string, who: Approver, at: string): Promise<void>;
   /** The approvals of `changeId` the platform vouches for; ignored ones are reported through `ignored`. */
@@ -55,11 +60,50 @@ export function s3ApprovalLedger(o: AwsClientOptions, bucket: string, env: strin
       region: o.region,
       maxAttempts: 2,
       requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
-      ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      // A custom endpoint (the emulator, a stand-in) has no per-bucket host names.
+      forcePathStyle: o.endpoint !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined,
       ...(credentials ? { credentials } : {}),
     });
   };
+  const readText = async (s3: S3Client, key: string) =>
+    (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? "";
   return {
+    async request(req) {
+      const s3 = client();
+      try {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: `requests/${env}/${req.changeId}.json`,
+            Body: JSON.stringify(req),
+            ContentType: "application/json",
+          }),
+        );
+      } finally {
+        s3.destroy();
+      }
+    },
+    async requests() {
+      const s3 = client();
+      const out: ChangeRequest[] = [];
+      try {
+        let token: string | undefined;
+        do {
+          const page = await s3.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: `requests/${env}/`, ContinuationToken: token }),
+          );
+          for (const o of page.Contents ?? []) {
+            const req = parseRequest(await readText(s3, o.Key ?? ""));
+            if (req) out.push(req);
+          }
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      } finally {
+        s3.destroy();
+      }
+      return out.sort((a, b) => a.at.localeCompare(b.at));
+    },
     async approve(changeId, who, at) {
       if (!who.userId || !USER_ID.test(who.userId)) {
         throw new Error(`STS gave no user id an approval can be recorded under for ${who.arn}`);
@@ -103,8 +147,12 @@ export function s3ApprovalLedger(o: AwsClientOptions, bucket: string, env: strin
               ignored(`${key}: its key and its approver tag disagree: not an approval S3 vouches for`);
               continue;
             }
-            const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-            const claimed = JSON.parse((await body.Body?.transformToString()) ?? "{}") as { arn?: string; at?: string };
+            let claimed: { arn?: string; at?: string } = {};
+            try {
+              claimed = JSON.parse(await readText(s3, key)) as typeof claimed;
+            } catch {
+              // the claim is only used where it agrees with what S3 proved
+            }
             const by = provenIdentity(userId, tag("username"), claimed.arn ?? "");
             if (by) out.push({ by, at: claimed.at ?? "" });
             else

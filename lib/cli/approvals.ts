@@ -22,7 +22,6 @@ import { changeIdOf, type EffectivePolicy, effectivePolicy, judgeApprovals } fro
 import { personOf as personOfIdentity } from "../release/gates/principals.ts";
 import { RefusedError } from "../release/model/errors.ts";
 import type { Approval, Approve, ReleaseEnvironment } from "../release/ports/index.ts";
-import { requestApproval } from "../release/store/approvals.ts";
 import { appendNote, loadRelease } from "../release/store/index.ts";
 import type { GithubFetch } from "../review/github-approvals.ts";
 import type { Target } from "../stacks/target.ts";
@@ -127,22 +126,24 @@ export async function enforceApprovals(a: EnforceArgs): Promise<void> {
   const author = personOfIdentity(me.arn);
   if (!author.ok) throw new RefusedError(`${name}: the change's author ${me.arn} ${author.why}; nothing was changed`);
   const commit = checkoutOf(a.project.root)?.commit;
-  await requestApproval(a.project.root, name, {
-    changeId,
-    summary: a.what.summary,
-    ...(a.what.diff ? { diff: a.what.diff } : {}),
-    stacks: [...a.what.stacks],
-    author: me.arn,
-    at,
-    argv: a.argv,
-    ...(commit ? { commit } : {}),
-  });
   let approvers: string[];
   try {
-    approvers = (await a.ledger().list(changeId, (why) => a.err(`  not counted: ${why}`))).map((x) => x.by);
+    const ledger = a.ledger();
+    approvers = (await ledger.list(changeId, (why) => a.err(`  not counted: ${why}`))).map((x) => x.by);
+    if (approvers.length < policy.required) {
+      const argv = [...a.argv];
+      await ledger.request({
+        changeId,
+        summary: a.what.summary,
+        author: me.arn,
+        at,
+        argv,
+        ...(commit ? { commit } : {}),
+      });
+    }
   } catch (err) {
     throw new RefusedError(
-      `${name}: the approvals of change ${changeId} cannot be read (${(err as Error).message}); nothing was changed (fail closed)`,
+      `${name}: the approvals of change ${changeId} cannot be read or requested (${(err as Error).message}); nothing was changed (fail closed)`,
     );
   }
   return settle(a, changeId, at, me.arn, approvers, "envctl approve", lowered);

@@ -172,6 +172,8 @@ export function s3Ledger(target: Target, e: Environment, o: AwsClientOptions): A
   const bucket = stateBucketName(e.project, target, e.account);
   const ledger = async () => (await import("../aws/approval-ledger.ts")).s3ApprovalLedger(o, bucket, e.name);
   return {
+    request: async (req) => (await ledger()).request(req),
+    requests: async () => (await ledger()).requests(),
     approve: async (changeId, who, at) => (await ledger()).approve(changeId, who, at),
     list: async (changeId, ignored) => (await ledger()).list(changeId, ignored),
   };

@@ -70,7 +70,7 @@ export function githubRun(env: NodeJS.ProcessEnv): {
   actor: string;
   token: string;
 } {
-  const need = ["GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_SHA", "GITHUB_ACTOR"] as const;
+  const need = ["GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_SHA"] as const;
   const missing = need.filter((k) => !env[k]);
   const token = env.GH_TOKEN ?? env.GITHUB_TOKEN;
   if (missing.length > 0 || !token) {
@@ -83,7 +83,7 @@ export function githubRun(env: NodeJS.ProcessEnv): {
     repo: env.GITHUB_REPOSITORY!,
     run: env.GITHUB_RUN_ID!,
     sha: env.GITHUB_SHA!,
-    actor: env.GITHUB_ACTOR!,
+    actor: env.GITHUB_ACTOR ?? "",
     token,
   };
 }

@@ -13,7 +13,6 @@ import { unknownEnvironmentMessage } from "../../config/suggest.ts";
 import { effectivePolicy, judgeApprovals } from "../../release/gates/approvals.ts";
 import { personOf as personOfIdentity } from "../../release/gates/principals.ts";
 import { RefusedError } from "../../release/model/errors.ts";
-import { findRequest, readApprovals } from "../../release/store/approvals.ts";
 import { readTarget } from "../../stacks/target.ts";
 import { committedPolicies, githubApprovalsOfRun, refuseApproverVariables } from "../approval-sources.ts";
 import { type ApprovalProbe, personOf, type RecomputedChange } from "../approvals.ts";
@@ -101,7 +100,8 @@ export function registerApprovalCommands(program: Command, shell: Shell, rerun: 
       throw new RefusedError(`change id must be 16 hex digits, as the refused command printed it (got ${changeId})`);
     refuseApproverVariables(shell.env, name);
     const { root, e } = await environment(name);
-    const req = findRequest(root, name, changeId);
+    const ledger = ledgerOf(root, e);
+    const req = (await ledger.requests()).find((r) => r.changeId === changeId);
     if (!req)
       throw new RefusedError(
         `no change ${changeId} waits for approval in ${name}: the author's refused command prints the id and records the change (envctl approvals list ${name} lists them)`,
@@ -125,7 +125,6 @@ export function registerApprovalCommands(program: Command, shell: Shell, rerun: 
     const alone = judgeApprovals(change.policy.policy, req.author, [me.arn]);
     if (alone.ignored.length > 0)
       throw new RefusedError(`${me.arn} ${alone.ignored[0]!.why}: this approval would not count; nothing was recorded`);
-    const ledger = ledgerOf(root, e);
     await ledger.approve(changeId, me, shell.clock.now().toISOString());
     const approvals = await ledger.list(changeId);
     const verdict = judgeApprovals(
@@ -181,7 +180,7 @@ export function registerApprovalCommands(program: Command, shell: Shell, rerun: 
     const { policy } = effectivePolicy(e, await committedPolicies(root, name));
     const ledger = ledgerOf(root, e);
     const requests = await Promise.all(
-      readApprovals(root, name).map(async (r) => {
+      (await ledger.requests()).map(async (r) => {
         const by = await ledger.list(r.changeId).then(
           (l) => l.map((a) => a.by),
           (err: Error) => err,
