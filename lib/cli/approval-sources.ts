@@ -7,19 +7,15 @@
  *   earlier envctl took from CI) are refused wherever they are set, since anyone can set them;
  * - the committed versions of an environment's file (git HEAD and origin/main), whose policy a
  *   change in the working tree may not weaken without those policies' approvals;
- * - the synthesized Terraform of the stacks a change deploys, bound into the change's id.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { loadProject, type Project } from "../config/load.ts";
+import { loadProject } from "../config/load.ts";
 import type { PolicySource } from "../release/gates/approvals.ts";
 import { RefusedError } from "../release/model/errors.ts";
 import { type GithubFetch, githubRun, readGithubApprovals } from "../review/github-approvals.ts";
-import { buildApp } from "../stacks/app.ts";
-import type { Target } from "../stacks/target.ts";
 
 /** Refuses when a variable that once carried approvers is set: envctl never takes approvers from the environment. */
 export function refuseApproverVariables(env: NodeJS.ProcessEnv, name: string): void {
@@ -142,34 +138,4 @@ export async function committedPolicies(root: string, name: string): Promise<{ r
     }
   }
   return out;
-}
-
-/**
- * A digest of the synthesized Terraform of `stacks` (the environment's own stacks, synthesized now
- * from the working tree): the change's id binds it, so code or configuration behind those stacks
- * that changes after an approval makes another change. Paths of this machine are left out.
- */
-export function terraformDigest(project: Project, target: Target, env: string, stacks: readonly string[]): string {
-  if (stacks.length === 0) return "";
-  const outdir = mkdtempSync(join(tmpdir(), "envctl-change-"));
-  try {
-    buildApp(project, target, { outdir, only: [env] }).synth();
-    const hash = createHash("sha256");
-    for (const stack of [...stacks].sort()) {
-      let text = "absent";
-      try {
-        text = readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8")
-          .split(outdir)
-          .join("<out>")
-          .split(project.root)
-          .join("<root>");
-      } catch {
-        // a stack this environment does not synthesize (another's): its name is in the change already
-      }
-      hash.update(`${stack}\n${text}\n`);
-    }
-    return hash.digest("hex");
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
 }

@@ -25,13 +25,7 @@ import type { Approval, Approve, ReleaseEnvironment } from "../release/ports/ind
 import { appendNote, loadRelease } from "../release/store/index.ts";
 import type { GithubFetch } from "../review/github-approvals.ts";
 import type { Target } from "../stacks/target.ts";
-import {
-  checkoutOf,
-  committedPolicies,
-  githubApprovalsOfRun,
-  refuseApproverVariables,
-  terraformDigest,
-} from "./approval-sources.ts";
+import { checkoutOf, committedPolicies, githubApprovalsOfRun, refuseApproverVariables } from "./approval-sources.ts";
 import type { ComposeIo } from "./compose.ts";
 import { UserError } from "./report.ts";
 import type { Common } from "./shell.ts";
@@ -110,7 +104,8 @@ export async function enforceApprovals(a: EnforceArgs): Promise<void> {
     for (const s of found.sources) a.err(`  ${s}`);
     return settle(a, changeId, at, found.author, found.approvers, "github", lowered);
   }
-  const changeId = changeIdOf(name, seq, a.what, terraformDigest(a.project, a.target, name, a.what.stacks));
+  const { terraformDigest } = await import("./change-terraform.ts");
+  const changeId = changeIdOf(name, seq, a.what, await terraformDigest(a.project, a.target, name, a.what.stacks));
   if (a.probe) {
     a.probe.captured = { environment: name, changeId, what: a.what, policy: a.effective };
     throw new ProbeStop();
