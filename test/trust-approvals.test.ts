@@ -20,7 +20,7 @@ import type { GithubFetch } from "../lib/review/github-approvals.ts";
 import { commitProject, fakeLedgers, githubCi } from "./support/approvals.ts";
 import { STACK_TRACE, treeDigest } from "./support/cli.ts";
 import { FakeClock } from "./support/fakes.ts";
-import { tempProject } from "./support/project.ts";
+import { synthRepo, tempProject } from "./support/project.ts";
 
 /** The listener's maintenance rules, in memory (as test/maintenance.test.ts). */
 class FakeMaintenance implements MaintenanceSwitch {
@@ -432,5 +432,35 @@ describe("CI approvals: read by envctl from GitHub, for the run and its commit",
     const r = await p.run(user("x"), ["approvals", "verify", "production", "--github"], ci.env, finished);
     expect(r.code).toBe(1);
     expect(r.text).toContain("run 42 has finished: its approvals approve nothing more");
+  });
+});
+
+describe("the state bucket's policy: an approval object says who wrote it", () => {
+  it("each account's bootstrap stack lets only people write approvals, each under its own aws:userid, and nobody erase them", async () => {
+    const s = await synthRepo();
+    for (const account of ["123456789012", "222222222222", "333333333333"]) {
+      const docs = Object.values(s.stack(`bootstrap-${account}`).data.aws_iam_policy_document) as any[];
+      const statements = docs.flatMap((d) => d.statement).filter((x: any) => String(x.sid).startsWith("Approvals"));
+      const bySid = Object.fromEntries(statements.map((x: any) => [x.sid, x]));
+      expect(Object.keys(bySid).sort()).toEqual([
+        "ApprovalsNeverErased",
+        "ApprovalsOnlyByPeople",
+        "ApprovalsUnderOwnUserId",
+        "ApprovalsWithOwnUserName",
+      ]);
+      for (const x of statements) {
+        expect(x.effect).toBe("Deny");
+        expect(x.resources).toEqual([expect.stringMatching(/\/approvals\/\*$/)]);
+        expect(x.principals).toEqual([{ type: "*", identifiers: ["*"] }]);
+      }
+      expect(bySid.ApprovalsUnderOwnUserId.condition).toEqual([
+        { test: "StringNotEquals", variable: "s3:RequestObjectTag/approver", values: ["&{aws:userid}"] },
+      ]);
+      expect(bySid.ApprovalsOnlyByPeople.condition[0].values).toEqual([
+        `arn:aws:iam::${account}:user/*`,
+        `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/*`,
+      ]);
+      expect(bySid.ApprovalsNeverErased.actions).toContain("s3:DeleteObject");
+    }
   });
 });
