@@ -22,7 +22,9 @@ export function refuseApproverVariables(env: NodeJS.ProcessEnv, name: string): v
   const set = ["ENVSTACK_APPROVED_BY", "ENVSTACK_CHANGE_AUTHOR"].filter((k) => env[k] !== undefined && env[k] !== "");
   if (set.length === 0) return;
   throw new RefusedError(
-    `${name}: ${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set, but envctl never takes approvers or authors from environment variables (anyone can set them); nothing was changed. In CI envctl reads the approvals from GitHub itself; on a workstation each approver runs 'envctl approve'. Unset ${set.join(" and ")}`,
+    `${name}: ${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set, but envctl never takes approvers or authors from environment variables ` +
+      `(anyone can set them); nothing was changed. In CI envctl reads the approvals from GitHub itself; on a workstation each approver runs 'envctl ` +
+      `approve'. Unset ${set.join(" and ")}`,
   );
 }
 
@@ -65,7 +67,8 @@ export async function githubApprovalsOfRun(
 ): Promise<{ author: string; approvers: string[]; sources: readonly string[] }> {
   const notCi = (why: string) =>
     new RefusedError(
-      `${name}: GITHUB_ACTIONS=true, but ${why}; nothing was changed. envctl reads CI's approvals from GitHub for the run and commit it applies; on a workstation, unset GITHUB_ACTIONS and have each approver run 'envctl approve'`,
+      `${name}: GITHUB_ACTIONS=true, but ${why}; nothing was changed. envctl reads CI's approvals from GitHub for the run and commit it applies; on a ` +
+        `workstation, unset GITHUB_ACTIONS and have each approver run 'envctl approve'`,
     );
   let sha: string;
   try {
@@ -131,7 +134,8 @@ export async function committedPolicies(root: string, name: string): Promise<{ r
       if (/not found|did not match any file|pathspec/i.test(String((err as { stderr?: Buffer }).stderr ?? "")))
         continue;
       throw new RefusedError(
-        `${name}: the committed policy at ${ref} cannot be read (${(err as Error).message.split("\n")[0]}); a change cannot be judged by a weaker one: nothing was changed`,
+        `${name}: the committed policy at ${ref} cannot be read (${(err as Error).message.split("\n")[0]}); a change cannot be judged by a weaker ` +
+          `one: nothing was changed`,
       );
     } finally {
       rmSync(tmp, { recursive: true, force: true });

@@ -115,7 +115,8 @@ export async function enforceApprovals(a: EnforceArgs): Promise<void> {
     me = await a.identity();
   } catch (err) {
     throw new RefusedError(
-      `${name} needs ${policy.required} approval(s) per change, and who you are cannot be read (STS GetCallerIdentity: ${(err as Error).message}); nothing was changed. 'envctl doctor ${name}' checks the credentials`,
+      `${name} needs ${policy.required} approval(s) per change, and who you are cannot be read (STS GetCallerIdentity: ${(err as Error).message}); ` +
+        `nothing was changed. 'envctl doctor ${name}' checks the credentials`,
     );
   }
   const author = personOfIdentity(me.arn);
@@ -159,7 +160,8 @@ function settle(
     const how =
       source === "github"
         ? ""
-        : `\n  change ${changeId} is recorded as waiting; each approver runs: envctl approve ${name} ${changeId}\n  then run this command again (unchanged: the same change has the same id)`;
+        : `\n  change ${changeId} is recorded as waiting; each approver runs: envctl approve ${name} ${changeId}\n  then run this command again ` +
+          `(unchanged: the same change has the same id)`;
     throw new RefusedError(
       `${name}: change ${changeId} ${verdict.message}${lowered}; nothing was changed (--yes answers the prompt, it is no approval)${how}`,
     );

@@ -75,7 +75,8 @@ export function githubRun(env: NodeJS.ProcessEnv): {
   const token = env.GH_TOKEN ?? env.GITHUB_TOKEN;
   if (missing.length > 0 || !token) {
     throw new Error(
-      `needs ${[...missing, ...(token ? [] : ["GH_TOKEN"])].join(", ")}: GitHub Actions sets the GITHUB_* variables in a job, and GH_TOKEN is the job's token (actions: read, pull-requests: read)`,
+      `needs ${[...missing, ...(token ? [] : ["GH_TOKEN"])].join(", ")}: GitHub Actions sets the GITHUB_* variables in a job, and GH_TOKEN is the ` +
+        `job's token (actions: read, pull-requests: read)`,
     );
   }
   return {

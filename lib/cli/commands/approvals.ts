@@ -79,7 +79,8 @@ export function registerApprovalCommands(program: Command, shell: Shell, rerun: 
     });
     if (!probe.captured || probe.captured.environment !== name) {
       throw new RefusedError(
-        `${name}: 'envctl ${argv.join(" ")}' makes no change of ${name} waiting for approval in this checkout${notes.length ? ` (${notes.at(-1)!.split("\n")[0]})` : ""}: nothing was recorded`,
+        `${name}: 'envctl ${argv.join(" ")}' makes no change of ${name} waiting for approval in this checkout` +
+          `${notes.length ? ` (${notes.at(-1)!.split("\n")[0]})` : ""}: nothing was recorded`,
       );
     }
     return probe.captured;
@@ -91,7 +92,8 @@ export function registerApprovalCommands(program: Command, shell: Shell, rerun: 
       .argument("<env>", "environment")
       .argument("<change-id>", "the id the author's refused command printed")
       .description(
-        "approve a change waiting for approval: envctl makes it again from this checkout and shows what it does, then records your approval as the person behind your own AWS credentials; the author cannot approve their own change",
+        "approve a change waiting for approval: envctl makes it again from this checkout and shows what it does, then records your approval as the " +
+          "person behind your own AWS credentials; the author cannot approve their own change",
       )
       .option("--json", "machine-readable output"),
     [["envctl approve production 3f2a9c41d07be615", "after reading the change it shows"]],
@@ -104,12 +106,16 @@ export function registerApprovalCommands(program: Command, shell: Shell, rerun: 
     const req = (await ledger.requests()).find((r) => r.changeId === changeId);
     if (!req)
       throw new RefusedError(
-        `no change ${changeId} waits for approval in ${name}: the author's refused command prints the id and records the change (envctl approvals list ${name} lists them)`,
+        `no change ${changeId} waits for approval in ${name}: the author's refused command prints the id and records the change (envctl approvals ` +
+          `list ${name} lists them)`,
       );
     const change = await recompute(name, req.argv);
     if (change.changeId !== changeId) {
       throw new RefusedError(
-        `${name}: change ${changeId} cannot be made again from this checkout: 'envctl ${req.argv.join(" ")}' now makes change ${change.changeId}${req.commit ? ` (the author asked from commit ${req.commit}: check it out, unmodified)` : ""}. Nothing was recorded: approve only what you can see`,
+        `${name}: change ${changeId} cannot be made again from this checkout: ` +
+          `'envctl ${req.argv.join(" ")}' now makes change ${change.changeId}` +
+          `${req.commit ? ` (the author asked from commit ${req.commit}: check it out, unmodified)` : ""}. ` +
+          "Nothing was recorded: approve only what you can see",
       );
     }
     let me: { arn: string; userId?: string };
@@ -206,7 +212,8 @@ export function registerApprovalCommands(program: Command, shell: Shell, rerun: 
       .argument("<env>", "environment")
       .requiredOption("--github", "read the approvals from GitHub (in a GitHub Actions job)")
       .description(
-        "CI: read who approved this run's commit (environment reviewers, reviews of the pull request's head), and refuse unless <env>'s approvals are met (distinct people, not the author); every envctl command of the job reads them again itself",
+        "CI: read who approved this run's commit (environment reviewers, reviews of the pull request's head), and refuse unless <env>'s approvals are " +
+          "met (distinct people, not the author); every envctl command of the job reads them again itself",
       ),
     [["envctl approvals verify production --github", "a step before the release or the apply"]],
   ).action(async (name: string) => {

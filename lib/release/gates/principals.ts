@@ -39,7 +39,9 @@ export function personOf(identity: string): Person {
   if (role) {
     return {
       ok: false,
-      why: `is a session of role ${role[1]}, whose session name (${role[2]}) is chosen by whoever assumes it: it names no person. Approve as an IAM Identity Center user or an IAM user`,
+      why:
+        `is a session of role ${role[1]}, whose session name (${role[2]}) is chosen by whoever assumes it: it names no person. Approve as an IAM ` +
+        `Identity Center user or an IAM user`,
     };
   }
   if (/:root$/.test(id)) return { ok: false, why: "is an account's root user: it names no person" };
