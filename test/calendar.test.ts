@@ -16,6 +16,7 @@ import { calendarRefusal } from "../lib/release/calendar.ts";
 import { policyFor } from "../lib/release/gates/approvals.ts";
 import { type CalendarState, calendarAt, fitsWindow } from "../lib/release/gates/calendar.ts";
 import { type Calendar, WindowsSchema } from "../lib/release/model/calendar.ts";
+import { githubCi } from "./support/approvals.ts";
 import { treeDigest } from "./support/cli.ts";
 import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, steady } from "./support/fakes.ts";
 import { problemsOf, tempProject } from "./support/project.ts";
@@ -141,7 +142,8 @@ function devHarness(calendar: string, o: { deploySeconds?: number; approvals?: n
   const cw = new FakeMetrics();
   cw.traffic = steady();
   const sent: string[] = [];
-  const deps = (env: Record<string, string> = {}): Deps => ({
+  const deps = (env: Record<string, string> = {}, github?: Deps["github"]): Deps => ({
+    ...(github ? { github } : {}),
     cwd: dir,
     env: { ...process.env, USER: "tester", ...env },
     deployer: {
@@ -168,6 +170,11 @@ function devHarness(calendar: string, o: { deploySeconds?: number; approvals?: n
     confirm: async () => false,
   });
   const run = (args: string[], env?: Record<string, string>) => main(["node", "envctl", ...args], deps(env));
+  /** As a CI job of the project committed now, whose pull request `approvers` approved. */
+  const runCi = (args: string[], approvers: string[]) => {
+    const ci = githubCi(dir, { approvers });
+    return main(["node", "envctl", ...args], deps(ci.env, ci.github));
+  };
   return {
     dir,
     lines,
@@ -175,6 +182,7 @@ function devHarness(calendar: string, o: { deploySeconds?: number; approvals?: n
     alb,
     clock,
     run,
+    runCi,
     text: () => lines.join("\n"),
     release: () => JSON.parse(readFileSync(join(dir, "environments/releases/dev.json"), "utf8")),
     audit: () =>
@@ -258,18 +266,13 @@ describe("envctl with a fixed clock", () => {
     const h = await staged();
     h.clock.t = Date.parse("2026-11-28T12:00:00Z");
     const shift = ["shift", "dev", "--to", "green", "--percent", "10", "--break-glass", "hotfix for the outage"];
-    const ci = (approvers: string) => ({
-      GITHUB_ACTIONS: "true",
-      ENVSTACK_CHANGE_AUTHOR: "dana",
-      ENVSTACK_APPROVED_BY: approvers,
-    });
-    const before = treeDigest(h.dir);
-    expect(await h.run(shift, ci(""))).toBe(1);
+    expect(await h.runCi(shift, [])).toBe(1);
     expect(h.text()).toMatch(/dev: change \S+ needs 1 approval/);
+    const before = treeDigest(join(h.dir, "environments"));
     expect(await h.run(["shift", "dev", "--to", "green", "--percent", "10", "--break-glass", "short"])).toBe(1);
     expect(h.text()).toContain("--break-glass must say why in at least 10 characters");
-    expect(treeDigest(h.dir)).toEqual(before);
-    expect(await h.run(shift, ci("alice"))).toBe(0);
+    expect(treeDigest(join(h.dir, "environments"))).toEqual(before);
+    expect(await h.runCi(shift, ["alice"])).toBe(0);
     expect(h.release().slots.green.weight).toBe(10);
     expect(h.audit().find((x) => x.kind === "break-glass")).toMatchObject({
       reason: "hotfix for the outage",
@@ -327,12 +330,11 @@ describe("scheduled rollouts", () => {
 
   it("skips a change whose approvals are missing: recorded, nothing started, the run exits 3", async () => {
     const h = devHarness(WEEKDAYS_DUBLIN, { approvals: 1 });
-    const ci = { GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "" };
-    expect(await h.run(["schedule", "dev", "1.6.0", "--at", DUE], ci)).toBe(0);
+    expect(await h.runCi(["schedule", "dev", "1.6.0", "--at", DUE], [])).toBe(0);
     expect(h.text()).toContain("its approvals are not complete yet");
     h.clock.t = Date.parse(DUE);
     const before = h.release();
-    expect(await h.run(["schedule", "run"], ci)).toBe(3);
+    expect(await h.runCi(["schedule", "run"], [])).toBe(3);
     expect(h.text()).toMatch(/dev: s-[0-9a-f]{8} skipped: approvals missing: dev: change \S+ needs 1 approval/);
     expect(h.release()).toEqual(before);
     expect(h.audit().find((x) => x.kind === "schedule-skipped")).toMatchObject({ version: "1.6.0" });

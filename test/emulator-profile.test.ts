@@ -40,9 +40,16 @@ describe("emulator profile (Aspects)", () => {
     expect(statements(real.stack("bootstrap-123456789012")).filter(isTls)).toHaveLength(2);
     const boot = local.stack("bootstrap-123456789012");
     expect(statements(boot).filter(isTls)).toEqual([]);
-    // The state bucket's policy held only the TLS deny: gone. The log bucket's lets S3 write its access logs: kept.
-    expect(resources(boot, "aws_s3_bucket_policy")).toHaveLength(1);
-    expect(statements(boot).map((s) => s.sid)).toEqual(["AllowS3ServerAccessLogs"]);
+    // The log bucket's policy lets S3 write its access logs: kept. The state bucket's keeps the approvals' statements
+    // (moto stores them without evaluating them: docs/operations/threat-model.md).
+    expect(resources(boot, "aws_s3_bucket_policy")).toHaveLength(2);
+    expect(statements(boot).map((s) => s.sid)).toEqual([
+      "AllowS3ServerAccessLogs",
+      "ApprovalsOnlyByPeople",
+      "ApprovalsUnderOwnUserId",
+      "ApprovalsWithOwnUserName",
+      "ApprovalsNeverErased",
+    ]);
     expect(onlyResource(boot, "aws_s3_bucket_logging").depends_on).toEqual([
       expect.stringMatching(/^aws_s3_bucket_policy\./),
     ]);

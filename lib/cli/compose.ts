@@ -8,6 +8,7 @@
  * (./shell.ts) is the invocation this runs in.
  */
 import { join } from "node:path";
+import type { ApprovalLedger } from "../aws/approval-ledger.ts";
 import type { AwsClientOptions } from "../aws/clients.ts";
 import {
   lazyAlarms,
@@ -31,7 +32,9 @@ import type { Context } from "../release/command-context.ts";
 import { RefusedError } from "../release/model/errors.ts";
 import type { Clock, ReleaseEnvironment, SmokeDeps, Workloads } from "../release/ports/index.ts";
 import { fileStore } from "../release/store/index.ts";
+import type { GithubFetch } from "../review/github-approvals.ts";
 import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
+import { stateBucketName } from "../stacks/base-stack.ts";
 import { awsClientTarget, readTarget, type Target } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { accountCheckedDeployer, approvalGate } from "./approvals.ts";
@@ -57,6 +60,8 @@ export interface ComposeIo extends Pick<ShellNotifications, "notifier" | "notify
   root(): string;
   awsOptions(root: string): (e: Environment) => AwsClientOptions;
   kubeTargets(root: string): (e: Environment) => KubeTarget;
+  /** envctl's arguments in this invocation (recorded with a change waiting for approval). */
+  readonly argv: readonly string[];
   /** Environments whose production prompt was answered, and whose approvals were met, in this invocation. */
   readonly approved: Set<string>;
   readonly approvalsMet: Set<string>;
@@ -154,7 +159,32 @@ export async function releaseContext(
       ...(breakGlass ? { breakGlass } : {}),
     },
     command: `envctl ${command}`,
-    approve: approvalGate({ io, project, command, o, configOf, aws }),
+    approve: approvalGate({
+      io,
+      project,
+      command,
+      o,
+      configOf,
+      aws,
+      target: readTarget(env, project.root),
+      ledger: (e) => deps.approvalLedger?.(e) ?? s3Ledger(readTarget(env, project.root), e, aws(e)),
+      github: deps.github ?? githubFetch,
+    }),
+  };
+}
+
+/** GitHub's API through node's fetch. */
+export const githubFetch: GithubFetch = (url, init) => fetch(url, init);
+
+/** The environment's approvals in its account's state bucket, with the caller's own credentials (loaded on first use). */
+export function s3Ledger(target: Target, e: Environment, o: AwsClientOptions): ApprovalLedger {
+  const bucket = stateBucketName(e.project, target, e.account);
+  const ledger = async () => (await import("../aws/approval-ledger.ts")).s3ApprovalLedger(o, bucket, e.name);
+  return {
+    request: async (req) => (await ledger()).request(req),
+    requests: async () => (await ledger()).requests(),
+    approve: async (changeId, who, at) => (await ledger()).approve(changeId, who, at),
+    list: async (changeId, ignored) => (await ledger()).list(changeId, ignored),
   };
 }
 

@@ -50,7 +50,7 @@ export const VERSION: string = (
 ).version;
 
 export async function main(argv: readonly string[], deps: Deps = {}): Promise<number> {
-  const shell = createShell(deps);
+  const shell = createShell(deps, argv.slice(2));
   const { env, out, err, root, load, clock, confirm, setExit } = shell;
 
   const program = new Command("envctl")
@@ -76,7 +76,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerNotifyCommand(program, shell);
   registerDiffCommand(program, shell);
   registerDoctorCommand(program, shell);
-  registerApprovalCommands(program, shell);
+  registerApprovalCommands(program, shell, (args, over) => main(["node", "envctl", ...args], { ...deps, ...over }));
 
   registerReleaseCheck(program, { root, load, out, err, setExit });
   examples(program.commands.find((c) => c.name() === "release-check")!, [
