@@ -131,7 +131,7 @@ export async function runDue(ctx: Context): Promise<RunOutcome[]> {
     const r = ctx.store.load(env.name);
     if (!r.rollout || r.lastChange?.outcome !== "window-hold") continue;
     const left = rolloutDuration(env, r.rollout.steps.slice(r.rollout.nextStep));
-    if (calendarRefusal(calendarOf(env), now, env.name, left)) continue;
+    if (calendarRefusal(calendarOf(env), now, env.name, left) || ctx.options.dryRun) continue;
     ctx.progress.info(`${env.name}: resuming the rollout of ${r.rollout.target} held at the last window's end`);
     const release = await rollout(ctx, env.name, {});
     outcomes.push({ environment: env.name, id: "held", outcome: "resumed", reason: "its window opened", release });
@@ -153,7 +153,7 @@ async function runOne(ctx: Context, e: ReleaseEnvironment, c: ScheduledChange): 
     throw err;
   }
   const claimed = await settle(ctx, e, c, "started", `started by ${ctx.actor}`);
-  if (claimed.outcome !== "started") return claimed;
+  if (claimed.outcome !== "started" || ctx.options.dryRun) return claimed;
   const feeder = ctx.environments.all().find((x) => x.release.promotesTo.includes(e.name));
   if (feeder) await promote(ctx, feeder.name, e.name, { version: c.version });
   else await stage(ctx, e.name, { version: c.version });
@@ -169,6 +169,8 @@ async function settle(
   reason: string,
 ): Promise<RunOutcome> {
   const store = scheduleStore(ctx);
+  if (ctx.options.dryRun)
+    return { environment: e.name, id: c.id, outcome: state, reason: `would be ${state} (dry run): ${reason}` };
   const taken = await locked(
     ctx,
     e.name,

@@ -75,43 +75,51 @@ export function registerScheduleCommands(program: Command, shell: Shell): void {
     },
   );
 
-  schedule
-    .command("list")
-    .description("scheduled changes of every environment: when, the estimated duration, the quietest hour's traffic")
-    .option("--json", "machine-readable output")
-    .action(async (o: { json?: boolean }) => {
-      const ctx = await shell.context({}, "schedule list");
-      const rows = await Promise.all(
-        scheduledChanges(ctx).map(async ({ env, change }) => ({
-          ...change,
-          environment: env.name,
-          local: localTime(calendarOf(env), new Date(change.at)),
-          traffic:
-            change.state === "scheduled"
-              ? await quietestAt(ctx, env, new Date(change.at), change.estimatedSeconds)
-              : null,
-        })),
-      );
-      if (o.json) return shell.out(JSON.stringify(rows, null, 2));
-      if (rows.length === 0) return shell.out("nothing scheduled");
-      for (const r of rows) {
-        const traffic = !r.traffic
-          ? ""
-          : "rps" in r.traffic
-            ? `, quietest hour ${r.traffic.rps.toFixed(1)} req/s`
-            : `, traffic unknown: ${r.traffic.unknown}`;
-        shell.out(
-          `${r.id}  ${r.environment}  ${r.version}  ${r.local}  ${r.state}  about ${duration(r.estimatedSeconds)}${traffic}${r.note ? `  (${r.note})` : ""}`,
-        );
-      }
-    });
-
-  common(
+  examples(
     schedule
-      .command("cancel")
-      .argument("<env>", "environment")
-      .argument("<id>", "the scheduled change (s-<8 hex digits>)")
-      .description("cancel a scheduled change that has not started"),
+      .command("list")
+      .description("scheduled changes of every environment: when, the estimated duration, the quietest hour's traffic")
+      .option("--json", "machine-readable output"),
+    [
+      ["envctl schedule list", "what is scheduled, in each environment's time zone"],
+      ["envctl schedule list --json", "machine-readable, with the quietest hour's requests per second"],
+    ],
+  ).action(async (o: { json?: boolean }) => {
+    const ctx = await shell.context({}, "schedule list");
+    const rows = await Promise.all(
+      scheduledChanges(ctx).map(async ({ env, change }) => ({
+        ...change,
+        environment: env.name,
+        local: localTime(calendarOf(env), new Date(change.at)),
+        traffic:
+          change.state === "scheduled"
+            ? await quietestAt(ctx, env, new Date(change.at), change.estimatedSeconds)
+            : null,
+      })),
+    );
+    if (o.json) return shell.out(JSON.stringify(rows, null, 2));
+    if (rows.length === 0) return shell.out("nothing scheduled");
+    for (const r of rows) {
+      const traffic = !r.traffic
+        ? ""
+        : "rps" in r.traffic
+          ? `, quietest hour ${r.traffic.rps.toFixed(1)} req/s`
+          : `, traffic unknown: ${r.traffic.unknown}`;
+      shell.out(
+        `${r.id}  ${r.environment}  ${r.version}  ${r.local}  ${r.state}  about ${duration(r.estimatedSeconds)}${traffic}${r.note ? `  (${r.note})` : ""}`,
+      );
+    }
+  });
+
+  examples(
+    common(
+      schedule
+        .command("cancel")
+        .argument("<env>", "environment")
+        .argument("<id>", "the scheduled change (s-<8 hex digits>)")
+        .description("cancel a scheduled change that has not started"),
+    ),
+    [["envctl schedule cancel production s-1a2b3c4d", "it will not start; recorded in the schedule"]],
   ).action(async (name: string, id: string, o: Common) => {
     const args = parseArgs("schedule cancel", { id: IdArg }, { id });
     const ctx = await shell.context(o, `schedule cancel ${name} ${args.id}`, [name]);
@@ -119,12 +127,15 @@ export function registerScheduleCommands(program: Command, shell: Shell): void {
     shell.out(o.json ? JSON.stringify(c, null, 2) : `${name}: ${c.id} cancelled`);
   });
 
-  common(
-    schedule
-      .command("run")
-      .description(
-        "start every due scheduled change once; skip (recorded, notified) what lacks approvals or whose window passed",
-      ),
+  examples(
+    common(
+      schedule
+        .command("run")
+        .description(
+          "start every due scheduled change once; skip (recorded, notified) what lacks approvals or whose window passed",
+        ),
+    ),
+    [["envctl schedule run --yes --wait 60", "what the cron workflow runs every 15 minutes"]],
   ).action(async (o: Common) => {
     const ctx = await shell.context(o, "schedule run");
     const outcomes = await runDue(ctx);
