@@ -146,11 +146,13 @@ async function runOne(ctx: Context, e: ReleaseEnvironment, c: ScheduledChange): 
   const seq = ctx.store.load(e.name).lastChange?.seq ?? 0;
   if (seq !== c.baseSeq)
     return skip(`${e.name} changed since it was scheduled (record ${c.baseSeq}, now ${seq}): schedule it again`);
-  try {
-    await ctx.approve(e, scheduledApproval(e, c));
-  } catch (err) {
-    if (err instanceof RefusedError) return skip(`approvals missing: ${err.message}`);
-    throw err;
+  if (!ctx.options.dryRun) {
+    try {
+      await ctx.approve(e, scheduledApproval(e, c));
+    } catch (err) {
+      if (err instanceof RefusedError) return skip(`approvals missing: ${err.message}`);
+      throw err;
+    }
   }
   const claimed = await settle(ctx, e, c, "started", `started by ${ctx.actor}`);
   if (claimed.outcome !== "started" || ctx.options.dryRun) return claimed;
