@@ -29,6 +29,7 @@ import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerRolloutCommand } from "./commands/rollout.ts";
 import { registerSecretCommands } from "./commands/secret.ts";
 import { registerStatusCommand } from "./commands/status.ts";
+import { registerUiCommand } from "./commands/ui.ts";
 import { environmentAws } from "./compose.ts";
 import type { Deps } from "./deps.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -75,6 +76,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerDiffCommand(program, shell);
   registerDoctorCommand(program, shell);
   registerApprovalCommands(program, shell);
+  registerUiCommand(program, shell);
 
   registerReleaseCheck(program, { root, load, out, err, setExit });
   examples(program.commands.find((c) => c.name() === "release-check")!, [

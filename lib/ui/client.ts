@@ -1,0 +1,74 @@
+/**
+ * The page script of the console (served as /static/console.js; no build step): live updates from
+ * the server-sent events (/api/events): a change of the release files re-fetches the page's main
+ * part, an operation's lines go to the log; the buttons send their action with the session's CSRF
+ * token, production's asking for the environment's name typed again.
+ */
+export const CLIENT_JS = `"use strict";
+(() => {
+  const csrf = document.querySelector('meta[name="csrf"]').content;
+  const view = document.getElementById("view");
+  const log = document.getElementById("log");
+  const result = document.getElementById("result");
+  const live = document.getElementById("live");
+  let refreshing = false;
+  async function refresh() {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      const r = await fetch(location.pathname, { headers: { "x-fragment": "1" }, credentials: "same-origin" });
+      if (r.ok) view.innerHTML = await r.text();
+    } finally {
+      refreshing = false;
+    }
+  }
+  const say = (text) => {
+    log.textContent += text + "\\n";
+    log.scrollTop = log.scrollHeight;
+  };
+  function connect() {
+    const es = new EventSource("/api/events");
+    es.onopen = () => { live.textContent = "live"; };
+    es.onerror = () => { live.textContent = "reconnecting…"; };
+    es.addEventListener("changed", refresh);
+    es.addEventListener("line", (m) => { const e = JSON.parse(m.data); say(e.environment + ": " + e.text); });
+    es.addEventListener("end", (m) => { const e = JSON.parse(m.data); say(e.environment + ": " + e.status); refresh(); });
+  }
+  const ACTIONS = {
+    rollout: (env) => ["rollout", { continue: false }],
+    "rollout-continue": (env) => ["rollout", { continue: true }],
+    pause: () => ["pause", {}],
+    abort: () => ["abort", {}],
+    rollback: () => ["rollback", {}],
+  };
+  document.addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-action]");
+    if (!b) return;
+    const env = b.dataset.env;
+    const [action, body] = ACTIONS[b.dataset.action](env);
+    const tier = document.querySelector(".badge.tier-production") && action !== "pause";
+    if (tier) {
+      const typed = window.prompt(env + " is production: type its name to confirm " + action);
+      if (typed === null) return;
+      body.confirm = typed;
+    }
+    b.disabled = true;
+    try {
+      const r = await fetch("/api/environments/" + encodeURIComponent(env) + "/" + action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify(body),
+      });
+      const data = await r.json();
+      result.textContent = r.status === 202 ? action + " running (operation " + data.id + ")"
+        : r.ok ? action + ": " + data.status : action + " refused (" + r.status + "): " + data.error;
+      result.dataset.status = String(r.status);
+    } finally {
+      b.disabled = false;
+      refresh();
+    }
+  });
+  connect();
+})();
+`;
