@@ -82,7 +82,7 @@ export class Sessions {
 /** Whether the request's Origin (or, without one, Sec-Fetch-Site) says it comes from this console's own pages. */
 export function sameOrigin(c: Context): boolean {
   const origin = c.req.header("origin");
-  const host = c.req.header("host");
+  const host = new URL(c.req.url).host;
   if (origin !== undefined) {
     try {
       return origin !== "null" && host !== undefined && new URL(origin).host === host;
@@ -102,7 +102,7 @@ export function authenticate(o: AuthOptions, sessions: Sessions, open: readonly 
     const isApi = c.req.path.startsWith("/api/");
     const deny = (status: 401 | 403 | 421, message: string) =>
       isApi || isWrite(c.req.method) ? c.json({ error: message, problems: [] }, status) : c.redirect("/login", 302);
-    if (o.loopback && !LOOPBACK_HOSTS.test(c.req.header("host") ?? ""))
+    if (o.loopback && !LOOPBACK_HOSTS.test(new URL(c.req.url).host))
       return c.json({ error: "this console answers only to a loopback host name (127.0.0.1, localhost, [::1])", problems: [] }, 421);
     if (isWrite(c.req.method) && !sameOrigin(c))
       return c.json({ error: "cross-origin request refused: the Origin is not this console's", problems: [] }, 403);
