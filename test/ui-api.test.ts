@@ -86,3 +86,133 @@ describe("reads", () => {
     );
   });
 });
+
+describe("actions", () => {
+  it("runs a rollout, a shift, maintenance on and off and a rollback through the release core; the history names the console's actor", async () => {
+    const h = await harness();
+    await h.signIn();
+    expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+    const r = await h.request("/api/environments/dev/rollout", { method: "POST", json: {} });
+    const op = (await r.json()) as any;
+    expect(r.status, JSON.stringify(op)).toBe(200);
+    expect(op).toMatchObject({ status: "succeeded", environment: "dev" });
+    expect(op.lines.some((l: any) => /step/i.test(l.text))).toBe(true);
+    expect(JSON.parse(h.releaseText("dev"))).toMatchObject({ live: "green", rollout: null });
+    expect(h.alb("dev").weights).toEqual({ blue: 0, green: 100 });
+    expect(h.audit("dev").at(-1).by).toMatch(/\(console\)$/);
+    expect(((await (await h.request(`/api/operations/${op.id}`)).json()) as any).status).toBe("succeeded");
+
+    const back = await h.request("/api/environments/dev/rollback", { method: "POST", json: {} });
+    expect(back.status).toBe(200);
+    expect(JSON.parse(h.releaseText("dev")).live).toBe("blue");
+    expect(h.alb("dev").weights).toEqual({ blue: 100, green: 0 });
+
+    const s = await h.request("/api/environments/dev/shift", { method: "POST", json: { to: "green", percent: 30 } });
+    expect(s.status).toBe(200);
+    expect(h.alb("dev").weights).toEqual({ blue: 70, green: 30 });
+    expect(h.audit("dev").at(-1)).toMatchObject({ command: "envctl shift dev --to green --percent 30" });
+
+    const on = await h.request("/api/environments/dev/maintenance", { method: "POST", json: { state: "on", message: "back soon" } });
+    expect(on.status).toBe(200);
+    expect(JSON.parse(h.releaseText("dev")).maintenance.message).toBe("back soon");
+    const off = await h.request("/api/environments/dev/maintenance", { method: "POST", json: { state: "off" } });
+    expect(off.status).toBe(200);
+    expect(JSON.parse(h.releaseText("dev")).maintenance).toBeUndefined();
+
+  });
+
+  it("refuses bad input with 400 and every problem, writing nothing", async () => {
+    const h = await harness();
+    await h.signIn();
+    const before = ["dev", "staging", "production"].map(h.releaseText);
+    const cases: [string, unknown, RegExp][] = [
+      ["/api/environments/dev/shift", { to: "purple", percent: 101 }, /blue or green[\s\S]*0-100/],
+      ["/api/environments/dev/shift", { to: "blue", percent: "50" }, /whole number/],
+      ["/api/environments/dev/shift", { to: "blue", percent: 50, extra: 1 }, /unknown field/],
+      ["/api/environments/staging/promote", { from: "dev", version: "bad tag!" }, /image tag/],
+      ["/api/environments/dev/maintenance", { state: "sideways" }, /on or off/],
+      ["/api/environments/dev/maintenance", { state: "off", message: "x" }, /go with on/],
+      ["/api/environments/dev/approve", { changeId: "nope" }, /16 hex/],
+      ["/api/environments/production/abort", {}, /type its name/],
+      ["/api/environments/production/rollback", { confirm: "staging" }, /type its name/],
+    ];
+    for (const [path, json, rule] of cases) {
+      const res = await h.request(path, { method: "POST", json });
+      const body = (await res.json()) as any;
+      expect(res.status, `${path} ${JSON.stringify(json)}`).toBe(400);
+      expect(body.problems.map((p: any) => `${p.subject} ${p.path} ${p.message}`).join("; ")).toMatch(rule);
+      expect(body.problems[0].subject).toBe(path.split("/")[3]);
+    }
+    const notJson = await h.request("/api/environments/dev/shift", {
+      method: "POST",
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
+    expect(notJson.status).toBe(400);
+    expect((await h.request("/api/environments/nowhere/abort", { method: "POST", json: {} })).status).toBe(404);
+    // refused by the release core (no rollout to abort): 409 with envctl's words, nothing written
+    const refused = await h.request("/api/environments/dev/abort", { method: "POST", json: {} });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as any).error).toMatch(/no rollout in progress/);
+    expect(["dev", "staging", "production"].map(h.releaseText)).toEqual(before);
+    expect(h.deployed).toEqual([]);
+  });
+
+  it("production: refused until approved by two others (approve route), typed confirmation required", async () => {
+    const h = await harness();
+    await h.signIn();
+    const prod = () => JSON.parse(h.releaseText("production"));
+    const on = () =>
+      h.request("/api/environments/production/maintenance", {
+        method: "POST",
+        json: { state: "on", message: "upgrading", confirm: "production" },
+      });
+    const first = await on();
+    const refused = (await first.json()) as any;
+    expect(first.status).toBe(409);
+    const changeId = /change ([0-9a-f]{16})/.exec(refused.error)?.[1];
+    expect(changeId, refused.error).toBeDefined();
+    expect(prod().maintenance).toBeUndefined();
+    expect(h.maintenance.fast).toBeNull();
+    // the author cannot approve their own change
+    const self = await h.request("/api/environments/production/approve", { method: "POST", json: { changeId } });
+    expect(self.status).toBe(409);
+    for (const who of ["alice", "bob"]) {
+      h.who.arn = `arn:aws:iam::ACCOUNT:user/${who}`;
+      const a = await h.request("/api/environments/production/approve", { method: "POST", json: { changeId } });
+      expect(a.status, JSON.stringify(await a.clone().json())).toBe(200);
+    }
+    h.who.arn = "arn:aws:iam::ACCOUNT:user/dana";
+    const again = await on();
+    expect(again.status, JSON.stringify(await again.clone().json())).toBe(200);
+    expect(prod().maintenance.message).toBe("upgrading");
+    const history = (await (await h.request("/api/environments/production/history")).json()) as any[];
+    expect(history[0].by).toMatch(/\(console\)$/);
+    expect(history[0].approvers).toEqual(expect.arrayContaining([expect.stringMatching(/alice/), expect.stringMatching(/bob/)]));
+  });
+
+  it("concurrent actions meet the environment's lock: one runs, the other gets 423 and changes nothing", async () => {
+    const h = await harness();
+    await h.signIn();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+    const inner = h.deps.deployer!;
+    (h.deps as { deployer: typeof inner }).deployer = {
+      deploy: async (stacks, log) => {
+        await gate;
+        return inner.deploy(stacks, log);
+      },
+    };
+    const first = h.request("/api/environments/dev/shift", { method: "POST", json: { to: "green", percent: 20 } });
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await h.request("/api/environments/dev/shift", { method: "POST", json: { to: "green", percent: 40 } });
+    expect(second.status).toBe(423);
+    expect(((await second.json()) as any).error).toMatch(/lock|locked|another/i);
+    release();
+    expect((await first).status).toBe(200);
+    expect(JSON.parse(h.releaseText("dev")).slots.green.weight).toBe(20);
+  });
+});

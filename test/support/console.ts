@@ -15,7 +15,7 @@ import { MAINTENANCE_PRIORITIES, slotAlarmNames, WEIGHTED_RULE_PRIORITY } from "
 import type { Maintenance } from "../../lib/release/model/maintenance.ts";
 import type { Clock, MaintenanceRules, MaintenanceSwitch } from "../../lib/release/ports/index.ts";
 import { type ConsoleOptions, createConsole } from "../../lib/ui/server.ts";
-import { albPerEnvironment, FakeAlarms, FakeMetrics, FakeTrafficHistory, FakeWorkloads, passingSmoke } from "./fakes.ts";
+import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, FakeWorkloads, passingSmoke } from "./fakes.ts";
 import { tempProject } from "./project.ts";
 
 export class FakeMaintenance implements MaintenanceSwitch {
@@ -89,7 +89,7 @@ export async function consoleHarness(o: Partial<ConsoleOptions> & { clock?: Cloc
     progress: new PlainProgress(() => undefined),
     stdout: () => undefined,
     stderr: () => undefined,
-    ...(o.clock ? { clock: o.clock } : {}),
+    clock: o.clock ?? new FakeClock(),
   };
   const core = shellCore(createShell(deps));
   const ui = await createConsole(core, { readOnly: false, pollMs: 100, ...o });
