@@ -216,3 +216,139 @@ describe("actions", () => {
     expect(JSON.parse(h.releaseText("dev")).slots.green.weight).toBe(20);
   });
 });
+
+describe("protection", () => {
+  it("refuses a state-changing request without the session's CSRF token, from another Origin, or cross-site", async () => {
+    const h = await harness();
+    await h.signIn();
+    expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+    const before = h.releaseText("dev");
+    const shift = (headers: Record<string, string>) =>
+      h.ui.app.request("http://127.0.0.1:7070/api/environments/dev/shift", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ to: "green", percent: 50 }),
+      });
+    const cookie = { csrf: ((await (await h.request("/api/session")).json()) as any).csrf as string };
+    // no token, a wrong token, a right token from another origin, a cross-site fetch
+    expect((await shift({ origin: "http://127.0.0.1:7070" })).status).toBe(403);
+    expect((await shift({ origin: "http://127.0.0.1:7070", "x-csrf-token": "guess" })).status).toBe(403);
+    expect((await shift({ origin: "http://evil.example", "x-csrf-token": cookie.csrf })).status).toBe(403);
+    expect((await shift({ "sec-fetch-site": "cross-site", "x-csrf-token": cookie.csrf })).status).toBe(403);
+    expect(h.releaseText("dev")).toBe(before);
+    // the page's own request: session cookie, its token, its origin
+    expect((await h.request("/api/environments/dev/shift", { method: "POST", json: { to: "green", percent: 50 } })).status).toBe(200);
+  });
+
+  it("answers only to loopback host names when bound to loopback (DNS rebinding)", async () => {
+    const h = await harness();
+    const res = await h.ui.app.request("http://rebound.example:7070/api/environments");
+    expect(res.status).toBe(421);
+    expect((await h.ui.app.request("http://localhost:7070/api/environments")).status).toBe(200);
+  });
+
+  it("off loopback: the bearer token or a signed-in session, nothing else", async () => {
+    const token = "t0k3n-0123456789abcdef0123456789abcdef";
+    const h = await harness({ token, loopback: false });
+    const url = "http://console.internal:7070";
+    expect((await h.ui.app.request(`${url}/api/environments`)).status).toBe(401);
+    expect((await h.ui.app.request(`${url}/api/environments`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    expect((await h.ui.app.request(`${url}/api/environments`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    // a page without a session goes to the sign-in page
+    const page = await h.ui.app.request(`${url}/`);
+    expect(page.status).toBe(302);
+    expect(page.headers.get("location")).toBe("/login");
+    const bad = await h.ui.app.request(`${url}/login`, {
+      method: "POST",
+      headers: { origin: url, "content-type": "application/x-www-form-urlencoded" },
+      body: "token=wrong",
+    });
+    expect(bad.status).toBe(401);
+    const good = await h.ui.app.request(`${url}/login`, {
+      method: "POST",
+      headers: { origin: url, "content-type": "application/x-www-form-urlencoded" },
+      body: `token=${token}`,
+    });
+    expect(good.status).toBe(303);
+    const cookie = good.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const home = await h.ui.app.request(`${url}/`, { headers: { cookie: cookie.split(";")[0]! } });
+    expect(home.status).toBe(200);
+    expect(home.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
+    // an API client with the bearer token needs no CSRF token (browsers never send it by themselves)
+    expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+    const shift = await h.ui.app.request(`${url}/api/environments/dev/shift`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ to: "green", percent: 10 }),
+    });
+    expect(shift.status).toBe(200);
+  });
+
+  it("read-only: no action routes and no buttons", async () => {
+    const h = await harness({ readOnly: true });
+    await h.signIn();
+    expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+    const before = h.releaseText("dev");
+    for (const a of ["rollout", "abort", "rollback", "shift", "promote", "maintenance", "approve", "pause"])
+      expect((await h.request(`/api/environments/dev/${a}`, { method: "POST", json: {} })).status).toBe(404);
+    expect(h.releaseText("dev")).toBe(before);
+    const doc = (await (await h.request("/api/openapi.json")).json()) as any;
+    expect(Object.values(doc.paths).some((p: any) => p.post)).toBe(false);
+    const html = await (await h.request("/environments/dev")).text();
+    expect(html).not.toMatch(/<button/);
+  });
+});
+
+describe("operations and events", () => {
+  it("a long rollout answers 202 with its operation id; its progress and end stream on /api/events; pause leaves the traffic, promote route and history record it", async () => {
+    const h = await harness({ settleMs: 50 });
+    await h.signIn();
+    expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+    const events = await h.request("/api/events");
+    expect(events.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const reader = events.body!.getReader();
+    const received: string[] = [];
+    const reading = (async () => {
+      const dec = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        received.push(dec.decode(value));
+        if (received.join("").includes("event: end")) return;
+      }
+    })();
+    // a slow deploy keeps the rollout running past the settle time
+    const inner = h.deps.deployer!;
+    (h.deps as { deployer: typeof inner }).deployer = {
+      deploy: async (stacks, log) => {
+        await new Promise((r) => setTimeout(r, 200));
+        return inner.deploy(stacks, log);
+      },
+    };
+    const r = await h.request("/api/environments/dev/rollout", { method: "POST", json: {} });
+    expect(r.status).toBe(202);
+    const op = (await r.json()) as any;
+    expect(op).toMatchObject({ status: "running", environment: "dev" });
+    await reading;
+    const text = received.join("");
+    expect(text).toMatch(/event: line/);
+    expect(text).toContain(op.id);
+    expect(text).toMatch(/event: end[\s\S]*"status":"succeeded"/);
+    await reader.cancel();
+    // promote along the graph: dev's live version into staging's idle slot
+    const p = await h.request("/api/environments/staging/promote", { method: "POST", json: { from: "dev" } });
+    expect(p.status).toBe(202); // the slow deploy again: follow it by its id
+    const id = ((await p.json()) as any).id;
+    let status = "running";
+    for (let i = 0; i < 100 && status === "running"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = ((await (await h.request(`/api/operations/${id}`)).json()) as any).status;
+    }
+    expect(status).toBe("succeeded");
+    expect(JSON.parse(h.releaseText("staging")).slots.green.version).toBe("1.6.0");
+    // nothing runs to pause
+    expect((await h.request("/api/environments/dev/pause", { method: "POST", json: {} })).status).toBe(409);
+  });
+});
