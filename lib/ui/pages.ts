@@ -39,7 +39,7 @@ export function layout(title: string, main: string, o: { csrf: string; readOnly:
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)} · envctl ui</title>
 <meta name="csrf" content="${esc(o.csrf)}"><meta name="read-only" content="${o.readOnly}">
-<style>${CSS}</style><script src="/static/console.js" defer></script></head>
+<link rel="icon" href="data:,"><style>${CSS}</style><script src="/static/console.js" defer></script></head>
 <body><header><a href="/"><strong>envctl ui</strong></a><span>${esc(o.project)}</span>
 <span class="mode">${o.readOnly ? "read-only" : "actions enabled"} · <span id="live">connecting…</span></span></header>
 <main id="view">${main}</main><div style="padding:0 28px 20px"><div id="result" role="status"></div><div id="log"></div></div></body></html>`;
