@@ -112,13 +112,15 @@ describe("actions", () => {
     expect(h.alb("dev").weights).toEqual({ blue: 70, green: 30 });
     expect(h.audit("dev").at(-1)).toMatchObject({ command: "envctl shift dev --to green --percent 30" });
 
-    const on = await h.request("/api/environments/dev/maintenance", { method: "POST", json: { state: "on", message: "back soon" } });
+    const on = await h.request("/api/environments/dev/maintenance", {
+      method: "POST",
+      json: { state: "on", message: "back soon" },
+    });
     expect(on.status).toBe(200);
     expect(JSON.parse(h.releaseText("dev")).maintenance.message).toBe("back soon");
     const off = await h.request("/api/environments/dev/maintenance", { method: "POST", json: { state: "off" } });
     expect(off.status).toBe(200);
     expect(JSON.parse(h.releaseText("dev")).maintenance).toBeUndefined();
-
   });
 
   it("refuses bad input with 400 and every problem, writing nothing", async () => {
@@ -188,7 +190,9 @@ describe("actions", () => {
     expect(prod().maintenance.message).toBe("upgrading");
     const history = (await (await h.request("/api/environments/production/history")).json()) as any[];
     expect(history[0].by).toMatch(/\(console\)$/);
-    expect(history[0].approvers).toEqual(expect.arrayContaining([expect.stringMatching(/alice/), expect.stringMatching(/bob/)]));
+    expect(history[0].approvers).toEqual(
+      expect.arrayContaining([expect.stringMatching(/alice/), expect.stringMatching(/bob/)]),
+    );
   });
 
   it("concurrent actions meet the environment's lock: one runs, the other gets 423 and changes nothing", async () => {
@@ -208,7 +212,10 @@ describe("actions", () => {
     };
     const first = h.request("/api/environments/dev/shift", { method: "POST", json: { to: "green", percent: 20 } });
     await new Promise((r) => setTimeout(r, 300));
-    const second = await h.request("/api/environments/dev/shift", { method: "POST", json: { to: "green", percent: 40 } });
+    const second = await h.request("/api/environments/dev/shift", {
+      method: "POST",
+      json: { to: "green", percent: 40 },
+    });
     expect(second.status).toBe(423);
     expect(((await second.json()) as any).error).toMatch(/lock|locked|another/i);
     release();
@@ -237,7 +244,9 @@ describe("protection", () => {
     expect((await shift({ "sec-fetch-site": "cross-site", "x-csrf-token": cookie.csrf })).status).toBe(403);
     expect(h.releaseText("dev")).toBe(before);
     // the page's own request: session cookie, its token, its origin
-    expect((await h.request("/api/environments/dev/shift", { method: "POST", json: { to: "green", percent: 50 } })).status).toBe(200);
+    expect(
+      (await h.request("/api/environments/dev/shift", { method: "POST", json: { to: "green", percent: 50 } })).status,
+    ).toBe(200);
   });
 
   it("answers only to loopback host names when bound to loopback (DNS rebinding)", async () => {
@@ -252,8 +261,12 @@ describe("protection", () => {
     const h = await harness({ token, loopback: false });
     const url = "http://console.internal:7070";
     expect((await h.ui.app.request(`${url}/api/environments`)).status).toBe(401);
-    expect((await h.ui.app.request(`${url}/api/environments`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await h.ui.app.request(`${url}/api/environments`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (await h.ui.app.request(`${url}/api/environments`, { headers: { authorization: "Bearer wrong" } })).status,
+    ).toBe(401);
+    expect(
+      (await h.ui.app.request(`${url}/api/environments`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
     // a page without a session goes to the sign-in page
     const page = await h.ui.app.request(`${url}/`);
     expect(page.status).toBe(302);

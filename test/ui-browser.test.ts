@@ -56,11 +56,13 @@ describe("envctl ui in Chromium", () => {
     });
     await page.goto(`${base}/`);
     await expect(page.locator("#live").textContent()).resolves.toBeDefined();
-    await page.waitForFunction(() => document.getElementById("live")?.textContent === "live");
+    await page.waitForFunction(`document.getElementById("live")?.textContent === "live"`);
     expect(
       await page.locator("article.card").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-environment"))),
     ).toEqual(["dev", "staging", "production"]);
-    expect(await page.locator('article[data-environment="dev"] .slot[data-slot="green"]').textContent()).toMatch(/1\.6\.0.*100 %/);
+    expect(await page.locator('article[data-environment="dev"] .slot[data-slot="green"]').textContent()).toMatch(
+      /1\.6\.0.*100 %/,
+    );
     expect(await page.locator("table.history tr").count()).toBeGreaterThan(3);
     await page.screenshot({ path: join(ARTIFACTS, "console-overview.png"), fullPage: true });
 
@@ -77,13 +79,17 @@ describe("envctl ui in Chromium", () => {
     await page.goto(`${base}/environments/staging`);
     await page.click('button[data-action="rollout"]');
     await page.goto(`${base}/environments/staging/rollout`);
-    await page.waitForFunction(() => document.getElementById("live")?.textContent === "live");
+    await page.waitForFunction(`document.getElementById("live")?.textContent === "live"`);
     // the first step's analysis appears as the release files change, with its evidence per poll
     await page.waitForSelector("article.analysis path.evidence-line", { state: "attached", timeout: 60_000 });
-    const points = Number(await page.locator("article.analysis path.evidence-line").first().getAttribute("data-points"));
+    const points = Number(
+      await page.locator("article.analysis path.evidence-line").first().getAttribute("data-points"),
+    );
     expect(points).toBeGreaterThan(1);
     expect(await page.locator('[data-part="rollout"]').getAttribute("data-state")).toBe("running");
-    expect(await page.locator("article.analysis ul.words li").first().textContent()).toMatch(/step 1 at \d+ % (passed|failed|was inconclusive)/);
+    expect(await page.locator("article.analysis ul.words li").first().textContent()).toMatch(
+      /step 1 at \d+ % (passed|failed|was inconclusive)/,
+    );
     expect(await page.locator("ol.steps li.done").count()).toBeGreaterThan(0);
     expect(await page.locator("svg.weights circle").count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, "console-rollout.png"), fullPage: true });

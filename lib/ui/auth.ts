@@ -97,27 +97,39 @@ export function sameOrigin(c: Context): boolean {
 const isWrite = (method: string) => !["GET", "HEAD", "OPTIONS"].includes(method);
 
 /** The authentication and CSRF middleware. `open`: paths anyone may reach (the login page). */
-export function authenticate(o: AuthOptions, sessions: Sessions, open: readonly string[]): MiddlewareHandler<{ Variables: AuthVars }> {
+export function authenticate(
+  o: AuthOptions,
+  sessions: Sessions,
+  open: readonly string[],
+): MiddlewareHandler<{ Variables: AuthVars }> {
   return async (c, next) => {
     const isApi = c.req.path.startsWith("/api/");
     const deny = (status: 401 | 403 | 421, message: string) =>
       isApi || isWrite(c.req.method) ? c.json({ error: message, problems: [] }, status) : c.redirect("/login", 302);
     if (o.loopback && !LOOPBACK_HOSTS.test(new URL(c.req.url).host))
-      return c.json({ error: "this console answers only to a loopback host name (127.0.0.1, localhost, [::1])", problems: [] }, 421);
+      return c.json(
+        { error: "this console answers only to a loopback host name (127.0.0.1, localhost, [::1])", problems: [] },
+        421,
+      );
     if (isWrite(c.req.method) && !sameOrigin(c))
       return c.json({ error: "cross-origin request refused: the Origin is not this console's", problems: [] }, 403);
     const auth = c.req.header("authorization");
-    const bearer = o.token !== undefined && auth !== undefined && /^Bearer /.test(auth) && sameSecret(auth.slice(7).trim(), o.token);
+    const bearer =
+      o.token !== undefined && auth !== undefined && /^Bearer /.test(auth) && sameSecret(auth.slice(7).trim(), o.token);
     if (o.token !== undefined && auth !== undefined && !bearer) return deny(401, "the bearer token is wrong");
     const session = sessions.find(getCookie(c, SESSION_COOKIE));
     c.set("bearer", bearer);
     if (session) c.set("session", session);
     if (open.includes(c.req.path)) return next();
-    if (o.token !== undefined && !bearer && !session) return deny(401, "sign in: a bearer token or a session from /login");
+    if (o.token !== undefined && !bearer && !session)
+      return deny(401, "sign in: a bearer token or a session from /login");
     if (isWrite(c.req.method) && !bearer) {
       const sent = c.req.header(CSRF_HEADER);
       if (!session || !sent || !sameSecret(sent, session.csrf))
-        return c.json({ error: `missing or wrong ${CSRF_HEADER} header (GET /api/session gives it)`, problems: [] }, 403);
+        return c.json(
+          { error: `missing or wrong ${CSRF_HEADER} header (GET /api/session gives it)`, problems: [] },
+          403,
+        );
     }
     return next();
   };

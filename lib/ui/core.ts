@@ -4,8 +4,9 @@
  * the caller's identity and account check, approvals, notifications, the history). The console only
  * validates, schedules and shows; lib/cli/commands/ui.ts implements this interface.
  */
-import type { Project } from "../config/load.ts";
+
 import type { Problem } from "../config/errors.ts";
+import type { Project } from "../config/load.ts";
 import type { Progress } from "../release/ports/index.ts";
 
 /** One action of the API, validated. `confirm`: the environment's name typed again (production). */

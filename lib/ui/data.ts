@@ -63,10 +63,16 @@ export interface HistoryItem {
 const weights = (s: AuditEntry["to"]) => `blue ${s.slots.blue.weight} / green ${s.slots.green.weight}`;
 
 export function historyOf(root: string, env: string): HistoryItem[] {
-  const approvals = readNotes(root, env, "approval") as unknown as { at: string; approvers?: string[]; summary?: string }[];
+  const approvals = readNotes(root, env, "approval") as unknown as {
+    at: string;
+    approvers?: string[];
+    summary?: string;
+  }[];
   return readAudit(root, env)
     .map((a): HistoryItem => {
-      const approved = approvals.find((n) => n.at <= a.at && n.summary !== undefined && n.summary.includes(a.command.replace(/^envctl /, "")));
+      const approved = approvals.find(
+        (n) => n.at <= a.at && n.summary !== undefined && n.summary.includes(a.command.replace(/^envctl /, "")),
+      );
       return {
         seq: a.seq,
         at: a.at,
@@ -95,7 +101,11 @@ export interface EnvironmentDetail {
   readonly services: { readonly database: string | null; readonly cache: string | null };
   readonly promotesTo: readonly string[];
   /** Settings whose values differ between the slots (plain settings: never secrets). */
-  readonly settingsDiff: readonly { readonly name: string; readonly blue: string | null; readonly green: string | null }[];
+  readonly settingsDiff: readonly {
+    readonly name: string;
+    readonly blue: string | null;
+    readonly green: string | null;
+  }[];
 }
 
 export function environmentOf(e: LoadedEnvironment): EnvironmentDetail {

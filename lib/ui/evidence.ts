@@ -32,12 +32,15 @@ export function evidenceSeries(record: AnalysisRecord, analysis: Analysis): Evid
   return points;
 }
 
+const needed = (r: AnalysisRecord) =>
+  r.required?.requests ? `, and a pass needed ${r.required.requests} canary requests (${r.required.basis})` : "";
+
 /** Why the verdict, in words: what decided it, and how near each test came to its bound. */
 export function verdictInWords(record: AnalysisRecord): string[] {
   const where = record.step === "watch" ? "the post-switch watch" : `step ${record.step + 1} at ${record.percent} %`;
   const lead =
     record.verdict === "pass"
-      ? `${where} passed: no test's evidence reached its bound, and the canary served enough requests for a pass to mean something.`
+      ? `${where} passed: no test's evidence reached its bound by the end of the bake${needed(record)}.`
       : record.verdict === "fail"
         ? `${where} failed, and the rollout returned the traffic.`
         : `${where} was inconclusive: the bake ended before the evidence could decide either way.`;

@@ -55,7 +55,7 @@ export class Operations {
   /** Interrupts a running operation (Pause): the rollout leaves the traffic where it is. */
   interrupt(id: string): boolean {
     const op = this.ops.get(id);
-    if (!op || op.view.status !== "running") return false;
+    if (op?.view.status !== "running") return false;
     op.controller.abort(new Error("paused from the console"));
     return true;
   }
@@ -114,7 +114,8 @@ export class Operations {
 
   /** Interrupts every running operation (the server stops) and waits for them. */
   async close(): Promise<void> {
-    for (const op of this.ops.values()) if (op.view.status === "running") op.controller.abort(new Error("console stopped"));
+    for (const op of this.ops.values())
+      if (op.view.status === "running") op.controller.abort(new Error("console stopped"));
     await Promise.allSettled([...this.ops.values()].map((o) => o.done));
   }
 

@@ -16,21 +16,29 @@ main { padding:18px 28px 40px; max-width:1400px; } h1 { font-size:20px; margin:4
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
 .card h3 { margin:0; font-size:16px; display:flex; gap:8px; align-items:center; } .meta { color:var(--muted); font-size:12px; }
 .badge { display:inline-block; font-size:11px; font-weight:600; padding:1px 7px; border-radius:999px; background:#e2e8f0; color:#334155; }
-.tier-production { background:#fee2e2; color:#991b1b; } .tier-staging { background:#fef3c7; color:#92400e; } .tier-development { background:#dcfce7; color:#166534; }
+.tier-production { background:#fee2e2; color:#991b1b; } .tier-staging { background:#fef3c7; color:#92400e; }
+.tier-development { background:#dcfce7; color:#166534; }
 .pass { background:#dcfce7; color:var(--ok); } .fail { background:#fee2e2; color:var(--bad); } .inconclusive, .warn { background:#fef3c7; color:var(--warn); }
 .slot { display:grid; grid-template-columns:64px 90px 1fr 44px; gap:8px; align-items:center; margin:3px 0; }
 .bar { height:12px; background:#f1f5f9; border-radius:6px; overflow:hidden; } .bar > span { display:block; height:100%; }
 .bar .blue { background:var(--blue); } .bar .green { background:var(--green); }
-table { border-collapse:collapse; width:100%; font-size:12px; background:#fff; } th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); vertical-align:top; }
+table { border-collapse:collapse; width:100%; font-size:12px; background:#fff; }
+th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { color:var(--muted); } td.num { text-align:right; font-variant-numeric:tabular-nums; }
 ol.steps { list-style:none; display:flex; flex-wrap:wrap; gap:6px; padding:0; margin:6px 0; }
 ol.steps li { padding:2px 10px; border-radius:999px; font-size:12px; border:1px solid var(--line); color:var(--muted); }
 ol.steps li.done { background:var(--ink); color:#fff; } ol.steps li.current { border:2px solid var(--warn); color:var(--warn); font-weight:600; }
-.actions { display:flex; gap:8px; margin:10px 0; } button { font:inherit; padding:5px 12px; border-radius:6px; border:1px solid #94a3b8; background:#fff; cursor:pointer; }
+.actions { display:flex; gap:8px; margin:10px 0; }
+button { font:inherit; padding:5px 12px; border-radius:6px; border:1px solid #94a3b8; background:#fff; cursor:pointer; }
 button.danger { border-color:var(--bad); color:var(--bad); } button:disabled { opacity:.5; }
-#log { white-space:pre-wrap; font:12px ui-monospace, monospace; background:#0f172a; color:#e2e8f0; padding:8px; border-radius:6px; max-height:220px; overflow:auto; }
+#log { white-space:pre-wrap; font:12px ui-monospace, monospace; background:#0f172a; color:#e2e8f0;
+  padding:8px; border-radius:6px; max-height:220px; overflow:auto; }
 #log:empty { display:none; } .words li { margin:2px 0; } svg text { font:11px system-ui, sans-serif; fill:#475569; }
 `;
+
+/** One table row: `cells` in `<td>` (or `<th>`). Each cell is HTML already escaped. */
+export const row = (cells: readonly string[], tag: "td" | "th" = "td", attrs = "") =>
+  `<tr${attrs}>${cells.map((c) => (c.startsWith("<td") || c.startsWith("<th") ? c : `<${tag}>${c}</${tag}>`)).join("")}</tr>`;
 
 const time = (iso: string) => iso.replace("T", " ").replace(/(:\d\d)(\.\d+)?Z$/, "$1 UTC");
 
@@ -49,13 +57,21 @@ export function slotsHtml(e: { slots: OverviewEnvironment["slots"] }): string {
   return e.slots
     .map(
       (s) =>
-        `<div class="slot" data-slot="${s.slot}"><span><b>${s.slot}</b>${s.live ? " ★" : ""}</span><code>${esc(s.version ?? "—")}</code><div class="bar"><span class="${s.slot}" style="width:${s.weight}%"></span></div><span class="num">${s.weight} %</span></div>`,
+        `<div class="slot" data-slot="${s.slot}"><span><b>${s.slot}</b>${s.live ? " ★" : ""}</span>` +
+        `<code>${esc(s.version ?? "—")}</code>` +
+        `<div class="bar"><span class="${s.slot}" style="width:${s.weight}%"></span></div><span class="num">${s.weight} %</span></div>`,
     )
     .join("");
 }
 
 export function stepsHtml(r: NonNullable<OverviewEnvironment["rollout"]>): string {
   return `<ol class="steps">${r.steps.map((s) => `<li class="${s.state}">${esc(s.label)}</li>`).join("")}</ol>`;
+}
+
+function rolloutLine(name: string, r: NonNullable<OverviewEnvironment["rollout"]>): string {
+  const paused = r.paused ? '<span class="badge warn">paused</span>' : "";
+  const link = `<a href="/environments/${esc(name)}/rollout">follow it</a>`;
+  return `<div class="rollout"><b>Rollout</b> of ${esc(r.target)} ${paused} — ${link}${stepsHtml(r)}</div>`;
 }
 
 function cardHtml(e: OverviewEnvironment): string {
@@ -65,20 +81,37 @@ function cardHtml(e: OverviewEnvironment): string {
 ${e.maintenance ? '<span class="badge warn">maintenance</span>' : ""}${e.pending ? '<span class="badge fail">deploy pending</span>' : ""}</h3>
 <div class="meta">${esc(e.region)} · ${esc(e.compute)} · last release ${e.lastRelease ? `${esc(e.lastRelease.ago)} ago` : "never"}</div>
 ${slotsHtml(e)}
-${e.rollout ? `<div class="rollout"><b>Rollout</b> of ${esc(e.rollout.target)} ${e.rollout.paused ? '<span class="badge warn">paused</span>' : ""} — <a href="/environments/${esc(e.name)}/rollout">follow it</a>${stepsHtml(e.rollout)}</div>` : ""}
+${e.rollout ? rolloutLine(e.name, e.rollout) : ""}
 ${a ? `<div class="meta">last analysis: <span class="badge ${esc(a.verdict)}">${esc(a.verdict)}</span> at ${a.percent} %, ${esc(time(a.at))}</div>` : ""}
 </article>`;
 }
 
-export function activityHtml(items: readonly { environment?: string; at: string; by: string; command: string; outcome: string; weights: string; approvers?: readonly string[] }[]): string {
+export function activityHtml(
+  items: readonly {
+    environment?: string;
+    at: string;
+    by: string;
+    command: string;
+    outcome: string;
+    weights: string;
+    approvers?: readonly string[];
+  }[],
+): string {
   if (items.length === 0) return `<p class="meta">no history yet</p>`;
-  return `<table class="history"><tr><th>when</th>${items[0]!.environment !== undefined ? "<th>environment</th>" : ""}<th>who</th><th>command</th><th>outcome</th><th>weights</th><th>approvers</th></tr>
-${items
-  .map(
-    (h) =>
-      `<tr><td>${esc(time(h.at))}</td>${h.environment !== undefined ? `<td>${esc(h.environment)}</td>` : ""}<td>${esc(h.by)}</td><td><code>${esc(h.command)}</code></td><td>${esc(h.outcome)}</td><td>${esc(h.weights)}</td><td>${esc(h.approvers?.join(", ") ?? "")}</td></tr>`,
-  )
-  .join("\n")}</table>`;
+  const across = items[0]!.environment !== undefined;
+  const head = ["when", ...(across ? ["environment"] : []), "who", "command", "outcome", "weights", "approvers"];
+  const rows = items.map((h) =>
+    row([
+      esc(time(h.at)),
+      ...(across ? [esc(h.environment)] : []),
+      esc(h.by),
+      `<code>${esc(h.command)}</code>`,
+      esc(h.outcome),
+      esc(h.weights),
+      esc(h.approvers?.join(", ") ?? ""),
+    ]),
+  );
+  return `<table class="history">${row(head, "th")}\n${rows.join("\n")}</table>`;
 }
 
 export function overviewHtml(o: Overview): string {
@@ -86,11 +119,20 @@ export function overviewHtml(o: Overview): string {
 <h2>Recent activity</h2>${activityHtml(o.activity)}`;
 }
 
-export function environmentHtml(d: EnvironmentDetail, card: OverviewEnvironment, history: readonly HistoryItem[], readOnly: boolean): string {
+export function environmentHtml(
+  d: EnvironmentDetail,
+  card: OverviewEnvironment,
+  history: readonly HistoryItem[],
+  readOnly: boolean,
+): string {
   const list = (xs: readonly string[]) => (xs.length ? xs.map((x) => `<code>${esc(x)}</code>`).join(", ") : "none");
   const buttons = readOnly
     ? ""
-    : `<div class="actions">${card.rollout ? `<a href="/environments/${esc(d.name)}/rollout">the rollout's controls</a>` : `<button data-action="rollout" data-env="${esc(d.name)}">Start rollout</button>`}<button class="danger" data-action="rollback" data-env="${esc(d.name)}">Roll back</button></div>`;
+    : `<div class="actions">${
+        card.rollout
+          ? `<a href="/environments/${esc(d.name)}/rollout">the rollout's controls</a>`
+          : `<button data-action="rollout" data-env="${esc(d.name)}">Start rollout</button>`
+      }<button class="danger" data-action="rollback" data-env="${esc(d.name)}">Roll back</button></div>`;
   return `<h1>${esc(d.name)} <span class="badge tier-${esc(d.tier)}">${esc(d.tier)}</span></h1>
 <div class="meta">${esc(d.region)} · account ${esc(d.account)} · live slot ${esc(d.live)} · promotes to ${list(d.promotesTo)}</div>
 <section class="card" data-part="slots">${slotsHtml(card)}</section>${buttons}
@@ -99,7 +141,9 @@ export function environmentHtml(d: EnvironmentDetail, card: OverviewEnvironment,
 <h2>Services</h2><div class="card"><div>database: ${esc(d.services.database ?? "none")}</div><div>cache: ${esc(d.services.cache ?? "none")}</div></div>
 <h2>Settings that differ between the slots</h2>${
     d.settingsDiff.length
-      ? `<table class="diff"><tr><th>setting</th><th>blue</th><th>green</th></tr>${d.settingsDiff.map((s) => `<tr><td><code>${esc(s.name)}</code></td><td>${esc(s.blue ?? "—")}</td><td>${esc(s.green ?? "—")}</td></tr>`).join("")}</table>`
+      ? `<table class="diff">${row(["setting", "blue", "green"], "th")}${d.settingsDiff
+          .map((s) => row([`<code>${esc(s.name)}</code>`, esc(s.blue ?? "—"), esc(s.green ?? "—")]))
+          .join("")}</table>`
       : `<p class="meta">the slots run the same settings</p>`
   }
 <h2>History</h2>${activityHtml(history)}`;

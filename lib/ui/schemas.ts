@@ -22,7 +22,10 @@ export const SeqParams = z.object({
     .openapi({ param: { name: "seq", in: "path" }, type: "string", example: "4" }),
 });
 export const OperationParams = z.object({
-  id: z.string().regex(/^[0-9a-f]{16}$/, "must be an operation id (16 hex digits)").openapi({ param: { name: "id", in: "path" } }),
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, "must be an operation id (16 hex digits)")
+    .openapi({ param: { name: "id", in: "path" } }),
 });
 
 /** Production's prompt, typed: the environment's name again. */
@@ -32,18 +35,28 @@ const Confirm = z
   .optional()
   .openapi({ description: "the environment's name typed again: required for a production environment (its prompt)" });
 
-export const PromoteBody = z.strictObject({ from: EnvName.openapi({ param: undefined }), version: VersionSchema.optional(), confirm: Confirm }).openapi("PromoteRequest");
+export const PromoteBody = z
+  .strictObject({ from: EnvName.openapi({ param: undefined }), version: VersionSchema.optional(), confirm: Confirm })
+  .openapi("PromoteRequest");
 export const ShiftBody = z
   .strictObject({
     to: z.enum(SlotSchema.options, { error: "must be blue or green" }),
-    percent: z.number({ error: "must be a whole number 0-100" }).int("must be a whole number 0-100").min(0, "must be 0-100").max(100, "must be 0-100"),
+    percent: z
+      .number({ error: "must be a whole number 0-100" })
+      .int("must be a whole number 0-100")
+      .min(0, "must be 0-100")
+      .max(100, "must be 0-100"),
     confirm: Confirm,
   })
   .openapi("ShiftRequest");
-export const RolloutBody = z.strictObject({ continue: z.boolean().default(false), confirm: Confirm }).openapi("RolloutRequest");
+export const RolloutBody = z
+  .strictObject({ continue: z.boolean().default(false), confirm: Confirm })
+  .openapi("RolloutRequest");
 export const ConfirmBody = z.strictObject({ confirm: Confirm }).openapi("ConfirmRequest");
 export const ApproveBody = z
-  .strictObject({ changeId: z.string().regex(/^[0-9a-f]{16}$/, "must be 16 hex digits, as the refused change printed it") })
+  .strictObject({
+    changeId: z.string().regex(/^[0-9a-f]{16}$/, "must be 16 hex digits, as the refused change printed it"),
+  })
   .openapi("ApproveRequest");
 export const MaintenanceBody = z
   .strictObject({
@@ -85,8 +98,14 @@ export const SessionSchema = z
   .openapi("Session");
 
 const loose = (name: string, description: string) => z.looseObject({}).openapi(name, { description });
-export const OverviewSchema = loose("Overview", "every environment (tier, slots, weights, rollout, maintenance, last release) and recent activity");
-export const EnvironmentSchema = loose("Environment", "one environment: status, configuration names, services, settings diff");
+export const OverviewSchema = loose(
+  "Overview",
+  "every environment (tier, slots, weights, rollout, maintenance, last release) and recent activity",
+);
+export const EnvironmentSchema = loose(
+  "Environment",
+  "one environment: status, configuration names, services, settings diff",
+);
 export const ConfigSchema = z
   .object({
     settings: z.array(z.string()),
@@ -94,7 +113,15 @@ export const ConfigSchema = z
     counts: z.object({ public: z.number(), sensitive: z.number() }),
   })
   .openapi("Config");
-export const StatusSchema = loose("Status", "the release file's state: slots, weights, rollout, last analysis, pending deploy, maintenance");
-export const HistorySchema = z.array(z.looseObject({ seq: z.number(), at: z.string(), by: z.string(), command: z.string(), outcome: z.string() })).openapi("History");
+export const StatusSchema = loose(
+  "Status",
+  "the release file's state: slots, weights, rollout, last analysis, pending deploy, maintenance",
+);
+export const HistorySchema = z
+  .array(z.looseObject({ seq: z.number(), at: z.string(), by: z.string(), command: z.string(), outcome: z.string() }))
+  .openapi("History");
 export const ChangeSchema = loose("Change", "one record of the history, with its analysis");
-export const RolloutViewSchema = loose("RolloutView", "the rollout's steps, the target's weight over time, each analysis with its evidence per poll and its verdict in words");
+export const RolloutViewSchema = loose(
+  "RolloutView",
+  "the rollout's steps, the target's weight over time, each analysis with its evidence per poll and its verdict in words",
+);

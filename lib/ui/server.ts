@@ -44,7 +44,8 @@ export function isLoopback(host: string): boolean {
 
 const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy":
-    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "x-frame-options": "DENY",
@@ -115,7 +116,11 @@ export async function createConsole(core: ReleaseCore, o: ConsoleOptions): Promi
     const e = project.environments.find((x) => x.config.name === c.req.param("name"));
     if (!e) return page(c, "", undefined);
     const card = overviewOf({ ...project, environments: [e] }, core.now()).environments[0]!;
-    return page(c, e.config.name, environmentHtml(environmentOf(e), card, historyOf(project.root, e.config.name), o.readOnly));
+    return page(
+      c,
+      e.config.name,
+      environmentHtml(environmentOf(e), card, historyOf(project.root, e.config.name), o.readOnly),
+    );
   });
   app.get("/environments/:name/rollout", async (c) => {
     const v = rolloutOf(await core.load(), c.req.param("name"), core.now());
@@ -129,7 +134,11 @@ export async function createConsole(core: ReleaseCore, o: ConsoleOptions): Promi
     ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  api.openAPIRegistry.registerComponent("securitySchemes", "csrf", { type: "apiKey", in: "header", name: "X-CSRF-Token" });
+  api.openAPIRegistry.registerComponent("securitySchemes", "csrf", {
+    type: "apiKey",
+    in: "header",
+    name: "X-CSRF-Token",
+  });
   const document = () =>
     api.getOpenAPI31Document({
       openapi: "3.1.0",
@@ -137,7 +146,8 @@ export async function createConsole(core: ReleaseCore, o: ConsoleOptions): Promi
         title: "envctl ui API",
         version: "1",
         description:
-          "Environments and their releases. Every POST needs the X-CSRF-Token of its session (GET /session) and a same-origin Origin, or a bearer token. Actions run as envctl runs them.",
+          "Environments and their releases. Every POST needs the X-CSRF-Token of its session (GET /session) and a " +
+          "same-origin Origin, or a bearer token. Actions run as envctl runs them.",
       },
       servers: [{ url: "/api" }],
     });

@@ -6,16 +6,24 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { shellCore } from "../../lib/cli/commands/ui.ts";
 import type { Deps } from "../../lib/cli/deps.ts";
 import { main } from "../../lib/cli/envctl.ts";
 import { PlainProgress } from "../../lib/cli/progress.ts";
 import { createShell } from "../../lib/cli/shell.ts";
-import { shellCore } from "../../lib/cli/commands/ui.ts";
 import { MAINTENANCE_PRIORITIES, slotAlarmNames, WEIGHTED_RULE_PRIORITY } from "../../lib/constructs/naming.ts";
 import type { Maintenance } from "../../lib/release/model/maintenance.ts";
 import type { Clock, MaintenanceRules, MaintenanceSwitch } from "../../lib/release/ports/index.ts";
 import { type ConsoleOptions, createConsole } from "../../lib/ui/server.ts";
-import { albPerEnvironment, FakeAlarms, FakeClock, FakeMetrics, FakeTrafficHistory, FakeWorkloads, passingSmoke } from "./fakes.ts";
+import {
+  albPerEnvironment,
+  FakeAlarms,
+  FakeClock,
+  FakeMetrics,
+  FakeTrafficHistory,
+  FakeWorkloads,
+  passingSmoke,
+} from "./fakes.ts";
 import { tempProject } from "./project.ts";
 
 export class FakeMaintenance implements MaintenanceSwitch {
@@ -74,7 +82,8 @@ export async function consoleHarness(o: Partial<ConsoleOptions> & { clock?: Cloc
     deployer: {
       deploy: async (stacks) => {
         deployed.push(...stacks);
-        for (const s of stacks) if (s.endsWith("-traffic")) alb(s.replace(/-traffic$/, "")).deployFrom(dir, s.replace(/-traffic$/, ""));
+        for (const s of stacks)
+          if (s.endsWith("-traffic")) alb(s.replace(/-traffic$/, "")).deployFrom(dir, s.replace(/-traffic$/, ""));
       },
     },
     identity: async (opts) => ({ account: opts.account!.id, arn: who.arn.replace("ACCOUNT", opts.account!.id) }),

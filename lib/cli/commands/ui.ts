@@ -144,7 +144,8 @@ export function registerUiCommand(program: Command, shell: Shell): void {
     program
       .command("ui")
       .description(
-        "the web console and HTTP API (/api, documented at /api/openapi.json): environments, rollouts with their evidence, actions through the same release core as envctl; 127.0.0.1 by default",
+        "the web console and HTTP API (/api, documented at /api/openapi.json): environments, rollouts with their " +
+          "evidence, actions through the same release core as envctl; 127.0.0.1 by default",
       )
       .option("--port <n>", "port to listen on (0: any free port)", "7070")
       .option("--host <address>", "address to bind; anything but loopback requires --token-file", "127.0.0.1")
@@ -158,13 +159,17 @@ export function registerUiCommand(program: Command, shell: Shell): void {
   ).action(async (o: { port: string; host: string; readOnly?: boolean; tokenFile?: string }) => {
     const { port, host } = parseArgs(
       "ui",
-      { port: intArg(0, 65535), host: z.string().regex(/^[0-9a-zA-Z.:[\]-]{1,253}$/, "must be an IP address or host name") },
+      {
+        port: intArg(0, 65535),
+        host: z.string().regex(/^[0-9a-zA-Z.:[\]-]{1,253}$/, "must be an IP address or host name"),
+      },
       { port: o.port, host: o.host },
     );
     const token = o.tokenFile ? readToken(resolve(shell.deps.cwd ?? process.cwd(), o.tokenFile)) : undefined;
     if (!isLoopback(host) && !token)
       throw new UserError(
-        `ui: --host ${host} is not a loopback address: anyone who reaches it could change the environments; pass --token-file <file> (and put it behind a TLS proxy), or bind 127.0.0.1`,
+        `ui: --host ${host} is not a loopback address: anyone who reaches it could change the environments; ` +
+          "pass --token-file <file> (and put it behind a TLS proxy), or bind 127.0.0.1",
       );
     await loadProject(shell.root()); // a broken project is reported before the server starts
     const stop = shell.deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], () => undefined);
