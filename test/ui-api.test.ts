@@ -6,7 +6,7 @@
  */
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterEach, describe, expect, it } from "vitest";
-import { consoleHarness } from "./support/console.ts";
+import { consoleHarness, ScaledClock } from "./support/console.ts";
 
 type H = Awaited<ReturnType<typeof consoleHarness>>;
 const open: H[] = [];
@@ -363,5 +363,44 @@ describe("operations and events", () => {
     expect(JSON.parse(h.releaseText("staging")).slots.green.version).toBe("1.6.0");
     // nothing runs to pause
     expect((await h.request("/api/environments/dev/pause", { method: "POST", json: {} })).status).toBe(409);
+  });
+});
+
+describe("pause and resume", () => {
+  it("pause interrupts the console's rollout and leaves the traffic where it is; resume goes on from there", async () => {
+    const h = await harness({ clock: new ScaledClock(undefined, 400), settleMs: 50 });
+    await h.signIn();
+    expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+    const started = await h.request("/api/environments/dev/rollout", { method: "POST", json: {} });
+    expect(started.status).toBe(202);
+    const id = ((await started.json()) as any).id;
+    await expect.poll(() => h.alb("dev").weights.green, { timeout: 10_000 }).toBeGreaterThan(0);
+    const paused = await h.request("/api/environments/dev/pause", { method: "POST", json: {} });
+    expect(paused.status).toBe(200);
+    await expect
+      .poll(async () => ((await (await h.request(`/api/operations/${id}`)).json()) as any).status, { timeout: 10_000 })
+      .toBe("failed");
+    const op = (await (await h.request(`/api/operations/${id}`)).json()) as any;
+    expect(op.outcome.exitCode).toBe(8); // interrupted, as Ctrl-C with --on-interrupt leave
+    const left = h.alb("dev").weights;
+    expect(left.green).toBeGreaterThan(0);
+    expect(JSON.parse(h.releaseText("dev")).rollout).not.toBeNull();
+    const resumed = await h.request("/api/environments/dev/rollout", { method: "POST", json: {} });
+    expect([200, 202]).toContain(resumed.status);
+    const rid = ((await resumed.json()) as any).id;
+    await expect
+      .poll(async () => ((await (await h.request(`/api/operations/${rid}`)).json()) as any).status, { timeout: 30_000 })
+      .toBe("succeeded");
+    expect(h.alb("dev").weights).toEqual({ blue: 0, green: 100 });
+  }, 60_000);
+
+  it("refuses a body over 64 KiB", async () => {
+    const h = await harness();
+    await h.signIn();
+    const res = await h.request("/api/environments/dev/maintenance", {
+      method: "POST",
+      json: { state: "on", message: "x".repeat(70_000) },
+    });
+    expect(res.status).toBe(413);
   });
 });

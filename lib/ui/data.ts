@@ -68,11 +68,13 @@ export function historyOf(root: string, env: string): HistoryItem[] {
     approvers?: string[];
     summary?: string;
   }[];
-  return readAudit(root, env)
-    .map((a): HistoryItem => {
-      const approved = approvals.find(
-        (n) => n.at <= a.at && n.summary !== undefined && n.summary.includes(a.command.replace(/^envctl /, "")),
-      );
+  const audit = readAudit(root, env);
+  return audit
+    .map((a, i): HistoryItem => {
+      // The approval recorded for this change: after the one before it, at or before it, naming its command.
+      const after = i > 0 ? audit[i - 1]!.at : "";
+      const command = a.command.replace(/^envctl /, "");
+      const approved = approvals.filter((n) => n.at >= after && n.at <= a.at && n.summary?.includes(command)).at(-1);
       return {
         seq: a.seq,
         at: a.at,

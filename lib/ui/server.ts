@@ -7,6 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { apiRoutes } from "./api.ts";
 import { type AuthVars, authenticate, Sessions, sameSecret } from "./auth.ts";
@@ -89,6 +90,11 @@ export async function createConsole(core: ReleaseCore, o: ConsoleOptions): Promi
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
   });
+  // No request body the API takes comes near 64 KiB.
+  app.use(
+    "*",
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: "request body too large", problems: [] }, 413) }),
+  );
   app.use("*", authenticate({ token: o.token, loopback: o.loopback ?? true }, sessions, ["/login"]));
 
   app.get("/login", (c) => (o.token ? c.html(loginHtml(false)) : c.redirect("/", 302)));
