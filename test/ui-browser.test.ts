@@ -71,7 +71,20 @@ describe("envctl ui in Chromium", () => {
     expect(config).toMatch(/public settings/);
     expect(config).toMatch(/secrets \(names only\)/);
     await page.screenshot({ path: join(ARTIFACTS, "console-environment.png"), fullPage: true });
+
     expect(problems).toEqual([]);
+
+    // production asks for its name typed: a wrong one is refused (400) before anything runs
+    const before = h.releaseText("production");
+    page.once("dialog", (d) => d.accept("staging"));
+    await page.click('button[data-action="rollback"]');
+    await page.waitForSelector('#result[data-status="400"]');
+    expect(await page.locator("#result").textContent()).toMatch(/type its name \(production\)/);
+    // the right name reaches the release core (which has nothing to roll back to: refused there, 409)
+    page.once("dialog", (d) => d.accept("production"));
+    await page.click('button[data-action="rollback"]');
+    await page.waitForSelector('#result[data-status="409"]');
+    expect(h.releaseText("production")).toBe(before);
   });
 
   it("follows a rollout live (evidence lines growing, verdicts in words); an Abort clicked reaches the ALB within a second", async () => {

@@ -46,8 +46,7 @@ export const CLIENT_JS = `"use strict";
     if (!b) return;
     const env = b.dataset.env;
     const [action, body] = ACTIONS[b.dataset.action](env);
-    const tier = document.querySelector(".badge.tier-production") && action !== "pause";
-    if (tier) {
+    if (b.dataset.tier === "production" && action !== "pause") {
       const typed = window.prompt(env + " is production: type its name to confirm " + action);
       if (typed === null) return;
       body.confirm = typed;

@@ -19,7 +19,7 @@ main { padding:18px 28px 40px; max-width:1400px; } h1 { font-size:20px; margin:4
 .tier-production { background:#fee2e2; color:#991b1b; } .tier-staging { background:#fef3c7; color:#92400e; }
 .tier-development { background:#dcfce7; color:#166534; }
 .pass { background:#dcfce7; color:var(--ok); } .fail { background:#fee2e2; color:var(--bad); } .inconclusive, .warn { background:#fef3c7; color:var(--warn); }
-.slot { display:grid; grid-template-columns:64px 90px 1fr 44px; gap:8px; align-items:center; margin:3px 0; }
+.slot { display:grid; grid-template-columns:64px 90px 1fr 60px; gap:8px; align-items:center; margin:3px 0; }
 .bar { height:12px; background:#f1f5f9; border-radius:6px; overflow:hidden; } .bar > span { display:block; height:100%; }
 .bar .blue { background:var(--blue); } .bar .green { background:var(--green); }
 table { border-collapse:collapse; width:100%; font-size:12px; background:#fff; }
@@ -131,8 +131,8 @@ export function environmentHtml(
     : `<div class="actions">${
         card.rollout
           ? `<a href="/environments/${esc(d.name)}/rollout">the rollout's controls</a>`
-          : `<button data-action="rollout" data-env="${esc(d.name)}">Start rollout</button>`
-      }<button class="danger" data-action="rollback" data-env="${esc(d.name)}">Roll back</button></div>`;
+          : `<button data-action="rollout" data-env="${esc(d.name)}" data-tier="${esc(d.tier)}">Start rollout</button>`
+      }<button class="danger" data-action="rollback" data-env="${esc(d.name)}" data-tier="${esc(d.tier)}">Roll back</button></div>`;
   return `<h1>${esc(d.name)} <span class="badge tier-${esc(d.tier)}">${esc(d.tier)}</span></h1>
 <div class="meta">${esc(d.region)} · account ${esc(d.account)} · live slot ${esc(d.live)} · promotes to ${list(d.promotesTo)}</div>
 <section class="card" data-part="slots">${slotsHtml(card)}</section>${buttons}

@@ -88,7 +88,7 @@ function evidenceTable(evidence: NonNullable<RolloutView["analyses"][number]["ev
 export function rolloutHtml(v: RolloutView, readOnly: boolean): string {
   const r = v.rollout;
   const b = (action: string, label: string, cls = "") =>
-    `<button class="${cls}" data-action="${action}" data-env="${esc(v.environment)}">${label}</button>`;
+    `<button class="${cls}" data-action="${action}" data-env="${esc(v.environment)}" data-tier="${esc(v.tier)}">${label}</button>`;
   const buttons = readOnly
     ? ""
     : `<div class="actions">${
