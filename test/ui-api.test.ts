@@ -72,6 +72,7 @@ describe("reads", () => {
         "/environments/{name}/approve",
         "/environments/{name}/config",
         "/environments/{name}/history",
+        "/environments/{name}/health",
         "/environments/{name}/history/{seq}",
         "/environments/{name}/maintenance",
         "/environments/{name}/pause",
@@ -402,5 +403,20 @@ describe("pause and resume", () => {
       json: { state: "on", message: "x".repeat(70_000) },
     });
     expect(res.status).toBe(413);
+  });
+});
+
+describe("health", () => {
+  it("reads what runs through the ports: the ALB's weights, target health, the gate's alarms; an unreadable part is an error, never fine", async () => {
+    const h = await harness();
+    const seen = (await (await h.request("/api/environments/staging/health")).json()) as any;
+    expect(seen.weights).toEqual({ blue: 100, green: 0 });
+    expect(seen.health.blue).toMatchObject({ healthy: 2, unhealthy: 0 });
+    expect(seen.alarms.length).toBeGreaterThan(0);
+    expect(seen.alarms.every((a: any) => a.state === "OK")).toBe(true);
+    h.alb("staging").failReads = true;
+    const blind = (await (await h.request("/api/environments/staging/health")).json()) as any;
+    expect(blind.weights.error).toMatch(/ECONNREFUSED/);
+    expect((await h.request("/api/environments/nowhere/health")).status).toBe(404);
   });
 });

@@ -140,6 +140,20 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
   on(
     api,
     get(
+      "/environments/{name}/health",
+      "what runs now: the ALB's weights, target health per slot, the gate's alarms (a part that cannot be read is {error})",
+      { params: S.NameParams },
+      ok(S.HealthSchema, "the observation"),
+    ),
+    async (c) => {
+      const name = param(c).name;
+      const seen = await core.observe(name);
+      return seen ? c.json(seen, 200) : c.json((await find(name)).missing, 404);
+    },
+  );
+  on(
+    api,
+    get(
       "/operations/{id}",
       "one action of this console: its progress lines and outcome",
       { params: S.OperationParams },

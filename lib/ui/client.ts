@@ -11,6 +11,33 @@ export const CLIENT_JS = `"use strict";
   const log = document.getElementById("log");
   const result = document.getElementById("result");
   const live = document.getElementById("live");
+  // What runs, per environment: read at most every 10 s, shown again from memory in between.
+  const seen = new Map();
+  const part = (x, show) => (x && x.error ? "cannot be read (" + x.error + ")" : show(x));
+  const slots = (v) => ["blue", "green"].map((s) => s + " " + v[s].healthy + " healthy, " + v[s].unhealthy + " unhealthy").join("; ");
+  const alarms = (a) => {
+    const bad = a.filter((x) => x.state !== "OK");
+    return bad.length ? bad.map((x) => x.name + " " + x.state).join(", ") : a.length + " OK";
+  };
+  async function read(env) {
+    const r = await fetch("/api/environments/" + encodeURIComponent(env) + "/health", { credentials: "same-origin" });
+    if (!r.ok) return { text: "health: cannot be read (" + r.status + ")", state: "unknown" };
+    const h = await r.json();
+    const text = ["targets: " + part(h.health, slots), "ALB: " + part(h.weights, (w) => "blue " + w.blue + " / green " + w.green),
+      "alarms: " + part(h.alarms, alarms)].join(" · ");
+    return { text, state: [h.health, h.weights, h.alarms].some((x) => x && x.error) ? "unknown" : "read" };
+  }
+  async function health(el) {
+    const env = el.dataset.health;
+    let s = seen.get(env);
+    if (!s || Date.now() - s.at > 10000) {
+      s = { at: Date.now(), ...(await read(env)) };
+      seen.set(env, s);
+    }
+    el.textContent = s.text;
+    el.dataset.state = s.state;
+  }
+  const healths = () => document.querySelectorAll("[data-health]").forEach((el) => health(el).catch(() => undefined));
   let refreshing = false;
   async function refresh() {
     if (refreshing) return;
@@ -18,6 +45,7 @@ export const CLIENT_JS = `"use strict";
     try {
       const r = await fetch(location.pathname, { headers: { "x-fragment": "1" }, credentials: "same-origin" });
       if (r.ok) view.innerHTML = await r.text();
+      healths();
     } finally {
       refreshing = false;
     }
@@ -69,5 +97,6 @@ export const CLIENT_JS = `"use strict";
     }
   });
   connect();
+  healths();
 })();
 `;

@@ -8,6 +8,7 @@
 import type { Problem } from "../config/errors.ts";
 import type { Project } from "../config/load.ts";
 import type { Progress } from "../release/ports/index.ts";
+import type { LiveObservation } from "../review/live.ts";
 
 /** One action of the API, validated. `confirm`: the environment's name typed again (production). */
 export type Action =
@@ -56,6 +57,12 @@ export interface ReleaseCore {
   now(): Date;
   /** Who runs the console (the history records actions as `<actor> (console)`). */
   actor(): string;
+  /**
+   * What runs now (`envctl status --live`): the ALB's weights, target health per slot, the gate's
+   * alarms, EKS Deployments; each part that cannot be read is `{ error }`, never shown as fine.
+   * Read through the release's ports (the AWS adapters load on first use). Undefined: no such environment.
+   */
+  observe(env: string): Promise<LiveObservation | undefined>;
   /** Runs one action as the envctl command would; never throws (a failure is an outcome). */
   run(action: Action, io: ActionIo): Promise<ActionOutcome>;
 }

@@ -68,6 +68,9 @@ export function stepsHtml(r: NonNullable<OverviewEnvironment["rollout"]>): strin
   return `<ol class="steps">${r.steps.map((s) => `<li class="${s.state}">${esc(s.label)}</li>`).join("")}</ol>`;
 }
 
+/** Filled by the page script from /api/environments/<env>/health (what runs now, read through the ports). */
+const healthBox = (name: string) => `<div class="meta health" data-health="${esc(name)}">health: reading…</div>`;
+
 function rolloutLine(name: string, r: NonNullable<OverviewEnvironment["rollout"]>): string {
   const paused = r.paused ? '<span class="badge warn">paused</span>' : "";
   const link = `<a href="/environments/${esc(name)}/rollout">follow it</a>`;
@@ -81,6 +84,7 @@ function cardHtml(e: OverviewEnvironment): string {
 ${e.maintenance ? '<span class="badge warn">maintenance</span>' : ""}${e.pending ? '<span class="badge fail">deploy pending</span>' : ""}</h3>
 <div class="meta">${esc(e.region)} · ${esc(e.compute)} · last release ${e.lastRelease ? `${esc(e.lastRelease.ago)} ago` : "never"}</div>
 ${slotsHtml(e)}
+${healthBox(e.name)}
 ${e.rollout ? rolloutLine(e.name, e.rollout) : ""}
 ${a ? `<div class="meta">last analysis: <span class="badge ${esc(a.verdict)}">${esc(a.verdict)}</span> at ${a.percent} %, ${esc(time(a.at))}</div>` : ""}
 </article>`;
@@ -135,7 +139,7 @@ export function environmentHtml(
       }<button class="danger" data-action="rollback" data-env="${esc(d.name)}" data-tier="${esc(d.tier)}">Roll back</button></div>`;
   return `<h1>${esc(d.name)} <span class="badge tier-${esc(d.tier)}">${esc(d.tier)}</span></h1>
 <div class="meta">${esc(d.region)} · account ${esc(d.account)} · live slot ${esc(d.live)} · promotes to ${list(d.promotesTo)}</div>
-<section class="card" data-part="slots">${slotsHtml(card)}</section>${buttons}
+<section class="card" data-part="slots">${slotsHtml(card)}${healthBox(d.name)}</section>${buttons}
 <h2>Configuration</h2><div class="card" data-part="config"><div>${d.config.counts.public} public settings: ${list(d.config.settings)}</div>
 <div>${d.config.counts.sensitive} secrets (names only): ${list(d.config.secrets)}</div></div>
 <h2>Services</h2><div class="card"><div>database: ${esc(d.services.database ?? "none")}</div><div>cache: ${esc(d.services.cache ?? "none")}</div></div>

@@ -120,6 +120,10 @@ export const StatusSchema = loose(
 export const HistorySchema = z
   .array(z.looseObject({ seq: z.number(), at: z.string(), by: z.string(), command: z.string(), outcome: z.string() }))
   .openapi("History");
+export const HealthSchema = loose(
+  "Health",
+  "observedAt, weights, health (healthy/unhealthy/other targets per slot), alarms, workloads; each part may be {error}",
+);
 export const ChangeSchema = loose("Change", "one record of the history, with its analysis");
 export const RolloutViewSchema = loose(
   "RolloutView",

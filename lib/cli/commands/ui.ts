@@ -9,12 +9,15 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { z } from "zod";
+import { lazyAlarms, lazyTraffic } from "../../aws/lazy.ts";
 import { ConfigError } from "../../config/errors.ts";
 import { loadProject } from "../../config/load.ts";
+import { lazyKubeWorkloads } from "../../kube/workloads.ts";
 import { promote, shift } from "../../release/commands.ts";
 import { DEFAULT_MAINTENANCE_MESSAGE, maintenance } from "../../release/maintenance.ts";
 import { abort, rollback } from "../../release/mitigation.ts";
 import { rollout } from "../../release/rollout/controller.ts";
+import { observe } from "../../review/live.ts";
 import type { Action, ActionIo, ActionOutcome, ReleaseCore } from "../../ui/core.ts";
 import { isLoopback, startConsole } from "../../ui/server.ts";
 import { currentActor } from "../actor.ts";
@@ -48,6 +51,24 @@ export function shellCore(shell: Shell): ReleaseCore {
     load: () => shell.load(),
     now: () => shell.clock.now(),
     actor: () => actor,
+    observe: async (name) => {
+      const project = await loadProject(shell.root(), { focus: [name] });
+      const e = project.environments.find((x) => x.config.name === name)?.config;
+      if (!e) return undefined;
+      const aws = shell.awsOptions(project.root)(e);
+      const { deps } = shell;
+      return observe(
+        name,
+        {
+          traffic: deps.traffic?.(e) ?? lazyTraffic(e.name, aws),
+          alarms: deps.alarms?.(e) ?? lazyAlarms(aws),
+          ...(e.compute.kind === "eks"
+            ? { workloads: deps.workloads?.(e) ?? lazyKubeWorkloads(e.name, shell.kubeTargets(project.root)(e)) }
+            : {}),
+        },
+        shell.clock.now(),
+      );
+    },
     run: async (a: Action, io: ActionIo): Promise<ActionOutcome> => {
       const output: string[] = [];
       const s = createShell({
