@@ -6,6 +6,7 @@
  */
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterEach, describe, expect, it } from "vitest";
+import { pollsOf } from "../lib/ui/live-step.ts";
 import { consoleHarness, ScaledClock } from "./support/console.ts";
 
 type H = Awaited<ReturnType<typeof consoleHarness>>;
@@ -418,5 +419,25 @@ describe("health", () => {
     const blind = (await (await h.request("/api/environments/staging/health")).json()) as any;
     expect(blind.weights.error).toMatch(/ECONNREFUSED/);
     expect((await h.request("/api/environments/nowhere/health")).status).toBe(404);
+  });
+});
+
+describe("the step in progress", () => {
+  it("reads each poll's counts from the rollout's progress exactly as the history records them afterwards", async () => {
+    const h = await harness();
+    await h.signIn();
+    expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+    const op = (await (await h.request("/api/environments/dev/rollout", { method: "POST", json: {} })).json()) as any;
+    expect(op.status).toBe("succeeded");
+    const texts: string[] = op.lines.map((l: { text: string }) => l.text);
+    const records = h.audit("dev").filter((a: any) => a.analysis?.intervals?.length);
+    expect(records.length).toBeGreaterThan(0);
+    // the lines of each step (a "poll 1" starts one), read back, are the step's recorded intervals
+    const starts = texts.flatMap((t, i) => (/^\s*poll 1:/.test(t) ? [i] : []));
+    expect(starts.length).toBe(records.length);
+    starts.forEach((start, k) => {
+      const end = starts[k + 1] ?? texts.length;
+      expect(pollsOf(texts.slice(start, end))).toEqual(records[k].analysis.intervals);
+    });
   });
 });

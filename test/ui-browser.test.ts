@@ -56,7 +56,7 @@ describe("envctl ui in Chromium", () => {
     });
     await page.goto(`${base}/`);
     await expect(page.locator("#live").textContent()).resolves.toBeDefined();
-    await page.waitForFunction(`document.getElementById("live")?.textContent === "live"`);
+    await expect.poll(() => page.locator("#live").textContent(), { timeout: 10_000 }).toBe("live");
     expect(
       await page.locator("article.card").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-environment"))),
     ).toEqual(["dev", "staging", "production"]);
@@ -96,7 +96,18 @@ describe("envctl ui in Chromium", () => {
     await page.goto(`${base}/environments/staging`);
     await page.click('button[data-action="rollout"]');
     await page.goto(`${base}/environments/staging/rollout`);
-    await page.waitForFunction(`document.getElementById("live")?.textContent === "live"`);
+    await expect.poll(() => page.locator("#live").textContent(), { timeout: 10_000 }).toBe("live");
+    // the step baking now: its evidence grows poll by poll
+    await page.waitForSelector("article.live[data-polls]", { timeout: 30_000 });
+    const first = Number(await page.locator("article.live").getAttribute("data-polls"));
+    const polls = async () =>
+      Number(
+        (await page
+          .locator("article.live")
+          .getAttribute("data-polls")
+          .catch(() => null)) ?? 0,
+      );
+    await expect.poll(polls, { timeout: 30_000 }).toBeGreaterThan(first);
     // the first step's analysis appears as the release files change, with its evidence per poll
     await page.waitForSelector("article.analysis path.evidence-line", { state: "attached", timeout: 60_000 });
     const points = Number(

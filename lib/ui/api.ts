@@ -133,7 +133,12 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
     ),
     async (c) => {
       const name = param(c).name;
-      const view = rolloutOf(await core.load(), name, core.now());
+      const view = rolloutOf(
+        await core.load(),
+        name,
+        core.now(),
+        ops.runningRollout(name)?.lines.map((l) => l.text),
+      );
       return view ? c.json(view, 200) : c.json((await find(name)).missing, 404);
     },
   );

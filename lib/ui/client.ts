@@ -39,6 +39,7 @@ export const CLIENT_JS = `"use strict";
   }
   const healths = () => document.querySelectorAll("[data-health]").forEach((el) => health(el).catch(() => undefined));
   let refreshing = false;
+  let soon = 0;
   async function refresh() {
     if (refreshing) return;
     refreshing = true;
@@ -59,7 +60,12 @@ export const CLIENT_JS = `"use strict";
     es.onopen = () => { live.textContent = "live"; };
     es.onerror = () => { live.textContent = "reconnecting…"; };
     es.addEventListener("changed", refresh);
-    es.addEventListener("line", (m) => { const e = JSON.parse(m.data); say(e.environment + ": " + e.text); });
+    es.addEventListener("line", (m) => {
+      // a poll of a step baking: the rollout view shows it (at most twice a second)
+      if (/poll \\d+:/.test(m.data) && !soon) soon = setTimeout(() => { soon = 0; refresh(); }, 400);
+      const e = JSON.parse(m.data);
+      say(e.environment + ": " + e.text);
+    });
     es.addEventListener("end", (m) => { const e = JSON.parse(m.data); say(e.environment + ": " + e.status); refresh(); });
   }
   const ACTIONS = {

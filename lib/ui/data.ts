@@ -9,6 +9,7 @@ import type { AnalysisRecord } from "../release/model/records.ts";
 import { type AuditEntry, readAudit, readNotes } from "../release/store/index.ts";
 import { collectReport, type ReportEnvironment, type ReportHistoryEntry } from "../report/model.ts";
 import { type EvidencePoint, evidenceSeries, verdictInWords } from "./evidence.ts";
+import { liveEvidence } from "./live-step.ts";
 
 /** Outcomes that count as a release (the time since the last one). */
 const RELEASES = /^(deployed|rolled-back|aborted|rollout-complete|completed|promoted)/;
@@ -145,9 +146,17 @@ export interface RolloutView {
   /** The weight of the target slot after each change since the rollout started (or the last one's). */
   readonly weights: readonly { readonly at: string; readonly percent: number; readonly outcome: string }[];
   readonly analyses: readonly (AnalysisRecord & { at: string; words: string[]; series: EvidencePoint[] })[];
+  /** The step baking now, poll by poll (a rollout this console runs); empty otherwise. */
+  readonly live: readonly EvidencePoint[];
 }
 
-export function rolloutOf(project: Project, name: string, now: Date): RolloutView | undefined {
+/** `lines`: the progress of a rollout of `name` this console runs (its step in progress, poll by poll). */
+export function rolloutOf(
+  project: Project,
+  name: string,
+  now: Date,
+  lines: readonly string[] = [],
+): RolloutView | undefined {
   const e = project.environments.find((x) => x.config.name === name);
   if (!e) return undefined;
   const card = collectReport({ ...project, environments: [e] }, { now }).environments[0]!;
@@ -164,6 +173,7 @@ export function rolloutOf(project: Project, name: string, now: Date): RolloutVie
     rollout: card.rollout,
     slots: card.slots,
     maintenance: e.release.maintenance !== undefined,
+    live: e.release.rollout ? liveEvidence(lines, e.config.release.analysis) : [],
     weights: since.map((a) => ({ at: a.at, percent: a.to.slots[target].weight, outcome: a.outcome })),
     analyses: since
       .filter((a) => a.analysis)
@@ -171,7 +181,7 @@ export function rolloutOf(project: Project, name: string, now: Date): RolloutVie
         ...a.analysis!,
         at: a.at,
         words: verdictInWords(a.analysis!),
-        series: evidenceSeries(a.analysis!, e.config.release.analysis),
+        series: evidenceSeries(a.analysis!.intervals ?? [], e.config.release.analysis),
       })),
   };
 }

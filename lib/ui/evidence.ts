@@ -3,7 +3,7 @@
  * an analysis record (`intervals`) fed again through the judge (lib/release/judge/sequential.ts),
  * with the environment's analysis policy. Pure.
  */
-import { addInterval, readings, startStep, testsFor } from "../release/judge/sequential.ts";
+import { addInterval, type Interval, readings, startStep, testsFor } from "../release/judge/sequential.ts";
 import { type Analysis, judgeSettings } from "../release/model/policy.ts";
 import type { AnalysisRecord } from "../release/model/records.ts";
 
@@ -15,12 +15,12 @@ export interface EvidencePoint {
   readonly stable: { readonly requests: number; readonly errors: number };
 }
 
-/** The evidence after each recorded poll of the step; empty when the record holds no per-poll counts. */
-export function evidenceSeries(record: AnalysisRecord, analysis: Analysis): EvidencePoint[] {
+/** The evidence after each poll of a step (a record's `intervals`); empty without per-poll counts. */
+export function evidenceSeries(intervals: readonly Interval[], analysis: Analysis): EvidencePoint[] {
   const tests = testsFor(judgeSettings(analysis));
   let state = startStep(tests);
   const points: EvidencePoint[] = [];
-  for (const i of record.intervals ?? []) {
+  for (const i of intervals) {
     state = addInterval(state, tests, i);
     points.push({
       t: i.t,

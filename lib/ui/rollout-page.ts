@@ -108,6 +108,13 @@ export function rolloutHtml(v: RolloutView, readOnly: boolean): string {
 ${r ? `<div>${esc(r.target)} <code>${esc(r.version ?? "—")}</code> since ${esc(r.startedAt)}${paused}</div>` : ""}
 ${r ? stepsHtml(r) : "<div>no rollout in progress</div>"}
 ${slotsHtml(v)}</section>${buttons}
+${
+  v.live.length
+    ? `<h2>Step in progress</h2><article class="card live" data-polls="${v.live.length}">` +
+      `<div class="meta">${v.live.length} polls so far: each test's evidence against its bound, as the judge sees it</div>` +
+      `${evidenceSvg(v.live)}${countsTable(v.live)}</article>`
+    : ""
+}
 <h2>Canary weight over time</h2>${weightsSvg(v)}
 <h2>Analyses</h2>${
     analyses.length === 0

@@ -129,7 +129,13 @@ export async function createConsole(core: ReleaseCore, o: ConsoleOptions): Promi
     );
   });
   app.get("/environments/:name/rollout", async (c) => {
-    const v = rolloutOf(await core.load(), c.req.param("name"), core.now());
+    const running = operations.runningRollout(c.req.param("name"));
+    const v = rolloutOf(
+      await core.load(),
+      c.req.param("name"),
+      core.now(),
+      running?.lines.map((l) => l.text),
+    );
     return page(c, `rollout of ${c.req.param("name")}`, v ? rolloutHtml(v, o.readOnly) : undefined);
   });
 
