@@ -370,7 +370,7 @@ describe("operations and events", () => {
 
 describe("pause and resume", () => {
   it("pause interrupts the console's rollout and leaves the traffic where it is; resume goes on from there", async () => {
-    const h = await harness({ clock: new ScaledClock(undefined, 400), settleMs: 50 });
+    const h = await harness({ clock: new ScaledClock(undefined, 150), settleMs: 50 });
     await h.signIn();
     expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
     const started = await h.request("/api/environments/dev/rollout", { method: "POST", json: {} });
@@ -437,7 +437,11 @@ describe("the step in progress", () => {
     expect(starts.length).toBe(records.length);
     starts.forEach((start, k) => {
       const end = starts[k + 1] ?? texts.length;
-      expect(pollsOf(texts.slice(start, end))).toEqual(records[k].analysis.intervals);
+      const step = texts.slice(start, end);
+      const verdict = step.findIndex((t) => /: (PASS|FAIL|INCONCLUSIVE) \|/.test(t));
+      expect(verdict).toBeGreaterThan(0);
+      expect(pollsOf(step.slice(0, verdict))).toEqual(records[k].analysis.intervals);
+      expect(pollsOf(step)).toEqual([]); // once judged, no step is in progress
     });
   });
 });

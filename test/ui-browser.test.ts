@@ -25,8 +25,8 @@ describe("envctl ui in Chromium", () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    // virtual time 400 times faster than real: a rollout's bakes pass in seconds, live
-    h = await consoleHarness({ clock: new ScaledClock(undefined, 400), settleMs: 300, pollMs: 100 });
+    // virtual time 120 times faster than real: a rollout's bakes pass in seconds, live
+    h = await consoleHarness({ clock: new ScaledClock(undefined, 120), settleMs: 300, pollMs: 100 });
     expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
     expect(await h.envctl("rollout", "dev")).toBe(0);
     expect(await h.envctl("promote", "dev", "staging")).toBe(0);

@@ -11,10 +11,14 @@ import { type EvidencePoint, evidenceSeries } from "./evidence.ts";
 const SLOT = String.raw`(?:blue|green) \+(\d+) req, \+(\d+) 5xx(?:, \+(\d+) slow)?`;
 const POLL = new RegExp(String.raw`^\s*poll (\d+): t\+(\d+(?:\.\d+)?) s: ${SLOT} \| ${SLOT} \|`);
 
-/** The polls of the newest step in `lines` (a `poll 1` starts a step). */
+const VERDICT = /^\S+: (?:step \d+ \(\d+ %\)|post-switch watch): (?:PASS|FAIL|INCONCLUSIVE)\b/;
+
+/** The polls of the step baking now in `lines` (a `poll 1` starts a step, its verdict ends it). */
 export function pollsOf(lines: readonly string[]): Interval[] {
   let polls: Interval[] = [];
   for (const line of lines) {
+    // a verdict (`<env>: step 1 (50 %): PASS | …`, as describeRecord prints it) ends the step
+    if (VERDICT.test(line)) polls = [];
     const m = POLL.exec(line);
     if (!m) continue;
     const counts = (r: string, e: string, s: string | undefined) => ({
