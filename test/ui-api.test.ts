@@ -76,6 +76,7 @@ describe("reads", () => {
         "/environments/{name}/health",
         "/environments/{name}/history/{seq}",
         "/environments/{name}/maintenance",
+        "/environments/{name}/metrics",
         "/environments/{name}/pause",
         "/environments/{name}/promote",
         "/environments/{name}/rollback",
@@ -443,5 +444,21 @@ describe("the step in progress", () => {
       expect(pollsOf(step.slice(0, verdict))).toEqual(records[k].analysis.intervals);
       expect(pollsOf(step)).toEqual([]); // once judged, no step is in progress
     });
+  });
+});
+
+describe("metrics", () => {
+  it("reads the last hour per slot through the ports; CloudWatch unreachable is an error, never zeros", async () => {
+    const h = await harness();
+    const m = (await (await h.request("/api/environments/staging/metrics")).json()) as any;
+    expect(m.periodSeconds).toBe(300);
+    expect(Date.parse(m.end) - Date.parse(m.start)).toBe(3600_000);
+    expect(m.totals.blue.requests).toBeGreaterThan(0);
+    expect(h.metrics.queries.at(-1)).toMatchObject({ periodSeconds: 300 });
+    h.metrics.failNext = -1;
+    const blind = (await (await h.request("/api/environments/staging/metrics")).json()) as any;
+    expect(blind.error).toMatch(/ECONNREFUSED/);
+    expect(blind.totals).toBeUndefined();
+    expect((await h.request("/api/environments/nowhere/metrics")).status).toBe(404);
   });
 });

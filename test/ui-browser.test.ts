@@ -66,7 +66,7 @@ describe("envctl ui in Chromium", () => {
     expect(await page.locator("table.history tr").count()).toBeGreaterThan(3);
     await page.waitForSelector('article[data-environment="staging"] [data-health][data-state="read"]');
     expect(await page.locator('article[data-environment="staging"] [data-health]').textContent()).toMatch(
-      /targets: blue 2 healthy, 0 unhealthy; green 2 healthy, 0 unhealthy · ALB: blue 100 \/ green 0 · alarms: \d+ OK/,
+      /targets: blue 2 healthy, 0 unhealthy; green 2 healthy, 0 unhealthy · ALB: blue 100 \/ green 0 · alarms: \d+ OK · last hour: blue \d+ req, \d+ 5xx, p99 [\d.]+ s; green/,
     );
     await page.screenshot({ path: join(ARTIFACTS, "console-overview.png"), fullPage: true });
 

@@ -159,6 +159,20 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
   on(
     api,
     get(
+      "/environments/{name}/metrics",
+      "the last hour per slot in 5-minute periods: requests, target 5xx, p99 ({error} when CloudWatch cannot be read)",
+      { params: S.NameParams },
+      ok(S.MetricsSchema, "the metrics"),
+    ),
+    async (c) => {
+      const name = param(c).name;
+      const m = await core.metrics(name);
+      return m ? c.json(m, 200) : c.json((await find(name)).missing, 404);
+    },
+  );
+  on(
+    api,
+    get(
       "/operations/{id}",
       "one action of this console: its progress lines and outcome",
       { params: S.OperationParams },

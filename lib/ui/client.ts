@@ -25,7 +25,11 @@ export const CLIENT_JS = `"use strict";
     const h = await r.json();
     const text = ["targets: " + part(h.health, slots), "ALB: " + part(h.weights, (w) => "blue " + w.blue + " / green " + w.green),
       "alarms: " + part(h.alarms, alarms)].join(" · ");
-    return { text, state: [h.health, h.weights, h.alarms].some((x) => x && x.error) ? "unknown" : "read" };
+    const m = await (await fetch("/api/environments/" + encodeURIComponent(env) + "/metrics", { credentials: "same-origin" })).json();
+    const sums = (t) => ["blue", "green"].map((s) => s + " " + t[s].requests + " req, " + t[s].target5xx + " 5xx, p99 "
+      + (t[s].p99Seconds === null ? "–" : t[s].p99Seconds.toFixed(3) + " s")).join("; ");
+    const hour = "last hour: " + part(m, (x) => sums(x.totals));
+    return { text: text + " · " + hour, state: [h.health, h.weights, h.alarms, m].some((x) => x && x.error) ? "unknown" : "read" };
   }
   async function health(el) {
     const env = el.dataset.health;

@@ -51,6 +51,21 @@ export interface ActionIo {
   readonly actor: string;
 }
 
+/** One slot's sums in one period. */
+export interface SlotSums {
+  readonly requests: number;
+  readonly target5xx: number;
+  readonly p99Seconds: number | null;
+}
+
+export interface RecentMetrics {
+  readonly start: string;
+  readonly end: string;
+  readonly periodSeconds: number;
+  readonly totals: Record<"blue" | "green", SlotSums>;
+  readonly periods: readonly { readonly start: string; readonly blue: SlotSums; readonly green: SlotSums }[];
+}
+
 export interface ReleaseCore {
   /** The project, loaded afresh (every environment). */
   load(): Promise<Project>;
@@ -63,6 +78,12 @@ export interface ReleaseCore {
    * Read through the release's ports (the AWS adapters load on first use). Undefined: no such environment.
    */
   observe(env: string): Promise<LiveObservation | undefined>;
+  /**
+   * The last hour of the load balancer's metrics per slot (requests, target 5xx, p99) in 5-minute
+   * periods, read through the release's ports (the ALB rule for the dimensions, then CloudWatch);
+   * `{ error }` when they cannot be read. Undefined: no such environment.
+   */
+  metrics(env: string): Promise<RecentMetrics | { error: string } | undefined>;
   /** Runs one action as the envctl command would; never throws (a failure is an outcome). */
   run(action: Action, io: ActionIo): Promise<ActionOutcome>;
 }

@@ -124,6 +124,10 @@ export const HealthSchema = loose(
   "Health",
   "observedAt, weights, health (healthy/unhealthy/other targets per slot), alarms, workloads; each part may be {error}",
 );
+export const MetricsSchema = loose(
+  "Metrics",
+  "start, end, periodSeconds, totals and periods per slot (requests, target5xx, p99Seconds); or {error}",
+);
 export const ChangeSchema = loose("Change", "one record of the history, with its analysis");
 export const RolloutViewSchema = loose(
   "RolloutView",
