@@ -6,6 +6,7 @@
  */
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterEach, describe, expect, it } from "vitest";
+import { currentActor } from "../lib/cli/actor.ts";
 import { pollsOf } from "../lib/ui/live-step.ts";
 import { consoleHarness, ScaledClock } from "./support/console.ts";
 
@@ -102,7 +103,7 @@ describe("actions", () => {
     expect(op.lines.some((l: any) => /step/i.test(l.text))).toBe(true);
     expect(JSON.parse(h.releaseText("dev"))).toMatchObject({ live: "green", rollout: null });
     expect(h.alb("dev").weights).toEqual({ blue: 0, green: 100 });
-    expect(h.audit("dev").at(-1).by).toMatch(/\(console\)$/);
+    expect(h.audit("dev").at(-1).by).toBe(currentActor(h.deps.env)); // as envctl records it;
     expect(((await (await h.request(`/api/operations/${op.id}`)).json()) as any).status).toBe("succeeded");
 
     const back = await h.request("/api/environments/dev/rollback", { method: "POST", json: {} });
@@ -192,7 +193,7 @@ describe("actions", () => {
     expect(again.status, JSON.stringify(await again.clone().json())).toBe(200);
     expect(prod().maintenance.message).toBe("upgrading");
     const history = (await (await h.request("/api/environments/production/history")).json()) as any[];
-    expect(history[0].by).toMatch(/\(console\)$/);
+    expect(history[0].by).toBe(currentActor(h.deps.env)); // as envctl records it;
     expect(history[0].approvers).toEqual(
       expect.arrayContaining([expect.stringMatching(/alice/), expect.stringMatching(/bob/)]),
     );

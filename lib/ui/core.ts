@@ -47,8 +47,6 @@ export interface ActionIo {
   readonly signal: AbortSignal;
   /** The typed confirmation was given: production's prompt is answered. */
   readonly confirmed: boolean;
-  /** Who acts, for the history: the person running the console, through it. */
-  readonly actor: string;
 }
 
 /** One slot's sums in one period. */
@@ -70,7 +68,7 @@ export interface ReleaseCore {
   /** The project, loaded afresh (every environment). */
   load(): Promise<Project>;
   now(): Date;
-  /** Who runs the console (the history records actions as `<actor> (console)`). */
+  /** Who runs the console: the history records the console's actions as this person's, as envctl would. */
   actor(): string;
   /**
    * What runs now (`envctl status --live`): the ALB's weights, target health per slot, the gate's

@@ -97,7 +97,7 @@ export class Operations {
       info: (line) => say(line),
     };
     const done = this.core
-      .run(action, { progress, signal: controller.signal, confirmed, actor: view.by })
+      .run(action, { progress, signal: controller.signal, confirmed })
       .then((outcome) => {
         view.outcome = outcome;
         view.status = outcome.ok ? "succeeded" : "failed";

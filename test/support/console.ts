@@ -15,6 +15,7 @@ import { MAINTENANCE_PRIORITIES, slotAlarmNames, WEIGHTED_RULE_PRIORITY } from "
 import type { Maintenance } from "../../lib/release/model/maintenance.ts";
 import type { Clock, MaintenanceRules, MaintenanceSwitch } from "../../lib/release/ports/index.ts";
 import { type ConsoleOptions, createConsole } from "../../lib/ui/server.ts";
+import { commitProject, fakeLedgers } from "./approvals.ts";
 import {
   albPerEnvironment,
   FakeAlarms,
@@ -64,6 +65,8 @@ export class ScaledClock implements Clock {
 
 export async function consoleHarness(o: Partial<ConsoleOptions> & { clock?: Clock } = {}) {
   const dir = tempProject();
+  commitProject(dir); // approvals recompute a change in a committed checkout
+  const ledgers = fakeLedgers();
   const alb = albPerEnvironment();
   const metrics = new FakeMetrics();
   const alarms = new FakeAlarms(
@@ -87,6 +90,7 @@ export async function consoleHarness(o: Partial<ConsoleOptions> & { clock?: Cloc
       },
     },
     identity: async (opts) => ({ account: opts.account!.id, arn: who.arn.replace("ACCOUNT", opts.account!.id) }),
+    approvalLedger: ledgers.of,
     traffic: (e) => alb(e.name),
     workloads: (e) => new FakeWorkloads(dir, e.name),
     metrics: () => metrics,
@@ -100,7 +104,7 @@ export async function consoleHarness(o: Partial<ConsoleOptions> & { clock?: Cloc
     stderr: () => undefined,
     clock: o.clock ?? new FakeClock(),
   };
-  const core = shellCore(createShell(deps));
+  const core = shellCore(createShell(deps), (args, over) => main(["node", "envctl", ...args], { ...deps, ...over }));
   const ui = await createConsole(core, { readOnly: false, pollMs: 100, ...o });
   let cookie = "";
   let csrf = "";

@@ -28,7 +28,7 @@ import { examples } from "../help.ts";
 import { classify, UserError } from "../report.ts";
 import { createShell, type Shell } from "../shell.ts";
 import { interruptOn } from "../signals.ts";
-import { registerApprovalCommands } from "./approvals.ts";
+import { type Rerun, registerApprovalCommands } from "./approvals.ts";
 
 /** The command line of an action, as the history records it. */
 function commandOf(a: Action): string {
@@ -40,14 +40,45 @@ function commandOf(a: Action): string {
     case "rollout":
       return `rollout ${a.env}${a.continue ? " --continue" : ""}`;
     case "maintenance":
-      return `maintenance ${a.env} ${a.state}`;
+      // as `envctl maintenance` words it (the change id of an approval depends on it)
+      return `maintenance ${a.env} ${a.state}${a.message !== undefined ? " --message …" : ""}${(a.allowCidrs ?? []).map((c) => ` --allow-cidr ${c}`).join("")}`;
     default:
       return `${a.kind} ${a.env}`;
   }
 }
 
-/** The release core of the console over the shell of `envctl ui`. */
-export function shellCore(shell: Shell): ReleaseCore {
+/**
+ * The envctl arguments of an action: what the history records, and what an approval of its change
+ * runs again (`envctl approve` recomputes the change from them).
+ */
+export function argvOf(a: Action): string[] {
+  switch (a.kind) {
+    case "promote":
+      return ["promote", a.from, a.to, ...(a.version ? ["--version", a.version] : [])];
+    case "shift":
+      return ["shift", a.env, "--to", a.to, "--percent", String(a.percent)];
+    case "rollout":
+      return ["rollout", a.env, ...(a.continue ? ["--continue"] : []), "--on-interrupt", "leave"];
+    case "maintenance":
+      return [
+        "maintenance",
+        a.env,
+        a.state,
+        ...(a.message !== undefined ? ["--message", a.message] : []),
+        ...(a.allowCidrs ?? []).flatMap((c) => ["--allow-cidr", c]),
+      ];
+    case "approve":
+      return ["approve", a.env, a.changeId];
+    default:
+      return [a.kind, a.env];
+  }
+}
+
+/**
+ * The release core of the console over the shell of `envctl ui`. `rerun`: envctl itself, which
+ * `envctl approve` runs to recompute the change it approves.
+ */
+export function shellCore(shell: Shell, rerun: Rerun): ReleaseCore {
   const actor = currentActor(shell.env);
   return {
     load: () => shell.load(),
@@ -106,19 +137,22 @@ export function shellCore(shell: Shell): ReleaseCore {
     },
     run: async (a: Action, io: ActionIo): Promise<ActionOutcome> => {
       const output: string[] = [];
-      const s = createShell({
-        ...shell.deps,
-        progress: io.progress,
-        signal: io.signal,
-        stdout: (t) => output.push(t),
-        stderr: (t) => io.progress.info(t),
-        // The page asks for the typed confirmation before the request: never a terminal prompt here.
-        confirm: async () => {
-          throw new UserError("production changes need the environment's name typed in the confirm field");
+      const s = createShell(
+        {
+          ...shell.deps,
+          progress: io.progress,
+          signal: io.signal,
+          stdout: (t) => output.push(t),
+          stderr: (t) => io.progress.info(t),
+          // The page asks for the typed confirmation before the request: never a terminal prompt here.
+          confirm: async () => {
+            throw new UserError("production changes need the environment's name typed in the confirm field");
+          },
         },
-      });
+        argvOf(a),
+      );
       try {
-        await runAction(s, a, io, output);
+        await runAction(s, a, io, output, rerun);
         return { ok: true, exitCode: 0, output };
       } catch (e) {
         const { code, text } = classify(e);
@@ -132,18 +166,19 @@ export function shellCore(shell: Shell): ReleaseCore {
 
 const problemsOf = (e: unknown) => (e instanceof ConfigError ? e.problems : []);
 
-async function runAction(s: Shell, a: Action, io: ActionIo, output: string[]): Promise<void> {
+async function runAction(s: Shell, a: Action, io: ActionIo, output: string[], rerun: Rerun): Promise<void> {
   if (a.kind === "approve") {
     // `envctl approve`: the same command, parsed and run in this process.
     const program = new Command("envctl").exitOverride();
-    registerApprovalCommands(program, s);
+    registerApprovalCommands(program, s, rerun);
     await program.parseAsync(["approve", a.env, a.changeId, "--json"], { from: "user" });
     return;
   }
   const command = commandOf(a);
   const focus = a.kind === "promote" ? [a.from, a.to] : [a.env];
-  const built = await s.context({ yes: io.confirmed, json: true }, command, focus, io.signal);
-  const ctx = { ...built, actor: io.actor };
+  // The actor is envctl's (the person running the console): the same change as the command's, so
+  // an approval of it (`envctl approve` recomputes the change) matches.
+  const ctx = await s.context({ yes: io.confirmed, json: true }, command, focus, io.signal);
   switch (a.kind) {
     case "promote":
       await promote(ctx, a.from, a.to, { version: a.version });
@@ -195,7 +230,7 @@ function readToken(file: string): string {
   return parseArgs("ui", { tokenFile: TokenSchema }, { tokenFile: text }).tokenFile;
 }
 
-export function registerUiCommand(program: Command, shell: Shell): void {
+export function registerUiCommand(program: Command, shell: Shell, rerun: Rerun): void {
   examples(
     program
       .command("ui")
@@ -231,7 +266,7 @@ export function registerUiCommand(program: Command, shell: Shell): void {
     const stop = shell.deps.signal ? undefined : interruptOn(["SIGINT", "SIGTERM"], () => undefined);
     const signal = shell.deps.signal ?? stop!.signal;
     try {
-      const running = await startConsole(shellCore(shell), {
+      const running = await startConsole(shellCore(shell, rerun), {
         host,
         port,
         readOnly: o.readOnly === true,
