@@ -30,6 +30,7 @@ import { registerRolloutCommand } from "./commands/rollout.ts";
 import { registerScheduleCommands } from "./commands/schedule.ts";
 import { registerSecretCommands } from "./commands/secret.ts";
 import { registerStatusCommand } from "./commands/status.ts";
+import { registerUiCommand } from "./commands/ui.ts";
 import { environmentAws } from "./compose.ts";
 import type { Deps } from "./deps.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -77,6 +78,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerDiffCommand(program, shell);
   registerDoctorCommand(program, shell);
   registerApprovalCommands(program, shell, (args, over) => main(["node", "envctl", ...args], { ...deps, ...over }));
+  registerUiCommand(program, shell, (args, over) => main(["node", "envctl", ...args], { ...deps, ...over }));
 
   registerReleaseCheck(program, { root, load, out, err, setExit });
   examples(program.commands.find((c) => c.name() === "release-check")!, [
