@@ -228,6 +228,21 @@ describe("architecture: what may import what (ARCHITECTURE.md)", () => {
     ).toEqual([]);
   });
 
+  it("lib/ui (the console) imports no lib/cli; only lib/cli/commands/ui.ts imports it", () => {
+    expect(
+      edges
+        .filter((e) => e.from.startsWith("lib/ui/") && e.to.startsWith("lib/cli/"))
+        .map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
+    expect(
+      edges
+        .filter(
+          (e) => e.to.startsWith("lib/ui/") && !e.from.startsWith("lib/ui/") && e.from !== "lib/cli/commands/ui.ts",
+        )
+        .map((e) => `${e.from} imports ${e.to}`),
+    ).toEqual([]);
+  });
+
   it("nothing below lib/cli imports lib/cli", () => {
     expect(
       edges
