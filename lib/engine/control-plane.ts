@@ -256,7 +256,8 @@ export async function startControlPlane(
     for (const p of started)
       if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}): ${tail(p)}`);
     say(
-      `kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes (no kubelet: pods are simulated); kubeconfig ${kubeconfig}`,
+      `kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes ` +
+        `(no kubelet: pods are simulated); kubeconfig ${kubeconfig}`,
     );
     return { server, kubeconfig, dir, nodes: nodes.map((n) => n.name), api, stop };
   } catch (e) {

@@ -10,6 +10,14 @@ import { join } from "node:path";
 /** The service CIDR EKS picks for a VPC in 10.0.0.0/8 (172.20.0.0/16 there); the API server's ClusterIP is its first address. */
 export const SERVICE_CIDR = "172.20.0.0/16";
 const KUBERNETES_SERVICE_IP = "172.20.0.1";
+/** The names the API server's certificate is valid for (besides 127.0.0.1 and its ClusterIP). */
+const API_SERVER_NAMES = [
+  "localhost",
+  "kubernetes",
+  "kubernetes.default",
+  "kubernetes.default.svc",
+  "kubernetes.default.svc.cluster.local",
+];
 
 /** The files of the PKI (paths). */
 export interface Pki {
@@ -86,7 +94,8 @@ export function makePki(dir: string): Pki {
   const apiserver = sign(
     "apiserver",
     "/CN=kube-apiserver",
-    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:${KUBERNETES_SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n`,
+    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" +
+      `subjectAltName=IP:127.0.0.1,IP:${KUBERNETES_SERVICE_IP},${API_SERVER_NAMES.map((n) => `DNS:${n}`).join(",")}\n`,
   );
   const clients = Object.fromEntries(
     Object.entries(CLIENT_SUBJECTS).map(([name, subject]) => [
