@@ -33,7 +33,8 @@ export interface Deps {
   readonly snapshots?: (env: Environment) => Snapshotter;
   /** The slots' Deployments of an EKS environment. @default its cluster's API server (lib/kube/workloads.ts) */
   readonly workloads?: (env: Environment) => Workloads;
-  /** The environment's database (`instance`: the release file's, default `<env>-postgres`). @default the local PostgreSQL on the local target (ENVSTACK_LOCAL_POSTGRES), none on AWS */
+  /** The environment's database (`instance`: the release file's, default `<env>-postgres`). @default the local
+   * PostgreSQL on the local target (ENVSTACK_LOCAL_POSTGRES), none on AWS */
   readonly database?: (env: Environment, instance?: string) => Database;
   /** The databases data copies reach. @default the local PostgreSQL on the local target, none on AWS */
   readonly dataPlane?: () => DataPlane;

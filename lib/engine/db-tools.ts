@@ -29,7 +29,8 @@ export function migrateVersion(): string {
 export class DbToolsMissing extends Error {
   constructor(manifest: string) {
     super(
-      `the database tools are not set up (${manifest} is missing): run 'npm run setup' (lib/engine/setup-migrate.sh builds golang-migrate and finds or installs PostgreSQL)`,
+      `the database tools are not set up ` +
+        `(${manifest} is missing): run 'npm run setup' (lib/engine/setup-migrate.sh builds golang-migrate and finds or installs PostgreSQL)`,
     );
     this.name = "DbToolsMissing";
   }

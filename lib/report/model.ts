@@ -89,7 +89,11 @@ const weights = (s: { slots: { blue: { weight: number }; green: { weight: number
 function computeOf(e: LoadedEnvironment["config"]): string {
   const c = e.compute;
   if (c.kind === "ec2") return `ec2 ${c.instanceType} × ${c.capacity.desired}`;
-  return `eks ${c.kubernetesVersion}: ${c.nodeGroups.map((g) => `${g.name} ${g.instanceTypes[0]} × ${g.capacity.desired}${g.capacityType === "SPOT" ? " spot" : ""}`).join(", ")}`;
+  return `eks ${c.kubernetesVersion}: ${c.nodeGroups
+    .map(
+      (g) => `${g.name} ${g.instanceTypes[0]} × ` + `${g.capacity.desired}${g.capacityType === "SPOT" ? " spot" : ""}`,
+    )
+    .join(", ")}`;
 }
 
 function rolloutOf(r: Release): ReportRollout | null {

@@ -50,13 +50,16 @@ export function registerPromotionCommands(program: Command, shell: Shell): void 
         .command("stage")
         .argument("<env>", "environment (with --version: a graph root, e.g. dev)")
         .description(
-          "put a newly built version into the idle slot at weight 0 and deploy it; without --version, the live version again with the environment's current settings (a settings-only change; when the live slot already runs those settings, nothing changes: it says so and exits 0)",
+          "put a newly built version into the idle slot at weight 0 and deploy it; without " +
+            "--version, the live version again with the environment's current settings (a " +
+            "settings-only change; when the live slot already runs those settings, nothing changes: it says so and exits 0)",
         )
         .option("--version <tag>", "image tag of the build (only on a graph root, e.g. dev)")
         .option("--digest <sha256>", "the image's digest (sha256:<64 hex>): the slot then runs <repository>@<digest>")
         .option(
           "--schema <range>",
-          "the database schema versions the version runs on, <requires>..<supportsUpTo> (the image's envstack.schema.* labels; default: read from the local image stand-in when there is one)",
+          "the database schema versions the version runs on, <requires>..<supportsUpTo> (the image's " +
+            "envstack.schema.* labels; default: read from the local image stand-in when there is one)",
         ),
     ),
     [
@@ -79,7 +82,9 @@ export function registerPromotionCommands(program: Command, shell: Shell): void 
     );
     const ctx = await shell.context(
       o,
-      `stage ${name}${args.version ? ` --version ${args.version}` : ""}${args.digest ? ` --digest ${args.digest}` : ""}${args.schema ? ` --schema ${args.schema.requires}..${args.schema.supportsUpTo}` : ""}`,
+      `stage ${name}${
+        args.version ? ` --version ${args.version}` : ""
+      }${args.digest ? ` --digest ${args.digest}` : ""}${args.schema ? ` --schema ${args.schema.requires}..${args.schema.supportsUpTo}` : ""}`,
     );
     const schema =
       args.schema ?? (args.version ? schemaFromLocalImage(shell.env, ctx.project.root, args.version) : undefined);

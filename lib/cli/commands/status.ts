@@ -43,7 +43,8 @@ export function registerStatusCommand(program: Command, shell: Shell): void {
         .description("live slot, versions, weights, rollout step, last change and analysis; --live: beside what runs")
         .option(
           "--live",
-          "also read what runs: the ALB's weights, target health per slot, the gate's alarms; differences marked (exit 2 when what runs differs from the file or cannot be read)",
+          "also read what runs: the ALB's weights, target health per slot, the gate's alarms; " +
+            "differences marked (exit 2 when what runs differs from the file or cannot be read)",
         )
         .option(
           "--watch [seconds]",
