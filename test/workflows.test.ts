@@ -218,7 +218,7 @@ const manifest = (...stacks: string[]) =>
 
 // ---------------------------------------------------------------------------------------------
 
-const EXPECTED = ["deploy.yml", "drift.yml", "pr.yml", "preview-gc.yml", "preview.yml", "release.yml"];
+const EXPECTED = ["deploy.yml", "drift.yml", "pr.yml", "preview-gc.yml", "preview.yml", "release.yml", "schedule.yml"];
 const TOFU_VERSION = /^OPENTOFU_VERSION=v?(\S+)$/m.exec(
   readFileSync(join(REPO, "lib/engine/versions.env"), "utf8"),
 )?.[1];
@@ -1476,5 +1476,24 @@ describe("runtimes", () => {
     expect(readFileSync(join(REPO, ".ci/node.sh"), "utf8")).toMatch(
       /NODE_WANT=24\.\d+\.\d+[\s\S]*npm install .*"node@\$NODE_WANT"/,
     );
+  });
+});
+
+describe("schedule.yml: scheduled rollouts on a cron", () => {
+  const j = () => job("schedule.yml", "run");
+
+  it("runs envctl schedule run every 15 minutes, runs never overlap nor cancel each other", () => {
+    expect((wf("schedule.yml").on as { schedule: { cron: string }[] }).schedule).toEqual([{ cron: "*/15 * * * *" }]);
+    expect(concurrencyOf("schedule.yml", j())).toEqual({ group: "scheduled-rollouts", cancel: false });
+    expect(stepRunning(j(), "npx envctl schedule run").run).toMatch(/^npx envctl schedule run --yes --wait \d+$/m);
+  });
+
+  it("installs dependencies before any credential exists, and leaves no token in the checkout", () => {
+    const steps = stepsOf(j());
+    const credentials = steps.findIndex((st) => st.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+    expect(indexOfRun(j(), "npm ci")).toBeGreaterThanOrEqual(0);
+    expect(indexOfRun(j(), "npm ci")).toBeLessThan(credentials);
+    expect(stepUsing(j(), "actions/checkout").with).toMatchObject({ "persist-credentials": false });
+    expect(writes(effectivePermissions("schedule.yml", j()))).toEqual(["id-token"]);
   });
 });

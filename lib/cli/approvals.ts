@@ -12,7 +12,7 @@ import type { CallerIdentity } from "../aws/identity.ts";
 import type { Project } from "../config/load.ts";
 import type { Environment } from "../config/schema.ts";
 import type { Deployer } from "../deploy/runner.ts";
-import { approvalPolicyOf, changeIdOf, judgeApprovals } from "../release/gates/approvals.ts";
+import { approvalPolicyOf, changeIdOf, judgeApprovals, policyFor } from "../release/gates/approvals.ts";
 import { RefusedError } from "../release/model/errors.ts";
 import type { Approval, Approve, ReleaseEnvironment } from "../release/ports/index.ts";
 import { requestApproval } from "../release/store/approvals.ts";
@@ -67,7 +67,7 @@ export async function enforceApprovals(a: {
   now: Date;
   identity: () => Promise<CallerIdentity>;
 }): Promise<void> {
-  const policy = approvalPolicyOf(a.config);
+  const policy = policyFor(approvalPolicyOf(a.config), a.what);
   if (policy.required === 0) return;
   const name = a.config.name;
   const seq = loadRelease(a.root, name).lastChange?.seq ?? 0;

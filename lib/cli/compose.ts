@@ -35,7 +35,7 @@ import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
 import { awsClientTarget, readTarget, type Target } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { accountCheckedDeployer, approvalGate } from "./approvals.ts";
-import { parseArgs, WaitArg } from "./args.ts";
+import { BreakGlassArg, parseArgs, WaitArg } from "./args.ts";
 import type { Deps } from "./deps.ts";
 import type { ShellNotifications } from "./notifications.ts";
 import { defaultProgress } from "./progress.ts";
@@ -75,7 +75,11 @@ export async function releaseContext(
 ): Promise<CliContext> {
   const { deps, env, clock, out, err } = io;
   // Arguments before files: a bad flag is reported whatever state the project is in.
-  const { wait } = parseArgs(command.split(" ")[0]!, { wait: WaitArg }, { wait: o.wait ?? "0" });
+  const { wait, breakGlass } = parseArgs(
+    command.split(" ")[0]!,
+    { wait: WaitArg, breakGlass: BreakGlassArg.optional() },
+    { wait: o.wait ?? "0", breakGlass: o.breakGlass },
+  );
   const project = await loadProject(io.root(), focus ? { focus } : {});
   io.notifyProject(project);
   if (project.warnings?.length) err(formatWarnings(project.warnings));
@@ -143,7 +147,12 @@ export async function releaseContext(
     signal: signal ?? deps.signal,
     out,
     dryRun: o.json ? (plan) => out(JSON.stringify({ dryRun: true, ...plan }, null, 2)) : undefined,
-    options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: wait },
+    options: {
+      deploy: o.deploy !== false,
+      dryRun: o.dryRun === true,
+      waitSeconds: wait,
+      ...(breakGlass ? { breakGlass } : {}),
+    },
     command: `envctl ${command}`,
     approve: approvalGate({ io, project, command, o, configOf, aws }),
   };

@@ -27,6 +27,7 @@ import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerReportCommand } from "./commands/report.ts";
 import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerRolloutCommand } from "./commands/rollout.ts";
+import { registerScheduleCommands } from "./commands/schedule.ts";
 import { registerSecretCommands } from "./commands/secret.ts";
 import { registerStatusCommand } from "./commands/status.ts";
 import { environmentAws } from "./compose.ts";
@@ -70,6 +71,7 @@ export function envctlProgram(deps: Deps = {}): { program: Command; shell: Shell
   registerStatusCommand(program, shell);
   registerPromotionCommands(program, shell);
   registerRolloutCommand(program, shell);
+  registerScheduleCommands(program, shell);
   registerAnalysisCommands(program, shell);
   registerRecoveryCommands(program, shell);
   registerMigrateCommand(program, shell);

@@ -28,6 +28,8 @@ export interface Common {
   dryRun?: boolean;
   deploy?: boolean;
   wait?: string;
+  /** Run outside the release calendar, saying why. */
+  breakGlass?: string;
 }
 
 /** One invocation of envctl; notifications of release events (lib/notify) for the projects loaded so far. */

@@ -4,6 +4,7 @@
  * e-mail attachment exactly as generated. Pure: the same data gives the same bytes.
  */
 import { formatEvidence } from "../release/judge/sequential.ts";
+import { calendarText } from "./calendar-view.ts";
 import { graphSvg } from "./html-graph.ts";
 import { CSS } from "./html-style.ts";
 import { esc, money, slug, time } from "./html-text.ts";
@@ -162,6 +163,25 @@ function costHtml(e: ReportEnvironment): string {
   );
 }
 
+function maintenanceHtml(e: ReportEnvironment): string {
+  const m = e.maintenance;
+  if (!m) return "";
+  const bypass = [
+    ...(m.allowCidrs.length ? [`bypass CIDRs ${esc(m.allowCidrs.join(", "))}`] : []),
+    ...(m.allowHeader ? [`bypass header ${esc(m.allowHeader)}`] : []),
+  ];
+  return (
+    `<div class="pending">MAINTENANCE since ${esc(time(m.since))} by ${esc(m.by)}: users get the 503 page` +
+    `${bypass.map((b) => `; ${b}`).join("")}. End it: <code>envctl maintenance ${esc(e.name)} off</code></div>`
+  );
+}
+
+function calendarHtml(e: ReportEnvironment): string {
+  if (!e.calendar) return "";
+  const lines = calendarText(e.calendar).map((l) => `<div class="meta">${esc(l)}</div>`);
+  return `<div class="block calendar"><div class="label">Release calendar</div>${lines.join("")}</div>`;
+}
+
 function cardHtml(e: ReportEnvironment): string {
   return `<article class="card" id="${slug(e.name)}" data-environment="${esc(e.name)}">
   <h3>${esc(e.name)} <span class="badge tier-${esc(e.tier)}">${esc(e.tier)}</span>${e.preview ? ' <span class="badge">preview</span>' : ""}</h3>
@@ -169,14 +189,7 @@ function cardHtml(e: ReportEnvironment): string {
   ${slotsHtml(e)}
   ${databaseHtml(e)}
   ${rolloutHtml(e)}
-  ${
-    e.maintenance
-      ? `<div class="pending">MAINTENANCE since ` +
-        `${esc(time(e.maintenance.since))} by ` +
-        `${esc(e.maintenance.by)}: users get the 503 ` +
-        `page${e.maintenance.allowCidrs.length ? `; bypass CIDRs ${esc(e.maintenance.allowCidrs.join(", "))}` : ""}${e.maintenance.allowHeader ? `; bypass header ${esc(e.maintenance.allowHeader)}` : ""}. End it: <code>envctl maintenance ${esc(e.name)} off</code></div>`
-      : ""
-  }
+  ${maintenanceHtml(e)}
   ${
     e.pending
       ? `<div class="pending">PENDING: the deploy of ` +
@@ -185,6 +198,7 @@ function cardHtml(e: ReportEnvironment): string {
       : ""
   }
   ${analysisHtml(e)}
+  ${calendarHtml(e)}
   <div class="block"><div class="label">Drift</div>${driftHtml(e)}</div>
   <div class="block"><div class="label">Cost</div>${costHtml(e)}</div>
 </article>`;

@@ -1,4 +1,5 @@
 /** `envctl status [env]`: the release files (lib/cli/views/status.ts); `--live` and `--watch`: beside what runs (./status-live.ts). */
+
 import type { Command } from "commander";
 import { z } from "zod";
 import { lazyAlarms, lazyMaintenance, lazyTraffic } from "../../aws/lazy.ts";
@@ -8,6 +9,7 @@ import { unknownEnvironmentMessage } from "../../config/suggest.ts";
 import { lazyKubeWorkloads } from "../../kube/workloads.ts";
 import { describeCause, RefusedError } from "../../release/model/errors.ts";
 import { readAudit } from "../../release/store/index.ts";
+import { readSchedule } from "../../release/store/schedule.ts";
 import type { LiveSources } from "../../review/live.ts";
 import { parseArgs } from "../args.ts";
 import { databasePort } from "../compose.ts";
@@ -132,6 +134,7 @@ export function registerStatusCommand(program: Command, shell: Shell): void {
           e,
           lastAnalysisOf(readAudit(project.root, e.config.name)),
           await schemaReadBack(shell, project.root, e),
+          { now: clock.now(), scheduled: readSchedule(project.root, e.config.name).changes },
         ),
       ),
     );

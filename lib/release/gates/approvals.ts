@@ -27,6 +27,11 @@ export function approvalPolicyOf(e: { readonly tier: Tier; readonly approvals?: 
  * author and an approver derive the same id from the same change; once the release file moves on
  * (another seq), an approval of the old change no longer matches anything.
  */
+/** A break-glass change (outside the release calendar) needs one approval more than the policy's. */
+export function policyFor(policy: ApprovalPolicy, what: { readonly breakGlass?: string }): ApprovalPolicy {
+  return what.breakGlass === undefined ? policy : { ...policy, required: policy.required + 1 };
+}
+
 export function changeIdOf(
   env: string,
   baseSeq: number,
