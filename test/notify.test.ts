@@ -148,6 +148,10 @@ describe("the payload", () => {
       "drift-cleared",
       "maintenance-on",
       "maintenance-off",
+      "break-glass",
+      "window-hold",
+      "schedule-started",
+      "schedule-skipped",
     ]);
   });
 });
