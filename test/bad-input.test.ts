@@ -785,7 +785,7 @@ const holds = (env: string, v: string, idle: string) =>
 
 /**
  * Promotions and stages of what the target already runs (its live slot) or already holds (its idle
- * slot at 0 %, exactly): no change, so no refusal either (exit 0, README: "Commands that would
+ * slot at 0 %, exactly): no change, so no refusal either (exit 0, docs/releases/envctl.md: "Commands that would
  * change nothing say so and write nothing").
  */
 const noopCases: fc.Arbitrary<NoopCase> = fc.oneof(

@@ -1,5 +1,5 @@
 /**
- * Database changes released with the code (issue 22), below the end-to-end test: the schema gates
+ * Database changes released with the code, below the end-to-end test: the schema gates
  * (pure, table- and property-tested), release-check's expand/contract rule (against git), the
  * masking spec and plan, the image contract's labels, and `envctl migrate`'s failure paths against a
  * real PostgreSQL and real golang-migrate (exit code honoured, timeout, dirty state, lock).
@@ -327,7 +327,7 @@ describe("release-check: the expand/contract rules in a pull request (pure and a
       }),
     ).toBe(1);
     expect(lines.at(-1)).toBe(
-      "refused: a release change breaks the database's expand/contract rules (README \"Database changes\"):\n  - staging: slot green (1.5.0, schema 2..3) gets 50 % of the traffic but staging's database is at schema 1: run the expand first ('envctl migrate staging --to 2')",
+      "refused: a release change breaks the database's expand/contract rules (docs/operations/database-changes.md):\n  - staging: slot green (1.5.0, schema 2..3) gets 50 % of the traffic but staging's database is at schema 1: run the expand first ('envctl migrate staging --to 2')",
     );
   });
 });
@@ -435,7 +435,7 @@ describe("envctl migrate's failure paths (real PostgreSQL, real golang-migrate)"
     const deps: Deps = {
       github: ci.github,
       cwd: dir,
-      // As CI runs it after two approvals (issue 24), with credentials of each environment's own account.
+      // As CI runs it after two approvals, with credentials of each environment's own account.
       env: {
         ...process.env,
         CI: "1",

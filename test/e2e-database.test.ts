@@ -1,5 +1,5 @@
 /**
- * Database changes released with the code (issue 22), end to end against a real PostgreSQL
+ * Database changes released with the code, end to end against a real PostgreSQL
  * (Debian's, started by test/support/postgres.ts) and real golang-migrate (built by
  * lib/engine/setup-migrate.sh), driven through envctl on the local target: the environment's
  * database `staging-postgres` is a database on the local server, the app images are the stand-ins

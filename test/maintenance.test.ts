@@ -17,12 +17,11 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AlbMaintenance } from "../lib/aws/maintenance.ts";
-import { type Deps, main } from "../lib/cli/envctl.ts";
-import { PlainProgress } from "../lib/cli/progress.ts";
 import { MAINTENANCE_PRIORITIES, WEIGHTED_RULE_PRIORITY } from "../lib/constructs/naming.ts";
 import type { Maintenance } from "../lib/release/model/maintenance.ts";
 import type { MaintenanceRules, MaintenanceSwitch } from "../lib/release/ports/index.ts";
-import { FakeAlb, FakeClock, FakeWorkloads } from "./support/fakes.ts";
+import { envctlInProcess } from "./support/envctl-deps.ts";
+import { FakeAlb } from "./support/fakes.ts";
 import { resources, type Synthesized, synthRepo, tempProject } from "./support/project.ts";
 
 const PAGE = "<h1>Back at 14:00 UTC</h1>";
@@ -238,31 +237,27 @@ class FakeMaintenance implements MaintenanceSwitch {
 function harness() {
   const dir = tempProject();
   const log: string[] = [];
-  const lines: string[] = [];
   const alb = new FakeAlb();
   const sw = new FakeMaintenance(log);
-  const clock = new FakeClock();
-  const deps: Deps = {
-    cwd: dir,
-    env: { ...process.env, GITHUB_ACTOR: "alice", CI: "1" },
-    deployer: {
-      deploy: async (stacks) => {
-        log.push(`deploy ${stacks.join(" ")}`);
-        for (const s of stacks)
-          if (s === "dev-traffic") {
-            alb.deployFrom(dir, "dev");
-            sw.deployFrom(dir, "dev");
-          }
+  const h = envctlInProcess({
+    dir,
+    runAs: { GITHUB_ACTOR: "alice", CI: "1" },
+    deps: () => ({
+      deployer: {
+        deploy: async (stacks) => {
+          log.push(`deploy ${stacks.join(" ")}`);
+          for (const s of stacks)
+            if (s === "dev-traffic") {
+              alb.deployFrom(dir, "dev");
+              sw.deployFrom(dir, "dev");
+            }
+        },
       },
-    },
-    traffic: () => alb,
-    workloads: (e) => new FakeWorkloads(dir, e.name),
-    maintenance: () => sw,
-    progress: new PlainProgress((l) => lines.push(l), clock.now),
-    stdout: (t) => lines.push(t),
-    stderr: (t) => lines.push(t),
-    clock,
-  };
+      traffic: () => alb,
+      maintenance: () => sw,
+    }),
+  });
+  const { lines, deps } = h;
   const release = () => JSON.parse(readFileSync(join(dir, "environments/releases/dev.json"), "utf8"));
   const audit = () =>
     readFileSync(join(dir, "environments/releases/dev.audit.jsonl"), "utf8")
@@ -278,8 +273,8 @@ function harness() {
     deps,
     release,
     audit,
-    run: (...a: string[]) => main(["node", "envctl", ...a], deps),
-    text: () => lines.join("\n"),
+    run: h.run,
+    text: h.text,
   };
 }
 

@@ -11,10 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { NotifySchema } from "../lib/config/schema/notify.ts";
-import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import { type NotifyFetch, postWithRetries, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../lib/notify/deliver.ts";
 import {
   createNotifier,
@@ -24,15 +22,8 @@ import {
   settleBound,
 } from "../lib/notify/notifier.ts";
 import { eventPayload, NOTIFY_EVENTS, type ReleaseEventPayload } from "../lib/release/model/events.ts";
-import {
-  FakeAlarms,
-  FakeAlb,
-  FakeClock,
-  FakeMetrics,
-  FakeTrafficHistory,
-  FakeWorkloads,
-  metrics,
-} from "./support/fakes.ts";
+import { envctlInProcess } from "./support/envctl-deps.ts";
+import { FakeAlb, FakeClock, metrics } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
 const KEY = "s3cr3t-signing-key";
@@ -157,6 +148,10 @@ describe("the payload", () => {
       "drift-cleared",
       "maintenance-on",
       "maintenance-off",
+      "break-glass",
+      "window-hold",
+      "schedule-started",
+      "schedule-skipped",
     ]);
   });
 });
@@ -422,44 +417,26 @@ function harness(url: string, events: string[] = [], extra = "") {
       );
   });
   const alb = new FakeAlb();
-  const cw = new FakeMetrics();
-  const alarms = new FakeAlarms(
-    Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames("staging", s as "blue")).map((n) => [n, "OK"])),
-  );
-  const clock = new FakeClock();
-  const lines: string[] = [];
   const marks: Record<string, number> = {};
-  const deps: Deps = {
-    cwd: dir,
-    env: {
-      ...process.env,
-      GITHUB_ACTOR: "ci-bot",
-      CI: "1",
-      ONCALL_WEBHOOK_URL: url,
-      ONCALL_WEBHOOK_KEY: KEY,
-      ENVSTACK_RUN_URL: "https://ci.example/run/42",
-    },
-    deployer: {
-      deploy: async (stacks) => {
-        for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, ""));
+  const h = envctlInProcess({
+    dir,
+    runAs: { GITHUB_ACTOR: "ci-bot", CI: "1" },
+    env: { ONCALL_WEBHOOK_URL: url, ONCALL_WEBHOOK_KEY: KEY, ENVSTACK_RUN_URL: "https://ci.example/run/42" },
+    alarmsOf: ["staging"],
+    deps: ({ lines, clock }) => ({
+      deployer: {
+        deploy: async (stacks) => {
+          for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, ""));
+        },
       },
-    },
-    traffic: () => alb,
-    metrics: () => cw,
-    alarms: () => alarms,
-    workloads: (e) => new FakeWorkloads(dir, e.name),
-    snapshots: () => ({ snapshot: async (_db, id) => id }),
-    trafficHistory: () => new FakeTrafficHistory(),
-    smoke: { fetch: async () => ({ status: 200, text: async () => "ok" }), sleep: async () => undefined },
-    progress: new PlainProgress((l) => {
-      if (l.includes("gate failed:")) marks.gate ??= performance.now();
-      lines.push(l);
-    }, clock.now),
-    stdout: (t) => lines.push(t),
-    stderr: (t) => lines.push(t),
-    clock,
-    signal: new AbortController().signal,
-  };
+      traffic: () => alb,
+      progress: new PlainProgress((l) => {
+        if (l.includes("gate failed:")) marks.gate ??= performance.now();
+        lines.push(l);
+      }, clock.now),
+    }),
+  });
+  const { cw, lines } = h;
   alb.onWrite = (w) => {
     if (w.blue === 100) marks.alb ??= performance.now();
   };
@@ -469,7 +446,7 @@ function harness(url: string, events: string[] = [], extra = "") {
       .split("\n")
       .map((l) => JSON.parse(l))
       .filter((x) => x.kind === "notification");
-  return { dir, alb, cw, lines, marks, notes, run: (...a: string[]) => main(["node", "envctl", ...a], deps) };
+  return { dir, alb, cw, lines, marks, notes, run: h.run };
 }
 
 /** A failing canary: the gate rolls back at the first poll. */

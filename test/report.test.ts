@@ -9,24 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
-import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
-import { githubCi } from "./support/approvals.ts";
-import {
-  albPerEnvironment,
-  FakeAlarms,
-  FakeClock,
-  FakeMetrics,
-  FakeTrafficHistory,
-  FakeWorkloads,
-  passingSmoke,
-  steady,
-  trafficDeployer,
-} from "./support/fakes.ts";
-import { REPO, tempProject } from "./support/project.ts";
+import { envctlInProcess } from "./support/envctl-deps.ts";
+import { FakeClock, steady } from "./support/fakes.ts";
+import { REPO } from "./support/project.ts";
 
 /** Where the screenshot and the page go (CI uploads them). */
 const ARTIFACTS = process.env.ENVSTACK_ARTIFACTS ?? join(REPO, "test-results");
@@ -37,45 +25,12 @@ const ARTIFACTS = process.env.ENVSTACK_ARTIFACTS ?? join(REPO, "test-results");
  * progress at blue 50 / green 50).
  */
 async function projectWithRolloutInProgress() {
-  const dir = tempProject();
-  const alb = albPerEnvironment();
-  const metrics = new FakeMetrics();
-  const alarms = new FakeAlarms(
-    Object.fromEntries(
-      ["dev", "staging", "production"]
-        .flatMap((e) => ["blue", "green"].flatMap((s) => slotAlarmNames(e, s as "blue")))
-        .map((n) => [n, "OK"]),
-    ),
-  );
-  const clock = new FakeClock(Date.parse("2026-11-20T09:00:00.000Z"));
-  const controller = new AbortController();
-  const out: string[] = [];
-  const ci = githubCi(dir, { author: "dana" });
-  const deps: Deps = {
-    github: ci.github,
-    cwd: dir,
-    // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
-    env: {
-      ...process.env,
-      GITHUB_ACTOR: "ci-bot",
-      CI: "1",
-      ...ci.env,
-    },
-    deployer: trafficDeployer(dir, alb),
-    traffic: (e) => alb(e.name),
-    workloads: (e) => new FakeWorkloads(dir, e.name),
-    metrics: () => metrics,
-    alarms: () => alarms,
-    snapshots: () => ({ snapshot: async (_db, id) => id }),
-    trafficHistory: () => new FakeTrafficHistory(),
-    smoke: passingSmoke,
-    progress: new PlainProgress(() => undefined, clock.now),
-    stdout: (t) => out.push(t),
-    stderr: (t) => out.push(t),
-    clock,
-    signal: controller.signal,
-  };
-  const run = (...args: string[]) => main(["node", "envctl", ...args], deps);
+  // As in CI after two reviewers approved; progress lines are not kept: `out` is what the commands print.
+  const h = envctlInProcess({
+    clock: new FakeClock(Date.parse("2026-11-20T09:00:00.000Z")),
+    deps: ({ clock }) => ({ progress: new PlainProgress(() => undefined, clock.now) }),
+  });
+  const { dir, cw: metrics, controller, lines: out, run } = h;
   expect(await run("stage", "dev", "--version", "1.6.0")).toBe(0);
   expect(await run("rollout", "dev")).toBe(0);
   expect(await run("promote", "dev", "staging")).toBe(0);

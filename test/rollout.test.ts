@@ -7,21 +7,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Deps, main } from "../lib/cli/envctl.ts";
-import { PlainProgress } from "../lib/cli/progress.ts";
-import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
+import { main } from "../lib/cli/envctl.ts";
 import type { Fetch } from "../lib/release/ports/index.ts";
-import { githubCi } from "./support/approvals.ts";
-import {
-  FakeAlarms,
-  FakeAlb,
-  FakeClock,
-  FakeMetrics,
-  FakeTrafficHistory,
-  FakeWorkloads,
-  metrics,
-  steady,
-} from "./support/fakes.ts";
+import { envctlInProcess } from "./support/envctl-deps.ts";
+import { FakeAlb, FakeTrafficHistory, FakeWorkloads, metrics, steady } from "./support/fakes.ts";
 import { tempProject } from "./support/project.ts";
 
 const okFetch: Fetch = async () => ({ status: 200, text: async () => "ok" });
@@ -29,62 +18,45 @@ const okFetch: Fetch = async () => ({ status: 200, text: async () => "ok" });
 function harness(env: string, edit?: (dir: string) => void) {
   const dir = tempProject(edit);
   const deployed: string[][] = [];
-  const lines: string[] = [];
   const alb = new FakeAlb();
-  const cw = new FakeMetrics();
-  const alarms = new FakeAlarms(
-    Object.fromEntries(["blue", "green"].flatMap((s) => slotAlarmNames(env, s as "blue")).map((n) => [n, "OK"])),
-  );
-  const clock = new FakeClock();
   const history = new FakeTrafficHistory();
   const workloads = new FakeWorkloads(dir, env);
   const snapshots: string[] = [];
   const fetched: string[] = [];
   let fetchImpl: Fetch = okFetch;
   let deployHook: (stacks: readonly string[]) => void = () => undefined;
-  const controller = new AbortController();
-  const ci = githubCi(dir, { author: "dana" });
-  const deps: Deps = {
-    github: ci.github,
-    cwd: dir,
-    // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
-    env: {
-      ...process.env,
-      GITHUB_ACTOR: "ci-bot",
-      CI: "1",
-      ...ci.env,
-    },
-    deployer: {
-      deploy: async (stacks) => {
-        deployed.push([...stacks]);
-        deployHook(stacks);
-        for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, ""));
+  // As in CI after two reviewers approved (production needs two approvals: Accounts and approvals);
+  // one ALB, the environment's alarms, and deploys, snapshots and smoke requests recorded.
+  const h = envctlInProcess({
+    dir,
+    alarmsOf: [env],
+    deps: () => ({
+      deployer: {
+        deploy: async (stacks) => {
+          deployed.push([...stacks]);
+          deployHook(stacks);
+          for (const s of stacks) if (s.endsWith("-traffic")) alb.deployFrom(dir, s.replace(/-traffic$/, ""));
+        },
       },
-    },
-    traffic: () => alb,
-    workloads: () => workloads,
-    metrics: () => cw,
-    alarms: () => alarms,
-    snapshots: () => ({
-      snapshot: async (db, id) => {
-        snapshots.push(`${db}:${id}`);
-        return id;
+      traffic: () => alb,
+      workloads: () => workloads,
+      snapshots: () => ({
+        snapshot: async (db, id) => {
+          snapshots.push(`${db}:${id}`);
+          return id;
+        },
+      }),
+      trafficHistory: () => history,
+      smoke: {
+        fetch: async (url, init) => {
+          fetched.push(`${url} ${JSON.stringify(init.headers)}`);
+          return fetchImpl(url, init);
+        },
+        sleep: async () => undefined,
       },
     }),
-    trafficHistory: () => history,
-    smoke: {
-      fetch: async (url, init) => {
-        fetched.push(`${url} ${JSON.stringify(init.headers)}`);
-        return fetchImpl(url, init);
-      },
-      sleep: async () => undefined,
-    },
-    progress: new PlainProgress((l) => lines.push(l), clock.now),
-    stdout: (t) => lines.push(t),
-    stderr: (t) => lines.push(t),
-    clock,
-    signal: controller.signal,
-  };
+  });
+  const { lines, cw, alarms, clock, deps, controller } = h;
   const file = join(dir, "environments/releases", `${env}.json`);
   return {
     dir,
@@ -106,9 +78,9 @@ function harness(env: string, edit?: (dir: string) => void) {
     setFetch: (f: Fetch) => {
       fetchImpl = f;
     },
-    run: (...args: string[]) => main(["node", "envctl", ...args], deps),
+    run: h.run,
     release: () => JSON.parse(readFileSync(file, "utf8")),
-    text: () => lines.join("\n"),
+    text: h.text,
     audit: () =>
       readFileSync(join(dir, "environments/releases", `${env}.audit.jsonl`), "utf8")
         .trim()

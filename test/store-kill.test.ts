@@ -1,5 +1,5 @@
 /**
- * The release store under kill -9 at random moments (issue 12): writers making committed changes
+ * The release store under kill -9 at random moments: writers making committed changes
  * (test/support/store-writer.ts: withLock → loadRelease → core.shift → commit, the path of
  * `envctl shift --no-deploy`) are killed with SIGKILL after a random delay, and after every kill:
  * - the release file parses, validates and is in its canonical form (no torn file), and no

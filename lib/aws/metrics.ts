@@ -26,7 +26,7 @@ export class CloudWatchMetrics implements MetricsReader {
     const metric = (id: string, name: string, stat: string, dims: Record<string, string>): MetricDataQuery => ({
       Id: id,
       MetricStat: {
-        // Sorted by name: CloudWatch ignores the order, moto does not (see README, emulator gaps).
+        // Sorted by name: CloudWatch ignores the order, moto does not (docs/engine-and-emulator.md).
         Metric: {
           Namespace: NS,
           MetricName: name,

@@ -189,10 +189,10 @@ export function s3Ledger(target: Target, e: Environment, o: AwsClientOptions): A
 }
 
 /**
- * The environment's database (issue 22): the test's, else on the local target with
+ * The environment's database: the test's, else on the local target with
  * `ENVSTACK_LOCAL_POSTGRES` set, a database on that local PostgreSQL with the image stand-ins of
  * `ENVSTACK_LOCAL_IMAGES` (lib/database/local.ts). On AWS none yet: the schema gates fail closed
- * (README "Database changes").
+ * (docs/operations/database-changes.md).
  */
 export function databasePort(
   deps: Deps,

@@ -39,7 +39,7 @@ import { defaultProgress } from "./progress.ts";
 import { classify } from "./report.ts";
 import { registerReviewCommands } from "./review-commands.ts";
 import { readSecretInput } from "./secret-input.ts";
-import { createShell } from "./shell.ts";
+import { createShell, type Shell } from "./shell.ts";
 
 export type { Deps } from "./deps.ts";
 export { fileSystemError } from "./report.ts";
@@ -50,8 +50,12 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
 
-export async function main(argv: readonly string[], deps: Deps = {}): Promise<number> {
-  const shell = createShell(deps, argv.slice(2));
+/**
+ * envctl's commander program with every command registered over the shell `deps` describe; nothing
+ * runs until it is parsed. `main` runs it; lib/cli/reference.ts renders the CLI reference from it.
+ */
+export function envctlProgram(deps: Deps = {}, args: readonly string[] = []): { program: Command; shell: Shell } {
+  const shell = createShell(deps, args);
   const { env, out, err, root, load, clock, confirm, setExit } = shell;
 
   const program = new Command("envctl")
@@ -149,7 +153,11 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     interactive: deps.interactive ?? (() => process.stdin.isTTY === true),
   });
   registerConfigCommands(program, { load, out, secrets, setExit });
+  return { program, shell };
+}
 
+export async function main(argv: readonly string[], deps: Deps = {}): Promise<number> {
+  const { program, shell } = envctlProgram(deps, argv.slice(2));
   try {
     try {
       await program.parseAsync([...argv], { from: "node" });
@@ -164,7 +172,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
       return EXIT.invalid; // commander already printed its message
     }
     const { code, text } = classify(e);
-    err(text);
+    shell.err(text);
     return code;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * envctl's exit codes: the one table (README "Exit codes" lists the same). Every command maps its
- * outcome to one of these; lib/cli/report.ts maps errors to them.
+ * envctl's exit codes: the one table (docs/reference/cli.md lists it, these comments as the
+ * meanings). Every command maps its outcome to one of these; lib/cli/report.ts maps errors to them.
  */
 export const EXIT = {
   /** Done (also: nothing to change; a rollout waiting at a manual pause). */

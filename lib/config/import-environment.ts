@@ -47,7 +47,7 @@ export interface ImportRequest {
   /** The project root (lib/ and node_modules/ under it are the project's own code, not screened). */
   readonly root: string;
   readonly file: string;
-  /** The URL imported in-process (a query makes a long-lived process see edits). */
+  /** The URL imported in-process (its query, the hash of the file's content, makes a long-lived process see edits). */
   readonly url: string;
   /** The environment the file is named after, and the file as messages show it. */
   readonly subject: string;

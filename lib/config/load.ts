@@ -8,7 +8,8 @@
  * file is broken). Problems of the environments outside the focus become warnings, and those
  * environments are left out of the project; problems of the focus still fail the load.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
@@ -69,6 +70,11 @@ export function environmentFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
+/** The module cache key of a file: the SHA-256 of its bytes (16 hex digits). */
+function contentKey(file: string): string {
+  return createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16);
+}
+
 /** A problem and the environment it belongs to (`undefined`: the previews file as a whole). */
 interface Owned {
   readonly owner: string | undefined;
@@ -97,9 +103,12 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     const shown = `environments/${fileName}.ts`;
     let exported: unknown;
     try {
-      // The query makes a long-lived process (tests, envctl) see edits to the file.
-      const { mtimeMs, size } = statSync(file);
-      const url = `${pathToFileURL(file).href}?v=${mtimeMs}-${size}`;
+      // A long-lived process (tests, a console) imports each version of the file once: the module is
+      // keyed by the hash of its content, so an edit is seen even when it keeps the size and the
+      // modification time. The query is not named `v`: vitest's module runner drops `?v=<word
+      // characters>` (Vite's version query) from module ids, so of a `?v=<mtime>-<size>` key it kept
+      // at most the sub-millisecond part of the time and the size.
+      const url = `${pathToFileURL(file).href}?content=${contentKey(file)}`;
       const imported = await importEnvironment({ root, file, url, subject: fileName, shown, timeoutSeconds });
       if ("stuck" in imported) {
         add(fileName, { subject: fileName, path: "", message: imported.stuck });

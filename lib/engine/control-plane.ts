@@ -11,15 +11,19 @@
  * Pod Security admission included: enforced per namespace by its labels), authorization is
  * Node,RBAC, anonymous requests are refused.
  *
- * Every process logs to a file in the control plane's directory, never to a pipe: a caller blocked
- * in spawnSync would stop draining a pipe, and the process would hang writing to it.
+ * The parts: `control-plane/pki.ts` (certificates and kubeconfigs), `control-plane/processes.ts`
+ * (starting, waiting for and stopping the components, each logging to a file) and
+ * `control-plane/client.ts` (the HTTPS client of the API server).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ApiResponse, apiRequest } from "./control-plane/client.ts";
+import { type ClientName, makePki, SERVICE_CIDR, writeKubeconfig } from "./control-plane/pki.ts";
+import { type Started, startProcess, stopProcess, tail, until } from "./control-plane/processes.ts";
 import { freePort } from "./local.ts";
+
+export { SERVICE_CIDR } from "./control-plane/pki.ts";
 
 /** The control plane's binaries, as recorded in the engine manifest (lib/engine/setup-engine.sh). */
 export interface ControlPlaneBinaries {
@@ -61,8 +65,7 @@ export interface ControlPlane {
   readonly dir: string;
   readonly nodes: readonly string[];
   /** A request to the API server as the admin: `{status, body}` (body parsed when JSON); a PATCH body is a strategic merge patch. */
-  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
   stop(): Promise<void>;
 }
 
@@ -91,236 +94,16 @@ export const EKS_ADMISSION_PLUGINS = [
   "ValidatingAdmissionPolicy",
 ] as const;
 
-/** The service CIDR EKS picks for a VPC in 10.0.0.0/8 (172.20.0.0/16 there); the API server's ClusterIP is its first address. */
-export const SERVICE_CIDR = "172.20.0.0/16";
-const KUBERNETES_SERVICE_IP = "172.20.0.1";
-
 /** Where `npm run kube` keeps the control plane, relative to the project root (its kubeconfig: `admin.kubeconfig` in it). */
 export const LOCAL_KUBE_DIR = ".envstack/kube";
 
 /** The annotation kwok manages nodes by (the control plane passes it as kwok's selector). */
 export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 
+/** The simulated nodes by default: three t3.medium-sized ones. */
 export const DEFAULT_NODES: readonly SimulatedNode[] = [0, 1, 2].map((i) => ({ name: `simulated-node-${i}` }));
 
-// ------------------------------------------------------------------------------------------- PKI
-
-interface Pki {
-  readonly ca: string;
-  readonly caKey: string;
-  readonly serviceAccountKey: string;
-  readonly serviceAccountPub: string;
-  /** Server certificate of the API server. */
-  readonly apiserver: { cert: string; key: string };
-  /** Client certificates by component name. */
-  readonly clients: Record<ClientName, { cert: string; key: string }>;
-}
-
-type ClientName = "admin" | "controller-manager" | "scheduler" | "kwok";
-
-/** Each component's identity: the user (CN) and groups (O) RBAC sees. */
-const CLIENT_SUBJECTS: Record<ClientName, string> = {
-  admin: "/O=system:masters/CN=envstack-admin",
-  "controller-manager": "/CN=system:kube-controller-manager",
-  scheduler: "/CN=system:kube-scheduler",
-  // kwok plays every node's kubelet (status, leases) and evicts nothing: as on kwokctl's clusters, an admin.
-  kwok: "/O=system:masters/CN=kwok",
-};
-
-function openssl(dir: string, args: string[]): void {
-  execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-}
-
-/** ECDSA P-256 keys throughout (fast to make; every component and the service-account signer accept them). */
-function makePki(dir: string): Pki {
-  mkdirSync(dir, { recursive: true });
-  const key = (name: string) => {
-    openssl(dir, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`]);
-    return join(dir, `${name}.key`);
-  };
-  const caKey = key("ca");
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    "ca.key",
-    "-subj",
-    "/CN=envstack-local-kubernetes-ca",
-    "-days",
-    "30",
-    "-out",
-    "ca.crt",
-  ]);
-  const sign = (name: string, subject: string, ext: string) => {
-    key(name);
-    openssl(dir, ["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`]);
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, [
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "30",
-      "-extfile",
-      `${name}.ext`,
-      "-out",
-      `${name}.crt`,
-    ]);
-    return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
-  };
-  const apiserver = sign(
-    "apiserver",
-    "/CN=kube-apiserver",
-    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:${KUBERNETES_SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n`,
-  );
-  const clients = Object.fromEntries(
-    Object.entries(CLIENT_SUBJECTS).map(([name, subject]) => [
-      name,
-      sign(
-        name,
-        subject,
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
-      ),
-    ]),
-  ) as Pki["clients"];
-  const serviceAccountKey = key("service-account");
-  openssl(dir, ["ec", "-in", "service-account.key", "-pubout", "-out", "service-account.pub"]);
-  return {
-    ca: join(dir, "ca.crt"),
-    caKey,
-    serviceAccountKey,
-    serviceAccountPub: join(dir, "service-account.pub"),
-    apiserver,
-    clients,
-  };
-}
-
-/** A kubeconfig (JSON is YAML) with the CA and the client's certificate embedded, so it can be copied alone. */
-function writeKubeconfig(
-  file: string,
-  server: string,
-  ca: string,
-  client: { cert: string; key: string },
-  user: string,
-): string {
-  const b64 = (f: string) => readFileSync(f).toString("base64");
-  const config = {
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name: "envstack-local", cluster: { server, "certificate-authority-data": b64(ca) } }],
-    users: [{ name: user, user: { "client-certificate-data": b64(client.cert), "client-key-data": b64(client.key) } }],
-    contexts: [{ name: "envstack-local", context: { cluster: "envstack-local", user } }],
-    "current-context": "envstack-local",
-  };
-  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  return file;
-}
-
-// ------------------------------------------------------------------------------------- processes
-
-interface Started {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly log: string;
-}
-
-function startProcess(dir: string, name: string, bin: string, args: string[]): Started {
-  const log = join(dir, "logs", `${name}.log`);
-  mkdirSync(join(dir, "logs"), { recursive: true });
-  const fd = openSync(log, "a");
-  const child = spawn(bin, args, { stdio: ["ignore", fd, fd], cwd: dir });
-  closeSync(fd);
-  // A caller that exits without stop() (a failed test run) leaves no control plane behind.
-  const reap = () => child.kill("SIGKILL");
-  process.once("exit", reap);
-  child.once("exit", () => process.removeListener("exit", reap));
-  return { name, child, log };
-}
-
-const tail = (p: Started) => {
-  try {
-    return readFileSync(p.log, "utf8").slice(-3000);
-  } catch {
-    return "";
-  }
-};
-
-async function until(p: Started, what: string, seconds: number, ready: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}) before ${what}: ${tail(p)}`);
-    if (await ready().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${p.name}: no ${what} within ${seconds} s: ${tail(p)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function stopProcess(p: Started): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
-    p.child.once("exit", () => resolve());
-    p.child.kill("SIGTERM");
-    setTimeout(() => p.child.kill("SIGKILL"), 5000).unref();
-  });
-}
-
-/** One HTTPS request to the API server with a client certificate. */
-function apiRequest(
-  server: string,
-  pki: Pki,
-  client: ClientName,
-  method: string,
-  path: string,
-  body?: unknown,
-  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
-): Promise<{ status: number; body: any }> {
-  const url = new URL(path, server);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        ca: readFileSync(pki.ca),
-        cert: readFileSync(pki.clients[client].cert),
-        key: readFileSync(pki.clients[client].key),
-        headers: {
-          accept: "application/json",
-          ...(payload
-            ? { "content-type": method === "PATCH" ? "application/strategic-merge-patch+json" : "application/json" }
-            : {}),
-        },
-        timeout: 10_000,
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d) => (text += d));
-        res.on("end", () => {
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // plain text (healthz)
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`${method} ${path}: timed out`)));
-    req.on("error", reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
+/** The Node object kwok takes over (by its annotation), with the node's allocatable resources. */
 function nodeObject(n: SimulatedNode): unknown {
   const allocatable = { cpu: n.cpu ?? "2", memory: n.memory ?? "3500Mi", pods: String(n.pods ?? 17) };
   return {
@@ -461,10 +244,11 @@ export async function startControlPlane(
     }
     await until(kwok, `Ready nodes (${nodes.map((n) => n.name).join(", ")})`, 60, async () => {
       const r = await api("GET", "/api/v1/nodes");
-      // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
-      const ready = (r.body.items ?? []).filter((n: any) =>
+      const ready = (r.body.items ?? []).filter(
         // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
-        n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+        (n: any) =>
+          // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
+          n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
       );
       return ready.length >= nodes.length;
     });
@@ -472,7 +256,8 @@ export async function startControlPlane(
     for (const p of started)
       if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}): ${tail(p)}`);
     say(
-      `kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes (no kubelet: pods are simulated); kubeconfig ${kubeconfig}`,
+      `kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes ` +
+        `(no kubelet: pods are simulated); kubeconfig ${kubeconfig}`,
     );
     return { server, kubeconfig, dir, nodes: nodes.map((n) => n.name), api, stop };
   } catch (e) {

@@ -105,7 +105,7 @@ provider_current "$K8S_DIR_TF" "$K8S_BIN_NAME" "$K8S_PROVIDER_PSEUDO" || need_go
 for c in $KUBE_COMPONENTS; do [ -x "$KUBE_DIR/$c" ] || need_go=1; done
 [ -x "$ETCD_BIN" ] && [ -x "$KWOK_BIN" ] || need_go=1
 
-# What a first build costs, measured on 2 cores (README "The real engine"): said up front, and
+# What a first build costs, measured on 2 cores (docs/engine-and-emulator.md): said up front, and
 # repeated while a build runs, so nobody takes the silence for a hang.
 expected_minutes() { # <key prefix>
   case "$1" in

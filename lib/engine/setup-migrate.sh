@@ -2,8 +2,8 @@
 # setup-migrate.sh: the database parts of the local loop, apart from the Terraform engine:
 #   1. PostgreSQL server binaries (initdb, postgres, pg_ctl, psql, pg_dump): found on PATH or under
 #      /usr/lib/postgresql/*/bin; `apt-get install -y postgresql` only when missing.
-#   2. golang-migrate (the migration tool the stand-in apps' images carry, see README "Database
-#      changes"), built from the Go module proxy with `-tags postgres` into
+#   2. golang-migrate (the migration tool the stand-in apps' images carry, see
+#      docs/operations/database-changes.md), built from the Go module proxy with `-tags postgres` into
 #      ${ENVSTACK_CACHE:-$HOME/.cache/envstack}/migrate-<version>/migrate, keyed by version.
 #   3. ${ENVSTACK_CACHE}/migrate-<version>/manifest.json: where both are (test/support/postgres.ts reads it).
 # A second run takes well under a second. Run by `npm run setup` (package.json), after setup-engine.sh.

@@ -330,7 +330,7 @@ export function switchInstructions(r: RestoreResult): string {
     `  live:     ${plan.live} (untouched)`,
     "to use it:",
     `  - repair data: connect to ${r.endpoint} with that secret and copy what the live database lost back into it`,
-    `  - or switch the application: rename ${plan.live} to ${plan.live}-old and ${plan.target} to ${plan.live} (aws rds modify-db-instance --new-db-instance-identifier ... --apply-immediately), then bring it under ${plan.environment}'s stack (README: recovery runbook)`,
+    `  - or switch the application: rename ${plan.live} to ${plan.live}-old and ${plan.target} to ${plan.live} (aws rds modify-db-instance --new-db-instance-identifier ... --apply-immediately), then bring it under ${plan.environment}'s stack (docs/operations/recovery.md)`,
     `  - when done: aws rds delete-db-instance --db-instance-identifier ${plan.target} --final-db-snapshot-identifier ${plan.target}-final`,
   ].join("\n");
 }

@@ -21,8 +21,8 @@ export { bootstrapStackName };
  * `bootstrap-<account id>`, one per account: the state bucket every stack of the account's
  * environments keeps its state (and its lock file) in, and the approvals of their changes
  * (`approvals/`, written by each person under their own aws:userid only), and the bucket of its
- * access logs. Apply
- * it first with `ENVSTACK_BACKEND=local`, then migrate its own state into the bucket (README).
+ * access logs. Apply it first with `ENVSTACK_BACKEND=local`, then migrate its own state into the
+ * bucket (docs/getting-started.md, "Against a real AWS account").
  */
 export class BootstrapStack extends BaseStack {
   constructor(scope: Construct, props: BootstrapStackProps) {

@@ -2,7 +2,8 @@
  * What the emulator (moto) cannot do, and how the `local` target reshapes the stacks for it.
  * The real stacks keep every one of these; BaseStack applies {@link applyEmulatorProfile} to
  * the stacks of ENVSTACK_TARGET=local only, as cdktf Aspects run at synthesis, so no construct
- * ever asks whether it deploys to the emulator. The README lists this table.
+ * ever asks whether it deploys to the emulator. docs/engine-and-emulator.md lists this
+ * table (test/readme.test.ts checks it names exactly these gaps).
  */
 
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";

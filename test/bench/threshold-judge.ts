@@ -1,5 +1,5 @@
 /**
- * The threshold judge the project shipped until the sequential judge replaced it (issue 19), kept
+ * The threshold judge the project shipped until the sequential judge replaced it, kept
  * as bench:analysis's baseline: fixed thresholds on the cumulative counts, re-tested at every poll.
  *
  * Rules, in order (any failure is final at once; a pass needs the whole bake):

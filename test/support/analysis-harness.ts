@@ -36,7 +36,7 @@ export function harness(edit?: (dir: string) => void) {
   const deps = (): Deps => ({
     github: ci.github,
     cwd: dir,
-    // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
+    // As in CI after two reviewers approved (production needs two approvals: docs/operations/accounts-and-approvals.md).
     env: {
       ...process.env,
       GITHUB_ACTOR: "ci-bot",

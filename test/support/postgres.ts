@@ -1,5 +1,5 @@
 /**
- * A throwaway PostgreSQL server for the database tests (issue 22): `initdb` in a temporary
+ * A throwaway PostgreSQL server for the database tests: `initdb` in a temporary
  * directory, `postgres` on a free local port (trust authentication, local only), stopped by
  * `stop()`. The binaries come from lib/engine/setup-migrate.sh's manifest (Debian's postgresql).
  * As root, the server runs as the `postgres` user (PostgreSQL refuses to run as root).

@@ -1,6 +1,6 @@
 /**
  * `envctl data copy <from> <to> --mask <spec.json>`, `envctl data confirm <env>`, `envctl data seed
- * <env> --script <file.sql>` (issue 22; lib/database/copy.ts). Exit 0 done, 1 refused (nothing
+ * <env> --script <file.sql>` (lib/database/copy.ts). Exit 0 done, 1 refused (nothing
  * switched), 5 locked, 10 the masking ran and did not hold (the copy is dropped).
  */
 import { randomBytes } from "node:crypto";
@@ -41,7 +41,7 @@ function dataPlane(shell: Shell, root: string): DataPlane {
     return localDataPlane({ server: shell.env.ENVSTACK_LOCAL_POSTGRES, psql: tools.psql, pgDump: tools.pgDump });
   }
   throw new UserError(
-    `data: only the local target's PostgreSQL is supported yet (ENVSTACK_TARGET=local with ENVSTACK_LOCAL_POSTGRES); on AWS use 'envctl restore' and the README's runbook`,
+    `data: only the local target's PostgreSQL is supported yet (ENVSTACK_TARGET=local with ENVSTACK_LOCAL_POSTGRES); on AWS use 'envctl restore' and the recovery runbook (docs/operations/recovery.md)`,
   );
 }
 

@@ -171,7 +171,7 @@ export async function runDoctor(
             detail: `${bucket}: ${r.error}`,
             fix:
               r.error === "does not exist"
-                ? `bootstrap the account: ENVSTACK_BACKEND=local npx cdktf deploy ${bootstrapStackName(a.id)} (README: Accounts)`
+                ? `bootstrap the account: ENVSTACK_BACKEND=local npx cdktf deploy ${bootstrapStackName(a.id)} (docs/operations/accounts-and-approvals.md)`
                 : `the role needs s3:ListBucket, s3:GetObject and s3:PutObject on ${bucket}`,
           },
     );

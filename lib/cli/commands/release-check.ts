@@ -108,7 +108,7 @@ export function registerReleaseCheck(program: Command, d: ReleaseCheckDeps): voi
       if (schemaProblems.length > 0) {
         d.err(
           `refused: ${schemaProblems.length === 1 ? "a release change breaks" : "release changes break"} the ` +
-            `database's expand/contract rules (README "Database changes"):\n${schemaProblems.map((p) => `  - ${p}`).join("\n")}`,
+            `database's expand/contract rules (docs/operations/database-changes.md):\n${schemaProblems.map((p) => `  - ${p}`).join("\n")}`,
         );
         d.setExit(EXIT.invalid);
       }

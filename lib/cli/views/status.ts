@@ -26,7 +26,7 @@ export interface StatusView {
   /** The newest canary analysis in the history (what the gate measured and decided). */
   lastAnalysis: (AnalysisRecord & { at: string }) | null;
   /**
-   * The shared database's schema version (issue 22): read back now when envctl can reach the
+   * The shared database's schema version: read back now when envctl can reach the
    * database (`source: "database"`), else as the last migration recorded it (`source: "recorded"`);
    * absent when the environment tracks no schema.
    */
