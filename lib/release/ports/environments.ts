@@ -57,6 +57,11 @@ export interface ReleaseStore {
   lock<T>(env: string, waitSeconds: number, fn: () => Promise<T>, command: string): Promise<T>;
   /** The environment's change records, oldest first (the schema gates read when the old slot stopped serving). */
   history?(env: string): readonly ChangeRecord[];
+  /**
+   * The change records of the append-only log alone, oldest first, without a record only the release
+   * file carries: what a mitigation's target and a data copy's source are checked against.
+   */
+  logged?(env: string): readonly ChangeRecord[];
 }
 
 // ----------------------------------------------------------------- deploys
