@@ -10,6 +10,7 @@ import { secretsManagerStore } from "../aws/secrets-manager.ts";
 import type { Environment } from "../config/schema.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
 import { eventPayload } from "../release/model/events.ts";
+import type { Approval } from "../release/ports/index.ts";
 import { readTarget } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { refuseBlankArguments } from "./args.ts";
@@ -63,6 +64,15 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     // An empty or blank argument (`envctl status ""`) is refused for every command, before its action.
     .hook("preAction", (_program, action) => refuseBlankArguments(action));
 
+  /**
+   * The release context's approvals for the commands outside the release (secret set, restore,
+   * drift --heal). They ask their own question, so the context's production prompt is skipped.
+   */
+  const approve = async (name: string, command: string, what: Approval) => {
+    const ctx = await shell.context({ yes: true }, command, [name]);
+    await ctx.approve(ctx.environments.get(name), what);
+  };
+
   registerStatusCommand(program, shell);
   registerPromotionCommands(program, shell);
   registerRolloutCommand(program, shell);
@@ -83,6 +93,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   ]);
   registerRestoreCommand(program, {
     load,
+    approve,
     env,
     out,
     err,
@@ -118,6 +129,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     now: clock.now,
     notify: { notifier: shell.notifier, project: shell.notifyProject, actor: currentActor(env), link: shell.runLink() },
     confirm,
+    approve,
   });
 
   registerReportCommand(program, { load, out, now: clock.now, cwd: () => deps.cwd ?? process.cwd() });
@@ -143,6 +155,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
     confirm,
     readSecret: deps.readSecret ?? ((p) => readSecretInput(p)),
     interactive: deps.interactive ?? (() => process.stdin.isTTY === true),
+    approve,
   });
   registerConfigCommands(program, { load, out, secrets, setExit });
 
