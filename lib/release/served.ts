@@ -70,9 +70,11 @@ export function recordedState(
   const now = summarize(fileRelease);
   const own = fileRelease.lastChange;
   if (!last) {
-    if ((own?.seq ?? 0) === 0) return { state: now };
+    // Nothing vouches for the file: only its plain state as committed, never what only envctl writes.
+    const copied = now.instance ?? now.maskedFrom ?? now.previousInstance;
+    if ((own?.seq ?? 0) === 0 && copied === undefined) return { state: now };
     return {
-      problem: `${file} carries record ${own!.seq}, but its history (environments/releases/${env}.audit.jsonl) records no change: the file was changed outside envctl`,
+      problem: `${file} ${copied !== undefined ? `names a data copy (database ${now.instance ?? "-"}, masked from ${now.maskedFrom ?? "-"})` : `carries record ${own!.seq}`}, but its history (environments/releases/${env}.audit.jsonl) records no change: the file was changed outside envctl`,
     };
   }
   if (canonical(now) === canonical(last.to) && (own?.seq ?? 0) <= last.seq) return { state: now, last };
