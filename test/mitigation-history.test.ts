@@ -183,10 +183,16 @@ describe("mitigations move traffic only to what the history records as served", 
     expect(h.text()).toContain("'envctl reconcile production'");
   });
 
-  it("an ALB that cannot be read: nothing is moved, whatever the file says", async () => {
+  it("an ALB that cannot be read: the history and the file are still checked, and said so", async () => {
     const h = productionWithHistory();
     h.alb.failReads = true;
-    await h.refused("rollback", "production: could not read the ALB's listener rule (");
+    h.edit((r) => {
+      r.slots.green.version = "6.6.6";
+    });
+    await h.refused(
+      "rollback",
+      /could not read the ALB's listener rule \(connect ECONNREFUSED 127\.0\.0\.1:1\); checking the target against the history and the release file only[\s\S]*differs from what its history last recorded/,
+    );
   });
 
   it("a split the history recorded (a deploy interrupted midway) is restored to the file's state", async () => {

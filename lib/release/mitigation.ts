@@ -130,16 +130,18 @@ export async function mitigate(
 
 /**
  * What the ALB serves now, for a command's mitigation: undefined when nothing is deployed
- * (--no-deploy, --dry-run); a refusal when it cannot be read (what serves cannot be checked).
+ * (--no-deploy, --dry-run) or when it cannot be read (said so: the history and the file are still
+ * checked, and the deploy that follows the direct write moves the traffic to the checked target).
  */
 async function servingNow(ctx: Context, e: ReleaseEnvironment): Promise<Weights | undefined> {
   if (!ctx.options.deploy || ctx.options.dryRun) return undefined;
   try {
     return (await withRetries(2, () => ctx.traffic(e).read(), ctx.clock)).weights;
   } catch (err) {
-    throw new RefusedError(
-      `${e.name}: could not read the ALB's listener rule (${describeCause(err)}), so what it serves cannot be checked against the history; nothing was moved. Try again once the load balancer's API answers`,
+    ctx.progress.info(
+      `${e.name}: could not read the ALB's listener rule (${describeCause(err)}); checking the target against the history and the release file only`,
     );
+    return undefined;
   }
 }
 
