@@ -240,8 +240,13 @@ export async function withFileLock<T>(
       realpath: false,
       retries: 0,
       fs: labellingFs(file, holder),
-      onCompromised: (err) => {
-        compromised = `its lock was taken over or removed while it held it (${(err as NodeJS.ErrnoException).code === "ENOENT" ? "the lock is gone" : err.message})`;
+      // Found by a refresh: recorded, never thrown (proper-lockfile's default would crash the process).
+      onCompromised: () => {
+        const owner = readHolder(file);
+        compromised =
+          owner && owner.token !== holder.token
+            ? `its lock was taken over by ${describeHolder(owner)}`
+            : "its lock was removed while it held it (another envctl judged it abandoned, or someone deleted it)";
         const h = held.get(file);
         if (h && !h.lost) h.lost = compromised;
       },
@@ -284,14 +289,5 @@ export async function withFileLock<T>(
     held.delete(file);
     // removes the holder record, then the lock (labellingFs), only while both are still ours
     await release().catch(() => undefined);
-  }
-}
-
-/** Seconds since the lock of `file` was last refreshed, if it is held (for messages and tests). */
-export function lockAge(file: string): number | undefined {
-  try {
-    return (Date.now() - statSync(lockDir(file)).mtimeMs) / 1000;
-  } catch {
-    return undefined;
   }
 }
