@@ -18,7 +18,7 @@ const drift = (address: string, before: object, after: object) => ({
   resource_drift: [{ address, mode: "managed", change: { actions: ["update"], before, after } }],
 });
 
-function harness() {
+function harness(extraEnv: NodeJS.ProcessEnv = {}) {
   const dir = tempProject((d) => {
     const f = join(d, "environments/dev.ts");
     writeFileSync(
@@ -55,6 +55,7 @@ function harness() {
       GITHUB_ACTOR: "alice",
       TERRAFORM_BINARY_NAME: engine,
       CHAT_URL: "https://hooks.example/T0",
+      ...extraEnv,
     },
     deployer: {
       deploy: async (stacks) => {
@@ -164,8 +165,18 @@ describe("envctl drift --heal", () => {
     expect(h.deployed).toEqual([["dev"]]);
   }, 120_000);
 
-  it("production asks first (no: nothing deployed), --yes does not; the heal refuses while a deploy is pending", async () => {
+  it("a heal of production needs production's approvals, --yes or not: refused, nothing deployed", async () => {
     const h = harness();
+    h.setDrift("production-traffic", drift("aws_lb_listener_rule.weighted_rule_1", { tags: {} }, { tags: { x: "y" } }));
+    expect(await h.run("drift", "production", "--heal", "low", "--yes")).toBe(1);
+    expect(h.text()).toMatch(/^error: production.* approval/m);
+    expect(h.deployed).toEqual([]);
+    expect(h.notes("production").filter((n) => n.kind === "heal")).toEqual([]);
+  }, 120_000);
+
+  it("production asks first (no: nothing deployed), --yes does not; the heal refuses while a deploy is pending", async () => {
+    // As in CI after two reviewers approved.
+    const h = harness({ GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "alice", ENVSTACK_APPROVED_BY: "bob,carol" });
     h.setDrift("production-traffic", drift("aws_lb_listener_rule.weighted_rule_1", { tags: {} }, { tags: { x: "y" } }));
     h.answer(false);
     expect(await h.run("drift", "production", "--heal", "low")).toBe(1);
