@@ -48,7 +48,9 @@ select json_build_object(
     'oid', r.oid::bigint, 'schema', r.schema, 'name', r.name, 'kind', r.kind,
     'partitionOf', (select pn.nspname || '.' || pc.relname from roots x join pg_class pc on pc.oid = x.parent join pg_namespace pn on pn.oid = pc.relnamespace
                     where x.child = r.oid and not pc.relispartition),
-    'columns', coalesce((select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, null), 'nullable', not a.attnotnull, 'generated', a.attgenerated <> '') order by a.attnum)
+    'columns', coalesce((select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, null),
+                                                           'nullable', not a.attnotnull, 'generated', a.attgenerated <> '')
+                                         order by a.attnum)
                          from pg_attribute a where a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped), '[]'::json)
   ) order by r.schema, r.name) from rels r), '[]'::json),
   'largeObjects', (select count(*) from pg_largeobject_metadata)

@@ -22,7 +22,7 @@ import { parseRelease, type Release } from "../release/model/release.ts";
 import type { SchemaState } from "../release/ports/index.ts";
 import { recordedState, restoreFile } from "../release/served.ts";
 import type { Catalog } from "./catalog.ts";
-import { type MaskSpec, planMasking } from "./masking.ts";
+import { displayName, type MaskSpec, planMasking } from "./masking.ts";
 import { maskingSql } from "./masking-sql.ts";
 
 /** The databases of a project's environments, as data copies reach them. */
@@ -89,9 +89,10 @@ export async function copyData(
     throw new RefusedError(
       `data copy ${from} → ${to}: ${from} (${source.tier}) data never reaches ${to} (${target.tier}) unmasked: refused. Give a masking spec listing every column ('--mask <spec.json>', README "Database changes")`,
     );
+  const howMasked = maskedFrom ? ` (it holds ${maskedFrom}'s data masked)` : ", unmasked";
   // Data leaving an environment is a change of that environment: its approvals first, then the target's.
   await ctx.approve(source, {
-    summary: `${ctx.command}: copy ${from}'s database (${sourceInstance}) out to ${to}${spec ? ", masked" : maskedFrom ? ` (it holds ${maskedFrom}'s data masked)` : ", unmasked"}`,
+    summary: `${ctx.command}: copy ${from}'s database (${sourceInstance}) out to ${to}${spec ? ", masked" : howMasked}`,
     stacks: [],
   });
   await ctx.approve(target, {
@@ -155,7 +156,14 @@ export async function copyData(
           `verification failed: masked data still holds source values (${left.map(([c, n]) => `${c}: ${n}`).join(", ")})`,
           true,
         );
-      maskedNote = `masked ${plan.masked.map((m) => `${m.relation.schema === "public" ? "" : `${m.relation.schema}.`}${m.relation.name}.${m.column} (${m.rule})`).join(", ") || "nothing"}; kept ${plan.kept.map((k) => `${k.table}.${k.column}`).join(", ") || "nothing"}; refreshed ${plan.refresh.length} materialized view(s); verified by query: 0 source values left in ${plan.masked.length} masked column(s), ${Object.keys(verified).length} column(s) checked across ${Object.keys(rows).length} relation(s)`;
+      const maskedList = plan.masked.map(
+        (m) => `${displayName(m.relation.schema, m.relation.name)}.${m.column} (${m.rule})`,
+      );
+      maskedNote = [
+        `masked ${maskedList.join(", ") || "nothing"}; kept ${plan.kept.map((k) => `${k.table}.${k.column}`).join(", ") || "nothing"}; `,
+        `refreshed ${plan.refresh.length} materialized view(s); verified by query: 0 source values left in ${plan.masked.length} `,
+        `masked column(s), ${Object.keys(verified).length} column(s) checked across ${Object.keys(rows).length} relation(s)`,
+      ].join("");
     }
     const schema = await plane.readSchema(copy);
     for (const s of ["blue", "green"] as const) {
@@ -181,7 +189,10 @@ export async function copyData(
     const release = ctx.store.commit(current, next, {
       change: change(ctx),
       outcome: "data-copied",
-      note: `${to} switched from ${previous} to ${copy}, a copy of ${from}'s ${sourceInstance}: ${maskedNote}; ${previous} is kept until 'envctl data confirm ${to}'`,
+      note: [
+        `${to} switched from ${previous} to ${copy}, a copy of ${from}'s ${sourceInstance}: ${maskedNote}; `,
+        `${previous} is kept until 'envctl data confirm ${to}'`,
+      ].join(""),
     });
     return { release, copy, previous, verified };
   });
@@ -198,7 +209,13 @@ export async function confirmCopy(ctx: Context, plane: DataPlane, env: string): 
     const recorded = recordedState(env, current, ctx.store.logged?.(env) ?? []);
     if ("problem" in recorded || recorded.state.previousInstance !== prev) {
       throw new RefusedError(
-        `data confirm ${env}: ${"problem" in recorded ? recorded.problem : `its history does not record ${prev} as the database ${env} used before its copy`}; nothing was dropped. ${restoreFile(env)}`,
+        [
+          `data confirm ${env}: `,
+          "problem" in recorded
+            ? recorded.problem
+            : `its history does not record ${prev} as the database ${env} used before its copy`,
+          `; nothing was dropped. ${restoreFile(env)}`,
+        ].join(""),
       );
     }
     await ctx.approve(e, {

@@ -105,7 +105,8 @@ export function localDataPlane(
           else
             reject(
               new Error(
-                `restore of ${source} into ${as} failed (pg_dump exit ${dump.exitCode}, psql exit ${load.exitCode}): ${redact(err.trim().split("\n").slice(0, 4).join(" "))}`,
+                `restore of ${source} into ${as} failed (pg_dump exit ${dump.exitCode}, psql exit ${load.exitCode}): ` +
+                  redact(err.trim().split("\n").slice(0, 4).join(" ")),
               ),
             );
         };

@@ -35,7 +35,8 @@ const label = (r: RelationInfo, column: string) => `${displayName(r.schema, r.na
 
 /** Values of `column` in `from` whose digest is an original of masked column `m` (a `null` rule: any value left). */
 function leftOf(m: MaskedColumn, from: string, column: string): string {
-  const original = `${digestOf(`t.${ident(column)}`)} IN (SELECT digest FROM ${CHECK_TABLE} WHERE rel = ${literal(m.relation.oid.toString())} AND col = ${literal(m.column)})`;
+  const originals = `SELECT digest FROM ${CHECK_TABLE} WHERE rel = ${literal(m.relation.oid.toString())} AND col = ${literal(m.column)}`;
+  const original = `${digestOf(`t.${ident(column)}`)} IN (${originals})`;
   return `(SELECT count(*) FROM ${from} t WHERE t.${ident(column)} IS NOT NULL AND (${m.rule === "null" ? "true" : original}))`;
 }
 
@@ -50,7 +51,10 @@ export function maskingSql(plan: MaskPlan, salt: string): string {
   ];
   for (const m of plan.masked) {
     statements.push(
-      `INSERT INTO ${CHECK_TABLE} SELECT ${literal(m.relation.oid.toString())}, ${literal(m.column)}, ${isTextType(m.type)}, ${digestOf(ident(m.column))} FROM ${target(m.relation)} WHERE ${ident(m.column)} IS NOT NULL`,
+      [
+        `INSERT INTO ${CHECK_TABLE} SELECT ${literal(m.relation.oid.toString())}, ${literal(m.column)}, ${isTextType(m.type)}, `,
+        `${digestOf(ident(m.column))} FROM ${target(m.relation)} WHERE ${ident(m.column)} IS NOT NULL`,
+      ].join(""),
     );
   }
   const byTable = new Map<number, MaskedColumn[]>();
@@ -78,7 +82,10 @@ export function maskingSql(plan: MaskPlan, salt: string): string {
     for (const v of plan.relations.filter((x) => x.kind === "v" || x.kind === "m")) {
       for (const c of v.columns.filter((x) => isTextType(x.type))) {
         left.push(
-          `(${literal(label(v, c.name))}, (SELECT count(*) FROM ${rel(v)} t WHERE t.${ident(c.name)} IS NOT NULL AND ${digestOf(`t.${ident(c.name)}`)} IN (SELECT digest FROM ${CHECK_TABLE} WHERE text_type)))`,
+          [
+            `(${literal(label(v, c.name))}, (SELECT count(*) FROM ${rel(v)} t WHERE t.${ident(c.name)} IS NOT NULL AND `,
+            `${digestOf(`t.${ident(c.name)}`)} IN (SELECT digest FROM ${CHECK_TABLE} WHERE text_type)))`,
+          ].join(""),
         );
       }
     }

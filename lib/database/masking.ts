@@ -143,7 +143,12 @@ export function planMasking(
     }
     if (r.kind !== "r" && r.kind !== "p") {
       problems.push(
-        `tables.${shown}: is ${KIND_NAMES[r.kind] ?? `a relation of kind ${r.kind}`}, not a table: ${r.kind === "f" ? "its rows live outside the copy" : "it is derived from the masked tables (materialized views are refreshed from them)"}`,
+        [
+          `tables.${shown}: is ${KIND_NAMES[r.kind] ?? `a relation of kind ${r.kind}`}, not a table: `,
+          r.kind === "f"
+            ? "its rows live outside the copy"
+            : "it is derived from the masked tables (materialized views are refreshed from them)",
+        ].join(""),
       );
       continue;
     }
@@ -182,7 +187,8 @@ export function planMasking(
     }
     for (const f of catalog.relations.filter((r) => r.kind === "f")) {
       problems.push(
-        `${displayName(f.schema, f.name)}: a foreign table: its rows come from outside the copy, where no masking reaches: drop it before copying into a lower tier`,
+        `${displayName(f.schema, f.name)}: a foreign table: its rows come from outside the copy, where no masking reaches: ` +
+          "drop it before copying into a lower tier",
       );
     }
     if (catalog.largeObjects > 0)

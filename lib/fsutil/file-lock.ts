@@ -37,7 +37,10 @@ export class LockedError extends Error {
 export class LockLostError extends StoreError {
   constructor(label: string, why: string) {
     super(
-      `${label}: stopped before writing: ${why}; this command wrote nothing more. See what the other envctl did ('envctl status', the history) before running it again`,
+      [
+        `${label}: stopped before writing: ${why}; this command wrote nothing more. `,
+        "See what the other envctl did ('envctl status', the history) before running it again",
+      ].join(""),
     );
     this.name = "LockLostError";
   }
@@ -124,7 +127,10 @@ async function abandoned(
     if (verdict.state === "unknown") {
       const age = Date.now() - mtime;
       return age >= stale
-        ? `the lock was left by ${describeHolder(holder)}; envctl cannot check that process (${verdict.why}) and the lock was not refreshed for ${Math.round(age / 1000)} s (its holder refreshes it every second)`
+        ? [
+            `the lock was left by ${describeHolder(holder)}; envctl cannot check that process (${verdict.why}) `,
+            `and the lock was not refreshed for ${Math.round(age / 1000)} s (its holder refreshes it every second)`,
+          ].join("")
         : undefined;
     }
     // The holder read may have released its lock and exited since, and another taken the lock:
@@ -142,7 +148,8 @@ async function abandoned(
     return `the lock was left by ${describeHolder(holder)}, ${verdict.why}`;
   }
   if (unlabeled && unlabeled.mtime === mtime && Date.now() - unlabeled.since >= UNLABELED_MS) {
-    return `the lock carried no holder record and was not refreshed for ${Math.round((Date.now() - unlabeled.since) / 1000)} s (its holder died while taking or releasing it)`;
+    const seconds = Math.round((Date.now() - unlabeled.since) / 1000);
+    return `the lock carried no holder record and was not refreshed for ${seconds} s (its holder died while taking or releasing it)`;
   }
   return undefined;
 }

@@ -89,7 +89,10 @@ export function judgeHolder(
   if (!holder.pidNamespace || !self.pidNamespace || holder.pidNamespace !== self.pidNamespace) {
     return {
       state: "unknown",
-      why: `it runs in another PID namespace (${holder.pidNamespace ?? "not recorded"}; this one is ${self.pidNamespace ?? "unknown"}), where its pid means nothing here`,
+      why: [
+        `it runs in another PID namespace (${holder.pidNamespace ?? "not recorded"}; `,
+        `this one is ${self.pidNamespace ?? "unknown"}), where its pid means nothing here`,
+      ].join(""),
     };
   }
   if (!Number.isSafeInteger(holder.pid) || holder.pid <= 0)

@@ -74,13 +74,23 @@ export function recordedState(
     const copied = now.instance ?? now.maskedFrom ?? now.previousInstance;
     if ((own?.seq ?? 0) === 0 && copied === undefined) return { state: now };
     return {
-      problem: `${file} ${copied !== undefined ? `names a data copy (database ${now.instance ?? "-"}, masked from ${now.maskedFrom ?? "-"})` : `carries record ${own!.seq}`}, but its history (environments/releases/${env}.audit.jsonl) records no change: the file was changed outside envctl`,
+      problem: [
+        `${file} `,
+        copied !== undefined
+          ? `names a data copy (database ${now.instance ?? "-"}, masked from ${now.maskedFrom ?? "-"})`
+          : `carries record ${own!.seq}`,
+        `, but its history (environments/releases/${env}.audit.jsonl) records no change: the file was changed outside envctl`,
+      ].join(""),
     };
   }
   if (canonical(now) === canonical(last.to) && (own?.seq ?? 0) <= last.seq) return { state: now, last };
   if (own !== null && own.seq === last.seq + 1 && canonical(now) === canonical(own.to)) return { state: now, last };
   return {
-    problem: `${file} (${describeState(now)}, record ${own?.seq ?? "none"}) differs from what its history last recorded (record ${last.seq}, '${last.command}' by ${last.by} at ${last.at}: ${describeState(last.to)}): the file was changed outside envctl`,
+    problem: [
+      `${file} (${describeState(now)}, record ${own?.seq ?? "none"}) differs from what its history last recorded `,
+      `(record ${last.seq}, '${last.command}' by ${last.by} at ${last.at}: ${describeState(last.to)}): `,
+      "the file was changed outside envctl",
+    ].join(""),
   };
 }
 
@@ -116,7 +126,10 @@ export function refuseUnserved(i: ServedInput): string | undefined {
     }
     if (!served.some((s) => s.slots[slot].version === version && s.slots[slot].weight > 0)) {
       return stop(
-        `${slot} (${version}) never served traffic here: the history records no state in which ${slot} ran ${version} with a weight above 0, so a mitigation cannot send traffic to it`,
+        [
+          `${slot} (${version}) never served traffic here: the history records no state in which ${slot} ran ${version} `,
+          "with a weight above 0, so a mitigation cannot send traffic to it",
+        ].join(""),
         `A version that never served goes live only through a rollout with the environment's approvals ('envctl rollout ${i.env}')`,
       );
     }
@@ -125,8 +138,14 @@ export function refuseUnserved(i: ServedInput): string | undefined {
     const known = [...served.map(weightsOfSummary), weightsOfSummary(now), i.target];
     if (!known.some((k) => same(k, i.observed!))) {
       return stop(
-        `the ALB serves ${w(i.observed)}, which neither ${file} (${w(weightsOfSummary(now))}) nor its history ever recorded: a rollout running from another checkout, or a hand change of the listener rule`,
-        `Find who moved it (that checkout's 'envctl status ${i.env}', CloudTrail ModifyRule); to serve the recorded state again run 'envctl reconcile ${i.env}' (it deploys the release file, with the environment's approvals)`,
+        [
+          `the ALB serves ${w(i.observed)}, which neither ${file} (${w(weightsOfSummary(now))}) nor its history ever recorded: `,
+          "a rollout running from another checkout, or a hand change of the listener rule",
+        ].join(""),
+        [
+          `Find who moved it (that checkout's 'envctl status ${i.env}', CloudTrail ModifyRule); to serve the recorded state `,
+          `again run 'envctl reconcile ${i.env}' (it deploys the release file, with the environment's approvals)`,
+        ].join(""),
       );
     }
   }

@@ -30,7 +30,11 @@ export { loadRelease, releaseFileOf, releaseText } from "./release-file.ts";
 export class ConflictError extends StoreError {
   constructor(env: string, read: number, found: string) {
     super(
-      `${env}: the release file changed on disk since this command read it (it read record ${read}; the file now holds ${found}); nothing was written. Run the command again: it starts from the file as it is`,
+      [
+        `${env}: the release file changed on disk since this command read it `,
+        `(it read record ${read}; the file now holds ${found}); nothing was written. `,
+        "Run the command again: it starts from the file as it is",
+      ].join(""),
     );
     this.name = "ConflictError";
   }
