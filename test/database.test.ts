@@ -563,6 +563,33 @@ describe("envctl migrate's failure paths (real PostgreSQL, real golang-migrate)"
     expect(p.audit().at(-1)).toMatchObject({ outcome: "migration-timed-out" });
   });
 
+  it("the migration command runs with what it needs, never envctl's credentials or tokens; its output is redacted", async () => {
+    const p = project("staging", { version: "9.2.0", schema: { requires: 0, supportsUpTo: 5 } });
+    p.image("9.2.0", {
+      "envstack.schema.requires": "0",
+      "envstack.schema.supports-up-to": "5",
+      "envstack.migrate.command": JSON.stringify(["sh", "-c", "env | sort; echo postgres://app:pa/ss@db/app; exit 3"]),
+    });
+    const secrets = {
+      AWS_SECRET_ACCESS_KEY: "aws-s3cret-x",
+      GITHUB_TOKEN: "ghs_t0ken",
+      ENVSTACK_APPROVED_BY: "alice,bob",
+    };
+    for (const [k, v] of Object.entries(secrets)) process.env[k] = v;
+    try {
+      expect(await p.run("migrate", "staging", "--to", "5")).toBe(10);
+    } finally {
+      for (const k of Object.keys(secrets)) delete process.env[k];
+    }
+    const out = p.text();
+    expect(out).toContain("blue| ENVSTACK_SCHEMA_TO=5");
+    expect(out).toMatch(
+      /blue\| DATABASE_URL=postgres:\/\/postgres@127\.0\.0\.1:\d+\/staging-postgres\?sslmode=disable/,
+    );
+    expect(out).toContain("blue| postgres://app:***@db/app");
+    expect(out).not.toMatch(/aws-s3cret-x|ghs_t0ken|ENVSTACK_APPROVED_BY|ENVSTACK_LOCAL_POSTGRES|pa\/ss/);
+  });
+
   it("production snapshots first; a migration waits for the environment's lock and refuses when another envctl holds it", async () => {
     const p = project("production", { version: "1.4.2", schema: { requires: 1, supportsUpTo: 2 } });
     expect(await p.run("migrate", "production", "--to", "1", "--yes")).toBe(0);
