@@ -296,6 +296,19 @@ describe("e2e: a schema change released with the code (real PostgreSQL, real gol
 });
 
 describe("e2e: production-like data in staging: a masked copy, verified by query", () => {
+  /** Data leaves production only with production's approvals: as CI runs it after two reviewers approved. */
+  const runApproved = async (...args: string[]) => {
+    const saved = deps;
+    deps = {
+      ...deps,
+      env: { ...deps.env, GITHUB_ACTIONS: "true", ENVSTACK_CHANGE_AUTHOR: "dana", ENVSTACK_APPROVED_BY: "alice,bob" },
+    };
+    try {
+      return await run(...args);
+    } finally {
+      deps = saved;
+    }
+  };
   const SOURCE = "production-postgres";
   const spec = (d: string, tables: object) => {
     const f = join(d, `mask-${Object.keys(tables).length}-${Math.random().toString(36).slice(2)}.json`);
@@ -338,7 +351,7 @@ describe("e2e: production-like data in staging: a masked copy, verified by query
 
   it("a spec that leaves a column unlisted is refused, all problems at once; the copy is dropped", async () => {
     expect(
-      await run(
+      await runApproved(
         "data",
         "copy",
         "production",
@@ -359,7 +372,7 @@ describe("e2e: production-like data in staging: a masked copy, verified by query
   });
 
   it("a complete spec: the copy is masked, no masked column holds an original value (checked by query against the source), staging switches with the old database kept", async () => {
-    expect(await run("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes", "--json")).toBe(0);
+    expect(await runApproved("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes", "--json")).toBe(0);
     const out = JSON.parse(text().slice(text().indexOf("{")));
     expect(out).toMatchObject({
       environment: ENV,
@@ -402,7 +415,7 @@ describe("e2e: production-like data in staging: a masked copy, verified by query
   });
 
   it("a second copy waits for the first to be confirmed; confirm drops the old database", async () => {
-    expect(await run("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes")).toBe(1);
+    expect(await runApproved("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes")).toBe(1);
     expect(text()).toContain(
       "staging: the previous data copy is not confirmed yet (staging-postgres is kept): 'envctl data confirm staging' first",
     );

@@ -180,7 +180,7 @@ describe("mitigations move traffic only to what the history records as served", 
       "production: the ALB serves blue 30 / green 70, which neither environments/releases/production.json (blue 100 / green 0) nor its history ever recorded: a rollout running from another checkout, or a hand change of the listener rule; nothing was moved. Find who moved it",
     );
     await h.refused("abort", "the ALB serves blue 30 / green 70, which neither");
-    expect(h.text()).toContain("'envctl reconcile production'");
+    expect(h.text()).toContain("'envctl shift production --to blue --percent 100' deploys the release file's weights");
   });
 
   it("an ALB that cannot be read: the history and the file are still checked, and said so", async () => {

@@ -109,7 +109,10 @@ export function refuseUnserved(i: ServedInput): string | undefined {
   if (!last) {
     return stop(
       `its history (environments/releases/${i.env}.audit.jsonl) records no change, so nothing proves what it served`,
-      `Deploy through envctl first ('envctl reconcile ${i.env}', with the environment's approvals): mitigations go back only to states the history recorded`,
+      [
+        `Change it through envctl first ('envctl shift ${i.env} --to ${i.file.live} --percent ${i.file.slots[i.file.live].weight}' `,
+        "deploys the file's weights and records them, with the environment's approvals): mitigations go back only to recorded states",
+      ].join(""),
     );
   }
   const now = recorded.state;
@@ -143,8 +146,9 @@ export function refuseUnserved(i: ServedInput): string | undefined {
           "a rollout running from another checkout, or a hand change of the listener rule",
         ].join(""),
         [
-          `Find who moved it (that checkout's 'envctl status ${i.env}', CloudTrail ModifyRule); to serve the recorded state `,
-          `again run 'envctl reconcile ${i.env}' (it deploys the release file, with the environment's approvals)`,
+          `Find who moved it (that checkout's 'envctl status ${i.env}', CloudTrail ModifyRule); to serve the recorded state again, `,
+          `'envctl shift ${i.env} --to ${now.live} --percent ${now.slots[now.live].weight}' deploys the release file's weights `,
+          "(with the environment's approvals)",
         ].join(""),
       );
     }
