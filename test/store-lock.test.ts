@@ -27,6 +27,7 @@ import { createRequire } from "node:module";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { staleMs } from "../lib/fsutil/file-lock.ts";
 import { judgeHolder, ownIdentity, startTicksOf } from "../lib/fsutil/process-identity.ts";
 import * as core from "../lib/release/core.ts";
 import { ReleaseSchema } from "../lib/release/model/release.ts";
@@ -279,6 +280,36 @@ describe("the release store's lock and compare-and-swap, between real processes"
       "ConflictError: dev: the release file changed on disk since this command read it (it read record 0; the file now holds record 1 by bob, 'envctl shift dev --to green --percent 40'); nothing was written. Run the command again: it starts from the file as it is\n",
     );
     expect(stored(root)).toEqual(after);
+  });
+
+  it("pure: who may be judged gone, and the stale period's bounds", () => {
+    const self = { host: "h1", pid: 10, bootId: "b1", pidNamespace: "pid:[1]", startTicks: 500 };
+    const probe = (running: boolean, ticks?: number) => ({ running: () => running, startTicks: () => ticks });
+    expect(judgeHolder({ ...self, pid: 20 }, self, probe(false))).toEqual({
+      state: "dead",
+      why: "which is no longer running",
+    });
+    expect(judgeHolder({ ...self, pid: 20, startTicks: 400 }, self, probe(true, 450)).state).toBe("dead");
+    expect(judgeHolder({ ...self, pid: 20, startTicks: 400 }, self, probe(true, 400))).toEqual({ state: "alive" });
+    // Never by pid alone: another host, another boot (or a host of the same name), another namespace, a record without them.
+    for (const other of [
+      { host: "h2" },
+      { bootId: "b2" },
+      { pidNamespace: "pid:[2]" },
+      { bootId: undefined },
+      { pidNamespace: undefined },
+    ]) {
+      expect(judgeHolder({ ...self, pid: 20, ...other }, self, probe(false)).state, JSON.stringify(other)).toBe(
+        "unknown",
+      );
+    }
+    expect(staleMs({})).toBe(30_000);
+    expect(staleMs({ ENVSTACK_LOCK_STALE_SECONDS: "5" })).toBe(5_000);
+    for (const bad of ["1", "x", "2.5", "3601"]) {
+      expect(() => staleMs({ ENVSTACK_LOCK_STALE_SECONDS: bad })).toThrow(
+        `ENVSTACK_LOCK_STALE_SECONDS must be a whole number of seconds from 2 to 3600 (found '${bad}')`,
+      );
+    }
   });
 
   it("in process: a commit without the lock, or from a stale read, writes nothing", async () => {
