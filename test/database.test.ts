@@ -12,8 +12,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
+import type { Catalog, RelationInfo } from "../lib/database/catalog.ts";
 import { imageContract } from "../lib/database/image.ts";
-import { type ColumnInfo, MaskSpecSchema, maskingSql, planMasking } from "../lib/database/masking.ts";
+import { MaskSpecSchema, planMasking } from "../lib/database/masking.ts";
+import { maskingSql } from "../lib/database/masking-sql.ts";
 import { withFileLock } from "../lib/fsutil/file-lock.ts";
 import {
   migrationGate,
@@ -333,16 +335,32 @@ describe("release-check: the expand/contract rules in a pull request (pure and a
 });
 
 describe("masking spec and plan (pure)", () => {
-  const cols: ColumnInfo[] = [
-    { table: "users", column: "id", type: "bigint", nullable: false },
-    { table: "users", column: "email", type: "text", nullable: false },
-    { table: "users", column: "phone", type: "character varying", nullable: true },
-    { table: "schema_migrations", column: "version", type: "bigint", nullable: false },
-  ];
+  const col = (name: string, type: string, nullable = true) => ({ name, type, nullable, generated: false });
+  const users: RelationInfo = {
+    oid: 16400,
+    schema: "public",
+    name: "users",
+    kind: "r",
+    columns: [col("id", "bigint", false), col("email", "text", false), col("phone", "character varying")],
+  };
+  const catalog: Catalog = {
+    largeObjects: 0,
+    relations: [
+      users,
+      {
+        oid: 16390,
+        schema: "public",
+        name: "schema_migrations",
+        kind: "r",
+        columns: [col("version", "bigint", false)],
+      },
+    ],
+  };
+  const spec = (tables: object) => MaskSpecSchema.parse({ tables });
 
   it("the spec is validated with zod: every problem with its field and rule", () => {
     const r = MaskSpecSchema.safeParse({
-      tables: { users: { email: "scramble", "Bad-Name": "keep" }, empty: {} },
+      tables: { users: { email: "scramble", "Bad-Name": "keep" }, empty: {}, "public.users": { id: "keep" } },
       extra: 1,
     });
     expect(r.success).toBe(false);
@@ -352,14 +370,15 @@ describe("masking spec and plan (pure)", () => {
         "tables.users.email: must be one of hash, fake-email, null, keep",
         expect.stringMatching(/^tables\.users\.Bad-Name: must be a lower-case SQL identifier/),
         "tables.empty: must list at least one column",
+        "tables.public.users: names the table users names already",
         ': Unrecognized key: "extra"',
       ]),
     );
   });
 
-  it("checks the rules against the columns; a copy into a lower tier must list every column", () => {
+  it("checks the rules against the catalog's tables; a copy into a lower tier must list every column", () => {
     expect(
-      planMasking({ tables: { users: { id: "hash", email: "null", nope: "keep" }, ghosts: { x: "keep" } } }, cols, true)
+      planMasking(spec({ users: { id: "hash", email: "null", nope: "keep" }, ghosts: { x: "keep" } }), catalog, true)
         .problems,
     ).toEqual([
       "tables.users.id: hash needs a text column, this one is bigint (use null or keep)",
@@ -368,25 +387,40 @@ describe("masking spec and plan (pure)", () => {
       "tables.ghosts: no such table in the copy (tables: users)",
       "tables.users: phone not listed: a copy into a lower tier lists every column (a rule, or keep)",
     ]);
-    const ok = planMasking({ tables: { users: { id: "keep", email: "fake-email", phone: "null" } } }, cols, true);
-    expect(ok).toEqual({
-      plan: {
-        masked: [
-          { table: "users", column: "email", rule: "fake-email" },
-          { table: "users", column: "phone", rule: "null" },
-        ],
-        kept: [{ table: "users", column: "id" }],
-      },
-      problems: [],
-    });
+    const ok = planMasking(spec({ users: { id: "keep", email: "fake-email", phone: "null" } }), catalog, true);
+    expect(ok.problems).toEqual([]);
+    expect(ok.plan!.masked.map((m) => [m.relation.name, m.column, m.rule])).toEqual([
+      ["users", "email", "fake-email"],
+      ["users", "phone", "null"],
+    ]);
+    expect(ok.plan!.kept).toEqual([{ table: "users", column: "id" }]);
     // Same tier: a partial spec is fine.
-    expect(planMasking({ tables: { users: { email: "hash" } } }, cols, false).problems).toEqual([]);
+    expect(planMasking(spec({ users: { email: "hash" } }), catalog, false).problems).toEqual([]);
     const sql = maskingSql(ok.plan!, "s4lt");
     expect(sql).toMatch(/^BEGIN;\nCREATE TEMPORARY TABLE _envstack_mask_check .* ON COMMIT DROP;/);
     expect(sql).toContain(
-      `UPDATE "users" SET "email" = CASE WHEN "email" IS NULL THEN NULL ELSE 'user-' || substr(encode(sha256(convert_to('s4lt' || "email"::text, 'UTF8')), 'hex'), 1, 12) || '@example.invalid' END, "phone" = NULL`,
+      `UPDATE ONLY "public"."users" SET "email" = CASE WHEN "email" IS NULL THEN NULL ELSE 'user-' || substr(encode(sha256(convert_to('s4lt' || "email"::text, 'UTF8')), 'hex'), 1, 12) || '@example.invalid' END, "phone" = NULL`,
     );
     expect(sql.trim().endsWith("COMMIT;")).toBe(true);
+  });
+
+  it("a lower-tier copy refuses what no spec can mask: foreign tables and large objects", () => {
+    const foreign: RelationInfo = {
+      oid: 16500,
+      schema: "ext",
+      name: "remote_people",
+      kind: "f",
+      columns: [col("email", "text")],
+    };
+    const problems = planMasking(
+      spec({ users: { id: "keep", email: "hash", phone: "keep" } }),
+      { largeObjects: 2, relations: [...catalog.relations, foreign] },
+      true,
+    ).problems;
+    expect(problems).toEqual([
+      "ext.remote_people: a foreign table: its rows come from outside the copy, where no masking reaches: drop it before copying into a lower tier",
+      "the copy holds 2 large object(s) (pg_largeobject), which no spec can mask: remove them before copying into a lower tier",
+    ]);
   });
 });
 
@@ -529,6 +563,33 @@ describe("envctl migrate's failure paths (real PostgreSQL, real golang-migrate)"
     expect(p.text()).toContain("blue| timeout: 1 s passed, stopping the migration command");
     expect(p.text()).toMatch(/timed out after 1 s and was stopped.*; the database reads back schema none/);
     expect(p.audit().at(-1)).toMatchObject({ outcome: "migration-timed-out" });
+  });
+
+  it("the migration command runs with what it needs, never envctl's credentials or tokens; its output is redacted", async () => {
+    const p = project("staging", { version: "9.2.0", schema: { requires: 0, supportsUpTo: 5 } });
+    p.image("9.2.0", {
+      "envstack.schema.requires": "0",
+      "envstack.schema.supports-up-to": "5",
+      "envstack.migrate.command": JSON.stringify(["sh", "-c", "env | sort; echo postgres://app:pa/ss@db/app; exit 3"]),
+    });
+    const secrets = {
+      AWS_SECRET_ACCESS_KEY: "aws-s3cret-x",
+      GITHUB_TOKEN: "ghs_t0ken",
+      ENVSTACK_APPROVED_BY: "alice,bob",
+    };
+    for (const [k, v] of Object.entries(secrets)) process.env[k] = v;
+    try {
+      expect(await p.run("migrate", "staging", "--to", "5")).toBe(10);
+    } finally {
+      for (const k of Object.keys(secrets)) delete process.env[k];
+    }
+    const out = p.text();
+    expect(out).toContain("blue| ENVSTACK_SCHEMA_TO=5");
+    expect(out).toMatch(
+      /blue\| DATABASE_URL=postgres:\/\/postgres@127\.0\.0\.1:\d+\/staging-postgres\?sslmode=disable/,
+    );
+    expect(out).toContain("blue| postgres://app:***@db/app");
+    expect(out).not.toMatch(/aws-s3cret-x|ghs_t0ken|ENVSTACK_APPROVED_BY|ENVSTACK_LOCAL_POSTGRES|pa\/ss/);
   });
 
   it("production snapshots first; a migration waits for the environment's lock and refuses when another envctl holds it", async () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
+import { githubCi } from "./support/approvals.ts";
 import { tempProject } from "./support/project.ts";
 
 const SG = "aws_security_group.database_sg_1A2B3C4D";
@@ -18,7 +19,7 @@ const drift = (address: string, before: object, after: object) => ({
   resource_drift: [{ address, mode: "managed", change: { actions: ["update"], before, after } }],
 });
 
-function harness() {
+function harness(extraEnv: NodeJS.ProcessEnv = {}, ci?: { author: string; approvers: string[] }) {
   const dir = tempProject((d) => {
     const f = join(d, "environments/dev.ts");
     writeFileSync(
@@ -47,7 +48,9 @@ function harness() {
   const sent: { text: string }[] = [];
   const lines: string[] = [];
   let answer = true;
+  const job = ci ? githubCi(dir, ci) : undefined;
   const deps: Deps = {
+    ...(job ? { github: job.github } : {}),
     cwd: dir,
     env: {
       ...process.env,
@@ -55,6 +58,8 @@ function harness() {
       GITHUB_ACTOR: "alice",
       TERRAFORM_BINARY_NAME: engine,
       CHAT_URL: "https://hooks.example/T0",
+      ...job?.env,
+      ...extraEnv,
     },
     deployer: {
       deploy: async (stacks) => {
@@ -164,8 +169,18 @@ describe("envctl drift --heal", () => {
     expect(h.deployed).toEqual([["dev"]]);
   }, 120_000);
 
-  it("production asks first (no: nothing deployed), --yes does not; the heal refuses while a deploy is pending", async () => {
+  it("a heal of production needs production's approvals, --yes or not: refused, nothing deployed", async () => {
     const h = harness();
+    h.setDrift("production-traffic", drift("aws_lb_listener_rule.weighted_rule_1", { tags: {} }, { tags: { x: "y" } }));
+    expect(await h.run("drift", "production", "--heal", "low", "--yes")).toBe(1);
+    expect(h.text()).toMatch(/^error: production.* approval/m);
+    expect(h.deployed).toEqual([]);
+    expect(h.notes("production").filter((n) => n.kind === "heal")).toEqual([]);
+  }, 120_000);
+
+  it("production asks first (no: nothing deployed), --yes does not; the heal refuses while a deploy is pending", async () => {
+    // As in CI after two reviewers approved.
+    const h = harness({}, { author: "alice", approvers: ["bob", "carol"] });
     h.setDrift("production-traffic", drift("aws_lb_listener_rule.weighted_rule_1", { tags: {} }, { tags: { x: "y" } }));
     h.answer(false);
     expect(await h.run("drift", "production", "--heal", "low")).toBe(1);

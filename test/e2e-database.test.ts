@@ -12,6 +12,7 @@
  * The story: staging runs 1.4.2 (schema 1..2) on schema 1; 1.5.0 (schema 2..3) renames
  * users.email to users.contact_email by expand (2) and contract (3).
  */
+
 import { execFileSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +23,7 @@ import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import type { Slot } from "../lib/core/primitives.ts";
 import { readWeights, users, useShortWindows } from "../lib/demo/demo.ts";
 import { SyntheticAlbTraffic } from "../lib/demo/synthetic-traffic.ts";
+import { githubCi } from "./support/approvals.ts";
 import { APP_QUERIES, type AppStandIn, appStandIn } from "./support/db-app.ts";
 import { type LocalLoop, localLoop, rolloutUnderTraffic } from "./support/e2e.ts";
 import {
@@ -296,6 +298,17 @@ describe("e2e: a schema change released with the code (real PostgreSQL, real gol
 });
 
 describe("e2e: production-like data in staging: a masked copy, verified by query", () => {
+  /** Data leaves production only with production's approvals: as CI runs it after two reviewers approved. */
+  const runApproved = async (...args: string[]) => {
+    const saved = deps;
+    const job = githubCi(dir, { author: "dana" });
+    deps = { ...deps, github: job.github, env: { ...deps.env, ...job.env } };
+    try {
+      return await run(...args);
+    } finally {
+      deps = saved;
+    }
+  };
   const SOURCE = "production-postgres";
   const spec = (d: string, tables: object) => {
     const f = join(d, `mask-${Object.keys(tables).length}-${Math.random().toString(36).slice(2)}.json`);
@@ -338,7 +351,7 @@ describe("e2e: production-like data in staging: a masked copy, verified by query
 
   it("a spec that leaves a column unlisted is refused, all problems at once; the copy is dropped", async () => {
     expect(
-      await run(
+      await runApproved(
         "data",
         "copy",
         "production",
@@ -359,7 +372,7 @@ describe("e2e: production-like data in staging: a masked copy, verified by query
   });
 
   it("a complete spec: the copy is masked, no masked column holds an original value (checked by query against the source), staging switches with the old database kept", async () => {
-    expect(await run("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes", "--json")).toBe(0);
+    expect(await runApproved("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes", "--json")).toBe(0);
     const out = JSON.parse(text().slice(text().indexOf("{")));
     expect(out).toMatchObject({
       environment: ENV,
@@ -402,7 +415,7 @@ describe("e2e: production-like data in staging: a masked copy, verified by query
   });
 
   it("a second copy waits for the first to be confirmed; confirm drops the old database", async () => {
-    expect(await run("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes")).toBe(1);
+    expect(await runApproved("data", "copy", "production", ENV, "--mask", spec(dir, full), "--yes")).toBe(1);
     expect(text()).toContain(
       "staging: the previous data copy is not confirmed yet (staging-postgres is kept): 'envctl data confirm staging' first",
     );

@@ -175,6 +175,14 @@ describe.sequential("real engine against the emulator", () => {
     const differs = await envctl("status", "dev", "--live");
     expect(differs.status).toBe(2);
     expect(differs.out).toContain("≠ green: the ALB serves 50 %, the release file says 25 %");
+    // A mitigation never moves traffic while the ALB serves a split nobody recorded: it stops, nothing moved.
+    const refused = await envctl("rollback", "dev");
+    expect(refused.status, refused.out).toBe(1);
+    expect(refused.out).toContain("dev: the ALB serves blue 50 / green 50, which neither");
+    expect(await readWeights(loop.emulator.endpoint, "dev")).toEqual({ blue: 50, green: 50 });
+    // The file's weights deployed again (the way forward it names), then the rollback goes.
+    expect((await envctl("shift", "dev", "--to", "blue", "--percent", "75")).status).toBe(0);
+    expect(await readWeights(loop.emulator.endpoint, "dev")).toEqual({ blue: 75, green: 25 });
     expect((await envctl("rollback", "dev")).status).toBe(0);
   }, 900_000);
 

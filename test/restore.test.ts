@@ -12,7 +12,7 @@ import {
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { registerRestoreCommand } from "../lib/cli/commands/restore.ts";
-import { describeError } from "../lib/cli/report.ts";
+import { classify } from "../lib/cli/report.ts";
 import { loadProject } from "../lib/config/load.ts";
 import {
   defaultTargetName,
@@ -24,6 +24,7 @@ import {
   type SnapshotInfo,
   snapshotIdOf,
 } from "../lib/recovery/restore.ts";
+import { RefusedError } from "../lib/release/model/errors.ts";
 import { REPO } from "./support/project.ts";
 
 const NOW = new Date("2026-11-23T15:04:05Z");
@@ -242,8 +243,15 @@ describe("running a restore", () => {
   });
 });
 
+/** The approvals port as the restore command calls it; records each call with the RDS calls made before it. */
+type Approvals = (env: string, command: string, what: { summary: string }, callsBefore: number) => Promise<void>;
+const asked: { env: string; command: string; summary: string; callsBefore: number }[] = [];
+const approveAll: Approvals = async (env, command, what, callsBefore) => {
+  asked.push({ env, command, summary: what.summary, callsBefore });
+};
+
 describe("envctl restore", () => {
-  async function run(args: string[], statuses = ["creating", "available"]) {
+  async function run(args: string[], statuses = ["creating", "available"], approvals = approveAll) {
     const fake = fakeRds(statuses);
     const out: string[] = [];
     const err: string[] = [];
@@ -259,12 +267,13 @@ describe("envctl restore", () => {
       actor: "ops",
       rds: () => fake.rds,
       wait: { pollMs: 1, sleep: async () => {} },
+      approve: (env, command, what) => approvals(env, command, what, fake.calls.length),
     });
     try {
       await program.parseAsync(["node", "envctl", "restore", ...args]);
       return { code: 0, out: out.join("\n"), err: err.join("\n"), calls: fake.calls };
     } catch (e) {
-      const { code, text } = describeError(e);
+      const { code, text } = classify(e);
       return { code, out: out.join("\n"), err: text, calls: fake.calls };
     }
   }
@@ -298,6 +307,27 @@ describe("envctl restore", () => {
     expect(r.err).toMatch(message);
     expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
     expect(r.calls.some((c) => c.name === "RestoreDBInstanceFromDBSnapshotCommand")).toBe(false);
+  });
+
+  it("asks the environment's approvals before anything is created, naming the change as the command line does; a refusal creates nothing", async () => {
+    asked.length = 0;
+    expect((await run(["dev", "--latest", "--as", "dev-postgres-drill"])).code).toBe(0);
+    expect(asked).toEqual([
+      {
+        env: "dev",
+        command: "restore dev --latest --as dev-postgres-drill",
+        summary:
+          "envctl restore dev --latest --as dev-postgres-drill: restore dev-postgres from its newest snapshot into a new instance beside it",
+        callsBefore: expect.any(Number),
+      },
+    ]);
+    const refuse: Approvals = async (env) => {
+      throw new RefusedError(`${env}: change 0123456789abcdef needs 2 approval(s); nothing was changed`);
+    };
+    const r = await run(["dev", "--latest", "--as", "dev-postgres-drill"], undefined, refuse);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("error: dev: change 0123456789abcdef needs 2 approval(s); nothing was changed");
+    expect(r.calls.map((c) => c.name).filter((n) => !n.startsWith("Describe"))).toEqual([]);
   });
 
   it("exits 9 when the restore does not finish", async () => {

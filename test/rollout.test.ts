@@ -302,18 +302,16 @@ describe("envctl rollout: control from outside, interruption, pauses", () => {
     expect(h.alb.writes.filter((w) => w.by === "direct")).toEqual([]);
   });
 
-  it("abort on a machine whose file shows no rollout restores the file's weights when the ALB serves a split", async () => {
+  it("abort or rollback on a machine whose file shows no rollout, while the ALB serves a split its history never recorded: refused, nothing moved", async () => {
     const h = await stagingWithCandidate();
-    h.alb.weights = { blue: 50, green: 50 }; // a rollout running on another machine
-    expect(await h.run("abort", "staging")).toBe(0);
-    expect(h.alb.writes[0]).toEqual({ by: "direct", weights: { blue: 100, green: 0 } });
-    expect(h.text()).toContain(
-      "abort: the ALB served blue 50 / green 50; restoring the release file's blue 100 / green 0",
-    );
-    // and rollback there does the same, never jumping to an older release
-    h.alb.weights = { blue: 50, green: 50 };
-    expect(await h.run("rollback", "staging")).toBe(0);
-    expect(h.alb.weights).toEqual({ blue: 100, green: 0 });
+    h.alb.weights = { blue: 50, green: 50 }; // a rollout running from another checkout
+    for (const command of ["abort", "rollback"]) {
+      expect(await h.run(command, "staging")).toBe(1);
+      expect(h.text()).toContain(
+        "staging: the ALB serves blue 50 / green 50, which neither environments/releases/staging.json (blue 100 / green 0) nor its history ever recorded",
+      );
+    }
+    expect(h.alb.writes).toEqual([]);
     expect(h.release()).toMatchObject({ live: "blue", slots: { blue: { version: "1.4.2", weight: 100 } } });
   });
 

@@ -528,8 +528,14 @@ describe("envctl secret", () => {
       "production (production): setting SMTP_PASSWORD changes what the running application reads; pass --yes",
     );
     expect(c.prompts).toEqual([]); // refused before reading the value
-    expect((await c.run("secret", "set", "production", "SMTP_PASSWORD", "--yes")).status).toBe(0);
-    expect(c.store.values.get("webapp/production/SMTP_PASSWORD")).toEqual(["s3cr3t-Value-xyz"]);
+    // --yes answers the prompt; production's approvals are still needed, and asked before the value is read.
+    const unapproved = await c.run("secret", "set", "production", "SMTP_PASSWORD", "--yes");
+    expect(unapproved.status).toBe(1);
+    expect(unapproved.text).toMatch(/^error: production.* approval/);
+    expect(c.prompts).toEqual([]);
+    expect(c.store.values.size).toBe(0);
+    expect((await c.run("secret", "set", "staging", "SMTP_PASSWORD", "--yes")).status).toBe(0);
+    expect(c.store.values.get("webapp/staging/SMTP_PASSWORD")).toEqual(["s3cr3t-Value-xyz"]);
     const empty = cli(undefined, { value: "" });
     expect((await empty.run("secret", "set", "dev", "SMTP_PASSWORD")).text).toBe(
       "error: dev: empty value for SMTP_PASSWORD: nothing written",

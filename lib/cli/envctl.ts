@@ -10,6 +10,7 @@ import { secretsManagerStore } from "../aws/secrets-manager.ts";
 import type { Environment } from "../config/schema.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
 import { eventPayload } from "../release/model/events.ts";
+import type { Approval } from "../release/ports/index.ts";
 import { readTarget } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { refuseBlankArguments } from "./args.ts";
@@ -69,6 +70,15 @@ export function envctlProgram(deps: Deps = {}, args: readonly string[] = []): { 
     // An empty or blank argument (`envctl status ""`) is refused for every command, before its action.
     .hook("preAction", (_program, action) => refuseBlankArguments(action));
 
+  /**
+   * The release context's approvals for the commands outside the release (secret set, restore,
+   * drift --heal). They ask their own question, so the context's production prompt is skipped.
+   */
+  const approve = async (name: string, command: string, what: Approval) => {
+    const ctx = await shell.context({ yes: true }, command, [name]);
+    await ctx.approve(ctx.environments.get(name), what);
+  };
+
   registerStatusCommand(program, shell);
   registerPromotionCommands(program, shell);
   registerRolloutCommand(program, shell);
@@ -91,6 +101,7 @@ export function envctlProgram(deps: Deps = {}, args: readonly string[] = []): { 
   ]);
   registerRestoreCommand(program, {
     load,
+    approve,
     env,
     out,
     err,
@@ -126,6 +137,7 @@ export function envctlProgram(deps: Deps = {}, args: readonly string[] = []): { 
     now: clock.now,
     notify: { notifier: shell.notifier, project: shell.notifyProject, actor: currentActor(env), link: shell.runLink() },
     confirm,
+    approve,
   });
 
   registerReportCommand(program, { load, out, now: clock.now, cwd: () => deps.cwd ?? process.cwd() });
@@ -151,6 +163,7 @@ export function envctlProgram(deps: Deps = {}, args: readonly string[] = []): { 
     confirm,
     readSecret: deps.readSecret ?? ((p) => readSecretInput(p)),
     interactive: deps.interactive ?? (() => process.stdin.isTTY === true),
+    approve,
   });
   registerConfigCommands(program, { load, out, secrets, setExit });
   return { program, shell };

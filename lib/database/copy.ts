@@ -20,7 +20,10 @@ import { runsOn } from "../release/gates/schema.ts";
 import { describeCause, MigrationFailedError, RefusedError } from "../release/model/errors.ts";
 import { parseRelease, type Release } from "../release/model/release.ts";
 import type { SchemaState } from "../release/ports/index.ts";
-import { type ColumnInfo, type MaskSpec, maskingSql, planMasking } from "./masking.ts";
+import { recordedState, restoreFile } from "../release/served.ts";
+import type { Catalog } from "./catalog.ts";
+import { displayName, type MaskSpec, planMasking } from "./masking.ts";
+import { maskingSql } from "./masking-sql.ts";
 
 /** The databases of a project's environments, as data copies reach them. */
 export interface DataPlane {
@@ -28,7 +31,8 @@ export interface DataPlane {
   restoreLatest(source: string, as: string, log: (line: string) => void): Promise<void>;
   /** Whether a database of that name exists. */
   exists(instance: string): Promise<boolean>;
-  columns(instance: string): Promise<ColumnInfo[]>;
+  /** Every relation of every schema but the system ones, from the catalogs (./catalog.ts). */
+  catalog(instance: string): Promise<Catalog>;
   /** Runs SQL in the database; returns its output (the last query's JSON value, trimmed). */
   run(instance: string, sql: string): Promise<string>;
   readSchema(instance: string): Promise<SchemaState>;
@@ -50,6 +54,24 @@ export interface CopyResult {
   readonly verified: Record<string, number>;
 }
 
+/**
+ * Where the source's data is and whether it is masked already, as its history records them (the
+ * release file's `database.instance` and `maskedFrom` count only when the history agrees: a
+ * `maskedFrom` written into the file by hand removes no spec requirement).
+ */
+function recordedSource(ctx: Context, from: string, file: Release): { instance: string; maskedFrom?: string } {
+  const logged = ctx.store.logged?.(from);
+  if (!logged)
+    throw new RefusedError(
+      `data copy: ${from}'s history cannot be read by this store: refused (a copy's source and masking are taken from the history)`,
+    );
+  const recorded = recordedState(from, file, logged);
+  if ("problem" in recorded)
+    throw new RefusedError(`data copy: ${recorded.problem}; nothing was copied. ${restoreFile(from)}`);
+  const { instance, maskedFrom } = recorded.state;
+  return { instance: instance ?? `${from}-postgres`, ...(maskedFrom ? { maskedFrom } : {}) };
+}
+
 export async function copyData(
   ctx: Context,
   plane: DataPlane,
@@ -62,13 +84,17 @@ export async function copyData(
   const target = environment(ctx, to);
   if (from === to) throw new RefusedError(`data copy: ${from} → ${to}: source and target are the same environment`);
   const lower = rank(source.tier) > rank(target.tier);
-  const sourceRelease = ctx.store.load(from);
-  // A source that holds masked data already (a masked copy: the named masked snapshot previews start from) needs no spec again.
-  const maskedFrom = sourceRelease.database?.maskedFrom;
+  const { instance: sourceInstance, maskedFrom } = recordedSource(ctx, from, ctx.store.load(from));
   if (lower && !spec && !maskedFrom)
     throw new RefusedError(
       `data copy ${from} → ${to}: ${from} (${source.tier}) data never reaches ${to} (${target.tier}) unmasked: refused. Give a masking spec listing every column ('--mask <spec.json>', README "Database changes")`,
     );
+  const howMasked = maskedFrom ? ` (it holds ${maskedFrom}'s data masked)` : ", unmasked";
+  // Data leaving an environment is a change of that environment: its approvals first, then the target's.
+  await ctx.approve(source, {
+    summary: `${ctx.command}: copy ${from}'s database (${sourceInstance}) out to ${to}${spec ? ", masked" : howMasked}`,
+    stacks: [],
+  });
   await ctx.approve(target, {
     summary: `${ctx.command}: restore ${from}'s database into a new database for ${to}${spec ? ", mask it" : ""}, then switch ${to} to it`,
     stacks: [],
@@ -83,8 +109,8 @@ export async function copyData(
     const copy = `${to}-postgres-copy-${stamp(ctx.clock.now())}`;
     if (await plane.exists(copy))
       throw new RefusedError(`${to}: a database ${copy} exists already: try again in a minute, or drop it`);
-    await ctx.progress.step(`restore ${from}'s latest snapshot (${instanceOf(sourceRelease)}) into ${copy}`, (log) =>
-      plane.restoreLatest(instanceOf(sourceRelease), copy, log),
+    await ctx.progress.step(`restore ${from}'s latest snapshot (${sourceInstance}) into ${copy}`, (log) =>
+      plane.restoreLatest(sourceInstance, copy, log),
     );
     /** Drops the copy and stops: refused (the input does not fit) or failed (exit 10: the masking ran and did not hold). */
     const discard = async (why: string, failed = false): Promise<never> => {
@@ -97,28 +123,47 @@ export async function copyData(
       ? `already masked (${from} holds ${maskedFrom}'s data masked)`
       : "unmasked (same or higher tier)";
     if (spec) {
-      const planned = planMasking(spec, await plane.columns(copy), lower);
+      let catalog: Catalog;
+      try {
+        catalog = await plane.catalog(copy);
+      } catch (err) {
+        return discard(`its relations could not be listed from the catalogs: ${describeCause(err)}`, true);
+      }
+      const planned = planMasking(spec, catalog, lower);
       if (!planned.plan)
         return discard(
           `the masking spec does not fit the data:\n${planned.problems.map((p) => `  - ${p}`).join("\n")}`,
         );
       const plan = planned.plan;
-      let out: string;
+      let out: { left?: Record<string, number>; rows?: Record<string, number> };
       try {
-        out = await ctx.progress.step(`mask ${plan.masked.length} column(s) of ${copy} and verify`, () =>
-          plane.run(copy, maskingSql(plan, salt)),
+        out = JSON.parse(
+          (await ctx.progress.step(
+            `mask ${plan.masked.length} column(s) of ${copy}, refresh ${plan.refresh.length} materialized view(s), verify ${plan.relations.length} relation(s)`,
+            () => plane.run(copy, maskingSql(plan, salt)),
+          )) || "{}",
         );
       } catch (err) {
         return discard(`masking failed: ${describeCause(err)}`, true);
       }
-      verified = JSON.parse(out || "{}") as Record<string, number>;
-      const left = Object.entries(verified).filter(([, n]) => n > 0);
+      verified = out.left ?? {};
+      const rows = out.rows ?? {};
+      const unread = plan.relations.filter((r) => r.kind !== "f").length - Object.keys(rows).length;
+      if (unread !== 0) return discard(`verification failed: ${unread} relation(s) of the copy were not queried`, true);
+      const left = Object.entries(verified).filter(([, n]) => n !== 0);
       if (left.length > 0)
         return discard(
-          `verification failed: masked columns still hold source values (${left.map(([c, n]) => `${c}: ${n}`).join(", ")})`,
+          `verification failed: masked data still holds source values (${left.map(([c, n]) => `${c}: ${n}`).join(", ")})`,
           true,
         );
-      maskedNote = `masked ${plan.masked.map((m) => `${m.table}.${m.column} (${m.rule})`).join(", ") || "nothing"}; kept ${plan.kept.map((k) => `${k.table}.${k.column}`).join(", ") || "nothing"}; verified by query: 0 source values left in ${plan.masked.length} masked column(s)`;
+      const maskedList = plan.masked.map(
+        (m) => `${displayName(m.relation.schema, m.relation.name)}.${m.column} (${m.rule})`,
+      );
+      maskedNote = [
+        `masked ${maskedList.join(", ") || "nothing"}; kept ${plan.kept.map((k) => `${k.table}.${k.column}`).join(", ") || "nothing"}; `,
+        `refreshed ${plan.refresh.length} materialized view(s); verified by query: 0 source values left in ${plan.masked.length} `,
+        `masked column(s), ${Object.keys(verified).length} column(s) checked across ${Object.keys(rows).length} relation(s)`,
+      ].join("");
     }
     const schema = await plane.readSchema(copy);
     for (const s of ["blue", "green"] as const) {
@@ -144,7 +189,10 @@ export async function copyData(
     const release = ctx.store.commit(current, next, {
       change: change(ctx),
       outcome: "data-copied",
-      note: `${to} switched from ${previous} to ${copy}, a copy of ${from}'s ${instanceOf(sourceRelease)}: ${maskedNote}; ${previous} is kept until 'envctl data confirm ${to}'`,
+      note: [
+        `${to} switched from ${previous} to ${copy}, a copy of ${from}'s ${sourceInstance}: ${maskedNote}; `,
+        `${previous} is kept until 'envctl data confirm ${to}'`,
+      ].join(""),
     });
     return { release, copy, previous, verified };
   });
@@ -157,6 +205,19 @@ export async function confirmCopy(ctx: Context, plane: DataPlane, env: string): 
     const current = ctx.store.load(env);
     const prev = current.database?.previousInstance;
     if (!prev) throw new RefusedError(`${env}: no data copy awaits confirmation`);
+    // The database dropped is the one the history recorded, never a name only the file holds.
+    const recorded = recordedState(env, current, ctx.store.logged?.(env) ?? []);
+    if ("problem" in recorded || recorded.state.previousInstance !== prev) {
+      throw new RefusedError(
+        [
+          `data confirm ${env}: `,
+          "problem" in recorded
+            ? recorded.problem
+            : `its history does not record ${prev} as the database ${env} used before its copy`,
+          `; nothing was dropped. ${restoreFile(env)}`,
+        ].join(""),
+      );
+    }
     await ctx.approve(e, {
       summary: `${ctx.command}: drop ${prev}, the database ${env} used before its data copy`,
       stacks: [],

@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type {
   Database,
@@ -17,10 +17,12 @@ import type {
   ReleaseEnvironment,
   SchemaState,
 } from "../release/ports/index.ts";
+import { CATALOG_SQL, parseCatalog } from "./catalog.ts";
 import type { DataPlane } from "./copy.ts";
 import { type ImageContract, imageContract } from "./image.ts";
-import type { ColumnInfo } from "./masking.ts";
-import { ident, literal, queryJson, redact, runSql, type SqlTarget } from "./psql.ts";
+import { migrationEnvironment } from "./migration-env.ts";
+import { ident, literal, queryJson, runSql, type SqlTarget } from "./psql.ts";
+import { redact } from "./redact.ts";
 
 export interface LocalDatabaseOptions {
   /** `postgres://user@host:port` of the local server (no database). */
@@ -103,7 +105,8 @@ export function localDataPlane(
           else
             reject(
               new Error(
-                `restore of ${source} into ${as} failed (pg_dump exit ${dump.exitCode}, psql exit ${load.exitCode}): ${err.trim().split("\n").slice(0, 4).join(" ")}`,
+                `restore of ${source} into ${as} failed (pg_dump exit ${dump.exitCode}, psql exit ${load.exitCode}): ` +
+                  redact(err.trim().split("\n").slice(0, 4).join(" ")),
               ),
             );
         };
@@ -116,11 +119,7 @@ export function localDataPlane(
         localTarget(o, "postgres"),
         `select to_json(exists(select 1 from pg_database where datname = ${literal(name)}))`,
       )) === true,
-    columns: async (name) =>
-      (await queryJson<ColumnInfo[] | null>(
-        t(name),
-        "select json_agg(json_build_object('table', table_name, 'column', column_name, 'type', data_type, 'nullable', is_nullable = 'YES') order by table_name, ordinal_position) from information_schema.columns where table_schema = 'public'",
-      )) ?? [],
+    catalog: async (name) => parseCatalog(await queryJson<unknown>(t(name), CATALOG_SQL)),
     run: (name, sql) => runSql(t(name), sql, 30 * 60_000),
     readSchema: (name) => readSchemaOf(t(name)),
     drop: async (name) => {
@@ -153,12 +152,8 @@ export function localDatabase(
       return new Promise((resolve) => {
         const child = spawn(argv[0]!, argv.slice(1), {
           cwd: dir,
-          env: {
-            ...process.env,
-            ...settings,
-            ...vars,
-            PATH: `${dirname(o.migrate)}${delimiter}${process.env.PATH ?? ""}`,
-          },
+          // What the command needs, never envctl's whole environment (cloud credentials, CI tokens).
+          env: migrationEnvironment(process.env, { settings, vars, toolDir: dirname(o.migrate) }),
           stdio: ["ignore", "pipe", "pipe"],
           // Its own process group: a stop ends the whole command (a shell and what it started), not just its first process.
           detached: true,

@@ -4,6 +4,9 @@
  * value (`select json_agg(...)`), so nothing parses psql's tables.
  */
 import { execFile } from "node:child_process";
+import { redact } from "./redact.ts";
+
+export { redact } from "./redact.ts";
 
 export class SqlError extends Error {
   constructor(
@@ -23,11 +26,6 @@ export interface SqlTarget {
   readonly psql: string;
 }
 
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
-}
-
 /** Runs SQL (one or more statements) and returns psql's unaligned, tuples-only output, trimmed. */
 export function runSql(t: SqlTarget, sql: string, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -40,11 +38,13 @@ export function runSql(t: SqlTarget, sql: string, timeoutMs = 60_000): Promise<s
           reject(
             new SqlError(
               redact(t.url),
-              `${redact(t.url)}: ${String(stderr || err.message)
-                .trim()
-                .split("\n")
-                .slice(0, 4)
-                .join(" ")}`,
+              `${redact(t.url)}: ${redact(
+                String(stderr || err.message)
+                  .trim()
+                  .split("\n")
+                  .slice(0, 4)
+                  .join(" "),
+              )}`,
             ),
           );
         else resolve(stdout.trim());

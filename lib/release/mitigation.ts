@@ -6,7 +6,7 @@
  */
 import { type Context, change, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
-import { deployChange, observedWeights } from "./deploy-protocol.ts";
+import { deployChange } from "./deploy-protocol.ts";
 import { formatWeights, releaseDiff, showDryRun } from "./dry-run.ts";
 import { emit } from "./emit.ts";
 import { schemaGateForRollback } from "./migrate.ts";
@@ -17,6 +17,7 @@ import { type Weights, weightsOf } from "./model/slots.ts";
 import type { RecordDetails, ReleaseEnvironment } from "./ports/index.ts";
 import { trafficStack } from "./release-stacks.ts";
 import { withRetries } from "./retry.ts";
+import { refuseUnserved } from "./served.ts";
 
 /**
  * Writes `weights` to the ALB at once (best effort, a few quick attempts) and reports how long
@@ -128,14 +129,46 @@ export async function mitigate(
 }
 
 /**
- * 100 % back to the previous live slot. When the ALB serves a split the file does not know (a
- * rollout running on another machine), the file's live slot is restored. Takes effect at once:
- * weights first, then the file and the traffic stack.
+ * What the ALB serves now, for a command's mitigation: undefined when nothing is deployed
+ * (--no-deploy, --dry-run) or when it cannot be read (said so: the history and the file are still
+ * checked, and the deploy that follows the direct write moves the traffic to the checked target).
+ */
+async function servingNow(ctx: Context, e: ReleaseEnvironment): Promise<Weights | undefined> {
+  if (!ctx.options.deploy || ctx.options.dryRun) return undefined;
+  try {
+    return (await withRetries(2, () => ctx.traffic(e).read(), ctx.clock)).weights;
+  } catch (err) {
+    ctx.progress.info(
+      `${e.name}: could not read the ALB's listener rule (${describeCause(err)}); checking the target against the history and the release file only`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Refuses a mitigation whose target the history does not vouch for (lib/release/served.ts): the
+ * release file must be what the history last recorded, each slot given traffic must hold the
+ * version it served before, and the ALB must serve a split the history knows.
+ */
+function verifyTarget(ctx: Context, env: string, r: Release, target: Weights, observed: Weights | undefined): void {
+  const logged = ctx.store.logged?.(env);
+  if (!logged)
+    throw new RefusedError(`${env}: this store keeps no history to check a mitigation against; nothing was moved`);
+  const refusal = refuseUnserved({ env, file: r, logged, target, ...(observed ? { observed } : {}) });
+  if (refusal) throw new RefusedError(refusal);
+}
+
+/**
+ * 100 % back to the previous live slot. When the ALB serves a split the file does not show (a deploy
+ * interrupted midway), the file's live slot is restored. Takes effect at once: weights first, then
+ * the file and the traffic stack. Only to a slot and version the history recorded as serving, with
+ * the file and the ALB agreeing with the history (./served.ts); a split the history never recorded
+ * stops it.
  */
 export async function rollback(ctx: Context, env: string): Promise<Release> {
   const e = environment(ctx, env);
   const r = ctx.store.load(env);
-  const observed = await observedWeights(ctx, e);
+  const observed = await servingNow(ctx, e);
   const unknownSplit = observed !== undefined && !core.sameWeights(observed, weightsOf(r)) && !core.inCanary(r);
   const transition = (x: Release) => (unknownSplit && !core.inCanary(x) ? x : core.rollback(x));
   const target = transition(r);
@@ -144,8 +177,10 @@ export async function rollback(ctx: Context, env: string): Promise<Release> {
     return r;
   }
   // A rollback never puts traffic on a version the database's schema no longer supports (a contract ran).
-  if (!unknownSplit) await schemaGateForRollback(ctx, e, r, target.live);
   const weights = weightsOf(target);
+  // Only to what served before, as the history records it, checked against the file and the ALB.
+  verifyTarget(ctx, env, r, weights, observed);
+  if (!unknownSplit) await schemaGateForRollback(ctx, e, r, target.live);
   const why = unknownSplit
     ? `the ALB served ${formatWeights(observed!)}, which the release file does not know; restoring its live slot ${r.live}`
     : `rollback to ${target.live}`;
@@ -159,12 +194,13 @@ export async function rollback(ctx: Context, env: string): Promise<Release> {
 
 /**
  * Stops a rollout, restoring the weights it started from. When the file shows no rollout but the
- * ALB serves a split (a rollout running on another machine), the file's weights are restored.
+ * ALB serves a split the history recorded (a deploy interrupted midway), the file's weights are
+ * restored. Checked as a rollback is (./served.ts).
  */
 export async function abort(ctx: Context, env: string): Promise<Release> {
   const e = environment(ctx, env);
   const r = ctx.store.load(env);
-  const observed = r.rollout ? undefined : await observedWeights(ctx, e);
+  const observed = await servingNow(ctx, e);
   if (!r.rollout && (observed === undefined || core.sameWeights(observed, weightsOf(r)))) {
     throw new RefusedError(
       `${env} has no rollout in progress to abort${observed ? ` (the ALB serves ${formatWeights(observed)}, as the release file says)` : ""}`,
@@ -172,6 +208,7 @@ export async function abort(ctx: Context, env: string): Promise<Release> {
   }
   const transition = (x: Release) => (x.rollout ? core.abortRollout(x) : x);
   const weights = r.rollout ? r.rollout.before : weightsOf(r);
+  verifyTarget(ctx, env, r, weights, observed);
   const why = r.rollout
     ? `abort: back to ${formatWeights(weights)}, the weights before the rollout`
     : `abort: the ALB served ${formatWeights(observed!)}; restoring the release file's ${formatWeights(weights)}`;

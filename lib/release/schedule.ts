@@ -70,18 +70,19 @@ export async function scheduleChange(
     ctx.out(`would schedule ${entry.id}: ${scheduledApproval(e, entry).summary}; nothing was written`);
     return entry;
   }
-  await locked(ctx, env, async () => {
-    const file = store.schedule(env);
-    if (file.changes.some((c) => c.id === entry.id && c.state === "scheduled"))
-      throw new RefusedError(`${env}: ${entry.id} is already scheduled (the same version, strategy and time)`);
-    store.saveSchedule({ ...file, changes: [...file.changes, entry] });
-  });
+  // Approvals first: an approver's `envctl approve` recomputes this command up to here, writing nothing.
   try {
     await ctx.approve(e, scheduledApproval(e, entry));
   } catch (err) {
     if (!(err instanceof RefusedError)) throw err;
     ctx.progress.info(`${env}: ${entry.id} is scheduled; its approvals are not complete yet: ${err.message}`);
   }
+  await locked(ctx, env, async () => {
+    const file = store.schedule(env);
+    if (file.changes.some((c) => c.id === entry.id && c.state === "scheduled"))
+      throw new RefusedError(`${env}: ${entry.id} is already scheduled (the same version, strategy and time)`);
+    store.saveSchedule({ ...file, changes: [...file.changes, entry] });
+  });
   return entry;
 }
 

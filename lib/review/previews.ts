@@ -17,7 +17,7 @@ import {
 import { checkEnvironments } from "../config/rules.ts";
 import { unknownEnvironmentMessage } from "../config/suggest.ts";
 import { writeFileAtomic } from "../fsutil/atomic-write.ts";
-import { withFileLock } from "../fsutil/file-lock.ts";
+import { assertLockHeld, withFileLock } from "../fsutil/file-lock.ts";
 import { RefusedError } from "../release/model/errors.ts";
 import { ReleaseSchema } from "../release/model/release.ts";
 import { auditFileOf, loadRelease, releaseFileOf, releaseText } from "../release/store/index.ts";
@@ -32,7 +32,10 @@ function readOrFail(root: string): Preview[] {
 
 function writePreviews(root: string, previews: Preview[]): void {
   const sorted = [...previews].sort((a, b) => a.name.localeCompare(b.name));
-  writeFileAtomic(previewsFileOf(root), `${JSON.stringify({ previews: sorted }, null, 2)}\n`);
+  // Always under the previews lock: still this process's right before the rename (never one taken over).
+  writeFileAtomic(previewsFileOf(root), `${JSON.stringify({ previews: sorted }, null, 2)}\n`, {
+    beforeRename: () => assertLockHeld(previewsFileOf(root), "previews.json"),
+  });
 }
 
 /** The lock needs no file: a refused command must not leave an empty previews.json behind. */

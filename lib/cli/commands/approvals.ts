@@ -35,6 +35,10 @@ const RECOMPUTABLE = new Set([
   "maintenance",
   "migrate",
   "data",
+  "drift",
+  "secret",
+  "restore",
+  "schedule",
 ]);
 
 /** envctl itself, run with other arguments and dependencies (the author's command, recomputed). */

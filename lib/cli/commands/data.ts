@@ -68,7 +68,10 @@ export function registerDataCommands(program: Command, shell: Shell): void {
       )
       .option(
         "--mask <spec.json>",
-        'the masking spec: { "tables": { "<table>": { "<column>": "hash" | "fake-email" | "null" | "keep" } } }',
+        [
+          'the masking spec: { "tables": { "<schema>.<table>": { "<column>": "hash" | "fake-email" | "null" | "keep" } } }',
+          " (public. may be left out; into a lower tier every column of every table of every schema; views are refreshed, never listed)",
+        ].join(""),
       )
       .option("-y, --yes", "do not prompt (CI)")
       .option("--wait <seconds>", "wait this long for another envctl holding the environment's lock", "0")

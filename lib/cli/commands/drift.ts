@@ -12,7 +12,7 @@ import type { Deployer } from "../../deploy/runner.ts";
 import { Engine } from "../../engine/engine.ts";
 import { LockedError } from "../../fsutil/file-lock.ts";
 import { eventPayload, type NotifySeverity } from "../../release/model/events.ts";
-import type { Notifier } from "../../release/ports/index.ts";
+import type { Approval, Notifier } from "../../release/ports/index.ts";
 import { appendNote, loadRelease, readNotes, withLock } from "../../release/store/index.ts";
 import { detectDrift, driftStacks, EngineMissingError } from "../../review/drift.ts";
 import {
@@ -47,6 +47,11 @@ export interface DriftDeps {
   };
   /** Asks before healing production. */
   readonly confirm?: (question: string) => Promise<boolean>;
+  /**
+   * The environment's approvals for this change (the release context's approve port): refuses
+   * (nothing written) unless they are met; environments that require none pass at once.
+   */
+  readonly approve: (env: string, command: string, what: Approval) => Promise<void>;
 }
 
 /** The notification severity of drift of a class. */
@@ -162,6 +167,11 @@ export function registerDriftCommand(program: Command, d: DriftDeps): void {
         progress.info(`${name}: nothing to heal at or below ${heal}`);
       } else {
         const e = project.environments.find((x) => x.config.name === name)!;
+        // A heal re-applies stacks: a change of the environment, under its approvals like any other.
+        await d.approve(name!, `drift ${name} --heal ${heal}`, {
+          summary: `envctl drift ${name} --heal ${heal}: re-apply ${plan.heal.join(", ")} to undo drift at or below ${heal}`,
+          stacks: [...plan.heal],
+        });
         if (e.config.tier === "production" && !o.yes) {
           if (!d.confirm)
             throw new UserError(`drift: healing production re-applies ${plan.heal.join(", ")}: pass --yes to confirm`);

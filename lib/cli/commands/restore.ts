@@ -10,6 +10,7 @@ import type { Project } from "../../config/load.ts";
 import type { Environment } from "../../config/schema.ts";
 import { databaseIdentifier } from "../../constructs/naming.ts";
 import type { RdsLike, RestoreOptions } from "../../recovery/restore.ts";
+import type { Approval } from "../../release/ports/index.ts";
 import { readTarget, type Target } from "../../stacks/target.ts";
 import { environmentAws } from "../compose.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -27,6 +28,11 @@ export interface RestoreDeps {
   readonly rds?: (region: string) => RdsLike | Promise<RdsLike>;
   /** Wait options. @default 15 s polls, 2 h timeout */
   readonly wait?: RestoreOptions;
+  /**
+   * The environment's approvals for this change (the release context's approve port): refuses
+   * (nothing written) unless they are met; environments that require none pass at once.
+   */
+  readonly approve: (env: string, command: string, what: Approval) => Promise<void>;
   /** Announces the restore (the `restore` event) once its project is loaded. @default none */
   readonly notify?: (
     project: Project,
@@ -96,6 +102,12 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
       const rds = d.rds ? await d.rds(env.region) : await sdkClient(env, readTarget(d.env, project.root));
       const live = databaseIdentifier(env.name);
       const source = parsed.data.snapshot ? { snapshot: parsed.data.snapshot } : { latest: true as const };
+      // The change as the command line names it (a --latest snapshot, an --as name), so that its id stays the same until it runs.
+      const asked = `${parsed.data.snapshot ? `--snapshot ${parsed.data.snapshot}` : "--latest"}${parsed.data.as ? ` --as ${parsed.data.as}` : ""}`;
+      await d.approve(env.name, `restore ${env.name} ${asked}`, {
+        summary: `envctl restore ${env.name} ${asked}: restore ${live} from ${parsed.data.snapshot ?? "its newest snapshot"} into a new instance beside it`,
+        stacks: [],
+      });
       try {
         const liveDb = await r.readLive(rds, live, env.name);
         const target = parsed.data.as ?? r.defaultTargetName(live, d.now());

@@ -8,6 +8,7 @@ import type { Project } from "../../config/load.ts";
 import type { Environment } from "../../config/schema.ts";
 import { didYouMean } from "../../config/suggest.ts";
 import { RefusedError } from "../../release/model/errors.ts";
+import type { Approval } from "../../release/ports/index.ts";
 import { secretName } from "../../settings/names.ts";
 import { type SecretStatus, type SecretStore, SecretStoreError } from "../../settings/secret-store.ts";
 import { examples } from "../help.ts";
@@ -24,6 +25,11 @@ export interface SecretCommandDeps {
   /** True when the value would come from a terminal (a person can be asked to confirm). */
   readonly interactive: () => boolean;
   readonly confirm: (question: string) => Promise<boolean>;
+  /**
+   * The environment's approvals for this change (the release context's approve port): refuses
+   * (nothing written) unless they are met; environments that require none pass at once.
+   */
+  readonly approve: (env: string, command: string, what: Approval) => Promise<void>;
 }
 
 /** Secrets Manager's limit for a SecretString. */
@@ -63,6 +69,11 @@ export function registerSecretCommands(program: Command, d: SecretCommandDeps): 
       throw new UserError(
         `${e.name} (production): setting ${name} changes what the running application reads; pass --yes to confirm (the value comes from stdin, so there is no prompt)`,
       );
+    // Approvals before the value is asked for: a refused change never reads a secret.
+    await d.approve(e.name, `secret set ${e.name} ${name}`, {
+      summary: `envctl secret set ${e.name} ${name}: write a new value of ${name} (${id}); the running application reads it when it next fetches it`,
+      stacks: [],
+    });
     const value = await d.readSecret(`value of ${name} for ${e.name} (input hidden): `);
     if (value.length === 0) throw new UserError(`${e.name}: empty value for ${name}: nothing written`);
     if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES)

@@ -20,6 +20,12 @@ export const StateSummarySchema = z.strictObject({
   slots: z.strictObject({ blue: SlotSummarySchema, green: SlotSummarySchema }),
   /** The database's schema version as last read back (null: no migration ran); absent when not tracked. */
   schema: SchemaVersionSchema.nullable().optional(),
+  /** The database the slots use, when a data copy switched it (`database.instance`). */
+  instance: z.string().optional(),
+  /** The environment whose data that database holds masked: what a later copy out of it trusts (never the file alone). */
+  maskedFrom: z.string().optional(),
+  /** The database a data copy switched away from, until `envctl data confirm` drops it. */
+  previousInstance: z.string().optional(),
 });
 export type StateSummary = z.infer<typeof StateSummarySchema>;
 
@@ -111,5 +117,8 @@ export function summarize(
     live: r.live,
     slots: { blue: slot(r.slots.blue), green: slot(r.slots.green) },
     ...(r.database ? { schema: r.database.schema } : {}),
+    ...(r.database?.instance ? { instance: r.database.instance } : {}),
+    ...(r.database?.maskedFrom ? { maskedFrom: r.database.maskedFrom } : {}),
+    ...(r.database?.previousInstance ? { previousInstance: r.database.previousInstance } : {}),
   };
 }

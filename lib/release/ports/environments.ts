@@ -63,6 +63,11 @@ export interface ReleaseStore {
   saveSchedule?(s: ScheduleFile): void;
   /** Appends a note (a line with a `kind`: a break-glass override, a scheduled change's start) to the history. */
   note?(env: string, note: { readonly kind: string; readonly at: string } & Record<string, unknown>): void;
+  /**
+   * The change records of the append-only log alone, oldest first, without a record only the release
+   * file carries: what a mitigation's target and a data copy's source are checked against.
+   */
+  logged?(env: string): readonly ChangeRecord[];
 }
 
 // ----------------------------------------------------------------- deploys

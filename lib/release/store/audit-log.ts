@@ -7,7 +7,7 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { ChangeRecord } from "../model/records.ts";
+import { type ChangeRecord, ChangeRecordSchema } from "../model/records.ts";
 import type { Release } from "../model/release.ts";
 import { loadRelease, releaseFileOf } from "./release-file.ts";
 
@@ -110,6 +110,26 @@ export function readNotes(root: string, env: string, kind?: string): (HistoryNot
     }
   }
   return out;
+}
+
+/** The change records of the log alone, oldest first (no record only the release file carries): what mitigations and data copies trust. */
+export function readLoggedAudit(root: string, env: string): AuditEntry[] {
+  const file = auditFileOf(root, env);
+  const entries: AuditEntry[] = [];
+  if (!existsSync(file)) return entries;
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line) continue;
+    try {
+      const { environment, ...rest } = JSON.parse(line) as AuditEntry & { kind?: unknown };
+      if (typeof rest.kind === "string" || environment !== env) continue;
+      // Only a well-formed record vouches for a state: anything else is left out (and vouches for nothing).
+      const parsed = ChangeRecordSchema.safeParse(rest);
+      if (parsed.success) entries.push({ environment: env, ...parsed.data });
+    } catch {
+      // a torn last line
+    }
+  }
+  return entries;
 }
 
 /**

@@ -7,23 +7,78 @@
  * (`lastChange`, numbered by `seq`) in the same atomic rename; the record is then appended to the
  * log, and a record a crash kept out of the log is appended before the next write.
  */
-import { withFileLock } from "../../fsutil/file-lock.ts";
+import { StoreError } from "../../fsutil/errors.ts";
+import { assertLockHeld, withFileLock } from "../../fsutil/file-lock.ts";
 import { type ChangeRecord, summarize } from "../model/records.ts";
 import type { Release } from "../model/release.ts";
 import type { RecordInput, ReleaseStore } from "../ports/index.ts";
-import { appendNote, appendRecord, readAudit, syncAudit } from "./audit-log.ts";
-import { loadRelease, releaseFileOf, removeOrphans, writeRelease } from "./release-file.ts";
+import { appendNote, appendRecord, readAudit, readLoggedAudit, syncAudit } from "./audit-log.ts";
+import { loadRelease, releaseFileOf, releaseText, removeOrphans, writeRelease } from "./release-file.ts";
 import { readSchedule, writeSchedule } from "./schedule.ts";
 
-export { type AuditEntry, appendNote, auditFileOf, type HistoryNote, readAudit, readNotes } from "./audit-log.ts";
+export {
+  type AuditEntry,
+  appendNote,
+  auditFileOf,
+  type HistoryNote,
+  readAudit,
+  readLoggedAudit,
+  readNotes,
+} from "./audit-log.ts";
 export { loadRelease, releaseFileOf, releaseText } from "./release-file.ts";
+
+/** The release file changed on disk after this command read it (another writer, a git pull): nothing was written. */
+export class ConflictError extends StoreError {
+  constructor(env: string, read: number, found: string) {
+    super(
+      [
+        `${env}: the release file changed on disk since this command read it `,
+        `(it read record ${read}; the file now holds ${found}); nothing was written. `,
+        "Run the command again: it starts from the file as it is",
+      ].join(""),
+    );
+    this.name = "ConflictError";
+  }
+}
+
+/**
+ * Compare-and-swap: the file on disk must still be `current` (its record's seq and its whole state),
+ * checked under the lock before anything is written and again right before the rename.
+ */
+function assertUnchanged(root: string, current: Release): void {
+  const env = current.environment;
+  const read = current.lastChange?.seq ?? 0;
+  let onDisk: Release;
+  try {
+    onDisk = loadRelease(root, env);
+  } catch (err) {
+    throw new ConflictError(env, read, `something this command cannot read (${(err as Error).message})`);
+  }
+  const seq = onDisk.lastChange?.seq ?? 0;
+  if (seq !== read)
+    throw new ConflictError(
+      env,
+      read,
+      `record ${seq}${onDisk.lastChange ? ` by ${onDisk.lastChange.by}, '${onDisk.lastChange.command}'` : ""}`,
+    );
+  if (releaseText(onDisk) !== releaseText(current))
+    throw new ConflictError(env, read, `another state under the same record ${seq} (edited by hand?)`);
+}
 
 /**
  * Writes `next` as the new state of the environment, with the record of the change from `current`
- * (the state on disk, read under the lock). Returns what was written.
+ * (the state on disk, read under the lock). Returns what was written. Call holding the
+ * environment's lock: a lock lost (taken over, removed, stalled past its stale period) or a file
+ * changed on disk since `current` was read stops the write, with nothing written.
  */
 export function commit(root: string, current: Release, next: Release, rec: RecordInput): Release {
   const env = current.environment;
+  const file = releaseFileOf(root, env);
+  const guard = () => {
+    assertLockHeld(file, env);
+    assertUnchanged(root, current);
+  };
+  guard();
   syncAudit(root, current);
   removeOrphans(root, env);
   const record: ChangeRecord = {
@@ -36,7 +91,7 @@ export function commit(root: string, current: Release, next: Release, rec: Recor
     ...(rec.note ? { note: rec.note.slice(0, 2000) } : {}),
   };
   const written: Release = { ...next, lastChange: record };
-  writeRelease(root, written);
+  writeRelease(root, written, guard);
   appendRecord(root, env, record);
   return written;
 }
@@ -65,5 +120,6 @@ export function fileStore(root: string): ReleaseStore {
     note: (env, note) => appendNote(root, env, note),
     schedule: (env) => readSchedule(root, env),
     saveSchedule: (s) => writeSchedule(root, s),
+    logged: (env) => readLoggedAudit(root, env),
   };
 }

@@ -39,9 +39,9 @@ export function releaseText(r: Release): string {
   return `${JSON.stringify(ReleaseSchema.parse(r), null, 2)}\n`;
 }
 
-/** Writes the release file atomically (temporary file + fsync + rename). */
-export function writeRelease(root: string, r: Release): void {
-  writeFileAtomic(releaseFileOf(root, r.environment), releaseText(r));
+/** Writes the release file atomically (temporary file + fsync + rename + fsync of the directory); `beforeRename` may stop it. */
+export function writeRelease(root: string, r: Release, beforeRename?: () => void): void {
+  writeFileAtomic(releaseFileOf(root, r.environment), releaseText(r), beforeRename ? { beforeRename } : {});
 }
 
 /** Temporary files of writes that never reached their rename (call under the lock). */
