@@ -21,6 +21,7 @@ import type { Release } from "../release/model/release.ts";
 import { secretPrefix } from "../settings/names.ts";
 import { BaseStack } from "./base-stack.ts";
 import { ec2Compute, eksCompute } from "./environment-compute.ts";
+import { DASHBOARD_OUTPUTS } from "./global-stack.ts";
 import type { Target } from "./target.ts";
 
 export interface EnvironmentStackProps {
@@ -250,6 +251,9 @@ export class EnvironmentStack extends BaseStack {
     });
     new TerraformOutput(this, "cache_endpoint", { value: this.cache.endpointAddress });
     new TerraformOutput(this, "alarm_topic_arn", { value: this.monitoring.topic.arn });
+    // Read from this stack's state by the global dashboard (lib/stacks/global-stack.ts).
+    new TerraformOutput(this, DASHBOARD_OUTPUTS.albArnSuffix, { value: this.loadBalancer.alb.arnSuffix });
+    new TerraformOutput(this, DASHBOARD_OUTPUTS.asgNames, { value: this.autoScalingGroupNames });
 
     if (this.eks) {
       new EksAlarms(this, "eks-alarms", {
