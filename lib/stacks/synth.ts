@@ -127,6 +127,27 @@ export async function synthesize(
   }
 }
 
+/**
+ * Synthesizes what a command acting on `stacks` needs: the units owning them, merged into the output
+ * directory; the environments of those stacks are the load's focus (another environment's broken
+ * file is a warning). Every environment's configuration is still loaded and the cross-environment
+ * rules run over all of them.
+ */
+export async function synthesizeStacks(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  stacks: readonly string[],
+  options: Omit<SynthOptions, "stacks" | "load"> = {},
+): Promise<{ project: Project; summary: SynthSummary }> {
+  return synthesize(root, env, undefined, { ...options, stacks, load: focusOf(stacks) });
+}
+
+/** The load focus for a command on `stacks`: their environments; none (a full load) for global or a bootstrap. */
+export function focusOf(stacks: readonly string[]): LoadOptions {
+  if (stacks.some((s) => s === "global" || s.startsWith("bootstrap-"))) return {};
+  return { focus: [...new Set(stacks.flatMap((s) => [s, s.replace(/-(traffic|workloads)$/, "")]))] };
+}
+
 /** Builds one batch in this process: its own app, checked, synthesized into a scratch directory and stored. */
 function buildBatch(
   batch: readonly { unit: SynthUnit; key: string }[],
