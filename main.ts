@@ -7,8 +7,8 @@
  */
 import { relative, resolve } from "node:path";
 import { runOrReport } from "./lib/cli/report.ts";
-import { formatSynthSummary } from "./lib/stacks/synth-summary.ts";
 import { synthesize } from "./lib/stacks/synth.ts";
+import { formatSynthSummary } from "./lib/stacks/synth-summary.ts";
 
 await runOrReport(async () => {
   const started = performance.now();

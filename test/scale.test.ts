@@ -75,7 +75,9 @@ describe("incremental synthesis", () => {
     expect(third.summary.built).toEqual([name, `${name}-traffic`, "global"]);
     expect(third.summary.changed).toEqual([name]);
     expect(formatSynthSummary(third.summary, "cdktf.out", 1234)).toMatch(
-      new RegExp(`^synthesized 23 stacks \\(7 environment, 7 traffic, 2 workloads, 6 bootstrap, 1 global\\) into cdktf\\.out/ in 1\\.2 s, 3 built, 20 reused; changed 1: ${name}$`),
+      new RegExp(
+        `^synthesized 23 stacks \\(7 environment, 7 traffic, 2 workloads, 6 bootstrap, 1 global\\) into cdktf\\.out/ in 1\\.2 s, 3 built, 20 reused; changed 1: ${name}$`,
+      ),
     );
 
     // cold: one app of every stack, as cdktf synthesizes it

@@ -1,7 +1,7 @@
 import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, Fn } from "cdktf";
 import type { Construct } from "constructs";
-import type { Environment } from "../config/schema.ts";
 import type { AccountConfig } from "../config/schema/account.ts";
+import type { Environment } from "../config/schema.ts";
 import { EnvironmentsDashboard } from "../constructs/environments-dashboard.ts";
 import { SLOTS } from "../core/primitives.ts";
 import { BaseStack, stateBackend } from "./base-stack.ts";

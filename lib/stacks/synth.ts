@@ -181,7 +181,12 @@ function previousStacks(outdir: string): string[] {
 }
 
 /** Whether the stack's Terraform JSON differs from the output directory's current one (or it had none). */
-function stackChanged(outdir: string, stack: string, entries: Map<string, Entry>, units: readonly SynthUnit[]): boolean {
+function stackChanged(
+  outdir: string,
+  stack: string,
+  entries: Map<string, Entry>,
+  units: readonly SynthUnit[],
+): boolean {
   const unit = units.find((u) => u.stacks.includes(stack))!;
   const entry = entries.get(unit.id)!;
   const file = join("stacks", stack, "cdk.tf.json");

@@ -48,7 +48,8 @@ export function environmentUnit(config: Environment, release: Release): SynthUni
     build(app, target) {
       const stack = new EnvironmentStack(app, { env: config, release, target });
       new TrafficStack(app, { env: config, release, infrastructure: stack, target });
-      if (config.compute.kind === "eks") new WorkloadsStack(app, { env: config, release, infrastructure: stack, target });
+      if (config.compute.kind === "eks")
+        new WorkloadsStack(app, { env: config, release, infrastructure: stack, target });
     },
   };
 }
@@ -84,7 +85,8 @@ export function projectUnits(project: Project): SynthUnit[] {
     kind: "global",
     stacks: ["global"],
     inputs: { ...shared, account: first.account, environments: permanent },
-    build: (app, target) => new GlobalStack(app, { ...shared, target, account: first.account, environments: permanent }),
+    build: (app, target) =>
+      new GlobalStack(app, { ...shared, target, account: first.account, environments: permanent }),
   };
   return [...bootstraps, ...project.environments.map((e) => environmentUnit(e.config, e.release)), global];
 }
