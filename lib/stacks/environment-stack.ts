@@ -253,7 +253,9 @@ export class EnvironmentStack extends BaseStack {
     new TerraformOutput(this, "alarm_topic_arn", { value: this.monitoring.topic.arn });
     // Read from this stack's state by the global dashboard (lib/stacks/global-stack.ts).
     new TerraformOutput(this, DASHBOARD_OUTPUTS.albArnSuffix, { value: this.loadBalancer.alb.arnSuffix });
-    new TerraformOutput(this, DASHBOARD_OUTPUTS.asgNames, { value: this.autoScalingGroupNames });
+    this.autoScalingGroupNames.forEach(
+      (name, i) => new TerraformOutput(this, DASHBOARD_OUTPUTS.asgName(i), { value: name }),
+    );
 
     if (this.eks) {
       new EksAlarms(this, "eks-alarms", {

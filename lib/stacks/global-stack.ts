@@ -1,4 +1,4 @@
-import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, Fn } from "cdktf";
+import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3 } from "cdktf";
 import type { Construct } from "constructs";
 import type { AccountConfig } from "../config/schema/account.ts";
 import type { Environment } from "../config/schema.ts";
@@ -19,7 +19,11 @@ export interface GlobalStackProps {
 }
 
 /** Outputs of an environment's stack that the global stack reads from its state (lib/stacks/environment-stack.ts). */
-export const DASHBOARD_OUTPUTS = { albArnSuffix: "dashboard_alb_arn_suffix", asgNames: "dashboard_asg_names" } as const;
+export const DASHBOARD_OUTPUTS = {
+  albArnSuffix: "dashboard_alb_arn_suffix",
+  /** One per Auto Scaling group, in order: `dashboard_asg_name_0`, … */
+  asgName: (i: number) => `dashboard_asg_name_${i}`,
+} as const;
 
 /** How many Auto Scaling groups an environment's compute has: one per slot on EC2, one per node group on EKS. */
 export function autoScalingGroupCount(env: Environment): number {
@@ -48,11 +52,12 @@ export class GlobalStack extends BaseStack {
           backend.kind === "local"
             ? new DataTerraformRemoteStateLocal(this, id, backend.config)
             : new DataTerraformRemoteStateS3(this, id, backend.config);
-        const asgNames = state.getList(DASHBOARD_OUTPUTS.asgNames);
         return {
           name: env.name,
           loadBalancerArnSuffix: state.getString(DASHBOARD_OUTPUTS.albArnSuffix),
-          autoScalingGroupNames: Array.from({ length: autoScalingGroupCount(env) }, (_, i) => Fn.element(asgNames, i)),
+          autoScalingGroupNames: Array.from({ length: autoScalingGroupCount(env) }, (_, i) =>
+            state.getString(DASHBOARD_OUTPUTS.asgName(i)),
+          ),
         };
       }),
     });
