@@ -122,10 +122,12 @@ export async function changedStacks(
     // One cache for both revisions: a stack whose inputs and code are the same in both is built once, and
     // the working tree's next synthesis reuses what this one built (lib/stacks/synth-cache.ts).
     const shared = { ...env, ENVSTACK_SYNTH_CACHE: cacheDirOf(root, env) };
-    opts.log?.(`synthesizing ${base} (${commit.slice(0, 12)})`);
-    await synth(worktree, tsx, join(scratch, "before"), shared, `the base revision ${base}`);
-    opts.log?.("synthesizing the working tree");
-    await synth(root, tsx, join(scratch, "after"), shared, "the working tree");
+    // Both at once: two processes, each loading its revision (on two cores the load overlaps).
+    opts.log?.(`synthesizing ${base} (${commit.slice(0, 12)}) and the working tree`);
+    await Promise.all([
+      synth(worktree, tsx, join(scratch, "before"), shared, `the base revision ${base}`),
+      synth(root, tsx, join(scratch, "after"), shared, "the working tree"),
+    ]);
     const result = compareStacks(stackTexts(join(scratch, "before")), stackTexts(join(scratch, "after")));
     if (opts.removedOut) {
       mkdirSync(opts.removedOut, { recursive: true });

@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
+import type { Target } from "./target.ts";
 import type { SynthUnit } from "./units.ts";
 
 /** Bump when the entry layout or the key's parts change: every old entry becomes a miss. */
@@ -63,9 +64,31 @@ export function codeFingerprint(env: NodeJS.ProcessEnv): string {
   return h.update(JSON.stringify(steering)).digest("hex");
 }
 
+/**
+ * The target as synthesis reads it: the local state directory only with the local backend
+ * (lib/stacks/base-stack.ts) and the kubeconfig only on the emulator (lib/stacks/local-gaps.ts).
+ * Both are absolute paths under the project: dropping them where they are not read lets two
+ * checkouts (changed-stacks' base revision and the working tree) share their entries.
+ */
+export function targetKey(target: Target): unknown {
+  return {
+    ...target,
+    stateDir: target.backend === "local" ? target.stateDir : null,
+    kubeconfig: target.kind === "local" ? target.kubeconfig : null,
+  };
+}
+
 /** A unit's key: its kind, stacks and inputs, the target and the code. */
-export function unitKey(unit: SynthUnit, target: unknown, fingerprint: string): string {
-  return sha256(JSON.stringify({ fingerprint, target, kind: unit.kind, stacks: unit.stacks, inputs: unit.inputs }));
+export function unitKey(unit: SynthUnit, target: Target, fingerprint: string): string {
+  return sha256(
+    JSON.stringify({
+      fingerprint,
+      target: targetKey(target),
+      kind: unit.kind,
+      stacks: unit.stacks,
+      inputs: unit.inputs,
+    }),
+  );
 }
 
 /** What an entry records: each stack's manifest entry, the cdktf version, each file's hash. */
@@ -119,12 +142,18 @@ export function writeEntry(cacheDir: string, key: string, unit: SynthUnit, outdi
     files,
   };
   writeFileSync(join(tmp, RECORD), JSON.stringify(record));
+  // Another synthesis (changed-stacks runs two at once) stored the same key meanwhile: same inputs,
+  // same output; keep its entry, which it may be reading. Only a broken entry is replaced.
+  const existing = readEntry(cacheDir, key, unit.stacks);
+  if (existing) {
+    rmSync(tmp, { recursive: true, force: true });
+    return existing;
+  }
   rmSync(dir, { recursive: true, force: true });
   try {
     renameSync(tmp, dir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    // Another synthesis stored the same key meanwhile: same inputs, same output.
     if (!existsSync(join(dir, RECORD))) throw err;
   }
   return { ...record, dir };
