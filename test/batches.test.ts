@@ -24,8 +24,12 @@ describe("batches of changed stacks for a CI matrix", () => {
     for (const b of batches) {
       expect(b.stacks.every((s) => phaseOf(s) === b.phase)).toBe(true);
       for (const [i, s] of b.stacks.entries()) {
-        if (s.endsWith("-traffic")) expect(b.stacks[i - 1]).toBe(s.slice(0, -"-traffic".length));
-        if (s.endsWith("-workloads")) expect(b.stacks[i - 1]).toBe(`${s.slice(0, -"-workloads".length)}-traffic`);
+        // apply order: <env>, <env>-workloads (EKS), <env>-traffic
+        if (s.endsWith("-workloads")) expect(b.stacks[i - 1]).toBe(s.slice(0, -"-workloads".length));
+        if (s.endsWith("-traffic")) {
+          const env = s.slice(0, -"-traffic".length);
+          expect([env, `${env}-workloads`]).toContain(b.stacks[i - 1]);
+        }
       }
     }
     expect(batches.filter((b) => b.phase === "global")).toEqual([
@@ -52,7 +56,7 @@ describe("batches of changed stacks for a CI matrix", () => {
   it("groups a traffic stack with its environment only when that environment's stack is listed", () => {
     expect(groupByEnvironment(["a-traffic", "b", "b-workloads", "b-traffic"])).toEqual([
       ["a-traffic"],
-      ["b", "b-traffic", "b-workloads"],
+      ["b", "b-workloads", "b-traffic"],
     ]);
   });
 

@@ -3,8 +3,8 @@
  * 256 jobs per matrix (and GitLab's `parallel:matrix` of 200, Buildkite's parallelism) by giving
  * each job a batch, which it plans or applies with bounded parallelism. Pure.
  *
- * - An environment's stacks stay together, in apply order (`<env>`, `<env>-traffic`,
- *   `<env>-workloads`): a job applying a batch walks it in order.
+ * - An environment's stacks stay together, in apply order (`<env>`, `<env>-workloads`, then
+ *   `<env>-traffic`, as the deploy workflow applies them): a job applying a batch walks it in order.
  * - Phases: `bootstrap` (state buckets) before `environments`, and `global` (it reads every
  *   environment's state) after them; an apply pipeline runs the phases one after the other, a
  *   plan pipeline may run them all at once.
@@ -37,7 +37,8 @@ export const BatchOptionsSchema = z.strictObject({
 });
 export type BatchOptions = z.infer<typeof BatchOptionsSchema>;
 
-const SUFFIXES = ["-traffic", "-workloads"] as const;
+/** Suffixes of an environment's other stacks, in apply order after the environment's own stack. */
+const SUFFIXES = ["-workloads", "-traffic"] as const;
 
 export function phaseOf(stack: string): Phase {
   if (stack === "global") return "global";
