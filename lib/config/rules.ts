@@ -72,7 +72,9 @@ function sharedAccounts(envs: readonly Environment[]): Problem[] {
       problems.push({
         subject: e.name,
         path: "account.group",
-        message: `must not be set in the production tier: production shares its account only with the environments it names in account.sharedWith (and that name it)`,
+        message:
+          "must not be set in the production tier: production shares its account only with the environments " +
+          "it names in account.sharedWith (and that name it)",
       });
       continue;
     }
@@ -106,7 +108,9 @@ function sharedAccounts(envs: readonly Environment[]): Problem[] {
             problems.push({
               subject: x.name,
               path: "account.id",
-              message: `${x.account.id} is also ${y.name}'s account: each environment has its own account, or both name each other in account.sharedWith, or both belong to one account group outside the production tier (${x.name} does not name ${y.name})`,
+              message:
+                `${x.account.id} is also ${y.name}'s account: each environment has its own account, or both name each other ` +
+                `in account.sharedWith, or both belong to one account group outside the production tier (${x.name} does not name ${y.name})`,
             });
           }
         }

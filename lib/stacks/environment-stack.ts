@@ -21,7 +21,7 @@ import type { Release } from "../release/model/release.ts";
 import { secretPrefix } from "../settings/names.ts";
 import { BaseStack } from "./base-stack.ts";
 import { ec2Compute, eksCompute } from "./environment-compute.ts";
-import { DASHBOARD_OUTPUTS } from "./global-stack.ts";
+import { dashboardOutputs } from "./global-stack.ts";
 import type { Target } from "./target.ts";
 
 export interface EnvironmentStackProps {
@@ -251,11 +251,7 @@ export class EnvironmentStack extends BaseStack {
     });
     new TerraformOutput(this, "cache_endpoint", { value: this.cache.endpointAddress });
     new TerraformOutput(this, "alarm_topic_arn", { value: this.monitoring.topic.arn });
-    // Read from this stack's state by the global dashboard (lib/stacks/global-stack.ts).
-    new TerraformOutput(this, DASHBOARD_OUTPUTS.albArnSuffix, { value: this.loadBalancer.alb.arnSuffix });
-    this.autoScalingGroupNames.forEach(
-      (name, i) => new TerraformOutput(this, DASHBOARD_OUTPUTS.asgName(i), { value: name }),
-    );
+    dashboardOutputs(this, this.loadBalancer.alb.arnSuffix, this.autoScalingGroupNames); // the global dashboard reads them
 
     if (this.eks) {
       new EksAlarms(this, "eks-alarms", {

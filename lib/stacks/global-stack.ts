@@ -1,4 +1,4 @@
-import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3 } from "cdktf";
+import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, TerraformOutput, type TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AccountConfig } from "../config/schema/account.ts";
 import type { Environment } from "../config/schema.ts";
@@ -24,6 +24,12 @@ export const DASHBOARD_OUTPUTS = {
   /** One per Auto Scaling group, in order: `dashboard_asg_name_0`, … */
   asgName: (i: number) => `dashboard_asg_name_${i}`,
 } as const;
+
+/** Declares the outputs the dashboard reads, in an environment's stack (lib/stacks/environment-stack.ts). */
+export function dashboardOutputs(stack: TerraformStack, albArnSuffix: string, asgNames: readonly string[]): void {
+  new TerraformOutput(stack, DASHBOARD_OUTPUTS.albArnSuffix, { value: albArnSuffix });
+  for (const [i, name] of asgNames.entries()) new TerraformOutput(stack, DASHBOARD_OUTPUTS.asgName(i), { value: name });
+}
 
 /** How many Auto Scaling groups an environment's compute has: one per slot on EC2, one per node group on EKS. */
 export function autoScalingGroupCount(env: Environment): number {

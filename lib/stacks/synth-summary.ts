@@ -21,5 +21,6 @@ export function formatSynthSummary(s: SynthSummary, outdir: string, ms: number):
           ...(s.changed.length ? [`changed ${s.changed.length}: ${names(s.changed)}`] : []),
           ...(s.removed.length ? [`removed ${s.removed.length}: ${names(s.removed)}`] : []),
         ].join("; ");
-  return `synthesized ${s.stacks.length} stacks (${kinds}) into ${outdir}/ in ${(ms / 1000).toFixed(1)} s, ${s.built.length} built, ${reused} reused; ${changes}`;
+  const seconds = (ms / 1000).toFixed(1);
+  return `synthesized ${s.stacks.length} stacks (${kinds}) into ${outdir}/ in ${seconds} s, ${s.built.length} built, ${reused} reused; ${changes}`;
 }
