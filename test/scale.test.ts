@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadProject } from "../lib/config/load.ts";
+import { isPlainData, plainDataKey } from "../lib/config/load-cache.ts";
 import { buildApp } from "../lib/stacks/app.ts";
 import { synthesize } from "../lib/stacks/synth.ts";
 import { cacheDirOf } from "../lib/stacks/synth-cache.ts";
@@ -13,6 +14,7 @@ import { formatSynthSummary } from "../lib/stacks/synth-summary.ts";
 import { readTarget } from "../lib/stacks/target.ts";
 import { estate, generatedName, writeEstate } from "./bench/scale-estate.ts";
 import { sandbox } from "./support/envctl.ts";
+import { REPO } from "./support/project.ts";
 
 /** Every file under `dir`, path → bytes as text. */
 function tree(dir: string): Map<string, string> {
@@ -109,5 +111,43 @@ describe("incremental synthesis", () => {
     await synthesize(dir, {}, join(dir, "a.out"));
     const local = await synthesize(dir, { ENVSTACK_BACKEND: "local" }, join(dir, "b.out"));
     expect(local.summary.built.length).toBe(local.summary.stacks.length);
+  });
+});
+
+describe("loading hundreds of environment files", () => {
+  const plain = (code: string, fromLib = ["defineEnvironment"]) => isPlainData(code, new Set(fromLib));
+
+  it("only plain data is reused without importing: no global, no call but defineEnvironment, no conditional", () => {
+    for (const f of ["dev", "staging", "production", "_defaults"])
+      expect(plainDataKey(join(REPO, "environments", `${f}.ts`), REPO), f).toBeDefined();
+    expect(plain(`import dev from "";\nexport default defineEnvironment({ ...dev, name: "" });`)).toBe(true);
+    for (const code of [
+      `export default defineEnvironment({ ...dev, domain: process.env.X });`, // undeclared global
+      `import dev from "";\nexport default defineEnvironment({ ...dev, n: Date.now() });`,
+      `import dev from "";\nexport default { ...dev, n: dev.name.toUpperCase() };`, // a method call
+      `import dev from "";\nexport default { ...dev, n: dev.x ? 1 : 2 };`,
+      `import dev from "";\nexport default defineEnvironment({ ...dev, u: import.meta.url });`,
+      `import dev from "";\nexport default defineEnvironment({ ...dev })();`,
+      `import dev from "";\nexport default { ...dev, ...globalThis };`,
+    ])
+      expect(plain(code), code).toBe(false);
+    expect(plain(`import { defineEnvironment } from "";\nexport default defineEnvironment({});`, [])).toBe(false);
+  });
+
+  it("a reused configuration synthesizes byte for byte as an imported one; an edit is a miss", async () => {
+    const dir = estate({ total: 5, previews: 1 });
+    const imported = await loadProject(dir, { cache: false });
+    await loadProject(dir); // stores
+    const reused = await loadProject(dir);
+    expect(JSON.stringify(reused.environments)).toBe(JSON.stringify(imported.environments));
+    const a = join(dir, "a.out");
+    const b = join(dir, "b.out");
+    buildApp(imported, readTarget({}, dir), { outdir: a }).synth();
+    buildApp(reused, readTarget({}, dir), { outdir: b }).synth();
+    expect(tree(b)).toEqual(tree(a));
+    const file = join(dir, "environments", `${generatedName(0)}.ts`);
+    writeFileSync(file, readFileSync(file, "utf8").replace("...dev,", '...dev,\n  logLevel: "warn",'));
+    const edited = await loadProject(dir);
+    expect(edited.environments.find((e) => e.config.name === generatedName(0))!.config.logLevel).toBe("warn");
   });
 });

@@ -17,6 +17,7 @@ import { stillValidated, UNNAMED } from "./define.ts";
 import { ConfigError, type Problem, zodProblems } from "./errors.ts";
 import { importEnvironment, loadTimeoutSeconds } from "./import-environment.ts";
 import { readJsonFile } from "./json.ts";
+import { loadCacheDir, plainDataKey, readCachedConfig, writeCachedConfig } from "./load-cache.ts";
 import { loadPreviews, PREVIEWS_SUBJECT } from "./previews.ts";
 import { checkEnvironments } from "./rules.ts";
 import { type Environment, EnvironmentSchema } from "./schema.ts";
@@ -51,6 +52,11 @@ export interface LoadOptions {
    * @default `ENVSTACK_LOAD_TIMEOUT_SECONDS`, else 30
    */
   readonly timeoutSeconds?: number;
+  /**
+   * Where validated configurations of plain-data environment files are kept (lib/config/load-cache.ts),
+   * or false to import and validate every file. @default `<synthesis cache>/load`
+   */
+  readonly cache?: string | false;
 }
 
 export function environmentsDirOf(root: string): string {
@@ -92,44 +98,53 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   const timeoutSeconds = options.timeoutSeconds ?? loadTimeoutSeconds();
   if (typeof timeoutSeconds !== "number") throw new ConfigError([timeoutSeconds]);
 
+  const cacheDir = options.cache === false ? undefined : (options.cache ?? loadCacheDir(root, process.env));
+  const memo = new Map<string, string | null>();
   for (const file of files) {
     const fileName = basename(file, ".ts");
     const shown = `environments/${fileName}.ts`;
-    let exported: unknown;
-    try {
-      // The query makes a long-lived process (tests, envctl) see edits to the file.
-      const { mtimeMs, size } = statSync(file);
-      const url = `${pathToFileURL(file).href}?v=${mtimeMs}-${size}`;
-      const imported = await importEnvironment({ root, file, url, subject: fileName, shown, timeoutSeconds });
-      if ("stuck" in imported) {
-        add(fileName, { subject: fileName, path: "", message: imported.stuck });
+    const key = cacheDir ? plainDataKey(file, root, memo) : undefined;
+    const cached = key ? readCachedConfig(cacheDir!, key) : undefined;
+    let exported: unknown = cached;
+    if (!cached)
+      try {
+        // The query makes a long-lived process (tests, envctl) see edits to the file.
+        const { mtimeMs, size } = statSync(file);
+        const url = `${pathToFileURL(file).href}?v=${mtimeMs}-${size}`;
+        const imported = await importEnvironment({ root, file, url, subject: fileName, shown, timeoutSeconds });
+        if ("stuck" in imported) {
+          add(fileName, { subject: fileName, path: "", message: imported.stuck });
+          continue;
+        }
+        if ("thrown" in imported) throw imported.thrown;
+        const mod = imported.module;
+        if (!("default" in mod) || mod.default === undefined) {
+          add(fileName, {
+            subject: fileName,
+            path: "",
+            message: `has no default export: ${shown} must end with export default defineEnvironment({ ... })`,
+          });
+          continue;
+        }
+        exported = mod.default;
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          // defineEnvironment names problems after the environment; without a valid name, after the file.
+          add(
+            fileName,
+            ...err.problems.map((p) => (p.subject === UNNAMED ? { ...p, subject: `${fileName} (${shown})` } : p)),
+          );
+        } else {
+          add(fileName, {
+            subject: fileName,
+            path: "",
+            message: `cannot be loaded (${shown}): ${describeThrown(err)}`,
+          });
+        }
         continue;
       }
-      if ("thrown" in imported) throw imported.thrown;
-      const mod = imported.module;
-      if (!("default" in mod) || mod.default === undefined) {
-        add(fileName, {
-          subject: fileName,
-          path: "",
-          message: `has no default export: ${shown} must end with export default defineEnvironment({ ... })`,
-        });
-        continue;
-      }
-      exported = mod.default;
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        // defineEnvironment names problems after the environment; without a valid name, after the file.
-        add(
-          fileName,
-          ...err.problems.map((p) => (p.subject === UNNAMED ? { ...p, subject: `${fileName} (${shown})` } : p)),
-        );
-      } else {
-        add(fileName, { subject: fileName, path: "", message: `cannot be loaded (${shown}): ${describeThrown(err)}` });
-      }
-      continue;
-    }
     // Validated by defineEnvironment and untouched since: validating again would cost as much (half a load).
-    const data = stillValidated(exported);
+    const data = cached ?? stillValidated(exported);
     const parsed = data ? ({ success: true, data } as const) : EnvironmentSchema.safeParse(exported);
     if (!parsed.success) {
       add(fileName, ...zodProblems(fileName, parsed.error));
@@ -151,6 +166,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       });
       continue;
     }
+    if (key && !cached) writeCachedConfig(cacheDir!, key, parsed.data);
     configs.push(parsed.data);
   }
 

@@ -15,7 +15,8 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { libFingerprint } from "../config/load-cache.ts";
 import type { Target } from "./target.ts";
 import type { SynthUnit } from "./units.ts";
 
@@ -23,8 +24,7 @@ import type { SynthUnit } from "./units.ts";
 const FORMAT = 1;
 const RECORD = "entry.json";
 
-const LIB = resolve(import.meta.dirname, "..");
-const REPO = dirname(LIB);
+const REPO = resolve(import.meta.dirname, "../..");
 
 /** Variables that never change the output (where it goes, how it is built). */
 const NEUTRAL = new Set(["CDKTF_OUTDIR", "ENVSTACK_SYNTH_CACHE", "ENVSTACK_SYNTH_WORKERS", "ENVSTACK_LOG_DIR"]);
@@ -49,14 +49,11 @@ function filesUnder(dir: string): string[] {
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
-/** The hash of the code that synthesizes and of the variables that steer it. */
+/** The hash of the code that synthesizes (lib/config/load-cache.ts's, and cdktf.json) and of the variables that steer it. */
 export function codeFingerprint(env: NodeJS.ProcessEnv): string {
-  const h = createHash("sha256").update(`format ${FORMAT} node ${process.version}\n`);
-  for (const f of filesUnder(LIB)) h.update(`lib/${f}\n`).update(readFileSync(join(LIB, f)));
-  for (const f of ["package-lock.json", "cdktf.json"]) {
-    const file = join(REPO, f);
-    h.update(`${f}\n`).update(existsSync(file) ? readFileSync(file) : "(none)");
-  }
+  const h = createHash("sha256").update(`format ${FORMAT}\n${libFingerprint()}\n`);
+  const cdktf = join(REPO, "cdktf.json");
+  h.update("cdktf.json\n").update(existsSync(cdktf) ? readFileSync(cdktf) : "(none)");
   const steering = Object.keys(env)
     .filter((k) => /^(ENVSTACK|CDKTF)_/.test(k) && !NEUTRAL.has(k))
     .sort()
