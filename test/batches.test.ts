@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { batchStacks, GITHUB_MATRIX_LIMIT, groupByEnvironment, phaseOf } from "../lib/review/batches.ts";
 import { formatChangedStacks, withBatches } from "../lib/review/changed-stacks.ts";
+import { sandbox } from "./support/envctl.ts";
 
 /** The stacks of `n` environments (every third on EKS), their accounts' bootstraps and global. */
 function estateStacks(n: number): string[] {
@@ -95,5 +96,14 @@ describe("batches of changed stacks for a CI matrix", () => {
         "  destroy environments-1 (2): qa, qa-traffic",
       ].join("\n"),
     );
+  });
+
+  it("envctl changed-stacks refuses a bad --batches or --parallel before doing anything", async () => {
+    const s = sandbox();
+    const r = await s.run(["changed-stacks", "--base", "main", "--batches", "300", "--parallel", "0"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("changed-stacks: --batches must be 1-256 (a whole number in decimal digits)");
+    expect(r.stderr).toContain("changed-stacks: --parallel must be 1-32 (a whole number in decimal digits)");
+    expect(r.stderr).not.toMatch(/revision|working tree/);
   });
 });
