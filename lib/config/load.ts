@@ -57,6 +57,11 @@ export interface LoadOptions {
    * or false to import and validate every file. @default `<synthesis cache>/load`
    */
   readonly cache?: string | false;
+  /**
+   * Also store the configurations this load validated (synthesis does: it writes its cache anyway).
+   * Otherwise the cache is only read: a command that is refused leaves the project as it was. @default false
+   */
+  readonly storeCache?: boolean;
 }
 
 export function environmentsDirOf(root: string): string {
@@ -166,7 +171,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       });
       continue;
     }
-    if (key && !cached) writeCachedConfig(cacheDir!, key, parsed.data);
+    if (key && !cached && options.storeCache) writeCachedConfig(cacheDir!, key, parsed.data);
     configs.push(parsed.data);
   }
 

@@ -72,7 +72,7 @@ export async function synthesize(
   outdir?: string,
   options: SynthOptions = {},
 ): Promise<{ project: Project; summary: SynthSummary }> {
-  const project = await loadProject(root, options.load ?? {});
+  const project = await loadProject(root, { ...options.load, storeCache: options.cache !== false });
   const target = readTarget(env, root);
   const finalDir = resolve(root, outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out");
   const all = projectUnits(project);
