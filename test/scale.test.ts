@@ -137,7 +137,7 @@ describe("loading hundreds of environment files", () => {
   it("a reused configuration synthesizes byte for byte as an imported one; an edit is a miss", async () => {
     const dir = estate({ total: 5, previews: 1 });
     const imported = await loadProject(dir, { cache: false });
-    await loadProject(dir, { storeCache: true });
+    (await loadProject(dir)).storeLoadCache?.();
     const reused = await loadProject(dir);
     expect(JSON.stringify(reused.environments)).toBe(JSON.stringify(imported.environments));
     const a = join(dir, "a.out");

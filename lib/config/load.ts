@@ -38,6 +38,8 @@ export interface Project {
    * out of `environments`); always empty for a full load, where every problem is an error.
    */
   readonly warnings?: readonly Problem[];
+  /** Stores the configurations this load validated for the next loads (lib/config/load-cache.ts); synthesis calls it once it succeeded. */
+  readonly storeLoadCache?: () => void;
 }
 
 export interface LoadOptions {
@@ -57,11 +59,6 @@ export interface LoadOptions {
    * or false to import and validate every file. @default `<synthesis cache>/load`
    */
   readonly cache?: string | false;
-  /**
-   * Also store the configurations this load validated (synthesis does: it writes its cache anyway).
-   * Otherwise the cache is only read: a command that is refused leaves the project as it was. @default false
-   */
-  readonly storeCache?: boolean;
 }
 
 export function environmentsDirOf(root: string): string {
@@ -105,6 +102,11 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
 
   const cacheDir = options.cache === false ? undefined : (options.cache ?? loadCacheDir(root, process.env));
   const memo = new Map<string, string | null>();
+  const validated: { key: string; config: Environment }[] = [];
+  // Stored only when the caller says its work succeeded: a refused command or a failed synthesis writes nothing.
+  const storeLoadCache = () => {
+    for (const v of validated) writeCachedConfig(cacheDir!, v.key, v.config);
+  };
   for (const file of files) {
     const fileName = basename(file, ".ts");
     const shown = `environments/${fileName}.ts`;
@@ -171,7 +173,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       });
       continue;
     }
-    if (key && !cached && options.storeCache) writeCachedConfig(cacheDir!, key, parsed.data);
+    if (key && !cached) validated.push({ key, config: parsed.data });
     configs.push(parsed.data);
   }
 
@@ -193,7 +195,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
 
   if (options.focus === undefined) {
     if (owned.length > 0) throw new ConfigError(owned.map((o) => o.problem));
-    return { root, environmentsDir: dir, environments, warnings: [] };
+    return { root, environmentsDir: dir, environments, warnings: [], storeLoadCache };
   }
   const focus = new Set(options.focus);
   const previewInFocus =
@@ -207,6 +209,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     environmentsDir: dir,
     environments: environments.filter((e) => !broken.has(e.config.name)),
     warnings: owned.map((o) => o.problem),
+    storeLoadCache,
   };
 }
 

@@ -72,7 +72,7 @@ export async function synthesize(
   outdir?: string,
   options: SynthOptions = {},
 ): Promise<{ project: Project; summary: SynthSummary }> {
-  const project = await loadProject(root, { ...options.load, storeCache: options.cache !== false });
+  const project = await loadProject(root, options.load ?? {});
   const target = readTarget(env, root);
   const finalDir = resolve(root, outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out");
   const all = projectUnits(project);
@@ -107,6 +107,7 @@ export async function synthesize(
     const written = units.flatMap((u) => u.stacks.map((name) => ({ name, kind: stackKind(u, name) })));
     const changed = written.map((s) => s.name).filter((s) => stackChanged(finalDir, s, entries, units));
     const built = missing.flatMap(({ unit }) => unit.stacks);
+    if (!cold) project.storeLoadCache?.();
     if (options.stacks) {
       assemble(ordered, finalDir, true);
       return { project, summary: { stacks: written, built, changed, removed: [] } };
