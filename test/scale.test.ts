@@ -89,6 +89,16 @@ describe("incremental synthesis", () => {
     expect(tree(out)).toEqual(tree(cold));
   });
 
+  it("worker processes write what one process writes", async () => {
+    const dir = estate({ total: 20, previews: 2 }); // 39 units: 3 batches
+    const out = join(dir, "workers.out");
+    const { summary } = await synthesize(dir, {}, out, { cache: false, workers: 2 });
+    expect(summary.built.length).toBe(summary.stacks.length);
+    const single = join(dir, "single.out");
+    buildApp(await loadProject(dir, { cache: false }), readTarget({}, dir), { outdir: single }).synth();
+    expect(tree(out)).toEqual(tree(single));
+  });
+
   it("a cache entry that was tampered with is rebuilt, never used", async () => {
     const dir = estate({ total: 4, previews: 0 });
     const out = join(dir, "cdktf.out");

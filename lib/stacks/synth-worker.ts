@@ -1,5 +1,6 @@
-/** A synthesis worker (lib/stacks/synth-workers.ts): reads its request on stdin, prints `{ findings }`. */
+/** A synthesis worker (lib/stacks/synth-workers.ts): reads its request on stdin, prints each batch's `{ findings }`. */
 import { checkApp } from "../policy/check.ts";
+import type { Finding } from "../policy/types.ts";
 import type { WorkerRequest } from "./synth-workers.ts";
 import { readTarget } from "./target.ts";
 import { appOf, projectUnits } from "./units.ts";
@@ -8,8 +9,17 @@ let text = "";
 for await (const chunk of process.stdin) text += chunk;
 const request = JSON.parse(text) as WorkerRequest;
 const project = { root: request.root, environmentsDir: "", environments: request.environments };
-const units = projectUnits(project).filter((u) => request.units.includes(u.id));
-const app = appOf(units, readTarget(request.env, request.root), request.outdir);
-const findings = checkApp(app);
-if (findings.length === 0) app.synth();
+const all = projectUnits(project);
+const target = readTarget(request.env, request.root);
+const findings: Finding[][] = [];
+for (const batch of request.batches) {
+  const app = appOf(
+    all.filter((u) => batch.units.includes(u.id)),
+    target,
+    batch.outdir,
+  );
+  const found = checkApp(app);
+  if (found.length === 0) app.synth();
+  findings.push(found);
+}
 process.stdout.write(JSON.stringify({ findings }));

@@ -22,13 +22,15 @@ export function workerCount(env: NodeJS.ProcessEnv): number {
   return Number.isInteger(n) && n >= 1 && n <= 16 ? n : 1;
 }
 
-/** What a worker is asked: the project's environments, the units of one batch, where to write. */
+/** Batches one worker process builds before it ends (cdktf's memory only shrinks when the process ends). */
+export const WORKER_BATCHES = 6;
+
+/** What a worker is asked: the project's environments, the units of each batch and where each batch goes. */
 export interface WorkerRequest {
   readonly root: string;
   readonly env: NodeJS.ProcessEnv;
   readonly environments: Project["environments"];
-  readonly units: readonly string[];
-  readonly outdir: string;
+  readonly batches: readonly { readonly units: readonly string[]; readonly outdir: string }[];
 }
 
 export async function buildInWorkers(
@@ -39,32 +41,36 @@ export async function buildInWorkers(
   store: (batch: Batch, dir: string) => void,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
+  const groups: Batch[][] = [];
+  for (let i = 0; i < batches.length; i += WORKER_BATCHES) groups.push(batches.slice(i, i + WORKER_BATCHES));
   let next = 0;
   const lane = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++]!;
-      const dir = mkdtempSync(join(tmpdir(), "envstack-batch-"));
+    while (next < groups.length) {
+      const group = groups[next++]!;
+      const dirs = group.map(() => mkdtempSync(join(tmpdir(), "envstack-batch-")));
       try {
         const request: WorkerRequest = {
           root: project.root,
           env,
           environments: project.environments,
-          units: batch.map((b) => b.unit.id),
-          outdir: dir,
+          batches: group.map((batch, i) => ({ units: batch.map((b) => b.unit.id), outdir: dirs[i]! })),
         };
         const found = await runWorker(request);
-        findings.push(...found);
-        if (found.length === 0) store(batch, dir);
+        group.forEach((batch, i) => {
+          findings.push(...found[i]!);
+          if (found[i]!.length === 0) store(batch, dirs[i]!);
+        });
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
       }
     }
   };
-  await Promise.all(Array.from({ length: workers }, lane));
+  await Promise.all(Array.from({ length: Math.min(workers, groups.length) }, lane));
   return findings;
 }
 
-function runWorker(request: WorkerRequest): Promise<Finding[]> {
+/** Each batch's findings, in order. */
+function runWorker(request: WorkerRequest): Promise<Finding[][]> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const script = join(import.meta.dirname, "synth-worker.ts");
   return new Promise((resolve, reject) => {
@@ -81,7 +87,9 @@ function runWorker(request: WorkerRequest): Promise<Finding[]> {
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`a synthesis worker failed (exit ${code}):\n${err.trim()}`));
       try {
-        resolve((JSON.parse(out) as { findings: Finding[] }).findings);
+        const { findings } = JSON.parse(out) as { findings: Finding[][] };
+        if (findings.length !== request.batches.length) throw new Error("a result per batch");
+        resolve(findings);
       } catch {
         reject(new Error(`a synthesis worker gave no result:\n${err.trim()}`));
       }

@@ -46,8 +46,10 @@ export interface SynthSummary {
   readonly removed: readonly string[];
 }
 
-/** Units per batch: one app each, so memory is bounded by a batch, not by the estate. */
+/** Units per batch: one app each. */
 export const BATCH_UNITS = 16;
+/** Batches built in this process at most; more go to worker processes (memory, see below). */
+export const IN_PROCESS_BATCHES = 6;
 
 export function stackKind(unit: SynthUnit, stack: string): StackKind {
   if (unit.kind !== "environment") return unit.kind;
@@ -95,9 +97,12 @@ export async function synthesize(
     const store = (batch: readonly { unit: SynthUnit; key: string }[], dir: string) => {
       for (const { unit, key } of batch) entries.set(unit.id, writeEntry(cacheDir, key, unit, dir));
     };
+    // cdktf keeps every token it ever made for the life of the process: one process building hundreds
+    // of units grows past a gigabyte. Past IN_PROCESS_BATCHES, worker processes (at least one, each
+    // given WORKER_BATCHES batches and then ended) keep memory bounded.
     const workers = Math.min(options.workers ?? workerCount(env), batches.length);
-    if (workers > 1) {
-      findings.push(...(await buildInWorkers(project, env, batches, workers, store)));
+    if (workers > 1 || batches.length > IN_PROCESS_BATCHES) {
+      findings.push(...(await buildInWorkers(project, env, batches, Math.max(1, workers), store)));
     } else {
       for (const batch of batches) findings.push(...buildBatch(batch, target, store));
     }
