@@ -121,7 +121,8 @@ export async function changedStacks(
       symlinkSync(join(root, "node_modules"), join(worktree, "node_modules"));
     // One cache for both revisions: a stack whose inputs and code are the same in both is built once, and
     // the working tree's next synthesis reuses what this one built (lib/stacks/synth-cache.ts).
-    const shared = { ...env, ENVSTACK_SYNTH_CACHE: cacheDirOf(root, env) };
+    // Their outputs are only read, then removed: hard links to the cache, not copies.
+    const shared = { ...env, ENVSTACK_SYNTH_CACHE: cacheDirOf(root, env), ENVSTACK_SYNTH_LINK: "1" };
     // Both at once: two processes, each loading its revision (on two cores the load overlaps).
     opts.log?.(`synthesizing ${base} (${commit.slice(0, 12)}) and the working tree`);
     await Promise.all([

@@ -13,9 +13,19 @@
  * Where: `ENVSTACK_SYNTH_CACHE`, else `<project>/.envstack/synth-cache` (ignored by git).
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { libFingerprint } from "../config/load-cache.ts";
 import type { Target } from "./target.ts";
 import type { SynthUnit } from "./units.ts";
@@ -27,7 +37,13 @@ const RECORD = "entry.json";
 const REPO = resolve(import.meta.dirname, "../..");
 
 /** Variables that never change the output (where it goes, how it is built). */
-const NEUTRAL = new Set(["CDKTF_OUTDIR", "ENVSTACK_SYNTH_CACHE", "ENVSTACK_SYNTH_WORKERS", "ENVSTACK_LOG_DIR"]);
+const NEUTRAL = new Set([
+  "CDKTF_OUTDIR",
+  "ENVSTACK_SYNTH_CACHE",
+  "ENVSTACK_SYNTH_WORKERS",
+  "ENVSTACK_SYNTH_LINK",
+  "ENVSTACK_LOG_DIR",
+]);
 
 export function cacheDirOf(root: string, env: NodeJS.ProcessEnv): string {
   return resolve(root, env.ENVSTACK_SYNTH_CACHE || join(".envstack", "synth-cache"));
@@ -99,6 +115,13 @@ export interface Entry extends Record {
   readonly dir: string;
 }
 
+function linkTree(from: string, to: string): void {
+  for (const f of filesUnder(from)) {
+    mkdirSync(dirname(join(to, f)), { recursive: true });
+    linkSync(join(from, f), join(to, f));
+  }
+}
+
 const entryDir = (cacheDir: string, key: string) => join(cacheDir, key.slice(0, 2), key);
 
 /** The entry of `key` when it is whole and untouched; undefined otherwise (a miss). */
@@ -159,8 +182,10 @@ export function writeEntry(cacheDir: string, key: string, unit: SynthUnit, outdi
 /**
  * Writes the entries' stacks into `outdir` (stacks/<name>/…) and a manifest.json listing them,
  * serialized as cdktf serializes it. `merge`: keep the manifest's other stacks (a partial synthesis).
+ * `link`: hard links to the cache's files instead of copies, for an output that is only read and
+ * then removed (changed-stacks' two syntheses): writing into a linked file would change the cache.
  */
-export function assemble(entries: readonly Entry[], outdir: string, merge = false): void {
+export function assemble(entries: readonly Entry[], outdir: string, merge = false, link = false): void {
   mkdirSync(join(outdir, "stacks"), { recursive: true });
   const manifestFile = join(outdir, "manifest.json");
   let stacks: { [s: string]: unknown } = {};
@@ -178,7 +203,8 @@ export function assemble(entries: readonly Entry[], outdir: string, merge = fals
       const target = join(outdir, "stacks", s);
       const staged = `${target}.tmp-${process.pid}`;
       rmSync(staged, { recursive: true, force: true });
-      cpSync(join(e.dir, "stacks", s), staged, { recursive: true });
+      if (link) linkTree(join(e.dir, "stacks", s), staged);
+      else cpSync(join(e.dir, "stacks", s), staged, { recursive: true });
       rmSync(target, { recursive: true, force: true });
       renameSync(staged, target);
       stacks[s] = e.stacks[s];

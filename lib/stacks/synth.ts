@@ -31,6 +31,11 @@ export interface SynthOptions {
   readonly cache?: string | false;
   /** Worker processes for the units to build. @default `ENVSTACK_SYNTH_WORKERS`, else 1 (this process) */
   readonly workers?: number;
+  /**
+   * Hard-link the cache's files into the output instead of copying them: for an output that is only
+   * read and then removed. @default `ENVSTACK_SYNTH_LINK` is 1 (changed-stacks sets it for its syntheses)
+   */
+  readonly link?: boolean;
 }
 
 export type StackKind = "bootstrap" | "environment" | "traffic" | "workloads" | "global";
@@ -121,7 +126,7 @@ export async function synthesize(
     const staging = `${finalDir}.staging-${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
     try {
-      assemble(ordered, staging);
+      assemble(ordered, staging, false, options.link ?? env.ENVSTACK_SYNTH_LINK === "1");
       if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true });
       renameSync(staging, finalDir);
     } finally {
