@@ -11,13 +11,7 @@ import dev from "../environments/dev.ts";
 import production from "../environments/production.ts";
 import { type DoctorDeps, formatChecks, runDoctor } from "../lib/cli/commands/doctor.ts";
 import { approvalPolicyOf, changeIdOf, judgeApprovals } from "../lib/release/gates/approvals.ts";
-import {
-  approvalsFileOf,
-  findRequest,
-  readApprovals,
-  recordApproval,
-  requestApproval,
-} from "../lib/release/store/approvals.ts";
+import { parseRequest } from "../lib/release/store/approvals.ts";
 import { type GithubFetch, readGithubApprovals } from "../lib/review/github-approvals.ts";
 import { readTarget } from "../lib/stacks/target.ts";
 import { loadProblems, problemsOf, resources, synthRepo, tempProject, writeEnvFile } from "./support/project.ts";
@@ -229,10 +223,14 @@ describe("approvals: the judge", () => {
       ok: false,
       ignored: [{ why: "is not in approvals.from" }],
     });
+    // A role session's name is the caller's choice: it names no person, inside `from` or not.
     expect(judgeApprovals(from, "carol", ["arn:aws:sts::333333333333:assumed-role/Approver/alice"])).toMatchObject({
-      ok: true,
-      counted: ["arn:aws:sts::333333333333:assumed-role/Approver/alice"],
+      ok: false,
+      counted: [],
     });
+    const sso = { required: 1, from: ["arn:aws:sts::333333333333:assumed-role/AWSReservedSSO_Approver_*/*"] };
+    const alice = "arn:aws:sts::333333333333:assumed-role/AWSReservedSSO_Approver_0a1b2c3d/alice";
+    expect(judgeApprovals(sso, "carol", [alice])).toMatchObject({ ok: true, counted: [alice] });
   });
 
   it("enough distinct others approve: the change goes through", () => {
@@ -263,69 +261,78 @@ describe("approvals: the judge", () => {
   });
 });
 
-describe("approvals: the file the release store owns", () => {
-  it("records a waiting change once, approvals once per person, refuses unknown changes, and fails closed on a broken file", async () => {
-    const dir = tempProject();
-    const req = {
-      changeId: "0123456789abcdef",
-      summary: "s",
-      stacks: ["production-traffic"],
-      author: "carol",
-      at: "2026-01-01T00:00:00.000Z",
-    };
-    await requestApproval(dir, "production", req);
-    await requestApproval(dir, "production", { ...req, at: "later" });
-    await recordApproval(dir, "production", req.changeId, "alice", "t1");
-    await recordApproval(dir, "production", req.changeId, "alice", "t2");
-    expect(readApprovals(dir, "production")).toEqual([{ ...req, approvals: [{ by: "alice", at: "t1" }] }]);
-    expect(findRequest(dir, "production", "ffffffffffffffff")).toBeUndefined();
-    await expect(recordApproval(dir, "production", "ffffffffffffffff", "bob", "t")).rejects.toThrow(
-      "no change ffffffffffffffff waits for approval in production",
-    );
-    writeFileSync(approvalsFileOf(dir, "production"), "{ torn");
-    expect(() => readApprovals(dir, "production")).toThrow(/is not valid JSON .*no approval can be read from it/);
+describe("approvals: a change waiting is a pointer, trusted for nothing", () => {
+  it("reads back only a well-formed request; approvals are never part of it", () => {
+    const req = { changeId: "0123456789abcdef", summary: "s", author: "carol", at: "t", argv: ["shift", "production"] };
+    expect(parseRequest(JSON.stringify(req))).toEqual(req);
+    expect(parseRequest("{ torn")).toBeUndefined();
+    expect(parseRequest(JSON.stringify({ ...req, approvals: [{ by: "alice", at: "t" }] }))).toBeUndefined();
+    expect(parseRequest(JSON.stringify({ ...req, changeId: "../../x" }))).toBeUndefined();
   });
 });
 
-describe("approvals in CI: read from GitHub", () => {
+describe("approvals in CI: read from GitHub for the run and its commit", () => {
+  const sha = "a".repeat(40);
+  const head = "b".repeat(40);
   const env = {
     GITHUB_REPOSITORY: "acme/webapp",
     GITHUB_RUN_ID: "42",
-    GITHUB_SHA: "abc",
+    GITHUB_SHA: sha,
     GITHUB_ACTOR: "carol",
     GH_TOKEN: "t",
     GITHUB_EVENT_NAME: "push",
   };
+  const run = { head_sha: sha, status: "in_progress", repository: { full_name: "acme/webapp" } };
   const github =
-    (routes: Record<string, unknown>): GithubFetch =>
+    (routes: Record<string, unknown>, asked: string[] = []): GithubFetch =>
     async (url) => {
       const path = url.replace("https://api.github.com/repos/acme/webapp/", "");
-      return path in routes
-        ? { ok: true, status: 200, json: async () => routes[path] }
+      asked.push(path);
+      const [route, query] = path.split("?");
+      const page = Number(new URLSearchParams(query ?? "").get("page") ?? "1");
+      const body = routes[`${route}#${page}`] ?? (page === 1 ? routes[route!] : []);
+      return body !== undefined
+        ? { ok: true, status: 200, json: async () => body }
         : { ok: false, status: 404, json: async () => ({}) };
     };
 
-  it("environment reviewers of the run and the PR's latest approving reviews; the PR's author is the author", async () => {
+  it("environment reviewers of the run and the latest approving reviews of the merged PR's head, every page; the PR's author is the author", async () => {
+    const asked: string[] = [];
     const found = await readGithubApprovals(
       "production",
       env,
-      github({
-        "actions/runs/42/approvals": [
-          { state: "approved", user: { login: "alice" }, environments: [{ name: "production" }] },
-          { state: "approved", user: { login: "zed" }, environments: [{ name: "staging" }] },
-          { state: "rejected", user: { login: "yan" }, environments: [{ name: "production" }] },
-        ],
-        "commits/abc/pulls": [{ number: 7, user: { login: "dave" }, merged_at: "2026-01-01T00:00:00Z" }],
-        "pulls/7/reviews?per_page=100": [
-          { state: "APPROVED", user: { login: "bob" } },
-          { state: "APPROVED", user: { login: "erin" } },
-          { state: "CHANGES_REQUESTED", user: { login: "erin" } },
-          { state: "COMMENTED", user: { login: "bob" } },
-          { state: "APPROVED", user: { login: "dave" } },
-        ],
-      }),
+      github(
+        {
+          "actions/runs/42": run,
+          "actions/runs/42/approvals": [
+            { state: "approved", user: { login: "alice" }, environments: [{ name: "production" }] },
+            { state: "approved", user: { login: "zed" }, environments: [{ name: "staging" }] },
+            { state: "rejected", user: { login: "yan" }, environments: [{ name: "production" }] },
+          ],
+          [`commits/${sha}/pulls`]: [
+            { number: 7, user: { login: "dave" }, merged_at: "2026-01-01T00:00:00Z", merge_commit_sha: sha },
+          ],
+          "pulls/7": { number: 7, user: { login: "dave" }, head: { sha: head } },
+          "pulls/7/reviews#1": Array.from({ length: 100 }, (_, i) => ({
+            state: "COMMENTED",
+            user: { login: `w${i}` },
+            commit_id: head,
+          })),
+          "pulls/7/reviews#2": [
+            { state: "APPROVED", user: { login: "bob" }, commit_id: head },
+            { state: "APPROVED", user: { login: "erin" }, commit_id: head },
+            { state: "CHANGES_REQUESTED", user: { login: "erin" }, commit_id: head },
+            { state: "COMMENTED", user: { login: "bob" }, commit_id: head },
+            { state: "APPROVED", user: { login: "dave" }, commit_id: head },
+            { state: "APPROVED", user: { login: "frank" }, commit_id: "c".repeat(40) },
+          ],
+        },
+        asked,
+      ),
     );
     expect(found).toMatchObject({ author: "dave", actor: "carol", approvers: ["alice", "bob", "dave"] });
+    expect(asked).toContain("pulls/7/reviews?per_page=100&page=2");
+    expect(found.sources).toContain("frank: approved #7 at cccccccccccc, not its head: not counted");
     // The author's own approving review never counts: two others are needed.
     expect(judgeApprovals({ required: 2, from: [] }, found.author, found.approvers)).toMatchObject({
       ok: true,
@@ -334,11 +341,12 @@ describe("approvals in CI: read from GitHub", () => {
     expect(judgeApprovals({ required: 3, from: [] }, found.author, found.approvers).ok).toBe(false);
   });
 
-  it("a release started by hand: the actor is the author; GitHub unreadable fails closed", async () => {
+  it("a release started by hand: the actor is the author; another commit's or a finished run, or GitHub unreadable, fails closed", async () => {
     const found = await readGithubApprovals(
       "production",
       { ...env, GITHUB_EVENT_NAME: "workflow_dispatch" },
       github({
+        "actions/runs/42": run,
         "actions/runs/42/approvals": [
           { state: "approved", user: { login: "carol" }, environments: [{ name: "production" }] },
         ],
@@ -347,10 +355,16 @@ describe("approvals in CI: read from GitHub", () => {
     expect(found).toMatchObject({ author: "carol", approvers: ["carol"] });
     expect(judgeApprovals({ required: 1, from: [] }, found.author, found.approvers).ok).toBe(false);
     await expect(readGithubApprovals("production", env, github({}))).rejects.toThrow(
-      "GitHub answered 404 to GET /repos/acme/webapp/actions/runs/42/approvals",
+      "GitHub answered 404 to GET /repos/acme/webapp/actions/runs/42",
     );
+    const other = github({ "actions/runs/42": { ...run, head_sha: "d".repeat(40) } });
+    await expect(readGithubApprovals("production", env, other)).rejects.toThrow(
+      `run 42 is of commit ${"d".repeat(40)}, not of GITHUB_SHA ${sha}`,
+    );
+    const finished = github({ "actions/runs/42": { ...run, status: "completed" } });
+    await expect(readGithubApprovals("production", env, finished)).rejects.toThrow("run 42 has finished");
     await expect(readGithubApprovals("production", { GITHUB_REPOSITORY: "acme/webapp" }, github({}))).rejects.toThrow(
-      /needs GITHUB_REPOSITORY, GITHUB_RUN_ID/,
+      /needs GITHUB_RUN_ID, GITHUB_SHA, GH_TOKEN/,
     );
   });
 });

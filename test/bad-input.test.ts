@@ -1,5 +1,5 @@
 /**
- * The generated bad-input suite (issue 12, "Done when"): fast-check generates bad environment
+ * The generated bad-input suite: fast-check generates bad environment
  * files, bad release files and bad envctl arguments; every case must be refused with exit 1, a
  * message naming the environment (or file, or command), the field and the rule, no stack
  * trace, and no file changed or deployed. Most cases run in-process through `main(argv, deps)`;
@@ -251,7 +251,7 @@ const envCases: fc.Arbitrary<EnvCase> = fc.oneof(
   fc.constantFrom("20", true, null).map((v) => one(["database", "allocatedStorageGb"], v, "expected number")),
   // The promotion graph: an edge named twice, an environment both forward and rollback target, a rollback edge that is not backwards.
   ...graphCases(),
-  // Notifications (issue 23): a webhook URL or key written into the file, a bad topic, events, bounds; drift classes.
+  // Notifications: a webhook URL or key written into the file, a bad topic, events, bounds; drift classes.
   ...notifyCases(),
 );
 
@@ -559,7 +559,7 @@ const releaseCases: fc.Arbitrary<ReleaseCase> = fc.oneof(
     })),
   // A rollout's steps hold the canary rules of the policy (lib/release/model/policy.ts).
   ...rolloutStepCases(),
-  // Maintenance mode (issue 23): the ALB's limits, CIDRs, templates.
+  // Maintenance mode: the ALB's limits, CIDRs, templates.
   fc.integer({ min: 1025, max: 5000 }).map((n) => ({
     edit: withRelease((r) => {
       r.maintenance = { message: "x".repeat(n), since: "2026-11-23T11:00:00.000Z", by: "alice" };
@@ -712,7 +712,7 @@ const argCases: fc.Arbitrary<ArgCase> = fc.oneof(
     path: "--version",
     rule: "must be a valid image tag",
   })),
-  // Maintenance and drift (issue 23).
+  // Maintenance and drift.
   // A leading dash makes any argument an option (commander answers "unknown option '-x'"), not a state.
   fc
     .string({ maxLength: 6 })

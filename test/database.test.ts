@@ -4,6 +4,7 @@
  * masking spec and plan, the image contract's labels, and `envctl migrate`'s failure paths against a
  * real PostgreSQL and real golang-migrate (exit code honoured, timeout, dirty state, lock).
  */
+
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +25,7 @@ import {
   stoppedServingAt,
 } from "../lib/release/gates/schema.ts";
 import { parseRelease, type Release } from "../lib/release/model/release.ts";
+import { githubCi } from "./support/approvals.ts";
 import { FakeClock } from "./support/fakes.ts";
 import { type Postgres, startPostgres } from "./support/postgres.ts";
 import { REPO, tempProject } from "./support/project.ts";
@@ -429,16 +431,16 @@ describe("envctl migrate's failure paths (real PostgreSQL, real golang-migrate)"
     const lines: string[] = [];
     const clock = new FakeClock();
     const snapshots: string[] = [];
+    const ci = githubCi(dir, { author: "dana" });
     const deps: Deps = {
+      github: ci.github,
       cwd: dir,
       // As CI runs it after two approvals (issue 24), with credentials of each environment's own account.
       env: {
         ...process.env,
         CI: "1",
         GITHUB_ACTOR: "ci-bot",
-        GITHUB_ACTIONS: "true",
-        ENVSTACK_CHANGE_AUTHOR: "dana",
-        ENVSTACK_APPROVED_BY: "alice,bob",
+        ...ci.env,
         ENVSTACK_TARGET: "local",
         ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:9",
         ENVSTACK_LOCAL_POSTGRES: pg.url,

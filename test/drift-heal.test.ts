@@ -1,5 +1,5 @@
 /**
- * `envctl drift --heal` in process (issue 23): a stand-in engine answers each stack's refresh-only
+ * `envctl drift --heal` in process: a stand-in engine answers each stack's refresh-only
  * plan from a file (the drift), a fake deployer "heals" a stack by removing its drift. What is
  * healed (only the stacks whose drift is all at or below the class given), what is recorded and
  * notified, production's confirmation, and the refusals.

@@ -1,5 +1,5 @@
 /**
- * Drift by severity (issue 23): the class of each drifted attribute (the built-in table, the
+ * Drift by severity: the class of each drifted attribute (the built-in table, the
  * environment's overrides first, unknown drift critical), and which stacks `--heal <max>` re-applies.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * The on-call loop end to end (issue 23, "Done when"): OpenTofu + the real AWS provider deploy dev
+ * The on-call loop end to end: OpenTofu + the real AWS provider deploy dev
  * to moto; then
  * - maintenance on and off: the page is on the listener, read back, ahead of the weighted rule, and
  *   the engine's plan of the traffic stack is empty afterwards;

@@ -1,5 +1,5 @@
 /**
- * Maintenance mode (issue 23): the traffic stack's 503 page ahead of the weighted rule as
+ * Maintenance mode: the traffic stack's 503 page ahead of the weighted rule as
  * Terraform JSON, the direct listener write of lib/aws/maintenance.ts against a fake ELB client,
  * and `envctl maintenance` in process: the direct write and its read-back before the deploy, only
  * the traffic stack deployed, the fast rules removed after, status and history, and a rollout

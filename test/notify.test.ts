@@ -1,5 +1,5 @@
 /**
- * Notifications (issue 23): the payload, the Slack, webhook and SNS deliveries, the webhook's HMAC
+ * Notifications: the payload, the Slack, webhook and SNS deliveries, the webhook's HMAC
  * checked by an independent computation on a real local HTTP receiver, retries with backoff on a
  * virtual clock, timeouts, filters, the bounded wait before envctl exits, the history of every
  * delivery, and a receiver that never answers not delaying a gate-triggered rollback.

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
+import { githubCi } from "./support/approvals.ts";
 import {
   albPerEnvironment,
   FakeAlarms,
@@ -76,7 +77,9 @@ function session() {
   );
   const clock = new FakeClock();
   const out: string[] = [];
+  const ci = githubCi(dir, { author: "you", actor: "" });
   const deps: Deps = {
+    github: ci.github,
     cwd: dir,
     // As the release workflow runs it: production's two approvals come from the platform (README: Accounts and approvals).
     env: {
@@ -86,9 +89,7 @@ function session() {
       CI: "1",
       GIT_CONFIG_GLOBAL: "/dev/null",
       GIT_CONFIG_NOSYSTEM: "1",
-      GITHUB_ACTIONS: "true",
-      ENVSTACK_CHANGE_AUTHOR: "you",
-      ENVSTACK_APPROVED_BY: "alice,bob",
+      ...ci.env,
     },
     deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),

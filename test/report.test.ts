@@ -14,6 +14,7 @@ import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
+import { githubCi } from "./support/approvals.ts";
 import {
   albPerEnvironment,
   FakeAlarms,
@@ -49,16 +50,16 @@ async function projectWithRolloutInProgress() {
   const clock = new FakeClock(Date.parse("2026-11-20T09:00:00.000Z"));
   const controller = new AbortController();
   const out: string[] = [];
+  const ci = githubCi(dir, { author: "dana" });
   const deps: Deps = {
+    github: ci.github,
     cwd: dir,
     // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
     env: {
       ...process.env,
       GITHUB_ACTOR: "ci-bot",
       CI: "1",
-      GITHUB_ACTIONS: "true",
-      ENVSTACK_CHANGE_AUTHOR: "dana",
-      ENVSTACK_APPROVED_BY: "alice,bob",
+      ...ci.env,
     },
     deployer: trafficDeployer(dir, alb),
     traffic: (e) => alb(e.name),

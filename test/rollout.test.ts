@@ -11,6 +11,7 @@ import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/monitoring.ts";
 import type { Fetch } from "../lib/release/ports/index.ts";
+import { githubCi } from "./support/approvals.ts";
 import {
   FakeAlarms,
   FakeAlb,
@@ -42,16 +43,16 @@ function harness(env: string, edit?: (dir: string) => void) {
   let fetchImpl: Fetch = okFetch;
   let deployHook: (stacks: readonly string[]) => void = () => undefined;
   const controller = new AbortController();
+  const ci = githubCi(dir, { author: "dana" });
   const deps: Deps = {
+    github: ci.github,
     cwd: dir,
     // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
     env: {
       ...process.env,
       GITHUB_ACTOR: "ci-bot",
       CI: "1",
-      GITHUB_ACTIONS: "true",
-      ENVSTACK_CHANGE_AUTHOR: "dana",
-      ENVSTACK_APPROVED_BY: "alice,bob",
+      ...ci.env,
     },
     deployer: {
       deploy: async (stacks) => {
@@ -567,8 +568,8 @@ describe("release commands around the rollout", () => {
   });
 });
 
-describe("approvals as CI hands them to envctl", () => {
-  it("come from the platform or nothing goes; the author's own does not count; the approvers are recorded; a rollback waits for none", async () => {
+describe("approvals as CI has them (read by envctl from GitHub: test/trust-approvals.test.ts)", () => {
+  it("a promotion into production goes with the run's approvals and records them; approvers in environment variables are refused; a rollback waits for none", async () => {
     const h = harness("production");
     await h.run("promote", "dev", "staging", "--version", "1.5.0", "--no-deploy");
     await h.run("shift", "staging", "--to", "green", "--percent", "100", "--no-deploy");
@@ -577,13 +578,9 @@ describe("approvals as CI hands them to envctl", () => {
         ...h.deps,
         env: { ...h.deps.env, ...env },
       });
-    expect(await promote({ ENVSTACK_CHANGE_AUTHOR: "" })).toBe(1);
+    expect(await promote({ ENVSTACK_APPROVED_BY: "alice,bob" })).toBe(1);
     expect(h.text()).toContain(
-      "in CI, approvals come from the platform: run 'envctl approvals verify <env> --github' in the job first",
-    );
-    expect(await promote({ ENVSTACK_APPROVED_BY: "dana,alice" })).toBe(1);
-    expect(h.text()).toMatch(
-      /production: change [0-9a-f]{16} needs 2 approval\(s\) from someone other than the author dana; has 1 \(alice\) \(not counted: dana is the change's author\); nothing was changed/,
+      "production: ENVSTACK_APPROVED_BY is set, but envctl never takes approvers or authors from environment variables",
     );
     expect(h.deployed).toEqual([]);
     expect(h.snapshots).toEqual([]);
@@ -599,10 +596,7 @@ describe("approvals as CI hands them to envctl", () => {
     ]);
     // A mitigation never waits for approvals, here on a workstation with none recorded.
     expect(await h.run("shift", "production", "--to", "green", "--percent", "10", "--yes")).toBe(0);
-    const workstation = {
-      ...h.deps,
-      env: { ...h.deps.env, GITHUB_ACTIONS: "", ENVSTACK_CHANGE_AUTHOR: "", ENVSTACK_APPROVED_BY: "" },
-    };
+    const workstation = { ...h.deps, env: { ...h.deps.env, GITHUB_ACTIONS: "" } };
     expect(await main(["node", "envctl", "rollback", "production", "--yes"], workstation)).toBe(0);
     expect(h.release().slots.green.weight).toBe(0);
   });

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { userData } from "../lib/constructs/compute-ec2.ts";
+import { userData } from "../lib/constructs/ec2-user-data.ts";
 import { checkStack } from "../lib/policy/check.ts";
 import { type SlotSettings, slotSettings } from "../lib/release/model/slots.ts";
 import { readTarget } from "../lib/stacks/target.ts";

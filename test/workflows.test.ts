@@ -218,7 +218,35 @@ const manifest = (...stacks: string[]) =>
 
 // ---------------------------------------------------------------------------------------------
 
-const EXPECTED = ["deploy.yml", "drift.yml", "pr.yml", "preview-gc.yml", "preview.yml", "release.yml"];
+/**
+ * The commit each third-party action is pinned to, and the tag it was read from (`git rev-parse
+ * <tag>^{commit}` in the action's own repository): a workflow names exactly this commit, the tag
+ * in a comment, so a moved tag never changes what runs.
+ */
+const PINS: Record<string, { sha: string; tag: string }> = {
+  "actions/checkout": { sha: "11d5960a326750d5838078e36cf38b85af677262", tag: "v4.4.0" },
+  "actions/setup-node": { sha: "49933ea5288caeca8642d1e84afbd3f7d6820020", tag: "v4.4.0" },
+  "opentofu/setup-opentofu": { sha: "9d84900f3238fab8cd84ce47d658d25dd008be2f", tag: "v1.0.8" },
+  "aws-actions/configure-aws-credentials": { sha: "7474bc4690e29a8392af63c5b98e7449536d5c3a", tag: "v4.3.1" },
+  "actions/cache": { sha: "0057852bfaa89a56745cba8c7296529d2fc39830", tag: "v4.3.0" },
+  "actions/upload-artifact": { sha: "ea165f8d65b6e75b540449e92b4886f43607fa02", tag: "v4.6.2" },
+  "actions/download-artifact": { sha: "d3f86a106a0bac45b974a628896c90dbdf5c8093", tag: "v4.3.0" },
+  "actions/setup-go": { sha: "40f1582b2485089dde7abd97c1529aa768e1baff", tag: "v5.6.0" },
+  "marocchino/sticky-pull-request-comment": { sha: "773744901bac0e8cbb5a0dc842800d45e9b2b405", tag: "v2.9.4" },
+  "actions/create-github-app-token": { sha: "fee1f7d63c2ff003460e3d139729b119787bc349", tag: "v2.2.2" },
+};
+const PINNED: Record<string, string> = Object.fromEntries(Object.entries(PINS).map(([a, p]) => [a, p.sha]));
+
+const EXPECTED = [
+  "deploy.yml",
+  "drift.yml",
+  "pr-comment.yml",
+  "pr.yml",
+  "preview-gc.yml",
+  "preview.yml",
+  "release.yml",
+  "schedule.yml",
+];
 const TOFU_VERSION = /^OPENTOFU_VERSION=v?(\S+)$/m.exec(
   readFileSync(join(REPO, "lib/engine/versions.env"), "utf8"),
 )?.[1];
@@ -233,12 +261,20 @@ describe("workflow lint", () => {
     }
   });
 
-  it("pins every action to a version tag or a commit SHA", () => {
-    for (const { file, id, job: j } of allJobs()) {
-      for (const u of usesOf(j)) {
-        expect(u, `${file} ${id}`).toMatch(/^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
+  it("pins every action by its full commit SHA, the tag in a comment", () => {
+    let pinned = 0;
+    for (const f of FILES) {
+      for (const line of TEXT[f]!.split("\n").filter((l) => /^\s*(- )?uses:/.test(l))) {
+        const m = /uses: ([\w.-]+\/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/.exec(line);
+        expect(m, `${f}: ${line.trim()}`).not.toBeNull();
+        expect({ sha: m![2], tag: m![3] }, `${f}: ${m![1]}`).toEqual(PINS[m![1]!]);
+        pinned++;
       }
     }
+    for (const { file, id, job: j } of allJobs()) {
+      for (const u of usesOf(j)) expect(u, `${file} ${id}`).toBe(`${u.split("@")[0]}@${PINNED[u.split("@")[0]!]}`);
+    }
+    expect(pinned).toBeGreaterThan(50);
   });
 
   it("gives every job runs-on and a timeout", () => {
@@ -263,15 +299,10 @@ describe("workflow lint", () => {
     }
   });
 
-  it("grants write scopes only where needed: id-token for AWS, pull-requests for the comment, issues for drift, contents for release and preview records", () => {
+  it("grants write scopes only where needed: id-token for AWS, pull-requests for the comments, issues for drift; contents never (main is written with the recorder App's token)", () => {
     const allowed: Record<string, string[]> = {
-      "pr.yml#summary": ["pull-requests"],
-      "pr.yml#config": ["pull-requests"],
+      "pr-comment.yml#comment": ["pull-requests"],
       "drift.yml#report": ["issues"],
-      "release.yml#release": ["contents"],
-      "preview.yml#deploy": ["contents"],
-      "preview.yml#destroy": ["contents"],
-      "preview-gc.yml#destroy": ["contents"],
     };
     for (const { file, id, job: j } of allJobs()) {
       const granted = writes(effectivePermissions(file, j));
@@ -286,7 +317,9 @@ describe("workflow lint", () => {
     for (const { file, id, job: j } of allJobs()) {
       for (const s of stepsOf(j).filter((x) => x.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
         assumed++;
-        expect(s.uses, `${file} ${id}`).toBe("aws-actions/configure-aws-credentials@v4");
+        expect(s.uses, `${file} ${id}`).toBe(
+          `aws-actions/configure-aws-credentials@${PINNED["aws-actions/configure-aws-credentials"]}`,
+        );
         expect(s.with?.["role-to-assume"], `${file} ${id}`).toMatch(
           /^\$\{\{ (vars|secrets)\.AWS_[A-Z_]+_ROLE_ARN \}\}$/,
         );
@@ -342,7 +375,7 @@ describe("workflow lint", () => {
         );
       if (!needsEngine) continue;
       const setup = stepUsing(j, "opentofu/setup-opentofu");
-      expect(setup.uses, `${file} ${id}`).toBe("opentofu/setup-opentofu@v1");
+      expect(setup.uses, `${file} ${id}`).toBe(`opentofu/setup-opentofu@${PINNED["opentofu/setup-opentofu"]}`);
       expect(setup.with?.tofu_wrapper, `${file} ${id}`).toBe(false);
       expect(setup.with?.tofu_version, `${file} ${id}`).toBe("${{ env.TOFU_VERSION }}");
       expect(wf(file).env?.TOFU_VERSION, file).toBe(TOFU_VERSION);
@@ -354,7 +387,7 @@ describe("workflow lint", () => {
     for (const { file, id, job: j } of allJobs()) {
       expect(runText(j), `${file} ${id}`).not.toMatch(/npm install|npm i\b/);
       if (/npx /.test(runText(j)) && usesAction(j, "actions/checkout"))
-        expect(runText(j), `${file} ${id}`).toMatch(/^npm ci$/m);
+        expect(runText(j), `${file} ${id}`).toMatch(/^npm ci( --ignore-scripts)?$/m);
     }
   });
 
@@ -394,29 +427,197 @@ describe("workflow lint", () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// Trust: what a hostile pull request (or one person) can reach through the workflows.
+
+const triggers = (file: string): string[] => Object.keys(wf(file).on);
+const checkoutRefs = (j: Job): unknown[] =>
+  stepsOf(j)
+    .filter((s) => s.uses?.startsWith("actions/checkout@"))
+    .map((s) => s.with?.ref);
+const MAIN_ONLY = "${{ github.event.repository.default_branch }}";
+/** A job runs the pull request's code: every job of a `pull_request` workflow (its definition is the pull request's own), and a `pull_request_target` job that checks out the pull request's head. */
+function runsPullRequestCode(file: string, j: Job): boolean {
+  if (triggers(file).includes("pull_request")) return true;
+  return (
+    triggers(file).includes("pull_request_target") &&
+    checkoutRefs(j).some((r) => String(r).includes("github.event.pull_request.head"))
+  );
+}
+const credentialSteps = (j: Job): number[] =>
+  stepsOf(j).flatMap((s, i) =>
+    s.uses && /^(aws-actions\/configure-aws-credentials|actions\/create-github-app-token)@/.test(s.uses) ? [i] : [],
+  );
+
+describe("trust: a hostile pull request, one person", () => {
+  it("checks out with persist-credentials: false everywhere (no token waits in the git config)", () => {
+    let checkouts = 0;
+    for (const { file, id, job: j } of allJobs()) {
+      for (const s of stepsOf(j).filter((x) => x.uses?.startsWith("actions/checkout@"))) {
+        checkouts++;
+        expect(s.with?.["persist-credentials"], `${file} ${id}`).toBe(false);
+      }
+    }
+    expect(checkouts).toBeGreaterThan(10);
+  });
+
+  it("expressions reach run: only through env:", () => {
+    for (const { file, id, job: j } of allJobs()) {
+      for (const s of stepsOf(j))
+        if (s.run) expect(s.run, `${file} ${id} ${s.name ?? s.run.slice(0, 40)}`).not.toContain("${{");
+    }
+  });
+
+  it("a pull_request workflow holds no write token, no id-token, no credentials step and no secret in any job", () => {
+    const files = FILES.filter((f) => triggers(f).includes("pull_request"));
+    expect(files).toEqual(["pr.yml"]);
+    for (const f of files) {
+      for (const [id, j] of Object.entries(wf(f).jobs)) {
+        expect(writes(effectivePermissions(f, j)), `${f} ${id}`).toEqual([]);
+        expect(credentialSteps(j), `${f} ${id}`).toEqual([]);
+        expect(JSON.stringify(j), `${f} ${id}`).not.toMatch(/secrets\.|github\.token|GH_TOKEN/);
+        expect(j.environment, `${f} ${id}`).toBeUndefined();
+      }
+    }
+  });
+
+  it("a job that runs pull-request code never holds a write token or production credentials; only the preview deploy holds the preview role", () => {
+    const prCode = allJobs().filter(({ file, job: j }) => runsPullRequestCode(file, j));
+    expect(prCode.map(({ file, id }) => `${file}#${id}`).sort()).toEqual([
+      "pr.yml#changed-stacks",
+      "pr.yml#config",
+      "pr.yml#summary",
+      "pr.yml#test",
+      "preview.yml#deploy",
+    ]);
+    for (const { file, id, job: j } of prCode) {
+      const granted = writes(effectivePermissions(file, j));
+      expect(
+        granted.filter((w) => w !== "id-token"),
+        `${file} ${id}`,
+      ).toEqual([]);
+      expect(usesAction(j, "actions/create-github-app-token"), `${file} ${id}`).toBe(false);
+      expect(JSON.stringify(j), `${file} ${id}`).not.toMatch(/secrets\.|github\.token|GH_TOKEN/);
+      if (granted.includes("id-token") || usesAction(j, "aws-actions/configure-aws-credentials")) {
+        // The preview account's role only (its trust policy accepts environment:preview alone); never a plan or production role.
+        expect(environmentName(j), `${file} ${id}`).toBe("preview");
+        expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe(
+          "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+        );
+      }
+      // Its files never reach a cache main's jobs restore.
+      expect(usesAction(j, "actions/cache") && triggers(file).includes("pull_request_target"), `${file} ${id}`).toBe(
+        false,
+      );
+      if (triggers(file).includes("pull_request_target"))
+        expect(stepUsing(j, "actions/setup-node").with?.cache, `${file} ${id}`).toBeUndefined();
+    }
+  });
+
+  it("a pull_request_target or workflow_run job that does not run the pull request checks out main only (or nothing)", () => {
+    for (const { file, id, job: j } of allJobs()) {
+      if (
+        !triggers(file).some((t) => t === "pull_request_target" || t === "workflow_run") ||
+        runsPullRequestCode(file, j)
+      )
+        continue;
+      for (const ref of checkoutRefs(j)) expect(ref, `${file} ${id}`).toBe(MAIN_ONLY);
+    }
+    expect(checkoutRefs(job("pr-comment.yml", "comment"))).toEqual([]);
+  });
+
+  it("writes to main only from main-only jobs, with the recorder App's token, never the workflow's", () => {
+    const pushing = allJobs().filter(({ job: j }) => /git push|preview-registry\.sh/.test(runText(j)));
+    expect(pushing.map(({ file, id }) => `${file}#${id}`).sort()).toEqual([
+      "preview-gc.yml#unregister",
+      "preview.yml#register",
+      "preview.yml#unregister",
+      "release.yml#record",
+    ]);
+    for (const { file, id, job: j } of pushing) {
+      expect(environmentName(j), `${file} ${id}`).toBe("recorder");
+      expect(usesAction(j, "aws-actions/configure-aws-credentials"), `${file} ${id}`).toBe(false);
+      const app = stepUsing(j, "actions/create-github-app-token");
+      expect(app.id).toBe("recorder");
+      expect(app.with).toEqual({
+        "app-id": "${{ vars.RECORDER_APP_ID }}",
+        "private-key": "${{ secrets.RECORDER_APP_KEY }}",
+        "permission-contents": "write",
+      });
+      const push = stepsOf(j).find((s) => /git push|preview-registry\.sh/.test(s.run ?? ""))!;
+      expect(push.env?.GH_TOKEN, `${file} ${id}`).toBe("${{ steps.recorder.outputs.token }}");
+      expect(stepsOf(j).indexOf(app), `${file} ${id}`).toBeLessThan(stepsOf(j).indexOf(push));
+      for (const ref of checkoutRefs(j)) expect([undefined, MAIN_ONLY], `${file} ${id}`).toContain(ref);
+    }
+    // The App's key is in the main-only recorder environment only.
+    for (const { file, id, job: j } of allJobs()) {
+      if (JSON.stringify(j).includes("RECORDER_APP_KEY")) expect(environmentName(j), `${file} ${id}`).toBe("recorder");
+    }
+  });
+
+  it("where credentials are present, dependencies install first with their scripts off, the native addons rebuilt explicitly; no third-party action runs after", () => {
+    let guarded = 0;
+    for (const { file, id, job: j } of allJobs()) {
+      const creds = credentialSteps(j);
+      if (creds.length === 0) continue;
+      guarded++;
+      const first = Math.min(...creds);
+      stepsOf(j).forEach((s, i) => {
+        if (!/\bnpm (ci|rebuild)\b/.test(s.run ?? "")) return;
+        expect(i, `${file} ${id}: install after the credentials`).toBeLessThan(first);
+        for (const line of s.run!.split("\n").filter((l) => /\bnpm ci\b/.test(l)))
+          expect(line.trim(), `${file} ${id}`).toBe("npm ci --ignore-scripts");
+      });
+      if (
+        /cdktf (synth|deploy)|npx envctl (preview destroy|promote|rollout|abort|rollback|drift)|npx envctl "\$\{args/.test(
+          runText(j),
+        )
+      ) {
+        expect(runText(j), `${file} ${id}`).toMatch(/^npm rebuild @cdktf\/node-pty-prebuilt-multiarch esbuild$/m);
+      }
+      for (const s of stepsOf(j).slice(first + 1))
+        if (s.uses) expect(s.uses, `${file} ${id}`).toMatch(/^(actions|aws-actions)\//);
+    }
+    expect(guarded).toBeGreaterThanOrEqual(10);
+  });
+
+  it("the preview deploy synthesizes with main's registry, handed over as data, never the pull request's", () => {
+    const j = job("preview.yml", "deploy");
+    const adopt = stepRunning(j, "cp .registry/previews.json");
+    const r = runStep(adopt.run!, {
+      files: {
+        "environments/previews.json": '{"previews":[{"name":"pr-9-forged"}]}',
+        "environments/releases/pr-9-forged.json": "{}",
+        "environments/releases/production.json": "{}",
+        ".registry/previews.json": '{"previews":[{"name":"pr-1-a"}]}',
+        ".registry/releases/pr-1-a.json": '{"main":true}',
+      },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(r.dir, "environments/previews.json"), "utf8")).toBe('{"previews":[{"name":"pr-1-a"}]}');
+    expect(readdirSync(join(r.dir, "environments/releases")).sort()).toEqual(["pr-1-a.json", "production.json"]);
+    const steps = stepsOf(j);
+    expect(steps.indexOf(adopt)).toBeLessThan(credentialSteps(j)[0]!);
+    expect(stepUsing(j, "actions/download-artifact").with).toEqual({ name: "preview-registry", path: ".registry" });
+  });
+});
+
 describe("pr.yml", () => {
   const F = "pr.yml";
 
-  it("runs on pull requests, and never applies anything", () => {
+  it("runs on pull requests, and never applies or plans anything (no credentials here)", () => {
     expect(Object.keys(wf(F).on)).toEqual(["pull_request"]);
-    expect(TEXT[F]).not.toMatch(/tofu apply|cdktf deploy|--auto-approve/);
+    expect(JSON.stringify(wf(F).jobs)).not.toMatch(
+      /tofu (apply|plan)|cdktf deploy|--auto-approve|configure-aws-credentials|id-token|secrets\./,
+    );
   });
 
-  it("has the job graph test + changed-stacks → plan (matrix), plan-removed (matrix of destroys) → summary, and the configuration check", () => {
-    expect(Object.keys(wf(F).jobs).sort()).toEqual([
-      "changed-stacks",
-      "config",
-      "plan",
-      "plan-removed",
-      "summary",
-      "test",
-    ]);
+  it("has the job graph test + changed-stacks → summary, and the configuration check", () => {
+    expect(Object.keys(wf(F).jobs).sort()).toEqual(["changed-stacks", "config", "summary", "test"]);
     expect(needsOf(job(F, "config"))).toEqual([]);
     expect(needsOf(job(F, "test"))).toEqual([]);
     expect(needsOf(job(F, "changed-stacks"))).toEqual([]);
-    expect(needsOf(job(F, "plan")).sort()).toEqual(["changed-stacks", "test"]);
-    expect(needsOf(job(F, "plan-removed"))).toEqual(["changed-stacks"]);
-    expect(needsOf(job(F, "summary")).sort()).toEqual(["changed-stacks", "plan", "plan-removed", "test"]);
+    expect(needsOf(job(F, "summary")).sort()).toEqual(["changed-stacks", "test"]);
     expect(job(F, "summary").if).toMatch(/^always\(\) && needs\.changed-stacks\.result == 'success'/);
   });
 
@@ -452,59 +653,21 @@ describe("pr.yml", () => {
     expect(stepUsing(j, "actions/setup-node").with?.["node-version"]).toBe("${{ matrix.node }}");
   });
 
-  it("computes the changed stacks with envctl, exactly so, keeping the removed ones' base synthesis", () => {
+  it("computes the changed stacks with envctl, exactly so, the base branch reaching the script through env", () => {
     const j = job(F, "changed-stacks");
-    expect(runText(j)).toContain(
-      "npx envctl changed-stacks --base origin/${{ github.base_ref }} --json --removed-out removed-stacks",
-    );
+    const step = stepRunning(j, "envctl changed-stacks");
+    expect(step.run).toContain('npx envctl changed-stacks --base "origin/$BASE_REF" --json > changed-stacks.json');
+    expect(step.env).toEqual({ BASE_REF: "${{ github.base_ref }}" });
     expect(stepUsing(j, "actions/checkout").with?.["fetch-depth"]).toBe(0);
     expect(j.outputs?.stacks).toBe("${{ steps.changed.outputs.stacks }}");
     expect(j.outputs?.removed).toBe("${{ steps.changed.outputs.removed }}");
     expect(j.outputs?.["any-removed"]).toBe("${{ steps.changed.outputs.any_removed }}");
-    const upload = stepUsing(j, "actions/upload-artifact");
-    expect(upload.if).toBe("steps.changed.outputs.any_removed == 'true'");
-    expect(upload.with).toMatchObject({ name: "removed-stacks", path: "removed-stacks/" });
-  });
-
-  it("plans the destruction of every removed stack, named <stack>.destroy.json for the summary", () => {
-    const j = job(F, "plan-removed");
-    expect(j.strategy?.["fail-fast"]).toBe(false);
-    expect(j.strategy?.matrix).toEqual({ stack: "${{ fromJSON(needs.changed-stacks.outputs.removed) }}" });
-    expect(j.if).toContain("needs.changed-stacks.outputs.any-removed == 'true'");
-    expect(stepUsing(j, "actions/download-artifact").with).toMatchObject({
-      name: "removed-stacks",
-      path: "removed-stacks",
-    });
-    const plan = stepRunning(j, "tofu plan");
-    expect(plan["working-directory"]).toBe("removed-stacks/${{ matrix.stack }}");
-    const lines = plan
-      .run!.trim()
-      .split("\n")
-      .map((l) => l.trim());
-    expect(lines).toEqual([
-      "tofu init -input=false",
-      "tofu plan -destroy -input=false -lock=false -out=plan.bin",
-      "tofu show -json plan.bin > plan.json",
-    ]);
-    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe(
-      "${{ vars.AWS_PLAN_ROLE_ARN }}",
-    );
-    const name = runStep(stepRunning(j, "plans/$STACK.destroy.json").run!, {
-      env: { STACK: "qa" },
-      files: { "removed-stacks/qa/plan.json": '{"format_version":"1.2"}' },
-    });
-    expect(name.status, name.stderr).toBe(0);
-    expect(readFileSync(join(name.dir, "plans/qa.destroy.json"), "utf8")).toBe('{"format_version":"1.2"}');
-    // the summary downloads plan-* into one folder: the destroy plans come along
-    expect(stepUsing(j, "actions/upload-artifact").with).toMatchObject({
-      name: "plan-${{ matrix.stack }}-destroy",
-      path: "plans/${{ matrix.stack }}.destroy.json",
-    });
   });
 
   it("refuses a change that moves traffic onto a slot whose version changes in the same change (envctl release-check)", () => {
     const step = stepRunning(job(F, "changed-stacks"), "envctl release-check");
-    const r = runStep(step.run!, { expressions: { "github.base_ref": "main" }, fakes: { npx: "exit 1" } });
+    expect(step.env).toEqual({ BASE_REF: "${{ github.base_ref }}" });
+    const r = runStep(step.run!, { env: { BASE_REF: "main" }, fakes: { npx: "exit 1" } });
     expect(r.calls).toEqual(["npx envctl release-check --base origin/main"]);
     expect(r.status).toBe(1);
   });
@@ -521,132 +684,88 @@ describe("pr.yml", () => {
     ['{"stacks":[],"added":[],"changed":[],"removed":["qa"]}', "[]", "false", '["qa"]'],
     ['[{"name":"staging","reason":"environments/staging.ts"}]', '["staging"]', "true", "[]"],
     ["[]", "[]", "false", "[]"],
-  ])("turns envctl output %s into the matrix %s", (printed, matrix, any, removed) => {
+  ])("turns envctl output %s into the stacks %s", (printed, matrix, any, removed) => {
     const step = stepRunning(job(F, "changed-stacks"), "envctl changed-stacks");
-    const r = runStep(step.run!, { expressions: { "github.base_ref": "main" }, fakes: { npx: `echo '${printed}'` } });
+    const r = runStep(step.run!, { env: { BASE_REF: "main" }, fakes: { npx: `echo '${printed}'` } });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toEqual(["npx envctl changed-stacks --base origin/main --json --removed-out removed-stacks"]);
+    expect(r.calls).toEqual(["npx envctl changed-stacks --base origin/main --json"]);
     expect(r.outputs).toEqual({ stacks: matrix, any, removed, any_removed: removed === "[]" ? "false" : "true" });
   });
 
-  it("fails the job when envctl changed-stacks fails", () => {
+  it("fails the job when envctl changed-stacks fails; a branch name never runs as shell", () => {
     const step = stepRunning(job(F, "changed-stacks"), "envctl changed-stacks");
-    const r = runStep(step.run!, {
-      expressions: { "github.base_ref": "main" },
-      fakes: { npx: "echo 'boom' >&2; exit 1" },
-    });
+    const r = runStep(step.run!, { env: { BASE_REF: "main" }, fakes: { npx: "echo 'boom' >&2; exit 1" } });
     expect(r.status).not.toBe(0);
     expect(r.outputs.stacks).toBeUndefined();
+    const hostile = runStep(step.run!, { env: { BASE_REF: "main$(touch pwned)" }, fakes: { npx: "echo '[]'" } });
+    expect(hostile.calls).toEqual(["npx envctl changed-stacks --base origin/main$(touch pwned) --json"]);
+    expect(existsSync(join(hostile.dir, "pwned"))).toBe(false);
   });
 
-  it("plans one job per changed stack, fail-fast off, only when there are changes", () => {
-    const j = job(F, "plan");
-    expect(j.strategy?.["fail-fast"]).toBe(false);
-    expect(j.strategy?.matrix).toEqual({ stack: "${{ fromJSON(needs.changed-stacks.outputs.stacks) }}" });
-    expect(j.if).toContain("needs.changed-stacks.outputs.any == 'true'");
-    expect(stepUsing(j, "actions/download-artifact").with).toMatchObject({ name: "cdktf-out", path: "cdktf.out" });
-    const plan = stepRunning(j, "tofu plan");
-    expect(plan["working-directory"]).toBe("cdktf.out/stacks/${{ matrix.stack }}");
-    const lines = plan
-      .run!.trim()
-      .split("\n")
-      .map((l) => l.trim());
-    expect(lines[0]).toMatch(/^tofu init\b/);
-    expect(lines[1]).toMatch(/^tofu plan\b.*-out=plan\.bin/);
-    expect(lines[2]).toBe("tofu show -json plan.bin > plan.json");
-    const upload = stepUsing(j, "actions/upload-artifact");
-    expect(upload.with).toMatchObject({ name: "plan-${{ matrix.stack }}", path: "plans/${{ matrix.stack }}.json" });
-    // Read-only role: PR plans never take the state lock.
-    expect(plan.run).toContain("-lock=false");
-    expect(stepUsing(j, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]).toBe(
-      "${{ vars.AWS_PLAN_ROLE_ARN }}",
-    );
-  });
-
-  it("names each plan after its stack so the summary can download them all into one folder", () => {
-    const step = stepRunning(job(F, "plan"), "plans/$STACK.json");
-    const r = runStep(step.run!, {
-      env: { STACK: "dev-traffic" },
-      files: { "cdktf.out/stacks/dev-traffic/plan.json": '{"format_version":"1.2"}' },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(r.dir, "plans/dev-traffic.json"), "utf8")).toBe('{"format_version":"1.2"}');
-  });
-
-  it("summarises all plans into ONE sticky comment, then guards production's stateful resources", () => {
+  it("writes ONE summary for pr-comment.yml, with the hidden marker, naming the stacks, never planning", () => {
     const j = job(F, "summary");
-    const download = stepUsing(j, "actions/download-artifact");
-    expect(download.with).toMatchObject({ pattern: "plan-*", path: "plans", "merge-multiple": true });
-    expect(runText(j)).toContain("npx envctl plan-summary plans/*.json > summary.md");
-    expect(runText(j)).toContain("npx envctl plan-summary plans/*.json --fail-on stateful --only production");
-    const comment = stepUsing(j, "marocchino/sticky-pull-request-comment");
-    expect(comment.uses).toBe("marocchino/sticky-pull-request-comment@v2");
-    expect(comment.with).toEqual({ header: "envctl-plan-summary", path: "summary.md" });
-    // The comment is posted before the guard can fail the job.
-    const steps = stepsOf(j);
-    expect(steps.indexOf(comment)).toBeLessThan(indexOfRun(j, "--fail-on stateful"));
-    expect(indexOfRun(j, "> summary.md")).toBeLessThan(steps.indexOf(comment));
-    expect(effectivePermissions(F, j)).toEqual({ contents: "read", "pull-requests": "write" });
-  });
-
-  it("writes the summary with the hidden marker, and a placeholder when nothing changed", () => {
-    const step = stepRunning(job(F, "summary"), "> summary.md");
-    const withPlans = runStep(step.run!, {
-      env: { PLAN_RESULT: "success" },
-      fakes: { npx: 'echo "| stack | add | change | destroy |"' },
-      files: { "plans/dev.json": "{}", "plans/dev-traffic.json": "{}" },
+    const step = stepRunning(j, "> summary.md");
+    expect(step.env).toEqual({
+      STACKS: "${{ needs.changed-stacks.outputs.stacks }}",
+      REMOVED: "${{ needs.changed-stacks.outputs.removed }}",
+      REPORT_URL: "${{ needs.test.outputs.report-url }}",
     });
-    expect(withPlans.status, withPlans.stderr).toBe(0);
-    expect(withPlans.calls).toEqual(["npx envctl plan-summary plans/dev-traffic.json plans/dev.json"]);
-    const md = readFileSync(join(withPlans.dir, "summary.md"), "utf8");
-    expect(md).toContain("| stack | add | change | destroy |");
-    expect(md).toContain("<!-- envctl-plan-summary -->");
-    expect(withPlans.summary).toBe(md);
-
-    const none = runStep(step.run!, { env: { PLAN_RESULT: "skipped" }, fakes: { npx: "exit 9" } });
-    expect(none.status, none.stderr).toBe(0);
-    expect(none.calls).toEqual([]);
-    expect(readFileSync(join(none.dir, "summary.md"), "utf8")).toMatch(/^No stack changes/);
-
-    const failed = runStep(step.run!, {
-      env: { PLAN_RESULT: "failure" },
-      fakes: { npx: "echo summary" },
-      files: { "plans/dev.json": "{}" },
+    const changed = runStep(step.run!, { env: { STACKS: '["dev","dev-traffic"]', REMOVED: '["qa"]', REPORT_URL: "" } });
+    expect(changed.status, changed.stderr).toBe(0);
+    const md = readFileSync(join(changed.dir, "summary.md"), "utf8");
+    expect(md).toContain("Stacks this change touches: `dev`, `dev-traffic`");
+    expect(md).toContain("Stacks it removes (destroyed on deploy): `qa`");
+    expect(md).toContain("nothing is planned here");
+    expect(md.trimEnd().endsWith("<!-- envctl-plan-summary -->")).toBe(true);
+    expect(changed.summary).toBe(md);
+    const none = runStep(step.run!, {
+      env: { STACKS: "[]", REMOVED: "[]", REPORT_URL: "https://github.com/o/r/actions/runs/1/artifacts/2" },
     });
-    expect(readFileSync(join(failed.dir, "summary.md"), "utf8")).toContain("Some stacks failed to plan");
-    const destroyFailed = runStep(step.run!, {
-      env: { PLAN_RESULT: "success", DESTROY_PLAN_RESULT: "failure" },
-      fakes: { npx: "echo summary" },
-      files: { "plans/dev.json": "{}" },
-    });
-    expect(readFileSync(join(destroyFailed.dir, "summary.md"), "utf8")).toContain("Some stacks failed to plan");
-    // the environments report: linked from the comment when the test job uploaded it
-    const linked = runStep(step.run!, {
-      env: { PLAN_RESULT: "success", REPORT_URL: "https://github.com/o/r/actions/runs/1/artifacts/2" },
-      fakes: { npx: "echo summary" },
-      files: { "plans/qa.destroy.json": "{}" },
-    });
-    expect(linked.calls).toEqual(["npx envctl plan-summary plans/qa.destroy.json"]);
-    expect(readFileSync(join(linked.dir, "summary.md"), "utf8")).toContain(
+    const text = readFileSync(join(none.dir, "summary.md"), "utf8");
+    expect(text).toMatch(/^No stack changes/);
+    expect(text).toContain(
       "[Environments report](https://github.com/o/r/actions/runs/1/artifacts/2): the page this change makes (environments.html) and the report test's screenshot (report.png)",
     );
-    expect(readFileSync(join(withPlans.dir, "summary.md"), "utf8")).not.toContain("Environments report");
-    const env = stepsOf(job(F, "summary")).find((x) => x.run?.includes("> summary.md"))!.env;
-    expect(env).toMatchObject({
-      REPORT_URL: "${{ needs.test.outputs.report-url }}",
-      DESTROY_PLAN_RESULT: "${{ needs.plan-removed.result }}",
-    });
+    expect(stepUsing(j, "actions/upload-artifact").with).toMatchObject({ name: "comment-summary", path: "summary.md" });
+  });
+});
+
+describe("pr-comment.yml: the only place a pull request's results meet a write token", () => {
+  const F = "pr-comment.yml";
+
+  it("runs main's definition after a pr run, never checks out or runs the pull request, and only posts its two files", () => {
+    expect(wf(F).on).toEqual({ workflow_run: { workflows: ["pr"], types: ["completed"] } });
+    const j = job(F, "comment");
+    expect(j.if).toBe(
+      "github.event.workflow_run.event == 'pull_request' && github.event.workflow_run.head_repository.full_name == github.repository",
+    );
+    expect(effectivePermissions(F, j)).toEqual({ actions: "read", "pull-requests": "write" });
+    expect(usesAction(j, "actions/checkout")).toBe(false);
+    expect(runText(j)).not.toMatch(/npx|npm|node|bash |\$\(cat/);
+    const downloads = stepsOf(j).filter((s) => s.uses?.startsWith("actions/download-artifact@"));
+    expect(downloads.map((d) => d.with?.name)).toEqual(["comment-summary", "comment-config"]);
+    for (const d of downloads) expect(d.with?.["run-id"]).toBe("${{ github.event.workflow_run.id }}");
+    const comments = stepsOf(j).filter((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
+    expect(comments.map((c) => c.with)).toEqual([
+      { header: "envctl-plan-summary", number: "${{ steps.pr.outputs.number }}", path: "comments/summary/summary.md" },
+      { header: "envctl-config-diff", number: "${{ steps.pr.outputs.number }}", path: "comments/config/config.md" },
+    ]);
   });
 
-  it("fails the stateful guard when envctl does, and skips it without plans", () => {
-    const step = stepRunning(job(F, "summary"), "--fail-on stateful");
-    const blocked = runStep(step.run!, { fakes: { npx: "exit 1" }, files: { "plans/production.json": "{}" } });
-    expect(blocked.status).not.toBe(0);
-    expect(blocked.calls).toEqual([
-      "npx envctl plan-summary plans/production.json --fail-on stateful --only production",
+  it("comments on the pull request GitHub names for the run's head commit, nothing the run wrote", () => {
+    const step = stepRunning(job(F, "comment"), "GITHUB_OUTPUT");
+    expect(step.env).toEqual({
+      HEAD_SHA: "${{ github.event.workflow_run.head_sha }}",
+      PULLS: "${{ toJSON(github.event.workflow_run.pull_requests) }}",
+    });
+    const pulls = JSON.stringify([
+      { number: 9, head: { sha: "bbb" } },
+      { number: 7, head: { sha: "aaa" } },
     ]);
-    const none = runStep(step.run!, { fakes: { npx: "exit 1" } });
+    expect(runStep(step.run!, { env: { HEAD_SHA: "aaa", PULLS: pulls } }).outputs).toEqual({ number: "7" });
+    const none = runStep(step.run!, { env: { HEAD_SHA: "ccc", PULLS: pulls } });
     expect(none.status).toBe(0);
+    expect(none.outputs).toEqual({});
   });
 });
 
@@ -656,23 +775,22 @@ describe("pr.yml: the configuration check (envctl config diff)", () => {
   /** A fake npx running the real envctl in `root`. */
   const realEnvctl = `shift; exec node ${JSON.stringify(join(REPO, "lib/cli/envctl.js"))} "$@"`;
 
-  it("diffs every promotion edge with --fail-on missing, comments only on environment changes, then fails on a missing key", () => {
+  it("diffs every promotion edge with --fail-on missing, offline (no credentials), hands the comment on only for environment changes, then fails on a missing key", () => {
     const steps = stepsOf(j());
     const diff = stepRunning(j(), "npx envctl config diff");
-    expect(diff.run).toContain("npx envctl config diff --markdown --fail-on missing $offline > config.md || status=$?");
-    const comment = stepUsing(j(), "marocchino/sticky-pull-request-comment");
-    expect(comment.with).toEqual({ header: "envctl-config-diff", path: "config.md" });
-    expect(comment.if).toBe(
+    expect(diff.run).toContain(
+      "npx envctl config diff --markdown --fail-on missing --offline > config.md || status=$?",
+    );
+    const upload = stepUsing(j(), "actions/upload-artifact");
+    expect(upload.with).toMatchObject({ name: "comment-config", path: "config.md" });
+    expect(upload.if).toBe(
       "steps.changed.outputs.any == 'true' && github.event.pull_request.head.repo.full_name == github.repository",
     );
     const fail = stepRunning(j(), "exit 1");
     expect(fail.if).toBe("steps.diff.outputs.status != '0'");
-    expect([steps.indexOf(diff), steps.indexOf(comment), steps.indexOf(fail)]).toEqual(
-      [...[steps.indexOf(diff), steps.indexOf(comment), steps.indexOf(fail)]].sort((a, b) => a - b),
-    );
-    expect(stepUsing(j(), "aws-actions/configure-aws-credentials").if).toBe(
-      "github.event.pull_request.head.repo.full_name == github.repository",
-    );
+    const order = [steps.indexOf(diff), steps.indexOf(upload), steps.indexOf(fail)];
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(effectivePermissions(F, j())).toEqual({ contents: "read" });
     expect(stepUsing(j(), "actions/checkout").with?.["fetch-depth"]).toBe(0);
   });
 
@@ -902,7 +1020,7 @@ describe("deploy.yml", () => {
       stepsOf(j)
         .filter((x) => /npm ci/.test(x.run ?? ""))
         .map((x) => x.name),
-    ).toEqual(["Approvals (the deployment's reviewers and the pull request's, never its author)"]);
+    ).toEqual(["Install (no dependency scripts), before any credentials"]);
     const apply = indexOfRun(j, "tofu apply");
     expect(
       stepsOf(j)
@@ -922,9 +1040,10 @@ describe("deploy.yml", () => {
     expect(stepsOf(j).indexOf(verify)).toBeLessThan(indexOfRun(j, "tofu apply"));
     expect(effectivePermissions(F, j)).toMatchObject({ actions: "read", "pull-requests": "read" });
     expect(runStep(verify.run!, { fakes: { npm: "", npx: "" } }).calls).toEqual([
-      "npm ci",
       "npx envctl approvals verify production --github",
     ]);
+    // envctl reads the approvals itself in every command that changes production: the token reaches the snapshot too.
+    expect(stepRunning(j, "envctl snapshot production").env?.GH_TOKEN).toBe("${{ github.token }}");
     expect(runStep(verify.run!, { fakes: { npm: "", npx: "exit 1" } }).status).not.toBe(0);
     const release = job("release.yml", "release");
     const check = stepRunning(release, "envctl approvals verify");
@@ -933,6 +1052,7 @@ describe("deploy.yml", () => {
       stepsOf(release).indexOf(stepRunning(release, 'npx envctl "${args[@]}" --yes')),
     );
     expect(effectivePermissions("release.yml", release)).toMatchObject({ actions: "read", "pull-requests": "read" });
+    expect(stepRunning(release, 'npx envctl "${args[@]}" --yes').env?.GH_TOKEN).toBe("${{ github.token }}");
   });
 
   it("applies each saved plan.bin in its stack directory, in the recorded order", () => {
@@ -1111,8 +1231,8 @@ fi`;
 describe("preview.yml and preview-gc.yml", () => {
   const F = "preview.yml";
 
-  it("runs on pull request open, reopen, push and close", () => {
-    expect(wf(F).on).toEqual({ pull_request: { types: ["opened", "reopened", "synchronize", "closed"] } });
+  it("runs on pull request open, reopen, push and close, with main's definition (pull_request_target)", () => {
+    expect(wf(F).on).toEqual({ pull_request_target: { types: ["opened", "reopened", "synchronize", "closed"] } });
   });
 
   it("derives the name from the PR number and head branch, passed through the environment", () => {
@@ -1147,17 +1267,31 @@ describe("preview.yml and preview-gc.yml", () => {
     ".github/scripts/preview-registry.sh": 'echo "bash .github/scripts/preview-registry.sh $*" >> "$FAKE_LOG"\n',
   };
 
-  it("registers (or extends) the preview on main, then synthesizes and deploys it, on open/reopen/push", () => {
+  it("registers (or extends) the preview on main from main's code, then synthesizes and deploys the pull request's, on open/reopen/push", () => {
+    const reg = job(F, "register");
+    expect(needsOf(reg)).toEqual(["name"]);
+    expect(reg.if).toBe("github.event.action != 'closed'");
+    expect(stepUsing(reg, "actions/checkout").with?.ref).toBe("${{ github.event.repository.default_branch }}");
+    const register = stepRunning(reg, `${REGISTRY} "preview($PREVIEW): create or extend" create "$PREVIEW"`);
+    const r0 = runStep(register.run!, {
+      env: { PREVIEW: "pr-42-x", GH_TOKEN: "t0k", GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "o/r" },
+      files: { ".github/scripts/preview-registry.sh": 'echo "registry $REGISTRY_REMOTE $*" >> "$FAKE_LOG"\n' },
+    });
+    expect(r0.status, r0.stderr).toBe(0);
+    expect(r0.calls).toEqual([
+      "registry https://x-access-token:t0k@github.com/o/r.git preview(pr-42-x): create or extend create pr-42-x",
+    ]);
+    expect(stepUsing(reg, "actions/upload-artifact").with?.name).toBe("preview-registry");
+
     const j = job(F, "deploy");
-    expect(needsOf(j)).toEqual(["name"]);
+    expect(needsOf(j)).toEqual(["name", "register"]);
     expect(j.if).toBe("github.event.action != 'closed'");
     expect(j.env?.PREVIEW).toBe("${{ needs.name.outputs.name }}");
     expect(environmentName(j)).toBe("preview");
-    const register = indexOfRun(j, `${REGISTRY} "preview($PREVIEW): create or extend" create "$PREVIEW"`);
-    expect(register).toBeGreaterThan(indexOfRun(j, "npm ci"));
-    expect(register).toBeLessThan(indexOfRun(j, "npx cdktf synth"));
+    expect(stepUsing(j, "actions/checkout").with?.ref).toBe("${{ github.event.pull_request.head.sha }}");
+    expect(indexOfRun(j, "cp .registry/previews.json")).toBeLessThan(indexOfRun(j, "npx cdktf synth"));
     expect(indexOfRun(j, "npx cdktf synth")).toBeLessThan(indexOfRun(j, "cdktf deploy"));
-    expect(runText(j)).not.toMatch(/preview destroy/);
+    expect(runText(j)).not.toMatch(/preview destroy|preview-registry|git push/);
     const r = runStep(stepRunning(j, "cdktf deploy").run!, {
       env: { PREVIEW: "pr-42-fix-bug" },
       fakes: { npx: "" },
@@ -1167,32 +1301,47 @@ describe("preview.yml and preview-gc.yml", () => {
     expect(r.calls).toEqual(["npx cdktf deploy pr-42-fix-bug pr-42-fix-bug-traffic --auto-approve --skip-synth"]);
   });
 
-  it("destroys the preview registered on main when the pull request closes, then unregisters it", () => {
+  it("destroys the preview registered on main when the pull request closes (main's code), then unregisters it", () => {
     const j = job(F, "destroy");
     expect(needsOf(j)).toEqual(["name"]);
     expect(j.if).toBe("github.event.action == 'closed'");
     expect(stepUsing(j, "actions/checkout").with?.ref).toBe("${{ github.event.repository.default_branch }}");
-    expect(runText(j)).not.toMatch(/preview create|cdktf deploy/);
+    expect(runText(j)).not.toMatch(/preview create|cdktf deploy|preview-registry|git push/);
     const script = stepRunning(j, "preview destroy").run!;
     const registered = runStep(script, {
       env: { PREVIEW: "pr-42-fix-bug" },
       fakes: { npx: listing({ name: "pr-42-fix-bug", expired: false }) },
-      files: registryStub,
     });
     expect(registered.status, registered.stderr).toBe(0);
     expect(registered.calls).toEqual([
       "npx envctl preview list --json",
       "npx envctl preview destroy pr-42-fix-bug --yes",
-      "bash .github/scripts/preview-registry.sh preview(pr-42-fix-bug): destroyed destroy pr-42-fix-bug",
     ]);
+    expect(registered.outputs).toEqual({ registered: "true" });
     const unknown = runStep(script, {
       env: { PREVIEW: "pr-43-other" },
       fakes: { npx: listing({ name: "pr-42-fix-bug", expired: false }) },
-      files: registryStub,
     });
     expect(unknown.status, unknown.stderr).toBe(0);
     expect(unknown.calls).toEqual(["npx envctl preview list --json"]);
     expect(unknown.stdout).toContain("No preview pr-43-other in the registry on main");
+    expect(unknown.outputs).toEqual({ registered: "false" });
+    const un = job(F, "unregister");
+    expect(needsOf(un)).toEqual(["name", "destroy"]);
+    expect(un.if).toBe("needs.destroy.outputs.registered == 'true'");
+    const step = stepRunning(un, REGISTRY);
+    const r = runStep(step.run!, {
+      env: {
+        PREVIEW: "pr-42-fix-bug",
+        GH_TOKEN: "t",
+        GITHUB_SERVER_URL: "https://github.com",
+        GITHUB_REPOSITORY: "o/r",
+      },
+      files: registryStub,
+    });
+    expect(r.calls).toEqual([
+      "bash .github/scripts/preview-registry.sh preview(pr-42-fix-bug): destroyed destroy pr-42-fix-bug",
+    ]);
   });
 
   it("skips pull requests from forks (no OIDC token there)", () => {
@@ -1232,10 +1381,8 @@ describe("preview.yml and preview-gc.yml", () => {
       files: registryStub,
     });
     expect(expired.status, expired.stderr).toBe(0);
-    expect(expired.calls.slice(1)).toEqual([
-      "npx envctl preview destroy pr-1-a --yes",
-      "bash .github/scripts/preview-registry.sh preview(pr-1-a): expired, destroyed destroy pr-1-a",
-    ]);
+    expect(expired.calls.slice(1)).toEqual(["npx envctl preview destroy pr-1-a --yes"]);
+    expect(readFileSync(join(expired.dir, "destroyed/pr-1-a"), "utf8")).toBe("pr-1-a\n");
     // extended by a push since the listing: kept
     const extended = runStep(script, {
       env: { PREVIEW: "pr-1-a" },
@@ -1244,6 +1391,21 @@ describe("preview.yml and preview-gc.yml", () => {
     });
     expect(extended.status, extended.stderr).toBe(0);
     expect(extended.calls).toEqual(["npx envctl preview list --json"]);
+    expect(readdirSync(join(extended.dir, "destroyed"))).toEqual([]);
+    // Unregistered by the recorder, only what the destroy job reported destroyed.
+    const u = job(G, "unregister");
+    expect(needsOf(u)).toEqual(["expired", "destroy"]);
+    expect(u.strategy?.matrix).toEqual({ name: "${{ fromJSON(needs.expired.outputs.names) }}" });
+    const marker = stepUsing(u, "actions/download-artifact");
+    expect(marker.with).toEqual({ name: "destroyed-${{ matrix.name }}", path: "destroyed" });
+    for (const s of stepsOf(u).filter((x) => x !== marker)) expect(s.if).toBe("steps.destroyed.outcome == 'success'");
+    const r = runStep(stepRunning(u, REGISTRY).run!, {
+      env: { PREVIEW: "pr-1-a", GH_TOKEN: "t", GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "o/r" },
+      files: registryStub,
+    });
+    expect(r.calls).toEqual([
+      "bash .github/scripts/preview-registry.sh preview(pr-1-a): expired, destroyed destroy pr-1-a",
+    ]);
   });
 });
 
@@ -1450,14 +1612,26 @@ describe("release.yml", () => {
     }
   });
 
-  it("records the release files in main afterwards, even when the release failed", () => {
-    const j = job(F, "release");
-    const record = stepRunning(j, "git push");
+  it("records the release files in main afterwards, even when the release failed, from the record job (the release job holds no write token)", () => {
+    const rel = job(F, "release");
+    const hand = stepUsing(rel, "actions/upload-artifact");
     // a rollout superseded by an abort in another job (exit 7) records nothing: that job records its change
-    expect(record.if).toBe("always() && steps.envctl.outcome != 'skipped' && steps.envctl.outputs.code != '7'");
+    expect(hand.if).toBe("always() && steps.envctl.outcome != 'skipped' && steps.envctl.outputs.code != '7'");
+    expect(hand.with).toMatchObject({ name: "release-files", path: "environments/releases/" });
+    expect(stepsOf(rel).indexOf(hand)).toBe(stepsOf(rel).length - 1);
+    expect(rel.outputs).toEqual({ code: "${{ steps.envctl.outputs.code }}", ran: "${{ steps.envctl.outcome }}" });
+    const j = job(F, "record");
+    expect(needsOf(j)).toEqual(["release"]);
+    expect(j.if).toBe(
+      "always() && needs.release.outputs.ran != '' && needs.release.outputs.ran != 'skipped' && needs.release.outputs.code != '7'",
+    );
+    const record = stepRunning(j, "git push");
     expect(record.run).toContain("git add -- environments/releases");
     expect(record.run).not.toMatch(/git add (-A|\.|--all)/);
-    expect(stepUsing(j, "actions/checkout").with?.["persist-credentials"]).toBe(false);
+    expect(stepUsing(j, "actions/download-artifact").with).toEqual({
+      name: "release-files",
+      path: "environments/releases",
+    });
     expect(stepsOf(j).indexOf(record)).toBe(stepsOf(j).length - 1);
     // Nothing to record: no commit, no push.
     const r = runStep(record.run!, { fakes: { git: "" } });
@@ -1476,5 +1650,24 @@ describe("runtimes", () => {
     expect(readFileSync(join(REPO, ".ci/node.sh"), "utf8")).toMatch(
       /NODE_WANT=24\.\d+\.\d+[\s\S]*npm install .*"node@\$NODE_WANT"/,
     );
+  });
+});
+
+describe("schedule.yml: scheduled rollouts on a cron", () => {
+  const j = () => job("schedule.yml", "run");
+
+  it("runs envctl schedule run every 15 minutes, runs never overlap nor cancel each other", () => {
+    expect((wf("schedule.yml").on as { schedule: { cron: string }[] }).schedule).toEqual([{ cron: "*/15 * * * *" }]);
+    expect(concurrencyOf("schedule.yml", j())).toEqual({ group: "scheduled-rollouts", cancel: false });
+    expect(stepRunning(j(), "npx envctl schedule run").run).toMatch(/^npx envctl schedule run --yes --wait \d+$/m);
+  });
+
+  it("installs dependencies before any credential exists, and leaves no token in the checkout", () => {
+    const steps = stepsOf(j());
+    const credentials = steps.findIndex((st) => st.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+    expect(indexOfRun(j(), "npm ci --ignore-scripts")).toBeGreaterThanOrEqual(0);
+    expect(indexOfRun(j(), "npm ci --ignore-scripts")).toBeLessThan(credentials);
+    expect(stepUsing(j(), "actions/checkout").with).toMatchObject({ "persist-credentials": false });
+    expect(writes(effectivePermissions("schedule.yml", j()))).toEqual(["id-token"]);
   });
 });

@@ -15,7 +15,9 @@
 # always made against the latest registry. Finally the workspace's registry is made main's, so
 # the steps after it synthesize the previews main knows about.
 #
-# Needs: `contents: write`, node_modules in the workspace, a git identity or the defaults below.
+# Needs: node_modules in the workspace, a git identity or the defaults below, and REGISTRY_REMOTE:
+# the URL (with the recorder's token) fetched from and pushed to; `origin` when unset. The
+# workflows check out with persist-credentials: false, so no token waits in the git config.
 set -euo pipefail
 
 message=${1:?usage: preview-registry.sh <commit message> <envctl preview args...>}
@@ -28,10 +30,11 @@ cleanup() { git -C "$workspace" worktree remove --force "$tree" 2>/dev/null || r
 trap cleanup EXIT
 rmdir "$tree"
 
+remote=${REGISTRY_REMOTE:-origin}
 run_url="${GITHUB_SERVER_URL:-}/${GITHUB_REPOSITORY:-}/actions/runs/${GITHUB_RUN_ID:-}"
 attempts=5
 for attempt in $(seq 1 "$attempts"); do
-  git -C "$workspace" fetch --quiet --no-tags --depth=1 origin main
+  git -C "$workspace" fetch --quiet --no-tags --depth=1 "$remote" main
   git -C "$workspace" worktree remove --force "$tree" 2>/dev/null || true
   git -C "$workspace" worktree add --quiet --detach "$tree" FETCH_HEAD
   ln -s "$workspace/node_modules" "$tree/node_modules"
@@ -47,7 +50,7 @@ for attempt in $(seq 1 "$attempts"); do
     -c user.name="${GIT_AUTHOR_NAME:-github-actions[bot]}" \
     -c user.email="${GIT_AUTHOR_EMAIL:-41898282+github-actions[bot]@users.noreply.github.com}" \
     commit --quiet -m "$message" -m "Workflow run: $run_url"
-  if git -C "$tree" push --quiet origin HEAD:main; then
+  if git -C "$tree" push --quiet "$remote" HEAD:main; then
     echo "preview registry on main: $message"
     break
   fi

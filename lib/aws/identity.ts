@@ -11,6 +11,8 @@ export interface CallerIdentity {
   readonly account: string;
   /** The principal: `arn:aws:sts::<account>:assumed-role/<role>/<session>`, `arn:aws:iam::<account>:user/<name>`. */
   readonly arn: string;
+  /** aws:userid: `AIDA…` (an IAM user), `AROA…:<session name>` (a role session). */
+  readonly userId?: string;
 }
 
 /** STS GetCallerIdentity with the environment's credentials. */
@@ -20,7 +22,7 @@ export async function callerIdentity(o: AwsClientOptions, base = false): Promise
   try {
     const r = await sts.send(new GetCallerIdentityCommand({}));
     if (!r.Account || !r.Arn) throw new Error("STS GetCallerIdentity returned no account");
-    return { account: r.Account, arn: r.Arn };
+    return { account: r.Account, arn: r.Arn, ...(r.UserId ? { userId: r.UserId } : {}) };
   } finally {
     sts.destroy();
   }

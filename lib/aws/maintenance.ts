@@ -38,7 +38,7 @@ export interface ElbRulesLike {
       | DescribeRulesCommand
       | CreateRuleCommand
       | DeleteRuleCommand,
-    // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+    // biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
   ): Promise<any>;
 }
 

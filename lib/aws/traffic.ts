@@ -26,7 +26,7 @@ export interface ElbLike {
       | DescribeRulesCommand
       | ModifyRuleCommand
       | DescribeTargetHealthCommand,
-    // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+    // biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
   ): Promise<any>;
 }
 
@@ -65,7 +65,7 @@ export class AlbTraffic implements TrafficApi {
     const listeners = await this.client.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
     for (const l of listeners.Listeners ?? []) {
       const rules = await this.client.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }));
-      // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+      // biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
       const rule = (rules.Rules ?? []).find((r: any) => r.Priority === String(WEIGHTED_RULE_PRIORITY));
       if (!rule) continue;
       const groups = forwardGroups(rule, this.env);
@@ -117,25 +117,25 @@ export class AlbTraffic implements TrafficApi {
   }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+// biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
 function forwardGroups(rule: any, env: string): { slot: Slot; arn: string; weight: number }[] {
-  // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+  // biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
   const groups = (rule?.Actions ?? []).find((a: any) => a.Type === "forward")?.ForwardConfig?.TargetGroups ?? [];
-  // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+  // biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
   const out = groups.map((g: any) => ({
     slot: slotOfTargetGroupArn(g.TargetGroupArn ?? ""),
     arn: g.TargetGroupArn as string,
     weight: g.Weight ?? 0,
   }));
   for (const slot of SLOTS) {
-    // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+    // biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
     if (out.filter((g: any) => g.slot === slot).length !== 1)
       throw new Error(`the weighted rule of ${env} does not forward to exactly one ${slot} target group`);
   }
   return out;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily (its types stay out of the start-up path); the answer is checked field by field
+// biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
 function weightsOfRule(rule: any, env: string): Weights {
   const groups = forwardGroups(rule, env);
   return { blue: groups.find((g) => g.slot === "blue")!.weight, green: groups.find((g) => g.slot === "green")!.weight };

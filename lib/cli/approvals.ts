@@ -1,22 +1,37 @@
 /**
- * Approvals as envctl enforces them (the rule itself is pure: lib/release/gates/approvals.ts), and the
- * account check of a deploy. On a workstation a change of an environment that requires approvals
- * is refused until enough people recorded one with `envctl approve <env> <change-id>` (identity:
- * their STS caller identity); in CI the workflow's `envctl approvals verify` step has read them
- * from the platform (environment reviewers, PR reviews) into ENVSTACK_APPROVED_BY and
- * ENVSTACK_CHANGE_AUTHOR, and envctl judges them again. Every approved change is recorded in the
- * environment's history (a note of kind `approval`: the change, its author, its approvers).
+ * Approvals as envctl enforces them (the rules themselves are pure: lib/release/gates/approvals.ts
+ * and principals.ts), and the account check of a deploy. A change of an environment whose policy
+ * (never weaker than the committed one) requires approvals goes ahead only when enough distinct
+ * people other than its author approved exactly that change:
+ *
+ * - on a workstation, approvals recorded with `envctl approve <env> <change-id>` in the state
+ *   bucket, where S3 proves who wrote each (lib/aws/approval-ledger.ts); the author is the person
+ *   behind the caller's own credentials (STS), never a role session name;
+ * - in CI (GITHUB_ACTIONS=true), the reviews of this run and commit, read from GitHub by envctl
+ *   itself (./approval-sources.ts); never from environment variables.
+ *
+ * Every approved change is recorded in the environment's history (a note of kind `approval`).
  */
+import type { ApprovalLedger } from "../aws/approval-ledger.ts";
 import type { AwsClientOptions } from "../aws/clients.ts";
 import type { CallerIdentity } from "../aws/identity.ts";
 import type { Project } from "../config/load.ts";
 import type { Environment } from "../config/schema.ts";
 import type { Deployer } from "../deploy/runner.ts";
-import { approvalPolicyOf, changeIdOf, judgeApprovals } from "../release/gates/approvals.ts";
+import {
+  changeIdOf,
+  type EffectivePolicy,
+  effectivePolicy,
+  judgeApprovals,
+  policyFor,
+} from "../release/gates/approvals.ts";
+import { personOf as personOfIdentity } from "../release/gates/principals.ts";
 import { RefusedError } from "../release/model/errors.ts";
 import type { Approval, Approve, ReleaseEnvironment } from "../release/ports/index.ts";
-import { requestApproval } from "../release/store/approvals.ts";
 import { appendNote, loadRelease } from "../release/store/index.ts";
+import type { GithubFetch } from "../review/github-approvals.ts";
+import type { Target } from "../stacks/target.ts";
+import { checkoutOf, committedPolicies, githubApprovalsOfRun, refuseApproverVariables } from "./approval-sources.ts";
 import type { ComposeIo } from "./compose.ts";
 import { UserError } from "./report.ts";
 import type { Common } from "./shell.ts";
@@ -37,72 +52,124 @@ export interface ApprovalNote {
   readonly source: "envctl approve" | "github";
 }
 
-/** The approvers CI read from the platform: `ENVSTACK_APPROVED_BY` (comma-separated) and `ENVSTACK_CHANGE_AUTHOR`. */
-function ciApprovals(env: NodeJS.ProcessEnv): { author: string; approvers: string[] } | undefined {
-  if (env.GITHUB_ACTIONS !== "true") return undefined;
-  const author = env.ENVSTACK_CHANGE_AUTHOR?.trim();
-  if (!author)
-    throw new RefusedError(
-      "in CI, approvals come from the platform: run 'envctl approvals verify <env> --github' in the job first (it sets ENVSTACK_CHANGE_AUTHOR and ENVSTACK_APPROVED_BY); nothing was changed",
-    );
-  return {
-    author,
-    approvers: (env.ENVSTACK_APPROVED_BY ?? "")
-      .split(",")
-      .map((x) => x.trim())
-      .filter(Boolean),
-  };
+/** A change recomputed for `envctl approve`: what the author's command makes in this checkout. */
+export interface RecomputedChange {
+  readonly environment: string;
+  readonly changeId: string;
+  readonly what: Approval;
+  readonly policy: EffectivePolicy;
+}
+
+/** Set by `envctl approve` on the run of the author's command: the gate records the change here and stops before anything is written. */
+export interface ApprovalProbe {
+  captured?: RecomputedChange;
+}
+
+/** Stops a recomputing run at the gate. */
+export class ProbeStop extends RefusedError {
+  constructor() {
+    super("(recomputed for envctl approve; nothing was changed)");
+    this.name = "ProbeStop";
+  }
+}
+
+export interface EnforceArgs {
+  readonly project: Project;
+  readonly target: Target;
+  readonly env: NodeJS.ProcessEnv;
+  readonly config: Environment;
+  readonly effective: EffectivePolicy;
+  readonly what: Approval;
+  readonly now: Date;
+  readonly argv: readonly string[];
+  readonly identity: () => Promise<CallerIdentity>;
+  readonly ledger: () => ApprovalLedger;
+  readonly github: GithubFetch;
+  readonly err: (text: string) => void;
+  readonly probe?: ApprovalProbe;
 }
 
 /**
- * Refuses the change unless the environment's approvals are met (nothing to do when it requires
- * none). Records the change as waiting (workstation) and, once approved, its approvers in the
- * history. Fail closed: an identity or approvals file that cannot be read refuses the change.
+ * Refuses the change unless its approvals are met (nothing to do when the policy requires none).
+ * Records the change as waiting (workstation) and, once approved, its approvers in the history.
+ * Fail closed: an identity, an approval or a committed policy that cannot be read refuses it.
  */
-export async function enforceApprovals(a: {
-  root: string;
-  env: NodeJS.ProcessEnv;
-  config: Environment;
-  what: Approval;
-  now: Date;
-  identity: () => Promise<CallerIdentity>;
-}): Promise<void> {
-  const policy = approvalPolicyOf(a.config);
-  if (policy.required === 0) return;
+export async function enforceApprovals(a: EnforceArgs): Promise<void> {
   const name = a.config.name;
-  const seq = loadRelease(a.root, name).lastChange?.seq ?? 0;
-  const changeId = changeIdOf(name, seq, a.what);
+  const policy = a.effective.policy;
+  if (policy.required === 0 && !a.probe) return;
+  refuseApproverVariables(a.env, name);
+  const seq = loadRelease(a.project.root, name).lastChange?.seq ?? 0;
   const at = a.now.toISOString();
-  const ci = ciApprovals(a.env);
-  let author: string;
-  let approvers: readonly string[];
-  if (ci) {
-    ({ author, approvers } = ci);
-  } else {
-    try {
-      author = (await a.identity()).arn;
-    } catch (err) {
-      throw new RefusedError(
-        `${name} needs ${policy.required} approval(s) per change, and who you are cannot be read (STS GetCallerIdentity: ${(err as Error).message}); nothing was changed. 'envctl doctor ${name}' checks the credentials`,
-      );
-    }
-    const req = await requestApproval(a.root, name, {
-      changeId,
-      summary: a.what.summary,
-      ...(a.what.diff ? { diff: a.what.diff } : {}),
-      stacks: [...a.what.stacks],
-      author,
-      at,
-    });
-    approvers = req.approvals.map((x) => x.by);
+  const lowered = a.effective.lowered
+    ? ` (this checkout lowers ${a.effective.lowered}: the committed policy applies)`
+    : "";
+  if (a.env.GITHUB_ACTIONS === "true" && !a.probe) {
+    const changeId = changeIdOf(name, seq, a.what);
+    const found = await githubApprovalsOfRun(name, a.env, a.github, a.project.root);
+    for (const s of found.sources) a.err(`  ${s}`);
+    return settle(a, changeId, at, found.author, found.approvers, "github", lowered);
   }
-  const verdict = judgeApprovals(policy, author, approvers);
-  if (!verdict.ok) {
-    const how = ci
-      ? ""
-      : `\n  change ${changeId} is recorded as waiting; each approver runs: envctl approve ${name} ${changeId}\n  then run this command again (unchanged: the same change has the same id)`;
+  const { terraformDigest } = await import("./change-terraform.ts");
+  const changeId = changeIdOf(name, seq, a.what, await terraformDigest(a.project, a.target, name, a.what.stacks));
+  if (a.probe) {
+    a.probe.captured = { environment: name, changeId, what: a.what, policy: a.effective };
+    throw new ProbeStop();
+  }
+  let me: CallerIdentity;
+  try {
+    me = await a.identity();
+  } catch (err) {
     throw new RefusedError(
-      `${name}: change ${changeId} ${verdict.message}; nothing was changed (--yes answers the prompt, it is no approval)${how}`,
+      `${name} needs ${policy.required} approval(s) per change, and who you are cannot be read (STS GetCallerIdentity: ${(err as Error).message}); ` +
+        `nothing was changed. 'envctl doctor ${name}' checks the credentials`,
+    );
+  }
+  const author = personOfIdentity(me.arn);
+  if (!author.ok) throw new RefusedError(`${name}: the change's author ${me.arn} ${author.why}; nothing was changed`);
+  const commit = checkoutOf(a.project.root)?.commit;
+  let approvers: string[];
+  try {
+    const ledger = a.ledger();
+    approvers = (await ledger.list(changeId, (why) => a.err(`  not counted: ${why}`))).map((x) => x.by);
+    if (approvers.length < policy.required) {
+      const argv = [...a.argv];
+      await ledger.request({
+        changeId,
+        summary: a.what.summary,
+        author: me.arn,
+        at,
+        argv,
+        ...(commit ? { commit } : {}),
+      });
+    }
+  } catch (err) {
+    throw new RefusedError(
+      `${name}: the approvals of change ${changeId} cannot be read or requested (${(err as Error).message}); nothing was changed (fail closed)`,
+    );
+  }
+  return settle(a, changeId, at, me.arn, approvers, "envctl approve", lowered);
+}
+
+function settle(
+  a: EnforceArgs,
+  changeId: string,
+  at: string,
+  author: string,
+  approvers: readonly string[],
+  source: ApprovalNote["source"],
+  lowered: string,
+): void {
+  const name = a.config.name;
+  const verdict = judgeApprovals(a.effective.policy, author, approvers);
+  if (!verdict.ok) {
+    const how =
+      source === "github"
+        ? ""
+        : `\n  change ${changeId} is recorded as waiting; each approver runs: envctl approve ${name} ${changeId}\n  then run this command again ` +
+          `(unchanged: the same change has the same id)`;
+    throw new RefusedError(
+      `${name}: change ${changeId} ${verdict.message}${lowered}; nothing was changed (--yes answers the prompt, it is no approval)${how}`,
     );
   }
   const note: ApprovalNote = {
@@ -112,9 +179,9 @@ export async function enforceApprovals(a: {
     summary: a.what.summary,
     author,
     approvers: verdict.counted,
-    source: ci ? "github" : "envctl approve",
+    source,
   };
-  appendNote(a.root, name, note);
+  appendNote(a.project.root, name, note);
 }
 
 /** Refuses (naming both accounts) when the credentials for `e` are of another account than its own; fails closed when they cannot be read. */
@@ -170,9 +237,10 @@ export function accountCheckedDeployer(
 const MITIGATION = /^(rollback|abort)\b/;
 
 /**
- * The release's approve port for one command. Recorded approvals first (approvals.required > 0:
- * production by default); then production changes need a yes, asked once, after the change was
- * validated, showing it. --yes only answers the question: it never counts as an approval.
+ * The release's approve port for one command. Approvals first (by the policy in force: the
+ * working tree's, never weaker than the committed one); then changes of a production-tier
+ * environment (committed or not) need a yes, asked once, after the change was validated, showing
+ * it. --yes only answers the question: it never counts as an approval.
  */
 export function approvalGate(a: {
   readonly io: ComposeIo;
@@ -181,20 +249,40 @@ export function approvalGate(a: {
   readonly o: Common;
   readonly configOf: (e: ReleaseEnvironment) => Environment;
   readonly aws: (e: Environment) => AwsClientOptions;
+  readonly target: Target;
+  readonly ledger: (e: Environment) => ApprovalLedger;
+  readonly github: GithubFetch;
 }): Approve {
   const { io, project, command, o, configOf, aws } = a;
   const { deps, env, clock, err, confirm, approved, approvalsMet } = io;
   return async (e, what) => {
+    const config = configOf(e);
     // Before anything is written: the credentials must be of the environment's account (real adapters, or tests' identity).
-    if (!deps.deployer || deps.identity) await checkAccount(configOf(e), aws(configOf(e)), deps.identity);
+    if (!deps.deployer || deps.identity) await checkAccount(config, aws(config), deps.identity);
+    const committed = effectivePolicy(config, await committedPolicies(project.root, e.name));
+    // A break-glass change (outside the release calendar) needs one approval more.
+    const effective = { ...committed, policy: policyFor(committed.policy, what) };
     // Once per command and environment (a rollout's later steps, its automatic rollback);
     // mitigations (rollback, abort) never wait for approvals: they are recorded with their author.
-    if (!approvalsMet.has(e.name) && !MITIGATION.test(command)) {
-      const identity = () => (deps.identity ?? personOf)(aws(configOf(e)));
-      await enforceApprovals({ root: project.root, env, config: configOf(e), what, now: clock.now(), identity });
+    if (deps.approvalProbe || (!approvalsMet.has(e.name) && !MITIGATION.test(command))) {
+      await enforceApprovals({
+        project,
+        target: a.target,
+        env,
+        config,
+        effective,
+        what,
+        now: clock.now(),
+        argv: io.argv,
+        identity: () => (deps.identity ?? personOf)(aws(config)),
+        ledger: () => a.ledger(config),
+        github: a.github,
+        err,
+        ...(deps.approvalProbe ? { probe: deps.approvalProbe } : {}),
+      });
     }
     approvalsMet.add(e.name);
-    if (e.tier !== "production" || o.yes || approved.has(e.name)) return;
+    if (effective.tier !== "production" || o.yes || approved.has(e.name)) return;
     const stacks = `stacks to deploy: ${what.stacks.join(" ") || "none"}`;
     err([`${e.name} (production): ${what.summary}`, ...(what.diff ? [what.diff.trimEnd()] : []), stacks].join("\n"));
     if (!(await confirm(`Apply this to ${e.name} (production)?`))) throw new UserError("cancelled, nothing changed");

@@ -52,6 +52,12 @@ export const SchemaVersionArg = intArg(0, Number.MAX_SAFE_INTEGER);
 export const PercentArg = intArg(0, 100);
 /** `--wait <seconds>`: how long to wait for the environment's lock. */
 export const WaitArg = intArg(0, MAX_WAIT_SECONDS, " seconds");
+/** `--break-glass <reason>`: why a change runs outside the release calendar. */
+export const BreakGlassArg = z
+  .string()
+  .trim()
+  .min(10, "must say why in at least 10 characters (it is recorded and notified)")
+  .max(200, "must be at most 200 characters");
 /** `--bake <seconds>`: bake time of every canary step (the environment files' own bound). */
 export const BakeArg = intArg(0, MAX_BAKE_SECONDS, " seconds");
 /** `--ttl-days <n>`: days until `preview gc` destroys a preview. */

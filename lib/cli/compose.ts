@@ -8,6 +8,7 @@
  * (./shell.ts) is the invocation this runs in.
  */
 import { join } from "node:path";
+import type { ApprovalLedger } from "../aws/approval-ledger.ts";
 import type { AwsClientOptions } from "../aws/clients.ts";
 import {
   lazyAlarms,
@@ -31,11 +32,13 @@ import type { Context } from "../release/command-context.ts";
 import { RefusedError } from "../release/model/errors.ts";
 import type { Clock, ReleaseEnvironment, SmokeDeps, Workloads } from "../release/ports/index.ts";
 import { fileStore } from "../release/store/index.ts";
+import type { GithubFetch } from "../review/github-approvals.ts";
 import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
+import { stateBucketName } from "../stacks/base-stack.ts";
 import { awsClientTarget, readTarget, type Target } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { accountCheckedDeployer, approvalGate } from "./approvals.ts";
-import { parseArgs, WaitArg } from "./args.ts";
+import { BreakGlassArg, parseArgs, WaitArg } from "./args.ts";
 import type { Deps } from "./deps.ts";
 import type { ShellNotifications } from "./notifications.ts";
 import { defaultProgress } from "./progress.ts";
@@ -57,6 +60,8 @@ export interface ComposeIo extends Pick<ShellNotifications, "notifier" | "notify
   root(): string;
   awsOptions(root: string): (e: Environment) => AwsClientOptions;
   kubeTargets(root: string): (e: Environment) => KubeTarget;
+  /** envctl's arguments in this invocation (recorded with a change waiting for approval). */
+  readonly argv: readonly string[];
   /** Environments whose production prompt was answered, and whose approvals were met, in this invocation. */
   readonly approved: Set<string>;
   readonly approvalsMet: Set<string>;
@@ -75,7 +80,11 @@ export async function releaseContext(
 ): Promise<CliContext> {
   const { deps, env, clock, out, err } = io;
   // Arguments before files: a bad flag is reported whatever state the project is in.
-  const { wait } = parseArgs(command.split(" ")[0]!, { wait: WaitArg }, { wait: o.wait ?? "0" });
+  const { wait, breakGlass } = parseArgs(
+    command.split(" ")[0]!,
+    { wait: WaitArg, breakGlass: BreakGlassArg.optional() },
+    { wait: o.wait ?? "0", breakGlass: o.breakGlass },
+  );
   const project = await loadProject(io.root(), focus ? { focus } : {});
   io.notifyProject(project);
   if (project.warnings?.length) err(formatWarnings(project.warnings));
@@ -143,9 +152,39 @@ export async function releaseContext(
     signal: signal ?? deps.signal,
     out,
     dryRun: o.json ? (plan) => out(JSON.stringify({ dryRun: true, ...plan }, null, 2)) : undefined,
-    options: { deploy: o.deploy !== false, dryRun: o.dryRun === true, waitSeconds: wait },
+    options: {
+      deploy: o.deploy !== false,
+      dryRun: o.dryRun === true,
+      waitSeconds: wait,
+      ...(breakGlass ? { breakGlass } : {}),
+    },
     command: `envctl ${command}`,
-    approve: approvalGate({ io, project, command, o, configOf, aws }),
+    approve: approvalGate({
+      io,
+      project,
+      command,
+      o,
+      configOf,
+      aws,
+      target: readTarget(env, project.root),
+      ledger: (e) => deps.approvalLedger?.(e) ?? s3Ledger(readTarget(env, project.root), e, aws(e)),
+      github: deps.github ?? githubFetch,
+    }),
+  };
+}
+
+/** GitHub's API through node's fetch. */
+export const githubFetch: GithubFetch = (url, init) => fetch(url, init);
+
+/** The environment's approvals in its account's state bucket, with the caller's own credentials (loaded on first use). */
+export function s3Ledger(target: Target, e: Environment, o: AwsClientOptions): ApprovalLedger {
+  const bucket = stateBucketName(e.project, target, e.account);
+  const ledger = async () => (await import("../aws/approval-ledger.ts")).s3ApprovalLedger(o, bucket, e.name);
+  return {
+    request: async (req) => (await ledger()).request(req),
+    requests: async () => (await ledger()).requests(),
+    approve: async (changeId, who, at) => (await ledger()).approve(changeId, who, at),
+    list: async (changeId, ignored) => (await ledger()).list(changeId, ignored),
   };
 }
 

@@ -1,6 +1,7 @@
 /** What tests (and embedders) may replace in envctl: the adapters, the terminal, the clock. */
 
 import type { AlarmReader } from "../aws/alarms.ts";
+import type { ApprovalLedger } from "../aws/approval-ledger.ts";
 import type { AwsClientOptions } from "../aws/clients.ts";
 import type { CallerIdentity } from "../aws/identity.ts";
 import type { TrafficApi } from "../aws/traffic.ts";
@@ -21,7 +22,9 @@ import type {
   TrafficHistory,
   Workloads,
 } from "../release/ports/index.ts";
+import type { GithubFetch } from "../review/github-approvals.ts";
 import type { SecretStore } from "../settings/secret-store.ts";
+import type { ApprovalProbe } from "./approvals.ts";
 
 export interface Deps {
   readonly cwd?: string;
@@ -33,7 +36,8 @@ export interface Deps {
   readonly snapshots?: (env: Environment) => Snapshotter;
   /** The slots' Deployments of an EKS environment. @default its cluster's API server (lib/kube/workloads.ts) */
   readonly workloads?: (env: Environment) => Workloads;
-  /** The environment's database (`instance`: the release file's, default `<env>-postgres`). @default the local PostgreSQL on the local target (ENVSTACK_LOCAL_POSTGRES), none on AWS */
+  /** The environment's database (`instance`: the release file's, default `<env>-postgres`). @default the local
+   * PostgreSQL on the local target (ENVSTACK_LOCAL_POSTGRES), none on AWS */
   readonly database?: (env: Environment, instance?: string) => Database;
   /** The databases data copies reach. @default the local PostgreSQL on the local target, none on AWS */
   readonly dataPlane?: () => DataPlane;
@@ -75,6 +79,12 @@ export interface Deps {
    * the approver of `envctl approve`, and the account a deploy is checked against. @default STS
    */
   readonly identity?: (o: AwsClientOptions) => Promise<CallerIdentity>;
+  /** The approvals recorded for an environment's changes (`envctl approve`). @default S3 in its account's state bucket (lib/aws/approval-ledger.ts) */
+  readonly approvalLedger?: (env: Environment) => ApprovalLedger;
+  /** GitHub's API, read in CI for the run's approvals. @default node's fetch */
+  readonly github?: GithubFetch;
+  /** Set by `envctl approve` when it runs the author's command again: the gate records the change there and stops. */
+  readonly approvalProbe?: ApprovalProbe;
   /** Answers a yes/no question; default: ask on the terminal. */
   readonly confirm?: (question: string) => Promise<boolean>;
 }

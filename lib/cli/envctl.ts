@@ -27,8 +27,10 @@ import { registerReleaseCheck } from "./commands/release-check.ts";
 import { registerReportCommand } from "./commands/report.ts";
 import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerRolloutCommand } from "./commands/rollout.ts";
+import { registerScheduleCommands } from "./commands/schedule.ts";
 import { registerSecretCommands } from "./commands/secret.ts";
 import { registerStatusCommand } from "./commands/status.ts";
+import { registerUiCommand } from "./commands/ui.ts";
 import { environmentAws } from "./compose.ts";
 import type { Deps } from "./deps.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -49,7 +51,7 @@ export const VERSION: string = (
 ).version;
 
 export async function main(argv: readonly string[], deps: Deps = {}): Promise<number> {
-  const shell = createShell(deps);
+  const shell = createShell(deps, argv.slice(2));
   const { env, out, err, root, load, clock, confirm, setExit } = shell;
 
   const program = new Command("envctl")
@@ -66,6 +68,7 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerStatusCommand(program, shell);
   registerPromotionCommands(program, shell);
   registerRolloutCommand(program, shell);
+  registerScheduleCommands(program, shell);
   registerAnalysisCommands(program, shell);
   registerRecoveryCommands(program, shell);
   registerMigrateCommand(program, shell);
@@ -74,7 +77,8 @@ export async function main(argv: readonly string[], deps: Deps = {}): Promise<nu
   registerNotifyCommand(program, shell);
   registerDiffCommand(program, shell);
   registerDoctorCommand(program, shell);
-  registerApprovalCommands(program, shell);
+  registerApprovalCommands(program, shell, (args, over) => main(["node", "envctl", ...args], { ...deps, ...over }));
+  registerUiCommand(program, shell, (args, over) => main(["node", "envctl", ...args], { ...deps, ...over }));
 
   registerReleaseCheck(program, { root, load, out, err, setExit });
   examples(program.commands.find((c) => c.name() === "release-check")!, [

@@ -28,6 +28,8 @@ export interface Common {
   dryRun?: boolean;
   deploy?: boolean;
   wait?: string;
+  /** Run outside the release calendar, saying why. */
+  breakGlass?: string;
 }
 
 /** One invocation of envctl; notifications of release events (lib/notify) for the projects loaded so far. */
@@ -66,7 +68,7 @@ export function findRoot(cwd: string, env: NodeJS.ProcessEnv): string {
   }
 }
 
-export function createShell(deps: Deps): Shell {
+export function createShell(deps: Deps, argv: readonly string[] = []): Shell {
   const env = deps.env ?? process.env;
   const out = deps.stdout ?? ((t: string) => process.stdout.write(`${t}\n`));
   const err = deps.stderr ?? ((t: string) => process.stderr.write(`${t}\n`));
@@ -107,6 +109,7 @@ export function createShell(deps: Deps): Shell {
   const notifications = shellNotifications(deps, env, clock, root, err);
   const io = {
     deps,
+    argv,
     env,
     clock,
     out,

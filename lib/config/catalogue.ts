@@ -86,7 +86,11 @@ export type TypeKind = keyof typeof TYPES;
 export function unknownType(kind: TypeKind, value: string): string | undefined {
   const { what, table, note } = TYPES[kind];
   if (Object.hasOwn(table, value)) return undefined;
-  return `is not a known ${what}: "${value}" (nearest: ${nearest(value, Object.keys(table), 3).join(", ")}; the catalogue is lib/cost/prices.ts, ${note} priced for ${PRICE_REGION} as of ${PRICES_AS_OF}: add the type there with its price)`;
+  return (
+    `is not a known ${what}: "${value}" (nearest: ` +
+    `${nearest(value, Object.keys(table), 3).join(", ")}; the catalogue is lib/cost/prices.ts, ` +
+    `${note} priced for ${PRICE_REGION} as of ${PRICES_AS_OF}: add the type there with its price)`
+  );
 }
 
 /** Why `value` is not a supported engine version; undefined when it is. */

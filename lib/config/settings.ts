@@ -160,7 +160,8 @@ export function appProblems(
     }
     if (SECRETS[key]) {
       at(
-        `is a secret in the catalogue (lib/config/settings.ts): list it in app.secrets and set its value with 'envctl secret set <env> ${key}', never in a file`,
+        `is a secret in the catalogue (lib/config/settings.ts): list it in app.secrets and set its ` +
+          `value with 'envctl secret set <env> ${key}', never in a file`,
       );
       continue;
     }

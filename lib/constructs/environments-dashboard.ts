@@ -1,6 +1,6 @@
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { Construct } from "constructs";
-import { widget } from "./monitoring.ts";
+import { widget } from "./dashboard-widgets.ts";
 
 export interface DashboardEnvironment {
   readonly name: string;

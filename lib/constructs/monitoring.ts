@@ -7,6 +7,7 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
 import { SLOTS, type Slot } from "../config/schema.ts";
+import { environmentWidgets } from "./dashboard-widgets.ts";
 import { slotAlarmNames } from "./naming.ts";
 
 export { slotAlarmNames };
@@ -250,68 +251,7 @@ export class Monitoring extends Construct {
 
     new CloudwatchDashboard(this, "dashboard", {
       dashboardName: `${p}-overview`,
-      dashboardBody: JSON.stringify({
-        widgets: [
-          widget(
-            0,
-            "Requests per slot",
-            props.region,
-            SLOTS.map((s) => [
-              "AWS/ApplicationELB",
-              "RequestCount",
-              "LoadBalancer",
-              props.loadBalancerArnSuffix,
-              "TargetGroup",
-              props.targetGroupArnSuffixes[s],
-              { stat: "Sum", label: s },
-            ]),
-          ),
-          widget(
-            1,
-            "Target 5xx per slot",
-            props.region,
-            SLOTS.map((s) => [
-              "AWS/ApplicationELB",
-              "HTTPCode_Target_5XX_Count",
-              "LoadBalancer",
-              props.loadBalancerArnSuffix,
-              "TargetGroup",
-              props.targetGroupArnSuffixes[s],
-              { stat: "Sum", label: s },
-            ]),
-          ),
-          widget(
-            2,
-            "p99 response time per slot",
-            props.region,
-            SLOTS.map((s) => [
-              "AWS/ApplicationELB",
-              "TargetResponseTime",
-              "LoadBalancer",
-              props.loadBalancerArnSuffix,
-              "TargetGroup",
-              props.targetGroupArnSuffixes[s],
-              { stat: "p99", label: s },
-            ]),
-          ),
-          widget(3, "Database and cache CPU", props.region, [
-            ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", props.databaseId, { label: "rds" }],
-            ["AWS/ElastiCache", "EngineCPUUtilization", "ReplicationGroupId", props.cacheId, { label: "redis" }],
-          ]),
-        ],
-      }),
+      dashboardBody: JSON.stringify({ widgets: environmentWidgets(props) }),
     });
   }
-}
-
-/** One CloudWatch dashboard line-graph widget in a two-column grid. */
-export function widget(index: number, title: string, region: string, metrics: unknown[][], period = 300) {
-  return {
-    type: "metric",
-    x: (index % 2) * 12,
-    y: Math.floor(index / 2) * 6,
-    width: 12,
-    height: 6,
-    properties: { title, region, view: "timeSeries", stacked: false, period, metrics },
-  };
 }

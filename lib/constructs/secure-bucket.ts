@@ -36,6 +36,8 @@ export interface SecureBucketProps {
   /** Extra bucket-policy statements (the TLS-only deny is always present). @default none */
   readonly extraStatements?: {
     sid: string;
+    /** @default "Allow" */
+    effect?: "Allow" | "Deny";
     actions: string[];
     principals: { type: string; identifiers: string[] }[];
     resourcePaths: string[];
@@ -140,7 +142,7 @@ export class SecureBucket extends Construct {
         : []),
       ...(props.extraStatements ?? []).map((s) => ({
         sid: s.sid,
-        effect: "Allow",
+        effect: s.effect ?? "Allow",
         actions: s.actions,
         principals: s.principals,
         resources: s.resourcePaths.map((p) => `${this.bucket.arn}${p}`),

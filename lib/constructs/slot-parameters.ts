@@ -42,7 +42,8 @@ export class SlotParameters extends Construct {
       skipCheck(
         parameter,
         "CKV2_AWS_34",
-        "a non-secret setting (the catalogue refuses secret-looking values); secrets live in Secrets Manager, and a SecureString would put a secret value in Terraform (no-secret-values)",
+        "a non-secret setting (the catalogue refuses secret-looking values); secrets live in Secrets " +
+          "Manager, and a SecureString would put a secret value in Terraform (no-secret-values)",
       );
     }
   }

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { skipCheck } from "../policy/checkov-skip.ts";
 import { EncryptionKey } from "./encryption-key.ts";
-import { SecureBucket } from "./secure-bucket.ts";
+import { SecureBucket, type SecureBucketProps } from "./secure-bucket.ts";
 
 export interface StateBackendProps {
   /** Name of the state bucket; its access logs go to `<name>-access-logs`. */
@@ -12,6 +12,65 @@ export interface StateBackendProps {
   readonly accessLogRetentionDays?: number;
   /** Allow `destroy` to remove buckets holding state (emulator only). @default false */
   readonly forceDestroy?: boolean;
+  /**
+   * The account whose people record approvals in the bucket (`approvals/`, lib/aws/approval-ledger.ts):
+   * the policy lets each write only under, and tagged with, its own aws:userid. @default no approvals
+   */
+  readonly approvalsOf?: string;
+}
+
+/**
+ * The bucket-policy statements that make `approvals/<env>/<change>/<aws:userid>` prove who wrote
+ * it: only IAM users and IAM Identity Center sessions of `account` write there (a role session's
+ * name is its caller's choice), each with its own aws:userid as the `approver` tag (envctl checks
+ * the key's last part against it) and an IAM user with its own name as `username`; nothing there
+ * is deleted or re-tagged. `&{...}` is a policy variable (Terraform's escape of `\${...}`).
+ */
+export function approvalStatements(account: string): NonNullable<SecureBucketProps["extraStatements"]> {
+  const anyone = [{ type: "*", identifiers: ["*"] }];
+  const paths = ["/approvals/*"];
+  return [
+    {
+      sid: "ApprovalsOnlyByPeople",
+      effect: "Deny",
+      actions: ["s3:PutObject", "s3:PutObjectTagging"],
+      principals: anyone,
+      resourcePaths: paths,
+      condition: [
+        {
+          test: "ArnNotLike",
+          variable: "aws:PrincipalArn",
+          values: [`arn:aws:iam::${account}:user/*`, `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/*`],
+        },
+      ],
+    },
+    {
+      sid: "ApprovalsUnderOwnUserId",
+      effect: "Deny",
+      actions: ["s3:PutObject", "s3:PutObjectTagging"],
+      principals: anyone,
+      resourcePaths: paths,
+      condition: [{ test: "StringNotEquals", variable: "s3:RequestObjectTag/approver", values: ["&{aws:userid}"] }],
+    },
+    {
+      sid: "ApprovalsWithOwnUserName",
+      effect: "Deny",
+      actions: ["s3:PutObject", "s3:PutObjectTagging"],
+      principals: anyone,
+      resourcePaths: paths,
+      condition: [
+        { test: "ArnLike", variable: "aws:PrincipalArn", values: [`arn:aws:iam::${account}:user/*`] },
+        { test: "StringNotEquals", variable: "s3:RequestObjectTag/username", values: ["&{aws:username}"] },
+      ],
+    },
+    {
+      sid: "ApprovalsNeverErased",
+      effect: "Deny",
+      actions: ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"],
+      principals: anyone,
+      resourcePaths: paths,
+    },
+  ];
 }
 
 /**
@@ -58,6 +117,7 @@ export class StateBackend extends Construct {
       noncurrentVersionExpireAfterDays: props.stateHistoryDays ?? 365,
       accessLogs: { bucket: logs, prefix: "state-bucket/" },
       forceDestroy,
+      ...(props.approvalsOf ? { extraStatements: approvalStatements(props.approvalsOf) } : {}),
     });
     skipCheck(
       bucket.bucket,

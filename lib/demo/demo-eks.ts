@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     for (const stack of ["staging", "staging-workloads", "staging-traffic"]) await deploy(stack);
     const nodes = (await plane.api("GET", "/api/v1/nodes")).body.items.length;
     const pods = (await plane.api("GET", "/api/v1/namespaces/staging/pods")).body.items.map(
-      // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, read for display only
+      // biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON, untyped on the wire
       (p: any) => `${p.metadata.name} (${p.status.phase} on ${p.spec.nodeName})`,
     );
     say(`the API server runs ${pods.length} pods on ${nodes} simulated nodes: ${pods.join(", ")}`);

@@ -1,5 +1,5 @@
 /**
- * The database tools of the local loop (issue 22), as lib/engine/setup-migrate.sh recorded them:
+ * The database tools of the local loop, as lib/engine/setup-migrate.sh recorded them:
  * golang-migrate (built with -tags postgres) and the PostgreSQL binaries (initdb, postgres, pg_ctl,
  * psql, pg_dump). Read from `${ENVSTACK_CACHE:-~/.cache/envstack}/migrate-<MIGRATE_VERSION>/manifest.json`.
  */
@@ -29,7 +29,8 @@ export function migrateVersion(): string {
 export class DbToolsMissing extends Error {
   constructor(manifest: string) {
     super(
-      `the database tools are not set up (${manifest} is missing): run 'npm run setup' (lib/engine/setup-migrate.sh builds golang-migrate and finds or installs PostgreSQL)`,
+      `the database tools are not set up ` +
+        `(${manifest} is missing): run 'npm run setup' (lib/engine/setup-migrate.sh builds golang-migrate and finds or installs PostgreSQL)`,
     );
     this.name = "DbToolsMissing";
   }

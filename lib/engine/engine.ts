@@ -92,7 +92,7 @@ export class Engine {
     stackDir: string,
     planFile: string,
     flags: readonly string[] = [],
-    // biome-ignore lint/suspicious/noExplicitAny: the engine's JSON output, untyped
+    // biome-ignore lint/suspicious/noExplicitAny: the engine's JSON, untyped
   ): Promise<{ changed: boolean; json: any }> {
     const args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", `-out=${planFile}`, ...flags];
     const r = await this.run(stackDir, args);

@@ -42,7 +42,8 @@ export function readManifest(env: NodeJS.ProcessEnv = process.env): EngineManife
   const file = manifestPath(env);
   if (!existsSync(file))
     throw new Error(
-      `no engine at ${file}: run 'npm run setup:engine' first (builds OpenTofu, the providers, the local Kubernetes control plane and moto; 25-30 min the first time)`,
+      `no engine at ${file}: run 'npm run setup:engine' first (builds OpenTofu, the providers, the ` +
+        `local Kubernetes control plane and moto; 25-30 min the first time)`,
     );
   const m = JSON.parse(readFileSync(file, "utf8")) as EngineManifest;
   for (const p of [m.tofu, m.cliConfig, m.motoServer])
@@ -55,7 +56,8 @@ export function controlPlaneBinaries(m: EngineManifest): ControlPlaneBinaries {
   const cp = m.controlPlane;
   if (!cp)
     throw new Error(
-      "the engine predates the local Kubernetes control plane: run 'npm run setup:engine' (builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok; 9-12 min)",
+      "the engine predates the local Kubernetes control plane: run 'npm run setup:engine' (builds " +
+        "etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok; 9-12 min)",
     );
   for (const p of [cp.etcd, cp.kubeApiserver, cp.kubeControllerManager, cp.kubeScheduler, cp.kwok])
     if (!existsSync(p)) throw new Error(`engine manifest names ${p}, which is missing: run 'npm run setup:engine'`);

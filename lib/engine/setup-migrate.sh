@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# setup-migrate.sh: the database parts of the local loop (issue 22), apart from the Terraform engine:
+# setup-migrate.sh: the database parts of the local loop, apart from the Terraform engine:
 #   1. PostgreSQL server binaries (initdb, postgres, pg_ctl, psql, pg_dump): found on PATH or under
 #      /usr/lib/postgresql/*/bin; `apt-get install -y postgresql` only when missing.
 #   2. golang-migrate (the migration tool the stand-in apps' images carry, see README "Database

@@ -22,7 +22,7 @@ export interface RdsLike {
   // Responses as the SDK gives them (DescribeDBInstances, DescribeDBSnapshots, RestoreDBInstanceFromDBSnapshot).
   send(
     command: DescribeDBInstancesCommand | DescribeDBSnapshotsCommand | RestoreDBInstanceFromDBSnapshotCommand,
-    // biome-ignore lint/suspicious/noExplicitAny: the SDK module is imported lazily; the answer is checked field by field
+    // biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
   ): Promise<any>;
 }
 

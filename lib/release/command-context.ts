@@ -34,6 +34,8 @@ export interface Options {
   readonly dryRun: boolean;
   /** Seconds to wait for another envctl holding the environment's lock. */
   readonly waitSeconds: number;
+  /** Run outside the release calendar, for this reason (needs the approvals plus one; recorded and notified). */
+  readonly breakGlass?: string;
 }
 
 export interface Context {

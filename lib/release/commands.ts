@@ -4,10 +4,11 @@
  * (lib/release/deploy-protocol.ts). Rollback and abort are mitigation (lib/release/mitigation.ts); the canary
  * is the controller (lib/release/rollout/controller.ts). The CLI is a thin shell over these.
  */
+import { calendarGate } from "./calendar.ts";
 import { type Context, change, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
 import { applyTransition, deployWithMarker, refusePending } from "./deploy-protocol.ts";
-import { releaseDiff, showDryRun } from "./dry-run.ts";
+import { releaseDiff, showDeployDryRun } from "./dry-run.ts";
 import { emit } from "./emit.ts";
 import { schemaGateForRollback, schemaGateForTraffic } from "./migrate.ts";
 import { RefusedError } from "./model/errors.ts";
@@ -42,6 +43,10 @@ export async function promote(
   }
   const sourceRelease = ctx.store.load(from);
   const promoted = core.versionToPromote(sourceRelease, opts.version);
+  if (!ctx.options.dryRun && !opts.rollback)
+    await calendarGate(ctx, target, `promoting ${promoted.version} from ${from}`, {
+      stacks: stacksForPromotion(target),
+    });
   // The target must define every key the source runs the version with, and every key its tier requires.
   ctx.settings.refuseMissing(source, sourceRelease, target, promoted.version);
   const sourceSlot = (["blue", "green"] as const).find((s) => sourceRelease.slots[s].version === promoted.version);
@@ -140,8 +145,11 @@ export async function shift(ctx: Context, env: string, slot: "blue" | "green", p
   const e = environment(ctx, env);
   const r = ctx.store.load(env);
   const receiving = percent > 0 ? slot : otherSlot(slot);
+  const back = receiving === r.previousLive || (receiving === r.live && core.inCanary(r));
+  // Traffic going back to what served before is a mitigation: never held by the calendar.
+  if (!back && !ctx.options.dryRun)
+    await calendarGate(ctx, e, `shifting ${percent} % to ${slot}`, { stacks: [trafficStack(e)] });
   if (!ctx.options.dryRun && r.slots[receiving].weight < (percent > 0 ? percent : 100)) {
-    const back = receiving === r.previousLive || (receiving === r.live && core.inCanary(r));
     if (back) await schemaGateForRollback(ctx, e, r, receiving);
     else await schemaGateForTraffic(ctx, e, r, receiving);
   }
@@ -161,14 +169,12 @@ export async function reconcile(ctx: Context, env: string, revert: boolean): Pro
       ? { ...pending.previous, pending: null, lastChange: r.lastChange }
       : { ...r, pending: null };
     if (ctx.options.dryRun) {
-      showDryRun(ctx, {
-        environment: env,
-        diff: releaseDiff(env, r, target, ["current", "reconciled"]),
-        deploy: ctx.options.deploy ? pending.stacks : [],
-        proposed: target,
-        summary: ctx.options.deploy
-          ? `would deploy: ${pending.stacks.join(" ")}`
-          : "would deploy: nothing (--no-deploy)",
+      showDeployDryRun(ctx, {
+        env,
+        before: r,
+        after: target,
+        stacks: pending.stacks,
+        labels: ["current", "reconciled"],
       });
       return r;
     }

@@ -10,7 +10,7 @@
  */
 import { type Context, change, environment } from "./command-context.ts";
 import * as core from "./core.ts";
-import { formatWeights, releaseDiff, showDryRun } from "./dry-run.ts";
+import { formatWeights, releaseDiff, showDeployDryRun } from "./dry-run.ts";
 import { DeployFailedError, describeCause, RefusedError } from "./model/errors.ts";
 import type { Pending, Release } from "./model/release.ts";
 import { type Weights, weightsOf } from "./model/slots.ts";
@@ -141,13 +141,7 @@ export async function applyTransition(
     });
   }
   if (ctx.options.dryRun) {
-    showDryRun(ctx, {
-      environment: env,
-      diff: releaseDiff(env, before, after),
-      deploy: deploying ? [...stacks] : [],
-      proposed: after,
-      summary: deploying ? `would deploy: ${stacks.join(" ")}` : "would deploy: nothing (--no-deploy)",
-    });
+    showDeployDryRun(ctx, { env, before, after, stacks });
     return before;
   }
   if (deploying)

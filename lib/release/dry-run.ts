@@ -29,6 +29,33 @@ export function showDryRun(ctx: Context, plan: DryRunPlan): void {
   }
 }
 
+/**
+ * The dry run of a change that deploys `stacks` (after `first`, e.g. a direct write to the ALB),
+ * or, with --no-deploy, only edits the file.
+ */
+export function showDeployDryRun(
+  ctx: Context,
+  c: {
+    readonly env: string;
+    readonly before: Release;
+    readonly after: Release;
+    readonly stacks: readonly string[];
+    readonly first?: string;
+    readonly labels?: [string, string];
+  },
+): void {
+  const deploying = ctx.options.deploy && c.stacks.length > 0;
+  showDryRun(ctx, {
+    environment: c.env,
+    diff: releaseDiff(c.env, c.before, c.after, c.labels),
+    deploy: deploying ? [...c.stacks] : [],
+    proposed: c.after,
+    summary: !deploying
+      ? "would deploy: nothing (--no-deploy)"
+      : `would ${c.first ? `${c.first}, then deploy` : "deploy"}: ${c.stacks.join(" ")}`,
+  });
+}
+
 export function releaseDiff(
   env: string,
   before: Release,

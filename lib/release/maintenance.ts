@@ -9,7 +9,7 @@
 import { type Context, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
 import { applyTransition, refusePending } from "./deploy-protocol.ts";
-import { releaseDiff, showDryRun } from "./dry-run.ts";
+import { releaseDiff, showDeployDryRun } from "./dry-run.ts";
 import { emit } from "./emit.ts";
 import { describeCause, RefusedError } from "./model/errors.ts";
 import type { Maintenance } from "./model/maintenance.ts";
@@ -84,15 +84,8 @@ export async function maintenance(ctx: Context, env: string, request: Maintenanc
     : "maintenance off: the weighted rule serves again";
   if (ctx.options.dryRun) {
     const next = transition(r);
-    showDryRun(ctx, {
-      environment: env,
-      diff: releaseDiff(env, r, next),
-      deploy: ctx.options.deploy ? stacks : [],
-      proposed: next,
-      summary: ctx.options.deploy
-        ? `would write the ${on ? "page" : "removal"} to the listener directly, then deploy: ${stacks.join(" ")}`
-        : "would deploy: nothing (--no-deploy)",
-    });
+    const first = `write the ${on ? "page" : "removal"} to the listener directly`;
+    showDeployDryRun(ctx, { env, before: r, after: next, stacks, first });
     return r;
   }
   await ctx.approve(e, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, transition(r)), stacks });

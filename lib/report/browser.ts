@@ -35,6 +35,7 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
     }
   }
   throw new Error(
-    `no Chromium found (looked at ${candidates.join(", ")}): run 'bash lib/report/setup-chromium.sh' (installs Debian's chromium as root), or set CHROMIUM_PATH`,
+    `no Chromium found (looked at ${candidates.join(", ")}): run 'bash lib/report/setup-chromium.sh' ` +
+      `(installs Debian's chromium as root), or set CHROMIUM_PATH`,
   );
 }

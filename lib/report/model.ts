@@ -11,7 +11,9 @@ import { isWeightStep } from "../release/model/policy.ts";
 import type { AnalysisRecord } from "../release/model/records.ts";
 import type { Release } from "../release/model/release.ts";
 import { type AuditEntry, readAudit } from "../release/store/index.ts";
+import { readSchedule } from "../release/store/schedule.ts";
 import type { StackDrift } from "../review/drift.ts";
+import { type CalendarView, calendarView } from "./calendar-view.ts";
 
 export interface ReportSlot {
   readonly slot: "blue" | "green";
@@ -65,6 +67,8 @@ export interface ReportEnvironment {
   readonly maintenance?: { since: string; by: string; allowCidrs: string[]; allowHeader: string | null } | null;
   /** The shared database's schema version as envctl last recorded it (`envctl migrate`, `data copy`); absent when not tracked. */
   readonly database?: { schema: number | null; dirty: boolean; readAt: string; instance: string };
+  /** The release calendar and the scheduled changes; absent when the environment has neither. */
+  readonly calendar?: CalendarView;
   /** Stacks of the environment in the drift result; null when drift was not checked. */
   readonly drift: readonly StackDrift[] | null;
   readonly cost: { total: number; lines: readonly CostLine[] } | { error: string };
@@ -89,7 +93,11 @@ const weights = (s: { slots: { blue: { weight: number }; green: { weight: number
 function computeOf(e: LoadedEnvironment["config"]): string {
   const c = e.compute;
   if (c.kind === "ec2") return `ec2 ${c.instanceType} × ${c.capacity.desired}`;
-  return `eks ${c.kubernetesVersion}: ${c.nodeGroups.map((g) => `${g.name} ${g.instanceTypes[0]} × ${g.capacity.desired}${g.capacityType === "SPOT" ? " spot" : ""}`).join(", ")}`;
+  return `eks ${c.kubernetesVersion}: ${c.nodeGroups
+    .map(
+      (g) => `${g.name} ${g.instanceTypes[0]} × ` + `${g.capacity.desired}${g.capacityType === "SPOT" ? " spot" : ""}`,
+    )
+    .join(", ")}`;
 }
 
 function rolloutOf(r: Release): ReportRollout | null {
@@ -139,6 +147,11 @@ export interface CollectOptions {
 }
 
 /** The report's data from the project on disk. */
+function calendarOf(e: Project["environments"][number], now: Date, root: string): { calendar?: CalendarView } {
+  const view = calendarView(e, now, readSchedule(root, e.config.name).changes);
+  return view ? { calendar: view } : {};
+}
+
 export function collectReport(project: Project, o: CollectOptions): ReportData {
   const environments = project.environments.map((e): ReportEnvironment => {
     const r = e.release;
@@ -189,6 +202,7 @@ export function collectReport(project: Project, o: CollectOptions): ReportData {
         : null,
       drift: o.drift ? o.drift.filter((d) => own(d.stack)) : null,
       cost,
+      ...calendarOf(e, o.now, project.root),
     };
   });
   const edges = project.environments.flatMap((e) => [

@@ -35,10 +35,10 @@ export function changedAttributes(before: unknown, after: unknown, ignored: read
 }
 
 /** `lifecycle.ignore_changes` of every resource of a synthesized stack, by address. */
-// biome-ignore lint/suspicious/noExplicitAny: the engine's plan and the synthesized Terraform JSON, untyped
+// biome-ignore lint/suspicious/noExplicitAny: the engine's JSON, untyped
 export function ignoredByConfig(stackJson: any): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  // biome-ignore lint/suspicious/noExplicitAny: the engine's plan and the synthesized Terraform JSON, untyped
+  // biome-ignore lint/suspicious/noExplicitAny: the engine's JSON, untyped
   for (const [type, byName] of Object.entries((stackJson?.resource ?? {}) as Record<string, Record<string, any>>)) {
     for (const [name, config] of Object.entries(byName)) {
       const ignored = config?.lifecycle?.ignore_changes;
@@ -49,9 +49,9 @@ export function ignoredByConfig(stackJson: any): Record<string, string[]> {
 }
 
 /** Drift of one stack from its refresh-only plan; attributes the configuration ignores are not drift. */
-// biome-ignore lint/suspicious/noExplicitAny: the engine's plan and the synthesized Terraform JSON, untyped
+// biome-ignore lint/suspicious/noExplicitAny: the engine's JSON, untyped
 export function driftFromPlan(stack: string, plan: any, ignored: Record<string, string[]> = {}): StackDrift {
-  // biome-ignore lint/suspicious/noExplicitAny: the engine's plan and the synthesized Terraform JSON, untyped
+  // biome-ignore lint/suspicious/noExplicitAny: the engine's JSON, untyped
   const resources = ((plan.resource_drift ?? []) as any[])
     .filter((d) => d.mode !== "data")
     .map((d) => ({
@@ -92,7 +92,10 @@ export function driftStacks(
 export class EngineMissingError extends Error {
   constructor(binary: string) {
     super(
-      `drift plans every stack with the Terraform engine, and '${binary}' is not on PATH: install Terraform, or use OpenTofu with TERRAFORM_BINARY_NAME=tofu (the engine this project builds: 'npm run setup:engine', then put the 'tofu' of ~/.cache/envstack/engine/manifest.json on PATH)`,
+      `drift plans every stack with the Terraform engine, and ` +
+        `'${binary}' is not on PATH: install Terraform, or use OpenTofu with ` +
+        `TERRAFORM_BINARY_NAME=tofu (the engine this project builds: 'npm run setup:engine', then ` +
+        `put the 'tofu' of ~/.cache/envstack/engine/manifest.json on PATH)`,
     );
     this.name = "EngineMissingError";
   }

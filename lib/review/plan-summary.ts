@@ -63,7 +63,7 @@ function actionOf(actions: string[]): Action | undefined {
   return undefined; // no-op, read
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the engine's plan and the synthesized Terraform JSON, untyped
+// biome-ignore lint/suspicious/noExplicitAny: the engine's JSON, untyped
 type Obj = Record<string, any>;
 
 /** Slot weights of a listener rule's forward action, by slot name found in the target group ARN. */

@@ -132,7 +132,8 @@ export function configDiff(a: ConfigSide, b: ConfigSide, opts: DiffOptions = {})
       );
     else if (sb.declared && requiredInB && sb.reading && sb.reading.state !== "set")
       blocking.push(
-        `${bName}: ${rule} has no value${sb.reading.state === "missing" ? " (the secret does not exist: deploy first)" : ""}: required in the ${b.env.tier} tier; set it with 'envctl secret set ${bName} ${name}'`,
+        `${bName}: ${rule} has no value${sb.reading.state === "missing" ? " (the secret does not exist: deploy first)" : ""}: ` +
+          `required in the ${b.env.tier} tier; set it with 'envctl secret set ${bName} ${name}'`,
       );
     return row;
   });

@@ -33,7 +33,8 @@ export function slotSettingsFor(env: Environment): SlotSettings | null {
   const missing = requiredMissing(env);
   if (missing.length > 0)
     throw new RefusedError(
-      `${env.name}: a slot cannot be staged without ${describeMissing(missing)}; add ${missing.length === 1 ? "it" : "them"} to environments/${env.name}.ts (app.settings / app.secrets)`,
+      `${env.name}: a slot cannot be staged without ` +
+        `${describeMissing(missing)}; add ${missing.length === 1 ? "it" : "them"} to environments/${env.name}.ts (app.settings / app.secrets)`,
     );
   return Object.keys(env.app.settings).length === 0 ? null : slotSettings(env.app.settings);
 }
@@ -95,7 +96,10 @@ export function refuseMissingSettings(
   const missing = promotionMissing(source, sourceRelease, target, version);
   if (missing.length === 0) return;
   throw new RefusedError(
-    `${source.name} → ${target.name} refused: ${target.name} lacks ${describeMissing(missing)}; add ${missing.length === 1 ? "it" : "them"} to environments/${target.name}.ts (app.settings / app.secrets) with ${target.name}'s own values ('envctl config diff ${source.name} ${target.name}' shows every difference)`,
+    `${source.name} → ${target.name} refused: ` +
+      `${target.name} lacks ${describeMissing(missing)}; add ` +
+      `${missing.length === 1 ? "it" : "them"} to ` +
+      `environments/${target.name}.ts (app.settings / app.secrets) with ${target.name}'s own values ('envctl config diff ${source.name} ${target.name}' shows every difference)`,
   );
 }
 

@@ -19,7 +19,9 @@ export { bootstrapStackName };
 
 /**
  * `bootstrap-<account id>`, one per account: the state bucket every stack of the account's
- * environments keeps its state (and its lock file) in, and the bucket of its access logs. Apply
+ * environments keeps its state (and its lock file) in, and the approvals of their changes
+ * (`approvals/`, written by each person under their own aws:userid only), and the bucket of its
+ * access logs. Apply
  * it first with `ENVSTACK_BACKEND=local`, then migrate its own state into the bucket (README).
  */
 export class BootstrapStack extends BaseStack {
@@ -28,6 +30,8 @@ export class BootstrapStack extends BaseStack {
     const backend = new StateBackend(this, "state", {
       bucketName: stateBucketName(props.project, props.target, props.account),
       forceDestroy: props.target.kind === "local",
+      // Approvals of the account's environments: each person writes only under their own aws:userid.
+      approvalsOf: props.account.id,
     });
     new TerraformOutput(this, "state_bucket", { value: backend.bucketName });
     new TerraformOutput(this, "state_access_logs_bucket", { value: backend.accessLogsBucketName });

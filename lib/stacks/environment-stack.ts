@@ -23,6 +23,7 @@ import { BaseStack } from "./base-stack.ts";
 import { ec2Compute, eksCompute } from "./environment-compute.ts";
 import { dashboardOutputs } from "./global-stack.ts";
 import type { Target } from "./target.ts";
+import { tierExceptions } from "./tier-exceptions.ts";
 
 export interface EnvironmentStackProps {
   readonly env: Environment;
@@ -109,7 +110,8 @@ export class EnvironmentStack extends BaseStack {
       skipCheck(
         this.loadBalancer.alb,
         "CKV2_AWS_76",
-        "the web ACL runs AWSManagedRulesKnownBadInputsRuleSet (the Log4j rules); checkov also wants AWSManagedRulesAnonymousIpList, which would block VPN, proxy and cloud-hosted clients: left out by design",
+        "the web ACL runs AWSManagedRulesKnownBadInputsRuleSet (the Log4j rules); checkov also wants " +
+          "AWSManagedRulesAnonymousIpList, which would block VPN, proxy and cloud-hosted clients: left out by design",
       );
     } else {
       skipCheck(
@@ -196,7 +198,7 @@ export class EnvironmentStack extends BaseStack {
       automaticFailover: env.cache.automaticFailover,
       engineVersion: env.cache.engineVersion,
     });
-    this.tierExceptions(env);
+    tierExceptions(env, this.database, this.cache);
     const cacheConnect = {
       Effect: "Allow",
       Action: ["elasticache:Connect"],
@@ -272,40 +274,5 @@ export class EnvironmentStack extends BaseStack {
         description: "Base64 CA bundle of the API endpoint",
       });
     }
-  }
-
-  /**
-   * What the environment file chose against checkov's defaults, said at the resources it
-   * concerns (dev's and staging's cost-driven sizing; production sets every one of these).
-   */
-  private tierExceptions(env: Environment): void {
-    const db = this.database.instance;
-    const file = `as ${env.name}'s environment file sets`;
-    if (env.monitoring.level === "basic") {
-      skipCheck(
-        db,
-        "CKV_AWS_118",
-        `basic monitoring ${file} (monitoring.level): enhanced monitoring comes with the enhanced and full levels`,
-      );
-      skipCheck(
-        db,
-        "CKV_AWS_353",
-        `basic monitoring ${file} (monitoring.level): Performance Insights comes with the enhanced and full levels`,
-      );
-    }
-    if (!env.database.multiAz)
-      skipCheck(db, "CKV_AWS_157", `single-AZ ${file} (database.multiAz); the production tier requires multi-AZ`);
-    if (!env.database.deletionProtection)
-      skipCheck(
-        db,
-        "CKV_AWS_293",
-        `no deletion protection ${file} (database.deletionProtection): it is torn down and rebuilt freely; the production tier requires it`,
-      );
-    if (!env.cache.automaticFailover)
-      skipCheck(
-        this.cache.replicationGroup,
-        "CKV2_AWS_50",
-        `one Redis node without failover ${file} (cache.replicas, cache.automaticFailover); production runs a replica with failover`,
-      );
   }
 }

@@ -11,42 +11,55 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import {
-  Aspects,
-  DefaultTokenResolver,
-  type IAspect,
-  StringConcat,
-  TerraformElement,
-  TerraformResource,
-  TerraformStack,
-  Tokenization,
-} from "cdktf";
+import { Aspects, type IAspect, TerraformResource, type TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
+import { remove, resolveIn, WithoutUnsupportedResources } from "./local-removals.ts";
 import type { Target } from "./target.ts";
 
 export const EMULATOR_GAPS = {
   tlsOnlyBucketPolicy:
-    "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
+    "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the " +
+    "engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
   elasticacheReplicationGroup:
-    "moto's CreateReplicationGroup creates no member cache clusters, so the provider's read (DescribeCacheClusters dev-redis-001) fails with CacheClusterNotFound; and DeleteCacheSubnetGroup is not implemented, so the subnet group goes too: references to them read stand-ins (endpoint \"\", a wildcard-account ARN)",
+    "moto's CreateReplicationGroup creates no member cache clusters, so the provider's read " +
+    "(DescribeCacheClusters dev-redis-001) fails with CacheClusterNotFound; and " +
+    'DeleteCacheSubnetGroup is not implemented, so the subnet group goes too: references to them read stand-ins (endpoint "", a wildcard-account ARN)',
   autoscalingRefresh:
-    "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
+    "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a " +
+    "launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
   launchTemplateVersions:
-    "moto's UpdateAutoScalingGroup fails (AssertionError in launch_templates.user_data, HTTP 500, retried forever) when it scales from a launch-template version made by CreateLaunchTemplateVersion: the local profile gives each slot version its own launch template (create before destroy) instead of a new version",
+    "moto's UpdateAutoScalingGroup fails (AssertionError in launch_templates.user_data, HTTP 500, " +
+    "retried forever) when it scales from a launch-template version made by " +
+    "CreateLaunchTemplateVersion: the local profile gives each slot version its own launch template (create before destroy) instead of a new version",
   perpetualDiffs:
-    "moto reads back some attributes differently from what it was given (referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra 'launch-template' tag specification; DB parameter groups come back without their user parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
+    "moto reads back some attributes differently from what it was given " +
+    "(referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra " +
+    "'launch-template' tag specification; DB parameter groups come back without their user " +
+    "parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
   elasticacheRbac:
-    "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits forever; the local profile runs Redis without the IAM-auth user group and its users",
+    "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits " +
+    "forever; the local profile runs Redis without the IAM-auth user group and its users",
   backupSelection:
-    "moto 5.2.5 implements AWS Backup vaults and plans but not CreateBackupSelection (501): the local profile keeps the vault and the plan and leaves out the selection of the database",
+    "moto 5.2.5 implements AWS Backup vaults and plans but not CreateBackupSelection (501): the " +
+    "local profile keeps the vault and the plan and leaves out the selection of the database",
   eksAddons:
-    "moto 5.2.5's EKS serves clusters, node groups and Fargate profiles, not add-ons (CreateAddon), Pod Identity associations or access entries: the local profile leaves those out (the local control plane has no CNI, CoreDNS or node agents to install: pods are simulated, and no pod calls AWS)",
+    "moto 5.2.5's EKS serves clusters, node groups and Fargate profiles, not add-ons (CreateAddon), " +
+    "Pod Identity associations or access entries: the local profile leaves those out (the local " +
+    "control plane has no CNI, CoreDNS or node agents to install: pods are simulated, and no pod calls AWS)",
   eksNodeGroupAsg:
-    "moto's EKS node groups name an Auto Scaling group that does not exist (EKS creates one per node group), so attaching it to the slots' target groups waits until the provider times out: the local profile leaves those attachments out (the local loop's traffic to the slots is synthetic)",
+    "moto's EKS node groups name an Auto Scaling group that does not exist (EKS creates one per node " +
+    "group), so attaching it to the slots' target groups waits until the provider times out: the " +
+    "local profile leaves those attachments out (the local loop's traffic to the slots is synthetic)",
   eksControlPlane:
-    "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the Kubernetes provider of `<env>-workloads` at the local control plane (lib/engine/control-plane.ts: etcd, kube-apiserver with EKS's admission plugins, controller manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token",
+    "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the " +
+    "Kubernetes provider of `<env>-workloads` at the local control plane " +
+    "(lib/engine/control-plane.ts: etcd, kube-apiserver with EKS's admission plugins, controller " +
+    "manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token",
   rdsSql:
-    "moto's RDS instances have no SQL engine: the stacks keep the instance, and envctl on the local target maps the environment's database (<env>-postgres) to a database of that name on a local PostgreSQL (ENVSTACK_LOCAL_POSTGRES); 'envctl migrate' runs the app image's migration command as a local process in the image stand-in's directory (ENVSTACK_LOCAL_IMAGES/<version>), and 'envctl data copy' restores with pg_dump instead of an RDS snapshot (lib/database/local.ts)",
+    "moto's RDS instances have no SQL engine: the stacks keep the instance, and envctl on the local " +
+    "target maps the environment's database (<env>-postgres) to a database of that name on a local " +
+    "PostgreSQL (ENVSTACK_LOCAL_POSTGRES); 'envctl migrate' runs the app image's migration command " +
+    "as a local process in the image stand-in's directory (ENVSTACK_LOCAL_IMAGES/<version>), and 'envctl data copy' restores with pg_dump instead of an RDS snapshot (lib/database/local.ts)",
 } as const;
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;
@@ -88,7 +101,8 @@ class NoInstanceRefresh implements IAspect {
   }
 }
 
-/** Gap `launchTemplateVersions`: a template named after the slot's version and settings (its `Version` and `Settings` instance tags), replaced create-before-destroy. */
+/** Gap `launchTemplateVersions`: a template named after the slot's version and settings (its `Version` and
+ * `Settings` instance tags), replaced create-before-destroy. */
 class LaunchTemplatePerVersion implements IAspect {
   visit(node: IConstruct): void {
     if (!(node instanceof LaunchTemplate)) return;
@@ -127,164 +141,6 @@ class WithoutTlsOnlyStatements implements IAspect {
     } else if (node instanceof S3BucketPolicy) {
       const policy = resolveIn(node, node.policyInput);
       if (typeof policy === "string" && [...this.emptied].some((a) => policy.includes(`\${${a}`))) remove(node);
-    }
-  }
-}
-
-/** Resolves tokens the way cdktf does when it writes the JSON (references become `${type.name.attr}`). */
-// biome-ignore lint/suspicious/noExplicitAny: the synthesized Terraform JSON, untyped
-function resolveIn(scope: IConstruct, value: unknown): any {
-  return Tokenization.resolve(value, {
-    scope,
-    preparing: false,
-    resolver: new DefaultTokenResolver(new StringConcat()),
-  });
-}
-
-function remove(node: IConstruct): void {
-  node.node.scope?.node.tryRemoveChild(node.node.id);
-}
-
-/** Values references to a removed resource read instead, per type and attribute. */
-type StandIns = (config: Record<string, unknown>) => Record<string, string>;
-
-/** A removed type: the gap, the stand-in values, and (when only some go) which resources of the type. */
-interface Removal {
-  readonly gap: EmulatorGap;
-  readonly standIns: StandIns;
-  readonly only?: (config: Record<string, unknown>) => boolean;
-}
-
-const ANY_ACCOUNT = "arn:aws:elasticache:*:*";
-const REMOVED: Record<string, Removal> = {
-  aws_elasticache_replication_group: {
-    gap: "elasticacheReplicationGroup",
-    standIns: (c) => ({
-      id: String(c.replication_group_id),
-      replication_group_id: String(c.replication_group_id),
-      primary_endpoint_address: "",
-      arn: `${ANY_ACCOUNT}:replicationgroup:${c.replication_group_id}`,
-    }),
-  },
-  aws_elasticache_subnet_group: {
-    gap: "elasticacheReplicationGroup",
-    standIns: (c) => ({ id: String(c.name), name: String(c.name) }),
-  },
-  aws_elasticache_user_group: {
-    gap: "elasticacheRbac",
-    standIns: (c) => ({
-      id: String(c.user_group_id),
-      user_group_id: String(c.user_group_id),
-      arn: `${ANY_ACCOUNT}:usergroup:${c.user_group_id}`,
-    }),
-  },
-  aws_elasticache_user: {
-    gap: "elasticacheRbac",
-    standIns: (c) => ({
-      id: String(c.user_id),
-      user_id: String(c.user_id),
-      user_name: String(c.user_name),
-      arn: `${ANY_ACCOUNT}:user:${c.user_id}`,
-    }),
-  },
-  aws_backup_selection: { gap: "backupSelection", standIns: () => ({}) },
-  aws_eks_addon: {
-    gap: "eksAddons",
-    standIns: (c) => ({ id: `${c.cluster_name}:${c.addon_name}`, addon_name: String(c.addon_name), addon_version: "" }),
-  },
-  aws_eks_pod_identity_association: {
-    gap: "eksAddons",
-    standIns: (c) => ({ id: "", association_id: "", association_arn: "", role_arn: String(c.role_arn) }),
-  },
-  aws_eks_access_entry: {
-    gap: "eksAddons",
-    standIns: (c) => ({ id: "", principal_arn: String(c.principal_arn), access_entry_arn: "" }),
-  },
-  aws_autoscaling_attachment: {
-    gap: "eksNodeGroupAsg",
-    standIns: () => ({}),
-    only: (c) => String(c.autoscaling_group_name).includes("aws_eks_node_group."),
-  },
-};
-
-/** The configuration of one element inside its own `toTerraform()` JSON (resource, data source or output). */
-// biome-ignore lint/suspicious/noExplicitAny: the synthesized Terraform JSON, untyped
-function ownConfig(json: Record<string, any>): Record<string, unknown> | undefined {
-  for (const kind of ["resource", "data"]) {
-    const byType = json[kind] as Record<string, Record<string, Record<string, unknown>>> | undefined;
-    if (byType) return Object.values(Object.values(byType)[0] ?? {})[0];
-  }
-  if (json.output) return Object.values(json.output as Record<string, Record<string, unknown>>)[0];
-  return undefined;
-}
-
-function rewriteStrings(value: unknown, f: (s: string) => string): unknown {
-  if (typeof value === "string") return f(value);
-  if (Array.isArray(value)) return value.map((v) => rewriteStrings(v, f));
-  if (value !== null && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewriteStrings(v, f)]));
-  return value;
-}
-
-/**
- * Gaps `elasticacheReplicationGroup`, `elasticacheRbac` and `backupSelection`: the resources
- * leave the stack, and every reference to them elsewhere in it (arguments, outputs, including
- * cross-stack outputs) reads its stand-in value; `depends_on` entries naming them go.
- */
-class WithoutUnsupportedResources implements IAspect {
-  visit(node: IConstruct): void {
-    if (!TerraformStack.isStack(node)) return;
-    const stack = node;
-    const candidates = stack.node
-      .findAll()
-      .filter(
-        (n): n is TerraformResource =>
-          TerraformResource.isTerraformResource(n) && REMOVED[n.terraformResourceType] !== undefined,
-      );
-    const standIns = new Map<string, Record<string, string>>();
-    for (const v of candidates) {
-      const removal = REMOVED[v.terraformResourceType]!;
-      const config = ownConfig(resolveIn(stack, v.toTerraform())) ?? {};
-      if (removal.only && !removal.only(config)) continue;
-      standIns.set(`${v.terraformResourceType}.${v.friendlyUniqueId}`, removal.standIns(config));
-      remove(v);
-    }
-    if (standIns.size === 0) return;
-    const reference = /\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)\.([a-z0-9_]+)\}/g;
-    const substitute = (s: string) =>
-      s.replace(reference, (whole, address: string, attr: string) => {
-        const values = standIns.get(address);
-        if (!values) return whole;
-        if (values[attr] === undefined)
-          throw new Error(`emulator profile: no stand-in for ${address}.${attr} (lib/stacks/local-gaps.ts)`);
-        return values[attr]!;
-      });
-    const mentions = (text: string) =>
-      [...standIns.keys()].some((a) => text.includes(`${a}.`) || text.includes(`"${a}"`));
-
-    for (const el of stack.node.findAll().filter(TerraformElement.isTerraformElement)) {
-      // biome-ignore lint/suspicious/noExplicitAny: the synthesized Terraform JSON, untyped
-      const json = resolveIn(stack, el.toTerraform()) as Record<string, any>;
-      if (!mentions(JSON.stringify(json))) continue;
-      const config = ownConfig(json);
-      if (!config)
-        throw new Error(
-          `emulator profile: ${el.node.path} refers to a resource the emulator lacks and cannot be rewritten`,
-        );
-      for (const [key, value] of Object.entries(config)) {
-        if (key === "//" || !mentions(JSON.stringify(value))) continue;
-        if (key === "depends_on" && Array.isArray(value)) {
-          // Replaced, not overridden: an override of a list is appended to the list it overrides.
-          const kept = value.filter((d) => !standIns.has(String(d))).map(String);
-          if (TerraformResource.isTerraformResource(el)) el.dependsOn = kept;
-          else el.addOverride(key, kept);
-          continue;
-        }
-        const rewritten = rewriteStrings(value, substitute);
-        if (mentions(JSON.stringify(rewritten)))
-          throw new Error(`emulator profile: ${el.node.path}.${key} keeps a reference the emulator cannot serve`);
-        el.addOverride(key, rewritten);
-      }
     }
   }
 }

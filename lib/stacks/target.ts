@@ -8,9 +8,11 @@
  * | `ENVSTACK_BACKEND` | `s3` (default), `local` | `local` keeps each stack's state in a file (demo, engines without AWS) |
  * | `ENVSTACK_STATE_DIR` | path | directory of the local state files (default `<project root>/.state`) |
  * | `ENVSTACK_STATE_BUCKET` | name | S3 state bucket (default `<project>-terraform-state`) |
- * | `ENVSTACK_KUBECONFIG` | path | `local` only: the local Kubernetes control plane's kubeconfig, for the EKS workloads stacks (default `<project root>/.envstack/kube/admin.kubeconfig`, where `npm run kube` writes it) |
+ * | `ENVSTACK_KUBECONFIG` | path | `local` only: the local Kubernetes control plane's kubeconfig, for the EKS
+ * workloads stacks (default `<project root>/.envstack/kube/admin.kubeconfig`, where `npm run kube` writes it) |
  * | `ENVSTACK_STATE_BUCKET` | name | S3 state bucket of every account (default per account: `account.stateBucket`, else `<project>-tfstate-<account id>`) |
- * | `ENVSTACK_EMULATOR_ACCOUNT` | 12 digits | `local` only: the emulator's credentials act as this account for every environment (default: each environment's own account) |
+ * | `ENVSTACK_EMULATOR_ACCOUNT` | 12 digits | `local` only: the emulator's credentials act as this account for every
+ * environment (default: each environment's own account) |
  *
  * The `local` target never replaces the real-AWS configuration; it is a switch.
  */

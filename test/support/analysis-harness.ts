@@ -10,6 +10,7 @@ import { type Deps, main } from "../../lib/cli/envctl.ts";
 import { PlainProgress } from "../../lib/cli/progress.ts";
 import { slotAlarmNames } from "../../lib/constructs/naming.ts";
 import { AnalysisSchema } from "../../lib/release/model/policy.ts";
+import { githubCi } from "./approvals.ts";
 import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, FakeWorkloads } from "./fakes.ts";
 import { tempProject } from "./project.ts";
 
@@ -31,16 +32,16 @@ export function harness(edit?: (dir: string) => void) {
   const fetched: string[] = [];
   const deployed: string[][] = [];
   let controller = new AbortController();
+  const ci = githubCi(dir, { author: "dana" });
   const deps = (): Deps => ({
+    github: ci.github,
     cwd: dir,
     // As in CI after two reviewers approved (production needs two approvals: README, Accounts and approvals).
     env: {
       ...process.env,
       GITHUB_ACTOR: "ci-bot",
       CI: "1",
-      GITHUB_ACTIONS: "true",
-      ENVSTACK_CHANGE_AUTHOR: "dana",
-      ENVSTACK_APPROVED_BY: "alice,bob",
+      ...ci.env,
     },
     deployer: {
       deploy: async (stacks) => {

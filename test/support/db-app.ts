@@ -1,5 +1,5 @@
 /**
- * The stand-in apps of the database tests (issue 22), one per slot, modelled on `healthStandIn()`
+ * The stand-in apps of the database tests, one per slot, modelled on `healthStandIn()`
  * (./e2e.ts): an HTTP server that answers a request for slot `X-Release-Slot: <slot>` as the app
  * version that slot runs would, by reading and writing the columns that version needs in the
  * environment's database (through psql, against the real PostgreSQL). 200 when its queries work,

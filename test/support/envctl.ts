@@ -48,6 +48,7 @@ export function sandbox(edit?: (dir: string) => void): Sandbox {
   const aws = {
     AWS_ENDPOINT_URL: "http://127.0.0.1:9",
     AWS_ENDPOINT_URL_STS: stsStandIn(),
+    AWS_ENDPOINT_URL_S3: stsStandIn(),
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
     AWS_EC2_METADATA_DISABLED: "true",

@@ -111,7 +111,10 @@ export async function runDoctor(
         name: "role",
         ok: false,
         detail: message(err),
-        fix: `${a.deployRoleArn}'s trust policy must allow ${base.arn}${a.externalId ? " with the external id account.externalId" : ""}, and ${base.arn} needs sts:AssumeRole${a.sessionTags ? " and sts:TagSession" : ""} on it`,
+        fix:
+          `${a.deployRoleArn}'s trust policy must allow ` +
+          `${base.arn}${a.externalId ? " with the external id account.externalId" : ""}, and ` +
+          `${base.arn} needs sts:AssumeRole${a.sessionTags ? " and sts:TagSession" : ""} on it`,
       });
     }
   }
@@ -122,7 +125,9 @@ export async function runDoctor(
       name: "account",
       ok: false,
       detail: `${e.name} deploys into account ${a.id}, but the credentials are of account ${caller.account} (${caller.arn})`,
-      fix: `use credentials of ${a.id}${a.deployRoleArn ? ` or ones allowed to assume ${a.deployRoleArn}` : ""} (e.g. the ${e.name} profile); envctl and the providers refuse ${caller.account} for ${e.name}`,
+      fix:
+        `use credentials of ${a.id}${a.deployRoleArn ? ` or ones allowed to assume ${a.deployRoleArn}` : ""} (e.g. ` +
+        `the ${e.name} profile); envctl and the providers refuse ${caller.account} for ${e.name}`,
     });
   } else {
     checks.push({ name: "account", ok: true, detail: `${a.id}, the account of ${e.name}` });
@@ -133,7 +138,11 @@ export async function runDoctor(
       ? {
           name: "region",
           ok: true,
-          detail: `${e.region} answers${ambient && ambient !== e.region ? ` (AWS_REGION is ${ambient}: envctl and the providers use ${e.region}, the environment's)` : ""}`,
+          detail: `${e.region} answers${
+            ambient && ambient !== e.region
+              ? ` (AWS_REGION is ${ambient}: envctl and the providers use ${e.region}, the environment's)`
+              : ""
+          }`,
         }
       : {
           name: "region",
@@ -201,7 +210,8 @@ export function registerDoctorCommand(program: Command, shell: Shell, deps?: Doc
       .command("doctor")
       .argument("<env>", "environment")
       .description(
-        "check in seconds that the credentials, deploy role, account, region, state bucket and engine are what <env> expects; prints how to fix what is not (exit 1)",
+        "check in seconds that the credentials, deploy role, account, region, state bucket and " +
+          "engine are what <env> expects; prints how to fix what is not (exit 1)",
       )
       .option("--json", "machine-readable output"),
     [["envctl doctor production", "before a deploy from a workstation: right account, role, bucket"]],

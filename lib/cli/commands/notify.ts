@@ -23,7 +23,8 @@ export function registerNotifyCommand(program: Command, shell: Shell): void {
       .argument("<env>", "environment")
       .argument("<event>", "the event, e.g. migration")
       .description(
-        "send one release event to the environment's notification targets (for what happens outside envctl, e.g. a database migration) and print how each delivery ended",
+        "send one release event to the environment's notification targets (for what happens outside " +
+          "envctl, e.g. a database migration) and print how each delivery ended",
       )
       .requiredOption("--reason <text>", "what happened, in one line")
       .option("--evidence <text>", "the detail behind it (a migration's id, a log line)")

@@ -13,3 +13,11 @@ export function common(cmd: Command, mutating = true): Command {
   }
   return cmd;
 }
+
+/** `--break-glass <reason>`: run outside the release calendar (the approvals plus one; recorded and notified). */
+export function breakGlass(cmd: Command): Command {
+  return cmd.option(
+    "--break-glass <reason>",
+    "run outside the release windows or in a freeze, saying why: needs the environment's approvals plus one; recorded and notified",
+  );
+}

@@ -48,7 +48,8 @@ export function registerReleaseCheck(program: Command, d: ReleaseCheckDeps): voi
   program
     .command("release-check")
     .description(
-      "what this change does to the release files against a base revision; fails when traffic moves onto a slot whose version changes in the same change, or onto a slot whose schema range excludes the database's schema",
+      "what this change does to the release files against a base revision; fails when traffic moves " +
+        "onto a slot whose version changes in the same change, or onto a slot whose schema range excludes the database's schema",
     )
     .requiredOption("--base <rev>", "git revision to compare with (e.g. origin/main)")
     .option("--only <env>", "only this environment")
@@ -99,13 +100,15 @@ export function registerReleaseCheck(program: Command, d: ReleaseCheckDeps): voi
       const problems = changes.flatMap((c) => c.problems);
       if (problems.length > 0) {
         d.err(
-          `refused: ${problems.length === 1 ? "a release change mixes" : "release changes mix"} a new version with traffic:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+          `refused: ${problems.length === 1 ? "a release change mixes" : "release changes mix"} a ` +
+            `new version with traffic:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
         );
         d.setExit(EXIT.invalid);
       }
       if (schemaProblems.length > 0) {
         d.err(
-          `refused: ${schemaProblems.length === 1 ? "a release change breaks" : "release changes break"} the database's expand/contract rules (README "Database changes"):\n${schemaProblems.map((p) => `  - ${p}`).join("\n")}`,
+          `refused: ${schemaProblems.length === 1 ? "a release change breaks" : "release changes break"} the ` +
+            `database's expand/contract rules (README "Database changes"):\n${schemaProblems.map((p) => `  - ${p}`).join("\n")}`,
         );
         d.setExit(EXIT.invalid);
       }

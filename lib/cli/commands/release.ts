@@ -13,20 +13,22 @@ import { PercentArg, parseArgs, SchemaRangeArg, SlotArg } from "../args.ts";
 import { examples } from "../help.ts";
 import type { Common, Shell } from "../shell.ts";
 import { schemaFromLocalImage } from "./migrate.ts";
-import { common } from "./options.ts";
+import { breakGlass, common } from "./options.ts";
 
 /** promote, stage, shift. */
 export function registerPromotionCommands(program: Command, shell: Shell): void {
   examples(
     common(
-      program
-        .command("promote")
-        .argument("<from>", "environment the version comes from")
-        .argument("<to>", "environment receiving it (along the promotion graph)")
-        .description("put <from>'s live version (or --version) into <to>'s idle slot at weight 0 and deploy it")
-        .option("--version <tag>", "a version <from> has run (default: its live version)")
-        .option("--snapshot", "snapshot the database first (always on where the environment requires it)")
-        .option("--rollback", "allow a rollback-only path (e.g. production → staging)"),
+      breakGlass(
+        program
+          .command("promote")
+          .argument("<from>", "environment the version comes from")
+          .argument("<to>", "environment receiving it (along the promotion graph)")
+          .description("put <from>'s live version (or --version) into <to>'s idle slot at weight 0 and deploy it")
+          .option("--version <tag>", "a version <from> has run (default: its live version)")
+          .option("--snapshot", "snapshot the database first (always on where the environment requires it)")
+          .option("--rollback", "allow a rollback-only path (e.g. production → staging)"),
+      ),
     ),
     [
       ["envctl promote dev staging", "dev's live version into staging's idle slot, deploy staging's workloads"],
@@ -50,13 +52,16 @@ export function registerPromotionCommands(program: Command, shell: Shell): void 
         .command("stage")
         .argument("<env>", "environment (with --version: a graph root, e.g. dev)")
         .description(
-          "put a newly built version into the idle slot at weight 0 and deploy it; without --version, the live version again with the environment's current settings (a settings-only change; when the live slot already runs those settings, nothing changes: it says so and exits 0)",
+          "put a newly built version into the idle slot at weight 0 and deploy it; without " +
+            "--version, the live version again with the environment's current settings (a " +
+            "settings-only change; when the live slot already runs those settings, nothing changes: it says so and exits 0)",
         )
         .option("--version <tag>", "image tag of the build (only on a graph root, e.g. dev)")
         .option("--digest <sha256>", "the image's digest (sha256:<64 hex>): the slot then runs <repository>@<digest>")
         .option(
           "--schema <range>",
-          "the database schema versions the version runs on, <requires>..<supportsUpTo> (the image's envstack.schema.* labels; default: read from the local image stand-in when there is one)",
+          "the database schema versions the version runs on, <requires>..<supportsUpTo> (the image's " +
+            "envstack.schema.* labels; default: read from the local image stand-in when there is one)",
         ),
     ),
     [
@@ -79,7 +84,9 @@ export function registerPromotionCommands(program: Command, shell: Shell): void 
     );
     const ctx = await shell.context(
       o,
-      `stage ${name}${args.version ? ` --version ${args.version}` : ""}${args.digest ? ` --digest ${args.digest}` : ""}${args.schema ? ` --schema ${args.schema.requires}..${args.schema.supportsUpTo}` : ""}`,
+      `stage ${name}${
+        args.version ? ` --version ${args.version}` : ""
+      }${args.digest ? ` --digest ${args.digest}` : ""}${args.schema ? ` --schema ${args.schema.requires}..${args.schema.supportsUpTo}` : ""}`,
     );
     const schema =
       args.schema ?? (args.version ? schemaFromLocalImage(shell.env, ctx.project.root, args.version) : undefined);
@@ -89,12 +96,14 @@ export function registerPromotionCommands(program: Command, shell: Shell): void 
 
   examples(
     common(
-      program
-        .command("shift")
-        .argument("<env>", "environment")
-        .description("set the traffic weights and deploy the traffic stack")
-        .requiredOption("--to <slot>", "slot receiving --percent (blue or green)")
-        .requiredOption("--percent <n>", "its share of the traffic, 0-100"),
+      breakGlass(
+        program
+          .command("shift")
+          .argument("<env>", "environment")
+          .description("set the traffic weights and deploy the traffic stack")
+          .requiredOption("--to <slot>", "slot receiving --percent (blue or green)")
+          .requiredOption("--percent <n>", "its share of the traffic, 0-100"),
+      ),
     ),
     [
       ["envctl shift staging --to green --percent 25", "green 25 %, blue 75 %; deploys staging-traffic only"],

@@ -48,7 +48,8 @@ export function registerReportCommand(program: Command, d: ReportDeps): void {
     program
       .command("report")
       .description(
-        "the environments report: one self-contained HTML page (promotion graph, versions and weights, rollouts and their last analysis, recent history, drift, cost)",
+        "the environments report: one self-contained HTML page (promotion graph, versions and " +
+          "weights, rollouts and their last analysis, recent history, drift, cost)",
       )
       .option("--html <file>", "write the page here")
       .option(
@@ -75,7 +76,9 @@ export function registerReportCommand(program: Command, d: ReportDeps): void {
     else {
       const rollouts = data.environments.filter((e) => e.rollout).map((e) => e.name);
       d.out(
-        `wrote ${o.html}: ${data.environments.length} environments, ${rollouts.length ? `rollout in progress in ${rollouts.join(", ")}` : "no rollout in progress"}, ${data.history.length} recent changes, drift ${data.driftChecked ? "included" : "not checked"}`,
+        `wrote ${o.html}: ${data.environments.length} environments, ` +
+          `${rollouts.length ? `rollout in progress in ${rollouts.join(", ")}` : "no rollout in progress"}, ` +
+          `${data.history.length} recent changes, drift ${data.driftChecked ? "included" : "not checked"}`,
       );
     }
   });

@@ -1,4 +1,5 @@
 /** `envctl status [env]`: the release files (lib/cli/views/status.ts); `--live` and `--watch`: beside what runs (./status-live.ts). */
+
 import type { Command } from "commander";
 import { z } from "zod";
 import { lazyAlarms, lazyMaintenance, lazyTraffic } from "../../aws/lazy.ts";
@@ -9,6 +10,7 @@ import { TierSchema } from "../../core/primitives.ts";
 import { lazyKubeWorkloads } from "../../kube/workloads.ts";
 import { describeCause, RefusedError } from "../../release/model/errors.ts";
 import { readAudit } from "../../release/store/index.ts";
+import { readSchedule } from "../../release/store/schedule.ts";
 import type { LiveSources } from "../../review/live.ts";
 import { parseArgs } from "../args.ts";
 import { databasePort } from "../compose.ts";
@@ -51,7 +53,8 @@ export function registerStatusCommand(program: Command, shell: Shell): void {
         .description("live slot, versions, weights, rollout step, last change and analysis; --live: beside what runs")
         .option(
           "--live",
-          "also read what runs: the ALB's weights, target health per slot, the gate's alarms; differences marked (exit 2 when what runs differs from the file or cannot be read)",
+          "also read what runs: the ALB's weights, target health per slot, the gate's alarms; " +
+            "differences marked (exit 2 when what runs differs from the file or cannot be read)",
         )
         .option(
           "--watch [seconds]",
@@ -145,6 +148,7 @@ export function registerStatusCommand(program: Command, shell: Shell): void {
             e,
             lastAnalysisOf(readAudit(project.root, e.config.name)),
             await schemaReadBack(shell, project.root, e),
+            { now: clock.now(), scheduled: readSchedule(project.root, e.config.name).changes },
           ),
         ),
       );

@@ -27,7 +27,9 @@ function compute(e: Environment): Record<string, string> {
     };
   }
   return {
-    compute: `eks ${c.kubernetesVersion}: ${c.nodeGroups.map((g) => `${g.name} ${g.instanceTypes.join("/")}${g.capacityType === "SPOT" ? " spot" : ""}`).join(", ")}`,
+    compute:
+      `eks ${c.kubernetesVersion}: ` +
+      `${c.nodeGroups.map((g) => `${g.name} ${g.instanceTypes.join("/")}${g.capacityType === "SPOT" ? " spot" : ""}`).join(", ")}`,
     "capacity (min/desired/max)": c.nodeGroups
       .map((g) => `${g.capacity.min}/${g.capacity.desired}/${g.capacity.max}`)
       .join(", "),

@@ -167,7 +167,8 @@ export function formatLiveStatus(views: LiveStatusView[]): string {
       if (v.rollout) lines.push(`  ${rolloutText(v)}`);
       if (v.pending)
         lines.push(
-          `  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`,
+          `  PENDING: deploy of ${v.pending.stacks.join(", ")} by ` +
+            `'${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`,
         );
       lines.push(
         `  last analysis: ${v.lastAnalysis ? `(${v.lastAnalysis.at}) ${describeRecord(v.lastAnalysis)}` : "none recorded"}`,

@@ -6,6 +6,8 @@ import type { LoadedEnvironment } from "../../config/load.ts";
 import { describeRecord } from "../../release/judge/analysis.ts";
 import type { AnalysisRecord } from "../../release/model/records.ts";
 import type { RolloutStep } from "../../release/model/release.ts";
+import type { ScheduledChange } from "../../release/model/schedule.ts";
+import { type CalendarView, calendarText, calendarView } from "../../report/calendar-view.ts";
 
 export interface StatusView {
   environment: string;
@@ -36,6 +38,8 @@ export interface StatusView {
     instance: string;
     error?: string;
   };
+  /** The release calendar and the scheduled changes; absent when the environment has neither. */
+  calendar?: CalendarView;
   /** Maintenance mode (the 503 page ahead of the weighted rule); absent when off. */
   maintenance?: { since: string; by: string; message: string; allowCidrs: string[]; allowHeader: string | null };
 }
@@ -85,9 +89,11 @@ export function statusOf(
   e: LoadedEnvironment,
   lastAnalysis: (AnalysisRecord & { at: string }) | null = null,
   schema?: SchemaReadBack,
+  calendar?: { readonly now: Date; readonly scheduled: readonly ScheduledChange[] },
 ): StatusView {
   const r = e.release;
   const database = databaseView(e, schema);
+  const cal = calendar ? calendarView(e, calendar.now, calendar.scheduled) : undefined;
   return {
     environment: e.config.name,
     tier: e.config.tier,
@@ -106,6 +112,7 @@ export function statusOf(
     lastChange: r.lastChange ? { by: r.lastChange.by, at: r.lastChange.at, command: r.lastChange.command } : null,
     lastAnalysis,
     ...(database ? { database } : {}),
+    ...(cal ? { calendar: cal } : {}),
     ...(r.maintenance
       ? {
           maintenance: {
@@ -167,6 +174,7 @@ export function formatStatus(views: StatusView[]): string {
       const d = databaseText(v);
       if (d) lines.push(`  ${d}`);
       if (v.rollout) lines.push(`  ${rolloutText(v)}`);
+      if (v.calendar) lines.push(...calendarText(v.calendar).map((l) => `  ${l}`));
       if (v.pending)
         lines.push(
           `  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`,

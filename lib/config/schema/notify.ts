@@ -23,7 +23,8 @@ export const SecretRefSchema = z.union(
   ],
   {
     error:
-      'must be { env: "VARIABLE" } or { secret: "secret-name" }: webhook URLs and signing keys come from the environment or Secrets Manager, never from a committed file',
+      'must be { env: "VARIABLE" } or { secret: "secret-name" }: webhook URLs and signing keys come ' +
+      "from the environment or Secrets Manager, never from a committed file",
   },
 );
 export type SecretRef = z.infer<typeof SecretRefSchema>;

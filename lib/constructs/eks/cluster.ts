@@ -135,7 +135,8 @@ export class EksControlPlane {
       skipCheck(
         this.cluster,
         "CKV_AWS_37",
-        "api, audit and authenticator logs are shipped; controllerManager and scheduler logs are high-volume operational detail with no access record, left out for cost",
+        "api, audit and authenticator logs are shipped; controllerManager and scheduler logs are " +
+          "high-volume operational detail with no access record, left out for cost",
       );
     }
     this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;

@@ -71,7 +71,8 @@ export class EksNodeLaunchTemplate {
     skipCheck(
       this.template,
       "CKV_AWS_341",
-      "hop limit 2: the Container Insights agent, a pod off the host network, reads the instance metadata; application pods are kept from it by their NetworkPolicy",
+      "hop limit 2: the Container Insights agent, a pod off the host network, reads the instance " +
+        "metadata; application pods are kept from it by their NetworkPolicy",
     );
   }
 }

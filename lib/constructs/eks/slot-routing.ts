@@ -43,7 +43,8 @@ export class EksSlotRouting {
             lbTargetGroupArn: props.targetGroupArns[slot],
           }),
           "CKV2_AWS_15",
-          "the Auto Scaling group belongs to the EKS managed node group: EKS replaces unhealthy nodes, the target group's health check judges the pods behind each NodePort",
+          "the Auto Scaling group belongs to the EKS managed node group: EKS replaces unhealthy " +
+            "nodes, the target group's health check judges the pods behind each NodePort",
         );
       });
       new VpcSecurityGroupIngressRule(scope, `nodeport-${slot}`, {

@@ -23,6 +23,10 @@ export const NOTIFY_EVENTS = [
   "drift-cleared",
   "maintenance-on",
   "maintenance-off",
+  "break-glass",
+  "window-hold",
+  "schedule-started",
+  "schedule-skipped",
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 export const NotifyEventSchema = z.enum(NOTIFY_EVENTS, { error: `must be one of ${NOTIFY_EVENTS.join(", ")}` });
@@ -49,6 +53,10 @@ export const DEFAULT_SEVERITY: Record<NotifyEvent, NotifySeverity> = {
   "drift-cleared": "info",
   "maintenance-on": "warning",
   "maintenance-off": "info",
+  "break-glass": "critical",
+  "window-hold": "warning",
+  "schedule-started": "info",
+  "schedule-skipped": "warning",
 };
 
 export function severityAtLeast(s: NotifySeverity, min: NotifySeverity): boolean {

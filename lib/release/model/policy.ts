@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { NameSchema } from "../../core/primitives.ts";
 import type { JudgeSettings } from "../judge/sequential.ts";
+import { FreezeSchema, WindowsSchema } from "./calendar.ts";
 
 /** CloudWatch periods: 10 or 30 s (high-resolution metrics) or a multiple of 60 s. ALB metrics are per 60 s. */
 const MetricPeriod = z
@@ -283,6 +284,10 @@ export const ReleasePolicySchema = z
       .min(0, "must be 0 or more")
       .max(30 * 86400, "must be at most 30 days (2592000 s)")
       .default(3600),
+    /** When rollouts, promotions and shifts may start and run (lib/release/model/calendar.ts). @default any time */
+    windows: WindowsSchema.optional(),
+    /** Periods nothing may be released in, each with its reason. @default none */
+    freezes: z.array(FreezeSchema).default([]),
   })
   .superRefine((p, ctx) => {
     for (const problem of bakeProblems(p.canary, p.analysis)) {

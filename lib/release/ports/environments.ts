@@ -4,6 +4,7 @@ import type { Change } from "../core.ts";
 import type { ReleasePolicy } from "../model/policy.ts";
 import type { AnalysisRecord, ChangeRecord } from "../model/records.ts";
 import type { Release } from "../model/release.ts";
+import type { ScheduleFile } from "../model/schedule.ts";
 
 // ------------------------------------------------------------ environments
 
@@ -57,6 +58,11 @@ export interface ReleaseStore {
   lock<T>(env: string, waitSeconds: number, fn: () => Promise<T>, command: string): Promise<T>;
   /** The environment's change records, oldest first (the schema gates read when the old slot stopped serving). */
   history?(env: string): readonly ChangeRecord[];
+  /** The environment's scheduled changes, and their rewrite (under the environment's lock). */
+  schedule?(env: string): ScheduleFile;
+  saveSchedule?(s: ScheduleFile): void;
+  /** Appends a note (a line with a `kind`: a break-glass override, a scheduled change's start) to the history. */
+  note?(env: string, note: { readonly kind: string; readonly at: string } & Record<string, unknown>): void;
 }
 
 // ----------------------------------------------------------------- deploys

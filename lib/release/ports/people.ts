@@ -53,6 +53,8 @@ export interface Approval {
   readonly summary: string;
   readonly diff?: string;
   readonly stacks: readonly string[];
+  /** A change outside the release calendar, and why: it needs the environment's approvals plus one. */
+  readonly breakGlass?: string;
 }
 
 /** Asks for approval before a production change (shows what changes); throws to cancel. */

@@ -18,9 +18,10 @@
  *   signal return the traffic to the stable slot (a signal may leave it, by `--on-interrupt leave`).
  */
 import type { Slot } from "../../core/primitives.ts";
+import { calendarGate, rolloutDuration } from "../calendar.ts";
 import { type Context, change, environment, locked } from "../command-context.ts";
 import * as core from "../core.ts";
-import { applyTransition } from "../deploy-protocol.ts";
+import { applyTransition, refusePending } from "../deploy-protocol.ts";
 import { releaseDiff, showDryRun } from "../dry-run.ts";
 import { emit } from "../emit.ts";
 import { slotReadiness } from "../gates/readiness.ts";
@@ -56,11 +57,10 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     const problems = bakeProblems(policy.canary, policy.analysis, opts.bakeSeconds);
     if (problems.length > 0) throw new RefusedError(`${env}: --bake ${opts.bakeSeconds}: ${problems[0]!.message}`);
   }
+  // The one start of a rollout: shown by a dry run, checked before the gates, applied under the lock.
+  const start = (x: Release) => core.startRollout(x, policy.canary, change(ctx));
   let r = ctx.store.load(env);
-  if (r.pending)
-    throw new RefusedError(
-      `${env}: the deploy of ${r.pending.stacks.join(", ")} by '${r.pending.command}' did not finish; run 'envctl reconcile ${env}' first`,
-    );
+  refusePending(r);
   if (r.maintenance && r.rollout && !ctx.options.dryRun) {
     throw new RefusedError(
       `${env} is in maintenance (since ${r.maintenance.since}, by ${r.maintenance.by}): the rollout of ${r.rollout.target} waits (step ${r.rollout.nextStep}/${r.rollout.steps.length}); its analysis cannot judge a canary users do not reach. End maintenance first with 'envctl maintenance ${env} off'`,
@@ -69,7 +69,7 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
 
   let plannedRequests = opts.plannedRequests;
   if (ctx.options.dryRun) {
-    const started = r.rollout ? r : core.startRollout(r, policy.canary, change(ctx));
+    const started = r.rollout ? r : start(r);
     const ro = started.rollout!;
     const plan = opts.plan
       ? await dryRunPlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, ro.steps)
@@ -88,8 +88,12 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
 
   if (!r.rollout) {
     if (opts.continue) throw new RefusedError(`${env} has no rollout waiting at a pause`);
-    const planned = core.startRollout(r, policy.canary, change(ctx)); // refuses early (no version, rollout running)
+    const planned = start(r); // refuses early (no version, rollout running)
     const target = planned.rollout!.target;
+    await calendarGate(ctx, e, `the rollout of ${target} (${r.slots[target].version})`, {
+      seconds: rolloutDuration(e, planned.rollout!.steps, opts.bakeSeconds),
+      stacks: [trafficStack(e)],
+    });
     const gate: StartPlan = opts.plan ? await startGate(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }) : {};
     plannedRequests ??= gate.plannedRequests;
     await ctx.approve(e, {
@@ -101,14 +105,7 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     r = await schemaGateForTraffic(ctx, e, r, target, opts.migrate === true);
     await smokeGate(ctx, e, target, r.slots[target].version!);
     r = await locked(ctx, env, () =>
-      applyTransition(
-        ctx,
-        env,
-        [],
-        (x) => core.startRollout(x, policy.canary, change(ctx)),
-        "rollout-started",
-        gate.note ? { note: gate.note } : {},
-      ),
+      applyTransition(ctx, env, [], start, "rollout-started", gate.note ? { note: gate.note } : {}),
     );
     emit(ctx, env, "rollout-started", {
       reason: `rollout of ${target} (${r.slots[target].version}) started: ${describeSteps(r.rollout!.steps, opts.bakeSeconds)}`,
@@ -120,6 +117,10 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
       printPaused(ctx.progress, r);
       return r;
     }
+    await calendarGate(ctx, e, `continuing the rollout of ${r.rollout.target}`, {
+      seconds: rolloutDuration(e, r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds),
+      stacks: [trafficStack(e)],
+    });
     await schemaGateForTraffic(ctx, e, r, r.rollout.target);
     if (opts.plan)
       plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
@@ -133,6 +134,10 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
       throw new RefusedError(
         `${env}: the rollout of ${r.rollout.target} is not paused (step ${r.rollout.nextStep}/${r.rollout.steps.length})`,
       );
+    await calendarGate(ctx, e, `resuming the rollout of ${r.rollout.target}`, {
+      seconds: rolloutDuration(e, r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds),
+      stacks: [trafficStack(e)],
+    });
     await schemaGateForTraffic(ctx, e, r, r.rollout.target);
     if (opts.plan)
       plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);

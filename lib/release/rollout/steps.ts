@@ -8,9 +8,11 @@
  *   4. complete                the canary becomes the live slot
  */
 
+import { calendarOf } from "../calendar.ts";
 import * as core from "../core.ts";
 import { formatWeights } from "../dry-run.ts";
 import { emit } from "../emit.ts";
+import { calendarAt, fitsWindow, hasCalendar, localTime } from "../gates/calendar.ts";
 import { GateStoppedError, SupersededError } from "../model/errors.ts";
 import type { Release } from "../model/release.ts";
 import { weightsOf } from "../model/slots.ts";
@@ -53,6 +55,7 @@ const canarySteps: ReconcileStep = {
       const i = ro.nextStep;
       const step = ro.steps[i]!;
       if ("percent" in step) {
+        if (i > 0 && (await holdForCalendar(rc, step.bakeSeconds))) return "stop";
         ctx.progress.info(`${env}: step ${i + 1}/${ro.steps.length}: ${rc.canary} → ${step.percent} %`);
         await applyWeightStep(rc);
         await judgeStep(rc, i, step);
@@ -129,6 +132,31 @@ export async function reconcile(
       return interrupted(rc);
     throw err;
   }
+}
+
+/**
+ * At the release window's end (or a freeze's start) a rollout stops before its next weight step, at
+ * the weight it has: recorded, notified, and resumed with `envctl rollout <env>` in the next window
+ * (which judges the held step again first). True when it held.
+ */
+async function holdForCalendar(rc: RolloutContext, bakeSeconds: number): Promise<boolean> {
+  const { ctx, env } = rc;
+  const cal = calendarOf(rc.environment);
+  const now = ctx.clock.now();
+  const state = calendarAt(cal, now);
+  if (!hasCalendar(cal) || fitsWindow(state, now, bakeSeconds) || ctx.options.breakGlass !== undefined) return false;
+  const why = state.open
+    ? `the next step's ${bakeSeconds} s bake would end after the window closes at ${localTime(cal, state.closesAt!)}`
+    : `the release calendar is closed (${state.reason})`;
+  const next = state.open ? calendarAt(cal, state.closesAt!) : state;
+  const opening = !next.open && next.nextOpening ? ` (${localTime(cal, next.nextOpening)})` : "";
+  const note =
+    `held at ${formatWeights(rc.state.expected)}: ${why}; resume in the next window${opening} ` +
+    `with 'envctl rollout ${env}', or 'envctl abort ${env}'`;
+  const held = await commitOnly(rc, (x) => x, "window-hold", { note });
+  emit(ctx, env, "window-hold", { reason: `the rollout of ${rc.canary} ${note}`, release: held });
+  ctx.progress.info(`${env}: the rollout of ${rc.canary} ${note}`);
+  return true;
 }
 
 export function printPaused(progress: { info(line: string): void }, r: Release): void {

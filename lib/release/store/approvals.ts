@@ -1,110 +1,36 @@
 /**
- * Recorded approvals of an environment (`releases/<env>.approvals.json`), owned by the release
- * store: the changes waiting for approval (what they do, who asked) and the approvals given with
- * `envctl approve`. Written under the file's lock, atomically; at most 200 requests are kept.
+ * A change waiting for approval, as its author's envctl records it next to the approvals
+ * (lib/aws/approval-ledger.ts): which command makes it (so an approver's envctl can make it again
+ * and show what it does), who asked, and from which commit. It is a pointer, trusted for nothing:
+ * an approval is never read from it, and what a change does is always recomputed from the
+ * repository, never taken from its `summary`. Read back through {@link parseRequest}: anything
+ * malformed is no request.
  */
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../../fsutil/atomic-write.ts";
-import { withFileLock } from "../../fsutil/file-lock.ts";
-import { releaseFileOf } from "./release-file.ts";
 
-const RequestSchema = z.object({
-  changeId: z.string(),
-  summary: z.string(),
-  diff: z.string().optional(),
-  stacks: z.array(z.string()),
-  author: z.string(),
-  at: z.string(),
-  approvals: z.array(z.object({ by: z.string(), at: z.string() })),
+export const ChangeRequestSchema = z.strictObject({
+  changeId: z.string().regex(/^[0-9a-f]{16}$/),
+  /** What the author's envctl said the change does (shown nowhere an approver decides). */
+  summary: z.string().max(4096),
+  /** The author, as STS named them. */
+  author: z.string().max(2048),
+  at: z.string().max(64),
+  /** envctl's arguments that make the change (what `envctl approve` runs again to show it). */
+  argv: z.array(z.string().max(1024)).max(40),
+  /** The commit the author's checkout was at (git HEAD), when it is a git checkout. */
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{40,64}$/)
+    .optional(),
 });
-const FileSchema = z.object({ environment: z.string(), requests: z.array(RequestSchema) });
+export type ChangeRequest = z.infer<typeof ChangeRequestSchema>;
 
-export type ApprovalRequest = z.infer<typeof RequestSchema>;
-const KEPT = 200;
-
-export function approvalsFileOf(root: string, env: string): string {
-  return join(dirname(releaseFileOf(root, env)), `${env}.approvals.json`);
-}
-
-/** The environment's requests, newest last; an unreadable file is an error (fail closed: it never reads as "none"). */
-export function readApprovals(root: string, env: string): ApprovalRequest[] {
-  const file = approvalsFileOf(root, env);
-  if (!existsSync(file)) return [];
-  const text = readFileSync(file, "utf8");
-  if (text.trim() === "") return []; // created by a first request a moment ago
-  let parsed: unknown;
+/** The request in `text`, or undefined when it is not one. */
+export function parseRequest(text: string): ChangeRequest | undefined {
   try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new Error(
-      `${file} is not valid JSON (${(err as Error).message}): fix or remove it; no approval can be read from it`,
-    );
+    const r = ChangeRequestSchema.safeParse(JSON.parse(text));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
   }
-  const r = FileSchema.safeParse(parsed);
-  if (!r.success || r.data.environment !== env)
-    throw new Error(`${file} is not an approvals file of ${env}: fix or remove it; no approval can be read from it`);
-  return r.data.requests;
-}
-
-/** The request of `changeId`, if any. */
-export function findRequest(root: string, env: string, changeId: string): ApprovalRequest | undefined {
-  return readApprovals(root, env).find((r) => r.changeId === changeId);
-}
-
-/** Records that the change waits for approval (once per id: a repeated request keeps its approvals). */
-export function requestApproval(
-  root: string,
-  env: string,
-  req: Omit<ApprovalRequest, "approvals">,
-): Promise<ApprovalRequest> {
-  return update(root, env, (requests) => {
-    const known = requests.find((r) => r.changeId === req.changeId);
-    if (known) return known;
-    const added = { ...req, approvals: [] };
-    requests.push(added);
-    return added;
-  });
-}
-
-/** Records `by`'s approval of `changeId`; refuses an unknown change (nothing to show, nothing to approve). */
-export function recordApproval(
-  root: string,
-  env: string,
-  changeId: string,
-  by: string,
-  at: string,
-): Promise<ApprovalRequest> {
-  return update(root, env, (requests) => {
-    const req = requests.find((r) => r.changeId === changeId);
-    if (!req)
-      throw new Error(
-        `no change ${changeId} waits for approval in ${env}: the author's refused command prints the id (and records the change)`,
-      );
-    if (!req.approvals.some((a) => a.by === by)) req.approvals.push({ by, at });
-    return req;
-  });
-}
-
-async function update<T>(root: string, env: string, fn: (requests: ApprovalRequest[]) => T): Promise<T> {
-  const file = approvalsFileOf(root, env);
-  // The lock needs the file: created empty once (`wx`: never over another's).
-  try {
-    closeSync(openSync(file, "wx", 0o644));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-  return withFileLock(
-    file,
-    `${env} approvals`,
-    10,
-    async () => {
-      const requests = readApprovals(root, env);
-      const out = fn(requests);
-      writeFileAtomic(file, `${JSON.stringify({ environment: env, requests: requests.slice(-KEPT) }, null, 2)}\n`);
-      return out;
-    },
-    "envctl approve",
-  );
 }

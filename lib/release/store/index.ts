@@ -11,8 +11,9 @@ import { withFileLock } from "../../fsutil/file-lock.ts";
 import { type ChangeRecord, summarize } from "../model/records.ts";
 import type { Release } from "../model/release.ts";
 import type { RecordInput, ReleaseStore } from "../ports/index.ts";
-import { appendRecord, readAudit, syncAudit } from "./audit-log.ts";
+import { appendNote, appendRecord, readAudit, syncAudit } from "./audit-log.ts";
 import { loadRelease, releaseFileOf, removeOrphans, writeRelease } from "./release-file.ts";
+import { readSchedule, writeSchedule } from "./schedule.ts";
 
 export { type AuditEntry, appendNote, auditFileOf, type HistoryNote, readAudit, readNotes } from "./audit-log.ts";
 export { loadRelease, releaseFileOf, releaseText } from "./release-file.ts";
@@ -61,5 +62,8 @@ export function fileStore(root: string): ReleaseStore {
     commit: (current, next, record) => commit(root, current, next, record),
     lock: (env, waitSeconds, fn, command) => withLock(root, env, waitSeconds, fn, command),
     history: (env) => readAudit(root, env),
+    note: (env, note) => appendNote(root, env, note),
+    schedule: (env) => readSchedule(root, env),
+    saveSchedule: (s) => writeSchedule(root, s),
   };
 }

@@ -1,0 +1,54 @@
+/**
+ * Each sequential test's evidence as it accumulated over a step: the recorded per-poll counts of
+ * an analysis record (`intervals`) fed again through the judge (lib/release/judge/sequential.ts),
+ * with the environment's analysis policy. Pure.
+ */
+import { addInterval, type Interval, readings, startStep, testsFor } from "../release/judge/sequential.ts";
+import { type Analysis, judgeSettings } from "../release/model/policy.ts";
+import type { AnalysisRecord } from "../release/model/records.ts";
+
+export interface EvidencePoint {
+  /** Seconds into the step. */
+  readonly t: number;
+  readonly tests: readonly { readonly name: string; readonly logEvidence: number; readonly logBound: number }[];
+  readonly canary: { readonly requests: number; readonly errors: number };
+  readonly stable: { readonly requests: number; readonly errors: number };
+}
+
+/** The evidence after each poll of a step (a record's `intervals`); empty without per-poll counts. */
+export function evidenceSeries(intervals: readonly Interval[], analysis: Analysis): EvidencePoint[] {
+  const tests = testsFor(judgeSettings(analysis));
+  let state = startStep(tests);
+  const points: EvidencePoint[] = [];
+  for (const i of intervals) {
+    state = addInterval(state, tests, i);
+    points.push({
+      t: i.t,
+      tests: readings(state, tests).map((r) => ({ name: r.name, logEvidence: r.logEvidence, logBound: r.logBound })),
+      canary: { requests: i.canary.requests, errors: i.canary.errors },
+      stable: { requests: i.stable.requests, errors: i.stable.errors },
+    });
+  }
+  return points;
+}
+
+const needed = (r: AnalysisRecord) =>
+  r.required?.requests ? `, and a pass needed ${r.required.requests} canary requests (${r.required.basis})` : "";
+
+/** Why the verdict, in words: what decided it, and how near each test came to its bound. */
+export function verdictInWords(record: AnalysisRecord): string[] {
+  const where = record.step === "watch" ? "the post-switch watch" : `step ${record.step + 1} at ${record.percent} %`;
+  const lead =
+    record.verdict === "pass"
+      ? `${where} passed: no test's evidence reached its bound by the end of the bake${needed(record)}.`
+      : record.verdict === "fail"
+        ? `${where} failed, and the rollout returned the traffic.`
+        : `${where} was inconclusive: the bake ended before the evidence could decide either way.`;
+  const tests = (record.evidence ?? []).map((e) => {
+    const share = e.logBound > 0 ? Math.max(0, e.logEvidence / e.logBound) : 0;
+    return e.logEvidence >= e.logBound
+      ? `${e.test}: the evidence reached its bound (the canary is worse than allowed).`
+      : `${e.test}: the evidence stayed at ${Math.round(share * 100)} % of its bound.`;
+  });
+  return [lead, ...record.reasons.map((r) => `Reason: ${r}`), ...tests];
+}
