@@ -164,7 +164,7 @@ export default defineEnvironment({ ...dev, name: "qa", account: { ...dev.account
     );
     // qa says so, dev does not.
     expect(await loadProblems(dir)).toEqual([
-      "dev: account.id 123456789012 is also qa's account: each environment has its own account, or both name each other in account.sharedWith (dev does not name qa)",
+      "dev: account.id 123456789012 is also qa's account: each environment has its own account, or both name each other in account.sharedWith, or both belong to one account group outside the production tier (dev does not name qa)",
     ]);
     // both say so.
     const devFile = join(dir, "environments/dev.ts");

@@ -248,7 +248,7 @@ describe("envctl's contract", () => {
     const ok = await run(tempProject());
     expect(ok.status).toBe(0);
     expect(ok.text).toMatch(
-      /^synthesized 12 stacks into cdktf\.out\/ in \d+\.\d s: bootstrap-123456789012, bootstrap-222222222222, bootstrap-333333333333, dev, dev-traffic, global, production, production-traffic, production-workloads, staging, staging-traffic, staging-workloads\n$/,
+      /^synthesized 12 stacks \(3 environment, 3 traffic, 2 workloads, 3 bootstrap, 1 global\) into cdktf\.out\/ in \d+\.\d s, 12 built, 0 reused; changed 12: bootstrap-123456789012, bootstrap-333333333333, bootstrap-222222222222, dev, dev-traffic, production, production-traffic, production-workloads, staging, staging-traffic, staging-workloads, global\n$/,
     );
     const bad = await run(
       tempProject((d) => {

@@ -8,10 +8,11 @@ import { NameSchema } from "../config/schema.ts";
 import { didYouMean, unknownEnvironmentMessage } from "../config/suggest.ts";
 import { PRICES_AS_OF } from "../cost/prices.ts";
 import { RefusedError } from "../release/model/errors.ts";
-import { changedStacks, formatChangedStacks } from "../review/changed-stacks.ts";
+import { GITHUB_MATRIX_LIMIT } from "../review/batches.ts";
+import { changedStacks, formatChangedStacks, withBatches } from "../review/changed-stacks.ts";
 import { type PlanJson, planFileStack, summarize, toMarkdown } from "../review/plan-summary.ts";
 import { createPreview, forgetPreview, listPreviews, previewStacks } from "../review/previews.ts";
-import { parseArgs, TtlDaysArg } from "./args.ts";
+import { intArg, parseArgs, TtlDaysArg } from "./args.ts";
 import { type DriftDeps, registerDriftCommand } from "./commands/drift.ts";
 import { EXIT } from "./exit-codes.ts";
 import { examples } from "./help.ts";
@@ -130,19 +131,33 @@ export function registerReviewCommands(program: Command, d: ReviewDeps): void {
         "--removed-out <dir>",
         "copy the base revision's synthesized removed stacks here (to plan their destruction)",
       )
-      .option("--json", "machine-readable output: {stacks, added, changed, removed}; stacks = added + changed"),
+      .option("--json", "machine-readable output: {stacks, added, changed, removed}; stacks = added + changed")
+      .option(
+        "--batches <n>",
+        `also split them into at most n batches, one per CI matrix job (1-${GITHUB_MATRIX_LIMIT}): {batches, removedBatches}`,
+      )
+      .option("--parallel <n>", "stacks a batch's job plans or applies at once (1-32; with --batches)", "4"),
     [
       ["envctl changed-stacks --base origin/main", "+ added, ~ changed, - removed"],
       ["envctl changed-stacks --base origin/main --json --removed-out removed-stacks", "what the PR workflow plans"],
+      ["envctl changed-stacks --base origin/main --json --batches 200", "the same in at most 200 matrix jobs"],
     ],
-  ).action(async (o: { base: string; json?: boolean; removedOut?: string }) => {
+  ).action(async (o: { base: string; json?: boolean; removedOut?: string; batches?: string; parallel: string }) => {
+    // Arguments before any work: a bad flag is reported at once.
+    const args = parseArgs(
+      "changed-stacks",
+      { batches: intArg(1, GITHUB_MATRIX_LIMIT).optional(), parallel: intArg(1, 32) },
+      { batches: o.batches, parallel: o.parallel },
+    );
     const progress = d.progress();
     const result = await changedStacks(d.root(), o.base, {
       env: d.env,
       removedOut: o.removedOut,
       log: (l) => progress.info(l),
     });
-    d.out(o.json ? JSON.stringify(result) : formatChangedStacks(result));
+    const batched =
+      args.batches === undefined ? result : { ...result, ...withBatches(result, args.batches, args.parallel) };
+    d.out(o.json ? JSON.stringify(batched) : formatChangedStacks(batched));
   });
 
   registerDriftCommand(program, d);

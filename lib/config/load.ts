@@ -14,10 +14,11 @@ import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { type Release, ReleaseSchema } from "../release/model/release.ts";
-import { UNNAMED } from "./define.ts";
+import { stillValidated, UNNAMED } from "./define.ts";
 import { ConfigError, type Problem, zodProblems } from "./errors.ts";
 import { importEnvironment, loadTimeoutSeconds } from "./import-environment.ts";
 import { readJsonFile } from "./json.ts";
+import { loadCacheDir, plainDataKey, readCachedConfig, writeCachedConfig } from "./load-cache.ts";
 import { loadPreviews, PREVIEWS_SUBJECT } from "./previews.ts";
 import { checkEnvironments } from "./rules.ts";
 import { type Environment, EnvironmentSchema } from "./schema.ts";
@@ -38,6 +39,8 @@ export interface Project {
    * out of `environments`); always empty for a full load, where every problem is an error.
    */
   readonly warnings?: readonly Problem[];
+  /** Stores the configurations this load validated for the next loads (lib/config/load-cache.ts); synthesis calls it once it succeeded. */
+  readonly storeLoadCache?: () => void;
 }
 
 export interface LoadOptions {
@@ -52,6 +55,11 @@ export interface LoadOptions {
    * @default `ENVSTACK_LOAD_TIMEOUT_SECONDS`, else 30
    */
   readonly timeoutSeconds?: number;
+  /**
+   * Where validated configurations of plain-data environment files are kept (lib/config/load-cache.ts),
+   * or false to import and validate every file. @default `<synthesis cache>/load`
+   */
+  readonly cache?: string | false;
 }
 
 export function environmentsDirOf(root: string): string {
@@ -70,7 +78,7 @@ export function environmentFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-/** The module cache key of a file: the SHA-256 of its bytes (16 hex digits). */
+/** The first 16 hex digits of the SHA-256 of the file's content: what an environment module is keyed by. */
 function contentKey(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16);
 }
@@ -98,46 +106,61 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   const timeoutSeconds = options.timeoutSeconds ?? loadTimeoutSeconds();
   if (typeof timeoutSeconds !== "number") throw new ConfigError([timeoutSeconds]);
 
+  const cacheDir = options.cache === false ? undefined : (options.cache ?? loadCacheDir(root, process.env));
+  const memo = new Map<string, string | null>();
+  const validated: { key: string; config: Environment }[] = [];
+  // Stored only when the caller says its work succeeded: a refused command or a failed synthesis writes nothing.
+  const storeLoadCache = () => {
+    for (const v of validated) writeCachedConfig(cacheDir!, v.key, v.config);
+  };
   for (const file of files) {
     const fileName = basename(file, ".ts");
     const shown = `environments/${fileName}.ts`;
-    let exported: unknown;
-    try {
-      // A long-lived process (tests, a console) imports each version of the file once: the module is
-      // keyed by the hash of its content, so an edit is seen even when it keeps the size and the
-      // modification time. The query is not named `v`: vitest's module runner drops `?v=<word
-      // characters>` (Vite's version query) from module ids, so of a `?v=<mtime>-<size>` key it kept
-      // at most the sub-millisecond part of the time and the size.
-      const url = `${pathToFileURL(file).href}?content=${contentKey(file)}`;
-      const imported = await importEnvironment({ root, file, url, subject: fileName, shown, timeoutSeconds });
-      if ("stuck" in imported) {
-        add(fileName, { subject: fileName, path: "", message: imported.stuck });
+    const key = cacheDir ? plainDataKey(file, root, memo) : undefined;
+    const cached = key ? readCachedConfig(cacheDir!, key) : undefined;
+    let exported: unknown = cached;
+    if (!cached)
+      try {
+        // A long-lived process (tests, a console) imports each version of the file once: the module is
+        // keyed by the hash of its content, so an edit is seen even when it keeps the size and the
+        // modification time. The query is not named `v`: vitest's module runner drops `?v=<word
+        // characters>` (Vite's version query) from module ids.
+        const url = `${pathToFileURL(file).href}?content=${contentKey(file)}`;
+        const imported = await importEnvironment({ root, file, url, subject: fileName, shown, timeoutSeconds });
+        if ("stuck" in imported) {
+          add(fileName, { subject: fileName, path: "", message: imported.stuck });
+          continue;
+        }
+        if ("thrown" in imported) throw imported.thrown;
+        const mod = imported.module;
+        if (!("default" in mod) || mod.default === undefined) {
+          add(fileName, {
+            subject: fileName,
+            path: "",
+            message: `has no default export: ${shown} must end with export default defineEnvironment({ ... })`,
+          });
+          continue;
+        }
+        exported = mod.default;
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          // defineEnvironment names problems after the environment; without a valid name, after the file.
+          add(
+            fileName,
+            ...err.problems.map((p) => (p.subject === UNNAMED ? { ...p, subject: `${fileName} (${shown})` } : p)),
+          );
+        } else {
+          add(fileName, {
+            subject: fileName,
+            path: "",
+            message: `cannot be loaded (${shown}): ${describeThrown(err)}`,
+          });
+        }
         continue;
       }
-      if ("thrown" in imported) throw imported.thrown;
-      const mod = imported.module;
-      if (!("default" in mod) || mod.default === undefined) {
-        add(fileName, {
-          subject: fileName,
-          path: "",
-          message: `has no default export: ${shown} must end with export default defineEnvironment({ ... })`,
-        });
-        continue;
-      }
-      exported = mod.default;
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        // defineEnvironment names problems after the environment; without a valid name, after the file.
-        add(
-          fileName,
-          ...err.problems.map((p) => (p.subject === UNNAMED ? { ...p, subject: `${fileName} (${shown})` } : p)),
-        );
-      } else {
-        add(fileName, { subject: fileName, path: "", message: `cannot be loaded (${shown}): ${describeThrown(err)}` });
-      }
-      continue;
-    }
-    const parsed = EnvironmentSchema.safeParse(exported);
+    // Validated by defineEnvironment and untouched since: validating again would cost as much (half a load).
+    const data = cached ?? stillValidated(exported);
+    const parsed = data ? ({ success: true, data } as const) : EnvironmentSchema.safeParse(exported);
     if (!parsed.success) {
       add(fileName, ...zodProblems(fileName, parsed.error));
       continue;
@@ -158,6 +181,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       });
       continue;
     }
+    if (key && !cached) validated.push({ key, config: parsed.data });
     configs.push(parsed.data);
   }
 
@@ -179,7 +203,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
 
   if (options.focus === undefined) {
     if (owned.length > 0) throw new ConfigError(owned.map((o) => o.problem));
-    return { root, environmentsDir: dir, environments, warnings: [] };
+    return { root, environmentsDir: dir, environments, warnings: [], storeLoadCache };
   }
   const focus = new Set(options.focus);
   const previewInFocus =
@@ -193,6 +217,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     environmentsDir: dir,
     environments: environments.filter((e) => !broken.has(e.config.name)),
     warnings: owned.map((o) => o.problem),
+    storeLoadCache,
   };
 }
 

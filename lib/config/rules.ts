@@ -30,10 +30,11 @@ function uniqueNames(envs: readonly Environment[]): Problem[] {
 
 function cidrOverlaps(envs: readonly Environment[]): Problem[] {
   const problems: Problem[] = [];
+  const parsed = envs.map((e) => parseCidr(e.network.cidr));
   envs.forEach((a, i) => {
-    const ca = parseCidr(a.network.cidr);
-    for (const b of envs.slice(0, i)) {
-      const cb = parseCidr(b.network.cidr);
+    const ca = parsed[i];
+    for (const [j, b] of envs.slice(0, i).entries()) {
+      const cb = parsed[j];
       if (ca && cb && cidrsOverlap(ca, cb)) {
         // Either side may be the one to change: name the overlap from both.
         problems.push({
@@ -54,30 +55,68 @@ function cidrOverlaps(envs: readonly Environment[]): Problem[] {
 
 /**
  * One account per environment: two environments may share an account only when each names the
- * other in `account.sharedWith` (production's configuration applied in dev's account, or the
- * reverse, is the accident this prevents). A preview (`expiresAt`) is a copy of its base
- * environment and lives in the base's account: previews are left out.
+ * other in `account.sharedWith`, or both belong to the same account group (`account.group`,
+ * lib/config/schema/account.ts) — production's configuration applied in dev's account, or the
+ * reverse, is the accident this prevents, so a production-tier environment never shares through a
+ * group. A group is one account: its members must agree on the id. A preview (`expiresAt`) is a
+ * copy of its base environment and lives in the base's account: previews are left out.
  */
 function sharedAccounts(envs: readonly Environment[]): Problem[] {
   const problems: Problem[] = [];
-  envs.forEach((a, i) => {
-    for (const b of envs.slice(0, i)) {
-      if (a.account.id !== b.account.id || a.name === b.name || a.expiresAt !== undefined || b.expiresAt !== undefined)
-        continue;
-      for (const [x, y] of [
-        [a, b],
-        [b, a],
-      ] as const) {
-        if (!x.account.sharedWith.includes(y.name)) {
-          problems.push({
-            subject: x.name,
-            path: "account.id",
-            message: `${x.account.id} is also ${y.name}'s account: each environment has its own account, or both name each other in account.sharedWith (${x.name} does not name ${y.name})`,
-          });
+  const permanent = envs.filter((e) => e.expiresAt === undefined);
+  const groupAccount = new Map<string, Environment>();
+  for (const e of permanent) {
+    const group = e.account.group;
+    if (group === undefined) continue;
+    if (e.tier === "production") {
+      problems.push({
+        subject: e.name,
+        path: "account.group",
+        message:
+          "must not be set in the production tier: production shares its account only with the environments " +
+          "it names in account.sharedWith (and that name it)",
+      });
+      continue;
+    }
+    const first = groupAccount.get(group);
+    if (!first) groupAccount.set(group, e);
+    else if (first.account.id !== e.account.id)
+      problems.push({
+        subject: e.name,
+        path: "account.id",
+        message: `${e.account.id} is not the account of group ${group} (${first.account.id}, as ${first.name} says): a group is one account`,
+      });
+  }
+  // Pairs only within an account: linear in the environments for an estate of one account each.
+  const byAccount = new Map<string, Environment[]>();
+  for (const e of permanent) byAccount.set(e.account.id, [...(byAccount.get(e.account.id) ?? []), e]);
+  for (const members of byAccount.values()) {
+    members.forEach((a, i) => {
+      for (const b of members.slice(0, i)) {
+        if (a.name === b.name) continue;
+        const grouped =
+          a.account.group !== undefined &&
+          a.account.group === b.account.group &&
+          a.tier !== "production" &&
+          b.tier !== "production";
+        if (grouped) continue;
+        for (const [x, y] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          if (!x.account.sharedWith.includes(y.name)) {
+            problems.push({
+              subject: x.name,
+              path: "account.id",
+              message:
+                `${x.account.id} is also ${y.name}'s account: each environment has its own account, or both name each other ` +
+                `in account.sharedWith, or both belong to one account group outside the production tier (${x.name} does not name ${y.name})`,
+            });
+          }
         }
       }
-    }
-  });
+    });
+  }
   return problems;
 }
 

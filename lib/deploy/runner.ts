@@ -1,6 +1,6 @@
 /**
  * The deploy runner: what `cdktf deploy <stack> --auto-approve` does, without the cdktf CLI in
- * between. It synthesizes once, in this process, then runs the Terraform engine in each stack's
+ * between. It synthesizes the stacks it deploys (and nothing else) once, in this process, then runs the Terraform engine in each stack's
  * synthesized directory: `init`, then `apply -auto-approve` (or `destroy -auto-approve`). The
  * engine is the one cdktf would use: `TERRAFORM_BINARY_NAME` (default `terraform`; `tofu` for
  * OpenTofu). Starting the cdktf CLI only to have it run those two commands cost ~2 s of Node start
@@ -83,15 +83,17 @@ export class EngineDeployer implements Deployer {
   /**
    * @param root project root (where cdktf.json is)
    * @param env process environment; the engine (`TERRAFORM_BINARY_NAME`) is looked up on its PATH
-   * @param synthesize writes `cdktf.out/` for exactly the files on disk now
-   *   @default the project's own synthesis (lib/stacks/synth.ts), policy checks included
+   * @param synthesize writes the given stacks into `cdktf.out/` for exactly the files on disk now
+   *   @default the project's own synthesis of those stacks alone (lib/stacks/synth.ts: the units
+   *   owning them, reused when unchanged; every environment's configuration is still loaded and
+   *   checked), policy checks included
    */
   constructor(
     private readonly root: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
     // Loaded on first use: synthesis pulls in every construct and provider class.
-    private readonly synthesize: () => Promise<unknown> = async () =>
-      (await import("../stacks/synth.ts")).synthesizeProject(root, env),
+    private readonly synthesize: (stacks: readonly string[]) => Promise<unknown> = async (stacks) =>
+      (await import("../stacks/synth.ts")).synthesizeStacks(root, env, stacks),
   ) {
     this.engine = env.TERRAFORM_BINARY_NAME || "terraform";
     this.logDir = resolve(root, env.ENVSTACK_LOG_DIR ?? join(".envstack", "logs"));
@@ -110,7 +112,7 @@ export class EngineDeployer implements Deployer {
   private async each(verb: Verb, stacks: readonly string[], log: (line: string) => void): Promise<DeployTiming[]> {
     const t0 = performance.now();
     try {
-      await this.synthesize();
+      await this.synthesize(stacks);
     } catch (err) {
       throw new Error(
         `synthesis before '${verb} ${stacks.join(" ")}' failed, nothing was ${verb}ed:\n${(err as Error).message}`,

@@ -1,6 +1,7 @@
 /**
  * Which stacks a change touches: synthesize the base revision (a temporary git worktree) and
- * the working tree, and compare each stack's Terraform JSON. Stacks only the working tree has
+ * the working tree, and compare each stack's Terraform JSON. Both syntheses share the working
+ * tree's synthesis cache: only the stacks whose inputs differ are built. Stacks only the working tree has
  * are added, stacks only the base has are removed (the pipeline plans their destruction).
  * Every temporary folder is removed again, also on failure.
  */
@@ -8,6 +9,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cacheDirOf } from "../stacks/synth-cache.ts";
+import { batchStacks, type StackBatch } from "./batches.ts";
 
 export interface ChangedStacks {
   /** Stacks to plan: added and changed, sorted. */
@@ -116,10 +119,16 @@ export async function changedStacks(
     added = true;
     if (!existsSync(join(worktree, "node_modules")))
       symlinkSync(join(root, "node_modules"), join(worktree, "node_modules"));
-    opts.log?.(`synthesizing ${base} (${commit.slice(0, 12)})`);
-    await synth(worktree, tsx, join(scratch, "before"), env, `the base revision ${base}`);
-    opts.log?.("synthesizing the working tree");
-    await synth(root, tsx, join(scratch, "after"), env, "the working tree");
+    // One cache for both revisions: a stack whose inputs and code are the same in both is built once, and
+    // the working tree's next synthesis reuses what this one built (lib/stacks/synth-cache.ts).
+    // Their outputs are only read, then removed: hard links to the cache, not copies.
+    const shared = { ...env, ENVSTACK_SYNTH_CACHE: cacheDirOf(root, env), ENVSTACK_SYNTH_LINK: "1" };
+    // Both at once: two processes, each loading its revision (on two cores the load overlaps).
+    opts.log?.(`synthesizing ${base} (${commit.slice(0, 12)}) and the working tree`);
+    await Promise.all([
+      synth(worktree, tsx, join(scratch, "before"), shared, `the base revision ${base}`),
+      synth(root, tsx, join(scratch, "after"), shared, "the working tree"),
+    ]);
     const result = compareStacks(stackTexts(join(scratch, "before")), stackTexts(join(scratch, "after")));
     if (opts.removedOut) {
       mkdirSync(opts.removedOut, { recursive: true });
@@ -134,11 +143,34 @@ export async function changedStacks(
   }
 }
 
-export function formatChangedStacks(c: ChangedStacks): string {
+/** The batches of a pipeline's matrix jobs (lib/review/batches.ts): to plan or apply, and to plan the destruction of. */
+export interface Batched {
+  readonly batches: StackBatch[];
+  readonly removedBatches: StackBatch[];
+  /** Stacks a batch's job handles at once. */
+  readonly parallel: number;
+}
+
+/**
+ * The stacks and the removed stacks each in at most `batches` batches (two matrices: the plans and
+ * the destroy plans; each stays within the limit on its own).
+ */
+export function withBatches(c: ChangedStacks, batches: number, parallel: number): Batched {
+  return {
+    batches: batchStacks(c.stacks, { batches, parallel }),
+    removedBatches: batchStacks(c.removed, { batches, parallel }),
+    parallel,
+  };
+}
+
+export function formatChangedStacks(c: ChangedStacks & Partial<Batched>): string {
   const rows = [
     ...c.added.map((s) => `+ ${s} (added)`),
     ...c.changed.map((s) => `~ ${s} (changed)`),
     ...c.removed.map((s) => `- ${s} (removed: destroyed on apply)`),
   ];
-  return rows.length ? rows.join("\n") : "no stack changes";
+  const batches = [...(c.batches ?? []), ...(c.removedBatches ?? []).map((b) => ({ ...b, id: `destroy ${b.id}` }))];
+  const jobs = batches.map((b) => `  ${b.id} (${b.stacks.length}): ${b.stacks.join(", ")}`);
+  const text = rows.length ? rows.join("\n") : "no stack changes";
+  return jobs.length ? `${text}\nbatches, ${c.parallel} stacks at a time per job:\n${jobs.join("\n")}` : text;
 }

@@ -1,5 +1,5 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import { LocalBackend, type LocalBackendConfig, S3Backend, type S3BackendConfig, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { type AccountConfig, accountStateBucket } from "../config/schema/account.ts";
 import { applyEmulatorProfile } from "./local-gaps.ts";
@@ -45,6 +45,42 @@ function assumeRoleOf(account: AccountConfig, stack: string) {
 }
 
 /**
+ * Where a stack keeps its state: a local file, or the account's S3 bucket (through the deploy role;
+ * on the emulator with its endpoint and the account's emulator credentials). The stack's backend and
+ * every reader of its state (lib/stacks/global-stack.ts) take it from here.
+ */
+export function stateBackend(
+  props: Pick<BaseStackProps, "project" | "region" | "target" | "account">,
+  id: string,
+): { kind: "local"; config: LocalBackendConfig } | { kind: "s3"; config: S3BackendConfig } {
+  const { target, account } = props;
+  if (target.backend === "local") return { kind: "local", config: { path: `${target.stateDir}/${id}.tfstate` } };
+  const local = emulatorEndpoint(target);
+  const assumeRole = assumeRoleOf(account, id);
+  return {
+    kind: "s3",
+    config: {
+      bucket: stateBucketName(props.project, target, account),
+      key: stateKey(props.project, id),
+      region: props.region,
+      encrypt: true,
+      ...(assumeRole ? { assumeRole } : {}),
+      ...(local
+        ? {
+            ...emulatorCredentials(target, account.id),
+            endpoints: { s3: local, sts: local, iam: local },
+            usePathStyle: true,
+            skipCredentialsValidation: true,
+            skipRequestingAccountId: true,
+            skipMetadataApiCheck: true,
+            skipRegionValidation: true,
+          }
+        : {}),
+    },
+  };
+}
+
+/**
  * A stack with its own state (S3 with locking, or a local file), and the AWS provider carrying
  * the default tags, pinned to the stack's account and assuming its deploy role; pointed at the
  * emulator when the target is `local`.
@@ -59,35 +95,14 @@ export class BaseStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: BaseStackProps) {
     super(scope, id);
     this.props = props;
-    const { target, account } = props;
+    const { target } = props;
     // The emulator's gaps, as Aspects over the whole stack (lib/stacks/local-gaps.ts).
     if (target.kind === "local") applyEmulatorProfile(this, target);
-    const local = emulatorEndpoint(target);
-    const assumeRole = assumeRoleOf(account, id);
-
-    if (target.backend === "local") {
-      new LocalBackend(this, { path: `${target.stateDir}/${id}.tfstate` });
-    } else {
-      const backend = new S3Backend(this, {
-        bucket: stateBucketName(props.project, target, account),
-        key: stateKey(props.project, id),
-        region: props.region,
-        encrypt: true,
-        ...(assumeRole ? { assumeRole } : {}),
-        ...(local
-          ? {
-              ...emulatorCredentials(target, account.id),
-              endpoints: { s3: local, sts: local, iam: local },
-              usePathStyle: true,
-              skipCredentialsValidation: true,
-              skipRequestingAccountId: true,
-              skipMetadataApiCheck: true,
-              skipRegionValidation: true,
-            }
-          : {}),
-      });
+    const backend = stateBackend(props, id);
+    if (backend.kind === "local") new LocalBackend(this, backend.config);
+    else {
       // cdktf 0.21's S3Backend has no field for it yet.
-      backend.addOverride("use_lockfile", true);
+      new S3Backend(this, backend.config).addOverride("use_lockfile", true);
     }
 
     this.provider = this.awsProvider("aws", props.region);

@@ -21,6 +21,7 @@ import type { Release } from "../release/model/release.ts";
 import { secretPrefix } from "../settings/names.ts";
 import { BaseStack } from "./base-stack.ts";
 import { ec2Compute, eksCompute } from "./environment-compute.ts";
+import { dashboardOutputs } from "./global-stack.ts";
 import type { Target } from "./target.ts";
 import { tierExceptions } from "./tier-exceptions.ts";
 
@@ -252,6 +253,7 @@ export class EnvironmentStack extends BaseStack {
     });
     new TerraformOutput(this, "cache_endpoint", { value: this.cache.endpointAddress });
     new TerraformOutput(this, "alarm_topic_arn", { value: this.monitoring.topic.arn });
+    dashboardOutputs(this, this.loadBalancer.alb.arnSuffix, this.autoScalingGroupNames); // the global dashboard reads them
 
     if (this.eks) {
       new EksAlarms(this, "eks-alarms", {

@@ -187,3 +187,58 @@ export function formatStatus(views: StatusView[]): string {
     })
     .join("\n\n");
 }
+
+/** Above this many environments, `envctl status` prints {@link formatStatusSummary} instead of every block. */
+export const DETAILED_UP_TO = 12;
+/** Names listed per group before "and N more". */
+const NAMES_SHOWN = 8;
+
+/** Whether an environment needs a look: a rollout, a deploy that did not finish, maintenance, a dirty schema, split traffic. */
+export function needsAttention(v: StatusView): boolean {
+  const split = v.slots.blue!.weight > 0 && v.slots.green!.weight > 0;
+  return v.rollout !== null || v.pending !== null || v.maintenance !== undefined || v.database?.dirty === true || split;
+}
+
+/**
+ * `envctl status` over many environments: a summary line first, then every environment that needs
+ * attention in full ({@link formatStatus}), then the steady ones grouped by tier and by what they
+ * run (live slot, version, weight), a few names per group.
+ */
+export function formatStatusSummary(views: readonly StatusView[]): string {
+  const attention = views.filter(needsAttention);
+  const steady = views.filter((v) => !needsAttention(v));
+  const count = (p: (v: StatusView) => boolean) => views.filter(p).length;
+  const summary = [
+    `${views.length} environments`,
+    `${steady.length} steady`,
+    `${count((v) => v.rollout !== null)} rolling out`,
+    `${count((v) => v.pending !== null)} with an unfinished deploy`,
+    `${count((v) => v.maintenance !== undefined)} in maintenance`,
+  ].join(", ");
+  const names = (list: readonly string[]) =>
+    list.length <= NAMES_SHOWN
+      ? list.join(", ")
+      : `${list.slice(0, NAMES_SHOWN).join(", ")} and ${list.length - NAMES_SHOWN} more`;
+  const tiers = [...new Set(views.map((v) => v.tier))];
+  const groups = tiers.flatMap((tier) => {
+    const inTier = steady.filter((v) => v.tier === tier);
+    if (inTier.length === 0) return [];
+    const byRun = new Map<string, string[]>();
+    for (const v of inTier) {
+      const live = v.slots[v.live]!;
+      const key = `live ${v.live} ${live.version ?? "-"} (${live.weight} %)`;
+      byRun.set(key, [...(byRun.get(key) ?? []), v.environment]);
+    }
+    return [
+      `${tier}: ${inTier.length} steady`,
+      ...[...byRun].map(([run, envs]) => `  ${run}: ${envs.length} — ${names(envs)}`),
+    ];
+  });
+  return [
+    summary,
+    ...(attention.length ? ["", `needs attention (${attention.length}):`, formatStatus([...attention])] : []),
+    ...(groups.length ? ["", ...groups] : []),
+    "",
+    "one environment in full: envctl status <env>; one tier: --tier <tier>; everything: --json",
+  ].join("\n");
+}

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { NameSchema } from "../../core/primitives.ts";
+import { ConfigError, zodProblems } from "../errors.ts";
 import { WHEN_OBJECT } from "./common.ts";
 
 /** An AWS account id: exactly 12 digits (AWS Account Management reference). A string: ids may start with 0. */
@@ -67,6 +68,12 @@ export const AccountSchema = z
      * only when each names the other here. @default none
      */
     sharedWith: z.array(NameSchema).max(20, "must list at most 20 environments (project limit)").default([]),
+    /**
+     * The account group this environment belongs to ({@link defineAccountGroup}): every environment
+     * of the group may share its account, said once where the group is defined (environments/_defaults.ts)
+     * instead of each naming every other in `sharedWith`. Never in the production tier. @default none
+     */
+    group: NameSchema.optional(),
   })
   .superRefine((a, ctx) => {
     const role = typeof a.deployRoleArn === "string" ? ROLE_ARN.exec(a.deployRoleArn) : null;
@@ -98,4 +105,33 @@ export type AccountConfig = z.infer<typeof AccountSchema>;
 /** The account's state bucket: `account.stateBucket`, else `<project>-tfstate-<id>` (bucket names are global: the id keeps them apart). */
 export function accountStateBucket(project: string, account: Pick<AccountConfig, "id" | "stateBucket">): string {
   return account.stateBucket ?? `${project}-tfstate-${account.id}`;
+}
+
+/** An account group as `defineAccountGroup` takes it: a name and the account's settings (no `sharedWith`). */
+export const AccountGroupSchema = z.strictObject({ name: NameSchema, account: AccountSchema }).superRefine((g, ctx) => {
+  if (g.account.sharedWith.length > 0)
+    ctx.addIssue({
+      code: "custom",
+      path: ["account", "sharedWith"],
+      message: "is not for a group: every environment of the group may share its account",
+    });
+  if (g.account.group !== undefined)
+    ctx.addIssue({ code: "custom", path: ["account", "group"], message: "is the group's name: set name instead" });
+}, WHEN_OBJECT);
+export type AccountGroupInput = z.input<typeof AccountGroupSchema>;
+
+/**
+ * Environments that share one account, said once: `export const sandboxes = defineAccountGroup({ name:
+ * "sandboxes", account: { id, deployRoleArn } })` in environments/_defaults.ts, then `account: sandboxes` in
+ * each member's file. Every environment with this group and this account id may share the account
+ * (lib/config/rules.ts); a production-tier environment never shares through a group. Invalid input
+ * throws a {@link ConfigError} naming the group, each field and its rule.
+ */
+export function defineAccountGroup(input: AccountGroupInput): AccountConfig {
+  const parsed = AccountGroupSchema.safeParse(input);
+  if (!parsed.success) {
+    const name = typeof input?.name === "string" ? input.name : "(unnamed)";
+    throw new ConfigError(zodProblems(`account group ${name}`, parsed.error));
+  }
+  return { ...parsed.data.account, sharedWith: [], group: parsed.data.name };
 }
