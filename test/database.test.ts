@@ -17,15 +17,8 @@ import { imageContract } from "../lib/database/image.ts";
 import { MaskSpecSchema, planMasking } from "../lib/database/masking.ts";
 import { maskingSql } from "../lib/database/masking-sql.ts";
 import { withFileLock } from "../lib/fsutil/file-lock.ts";
-import {
-  migrationGate,
-  migrationKind,
-  rollbackGate,
-  rolloutGate,
-  runsOn,
-  schemaChangeProblems,
-  stoppedServingAt,
-} from "../lib/release/gates/schema.ts";
+import { rollbackGate, rolloutGate, runsOn, schemaChangeProblems } from "../lib/release/gates/schema.ts";
+import { migrationGate, migrationKind, stoppedServingAt } from "../lib/release/gates/schema-migration.ts";
 import { parseRelease, type Release } from "../lib/release/model/release.ts";
 import { githubCi } from "./support/approvals.ts";
 import { FakeClock } from "./support/fakes.ts";

@@ -37,7 +37,9 @@ export class AccountMismatchError extends RefusedError {
     readonly arn: string,
   ) {
     super(
-      `refusing to change ${environment}: it deploys into account ${expected}, but the credentials are of account ${actual} (${arn}). Nothing was changed. Use credentials of ${expected} (or its deploy role); 'envctl doctor ${environment}' checks them`,
+      `refusing to change ${environment}: it deploys into account ` +
+        `${expected}, but the credentials are of account ` +
+        `${actual} (${arn}). Nothing was changed. Use credentials of ${expected} (or its deploy role); 'envctl doctor ${environment}' checks them`,
     );
     this.name = "AccountMismatchError";
   }
@@ -73,7 +75,8 @@ export function assertAccount(o: AwsClientOptions): Promise<void> {
         caller = await callerIdentity(o);
       } catch (err) {
         throw new RefusedError(
-          `refusing to change ${o.environment ?? "the environment"}: cannot tell which account the credentials are of (${(err as Error).message}); nothing was changed`,
+          `refusing to change ${o.environment ?? "the environment"}: cannot tell which account the ` +
+            `credentials are of (${(err as Error).message}); nothing was changed`,
         );
       }
       const refused = accountMismatch(o.environment ?? "the environment", a.id, caller);

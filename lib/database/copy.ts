@@ -1,5 +1,5 @@
 /**
- * `envctl data copy <from> <to> --mask <spec>`, `data confirm`, `data seed` (issue 22): production-like
+ * `envctl data copy <from> <to> --mask <spec>`, `data confirm`, `data seed`: production-like
  * data in lower environments, masked, verified by query, switched to with the old database kept until
  * confirmed. The databases are reached through a {@link DataPlane} (./local.ts on the local target).
  *
@@ -87,7 +87,8 @@ export async function copyData(
   const { instance: sourceInstance, maskedFrom } = recordedSource(ctx, from, ctx.store.load(from));
   if (lower && !spec && !maskedFrom)
     throw new RefusedError(
-      `data copy ${from} → ${to}: ${from} (${source.tier}) data never reaches ${to} (${target.tier}) unmasked: refused. Give a masking spec listing every column ('--mask <spec.json>', README "Database changes")`,
+      `data copy ${from} → ${to}: ${from} (${source.tier}) data never reaches ` +
+        `${to} (${target.tier}) unmasked: refused. Give a masking spec listing every column ('--mask <spec.json>', README "Database changes")`,
     );
   const howMasked = maskedFrom ? ` (it holds ${maskedFrom}'s data masked)` : ", unmasked";
   // Data leaving an environment is a change of that environment: its approvals first, then the target's.
@@ -170,7 +171,8 @@ export async function copyData(
       const slot = current.slots[s];
       if (slot.version !== null && slot.weight > 0 && slot.schema && !runsOn(slot, schema.schema)) {
         return discard(
-          `the copy is at schema ${schema.schema ?? "none"}, outside what ${s} (${slot.version}, schema ${slot.schema.requires}..${slot.schema.supportsUpTo}) runs on: migrate ${from} or ${to} so they agree first`,
+          `the copy is at schema ${schema.schema ?? "none"}, outside what ` +
+            `${s} (${slot.version}, schema ${slot.schema.requires}..${slot.schema.supportsUpTo}) runs on: migrate ${from} or ${to} so they agree first`,
         );
       }
     }

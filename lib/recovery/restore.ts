@@ -310,11 +310,14 @@ export async function executeRestore(rds: RdsLike, plan: RestorePlan, o: Restore
     }
     if (DEAD_ENDS.has(status))
       throw new RestoreFailed(
-        `${plan.target} ended ${status}; the live database ${plan.live} was not touched. Inspect it, then delete it: aws rds delete-db-instance --db-instance-identifier ${plan.target} --skip-final-snapshot`,
+        `${plan.target} ended ${status}; the live database ` +
+          `${plan.live} was not touched. Inspect it, then delete it: aws rds delete-db-instance --db-instance-identifier ${plan.target} --skip-final-snapshot`,
       );
     if (now() > deadline)
       throw new RestoreFailed(
-        `${plan.target} is still ${status} after ${Math.round((now() - started) / 60_000)} min; the live database ${plan.live} was not touched. Watch it with: aws rds describe-db-instances --db-instance-identifier ${plan.target}`,
+        `${plan.target} is still ${status} after ` +
+          `${Math.round((now() - started) / 60_000)} min; the live database ` +
+          `${plan.live} was not touched. Watch it with: aws rds describe-db-instances --db-instance-identifier ${plan.target}`,
       );
     await sleep(o.pollMs ?? 15_000);
   }
@@ -324,13 +327,17 @@ export async function executeRestore(rds: RdsLike, plan: RestorePlan, o: Restore
 export function switchInstructions(r: RestoreResult): string {
   const { plan } = r;
   return [
-    `${plan.environment}: restored ${plan.snapshot.id} (${plan.snapshot.type}, ${plan.snapshot.createdAt.toISOString()}) into ${plan.target} in ${r.seconds.toFixed(1)} s`,
+    `${plan.environment}: restored ${plan.snapshot.id} (${plan.snapshot.type}, ` +
+      `${plan.snapshot.createdAt.toISOString()}) into ${plan.target} in ${r.seconds.toFixed(1)} s`,
     `  endpoint: ${r.endpoint}:${r.port}`,
     `  secret:   ${r.secretArn || "(none reported)"}  (master password, AWS-managed)`,
     `  live:     ${plan.live} (untouched)`,
     "to use it:",
     `  - repair data: connect to ${r.endpoint} with that secret and copy what the live database lost back into it`,
-    `  - or switch the application: rename ${plan.live} to ${plan.live}-old and ${plan.target} to ${plan.live} (aws rds modify-db-instance --new-db-instance-identifier ... --apply-immediately), then bring it under ${plan.environment}'s stack (docs/operations/recovery.md)`,
+    `  - or switch the application: rename ` +
+      `${plan.live} to ${plan.live}-old and ` +
+      `${plan.target} to ${plan.live} (aws rds modify-db-instance --new-db-instance-identifier ... ` +
+      `--apply-immediately), then bring it under ${plan.environment}'s stack (docs/operations/recovery.md)`,
     `  - when done: aws rds delete-db-instance --db-instance-identifier ${plan.target} --final-db-snapshot-identifier ${plan.target}-final`,
   ].join("\n");
 }

@@ -77,7 +77,9 @@ export async function promote(
     const done = await applyTransition(ctx, to, stacksForPromotion(target), (r) => core.promote(r, c));
     if (!ctx.options.dryRun && !core.sameState(current, done))
       emit(ctx, to, "promotion", {
-        reason: `${c.version} promoted from ${from} into the idle slot ${core.idleSlot(current)} of ${to}${ctx.options.deploy ? "" : " (file only: the pipeline deploys it)"}`,
+        reason:
+          `${c.version} promoted from ` +
+          `${from} into the idle slot ${core.idleSlot(current)} of ${to}${ctx.options.deploy ? "" : " (file only: the pipeline deploys it)"}`,
         release: done,
       });
     return done;
@@ -125,7 +127,8 @@ export async function stage(
     .map((e) => e.name);
   if (opts.version !== undefined && feeders.length > 0)
     throw new RefusedError(
-      `${env} receives versions by promotion from ${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}' (a settings change alone may be staged with 'envctl stage ${env}')`,
+      `${env} receives versions by promotion from ` +
+        `${feeders.join(", ")}: use 'envctl promote ${feeders[0]} ${env}' (a settings change alone may be staged with 'envctl stage ${env}')`,
     );
   const settings = ctx.settings.forSlot(target);
   return locked(ctx, env, async () => {
@@ -182,7 +185,8 @@ export async function reconcile(ctx: Context, env: string, revert: boolean): Pro
       // GitOps: the pipeline deploys the file as it is; only a revert changes it.
       if (!revert)
         throw new RefusedError(
-          `${env}: reconcile --no-deploy changes nothing: the pending deploy of ${pending.stacks.join(", ")} must run; let the pipeline deploy, or pass --revert --no-deploy to restore the previous state`,
+          `${env}: reconcile --no-deploy changes nothing: the pending deploy of ` +
+            `${pending.stacks.join(", ")} must run; let the pipeline deploy, or pass --revert --no-deploy to restore the previous state`,
         );
       return ctx.store.commit(r, target, {
         change: change(ctx),

@@ -61,7 +61,10 @@ function finish(next: Release): Release {
 function refuseWhileRollout(r: Release, what: string): void {
   if (r.rollout) {
     throw new RefusedError(
-      `${r.environment} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): ${what} refused; continue it with 'envctl rollout ${r.environment}' or stop it with 'envctl abort ${r.environment}'`,
+      `${r.environment} has a rollout of ` +
+        `${r.rollout.target} in progress (step ` +
+        `${r.rollout.nextStep}/${r.rollout.steps.length}): ` +
+        `${what} refused; continue it with 'envctl rollout ${r.environment}' or stop it with 'envctl abort ${r.environment}'`,
     );
   }
 }
@@ -102,10 +105,17 @@ function idleHolds(r: Release, c: Candidate): boolean {
 export function promotionNoop(r: Release, c: Candidate): string | undefined {
   if (r.rollout) return undefined;
   if (liveRuns(r, c)) {
-    return `${r.environment} already runs ${c.version} with ${settingsLabel(c.settings)} in its live slot ${r.live}, the same version with the environment's current settings: staging it again would change nothing`;
+    return (
+      `${r.environment} already runs ` +
+      `${c.version} with ${settingsLabel(c.settings)} in its live slot ` +
+      `${r.live}, the same version with the environment's current settings: staging it again would change nothing`
+    );
   }
   if (idleHolds(r, c)) {
-    return `the idle slot ${idleSlot(r)} of ${r.environment} already holds ${c.version} with ${settingsLabel(c.settings)}: it is staged; 'envctl rollout ${r.environment}' canaries it`;
+    return (
+      `the idle slot ${idleSlot(r)} of ` +
+      `${r.environment} already holds ${c.version} with ${settingsLabel(c.settings)}: it is staged; 'envctl rollout ${r.environment}' canaries it`
+    );
   }
   return undefined;
 }
@@ -117,7 +127,12 @@ export function promotionNoop(r: Release, c: Candidate): string | undefined {
 export function settingsOnlyChange(r: Release, c: Candidate): string | undefined {
   const live = r.slots[r.live];
   if (live.version !== c.version || sameSettings(live.settings, c.settings)) return undefined;
-  return `${r.environment} runs ${c.version} in its live slot ${r.live} with ${settingsLabel(live.settings)}; the environment's settings are now ${settingsLabel(c.settings)}: staging ${c.version} with them into the idle slot ${idleSlot(r)}, a settings-only change that the rollout canaries like a new version`;
+  return (
+    `${r.environment} runs ${c.version} in its live slot ` +
+    `${r.live} with ${settingsLabel(live.settings)}; the environment's settings are now ` +
+    `${settingsLabel(c.settings)}: staging ` +
+    `${c.version} with them into the idle slot ${idleSlot(r)}, a settings-only change that the rollout canaries like a new version`
+  );
 }
 
 /**
@@ -186,7 +201,9 @@ export function startRollout(r: Release, steps: readonly RolloutStep[], change: 
   refuseWhileRollout(r, "a new rollout");
   if (r.maintenance) {
     throw new RefusedError(
-      `${r.environment} is in maintenance (since ${r.maintenance.since}, by ${r.maintenance.by}): a rollout cannot be judged while users get the maintenance page; end it first with 'envctl maintenance ${r.environment} off'`,
+      `${r.environment} is in maintenance (since ` +
+        `${r.maintenance.since}, by ${r.maintenance.by}): a rollout cannot be judged while users get ` +
+        `the maintenance page; end it first with 'envctl maintenance ${r.environment} off'`,
     );
   }
   const target = idleSlot(r);
@@ -367,7 +384,9 @@ export function versionToPromote(source: Release, requested?: string): { version
   }
   if (!entry.served) {
     throw new RefusedError(
-      `${source.environment} only staged version ${requested}, it never served traffic there: promote a version ${source.environment} has served, or roll ${requested} out in ${source.environment} first`,
+      `${source.environment} only staged version ` +
+        `${requested}, it never served traffic there: promote a version ` +
+        `${source.environment} has served, or roll ${requested} out in ${source.environment} first`,
     );
   }
   return withDigest(entry.version, entry.digest);

@@ -63,7 +63,9 @@ export async function maintenance(ctx: Context, env: string, request: Maintenanc
   }
   if (on && r.rollout && !r.rollout.paused) {
     throw new RefusedError(
-      `${env} has a rollout of ${r.rollout.target} in progress (step ${r.rollout.nextStep}/${r.rollout.steps.length}): its analysis would judge the maintenance page; stop it first ('envctl abort ${env}'), then switch maintenance on`,
+      `${env} has a rollout of ${r.rollout.target} in progress (step ` +
+        `${r.rollout.nextStep}/${r.rollout.steps.length}): its analysis would judge the maintenance ` +
+        `page; stop it first ('envctl abort ${env}'), then switch maintenance on`,
     );
   }
   const transition = (x: Release) =>
@@ -131,12 +133,18 @@ async function writeNow(ctx: Context, e: ReleaseEnvironment, request: Maintenanc
     const ok = request ? servesPage(back, request.message) : back.page === null;
     if (!ok) {
       ctx.progress.info(
-        `${e.name}: wrote maintenance ${request ? "on" : "off"} to the listener, but it reads back ${back.page ? `a page at priority ${back.page.priority}` : "no page"}; the deploy follows`,
+        `${e.name}: wrote maintenance ${request ? "on" : "off"} to the listener, but it reads back ` +
+          `${back.page ? `a page at priority ${back.page.priority}` : "no page"}; the deploy follows`,
       );
       return false;
     }
     ctx.progress.info(
-      `${e.name}: the listener ${request ? `serves the maintenance page (503, priority ${back.page!.priority}, ahead of the weighted rule at ${back.weightedPriority})` : "serves the weighted rule again (no maintenance rule)"}; written and read back in ${ms} ms`,
+      `${e.name}: the listener ${
+        request
+          ? `serves the maintenance page (503, priority ` +
+            `${back.page!.priority}, ahead of the weighted rule at ${back.weightedPriority})`
+          : "serves the weighted rule again (no maintenance rule)"
+      }; written and read back in ${ms} ms`,
     );
     return true;
   } catch (err) {
@@ -157,7 +165,9 @@ async function converge(ctx: Context, e: ReleaseEnvironment, request: Maintenanc
     ctx.progress.info(
       ok
         ? `${e.name}: converged: ${request ? `the traffic stack's page serves at priority ${back.page!.priority}` : "no maintenance rule is left"}`
-        : `${e.name}: after the deploy the listener reads back ${back.page ? `a page at priority ${back.page.priority}` : "no page"} and maintenance rules at ${back.priorities.join(", ") || "none"}: check 'envctl status ${e.name} --live'`,
+        : `${e.name}: after the deploy the listener reads back ` +
+            `${back.page ? `a page at priority ${back.page.priority}` : "no page"} and maintenance ` +
+            `rules at ${back.priorities.join(", ") || "none"}: check 'envctl status ${e.name} --live'`,
     );
   } catch (err) {
     ctx.progress.info(

@@ -1,5 +1,5 @@
 /**
- * Database changes released with the code (issue 22): `envctl migrate <env> --to N` and the schema
+ * Database changes released with the code: `envctl migrate <env> --to N` and the schema
  * gates of rollout, shift and rollback, through the {@link Database} port (lib/release/ports/index.ts).
  *
  * A migration holds the environment's lock for its whole run, snapshots production first, streams
@@ -11,16 +11,8 @@ import type { Slot } from "../core/primitives.ts";
 import { type Context, change, environment, locked } from "./command-context.ts";
 import { takeSnapshot } from "./commands.ts";
 import { refusePending } from "./deploy-protocol.ts";
-import {
-  migrationGate,
-  migrationKind,
-  recordedSchema,
-  rollbackGate,
-  rolloutGate,
-  type SchemaReading,
-  schemaTracked,
-  stoppedServingAt,
-} from "./gates/schema.ts";
+import { recordedSchema, rollbackGate, rolloutGate, type SchemaReading, schemaTracked } from "./gates/schema.ts";
+import { migrationGate, migrationKind, stoppedServingAt } from "./gates/schema-migration.ts";
 import { describeCause, MigrationFailedError, RefusedError } from "./model/errors.ts";
 import { parseRelease, type Release } from "./model/release.ts";
 import { otherSlot } from "./model/slots.ts";
@@ -74,7 +66,10 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
     const gate = migrationGate(first, gateInput(ctx, e, first, now, opts.to));
     ctx.out(
       gate.ok
-        ? `would migrate ${env} from schema ${schemaText(now.schema)} to ${opts.to} (${migrationKind(first, now.schema, opts.to)}) with ${gate.image}'s image ${first.slots[gate.image!].version}${e.tier === "production" ? ", after a snapshot" : ""}`
+        ? `would migrate ${env} from schema ` +
+            `${schemaText(now.schema)} to ` +
+            `${opts.to} (${migrationKind(first, now.schema, opts.to)}) with ` +
+            `${gate.image}'s image ${first.slots[gate.image!].version}${e.tier === "production" ? ", after a snapshot" : ""}`
         : `would refuse: ${gate.reason}`,
     );
     return first;
@@ -101,7 +96,8 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
     const kind = migrationKind(current, before.schema, opts.to);
     if (e.tier === "production") await takeSnapshot(ctx, e, "pre-migrate");
     ctx.progress.info(
-      `${env}: migrating the database from schema ${schemaText(before.schema)} to ${opts.to} (${kind}) with ${slot}'s image ${s.version} (timeout ${timeoutSeconds} s)`,
+      `${env}: migrating the database from schema ` +
+        `${schemaText(before.schema)} to ${opts.to} (${kind}) with ${slot}'s image ${s.version} (timeout ${timeoutSeconds} s)`,
     );
     const t0 = performance.now();
     let result: { exitCode: number | null; timedOut: boolean; where: string };
@@ -135,7 +131,9 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
       : result.exitCode === null
         ? "was stopped before it finished"
         : `exit ${result.exitCode}`;
-    const note = `schema ${schemaText(before.schema)} → ${opts.to} (${kind}) by ${slot}'s image ${s.version} (${result.where}): ${how}${seconds > 0 ? `, ${seconds} s` : ""}; ${state}`;
+    const note =
+      `schema ${schemaText(before.schema)} → ` +
+      `${opts.to} (${kind}) by ${slot}'s image ${s.version} (${result.where}): ${how}${seconds > 0 ? `, ${seconds} s` : ""}; ${state}`;
     const next = parseRelease({
       ...current,
       database: {
@@ -150,7 +148,9 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
     if (!ok) {
       const fix =
         after?.dirty || !after
-          ? `inspect the database, repair it with the migration tool (e.g. 'migrate force ${after?.schema ?? before.schema ?? 0}' once the partial change is undone), then run 'envctl migrate ${env} --to ${opts.to}' again; rollouts are refused while it is dirty`
+          ? `inspect the database, repair it with the migration tool (e.g. 'migrate force ` +
+            `${after?.schema ?? before.schema ?? 0}' once the partial change is undone), then run ` +
+            `'envctl migrate ${env} --to ${opts.to}' again; rollouts are refused while it is dirty`
           : `fix the migration and run 'envctl migrate ${env} --to ${opts.to}' again`;
       throw new MigrationFailedError(env, `${env}: migration ${note}; ${fix}`);
     }
@@ -198,7 +198,8 @@ export async function schemaGateForTraffic(
       (stable.schema !== undefined && need <= stable.schema.supportsUpTo && need >= stable.schema.requires));
   if (migrateFirst && expandable) {
     ctx.progress.info(
-      `${e.name}: ${target} (${r.slots[target].version}) needs schema ${need}; the database is at ${schemaText(read.reading!.schema)}: running the expand before any traffic moves`,
+      `${e.name}: ${target} (${r.slots[target].version}) needs schema ` +
+        `${need}; the database is at ${schemaText(read.reading!.schema)}: running the expand before any traffic moves`,
     );
     const migrated = await migrate(ctx, e.name, { to: need });
     const again = await readBack(ctx, e, migrated);

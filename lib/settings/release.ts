@@ -99,7 +99,8 @@ export function refuseMissingSettings(
     `${source.name} → ${target.name} refused: ` +
       `${target.name} lacks ${describeMissing(missing)}; add ` +
       `${missing.length === 1 ? "it" : "them"} to ` +
-      `environments/${target.name}.ts (app.settings / app.secrets) with ${target.name}'s own values ('envctl config diff ${source.name} ${target.name}' shows every difference)`,
+      `environments/${target.name}.ts (app.settings / app.secrets) with ` +
+      `${target.name}'s own values ('envctl config diff ${source.name} ${target.name}' shows every difference)`,
   );
 }
 

@@ -36,7 +36,8 @@ export const EMULATOR_GAPS = {
     "moto reads back some attributes differently from what it was given " +
     "(referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra " +
     "'launch-template' tag specification; DB parameter groups come back without their user " +
-    "parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
+    "parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the " +
+    "local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
   elasticacheRbac:
     "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits " +
     "forever; the local profile runs Redis without the IAM-auth user group and its users",
@@ -60,7 +61,8 @@ export const EMULATOR_GAPS = {
     "moto's RDS instances have no SQL engine: the stacks keep the instance, and envctl on the local " +
     "target maps the environment's database (<env>-postgres) to a database of that name on a local " +
     "PostgreSQL (ENVSTACK_LOCAL_POSTGRES); 'envctl migrate' runs the app image's migration command " +
-    "as a local process in the image stand-in's directory (ENVSTACK_LOCAL_IMAGES/<version>), and 'envctl data copy' restores with pg_dump instead of an RDS snapshot (lib/database/local.ts)",
+    "as a local process in the image stand-in's directory (ENVSTACK_LOCAL_IMAGES/<version>), and " +
+    "'envctl data copy' restores with pg_dump instead of an RDS snapshot (lib/database/local.ts)",
 } as const;
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;

@@ -29,7 +29,8 @@ export function readMaskSpec(file: string, shown = file): MaskSpec {
   const parsed = MaskSpecSchema.safeParse(data);
   if (!parsed.success)
     throw new UserError(
-      `data copy: --mask ${shown} is not a valid masking spec:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message.replace(/^Invalid input: /, "")}`).join("\n")}`,
+      `data copy: --mask ${shown} is not a valid masking ` +
+        `spec:\n${parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message.replace(/^Invalid input: /, "")}`).join("\n")}`,
     );
   return parsed.data;
 }
@@ -41,7 +42,8 @@ function dataPlane(shell: Shell, root: string): DataPlane {
     return localDataPlane({ server: shell.env.ENVSTACK_LOCAL_POSTGRES, psql: tools.psql, pgDump: tools.pgDump });
   }
   throw new UserError(
-    `data: only the local target's PostgreSQL is supported yet (ENVSTACK_TARGET=local with ENVSTACK_LOCAL_POSTGRES); on AWS use 'envctl restore' and the recovery runbook (docs/operations/recovery.md)`,
+    `data: only the local target's PostgreSQL is supported yet (ENVSTACK_TARGET=local with ` +
+      `ENVSTACK_LOCAL_POSTGRES); on AWS use 'envctl restore' and the recovery runbook (docs/operations/recovery.md)`,
   );
 }
 
@@ -64,7 +66,9 @@ export function registerDataCommands(program: Command, shell: Shell): void {
       .argument("<from>", "environment whose database is copied")
       .argument("<to>", "environment switched to the copy")
       .description(
-        "restore <from>'s latest snapshot into a new database in <to>'s network, mask it (--mask), verify by query that no masked column holds a source value, then switch <to> to it (the old database is kept until 'data confirm'); from a higher tier, refused without a complete masking spec",
+        "restore <from>'s latest snapshot into a new database in <to>'s network, mask it (--mask), " +
+          "verify by query that no masked column holds a source value, then switch <to> to it (the " +
+          "old database is kept until 'data confirm'); from a higher tier, refused without a complete masking spec",
       )
       .option(
         "--mask <spec.json>",

@@ -75,7 +75,8 @@ export function registerDriftCommand(program: Command, d: DriftDeps): void {
     program
       .command("drift")
       .description(
-        "plan every stack refresh-only and report each drifted attribute with its class (critical, high, medium, low); --heal re-applies the stacks whose drift is all at or below a class (exit 2 when drift remains)",
+        "plan every stack refresh-only and report each drifted attribute with its class (critical, " +
+          "high, medium, low); --heal re-applies the stacks whose drift is all at or below a class (exit 2 when drift remains)",
       )
       .argument("[env]", "one environment (default: every one but previews)")
       .option(
@@ -189,7 +190,9 @@ export function registerDriftCommand(program: Command, d: DriftDeps): void {
         const pending = loadRelease(project.root, name!).pending;
         if (pending)
           throw new UserError(
-            `drift: ${name}: the deploy of ${pending.stacks.join(", ")} by '${pending.command}' did not finish; run 'envctl reconcile ${name}' first (it deploys the file, which heals its stacks too)`,
+            `drift: ${name}: the deploy of ` +
+              `${pending.stacks.join(", ")} by ` +
+              `'${pending.command}' did not finish; run 'envctl reconcile ${name}' first (it deploys the file, which heals its stacks too)`,
           );
         try {
           await withLock(
@@ -223,7 +226,8 @@ export function registerDriftCommand(program: Command, d: DriftDeps): void {
           emit(
             name!,
             "drift-cleared",
-            `healed ${plan.heal.join(", ")} (drift at or below ${heal})${plan.keep.length ? `; still drifted: ${plan.keep.map((k) => `${k.stack} (${k.severity})`).join(", ")}` : ""}`,
+            `healed ${plan.heal.join(", ")} (drift at or below ` +
+              `${heal})${plan.keep.length ? `; still drifted: ${plan.keep.map((k) => `${k.stack} (${k.severity})`).join(", ")}` : ""}`,
             healed.flatMap(listOf).join("; "),
           );
         if (outcome === "failed")

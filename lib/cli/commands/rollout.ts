@@ -1,4 +1,5 @@
-/** `envctl rollout <env>`: the progressive canary (lib/release/rollout/controller.ts) after its traffic plan (lib/release/rollout/plan.ts), stopped by Ctrl-C/SIGTERM. */
+/** `envctl rollout <env>`: the progressive canary (lib/release/rollout/controller.ts) after its traffic plan
+ * (lib/release/rollout/plan.ts), stopped by Ctrl-C/SIGTERM. */
 import { type Command, Option } from "commander";
 import { rollout } from "../../release/rollout/controller.ts";
 import { BakeArg, ErrorRateArg, parseArgs, RpsArg } from "../args.ts";
@@ -14,13 +15,16 @@ export function registerRolloutCommand(program: Command, shell: Shell): void {
         .command("rollout")
         .argument("<env>", "environment whose idle slot holds the new version")
         .description(
-          "progressive canary of the idle slot: its traffic plan first (refused when a step cannot reach a verdict), smoke checks, then each step deployed, read back and analysed (alarms and metrics every interval); rolls back on failure; resumes an interrupted one",
+          "progressive canary of the idle slot: its traffic plan first (refused when a step cannot " +
+            "reach a verdict), smoke checks, then each step deployed, read back and analysed (alarms " +
+            "and metrics every interval); rolls back on failure; resumes an interrupted one",
         )
         .option("--bake <seconds>", "override every step's bake time (must still hold one analysis window)")
         .option("--continue", "go on from a manual pause step")
         .option(
           "--migrate",
-          "run the canary's missing expand migration ('envctl migrate <env> --to <its schema.requires>') before any traffic moves, when the live slot runs on it too",
+          "run the canary's missing expand migration ('envctl migrate <env> --to <its " +
+            "schema.requires>') before any traffic moves, when the live slot runs on it too",
         )
         .option(
           "--rps <n>",

@@ -155,10 +155,18 @@ export function formatLiveStatus(views: LiveStatusView[]): string {
       const dw = Math.max(16, ...v.slotsLive.map((r) => deploymentText(r.deployment).length + 1));
       const deploymentCell = (r: LiveSlotRow) => (eks ? `${pad(deploymentText(r.deployment), dw)} ` : "");
       const table = [
-        `     ${pad("slot", 7)} ${pad("version", 10)} ${"file".padStart(5)}  ${"ALB".padStart(5)}  ${pad("targets", tw)} ${eks ? `${pad("deployment", dw)} ` : ""}alarms`,
+        [
+          `     ${pad("slot", 7)} ${pad("version", 10)} ${"file".padStart(5)}  ${"ALB".padStart(5)}  `,
+          `${pad("targets", tw)} ${eks ? `${pad("deployment", dw)} ` : ""}alarms`,
+        ].join(""),
         ...v.slotsLive.map((r) => {
           const mark = r.marks.join("").padEnd(3);
-          return `  ${mark}${pad(`${r.slot}${r.live ? "*" : ""}`, 7)} ${pad(r.version ?? "-", 10)} ${`${r.weight.file} %`.padStart(5)}  ${(r.weight.alb === null ? "?" : `${r.weight.alb} %`).padStart(5)}  ${pad(targetsText(r.targets), tw)} ${deploymentCell(r)}${alarmsText(v.environment, r.slot, r.alarms)}`;
+          const alb = (r.weight.alb === null ? "?" : `${r.weight.alb} %`).padStart(5);
+          return [
+            `  ${mark}${pad(`${r.slot}${r.live ? "*" : ""}`, 7)} ${pad(r.version ?? "-", 10)} `,
+            `${`${r.weight.file} %`.padStart(5)}  ${alb}  ${pad(targetsText(r.targets), tw)} `,
+            `${deploymentCell(r)}${alarmsText(v.environment, r.slot, r.alarms)}`,
+          ].join("");
         }),
       ];
       const lines = [header, ...table];

@@ -135,7 +135,11 @@ export function maintenanceText(v: StatusView): string | null {
     ...(m.allowCidrs.length ? [`CIDRs ${m.allowCidrs.join(", ")}`] : []),
     ...(m.allowHeader ? [`header ${m.allowHeader}`] : []),
   ];
-  return `MAINTENANCE since ${m.since} by ${m.by}: users get the 503 page${bypass.length ? `; bypass: ${bypass.join("; ")}` : "; no bypass"} — end it with 'envctl maintenance ${v.environment} off'`;
+  const how = bypass.length ? `; bypass: ${bypass.join("; ")}` : "; no bypass";
+  return (
+    `MAINTENANCE since ${m.since} by ${m.by}: users get the 503 page${how} — ` +
+    `end it with 'envctl maintenance ${v.environment} off'`
+  );
 }
 
 /** "database dev-postgres: schema 2 (read back at …); blue runs on 1..2, green on 2..3" */
@@ -153,14 +157,26 @@ export function databaseText(v: StatusView): string | null {
     d.source === "database"
       ? `read back at ${d.readAt}`
       : `as recorded${d.readAt ? ` at ${d.readAt}` : ""}${d.error ? `; could not read the database: ${d.error}` : ""}`;
-  return `database ${d.instance}: schema ${d.schema ?? "none (no migration ran)"}${d.dirty ? " DIRTY (a migration stopped midway)" : ""} (${where}); ${ranges.join(", ")}`;
+  return (
+    `database ${d.instance}: schema ` +
+    `${d.schema ?? "none (no migration ran)"}${d.dirty ? " DIRTY (a migration stopped midway)" : ""} (${where}); ${ranges.join(", ")}`
+  );
 }
 
 /** "rollout of green: 1/3 steps applied (10 % → 50 % → 100 %), next 50 %" */
 export function rolloutText(v: StatusView): string {
   const r = v.rollout;
   if (!r) return "no rollout";
-  return `rollout of ${r.target}: ${r.step}/${r.steps.length} steps applied (${r.steps.map((s) => (typeof s === "number" ? `${s} %` : s)).join(" → ")})${r.paused ? `, PAUSED: continue with 'envctl rollout ${v.environment} --continue'` : r.nextPercent !== null ? `, next ${r.nextPercent} %` : ", awaiting completion"}`;
+  return (
+    `rollout of ${r.target}: ${r.step}/${r.steps.length} steps applied ` +
+    `(${r.steps.map((s) => (typeof s === "number" ? `${s} %` : s)).join(" → " + "")})${
+      r.paused
+        ? `, PAUSED: continue with 'envctl rollout ${v.environment} --continue'`
+        : r.nextPercent !== null
+          ? `, next ${r.nextPercent} %`
+          : ", awaiting completion"
+    }`
+  );
 }
 
 export function formatStatus(views: StatusView[]): string {
@@ -177,7 +193,8 @@ export function formatStatus(views: StatusView[]): string {
       if (v.calendar) lines.push(...calendarText(v.calendar).map((l) => `  ${l}`));
       if (v.pending)
         lines.push(
-          `  PENDING: deploy of ${v.pending.stacks.join(", ")} by '${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`,
+          `  PENDING: deploy of ${v.pending.stacks.join(", ")} by ` +
+            `'${v.pending.command}' since ${v.pending.since} did not finish — run 'envctl reconcile ${v.environment}'`,
         );
       lines.push(
         `  last change: ${v.lastChange ? `${v.lastChange.by} at ${v.lastChange.at}: ${v.lastChange.command}` : "none"}`,

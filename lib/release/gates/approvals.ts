@@ -151,6 +151,8 @@ export function judgeApprovals(policy: ApprovalPolicy, author: string, approvers
     ? policy.required === 0
       ? "no approval required"
       : `approved by ${counted.join(", ")}`
-    : `needs ${policy.required} approval(s) from someone other than the author ${author}${policy.from.length ? ` among ${policy.from.join(", ")}` : ""}; has ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${why}`;
+    : `needs ${policy.required} approval(s) from someone other than the author ` +
+      `${author}${policy.from.length ? ` among ${policy.from.join(", ")}` : ""}; has ` +
+      `${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${why}`;
   return { ok, counted, ignored, message };
 }

@@ -83,5 +83,10 @@ export async function runSmokeChecks(
 }
 
 export function describeSmoke(r: SmokeResult): string {
-  return `${r.ok ? "✔" : "✖"} ${r.url} → ${r.ok ? `${r.status}` : r.problem}${!r.ok && r.body ? ` — body: ${JSON.stringify(r.body)}` : ""} (${r.attempts} attempt${r.attempts === 1 ? "" : "s"}, ${r.ms} ms)`;
+  return (
+    `${r.ok ? "✔" : "✖"} ${r.url} → ` +
+    `${r.ok ? `${r.status}` : r.problem}${
+      !r.ok && r.body ? ` — body: ${JSON.stringify(r.body)}` : ""
+    } (${r.attempts} attempt${r.attempts === 1 ? "" : "s"}, ${r.ms} ms)`
+  );
 }

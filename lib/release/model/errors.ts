@@ -38,7 +38,8 @@ export class DeployFailedError extends Error {
     cause: Error,
   ) {
     super(
-      `${cause.message}\n${env}: the release file is marked pending; run 'envctl reconcile ${env}' to retry, or 'envctl reconcile ${env} --revert' to restore and redeploy the previous state`,
+      `${cause.message}\n${env}: the release file is marked pending; run 'envctl reconcile ` +
+        `${env}' to retry, or 'envctl reconcile ${env} --revert' to restore and redeploy the previous state`,
     );
     this.name = "DeployFailedError";
   }

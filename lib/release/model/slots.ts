@@ -64,7 +64,7 @@ export const SchemaVersionSchema = z
   .max(Number.MAX_SAFE_INTEGER);
 
 /**
- * The schema versions a slot's version works with (issue 22): the version it needs (`requires`,
+ * The schema versions a slot's version works with: the version it needs (`requires`,
  * its expand has run) and the highest it still runs on (`supportsUpTo`, the contract it survives).
  * Declared by the app next to its image (OCI labels `envstack.schema.requires` and
  * `envstack.schema.supports-up-to`, README "Database changes"); staged with the version.

@@ -36,7 +36,7 @@ export interface MigrationResult {
 }
 
 /**
- * The environment's database (issue 22): its schema version read back, migrations run by the app
+ * The environment's database: its schema version read back, migrations run by the app
  * image's migration command from inside the network (lib/database/local.ts: a local process against
  * the local PostgreSQL; on AWS a Kubernetes Job or an SSM command, README "Database changes").
  */

@@ -25,7 +25,7 @@ import { applyTransition, refusePending } from "../deploy-protocol.ts";
 import { releaseDiff, showDryRun } from "../dry-run.ts";
 import { emit } from "../emit.ts";
 import { slotReadiness } from "../gates/readiness.ts";
-import { schemaPlan } from "../gates/schema.ts";
+import { schemaPlan } from "../gates/schema-migration.ts";
 import { describeSmoke, runSmokeChecks, smokeBaseUrl } from "../gates/smoke.ts";
 import { schemaGateForTraffic } from "../migrate.ts";
 import { GateStoppedError, RefusedError } from "../model/errors.ts";
@@ -63,7 +63,11 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
   refusePending(r);
   if (r.maintenance && r.rollout && !ctx.options.dryRun) {
     throw new RefusedError(
-      `${env} is in maintenance (since ${r.maintenance.since}, by ${r.maintenance.by}): the rollout of ${r.rollout.target} waits (step ${r.rollout.nextStep}/${r.rollout.steps.length}); its analysis cannot judge a canary users do not reach. End maintenance first with 'envctl maintenance ${env} off'`,
+      `${env} is in maintenance (since ${r.maintenance.since}, by ` +
+        `${r.maintenance.by}): the rollout of ` +
+        `${r.rollout.target} waits (step ` +
+        `${r.rollout.nextStep}/${r.rollout.steps.length}); its analysis cannot judge a canary users ` +
+        `do not reach. End maintenance first with 'envctl maintenance ${env} off'`,
     );
   }
 
@@ -81,7 +85,13 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
       diff: releaseDiff(env, r, started),
       deploy: [trafficStack(e)],
       proposed: started,
-      summary: `would roll out ${ro.target} (${started.slots[ro.target].version}) in ${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""}, deploying ${trafficStack(e)} at each step; ${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis every ${policy.analysis.intervalSeconds} s${schemaPlan(r, ro.target, opts.migrate === true)}`,
+      summary:
+        `would roll out ${ro.target} (${started.slots[ro.target].version}) in ` +
+        `${env}: ${describeSteps(ro.steps.slice(ro.nextStep), opts.bakeSeconds)}${
+          policy.analysis.postSwitchWatchSeconds ? ` → watch ${policy.analysis.postSwitchWatchSeconds} s` : ""
+        }, deploying ${trafficStack(e)} at each step; ` +
+        `${r.rollout ? "" : `smoke checks first (${policy.smoke.checks.length} against ${smokeBaseUrl(e)}); `}analysis ` +
+        `every ${policy.analysis.intervalSeconds} s${schemaPlan(r, ro.target, opts.migrate === true)}`,
     });
     return r;
   }
@@ -162,7 +172,9 @@ async function readinessGate(ctx: Context, e: ReleaseEnvironment, slot: Slot, ve
   if (reason)
     throw new GateStoppedError(
       e.name,
-      `${e.name}: rollout refused: ${reason}; no traffic was moved. See 'envctl status ${e.name} --live' and 'kubectl -n ${e.name} describe deployment app-${slot}'; 'cdktf deploy ${e.name}-workloads' re-applies the slot as the release file says`,
+      `${e.name}: rollout refused: ${reason}; no traffic was moved. See 'envctl status ` +
+        `${e.name} --live' and 'kubectl -n ` +
+        `${e.name} describe deployment app-${slot}'; 'cdktf deploy ${e.name}-workloads' re-applies the slot as the release file says`,
     );
   ctx.progress.info(`  ✔ ${slot}: its Deployment runs ${version}, every pod Ready`);
 }
@@ -181,7 +193,8 @@ async function smokeGate(ctx: Context, e: ReleaseEnvironment, slot: Slot, versio
   if (failed.length > 0) {
     throw new GateStoppedError(
       e.name,
-      `${e.name}: rollout refused: ${failed.length} of ${results.length} smoke checks of ${slot} (${version}) failed; no traffic was moved\n${failed.map((f) => `  ${describeSmoke(f)}`).join("\n")}`,
+      `${e.name}: rollout refused: ${failed.length} of ` +
+        `${results.length} smoke checks of ${slot} (${version}) failed; no traffic was moved\n${failed.map((f) => `  ${describeSmoke(f)}`).join("\n")}`,
     );
   }
 }

@@ -104,7 +104,8 @@ const complete: ReconcileStep = {
       release: r,
     });
     rc.ctx.progress.info(
-      `${rc.env}: rollout complete: ${rc.canary} (${slotLabel(r.slots[rc.canary])}) is live; 'envctl rollback ${rc.env}' returns to ${rc.stable} (${slotLabel(r.slots[rc.stable])})`,
+      `${rc.env}: rollout complete: ${rc.canary} (${slotLabel(r.slots[rc.canary])}) is live; 'envctl ` +
+        `rollback ${rc.env}' returns to ${rc.stable} (${slotLabel(r.slots[rc.stable])})`,
     );
     return "next";
   },
@@ -162,7 +163,9 @@ async function holdForCalendar(rc: RolloutContext, bakeSeconds: number): Promise
 export function printPaused(progress: { info(line: string): void }, r: Release): void {
   const ro = r.rollout!;
   progress.info(
-    `${r.environment}: the rollout of ${ro.target} waits at a manual pause after step ${ro.nextStep - 1}/${ro.steps.length}; the ALB serves ${formatWeights(weightsOf(r))}. Continue: 'envctl rollout ${r.environment} --continue'; stop: 'envctl abort ${r.environment}'`,
+    `${r.environment}: the rollout of ${ro.target} waits at a manual pause after step ` +
+      `${ro.nextStep - 1}/${ro.steps.length}; the ALB serves ` +
+      `${formatWeights(weightsOf(r))}. Continue: 'envctl rollout ${r.environment} --continue'; stop: 'envctl abort ${r.environment}'`,
   );
 }
 
