@@ -12,6 +12,7 @@
 import type { Context } from "../command-context.ts";
 import {
   historyErrorRatePercent,
+  detectReachesFullPercent,
   planSteps,
   quietestHour,
   rolloutSeconds,
@@ -20,7 +21,8 @@ import {
   windowLabel,
 } from "../judge/traffic-plan.ts";
 import { describeCause, RefusedError } from "../model/errors.ts";
-import { judgeSettings } from "../model/policy.ts";
+import { maxRatioFor } from "../judge/exposure.ts";
+import { type CanaryStep, judgeSettings } from "../model/policy.ts";
 import { arnSuffix, type HourlyTraffic, type ReleaseEnvironment } from "../ports/index.ts";
 import { withRetries } from "../retry.ts";
 
@@ -60,6 +62,9 @@ export interface TrafficPlan {
   /** The judge's settings the plan is for, as the text names them. */
   readonly detect: number;
   readonly powerPercent: number;
+  readonly falseRollbackPercent: number;
+  /** Probability that a `detect` regression reaches 100 %, percent (null: no step below 100 %). */
+  readonly detectReachesFullPercent: number | null;
   /** False when the evidence is observe-only (`analysis.enforce.evidence: false`). */
   readonly evidenceEnforced: boolean;
 }
@@ -170,7 +175,11 @@ export async function trafficPlan(
     settings: judgeSettings(a),
     publishDelaySeconds: a.publishDelaySeconds,
     intervalSeconds: a.intervalSeconds,
-    steps: weightSteps.map(({ s }) => ({ percent: s.percent, bakeSeconds: req.bakeSeconds ?? s.bakeSeconds })),
+    steps: weightSteps.map(({ s, i }) => ({
+      percent: s.percent,
+      bakeSeconds: req.bakeSeconds ?? s.bakeSeconds,
+      maxRatio: maxRatioFor(steps as CanaryStep[], i, a),
+    })),
   });
   return {
     environment: e.name,
@@ -181,6 +190,8 @@ export async function trafficPlan(
     steps: plans.map((p, k) => ({ ...p, canaryStep: weightSteps[k]!.i })),
     detect: a.detect,
     powerPercent: a.powerPercent,
+    falseRollbackPercent: a.falseRollbackPercent,
+    detectReachesFullPercent: detectReachesFullPercent(plans),
     evidenceEnforced: a.enforce.evidence,
   };
 }
@@ -191,20 +202,19 @@ const requests = (n: number) => (Number.isFinite(n) ? String(n) : "more than any
 /** The plan as the terminal shows it (`envctl analysis plan`, and `envctl rollout` before it starts). */
 export function formatPlan(p: TrafficPlan): string[] {
   const lines = [
-    `${p.environment}: traffic plan (a pass must have been able to detect ${p.detect}× the stable error rate with ${p.powerPercent} % power${p.evidenceEnforced ? "" : "; evidence observe-only"})`,
+    `${p.environment}: traffic plan (a healthy canary is rolled back with at most ${p.falseRollbackPercent} % over the whole rollout; a step below 100 % passes when the canary's error ratio is bounded below its bound with ${p.powerPercent} % confidence, ${p.detect}× before 100 %${p.evidenceEnforced ? "" : "; evidence observe-only"})`,
     `  traffic: ${p.rpsSource.startsWith("--rps") ? `${round(p.rps)} requests/s (${p.rpsSource})` : p.rpsSource}`,
     `  stable error rate: ${pct(p.baseErrorRatePercent)} (${p.baseErrorRateSource})`,
   ];
   for (const s of p.steps) {
+    const bad = s.detectPassPercent === null ? "" : `, a ${p.detect}× regression ${pct(s.detectPassPercent)}`;
     lines.push(
-      `  ${stepName(s)}, bake ${s.bakeSeconds} s: expects ${s.expectedCanaryRequests} canary requests; a pass needs ${requests(s.requiredRequests)} ${s.basis}${s.reachable ? "" : ": CANNOT REACH A VERDICT"}`,
+      `  ${stepName(s)}, bake ${s.bakeSeconds} s: expects ${s.expectedCanaryRequests} canary requests; a healthy canary passes with ${pct(s.passPercent)}${bad} (needs ${requests(s.requiredRequests)} ${s.basis})${s.reachable ? "" : ": CANNOT REACH A VERDICT"}`,
     );
     const detects =
-      s.percent >= 100
-        ? "detects nothing against the stable slot (no stable traffic at 100 %: judged against the limits)"
-        : s.detectableRatio === null
-          ? "detects nothing"
-          : `detects ${round(s.detectableRatio)}× with ${p.powerPercent} % power`;
+      s.detectableRatio === null
+        ? "detects nothing against the stable slot yet"
+        : `detects ${round(s.detectableRatio)}× by its end with ${p.powerPercent} % power`;
     const fails =
       s.failAfterSeconds === null
         ? ""
@@ -212,6 +222,7 @@ export function formatPlan(p: TrafficPlan): string[] {
     lines.push(`    ${detects}; a pass after ${s.passAfterSeconds} s (the bake)${fails}`);
     if (s.fix) lines.push(`    fix: ${s.fix}`);
   }
+  if (p.detectReachesFullPercent !== null) lines.push(`  a ${p.detect}× regression reaches 100 % with at most ${pct(p.detectReachesFullPercent)}`);
   return lines;
 }
 
@@ -226,7 +237,7 @@ export function unreachableText(p: TrafficPlan): string {
   return `${steps.map(stepName).join(", ")} cannot reach a verdict at ${atRate(p)}`;
 }
 
-/** Canary requests the plan requires per canary step index (0 for pauses): the judge never passes a step below it. */
+/** Canary requests a healthy canary needs per canary step index (0 for pauses), as the plan expects them. */
 export function plannedRequestsOf(p: TrafficPlan, canarySteps: number): number[] {
   const planned = Array.from({ length: canarySteps }, () => 0);
   // A requirement no traffic can meet is left to the judge's own (it says why the step is inconclusive).
