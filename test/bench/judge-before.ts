@@ -1,4 +1,9 @@
 /**
+ * The judge as it was before the whole-rollout judge (kept for the bench and the tests that show
+ * what changed): one anytime-valid judge per step, fed the counts that grew since the last poll,
+ * with a discrete mixture over `detect`^{1, 1.5, 2, 3, 4}. Not used by envctl.
+ */
+/**
  * The canary judge's statistics for one step, as pure state transitions: counts of one interval in,
  * the running evidence out; at any poll a verdict with its reasons.
  *
@@ -337,4 +342,50 @@ export function verdict(
     observed: [...observed, ...short.map((x) => `inconclusive (observe-only): ${x}`)],
     ...base,
   };
+}
+
+// ------------------------------------------------------------ a whole rollout, as the judge before judged it
+
+/** A series line as the judge before took it: counts per poll, the load balancer's 5xx charged to the canary. */
+export interface BeforeLine {
+  readonly step: number;
+  readonly t: number;
+  readonly canary: { readonly requests: number; readonly errors: number; readonly slow: number | null };
+  readonly stable: { readonly requests: number; readonly errors: number; readonly slow: number | null };
+  readonly lb?: { readonly errors: number };
+}
+
+/**
+ * Replays whole rollouts through the judge before this one, step by step as its controller did:
+ * each step starts its evidence afresh, the load balancer's 5xx go to the canary, an inconclusive
+ * step rolls back (`onInconclusive: "fail"`), the watch is judged as a 100 % step.
+ */
+export function replayBefore(
+  lines: readonly BeforeLine[],
+  steps: (i: number) => { percent: number; bakeSeconds: number },
+  settings: JudgeSettings,
+  last: number,
+): { verdict: "completed" | "rolled-back" | "inconclusive" | "pending"; step: number; decidedAt: number | null } {
+  const tests = testsFor(settings);
+  let step = -1;
+  let state = startStep(tests);
+  let passed = false;
+  for (const l of lines) {
+    if (l.step !== step) {
+      if (step >= 0 && !passed) return { verdict: "pending", step, decidedAt: null };
+      step = l.step;
+      state = startStep(tests);
+      passed = false;
+    }
+    if (passed) continue;
+    const def = steps(l.step);
+    const canary = { ...l.canary, errors: l.canary.errors + (l.lb?.errors ?? 0) };
+    state = addInterval(state, tests, { t: l.t, canary, stable: l.stable });
+    const looks = Math.max(1, Math.floor((def.bakeSeconds - 120) / 30));
+    const v = verdict(state, tests, settings, { percent: def.percent, plannedRequests: 0, looks }, l.t >= def.bakeSeconds);
+    if (v.status === "fail") return { verdict: "rolled-back", step, decidedAt: l.t };
+    if (v.status === "inconclusive") return { verdict: "inconclusive", step, decidedAt: l.t };
+    if (v.status === "pass") passed = true;
+  }
+  return passed && step >= last ? { verdict: "completed", step, decidedAt: null } : { verdict: "pending", step, decidedAt: null };
 }

@@ -70,7 +70,10 @@ export function parseSeries(text: string, file: string, steps: StepLookup): { li
     }
     const parsed = SeriesLineSchema.safeParse(json);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${at}: ${issue.path.join(".") || "line"}: ${issue.message}`);
+      for (const issue of parsed.error.issues) {
+        if (issue.code === "unrecognized_keys") for (const k of issue.keys) problems.push(`${at}: ${[...issue.path, k].join(".")}: is not a field of a series line`);
+        else problems.push(`${at}: ${issue.path.join(".") || "line"}: ${issue.message}`);
+      }
       return;
     }
     const l = parsed.data;
