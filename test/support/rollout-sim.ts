@@ -3,7 +3,7 @@
  * tests and `npm run bench:analysis`. Per line (one metric period, `dt` seconds) the load balancer
  * serves rps·dt requests, each to the canary with its step's weight (binomial split); each fails with
  * its slot's error rate; the load balancer adds its own 5xx at `elb` times the base rate over all
- * requests. Response times are log-normal (median 200 ms on the stable slot, σ 0.08), counted in
+ * requests. Response times are log-normal (median 200 ms on the stable slot, σ 0.05), counted in
  * buckets with edges at the stable slot's p50, p90, p99 and the 1 s latency limit.
  */
 import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
@@ -46,7 +46,7 @@ export interface Cell {
   readonly late?: boolean;
 }
 
-const SIGMA = 0.08;
+const SIGMA = 0.05;
 const MEDIAN = 0.2;
 /** Bucket edges: the stable slot's p50, p90, p99, and the latency limit. */
 export const EDGES = [MEDIAN, MEDIAN * Math.exp(SIGMA * 1.2816), MEDIAN * Math.exp(SIGMA * 2.3263), 1].map((e) => Number(e.toFixed(4)));

@@ -7,6 +7,9 @@
  */
 import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
 import { FIRST_ABOVE_ONE, LOG_THETA, THETA } from "./mixtures.ts";
+
+/** The step of the ratio grid in log θ (./mixtures.ts). */
+const STEP = LOG_THETA[1]! - LOG_THETA[0]!;
 import { crossingProbability, errorShare } from "./statistics.ts";
 
 /** Requests of both slots judged at one canary share (0 < share < 1) by a decision. */
@@ -56,7 +59,12 @@ export function passProbability(exposures: readonly Exposure[], base: number, ra
   const weight = Math.log(THETA[one]! / THETA.slice(0, u).reduce((x, y) => x + y, 0));
   const m = moments(exposures, base, ratio, 1, THETA[u]!);
   if (m.variance <= 0) return 0;
-  return normalCdf((m.mean - (Math.log(1 / alpha) - weight)) / Math.sqrt(m.variance), 0, 1);
+  // The mixture spreads over the alternatives near the truth: Laplace's approximation adds the log of
+  // their effective number (√(2π)·σ/Δ, σ from the Fisher information, Δ the grid step) and ½ (the
+  // likelihood's maximum is above its value at the truth).
+  const information = exposures.reduce((sum, e) => sum + errorsOf(e, base, ratio) * e.share * (1 - e.share), 0);
+  const spread = information > 0 ? Math.max(0, Math.log(Math.sqrt((2 * Math.PI) / information) / STEP) + 0.5) : 0;
+  return normalCdf((m.mean - (Math.log(1 / alpha) - weight - spread)) / Math.sqrt(m.variance), 0, 1);
 }
 
 /** Probability that the upper bound of a binomial rate is below `limit` after `requests` at a true `rate` (through the alternative at the rate). */
@@ -67,8 +75,9 @@ export function ratePassProbability(requests: number, rate: number, limit: numbe
   const no = Math.log((1 - p) / (1 - limit));
   const mean = requests * (p * yes + (1 - p) * no);
   const variance = requests * p * (1 - p) * (yes - no) ** 2;
-  // the rate grid is log-spaced by 0.0523 from 1e-5: the alternative's weight is about p·0.0523/limit
-  const weight = Math.log((p * 0.0523) / limit);
+  // the rate grid is log-spaced by 0.0523 from 1e-5: the alternative's weight is about p·0.0523/limit;
+  // Laplace's approximation adds the log of the alternatives near the truth, as for the ratio
+  const weight = Math.log((p * 0.0523) / limit) + Math.max(0, Math.log(Math.sqrt((2 * Math.PI * (1 - p)) / (requests * p)) / 0.0523) + 0.5);
   if (variance <= 0) return mean > Math.log(1 / alpha) - weight ? 1 : 0;
   return normalCdf((mean - (Math.log(1 / alpha) - weight)) / Math.sqrt(variance), 0, 1);
 }
