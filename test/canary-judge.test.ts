@@ -136,6 +136,16 @@ describe("judge inputs: the cases that failed healthy canaries before, and the f
     expect(verdict(alone, prod, PRODUCTION_SETTINGS, false).status).toBe("fail");
   });
 
+  it("at 100 % (no stable traffic to compare) a limit breach must last two periods: one is an incident, two roll back", () => {
+    const prod = testsFor(PRODUCTION_SETTINGS);
+    const full: StepContext = { index: 2, percent: 100, bakeSeconds: 600, maxRatio: null };
+    let s = startRollout(full);
+    for (let k = 1; k <= 4; k++) s = addPeriod(s, prod, PRODUCTION_SETTINGS, period(60 * k, counts(6000, k === 2 ? 600 : 30), counts(0, 0)));
+    expect(verdict(s, prod, PRODUCTION_SETTINGS, false).status).toBe("pending");
+    for (let k = 5; k <= 6; k++) s = addPeriod(s, prod, PRODUCTION_SETTINGS, period(60 * k, counts(6000, 600), counts(0, 0)));
+    expect(verdict(s, prod, PRODUCTION_SETTINGS, false).status).toBe("fail");
+  });
+
   it("warm-up: the first warmupSeconds of a step are left out of the ratio tests, the limits still apply", () => {
     // A cold first minute at 3× the stable rate: the judge before failed the step on it.
     const cold = period(60, counts(600, 9), counts(5400, 27));

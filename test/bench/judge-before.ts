@@ -23,6 +23,8 @@
  *
  * Each check can be observe-only (`enforce`): its verdict is computed and reported, never acted on.
  */
+import type { PeriodMetrics, WindowMetrics } from "../../lib/release/ports/index.ts";
+import type { Slot } from "../../lib/core/primitives.ts";
 import {
   addLimitInterval,
   addRatioInterval,
@@ -389,3 +391,56 @@ export function replayBefore(
   }
   return passed && step >= last ? { verdict: "completed", step, decidedAt: null } : { verdict: "pending", step, decidedAt: null };
 }
+
+// ------------------------------------------------------------ the reads of the judge before: what grew since the last poll
+
+type Seen = ReadonlyMap<number, { readonly canary: Counts; readonly stable: Counts }>;
+const counts = (p: PeriodMetrics, slot: Slot, withElb: boolean): Counts => ({
+  requests: p.slots[slot].requests,
+  errors: p.slots[slot].target5xx + (withElb ? p.elb5xx : 0),
+  slow: p.slots[slot].slow,
+});
+const growth = (now: Counts, before: Counts | undefined): Counts => ({
+  requests: Math.max(0, now.requests - (before?.requests ?? 0)),
+  errors: Math.max(0, now.errors - (before?.errors ?? 0)),
+  slow: now.slow === null ? null : Math.max(0, now.slow - (before?.slow ?? 0)),
+});
+const max = (a: Counts, b: Counts | undefined): Counts =>
+  b
+    ? {
+        requests: Math.max(a.requests, b.requests),
+        errors: Math.max(a.errors, b.errors),
+        slow: a.slow === null || b.slow === null ? (a.slow ?? b.slow) : Math.max(a.slow, b.slow),
+      }
+    : a;
+const addCounts = (a: Counts, b: Counts): Counts => ({
+  requests: a.requests + b.requests,
+  errors: a.errors + b.errors,
+  slow: a.slow === null || b.slow === null ? null : a.slow + b.slow,
+});
+
+
+/** What grew in every period since the last poll, summed: the interval the judge adds. */
+export function newCounts(
+  seen: Seen,
+  metrics: WindowMetrics,
+  canary: Slot,
+  stable: Slot,
+): { seen: Seen; canary: Counts; stable: Counts } {
+  const next = new Map(seen);
+  let c = ZERO;
+  let s = ZERO;
+  for (const p of metrics.periods) {
+    const key = p.start.getTime();
+    const before = seen.get(key);
+    const now = { canary: counts(p, canary, true), stable: counts(p, stable, false) };
+    const dc = growth(now.canary, before?.canary);
+    const ds = growth(now.stable, before?.stable);
+    // A period whose slow count is missing now but was read before adds nothing unknown.
+    c = addCounts(c, dc.slow === null && dc.requests === 0 ? { ...dc, slow: 0 } : dc);
+    s = addCounts(s, ds.slow === null && ds.requests === 0 ? { ...ds, slow: 0 } : ds);
+    next.set(key, { canary: max(now.canary, before?.canary), stable: max(now.stable, before?.stable) });
+  }
+  return { seen: next, canary: c, stable: s };
+}
+

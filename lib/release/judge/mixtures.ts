@@ -134,9 +134,26 @@ export function limitMixture(limit: number): LimitMixture {
   return { limit, rates: vs.map((v) => limit * Math.exp(v)), logWeights: raw.map((w) => Math.log(w / total)) };
 }
 
-/** log of the limit test's mixture likelihood ratio from cumulative failures and requests (the null: rate ≤ limit). */
-export function limitLogEvidence(m: LimitMixture, failures: number, requests: number): number {
-  if (requests <= 0) return 0;
+/** Per alternative of a limit test: the log-likelihood ratio of `failures` in `requests` against the limit. */
+export function limitLogRatios(m: LimitMixture, failures: number, requests: number): number[] {
   const p0 = m.limit;
-  return logSumExp(m.rates.map((p, i) => m.logWeights[i]! + failures * Math.log(p / p0) + (requests - failures) * Math.log((1 - p) / (1 - p0))));
+  return m.rates.map((p) => (requests <= 0 ? 0 : failures * Math.log(p / p0) + (requests - failures) * Math.log((1 - p) / (1 - p0))));
+}
+
+/**
+ * log of the limit test's mixture likelihood ratio (the null: rate ≤ limit) from cumulative failures
+ * and requests, times per alternative the factors in `extra` (log; another supermartingale of other periods).
+ */
+export function limitLogEvidence(m: LimitMixture, failures: number, requests: number, extra?: readonly number[]): number {
+  const ll = limitLogRatios(m, failures, requests);
+  return logSumExp(ll.map((l, i) => m.logWeights[i]! + l + (extra?.[i] ?? 0)));
+}
+
+/**
+ * Two periods' likelihood ratios taken as one factor, per alternative the smaller: its mean under
+ * the null is at most either's (≤ 1), so a product of such pairs is a supermartingale too, and one
+ * bad period alone (an incident of both slots when no stable traffic is left to compare) adds nothing.
+ */
+export function pairMinimum(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((x, i) => Math.min(x, b[i]!));
 }

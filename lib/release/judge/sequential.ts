@@ -10,6 +10,8 @@
  *   bucket edge (edges from the stable slot's quantiles), per period;
  * - errors against the limit 100 % − `minSuccessRatePercent` (15 %);
  * - requests slower than the latency limit against 1 % (15 %: the limit is a p99).
+ * Without stable traffic (100 %, the watch) the limit tests take periods in pairs: a breach must
+ * last two periods, since no stable slot is left to tell an outage of both from the canary's.
  *
  * Inputs are checked first (./inputs.ts): the load balancer's 5xx are attributed by request share,
  * a period whose counts cannot be true is left out and shown, a period in which the stable slot
@@ -18,7 +20,7 @@
  */
 import { classify, type Period, type PeriodNote, type SlotCounts } from "./inputs.ts";
 import { addLatency, latencyLogEvidence, noLatencyEvidence, type LatencyEvidence } from "./latency.ts";
-import { addRatio, limitLogEvidence, limitMixture, noRatioEvidence, ratioLogEvidence, ratioPrior, type LimitMixture, type RatioEvidence } from "./mixtures.ts";
+import { addRatio, limitLogEvidence, limitLogRatios, limitMixture, noRatioEvidence, pairMinimum, ratioLogEvidence, ratioPrior, type LimitMixture, type RatioEvidence } from "./mixtures.ts";
 
 export type { Period, PeriodNote, SlotCounts } from "./inputs.ts";
 
@@ -105,19 +107,42 @@ export interface JudgeState {
   readonly stats: StepStats;
   readonly errorsRatio: RatioEvidence;
   readonly latencyRatio: LatencyEvidence;
-  /** The canary's cumulative counts for the limit tests (fractional: the load balancer's 5xx by share). */
+  /** The canary's cumulative counts for the limit tests while the stable slot serves (fractional: the load balancer's 5xx by share). */
   readonly errorsLimit: { readonly failures: number; readonly requests: number };
   readonly slowLimit: { readonly failures: number; readonly requests: number };
+  /** The limit tests' evidence from periods without stable traffic (100 %, the watch), in pairs of periods ({@link FullExposure}). */
+  readonly errorsFull: FullExposure;
+  readonly slowFull: FullExposure;
   /** Periods judged over the whole rollout. */
   readonly periods: number;
   /** What the inputs showed (inconsistent data, common failures, missing counts), oldest first, at most 50. */
   readonly notes: readonly PeriodNote[];
 }
 
+/**
+ * A limit test's evidence from periods without stable traffic: per alternative, the sum over pairs
+ * of consecutive periods of the smaller log-likelihood ratio of the two (./mixtures.ts pairMinimum),
+ * and the first period of a pair still open. A breach must last two periods to count: at 100 % no
+ * stable slot is left to tell an outage of both from the canary's.
+ */
+export interface FullExposure {
+  readonly evidence: readonly number[] | null;
+  readonly open: readonly number[] | null;
+}
+const NO_FULL: FullExposure = { evidence: null, open: null };
+
+function addFull(f: FullExposure, m: LimitMixture, failures: number, requests: number): FullExposure {
+  if (requests <= 0) return f;
+  const ll = limitLogRatios(m, failures, requests);
+  if (f.open === null) return { ...f, open: ll };
+  const pair = pairMinimum(f.open, ll);
+  return { evidence: f.evidence ? f.evidence.map((x, i) => x + pair[i]!) : pair, open: null };
+}
+
 export function startRollout(step: StepContext): JudgeState {
   return {
     step, stats: NO_STATS, errorsRatio: noRatioEvidence(), latencyRatio: noLatencyEvidence(),
-    errorsLimit: { failures: 0, requests: 0 }, slowLimit: { failures: 0, requests: 0 }, periods: 0, notes: [],
+    errorsLimit: { failures: 0, requests: 0 }, slowLimit: { failures: 0, requests: 0 }, errorsFull: NO_FULL, slowFull: NO_FULL, periods: 0, notes: [],
   };
 }
 
@@ -135,8 +160,12 @@ export function addPeriod(s: JudgeState, tests: Tests, settings: JudgeSettings, 
   const warm = p.t > settings.warmupSeconds;
   const errorsRatio = warm && c.share !== null ? addRatio(s.errorsRatio, c.share, c.canaryErrors, c.stableErrors) : s.errorsRatio;
   const latencyRatio = warm ? addLatency(s.latencyRatio, c.tails) : s.latencyRatio;
-  const errorsLimit = c.errorsCommon ? s.errorsLimit : { failures: s.errorsLimit.failures + c.canaryErrors, requests: s.errorsLimit.requests + p.canary.requests };
-  const slowLimit = c.slowCommon || p.canary.slow === null ? s.slowLimit : { failures: s.slowLimit.failures + p.canary.slow, requests: s.slowLimit.requests + p.canary.requests };
+  const full = p.stable.requests === 0;
+  const slow = p.canary.slow;
+  const errorsLimit = c.errorsCommon || full ? s.errorsLimit : { failures: s.errorsLimit.failures + c.canaryErrors, requests: s.errorsLimit.requests + p.canary.requests };
+  const slowLimit = c.slowCommon || full || slow === null ? s.slowLimit : { failures: s.slowLimit.failures + slow, requests: s.slowLimit.requests + p.canary.requests };
+  const errorsFull = full ? addFull(s.errorsFull, tests.errorsLimit, c.canaryErrors, p.canary.requests) : s.errorsFull;
+  const slowFull = full && slow !== null ? addFull(s.slowFull, tests.slowLimit, slow, p.canary.requests) : s.slowFull;
   const stats: StepStats = {
     periods: s.stats.periods + 1,
     canary: plus(s.stats.canary, p.canary, c.canaryErrors - p.canary.errors),
@@ -146,7 +175,7 @@ export function addPeriod(s: JudgeState, tests: Tests, settings: JudgeSettings, 
     commonNow: c.errorsCommon || c.slowCommon,
     t,
   };
-  return { ...s, stats, errorsRatio, latencyRatio, errorsLimit, slowLimit, periods: s.periods + 1, notes };
+  return { ...s, stats, errorsRatio, latencyRatio, errorsLimit, slowLimit, errorsFull, slowFull, periods: s.periods + 1, notes };
 }
 
 /** One test's standing: its evidence (the mixture's likelihood ratio, as log) against its bound. */
@@ -166,9 +195,9 @@ export function readings(s: JudgeState, tests: Tests): TestReading[] {
   };
   return [
     r("errors vs stable", "errors", ratioLogEvidence(s.errorsRatio, tests.prior), ALPHA_SHARES.errorsRatio),
-    r("errors vs limit", "errors", limitLogEvidence(tests.errorsLimit, s.errorsLimit.failures, s.errorsLimit.requests), ALPHA_SHARES.errorsLimit),
+    r("errors vs limit", "errors", limitLogEvidence(tests.errorsLimit, s.errorsLimit.failures, s.errorsLimit.requests, s.errorsFull.evidence ?? undefined), ALPHA_SHARES.errorsLimit),
     r("latency vs stable", "latency", latencyLogEvidence(s.latencyRatio, tests.prior), ALPHA_SHARES.latencyRatio),
-    r("slow vs limit", "latency", limitLogEvidence(tests.slowLimit, s.slowLimit.failures, s.slowLimit.requests), ALPHA_SHARES.slowLimit),
+    r("slow vs limit", "latency", limitLogEvidence(tests.slowLimit, s.slowLimit.failures, s.slowLimit.requests, s.slowFull.evidence ?? undefined), ALPHA_SHARES.slowLimit),
   ];
 }
 
