@@ -42,7 +42,7 @@ function shownPattern(line: string): RegExp {
 }
 
 describe("README: the newcomer's two commands", () => {
-  it("are exactly what CI (.ci/run) runs, in order; npm test sets up the engine and Chromium first", () => {
+  it("are exactly what CI (.ci/run) runs, in order; npm test sets up the engine, Chromium and savvi first", () => {
     const commands = shBlock("## Newcomer: two commands").map(withoutComment);
     expect(commands).toEqual(["npm ci && npm run synth", "npm test"]);
     const ci = readFileSync(join(REPO, ".ci/run"), "utf8")
@@ -56,7 +56,7 @@ describe("README: the newcomer's two commands", () => {
     const scripts = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts;
     expect(scripts.pretest).toBe("npm run --silent setup");
     expect(scripts.setup).toBe(
-      "bash lib/engine/setup-engine.sh && bash lib/engine/setup-migrate.sh && bash lib/report/setup-chromium.sh",
+      "bash lib/engine/setup-engine.sh && bash lib/engine/setup-migrate.sh && bash lib/report/setup-chromium.sh && bash test/support/setup-savvi.sh",
     );
     expect(scripts.synth).toBe("tsx main.ts");
   });

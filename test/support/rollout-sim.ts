@@ -51,6 +51,12 @@ const MEDIAN = 0.2;
 /** Bucket edges: the stable slot's p50, p90, p99, and the latency limit. */
 export const EDGES = [MEDIAN, MEDIAN * Math.exp(SIGMA * 1.2816), MEDIAN * Math.exp(SIGMA * 2.3263), 1].map((e) => Number(e.toFixed(4)));
 
+/** The probability of each bucket (EDGES, one more) for response times `factor` times the stable slot's. */
+export function bucketProbabilities(factor: number): number[] {
+  const cdf = [...EDGES.map((e) => normalCdf(Math.log(e / (MEDIAN * factor)) / SIGMA, 0, 1)), 1];
+  return cdf.map((c, i) => c - (i === 0 ? 0 : cdf[i - 1]!));
+}
+
 export function generator(seed: number) {
   const prng = mt19937.factory({ seed });
   const uniform = (prng as unknown as { normalized: () => number }).normalized;
@@ -116,5 +122,5 @@ export function generator(seed: number) {
     });
     return lines;
   }
-  return { rollout, draw, uniform };
+  return { rollout, draw, uniform, buckets };
 }
