@@ -62,12 +62,11 @@ export function startAnalysis(settings: JudgeSettings, step: StepContext, o: { e
   };
 }
 
-/** Where the next read starts: the oldest period not judged yet, and never after this step's start. */
+/** Where the next read starts: after the last period judged (a previous step's, maybe), or at the rollout's start. */
 export function readFrom(a: StepAnalysis, stepStart: Date): Date {
-  const period = a.timing.periodSeconds * 1000;
   const judged = [...a.judged.keys()];
-  const next = judged.length ? Math.max(...judged) + period : stepStart.getTime();
-  return alignDown(new Date(Math.min(next, stepStart.getTime())), a.timing.periodSeconds);
+  const next = judged.length ? Math.max(...judged) + a.timing.periodSeconds * 1000 : stepStart.getTime();
+  return alignDown(new Date(next), a.timing.periodSeconds);
 }
 
 /** Edges of the response-time buckets for the next read: the stable slot's quantiles, then the latency limit. */

@@ -67,6 +67,21 @@ export function passProbability(exposures: readonly Exposure[], base: number, ra
   return normalCdf((m.mean - (Math.log(1 / alpha) - weight - spread)) / Math.sqrt(m.variance), 0, 1);
 }
 
+/** Probability that the upper bound of a binomial rate is below `limit` after `requests` at a true `rate` (through the alternative at the rate). */
+export function ratePassProbability(requests: number, rate: number, limit: number, alpha: number): number {
+  if (requests <= 0 || rate >= limit) return 0;
+  const p = Math.max(rate, 1e-5);
+  const yes = Math.log(p / limit);
+  const no = Math.log((1 - p) / (1 - limit));
+  const mean = requests * (p * yes + (1 - p) * no);
+  const variance = requests * p * (1 - p) * (yes - no) ** 2;
+  // the rate grid is log-spaced by 0.0523 from 1e-5: the alternative's weight is about p·0.0523/limit;
+  // Laplace's approximation adds the log of the alternatives near the truth, as for the ratio
+  const weight = Math.log((p * 0.0523) / limit) + Math.max(0, Math.log(Math.sqrt((2 * Math.PI * (1 - p)) / (requests * p)) / 0.0523) + 0.5);
+  if (variance <= 0) return mean > Math.log(1 / alpha) - weight ? 1 : 0;
+  return normalCdf((mean - (Math.log(1 / alpha) - weight)) / Math.sqrt(variance), 0, 1);
+}
+
 /** The prior weight (log) of the grid point nearest `ratio`. */
 function priorAt(prior: readonly number[], ratio: number): number {
   const v = Math.log(ratio);

@@ -128,15 +128,21 @@ export interface JudgeState {
 export interface FullExposure {
   readonly evidence: readonly number[] | null;
   readonly open: readonly number[] | null;
+  /** The counts of these periods, and of the worst of them (the highest failure rate). */
+  readonly failures: number;
+  readonly requests: number;
+  readonly worst: { readonly failures: number; readonly requests: number };
 }
-const NO_FULL: FullExposure = { evidence: null, open: null };
+const NO_FULL: FullExposure = { evidence: null, open: null, failures: 0, requests: 0, worst: { failures: 0, requests: 0 } };
 
 function addFull(f: FullExposure, m: LimitMixture, failures: number, requests: number): FullExposure {
   if (requests <= 0) return f;
   const ll = limitLogRatios(m, failures, requests);
-  if (f.open === null) return { ...f, open: ll };
+  const worse = failures * f.worst.requests > f.worst.failures * requests || f.worst.requests === 0;
+  const counts = { failures: f.failures + failures, requests: f.requests + requests, worst: worse ? { failures, requests } : f.worst };
+  if (f.open === null) return { ...f, ...counts, open: ll };
   const pair = pairMinimum(f.open, ll);
-  return { evidence: f.evidence ? f.evidence.map((x, i) => x + pair[i]!) : pair, open: null };
+  return { ...counts, evidence: f.evidence ? f.evidence.map((x, i) => x + pair[i]!) : pair, open: null };
 }
 
 export function startRollout(step: StepContext): JudgeState {

@@ -11,7 +11,7 @@
  * canary may not pass, the longer bake or larger percent that would.
  */
 import { ratioPrior } from "./mixtures.ts";
-import { type Exposure, meanEvidence, passProbability, smallestDetectable } from "./power.ts";
+import { type Exposure, meanEvidence, passProbability, ratePassProbability, smallestDetectable } from "./power.ts";
 import { ALPHA_SHARES, type JudgeSettings } from "./sequential.ts";
 
 export { historyErrorRatePercent, type HourSample, quietestHour, rolloutSeconds, windowHours, windowLabel } from "./traffic-history.ts";
@@ -85,8 +85,7 @@ function canaryRequests(i: PlanInput, k: number, bake: number, percent: number):
 function passChance(i: PlanInput, k: number, bake: number, percent: number, ratio: number): number {
   const alpha = 1 - i.settings.powerPercent / 100;
   const step = i.steps[k]!;
-  // At 100 % the step is judged against the limits only: it passes unless a test fails, with traffic.
-  if (percent >= 100) return canaryRequests(i, k, bake, percent) > 0 ? 1 : 0;
+  if (percent >= 100) return ratePassProbability(canaryRequests(i, k, bake, percent), baseRate(i) * ratio, 1 - i.settings.minSuccessRatePercent / 100, alpha);
   return passProbability(exposures(i, k, bake, percent), baseRate(i), ratio, step.maxRatio ?? i.settings.detect, alpha);
 }
 
@@ -101,7 +100,7 @@ export function planSteps(i: PlanInput): StepPlan[] {
     const looks = Math.max(1, Math.floor(exp.reduce((t, e) => t + e.requests, 0) / Math.max(1, i.rps * i.intervalSeconds)));
     const required = reachable ? canaryRequests(i, k, step.bakeSeconds, step.percent) : requiredFor(i, k, step);
     const basis = step.percent >= 100
-      ? `to be judged against the limits (${round(100 - i.settings.minSuccessRatePercent)} % errors, 1 % slow)`
+      ? `for the canary's error rate to be bounded below the ${round(100 - i.settings.minSuccessRatePercent)} % limit with ${i.settings.powerPercent} % confidence`
       : `for the canary's error ratio to be bounded below ${step.maxRatio}× with ${i.settings.powerPercent} % confidence`;
     return {
       step: k, percent: step.percent, bakeSeconds: step.bakeSeconds, maxRatio: step.maxRatio,

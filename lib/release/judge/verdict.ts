@@ -9,8 +9,9 @@
  * - at the end of the bake, **pass** when the exposure allows it: below 100 % the anytime-valid
  *   upper confidence bound of the canary's error ratio (at `powerPercent` confidence) is below the
  *   step's bound, or the canary's error rate is bounded below the bound times
- *   `errorRateFloorPercent`; at 100 % and in the watch, no test failed (the whole traffic is judged
- *   against the limits). Otherwise **inconclusive**, saying why. A step without canary requests never passes.
+ *   `errorRateFloorPercent`; at 100 % the bound of its error rate (its worst period at 100 % left
+ *   out) is below the limit; in the watch, no failure. Otherwise **inconclusive**, saying why. A step
+ *   without canary requests never passes.
  */
 import { rateUpperBound, ratioUpperBound } from "./mixtures.ts";
 import { formatEvidence, readings, type JudgeSettings, type JudgeState, type TestReading, type Tests } from "./sequential.ts";
@@ -73,6 +74,11 @@ export function verdict(s: JudgeState, tests: Tests, settings: JudgeSettings, fi
     if (ratio >= step.maxRatio && rate >= floor) {
       short.push(`the canary's error ratio is bounded by ${Number.isFinite(ratio) ? `${round(ratio)}×` : "nothing yet"} (${settings.powerPercent} % upper bound), not below this step's ${step.maxRatio}×, nor its error rate (≤ ${pct(rate)}) below ${step.maxRatio} × the ${settings.errorRateFloorPercent} % floor`);
     }
+  } else if (step.index !== "watch") {
+    // At 100 %: the canary's error rate bounded below the limit, its worst period left out (an incident of both slots).
+    const f = s.errorsFull;
+    const rate = rateUpperBound(s.errorsLimit.failures + f.failures - f.worst.failures, s.errorsLimit.requests + f.requests - f.worst.requests, confidence);
+    if (rate >= tests.errorLimit) short.push(`the canary's error rate is bounded by ${pct(rate)} (${settings.powerPercent} % upper bound, its worst period at 100 % left out), not below the ${pct(tests.errorLimit)} limit`);
   }
   if (s.stats.slowMissing * 2 > s.stats.periods) {
     const text = `no slow-request counts in ${s.stats.slowMissing} of the step's ${s.stats.periods} periods (the latency limit was not checked)`;
