@@ -167,15 +167,20 @@ export interface ReplayResult {
   readonly polls: number;
 }
 
-/** The periods of one recorded step, judged in order until a decision (the evidence starts with the step). */
+/**
+ * The periods of one recorded step, judged in order until a decision (the evidence starts with the
+ * step). A record ends where its step was decided (the end of the bake; the periods of its last
+ * minutes are judged in the next step's record, with their own step's `t`): its last period is final.
+ */
 export function judgeRun(run: string, step: StepContext, periods: readonly Period[], settings: JudgeSettings): ReplayResult {
   const tests = testsFor(settings);
   let state = startRollout(step);
   for (const [k, p] of periods.entries()) {
     state = addPeriod(state, tests, settings, p);
-    const v = verdict(state, tests, settings, p.t >= step.bakeSeconds);
+    const last = k === periods.length - 1;
+    const v = verdict(state, tests, settings, last, false);
     if (v.status !== "pending") return { run, step: step.index, verdict: v.status, decidedAt: p.t, reasons: v.reasons, observed: v.observed, polls: k + 1 };
   }
-  const reasons = [`the record ends at t = ${state.stats.t} s, before the ${step.bakeSeconds} s bake, without a decision`];
+  const reasons = ["the record holds no judged period"];
   return { run, step: step.index, verdict: "pending", decidedAt: null, reasons, observed: [], polls: periods.length };
 }
