@@ -33,7 +33,7 @@ describe("envctl analysis plan", () => {
     expect(text).toContain("stable error rate: 0.5 % (--error-rate 0.5)");
     const pct = (x: number) => `${Number(x.toPrecision(3))} %`;
     expect(text).toContain(
-      `step 1 (50 %), bake 300 s: expects ${first!.expectedCanaryRequests} canary requests; a healthy canary passes with ${pct(first!.passPercent)}, a 2× regression ${pct(first!.detectPassPercent!)} (needs ${first!.requiredRequests} for the canary's error ratio to be bounded below 2× with 95 % confidence): CANNOT REACH A VERDICT`,
+      `step 1 (50 %), bake 300 s: expects ${first!.expectedCanaryRequests} canary requests; a healthy canary passes with ${pct(first!.passPercent)}, a 2× regression ${pct(first!.detectPassPercent!)} (needs ${first!.requiredRequests} by its end, earlier steps' included, for the canary's error ratio to be bounded below 2× with 95 % confidence): CANNOT REACH A VERDICT`,
     );
     expect(first!.passPercent).toBeLessThan(95);
     expect(text).toContain(
@@ -41,7 +41,7 @@ describe("envctl analysis plan", () => {
     );
     expect(text).toContain(`fix: ${first!.fix}`);
     expect(text).toMatch(
-      /step 2 \(100 %\), bake 300 s: expects \d+ canary requests; a healthy canary passes with \S+ % \(needs \S+ for the canary's error rate to be bounded below the 5 % limit with 95 % confidence\)/,
+      /step 2 \(100 %\), bake 300 s: expects \d+ canary requests; a healthy canary passes with \S+ % \(needs \S+ by its end, earlier steps' included, for the canary's error rate to be bounded below 2 × the 5 % limit with 95 % confidence\)/,
     );
     expect(text).toMatch(/ {2}a 2× regression reaches 100 % with at most \S+ %$/m);
   });

@@ -12,7 +12,11 @@ import { type Cell, generator, PRODUCTION_SETTINGS, PRODUCTION_STEPS, production
 
 const RUNS = 300;
 
-function runCell(cell: Cell, seed: number, runs = RUNS): { now: RolloutResult[]; before: ReturnType<typeof replayBefore>[] } {
+function runCell(
+  cell: Cell,
+  seed: number,
+  runs = RUNS,
+): { now: RolloutResult[]; before: ReturnType<typeof replayBefore>[] } {
   const g = generator(seed);
   const now: RolloutResult[] = [];
   const before: ReturnType<typeof replayBefore>[] = [];
@@ -73,7 +77,14 @@ describe("the guarantee and the plan", () => {
 
   it("the plan's pass chances are met or beaten by the judge: reachable at 100 requests/s (≥ 95 %), not at 30", () => {
     const plan = (rps: number) =>
-      planSteps({ rps, baseErrorRatePercent: 0.5, settings: PRODUCTION_SETTINGS, publishDelaySeconds: 0, intervalSeconds: 60, steps: PRODUCTION_STEPS.slice(0, 3) });
+      planSteps({
+        rps,
+        baseErrorRatePercent: 0.5,
+        settings: PRODUCTION_SETTINGS,
+        publishDelaySeconds: 0,
+        intervalSeconds: 60,
+        steps: PRODUCTION_STEPS.slice(0, 3),
+      });
     expect(plan(100).map((s) => s.reachable)).toEqual([true, true, true]);
     expect(plan(100).every((s) => s.passPercent >= PASS_MARGIN)).toBe(true);
     const quiet = plan(30);
@@ -86,7 +97,14 @@ describe("the guarantee and the plan", () => {
 
   it("the smallest detectable regression: the plan's figure for a long 50 % step is detected with the power it says", () => {
     const steps = [{ index: 0, percent: 50, bakeSeconds: 1800, maxRatio: 2 }];
-    const plan = planSteps({ rps: 100, baseErrorRatePercent: 1, settings: PRODUCTION_SETTINGS, publishDelaySeconds: 0, intervalSeconds: 60, steps });
+    const plan = planSteps({
+      rps: 100,
+      baseErrorRatePercent: 1,
+      settings: PRODUCTION_SETTINGS,
+      publishDelaySeconds: 0,
+      intervalSeconds: 60,
+      steps,
+    });
     const smallest = plan[0]!.detectableRatio!;
     expect(smallest).toBeGreaterThan(1);
     expect(smallest).toBeLessThan(1.5);

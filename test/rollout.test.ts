@@ -245,7 +245,7 @@ describe("envctl rollout: continuous analysis", () => {
     expect(h.text()).toContain("inconclusive: baking step 1 again (1/2); the evidence so far carries over");
     expect(h.text()).toContain("inconclusive: baking step 1 again (2/2); the evidence so far carries over");
     expect(h.text()).toMatch(
-      /rolled back: the canary's error rate is bounded by \S+ % \(95 % upper bound, its worst period at 100 % left out\), not below the 5 % limit/,
+      /rolled back: the canary's error rate is bounded by \S+ % \(95 % upper bound, its worst period at 100 % left out\), not below 2 × the 5 % limit/,
     );
     expect(
       h

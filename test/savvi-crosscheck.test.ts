@@ -48,22 +48,28 @@ print(json.dumps(results))
 
 /** One run of savvi over every job (Python and its imports start once). */
 function savvi(jobs: readonly { theta0: readonly number[]; streams: readonly (readonly number[])[][] }[]): number[][] {
-  if (!existsSync(PYTHON)) throw new Error(`savvi is not installed at ${PYTHON}: run npm run setup (test/support/setup-savvi.sh)`);
+  if (!existsSync(PYTHON))
+    throw new Error(`savvi is not installed at ${PYTHON}: run npm run setup (test/support/setup-savvi.sh)`);
   const dir = mkdtempSync(join(tmpdir(), "savvi-"));
   writeFileSync(join(dir, "jobs.json"), JSON.stringify(jobs.map((j) => ({ alpha: ALPHA, ...j }))));
   writeFileSync(join(dir, "run.py"), SAVVI);
-  return JSON.parse(execFileSync(PYTHON, [join(dir, "run.py"), join(dir, "jobs.json")], { encoding: "utf8", timeout: 240_000 }));
+  return JSON.parse(
+    execFileSync(PYTHON, [join(dir, "run.py"), join(dir, "jobs.json")], { encoding: "utf8", timeout: 240_000 }),
+  );
 }
 
 /** Median of detection periods, a stream that never detects counting as later than any. */
-const median = (xs: readonly number[]) => [...xs].map((x) => (x === 0 ? Infinity : x)).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: readonly number[]) =>
+  [...xs].map((x) => (x === 0 ? Infinity : x)).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const bound = Math.log(1 / ALPHA);
 const prior = ratioPrior(2);
 
 /** Errors of both slots per period, the canary's rate `ratio` times the stable's 0.5 %. */
 function errorStreams(seed: number, ratio: number): [number, number][][] {
   const g = generator(seed);
-  return Array.from({ length: STREAMS }, () => Array.from({ length: PERIODS }, () => [g.draw(N, 0.005 * ratio), g.draw(N, 0.005)] as [number, number]));
+  return Array.from({ length: STREAMS }, () =>
+    Array.from({ length: PERIODS }, () => [g.draw(N, 0.005 * ratio), g.draw(N, 0.005)] as [number, number]),
+  );
 }
 
 function judgeErrors(stream: readonly [number, number][]): number {
@@ -78,13 +84,25 @@ function judgeErrors(stream: readonly [number, number][]): number {
 /** Both slots' response-time buckets per period, the canary's times `factor` times the stable's. */
 function latencyStreams(seed: number, factor: number): { canary: number[]; stable: number[] }[][] {
   const g = generator(seed);
-  return Array.from({ length: STREAMS }, () => Array.from({ length: PERIODS }, () => ({ canary: g.buckets(N, factor), stable: g.buckets(N, 1) })));
+  return Array.from({ length: STREAMS }, () =>
+    Array.from({ length: PERIODS }, () => ({ canary: g.buckets(N, factor), stable: g.buckets(N, 1) })),
+  );
 }
 
 function judgeLatency(stream: readonly { canary: number[]; stable: number[] }[]): number {
   let e = noLatencyEvidence();
   for (const [i, p] of stream.entries()) {
-    const c = classify({ t: 120, canary: { requests: N, errors: 0, slow: null, latency: p.canary }, stable: { requests: N, errors: 0, slow: null, latency: p.stable }, lbErrors: 0, edges: EDGES }, 0.01, 0.01);
+    const c = classify(
+      {
+        t: 120,
+        canary: { requests: N, errors: 0, slow: null, latency: p.canary },
+        stable: { requests: N, errors: 0, slow: null, latency: p.stable },
+        lbErrors: 0,
+        edges: EDGES,
+      },
+      0.01,
+      0.01,
+    );
     e = addLatency(e, c.tails);
     if (latencyLogEvidence(e, prior) >= bound) return i + 1;
   }

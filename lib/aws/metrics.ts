@@ -43,7 +43,9 @@ export class CloudWatchMetrics implements MetricsReader {
     const lb = { LoadBalancer: q.loadBalancer };
     // The response-time buckets: TC(:e1), TC(e1:e2), …, TC(eK:) (lower bound exclusive, upper inclusive).
     const edges = q.latencyEdges ?? [];
-    const buckets = edges.length ? [`:${edges[0]}`, ...edges.slice(1).map((e, j) => `${edges[j]}:${e}`), `${edges.at(-1)}:`] : [];
+    const buckets = edges.length
+      ? [`:${edges[0]}`, ...edges.slice(1).map((e, j) => `${edges[j]}:${e}`), `${edges.at(-1)}:`]
+      : [];
     const queries: MetricDataQuery[] = [
       metric("elb5xx", "HTTPCode_ELB_5XX_Count", "Sum", lb),
       ...SLOTS.flatMap((s) => {

@@ -79,9 +79,15 @@ for (const cell of cells) {
 }
 const seconds = (performance.now() - t0) / 1000;
 
-console.log(`bench:analysis: ${RUNS} rollouts per cell, seed ${SEED}, ${cells.length} cells, ${(cells.length * RUNS).toLocaleString("en")} rollouts of production's steps in ${seconds.toFixed(1)} s`);
-console.log("columns per judge: rolled back, completed, inconclusive or pending, reached 100 %, median time to a rollback (s into the rollout)");
-console.log(`${"cell".padEnd(36)} | ${"before: rolled back  completed  inconcl  ≥100 %  t".padEnd(44)} | now: rolled back  completed  inconcl  ≥100 %  t`);
+console.log(
+  `bench:analysis: ${RUNS} rollouts per cell, seed ${SEED}, ${cells.length} cells, ${(cells.length * RUNS).toLocaleString("en")} rollouts of production's steps in ${seconds.toFixed(1)} s`,
+);
+console.log(
+  "columns per judge: rolled back, completed, inconclusive or pending, reached 100 %, median time to a rollback (s into the rollout)",
+);
+console.log(
+  `${"cell".padEnd(36)} | ${"before: rolled back  completed  inconcl  ≥100 %  t".padEnd(44)} | now: rolled back  completed  inconcl  ≥100 %  t`,
+);
 for (const r of results) console.log(`${r.cell.name.padEnd(36)} | ${row(r.old).padEnd(44)} | ${row(r.now)}`);
 
 // ------------------------------------------------------------------ live reads, a series published late
@@ -101,20 +107,47 @@ for (const r of results) console.log(`${r.cell.name.padEnd(36)} | ${row(r.old).p
     let nowFailed = false;
     for (let t = 30; t <= s0.bakeSeconds; t += 30) {
       // Periods that ended by t; the stable slot's 5xx of a period appear one poll (30 s) after its other series.
-      const shown = periods.filter((p) => p.t <= t).map((p) => {
-        const start = new Date((p.t - 60) * 1000);
-        const stableErrors = p.t + 30 <= t ? p.stable.errors : 0;
-        const slot = (c: typeof p.canary, errors: number) => ({ requests: c.requests, target5xx: errors, slow: c.slow, p99Seconds: 0.3 });
-        return { start, elb5xx: p.lb?.errors ?? 0, slots: { green: slot(p.canary, p.canary.errors), blue: slot(p.stable, stableErrors) } };
-      });
-      const metrics: WindowMetrics = { periods: shown, elb5xx: 0, slots: { green: shown[0]?.slots.green ?? { requests: 0, target5xx: 0, slow: 0, p99Seconds: null }, blue: shown[0]?.slots.blue ?? { requests: 0, target5xx: 0, slow: 0, p99Seconds: null } } };
+      const shown = periods
+        .filter((p) => p.t <= t)
+        .map((p) => {
+          const start = new Date((p.t - 60) * 1000);
+          const stableErrors = p.t + 30 <= t ? p.stable.errors : 0;
+          const slot = (c: typeof p.canary, errors: number) => ({
+            requests: c.requests,
+            target5xx: errors,
+            slow: c.slow,
+            p99Seconds: 0.3,
+          });
+          return {
+            start,
+            elb5xx: p.lb?.errors ?? 0,
+            slots: { green: slot(p.canary, p.canary.errors), blue: slot(p.stable, stableErrors) },
+          };
+        });
+      const metrics: WindowMetrics = {
+        periods: shown,
+        elb5xx: 0,
+        slots: {
+          green: shown[0]?.slots.green ?? { requests: 0, target5xx: 0, slow: 0, p99Seconds: null },
+          blue: shown[0]?.slots.blue ?? { requests: 0, target5xx: 0, slow: 0, p99Seconds: null },
+        },
+      };
       if (!oldFailed) {
         const n = before.newCounts(seen, metrics, "green", "blue");
         seen = n.seen;
         bs = before.addInterval(bs, bt, { t, canary: n.canary, stable: n.stable });
-        oldFailed = before.verdict(bs, bt, PRODUCTION_SETTINGS, { percent: 10, plannedRequests: 0, looks: 6 }, false).status === "fail";
+        oldFailed =
+          before.verdict(bs, bt, PRODUCTION_SETTINGS, { percent: 10, plannedRequests: 0, looks: 6 }, false).status ===
+          "fail";
       }
-      const o = { canary: "green" as const, stable: "blue" as const, windowStart: new Date(0), windowEnd: new Date(t * 1000), metrics, alarms: { alarming: [], missing: [], states: [] } };
+      const o = {
+        canary: "green" as const,
+        stable: "blue" as const,
+        windowStart: new Date(0),
+        windowEnd: new Date(t * 1000),
+        metrics,
+        alarms: { alarming: [], missing: [], states: [] },
+      };
       const polled = analysePoll(a, o, false);
       a = polled.analysis;
       nowFailed ||= polled.verdict.status === "fail";
@@ -123,21 +156,41 @@ for (const r of results) console.log(`${r.cell.name.padEnd(36)} | ${row(r.old).p
     if (nowFailed) nowFalse++;
   }
   console.log("");
-  console.log(`live reads, the stable slot's 5xx published one poll late (${runs} healthy first steps, 100 rps, 0.5 %): rolled back before ${pct(oldFalse, runs).trim()}, now ${pct(nowFalse, runs).trim()}`);
+  console.log(
+    `live reads, the stable slot's 5xx published one poll late (${runs} healthy first steps, 100 rps, 0.5 %): rolled back before ${pct(oldFalse, runs).trim()}, now ${pct(nowFalse, runs).trim()}`,
+  );
 }
 
 // ------------------------------------------------------------------ targets
 const find = (name: string) => results.find((r) => r.cell.name === name)!;
 const share = (os: Outcome[], v: string) => os.filter((o) => o.verdict === v).length / os.length;
 const healthy = results.filter((r) => r.cell.healthy && !r.cell.burst);
-const worstFalse = healthy.reduce((w, r) => (share(r.now, "rolled-back") > share(w.now, "rolled-back") ? r : w), healthy[0]!);
+const worstFalse = healthy.reduce(
+  (w, r) => (share(r.now, "rolled-back") > share(w.now, "rolled-back") ? r : w),
+  healthy[0]!,
+);
 const check = (met: boolean, what: string) => console.log(`${met ? "MET    " : "NOT MET"} ${what}`);
 const x10 = find("×10").now;
 console.log("");
-check(share(find("healthy").now, "completed") >= 0.95, `a healthy 100 rps service at 0.5 % completes ≥ 95 %: ${pct(share(find("healthy").now, "completed") * RUNS, RUNS).trim()} (before ${pct(share(find("healthy").old, "completed") * RUNS, RUNS).trim()})`);
-check(share(worstFalse.now, "rolled-back") <= 0.01, `false rollbacks per rollout ≤ 1 % in every healthy cell (lb 5xx up to 50 %; the burst cell is shown above): worst ${pct(share(worstFalse.now, "rolled-back") * RUNS, RUNS).trim()} (${worstFalse.cell.name})`);
+check(
+  share(find("healthy").now, "completed") >= 0.95,
+  `a healthy 100 rps service at 0.5 % completes ≥ 95 %: ${pct(share(find("healthy").now, "completed") * RUNS, RUNS).trim()} (before ${pct(share(find("healthy").old, "completed") * RUNS, RUNS).trim()})`,
+);
+check(
+  share(worstFalse.now, "rolled-back") <= 0.01,
+  `false rollbacks per rollout ≤ 1 % in every healthy cell (lb 5xx up to 50 %; the burst cell is shown above): worst ${pct(share(worstFalse.now, "rolled-back") * RUNS, RUNS).trim()} (${worstFalse.cell.name})`,
+);
 const x2 = find("×2").now;
-check(x2.filter((o) => o.step >= 2).length / RUNS <= 0.05, `P(×2 reaches 100 %) ≤ 5 %: ${pct(x2.filter((o) => o.step >= 2).length, RUNS).trim()} (before ${pct(find("×2").old.filter((o) => o.step >= 2).length, RUNS).trim()})`);
-check(x10.every((o) => o.verdict === "rolled-back" && o.step === 0 && (o.decidedAt ?? 999) <= 150), `×10 rolled back within the first half of the first step: ${x10.filter((o) => o.step === 0 && (o.decidedAt ?? 999) <= 150).length}/${RUNS}, median ${median(x10.map(when))} s`);
+check(
+  x2.filter((o) => o.step >= 2).length / RUNS <= 0.05,
+  `P(×2 reaches 100 %) ≤ 5 %: ${pct(x2.filter((o) => o.step >= 2).length, RUNS).trim()} (before ${pct(find("×2").old.filter((o) => o.step >= 2).length, RUNS).trim()})`,
+);
+check(
+  x10.every((o) => o.verdict === "rolled-back" && o.step === 0 && (o.decidedAt ?? 999) <= 150),
+  `×10 rolled back within the first half of the first step: ${x10.filter((o) => o.step === 0 && (o.decidedAt ?? 999) <= 150).length}/${RUNS}, median ${median(x10.map(when))} s`,
+);
 const lat = find("latency ×4 (under the limit)");
-check(share(lat.now, "rolled-back") >= 0.95, `a 4× latency shift under the limit fails ≥ 95 %: ${pct(share(lat.now, "rolled-back") * RUNS, RUNS).trim()} (before ${pct(share(lat.old, "rolled-back") * RUNS, RUNS).trim()})`);
+check(
+  share(lat.now, "rolled-back") >= 0.95,
+  `a 4× latency shift under the limit fails ≥ 95 %: ${pct(share(lat.now, "rolled-back") * RUNS, RUNS).trim()} (before ${pct(share(lat.old, "rolled-back") * RUNS, RUNS).trim()})`,
+);

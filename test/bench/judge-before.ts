@@ -23,7 +23,7 @@
  *
  * Each check can be observe-only (`enforce`): its verdict is computed and reported, never acted on.
  */
-import type { PeriodMetrics, WindowMetrics } from "../../lib/release/ports/index.ts";
+
 import type { Slot } from "../../lib/core/primitives.ts";
 import {
   addLimitInterval,
@@ -39,6 +39,7 @@ import {
   requiredLimitRequests,
   requiredRatioErrors,
 } from "../../lib/release/judge/statistics.ts";
+import type { PeriodMetrics, WindowMetrics } from "../../lib/release/ports/index.ts";
 
 /** One slot's counts in one interval (or summed). `slow` is null where no latency counts were read. */
 export interface Counts {
@@ -384,12 +385,20 @@ export function replayBefore(
     const canary = { ...l.canary, errors: l.canary.errors + (l.lb?.errors ?? 0) };
     state = addInterval(state, tests, { t: l.t, canary, stable: l.stable });
     const looks = Math.max(1, Math.floor((def.bakeSeconds - 120) / 30));
-    const v = verdict(state, tests, settings, { percent: def.percent, plannedRequests: 0, looks }, l.t >= def.bakeSeconds);
+    const v = verdict(
+      state,
+      tests,
+      settings,
+      { percent: def.percent, plannedRequests: 0, looks },
+      l.t >= def.bakeSeconds,
+    );
     if (v.status === "fail") return { verdict: "rolled-back", step, decidedAt: l.t };
     if (v.status === "inconclusive") return { verdict: "inconclusive", step, decidedAt: l.t };
     if (v.status === "pass") passed = true;
   }
-  return passed && step >= last ? { verdict: "completed", step, decidedAt: null } : { verdict: "pending", step, decidedAt: null };
+  return passed && step >= last
+    ? { verdict: "completed", step, decidedAt: null }
+    : { verdict: "pending", step, decidedAt: null };
 }
 
 // ------------------------------------------------------------ the reads of the judge before: what grew since the last poll
@@ -419,7 +428,6 @@ const addCounts = (a: Counts, b: Counts): Counts => ({
   slow: a.slow === null || b.slow === null ? null : a.slow + b.slow,
 });
 
-
 /** What grew in every period since the last poll, summed: the interval the judge adds. */
 export function newCounts(
   seen: Seen,
@@ -443,4 +451,3 @@ export function newCounts(
   }
   return { seen: next, canary: c, stable: s };
 }
-

@@ -6,9 +6,10 @@
  * requests. Response times are log-normal (median 200 ms on the stable slot, σ 0.05), counted in
  * buckets with edges at the stable slot's p50, p90, p99 and the 1 s latency limit.
  */
-import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
+
 import binomialBase from "@stdlib/random-base-binomial";
 import mt19937 from "@stdlib/random-base-mt19937";
+import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
 import type { SeriesLine } from "../../lib/release/judge/replay.ts";
 import type { JudgeSettings, StepContext } from "../../lib/release/judge/sequential.ts";
 
@@ -23,7 +24,12 @@ export const productionStep = (i: number): StepContext => PRODUCTION_STEPS[i]!;
 
 /** Production's analysis policy as the judge takes it (minSuccessRatePercent 99, the defaults otherwise). */
 export const PRODUCTION_SETTINGS: JudgeSettings = {
-  falseRollbackPercent: 1, detect: 2, powerPercent: 95, minSuccessRatePercent: 99, errorRateFloorPercent: 0.1, warmupSeconds: 60,
+  falseRollbackPercent: 1,
+  detect: 2,
+  powerPercent: 95,
+  minSuccessRatePercent: 99,
+  errorRateFloorPercent: 0.1,
+  warmupSeconds: 60,
   enforce: { errors: true, latency: true, evidence: true },
 };
 
@@ -49,7 +55,9 @@ export interface Cell {
 const SIGMA = 0.05;
 const MEDIAN = 0.2;
 /** Bucket edges: the stable slot's p50, p90, p99, and the latency limit. */
-export const EDGES = [MEDIAN, MEDIAN * Math.exp(SIGMA * 1.2816), MEDIAN * Math.exp(SIGMA * 2.3263), 1].map((e) => Number(e.toFixed(4)));
+export const EDGES = [MEDIAN, MEDIAN * Math.exp(SIGMA * 1.2816), MEDIAN * Math.exp(SIGMA * 2.3263), 1].map((e) =>
+  Number(e.toFixed(4)),
+);
 
 /** The probability of each bucket (EDGES, one more) for response times `factor` times the stable slot's. */
 export function bucketProbabilities(factor: number): number[] {
@@ -110,14 +118,26 @@ export function generator(seed: number) {
         const burst = lines.length === burstAt ? 20 : 1;
         const n = Math.round(cell.rps * dt);
         const nc = s.percent >= 100 ? n : draw(n, s.percent / 100);
-        const canary = slot(nc, cell.base * (cell.ratio ?? 1) * (cold ? 3 : 1) * burst, (cell.latency ?? 1) * (cold ? 2 : 1));
+        const canary = slot(
+          nc,
+          cell.base * (cell.ratio ?? 1) * (cold ? 3 : 1) * burst,
+          (cell.latency ?? 1) * (cold ? 2 : 1),
+        );
         const stable = slot(n - nc, cell.base * burst, 1);
         if (cell.late) {
           const late = stable.errors;
           stable.errors = Math.min(stable.requests, carry);
           carry = late;
         }
-        lines.push({ run, step: k, t, canary, stable, lb: { errors: draw(n, cell.base * (cell.elb ?? 0)) }, buckets: [...EDGES] });
+        lines.push({
+          run,
+          step: k,
+          t,
+          canary,
+          stable,
+          lb: { errors: draw(n, cell.base * (cell.elb ?? 0)) },
+          buckets: [...EDGES],
+        });
       }
     });
     return lines;

@@ -8,18 +8,24 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError } from "../../config/errors.ts";
-import { judgeRun, parseSeries, type ReplayResult, type RolloutResult, replaySeries } from "../../release/judge/replay.ts";
-import type { StepContext } from "../../release/judge/sequential.ts";
 import {
+  judgeRun,
+  parseSeries,
+  type ReplayResult,
+  type RolloutResult,
+  replaySeries,
+} from "../../release/judge/replay.ts";
+import {
+  lastWeightStep,
   parseOverrides,
   REPLAY_KEYS,
   type ReplayOverrides,
   recordedRuns,
-  lastWeightStep,
   recordedStep,
   replaySettings,
   seriesSteps,
 } from "../../release/judge/replay-runs.ts";
+import type { StepContext } from "../../release/judge/sequential.ts";
 import { RefusedError } from "../../release/model/errors.ts";
 import type { Analysis } from "../../release/model/policy.ts";
 import { formatPlan, trafficPlan } from "../../release/rollout/plan.ts";
@@ -143,10 +149,25 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
         throw new UserError(
           `analysis replay ${name}: ${args.series} is not a valid series (${parsed.problems.length} problem${parsed.problems.length === 1 ? "" : "s"}), nothing was judged:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`,
         );
-      if (parsed.lines.length === 0) throw new UserError(`analysis replay ${name}: ${args.series} holds no line to judge`);
-      const rollouts = replaySeries(parsed.lines, (k) => lookup(k) as StepContext, settings, lastWeightStep(e.release.canary));
+      if (parsed.lines.length === 0)
+        throw new UserError(`analysis replay ${name}: ${args.series} holds no line to judge`);
+      const rollouts = replaySeries(
+        parsed.lines,
+        (k) => lookup(k) as StepContext,
+        settings,
+        lastWeightStep(e.release.canary),
+      );
       if (o.json) {
-        for (const r of rollouts) out(JSON.stringify({ run: r.run, verdict: r.verdict, step: r.step, decidedAt: r.decidedAt, reasons: r.reasons }));
+        for (const r of rollouts)
+          out(
+            JSON.stringify({
+              run: r.run,
+              verdict: r.verdict,
+              step: r.step,
+              decidedAt: r.decidedAt,
+              reasons: r.reasons,
+            }),
+          );
         return;
       }
       const head = `${name}: ${rollouts.length} rollout${rollouts.length === 1 ? "" : "s"} judged again with ${describeSettings(a, overrides)}`;
@@ -165,7 +186,9 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
     });
     if (o.json) {
       for (const r of results)
-        out(JSON.stringify({ run: r.run, step: r.step, verdict: r.verdict, decidedAt: r.decidedAt, reasons: r.reasons }));
+        out(
+          JSON.stringify({ run: r.run, step: r.step, verdict: r.verdict, decidedAt: r.decidedAt, reasons: r.reasons }),
+        );
       return;
     }
     out(

@@ -13,8 +13,18 @@
  */
 import type { Slot } from "../../core/primitives.ts";
 import type { AlarmStates, PeriodMetrics, WindowMetrics } from "../ports/index.ts";
-import { addPeriod, enterStep, startRollout, testsFor, type JudgeSettings, type JudgeState, type Period, type StepContext, type Tests } from "./sequential.ts";
-import { verdict, type StepVerdict } from "./verdict.ts";
+import {
+  addPeriod,
+  enterStep,
+  type JudgeSettings,
+  type JudgeState,
+  type Period,
+  type StepContext,
+  startRollout,
+  type Tests,
+  testsFor,
+} from "./sequential.ts";
+import { type StepVerdict, verdict } from "./verdict.ts";
 
 export interface Observation {
   readonly canary: Slot;
@@ -54,11 +64,30 @@ export interface StepAnalysis {
 }
 
 /** A new rollout's analysis, or the next step's carrying `previous` (its evidence, and the periods it judged). */
-export function startAnalysis(settings: JudgeSettings, step: StepContext, o: { enforceAlarms: boolean; timing: Timing; started: Date }, previous?: StepAnalysis): StepAnalysis {
-  if (previous) return { ...previous, enforceAlarms: o.enforceAlarms, state: enterStep(previous.state, step), stepStarts: [...previous.stepStarts, o.started.getTime()], intervals: [] };
+export function startAnalysis(
+  settings: JudgeSettings,
+  step: StepContext,
+  o: { enforceAlarms: boolean; timing: Timing; started: Date },
+  previous?: StepAnalysis,
+): StepAnalysis {
+  if (previous)
+    return {
+      ...previous,
+      enforceAlarms: o.enforceAlarms,
+      state: enterStep(previous.state, step),
+      stepStarts: [...previous.stepStarts, o.started.getTime()],
+      intervals: [],
+    };
   return {
-    settings, tests: testsFor(settings), timing: o.timing, enforceAlarms: o.enforceAlarms, state: startRollout(step),
-    stepStarts: [o.started.getTime()], judged: new Map(), intervals: [], stableQuantiles: [],
+    settings,
+    tests: testsFor(settings),
+    timing: o.timing,
+    enforceAlarms: o.enforceAlarms,
+    state: startRollout(step),
+    stepStarts: [o.started.getTime()],
+    judged: new Map(),
+    intervals: [],
+    stableQuantiles: [],
   };
 }
 
@@ -71,19 +100,35 @@ export function readFrom(a: StepAnalysis, stepStart: Date): Date {
 
 /** Edges of the response-time buckets for the next read: the stable slot's quantiles, then the latency limit. */
 export function latencyEdges(a: StepAnalysis, limitSeconds: number): number[] {
-  const below = [...new Set(a.stableQuantiles.filter((q) => q > 0 && q < limitSeconds).map((q) => Number(q.toPrecision(3))))].sort((x, y) => x - y);
+  const below = [
+    ...new Set(a.stableQuantiles.filter((q) => q > 0 && q < limitSeconds).map((q) => Number(q.toPrecision(3)))),
+  ].sort((x, y) => x - y);
   return [...below, limitSeconds];
 }
 
 const judgedOf = (p: PeriodMetrics, canary: Slot, stable: Slot): Judged => ({
-  canary: p.slots[canary].requests, stable: p.slots[stable].requests, errors: p.slots[canary].target5xx + p.slots[stable].target5xx, lb: p.elb5xx,
+  canary: p.slots[canary].requests,
+  stable: p.slots[stable].requests,
+  errors: p.slots[canary].target5xx + p.slots[stable].target5xx,
+  lb: p.elb5xx,
 });
 
 function periodOf(a: StepAnalysis, p: PeriodMetrics, canary: Slot, stable: Slot): Period {
   const end = p.start.getTime() + a.timing.periodSeconds * 1000;
   const began = a.stepStarts.filter((s) => s <= p.start.getTime()).at(-1) ?? a.stepStarts[0]!;
-  const slot = (s: Slot) => ({ requests: p.slots[s].requests, errors: p.slots[s].target5xx, slow: p.slots[s].slow, latency: p.slots[s].latency ?? null });
-  return { t: Math.max(0, Math.round((end - began) / 1000)), canary: slot(canary), stable: slot(stable), lbErrors: p.elb5xx, edges: p.edges ?? null };
+  const slot = (s: Slot) => ({
+    requests: p.slots[s].requests,
+    errors: p.slots[s].target5xx,
+    slow: p.slots[s].slow,
+    latency: p.slots[s].latency ?? null,
+  });
+  return {
+    t: Math.max(0, Math.round((end - began) / 1000)),
+    canary: slot(canary),
+    stable: slot(stable),
+    lbErrors: p.elb5xx,
+    edges: p.edges ?? null,
+  };
 }
 
 /** The verdict of one poll: the judge's, with the alarms and what the poll judged. */
@@ -95,7 +140,11 @@ export interface PollVerdict extends StepVerdict {
 }
 
 /** Judges every period that became final since the last poll; `final` at the end of the bake. */
-export function analysePoll(a: StepAnalysis, o: Observation, final: boolean): { analysis: StepAnalysis; verdict: PollVerdict } {
+export function analysePoll(
+  a: StepAnalysis,
+  o: Observation,
+  final: boolean,
+): { analysis: StepAnalysis; verdict: PollVerdict } {
   const judged = new Map(a.judged);
   const late: string[] = [];
   let state = a.state;
@@ -107,10 +156,22 @@ export function analysePoll(a: StepAnalysis, o: Observation, final: boolean): { 
     const now = judgedOf(p, o.canary, o.stable);
     const before = judged.get(key);
     if (before) {
-      const grew = (["canary", "stable", "errors", "lb"] as const).filter((k) => now[k] > before[k]).map((k) => `${k === "errors" ? "target 5xx" : k === "lb" ? "load balancer 5xx" : `${k} requests`} +${now[k] - before[k]}`);
+      const grew = (["canary", "stable", "errors", "lb"] as const)
+        .filter((k) => now[k] > before[k])
+        .map(
+          (k) =>
+            `${k === "errors" ? "target 5xx" : k === "lb" ? "load balancer 5xx" : `${k} requests`} +${now[k] - before[k]}`,
+        );
       if (grew.length) {
-        late.push(`late data for the period of ${p.start.toISOString().slice(11, 16)} (judged before): ${grew.join(", ")}; not counted`);
-        judged.set(key, { canary: Math.max(now.canary, before.canary), stable: Math.max(now.stable, before.stable), errors: Math.max(now.errors, before.errors), lb: Math.max(now.lb, before.lb) });
+        late.push(
+          `late data for the period of ${p.start.toISOString().slice(11, 16)} (judged before): ${grew.join(", ")}; not counted`,
+        );
+        judged.set(key, {
+          canary: Math.max(now.canary, before.canary),
+          stable: Math.max(now.stable, before.stable),
+          errors: Math.max(now.errors, before.errors),
+          lb: Math.max(now.lb, before.lb),
+        });
       }
       continue;
     }
@@ -119,10 +180,19 @@ export function analysePoll(a: StepAnalysis, o: Observation, final: boolean): { 
     state = addPeriod(state, a.tests, a.settings, period);
     intervals.push(period);
     judged.set(key, now);
-    const q = [p.slots[o.stable].p50Seconds, p.slots[o.stable].p90Seconds, p.slots[o.stable].p99Seconds].filter((x): x is number => typeof x === "number");
+    const q = [p.slots[o.stable].p50Seconds, p.slots[o.stable].p90Seconds, p.slots[o.stable].p99Seconds].filter(
+      (x): x is number => typeof x === "number",
+    );
     if (q.length) quantiles = q;
   }
-  if (late.length) state = { ...state, notes: [...state.notes, ...late.map((text) => ({ kind: "late-data" as const, step: state.step.index, text }))].slice(-50) };
+  if (late.length)
+    state = {
+      ...state,
+      notes: [
+        ...state.notes,
+        ...late.map((text) => ({ kind: "late-data" as const, step: state.step.index, text })),
+      ].slice(-50),
+    };
   const next: StepAnalysis = { ...a, state, judged, intervals, stableQuantiles: quantiles };
   const alarmFailures = [
     ...o.alarms.alarming.map((x) => `alarm ${x} is in ALARM`),
@@ -130,7 +200,8 @@ export function analysePoll(a: StepAnalysis, o: Observation, final: boolean): { 
   ];
   const v = verdict(state, a.tests, a.settings, final);
   const extra = { alarmFailures, judgedNow: intervals.length - a.intervals.length, late };
-  if (alarmFailures.length > 0 && a.enforceAlarms) return { analysis: next, verdict: { ...v, status: "fail", reasons: [...alarmFailures, ...v.reasons], ...extra } };
+  if (alarmFailures.length > 0 && a.enforceAlarms)
+    return { analysis: next, verdict: { ...v, status: "fail", reasons: [...alarmFailures, ...v.reasons], ...extra } };
   const observed = a.enforceAlarms ? v.observed : [...alarmFailures, ...v.observed];
   return { analysis: next, verdict: { ...v, observed, ...extra } };
 }

@@ -69,13 +69,15 @@ export interface Classified {
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** The stable slot's count is 3 standard deviations above what the limit allows. */
-const breaches = (failures: number, requests: number, limit: number) => requests > 0 && failures > limit * requests + 3 * Math.sqrt(limit * (1 - limit) * requests);
+const breaches = (failures: number, requests: number, limit: number) =>
+  requests > 0 && failures > limit * requests + 3 * Math.sqrt(limit * (1 - limit) * requests);
 
 function impossible(name: string, c: SlotCounts): string[] {
   const out: string[] = [];
   if (c.errors > c.requests) out.push(`${name} ${c.errors} 5xx of ${c.requests} requests`);
   if (c.slow !== null && c.slow > c.requests) out.push(`${name} ${c.slow} slow of ${c.requests} requests`);
-  if (c.latency && sum(c.latency) > c.requests) out.push(`${name} ${sum(c.latency)} response times of ${c.requests} requests`);
+  if (c.latency && sum(c.latency) > c.requests)
+    out.push(`${name} ${sum(c.latency)} response times of ${c.requests} requests`);
   return out;
 }
 
@@ -95,7 +97,13 @@ function tails(p: Period): Tail[] {
     return out;
   }
   if (p.canary.slow === null || p.stable.slow === null || p.canary.requests === 0 || p.stable.requests === 0) return [];
-  return [{ canary: p.canary.slow, stable: p.stable.slow, share: p.canary.requests / (p.canary.requests + p.stable.requests) }];
+  return [
+    {
+      canary: p.canary.slow,
+      stable: p.stable.slow,
+      share: p.canary.requests / (p.canary.requests + p.stable.requests),
+    },
+  ];
 }
 
 export function classify(p: Period, errorLimit: number, slowLimit: number): Classified {
@@ -104,7 +112,14 @@ export function classify(p: Period, errorLimit: number, slowLimit: number): Clas
   const ns = p.stable.requests;
   if (bad.length > 0) {
     return {
-      inconsistent: true, share: null, canaryErrors: 0, stableErrors: 0, errorsCommon: false, slowCommon: false, slowMissing: false, tails: [],
+      inconsistent: true,
+      share: null,
+      canaryErrors: 0,
+      stableErrors: 0,
+      errorsCommon: false,
+      slowCommon: false,
+      slowMissing: false,
+      tails: [],
       notes: [{ kind: "inconsistent", text: `inconsistent data: ${bad.join(", ")}; the period is left out` }],
     };
   }
@@ -117,8 +132,26 @@ export function classify(p: Period, errorLimit: number, slowLimit: number): Clas
   const slowMissing = nc > 0 && p.canary.slow === null;
   const pct = (x: number, n: number) => `${Number(((100 * x) / n).toPrecision(3))} %`;
   const notes: PeriodNote[] = [];
-  if (errorsCommon) notes.push({ kind: "common-failure", text: `a failure common to both slots: the stable slot's 5xx ${pct(stableErrors, ns)} (canary ${nc > 0 ? pct(canaryErrors, nc) : "–"}) breach the ${pct(errorLimit, 1)} limit too; not counted against the canary` });
-  if (slowCommon) notes.push({ kind: "common-failure", text: `a failure common to both slots: ${pct(p.stable.slow!, ns)} of the stable slot's requests are slow too; not counted against the canary` });
+  if (errorsCommon)
+    notes.push({
+      kind: "common-failure",
+      text: `a failure common to both slots: the stable slot's 5xx ${pct(stableErrors, ns)} (canary ${nc > 0 ? pct(canaryErrors, nc) : "–"}) breach the ${pct(errorLimit, 1)} limit too; not counted against the canary`,
+    });
+  if (slowCommon)
+    notes.push({
+      kind: "common-failure",
+      text: `a failure common to both slots: ${pct(p.stable.slow!, ns)} of the stable slot's requests are slow too; not counted against the canary`,
+    });
   if (slowMissing) notes.push({ kind: "slow-missing", text: "no slow-request count for the canary in this period" });
-  return { inconsistent: false, share, canaryErrors, stableErrors, errorsCommon, slowCommon, slowMissing, tails: tails(p), notes };
+  return {
+    inconsistent: false,
+    share,
+    canaryErrors,
+    stableErrors,
+    errorsCommon,
+    slowCommon,
+    slowMissing,
+    tails: tails(p),
+    notes,
+  };
 }

@@ -10,7 +10,7 @@
  * from the stable slot's quantiles, and fails within minutes.
  */
 import type { Tail } from "./inputs.ts";
-import { addRatio, noRatioEvidence, ratioLogEvidence, type RatioEvidence } from "./mixtures.ts";
+import { addRatio, noRatioEvidence, type RatioEvidence, ratioLogEvidence } from "./mixtures.ts";
 
 /** Edges tested, from the highest: more are ignored. */
 export const LATENCY_EDGES = 4;
@@ -20,7 +20,10 @@ export type LatencyEvidence = readonly RatioEvidence[];
 
 export const noLatencyEvidence = (): LatencyEvidence => Array.from({ length: LATENCY_EDGES }, noRatioEvidence);
 
-export function addLatency(e: LatencyEvidence, tails: readonly { canary: number; stable: number; share: number }[]): LatencyEvidence {
+export function addLatency(
+  e: LatencyEvidence,
+  tails: readonly { canary: number; stable: number; share: number }[],
+): LatencyEvidence {
   if (tails.length === 0) return e;
   return e.map((x, k) => {
     const t = tails[k] as Tail | undefined;

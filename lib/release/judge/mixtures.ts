@@ -20,7 +20,10 @@
 
 /** log θ from log(1/20) to log(200) in steps of 0.05: the alternatives of the ratio tests and bounds. */
 const STEP = 0.05;
-export const LOG_THETA: readonly number[] = Array.from({ length: Math.round((Math.log(200) - Math.log(1 / 20)) / STEP) + 1 }, (_, i) => Math.log(1 / 20) + i * STEP);
+export const LOG_THETA: readonly number[] = Array.from(
+  { length: Math.round((Math.log(200) - Math.log(1 / 20)) / STEP) + 1 },
+  (_, i) => Math.log(1 / 20) + i * STEP,
+);
 export const THETA: readonly number[] = LOG_THETA.map(Math.exp);
 /** Index of the first alternative above 1 (θ ≥ 1.01). */
 export const FIRST_ABOVE_ONE = LOG_THETA.findIndex((v) => v > 0.009);
@@ -42,7 +45,11 @@ export function logSumExp(values: readonly number[]): number {
  */
 export function ratioPrior(detect: number): number[] {
   const mu = Math.log(detect);
-  const raw = LOG_THETA.map((v, i) => (i < FIRST_ABOVE_ONE ? 0 : 0.5 * Math.exp(-((v - mu) ** 2) / (2 * 0.25)) / Math.sqrt(2 * Math.PI * 0.25) + 0.5 * Math.exp(-v)));
+  const raw = LOG_THETA.map((v, i) =>
+    i < FIRST_ABOVE_ONE
+      ? 0
+      : (0.5 * Math.exp(-((v - mu) ** 2) / (2 * 0.25))) / Math.sqrt(2 * Math.PI * 0.25) + 0.5 * Math.exp(-v),
+  );
   const total = raw.reduce((a, b) => a + b, 0);
   return raw.map((w) => (w > 0 ? Math.log(w / total) : -Infinity));
 }
@@ -82,7 +89,12 @@ export function ratioLogEvidence(e: RatioEvidence, prior: readonly number[]): nu
  * above the largest value u whose test "≥ u" against the values below (weights ∝ a/u) stays under
  * log(1/α). Infinity when even the largest is not rejected.
  */
-export function upperBound(values: readonly number[], logValues: readonly number[], ll: readonly number[], alpha: number): number {
+export function upperBound(
+  values: readonly number[],
+  logValues: readonly number[],
+  ll: readonly number[],
+  alpha: number,
+): number {
   const bound = Math.log(1 / alpha);
   const n = values.length;
   // prefix[i] = log Σ_{j<i} a_j·exp(ll_j); norm[i] = log Σ_{j<i} a_j
@@ -101,7 +113,8 @@ export function upperBound(values: readonly number[], logValues: readonly number
   return values[1] ?? Infinity;
 }
 
-const logAdd = (a: number, b: number) => (a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))));
+const logAdd = (a: number, b: number) =>
+  a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
 
 /** The upper confidence bound of θ from the ratio evidence, at level 1 − α. */
 export const ratioUpperBound = (e: RatioEvidence, alpha: number): number => upperBound(THETA, LOG_THETA, e, alpha);
@@ -137,14 +150,21 @@ export function limitMixture(limit: number): LimitMixture {
 /** Per alternative of a limit test: the log-likelihood ratio of `failures` in `requests` against the limit. */
 export function limitLogRatios(m: LimitMixture, failures: number, requests: number): number[] {
   const p0 = m.limit;
-  return m.rates.map((p) => (requests <= 0 ? 0 : failures * Math.log(p / p0) + (requests - failures) * Math.log((1 - p) / (1 - p0))));
+  return m.rates.map((p) =>
+    requests <= 0 ? 0 : failures * Math.log(p / p0) + (requests - failures) * Math.log((1 - p) / (1 - p0)),
+  );
 }
 
 /**
  * log of the limit test's mixture likelihood ratio (the null: rate ≤ limit) from cumulative failures
  * and requests, times per alternative the factors in `extra` (log; another supermartingale of other periods).
  */
-export function limitLogEvidence(m: LimitMixture, failures: number, requests: number, extra?: readonly number[]): number {
+export function limitLogEvidence(
+  m: LimitMixture,
+  failures: number,
+  requests: number,
+  extra?: readonly number[],
+): number {
   const ll = limitLogRatios(m, failures, requests);
   return logSumExp(ll.map((l, i) => m.logWeights[i]! + l + (extra?.[i] ?? 0)));
 }

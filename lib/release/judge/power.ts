@@ -10,6 +10,7 @@ import { FIRST_ABOVE_ONE, LOG_THETA, THETA } from "./mixtures.ts";
 
 /** The step of the ratio grid in log θ (./mixtures.ts). */
 const STEP = LOG_THETA[1]! - LOG_THETA[0]!;
+
 import { crossingProbability, errorShare } from "./statistics.ts";
 
 /** Requests of both slots judged at one canary share (0 < share < 1) by a decision. */
@@ -32,7 +33,13 @@ function perError(share: number, ratio: number, a: number, b: number): { mean: n
 const errorsOf = (e: Exposure, base: number, ratio: number) => e.requests * base * (ratio * e.share + 1 - e.share);
 
 /** Sums of an alternative's log-likelihood ratio over the exposures: mean and variance (errors are Poisson). */
-function moments(exposures: readonly Exposure[], base: number, ratio: number, a: number, b: number): { mean: number; variance: number; errors: number } {
+function moments(
+  exposures: readonly Exposure[],
+  base: number,
+  ratio: number,
+  a: number,
+  b: number,
+): { mean: number; variance: number; errors: number } {
   let mean = 0;
   let variance = 0;
   let errors = 0;
@@ -52,7 +59,13 @@ function moments(exposures: readonly Exposure[], base: number, ratio: number, a:
  * after `exposures`, for a canary whose ratio is `ratio`: the test of "θ ≥ bound" through the
  * alternative θ = 1 with its weight in the bound's mixture (weights ∝ θ_a below the bound).
  */
-export function passProbability(exposures: readonly Exposure[], base: number, ratio: number, bound: number, alpha: number): number {
+export function passProbability(
+  exposures: readonly Exposure[],
+  base: number,
+  ratio: number,
+  bound: number,
+  alpha: number,
+): number {
   const u = THETA.findIndex((t) => t >= bound) - 2;
   if (u <= 0) return 0;
   const one = LOG_THETA.findIndex((v) => v >= -1e-9);
@@ -77,7 +90,9 @@ export function ratePassProbability(requests: number, rate: number, limit: numbe
   const variance = requests * p * (1 - p) * (yes - no) ** 2;
   // the rate grid is log-spaced by 0.0523 from 1e-5: the alternative's weight is about p·0.0523/limit;
   // Laplace's approximation adds the log of the alternatives near the truth, as for the ratio
-  const weight = Math.log((p * 0.0523) / limit) + Math.max(0, Math.log(Math.sqrt((2 * Math.PI * (1 - p)) / (requests * p)) / 0.0523) + 0.5);
+  const weight =
+    Math.log((p * 0.0523) / limit) +
+    Math.max(0, Math.log(Math.sqrt((2 * Math.PI * (1 - p)) / (requests * p)) / 0.0523) + 0.5);
   if (variance <= 0) return mean > Math.log(1 / alpha) - weight ? 1 : 0;
   return normalCdf((mean - (Math.log(1 / alpha) - weight)) / Math.sqrt(variance), 0, 1);
 }
@@ -86,19 +101,40 @@ export function ratePassProbability(requests: number, rate: number, limit: numbe
 function priorAt(prior: readonly number[], ratio: number): number {
   const v = Math.log(ratio);
   let best = FIRST_ABOVE_ONE;
-  for (let i = FIRST_ABOVE_ONE; i < LOG_THETA.length; i++) if (Math.abs(LOG_THETA[i]! - v) < Math.abs(LOG_THETA[best]! - v)) best = i;
+  for (let i = FIRST_ABOVE_ONE; i < LOG_THETA.length; i++)
+    if (Math.abs(LOG_THETA[i]! - v) < Math.abs(LOG_THETA[best]! - v)) best = i;
   return prior[best]!;
 }
 
 /** Probability that the ratio test (false-alarm rate α, prior `prior`) fails a canary at `ratio` within `exposures`, looked at `looks` times. */
-export function detectionProbability(exposures: readonly Exposure[], base: number, ratio: number, alpha: number, prior: readonly number[], looks: number): number {
+export function detectionProbability(
+  exposures: readonly Exposure[],
+  base: number,
+  ratio: number,
+  alpha: number,
+  prior: readonly number[],
+  looks: number,
+): number {
   const m = moments(exposures, base, ratio, ratio, 1);
   if (m.errors <= 0 || m.mean <= 0) return 0;
-  return crossingProbability(m.mean / m.errors, m.variance / m.errors, Math.log(1 / alpha) - priorAt(prior, ratio), m.errors, looks);
+  return crossingProbability(
+    m.mean / m.errors,
+    m.variance / m.errors,
+    Math.log(1 / alpha) - priorAt(prior, ratio),
+    m.errors,
+    looks,
+  );
 }
 
 /** The smallest regression (to 1 %) the ratio test fails with probability `power` within `exposures`; null when not even 100×. */
-export function smallestDetectable(exposures: readonly Exposure[], base: number, alpha: number, power: number, prior: readonly number[], looks: number): number | null {
+export function smallestDetectable(
+  exposures: readonly Exposure[],
+  base: number,
+  alpha: number,
+  power: number,
+  prior: readonly number[],
+  looks: number,
+): number | null {
   const detects = (r: number) => detectionProbability(exposures, base, r, alpha, prior, looks) >= power;
   let hi = 100;
   if (!detects(hi)) return null;
@@ -112,6 +148,11 @@ export function smallestDetectable(exposures: readonly Exposure[], base: number,
 }
 
 /** The expected log-likelihood ratio of the alternative `ratio` after `exposures`, for a canary at `ratio` (its mean path). */
-export function meanEvidence(exposures: readonly Exposure[], base: number, ratio: number, prior: readonly number[]): number {
+export function meanEvidence(
+  exposures: readonly Exposure[],
+  base: number,
+  ratio: number,
+  prior: readonly number[],
+): number {
   return moments(exposures, base, ratio, ratio, 1).mean + priorAt(prior, ratio);
 }

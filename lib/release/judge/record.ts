@@ -16,13 +16,22 @@ const round = (x: number) => Number(x.toFixed(4));
 export function analysisRecord(
   a: StepAnalysis,
   o: Observation | null,
-  v: { status: "pass" | "fail" | "inconclusive"; reasons: readonly string[]; observed?: readonly string[]; readings?: StepVerdict["readings"]; bound?: StepVerdict["bound"] },
+  v: {
+    status: "pass" | "fail" | "inconclusive";
+    reasons: readonly string[];
+    observed?: readonly string[];
+    readings?: StepVerdict["readings"];
+    bound?: StepVerdict["bound"];
+  },
   limits: AnalysisRecord["limits"],
   step: number | "watch",
   percent: number,
 ): AnalysisRecord {
   const measure = (slot: Slot, c: Totals, p99: number | null) => ({
-    slot, requests: c.requests, errors: round(c.errors), slow: c.slow,
+    slot,
+    requests: c.requests,
+    errors: round(c.errors),
+    slow: c.slow,
     errorRatePercent: c.requests > 0 ? Number(((100 * c.errors) / c.requests).toFixed(3)) : null,
     p99Seconds: p99,
   });
@@ -38,12 +47,31 @@ export function analysisRecord(
     stable: o ? measure(o.stable, s.stable, o.metrics.slots[o.stable].p99Seconds) : null,
     alarms: o ? o.alarms.states.map((x) => ({ ...x })) : [],
     limits: { ...limits },
-    evidence: (v.readings ?? []).map((r) => ({ test: r.name, logEvidence: round(r.logEvidence), logBound: round(r.logBound) })),
-    required: v.bound ? { requests: null, basis: `error ratio bounded by ${Number.isFinite(v.bound.ratio) ? `${Number(v.bound.ratio.toPrecision(3))}×` : "nothing yet"}; the step needs below ${v.bound.maxRatio}×` } : null,
+    evidence: (v.readings ?? []).map((r) => ({
+      test: r.name,
+      logEvidence: round(r.logEvidence),
+      logBound: round(r.logBound),
+    })),
+    required: v.bound
+      ? {
+          requests: null,
+          basis: `error ratio bounded by ${Number.isFinite(v.bound.ratio) ? `${Number(v.bound.ratio.toPrecision(3))}×` : "nothing yet"}; the step needs below ${v.bound.maxRatio}×`,
+        }
+      : null,
     intervals: a.intervals.map((i) => ({
       t: i.t,
-      canary: { requests: i.canary.requests, errors: i.canary.errors, slow: i.canary.slow, ...(i.canary.latency ? { latency: [...i.canary.latency] } : {}) },
-      stable: { requests: i.stable.requests, errors: i.stable.errors, slow: i.stable.slow, ...(i.stable.latency ? { latency: [...i.stable.latency] } : {}) },
+      canary: {
+        requests: i.canary.requests,
+        errors: i.canary.errors,
+        slow: i.canary.slow,
+        ...(i.canary.latency ? { latency: [...i.canary.latency] } : {}),
+      },
+      stable: {
+        requests: i.stable.requests,
+        errors: i.stable.errors,
+        slow: i.stable.slow,
+        ...(i.stable.latency ? { latency: [...i.stable.latency] } : {}),
+      },
       ...(i.lbErrors ? { lb: { errors: i.lbErrors } } : {}),
       ...(i.edges ? { buckets: [...i.edges] } : {}),
     })),
@@ -53,7 +81,9 @@ export function analysisRecord(
 
 /** The evidence of a record in words: each test's likelihood ratio against its bound. */
 export function describeEvidence(r: AnalysisRecord): string {
-  return (r.evidence ?? []).map((e) => `${e.test} ${formatEvidence(e.logEvidence)}/${formatEvidence(e.logBound)}`).join(", ");
+  return (r.evidence ?? [])
+    .map((e) => `${e.test} ${formatEvidence(e.logEvidence)}/${formatEvidence(e.logBound)}`)
+    .join(", ");
 }
 
 const pct = (n: number) => `${Number(n.toFixed(2))} %`;
@@ -75,11 +105,19 @@ export function describeRecord(r: AnalysisRecord): string {
 export function pollLine(a: StepAnalysis, canary: Slot, stable: Slot, v: PollVerdict, alarms: AlarmStates): string {
   const fresh = a.intervals.slice(a.intervals.length - v.judgedNow);
   const sum = (f: (p: (typeof fresh)[number]) => number) => fresh.reduce((x, p) => x + f(p), 0);
-  const counts = fresh.length === 0
-    ? "no period final yet"
-    : `${fresh.length} period${fresh.length === 1 ? "" : "s"} judged: ${canary} +${sum((p) => p.canary.requests)} req, +${sum((p) => p.canary.errors)} 5xx | ${stable} +${sum((p) => p.stable.requests)} req, +${sum((p) => p.stable.errors)} 5xx | lb +${sum((p) => p.lbErrors)} 5xx`;
-  const evidence = v.readings.map((r) => `${r.name} ${formatEvidence(r.logEvidence)}/${formatEvidence(r.logBound)}`).join(", ");
-  const alarmText = alarms.states.length === 0 ? "no alarms" : v.alarmFailures.length === 0 ? `${alarms.states.length} alarms OK` : v.alarmFailures.join(", ");
+  const counts =
+    fresh.length === 0
+      ? "no period final yet"
+      : `${fresh.length} period${fresh.length === 1 ? "" : "s"} judged: ${canary} +${sum((p) => p.canary.requests)} req, +${sum((p) => p.canary.errors)} 5xx | ${stable} +${sum((p) => p.stable.requests)} req, +${sum((p) => p.stable.errors)} 5xx | lb +${sum((p) => p.lbErrors)} 5xx`;
+  const evidence = v.readings
+    .map((r) => `${r.name} ${formatEvidence(r.logEvidence)}/${formatEvidence(r.logBound)}`)
+    .join(", ");
+  const alarmText =
+    alarms.states.length === 0
+      ? "no alarms"
+      : v.alarmFailures.length === 0
+        ? `${alarms.states.length} alarms OK`
+        : v.alarmFailures.join(", ");
   const late = v.late.length ? ` | ${v.late.join("; ")}` : "";
   return `${counts} | ${evidence} | ${alarmText}${late}${v.status === "fail" ? ` | FAIL: ${v.reasons.join("; ")}` : ""}${v.observed.length ? ` | observe-only: ${v.observed.join("; ")}` : ""}`;
 }

@@ -125,7 +125,8 @@ export function seriesSteps(env: string, canary: readonly CanaryStep[], a: Analy
 }
 
 /** The step index that completes a rollout of `canary`: its last weight step. */
-export const lastWeightStep = (canary: readonly CanaryStep[]): number => canary.map((s, i) => (isWeightStep(s) ? i : -1)).reduce((a, b) => Math.max(a, b), 0);
+export const lastWeightStep = (canary: readonly CanaryStep[]): number =>
+  canary.map((s, i) => (isWeightStep(s) ? i : -1)).reduce((a, b) => Math.max(a, b), 0);
 
 /** A recorded interval as the judge's period (records before the load balancer's 5xx were split out carry none). */
 export function periodOfRecord(i: NonNullable<AnalysisRecord["intervals"]>[number]): Period {
@@ -191,12 +192,18 @@ export function recordedRuns(history: readonly ChangeRecord[], change?: number):
 }
 
 /** How a recorded run's step is judged now: the environment's policy for it (a step the policy no longer has: as recorded). */
-export function recordedStep(run: RecordedRun, canary: readonly CanaryStep[], a: Analysis, o: ReplayOverrides): StepContext {
+export function recordedStep(
+  run: RecordedRun,
+  canary: readonly CanaryStep[],
+  a: Analysis,
+  o: ReplayOverrides,
+): StepContext {
   const lastT = run.intervals.at(-1)?.t ?? 0;
   if (run.step === "watch") return watchContext(o.bakeSeconds ?? (a.postSwitchWatchSeconds || lastT));
   const s = canary[run.step];
   const policy = { ...a, ...o.analysis };
-  if (s && isWeightStep(s) && s.percent === run.record.percent) return stepContext(canary, run.step, policy, o.bakeSeconds);
+  if (s && isWeightStep(s) && s.percent === run.record.percent)
+    return stepContext(canary, run.step, policy, o.bakeSeconds);
   // A step the policy no longer has: as recorded, judged against the last step's bound.
   const maxRatio = run.record.percent >= 100 ? null : policy.detect;
   return { index: run.step, percent: run.record.percent, bakeSeconds: o.bakeSeconds ?? lastT, maxRatio };

@@ -17,7 +17,16 @@
  * test failed), `inconclusive` (a step could not pass), or `pending` (the series ends first).
  */
 import { z } from "zod";
-import { enterStep, startRollout, testsFor, addPeriod, type JudgeSettings, type JudgeState, type Period, type StepContext } from "./sequential.ts";
+import {
+  addPeriod,
+  enterStep,
+  type JudgeSettings,
+  type JudgeState,
+  type Period,
+  type StepContext,
+  startRollout,
+  testsFor,
+} from "./sequential.ts";
 import { verdict } from "./verdict.ts";
 
 const count = z.number("must be a number").int("must be a whole number").min(0, "must not be negative");
@@ -25,27 +34,48 @@ export const SeriesCountsSchema = z.strictObject({
   requests: count,
   errors: count,
   slow: count.nullable().default(null),
-  latency: z.array(count, "must be a list of counts").min(2, "must have at least 2 buckets").max(20, "must have at most 20 buckets").optional(),
+  latency: z
+    .array(count, "must be a list of counts")
+    .min(2, "must have at least 2 buckets")
+    .max(20, "must have at most 20 buckets")
+    .optional(),
 });
 
 export const SeriesLineSchema = z
   .strictObject({
     run: z.string("must be a string").min(1, "must not be empty").max(200, "must be at most 200 characters"),
     step: z.number("must be a number").int("must be a whole number").min(0, "must not be negative"),
-    t: z.number("must be a number").min(0, "must not be negative").max(10 * 86_400, "must be at most 864000 s"),
+    t: z
+      .number("must be a number")
+      .min(0, "must not be negative")
+      .max(10 * 86_400, "must be at most 864000 s"),
     canary: SeriesCountsSchema,
     stable: SeriesCountsSchema,
     lb: z.strictObject({ errors: count }).optional(),
-    buckets: z.array(z.number("must be a number").positive("must be positive").max(3600, "must be at most 3600 s"), "must be a list of edges in seconds").min(1, "must have at least 1 edge").max(19, "must have at most 19 edges").optional(),
+    buckets: z
+      .array(
+        z.number("must be a number").positive("must be positive").max(3600, "must be at most 3600 s"),
+        "must be a list of edges in seconds",
+      )
+      .min(1, "must have at least 1 edge")
+      .max(19, "must have at most 19 edges")
+      .optional(),
   })
   .superRefine((l, ctx) => {
     const edges = l.buckets;
-    if (edges?.some((e, i) => i > 0 && e <= edges[i - 1]!)) ctx.addIssue({ code: "custom", path: ["buckets"], message: "edges must increase strictly" });
+    if (edges?.some((e, i) => i > 0 && e <= edges[i - 1]!))
+      ctx.addIssue({ code: "custom", path: ["buckets"], message: "edges must increase strictly" });
     for (const slot of ["canary", "stable"] as const) {
       const latency = l[slot].latency;
       if (latency === undefined) continue;
-      if (edges === undefined) ctx.addIssue({ code: "custom", path: [slot, "latency"], message: "needs buckets (the edges) on the line" });
-      else if (latency.length !== edges.length + 1) ctx.addIssue({ code: "custom", path: [slot, "latency"], message: `must have ${edges.length + 1} counts (one more than the ${edges.length} edges of buckets), not ${latency.length}` });
+      if (edges === undefined)
+        ctx.addIssue({ code: "custom", path: [slot, "latency"], message: "needs buckets (the edges) on the line" });
+      else if (latency.length !== edges.length + 1)
+        ctx.addIssue({
+          code: "custom",
+          path: [slot, "latency"],
+          message: `must have ${edges.length + 1} counts (one more than the ${edges.length} edges of buckets), not ${latency.length}`,
+        });
     }
   });
 export type SeriesLine = z.infer<typeof SeriesLineSchema>;
@@ -54,7 +84,11 @@ export type SeriesLine = z.infer<typeof SeriesLineSchema>;
 export type StepLookup = (index: number) => StepContext | string;
 
 /** Parses and checks a series; all problems at once, each as `file:line: field: rule`. Nothing is judged when any line is wrong. */
-export function parseSeries(text: string, file: string, steps: StepLookup): { lines: SeriesLine[]; problems: string[] } {
+export function parseSeries(
+  text: string,
+  file: string,
+  steps: StepLookup,
+): { lines: SeriesLine[]; problems: string[] } {
   const lines: SeriesLine[] = [];
   const problems: string[] = [];
   const last = new Map<string, { t: number; step: number; line: number }>();
@@ -71,7 +105,9 @@ export function parseSeries(text: string, file: string, steps: StepLookup): { li
     const parsed = SeriesLineSchema.safeParse(json);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        if (issue.code === "unrecognized_keys") for (const k of issue.keys) problems.push(`${at}: ${[...issue.path, k].join(".")}: is not a field of a series line`);
+        if (issue.code === "unrecognized_keys")
+          for (const k of issue.keys)
+            problems.push(`${at}: ${[...issue.path, k].join(".")}: is not a field of a series line`);
         else problems.push(`${at}: ${issue.path.join(".") || "line"}: ${issue.message}`);
       }
       return;
@@ -80,8 +116,14 @@ export function parseSeries(text: string, file: string, steps: StepLookup): { li
     const step = steps(l.step);
     if (typeof step === "string") problems.push(`${at}: step: ${step}`);
     const prev = last.get(l.run);
-    if (prev && l.step < prev.step) problems.push(`${at}: step: ${l.step} comes after step ${prev.step} of run "${l.run}" (line ${prev.line}): a run's steps must not decrease`);
-    else if (prev && prev.step === l.step && l.t <= prev.t) problems.push(`${at}: t: ${l.t} is not after ${prev.t} (line ${prev.line}): a step's lines must come in time order`);
+    if (prev && l.step < prev.step)
+      problems.push(
+        `${at}: step: ${l.step} comes after step ${prev.step} of run "${l.run}" (line ${prev.line}): a run's steps must not decrease`,
+      );
+    else if (prev && prev.step === l.step && l.t <= prev.t)
+      problems.push(
+        `${at}: t: ${l.t} is not after ${prev.t} (line ${prev.line}): a step's lines must come in time order`,
+      );
     last.set(l.run, { t: l.t, step: l.step, line: i + 1 });
     lines.push(l);
   });
@@ -106,16 +148,41 @@ export interface RolloutResult {
 }
 
 /** A series line as the judge's period. */
-export const periodOf = (l: SeriesLine): Period => ({ t: l.t, canary: l.canary, stable: l.stable, lbErrors: l.lb?.errors ?? 0, edges: l.buckets ?? null });
+export const periodOf = (l: SeriesLine): Period => ({
+  t: l.t,
+  canary: l.canary,
+  stable: l.stable,
+  lbErrors: l.lb?.errors ?? 0,
+  edges: l.buckets ?? null,
+});
 
 /** One run's lines, judged in order as one rollout; `last` is the index of the step that completes it. */
-export function judgeRollout(run: string, lines: readonly SeriesLine[], steps: (index: number) => StepContext, settings: JudgeSettings, last: number): RolloutResult {
+export function judgeRollout(
+  run: string,
+  lines: readonly SeriesLine[],
+  steps: (index: number) => StepContext,
+  settings: JudgeSettings,
+  last: number,
+): RolloutResult {
   const tests = testsFor(settings);
   let state: JudgeState | null = null;
   let passedAt: number | null = null;
   let at = { step: lines[0]?.step ?? 0, t: 0 };
-  const end = (verdict: RolloutVerdict, reasons: readonly string[], observed: readonly string[], decidedAt: number | null, step = at.step): RolloutResult => ({
-    run, verdict, step, decidedAt, reasons, observed, notes: (state?.notes ?? []).map((n) => `step ${n.step} t ${n.t}: ${n.text}`), lines: lines.length,
+  const end = (
+    verdict: RolloutVerdict,
+    reasons: readonly string[],
+    observed: readonly string[],
+    decidedAt: number | null,
+    step = at.step,
+  ): RolloutResult => ({
+    run,
+    verdict,
+    step,
+    decidedAt,
+    reasons,
+    observed,
+    notes: (state?.notes ?? []).map((n) => `step ${n.step} t ${n.t}: ${n.text}`),
+    lines: lines.length,
   });
   for (const l of lines) {
     if (state !== null && l.step !== at.step) {
@@ -139,14 +206,30 @@ export function judgeRollout(run: string, lines: readonly SeriesLine[], steps: (
   if (state === null) return end("pending", ["the run has no lines"], [], null);
   const observed = verdict(state, tests, settings, false).observed;
   if (passedAt !== null && at.step >= last) return end("completed", [], observed, passedAt);
-  if (passedAt !== null) return end("pending", [`step ${at.step} passed at t = ${passedAt} s; the series ends before the next step`], observed, null);
+  if (passedAt !== null)
+    return end(
+      "pending",
+      [`step ${at.step} passed at t = ${passedAt} s; the series ends before the next step`],
+      observed,
+      null,
+    );
   const held = verdict(state, tests, settings, at.t >= state.step.bakeSeconds);
-  const why = held.status === "pending" && held.reasons.length ? held.reasons : [`the series ends at t = ${at.t} s of step ${at.step}, before its ${state.step.bakeSeconds} s bake, without a decision`];
+  const why =
+    held.status === "pending" && held.reasons.length
+      ? held.reasons
+      : [
+          `the series ends at t = ${at.t} s of step ${at.step}, before its ${state.step.bakeSeconds} s bake, without a decision`,
+        ];
   return end("pending", why, observed, null);
 }
 
 /** Groups a series by run (in order of first appearance) and judges each run as one rollout. */
-export function replaySeries(lines: readonly SeriesLine[], steps: (index: number) => StepContext, settings: JudgeSettings, last: number): RolloutResult[] {
+export function replaySeries(
+  lines: readonly SeriesLine[],
+  steps: (index: number) => StepContext,
+  settings: JudgeSettings,
+  last: number,
+): RolloutResult[] {
   const runs = new Map<string, SeriesLine[]>();
   for (const l of lines) {
     if (!runs.has(l.run)) runs.set(l.run, []);
@@ -172,14 +255,28 @@ export interface ReplayResult {
  * step). A record ends where its step was decided (the end of the bake; the periods of its last
  * minutes are judged in the next step's record, with their own step's `t`): its last period is final.
  */
-export function judgeRun(run: string, step: StepContext, periods: readonly Period[], settings: JudgeSettings): ReplayResult {
+export function judgeRun(
+  run: string,
+  step: StepContext,
+  periods: readonly Period[],
+  settings: JudgeSettings,
+): ReplayResult {
   const tests = testsFor(settings);
   let state = startRollout(step);
   for (const [k, p] of periods.entries()) {
     state = addPeriod(state, tests, settings, p);
     const last = k === periods.length - 1;
     const v = verdict(state, tests, settings, last, false);
-    if (v.status !== "pending") return { run, step: step.index, verdict: v.status, decidedAt: p.t, reasons: v.reasons, observed: v.observed, polls: k + 1 };
+    if (v.status !== "pending")
+      return {
+        run,
+        step: step.index,
+        verdict: v.status,
+        decidedAt: p.t,
+        reasons: v.reasons,
+        observed: v.observed,
+        polls: k + 1,
+      };
   }
   const reasons = ["the record holds no judged period"];
   return { run, step: step.index, verdict: "pending", decidedAt: null, reasons, observed: [], polls: periods.length };

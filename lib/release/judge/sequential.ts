@@ -18,9 +18,20 @@
  * breaches the same limit is a failure common to both slots (not the canary's), and the first
  * `warmupSeconds` of a step are left out of the ratio tests (the limits still apply).
  */
+
+import { addFull, type FullExposure, NO_FULL } from "./full-exposure.ts";
 import { classify, type Period, type PeriodNote, type SlotCounts } from "./inputs.ts";
-import { addLatency, latencyLogEvidence, noLatencyEvidence, type LatencyEvidence } from "./latency.ts";
-import { addRatio, limitLogEvidence, limitLogRatios, limitMixture, noRatioEvidence, pairMinimum, ratioLogEvidence, ratioPrior, type LimitMixture, type RatioEvidence } from "./mixtures.ts";
+import { addLatency, type LatencyEvidence, latencyLogEvidence, noLatencyEvidence } from "./latency.ts";
+import {
+  addRatio,
+  type LimitMixture,
+  limitLogEvidence,
+  limitMixture,
+  noRatioEvidence,
+  type RatioEvidence,
+  ratioLogEvidence,
+  ratioPrior,
+} from "./mixtures.ts";
 
 export type { Period, PeriodNote, SlotCounts } from "./inputs.ts";
 
@@ -62,7 +73,13 @@ export interface Tests {
 
 export function testsFor(s: JudgeSettings): Tests {
   const errorLimit = 1 - s.minSuccessRatePercent / 100;
-  return { prior: ratioPrior(s.detect), errorLimit, errorsLimit: limitMixture(errorLimit), slowLimit: limitMixture(SLOW_LIMIT), alpha: s.falseRollbackPercent / 100 };
+  return {
+    prior: ratioPrior(s.detect),
+    errorLimit,
+    errorsLimit: limitMixture(errorLimit),
+    slowLimit: limitMixture(SLOW_LIMIT),
+    alpha: s.falseRollbackPercent / 100,
+  };
 }
 
 /** A step as the judge knows it. */
@@ -83,7 +100,11 @@ export interface Totals {
   readonly slow: number;
 }
 const ZERO: Totals = { requests: 0, errors: 0, slow: 0 };
-const plus = (a: Totals, c: SlotCounts, lb: number): Totals => ({ requests: a.requests + c.requests, errors: a.errors + c.errors + lb, slow: a.slow + (c.slow ?? 0) });
+const plus = (a: Totals, c: SlotCounts, lb: number): Totals => ({
+  requests: a.requests + c.requests,
+  errors: a.errors + c.errors + lb,
+  slow: a.slow + (c.slow ?? 0),
+});
 
 /** What one step saw (reset at each step; the evidence is not). */
 export interface StepStats {
@@ -99,7 +120,15 @@ export interface StepStats {
   /** `t` of the last period. */
   readonly t: number;
 }
-const NO_STATS: StepStats = { periods: 0, canary: ZERO, stable: ZERO, slowMissing: 0, inconsistentRun: 0, commonNow: false, t: 0 };
+const NO_STATS: StepStats = {
+  periods: 0,
+  canary: ZERO,
+  stable: ZERO,
+  slowMissing: 0,
+  inconsistentRun: 0,
+  commonNow: false,
+  t: 0,
+};
 
 /** The running state of a rollout's judge. */
 export interface JudgeState {
@@ -119,36 +148,18 @@ export interface JudgeState {
   readonly notes: readonly PeriodNote[];
 }
 
-/**
- * A limit test's evidence from periods without stable traffic: per alternative, the sum over pairs
- * of consecutive periods of the smaller log-likelihood ratio of the two (./mixtures.ts pairMinimum),
- * and the first period of a pair still open. A breach must last two periods to count: at 100 % no
- * stable slot is left to tell an outage of both from the canary's.
- */
-export interface FullExposure {
-  readonly evidence: readonly number[] | null;
-  readonly open: readonly number[] | null;
-  /** The counts of these periods, and of the worst of them (the highest failure rate). */
-  readonly failures: number;
-  readonly requests: number;
-  readonly worst: { readonly failures: number; readonly requests: number };
-}
-const NO_FULL: FullExposure = { evidence: null, open: null, failures: 0, requests: 0, worst: { failures: 0, requests: 0 } };
-
-function addFull(f: FullExposure, m: LimitMixture, failures: number, requests: number): FullExposure {
-  if (requests <= 0) return f;
-  const ll = limitLogRatios(m, failures, requests);
-  const worse = failures * f.worst.requests > f.worst.failures * requests || f.worst.requests === 0;
-  const counts = { failures: f.failures + failures, requests: f.requests + requests, worst: worse ? { failures, requests } : f.worst };
-  if (f.open === null) return { ...f, ...counts, open: ll };
-  const pair = pairMinimum(f.open, ll);
-  return { ...counts, evidence: f.evidence ? f.evidence.map((x, i) => x + pair[i]!) : pair, open: null };
-}
-
 export function startRollout(step: StepContext): JudgeState {
   return {
-    step, stats: NO_STATS, errorsRatio: noRatioEvidence(), latencyRatio: noLatencyEvidence(),
-    errorsLimit: { failures: 0, requests: 0 }, slowLimit: { failures: 0, requests: 0 }, errorsFull: NO_FULL, slowFull: NO_FULL, periods: 0, notes: [],
+    step,
+    stats: NO_STATS,
+    errorsRatio: noRatioEvidence(),
+    latencyRatio: noLatencyEvidence(),
+    errorsLimit: { failures: 0, requests: 0 },
+    slowLimit: { failures: 0, requests: 0 },
+    errorsFull: NO_FULL,
+    slowFull: NO_FULL,
+    periods: 0,
+    notes: [],
   };
 }
 
@@ -160,16 +171,25 @@ export function enterStep(s: JudgeState, step: StepContext): JudgeState {
 /** Adds one whole period (`t`: seconds since the step began, at its end). */
 export function addPeriod(s: JudgeState, tests: Tests, settings: JudgeSettings, p: Period): JudgeState {
   const c = classify(p, tests.errorLimit, SLOW_LIMIT);
-  const notes = c.notes.length ? [...s.notes, ...c.notes.map((n) => ({ ...n, step: s.step.index, t: p.t }))].slice(-50) : s.notes;
+  const notes = c.notes.length
+    ? [...s.notes, ...c.notes.map((n) => ({ ...n, step: s.step.index, t: p.t }))].slice(-50)
+    : s.notes;
   const t = Math.max(s.stats.t, p.t);
   if (c.inconsistent) return { ...s, notes, stats: { ...s.stats, t, inconsistentRun: s.stats.inconsistentRun + 1 } };
   const warm = p.t > settings.warmupSeconds;
-  const errorsRatio = warm && c.share !== null ? addRatio(s.errorsRatio, c.share, c.canaryErrors, c.stableErrors) : s.errorsRatio;
+  const errorsRatio =
+    warm && c.share !== null ? addRatio(s.errorsRatio, c.share, c.canaryErrors, c.stableErrors) : s.errorsRatio;
   const latencyRatio = warm ? addLatency(s.latencyRatio, c.tails) : s.latencyRatio;
   const full = p.stable.requests === 0;
   const slow = p.canary.slow;
-  const errorsLimit = c.errorsCommon || full ? s.errorsLimit : { failures: s.errorsLimit.failures + c.canaryErrors, requests: s.errorsLimit.requests + p.canary.requests };
-  const slowLimit = c.slowCommon || full || slow === null ? s.slowLimit : { failures: s.slowLimit.failures + slow, requests: s.slowLimit.requests + p.canary.requests };
+  const errorsLimit =
+    c.errorsCommon || full
+      ? s.errorsLimit
+      : { failures: s.errorsLimit.failures + c.canaryErrors, requests: s.errorsLimit.requests + p.canary.requests };
+  const slowLimit =
+    c.slowCommon || full || slow === null
+      ? s.slowLimit
+      : { failures: s.slowLimit.failures + slow, requests: s.slowLimit.requests + p.canary.requests };
   const errorsFull = full ? addFull(s.errorsFull, tests.errorsLimit, c.canaryErrors, p.canary.requests) : s.errorsFull;
   const slowFull = full && slow !== null ? addFull(s.slowFull, tests.slowLimit, slow, p.canary.requests) : s.slowFull;
   const stats: StepStats = {
@@ -181,7 +201,18 @@ export function addPeriod(s: JudgeState, tests: Tests, settings: JudgeSettings, 
     commonNow: c.errorsCommon || c.slowCommon,
     t,
   };
-  return { ...s, stats, errorsRatio, latencyRatio, errorsLimit, slowLimit, errorsFull, slowFull, periods: s.periods + 1, notes };
+  return {
+    ...s,
+    stats,
+    errorsRatio,
+    latencyRatio,
+    errorsLimit,
+    slowLimit,
+    errorsFull,
+    slowFull,
+    periods: s.periods + 1,
+    notes,
+  };
 }
 
 /** One test's standing: its evidence (the mixture's likelihood ratio, as log) against its bound. */
@@ -195,15 +226,35 @@ export interface TestReading {
 }
 
 export function readings(s: JudgeState, tests: Tests): TestReading[] {
-  const r = (name: TestReading["name"], check: TestReading["check"], logEvidence: number, share: number): TestReading => {
+  const r = (
+    name: TestReading["name"],
+    check: TestReading["check"],
+    logEvidence: number,
+    share: number,
+  ): TestReading => {
     const logBound = Math.log(1 / (tests.alpha * share));
     return { name, check, logEvidence, logBound, crossed: logEvidence >= logBound };
   };
   return [
     r("errors vs stable", "errors", ratioLogEvidence(s.errorsRatio, tests.prior), ALPHA_SHARES.errorsRatio),
-    r("errors vs limit", "errors", limitLogEvidence(tests.errorsLimit, s.errorsLimit.failures, s.errorsLimit.requests, s.errorsFull.evidence ?? undefined), ALPHA_SHARES.errorsLimit),
+    r(
+      "errors vs limit",
+      "errors",
+      limitLogEvidence(
+        tests.errorsLimit,
+        s.errorsLimit.failures,
+        s.errorsLimit.requests,
+        s.errorsFull.evidence ?? undefined,
+      ),
+      ALPHA_SHARES.errorsLimit,
+    ),
     r("latency vs stable", "latency", latencyLogEvidence(s.latencyRatio, tests.prior), ALPHA_SHARES.latencyRatio),
-    r("slow vs limit", "latency", limitLogEvidence(tests.slowLimit, s.slowLimit.failures, s.slowLimit.requests, s.slowFull.evidence ?? undefined), ALPHA_SHARES.slowLimit),
+    r(
+      "slow vs limit",
+      "latency",
+      limitLogEvidence(tests.slowLimit, s.slowLimit.failures, s.slowLimit.requests, s.slowFull.evidence ?? undefined),
+      ALPHA_SHARES.slowLimit,
+    ),
   ];
 }
 

@@ -14,7 +14,14 @@ import { ratioPrior } from "./mixtures.ts";
 import { type Exposure, meanEvidence, passProbability, ratePassProbability, smallestDetectable } from "./power.ts";
 import { ALPHA_SHARES, type JudgeSettings } from "./sequential.ts";
 
-export { historyErrorRatePercent, type HourSample, quietestHour, rolloutSeconds, windowHours, windowLabel } from "./traffic-history.ts";
+export {
+  type HourSample,
+  historyErrorRatePercent,
+  quietestHour,
+  rolloutSeconds,
+  windowHours,
+  windowLabel,
+} from "./traffic-history.ts";
 
 /** A step is reachable when a healthy canary passes it with at least this probability, percent. */
 export const PASS_MARGIN = 95;
@@ -45,8 +52,9 @@ export interface StepPlan {
   readonly percent: number;
   readonly bakeSeconds: number;
   readonly maxRatio: number | null;
+  /** Canary requests of this step judged by its end (its bake less the publishing delay). */
   readonly expectedCanaryRequests: number;
-  /** Canary requests the step needs for a healthy canary to pass with {@link PASS_MARGIN} % (Infinity: no bake up to a day). */
+  /** Canary requests judged by the step's end, the earlier steps' included, that a healthy canary needs to pass it with {@link PASS_MARGIN} % (Infinity: no bake up to a day). */
   readonly requiredRequests: number;
   /** What a pass needs, in words. */
   readonly basis: string;
@@ -71,21 +79,41 @@ const judged = (seconds: number) => Math.max(0, seconds);
 function exposures(i: PlanInput, k: number, bake: number, percent: number): Exposure[] {
   const w = i.settings.warmupSeconds;
   const steps = i.steps.map((s, j) => (j === k ? { ...s, bakeSeconds: bake, percent } : s)).slice(0, k + 1);
-  return steps.filter((s) => s.percent < 100).map((s, j, all) => ({
-    share: s.percent / 100,
-    requests: i.rps * judged(s.bakeSeconds - w - (j === all.length - 1 && steps.at(-1)!.percent < 100 ? i.publishDelaySeconds : 0)),
-  }));
+  return steps
+    .filter((s) => s.percent < 100)
+    .map((s, j, all) => ({
+      share: s.percent / 100,
+      requests:
+        i.rps *
+        judged(s.bakeSeconds - w - (j === all.length - 1 && steps.at(-1)!.percent < 100 ? i.publishDelaySeconds : 0)),
+    }));
 }
 
 /** Canary requests judged by step `k`'s decision (the limit tests count every step's). */
 function canaryRequests(i: PlanInput, k: number, bake: number, percent: number): number {
-  return i.steps.slice(0, k + 1).reduce((sum, s, j) => sum + (i.rps * (j === k ? percent : s.percent) * judged((j === k ? bake : s.bakeSeconds) - (j === k ? i.publishDelaySeconds : 0))) / 100, 0);
+  return i.steps
+    .slice(0, k + 1)
+    .reduce(
+      (sum, s, j) =>
+        sum +
+        (i.rps *
+          (j === k ? percent : s.percent) *
+          judged((j === k ? bake : s.bakeSeconds) - (j === k ? i.publishDelaySeconds : 0))) /
+          100,
+      0,
+    );
 }
 
 function passChance(i: PlanInput, k: number, bake: number, percent: number, ratio: number): number {
   const alpha = 1 - i.settings.powerPercent / 100;
   const step = i.steps[k]!;
-  if (percent >= 100) return ratePassProbability(canaryRequests(i, k, bake, percent), baseRate(i) * ratio, 1 - i.settings.minSuccessRatePercent / 100, alpha);
+  if (percent >= 100)
+    return ratePassProbability(
+      canaryRequests(i, k, bake, percent),
+      baseRate(i) * ratio,
+      Math.min(0.95, i.settings.detect * (1 - i.settings.minSuccessRatePercent / 100)),
+      alpha,
+    );
   return passProbability(exposures(i, k, bake, percent), baseRate(i), ratio, step.maxRatio ?? i.settings.detect, alpha);
 }
 
@@ -97,19 +125,33 @@ export function planSteps(i: PlanInput): StepPlan[] {
     const pass = passChance(i, k, step.bakeSeconds, step.percent, 1);
     const reachable = pass * 100 >= PASS_MARGIN;
     const exp = exposures(i, k, step.bakeSeconds, step.percent);
-    const looks = Math.max(1, Math.floor(exp.reduce((t, e) => t + e.requests, 0) / Math.max(1, i.rps * i.intervalSeconds)));
+    const looks = Math.max(
+      1,
+      Math.floor(exp.reduce((t, e) => t + e.requests, 0) / Math.max(1, i.rps * i.intervalSeconds)),
+    );
     const required = reachable ? canaryRequests(i, k, step.bakeSeconds, step.percent) : requiredFor(i, k, step);
-    const basis = step.percent >= 100
-      ? `for the canary's error rate to be bounded below the ${round(100 - i.settings.minSuccessRatePercent)} % limit with ${i.settings.powerPercent} % confidence`
-      : `for the canary's error ratio to be bounded below ${step.maxRatio}× with ${i.settings.powerPercent} % confidence`;
+    const basis =
+      step.percent >= 100
+        ? `for the canary's error rate to be bounded below ${i.settings.detect} × the ${round(100 - i.settings.minSuccessRatePercent)} % limit with ${i.settings.powerPercent} % confidence`
+        : `for the canary's error ratio to be bounded below ${step.maxRatio}× with ${i.settings.powerPercent} % confidence`;
     return {
-      step: k, percent: step.percent, bakeSeconds: step.bakeSeconds, maxRatio: step.maxRatio,
-      expectedCanaryRequests: Math.floor(canaryRequests(i, k, step.bakeSeconds, step.percent)), requiredRequests: required, basis,
+      step: k,
+      percent: step.percent,
+      bakeSeconds: step.bakeSeconds,
+      maxRatio: step.maxRatio,
+      expectedCanaryRequests: Math.floor(
+        (i.rps * step.percent * judged(step.bakeSeconds - i.publishDelaySeconds)) / 100,
+      ),
+      requiredRequests: required,
+      basis,
       passPercent: round(100 * pass),
-      detectPassPercent: step.percent >= 100 ? null : round(100 * passChance(i, k, step.bakeSeconds, step.percent, i.settings.detect)),
+      detectPassPercent:
+        step.percent >= 100 ? null : round(100 * passChance(i, k, step.bakeSeconds, step.percent, i.settings.detect)),
       detectableRatio: exp.length === 0 ? null : smallestDetectable(exp, baseRate(i), alpha, power, prior, looks),
-      passAfterSeconds: step.bakeSeconds, failAfterSeconds: failAfter(i, k, prior, alpha),
-      reachable, fix: reachable ? null : fixFor(i, k, step),
+      passAfterSeconds: step.bakeSeconds,
+      failAfterSeconds: failAfter(i, k, prior, alpha),
+      reachable,
+      fix: reachable ? null : fixFor(i, k, step),
     };
   });
 }
@@ -161,7 +203,8 @@ function fixFor(i: PlanInput, k: number, step: PlanStep): string {
       }
     }
   }
-  if (fixes.length === 0) return `no bake up to a day reaches a pass at ${round(i.rps)} requests/s: raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge the evidence observe-only`;
+  if (fixes.length === 0)
+    return `no bake up to a day reaches a pass at ${round(i.rps)} requests/s: raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge the evidence observe-only`;
   return `needs ${fixes.join(" or ")} for a healthy canary to pass with ${PASS_MARGIN} % (or a larger detect than ${i.settings.detect}×)`;
 }
 
@@ -170,4 +213,3 @@ export function detectReachesFullPercent(plans: readonly StepPlan[]): number | n
   const below = plans.filter((p) => p.detectPassPercent !== null).map((p) => p.detectPassPercent!);
   return below.length ? Math.min(...below) : null;
 }
-

@@ -10,11 +10,18 @@
  *   upper confidence bound of the canary's error ratio (at `powerPercent` confidence) is below the
  *   step's bound, or the canary's error rate is bounded below the bound times
  *   `errorRateFloorPercent`; at 100 % the bound of its error rate (its worst period at 100 % left
- *   out) is below the limit; in the watch, no failure. Otherwise **inconclusive**, saying why. A step
+ *   out) is below `detect` times the limit; in the watch, no failure. Otherwise **inconclusive**, saying why. A step
  *   without canary requests never passes.
  */
 import { rateUpperBound, ratioUpperBound } from "./mixtures.ts";
-import { formatEvidence, readings, type JudgeSettings, type JudgeState, type TestReading, type Tests } from "./sequential.ts";
+import {
+  formatEvidence,
+  type JudgeSettings,
+  type JudgeState,
+  readings,
+  type TestReading,
+  type Tests,
+} from "./sequential.ts";
 
 /** Consecutive periods with counts that cannot be true before the judge fails closed. */
 export const INCONSISTENT_RUN = 3;
@@ -38,14 +45,21 @@ const pct = (x: number) => `${round(100 * x)} %`;
 function describe(r: TestReading, s: JudgeState): string {
   const c = s.stats.canary;
   const st = s.stats.stable;
-  const counts = r.check === "errors"
-    ? `this step: canary ${round(c.errors)}/${c.requests} 5xx, stable ${round(st.errors)}/${st.requests}`
-    : `this step: canary ${c.slow}/${c.requests} slow, stable ${st.slow}/${st.requests}`;
+  const counts =
+    r.check === "errors"
+      ? `this step: canary ${round(c.errors)}/${c.requests} 5xx, stable ${round(st.errors)}/${st.requests}`
+      : `this step: canary ${c.slow}/${c.requests} slow, stable ${st.slow}/${st.requests}`;
   return `${r.name}: evidence ${formatEvidence(r.logEvidence)} ≥ bound ${formatEvidence(r.logBound)} (${counts})`;
 }
 
 /** The verdict at a poll; `final` at the end of the bake; `hold` false once the series moved on past a held step. */
-export function verdict(s: JudgeState, tests: Tests, settings: JudgeSettings, final: boolean, hold = true): StepVerdict {
+export function verdict(
+  s: JudgeState,
+  tests: Tests,
+  settings: JudgeSettings,
+  final: boolean,
+  hold = true,
+): StepVerdict {
   const rs = readings(s, tests);
   const reasons: string[] = [];
   const observed: string[] = [];
@@ -54,7 +68,14 @@ export function verdict(s: JudgeState, tests: Tests, settings: JudgeSettings, fi
   if (reasons.length > 0) return { status: "fail", reasons, observed, ...base };
   if (s.stats.inconsistentRun >= INCONSISTENT_RUN) {
     const last = s.notes.filter((n) => n.kind === "inconsistent").at(-1)?.text ?? "inconsistent data";
-    return { status: "inconclusive", reasons: [`the counts could not be true in ${s.stats.inconsistentRun} periods in a row (${last}): the judge fails closed`], observed, ...base };
+    return {
+      status: "inconclusive",
+      reasons: [
+        `the counts could not be true in ${s.stats.inconsistentRun} periods in a row (${last}): the judge fails closed`,
+      ],
+      observed,
+      ...base,
+    };
   }
   if (!final) return { status: "pending", reasons, observed, ...base };
   if (hold && s.stats.commonNow) {
@@ -65,26 +86,43 @@ export function verdict(s: JudgeState, tests: Tests, settings: JudgeSettings, fi
   let bound: StepVerdict["bound"] = null;
   const step = s.step;
   const confidence = 1 - settings.powerPercent / 100;
-  if (s.stats.canary.requests === 0) short.push("the canary served no requests in the periods judged (no data is never a pass)");
+  if (s.stats.canary.requests === 0)
+    short.push("the canary served no requests in the periods judged (no data is never a pass)");
   else if (step.maxRatio !== null) {
     const ratio = ratioUpperBound(s.errorsRatio, confidence);
     bound = { ratio, maxRatio: step.maxRatio };
     const floor = (step.maxRatio * settings.errorRateFloorPercent) / 100;
     const rate = rateUpperBound(s.errorsLimit.failures, s.errorsLimit.requests, confidence);
     if (ratio >= step.maxRatio && rate >= floor) {
-      short.push(`the canary's error ratio is bounded by ${Number.isFinite(ratio) ? `${round(ratio)}×` : "nothing yet"} (${settings.powerPercent} % upper bound), not below this step's ${step.maxRatio}×, nor its error rate (≤ ${pct(rate)}) below ${step.maxRatio} × the ${settings.errorRateFloorPercent} % floor`);
+      short.push(
+        `the canary's error ratio is bounded by ${Number.isFinite(ratio) ? `${round(ratio)}×` : "nothing yet"} (${settings.powerPercent} % upper bound), not below this step's ${step.maxRatio}×, nor its error rate (≤ ${pct(rate)}) below ${step.maxRatio} × the ${settings.errorRateFloorPercent} % floor`,
+      );
     }
   } else if (step.index !== "watch") {
-    // At 100 %: the canary's error rate bounded below the limit, its worst period left out (an incident of both slots).
+    // At 100 %: the canary's error rate bounded below `detect` × the limit, its worst period left out (an incident of both slots).
     const f = s.errorsFull;
-    const rate = rateUpperBound(s.errorsLimit.failures + f.failures - f.worst.failures, s.errorsLimit.requests + f.requests - f.worst.requests, confidence);
-    if (rate >= tests.errorLimit) short.push(`the canary's error rate is bounded by ${pct(rate)} (${settings.powerPercent} % upper bound, its worst period at 100 % left out), not below the ${pct(tests.errorLimit)} limit`);
+    const rate = rateUpperBound(
+      s.errorsLimit.failures + f.failures - f.worst.failures,
+      s.errorsLimit.requests + f.requests - f.worst.requests,
+      confidence,
+    );
+    const bound = Math.min(0.95, settings.detect * tests.errorLimit);
+    if (rate >= bound)
+      short.push(
+        `the canary's error rate is bounded by ${pct(rate)} (${settings.powerPercent} % upper bound, its worst period at 100 % left out), not below ${settings.detect} × the ${pct(tests.errorLimit)} limit`,
+      );
   }
   if (s.stats.slowMissing * 2 > s.stats.periods) {
     const text = `no slow-request counts in ${s.stats.slowMissing} of the step's ${s.stats.periods} periods (the latency limit was not checked)`;
     (settings.enforce.latency ? short : observed).push(text);
   }
-  if (short.length > 0 && settings.enforce.evidence) return { status: "inconclusive", reasons: short, observed, readings: rs, bound };
-  return { status: "pass", reasons: [], observed: [...observed, ...short.map((x) => `inconclusive (observe-only): ${x}`)], readings: rs, bound };
+  if (short.length > 0 && settings.enforce.evidence)
+    return { status: "inconclusive", reasons: short, observed, readings: rs, bound };
+  return {
+    status: "pass",
+    reasons: [],
+    observed: [...observed, ...short.map((x) => `inconclusive (observe-only): ${x}`)],
+    readings: rs,
+    bound,
+  };
 }
-

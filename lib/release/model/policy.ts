@@ -83,8 +83,14 @@ export const AnalysisSchema = z.strictObject({
   exposureBounds: z
     .array(z.strictObject({ upToPercent: z.number().int().min(1).max(99), maxRatio: z.number().min(1.1).max(1000) }))
     .max(10)
-    .refine((b) => b.every((x, i) => i === 0 || (x.upToPercent > b[i - 1]!.upToPercent && x.maxRatio <= b[i - 1]!.maxRatio)), "must rise in upToPercent and not rise in maxRatio")
-    .default([{ upToPercent: 10, maxRatio: 5 }, { upToPercent: 25, maxRatio: 3 }]),
+    .refine(
+      (b) => b.every((x, i) => i === 0 || (x.upToPercent > b[i - 1]!.upToPercent && x.maxRatio <= b[i - 1]!.maxRatio)),
+      "must rise in upToPercent and not rise in maxRatio",
+    )
+    .default([
+      { upToPercent: 10, maxRatio: 5 },
+      { upToPercent: 25, maxRatio: 3 },
+    ]),
   /** Which checks act (`true`), or observe-only (`false`), per environment or per check. @default true */
   enforce: EnforceSchema.prefault(true),
   /**

@@ -34,7 +34,13 @@ function contextOf(rc: RolloutContext, step: number | "watch", percent: number, 
 }
 
 /** The next step's analysis: the rollout's so far carries its evidence over (a new one at the rollout's first step). */
-export function stepAnalysis(rc: RolloutContext, step: number | "watch", percent: number, bakeSeconds: number, started: Date): StepAnalysis {
+export function stepAnalysis(
+  rc: RolloutContext,
+  step: number | "watch",
+  percent: number,
+  bakeSeconds: number,
+  started: Date,
+): StepAnalysis {
   const a = rc.analysis;
   const timing = { periodSeconds: a.metricPeriodSeconds, publishDelaySeconds: a.publishDelaySeconds };
   const o = { enforceAlarms: a.enforce.alarms, timing, started };

@@ -105,7 +105,11 @@ export async function checkOwnership(rc: RolloutContext): Promise<void> {
 }
 
 /** One poll: the canary's alarms and both slots' metrics since `windowStart` (response-time buckets at `latencyEdges`). */
-export async function observe(rc: RolloutContext, windowStart: Date, latencyEdges?: readonly number[]): Promise<Observation> {
+export async function observe(
+  rc: RolloutContext,
+  windowStart: Date,
+  latencyEdges?: readonly number[],
+): Promise<Observation> {
   const { ctx, analysis: a } = rc;
   const now = ctx.clock.now();
   const end = new Date(Math.max(now.getTime(), windowStart.getTime() + 1000));
