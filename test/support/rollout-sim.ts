@@ -59,12 +59,6 @@ export const EDGES = [MEDIAN, MEDIAN * Math.exp(SIGMA * 1.2816), MEDIAN * Math.e
   Number(e.toFixed(4)),
 );
 
-/** The probability of each bucket (EDGES, one more) for response times `factor` times the stable slot's. */
-export function bucketProbabilities(factor: number): number[] {
-  const cdf = [...EDGES.map((e) => normalCdf(Math.log(e / (MEDIAN * factor)) / SIGMA, 0, 1)), 1];
-  return cdf.map((c, i) => c - (i === 0 ? 0 : cdf[i - 1]!));
-}
-
 export function generator(seed: number) {
   const prng = mt19937.factory({ seed });
   const uniform = (prng as unknown as { normalized: () => number }).normalized;
