@@ -91,6 +91,24 @@ export function startAnalysis(
   };
 }
 
+/**
+ * The stable slot's response-time quantiles before the canary gets traffic (the metrics of the last
+ * periods before the rollout): the first reads' bucket edges. Periods disjoint from those judged, so
+ * the edges do not depend on the data they split.
+ */
+export function seedQuantiles(a: StepAnalysis, before: WindowMetrics, stable: Slot): StepAnalysis {
+  const q = [...before.periods]
+    .reverse()
+    .map((p) => quantilesOf(p, stable))
+    .find((x) => x.length > 0);
+  return q ? { ...a, stableQuantiles: q } : a;
+}
+
+const quantilesOf = (p: PeriodMetrics, stable: Slot): number[] =>
+  [p.slots[stable].p50Seconds, p.slots[stable].p90Seconds, p.slots[stable].p99Seconds].filter(
+    (x): x is number => typeof x === "number",
+  );
+
 /** Where the next read starts: after the last period judged (a previous step's, maybe), or at the rollout's start. */
 export function readFrom(a: StepAnalysis, stepStart: Date): Date {
   const judged = [...a.judged.keys()];
@@ -180,9 +198,7 @@ export function analysePoll(
     state = addPeriod(state, a.tests, a.settings, period);
     intervals.push(period);
     judged.set(key, now);
-    const q = [p.slots[o.stable].p50Seconds, p.slots[o.stable].p90Seconds, p.slots[o.stable].p99Seconds].filter(
-      (x): x is number => typeof x === "number",
-    );
+    const q = quantilesOf(p, o.stable);
     if (q.length) quantiles = q;
   }
   if (late.length)

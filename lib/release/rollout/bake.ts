@@ -14,6 +14,7 @@ import {
   type Observation,
   readFrom,
   type StepAnalysis,
+  seedQuantiles,
   startAnalysis,
 } from "../judge/analysis.ts";
 import { stepContext, watchContext } from "../judge/exposure.ts";
@@ -21,7 +22,7 @@ import { analysisRecord, describeRecord, pollLine } from "../judge/record.ts";
 import type { StepContext } from "../judge/sequential.ts";
 import { isWeightStep } from "../model/policy.ts";
 import type { AnalysisRecord } from "../model/records.ts";
-import { checkOwnership, observe, ReadFailure } from "./observe.ts";
+import { checkOwnership, observe, ReadFailure, readAlb } from "./observe.ts";
 import { commitOnly, type RolloutContext, rollBack } from "./run-context.ts";
 
 /** What the judge knows of step `step` of the running rollout (a timed pause: the weights it holds). */
@@ -48,6 +49,29 @@ export function stepAnalysis(
 }
 
 /**
+ * At the rollout's first step: the stable slot's response-time quantiles of the periods before it,
+ * for the first reads' bucket edges. A read that fails leaves the edges at the latency limit (the
+ * response-time test has less to go on; the reads that judge fail closed on their own).
+ */
+async function withStableQuantiles(rc: RolloutContext, a: StepAnalysis, started: Date): Promise<StepAnalysis> {
+  const { ctx, analysis: p } = rc;
+  if (!rc.state.dimensions) await readAlb(rc);
+  const start = new Date(started.getTime() - 5 * p.metricPeriodSeconds * 1000);
+  const q = {
+    ...rc.state.dimensions!,
+    start,
+    end: started,
+    periodSeconds: p.metricPeriodSeconds,
+    slowSeconds: p.maxLatencyP99Seconds,
+  };
+  try {
+    return seedQuantiles(a, await ctx.metrics(rc.environment).read(q), rc.stable);
+  } catch {
+    return a;
+  }
+}
+
+/**
  * Analyses the current weights for `seconds` more. Returns the final verdict (pass or inconclusive)
  * and the analysis so far, or, with `verdict` false (a timed pause), whatever it is at the end; a
  * failure rolls back at once (never returns).
@@ -65,6 +89,7 @@ export async function bake(
   const started = from?.started ?? clock.now();
   const deadline = clock.now().getTime() + seconds * 1000;
   let analysis = from?.analysis ?? stepAnalysis(rc, step, percent, seconds, started);
+  if (!from && !rc.state.judge) analysis = await withStableQuantiles(rc, analysis, started);
   let last: Observation | null = null;
   let polls = 0;
   for (;;) {
