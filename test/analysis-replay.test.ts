@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { harness, stagingWithCandidate } from "./support/analysis-harness.ts";
 import { STACK_TRACE } from "./support/cli.ts";
 import { steady } from "./support/fakes.ts";
+import { generator } from "./support/rollout-sim.ts";
 
 const line = (
   run: string,
@@ -113,6 +114,30 @@ describe("envctl analysis replay", () => {
     expect(h.out.join("\n")).toMatch(
       / {2}run "short": INCONCLUSIVE in step 1 at t = 30 s: the canary's error rate is bounded by \S+ % \(95 % upper bound, its worst period at 100 % left out\), not below 2 × the 5 % limit/,
     );
+  });
+
+  it("--series of whole production rollouts (the watch as step 3): healthy ones complete, ×10 ones roll back in the first half of step 0", async () => {
+    const h = harness();
+    const g = generator(77);
+    const runs = [
+      ...Array.from({ length: 10 }, (_, i) =>
+        g.rollout(`healthy-${i}`, { name: "h", rps: 100, base: 0.005, elb: 0.5 }),
+      ),
+      ...Array.from({ length: 10 }, (_, i) => g.rollout(`x10-${i}`, { name: "x10", rps: 100, base: 0.005, ratio: 10 })),
+    ];
+    h.write(
+      "rollouts.jsonl",
+      `${runs
+        .flat()
+        .map((l) => JSON.stringify(l))
+        .join("\n")}\n`,
+    );
+    expect(await h.run("analysis", "replay", "production", "--series", "rollouts.jsonl", "--json")).toBe(0);
+    const out = h.out.map((l) => JSON.parse(l));
+    expect(out.slice(0, 10).map((r) => [r.verdict, r.step])).toEqual(
+      Array.from({ length: 10 }, () => ["completed", 3]),
+    );
+    for (const r of out.slice(10)) expect([r.verdict, r.step, r.decidedAt <= 150]).toEqual(["rolled-back", 0, true]);
   });
 
   it("bad series input: every problem named by file and line, nothing judged, exit 1", async () => {
