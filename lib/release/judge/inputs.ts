@@ -135,7 +135,9 @@ export function classify(p: Period, errorLimit: number, slowLimit: number): Clas
   if (errorsCommon)
     notes.push({
       kind: "common-failure",
-      text: `a failure common to both slots: the stable slot's 5xx ${pct(stableErrors, ns)} (canary ${nc > 0 ? pct(canaryErrors, nc) : "–"}) breach the ${pct(errorLimit, 1)} limit too; not counted against the canary`,
+      text:
+        `a failure common to both slots: the stable slot's 5xx ${pct(stableErrors, ns)} ` +
+        `(canary ${nc > 0 ? pct(canaryErrors, nc) : "–"}) breach the ${pct(errorLimit, 1)} limit too; not counted against the canary`,
     });
   if (slowCommon)
     notes.push({

@@ -11,6 +11,7 @@ import { formatEvidence, type Totals } from "./sequential.ts";
 import type { StepVerdict } from "./verdict.ts";
 
 const round = (x: number) => Number(x.toFixed(4));
+const ratioText = (x: number) => (Number.isFinite(x) ? `${Number(x.toPrecision(3))}×` : "nothing yet");
 
 /** The evidence of a verdict, as the history keeps it. */
 export function analysisRecord(
@@ -55,7 +56,7 @@ export function analysisRecord(
     required: v.bound
       ? {
           requests: null,
-          basis: `error ratio bounded by ${Number.isFinite(v.bound.ratio) ? `${Number(v.bound.ratio.toPrecision(3))}×` : "nothing yet"}; the step needs below ${v.bound.maxRatio}×`,
+          basis: `error ratio bounded by ${ratioText(v.bound.ratio)}; the step needs below ${v.bound.maxRatio}×`,
         }
       : null,
     intervals: a.intervals.map((i) => ({
@@ -90,15 +91,20 @@ const pct = (n: number) => `${Number(n.toFixed(2))} %`;
 
 /** One line per measurement, for the terminal and the rollback message. */
 export function describeRecord(r: AnalysisRecord): string {
-  const slot = (m: AnalysisRecord["canary"]) =>
-    m
-      ? `${m.slot}: ${m.requests} requests, ${Number(m.errors.toFixed(1))} 5xx (${m.errorRatePercent === null ? "–" : pct(m.errorRatePercent)})${m.slow === undefined || m.slow === null ? "" : `, ${m.slow} slow`}, p99 ${m.p99Seconds === null ? "–" : `${Number(m.p99Seconds.toFixed(3))} s`}`
-      : "no data";
+  const slot = (m: AnalysisRecord["canary"]) => {
+    if (!m) return "no data";
+    const rate = m.errorRatePercent === null ? "–" : pct(m.errorRatePercent);
+    const slow = m.slow === undefined || m.slow === null ? "" : `, ${m.slow} slow`;
+    const p99 = m.p99Seconds === null ? "–" : `${Number(m.p99Seconds.toFixed(3))} s`;
+    return `${m.slot}: ${m.requests} requests, ${Number(m.errors.toFixed(1))} 5xx (${rate})${slow}, p99 ${p99}`;
+  };
   const where = r.step === "watch" ? "post-switch watch" : `step ${r.step + 1} (${r.percent} %)`;
   const evidence = r.evidence?.length ? ` | evidence/bound ${describeEvidence(r)}` : "";
   const bound = r.required ? ` | ${r.required.basis}` : "";
   const observed = r.observed?.length ? ` | observe-only / inputs: ${r.observed.join("; ")}` : "";
-  return `${where}: ${r.verdict.toUpperCase()}${r.reasons.length ? ` — ${r.reasons.join("; ")}` : ""} | canary ${slot(r.canary)} | stable ${slot(r.stable)}${evidence}${bound}${observed} | ${r.polls} period${r.polls === 1 ? "" : "s"} judged`;
+  const reasons = r.reasons.length ? ` — ${r.reasons.join("; ")}` : "";
+  const periods = `${r.polls} period${r.polls === 1 ? "" : "s"} judged`;
+  return `${where}: ${r.verdict.toUpperCase()}${reasons} | canary ${slot(r.canary)} | stable ${slot(r.stable)}${evidence}${bound}${observed} | ${periods}`;
 }
 
 /** A poll as the terminal shows it: the periods judged, the evidence against its bound, the alarms. */
@@ -108,7 +114,11 @@ export function pollLine(a: StepAnalysis, canary: Slot, stable: Slot, v: PollVer
   const counts =
     fresh.length === 0
       ? "no period final yet"
-      : `${fresh.length} period${fresh.length === 1 ? "" : "s"} judged: ${canary} +${sum((p) => p.canary.requests)} req, +${sum((p) => p.canary.errors)} 5xx | ${stable} +${sum((p) => p.stable.requests)} req, +${sum((p) => p.stable.errors)} 5xx | lb +${sum((p) => p.lbErrors)} 5xx`;
+      : [
+          `${fresh.length} period${fresh.length === 1 ? "" : "s"} judged: ${canary} +${sum((p) => p.canary.requests)} req, +${sum((p) => p.canary.errors)} 5xx`,
+          `${stable} +${sum((p) => p.stable.requests)} req, +${sum((p) => p.stable.errors)} 5xx`,
+          `lb +${sum((p) => p.lbErrors)} 5xx`,
+        ].join(" | ");
   const evidence = v.readings
     .map((r) => `${r.name} ${formatEvidence(r.logEvidence)}/${formatEvidence(r.logBound)}`)
     .join(", ");
@@ -119,5 +129,7 @@ export function pollLine(a: StepAnalysis, canary: Slot, stable: Slot, v: PollVer
         ? `${alarms.states.length} alarms OK`
         : v.alarmFailures.join(", ");
   const late = v.late.length ? ` | ${v.late.join("; ")}` : "";
-  return `${counts} | ${evidence} | ${alarmText}${late}${v.status === "fail" ? ` | FAIL: ${v.reasons.join("; ")}` : ""}${v.observed.length ? ` | observe-only: ${v.observed.join("; ")}` : ""}`;
+  const fail = v.status === "fail" ? ` | FAIL: ${v.reasons.join("; ")}` : "";
+  const observed = v.observed.length ? ` | observe-only: ${v.observed.join("; ")}` : "";
+  return `${counts} | ${evidence} | ${alarmText}${late}${fail}${observed}`;
 }

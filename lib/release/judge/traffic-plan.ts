@@ -54,7 +54,10 @@ export interface StepPlan {
   readonly maxRatio: number | null;
   /** Canary requests of this step judged by its end (its bake less the publishing delay). */
   readonly expectedCanaryRequests: number;
-  /** Canary requests judged by the step's end, the earlier steps' included, that a healthy canary needs to pass it with {@link PASS_MARGIN} % (Infinity: no bake up to a day). */
+  /**
+   * Canary requests judged by the step's end, the earlier steps' included, that a healthy canary
+   * needs to pass it with {@link PASS_MARGIN} % (Infinity: no bake up to a day).
+   */
   readonly requiredRequests: number;
   /** What a pass needs, in words. */
   readonly basis: string;
@@ -130,10 +133,12 @@ export function planSteps(i: PlanInput): StepPlan[] {
       Math.floor(exp.reduce((t, e) => t + e.requests, 0) / Math.max(1, i.rps * i.intervalSeconds)),
     );
     const required = reachable ? canaryRequests(i, k, step.bakeSeconds, step.percent) : requiredFor(i, k, step);
+    const limit = round(100 - i.settings.minSuccessRatePercent);
+    const confidence = `with ${i.settings.powerPercent} % confidence`;
     const basis =
       step.percent >= 100
-        ? `for the canary's error rate to be bounded below ${i.settings.detect} × the ${round(100 - i.settings.minSuccessRatePercent)} % limit with ${i.settings.powerPercent} % confidence`
-        : `for the canary's error ratio to be bounded below ${step.maxRatio}× with ${i.settings.powerPercent} % confidence`;
+        ? `for the canary's error rate to be bounded below ${i.settings.detect} × the ${limit} % limit ${confidence}`
+        : `for the canary's error ratio to be bounded below ${step.maxRatio}× ${confidence}`;
     return {
       step: k,
       percent: step.percent,
@@ -204,7 +209,10 @@ function fixFor(i: PlanInput, k: number, step: PlanStep): string {
     }
   }
   if (fixes.length === 0)
-    return `no bake up to a day reaches a pass at ${round(i.rps)} requests/s: raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge the evidence observe-only`;
+    return (
+      `no bake up to a day reaches a pass at ${round(i.rps)} requests/s: ` +
+      `raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge the evidence observe-only`
+    );
   return `needs ${fixes.join(" or ")} for a healthy canary to pass with ${PASS_MARGIN} % (or a larger detect than ${i.settings.detect}×)`;
 }
 

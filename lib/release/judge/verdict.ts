@@ -95,11 +95,13 @@ export function verdict(
     const rate = rateUpperBound(s.errorsLimit.failures, s.errorsLimit.requests, confidence);
     if (ratio >= step.maxRatio && rate >= floor) {
       short.push(
-        `the canary's error ratio is bounded by ${Number.isFinite(ratio) ? `${round(ratio)}×` : "nothing yet"} (${settings.powerPercent} % upper bound), not below this step's ${step.maxRatio}×, nor its error rate (≤ ${pct(rate)}) below ${step.maxRatio} × the ${settings.errorRateFloorPercent} % floor`,
+        `the canary's error ratio is bounded by ${Number.isFinite(ratio) ? `${round(ratio)}×` : "nothing yet"} ` +
+          `(${settings.powerPercent} % upper bound), not below this step's ${step.maxRatio}×, ` +
+          `nor its error rate (≤ ${pct(rate)}) below ${step.maxRatio} × the ${settings.errorRateFloorPercent} % floor`,
       );
     }
   } else if (step.index !== "watch") {
-    // At 100 %: the canary's error rate bounded below `detect` × the limit, its worst period left out (an incident of both slots).
+    // At 100 %: the error rate bounded below `detect` × the limit, the worst period left out (an incident of both slots).
     const f = s.errorsFull;
     const rate = rateUpperBound(
       s.errorsLimit.failures + f.failures - f.worst.failures,
@@ -109,7 +111,8 @@ export function verdict(
     const bound = Math.min(0.95, settings.detect * tests.errorLimit);
     if (rate >= bound)
       short.push(
-        `the canary's error rate is bounded by ${pct(rate)} (${settings.powerPercent} % upper bound, its worst period at 100 % left out), not below ${settings.detect} × the ${pct(tests.errorLimit)} limit`,
+        `the canary's error rate is bounded by ${pct(rate)} (${settings.powerPercent} % upper bound, ` +
+          `its worst period at 100 % left out), not below ${settings.detect} × the ${pct(tests.errorLimit)} limit`,
       );
   }
   if (s.stats.slowMissing * 2 > s.stats.periods) {

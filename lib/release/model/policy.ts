@@ -75,7 +75,7 @@ export const AnalysisSchema = z.strictObject({
   detect: z.number().min(1.1).max(100).default(2),
   /** Confidence of the upper bounds a step passes on, percent: a canary at a step's bound passes it with at most 100 − this. @default 95 */
   powerPercent: z.number().min(50).max(99.9).default(95),
-  /** A step also passes when the canary's error rate is bounded below its bound times this, percent (a doubling of less is not worth the traffic). @default 0.1 */
+  /** A step also passes when the canary's error rate is bounded below its bound times this, percent. @default 0.1 */
   errorRateFloorPercent: z.number().min(0.001).max(10).default(0.1),
   /** Seconds of each step's new traffic left out of the tests against the stable slot (the limits and alarms still apply). @default 60 */
   warmupSeconds: z.number().int().min(0).max(3600).default(60),

@@ -1,9 +1,9 @@
 /**
  * Baking a step: every `interval` the ALB is checked (./observe.ts), the canary observed, and every
- * period that became final fed to the rollout's judge (lib/release/judge/analysis.ts), whose evidence
- * carries from step to step; a failure rolls back at the poll where the evidence crosses its bound; the end of the bake gives a pass, or an inconclusive verdict the
- * core (lib/release/core.ts onVerdict) turns into an extension (the evidence carries over) or a
- * rollback.
+ * period that became final fed to the rollout's judge (lib/release/judge/analysis.ts), whose
+ * evidence carries from step to step; a failure rolls back at the poll where the evidence crosses
+ * its bound; the end of the bake gives a pass, or an inconclusive verdict the core
+ * (lib/release/core.ts onVerdict) turns into an extension (the evidence carries over) or a rollback.
  */
 
 import * as core from "../core.ts";

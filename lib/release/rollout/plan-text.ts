@@ -13,14 +13,18 @@ export const requests = (n: number) => (Number.isFinite(n) ? String(n) : "more t
 /** The plan as the terminal shows it (`envctl analysis plan`, and `envctl rollout` before it starts). */
 export function formatPlan(p: TrafficPlan): string[] {
   const lines = [
-    `${p.environment}: traffic plan (a healthy canary is rolled back with at most ${p.falseRollbackPercent} % over the whole rollout; a step below 100 % passes when the canary's error ratio is bounded below its bound with ${p.powerPercent} % confidence, ${p.detect}× before 100 %${p.evidenceEnforced ? "" : "; evidence observe-only"})`,
+    `${p.environment}: traffic plan (a healthy canary is rolled back with at most ${p.falseRollbackPercent} % over the whole rollout; ` +
+      `a step below 100 % passes when the canary's error ratio is bounded below its bound with ${p.powerPercent} % confidence, ` +
+      `${p.detect}× before 100 %${p.evidenceEnforced ? "" : "; evidence observe-only"})`,
     `  traffic: ${p.rpsSource.startsWith("--rps") ? `${round(p.rps)} requests/s (${p.rpsSource})` : p.rpsSource}`,
     `  stable error rate: ${pct(p.baseErrorRatePercent)} (${p.baseErrorRateSource})`,
   ];
   for (const s of p.steps) {
     const bad = s.detectPassPercent === null ? "" : `, a ${p.detect}× regression ${pct(s.detectPassPercent)}`;
     lines.push(
-      `  ${stepName(s)}, bake ${s.bakeSeconds} s: expects ${s.expectedCanaryRequests} canary requests; a healthy canary passes with ${pct(s.passPercent)}${bad} (needs ${requests(s.requiredRequests)} by its end, earlier steps' included, ${s.basis})${s.reachable ? "" : ": CANNOT REACH A VERDICT"}`,
+      `  ${stepName(s)}, bake ${s.bakeSeconds} s: expects ${s.expectedCanaryRequests} canary requests; ` +
+        `a healthy canary passes with ${pct(s.passPercent)}${bad} ` +
+        `(needs ${requests(s.requiredRequests)} by its end, earlier steps' included, ${s.basis})${s.reachable ? "" : ": CANNOT REACH A VERDICT"}`,
     );
     const detects =
       s.detectableRatio === null
