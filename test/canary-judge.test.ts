@@ -145,6 +145,22 @@ describe("judge inputs: the cases that failed healthy canaries before, and the f
     expect(verdict(m, tests, observeOnly, true).status).toBe("pass");
   });
 
+  it("a period without slow counts takes them from its response-time buckets when the latency limit is an edge", () => {
+    const withLimit = { ...settings, latencyLimitSeconds: 1 };
+    const p: Period = {
+      t: 120,
+      canary: { requests: 600, errors: 3, slow: null, latency: [300, 290, 10] },
+      stable: { requests: 5400, errors: 27, slow: null, latency: [2700, 2690, 10] },
+      lbErrors: 0,
+      edges: [0.2, 1],
+    };
+    const s = addPeriod(startRollout(step0), tests, withLimit, p);
+    expect(s.stats.slowMissing).toBe(0);
+    expect(s.slowLimit).toEqual({ failures: 10, requests: 600 });
+    // without the limit among the edges, the period has no slow count
+    expect(addPeriod(startRollout(step0), tests, withLimit, { ...p, edges: [0.2, 0.5] }).stats.slowMissing).toBe(1);
+  });
+
   it("the load balancer's 5xx go to the slots by request share: a healthy canary keeps no evidence against it, however many", () => {
     // 10 % canary, 600 / 5400 requests, 3 / 27 target 5xx, and 100 load balancer 5xx (both slots' timeouts).
     let s = startRollout(step0);

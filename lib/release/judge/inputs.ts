@@ -106,6 +106,18 @@ function tails(p: Period): Tail[] {
   ];
 }
 
+/** The slots' slow counts from their buckets where none was read and the latency limit is one of the edges. */
+export function withSlowFromBuckets(p: Period, limit: number | undefined): Period {
+  const edges = p.edges;
+  const k = limit === undefined || !edges ? -1 : edges.findIndex((e) => Math.abs(e - limit) < 1e-9);
+  if (k < 0 || !edges) return p;
+  const slot = (c: SlotCounts): SlotCounts =>
+    c.slow !== null || !c.latency || c.latency.length !== edges.length + 1
+      ? c
+      : { ...c, slow: sum(c.latency.slice(k + 1)) };
+  return { ...p, canary: slot(p.canary), stable: slot(p.stable) };
+}
+
 export function classify(p: Period, errorLimit: number, slowLimit: number): Classified {
   const bad = [...impossible("canary", p.canary), ...impossible("stable", p.stable)];
   const nc = p.canary.requests;

@@ -20,7 +20,7 @@
  */
 
 import { addFull, type FullExposure, NO_FULL } from "./full-exposure.ts";
-import { classify, type Period, type PeriodNote, type SlotCounts } from "./inputs.ts";
+import { classify, type Period, type PeriodNote, type SlotCounts, withSlowFromBuckets } from "./inputs.ts";
 import { addLatency, type LatencyEvidence, latencyLogEvidence, noLatencyEvidence } from "./latency.ts";
 import {
   addRatio,
@@ -52,6 +52,8 @@ export interface JudgeSettings {
   readonly errorRateFloorPercent: number;
   /** Seconds of each step's new traffic left out of the ratio tests. */
   readonly warmupSeconds: number;
+  /** The latency limit (`maxLatencyP99Seconds`): a period without slow counts takes them from its buckets at this edge. */
+  readonly latencyLimitSeconds?: number;
   /** Checks that fail the rollout; the others are observe-only. */
   readonly enforce: Readonly<Record<Check, boolean>>;
 }
@@ -169,7 +171,8 @@ export function enterStep(s: JudgeState, step: StepContext): JudgeState {
 }
 
 /** Adds one whole period (`t`: seconds since the step began, at its end). */
-export function addPeriod(s: JudgeState, tests: Tests, settings: JudgeSettings, p: Period): JudgeState {
+export function addPeriod(s: JudgeState, tests: Tests, settings: JudgeSettings, read: Period): JudgeState {
+  const p = withSlowFromBuckets(read, settings.latencyLimitSeconds);
   const c = classify(p, tests.errorLimit, SLOW_LIMIT);
   const notes = c.notes.length
     ? [...s.notes, ...c.notes.map((n) => ({ ...n, step: s.step.index, t: p.t }))].slice(-50)

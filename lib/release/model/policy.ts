@@ -56,11 +56,7 @@ export const AnalysisSchema = z.strictObject({
   intervalSeconds: z.number().int().min(1).max(300).default(30),
   /** Period of the metrics read, seconds (the ALB publishes 60-second data points). @default 60 */
   metricPeriodSeconds: MetricPeriod.default(60),
-  /**
-   * How long after a period ends CloudWatch has published its data, seconds: the traffic plan counts a
-   * step's traffic only from this long before its end. ALB metrics usually arrive within one to a few
-   * minutes. @default 120
-   */
+  /** How long after a period ends CloudWatch has published all of it, seconds: a period is judged only then. @default 120 */
   publishDelaySeconds: z.number().int().min(0).max(900).default(120),
   /** The canary's success rate (requests without a target or load-balancer 5xx) must not be below this, percent. @default 95 */
   minSuccessRatePercent: z.number().min(50).max(99.99).default(95),
@@ -119,6 +115,7 @@ export function judgeSettings(a: Analysis): JudgeSettings {
     minSuccessRatePercent: a.minSuccessRatePercent,
     errorRateFloorPercent: a.errorRateFloorPercent,
     warmupSeconds: a.warmupSeconds,
+    latencyLimitSeconds: a.maxLatencyP99Seconds,
     enforce: { errors: a.enforce.errors, latency: a.enforce.latency, evidence: a.enforce.evidence },
   };
 }
