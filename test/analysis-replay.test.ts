@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { harness, stagingWithCandidate } from "./support/analysis-harness.ts";
 import { STACK_TRACE } from "./support/cli.ts";
 import { steady } from "./support/fakes.ts";
+import { generator } from "./support/rollout-sim.ts";
 
 const line = (
   run: string,
@@ -44,7 +45,7 @@ describe("envctl analysis replay", () => {
         `change ${a.seq} ${a.analysis.step === "watch" ? "watch" : `step ${a.analysis.step}`}`,
         a.analysis.step,
         a.analysis.verdict,
-        300,
+        a.analysis.intervals.at(-1).t,
       ]),
     );
     expect(lines[0].reasons).toEqual(all[0].analysis.reasons);
@@ -52,12 +53,14 @@ describe("envctl analysis replay", () => {
     expect(await h.run("analysis", "replay", "staging", "--set", "detect=10")).toBe(0);
     const text = h.out.join("\n");
     expect(text).toContain(
-      "staging: 4 runs judged again with the environment's analysis settings (falseRollbackPercent 1, detect 2, powerPercent 95, minSuccessRatePercent 95, errorRateFloorPercent 0.1) and --set detect=10",
+      "staging: 4 runs judged again with the environment's analysis settings (falseRollbackPercent 1, detect 2, powerPercent 95, minSuccessRatePercent 95, errorRateFloorPercent 0.1, warmupSeconds 60) and --set detect=10",
     );
     expect(text).toContain(
-      `  change ${all[0].seq} step 0 (50 %): PASS at t = 300 s; recorded then: INCONCLUSIVE (${all[0].analysis.reasons[0]}) — differs`,
+      `  change ${all[0].seq} step 0 (50 %): PASS at t = ${all[0].analysis.intervals.at(-1).t} s; recorded then: INCONCLUSIVE (${all[0].analysis.reasons[0]}) — differs`,
     );
-    expect(text).toContain(`  change ${all[1].seq} step 0 (50 %): PASS at t = 300 s; recorded then: PASS`);
+    expect(text).toContain(
+      `  change ${all[1].seq} step 0 (50 %): PASS at t = ${all[1].analysis.intervals.at(-1).t} s; recorded then: PASS`,
+    );
 
     // --change: the rollout that change belongs to
     const started = h
@@ -78,9 +81,12 @@ describe("envctl analysis replay", () => {
     );
   });
 
-  it("--series: each run judged with the step's settings, exactly one JSON line per run", async () => {
+  it("--series: whole rollouts, one JSON line per run: completed, rolled back, pending", async () => {
     const h = harness();
-    const healthy = Array.from({ length: 10 }, (_, i) => line("healthy", 0, 30 * (i + 1), [1500, 15], [1500, 15]));
+    const healthy = [
+      ...Array.from({ length: 10 }, (_, i) => line("healthy", 0, 30 * (i + 1), [1500, 15], [1500, 15])),
+      ...Array.from({ length: 10 }, (_, i) => line("healthy", 1, 30 * (i + 1), [3000, 30], [0, 0])),
+    ];
     const failing = [
       line("bad", 0, 30, [500, 0], [500, 0]),
       line("bad", 0, 60, [500, 40], [500, 0]),
@@ -91,22 +97,47 @@ describe("envctl analysis replay", () => {
     expect(await h.run("analysis", "replay", "staging", "--series", "polls.jsonl", "--json")).toBe(0);
     const lines = h.out.map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toEqual({ run: "healthy", step: 0, verdict: "pass", decidedAt: 300, reasons: [] });
-    expect(lines[1]).toMatchObject({ run: "bad", step: 0, verdict: "fail", decidedAt: 60 });
+    expect(lines[0]).toEqual({ run: "healthy", verdict: "completed", step: 1, decidedAt: 300, reasons: [] });
+    expect(Object.keys(lines[1])).toEqual(["run", "verdict", "step", "decidedAt", "reasons"]);
+    expect(lines[1]).toMatchObject({ run: "bad", verdict: "rolled-back", step: 0, decidedAt: 90 });
     expect(lines[1].reasons[0]).toMatch(
-      /^errors vs stable: evidence \S+ ≥ bound 250 \(canary 40\/1000 5xx, stable 0\/1000\)/,
+      /^errors vs stable: evidence \S+ ≥ bound 286 \(this step: canary 80\/1500 5xx, stable 0\/1500\)/,
     );
     expect(lines[2]).toEqual({
       run: "short",
-      step: 1,
       verdict: "pending",
+      step: 1,
       decidedAt: null,
-      reasons: ["the series ends at t = 30 s, before the 300 s bake, without a decision"],
+      reasons: ["the series ends at t = 30 s of step 1, before its 300 s bake, without a decision"],
     });
     expect(await h.run("analysis", "replay", "staging", "--series", "polls.jsonl", "--set", "bakeSeconds=30")).toBe(0);
     expect(h.out.join("\n")).toMatch(
-      / {2}run "short" step 1 \(100 %\): INCONCLUSIVE at t = 30 s: the canary served 100 requests; \d+ are needed/,
+      / {2}run "short": INCONCLUSIVE in step 1 at t = 30 s: the canary's error rate is bounded by \S+ % \(95 % upper bound, its worst period at 100 % left out\), not below 2 × the 5 % limit/,
     );
+  });
+
+  it("--series of whole production rollouts (the watch as step 3): healthy ones complete, ×10 ones roll back in the first half of step 0", async () => {
+    const h = harness();
+    const g = generator(77);
+    const runs = [
+      ...Array.from({ length: 10 }, (_, i) =>
+        g.rollout(`healthy-${i}`, { name: "h", rps: 100, base: 0.005, elb: 0.5 }),
+      ),
+      ...Array.from({ length: 10 }, (_, i) => g.rollout(`x10-${i}`, { name: "x10", rps: 100, base: 0.005, ratio: 10 })),
+    ];
+    h.write(
+      "rollouts.jsonl",
+      `${runs
+        .flat()
+        .map((l) => JSON.stringify(l))
+        .join("\n")}\n`,
+    );
+    expect(await h.run("analysis", "replay", "production", "--series", "rollouts.jsonl", "--json")).toBe(0);
+    const out = h.out.map((l) => JSON.parse(l));
+    expect(out.slice(0, 10).map((r) => [r.verdict, r.step])).toEqual(
+      Array.from({ length: 10 }, () => ["completed", 3]),
+    );
+    for (const r of out.slice(10)) expect([r.verdict, r.step, r.decidedAt <= 150]).toEqual(["rolled-back", 0, true]);
   });
 
   it("bad series input: every problem named by file and line, nothing judged, exit 1", async () => {
@@ -115,7 +146,7 @@ describe("envctl analysis replay", () => {
       [
         "unknown step",
         [line("r", 5, 30, [10, 0], [10, 0])],
-        /^ {2}bad\.jsonl:1: step: no canary step 5: staging has 2 \(release\.canary\[0\]–\[1\]\)$/m,
+        /^ {2}bad\.jsonl:1: step: no canary step 5: staging has 2 \(release\.canary\[0\]–\[1\]\) and the post-switch watch as step 2$/m,
       ],
       [
         "negative counts",
@@ -123,14 +154,19 @@ describe("envctl analysis replay", () => {
         /^ {2}bad\.jsonl:1: canary\.requests: must not be negative$/m,
       ],
       [
-        "errors over requests",
-        [line("r", 0, 30, [10, 0], [10, 0]), line("r", 0, 60, [10, 11], [10, 0])],
-        /^ {2}bad\.jsonl:2: canary\.errors: must not exceed requests \(10\)$/m,
+        "response-time buckets without their edges",
+        [
+          JSON.stringify({
+            ...JSON.parse(line("r", 0, 30, [10, 0], [10, 0])),
+            canary: { requests: 10, errors: 0, latency: [9, 1] },
+          }),
+        ],
+        /^ {2}bad\.jsonl:1: canary\.latency: needs buckets \(the edges\) on the line$/m,
       ],
       [
         "t out of order",
         [line("r", 0, 60, [10, 0], [10, 0]), line("r", 0, 30, [10, 0], [10, 0])],
-        /^ {2}bad\.jsonl:2: t: 30 is not after 60 \(line 1\): a run's lines must come in time order$/m,
+        /^ {2}bad\.jsonl:2: t: 30 is not after 60 \(line 1\): a step's lines must come in time order$/m,
       ],
       ["not JSON", ["{oops"], /^ {2}bad\.jsonl:1: not JSON \(/m],
     ];
@@ -153,7 +189,7 @@ describe("envctl analysis replay", () => {
         .split("\n")
         .slice(1)
         .map((l) => /^ {2}bad\.jsonl:(\d+): /.exec(l)?.[1]),
-    ).toEqual(["1", "2", "4", "6", "7"]);
+    ).toEqual(["1", "2", "3", "5", "6"]);
     expect(await h.run("analysis", "replay", "staging", "--series", "missing.jsonl")).toBe(1);
     expect(h.err.join("\n")).toBe("error: analysis replay: --series missing.jsonl: no such file");
     expect(h.text()).not.toMatch(STACK_TRACE);
@@ -184,7 +220,7 @@ describe("envctl analysis replay", () => {
     expect(text).toContain("error: invalid arguments:");
     expect(text).toContain("analysis replay: --set detect must be ≥ 1.1");
     expect(text).toContain(
-      "analysis replay: --set minRequests is not a setting the judge replays with (keys: falseRollbackPercent, detect, powerPercent, minSuccessRatePercent, errorRateFloorPercent, enforce.errors, enforce.latency, enforce.evidence, bakeSeconds)",
+      "analysis replay: --set minRequests is not a setting the judge replays with (keys: falseRollbackPercent, detect, powerPercent, minSuccessRatePercent, errorRateFloorPercent, warmupSeconds, enforce.errors, enforce.latency, enforce.evidence, bakeSeconds)",
     );
     expect(text).toContain("analysis replay: --set enforce.errors must be true or false");
     expect(text).toContain("analysis replay: --set bakeSeconds must be a whole number");

@@ -1,5 +1,8 @@
 /** The emulator proxy's range statistics (TC, PR) that moto lacks, as CloudWatch defines them. */
+
+import type { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { describe, expect, it } from "vitest";
+import { CloudWatchMetrics } from "../lib/aws/metrics.ts";
 import { isRangeStat, MetricDistributions, summarised } from "../lib/engine/metric-distributions.ts";
 
 const dims = [
@@ -39,6 +42,13 @@ describe("MetricDistributions", () => {
     });
   });
 
+  it("the judge's response-time buckets TC(:a), TC(a:b), TC(b:) split every value once; p50 and p90 are answered", () => {
+    const buckets = ["TC(:0.05)", "TC(0.05:1)", "TC(1:)"].map((b) => store.answer(query(b), 0, 60)!.Values[0]);
+    expect(buckets).toEqual([90, 8, 2]);
+    expect(store.answer(query("p50"), 0, 60)!.Values).toEqual([0.05]);
+    expect(store.answer(query("p90"), 0, 60)!.Values).toEqual([0.05]);
+  });
+
   it("TC(:x) and PR(:x) include the upper bound", () => {
     expect(store.answer(query("TC(:1)"), 0, 60)!.Values).toEqual([98]);
     expect(store.answer(query("PR(:1)"), 0, 60)!.Values).toEqual([98]);
@@ -73,5 +83,43 @@ describe("summarised", () => {
     });
     const plain = { MetricName: "RequestCount", Value: 7 };
     expect(summarised([plain])![0]).toBe(plain);
+  });
+});
+
+describe("the CloudWatch reader's response-time buckets", () => {
+  it("asks TC(:e1), TC(e1:e2), TC(e2:) per slot for the query's edges and returns them per period with the edges", async () => {
+    const asked: string[] = [];
+    const client = {
+      send: async (c: GetMetricDataCommand) => {
+        const queries = c.input.MetricDataQueries ?? [];
+        for (const q of queries) asked.push(`${q.Id} ${q.MetricStat?.Stat}`);
+        const value = (id: string) =>
+          id.startsWith("latency_green_") ? [5, 3, 2][Number(id.at(-1))]! : id.startsWith("requests_") ? 10 : 0;
+        return {
+          MetricDataResults: queries
+            .filter((q) => !q.Id!.startsWith("latency_blue"))
+            .map((q) => ({ Id: q.Id, Timestamps: [new Date(0)], Values: [value(q.Id!)] })),
+        };
+      },
+    };
+    const w = await new CloudWatchMetrics(client).read({
+      loadBalancer: "app/x/1",
+      targetGroups: { blue: "targetgroup/b/1", green: "targetgroup/g/1" },
+      start: new Date(0),
+      end: new Date(60_000),
+      periodSeconds: 60,
+      slowSeconds: 1,
+      latencyEdges: [0.2, 1],
+    });
+    expect(asked.filter((a) => a.startsWith("latency_green"))).toEqual([
+      "latency_green_0 TC(:0.2)",
+      "latency_green_1 TC(0.2:1)",
+      "latency_green_2 TC(1:)",
+    ]);
+    expect(asked).toContain("p50_green p50");
+    expect(w.periods[0]!.edges).toEqual([0.2, 1]);
+    expect(w.periods[0]!.slots.green.latency).toEqual([5, 3, 2]);
+    // a slot none of whose buckets was published has none (the judge leaves its response times out)
+    expect(w.periods[0]!.slots.blue.latency).toBeNull();
   });
 });

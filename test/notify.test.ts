@@ -478,7 +478,7 @@ describe("envctl: notifications of release events", () => {
     });
     expect(gate.reason).toMatch(/^gate: errors vs stable/);
     expect(gate.evidence).toMatch(
-      /^step 1 \(50 %\): FAIL — errors vs stable: evidence \S+ ≥ bound 250 \(canary 40\/500 5xx, stable 0\/500\)/,
+      /^step 1 \(50 %\): FAIL — errors vs stable: evidence \S+ ≥ bound 286 \(this step: canary 80\/1000 5xx, stable 0\/1000\)/,
     );
     expect(rx.got.every((r) => validSignature(r, KEY))).toBe(true);
     expect(rx.got[1]!.at).toBeGreaterThan(h.marks.alb!);

@@ -32,7 +32,7 @@ function shownPattern(line: string): RegExp {
 }
 
 describe("README: the newcomer's two commands", () => {
-  it("are exactly what CI (.ci/run) runs, in order; npm test sets up the engine and Chromium first", () => {
+  it("are exactly what CI (.ci/run) runs, in order; npm test sets up the engine, Chromium and savvi first", () => {
     const commands = shBlock("README.md", "## Newcomer: two commands").map(withoutComment);
     expect(commands).toEqual(["npm ci && npm run synth", "npm test"]);
     const ci = read(".ci/run")
@@ -46,7 +46,7 @@ describe("README: the newcomer's two commands", () => {
     const scripts = JSON.parse(read("package.json")).scripts;
     expect(scripts.pretest).toBe("npm run --silent setup");
     expect(scripts.setup).toBe(
-      "bash lib/engine/setup-engine.sh && bash lib/engine/setup-migrate.sh && bash lib/report/setup-chromium.sh",
+      "bash lib/engine/setup-engine.sh && bash lib/engine/setup-migrate.sh && bash lib/report/setup-chromium.sh && bash test/support/setup-savvi.sh",
     );
     expect(scripts.synth).toBe("tsx main.ts");
     // getting started shows the same two commands

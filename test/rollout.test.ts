@@ -115,15 +115,16 @@ describe("envctl rollout: continuous analysis", () => {
         (p) => `https://staging.webapp.example.com${p} {"X-Release-Slot":"green"}`,
       ),
     );
-    // 300 s bakes polled every 30 s: 10 polls per step, the watch (300 s) too
+    // 300 s bakes polled every 30 s; a period is judged once past the 120 s publishing delay: 3 in the
+    // first step, then 5 per step (the first step's last periods are judged in the next one)
     const analyses = h
       .audit()
       .filter((a) => a.outcome === "analysis")
       .map((a) => [a.analysis.step, a.analysis.percent, a.analysis.verdict, a.analysis.polls]);
     expect(analyses).toEqual([
-      [0, 50, "pass", 10],
-      [1, 100, "pass", 10],
-      ["watch", 100, "pass", 10],
+      [0, 50, "pass", 3],
+      [1, 100, "pass", 5],
+      ["watch", 100, "pass", 5],
     ]);
     expect(h.audit().map((a) => a.outcome)).toEqual([
       "deploying",
@@ -142,19 +143,20 @@ describe("envctl rollout: continuous analysis", () => {
     // status shows the last analysis
     expect(await h.run("status", "staging")).toBe(0);
     expect(h.text()).toMatch(
-      /last analysis \(2026-11-22T10:\d\d:\d\d.\d+Z\): post-switch watch: PASS \| canary green: 15000 requests, 150 5xx/,
+      /last analysis \(2026-11-22T10:\d\d:\d\d.\d+Z\): post-switch watch: PASS \| canary green: 45000 requests, 450 5xx/,
     );
   });
 
-  it("a canary whose 5xx rate breaks the threshold rolls back at its first poll: weights first, then the file and the deploy", async () => {
+  it("a canary whose 5xx rate breaks the threshold rolls back at the first period past its warm-up: weights first, then the file and the deploy", async () => {
     const h = await stagingWithCandidate();
     h.cw.traffic = () => metrics({ requests: 500 }, { requests: 500, target5xx: 40 });
     const t0 = h.clock.t;
     expect(await h.run("rollout", "staging")).toBe(3);
     expect(h.text()).toMatch(
-      /rollout of green \(1\.5\.0\) rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 40\/500 5xx, stable 0\/500\)(; errors vs limit: evidence \S+ ≥ bound 1000 \(canary 40\/500 5xx, stable 0\/500\))?; all traffic is back on blue \(1\.4\.2\)/,
+      /rollout of green \(1\.5\.0\) rolled back: errors vs stable: evidence \S+ ≥ bound 286 \(this step: canary 80\/1000 5xx, stable 0\/1000\)(; errors vs limit: evidence \S+ ≥ bound 667 \(this step: canary 80\/1000 5xx, stable 0\/1000\))?; all traffic is back on blue \(1\.4\.2\)/,
     );
-    expect(h.clock.t - t0).toBe(30_000); // one poll interval into the first step
+    // The first period (0–60 s, the warm-up) is judged at 180 s (its end and the 120 s publishing delay), the second at 240 s.
+    expect(h.clock.t - t0).toBe(240_000);
     expect(h.alb.writes).toEqual([
       { by: "deploy", weights: { blue: 50, green: 50 } },
       { by: "direct", weights: { blue: 100, green: 0 } },
@@ -173,27 +175,28 @@ describe("envctl rollout: continuous analysis", () => {
         verdict: "fail",
         step: 0,
         percent: 50,
-        canary: { slot: "green", requests: 500, errors: 40, errorRatePercent: 8 },
-        stable: { slot: "blue", requests: 500, errors: 0 },
+        canary: { slot: "green", requests: 1000, errors: 80, errorRatePercent: 8 },
+        stable: { slot: "blue", requests: 1000, errors: 0 },
       },
     });
   });
 
-  it("charges the load balancer's own 5xx to the canary, and compares with the stable slot", async () => {
+  it("compares with the stable slot, and attributes the load balancer's own 5xx to the slots by request share", async () => {
     const h = await stagingWithCandidate();
     // 2 % target errors on green vs 0.2 % on blue: 10× the stable slot, though within the 95 % floor
     h.cw.traffic = () => metrics({ requests: 1000, target5xx: 2 }, { requests: 1000, target5xx: 20 }, 0);
     expect(await h.run("rollout", "staging")).toBe(3);
     expect(h.text()).toMatch(
-      /rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 20\/1000 5xx, stable 2\/1000\)/,
+      /rolled back: errors vs stable: evidence \S+ ≥ bound 286 \(this step: canary 40\/2000 5xx, stable 4\/2000\)/,
     );
-    // no target errors at all, but the load balancer's 60 5xx: charged to the canary
+    // no target errors at all, but the load balancer's 60 5xx of both slots: half each, no rollback
     const h2 = await stagingWithCandidate();
-    h2.cw.traffic = () => metrics({ requests: 1000 }, { requests: 1000 }, 60);
-    expect(await h2.run("rollout", "staging")).toBe(3);
-    expect(h2.text()).toMatch(
-      /rolled back: errors vs stable: evidence \S+ ≥ bound 250 \(canary 60\/1000 5xx, stable 0\/1000\)/,
-    );
+    h2.cw.traffic = () => metrics({ requests: 1000, target5xx: 5 }, { requests: 1000, target5xx: 5 }, 60);
+    expect(await h2.run("rollout", "staging")).toBe(0);
+    expect(h2.audit().find((a) => a.outcome === "analysis").analysis).toMatchObject({
+      canary: { requests: 3000, errors: 105 },
+      stable: { requests: 3000, errors: 105 },
+    });
   });
 
   it("a canary nobody reached is inconclusive and never promoted: staging fails it", async () => {
@@ -201,7 +204,7 @@ describe("envctl rollout: continuous analysis", () => {
     h.cw.traffic = () => metrics({ requests: 900 }, { requests: 0, p99: null });
     expect(await h.run("rollout", "staging")).toBe(3);
     expect(h.text()).toContain(
-      "rolled back: the canary served no requests in the metrics read (no data is never a pass)",
+      "rolled back: the canary served no requests in the periods judged (no data is never a pass)",
     );
     expect(h.release()).toMatchObject({ live: "blue", rollout: null, slots: { blue: { weight: 100 } } });
     expect(h.audit().at(-1).analysis.verdict).toBe("inconclusive");
@@ -214,8 +217,8 @@ describe("envctl rollout: continuous analysis", () => {
     expect(await h.run("rollout", "dev")).toBe(3);
     expect(h.text()).toContain("inconclusive: baking step 1 again (1/2); the evidence so far carries over");
     expect(h.text()).toContain("inconclusive: baking step 1 again (2/2); the evidence so far carries over");
-    expect(h.text()).toContain(
-      "rolled back: the canary served 5 requests; 1010 are needed to detect a 10 % error rate against the 5 % limit with 95 % power",
+    expect(h.text()).toMatch(
+      /rolled back: the canary's error rate is bounded by \S+ % \(95 % upper bound, its worst period at 100 % left out\), not below 2 × the 5 % limit/,
     );
     expect(
       h

@@ -4,9 +4,11 @@
  * production's typed confirmation, concurrent actions meeting the lock, and the OpenAPI document
  * validated by an OpenAPI validator.
  */
+
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterEach, describe, expect, it } from "vitest";
 import { currentActor } from "../lib/cli/actor.ts";
+import { formatEvidence } from "../lib/release/judge/sequential.ts";
 import { pollsOf } from "../lib/ui/live-step.ts";
 import { consoleHarness, ScaledClock } from "./support/console.ts";
 
@@ -442,7 +444,11 @@ describe("the step in progress", () => {
       const step = texts.slice(start, end);
       const verdict = step.findIndex((t) => /: (PASS|FAIL|INCONCLUSIVE) \|/.test(t));
       expect(verdict).toBeGreaterThan(0);
-      expect(pollsOf(step.slice(0, verdict))).toEqual(records[k].analysis.intervals);
+      // the last poll before the verdict shows the evidence the step was judged with
+      const last = pollsOf(step.slice(0, verdict)).at(-1)!;
+      expect(last.tests.map((x) => [x.name, formatEvidence(x.logEvidence)])).toEqual(
+        records[k].analysis.evidence.map((x: any) => [x.test, formatEvidence(x.logEvidence)]),
+      );
       expect(pollsOf(step)).toEqual([]); // once judged, no step is in progress
     });
   });

@@ -1,8 +1,9 @@
 /**
  * The ALB metrics of both slots over a window, read with one GetMetricData call on the target-group
  * dimensions, per metric period: request count, target 5xx, requests slower than the latency limit
- * (the trimmed count `TC(<limit>:)` of TargetResponseTime: values above the limit) and p99 response
- * time per slot, and the load balancer's own 5xx (CloudWatch publishes those per load balancer only).
+ * (the trimmed count `TC(<limit>:)` of TargetResponseTime: values above the limit), the requests per
+ * response-time bucket of the query's edges (`TC(a:b)`), p50, p90 and p99 response time per slot, and
+ * the load balancer's own 5xx (CloudWatch publishes those per load balancer only).
  * Raw statistics, no metric math. The release's MetricsReader port.
  */
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
@@ -40,6 +41,11 @@ export class CloudWatchMetrics implements MetricsReader {
       ReturnData: true,
     });
     const lb = { LoadBalancer: q.loadBalancer };
+    // The response-time buckets: TC(:e1), TC(e1:e2), …, TC(eK:) (lower bound exclusive, upper inclusive).
+    const edges = q.latencyEdges ?? [];
+    const buckets = edges.length
+      ? [`:${edges[0]}`, ...edges.slice(1).map((e, j) => `${edges[j]}:${e}`), `${edges.at(-1)}:`]
+      : [];
     const queries: MetricDataQuery[] = [
       metric("elb5xx", "HTTPCode_ELB_5XX_Count", "Sum", lb),
       ...SLOTS.flatMap((s) => {
@@ -49,6 +55,9 @@ export class CloudWatchMetrics implements MetricsReader {
           metric(`target5xx_${s}`, "HTTPCode_Target_5XX_Count", "Sum", tg),
           metric(`slow_${s}`, "TargetResponseTime", `TC(${q.slowSeconds}:)`, tg),
           metric(`p99_${s}`, "TargetResponseTime", "p99", tg),
+          metric(`p50_${s}`, "TargetResponseTime", "p50", tg),
+          metric(`p90_${s}`, "TargetResponseTime", "p90", tg),
+          ...buckets.map((b, j) => metric(`latency_${s}_${j}`, "TargetResponseTime", `TC(${b})`, tg)),
         ];
       }),
     ];
@@ -85,11 +94,20 @@ export class CloudWatchMetrics implements MetricsReader {
         target5xx: at(`target5xx_${s}`, t) ?? 0,
         slow: slow ?? (requests > 0 ? null : 0),
         p99Seconds: at(`p99_${s}`, t) ?? null,
+        p50Seconds: at(`p50_${s}`, t) ?? null,
+        p90Seconds: at(`p90_${s}`, t) ?? null,
+        latency: latencyAt(s, t),
       };
+    };
+    // A slot's buckets in a period: null when none was published (a bucket left out of a published set counts 0).
+    const latencyAt = (s: Slot, t: number): number[] | null => {
+      const counts = buckets.map((_, j) => at(`latency_${s}_${j}`, t));
+      return counts.every((c) => c === undefined) ? null : counts.map((c) => c ?? 0);
     };
     const periods: PeriodMetrics[] = starts.map((t) => ({
       start: new Date(t),
       elb5xx: at("elb5xx", t) ?? 0,
+      edges: buckets.length ? [...edges] : null,
       slots: Object.fromEntries(SLOTS.map((s) => [s, slotAt(s, t)])) as Record<Slot, SlotMetrics>,
     }));
     return {

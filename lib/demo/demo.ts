@@ -117,7 +117,7 @@ export function useShortWindows(
     / {2}release: \{[\s\S]*?\n {2}\},\n/,
     `  release: {
     canary: [{ percent: 50, bakeSeconds: 12 }, { percent: 100, bakeSeconds: 10 }],
-    analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, readAttempts: 2, onInconclusive: "fail" },
+    analysis: { intervalSeconds: 2, metricPeriodSeconds: 10, publishDelaySeconds: 0, warmupSeconds: 0, readAttempts: 2, onInconclusive: "fail" },
     smoke: { baseUrl: "${smokeUrl}" },
     promotesTo: ${JSON.stringify(promotesTo)},
     snapshotBeforePromote: false,

@@ -8,7 +8,7 @@ import type { LoadedEnvironment, Project } from "../config/load.ts";
 import type { AnalysisRecord } from "../release/model/records.ts";
 import { type AuditEntry, readAudit, readNotes } from "../release/store/index.ts";
 import { collectReport, type ReportEnvironment, type ReportHistoryEntry } from "../report/model.ts";
-import { type EvidencePoint, evidenceSeries, verdictInWords } from "./evidence.ts";
+import { type EvidencePoint, rolloutEvidence, verdictInWords } from "./evidence.ts";
 import { liveEvidence } from "./live-step.ts";
 
 /** Outcomes that count as a release (the time since the last one). */
@@ -166,6 +166,12 @@ export function rolloutOf(
     ? audit.findIndex((a) => a.at >= startedAt)
     : audit.map((a) => a.outcome).lastIndexOf("rollout-started");
   const since = start < 0 ? [] : audit.slice(start);
+  // One judge over the rollout's steps, as the rollout judged them: the evidence carries over.
+  const judged = since.filter((a) => a.analysis);
+  const series = rolloutEvidence(
+    judged.map((a) => a.analysis!),
+    e.config.release.analysis,
+  );
   const target = e.release.rollout?.target ?? (e.release.live === "blue" ? "green" : "blue");
   return {
     environment: name,
@@ -173,15 +179,13 @@ export function rolloutOf(
     rollout: card.rollout,
     slots: card.slots,
     maintenance: e.release.maintenance !== undefined,
-    live: e.release.rollout ? liveEvidence(lines, e.config.release.analysis) : [],
+    live: e.release.rollout ? liveEvidence(lines) : [],
     weights: since.map((a) => ({ at: a.at, percent: a.to.slots[target].weight, outcome: a.outcome })),
-    analyses: since
-      .filter((a) => a.analysis)
-      .map((a) => ({
-        ...a.analysis!,
-        at: a.at,
-        words: verdictInWords(a.analysis!),
-        series: evidenceSeries(a.analysis!.intervals ?? [], e.config.release.analysis),
-      })),
+    analyses: judged.map((a, k) => ({
+      ...a.analysis!,
+      at: a.at,
+      words: verdictInWords(a.analysis!),
+      series: series[k] ?? [],
+    })),
   };
 }

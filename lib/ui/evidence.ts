@@ -3,7 +3,15 @@
  * an analysis record (`intervals`) fed again through the judge (lib/release/judge/sequential.ts),
  * with the environment's analysis policy. Pure.
  */
-import { addInterval, type Interval, readings, startStep, testsFor } from "../release/judge/sequential.ts";
+import {
+  addPeriod,
+  enterStep,
+  type JudgeState,
+  readings,
+  type StepContext,
+  startRollout,
+  testsFor,
+} from "../release/judge/sequential.ts";
 import { type Analysis, judgeSettings } from "../release/model/policy.ts";
 import type { AnalysisRecord } from "../release/model/records.ts";
 
@@ -15,21 +23,34 @@ export interface EvidencePoint {
   readonly stable: { readonly requests: number; readonly errors: number };
 }
 
-/** The evidence after each poll of a step (a record's `intervals`); empty without per-poll counts. */
-export function evidenceSeries(intervals: readonly Interval[], analysis: Analysis): EvidencePoint[] {
-  const tests = testsFor(judgeSettings(analysis));
-  let state = startStep(tests);
-  const points: EvidencePoint[] = [];
-  for (const i of intervals) {
-    state = addInterval(state, tests, i);
-    points.push({
-      t: i.t,
-      tests: readings(state, tests).map((r) => ({ name: r.name, logEvidence: r.logEvidence, logBound: r.logBound })),
-      canary: { requests: i.canary.requests, errors: i.canary.errors },
-      stable: { requests: i.stable.requests, errors: i.stable.errors },
+/**
+ * The evidence after each judged period of a rollout's steps (their records' `intervals`, oldest
+ * first), judged again as the rollout judged them: one judge whose evidence carries from step to
+ * step. One series per record; empty for a record without per-period counts.
+ */
+export function rolloutEvidence(records: readonly AnalysisRecord[], analysis: Analysis): EvidencePoint[][] {
+  const settings = judgeSettings(analysis);
+  const tests = testsFor(settings);
+  let state: JudgeState | undefined;
+  return records.map((r) => {
+    const step: StepContext = { index: r.step, percent: r.percent, bakeSeconds: 0, maxRatio: null };
+    state = state ? enterStep(state, step) : startRollout(step);
+    return (r.intervals ?? []).map((i) => {
+      state = addPeriod(state!, tests, settings, {
+        t: i.t,
+        canary: i.canary,
+        stable: i.stable,
+        lbErrors: i.lb?.errors ?? 0,
+        edges: i.buckets ?? null,
+      });
+      return {
+        t: i.t,
+        tests: readings(state, tests).map((x) => ({ name: x.name, logEvidence: x.logEvidence, logBound: x.logBound })),
+        canary: { requests: i.canary.requests, errors: i.canary.errors },
+        stable: { requests: i.stable.requests, errors: i.stable.errors },
+      };
     });
-  }
-  return points;
+  });
 }
 
 const needed = (r: AnalysisRecord) =>

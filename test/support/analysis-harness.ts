@@ -117,6 +117,6 @@ export const editStaging = (from: string, to: string) => (dir: string) => {
 /** staging's analysis policy and steps, as environments/staging.ts sets them. */
 export const staging = AnalysisSchema.parse({ minSuccessRatePercent: 95, postSwitchWatchSeconds: 300 });
 export const stagingSteps = [
-  { percent: 50, bakeSeconds: 300 },
-  { percent: 100, bakeSeconds: 300 },
+  { percent: 50, bakeSeconds: 300, maxRatio: 2 },
+  { percent: 100, bakeSeconds: 300, maxRatio: null },
 ];

@@ -8,8 +8,15 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError } from "../../config/errors.ts";
-import { judgeRun, parseSeries, type ReplayResult, replaySeries } from "../../release/judge/replay.ts";
 import {
+  judgeRun,
+  parseSeries,
+  type ReplayResult,
+  type RolloutResult,
+  replaySeries,
+} from "../../release/judge/replay.ts";
+import {
+  lastWeightStep,
   parseOverrides,
   REPLAY_KEYS,
   type ReplayOverrides,
@@ -18,6 +25,7 @@ import {
   replaySettings,
   seriesSteps,
 } from "../../release/judge/replay-runs.ts";
+import type { StepContext } from "../../release/judge/sequential.ts";
 import { RefusedError } from "../../release/model/errors.ts";
 import type { Analysis } from "../../release/model/policy.ts";
 import { formatPlan, trafficPlan } from "../../release/rollout/plan.ts";
@@ -96,10 +104,13 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
       )
       .option(
         "--series <file>",
-        "a JSON Lines series instead of the history: {run, step, t, canary: {requests, errors, slow}, stable: {...}} per line; step is the index in release.canary (0 = the first)",
+        "a JSON Lines series of whole rollouts instead of the history: {run, step, t, canary: {requests, errors, slow, latency}, stable: {...}, lb: {errors}, buckets} per line; step is the index in release.canary (0 = the first; one past the last: the post-switch watch)",
       )
       .option("--set <key=value>", `a setting for the judge, repeatable: ${REPLAY_KEYS.join(", ")}`, collect)
-      .option("--json", "one JSON object per line and run: {run, step, verdict, decidedAt, reasons}"),
+      .option(
+        "--json",
+        "one JSON object per line and run: {run, verdict, step, decidedAt, reasons} (a series: verdict completed, rolled-back, inconclusive or pending)",
+      ),
     [
       ["envctl analysis replay staging", "every recorded analysis, judged again as it is set now"],
       [
@@ -131,37 +142,48 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
     const e = ctx.environments.get(name);
     const a = e.release.analysis;
     const settings = replaySettings(a, overrides);
-    let results: (ReplayResult & { percent: number; recorded?: { verdict: string; reasons: readonly string[] } })[];
     if (args.series !== undefined) {
-      const lookup = seriesSteps(name, e.release.canary, overrides);
-      const problemsOf = parseSeries(readSeries(args.series, shell.deps.cwd ?? process.cwd()), args.series, lookup);
-      if (problemsOf.problems.length > 0)
+      const lookup = seriesSteps(name, e.release.canary, a, overrides);
+      const parsed = parseSeries(readSeries(args.series, shell.deps.cwd ?? process.cwd()), args.series, lookup);
+      if (parsed.problems.length > 0)
         throw new UserError(
-          `analysis replay ${name}: ${args.series} is not a valid series (${problemsOf.problems.length} problem${problemsOf.problems.length === 1 ? "" : "s"}), nothing was judged:\n${problemsOf.problems.map((p) => `  ${p}`).join("\n")}`,
+          `analysis replay ${name}: ${args.series} is not a valid series (${parsed.problems.length} problem${parsed.problems.length === 1 ? "" : "s"}), nothing was judged:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`,
         );
-      if (problemsOf.lines.length === 0)
+      if (parsed.lines.length === 0)
         throw new UserError(`analysis replay ${name}: ${args.series} holds no line to judge`);
-      const stepDef = (k: number) => ({
-        ...(lookup(k) as { percent: number; bakeSeconds: number }),
-        intervalSeconds: a.intervalSeconds,
-        publishDelaySeconds: a.publishDelaySeconds,
-      });
-      results = replaySeries(problemsOf.lines, stepDef, settings).map((r) => ({
-        ...r,
-        percent: stepDef(r.step as number).percent,
-      }));
-    } else {
-      const runs = recordedRuns(readAudit(ctx.project.root, name), args.change);
-      if (typeof runs === "string") throw new RefusedError(`${name}: ${runs}`);
-      results = runs.map((run) => {
-        const def = recordedStep(run, e.release.canary, a, overrides);
-        return {
-          ...judgeRun(run.id, run.step, run.intervals, def, settings),
-          percent: def.percent,
-          recorded: { verdict: run.record.verdict, reasons: run.record.reasons },
-        };
-      });
+      const rollouts = replaySeries(
+        parsed.lines,
+        (k) => lookup(k) as StepContext,
+        settings,
+        lastWeightStep(e.release.canary),
+      );
+      if (o.json) {
+        for (const r of rollouts)
+          out(
+            JSON.stringify({
+              run: r.run,
+              verdict: r.verdict,
+              step: r.step,
+              decidedAt: r.decidedAt,
+              reasons: r.reasons,
+            }),
+          );
+        return;
+      }
+      const head = `${name}: ${rollouts.length} rollout${rollouts.length === 1 ? "" : "s"} judged again with ${describeSettings(a, overrides)}`;
+      out([head, ...rollouts.map(rolloutLine)].join("\n"));
+      return;
     }
+    const runs = recordedRuns(readAudit(ctx.project.root, name), args.change);
+    if (typeof runs === "string") throw new RefusedError(`${name}: ${runs}`);
+    const results = runs.map((run) => {
+      const step = recordedStep(run, e.release.canary, a, overrides);
+      return {
+        ...judgeRun(run.id, step, run.intervals, settings),
+        percent: step.percent,
+        recorded: { verdict: run.record.verdict, reasons: run.record.reasons },
+      };
+    });
     if (o.json) {
       for (const r of results)
         out(
@@ -176,6 +198,15 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
       ].join("\n"),
     );
   });
+}
+
+/** A replayed rollout as the terminal shows it. */
+function rolloutLine(r: RolloutResult): string {
+  const when = r.decidedAt === null ? "" : ` at t = ${r.decidedAt} s`;
+  const why = r.reasons.length ? `: ${r.reasons.join("; ")}` : "";
+  const observed = r.observed.length ? `; observe-only: ${r.observed.join("; ")}` : "";
+  const notes = r.notes.length ? `; inputs: ${r.notes.slice(-5).join("; ")}` : "";
+  return `  run ${JSON.stringify(r.run)}: ${r.verdict.toUpperCase()} in step ${r.step}${when}${why}${observed}${notes}`;
 }
 
 /** The series file's text; a clear error naming it when it cannot be read. */
@@ -198,7 +229,7 @@ function readSeries(file: string, cwd: string): string {
 
 function describeSettings(a: Analysis, o: ReplayOverrides): string {
   const enforce = { ...a.enforce, ...o.enforce };
-  const base = `falseRollbackPercent ${a.falseRollbackPercent}, detect ${a.detect}, powerPercent ${a.powerPercent}, minSuccessRatePercent ${a.minSuccessRatePercent}, errorRateFloorPercent ${a.errorRateFloorPercent}`;
+  const base = `falseRollbackPercent ${a.falseRollbackPercent}, detect ${a.detect}, powerPercent ${a.powerPercent}, minSuccessRatePercent ${a.minSuccessRatePercent}, errorRateFloorPercent ${a.errorRateFloorPercent}, warmupSeconds ${a.warmupSeconds}`;
   const observeOnly = (["errors", "latency", "evidence"] as const).filter((c) => !enforce[c]);
   const set = [
     ...Object.entries(o.analysis).map(([k, v]) => `${k}=${v}`),

@@ -3,7 +3,7 @@
  * lib/review/live.ts), differences marked. Pure.
  */
 import type { Slot } from "../../core/primitives.ts";
-import { describeRecord } from "../../release/judge/analysis.ts";
+import { describeRecord } from "../../release/judge/record.ts";
 import type { SlotWorkload } from "../../release/ports/index.ts";
 import type { AlarmState, LiveObservation, TargetHealth } from "../../review/live.ts";
 import { isUnreadable } from "../../review/live.ts";

@@ -3,7 +3,7 @@
  * loaded environment and its history.
  */
 import type { LoadedEnvironment } from "../../config/load.ts";
-import { describeRecord } from "../../release/judge/analysis.ts";
+import { describeRecord } from "../../release/judge/record.ts";
 import type { AnalysisRecord } from "../../release/model/records.ts";
 import type { RolloutStep } from "../../release/model/release.ts";
 import type { ScheduledChange } from "../../release/model/schedule.ts";

@@ -1,36 +1,35 @@
 /**
- * Canary analysis of one step, as pure functions over what the controller reads at each poll (the
- * canary's alarms, both slots' ALB metrics per period): the new counts since the last poll go to the
- * sequential judge (./sequential.ts), which says pass, fail, inconclusive or pending, with evidence.
+ * Canary analysis of a rollout, as pure functions over what the controller reads at each poll (the
+ * canary's alarms, both slots' ALB metrics per period): whole periods go to the judge
+ * (./sequential.ts), which says pass, fail, inconclusive or pending, with evidence.
  *
- * - CloudWatch fills periods in late, so each poll takes, per period, only what grew since the last
- *   read: every request enters the tests once.
- * - The load balancer's own 5xx cannot be attributed to a target group (CloudWatch publishes them per
- *   load balancer only): they are charged to the canary, the fail-safe side.
+ * - **Each period is judged once, and whole**: only once it is past the publishing delay (CloudWatch
+ *   fills a period late, one series at a time). What a later read adds to a judged period is late
+ *   data: recorded and shown, never counted.
+ * - The evidence is carried from step to step and into the post-switch watch ({@link startAnalysis}
+ *   with the previous step's analysis); a step's periods still unjudged at its end are judged in the
+ *   next step's polls, with their own counts.
  * - An alarm of the canary in ALARM, or missing, fails the step at once (unless alarms are observe-only).
  */
 import type { Slot } from "../../core/primitives.ts";
-import type { AnalysisRecord } from "../model/records.ts";
 import type { AlarmStates, PeriodMetrics, WindowMetrics } from "../ports/index.ts";
 import {
-  addInterval,
-  type Counts,
-  formatEvidence,
-  type Interval,
+  addPeriod,
+  enterStep,
   type JudgeSettings,
+  type JudgeState,
+  type Period,
   type StepContext,
-  type StepState,
-  type StepVerdict,
-  startStep,
+  startRollout,
   type Tests,
   testsFor,
-  verdict,
 } from "./sequential.ts";
+import { type StepVerdict, verdict } from "./verdict.ts";
 
 export interface Observation {
   readonly canary: Slot;
   readonly stable: Slot;
-  /** Start of the metrics window (the step's start, aligned down to the metric period). */
+  /** Start of the metrics window read. */
   readonly windowStart: Date;
   /** End of the window read (now). */
   readonly windowEnd: Date;
@@ -38,195 +37,189 @@ export interface Observation {
   readonly alarms: AlarmStates;
 }
 
-/** Per period start (ms): the counts of each slot already taken into the step's evidence. */
-type Seen = ReadonlyMap<number, { readonly canary: Counts; readonly stable: Counts }>;
+/** What a period held when it was judged (to see late data). */
+type Judged = { readonly canary: number; readonly stable: number; readonly errors: number; readonly lb: number };
 
-/** A step being analysed: the judge's state and what it was fed. */
+/** The timing of the metrics. */
+export interface Timing {
+  readonly periodSeconds: number;
+  readonly publishDelaySeconds: number;
+}
+
+/** The rollout's analysis: the judge's state, the periods judged, and this step's. */
 export interface StepAnalysis {
   readonly settings: JudgeSettings;
   readonly tests: Tests;
-  readonly step: StepContext;
+  readonly timing: Timing;
   /** Whether an alarm fails the step (false: observe-only). */
   readonly enforceAlarms: boolean;
-  readonly state: StepState;
-  readonly seen: Seen;
-  /** Every poll's new counts, for the history and replay. */
-  readonly intervals: readonly Interval[];
+  readonly state: JudgeState;
+  /** Start of each step so far (ms), oldest first: a period's `t` is counted from the step it began in. */
+  readonly stepStarts: readonly number[];
+  readonly judged: ReadonlyMap<number, Judged>;
+  /** This step's judged periods, for the history and replay. */
+  readonly intervals: readonly Period[];
+  /** The stable slot's response-time quantiles of the last period that had them: the next buckets' edges. */
+  readonly stableQuantiles: readonly number[];
 }
 
-export function startAnalysis(settings: JudgeSettings, step: StepContext, enforceAlarms: boolean): StepAnalysis {
-  const tests = testsFor(settings);
-  return { settings, tests, step, enforceAlarms, state: startStep(tests), seen: new Map(), intervals: [] };
+/** A new rollout's analysis, or the next step's carrying `previous` (its evidence, and the periods it judged). */
+export function startAnalysis(
+  settings: JudgeSettings,
+  step: StepContext,
+  o: { enforceAlarms: boolean; timing: Timing; started: Date },
+  previous?: StepAnalysis,
+): StepAnalysis {
+  if (previous)
+    return {
+      ...previous,
+      enforceAlarms: o.enforceAlarms,
+      state: enterStep(previous.state, step),
+      stepStarts: [...previous.stepStarts, o.started.getTime()],
+      intervals: [],
+    };
+  return {
+    settings,
+    tests: testsFor(settings),
+    timing: o.timing,
+    enforceAlarms: o.enforceAlarms,
+    state: startRollout(step),
+    stepStarts: [o.started.getTime()],
+    judged: new Map(),
+    intervals: [],
+    stableQuantiles: [],
+  };
 }
 
-const counts = (p: PeriodMetrics, slot: Slot, withElb: boolean): Counts => ({
-  requests: p.slots[slot].requests,
-  errors: p.slots[slot].target5xx + (withElb ? p.elb5xx : 0),
-  slow: p.slots[slot].slow,
-});
-const growth = (now: Counts, before: Counts | undefined): Counts => ({
-  requests: Math.max(0, now.requests - (before?.requests ?? 0)),
-  errors: Math.max(0, now.errors - (before?.errors ?? 0)),
-  slow: now.slow === null ? null : Math.max(0, now.slow - (before?.slow ?? 0)),
-});
-const max = (a: Counts, b: Counts | undefined): Counts =>
-  b
-    ? {
-        requests: Math.max(a.requests, b.requests),
-        errors: Math.max(a.errors, b.errors),
-        slow: a.slow === null || b.slow === null ? (a.slow ?? b.slow) : Math.max(a.slow, b.slow),
-      }
-    : a;
-const add = (a: Counts, b: Counts): Counts => ({
-  requests: a.requests + b.requests,
-  errors: a.errors + b.errors,
-  slow: a.slow === null || b.slow === null ? null : a.slow + b.slow,
-});
-const ZERO: Counts = { requests: 0, errors: 0, slow: 0 };
-
-/** What grew in every period since the last poll, summed: the interval the judge adds. */
-export function newCounts(
-  seen: Seen,
-  metrics: WindowMetrics,
-  canary: Slot,
-  stable: Slot,
-): { seen: Seen; canary: Counts; stable: Counts } {
-  const next = new Map(seen);
-  let c = ZERO;
-  let s = ZERO;
-  for (const p of metrics.periods) {
-    const key = p.start.getTime();
-    const before = seen.get(key);
-    const now = { canary: counts(p, canary, true), stable: counts(p, stable, false) };
-    const dc = growth(now.canary, before?.canary);
-    const ds = growth(now.stable, before?.stable);
-    // A period whose slow count is missing now but was read before adds nothing unknown.
-    c = add(c, dc.slow === null && dc.requests === 0 ? { ...dc, slow: 0 } : dc);
-    s = add(s, ds.slow === null && ds.requests === 0 ? { ...ds, slow: 0 } : ds);
-    next.set(key, { canary: max(now.canary, before?.canary), stable: max(now.stable, before?.stable) });
-  }
-  return { seen: next, canary: c, stable: s };
+/**
+ * The stable slot's response-time quantiles before the canary gets traffic (the metrics of the last
+ * periods before the rollout): the first reads' bucket edges. Periods disjoint from those judged, so
+ * the edges do not depend on the data they split.
+ */
+export function seedQuantiles(a: StepAnalysis, before: WindowMetrics, stable: Slot): StepAnalysis {
+  const q = [...before.periods]
+    .reverse()
+    .map((p) => quantilesOf(p, stable))
+    .find((x) => x.length > 0);
+  return q ? { ...a, stableQuantiles: q } : a;
 }
 
-/** The verdict of one poll: the judge's, with the alarms. */
+const quantilesOf = (p: PeriodMetrics, stable: Slot): number[] =>
+  [p.slots[stable].p50Seconds, p.slots[stable].p90Seconds, p.slots[stable].p99Seconds].filter(
+    (x): x is number => typeof x === "number",
+  );
+
+/** Where the next read starts: after the last period judged (a previous step's, maybe), or at the rollout's start. */
+export function readFrom(a: StepAnalysis, stepStart: Date): Date {
+  const judged = [...a.judged.keys()];
+  const next = judged.length ? Math.max(...judged) + a.timing.periodSeconds * 1000 : stepStart.getTime();
+  return alignDown(new Date(next), a.timing.periodSeconds);
+}
+
+/** Edges of the response-time buckets for the next read: the stable slot's quantiles, then the latency limit. */
+export function latencyEdges(a: StepAnalysis, limitSeconds: number): number[] {
+  const below = [
+    ...new Set(a.stableQuantiles.filter((q) => q > 0 && q < limitSeconds).map((q) => Number(q.toPrecision(3)))),
+  ].sort((x, y) => x - y);
+  return [...below, limitSeconds];
+}
+
+const judgedOf = (p: PeriodMetrics, canary: Slot, stable: Slot): Judged => ({
+  canary: p.slots[canary].requests,
+  stable: p.slots[stable].requests,
+  errors: p.slots[canary].target5xx + p.slots[stable].target5xx,
+  lb: p.elb5xx,
+});
+
+function periodOf(a: StepAnalysis, p: PeriodMetrics, canary: Slot, stable: Slot): Period {
+  const end = p.start.getTime() + a.timing.periodSeconds * 1000;
+  const began = a.stepStarts.filter((s) => s <= p.start.getTime()).at(-1) ?? a.stepStarts[0]!;
+  const slot = (s: Slot) => ({
+    requests: p.slots[s].requests,
+    errors: p.slots[s].target5xx,
+    slow: p.slots[s].slow,
+    latency: p.slots[s].latency ?? null,
+  });
+  return {
+    t: Math.max(0, Math.round((end - began) / 1000)),
+    canary: slot(canary),
+    stable: slot(stable),
+    lbErrors: p.elb5xx,
+    edges: p.edges ?? null,
+  };
+}
+
+/** The verdict of one poll: the judge's, with the alarms and what the poll judged. */
 export interface PollVerdict extends StepVerdict {
   readonly alarmFailures: readonly string[];
+  /** Periods judged at this poll, and late data seen for periods judged before. */
+  readonly judgedNow: number;
+  readonly late: readonly string[];
 }
 
-/** Adds one poll (`t` seconds into the step) and judges it; `final` at the end of the bake. */
+/** Judges every period that became final since the last poll; `final` at the end of the bake. */
 export function analysePoll(
   a: StepAnalysis,
   o: Observation,
-  t: number,
   final: boolean,
 ): { analysis: StepAnalysis; verdict: PollVerdict } {
-  const { seen, canary, stable } = newCounts(a.seen, o.metrics, o.canary, o.stable);
-  const interval: Interval = { t, canary, stable };
-  const state = addInterval(a.state, a.tests, interval);
-  const next: StepAnalysis = { ...a, state, seen, intervals: [...a.intervals, interval] };
+  const judged = new Map(a.judged);
+  const late: string[] = [];
+  let state = a.state;
+  let quantiles = a.stableQuantiles;
+  const intervals = [...a.intervals];
+  const ready = o.windowEnd.getTime() - (a.timing.periodSeconds + a.timing.publishDelaySeconds) * 1000;
+  for (const p of [...o.metrics.periods].sort((x, y) => x.start.getTime() - y.start.getTime())) {
+    const key = p.start.getTime();
+    const now = judgedOf(p, o.canary, o.stable);
+    const before = judged.get(key);
+    if (before) {
+      const grew = (["canary", "stable", "errors", "lb"] as const)
+        .filter((k) => now[k] > before[k])
+        .map(
+          (k) =>
+            `${k === "errors" ? "target 5xx" : k === "lb" ? "load balancer 5xx" : `${k} requests`} +${now[k] - before[k]}`,
+        );
+      if (grew.length) {
+        late.push(
+          `late data for the period of ${p.start.toISOString().slice(11, 16)} (judged before): ${grew.join(", ")}; not counted`,
+        );
+        judged.set(key, {
+          canary: Math.max(now.canary, before.canary),
+          stable: Math.max(now.stable, before.stable),
+          errors: Math.max(now.errors, before.errors),
+          lb: Math.max(now.lb, before.lb),
+        });
+      }
+      continue;
+    }
+    if (key > ready) continue;
+    const period = periodOf(a, p, o.canary, o.stable);
+    state = addPeriod(state, a.tests, a.settings, period);
+    intervals.push(period);
+    judged.set(key, now);
+    const q = quantilesOf(p, o.stable);
+    if (q.length) quantiles = q;
+  }
+  if (late.length)
+    state = {
+      ...state,
+      notes: [
+        ...state.notes,
+        ...late.map((text) => ({ kind: "late-data" as const, step: state.step.index, text })),
+      ].slice(-50),
+    };
+  const next: StepAnalysis = { ...a, state, judged, intervals, stableQuantiles: quantiles };
   const alarmFailures = [
     ...o.alarms.alarming.map((x) => `alarm ${x} is in ALARM`),
     ...o.alarms.missing.map((x) => `alarm ${x} does not exist (the gate fails closed)`),
   ];
-  const v = verdict(state, a.tests, a.settings, a.step, final);
+  const v = verdict(state, a.tests, a.settings, final);
+  const extra = { alarmFailures, judgedNow: intervals.length - a.intervals.length, late };
   if (alarmFailures.length > 0 && a.enforceAlarms)
-    return {
-      analysis: next,
-      verdict: { ...v, status: "fail", reasons: [...alarmFailures, ...v.reasons], alarmFailures },
-    };
+    return { analysis: next, verdict: { ...v, status: "fail", reasons: [...alarmFailures, ...v.reasons], ...extra } };
   const observed = a.enforceAlarms ? v.observed : [...alarmFailures, ...v.observed];
-  return { analysis: next, verdict: { ...v, observed, alarmFailures } };
-}
-
-/** The evidence of a verdict, as the history keeps it. */
-export function analysisRecord(
-  a: StepAnalysis,
-  o: Observation | null,
-  v: {
-    status: "pass" | "fail" | "inconclusive";
-    reasons: readonly string[];
-    observed?: readonly string[];
-    readings?: StepVerdict["readings"];
-    required?: StepVerdict["required"];
-  },
-  limits: AnalysisRecord["limits"],
-  step: number | "watch",
-  percent: number,
-): AnalysisRecord {
-  const measure = (slot: Slot, c: Counts, p99: number | null) => ({
-    slot,
-    requests: c.requests,
-    errors: c.errors,
-    slow: c.slow,
-    errorRatePercent: c.requests > 0 ? Number(((100 * c.errors) / c.requests).toFixed(3)) : null,
-    p99Seconds: p99,
-  });
-  return {
-    step,
-    percent,
-    verdict: v.status,
-    reasons: [...v.reasons],
-    observed: [...(v.observed ?? [])],
-    window: o ? { start: o.windowStart.toISOString(), end: o.windowEnd.toISOString() } : null,
-    canary: o ? measure(o.canary, a.state.canary, o.metrics.slots[o.canary].p99Seconds) : null,
-    stable: o ? measure(o.stable, a.state.stable, o.metrics.slots[o.stable].p99Seconds) : null,
-    alarms: o ? o.alarms.states.map((x) => ({ ...x })) : [],
-    limits: { ...limits },
-    evidence: (v.readings ?? []).map((r) => ({
-      test: r.name,
-      logEvidence: round(r.logEvidence),
-      logBound: round(r.logBound),
-    })),
-    required: v.required
-      ? { requests: Number.isFinite(v.required.requests) ? v.required.requests : null, basis: v.required.basis }
-      : null,
-    plannedRequests: a.step.plannedRequests,
-    intervals: a.intervals.map((i) => ({ t: i.t, canary: { ...i.canary }, stable: { ...i.stable } })),
-    polls: a.intervals.length,
-  };
-}
-
-const round = (x: number) => Number(x.toFixed(4));
-
-/** The evidence of a record in words: each test's likelihood ratio against its bound. */
-export function describeEvidence(r: AnalysisRecord): string {
-  return (r.evidence ?? [])
-    .map((e) => `${e.test} ${formatEvidence(e.logEvidence)}/${formatEvidence(e.logBound)}`)
-    .join(", ");
-}
-
-const pct = (n: number) => `${Number(n.toFixed(2))} %`;
-
-/** One line per measurement, for the terminal and the rollback message. */
-export function describeRecord(r: AnalysisRecord): string {
-  const slot = (m: AnalysisRecord["canary"]) =>
-    m
-      ? `${m.slot}: ${m.requests} requests, ${m.errors} 5xx (${m.errorRatePercent === null ? "–" : pct(m.errorRatePercent)})${m.slow === undefined || m.slow === null ? "" : `, ${m.slow} slow`}, p99 ${m.p99Seconds === null ? "–" : `${Number(m.p99Seconds.toFixed(3))} s`}`
-      : "no data";
-  const where = r.step === "watch" ? "post-switch watch" : `step ${r.step + 1} (${r.percent} %)`;
-  const evidence = r.evidence?.length ? ` | evidence/bound ${describeEvidence(r)}` : "";
-  const required = r.required
-    ? ` | a pass needs ${r.required.requests === null ? "more canary requests than any bake gives" : `${r.required.requests} canary requests`} ${r.required.basis}`
-    : "";
-  const planned = r.plannedRequests ? ` | the traffic plan required ${r.plannedRequests}` : "";
-  const observed = r.observed?.length ? ` | observe-only: ${r.observed.join("; ")}` : "";
-  return `${where}: ${r.verdict.toUpperCase()}${r.reasons.length ? ` — ${r.reasons.join("; ")}` : ""} | canary ${slot(r.canary)} | stable ${slot(r.stable)}${evidence}${required}${planned}${observed} | ${r.polls} poll${r.polls === 1 ? "" : "s"}`;
-}
-
-/** A poll as the terminal shows it: both slots' new counts, the evidence against its bound, the alarms. */
-export function pollLine(i: Interval, canary: Slot, stable: Slot, v: PollVerdict, alarms: AlarmStates): string {
-  const m = (slot: Slot, c: Counts) =>
-    `${slot} +${c.requests} req, +${c.errors} 5xx${c.slow === null ? "" : `, +${c.slow} slow`}`;
-  const evidence = v.readings
-    .map((r) => `${r.name} ${formatEvidence(r.logEvidence)}/${formatEvidence(r.logBound)}`)
-    .join(", ");
-  const alarmText =
-    alarms.states.length === 0
-      ? "no alarms"
-      : v.alarmFailures.length === 0
-        ? `${alarms.states.length} alarms OK`
-        : v.alarmFailures.join(", ");
-  return `t+${i.t} s: ${m(canary, i.canary)} | ${m(stable, i.stable)} | ${evidence} | ${alarmText}${v.status === "fail" ? ` | FAIL: ${v.reasons.join("; ")}` : ""}${v.observed.length ? ` | observe-only: ${v.observed.join("; ")}` : ""}`;
+  return { analysis: next, verdict: { ...v, observed, ...extra } };
 }
 
 /** Aligns a time down to the metric period (CloudWatch's data points start on period boundaries). */

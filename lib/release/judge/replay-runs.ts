@@ -7,8 +7,9 @@
 import { z } from "zod";
 import { type Analysis, AnalysisSchema, type CanaryStep, isWeightStep, judgeSettings } from "../model/policy.ts";
 import type { AnalysisRecord, ChangeRecord } from "../model/records.ts";
+import { stepContext, watchContext } from "./exposure.ts";
 import type { StepLookup } from "./replay.ts";
-import type { Interval, JudgeSettings } from "./sequential.ts";
+import type { JudgeSettings, Period, StepContext } from "./sequential.ts";
 
 /** The keys `--set` takes: the analysis policy's numbers and checks that matter to the judge, and a bake for every step. */
 export const REPLAY_KEYS = [
@@ -17,6 +18,7 @@ export const REPLAY_KEYS = [
   "powerPercent",
   "minSuccessRatePercent",
   "errorRateFloorPercent",
+  "warmupSeconds",
   "enforce.errors",
   "enforce.latency",
   "enforce.evidence",
@@ -24,7 +26,13 @@ export const REPLAY_KEYS = [
 ] as const;
 export type ReplayKey = (typeof REPLAY_KEYS)[number];
 
-type NumberKey = "falseRollbackPercent" | "detect" | "powerPercent" | "minSuccessRatePercent" | "errorRateFloorPercent";
+type NumberKey =
+  | "falseRollbackPercent"
+  | "detect"
+  | "powerPercent"
+  | "minSuccessRatePercent"
+  | "errorRateFloorPercent"
+  | "warmupSeconds";
 
 export interface ReplayOverrides {
   readonly analysis: Partial<Pick<Analysis, NumberKey>>;
@@ -93,33 +101,36 @@ export function parseOverrides(pairs: readonly string[]): {
   return { overrides: { analysis, enforce, ...(bakeSeconds === undefined ? {} : { bakeSeconds }) }, problems };
 }
 
-/** True when an override changes what the judge requires (the plan's requests recorded then no longer apply). */
-export const changesJudge = (o: ReplayOverrides): boolean =>
-  Object.keys(o.analysis).length > 0 || Object.keys(o.enforce).length > 0;
-
 /** The judge's settings: the environment's analysis policy with the overrides. */
 export function replaySettings(a: Analysis, o: ReplayOverrides): JudgeSettings {
   return judgeSettings({ ...a, ...o.analysis, enforce: { ...a.enforce, ...o.enforce } });
 }
 
-/** A step as the judge replays it. */
-export interface StepDef {
-  readonly percent: number;
-  readonly bakeSeconds: number;
-  readonly intervalSeconds: number;
-  readonly publishDelaySeconds: number;
-  readonly plannedRequests?: number;
+/**
+ * What a step index of a series means (`no canary step K: …` when it cannot be replayed): a canary
+ * weight step, or, one past the last, the post-switch watch.
+ */
+export function seriesSteps(env: string, canary: readonly CanaryStep[], a: Analysis, o: ReplayOverrides): StepLookup {
+  const policy = { ...a, ...o.analysis };
+  return (k) => {
+    if (k === canary.length && a.postSwitchWatchSeconds > 0) return watchContext(a.postSwitchWatchSeconds);
+    const s = canary[k];
+    if (s === undefined) {
+      const watch = a.postSwitchWatchSeconds > 0 ? ` and the post-switch watch as step ${canary.length}` : "";
+      return `no canary step ${k}: ${env} has ${canary.length} (release.canary[0]–[${canary.length - 1}])${watch}`;
+    }
+    if (!isWeightStep(s)) return `no canary step ${k}: release.canary[${k}] of ${env} is a pause, not a weight step`;
+    return stepContext(canary, k, policy, o.bakeSeconds);
+  };
 }
 
-/** What a canary step index of a series means (`no canary step K: …` when it cannot be replayed). */
-export function seriesSteps(env: string, canary: readonly CanaryStep[], o: ReplayOverrides): StepLookup {
-  return (k) => {
-    const s = canary[k];
-    if (s === undefined)
-      return `no canary step ${k}: ${env} has ${canary.length} (release.canary[0]–[${canary.length - 1}])`;
-    if (!isWeightStep(s)) return `no canary step ${k}: release.canary[${k}] of ${env} is a pause, not a weight step`;
-    return { percent: s.percent, bakeSeconds: o.bakeSeconds ?? s.bakeSeconds };
-  };
+/** The step index that completes a rollout of `canary`: its last weight step. */
+export const lastWeightStep = (canary: readonly CanaryStep[]): number =>
+  canary.map((s, i) => (isWeightStep(s) ? i : -1)).reduce((a, b) => Math.max(a, b), 0);
+
+/** A recorded interval as the judge's period (records before the load balancer's 5xx were split out carry none). */
+export function periodOfRecord(i: NonNullable<AnalysisRecord["intervals"]>[number]): Period {
+  return { t: i.t, canary: i.canary, stable: i.stable, lbErrors: i.lb?.errors ?? 0, edges: i.buckets ?? null };
 }
 
 /** One recorded analysis to re-judge. */
@@ -129,7 +140,7 @@ export interface RecordedRun {
   readonly seq: number;
   readonly step: number | "watch";
   readonly record: AnalysisRecord;
-  readonly intervals: readonly Interval[];
+  readonly intervals: readonly Period[];
 }
 
 const ROLLOUT_ENDS = new Set(["rollout-complete", "rolled-back", "aborted"]);
@@ -167,7 +178,7 @@ export function recordedRuns(history: readonly ChangeRecord[], change?: number):
         seq: h.seq,
         step: a.step,
         record: a,
-        intervals: a.intervals!,
+        intervals: a.intervals!.map(periodOfRecord),
       };
     });
   if (runs.length > 0) return runs;
@@ -186,21 +197,14 @@ export function recordedStep(
   canary: readonly CanaryStep[],
   a: Analysis,
   o: ReplayOverrides,
-): StepDef {
+): StepContext {
   const lastT = run.intervals.at(-1)?.t ?? 0;
-  const s = run.step === "watch" ? undefined : canary[run.step];
-  const policyBake =
-    run.step === "watch"
-      ? a.postSwitchWatchSeconds || undefined
-      : s && isWeightStep(s) && s.percent === run.record.percent
-        ? s.bakeSeconds
-        : undefined;
-  return {
-    percent: run.record.percent,
-    bakeSeconds: o.bakeSeconds ?? policyBake ?? lastT,
-    intervalSeconds: a.intervalSeconds,
-    publishDelaySeconds: a.publishDelaySeconds,
-    // The plan's requirement was for the settings of then: it holds only when they are unchanged.
-    plannedRequests: changesJudge(o) ? 0 : (run.record.plannedRequests ?? 0),
-  };
+  if (run.step === "watch") return watchContext(o.bakeSeconds ?? (a.postSwitchWatchSeconds || lastT));
+  const s = canary[run.step];
+  const policy = { ...a, ...o.analysis };
+  if (s && isWeightStep(s) && s.percent === run.record.percent)
+    return stepContext(canary, run.step, policy, o.bakeSeconds);
+  // A step the policy no longer has: as recorded, judged against the last step's bound.
+  const maxRatio = run.record.percent >= 100 ? null : policy.detect;
+  return { index: run.step, percent: run.record.percent, bakeSeconds: o.bakeSeconds ?? lastT, maxRatio };
 }

@@ -1,340 +1,268 @@
 /**
- * The canary judge's statistics for one step, as pure state transitions: counts of one interval in,
- * the running evidence out; at any poll a verdict with its reasons.
+ * The canary judge of a whole rollout, as pure state transitions: one judged period in (both
+ * slots' counts, the load balancer's own 5xx, response-time buckets), the running evidence out; at
+ * any poll a verdict with its reasons. The evidence is carried across the steps and into the
+ * post-switch watch, so `falseRollbackPercent` bounds the whole rollout.
  *
- * Four anytime-valid tests (lib/release/judge/statistics.ts), the ratio tests at 40 % and the limit tests
- * at 10 % of the step's false-rollback rate each (Bonferroni), so a canary no worse than the stable slot and within the limits
- * is rolled back with probability at most `falseRollbackPercent` per step, however many polls:
- * - errors, canary against stable (ratio test);
- * - errors against the limit 100 % − `minSuccessRatePercent` (limit test);
- * - slow requests (slower than the latency limit), canary against stable (ratio test);
- * - slow requests against 1 % (the latency limit is a p99: at most 1 % may be slower).
+ * Four anytime-valid tests (./mixtures.ts, ./latency.ts), each with a share of α (Bonferroni):
+ * - errors, canary against stable (35 %): the canary's share of both slots' 5xx, per period;
+ * - response times, canary against stable (35 %): the canary's share of the requests above each
+ *   bucket edge (edges from the stable slot's quantiles), per period;
+ * - errors against the limit 100 % − `minSuccessRatePercent` (15 %);
+ * - requests slower than the latency limit against 1 % (15 %: the limit is a p99).
+ * Without stable traffic (100 %, the watch) the limit tests take periods in pairs: a breach must
+ * last two periods, since no stable slot is left to tell an outage of both from the canary's.
  *
- * A test fails the step at the poll where its evidence crosses its bound. A step passes only at the
- * end of its bake and only with evidence: at least the canary requests needed to have detected the
- * configured regression (`detect` × the stable error rate, the rate taken no higher than its lower
- * 90 % bound and no lower than `errorRateFloorPercent`) with `powerPercent` power, and at least what
- * the rollout's traffic plan required. Otherwise the step is inconclusive and says why.
- *
- * Each check can be observe-only (`enforce`): its verdict is computed and reported, never acted on.
+ * Inputs are checked first (./inputs.ts): the load balancer's 5xx are attributed by request share,
+ * a period whose counts cannot be true is left out and shown, a period in which the stable slot
+ * breaches the same limit is a failure common to both slots (not the canary's), and the first
+ * `warmupSeconds` of a step are left out of the ratio tests (the limits still apply).
  */
+
+import { addFull, type FullExposure, NO_FULL } from "./full-exposure.ts";
+import { classify, type Period, type PeriodNote, type SlotCounts, withSlowFromBuckets } from "./inputs.ts";
+import { addLatency, type LatencyEvidence, latencyLogEvidence, noLatencyEvidence } from "./latency.ts";
 import {
-  addLimitInterval,
-  addRatioInterval,
-  canaryRequestsFor,
-  type Evidence,
+  addRatio,
+  type LimitMixture,
+  limitLogEvidence,
   limitMixture,
-  logBound,
-  logMixtureRatio,
-  type Mixture,
-  noEvidence,
-  ratioMixture,
-  requiredLimitRequests,
-  requiredRatioErrors,
-} from "./statistics.ts";
+  noRatioEvidence,
+  type RatioEvidence,
+  ratioLogEvidence,
+  ratioPrior,
+} from "./mixtures.ts";
 
-/** One slot's counts in one interval (or summed). `slow` is null where no latency counts were read. */
-export interface Counts {
-  readonly requests: number;
-  readonly errors: number;
-  readonly slow: number | null;
-}
-
-/** What both slots served in one interval, `t` seconds after the step started. */
-export interface Interval {
-  readonly t: number;
-  readonly canary: Counts;
-  readonly stable: Counts;
-}
+export type { Period, PeriodNote, SlotCounts } from "./inputs.ts";
 
 /** The judge's checks that can be made observe-only (alarms are the controller's). */
 export type Check = "errors" | "latency" | "evidence";
 
-/** How a step is judged; plain numbers, from the environment's analysis policy. */
+/** How a rollout is judged; plain numbers, from the environment's analysis policy. */
 export interface JudgeSettings {
-  /** Probability of rolling back a canary no worse than stable, per step, percent. */
+  /** Probability of rolling back a canary no worse than stable and within the limits, for the whole rollout, percent. */
   readonly falseRollbackPercent: number;
-  /** The regression to detect, as a multiple of the stable slot's rate. */
+  /** The regression the last step before 100 % must rule out: the canary's error rate as a multiple of the stable slot's. */
   readonly detect: number;
-  /** Probability of detecting `detect` by the end of a step that passes, percent. */
+  /** Confidence of the upper bounds a step passes on, percent: a canary at a step's bound passes it with at most 100 − this. */
   readonly powerPercent: number;
   /** The canary's success rate must not be below this, percent. */
   readonly minSuccessRatePercent: number;
-  /** Error rates below this are taken as this for the evidence requirement, percent. */
+  /** Error rates below this are taken as this when planning, percent. */
   readonly errorRateFloorPercent: number;
-  /** Checks that fail the step; the others are observe-only. */
+  /** Seconds of each step's new traffic left out of the ratio tests. */
+  readonly warmupSeconds: number;
+  /** The latency limit (`maxLatencyP99Seconds`): a period without slow counts takes them from its buckets at this edge. */
+  readonly latencyLimitSeconds?: number;
+  /** Checks that fail the rollout; the others are observe-only. */
   readonly enforce: Readonly<Record<Check, boolean>>;
 }
 
 /** Share of requests allowed above the latency limit: the limit is a p99. */
 export const SLOW_LIMIT = 0.01;
 
-/** The running state of one step. */
-export interface StepState {
-  readonly polls: number;
-  readonly canary: Counts;
-  readonly stable: Counts;
-  /** Counts held back from the ratio tests until both slots have served requests in them. */
-  readonly held: { readonly canary: Counts; readonly stable: Counts };
-  readonly errorsRatio: Evidence;
-  readonly errorsLimit: Evidence;
-  readonly slowRatio: Evidence;
-  readonly slowLimit: Evidence;
-  /** Seconds since the step started of the last interval. */
-  readonly t: number;
-  /** True once an interval lacked slow-request counts. */
-  readonly slowMissing: boolean;
-}
+/** Shares of the rollout's false-rollback rate α per test (Bonferroni). */
+export const ALPHA_SHARES = { errorsRatio: 0.35, latencyRatio: 0.35, errorsLimit: 0.15, slowLimit: 0.15 } as const;
 
-const ZERO: Counts = { requests: 0, errors: 0, slow: 0 };
-const plus = (a: Counts, b: Counts): Counts => ({
-  requests: a.requests + b.requests,
-  errors: a.errors + b.errors,
-  slow: a.slow === null || b.slow === null ? null : a.slow + b.slow,
-});
-
-/** The mixtures and bounds of a step's tests. */
+/** The mixtures and bounds of a rollout's tests, computed once. */
 export interface Tests {
-  readonly ratio: Mixture;
+  readonly prior: readonly number[];
   readonly errorLimit: number;
-  readonly errorsLimit: Mixture;
-  readonly slowLimit: Mixture;
-  /** False-alarm rate of each ratio test (0.4 α) and each limit test (0.1 α): together α. */
+  readonly errorsLimit: LimitMixture;
+  readonly slowLimit: LimitMixture;
   readonly alpha: number;
-  readonly limitAlpha: number;
-  /** Errors the ratio test needs per step weight and looks (`percent/looks`), computed once. */
-  readonly requiredErrors: Map<string, number>;
 }
-
-/** Shares of the step's false-rollback rate α: each ratio test 40 %, each limit test 10 % (Bonferroni). */
-export const ALPHA_SHARES = { ratio: 0.4, limit: 0.1 } as const;
 
 export function testsFor(s: JudgeSettings): Tests {
-  const alpha = s.falseRollbackPercent / 100;
   const errorLimit = 1 - s.minSuccessRatePercent / 100;
   return {
-    ratio: ratioMixture(s.detect),
+    prior: ratioPrior(s.detect),
     errorLimit,
     errorsLimit: limitMixture(errorLimit),
     slowLimit: limitMixture(SLOW_LIMIT),
-    alpha: alpha * ALPHA_SHARES.ratio,
-    limitAlpha: alpha * ALPHA_SHARES.limit,
-    requiredErrors: new Map(),
+    alpha: s.falseRollbackPercent / 100,
   };
 }
 
-export function startStep(t: Tests): StepState {
+/** A step as the judge knows it. */
+export interface StepContext {
+  /** Index among the environment's canary steps, or the post-switch watch. */
+  readonly index: number | "watch";
+  /** The canary's weight, percent (100: no stable traffic to compare with). */
+  readonly percent: number;
+  readonly bakeSeconds: number;
+  /** The upper confidence bound of the error ratio a pass needs (below 100 %); null at 100 %. */
+  readonly maxRatio: number | null;
+}
+
+/** Counts of one slot summed. */
+export interface Totals {
+  readonly requests: number;
+  readonly errors: number;
+  readonly slow: number;
+}
+const ZERO: Totals = { requests: 0, errors: 0, slow: 0 };
+const plus = (a: Totals, c: SlotCounts, lb: number): Totals => ({
+  requests: a.requests + c.requests,
+  errors: a.errors + c.errors + lb,
+  slow: a.slow + (c.slow ?? 0),
+});
+
+/** What one step saw (reset at each step; the evidence is not). */
+export interface StepStats {
+  readonly periods: number;
+  readonly canary: Totals;
+  readonly stable: Totals;
+  /** Periods with canary requests but no slow-request counts. */
+  readonly slowMissing: number;
+  /** Consecutive periods whose counts could not be true. */
+  readonly inconsistentRun: number;
+  /** The last judged period was a failure common to both slots. */
+  readonly commonNow: boolean;
+  /** `t` of the last period. */
+  readonly t: number;
+}
+const NO_STATS: StepStats = {
+  periods: 0,
+  canary: ZERO,
+  stable: ZERO,
+  slowMissing: 0,
+  inconsistentRun: 0,
+  commonNow: false,
+  t: 0,
+};
+
+/** The running state of a rollout's judge. */
+export interface JudgeState {
+  readonly step: StepContext;
+  readonly stats: StepStats;
+  readonly errorsRatio: RatioEvidence;
+  readonly latencyRatio: LatencyEvidence;
+  /** The canary's cumulative counts for the limit tests while the stable slot serves (fractional: the load balancer's 5xx by share). */
+  readonly errorsLimit: { readonly failures: number; readonly requests: number };
+  readonly slowLimit: { readonly failures: number; readonly requests: number };
+  /** The limit tests' evidence from periods without stable traffic (100 %, the watch), in pairs of periods ({@link FullExposure}). */
+  readonly errorsFull: FullExposure;
+  readonly slowFull: FullExposure;
+  /** Periods judged over the whole rollout. */
+  readonly periods: number;
+  /** What the inputs showed (inconsistent data, common failures, missing counts), oldest first, at most 50. */
+  readonly notes: readonly PeriodNote[];
+}
+
+export function startRollout(step: StepContext): JudgeState {
   return {
-    polls: 0,
-    canary: ZERO,
-    stable: ZERO,
-    held: { canary: ZERO, stable: ZERO },
-    errorsRatio: noEvidence(t.ratio),
-    errorsLimit: noEvidence(t.errorsLimit),
-    slowRatio: noEvidence(t.ratio),
-    slowLimit: noEvidence(t.slowLimit),
-    t: 0,
-    slowMissing: false,
+    step,
+    stats: NO_STATS,
+    errorsRatio: noRatioEvidence(),
+    latencyRatio: noLatencyEvidence(),
+    errorsLimit: { failures: 0, requests: 0 },
+    slowLimit: { failures: 0, requests: 0 },
+    errorsFull: NO_FULL,
+    slowFull: NO_FULL,
+    periods: 0,
+    notes: [],
   };
 }
 
-/** Adds one interval's counts (the counts of that interval only, never cumulative). */
-export function addInterval(s: StepState, tests: Tests, i: Interval): StepState {
-  const slowMissing = s.slowMissing || i.canary.slow === null;
-  let { errorsRatio, slowRatio, held } = s;
-  const pending = { canary: plus(held.canary, i.canary), stable: plus(held.stable, i.stable) };
-  if (pending.canary.requests > 0 && pending.stable.requests > 0) {
-    errorsRatio = addRatioInterval(errorsRatio, tests.ratio, pending.canary, pending.stable);
-    if (pending.canary.slow !== null && pending.stable.slow !== null) {
-      slowRatio = addRatioInterval(
-        slowRatio,
-        tests.ratio,
-        { requests: pending.canary.requests, errors: pending.canary.slow },
-        { requests: pending.stable.requests, errors: pending.stable.slow },
-      );
-    }
-    held = { canary: ZERO, stable: ZERO };
-  } else {
-    held = pending;
-  }
+/** The next step (or the watch): the evidence carries over, the step's own counts start afresh. */
+export function enterStep(s: JudgeState, step: StepContext): JudgeState {
+  return { ...s, step, stats: NO_STATS };
+}
+
+/** Adds one whole period (`t`: seconds since the step began, at its end). */
+export function addPeriod(s: JudgeState, tests: Tests, settings: JudgeSettings, read: Period): JudgeState {
+  const p = withSlowFromBuckets(read, settings.latencyLimitSeconds);
+  const c = classify(p, tests.errorLimit, SLOW_LIMIT);
+  const notes = c.notes.length
+    ? [...s.notes, ...c.notes.map((n) => ({ ...n, step: s.step.index, t: p.t }))].slice(-50)
+    : s.notes;
+  const t = Math.max(s.stats.t, p.t);
+  if (c.inconsistent) return { ...s, notes, stats: { ...s.stats, t, inconsistentRun: s.stats.inconsistentRun + 1 } };
+  const warm = p.t > settings.warmupSeconds;
+  const errorsRatio =
+    warm && c.share !== null ? addRatio(s.errorsRatio, c.share, c.canaryErrors, c.stableErrors) : s.errorsRatio;
+  const latencyRatio = warm ? addLatency(s.latencyRatio, c.tails) : s.latencyRatio;
+  const full = p.stable.requests === 0;
+  const slow = p.canary.slow;
+  const errorsLimit =
+    c.errorsCommon || full
+      ? s.errorsLimit
+      : { failures: s.errorsLimit.failures + c.canaryErrors, requests: s.errorsLimit.requests + p.canary.requests };
+  const slowLimit =
+    c.slowCommon || full || slow === null
+      ? s.slowLimit
+      : { failures: s.slowLimit.failures + slow, requests: s.slowLimit.requests + p.canary.requests };
+  const errorsFull = full ? addFull(s.errorsFull, tests.errorsLimit, c.canaryErrors, p.canary.requests) : s.errorsFull;
+  const slowFull = full && slow !== null ? addFull(s.slowFull, tests.slowLimit, slow, p.canary.requests) : s.slowFull;
+  const stats: StepStats = {
+    periods: s.stats.periods + 1,
+    canary: plus(s.stats.canary, p.canary, c.canaryErrors - p.canary.errors),
+    stable: plus(s.stats.stable, p.stable, c.stableErrors - p.stable.errors),
+    slowMissing: s.stats.slowMissing + (c.slowMissing ? 1 : 0),
+    inconsistentRun: 0,
+    commonNow: c.errorsCommon || c.slowCommon,
+    t,
+  };
   return {
-    polls: s.polls + 1,
-    canary: plus(s.canary, i.canary),
-    stable: plus(s.stable, i.stable),
-    held,
+    ...s,
+    stats,
     errorsRatio,
-    slowRatio,
-    errorsLimit: addLimitInterval(s.errorsLimit, tests.errorsLimit, tests.errorLimit, {
-      requests: i.canary.requests,
-      failures: i.canary.errors,
-    }),
-    slowLimit:
-      i.canary.slow === null
-        ? s.slowLimit
-        : addLimitInterval(s.slowLimit, tests.slowLimit, SLOW_LIMIT, {
-            requests: i.canary.requests,
-            failures: i.canary.slow,
-          }),
-    t: Math.max(s.t, i.t),
-    slowMissing,
+    latencyRatio,
+    errorsLimit,
+    slowLimit,
+    errorsFull,
+    slowFull,
+    periods: s.periods + 1,
+    notes,
   };
 }
 
 /** One test's standing: its evidence (the mixture's likelihood ratio, as log) against its bound. */
 export interface TestReading {
-  readonly name: "errors vs stable" | "errors vs limit" | "slow vs stable" | "slow vs limit";
+  readonly name: "errors vs stable" | "errors vs limit" | "latency vs stable" | "slow vs limit";
   readonly check: "errors" | "latency";
-  /** Natural log of the mixture likelihood ratio; the step fails at `logBound`. */
+  /** Natural log of the mixture likelihood ratio; the rollout fails at `logBound`. */
   readonly logEvidence: number;
   readonly logBound: number;
   readonly crossed: boolean;
 }
 
-export function readings(s: StepState, tests: Tests): TestReading[] {
+export function readings(s: JudgeState, tests: Tests): TestReading[] {
   const r = (
     name: TestReading["name"],
     check: TestReading["check"],
-    e: Evidence,
-    m: Mixture,
-    alpha: number,
+    logEvidence: number,
+    share: number,
   ): TestReading => {
-    const logEvidence = logMixtureRatio(e, m);
-    return { name, check, logEvidence, logBound: logBound(alpha), crossed: logEvidence >= logBound(alpha) };
+    const logBound = Math.log(1 / (tests.alpha * share));
+    return { name, check, logEvidence, logBound, crossed: logEvidence >= logBound };
   };
   return [
-    r("errors vs stable", "errors", s.errorsRatio, tests.ratio, tests.alpha),
-    r("errors vs limit", "errors", s.errorsLimit, tests.errorsLimit, tests.limitAlpha),
-    r("slow vs stable", "latency", s.slowRatio, tests.ratio, tests.alpha),
-    r("slow vs limit", "latency", s.slowLimit, tests.slowLimit, tests.limitAlpha),
+    r("errors vs stable", "errors", ratioLogEvidence(s.errorsRatio, tests.prior), ALPHA_SHARES.errorsRatio),
+    r(
+      "errors vs limit",
+      "errors",
+      limitLogEvidence(
+        tests.errorsLimit,
+        s.errorsLimit.failures,
+        s.errorsLimit.requests,
+        s.errorsFull.evidence ?? undefined,
+      ),
+      ALPHA_SHARES.errorsLimit,
+    ),
+    r("latency vs stable", "latency", latencyLogEvidence(s.latencyRatio, tests.prior), ALPHA_SHARES.latencyRatio),
+    r(
+      "slow vs limit",
+      "latency",
+      limitLogEvidence(tests.slowLimit, s.slowLimit.failures, s.slowLimit.requests, s.slowFull.evidence ?? undefined),
+      ALPHA_SHARES.slowLimit,
+    ),
   ];
 }
-
-/** What the judge knows of the step beyond its counts. */
-export interface StepContext {
-  /** The canary's weight in the step, percent (100: no stable traffic to compare with). */
-  readonly percent: number;
-  /** Canary requests the rollout's traffic plan required for the step (0: no plan). */
-  readonly plannedRequests: number;
-  /** Polls of the step that bring data (its power is computed for this many looks). */
-  readonly looks: number;
-}
-
-/**
- * Canary requests a pass needs at a step's weight: to detect `detect` × the base error rate (no
- * lower than the floor) with the configured power over the step's looks. At 100 % (no stable
- * traffic to compare with, also the post-switch watch): to detect `detect` × the error limit.
- */
-export function passRequirement(
-  tests: Tests,
-  settings: JudgeSettings,
-  step: { percent: number; looks: number; baseRate: number },
-): { requests: number; basis: string } {
-  const power = settings.powerPercent / 100;
-  if (step.percent >= 100) {
-    const rate = Math.min(0.95, tests.errorLimit * settings.detect);
-    const requests = requiredLimitRequests(
-      tests.errorLimit,
-      rate,
-      tests.limitAlpha,
-      power,
-      tests.errorsLimit,
-      step.looks,
-    );
-    return {
-      requests,
-      basis: `to detect a ${round(100 * rate)} % error rate against the ${round(100 * tests.errorLimit)} % limit with ${settings.powerPercent} % power`,
-    };
-  }
-  const base = Math.max(settings.errorRateFloorPercent / 100, step.baseRate);
-  const share = step.percent / 100;
-  const key = `${step.percent}/${step.looks}`;
-  let errors = tests.requiredErrors.get(key);
-  if (errors === undefined) {
-    const required = { ratio: settings.detect, share, alpha: tests.alpha, power, looks: step.looks };
-    errors = requiredRatioErrors(required, tests.ratio);
-    tests.requiredErrors.set(key, errors);
-  }
-  return {
-    requests: canaryRequestsFor(errors, { baseRate: base, ratio: settings.detect, share }),
-    basis: `to detect ${settings.detect}× a ${round(100 * base)} % error rate with ${settings.powerPercent} % power`,
-  };
-}
-
-/** The pass requirement of a running step: from the stable slot's observed error rate, and never below the plan's. */
-export function evidenceRequirement(
-  s: StepState,
-  tests: Tests,
-  settings: JudgeSettings,
-  step: StepContext,
-): { requests: number; basis: string } {
-  const noStable = step.percent >= 100 || s.stable.requests === 0;
-  const r = passRequirement(tests, settings, {
-    percent: noStable ? 100 : step.percent,
-    looks: step.looks,
-    baseRate: noStable ? 0 : s.stable.errors / s.stable.requests,
-  });
-  return { requests: Math.max(r.requests, step.plannedRequests), basis: r.basis };
-}
-
-export type Status = "pass" | "fail" | "inconclusive" | "pending";
-
-export interface StepVerdict {
-  readonly status: Status;
-  /** Why, for an enforced failure or an inconclusive step. */
-  readonly reasons: readonly string[];
-  /** Failures of observe-only checks: reported, not acted on. */
-  readonly observed: readonly string[];
-  readonly readings: readonly TestReading[];
-  /** The evidence a pass needs (computed at the end of the bake only). */
-  readonly required: { readonly requests: number; readonly basis: string } | null;
-}
-
-const round = (x: number) => Number(x.toPrecision(3));
-const describe = (r: TestReading, s: StepState) => {
-  const counts =
-    r.check === "errors"
-      ? `canary ${s.canary.errors}/${s.canary.requests} 5xx, stable ${s.stable.errors}/${s.stable.requests}`
-      : `canary ${s.canary.slow}/${s.canary.requests} slow, stable ${s.stable.slow}/${s.stable.requests}`;
-  return `${r.name}: evidence ${formatEvidence(r.logEvidence)} ≥ bound ${formatEvidence(r.logBound)} (${counts})`;
-};
 
 /** A mixture likelihood ratio as a person reads it (from its natural log). */
 export function formatEvidence(logValue: number): string {
   const v = Math.exp(logValue);
   return v >= 1e6 ? v.toExponential(1) : v >= 10 ? String(Math.round(v)) : String(Number(v.toFixed(2)));
-}
-
-/** The verdict at a poll; `final` at the end of the bake (a pass or an inconclusive step needs it). */
-export function verdict(
-  s: StepState,
-  tests: Tests,
-  settings: JudgeSettings,
-  step: StepContext,
-  final: boolean,
-): StepVerdict {
-  const rs = readings(s, tests);
-  const reasons: string[] = [];
-  const observed: string[] = [];
-  for (const r of rs.filter((x) => x.crossed)) (settings.enforce[r.check] ? reasons : observed).push(describe(r, s));
-  if (reasons.length > 0) return { status: "fail", reasons, observed, readings: rs, required: null };
-  if (!final) return { status: "pending", reasons, observed, readings: rs, required: null };
-  const required = evidenceRequirement(s, tests, settings, step);
-  const base = { readings: rs, required };
-  const short: string[] = [];
-  if (s.canary.requests === 0)
-    short.push("the canary served no requests in the metrics read (no data is never a pass)");
-  else if (s.canary.requests < required.requests)
-    short.push(
-      `the canary served ${s.canary.requests} requests; ${Number.isFinite(required.requests) ? required.requests : "more"} are needed ${required.basis}`,
-    );
-  if (s.slowMissing)
-    (settings.enforce.latency ? short : observed).push("no slow-request counts were read for the latency checks");
-  if (short.length > 0 && settings.enforce.evidence)
-    return { status: "inconclusive", reasons: short, observed, ...base };
-  return {
-    status: "pass",
-    reasons: [],
-    observed: [...observed, ...short.map((x) => `inconclusive (observe-only): ${x}`)],
-    ...base,
-  };
 }

@@ -1,24 +1,46 @@
 /**
  * The traffic plan of a rollout, as a pure function: from the load balancer's request rate and the
- * stable error rate, what each canary step will see and whether it can reach a verdict.
+ * stable error rate, what each canary step will see and whether a healthy canary passes it.
  *
- * Per weight step: the canary requests expected in the data the step judges (its bake less the
- * metrics' publishing delay), the requests a pass needs (the judge's evidence requirement,
- * lib/release/judge/sequential.ts), the smallest regression the step detects with the configured power,
- * the expected time to fail a `detect` regression, and for a step that cannot reach a verdict, the
- * longer bake or larger percent that would.
+ * The judge carries its evidence over the whole rollout (./sequential.ts), so each step is planned
+ * with everything judged by its end: the earlier steps' traffic past their warm-up, and its own up
+ * to the publishing delay. Per weight step: the canary requests it expects, the probability that a
+ * healthy canary (ratio 1, the plan's error rate) passes it (reachable at ≥ {@link PASS_MARGIN} %), the
+ * probability that a `detect` regression passes it, the smallest regression the ratio test detects
+ * by its end with `powerPercent` power, when a `detect` regression fails, and for a step a healthy
+ * canary may not pass, the longer bake or larger percent that would.
  */
-import { type JudgeSettings, passRequirement, type Tests, testsFor } from "./sequential.ts";
-import { detectableRatio, requiredCanaryRequests } from "./statistics.ts";
+import { ratioPrior } from "./mixtures.ts";
+import { type Exposure, meanEvidence, passProbability, ratePassProbability, smallestDetectable } from "./power.ts";
+import { ALPHA_SHARES, type JudgeSettings } from "./sequential.ts";
+
+export {
+  type HourSample,
+  historyErrorRatePercent,
+  quietestHour,
+  rolloutSeconds,
+  windowHours,
+  windowLabel,
+} from "./traffic-history.ts";
+
+/** A step is reachable when a healthy canary passes it with at least this probability, percent. */
+export const PASS_MARGIN = 95;
+
+export interface PlanStep {
+  readonly percent: number;
+  readonly bakeSeconds: number;
+  /** The error ratio a pass must be bounded under (null at 100 %). */
+  readonly maxRatio: number | null;
+}
 
 export interface PlanInput {
   /** Requests per second the load balancer serves (both slots), e.g. the quietest hour's. */
   readonly rps: number;
   /** The stable slot's error rate, percent (the floor when unknown or lower). */
   readonly baseErrorRatePercent: number;
-  readonly steps: readonly { readonly percent: number; readonly bakeSeconds: number }[];
+  readonly steps: readonly PlanStep[];
   readonly settings: JudgeSettings;
-  /** Seconds after a period before its metrics are read (data of a bake's last seconds is not judged). */
+  /** Seconds after a period before its metrics are judged. */
   readonly publishDelaySeconds: number;
   /** Seconds between two polls: a longer bake is proposed in whole polls. */
   readonly intervalSeconds: number;
@@ -29,192 +51,173 @@ export interface StepPlan {
   readonly step: number;
   readonly percent: number;
   readonly bakeSeconds: number;
+  readonly maxRatio: number | null;
+  /** Canary requests of this step judged by its end (its bake less the publishing delay). */
   readonly expectedCanaryRequests: number;
-  /** Canary requests a pass needs (Infinity when no traffic can give the evidence). */
+  /**
+   * Canary requests judged by the step's end, the earlier steps' included, that a healthy canary
+   * needs to pass it with {@link PASS_MARGIN} % (Infinity: no bake up to a day).
+   */
   readonly requiredRequests: number;
-  /** What the requirement is for, in words. */
+  /** What a pass needs, in words. */
   readonly basis: string;
-  /** The smallest regression (× the stable rate) detected with the configured power; null: none. */
+  /** Probability that a healthy canary passes the step, percent. */
+  readonly passPercent: number;
+  /** Probability that a canary at `detect` times the stable error rate passes the step, percent (null at 100 %). */
+  readonly detectPassPercent: number | null;
+  /** The smallest regression the ratio test fails by the step's end with `powerPercent` power; null: none. */
   readonly detectableRatio: number | null;
-  /** Seconds from the step's start to a pass (its bake), or to the failure of a `detect` regression. */
+  /** Seconds from the step's start to a pass (its bake), or to the failure of a `detect` regression on its mean path. */
   readonly passAfterSeconds: number;
   readonly failAfterSeconds: number | null;
-  /** True when the expected traffic gives the evidence a pass needs. */
   readonly reachable: boolean;
-  /** What would make an unreachable step reach a verdict. */
   readonly fix: string | null;
 }
 
-const expected = (i: PlanInput, percent: number, bake: number) =>
-  (i.rps * percent * Math.max(0, bake - i.publishDelaySeconds)) / 100;
+const round = (x: number) => Number(x.toPrecision(3));
+const baseRate = (i: PlanInput) => Math.max(i.settings.errorRateFloorPercent, i.baseErrorRatePercent) / 100;
+const judged = (seconds: number) => Math.max(0, seconds);
 
-/** Polls of a step that bring data: those after the first publishing delay. */
-const looksOf = (i: PlanInput, bake: number) =>
-  Math.max(1, Math.floor((bake - i.publishDelaySeconds) / i.intervalSeconds));
-
-function requirement(i: PlanInput, tests: Tests, percent: number, bake: number): { requests: number; basis: string } {
-  return passRequirement(tests, i.settings, {
-    percent,
-    looks: looksOf(i, bake),
-    baseRate: i.baseErrorRatePercent / 100,
-  });
+/** What the ratio tests have judged when step `k` (with bake `bake`) decides. */
+function exposures(i: PlanInput, k: number, bake: number, percent: number): Exposure[] {
+  const w = i.settings.warmupSeconds;
+  const steps = i.steps.map((s, j) => (j === k ? { ...s, bakeSeconds: bake, percent } : s)).slice(0, k + 1);
+  return steps
+    .filter((s) => s.percent < 100)
+    .map((s, j, all) => ({
+      share: s.percent / 100,
+      requests:
+        i.rps *
+        judged(s.bakeSeconds - w - (j === all.length - 1 && steps.at(-1)!.percent < 100 ? i.publishDelaySeconds : 0)),
+    }));
 }
 
-const baseRate = (i: PlanInput) => Math.max(i.settings.errorRateFloorPercent, i.baseErrorRatePercent) / 100;
-const round = (x: number) => Number(x.toPrecision(3));
+/** Canary requests judged by step `k`'s decision (the limit tests count every step's). */
+function canaryRequests(i: PlanInput, k: number, bake: number, percent: number): number {
+  return i.steps
+    .slice(0, k + 1)
+    .reduce(
+      (sum, s, j) =>
+        sum +
+        (i.rps *
+          (j === k ? percent : s.percent) *
+          judged((j === k ? bake : s.bakeSeconds) - (j === k ? i.publishDelaySeconds : 0))) /
+          100,
+      0,
+    );
+}
+
+function passChance(i: PlanInput, k: number, bake: number, percent: number, ratio: number): number {
+  const alpha = 1 - i.settings.powerPercent / 100;
+  const step = i.steps[k]!;
+  if (percent >= 100)
+    return ratePassProbability(
+      canaryRequests(i, k, bake, percent),
+      baseRate(i) * ratio,
+      Math.min(0.95, i.settings.detect * (1 - i.settings.minSuccessRatePercent / 100)),
+      alpha,
+    );
+  return passProbability(exposures(i, k, bake, percent), baseRate(i), ratio, step.maxRatio ?? i.settings.detect, alpha);
+}
 
 export function planSteps(i: PlanInput): StepPlan[] {
-  const tests = testsFor(i.settings);
-  return i.steps.map((step, index) => {
-    const req = requirement(i, tests, step.percent, step.bakeSeconds);
-    const exp = expected(i, step.percent, step.bakeSeconds);
-    const detectable =
+  const prior = ratioPrior(i.settings.detect);
+  const alpha = (i.settings.falseRollbackPercent / 100) * ALPHA_SHARES.errorsRatio;
+  const power = i.settings.powerPercent / 100;
+  return i.steps.map((step, k) => {
+    const pass = passChance(i, k, step.bakeSeconds, step.percent, 1);
+    const reachable = pass * 100 >= PASS_MARGIN;
+    const exp = exposures(i, k, step.bakeSeconds, step.percent);
+    const looks = Math.max(
+      1,
+      Math.floor(exp.reduce((t, e) => t + e.requests, 0) / Math.max(1, i.rps * i.intervalSeconds)),
+    );
+    const required = reachable ? canaryRequests(i, k, step.bakeSeconds, step.percent) : requiredFor(i, k, step);
+    const limit = round(100 - i.settings.minSuccessRatePercent);
+    const confidence = `with ${i.settings.powerPercent} % confidence`;
+    const basis =
       step.percent >= 100
-        ? null
-        : detectableRatio(
-            exp,
-            {
-              baseRate: baseRate(i),
-              share: step.percent / 100,
-              alpha: tests.alpha,
-              power: i.settings.powerPercent / 100,
-              looks: looksOf(i, step.bakeSeconds),
-            },
-            tests.ratio,
-          );
-    const reachable = exp >= req.requests;
+        ? `for the canary's error rate to be bounded below ${i.settings.detect} × the ${limit} % limit ${confidence}`
+        : `for the canary's error ratio to be bounded below ${step.maxRatio}× ${confidence}`;
     return {
-      step: index,
+      step: k,
       percent: step.percent,
       bakeSeconds: step.bakeSeconds,
-      expectedCanaryRequests: Math.floor(exp),
-      requiredRequests: req.requests,
-      basis: req.basis,
-      detectableRatio: detectable,
+      maxRatio: step.maxRatio,
+      expectedCanaryRequests: Math.floor(
+        (i.rps * step.percent * judged(step.bakeSeconds - i.publishDelaySeconds)) / 100,
+      ),
+      requiredRequests: required,
+      basis,
+      passPercent: round(100 * pass),
+      detectPassPercent:
+        step.percent >= 100 ? null : round(100 * passChance(i, k, step.bakeSeconds, step.percent, i.settings.detect)),
+      detectableRatio: exp.length === 0 ? null : smallestDetectable(exp, baseRate(i), alpha, power, prior, looks),
       passAfterSeconds: step.bakeSeconds,
-      failAfterSeconds: failAfter(i, tests, step.percent),
+      failAfterSeconds: failAfter(i, k, prior, alpha),
       reachable,
-      fix: reachable ? null : fixFor(i, tests, step, req.requests),
+      fix: reachable ? null : fixFor(i, k, step),
     };
   });
 }
 
-/** Expected seconds until a `detect` regression's evidence reaches the bound (its mean path, 50 % power), publishing delay included. */
-function failAfter(i: PlanInput, tests: Tests, percent: number): number | null {
-  const share = percent / 100;
-  if (share >= 1 || i.rps <= 0) return null;
-  const requests = requiredCanaryRequests(
-    { baseRate: baseRate(i), ratio: i.settings.detect, share, alpha: tests.alpha, power: 0.5 },
-    tests.ratio,
-  );
-  return Math.ceil(i.publishDelaySeconds + requests / (i.rps * share));
+/** Seconds into step `k` when a `detect` regression's evidence reaches the bound on its mean path (publishing delay included); 0: before the step. */
+function failAfter(i: PlanInput, k: number, prior: readonly number[], alpha: number): number | null {
+  const step = i.steps[k]!;
+  if (step.percent >= 100 || i.rps <= 0) return null;
+  const bound = Math.log(1 / alpha);
+  const before = exposures(i, k, i.settings.warmupSeconds, step.percent);
+  if (meanEvidence(before, baseRate(i), i.settings.detect, prior) >= bound) return 0;
+  for (let s = i.settings.warmupSeconds + i.intervalSeconds; s <= 4 * step.bakeSeconds; s += i.intervalSeconds) {
+    const exp = exposures(i, k, s + i.publishDelaySeconds, step.percent);
+    if (meanEvidence(exp, baseRate(i), i.settings.detect, prior) >= bound) return s + i.publishDelaySeconds + 60;
+  }
+  return null;
 }
 
-function fixFor(i: PlanInput, tests: Tests, step: { percent: number; bakeSeconds: number }, required: number): string {
-  const perSecond = (i.rps * step.percent) / 100;
-  const reaches = (percent: number, bake: number) =>
-    expected(i, percent, bake) >= requirement(i, tests, percent, bake).requests;
-  const fixes: string[] = [];
-  if (perSecond > 0 && Number.isFinite(required)) {
-    // The smallest bake (in whole polls) that reaches it: from the rate alone, then searched, since
-    // the requirement itself falls a little with the looks a longer bake brings.
-    let hi = Math.ceil((i.publishDelaySeconds + required / perSecond) / i.intervalSeconds);
-    while (hi * i.intervalSeconds <= 86_400 && !reaches(step.percent, hi * i.intervalSeconds)) hi *= 2;
-    if (hi * i.intervalSeconds <= 86_400) {
-      let lo = Math.ceil(step.bakeSeconds / i.intervalSeconds);
-      while (lo < hi) {
-        const mid = Math.floor((lo + hi) / 2);
-        if (reaches(step.percent, mid * i.intervalSeconds)) hi = mid;
-        else lo = mid + 1;
-      }
-      fixes.push(`a bake of ${hi * i.intervalSeconds} s`);
-    }
+/** Canary requests of the shortest bake (in whole polls, up to a day) a healthy canary passes with the margin. */
+function requiredFor(i: PlanInput, k: number, step: PlanStep): number {
+  const bake = shortestBake(i, k, step.percent);
+  return bake === null ? Infinity : Math.ceil(canaryRequests(i, k, bake, step.percent));
+}
+
+function shortestBake(i: PlanInput, k: number, percent: number): number | null {
+  const ok = (bake: number) => passChance(i, k, bake, percent, 1) * 100 >= PASS_MARGIN;
+  let hi = Math.max(1, Math.ceil(i.steps[k]!.bakeSeconds / i.intervalSeconds));
+  while (hi * i.intervalSeconds <= 86_400 && !ok(hi * i.intervalSeconds)) hi *= 2;
+  if (hi * i.intervalSeconds > 86_400) return null;
+  let lo = Math.ceil(i.steps[k]!.bakeSeconds / i.intervalSeconds);
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ok(mid * i.intervalSeconds)) hi = mid;
+    else lo = mid + 1;
   }
-  for (let p = step.percent + 1; p < 100; p++) {
-    if (reaches(p, step.bakeSeconds)) {
-      fixes.push(`${p} % of the traffic`);
-      break;
+  return hi * i.intervalSeconds;
+}
+
+function fixFor(i: PlanInput, k: number, step: PlanStep): string {
+  const fixes: string[] = [];
+  const bake = shortestBake(i, k, step.percent);
+  if (bake !== null) fixes.push(`a bake of ${bake} s`);
+  if (step.percent < 100) {
+    const next = i.steps[k + 1]?.percent ?? 100;
+    for (let p = step.percent + 1; p < next; p++) {
+      if (passChance(i, k, step.bakeSeconds, p, 1) * 100 >= PASS_MARGIN) {
+        fixes.push(`${p} % of the traffic`);
+        break;
+      }
     }
   }
   if (fixes.length === 0)
-    return `no bake up to a day or larger share reaches a verdict at ${round(i.rps)} requests/s: raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge this step observe-only`;
-  return `needs ${fixes.join(" or ")} (or a larger detect than ${i.settings.detect}×)`;
-}
-
-// ------------------------------------------------------------ traffic history
-
-/** One hour of the load balancer's traffic (lib/release/ports/index.ts HourlyTraffic). */
-export interface HourSample {
-  readonly start: Date;
-  readonly requests: number;
-  readonly errors: number;
-}
-
-const HOUR = 3_600_000;
-
-/** Seconds a rollout takes: its bakes (`bakeOverride` replaces each) and timed pauses; a manual pause adds none. */
-export function rolloutSeconds(
-  steps: readonly (
-    | { readonly percent: number; readonly bakeSeconds: number }
-    | { readonly pause: "manual" | number }
-  )[],
-  bakeOverride?: number,
-): number {
-  return steps.reduce(
-    (sum, s) => sum + ("percent" in s ? (bakeOverride ?? s.bakeSeconds) : s.pause === "manual" ? 0 : s.pause),
-    0,
-  );
-}
-
-/** The hours of the day (UTC, 0-23) a rollout from `from` lasting `seconds` runs in, wrapping at midnight; every hour from 24 h on. */
-export function windowHours(from: Date, seconds: number): number[] {
-  if (seconds >= 86_400) return Array.from({ length: 24 }, (_, h) => h);
-  const first = from.getUTCHours();
-  // The hour the rollout ends in counts only when it runs into it (one ending at 11:00 sharp runs in 10:00's).
-  const last =
-    Math.floor((from.getTime() + Math.max(0, seconds * 1000 - 1)) / HOUR) - Math.floor(from.getTime() / HOUR);
-  return Array.from({ length: last + 1 }, (_, k) => (first + k) % 24);
-}
-
-/** "14:00–15:10 UTC", or "any hour" for a rollout of 24 h or more. */
-export function windowLabel(from: Date, seconds: number): string {
-  if (seconds >= 86_400) return "any hour (the rollout takes 24 h or more)";
-  const hhmm = (d: Date) => d.toISOString().slice(11, 16);
-  return `${hhmm(from)}–${hhmm(new Date(from.getTime() + seconds * 1000))} UTC`;
-}
-
-/**
- * The quietest whole hour of the history among the hours of the day in `hours` (UTC): the hour a
- * rollout in that window is sure to get at least. Hours from the first sample to `end` without one
- * had no requests (the load balancer publishes none then); hours before the first sample are unknown.
- * Null when no sample falls in those hours.
- */
-export function quietestHour(
-  history: readonly HourSample[],
-  hours: readonly number[],
-  end: Date,
-): { start: Date; requests: number; rps: number } | null {
-  if (history.length === 0) return null;
-  const byStart = new Map<number, number>();
-  for (const h of history)
-    byStart.set(
-      Math.floor(h.start.getTime() / HOUR) * HOUR,
-      (byStart.get(Math.floor(h.start.getTime() / HOUR) * HOUR) ?? 0) + h.requests,
+    return (
+      `no bake up to a day reaches a pass at ${round(i.rps)} requests/s: ` +
+      `raise detect (now ${i.settings.detect}×) or errorRateFloorPercent, or judge the evidence observe-only`
     );
-  const first = Math.min(...byStart.keys());
-  const wanted = new Set(hours);
-  let best: { start: Date; requests: number; rps: number } | null = null;
-  // Only whole hours: the one `end` falls in is still filling.
-  for (let t = first; t + HOUR <= end.getTime(); t += HOUR) {
-    if (!wanted.has(new Date(t).getUTCHours())) continue;
-    const requests = byStart.get(t) ?? 0;
-    if (!best || requests < best.requests) best = { start: new Date(t), requests, rps: requests / 3600 };
-  }
-  return best;
+  return `needs ${fixes.join(" or ")} for a healthy canary to pass with ${PASS_MARGIN} % (or a larger detect than ${i.settings.detect}×)`;
 }
 
-/** The history's error rate (target 5xx per request), percent; null without requests. */
-export function historyErrorRatePercent(history: readonly HourSample[]): number | null {
-  const requests = history.reduce((a, h) => a + h.requests, 0);
-  return requests > 0 ? (100 * history.reduce((a, h) => a + h.errors, 0)) / requests : null;
+/** Probability that a `detect` regression reaches 100 %: at most the smallest chance it passes a step below 100 %, percent. */
+export function detectReachesFullPercent(plans: readonly StepPlan[]): number | null {
+  const below = plans.filter((p) => p.detectPassPercent !== null).map((p) => p.detectPassPercent!);
+  return below.length ? Math.min(...below) : null;
 }

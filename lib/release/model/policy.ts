@@ -48,21 +48,16 @@ const EnforceSchema = z
   );
 
 /**
- * How a canary is judged while it bakes (lib/release/judge/sequential.ts). Every `intervalSeconds` the
- * controller reads the target slot's alarms and both slots' ALB metrics per metric period since the
- * step started (requests, 5xx, requests slower than the latency limit), adds what is new to four
- * anytime-valid sequential tests, and fails the step at the poll where the evidence crosses its bound.
+ * How a rollout is judged (lib/release/judge/sequential.ts). Every `intervalSeconds` the controller reads
+ * the canary's alarms and both slots' ALB metrics; each period past the publishing delay goes, whole and
+ * once, into four anytime-valid tests carried over the whole rollout, which fails where one crosses its bound.
  */
 export const AnalysisSchema = z.strictObject({
   /** Seconds between two reads of the metrics and alarms. @default 30 */
   intervalSeconds: z.number().int().min(1).max(300).default(30),
   /** Period of the metrics read, seconds (the ALB publishes 60-second data points). @default 60 */
   metricPeriodSeconds: MetricPeriod.default(60),
-  /**
-   * How long after a period ends CloudWatch has published its data, seconds: the traffic plan counts a
-   * step's traffic only from this long before its end. ALB metrics usually arrive within one to a few
-   * minutes. @default 120
-   */
+  /** How long after a period ends CloudWatch has published all of it, seconds: a period is judged only then. @default 120 */
   publishDelaySeconds: z.number().int().min(0).max(900).default(120),
   /** The canary's success rate (requests without a target or load-balancer 5xx) must not be below this, percent. @default 95 */
   minSuccessRatePercent: z.number().min(50).max(99.99).default(95),
@@ -71,20 +66,28 @@ export const AnalysisSchema = z.strictObject({
    * are counted (CloudWatch `TC(limit:)`), and at most 1 % may be. @default 1
    */
   maxLatencyP99Seconds: z.number().positive().max(60).default(1),
-  /**
-   * Probability of rolling back a canary no worse than the stable slot (and within the limits), per
-   * step, however many polls, percent. @default 1
-   */
+  /** Probability of rolling back a canary no worse than stable and within the limits, for the whole rollout (all steps, the watch), percent. @default 1 */
   falseRollbackPercent: z.number().min(0.01).max(10).default(1),
-  /** The regression a passing step must have been able to detect: the canary's error rate as a multiple of the stable slot's. @default 2 */
+  /** The last step before 100 % passes only when the canary's error ratio to the stable slot's is bounded below this. @default 2 */
   detect: z.number().min(1.1).max(100).default(2),
-  /** Probability of detecting a `detect` regression within a step that passes, percent. @default 95 */
+  /** Confidence of the upper bounds a step passes on, percent: a canary at a step's bound passes it with at most 100 − this. @default 95 */
   powerPercent: z.number().min(50).max(99.9).default(95),
-  /**
-   * Stable error rates below this are taken as this when sizing the evidence a pass needs: a doubling
-   * of a lower rate is not worth the traffic it would take to see. @default 0.1
-   */
+  /** A step also passes when the canary's error rate is bounded below its bound times this, percent. @default 0.1 */
   errorRateFloorPercent: z.number().min(0.001).max(10).default(0.1),
+  /** Seconds of each step's new traffic left out of the tests against the stable slot (the limits and alarms still apply). @default 60 */
+  warmupSeconds: z.number().int().min(0).max(3600).default(60),
+  /** Per exposure, the error ratio a step below 100 % must be bounded under: the first entry at or above the step's percent (never below `detect`). */
+  exposureBounds: z
+    .array(z.strictObject({ upToPercent: z.number().int().min(1).max(99), maxRatio: z.number().min(1.1).max(1000) }))
+    .max(10)
+    .refine(
+      (b) => b.every((x, i) => i === 0 || (x.upToPercent > b[i - 1]!.upToPercent && x.maxRatio <= b[i - 1]!.maxRatio)),
+      "must rise in upToPercent and not rise in maxRatio",
+    )
+    .default([
+      { upToPercent: 10, maxRatio: 5 },
+      { upToPercent: 25, maxRatio: 3 },
+    ]),
   /** Which checks act (`true`), or observe-only (`false`), per environment or per check. @default true */
   enforce: EnforceSchema.prefault(true),
   /**
@@ -112,6 +115,8 @@ export function judgeSettings(a: Analysis): JudgeSettings {
     powerPercent: a.powerPercent,
     minSuccessRatePercent: a.minSuccessRatePercent,
     errorRateFloorPercent: a.errorRateFloorPercent,
+    warmupSeconds: a.warmupSeconds,
+    latencyLimitSeconds: a.maxLatencyP99Seconds,
     enforce: { errors: a.enforce.errors, latency: a.enforce.latency, evidence: a.enforce.evidence },
   };
 }

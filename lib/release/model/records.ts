@@ -32,7 +32,7 @@ export type StateSummary = z.infer<typeof StateSummarySchema>;
 const SlotMeasurementSchema = z.strictObject({
   slot: SlotSchema,
   requests: z.number().min(0),
-  /** Target 5xx of the slot (plus, for the canary, the load balancer's own 5xx: they cannot be attributed). */
+  /** Target 5xx of the slot plus its share (by requests) of the load balancer's own 5xx. */
   errors: z.number().min(0),
   /** errors / requests, percent; null without requests. */
   errorRatePercent: z.number().nullable(),
@@ -42,11 +42,13 @@ const SlotMeasurementSchema = z.strictObject({
   p99Seconds: z.number().nullable(),
 });
 
-/** One slot's counts in one poll interval (only what was new at that poll). */
+/** One slot's counts in one judged period (older records: what was new at one poll). */
 const IntervalCountsSchema = z.strictObject({
   requests: z.number().min(0),
   errors: z.number().min(0),
   slow: z.number().min(0).nullable(),
+  /** Requests per response-time bucket (edges: the interval's `buckets`). */
+  latency: z.array(z.number().min(0)).optional(),
 });
 
 /** The evidence of one analysis: what was measured, against which limits, and the verdict. */
@@ -75,7 +77,17 @@ export const AnalysisRecordSchema = z.strictObject({
   plannedRequests: z.number().min(0).optional(),
   /** Every poll's new counts per slot (`t`: seconds into the step): what `envctl analysis replay` re-judges. */
   intervals: z
-    .array(z.strictObject({ t: z.number().min(0), canary: IntervalCountsSchema, stable: IntervalCountsSchema }))
+    .array(
+      z.strictObject({
+        t: z.number().min(0),
+        canary: IntervalCountsSchema,
+        stable: IntervalCountsSchema,
+        /** The load balancer's own 5xx of the period. */
+        lb: z.strictObject({ errors: z.number().min(0) }).optional(),
+        /** Edges of the response-time buckets, seconds. */
+        buckets: z.array(z.number().positive()).optional(),
+      }),
+    )
     .optional(),
   polls: z.number().int().min(0),
 });

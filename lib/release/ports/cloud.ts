@@ -54,6 +54,11 @@ export interface SlotMetrics {
   readonly slow: number | null;
   /** The worst p99 of TargetResponseTime, seconds, for information; null without data. */
   readonly p99Seconds: number | null;
+  /** The median and p90 of TargetResponseTime, seconds (the next buckets' edges come from the stable slot's); absent without data. */
+  readonly p50Seconds?: number | null;
+  readonly p90Seconds?: number | null;
+  /** Requests per response-time bucket of the query's `latencyEdges` (`TC(a:b)`; one more than the edges); absent when not read. */
+  readonly latency?: readonly number[] | null;
 }
 
 /** What one metric period held. */
@@ -63,6 +68,8 @@ export interface PeriodMetrics {
   readonly slots: Record<Slot, SlotMetrics>;
   /** HTTPCode_ELB_5XX_Count of the whole load balancer (published per load balancer only). */
   readonly elb5xx: number;
+  /** The edges of the slots' `latency` buckets, seconds. */
+  readonly edges?: readonly number[] | null;
 }
 
 export interface WindowMetrics {
@@ -85,6 +92,8 @@ export interface MetricsQuery {
   readonly periodSeconds: number;
   /** A request slower than this is counted as slow, seconds. */
   readonly slowSeconds: number;
+  /** Edges of the response-time buckets to count per slot, seconds, increasing (none: no buckets). */
+  readonly latencyEdges?: readonly number[];
 }
 
 /** The ALB metrics of both slots over a window (lib/aws/metrics.ts). */

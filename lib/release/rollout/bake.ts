@@ -1,38 +1,74 @@
 /**
- * Baking a step: every `interval` the ALB is checked (./observe.ts), the canary observed, and what
- * is new fed to the sequential judge (lib/release/judge/analysis.ts); a failure rolls back at the poll where
- * the evidence crosses its bound; the end of the bake gives a pass, or an inconclusive verdict the
- * core (lib/release/core.ts onVerdict) turns into an extension (the evidence carries over) or a
- * rollback.
+ * Baking a step: every `interval` the ALB is checked (./observe.ts), the canary observed, and every
+ * period that became final fed to the rollout's judge (lib/release/judge/analysis.ts), whose
+ * evidence carries from step to step; a failure rolls back at the poll where the evidence crosses
+ * its bound; the end of the bake gives a pass, or an inconclusive verdict the core
+ * (lib/release/core.ts onVerdict) turns into an extension (the evidence carries over) or a rollback.
  */
 
 import * as core from "../core.ts";
 import { emit } from "../emit.ts";
 import {
-  alignDown,
   analysePoll,
-  analysisRecord,
-  describeRecord,
+  latencyEdges,
   type Observation,
-  pollLine,
+  readFrom,
   type StepAnalysis,
+  seedQuantiles,
   startAnalysis,
 } from "../judge/analysis.ts";
+import { stepContext, watchContext } from "../judge/exposure.ts";
+import { analysisRecord, describeRecord, pollLine } from "../judge/record.ts";
+import type { StepContext } from "../judge/sequential.ts";
+import { isWeightStep } from "../model/policy.ts";
 import type { AnalysisRecord } from "../model/records.ts";
-import { checkOwnership, observe, ReadFailure } from "./observe.ts";
+import { checkOwnership, observe, ReadFailure, readAlb } from "./observe.ts";
 import { commitOnly, type RolloutContext, rollBack } from "./run-context.ts";
 
-/** A step's analysis: the judge's state, from the step's start (kept across extensions). */
+/** What the judge knows of step `step` of the running rollout (a timed pause: the weights it holds). */
+function contextOf(rc: RolloutContext, step: number | "watch", percent: number, bakeSeconds: number): StepContext {
+  if (step === "watch") return watchContext(bakeSeconds);
+  const steps = rc.state.release.rollout?.steps ?? [];
+  const s = steps[step];
+  if (s && isWeightStep(s)) return stepContext(steps, step, rc.analysis, bakeSeconds);
+  return { index: step, percent, bakeSeconds, maxRatio: null };
+}
+
+/** The next step's analysis: the rollout's so far carries its evidence over (a new one at the rollout's first step). */
 export function stepAnalysis(
   rc: RolloutContext,
   step: number | "watch",
   percent: number,
   bakeSeconds: number,
+  started: Date,
 ): StepAnalysis {
   const a = rc.analysis;
-  const looks = Math.max(1, Math.floor((bakeSeconds - a.publishDelaySeconds) / a.intervalSeconds));
-  const plannedRequests = step === "watch" ? 0 : (rc.options.plannedRequests?.[step] ?? 0);
-  return startAnalysis(rc.judge, { percent, plannedRequests, looks }, a.enforce.alarms);
+  const timing = { periodSeconds: a.metricPeriodSeconds, publishDelaySeconds: a.publishDelaySeconds };
+  const o = { enforceAlarms: a.enforce.alarms, timing, started };
+  return startAnalysis(rc.judge, contextOf(rc, step, percent, bakeSeconds), o, rc.state.judge);
+}
+
+/**
+ * At the rollout's first step: the stable slot's response-time quantiles of the periods before it,
+ * for the first reads' bucket edges. A read that fails leaves the edges at the latency limit (the
+ * response-time test has less to go on; the reads that judge fail closed on their own).
+ */
+async function withStableQuantiles(rc: RolloutContext, a: StepAnalysis, started: Date): Promise<StepAnalysis> {
+  const { ctx, analysis: p } = rc;
+  if (!rc.state.dimensions) await readAlb(rc);
+  const start = new Date(started.getTime() - 5 * p.metricPeriodSeconds * 1000);
+  const q = {
+    ...rc.state.dimensions!,
+    start,
+    end: started,
+    periodSeconds: p.metricPeriodSeconds,
+    slowSeconds: p.maxLatencyP99Seconds,
+  };
+  try {
+    return seedQuantiles(a, await ctx.metrics(rc.environment).read(q), rc.stable);
+  } catch {
+    return a;
+  }
 }
 
 /**
@@ -51,17 +87,18 @@ export async function bake(
   const { ctx, analysis: a } = rc;
   const clock = ctx.clock;
   const started = from?.started ?? clock.now();
-  const windowStart = alignDown(started, a.metricPeriodSeconds);
   const deadline = clock.now().getTime() + seconds * 1000;
-  let analysis = from?.analysis ?? stepAnalysis(rc, step, percent, seconds);
+  let analysis = from?.analysis ?? stepAnalysis(rc, step, percent, seconds, started);
+  if (!from && !rc.state.judge) analysis = await withStableQuantiles(rc, analysis, started);
   let last: Observation | null = null;
+  let polls = 0;
   for (;;) {
     const wait = Math.min(a.intervalSeconds * 1000, deadline - clock.now().getTime());
     if (wait > 0) await clock.sleep(wait, ctx.signal);
     await checkOwnership(rc);
     const final = clock.now().getTime() >= deadline;
     try {
-      last = await observe(rc, windowStart);
+      last = await observe(rc, readFrom(analysis, started), latencyEdges(analysis, a.maxLatencyP99Seconds));
     } catch (err) {
       if (!(err instanceof ReadFailure)) throw err;
       return rollBack(
@@ -71,12 +108,12 @@ export async function bake(
       );
     }
     const t = Math.round((clock.now().getTime() - started.getTime()) / 1000);
-    const polled = analysePoll(analysis, last, t, final && verdict);
+    const polled = analysePoll(analysis, last, final && verdict);
     analysis = polled.analysis;
+    rc.state.judge = analysis;
+    polls++;
     const v = polled.verdict;
-    ctx.progress.info(
-      `  poll ${analysis.intervals.length}: ${pollLine(analysis.intervals.at(-1)!, rc.canary, rc.stable, v, last.alarms)}`,
-    );
+    ctx.progress.info(`  poll ${polls}: t+${t} s: ${pollLine(analysis, rc.canary, rc.stable, v, last.alarms)}`);
     if (v.status === "fail")
       return rollBack(
         rc,

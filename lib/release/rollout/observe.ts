@@ -104,8 +104,12 @@ export async function checkOwnership(rc: RolloutContext): Promise<void> {
   );
 }
 
-/** One poll: the canary's alarms and both slots' metrics since `windowStart`. */
-export async function observe(rc: RolloutContext, windowStart: Date): Promise<Observation> {
+/** One poll: the canary's alarms and both slots' metrics since `windowStart` (response-time buckets at `latencyEdges`). */
+export async function observe(
+  rc: RolloutContext,
+  windowStart: Date,
+  latencyEdges?: readonly number[],
+): Promise<Observation> {
   const { ctx, analysis: a } = rc;
   const now = ctx.clock.now();
   const end = new Date(Math.max(now.getTime(), windowStart.getTime() + 1000));
@@ -123,6 +127,7 @@ export async function observe(rc: RolloutContext, windowStart: Date): Promise<Ob
         end,
         periodSeconds: a.metricPeriodSeconds,
         slowSeconds: a.maxLatencyP99Seconds,
+        ...(latencyEdges ? { latencyEdges } : {}),
       }),
     ),
   ]);

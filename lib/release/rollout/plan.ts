@@ -10,7 +10,9 @@
  * change). Fail closed: without a readable history the plan is an error asking for `--rps`.
  */
 import type { Context } from "../command-context.ts";
+import { maxRatioFor } from "../judge/exposure.ts";
 import {
+  detectReachesFullPercent,
   historyErrorRatePercent,
   planSteps,
   quietestHour,
@@ -20,9 +22,12 @@ import {
   windowLabel,
 } from "../judge/traffic-plan.ts";
 import { describeCause, RefusedError } from "../model/errors.ts";
-import { judgeSettings } from "../model/policy.ts";
+import { type CanaryStep, judgeSettings } from "../model/policy.ts";
 import { arnSuffix, type HourlyTraffic, type ReleaseEnvironment } from "../ports/index.ts";
 import { withRetries } from "../retry.ts";
+import { formatPlan, requests, stepName, unreachableSteps, unreachableText } from "./plan-text.ts";
+
+export { formatPlan, unreachableSteps, unreachableText } from "./plan-text.ts";
 
 /** Days of history the plan reads. */
 export const HISTORY_DAYS = 7;
@@ -60,6 +65,9 @@ export interface TrafficPlan {
   /** The judge's settings the plan is for, as the text names them. */
   readonly detect: number;
   readonly powerPercent: number;
+  readonly falseRollbackPercent: number;
+  /** Probability that a `detect` regression reaches 100 %, percent (null: no step below 100 %). */
+  readonly detectReachesFullPercent: number | null;
   /** False when the evidence is observe-only (`analysis.enforce.evidence: false`). */
   readonly evidenceEnforced: boolean;
 }
@@ -170,7 +178,11 @@ export async function trafficPlan(
     settings: judgeSettings(a),
     publishDelaySeconds: a.publishDelaySeconds,
     intervalSeconds: a.intervalSeconds,
-    steps: weightSteps.map(({ s }) => ({ percent: s.percent, bakeSeconds: req.bakeSeconds ?? s.bakeSeconds })),
+    steps: weightSteps.map(({ s, i }) => ({
+      percent: s.percent,
+      bakeSeconds: req.bakeSeconds ?? s.bakeSeconds,
+      maxRatio: maxRatioFor(steps as CanaryStep[], i, a),
+    })),
   });
   return {
     environment: e.name,
@@ -181,52 +193,13 @@ export async function trafficPlan(
     steps: plans.map((p, k) => ({ ...p, canaryStep: weightSteps[k]!.i })),
     detect: a.detect,
     powerPercent: a.powerPercent,
+    falseRollbackPercent: a.falseRollbackPercent,
+    detectReachesFullPercent: detectReachesFullPercent(plans),
     evidenceEnforced: a.enforce.evidence,
   };
 }
 
-const stepName = (s: CanaryStepPlan) => `step ${s.canaryStep + 1} (${s.percent} %)`;
-const requests = (n: number) => (Number.isFinite(n) ? String(n) : "more than any bake gives");
-
-/** The plan as the terminal shows it (`envctl analysis plan`, and `envctl rollout` before it starts). */
-export function formatPlan(p: TrafficPlan): string[] {
-  const lines = [
-    `${p.environment}: traffic plan (a pass must have been able to detect ${p.detect}× the stable error rate with ${p.powerPercent} % power${p.evidenceEnforced ? "" : "; evidence observe-only"})`,
-    `  traffic: ${p.rpsSource.startsWith("--rps") ? `${round(p.rps)} requests/s (${p.rpsSource})` : p.rpsSource}`,
-    `  stable error rate: ${pct(p.baseErrorRatePercent)} (${p.baseErrorRateSource})`,
-  ];
-  for (const s of p.steps) {
-    lines.push(
-      `  ${stepName(s)}, bake ${s.bakeSeconds} s: expects ${s.expectedCanaryRequests} canary requests; a pass needs ${requests(s.requiredRequests)} ${s.basis}${s.reachable ? "" : ": CANNOT REACH A VERDICT"}`,
-    );
-    const detects =
-      s.percent >= 100
-        ? "detects nothing against the stable slot (no stable traffic at 100 %: judged against the limits)"
-        : s.detectableRatio === null
-          ? "detects nothing"
-          : `detects ${round(s.detectableRatio)}× with ${p.powerPercent} % power`;
-    const fails =
-      s.failAfterSeconds === null
-        ? ""
-        : `; a ${p.detect}× regression fails after ~${s.failAfterSeconds} s${s.failAfterSeconds > s.bakeSeconds ? " (later than the bake ends)" : ""}`;
-    lines.push(`    ${detects}; a pass after ${s.passAfterSeconds} s (the bake)${fails}`);
-    if (s.fix) lines.push(`    fix: ${s.fix}`);
-  }
-  return lines;
-}
-
-/** The weight steps that cannot reach a verdict. */
-export const unreachableSteps = (p: TrafficPlan): CanaryStepPlan[] => p.steps.filter((s) => !s.reachable);
-
-const atRate = (p: TrafficPlan) => `${round(p.rps)} requests/s`;
-
-/** "step 1 (10 %) cannot reach a verdict at 3 requests/s" (all such steps). */
-export function unreachableText(p: TrafficPlan): string {
-  const steps = unreachableSteps(p);
-  return `${steps.map(stepName).join(", ")} cannot reach a verdict at ${atRate(p)}`;
-}
-
-/** Canary requests the plan requires per canary step index (0 for pauses): the judge never passes a step below it. */
+/** Canary requests a healthy canary needs per canary step index (0 for pauses), as the plan expects them. */
 export function plannedRequestsOf(p: TrafficPlan, canarySteps: number): number[] {
   const planned = Array.from({ length: canarySteps }, () => 0);
   // A requirement no traffic can meet is left to the judge's own (it says why the step is inconclusive).

@@ -9,7 +9,8 @@ import type { Slot } from "../../core/primitives.ts";
 import { type Context, change, locked } from "../command-context.ts";
 import * as core from "../core.ts";
 import { formatWeights } from "../dry-run.ts";
-import { describeRecord } from "../judge/analysis.ts";
+import type { StepAnalysis } from "../judge/analysis.ts";
+import { describeRecord } from "../judge/record.ts";
 import type { JudgeSettings } from "../judge/sequential.ts";
 import { mitigate } from "../mitigation.ts";
 import { GateStoppedError, InterruptedError, SupersededError } from "../model/errors.ts";
@@ -28,8 +29,8 @@ export interface RolloutOptions {
   /** On SIGINT/SIGTERM: return the traffic to the stable slot (default) or leave it where it is. */
   readonly onInterrupt?: "rollback" | "leave";
   /**
-   * Canary requests the traffic plan requires per canary step (by index; lib/release/judge/traffic-plan.ts):
-   * a step never passes with fewer. @default none (the judge's own requirement only)
+   * Canary requests the traffic plan expects a healthy canary to need per canary step (by index;
+   * lib/release/judge/traffic-plan.ts), for information: the judge passes a step on its upper bounds. @default none
    */
   readonly plannedRequests?: readonly number[];
   /**
@@ -56,6 +57,8 @@ export interface RolloutState {
   expected: Weights;
   /** The CloudWatch dimensions of the ALB and the slots' target groups, once read. */
   dimensions?: { loadBalancer: string; targetGroups: Record<Slot, string> };
+  /** The judge's analysis so far: its evidence carries from step to step and into the watch. */
+  judge?: StepAnalysis;
 }
 
 export interface RolloutContext {
