@@ -251,6 +251,14 @@ describe("architecture: what may import what (ARCHITECTURE.md)", () => {
     ).toEqual([]);
   });
 
+  it("no TypeScript file of lib/ is over 300 lines, no line over 160 characters", () => {
+    const files = tsFiles(LIB).map((f) => ({ file: relative(REPO, f), lines: readFileSync(f, "utf8").split("\n") }));
+    expect(files.filter((f) => f.lines.length > 301).map((f) => `${f.file}: ${f.lines.length - 1} lines`)).toEqual([]);
+    expect(
+      files.flatMap((f) => f.lines.flatMap((l, i) => (l.length > 160 ? [`${f.file}:${i + 1}: ${l.length}`] : []))),
+    ).toEqual([]);
+  });
+
   it("there is no import cycle between the folders of lib/", () => {
     expect(folderCycles(edges)).toEqual([]);
   });

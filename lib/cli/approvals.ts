@@ -36,7 +36,8 @@ import type { ComposeIo } from "./compose.ts";
 import { UserError } from "./report.ts";
 import type { Common } from "./shell.ts";
 
-/** The person behind the environment's credentials: STS GetCallerIdentity with the base credentials (before the deploy role, whose session name anyone can choose). */
+/** The person behind the environment's credentials: STS GetCallerIdentity with the base credentials (before the
+ * deploy role, whose session name anyone can choose). */
 export async function personOf(o: AwsClientOptions): Promise<CallerIdentity> {
   return (await import("../aws/identity.ts")).callerIdentity(o, true);
 }

@@ -56,7 +56,8 @@ export interface ImportRequest {
 }
 
 const stuckMessage = (shown: string, seconds: number) =>
-  `cannot be loaded (${shown}): it did not finish loading within ${seconds} s (an endless loop, or a top-level await still waiting); the limit is ${LOAD_TIMEOUT_VARIABLE}`;
+  `cannot be loaded (${shown}): it did not finish loading within ` +
+  `${seconds} s (an endless loop, or a top-level await still waiting); the limit is ${LOAD_TIMEOUT_VARIABLE}`;
 const unsettledMessage = (shown: string) =>
   `cannot be loaded (${shown}): its top-level await never settled (nothing was left that could settle it)`;
 

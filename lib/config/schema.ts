@@ -70,8 +70,11 @@ export { WafSchema } from "./schema/waf.ts";
  * OCI distribution reference without tag or digest: an optional registry host (with port), then
  * lower-case path components; at most 255 characters (OCI distribution spec, "name").
  */
-const IMAGE_REPOSITORY =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const HOST_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
+const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*`;
+const IMAGE_REPOSITORY = new RegExp(
+  String.raw`^(?:${HOST_LABEL}(?:\.${HOST_LABEL})*(?::\d{1,5})?\/)?${PATH_COMPONENT}(?:\/${PATH_COMPONENT})*$`,
+);
 
 const ImageSchema = z.strictObject({
   /** Container image repository; a slot runs `<repository>:<version>`. */

@@ -183,7 +183,7 @@ async function startProxyProcess(
   const tsx = join(REPO, "node_modules", "tsx", "dist", "cli.mjs");
   const child = spawn(
     process.execPath,
-    [tsx, join(import.meta.dirname, "emulator-proxy.ts"), "--target", target, "--model", motoServer],
+    [tsx, join(import.meta.dirname, "emulator-proxy-main.ts"), "--target", target, "--model", motoServer],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let errors = "";

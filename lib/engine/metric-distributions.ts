@@ -30,7 +30,8 @@ const PERCENTILE = /^p(\d{1,2}(?:\.\d+)?)$/;
 const keyOf = (namespace: string, name: string, dims: readonly { Name?: string; Value?: string }[]) =>
   JSON.stringify([namespace, name, [...dims].map((d) => [d.Name ?? "", d.Value ?? ""]).sort()]);
 
-/** True for a statistic this store answers: absolute-bound TC or PR (moto fails on them with HTTP 500), or a percentile pNN (moto gets no raw values to take one from). */
+/** True for a statistic this store answers: absolute-bound TC or PR (moto fails on them with HTTP 500), or a
+ * percentile pNN (moto gets no raw values to take one from). */
 export function isRangeStat(stat: string): boolean {
   return RANGE_STAT.test(stat) || PERCENTILE.test(stat);
 }

@@ -46,7 +46,9 @@ export function compareReleases(base: Release | null, head: Release): ReleaseCha
     slots.push({ slot, from: a.version, to: b.version, what });
     if (a.weight > 0 || b.weight > 0) {
       problems.push(
-        `${env}: slot ${slot} changes ${what.join(" and ")} (${label(a)} → ${label(b)}) while it ${b.weight > 0 ? `gets ${b.weight} % of the traffic` : `still serves ${a.weight} %`} in the same change: stage it at 0 % in one change (envctl promote/stage --no-deploy), move traffic in the next`,
+        `${env}: slot ${slot} changes ${what.join(" and ")} (${label(a)} → ` +
+          `${label(b)}) while it ${b.weight > 0 ? `gets ${b.weight} % of the traffic` : `still serves ${a.weight} %`} in ` +
+          `the same change: stage it at 0 % in one change (envctl promote/stage --no-deploy), move traffic in the next`,
       );
     }
   }

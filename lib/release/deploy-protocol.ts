@@ -22,7 +22,8 @@ import { withRetries } from "./retry.ts";
 export function refusePending(r: Release): void {
   if (r.pending) {
     throw new RefusedError(
-      `${r.environment}: the deploy of ${r.pending.stacks.join(", ")} by '${r.pending.command}' (since ${r.pending.since}) did not finish; run 'envctl reconcile ${r.environment}' first`,
+      `${r.environment}: the deploy of ${r.pending.stacks.join(", ")} by ` +
+        `'${r.pending.command}' (since ${r.pending.since}) did not finish; run 'envctl reconcile ${r.environment}' first`,
     );
   }
 }

@@ -56,11 +56,13 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
       .command("plan")
       .argument("<env>", "environment whose rollout is planned")
       .description(
-        "per canary step: the canary requests it expects, the requests a pass needs and what for, the smallest regression it detects, the time to a pass and to failing a `detect` regression, and the fix for a step that cannot reach a verdict",
+        "per canary step: the canary requests it expects, the requests a pass needs and what for, " +
+          "the smallest regression it detects, the time to a pass and to failing a `detect` regression, and the fix for a step that cannot reach a verdict",
       )
       .option(
         "--rps <n>",
-        "requests per second of the load balancer (default: the quietest hour of its last 7 days among the hours of the day the rollout would run in, from CloudWatch)",
+        "requests per second of the load balancer (default: the quietest hour of its last 7 days " +
+          "among the hours of the day the rollout would run in, from CloudWatch)",
       )
       .option(
         "--error-rate <percent>",
@@ -96,7 +98,9 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
       .command("replay")
       .argument("<env>", "environment whose settings judge")
       .description(
-        "judge again, poll by poll, the analyses recorded in the environment's history (or one rollout's: --change), or a JSON Lines series (--series), with the environment's analysis settings changed by --set; prints each run's verdict and when it would have come",
+        "judge again, poll by poll, the analyses recorded in the environment's history (or one " +
+          "rollout's: --change), or a JSON Lines series (--series), with the environment's analysis " +
+          "settings changed by --set; prints each run's verdict and when it would have come",
       )
       .option(
         "--change <n>",
@@ -104,7 +108,9 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
       )
       .option(
         "--series <file>",
-        "a JSON Lines series of whole rollouts instead of the history: {run, step, t, canary: {requests, errors, slow, latency}, stable: {...}, lb: {errors}, buckets} per line; step is the index in release.canary (0 = the first; one past the last: the post-switch watch)",
+        "a JSON Lines series of whole rollouts instead of the history: {run, step, t, canary: " +
+          "{requests, errors, slow, latency}, stable: {...}, lb: {errors}, buckets} per line; step " +
+          "is the index in release.canary (0 = the first; one past the last: the post-switch watch)",
       )
       .option("--set <key=value>", `a setting for the judge, repeatable: ${REPLAY_KEYS.join(", ")}`, collect)
       .option(
@@ -147,7 +153,9 @@ export function registerAnalysisCommands(program: Command, shell: Shell): void {
       const parsed = parseSeries(readSeries(args.series, shell.deps.cwd ?? process.cwd()), args.series, lookup);
       if (parsed.problems.length > 0)
         throw new UserError(
-          `analysis replay ${name}: ${args.series} is not a valid series (${parsed.problems.length} problem${parsed.problems.length === 1 ? "" : "s"}), nothing was judged:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`,
+          `analysis replay ${name}: ${args.series} is not a valid series ` +
+            `(${parsed.problems.length} problem${parsed.problems.length === 1 ? "" : "s"}), nothing ` +
+            `was judged:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`,
         );
       if (parsed.lines.length === 0)
         throw new UserError(`analysis replay ${name}: ${args.series} holds no line to judge`);
@@ -229,14 +237,20 @@ function readSeries(file: string, cwd: string): string {
 
 function describeSettings(a: Analysis, o: ReplayOverrides): string {
   const enforce = { ...a.enforce, ...o.enforce };
-  const base = `falseRollbackPercent ${a.falseRollbackPercent}, detect ${a.detect}, powerPercent ${a.powerPercent}, minSuccessRatePercent ${a.minSuccessRatePercent}, errorRateFloorPercent ${a.errorRateFloorPercent}, warmupSeconds ${a.warmupSeconds}`;
+  const base =
+    `falseRollbackPercent ${a.falseRollbackPercent}, detect ` +
+    `${a.detect}, powerPercent ${a.powerPercent}, minSuccessRatePercent ` +
+    `${a.minSuccessRatePercent}, errorRateFloorPercent ${a.errorRateFloorPercent}, warmupSeconds ${a.warmupSeconds}`;
   const observeOnly = (["errors", "latency", "evidence"] as const).filter((c) => !enforce[c]);
   const set = [
     ...Object.entries(o.analysis).map(([k, v]) => `${k}=${v}`),
     ...Object.entries(o.enforce).map(([k, v]) => `enforce.${k}=${v}`),
     ...(o.bakeSeconds === undefined ? [] : [`bakeSeconds=${o.bakeSeconds}`]),
   ];
-  return `the environment's analysis settings (${base}${observeOnly.length ? `; observe-only: ${observeOnly.join(", ")}` : ""})${set.length ? ` and --set ${set.join(" ")}` : ""}`;
+  return (
+    `the environment's analysis settings ` +
+    `(${base}${observeOnly.length ? `; observe-only: ${observeOnly.join(", ")}` : ""})${set.length ? ` and --set ${set.join(" ")}` : ""}`
+  );
 }
 
 function resultLine(
@@ -246,7 +260,9 @@ function resultLine(
   const when = r.decidedAt === null ? "" : ` at t = ${r.decidedAt} s`;
   const why = r.reasons.length ? `: ${r.reasons.join("; ")}` : "";
   const then = r.recorded
-    ? `; recorded then: ${r.recorded.verdict.toUpperCase()}${r.recorded.verdict === r.verdict ? "" : ` (${r.recorded.reasons.join("; ") || "no reasons"}) — differs`}`
+    ? `; recorded then: ${r.recorded.verdict.toUpperCase()}${
+        r.recorded.verdict === r.verdict ? "" : ` (${r.recorded.reasons.join("; " + "") || "no reasons"}) — differs`
+      }`
     : "";
   const observed = r.observed.length ? `; observe-only: ${r.observed.join("; ")}` : "";
   return `  ${where}: ${r.verdict.toUpperCase()}${when}${why}${then}${observed}`;

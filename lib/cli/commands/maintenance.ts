@@ -47,7 +47,9 @@ export function registerMaintenanceCommand(program: Command, shell: Shell): void
         .argument("<env>", "environment")
         .argument("<state>", "on or off")
         .description(
-          "maintenance mode: a 503 page ahead of the weighted rule (the traffic stack), written to the listener at once and read back, then the traffic stack deployed; testers bypass it by CIDR or header; a rollout refuses to start while it is on",
+          "maintenance mode: a 503 page ahead of the weighted rule (the traffic stack), written to " +
+            "the listener at once and read back, then the traffic stack deployed; testers bypass it " +
+            "by CIDR or header; a rollout refuses to start while it is on",
         )
         .option("--message <text>", "the page (text or HTML, at most 1024 characters)")
         .option("--allow-cidr <cidr>", "a source CIDR that bypasses the page (repeatable, at most 5)", collect)

@@ -36,7 +36,10 @@ export function registerMigrateCommand(program: Command, shell: Shell): void {
         .command("migrate")
         .argument("<env>", "environment whose database migrates")
         .description(
-          "migrate the environment's database to schema version --to with a slot's image (its migration command, from inside the network); holds the environment's lock, snapshots production first, streams the output, honours the exit code, records the change; refused when a serving slot does not run on the target schema, or the old slot's rollback window has not passed",
+          "migrate the environment's database to schema version --to with a slot's image (its " +
+            "migration command, from inside the network); holds the environment's lock, snapshots " +
+            "production first, streams the output, honours the exit code, records the change; " +
+            "refused when a serving slot does not run on the target schema, or the old slot's rollback window has not passed",
         )
         .requiredOption("--to <N>", "the schema version to migrate to (golang-migrate's `goto N`)")
         .option(

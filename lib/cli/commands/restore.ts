@@ -98,7 +98,10 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
         throw new UserError(
           `restore: unknown environment ${name} (known: ${project.environments.map((e) => e.config.name).join(", ")})`,
         );
-      const r = await import("../../recovery/restore.ts");
+      const [r, reads] = await Promise.all([
+        import("../../recovery/restore.ts"),
+        import("../../recovery/rds-reads.ts"),
+      ]);
       const rds = d.rds ? await d.rds(env.region) : await sdkClient(env, readTarget(d.env, project.root));
       const live = databaseIdentifier(env.name);
       const source = parsed.data.snapshot ? { snapshot: parsed.data.snapshot } : { latest: true as const };
@@ -109,15 +112,15 @@ export function registerRestoreCommand(program: Command, d: RestoreDeps): void {
         stacks: [],
       });
       try {
-        const liveDb = await r.readLive(rds, live, env.name);
+        const liveDb = await reads.readLive(rds, live, env.name);
         const target = parsed.data.as ?? r.defaultTargetName(live, d.now());
         const plan = r.planRestore({
           environment: env.name,
           live: liveDb,
-          snapshots: await r.readSnapshots(rds, source, live),
+          snapshots: await reads.readSnapshots(rds, source, live),
           source,
           as: target,
-          existing: new Set((await r.instanceExists(rds, target)) ? [target] : []),
+          existing: new Set((await reads.instanceExists(rds, target)) ? [target] : []),
           now: d.now(),
           actor: d.actor,
         });

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { calendarOf } from "../../release/calendar.ts";
 import { localTime } from "../../release/gates/calendar.ts";
 import { STRATEGIES } from "../../release/model/schedule.ts";
-import { quietestAt } from "../../release/rollout/plan.ts";
+import { quietestAt } from "../../release/rollout/plan-quietest.ts";
 import { cancelScheduled, runDue, scheduleChange, scheduledChanges } from "../../release/schedule.ts";
 import { parseArgs } from "../args.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -39,7 +39,8 @@ export function registerScheduleCommands(program: Command, shell: Shell): void {
         .argument("[env]", "environment")
         .argument("[version]", "the version to roll out (promoted from the environment feeding it, or staged)")
         .description(
-          "schedule a rollout inside the release calendar: recorded with its estimated duration; its approvals are asked for now and bound to the environment's current state",
+          "schedule a rollout inside the release calendar: recorded with its estimated duration; its " +
+            "approvals are asked for now and bound to the environment's current state",
         )
         .option("--at <time>", "when it starts (ISO 8601 with offset); must fall inside a window it can finish in")
         .option("--strategy <name>", `how it goes live: ${STRATEGIES.join(", ")}`, "canary"),

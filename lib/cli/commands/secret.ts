@@ -67,7 +67,8 @@ export function registerSecretCommands(program: Command, d: SecretCommandDeps): 
     const interactive = d.interactive();
     if (e.tier === "production" && !o.yes && !interactive)
       throw new UserError(
-        `${e.name} (production): setting ${name} changes what the running application reads; pass --yes to confirm (the value comes from stdin, so there is no prompt)`,
+        `${e.name} (production): setting ` +
+          `${name} changes what the running application reads; pass --yes to confirm (the value comes from stdin, so there is no prompt)`,
       );
     // Approvals before the value is asked for: a refused change never reads a secret.
     await d.approve(e.name, `secret set ${e.name} ${name}`, {

@@ -41,7 +41,11 @@ function commandOf(a: Action): string {
       return `rollout ${a.env}${a.continue ? " --continue" : ""}`;
     case "maintenance":
       // as `envctl maintenance` words it (the change id of an approval depends on it)
-      return `maintenance ${a.env} ${a.state}${a.message !== undefined ? " --message …" : ""}${(a.allowCidrs ?? []).map((c) => ` --allow-cidr ${c}`).join("")}`;
+      return [
+        `maintenance ${a.env} ${a.state}`,
+        a.message !== undefined ? " --message …" : "",
+        ...(a.allowCidrs ?? []).map((c) => ` --allow-cidr ${c}`),
+      ].join("");
     default:
       return `${a.kind} ${a.env}`;
   }

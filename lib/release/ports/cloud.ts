@@ -1,4 +1,5 @@
-/** The cloud the release reads and writes: the cluster's Deployments, the ALB, CloudWatch, RDS snapshots, the maintenance rules. (Part of the ports: ./index.ts.) */
+/** The cloud the release reads and writes: the cluster's Deployments, the ALB, CloudWatch, RDS snapshots, the
+ * maintenance rules. (Part of the ports: ./index.ts.) */
 import type { Slot } from "../../core/primitives.ts";
 import type { Maintenance } from "../model/maintenance.ts";
 import type { Weights } from "../model/slots.ts";

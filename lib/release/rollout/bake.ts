@@ -156,7 +156,8 @@ export async function judgeStep(
       return;
     }
     ctx.progress.info(
-      `${env}: inconclusive: baking ${i === "watch" ? "the watch" : `step ${i + 1}`} again (${release.rollout!.extensions}/${a.maxExtensions}); the evidence so far carries over`,
+      `${env}: inconclusive: baking ${i === "watch" ? "the watch" : `step ${i + 1}`} again ` +
+        `(${release.rollout!.extensions}/${a.maxExtensions}); the evidence so far carries over`,
     );
     carried = { analysis, started };
   }

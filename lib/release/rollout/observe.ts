@@ -95,7 +95,10 @@ export async function checkOwnership(rc: RolloutContext): Promise<void> {
   if (live[canary] < expected[canary]) {
     throw new SupersededError(
       env,
-      `${env}: the ALB now serves ${formatWeights(live)}, not the ${formatWeights(expected)} this rollout set: traffic was moved off ${canary} outside this rollout (envctl abort or rollback on another machine?). This rollout stopped without touching traffic; this machine's release file still shows the rollout: update it (git pull) or run 'envctl abort ${env}'`,
+      `${env}: the ALB now serves ${formatWeights(live)}, not the ` +
+        `${formatWeights(expected)} this rollout set: traffic was moved off ` +
+        `${canary} outside this rollout (envctl abort or rollback on another machine?). This rollout ` +
+        `stopped without touching traffic; this machine's release file still shows the rollout: update it (git pull) or run 'envctl abort ${env}'`,
     );
   }
   await rollBack(

@@ -72,13 +72,13 @@ export interface TrafficPlan {
   readonly evidenceEnforced: boolean;
 }
 
-type PlanPorts = Pick<Context, "traffic" | "trafficHistory" | "clock">;
+export type PlanPorts = Pick<Context, "traffic" | "trafficHistory" | "clock">;
 
 const round = (x: number) => Number(x.toPrecision(3));
 const pct = (x: number) => `${round(x)} %`;
 
 /** The load balancer's last {@link HISTORY_DAYS} days per hour (reads retried as the rollout's are); throws with the cause. */
-async function readHistory(ctx: PlanPorts, e: ReleaseEnvironment): Promise<readonly HourlyTraffic[]> {
+export async function readHistory(ctx: PlanPorts, e: ReleaseEnvironment): Promise<readonly HourlyTraffic[]> {
   const attempts = e.release.analysis.readAttempts;
   const rule = await withRetries(attempts, () => ctx.traffic(e).read(), ctx.clock);
   const end = ctx.clock.now();
@@ -145,7 +145,9 @@ export async function trafficPlan(
           : `the last ${HISTORY_DAYS} days hold no whole hour in the ${label} window`,
       );
     rps = quiet.rps;
-    rpsSource = `quietest hour of the last ${HISTORY_DAYS} days in the ${label} window (${quiet.start.toISOString().slice(0, 13)}:00 UTC): ${round(rps)} requests/s`;
+    rpsSource =
+      `quietest hour of the last ` +
+      `${HISTORY_DAYS} days in the ${label} window (${quiet.start.toISOString().slice(0, 13)}:00 UTC): ${round(rps)} requests/s`;
   }
   const floor = a.errorRateFloorPercent;
   let measured: number | null;
@@ -235,18 +237,21 @@ export async function startGate(ctx: Context, e: ReleaseEnvironment, o: PlanOpti
   if (!o.ignorePlan && !observeOnly) {
     const detail = unreachableSteps(plan).map(
       (s) =>
-        `  ${stepName(s)}: expects ${s.expectedCanaryRequests} canary requests in its ${s.bakeSeconds} s bake, a pass needs ${requests(s.requiredRequests)}; fix: ${s.fix}`,
+        `  ${stepName(s)}: expects ${s.expectedCanaryRequests} canary requests in its ` +
+        `${s.bakeSeconds} s bake, a pass needs ${requests(s.requiredRequests)}; fix: ${s.fix}`,
     );
     throw new RefusedError(
       [
         `${e.name}: rollout refused by its traffic plan: ${unreachableText(plan)} (${plan.rpsSource}); nothing was changed`,
         ...detail,
-        `  start anyway with --ignore-plan (recorded in the history), or make the evidence observe-only for ${e.name} (release.analysis.enforce: { evidence: false })`,
+        `  start anyway with --ignore-plan (recorded in the history), or make the evidence ` +
+          `observe-only for ${e.name} (release.analysis.enforce: { evidence: false })`,
       ].join("\n"),
     );
   }
   ctx.progress.info(
-    `${e.name}: ${unreachableText(plan)}; starting anyway (${why}${observeOnly ? ": an inconclusive step passes, noted in its analysis" : ": recorded in the history"})`,
+    `${e.name}: ${unreachableText(plan)}; starting anyway ` +
+      `(${why}${observeOnly ? ": an inconclusive step passes, noted in its analysis" : ": recorded in the history"})`,
   );
   return { plannedRequests, note: `started against the traffic plan: ${unreachableText(plan)} (${why})` };
 }
@@ -283,26 +288,5 @@ export async function dryRunPlan(
   } catch (err) {
     if (!(err instanceof NoTrafficPlan)) throw err;
     return { error: err.message };
-  }
-}
-
-/**
- * The traffic a rollout starting at `at` and lasting `seconds` is sure to get: the quietest hour of
- * the last 7 days among its hours of the day (`envctl schedule list`); null with the reason when the
- * history cannot be read or holds none of those hours.
- */
-export async function quietestAt(
-  ctx: PlanPorts,
-  e: ReleaseEnvironment,
-  at: Date,
-  seconds: number,
-): Promise<{ rps: number; hour: string } | { unknown: string }> {
-  try {
-    const quiet = quietestHour(await readHistory(ctx, e), windowHours(at, seconds), ctx.clock.now());
-    if (!quiet)
-      return { unknown: `no whole hour of the ${windowLabel(at, seconds)} window in the last ${HISTORY_DAYS} days` };
-    return { rps: quiet.rps, hour: `${quiet.start.toISOString().slice(0, 13)}:00 UTC` };
-  } catch (err) {
-    return { unknown: `CloudWatch could not be read (${describeCause(err)})` };
   }
 }

@@ -121,7 +121,13 @@ export function ensureMine(rc: RolloutContext, current: Release): void {
   const c = current.lastChange;
   throw new SupersededError(
     rc.env,
-    `${rc.env}: '${c?.command ?? "an edit"}'${c ? ` by ${c.by} at ${c.at}` : ""} changed the release file during the rollout; this rollout stopped without touching traffic (the file now says ${formatWeights(weightsOf(current))}${current.rollout ? `, rollout at step ${current.rollout.nextStep}/${current.rollout.steps.length}` : ", no rollout"})`,
+    `${rc.env}: '${c?.command ?? "an edit"}'${c ? ` by ${c.by} at ${c.at}` : ""} changed the release ` +
+      `file during the rollout; this rollout stopped without touching traffic (the file now says ` +
+      `${formatWeights(weightsOf(current))}${
+        current.rollout
+          ? `, rollout at step ${current.rollout.nextStep}/${current.rollout.steps.length}`
+          : ", no rollout"
+      })`,
   );
 }
 
@@ -174,7 +180,8 @@ export async function rollBack(rc: RolloutContext, reason: string, record?: Anal
   throw new GateStoppedError(
     env,
     [
-      `${env}: rollout of ${rc.canary} (${r.slots[rc.canary].version}) rolled back: ${reason}; all traffic is back on ${rc.stable} (${r.slots[rc.stable].version})`,
+      `${env}: rollout of ${rc.canary} (${r.slots[rc.canary].version}) rolled back: ` +
+        `${reason}; all traffic is back on ${rc.stable} (${r.slots[rc.stable].version})`,
       ...(record ? [`  ${describeRecord(record)}`] : []),
     ].join("\n"),
   );
@@ -188,7 +195,8 @@ export async function interrupted(rc: RolloutContext): Promise<never> {
     const r = ctx.store.load(env);
     throw new InterruptedError(
       env,
-      `${env}: rollout interrupted by ${signal}; traffic left as it is (${formatWeights(weightsOf(r))}). Resume: 'envctl rollout ${env}' (re-judges the current step); stop: 'envctl abort ${env}'`,
+      `${env}: rollout interrupted by ${signal}; traffic left as it is ` +
+        `(${formatWeights(weightsOf(r))}). Resume: 'envctl rollout ${env}' (re-judges the current step); stop: 'envctl abort ${env}'`,
     );
   }
   const weights = core.weightsFor(rc.stable, 100);
