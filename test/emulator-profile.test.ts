@@ -48,33 +48,33 @@ describe("emulator profile (Aspects)", () => {
     ]);
   });
 
-  it("elasticacheReplicationGroup / elasticacheRbac: removed, references read stand-ins", () => {
-    const dev = local.stack("dev");
-    for (const type of [
-      "aws_elasticache_replication_group",
-      "aws_elasticache_subnet_group",
-      "aws_elasticache_user_group",
-      "aws_elasticache_user",
-    ]) {
-      expect(resources(dev, type)).toEqual([]);
-      expect(resources(real.stack("dev"), type).length).toBeGreaterThan(0);
+  it("ElastiCache (replication group, subnet group, user group, users) and the AWS Backup selection stay: the wrapper serves them", () => {
+    for (const env of ["dev", "staging"]) {
+      const [l, r] = [local.stack(env), real.stack(env)];
+      for (const type of [
+        "aws_elasticache_replication_group",
+        "aws_elasticache_subnet_group",
+        "aws_elasticache_user_group",
+        "aws_elasticache_user",
+        "aws_backup_selection",
+      ]) {
+        expect(resources(r, type).length, `${env} ${type}`).toBeGreaterThan(0);
+        expect(resources(l, type), `${env} ${type}`).toEqual(resources(r, type));
+      }
     }
-    expect(JSON.stringify(dev)).not.toMatch(/aws_elasticache_(replication_group|subnet_group|user_group|user)\./);
+    const dev = local.stack("dev");
     const policy = JSON.parse(
       resources(dev, "aws_iam_role_policy").find((p) => p.policy.includes("elasticache:Connect")).policy,
     );
     expect(policy.Statement[0].Resource).toEqual([
-      "arn:aws:elasticache:*:*:replicationgroup:dev-redis",
-      "arn:aws:elasticache:*:*:user:dev-app",
+      expect.stringMatching(/^\$\{aws_elasticache_replication_group\.[^}]+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_elasticache_user\.[^}]+\.arn\}$/),
     ]);
-    expect(dev.output.cache_endpoint.value).toBe("");
-    // EKS environments: the workloads stack reads the stand-ins through the cross-stack outputs.
-    const staging = local.stack("staging");
-    const cross = Object.entries(staging.output as Record<string, any>).filter(([k]) => k.includes("elasticache"));
-    expect(Object.fromEntries(cross.map(([k, v]) => [k.replace(/_[0-9A-F]{8}/, ""), v.value]))).toEqual({
-      "cross-stack-output-aws_elasticache_replication_groupcache_redisprimary_endpoint_address": "",
-      "cross-stack-output-aws_elasticache_usercache_app-useruser_name": "staging-app",
-    });
+    expect(dev.output.cache_endpoint.value).toMatch(
+      /^\$\{aws_elasticache_replication_group\.[^}]+\.primary_endpoint_address\}$/,
+    );
+    for (const closed of ["elasticacheReplicationGroup", "elasticacheRbac", "backupSelection"])
+      expect(EMULATOR_GAPS).not.toHaveProperty(closed);
   });
 
   it("autoscalingRefresh / launchTemplateVersions: no refresh or capacity wait; a template per version, create before destroy", () => {
@@ -100,14 +100,6 @@ describe("emulator profile (Aspects)", () => {
     expect(onlyResource(dev, "aws_db_parameter_group").lifecycle.ignore_changes).toEqual(["parameter"]);
     expect(onlyResource(dev, "aws_backup_vault").lifecycle.ignore_changes).toEqual(["tags", "tags_all"]);
     expect(onlyResource(real.stack("dev"), "aws_db_parameter_group").lifecycle).toBeUndefined();
-  });
-
-  it("backupSelection: the selection goes, the vault and the plan stay", () => {
-    const dev = local.stack("dev");
-    expect(resources(dev, "aws_backup_selection")).toEqual([]);
-    expect(resources(real.stack("dev"), "aws_backup_selection")).toHaveLength(1);
-    expect(resources(dev, "aws_backup_plan")).toHaveLength(1);
-    expect(resources(dev, "aws_backup_vault")).toHaveLength(1);
   });
 
   it("eksAddons: add-ons, Pod Identity associations and access entries leave the EKS stacks; the cluster and node groups stay", () => {

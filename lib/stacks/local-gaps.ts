@@ -20,10 +20,6 @@ export const EMULATOR_GAPS = {
   tlsOnlyBucketPolicy:
     "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the " +
     "engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
-  elasticacheReplicationGroup:
-    "moto's CreateReplicationGroup creates no member cache clusters, so the provider's read " +
-    "(DescribeCacheClusters dev-redis-001) fails with CacheClusterNotFound; and " +
-    'DeleteCacheSubnetGroup is not implemented, so the subnet group goes too: references to them read stand-ins (endpoint "", a wildcard-account ARN)',
   autoscalingRefresh:
     "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a " +
     "launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
@@ -36,12 +32,6 @@ export const EMULATOR_GAPS = {
     "(referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra " +
     "'launch-template' tag specification; DB parameter groups come back without their user " +
     "parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
-  elasticacheRbac:
-    "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits " +
-    "forever; the local profile runs Redis without the IAM-auth user group and its users",
-  backupSelection:
-    "moto 5.2.5 implements AWS Backup vaults and plans but not CreateBackupSelection (501): the " +
-    "local profile keeps the vault and the plan and leaves out the selection of the database",
   eksAddons:
     "moto 5.2.5's EKS serves clusters, node groups and Fargate profiles, not add-ons (CreateAddon), " +
     "Pod Identity associations or access entries: the local profile leaves those out (the local " +

@@ -38,39 +38,7 @@ interface Removal {
   readonly only?: (config: Record<string, unknown>) => boolean;
 }
 
-const ANY_ACCOUNT = "arn:aws:elasticache:*:*";
 const REMOVED: Record<string, Removal> = {
-  aws_elasticache_replication_group: {
-    gap: "elasticacheReplicationGroup",
-    standIns: (c) => ({
-      id: String(c.replication_group_id),
-      replication_group_id: String(c.replication_group_id),
-      primary_endpoint_address: "",
-      arn: `${ANY_ACCOUNT}:replicationgroup:${c.replication_group_id}`,
-    }),
-  },
-  aws_elasticache_subnet_group: {
-    gap: "elasticacheReplicationGroup",
-    standIns: (c) => ({ id: String(c.name), name: String(c.name) }),
-  },
-  aws_elasticache_user_group: {
-    gap: "elasticacheRbac",
-    standIns: (c) => ({
-      id: String(c.user_group_id),
-      user_group_id: String(c.user_group_id),
-      arn: `${ANY_ACCOUNT}:usergroup:${c.user_group_id}`,
-    }),
-  },
-  aws_elasticache_user: {
-    gap: "elasticacheRbac",
-    standIns: (c) => ({
-      id: String(c.user_id),
-      user_id: String(c.user_id),
-      user_name: String(c.user_name),
-      arn: `${ANY_ACCOUNT}:user:${c.user_id}`,
-    }),
-  },
-  aws_backup_selection: { gap: "backupSelection", standIns: () => ({}) },
   aws_eks_addon: {
     gap: "eksAddons",
     standIns: (c) => ({ id: `${c.cluster_name}:${c.addon_name}`, addon_name: String(c.addon_name), addon_version: "" }),
@@ -110,7 +78,7 @@ function rewriteStrings(value: unknown, f: (s: string) => string): unknown {
 }
 
 /**
- * Gaps `elasticacheReplicationGroup`, `elasticacheRbac` and `backupSelection`: the resources
+ * Gaps `eksAddons` and `eksNodeGroupAsg`: the resources
  * leave the stack, and every reference to them elsewhere in it (arguments, outputs, including
  * cross-stack outputs) reads its stand-in value; `depends_on` entries naming them go.
  */

@@ -41,6 +41,9 @@ from moto.eks import responses as eks_responses
 from moto.core import responses as core_responses
 from moto.s3 import models as s3_models
 
+import backup_selections  # noqa: F401  (patches moto on import)
+import elasticache_groups  # noqa: F401
+
 
 def _list_recovery_points_by_backup_vault(self):
     name = unquote(self.path.split("/backup-vaults/", 1)[1].split("/", 1)[0])
