@@ -1,6 +1,7 @@
 /**
  * The EKS path end to end: staging (compute.kind "eks") deployed by `cdktf deploy` with the engine
- * to moto (the cluster and node groups as moto serves them, lib/stacks/local-gaps.ts) and its
+ * to moto (the cluster, node groups with their Auto Scaling groups, add-ons and Pod Identity
+ * associations as lib/engine/moto/ serves them; lib/stacks/local-gaps.ts lists what it cannot) and its
  * `staging-workloads` stack applied to a real Kubernetes API server: the local control plane of
  * lib/engine/control-plane.ts (etcd, kube-apiserver with EKS's admission plugins and Pod Security,
  * the controller manager, the scheduler, and kwok's simulated nodes: pods become Ready without
@@ -286,7 +287,9 @@ describe.sequential("an EKS environment on a real Kubernetes API server", () => 
 
   it("the plan afterwards is empty, and destroy leaves nothing behind", async () => {
     await loop.synth();
-    for (const stack of ["staging-workloads", "staging-traffic"]) {
+    // staging holds the cluster, its node groups (with their Auto Scaling groups), add-ons and Pod
+    // Identity associations, and the Redis and backup selection the moto wrapper serves: read back unchanged too.
+    for (const stack of ["staging", "staging-workloads", "staging-traffic"]) {
       const d = stackDir(loop.dir, stack);
       await loop.engine.init(d);
       const { changed, json } = await loop.engine.planJson(d, "again.tfplan");

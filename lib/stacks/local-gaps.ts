@@ -13,7 +13,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Aspects, type IAspect, TerraformResource, type TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
-import { remove, resolveIn, WithoutUnsupportedResources } from "./local-removals.ts";
+import { remove, resolveIn } from "./local-removals.ts";
 import type { Target } from "./target.ts";
 
 export const EMULATOR_GAPS = {
@@ -32,14 +32,6 @@ export const EMULATOR_GAPS = {
     "(referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra " +
     "'launch-template' tag specification; DB parameter groups come back without their user " +
     "parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
-  eksAddons:
-    "moto 5.2.5's EKS serves clusters, node groups and Fargate profiles, not add-ons (CreateAddon), " +
-    "Pod Identity associations or access entries: the local profile leaves those out (the local " +
-    "control plane has no CNI, CoreDNS or node agents to install: pods are simulated, and no pod calls AWS)",
-  eksNodeGroupAsg:
-    "moto's EKS node groups name an Auto Scaling group that does not exist (EKS creates one per node " +
-    "group), so attaching it to the slots' target groups waits until the provider times out: the " +
-    "local profile leaves those attachments out (the local loop's traffic to the slots is synthetic)",
   eksControlPlane:
     "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the " +
     "Kubernetes provider of `<env>-workloads` at the local control plane " +
@@ -159,7 +151,6 @@ class LocalKubernetesApi implements IAspect {
 export function applyEmulatorProfile(stack: TerraformStack, target: Pick<Target, "kubeconfig">): void {
   const aspects = Aspects.of(stack);
   aspects.add(new LocalKubernetesApi(target.kubeconfig));
-  aspects.add(new WithoutUnsupportedResources());
   aspects.add(new WithoutTlsOnlyStatements());
   aspects.add(new NoInstanceRefresh());
   aspects.add(new LaunchTemplatePerVersion());
