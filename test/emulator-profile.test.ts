@@ -77,29 +77,35 @@ describe("emulator profile (Aspects)", () => {
       expect(EMULATOR_GAPS).not.toHaveProperty(closed);
   });
 
-  it("autoscalingRefresh / launchTemplateVersions: no refresh or capacity wait; a template per version, create before destroy", () => {
+  it("autoscalingRefresh: no refresh or capacity wait; launch templates get new versions as on AWS", () => {
     const dev = local.stack("dev");
     for (const asg of resources(dev, "aws_autoscaling_group")) {
       expect(asg.instance_refresh).toBeUndefined();
       expect(asg.wait_for_capacity_timeout).toBe("0");
+      expect(asg.launch_template.version).toMatch(/^\$\{aws_launch_template\.[^}]+\.latest_version\}$/);
     }
     expect(
       resources(real.stack("dev"), "aws_autoscaling_group").every((a) => a.instance_refresh.strategy === "Rolling"),
     ).toBe(true);
-    const templates = resources(dev, "aws_launch_template").map((t) => [t.name, t.lifecycle.create_before_destroy]);
-    expect(templates).toEqual([
-      [expect.stringMatching(/^dev-app-blue-\d+-\d+-\d+/), true],
-      ["dev-app-green-none", true],
-    ]);
-    // EKS node templates carry no Version tag: untouched.
-    expect(onlyResource(local.stack("production"), "aws_launch_template").name).toBe("production-eks-node");
+    // one template per slot, updated in place to a new version (the wrapper stores its user data as AWS does)
+    expect(resources(dev, "aws_launch_template")).toEqual(resources(real.stack("dev"), "aws_launch_template"));
+    expect(resources(dev, "aws_launch_template").map((t) => t.name)).toEqual(["dev-app-blue", "dev-app-green"]);
   });
 
-  it("perpetualDiffs: moto's read-backs are ignored on exactly the listed types", () => {
-    const dev = local.stack("dev");
-    expect(onlyResource(dev, "aws_db_parameter_group").lifecycle.ignore_changes).toEqual(["parameter"]);
-    expect(onlyResource(dev, "aws_backup_vault").lifecycle.ignore_changes).toEqual(["tags", "tags_all"]);
-    expect(onlyResource(real.stack("dev"), "aws_db_parameter_group").lifecycle).toBeUndefined();
+  it("moto's read-backs need no ignore_changes: the wrapper reads back what it was given", () => {
+    for (const [env, type] of [
+      ["dev", "aws_db_parameter_group"],
+      ["dev", "aws_backup_vault"],
+      ["dev", "aws_backup_plan"],
+      ["dev", "aws_launch_template"],
+      ["dev", "aws_vpc_security_group_ingress_rule"],
+      ["production", "aws_launch_template"],
+    ] as const) {
+      const found = resources(local.stack(env), type);
+      expect(found.length, `${env} ${type}`).toBeGreaterThan(0);
+      for (const r of found) expect(r.lifecycle?.ignore_changes, `${env} ${type}`).toBeUndefined();
+    }
+    for (const closed of ["perpetualDiffs", "launchTemplateVersions"]) expect(EMULATOR_GAPS).not.toHaveProperty(closed);
   });
 
   it("EKS add-ons, Pod Identity associations and the node groups' target-group attachments stay: the wrapper serves them", () => {

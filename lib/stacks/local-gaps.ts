@@ -8,10 +8,9 @@
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsEksClusterAuth } from "@cdktf/provider-aws/lib/data-aws-eks-cluster-auth";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { Aspects, type IAspect, TerraformResource, type TerraformStack } from "cdktf";
+import { Aspects, type IAspect, type TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
 import { remove, resolveIn } from "./local-removals.ts";
 import type { Target } from "./target.ts";
@@ -23,15 +22,6 @@ export const EMULATOR_GAPS = {
   autoscalingRefresh:
     "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a " +
     "launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
-  launchTemplateVersions:
-    "moto's UpdateAutoScalingGroup fails (AssertionError in launch_templates.user_data, HTTP 500, " +
-    "retried forever) when it scales from a launch-template version made by " +
-    "CreateLaunchTemplateVersion: the local profile gives each slot version its own launch template (create before destroy) instead of a new version",
-  perpetualDiffs:
-    "moto reads back some attributes differently from what it was given " +
-    "(referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra " +
-    "'launch-template' tag specification; DB parameter groups come back without their user " +
-    "parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
   eksControlPlane:
     "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the " +
     "Kubernetes provider of `<env>-workloads` at the local control plane " +
@@ -46,54 +36,12 @@ export const EMULATOR_GAPS = {
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;
 
-/** Attributes moto reads back differently, per resource type (gap `perpetualDiffs`). */
-export const EMULATOR_IGNORED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
-  aws_vpc_security_group_ingress_rule: ["referenced_security_group_id"],
-  aws_vpc_security_group_egress_rule: ["referenced_security_group_id"],
-  aws_launch_template: ["tag_specifications", "security_group_names"],
-  // moto's DescribeDBParameters does not return the parameters a group's user set.
-  aws_db_parameter_group: ["parameter"],
-  // moto's AWS Backup ListTags returns no tags for vaults and plans.
-  aws_backup_vault: ["tags", "tags_all"],
-  aws_backup_plan: ["tags", "tags_all"],
-};
-
-/** Adds the type's ignored attributes to whatever `ignore_changes` the resource already has. */
-class IgnoreEmulatorReadBacks implements IAspect {
-  visit(node: IConstruct): void {
-    if (!TerraformResource.isTerraformResource(node)) return;
-    const attrs = EMULATOR_IGNORED_ATTRIBUTES[node.terraformResourceType];
-    const current = node.lifecycle?.ignoreChanges;
-    if (!attrs || current === "all") return;
-    node.lifecycle = { ...node.lifecycle, ignoreChanges: [...new Set([...(current ?? []), ...attrs])] };
-  }
-}
-
-/** Gap `perpetualDiffs` on its own (also part of {@link applyEmulatorProfile}). */
-export function ignoreEmulatorReadBacks(scope: IConstruct): void {
-  Aspects.of(scope).add(new IgnoreEmulatorReadBacks());
-}
-
 /** Gap `autoscalingRefresh`: no instance refresh, no capacity wait. */
 class NoInstanceRefresh implements IAspect {
   visit(node: IConstruct): void {
     if (!(node instanceof AutoscalingGroup)) return;
     node.resetInstanceRefresh();
     node.waitForCapacityTimeout = "0";
-  }
-}
-
-/** Gap `launchTemplateVersions`: a template named after the slot's version and settings (its `Version` and
- * `Settings` instance tags), replaced create-before-destroy. */
-class LaunchTemplatePerVersion implements IAspect {
-  visit(node: IConstruct): void {
-    if (!(node instanceof LaunchTemplate)) return;
-    const specs = node.tagSpecificationsInput;
-    const tags = Array.isArray(specs) ? specs.find((s) => s.resourceType === "instance")?.tags : undefined;
-    if (tags?.Version === undefined || node.nameInput === undefined) return;
-    const settings = tags.Settings === undefined ? "" : `-${tags.Settings}`;
-    node.name = `${node.nameInput}-${tags.Version.replace(/[^A-Za-z0-9-]/g, "-")}${settings}`;
-    node.lifecycle = { ...node.lifecycle, createBeforeDestroy: true };
   }
 }
 
@@ -153,6 +101,4 @@ export function applyEmulatorProfile(stack: TerraformStack, target: Pick<Target,
   aspects.add(new LocalKubernetesApi(target.kubeconfig));
   aspects.add(new WithoutTlsOnlyStatements());
   aspects.add(new NoInstanceRefresh());
-  aspects.add(new LaunchTemplatePerVersion());
-  aspects.add(new IgnoreEmulatorReadBacks());
 }
