@@ -5,7 +5,6 @@
  * ever asks whether it deploys to the emulator. The README lists this table.
  */
 
-import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsEksClusterAuth } from "@cdktf/provider-aws/lib/data-aws-eks-cluster-auth";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
@@ -19,9 +18,6 @@ export const EMULATOR_GAPS = {
   tlsOnlyBucketPolicy:
     "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the " +
     "engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
-  autoscalingRefresh:
-    "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a " +
-    "launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
   eksControlPlane:
     "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the " +
     "Kubernetes provider of `<env>-workloads` at the local control plane " +
@@ -35,15 +31,6 @@ export const EMULATOR_GAPS = {
 } as const;
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;
-
-/** Gap `autoscalingRefresh`: no instance refresh, no capacity wait. */
-class NoInstanceRefresh implements IAspect {
-  visit(node: IConstruct): void {
-    if (!(node instanceof AutoscalingGroup)) return;
-    node.resetInstanceRefresh();
-    node.waitForCapacityTimeout = "0";
-  }
-}
 
 /** Gap `tlsOnlyBucketPolicy`: the aws:SecureTransport deny leaves every policy document; a bucket policy left empty goes. */
 class WithoutTlsOnlyStatements implements IAspect {
@@ -100,5 +87,4 @@ export function applyEmulatorProfile(stack: TerraformStack, target: Pick<Target,
   const aspects = Aspects.of(stack);
   aspects.add(new LocalKubernetesApi(target.kubeconfig));
   aspects.add(new WithoutTlsOnlyStatements());
-  aspects.add(new NoInstanceRefresh());
 }

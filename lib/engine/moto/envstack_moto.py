@@ -54,6 +54,7 @@ import backup_selections  # noqa: F401  (patches moto on import)
 import eks_access  # noqa: F401
 import eks_node_groups  # noqa: F401
 import elasticache_groups  # noqa: F401
+import instance_refresh  # noqa: F401
 import read_backs  # noqa: F401
 
 
