@@ -2,7 +2,8 @@
  * What the emulator (moto) cannot do, and how the `local` target reshapes the stacks for it.
  * The real stacks keep every one of these; BaseStack applies {@link applyEmulatorProfile} to
  * the stacks of ENVSTACK_TARGET=local only, as cdktf Aspects run at synthesis, so no construct
- * ever asks whether it deploys to the emulator. The README lists this table.
+ * ever asks whether it deploys to the emulator. What moto lacked beyond these, the project's wrapper
+ * adds (lib/engine/moto/); docs/engine-and-emulator-gaps.md lists both.
  */
 
 import { DataAwsEksClusterAuth } from "@cdktf/provider-aws/lib/data-aws-eks-cluster-auth";
@@ -17,17 +18,21 @@ import type { Target } from "./target.ts";
 export const EMULATOR_GAPS = {
   tlsOnlyBucketPolicy:
     "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the " +
-    "engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
+    "engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements). " +
+    "It stays: closing it means serving TLS with a certificate every client trusts (OpenTofu's S3 backend, the provider, envctl) in front of moto",
   eksControlPlane:
     "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the " +
     "Kubernetes provider of `<env>-workloads` at the local control plane " +
     "(lib/engine/control-plane.ts: etcd, kube-apiserver with EKS's admission plugins, controller " +
-    "manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token",
+    "manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token. " +
+    "It stays: moto's EKS has no Kubernetes API to serve; closing it means EKS's authenticator (a token webhook against the emulator's STS)",
   rdsSql:
     "moto's RDS instances have no SQL engine: the stacks keep the instance, and envctl on the local " +
     "target maps the environment's database (<env>-postgres) to a database of that name on a local " +
     "PostgreSQL (ENVSTACK_LOCAL_POSTGRES); 'envctl migrate' runs the app image's migration command " +
-    "as a local process in the image stand-in's directory (ENVSTACK_LOCAL_IMAGES/<version>), and 'envctl data copy' restores with pg_dump instead of an RDS snapshot (lib/database/local.ts)",
+    "as a local process in the image stand-in's directory (ENVSTACK_LOCAL_IMAGES/<version>), and " +
+    "'envctl data copy' restores with pg_dump instead of an RDS snapshot (lib/database/local.ts). " +
+    "It stays: closing it means running a PostgreSQL server per RDS instance behind moto's endpoint addresses",
 } as const;
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;
