@@ -296,8 +296,13 @@ describe.sequential("an EKS environment on a real Kubernetes API server", () => 
       const changes = (json.resource_changes ?? []).filter(
         (c: any) => !c.change.actions.includes("no-op") && !c.change.actions.includes("read"),
       );
+      // each change with the attributes that differ, so a failure says what moto read back differently
+      const differing = (c: any) =>
+        Object.keys(c.change.after ?? {})
+          .filter((k) => JSON.stringify(c.change.before?.[k]) !== JSON.stringify(c.change.after?.[k]))
+          .map((k) => `${k}: ${JSON.stringify(c.change.before?.[k])} -> ${JSON.stringify(c.change.after?.[k])}`);
       expect(
-        changes.map((c: any) => `${c.address}: ${c.change.actions.join("/")}`),
+        changes.map((c: any) => `${c.address}: ${c.change.actions.join("/")} ${differing(c).join("; ")}`),
         stack,
       ).toEqual([]);
       expect(changed, stack).toBe(false);
