@@ -12,6 +12,10 @@ RDS and AWS Backup resources (each made every plan after an apply show changes, 
   provider keeps only parameters whose Source is `user` (or that match its configuration by a
   source): every read dropped them. Here a modified parameter's Source is `user`, as on AWS, and
   DescribeDBParameters honours its Source filter.
+- DB instances: Performance Insights (enabled, its KMS key, its retention) was not kept, so an
+  instance that enables it read back as not enabling it.
+- Security group rules naming another group: their description was read from the CIDR range only,
+  so a rule that references a group came back without the description it was given.
 - AWS Backup ListTags: moto took the ARN from the second-to-last path segment, which is right only
   with a trailing slash; the provider's SDK sends none, so vaults and plans read back without tags.
 """
@@ -21,6 +25,7 @@ from urllib.parse import unquote
 from moto.backup import responses as backup_responses
 from moto.core.responses import ActionResult
 from moto.ec2.models import launch_templates as lt_models
+from moto.ec2.models import security_groups as sg_models
 from moto.ec2.utils import parse_user_data
 from moto.rds import models as rds_models
 from moto.rds import responses as rds_responses
@@ -68,8 +73,27 @@ def _list_tags_by_arn(self):
     return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=resource_arn)})
 
 
+_create_db_instance = rds_models.RDSBackend.create_db_instance
+
+
+def _create_db_instance_with_insights(self, db_kwargs):
+    database = _create_db_instance(self, db_kwargs)
+    enabled = str(db_kwargs.get("enable_performance_insights", "")).lower() == "true"
+    database.PerformanceInsightsEnabled = enabled
+    if enabled:
+        database.PerformanceInsightsKMSKeyId = db_kwargs.get("performance_insights_kms_key_id")
+        database.PerformanceInsightsRetentionPeriod = int(db_kwargs.get("performance_insights_retention_period") or 7)
+    return database
+
+
+def _rule_description(self):
+    return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+
+sg_models.SecurityGroupRule.description = property(_rule_description)
 lt_models.LaunchTemplateBackend.create_launch_template = _create_launch_template_tagging_only_itself
 lt_models.LaunchTemplate.create_version = _create_version_with_encoded_user_data
 rds_models.RDSBackend.modify_db_parameter_group = _modify_as_user
+rds_models.RDSBackend.create_db_instance = _create_db_instance_with_insights
 rds_responses.RDSResponse.describe_db_parameters = _describe_db_parameters_by_source
 backup_responses.BackupResponse.list_tags = _list_tags_by_arn
