@@ -218,14 +218,17 @@ describe.sequential("real engine against the emulator", () => {
     const guard = await planSummaryOf("dev", "replace", "-lock=false");
     expect(guard.status).toBe(6);
     const db = `aws_db_instance.${dbName}`;
+    // the backup selection names the database's ARN: a new database is a new selection, as on AWS
+    const selection = `aws_backup_selection.${Object.keys(tf.resource.aws_backup_selection)[0]}`;
     expect(guard.out).toBe(
       `${markdown([
-        "| dev | dev | 0 | 0 | 1 | 0 |",
+        "| dev | dev | 0 | 0 | 2 | 0 |",
         "",
         "### dev",
         "",
-        "#### dev: 1 change",
+        "#### dev: 2 changes",
         "",
+        `- replace: \`${selection}\``,
         `- replace: \`${db}\``,
         "",
         "### Risk",
@@ -233,6 +236,10 @@ describe.sequential("real engine against the emulator", () => {
         "**BLOCKING**: stateful resources would be replaced or deleted:",
         "",
         `- dev / dev: replace \`${db}\` (aws_db_instance)`,
+        "",
+        "Other replacements and deletions:",
+        "",
+        `- dev: replace \`${selection}\``,
       ])}blocked: stateful resources would be replaced or deleted:\n  - dev: replace ${db}\n`,
     );
     await synth(); // restore the real configuration

@@ -59,94 +59,85 @@ describe("emulator profile (Aspects)", () => {
     ]);
   });
 
-  it("elasticacheReplicationGroup / elasticacheRbac: removed, references read stand-ins", () => {
-    const dev = local.stack("dev");
-    for (const type of [
-      "aws_elasticache_replication_group",
-      "aws_elasticache_subnet_group",
-      "aws_elasticache_user_group",
-      "aws_elasticache_user",
-    ]) {
-      expect(resources(dev, type)).toEqual([]);
-      expect(resources(real.stack("dev"), type).length).toBeGreaterThan(0);
+  it("ElastiCache (replication group, subnet group, user group, users) and the AWS Backup selection stay: the wrapper serves them", () => {
+    for (const env of ["dev", "staging"]) {
+      const [l, r] = [local.stack(env), real.stack(env)];
+      for (const type of [
+        "aws_elasticache_replication_group",
+        "aws_elasticache_subnet_group",
+        "aws_elasticache_user_group",
+        "aws_elasticache_user",
+        "aws_backup_selection",
+      ]) {
+        expect(resources(r, type).length, `${env} ${type}`).toBeGreaterThan(0);
+        expect(resources(l, type), `${env} ${type}`).toEqual(resources(r, type));
+      }
     }
-    expect(JSON.stringify(dev)).not.toMatch(/aws_elasticache_(replication_group|subnet_group|user_group|user)\./);
+    const dev = local.stack("dev");
     const policy = JSON.parse(
       resources(dev, "aws_iam_role_policy").find((p) => p.policy.includes("elasticache:Connect")).policy,
     );
     expect(policy.Statement[0].Resource).toEqual([
-      "arn:aws:elasticache:*:*:replicationgroup:dev-redis",
-      "arn:aws:elasticache:*:*:user:dev-app",
+      expect.stringMatching(/^\$\{aws_elasticache_replication_group\.[^}]+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_elasticache_user\.[^}]+\.arn\}$/),
     ]);
-    expect(dev.output.cache_endpoint.value).toBe("");
-    // EKS environments: the workloads stack reads the stand-ins through the cross-stack outputs.
-    const staging = local.stack("staging");
-    const cross = Object.entries(staging.output as Record<string, any>).filter(([k]) => k.includes("elasticache"));
-    expect(Object.fromEntries(cross.map(([k, v]) => [k.replace(/_[0-9A-F]{8}/, ""), v.value]))).toEqual({
-      "cross-stack-output-aws_elasticache_replication_groupcache_redisprimary_endpoint_address": "",
-      "cross-stack-output-aws_elasticache_usercache_app-useruser_name": "staging-app",
-    });
+    expect(dev.output.cache_endpoint.value).toMatch(
+      /^\$\{aws_elasticache_replication_group\.[^}]+\.primary_endpoint_address\}$/,
+    );
+    for (const closed of ["elasticacheReplicationGroup", "elasticacheRbac", "backupSelection"])
+      expect(EMULATOR_GAPS).not.toHaveProperty(closed);
   });
 
-  it("autoscalingRefresh / launchTemplateVersions: no refresh or capacity wait; a template per version, create before destroy", () => {
-    const dev = local.stack("dev");
+  it("Auto Scaling groups keep their instance refresh and capacity wait, launch templates their versions, as on AWS", () => {
+    const [dev, realDev] = [local.stack("dev"), real.stack("dev")];
+    expect(resources(dev, "aws_autoscaling_group")).toEqual(resources(realDev, "aws_autoscaling_group"));
     for (const asg of resources(dev, "aws_autoscaling_group")) {
-      expect(asg.instance_refresh).toBeUndefined();
-      expect(asg.wait_for_capacity_timeout).toBe("0");
+      expect(asg.instance_refresh.strategy).toBe("Rolling");
+      expect(asg.wait_for_capacity_timeout).toBeUndefined();
+      expect(asg.launch_template.version).toMatch(/^\$\{aws_launch_template\.[^}]+\.latest_version\}$/);
     }
-    expect(
-      resources(real.stack("dev"), "aws_autoscaling_group").every((a) => a.instance_refresh.strategy === "Rolling"),
-    ).toBe(true);
-    const templates = resources(dev, "aws_launch_template").map((t) => [t.name, t.lifecycle.create_before_destroy]);
-    expect(templates).toEqual([
-      [expect.stringMatching(/^dev-app-blue-\d+-\d+-\d+/), true],
-      ["dev-app-green-none", true],
-    ]);
-    // EKS node templates carry no Version tag: untouched.
-    expect(onlyResource(local.stack("production"), "aws_launch_template").name).toBe("production-eks-node");
+    // one template per slot, updated in place to a new version (the wrapper stores its user data as AWS does)
+    expect(resources(dev, "aws_launch_template")).toEqual(resources(realDev, "aws_launch_template"));
+    expect(resources(dev, "aws_launch_template").map((t) => t.name)).toEqual(["dev-app-blue", "dev-app-green"]);
+    for (const closed of ["autoscalingRefresh", "launchTemplateVersions"])
+      expect(EMULATOR_GAPS).not.toHaveProperty(closed);
   });
 
-  it("perpetualDiffs: moto's read-backs are ignored on exactly the listed types", () => {
-    const dev = local.stack("dev");
-    expect(onlyResource(dev, "aws_db_parameter_group").lifecycle.ignore_changes).toEqual(["parameter"]);
-    expect(onlyResource(dev, "aws_backup_vault").lifecycle.ignore_changes).toEqual(["tags", "tags_all"]);
-    expect(onlyResource(real.stack("dev"), "aws_db_parameter_group").lifecycle).toBeUndefined();
+  it("moto's read-backs need no ignore_changes: the wrapper reads back what it was given", () => {
+    for (const [env, type] of [
+      ["dev", "aws_db_parameter_group"],
+      ["dev", "aws_backup_vault"],
+      ["dev", "aws_backup_plan"],
+      ["dev", "aws_launch_template"],
+      ["dev", "aws_vpc_security_group_ingress_rule"],
+      ["production", "aws_launch_template"],
+    ] as const) {
+      const found = resources(local.stack(env), type);
+      expect(found.length, `${env} ${type}`).toBeGreaterThan(0);
+      for (const r of found) expect(r.lifecycle?.ignore_changes, `${env} ${type}`).toBeUndefined();
+    }
+    expect(EMULATOR_GAPS).not.toHaveProperty("perpetualDiffs");
   });
 
-  it("backupSelection: the selection goes, the vault and the plan stay", () => {
-    const dev = local.stack("dev");
-    expect(resources(dev, "aws_backup_selection")).toEqual([]);
-    expect(resources(real.stack("dev"), "aws_backup_selection")).toHaveLength(1);
-    expect(resources(dev, "aws_backup_plan")).toHaveLength(1);
-    expect(resources(dev, "aws_backup_vault")).toHaveLength(1);
-  });
-
-  it("eksAddons: add-ons, Pod Identity associations and access entries leave the EKS stacks; the cluster and node groups stay", () => {
+  it("EKS add-ons, Pod Identity associations and the node groups' target-group attachments stay: the wrapper serves them", () => {
     for (const env of ["staging", "production"]) {
       const [l, r] = [local.stack(env), real.stack(env)];
-      expect(resources(r, "aws_eks_addon").length, env).toBeGreaterThan(0);
-      expect(resources(r, "aws_eks_pod_identity_association").length, env).toBeGreaterThan(0);
-      for (const type of ["aws_eks_addon", "aws_eks_pod_identity_association", "aws_eks_access_entry"])
-        expect(resources(l, type), `${env} ${type}`).toEqual([]);
-      expect(JSON.stringify(l)).not.toMatch(/\$\{aws_eks_(addon|pod_identity_association|access_entry)\./);
-      expect(resources(l, "aws_eks_cluster")).toHaveLength(1);
-      // depends_on loses the removed add-on and keeps the rest, each once
-      for (const group of resources(l, "aws_eks_node_group")) {
-        expect(group.depends_on.some((d: string) => d.startsWith("aws_eks_addon."))).toBe(false);
-        expect(new Set(group.depends_on).size).toBe(group.depends_on.length);
-        expect(group.depends_on.length).toBeGreaterThan(0);
+      for (const type of [
+        "aws_eks_addon",
+        "aws_eks_pod_identity_association",
+        "aws_autoscaling_attachment",
+        "aws_eks_node_group",
+      ]) {
+        expect(resources(r, type).length, `${env} ${type}`).toBeGreaterThan(0);
+        expect(resources(l, type), `${env} ${type}`).toEqual(resources(r, type));
       }
-      expect(resources(l, "aws_eks_node_group").length).toBe(resources(r, "aws_eks_node_group").length);
+      // the attachments name the node groups' own Auto Scaling groups, as on AWS
+      for (const attachment of resources(l, "aws_autoscaling_attachment"))
+        expect(attachment.autoscaling_group_name).toMatch(/^\$\{aws_eks_node_group\.[^}]+\.resources\[0\]/);
+      for (const group of resources(l, "aws_eks_node_group"))
+        expect(group.depends_on.some((d: string) => d.startsWith("aws_eks_addon."))).toBe(true);
     }
-  });
-
-  it("eksNodeGroupAsg: the node groups' target-group attachments go; EC2 slots keep theirs", () => {
-    const staging = local.stack("staging");
-    expect(resources(real.stack("staging"), "aws_autoscaling_attachment").length).toBeGreaterThan(0);
-    expect(resources(staging, "aws_autoscaling_attachment")).toEqual([]);
-    expect(resources(local.stack("dev"), "aws_autoscaling_attachment").length).toBe(
-      resources(real.stack("dev"), "aws_autoscaling_attachment").length,
-    );
+    for (const closed of ["eksAddons", "eksNodeGroupAsg"]) expect(EMULATOR_GAPS).not.toHaveProperty(closed);
   });
 
   it("eksControlPlane: the workloads stack's Kubernetes provider reads the local control plane's kubeconfig, no EKS token", () => {
@@ -174,7 +165,8 @@ describe("emulator profile (Aspects)", () => {
     expect(chosen.kubeconfig).toBe("/tmp/k/admin.kubeconfig");
   });
 
-  it("every gap has its reason", () => {
+  it("every gap has its reason, and only gaps that would need a whole service (or TLS) are left", () => {
+    expect(Object.keys(EMULATOR_GAPS).sort()).toEqual(["eksControlPlane", "rdsSql", "tlsOnlyBucketPolicy"]);
     for (const [gap, why] of Object.entries(EMULATOR_GAPS)) expect(why.length, gap).toBeGreaterThan(40);
   });
 });

@@ -136,18 +136,17 @@ describe("EC2 (dev): settings as SSM parameters per slot", () => {
     expect(green.value).toBe("4321");
   });
 
-  it("on the emulator a settings change gets its own launch template (the checksum is in the name)", async () => {
+  it("on the emulator a settings change is a new version of the slot's launch template, as on AWS", async () => {
     const emulator = (root: string) =>
       readTarget(
         { ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:1", ENVSTACK_BACKEND: "local" },
         root,
       );
     const local = await synthRepo({ target: emulator, releases: releases(5000) as never });
-    expect(
-      resources(local.stack("dev"), "aws_launch_template")
-        .map((l) => l.name)
-        .sort(),
-    ).toEqual([`dev-app-blue-1-5-0-${devBlue.checksum}`, "dev-app-green-none"]);
+    const lts = byName(local.stack("dev"), "aws_launch_template");
+    expect(Object.keys(lts).sort()).toEqual(["dev-app-blue", "dev-app-green"]);
+    expect(lts["dev-app-blue"].user_data).toContain(`-e APP_SETTINGS_CHECKSUM='${devBlue.checksum}'`);
+    expect(lts["dev-app-blue"].update_default_version).toBe(true);
   }, 60_000);
 });
 

@@ -2,121 +2,40 @@
  * What the emulator (moto) cannot do, and how the `local` target reshapes the stacks for it.
  * The real stacks keep every one of these; BaseStack applies {@link applyEmulatorProfile} to
  * the stacks of ENVSTACK_TARGET=local only, as cdktf Aspects run at synthesis, so no construct
- * ever asks whether it deploys to the emulator. docs/engine-and-emulator.md lists this
- * table (test/readme.test.ts checks it names exactly these gaps).
+ * ever asks whether it deploys to the emulator. What moto lacked beyond these, the project's wrapper
+ * adds (lib/engine/moto/); docs/engine-and-emulator-gaps.md lists both.
  */
 
-import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { DataAwsEksClusterAuth } from "@cdktf/provider-aws/lib/data-aws-eks-cluster-auth";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { Aspects, type IAspect, TerraformResource, type TerraformStack } from "cdktf";
+import { Aspects, type IAspect, type TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
-import { remove, resolveIn, WithoutUnsupportedResources } from "./local-removals.ts";
+import { remove, resolveIn } from "./local-removals.ts";
 import type { Target } from "./target.ts";
 
 export const EMULATOR_GAPS = {
   tlsOnlyBucketPolicy:
     "moto serves plain HTTP, so a bucket policy denying aws:SecureTransport=false would lock the " +
-    "engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements)",
-  elasticacheReplicationGroup:
-    "moto's CreateReplicationGroup creates no member cache clusters, so the provider's read " +
-    "(DescribeCacheClusters dev-redis-001) fails with CacheClusterNotFound; and " +
-    'DeleteCacheSubnetGroup is not implemented, so the subnet group goes too: references to them read stand-ins (endpoint "", a wildcard-account ARN)',
-  autoscalingRefresh:
-    "moto never completes an Auto Scaling instance refresh nor the provider's capacity wait after a " +
-    "launch-template change (the update hangs until the 10-minute timeout): the local profile neither refreshes instances nor waits for capacity",
-  launchTemplateVersions:
-    "moto's UpdateAutoScalingGroup fails (AssertionError in launch_templates.user_data, HTTP 500, " +
-    "retried forever) when it scales from a launch-template version made by " +
-    "CreateLaunchTemplateVersion: the local profile gives each slot version its own launch template (create before destroy) instead of a new version",
-  perpetualDiffs:
-    "moto reads back some attributes differently from what it was given " +
-    "(referenced_security_group_id as '<account>/sg-…'; launch templates echo an extra " +
-    "'launch-template' tag specification; DB parameter groups come back without their user " +
-    "parameters; AWS Backup vaults and plans without tags), so every plan would show updates: the " +
-    "local profile ignores changes to exactly those attributes (EMULATOR_IGNORED_ATTRIBUTES)",
-  elasticacheRbac:
-    "moto never moves an ElastiCache user group (CreateUserGroup) to 'active', so the provider waits " +
-    "forever; the local profile runs Redis without the IAM-auth user group and its users",
-  backupSelection:
-    "moto 5.2.5 implements AWS Backup vaults and plans but not CreateBackupSelection (501): the " +
-    "local profile keeps the vault and the plan and leaves out the selection of the database",
-  eksAddons:
-    "moto 5.2.5's EKS serves clusters, node groups and Fargate profiles, not add-ons (CreateAddon), " +
-    "Pod Identity associations or access entries: the local profile leaves those out (the local " +
-    "control plane has no CNI, CoreDNS or node agents to install: pods are simulated, and no pod calls AWS)",
-  eksNodeGroupAsg:
-    "moto's EKS node groups name an Auto Scaling group that does not exist (EKS creates one per node " +
-    "group), so attaching it to the slots' target groups waits until the provider times out: the " +
-    "local profile leaves those attachments out (the local loop's traffic to the slots is synthetic)",
+    "engine out of the state bucket: the local profile drops that statement (and a bucket policy left without statements). " +
+    "It stays: closing it means serving TLS with a certificate every client trusts (OpenTofu's S3 backend, the provider, envctl) in front of moto",
   eksControlPlane:
     "moto's EKS cluster is a record with a fake endpoint and CA: the local profile points the " +
     "Kubernetes provider of `<env>-workloads` at the local control plane " +
     "(lib/engine/control-plane.ts: etcd, kube-apiserver with EKS's admission plugins, controller " +
-    "manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token",
+    "manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token. " +
+    "It stays: moto's EKS has no Kubernetes API to serve; closing it means EKS's authenticator (a token webhook against the emulator's STS)",
   rdsSql:
     "moto's RDS instances have no SQL engine: the stacks keep the instance, and envctl on the local " +
     "target maps the environment's database (<env>-postgres) to a database of that name on a local " +
     "PostgreSQL (ENVSTACK_LOCAL_POSTGRES); 'envctl migrate' runs the app image's migration command " +
     "as a local process in the image stand-in's directory (ENVSTACK_LOCAL_IMAGES/<version>), and " +
-    "'envctl data copy' restores with pg_dump instead of an RDS snapshot (lib/database/local.ts)",
+    "'envctl data copy' restores with pg_dump instead of an RDS snapshot (lib/database/local.ts). " +
+    "It stays: closing it means running a PostgreSQL server per RDS instance behind moto's endpoint addresses",
 } as const;
 
 export type EmulatorGap = keyof typeof EMULATOR_GAPS;
-
-/** Attributes moto reads back differently, per resource type (gap `perpetualDiffs`). */
-export const EMULATOR_IGNORED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
-  aws_vpc_security_group_ingress_rule: ["referenced_security_group_id"],
-  aws_vpc_security_group_egress_rule: ["referenced_security_group_id"],
-  aws_launch_template: ["tag_specifications", "security_group_names"],
-  // moto's DescribeDBParameters does not return the parameters a group's user set.
-  aws_db_parameter_group: ["parameter"],
-  // moto's AWS Backup ListTags returns no tags for vaults and plans.
-  aws_backup_vault: ["tags", "tags_all"],
-  aws_backup_plan: ["tags", "tags_all"],
-};
-
-/** Adds the type's ignored attributes to whatever `ignore_changes` the resource already has. */
-class IgnoreEmulatorReadBacks implements IAspect {
-  visit(node: IConstruct): void {
-    if (!TerraformResource.isTerraformResource(node)) return;
-    const attrs = EMULATOR_IGNORED_ATTRIBUTES[node.terraformResourceType];
-    const current = node.lifecycle?.ignoreChanges;
-    if (!attrs || current === "all") return;
-    node.lifecycle = { ...node.lifecycle, ignoreChanges: [...new Set([...(current ?? []), ...attrs])] };
-  }
-}
-
-/** Gap `perpetualDiffs` on its own (also part of {@link applyEmulatorProfile}). */
-export function ignoreEmulatorReadBacks(scope: IConstruct): void {
-  Aspects.of(scope).add(new IgnoreEmulatorReadBacks());
-}
-
-/** Gap `autoscalingRefresh`: no instance refresh, no capacity wait. */
-class NoInstanceRefresh implements IAspect {
-  visit(node: IConstruct): void {
-    if (!(node instanceof AutoscalingGroup)) return;
-    node.resetInstanceRefresh();
-    node.waitForCapacityTimeout = "0";
-  }
-}
-
-/** Gap `launchTemplateVersions`: a template named after the slot's version and settings (its `Version` and
- * `Settings` instance tags), replaced create-before-destroy. */
-class LaunchTemplatePerVersion implements IAspect {
-  visit(node: IConstruct): void {
-    if (!(node instanceof LaunchTemplate)) return;
-    const specs = node.tagSpecificationsInput;
-    const tags = Array.isArray(specs) ? specs.find((s) => s.resourceType === "instance")?.tags : undefined;
-    if (tags?.Version === undefined || node.nameInput === undefined) return;
-    const settings = tags.Settings === undefined ? "" : `-${tags.Settings}`;
-    node.name = `${node.nameInput}-${tags.Version.replace(/[^A-Za-z0-9-]/g, "-")}${settings}`;
-    node.lifecycle = { ...node.lifecycle, createBeforeDestroy: true };
-  }
-}
 
 /** Gap `tlsOnlyBucketPolicy`: the aws:SecureTransport deny leaves every policy document; a bucket policy left empty goes. */
 class WithoutTlsOnlyStatements implements IAspect {
@@ -172,9 +91,5 @@ class LocalKubernetesApi implements IAspect {
 export function applyEmulatorProfile(stack: TerraformStack, target: Pick<Target, "kubeconfig">): void {
   const aspects = Aspects.of(stack);
   aspects.add(new LocalKubernetesApi(target.kubeconfig));
-  aspects.add(new WithoutUnsupportedResources());
   aspects.add(new WithoutTlsOnlyStatements());
-  aspects.add(new NoInstanceRefresh());
-  aspects.add(new LaunchTemplatePerVersion());
-  aspects.add(new IgnoreEmulatorReadBacks());
 }

@@ -2,7 +2,16 @@
 
 Started by lib/engine/local.ts instead of `moto_server` (same arguments). Distribution statistics
 (percentiles, trimmed counts, percentile ranks) are not here: the emulator proxy answers them from
-the values pushed through it (lib/engine/metric-distributions.ts). The additions:
+the values pushed through it (lib/engine/metric-distributions.ts). The additions in their own
+modules, each patching moto when imported:
+
+- backup_selections.py: AWS Backup selections (CreateBackupSelection and the rest).
+- elasticache_groups.py: replication groups with their member clusters, DeleteCacheSubnetGroup,
+  user groups that are active.
+- eks_access.py: EKS add-ons, access entries and Pod Identity associations.
+- eks_node_groups.py: EKS node groups with their Auto Scaling group.
+
+The additions in this file:
 
 - ListRecoveryPointsByBackupVault (an existing vault has none: moto runs no backup jobs). The AWS
   provider lists a vault's recovery points before it deletes a `force_destroy` vault (dev's), and
@@ -40,6 +49,13 @@ from moto.eks import models as eks_models
 from moto.eks import responses as eks_responses
 from moto.core import responses as core_responses
 from moto.s3 import models as s3_models
+
+import backup_selections  # noqa: F401  (patches moto on import)
+import eks_access  # noqa: F401
+import eks_node_groups  # noqa: F401
+import elasticache_groups  # noqa: F401
+import instance_refresh  # noqa: F401
+import read_backs  # noqa: F401
 
 
 def _list_recovery_points_by_backup_vault(self):
