@@ -127,13 +127,8 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
       printPaused(ctx.progress, r);
       return r;
     }
-    await calendarGate(ctx, e, `continuing the rollout of ${r.rollout.target}`, {
-      seconds: rolloutDuration(e, r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds),
-      stacks: [trafficStack(e)],
-    });
-    await schemaGateForTraffic(ctx, e, r, r.rollout.target);
-    if (opts.plan)
-      plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
+    const required = await goOnGates(ctx, e, r, opts, `continuing the rollout of ${r.rollout.target}`);
+    plannedRequests ??= required;
     await ctx.approve(e, {
       summary: `continue the rollout of ${r.rollout.target} in ${env}: ${describeSteps(r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds)}`,
       stacks: [trafficStack(e)],
@@ -144,13 +139,8 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
       throw new RefusedError(
         `${env}: the rollout of ${r.rollout.target} is not paused (step ${r.rollout.nextStep}/${r.rollout.steps.length})`,
       );
-    await calendarGate(ctx, e, `resuming the rollout of ${r.rollout.target}`, {
-      seconds: rolloutDuration(e, r.rollout.steps.slice(r.rollout.nextStep), opts.bakeSeconds),
-      stacks: [trafficStack(e)],
-    });
-    await schemaGateForTraffic(ctx, e, r, r.rollout.target);
-    if (opts.plan)
-      plannedRequests ??= await resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, r.rollout.steps);
+    const required = await goOnGates(ctx, e, r, opts, `resuming the rollout of ${r.rollout.target}`);
+    plannedRequests ??= required;
     await ctx.approve(e, {
       summary: `resume the rollout of ${r.rollout.target} in ${env} at step ${r.rollout.nextStep}/${r.rollout.steps.length}`,
       stacks: [trafficStack(e)],
@@ -160,6 +150,24 @@ export async function rollout(ctx: Context, env: string, opts: RolloutOptions = 
     );
   }
   return reconcile(rolloutContext(ctx, e, r, { ...opts, ...(plannedRequests ? { plannedRequests } : {}) }));
+}
+
+/**
+ * What a rollout that goes on (from a manual pause, or resumed) passes first: the release calendar
+ * for its remaining steps and the database's schema; then its traffic plan's requirements, if any.
+ */
+async function goOnGates(
+  ctx: Context,
+  e: ReleaseEnvironment,
+  r: Release,
+  opts: RolloutOptions,
+  what: string,
+): Promise<readonly number[] | undefined> {
+  const ro = r.rollout!;
+  const seconds = rolloutDuration(e, ro.steps.slice(ro.nextStep), opts.bakeSeconds);
+  await calendarGate(ctx, e, what, { seconds, stacks: [trafficStack(e)] });
+  await schemaGateForTraffic(ctx, e, r, ro.target);
+  return opts.plan ? resumePlan(ctx, e, { ...opts.plan, bakeSeconds: opts.bakeSeconds }, ro.steps) : undefined;
 }
 
 /** EKS: the idle slot's Deployment must be Ready with its version before anything moves (lib/release/gates/readiness.ts). */
