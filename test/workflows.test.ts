@@ -645,7 +645,7 @@ describe("pr.yml", () => {
     const cache = stepUsing(j, "actions/cache");
     expect(cache.with?.path).toBe("~/.cache/envstack");
     expect(cache.with?.key).toContain(
-      "hashFiles('lib/engine/versions.env', 'lib/engine/setup-engine.sh', 'lib/engine/go/*/go.sum', 'lib/engine/go/aws-trim/main.go', 'lib/engine/aws-provider-types.txt')",
+      "hashFiles('lib/engine/versions.env', 'lib/engine/setup-engine.sh', 'lib/engine/setup-functions.sh', 'lib/engine/go/*/go.sum', 'lib/engine/go/aws-trim/main.go', 'lib/engine/aws-provider-types.txt')",
     );
     expect(j["timeout-minutes"]).toBeGreaterThanOrEqual(60);
     // tested on Node 24 (what the workflows deploy with) and 22
