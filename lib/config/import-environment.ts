@@ -13,12 +13,14 @@
  *
  * The limit is `ENVSTACK_LOAD_TIMEOUT_SECONDS` (default {@link DEFAULT_LOAD_TIMEOUT_SECONDS}).
  */
+
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { formatProblems, type Problem } from "./errors.ts";
+import { codeOf, inside } from "./source-text.ts";
 
 /** Seconds an environment file may take to load, unless `ENVSTACK_LOAD_TIMEOUT_SECONDS` says otherwise. */
 export const DEFAULT_LOAD_TIMEOUT_SECONDS = 30;
@@ -178,41 +180,5 @@ export function mayRunCode(file: string, root: string, seen = new Set<string>())
   return false;
 }
 
-const inside = (dir: string, path: string) => {
-  const r = relative(dir, path);
-  return r !== "" && !r.startsWith("..") && !isAbsolute(r);
-};
-
 const CODE =
   /\b(?:while|for|do|await|async|function|class|new|yield|eval|Function|Atomics|require)\b|\bimport\s*\(|=>|\)\s*\{/;
-
-/** The source without comments and string literals; undefined when it holds a `/` or a template with `${`. */
-function codeOf(source: string): string | undefined {
-  let out = "";
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i]!;
-    const next = source[i + 1];
-    if (c === "/" && next === "/") {
-      const end = source.indexOf("\n", i);
-      i = end < 0 ? source.length : end;
-      out += "\n";
-    } else if (c === "/" && next === "*") {
-      const end = source.indexOf("*/", i + 2);
-      i = end < 0 ? source.length : end + 1;
-      out += " ";
-    } else if (c === "/") {
-      return undefined; // division or a regular expression
-    } else if (c === '"' || c === "'" || c === "`") {
-      let j = i + 1;
-      for (; j < source.length && source[j] !== c; j++) {
-        if (source[j] === "\\") j++;
-        else if (c === "`" && source[j] === "$" && source[j + 1] === "{") return undefined;
-      }
-      i = j;
-      out += '""';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}

@@ -16,10 +16,12 @@
  * Where: `<synthesis cache>/load/` (lib/stacks/synth-cache.ts's directory). Fail safe: an entry
  * that does not parse is a miss.
  */
+
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Environment } from "./schema.ts";
+import { codeOf, inside } from "./source-text.ts";
 
 const FORMAT = 1;
 const LIB = resolve(import.meta.dirname, "..");
@@ -43,41 +45,6 @@ export function libFingerprint(): string {
   h.update("package-lock.json\n").update(existsSync(lock) ? readFileSync(lock) : "(none)");
   libHash = h.digest("hex");
   return libHash;
-}
-
-const inside = (dir: string, path: string) => {
-  const r = relative(dir, path);
-  return r !== "" && !r.startsWith("..") && !isAbsolute(r);
-};
-
-/** The source with comments removed and every string literal replaced by `""`; undefined when it holds `${` or a `/`. */
-function stripped(source: string): string | undefined {
-  let out = "";
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i]!;
-    const next = source[i + 1];
-    if (c === "/" && next === "/") {
-      const end = source.indexOf("\n", i);
-      i = end < 0 ? source.length : end;
-      out += "\n";
-    } else if (c === "/" && next === "*") {
-      const end = source.indexOf("*/", i + 2);
-      if (end < 0) return undefined;
-      i = end + 1;
-      out += " ";
-    } else if (c === "/") return undefined;
-    else if (c === '"' || c === "'" || c === "`") {
-      let j = i + 1;
-      for (; j < source.length && source[j] !== c; j++) {
-        if (source[j] === "\\") j++;
-        else if (c === "`" && source[j] === "$" && source[j + 1] === "{") return undefined;
-      }
-      if (j >= source.length) return undefined;
-      i = j;
-      out += '""';
-    } else out += c;
-  }
-  return out;
 }
 
 /** Whether the stripped code is plain data (see the file's comment); `fromLib`: names imported from lib/. */
@@ -130,7 +97,7 @@ function computeHash(file: string, root: string, memo: Map<string, string | null
   } catch {
     return undefined;
   }
-  const code = stripped(source);
+  const code = codeOf(source);
   if (code === undefined) return undefined;
   const parts = [`${relative(root, file)}\n${sha256(source)}`];
   const fromLib = new Set<string>();
