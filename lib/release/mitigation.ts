@@ -7,7 +7,7 @@
 import { type Context, change, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
 import { deployChange } from "./deploy-protocol.ts";
-import { formatWeights, releaseDiff, showDryRun } from "./dry-run.ts";
+import { formatWeights, releaseDiff, showDeployDryRun } from "./dry-run.ts";
 import { emit } from "./emit.ts";
 import { schemaGateForRollback } from "./migrate.ts";
 import { describeCause, RefusedError } from "./model/errors.ts";
@@ -96,15 +96,8 @@ export async function mitigate(
       const next = transition(current);
       const stacks = [trafficStack(e)];
       if (ctx.options.dryRun) {
-        showDryRun(ctx, {
-          environment: env,
-          diff: releaseDiff(env, current, next),
-          deploy: ctx.options.deploy ? stacks : [],
-          proposed: next,
-          summary: ctx.options.deploy
-            ? `would write ${formatWeights(weights)} to the ALB, then deploy: ${stacks.join(" ")}`
-            : "would deploy: nothing (--no-deploy)",
-        });
+        const first = `write ${formatWeights(weights)} to the ALB`;
+        showDeployDryRun(ctx, { env, before: current, after: next, stacks, first });
         return current;
       }
       if (!ctx.options.deploy)
