@@ -14,6 +14,7 @@ import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
+  ModifyRuleCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AlbMaintenance } from "../lib/aws/maintenance.ts";
@@ -21,6 +22,7 @@ import { MAINTENANCE_PRIORITIES, WEIGHTED_RULE_PRIORITY } from "../lib/construct
 import type { Maintenance } from "../lib/release/model/maintenance.ts";
 import type { MaintenanceRules, MaintenanceSwitch } from "../lib/release/ports/index.ts";
 import { envctlInProcess } from "./support/envctl-deps.ts";
+import { FakeMaintenance } from "./support/fake-maintenance.ts";
 import { FakeAlb } from "./support/fakes.ts";
 import { resources, type Synthesized, synthRepo, tempProject } from "./support/project.ts";
 
@@ -28,7 +30,7 @@ const PAGE = "<h1>Back at 14:00 UTC</h1>";
 const ON: Maintenance = {
   message: PAGE,
   allowCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
-  allowHeader: { name: "X-Maintenance-Bypass", values: ["7f3a9c"] },
+  allowHeader: { name: "X-Maintenance-Bypass", secret: { id: "webapp/dev/maintenance-bypass", version: "v-1" } },
   since: "2026-11-22T10:00:00.000Z",
   by: "alice",
 };
@@ -61,18 +63,21 @@ describe("the traffic stack in maintenance (synthesized Terraform JSON)", () => 
     expect(page.listener_arn).toBe(weighted.listener_arn);
   });
 
-  it("lets the testers through before the page: their CIDRs and their header forward with the weighted rule's weights", () => {
+  it("lets the testers' CIDRs through before the page, forwarding with the weighted rule's weights", () => {
     const all = rules(on, "dev-traffic");
     const weighted = all.find((r) => r.priority === WEIGHTED_RULE_PRIORITY);
     const cidr = all.find((r) => r.priority === MAINTENANCE_PRIORITIES.stack.cidr);
-    const header = all.find((r) => r.priority === MAINTENANCE_PRIORITIES.stack.header);
     expect(cidr.condition).toEqual([{ source_ip: { values: ["203.0.113.0/24", "198.51.100.7/32"] } }]);
-    expect(header.condition).toEqual([
-      { http_header: { http_header_name: "X-Maintenance-Bypass", values: ["7f3a9c"] } },
-    ]);
-    for (const bypass of [cidr, header]) {
-      expect(bypass.priority).toBeLessThan(MAINTENANCE_PRIORITIES.stack.page);
-      expect(bypass.action).toEqual(weighted.action);
+    expect(cidr.priority).toBeLessThan(MAINTENANCE_PRIORITIES.stack.page);
+    expect(cidr.action).toEqual(weighted.action);
+  });
+
+  it("never puts the bypass header in Terraform: no header rule, and neither the secret's value nor its id in the JSON", () => {
+    const all = rules(on, "dev-traffic");
+    expect(all.some((r) => JSON.stringify(r.condition).includes("http_header"))).toBe(false);
+    for (const text of Object.values(on.text)) {
+      expect(text).not.toContain("7f3a9c");
+      expect(text).not.toContain("X-Maintenance-Bypass");
     }
   });
 
@@ -131,6 +136,10 @@ describe("lib/aws/maintenance.ts: the direct write", () => {
           });
           return {};
         }
+        if (c instanceof ModifyRuleCommand) {
+          rules.find((r) => r.RuleArn === c.input.RuleArn).Actions = c.input.Actions;
+          return {};
+        }
         if (c instanceof DeleteRuleCommand) {
           rules.splice(
             rules.findIndex((r) => r.RuleArn === c.input.RuleArn),
@@ -143,10 +152,23 @@ describe("lib/aws/maintenance.ts: the direct write", () => {
     };
     return { client, rules, sent };
   }
+  /** The bypass secret as Secrets Manager holds it; `reads` records each read. */
+  const secrets = (value = "7f3a9c") => {
+    const reads: string[] = [];
+    return {
+      reads,
+      read: async (id: string, version?: string) => {
+        reads.push(`${id}@${version ?? "current"}`);
+        if (id !== "webapp/dev/maintenance-bypass") throw new Error(`could not read ${id}: ResourceNotFoundException`);
+        return { version: "v-1", value };
+      },
+    };
+  };
 
   it("creates the bypasses, then the page, in the fast band ahead of the weighted rule, and reads them back", async () => {
     const f = fakeElb();
-    const m = new AlbMaintenance(f.client, "dev");
+    const s = secrets();
+    const m = new AlbMaintenance(f.client, "dev", s);
     await m.on(ON);
     const created: any[] = f.sent.filter((c) => c instanceof CreateRuleCommand).map((c) => c.input);
     expect(created.map((c) => c.Priority)).toEqual([
@@ -169,6 +191,8 @@ describe("lib/aws/maintenance.ts: the direct write", () => {
         FixedResponseConfig: { StatusCode: "503", ContentType: "text/html", MessageBody: PAGE },
       },
     ]);
+    // The header's value came from the secret, at the version the release file records.
+    expect(s.reads).toEqual(["webapp/dev/maintenance-bypass@v-1"]);
     const back = await m.read();
     expect(back).toEqual({
       priorities: [40, 41, 42],
@@ -177,9 +201,28 @@ describe("lib/aws/maintenance.ts: the direct write", () => {
     });
   });
 
-  it("removes the fast band only, or every maintenance rule; never the weighted rule", async () => {
+  it("writes nothing when the bypass secret cannot be read, or holds what a header condition cannot match", async () => {
     const f = fakeElb();
-    const m = new AlbMaintenance(f.client, "dev");
+    const m = new AlbMaintenance(f.client, "dev", secrets());
+    const other = { ...ON, allowHeader: { name: "X-B", secret: { id: "webapp/dev/other", version: "v-1" } } };
+    await expect(m.on(other)).rejects.toThrow(/could not read webapp\/dev\/other/);
+    expect(f.sent.some((c) => c instanceof CreateRuleCommand || c instanceof DeleteRuleCommand)).toBe(false);
+    const { bypassSecrets } = await import("../lib/aws/bypass-secret.ts");
+    const sm = (SecretString: string) =>
+      bypassSecrets(
+        { region: "eu-west-1" } as never,
+        { send: async () => ({ VersionId: "v-2", SecretString }) } as never,
+      );
+    await expect(sm("has a space").read("webapp/dev/x")).rejects.toThrow(
+      /secret webapp\/dev\/x must hold 1-128 visible ASCII characters .*its value is not shown/,
+    );
+    await expect(sm("has a space").read("webapp/dev/x")).rejects.not.toThrow(/has a space/);
+    expect(await sm("ok-token").read("webapp/dev/x")).toEqual({ version: "v-2", value: "ok-token" });
+  });
+
+  it("removes the fast page and CIDR bypass only (the header bypass stays: the stack has none), or every rule; never the weighted rule", async () => {
+    const f = fakeElb();
+    const m = new AlbMaintenance(f.client, "dev", secrets());
     await m.on(ON);
     f.rules.push({
       RuleArn: "stack-page",
@@ -187,52 +230,19 @@ describe("lib/aws/maintenance.ts: the direct write", () => {
       Actions: [{ Type: "fixed-response", FixedResponseConfig: { StatusCode: "503", MessageBody: PAGE } }],
     });
     await m.remove("fast");
-    expect(f.rules.map((r) => r.RuleArn)).toEqual(["weighted", "stack-page"]);
+    expect(f.rules.map((r) => r.RuleArn)).toEqual(["weighted", "r41", "stack-page"]);
+    // After a shift, the header bypass follows the weighted rule's new weights.
+    f.rules[0].Actions[0].ForwardConfig.TargetGroups = [
+      { TargetGroupArn: TG("blue"), Weight: 0 },
+      { TargetGroupArn: TG("green"), Weight: 100 },
+    ];
+    expect(await m.syncBypass()).toBe(true);
+    expect(f.rules[1].Actions[0].ForwardConfig.TargetGroups.map((g: any) => g.Weight)).toEqual([0, 100]);
     await m.remove("all");
     expect(f.rules.map((r) => r.RuleArn)).toEqual(["weighted"]);
     expect((await m.read()).page).toBeNull();
   });
 });
-
-/** The listener's maintenance rules, in memory; records every call in `log`. */
-class FakeMaintenance implements MaintenanceSwitch {
-  fast: Maintenance | null = null;
-  stack: Maintenance | null = null;
-  fail = false;
-  constructor(readonly log: string[]) {}
-  async read(): Promise<MaintenanceRules> {
-    this.log.push("read");
-    const band = (m: Maintenance | null, b: "fast" | "stack") =>
-      m
-        ? [
-            ...(m.allowCidrs.length ? [MAINTENANCE_PRIORITIES[b].cidr] : []),
-            ...(m.allowHeader ? [MAINTENANCE_PRIORITIES[b].header] : []),
-            MAINTENANCE_PRIORITIES[b].page,
-          ]
-        : [];
-    const pageOf = this.fast ? { m: this.fast, p: 42 } : this.stack ? { m: this.stack, p: 52 } : null;
-    return {
-      priorities: [...band(this.fast, "fast"), ...band(this.stack, "stack")],
-      page: pageOf ? { statusCode: "503", body: pageOf.m.message, priority: pageOf.p } : null,
-      weightedPriority: WEIGHTED_RULE_PRIORITY,
-    };
-  }
-  async on(m: Maintenance): Promise<void> {
-    if (this.fail) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
-    this.log.push("direct on");
-    this.fast = m;
-  }
-  async remove(which: "fast" | "all"): Promise<void> {
-    this.log.push(`remove ${which}`);
-    this.fast = null;
-    if (which === "all") this.stack = null;
-  }
-  /** What the traffic stack's deploy does to the listener: its rules follow the release file. */
-  deployFrom(dir: string, env: string): void {
-    const r = JSON.parse(readFileSync(join(dir, "environments/releases", `${env}.json`), "utf8"));
-    this.stack = r.maintenance ?? null;
-  }
-}
 
 function harness() {
   const dir = tempProject();
@@ -291,21 +301,30 @@ describe("envctl maintenance", () => {
         "--allow-cidr",
         "203.0.113.0/24",
         "--allow-header",
-        "X-Maintenance-Bypass=7f3a9c",
+        "X-Maintenance-Bypass",
+        "--bypass-secret",
+        "webapp/dev/maintenance-bypass",
       ),
     ).toBe(0);
-    expect(h.log).toEqual(["direct on", "read", "deploy dev-traffic", "remove fast", "read"]);
-    expect(h.sw.stack).toMatchObject({
-      message: PAGE,
-      allowCidrs: ["203.0.113.0/24"],
-      allowHeader: { name: "X-Maintenance-Bypass", values: ["7f3a9c"] },
-    });
+    expect(h.log).toEqual(["direct on", "read", "deploy dev-traffic", "sync bypass", "remove fast", "read"]);
+    expect(h.sw.stack).toMatchObject({ message: PAGE, allowCidrs: ["203.0.113.0/24"] });
     expect(h.sw.fast).toBeNull();
-    expect(h.release().maintenance).toMatchObject({ message: PAGE, by: "alice (ci)" });
+    // The header bypass is envctl's rule, with the secret's value; the file names the secret only.
+    expect(h.sw.header).toEqual({ name: "X-Maintenance-Bypass", value: "7f3a9c" });
+    expect(h.release().maintenance).toMatchObject({
+      message: PAGE,
+      by: "alice (ci)",
+      allowHeader: { name: "X-Maintenance-Bypass", secret: { id: "webapp/dev/maintenance-bypass", version: "v-1" } },
+    });
+    const files = ["dev.json", "dev.audit.jsonl"].map((f) =>
+      readFileSync(join(h.dir, "environments/releases", f), "utf8"),
+    );
+    for (const text of [...files, h.text()]) expect(text).not.toContain("7f3a9c");
     expect(h.audit().at(-1)).toMatchObject({
       outcome: "maintenance-on",
       command:
-        "envctl maintenance dev on --message … --allow-cidr 203.0.113.0/24 --allow-header X-Maintenance-Bypass=…",
+        "envctl maintenance dev on --message … --allow-cidr 203.0.113.0/24 --allow-header X-Maintenance-Bypass " +
+        "--bypass-secret webapp/dev/maintenance-bypass",
     });
     expect(h.text()).toMatch(
       /serves the maintenance page \(503, priority 42, ahead of the weighted rule at 100\); written and read back in \d+ ms/,
@@ -375,6 +394,49 @@ describe("envctl maintenance", () => {
     expect(JSON.parse(readFileSync(join(h.dir, "environments/releases/dev.json"), "utf8")).rollout.paused).toBe(true);
   });
 
+  it("a bypass header whose secret cannot be read, or with --no-deploy, is refused with nothing written", async () => {
+    const h = harness();
+    const before = readFileSync(join(h.dir, "environments/releases/dev.json"), "utf8");
+    const args = ["maintenance", "dev", "on", "--allow-header", "X-Maintenance-Bypass", "--bypass-secret"];
+    expect(await h.run(...args, "webapp/dev/missing")).toBe(1);
+    expect(h.text()).toMatch(/nothing changed: could not read the bypass header's secret webapp\/dev\/missing/);
+    h.lines.length = 0;
+    expect(await h.run(...args, "webapp/dev/maintenance-bypass", "--no-deploy")).toBe(1);
+    expect(h.text()).toMatch(/--allow-header needs the deploy: envctl writes the bypass rule itself/);
+    expect(readFileSync(join(h.dir, "environments/releases/dev.json"), "utf8")).toBe(before);
+    expect(h.log.filter((l) => l !== "read")).toEqual([]);
+  });
+
+  it("a rotated secret is a change (its new version recorded, the rule rewritten); the same one is nothing to change", async () => {
+    const h = harness();
+    const args = [
+      "maintenance",
+      "dev",
+      "on",
+      "--allow-header",
+      "X-B",
+      "--bypass-secret",
+      "webapp/dev/maintenance-bypass",
+    ];
+    expect(await h.run(...args)).toBe(0);
+    h.lines.length = 0;
+    expect(await h.run(...args)).toBe(0);
+    expect(h.text()).toContain("nothing to change: in maintenance since");
+    h.sw.secrets.set("webapp/dev/maintenance-bypass", { version: "v-2", value: "rotated-token" });
+    expect(await h.run(...args)).toBe(0);
+    expect(h.release().maintenance.allowHeader.secret.version).toBe("v-2");
+    expect(h.sw.header).toEqual({ name: "X-B", value: "rotated-token" });
+  });
+
+  it("refuses a release file that holds the bypass header's values, naming the rule", async () => {
+    const h = harness();
+    const r = h.release();
+    r.maintenance = { ...ON, allowHeader: { name: "X-B", values: ["leaked"] } };
+    writeFileSync(join(h.dir, "environments/releases/dev.json"), `${JSON.stringify(r, null, 2)}\n`);
+    expect(await h.run("status", "dev")).not.toBe(0);
+    expect(h.text()).toMatch(/maintenance\.allowHeader.*must not hold the header's values: they are secrets/s);
+  });
+
   it("still switches through the deploy when the listener cannot be written directly (and says so)", async () => {
     const h = harness();
     h.sw.fail = true;
@@ -387,7 +449,13 @@ describe("envctl maintenance", () => {
   it.each([
     [["maintenance", "dev", "sideways"], "maintenance: <state>|--state", /must be on or off/],
     [["maintenance", "dev", "on", "--allow-cidr", "10.0.0.0/33"], "--allow-cidr", /must be a CIDR block/],
-    [["maintenance", "dev", "on", "--allow-header", "novalue"], "--allow-header", /must be Name=value/],
+    [
+      ["maintenance", "dev", "on", "--allow-header", "X-B=7f3a9c", "--bypass-secret", "s"],
+      "--allow-header",
+      /its value is a secret/,
+    ],
+    [["maintenance", "dev", "on", "--allow-header", "X-B"], "--bypass-secret", /goes with --allow-header/],
+    [["maintenance", "dev", "on", "--bypass-secret", "a b"], "--bypass-secret", /Secrets Manager secret name or ARN/],
     [["maintenance", "dev", "on", "--message", "x".repeat(1025)], "--message", /at most 1024 characters/],
     [["maintenance", "dev", "on", "--message", '${file("/etc/passwd")}'], "--message", /Terraform template sequence/],
     [["maintenance", "dev", "off", "--message", "hi"], "--state", /go with on/],

@@ -19,44 +19,9 @@ import type { MaintenanceRules, MaintenanceSwitch } from "../lib/release/ports/i
 import type { GithubFetch } from "../lib/review/github-approvals.ts";
 import { commitProject, fakeLedgers, githubCi } from "./support/approvals.ts";
 import { STACK_TRACE, treeDigest } from "./support/cli.ts";
+import { FakeMaintenance } from "./support/fake-maintenance.ts";
 import { FakeClock } from "./support/fakes.ts";
 import { synthRepo, tempProject } from "./support/project.ts";
-
-/** The listener's maintenance rules, in memory (as test/maintenance.test.ts). */
-class FakeMaintenance implements MaintenanceSwitch {
-  fast: Maintenance | null = null;
-  stack: Maintenance | null = null;
-  constructor(readonly log: string[]) {}
-  async read(): Promise<MaintenanceRules> {
-    const band = (m: Maintenance | null, b: "fast" | "stack") =>
-      m
-        ? [
-            ...(m.allowCidrs.length ? [MAINTENANCE_PRIORITIES[b].cidr] : []),
-            ...(m.allowHeader ? [MAINTENANCE_PRIORITIES[b].header] : []),
-            MAINTENANCE_PRIORITIES[b].page,
-          ]
-        : [];
-    const pageOf = this.fast ? { m: this.fast, p: 42 } : this.stack ? { m: this.stack, p: 52 } : null;
-    return {
-      priorities: [...band(this.fast, "fast"), ...band(this.stack, "stack")],
-      page: pageOf ? { statusCode: "503", body: pageOf.m.message, priority: pageOf.p } : null,
-      weightedPriority: WEIGHTED_RULE_PRIORITY,
-    };
-  }
-  async on(m: Maintenance): Promise<void> {
-    this.log.push("direct on");
-    this.fast = m;
-  }
-  async remove(which: "fast" | "all"): Promise<void> {
-    this.log.push(`remove ${which}`);
-    this.fast = null;
-    if (which === "all") this.stack = null;
-  }
-  deployFrom(dir: string, env: string): void {
-    this.stack =
-      JSON.parse(readFileSync(join(dir, "environments/releases", `${env}.json`), "utf8")).maintenance ?? null;
-  }
-}
 
 const user = (name: string) => `arn:aws:iam::999999999999:user/${name}`;
 const ON = ["maintenance", "production", "on", "--message", "Back soon", "--yes"];
@@ -193,7 +158,7 @@ describe("workstation approvals: recorded where the platform proves who made the
     );
     const applied = await p.run(user("carol"), ON);
     expect(applied.code, applied.text).toBe(0);
-    expect(p.log).toEqual(["direct on", "deploy production-traffic", "remove fast"]);
+    expect(p.log.filter((l) => l !== "read")).toEqual(["direct on", "deploy production-traffic", "remove fast"]);
     const notes = readFileSync(join(p.dir, "environments/releases/production.audit.jsonl"), "utf8")
       .trim()
       .split("\n")
@@ -410,7 +375,7 @@ describe("CI approvals: read by envctl from GitHub, for the run and its commit",
       ]),
     );
     expect(ok.code, ok.text).toBe(0);
-    expect(p.log).toEqual(["direct on", "deploy production-traffic", "remove fast"]);
+    expect(p.log.filter((l) => l !== "read")).toEqual(["direct on", "deploy production-traffic", "remove fast"]);
     const notes = readFileSync(join(p.dir, "environments/releases/production.audit.jsonl"), "utf8")
       .trim()
       .split("\n")

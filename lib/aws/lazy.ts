@@ -45,7 +45,9 @@ export const lazyTrafficHistory = (o: AwsClientOptions): TrafficHistory =>
   lazy(async () => (await import("./traffic-history.ts")).cloudWatchTrafficHistory(o), ["read"]);
 
 export const lazyMaintenance = (env: string, o: AwsClientOptions): MaintenanceSwitch =>
-  lazy(async () => (await import("./maintenance.ts")).albMaintenance(env, o), ["read", "on", "remove"], o, [
-    "on",
-    "remove",
-  ]);
+  lazy(
+    async () => (await import("./maintenance.ts")).albMaintenance(env, o),
+    ["read", "bypassVersion", "on", "remove", "syncBypass"],
+    o,
+    ["on", "remove", "syncBypass"],
+  );

@@ -12,6 +12,7 @@ import {
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
   type Rule,
   type RuleCondition,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -27,6 +28,7 @@ import {
 import { SLOTS, type Slot } from "../core/primitives.ts";
 import type { Maintenance } from "../release/model/maintenance.ts";
 import type { MaintenanceRules, MaintenanceSwitch } from "../release/ports/index.ts";
+import { type BypassSecrets, bypassSecrets } from "./bypass-secret.ts";
 import { type AwsClientOptions, awsClientConfig } from "./clients.ts";
 
 /** Minimal surface of the SDK client, so tests can inject one. */
@@ -37,7 +39,8 @@ export interface ElbRulesLike {
       | DescribeListenersCommand
       | DescribeRulesCommand
       | CreateRuleCommand
-      | DeleteRuleCommand,
+      | DeleteRuleCommand
+      | ModifyRuleCommand,
     // biome-ignore lint/suspicious/noExplicitAny: SDK answers, checked field by field
   ): Promise<any>;
 }
@@ -46,6 +49,7 @@ export class AlbMaintenance implements MaintenanceSwitch {
   constructor(
     private readonly client: ElbRulesLike,
     readonly env: string,
+    private readonly secrets: BypassSecrets,
   ) {}
 
   /** The listener holding the weighted rule, and its rules. */
@@ -84,11 +88,15 @@ export class AlbMaintenance implements MaintenanceSwitch {
     };
   }
 
-  async on(m: Maintenance): Promise<void> {
-    const { listenerArn, rules } = await this.listener();
+  async bypassVersion(secretId: string): Promise<string> {
+    return (await this.secrets.read(secretId)).version;
+  }
+
+  /** The weighted rule's forward action: what every bypass forwards with. */
+  private forwardOf(rules: readonly Rule[]): Action[] {
     const weighted = rules.find((r) => r.Priority === String(WEIGHTED_RULE_PRIORITY))!;
     const groups = weighted.Actions?.find((a) => a.Type === "forward")?.ForwardConfig?.TargetGroups ?? [];
-    const forward: Action[] = [
+    return [
       {
         Type: "forward",
         ForwardConfig: {
@@ -101,6 +109,13 @@ export class AlbMaintenance implements MaintenanceSwitch {
         },
       },
     ];
+  }
+
+  async on(m: Maintenance): Promise<void> {
+    const { listenerArn, rules } = await this.listener();
+    const forward = this.forwardOf(rules);
+    // The value is read before anything is written: an unreadable secret changes nothing.
+    const header = m.allowHeader ? await this.secrets.read(m.allowHeader.secret.id, m.allowHeader.secret.version) : null;
     // A page switched on again (new message or bypasses) replaces the fast band's rules.
     await this.deleteAt(rules, maintenancePriorities("fast"));
     const p = MAINTENANCE_PRIORITIES.fast;
@@ -122,15 +137,10 @@ export class AlbMaintenance implements MaintenanceSwitch {
         forward,
         "maintenance-fast-bypass-cidr",
       );
-    if (m.allowHeader)
+    if (m.allowHeader && header)
       await create(
         p.header,
-        [
-          {
-            Field: "http-header",
-            HttpHeaderConfig: { HttpHeaderName: m.allowHeader.name, Values: [...m.allowHeader.values] },
-          },
-        ],
+        [{ Field: "http-header", HttpHeaderConfig: { HttpHeaderName: m.allowHeader.name, Values: [header.value] } }],
         forward,
         "maintenance-fast-bypass-header",
       );
@@ -153,13 +163,23 @@ export class AlbMaintenance implements MaintenanceSwitch {
 
   async remove(which: "fast" | "all"): Promise<void> {
     const { rules } = await this.listener();
-    // The page first: users are served again before the bypasses go.
+    // The page first: users are served again before the bypasses go. The header bypass lives in
+    // the fast band for good (the traffic stack has none: its value must not reach Terraform).
     const band = (b: "fast" | "stack") => [
       MAINTENANCE_PRIORITIES[b].page,
       MAINTENANCE_PRIORITIES[b].header,
       MAINTENANCE_PRIORITIES[b].cidr,
     ];
-    await this.deleteAt(rules, which === "fast" ? band("fast") : [...band("fast"), ...band("stack")]);
+    const f = MAINTENANCE_PRIORITIES.fast;
+    await this.deleteAt(rules, which === "fast" ? [f.page, f.cidr] : [...band("fast"), ...band("stack")]);
+  }
+
+  async syncBypass(): Promise<boolean> {
+    const { rules } = await this.listener();
+    const rule = rules.find((r) => r.Priority === String(MAINTENANCE_PRIORITIES.fast.header));
+    if (!rule?.RuleArn) return false;
+    await this.client.send(new ModifyRuleCommand({ RuleArn: rule.RuleArn, Actions: this.forwardOf(rules) }));
+    return true;
   }
 
   private async deleteAt(rules: readonly Rule[], priorities: readonly number[]): Promise<void> {
@@ -171,5 +191,5 @@ export class AlbMaintenance implements MaintenanceSwitch {
 }
 
 export function albMaintenance(env: string, o: AwsClientOptions): MaintenanceSwitch {
-  return new AlbMaintenance(new ElasticLoadBalancingV2Client(awsClientConfig(o)), env);
+  return new AlbMaintenance(new ElasticLoadBalancingV2Client(awsClientConfig(o)), env, bypassSecrets(o));
 }

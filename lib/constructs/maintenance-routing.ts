@@ -21,8 +21,6 @@ export interface MaintenanceRoutingProps {
   readonly weights: Record<Slot, number>;
   /** Source CIDRs that bypass the page (at most 5). @default [] (nobody bypasses by address) */
   readonly allowCidrs?: readonly string[];
-  /** A request header that bypasses the page. @default none */
-  readonly allowHeader?: { readonly name: string; readonly values: readonly string[] } | null;
   /** Paths served the page. @default ["/*"] (everything the weighted rule routes) */
   readonly pathPatterns?: string[];
   /** Priorities of the bypasses and the page. @default MAINTENANCE_PRIORITIES.stack (ahead of the weighted rule) */
@@ -31,13 +29,14 @@ export interface MaintenanceRoutingProps {
 
 /**
  * Maintenance mode of the traffic stack: a fixed-response 503 rule (the page) ahead of the weighted
- * rule, and before it the testers' bypasses (their CIDRs, their header) forwarding as the weighted
- * rule does. Secure by default: no bypass unless one is given; the page is served for every path.
+ * rule, and before it the testers' CIDR bypass forwarding as the weighted rule does. Secure by
+ * default: no bypass unless one is given; the page is served for every path. A bypass by header
+ * is not here on purpose: its value is a secret, and whatever Terraform configures is in its plan
+ * and state, so envctl writes that rule itself (lib/aws/maintenance.ts).
  */
 export class MaintenanceRouting extends Construct {
   readonly page: LbListenerRule;
   readonly bypassCidr?: LbListenerRule;
-  readonly bypassHeader?: LbListenerRule;
 
   constructor(scope: Construct, id: string, props: MaintenanceRoutingProps) {
     super(scope, id);
@@ -66,15 +65,6 @@ export class MaintenanceRouting extends Construct {
         condition: [{ sourceIp: { values: [...cidrs] } }],
         action: forward,
         tags: { Name: `${props.namePrefix}-maintenance-bypass-cidr` },
-      });
-    }
-    if (props.allowHeader) {
-      this.bypassHeader = new LbListenerRule(this, "bypass-header", {
-        listenerArn: props.listenerArn,
-        priority: p.header,
-        condition: [{ httpHeader: { httpHeaderName: props.allowHeader.name, values: [...props.allowHeader.values] } }],
-        action: forward,
-        tags: { Name: `${props.namePrefix}-maintenance-bypass-header` },
       });
     }
     this.page = new LbListenerRule(this, "page", {

@@ -67,11 +67,29 @@ export async function deployWithMarker(ctx: Context, env: string, d: MarkedDeplo
     });
     throw new DeployFailedError(env, err as Error);
   }
+  if (d.next.maintenance?.allowHeader && stacks.includes(trafficStack(environment(ctx, env))))
+    await syncBypass(ctx, environment(ctx, env));
   return ctx.store.commit(
     marked,
     { ...d.next, pending: null },
     { change: change(ctx), outcome: d.outcome, ...from, ...record },
   );
+}
+
+/**
+ * The header bypass is envctl's own rule (the traffic stack cannot hold its secret value): after a
+ * deploy moved the weights, it forwards with them again. A failure only concerns testers: noted.
+ */
+export async function syncBypass(ctx: Context, e: ReleaseEnvironment): Promise<void> {
+  try {
+    if (await withRetries(2, () => ctx.maintenance(e).syncBypass(), ctx.clock))
+      ctx.progress.info(`${e.name}: the maintenance bypass header forwards with the weighted rule's weights`);
+  } catch (err) {
+    ctx.progress.info(
+      `${e.name}: could not bring the maintenance bypass header's rule to the new weights (${describeCause(err)}): ` +
+        `run 'envctl maintenance ${e.name} on' with the same options again`,
+    );
+  }
 }
 
 /** The marker of a change from `before` by this command. */

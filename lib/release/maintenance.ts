@@ -8,7 +8,7 @@
  */
 import { type Context, environment, locked } from "./command-context.ts";
 import * as core from "./core.ts";
-import { applyTransition, refusePending } from "./deploy-protocol.ts";
+import { applyTransition, refusePending, syncBypass } from "./deploy-protocol.ts";
 import { releaseDiff, showDeployDryRun } from "./dry-run.ts";
 import { emit } from "./emit.ts";
 import { describeCause, RefusedError } from "./model/errors.ts";
@@ -22,18 +22,21 @@ import { withRetries } from "./retry.ts";
 export interface MaintenanceRequest {
   readonly message: string;
   readonly allowCidrs: readonly string[];
-  readonly allowHeader: { readonly name: string; readonly values: readonly string[] } | null;
+  /** A header that bypasses the page, its value in the Secrets Manager secret `secretId` (never here). */
+  readonly allowHeader: { readonly name: string; readonly secretId: string } | null;
 }
 
 /** The page people get unless `--message` says otherwise. */
 export const DEFAULT_MAINTENANCE_MESSAGE =
   "<html><body><h1>Down for maintenance</h1><p>We will be back shortly.</p></body></html>";
 
-const sameRequest = (m: Maintenance | undefined, q: MaintenanceRequest) =>
+type Header = Maintenance["allowHeader"];
+
+const sameRequest = (m: Maintenance | undefined, q: MaintenanceRequest, header: Header) =>
   m !== undefined &&
   m.message === q.message &&
   JSON.stringify(m.allowCidrs) === JSON.stringify(q.allowCidrs) &&
-  JSON.stringify(m.allowHeader) === JSON.stringify(q.allowHeader);
+  JSON.stringify(m.allowHeader) === JSON.stringify(header);
 
 /** True when the listener serves the page (a 503) ahead of the weighted rule. */
 export function servesPage(rules: MaintenanceRules, message?: string): boolean {
@@ -51,10 +54,12 @@ export async function maintenance(ctx: Context, env: string, request: Maintenanc
   const r = ctx.store.load(env);
   refusePending(r);
   const on = request !== null;
-  if (on && sameRequest(r.maintenance, request)) {
+  const header = on ? await bypassHeader(ctx, e, request) : null;
+  if (on && sameRequest(r.maintenance, request, header)) {
     ctx.progress.info(
       `${env}: nothing to change: in maintenance since ${r.maintenance!.since} with this page and these bypasses`,
     );
+    if (header && !ctx.options.dryRun) await syncBypass(ctx, e);
     return r;
   }
   if (!on && !r.maintenance) {
@@ -73,9 +78,7 @@ export async function maintenance(ctx: Context, env: string, request: Maintenanc
       ? core.maintenanceOn(x, {
           ...request,
           allowCidrs: [...request.allowCidrs],
-          allowHeader: request.allowHeader
-            ? { name: request.allowHeader.name, values: [...request.allowHeader.values] }
-            : null,
+          allowHeader: header,
           since: ctx.clock.now().toISOString(),
           by: ctx.actor,
         })
@@ -91,7 +94,7 @@ export async function maintenance(ctx: Context, env: string, request: Maintenanc
     return r;
   }
   await ctx.approve(e, { summary: `${ctx.command}: ${why}`, diff: releaseDiff(env, r, transition(r)), stacks });
-  const direct = ctx.options.deploy ? await writeNow(ctx, e, request) : false;
+  const direct = ctx.options.deploy ? await writeNow(ctx, e, request && { ...request, allowHeader: header }) : false;
   emit(ctx, env, on ? "maintenance-on" : "maintenance-off", {
     reason: `${why}${direct ? "" : " (applied by the deploy)"}`,
     release: r,
@@ -111,8 +114,32 @@ function describeBypass(q: MaintenanceRequest): string {
   return parts.length ? ` (bypass: ${parts.join("; ")})` : "";
 }
 
+/**
+ * The bypass header as the release file records it: the secret's id and its current version (the
+ * value checked, never read into the core). It exists only as a rule envctl writes (the traffic
+ * stack cannot hold it without its value reaching the plan and the state), so it needs the deploy.
+ */
+async function bypassHeader(ctx: Context, e: ReleaseEnvironment, q: MaintenanceRequest): Promise<Header> {
+  if (!q.allowHeader) return null;
+  if (!ctx.options.deploy)
+    throw new RefusedError(
+      `${e.name}: --allow-header needs the deploy: envctl writes the bypass rule itself, from the secret ` +
+        `${q.allowHeader.secretId}, because Terraform would put its value in the plan and the state (drop --no-deploy)`,
+    );
+  try {
+    const version = await withRetries(2, () => ctx.maintenance(e).bypassVersion(q.allowHeader!.secretId), ctx.clock);
+    return { name: q.allowHeader.name, secret: { id: q.allowHeader.secretId, version } };
+  } catch (err) {
+    throw new RefusedError(`${e.name}: nothing changed: ${describeCause(err)}`);
+  }
+}
+
 /** The direct write and its read-back; false (with a note) when the deploy must do it alone. */
-async function writeNow(ctx: Context, e: ReleaseEnvironment, request: MaintenanceRequest | null): Promise<boolean> {
+async function writeNow(
+  ctx: Context,
+  e: ReleaseEnvironment,
+  request: (Omit<MaintenanceRequest, "allowHeader"> & { allowHeader: Header }) | null,
+): Promise<boolean> {
   const t0 = performance.now();
   const sw = ctx.maintenance(e);
   try {
@@ -120,7 +147,6 @@ async function writeNow(ctx: Context, e: ReleaseEnvironment, request: Maintenanc
       const m: Maintenance = {
         ...request,
         allowCidrs: [...request.allowCidrs],
-        allowHeader: request.allowHeader ? { ...request.allowHeader, values: [...request.allowHeader.values] } : null,
         since: ctx.clock.now().toISOString(),
         by: ctx.actor,
       };

@@ -56,7 +56,6 @@ export class TrafficStack extends BaseStack {
         targetGroupArns: { blue: lb.targetGroups.blue.arn, green: lb.targetGroups.green.arn },
         weights: { blue: release.slots.blue.weight, green: release.slots.green.weight },
         allowCidrs: m.allowCidrs,
-        allowHeader: m.allowHeader,
       });
     }
   }

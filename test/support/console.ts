@@ -16,6 +16,7 @@ import type { Maintenance } from "../../lib/release/model/maintenance.ts";
 import type { Clock, MaintenanceRules, MaintenanceSwitch } from "../../lib/release/ports/index.ts";
 import { type ConsoleOptions, createConsole } from "../../lib/ui/server.ts";
 import { commitProject, fakeLedgers } from "./approvals.ts";
+import { FakeMaintenance } from "./fake-maintenance.ts";
 import {
   albPerEnvironment,
   FakeAlarms,
@@ -26,24 +27,6 @@ import {
   passingSmoke,
 } from "./fakes.ts";
 import { tempProject } from "./project.ts";
-
-export class FakeMaintenance implements MaintenanceSwitch {
-  fast: Maintenance | null = null;
-  async read(): Promise<MaintenanceRules> {
-    const m = this.fast;
-    return {
-      priorities: m ? [MAINTENANCE_PRIORITIES.fast.page] : [],
-      page: m ? { statusCode: "503", body: m.message, priority: MAINTENANCE_PRIORITIES.fast.page } : null,
-      weightedPriority: WEIGHTED_RULE_PRIORITY,
-    };
-  }
-  async on(m: Maintenance): Promise<void> {
-    this.fast = m;
-  }
-  async remove(): Promise<void> {
-    this.fast = null;
-  }
-}
 
 /** Virtual time that also passes in real time, `scale` times faster: a rollout a page can watch. */
 export class ScaledClock implements Clock {

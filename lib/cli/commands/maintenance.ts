@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { DEFAULT_MAINTENANCE_MESSAGE, maintenance } from "../../release/maintenance.ts";
-import { HeaderNameSchema, MaintenanceSchema } from "../../release/model/maintenance.ts";
+import { HeaderNameSchema, MaintenanceSchema, SecretIdSchema } from "../../release/model/maintenance.ts";
 import { parseArgs } from "../args.ts";
 import { examples } from "../help.ts";
 import type { Common, Shell } from "../shell.ts";
@@ -14,28 +14,14 @@ import { common } from "./options.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** `Name=value` (or `Name: value`): a header that bypasses the page. */
+/** The bypass header's name: never its value, which would be in the shell's history and `ps`. */
 const HeaderArg = z
-  .array(z.string().regex(/^[^=:\s]+\s*[=:]\s*\S.*$/, "must be Name=value, e.g. X-Maintenance-Bypass=7f3a9c"))
-  .max(5, "may be given at most 5 times (the ALB's condition values per rule)")
-  .transform((list) =>
-    list.map((h) => {
-      const m = /^([^=:\s]+)\s*[=:]\s*(.*)$/.exec(h)!;
-      return { name: m[1]!, value: m[2]!.trim() };
-    }),
-  )
-  .superRefine((list, ctx) => {
-    const names = new Set(list.map((h) => h.name.toLowerCase()));
-    if (names.size > 1)
-      ctx.addIssue({
-        code: "custom",
-        message: `must name one header (found ${[...names].join(", ")}): give several values of it instead`,
-      });
-    for (const h of list) {
-      const n = HeaderNameSchema.safeParse(h.name);
-      if (!n.success) ctx.addIssue({ code: "custom", message: `${h.name}: ${n.error.issues[0]!.message}` });
-    }
-  });
+  .string()
+  .refine((h) => !/[=:]/.test(h), {
+    message:
+      "must be the header's name only: its value is a secret (keep it in Secrets Manager and name the secret with --bypass-secret)",
+  })
+  .pipe(HeaderNameSchema);
 
 const Shape = MaintenanceSchema.shape;
 
@@ -53,10 +39,10 @@ export function registerMaintenanceCommand(program: Command, shell: Shell): void
         )
         .option("--message <text>", "the page (text or HTML, at most 1024 characters)")
         .option("--allow-cidr <cidr>", "a source CIDR that bypasses the page (repeatable, at most 5)", collect)
+        .option("--allow-header <name>", "a header that bypasses the page (its value: --bypass-secret)")
         .option(
-          "--allow-header <name=value>",
-          "a header that bypasses the page (repeatable for more values of one header, at most 5)",
-          collect,
+          "--bypass-secret <id>",
+          "the Secrets Manager secret holding the bypass header's value (copied to the listener by envctl, never to Terraform)",
         ),
     ),
     [
@@ -64,14 +50,17 @@ export function registerMaintenanceCommand(program: Command, shell: Shell): void
         "envctl maintenance production on --yes --message 'Back at 14:00 UTC' --allow-cidr 203.0.113.0/24",
         "the page for everyone but the office",
       ],
-      ["envctl maintenance staging on --allow-header X-Maintenance-Bypass=7f3a9c", "testers send the header"],
+      [
+        "envctl maintenance staging on --allow-header X-Maintenance-Bypass --bypass-secret webapp/staging/maintenance-bypass",
+        "testers send the header with the secret's value",
+      ],
       ["envctl maintenance production off --yes", "the weighted rule serves again"],
     ],
   ).action(
     async (
       name: string,
       state: string,
-      o: Common & { message?: string; allowCidr?: string[]; allowHeader?: string[] },
+      o: Common & { message?: string; allowCidr?: string[]; allowHeader?: string; bypassSecret?: string },
     ) => {
       const args = parseArgs(
         "maintenance",
@@ -79,11 +68,10 @@ export function registerMaintenanceCommand(program: Command, shell: Shell): void
           state: z.enum(["on", "off"], { error: "must be on or off" }),
           message: Shape.message.optional(),
           allowCidr: Shape.allowCidrs.unwrap().optional(),
-          allowHeader: HeaderArg.transform((l) => ({ name: l[0]?.name ?? "", values: l.map((h) => h.value) }))
-            .pipe(Shape.allowHeader.unwrap().unwrap())
-            .optional(),
+          allowHeader: HeaderArg.optional(),
+          bypassSecret: SecretIdSchema.optional(),
         },
-        { state, message: o.message, allowCidr: o.allowCidr, allowHeader: o.allowHeader },
+        { state, message: o.message, allowCidr: o.allowCidr, allowHeader: o.allowHeader, bypassSecret: o.bypassSecret },
       );
       if (args.state === "off" && (args.message !== undefined || args.allowCidr || args.allowHeader)) {
         parseArgs(
@@ -92,10 +80,17 @@ export function registerMaintenanceCommand(program: Command, shell: Shell): void
           { state: "off" },
         );
       }
+      if ((args.allowHeader === undefined) !== (args.bypassSecret === undefined)) {
+        parseArgs(
+          "maintenance",
+          { bypassSecret: z.never({ error: "goes with --allow-header: each needs the other" }) },
+          { bypassSecret: args.bypassSecret ?? args.allowHeader },
+        );
+      }
       const flags = [
         ...(args.message !== undefined ? ["--message …"] : []),
         ...(args.allowCidr ?? []).map((c) => `--allow-cidr ${c}`),
-        ...(args.allowHeader ? [`--allow-header ${args.allowHeader.name}=…`] : []),
+        ...(args.allowHeader ? [`--allow-header ${args.allowHeader} --bypass-secret ${args.bypassSecret}`] : []),
       ];
       const ctx = await shell.context(
         o,
@@ -110,7 +105,7 @@ export function registerMaintenanceCommand(program: Command, shell: Shell): void
           : {
               message: args.message ?? DEFAULT_MAINTENANCE_MESSAGE,
               allowCidrs: args.allowCidr ?? [],
-              allowHeader: args.allowHeader ?? null,
+              allowHeader: args.allowHeader ? { name: args.allowHeader, secretId: args.bypassSecret! } : null,
             },
       );
       shell.report(ctx, name, o);

@@ -2,7 +2,7 @@
 import { z } from "zod";
 
 /** ALB limits: a fixed response's body is at most 1024 characters; a rule has at most 5 condition values. */
-export const MAINTENANCE_LIMITS = { messageChars: 1024, allowCidrs: 5, allowHeaderValues: 5 } as const;
+export const MAINTENANCE_LIMITS = { messageChars: 1024, allowCidrs: 5 } as const;
 
 /** The page reaches the traffic stack's Terraform JSON, where `${` and `%{` start a template. */
 const NO_TEMPLATE = /[$%]\{/;
@@ -15,6 +15,17 @@ const CidrSchema = z
     /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\/(?:3[0-2]|[12]?\d)$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/(?:12[0-8]|1[01]\d|\d?\d)$/,
     "must be a CIDR block such as 203.0.113.0/24",
   );
+
+/** A Secrets Manager secret: its name (`[A-Za-z0-9/_+=.@-]`, at most 512) or its ARN. */
+export const SecretIdSchema = z
+  .string()
+  .regex(
+    /^(?:arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
+    "must be a Secrets Manager secret name or ARN",
+  );
+
+/** What the ALB accepts as a header condition value: 1-128 visible ASCII characters. */
+export const HEADER_VALUE = /^[\x21-\x7e]{1,128}$/;
 
 /** An HTTP header name (RFC 9110 token, at most 40 characters: the ALB's limit). */
 export const HeaderNameSchema = z
@@ -44,21 +55,33 @@ export const MaintenanceSchema = z.strictObject({
       `must list at most ${MAINTENANCE_LIMITS.allowCidrs} CIDR blocks (the ALB's condition values per rule)`,
     )
     .default([]),
-  /** A request header that bypasses the page: `{ name, values }` (values at most 128 characters, at most 5). */
+  /**
+   * A request header that bypasses the page: its name, and the Secrets Manager secret holding its
+   * value (id and the version envctl wrote to the listener). The value itself is never in this
+   * file, the Terraform JSON, a plan or the state: envctl copies it from the secret to the
+   * listener rule (lib/aws/maintenance.ts).
+   */
   allowHeader: z
-    .strictObject({
-      name: HeaderNameSchema,
-      values: z
-        .array(
-          z
-            .string()
-            .regex(/^[\x21-\x7e]{1,128}$/, "must be 1-128 visible ASCII characters")
-            .refine((m) => !NO_TEMPLATE.test(m), NO_TEMPLATE_RULE),
-        )
-        .min(1)
-        .max(MAINTENANCE_LIMITS.allowHeaderValues),
-    })
-    .nullable()
+    .preprocess(
+      (v, ctx) => {
+        if (v !== null && typeof v === "object" && "values" in v) {
+          ctx.addIssue({
+            code: "custom",
+            message:
+              "must not hold the header's values: they are secrets (keep the value in Secrets Manager, run " +
+              "'envctl maintenance <env> on --allow-header <name> --bypass-secret <id>', and rotate the old value)",
+          });
+          return z.NEVER;
+        }
+        return v;
+      },
+      z
+        .strictObject({
+          name: HeaderNameSchema,
+          secret: z.strictObject({ id: SecretIdSchema, version: z.string().min(1, "must not be empty") }),
+        })
+        .nullable(),
+    )
     .default(null),
   /** When it was switched on. */
   since: z.iso.datetime(),

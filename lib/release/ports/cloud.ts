@@ -165,12 +165,27 @@ export interface MaintenanceRules {
   readonly weightedPriority: number;
 }
 
-/** The direct write of maintenance mode to the listener (lib/aws/maintenance.ts), for a fast switch before the deploy converges. */
+/**
+ * The direct write of maintenance mode to the listener (lib/aws/maintenance.ts), for a fast switch
+ * before the deploy converges. The bypass header's rule is only ever written here: its value comes
+ * from Secrets Manager and never enters the Terraform JSON, a plan or the state.
+ */
 export interface MaintenanceSwitch {
   /** What the listener serves now: every maintenance rule, the direct ones and the traffic stack's. */
   read(): Promise<MaintenanceRules>;
-  /** Puts the page (and its bypasses) ahead of the weighted rule at once, as rules of the fast band. */
+  /**
+   * The current version of the bypass header's secret, once its value is checked to be a header
+   * value the ALB accepts; rejects (naming the secret, never showing the value) otherwise.
+   */
+  bypassVersion(secretId: string): Promise<string>;
+  /**
+   * Puts the page and its bypasses ahead of the weighted rule at once: the page and the CIDR bypass
+   * as rules of the fast band, the header bypass (its value read from `m.allowHeader.secret`) at
+   * the fast band's header priority, where it stays until `remove("all")`.
+   */
   on(m: Maintenance): Promise<void>;
-  /** Removes the fast band's rules (`all`: the traffic stack's too, for a fast off). */
+  /** Removes the fast band's page and CIDR bypass (`all`: every maintenance rule, the traffic stack's too). */
   remove(which: "fast" | "all"): Promise<void>;
+  /** Makes the header bypass forward with the weighted rule's weights again; false when there is none. */
+  syncBypass(): Promise<boolean>;
 }
