@@ -32,6 +32,7 @@ import {
   DescribeTagsCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../lib/aws/clients.ts";
 import type { Slot } from "../lib/config/schema.ts";
@@ -161,6 +162,9 @@ afterAll(async () => {
 
 describe.sequential("the on-call loop against the engine and the emulator", () => {
   it("maintenance on: the page is written and read back ahead of the weighted rule, then converges into the traffic stack with an empty plan; a rollout refuses to start", async () => {
+    // The bypass header's value lives in Secrets Manager only: envctl copies it to the listener itself.
+    const sm = new SecretsManagerClient(awsClientConfig({ region: "eu-west-1", endpoint: loop.emulator.endpoint }, 3));
+    await sm.send(new CreateSecretCommand({ Name: "webapp/dev/maintenance-bypass", SecretString: "e2e-token" }));
     const r = await loop.envctl(
       "maintenance",
       "dev",
@@ -170,7 +174,9 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
       "--allow-cidr",
       "203.0.113.0/24",
       "--allow-header",
-      "X-Maintenance-Bypass=e2e-token",
+      "X-Maintenance-Bypass",
+      "--bypass-secret",
+      "webapp/dev/maintenance-bypass",
     );
     expect(r.status, r.out).toBe(0);
     expect(r.out).toMatch(
@@ -179,9 +185,10 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
     expect(r.out).toContain("dev: converged: the traffic stack's page serves at priority 52");
     const rules = await listenerRules();
     const p = MAINTENANCE_PRIORITIES.stack;
+    const header = MAINTENANCE_PRIORITIES.fast.header;
     expect(rules.filter((x) => Number(x.priority) >= 40).map((x) => [Number(x.priority), x.type])).toEqual([
+      [header, "forward"],
       [p.cidr, "forward"],
-      [p.header, "forward"],
       [p.page, "fixed-response"],
       [WEIGHTED_RULE_PRIORITY, "forward"],
     ]);
@@ -190,12 +197,23 @@ describe.sequential("the on-call loop against the engine and the emulator", () =
     expect(rules.find((x) => Number(x.priority) === p.cidr)!.rule.Conditions[0].SourceIpConfig.Values).toEqual([
       "203.0.113.0/24",
     ]);
-    expect(rules.find((x) => Number(x.priority) === p.header)!.rule.Conditions[0].HttpHeaderConfig).toMatchObject({
+    expect(rules.find((x) => Number(x.priority) === header)!.rule.Conditions[0].HttpHeaderConfig).toMatchObject({
       HttpHeaderName: "X-Maintenance-Bypass",
       Values: ["e2e-token"],
     });
     expect(await planChanges("dev-traffic")).toBe(false);
     expect(release().maintenance).toMatchObject({ message: PAGE, allowCidrs: ["203.0.113.0/24"] });
+    // Neither the release file, nor the synthesized traffic stack, nor its state holds the value.
+    const state = (await loop.engine.ok(stackDir(loop.dir, "dev-traffic"), ["state", "pull"])).stdout;
+    expect(state).toContain("maintenance-page");
+    const synthesized = readFileSync(join(stackDir(loop.dir, "dev-traffic"), "cdk.tf.json"), "utf8");
+    for (const text of [
+      readFileSync(join(loop.dir, "environments/releases/dev.json"), "utf8"),
+      synthesized,
+      state,
+      r.out,
+    ])
+      expect(text).not.toContain("e2e-token");
     expect(
       history()
         .filter((h) => !h.kind)

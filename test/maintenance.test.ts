@@ -20,7 +20,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { AlbMaintenance } from "../lib/aws/maintenance.ts";
 import { MAINTENANCE_PRIORITIES, WEIGHTED_RULE_PRIORITY } from "../lib/constructs/naming.ts";
 import type { Maintenance } from "../lib/release/model/maintenance.ts";
-import type { MaintenanceRules, MaintenanceSwitch } from "../lib/release/ports/index.ts";
 import { envctlInProcess } from "./support/envctl-deps.ts";
 import { FakeMaintenance } from "./support/fake-maintenance.ts";
 import { FakeAlb } from "./support/fakes.ts";

@@ -115,7 +115,9 @@ export class AlbMaintenance implements MaintenanceSwitch {
     const { listenerArn, rules } = await this.listener();
     const forward = this.forwardOf(rules);
     // The value is read before anything is written: an unreadable secret changes nothing.
-    const header = m.allowHeader ? await this.secrets.read(m.allowHeader.secret.id, m.allowHeader.secret.version) : null;
+    const header = m.allowHeader
+      ? await this.secrets.read(m.allowHeader.secret.id, m.allowHeader.secret.version)
+      : null;
     // A page switched on again (new message or bypasses) replaces the fast band's rules.
     await this.deleteAt(rules, maintenancePriorities("fast"));
     const p = MAINTENANCE_PRIORITIES.fast;
