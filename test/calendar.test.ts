@@ -13,10 +13,10 @@ import { type Deps, main } from "../lib/cli/envctl.ts";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { slotAlarmNames } from "../lib/constructs/naming.ts";
 import { calendarRefusal } from "../lib/release/calendar.ts";
-import { policyFor } from "../lib/release/gates/approvals.ts";
+import { judgeScheduledStart, policyFor, UNPROVEN_AUTHOR } from "../lib/release/gates/approvals.ts";
 import { type CalendarState, calendarAt, fitsWindow } from "../lib/release/gates/calendar.ts";
 import { type Calendar, WindowsSchema } from "../lib/release/model/calendar.ts";
-import { githubCi } from "./support/approvals.ts";
+import { commitProject, fakeLedgers, githubCi } from "./support/approvals.ts";
 import { treeDigest } from "./support/cli.ts";
 import { FakeAlarms, FakeAlb, FakeClock, FakeMetrics, FakeTrafficHistory, steady } from "./support/fakes.ts";
 import { problemsOf, tempProject } from "./support/project.ts";
@@ -142,8 +142,16 @@ function devHarness(calendar: string, o: { deploySeconds?: number; approvals?: n
   const cw = new FakeMetrics();
   cw.traffic = steady();
   const sent: string[] = [];
+  const ledgers = fakeLedgers();
+  let who = "arn:aws:iam::123456789012:user/tester";
   const deps = (env: Record<string, string> = {}, github?: Deps["github"]): Deps => ({
     ...(github ? { github } : {}),
+    approvalLedger: ledgers.of,
+    identity: async (o) => ({
+      account: o.account!.id,
+      arn: who,
+      userId: `AIDA${who.split("/").at(-1)!.toUpperCase()}`,
+    }),
     cwd: dir,
     env: { ...process.env, USER: "tester", ...env },
     deployer: {
@@ -170,6 +178,11 @@ function devHarness(calendar: string, o: { deploySeconds?: number; approvals?: n
     confirm: async () => false,
   });
   const run = (args: string[], env?: Record<string, string>) => main(["node", "envctl", ...args], deps(env));
+  /** As `person` on a workstation (their STS identity; approvals in the ledger). */
+  const as = (person: string, args: string[]) => {
+    who = `arn:aws:iam::123456789012:user/${person}`;
+    return run(args);
+  };
   /** As a CI job of the project committed now, whose pull request `approvers` approved. */
   const runCi = (args: string[], approvers: string[]) => {
     const ci = githubCi(dir, { approvers });
@@ -183,6 +196,8 @@ function devHarness(calendar: string, o: { deploySeconds?: number; approvals?: n
     clock,
     run,
     runCi,
+    as,
+    ledger: () => ledgers.get("dev"),
     text: () => lines.join("\n"),
     release: () => JSON.parse(readFileSync(join(dir, "environments/releases/dev.json"), "utf8")),
     audit: () =>
@@ -335,8 +350,64 @@ describe("scheduled rollouts", () => {
     h.clock.t = Date.parse(DUE);
     const before = h.release();
     expect(await h.runCi(["schedule", "run"], [])).toBe(3);
-    expect(h.text()).toMatch(/dev: s-[0-9a-f]{8} skipped: approvals missing: dev: change \S+ needs 1 approval/);
+    // Scheduled from CI, its author is not proven by the ledger: one approval more than the policy's 1.
+    expect(h.text()).toMatch(/dev: s-[0-9a-f]{8} skipped: approvals missing: dev: change \S+ needs 2 approval/);
+    expect(h.text()).toContain("a scheduled change is approved when it is scheduled");
     expect(h.release()).toEqual(before);
     expect(h.audit().find((x) => x.kind === "schedule-skipped")).toMatchObject({ version: "1.6.0" });
+  });
+  it("approved in the ledger when scheduled; the CI cron run that starts it has no review, and counts the ledger's approvals, never the author's own", async () => {
+    const h = devHarness(WEEKDAYS_DUBLIN, { approvals: 1 });
+    commitProject(h.dir);
+    expect(await h.as("carol", ["schedule", "dev", "1.6.0", "--at", DUE])).toBe(0);
+    expect(h.text()).toContain("its approvals are not complete yet");
+    const id = /change ([0-9a-f]{16}) /.exec(h.text())![1]!;
+    // The scheduler is recorded as its author, by the platform (under her own user id).
+    expect(await h.ledger().authors(id)).toMatchObject([{ by: "arn:aws:iam::123456789012:user/carol" }]);
+    expect(await h.as("carol", ["approve", "dev", id])).not.toBe(0);
+    expect(await h.as("bob", ["approve", "dev", id])).toBe(0);
+    h.clock.t = Date.parse(DUE);
+    h.lines.length = 0;
+    expect(await h.runCi(["schedule", "run"], []), h.text()).toBe(0);
+    expect(h.text()).toMatch(/s-[0-9a-f]{8} \(1\.6\.0\) started/);
+    expect(h.audit().find((x) => x.kind === "approval")).toMatchObject({
+      changeId: id,
+      author: "arn:aws:iam::123456789012:user/carol",
+      approvers: ["arn:aws:iam::123456789012:user/bob"],
+      source: "envctl approve",
+    });
+  });
+
+  it("a scheduled change whose author the ledger does not prove needs one approval more when it starts", async () => {
+    const h = devHarness(WEEKDAYS_DUBLIN, { approvals: 1 });
+    // Scheduled from CI: no person's credentials, so no authorship record.
+    expect(await h.runCi(["schedule", "dev", "1.6.0", "--at", DUE], [])).toBe(0);
+    h.clock.t = Date.parse(DUE);
+    const before = h.release();
+    expect(await h.runCi(["schedule", "run"], ["bob"])).toBe(3);
+    expect(h.text()).toMatch(
+      /approvals missing: dev: change \S+ needs 2 approval\(s\); has 0.*no author is recorded in the ledger: one approval more than the policy's 1/s,
+    );
+    expect(h.release()).toEqual(before);
+  });
+
+  it("judges a scheduled start against the author the ledger proves, else with one approval more (pure)", () => {
+    const u = (n: string) => `arn:aws:iam::123456789012:user/${n}`;
+    const policy = { required: 1, from: [] };
+    expect(judgeScheduledStart(policy, [u("carol")], [u("carol"), u("bob")])).toMatchObject({
+      ok: true,
+      counted: [u("bob")],
+      author: u("carol"),
+    });
+    expect(judgeScheduledStart(policy, [u("carol")], [u("carol")]).ok).toBe(false);
+    // Unproven: whoever wrote it, `required` others remain among two approvers.
+    expect(judgeScheduledStart(policy, [], [u("carol"), u("bob")])).toMatchObject({
+      ok: true,
+      author: UNPROVEN_AUTHOR,
+    });
+    expect(judgeScheduledStart(policy, [], [u("bob")]).ok).toBe(false);
+    expect(judgeScheduledStart(policy, [u("carol"), u("dan")], [u("bob")]).message).toContain(
+      "the ledger records 2 authors",
+    );
   });
 });

@@ -43,6 +43,14 @@ export interface ApprovalLedger {
   approve(changeId: string, who: Approver, at: string): Promise<void>;
   /** The approvals of `changeId` the platform vouches for; ignored ones are reported through `ignored`. */
   list(changeId: string, ignored?: (why: string) => void): Promise<LedgerApproval[]>;
+  /**
+   * Records that `who` authored `changeId` (a scheduled change, started later by someone else):
+   * `approvals/<env>/<change>/author/<aws:userid>`, under the same bucket policy as an approval,
+   * so a person can only ever name themself.
+   */
+  author(changeId: string, who: Approver, at: string): Promise<void>;
+  /** The authors of `changeId` the platform vouches for. */
+  authors(changeId: string, ignored?: (why: string) => void): Promise<LedgerApproval[]>;
 }
 
 const USER_ID = /^(AIDA[A-Z0-9]+|AROA[A-Z0-9]+:[\w+=,.@-]{2,64})$/;
@@ -68,6 +76,65 @@ export function s3ApprovalLedger(o: AwsClientOptions, bucket: string, env: strin
   };
   const readText = async (s3: S3Client, key: string) =>
     (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? "";
+  /** One object under `prefix`, keyed and tagged by the writer's own aws:userid (the bucket policy enforces both). */
+  const write = async (prefix: string, who: Approver, at: string) => {
+    if (!who.userId || !USER_ID.test(who.userId)) {
+      throw new Error(`STS gave no user id an approval can be recorded under for ${who.arn}`);
+    }
+    const username = /:user\/(?:.*\/)?([^/]+)$/.exec(who.arn)?.[1];
+    const tags = new URLSearchParams({ approver: who.userId, ...(username ? { username } : {}) }).toString();
+    const s3 = client();
+    try {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `${prefix}${who.userId}`,
+          Body: JSON.stringify({ arn: who.arn, at }),
+          ContentType: "application/json",
+          Tagging: tags,
+        }),
+      );
+    } finally {
+      s3.destroy();
+    }
+  };
+  /** The objects directly under `prefix` whose key and tag agree: who S3 proves wrote each. */
+  const read = async (prefix: string, ignored: (why: string) => void) => {
+    const s3 = client();
+    const out: LedgerApproval[] = [];
+    try {
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: "/", ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) {
+          const key = o.Key ?? "";
+          const userId = key.slice(prefix.length);
+          const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+          const tag = (k: string) => tagging.TagSet?.find((t) => t.Key === k)?.Value;
+          if (!USER_ID.test(userId) || tag("approver") !== userId) {
+            ignored(`${key}: its key and its approver tag disagree: not an approval S3 vouches for`);
+            continue;
+          }
+          let claimed: { arn?: string; at?: string } = {};
+          try {
+            claimed = JSON.parse(await readText(s3, key)) as typeof claimed;
+          } catch {
+            // the claim is only used where it agrees with what S3 proved
+          }
+          const by = provenIdentity(userId, tag("username"), claimed.arn ?? "");
+          if (by) out.push({ by, at: claimed.at ?? "" });
+          else
+            ignored(`${key}: ${userId} is neither an IAM user with its user name nor an IAM Identity Center session`);
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } finally {
+      s3.destroy();
+    }
+    return out;
+  };
   return {
     async request(req) {
       const s3 = client();
@@ -104,67 +171,10 @@ export function s3ApprovalLedger(o: AwsClientOptions, bucket: string, env: strin
       }
       return out.sort((a, b) => a.at.localeCompare(b.at));
     },
-    async approve(changeId, who, at) {
-      if (!who.userId || !USER_ID.test(who.userId)) {
-        throw new Error(`STS gave no user id an approval can be recorded under for ${who.arn}`);
-      }
-      const username = /:user\/(?:.*\/)?([^/]+)$/.exec(who.arn)?.[1];
-      const tags = new URLSearchParams({ approver: who.userId, ...(username ? { username } : {}) }).toString();
-      const s3 = client();
-      try {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: `${approvalPrefix(env, changeId)}${who.userId}`,
-            Body: JSON.stringify({ arn: who.arn, at }),
-            ContentType: "application/json",
-            Tagging: tags,
-          }),
-        );
-      } finally {
-        s3.destroy();
-      }
-    },
-    async list(changeId, ignored = () => undefined) {
-      const s3 = client();
-      const out: LedgerApproval[] = [];
-      try {
-        let token: string | undefined;
-        do {
-          const page = await s3.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: approvalPrefix(env, changeId),
-              ContinuationToken: token,
-            }),
-          );
-          for (const o of page.Contents ?? []) {
-            const key = o.Key ?? "";
-            const userId = key.slice(approvalPrefix(env, changeId).length);
-            const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
-            const tag = (k: string) => tagging.TagSet?.find((t) => t.Key === k)?.Value;
-            if (!USER_ID.test(userId) || tag("approver") !== userId) {
-              ignored(`${key}: its key and its approver tag disagree: not an approval S3 vouches for`);
-              continue;
-            }
-            let claimed: { arn?: string; at?: string } = {};
-            try {
-              claimed = JSON.parse(await readText(s3, key)) as typeof claimed;
-            } catch {
-              // the claim is only used where it agrees with what S3 proved
-            }
-            const by = provenIdentity(userId, tag("username"), claimed.arn ?? "");
-            if (by) out.push({ by, at: claimed.at ?? "" });
-            else
-              ignored(`${key}: ${userId} is neither an IAM user with its user name nor an IAM Identity Center session`);
-          }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-      } finally {
-        s3.destroy();
-      }
-      return out;
-    },
+    approve: (changeId, who, at) => write(approvalPrefix(env, changeId), who, at),
+    author: (changeId, who, at) => write(`${approvalPrefix(env, changeId)}author/`, who, at),
+    list: (changeId, ignored = () => undefined) => read(approvalPrefix(env, changeId), ignored),
+    authors: (changeId, ignored = () => undefined) => read(`${approvalPrefix(env, changeId)}author/`, ignored),
   };
 }
 

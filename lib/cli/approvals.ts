@@ -17,12 +17,13 @@ import type { AwsClientOptions } from "../aws/clients.ts";
 import type { CallerIdentity } from "../aws/identity.ts";
 import type { Project } from "../config/load.ts";
 import type { Environment } from "../config/schema.ts";
-import type { Deployer } from "../deploy/runner.ts";
 import {
+  type ApprovalVerdict,
   changeIdOf,
   type EffectivePolicy,
   effectivePolicy,
   judgeApprovals,
+  judgeScheduledStart,
   policyFor,
 } from "../release/gates/approvals.ts";
 import { personOf as personOfIdentity } from "../release/gates/principals.ts";
@@ -31,6 +32,7 @@ import type { Approval, Approve, ReleaseEnvironment } from "../release/ports/ind
 import { appendNote, loadRelease } from "../release/store/index.ts";
 import type { GithubFetch } from "../review/github-approvals.ts";
 import type { Target } from "../stacks/target.ts";
+import { checkAccount } from "./account-check.ts";
 import { checkoutOf, committedPolicies, githubApprovalsOfRun, refuseApproverVariables } from "./approval-sources.ts";
 import type { ComposeIo } from "./compose.ts";
 import { UserError } from "./report.ts";
@@ -105,6 +107,7 @@ export async function enforceApprovals(a: EnforceArgs): Promise<void> {
   const lowered = a.effective.lowered
     ? ` (this checkout lowers ${a.effective.lowered}: the committed policy applies)`
     : "";
+  if (a.what.scheduled === "start" && !a.probe) return startScheduled(a, seq, at, lowered);
   if (a.env.GITHUB_ACTIONS === "true" && !a.probe) {
     const changeId = changeIdOf(name, seq, a.what);
     const found = await githubApprovalsOfRun(name, a.env, a.github, a.project.root);
@@ -133,6 +136,8 @@ export async function enforceApprovals(a: EnforceArgs): Promise<void> {
   try {
     const ledger = a.ledger();
     approvers = (await ledger.list(changeId, (why) => a.err(`  not counted: ${why}`))).map((x) => x.by);
+    // Who scheduled a change is proven by the ledger for its start, run later by someone else (a cron job).
+    if (a.what.scheduled === "schedule") await ledger.author(changeId, me, at);
     if (approvers.length < policy.required) {
       const argv = [...a.argv];
       await ledger.request({
@@ -152,23 +157,52 @@ export async function enforceApprovals(a: EnforceArgs): Promise<void> {
   return settle(a, changeId, at, me.arn, approvers, "envctl approve", lowered);
 }
 
+/**
+ * A scheduled change starting (`schedule run`, a cron job in CI or on a workstation): judged by
+ * the approvals ledger, never by the run's reviews or its runner: the approvals recorded for the
+ * change id computed when it was scheduled, against the author the ledger proves (else one
+ * approval more). Fail closed: a ledger that cannot be read refuses it.
+ */
+async function startScheduled(a: EnforceArgs, seq: number, at: string, lowered: string): Promise<void> {
+  const name = a.config.name;
+  const { terraformDigest } = await import("./change-terraform.ts");
+  const changeId = changeIdOf(name, seq, a.what, await terraformDigest(a.project, a.target, name, a.what.stacks));
+  const notCounted = (why: string) => a.err(`  not counted: ${why}`);
+  let approvers: string[];
+  let authors: string[];
+  try {
+    const ledger = a.ledger();
+    approvers = (await ledger.list(changeId, notCounted)).map((x) => x.by);
+    authors = (await ledger.authors(changeId, notCounted)).map((x) => x.by);
+  } catch (err) {
+    throw new RefusedError(
+      `${name}: the approvals of scheduled change ${changeId} cannot be read (${(err as Error).message}); nothing was changed (fail closed)`,
+    );
+  }
+  const verdict = judgeScheduledStart(a.effective.policy, authors, approvers);
+  return settle(a, changeId, at, verdict.author, verdict, "envctl approve", lowered);
+}
+
 function settle(
   a: EnforceArgs,
   changeId: string,
   at: string,
   author: string,
-  approvers: readonly string[],
+  judged: readonly string[] | ApprovalVerdict,
   source: ApprovalNote["source"],
   lowered: string,
 ): void {
   const name = a.config.name;
-  const verdict = judgeApprovals(a.effective.policy, author, approvers);
+  const verdict = "ok" in judged ? judged : judgeApprovals(a.effective.policy, author, judged);
   if (!verdict.ok) {
     const how =
       source === "github"
         ? ""
-        : `\n  change ${changeId} is recorded as waiting; each approver runs: envctl approve ${name} ${changeId}\n  then run this command again ` +
-          `(unchanged: the same change has the same id)`;
+        : a.what.scheduled === "start"
+          ? `\n  a scheduled change is approved when it is scheduled: schedule it again from a workstation ('envctl schedule'), ` +
+            `then each approver runs the 'envctl approve ${name} <change id>' it prints`
+          : `\n  change ${changeId} is recorded as waiting; each approver runs: envctl approve ${name} ${changeId}\n  then run this command again ` +
+            `(unchanged: the same change has the same id)`;
     throw new RefusedError(
       `${name}: change ${changeId} ${verdict.message}${lowered}; nothing was changed (--yes answers the prompt, it is no approval)${how}`,
     );
@@ -183,55 +217,6 @@ function settle(
     source,
   };
   appendNote(a.project.root, name, note);
-}
-
-/** Refuses (naming both accounts) when the credentials for `e` are of another account than its own; fails closed when they cannot be read. */
-export async function checkAccount(
-  e: Environment,
-  o: AwsClientOptions,
-  identity?: (o: AwsClientOptions) => Promise<CallerIdentity>,
-): Promise<void> {
-  const id = await import("../aws/identity.ts");
-  if (!identity) return id.assertAccount(o);
-  const refused = id.accountMismatch(e.name, e.account.id, await identity(o));
-  if (refused) throw refused;
-}
-
-/** The environments whose stacks are among `stacks` (`<env>`, `<env>-traffic`, `<env>-workloads`). */
-function environmentsOf(stacks: readonly string[], envs: readonly Environment[]): Environment[] {
-  return envs.filter((e) =>
-    stacks.some((s) => s === e.name || s === `${e.name}-traffic` || s === `${e.name}-workloads`),
-  );
-}
-
-/**
- * The deployer, after a check that the credentials are of each deployed environment's account:
- * a mismatch is refused before synthesis and the engine, naming both accounts (the providers'
- * allowed_account_ids would refuse too, at plan).
- */
-export function accountCheckedDeployer(
-  inner: Deployer,
-  envs: readonly Environment[],
-  aws: (e: Environment) => AwsClientOptions,
-  identity?: (o: AwsClientOptions) => Promise<CallerIdentity>,
-): Deployer {
-  const check = async (stacks: readonly string[]) => {
-    for (const e of environmentsOf(stacks, envs)) await checkAccount(e, aws(e), identity);
-  };
-  return {
-    deploy: async (stacks, log) => {
-      await check(stacks);
-      return inner.deploy(stacks, log);
-    },
-    ...(inner.destroy
-      ? {
-          destroy: async (stacks: readonly string[], log: (line: string) => void) => {
-            await check(stacks);
-            return inner.destroy!(stacks, log);
-          },
-        }
-      : {}),
-  };
 }
 
 /** Commands that take traffic back to safety: never held up by approvals. */

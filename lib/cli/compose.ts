@@ -36,8 +36,9 @@ import type { GithubFetch } from "../review/github-approvals.ts";
 import { refuseMissingSettings, slotSettingsFor } from "../settings/release.ts";
 import { stateBucketName } from "../stacks/base-stack.ts";
 import { awsClientTarget, readTarget, type Target } from "../stacks/target.ts";
+import { accountCheckedDeployer } from "./account-check.ts";
 import { currentActor } from "./actor.ts";
-import { accountCheckedDeployer, approvalGate } from "./approvals.ts";
+import { approvalGate } from "./approvals.ts";
 import { BreakGlassArg, parseArgs, WaitArg } from "./args.ts";
 import type { Deps } from "./deps.ts";
 import type { ShellNotifications } from "./notifications.ts";
@@ -185,6 +186,8 @@ export function s3Ledger(target: Target, e: Environment, o: AwsClientOptions): A
     requests: async () => (await ledger()).requests(),
     approve: async (changeId, who, at) => (await ledger()).approve(changeId, who, at),
     list: async (changeId, ignored) => (await ledger()).list(changeId, ignored),
+    author: async (changeId, who, at) => (await ledger()).author(changeId, who, at),
+    authors: async (changeId, ignored) => (await ledger()).authors(changeId, ignored),
   };
 }
 

@@ -29,8 +29,13 @@ function scheduleStore(ctx: Context): ScheduleStore {
 }
 
 /** What approvers approve for a scheduled change: the same text when it is scheduled and when it starts. */
-export function scheduledApproval(e: ReleaseEnvironment, c: ScheduledChange): Approval {
+export function scheduledApproval(
+  e: ReleaseEnvironment,
+  c: ScheduledChange,
+  phase: NonNullable<Approval["scheduled"]>,
+): Approval {
   return {
+    scheduled: phase,
     summary: `scheduled ${c.strategy} rollout of ${c.version} in ${e.name} at ${c.at} (${c.id}, from record ${c.baseSeq})`,
     stacks: [...new Set([...stacksForPromotion(e), trafficStack(e)])],
   };
@@ -67,12 +72,12 @@ export async function scheduleChange(
     state: "scheduled",
   };
   if (ctx.options.dryRun) {
-    ctx.out(`would schedule ${entry.id}: ${scheduledApproval(e, entry).summary}; nothing was written`);
+    ctx.out(`would schedule ${entry.id}: ${scheduledApproval(e, entry, "schedule").summary}; nothing was written`);
     return entry;
   }
   // Approvals first: an approver's `envctl approve` recomputes this command up to here, writing nothing.
   try {
-    await ctx.approve(e, scheduledApproval(e, entry));
+    await ctx.approve(e, scheduledApproval(e, entry, "schedule"));
   } catch (err) {
     if (!(err instanceof RefusedError)) throw err;
     ctx.progress.info(`${env}: ${entry.id} is scheduled; its approvals are not complete yet: ${err.message}`);
@@ -149,7 +154,7 @@ async function runOne(ctx: Context, e: ReleaseEnvironment, c: ScheduledChange): 
     return skip(`${e.name} changed since it was scheduled (record ${c.baseSeq}, now ${seq}): schedule it again`);
   if (!ctx.options.dryRun) {
     try {
-      await ctx.approve(e, scheduledApproval(e, c));
+      await ctx.approve(e, scheduledApproval(e, c, "start"));
     } catch (err) {
       if (err instanceof RefusedError) return skip(`approvals missing: ${err.message}`);
       throw err;

@@ -18,6 +18,7 @@ import type { GithubFetch } from "../../lib/review/github-approvals.ts";
 export class FakeApprovalLedger implements ApprovalLedger {
   readonly waiting = new Map<string, ChangeRequest>();
   readonly approvals = new Map<string, LedgerApproval[]>();
+  readonly authorship = new Map<string, LedgerApproval[]>();
 
   async request(req: ChangeRequest): Promise<void> {
     if (!this.waiting.has(req.changeId)) this.waiting.set(req.changeId, structuredClone(req));
@@ -32,6 +33,14 @@ export class FakeApprovalLedger implements ApprovalLedger {
   }
   async list(changeId: string): Promise<LedgerApproval[]> {
     return [...(this.approvals.get(changeId) ?? [])];
+  }
+  async author(changeId: string, who: Approver, at: string): Promise<void> {
+    const list = this.authorship.get(changeId) ?? [];
+    if (!list.some((a) => a.by === who.arn)) list.push({ by: who.arn, at });
+    this.authorship.set(changeId, list);
+  }
+  async authors(changeId: string): Promise<LedgerApproval[]> {
+    return [...(this.authorship.get(changeId) ?? [])];
   }
 }
 

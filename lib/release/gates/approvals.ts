@@ -156,3 +156,30 @@ export function judgeApprovals(policy: ApprovalPolicy, author: string, approvers
       `${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${why}`;
   return { ok, counted, ignored, message };
 }
+
+/** The author a scheduled change is judged against when the ledger proves none: a person no approver can be. */
+export const UNPROVEN_AUTHOR = "arn:aws:iam::000000000000:user/envstack-unproven-author";
+
+/**
+ * A scheduled change when it starts: its author is the one person the ledger proves scheduled it
+ * (`authors`, written under their own aws:userid). When the ledger proves no single author, one
+ * approval more is needed, so an author among the approvers still leaves `required` others. Pure.
+ */
+export function judgeScheduledStart(
+  policy: ApprovalPolicy,
+  authors: readonly string[],
+  approvers: readonly string[],
+): ApprovalVerdict & { readonly author: string } {
+  const people = new Set(authors.map((a) => personOf(a)).flatMap((p) => (p.ok ? [p.key] : [])));
+  if (authors.length === 1 && people.size === 1)
+    return { ...judgeApprovals(policy, authors[0]!, approvers), author: authors[0]! };
+  const v = judgeApprovals({ ...policy, required: policy.required + 1 }, UNPROVEN_AUTHOR, approvers);
+  const why =
+    authors.length === 0 ? "no author is recorded in the ledger" : `the ledger records ${authors.length} authors`;
+  const message = v.message.replace(` from someone other than the author ${UNPROVEN_AUTHOR}`, "");
+  return {
+    ...v,
+    author: UNPROVEN_AUTHOR,
+    message: `${message} (${why}: one approval more than the policy's ${policy.required})`,
+  };
+}

@@ -55,6 +55,12 @@ export interface Approval {
   readonly stacks: readonly string[];
   /** A change outside the release calendar, and why: it needs the environment's approvals plus one. */
   readonly breakGlass?: string;
+  /**
+   * A scheduled change: approved when it is scheduled (`schedule`: its author is recorded in the
+   * approvals ledger), judged by the ledger when it starts (`start`, in CI too: a cron run has no
+   * review to read). Not part of the change's id.
+   */
+  readonly scheduled?: "schedule" | "start";
 }
 
 /** Asks for approval before a production change (shows what changes); throws to cancel. */
