@@ -124,6 +124,42 @@ describe("principals: one person counts once", () => {
 });
 
 describe("workstation approvals: recorded where the platform proves who made them", () => {
+  it("an edit of the release file no record accounts for is shown to the approver as part of the change, and binds its id", async () => {
+    const { summarize } = await import("../lib/release/model/records.ts");
+    const p = project((dir) => {
+      // The file as its last record left it (what envctl writes), then edited by hand: an unreviewed version.
+      const f = join(dir, "environments/releases/production.json");
+      const r = JSON.parse(readFileSync(f, "utf8"));
+      r.lastChange = {
+        seq: 4,
+        at: "2026-11-20T10:00:00.000Z",
+        by: "alice",
+        command: "envctl promote",
+        outcome: "deployed",
+      };
+      r.lastChange.from = summarize(r);
+      r.lastChange.to = summarize(r);
+      writeFileSync(f, `${JSON.stringify(r, null, 2)}\n`);
+    });
+    const f = join(p.dir, "environments/releases/production.json");
+    const clean = await p.run(user("carol"), ON);
+    const cleanId = changeIdIn(clean.text);
+    const r = JSON.parse(readFileSync(f, "utf8"));
+    const idle = r.live === "blue" ? "green" : "blue";
+    r.slots[idle].version = "9.9.9-unreviewed";
+    writeFileSync(f, `${JSON.stringify(r, null, 2)}\n`);
+    const refused = await p.run(user("carol"), ON);
+    expect(refused.code).toBe(1);
+    const id = changeIdIn(refused.text);
+    expect(id).not.toBe(cleanId);
+    const alice = await p.run(user("alice"), ["approve", "production", id]);
+    expect(alice.code, alice.text).toBe(0);
+    expect(alice.text).toContain(
+      `# includes an edit of the release file made outside envctl since record 4: slots.${idle}.version`,
+    );
+    expect(alice.text).toContain('"9.9.9-unreviewed"');
+  });
+
   it("the whole flow: refused and requested, approved by two others on what envctl recomputes, then applied and recorded", async () => {
     const p = project();
     const refused = await p.run(user("carol"), ON);

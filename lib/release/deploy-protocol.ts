@@ -13,6 +13,7 @@ import * as core from "./core.ts";
 import { formatWeights, releaseDiff, showDeployDryRun } from "./dry-run.ts";
 import { DeployFailedError, describeCause, RefusedError } from "./model/errors.ts";
 import type { Pending, Release } from "./model/release.ts";
+import { unrecordedEdit, unrecordedNote } from "./model/unrecorded.ts";
 import { type Weights, weightsOf } from "./model/slots.ts";
 import type { RecordDetails, ReleaseEnvironment } from "./ports/index.ts";
 import { trafficStack } from "./release-stacks.ts";
@@ -46,7 +47,7 @@ export interface MarkedDeploy {
 
 /** Writes the marker, deploys its stacks, then clears the marker; each write recorded. Call under the lock. */
 export async function deployWithMarker(ctx: Context, env: string, d: MarkedDeploy): Promise<Release> {
-  const record = d.record ?? {};
+  const record = withUnrecorded(d.current, d.record ?? {});
   const from = d.from ? { from: d.from } : {};
   const marked = ctx.store.commit(
     d.current,
@@ -90,6 +91,14 @@ export async function syncBypass(ctx: Context, e: ReleaseEnvironment): Promise<v
         `run 'envctl maintenance ${e.name} on' with the same options again`,
     );
   }
+}
+
+/** The record's note, naming an edit of the file that no record accounts for. */
+function withUnrecorded(current: Release, record: RecordDetails): RecordDetails {
+  const edit = unrecordedEdit(current);
+  if (!edit) return record;
+  const note = unrecordedNote(current, edit);
+  return { ...record, note: record.note ? `${record.note}; ${note}` : note };
 }
 
 /** The marker of a change from `before` by this command. */
@@ -151,8 +160,10 @@ export async function applyTransition(
     ctx.progress.info(
       `${env}: the release file already says ${formatWeights(weightsOf(before))}, but the ALB serves ${formatWeights(observed)}: deploying ${stacks.join(" ")}`,
     );
+    const edit = unrecordedEdit(before);
     await ctx.approve(e, {
       summary: `${ctx.command}: deploy the release file's ${formatWeights(weightsOf(before))} (the ALB serves ${formatWeights(observed)})`,
+      ...(edit ? { diff: `# ${unrecordedNote(before, edit)}\n` } : {}),
       stacks,
     });
     return deployChange(ctx, env, before, after, stacks, outcome, {
@@ -163,13 +174,15 @@ export async function applyTransition(
     showDeployDryRun(ctx, { env, before, after, stacks });
     return before;
   }
+  const edit = unrecordedEdit(before);
+  if (edit) ctx.progress.info(`${env}: this change ${unrecordedNote(before, edit)}; its approval and its record say so`);
   if (deploying)
     await ctx.approve(environment(ctx, env), { summary: ctx.command, diff: releaseDiff(env, before, after), stacks });
   if (!deploying)
     return ctx.store.commit(before, after, {
       change: change(ctx),
       outcome: stacks.length === 0 ? outcome : "edited",
-      ...record,
+      ...withUnrecorded(before, record),
     });
   return deployChange(ctx, env, before, after, stacks, outcome, record);
 }

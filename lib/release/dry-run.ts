@@ -2,6 +2,7 @@
 import { createTwoFilesPatch } from "diff";
 import type { Context } from "./command-context.ts";
 import type { Release } from "./model/release.ts";
+import { unrecordedEdit, unrecordedNote } from "./model/unrecorded.ts";
 import type { Weights } from "./model/slots.ts";
 import type { TrafficPlan } from "./rollout/plan.ts";
 import { releaseText } from "./store/release-file.ts";
@@ -63,7 +64,10 @@ export function releaseDiff(
   labels: [string, string] = ["current", "proposed"],
 ): string {
   const file = `environments/releases/${env}.json`;
-  return createTwoFilesPatch(file, file, releaseText(before), releaseText(after), labels[0], labels[1]);
+  // An edit no record accounts for is part of what this change applies: it is said first.
+  const edit = unrecordedEdit(before);
+  const said = edit ? `# ${unrecordedNote(before, edit)}\n` : "";
+  return said + createTwoFilesPatch(file, file, releaseText(before), releaseText(after), labels[0], labels[1]);
 }
 
 /** Weights as the messages show them: `blue 90 / green 10`. */
