@@ -13,8 +13,8 @@ import * as core from "./core.ts";
 import { formatWeights, releaseDiff, showDeployDryRun } from "./dry-run.ts";
 import { DeployFailedError, describeCause, RefusedError } from "./model/errors.ts";
 import type { Pending, Release } from "./model/release.ts";
-import { unrecordedEdit, unrecordedNote } from "./model/unrecorded.ts";
 import { type Weights, weightsOf } from "./model/slots.ts";
+import { unrecordedEdit, unrecordedNote } from "./model/unrecorded.ts";
 import type { RecordDetails, ReleaseEnvironment } from "./ports/index.ts";
 import { trafficStack } from "./release-stacks.ts";
 import { withRetries } from "./retry.ts";
@@ -175,7 +175,8 @@ export async function applyTransition(
     return before;
   }
   const edit = unrecordedEdit(before);
-  if (edit) ctx.progress.info(`${env}: this change ${unrecordedNote(before, edit)}; its approval and its record say so`);
+  if (edit)
+    ctx.progress.info(`${env}: this change ${unrecordedNote(before, edit)}; its approval and its record say so`);
   if (deploying)
     await ctx.approve(environment(ctx, env), { summary: ctx.command, diff: releaseDiff(env, before, after), stacks });
   if (!deploying)

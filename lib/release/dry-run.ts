@@ -2,8 +2,8 @@
 import { createTwoFilesPatch } from "diff";
 import type { Context } from "./command-context.ts";
 import type { Release } from "./model/release.ts";
-import { unrecordedEdit, unrecordedNote } from "./model/unrecorded.ts";
 import type { Weights } from "./model/slots.ts";
+import { unrecordedEdit, unrecordedNote } from "./model/unrecorded.ts";
 import type { TrafficPlan } from "./rollout/plan.ts";
 import { releaseText } from "./store/release-file.ts";
 
