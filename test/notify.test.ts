@@ -504,6 +504,48 @@ describe("envctl: notifications of release events", () => {
     ]);
   });
 
+  it("publishes to SNS in the environment's own account, under its deploy role, never with the ambient credentials", async () => {
+    const dir = tempProject((d) => {
+      const f = join(d, "environments/staging.ts");
+      writeFileSync(
+        f,
+        readFileSync(f, "utf8").replace(
+          'name: "staging",',
+          'name: "staging",\n  notify: { targets: [{ kind: "sns", name: "oncall", topicArn: "arn:aws:sns:eu-west-1:210987654321:oncall", events: ["promotion"] }] },',
+        ),
+      );
+    });
+    const published: { region: string; account?: string; role?: string; env?: string; topic: string }[] = [];
+    const h = envctlInProcess({
+      dir,
+      runAs: { GITHUB_ACTOR: "ci-bot", CI: "1" },
+      deps: () => ({
+        sns: (region, aws) => ({
+          publish: async (topic) => {
+            published.push({
+              region,
+              account: aws.account?.id,
+              role: aws.account?.deployRoleArn,
+              env: aws.environment,
+              topic,
+            });
+          },
+        }),
+      }),
+    });
+    expect(await h.run("promote", "dev", "staging", "--version", "1.5.0"), h.text()).toBe(0);
+    const staging = (await import("../environments/staging.ts")).default;
+    expect(published).toEqual([
+      {
+        region: staging.region,
+        account: staging.account.id,
+        role: staging.account.deployRoleArn,
+        env: "staging",
+        topic: "arn:aws:sns:eu-west-1:210987654321:oncall",
+      },
+    ]);
+  });
+
   it("envctl promote and rollback notify too, and a failed delivery never fails the command", async () => {
     const h = harness("http://127.0.0.1:1/refused", ["rollback", "abort", "promotion"]);
     expect(await h.run("promote", "dev", "staging", "--version", "1.5.0")).toBe(0);

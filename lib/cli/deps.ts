@@ -48,8 +48,8 @@ export interface Deps {
   readonly maintenance?: (env: Environment) => MaintenanceSwitch;
   /** HTTP of the Slack and webhook notifications. @default node's fetch */
   readonly notifyFetch?: NotifyFetch;
-  /** SNS of the notifications, per region. @default the SDK's (lib/aws/sns.ts) */
-  readonly sns?: (region: string) => SnsPublisher;
+  /** SNS of the notifications, per region, with the environment's AWS options (its account and role). @default the SDK's (lib/aws/sns.ts) */
+  readonly sns?: (region: string, aws: AwsClientOptions) => SnsPublisher;
   /** Waits between a notification's attempts. @default real time (never the rollout's clock) */
   readonly notifySleep?: (ms: number) => Promise<void>;
   /** Reads a Secrets Manager secret named by a notification target. @default Secrets Manager of the environment's region */

@@ -1,8 +1,12 @@
 /**
  * envctl's notifications of release events (lib/notify): targets become known as projects load;
  * URLs and keys are resolved at delivery (an environment variable, or a Secrets Manager secret read
- * in the environment's region). Tests replace the transports through {@link Deps}.
+ * in the environment's region). Every AWS call (SNS Publish, the secrets) is made as every other
+ * call of envctl for that environment is: in its account, under its deploy role when it has one
+ * (never the ambient credentials). Tests replace the transports through {@link Deps}.
  */
+
+import type { AwsClientOptions } from "../aws/clients.ts";
 import { notifySecretReader } from "../aws/notify-secrets.ts";
 import { snsPublisher } from "../aws/sns.ts";
 import type { Project } from "../config/load.ts";
@@ -10,7 +14,8 @@ import type { NotifyConfig } from "../config/schema/notify.ts";
 import { type BackgroundNotifier, createNotifier, nodeFetch, settleBound } from "../notify/notifier.ts";
 import type { Clock } from "../release/ports/index.ts";
 import { appendNote } from "../release/store/index.ts";
-import { awsClientTarget, readTarget } from "../stacks/target.ts";
+import { readTarget } from "../stacks/target.ts";
+import { environmentAws } from "./compose.ts";
 import type { Deps } from "./deps.ts";
 
 /** The notifier of one envctl invocation and what the shell does with it. */
@@ -31,9 +36,14 @@ export function shellNotifications(
   root: () => string,
   err: (text: string) => void,
 ): ShellNotifications {
-  const notifyConfigs = new Map<string, { notify: NotifyConfig; region: string }>();
+  const notifyConfigs = new Map<string, { notify: NotifyConfig; region: string; aws: AwsClientOptions }>();
   let notifyRoot: string | undefined;
   const secretReaders = new Map<string, (id: string) => Promise<string>>();
+  const awsOf = (name: string) => {
+    const o = notifyConfigs.get(name)?.aws;
+    if (!o) throw new Error(`${name} is not an environment of this project: no account to notify from`);
+    return o;
+  };
   const notifier: BackgroundNotifier = createNotifier({
     configOf: (name) => notifyConfigs.get(name),
     resolve: async (ref, name) => {
@@ -42,17 +52,17 @@ export function shellNotifications(
         if (!v) throw new Error(`environment variable ${ref.env} is not set`);
         return v;
       }
-      const region = notifyConfigs.get(name)?.region ?? "us-east-1";
       const read =
         deps.notifySecret ??
-        secretReaders.get(region) ??
-        secretReaders
-          .set(region, notifySecretReader(awsClientTarget(readTarget(env, notifyRoot ?? root()), region)))
-          .get(region)!;
+        secretReaders.get(name) ??
+        secretReaders.set(name, notifySecretReader(awsOf(name))).get(name)!;
       return read(ref.secret);
     },
     fetch: deps.notifyFetch ?? nodeFetch,
-    sns: (region) => deps.sns?.(region) ?? snsPublisher(awsClientTarget(readTarget(env, notifyRoot ?? root()), region)),
+    sns: (region, name) => {
+      const aws = { ...awsOf(name), region };
+      return deps.sns?.(region, aws) ?? snsPublisher(aws);
+    },
     // Real time between attempts, never the release's clock: a delivery's backoff must not move a rollout's (virtual) time.
     sleep: deps.notifySleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms).unref?.())),
     now: clock.now,
@@ -60,8 +70,13 @@ export function shellNotifications(
   });
   const notifyProject = (project: Project) => {
     notifyRoot = project.root;
+    const target = readTarget(env, project.root);
     for (const e of project.environments)
-      notifyConfigs.set(e.config.name, { notify: e.config.notify, region: e.config.region });
+      notifyConfigs.set(e.config.name, {
+        notify: e.config.notify,
+        region: e.config.region,
+        aws: environmentAws(target, e.config),
+      });
   };
   const runLink = () =>
     env.ENVSTACK_RUN_URL ||

@@ -52,7 +52,8 @@ export interface NotifierDeps {
   /** The value of a secret reference (environment variable or Secrets Manager); rejects when there is none. */
   readonly resolve: (ref: SecretRef, env: string) => Promise<string>;
   readonly fetch: NotifyFetch;
-  readonly sns: (region: string) => SnsPublisher;
+  /** The publisher for `env`'s topics in `region` (envctl's: under the environment's own role). */
+  readonly sns: (region: string, env: string) => SnsPublisher;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => Date;
   /** Appends a delivery to the environment's history. */
@@ -127,7 +128,7 @@ export function createNotifier(deps: NotifierDeps): BackgroundNotifier {
       }
       case "sns": {
         const { subject, message } = snsMessage(p);
-        const publisher = deps.sns(region);
+        const publisher = deps.sns(region, env);
         return callWithRetries((signal) => publisher.publish(target.topicArn, subject, message, signal), policy, http);
       }
     }
