@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { NotifySchema } from "../lib/config/schema/notify.ts";
 import { type NotifyFetch, postWithRetries, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../lib/notify/deliver.ts";
@@ -534,6 +534,8 @@ describe("envctl: notifications of release events", () => {
       }),
     });
     expect(await h.run("promote", "dev", "staging", "--version", "1.5.0"), h.text()).toBe(0);
+    // Deliveries run in the background: wait for this one (under load it may outlast the command).
+    await vi.waitFor(() => expect(published).toHaveLength(1), { timeout: 15_000 });
     const staging = (await import("../environments/staging.ts")).default;
     expect(published).toEqual([
       {
