@@ -80,6 +80,8 @@ spec:
   next:${next}
 `;
 
+const POD_IP_ARGS = `( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" )`;
+
 /** kwok v0.7.0's default `pod-ready` stage (kustomize/stage/pod/fast/pod-ready.yaml), unchanged. */
 const POD_READY = `---
 apiVersion: kwok.x-k8s.io/v1alpha1
@@ -145,7 +147,7 @@ spec:
         {{ end }}
       {{ end }}
       hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-      podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
+      podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ${POD_IP_ARGS} | Quote }}
       phase: Running
       startTime: {{ $now | Quote }}
 `;
@@ -172,7 +174,8 @@ spec:
 
 /** The pod stages, as kwok's `--config` takes them (YAML documents). */
 export function kwokPodStages(): string {
-  const exitCode = `regexFind "[0-9]+$" (join " " (concat (default list (index .spec.containers 0).command) (default list (index .spec.containers 0).args))) | atoi`;
+  const first = "(index .spec.containers 0)";
+  const exitCode = `regexFind "[0-9]+$" (join " " (concat (default list ${first}.command) (default list ${first}.args))) | atoi`;
   return [
     POD_READY,
     POD_DELETE,
