@@ -39,7 +39,6 @@ let deps: Deps;
 const lines: string[] = [];
 let database: ReturnType<typeof setInterval>;
 
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes API JSON
 const api = async (method: string, path: string, body?: unknown): Promise<any> => {
   const r = await plane.api(method, path, body);
   if (r.status >= 300 && !(method === "POST" && r.status === 409))

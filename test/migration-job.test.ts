@@ -21,7 +21,7 @@ const spec = (o: Partial<Parameters<typeof migrationJob>[0]> = {}) =>
     env: "staging",
     kind: "migrate",
     slot: "green",
-    image: "registry.example/webapp@sha256:" + "a".repeat(64),
+    image: `registry.example/webapp@sha256:${"a".repeat(64)}`,
     version: "1.5.0",
     settingsChecksum: CHECKSUM,
     command: ["migrate", "-path", "migrations", "-database", "${DATABASE_URL}", "goto", "${ENVSTACK_SCHEMA_TO}"],
