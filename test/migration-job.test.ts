@@ -210,6 +210,14 @@ describe("the Database adapter over Jobs", () => {
     ).rejects.toThrow("names database staging-postgres-copy-1");
   });
 
+  it("a stopped read (a rollback's bound) hands the signal to the Job and fails closed", async () => {
+    const f = fake({ exitCode: null, output: [] });
+    const stop = new AbortController();
+    stop.abort();
+    await expect(db(f.runner).readSchema(stop.signal)).rejects.toThrow("the schema read was stopped");
+    expect(f.runs[0]!.signal).toBe(stop.signal);
+  });
+
   it("migrates with the slot's image, settings, target and deadline; its output redacted; the exit code honoured", async () => {
     const f = fake({ exitCode: 3, output: ["connecting to postgres://app:hunter2@db/app", "failed"] });
     const log: string[] = [];

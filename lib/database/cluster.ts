@@ -85,7 +85,7 @@ export function clusterDatabase(o: ClusterDatabaseOptions): Database {
       );
   };
   return {
-    async readSchema(): Promise<SchemaState> {
+    async readSchema(signal?: AbortSignal): Promise<SchemaState> {
       sameInstance();
       const r = o.release();
       const slot = readerSlot(r);
@@ -100,7 +100,9 @@ export function clusterDatabase(o: ClusterDatabaseOptions): Database {
         command: contract.readSchema,
         deadlineSeconds: o.readTimeoutSeconds ?? 120,
         log: (line) => o.say?.(`schema| ${redact(line)}`),
+        ...(signal ? { signal } : {}),
       });
+      if (signal?.aborted) throw new Error(`${result.where}: the schema read was stopped`);
       if (result.output === null)
         throw new Error(`${result.where}: no log was served, so the schema version could not be read`);
       if (result.timedOut) throw new Error(`${result.where}: the schema read timed out`);

@@ -126,6 +126,8 @@ export function kubeJobRunner(env: string, target: KubeTarget, o: JobRunnerOptio
         name,
       );
       const where = `kubernetes job ${name} in namespace ${namespace}`;
+      if (req.signal?.aborted)
+        return { exitCode: null, timedOut: false, where: `${where} (not created: interrupted)`, output: null };
       await batch.createNamespacedJob({ namespace, body });
       const remove = async () => {
         try {
