@@ -14,6 +14,7 @@ import { imageContract } from "../lib/database/image.ts";
 import { CLUSTER_DATABASE_URL, jobCommand, jobName, migrationJob } from "../lib/kube/job-spec.ts";
 import { containerExitCode, jobFinished } from "../lib/kube/migration-job.ts";
 import { parseRelease, type Release } from "../lib/release/model/release.ts";
+import { envctlInProcess } from "./support/envctl-deps.ts";
 
 const CHECKSUM = "0123456789abcdef";
 const spec = (o: Partial<Parameters<typeof migrationJob>[0]> = {}) =>
@@ -271,4 +272,21 @@ describe("the composition: which database an environment gets", () => {
         .database,
     ).toBeTypeOf("function");
   });
+
+  it("envctl migrate of an EC2 environment on AWS is refused before anything runs (exit 1), dry run too", async () => {
+    const p = envctlInProcess({
+      env: {
+        ENVSTACK_TARGET: "local",
+        ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:9",
+        ENVSTACK_LOCAL_POSTGRES: undefined,
+      },
+      deps: () => ({
+        identity: async (o) => ({ account: o.account!.id, arn: `arn:aws:sts::${o.account!.id}:assumed-role/d/ci` }),
+      }),
+    });
+    expect(await p.run("migrate", "dev", "--to", "1")).toBe(1);
+    expect(p.text()).toContain("dev: cannot read the database's schema version (dev: no migration runner on EC2 yet");
+    expect(p.text()).toContain("nothing was migrated");
+    expect(await p.run("migrate", "dev", "--to", "1", "--dry-run")).toBe(1);
+  }, 60_000);
 });

@@ -63,7 +63,9 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
   refusePending(first);
   const db = databaseOf(ctx, e, first);
   if (ctx.options.dryRun) {
-    const now = await db.readSchema();
+    const now = await db.readSchema().catch((err: unknown) => {
+      throw new RefusedError(`${env}: cannot read the database's schema version (${describeCause(err)})`);
+    });
     const gate = migrationGate(first, gateInput(ctx, e, first, now, opts.to));
     ctx.out(
       gate.ok
