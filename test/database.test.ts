@@ -424,7 +424,14 @@ describe("the image contract (labels)", () => {
     ).toEqual({
       schema: { requires: 2, supportsUpTo: 3 },
       migrate: ["migrate", "-path", "migrations", "-database", "${DATABASE_URL}", "goto", "${ENVSTACK_SCHEMA_TO}"],
+      readSchema: ["migrate", "-path", "migrations", "-database", "${DATABASE_URL}", "version"],
     });
+    expect(
+      imageContract({ "envstack.schema.read-command": '["sh","-c","cat /version"]' }, "image y").readSchema,
+    ).toEqual(["sh", "-c", "cat /version"]);
+    expect(() => imageContract({ "envstack.schema.read-command": "[]" }, "image x")).toThrow(
+      "label envstack.schema.read-command must be a JSON array of arguments",
+    );
     expect(() =>
       imageContract({ "envstack.schema.requires": "3", "envstack.schema.supports-up-to": "2" }, "image x"),
     ).toThrow("image x: label envstack.schema.supports-up-to (2) must be at least envstack.schema.requires (3)");

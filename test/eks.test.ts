@@ -380,6 +380,22 @@ describe.each(Object.entries(tiers))("%s on EKS: the workloads stack", (env, t) 
     expect(onlyResource(stack(), "kubernetes_service_account_v1").metadata.name).toBe("app");
   });
 
+  it("lets the deployer group run Jobs (migrations) and read their pods' logs, and nothing more", () => {
+    const roles = Object.fromEntries(resources(stack(), "kubernetes_role_v1").map((r) => [r.metadata.name, r.rule]));
+    expect(roles["envctl-jobs"]).toEqual([
+      { api_groups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch", "create", "delete"] },
+      { api_groups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list", "watch"] },
+      { api_groups: [""], resources: ["configmaps"], verbs: ["get"] },
+    ]);
+    const binding = resources(stack(), "kubernetes_role_binding_v1").find((b) => b.metadata.name === "envctl-jobs");
+    expect(binding.role_ref).toMatchObject({ kind: "Role" });
+    expect(binding.subject).toEqual([
+      { kind: "Group", name: `${env}:deployers`, api_group: "rbac.authorization.k8s.io" },
+    ]);
+    // The app's own role gains nothing.
+    expect(JSON.stringify(roles["app-read-only"])).not.toMatch(/jobs|create|delete/);
+  });
+
   it("maps the listed deployer IAM roles into that group through EKS access entries, with no access policy", async () => {
     expect(resources(s.stack(env), "aws_eks_access_entry")).toEqual([]); // none listed in the shipped tiers
     const x = await synthRepo({

@@ -27,9 +27,11 @@ import { SLOT_HEADER, slotAlarmNames } from "../constructs/naming.ts";
 import { localDatabase } from "../database/local.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
 import { dbTools } from "../engine/db-tools.ts";
-import { type KubeTarget, lazyKubeWorkloads } from "../kube/workloads.ts";
+import type { KubeTarget } from "../kube/client.ts";
+import { lazyKubeWorkloads } from "../kube/workloads.ts";
 import type { Context } from "../release/command-context.ts";
 import { RefusedError } from "../release/model/errors.ts";
+import type { Release } from "../release/model/release.ts";
 import type { Clock, ReleaseEnvironment, SmokeDeps, Workloads } from "../release/ports/index.ts";
 import { fileStore } from "../release/store/index.ts";
 import type { GithubFetch } from "../review/github-approvals.ts";
@@ -40,6 +42,7 @@ import { accountCheckedDeployer } from "./account-check.ts";
 import { currentActor } from "./actor.ts";
 import { approvalGate } from "./approvals.ts";
 import { BreakGlassArg, parseArgs, WaitArg } from "./args.ts";
+import { type AwsDatabaseIo, awsDatabase } from "./aws-database.ts";
 import type { Deps } from "./deps.ts";
 import type { ShellNotifications } from "./notifications.ts";
 import { defaultProgress } from "./progress.ts";
@@ -108,10 +111,12 @@ export async function releaseContext(
   const traffic = new Map<string, TrafficApi>();
   const workloads = new Map<string, Workloads>();
   const settings = deps.settings ?? slotSettingsFor;
+  const store = fileStore(project.root);
+  const progress = deps.progress ?? defaultProgress();
   return {
     project,
     environments: { all: () => configs, get },
-    store: fileStore(project.root),
+    store,
     // The engine's providers refuse another account (allowed_account_ids); envctl refuses first, before synthesis.
     deployer:
       deps.deployer ??
@@ -136,7 +141,11 @@ export async function releaseContext(
         workloads.set(c.name, lazyKubeWorkloads(c.name, kube(c))).get(c.name)!
       );
     },
-    ...databasePort(deps, env, project.root, configOf),
+    ...databasePort(deps, env, project.root, configOf, {
+      kube,
+      release: (name) => store.load(name),
+      say: (line) => progress.info(`  ${line}`),
+    }),
     trafficHistory: (e) => deps.trafficHistory?.(configOf(e)) ?? lazyTrafficHistory(aws(configOf(e))),
     smoke: { ...(deps.smoke ?? defaultSmokeDeps), slotHeader: SLOT_HEADER },
     maintenance: (e) => deps.maintenance?.(configOf(e)) ?? lazyMaintenance(e.name, aws(configOf(e))),
@@ -147,7 +156,7 @@ export async function releaseContext(
       refuseMissing: (source, sourceRelease, target, version) =>
         refuseMissingSettings(configOf(source), sourceRelease, configOf(target), version),
     },
-    progress: deps.progress ?? defaultProgress(),
+    progress,
     actor: currentActor(env),
     clock,
     signal: signal ?? deps.signal,
@@ -194,23 +203,42 @@ export function s3Ledger(target: Target, e: Environment, o: AwsClientOptions): A
 /**
  * The environment's database: the test's, else on the local target with
  * `ENVSTACK_LOCAL_POSTGRES` set, a database on that local PostgreSQL with the image stand-ins of
- * `ENVSTACK_LOCAL_IMAGES` (lib/database/local.ts). On AWS none yet: the schema gates fail closed
- * (docs/operations/database-changes.md).
+ * `ENVSTACK_LOCAL_IMAGES` (lib/database/local.ts); else, given `cluster` (how to reach an EKS
+ * environment's cluster and its release file), the runner of where the app runs (./aws-database.ts:
+ * a Kubernetes Job on EKS, on AWS and on the emulator acting as AWS; none on EC2 yet). Without
+ * `cluster` (a read-only view), none: the schema gates fail closed (docs/operations/database-changes.md).
  */
 export function databasePort(
   deps: Deps,
   env: NodeJS.ProcessEnv,
   projectRoot: string,
   configOf: (e: ReleaseEnvironment) => Environment,
+  cluster?: Omit<AwsDatabaseIo, "images" | "release" | "kube"> & {
+    kube: (e: Environment) => KubeTarget;
+    release: (env: string) => Release;
+  },
 ): Pick<Context, "database"> {
   if (deps.database) return { database: (e, instance) => deps.database!(configOf(e), instance) };
-  if (!env.ENVSTACK_LOCAL_POSTGRES || readTarget(env, projectRoot).kind !== "local") return {};
-  const server = env.ENVSTACK_LOCAL_POSTGRES;
   const images = env.ENVSTACK_LOCAL_IMAGES ?? join(projectRoot, "images");
+  if (env.ENVSTACK_LOCAL_POSTGRES && readTarget(env, projectRoot).kind === "local") {
+    const server = env.ENVSTACK_LOCAL_POSTGRES;
+    return {
+      database: (e, instance) => {
+        const tools = dbTools(env);
+        return localDatabase({ server, images, psql: tools.psql, migrate: tools.migrate }, e, instance);
+      },
+    };
+  }
+  if (!cluster) return {};
   return {
     database: (e, instance) => {
-      const tools = dbTools(env);
-      return localDatabase({ server, images, psql: tools.psql, migrate: tools.migrate }, e, instance);
+      const c = configOf(e);
+      return awsDatabase(c, instance, {
+        kube: cluster.kube(c),
+        images,
+        release: () => cluster.release(c.name),
+        ...(cluster.say ? { say: cluster.say } : {}),
+      });
     },
   };
 }

@@ -15,10 +15,11 @@
  * (starting, waiting for and stopping the components, each logging to a file) and
  * `control-plane/client.ts` (the HTTPS client of the API server).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiResponse, apiRequest } from "./control-plane/client.ts";
+import { writeKwokConfig } from "./control-plane/kwok.ts";
 import { type ClientName, makePki, SERVICE_CIDR, writeKubeconfig } from "./control-plane/pki.ts";
 import { type Started, startProcess, stopProcess, tail, until } from "./control-plane/processes.ts";
 import { freePort } from "./local.ts";
@@ -63,6 +64,8 @@ export interface ControlPlane {
   /** An admin (system:masters) kubeconfig for the server: what the workloads stacks and envctl use locally. */
   readonly kubeconfig: string;
   readonly dir: string;
+  /** The files simulated containers' logs are served from (`migrate.log`, `schema.log`, `other.log`: ./control-plane/kwok.ts). */
+  readonly logs: string;
   readonly nodes: readonly string[];
   /** A request to the API server as the admin: `{status, body}` (body parsed when JSON); a PATCH body is a strategic merge patch. */
   api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
@@ -140,7 +143,12 @@ export async function startControlPlane(
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "envstack-kube-"));
   const say = options.say ?? (() => {});
   const pki = makePki(join(dir, "pki"));
-  const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
+  const [etcdClient, etcdPeer, securePort, kubeletPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const server = `https://127.0.0.1:${securePort}`;
   const started: Started[] = [];
   const stop = async () => {
@@ -181,6 +189,9 @@ export async function startControlPlane(
       "--anonymous-auth=false",
       "--allow-privileged=true",
       `--enable-admission-plugins=${EKS_ADMISSION_PLUGINS.join(",")}`,
+      // Pods' logs come from kwok's kubelet endpoint on the node's InternalIP (127.0.0.1), with a certificate of the CA.
+      `--kubelet-certificate-authority=${pki.ca}`,
+      "--kubelet-preferred-address-types=InternalIP",
       "--profiling=false",
       "--v=1",
     ]);
@@ -221,11 +232,15 @@ export async function startControlPlane(
         "--v=1",
       ]),
     );
-    const kwokConfig = join(dir, "kwok.yaml");
-    writeFileSync(kwokConfig, "");
+    // The pod stages (a Job's pod ends per its command: test-only rules) and the simulated logs: ./control-plane/kwok.ts.
+    const kwokFiles = writeKwokConfig(dir);
     const kwok = startProcess(dir, "kwok", bin.kwok, [
       `--kubeconfig=${cfg("kwok", "kwok")}`,
-      `--config=${kwokConfig}`,
+      `--config=${kwokFiles.config}`,
+      `--server-address=127.0.0.1:${kubeletPort}`,
+      `--node-port=${kubeletPort}`,
+      `--tls-cert-file=${pki.kubelet.cert}`,
+      `--tls-private-key-file=${pki.kubelet.key}`,
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
       "--cidr=10.244.0.1/16",
       "--node-ip=127.0.0.1",
@@ -259,7 +274,7 @@ export async function startControlPlane(
       `kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes ` +
         `(no kubelet: pods are simulated); kubeconfig ${kubeconfig}`,
     );
-    return { server, kubeconfig, dir, nodes: nodes.map((n) => n.name), api, stop };
+    return { server, kubeconfig, dir, logs: kwokFiles.logs, nodes: nodes.map((n) => n.name), api, stop };
   } catch (e) {
     await stop();
     throw e;

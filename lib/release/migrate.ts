@@ -39,10 +39,11 @@ export async function readBack(
   ctx: Context,
   e: ReleaseEnvironment,
   r: Release,
+  signal?: AbortSignal,
 ): Promise<{ reading?: SchemaState; error?: string }> {
   if (!ctx.database) return { error: "no database adapter for this target" };
   try {
-    return { reading: await ctx.database(e, r.database?.instance).readSchema() };
+    return { reading: await ctx.database(e, r.database?.instance).readSchema(signal) };
   } catch (err) {
     return { error: describeCause(err) };
   }
@@ -62,7 +63,9 @@ export async function migrate(ctx: Context, env: string, opts: MigrateOptions): 
   refusePending(first);
   const db = databaseOf(ctx, e, first);
   if (ctx.options.dryRun) {
-    const now = await db.readSchema();
+    const now = await db.readSchema().catch((err: unknown) => {
+      throw new RefusedError(`${env}: cannot read the database's schema version (${describeCause(err)})`);
+    });
     const gate = migrationGate(first, gateInput(ctx, e, first, now, opts.to));
     ctx.out(
       gate.ok
@@ -209,11 +212,22 @@ export async function schemaGateForTraffic(
   throw new RefusedError(`${gate.reason}${read.error ? ` (database: ${read.error})` : ""}; no traffic was moved`);
 }
 
+/** How long a rollback waits for the database's schema before it judges by the recorded one. */
+export const ROLLBACK_READ_SECONDS = 15;
+
 /** A rollback (or a shift) back onto `to`: refused when the schema is outside what `to` runs on. */
 export async function schemaGateForRollback(ctx: Context, e: ReleaseEnvironment, r: Release, to: Slot): Promise<void> {
   if (!schemaTracked(r)) return;
-  // The database read back when it answers; else what envctl recorded (a rollback never waits on a database that does not answer).
-  const read = ctx.database ? await readBack(ctx, e, r) : {};
+  // The database read back when it answers in time; else what envctl recorded (a rollback never waits on a database that
+  // does not answer, nor long on a slow read: on EKS the read is a Job).
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), ROLLBACK_READ_SECONDS * 1000);
+  const read = ctx.database ? await readBack(ctx, e, r, stop.signal) : {};
+  clearTimeout(timer);
+  if (stop.signal.aborted)
+    ctx.progress.info(
+      `${e.name}: the database's schema: no answer within ${ROLLBACK_READ_SECONDS} s; judged by the schema envctl recorded`,
+    );
   const reading: SchemaReading | undefined = read.reading ?? recordedSchema(r);
   const gate = rollbackGate(r, to, reading);
   if (!gate.ok) throw new RefusedError(gate.reason);

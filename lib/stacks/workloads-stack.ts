@@ -15,6 +15,8 @@ import {
   APP_CONFIG_MAP,
   APP_NAME,
   APP_SERVICE_ACCOUNT,
+  DATABASE_SECRET_ANNOTATION,
+  DATABASE_SECRET_ARN_KEY,
   deployerGroup,
   namespaceOf,
   slotSelector,
@@ -45,8 +47,7 @@ export function workloadsStackName(env: string): string {
   return `${env}-workloads`;
 }
 
-/** Annotation (on the pods) naming the AWS-managed database secret the application fetches. */
-export const DATABASE_SECRET_ANNOTATION = "envstack.io/database-secret-arn";
+export { DATABASE_SECRET_ANNOTATION } from "../constructs/workloads/names.ts";
 
 /**
  * The namespace quota when the environment sets none: both slots at their peak size (maxReplicas
@@ -152,7 +153,7 @@ export class WorkloadsStack extends BaseStack {
         DATABASE_PORT: String(POSTGRES_PORT),
         DATABASE_NAME: db.dbName,
         // The password never enters this stack: the pods read it from Secrets Manager (Pod Identity).
-        DATABASE_SECRET_ARN: databaseSecretArn,
+        [DATABASE_SECRET_ARN_KEY]: databaseSecretArn,
         REDIS_HOST: infrastructure.cache.endpointAddress,
         REDIS_PORT: String(REDIS_PORT),
         REDIS_TLS: "true",

@@ -9,6 +9,12 @@ import type { Slot } from "../../config/schema.ts";
 export const APP_NAME = "app";
 /** Service account the application pods run as (bound to the AWS app role through Pod Identity). */
 export const APP_SERVICE_ACCOUNT = "app";
+/** User and group the application (and its migration Jobs) run as. */
+export const APP_UID = 1001;
+/** Annotation (on the pods) naming the AWS-managed database secret the application fetches. */
+export const DATABASE_SECRET_ANNOTATION = "envstack.io/database-secret-arn";
+/** Key of the environment's ConfigMap holding that secret's ARN (the pods read the secret themselves). */
+export const DATABASE_SECRET_ARN_KEY = "DATABASE_SECRET_ARN";
 /** ConfigMap holding the environment's application settings. */
 export const APP_CONFIG_MAP = "app-config";
 /** ConfigMap holding one slot's application settings, named by their checksum (a change rolls the slot's pods). */

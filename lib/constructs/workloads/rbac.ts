@@ -22,6 +22,18 @@ export const DEPLOYER_RULES: readonly RoleV1Rule[] = [
   { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: WRITE },
 ];
 
+/**
+ * What envctl needs to run a slot's image as a one-off Job (migrations, the schema read,
+ * lib/kube/migration-job.ts): Jobs written and deleted, their pods and logs read, the settings
+ * ConfigMaps read. Nothing more than the deployer could already do with a Deployment: the Job's pod
+ * runs as the app's service account under the namespace's Pod Security level.
+ */
+export const JOB_RUNNER_RULES: readonly RoleV1Rule[] = [
+  { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch", "create", "delete"] },
+  { apiGroups: [""], resources: ["pods", "pods/log"], verbs: READ },
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get"] },
+];
+
 export interface RbacProps {
   readonly namespace: string;
   /** Name of the application's service account. */
@@ -32,18 +44,25 @@ export interface RbacProps {
   readonly deployerGroup: string;
   /** Labels of every object of the environment. @default none */
   readonly labels?: Record<string, string>;
+  /**
+   * Lets the deployer group run the slot's image as a one-off Job ({@link JOB_RUNNER_RULES}, Role
+   * `envctl-jobs`): how envctl migrates the database and reads its schema on EKS. @default true
+   */
+  readonly jobRunner?: boolean;
 }
 
 /**
  * Namespace-scoped RBAC only (no ClusterRole, no ClusterRoleBinding):
  * - the application's ServiceAccount, bound to a read-only Role (pods, services, configmaps,
  *   secrets; deployments, replicasets: get/list/watch);
- * - a CI deployer Role, bound to the deployer group, writing the workload kinds only.
+ * - a CI deployer Role, bound to the deployer group, writing the workload kinds only;
+ * - the Job runner's Role (`envctl-jobs`), bound to the same group, unless `jobRunner` is false.
  */
 export class Rbac extends Construct {
   readonly serviceAccount: ServiceAccountV1;
   readonly appRole: RoleV1;
   readonly deployerRole: RoleV1;
+  readonly jobRunnerRole?: RoleV1;
 
   constructor(scope: Construct, id: string, props: RbacProps) {
     super(scope, id);
@@ -77,5 +96,16 @@ export class Rbac extends Construct {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.deployerRole.metadata.name },
       subject: [{ kind: "Group", name: props.deployerGroup, apiGroup: "rbac.authorization.k8s.io" }],
     });
+    if (props.jobRunner ?? true) {
+      this.jobRunnerRole = new RoleV1(this, "job-runner-role", {
+        metadata: metadata("envctl-jobs"),
+        rule: [...JOB_RUNNER_RULES],
+      });
+      new RoleBindingV1(this, "job-runner-binding", {
+        metadata: metadata("envctl-jobs"),
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.jobRunnerRole.metadata.name },
+        subject: [{ kind: "Group", name: props.deployerGroup, apiGroup: "rbac.authorization.k8s.io" }],
+      });
+    }
   }
 }

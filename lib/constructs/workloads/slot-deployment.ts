@@ -5,13 +5,12 @@ import type { Slot } from "../../config/schema.ts";
 import { skipCheck } from "../../policy/checkov-skip.ts";
 import { imageReference } from "../image.ts";
 import { ReplaceTrigger } from "../replace-trigger.ts";
-import { slotSelector, slotWorkloadName } from "./names.ts";
+import { APP_UID, slotSelector, slotWorkloadName } from "./names.ts";
 import type { ResourceList } from "./quota.ts";
 
 /** Image tag of an empty slot's (0-replica) Deployment; it never runs. Same word as the EC2 `Version` tag. */
 export const EMPTY_SLOT_TAG = "none";
-/** User and group the application runs as. */
-export const APP_UID = 1001;
+export { APP_UID } from "./names.ts";
 
 export interface SlotDeploymentProps {
   readonly namespace: string;

@@ -27,6 +27,8 @@ export interface Pki {
   readonly serviceAccountPub: string;
   /** Server certificate of the API server. */
   readonly apiserver: { cert: string; key: string };
+  /** Server certificate of kwok's kubelet endpoint (127.0.0.1): the API server reaches pods' logs there. */
+  readonly kubelet: { cert: string; key: string };
   /** Client certificates by component name. */
   readonly clients: Record<ClientName, { cert: string; key: string }>;
 }
@@ -97,6 +99,11 @@ export function makePki(dir: string): Pki {
     "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" +
       `subjectAltName=IP:127.0.0.1,IP:${KUBERNETES_SERVICE_IP},${API_SERVER_NAMES.map((n) => `DNS:${n}`).join(",")}\n`,
   );
+  const kubelet = sign(
+    "kubelet",
+    "/CN=kwok-kubelet",
+    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+  );
   const clients = Object.fromEntries(
     Object.entries(CLIENT_SUBJECTS).map(([name, subject]) => [
       name,
@@ -115,6 +122,7 @@ export function makePki(dir: string): Pki {
     serviceAccountKey,
     serviceAccountPub: join(dir, "service-account.pub"),
     apiserver,
+    kubelet,
     clients,
   };
 }

@@ -41,8 +41,8 @@ export interface MigrationResult {
  * the local PostgreSQL; on AWS a Kubernetes Job or an SSM command, README "Database changes").
  */
 export interface Database {
-  /** The schema version the database holds now; rejects when it cannot be reached. */
-  readSchema(): Promise<SchemaState>;
+  /** The schema version the database holds now; rejects when it cannot be reached (or `signal` stops the read). */
+  readSchema(signal?: AbortSignal): Promise<SchemaState>;
   /** Runs the image's migration command to `req.to`, streaming its output; resolves with its exit code. */
   migrate(req: MigrationRequest): Promise<MigrationResult>;
 }
