@@ -39,6 +39,7 @@ import { awsClientTarget, readTarget, type Target } from "../stacks/target.ts";
 import { currentActor } from "./actor.ts";
 import { accountCheckedDeployer, approvalGate } from "./approvals.ts";
 import { BreakGlassArg, parseArgs, WaitArg } from "./args.ts";
+import { awsDatabase } from "./aws-database.ts";
 import type { Deps } from "./deps.ts";
 import type { ShellNotifications } from "./notifications.ts";
 import { defaultProgress } from "./progress.ts";
@@ -135,7 +136,7 @@ export async function releaseContext(
         workloads.set(c.name, lazyKubeWorkloads(c.name, kube(c))).get(c.name)!
       );
     },
-    ...databasePort(deps, env, project.root, configOf),
+    ...databasePort(deps, env, project.root, configOf, aws),
     trafficHistory: (e) => deps.trafficHistory?.(configOf(e)) ?? lazyTrafficHistory(aws(configOf(e))),
     smoke: { ...(deps.smoke ?? defaultSmokeDeps), slotHeader: SLOT_HEADER },
     maintenance: (e) => deps.maintenance?.(configOf(e)) ?? lazyMaintenance(e.name, aws(configOf(e))),
@@ -189,19 +190,25 @@ export function s3Ledger(target: Target, e: Environment, o: AwsClientOptions): A
 }
 
 /**
- * The environment's database: the test's, else on the local target with
- * `ENVSTACK_LOCAL_POSTGRES` set, a database on that local PostgreSQL with the image stand-ins of
- * `ENVSTACK_LOCAL_IMAGES` (lib/database/local.ts). On AWS none yet: the schema gates fail closed
- * (docs/operations/database-changes.md).
+ * The environment's database: the test's; on the local target with `ENVSTACK_LOCAL_POSTGRES` set, a
+ * database on that local PostgreSQL with the image stand-ins of `ENVSTACK_LOCAL_IMAGES`
+ * (lib/database/local.ts); otherwise the AWS runner of the environment's compute (./aws-database.ts:
+ * on the local target without a local PostgreSQL, the emulator acting as AWS). Without `aws`, none:
+ * the schema gates fail closed (docs/operations/database-changes.md).
  */
 export function databasePort(
   deps: Deps,
   env: NodeJS.ProcessEnv,
   projectRoot: string,
   configOf: (e: ReleaseEnvironment) => Environment,
+  aws?: (e: Environment) => AwsClientOptions,
 ): Pick<Context, "database"> {
   if (deps.database) return { database: (e, instance) => deps.database!(configOf(e), instance) };
-  if (!env.ENVSTACK_LOCAL_POSTGRES || readTarget(env, projectRoot).kind !== "local") return {};
+  const local = readTarget(env, projectRoot).kind === "local";
+  if (!env.ENVSTACK_LOCAL_POSTGRES || !local) {
+    if (!aws) return {};
+    return { database: (e, instance) => awsDatabase(configOf(e), aws(configOf(e)), instance) };
+  }
   const server = env.ENVSTACK_LOCAL_POSTGRES;
   const images = env.ENVSTACK_LOCAL_IMAGES ?? join(projectRoot, "images");
   return {

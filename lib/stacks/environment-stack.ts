@@ -206,7 +206,7 @@ export class EnvironmentStack extends BaseStack {
         namePrefix: p,
         instanceRoleName: appRole.name,
         databaseKeyArn: this.database.key.key.arn,
-        envctlRoleName: env.account?.deployRoleArn?.split("/").pop(),
+        envctlRoleName: env.account.deployRoleArn?.split("/").pop(),
         instanceTag: { key: "Environment", value: env.name },
       });
     const cacheConnect = {
