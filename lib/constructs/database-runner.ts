@@ -24,6 +24,9 @@ export interface DatabaseRunnerProps {
   readonly instanceTag: { readonly key: string; readonly value: string };
 }
 
+/** The id of the policy on envctl's role (the emulator profile drops it: lib/stacks/local-gaps.ts `deployRolePolicy`). */
+export const ENVCTL_ROLE_POLICY_ID = "envctl-send";
+
 /** Characters a parameter may hold: no quote, no `$`, no backquote, no whitespace (each sits inside single quotes in the script). */
 const SAFE = "^[A-Za-z0-9._:/@+=,-]+$";
 
@@ -105,7 +108,7 @@ export class DatabaseRunner extends Construct {
     });
 
     if (props.envctlRoleName) {
-      new IamRolePolicy(this, "envctl-send", {
+      new IamRolePolicy(this, ENVCTL_ROLE_POLICY_ID, {
         name: `${p}-envctl-database`,
         role: props.envctlRoleName,
         policy: JSON.stringify(envctlStatements(partition, region, accountId, this.document.arn, props.instanceTag)),
