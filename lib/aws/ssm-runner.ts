@@ -125,6 +125,7 @@ export class SsmRunner {
     log: (line: string) => void,
     signal?: AbortSignal,
   ): Promise<Invocation> {
+    if (signal?.aborted) throw new Error("interrupted before the command was sent: nothing ran");
     const sent = await this.o.ssm.send(
       new SendCommandCommand({
         DocumentName: this.o.document,
