@@ -24,8 +24,8 @@ with open(work + "/db.env", "w") as f:
     f.write("DATABASE_URL=" + url + "\\nENVSTACK_SCHEMA_TO=" + to + "\\n")`;
 
 // The image's migration command: its label, else the default; the two variables replaced in its arguments.
-const ARGV = `import json, sys
-work = sys.argv[1]
+const ARGV = `import json, os, sys
+work, image = sys.argv[1:3]
 labels = (json.load(open(work + "/inspect.json"))[0].get("Config") or {}).get("Labels") or {}
 label = labels.get("envstack.migrate.command")
 # golang-migrate, the contract's default (lib/database/image.ts DEFAULT_MIGRATE_COMMAND)
@@ -39,8 +39,9 @@ if not isinstance(argv, list) or not argv or not all(isinstance(a, str) and a fo
 env = dict(l.rstrip("\\n").split("=", 1) for l in open(work + "/db.env") if "=" in l)
 for k in ("DATABASE_URL", "ENVSTACK_SCHEMA_TO"):
     argv = [a.replace("$" + "{" + k + "}", env[k]) for a in argv]
-open(work + "/entrypoint", "w").write(argv[0])
-open(work + "/args", "w").write("\\0".join(argv[1:]) + ("\\0" if len(argv) > 1 else ""))`;
+print("running the migration command of " + image, flush=True)
+os.execvp("docker", ["docker", "run", "--rm", "--network", "host", "--env-file", "/etc/app.env", "--env-file", work + "/db.env",
+                     "--entrypoint", argv[0], image] + argv[1:])`;
 
 const SCHEMA_SQL =
   "select case when to_regclass('public.schema_migrations') is null then 'null' else " +
@@ -65,10 +66,8 @@ export function databaseRunnerScript(): string[] {
     'case "$action" in',
     "  migrate)",
     '    docker image inspect "$image" > "$work/inspect.json"',
-    `    python3 -c '${ARGV.replace(/'/g, "'\\''")}' "$work"`,
-    '    echo "running the migration command of $image"',
-    '    xargs -0 -a "$work/args" docker run --rm --network host --env-file /etc/app.env --env-file "$work/db.env" ' +
-      '--entrypoint "$(cat "$work/entrypoint")" "$image"',
+    // The command's exit code is the script's: python hands the process over to docker.
+    `    python3 -c '${ARGV.replace(/'/g, "'\\''")}' "$work" "$image"`,
     "    ;;",
     "  schema)",
     `    echo "psql -X -q -t -A -v ON_ERROR_STOP=1 -d \\"\\$DATABASE_URL\\" -c \\"${SCHEMA_SQL}\\"" > "$work/run.sh"`,
