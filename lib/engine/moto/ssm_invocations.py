@@ -10,15 +10,21 @@ envctl asks the instance to run):
 - one holding `emulator-timeout` reports TimedOut (ResponseCode -1);
 - any other reports Success, exit 0, with one output line saying that nothing ran.
 
-The output never holds a result line (`envstack-result: ...`): a schema read or SQL through the
-emulator finds none and fails closed, as it must when nothing ran.
+A stand-in of each database's schema version (moto's RDS has no engine): a `migrate` command that
+succeeds records its `schemaTo` for its `databaseHost`; a `schema` command prints that version on a
+result line (`envstack-result: {"version": N, "dirty": false}`, or `null` before any migration), as
+the document's psql would. A failing or timed-out migration changes nothing. An `sql` command never
+prints a result line: SQL through the emulator (a data copy's masking and its verification) finds
+none and fails closed, as it must when nothing ran.
 """
+import json
 import re
 
 from moto.ssm import models as ssm_models
 
 _original = ssm_models.Command.invocation_response
 _EXIT = re.compile(r"emulator-exit-(\d{1,3})")
+_schemas = {}  # (account, region, databaseHost) -> schema version the last successful migrate asked for
 
 
 def _invocation_response(self, instance_id, plugin_name):
@@ -45,7 +51,16 @@ def _invocation_response(self, instance_id, plugin_name):
             StandardOutputContent=f"emulator: {action} with {image}\n",
         )
     else:
-        response["StandardOutputContent"] = f"emulator: {action} with {image}: moto runs nothing, reported Success\n"
+        host = (self.parameters.get("databaseHost") or [""])[0]
+        key = (self.account_id, self.backend_region, host)
+        out = f"emulator: {action} with {image}: moto runs nothing, reported Success\n"
+        if action == "migrate":
+            _schemas[key] = int((self.parameters.get("schemaTo") or ["0"])[0])
+        elif action == "schema":
+            version = _schemas.get(key)
+            reading = None if version is None else {"version": version, "dirty": False}
+            out += f"envstack-result: {json.dumps(reading)}\n"
+        response["StandardOutputContent"] = out
     return response
 
 
