@@ -18,7 +18,6 @@ beforeAll(async () => {
   s = await synthRepo();
 }, 300_000);
 
-// biome-ignore lint/suspicious/noExplicitAny: Terraform JSON
 const documentOf = (stack: any) => JSON.parse(onlyResource(stack, "aws_ssm_document").content);
 
 describe("the database document and its IAM", () => {

@@ -33,7 +33,8 @@ async function schemaReadBack(shell: Shell, root: string, e: LoadedEnvironment):
   const r = e.release;
   if (r.database === undefined && r.slots.blue.schema === undefined && r.slots.green.schema === undefined)
     return undefined;
-  const port = databasePort(shell.deps, shell.env, root, () => e.config, shell.awsOptions(root)).database;
+  // Without AWS options: on AWS a read is an SSM command on an instance (docker pull, psql), too heavy for a status view.
+  const port = databasePort(shell.deps, shell.env, root, () => e.config).database;
   if (!port) return undefined;
   try {
     const s = await port(e.config, r.database?.instance).readSchema();
