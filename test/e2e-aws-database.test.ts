@@ -13,7 +13,8 @@
  *   dev's subnet group with dev's security groups, tagged; the masking SQL cannot run on moto (no
  *   engine): the copy fails closed, is deleted with its snapshot, and dev keeps its database.
  *
- * Needs `npm run setup:engine` (moto); never skipped.
+ * The document and its IAM come from dev's stack, applied (`-target`ed) by the real engine first.
+ * Needs `npm run setup:engine`; never skipped.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -33,17 +34,21 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
+import { GetDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import dev from "../environments/dev.ts";
 import production from "../environments/production.ts";
 import { type AwsClientOptions, awsClientConfig } from "../lib/aws/clients.ts";
 import { awsDataPlane } from "../lib/cli/aws-data-plane.ts";
-import { type Emulator, readManifest, startEmulator } from "../lib/engine/local.ts";
+import { stackDir } from "../lib/engine/engine.ts";
+import type { Emulator } from "../lib/engine/local.ts";
 import { COPY_ID_TAG, copiedSnapshotId, RdsCopies } from "../lib/recovery/data-copy.ts";
+import { LOG, type LocalLoop, localLoop } from "./support/e2e.ts";
 import { type EnvctlInProcess, envctlInProcess } from "./support/envctl-deps.ts";
 
 const REGION = dev.region;
 const ACCOUNT = dev.account.id;
+let loop: LocalLoop;
 let emulator: Emulator;
 let o: AwsClientOptions;
 let rds: RDSClient;
@@ -74,7 +79,8 @@ const describeDb = async (id: string): Promise<DBInstance | undefined> => {
 };
 
 beforeAll(async () => {
-  emulator = await startEmulator(readManifest());
+  loop = await localLoop();
+  emulator = loop.emulator;
   o = { region: REGION, endpoint: emulator.endpoint, account: { id: ACCOUNT } };
   rds = new RDSClient(awsClientConfig(o, 3));
   ec2 = new EC2Client(awsClientConfig(o, 3));
@@ -151,7 +157,38 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await emulator?.stop();
+  await loop?.stop();
+});
+
+describe.sequential("the environment stack writes the document and its IAM", () => {
+  it("a targeted apply of dev's document and policies by the real engine to the emulator", async () => {
+    await loop.deploy("bootstrap");
+    await loop.synth();
+    const d = stackDir(loop.dir, "dev");
+    const tf = JSON.parse(readFileSync(join(d, "cdk.tf.json"), "utf8"));
+    const policies = Object.entries(tf.resource.aws_iam_role_policy as Record<string, { name: string }>)
+      .filter(([, p]) => ["dev-read-database-secret", "dev-envctl-database"].includes(p.name))
+      .map(([id]) => `aws_iam_role_policy.${id}`);
+    expect(policies).toHaveLength(2);
+    const targets = [`aws_ssm_document.${Object.keys(tf.resource.aws_ssm_document)[0]}`, ...policies];
+    await loop.engine.init(d);
+    const started = Date.now();
+    await loop.engine.ok(d, [
+      "apply",
+      "-input=false",
+      "-auto-approve",
+      "-no-color",
+      ...targets.map((t) => `-target=${t}`),
+    ]);
+    console.log(
+      `e2e-aws-database: targeted apply of dev's database document and policies ${((Date.now() - started) / 1000).toFixed(1)} s (log: ${LOG})`,
+    );
+    const ssm = new SSMClient(
+      awsClientConfig({ region: REGION, endpoint: emulator.endpoint, account: { id: ACCOUNT } }, 3),
+    );
+    const doc = await ssm.send(new GetDocumentCommand({ Name: "dev-envctl-database" }));
+    expect(JSON.parse(doc.Content!).parameters.databaseSecretArn.allowedPattern).toMatch(/^\^arn:aws/);
+  }, 900_000);
 });
 
 /** envctl in process on the local target without a local PostgreSQL: its AWS runners, against the emulator. */
@@ -199,7 +236,7 @@ describe.sequential("migrations on EC2 through SSM Run Command (the emulator act
     const text = e.lines.slice(before).join("\n");
     expect(code, text).toBe(10);
     expect(text).toContain("emulator: exit 3 (the emulator-exit rule, nothing ran)");
-    expect(text).toMatch(/\(ssm command [0-9a-f-]{36} on i-\w+\): exit 3, .*the database reads back schema 1/);
+    expect(text).toMatch(/\(ssm command [0-9a-f-]{36} on i-\w+\): exit 3[,;].*the database reads back schema 1/);
     expect(release(e.dir).database).toMatchObject({ schema: 1 });
   }, 120_000);
 });
