@@ -183,6 +183,17 @@ describe.sequential("the environment stack writes the document and its IAM", () 
     console.log(
       `e2e-aws-database: targeted apply of dev's database document and policies ${((Date.now() - started) / 1000).toFixed(1)} s (log: ${LOG})`,
     );
+    // Read back as written: a second plan of the same resources changes nothing.
+    const again = await loop.engine.planJson(
+      d,
+      "second.tfplan",
+      targets.map((t) => `-target=${t}`),
+    );
+    expect(
+      again.json.resource_changes?.filter(
+        (c: { change: { actions: string[] } }) => c.change.actions.join() !== "no-op",
+      ),
+    ).toEqual([]);
     const ssm = new SSMClient(
       awsClientConfig({ region: REGION, endpoint: emulator.endpoint, account: { id: ACCOUNT } }, 3),
     );
