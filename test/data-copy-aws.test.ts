@@ -162,3 +162,21 @@ describe("a data copy's restore on AWS", () => {
     expect(f.names()).not.toContain("RestoreDBInstanceFromDBSnapshotCommand");
   });
 });
+
+describe("the data plane on AWS, by the target's compute", () => {
+  it("into an EKS environment restores nothing (its SQL runner, a Job, is not in this build)", async () => {
+    const { awsDataPlane } = await import("../lib/cli/aws-data-plane.ts");
+    const staging = (await import("../environments/staging.ts")).default;
+    const plane = awsDataPlane(
+      staging,
+      staging,
+      { region: staging.region, endpoint: "http://127.0.0.1:9" },
+      () => undefined,
+    );
+    await expect(
+      plane.restoreLatest("production-postgres", "staging-postgres-copy-1", () => undefined),
+    ).rejects.toThrow(
+      "data copy into staging: the SQL runner of an EKS environment (a Kubernetes Job) is not in this build: nothing was restored",
+    );
+  });
+});

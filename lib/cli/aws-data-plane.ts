@@ -52,7 +52,14 @@ export function awsDataPlane(
     return runner.read(instance, "sql", log, text);
   };
   return {
-    restoreLatest: async (from, as, say) => (await rds()).restoreLatest(from, as, say),
+    restoreLatest: async (from, as, say) => {
+      // Nothing is restored that could not be masked and verified: on EKS the SQL would fail after the restore.
+      if (target.compute.kind !== "ec2")
+        throw new UserError(
+          `data copy into ${target.name}: the SQL runner of an EKS environment (a Kubernetes Job) is not in this build: nothing was restored`,
+        );
+      return (await rds()).restoreLatest(from, as, say);
+    },
     exists: async (instance) => (await rds()).exists(instance),
     catalog: async (instance) => parseCatalog(JSON.parse(await sql(instance, CATALOG_SQL))),
     run: (instance, text) => sql(instance, text),
