@@ -248,14 +248,10 @@ describe("the composition: which database an environment gets", () => {
     ({ name: "staging", compute: { kind }, image: { repository: "repo" } }) as unknown as Environment;
   const io = {
     kube: { kubeconfig: "/nonexistent" },
+    aws: { region: "eu-west-1", endpoint: "http://127.0.0.1:1" },
     images: "/nonexistent",
     release: () => release("blue", "1.4.2", null),
   };
-
-  it("EC2 has no runner yet: every read and migration fails closed, saying so", async () => {
-    const d = awsDatabase(env("ec2"), undefined, io);
-    await expect(d.readSchema()).rejects.toThrow("staging: no migration runner on EC2 yet");
-  });
 
   it("EKS reaches its cluster (here: none, so the read fails closed naming the kubeconfig)", async () => {
     await expect(awsDatabase(env("eks"), undefined, io).readSchema()).rejects.toThrow("no kubeconfig at /nonexistent");
@@ -264,7 +260,7 @@ describe("the composition: which database an environment gets", () => {
 
   it("the local shortcut wins when set; without the cluster (a read-only view) there is none", () => {
     const local = { ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:9" };
-    const cluster = { kube: () => io.kube, release: io.release };
+    const cluster = { kube: () => io.kube, aws: () => io.aws, release: io.release };
     expect(databasePort({}, local, "/tmp", () => env("eks")).database).toBeUndefined();
     expect(databasePort({}, local, "/tmp", () => env("eks"), cluster).database).toBeTypeOf("function");
     expect(

@@ -143,6 +143,7 @@ export async function releaseContext(
     },
     ...databasePort(deps, env, project.root, configOf, {
       kube,
+      aws,
       release: (name) => store.load(name),
       say: (line) => progress.info(`  ${line}`),
     }),
@@ -201,20 +202,22 @@ export function s3Ledger(target: Target, e: Environment, o: AwsClientOptions): A
 }
 
 /**
- * The environment's database: the test's, else on the local target with
- * `ENVSTACK_LOCAL_POSTGRES` set, a database on that local PostgreSQL with the image stand-ins of
- * `ENVSTACK_LOCAL_IMAGES` (lib/database/local.ts); else, given `cluster` (how to reach an EKS
- * environment's cluster and its release file), the runner of where the app runs (./aws-database.ts:
- * a Kubernetes Job on EKS, on AWS and on the emulator acting as AWS; none on EC2 yet). Without
- * `cluster` (a read-only view), none: the schema gates fail closed (docs/operations/database-changes.md).
+ * The environment's database: the test's; on the local target with `ENVSTACK_LOCAL_POSTGRES` set, a
+ * database on that local PostgreSQL with the image stand-ins of `ENVSTACK_LOCAL_IMAGES`
+ * (lib/database/local.ts); otherwise, given `cluster` (how to reach an environment's cluster, its
+ * account and its release file), the runner of where the app runs (./aws-database.ts: a Kubernetes
+ * Job on EKS, SSM Run Command on EC2; on the local target without a local PostgreSQL, the emulator
+ * acting as AWS). Without `cluster` (a read-only view), none: the schema gates fail closed
+ * (docs/operations/database-changes.md).
  */
 export function databasePort(
   deps: Deps,
   env: NodeJS.ProcessEnv,
   projectRoot: string,
   configOf: (e: ReleaseEnvironment) => Environment,
-  cluster?: Omit<AwsDatabaseIo, "images" | "release" | "kube"> & {
+  cluster?: Omit<AwsDatabaseIo, "images" | "release" | "kube" | "aws"> & {
     kube: (e: Environment) => KubeTarget;
+    aws: (e: Environment) => AwsClientOptions;
     release: (env: string) => Release;
   },
 ): Pick<Context, "database"> {
@@ -235,6 +238,7 @@ export function databasePort(
       const c = configOf(e);
       return awsDatabase(c, instance, {
         kube: cluster.kube(c),
+        aws: cluster.aws(c),
         images,
         release: () => cluster.release(c.name),
         ...(cluster.say ? { say: cluster.say } : {}),

@@ -15,6 +15,7 @@ import { SLOTS, type Slot } from "../config/schema.ts";
 import { skipCheck } from "../policy/checkov-skip.ts";
 import { type BootSettings, userData } from "./ec2-user-data.ts";
 import { assumeRolePolicy } from "./iam.ts";
+import { slotGroupName } from "./naming.ts";
 import { SlotParameters } from "./slot-parameters.ts";
 
 /** Amazon Linux 2023 AMI, resolved through the public SSM parameter at plan time. */
@@ -197,7 +198,7 @@ export class Ec2Compute extends Construct {
         });
         const capacity = version === null ? { min: 0, desired: 0, max: 0 } : props.capacity;
         const asg = new AutoscalingGroup(this, `asg-${slot}`, {
-          name: `${p}-app-${slot}`,
+          name: slotGroupName(p, slot),
           vpcZoneIdentifier: props.subnetIds,
           minSize: capacity.min,
           maxSize: capacity.max,

@@ -63,3 +63,13 @@ export function databaseIdentifier(namePrefix: string): string {
 export function bootstrapStackName(accountId: string): string {
   return `bootstrap-${accountId}`;
 }
+
+/** Name of a slot's Auto Scaling group on EC2: `<env>-app-<slot>` (its instances carry it as `aws:autoscaling:groupName`). */
+export function slotGroupName(namePrefix: string, slot: Slot): string {
+  return `${namePrefix}-app-${slot}`;
+}
+
+/** The SSM document envctl runs database commands with on an EC2 environment's instances: `<env>-envctl-database`. */
+export function databaseRunnerDocument(namePrefix: string): string {
+  return `${namePrefix}-envctl-database`;
+}

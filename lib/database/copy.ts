@@ -166,7 +166,12 @@ export async function copyData(
         `masked column(s), ${Object.keys(verified).length} column(s) checked across ${Object.keys(rows).length} relation(s)`,
       ].join("");
     }
-    const schema = await plane.readSchema(copy);
+    let schema: SchemaState;
+    try {
+      schema = await plane.readSchema(copy);
+    } catch (err) {
+      return discard(`its schema version could not be read: ${describeCause(err)}`, true);
+    }
     for (const s of ["blue", "green"] as const) {
       const slot = current.slots[s];
       if (slot.version !== null && slot.weight > 0 && slot.schema && !runsOn(slot, schema.schema)) {

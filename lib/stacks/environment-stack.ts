@@ -10,6 +10,7 @@ import { Cache } from "../constructs/cache.ts";
 import { type EksCompute, NODE_PORTS } from "../constructs/compute-eks.ts";
 import { Database } from "../constructs/database.ts";
 import { DatabaseBackup } from "../constructs/database-backup.ts";
+import { DatabaseRunner } from "../constructs/database-runner.ts";
 import { EksAlarms } from "../constructs/eks-alarms.ts";
 import { LoadBalancer } from "../constructs/load-balancer.ts";
 import { Monitoring } from "../constructs/monitoring.ts";
@@ -199,6 +200,15 @@ export class EnvironmentStack extends BaseStack {
       engineVersion: env.cache.engineVersion,
     });
     tierExceptions(env, this.database, this.cache);
+    // EC2: envctl's migrations, schema reads and data-copy SQL run through SSM Run Command on an instance.
+    if (compute.kind === "ec2")
+      new DatabaseRunner(this, "database-runner", {
+        namePrefix: p,
+        instanceRoleName: appRole.name,
+        databaseKeyArn: this.database.key.key.arn,
+        envctlRoleName: env.account.deployRoleArn?.split("/").pop(),
+        instanceTag: { key: "Environment", value: env.name },
+      });
     const cacheConnect = {
       Effect: "Allow",
       Action: ["elasticache:Connect"],

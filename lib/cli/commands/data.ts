@@ -7,11 +7,14 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import type { Command } from "commander";
+import type { Environment } from "../../config/schema.ts";
 import { confirmCopy, copyData, type DataPlane, seedData } from "../../database/copy.ts";
 import { localDataPlane } from "../../database/local.ts";
 import { type MaskSpec, MaskSpecSchema } from "../../database/masking.ts";
 import { dbTools } from "../../engine/db-tools.ts";
 import { readTarget } from "../../stacks/target.ts";
+import { awsDataPlane } from "../aws-data-plane.ts";
+import type { CliContext } from "../compose.ts";
 import { examples } from "../help.ts";
 import { UserError } from "../report.ts";
 import type { Common, Shell } from "../shell.ts";
@@ -35,15 +38,21 @@ export function readMaskSpec(file: string, shown = file): MaskSpec {
   return parsed.data;
 }
 
-function dataPlane(shell: Shell, root: string): DataPlane {
+/**
+ * The databases a data command reaches: the test's; the local PostgreSQL on the local target with
+ * ENVSTACK_LOCAL_POSTGRES (pg_dump standing in for the snapshot); otherwise RDS and the target's
+ * runner (../aws-data-plane.ts), on AWS or on the emulator acting as AWS.
+ */
+function dataPlane(shell: Shell, ctx: CliContext, from: string, to = from): DataPlane {
   if (shell.deps.dataPlane) return shell.deps.dataPlane();
+  const root = ctx.project.root;
   if (shell.env.ENVSTACK_LOCAL_POSTGRES && readTarget(shell.env, root).kind === "local") {
     const tools = dbTools(shell.env);
     return localDataPlane({ server: shell.env.ENVSTACK_LOCAL_POSTGRES, psql: tools.psql, pgDump: tools.pgDump });
   }
-  throw new UserError(
-    `data: only the local target's PostgreSQL is supported yet (ENVSTACK_TARGET=local with ` +
-      `ENVSTACK_LOCAL_POSTGRES); on AWS use 'envctl restore' and the recovery runbook (docs/operations/recovery.md)`,
+  const target = ctx.environments.get(to) as Environment;
+  return awsDataPlane(ctx.environments.get(from) as Environment, target, shell.awsOptions(root)(target), (line) =>
+    ctx.progress.info(`  ${line}`),
   );
 }
 
@@ -90,7 +99,7 @@ export function registerDataCommands(program: Command, shell: Shell): void {
   ).action(async (from: string, to: string, o: Common & { mask?: string }) => {
     const spec = o.mask ? readMaskSpec(resolve(shell.deps.cwd ?? process.cwd(), o.mask), o.mask) : undefined;
     const ctx = await shell.context(o, `data copy ${from} ${to}${o.mask ? ` --mask ${o.mask}` : ""}`, [from, to]);
-    const r = await copyData(ctx, dataPlane(shell, ctx.project.root), from, to, spec, randomBytes(16).toString("hex"));
+    const r = await copyData(ctx, dataPlane(shell, ctx, from, to), from, to, spec, randomBytes(16).toString("hex"));
     shell.out(
       o.json
         ? JSON.stringify(
@@ -127,7 +136,7 @@ export function registerDataCommands(program: Command, shell: Shell): void {
     [["envctl data confirm staging", "the copy stays, the old database goes"]],
   ).action(async (env: string, o: Common) => {
     const ctx = await shell.context(o, `data confirm ${env}`, [env]);
-    await confirmCopy(ctx, dataPlane(shell, ctx.project.root), env);
+    await confirmCopy(ctx, dataPlane(shell, ctx, env), env);
     shell.report(ctx, env, o);
   });
 
@@ -150,7 +159,7 @@ export function registerDataCommands(program: Command, shell: Shell): void {
       throw new UserError(`data seed: --script ${o.script}: no such file`);
     }
     const ctx = await shell.context(o, `data seed ${env} --script ${o.script}`, [env]);
-    await seedData(ctx, dataPlane(shell, ctx.project.root), env, sql, basename(file));
+    await seedData(ctx, dataPlane(shell, ctx, env), env, sql, basename(file));
     shell.report(ctx, env, o);
   });
 }

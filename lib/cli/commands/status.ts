@@ -33,6 +33,7 @@ async function schemaReadBack(shell: Shell, root: string, e: LoadedEnvironment):
   const r = e.release;
   if (r.database === undefined && r.slots.blue.schema === undefined && r.slots.green.schema === undefined)
     return undefined;
+  // Without AWS options: on AWS a read is an SSM command on an instance (docker pull, psql), too heavy for a status view.
   const port = databasePort(shell.deps, shell.env, root, () => e.config).database;
   if (!port) return undefined;
   try {

@@ -10,6 +10,8 @@ modules, each patching moto when imported:
   user groups that are active.
 - eks_access.py: EKS add-ons, access entries and Pod Identity associations.
 - eks_node_groups.py: EKS node groups with their Auto Scaling group.
+- deploy_roles.py: the account's deploy role exists once assumed (as on AWS, where it is made out of band).
+- ssm_invocations.py: SSM Run Command invocations that fail or time out on a marker (tests only).
 
 The additions in this file:
 
@@ -56,6 +58,8 @@ import eks_node_groups  # noqa: F401
 import elasticache_groups  # noqa: F401
 import instance_refresh  # noqa: F401
 import read_backs  # noqa: F401
+import ssm_invocations  # noqa: F401
+import deploy_roles  # noqa: F401
 
 
 def _list_recovery_points_by_backup_vault(self):
