@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { type ApiResponse, apiRequest } from "./control-plane/client.ts";
 import { type ClientName, makePki, SERVICE_CIDR, writeKubeconfig } from "./control-plane/pki.ts";
 import { type Started, startProcess, stopProcess, tail, until } from "./control-plane/processes.ts";
+import { startTokenWebhook, type TokenWebhookOptions } from "./control-plane/token-webhook.ts";
 import { freePort } from "./local.ts";
 
 export { SERVICE_CIDR } from "./control-plane/pki.ts";
@@ -55,6 +56,8 @@ export interface ControlPlaneOptions {
   readonly nodes?: readonly SimulatedNode[];
   /** Where start-up progress goes (one line per component). @default nowhere */
   readonly say?: (line: string) => void;
+  /** Accept EKS tokens of IAM principals, as EKS does (./control-plane/token-webhook.ts). @default client certificates only */
+  readonly tokenWebhook?: TokenWebhookOptions;
 }
 
 export interface ControlPlane {
@@ -62,6 +65,8 @@ export interface ControlPlane {
   readonly server: string;
   /** An admin (system:masters) kubeconfig for the server: what the workloads stacks and envctl use locally. */
   readonly kubeconfig: string;
+  /** The CA (PEM file) of the API server's certificate. */
+  readonly ca: string;
   readonly dir: string;
   readonly nodes: readonly string[];
   /** A request to the API server as the admin: `{status, body}` (body parsed when JSON); a PATCH body is a strategic merge patch. */
@@ -143,8 +148,10 @@ export async function startControlPlane(
   const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
   const server = `https://127.0.0.1:${securePort}`;
   const started: Started[] = [];
+  const webhook = options.tokenWebhook ? await startTokenWebhook(dir, pki, options.tokenWebhook) : undefined;
   const stop = async () => {
     for (const p of [...started].reverse()) await stopProcess(p);
+    await webhook?.stop();
   };
   const api = (method: string, path: string, body?: unknown) => apiRequest(server, pki, "admin", method, path, body);
   try {
@@ -182,10 +189,12 @@ export async function startControlPlane(
       "--allow-privileged=true",
       `--enable-admission-plugins=${EKS_ADMISSION_PLUGINS.join(",")}`,
       "--profiling=false",
+      ...(webhook?.flags ?? []),
       "--v=1",
     ]);
     started.push(apiserver);
     await until(apiserver, "readiness (/readyz)", 90, async () => (await api("GET", "/readyz")).status === 200);
+    await webhook?.bindAccessPolicies(api);
     say(`kube-apiserver ${bin.versions.kubernetes} on ${server} (admission as on EKS, Pod Security included; RBAC)`);
 
     const kubeconfig = writeKubeconfig(
@@ -259,7 +268,7 @@ export async function startControlPlane(
       `kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes ` +
         `(no kubelet: pods are simulated); kubeconfig ${kubeconfig}`,
     );
-    return { server, kubeconfig, dir, nodes: nodes.map((n) => n.name), api, stop };
+    return { server, kubeconfig, ca: pki.ca, dir, nodes: nodes.map((n) => n.name), api, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -3,24 +3,18 @@
  * official client (@kubernetes/client-node): what `status --live` shows and what the readiness gate
  * judges (lib/release/gates/readiness.ts). Read-only: the workloads stack owns the objects.
  *
- * Which cluster: a kubeconfig context. On AWS it is the context named after the environment
- * (`aws eks update-kubeconfig --name <cluster> --alias <env>`), from ENVSTACK_KUBECONFIG, else
- * KUBECONFIG, else ~/.kube/config; a missing context is an error, never another cluster. On the
- * local target it is the local control plane's kubeconfig (lib/stacks/target.ts) and its context.
+ * Which cluster, and as whom: a {@link KubeTarget} (./config.ts). On AWS, EKS's endpoint and CA
+ * and a token envctl makes with the environment's role; on the local target, the local control
+ * plane's admin kubeconfig, or the same token path with ENVSTACK_KUBE_AUTH=eks.
  */
 
-import { existsSync } from "node:fs";
 import { namespaceOf, slotWorkloadName } from "../constructs/workloads/names.ts";
 import { once } from "../core/once.ts";
 import { SLOTS, type Slot } from "../core/primitives.ts";
 import type { SlotWorkload, Workloads } from "../release/ports/index.ts";
+import { type KubeTarget, kubeConfigFor } from "./config.ts";
 
-/** Which kubeconfig file and context reach an environment's cluster. */
-export interface KubeTarget {
-  readonly kubeconfig: string;
-  /** The context to use; undefined: the file's current context (the local control plane's). */
-  readonly context?: string;
-}
+export type { EksAccess, KubeTarget } from "./config.ts";
 
 /** The version label every slot's pod template carries (lib/constructs/workloads/slot-deployment.ts). */
 export const VERSION_LABEL = "app.kubernetes.io/version";
@@ -48,23 +42,13 @@ export function lazyKubeWorkloads(env: string, target: KubeTarget): Workloads {
 
 /** The slots' Deployments in the environment's namespace; 404 is "no Deployment", anything else throws. */
 export async function kubeWorkloads(env: string, target: KubeTarget): Promise<Workloads> {
-  if (!existsSync(target.kubeconfig)) throw new Error(`no kubeconfig at ${target.kubeconfig}`);
   const k8s = await import("@kubernetes/client-node");
-  const config = new k8s.KubeConfig();
-  config.loadFromFile(target.kubeconfig);
-  if (target.context !== undefined) {
-    if (!config.getContextObject(target.context)) {
-      throw new Error(
-        `${target.kubeconfig} has no context '${target.context}': run 'aws eks update-kubeconfig --name <cluster> --alias ${target.context}'`,
-      );
-    }
-    config.setCurrentContext(target.context);
-  }
-  const apps = config.makeApiClient(k8s.AppsV1Api);
+  // A configuration per read: an EKS token lives a minute, and `status --watch` reads for longer.
+  const apps = async () => (await kubeConfigFor(target)).makeApiClient(k8s.AppsV1Api);
   const namespace = namespaceOf(env);
-  const one = async (slot: Slot): Promise<SlotWorkload | null> => {
+  const one = async (api: Awaited<ReturnType<typeof apps>>, slot: Slot): Promise<SlotWorkload | null> => {
     try {
-      return slotWorkloadOf(await apps.readNamespacedDeployment({ name: slotWorkloadName(slot), namespace }));
+      return slotWorkloadOf(await api.readNamespacedDeployment({ name: slotWorkloadName(slot), namespace }));
     } catch (err) {
       if ((err as { code?: number }).code === 404) return null;
       throw err;
@@ -72,7 +56,8 @@ export async function kubeWorkloads(env: string, target: KubeTarget): Promise<Wo
   };
   return {
     read: async () => {
-      const [blue = null, green = null] = await Promise.all(SLOTS.map(one));
+      const api = await apps();
+      const [blue = null, green = null] = await Promise.all(SLOTS.map((slot) => one(api, slot)));
       return { blue, green };
     },
   };

@@ -10,6 +10,9 @@ modules, each patching moto when imported:
   user groups that are active.
 - eks_access.py: EKS add-ons, access entries and Pod Identity associations.
 - eks_node_groups.py: EKS node groups with their Auto Scaling group.
+- eks_api.py: a cluster's endpoint and CA as the local control plane's (once it runs), access policy
+  associations, and the cluster creator's admin access entry.
+- presigned_sts.py: presigned GetCallerIdentity (EKS tokens) routed, attributed and signature-checked.
 
 The additions in this file:
 
@@ -52,9 +55,11 @@ from moto.s3 import models as s3_models
 
 import backup_selections  # noqa: F401  (patches moto on import)
 import eks_access  # noqa: F401
+import eks_api  # noqa: F401
 import eks_node_groups  # noqa: F401
 import elasticache_groups  # noqa: F401
 import instance_refresh  # noqa: F401
+import presigned_sts  # noqa: F401
 import read_backs  # noqa: F401
 
 
