@@ -9,7 +9,8 @@
  * serving certificate, one client certificate per component, the service-account signing key, made
  * with openssl) and writes an admin kubeconfig. Admission runs as on EKS (the plugin list below,
  * Pod Security admission included: enforced per namespace by its labels), authorization is
- * Node,RBAC, anonymous requests are refused.
+ * Node,RBAC, anonymous requests are refused; with `tokenWebhook`, IAM principals' EKS tokens are
+ * authenticated through their access entries in the emulator (control-plane/token-webhook.ts).
  *
  * The parts: `control-plane/pki.ts` (certificates and kubeconfigs), `control-plane/processes.ts`
  * (starting, waiting for and stopping the components, each logging to a file) and
