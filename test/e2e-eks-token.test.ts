@@ -114,6 +114,14 @@ describe("envctl on an EKS environment without a kubeconfig (the emulator acting
     expect(state.green).toBeNull();
   });
 
+  it("fails closed, naming the cluster, when the environment's cluster does not exist (production was never deployed here)", async () => {
+    const production = (await loadProject(REPO)).environments.find((e) => e.config.name === "production")!.config;
+    const target = createShell({ env, cwd: REPO }).kubeTargets(REPO)(production);
+    await expect((await kubeWorkloads("production", target)).read()).rejects.toThrow(
+      "no EKS cluster production-eks (production) in eu-west-1 of account 333333333333: deploy the environment first",
+    );
+  });
+
   it("the API server refuses a token for another cluster, and one of a principal without an access entry", async () => {
     const o = environmentAws(readTarget(env, REPO), staging);
     const role = credentialsOf(o) as () => Promise<import("../lib/aws/clients.ts").Credentials>;

@@ -65,10 +65,14 @@ export function eksClusterAccess(o: AwsClientOptions, cluster: string): EksClust
   return {
     cluster,
     endpoint: () => {
-      endpoint ??= describe();
-      endpoint.catch(() => {
-        endpoint = undefined;
-      });
+      if (!endpoint) {
+        const asked = describe();
+        // A failure is not kept: the next read asks EKS again.
+        asked.catch(() => {
+          if (endpoint === asked) endpoint = undefined;
+        });
+        endpoint = asked;
+      }
       return endpoint;
     },
     token: async () => {
