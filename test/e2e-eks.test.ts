@@ -5,12 +5,15 @@
  * `staging-workloads` stack applied to a real Kubernetes API server: the local control plane of
  * lib/engine/control-plane.ts (etcd, kube-apiserver with EKS's admission plugins and Pod Security,
  * the controller manager, the scheduler, and kwok's simulated nodes: pods become Ready without
- * running). Then envctl stages and rolls out on it as a user would; the playground's staging uses
+ * running). Then envctl stages and rolls out on it as a user would, reaching the cluster as on AWS:
+ * the endpoint and CA from EKS (moto reports the control plane) and a token it makes with staging's
+ * deploy role, accepted by the control plane's webhook (ENVSTACK_KUBE_AUTH=eks); the playground's staging uses
  * short windows (useShortWindows) and the synthetic ALB metrics of the other rollout tests.
  * Never skipped: needs `npm run setup:engine` (CI runs it).
  */
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,8 +118,16 @@ async function eventually(what: string, check: () => Promise<boolean>, seconds =
 
 beforeAll(async () => {
   smoke = await healthStandIn();
-  plane = await startControlPlane(controlPlaneBinaries(readManifest()));
-  loop = await localLoop({ ENVSTACK_KUBECONFIG: plane.kubeconfig });
+  // The workloads stack's provider reads the control plane's admin kubeconfig (gap eksControlPlane);
+  // envctl reaches the cluster as on AWS: moto reports the control plane as staging-eks's endpoint,
+  // and envctl's own token (staging's deploy role, the cluster's creator) passes its webhook.
+  const kube = mkdtempSync(join(tmpdir(), "envstack-kube-"));
+  loop = await localLoop({ ENVSTACK_KUBECONFIG: join(kube, "admin.kubeconfig"), ENVSTACK_KUBE_AUTH: "eks" });
+  plane = await startControlPlane(controlPlaneBinaries(readManifest()), {
+    dir: kube,
+    tokenWebhook: { emulator: loop.emulator.endpoint, clusters: ["staging-eks"] },
+  });
+  loop.emulator.serveKubernetesApi({ server: plane.server, caPem: readFileSync(plane.ca, "utf8") });
   useShortWindows(loop.dir, smoke.url, "staging", ["production"]);
   // The test destroys staging at its end: its database's deletion protection off from the start.
   loop.edit("staging.ts", (t) => t.replace("deletionProtection: true", "deletionProtection: false"));

@@ -650,6 +650,29 @@ describe("EKS configuration", () => {
     ).toEqual([]);
   });
 
+  it("opens the private API endpoint (HTTPS) to the networks privateAccessCidrs lists, and to none by default", async () => {
+    const withRunners = await synthRepo({
+      configs: {
+        staging: (c) =>
+          c.compute.kind === "eks" ? { ...c, compute: { ...c.compute, privateAccessCidrs: ["10.42.8.0/24"] } } : c,
+      },
+    });
+    const api = (syn: Synthesized) =>
+      resources(syn.stack("staging"), "aws_vpc_security_group_ingress_rule").filter(
+        (r) => r.description === "Kubernetes API (private endpoint)",
+      );
+    expect(api(withRunners)).toEqual([
+      expect.objectContaining({
+        cidr_ipv4: "10.42.8.0/24",
+        ip_protocol: "tcp",
+        from_port: 443,
+        to_port: 443,
+        security_group_id: expect.stringMatching(/cluster_security_group_id/),
+      }),
+    ]);
+    expect(api(s)).toEqual([]);
+  });
+
   it("accepts deployer roles by name only", () => {
     const withRoles = (deployerRoles: string[]) =>
       EnvironmentSchema.safeParse({ ...staging, compute: { ...staging.compute, deployerRoles } });

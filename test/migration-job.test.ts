@@ -247,7 +247,7 @@ describe("the composition: which database an environment gets", () => {
   const env = (kind: "eks" | "ec2") =>
     ({ name: "staging", compute: { kind }, image: { repository: "repo" } }) as unknown as Environment;
   const io = {
-    kube: { kubeconfig: "/nonexistent" },
+    kube: { kind: "kubeconfig" as const, kubeconfig: "/nonexistent" },
     aws: { region: "eu-west-1", endpoint: "http://127.0.0.1:1" },
     images: "/nonexistent",
     release: () => release("blue", "1.4.2", null),

@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from "vitest";
 import dev from "../environments/dev.ts";
-import staging from "../environments/staging.ts";
 import {
   commandParameters,
   invocationOutcome,
@@ -16,7 +15,6 @@ import {
   takeLines,
 } from "../lib/aws/ssm-command.ts";
 import { parseSchema, SsmRunner } from "../lib/aws/ssm-runner.ts";
-import { awsDatabase } from "../lib/cli/aws-database.ts";
 import { databasePort } from "../lib/cli/compose.ts";
 import { redact } from "../lib/database/redact.ts";
 
@@ -291,7 +289,7 @@ describe("the database port on AWS", () => {
     const configOf = () => dev;
     const local = { ENVSTACK_TARGET: "local", ENVSTACK_AWS_ENDPOINT: "http://127.0.0.1:1" };
     const cluster = {
-      kube: () => ({ kubeconfig: "/nonexistent" }),
+      kube: () => ({ kind: "kubeconfig" as const, kubeconfig: "/nonexistent" }),
       aws: () => o,
       release: () => ({}) as never,
     };

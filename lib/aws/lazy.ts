@@ -6,6 +6,7 @@
 import type { MaintenanceSwitch, MetricsReader, Snapshotter, TrafficHistory } from "../release/ports/index.ts";
 import type { AlarmReader } from "./alarms.ts";
 import type { AwsClientOptions } from "./clients.ts";
+import type { EksClusterAccess } from "./eks.ts";
 import type { TrafficApi } from "./traffic.ts";
 
 /** One instance of `T`, created by `load` on the first call of any method; `writes` check the account first. */
@@ -51,3 +52,9 @@ export const lazyMaintenance = (env: string, o: AwsClientOptions): MaintenanceSw
     o,
     ["on", "remove", "syncBypass"],
   );
+
+/** An EKS cluster's endpoint and envctl's token for it (./eks.ts): the EKS client loads on the first read of the cluster. */
+export const lazyEksAccess = (o: AwsClientOptions, cluster: string): EksClusterAccess => ({
+  ...lazy(async () => (await import("./eks.ts")).eksClusterAccess(o, cluster), ["endpoint", "token"]),
+  cluster,
+});

@@ -24,7 +24,7 @@ import { clusterDatabase } from "../database/cluster.ts";
 import { imageContract } from "../database/image.ts";
 import { localImage } from "../database/local.ts";
 import { redact } from "../database/redact.ts";
-import type { KubeTarget } from "../kube/client.ts";
+import type { KubeTarget } from "../kube/config.ts";
 import { kubeJobRunner } from "../kube/migration-job.ts";
 import type { Release } from "../release/model/release.ts";
 import type { Database, MigrationRequest } from "../release/ports/index.ts";

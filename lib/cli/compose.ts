@@ -27,7 +27,7 @@ import { SLOT_HEADER, slotAlarmNames } from "../constructs/naming.ts";
 import { localDatabase } from "../database/local.ts";
 import { EngineDeployer } from "../deploy/runner.ts";
 import { dbTools } from "../engine/db-tools.ts";
-import type { KubeTarget } from "../kube/client.ts";
+import type { KubeTarget } from "../kube/config.ts";
 import { lazyKubeWorkloads } from "../kube/workloads.ts";
 import type { Context } from "../release/command-context.ts";
 import { RefusedError } from "../release/model/errors.ts";

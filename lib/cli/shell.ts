@@ -8,8 +8,10 @@ import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { AwsClientOptions } from "../aws/clients.ts";
+import { lazyEksAccess } from "../aws/lazy.ts";
 import { loadProject, type Project } from "../config/load.ts";
 import type { Environment } from "../config/schema.ts";
+import { eksClusterName } from "../constructs/naming.ts";
 import type { KubeTarget } from "../kube/workloads.ts";
 import type { Clock } from "../release/ports/index.ts";
 import { readAudit } from "../release/store/index.ts";
@@ -46,7 +48,7 @@ export interface Shell extends ShellNotifications {
   exitCode(): number;
   /** Where the AWS adapters of an environment of the project at `root` connect (the emulator on the local target). */
   awsOptions(root: string): (e: Environment) => AwsClientOptions;
-  /** Which kubeconfig and context reach an EKS environment's cluster (lib/kube/workloads.ts). */
+  /** How envctl reaches an EKS environment's cluster and as whom (lib/kube/config.ts). */
   kubeTargets(root: string): (e: Environment) => KubeTarget;
   /**
    * The context of a release command. `focus`: the environments the command acts on. Only they
@@ -92,18 +94,23 @@ export function createShell(deps: Deps, argv: readonly string[] = []): Shell {
     const target = readTarget(env, projectRoot);
     return (e: Environment): AwsClientOptions => environmentAws(target, e);
   };
-  // An EKS environment's cluster: the local control plane's kubeconfig on the local target, else
-  // the context named after the environment (lib/kube/workloads.ts).
+  // An EKS environment's cluster (lib/kube/config.ts): by default on AWS, EKS's endpoint and CA and a
+  // token envctl makes with the environment's role (the same credentials as its other AWS calls); on
+  // the local target, the local control plane's admin kubeconfig, unless ENVSTACK_KUBE_AUTH=eks (the
+  // emulator's cluster then stands for EKS, its tokens checked by the control plane's webhook).
   const kubeTargets = (projectRoot: string) => {
     const target = readTarget(env, projectRoot);
-    return (e: Environment): KubeTarget =>
-      target.kind === "local"
-        ? { kubeconfig: target.kubeconfig }
-        : {
-            kubeconfig:
-              env.ENVSTACK_KUBECONFIG ?? env.KUBECONFIG?.split(delimiter)[0] ?? join(homedir(), ".kube", "config"),
-            context: e.name,
-          };
+    return (e: Environment): KubeTarget => {
+      if (target.kubeAuth === "eks")
+        return { kind: "eks", access: lazyEksAccess(environmentAws(target, e), eksClusterName(e.name)) };
+      if (target.kind === "local") return { kind: "kubeconfig", kubeconfig: target.kubeconfig };
+      return {
+        kind: "kubeconfig",
+        kubeconfig:
+          env.ENVSTACK_KUBECONFIG ?? env.KUBECONFIG?.split(delimiter)[0] ?? join(homedir(), ".kube", "config"),
+        context: e.name,
+      };
+    };
   };
 
   const notifications = shellNotifications(deps, env, clock, root, err);

@@ -60,6 +60,11 @@ export function databaseIdentifier(namePrefix: string): string {
 }
 
 /** The bootstrap stack of an account (its state bucket): `bootstrap-<account id>`. */
+/** The EKS cluster of an environment (lib/constructs/eks/cluster.ts): envctl describes it and makes its tokens for it. */
+export function eksClusterName(namePrefix: string): string {
+  return `${namePrefix}-eks`;
+}
+
 export function bootstrapStackName(accountId: string): string {
   return `bootstrap-${accountId}`;
 }

@@ -26,14 +26,23 @@ async function main(): Promise<number> {
     stagingFile,
     readFileSync(stagingFile, "utf8").replace("deletionProtection: true", "deletionProtection: false"),
   );
+  const emulator = await startEmulator(manifest, join(dir, "moto.log"));
+  // The control plane stands for staging's EKS cluster: moto reports it as the cluster's endpoint,
+  // and its token webhook lets envctl in with the token it makes with staging's deploy role, as on AWS.
   const plane = await startControlPlane(controlPlaneBinaries(manifest), {
     dir: join(dir, "kube"),
     say: (line) => say(`control plane: ${line}`),
+    tokenWebhook: { emulator: emulator.endpoint, clusters: ["staging-eks"] },
   });
-  const emulator = await startEmulator(manifest, join(dir, "moto.log"));
+  emulator.serveKubernetesApi({ server: plane.server, caPem: readFileSync(plane.ca, "utf8") });
   const base = localTargetEnv(
     emulator.endpoint,
-    engineEnv(manifest, { ...process.env, CI: process.env.CI ?? "1", ENVSTACK_KUBECONFIG: plane.kubeconfig }),
+    engineEnv(manifest, {
+      ...process.env,
+      CI: process.env.CI ?? "1",
+      ENVSTACK_KUBECONFIG: plane.kubeconfig,
+      ENVSTACK_KUBE_AUTH: "eks",
+    }),
   );
   const cdktf = join(REPO, "node_modules/.bin/cdktf");
   const envctl = (...args: string[]) => run(process.execPath, [join(REPO, "lib/cli/envctl.js"), ...args], dir, base);
@@ -46,7 +55,10 @@ async function main(): Promise<number> {
   const bootstrap = bootstrapStackName(account);
   let code = 0;
   try {
-    say(`moto on ${emulator.endpoint}; the workloads stack's Kubernetes provider reads ${plane.kubeconfig}`);
+    say(
+      `moto on ${emulator.endpoint}; the workloads stack's Kubernetes provider reads ${plane.kubeconfig}; ` +
+        "envctl reads the cluster with its own EKS token (ENVSTACK_KUBE_AUTH=eks)",
+    );
     await deploy(bootstrap, { ...base, ENVSTACK_BACKEND: "local" });
     for (const stack of ["staging", "staging-workloads", "staging-traffic"]) await deploy(stack);
     const nodes = (await plane.api("GET", "/api/v1/nodes")).body.items.length;

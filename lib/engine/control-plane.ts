@@ -9,7 +9,8 @@
  * serving certificate, one client certificate per component, the service-account signing key, made
  * with openssl) and writes an admin kubeconfig. Admission runs as on EKS (the plugin list below,
  * Pod Security admission included: enforced per namespace by its labels), authorization is
- * Node,RBAC, anonymous requests are refused.
+ * Node,RBAC, anonymous requests are refused; with `tokenWebhook`, IAM principals' EKS tokens are
+ * authenticated through their access entries in the emulator (control-plane/token-webhook.ts).
  *
  * The parts: `control-plane/pki.ts` (certificates and kubeconfigs), `control-plane/processes.ts`
  * (starting, waiting for and stopping the components, each logging to a file) and
@@ -22,6 +23,7 @@ import { type ApiResponse, apiRequest } from "./control-plane/client.ts";
 import { writeKwokConfig } from "./control-plane/kwok.ts";
 import { type ClientName, makePki, SERVICE_CIDR, writeKubeconfig } from "./control-plane/pki.ts";
 import { type Started, startProcess, stopProcess, tail, until } from "./control-plane/processes.ts";
+import { startTokenWebhook, type TokenWebhookOptions } from "./control-plane/token-webhook.ts";
 import { freePort } from "./local.ts";
 
 export { SERVICE_CIDR } from "./control-plane/pki.ts";
@@ -56,6 +58,8 @@ export interface ControlPlaneOptions {
   readonly nodes?: readonly SimulatedNode[];
   /** Where start-up progress goes (one line per component). @default nowhere */
   readonly say?: (line: string) => void;
+  /** Accept EKS tokens of IAM principals, as EKS does (./control-plane/token-webhook.ts). @default client certificates only */
+  readonly tokenWebhook?: TokenWebhookOptions;
 }
 
 export interface ControlPlane {
@@ -63,6 +67,8 @@ export interface ControlPlane {
   readonly server: string;
   /** An admin (system:masters) kubeconfig for the server: what the workloads stacks and envctl use locally. */
   readonly kubeconfig: string;
+  /** The CA (PEM file) of the API server's certificate. */
+  readonly ca: string;
   readonly dir: string;
   /** The files simulated containers' logs are served from (`migrate.log`, `schema.log`, `other.log`: ./control-plane/kwok.ts). */
   readonly logs: string;
@@ -151,8 +157,10 @@ export async function startControlPlane(
   ];
   const server = `https://127.0.0.1:${securePort}`;
   const started: Started[] = [];
+  const webhook = options.tokenWebhook ? await startTokenWebhook(dir, pki, options.tokenWebhook) : undefined;
   const stop = async () => {
     for (const p of [...started].reverse()) await stopProcess(p);
+    await webhook?.stop();
   };
   const api = (method: string, path: string, body?: unknown) => apiRequest(server, pki, "admin", method, path, body);
   try {
@@ -193,10 +201,12 @@ export async function startControlPlane(
       `--kubelet-certificate-authority=${pki.ca}`,
       "--kubelet-preferred-address-types=InternalIP",
       "--profiling=false",
+      ...(webhook?.flags ?? []),
       "--v=1",
     ]);
     started.push(apiserver);
     await until(apiserver, "readiness (/readyz)", 90, async () => (await api("GET", "/readyz")).status === 200);
+    await webhook?.bindAccessPolicies(api);
     say(`kube-apiserver ${bin.versions.kubernetes} on ${server} (admission as on EKS, Pod Security included; RBAC)`);
 
     const kubeconfig = writeKubeconfig(
@@ -274,7 +284,7 @@ export async function startControlPlane(
       `kube-controller-manager, kube-scheduler; kwok ${bin.versions.kwok} simulating ${nodes.length} Ready nodes ` +
         `(no kubelet: pods are simulated); kubeconfig ${kubeconfig}`,
     );
-    return { server, kubeconfig, dir, logs: kwokFiles.logs, nodes: nodes.map((n) => n.name), api, stop };
+    return { server, kubeconfig, ca: pki.ca, dir, logs: kwokFiles.logs, nodes: nodes.map((n) => n.name), api, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -4,7 +4,16 @@
  * loopback port and stopped after. Used by `npm run demo` and the end-to-end tests.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -93,6 +102,11 @@ export interface Emulator {
   readonly motoEndpoint: string;
   /** Makes the proxy reset the connections of these AWS signing names (`monitoring`, ...): "service unreachable". */
   unreachable(services: readonly string[]): Promise<void>;
+  /**
+   * Makes every EKS cluster of the emulator report this API server and CA (PEM) as its endpoint and
+   * certificate authority (lib/engine/moto/eks_api.py): the local control plane stands for them.
+   */
+  serveKubernetesApi(api: { readonly server: string; readonly caPem: string }): void;
   /** CloudWatch operations the proxy translated from CBOR, by name. */
   translated(): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -126,10 +140,16 @@ export async function startEmulator(
   mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, "a");
   const python = join(dirname(m.motoServer), "python");
+  const eksApiFile = join(mkdtempSync(join(tmpdir(), "envstack-eks-api-")), "eks-api.json");
   const child: ChildProcess = spawn(python, [MOTO_WRAPPER, "-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", log, log],
     // AWS-managed IAM policies (e.g. AmazonSSMManagedInstanceCore) exist on AWS; moto loads them on request.
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "false", MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
+    env: {
+      ...process.env,
+      MOTO_ALLOW_NONEXISTENT_REGION: "false",
+      MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
+      ENVSTACK_EKS_API_FILE: eksApiFile,
+    },
   });
   closeSync(log);
   const tail = () => readFileSync(logFile, "utf8").slice(-4000);
@@ -165,6 +185,11 @@ export async function startEmulator(
       const r = await fetch(controlUrl("faults"), { method: "POST", body: JSON.stringify({ unreachable: services }) });
       if (!r.ok) throw new Error(`emulator proxy refused the faults: ${await r.text()}`);
     },
+    serveKubernetesApi: (api) =>
+      writeFileSync(
+        eksApiFile,
+        JSON.stringify({ endpoint: api.server, certificateAuthority: Buffer.from(api.caPem).toString("base64") }),
+      ),
     translated: async () =>
       ((await (await fetch(controlUrl("stats"))).json()) as { translated: Record<string, number> }).translated,
     stop: async () => {

@@ -11,6 +11,7 @@
 
 import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
+import type { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import {
   APP_CONFIG_MAP,
   DATABASE_SECRET_ARN_KEY,
@@ -18,7 +19,7 @@ import {
   slotSettingsConfigMap,
 } from "../constructs/workloads/names.ts";
 import type { Slot } from "../core/primitives.ts";
-import { type KubeTarget, kubeConfigFor, kubeLibrary } from "./client.ts";
+import { type KubeTarget, kubeConfigFor, kubeLibrary } from "./config.ts";
 import { type JobKind, jobName, migrationJob } from "./job-spec.ts";
 
 /** One command to run as a Job. */
@@ -91,13 +92,24 @@ export function kubeJobRunner(env: string, target: KubeTarget, o: JobRunnerOptio
   return {
     async run(req: JobRequest): Promise<JobOutcome> {
       const k8s = await kubeLibrary();
-      const config = await kubeConfigFor(target);
-      const core = config.makeApiClient(k8s.CoreV1Api);
-      const batch = config.makeApiClient(k8s.BatchV1Api);
+      // Made again every 45 s: an EKS token lives a minute, and a migration may run for hours.
+      let made: { at: number; config: KubeConfig; core: CoreV1Api; batch: BatchV1Api } | undefined;
+      const clients = async () => {
+        if (!made || Date.now() - made.at > 45_000) {
+          const config = await kubeConfigFor(target);
+          made = {
+            at: Date.now(),
+            config,
+            core: config.makeApiClient(k8s.CoreV1Api),
+            batch: config.makeApiClient(k8s.BatchV1Api),
+          };
+        }
+        return made;
+      };
       // What the slot's pods load must exist, or the pod would wait for it until its deadline.
       const configMap = async (name: string) => {
         try {
-          return await core.readNamespacedConfigMap({ name, namespace });
+          return await (await clients()).core.readNamespacedConfigMap({ name, namespace });
         } catch (err) {
           if (codeOf(err) === 404)
             throw new Error(
@@ -128,10 +140,10 @@ export function kubeJobRunner(env: string, target: KubeTarget, o: JobRunnerOptio
       const where = `kubernetes job ${name} in namespace ${namespace}`;
       if (req.signal?.aborted)
         return { exitCode: null, timedOut: false, where: `${where} (not created: interrupted)`, output: null };
-      await batch.createNamespacedJob({ namespace, body });
+      await (await clients()).batch.createNamespacedJob({ namespace, body });
       const remove = async () => {
         try {
-          await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" });
+          await (await clients()).batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" });
         } catch (err) {
           if (codeOf(err) !== 404) req.log(`could not delete job ${name}: ${reason(err)}`);
         }
@@ -154,7 +166,9 @@ export function kubeJobRunner(env: string, target: KubeTarget, o: JobRunnerOptio
             .on("close", () => resolve());
         });
         try {
-          logAbort = await new k8s.Log(config).log(namespace, pod, req.kind, stream, { follow: true });
+          logAbort = await new k8s.Log((await clients()).config).log(namespace, pod, req.kind, stream, {
+            follow: true,
+          });
         } catch (err) {
           logs.state = "unavailable";
           stream.end();
@@ -189,9 +203,12 @@ export function kubeJobRunner(env: string, target: KubeTarget, o: JobRunnerOptio
           let job: Any;
           let pods: Any[];
           try {
-            job = await batch.readNamespacedJob({ name, namespace });
-            pods = (await core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` }))
-              .items;
+            job = await (await clients()).batch.readNamespacedJob({ name, namespace });
+            pods = (
+              await (
+                await clients()
+              ).core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` })
+            ).items;
             errors = 0;
           } catch (err) {
             if (++errors >= (o.maxReadErrors ?? 10)) {

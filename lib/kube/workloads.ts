@@ -2,16 +2,19 @@
  * The slots' Deployments of an EKS environment, read from its cluster's API server with the
  * official client (@kubernetes/client-node): what `status --live` shows and what the readiness gate
  * judges (lib/release/gates/readiness.ts). Read-only: the workloads stack owns the objects.
- * The cluster is reached through ./client.ts (`kubeConfigFor`).
+ *
+ * Which cluster, and as whom: a {@link KubeTarget} (./config.ts). On AWS, EKS's endpoint and CA
+ * and a token envctl makes with the environment's role; on the local target, the local control
+ * plane's admin kubeconfig, or the same token path with ENVSTACK_KUBE_AUTH=eks.
  */
 
 import { namespaceOf, slotWorkloadName } from "../constructs/workloads/names.ts";
 import { once } from "../core/once.ts";
 import { SLOTS, type Slot } from "../core/primitives.ts";
 import type { SlotWorkload, Workloads } from "../release/ports/index.ts";
-import { type KubeTarget, kubeConfigFor, kubeLibrary } from "./client.ts";
+import { type KubeTarget, kubeConfigFor } from "./config.ts";
 
-export type { KubeTarget } from "./client.ts";
+export type { EksAccess, KubeTarget } from "./config.ts";
 
 /** The version label every slot's pod template carries (lib/constructs/workloads/slot-deployment.ts). */
 export const VERSION_LABEL = "app.kubernetes.io/version";
@@ -39,13 +42,13 @@ export function lazyKubeWorkloads(env: string, target: KubeTarget): Workloads {
 
 /** The slots' Deployments in the environment's namespace; 404 is "no Deployment", anything else throws. */
 export async function kubeWorkloads(env: string, target: KubeTarget): Promise<Workloads> {
-  const k8s = await kubeLibrary();
-  const config = await kubeConfigFor(target);
-  const apps = config.makeApiClient(k8s.AppsV1Api);
+  const k8s = await import("@kubernetes/client-node");
+  // A configuration per read: an EKS token lives a minute, and `status --watch` reads for longer.
+  const apps = async () => (await kubeConfigFor(target)).makeApiClient(k8s.AppsV1Api);
   const namespace = namespaceOf(env);
-  const one = async (slot: Slot): Promise<SlotWorkload | null> => {
+  const one = async (api: Awaited<ReturnType<typeof apps>>, slot: Slot): Promise<SlotWorkload | null> => {
     try {
-      return slotWorkloadOf(await apps.readNamespacedDeployment({ name: slotWorkloadName(slot), namespace }));
+      return slotWorkloadOf(await api.readNamespacedDeployment({ name: slotWorkloadName(slot), namespace }));
     } catch (err) {
       if ((err as { code?: number }).code === 404) return null;
       throw err;
@@ -53,7 +56,8 @@ export async function kubeWorkloads(env: string, target: KubeTarget): Promise<Wo
   };
   return {
     read: async () => {
-      const [blue = null, green = null] = await Promise.all(SLOTS.map(one));
+      const api = await apps();
+      const [blue = null, green = null] = await Promise.all(SLOTS.map((slot) => one(api, slot)));
       return { blue, green };
     },
   };

@@ -123,6 +123,7 @@ export function eksCompute(
     subnetIds: parts.network.privateSubnetIds,
     kubernetesVersion: config.kubernetesVersion,
     publicAccessCidrs: config.publicAccessCidrs,
+    privateAccessCidrs: config.privateAccessCidrs,
     nodeGroups: config.nodeGroups,
     targetGroupArns: {
       blue: parts.loadBalancer.targetGroups.blue.arn,

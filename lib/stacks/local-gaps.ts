@@ -25,7 +25,9 @@ export const EMULATOR_GAPS = {
     "Kubernetes provider of `<env>-workloads` at the local control plane " +
     "(lib/engine/control-plane.ts: etcd, kube-apiserver with EKS's admission plugins, controller " +
     "manager, scheduler, kwok's simulated nodes) through the target's kubeconfig (ENVSTACK_KUBECONFIG), without aws_eks_cluster_auth's token. " +
-    "It stays: moto's EKS has no Kubernetes API to serve; closing it means EKS's authenticator (a token webhook against the emulator's STS)",
+    "It stays for the provider only: envctl reaches the cluster as on EKS (moto's DescribeCluster reports the control plane, whose token webhook " +
+    "checks envctl's token against the emulator's STS and access entries), but aws_eks_cluster_auth presigns for the STS endpoint the provider " +
+    "is configured with (the emulator's address), which no EKS authenticator accepts",
   rdsSql:
     "moto's RDS instances have no SQL engine: the stacks keep the instance, and envctl on the local " +
     "target maps the environment's database (<env>-postgres) to a database of that name on a local " +

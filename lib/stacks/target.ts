@@ -11,6 +11,9 @@
  * | `ENVSTACK_KUBECONFIG` | path | `local` only: the local Kubernetes control plane's kubeconfig, for the EKS
  * workloads stacks (default `<project root>/.envstack/kube/admin.kubeconfig`, where `npm run kube` writes it) |
  * | `ENVSTACK_STATE_BUCKET` | name | S3 state bucket of every account (default per account: `account.stateBucket`, else `<project>-tfstate-<account id>`) |
+ * | `ENVSTACK_KUBE_AUTH` | `eks`, `kubeconfig` | how envctl reaches an EKS environment's cluster (lib/kube/config.ts): `eks`, EKS's
+ * endpoint and CA and a token envctl makes with the environment's role (default on `aws`); `kubeconfig`, a kubeconfig
+ * file: the local control plane's admin one (default on `local`), on `aws` the context named after the environment |
  * | `ENVSTACK_EMULATOR_ACCOUNT` | 12 digits | `local` only: the emulator's credentials act as this account for every
  * environment (default: each environment's own account) |
  *
@@ -32,6 +35,7 @@ const TargetEnvSchema = z
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
       .optional(),
     ENVSTACK_KUBECONFIG: z.string().min(1).optional(),
+    ENVSTACK_KUBE_AUTH: z.enum(["eks", "kubeconfig"]).optional(),
     ENVSTACK_EMULATOR_ACCOUNT: z
       .string()
       .regex(/^\d{12}$/, "must be a 12-digit account id")
@@ -65,6 +69,8 @@ export interface Target {
   readonly stateBucket?: string;
   /** Absolute path of the local control plane's kubeconfig (read by the `local` target's workloads stacks only). */
   readonly kubeconfig: string;
+  /** How envctl reaches an EKS environment's cluster: a token of its own through EKS, or a kubeconfig file. */
+  readonly kubeAuth: "eks" | "kubeconfig";
   /** `local`: the account the emulator's credentials act as for every environment (default: each environment's own). */
   readonly emulatorAccount?: string;
 }
@@ -80,6 +86,7 @@ export function readTarget(env: NodeJS.ProcessEnv, root: string): Target {
     stateDir: resolve(root, v.ENVSTACK_STATE_DIR ?? ".state"),
     stateBucket: v.ENVSTACK_STATE_BUCKET,
     kubeconfig: resolve(root, v.ENVSTACK_KUBECONFIG ?? `${LOCAL_KUBE_DIR}/admin.kubeconfig`),
+    kubeAuth: v.ENVSTACK_KUBE_AUTH ?? (v.ENVSTACK_TARGET === "local" ? "kubeconfig" : "eks"),
     emulatorAccount: v.ENVSTACK_EMULATOR_ACCOUNT,
   };
 }

@@ -108,6 +108,12 @@ export const EksComputeSchema = z
     kubernetesVersion: engineVersion("eks").default("1.35"),
     /** CIDRs allowed to reach the public API endpoint; empty means private endpoint only. At most 40 (project limit). */
     publicAccessCidrs: z.array(PublicCidrSchema).max(40, "must list at most 40 networks (project limit)").default([]),
+    /**
+     * CIDRs allowed to the private API endpoint (HTTPS), besides the nodes and pods: where envctl and
+     * CI run inside the VPC's reach (e.g. a runner subnet), so they read the cluster without a public
+     * endpoint. At most 40 (project limit). @default [] (nodes and pods only)
+     */
+    privateAccessCidrs: z.array(NetworkCidrSchema).max(40, "must list at most 40 networks (project limit)").default([]),
     nodeGroups: z
       .array(NodeGroupSchema)
       .min(1)

@@ -13,6 +13,7 @@ import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import type { Construct } from "constructs";
 import { skipCheck } from "../../policy/checkov-skip.ts";
 import { EncryptionKey } from "../encryption-key.ts";
+import { eksClusterName } from "../naming.ts";
 import { ONE_YEAR_DAYS } from "../network.ts";
 import { EksClusterRole } from "./iam.ts";
 
@@ -97,7 +98,7 @@ export class EksControlPlane {
 
   constructor(scope: Construct, props: EksControlPlaneProps) {
     const p = props.namePrefix;
-    this.clusterName = `${p}-eks`;
+    this.clusterName = eksClusterName(p);
     const publicCidrs = [...(props.publicAccessCidrs ?? [])];
 
     this.secretsKey = new EncryptionKey(scope, "secrets-key", {

@@ -29,12 +29,14 @@ export interface Pki {
   readonly apiserver: { cert: string; key: string };
   /** Server certificate of kwok's kubelet endpoint (127.0.0.1): the API server reaches pods' logs there. */
   readonly kubelet: { cert: string; key: string };
+  /** Server certificate of the token webhook (./token-webhook.ts), for 127.0.0.1. */
+  readonly webhook: { cert: string; key: string };
   /** Client certificates by component name. */
   readonly clients: Record<ClientName, { cert: string; key: string }>;
 }
 
 /** The components with a client certificate. */
-export type ClientName = "admin" | "controller-manager" | "scheduler" | "kwok";
+export type ClientName = "admin" | "controller-manager" | "scheduler" | "kwok" | "apiserver-webhook";
 
 /** Each component's identity: the user (CN) and groups (O) RBAC sees. */
 const CLIENT_SUBJECTS: Record<ClientName, string> = {
@@ -43,6 +45,8 @@ const CLIENT_SUBJECTS: Record<ClientName, string> = {
   scheduler: "/CN=system:kube-scheduler",
   // kwok plays every node's kubelet (status, leases) and evicts nothing: as on kwokctl's clusters, an admin.
   kwok: "/O=system:masters/CN=kwok",
+  // The API server's client certificate towards the token webhook, which accepts no other caller (no group: no rights).
+  "apiserver-webhook": "/CN=kube-apiserver-webhook-client",
 };
 
 function openssl(dir: string, args: string[]): void {
@@ -104,6 +108,11 @@ export function makePki(dir: string): Pki {
     "/CN=kwok-kubelet",
     "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
   );
+  const webhook = sign(
+    "webhook",
+    "/CN=envstack-token-webhook",
+    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+  );
   const clients = Object.fromEntries(
     Object.entries(CLIENT_SUBJECTS).map(([name, subject]) => [
       name,
@@ -123,6 +132,7 @@ export function makePki(dir: string): Pki {
     serviceAccountPub: join(dir, "service-account.pub"),
     apiserver,
     kubelet,
+    webhook,
     clients,
   };
 }

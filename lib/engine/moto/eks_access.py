@@ -8,7 +8,8 @@ Kept on moto's cluster record, so they go with the cluster, as on EKS:
   is created with are made in the add-on's namespace and owned by it (deleted with it). Nothing is
   installed: the local control plane has no nodes to run an add-on's pods on.
 - Access entries (Create/Describe/List/Update/DeleteAccessEntry): one per principal, type STANDARD
-  by default, the username EKS derives from an IAM role. Nothing authenticates with them locally.
+  by default, the username EKS derives from an IAM role. The local control plane's token webhook
+  authenticates with them (lib/engine/control-plane/token-webhook.ts); access policies: eks_api.py.
 - Pod Identity associations (Create/Describe/List/Update/DeletePodIdentityAssociation): one per
   namespace and service account, ids `a-` and 17 characters as on EKS. No pod receives credentials.
 """

@@ -12,6 +12,9 @@ modules, each patching moto when imported:
 - eks_node_groups.py: EKS node groups with their Auto Scaling group.
 - deploy_roles.py: the account's deploy role exists once assumed (as on AWS, where it is made out of band).
 - ssm_invocations.py: SSM Run Command invocations that fail or time out on a marker (tests only).
+- eks_api.py: a cluster's endpoint and CA as the local control plane's (once it runs), access policy
+  associations, and the cluster creator's admin access entry.
+- presigned_sts.py: presigned GetCallerIdentity (EKS tokens) routed, attributed and signature-checked.
 
 The additions in this file:
 
@@ -54,9 +57,11 @@ from moto.s3 import models as s3_models
 
 import backup_selections  # noqa: F401  (patches moto on import)
 import eks_access  # noqa: F401
+import eks_api  # noqa: F401
 import eks_node_groups  # noqa: F401
 import elasticache_groups  # noqa: F401
 import instance_refresh  # noqa: F401
+import presigned_sts  # noqa: F401
 import read_backs  # noqa: F401
 import ssm_invocations  # noqa: F401
 import deploy_roles  # noqa: F401
