@@ -1,6 +1,8 @@
 /** Cross-environment rules, checked once every environment has loaded. Pure functions. */
+
 import { cidrsOverlap, parseCidr } from "./cidr.ts";
 import type { Problem } from "./errors.ts";
+import { globalHostProblems } from "./global-host.ts";
 import type { Environment } from "./schema.ts";
 
 /**
@@ -15,6 +17,7 @@ export function checkEnvironments(envs: readonly Environment[], known: readonly 
     ...envs.flatMap(tierRules),
     ...envs.flatMap(recoveryRules),
     ...promotionGraph(envs, known),
+    ...globalHostProblems(envs),
   ];
 }
 

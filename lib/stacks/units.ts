@@ -10,7 +10,9 @@
  *
  * The order is the order of a full synthesis: bootstraps, environments, global.
  */
+
 import { type App, App as CdktfApp } from "cdktf";
+import { globalHost } from "../config/global-host.ts";
 import type { Project } from "../config/load.ts";
 import type { Environment } from "../config/schema.ts";
 import type { Release } from "../release/model/release.ts";
@@ -80,13 +82,15 @@ export function projectUnits(project: Project): SynthUnit[] {
   // Previews stay off the dashboard: they come and go with pull requests, and a preview that is
   // registered but not deployed yet has no state for the global stack to read.
   const permanent = project.environments.filter((e) => e.config.expiresAt === undefined).map((e) => e.config);
+  // The dashboard's account and region are the ones the configuration names (lib/config/global-host.ts).
+  const host = globalHost(permanent) ?? first;
+  const where = { ...shared, region: host.region, account: host.account };
   const global: SynthUnit = {
     id: "global",
     kind: "global",
     stacks: ["global"],
-    inputs: { ...shared, account: first.account, environments: permanent },
-    build: (app, target) =>
-      new GlobalStack(app, { ...shared, target, account: first.account, environments: permanent }),
+    inputs: { ...where, environments: permanent },
+    build: (app, target) => new GlobalStack(app, { ...where, target, environments: permanent }),
   };
   return [...bootstraps, ...project.environments.map((e) => environmentUnit(e.config, e.release)), global];
 }

@@ -26,18 +26,20 @@ export class FakeApprovalLedger implements ApprovalLedger {
   async requests(): Promise<ChangeRequest[]> {
     return [...this.waiting.values()].map((r) => structuredClone(r));
   }
-  async approve(changeId: string, who: Approver, at: string): Promise<void> {
-    const list = this.approvals.get(changeId) ?? [];
+  /** One record per person, as the key `<prefix>/<aws:userid>` keeps one object per writer. */
+  private add(into: Map<string, LedgerApproval[]>, changeId: string, who: Approver, at: string): void {
+    const list = into.get(changeId) ?? [];
     if (!list.some((a) => a.by === who.arn)) list.push({ by: who.arn, at });
-    this.approvals.set(changeId, list);
+    into.set(changeId, list);
+  }
+  async approve(changeId: string, who: Approver, at: string): Promise<void> {
+    this.add(this.approvals, changeId, who, at);
   }
   async list(changeId: string): Promise<LedgerApproval[]> {
     return [...(this.approvals.get(changeId) ?? [])];
   }
   async author(changeId: string, who: Approver, at: string): Promise<void> {
-    const list = this.authorship.get(changeId) ?? [];
-    if (!list.some((a) => a.by === who.arn)) list.push({ by: who.arn, at });
-    this.authorship.set(changeId, list);
+    this.add(this.authorship, changeId, who, at);
   }
   async authors(changeId: string): Promise<LedgerApproval[]> {
     return [...(this.authorship.get(changeId) ?? [])];
