@@ -49,7 +49,7 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
   on(
     api,
     get("/environments", "every environment and the recent activity", {}, ok(S.OverviewSchema, "the overview")),
-    async (c) => c.json(overviewOf(await core.load(), core.now()), 200),
+    async (c) => c.json(overviewOf(await core.load(), { now: core.now() }), 200),
   );
   on(
     api,
@@ -62,7 +62,7 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
     async (c) => {
       const { project, e, missing } = await find(param(c).name);
       if (!e) return c.json(missing, 404);
-      const card = overviewOf({ ...project, environments: [e] }, core.now()).environments[0];
+      const card = overviewOf({ ...project, environments: [e] }, { now: core.now() }).environments[0];
       return c.json({ ...environmentOf(e), status: card }, 200);
     },
   );
@@ -90,7 +90,7 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
     async (c) => {
       const { project, e, missing } = await find(param(c).name);
       return e
-        ? c.json(overviewOf({ ...project, environments: [e] }, core.now()).environments[0], 200)
+        ? c.json(overviewOf({ ...project, environments: [e] }, { now: core.now() }).environments[0], 200)
         : c.json(missing, 404);
     },
   );
