@@ -7,7 +7,8 @@
  * its first step → read the weights back at every turn → destroy → stop moto.
  *
  * The engine's output goes to a log file the demo names; the terminal shows envctl's own story
- * (each step, every analysis poll, the verdicts) and the times.
+ * (each step, every analysis poll, the verdicts) and the times. `--ui` (or ENVSTACK_DEMO_UI=1):
+ * `envctl ui` opens beside it (its URL printed) and the rollouts run in the console, live in its pages.
  */
 import { spawn } from "node:child_process";
 import { cpSync, createWriteStream, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
