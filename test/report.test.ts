@@ -272,13 +272,14 @@ describe("the report is the console's views rendered to a file", () => {
         const section = element(report, `data-environment-page="staging"`);
         expect(element(section, `data-part="${part}"`), part).toBe(fragment);
       }
+      const links = (x: string) => x.replace(/href="[^"]*"/g, 'href=""');
       // the history: who, approvers, how long, as both show it
       const history = element(page, `data-part="history"`);
       expect(history).toMatch(/<th>who<\/th>.*<th>approvers<\/th><th>took<\/th>/);
       expect(history).toContain("promote dev staging");
       // the recent activity across environments, and the promotion section but for its links
       expect(element(report, 'class="activity"')).toBe(element(overview, 'class="activity"'));
-      const links = (x: string) => x.replace(/href="[^"]*"/g, 'href=""');
+      expect(links(element(report, 'class="graph"'))).toBe(links(element(overview, 'class="graph"')));
       expect(links(element(report, `data-environment-page="staging"`))).toContain(
         links(element(page, 'data-part="promotion"')),
       );
@@ -362,6 +363,18 @@ describe("envctl report --html in headless Chromium", () => {
     );
     await expect(prod.innerText()).resolves.toContain("drift not checked");
     await expect(prod.innerText()).resolves.toMatch(/\$[\d,]+\.\d\d \/ month/);
+    // each environment's page, as the console shows it (no buttons): configuration, promotion, cost
+    expect(await page.locator("section[data-environment-page]").evaluateAll((x) => x.map((e) => e.id))).toEqual([
+      "page-dev",
+      "page-staging",
+      "page-production",
+    ]);
+    const prodPage = page.locator('section[data-environment-page="production"]');
+    await expect(prodPage.locator('[data-part="promotion"]').getAttribute("data-promoted-from")).resolves.toBe(
+      "staging",
+    );
+    await expect(prodPage.locator('[data-part="cost"]').innerText()).resolves.toMatch(/\$[\d,]+\.\d\d \/ month/);
+    await expect(page.locator("button").count()).resolves.toBe(0);
     // recent history, newest first
     const rows = await page
       .locator("section.activity table.history tr")

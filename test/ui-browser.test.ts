@@ -79,7 +79,6 @@ describe("envctl ui in Chromium", () => {
     const config = await page.locator('[data-part="config"]').textContent();
     expect(config).toMatch(/public settings/);
     expect(config).toMatch(/secrets \(names only\)/);
-    await page.screenshot({ path: join(ARTIFACTS, "console-environment.png"), fullPage: true });
 
     expect(problems).toEqual([]);
 
@@ -110,6 +109,7 @@ describe("envctl ui in Chromium", () => {
     expect(await page.locator('[data-part="cost"]').getAttribute("data-total")).toBe(cost.total.toFixed(2));
     expect(await page.locator('[data-part="cost"] table.cost tr').count()).toBe(cost.lines.length + 1);
     expect(await page.locator('[data-part="history"] tr[data-seq]').count()).toBe(h.audit("staging").length);
+    await page.screenshot({ path: join(ARTIFACTS, "console-environment.png"), fullPage: true });
   });
 
   it("follows a rollout live (evidence lines growing, verdicts in words); an Abort clicked reaches the ALB within a second", async () => {

@@ -4,7 +4,6 @@
  * e-mail attachment exactly as generated. Pure: the same data gives the same bytes.
  */
 import type { Project } from "../config/load.ts";
-import { graphSvg } from "./html-graph.ts";
 import { CSS } from "./html-style.ts";
 import { esc, money, time } from "./html-text.ts";
 import { type CollectOptions, graphLevels, type ReportData } from "./model.ts";
@@ -55,9 +54,6 @@ export function renderReport(data: ReportData | ReportPages): string {
     `${money(total)} / month estimated (prices as of ${esc(d.pricesAsOf)}) · generated ${esc(time(d.generatedAt))} from the release files</p>
 </header>
 <main>
-<h2>Promotion graph</h2>
-<section class="graph">${graphSvg(d)}</section>
-<h2>Environments</h2>
 ${overviewView(d, STATIC)}
 ${pages.map((p) => `<h2>${esc(p.detail.name)}</h2>\n${environmentView(p.detail, d, p.history, STATIC)}`).join("\n")}
 <footer>Versions and weights are what the release files say; <code>envctl status --live</code> reads ` +

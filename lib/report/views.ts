@@ -98,9 +98,11 @@ export function historyView(items: readonly HistoryRow[], across: boolean): stri
   return `<table class="history">${row([...head, "approvers", "took"], "th")}\n${rows.join("\n")}</table>`;
 }
 
-/** The overview: every environment's card and the recent activity across them. */
+/** The overview: the promotion graph, every environment's card and the recent activity across them. */
 export function overviewView(o: Overview, mode: ViewMode): string {
-  return `<section class="cards">${o.environments.map((e) => cardView(e, mode)).join("\n")}</section>
+  const graph = graphSvg(o, { href: (n) => (mode.live ? environmentHref(n, mode) : `#${slug(n)}`) });
+  return `<h2>Promotion graph</h2><section class="graph">${graph}</section>
+<h2>Environments</h2><section class="cards">${o.environments.map((e) => cardView(e, mode)).join("\n")}</section>
 <h2>Recent activity</h2><section class="activity">${historyView(o.activity, true)}</section>`;
 }
 

@@ -37,7 +37,7 @@ export function layout(title: string, main: string, o: { csrf: string; readOnly:
 const LIVE = { live: true } as const;
 
 export function overviewHtml(o: Overview): string {
-  return `<h1>Environments</h1>${overviewView(o, LIVE)}`;
+  return `<h1>Overview</h1>${overviewView(o, LIVE)}`;
 }
 
 /** An environment's page: what runs (slots, health, buttons), then the shared sections (the report's too). */
