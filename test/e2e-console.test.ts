@@ -91,9 +91,11 @@ describe("envctl ui beside the demo (engine + emulator)", () => {
       // as `npm run demo -- --ui` runs it: through the API, following the operation's lines
       const lines: string[] = [];
       const run = ui.follow("dev", "rollout", { rps: USERS_RPS, errorRate: 0.5 }, (l) => lines.push(l));
+      run.catch(() => undefined); // awaited below; a failure before that must not go unhandled
 
       // the traffic plan: the rate it was given, each step's expected requests and time to a decision
-      await page.waitForSelector('[data-part="traffic-plan"]', { timeout: 60_000 });
+      // (before the rollout starts the page shows the plan from the ALB's history: none on the emulator)
+      await page.waitForSelector('[data-part="traffic-plan"][data-rps]', { timeout: 60_000 });
       const plan = page.locator('[data-part="traffic-plan"]');
       expect(await plan.getAttribute("data-rps")).toBe(String(USERS_RPS));
       expect(await plan.locator("tr[data-step]").count()).toBe(2);

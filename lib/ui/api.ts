@@ -14,6 +14,7 @@ import { type ApiOptions, type Env, errors, ok, on, param, problem } from "./api
 import type { ReleaseCore } from "./core.ts";
 import { environmentOf, historyOf, overviewOf, rolloutOf } from "./data.ts";
 import type { Operations } from "./operations.ts";
+import { PlanCache } from "./plan-cache.ts";
 import * as S from "./schemas.ts";
 
 export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): OpenAPIHono<Env> {
@@ -27,6 +28,7 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
       );
     },
   });
+  const plans = new PlanCache(core);
   /** The project and one environment of it, or the 404 naming the known ones. */
   const find = async (name: string) => {
     const project = await core.load();
@@ -127,17 +129,19 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
     api,
     get(
       "/environments/{name}/rollout",
-      "the rollout: steps, weights over time, evidence, verdicts in words",
+      "the rollout: steps, weights over time, evidence, verdicts in words, its traffic plan",
       { params: S.NameParams },
       ok(S.RolloutViewSchema, "the rollout"),
     ),
     async (c) => {
       const name = param(c).name;
+      const running = ops.runningRollout(name);
       const view = rolloutOf(
         await core.load(),
         name,
         core.now(),
-        ops.runningRollout(name)?.lines.map((l) => l.text),
+        running?.lines.map((l) => l.text),
+        await plans.of(name, running?.action),
       );
       return view ? c.json(view, 200) : c.json((await find(name)).missing, 404);
     },

@@ -146,5 +146,5 @@ export const MetricsSchema = loose(
 export const ChangeSchema = loose("Change", "one record of the history, with its analysis");
 export const RolloutViewSchema = loose(
   "RolloutView",
-  "the rollout's steps, the target's weight over time, each analysis with its evidence per poll and its verdict in words",
+  "the rollout's steps, the target's weight over time, each analysis with its evidence per poll and its verdict in words, the traffic plan",
 );
