@@ -235,7 +235,9 @@ async function main(): Promise<number> {
     say(
       `envctl rollout dev — synthetic users send ${USERS_RPS} requests a second, split by the ALB's weights, 0.5 % 5xx on both slots; healthy`,
     );
-    const healthy = traffic.run((w) => users(w, { latency: { blue: 0.08, green: 0.09 } }));
+    // Both slots as fast: synthetic latencies are one value per slot, so a canary 10 ms slower is slower on
+    // every request, which the judge's response-time buckets rightly call a regression.
+    const healthy = traffic.run((w) => users(w, { latency: { blue: 0.08, green: 0.08 } }));
     // The plan at the users' rate (the emulator keeps no hourly history to read it from).
     const first = await rollout();
     await healthy.stop();
