@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PlainProgress } from "../lib/cli/progress.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { esc, graphLevels, renderReport } from "../lib/report/html.ts";
+import { consoleHarness } from "./support/console.ts";
 import { envctlInProcess } from "./support/envctl-deps.ts";
 import { FakeClock, steady } from "./support/fakes.ts";
 import { REPO } from "./support/project.ts";
@@ -237,6 +238,60 @@ describe("the report's page (pure)", () => {
   });
 });
 
+/** The element carrying `attr` (its first), with everything inside it: balanced on its tag name. */
+function element(html: string, attr: string): string {
+  const at = html.indexOf(attr);
+  if (at < 0) throw new Error(`no ${attr} in the page`);
+  const start = html.lastIndexOf("<", at);
+  const tag = /^<([a-z0-9]+)/.exec(html.slice(start))![1]!;
+  const re = new RegExp(`<${tag}[\\s>]|</${tag}>`, "g");
+  re.lastIndex = start;
+  let depth = 0;
+  for (let m = re.exec(html); m; m = re.exec(html)) {
+    depth += m[0].startsWith("</") ? -1 : 1;
+    if (depth === 0) return html.slice(start, re.lastIndex);
+  }
+  throw new Error(`${attr}: unbalanced <${tag}>`);
+}
+
+describe("the report is the console's views rendered to a file", () => {
+  it("renders the same fragments as the console's pages for the same project (no buttons, nothing live)", async () => {
+    const h = await consoleHarness();
+    try {
+      expect(await h.envctl("stage", "dev", "--version", "1.6.0")).toBe(0);
+      expect(await h.envctl("rollout", "dev")).toBe(0);
+      expect(await h.envctl("promote", "dev", "staging")).toBe(0);
+      expect(await h.envctl("report", "--html", "report.html")).toBe(0);
+      const report = readFileSync(join(h.dir, "report.html"), "utf8");
+      const page = await (await h.request("/environments/staging", { headers: { "x-fragment": "1" } })).text();
+      const overview = await (await h.request("/", { headers: { "x-fragment": "1" } })).text();
+      // one environment's sections, byte for byte
+      for (const part of ["config", "services", "cost", "settings-diff", "history"]) {
+        const fragment = element(page, `data-part="${part}"`);
+        expect(fragment.length).toBeGreaterThan(40);
+        const section = element(report, `data-environment-page="staging"`);
+        expect(element(section, `data-part="${part}"`), part).toBe(fragment);
+      }
+      const links = (x: string) => x.replace(/href="[^"]*"/g, 'href=""');
+      // the history: who, approvers, how long, as both show it
+      const history = element(page, `data-part="history"`);
+      expect(history).toMatch(/<th>who<\/th>.*<th>approvers<\/th><th>took<\/th>/);
+      expect(history).toContain("promote dev staging");
+      // the recent activity across environments, and the promotion section but for its links
+      expect(element(report, 'class="activity"')).toBe(element(overview, 'class="activity"'));
+      expect(links(element(report, 'class="graph"'))).toBe(links(element(overview, 'class="graph"')));
+      expect(links(element(report, `data-environment-page="staging"`))).toContain(
+        links(element(page, 'data-part="promotion"')),
+      );
+      // the console adds its buttons and live parts around the same views; the report has none
+      expect(page).toContain("data-action=");
+      expect(report).not.toMatch(/data-action=|data-health=|<button/);
+    } finally {
+      await h.ui.close();
+    }
+  });
+});
+
 describe("envctl report --html in headless Chromium", () => {
   let browser: BrowserContext;
   beforeAll(async () => {
@@ -276,9 +331,11 @@ describe("envctl report --html in headless Chromium", () => {
       await page.locator("article.card").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-environment"))),
     ).toEqual(["dev", "staging", "production"]);
     expect(
-      await page.locator("svg g.node").evaluateAll((n) => n.map((x) => x.getAttribute("data-environment")).sort()),
+      await page
+        .locator("section.graph svg g.node")
+        .evaluateAll((n) => n.map((x) => x.getAttribute("data-environment")).sort()),
     ).toEqual(["dev", "production", "staging"]);
-    expect(await page.locator("svg path.edge").count()).toBe(3); // dev → staging → production, production ⇢ staging
+    expect(await page.locator("section.graph svg path.edge").count()).toBe(3); // dev → staging → production, production ⇢ staging
     for (const name of ["dev", "staging", "production"])
       await expect(page.locator(`article[data-environment="${name}"]`).isVisible()).resolves.toBe(true);
 
@@ -306,9 +363,21 @@ describe("envctl report --html in headless Chromium", () => {
     );
     await expect(prod.innerText()).resolves.toContain("drift not checked");
     await expect(prod.innerText()).resolves.toMatch(/\$[\d,]+\.\d\d \/ month/);
+    // each environment's page, as the console shows it (no buttons): configuration, promotion, cost
+    expect(await page.locator("section[data-environment-page]").evaluateAll((x) => x.map((e) => e.id))).toEqual([
+      "page-dev",
+      "page-staging",
+      "page-production",
+    ]);
+    const prodPage = page.locator('section[data-environment-page="production"]');
+    await expect(prodPage.locator('[data-part="promotion"]').getAttribute("data-promoted-from")).resolves.toBe(
+      "staging",
+    );
+    await expect(prodPage.locator('[data-part="cost"]').innerText()).resolves.toMatch(/\$[\d,]+\.\d\d \/ month/);
+    await expect(page.locator("button").count()).resolves.toBe(0);
     // recent history, newest first
     const rows = await page
-      .locator("table.history tr")
+      .locator("section.activity table.history tr")
       .evaluateAll((r) => r.slice(1).map((x) => x.children[1]!.textContent));
     expect(rows.length).toBe(20);
     expect(rows[0]).toBe("production");

@@ -12,8 +12,12 @@ import { serve } from "@hono/node-server";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { currentActor } from "../lib/cli/actor.ts";
+import { estimateMonthlyCost } from "../lib/config/cost-estimate.ts";
+import { loadProject } from "../lib/config/load.ts";
+import { trafficPlan } from "../lib/release/rollout/plan.ts";
 import { CHROMIUM_FLAGS, findChromium } from "../lib/report/browser.ts";
 import { consoleHarness, ScaledClock } from "./support/console.ts";
+import { FakeTrafficHistory } from "./support/fakes.ts";
 import { REPO } from "./support/project.ts";
 
 const ARTIFACTS = process.env.ENVSTACK_ARTIFACTS ?? join(REPO, "test-results");
@@ -61,8 +65,8 @@ describe("envctl ui in Chromium", () => {
     expect(
       await page.locator("article.card").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-environment"))),
     ).toEqual(["dev", "staging", "production"]);
-    expect(await page.locator('article[data-environment="dev"] .slot[data-slot="green"]').textContent()).toMatch(
-      /1\.6\.0.*100 %/,
+    expect(await page.locator('article[data-environment="dev"] .slot[data-slot="green"]').innerText()).toMatch(
+      /1\.6\.0\s+100 %/,
     );
     expect(await page.locator("table.history tr").count()).toBeGreaterThan(3);
     await page.waitForSelector('article[data-environment="staging"] [data-health][data-state="read"]');
@@ -75,7 +79,6 @@ describe("envctl ui in Chromium", () => {
     const config = await page.locator('[data-part="config"]').textContent();
     expect(config).toMatch(/public settings/);
     expect(config).toMatch(/secrets \(names only\)/);
-    await page.screenshot({ path: join(ARTIFACTS, "console-environment.png"), fullPage: true });
 
     expect(problems).toEqual([]);
 
@@ -90,6 +93,23 @@ describe("envctl ui in Chromium", () => {
     await page.click('button[data-action="rollback"]');
     await page.waitForSelector('#result[data-status="409"]');
     expect(h.releaseText("production")).toBe(before);
+
+    // staging's page: its place in the promotion graph, its estimated cost (the price table's), its history
+    await page.goto(`${base}/environments/staging`);
+    const promotion = page.locator('[data-part="promotion"]');
+    expect(await promotion.getAttribute("data-promoted-from")).toBe("dev");
+    expect(await promotion.getAttribute("data-promotes-to")).toBe("production");
+    expect(await promotion.locator("g.node.current").getAttribute("data-environment")).toBe("staging");
+    expect(
+      await promotion.locator("g.node").evaluateAll((n) => n.map((x) => x.getAttribute("data-environment")).sort()),
+    ).toEqual(["dev", "production", "staging"]);
+    const project = await loadProject(h.dir);
+    const staging = project.environments.find((e) => e.config.name === "staging")!.config;
+    const cost = estimateMonthlyCost(staging);
+    expect(await page.locator('[data-part="cost"]').getAttribute("data-total")).toBe(cost.total.toFixed(2));
+    expect(await page.locator('[data-part="cost"] table.cost tr').count()).toBe(cost.lines.length + 1);
+    expect(await page.locator('[data-part="history"] tr[data-seq]').count()).toBe(h.audit("staging").length);
+    await page.screenshot({ path: join(ARTIFACTS, "console-environment.png"), fullPage: true });
   });
 
   it("follows a rollout live (evidence lines growing, verdicts in words); an Abort clicked reaches the ALB within a second", async () => {
@@ -98,6 +118,20 @@ describe("envctl ui in Chromium", () => {
     await page.click('button[data-action="rollout"]');
     await page.goto(`${base}/environments/staging/rollout`);
     await expect.poll(() => page.locator("#live").textContent(), { timeout: 10_000 }).toBe("live");
+    // the traffic plan, as envctl analysis plan computes it from the load balancer's history
+    const project = await loadProject(h.dir);
+    const plan = await trafficPlan(
+      { traffic: () => h.alb("staging"), trafficHistory: () => new FakeTrafficHistory(), clock: h.deps.clock! },
+      project.environments.find((e) => e.config.name === "staging")!.config,
+      {},
+    );
+    await page.waitForSelector('[data-part="traffic-plan"][data-rps]', { timeout: 30_000 });
+    expect(Number(await page.locator('[data-part="traffic-plan"]').getAttribute("data-rps"))).toBe(plan.rps);
+    expect(
+      await page
+        .locator('[data-part="traffic-plan"] tr[data-step]')
+        .evaluateAll((rows) => rows.map((r) => [r.getAttribute("data-expected"), r.getAttribute("data-pass-after")])),
+    ).toEqual(plan.steps.map((s) => [String(s.expectedCanaryRequests), String(s.passAfterSeconds)]));
     // the step baking now: its evidence grows poll by poll
     await page.waitForSelector("article.live[data-polls]", { timeout: 30_000 });
     const first = Number(await page.locator("article.live").getAttribute("data-polls"));

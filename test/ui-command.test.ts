@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../lib/cli/envctl.ts";
+import { startConsoleProcess } from "../lib/demo/console.ts";
 import { consoleHarness } from "./support/console.ts";
 
 describe("envctl ui", () => {
@@ -43,5 +44,23 @@ describe("envctl ui", () => {
     expect(((await res.json()) as { environments: unknown[] }).environments).toHaveLength(3);
     stop.abort(new Error("SIGINT"));
     expect(await running).toBe(0);
+  });
+
+  it("runs as a subprocess the way a user starts it (lib/demo/console.ts): its URL, a session, an action refused with its words", async () => {
+    const h = await consoleHarness();
+    await h.ui.close();
+    const ui = await startConsoleProcess(h.dir, { ...process.env, ...h.deps.env });
+    try {
+      expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${ui.url}/api/environments`)).status).toBe(200);
+      // production without its name typed: refused before anything runs (400), the words handed on
+      const lines: string[] = [];
+      expect(await ui.follow("production", "rollback", {}, (l) => lines.push(l))).toBe(1);
+      expect(lines).toEqual([expect.stringMatching(/^rollback refused \(400\): .*type its name \(production\)/)]);
+      expect((await ui.act("dev", "rollout", { rps: -1 })).status).toBe(400);
+    } finally {
+      await ui.stop();
+    }
+    expect(ui.child.exitCode).toBe(0);
   });
 });

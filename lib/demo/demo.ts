@@ -7,7 +7,8 @@
  * its first step → read the weights back at every turn → destroy → stop moto.
  *
  * The engine's output goes to a log file the demo names; the terminal shows envctl's own story
- * (each step, every analysis poll, the verdicts) and the times.
+ * (each step, every analysis poll, the verdicts) and the times. `--ui` (or ENVSTACK_DEMO_UI=1):
+ * `envctl ui` opens beside it (its URL printed) and the rollouts run in the console, live in its pages.
  */
 import { spawn } from "node:child_process";
 import { cpSync, createWriteStream, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
@@ -26,6 +27,7 @@ import { loadBalancerName, slotOfTargetGroupArn, WEIGHTED_RULE_PRIORITY } from "
 import type { Slot } from "../core/primitives.ts";
 import { engineEnv, localTargetEnv, readManifest, startEmulator } from "../engine/local.ts";
 import { bootstrapStackName } from "../stacks/bootstrap-stack.ts";
+import { type ConsoleProcess, startConsoleProcess } from "./console.ts";
 import { SyntheticAlbTraffic, split, type Traffic } from "./synthetic-traffic.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
@@ -180,6 +182,18 @@ export function demoDeploy(
   };
 }
 
+/** `npm run demo -- --ui` (or ENVSTACK_DEMO_UI=1): `envctl ui` beside the demo, its rollouts run through it. */
+const withUi = process.argv.includes("--ui") || process.env.ENVSTACK_DEMO_UI === "1";
+
+/** Waits for Enter when a person is watching (the console stays open until then). */
+const untilEnter = () =>
+  process.stdin.isTTY
+    ? new Promise<void>((r) => {
+        process.stdin.once("data", () => r());
+        process.stdin.resume();
+      }).finally(() => process.stdin.pause())
+    : Promise.resolve();
+
 async function main(): Promise<number> {
   const stage = await demoStage();
   const { since, say, manifest, dir, logFile, log, smoke } = stage;
@@ -195,6 +209,12 @@ async function main(): Promise<number> {
     (await loadProject(dir, { focus: ["dev"] })).environments.find((e) => e.config.name === "dev")!.config.account.id,
   );
   let code = 0;
+  let ui: ConsoleProcess | undefined;
+  // With the console open, the rollouts run in it (the page shows each poll's evidence as it comes).
+  const rollout = (): Promise<number> =>
+    ui
+      ? ui.follow("dev", "rollout", { rps: USERS_RPS, errorRate: 0.5 }, (l) => process.stdout.write(`${l}\n`))
+      : envctl("rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5");
   try {
     say(
       `moto on ${emulator.endpoint} (behind the project's proxy: CloudWatch over CBOR works); deploying bootstrap (local state), dev, dev-traffic`,
@@ -206,14 +226,20 @@ async function main(): Promise<number> {
       `the ALB serves ${await weights()}; CloudWatch operations the provider made through the proxy: ${JSON.stringify(await emulator.translated())}`,
     );
 
+    if (withUi) {
+      ui = await startConsoleProcess(dir, base);
+      say(`envctl ui: open ${ui.url}/environments/dev/rollout to follow the rollouts live (they run in the console)`);
+    }
     say("envctl stage dev --version 1.6.0 (into the idle slot, green, at 0 %)");
     if (await envctl("stage", "dev", "--version", "1.6.0")) throw new Error("stage failed");
     say(
       `envctl rollout dev — synthetic users send ${USERS_RPS} requests a second, split by the ALB's weights, 0.5 % 5xx on both slots; healthy`,
     );
-    const healthy = traffic.run((w) => users(w, { latency: { blue: 0.08, green: 0.09 } }));
+    // Both slots as fast: synthetic latencies are one value per slot, so a canary 10 ms slower is slower on
+    // every request, which the judge's response-time buckets rightly call a regression.
+    const healthy = traffic.run((w) => users(w, { latency: { blue: 0.08, green: 0.08 } }));
     // The plan at the users' rate (the emulator keeps no hourly history to read it from).
-    const first = await envctl("rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5");
+    const first = await rollout();
     await healthy.stop();
     say(`rollout exit code ${first} (0: complete); the ALB serves ${await weights()}`);
 
@@ -224,12 +250,19 @@ async function main(): Promise<number> {
     const bad = traffic.run((w) =>
       users(w, { canary: "blue", canaryErrorRate: 0.025, latency: { blue: 0.4, green: 0.09 } }),
     );
-    const second = await envctl("rollout", "dev", "--rps", String(USERS_RPS), "--error-rate", "0.5");
+    const second = await rollout();
     await bad.stop();
     say(`rollout exit code ${second} (3: the gate rolled it back); the ALB serves ${await weights()}`);
     await envctl("status", "dev");
     code = first === 0 && second === 3 ? 0 : 1;
   } finally {
+    if (ui) {
+      if (process.stdin.isTTY) {
+        say(`the console stays open at ${ui.url}: press Enter to stop it and tear the demo down`);
+        await untilEnter();
+      }
+      await ui.stop();
+    }
     say("destroying dev-traffic, dev and bootstrap");
     for (const stack of ["dev-traffic", "dev"])
       await run(

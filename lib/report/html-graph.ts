@@ -7,7 +7,12 @@ const NODE_H = 64;
 const GAP_X = 90;
 const GAP_Y = 22;
 
-export function graphSvg(d: ReportData): string {
+/** `href`: where a node links (the report: its card's anchor; the console: its page); `current`: the one highlighted. */
+export function graphSvg(
+  d: Pick<ReportData, "environments" | "edges">,
+  o: { href?: (name: string) => string; current?: string } = {},
+): string {
+  const href = o.href ?? ((n: string) => `#${slug(n)}`);
   const envs = d.environments;
   const levels = graphLevels(
     envs.map((e) => e.name),
@@ -55,8 +60,9 @@ export function graphSvg(d: ReportData): string {
     const canary = e.slots.find((s) => !s.live && s.weight > 0);
     const fill = e.tier === "production" ? "#fef2f2" : e.tier === "staging" ? "#fffbeb" : "#f0fdf4";
     return (
-      `<a href="#${slug(e.name)}"><g class="node" data-environment="${esc(e.name)}">
-  <rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="8" fill="${fill}" stroke="#94a3b8"/>
+      `<a href="${esc(href(e.name))}"><g class="node${e.name === o.current ? " current" : ""}" data-environment="${esc(e.name)}">
+  <rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="8" fill="${fill}" ` +
+      `stroke="${e.name === o.current ? "#0f172a" : "#94a3b8"}" stroke-width="${e.name === o.current ? 2.5 : 1}"/>
   <text x="${p.x + 12}" y="${p.y + 22}" font-size="14" font-weight="600" fill="#0f172a">${esc(e.name)}</text>
   <text x="${p.x + NODE_W - 12}" y="${p.y + 22}" font-size="11" text-anchor="end" fill="#64748b">${esc(e.tier)}</text>
   <text x="${p.x + 12}" y="${p.y + 42}" font-size="12" fill="#0f172a">${esc(live.slot)} ${esc(live.version ?? "-")} · ${live.weight} %</text>

@@ -14,6 +14,7 @@ import { type AuditEntry, readAudit } from "../release/store/index.ts";
 import { readSchedule } from "../release/store/schedule.ts";
 import type { StackDrift } from "../review/drift.ts";
 import { type CalendarView, calendarView } from "./calendar-view.ts";
+import { type HistoryRow, historyRows } from "./history.ts";
 
 export interface ReportSlot {
   readonly slot: "blue" | "green";
@@ -38,19 +39,8 @@ export interface ReportRollout {
   readonly steps: readonly ReportStep[];
 }
 
-export interface ReportHistoryEntry {
-  readonly environment: string;
-  readonly seq: number;
-  readonly at: string;
-  readonly by: string;
-  readonly command: string;
-  readonly outcome: string;
-  /** "blue 100 / green 0 → blue 90 / green 10" */
-  readonly weights: string;
-  /** The database's schema version before → after the change ("2 → 3"), when the history records it. */
-  readonly schema?: string;
-  readonly note?: string;
-}
+/** One change of an environment's history (./history.ts). */
+export type ReportHistoryEntry = HistoryRow;
 
 export interface ReportEnvironment {
   readonly name: string;
@@ -86,9 +76,6 @@ export interface ReportData {
   /** Whether a drift result was given (else every environment's drift is "not checked"). */
   readonly driftChecked: boolean;
 }
-
-const weights = (s: { slots: { blue: { weight: number }; green: { weight: number } } }) =>
-  `blue ${s.slots.blue.weight} / green ${s.slots.green.weight}`;
 
 function computeOf(e: LoadedEnvironment["config"]): string {
   const c = e.compute;
@@ -219,23 +206,7 @@ export function collectReport(project: Project, o: CollectOptions): ReportData {
       level.get(a.name)! - level.get(b.name)! || Number(a.preview) - Number(b.preview) || a.name.localeCompare(b.name),
   );
   const history = project.environments
-    .flatMap((e) =>
-      readAudit(project.root, e.config.name).map(
-        (a): ReportHistoryEntry => ({
-          environment: e.config.name,
-          seq: a.seq,
-          at: a.at,
-          by: a.by,
-          command: a.command,
-          outcome: a.outcome,
-          weights: `${weights(a.from)} → ${weights(a.to)}`,
-          ...(a.from.schema !== undefined || a.to.schema !== undefined
-            ? { schema: `${a.from.schema ?? "none"} → ${a.to.schema ?? "none"}` }
-            : {}),
-          ...(a.note ? { note: a.note } : {}),
-        }),
-      ),
-    )
+    .flatMap((e) => historyRows(project.root, e.config.name))
     .sort((a, b) => b.at.localeCompare(a.at) || a.environment.localeCompare(b.environment) || b.seq - a.seq)
     .slice(0, o.historyLimit ?? 20);
   return {

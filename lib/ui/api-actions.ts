@@ -86,7 +86,13 @@ export function actionRoutes(
     async (c) => {
       const { name } = param(c);
       const b = body(c);
-      return run(c, name, b.confirm, { kind: "rollout", env: name, continue: b.continue });
+      return run(c, name, b.confirm, {
+        kind: "rollout",
+        env: name,
+        continue: b.continue,
+        ...(b.rps !== undefined ? { rps: b.rps } : {}),
+        ...(b.errorRate !== undefined ? { errorRate: b.errorRate } : {}),
+      });
     },
   );
   for (const kind of ["abort", "rollback"] as const)

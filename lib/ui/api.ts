@@ -14,6 +14,7 @@ import { type ApiOptions, type Env, errors, ok, on, param, problem } from "./api
 import type { ReleaseCore } from "./core.ts";
 import { environmentOf, historyOf, overviewOf, rolloutOf } from "./data.ts";
 import type { Operations } from "./operations.ts";
+import { PlanCache } from "./plan-cache.ts";
 import * as S from "./schemas.ts";
 
 export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): OpenAPIHono<Env> {
@@ -27,6 +28,7 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
       );
     },
   });
+  const plans = new PlanCache(core);
   /** The project and one environment of it, or the 404 naming the known ones. */
   const find = async (name: string) => {
     const project = await core.load();
@@ -49,7 +51,7 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
   on(
     api,
     get("/environments", "every environment and the recent activity", {}, ok(S.OverviewSchema, "the overview")),
-    async (c) => c.json(overviewOf(await core.load(), core.now()), 200),
+    async (c) => c.json(overviewOf(await core.load(), { now: core.now() }), 200),
   );
   on(
     api,
@@ -62,7 +64,7 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
     async (c) => {
       const { project, e, missing } = await find(param(c).name);
       if (!e) return c.json(missing, 404);
-      const card = overviewOf({ ...project, environments: [e] }, core.now()).environments[0];
+      const card = overviewOf({ ...project, environments: [e] }, { now: core.now() }).environments[0];
       return c.json({ ...environmentOf(e), status: card }, 200);
     },
   );
@@ -90,7 +92,7 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
     async (c) => {
       const { project, e, missing } = await find(param(c).name);
       return e
-        ? c.json(overviewOf({ ...project, environments: [e] }, core.now()).environments[0], 200)
+        ? c.json(overviewOf({ ...project, environments: [e] }, { now: core.now() }).environments[0], 200)
         : c.json(missing, 404);
     },
   );
@@ -127,17 +129,19 @@ export function apiRoutes(core: ReleaseCore, ops: Operations, o: ApiOptions): Op
     api,
     get(
       "/environments/{name}/rollout",
-      "the rollout: steps, weights over time, evidence, verdicts in words",
+      "the rollout: steps, weights over time, evidence, verdicts in words, its traffic plan",
       { params: S.NameParams },
       ok(S.RolloutViewSchema, "the rollout"),
     ),
     async (c) => {
       const name = param(c).name;
+      const running = ops.runningRollout(name);
       const view = rolloutOf(
         await core.load(),
         name,
         core.now(),
-        ops.runningRollout(name)?.lines.map((l) => l.text),
+        running?.lines.map((l) => l.text),
+        await plans.of(name, running?.action),
       );
       return view ? c.json(view, 200) : c.json((await find(name)).missing, 404);
     },

@@ -8,13 +8,21 @@
 import type { Problem } from "../config/errors.ts";
 import type { Project } from "../config/load.ts";
 import type { Progress } from "../release/ports/index.ts";
+import type { PlanRequest, TrafficPlan } from "../release/rollout/plan.ts";
 import type { LiveObservation } from "../review/live.ts";
 
 /** One action of the API, validated. `confirm`: the environment's name typed again (production). */
 export type Action =
   | { readonly kind: "promote"; readonly from: string; readonly to: string; readonly version?: string }
   | { readonly kind: "shift"; readonly env: string; readonly to: "blue" | "green"; readonly percent: number }
-  | { readonly kind: "rollout"; readonly env: string; readonly continue: boolean }
+  | {
+      readonly kind: "rollout";
+      readonly env: string;
+      readonly continue: boolean;
+      /** The traffic plan's inputs (`envctl rollout --rps --error-rate`); default: the ALB's history. */
+      readonly rps?: number;
+      readonly errorRate?: number;
+    }
   | { readonly kind: "abort"; readonly env: string }
   | { readonly kind: "rollback"; readonly env: string }
   | { readonly kind: "approve"; readonly env: string; readonly changeId: string }
@@ -82,6 +90,12 @@ export interface ReleaseCore {
    * `{ error }` when they cannot be read. Undefined: no such environment.
    */
   metrics(env: string): Promise<RecentMetrics | { error: string } | undefined>;
+  /**
+   * The traffic plan of the environment's rollout (`envctl analysis plan`): from `req` (the rate the
+   * rollout was started with), else the load balancer's history; `{ error }` when it cannot be made.
+   * Undefined: no such environment.
+   */
+  plan(env: string, req: PlanRequest): Promise<TrafficPlan | { error: string } | undefined>;
   /** Runs one action as the envctl command would; never throws (a failure is an outcome). */
   run(action: Action, io: ActionIo): Promise<ActionOutcome>;
 }

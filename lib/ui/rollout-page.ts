@@ -4,10 +4,12 @@
  * the canary's and the stable slot's counts per poll, and the verdict in words. Pure.
  */
 import { formatEvidence } from "../release/judge/sequential.ts";
+import type { TrafficPlan } from "../release/rollout/plan.ts";
 import { esc } from "../report/html.ts";
+import { slotsHtml, stepsHtml } from "../report/view-parts.ts";
+import { row } from "../report/views.ts";
 import type { RolloutView } from "./data.ts";
 import type { EvidencePoint } from "./evidence.ts";
-import { row, slotsHtml, stepsHtml } from "./pages.ts";
 
 const W = 520;
 const H = 150;
@@ -85,6 +87,47 @@ function evidenceTable(evidence: NonNullable<RolloutView["analyses"][number]["ev
   return `<table class="evidence">${row(["test", "evidence", "bound"], "th")}${rows.join("")}</table>`;
 }
 
+const r3 = (x: number) => Number(x.toPrecision(3));
+
+/**
+ * The rollout's traffic plan (lib/release/judge/traffic-plan.ts, as `envctl analysis plan` gives
+ * it): the rate it assumes, and per weight step its bake, the canary requests it expects and
+ * needs, and when a healthy canary passes or a regression fails (the time to a decision).
+ */
+export function planView(plan: TrafficPlan | { error: string } | null): string {
+  if (plan === null) return "";
+  if ("error" in plan)
+    return `<h2>Traffic plan</h2><div class="card" data-part="traffic-plan" data-error="1"><p class="meta">${esc(plan.error)}</p></div>`;
+  const head = row(
+    ["step", "bake", "expected canary requests", "needed by its end", "healthy passes", "time to decision", ""],
+    "th",
+  );
+  const rows = plan.steps.map((s) =>
+    row(
+      [
+        `${s.canaryStep + 1} (${s.percent} %)`,
+        `<td class="num">${s.bakeSeconds} s</td>`,
+        `<td class="num">${s.expectedCanaryRequests}</td>`,
+        `<td class="num">${Number.isFinite(s.requiredRequests) ? s.requiredRequests : "more than any bake gives"}</td>`,
+        `<td class="num">${r3(s.passPercent)} %</td>`,
+        esc(
+          `pass after ${s.passAfterSeconds} s` +
+            (s.failAfterSeconds === null ? "" : `; a ${plan.detect}× regression fails after ~${s.failAfterSeconds} s`),
+        ),
+        s.reachable ? "" : `<td class="bad">cannot reach a verdict${s.fix ? `: ${esc(s.fix)}` : ""}</td>`,
+      ],
+      "td",
+      ` data-step="${s.canaryStep}" data-expected="${s.expectedCanaryRequests}" data-pass-after="${s.passAfterSeconds}"`,
+    ),
+  );
+  return (
+    `<h2>Traffic plan</h2><div class="card" data-part="traffic-plan" data-rps="${r3(plan.rps)}">
+<div class="meta">${esc(plan.rpsSource.startsWith("--rps") ? `${r3(plan.rps)} requests/s (${plan.rpsSource})` : plan.rpsSource)} · ` +
+    `stable error rate ${r3(plan.baseErrorRatePercent)} % (${esc(plan.baseErrorRateSource)}) · a healthy canary is rolled back ` +
+    `with at most ${plan.falseRollbackPercent} %</div><table class="plan">${head}${rows.join("")}</table></div>`
+  );
+}
+
 export function rolloutHtml(v: RolloutView, readOnly: boolean): string {
   const r = v.rollout;
   const b = (action: string, label: string, cls = "") =>
@@ -115,6 +158,7 @@ ${
       `${evidenceSvg(v.live)}${countsTable(v.live)}</article>`
     : ""
 }
+${planView(v.plan)}
 <h2>Canary weight over time</h2>${weightsSvg(v)}
 <h2>Analyses</h2>${
     analyses.length === 0

@@ -50,7 +50,22 @@ export const ShiftBody = z
   })
   .openapi("ShiftRequest");
 export const RolloutBody = z
-  .strictObject({ continue: z.boolean().default(false), confirm: Confirm })
+  .strictObject({
+    continue: z.boolean().default(false),
+    rps: z
+      .number({ error: "must be a number of requests per second" })
+      .min(0.001, "must be at least 0.001")
+      .max(1_000_000, "must be at most 1000000")
+      .optional()
+      .openapi({ description: "the traffic plan's request rate (envctl rollout --rps); default: the ALB's history" }),
+    errorRate: z
+      .number({ error: "must be a percentage" })
+      .min(0, "must be 0-100")
+      .max(100, "must be 0-100")
+      .optional()
+      .openapi({ description: "the stable slot's error rate, percent (envctl rollout --error-rate)" }),
+    confirm: Confirm,
+  })
   .openapi("RolloutRequest");
 export const ConfirmBody = z.strictObject({ confirm: Confirm }).openapi("ConfirmRequest");
 export const ApproveBody = z
@@ -131,5 +146,5 @@ export const MetricsSchema = loose(
 export const ChangeSchema = loose("Change", "one record of the history, with its analysis");
 export const RolloutViewSchema = loose(
   "RolloutView",
-  "the rollout's steps, the target's weight over time, each analysis with its evidence per poll and its verdict in words",
+  "the rollout's steps, the target's weight over time, each analysis with its evidence per poll and its verdict in words, the traffic plan",
 );

@@ -16,6 +16,7 @@ import type { ReleaseCore } from "./core.ts";
 import { environmentOf, historyOf, overviewOf, rolloutOf } from "./data.ts";
 import { type OperationEvent, Operations } from "./operations.ts";
 import { environmentHtml, layout, loginHtml, overviewHtml } from "./pages.ts";
+import { PlanCache } from "./plan-cache.ts";
 import { rolloutHtml } from "./rollout-page.ts";
 
 type Ctx = Context<{ Variables: AuthVars }>;
@@ -74,6 +75,7 @@ export async function createConsole(core: ReleaseCore, o: ConsoleOptions): Promi
   const operations = new Operations(core);
   const app = new Hono<{ Variables: AuthVars }>();
   const session = (c: Ctx) => c.get("session") ?? sessions.issue(c);
+  const plans = new PlanCache(core);
 
   // Changes of the release files, heard by every event stream.
   const changed = new Set<() => void>();
@@ -116,27 +118,29 @@ export async function createConsole(core: ReleaseCore, o: ConsoleOptions): Promi
     const project = (await core.load()).environments[0]?.config.project ?? "envstack";
     return c.html(layout(title, main, { csrf: session(c).csrf, readOnly: o.readOnly, project }));
   };
-  app.get("/", async (c) => page(c, "Environments", overviewHtml(overviewOf(await core.load(), core.now()))));
+  app.get("/", async (c) => page(c, "Environments", overviewHtml(overviewOf(await core.load(), { now: core.now() }))));
   app.get("/environments/:name", async (c) => {
     const project = await core.load();
     const e = project.environments.find((x) => x.config.name === c.req.param("name"));
     if (!e) return page(c, "", undefined);
-    const card = overviewOf({ ...project, environments: [e] }, core.now()).environments[0]!;
+    const overview = overviewOf(project, { now: core.now() });
     return page(
       c,
       e.config.name,
-      environmentHtml(environmentOf(e), card, historyOf(project.root, e.config.name), o.readOnly),
+      environmentHtml(environmentOf(e), overview, historyOf(project.root, e.config.name), o.readOnly),
     );
   });
   app.get("/environments/:name/rollout", async (c) => {
-    const running = operations.runningRollout(c.req.param("name"));
+    const name = c.req.param("name");
+    const running = operations.runningRollout(name);
     const v = rolloutOf(
       await core.load(),
-      c.req.param("name"),
+      name,
       core.now(),
       running?.lines.map((l) => l.text),
+      await plans.of(name, running?.action),
     );
-    return page(c, `rollout of ${c.req.param("name")}`, v ? rolloutHtml(v, o.readOnly) : undefined);
+    return page(c, `rollout of ${name}`, v ? rolloutHtml(v, o.readOnly) : undefined);
   });
 
   const api = apiRoutes(core, operations, {

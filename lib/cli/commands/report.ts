@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError, zodProblems } from "../../config/errors.ts";
 import type { Project } from "../../config/load.ts";
-import { renderReport } from "../../report/html.ts";
+import { renderReport, reportPages } from "../../report/html.ts";
 import { collectReport } from "../../report/model.ts";
 import type { StackDrift } from "../../review/drift.ts";
 import { examples } from "../help.ts";
@@ -48,8 +48,8 @@ export function registerReportCommand(program: Command, d: ReportDeps): void {
     program
       .command("report")
       .description(
-        "the environments report: one self-contained HTML page (promotion graph, versions and " +
-          "weights, rollouts and their last analysis, recent history, drift, cost)",
+        "the environments report: one self-contained HTML page, the console's overview and environment " +
+          "pages without buttons (promotion graph, versions and weights, rollouts and their last analysis, history, drift, cost)",
       )
       .option("--html <file>", "write the page here")
       .option(
@@ -65,11 +65,13 @@ export function registerReportCommand(program: Command, d: ReportDeps): void {
   ).action(async (o: { html?: string; drift?: string; json?: boolean }) => {
     if (!o.html && !o.json) throw new UserError("report: pass --html <file> (or --json for the data)");
     const drift = o.drift ? readDrift(resolve(d.cwd(), o.drift)) : undefined;
-    const data = collectReport(await d.load(), { now: d.now(), drift });
+    const project = await d.load();
+    const data = collectReport(project, { now: d.now(), drift });
     if (o.html) {
       const file = resolve(d.cwd(), o.html);
       const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-      writeFileSync(tmp, renderReport(data));
+      // The console's views (lib/report/views.ts), rendered to one file: no buttons, nothing live.
+      writeFileSync(tmp, renderReport(reportPages(project, { now: d.now(), drift })));
       renameSync(tmp, file);
     }
     if (o.json) d.out(JSON.stringify(data, null, 2));

@@ -9,15 +9,13 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { z } from "zod";
-import { lazyAlarms, lazyMetrics, lazyTraffic } from "../../aws/lazy.ts";
+import { lazyAlarms, lazyTraffic } from "../../aws/lazy.ts";
 import { ConfigError } from "../../config/errors.ts";
 import { loadProject } from "../../config/load.ts";
 import { lazyKubeWorkloads } from "../../kube/workloads.ts";
 import { promote, shift } from "../../release/commands.ts";
 import { DEFAULT_MAINTENANCE_MESSAGE, maintenance } from "../../release/maintenance.ts";
 import { abort, rollback } from "../../release/mitigation.ts";
-import { describeCause } from "../../release/model/errors.ts";
-import { arnSuffix, type SlotMetrics } from "../../release/ports/index.ts";
 import { rollout } from "../../release/rollout/controller.ts";
 import { observe } from "../../review/live.ts";
 import type { Action, ActionIo, ActionOutcome, ReleaseCore } from "../../ui/core.ts";
@@ -29,6 +27,7 @@ import { classify, UserError } from "../report.ts";
 import { createShell, type Shell } from "../shell.ts";
 import { interruptOn } from "../signals.ts";
 import { type Rerun, registerApprovalCommands } from "./approvals.ts";
+import { recentMetrics, rolloutPlan } from "./ui-reads.ts";
 
 /** The command line of an action, as the history records it. */
 function commandOf(a: Action): string {
@@ -62,7 +61,15 @@ export function argvOf(a: Action): string[] {
     case "shift":
       return ["shift", a.env, "--to", a.to, "--percent", String(a.percent)];
     case "rollout":
-      return ["rollout", a.env, ...(a.continue ? ["--continue"] : []), "--on-interrupt", "leave"];
+      return [
+        "rollout",
+        a.env,
+        ...(a.continue ? ["--continue"] : []),
+        ...(a.rps !== undefined ? ["--rps", String(a.rps)] : []),
+        ...(a.errorRate !== undefined ? ["--error-rate", String(a.errorRate)] : []),
+        "--on-interrupt",
+        "leave",
+      ];
     case "maintenance":
       return [
         "maintenance",
@@ -106,39 +113,8 @@ export function shellCore(shell: Shell, rerun: Rerun): ReleaseCore {
         shell.clock.now(),
       );
     },
-    metrics: async (name) => {
-      const project = await loadProject(shell.root(), { focus: [name] });
-      const e = project.environments.find((x) => x.config.name === name)?.config;
-      if (!e) return undefined;
-      const aws = shell.awsOptions(project.root)(e);
-      try {
-        const rule = await (shell.deps.traffic?.(e) ?? lazyTraffic(e.name, aws)).read();
-        const end = shell.clock.now();
-        const start = new Date(end.getTime() - 3600_000);
-        const w = await (shell.deps.metrics?.(e) ?? lazyMetrics(aws)).read({
-          loadBalancer: arnSuffix(rule.loadBalancerArn),
-          targetGroups: { blue: arnSuffix(rule.targetGroupArns.blue), green: arnSuffix(rule.targetGroupArns.green) },
-          start,
-          end,
-          periodSeconds: 300,
-          slowSeconds: e.release.analysis.maxLatencyP99Seconds,
-        });
-        const sums = (m: SlotMetrics) => ({ requests: m.requests, target5xx: m.target5xx, p99Seconds: m.p99Seconds });
-        return {
-          start: start.toISOString(),
-          end: end.toISOString(),
-          periodSeconds: 300,
-          totals: { blue: sums(w.slots.blue), green: sums(w.slots.green) },
-          periods: w.periods.map((p) => ({
-            start: p.start.toISOString(),
-            blue: sums(p.slots.blue),
-            green: sums(p.slots.green),
-          })),
-        };
-      } catch (err) {
-        return { error: describeCause(err) };
-      }
-    },
+    metrics: (name) => recentMetrics(shell, name),
+    plan: (name, req) => rolloutPlan(shell, name, req),
     run: async (a: Action, io: ActionIo): Promise<ActionOutcome> => {
       const output: string[] = [];
       const s = createShell(
@@ -192,7 +168,11 @@ async function runAction(s: Shell, a: Action, io: ActionIo, output: string[], re
       break;
     case "rollout":
       // Pause interrupts the rollout and leaves the traffic where it is; Resume runs it again.
-      await rollout(ctx, a.env, { continue: a.continue, onInterrupt: "leave" });
+      await rollout(ctx, a.env, {
+        continue: a.continue,
+        onInterrupt: "leave",
+        plan: { rps: a.rps, errorRatePercent: a.errorRate },
+      });
       break;
     case "abort":
       await abort(ctx, a.env);
