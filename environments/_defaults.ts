@@ -26,7 +26,8 @@ export const thresholds = {
  * assume `deployRoleArn` in the account and refuse credentials of any other account.
  */
 export const accounts = {
-  dev: { id: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/envstack-deploy" },
+  // dev's account also holds the global stack (the cross-environment dashboard).
+  dev: { id: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/envstack-deploy", hostsGlobal: true },
   staging: { id: "222222222222", deployRoleArn: "arn:aws:iam::222222222222:role/envstack-deploy" },
   production: {
     id: "333333333333",

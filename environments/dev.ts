@@ -4,8 +4,6 @@ import { accounts, shared, thresholds } from "./_defaults.ts";
 export default defineEnvironment({
   ...shared,
   name: "dev",
-  // dev's account holds the global stack (the cross-environment dashboard).
-  hostsGlobal: true,
   account: accounts.dev,
   tier: "development",
   domain: "dev.webapp.example.com",

@@ -14,7 +14,7 @@ import { loadProblems, tempProject } from "./support/project.ts";
 const GROUP = `
 export const sandboxes = defineAccountGroup({
   name: "sandboxes",
-  account: { id: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/envstack-deploy" },
+  account: { id: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/envstack-deploy", hostsGlobal: true },
 });
 `;
 
@@ -70,7 +70,7 @@ describe("account groups", () => {
     );
     const [dev, production] = (await loadProject(groupProject(0))).environments.map((e) => e.config);
     const inGroup = { ...production!, account: { ...production!.account, group: "sandboxes" } };
-    const otherId = { ...dev!, name: "qa", account: { ...dev!.account, id: "999999999999" } };
+    const otherId = { ...dev!, name: "qa", account: { ...dev!.account, hostsGlobal: false, id: "999999999999" } };
     const accountProblems = checkEnvironments([dev!, inGroup, otherId]).filter((p) => p.path.startsWith("account"));
     expect(accountProblems.map((p) => `${p.subject}: ${p.path} ${p.message}`)).toEqual([
       "production: account.group must not be set in the production tier: production shares its account only with the environments it names in account.sharedWith (and that name it)",

@@ -151,7 +151,7 @@ describe("the account in the environment file", () => {
   it("two environments share an account only when both say so", async () => {
     const qa = (sharedWith: string) => `import { defineEnvironment } from "../lib/index.ts";
 import dev from "./dev.ts";
-export default defineEnvironment({ ...dev, name: "qa", hostsGlobal: false, account: { ...dev.account, sharedWith: ${sharedWith} }, domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
+export default defineEnvironment({ ...dev, name: "qa", account: { ...dev.account, sharedWith: ${sharedWith} }, domain: "qa.webapp.example.com", network: { ...dev.network, cidr: "10.9.0.0/16" }, release: { ...dev.release, promotesTo: [] } });
 `;
     const dir = tempProject((d) => writeEnvFile(d, "qa", qa(`["dev"]`)));
     writeFileSync(
@@ -184,25 +184,31 @@ export default defineEnvironment({ ...dev, name: "qa", hostsGlobal: false, accou
 
   it("the global stack's account is the one the configuration names; across accounts it is never implied", async () => {
     const dir = tempProject();
-    const devFile = join(dir, "environments/dev.ts");
-    const prodFile = join(dir, "environments/production.ts");
-    writeFileSync(devFile, readFileSync(devFile, "utf8").replace("hostsGlobal: true,", ""));
+    const defaults = join(dir, "environments/_defaults.ts");
+    const text = readFileSync(defaults, "utf8");
+    writeFileSync(defaults, text.replace(", hostsGlobal: true }", " }"));
     expect(await loadProblems(dir)).toEqual([
-      "dev: hostsGlobal must be true in the one environment whose account holds the global stack (the dashboard): " +
+      "dev: account.hostsGlobal must be true on the one account that holds the global stack (the dashboard): " +
         "the environments span 3 accounts (123456789012, 333333333333, 222222222222), so it is never implied",
     ]);
-    writeFileSync(devFile, readFileSync(devFile, "utf8").replace('name: "dev",', 'name: "dev",\n  hostsGlobal: true,'));
-    writeFileSync(
-      prodFile,
-      readFileSync(prodFile, "utf8").replace('name: "production",', 'name: "production",\n  hostsGlobal: true,'),
+    // A second project: a module once imported stays imported in this process.
+    const both = tempProject((d) =>
+      writeFileSync(
+        join(d, "environments/_defaults.ts"),
+        text.replace('deployRoleArn: "arn:aws:iam::333333333333:role/envstack-deploy",', "$&\n    hostsGlobal: true,"),
+      ),
     );
-    expect(await loadProblems(dir)).toEqual([
-      "dev: hostsGlobal must be true in one environment only (also: production): the global stack lives in one account",
-      "production: hostsGlobal must be true in one environment only (also: dev): the global stack lives in one account",
+    const two = "is said of 2 accounts or regions (123456789012 in eu-west-1, 333333333333 in eu-west-1)";
+    expect(await loadProblems(both)).toEqual([
+      `dev: account.hostsGlobal ${two}: the global stack lives in one account and region`,
+      `production: account.hostsGlobal ${two}: the global stack lives in one account and region`,
     ]);
     // Named: the global stack's provider allows that account only, and assumes its role.
     const s = await synthRepo({
-      configs: { dev: (c) => ({ ...c, hostsGlobal: false }), production: (c) => ({ ...c, hostsGlobal: true }) },
+      configs: {
+        dev: (c) => ({ ...c, account: { ...c.account, hostsGlobal: false } }),
+        production: (c) => ({ ...c, account: { ...c.account, hostsGlobal: true } }),
+      },
     });
     expect(s.stack("global").provider.aws[0]).toMatchObject({
       allowed_account_ids: [ACCOUNTS.production],

@@ -387,7 +387,13 @@ describe("envctl (subprocess, stand-in engine)", () => {
     // dev has no deploy role here: the credentials are used as they are, and they are production's.
     const s = sandbox((d) => {
       const f = join(d, "environments/dev.ts");
-      writeFileSync(f, readFileSync(f, "utf8").replace("account: accounts.dev,", 'account: { id: "123456789012" },'));
+      writeFileSync(
+        f,
+        readFileSync(f, "utf8").replace(
+          "account: accounts.dev,",
+          'account: { id: "123456789012", hostsGlobal: true },',
+        ),
+      );
     });
     const before = s.releaseText("dev");
     const r = await s.run(["stage", "dev", "--version", "1.6.0"], { AWS_ACCESS_KEY_ID: "333333333333" });

@@ -59,7 +59,6 @@ function previewInput(p: Preview, base: Environment): unknown {
     domain: `${p.name}.${base.domain}`,
     network: { ...base.network, cidr: p.cidr, natGateways: "single" },
     release: { ...base.release, promotesTo: [], rollbackTo: [] },
-    hostsGlobal: false,
     tags: { ...base.tags, Preview: "true", ExpiresAt: p.expiresAt },
     expiresAt: p.expiresAt,
   };

@@ -17,7 +17,10 @@ export function checkEnvironments(envs: readonly Environment[], known: readonly 
     ...envs.flatMap(tierRules),
     ...envs.flatMap(recoveryRules),
     ...promotionGraph(envs, known),
-    ...globalHostProblems(envs),
+    ...globalHostProblems(
+      envs,
+      known.every((n) => envs.some((e) => e.name === n)),
+    ),
   ];
 }
 

@@ -155,12 +155,6 @@ export const EnvironmentSchema = z
     /** Extra tags on every resource, beside the required ones (AWS tag rules; no `aws:` keys). */
     tags: TagsSchema.default({}),
     /**
-     * This environment's account and region hold the `global` stack (the cross-environment
-     * dashboard). Exactly one permanent environment says so when the environments span more than
-     * one account (lib/config/global-host.ts). @default false
-     */
-    hostsGlobal: z.boolean().default(false),
-    /**
      * Preview environments carry an expiry (ISO date-time), set from environments/previews.json;
      * an environment file may not (the loader refuses it: a permanent environment never expires).
      */

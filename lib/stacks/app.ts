@@ -14,7 +14,7 @@ export interface BuildOptions {
  * Every stack of the project in one app: per environment `<env>` and `<env>-traffic` (and
  * `<env>-workloads` for EKS environments), per AWS account `bootstrap-<account id>` (its state
  * bucket), and `global` (the dashboard of the permanent environments, previews left out, in the
- * account of the environment with `hostsGlobal: true`, lib/config/global-host.ts). The units are lib/stacks/units.ts's; lib/stacks/synth.ts builds
+ * account that says `hostsGlobal: true`, lib/config/global-host.ts). The units are lib/stacks/units.ts's; lib/stacks/synth.ts builds
  * them in batches and reuses unchanged ones.
  */
 export function buildApp(project: Project, target: Target, options: BuildOptions = {}): App {

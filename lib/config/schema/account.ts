@@ -74,6 +74,12 @@ export const AccountSchema = z
      * instead of each naming every other in `sharedWith`. Never in the production tier. @default none
      */
     group: NameSchema.optional(),
+    /**
+     * This account (in the region of its first environment) holds the `global` stack, the
+     * cross-environment dashboard. Said on one account when the environments span more than one
+     * (lib/config/global-host.ts). @default false
+     */
+    hostsGlobal: z.boolean().default(false),
   })
   .superRefine((a, ctx) => {
     const role = typeof a.deployRoleArn === "string" ? ROLE_ARN.exec(a.deployRoleArn) : null;
