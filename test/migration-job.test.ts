@@ -9,11 +9,12 @@ import { describe, expect, it } from "vitest";
 import { awsDatabase, contractOf } from "../lib/cli/aws-database.ts";
 import { databasePort } from "../lib/cli/compose.ts";
 import type { Environment } from "../lib/config/schema.ts";
-import { type ClusterJobRequest, clusterDatabase, parseSchemaOutput, readerSlot } from "../lib/database/cluster.ts";
+import { clusterDatabase, parseSchemaOutput, readerSlot } from "../lib/database/cluster.ts";
 import { imageContract } from "../lib/database/image.ts";
 import { CLUSTER_DATABASE_URL, jobCommand, jobName, migrationJob } from "../lib/kube/job-spec.ts";
 import { containerExitCode, jobFinished } from "../lib/kube/migration-job.ts";
 import { parseRelease, type Release } from "../lib/release/model/release.ts";
+import type { JobRequest } from "../lib/release/ports/index.ts";
 import { envctlInProcess } from "./support/envctl-deps.ts";
 
 const CHECKSUM = "0123456789abcdef";
@@ -169,11 +170,11 @@ function release(live: "blue" | "green", blue: string | null, green: string | nu
 
 describe("the Database adapter over Jobs", () => {
   const fake = (answer: { exitCode: number | null; timedOut?: boolean; output: string[] | null }) => {
-    const runs: ClusterJobRequest[] = [];
+    const runs: JobRequest[] = [];
     return {
       runs,
       runner: {
-        run: async (req: ClusterJobRequest) => {
+        run: async (req: JobRequest) => {
           for (const l of answer.output ?? []) req.log(l);
           runs.push(req);
           return { timedOut: false, where: "kubernetes job j in namespace staging", ...answer };

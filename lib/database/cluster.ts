@@ -11,36 +11,13 @@
 import type { Slot } from "../core/primitives.ts";
 import type { Release } from "../release/model/release.ts";
 import { otherSlot } from "../release/model/slots.ts";
-import type { Database, MigrationRequest, MigrationResult, SchemaState } from "../release/ports/index.ts";
+import type { Database, JobRunner, MigrationRequest, MigrationResult, SchemaState } from "../release/ports/index.ts";
 import type { ImageContract } from "./image.ts";
 import { redact } from "./redact.ts";
 
-/** What the Job runner takes (lib/kube/migration-job.ts's `JobRequest`). */
-export interface ClusterJobRequest {
-  readonly kind: "migrate" | "schema";
-  readonly slot: Slot;
-  readonly image: string;
-  readonly version: string;
-  readonly settingsChecksum?: string;
-  readonly command: readonly string[];
-  readonly to?: number;
-  readonly deadlineSeconds: number;
-  readonly log: (line: string) => void;
-  readonly signal?: AbortSignal;
-}
-
-export interface ClusterJobRunner {
-  run(req: ClusterJobRequest): Promise<{
-    exitCode: number | null;
-    timedOut: boolean;
-    where: string;
-    output: readonly string[] | null;
-  }>;
-}
-
 export interface ClusterDatabaseOptions {
   readonly env: string;
-  readonly runner: ClusterJobRunner;
+  readonly runner: JobRunner;
   /** The image a slot's version runs: `<repository>@<digest>` when known, else `<repository>:<version>`. */
   image(version: string, digest?: string): string;
   /** The image contract of a version, and where it was read from (said in the log). */

@@ -18,34 +18,9 @@ import {
   namespaceOf,
   slotSettingsConfigMap,
 } from "../constructs/workloads/names.ts";
-import type { Slot } from "../core/primitives.ts";
+import type { JobOutcome, JobRequest } from "../release/ports/index.ts";
 import { type KubeTarget, kubeConfigFor, kubeLibrary } from "./config.ts";
-import { type JobKind, jobName, migrationJob } from "./job-spec.ts";
-
-/** One command to run as a Job. */
-export interface JobRequest {
-  readonly kind: JobKind;
-  readonly slot: Slot;
-  readonly image: string;
-  readonly version: string;
-  readonly settingsChecksum?: string;
-  readonly command: readonly string[];
-  readonly to?: number;
-  readonly deadlineSeconds: number;
-  /** Each line of the pod's log, as it comes. */
-  readonly log: (line: string) => void;
-  readonly signal?: AbortSignal;
-}
-
-export interface JobOutcome {
-  /** The container's exit code; null when it was stopped, timed out, never ran, or its outcome could not be read. */
-  readonly exitCode: number | null;
-  readonly timedOut: boolean;
-  /** `kubernetes job <name> in namespace <ns>` (and what went wrong, when something did). */
-  readonly where: string;
-  /** The pod's log lines; null when the cluster served no log. */
-  readonly output: readonly string[] | null;
-}
+import { jobName, migrationJob } from "./job-spec.ts";
 
 export interface JobRunnerOptions {
   /** Between two reads of the Job's status. @default 1000 */

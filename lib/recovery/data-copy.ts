@@ -20,6 +20,7 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
 } from "@aws-sdk/client-rds";
 import { isNotFound } from "./rds-reads.ts";
+import { DEAD_ENDS } from "./restore.ts";
 
 /** An RDS client as the copy uses it (the SDK's RDSClient, or a fake). */
 export interface RdsSend {
@@ -46,16 +47,6 @@ export const COPY_ID_TAG = "envstack:copy-id";
 export const COPY_OF_TAG = "envstack:copy-of";
 /** The snapshot copied under the target's key for a copy `as`. */
 export const copiedSnapshotId = (as: string) => `${as}-source`;
-
-const DEAD_ENDS = new Set([
-  "failed",
-  "incompatible-restore",
-  "incompatible-parameters",
-  "incompatible-network",
-  "inaccessible-encryption-credentials",
-  "restore-error",
-  "deleting",
-]);
 
 export class RdsCopies {
   private readonly sleep: (ms: number) => Promise<void>;

@@ -201,8 +201,8 @@ export interface RestoreOptions {
   readonly say?: (line: string) => void;
 }
 
-/** Statuses from which an instance never becomes available by itself. */
-const DEAD_ENDS = new Set([
+/** Statuses from which an instance never becomes available by itself (a restore's, a data copy's). */
+export const DEAD_ENDS = new Set([
   "failed",
   "incompatible-restore",
   "incompatible-parameters",

@@ -46,3 +46,36 @@ export interface Database {
   /** Runs the image's migration command to `req.to`, streaming its output; resolves with its exit code. */
   migrate(req: MigrationRequest): Promise<MigrationResult>;
 }
+
+// --------------------------------------------------------- one-off jobs
+
+/** One command of the slot's image, run once in the environment's cluster (lib/kube/migration-job.ts). */
+export interface JobRequest {
+  /** A migration, or a read of the schema version. */
+  readonly kind: "migrate" | "schema";
+  readonly slot: Slot;
+  readonly image: string;
+  readonly version: string;
+  readonly settingsChecksum?: string;
+  readonly command: readonly string[];
+  readonly to?: number;
+  readonly deadlineSeconds: number;
+  /** Each line of the pod's log, as it comes. */
+  readonly log: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface JobOutcome {
+  /** The container's exit code; null when it was stopped, timed out, never ran, or its outcome could not be read. */
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** `kubernetes job <name> in namespace <ns>` (and what went wrong, when something did). */
+  readonly where: string;
+  /** The pod's log lines; null when the cluster served no log. */
+  readonly output: readonly string[] | null;
+}
+
+/** What runs a {@link JobRequest}: lib/kube's Job runner, handed to lib/database/cluster.ts by lib/cli. */
+export interface JobRunner {
+  run(req: JobRequest): Promise<JobOutcome>;
+}
