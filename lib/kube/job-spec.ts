@@ -16,10 +16,10 @@ import {
   namespaceOf,
   slotSettingsConfigMap,
 } from "../constructs/workloads/names.ts";
-import type { Slot } from "../core/primitives.ts";
+import type { JobRequest } from "../release/ports/index.ts";
 
 /** The container's name: a migration, or the read of the schema version. */
-export type JobKind = "migrate" | "schema";
+export type JobKind = JobRequest["kind"];
 
 /** Labels of every Job envctl runs (and of its pod): what a cleanup selects on. */
 export const JOB_LABELS = { managedBy: "app.kubernetes.io/managed-by", kind: "envstack.io/job" } as const;
@@ -35,23 +35,15 @@ export const JOB_TTL_SECONDS = 3600;
  */
 export const CLUSTER_DATABASE_URL = "postgres://$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)?sslmode=require";
 
-export interface JobSpecInput {
+/** What a Job is made of: the request (lib/release/ports/database.ts), where it runs and the secret its pod names. */
+export interface JobSpecInput
+  extends Pick<
+    JobRequest,
+    "kind" | "slot" | "image" | "version" | "settingsChecksum" | "command" | "to" | "deadlineSeconds"
+  > {
   readonly env: string;
-  readonly kind: JobKind;
-  readonly slot: Slot;
-  /** The image the pod runs: `<repository>@<digest>` when known, else `<repository>:<version>`. */
-  readonly image: string;
-  readonly version: string;
-  /** The slot's settings checksum: its ConfigMap `app-config-<slot>-<checksum>` is loaded after the environment's. */
-  readonly settingsChecksum?: string;
-  /** The command, `${DATABASE_URL}` and `${ENVSTACK_SCHEMA_TO}` still unreplaced. */
-  readonly command: readonly string[];
-  /** The schema version a migration goes to. */
-  readonly to?: number;
   /** The database secret's ARN (the environment's ConfigMap): the pod's annotation, as on the slot's pods. */
   readonly databaseSecretArn?: string;
-  /** `activeDeadlineSeconds`: Kubernetes stops the pod after this long. */
-  readonly deadlineSeconds: number;
   /** A short random suffix (tests pass their own). @default 5 random hex digits */
   readonly id?: string;
 }

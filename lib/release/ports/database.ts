@@ -54,11 +54,16 @@ export interface JobRequest {
   /** A migration, or a read of the schema version. */
   readonly kind: "migrate" | "schema";
   readonly slot: Slot;
+  /** The image the pod runs: `<repository>@<digest>` when known, else `<repository>:<version>`. */
   readonly image: string;
   readonly version: string;
+  /** The slot's settings checksum: its ConfigMap `app-config-<slot>-<checksum>` is loaded after the environment's. */
   readonly settingsChecksum?: string;
+  /** The command, `${DATABASE_URL}` and `${ENVSTACK_SCHEMA_TO}` still unreplaced. */
   readonly command: readonly string[];
+  /** The schema version a migration goes to. */
   readonly to?: number;
+  /** `activeDeadlineSeconds`: Kubernetes stops the pod after this long. */
   readonly deadlineSeconds: number;
   /** Each line of the pod's log, as it comes. */
   readonly log: (line: string) => void;
