@@ -9,49 +9,21 @@ export function environmentWidgets(
     "region" | "loadBalancerArnSuffix" | "targetGroupArnSuffixes" | "databaseId" | "cacheId"
   >,
 ) {
+  // One line per slot: an ALB metric of the slot's target group.
+  const perSlot = (metric: string, stat: string) =>
+    SLOTS.map((s) => [
+      "AWS/ApplicationELB",
+      metric,
+      "LoadBalancer",
+      props.loadBalancerArnSuffix,
+      "TargetGroup",
+      props.targetGroupArnSuffixes[s],
+      { stat, label: s },
+    ]);
   return [
-    widget(
-      0,
-      "Requests per slot",
-      props.region,
-      SLOTS.map((s) => [
-        "AWS/ApplicationELB",
-        "RequestCount",
-        "LoadBalancer",
-        props.loadBalancerArnSuffix,
-        "TargetGroup",
-        props.targetGroupArnSuffixes[s],
-        { stat: "Sum", label: s },
-      ]),
-    ),
-    widget(
-      1,
-      "Target 5xx per slot",
-      props.region,
-      SLOTS.map((s) => [
-        "AWS/ApplicationELB",
-        "HTTPCode_Target_5XX_Count",
-        "LoadBalancer",
-        props.loadBalancerArnSuffix,
-        "TargetGroup",
-        props.targetGroupArnSuffixes[s],
-        { stat: "Sum", label: s },
-      ]),
-    ),
-    widget(
-      2,
-      "p99 response time per slot",
-      props.region,
-      SLOTS.map((s) => [
-        "AWS/ApplicationELB",
-        "TargetResponseTime",
-        "LoadBalancer",
-        props.loadBalancerArnSuffix,
-        "TargetGroup",
-        props.targetGroupArnSuffixes[s],
-        { stat: "p99", label: s },
-      ]),
-    ),
+    widget(0, "Requests per slot", props.region, perSlot("RequestCount", "Sum")),
+    widget(1, "Target 5xx per slot", props.region, perSlot("HTTPCode_Target_5XX_Count", "Sum")),
+    widget(2, "p99 response time per slot", props.region, perSlot("TargetResponseTime", "p99")),
     widget(3, "Database and cache CPU", props.region, [
       ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", props.databaseId, { label: "rds" }],
       ["AWS/ElastiCache", "EngineCPUUtilization", "ReplicationGroupId", props.cacheId, { label: "redis" }],
